@@ -1,0 +1,1 @@
+"""The ``cosell`` command: thin typer commands that parse, call a capability, and render."""

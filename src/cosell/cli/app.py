@@ -1,0 +1,37 @@
+"""The ``cosell`` console command.
+
+Each capability registers its commands from its own module (``cli/<capability>_cmd.py``); this module
+only assembles them and maps :class:`~cosell.errors.CosellError` to a message and an exit code
+(0 ok, 1 failed, 2 bad usage) in exactly one place.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cosell.cli import attribute_cmd, demo_cmd, import_cmd, workspace_cmd
+from cosell.cli.common import err_console
+from cosell.errors import CosellError
+
+app = typer.Typer(
+    name="cosell",
+    help="Co-sell attribution a CFO can audit: sourced, accelerated, influenced or none, with evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+for module in (workspace_cmd, import_cmd, demo_cmd, attribute_cmd):
+    module.register(app)
+
+
+def main() -> None:
+    """Entry point of the console script: usage errors exit 2 (typer), cosell errors exit 1 or 2."""
+    try:
+        app()
+    except CosellError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

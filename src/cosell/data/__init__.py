@@ -1,0 +1,1 @@
+"""The canonical tables: schema, loading and validation, and the demo generator."""

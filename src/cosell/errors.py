@@ -1,0 +1,93 @@
+"""One exception tree for cosell, mapped to exit codes and HTTP statuses at the edge only.
+
+::
+
+    CosellError                      anything cosell refuses to do (exit 1)
+    ├── InputError                   bad input data: file, row, column, value, reason
+    │   └── ImportFailed             an import with one or more InputErrors; nothing applied
+    ├── PolicyError                  the policy file is invalid: names the key
+    ├── UsageError                   a bad command-line or API request (exit 2)
+    └── NotFound                     an id that does not exist
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class CosellError(Exception):
+    """Root of every error cosell raises on purpose."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell (or row, or file) of an input file.
+
+    ``row`` is the spreadsheet row number for CSV files (the header is row 1, so the first data
+    row is row 2) and the 1-based record number for Parquet files; ``None`` for whole-file problems.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        if self.value is not None:
+            return f'{where}: "{self.value}" {self.reason}'
+        return f"{where}: {self.reason}"
+
+
+class InputError(CosellError):
+    """A single problem with input data, with its exact location."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class ImportFailed(CosellError):
+    """An import found problems; nothing from it was applied."""
+
+    def __init__(
+        self, problems: Sequence[Problem], total: int | None = None, limit_hit: bool = False
+    ) -> None:
+        self.problems = list(problems)
+        self.total = total if total is not None else len(self.problems)
+        self.limit_hit = limit_hit
+        lines = [str(p) for p in self.problems]
+        more = self.total - len(self.problems)
+        if more > 0:
+            lines.append(f"... and {more} more problem(s)")
+        lines.append("nothing from this import was applied")
+        super().__init__("\n".join(lines))
+
+
+class PolicyError(CosellError):
+    """The policy file is invalid. ``key`` is the dotted path of the offending key."""
+
+    def __init__(self, key: str, reason: str, file: str | None = None) -> None:
+        self.key = key
+        self.reason = reason
+        self.file = file
+        prefix = f"{file}: " if file else ""
+        super().__init__(f"{prefix}policy key {key}: {reason}")
+
+
+class UsageError(CosellError):
+    """The request itself is malformed (an unknown option value, a missing argument)."""
+
+    exit_code = 2
+
+
+class NotFound(CosellError):
+    """A referenced id does not exist in the workspace."""

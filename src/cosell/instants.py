@@ -1,0 +1,80 @@
+"""UTC instants and exact durations.
+
+Every timestamp in cosell is a timezone-aware ``datetime`` in UTC. Durations are compared as whole
+microseconds (integers), never as floating-point days; a number of days is shown as an exact
+Decimal (microseconds / 86,400,000,000) rounded only for display.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+MICROS_PER_DAY = 86_400_000_000
+
+# ISO 8601 as CRMs export it: a date, or a date and time with optional fraction and offset.
+# Accepts "2026-03-01", "2026-03-01T09:30", "2026-03-01 09:30:00.25+02:00", "...Z".
+ISO_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
+_ISO_RE = re.compile(ISO_PATTERN)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 date or timestamp; no offset means UTC; a date is midnight UTC.
+
+    >>> parse_instant("2026-03-01T09:30:00+02:00").isoformat()
+    '2026-03-01T07:30:00+00:00'
+    """
+    s = text.strip()
+    if not _ISO_RE.match(s):
+        raise ValueError(f"{text!r} is not an ISO 8601 date or timestamp")
+    if s[-1] in "Zz":
+        s = s[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(s)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date or time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc(value: datetime | date) -> datetime:
+    """Normalise a datetime (aware) or a date (midnight) to an aware UTC datetime."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: cosell only handles timezone-aware instants")
+    return value.astimezone(UTC)
+
+
+def micros(delta: timedelta) -> int:
+    """A duration as an exact integer number of microseconds."""
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def epoch_micros(instant: datetime) -> int:
+    """An aware instant as microseconds since 1970-01-01T00:00:00Z."""
+    return micros(utc(instant) - datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def days(duration_micros: int | Decimal) -> Decimal:
+    """Exact days of a duration given in microseconds (may be fractional)."""
+    return Decimal(duration_micros) / Decimal(MICROS_PER_DAY)
+
+
+def format_days(duration_micros: int | Decimal) -> str:
+    """Days to six decimals (half-even), the way cosell writes durations in its output files."""
+    return str(days(duration_micros).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN))
+
+
+def format_instant(instant: datetime) -> str:
+    """An instant as ISO 8601 UTC with a ``Z`` suffix and microseconds only when present."""
+    value = utc(instant)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"

@@ -1,0 +1,340 @@
+"""The attribution policy: one versioned TOML file of windows, thresholds, kinds, bands and weights.
+
+Every setting is declared once in :data:`SETTINGS` (dotted key, default, help). The same table
+feeds the defaults, the commented file written by ``cosell policy init``, validation on load (errors
+name the key) and the docs test that fails when a setting is undocumented.
+
+A policy's version is ``<label>@<hash>``: the label is human (``label = "fy27-rules"``), the hash is
+the first 12 hex digits of the SHA-256 of the effective settings, so comments and layout do not
+change it but any value does. Every result records it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cosell.errors import PolicyError
+from cosell.money import is_currency
+
+PARTNER_ENGAGEMENT_KINDS = (
+    "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
+    "exec_sponsor", "event_invite", "event_speaking", "mention", "implementation",
+)  # fmt: skip
+DIRECT_ENGAGEMENT_KINDS = (
+    "outbound_sequence", "outbound_call", "outbound_email_reply", "inbound_form", "inbound_call",
+    "demo_request", "event_attendance",
+)  # fmt: skip
+NOT_ENGAGEMENT_KINDS = ("marketing_email_sent", "internal_note")
+ROLES = ("sourcer", "co_seller", "reseller", "influencer", "servicer")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One policy key: dotted name, default value, kind of value, and the help shown everywhere."""
+
+    key: str
+    default: Any
+    kind: str  # int, decimal, bool, str, str_list, decimal_list, currency, month
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result."),
+    Setting("workspace_currency", "USD", "currency", "ISO 4217 currency that reports and costs are in."),
+    Setting("fiscal_year_start_month", 1, "month", "First month of the fiscal year (1 = January). A fiscal year is named by the calendar year it ends in."),
+    Setting("windows.sourcing_lookback_days", 180, "int", "Days before creation in which partner evidence may source a deal (and direct touches block it)."),
+    Setting("windows.protection_window_days", 90, "int", "Days a deal registration protects the partner when it has no expires_at."),
+    Setting("windows.baseline_window_days", 365, "int", "Days before a deal's close from which direct-only won deals form its baseline cohort."),
+    Setting("acceleration.min_pct", Decimal("0.20"), "decimal", "Minimum reduction of remaining time, as a fraction of the baseline, for ACC."),
+    Setting("acceleration.min_days", 7, "int", "Minimum reduction of remaining time in days for ACC."),
+    Setting("acceleration.min_cohort_size", 10, "int", "Fewest baseline deals a cohort level needs before it is used."),
+    Setting("influence.requires_activity", True, "bool", "A declared influencer or co-seller needs logged activity to count."),
+    Setting("touch_kinds.partner_engagement", list(PARTNER_ENGAGEMENT_KINDS), "str_list", "Touch kinds that are partner engagement."),
+    Setting("touch_kinds.direct_engagement", list(DIRECT_ENGAGEMENT_KINDS), "str_list", "Touch kinds that are direct engagement."),
+    Setting("touch_kinds.not_engagement", list(NOT_ENGAGEMENT_KINDS), "str_list", "Known touch kinds the rules ignore (unknown kinds are ignored too, with a warning)."),
+    Setting("amount_bands.edges", [Decimal("25000"), Decimal("100000")], "decimal_list", "Band edges in workspace currency: [0, 25000), [25000, 100000), [100000, ...)."),
+    Setting("stages.won", ["Closed Won"], "str_list", "Stage names that mean won."),
+    Setting("stages.lost", ["Closed Lost"], "str_list", "Stage names that mean lost. Every other stage is open."),
+    Setting("credit.model", "role_weighted", "str", "Credit model: role_weighted, even, first_touch, last_touch, position_based, time_decay."),
+    Setting("credit.position_based_weights", [Decimal(40), Decimal(20), Decimal(40)], "decimal_list", "First / middle / last weights of position_based."),
+    Setting("credit.time_decay_half_life_days", Decimal(14), "decimal", "Half-life in days of time_decay."),
+    Setting("credit.role_weights.sourcer", Decimal(50), "decimal", "Weight of the sourcer role."),
+    Setting("credit.role_weights.co_seller", Decimal(30), "decimal", "Weight of the co_seller role."),
+    Setting("credit.role_weights.reseller", Decimal(30), "decimal", "Weight of the reseller role."),
+    Setting("credit.role_weights.influencer", Decimal(15), "decimal", "Weight of the influencer role."),
+    Setting("credit.role_weights.servicer", Decimal(5), "decimal", "Weight of the servicer role."),
+)  # fmt: skip
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The effective policy: every setting with its value, and the version recorded with results."""
+
+    values: Mapping[str, Any] = field(default_factory=lambda: {s.key: s.default for s in SETTINGS})
+    source: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    # Typed accessors for the settings the rules read most.
+    @property
+    def lookback_days(self) -> int:
+        return int(self.values["windows.sourcing_lookback_days"])
+
+    @property
+    def protection_window_days(self) -> int:
+        return int(self.values["windows.protection_window_days"])
+
+    @property
+    def baseline_window_days(self) -> int:
+        return int(self.values["windows.baseline_window_days"])
+
+    @property
+    def acceleration_min_pct(self) -> Decimal:
+        return Decimal(self.values["acceleration.min_pct"])
+
+    @property
+    def acceleration_min_days(self) -> int:
+        return int(self.values["acceleration.min_days"])
+
+    @property
+    def min_cohort_size(self) -> int:
+        return int(self.values["acceleration.min_cohort_size"])
+
+    @property
+    def influence_requires_activity(self) -> bool:
+        return bool(self.values["influence.requires_activity"])
+
+    @property
+    def partner_kinds(self) -> frozenset[str]:
+        return frozenset(self.values["touch_kinds.partner_engagement"])
+
+    @property
+    def direct_kinds(self) -> frozenset[str]:
+        return frozenset(self.values["touch_kinds.direct_engagement"])
+
+    @property
+    def ignored_kinds(self) -> frozenset[str]:
+        return frozenset(self.values["touch_kinds.not_engagement"])
+
+    @property
+    def band_edges(self) -> tuple[Decimal, ...]:
+        return tuple(self.values["amount_bands.edges"])
+
+    @property
+    def won_stages(self) -> frozenset[str]:
+        return frozenset(self.values["stages.won"])
+
+    @property
+    def lost_stages(self) -> frozenset[str]:
+        return frozenset(self.values["stages.lost"])
+
+    @property
+    def workspace_currency(self) -> str:
+        return str(self.values["workspace_currency"])
+
+    @property
+    def credit_model(self) -> str:
+        return str(self.values["credit.model"])
+
+    @property
+    def role_weights(self) -> dict[str, Decimal]:
+        return {role: Decimal(self.values[f"credit.role_weights.{role}"]) for role in ROLES}
+
+    @property
+    def position_based_weights(self) -> tuple[Decimal, Decimal, Decimal]:
+        first, middle, last = self.values["credit.position_based_weights"]
+        return Decimal(first), Decimal(middle), Decimal(last)
+
+    @property
+    def time_decay_half_life_days(self) -> Decimal:
+        return Decimal(self.values["credit.time_decay_half_life_days"])
+
+    @property
+    def fiscal_year_start_month(self) -> int:
+        return int(self.values["fiscal_year_start_month"])
+
+    def stage_class(self, stage: str) -> str:
+        """``won``, ``lost`` or ``open`` for a stage name, by the policy's stage mapping."""
+        if stage in self.won_stages:
+            return "won"
+        if stage in self.lost_stages:
+            return "lost"
+        return "open"
+
+    def amount_band(self, amount_in_workspace_currency: Decimal) -> int:
+        """Index of the amount band (0 = below the first edge)."""
+        return sum(1 for edge in self.band_edges if amount_in_workspace_currency >= edge)
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(
+            {k: _jsonable(v) for k, v in sorted(self.values.items())}, sort_keys=True, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    @property
+    def version(self) -> str:
+        """``label@hash``: recorded with every result."""
+        return f"{self.values['label']}@{self.digest}"
+
+    def with_values(self, **changes: Any) -> Policy:
+        """A copy with some settings changed (keys use ``__`` for dots), validated."""
+        merged = dict(self.values)
+        for name, value in changes.items():
+            merged[name.replace("__", ".")] = value
+        return Policy(_validate(merged, None), self.source)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _as_decimal(key: str, value: Any, file: str | None) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise PolicyError(key, f"{value!r} is not a number", file)
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise PolicyError(key, f"{value!r} is not a number", file) from None
+
+
+def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
+    key, kind = setting.key, setting.kind
+    if kind in ("int", "month"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PolicyError(key, f"{value!r} is not a whole number", file)
+        if value < 0:
+            raise PolicyError(key, f"{value} must not be negative", file)
+        if kind == "month" and not 1 <= value <= 12:
+            raise PolicyError(key, f"{value} is not a month (1 to 12)", file)
+        return value
+    if kind == "decimal":
+        number = _as_decimal(key, value, file)
+        if number < 0:
+            raise PolicyError(key, f"{value} must not be negative", file)
+        return number
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise PolicyError(key, f"{value!r} is not true or false", file)
+        return value
+    if kind in ("str", "currency"):
+        if not isinstance(value, str) or not value:
+            raise PolicyError(key, f"{value!r} is not a non-empty string", file)
+        if kind == "currency" and not is_currency(value):
+            raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
+        return value
+    if kind == "str_list":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise PolicyError(key, "must be a list of non-empty strings", file)
+        return list(value)
+    if kind == "decimal_list":
+        if not isinstance(value, list):
+            raise PolicyError(key, "must be a list of numbers", file)
+        return [_as_decimal(key, v, file) for v in value]
+    raise AssertionError(kind)  # pragma: no cover
+
+
+_CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = (
+    ("acceleration.min_pct", lambda v: None if v["acceleration.min_pct"] < 1 else "must be below 1"),
+    ("acceleration.min_cohort_size", lambda v: None if v["acceleration.min_cohort_size"] >= 1 else "must be at least 1"),
+    ("amount_bands.edges", lambda v: None if list(v["amount_bands.edges"]) == sorted(set(v["amount_bands.edges"])) else "edges must be strictly increasing"),
+    ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) == 3 else "needs exactly three weights: first, middle, last"),
+    ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
+    ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
+    ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
+)  # fmt: skip
+
+
+def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    for key, value in flat.items():
+        setting = _BY_KEY.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise PolicyError(key, f"unknown key{hint}", file)
+        values[key] = _check_value(setting, value, file)
+    for key, check in _CROSS_CHECKS:
+        problem = check(values)
+        if problem:
+            raise PolicyError(key, problem, file)
+    return values
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file; ``None`` gives the defaults."""
+    if path is None:
+        return Policy()
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PolicyError("(file)", f"cannot read: {exc.strerror}", file) from None
+    return parse_policy(text, file)
+
+
+def parse_policy(text: str, file: str | None = None) -> Policy:
+    """Parse and validate policy TOML text (numbers with a fraction are read as exact Decimals)."""
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError("(file)", f"not valid TOML: {exc}", file) from None
+    return Policy(_validate(_flatten(data), file), file)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def render_policy_toml(policy: Policy | None = None) -> str:
+    """The policy as a commented TOML file with every setting (defaults unless ``policy`` is given)."""
+    values = (policy or Policy()).values
+    lines = [
+        "# cosell attribution policy. Every setting is listed with its default; edit values, keep keys.",
+        "# The version recorded with every result is <label>@<hash of the values>.",
+        "",
+    ]
+    section = None
+    for setting in SETTINGS:
+        head, _, name = setting.key.rpartition(".")
+        if head != section:
+            if head:
+                lines += ["", f"[{head}]"]
+            section = head
+        lines.append(f"# {setting.help} Default: {_toml_value(setting.default)}")
+        lines.append(f"{name} = {_toml_value(values[setting.key])}")
+    return "\n".join(lines) + "\n"

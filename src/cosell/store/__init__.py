@@ -1,0 +1,1 @@
+"""The workspace: DuckDB by default. Only this package knows which database it talks to."""

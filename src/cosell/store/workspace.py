@@ -1,0 +1,188 @@
+"""A workspace is one DuckDB file (``./cosell.duckdb`` by default, or ``:memory:``).
+
+Every canonical table is stored with its row versions (SCD type 2): a row is keyed by the table's
+key; a re-import of an identical row changes nothing; a changed row closes the old version
+(``_valid_to``) and adds a new one (``_valid_from``), so anything can be re-run as of an earlier
+time. ``cur_<table>`` views show the current versions; :func:`as_of_views` builds views of the
+versions known at an instant.
+
+The schema is versioned: :data:`MIGRATIONS` is an ordered list of SQL steps, and opening a workspace
+applies the steps it has not seen, so a later release opens an older workspace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from cosell.data.schema import TABLES, Table
+from cosell.errors import CosellError
+from cosell.instants import format_instant
+
+DEFAULT_WORKSPACE = "cosell.duckdb"
+WORKSPACE_ENV = "COSELL_WORKSPACE"
+
+# Bookkeeping columns every versioned table carries after its own columns.
+VERSION_COLUMNS = (
+    ("extra", "VARCHAR"),  # unknown input columns, as a JSON object (kept, never interpreted)
+    ("_row_hash", "VARCHAR NOT NULL"),  # hash of the row's values, to detect changes on re-import
+    ("_valid_from", "TIMESTAMPTZ NOT NULL"),  # when this version was imported
+    ("_valid_to", "TIMESTAMPTZ"),  # when a later version replaced it; NULL = current
+    ("_import_id", "BIGINT NOT NULL"),
+)
+
+
+def table_ddl(table: Table) -> str:
+    """CREATE TABLE for one canonical table with its version columns."""
+    cols = [f"{c.name} {c.sql_type}" for c in table.columns] + [f"{n} {t}" for n, t in VERSION_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"
+
+
+def current_view_ddl(table: Table) -> str:
+    names = ", ".join(table.column_names)
+    return (
+        f"CREATE OR REPLACE VIEW cur_{table.name} AS "
+        f"SELECT {names}, extra FROM {table.name} WHERE _valid_to IS NULL"
+    )
+
+
+def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
+    """Canonical tables, their current views, and the import log."""
+    for table in TABLES:
+        con.execute(table_ddl(table))
+        con.execute(current_view_ddl(table))
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS imports (
+            import_id BIGINT PRIMARY KEY, imported_at TIMESTAMPTZ NOT NULL, source VARCHAR NOT NULL,
+            by_user VARCHAR NOT NULL, summary VARCHAR NOT NULL)"""
+    )
+
+
+# Ordered, append-only: never edit a released step; add a new one.
+MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
+    (1, "canonical tables, current views, import log", _migration_1),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> str:
+    """The workspace path: the argument, else ``$COSELL_WORKSPACE``, else ``./cosell.duckdb``."""
+    if path is not None:
+        return str(path)
+    return os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
+
+
+def connect(path: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with UTC session time zone (so timestamps without offset are UTC)."""
+    con = duckdb.connect(path)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@dataclass
+class Workspace:
+    """An open workspace: a DuckDB connection with the schema at :data:`SCHEMA_VERSION`."""
+
+    path: str
+    con: duckdb.DuckDBPyConnection
+
+    @property
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commit when the block ends normally, roll back on any exception."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def next_import_id(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def counts(self) -> dict[str, int]:
+        """Current row count of every canonical table."""
+        out: dict[str, int] = {}
+        for table in TABLES:
+            row = self.con.execute(f"SELECT count(*) FROM cur_{table.name}").fetchone()
+            out[table.name] = int(row[0]) if row else 0
+        return out
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration the database has not seen yet; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    seen = {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied: list[int] = []
+    for version, description, step in MIGRATIONS:
+        if version in seen:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            step(con)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description]
+            )
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        applied.append(version)
+    return applied
+
+
+def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Workspace:
+    """Open (and migrate) a workspace; with ``create=False`` a missing file is an error."""
+    resolved = resolve_path(path)
+    if resolved != ":memory:" and not create and not Path(resolved).exists():
+        raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
+    con = connect(resolved)
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if row and row[0]:
+        newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        if newest and newest[0] is not None and int(newest[0]) > SCHEMA_VERSION:
+            con.close()
+            raise CosellError(
+                f"workspace {resolved} has schema version {newest[0]}, newer than this cosell "
+                f"understands ({SCHEMA_VERSION}): upgrade cosell"
+            )
+    migrate(con)
+    return Workspace(resolved, con)
+
+
+def as_of_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None, prefix: str = "v_") -> None:
+    """Create temp views ``<prefix><table>`` of each table as known at ``as_of`` (None = current)."""
+    for table in TABLES:
+        names = ", ".join(table.column_names)
+        if as_of is None:
+            where = "_valid_to IS NULL"
+        else:
+            t = format_instant(as_of)
+            where = (
+                f"_valid_from <= TIMESTAMPTZ '{t}' AND (_valid_to IS NULL OR _valid_to > TIMESTAMPTZ '{t}')"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
+            f"FROM {table.name} WHERE {where}"
+        )
