@@ -62,3 +62,11 @@ def test_stage_mapping_and_bands() -> None:
     assert policy.amount_band(Decimal("24999.99")) == 0
     assert policy.amount_band(Decimal("25000")) == 1
     assert policy.amount_band(Decimal("100000")) == 2
+
+
+def test_policy_doc_is_generated_from_settings() -> None:
+    from cosell.policy_doc import DOC_PATH, render_policy_doc
+
+    assert DOC_PATH.read_text(encoding="utf-8") == render_policy_doc(), "run python -m cosell.policy_doc"
+    for setting in SETTINGS:
+        assert f"`{setting.key}`" in render_policy_doc()

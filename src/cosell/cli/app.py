@@ -7,16 +7,30 @@ only assembles them and maps :class:`~cosell.errors.CosellError` to a message an
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from cosell.cli import attribute_cmd, demo_cmd, import_cmd, workspace_cmd
 from cosell.cli.common import err_console
 from cosell.errors import CosellError
 
+
+class CosellGroup(TyperGroup):
+    """The root command group: the one place where a CosellError becomes a message and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CosellError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
     name="cosell",
+    cls=CosellGroup,
     help="Co-sell attribution a CFO can audit: sourced, accelerated, influenced or none, with evidence.",
     no_args_is_help=True,
     add_completion=False,
@@ -29,9 +43,5 @@ for module in (workspace_cmd, import_cmd, demo_cmd, attribute_cmd):
 
 
 def main() -> None:
-    """Entry point of the console script: usage errors exit 2 (typer), cosell errors exit 1 or 2."""
-    try:
-        app()
-    except CosellError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+    """Entry point of the console script (exit 0 ok, 1 failed, 2 bad usage)."""
+    app()

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.policy import Policy
+
+runner = CliRunner()
+
+
+def test_every_command_has_help() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        sub = runner.invoke(app, [name, "--help"])
+        assert sub.exit_code == 0, name
+    for group in app.registered_groups:
+        assert runner.invoke(app, [group.name or "", "--help"]).exit_code == 0
+
+
+def test_init_creates_workspace(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["init", "--workspace", str(path)])
+    assert result.exit_code == 0, result.output
+    assert path.exists()
+    assert "schema version" in result.output
+
+
+def test_policy_init_writes_a_valid_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    result = runner.invoke(app, ["policy", "init", str(path)])
+    assert result.exit_code == 0, result.output
+    assert Policy().version in result.output
+    again = runner.invoke(app, ["policy", "init", str(path)])
+    assert again.exit_code == 2
+    check = runner.invoke(app, ["policy", "check", str(path)])
+    assert check.exit_code == 0 and "valid" in check.output
+
+
+def test_unknown_command_is_bad_usage() -> None:
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
