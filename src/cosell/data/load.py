@@ -1,0 +1,443 @@
+"""The canonical import: stage every file, validate it all, then apply it in one transaction.
+
+::
+
+    ws = open_workspace("cosell.duckdb")
+    report = import_canonical(ws, "dataset/")            # raises ImportFailed, nothing applied
+    report = import_canonical(ws, "dataset/", rejects="rejects.csv")   # good rows in, bad rows out
+
+Rows are versioned (SCD type 2) by their table's key: an identical row changes nothing, a changed
+row closes the current version (``_valid_to`` = the import time) and adds a new one. Cost rows
+without a ``cost_id`` have no key: a file replaces those rows of every period it contains. Rows are
+never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else the clock.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from cosell.data.read import Staged, find_table_files, stage_file
+from cosell.data.schema import TABLES, Table
+from cosell.data.validate import (
+    PROBLEMS,
+    WARNINGS,
+    check_cells,
+    check_cross,
+    check_duplicates,
+    collect_warnings,
+    create_result_tables,
+    lit,
+    normalized_view,
+    table_order,
+    typed,
+)
+from cosell.errors import CosellError, ImportFailed, Problem, UsageError
+from cosell.instants import format_instant, parse_instant
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace, open_workspace
+
+NOW_ENV = "COSELL_NOW"
+DEFAULT_PROBLEM_LIMIT = 50
+_STAGE_PREFIX = "_cosell_stage_"
+_COST_TABLES = ("program_costs", "direct_costs")
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """What an import did to one table. ``replaced``: cost rows without cost_id closed by period."""
+
+    table: str
+    file: str
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    replaced: int = 0
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    """``count`` rows of ``file`` share this warning; ``first_row`` is the first of them."""
+
+    file: str
+    column: str
+    value: str | None
+    reason: str
+    count: int
+    first_row: int
+
+    def __str__(self) -> str:
+        value = f'"{self.value}" ' if self.value is not None else ""
+        rows = f"{self.count} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
+        return f"{self.file} {rows}, {self.column}: {value}{self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """The outcome of one import; ``problems`` lists the first rejected rows' problems (rejects mode)."""
+
+    import_id: int
+    imported_at: datetime
+    source: str
+    tables: tuple[TableCounts, ...]
+    warnings: tuple[ImportWarning, ...]
+    warning_count: int
+    problems: tuple[Problem, ...] = ()
+    problem_count: int = 0
+    rejects_file: str | None = None
+
+    @property
+    def accepted(self) -> int:
+        """Rows read and not rejected (inserted, updated or unchanged)."""
+        return sum(t.read - t.rejected for t in self.tables)
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables)
+
+
+def import_time(now: datetime | None = None) -> datetime:
+    """The import's instant: ``now``, else ``$COSELL_NOW`` (ISO 8601), else the current UTC time."""
+    if now is not None:
+        if now.tzinfo is None:
+            raise UsageError("the import time must be timezone-aware")
+        return now.astimezone(UTC)
+    text = os.environ.get(NOW_ENV)
+    if text:
+        try:
+            return parse_instant(text)
+        except ValueError as exc:
+            raise UsageError(f"{NOW_ENV}: {exc}") from None
+    return datetime.now(UTC)
+
+
+def import_canonical(
+    workspace: Workspace,
+    directory: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    rejects: str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
+    problem_limit: int = DEFAULT_PROBLEM_LIMIT,
+    on_file: Callable[[str], None] | None = None,
+    by_user: str | None = None,
+) -> ImportReport:
+    """Import a folder of canonical files into ``workspace``, all or nothing.
+
+    Without ``rejects`` any problem raises :class:`ImportFailed` (listing up to ``problem_limit``
+    problems, with the exact total) and nothing is applied. With ``rejects`` the good rows are
+    imported and each bad row, with every reason, is written to that CSV file; a row that refers to
+    a rejected row is rejected too. ``on_file`` is called with each file name once it is staged.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a directory")
+    policy = policy or Policy()
+    at = import_time(now)
+    con = workspace.con
+    staged: dict[str, tuple[Staged, str]] = {}
+    try:
+        problems = _stage_all(con, folder, staged, on_file)
+        if problems:
+            raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
+        _validate(con, staged, policy, cascade=rejects is not None)
+        problem_total = _count(con, f"SELECT count(*) FROM {PROBLEMS}")
+        shown = _problems(con, problem_limit)
+        if problem_total and rejects is None:
+            raise ImportFailed(shown, problem_total, problem_total > problem_limit)
+        warnings, warning_total = _warnings(con, problem_limit)
+        if rejects is not None:
+            _write_rejects(con, staged, Path(rejects))
+        last = con.execute("SELECT max(imported_at) FROM imports").fetchone()
+        if last and last[0] is not None and last[0] > at:
+            raise CosellError(
+                f"import time {format_instant(at)} is before the last import ({format_instant(last[0])})"
+            )
+        with workspace.transaction():
+            import_id = workspace.next_import_id()
+            counts = tuple(_apply(con, staged[name][0], staged[name][1], policy, import_id, at) for name in _names(staged))
+            source = f"canonical {folder.resolve()}"
+            summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
+            con.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
+                [import_id, at, source, by_user or _user(), summary],
+            )
+    finally:
+        _drop_staging(con, staged)
+    return ImportReport(
+        import_id=import_id,
+        imported_at=at,
+        source=source,
+        tables=counts,
+        warnings=tuple(warnings),
+        warning_count=warning_total,
+        problems=tuple(shown) if rejects is not None else (),
+        problem_count=problem_total,
+        rejects_file=str(rejects) if rejects is not None else None,
+    )
+
+
+def load_dataset(directory: str | os.PathLike[str], policy: Policy | None = None) -> Workspace:
+    """A fresh ``:memory:`` workspace holding the dataset in ``directory`` (for ``--data DIR`` runs)."""
+    workspace = open_workspace(":memory:")
+    try:
+        import_canonical(workspace, directory, policy=policy)
+    except BaseException:
+        workspace.close()
+        raise
+    return workspace
+
+
+def _user() -> str:
+    try:
+        return os.environ.get("COSELL_USER") or getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user database in some containers
+        return "unknown"
+
+
+def _names(staged: dict[str, tuple[Staged, str]]) -> list[str]:
+    return sorted(staged, key=table_order)
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _stage_all(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    staged: dict[str, tuple[Staged, str]],
+    on_file: Callable[[str], None] | None,
+) -> list[Problem]:
+    files, problems = find_table_files(folder)
+    if not files and not problems:
+        return [Problem(str(folder), None, None, None, "has no canonical table files (see docs/data-guide.md)")]
+    for table in TABLES:
+        if not table.optional and table.name not in files and not _count(con, f"SELECT count(*) FROM cur_{table.name}"):
+            problems.append(
+                Problem(
+                    f"{table.name}.csv",
+                    None,
+                    None,
+                    None,
+                    f"missing: {table.name} is a required table and the workspace has none",
+                )
+            )
+    for name in sorted(files, key=table_order):
+        result = stage_file(con, files[name], _STAGE_PREFIX + name)
+        if isinstance(result, list):
+            problems += result
+        else:
+            staged[name] = (result, normalized_view(con, result))
+        if on_file is not None:
+            on_file(files[name].name)
+    return problems
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], policy: Policy, *, cascade: bool
+) -> None:
+    create_result_tables(con)
+    for name in _names(staged):
+        source, view = staged[name]
+        check_cells(con, source, view, policy)
+        check_duplicates(con, source, view, policy)
+    changed: set[str] | None = None
+    while True:
+        changed = check_cross(con, staged, policy, cascade=cascade, changed=changed)
+        if not cascade or not changed:
+            break
+    for name in _names(staged):
+        source, view = staged[name]
+        collect_warnings(con, source, view, policy)
+
+
+def _order_by_table() -> str:
+    return "CASE tbl " + " ".join(f"WHEN {lit(t.name)} THEN {i}" for i, t in enumerate(TABLES)) + " END"
+
+
+def _problems(con: duckdb.DuckDBPyConnection, limit: int) -> list[Problem]:
+    rows = con.execute(
+        f"SELECT file, row, col, val, reason FROM {PROBLEMS} "
+        f"ORDER BY {_order_by_table()}, row, col_order, reason LIMIT {int(limit)}"
+    ).fetchall()
+    return [Problem(str(f), None if r is None else int(r), c, v, str(reason)) for f, r, c, v, reason in rows]
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWarning], int]:
+    total = _count(con, f"SELECT coalesce(sum(n), 0) FROM {WARNINGS}")
+    rows = con.execute(
+        f"SELECT file, col, val, reason, n, first_row FROM {WARNINGS} "
+        f"ORDER BY {_order_by_table()}, first_row, col, reason LIMIT {int(limit)}"
+    ).fetchall()
+    return [ImportWarning(str(f), str(c), v, str(r), int(n), int(first)) for f, c, v, r, n, first in rows], total
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]]) -> None:
+    for source, view in staged.values():
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+        con.execute(f"DROP TABLE IF EXISTS {source.relation}")
+    con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
+    con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
+
+
+def _typed_select(source: Staged, view: str, policy: Policy) -> str:
+    """The accepted rows of a staged file in the stored types, with ``extra`` and ``_row_hash``."""
+    table = source.table
+    cols = [f"{typed(c, policy, table.name)} AS {c.name}" for c in table.columns]
+    unknown = source.unknown_columns
+    if unknown:
+        pairs = ", ".join(f"{lit(name)}, {col}" for name, col in unknown)
+        extra = f"CAST(json_object({pairs}) AS VARCHAR)"
+    else:
+        extra = "NULL::VARCHAR"
+    hashed = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
+    digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in hashed)
+    rows = f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
+    return (
+        f"SELECT *, md5({digest}) AS _row_hash FROM "
+        f"(SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
+    )
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection, source: Staged, view: str, policy: Policy, import_id: int, at: datetime
+) -> TableCounts:
+    """Write one staged file's accepted rows as new versions; close the versions they replace."""
+    table = source.table
+    rejected = _count(con, f"SELECT count(DISTINCT row) FROM {PROBLEMS} WHERE tbl = {lit(table.name)}")
+    accepted = source.rows - rejected
+    rows = _typed_select(source, view, policy)
+    replaced = 0
+    no_key_inserted = 0
+    if table.name in _COST_TABLES:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _cosell_costs AS {rows}")
+        rows = "SELECT * FROM _cosell_costs"
+        replaced, no_key_inserted = _replace_costs_by_period(con, table, import_id, at)
+        keyed = f"SELECT * FROM ({rows}) WHERE cost_id IS NOT NULL"
+    else:
+        keyed = rows
+    inserted_total = _insert_versions(con, table, keyed, import_id, at)
+    updated = _close_replaced(con, table, import_id, at)
+    if table.name in _COST_TABLES:
+        con.execute("DROP TABLE _cosell_costs")
+    return TableCounts(
+        table=table.name,
+        file=source.file.name,
+        read=source.rows,
+        inserted=inserted_total - updated + no_key_inserted,
+        updated=updated,
+        unchanged=accepted - inserted_total - no_key_inserted,
+        rejected=rejected,
+        replaced=replaced,
+    )
+
+
+def _column_list(table: Table) -> str:
+    return ", ".join(table.column_names)
+
+
+def _insert_versions(con: duckdb.DuckDBPyConnection, table: Table, rows: str, import_id: int, at: datetime) -> int:
+    """Insert the rows whose key has no current version with the same hash; return how many."""
+    on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
+    current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
+    result = con.execute(
+        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+        f"SELECT {', '.join('n.' + c for c in table.column_names)}, n.extra, n._row_hash, ?, NULL, ? "
+        f"FROM ({rows}) n ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash",
+        [at, import_id],
+    ).fetchone()
+    return int(result[0]) if result else 0
+
+
+def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime) -> int:
+    """Close the older current versions of the keys this import wrote; return how many."""
+    on = " AND ".join(f"{table.name}.{k} = n.{k}" for k in table.key)
+    result = con.execute(
+        f"UPDATE {table.name} SET _valid_to = ? "
+        f"FROM (SELECT {', '.join(table.key)} FROM {table.name} WHERE _import_id = ?) n "
+        f"WHERE {on} AND {table.name}._valid_to IS NULL AND {table.name}._import_id <> ?",
+        [at, import_id, import_id],
+    ).fetchone()
+    return int(result[0]) if result else 0
+
+
+def _replace_costs_by_period(
+    con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime
+) -> tuple[int, int]:
+    """Cost rows without cost_id: a period whose rows differ from the current ones is replaced whole.
+
+    Returns (old versions closed, new rows inserted).
+    """
+    changed = [
+        str(r[0])
+        for r in con.execute(
+            f"""WITH periods AS (SELECT DISTINCT period FROM _cosell_costs),
+            incoming AS (SELECT period, list(_row_hash ORDER BY _row_hash) AS h FROM _cosell_costs
+                         WHERE cost_id IS NULL GROUP BY period),
+            existing AS (SELECT period, list(_row_hash ORDER BY _row_hash) AS h FROM {table.name}
+                         WHERE _valid_to IS NULL AND cost_id IS NULL GROUP BY period)
+            SELECT p.period FROM periods p LEFT JOIN incoming i USING (period)
+            LEFT JOIN existing e USING (period) WHERE i.h IS DISTINCT FROM e.h ORDER BY 1"""
+        ).fetchall()
+    ]
+    if not changed:
+        return 0, 0
+    con.execute("CREATE OR REPLACE TEMP TABLE _cosell_periods AS SELECT unnest(?::VARCHAR[]) AS period", [changed])
+    closed = con.execute(
+        f"UPDATE {table.name} SET _valid_to = ? WHERE _valid_to IS NULL AND cost_id IS NULL "
+        "AND period IN (SELECT period FROM _cosell_periods)",
+        [at],
+    ).fetchone()
+    inserted = con.execute(
+        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+        f"SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM _cosell_costs "
+        "WHERE cost_id IS NULL AND period IN (SELECT period FROM _cosell_periods)",
+        [at, import_id],
+    ).fetchone()
+    con.execute("DROP TABLE _cosell_periods")
+    return (int(closed[0]) if closed else 0), (int(inserted[0]) if inserted else 0)
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
+    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``."""
+    columns: list[str] = []
+    for name in _names(staged):
+        for header in staged[name][0].header:
+            if header not in columns:
+                columns.append(header)
+    marks = ["_file", "_row", "_column", "_reason"]
+    parts = []
+    for name in _names(staged):
+        source, view = staged[name]
+        values = []
+        for header in columns:
+            col = f"c{source.header.index(header)}" if header in source.header else "NULL::VARCHAR"
+            values.append(f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"' if col.startswith("c") else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"')
+        parts.append(
+            f"""SELECT {", ".join(values)}, {lit(source.file.name)} AS _file, p.row AS _row,
+                p.cols AS _column, p.reasons AS _reason, {table_order(name)} AS _t
+            FROM {view} v JOIN (
+                SELECT row, string_agg(col, '; ' ORDER BY col_order, reason) AS cols,
+                    string_agg(CASE WHEN val IS NULL THEN '' ELSE '"' || val || '" ' END || reason, '; '
+                               ORDER BY col_order, reason) AS reasons
+                FROM {PROBLEMS} WHERE tbl = {lit(name)} GROUP BY row) p ON p.row = v._row"""
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = ", ".join([f'"{c.replace(chr(34), chr(34) * 2)}"' for c in columns] + marks)
+    if parts:
+        query = f"SELECT {names} FROM ({' UNION ALL '.join(parts)}) ORDER BY _t, _row"
+    else:
+        query = f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")

@@ -1,0 +1,259 @@
+"""Reading canonical files (CSV, gzip CSV, Parquet) into DuckDB as text, before any validation.
+
+Every cell is staged as text, exactly as the file has it, into a temporary table whose columns are
+named ``c0, c1, ...`` in header order (so any header, even one with odd characters, is safe). The
+checks here are about the file as a whole: its name, encoding, header and shape. Cell values are
+checked afterwards, in SQL, by :mod:`cosell.data.validate`.
+
+Row numbers: for CSV the spreadsheet row (the header is row 1, the first data row is row 2); for
+Parquet the 1-based record number. A staged table's ``rowid`` is its record index in file order.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cosell.data.schema import TABLES_BY_NAME, Table
+from cosell.errors import Problem
+
+FORMATS = ("csv", "csv.gz", "parquet")
+_SNIFF_BYTES = 1 << 16
+_FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """One input file that holds a canonical table."""
+
+    table: str
+    path: Path
+    format: str  # one of FORMATS
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A file staged as text in the temporary table ``relation`` (columns ``c0, c1, ...``)."""
+
+    table: Table
+    file: TableFile
+    relation: str
+    header: tuple[str, ...]
+    row_offset: int  # add to rowid for the row number of a problem: 2 for CSV, 1 for Parquet
+    rows: int
+
+    def column(self, name: str) -> str | None:
+        """The staged column holding canonical column ``name``, or None when the file lacks it."""
+        try:
+            return f"c{self.header.index(name)}"
+        except ValueError:
+            return None
+
+    @property
+    def unknown_columns(self) -> tuple[tuple[str, str], ...]:
+        """(header name, staged column) of the columns the schema does not know, sorted by name."""
+        known = set(self.table.column_names)
+        return tuple(sorted((h, f"c{i}") for i, h in enumerate(self.header) if h not in known))
+
+
+def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Problem]]:
+    """The canonical table files in ``directory`` by table name; other files are ignored.
+
+    A table present in two formats (``touches.csv`` and ``touches.parquet``) is a problem.
+    """
+    found: dict[str, list[TableFile]] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file():
+            continue
+        for fmt in FORMATS:
+            suffix = "." + fmt
+            stem = path.name[: -len(suffix)]
+            if path.name.endswith(suffix) and stem in TABLES_BY_NAME:
+                found.setdefault(stem, []).append(TableFile(stem, path, fmt))
+                break
+    files: dict[str, TableFile] = {}
+    problems: list[Problem] = []
+    for table in TABLES_BY_NAME:
+        candidates = found.get(table, [])
+        if len(candidates) > 1:
+            names = " and ".join(c.name for c in candidates)
+            problems.append(
+                Problem(candidates[0].name, None, None, None, f"table {table} is given twice ({names})")
+            )
+        elif candidates:
+            files[table] = candidates[0]
+    return files, problems
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> Staged | list[Problem]:
+    """Stage one file as text into the temporary table ``relation``; return problems instead on failure."""
+    table = TABLES_BY_NAME[file.table]
+    if file.format == "parquet":
+        result = _stage_parquet(con, file, relation)
+        offset = 1
+    else:
+        result = _stage_csv(con, file, relation)
+        offset = 2
+    if isinstance(result, list):
+        return result
+    header = result
+    problems = _header_problems(file, table, header)
+    if problems:
+        con.execute(f"DROP TABLE IF EXISTS {relation}")
+        return problems
+    row = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    return Staged(table, file, relation, header, offset, int(row[0]) if row else 0)
+
+
+def _header_problems(file: TableFile, table: Table, header: tuple[str, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, name in enumerate(header, start=1):
+        if not name.strip():
+            problems.append(Problem(file.name, 1, None, None, f"column {i} of the header has no name"))
+        elif name in seen:
+            problems.append(Problem(file.name, 1, name, None, "the column appears twice in the header"))
+        seen.add(name)
+    problems += [
+        Problem(file.name, None, c, None, "required column is missing")
+        for c in table.required_columns
+        if c not in header
+    ]
+    return problems
+
+
+def _open_bytes(file: TableFile) -> io.BufferedIOBase:
+    if file.format == "csv.gz":
+        return gzip.open(file.path, "rb")  # type: ignore[return-value]
+    return open(file.path, "rb")  # noqa: SIM115 - returned to the caller, which closes it
+
+
+def _sniff_csv(file: TableFile) -> tuple[str, ...] | Problem:
+    """Check encoding and shape from the file's first bytes and read its header row."""
+    try:
+        with _open_bytes(file) as raw:
+            head = raw.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        reason = "is not a gzip file" if file.format == "csv.gz" else f"cannot be read: {exc}"
+        return Problem(file.name, None, None, None, reason)
+    if not head:
+        return Problem(file.name, None, None, None, "empty file (0 bytes): expected a header row")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
+        encoding = "UTF-16 or UTF-32" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "binary"
+        if encoding == "binary" and _looks_utf16(head):
+            encoding = "UTF-16 or UTF-32"
+        if encoding == "binary":
+            return Problem(file.name, None, None, None, "is not a text table (it contains NUL bytes)")
+        return Problem(file.name, None, None, None, f"is {encoding} encoded: save it as UTF-8")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut in half at the end of the sample
+            line = head[: exc.start].count(b"\n") + 1
+            return Problem(file.name, line, None, None, _NOT_UTF8)
+        text = head[: exc.start].decode("utf-8")
+    try:
+        header = next(csv.reader(io.StringIO(text)))
+    except (StopIteration, csv.Error):
+        return Problem(file.name, 1, None, None, "is not a table: no header row")
+    return tuple(header)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    sample = head[:512]
+    return sample.count(b"\x00") * 3 >= len(sample)
+
+
+_NOT_UTF8 = "is not UTF-8 encoded (for example latin-1 or Windows-1252): save it as UTF-8"
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
+    header = _sniff_csv(file)
+    if isinstance(header, Problem):
+        return [header]
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    path = str(file.path).replace("'", "''")
+    compression = "gzip" if file.format == "csv.gz" else "none"
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_csv('{path}', "
+            f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
+            f"auto_detect = false, strict_mode = true, null_padding = false, "
+            f"compression = '{compression}', encoding = 'utf-8')"
+        )
+    except duckdb.Error as exc:
+        return [_csv_problem(file, str(exc))]
+    return header
+
+
+def _csv_problem(file: TableFile, message: str) -> Problem:
+    line = _LINE.search(message)
+    row = int(line.group(1)) if line else None
+    if "Invalid unicode" in message or "not utf-8" in message:
+        return Problem(file.name, row, None, None, _NOT_UTF8)
+    counts = _COLUMNS.search(message)
+    if counts:
+        expected, found = counts.groups()
+        return Problem(
+            file.name, row, None, None, f"is not a table: this row has {found} columns, the header {expected}"
+        )
+    first = message.split("\n", 1)[0].removeprefix("Invalid Input Error: ")
+    return Problem(file.name, row, None, None, f"cannot be read as CSV: {first}")
+
+
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
+) -> tuple[str, ...] | list[Problem]:
+    size = file.path.stat().st_size
+    if size == 0:
+        return [Problem(file.name, None, None, None, "empty file (0 bytes)")]
+    with open(file.path, "rb") as raw:
+        magic = raw.read(4)
+        raw.seek(max(0, size - 4))
+        tail = raw.read(4)
+    if magic != b"PAR1" or tail != b"PAR1":
+        return [Problem(file.name, None, None, None, "is not a Parquet file")]
+    path = str(file.path).replace("'", "''")
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+    except duckdb.Error as exc:
+        return [Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")]
+    header = tuple(str(r[0]) for r in described)
+    table = TABLES_BY_NAME[file.table]
+    problems = []
+    for name, duck_type, *_ in described:
+        if name in table.column_names and table.column(name).kind in ("money", "rate"):
+            if str(duck_type).upper() in _FLOAT_TYPES:
+                problems.append(
+                    Problem(
+                        file.name,
+                        None,
+                        name,
+                        None,
+                        f"is a binary floating-point column ({duck_type}): store amounts as DECIMAL or text",
+                    )
+                )
+    if problems:
+        return problems
+    select = ", ".join(f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, name in enumerate(header))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')"
+        )
+    except duckdb.Error as exc:
+        return [Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")]
+    return header

@@ -1,0 +1,391 @@
+"""Validation of staged canonical files, as SQL over their text columns.
+
+Each check selects only the failing rows and writes them to one temporary problems table, so a file
+of twenty million rows is checked in a few vectorised passes, never row by row in Python:
+
+1. cell checks, one pass per file: required values, enumerations, ISO 8601 instants, plain decimals
+   with at most the currency's minor-unit digits, positive rates, ISO 4217 codes, booleans, periods,
+   and the row rules (a partner touch needs a partner or a partner contact, a partner user needs a
+   partner);
+2. duplicate keys inside a file (each duplicate names the other row);
+3. cross-file checks against what the workspace already has plus what this import brings:
+   references, and a closed deal's close time (a stage_history entry into its stage, or a close_date).
+
+Warnings (unknown touch kinds, CRM flags that disagree with the stage mapping, a touch of one side
+with the other side's kind) never stop an import; they are counted per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import duckdb
+
+from cosell.data.read import Staged
+from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
+from cosell.instants import ISO_PATTERN
+from cosell.money import DECIMAL_PATTERN, MINOR_UNITS
+from cosell.policy import Policy
+
+PROBLEMS = "_cosell_import_problems"
+WARNINGS = "_cosell_import_warnings"
+PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
+TRUE_WORDS = ("true", "t", "yes", "1")
+FALSE_WORDS = ("false", "f", "no", "0")
+MONEY_INTEGER_DIGITS = 14  # DECIMAL(18,4)
+RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
+RATE_FRACTION_DIGITS = 12
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def in_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} (tbl VARCHAR, file VARCHAR, row BIGINT, "
+        "col_order INTEGER, col VARCHAR, val VARCHAR, reason VARCHAR)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {WARNINGS} (tbl VARCHAR, file VARCHAR, col VARCHAR, val VARCHAR, "
+        "reason VARCHAR, n BIGINT, first_row BIGINT)"
+    )
+
+
+def normalized_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+    """Create ``<relation>_n``: ``_row``, the raw ``c*`` columns and ``n_<column>`` trimmed (or NULL)."""
+    parts = [f"rowid + {staged.row_offset} AS _row", "*"]
+    for column in staged.table.columns:
+        raw = staged.column(column.name)
+        parts.append(f"nullif(trim({raw}), '') AS n_{column.name}" if raw else f"NULL::VARCHAR AS n_{column.name}")
+    view = f"{staged.relation}_n"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {staged.relation}")
+    return view
+
+
+def typed(column: Column, policy: Policy, table: str) -> str:
+    """SQL turning the normalized text ``n_<column>`` into the column's stored type (NULL if invalid)."""
+    n = f"n_{column.name}"
+    if column.kind == "instant":
+        return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
+    if column.kind in ("money", "rate"):
+        return f"TRY_CAST({n} AS {column.sql_type})"
+    if column.kind == "bool":
+        return (
+            f"CASE WHEN lower({n}) IN {in_list(TRUE_WORDS)} THEN true "
+            f"WHEN lower({n}) IN {in_list(FALSE_WORDS)} THEN false END"
+        )
+    if column.kind == "currency" and TABLES_BY_NAME[table].money_currency_column == column.name:
+        return f"coalesce({n}, {lit(policy.workspace_currency)})"
+    return n
+
+
+def _minor_digits(currency_sql: str) -> str:
+    odd = sorted((code, digits) for code, digits in MINOR_UNITS.items() if digits != 2)
+    whens = " ".join(f"WHEN {lit(code)} THEN {digits}" for code, digits in odd)
+    return f"(CASE {currency_sql} {whens} ELSE 2 END)"
+
+
+def _integer_digits(n: str) -> str:
+    return f"length(ltrim(split_part(ltrim({n}, '+-'), '.', 1), '0'))"
+
+
+def _fraction_digits(n: str) -> str:
+    return f"length(split_part({n}, '.', 2))"
+
+
+def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
+    """SQL giving the reason a cell is bad, or NULL; None when the column cannot be wrong."""
+    n = f"n_{column.name}"
+    whens: list[tuple[str, str]] = []  # (condition, reason as SQL)
+
+    def add(condition: str, reason: str) -> None:
+        whens.append((condition, lit(reason)))
+
+    kind = column.kind
+    if kind == "enum":
+        add(f"{n} NOT IN {in_list(column.values)}", f"is not one of: {', '.join(column.values)}")
+    elif kind == "instant":
+        add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
+        value = typed(column, policy, staged.table.name)
+        add(
+            f"{value} IS NULL OR substr({n}, 12, 2) > '23' OR {value} >= TIMESTAMPTZ '10000-01-01'",
+            "is not a valid date or time",
+        )
+    elif kind == "money":
+        add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
+        add(
+            f"{_integer_digits(n)} > {MONEY_INTEGER_DIGITS}",
+            f"is too large (more than {MONEY_INTEGER_DIGITS} digits before the decimal point)",
+        )
+        currency_col = staged.table.money_currency_column
+        workspace = lit(policy.workspace_currency)
+        currency = f"coalesce(n_{currency_col}, {workspace})" if currency_col else workspace
+        digits = _minor_digits(currency)
+        whens.append(
+            (
+                f"{currency} IN {in_list(MINOR_UNITS)} AND {_fraction_digits(n)} > {digits}",
+                f"'has more decimal places than ' || {currency} || ' allows (' || {digits} || ')'",
+            )
+        )
+    elif kind == "rate":
+        add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
+        add(f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}", "is too large")
+        add(f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}", f"has more than {RATE_FRACTION_DIGITS} decimal places")
+        add(f"TRY_CAST({n} AS DECIMAL(38,12)) <= 0", "must be positive")
+    elif kind == "currency":
+        add(f"{n} NOT IN {in_list(MINOR_UNITS)}", "is not an ISO 4217 currency code")
+    elif kind == "bool":
+        words = ", ".join(f"{t}/{f}" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True))
+        add(f"lower({n}) NOT IN {in_list(TRUE_WORDS + FALSE_WORDS)}", f"is not true or false ({words})")
+    elif kind == "period":
+        add(f"NOT regexp_full_match({n}, {lit(PERIOD_PATTERN)})", "is not a period (a quarter like 2026-Q3 or a month like 2026-08)")
+    if not whens and not column.required:
+        return None
+    sql = "CASE"
+    if column.required:
+        sql += f" WHEN {n} IS NULL THEN 'a value is required'"
+    sql += f" WHEN {n} IS NULL THEN NULL"
+    for condition, reason_sql in whens:
+        sql += f" WHEN {condition} THEN {reason_sql}"
+    return sql + " END"
+
+
+def _row_rules(staged: Staged) -> list[tuple[str, str]]:
+    """Rules over several cells of a row: (condition, reason), reported on column partner_id."""
+    name = staged.table.name
+    if name == "touches":
+        return [
+            (
+                "n_actor = 'partner' AND n_partner_id IS NULL AND n_partner_contact_id IS NULL",
+                "a partner touch needs partner_id or partner_contact_id",
+            )
+        ]
+    if name == "users":
+        return [("n_role = 'partner' AND n_partner_id IS NULL", "a user with role partner needs partner_id")]
+    return []
+
+
+def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+    """Problems of single cells and single rows, one pass over the file."""
+    entries: list[str] = []
+    for order, column in enumerate(staged.table.columns):
+        reason = _cell_reason(column, staged, policy)
+        if reason is None or staged.column(column.name) is None:
+            continue
+        raw = staged.column(column.name)
+        entries.append(f"{{'o': {order}, 'c': {lit(column.name)}, 'v': {raw}, 'r': {reason}}}")
+    partner_order = staged.table.column_names.index("partner_id") if "partner_id" in staged.table.column_names else 0
+    for condition, reason in _row_rules(staged):
+        entries.append(
+            f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, "
+            f"'r': CASE WHEN {condition} THEN {lit(reason)} END}}"
+        )
+    if not entries:
+        return
+    con.execute(
+        f"INSERT INTO {PROBLEMS} SELECT {lit(staged.table.name)}, {lit(staged.file.name)}, _row, "
+        f"p.o, p.c, p.v, p.r FROM (SELECT _row, unnest(l) AS p FROM (SELECT _row, "
+        f"list_filter([{', '.join(entries)}], lambda x: x.r IS NOT NULL) AS l FROM {view}) WHERE len(l) > 0)"
+    )
+
+
+def check_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+    """Rows of one file with the same key; each names another row with that key."""
+    table = staged.table
+    keys = [table.column(k) for k in table.key]
+    key_sql = ", ".join(f"{typed(c, policy, table.name)} AS k{i}" for i, c in enumerate(keys))
+    names = ", ".join(f"k{i}" for i in range(len(keys)))
+    shown = " || ', ' || ".join(f"n_{c.name}" for c in keys)
+    not_null = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(keys)))
+    order = table.column_names.index(keys[0].name)
+    con.execute(
+        f"""INSERT INTO {PROBLEMS}
+        WITH k AS (SELECT * FROM (SELECT _row, {shown} AS shown, {key_sql} FROM {view}) WHERE {not_null}),
+        d AS (SELECT {names}, min(_row) AS first_row FROM k GROUP BY {names} HAVING count(*) > 1),
+        r AS (SELECT k._row, k.shown, d.first_row FROM k JOIN d USING ({names})),
+        s AS (SELECT first_row, min(_row) FILTER (WHERE _row > first_row) AS second_row
+              FROM r GROUP BY first_row)
+        SELECT {lit(table.name)}, {lit(staged.file.name)}, r._row, {order}, {lit(", ".join(table.key))},
+            r.shown, 'is a duplicate key: also on row '
+                || CASE WHEN r._row = r.first_row THEN s.second_row ELSE r.first_row END
+        FROM r JOIN s USING (first_row)"""
+    )
+
+
+def _accepted(view: str, table: str) -> str:
+    return f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table)}))"
+
+
+def check_cross(
+    con: duckdb.DuckDBPyConnection,
+    staged: Mapping[str, tuple[Staged, str]],
+    policy: Policy,
+    *,
+    cascade: bool,
+    changed: set[str] | None = None,
+) -> set[str]:
+    """References and closed deals, against the workspace's current rows plus this import's rows.
+
+    With ``cascade`` (the rejects mode) the targets are only this import's accepted rows, and a
+    row that refers to a rejected row is rejected too; call again with the tables returned (those
+    that gained problems) until it returns an empty set. Without it every staged row counts as
+    present, so a bad row is reported once, not again by every row that refers to it.
+    """
+    before = _problem_counts(con)
+    users_present = "users" in staged or _count(con, "SELECT count(*) FROM cur_users") > 0
+    for name in TABLE_NAMES:
+        if name not in staged:
+            continue
+        source, view = staged[name]
+        for order, column in enumerate(source.table.columns):
+            if not column.references or source.column(column.name) is None:
+                continue
+            target, target_column = column.references.split(".")
+            if target == "users" and not users_present:
+                continue
+            if changed is not None and target not in changed:
+                continue
+            _check_reference(con, source, view, order, column, target, target_column, staged, cascade)
+        if name == "opportunities" and (changed is None or "stage_history" in changed):
+            _check_closed(con, source, view, policy, staged, cascade)
+    after = _problem_counts(con)
+    return {t for t, n in after.items() if n != before.get(t, 0)}
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {str(t): int(n) for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()}
+
+
+def _check_reference(
+    con: duckdb.DuckDBPyConnection,
+    source: Staged,
+    view: str,
+    order: int,
+    column: Column,
+    target: str,
+    target_column: str,
+    staged: Mapping[str, tuple[Staged, str]],
+    cascade: bool,
+) -> None:
+    present = [f"SELECT {target_column} AS k FROM cur_{target}"]
+    rejected = "SELECT NULL::VARCHAR AS k, NULL::BIGINT AS row WHERE false"
+    if target in staged:
+        _, target_view = staged[target]
+        rows = _accepted(target_view, target) if cascade else target_view
+        present.append(f"SELECT n_{target_column} FROM {rows}")
+        if cascade:
+            rejected = (
+                f"SELECT n_{target_column} AS k, min(_row) AS row FROM {target_view} WHERE _row IN "
+                f"(SELECT row FROM {PROBLEMS} WHERE tbl = {lit(target)}) GROUP BY 1"
+            )
+    target_file = staged[target][0].file.name if target in staged else target
+    rows = _accepted(view, source.table.name) if cascade else view
+    n = f"n_{column.name}"
+    con.execute(
+        f"""INSERT INTO {PROBLEMS}
+        WITH present AS ({" UNION ".join(present)}), rejected AS ({rejected})
+        SELECT {lit(source.table.name)}, {lit(source.file.name)}, s._row, {order}, {lit(column.name)},
+            s.{source.column(column.name)},
+            CASE WHEN rejected.row IS NULL THEN {lit(f"is not in {target}.{target_column}")}
+                 ELSE {lit(f"refers to a rejected row ({target_file} row ")} || rejected.row || ')' END
+        FROM (SELECT * FROM {rows} WHERE {n} IS NOT NULL) s
+        ANTI JOIN present ON s.{n} = present.k
+        LEFT JOIN rejected ON s.{n} = rejected.k"""
+    )
+
+
+def _check_closed(
+    con: duckdb.DuckDBPyConnection,
+    source: Staged,
+    view: str,
+    policy: Policy,
+    staged: Mapping[str, tuple[Staged, str]],
+    cascade: bool,
+) -> None:
+    closed = sorted(policy.won_stages | policy.lost_stages)
+    if not closed:
+        return
+    history = ["SELECT opportunity_id AS o, stage AS s FROM cur_stage_history"]
+    if "stage_history" in staged:
+        _, hview = staged["stage_history"]
+        rows = _accepted(hview, "stage_history") if cascade else hview
+        history.append(f"SELECT n_opportunity_id, n_stage FROM {rows}")
+    rows = _accepted(view, "opportunities") if cascade else view
+    order = source.table.column_names.index("close_date")
+    con.execute(
+        f"""INSERT INTO {PROBLEMS}
+        WITH h AS ({" UNION ".join(history)})
+        SELECT 'opportunities', {lit(source.file.name)}, s._row, {order}, 'close_date', NULL,
+            'the deal is closed (stage "' || s.n_stage || '") but has neither a close_date nor a '
+            || 'stage_history entry into that stage'
+        FROM (SELECT * FROM {rows} WHERE n_stage IN {in_list(closed)} AND n_close_date IS NULL) s
+        ANTI JOIN h ON s.n_opportunity_id = h.o AND s.n_stage = h.s"""
+    )
+
+
+def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+    """Warnings over the accepted rows, grouped by column, value and reason."""
+    name = staged.table.name
+    rows = _accepted(view, name)
+    checks: list[tuple[str, str, str]] = []  # column, condition, reason
+    if name == "touches":
+        known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
+        checks.append(("kind", f"n_kind NOT IN {in_list(sorted(known))}", "is an unknown touch kind: the rules ignore it"))
+        if policy.direct_kinds:
+            checks.append(
+                (
+                    "kind",
+                    f"n_actor = 'partner' AND n_kind IN {in_list(sorted(policy.direct_kinds))}",
+                    "is a direct kind on a partner touch: counted as partner engagement",
+                )
+            )
+        if policy.partner_kinds:
+            checks.append(
+                (
+                    "kind",
+                    f"n_actor = 'direct' AND n_kind IN {in_list(sorted(policy.partner_kinds))}",
+                    "is a partner kind on a direct touch: counted as direct engagement",
+                )
+            )
+    if name == "opportunities":
+        won, lost = sorted(policy.won_stages), sorted(policy.lost_stages)
+        is_won = f"n_stage IN {in_list(won)}" if won else "false"
+        is_closed = f"n_stage IN {in_list(won + lost)}" if won + lost else "false"
+        for flag, mapped in (("is_closed", is_closed), ("is_won", is_won)):
+            if staged.column(flag) is None:
+                continue
+            value = typed(staged.table.column(flag), policy, name)
+            checks.append(
+                (
+                    flag,
+                    f"{value} IS NOT NULL AND {value} <> ({mapped})",
+                    f"'disagrees with the stage mapping (stage \"' || n_stage || '\" is ' || "
+                    f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
+                )
+            )
+    for column, condition, reason in checks:
+        reason_sql = reason if reason.startswith("'") else lit(reason)
+        con.execute(
+            f"INSERT INTO {WARNINGS} SELECT {lit(name)}, {lit(staged.file.name)}, {lit(column)}, "
+            f"n_{column}, {reason_sql} AS reason, count(*), min(_row) FROM {rows} WHERE {condition} "
+            f"GROUP BY n_{column}, reason"
+        )
+
+
+def table_order(name: str) -> int:
+    return TABLE_NAMES.index(name)
+
+
+def ordered_tables(names: Sequence[str]) -> list[str]:
+    return sorted(names, key=table_order)
