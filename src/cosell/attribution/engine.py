@@ -1,0 +1,265 @@
+"""The batch attribution engine: SPEC sections 2 and 3 for every deal at once, as Ibis expressions.
+
+The rules are relational steps (``engine_touches``, ``engine_evidence``, ``engine_cohort``,
+``engine_credit``) compiled by Ibis and executed where the workspace lives (DuckDB by default), over
+the ``v_<table>`` views of what was known at the as-of instant. The result is two tables of
+formatted strings, the same rows :mod:`cosell.attribution.reference` produces one deal at a time:
+
+>>> from cosell.store.workspace import open_workspace
+>>> ws = open_workspace(":memory:")
+>>> run = attribute(ws.con, as_of=parse_instant("2026-06-30"))
+>>> run.counts
+{'sourced': 0, 'accelerated': 0, 'influenced': 0, 'none': 0}
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from cosell.attribution.engine_base import (
+    Params,
+    Runner,
+    nz,
+    union_all,
+    us,
+)
+from cosell.attribution.engine_cohort import build_acceleration, with_band
+from cosell.attribution.engine_credit import (
+    apply_overrides,
+    build_credits,
+    build_roles,
+    integer_weights,
+)
+from cosell.attribution.engine_evidence import build_evidence
+from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
+from cosell.attribution.engine_touches import build_deals, build_touches
+from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.errors import UsageError
+from cosell.instants import epoch_micros, format_instant, parse_instant
+from cosell.policy import Policy
+from cosell.store.workspace import as_of_views
+
+MODELS = ("role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay")
+TOUCH_MODELS = frozenset(MODELS[2:])
+
+__all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
+
+
+def check_model(name: str) -> str:
+    """The model name if it is known; else a UsageError suggesting the closest one."""
+    if name in MODELS:
+        return name
+    close = difflib.get_close_matches(name, MODELS, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UsageError(f"unknown credit model {name!r}{hint}; known: {', '.join(MODELS)}")
+
+
+@dataclass
+class EngineRun:
+    """One run's results, held as tables on the connection until the next run replaces them."""
+
+    con: duckdb.DuckDBPyConnection
+    as_of: datetime
+    model: str
+    policy_version: str
+    counts: dict[str, int] = field(default_factory=dict)
+    attribution_table: str = ATTRIBUTION_TABLE
+    credits_table: str = CREDITS_TABLE
+
+    def rows(self) -> list[AttributionRow]:
+        cols = ", ".join(AttributionRow.columns())
+        data = self.con.execute(
+            f"SELECT {cols} FROM {self.attribution_table} ORDER BY opportunity_id"
+        ).fetchall()
+        return [AttributionRow(*r) for r in data]
+
+    def credit_rows(self) -> list[CreditRow]:
+        cols = ", ".join(CreditRow.columns())
+        data = self.con.execute(
+            f"SELECT {cols} FROM {self.credits_table} ORDER BY opportunity_id, partner_id"
+        ).fetchall()
+        return [CreditRow(*r) for r in data]
+
+
+def _overrides(run: Runner, con: duckdb.DuckDBPyConnection, as_of_us: int) -> ir.Table:
+    """The newest override per deal known and not withdrawn at the as-of instant."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        run.backend.con.execute(
+            'CREATE OR REPLACE TEMP TABLE "_cosell_eng_overrides" '
+            "(opp_id VARCHAR, ov_tier VARCHAR, ov_partner VARCHAR)"
+        )
+        run.names.append("_cosell_eng_overrides")
+        return run.table("_cosell_eng_overrides")
+    o = run.table("attribution_overrides")
+    known = (us(o.recorded_at) <= as_of_us) & (o.withdrawn_at.isnull() | (us(o.withdrawn_at) > as_of_us))
+    o = o.filter(known)
+    newest = ibis.row_number().over(
+        group_by=o.opportunity_id, order_by=[ibis.desc(o.recorded_at), ibis.desc(o.override_id)]
+    )
+    o = o.mutate(pos=newest).filter(lambda x: x.pos == 0)
+    return run.step(
+        "overrides", o.select(opp_id=o.opportunity_id, ov_tier=o.tier, ov_partner=nz(o.partner_id))
+    )
+
+
+def attribute(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy | None = None,
+    as_of: datetime | None = None,
+    model: str | None = None,
+    *,
+    progress: Any = None,
+) -> EngineRun:
+    """Attribute every opportunity known at ``as_of`` (default now) on the workspace connection.
+
+    Builds the ``v_<table>`` views for ``as_of``, runs the rules and leaves the formatted results in
+    the temp tables ``cosell_attribution`` and ``cosell_credits`` (replaced by the next run).
+    ``progress(n)`` is called after each of the engine's steps when given.
+    """
+    policy = policy or Policy()
+    model = check_model(model or policy.credit_model)
+    when = (as_of or datetime.now(UTC)).astimezone(UTC)
+    as_of_views(con, when if as_of is not None else None)
+    p = Params.from_policy(policy, epoch_micros(when))
+    backend = ibis.duckdb.from_connection(con)
+    run = Runner(backend)
+    tick = progress or (lambda n=1: None)
+    try:
+        deals = build_deals(run, p)
+        tick()
+        assoc, direct_first = build_touches(run, p, deals)
+        tick()
+        ev = build_evidence(run, p, deals, assoc, direct_first)
+        tick()
+        facts = _facts(run, p, deals, ev)
+        tick()
+        cand = facts.filter(facts.won & facts.winner.isnull() & facts.e_us.notnull())
+        base = facts.filter(facts.won & facts.direct_only)
+        banded = with_band(
+            run, p, union_all([cand.select(*deals.columns), base.select(*deals.columns)]).distinct()
+        )
+        banded = run.step("banded", banded)
+        acc = build_acceleration(
+            run,
+            p,
+            deals,
+            cand.select("opp_id", "c_us", "x_us", "e_us", "first_stage").join(
+                banded.select("opp_id", "segment", "band"), "opp_id"
+            ),
+            base.select("opp_id", "c_us", "x_us").join(banded.select("opp_id", "segment", "band"), "opp_id"),
+        )
+        tick()
+        overrides = _overrides(run, con, p.as_of_us)
+        weights = integer_weights(policy.role_weights)
+        decided = _tiers(run, p, facts, acc, overrides)
+        roles = build_roles(run, ev, deals, weights)
+        roles = apply_overrides(run, roles, overrides, weights)
+        paid = decided.filter(decided.tier != "none").select("opp_id")
+        roles = run.step("roles_paid", roles.semi_join(paid, "opp_id"))
+        if model in TOUCH_MODELS:
+            from cosell.attribution.engine_touch_models import touch_credits
+
+            credits, fallback = touch_credits(run, p, policy, model, roles, deals, ev)
+        else:
+            credits = build_credits(run, roles, deals, model)
+            fallback = None
+        tick()
+        counts = build_output(run, p, model, decided, credits, fallback, ev)
+        tick()
+    finally:
+        run.drop_all()
+    return EngineRun(con, when, model, policy.version, counts)
+
+
+def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
+    """Per deal: everything the tier decision reads (flags from every evidence table)."""
+    op = run.table("_cosell_eng_op")
+    op_flags = op.group_by("opp_id").aggregate(
+        has_op=(op.role != "reseller").any(), has_reseller=(op.role == "reseller").any()
+    )
+    lead_flags = ev.leads.group_by("opp_id").aggregate(has_lead=ev.leads.partner.count() > 0)
+    reg_flags = ev.regs.group_by("opp_id").aggregate(has_reg=ev.regs.partner.count() > 0)
+
+    # Declared roles that need logged activity: influencer / co_seller rows, the CRM partner
+    # declared influenced or accelerated, and blocked S4 declarations.
+    crm = deals.filter(deals.partner_source.isin(["influenced", "accelerated"]) & deals.crm_partner.notnull())
+    blocked_s4 = ev.claims.filter((ev.claims.rule == "S4") & ev.claims.blocked)
+    declared = union_all(
+        [
+            op.filter(op.role.isin(["influencer", "co_seller"])).select(
+                "opp_id", "partner", is_crm=ibis.literal(False)
+            ),
+            crm.select("opp_id", partner=crm.crm_partner, is_crm=ibis.literal(True)),
+            blocked_s4.select("opp_id", "partner", is_crm=blocked_s4.source_id == "crm"),
+        ]
+    )
+    pt = ev.partner_touch
+    declared = declared.left_join(pt, ["opp_id", "partner"]).drop("opp_id_right", "partner_right")
+    logs = deals.select(log_opp="opp_id", has_log="has_log")
+    declared = declared.left_join(logs, declared.opp_id == logs.log_opp)
+    active = (ibis.coalesce(declared.n_before, 0) > 0) | (declared.is_crm & declared.has_log)
+    declared = declared.mutate(active=active)
+    decl_flags = declared.group_by("opp_id").aggregate(
+        declared_ok=(declared.active | (not p.requires_activity)).any(),
+        no_activity=(~declared.active).any() & p.requires_activity,
+    )
+
+    f = deals
+    for t in (ev.sourcing, ev.deal_touch, op_flags, lead_flags, reg_flags, decl_flags):
+        f = f.left_join(t, "opp_id").drop("opp_id_right")
+    partner_before = ibis.coalesce(f.n_before, 0) > 0
+    has_op = ibis.coalesce(f.has_op, False)
+    has_lead = ibis.coalesce(f.has_lead, False)
+    has_reg = ibis.coalesce(f.has_reg, False)
+    declares = f.crm_partner.notnull() | (ibis.coalesce(f.partner_source, "none") != "none")
+    f = f.mutate(
+        partner_before=partner_before,
+        has_lead=has_lead,
+        has_reg=has_reg,
+        has_reseller=ibis.coalesce(f.has_reseller, False),
+        declared_ok=ibis.coalesce(f.declared_ok, False),
+        no_activity=ibis.coalesce(f.no_activity, False),
+        direct_only=~(partner_before | has_op | has_lead | has_reg | declares),
+    )
+    return run.step("facts", f)
+
+
+def _tiers(run: Runner, p: Params, facts: ir.Table, acc: ir.Table, overrides: ir.Table) -> ir.Table:
+    f = facts.left_join(acc, "opp_id").drop("opp_id_right")
+    f = f.left_join(overrides, "opp_id").drop("opp_id_right")
+    evaluated = f.won & f.winner.isnull() & f.e_us.notnull()
+    accelerated = evaluated & ibis.coalesce(f.acc, False)
+    influenced = f.partner_before | f.has_lead | f.has_reg | f.declared_ok
+    computed = ibis.cases(
+        (f.winner.notnull(), "sourced"),
+        (accelerated, "accelerated"),
+        (influenced, "influenced"),
+        else_="none",
+    )
+    f = f.mutate(computed_tier=computed, evaluated=evaluated)
+    f = f.mutate(tier=ibis.coalesce(f.ov_tier, f.computed_tier))
+    return run.step("decided", f)
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+def format_as_of(when: datetime) -> str:
+    return format_instant(when)

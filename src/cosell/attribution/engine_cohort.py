@@ -1,0 +1,165 @@
+"""Batch engine, step 3: acceleration against direct-only cohort baselines.
+
+One windowed median per cohort level: baseline deals and candidates are stacked in one relation
+(candidates carry a NULL duration, so they never count), partitioned by the level's key and the
+stage, ordered by close time, over a RANGE frame of ``baseline_window_days``; each candidate reads
+the count and median of the direct-only won deals that closed in ``[X - window, X]``. Medians of
+integer microseconds are exact in a double below 2^53; we keep twice the median as an integer.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import ibis
+import ibis.expr.types as ir
+
+from cosell.attribution.engine_base import Params, Runner, instant, lit, union_all
+from cosell.errors import InputError, Problem
+
+LEVELS = (("1", ("segment", "band")), ("2", ("segment",)), ("3", ()))
+
+
+def _periods(x_us: ir.IntegerValue, p: Params) -> tuple[ir.StringValue, ir.StringValue]:
+    """Month label and fiscal-quarter label of an instant (as :func:`cosell.periods.rate_periods`)."""
+    ts = instant(x_us)
+    year = ts.year()
+    mon = ts.month()
+    month_label = ts.strftime("%Y-%m")
+    off = ((mon - p.fiscal_start_month) % 12 + 12) % 12
+    fiscal_year = (year * 12 + mon - 1 - off + 11) // 12
+    quarter_label = fiscal_year.cast("string").lpad(4, "0") + "-Q" + (off // 3 + 1).cast("string")
+    return month_label, quarter_label
+
+
+def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
+    """Deals with ``band``: amount converted at its close-period rate, banded by the policy edges."""
+    fx = run.table("v_fx_rates")
+    rates = fx.select(fx_currency=fx.currency, fx_period=fx.period, rate=fx.rate)
+    month_label, quarter_label = _periods(deals.x_us, p)
+    d = deals.mutate(month_label=month_label, quarter_label=quarter_label)
+    rm = rates.rename(m_currency="fx_currency", m_period="fx_period", m_rate="rate")
+    rq = rates.rename(q_currency="fx_currency", q_period="fx_period", q_rate="rate")
+    d = d.left_join(rm, (d.currency == rm.m_currency) & (d.month_label == rm.m_period))
+    d = d.left_join(rq, (d.currency == rq.q_currency) & (d.quarter_label == rq.q_period))
+    rate = ibis.ifelse(
+        d.currency == p.workspace_currency, lit(1, "decimal(38,12)"), ibis.coalesce(d.m_rate, d.q_rate)
+    )
+    d = d.mutate(rate=rate)
+    missing = d.filter(d.rate.isnull()).order_by(["currency", "month_label"]).limit(1).to_pyarrow()
+    if missing.num_rows:
+        row = missing.to_pylist()[0]
+        raise InputError(
+            Problem(
+                "fx_rates",
+                None,
+                "rate",
+                None,
+                f"no rate for {row['currency']} in {row['month_label']} or {row['quarter_label']}",
+            )
+        )
+    converted = d.amount.cast("decimal(38,12)") * d.rate
+    band = lit(0, "int64")
+    for edge in p.band_edges:
+        band = band + ibis.ifelse(converted >= lit(edge, "decimal(38,12)"), 1, 0)
+    return d.select(*deals.columns, band=band)
+
+
+def build_acceleration(
+    run: Runner, p: Params, deals: ir.Table, candidates: ir.Table, baseline: ir.Table
+) -> ir.Table:
+    """Per candidate (won, not sourced, with E): cohort, size, twice the median, remaining, ACC.
+
+    ``candidates``: opp_id, c_us, x_us, e_us, first_stage, segment, band.
+    ``baseline``: opp_id, c_us, x_us, segment, band (direct-only won deals).
+    Returns opp_id, cohort, cohort_size, m2, remaining, acc, whole_cycle, no_baseline.
+    """
+    tl = run.table("_cosell_eng_timeline")
+    # The stage O was in at E, and the first time O entered it.
+    ct = tl.join(candidates.select("opp_id", "c_us", "e_us", "first_stage"), "opp_id")
+    at_e = ct.filter(ct.t <= ct.e_us)
+    latest = ibis.row_number().over(group_by=at_e.opp_id, order_by=[ibis.desc(at_e.seq)])
+    at_e = at_e.mutate(pos=latest).filter(lambda x: x.pos == 0).select("opp_id", stage_at_e=lambda x: x.stage)
+    c = candidates.left_join(at_e, "opp_id").drop("opp_id_right")
+    c = c.mutate(s=ibis.ifelse(c.e_us <= c.c_us, c.first_stage, ibis.coalesce(c.stage_at_e, c.first_stage)))
+    firsts = tl.group_by(["opp_id", "stage"]).aggregate(first_t=tl.t.min())
+    c = c.left_join(firsts, (c.opp_id == firsts.opp_id) & (c.s == firsts.stage)).drop("opp_id_right", "stage")
+    c = run.step("acc_cand", c.drop("stage_at_e"))
+
+    b_stage = baseline.join(firsts, "opp_id")
+    stage_rows = union_all(
+        [
+            b_stage.select(
+                opp_id=ibis.null("string"),
+                segment=b_stage.segment,
+                band=b_stage.band,
+                s=b_stage.stage,
+                x=b_stage.x_us,
+                dur=b_stage.x_us - b_stage.first_t,
+            ),
+            c.select("opp_id", "segment", "band", "s", x=c.x_us, dur=ibis.null("int64")),
+        ]
+    )
+    cycle_rows = union_all(
+        [
+            baseline.select(
+                opp_id=ibis.null("string"),
+                segment=baseline.segment,
+                band=baseline.band,
+                x=baseline.x_us,
+                dur=baseline.x_us - baseline.c_us,
+            ),
+            c.select("opp_id", "segment", "band", x=c.x_us, dur=ibis.null("int64")),
+        ]
+    )
+    stage_stats = _windowed(run, "acc_stage", stage_rows, ("s",), p)
+    cycle_stats = _windowed(run, "acc_cycle", cycle_rows, (), p)
+
+    j = c.join(stage_stats, "opp_id").join(cycle_stats, "opp_id")
+    min_n = p.min_cohort_size
+    choices = [("stage", lvl) for lvl, _ in LEVELS] + [("cycle", lvl) for lvl, _ in LEVELS]
+    cohort = ibis.cases(
+        *((j[f"{kind}_n{lvl}"] >= min_n, f"{kind}:{lvl}") for kind, lvl in choices),
+        else_=ibis.null("string"),
+    )
+    size = ibis.cases(
+        *((j[f"{kind}_n{lvl}"] >= min_n, j[f"{kind}_n{lvl}"]) for kind, lvl in choices),
+        else_=ibis.null("int64"),
+    )
+    m2 = ibis.cases(
+        *((j[f"{kind}_n{lvl}"] >= min_n, j[f"{kind}_m{lvl}"]) for kind, lvl in choices),
+        else_=ibis.null("float64"),
+    )
+    j = j.mutate(cohort=cohort, cohort_size=size.cast("int64"), m2=(m2 * 2).cast("int64"))
+    whole = j.cohort.startswith("cycle")
+    remaining = ibis.ifelse(
+        j.cohort.isnull(), ibis.null("int64"), ibis.ifelse(whole, j.x_us - j.c_us, j.x_us - j.first_t)
+    )
+    j = j.mutate(remaining=remaining, whole_cycle=ibis.coalesce(whole, False), no_baseline=j.cohort.isnull())
+    keep = Fraction(1) - Fraction(p.min_pct)
+    big = "decimal(38,0)"
+    r2 = (j.remaining * 2).cast(big)
+    fast_pct = r2 * keep.denominator <= j.m2.cast(big) * keep.numerator
+    fast_days = (j.m2 - j.remaining * 2) >= 2 * p.min_days_us
+    j = j.mutate(acc=ibis.coalesce(fast_pct & fast_days, False))
+    out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline")
+    return run.step("acceleration", out)
+
+
+def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p: Params) -> ir.Table:
+    """Count and median of durations over ``[x - window, x]`` for each candidate row, per level."""
+    kind = "stage" if extra else "cycle"
+    rows = run.step(name + "_rows", rows)
+    stats: dict[str, ir.Value] = {}
+    for lvl, keys in LEVELS:
+        w = ibis.range_window(
+            preceding=p.baseline_us,
+            following=0,
+            group_by=[rows[k] for k in (*keys, *extra)],
+            order_by=rows.x,
+        )
+        stats[f"{kind}_n{lvl}"] = rows.dur.count().over(w)
+        stats[f"{kind}_m{lvl}"] = rows.dur.median().over(w).cast("float64")
+    out = rows.mutate(**stats)
+    out = out.filter(out.opp_id.notnull()).select("opp_id", *stats)
+    return run.step(name, out)

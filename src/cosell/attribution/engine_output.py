@@ -1,0 +1,142 @@
+"""Batch engine, last step: the attribution and credits rows as the formatted strings of
+:mod:`cosell.attribution.result` (days with six decimals, instants in ISO 8601 UTC, shares and
+amounts exact), left in two temp tables for the caller to store or write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from cosell.attribution.engine_base import (
+    Params,
+    Runner,
+    format_days_expr,
+    format_instant_expr,
+    lit,
+)
+from cosell.attribution.result import TIERS, AttributionRow, CreditRow
+from cosell.instants import MICROS_PER_DAY, format_instant
+
+ATTRIBUTION_TABLE = "cosell_attribution"
+CREDITS_TABLE = "cosell_credits"
+
+
+def share_text(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.StringValue:
+    """``num / den`` with six decimals, half-even (den > 0, 0 <= num <= den)."""
+    scaled = num.cast("int64") * 1_000_000
+    q = scaled // den
+    r = scaled % den
+    up = (r * 2 > den) | ((r * 2 == den) & (q % 2 == 1))
+    q = ibis.ifelse(up, q + 1, q)
+    return (q // 1_000_000).cast("string") + "." + (q % 1_000_000).cast("string").lpad(6, "0")
+
+
+def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue) -> ir.StringValue:
+    """Minor units as the deal currency's amount: 123456 with 2 digits is ``1234.56``."""
+    mag = units.abs()
+    scale = ibis.cases(*((mu == k, 10**k) for k in range(5)), else_=1).cast("int64")
+    whole = (mag // scale).cast("string")
+    frac = (mag % scale).cast("string").lpad(mu.cast("int32"), "0")
+    text = ibis.ifelse(mu == 0, whole, whole + "." + frac)
+    return ibis.ifelse(units < 0, "-" + text, text)
+
+
+def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
+    s = {
+        "S1": f.S1,
+        "S2": f.S2,
+        "S3": f.S3,
+        "S4": f.S4,
+        "ACC": f.tier_acc,
+        "INF": f.tier_inf,
+        "OVR": f.ov_tier.notnull(),
+        "DIRECT_FIRST": f.DIRECT_FIRST,
+        "TIE_TO_DIRECT": f.TIE_TO_DIRECT,
+        "DOUBLE_SOURCED": ibis.coalesce(f.n_sourcers, 0) >= 2,
+        "MARKETPLACE_NOT_SOURCE": f.has_reseller,
+        "NO_ACTIVITY": f.no_activity,
+        "NO_BASELINE": f.evaluated & f.no_baseline,
+        "NOT_FASTER": f.evaluated & ~ibis.coalesce(f.no_baseline, True) & ~ibis.coalesce(f.acc, False),
+        "WHOLE_CYCLE": f.evaluated & ibis.coalesce(f.whole_cycle, False),
+        "TOUCH_MODEL_FALLBACK": fallback,
+    }
+    parts = [ibis.ifelse(ibis.coalesce(cond, False), rule, ibis.null("string")) for rule, cond in s.items()]
+    return lit(" ").join(parts)
+
+
+def build_output(
+    run: Runner,
+    p: Params,
+    model: str,
+    decided: ir.Table,
+    credits: ir.Table,
+    fallback: ir.Table | None,
+    evidence: Any,
+) -> dict[str, int]:
+    """Write the ``cosell_attribution`` and ``cosell_credits`` temp tables; return tier counts."""
+    c = credits
+    credit_rows = c.select(
+        opportunity_id=c.opp_id,
+        partner_id=c.partner,
+        role=c.role,
+        share=c.share,
+        amount=amount_text(c.units, c.mu),
+        currency=c.currency,
+    )
+    _create(run, CREDITS_TABLE, credit_rows, CreditRow.columns())
+
+    pick = ibis.row_number().over(
+        group_by=c.opp_id,
+        order_by=[ibis.desc(c.role == "sourcer"), ibis.desc(c.units), ibis.desc(c.w), c.partner],
+    )
+    primary = c.mutate(pos=pick).filter(lambda x: x.pos == 0).select("opp_id", primary=lambda x: x.partner)
+
+    f = decided.left_join(primary, "opp_id").drop("opp_id_right")
+    if fallback is not None:
+        f = f.left_join(fallback.mutate(fb=ibis.literal(True)), "opp_id").drop("opp_id_right")
+        fb = ibis.coalesce(f.fb, False)
+    else:
+        fb = ibis.literal(False)
+    f = f.mutate(tier_acc=f.computed_tier == "accelerated", tier_inf=f.computed_tier == "influenced")
+    f = f.mutate(fb=fb & (f.tier != "none"))
+    has_baseline = f.evaluated & f.cohort.notnull()
+    blank = ibis.literal("")
+    out = f.select(
+        opportunity_id=f.opp_id,
+        tier=f.tier,
+        primary_partner_id=ibis.ifelse(f.tier == "none", blank, ibis.coalesce(f.primary, blank)),
+        engagement_at=ibis.coalesce(format_instant_expr(f.e_us), blank),
+        cycle_days=format_days_expr(f.x_us - f.c_us, MICROS_PER_DAY),
+        baseline_days=ibis.ifelse(has_baseline, format_days_expr(f.m2, 2 * MICROS_PER_DAY), blank),
+        cycle_reduction_days=ibis.ifelse(
+            has_baseline, format_days_expr(f.m2 - 2 * f.remaining, 2 * MICROS_PER_DAY), blank
+        ),
+        rules=rules_text(f, f.fb),
+        remaining_days=ibis.ifelse(has_baseline, format_days_expr(f.remaining, MICROS_PER_DAY), blank),
+        as_of=lit(format_instant_from_us(p.as_of_us)),
+        policy_version=lit(p.policy_version),
+        model=lit(model),
+        cohort=ibis.ifelse(has_baseline, f.cohort, blank),
+        cohort_size=ibis.ifelse(has_baseline, f.cohort_size.cast("string"), blank),
+        evidence=blank,
+    )
+    _create(run, ATTRIBUTION_TABLE, out, AttributionRow.columns())
+    counts = {tier: 0 for tier in TIERS}
+    rows = run.backend.con.execute(f"SELECT tier, count(*) FROM {ATTRIBUTION_TABLE} GROUP BY tier").fetchall()
+    for tier, n in rows:
+        counts[str(tier)] = int(n)
+    return counts
+
+
+def _create(run: Runner, name: str, expr: ir.Table, columns: tuple[str, ...]) -> None:
+    sql = run.backend.compile(expr.select(*columns))
+    run.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+
+def format_instant_from_us(micros: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return format_instant(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))
