@@ -1,0 +1,195 @@
+"""Golden cases: load a case folder into a ``:memory:`` workspace and run an implementation on it.
+
+A case is a folder under ``tests/golden/`` with input CSVs named after the canonical tables (absent
+tables are empty), ``expected_attribution.csv``, ``expected_credits.csv``, and optionally
+``policy.toml`` and ``case.toml`` (``as_of``, ``model``).
+
+Rows are imported with :func:`cosell.data.load.import_canonical` (the importer behind
+``load_dataset``) when it exists (set ``COSELL_GOLDEN_DIRECT_LOADER=1`` to bypass it); until then with the small
+direct loader below (parse each cell by its schema kind, insert as one version known since 1970).
+Either way the rules then read the *current* rows evaluated at the case's ``as_of``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cosell.attribution.facts import Facts, load_facts
+from cosell.attribution.reference import attribute_reference
+from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.data.schema import TABLES, TABLES_BY_NAME
+from cosell.instants import format_instant, parse_instant
+from cosell.money import parse_decimal
+from cosell.policy import Policy, load_policy
+from cosell.store.workspace import VERSION_COLUMNS, Workspace, as_of_views, open_workspace
+
+GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
+DEFAULT_AS_OF = "2026-10-01T00:00:00Z"
+
+Tables = Mapping[str, Sequence[Mapping[str, str]]]
+Implementation = Callable[
+    [duckdb.DuckDBPyConnection, Policy, datetime, str], tuple[list[AttributionRow], list[CreditRow]]
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: Path
+    as_of: datetime
+    model: str
+    policy: Policy
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in GOLDEN_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def load_case(name: str) -> Case:
+    path = GOLDEN_DIR / name
+    settings: dict[str, Any] = {}
+    if (path / "case.toml").exists():
+        settings = tomllib.loads((path / "case.toml").read_text())
+    policy = load_policy(path / "policy.toml") if (path / "policy.toml").exists() else Policy()
+    return Case(
+        name,
+        path,
+        parse_instant(str(settings.get("as_of", DEFAULT_AS_OF))),
+        str(settings.get("model", "role_weighted")),
+        policy,
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return [dict(row) for row in csv.DictReader(f)]
+
+
+def read_tables(directory: Path) -> dict[str, list[dict[str, str]]]:
+    """The input tables of a case folder, as text rows."""
+    return {t.name: read_csv(directory / f"{t.name}.csv") for t in TABLES if (directory / f"{t.name}.csv").exists()}
+
+
+def _import_canonical() -> Callable[..., Any] | None:
+    if os.environ.get("COSELL_GOLDEN_DIRECT_LOADER"):
+        return None
+    try:
+        from cosell.data.load import import_canonical
+    except ImportError:
+        return None
+    return import_canonical
+
+
+def _cell(kind: str, text: str) -> Any:
+    text = text.strip()
+    if text == "":
+        return None
+    if kind == "instant":
+        return format_instant(parse_instant(text))
+    if kind in ("money", "rate"):
+        return str(parse_decimal(text))
+    if kind == "bool":
+        return text.lower() in ("true", "t", "yes", "y", "1")
+    return text
+
+
+def insert_tables(ws: Workspace, tables: Tables, import_id: int = 1) -> None:
+    """The fallback loader: insert text rows as current versions (keyed upsert: the last row of a key wins)."""
+    for name, rows in tables.items():
+        table = TABLES_BY_NAME[name]
+        columns = list(table.column_names)
+        placeholders = ", ".join(
+            f"CAST(? AS {c.sql_type})" if c.kind not in ("bool",) else "?" for c in table.columns
+        )
+        extra = ", ".join(n for n, _ in VERSION_COLUMNS)
+        key = " AND ".join(f"{k} = ?" for k in table.key)
+        for row in rows:
+            values = [_cell(c.kind, row.get(c.name, "") or "") for c in table.columns]
+            key_values = [values[columns.index(k)] for k in table.key]
+            ws.con.execute(f"DELETE FROM {name} WHERE {key}", key_values)
+            ws.con.execute(
+                f"INSERT INTO {name} ({', '.join(columns)}, {extra}) VALUES ({placeholders}, "
+                f"NULL, 'golden', TIMESTAMPTZ '1970-01-01 00:00:00Z', NULL, {import_id})",
+                values,
+            )
+
+
+def write_tables(directory: Path, tables: Tables) -> None:
+    """Write text rows as canonical CSV files (header in schema order)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        columns = TABLES_BY_NAME[name].column_names
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+        (directory / f"{name}.csv").write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def import_tables(ws: Workspace, tables: Tables, policy: Policy) -> None:
+    """Import text rows into the workspace: through load_dataset when it exists, else directly."""
+    import_canonical = _import_canonical()
+    if import_canonical is None:
+        insert_tables(ws, tables)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        write_tables(Path(tmp), tables)
+        import_canonical(ws, Path(tmp), policy=policy)
+
+
+def workspace_with(tables: Tables, policy: Policy, batches: int = 1) -> Workspace:
+    """A ``:memory:`` workspace with ``tables`` imported (optionally split into several imports)."""
+    ws = open_workspace(":memory:")
+    if batches <= 1:
+        import_tables(ws, tables, policy)
+        return ws
+    for i in range(batches):
+        part = {name: list(rows)[i::batches] for name, rows in tables.items()}
+        import_tables(ws, {k: v for k, v in part.items() if v}, policy)
+    return ws
+
+
+def facts_of(ws: Workspace, policy: Policy) -> Facts:
+    as_of_views(ws.con, None)
+    return load_facts(ws.con, policy, make_views=False)
+
+
+def run_reference(
+    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, model: str
+) -> tuple[list[AttributionRow], list[CreditRow]]:
+    """The reference implementation on the current rows of a workspace, evaluated at ``as_of``."""
+    as_of_views(con, None)
+    return attribute_reference(load_facts(con, policy, make_views=False), policy, as_of, model)
+
+
+def run_case(case: Case, implementation: Implementation = run_reference) -> tuple[list[AttributionRow], list[CreditRow]]:
+    ws = workspace_with(read_tables(case.path), case.policy)
+    try:
+        return implementation(ws.con, case.policy, case.as_of, case.model)
+    finally:
+        ws.close()
+
+
+def expected(case: Case) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    return read_csv(case.path / "expected_attribution.csv"), read_csv(case.path / "expected_credits.csv")
+
+
+def as_dicts(rows: Sequence[AttributionRow | CreditRow], columns: Sequence[str]) -> list[dict[str, str]]:
+    """Rows restricted to the columns an expected file has (so expected files may omit extras)."""
+    out = []
+    for row in rows:
+        full = dict(zip(row.columns(), row.values(), strict=True))
+        out.append({c: full[c] for c in columns})
+    return out
