@@ -1,9 +1,122 @@
-"""Commands of the import capability (registered by cli/app.py)."""
+"""``cosell import canonical DIR``: load a folder of canonical CSV / Parquet files into the workspace."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, err_console, progress
+from cosell.data.load import ImportReport, import_canonical
+from cosell.data.read import find_table_files
+from cosell.instants import format_instant
+from cosell.policy import load_policy
+
+import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
+
+COUNT_COLUMNS = ("table", "file", "read", "inserted", "updated", "unchanged", "rejected", "replaced")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (filled in by the import capability)."""
+    """Add ``cosell import`` and its subcommands."""
+    app.add_typer(import_app, name="import")
+
+
+@import_app.command("canonical")
+def canonical(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of <table>.csv, <table>.csv.gz or <table>.parquet files.",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+            show_default=False,
+        ),
+    ],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            help="Import the good rows and write each bad row, with its reasons, to this CSV file.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: Annotated[
+        Path | None,
+        typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Validate a folder of canonical tables and apply it in one transaction (all or nothing).
+
+    Re-importing the same data changes nothing; a changed row becomes a new version and the old one
+    is kept. Exit code 1 when the data has problems (listed on stderr; nothing is applied).
+    """
+    from cosell.cli.common import workspace
+
+    policy = load_policy(policy_path)
+    files, _ = find_table_files(directory)
+    ws = workspace(workspace_path)
+    try:
+        with progress("importing", total=max(len(files), 1)) as advance:
+            report = import_canonical(
+                ws, directory, policy=policy, rejects=rejects, on_file=lambda _name: advance(1)
+            )
+    finally:
+        ws.close()
+    _render(report, fmt)
+
+
+def _count_rows(report: ImportReport) -> list[dict[str, Any]]:
+    return [{c: getattr(t, c) for c in COUNT_COLUMNS} for t in report.tables]
+
+
+def report_json(report: ImportReport) -> dict[str, Any]:
+    """The report as JSON-ready data with stable keys."""
+    return {
+        "import_id": report.import_id,
+        "imported_at": format_instant(report.imported_at),
+        "source": report.source,
+        "tables": _count_rows(report),
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "rejects_file": report.rejects_file,
+        "warning_count": report.warning_count,
+        "warnings": [
+            {
+                "file": w.file,
+                "column": w.column,
+                "value": w.value,
+                "reason": w.reason,
+                "count": w.count,
+                "first_row": w.first_row,
+            }
+            for w in report.warnings
+        ],
+    }
+
+
+def _render(report: ImportReport, fmt: Format) -> None:
+    if fmt is Format.json:
+        typer.echo(json.dumps(report_json(report), indent=2))
+        return
+    if fmt is Format.csv:
+        emit_rows(_count_rows(report), COUNT_COLUMNS, fmt)
+        for w in report.warnings:
+            err_console.print(f"warning: {w}", highlight=False, soft_wrap=True)
+        return
+    emit_rows(_count_rows(report), COUNT_COLUMNS, fmt, title=f"import {report.import_id}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    shown = sum(w.count for w in report.warnings)
+    if report.warning_count > shown:
+        console.print(f"[yellow]... and {report.warning_count - shown} more warning row(s)[/]", highlight=False)
+    line = f"accepted {report.accepted} row(s), rejected {report.rejected}"
+    if report.rejects_file is not None:
+        line += f"; rejected rows written to {report.rejects_file}"
+    console.print(line, highlight=False, soft_wrap=True)

@@ -7,6 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import duckdb
+
 from cosell.data.schema import TABLES_BY_NAME
 
 Rows = Sequence[Mapping[str, str]]
@@ -114,3 +116,26 @@ def write_dataset(folder: Path, tables: Mapping[str, Rows]) -> Path:
     for table, rows in tables.items():
         (folder / f"{table}.csv").write_text(csv_text(table, rows), encoding="utf-8")
     return folder
+
+
+def dataset(folder: Path, **changes: Rows | None) -> Path:
+    """The base dataset with some tables replaced (``None`` drops a table), written to ``folder``."""
+    tables: dict[str, Rows] = dict(base_tables())
+    for name, rows in changes.items():
+        if rows is None:
+            tables.pop(name, None)
+        else:
+            tables[name] = rows
+    return write_dataset(folder, tables)
+
+
+def content_checksum(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, int, str], ...]:
+    """Row count and an order-independent checksum of every versioned table and the import log."""
+    out = []
+    for name in [*TABLES_BY_NAME, "imports"]:
+        row = con.execute(
+            f"SELECT count(*), coalesce(bit_xor(hash(t::VARCHAR)), 0)::VARCHAR FROM {name} t"
+        ).fetchone()
+        assert row is not None
+        out.append((name, int(row[0]), str(row[1])))
+    return tuple(out)

@@ -1,0 +1,162 @@
+"""The data guide (``docs/data-guide.md``), generated from :mod:`cosell.data.schema`.
+
+A test compares the committed file with :func:`render_guide`, so the guide cannot drift from the
+schema. Regenerate it with ``python -m cosell.data.guide`` (``--check`` only compares).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cosell.data.schema import DUCKDB_TYPES, TABLES, Column, Table
+from cosell.data.validate import FALSE_WORDS, TRUE_WORDS
+
+GUIDE_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-guide.md"
+
+KIND_DOCS: dict[str, str] = {
+    "id": "any non-empty text; surrounding spaces are removed",
+    "text": "any text; surrounding spaces are removed, empty is no value",
+    "enum": "exactly one of the listed values (lower case)",
+    "instant": (
+        "ISO 8601 date or timestamp: `2026-03-01`, `2026-03-01T09:30`, `2026-03-01 09:30:00.25+02:00`, "
+        "`...Z`; no offset means UTC, a date is midnight UTC"
+    ),
+    "money": (
+        "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most the "
+        "currency's minor-unit digits (2 for USD, 0 for JPY, 3 for KWD) and at most 14 digits before the point"
+    ),
+    "rate": "a plain decimal, positive, at most 12 decimal places",
+    "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",
+    "bool": "/".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True)) + ", any case",
+    "period": "a quarter `2026-Q3` or a month `2026-08`",
+}
+
+_RULES = """\
+## Files
+
+- A dataset is a folder with one file per table: `<table>.csv`, `<table>.csv.gz` or `<table>.parquet`.
+  Other files are ignored; the same table in two formats is an error.
+- `accounts`, `partners` and `opportunities` are required: a first import must bring them.
+- CSV: UTF-8 with or without a byte-order mark, comma separated, `"` quotes (a quote inside a quoted
+  value is doubled), a header row with the exact column names. Another encoding (latin-1, UTF-16),
+  an empty (0-byte) file or rows with more or fewer cells than the header are refused, naming the
+  file and row. A header-only file is a table with no rows.
+- Parquet: any column types; values are read as text and checked like CSV cells, except that money
+  and rate columns stored as binary floating point (FLOAT, DOUBLE) are refused.
+- Missing optional columns are empty. Unknown columns are kept, as a JSON object in the `extra`
+  column (keys sorted), and otherwise ignored.
+
+## Problems, rejects and warnings
+
+- A problem names the file, the row (CSV: the spreadsheet row, the header is row 1; Parquet: the
+  1-based record), the column, the value and the reason, for example
+  `opportunities.csv row 1042, amount: "12,5OO" is not a number`.
+- Every problem is found, and the first 50 are listed with the exact total. Any problem stops the
+  import and nothing from it is applied.
+- With `--rejects FILE` the good rows are imported and each bad row is written to FILE (CSV): all
+  its original columns, then `_file`, `_row`, `_column` and `_reason` (several problems of a row are
+  joined with `; `). A row that refers to a rejected row is rejected too, unless the workspace
+  already has the row it refers to. Problems with a whole file (encoding, missing required column)
+  cannot be quarantined and always stop the import.
+- Duplicate keys inside a file are problems on every row of that key; each names another of them.
+- References are checked against the workspace's current rows plus this import's rows. References
+  to `users.user_id` are checked only when there are users (workspace or import).
+- A closed deal (its stage maps to won or lost) needs a `close_date` or a `stage_history` entry into
+  that stage.
+- Warnings never stop an import: unknown touch kinds, a touch of one side with a kind of the other
+  side, `is_closed` / `is_won` disagreeing with the stage mapping. They are counted per value.
+
+## Versions
+
+- Rows are keyed by their table's key. Importing an identical row changes nothing; a changed row
+  (any value, including unknown columns) closes the current version at the import time and adds a
+  new one; rows are never deleted, so any result can be recomputed as of an earlier time.
+- Values are compared after conversion: `2026-01-01` and `2026-01-01T00:00:00Z` are the same
+  instant, `1200` and `1200.00` the same amount.
+- An opportunity with an empty `currency` is stored with the workspace currency of the policy in force.
+- Cost rows with a `cost_id` are keyed by it. Rows without one have no key: a cost file replaces the
+  cost rows without `cost_id` of every period it contains (when they differ), and leaves other
+  periods alone.
+- The import time is the clock's, or `COSELL_NOW` (ISO 8601) when set; it may not be earlier than
+  the last import. Every import is logged in the `imports` table.
+"""
+
+
+def _column_rules(column: Column) -> str:
+    notes = []
+    if column.values:
+        notes.append("one of " + ", ".join(f"`{v}`" for v in column.values))
+    if column.references:
+        notes.append(f"must exist in `{column.references}`")
+    return "; ".join(notes)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table_section(table: Table) -> list[str]:
+    required = "required table" if not table.optional else "optional table"
+    lines = [
+        f"## {table.name}",
+        "",
+        f"{table.doc} ({required}; key: {', '.join(f'`{k}`' for k in table.key)})",
+        "",
+        "| column | kind | required | rules | description | example |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in table.columns:
+        example = f"`{c.example}`" if c.example else ""
+        lines.append(
+            f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {_cell(_column_rules(c))} "
+            f"| {_cell(c.doc)} | {_cell(example)} |"
+        )
+    return [*lines, ""]
+
+
+def render_guide() -> str:
+    """The data guide as Markdown, from the schema declaration."""
+    lines = [
+        "# Data guide: the canonical tables",
+        "",
+        "<!-- Generated from src/cosell/data/schema.py by `python -m cosell.data.guide`; do not edit. -->",
+        "",
+        "`cosell import canonical DIR` reads these tables; `--data DIR` reads the same folder for a",
+        "batch run. Column names are exact. This guide is generated from the schema code.",
+        "",
+        _RULES,
+        "## Column kinds",
+        "",
+        "| kind | accepted text | stored as |",
+        "| --- | --- | --- |",
+        *(f"| {kind} | {_cell(KIND_DOCS[kind])} | {DUCKDB_TYPES[kind]} |" for kind in DUCKDB_TYPES),
+        "",
+        "## Tables",
+        "",
+        *(f"- [{t.name}](#{t.name}): {t.doc}" for t in TABLES),
+        "",
+    ]
+    for table in TABLES:
+        lines += _table_section(table)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the guide (or with ``--check`` report whether it is up to date)."""
+    args = sys.argv[1:] if argv is None else argv
+    text = render_guide()
+    if "--check" in args:
+        current = GUIDE_PATH.read_text(encoding="utf-8") if GUIDE_PATH.exists() else ""
+        if current != text:
+            print(f"{GUIDE_PATH} is out of date: run python -m cosell.data.guide", file=sys.stderr)
+            return 1
+        return 0
+    GUIDE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    GUIDE_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {GUIDE_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

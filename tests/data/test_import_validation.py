@@ -1,0 +1,202 @@
+"""One test per kind of bad input: each asserts the exact problem (file, row, column, value, reason)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from import_fixtures import base_tables, dataset
+
+from cosell.data.load import import_canonical
+from cosell.errors import ImportFailed, Problem
+from cosell.store.workspace import open_workspace
+
+
+def problems(folder: Path, **changes: object) -> list[Problem]:
+    dataset(folder, **changes)  # type: ignore[arg-type]
+    ws = open_workspace(":memory:")
+    with pytest.raises(ImportFailed) as failed:
+        import_canonical(ws, folder)
+    return failed.value.problems
+
+
+def with_cell(table: str, index: int, column: str, value: str) -> dict[str, object]:
+    rows = [dict(r) for r in base_tables()[table]]
+    rows[index][column] = value
+    return {table: rows}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "reason"),
+    [
+        ("opportunities", "amount", "12,5OO", "is not a number"),
+        ("opportunities", "amount", "1e5", "is not a number"),
+        ("opportunities", "amount", "48000.001", "has more decimal places than EUR allows (2)"),
+        ("opportunities", "amount", "123456789012345", "is too large (more than 14 digits before the decimal point)"),
+        ("opportunities", "currency", "eur", "is not an ISO 4217 currency code"),
+        ("opportunities", "created_at", "01/20/2026", "is not an ISO 8601 date or timestamp"),
+        ("opportunities", "created_at", "2026-02-30", "is not a valid date or time"),
+        ("opportunities", "created_at", "2026-02-03T24:00", "is not a valid date or time"),
+        ("opportunities", "is_won", "maybe", "is not true or false (true/false, t/f, yes/no, 1/0)"),
+        ("opportunities", "partner_source", "Sourced", "is not one of: none, sourced, influenced, accelerated"),
+        ("partners", "partner_type", "vendor", "is not one of: referral, co_sell, reseller, integration, agency, affiliate, services"),
+        ("program_costs", "period", "2026-Q5", "is not a period (a quarter like 2026-Q3 or a month like 2026-08)"),
+        ("program_costs", "amount", "10.005", "has more decimal places than USD allows (2)"),
+        ("fx_rates", "rate", "0", "must be positive"),
+        ("fx_rates", "rate", "-1.2", "must be positive"),
+        ("fx_rates", "rate", "1,08", "is not a number"),
+        ("fx_rates", "currency", "XYZ", "is not an ISO 4217 currency code"),
+    ],
+)
+def test_bad_cell(tmp_path: Path, table: str, column: str, value: str, reason: str) -> None:
+    found = problems(tmp_path, **with_cell(table, 0, column, value))
+    assert found == [Problem(f"{table}.csv", 2, column, value, reason)]
+
+
+def test_problem_message_reads_like_the_spec(tmp_path: Path) -> None:
+    found = problems(tmp_path, **with_cell("opportunities", 1, "amount", "12,5OO"))
+    assert str(found[0]) == 'opportunities.csv row 3, amount: "12,5OO" is not a number'
+
+
+def test_zero_minor_unit_currency(tmp_path: Path) -> None:
+    rows = [dict(r) for r in base_tables()["opportunities"]]
+    rows[0].update(currency="JPY", amount="100.5")
+    rows[1].update(currency="JPY", amount="100.")
+    assert problems(tmp_path, opportunities=rows) == [
+        Problem("opportunities.csv", 2, "amount", "100.5", "has more decimal places than JPY allows (0)")
+    ]
+
+
+def test_empty_currency_means_workspace_currency(tmp_path: Path) -> None:
+    found = problems(tmp_path, **with_cell("opportunities", 1, "amount", "1.999"))
+    assert found == [Problem("opportunities.csv", 3, "amount", "1.999", "has more decimal places than USD allows (2)")]
+
+
+def test_required_value_missing(tmp_path: Path) -> None:
+    found = problems(tmp_path, **with_cell("touches", 1, "kind", "  "))
+    assert found == [Problem("touches.csv", 3, "kind", "  ", "a value is required")]
+
+
+def test_required_column_missing(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in r.items() if k != "amount"} for r in base_tables()["opportunities"]]
+    assert problems(tmp_path, opportunities=rows) == [
+        Problem("opportunities.csv", None, "amount", None, "required column is missing")
+    ]
+
+
+def test_duplicate_key_names_both_rows(tmp_path: Path) -> None:
+    rows = [dict(r) for r in base_tables()["touches"]]
+    rows.append(dict(rows[0], notes="again"))
+    assert problems(tmp_path, touches=rows) == [
+        Problem("touches.csv", 2, "touch_id", "T1", "is a duplicate key: also on row 4"),
+        Problem("touches.csv", 4, "touch_id", "T1", "is a duplicate key: also on row 2"),
+    ]
+
+
+def test_duplicate_composite_key_compares_instants_exactly(tmp_path: Path) -> None:
+    rows = [dict(r) for r in base_tables()["stage_history"]]
+    rows.append({"opportunity_id": "O1", "stage": "Discovery", "entered_at": "2026-01-20T11:00:00+01:00"})
+    assert problems(tmp_path, stage_history=rows) == [
+        Problem(
+            "stage_history.csv",
+            2,
+            "opportunity_id, stage, entered_at",
+            "O1, Discovery, 2026-01-20T10:00:00Z",
+            "is a duplicate key: also on row 4",
+        ),
+        Problem(
+            "stage_history.csv",
+            4,
+            "opportunity_id, stage, entered_at",
+            "O1, Discovery, 2026-01-20T11:00:00+01:00",
+            "is a duplicate key: also on row 2",
+        ),
+    ]
+
+
+def test_reference_to_a_missing_row(tmp_path: Path) -> None:
+    found = problems(tmp_path, **with_cell("touches", 0, "account_id", "A9"))
+    assert found == [Problem("touches.csv", 2, "account_id", "A9", "is not in accounts.account_id")]
+
+
+def test_reference_to_a_row_already_in_the_workspace(tmp_path: Path) -> None:
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path / "first"))
+    second = dataset(tmp_path / "second", accounts=None, partners=None, opportunities=None)
+    report = import_canonical(ws, second)
+    assert {t.table for t in report.tables} == {"partner_contacts", "users", "stage_history", "touches", "program_costs", "fx_rates"}
+
+
+def test_user_references_only_checked_when_there_are_users(tmp_path: Path) -> None:
+    accounts = [dict(r, owner_id="U9") for r in base_tables()["accounts"]]
+    touches = [dict(r, user_id="U9") for r in base_tables()["touches"]]
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path / "a", users=None, accounts=accounts, touches=touches))
+    found = problems(tmp_path / "b", accounts=accounts)
+    assert found == [
+        Problem("accounts.csv", 2, "owner_id", "U9", "is not in users.user_id"),
+        Problem("accounts.csv", 3, "owner_id", "U9", "is not in users.user_id"),
+    ]
+
+
+def test_partner_touch_needs_a_partner(tmp_path: Path) -> None:
+    rows = [dict(r) for r in base_tables()["touches"]]
+    rows[0].update(partner_id="", partner_contact_id="")
+    assert problems(tmp_path, touches=rows) == [
+        Problem("touches.csv", 2, "partner_id", None, "a partner touch needs partner_id or partner_contact_id")
+    ]
+
+
+def test_partner_touch_with_only_a_contact_is_fine(tmp_path: Path) -> None:
+    rows = [dict(r) for r in base_tables()["touches"]]
+    rows[0].update(partner_id="", partner_contact_id="PC1")
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path, touches=rows))
+
+
+def test_partner_user_needs_a_partner(tmp_path: Path) -> None:
+    found = problems(tmp_path, **with_cell("users", 1, "partner_id", ""))
+    assert found == [Problem("users.csv", 3, "partner_id", None, "a user with role partner needs partner_id")]
+
+
+def test_closed_deal_needs_a_close_time(tmp_path: Path) -> None:
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[0]["close_date"] = ""
+    history = [r for r in base_tables()["stage_history"] if r["stage"] != "Closed Won"]
+    found = problems(tmp_path, opportunities=opportunities, stage_history=history)
+    assert found == [
+        Problem(
+            "opportunities.csv",
+            2,
+            "close_date",
+            None,
+            'the deal is closed (stage "Closed Won") but has neither a close_date nor a stage_history entry into that stage',
+        )
+    ]
+
+
+def test_closed_deal_with_history_but_no_close_date_is_fine(tmp_path: Path) -> None:
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path, **with_cell("opportunities", 0, "close_date", "")))  # type: ignore[arg-type]
+
+
+def test_every_problem_is_counted_and_the_first_fifty_listed(tmp_path: Path) -> None:
+    rows = [
+        dict(base_tables()["touches"][1], touch_id=f"T{i:03d}", occurred_at="yesterday") for i in range(120)
+    ]
+    found = dataset(tmp_path, touches=rows)
+    ws = open_workspace(":memory:")
+    with pytest.raises(ImportFailed) as failed:
+        import_canonical(ws, found)
+    assert failed.value.total == 120
+    assert failed.value.limit_hit
+    assert [p.row for p in failed.value.problems] == list(range(2, 52))
+    assert "... and 70 more problem(s)" in str(failed.value)
+
+
+def test_problems_of_several_files_in_table_order(tmp_path: Path) -> None:
+    changes = {**with_cell("touches", 0, "actor", "robot"), **with_cell("accounts", 1, "name", "")}
+    assert problems(tmp_path, **changes) == [
+        Problem("accounts.csv", 3, "name", None, "a value is required"),
+        Problem("touches.csv", 2, "actor", "robot", "is not one of: partner, direct"),
+    ]
