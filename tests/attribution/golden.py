@@ -78,7 +78,11 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def read_tables(directory: Path) -> dict[str, list[dict[str, str]]]:
     """The input tables of a case folder, as text rows."""
-    return {t.name: read_csv(directory / f"{t.name}.csv") for t in TABLES if (directory / f"{t.name}.csv").exists()}
+    return {
+        t.name: read_csv(directory / f"{t.name}.csv")
+        for t in TABLES
+        if (directory / f"{t.name}.csv").exists()
+    }
 
 
 def _import_canonical() -> Callable[..., Any] | None:
@@ -174,7 +178,9 @@ def run_reference(
     return attribute_reference(load_facts(con, policy, make_views=False), policy, as_of, model)
 
 
-def run_case(case: Case, implementation: Implementation = run_reference) -> tuple[list[AttributionRow], list[CreditRow]]:
+def run_case(
+    case: Case, implementation: Implementation = run_reference
+) -> tuple[list[AttributionRow], list[CreditRow]]:
     ws = workspace_with(read_tables(case.path), case.policy)
     try:
         return implementation(ws.con, case.policy, case.as_of, case.model)
