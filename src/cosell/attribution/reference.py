@@ -38,7 +38,7 @@ from cosell.attribution.timeline import (
     stage_timeline,
 )
 from cosell.instants import MICROS_PER_DAY, epoch_micros, format_days, format_instant
-from cosell.money import to_minor
+from cosell.money import round_money, to_minor
 from cosell.policy import ROLES, Policy
 
 # Tie order of sourcing claims at the same instant (docs/rules.md: S2 < S1 < S3 < S4).
@@ -86,6 +86,10 @@ class Acceleration:
     remaining: int  # microseconds
     baseline: Baseline | None
     fired: bool
+    min_pct: Decimal = Decimal("0.20")
+    min_days: int = 7
+    window_days: int = 365
+    min_cohort_size: int = 10
 
     @property
     def reduction2(self) -> int | None:
@@ -133,6 +137,8 @@ class Decision:
     evidence: tuple[str, ...]
     policy_version: str
     marketplace_partners: tuple[str, ...] = field(default=())
+    direct_only: bool = False
+    lookback_start: int = 0
 
     def row(self) -> AttributionRow:
         acc = self.acceleration
@@ -326,14 +332,24 @@ def _acceleration(deal: _Deal, engaged_at: int, baselines: Baselines) -> Acceler
     if baseline is not None and baseline.whole_cycle:
         entered = opp.created_at
     remaining = deal.closed_at - entered
+    policy = deal.policy
     fired = False
     if baseline is not None:
-        policy = deal.policy
         pct = Fraction(policy.acceleration_min_pct)
         fast_enough = Fraction(2 * remaining) <= Fraction(baseline.median2) * (1 - pct)
         enough_days = baseline.median2 - 2 * remaining >= 2 * policy.acceleration_min_days * MICROS_PER_DAY
         fired = fast_enough and enough_days
-    return Acceleration(stage, entered, remaining, baseline, fired)
+    return Acceleration(
+        stage,
+        entered,
+        remaining,
+        baseline,
+        fired,
+        policy.acceleration_min_pct,
+        policy.acceleration_min_days,
+        policy.baseline_window_days,
+        policy.min_cohort_size,
+    )
 
 
 def _assign_roles(
@@ -465,7 +481,7 @@ def decide(
         created_at=opp.created_at,
         closed_at=d.closed_at,
         as_of=as_of_micros,
-        amount=opp.amount,
+        amount=round_money(opp.amount, opp.currency),
         currency=opp.currency,
         tier=tier,
         engagement_at=engagement.occurred_at if engagement else None,
@@ -488,6 +504,8 @@ def decide(
         marketplace_partners=tuple(
             sorted({op.partner_id for op in d.inputs.opportunity_partners if op.role == "reseller"})
         ),
+        direct_only=d.is_direct_only(),
+        lookback_start=d.lookback_start,
     )
 
 

@@ -1,0 +1,333 @@
+"""Explain one decision as sentences a CFO can read, and as data with stable keys.
+
+>>> # report = explain(decide("O1", facts, policy, as_of), facts)
+>>> # print(report.text()); json.dumps(report.to_json())
+
+The sentences say which partner got which tier and why: the evidence with its dates, the guard that
+blocked each claim, the declared roles and their activity, the cohort behind an acceleration test
+(level, size, median) with the remaining time against it, the credit split, the as-of time and the
+policy version. ``to_json()`` carries the same facts as data; its keys are documented in
+:data:`JSON_KEYS` and do not change between releases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from cosell.attribution.credit import format_amount, format_share
+from cosell.attribution.facts import Facts
+from cosell.attribution.reference import Acceleration, Claim, Decision
+from cosell.attribution.result import format_rules
+from cosell.attribution.timeline import from_epoch_micros
+from cosell.instants import MICROS_PER_DAY, format_days, format_instant
+
+JSON_KEYS = (
+    "opportunity_id", "account_id", "tier", "status", "primary_partner_id", "created_at", "closed_at",
+    "as_of", "policy_version", "model", "amount", "currency", "engagement_at", "engagement_touch_id",
+    "rules", "claims", "declared_roles", "acceleration", "credits", "evidence", "direct_only",
+    "sentences",
+)  # fmt: skip
+
+_LEVELS = {
+    "1": "the same segment and amount band",
+    "2": "the same segment",
+    "3": "all segments",
+}
+_RULE_WORDS = {
+    "S1": "a partner lead",
+    "S2": "a deal registration",
+    "S3": "the first engagement touch",
+    "S4": "a sourcer declaration",
+}
+
+
+@dataclass(frozen=True)
+class ExplainReport:
+    """The explanation of one decision: sentences for people, :meth:`to_json` for machines."""
+
+    opportunity_id: str
+    sentences: tuple[str, ...]
+    data: Mapping[str, Any]
+
+    def text(self) -> str:
+        return "\n".join(self.sentences)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict with the keys of :data:`JSON_KEYS`, in that order."""
+        return {key: self.data[key] for key in JSON_KEYS}
+
+
+def _when(instant: int | None) -> str:
+    return "" if instant is None else format_instant(from_epoch_micros(instant))
+
+
+class _Names:
+    def __init__(self, facts: Facts | None) -> None:
+        self.facts = facts
+
+    def partner(self, partner_id: str) -> str:
+        if self.facts is None:
+            return partner_id
+        name = self.facts.partner_name(partner_id)
+        return partner_id if name == partner_id else f"{name} ({partner_id})"
+
+    def account(self, account_id: str) -> str:
+        name = self.facts.account_names.get(account_id, "") if self.facts else ""
+        return f"{name} ({account_id})" if name else account_id
+
+
+def _evidence_phrase(claim: Claim) -> str:
+    kind, _, ident = claim.evidence.partition(":")
+    at = _when(claim.at)
+    if kind == "lead":
+        return f"partner lead {ident} created {at}"
+    if kind == "registration":
+        return f"deal registration {ident} submitted {at}"
+    if kind == "touch":
+        return f"touch {ident} on {at}, the first engagement with the account in the lookback"
+    if kind == "opportunity_partner":
+        return f"declaration as sourcer in the deal's partner list (added {at})"
+    return f"declaration as sourcer in the CRM partner fields (engagement date {at})"
+
+
+def _claim_sentence(claim: Claim, names: _Names, sourcer: str) -> str:
+    who = names.partner(claim.partner_id)
+    base = f"{who}: {_evidence_phrase(claim)} ({claim.rule}, {_RULE_WORDS[claim.rule]})"
+    if claim.blocked_by == "DIRECT_FIRST":
+        return (
+            f"{base} is blocked: the direct team engaged the account first "
+            f"(touch {claim.blocking_touch}) [DIRECT_FIRST]."
+        )
+    if claim.blocked_by == "TIE_TO_DIRECT":
+        return (
+            f"{base} is blocked: a direct touch ({claim.blocking_touch}) happened at the same instant, "
+            "and a tie goes to direct [TIE_TO_DIRECT]."
+        )
+    if claim.partner_id == sourcer:
+        return f"{base} qualifies to source the deal."
+    return f"{base} also qualifies, but a claim of another partner came first."
+
+
+def _exact_days(duration2: int) -> str:
+    """Days of a doubled microsecond duration, exact to the microsecond (trailing zeros trimmed)."""
+    value = (Decimal(duration2) / 2 / MICROS_PER_DAY).quantize(Decimal("0.000000000001"))
+    text = format(value, "f").rstrip("0").rstrip(".")
+    return f"{text} day" if text in ("1", "-1") else f"{text} days"
+
+
+def _acceleration_sentences(acc: Acceleration) -> list[str]:
+    pct = format((acc.min_pct * 100).normalize(), "f")
+    if acc.baseline is None:
+        return [
+            f"Acceleration was tested but there is no baseline: no cohort level had at least "
+            f"{acc.min_cohort_size} comparable direct-only deals won in the {acc.window_days} days "
+            f"before close, so the deal cannot be shown to be faster [NO_BASELINE]."
+        ]
+    baseline = acc.baseline
+    kind, _, level = baseline.level.partition(":")
+    if kind == "stage":
+        measure = f"from first entering stage {acc.stage} to close"
+        mine = (
+            f"This deal took {_exact_days(2 * acc.remaining)} from entering {acc.stage} "
+            f"({_when(acc.stage_entered_at)}) to close"
+        )
+    else:
+        measure = "from creation to close (whole cycle: too few comparable deals passed through the stage)"
+        mine = f"This deal took {_exact_days(2 * acc.remaining)} from creation to close"
+    sentences = [
+        f"Baseline ({baseline.level}): the median of {baseline.size} direct-only deals won in the "
+        f"{acc.window_days} days before close, in {_LEVELS[level]}, measured {measure}, is "
+        f"{_exact_days(baseline.median2)}."
+    ]
+    saved2 = baseline.median2 - 2 * acc.remaining
+    share = (
+        (Decimal(saved2) / Decimal(baseline.median2) * 100).quantize(Decimal("0.1"))
+        if baseline.median2
+        else 0
+    )
+    if acc.fired:
+        sentences.append(
+            f"{mine}: {_exact_days(saved2)} ({share}%) faster, which meets both thresholds "
+            f"({pct}% and {acc.min_days} days): accelerated [ACC]."
+        )
+        return sentences
+    limit2 = Fraction(baseline.median2) * (1 - Fraction(acc.min_pct))
+    misses = []
+    if Fraction(2 * acc.remaining) > limit2:
+        limit = Decimal(limit2.numerator) / Decimal(limit2.denominator) / 2 / MICROS_PER_DAY
+        limit_text = format(limit.quantize(Decimal("0.000001")), "f").rstrip("0").rstrip(".")
+        misses.append(f"at most {limit_text} days ({pct}% below the baseline)")
+    if saved2 < 2 * acc.min_days * MICROS_PER_DAY:
+        misses.append(f"a saving of at least {acc.min_days} days")
+    sentences.append(
+        f"{mine}: {_exact_days(saved2)} ({share}%) against the baseline, but it needed {' and '.join(misses)}: "
+        "not measurably faster [NOT_FASTER]."
+    )
+    return sentences
+
+
+def explain(decision: Decision, facts: Facts | None = None) -> ExplainReport:
+    """Sentences and data explaining ``decision`` (``facts`` gives partner and account names)."""
+    names = _Names(facts)
+    d = decision
+    money = f"{format_amount(d.amount)} {d.currency}"
+    state = {
+        "won": f"won on {_when(d.closed_at)}",
+        "lost": f"lost on {_when(d.closed_at)}",
+        "open": f"open as of {_when(d.as_of)}",
+    }[d.status]
+    head = f"Opportunity {d.opportunity_id} ({names.account(d.account_id)}, {money}, created {_when(d.created_at)}, {state})"
+    if d.tier == "sourced":
+        head += f" is partner-sourced by {names.partner(d.sourcer)}."
+    elif d.tier == "accelerated":
+        head += f" is partner-accelerated; the largest credit goes to {names.partner(d.primary_partner_id)}."
+    elif d.tier == "influenced":
+        head += f" is partner-influenced; the largest credit goes to {names.partner(d.primary_partner_id)}."
+    elif d.direct_only:
+        head += " is a direct-only deal: no partner evidence at all. It has no partner credit."
+    else:
+        head += " has no partner attribution and no partner credit."
+    sentences = [head]
+
+    if d.claims:
+        sentences.append(
+            f"Sourcing evidence counts inside the lookback from {_when(d.lookback_start)} to creation; "
+            "the earliest unblocked claim wins."
+        )
+        sentences += [_claim_sentence(c, names, d.sourcer) for c in d.claims]
+    if "DOUBLE_SOURCED" in d.rules:
+        others = sorted({c.partner_id for c in d.claims if not c.blocked and c.partner_id != d.sourcer})
+        sentences.append(
+            f"Several partners qualified to source (double sourced): {names.partner(d.sourcer)} was "
+            f"first; {', '.join(names.partner(p) for p in others)} become influencers [DOUBLE_SOURCED]."
+        )
+    if d.engagement_at is not None:
+        who = next((t.partner_id for t in d.engagement_touches if t.touch_id == d.engagement_touch), "")
+        sentences.append(
+            f"Partners first engaged with the deal on {_when(d.engagement_at)} "
+            f"(touch {d.engagement_touch} by {names.partner(who)})."
+        )
+    for lead in d.partner_leads:
+        if not any(c.evidence == f"lead:{lead.lead_id}" and not c.blocked for c in d.claims):
+            sentences.append(
+                f"{names.partner(lead.partner_id)} referred partner lead {lead.lead_id} "
+                f"(created {_when(lead.created_at)}); it sources nothing but counts as partner engagement."
+            )
+    for role in d.declared:
+        what = role.source.replace("opportunity_partners:", "declared ").replace(
+            "crm:", "CRM partner_source "
+        )
+        if role.activity:
+            sentences.append(
+                f"{names.partner(role.partner_id)} is {what} with logged activity ({', '.join(role.activity)})."
+            )
+        elif role.counts:
+            sentences.append(
+                f"{names.partner(role.partner_id)} is {what} without logged activity; the policy does not require it."
+            )
+        else:
+            sentences.append(
+                f"{names.partner(role.partner_id)} is {what} but has no logged activity, so that "
+                "declaration counts for no tier [NO_ACTIVITY]."
+            )
+    for partner_id in d.marketplace_partners:
+        sentences.append(
+            f"{names.partner(partner_id)} is the reseller (marketplace or paper); routing the purchase "
+            "is not evidence of any tier [MARKETPLACE_NOT_SOURCE]."
+        )
+    if d.acceleration is not None:
+        sentences += _acceleration_sentences(d.acceleration)
+
+    if d.credits:
+        parts = [
+            f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {format_amount(c.amount)} {d.currency}"
+            for c in sorted(d.credits, key=lambda c: c.partner_id)
+        ]
+        fallback = (
+            " (no partner touch before close, so the touch model fell back to role_weighted "
+            "[TOUCH_MODEL_FALLBACK])"
+            if d.model_fell_back
+            else ""
+        )
+        sentences.append(f"Credit by the {d.model} model{fallback}: " + "; ".join(parts) + ".")
+    sentences.append(
+        f"Rules: {format_rules(d.rules) or 'none'}. Decided as of {_when(d.as_of)} under policy {d.policy_version}."
+    )
+    return ExplainReport(d.opportunity_id, tuple(sentences), _data(d, tuple(sentences)))
+
+
+def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
+    acc = d.acceleration
+    acceleration: dict[str, Any] | None = None
+    if acc is not None:
+        baseline = acc.baseline
+        acceleration = {
+            "stage": acc.stage,
+            "stage_entered_at": _when(acc.stage_entered_at),
+            "remaining_days": format_days(acc.remaining),
+            "baseline_days": format_days(Decimal(baseline.median2) / 2) if baseline else None,
+            "reduction_days": format_days(Decimal(acc.reduction2) / 2)
+            if acc.reduction2 is not None
+            else None,
+            "cohort": baseline.level if baseline else None,
+            "cohort_size": baseline.size if baseline else None,
+            "cohort_deal_ids": list(baseline.deal_ids) if baseline else [],
+            "whole_cycle": bool(baseline and baseline.whole_cycle),
+            "fired": acc.fired,
+            "min_pct": str(acc.min_pct),
+            "min_days": acc.min_days,
+        }
+    return {
+        "opportunity_id": d.opportunity_id,
+        "account_id": d.account_id,
+        "tier": d.tier,
+        "status": d.status,
+        "primary_partner_id": d.primary_partner_id or None,
+        "created_at": _when(d.created_at),
+        "closed_at": _when(d.closed_at) if d.status != "open" else None,
+        "as_of": _when(d.as_of),
+        "policy_version": d.policy_version,
+        "model": d.model,
+        "amount": format_amount(d.amount),
+        "currency": d.currency,
+        "engagement_at": _when(d.engagement_at) or None,
+        "engagement_touch_id": d.engagement_touch or None,
+        "rules": format_rules(d.rules).split(),
+        "claims": [
+            {
+                "partner_id": c.partner_id,
+                "rule": c.rule,
+                "at": _when(c.at),
+                "evidence": c.evidence,
+                "blocked_by": c.blocked_by or None,
+                "blocking_touch_id": c.blocking_touch or None,
+                "won": bool(c.partner_id == d.sourcer and not c.blocked),
+            }
+            for c in d.claims
+        ],
+        "declared_roles": [
+            {"partner_id": r.partner_id, "source": r.source, "activity": list(r.activity), "counts": r.counts}
+            for r in d.declared
+        ],
+        "acceleration": acceleration,
+        "credits": [
+            {
+                "partner_id": c.partner_id,
+                "role": c.role,
+                "share": format_share(c.share),
+                "amount": format_amount(c.amount),
+                "currency": d.currency,
+            }
+            for c in sorted(d.credits, key=lambda c: c.partner_id)
+        ],
+        "evidence": list(d.evidence),
+        "direct_only": d.direct_only,
+        "sentences": list(sentences),
+    }
+
+
+__all__ = ["JSON_KEYS", "ExplainReport", "explain"]
