@@ -460,3 +460,14 @@ def test_confirmed_after_close(data: Data) -> None:
     assert late == planted
     won = [k for k, o in data.opps.items() if o["is_won"] == "true"]
     assert sum(1 for k in won if k in first and first[k] <= data.close[k]) / len(won) > 0.8
+
+
+def test_cli_writes_and_summarises(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cosell.cli.app import app
+
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d"), "--size", "300", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Planted data-hygiene failures" in result.output and "double_sourced" in result.output
+    assert (tmp_path / "d" / "opportunities.csv").read_text(encoding="utf-8").count("\n") == 301

@@ -8,7 +8,7 @@ missing values, double quotes only around text that needs them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -29,11 +29,18 @@ def _from_fixed(buf: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(buf)))
 
 
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)
+
+
 def _put_digits(buf: np.ndarray, start: int, values: np.ndarray, width: int) -> None:
     v = values.astype(np.int64)
-    for i in range(width - 1, -1, -1):
-        buf[:, start + i] = 48 + v % 10
-        v = v // 10
+    end = start + width
+    while end - start >= 2:
+        v, pair = np.divmod(v, 100)
+        buf[:, end - 2 : end] = _PAIRS[pair]
+        end -= 2
+    if end > start:
+        buf[:, start] = 48 + v % 10
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int = 10) -> pa.Array:
@@ -118,6 +125,11 @@ def bools(values: np.ndarray) -> pa.Array:
     return pick(("false", "true"), np.asarray(values, dtype=np.int64))
 
 
+def csv_text(text: str) -> str:
+    """One value as CSV text: quoted (quotes doubled) only when it needs it."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in '",\r\n') else text
+
+
 def _quoted(column: pa.Array) -> pa.Array:
     needs = pc.fill_null(pc.match_substring_regex(column, _NEEDS_QUOTES), False)
     if not pc.any(needs).as_py():
@@ -145,11 +157,12 @@ class TableWriter:
         self._file: BinaryIO = self.path.open("wb")
         self._file.write((",".join(self.columns) + "\n").encode("utf-8"))
 
-    def write(self, columns: Mapping[str, pa.Array]) -> None:
+    def write(self, columns: Mapping[str, pa.Array], safe: Collection[str] = ()) -> None:
+        """Append rows; ``safe`` names text columns already known not to need quoting."""
         names = self.columns
         if set(columns) != set(names):
             raise ValueError(f"{self.name}: columns {sorted(set(columns) ^ set(names))} mismatch")
-        arrays = [_quoted(columns[n]) if n in self._text else columns[n] for n in names]
+        arrays = [_quoted(columns[n]) if n in self._text and n not in safe else columns[n] for n in names]
         rows = len(arrays[0])
         if rows == 0:
             return

@@ -55,7 +55,7 @@ NOTES: dict[str, tuple[str, ...]] = {
     "linkedin_message": ("InMail to the economic buyer",),
     "partner_portal_login": ("Partner viewed the deal in the portal",),
 }
-NOTE_TEXT = tuple(text for kind in KINDS for text in NOTES[kind])
+NOTE_TEXT = tuple(csvout.csv_text(text) for kind in KINDS for text in NOTES[kind])  # ready for the file
 NOTE_START = np.cumsum([0] + [len(NOTES[k]) for k in KINDS])[:-1]
 NOTE_COUNT = np.array([len(NOTES[k]) for k in KINDS])
 MOVED_NOTE = -2
@@ -222,5 +222,6 @@ def write_touches(chunk: Chunk, writer: csvout.TableWriter, counters: Counters) 
             "partner_contact_id": contact_ids(contact),
             "user_id": user_ids(user),
             "notes": notes,
-        }
+        },
+        safe=("kind", "notes"),  # fixed words, pre-quoted notes; the moved-deal note has no comma or quote
     )
