@@ -49,19 +49,25 @@ def test_latin1_late_in_a_large_file_is_refused(tmp_path: Path) -> None:
     text = csv_text("accounts", [*base_tables()["accounts"], *rows])
     (folder / "accounts.csv").write_bytes(text.encode("latin-1"))
     found = fail(folder)
-    assert [(p.file, p.row, p.reason[:22]) for p in found] == [("accounts.csv", 8000, "is not UTF-8 encoded (")]
+    assert [(p.file, p.row, p.reason[:22]) for p in found] == [
+        ("accounts.csv", 8000, "is not UTF-8 encoded (")
+    ]
 
 
 def test_utf16_is_refused(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     (folder / "partners.csv").write_bytes(csv_text("partners", base_tables()["partners"]).encode("utf-16"))
-    assert fail(folder) == [Problem("partners.csv", None, None, None, "is UTF-16 or UTF-32 encoded: save it as UTF-8")]
+    assert fail(folder) == [
+        Problem("partners.csv", None, None, None, "is UTF-16 or UTF-32 encoded: save it as UTF-8")
+    ]
 
 
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     (folder / "touches.csv").write_bytes(b"")
-    assert fail(folder) == [Problem("touches.csv", None, None, None, "empty file (0 bytes): expected a header row")]
+    assert fail(folder) == [
+        Problem("touches.csv", None, None, None, "empty file (0 bytes): expected a header row")
+    ]
 
 
 def test_header_only_is_an_empty_table(tmp_path: Path) -> None:
@@ -69,13 +75,15 @@ def test_header_only_is_an_empty_table(tmp_path: Path) -> None:
     (folder / "touches.csv").write_text("touch_id,occurred_at,account_id,actor,kind\n")
     ws = open_workspace(":memory:")
     report = import_canonical(ws, folder)
-    assert [t for t in report.tables if t.table == "touches"][0].read == 0
+    assert next(t for t in report.tables if t.table == "touches").read == 0
 
 
 def test_binary_garbage_is_not_a_table(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     (folder / "touches.csv").write_bytes(bytes(range(256)) * 4)
-    assert fail(folder) == [Problem("touches.csv", None, None, None, "is not a text table (it contains NUL bytes)")]
+    assert fail(folder) == [
+        Problem("touches.csv", None, None, None, "is not a text table (it contains NUL bytes)")
+    ]
 
 
 def test_ragged_rows_are_not_a_table(tmp_path: Path) -> None:
@@ -90,7 +98,9 @@ def test_ragged_rows_are_not_a_table(tmp_path: Path) -> None:
 def test_duplicate_header_column(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     (folder / "fx_rates.csv").write_text("currency,period,rate,rate\nEUR,2026-01,1.1,1.2\n")
-    assert fail(folder) == [Problem("fx_rates.csv", 1, "rate", None, "the column appears twice in the header")]
+    assert fail(folder) == [
+        Problem("fx_rates.csv", 1, "rate", None, "the column appears twice in the header")
+    ]
 
 
 def test_table_in_two_formats(tmp_path: Path) -> None:
@@ -98,7 +108,13 @@ def test_table_in_two_formats(tmp_path: Path) -> None:
     with gzip.open(folder / "fx_rates.csv.gz", "wt") as out:
         out.write(csv_text("fx_rates", base_tables()["fx_rates"]))
     assert fail(folder) == [
-        Problem("fx_rates.csv", None, None, None, "table fx_rates is given twice (fx_rates.csv and fx_rates.csv.gz)")
+        Problem(
+            "fx_rates.csv",
+            None,
+            None,
+            None,
+            "table fx_rates is given twice (fx_rates.csv and fx_rates.csv.gz)",
+        )
     ]
 
 
@@ -133,7 +149,11 @@ def test_parquet_rows_are_record_numbers(tmp_path: Path) -> None:
     (folder / "fx_rates.csv").unlink()
     assert fail(folder) == [
         Problem(
-            "fx_rates.parquet", 2, "period", "2026-13", "is not a period (a quarter like 2026-Q3 or a month like 2026-08)"
+            "fx_rates.parquet",
+            2,
+            "period",
+            "2026-13",
+            "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
         )
     ]
 
@@ -168,7 +188,10 @@ def test_unknown_columns_are_kept_as_sorted_json(tmp_path: Path) -> None:
     folder = dataset(tmp_path, accounts=accounts)
     ws = open_workspace(":memory:")
     import_canonical(ws, folder)
-    extras = [json.loads(r[0]) for r in ws.con.execute("SELECT extra FROM cur_accounts ORDER BY account_id").fetchall()]
+    extras = [
+        json.loads(r[0])
+        for r in ws.con.execute("SELECT extra FROM cur_accounts ORDER BY account_id").fetchall()
+    ]
     assert extras == [{"Alpha": "a, with comma", "zeta": "z"}, {"Alpha": "a, with comma", "zeta": None}]
     row = ws.con.execute("SELECT extra FROM cur_accounts WHERE account_id = 'A1'").fetchone()
     assert row is not None and list(json.loads(row[0])) == ["Alpha", "zeta"]
@@ -177,7 +200,13 @@ def test_unknown_columns_are_kept_as_sorted_json(tmp_path: Path) -> None:
 def test_required_tables(tmp_path: Path) -> None:
     folder = dataset(tmp_path, partners=None, partner_contacts=None, users=None)
     assert fail(folder) == [
-        Problem("partners.csv", None, None, None, "missing: partners is a required table and the workspace has none")
+        Problem(
+            "partners.csv",
+            None,
+            None,
+            None,
+            "missing: partners is a required table and the workspace has none",
+        )
     ]
 
 

@@ -32,15 +32,35 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("opportunities", "amount", "12,5OO", "is not a number"),
         ("opportunities", "amount", "1e5", "is not a number"),
         ("opportunities", "amount", "48000.001", "has more decimal places than EUR allows (2)"),
-        ("opportunities", "amount", "123456789012345", "is too large (more than 14 digits before the decimal point)"),
+        (
+            "opportunities",
+            "amount",
+            "123456789012345",
+            "is too large (more than 14 digits before the decimal point)",
+        ),
         ("opportunities", "currency", "eur", "is not an ISO 4217 currency code"),
         ("opportunities", "created_at", "01/20/2026", "is not an ISO 8601 date or timestamp"),
         ("opportunities", "created_at", "2026-02-30", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T24:00", "is not a valid date or time"),
         ("opportunities", "is_won", "maybe", "is not true or false (true/false, t/f, yes/no, 1/0)"),
-        ("opportunities", "partner_source", "Sourced", "is not one of: none, sourced, influenced, accelerated"),
-        ("partners", "partner_type", "vendor", "is not one of: referral, co_sell, reseller, integration, agency, affiliate, services"),
-        ("program_costs", "period", "2026-Q5", "is not a period (a quarter like 2026-Q3 or a month like 2026-08)"),
+        (
+            "opportunities",
+            "partner_source",
+            "Sourced",
+            "is not one of: none, sourced, influenced, accelerated",
+        ),
+        (
+            "partners",
+            "partner_type",
+            "vendor",
+            "is not one of: referral, co_sell, reseller, integration, agency, affiliate, services",
+        ),
+        (
+            "program_costs",
+            "period",
+            "2026-Q5",
+            "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
+        ),
         ("program_costs", "amount", "10.005", "has more decimal places than USD allows (2)"),
         ("fx_rates", "rate", "0", "must be positive"),
         ("fx_rates", "rate", "-1.2", "must be positive"),
@@ -69,7 +89,9 @@ def test_zero_minor_unit_currency(tmp_path: Path) -> None:
 
 def test_empty_currency_means_workspace_currency(tmp_path: Path) -> None:
     found = problems(tmp_path, **with_cell("opportunities", 1, "amount", "1.999"))
-    assert found == [Problem("opportunities.csv", 3, "amount", "1.999", "has more decimal places than USD allows (2)")]
+    assert found == [
+        Problem("opportunities.csv", 3, "amount", "1.999", "has more decimal places than USD allows (2)")
+    ]
 
 
 def test_required_value_missing(tmp_path: Path) -> None:
@@ -124,7 +146,14 @@ def test_reference_to_a_row_already_in_the_workspace(tmp_path: Path) -> None:
     import_canonical(ws, dataset(tmp_path / "first"))
     second = dataset(tmp_path / "second", accounts=None, partners=None, opportunities=None)
     report = import_canonical(ws, second)
-    assert {t.table for t in report.tables} == {"partner_contacts", "users", "stage_history", "touches", "program_costs", "fx_rates"}
+    assert {t.table for t in report.tables} == {
+        "partner_contacts",
+        "users",
+        "stage_history",
+        "touches",
+        "program_costs",
+        "fx_rates",
+    }
 
 
 def test_user_references_only_checked_when_there_are_users(tmp_path: Path) -> None:
@@ -143,7 +172,9 @@ def test_partner_touch_needs_a_partner(tmp_path: Path) -> None:
     rows = [dict(r) for r in base_tables()["touches"]]
     rows[0].update(partner_id="", partner_contact_id="")
     assert problems(tmp_path, touches=rows) == [
-        Problem("touches.csv", 2, "partner_id", None, "a partner touch needs partner_id or partner_contact_id")
+        Problem(
+            "touches.csv", 2, "partner_id", None, "a partner touch needs partner_id or partner_contact_id"
+        )
     ]
 
 

@@ -115,7 +115,9 @@ def _render(report: ImportReport, fmt: Format) -> None:
         console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     shown = sum(w.count for w in report.warnings)
     if report.warning_count > shown:
-        console.print(f"[yellow]... and {report.warning_count - shown} more warning row(s)[/]", highlight=False)
+        console.print(
+            f"[yellow]... and {report.warning_count - shown} more warning row(s)[/]", highlight=False
+        )
     line = f"accepted {report.accepted} row(s), rejected {report.rejected}"
     if report.rejects_file is not None:
         line += f"; rejected rows written to {report.rejects_file}"

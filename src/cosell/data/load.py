@@ -17,6 +17,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,8 +47,10 @@ from cosell.policy import Policy
 from cosell.store.workspace import Workspace, open_workspace
 
 NOW_ENV = "COSELL_NOW"
+MEMORY_ENV = "COSELL_IMPORT_MEMORY"
+DEFAULT_MEMORY_LIMIT = "2.5GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
 DEFAULT_PROBLEM_LIMIT = 50
-_STAGE_PREFIX = "_cosell_stage_"
+_STAGE_DB = "cosell_stage"  # a scratch database file attached for the import's staging tables
 _COST_TABLES = ("program_costs", "direct_costs")
 
 
@@ -145,6 +149,10 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
+    memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
+    scratch = tempfile.mkdtemp(prefix="cosell-import-")
+    con.execute(f"ATTACH {lit(os.path.join(scratch, 'stage.duckdb'))} AS {_STAGE_DB}")
     try:
         problems = _stage_all(con, folder, staged, on_file)
         if problems:
@@ -164,7 +172,10 @@ def import_canonical(
             )
         with workspace.transaction():
             import_id = workspace.next_import_id()
-            counts = tuple(_apply(con, staged[name][0], staged[name][1], policy, import_id, at) for name in _names(staged))
+            counts = tuple(
+                _apply(con, staged[name][0], staged[name][1], policy, import_id, at)
+                for name in _names(staged)
+            )
             source = f"canonical {folder.resolve()}"
             summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
             con.execute(
@@ -173,6 +184,10 @@ def import_canonical(
             )
     finally:
         _drop_staging(con, staged)
+        con.execute(f"DETACH {_STAGE_DB}")
+        shutil.rmtree(scratch, ignore_errors=True)
+        if memory:
+            con.execute(f"SET memory_limit = {lit(str(memory[0]))}")
     return ImportReport(
         import_id=import_id,
         imported_at=at,
@@ -221,9 +236,15 @@ def _stage_all(
 ) -> list[Problem]:
     files, problems = find_table_files(folder)
     if not files and not problems:
-        return [Problem(str(folder), None, None, None, "has no canonical table files (see docs/data-guide.md)")]
+        return [
+            Problem(str(folder), None, None, None, "has no canonical table files (see docs/data-guide.md)")
+        ]
     for table in TABLES:
-        if not table.optional and table.name not in files and not _count(con, f"SELECT count(*) FROM cur_{table.name}"):
+        if (
+            not table.optional
+            and table.name not in files
+            and not _count(con, f"SELECT count(*) FROM cur_{table.name}")
+        ):
             problems.append(
                 Problem(
                     f"{table.name}.csv",
@@ -234,7 +255,7 @@ def _stage_all(
                 )
             )
     for name in sorted(files, key=table_order):
-        result = stage_file(con, files[name], _STAGE_PREFIX + name)
+        result = stage_file(con, files[name], f"{_STAGE_DB}.main.{name}")
         if isinstance(result, list):
             problems += result
         else:
@@ -280,7 +301,9 @@ def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWa
         f"SELECT file, col, val, reason, n, first_row FROM {WARNINGS} "
         f"ORDER BY {_order_by_table()}, first_row, col, reason LIMIT {int(limit)}"
     ).fetchall()
-    return [ImportWarning(str(f), str(c), v, str(r), int(n), int(first)) for f, c, v, r, n, first in rows], total
+    return [
+        ImportWarning(str(f), str(c), v, str(r), int(n), int(first)) for f, c, v, r, n, first in rows
+    ], total
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]]) -> None:
@@ -303,10 +326,11 @@ def _typed_select(source: Staged, view: str, policy: Policy) -> str:
         extra = "NULL::VARCHAR"
     hashed = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
     digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in hashed)
-    rows = f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
+    rows = (
+        f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
+    )
     return (
-        f"SELECT *, md5({digest}) AS _row_hash FROM "
-        f"(SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
+        f"SELECT *, md5({digest}) AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
     )
 
 
@@ -347,7 +371,9 @@ def _column_list(table: Table) -> str:
     return ", ".join(table.column_names)
 
 
-def _insert_versions(con: duckdb.DuckDBPyConnection, table: Table, rows: str, import_id: int, at: datetime) -> int:
+def _insert_versions(
+    con: duckdb.DuckDBPyConnection, table: Table, rows: str, import_id: int, at: datetime
+) -> int:
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
     current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
@@ -393,7 +419,9 @@ def _replace_costs_by_period(
     ]
     if not changed:
         return 0, 0
-    con.execute("CREATE OR REPLACE TEMP TABLE _cosell_periods AS SELECT unnest(?::VARCHAR[]) AS period", [changed])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cosell_periods AS SELECT unnest(?::VARCHAR[]) AS period", [changed]
+    )
     closed = con.execute(
         f"UPDATE {table.name} SET _valid_to = ? WHERE _valid_to IS NULL AND cost_id IS NULL "
         "AND period IN (SELECT period FROM _cosell_periods)",
@@ -423,7 +451,11 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
         values = []
         for header in columns:
             col = f"c{source.header.index(header)}" if header in source.header else "NULL::VARCHAR"
-            values.append(f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"' if col.startswith("c") else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"')
+            values.append(
+                f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
+                if col.startswith("c")
+                else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
+            )
         parts.append(
             f"""SELECT {", ".join(values)}, {lit(source.file.name)} AS _file, p.row AS _row,
                 p.cols AS _column, p.reasons AS _reason, {table_order(name)} AS _t
@@ -438,6 +470,8 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
     if parts:
         query = f"SELECT {names} FROM ({' UNION ALL '.join(parts)}) ORDER BY _t, _row"
     else:
-        query = f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
+        query = (
+            f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
+        )
     target = str(path).replace("'", "''")
     con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")

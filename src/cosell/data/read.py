@@ -1,7 +1,9 @@
 """Reading canonical files (CSV, gzip CSV, Parquet) into DuckDB as text, before any validation.
 
-Every cell is staged as text, exactly as the file has it, into a temporary table whose columns are
+Every cell is staged as text, exactly as the file has it, into a staging table whose columns are
 named ``c0, c1, ...`` in header order (so any header, even one with odd characters, is safe). The
+caller decides where staging tables live (the import uses a scratch database file, which DuckDB
+compresses, so twenty million rows of text need not fit in memory). The
 checks here are about the file as a whole: its name, encoding, header and shape. Cell values are
 checked afterwards, in SQL, by :mod:`cosell.data.validate`.
 
@@ -43,7 +45,7 @@ class TableFile:
 
 @dataclass(frozen=True)
 class Staged:
-    """A file staged as text in the temporary table ``relation`` (columns ``c0, c1, ...``)."""
+    """A file staged as text in the table ``relation`` (columns ``c0, c1, ...``)."""
 
     table: Table
     file: TableFile
@@ -96,7 +98,7 @@ def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Proble
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> Staged | list[Problem]:
-    """Stage one file as text into the temporary table ``relation``; return problems instead on failure."""
+    """Stage one file as text into the table ``relation``; return problems instead on failure."""
     table = TABLES_BY_NAME[file.table]
     if file.format == "parquet":
         result = _stage_parquet(con, file, relation)
@@ -134,8 +136,8 @@ def _header_problems(file: TableFile, table: Table, header: tuple[str, ...]) -> 
 
 def _open_bytes(file: TableFile) -> io.BufferedIOBase:
     if file.format == "csv.gz":
-        return gzip.open(file.path, "rb")  # type: ignore[return-value]
-    return open(file.path, "rb")  # noqa: SIM115 - returned to the caller, which closes it
+        return gzip.open(file.path, "rb")
+    return open(file.path, "rb")
 
 
 def _sniff_csv(file: TableFile) -> tuple[str, ...] | Problem:
@@ -181,7 +183,9 @@ _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
+) -> tuple[str, ...] | list[Problem]:
     header = _sniff_csv(file)
     if isinstance(header, Problem):
         return [header]
@@ -190,7 +194,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -
     compression = "gzip" if file.format == "csv.gz" else "none"
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_csv('{path}', "
+            f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv('{path}', "
             f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
             f"auto_detect = false, strict_mode = true, null_padding = false, "
             f"compression = '{compression}', encoding = 'utf-8')"
@@ -231,29 +235,26 @@ def _stage_parquet(
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
     except duckdb.Error as exc:
-        return [Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")]
+        return [
+            Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
+        ]
     header = tuple(str(r[0]) for r in described)
     table = TABLES_BY_NAME[file.table]
     problems = []
     for name, duck_type, *_ in described:
-        if name in table.column_names and table.column(name).kind in ("money", "rate"):
-            if str(duck_type).upper() in _FLOAT_TYPES:
-                problems.append(
-                    Problem(
-                        file.name,
-                        None,
-                        name,
-                        None,
-                        f"is a binary floating-point column ({duck_type}): store amounts as DECIMAL or text",
-                    )
-                )
+        kind = table.column(name).kind if name in table.column_names else None
+        if kind in ("money", "rate") and str(duck_type).upper() in _FLOAT_TYPES:
+            reason = f"is a binary floating-point column ({duck_type}): store amounts as DECIMAL or text"
+            problems.append(Problem(file.name, None, name, None, reason))
     if problems:
         return problems
-    select = ", ".join(f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, name in enumerate(header))
+    select = ", ".join(
+        f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, name in enumerate(header)
+    )
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')")
     except duckdb.Error as exc:
-        return [Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")]
+        return [
+            Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
+        ]
     return header

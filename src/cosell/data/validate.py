@@ -62,8 +62,10 @@ def normalized_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
     parts = [f"rowid + {staged.row_offset} AS _row", "*"]
     for column in staged.table.columns:
         raw = staged.column(column.name)
-        parts.append(f"nullif(trim({raw}), '') AS n_{column.name}" if raw else f"NULL::VARCHAR AS n_{column.name}")
-    view = f"{staged.relation}_n"
+        parts.append(
+            f"nullif(trim({raw}), '') AS n_{column.name}" if raw else f"NULL::VARCHAR AS n_{column.name}"
+        )
+    view = f"_cosell_{staged.table.name}_n"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {staged.relation}")
     return view
 
@@ -136,7 +138,10 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     elif kind == "rate":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
         add(f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}", "is too large")
-        add(f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}", f"has more than {RATE_FRACTION_DIGITS} decimal places")
+        add(
+            f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}",
+            f"has more than {RATE_FRACTION_DIGITS} decimal places",
+        )
         add(f"TRY_CAST({n} AS DECIMAL(38,12)) <= 0", "must be positive")
     elif kind == "currency":
         add(f"{n} NOT IN {in_list(MINOR_UNITS)}", "is not an ISO 4217 currency code")
@@ -144,7 +149,10 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
         words = ", ".join(f"{t}/{f}" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True))
         add(f"lower({n}) NOT IN {in_list(TRUE_WORDS + FALSE_WORDS)}", f"is not true or false ({words})")
     elif kind == "period":
-        add(f"NOT regexp_full_match({n}, {lit(PERIOD_PATTERN)})", "is not a period (a quarter like 2026-Q3 or a month like 2026-08)")
+        add(
+            f"NOT regexp_full_match({n}, {lit(PERIOD_PATTERN)})",
+            "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
+        )
     if not whens and not column.required:
         return None
     sql = "CASE"
@@ -180,7 +188,9 @@ def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, polic
             continue
         raw = staged.column(column.name)
         entries.append(f"{{'o': {order}, 'c': {lit(column.name)}, 'v': {raw}, 'r': {reason}}}")
-    partner_order = staged.table.column_names.index("partner_id") if "partner_id" in staged.table.column_names else 0
+    partner_order = (
+        staged.table.column_names.index("partner_id") if "partner_id" in staged.table.column_names else 0
+    )
     for condition, reason in _row_rules(staged):
         entries.append(
             f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, "
@@ -264,7 +274,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {str(t): int(n) for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()}
+    return {
+        str(t): int(n)
+        for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()
+    }
 
 
 def _check_reference(
@@ -341,7 +354,13 @@ def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, 
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
     if name == "touches":
         known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
-        checks.append(("kind", f"n_kind NOT IN {in_list(sorted(known))}", "is an unknown touch kind: the rules ignore it"))
+        checks.append(
+            (
+                "kind",
+                f"n_kind NOT IN {in_list(sorted(known))}",
+                "is an unknown touch kind: the rules ignore it",
+            )
+        )
         if policy.direct_kinds:
             checks.append(
                 (

@@ -1,0 +1,100 @@
+"""``cosell import canonical`` through the real typer app."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from import_fixtures import base_tables, dataset
+from typer.testing import CliRunner
+
+from cosell.cli.app import app, main
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
+    monkeypatch.setenv("COSELL_USER", "tester")
+
+
+def test_import_prints_counts(tmp_path: Path) -> None:
+    folder = dataset(tmp_path / "in")
+    ws = str(tmp_path / "ws.duckdb")
+    result = runner.invoke(app, ["import", "canonical", str(folder), "--workspace", ws])
+    assert result.exit_code == 0, result.output
+    assert "import 1" in result.output
+    assert "accepted 16 row(s), rejected 0" in result.output
+
+
+def test_json_and_csv_formats(tmp_path: Path) -> None:
+    folder = dataset(tmp_path / "in")
+    ws = str(tmp_path / "ws.duckdb")
+    result = runner.invoke(app, ["import", "canonical", str(folder), "-w", ws, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["imported_at"] == "2026-05-01T00:00:00Z"
+    assert data["tables"][0] == {
+        "table": "accounts", "file": "accounts.csv", "read": 2, "inserted": 2, "updated": 0,
+        "unchanged": 0, "rejected": 0, "replaced": 0,
+    }  # fmt: skip
+    result = runner.invoke(app, ["import", "canonical", str(folder), "-w", ws, "--format", "csv"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "table,file,read,inserted,updated,unchanged,rejected,replaced"
+    assert lines[1] == "accounts,accounts.csv,2,0,0,2,0,0"
+
+
+def test_warnings_are_printed(tmp_path: Path) -> None:
+    touches = [dict(r) for r in base_tables()["touches"]]
+    touches[0]["kind"] = "smoke_signal"
+    folder = dataset(tmp_path / "in", touches=touches)
+    result = runner.invoke(app, ["import", "canonical", str(folder), "-w", ":memory:"])
+    assert result.exit_code == 0, result.output
+    assert (
+        'touches.csv row 2, kind: "smoke_signal" is an unknown touch kind: the rules ignore it'
+        in result.output
+    )
+
+
+def test_failed_import_exits_1_and_lists_problems_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    folder = dataset(tmp_path / "in", opportunities=opportunities)
+    result = runner.invoke(app, ["import", "canonical", str(folder), "-w", ":memory:"])
+    assert result.exit_code == 1
+    monkeypatch.setattr(sys, "argv", ["cosell", "import", "canonical", str(folder), "-w", ":memory:"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert 'opportunities.csv row 3, amount: "12,5OO" is not a number' in err
+    assert "nothing from this import was applied" in err
+
+
+def test_rejects_option(tmp_path: Path) -> None:
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    folder = dataset(tmp_path / "in", opportunities=opportunities)
+    rejects = tmp_path / "rejects.csv"
+    result = runner.invoke(
+        app, ["import", "canonical", str(folder), "-w", ":memory:", "--rejects", str(rejects)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"accepted 15 row(s), rejected 1; rejected rows written to {rejects}" in " ".join(
+        result.output.split()
+    )
+    assert rejects.read_text().count("\n") == 2
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "canonical", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["import", "canonical", str(tmp_path), "--format", "xml"])
+    assert result.exit_code == 2
+    assert runner.invoke(app, ["import", "canonical", "--help"]).exit_code == 0
