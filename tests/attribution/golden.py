@@ -142,9 +142,9 @@ def write_tables(directory: Path, tables: Tables) -> None:
         (directory / f"{name}.csv").write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def import_tables(ws: Workspace, tables: Tables, policy: Policy) -> None:
-    """Import text rows into the workspace: through load_dataset when it exists, else directly."""
-    import_canonical = _import_canonical()
+def import_tables(ws: Workspace, tables: Tables, policy: Policy, *, direct: bool = False) -> None:
+    """Import text rows: through the canonical importer when it exists (and not ``direct``), else directly."""
+    import_canonical = None if direct else _import_canonical()
     if import_canonical is None:
         insert_tables(ws, tables)
         return
@@ -153,15 +153,10 @@ def import_tables(ws: Workspace, tables: Tables, policy: Policy) -> None:
         import_canonical(ws, Path(tmp), policy=policy)
 
 
-def workspace_with(tables: Tables, policy: Policy, batches: int = 1) -> Workspace:
-    """A ``:memory:`` workspace with ``tables`` imported (optionally split into several imports)."""
+def workspace_with(tables: Tables, policy: Policy, *, direct: bool = False) -> Workspace:
+    """A ``:memory:`` workspace with ``tables`` imported (``direct``: the fast loader without validation)."""
     ws = open_workspace(":memory:")
-    if batches <= 1:
-        import_tables(ws, tables, policy)
-        return ws
-    for i in range(batches):
-        part = {name: list(rows)[i::batches] for name, rows in tables.items()}
-        import_tables(ws, {k: v for k, v in part.items() if v}, policy)
+    import_tables(ws, tables, policy, direct=direct)
     return ws
 
 
