@@ -222,7 +222,10 @@ def test_stages_close_and_flags_agree(data: Data) -> None:
         )
         if closed:
             assert opp["close_date"][:10] == datetime.fromtimestamp(rows[-1][0], UTC).strftime("%Y-%m-%d")
+        assert not closed or rows[-1][0] < data.manifest.as_of.timestamp()
     assert sum(1 for o in data.opps.values() if o["is_closed"] == "false") > 100  # recent deals are open
+    primaries = [r["opportunity_id"] for r in data.t["opportunity_partners"] if r["is_primary"] == "true"]
+    assert len(primaries) == len(set(primaries))  # at most one primary partner per deal
 
 
 # The story ---------------------------------------------------------------------------------------

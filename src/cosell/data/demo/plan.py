@@ -231,7 +231,7 @@ def build_plan(world: World, fx: FxTable, size: int, seed: int) -> Plan:
     engaged = engaged - engaged % 60
     not_yet = (origin >= INFLUENCED) & (engaged >= AS_OF - DAY)
     origin[not_yet], partner[not_yet], engaged[not_yet] = DIRECT, -1, 0
-    status = np.where(close > AS_OF, OPEN, np.where(win_path, WON, LOST))
+    status = np.where(close >= AS_OF, OPEN, np.where(win_path, WON, LOST))
 
     plan = Plan(
         account=account,
