@@ -173,10 +173,40 @@ def run_reference(
     return attribute_reference(load_facts(con, policy, make_views=False), policy, as_of, model)
 
 
+def insert_overrides(ws: Workspace, rows: Sequence[Mapping[str, str]]) -> None:
+    """Accepted overrides (``attribution_overrides.csv`` of a case) straight into their table."""
+    for row in rows:
+        withdrawn = row.get("withdrawn_at")
+        ws.con.execute(
+            "INSERT INTO attribution_overrides (override_id, opportunity_id, tier, partner_id, recorded_at, "
+            "by_user, reason, source, withdrawn_at) VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMPTZ), ?, ?, ?, "
+            "CAST(? AS TIMESTAMPTZ))",
+            [
+                row["override_id"],
+                row["opportunity_id"],
+                row["tier"],
+                row.get("partner_id") or None,
+                format_instant(parse_instant(row["recorded_at"])),
+                row.get("by_user") or "golden",
+                row.get("reason") or "golden case",
+                row.get("source") or "manual",
+                format_instant(parse_instant(withdrawn)) if withdrawn else None,
+            ],
+        )
+
+
+def case_workspace(case: Case) -> Workspace:
+    """A ``:memory:`` workspace holding a case's tables (and its overrides, if any)."""
+    ws = workspace_with(read_tables(case.path), case.policy)
+    if (case.path / "attribution_overrides.csv").exists():
+        insert_overrides(ws, read_csv(case.path / "attribution_overrides.csv"))
+    return ws
+
+
 def run_case(
     case: Case, implementation: Implementation = run_reference
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
-    ws = workspace_with(read_tables(case.path), case.policy)
+    ws = case_workspace(case)
     try:
         return implementation(ws.con, case.policy, case.as_of, case.model)
     finally:

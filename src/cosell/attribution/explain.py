@@ -29,7 +29,7 @@ JSON_KEYS = (
     "opportunity_id", "account_id", "tier", "status", "primary_partner_id", "created_at", "closed_at",
     "as_of", "policy_version", "model", "amount", "currency", "engagement_at", "engagement_touch_id",
     "rules", "claims", "declared_roles", "acceleration", "credits", "evidence", "direct_only",
-    "sentences",
+    "computed_tier", "override", "sentences",
 )  # fmt: skip
 
 _LEVELS = {
@@ -242,6 +242,13 @@ def explain(decision: Decision, facts: Facts | None = None) -> ExplainReport:
     if d.acceleration is not None:
         sentences += _acceleration_sentences(d.acceleration)
 
+    if d.override is not None:
+        ov = d.override
+        named = f" with {names.partner(ov.partner_id)}" if ov.partner_id else ""
+        sentences.append(
+            f"An accepted override ({ov.override_id}, recorded {_when(ov.recorded_at)}) sets the tier to "
+            f"{ov.tier}{named}; the rules alone gave {d.computed_tier} [OVR]."
+        )
     if d.credits:
         parts = [
             f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {format_amount(c.amount)} {d.currency}"
@@ -326,6 +333,17 @@ def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
         ],
         "evidence": list(d.evidence),
         "direct_only": d.direct_only,
+        "computed_tier": d.computed_tier,
+        "override": (
+            {
+                "override_id": d.override.override_id,
+                "tier": d.override.tier,
+                "partner_id": d.override.partner_id or None,
+                "recorded_at": _when(d.override.recorded_at),
+            }
+            if d.override is not None
+            else None
+        ),
         "sentences": list(sentences),
     }
 

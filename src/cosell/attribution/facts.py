@@ -114,6 +114,21 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class Override:
+    """An accepted fix or dispute (``attribution_overrides``): replaces a deal's tier (rule OVR)."""
+
+    override_id: str
+    opportunity_id: str
+    tier: str
+    partner_id: str
+    recorded_at: int
+    withdrawn_at: int | None = None
+
+    def active_at(self, instant: int) -> bool:
+        return self.recorded_at <= instant and (self.withdrawn_at is None or self.withdrawn_at > instant)
+
+
+@dataclass(frozen=True)
 class DealFacts:
     """Every input row that can bear on one deal, before any window or rule is applied."""
 
@@ -144,6 +159,12 @@ class Facts:
     fx_rates: Mapping[tuple[str, str], Decimal]
     workspace_currency: str
     opportunities_by_account: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    overrides: Mapping[str, tuple[Override, ...]] = field(default_factory=dict)
+
+    def override_at(self, opportunity_id: str, instant: int) -> Override | None:
+        """The newest override of a deal recorded at or before ``instant`` and not withdrawn by then."""
+        active = [o for o in self.overrides.get(opportunity_id, ()) if o.active_at(instant)]
+        return max(active, key=lambda o: (o.recorded_at, o.override_id)) if active else None
 
     def deal(self, opportunity_id: str) -> DealFacts:
         """The inputs of one deal (raises KeyError for an unknown id)."""
@@ -308,6 +329,18 @@ def build_facts(tables: Mapping[str, Sequence[Row]], workspace_currency: str = "
 
     fx_rates = {(_text(r, "currency"), _text(r, "period")): Decimal(r["rate"]) for r in rows("fx_rates")}
 
+    overrides: dict[str, list[Override]] = defaultdict(list)
+    for r in rows("attribution_overrides"):
+        override = Override(
+            override_id=_text(r, "override_id"),
+            opportunity_id=_text(r, "opportunity_id"),
+            tier=_text(r, "tier"),
+            partner_id=_text(r, "partner_id"),
+            recorded_at=_required_instant(r, "recorded_at"),
+            withdrawn_at=_instant(r, "withdrawn_at"),
+        )
+        overrides[override.opportunity_id].append(override)
+
     return Facts(
         opportunities=opportunities,
         stage_history=stage_history,
@@ -333,6 +366,7 @@ def build_facts(tables: Mapping[str, Sequence[Row]], workspace_currency: str = "
         fx_rates=fx_rates,
         workspace_currency=workspace_currency,
         opportunities_by_account=opportunities_by_account,
+        overrides={k: tuple(sorted(v, key=lambda o: o.override_id)) for k, v in overrides.items()},
     )
 
 
@@ -391,4 +425,14 @@ def load_facts(
         cursor = con.execute(f"SELECT {_select_list(name)} FROM v_{name}")
         columns = [d[0] for d in cursor.description]
         tables[name] = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
+    ).fetchall()
+    if exists[0][0]:
+        cursor = con.execute(
+            "SELECT override_id, opportunity_id, tier, partner_id, epoch_us(recorded_at) AS recorded_at, "
+            "epoch_us(withdrawn_at) AS withdrawn_at FROM attribution_overrides"
+        )
+        columns = [d[0] for d in cursor.description]
+        tables["attribution_overrides"] = [dict(zip(columns, v, strict=True)) for v in cursor.fetchall()]
     return build_facts(tables, policy.workspace_currency)

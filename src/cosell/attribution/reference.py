@@ -28,7 +28,7 @@ from cosell.attribution.credit import (
     get_model,
     split_amount,
 )
-from cosell.attribution.facts import DealFacts, Facts, Lead, Opportunity, Registration, Touch
+from cosell.attribution.facts import DealFacts, Facts, Lead, Opportunity, Override, Registration, Touch
 from cosell.attribution.result import AttributionRow, CreditRow, format_rules
 from cosell.attribution.timeline import (
     close_time,
@@ -139,6 +139,8 @@ class Decision:
     marketplace_partners: tuple[str, ...] = field(default=())
     direct_only: bool = False
     lookback_start: int = 0
+    computed_tier: str = ""  # the tier before an override
+    override: Override | None = None
 
     def row(self) -> AttributionRow:
         acc = self.acceleration
@@ -446,6 +448,12 @@ def decide(
             if influence:
                 rules.add("INF")
 
+    computed_tier = tier
+    override = facts.override_at(opportunity_id, as_of_micros)
+    if override is not None:
+        tier = override.tier
+        rules.add("OVR")
+
     roles: list[PartnerRole] = []
     credits: list[Credit] = []
     fell_back = False
@@ -453,6 +461,8 @@ def decide(
     if tier != "none":
         weights = policy.role_weights
         roles = _assign_roles(d, claims, sourcer, weights)
+        if override is not None:
+            roles = _apply_override(roles, override, weights)
         touches = [CreditTouch(t.touch_id, t.occurred_at, t.partner_id) for t in d.partner_before]
         settings = ModelSettings(policy.position_based_weights, policy.time_decay_half_life_days)
         split = compute_shares(model, roles, touches, d.closed_at, settings)
@@ -464,8 +474,9 @@ def decide(
             Credit(r.partner_id, r.role, r.weight, split.shares[r.partner_id], amounts[r.partner_id])
             for r in roles
         ]
-        if sourcer:
-            primary = sourcer
+        final_sourcer = next((r.partner_id for r in roles if r.role == "sourcer"), "")
+        if final_sourcer:
+            primary = final_sourcer
         else:
             best = min(
                 credits,
@@ -505,8 +516,31 @@ def decide(
             sorted({op.partner_id for op in d.inputs.opportunity_partners if op.role == "reseller"})
         ),
         direct_only=d.is_direct_only(),
+        computed_tier=computed_tier,
+        override=override,
         lookback_start=d.lookback_start,
     )
+
+
+def _apply_override(
+    roles: list[PartnerRole], override: Override, weights: dict[str, Decimal]
+) -> list[PartnerRole]:
+    """Roles after an override: a sourced override makes its partner the sourcer and the replaced
+    sourcer an influencer; any other override demotes the computed sourcer to influencer; a named
+    partner not on the deal is added (sourcer for sourced, else influencer)."""
+    out = []
+    for r in roles:
+        if override.tier == "sourced" and override.partner_id and r.partner_id == override.partner_id:
+            role = "sourcer"
+        elif r.role == "sourcer":
+            role = "influencer"
+        else:
+            role = r.role
+        out.append(PartnerRole(r.partner_id, role, weights[role]))
+    if override.partner_id and override.partner_id not in {r.partner_id for r in roles}:
+        role = "sourcer" if override.tier == "sourced" else "influencer"
+        out.append(PartnerRole(override.partner_id, role, weights[role]))
+    return sorted(out, key=lambda r: r.partner_id)
 
 
 _EVIDENCE_KIND_ORDER = {"partner": 0, "lead": 1, "registration": 2, "touch": 3}

@@ -1,0 +1,84 @@
+"""explain: sentences a CFO can read, and stable JSON keys, on golden cases."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cosell.attribution.explain import JSON_KEYS, ExplainReport, explain
+from cosell.attribution.reference import decide
+
+sys.path.insert(0, str(Path(__file__).parent))
+from golden import case_workspace, facts_of, load_case
+
+
+def report(case_name: str, opportunity_id: str) -> ExplainReport:
+    case = load_case(case_name)
+    ws = case_workspace(case)
+    try:
+        facts = facts_of(ws, case.policy)
+    finally:
+        ws.close()
+    return explain(decide(opportunity_id, facts, case.policy, case.as_of, case.model), facts)
+
+
+def test_sourced_names_partner_evidence_dates_credit_policy_and_as_of() -> None:
+    text = report("double_sourced", "O1").text()
+    assert "is partner-sourced by Contoso Referrals (P1)" in text
+    assert "partner lead L1 created 2026-02-01T00:00:00Z (S1" in text
+    assert "deal registration R2 submitted 2026-02-05T00:00:00Z" in text
+    assert "[DOUBLE_SOURCED]" in text
+    assert "Contoso Referrals (P1) sourcer 0.769231 = 7692.31 USD" in text
+    assert "as of 2026-10-01T00:00:00Z under policy default@057298a53dec" in text
+
+
+def test_blocked_claim_names_the_guard_and_the_direct_touch() -> None:
+    text = report("direct_first_guard", "O1").text()
+    assert "is blocked: the direct team engaged the account first (touch D1) [DIRECT_FIRST]" in text
+    tie = report("tie_to_direct", "O1").text()
+    assert "a tie goes to direct [TIE_TO_DIRECT]" in tie
+
+
+def test_acceleration_gives_cohort_level_size_median_and_remaining() -> None:
+    text = report("acc_stage_baseline", "O1").text()
+    assert "Baseline (stage:1): the median of 10 direct-only deals" in text
+    assert "is 30.5 days" in text
+    assert "This deal took 10 days from entering Proposal (2026-04-01T00:00:00Z) to close" in text
+    assert "20.5 days (67.2%) faster" in text and "[ACC]" in text
+
+
+def test_near_miss_shows_the_exact_shortfall() -> None:
+    text = report("acc_near_miss_days", "O1").text()
+    assert "6.999999999988 days" in text
+    assert "it needed a saving of at least 7 days" in text and "[NOT_FASTER]" in text
+    pct = report("acc_near_miss_pct", "O1").text()
+    assert "it needed at most 80 days (20% below the baseline)" in pct
+
+
+def test_no_baseline_no_activity_override_and_direct_only() -> None:
+    assert "[NO_BASELINE]" in report("cohort_cycle_levels", "O3").text()
+    assert "no logged activity" in report("declared_influencer_activity", "O1").text()
+    assert "is a direct-only deal" in report("acc_whole_cycle", "B01").text()
+    override = report("override_applied", "O1")
+    assert "An accepted override (OV1" in override.text()
+    assert override.to_json()["computed_tier"] == "sourced"
+
+
+def test_json_has_stable_keys_and_is_serialisable() -> None:
+    data = report("acc_whole_cycle", "O1").to_json()
+    assert tuple(data) == JSON_KEYS
+    json.dumps(data)
+    assert data["acceleration"]["cohort"] == "cycle:1"
+    assert data["acceleration"]["cohort_size"] == 10
+    assert data["acceleration"]["baseline_days"] == "64.500000"
+    assert data["rules"] == ["ACC", "WHOLE_CYCLE"]
+    assert data["credits"] == [
+        {
+            "partner_id": "P1",
+            "role": "influencer",
+            "share": "1.000000",
+            "amount": "10000.00",
+            "currency": "USD",
+        }
+    ]
