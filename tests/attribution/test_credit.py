@@ -67,7 +67,11 @@ def test_position_based_40_20_40() -> None:
     assert shares("position_based", two) == {"P1": Fraction(1, 2), "P2": 0, "P3": Fraction(1, 2)}
     five = [CreditTouch(f"T{i}", i * DAY, p) for i, p in enumerate(["P1", "P2", "P2", "P2", "P3"])]
     # middle 20% over three touches: 1/15 each, P2 3/15 = 1/5.
-    assert shares("position_based", five) == {"P1": Fraction(2, 5), "P2": Fraction(1, 5), "P3": Fraction(2, 5)}
+    assert shares("position_based", five) == {
+        "P1": Fraction(2, 5),
+        "P2": Fraction(1, 5),
+        "P3": Fraction(2, 5),
+    }
 
 
 def test_time_decay_halves_every_half_life() -> None:
@@ -147,11 +151,21 @@ def test_format_share_is_half_even_with_six_decimals() -> None:
 
 def test_all_weights_zero_splits_evenly() -> None:
     roles = [PartnerRole("P1", "sourcer", Decimal(0)), PartnerRole("P2", "servicer", Decimal(0))]
-    assert compute_shares("role_weighted", roles, [], X).shares == {"P1": Fraction(1, 2), "P2": Fraction(1, 2)}
+    assert compute_shares("role_weighted", roles, [], X).shares == {
+        "P1": Fraction(1, 2),
+        "P2": Fraction(1, 2),
+    }
 
 
 def test_every_model_is_registered() -> None:
-    assert set(MODELS) == {"role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay"}
+    assert set(MODELS) == {
+        "role_weighted",
+        "even",
+        "first_touch",
+        "last_touch",
+        "position_based",
+        "time_decay",
+    }
 
 
 def test_unknown_model_suggests_the_closest_name() -> None:

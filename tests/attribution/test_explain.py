@@ -82,3 +82,20 @@ def test_json_has_stable_keys_and_is_serialisable() -> None:
             "currency": "USD",
         }
     ]
+
+
+def test_explain_opportunity_reads_a_workspace_and_suggests_a_close_id() -> None:
+    import pytest
+
+    from cosell.attribution.explain import explain_opportunity, explanation_json
+    from cosell.errors import NotFound
+
+    case = load_case("double_sourced")
+    ws = case_workspace(case)
+    try:
+        found = explain_opportunity(ws.con, "O1", case.policy)  # rows known now
+        assert explanation_json(found)["primary_partner_id"] == "P1"
+        with pytest.raises(NotFound, match="did you mean O1"):
+            explain_opportunity(ws.con, "O10", case.policy)
+    finally:
+        ws.close()

@@ -12,18 +12,24 @@ policy version. ``to_json()`` carries the same facts as data; its keys are docum
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import duckdb
+
 from cosell.attribution.credit import format_amount, format_share
-from cosell.attribution.facts import Facts
-from cosell.attribution.reference import Acceleration, Claim, Decision
+from cosell.attribution.facts import Facts, load_facts
+from cosell.attribution.reference import Acceleration, Claim, Decision, decide
 from cosell.attribution.result import format_rules
 from cosell.attribution.timeline import from_epoch_micros
+from cosell.errors import NotFound
 from cosell.instants import MICROS_PER_DAY, format_days, format_instant
+from cosell.policy import Policy
 
 JSON_KEYS = (
     "opportunity_id", "account_id", "tier", "status", "primary_partner_id", "created_at", "closed_at",
@@ -348,4 +354,41 @@ def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-__all__ = ["JSON_KEYS", "ExplainReport", "explain"]
+def explain_opportunity(
+    con: duckdb.DuckDBPyConnection,
+    opportunity_id: str,
+    policy: Policy,
+    as_of: datetime | None = None,
+    model: str = "role_weighted",
+) -> ExplainReport:
+    """Decide and explain one deal of a workspace, on the rows known at ``as_of`` (None: now).
+
+    Reads every deal (the cohort baselines need the direct-only won deals), decides only this one.
+    """
+    when = as_of or datetime.now(UTC)
+    facts = load_facts(con, policy, as_of)
+    if opportunity_id not in facts.opportunities:
+        close = difflib.get_close_matches(opportunity_id, list(facts.opportunities), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise NotFound(f"no opportunity {opportunity_id}{hint}")
+    return explain(decide(opportunity_id, facts, policy, when, model), facts)
+
+
+def explanation_json(report: ExplainReport) -> dict[str, Any]:
+    """``report.to_json()``, as a function for callers that prefer one."""
+    return report.to_json()
+
+
+def explanation_text(report: ExplainReport) -> str:
+    """``report.text()``: one sentence per line."""
+    return report.text()
+
+
+__all__ = [
+    "JSON_KEYS",
+    "ExplainReport",
+    "explain",
+    "explain_opportunity",
+    "explanation_json",
+    "explanation_text",
+]
