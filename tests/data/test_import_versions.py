@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,7 +159,8 @@ def test_load_dataset_gives_a_memory_workspace(tmp_path: Path) -> None:
     assert ws.counts()["opportunities"] == 2
 
 
-def _content_after_import(touch_order: list[int], account_order: list[int]) -> object:
+@functools.cache
+def _content_after_import(touch_order: tuple[int, ...], account_order: tuple[int, ...]) -> object:
     touches = [dict(base_tables()["touches"][i % 2], touch_id=f"T{i}", opportunity_id="") for i in range(6)]
     accounts = [*base_tables()["accounts"], {"account_id": "A3", "name": "Fabrikam", "zz": "1"}]
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,9 +176,9 @@ def _content_after_import(touch_order: list[int], account_order: list[int]) -> o
     return content
 
 
-@settings(max_examples=6)
+@settings(max_examples=5)
 @given(st.permutations(range(6)), st.permutations(range(3)))
 def test_row_order_does_not_change_the_content(touch_order: list[int], account_order: list[int]) -> None:
-    assert _content_after_import(touch_order, account_order) == _content_after_import(
-        list(range(6)), list(range(3))
+    assert _content_after_import(tuple(touch_order), tuple(account_order)) == _content_after_import(
+        tuple(range(6)), tuple(range(3))
     )

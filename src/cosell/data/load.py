@@ -17,8 +17,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,9 +46,9 @@ from cosell.store.workspace import Workspace, open_workspace
 
 NOW_ENV = "COSELL_NOW"
 MEMORY_ENV = "COSELL_IMPORT_MEMORY"
-DEFAULT_MEMORY_LIMIT = "2.5GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
+DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
 DEFAULT_PROBLEM_LIMIT = 50
-_STAGE_DB = "cosell_stage"  # a scratch database file attached for the import's staging tables
+_STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
 
 
@@ -151,8 +149,6 @@ def import_canonical(
     staged: dict[str, tuple[Staged, str]] = {}
     memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
-    scratch = tempfile.mkdtemp(prefix="cosell-import-")
-    con.execute(f"ATTACH {lit(os.path.join(scratch, 'stage.duckdb'))} AS {_STAGE_DB}")
     try:
         problems = _stage_all(con, folder, staged, on_file)
         if problems:
@@ -184,8 +180,6 @@ def import_canonical(
             )
     finally:
         _drop_staging(con, staged)
-        con.execute(f"DETACH {_STAGE_DB}")
-        shutil.rmtree(scratch, ignore_errors=True)
         if memory:
             con.execute(f"SET memory_limit = {lit(str(memory[0]))}")
     return ImportReport(
@@ -255,7 +249,7 @@ def _stage_all(
                 )
             )
     for name in sorted(files, key=table_order):
-        result = stage_file(con, files[name], f"{_STAGE_DB}.main.{name}")
+        result = stage_file(con, files[name], _STAGE_PREFIX + name)
         if isinstance(result, list):
             problems += result
         else:

@@ -1,9 +1,8 @@
 """Reading canonical files (CSV, gzip CSV, Parquet) into DuckDB as text, before any validation.
 
-Every cell is staged as text, exactly as the file has it, into a staging table whose columns are
-named ``c0, c1, ...`` in header order (so any header, even one with odd characters, is safe). The
-caller decides where staging tables live (the import uses a scratch database file, which DuckDB
-compresses, so twenty million rows of text need not fit in memory). The
+Every cell is staged as text, exactly as the file has it, into a temporary table whose columns are
+named ``c0, c1, ...`` in header order (so any header, even one with odd characters, is safe).
+Under the import's memory limit DuckDB spills temporary tables to its temp directory. The
 checks here are about the file as a whole: its name, encoding, header and shape. Cell values are
 checked afterwards, in SQL, by :mod:`cosell.data.validate`.
 
@@ -194,7 +193,7 @@ def _stage_csv(
     compression = "gzip" if file.format == "csv.gz" else "none"
     try:
         con.execute(
-            f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv('{path}', "
+            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_csv('{path}', "
             f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
             f"auto_detect = false, strict_mode = true, null_padding = false, "
             f"compression = '{compression}', encoding = 'utf-8')"
@@ -252,7 +251,7 @@ def _stage_parquet(
         f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, name in enumerate(header)
     )
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')")
     except duckdb.Error as exc:
         return [
             Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
