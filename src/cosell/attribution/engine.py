@@ -92,8 +92,8 @@ def _overrides(run: Runner, con: duckdb.DuckDBPyConnection, as_of_us: int) -> ir
     """The newest override per deal known and not withdrawn at the as-of instant."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists[0][0]:
         run.backend.con.execute(
             'CREATE OR REPLACE TEMP TABLE "_cosell_eng_overrides" '
             "(opp_id VARCHAR, ov_tier VARCHAR, ov_partner VARCHAR)"
@@ -119,17 +119,21 @@ def attribute(
     model: str | None = None,
     *,
     progress: Any = None,
+    make_views: bool = True,
 ) -> EngineRun:
     """Attribute every opportunity known at ``as_of`` (default now) on the workspace connection.
 
     Builds the ``v_<table>`` views for ``as_of``, runs the rules and leaves the formatted results in
     the temp tables ``cosell_attribution`` and ``cosell_credits`` (replaced by the next run).
-    ``progress(n)`` is called after each of the engine's steps when given.
+    ``progress(n)`` is called after each of the engine's steps when given. With
+    ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
+    current rows evaluated at a past as-of time).
     """
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
     when = (as_of or datetime.now(UTC)).astimezone(UTC)
-    as_of_views(con, when if as_of is not None else None)
+    if make_views:
+        as_of_views(con, when if as_of is not None else None)
     p = Params.from_policy(policy, epoch_micros(when))
     backend = ibis.duckdb.from_connection(con)
     run = Runner(backend)
@@ -174,7 +178,7 @@ def attribute(
             credits = build_credits(run, roles, deals, model)
             fallback = None
         tick()
-        counts = build_output(run, p, model, decided, credits, fallback, ev)
+        counts = build_output(run, p, model, decided, credits, fallback, ev, assoc, direct_first)
         tick()
     finally:
         run.drop_all()
@@ -203,6 +207,11 @@ def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
             blocked_s4.select("opp_id", "partner", is_crm=blocked_s4.source_id == "crm"),
         ]
     )
+    # The tier-1 winner's own declarations are moot: it is the sourcer.
+    winners = ev.sourcing.select(w_opp="opp_id", w_partner="winner")
+    declared = declared.left_join(winners, declared.opp_id == winners.w_opp)
+    declared = declared.filter(declared.w_partner.isnull() | (declared.partner != declared.w_partner))
+    declared = declared.select("opp_id", "partner", "is_crm")
     pt = ev.partner_touch
     declared = declared.left_join(pt, ["opp_id", "partner"]).drop("opp_id_right", "partner_right")
     logs = deals.select(log_opp="opp_id", has_log="has_log")

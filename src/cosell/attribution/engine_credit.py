@@ -13,7 +13,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Params, Runner, union_all
+from cosell.attribution.engine_base import Runner, union_all
 from cosell.attribution.engine_evidence import Evidence
 from cosell.attribution.engine_output import share_text
 from cosell.money import MINOR_UNITS
@@ -102,11 +102,16 @@ def apply_overrides(run: Runner, roles: ir.Table, overrides: ir.Table, weights: 
 def build_credits(run: Runner, roles: ir.Table, deals: ir.Table, model: str) -> ir.Table:
     """role_weighted or even credit for every role row of ``roles`` (deals in a partner tier).
 
-    Returns opp_id, partner, role, w, share_num, share_den, units, mu, currency.
+    role_weighted with every weight of a deal's roles at 0 splits evenly, as the reference does.
+    Returns opp_id, partner, role, w, units, mu, currency, share (text).
     """
     d = deals.select("opp_id", "amount", "currency")
     r = roles.join(d, "opp_id")
-    num = r.w if model == "role_weighted" else ibis.literal(1, "int64")
+    total_w = r.w.sum().over(ibis.window(group_by=r.opp_id))
+    if model == "role_weighted":
+        num = ibis.ifelse(total_w == 0, 1, r.w)
+    else:
+        num = ibis.literal(1, "int64")
     r = r.mutate(share_num=num.cast("int64"), mu=minor_unit_of(r.currency))
     return split(run, r)
 
@@ -120,7 +125,9 @@ def split(run: Runner, r: ir.Table) -> ir.Table:
     by_deal = ibis.window(group_by=r.opp_id)
     r = r.mutate(share_den=r.share_num.sum().over(by_deal))
     scale = ibis.cases(*((r.mu == k, 10**k) for k in range(5)), else_=1).cast("int64")
-    r = r.mutate(total=(r.amount.cast("decimal(38,4)") * scale).cast("int64"))
+    # The amount is rounded once to the minor unit (half away from zero), then split in units.
+    rounded = ibis.cases(*((r.mu == k, r.amount.round(k)) for k in range(5)), else_=r.amount.round(0))
+    r = r.mutate(total=(rounded.cast("decimal(38,4)") * scale).cast("int64"))
     mag = r.total.abs()
     exact = mag * r.share_num
     den = ibis.ifelse(r.share_den == 0, 1, r.share_den)

@@ -107,22 +107,29 @@ def build_evidence(
     al = al.filter((al.t >= al.c_us - p.lookback_us) & (al.t <= al.c_us))
     al = al.mutate(t0=al.t.min().over(group_by=al.opp_id))
     s3 = al.filter((al.t == al.t0) & (al.side == "partner") & al.partner.notnull())
-    s3 = s3.group_by(["opp_id", "partner"]).aggregate(t=s3.t.min(), source_id=s3.touch_id.min())
+    s3 = s3.group_by(["opp_id", "partner"]).aggregate(t=s3.t.min(), source_id="touch:" + s3.touch_id.min())
 
     lc = leads.join(d.select("opp_id", "c_us"), "opp_id")
     s1 = lc.filter((lc.created_us >= lc.c_us - p.lookback_us) & (lc.created_us <= lc.c_us))
     op = run.table("v_opportunity_partners")
     opr = op.select(
-        opp_id=nz(op.opportunity_id), partner=nz(op.partner_id), role=op.role, added_us=us(op.added_at)
-    )
+        opp_id=nz(op.opportunity_id),
+        partner=nz(op.partner_id),
+        role=op.role.strip(),
+        added_us=us(op.added_at),
+    ).distinct()
     opr = run.step("op", opr)
     s4_op = opr.filter(opr.role == "sourcer").join(d.select("opp_id", "c_us"), "opp_id")
     s4_crm = d.filter((d.partner_source == "sourced") & d.crm_partner.notnull())
     claims = union_all(
         [
-            s1.select("opp_id", "partner", rule=lit("S1"), t=s1.created_us, source_id=s1.lead_id),
+            s1.select("opp_id", "partner", rule=lit("S1"), t=s1.created_us, source_id="lead:" + s1.lead_id),
             regs.select(
-                "opp_id", "partner", rule=lit("S2"), t=regs.registered_us, source_id=regs.registration_id
+                "opp_id",
+                "partner",
+                rule=lit("S2"),
+                t=regs.registered_us,
+                source_id="registration:" + regs.registration_id,
             ),
             s3.select("opp_id", "partner", rule=lit("S3"), t=s3.t, source_id=s3.source_id),
             s4_op.select(
@@ -137,7 +144,7 @@ def build_evidence(
                 partner=s4_crm.crm_partner,
                 rule=lit("S4"),
                 t=ibis.coalesce(s4_crm.ped_us, s4_crm.c_us),
-                source_id=ibis.null("string"),
+                source_id=lit("crm"),
             ),
         ]
     )

@@ -16,6 +16,7 @@ from cosell.attribution.engine_base import (
     format_days_expr,
     format_instant_expr,
     lit,
+    union_all,
 )
 from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.instants import MICROS_PER_DAY, format_instant
@@ -75,6 +76,8 @@ def build_output(
     credits: ir.Table,
     fallback: ir.Table | None,
     evidence: Any,
+    assoc: ir.Table,
+    direct_first: ir.Table,
 ) -> dict[str, int]:
     """Write the ``cosell_attribution`` and ``cosell_credits`` temp tables; return tier counts."""
     c = credits
@@ -95,6 +98,8 @@ def build_output(
     primary = c.mutate(pos=pick).filter(lambda x: x.pos == 0).select("opp_id", primary=lambda x: x.partner)
 
     f = decided.left_join(primary, "opp_id").drop("opp_id_right")
+    ids = evidence_ids(run, credits, evidence, assoc, direct_first)
+    f = f.left_join(ids, "opp_id").drop("opp_id_right")
     if fallback is not None:
         f = f.left_join(fallback.mutate(fb=ibis.literal(True)), "opp_id").drop("opp_id_right")
         fb = ibis.coalesce(f.fb, False)
@@ -121,7 +126,7 @@ def build_output(
         model=lit(model),
         cohort=ibis.ifelse(has_baseline, f.cohort, blank),
         cohort_size=ibis.ifelse(has_baseline, f.cohort_size.cast("string"), blank),
-        evidence=blank,
+        evidence=ibis.coalesce(f.evidence, blank),
     )
     _create(run, ATTRIBUTION_TABLE, out, AttributionRow.columns())
     counts = {tier: 0 for tier in TIERS}
@@ -129,6 +134,42 @@ def build_output(
     for tier, n in rows:
         counts[str(tier)] = int(n)
     return counts
+
+
+def evidence_ids(
+    run: Runner, credits: ir.Table, ev: Any, assoc: ir.Table, direct_first: ir.Table
+) -> ir.Table:
+    """Per deal, ``kind:id`` of every row the decision rests on, by kind then id (docs/rules.md):
+    partners with a role, partner leads, registrations, associated partner-engagement touches (any
+    time), claim touches and the earliest direct touch that blocked a claim."""
+    blocked = ev.claims.filter(ev.claims.blocked)
+    blocked = blocked.group_by("opp_id").aggregate(any_blocked=blocked.blocked.any())
+    blockers = direct_first.join(blocked, "opp_id")
+    claim_ids = ev.claims.filter(ev.claims.source_id.notnull() & (ev.claims.source_id != "crm"))
+    claim_ids = claim_ids.select(
+        "opp_id",
+        kind=claim_ids.source_id.split(":")[0],
+        id=claim_ids.source_id.substr(claim_ids.source_id.find(":") + 1),
+    )
+    pa = assoc.filter(assoc.side == "partner")
+    tokens = union_all(
+        [
+            credits.select("opp_id", kind=lit("partner"), id=credits.partner),
+            ev.leads.select("opp_id", kind=lit("lead"), id=ev.leads.lead_id),
+            ev.regs.select("opp_id", kind=lit("registration"), id=ev.regs.registration_id),
+            pa.select("opp_id", kind=lit("touch"), id=pa.touch_id),
+            blockers.select("opp_id", kind=lit("touch"), id=blockers.d_touch),
+            claim_ids,
+        ]
+    ).distinct()
+    rank = ibis.cases(
+        (tokens.kind == "partner", 0), (tokens.kind == "lead", 1), (tokens.kind == "registration", 2), else_=3
+    )
+    tokens = tokens.mutate(rank=rank, token=tokens.kind + ":" + tokens.id)
+    out = tokens.group_by("opp_id").aggregate(
+        evidence=tokens.token.group_concat(" ", order_by=[tokens.rank, tokens.id])
+    )
+    return run.step("evidence", out)
 
 
 def _create(run: Runner, name: str, expr: ir.Table, columns: tuple[str, ...]) -> None:

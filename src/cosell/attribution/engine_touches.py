@@ -37,7 +37,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
         c_us=us(o.created_at),
         amount=o.amount,
         currency=ibis.coalesce(nz(o.currency), lit(p.workspace_currency)),
-        stage=o.stage,
+        stage=o.stage.strip(),
         close_date_us=us(o.close_date),
         source_lead_id=nz(o.source_lead_id),
         partner_source=nz(o.partner_source),
@@ -51,7 +51,8 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     base = run.step("base", base)
 
     # Stage timeline: recorded entries, or the current stage at creation when there are none.
-    entries = sh.select(opp_id=nz(sh.opportunity_id), stage=sh.stage, t=us(sh.entered_at))
+    entries = sh.select(opp_id=nz(sh.opportunity_id), stage=sh.stage.strip(), t=us(sh.entered_at))
+    entries = entries.distinct()
     entries = entries.join(base.select("opp_id", "c_us"), "opp_id")
     missing = base.anti_join(entries, "opp_id").select(
         "opp_id", "stage", t=base.c_us, c_us=base.c_us, recorded=ibis.literal(False)
@@ -109,12 +110,12 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
     pc = run.table("v_partner_contacts")
     engagement = list(p.partner_kinds) + list(p.direct_kinds)
     contacts = pc.select(contact_id=nz(pc.contact_id), contact_partner=nz(pc.partner_id))
-    tt = t.filter(t.kind.strip().isin(engagement or [""]) & t.actor.isin(["partner", "direct"]))
+    tt = t.filter(t.kind.strip().isin(engagement or [""]) & t.actor.strip().isin(["partner", "direct"]))
     tt = tt.select(
         touch_id=nz(tt.touch_id),
         t=us(tt.occurred_at),
         account_id=nz(tt.account_id),
-        side=tt.actor,
+        side=tt.actor.strip(),
         touch_opp=nz(tt.opportunity_id),
         partner_id=nz(tt.partner_id),
         contact_id=nz(tt.partner_contact_id),
@@ -130,6 +131,8 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
             tt.side == "partner", ibis.coalesce(tt.partner_id, tt.contact_partner), ibis.null("string")
         ),
     )
+    # A partner touch whose partner cannot be resolved is ignored by every rule.
+    tt = tt.filter((tt.side == "direct") | tt.partner.notnull())
     touches = run.step("touches", tt)
 
     d = deals.select("opp_id", "account_id", "c_us", "x_us")
@@ -176,9 +179,17 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
 
     direct = union_all(
         [
-            acc_rows.filter((acc_rows.side == "direct") & acc_rows.in_lookback).select("opp_id", "t"),
-            opp_rows.filter((opp_rows.side == "direct") & opp_rows.in_lookback).select("opp_id", "t"),
+            acc_rows.filter((acc_rows.side == "direct") & acc_rows.in_lookback).select(
+                "opp_id", "t", "touch_id"
+            ),
+            opp_rows.filter((opp_rows.side == "direct") & opp_rows.in_lookback).select(
+                "opp_id", "t", "touch_id"
+            ),
         ]
     )
-    direct_first = run.step("direct_first", direct.group_by("opp_id").aggregate(d_first=direct.t.min()))
+    earliest = ibis.row_number().over(group_by=direct.opp_id, order_by=[direct.t, direct.touch_id])
+    direct = direct.mutate(pos=earliest).filter(lambda x: x.pos == 0)
+    direct_first = run.step(
+        "direct_first", direct.select("opp_id", d_first=direct.t, d_touch=direct.touch_id)
+    )
     return assoc, direct_first

@@ -1,9 +1,189 @@
-"""Commands of the attribute capability (registered by cli/app.py)."""
+"""``cosell attribute`` (on the workspace, or ``--data DIR --out DIR``) and ``cosell explain``."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import Format, WorkspaceOption, console, emit_rows, progress
+from cosell.errors import UsageError
+from cosell.instants import format_instant
+from cosell.policy import load_policy
+
+ENGINE_STEPS = 7
+
+
+class OutFormat(StrEnum):
+    """File formats of ``attribute --out``."""
+
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+class ExplainFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Credit model: role_weighted, even, first_touch, last_touch, position_based, time_decay "
+        "(default: the policy's credit.model).",
+        show_default=False,
+    ),
+]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Decide as known at this instant (ISO 8601; default now).", show_default=False
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (filled in by the attribute capability)."""
+    """Add ``cosell attribute`` and ``cosell explain``."""
+    app.command("attribute")(attribute_command)
+    app.command("explain")(explain_command)
+
+
+def attribute_command(
+    workspace_path: WorkspaceOption = None,
+    model: ModelOption = None,
+    policy_path: PolicyOption = None,
+    as_of: AsOfOption = None,
+    by_user: Annotated[
+        str | None,
+        typer.Option("--by", envvar="COSELL_USER", help="Who runs it (recorded).", show_default=False),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the run).")] = "",
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A dataset folder to attribute without a saved workspace (needs --out).",
+            exists=True,
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for attribution.<ext> and credits.<ext> (with --data).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="File format with --out.")] = OutFormat.csv,
+) -> None:
+    """Decide every opportunity's tier with evidence, and split credit between partners.
+
+    On the workspace, each run is stored as a new version of the attribution history (earlier runs
+    are kept). With ``--data DIR --out DIR`` the dataset is imported into memory, attributed, and
+    the attribution and credits tables are written to DIR in SPEC section 8's column order.
+    """
+    from cosell.attribution.engine import attribute, check_model, parse_as_of
+
+    policy = load_policy(policy_path)
+    chosen = check_model(model or policy.credit_model)
+    when = parse_as_of(as_of)
+    if data is not None or out is not None:
+        if data is None or out is None:
+            raise UsageError("--data and --out go together: cosell attribute --data DIR --out DIR")
+        _attribute_files(data, out, policy, chosen, when, fmt)
+        return
+
+    from cosell.cli.common import workspace
+    from cosell.store.attribution_store import save_run
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        with progress("attributing", total=ENGINE_STEPS) as advance:
+            run = attribute(ws.con, policy, when, chosen, progress=advance)
+        record = save_run(ws.con, run, by_user or _user(), reason)
+    finally:
+        ws.close()
+    _print_counts(run.counts)
+    console.print(
+        f"run {record.run_id} stored (as of {format_instant(record.as_of)}, model {record.model}, "
+        f"policy {record.policy_version})",
+        highlight=False,
+    )
+
+
+def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, fmt: OutFormat) -> None:
+    from cosell.attribution.engine import attribute
+    from cosell.attribution.engine_export import write_results
+    from cosell.data.load import import_canonical
+    from cosell.data.read import find_table_files
+    from cosell.store.workspace import open_workspace
+
+    files, _ = find_table_files(data)
+    ws = open_workspace(":memory:")
+    try:
+        with progress("importing", total=max(len(files), 1)) as advance:
+            import_canonical(ws, data, policy=policy, on_file=lambda _name: advance(1))
+        with progress("attributing", total=ENGINE_STEPS) as advance:
+            run = attribute(ws.con, policy, when, model, progress=advance)
+        paths = write_results(ws.con, run, out, fmt.value)
+    finally:
+        ws.close()
+    _print_counts(run.counts)
+    for path in paths:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    total = sum(counts.values())
+    rows = [{"tier": tier, "deals": n} for tier, n in counts.items()]
+    rows.append({"tier": "total", "deals": total})
+    emit_rows(rows, ("tier", "deals"), Format.table, title="Attribution by tier")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name in some containers
+        return "unknown"
+
+
+def explain_command(
+    opportunity_id: Annotated[str, typer.Argument(help="The opportunity to explain.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    as_of: AsOfOption = None,
+    model: ModelOption = None,
+    policy_path: PolicyOption = None,
+    fmt: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExplainFormat.table,
+) -> None:
+    """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
+    what evidence with dates, which guard blocked which claim, the cohort and its median."""
+    from cosell.attribution.engine import check_model, parse_as_of
+    from cosell.attribution.explain import explain_opportunity
+    from cosell.cli.common import workspace
+
+    policy = load_policy(policy_path)
+    chosen = check_model(model or policy.credit_model)
+    when = parse_as_of(as_of)
+    ws = workspace(workspace_path, create=False)
+    try:
+        report = explain_opportunity(ws.con, opportunity_id, policy, when, chosen)
+    finally:
+        ws.close()
+    if fmt is ExplainFormat.json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        typer.echo(report.text())

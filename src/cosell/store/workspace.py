@@ -24,6 +24,7 @@ import duckdb
 from cosell.data.schema import TABLES, Table
 from cosell.errors import CosellError
 from cosell.instants import format_instant
+from cosell.store.attribution_store import migration_attribution
 
 DEFAULT_WORKSPACE = "cosell.duckdb"
 WORKSPACE_ENV = "COSELL_WORKSPACE"
@@ -67,6 +68,7 @@ def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
 # Ordered, append-only: never edit a released step; add a new one.
 MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     (1, "canonical tables, current views, import log", _migration_1),
+    (2, "attribution runs, history, credits, overrides", migration_attribution),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,188 @@
+"""Attribution history: every run's rows kept forever, and the overrides every run applies.
+
+::
+
+    attribution_runs       one row per run: when, as of when, policy version, model, who, why, counts
+    attribution_history    every run's attribution rows, keyed by (run_id, opportunity_id)
+    credit_history         every run's credit rows, keyed by (run_id, opportunity_id, partner_id)
+    attribution_overrides  accepted fixes and disputes: (opportunity, tier, partner), withdrawable
+    attribution_latest, credits_latest   views of the newest run
+
+History is append-only: a run inserts a new version of every deal and never updates or deletes an
+earlier one, so any past report can be re-read as it was made.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from cosell.attribution.result import TIERS, AttributionRow, CreditRow
+from cosell.errors import NotFound, UsageError
+from cosell.instants import format_instant
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cosell.attribution.engine import EngineRun
+
+
+def migration_attribution(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema step: attribution runs, history, overrides and the latest-run views."""
+    attribution_cols = ", ".join(f"{c} VARCHAR NOT NULL" for c in AttributionRow.columns())
+    credit_cols = ", ".join(f"{c} VARCHAR NOT NULL" for c in CreditRow.columns())
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS attribution_runs (
+            run_id BIGINT PRIMARY KEY, run_at TIMESTAMPTZ NOT NULL, as_of TIMESTAMPTZ NOT NULL,
+            policy_version VARCHAR NOT NULL, model VARCHAR NOT NULL, by_user VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL, counts VARCHAR NOT NULL)"""
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS attribution_history (run_id BIGINT NOT NULL, {attribution_cols}, "
+        "PRIMARY KEY (run_id, opportunity_id))"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS credit_history (run_id BIGINT NOT NULL, {credit_cols}, "
+        "PRIMARY KEY (run_id, opportunity_id, partner_id))"
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS attribution_overrides (
+            override_id VARCHAR PRIMARY KEY, opportunity_id VARCHAR NOT NULL, tier VARCHAR NOT NULL,
+            partner_id VARCHAR, recorded_at TIMESTAMPTZ NOT NULL, by_user VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL, source VARCHAR NOT NULL, withdrawn_at TIMESTAMPTZ)"""
+    )
+    con.execute(
+        "CREATE OR REPLACE VIEW attribution_latest AS SELECT * FROM attribution_history "
+        "WHERE run_id = (SELECT max(run_id) FROM attribution_runs)"
+    )
+    con.execute(
+        "CREATE OR REPLACE VIEW credits_latest AS SELECT * FROM credit_history "
+        "WHERE run_id = (SELECT max(run_id) FROM attribution_runs)"
+    )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored attribution run."""
+
+    run_id: int
+    run_at: datetime
+    as_of: datetime
+    policy_version: str
+    model: str
+    by_user: str
+    reason: str
+    counts: dict[str, int]
+
+
+def save_run(con: duckdb.DuckDBPyConnection, run: EngineRun, by_user: str, reason: str = "") -> RunRecord:
+    """Store the engine's current results as a new run (a new version of every deal)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
+        run_id = int(rows[0][0])
+        run_at = datetime.now(UTC)
+        con.execute(
+            "INSERT INTO attribution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                run_at,
+                run.as_of,
+                run.policy_version,
+                run.model,
+                by_user,
+                reason,
+                json.dumps(run.counts, sort_keys=True),
+            ],
+        )
+        a_cols = ", ".join(AttributionRow.columns())
+        c_cols = ", ".join(CreditRow.columns())
+        con.execute(
+            f"INSERT INTO attribution_history (run_id, {a_cols}) "
+            f"SELECT {run_id}, {a_cols} FROM {run.attribution_table}"
+        )
+        con.execute(
+            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_cols} FROM {run.credits_table}"
+        )
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return RunRecord(run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts)
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[RunRecord]:
+    """Every stored run, oldest first."""
+    rows = con.execute("SELECT * FROM attribution_runs ORDER BY run_id").fetchall()
+    return [_record(r) for r in rows]
+
+
+def _record(r: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(
+        int(r[0]), r[1].astimezone(UTC), r[2].astimezone(UTC), r[3], r[4], r[5], r[6], json.loads(r[7])
+    )
+
+
+def run_rows(
+    con: duckdb.DuckDBPyConnection, run_id: int | None = None
+) -> tuple[list[AttributionRow], list[CreditRow]]:
+    """The attribution and credit rows of a stored run (default: the newest)."""
+    if run_id is None:
+        rows = con.execute("SELECT max(run_id) FROM attribution_runs").fetchall()
+        if rows[0][0] is None:
+            raise NotFound("no attribution run yet: run `cosell attribute`")
+        run_id = int(rows[0][0])
+    a_cols = ", ".join(AttributionRow.columns())
+    c_cols = ", ".join(CreditRow.columns())
+    a = con.execute(
+        f"SELECT {a_cols} FROM attribution_history WHERE run_id = ? ORDER BY opportunity_id", [run_id]
+    ).fetchall()
+    c = con.execute(
+        f"SELECT {c_cols} FROM credit_history WHERE run_id = ? ORDER BY opportunity_id, partner_id",
+        [run_id],
+    ).fetchall()
+    return [AttributionRow(*r) for r in a], [CreditRow(*r) for r in c]
+
+
+def record_override(
+    con: duckdb.DuckDBPyConnection,
+    opportunity_id: str,
+    tier: str,
+    partner_id: str | None,
+    by_user: str,
+    reason: str,
+    source: str = "manual",
+    recorded_at: datetime | None = None,
+) -> str:
+    """Record an accepted override ``(opportunity, tier, partner)``; every later run applies it."""
+    if tier not in TIERS:
+        raise UsageError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}")
+    if tier == "sourced" and not partner_id:
+        raise UsageError("an override to sourced names the sourcing partner")
+    if not reason.strip():
+        raise UsageError("an override records why: give a reason")
+    when = (recorded_at or datetime.now(UTC)).astimezone(UTC)
+    rows = con.execute("SELECT count(*) + 1 FROM attribution_overrides").fetchall()
+    override_id = f"OVR-{int(rows[0][0]):06d}"
+    con.execute(
+        "INSERT INTO attribution_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        [override_id, opportunity_id, tier, partner_id or None, when, by_user, reason, source],
+    )
+    return override_id
+
+
+def withdraw_override(con: duckdb.DuckDBPyConnection, override_id: str, at: datetime | None = None) -> None:
+    """Withdraw an override: runs as of ``at`` or later no longer apply it (it stays on record)."""
+    rows = con.execute(
+        "SELECT withdrawn_at FROM attribution_overrides WHERE override_id = ?", [override_id]
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no override {override_id}")
+    if rows[0][0] is not None:
+        raise UsageError(f"override {override_id} was already withdrawn at {format_instant(rows[0][0])}")
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    con.execute(
+        "UPDATE attribution_overrides SET withdrawn_at = ? WHERE override_id = ?", [when, override_id]
+    )
