@@ -371,10 +371,13 @@ def _insert_versions(
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
     current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
+    # A first import of a table has nothing to compare with: skip the join (the largest cost).
+    empty = not _count(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
+    compare = "" if empty else f" ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash"
     result = con.execute(
         f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
         f"SELECT {', '.join('n.' + c for c in table.column_names)}, n.extra, n._row_hash, ?, NULL, ? "
-        f"FROM ({rows}) n ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash",
+        f"FROM ({rows}) n{compare}",
         [at, import_id],
     ).fetchone()
     return int(result[0]) if result else 0
@@ -382,6 +385,10 @@ def _insert_versions(
 
 def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime) -> int:
     """Close the older current versions of the keys this import wrote; return how many."""
+    if not _count(
+        con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE _import_id <> {int(import_id)} LIMIT 1)"
+    ):
+        return 0
     on = " AND ".join(f"{table.name}.{k} = n.{k}" for k in table.key)
     result = con.execute(
         f"UPDATE {table.name} SET _valid_to = ? "
