@@ -34,7 +34,8 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/demo_import.py
+	$(BIN)/python benchmarks/demo_generate.py
+	$(BIN)/python benchmarks/import_canonical.py
 	$(BIN)/python benchmarks/attribute.py
 
 # Re-resolve the pinned lock file (needs the registry; commit the result).

@@ -11,29 +11,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-COSELL = Path(sys.executable).with_name("cosell")
+sys.path.insert(0, str(Path(__file__).parent))
+from _child import COSELL, count_rows, run_child
 
 
 def run(size: int, out: Path) -> tuple[float, int, int]:
     """Wall seconds, peak RSS in bytes and bytes written by ``cosell demo --out OUT --size SIZE``."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [str(COSELL), "demo", "--out", str(out), "--size", str(size), "--seed", "7"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"cosell demo --size {size} failed with status {status}")
+    seconds, peak = run_child([str(COSELL), "demo", "--out", str(out), "--size", str(size), "--seed", "7"])
     written = sum(p.stat().st_size for p in out.iterdir())
-    return seconds, usage.ru_maxrss * 1024, written  # ru_maxrss is in KiB on Linux
+    return seconds, peak, written
 
 
 def main() -> None:
@@ -47,8 +37,7 @@ def main() -> None:
         for size in args.sizes:
             out = base / f"demo-{size}"
             seconds, peak, written = run(size, out)
-            with (out / "touches.csv").open("rb") as f:
-                touches = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b"")) - 1
+            touches = count_rows(out / "touches.csv")
             print(
                 f"{size:>14,} {touches:>12,} {seconds:>8.1f} {peak / 2**20:>13,.0f} {written / 2**20:>12,.0f}"
             )
