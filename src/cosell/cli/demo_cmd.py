@@ -1,15 +1,17 @@
 """Commands of the demo capability (registered by cli/app.py).
 
-``cosell demo --out DIR`` writes the demo dataset in the canonical format and prints what it holds;
-without ``--out`` the dataset goes to ``./cosell-demo/data``. Writing the dataset
-(:func:`write_demo_dataset`) is kept apart from printing it (:func:`print_demo_summary`) so the
-no-``--out`` path can go on to import, attribute and report.
+``cosell demo --out DIR`` only writes the demo dataset in the canonical format and prints what it
+holds. Without ``--out`` it builds the whole sample company under ``./cosell-demo`` (``--dir``):
+the dataset in ``data/``, a fresh workspace ``cosell.duckdb`` imported as of the dataset's as-of
+instant, an attribution run stored in it, the attribution and credits tables in ``reports/``, and
+it prints the pipeline by tier and one explained deal of each tier. Every step is a capability's
+own public function; this module only sequences and prints them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,7 +20,8 @@ from cosell.cli.common import console, progress
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
 
-DEFAULT_DEMO_DIR = Path("cosell-demo") / "data"
+DEFAULT_DEMO_BASE = Path("cosell-demo")
+DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
 
 
 def write_demo_dataset(out_dir: Path, size: int = 3000, seed: int = 7) -> DemoManifest:
@@ -53,6 +56,86 @@ def print_demo_summary(manifest: DemoManifest) -> None:
     )
 
 
+def run_demo(base: Path, size: int, seed: int) -> None:
+    """Generate, import, attribute and report the sample company under ``base``."""
+    from cosell.attribution.engine import attribute
+    from cosell.attribution.engine_export import write_results
+    from cosell.attribution.explain import explain_opportunity
+    from cosell.data.load import import_canonical
+    from cosell.metrics.pipeline import pipeline_by_tier
+    from cosell.policy import Policy
+    from cosell.store.attribution_store import save_run
+    from cosell.store.workspace import as_of_views, open_workspace
+
+    manifest = write_demo_dataset(base / "data", size, seed)
+    print_demo_summary(manifest)
+    policy = Policy()
+    workspace_file = base / "cosell.duckdb"
+    for stale in (workspace_file, workspace_file.with_name(workspace_file.name + ".wal")):
+        stale.unlink(missing_ok=True)  # a fresh workspace, so the demo is the same every time
+    ws = open_workspace(workspace_file)
+    try:
+        # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
+        with progress("importing", total=len(manifest.counts)) as advance:
+            report = import_canonical(
+                ws,
+                manifest.out_dir,
+                policy=policy,
+                now=manifest.as_of,
+                on_file=lambda _f: advance(1),
+                by_user="demo",
+            )
+        console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
+        with progress("attributing", total=7) as advance:
+            run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
+        record = save_run(ws.con, run, "demo", "cosell demo")
+        reports = base / "reports"
+        paths = write_results(ws.con, run, reports, "csv")
+        as_of_views(ws.con, manifest.as_of)
+        _print_pipeline(pipeline_by_tier(ws.con, record.run_id, policy), policy.workspace_currency)
+        for tier in ("sourced", "accelerated", "influenced", "none"):
+            example = ws.con.execute(
+                "SELECT min(opportunity_id) FROM attribution_history WHERE run_id = ? AND tier = ?",
+                [record.run_id, tier],
+            ).fetchall()[0][0]
+            if example is None:
+                continue
+            explanation = explain_opportunity(ws.con, example, policy, manifest.as_of, run.model)
+            article = "An" if tier[0] in "aeiou" else "A"
+            console.rule(f"{article} {tier} deal: cosell explain {example}")
+            console.print(explanation.text(), highlight=False, soft_wrap=True)
+    finally:
+        ws.close()
+    console.rule("Where everything is")
+    console.print(f"dataset:    {manifest.out_dir}", highlight=False)
+    console.print(f"workspace:  {workspace_file} (attribution run {record.run_id})", highlight=False)
+    for path in paths:
+        console.print(f"report:     {path}", highlight=False)
+    console.print(
+        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
+        f"{format_instant(manifest.as_of)}",
+        highlight=False,
+    )
+
+
+def _print_pipeline(rows: list[Any], currency: str) -> None:
+    table = Table(title=f"Pipeline created by tier ({currency}, at each deal's creation-month rate)")
+    table.add_column("tier")
+    table.add_column("deals", justify="right")
+    table.add_column("pipeline", justify="right")
+    table.add_column("share", justify="right")
+    for row in rows:
+        share = "no pipeline" if row.share is None else f"{row.share * 100:.1f}%"
+        table.add_row(row.tier, f"{row.deals:,}", f"{row.pipeline:,.2f}", share)
+    console.print(table)
+    sourced = next(r for r in rows if r.tier == "sourced")
+    if sourced.share is not None:
+        console.print(
+            f"Partner-sourced pipeline: {sourced.pipeline:,.2f} {currency}, {sourced.share * 100:.1f}% of all "
+            "pipeline (published benchmark 15-25%)."
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
 
@@ -62,16 +145,21 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--out",
-                help="Folder to write the dataset to (default ./cosell-demo/data).",
+                help="Only write the dataset (canonical CSV) to this folder, for --data DIR and benchmarks.",
                 show_default=False,
             ),
         ] = None,
+        base: Annotated[
+            Path, typer.Option("--dir", help="Folder for the whole sample company (without --out).")
+        ] = DEFAULT_DEMO_BASE,
         size: Annotated[int, typer.Option("--size", min=1, help="Number of opportunities.")] = 3000,
         seed: Annotated[
             int,
             typer.Option("--seed", min=0, help="Random seed; the same size and seed give identical files."),
         ] = 7,
     ) -> None:
-        """Write a realistic demo dataset (canonical CSV files) and say what it holds."""
-        manifest = write_demo_dataset(out if out is not None else DEFAULT_DEMO_DIR, size, seed)
-        print_demo_summary(manifest)
+        """Build a realistic sample company: dataset, workspace, attribution, explanations, reports."""
+        if out is not None:
+            print_demo_summary(write_demo_dataset(out, size, seed))
+        else:
+            run_demo(base, size, seed)

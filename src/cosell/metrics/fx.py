@@ -1,0 +1,70 @@
+"""Money in the workspace currency, converted at the rate of a period, in the database.
+
+SPEC section 5: each deal's amount is converted once at the rate of the period in which it was
+created (pipeline) or closed (revenue), never at today's rate: the month's rate, else the fiscal
+quarter's; the workspace currency's rate is 1; a missing rate is an input error naming the currency
+and the period. The converted amount is rounded once, half away from zero, to the workspace
+currency's minor unit, and every sum adds these rounded amounts.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cosell.errors import CosellError
+from cosell.money import minor_unit
+from cosell.policy import Policy
+
+
+class MissingRate(CosellError):
+    """No FX rate for a currency in a period (neither the month nor its quarter)."""
+
+
+def fiscal_quarter_sql(instant_sql: str, start_month: int) -> str:
+    """SQL for the fiscal quarter label (``2026-Q3``) of a TIMESTAMPTZ expression (UTC session)."""
+    m = f"month({instant_sql})"
+    offset = f"(({m} - {start_month} + 12) % 12)"
+    year = (
+        f"year({instant_sql})"
+        if start_month == 1
+        else f"(year({instant_sql}) + CASE WHEN {m} >= {start_month} THEN 1 ELSE 0 END)"
+    )
+    return f"(CAST({year} AS VARCHAR) || '-Q' || CAST({offset} // 3 + 1 AS VARCHAR))"
+
+
+def converted_amounts_sql(
+    source_sql: str, instant_column: str, policy: Policy, fx_table: str = "v_fx_rates"
+) -> str:
+    """SELECT over ``source_sql`` (with ``opportunity_id``, ``amount``, ``currency`` and
+    ``instant_column``) adding ``rate_period``, ``rate`` (NULL when missing) and ``amount_ws`` (the
+    amount in the workspace currency, rounded half away from zero to its minor unit)."""
+    ws = policy.workspace_currency
+    digits = minor_unit(ws)
+    month = f"strftime(s.{instant_column}, '%Y-%m')"
+    quarter = fiscal_quarter_sql(f"s.{instant_column}", policy.fiscal_year_start_month)
+    # DuckDB's ROUND on DECIMAL rounds half away from zero, as SPEC section 5 asks.
+    return f"""
+        SELECT s.*,
+            CASE WHEN s.currency = '{ws}' THEN NULL WHEN fm.rate IS NOT NULL THEN {month} ELSE {quarter} END
+                AS rate_period,
+            CASE WHEN s.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END AS rate,
+            CAST(round(CAST(s.amount AS DECIMAL(38,12)) *
+                CASE WHEN s.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END,
+                {digits}) AS DECIMAL(38,{digits})) AS amount_ws
+        FROM ({source_sql}) s
+        LEFT JOIN {fx_table} fm ON fm.currency = s.currency AND fm.period = {month}
+        LEFT JOIN {fx_table} fq ON fq.currency = s.currency AND fq.period = {quarter}
+    """
+
+
+def check_rates(con: duckdb.DuckDBPyConnection, converted_sql: str) -> None:
+    """Raise :class:`MissingRate` naming the first currency and period without a rate."""
+    missing = con.execute(
+        f"SELECT currency, rate_period, count(*) FROM ({converted_sql}) WHERE rate IS NULL "
+        "GROUP BY ALL ORDER BY currency, rate_period LIMIT 1"
+    ).fetchall()
+    if missing:
+        currency, period, deals = missing[0]
+        raise MissingRate(
+            f"fx_rates has no rate for {currency} in {period} (nor its month): needed by {deals} deal(s)"
+        )
