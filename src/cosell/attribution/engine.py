@@ -30,7 +30,7 @@ from cosell.attribution.engine_base import (
     union_all,
     us,
 )
-from cosell.attribution.engine_cohort import build_acceleration, with_band
+from cosell.attribution.engine_cohort import build_acceleration, check_rates, with_band
 from cosell.attribution.engine_credit import (
     apply_overrides,
     build_credits,
@@ -149,19 +149,15 @@ def attribute(
         tick()
         cand = facts.filter(facts.won & facts.winner.isnull() & facts.e_us.notnull())
         base = facts.filter(facts.won & facts.direct_only)
-        banded = with_band(
-            run, p, union_all([cand.select(*deals.columns), base.select(*deals.columns)]).distinct()
+        both = union_all([cand.select(*deals.columns), base.select(*deals.columns)]).distinct()
+        banded = run.step("banded", with_band(run, p, both))
+        bands = banded.select("opp_id", "band", "month_label", "quarter_label")
+        cand_b = cand.select("opp_id", "c_us", "x_us", "e_us", "first_stage", "segment", "currency").join(
+            bands, "opp_id"
         )
-        banded = run.step("banded", banded)
-        acc = build_acceleration(
-            run,
-            p,
-            deals,
-            cand.select("opp_id", "c_us", "x_us", "e_us", "first_stage").join(
-                banded.select("opp_id", "segment", "band"), "opp_id"
-            ),
-            base.select("opp_id", "c_us", "x_us").join(banded.select("opp_id", "segment", "band"), "opp_id"),
-        )
+        base_b = base.select("opp_id", "c_us", "x_us", "segment", "currency").join(bands, "opp_id")
+        check_rates(p, cand_b, base_b)
+        acc = build_acceleration(run, p, deals, cand_b, base_b)
         tick()
         overrides = _overrides(run, con, p.as_of_us)
         weights = integer_weights(policy.role_weights)
@@ -204,7 +200,9 @@ def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
                 "opp_id", "partner", is_crm=ibis.literal(False)
             ),
             crm.select("opp_id", partner=crm.crm_partner, is_crm=ibis.literal(True)),
-            blocked_s4.select("opp_id", "partner", is_crm=blocked_s4.source_id == "crm"),
+            blocked_s4.select(
+                "opp_id", "partner", is_crm=ibis.coalesce(blocked_s4.source_id == "crm", False)
+            ),
         ]
     )
     # The tier-1 winner's own declarations are moot: it is the sourcer.
@@ -216,7 +214,9 @@ def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
     declared = declared.left_join(pt, ["opp_id", "partner"]).drop("opp_id_right", "partner_right")
     logs = deals.select(log_opp="opp_id", has_log="has_log")
     declared = declared.left_join(logs, declared.opp_id == logs.log_opp)
-    active = (ibis.coalesce(declared.n_before, 0) > 0) | (declared.is_crm & declared.has_log)
+    active = (ibis.coalesce(declared.n_before, 0) > 0) | (
+        declared.is_crm & ibis.coalesce(declared.has_log, False)
+    )
     declared = declared.mutate(active=active)
     decl_flags = declared.group_by("opp_id").aggregate(
         declared_ok=(declared.active | (not p.requires_activity)).any(),

@@ -44,8 +44,9 @@ def instant(col: Any) -> ir.TimestampValue:
 
 
 def nz(col: Any) -> Any:
-    """Empty text is no value: ``''`` (and blanks) become NULL, so ids compare cleanly."""
-    return col.strip().nullif("")
+    """Empty text is no value. The importer already trims cells and stores an empty cell as NULL;
+    this only guards against an empty string written by another path."""
+    return col.nullif("")
 
 
 def lit(value: Any, type_: str | None = None) -> Any:

@@ -46,23 +46,34 @@ def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
         d.currency == p.workspace_currency, lit(1, "decimal(38,12)"), ibis.coalesce(d.m_rate, d.q_rate)
     )
     d = d.mutate(rate=rate)
-    missing = d.filter(d.rate.isnull()).order_by(["currency", "month_label"]).limit(1).to_pyarrow()
-    if missing.num_rows:
-        row = missing.to_pylist()[0]
-        raise InputError(
-            Problem(
-                "fx_rates",
-                None,
-                "rate",
-                None,
-                f"no rate for {row['currency']} in {row['month_label']} or {row['quarter_label']}",
-            )
-        )
     converted = d.amount.cast("decimal(38,12)") * d.rate
     band = lit(0, "int64")
     for edge in p.band_edges:
         band = band + ibis.ifelse(converted >= lit(edge, "decimal(38,12)"), 1, 0)
-    return d.select(*deals.columns, band=band)
+    band = ibis.ifelse(d.rate.isnull(), ibis.null("int64"), band)
+    return d.select(*deals.columns, band=band, month_label="month_label", quarter_label="quarter_label")
+
+
+def check_rates(p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
+    """A missing FX rate is an input error where a band is needed: a candidate's own amount, and a
+    baseline deal of a candidate's segment inside its window (level 1 compares bands)."""
+    own = candidates.filter(candidates.band.isnull())
+    b = baseline.filter(baseline.band.isnull()).rename(b_opp="opp_id", b_x="x_us", b_segment="segment")
+    c = candidates.select(c_x="x_us", c_segment="segment")
+    used = b.join(c, (b.b_segment == c.c_segment) & (b.b_x >= c.c_x - p.baseline_us) & (b.b_x <= c.c_x))
+    for missing in (own, used):
+        found = missing.select("currency", "month_label", "quarter_label").limit(1).to_pyarrow()
+        if found.num_rows:
+            row = found.to_pylist()[0]
+            raise InputError(
+                Problem(
+                    "fx_rates",
+                    None,
+                    "rate",
+                    None,
+                    f"no rate for {row['currency']} in {row['month_label']} or {row['quarter_label']}",
+                )
+            )
 
 
 def build_acceleration(
@@ -87,31 +98,23 @@ def build_acceleration(
     c = run.step("acc_cand", c.drop("stage_at_e"))
 
     b_stage = baseline.join(firsts, "opp_id")
-    stage_rows = union_all(
-        [
-            b_stage.select(
-                opp_id=ibis.null("string"),
-                segment=b_stage.segment,
-                band=b_stage.band,
-                s=b_stage.stage,
-                x=b_stage.x_us,
-                dur=b_stage.x_us - b_stage.first_t,
-            ),
-            c.select("opp_id", "segment", "band", "s", x=c.x_us, dur=ibis.null("int64")),
-        ]
+    base_stage = b_stage.select(
+        opp_id=ibis.null("string"),
+        segment=b_stage.segment,
+        band=b_stage.band,
+        s=b_stage.stage,
+        x=b_stage.x_us,
+        dur=b_stage.x_us - b_stage.first_t,
     )
-    cycle_rows = union_all(
-        [
-            baseline.select(
-                opp_id=ibis.null("string"),
-                segment=baseline.segment,
-                band=baseline.band,
-                x=baseline.x_us,
-                dur=baseline.x_us - baseline.c_us,
-            ),
-            c.select("opp_id", "segment", "band", x=c.x_us, dur=ibis.null("int64")),
-        ]
+    base_cycle = baseline.select(
+        opp_id=ibis.null("string"),
+        segment=baseline.segment,
+        band=baseline.band,
+        x=baseline.x_us,
+        dur=baseline.x_us - baseline.c_us,
     )
+    stage_rows = _with_candidates(base_stage, c.select("opp_id", "segment", "band", "s", x=c.x_us))
+    cycle_rows = _with_candidates(base_cycle, c.select("opp_id", "segment", "band", x=c.x_us))
     stage_stats = _windowed(run, "acc_stage", stage_rows, ("s",), p)
     cycle_stats = _windowed(run, "acc_cycle", cycle_rows, (), p)
 
@@ -146,6 +149,21 @@ def build_acceleration(
     return run.step("acceleration", out)
 
 
+# Candidates enter the windows as a pair of sentinels, one below and one above every duration:
+# symmetric padding leaves the median of the real durations unchanged, and a window without NULLs
+# keeps DuckDB on its fast windowed-quantile path (NULLs or FILTER make it quadratic).
+_SENTINEL = 2**60
+
+
+def _with_candidates(base: ir.Table, cand: ir.Table) -> ir.Table:
+    base = base.mutate(real=ibis.literal(1, "int64"))
+    low = cand.mutate(dur=ibis.literal(-_SENTINEL, "int64"), real=ibis.literal(0, "int64"))
+    high = cand.mutate(
+        opp_id=ibis.null("string"), dur=ibis.literal(_SENTINEL, "int64"), real=ibis.literal(0, "int64")
+    )
+    return union_all([base, low.select(*base.columns), high.select(*base.columns)])
+
+
 def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p: Params) -> ir.Table:
     """Count and median of durations over ``[x - window, x]`` for each candidate row, per level."""
     kind = "stage" if extra else "cycle"
@@ -158,7 +176,7 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
             group_by=[rows[k] for k in (*keys, *extra)],
             order_by=rows.x,
         )
-        stats[f"{kind}_n{lvl}"] = rows.dur.count().over(w)
+        stats[f"{kind}_n{lvl}"] = rows.real.sum().over(w)
         stats[f"{kind}_m{lvl}"] = rows.dur.median().over(w).cast("float64")
     out = rows.mutate(**stats)
     out = out.filter(out.opp_id.notnull()).select("opp_id", *stats)

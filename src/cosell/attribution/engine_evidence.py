@@ -115,7 +115,7 @@ def build_evidence(
     opr = op.select(
         opp_id=nz(op.opportunity_id),
         partner=nz(op.partner_id),
-        role=op.role.strip(),
+        role=op.role,
         added_us=us(op.added_at),
     ).distinct()
     opr = run.step("op", opr)

@@ -37,7 +37,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
         c_us=us(o.created_at),
         amount=o.amount,
         currency=ibis.coalesce(nz(o.currency), lit(p.workspace_currency)),
-        stage=o.stage.strip(),
+        stage=o.stage,
         close_date_us=us(o.close_date),
         source_lead_id=nz(o.source_lead_id),
         partner_source=nz(o.partner_source),
@@ -51,7 +51,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     base = run.step("base", base)
 
     # Stage timeline: recorded entries, or the current stage at creation when there are none.
-    entries = sh.select(opp_id=nz(sh.opportunity_id), stage=sh.stage.strip(), t=us(sh.entered_at))
+    entries = sh.select(opp_id=nz(sh.opportunity_id), stage=sh.stage, t=us(sh.entered_at))
     entries = entries.distinct()
     entries = entries.join(base.select("opp_id", "c_us"), "opp_id")
     missing = base.anti_join(entries, "opp_id").select(
@@ -110,12 +110,12 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
     pc = run.table("v_partner_contacts")
     engagement = list(p.partner_kinds) + list(p.direct_kinds)
     contacts = pc.select(contact_id=nz(pc.contact_id), contact_partner=nz(pc.partner_id))
-    tt = t.filter(t.kind.strip().isin(engagement or [""]) & t.actor.strip().isin(["partner", "direct"]))
+    tt = t.filter(t.kind.isin(engagement or [""]) & t.actor.isin(["partner", "direct"]))
     tt = tt.select(
         touch_id=nz(tt.touch_id),
         t=us(tt.occurred_at),
         account_id=nz(tt.account_id),
-        side=tt.actor.strip(),
+        side=tt.actor,
         touch_opp=nz(tt.opportunity_id),
         partner_id=nz(tt.partner_id),
         contact_id=nz(tt.partner_contact_id),
@@ -138,11 +138,13 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
     d = deals.select("opp_id", "account_id", "c_us", "x_us")
     lo = d.c_us - p.lookback_us
     # One range join on the account covers both the window [C-L, X] and the lookback [C-L, C].
-    by_acc = touches.join(
+    # Touches logged on a deal reach the account join only to find direct touches on A.
+    on_account = touches.filter(touches.touch_opp.isnull() | (touches.side == "direct"))
+    by_acc = on_account.join(
         d,
-        (touches.account_id == d.account_id)
-        & (touches.t >= lo)
-        & (touches.t <= ibis.greatest(d.x_us, d.c_us)),
+        (on_account.account_id == d.account_id)
+        & (on_account.t >= lo)
+        & (on_account.t <= ibis.greatest(d.x_us, d.c_us)),
     )
     acc_rows = by_acc.select(
         "opp_id",

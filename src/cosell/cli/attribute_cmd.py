@@ -126,15 +126,17 @@ def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, 
     from cosell.attribution.engine_export import write_results
     from cosell.data.load import import_canonical
     from cosell.data.read import find_table_files
-    from cosell.store.workspace import open_workspace
+    from cosell.store.workspace import as_of_views, open_workspace
 
     files, _ = find_table_files(data)
     ws = open_workspace(":memory:")
     try:
         with progress("importing", total=max(len(files), 1)) as advance:
             import_canonical(ws, data, policy=policy, on_file=lambda _name: advance(1))
+        # A fresh import is dated now: evaluate its current rows at the as-of instant.
+        as_of_views(ws.con, None)
         with progress("attributing", total=ENGINE_STEPS) as advance:
-            run = attribute(ws.con, policy, when, model, progress=advance)
+            run = attribute(ws.con, policy, when, model, progress=advance, make_views=False)
         paths = write_results(ws.con, run, out, fmt.value)
     finally:
         ws.close()
