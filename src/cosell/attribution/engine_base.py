@@ -23,24 +23,29 @@ from cosell.policy import Policy
 _PREFIX = "_cosell_eng_"
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[empty-body]
+def _udf_epoch_us(ts: Any) -> Any:
     """Microseconds since the epoch of an instant (DuckDB ``epoch_us``)."""
 
 
-@ibis.udf.scalar.builtin(name="make_timestamptz")
-def _from_epoch_us(us: dt.int64) -> dt.Timestamp(timezone="UTC"):  # type: ignore[empty-body,valid-type]
+def _udf_make_timestamptz(us: Any) -> Any:
     """The instant at a number of epoch microseconds (DuckDB ``make_timestamptz``)."""
 
 
-def us(col: Any) -> ir.IntegerValue:
+_UTC = dt.Timestamp(timezone="UTC")
+_epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name="epoch_us", signature=((_UTC,), dt.int64))
+_from_epoch_us: Any = ibis.udf.scalar.builtin(
+    _udf_make_timestamptz, name="make_timestamptz", signature=((dt.int64,), _UTC)
+)
+
+
+def us(col: Any) -> Any:
     """An instant column as exact integer epoch microseconds (NULL stays NULL)."""
-    return _epoch_us(col)  # type: ignore[no-any-return]
+    return _epoch_us(col)
 
 
-def instant(col: Any) -> ir.TimestampValue:
+def instant(col: Any) -> Any:
     """Epoch microseconds back to an instant."""
-    return _from_epoch_us(col)  # type: ignore[no-any-return]
+    return _from_epoch_us(col)
 
 
 def nz(col: Any) -> Any:

@@ -108,10 +108,8 @@ def build_credits(run: Runner, roles: ir.Table, deals: ir.Table, model: str) -> 
     d = deals.select("opp_id", "amount", "currency")
     r = roles.join(d, "opp_id")
     total_w = r.w.sum().over(ibis.window(group_by=r.opp_id))
-    if model == "role_weighted":
-        num = ibis.ifelse(total_w == 0, 1, r.w)
-    else:
-        num = ibis.literal(1, "int64")
+    even = ibis.literal(1, "int64")
+    num = ibis.ifelse(total_w == 0, 1, r.w) if model == "role_weighted" else even
     r = r.mutate(share_num=num.cast("int64"), mu=minor_unit_of(r.currency))
     return split(run, r)
 

@@ -40,10 +40,9 @@ def write_results(con: duckdb.DuckDBPyConnection, run: EngineRun, out: Path, fmt
     )
     paths = []
     for name, table, columns, order in jobs:
-        if fmt == "csv":
-            cols = ", ".join(f"nullif({c}, '') AS {c}" for c in columns)
-        else:
-            cols = ", ".join(columns)
+        # In CSV an empty value is an empty cell (DuckDB would quote an empty string).
+        blank_as_null = [f"nullif({c}, '') AS {c}" for c in columns]
+        cols = ", ".join(blank_as_null if fmt == "csv" else columns)
         path = out / f"{name}.{fmt}"
         target = str(path).replace("'", "''")
         con.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
