@@ -15,6 +15,7 @@ formatted strings, the same rows :mod:`cosell.attribution.reference` produces on
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,8 @@ from cosell.store.workspace import as_of_views
 
 MODELS = ("role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay")
 TOUCH_MODELS = frozenset(MODELS[2:])
+MEMORY_ENV = "COSELL_ENGINE_MEMORY"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 __all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
 
@@ -137,6 +140,10 @@ def attribute(
     p = Params.from_policy(policy, epoch_micros(when))
     backend = ibis.duckdb.from_connection(con)
     run = Runner(backend)
+    # Like the import, the engine works under a memory limit and lets DuckDB spill beyond it, so a
+    # 1M-deal run stays under 4 GiB (SPEC section 10).
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
     tick = progress or (lambda n=1: None)
     try:
         deals = build_deals(run, p)
@@ -178,6 +185,7 @@ def attribute(
         tick()
     finally:
         run.drop_all()
+        con.execute(f"SET memory_limit = '{previous}'")
     return EngineRun(con, when, model, policy.version, counts)
 
 
