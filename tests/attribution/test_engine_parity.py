@@ -222,7 +222,7 @@ def policies(draw: Any) -> Policy:
     )
 
 
-@settings(max_examples=150)
+@settings(max_examples=60)
 @given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS))
 def test_generated_parity(tables: dict[str, list[dict[str, str]]], policy: Policy, model: str) -> None:
     # The rows are inserted directly (the importer's validation is tested on its own; generated

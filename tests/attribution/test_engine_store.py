@@ -21,7 +21,7 @@ from cosell.store.attribution_store import (
 from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_support import workspace_with  # noqa: E402
+from engine_support import workspace_with
 
 AS_OF = parse_instant("2026-06-30")
 TABLES = {
@@ -39,7 +39,13 @@ TABLES = {
             "stage": "Closed Won",
             "close_date": "2026-03-01",
         },
-        {"opportunity_id": "O2", "account_id": "A1", "created_at": "2026-02-10", "amount": "500.00", "stage": "Open"},
+        {
+            "opportunity_id": "O2",
+            "account_id": "A1",
+            "created_at": "2026-02-10",
+            "amount": "500.00",
+            "stage": "Open",
+        },
     ],
     "touches": [
         {
@@ -64,7 +70,9 @@ def ws() -> Workspace:
 def test_a_second_run_adds_a_version_and_leaves_the_first_intact(ws: Workspace) -> None:
     first = save_run(ws.con, attribute(ws.con, as_of=AS_OF), "ana", "month end")
     before = run_rows(ws.con, first.run_id)
-    record_override(ws.con, "O1", "none", None, "finance", "dispute accepted", recorded_at=AS_OF - timedelta(days=1))
+    record_override(
+        ws.con, "O1", "none", None, "finance", "dispute accepted", recorded_at=AS_OF - timedelta(days=1)
+    )
     second = save_run(ws.con, attribute(ws.con, as_of=AS_OF, model="even"), "bo", "after dispute")
     assert (first.run_id, second.run_id) == (1, 2)
     assert run_rows(ws.con, first.run_id) == before
@@ -72,15 +80,22 @@ def test_a_second_run_adds_a_version_and_leaves_the_first_intact(ws: Workspace) 
     assert {r.opportunity_id: r.tier for r in rows} == {"O1": "none", "O2": "sourced"}
     assert "OVR" in next(r.rules for r in rows if r.opportunity_id == "O1")
     assert [c.opportunity_id for c in credits] == ["O2"]
-    assert [(r.run_id, r.by_user, r.model) for r in list_runs(ws.con)] == [(1, "ana", "role_weighted"), (2, "bo", "even")]
-    counts = ws.con.execute("SELECT run_id, count(*) FROM attribution_history GROUP BY 1 ORDER BY 1").fetchall()
+    assert [(r.run_id, r.by_user, r.model) for r in list_runs(ws.con)] == [
+        (1, "ana", "role_weighted"),
+        (2, "bo", "even"),
+    ]
+    counts = ws.con.execute(
+        "SELECT run_id, count(*) FROM attribution_history GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert counts == [(1, 2), (2, 2)]
     latest = ws.con.execute("SELECT DISTINCT run_id FROM attribution_latest").fetchall()
     assert latest == [(2,)]
 
 
 def test_sourced_override_names_the_sourcer_and_demotes_the_computed_one(ws: Workspace) -> None:
-    record_override(ws.con, "O1", "sourced", "P2", "ops", "registration found", recorded_at=AS_OF - timedelta(days=2))
+    record_override(
+        ws.con, "O1", "sourced", "P2", "ops", "registration found", recorded_at=AS_OF - timedelta(days=2)
+    )
     run = attribute(ws.con, as_of=AS_OF)
     row = next(r for r in run.rows() if r.opportunity_id == "O1")
     assert (row.tier, row.primary_partner_id) == ("sourced", "P2")
@@ -90,13 +105,19 @@ def test_sourced_override_names_the_sourcer_and_demotes_the_computed_one(ws: Wor
 
 
 def test_overrides_apply_as_of_when_known_and_until_withdrawn(ws: Workspace) -> None:
-    oid = record_override(ws.con, "O2", "none", None, "ops", "not a partner deal", recorded_at=AS_OF + timedelta(days=1))
-    assert next(r for r in attribute(ws.con, as_of=AS_OF).rows() if r.opportunity_id == "O2").tier == "sourced"
+    oid = record_override(
+        ws.con, "O2", "none", None, "ops", "not a partner deal", recorded_at=AS_OF + timedelta(days=1)
+    )
+    assert (
+        next(r for r in attribute(ws.con, as_of=AS_OF).rows() if r.opportunity_id == "O2").tier == "sourced"
+    )
     later = AS_OF + timedelta(days=2)
     assert next(r for r in attribute(ws.con, as_of=later).rows() if r.opportunity_id == "O2").tier == "none"
     withdraw_override(ws.con, oid, at=AS_OF + timedelta(days=3))
     after = AS_OF + timedelta(days=4)
-    assert next(r for r in attribute(ws.con, as_of=after).rows() if r.opportunity_id == "O2").tier == "sourced"
+    assert (
+        next(r for r in attribute(ws.con, as_of=after).rows() if r.opportunity_id == "O2").tier == "sourced"
+    )
     with pytest.raises(UsageError):
         withdraw_override(ws.con, oid)
     with pytest.raises(NotFound):
