@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from cosell.attribution.facts import Facts, Opportunity, StageEntry, Touch
 from cosell.errors import InputError, Problem
+from cosell.periods import rate_periods
 from cosell.policy import Policy
 
 MICROS_PER_SECOND = 1_000_000
@@ -86,13 +87,12 @@ def from_epoch_micros(instant: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
 
 
-def rate_at(facts: Facts, currency: str, instant: int) -> Decimal:
-    """Units of workspace currency per unit of ``currency`` at ``instant``: the month's rate, else the quarter's."""
+def rate_at(facts: Facts, currency: str, instant: int, fiscal_start_month: int = 1) -> Decimal:
+    """Units of workspace currency per unit of ``currency`` at ``instant``: the month's rate, else
+    the fiscal quarter's (in the policy's fiscal calendar, as rate periods are labelled)."""
     if currency == facts.workspace_currency:
         return Decimal(1)
-    moment = from_epoch_micros(instant)
-    month = f"{moment.year:04d}-{moment.month:02d}"
-    quarter = f"{moment.year:04d}-Q{(moment.month - 1) // 3 + 1}"
+    month, quarter = rate_periods(from_epoch_micros(instant), fiscal_start_month)
     for period in (month, quarter):
         rate = facts.fx_rates.get((currency, period))
         if rate is not None:
@@ -104,5 +104,6 @@ def rate_at(facts: Facts, currency: str, instant: int) -> Decimal:
 
 def amount_band(facts: Facts, policy: Policy, opp: Opportunity, closed_at: int) -> int:
     """Index of the amount band of a deal, its amount converted exactly at its close-period rate."""
-    converted = Fraction(opp.amount) * Fraction(rate_at(facts, opp.currency, closed_at))
+    rate = rate_at(facts, opp.currency, closed_at, policy.fiscal_year_start_month)
+    converted = Fraction(opp.amount) * Fraction(rate)
     return sum(1 for edge in policy.band_edges if converted >= Fraction(edge))

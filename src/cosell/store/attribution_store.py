@@ -24,15 +24,51 @@ import duckdb
 from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
+from cosell.money import round_money
 
 if TYPE_CHECKING:  # pragma: no cover
     from cosell.attribution.engine import EngineRun
 
 
+# Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
+# Every other column is VARCHAR. An empty output cell is stored as NULL.
+ATTRIBUTION_TYPES = {
+    "engagement_at": "TIMESTAMPTZ",
+    "cycle_days": "DECIMAL(18,6)",
+    "baseline_days": "DECIMAL(18,6)",
+    "cycle_reduction_days": "DECIMAL(18,6)",
+    "remaining_days": "DECIMAL(18,6)",
+    "as_of": "TIMESTAMPTZ",
+    "cohort_size": "INTEGER",
+}
+CREDIT_TYPES = {"share": "DECIMAL(7,6)", "amount": "DECIMAL(18,4)"}
+_REQUIRED = {
+    "opportunity_id",
+    "tier",
+    "rules",
+    "as_of",
+    "policy_version",
+    "partner_id",
+    "role",
+    "share",
+    "amount",
+    "currency",
+}
+
+
+def _column_ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
+    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
+
+
+def _typed_select(columns: tuple[str, ...], types: dict[str, str]) -> str:
+    """Cast the engine's formatted text columns to their stored types ('' becomes NULL)."""
+    return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
+
+
 def migration_attribution(con: duckdb.DuckDBPyConnection) -> None:
     """Schema step: attribution runs, history, overrides and the latest-run views."""
-    attribution_cols = ", ".join(f"{c} VARCHAR NOT NULL" for c in AttributionRow.columns())
-    credit_cols = ", ".join(f"{c} VARCHAR NOT NULL" for c in CreditRow.columns())
+    attribution_cols = _column_ddl(AttributionRow.columns(), ATTRIBUTION_TYPES)
+    credit_cols = _column_ddl(CreditRow.columns(), CREDIT_TYPES)
     con.execute(
         """CREATE TABLE IF NOT EXISTS attribution_runs (
             run_id BIGINT PRIMARY KEY, run_at TIMESTAMPTZ NOT NULL, as_of TIMESTAMPTZ NOT NULL,
@@ -99,12 +135,14 @@ def save_run(con: duckdb.DuckDBPyConnection, run: EngineRun, by_user: str, reaso
         )
         a_cols = ", ".join(AttributionRow.columns())
         c_cols = ", ".join(CreditRow.columns())
+        a_typed = _typed_select(AttributionRow.columns(), ATTRIBUTION_TYPES)
+        c_typed = _typed_select(CreditRow.columns(), CREDIT_TYPES)
         con.execute(
             f"INSERT INTO attribution_history (run_id, {a_cols}) "
-            f"SELECT {run_id}, {a_cols} FROM {run.attribution_table}"
+            f"SELECT {run_id}, {a_typed} FROM {run.attribution_table}"
         )
         con.execute(
-            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_cols} FROM {run.credits_table}"
+            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM {run.credits_table}"
         )
     except BaseException:
         con.execute("ROLLBACK")
@@ -143,7 +181,26 @@ def run_rows(
         f"SELECT {c_cols} FROM credit_history WHERE run_id = ? ORDER BY opportunity_id, partner_id",
         [run_id],
     ).fetchall()
-    return [AttributionRow(*r) for r in a], [CreditRow(*r) for r in c]
+    return (
+        [AttributionRow(*(_text(c, v) for c, v in zip(AttributionRow.columns(), r, strict=True))) for r in a],
+        [_credit_row(r) for r in c],
+    )
+
+
+def _text(column: str, value: Any) -> str:
+    """A stored value back as the exact text the engine wrote (the output files' format)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_instant(value)
+    return str(value)
+
+
+def _credit_row(r: tuple[Any, ...]) -> CreditRow:
+    opportunity_id, partner_id, role, share, amount, currency = r
+    return CreditRow(
+        opportunity_id, partner_id, role, str(share), str(round_money(amount, currency)), currency
+    )
 
 
 def record_override(
