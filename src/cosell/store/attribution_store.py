@@ -45,7 +45,6 @@ CREDIT_TYPES = {"share": "DECIMAL(7,6)", "amount": "DECIMAL(18,4)"}
 _REQUIRED = {
     "opportunity_id",
     "tier",
-    "rules",
     "as_of",
     "policy_version",
     "partner_id",
