@@ -132,7 +132,7 @@ def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, 
     ws = open_workspace(":memory:")
     try:
         with progress("importing", total=max(len(files), 1)) as advance:
-            import_canonical(ws, data, policy=policy, on_file=lambda _name: advance(1))
+            import_canonical(ws, data, policy=policy, on_file=lambda _name: advance(1), versioned=False)
         # A fresh import is dated now: evaluate its current rows at the as-of instant.
         as_of_views(ws.con, None)
         with progress("attributing", total=ENGINE_STEPS) as advance:

@@ -10,6 +10,11 @@ Rows are versioned (SCD type 2) by their table's key: an identical row changes n
 row closes the current version (``_valid_to`` = the import time) and adds a new one. Cost rows
 without a ``cost_id`` have no key: a file replaces those rows of every period it contains. Rows are
 never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else the clock.
+
+``versioned=False`` (used by :func:`load_dataset` for ``--data DIR`` runs into a throwaway
+``:memory:`` workspace) validates exactly the same way but writes the accepted rows straight in,
+without hashing or comparing them: ``_row_hash`` is the placeholder :data:`UNHASHED`. It applies
+only to tables that are still empty; a table that already has rows is versioned as usual.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-r
 DEFAULT_PROBLEM_LIMIT = 50
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
+UNHASHED = "-"  # the _row_hash of rows written by an unversioned import (never a real md5 digest)
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ def import_canonical(
     problem_limit: int = DEFAULT_PROBLEM_LIMIT,
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
+    versioned: bool = True,
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -139,6 +146,8 @@ def import_canonical(
     problems, with the exact total) and nothing is applied. With ``rejects`` the good rows are
     imported and each bad row, with every reason, is written to that CSV file; a row that refers to
     a rejected row is rejected too. ``on_file`` is called with each file name once it is staged.
+    ``versioned=False`` skips the row hashes and version comparisons for tables that are empty
+    (see the module docstring); the validation and the outcome are the same.
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -169,7 +178,7 @@ def import_canonical(
         with workspace.transaction():
             import_id = workspace.next_import_id()
             counts = tuple(
-                _apply(con, staged[name][0], staged[name][1], policy, import_id, at)
+                _apply(con, staged[name][0], staged[name][1], policy, import_id, at, versioned=versioned)
                 for name in _names(staged)
             )
             source = f"canonical {folder.resolve()}"
@@ -199,7 +208,7 @@ def load_dataset(directory: str | os.PathLike[str], policy: Policy | None = None
     """A fresh ``:memory:`` workspace holding the dataset in ``directory`` (for ``--data DIR`` runs)."""
     workspace = open_workspace(":memory:")
     try:
-        import_canonical(workspace, directory, policy=policy)
+        import_canonical(workspace, directory, policy=policy, versioned=False)
     except BaseException:
         workspace.close()
         raise
@@ -272,6 +281,8 @@ def _validate(
         changed = check_cross(con, staged, policy, cascade=cascade, changed=changed)
         if not cascade or not changed:
             break
+    if not cascade and _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} LIMIT 1)"):
+        return  # the import fails: its warnings would never be shown
     for name in _names(staged):
         source, view = staged[name]
         collect_warnings(con, source, view, policy)
@@ -308,8 +319,14 @@ def _drop_staging(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged
     con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
 
 
-def _typed_select(source: Staged, view: str, policy: Policy) -> str:
-    """The accepted rows of a staged file in the stored types, with ``extra`` and ``_row_hash``."""
+def _typed_select(
+    source: Staged, view: str, policy: Policy, *, hashed: bool = True, filtered: bool = True
+) -> str:
+    """The accepted rows of a staged file in the stored types, with ``extra`` and ``_row_hash``.
+
+    ``hashed=False``: ``_row_hash`` is :data:`UNHASHED`; ``filtered=False``: every staged row
+    (when the file has no problems).
+    """
     table = source.table
     cols = [f"{typed(c, policy, table.name)} AS {c.name}" for c in table.columns]
     unknown = source.unknown_columns
@@ -318,24 +335,46 @@ def _typed_select(source: Staged, view: str, policy: Policy) -> str:
         extra = f"CAST(json_object({pairs}) AS VARCHAR)"
     else:
         extra = "NULL::VARCHAR"
-    hashed = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
-    digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in hashed)
+    if hashed:
+        values = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
+        digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in values)
+        row_hash = f"md5({digest})"
+    else:
+        row_hash = lit(UNHASHED)
     rows = (
         f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
+        if filtered
+        else view
     )
-    return (
-        f"SELECT *, md5({digest}) AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
-    )
+    return f"SELECT *, {row_hash} AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
 
 
 def _apply(
-    con: duckdb.DuckDBPyConnection, source: Staged, view: str, policy: Policy, import_id: int, at: datetime
+    con: duckdb.DuckDBPyConnection,
+    source: Staged,
+    view: str,
+    policy: Policy,
+    import_id: int,
+    at: datetime,
+    *,
+    versioned: bool = True,
 ) -> TableCounts:
     """Write one staged file's accepted rows as new versions; close the versions they replace."""
     table = source.table
     rejected = _count(con, f"SELECT count(DISTINCT row) FROM {PROBLEMS} WHERE tbl = {lit(table.name)}")
     accepted = source.rows - rejected
-    rows = _typed_select(source, view, policy)
+    if not versioned and not _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)"):
+        rows = _typed_select(source, view, policy, hashed=False, filtered=rejected > 0)
+        result = con.execute(
+            f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+            f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({rows})",
+            [at, import_id],
+        ).fetchone()
+        inserted = int(result[0]) if result else 0
+        return TableCounts(
+            table.name, source.file.name, source.rows, inserted, 0, accepted - inserted, rejected
+        )
+    rows = _typed_select(source, view, policy, filtered=rejected > 0)
     replaced = 0
     no_key_inserted = 0
     if table.name in _COST_TABLES:

@@ -35,6 +35,8 @@ FALSE_WORDS = ("false", "f", "no", "0")
 MONEY_INTEGER_DIGITS = 14  # DECIMAL(18,4)
 RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
+_DUPLICATES = "_cosell_import_duplicates"
+_WARNING_GROUPS = "_cosell_import_warning_groups"
 
 
 def lit(text: str) -> str:
@@ -182,26 +184,30 @@ def _row_rules(staged: Staged) -> list[tuple[str, str]]:
 def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
     """Problems of single cells and single rows, one pass over the file."""
     entries: list[str] = []
+    reasons: list[str] = []
     for order, column in enumerate(staged.table.columns):
         reason = _cell_reason(column, staged, policy)
         if reason is None or staged.column(column.name) is None:
             continue
         raw = staged.column(column.name)
         entries.append(f"{{'o': {order}, 'c': {lit(column.name)}, 'v': {raw}, 'r': {reason}}}")
+        reasons.append(reason)
     partner_order = (
         staged.table.column_names.index("partner_id") if "partner_id" in staged.table.column_names else 0
     )
     for condition, reason in _row_rules(staged):
-        entries.append(
-            f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, "
-            f"'r': CASE WHEN {condition} THEN {lit(reason)} END}}"
-        )
+        rule = f"CASE WHEN {condition} THEN {lit(reason)} END"
+        entries.append(f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, 'r': {rule}}}")
+        reasons.append(rule)
     if not entries:
         return
+    # Find the bad rows first (a plain filter), and build the list of problems only for those.
+    bad = " OR ".join(f"({r}) IS NOT NULL" for r in reasons)
     con.execute(
         f"INSERT INTO {PROBLEMS} SELECT {lit(staged.table.name)}, {lit(staged.file.name)}, _row, "
         f"p.o, p.c, p.v, p.r FROM (SELECT _row, unnest(l) AS p FROM (SELECT _row, "
-        f"list_filter([{', '.join(entries)}], lambda x: x.r IS NOT NULL) AS l FROM {view}) WHERE len(l) > 0)"
+        f"list_filter([{', '.join(entries)}], lambda x: x.r IS NOT NULL) AS l "
+        f"FROM (SELECT * FROM {view} WHERE {bad})) WHERE len(l) > 0)"
     )
 
 
@@ -214,10 +220,17 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, 
     shown = " || ', ' || ".join(f"n_{c.name}" for c in keys)
     not_null = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(keys)))
     order = table.column_names.index(keys[0].name)
+    k = f"(SELECT * FROM (SELECT _row, {shown} AS shown, {key_sql} FROM {view}) WHERE {not_null})"
+    # One grouping pass finds the duplicated keys; a file without any needs nothing more.
     con.execute(
-        f"""INSERT INTO {PROBLEMS}
-        WITH k AS (SELECT * FROM (SELECT _row, {shown} AS shown, {key_sql} FROM {view}) WHERE {not_null}),
-        d AS (SELECT {names}, min(_row) AS first_row FROM k GROUP BY {names} HAVING count(*) > 1),
+        f"CREATE OR REPLACE TEMP TABLE {_DUPLICATES} AS "
+        f"SELECT {names}, min(_row) AS first_row FROM {k} GROUP BY {names} HAVING count(*) > 1"
+    )
+    if _count(con, f"SELECT count(*) FROM {_DUPLICATES}"):
+        con.execute(
+            f"""INSERT INTO {PROBLEMS}
+        WITH k AS {k},
+        d AS (SELECT * FROM {_DUPLICATES}),
         r AS (SELECT k._row, k.shown, d.first_row FROM k JOIN d USING ({names})),
         s AS (SELECT first_row, min(_row) FILTER (WHERE _row > first_row) AS second_row
               FROM r GROUP BY first_row)
@@ -225,11 +238,19 @@ def check_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, 
             r.shown, 'is a duplicate key: also on row '
                 || CASE WHEN r._row = r.first_row THEN s.second_row ELSE r.first_row END
         FROM r JOIN s USING (first_row)"""
-    )
+        )
+    con.execute(f"DROP TABLE {_DUPLICATES}")
 
 
 def _accepted(view: str, table: str) -> str:
     return f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table)}))"
+
+
+def _accepted_now(con: duckdb.DuckDBPyConnection, view: str, table: str) -> str:
+    """The accepted rows of ``view`` as the problems stand now: the view itself when it has none."""
+    if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
+        return _accepted(view, table)
+    return view
 
 
 def check_cross(
@@ -295,7 +316,7 @@ def _check_reference(
     rejected = "SELECT NULL::VARCHAR AS k, NULL::BIGINT AS row WHERE false"
     if target in staged:
         _, target_view = staged[target]
-        rows = _accepted(target_view, target) if cascade else target_view
+        rows = _accepted_now(con, target_view, target) if cascade else target_view
         present.append(f"SELECT n_{target_column} FROM {rows}")
         if cascade:
             rejected = (
@@ -303,7 +324,7 @@ def _check_reference(
                 f"(SELECT row FROM {PROBLEMS} WHERE tbl = {lit(target)}) GROUP BY 1"
             )
     target_file = staged[target][0].file.name if target in staged else target
-    rows = _accepted(view, source.table.name) if cascade else view
+    rows = _accepted_now(con, view, source.table.name) if cascade else view
     n = f"n_{column.name}"
     con.execute(
         f"""INSERT INTO {PROBLEMS}
@@ -332,9 +353,9 @@ def _check_closed(
     history = ["SELECT opportunity_id AS o, stage AS s FROM cur_stage_history"]
     if "stage_history" in staged:
         _, hview = staged["stage_history"]
-        rows = _accepted(hview, "stage_history") if cascade else hview
+        rows = _accepted_now(con, hview, "stage_history") if cascade else hview
         history.append(f"SELECT n_opportunity_id, n_stage FROM {rows}")
-    rows = _accepted(view, "opportunities") if cascade else view
+    rows = _accepted_now(con, view, "opportunities") if cascade else view
     order = source.table.column_names.index("close_date")
     con.execute(
         f"""INSERT INTO {PROBLEMS}
@@ -348,9 +369,12 @@ def _check_closed(
 
 
 def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
-    """Warnings over the accepted rows, grouped by column, value and reason."""
+    """Warnings over the accepted rows, grouped by column, value and reason.
+
+    The checks read only a few columns of few distinct values: one pass counts the rows of each
+    combination (with the first row), and each check then reads those groups.
+    """
     name = staged.table.name
-    rows = _accepted(view, name)
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
     if name == "touches":
         known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
@@ -393,13 +417,25 @@ def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, 
                     f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
                 )
             )
+    if not checks:
+        return
+    grouped = ", ".join(f"n_{c}" for c in _WARNING_COLUMNS[name])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n, "
+        f"min(_row) AS first_row FROM {_accepted_now(con, view, name)} GROUP BY {grouped}"
+    )
     for column, condition, reason in checks:
         reason_sql = reason if reason.startswith("'") else lit(reason)
         con.execute(
             f"INSERT INTO {WARNINGS} SELECT {lit(name)}, {lit(staged.file.name)}, {lit(column)}, "
-            f"n_{column}, {reason_sql} AS reason, count(*), min(_row) FROM {rows} WHERE {condition} "
-            f"GROUP BY n_{column}, reason"
+            f"n_{column}, {reason_sql} AS reason, sum(n), min(first_row) FROM {_WARNING_GROUPS} "
+            f"WHERE {condition} GROUP BY n_{column}, reason"
         )
+    con.execute(f"DROP TABLE {_WARNING_GROUPS}")
+
+
+# The columns the warnings of each table read (and group by).
+_WARNING_COLUMNS = {"touches": ("actor", "kind"), "opportunities": ("stage", "is_closed", "is_won")}
 
 
 def table_order(name: str) -> int:
