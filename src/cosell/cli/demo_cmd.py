@@ -94,10 +94,13 @@ def run_demo(base: Path, size: int, seed: int) -> None:
         as_of_views(ws.con, manifest.as_of)
         _print_pipeline(pipeline_by_tier(ws.con, record.run_id, policy), policy.workspace_currency)
         for tier in ("sourced", "accelerated", "influenced", "none"):
-            example = ws.con.execute(
-                "SELECT min(opportunity_id) FROM attribution_history WHERE run_id = ? AND tier = ?",
-                [record.run_id, tier],
-            ).fetchall()[0][0]
+            # Prefer a won deal: that is where the tier matters to finance.
+            found = ws.con.execute(
+                "SELECT a.opportunity_id FROM attribution_history a JOIN v_opportunities o USING (opportunity_id) "
+                "WHERE a.run_id = ? AND a.tier = ? ORDER BY list_contains(?, o.stage) DESC, a.opportunity_id LIMIT 1",
+                [record.run_id, tier, sorted(policy.won_stages)],
+            ).fetchall()
+            example = found[0][0] if found else None
             if example is None:
                 continue
             explanation = explain_opportunity(ws.con, example, policy, manifest.as_of, run.model)
