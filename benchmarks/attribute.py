@@ -4,7 +4,8 @@ For each size it generates a demo dataset (``cosell.data.demo.generate_dataset``
 touches per opportunity; cached under ``--work``), then runs, each in its own child process:
 
 - ``cosell attribute --data DIR --out OUT`` (import into memory, attribute, write CSV);
-- ``cosell import canonical DIR -w :memory:`` alone (the import's share of the above);
+- the import alone (``cosell.data.load.load_dataset``: the unversioned import into ``:memory:``
+  that ``--data`` runs do; the import's share of the above);
 - the scan floor: DuckDB alone reading the same CSV tables and joining touches to their
   opportunities (by id, and by account within the window) keeping the earliest partner and direct
   touch per deal.
@@ -61,6 +62,13 @@ con = duckdb.connect(':memory:')
 for statement in sys.stdin.read().split(';'):
     if statement.strip():
         con.execute(statement).fetchall()
+"""
+
+
+_IMPORT_CHILD = """
+import sys
+from cosell.data.load import load_dataset
+load_dataset(sys.argv[1]).close()
 """
 
 
@@ -131,7 +139,7 @@ def main() -> None:
         }
         row |= {"peak_gib": round(mem, 2), "ratio": round(wall / floor, 2)}
         if not args.skip_import_only:
-            imp, imp_mem = measure([cosell, "import", "canonical", str(data), "-w", ":memory:"])
+            imp, imp_mem = measure([sys.executable, "-c", _IMPORT_CHILD, str(data)])
             engine = wall - imp
             print(
                 f"  of which import       {imp:8.1f}s  peak {imp_mem:5.2f} GiB; "
