@@ -98,7 +98,7 @@ def rate_at(facts: Facts, currency: str, instant: int, fiscal_start_month: int =
         if rate is not None:
             return rate
     raise InputError(
-        Problem("fx_rates.csv", None, "rate", None, f"no rate for {currency} in {month} or {quarter}")
+        Problem("fx_rates", None, "rate", None, f"no rate for {currency} in {month} or {quarter}")
     )
 
 
