@@ -14,7 +14,6 @@ formatted strings, the same rows :mod:`cosell.attribution.reference` produces on
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from cosell.attribution import credit
 from cosell.attribution.engine_base import (
     Params,
     Runner,
@@ -47,8 +47,9 @@ from cosell.instants import epoch_micros, format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.store.workspace import as_of_views
 
-MODELS = ("role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay")
-TOUCH_MODELS = frozenset(MODELS[2:])
+# The credit models are registered once, in credit.py; the engine computes the same ones.
+MODELS = tuple(credit.MODELS)
+TOUCH_MODELS = credit.TOUCH_MODELS
 MEMORY_ENV = "COSELL_ENGINE_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"
 
@@ -56,12 +57,9 @@ __all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
 
 
 def check_model(name: str) -> str:
-    """The model name if it is known; else a UsageError suggesting the closest one."""
-    if name in MODELS:
-        return name
-    close = difflib.get_close_matches(name, MODELS, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    raise UsageError(f"unknown credit model {name!r}{hint}; known: {', '.join(MODELS)}")
+    """The model name if it is known; else the registry's UsageError suggesting the closest one."""
+    credit.get_model(name)
+    return name
 
 
 @dataclass
