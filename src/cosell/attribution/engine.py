@@ -43,7 +43,7 @@ from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, b
 from cosell.attribution.engine_touches import build_deals, build_touches
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.errors import UsageError
-from cosell.instants import epoch_micros, format_instant, parse_instant
+from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
 from cosell.store.workspace import as_of_views
 
@@ -274,7 +274,3 @@ def parse_as_of(text: str | None) -> datetime | None:
         return parse_instant(text)
     except ValueError as exc:
         raise UsageError(f"--as-of: {exc}") from None
-
-
-def format_as_of(when: datetime) -> str:
-    return format_instant(when)
