@@ -9,29 +9,43 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 COSELL = Path(sys.executable).with_name("cosell")
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS in bytes of a child command; exit if it fails."""
-    start = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    assert child.stderr is not None
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {child.stderr.read().decode()[-2000:]}")
+def run_child(
+    args: list[str], env: dict[str, str] | None = None, stdin: str | None = None
+) -> tuple[float, int]:
+    """Wall seconds and peak RSS in bytes of a child command (fed ``stdin`` if given); exit if it fails."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child cannot block on it
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env=env,
+        )
+        if stdin is not None:
+            assert child.stdin is not None
+            child.stdin.write(stdin.encode())
+            child.stdin.close()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(args)} failed: {errors.read().decode()[-2000:]}")
     return seconds, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
-def demo_dataset(size: int, base: Path) -> Path:
+def demo_dataset(size: int, base: Path, seed: int = 7) -> Path:
     """The demo dataset of ``size`` opportunities under ``base`` (generated once, then reused)."""
-    out = base / f"demo-{size}"
+    out = base / f"demo-{size}-{seed}"
     if not (out / "demo_manifest.json").exists():
-        run_child([str(COSELL), "demo", "--out", str(out), "--size", str(size), "--seed", "7"])
+        run_child([str(COSELL), "demo", "--out", str(out), "--size", str(size), "--seed", str(seed)])
     return out
 
 

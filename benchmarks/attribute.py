@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _child import count_rows, demo_dataset, run_child
 
 FLOOR_SQL = """
 SET TimeZone = 'UTC';
@@ -73,31 +73,9 @@ load_dataset(sys.argv[1]).close()
 
 
 def measure(cmd: list[str], stdin: str | None = None) -> tuple[float, float]:
-    """Run ``cmd`` as a child; its wall seconds and peak resident memory in GiB."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.DEVNULL, text=True
-    )
-    if stdin:
-        assert proc.stdin is not None
-        proc.stdin.write(stdin)
-        proc.stdin.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024 / 1024  # KiB on Linux
-
-
-def dataset(work: Path, size: int, seed: int) -> Path:
-    from cosell.data.demo import generate_dataset
-
-    folder = work / f"demo-{size}-{seed}"
-    if not (folder / "demo_manifest.json").exists():
-        start = time.perf_counter()
-        generate_dataset(folder, size, seed)
-        print(f"  generated {folder} in {time.perf_counter() - start:.0f}s", flush=True)
-    return folder
+    """Wall seconds and peak resident memory in GiB of a child command."""
+    seconds, peak = run_child(cmd, stdin=stdin)
+    return seconds, peak / 2**30
 
 
 def main() -> None:
@@ -120,8 +98,8 @@ def main() -> None:
     results = []
     for size in args.sizes:
         print(f"{size:,} opportunities", flush=True)
-        data = dataset(args.work, size, args.seed)
-        touches = sum(1 for _ in (data / "touches.csv").open()) - 1
+        data = demo_dataset(size, args.work, args.seed)
+        touches = count_rows(data / "touches.csv")
         out = args.work / f"out-{size}"
         floor_sql = FLOOR_SQL.format(d=data, as_of=as_of, lookback=lookback)
         floor, floor_mem = measure([sys.executable, "-c", _FLOOR_CHILD], stdin=floor_sql)
