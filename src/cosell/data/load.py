@@ -24,11 +24,12 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from cosell import clock
 from cosell.data.read import Staged, find_table_files, stage_file
 from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
@@ -45,11 +46,11 @@ from cosell.data.validate import (
     typed,
 )
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
-from cosell.instants import format_instant, parse_instant
+from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace, open_workspace
 
-NOW_ENV = "COSELL_NOW"
+NOW_ENV = clock.NOW_ENV
 MEMORY_ENV = "COSELL_IMPORT_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
 DEFAULT_PROBLEM_LIMIT = 50
@@ -115,17 +116,7 @@ class ImportReport:
 
 def import_time(now: datetime | None = None) -> datetime:
     """The import's instant: ``now``, else ``$COSELL_NOW`` (ISO 8601), else the current UTC time."""
-    if now is not None:
-        if now.tzinfo is None:
-            raise UsageError("the import time must be timezone-aware")
-        return now.astimezone(UTC)
-    text = os.environ.get(NOW_ENV)
-    if text:
-        try:
-            return parse_instant(text)
-        except ValueError as exc:
-            raise UsageError(f"{NOW_ENV}: {exc}") from None
-    return datetime.now(UTC)
+    return clock.now(now)
 
 
 def import_canonical(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from cosell import clock
 from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
@@ -112,15 +113,27 @@ class RunRecord:
     counts: dict[str, int]
 
 
-def save_run(con: duckdb.DuckDBPyConnection, run: EngineRun, by_user: str, reason: str = "") -> RunRecord:
-    """Store the engine's current results as a new run (a new version of every deal)."""
+def save_run(
+    con: duckdb.DuckDBPyConnection,
+    run: EngineRun,
+    by_user: str,
+    reason: str = "",
+    *,
+    kind: str = "batch",
+    run_at: datetime | None = None,
+) -> RunRecord:
+    """Store the engine's current results as a new full run (a new version of every deal).
+
+    ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
-        run_at = datetime.now(UTC)
+        run_at = clock.now(run_at)
         con.execute(
-            "INSERT INTO attribution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
+            "counts, kind, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full')",
             [
                 run_id,
                 run_at,
@@ -130,6 +143,7 @@ def save_run(con: duckdb.DuckDBPyConnection, run: EngineRun, by_user: str, reaso
                 by_user,
                 reason,
                 json.dumps(run.counts, sort_keys=True),
+                kind,
             ],
         )
         a_cols = ", ".join(AttributionRow.columns())
@@ -152,7 +166,10 @@ def save_run(con: duckdb.DuckDBPyConnection, run: EngineRun, by_user: str, reaso
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[RunRecord]:
     """Every stored run, oldest first."""
-    rows = con.execute("SELECT * FROM attribution_runs ORDER BY run_id").fetchall()
+    rows = con.execute(
+        "SELECT run_id, run_at, as_of, policy_version, model, by_user, reason, counts FROM attribution_runs "
+        "ORDER BY run_id"
+    ).fetchall()
     return [_record(r) for r in rows]
 
 
@@ -219,7 +236,7 @@ def record_override(
         raise UsageError("an override to sourced names the sourcing partner")
     if not reason.strip():
         raise UsageError("an override records why: give a reason")
-    when = (recorded_at or datetime.now(UTC)).astimezone(UTC)
+    when = clock.now(recorded_at)
     rows = con.execute("SELECT count(*) + 1 FROM attribution_overrides").fetchall()
     override_id = f"OVR-{int(rows[0][0]):06d}"
     con.execute(
@@ -238,7 +255,7 @@ def withdraw_override(con: duckdb.DuckDBPyConnection, override_id: str, at: date
         raise NotFound(f"no override {override_id}")
     if rows[0][0] is not None:
         raise UsageError(f"override {override_id} was already withdrawn at {format_instant(rows[0][0])}")
-    when = (at or datetime.now(UTC)).astimezone(UTC)
+    when = clock.now(at)
     con.execute(
         "UPDATE attribution_overrides SET withdrawn_at = ? WHERE override_id = ?", [when, override_id]
     )

@@ -25,6 +25,7 @@ from cosell.data.schema import TABLES, Table
 from cosell.errors import CosellError
 from cosell.instants import format_instant
 from cosell.store.attribution_store import migration_attribution
+from cosell.store.versions import migration_versions
 
 DEFAULT_WORKSPACE = "cosell.duckdb"
 WORKSPACE_ENV = "COSELL_WORKSPACE"
@@ -69,6 +70,7 @@ def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
 MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     (1, "canonical tables, current views, import log", _migration_1),
     (2, "attribution runs, history, credits, overrides", migration_attribution),
+    (3, "attribution versions: run kind and scope, partial runs", migration_versions),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

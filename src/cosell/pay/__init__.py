@@ -1,0 +1,1 @@
+"""Partner pay and rep commission: plans, pricing, the append-only ledger, payout runs, statements."""

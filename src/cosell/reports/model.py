@@ -1,0 +1,104 @@
+"""The shape of every report: what the metrics compute and every format renders.
+
+A :class:`Report` is a title, a few facts about how it was made (period, as-of, currency, policy
+version) and an ordered list of :class:`Section`. A section holds headline :class:`Figure`s (a number
+with its deal count, its benchmark band and a verdict), a :class:`Table` of typed cells and the
+:class:`Chart`s that draw it. Renderers (table, json, csv, xlsx, html, pdf) take a report and never
+compute a figure themselves, so every format shows the same numbers.
+
+Values are typed: money and ratios are :class:`~decimal.Decimal`, counts ``int``, dates ``date``,
+instants ``datetime`` (UTC), text ``str``; ``None`` means "no value" and is always explained by a
+note (a figure with no deals says so; it is never 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+Value = Decimal | int | str | date | datetime | None
+
+# How a number is shown: money in the workspace currency, a ratio shown as a percent (0.25 -> 25.0%),
+# a plain ratio (cost per dollar, 4 decimals), days, or a count.
+Unit = Literal["money", "percent", "ratio", "days", "count", "text"]
+Verdict = Literal["below", "within", "above"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A published benchmark range, in the figure's unit (percent figures: 0.15 to 0.25)."""
+
+    low: Decimal
+    high: Decimal
+    source: str = ""  # where the range comes from, in plain words
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number with what it rests on."""
+
+    key: str  # stable JSON key, snake_case
+    label: str
+    value: Decimal | None  # None: nothing to compute it from (see ``note``)
+    unit: Unit
+    deals: int | None = None  # how many deals it rests on
+    deals_label: str = ""  # what ``deals`` counts, e.g. "deals created", "won + lost"
+    note: str = ""  # confidence note ("only 4 deals"), "no deals closed in the period", ...
+    band: Band | None = None
+    verdict: Verdict | None = None
+    beside: tuple[Figure, ...] = ()  # the figures shown next to it (direct rate, per-tier shares ...)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # stable JSON key
+    label: str
+    unit: Unit = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Value], ...]  # keyed by Column.key
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[Decimal | None, ...]  # one per category; None: no value (a gap, not 0)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart for html and pdf. ``kind``: bar (grouped), stacked (stacked bars) or line."""
+
+    key: str
+    title: str
+    kind: Literal["bar", "stacked", "line"]
+    categories: tuple[str, ...]  # x axis, e.g. fiscal quarters
+    series: tuple[Series, ...]
+    unit: Unit
+    bands: tuple[tuple[str, Band], ...] = ()  # (series name, band) shaded behind a line chart
+    y_label: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # stable JSON key; also the xlsx sheet name (shortened) and the csv section column
+    title: str
+    figures: tuple[Figure, ...] = ()
+    table: Table | None = None
+    charts: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str  # "cfo", "qbr", "partners", "statement"
+    title: str
+    subtitle: str
+    currency: str
+    facts: tuple[tuple[str, str], ...]  # (label, value): period, as-of, policy version, attribution run ...
+    sections: tuple[Section, ...] = field(default_factory=tuple)

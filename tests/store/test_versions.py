@@ -1,0 +1,73 @@
+"""Attribution versions: partial runs, the as-of view of versions, deal history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.errors import UsageError
+from cosell.store.versions import attribution_views, deal_history, latest_run_id, save_partial_run
+from cosell.store.workspace import open_workspace
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+T1 = datetime(2026, 10, 2, tzinfo=UTC)
+T2 = datetime(2026, 10, 3, tzinfo=UTC)
+
+
+def _row(opp: str, tier: str, partner: str = "") -> AttributionRow:
+    return AttributionRow(opp, tier, partner, "", "10.000000", "", "", "", "", "2026-10-01T00:00:00Z", "p@x")
+
+
+def _save(con, rows, credits, when, scope_kind="fix"):  # type: ignore[no-untyped-def]
+    return save_partial_run(
+        con, rows, credits, kind=scope_kind, by_user="u1", reason="why", policy_version="p@x",
+        model="role_weighted", as_of=T0, run_at=when,
+    )  # fmt: skip
+
+
+def test_partial_versions_supersede_per_deal_and_as_of_reads_the_past() -> None:
+    ws = open_workspace(":memory:")
+    con = ws.con
+    first = _save(con, [_row("O1", "none"), _row("O2", "sourced", "P1")],
+                  [CreditRow("O2", "P1", "sourcer", "1.000000", "100.00", "USD")], T0)  # fmt: skip
+    # Pretend the first was a full run: later partial runs change one deal each.
+    con.execute("UPDATE attribution_runs SET scope = 'full' WHERE run_id = ?", [first.run_id])
+    _save(
+        con,
+        [_row("O1", "influenced", "P2")],
+        [CreditRow("O1", "P2", "influencer", "1.000000", "5.00", "USD")],
+        T1,
+    )
+    attribution_views(con)
+    now = dict(con.execute("SELECT opportunity_id, tier FROM v_attribution ORDER BY 1").fetchall())
+    assert now == {"O1": "influenced", "O2": "sourced"}
+    assert con.execute("SELECT count(*) FROM v_credits").fetchone() == (2,)
+    attribution_views(con, T0)
+    past = dict(con.execute("SELECT opportunity_id, tier FROM v_attribution ORDER BY 1").fetchall())
+    assert past == {"O1": "none", "O2": "sourced"}
+    assert latest_run_id(con, T0) == first.run_id
+    assert [v.row.tier for v in deal_history(con, "O1")] == ["none", "influenced"]
+    assert deal_history(con, "O1")[1].credits[0].amount == "5.00"
+
+
+def test_a_later_full_run_supersedes_earlier_partial_versions() -> None:
+    ws = open_workspace(":memory:")
+    con = ws.con
+    _save(con, [_row("O1", "none")], [], T0)
+    _save(con, [_row("O1", "influenced", "P2")], [], T1)
+    full = _save(con, [_row("O2", "none")], [], T2)
+    con.execute("UPDATE attribution_runs SET scope = 'full' WHERE run_id = ?", [full.run_id])
+    attribution_views(con)
+    assert con.execute("SELECT opportunity_id FROM v_attribution").fetchall() == [("O2",)]
+
+
+def test_a_partial_run_needs_a_reason_and_a_known_kind() -> None:
+    ws = open_workspace(":memory:")
+    with pytest.raises(UsageError, match="why"):
+        save_partial_run(ws.con, [_row("O1", "none")], [], kind="fix", by_user="u", reason=" ",
+                         policy_version="p", model="m", as_of=T0)  # fmt: skip
+    with pytest.raises(UsageError, match="kind"):
+        save_partial_run(ws.con, [_row("O1", "none")], [], kind="nope", by_user="u", reason="r",
+                         policy_version="p", model="m", as_of=T0)  # fmt: skip
