@@ -12,7 +12,18 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cosell.cli import attribute_cmd, demo_cmd, import_cmd, workspace_cmd
+from cosell.cli import (
+    attribute_cmd,
+    demo_cmd,
+    gate_cmd,
+    import_cmd,
+    payouts_cmd,
+    plans_cmd,
+    prompts_cmd,
+    reconcile_cmd,
+    report_cmd,
+    workspace_cmd,
+)
 from cosell.cli.common import err_console
 from cosell.errors import CosellError
 
@@ -38,7 +49,18 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (workspace_cmd, import_cmd, demo_cmd, attribute_cmd):
+for module in (
+    workspace_cmd,
+    import_cmd,
+    demo_cmd,
+    attribute_cmd,
+    gate_cmd,
+    prompts_cmd,
+    reconcile_cmd,
+    report_cmd,
+    plans_cmd,
+    payouts_cmd,
+):
     module.register(app)
 
 

@@ -23,7 +23,11 @@ import duckdb
 
 from cosell.data.schema import TABLES, Table
 from cosell.errors import CosellError
+from cosell.hygiene.intake_store import migration_intake
+from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
+from cosell.pay.ledger_store import migration_ledger
+from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
 from cosell.store.versions import migration_versions
 
@@ -71,6 +75,10 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], 
     (1, "canonical tables, current views, import log", _migration_1),
     (2, "attribution runs, history, credits, overrides", migration_attribution),
     (3, "attribution versions: run kind and scope, partial runs", migration_versions),
+    (4, "declarations and influence prompts", migration_intake),
+    (5, "reconciliation findings, decisions and disputes", migration_review),
+    (6, "compensation plan versions", migration_plans),
+    (7, "pay ledger and payout runs", migration_ledger),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

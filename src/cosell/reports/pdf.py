@@ -1,0 +1,1 @@
+"""A report as a paginated PDF with charts (placeholder until issue 7 lands)."""
