@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("credit.role_weights.reseller", Decimal(30), "decimal", "Weight of the reseller role."),
     Setting("credit.role_weights.influencer", Decimal(15), "decimal", "Weight of the influencer role."),
     Setting("credit.role_weights.servicer", Decimal(5), "decimal", "Weight of the servicer role."),
+    Setting("hygiene.prompt_expiry_days", 14, "int", "Days an unanswered influence prompt stays open before it expires with a finding."),
+    Setting("metrics.min_deals_for_confidence", 30, "int", "Fewer deals than this behind a figure adds a low-confidence note to it."),
 )  # fmt: skip
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -159,6 +161,14 @@ class Policy:
     @property
     def time_decay_half_life_days(self) -> Decimal:
         return Decimal(self.values["credit.time_decay_half_life_days"])
+
+    @property
+    def prompt_expiry_days(self) -> int:
+        return int(self.values["hygiene.prompt_expiry_days"])
+
+    @property
+    def min_deals_for_confidence(self) -> int:
+        return int(self.values["metrics.min_deals_for_confidence"])
 
     @property
     def fiscal_year_start_month(self) -> int:

@@ -30,7 +30,7 @@ def test_sourced_names_partner_evidence_dates_credit_policy_and_as_of() -> None:
     assert "deal registration R2 submitted 2026-02-05T00:00:00Z" in text
     assert "[DOUBLE_SOURCED]" in text
     assert "Contoso Referrals (P1) sourcer 0.769231 = 7692.31 USD" in text
-    assert "as of 2026-10-01T00:00:00Z under policy default@057298a53dec" in text
+    assert "as of 2026-10-01T00:00:00Z under policy default@04f5e962523a" in text
 
 
 def test_blocked_claim_names_the_guard_and_the_direct_touch() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 AS_OF = "2026-10-01T00:00:00Z"
-POLICY_VERSION = "default@057298a53dec"  # the default policy's version
+POLICY_VERSION = "default@04f5e962523a"  # the default policy's version
 ATT_COLS = [
     "opportunity_id",
     "tier",
