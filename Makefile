@@ -31,6 +31,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	bash scripts/test-deps.sh
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
