@@ -1,9 +1,296 @@
-"""The append-only pay ledger and payout runs."""
+"""The append-only pay ledger and payout runs, sealed so that the database refuses to change them.
+
+::
+
+    ledger_postings     one row per write to the ledger: a posting, a re-pricing, a payout approval
+    ledger_entries      every earning, reversal, clawback and payment (see cosell.pay.ledger)
+    ledger_deal_terms   per deal: the rep (owner at its first entry) and the plan version it is priced
+                        with; a new row only when --reprice moves it to another plan version
+    ledger_priced       per deal: a digest of what it was last priced from (a cache: lost, it only
+                        costs a full re-pricing, never a different result)
+    payout_runs         proposed payout runs: period, who, the ledger entries they cover
+    payout_run_lines    per run and party: balance, amount to pay, or blocked
+    payout_approvals    the approval of a run (a row of its own: a run is never updated)
+
+DuckDB has no triggers, so refusal is built from constraints. Each sealed table has a ``digest``
+column with ``CHECK (digest = sha256(<every column as text>))``, a primary key ``(<key>, digest)``
+and a ``<table>_seal`` table whose foreign key references that primary key, one seal row per row
+inserted in the same transaction. An UPDATE of any column (with or without a recomputed digest),
+a DELETE and a TRUNCATE of a sealed table then fail with a constraint error and change nothing.
+(Whoever can delete the seal rows first can also change the rows: the seal stops mistakes and
+careless tools, and :func:`verify_ledger` reports any row without its seal.)
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
 import duckdb
+
+from cosell.errors import CosellError
+from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
+
+MONEY = "DECIMAL(18,4)"
+
+
+@dataclass(frozen=True)
+class SealedTable:
+    """A table that refuses UPDATE and DELETE: digest CHECK, primary key with it, and a seal table."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type with NOT NULL where required)
+    key: tuple[str, ...]
+    checks: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+    @property
+    def seal(self) -> str:
+        return f"{self.name}_seal"
+
+    def digest_sql(self, prefix: str = "") -> str:
+        """sha256 over every column as length-prefixed text (so no two rows share a text)."""
+        parts = []
+        for column, sql_type in self.columns:
+            ref = f"{prefix}{column}"
+            # Instants as epoch microseconds: the text of a TIMESTAMPTZ depends on the session zone.
+            text = (
+                f"CAST(epoch_us({ref}) AS VARCHAR)"
+                if "TIMESTAMPTZ" in sql_type
+                else f"CAST({ref} AS VARCHAR)"
+            )
+            parts.append(f"coalesce(CAST(length({text}) AS VARCHAR) || ':' || {text}, '~')")
+        return f"sha256(concat_ws('|', {', '.join(parts)}))"
+
+    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+        cols = ", ".join(f"{c} {t}" for c, t in self.columns)
+        key = ", ".join(self.key)
+        checks = "".join(f", CHECK ({c})" for c in self.checks)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.name} ({cols}, digest VARCHAR NOT NULL, "
+            f"CHECK (digest = {self.digest_sql()}){checks}, PRIMARY KEY ({key}, digest))"
+        )
+        key_cols = ", ".join(f"{c} {t}" for c, t in self.columns if c in self.key)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.seal} ({key_cols}, digest VARCHAR NOT NULL, "
+            f"FOREIGN KEY ({key}, digest) REFERENCES {self.name} ({key}, digest))"
+        )
+
+    def insert(self, con: duckdb.DuckDBPyConnection, source: str) -> int:
+        """Insert the rows of ``source`` (a table or view with exactly this table's columns) and seal
+        them. Call inside a transaction so that rows and seals land together."""
+        names = ", ".join(self.column_names)
+        staged = f"_staged_{self.name}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {names}, {self.digest_sql()} AS digest "
+            f"FROM {source}"
+        )
+        con.execute(f"INSERT INTO {self.name} ({names}, digest) SELECT {names}, digest FROM {staged}")
+        key = ", ".join(self.key)
+        con.execute(f"INSERT INTO {self.seal} ({key}, digest) SELECT {key}, digest FROM {staged}")
+        row = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
+        con.execute(f"DROP TABLE {staged}")
+        return int(row[0]) if row else 0
+
+
+_kinds = ", ".join(f"'{k}'" for k in ENTRY_KINDS)
+_parties = ", ".join(f"'{k}'" for k in PARTY_KINDS)
+
+LEDGER_POSTINGS = SealedTable(
+    "ledger_postings",
+    (
+        ("posting_id", "BIGINT NOT NULL"),
+        ("posted_at", "TIMESTAMPTZ NOT NULL"),
+        ("period", "VARCHAR NOT NULL"),
+        ("action", "VARCHAR NOT NULL"),  # post, reprice, payment
+        ("by_user", "VARCHAR NOT NULL"),
+        ("reason", "VARCHAR NOT NULL"),
+        ("summary", "VARCHAR NOT NULL"),  # JSON counts
+    ),
+    ("posting_id",),
+)
+
+LEDGER_ENTRIES = SealedTable(
+    "ledger_entries",
+    (
+        ("entry_id", "VARCHAR NOT NULL"),
+        ("idempotency_key", "VARCHAR NOT NULL UNIQUE"),
+        ("posted_at", "TIMESTAMPTZ NOT NULL"),
+        ("period", "VARCHAR NOT NULL"),
+        ("posting_id", "BIGINT NOT NULL"),
+        ("party_kind", "VARCHAR NOT NULL"),
+        ("party_id", "VARCHAR NOT NULL"),
+        ("opportunity_id", "VARCHAR"),
+        ("kind", "VARCHAR NOT NULL"),
+        ("rule_id", "VARCHAR"),
+        ("plan_version", "VARCHAR"),
+        ("attribution_run_id", "BIGINT"),
+        ("amount", f"{MONEY} NOT NULL"),
+        ("currency", "VARCHAR NOT NULL"),
+        ("basis", "VARCHAR NOT NULL"),
+        ("reverses", "VARCHAR"),
+        ("payout_run_id", "VARCHAR"),
+        ("by_user", "VARCHAR NOT NULL"),
+        ("reason", "VARCHAR NOT NULL"),
+    ),
+    ("entry_id",),
+    (f"kind IN ({_kinds})", f"party_kind IN ({_parties})"),
+)
+ENTRY_COLUMNS = LEDGER_ENTRIES.column_names
+
+LEDGER_DEAL_TERMS = SealedTable(
+    "ledger_deal_terms",
+    (
+        ("opportunity_id", "VARCHAR NOT NULL"),
+        ("seq", "INTEGER NOT NULL"),
+        ("rep_id", "VARCHAR NOT NULL"),  # "" when the deal had no owner at its first entry
+        ("plan_version", "VARCHAR NOT NULL"),
+        ("posting_id", "BIGINT NOT NULL"),
+        ("reason", "VARCHAR NOT NULL"),  # first entry, reprice
+    ),
+    ("opportunity_id", "seq"),
+)
+
+PAYOUT_RUNS = SealedTable(
+    "payout_runs",
+    (
+        ("run_id", "VARCHAR NOT NULL"),
+        ("period", "VARCHAR NOT NULL"),
+        ("proposed_at", "TIMESTAMPTZ NOT NULL"),
+        ("by_user", "VARCHAR NOT NULL"),
+        ("through_entry", "VARCHAR"),  # the newest entry of the covered periods when proposed
+        ("parties_paid", "INTEGER NOT NULL"),
+        ("total", f"{MONEY} NOT NULL"),
+        ("parties_blocked", "INTEGER NOT NULL"),
+        ("blocked_total", f"{MONEY} NOT NULL"),
+        ("currency", "VARCHAR NOT NULL"),
+        ("reason", "VARCHAR NOT NULL"),
+    ),
+    ("run_id",),
+)
+
+PAYOUT_RUN_LINES = SealedTable(
+    "payout_run_lines",
+    (
+        ("run_id", "VARCHAR NOT NULL"),
+        ("party_kind", "VARCHAR NOT NULL"),
+        ("party_id", "VARCHAR NOT NULL"),
+        ("balance", f"{MONEY} NOT NULL"),
+        ("pay", f"{MONEY} NOT NULL"),
+        ("status", "VARCHAR NOT NULL"),
+    ),
+    ("run_id", "party_kind", "party_id"),
+    ("status IN ('pay', 'blocked')",),
+)
+
+PAYOUT_APPROVALS = SealedTable(
+    "payout_approvals",
+    (
+        ("run_id", "VARCHAR NOT NULL"),
+        ("approved_at", "TIMESTAMPTZ NOT NULL"),
+        ("by_user", "VARCHAR NOT NULL"),
+        ("reason", "VARCHAR NOT NULL"),
+        ("posting_id", "BIGINT NOT NULL"),
+    ),
+    ("run_id",),
+)
+
+SEALED_TABLES = (
+    LEDGER_POSTINGS,
+    LEDGER_ENTRIES,
+    LEDGER_DEAL_TERMS,
+    PAYOUT_RUNS,
+    PAYOUT_RUN_LINES,
+    PAYOUT_APPROVALS,
+)
 
 
 def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
-    """Schema step (placeholder until its capability lands)."""
+    """Schema step: the sealed ledger, deal terms, payout runs and approvals; the pricing cache."""
+    for table in SEALED_TABLES:
+        table.create(con)
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ledger_priced (opportunity_id VARCHAR NOT NULL, "
+        "input_digest VARCHAR NOT NULL, posting_id BIGINT NOT NULL)"
+    )
+
+
+def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(posting_id), 0) + 1 FROM ledger_postings").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def last_entry_number(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT max(entry_id) FROM ledger_entries").fetchone()
+    return 0 if row is None or row[0] is None else int(str(row[0])[3:])
+
+
+def closed_through(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The latest period of an approved payout run: it and every earlier period are closed."""
+    row = con.execute(
+        "SELECT max(r.period) FROM payout_runs r JOIN payout_approvals a USING (run_id)"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def read_entries(
+    con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list[Any] | None = None
+) -> list[Entry]:
+    """Ledger entries matching ``where`` (SQL over ledger_entries' columns), in entry order."""
+    rows = con.execute(
+        f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ledger_entries WHERE {where} ORDER BY entry_id",
+        params or [],
+    ).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def _entry(r: tuple[Any, ...]) -> Entry:
+    values = list(r)
+    values[2] = values[2].astimezone(UTC)
+    values[4] = int(values[4])
+    values[11] = None if values[11] is None else int(values[11])
+    values[12] = Decimal(values[12])
+    return Entry(*values)
+
+
+class LedgerDamaged(CosellError):
+    """The ledger does not hold together: a row without its seal, a gap in the entry ids ..."""
+
+
+def verify_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise :class:`LedgerDamaged` when a sealed row lost its seal, entry ids have a gap, or an
+    entry is reversed twice or reverses something that is not an earning of the same party."""
+    for table in SEALED_TABLES:
+        key = " AND ".join(f"s.{k} = t.{k}" for k in (*table.key, "digest"))
+        row = con.execute(
+            f"SELECT count(*) FROM {table.name} t WHERE NOT EXISTS (SELECT 1 FROM {table.seal} s WHERE {key})"
+        ).fetchone()
+        if row and row[0]:
+            raise LedgerDamaged(f"{row[0]} row(s) of {table.name} have no seal: the table was tampered with")
+    row = con.execute(
+        "SELECT count(*), coalesce(max(CAST(substr(entry_id, 4) AS BIGINT)), 0) FROM ledger_entries"
+    ).fetchone()
+    assert row is not None
+    if int(row[0]) != int(row[1]):
+        raise LedgerDamaged(f"ledger entry ids have gaps: {row[0]} entries, the last is number {row[1]}")
+    row = con.execute(
+        """SELECT r.entry_id FROM ledger_entries r LEFT JOIN ledger_entries e ON e.entry_id = r.reverses
+           WHERE r.reverses IS NOT NULL AND (e.entry_id IS NULL
+               OR e.kind NOT IN ('partner_payout', 'rep_commission', 'bonus')
+               OR e.party_kind <> r.party_kind OR e.party_id <> r.party_id OR e.amount <> -r.amount)
+           ORDER BY 1 LIMIT 1"""
+    ).fetchone()
+    if row:
+        raise LedgerDamaged(f"entry {row[0]} does not reverse an earning of the same party and amount")
+    row = con.execute(
+        "SELECT reverses FROM ledger_entries WHERE reverses IS NOT NULL GROUP BY 1 HAVING count(*) > 1 "
+        "ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    if row:
+        raise LedgerDamaged(f"entry {row[0]} is reversed more than once")
