@@ -1,0 +1,317 @@
+"""Draw a report :class:`~cosell.reports.model.Chart` with matplotlib: SVG text for html, PNG for pdf.
+
+One drawing function per ``Chart.kind``: grouped bars, stacked bars, and lines with shaded benchmark
+bands behind them. ``None`` in a series is a gap (no bar, a break in the line), never a zero. Money
+axes are in the report's currency, percent axes in %, and every tier has the same colour in every
+chart (sourced blue, accelerated green, influenced orange, none grey; direct dark grey).
+
+Output is deterministic: the Agg backend, a fixed ``svg.hashsalt``, no creation date or software
+version in the files, so the same chart gives the same bytes. The chart's title is not drawn in the
+picture: html and pdf print it as text above it (searchable, and the same font as the page).
+
+Example::
+
+    svg = chart_svg(chart, "USD")     # "<svg ...>...</svg>", ready to inline in html
+    png = chart_png(chart, "USD")     # PNG bytes at 200 dpi for the pdf
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # never a window or a GUI toolkit, whatever the environment says
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from cosell.reports.model import Chart, Unit
+
+# Okabe-Ito colours (readable by colour-blind readers and in grey print), one per tier, everywhere.
+TIER_COLOURS: dict[str, str] = {
+    "sourced": "#0072B2",
+    "accelerated": "#009E73",
+    "influenced": "#E69F00",
+    "none": "#999999",
+    "direct": "#4D4D4D",
+    "partner": "#CC79A7",
+}
+# For series that name no tier (a total, a prior period ...), in order of appearance.
+OTHER_COLOURS = ("#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000", "#8C564B")
+_TIER_WORDS = re.compile(r"\b(sourced|accelerated|influenced|none|direct|partner)\b", re.IGNORECASE)
+
+# Every chart is drawn with these settings only (a context, so the caller's matplotlib is untouched).
+_RC: dict[Any, Any] = {
+    "svg.hashsalt": "cosell-report",  # clip-path ids from a fixed salt, not a random one
+    "svg.fonttype": "none",  # text stays text in the SVG: searchable, crisp, small
+    "svg.id": None,
+    "text.parse_math": False,  # a "$" in a partner's name is a dollar sign, not TeX
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "path.simplify": False,
+}
+FIGURE_SIZE = (6.0, 3.0)  # inches: the pdf prints it at this size (10 pt text), html scales it
+PNG_DPI = 200
+
+
+def series_colour(name: str, index: int) -> str:
+    """The colour of a series: its tier's when its name starts with one, else the index-th other colour.
+
+    >>> series_colour("Sourced", 0), series_colour("Influenced share of closed-won", 3)
+    ('#0072B2', '#E69F00')
+    """
+    match = _TIER_WORDS.match(name.strip())  # the leading word: "Saving against direct" is no tier
+    if match:
+        return TIER_COLOURS[match.group(1).lower()]
+    return OTHER_COLOURS[index % len(OTHER_COLOURS)]
+
+
+def _floats(values: Sequence[Decimal | None]) -> list[float]:
+    # Display only: floats are fine for drawing; None stays a gap (NaN), never 0.
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _compact(amount: float) -> str:
+    size = abs(amount)
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            text = f"{amount / limit:.1f}".removesuffix(".0")
+            return text + suffix
+    return f"{amount:.0f}" if size >= 10 or amount == 0 else f"{amount:.2f}".rstrip("0").rstrip(".")
+
+
+def axis_formatter(unit: Unit) -> Callable[[float, object], str]:
+    """Tick labels for a value axis: money compact (1.5M; the axis label names the currency), percents
+    as %, days, ratios."""
+
+    def money(x: float, _pos: object) -> str:
+        return _compact(x)
+
+    def percent(x: float, _pos: object) -> str:
+        return f"{x * 100:.0f}%" if abs(x) >= 0.1 or x == 0 else f"{x * 100:.1f}%"
+
+    def days(x: float, _pos: object) -> str:
+        return f"{x:g} d"
+
+    def ratio(x: float, _pos: object) -> str:
+        return f"{x:.2f}"
+
+    def count(x: float, _pos: object) -> str:
+        return _compact(x)
+
+    return {"money": money, "percent": percent, "days": days, "ratio": ratio}.get(unit, count)
+
+
+def _new_figure(chart: Chart, currency: str) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
+    ax = fig.add_subplot()
+    ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(chart.unit)))
+    if chart.unit == "count":
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    label = chart.y_label or ""
+    if chart.unit == "money":  # the ticks are compact (1.5M); the axis names the currency
+        label = f"{label} ({currency})" if label else currency
+    if label:
+        ax.set_ylabel(label)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _category_axis(ax: Axes, categories: Sequence[str]) -> None:
+    positions = list(range(len(categories)))
+    ax.set_xticks(positions, list(categories))
+    if len(categories) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    ax.set_xlim(-0.6, len(categories) - 0.4)
+
+
+def _legend(fig: Figure, handles: list[Any]) -> None:
+    # Below the plot, so the plot keeps the full width (constrained layout makes room for it).
+    if len(handles) > 1:
+        ncol = len(handles) if len(handles) <= 4 and sum(len(h.get_label()) for h in handles) < 70 else 2
+        fig.legend(handles=handles, loc="outside lower center", ncol=ncol, handlelength=1.2)
+
+
+def _no_data(ax: Axes) -> None:
+    ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="#777777")
+
+
+def _tier_categories(chart: Chart) -> bool:
+    # Categories that are tiers (and series that are not): colour by category, shade by series.
+    return (
+        bool(chart.categories)
+        and all(_TIER_WORDS.fullmatch(c.strip()) for c in chart.categories)
+        and not any(_TIER_WORDS.search(s.name) for s in chart.series)
+    )
+
+
+def _draw_bar(ax: Axes, chart: Chart) -> list[Any]:
+    """Grouped bars: one bar per series in each category; a None value draws no bar.
+
+    When the categories are tiers (revenue by tier, this quarter against the prior one) each bar has
+    its tier's colour and the series differ in shade, the last (newest) one full.
+    """
+    n = max(len(chart.series), 1)
+    width = 0.8 / n
+    by_category = _tier_categories(chart)
+    handles: list[Any] = []
+    for i, series in enumerate(chart.series):
+        offset = (i - (n - 1) / 2) * width
+        points = [
+            (c, float(v)) for c, v in enumerate(series.values[: len(chart.categories)]) if v is not None
+        ]
+        xs = [c + offset for c, _ in points]
+        ys = [y for _, y in points]
+        for c, v in enumerate(series.values[: len(chart.categories)]):
+            if v is None:  # say so: an empty slot must not read as a zero
+                ax.text(c + offset, 0, "n/a", ha="center", va="bottom", fontsize=8, color="#777777")
+        if by_category:
+            alpha = 1.0 if n == 1 else 0.4 + 0.6 * i / (n - 1)
+            colours = [series_colour(chart.categories[c], 0) for c, _ in points]
+            ax.bar(xs, ys, width * 0.92, color=colours, alpha=alpha)
+            handles.append(Patch(facecolor="#555555", alpha=alpha, label=series.name))
+        else:
+            colour = series_colour(series.name, i)
+            ax.bar(xs, ys, width * 0.92, color=colour)
+            handles.append(Patch(facecolor=colour, label=series.name))
+    return handles
+
+
+def _draw_stacked(ax: Axes, chart: Chart) -> list[Any]:
+    """Stacked bars: positive values stack up from 0, negative ones down; None adds nothing."""
+    count = len(chart.categories)
+    up = [0.0] * count
+    down = [0.0] * count
+    handles: list[Any] = []
+    for i, series in enumerate(chart.series):
+        xs: list[int] = []
+        heights: list[float] = []
+        bottoms: list[float] = []
+        for c, v in enumerate(series.values[:count]):
+            if v is None:
+                continue
+            value = float(v)
+            base = up if value >= 0 else down
+            xs.append(c)
+            heights.append(value)
+            bottoms.append(base[c])
+            base[c] += value
+        colour = series_colour(series.name, i)
+        ax.bar(xs, heights, 0.62, bottom=bottoms, color=colour)
+        handles.append(Patch(facecolor=colour, label=series.name))
+    if any(d < 0 for d in down):
+        ax.axhline(0, color="#888888", linewidth=0.6)
+    return handles
+
+
+def _draw_line(ax: Axes, chart: Chart) -> list[Any]:
+    """Lines with markers (a None breaks the line) over their series' shaded benchmark bands."""
+    colours = {s.name: series_colour(s.name, i) for i, s in enumerate(chart.series)}
+    formatter = axis_formatter(chart.unit)
+    handles: list[Any] = []
+    limits: list[float] = []
+    xs = list(range(len(chart.categories)))
+    for series in chart.series:
+        ys = _floats(series.values[: len(xs)])
+        limits.extend(y for y in ys if not math.isnan(y))
+        (line,) = ax.plot(
+            xs[: len(ys)],
+            ys,
+            marker="o",
+            markersize=4.5,
+            linewidth=2,
+            label=series.name,
+            color=colours[series.name],
+        )
+        handles.append(line)
+    for i, (name, band) in enumerate(chart.bands):
+        colour = colours.get(name, OTHER_COLOURS[i % len(OTHER_COLOURS)])
+        low, high = float(band.low), float(band.high)
+        limits.extend((low, high))
+        span = ax.axhspan(low, high, color=colour, alpha=0.15, linewidth=0, zorder=0)
+        span.set_label(f"benchmark {formatter(low, None)} to {formatter(high, None)}")
+        handles.append(span)
+    if limits:  # every band in full view, with a little air
+        bottom, top = min(limits), max(limits)
+        pad = (top - bottom) * 0.08 or abs(top) * 0.1 or 1.0
+        ax.set_ylim(bottom - pad, top + pad)
+    return handles
+
+
+_DRAW: dict[str, Callable[[Axes, Chart], list[Any]]] = {
+    "bar": _draw_bar,
+    "stacked": _draw_stacked,
+    "line": _draw_line,
+}
+
+
+def chart_figure(chart: Chart, currency: str) -> Figure:
+    """The matplotlib figure of a chart (not yet saved); tests look at its artists."""
+    fig, ax = _new_figure(chart, currency)
+    has_value = any(v is not None for s in chart.series for v in s.values)
+    if not chart.categories or not has_value:
+        _no_data(ax)
+    handles = _DRAW[chart.kind](ax, chart)
+    if chart.categories:
+        _category_axis(ax, chart.categories)
+    _legend(fig, handles)
+    return fig
+
+
+def _save(chart: Chart, currency: str, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig = chart_figure(chart, currency)
+        fig.savefig(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def chart_svg(chart: Chart, currency: str) -> str:
+    """The chart as an ``<svg>`` element to inline in html: no XML prolog, no metadata, ids prefixed.
+
+    Element ids are prefixed with the chart key, so several charts in one page never share an id.
+    The width and height attributes are dropped: the page's CSS sizes it, the viewBox keeps its shape;
+    so are the namespace declarations, which html does not need (the page then names no address).
+    """
+    text = _save(
+        chart, currency, "svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+    ).decode()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", chart.key) + "-"
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    text = re.sub(r'href="#', f'href="#{prefix}', text)
+    text = text.replace("url(#", f"url(#{prefix}")
+    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
+    # Inline in html the parser knows the SVG and xlink namespaces: the page then names no address.
+    text = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
+    text = text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{_attr(chart.title)}" ', 1)
+    return text.strip() + "\n"
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_png(chart: Chart, currency: str, dpi: int = PNG_DPI) -> bytes:
+    """The chart as PNG bytes (for the pdf), with no software or date text chunks."""
+    return _save(chart, currency, "png", dpi=dpi, metadata={"Software": None})
