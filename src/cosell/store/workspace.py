@@ -23,7 +23,7 @@ import duckdb
 
 from cosell.data.schema import TABLES, Table
 from cosell.errors import CosellError
-from cosell.hygiene.intake_store import migration_intake
+from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
 from cosell.pay.ledger_store import migration_ledger
@@ -184,9 +184,21 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
 
 
 def as_of_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None, prefix: str = "v_") -> None:
-    """Create temp views ``<prefix><table>`` of each table as known at ``as_of`` (None = current)."""
+    """Create temp views ``<prefix><table>`` of each table as known at ``as_of`` (None = current).
+
+    ``<prefix>opportunities`` carries the answered influence prompts known at ``as_of`` over the CRM
+    fields (a rep's declaration, see :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`);
+    without any, it is the plain versioned rows.
+    """
+    overlay = has_prompt_declarations(con, as_of)
     for table in TABLES:
         names = ", ".join(table.column_names)
+        if overlay and table.name == "opportunities":
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
+                f"FROM ({overlaid_opportunities_sql(table.column_names, as_of)})"
+            )
+            continue
         if as_of is None:
             where = "_valid_to IS NULL"
         else:
