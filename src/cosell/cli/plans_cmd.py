@@ -1,9 +1,207 @@
-"""Commands of the plans capability (registered by cli/app.py)."""
+"""``cosell plans``: write, check, load and list compensation plan versions."""
 
 from __future__ import annotations
 
+import getpass
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    err_console,
+    workspace,
+)
+from cosell.clock import now
+from cosell.errors import UsageError
+from cosell.instants import format_instant
+from cosell.pay.plan_check import check_folder
+from cosell.pay.plan_store import add_plan_version, list_plan_versions
+from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, example_plan_text, parse_plan_text
+from cosell.policy import load_policy
+
+plans_app = typer.Typer(help="Write, check, load and list compensation plans.", no_args_is_help=True)
+
+PolicyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--policy",
+        envvar="COSELL_POLICY",
+        help="Policy file (TOML): gives the workspace currency the plan must be in.",
+        show_default=False,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``cosell plans ...`` to the app."""
+    app.add_typer(plans_app, name="plans")
+
+
+def _plan_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file())
+        if not files:
+            raise UsageError(f"{path} holds no .toml plan files")
+        return files
+    if not path.exists():
+        raise UsageError(f"{path} does not exist")
+    return [path]
+
+
+def _read(path: Path, currency: str) -> tuple[Plan | None, list[PlanProblem]]:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return None, [PlanProblem(file, f"cannot read: {exc.strerror}")]
+    plan, problems = parse_plan_text(text, file)
+    if plan is not None and plan.currency != currency:
+        return None, [PlanProblem(file, f"currency {plan.currency} is not the workspace currency {currency}")]
+    return plan, problems
+
+
+def _fail(problems: list[PlanProblem]) -> None:
+    for problem in problems:
+        err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _summary(plan: Plan) -> str:
+    until = format_instant(plan.effective_to) if plan.effective_to else "superseded"
+    rep = plan.rep_commission
+    rep_words = "no rep commission" if rep is None else f"rep commission {rep.partner_pay.replace('_', ' ')}"
+    return (
+        f"{plan.file}: {plan.label}, in force from {format_instant(plan.effective_from)} until {until}, "
+        f"{len(plan.rules)} rule(s), {rep_words}: ok"
+    )
+
+
+@plans_app.command("check")
+def plans_check(
+    path: Annotated[Path, typer.Argument(help="A plan file, or a folder of plan files (*.toml).")],
+    policy_path: PolicyOption = None,
+) -> None:
+    """Validate plan files: every problem is listed, naming its rule (exit 1); a summary when fine.
+
+    A folder is also checked as a timeline: versions of one plan must follow each other with no
+    gap or overlap in their effective dates, and at most one plan may be in force at a time.
+    """
+    currency = load_policy(policy_path).workspace_currency
+    plans: list[Plan] = []
+    problems: list[PlanProblem] = []
+    for file in _plan_files(path):
+        plan, found = _read(file, currency)
+        problems.extend(found)
+        if plan is not None:
+            plans.append(plan)
+    if not problems:
+        problems = check_folder(plans)
+    if problems:
+        _fail(problems)
+    for plan in sorted(plans, key=lambda p: (p.effective_from, p.plan_id, p.version)):
+        typer.echo(_summary(plan))
+
+
+@plans_app.command("load")
+def plans_load(
+    path: Annotated[Path, typer.Argument(help="The plan file to add as a new version.")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", envvar="COSELL_USER", help="Who loads it (recorded).", show_default=False),
+    ] = None,
+    reprice: Annotated[
+        bool,
+        typer.Option(
+            "--reprice",
+            help="Allow the version to take over time already past: deals closed since its "
+            "effective_from are re-priced (the ledger posts adjustments).",
+        ),
+    ] = False,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """Add a plan version to the workspace (all or nothing); the same file again changes nothing."""
+    currency = load_policy(policy_path).workspace_currency
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: load one plan file at a time")
+    plan, problems = _read(_plan_files(path)[0], currency)
+    if plan is None:
+        _fail(problems)
+        return
+    user = by or os.environ.get("COSELL_USER") or getpass.getuser()
+    ws = workspace(workspace_path)
+    try:
+        with ws.transaction() as con:
+            result = add_plan_version(
+                con, plan, user, now=now(), workspace_currency=currency, reprice=reprice
+            )
+    except PlanInvalid as exc:
+        ws.close()
+        _fail(exc.problems)
+        return
+    ws.close()
+    if result.outcome == "unchanged":
+        typer.echo(f"{plan.label} is already loaded with this text: nothing changed")
+    else:
+        typer.echo(f"loaded {plan.label} from {path} by {user} ({format_instant(plan.effective_from)} on)")
+
+
+@plans_app.command("list")
+def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
+    """The plan versions of the workspace in effective-date order, with the range each is in force."""
+    ws = workspace(workspace_path, create=False)
+    try:
+        rows = list_plan_versions(ws.con)
+    finally:
+        ws.close()
+    out: list[dict[str, Any]] = [
+        {
+            "plan_version": r.label,
+            "effective_from": format_instant(r.effective_from),
+            "effective_to": format_instant(r.effective_to) if r.effective_to else "",
+            "in_force_until": format_instant(r.in_force_until) if r.in_force_until else "",
+            "rules": r.rules,
+            "repriced": "yes" if r.repriced else "no",
+            "loaded_at": format_instant(r.loaded_at),
+            "by_user": r.by_user,
+            "file": r.file,
+            "digest": r.digest[:12],
+        }
+        for r in rows
+    ]
+    columns = [
+        "plan_version",
+        "effective_from",
+        "effective_to",
+        "in_force_until",
+        "rules",
+        "repriced",
+        "loaded_at",
+        "by_user",
+        "file",
+        "digest",
+    ]
+    if not out and fmt is Format.table:
+        console.print("no plan versions loaded: `cosell plans init plan.toml`, edit it, `cosell plans load`")
+        return
+    emit_rows(out, columns, fmt, title="compensation plan versions")
+
+
+@plans_app.command("init")
+def plans_init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example plan.")] = Path("plan.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example plan (referral, co-sell, influence, servicer and bonus rules)."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    path.write_text(example_plan_text(), encoding="utf-8")
+    typer.echo(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")

@@ -317,11 +317,11 @@ def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | No
 
 def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Rule | None:
     if not isinstance(raw, Mapping):
-        c.add(f"rules[{index}] is not a table")
+        c.add(f"rule #{index + 1} is not a table")
         return None
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
-        c.add(f"rules[{index}] has no id (every rule needs a unique id)")
+        c.add(f"rule #{index + 1} has no id (every rule needs a unique id)")
         return None
     for key in raw:
         if key not in _RULE_KEYS:

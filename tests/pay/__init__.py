@@ -1,0 +1,1 @@
+"""Tests of partner pay: plans, pricing, the ledger."""
