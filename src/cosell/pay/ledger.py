@@ -12,10 +12,11 @@ SQL over millions of deals, and a property test holds the two to identical entri
 Every amount is signed and in the workspace currency: a party's *balance* is the sum of its entries,
 what the company owes it (negative: what the party owes back, carried until recovered).
 
-A *line* is (deal, party, rule, plan version, earning kind). A line holds at most one *live*
-earning: an earning entry that no later entry reverses. Posting compares each line's live earning
-with the earning the current attribution and plan say: equal amounts post nothing; anything else
-fully reverses the live earning and posts the desired one (when it is not zero).
+A *line* is (deal, party, rule, earning kind). A line holds at most one *live* earning: an earning
+entry that no later entry reverses. Posting compares each line's live earning with the earning the
+current attribution and plan say: equal amounts post nothing (even under a newer attribution or
+plan version: the live entry keeps the versions that first priced it); anything else fully
+reverses the live earning and posts the desired one (when it is not zero).
 
 Paid versus earned: an approved payout run for period P pays a party's whole positive balance of the
 periods up to P, so every entry of that party in those periods is then *settled* (paid in full,
@@ -42,8 +43,8 @@ ENTRY_KINDS = (*EARNING_KINDS, *REVERSING_KINDS, PAYMENT)
 PARTY_KINDS = ("partner", "rep")
 
 Party = tuple[str, str]  # (party_kind, party_id)
-# (opportunity_id, party_kind, party_id, rule_id, plan_version, earning kind)
-LineKey = tuple[str, str, str, str, str, str]
+# (opportunity_id, party_kind, party_id, rule_id, earning kind)
+LineKey = tuple[str, str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def earning_key(e: Earning) -> str:
 
 
 def line_of(e: Entry | Earning) -> LineKey:
-    assert e.opportunity_id is not None and e.rule_id is not None and e.plan_version is not None
-    return (e.opportunity_id, e.party_kind, e.party_id, e.rule_id, e.plan_version, e.kind)
+    assert e.opportunity_id is not None and e.rule_id is not None
+    return (e.opportunity_id, e.party_kind, e.party_id, e.rule_id, e.kind)
 
 
 def live_earnings(entries: Iterable[Entry]) -> dict[LineKey, Entry]:
@@ -172,12 +173,12 @@ def post_changes(
     reasons = reasons or {}
     live = live_earnings(entries)
     settled = settled_through(entries)
-    # Earlier earnings with the same line and attribution version (a re-price back to a plan
-    # version used before): the new key gets a suffix #2, #3 ... so that keys stay unique.
-    keys_used: dict[tuple[LineKey, int | None], int] = {}
+    # Earlier earnings with the same idempotency key (a line priced again from the same plan and
+    # attribution versions after a change in between): the new key gets #2, #3 ... to stay unique.
+    keys_used: dict[tuple[LineKey, str | None, int | None], int] = {}
     for e in entries:
         if e.kind in EARNING_KINDS:
-            used = (line_of(e), e.attribution_run_id)
+            used = (line_of(e), e.plan_version, e.attribution_run_id)
             keys_used[used] = keys_used.get(used, 0) + 1
     live_by_deal: dict[str, list[Entry]] = {}
     for e in live.values():
@@ -205,7 +206,7 @@ def post_changes(
             out.append(_entry(ctx, number, old, kind, reason))
         for w in sorted(news, key=line_of):
             number += 1
-            used = (line_of(w), w.attribution_run_id)
+            used = (line_of(w), w.plan_version, w.attribution_run_id)
             n = keys_used.get(used, 0)
             keys_used[used] = n + 1
             key_text = earning_key(w) if n == 0 else f"{earning_key(w)}#{n + 1}"
@@ -277,10 +278,11 @@ def payout_lines(entries: Iterable[Entry], period: str) -> list[PayoutLine]:
 
 
 def payment_entries(
-    entries: Sequence[Entry], lines: Iterable[PayoutLine], run_id: str, ctx: PostingContext
+    last_number: int, lines: Iterable[PayoutLine], run_id: str, ctx: PostingContext
 ) -> list[Entry]:
-    """The payment entries that approving a run posts: minus each paid amount, in the run's period."""
-    number = max((entry_number(e.entry_id) for e in entries), default=0)
+    """The payment entries that approving a run posts (numbered after ``last_number``): minus each
+    paid amount, in the run's period, by party."""
+    number = last_number
     out: list[Entry] = []
     for line in sorted(lines, key=lambda x: (x.party_kind, x.party_id)):
         if line.status != "pay":

@@ -23,7 +23,7 @@ careless tools, and :func:`verify_ledger` reports any row without its seal.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -248,6 +248,21 @@ def read_entries(
         params or [],
     ).fetchall()
     return [_entry(r) for r in rows]
+
+
+def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> int:
+    """Insert and seal a few entries built in Python (payments); call inside a transaction."""
+    if not entries:
+        return 0
+    columns = ", ".join(f"{c} {t.split()[0]}" for c, t in LEDGER_ENTRIES.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _new_entries ({columns})")
+    con.executemany(
+        f"INSERT INTO _new_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
+        [list(astuple(e)) for e in entries],
+    )
+    count = LEDGER_ENTRIES.insert(con, "_new_entries")
+    con.execute("DROP TABLE _new_entries")
+    return count
 
 
 def _entry(r: tuple[Any, ...]) -> Entry:

@@ -1,0 +1,263 @@
+"""Payout runs: propose what a period pays, approve it as a finance user, and the payments it posts.
+
+A run for period P lists each party's balance over the periods up to P: a positive balance is
+paid in full; a negative one (clawbacks not yet recovered) is *blocked*, shown with its amount and
+carried into later periods until later earnings recover it. A run is proposed (``payout_runs`` and
+``payout_run_lines``, sealed) and approved by a separate sealed row (``payout_approvals``); approval
+posts one ``payment`` entry per paid party into period P, which closes P and every earlier period:
+nothing posts into them again, and no second run pays them (nothing is paid twice).
+
+A run is approved only as proposed: when entries were posted into its periods after it was
+proposed, approval is refused and a new run must be proposed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from cosell import clock
+from cosell.errors import CosellError, NotFound, UsageError
+from cosell.pay.ledger import PayoutLine, PostingContext, payment_entries
+from cosell.pay.ledger_store import (
+    LEDGER_POSTINGS,
+    PAYOUT_APPROVALS,
+    PAYOUT_RUN_LINES,
+    PAYOUT_RUNS,
+    closed_through,
+    insert_entries,
+    last_entry_number,
+    next_posting_id,
+    verify_ledger,
+)
+from cosell.periods import parse_period
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace
+
+APPROVER_ROLE = "finance"
+
+
+class NotAllowed(CosellError):
+    """The user may not do this (only a finance user approves a payout run)."""
+
+
+@dataclass(frozen=True)
+class PayoutRun:
+    """One payout run and where it stands."""
+
+    run_id: str
+    period: str
+    proposed_at: datetime
+    by_user: str
+    through_entry: str | None
+    parties_paid: int
+    total: Decimal
+    parties_blocked: int
+    blocked_total: Decimal
+    currency: str
+    reason: str
+    status: str  # proposed, approved, superseded (its period was paid by another run)
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+
+
+def _month(period: str) -> Any:
+    try:
+        target = parse_period(period)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if target.is_quarter:
+        raise UsageError(f"a payout run pays a month, not a quarter: {period}")
+    return target
+
+
+def propose_run(
+    ws: Workspace, policy: Policy, period: str, by_user: str, now: datetime | None = None, reason: str = ""
+) -> tuple[PayoutRun, list[PayoutLine]]:
+    """Propose a run paying each party's positive balance of the periods up to ``period``.
+
+    Refused when ``period`` has not ended at ``now`` or is already paid.
+    """
+    con = ws.con
+    when = clock.now(now)
+    target = _month(period)
+    if when < target.end:
+        raise UsageError(f"period {period} has not ended at {when.isoformat()}: pay it once it has")
+    closed = closed_through(con)
+    if closed is not None and period <= closed:
+        raise UsageError(f"period {period} is already paid (periods up to {closed} are closed)")
+    verify_ledger(con)
+    lines = _lines(con, period)
+    through = con.execute("SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [period]).fetchone()
+    row = con.execute("SELECT count(*) + 1 FROM payout_runs").fetchone()
+    assert row is not None and through is not None
+    run = PayoutRun(
+        run_id=f"PR-{int(row[0]):06d}",
+        period=period,
+        proposed_at=when,
+        by_user=by_user,
+        through_entry=through[0],
+        parties_paid=sum(1 for x in lines if x.status == "pay"),
+        total=sum((x.pay for x in lines), Decimal(0)),
+        parties_blocked=sum(1 for x in lines if x.status == "blocked"),
+        blocked_total=sum((x.balance for x in lines if x.status == "blocked"), Decimal(0)),
+        currency=policy.workspace_currency,
+        reason=reason,
+        status="proposed",
+    )
+    with ws.transaction():
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _payout_run AS SELECT ? AS run_id, ? AS period, "
+            "?::TIMESTAMPTZ AS proposed_at, ? AS by_user, ? AS through_entry, ?::INTEGER AS parties_paid, "
+            "?::DECIMAL(18,4) AS total, ?::INTEGER AS parties_blocked, ?::DECIMAL(18,4) AS blocked_total, "
+            "? AS currency, ? AS reason",
+            [run.run_id, period, when, by_user, run.through_entry, run.parties_paid, run.total,
+             run.parties_blocked, run.blocked_total, run.currency, reason],
+        )  # fmt: skip
+        PAYOUT_RUNS.insert(con, "_payout_run")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _payout_lines (run_id VARCHAR, party_kind VARCHAR, party_id VARCHAR, "
+            "balance DECIMAL(18,4), pay DECIMAL(18,4), status VARCHAR)"
+        )
+        if lines:
+            con.executemany(
+                "INSERT INTO _payout_lines VALUES (?, ?, ?, ?, ?, ?)",
+                [[run.run_id, x.party_kind, x.party_id, x.balance, x.pay, x.status] for x in lines],
+            )
+        PAYOUT_RUN_LINES.insert(con, "_payout_lines")
+        con.execute("DROP TABLE _payout_run")
+        con.execute("DROP TABLE _payout_lines")
+    return run, lines
+
+
+def _lines(con: duckdb.DuckDBPyConnection, period: str) -> list[PayoutLine]:
+    """Each party's balance over the periods up to ``period`` (zero balances left out)."""
+    rows = con.execute(
+        "SELECT party_kind, party_id, sum(amount) FROM ledger_entries WHERE period <= ? "
+        "GROUP BY ALL HAVING sum(amount) <> 0 ORDER BY 1, 2",
+        [period],
+    ).fetchall()
+    out = []
+    for kind, party, balance in rows:
+        amount = Decimal(balance)
+        if amount > 0:
+            out.append(PayoutLine(kind, party, amount, amount, "pay"))
+        else:
+            out.append(PayoutLine(kind, party, amount, Decimal(0), "blocked"))
+    return out
+
+
+def check_approver(con: duckdb.DuckDBPyConnection, user_id: str) -> None:
+    """Only a current user with role finance approves a payout run (SPEC section 9)."""
+    known = con.execute("SELECT count(*) FROM cur_users").fetchone()
+    if not known or not known[0]:
+        raise NotAllowed(
+            "the workspace has no users, so nobody can be checked as a finance user: import users "
+            "(with role finance for the approvers) before approving payout runs"
+        )
+    row = con.execute("SELECT role FROM cur_users WHERE user_id = ?", [user_id]).fetchone()
+    if row is None:
+        raise NotAllowed(
+            f"{user_id} is not a user of this workspace: only a finance user approves payout runs"
+        )
+    if row[0] != APPROVER_ROLE:
+        raise NotAllowed(f"only a finance user approves payout runs: {user_id} has role {row[0] or 'none'}")
+
+
+def approve_run(
+    ws: Workspace, policy: Policy, run_id: str, by_user: str, now: datetime | None = None, reason: str = ""
+) -> tuple[PayoutRun, int]:
+    """Approve a proposed run as ``by_user`` (a finance user): post its payments, close its period.
+
+    Returns the run as approved and the number of payment entries posted.
+    """
+    con = ws.con
+    when = clock.now(now)
+    run = get_run(con, run_id)
+    if run.status == "approved":
+        raise UsageError(f"run {run_id} was already approved at {run.approved_at} by {run.approved_by}")
+    check_approver(con, by_user)
+    closed = closed_through(con)
+    if closed is not None and run.period <= closed:
+        raise UsageError(f"run {run_id} is superseded: periods up to {closed} are already paid")
+    verify_ledger(con)
+    newest = con.execute(
+        "SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [run.period]
+    ).fetchone()
+    if newest is None or newest[0] != run.through_entry:
+        raise UsageError(
+            f"the ledger changed since run {run_id} was proposed (entries posted into {run.period} or "
+            "earlier): propose a new run"
+        )
+    lines = run_lines(con, run_id)
+    with ws.transaction():
+        posting_id = next_posting_id(con)
+        ctx = PostingContext(posting_id, when, run.period, policy.workspace_currency, by_user)
+        payments = payment_entries(last_entry_number(con), lines, run_id, ctx)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _payout_posting AS SELECT ?::BIGINT AS posting_id, "
+            "?::TIMESTAMPTZ AS posted_at, ? AS period, 'payment' AS action, ? AS by_user, ? AS reason, "
+            "? AS summary",
+            [posting_id, when, run.period, by_user, reason or f"approval of {run_id}",
+             f'{{"payments": {len(payments)}, "run_id": "{run_id}"}}'],
+        )  # fmt: skip
+        LEDGER_POSTINGS.insert(con, "_payout_posting")
+        insert_entries(con, payments)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _payout_approval AS SELECT ? AS run_id, ?::TIMESTAMPTZ AS approved_at, "
+            "? AS by_user, ? AS reason, ?::BIGINT AS posting_id",
+            [run_id, when, by_user, reason, posting_id],
+        )
+        PAYOUT_APPROVALS.insert(con, "_payout_approval")
+        con.execute("DROP TABLE _payout_posting")
+        con.execute("DROP TABLE _payout_approval")
+    return get_run(con, run_id), len(payments)
+
+
+_RUN_SELECT = """
+    SELECT r.run_id, r.period, r.proposed_at, r.by_user, r.through_entry, r.parties_paid, r.total,
+           r.parties_blocked, r.blocked_total, r.currency, r.reason, a.approved_at, a.by_user
+    FROM payout_runs r LEFT JOIN payout_approvals a ON a.run_id = r.run_id"""
+
+
+def _run(row: tuple[Any, ...], closed: str | None) -> PayoutRun:
+    approved_at = row[11]
+    if approved_at is not None:
+        status = "approved"
+    elif closed is not None and row[1] <= closed:
+        status = "superseded"
+    else:
+        status = "proposed"
+    return PayoutRun(
+        run_id=row[0], period=row[1], proposed_at=clock.now(row[2]), by_user=row[3], through_entry=row[4],
+        parties_paid=int(row[5]), total=Decimal(row[6]), parties_blocked=int(row[7]),
+        blocked_total=Decimal(row[8]), currency=row[9], reason=row[10], status=status,
+        approved_at=None if approved_at is None else clock.now(approved_at), approved_by=row[12],
+    )  # fmt: skip
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
+    row = con.execute(f"{_RUN_SELECT} WHERE r.run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no payout run {run_id}: see `cosell payouts list`")
+    return _run(row, closed_through(con))
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[PayoutRun]:
+    """Every payout run, oldest first."""
+    closed = closed_through(con)
+    return [_run(r, closed) for r in con.execute(f"{_RUN_SELECT} ORDER BY r.run_id").fetchall()]
+
+
+def run_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutLine]:
+    """The parties of a run: what each is paid, or blocked with its negative balance."""
+    rows = con.execute(
+        "SELECT party_kind, party_id, balance, pay, status FROM payout_run_lines WHERE run_id = ? "
+        "ORDER BY party_kind, party_id",
+        [run_id],
+    ).fetchall()
+    return [PayoutLine(k, p, Decimal(b), Decimal(x), s) for k, p, b, x, s in rows]

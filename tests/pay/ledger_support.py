@@ -1,0 +1,153 @@
+"""A small in-memory workspace for ledger tests: partners, users, won deals and attribution versions.
+
+Rows go straight into the versioned canonical tables (as an import would store them) so that an
+example costs milliseconds; attribution versions are stored with the real ``save_partial_run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.pay.model import DealToPrice, Earning
+from cosell.pay.posting import FunctionPricer
+from cosell.policy import Policy
+from cosell.store.versions import save_partial_run
+from cosell.store.workspace import Workspace, open_workspace
+
+IMPORTED = datetime(2024, 1, 1, tzinfo=UTC)
+
+Credit = tuple[str, str, str, str]  # partner_id, role, share, amount (deal currency)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass
+class PayWorld:
+    """A workspace with helpers to add the rows pay reads."""
+
+    ws: Workspace = field(default_factory=lambda: open_workspace(":memory:"))
+    policy: Policy = field(default_factory=Policy)
+    _import: int = 0
+
+    def _insert(self, table: str, values: dict[str, object], when: datetime = IMPORTED) -> None:
+        self._import += 1
+        key = {"opportunities": "opportunity_id", "partners": "partner_id", "users": "user_id"}.get(table)
+        if key is not None:
+            self.ws.con.execute(
+                f"UPDATE {table} SET _valid_to = ? WHERE {key} = ? AND _valid_to IS NULL", [when, values[key]]
+            )
+        cols = list(values)
+        self.ws.con.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}, _row_hash, _valid_from, _import_id) "
+            f"VALUES ({', '.join('?' for _ in cols)}, 'h', ?, ?)",
+            [*values.values(), when, self._import],
+        )
+
+    def partner(self, partner_id: str, partner_type: str = "referral", tier: str = "gold") -> None:
+        self._insert(
+            "partners",
+            {
+                "partner_id": partner_id,
+                "name": partner_id,
+                "partner_type": partner_type,
+                "program_tier": tier,
+            },
+        )
+
+    def user(self, user_id: str, role: str = "ae") -> None:
+        self._insert("users", {"user_id": user_id, "name": user_id, "role": role})
+
+    def deal(
+        self,
+        opp: str,
+        amount: str,
+        closed: str = "2026-09-15T12:00:00Z",
+        *,
+        stage: str = "Closed Won",
+        currency: str = "USD",
+        owner: str = "U1",
+        opportunity_type: str = "new_business",
+        when: datetime = IMPORTED,
+    ) -> None:
+        """A deal (a new version of it when it exists) closed at ``closed`` (close_date)."""
+        self._insert(
+            "opportunities",
+            {
+                "opportunity_id": opp, "account_id": "A1", "created_at": at("2026-01-05T00:00:00Z"),
+                "amount": Decimal(amount), "currency": currency, "stage": stage, "owner_id": owner,
+                "close_date": at(closed), "opportunity_type": opportunity_type,
+            },
+            when,
+        )  # fmt: skip
+
+    def fx(self, currency: str, period: str, rate: str) -> None:
+        self._insert("fx_rates", {"currency": currency, "period": period, "rate": Decimal(rate)})
+
+    def attribute(
+        self,
+        decisions: dict[str, tuple[str, Sequence[Credit]]],
+        *,
+        kind: str = "batch",
+        reason: str = "test run",
+        run_at: datetime = IMPORTED,
+    ) -> int:
+        """Store a version of each deal in ``decisions``: opp -> (tier, credits); returns the run id."""
+        rows = []
+        credits = []
+        for opp, (tier, deal_credits) in sorted(decisions.items()):
+            primary = deal_credits[0][0] if deal_credits else ""
+            rows.append(
+                AttributionRow(
+                    opp, tier, primary, "", "1.000000", "", "", "", "", "2026-11-01T00:00:00Z", "p@x"
+                )
+            )
+            for partner, role, share, amount in deal_credits:
+                credits.append(CreditRow(opp, partner, role, share, amount, "USD"))
+        record = save_partial_run(
+            self.ws.con, rows, credits, kind=kind, by_user="tester", reason=reason, policy_version="p@x",
+            model="role_weighted", as_of=run_at, run_at=run_at,
+        )  # fmt: skip
+        return record.run_id
+
+
+def simple_price(version: str, deal: DealToPrice) -> list[Earning]:
+    """A hand-checkable plan. Partners: sourcer 10% of credit, influencer flat 100.00, anything else
+    5%; plan ``plan@2`` pays sourcers 12%. Rep: 5% of the deal on tier none, 2% otherwise, minus the
+    partner earnings when the deal is sourced (never below zero). All in USD at the deal's rate."""
+    out: list[Earning] = []
+    cents = Decimal("0.01")
+    partner_total = Decimal(0)
+    if deal.tier != "none":
+        for c in deal.credits:
+            if c.role == "sourcer":
+                pct = Decimal("0.12") if version == "plan@2" else Decimal("0.10")
+                amount = (c.amount * deal.fx_rate * pct).quantize(cents)
+                rule = "sourcer-pct"
+            elif c.role == "influencer":
+                amount, rule = Decimal("100.00"), "influence-flat"
+            else:
+                amount, rule = (c.amount * deal.fx_rate * Decimal("0.05")).quantize(cents), "other-pct"
+            partner_total += amount
+            out.append(
+                Earning(deal.opportunity_id, "partner", c.partner_id, "partner_payout", rule, version,
+                        deal.attribution_run_id, amount, f"{rule} on {c.amount}")
+            )  # fmt: skip
+    if deal.rep_id:
+        rate = Decimal("0.05") if deal.tier == "none" else Decimal("0.02")
+        amount = (deal.amount * deal.fx_rate * rate).quantize(cents)
+        if deal.tier == "sourced":
+            amount = max(amount - partner_total, Decimal(0))
+        out.append(
+            Earning(deal.opportunity_id, "rep", deal.rep_id, "rep_commission", f"rep:{deal.tier}", version,
+                    deal.attribution_run_id, amount, f"rep {rate} of {deal.amount}")
+        )  # fmt: skip
+    return [e for e in out if e.amount != 0]
+
+
+PRICER = FunctionPricer(simple_price)
