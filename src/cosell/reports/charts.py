@@ -67,7 +67,8 @@ _RC: dict[Any, Any] = {
     "legend.fontsize": 9,
     "path.simplify": False,
 }
-FIGURE_SIZE = (6.0, 3.0)  # inches: the pdf prints it at this size (10 pt text), html scales it
+FIGURE_SIZE = (6.0, 3.0)  # inches; html scales it to its column
+PDF_FIGURE_SIZE = (5.25, 2.9)  # inches: the pdf prints two abreast at this size, so chart text is 10 pt
 PNG_DPI = 200
 
 
@@ -119,8 +120,8 @@ def axis_formatter(unit: Unit) -> Callable[[float, object], str]:
     return {"money": money, "percent": percent, "days": days, "ratio": ratio}.get(unit, count)
 
 
-def _new_figure(chart: Chart, currency: str) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
+def _new_figure(chart: Chart, currency: str, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(chart.unit)))
     if chart.unit == "count":
@@ -264,9 +265,9 @@ _DRAW: dict[str, Callable[[Axes, Chart], list[Any]]] = {
 }
 
 
-def chart_figure(chart: Chart, currency: str) -> Figure:
+def chart_figure(chart: Chart, currency: str, size: tuple[float, float] = FIGURE_SIZE) -> Figure:
     """The matplotlib figure of a chart (not yet saved); tests look at its artists."""
-    fig, ax = _new_figure(chart, currency)
+    fig, ax = _new_figure(chart, currency, size)
     has_value = any(v is not None for s in chart.series for v in s.values)
     if not chart.categories or not has_value:
         _no_data(ax)
@@ -277,10 +278,10 @@ def chart_figure(chart: Chart, currency: str) -> Figure:
     return fig
 
 
-def _save(chart: Chart, currency: str, fmt: str, **options: Any) -> bytes:
+def _save(chart: Chart, currency: str, fmt: str, size: tuple[float, float], **options: Any) -> bytes:
     buffer = io.BytesIO()
     with matplotlib.rc_context(_RC):
-        fig = chart_figure(chart, currency)
+        fig = chart_figure(chart, currency, size)
         fig.savefig(buffer, format=fmt, **options)
     return buffer.getvalue()
 
@@ -293,14 +294,21 @@ def chart_svg(chart: Chart, currency: str) -> str:
     so are the namespace declarations, which html does not need (the page then names no address).
     """
     text = _save(
-        chart, currency, "svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+        chart,
+        currency,
+        "svg",
+        FIGURE_SIZE,
+        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
     ).decode()
     text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", chart.key) + "-"
-    text = re.sub(r'\bid="', f'id="{prefix}', text)
-    text = re.sub(r'href="#', f'href="#{prefix}', text)
-    text = text.replace("url(#", f"url(#{prefix}")
+
+    def prefixed(tag: re.Match[str]) -> str:  # inside tags only: chart text is left as written
+        t = re.sub(r'(\s)id="', rf'\1id="{prefix}', tag.group(0))
+        return t.replace('href="#', f'href="#{prefix}').replace("url(#", f"url(#{prefix}")
+
+    text = re.sub(r"<[^<>]+>", prefixed, text)
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
     # Inline in html the parser knows the SVG and xlink namespaces: the page then names no address.
     text = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
@@ -312,6 +320,8 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def chart_png(chart: Chart, currency: str, dpi: int = PNG_DPI) -> bytes:
-    """The chart as PNG bytes (for the pdf), with no software or date text chunks."""
-    return _save(chart, currency, "png", dpi=dpi, metadata={"Software": None})
+def chart_png(
+    chart: Chart, currency: str, size: tuple[float, float] = PDF_FIGURE_SIZE, dpi: int = PNG_DPI
+) -> bytes:
+    """The chart as PNG bytes (for the pdf; ``size`` in inches), with no software or date text chunks."""
+    return _save(chart, currency, "png", size, dpi=dpi, metadata={"Software": None})

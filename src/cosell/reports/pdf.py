@@ -1,1 +1,378 @@
-"""A report as a paginated PDF with charts (placeholder until issue 7 lands)."""
+"""A report as a paginated PDF (reportlab platypus): the html's content, readable when printed.
+
+A4 landscape. Every page has a header with the report's title and a footer with "page x of y"; each
+section starts with its title (also a PDF bookmark), then its headline figures as cards four abreast,
+its table (split across pages with the header row repeated), its charts two abreast (matplotlib PNG
+at 200 dpi, printed at their drawn size so chart text is 10 pt) and its notes. No text is smaller than 9 pt.
+
+Text is set in DejaVu Sans, taken from matplotlib's own files (so it is there wherever cosell is
+installed) and embedded as a subset: accented names print as given. Values are formatted by the
+same functions as the html (:mod:`cosell.reports.html`), so both print the same text. reportlab's
+``invariant`` mode fixes the creation date and document id: the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from cosell.reports.charts import PDF_FIGURE_SIZE, chart_png
+from cosell.reports.html import VERDICT_COLOURS, FigureText, format_figure, table_cells
+from cosell.reports.model import Chart, Report, Section
+from cosell.reports.model import Table as ReportTable
+
+PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
+MARGIN_X = 14 * mm
+MARGIN_TOP = 20 * mm
+MARGIN_BOTTOM = 17 * mm
+FRAME_PADDING = 6  # platypus frames keep 6 points inside the margins
+FRAME_WIDTH = PAGE_SIZE[0] - 2 * (MARGIN_X + FRAME_PADDING)
+INK = colors.HexColor("#1d1d1f")
+MUTED = colors.HexColor("#5b5b60")
+RULE = colors.HexColor("#d9d9de")
+CARD = colors.HexColor("#f6f7f9")
+HEADER_FILL = colors.HexColor("#eceef2")
+NOTE = "#7a4b00"
+FONT, BOLD = "CosellSans", "CosellSans-Bold"
+
+
+@functools.cache
+def _register_fonts() -> None:
+    # DejaVu ships with matplotlib (a dependency already): no system font needed, any machine.
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+@functools.cache
+def _styles() -> dict[str, ParagraphStyle]:
+    _register_fonts()
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
+
+    def style(name: str, **kw: Any) -> ParagraphStyle:
+        return ParagraphStyle(name, parent=base, **kw)
+
+    return {
+        "body": base,
+        "title": style("title", fontName=BOLD, fontSize=18, leading=22, spaceAfter=4),
+        "subtitle": style("subtitle", fontSize=10.5, leading=14, textColor=MUTED, spaceAfter=8),
+        "h2": style("h2", fontName=BOLD, fontSize=13, leading=16, spaceBefore=14, spaceAfter=6),
+        "h3": style("h3", fontName=BOLD, fontSize=10, leading=13, spaceBefore=8, spaceAfter=3),
+        "fact": style("fact", fontSize=9, leading=11.5, textColor=MUTED),
+        "label": style("label", fontName=BOLD, fontSize=9.5, leading=12, textColor=MUTED),
+        "value": style("value", fontName=BOLD, fontSize=15, leading=19),
+        "missing": style("missing", fontName=BOLD, fontSize=11, leading=14, textColor=MUTED),
+        "small": style("small", fontSize=9, leading=11.5, textColor=MUTED),
+        "note": style("note", fontSize=9, leading=11.5, textColor=colors.HexColor(NOTE)),
+        "beside": style("beside", fontSize=9, leading=11.5),
+        "cell": style("cell", fontSize=9, leading=11),
+        "cell_num": style("cell_num", fontSize=9, leading=11, alignment=TA_RIGHT),
+        "head": style("head", fontName=BOLD, fontSize=9, leading=11),
+        "head_num": style("head_num", fontName=BOLD, fontSize=9, leading=11, alignment=TA_RIGHT),
+        "bullet": style("bullet", fontSize=9, leading=11.5, textColor=MUTED, leftIndent=10, bulletIndent=0),
+    }
+
+
+def _p(text: str, style: str) -> Paragraph:
+    # Paragraph reads its text as markup: escape every piece of report text.
+    return Paragraph(escape(text), _styles()[style])
+
+
+def _band_markup(f: FigureText) -> str:
+    parts = []
+    if f.band:
+        parts.append(f'<font color="#5b5b60">{escape(f.band)}</font>')
+    if f.verdict:
+        colour = VERDICT_COLOURS.get(f.verdict, "#1d1d1f")
+        parts.append(f'<font name="{BOLD}" color="{colour}">{escape(f.verdict)}</font>')
+    return " ".join(parts)
+
+
+def _card(f: FigureText, width: float) -> Table:
+    s = _styles()
+    rows: list[Any] = [_p(f.label, "label"), _p(f.value, "value" if f.has_value else "missing")]
+    if f.deals:
+        rows.append(_p(f.deals, "small"))
+    if f.band or f.verdict:
+        rows.append(Paragraph(_band_markup(f), s["small"]))
+    if f.note:
+        rows.append(_p(f.note, "note"))
+    for b in f.beside:
+        line = f"{escape(b.label)}: <b>{escape(b.value)}</b>"
+        if b.deals:
+            line += f' <font color="#5b5b60">({escape(b.deals)})</font>'
+        if b.band or b.verdict:
+            line += "<br/>" + _band_markup(b)
+        if b.note:
+            line += f'<br/><font color="{NOTE}">{escape(b.note)}</font>'
+        rows.append(Paragraph(line, s["beside"]))
+    card = Table([[r] for r in rows], colWidths=[width])
+    commands: list[Any] = [
+        ("BACKGROUND", (0, 0), (-1, -1), CARD),
+        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, 0), 7),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
+    ]
+    first_beside = len(rows) - len(f.beside)
+    if f.beside:  # a rule between the figure and the figures beside it, as in the html
+        commands.append(("LINEABOVE", (0, first_beside), (-1, first_beside), 0.5, RULE))
+        commands.append(("TOPPADDING", (0, first_beside), (-1, first_beside), 5))
+    card.setStyle(TableStyle(commands))
+    return card
+
+
+def _cards(figures: list[FigureText], per_row: int = 4) -> Table:
+    gap = 10.0
+    width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
+    cards: list[Any] = [_card(f, width) for f in figures]
+    cards += [""] * (-len(cards) % per_row)
+    grid = Table(
+        [cards[i : i + per_row] for i in range(0, len(cards), per_row)],
+        colWidths=[width + gap] * (per_row - 1) + [width],
+        hAlign="LEFT",
+    )
+    grid.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), gap),
+                ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), gap),
+            ]
+        )
+    )
+    return grid
+
+
+def _text_width(text: str, font: str = FONT) -> float:
+    return float(pdfmetrics.stringWidth(text, font, 9))
+
+
+def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str]) -> list[float]:
+    """Numbers and dates on one line at their widest; text columns share what is left (and wrap)."""
+    pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
+    natural = []
+    least = []
+    for i, header in enumerate(headers):
+        cells = [row[i] for row in rows]
+        widest = max((_text_width(c) for c in cells), default=0.0)
+        word = max((_text_width(w, BOLD) for w in header.split()), default=0.0)
+        natural.append(max(widest, _text_width(header, BOLD)) + pad)
+        least.append((max(widest, word) if aligns[i] else max(word, 48.0)) + pad)
+    if sum(natural) <= FRAME_WIDTH:
+        return natural
+    fixed = sum(w for w, a in zip(least, aligns, strict=True) if a)
+    text = [i for i, a in enumerate(aligns) if not a]
+    spare = FRAME_WIDTH - fixed - sum(least[i] for i in text)
+    if spare <= 0 or not text:  # too wide to print whole: scale everything to the frame
+        scale = FRAME_WIDTH / sum(least)
+        return [w * scale for w in least]
+    # Text columns get their minimum plus a share of the spare room in proportion to their length.
+    wants = [natural[i] - least[i] for i in text]
+    total_want = sum(wants) or 1.0
+    widths = list(least)
+    for i, want in zip(text, wants, strict=True):
+        widths[i] += spare * want / total_want
+    return widths
+
+
+def _table(table: ReportTable, currency: str) -> Table:
+    """A section's table: the header row repeats on every page the table runs over."""
+    headers, rows, aligns = table_cells(table, currency)
+    widths = _column_widths(headers, rows, aligns)
+    head = [_p(h, "head_num" if a == "num" else "head") for h, a in zip(headers, aligns, strict=True)]
+    body = [
+        [_p(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
+        for row in rows
+    ]
+    grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    grid.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return grid
+
+
+def _chart(chart: Chart, currency: str) -> list[Flowable]:
+    width, height = PDF_FIGURE_SIZE[0] * 72, PDF_FIGURE_SIZE[1] * 72  # points: printed at the drawn size
+    image = Image(io.BytesIO(chart_png(chart, currency)), width=width, height=height, hAlign="LEFT")
+    return [_p(chart.title, "h3"), image]
+
+
+def _charts(charts: tuple[Chart, ...], currency: str) -> list[Flowable]:
+    """Charts two abreast, each pair kept on one page."""
+    cells = [_chart(c, currency) for c in charts]
+    rows = []
+    for i in range(0, len(cells), 2):
+        pair: list[Any] = cells[i : i + 2]
+        rows.append(pair + [""] * (2 - len(pair)))
+    out: list[Flowable] = []
+    for row in rows:
+        grid = Table([row], colWidths=[FRAME_WIDTH / 2] * 2, hAlign="LEFT")
+        grid.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
+        out.append(grid)
+    return out
+
+
+class _SectionTitle(Paragraph):  # type: ignore[misc]
+    """A section title; the document makes it a bookmark."""
+
+    def __init__(self, text: str, key: str) -> None:
+        super().__init__(escape(text), _styles()["h2"])
+        self.bookmark_key = key
+        self.bookmark_text = text
+
+
+def _section(section: Section, currency: str) -> list[Flowable]:
+    blocks: list[Flowable] = []
+    if section.figures:
+        blocks.append(_cards([format_figure(f, currency) for f in section.figures]))
+    if section.table is not None:
+        blocks += [_table(section.table, currency), Spacer(1, 6)]
+    blocks += _charts(section.charts, currency)
+    for note in section.notes:
+        blocks.append(Paragraph(escape(note), _styles()["bullet"], bulletText="•"))
+    # A title is never left alone at the foot of a page: it goes with the first block after it.
+    return [KeepTogether([_SectionTitle(section.title, section.key), *blocks[:1]]), *blocks[1:]]
+
+
+def _front(report: Report) -> list[Flowable]:
+    story: list[Flowable] = [_p(report.title, "title")]
+    if report.subtitle:
+        story.append(_p(report.subtitle, "subtitle"))
+    if report.facts:
+        facts = Table(
+            [[_p(label, "fact"), _p(value, "body")] for label, value in report.facts],
+            colWidths=[32 * mm, FRAME_WIDTH - 32 * mm],
+            hAlign="LEFT",
+        )
+        facts.setStyle(
+            TableStyle(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+                ]
+            )
+        )
+        story.append(facts)
+    return story
+
+
+def _canvas_maker(report: Report) -> Callable[..., Canvas]:
+    """A canvas that draws each page's header and footer once the page count is known."""
+
+    class _PagedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._furniture(total)
+                super().showPage()
+            super().save()
+
+        def _furniture(self, total: int) -> None:
+            width, height = PAGE_SIZE
+            left, right = MARGIN_X + FRAME_PADDING, width - MARGIN_X - FRAME_PADDING
+            self.saveState()
+            self.setFont(FONT, 9)
+            self.setFillColor(MUTED)
+            self.drawString(left, height - 13 * mm, report.title)
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.6)
+            self.line(left, height - 15 * mm, right, height - 15 * mm)
+            self.line(left, 12 * mm, right, 12 * mm)
+            self.drawString(left, 8 * mm, f"cosell · {report.currency}")
+            self.drawRightString(right, 8 * mm, f"page {self._pageNumber} of {total}")
+            self.restoreState()
+
+    return _PagedCanvas
+
+
+class _Document(SimpleDocTemplate):  # type: ignore[misc]
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, _SectionTitle):
+            self.canv.bookmarkPage(flowable.bookmark_key)
+            self.canv.addOutlineEntry(flowable.bookmark_text, flowable.bookmark_key, level=0)
+
+
+def render_pdf(report: Report) -> bytes:
+    """The report as PDF bytes; the same report gives byte-identical bytes."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    doc = _Document(
+        buffer,
+        pagesize=PAGE_SIZE,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=report.title,
+        subject=report.subtitle,
+        author="cosell",
+        creator="cosell",
+        invariant=1,
+    )
+    story = _front(report)
+    for section in report.sections:
+        story += _section(section, report.currency)
+    doc.build(story, canvasmaker=_canvas_maker(report))
+    return buffer.getvalue()
