@@ -462,7 +462,9 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     rep = None if "rep_commission" not in data else _parse_rep(c, data["rep_commission"])
     if not rules and "rep_commission" not in data:
         c.add("the plan has no rules and no rep_commission: it pays nothing")
-    c.problems.extend(check_rules(file, rules))
+    # A rule with problems of its own is left out of the overlap analysis: its clashes would be noise.
+    flawed = {name for p in c.problems for name in p.rules}
+    c.problems.extend(check_rules(file, [r for r in rules if r.id not in flawed]))
     if c.problems or effective_from is None or currency is None:
         return None, c.problems
     plan = Plan(

@@ -1,0 +1,130 @@
+"""``cosell plans init | check | load | list`` through the real typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
+    monkeypatch.setenv("COSELL_USER", "tester")
+    monkeypatch.delenv("COSELL_POLICY", raising=False)
+    monkeypatch.delenv("COSELL_WORKSPACE", raising=False)
+
+
+def write(path: Path, version: int, start: str, end: str = "", percent: str = "10") -> Path:
+    end_line = f"effective_to = {end}\n" if end else ""
+    path.write_text(
+        f'plan_id = "p"\nversion = {version}\neffective_from = {start}\n{end_line}currency = "USD"\n'
+        f'[[rules]]\nid = "cosell-20"\npercent = {percent}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_init_writes_the_example_that_checks_clean(tmp_path: Path) -> None:
+    target = tmp_path / "plan.toml"
+    result = runner.invoke(app, ["plans", "init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "referral-sourced" in target.read_text()
+    result = runner.invoke(app, ["plans", "check", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"{target}: partners-2026@1, in force from 2026-01-01T00:00:00Z until superseded, 7 rule(s), "
+        "rep commission on top: ok\n"
+    )
+    again = runner.invoke(app, ["plans", "init", str(target)])
+    assert again.exit_code == 2
+    assert "exists; pass --force" in again.output
+
+
+def test_check_lists_every_problem_naming_the_rule_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "2026.toml"
+    bad.write_text(
+        'plan_id = "p"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
+        '[[rules]]\nid = "cosell-20"\npartner_type = "co_sell"\npercent = 120\n'
+        '[[rules]]\nid = "a"\ntier = "sourced"\nflat = 1\n'
+        '[[rules]]\nid = "b"\nrole = "sourcer"\nflat = 2\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["plans", "check", str(bad)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f'{bad} rule "cosell-20": percent 120 is over 100',
+        f'{bad} rules "a" and "b": overlapping rules with no precedence: both match tier sourced, role sourcer '
+        "(give one a higher priority, or make one more specific)",
+        "2 problem(s)",
+    ]
+
+
+def test_check_a_folder_finds_a_gap_between_versions(tmp_path: Path) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    write(folder / "v1.toml", 1, "2026-01-01", end="2026-07-01")
+    write(folder / "v2.toml", 2, "2026-07-02")
+    result = runner.invoke(app, ["plans", "check", str(folder)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{folder / 'v2.toml'}: a gap in effective dates: p@1 ends 2026-07-01T00:00:00Z but p@2 starts "
+        "2026-07-02T00:00:00Z"
+    )
+    write(folder / "v2.toml", 2, "2026-07-01")
+    ok = runner.invoke(app, ["plans", "check", str(folder)])
+    assert ok.exit_code == 0, ok.output
+    assert len(ok.stdout.splitlines()) == 2
+
+
+def test_check_refuses_a_plan_not_in_the_workspace_currency(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('workspace_currency = "EUR"\n', encoding="utf-8")
+    plan = write(tmp_path / "p.toml", 1, "2026-01-01")
+    result = runner.invoke(app, ["plans", "check", str(plan), "--policy", str(policy)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == f"{plan}: currency USD is not the workspace currency EUR"
+
+
+def test_load_and_list(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws.duckdb")
+    v1 = write(tmp_path / "v1.toml", 1, "2026-01-01")
+    result = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "alice"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"loaded p@1 from {v1} by alice (2026-01-01T00:00:00Z on)\n"
+    same = runner.invoke(app, ["plans", "load", str(v1), "-w", ws])
+    assert same.stdout == "p@1 is already loaded with this text: nothing changed\n"
+    v2 = write(tmp_path / "v2.toml", 2, "2026-04-01", percent="12")
+    refused = runner.invoke(app, ["plans", "load", str(v2), "-w", ws])
+    assert refused.exit_code == 1
+    assert "pass --reprice to do that on purpose" in refused.stderr
+    repriced = runner.invoke(app, ["plans", "load", str(v2), "-w", ws, "--reprice"])
+    assert repriced.exit_code == 0, repriced.output
+    listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [(r["plan_version"], r["in_force_until"], r["repriced"], r["by_user"]) for r in rows] == [
+        ("p@1", "2026-04-01T00:00:00Z", "no", "alice"),
+        ("p@2", "", "yes", "tester"),
+    ]
+    assert rows[0]["loaded_at"] == "2026-05-01T00:00:00Z"
+
+
+def test_load_a_bad_file_adds_nothing(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws.duckdb")
+    assert runner.invoke(app, ["init", "-w", ws]).exit_code == 0
+    bad = write(tmp_path / "bad.toml", 1, "2026-01-01", percent="-3")
+    result = runner.invoke(app, ["plans", "load", str(bad), "-w", ws])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f'{bad} rule "cosell-20": percent -3 is negative'
+    listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "csv"])
+    assert listed.stdout.splitlines() == [
+        "plan_version,effective_from,effective_to,in_force_until,rules,repriced,loaded_at,by_user,file,digest"
+    ]
