@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -362,7 +363,7 @@ def test_plan_in_force_by_close_time_at_the_boundary_instants() -> None:
     assert plans.in_force(at("2026-07-01T00:00:00Z")).label == "p@2"
     assert plans.in_force(at("2026-12-31T23:59:59.999999Z")).label == "p@2"
     with pytest.raises(
-        NoPlanInForce, match="no compensation plan is in force at 2025-12-31T23:59:59.999999Z"
+        NoPlanInForce, match=re.escape("no compensation plan is in force at 2025-12-31T23:59:59.999999Z")
     ):
         plans.in_force(at("2025-12-31T23:59:59.999999Z"))
     assert plans.find(at("2027-01-01T00:00:00Z")) is None  # effective_to is exclusive
