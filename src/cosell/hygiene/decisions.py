@@ -1,0 +1,349 @@
+"""Deciding findings: accept (an override, a new attribution version, a pay change) or reject.
+
+::
+
+    accept_findings(ws, policy, ["OVC-006A000042"], by_user="u-ops", reason="direct team was first")
+    reject_findings(ws, ["DBS-006A000043"], by_user="u-ops", reason="second registration was void")
+
+A decision records who, when and why; a decided finding cannot be decided again. Only users with
+the role partner_ops, partner_manager or admin decide (when the workspace has a users table with
+rows; without one there is no directory to check against). A batch is decided in one transaction:
+a crash part-way leaves none of it applied.
+
+Accepting a finding whose suggested fix is an override (or with an explicit ``tier``/``partner``)
+records the override (rule OVR, source ``finding:<id>``), stores a new attribution version of the
+deal (a partial run of kind ``fix``, re-decided by the reference implementation with the override
+applied) and marks the change for payouts (``attribution_changes``). A finding whose fix is a CRM
+correction only (``confirm partner_source=none in the CRM``, an account to check) records the
+decision alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from cosell import clock
+from cosell.attribution.reattribute import reattribute
+from cosell.attribution.result import TIERS
+from cosell.errors import CosellError, NotFound, UsageError
+from cosell.hygiene.review_store import ensure_review_schema, mark_change
+from cosell.instants import format_instant
+from cosell.policy import Policy
+from cosell.store.attribution_store import RunRecord, record_override
+from cosell.store.versions import attribution_views, save_partial_run
+from cosell.store.workspace import Workspace
+
+DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
+# Test hook for the kill test: seconds to sleep after each override of a batch, and a file to which
+# one line is appended per override, so a test can kill the process mid-batch.
+PAUSE_ENV = "COSELL_FIX_PAUSE"
+TRACE_ENV = "COSELL_FIX_TRACE"
+
+
+class NotAllowed(CosellError):
+    """The user may not do this (wrong role, or a partner user on another partner's deal)."""
+
+
+class AlreadyDecided(CosellError):
+    """A finding or dispute that already has a decision."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the workspace directory (``users``)."""
+
+    user_id: str
+    role: str
+    partner_id: str
+
+
+def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
+    """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
+    if not user_id.strip():
+        raise UsageError("say who decides: --by USER")
+    rows = con.execute("SELECT user_id, role, partner_id FROM cur_users").fetchall()
+    if not rows:
+        return None
+    users = {r[0]: User(r[0], r[1] or "", r[2] or "") for r in rows}
+    if user_id not in users:
+        close = difflib.get_close_matches(user_id, list(users), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise NotFound(f"no user {user_id}{hint}")
+    return users[user_id]
+
+
+def check_decider(con: duckdb.DuckDBPyConnection, user_id: str, what: str) -> None:
+    """Raise unless ``user_id`` may decide ``what`` (a role in :data:`DECIDER_ROLES`)."""
+    user = find_user(con, user_id)
+    if user is not None and user.role not in DECIDER_ROLES:
+        raise NotAllowed(
+            f"{user_id} has the role {user.role or '(none)'}: only {', '.join(DECIDER_ROLES)} users "
+            f"may decide {what}"
+        )
+
+
+def check_reason(reason: str) -> str:
+    """The reason, stripped; an empty one is refused (a decision records why)."""
+    if not reason.strip():
+        raise UsageError("a decision records why: give a non-empty --reason")
+    return reason.strip()
+
+
+def check_override(con: duckdb.DuckDBPyConnection, tier: str, partner_id: str | None) -> None:
+    """Refuse an override that cannot be applied: an unknown tier or partner, sourced without one."""
+    if tier not in TIERS:
+        close = difflib.get_close_matches(tier, TIERS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}{hint}")
+    if tier == "sourced" and not partner_id:
+        raise UsageError("an override to sourced names the sourcing partner: --partner P")
+    if partner_id:
+        partners = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners").fetchall()]
+        if partner_id not in partners:
+            close = difflib.get_close_matches(partner_id, partners, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise NotFound(f"no partner {partner_id}{hint}")
+
+
+@dataclass(frozen=True)
+class OverrideRequest:
+    """One override to record: on ``opportunity_id``, because of ``source`` (finding:/dispute:)."""
+
+    opportunity_id: str
+    tier: str
+    partner_id: str | None
+    source: str
+
+
+def _pause() -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    trace = os.environ.get(TRACE_ENV)
+    if trace:
+        with open(trace, "a", encoding="utf-8") as f:
+            f.write("override\n")
+    if seconds:
+        time.sleep(float(seconds))
+
+
+def apply_overrides(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    requests: Sequence[OverrideRequest],
+    *,
+    kind: str,
+    by_user: str,
+    reason: str,
+    at: datetime,
+) -> tuple[dict[str, str], dict[str, int], list[RunRecord]]:
+    """Record each override, store the new versions of the deals, and mark the pay changes.
+
+    Opens no transaction: the caller wraps it with its decisions (all or nothing). Returns the
+    override id per request source, the new run id per deal, and the partial runs stored (one per
+    credit model in use on the deals, usually one).
+    """
+    attribution_views(con)
+    ids = sorted({r.opportunity_id for r in requests})
+    previous = {
+        r[0]: (int(r[1]), r[2] or policy.credit_model)
+        for r in con.execute(
+            "SELECT opportunity_id, run_id, model FROM v_attribution WHERE list_contains(?, opportunity_id)",
+            [ids],
+        ).fetchall()
+    }
+    overrides: dict[str, str] = {}
+    for r in requests:
+        overrides[r.source] = record_override(
+            con, r.opportunity_id, r.tier, r.partner_id, by_user, reason, source=r.source, recorded_at=at
+        )
+        _pause()
+    by_model: dict[str, list[str]] = {}
+    for opportunity_id in ids:
+        model = previous[opportunity_id][1] if opportunity_id in previous else policy.credit_model
+        by_model.setdefault(model, []).append(opportunity_id)
+    run_of: dict[str, int] = {}
+    runs: list[RunRecord] = []
+    for model, deals in sorted(by_model.items()):
+        rows, credits = reattribute(con, policy, deals, at, model)
+        record = save_partial_run(
+            con, rows, credits, kind=kind, by_user=by_user, reason=reason,
+            policy_version=policy.version, model=model, as_of=at, run_at=at,
+        )  # fmt: skip
+        runs.append(record)
+        run_of.update({d: record.run_id for d in deals})
+    for r in requests:
+        before = previous.get(r.opportunity_id)
+        mark_change(
+            con, r.opportunity_id, run_of[r.opportunity_id], before[0] if before else None,
+            r.source, by_user, at,
+        )  # fmt: skip
+    return overrides, run_of, runs
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A recorded decision on a finding."""
+
+    finding_id: str
+    decision: str
+    by_user: str
+    reason: str
+    decided_at: datetime
+    tier: str
+    partner_id: str
+    override_id: str
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """Accepted findings, the overrides and attribution versions they made."""
+
+    decisions: tuple[Decision, ...]
+    runs: tuple[RunRecord, ...]
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        return tuple(sorted({d.override_id for d in self.decisions if d.override_id}))
+
+
+def _findings(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[tuple[str, str, str, str | None]]:
+    """(finding_id, opportunity_id, suggested_tier, suggested_partner) of each id; refuse unknown
+    ids (with a close match) and decided ones."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        raise UsageError("name at least one finding (or --all-of-kind KIND)")
+    rows = con.execute(
+        "SELECT f.finding_id, f.opportunity_id, f.suggested_tier, f.suggested_partner_id, d.decision, "
+        "d.by_user, d.decided_at FROM findings f LEFT JOIN finding_decisions d USING (finding_id) "
+        "WHERE list_contains(?, f.finding_id)",
+        [wanted],
+    ).fetchall()
+    found = {r[0]: r for r in rows}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        every = [r[0] for r in con.execute("SELECT finding_id FROM findings").fetchall()]
+        close = difflib.get_close_matches(missing[0], every, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise NotFound(
+            f"no finding {missing[0]}{hint}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
+    decided = [found[i] for i in wanted if found[i][4] is not None]
+    if decided:
+        f = decided[0]
+        raise AlreadyDecided(f"finding {f[0]} was already {f[4]} by {f[5]} at {format_instant(f[6])}")
+    return [(found[i][0], found[i][1], found[i][2] or "", found[i][3]) for i in wanted]
+
+
+def open_findings_of_kind(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """Ids of the undecided findings of one kind."""
+    ensure_review_schema(con)
+    rows = con.execute(
+        "SELECT finding_id FROM findings WHERE kind = ? AND finding_id NOT IN "
+        "(SELECT finding_id FROM finding_decisions) ORDER BY finding_id",
+        [kind],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def accept_findings(
+    ws: Workspace,
+    policy: Policy,
+    finding_ids: Iterable[str],
+    by_user: str,
+    reason: str,
+    *,
+    tier: str | None = None,
+    partner_id: str | None = None,
+    at: datetime | None = None,
+) -> AcceptResult:
+    """Accept findings in one transaction (see the module docstring).
+
+    ``tier``/``partner_id`` replace the suggested fix (one finding at a time). Raises before
+    changing anything: unknown or decided findings, a user without the role, an empty reason,
+    two findings of one deal suggesting different fixes.
+    """
+    con = ws.con
+    ensure_review_schema(con)
+    why = check_reason(reason)
+    check_decider(con, by_user, "findings")
+    items = _findings(con, finding_ids)
+    if tier is not None:
+        if len(items) != 1:
+            raise UsageError("--tier/--partner replace the suggested fix of one finding at a time")
+        check_override(con, tier, partner_id)
+        items = [(items[0][0], items[0][1], tier, partner_id)]
+    fixes: dict[str, tuple[str, str | None]] = {}
+    for _, opp, t, p in items:
+        if not t:
+            continue
+        if opp in fixes and fixes[opp] != (t, p):
+            raise UsageError(
+                f"two findings on {opp} suggest different fixes ({fixes[opp]} and {(t, p)}): decide them one at a time"
+            )
+        fixes[opp] = (t, p)
+    when = clock.now(at)
+    requests = []
+    seen: set[str] = set()
+    for fid, opp, t, p in items:
+        if t and opp not in seen:
+            seen.add(opp)
+            requests.append(OverrideRequest(opp, t, p, f"finding:{fid}"))
+    with ws.transaction():
+        overrides: dict[str, str] = {}
+        run_of: dict[str, int] = {}
+        runs: list[RunRecord] = []
+        if requests:
+            overrides, run_of, runs = apply_overrides(
+                con, policy, requests, kind="fix", by_user=by_user, reason=why, at=when
+            )
+        override_of = {r.opportunity_id: overrides[r.source] for r in requests}
+        decisions = []
+        for fid, opp, t, p in items:
+            override = override_of.get(opp, "") if t else ""
+            decision = Decision(
+                fid, "accepted", by_user, why, when, t, p or "", override, run_of.get(opp) if t else None
+            )
+            _insert(con, decision)
+            decisions.append(decision)
+    return AcceptResult(tuple(decisions), tuple(runs))
+
+
+def accept_suggested_fixes(
+    ws: Workspace, policy: Policy, finding_ids: Iterable[str], by_user: str, reason: str
+) -> AcceptResult:
+    """Accept each finding's suggested fix, all in one transaction (for the demo and payouts)."""
+    return accept_findings(ws, policy, finding_ids, by_user, reason)
+
+
+def reject_findings(
+    ws: Workspace, finding_ids: Iterable[str], by_user: str, reason: str, *, at: datetime | None = None
+) -> tuple[Decision, ...]:
+    """Reject findings (the reviewer disagrees with them) in one transaction; nothing else changes."""
+    con = ws.con
+    ensure_review_schema(con)
+    why = check_reason(reason)
+    check_decider(con, by_user, "findings")
+    items = _findings(con, finding_ids)
+    when = clock.now(at)
+    decisions = tuple(Decision(fid, "rejected", by_user, why, when, "", "", "", None) for fid, *_ in items)
+    with ws.transaction():
+        for decision in decisions:
+            _insert(con, decision)
+    return decisions
+
+
+def _insert(con: duckdb.DuckDBPyConnection, d: Decision) -> None:
+    con.execute(
+        "INSERT INTO finding_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            d.finding_id, d.decision, d.by_user, d.reason, d.decided_at, d.tier or None,
+            d.partner_id or None, d.override_id or None, d.run_id,
+        ],
+    )  # fmt: skip

@@ -1,0 +1,278 @@
+"""Reconciliation: cross-check a period's closed-won deals and record the findings (SPEC section 4).
+
+::
+
+    result = reconcile(ws, policy, period="2026-10")              # the month, as known now
+    result = reconcile(ws, policy, period="2026-Q3", as_of=t)      # as known at t: byte-identical later
+    result.by_kind                                                 # count and money at stake per kind
+
+The checks run in the database (:mod:`cosell.hygiene.findings`). Each finding has a stable id (its
+kind and deal), so running reconcile again never duplicates one: a finding is stored once, when it
+is first detected, and its status (open, accepted, rejected) comes from the decisions recorded at
+or before the as-of instant. A deal whose attribution carries an accepted override (OVR) was
+decided by a reviewer: it raises no new finding, and the findings already recorded on it keep
+showing with their decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cosell import clock
+from cosell.errors import NotFound, UsageError
+from cosell.hygiene.decisions import AcceptResult, accept_suggested_fixes
+from cosell.hygiene.findings import Window, detect, drop_work_tables
+from cosell.hygiene.review_store import (
+    KINDS,
+    Finding,
+    _ts,
+    ensure_review_schema,
+    next_number,
+    read_findings,
+)
+from cosell.instants import format_instant
+from cosell.money import minor_unit
+from cosell.periods import month, parse_period
+from cosell.policy import Policy
+from cosell.store.versions import attribution_views, latest_run_id
+from cosell.store.workspace import Workspace, as_of_views
+
+ALL_PERIODS = "all"
+__all__ = [
+    "ALL_PERIODS",
+    "AcceptResult",
+    "KindSummary",
+    "ReconcileResult",
+    "accept_suggested_fixes",
+    "demo_reconcile",
+    "reconcile",
+    "resolve_window",
+]
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """Findings of one kind: how many, on how many deals, and the money at stake on those deals."""
+
+    kind: str
+    findings: int
+    deals: int
+    at_stake: Decimal
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    """One reconciliation: the window, what it was checked against, the findings and their totals.
+
+    ``at_stake`` counts each deal once, however many kinds it carries. ``new_findings`` (how many
+    were stored by this run) is bookkeeping and is not part of the printed output.
+    """
+
+    period: str
+    start: datetime | None
+    end: datetime | None
+    as_of: datetime
+    attribution_run_id: int | None
+    deals_checked: int
+    unattributed: int
+    currency: str
+    findings: tuple[Finding, ...]
+    by_kind: tuple[KindSummary, ...]
+    at_stake: Decimal
+    new_findings: int = 0
+
+    @property
+    def deals_with_findings(self) -> int:
+        return len({f.opportunity_id for f in self.findings})
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable keys (docs/hygiene-review.md); money as decimal strings, instants ISO 8601 UTC."""
+        return {
+            "period": self.period,
+            "start": "" if self.start is None else format_instant(self.start),
+            "end": "" if self.end is None else format_instant(self.end),
+            "as_of": format_instant(self.as_of),
+            "attribution_run_id": self.attribution_run_id,
+            "deals_checked": self.deals_checked,
+            "unattributed_deals": self.unattributed,
+            "currency": self.currency,
+            "deals_with_findings": self.deals_with_findings,
+            "at_stake": str(self.at_stake),
+            "by_kind": [
+                {"kind": k.kind, "findings": k.findings, "deals": k.deals, "at_stake": str(k.at_stake)}
+                for k in self.by_kind
+            ],
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def resolve_window(period: str | None, evaluated_at: datetime, policy: Policy) -> Window:
+    """The deals a reconciliation checks: a month (``2026-10``), a fiscal quarter (``2026-Q3``),
+    ``all``, or by default the last complete month before ``evaluated_at``."""
+    if period is None:
+        current = month(evaluated_at)
+        last = month(current.start - timedelta(microseconds=1))
+        return Window(last.label, last.start, last.end, evaluated_at)
+    if period.strip().lower() == ALL_PERIODS:
+        return Window(ALL_PERIODS, None, None, evaluated_at)
+    try:
+        chosen = parse_period(period.strip(), policy.fiscal_year_start_month)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc} (or 'all')") from None
+    return Window(chosen.label, chosen.start, chosen.end, evaluated_at)
+
+
+def reconcile(
+    ws: Workspace,
+    policy: Policy,
+    *,
+    period: str | None = None,
+    as_of: datetime | None = None,
+    by_user: str = "unknown",
+) -> ReconcileResult:
+    """Reconcile the period's closed-won deals as known at ``as_of`` (None: now) and store new findings.
+
+    Reads the rows, attribution versions, declarations and decisions known at ``as_of``, so the
+    same call with the same ``as_of`` returns the same result after later imports, runs or
+    decisions. Raises :class:`NotFound` when no attribution version is known at ``as_of``.
+    """
+    con = ws.con
+    ensure_review_schema(con)
+    evaluated_at = clock.now(as_of)
+    window = resolve_window(period, evaluated_at, policy)
+    run_id = latest_run_id(con, as_of)
+    if run_id is None:
+        when = "yet" if as_of is None else f"at {format_instant(evaluated_at)}"
+        raise NotFound(f"no attribution version known {when}: run `cosell attribute` first")
+    as_of_views(con, as_of)
+    attribution_views(con, as_of)
+    deals = detect(con, policy, window, as_of)
+    known = f"k.detected_at <= {_ts(evaluated_at)}"
+    now = clock.now()
+    with ws.transaction():
+        reconciliation_id = next_number(con, "reconciliations", "reconciliation_id")
+        new = con.execute(
+            """INSERT INTO findings
+            SELECT f.finding_id, f.kind, f.opportunity_id, ?, ?, f.run_id, f.closed_at, f.declared_source,
+                f.declared_partner_id, f.computed_tier, f.computed_partner_id, f.amount, f.currency,
+                f.at_stake, ?, f.suggested_tier, f.suggested_partner_id, f.suggested_fix, f.evidence
+            FROM _rec_findings f
+            WHERE NOT f.overridden AND f.finding_id NOT IN (SELECT finding_id FROM findings)""",
+            [now, reconciliation_id, policy.workspace_currency],
+        ).fetchone()
+        shown = read_findings(
+            con,
+            "_rec_findings f JOIN findings k ON k.finding_id = f.finding_id",
+            stake_currency=_lit(policy.workspace_currency),
+            detected_at="k.detected_at",
+            where=f"NOT f.overridden OR {known}",
+            as_of=as_of,
+        )
+        con.execute(
+            "INSERT INTO reconciliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                reconciliation_id,
+                now,
+                by_user,
+                evaluated_at,
+                window.label,
+                window.start,
+                window.end,
+                run_id,
+                deals,
+                len(shown),
+                int(new[0]) if new else 0,
+            ],
+        )
+    row = con.execute("SELECT count(*) FILTER (WHERE run_id IS NULL) FROM _rec_deals").fetchone()
+    unattributed = int(row[0]) if row else 0
+    drop_work_tables(con)
+    return _result(window, run_id, deals, unattributed, policy, shown, int(new[0]) if new else 0)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _result(
+    window: Window,
+    run_id: int,
+    deals: int,
+    unattributed: int,
+    policy: Policy,
+    findings: list[Finding],
+    new: int,
+) -> ReconcileResult:
+    zero = Decimal(0).scaleb(-minor_unit(policy.workspace_currency))
+    by_kind = []
+    for kind in KINDS:
+        mine = [f for f in findings if f.kind == kind]
+        if not mine:
+            continue
+        stakes = {f.opportunity_id: f.at_stake or zero for f in mine}
+        by_kind.append(KindSummary(kind, len(mine), len(stakes), sum(stakes.values(), zero)))
+    every = {f.opportunity_id: f.at_stake or zero for f in findings}
+    return ReconcileResult(
+        period=window.label,
+        start=window.start,
+        end=window.end,
+        as_of=window.evaluated_at,
+        attribution_run_id=run_id,
+        deals_checked=deals,
+        unattributed=unattributed,
+        currency=policy.workspace_currency,
+        findings=tuple(findings),
+        by_kind=tuple(by_kind),
+        at_stake=sum(every.values(), zero),
+        new_findings=new,
+    )
+
+
+def summary_table(result: ReconcileResult) -> Table:
+    """The count and money at stake by kind, as a rich table (the demo and the CLI print it)."""
+    table = Table(
+        title=f"Reconciliation {result.period}: findings by kind ({result.currency} at stake)",
+        header_style="bold",
+    )
+    table.add_column("kind")
+    table.add_column("findings", justify="right")
+    table.add_column("deals", justify="right")
+    table.add_column("at stake", justify="right")
+    for k in result.by_kind:
+        table.add_row(k.kind, f"{k.findings:,}", f"{k.deals:,}", f"{k.at_stake:,}")
+    table.add_row(
+        "all (each deal once)",
+        f"{len(result.findings):,}",
+        f"{result.deals_with_findings:,}",
+        f"{result.at_stake:,}",
+        style="bold",
+    )
+    return table
+
+
+def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Console) -> ReconcileResult:
+    """The demo's reconciliation step: every closed-won deal of the sample, as of its as-of instant.
+
+    Prints the count by kind and the money at stake. The demo's attribution run must be known at
+    ``manifest.as_of`` (stored with ``run_at=manifest.as_of``); when it was stored later, the
+    reconciliation reads what is known now, which in a fresh demo workspace is the same data.
+    """
+    as_of: datetime | None = manifest.as_of
+    if latest_run_id(ws.con, as_of) is None:
+        as_of = None
+    result = reconcile(ws, policy, period=ALL_PERIODS, as_of=as_of, by_user="demo")
+    console.print(summary_table(result))
+    console.print(
+        f"{len(result.findings):,} findings on {result.deals_with_findings:,} of {result.deals_checked:,} "
+        f"closed-won deals; {result.at_stake:,} {result.currency} of revenue at stake. "
+        "Try: cosell findings list, cosell findings show ID, cosell findings accept ID --by USER --reason TEXT",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return result
