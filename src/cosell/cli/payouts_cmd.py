@@ -1,9 +1,328 @@
-"""Commands of the payouts capability (registered by cli/app.py)."""
+"""``cosell payouts``: post a period to the ledger, propose and approve payout runs, ledger, statements."""
 
 from __future__ import annotations
 
+import getpass
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.errors import UsageError
+from cosell.instants import format_instant, parse_instant
+from cosell.policy import load_policy
+
+payouts_app = typer.Typer(
+    help="Partner payouts and rep commission: post a period, payout runs, the ledger, statements.",
+    no_args_is_help=True,
+)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", envvar="COSELL_USER", help="Who does it (recorded).", show_default=False),
+]
+PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Record this instant instead of now (ISO 8601; default $COSELL_NOW or the clock).",
+        show_default=False,
+    ),
+]  # fmt: skip
+
+
+class StatementFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+    pdf = "pdf"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``cosell payouts ...`` to the app."""
+    app.add_typer(payouts_app, name="payouts")
+
+
+def _user(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name in some containers
+        return "unknown"
+
+
+def _now(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise UsageError(f"--now: {exc}") from None
+
+
+def _money(value: Any) -> str:
+    return f"{value:,.2f}"
+
+
+@payouts_app.command("post")
+def post_command(
+    period: PeriodOption,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    reprice: Annotated[
+        bool,
+        typer.Option(
+            "--reprice",
+            help="Price closed deals with the plan version in force at their close now (adjustments), "
+            "instead of the version they were first priced with.",
+        ),
+    ] = False,
+    recheck: Annotated[
+        bool,
+        typer.Option("--recheck", help="Price every deal again, even those whose inputs did not change."),
+    ] = False,
+    now: NowOption = None,
+) -> None:
+    """Post into PERIOD the earnings, reversals and clawbacks that bring the ledger to what the current
+    attribution and plans say for every won deal closed before the period ends. Running it again
+    with nothing changed posts nothing."""
+    from cosell.pay.plan_store import load_plan_set
+    from cosell.pay.posting import PlanSetPricer, post_period
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        plans = load_plan_set(ws.con)
+        if not plans.versions:
+            raise UsageError("no compensation plan is loaded: cosell plans load FILE")
+        result = post_period(
+            ws, policy, PlanSetPricer(plans), period, _user(by), _now(now),
+            reprice=reprice, recheck=recheck, reason=reason,
+        )  # fmt: skip
+    finally:
+        ws.close()
+    rows = [
+        {"kind": k, "entries": n, "amount": _money(result.amounts[k])}
+        for k, n in sorted(result.counts.items())
+    ]
+    emit_rows(rows, ("kind", "entries", "amount"), Format.table, title=f"Posted into {period}")
+    console.print(
+        f"{result.deals_eligible:,} won deal(s) closed before the period ends; {result.deals_priced:,} priced "
+        f"(inputs changed), {result.deals_reversed:,} no longer qualifying; {result.entries:,} entries posted"
+        + (f" (posting {result.posting_id})" if result.posting_id is not None else " (nothing to post)"),
+        highlight=False,
+    )
+    for count, words in (
+        (result.unattributed, "won deal(s) without an attribution version were not priced"),
+        (result.no_plan, "won deal(s) closed when no plan was in force were not priced"),
+    ):
+        if count:
+            console.print(f"note: {count:,} {words}", highlight=False)
+
+
+@payouts_app.command("run")
+def run_command(
+    period: PeriodOption,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    now: NowOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Propose a payout run for PERIOD: each party's positive balance of the periods up to it is paid;
+    a negative balance is blocked (carried until recovered). Approve it with `cosell payouts approve`."""
+    from cosell.pay.payouts import propose_run
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        run, lines = propose_run(ws, policy, period, _user(by), _now(now), reason)
+    finally:
+        ws.close()
+    rows = [
+        {"party_kind": x.party_kind, "party_id": x.party_id, "balance": _money(x.balance),
+         "pay": _money(x.pay), "status": x.status}
+        for x in lines
+    ]  # fmt: skip
+    emit_rows(
+        rows, ("party_kind", "party_id", "balance", "pay", "status"), fmt, title=f"Payout run {run.run_id}"
+    )
+    if fmt is Format.table:
+        console.print(
+            f"run {run.run_id} proposed for {period}: pays {run.parties_paid:,} part(ies) {_money(run.total)} "
+            f"{run.currency}; {run.parties_blocked:,} blocked ({_money(run.blocked_total)} carried). "
+            f"Approve: cosell payouts approve {run.run_id} --by FINANCE_USER",
+            highlight=False,
+        )
+
+
+@payouts_app.command("approve")
+def approve_command(
+    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    by: Annotated[
+        str,
+        typer.Option("--by", envvar="COSELL_USER", help="The approving finance user.", show_default=False),
+    ],
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    reason: ReasonOption = "",
+    now: NowOption = None,
+) -> None:
+    """Approve a proposed payout run (a user with role finance only): posts its payments and closes
+    its period and every earlier one."""
+    from cosell.pay.payouts import approve_run
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        run, payments = approve_run(ws, policy, run_id, by, _now(now), reason)
+    finally:
+        ws.close()
+    console.print(
+        f"run {run.run_id} approved by {run.approved_by}: {payments:,} payment(s), {_money(run.total)} "
+        f"{run.currency}; periods up to {run.period} are closed",
+        highlight=False,
+    )
+
+
+@payouts_app.command("list")
+def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
+    """Every payout run: period, status, what it pays and what is blocked."""
+    from cosell.pay.payouts import list_runs
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        runs = list_runs(ws.con)
+    finally:
+        ws.close()
+    rows = [
+        {
+            "run_id": r.run_id, "period": r.period, "status": r.status,
+            "proposed_at": format_instant(r.proposed_at), "proposed_by": r.by_user,
+            "approved_at": format_instant(r.approved_at) if r.approved_at else "", "approved_by": r.approved_by or "",
+            "parties_paid": r.parties_paid, "total": _money(r.total), "parties_blocked": r.parties_blocked,
+            "blocked_total": _money(r.blocked_total), "currency": r.currency,
+        }
+        for r in runs
+    ]  # fmt: skip
+    columns = (
+        "run_id", "period", "status", "proposed_at", "proposed_by", "approved_at", "approved_by",
+        "parties_paid", "total", "parties_blocked", "blocked_total", "currency",
+    )  # fmt: skip
+    emit_rows(rows, columns, fmt, title="Payout runs")
+
+
+def _party(partner: str | None, rep: str | None, required: bool) -> tuple[str, str] | None:
+    if partner and rep:
+        raise UsageError("give --partner or --rep, not both")
+    if partner:
+        return ("partner", partner)
+    if rep:
+        return ("rep", rep)
+    if required:
+        raise UsageError("give --partner PARTNER_ID or --rep USER_ID")
+    return None
+
+
+PartnerOption = Annotated[str | None, typer.Option("--partner", help="A partner id.", show_default=False)]
+RepOption = Annotated[str | None, typer.Option("--rep", help="A rep's user id.", show_default=False)]
+
+_LEDGER_COLUMNS = (
+    "entry_id", "posted_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
+    "plan_version", "attribution_run_id", "amount", "currency", "reverses", "payout_run_id", "by_user",
+    "basis", "reason",
+)  # fmt: skip
+
+
+@payouts_app.command("ledger")
+def ledger_command(
+    workspace_path: WorkspaceOption = None,
+    partner: PartnerOption = None,
+    rep: RepOption = None,
+    deal: Annotated[str | None, typer.Option("--deal", help="An opportunity id.", show_default=False)] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Only this month.", show_default=False)
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Ledger entries in order, filtered by party, deal or period."""
+    from cosell.pay.ledger_store import read_entries
+
+    where, params = ["TRUE"], []
+    party = _party(partner, rep, required=False)
+    if party is not None:
+        where.append("party_kind = ? AND party_id = ?")
+        params += list(party)
+    if deal:
+        where.append("opportunity_id = ?")
+        params.append(deal)
+    if period:
+        where.append("period = ?")
+        params.append(period)
+    ws = workspace(workspace_path, create=False)
+    try:
+        entries = read_entries(ws.con, " AND ".join(where), params)
+    finally:
+        ws.close()
+    rows = []
+    for e in entries:
+        row = {c: getattr(e, c) for c in _LEDGER_COLUMNS}
+        row["posted_at"] = format_instant(e.posted_at)
+        row["amount"] = f"{e.amount:.2f}" if fmt is not Format.table else _money(e.amount)
+        rows.append(row)
+    emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger")
+
+
+@payouts_app.command("statement")
+def statement_command(
+    period: PeriodOption,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    partner: PartnerOption = None,
+    rep: RepOption = None,
+    fmt: Annotated[
+        StatementFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StatementFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write to this file (needed for xlsx and pdf).", show_default=False),
+    ] = None,
+) -> None:
+    """A partner's or a rep's statement for PERIOD: opening balance, every entry (deal, rule, plan
+    version, attribution version, reason), payments, closing balance."""
+    from cosell.pay.statements import statement
+    from cosell.reports.render import render
+
+    party_kind, party_id = _party(partner, rep, required=True) or ("", "")
+    if fmt in (StatementFormat.xlsx, StatementFormat.pdf) and out is None and sys.stdout.isatty():
+        raise UsageError(f"--format {fmt.value} writes a binary file: give --out FILE")
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
+    finally:
+        ws.close()
+    data = render(report, fmt.value)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        console.print(f"wrote {out}", highlight=False)
+    elif fmt in (StatementFormat.xlsx, StatementFormat.pdf):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        typer.echo(data.decode("utf-8"), nl=False)
