@@ -37,15 +37,15 @@ from cosell.reports.model import Chart, Unit
 
 # Okabe-Ito colours (readable by colour-blind readers and in grey print), one per tier, everywhere.
 TIER_COLOURS: dict[str, str] = {
-    "sourced": "#0072B2",
-    "accelerated": "#009E73",
-    "influenced": "#E69F00",
+    "sourced": "#0072b2",
+    "accelerated": "#009e73",
+    "influenced": "#e69f00",
     "none": "#999999",
-    "direct": "#4D4D4D",
-    "partner": "#CC79A7",
+    "direct": "#4d4d4d",
+    "partner": "#cc79a7",
 }
 # For series that name no tier (a total, a prior period ...), in order of appearance.
-OTHER_COLOURS = ("#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000", "#8C564B")
+OTHER_COLOURS = ("#56b4e9", "#d55e00", "#cc79a7", "#f0e442", "#000000", "#8c564b")
 _TIER_WORDS = re.compile(r"\b(sourced|accelerated|influenced|none|direct|partner)\b", re.IGNORECASE)
 
 # Every chart is drawn with these settings only (a context, so the caller's matplotlib is untouched).
@@ -76,7 +76,7 @@ def series_colour(name: str, index: int) -> str:
     """The colour of a series: its tier's when its name starts with one, else the index-th other colour.
 
     >>> series_colour("Sourced", 0), series_colour("Influenced share of closed-won", 3)
-    ('#0072B2', '#E69F00')
+    ('#0072b2', '#e69f00')
     """
     match = _TIER_WORDS.match(name.strip())  # the leading word: "Saving against direct" is no tier
     if match:

@@ -94,7 +94,15 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell_num": style("cell_num", fontSize=9, leading=11, alignment=TA_RIGHT),
         "head": style("head", fontName=BOLD, fontSize=9, leading=11),
         "head_num": style("head_num", fontName=BOLD, fontSize=9, leading=11, alignment=TA_RIGHT),
-        "bullet": style("bullet", fontSize=9, leading=11.5, textColor=MUTED, leftIndent=10, bulletIndent=0),
+        "bullet": style(
+            "bullet",
+            fontSize=9,
+            leading=11.5,
+            textColor=MUTED,
+            leftIndent=10,
+            bulletIndent=0,
+            bulletFontName=FONT,
+        ),
     }
 
 

@@ -1,0 +1,100 @@
+"""The pdf report as a reader sees it: pdftoppm page images, pdftotext text, page furniture, bytes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cosell.reports.pdf import render_pdf
+from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
+
+from .conftest import RenderedPdf, assert_not_blank, require_tool
+
+
+@pytest.fixture(scope="module")
+def sample_pdf() -> bytes:
+    return render_pdf(sample_report())
+
+
+def test_the_sample_pdf_has_pages_numbers_and_charts(
+    sample_pdf: bytes, rasterize_pdf: Callable[[bytes], RenderedPdf]
+) -> None:
+    assert sample_pdf.startswith(b"%PDF-")
+    rendered = rasterize_pdf(sample_pdf)
+    assert len(rendered.pages) >= 2
+    for i, png in enumerate(rendered.pages, start=1):
+        assert_not_blank(png, f"page {i}")
+    flat = " ".join(rendered.text.split())
+    for text in (*HEADLINE_TEXTS, *CHART_TITLES, "benchmark 15-25%", "no partner deals won in 2026-Q1"):
+        assert text in flat, text
+    assert HOSTILE_TEXT in flat  # printed as given, markup and all
+    total = len(rendered.pages)
+    for number, page in enumerate(rendered.page_texts, start=1):
+        assert "CFO dashboard: 2026-Q3" in page.splitlines()[0]  # the header
+        assert f"page {number} of {total}" in page  # the footer
+
+
+def _tool_output(tool: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        [require_tool(tool), *args, str(path), *(["-"] if tool == "pdftotext" else [])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_every_chart_is_an_embedded_image(sample_pdf: bytes, tmp_path: Path) -> None:
+    listing = _tool_output("pdfimages", sample_pdf, tmp_path, "-list")
+    images = [line.split() for line in listing.splitlines()[2:]]
+    charts = [row for row in images if row[2] == "image"]
+    assert len(charts) == len(CHART_TITLES)
+    assert all(int(row[3]) >= 1000 and row[12] == "200" for row in charts)  # 200 dpi, full width
+
+
+def test_text_is_at_least_9_points_and_the_fonts_are_embedded(sample_pdf: bytes, tmp_path: Path) -> None:
+    boxes = _tool_output("pdftotext", sample_pdf, tmp_path, "-bbox")
+    heights = [
+        float(b) - float(a) for a, b in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes)
+    ]
+    assert len(heights) > 200
+    assert min(heights) >= 9.0
+    fonts = _tool_output("pdffonts", sample_pdf, tmp_path)
+    dejavu = [line.split() for line in fonts.splitlines() if "DejaVuSans" in line]
+    assert len(dejavu) == 2 and all(row[-5] == "yes" for row in dejavu)  # embedded
+
+
+def test_a_long_table_runs_over_pages_with_its_header_repeated(
+    sample_pdf: bytes, rasterize_pdf: Callable[[bytes], RenderedPdf]
+) -> None:
+    short = rasterize_pdf(sample_pdf)
+    long = rasterize_pdf(render_pdf(sample_report(partner_rows=300)))
+    assert len(long.pages) >= len(short.pages) + 5
+    flat = " ".join(long.text.split())
+    assert all(f"Partner {n:04d}" in flat for n in (4, 150, 300))
+    table_pages = [t for t in long.page_texts if re.search(r"Partner \d{4}", t)]
+    assert len(table_pages) >= 6
+    for page in table_pages:
+        header = next(line for line in page.splitlines() if line.strip().startswith("Partner "))
+        # the first row on every page is the header row (its first line), not a partner
+        assert re.search(r"Partner\s+Sourced\s+Influenced\s+Win", header), header
+    for number, page in enumerate(long.page_texts, start=1):
+        assert f"page {number} of {len(long.pages)}" in page
+
+
+def test_the_same_report_gives_the_same_bytes(sample_pdf: bytes, tmp_path: Path) -> None:
+    assert render_pdf(sample_report()) == sample_pdf
+    # and in a fresh process (another hash seed, fonts registered anew)
+    out = tmp_path / "again.pdf"
+    code = (
+        "import sys; from cosell.reports.pdf import render_pdf; from cosell.reports.samples import sample_report; "
+        "open(sys.argv[1], 'wb').write(render_pdf(sample_report()))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env={"PYTHONHASHSEED": "12345"})
+    assert out.read_bytes() == sample_pdf
