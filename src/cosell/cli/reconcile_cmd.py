@@ -1,9 +1,442 @@
-"""Commands of the reconcile capability (registered by cli/app.py)."""
+"""``cosell reconcile``, ``cosell findings``, ``cosell dispute`` and ``cosell history``.
+
+Thin: parse, call the hygiene capability (reconcile, decisions, disputes, history), print.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.attribute_cmd import AsOfOption, PolicyOption
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.errors import UsageError
+from cosell.instants import format_instant
+from cosell.policy import load_policy
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", envvar="COSELL_USER", help="Who decides or opens (a user id).", show_default=False),
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded; may not be empty).")]
+ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
+FINDING_COLUMNS = (
+    "finding_id",
+    "kind",
+    "closed",
+    "declared",
+    "computed",
+    "at_stake",
+    "status",
+    "suggested_fix",
+)
+
+DISPUTE_COLUMNS = ("dispute_id", "opportunity_id", "opened_by", "opened_at", "reason", "claim_tier",
+                   "claim_partner_id", "disputed_tier", "disputed_partner_id", "status", "decided_by")  # fmt: skip
+DISPUTE_KEYS = (
+    *DISPUTE_COLUMNS,
+    "decided_at",
+    "decision_reason",
+    "disputed_run_id",
+    "override_id",
+    "new_run_id",
+)
+
+findings_app = typer.Typer(help="Reconciliation findings: list, show, accept, reject.", no_args_is_help=True)
+dispute_app = typer.Typer(help="Disputes of a deal's attribution: open, decide, list.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``reconcile``, ``findings``, ``dispute`` and ``history``."""
+    app.command("reconcile")(reconcile_command)
+    app.add_typer(findings_app, name="findings")
+    app.add_typer(dispute_app, name="dispute")
+    app.command("history")(history_command)
+
+
+def _who(by_user: str | None) -> str:
+    if not by_user or not by_user.strip():
+        raise UsageError("say who: --by USER (or $COSELL_USER)")
+    return by_user.strip()
+
+
+def _when(value: Any) -> str:
+    return "" if value is None else format_instant(value)
+
+
+def _finding_rows(findings: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "finding_id": f.finding_id,
+            "kind": f.kind,
+            "opportunity_id": f.opportunity_id,
+            "closed": _when(f.closed_at)[:10],
+            "declared": f.declared,
+            "computed": f.computed,
+            "at_stake": "" if f.at_stake is None else f"{f.at_stake:,} {f.at_stake_currency}",
+            "suggested_fix": f.suggested_fix,
+            "status": f.status,
+        }
+        for f in findings
+    ]
+
+
+def _plain_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """Aligned columns of plain text: nothing is cut, however narrow the terminal (the last column,
+    the suggested fix, may run long)."""
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in rows]
+    typer.echo("\n".join(lines))
+
+
+def _findings_csv(findings: Any) -> None:
+    rows = [f.to_json() for f in findings]
+    columns = list(rows[0]) if rows else ["finding_id"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow(
+            [" ".join(r[c]) if isinstance(r[c], list) else ("" if r[c] is None else r[c]) for c in columns]
+        )
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+def reconcile_command(
+    workspace_path: WorkspaceOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            "-p",
+            help="A month (2026-10), a fiscal quarter (2026-Q3) or 'all'. Default: the last complete month.",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+    policy_path: PolicyOption = None,
+    by_user: ByOption = None,
+) -> None:
+    """Cross-check the period's closed-won deals against the computed attribution, partner activity,
+    registrations and account overlap; list every finding with evidence, declared and computed
+    values, the money at stake and a suggested fix. New findings are recorded (never twice)."""
+    from cosell.attribution.engine import parse_as_of
+    from cosell.hygiene.reconcile import reconcile, summary_table
+
+    policy = load_policy(policy_path)
+    when = parse_as_of(as_of)
+    ws = workspace(workspace_path, create=False)
+    try:
+        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or "unknown")
+    finally:
+        ws.close()
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    if fmt is Format.csv:
+        _findings_csv(result.findings)
+        return
+    console.print(
+        f"Reconciliation of {result.period} as of {format_instant(result.as_of)}: {result.deals_checked:,} "
+        f"closed-won deals checked against attribution run {result.attribution_run_id}"
+        + (f" ({result.unattributed:,} never attributed)" if result.unattributed else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not result.findings:
+        console.print("No findings.")
+        return
+    _plain_table(_finding_rows(result.findings), FINDING_COLUMNS)
+    console.print(summary_table(result))
+
+
+@findings_app.command("list")
+def findings_list(
+    workspace_path: WorkspaceOption = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, accepted or rejected.", show_default=False)
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.", show_default=False)] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every recorded finding with its status now."""
+    from cosell.hygiene.review_store import DECISIONS, ensure_review_schema, read_findings
+
+    if status is not None and status not in ("open", *DECISIONS):
+        raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
+    ws = workspace(workspace_path, create=False)
+    try:
+        ensure_review_schema(ws.con)
+        where, params = ["TRUE"], []
+        if kind is not None:
+            where.append("f.kind = ?")
+            params.append(kind)
+        if status is not None:
+            where.append("coalesce(d.decision, 'open') = ?")
+            params.append(status)
+        found = read_findings(
+            ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
+            where=" AND ".join(where), params=params,
+        )  # fmt: skip
+    finally:
+        ws.close()
+    if fmt is Format.json:
+        typer.echo(json.dumps([f.to_json() for f in found], indent=2))
+    elif fmt is Format.csv:
+        _findings_csv(found)
+    else:
+        _plain_table(_finding_rows(found), FINDING_COLUMNS)
+        console.print(f"{len(found):,} finding(s)", highlight=False)
+
+
+@findings_app.command("show")
+def findings_show(
+    finding_id: Annotated[str, typer.Argument(help="The finding id.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+) -> None:
+    """One finding: declared and computed values, evidence with dates, money at stake, fix, decision."""
+    import difflib
+
+    from cosell.errors import NotFound
+    from cosell.hygiene.review_store import ensure_review_schema, read_findings
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        ensure_review_schema(ws.con)
+        found = read_findings(
+            ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
+            where="f.finding_id = ?", params=[finding_id],
+        )  # fmt: skip
+        if not found:
+            every = [r[0] for r in ws.con.execute("SELECT finding_id FROM findings").fetchall()]
+            close = difflib.get_close_matches(finding_id, every, n=1)
+            raise NotFound(f"no finding {finding_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+    finally:
+        ws.close()
+    f = found[0]
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(f.to_json(), indent=2))
+        return
+    lines = [
+        f"finding      {f.finding_id} ({f.kind})",
+        f"opportunity  {f.opportunity_id}, closed {_when(f.closed_at)}",
+        f"declared     {f.declared}",
+        f"computed     {f.computed} (attribution run {f.run_id})",
+        f"at stake     {f.at_stake} {f.at_stake_currency} (deal amount {f.amount} {f.currency})",
+        f"suggested    {f.suggested_fix}",
+        f"detected     {_when(f.detected_at)}",
+        f"status       {f.status}"
+        + (f" by {f.decided_by} at {_when(f.decided_at)}: {f.decision_reason}" if f.decided_by else ""),
+        "evidence",
+        *(f"  {item}" for item in f.evidence),
+    ]
+    typer.echo("\n".join(lines))
+
+
+def _ids(con: Any, ids: list[str] | None, kind: str | None) -> list[str]:
+    from cosell.hygiene.decisions import open_findings_of_kind
+    from cosell.hygiene.findings import KIND_CODES
+
+    chosen = list(ids or [])
+    if kind is not None:
+        if kind not in KIND_CODES:
+            raise UsageError(f"--all-of-kind must be one of {', '.join(KIND_CODES)}, not {kind!r}")
+        chosen += open_findings_of_kind(con, kind)
+        if not chosen:
+            raise UsageError(f"no open finding of kind {kind}")
+    return chosen
+
+
+@findings_app.command("accept")
+def findings_accept(
+    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    workspace_path: WorkspaceOption = None,
+    all_of_kind: Annotated[
+        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
+    ] = None,
+    by_user: ByOption = None,
+    reason: ReasonOption = "",
+    tier: Annotated[
+        str | None,
+        typer.Option("--tier", help="Override tier instead of the suggested fix.", show_default=False),
+    ] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Override partner.", show_default=False)
+    ] = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """Accept findings (one transaction): record the override, a new attribution version, a pay change."""
+    from cosell.hygiene.decisions import accept_findings
+
+    if partner is not None and tier is None:
+        raise UsageError("--partner goes with --tier")
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        ids = _ids(ws.con, finding_ids, all_of_kind)
+        result = accept_findings(ws, policy, ids, _who(by_user), reason, tier=tier, partner_id=partner)
+    finally:
+        ws.close()
+    for d in result.decisions:
+        fix = (
+            f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
+        )
+        console.print(
+            f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}",
+            highlight=False,
+        )
+    typer.echo(f"{len(result.decisions):,} finding(s) accepted by {_who(by_user)}")
+
+
+@findings_app.command("reject")
+def findings_reject(
+    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    workspace_path: WorkspaceOption = None,
+    all_of_kind: Annotated[
+        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
+    ] = None,
+    by_user: ByOption = None,
+    reason: ReasonOption = "",
+) -> None:
+    """Reject findings (the reviewer disagrees); the attribution does not change."""
+    from cosell.hygiene.decisions import reject_findings
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        ids = _ids(ws.con, finding_ids, all_of_kind)
+        decisions = reject_findings(ws, ids, _who(by_user), reason)
+    finally:
+        ws.close()
+    typer.echo(f"{len(decisions):,} finding(s) rejected by {_who(by_user)}")
+
+
+@dispute_app.command("open")
+def dispute_open(
+    opportunity_id: Annotated[str, typer.Argument(help="The disputed opportunity.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    by_user: ByOption = None,
+    reason: ReasonOption = "",
+    claim: Annotated[
+        str | None,
+        typer.Option("--claim", help="The attribution claimed: TIER/PARTNER (or none).", show_default=False),
+    ] = None,
+) -> None:
+    """Open a dispute of a deal's attribution (a rep, or a partner user on its own deals)."""
+    from cosell.hygiene.disputes import open_dispute
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        d = open_dispute(ws, opportunity_id, _who(by_user), reason, claim)
+    finally:
+        ws.close()
+    typer.echo(
+        f"dispute {d.dispute_id} opened on {d.opportunity_id} (now {d.tier or 'not attributed'}"
+        f"{'/' + d.partner_id if d.partner_id else ''}; claim {d.claim or 'none given'})"
+    )
+
+
+@dispute_app.command("decide")
+def dispute_decide(
+    dispute_id: Annotated[str, typer.Argument(help="The dispute id.", show_default=False)],
+    accept: Annotated[
+        bool | None,
+        typer.Option("--accept/--reject", help="Accept (override) or reject.", show_default=False),
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    by_user: ByOption = None,
+    reason: ReasonOption = "",
+    tier: Annotated[str | None, typer.Option("--tier", help="Override tier (default: the claim).")] = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="Override partner.")] = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """Decide a dispute (partner_ops, partner_manager or admin): accept records an override."""
+    from cosell.hygiene.disputes import decide_dispute
+
+    if accept is None:
+        raise UsageError("say --accept or --reject")
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        d = decide_dispute(
+            ws,
+            policy,
+            dispute_id,
+            accept=accept,
+            by_user=_who(by_user),
+            reason=reason,
+            tier=tier,
+            partner_id=partner,
+        )
+    finally:
+        ws.close()
+    extra = f": override {d.override_id}, run {d.new_run_id}" if d.override_id else ""
+    typer.echo(f"dispute {d.dispute_id} {d.status} by {d.decided_by}{extra}")
+
+
+@dispute_app.command("list")
+def dispute_list(
+    workspace_path: WorkspaceOption = None,
+    status: Annotated[str | None, typer.Option("--status", help="open, accepted or rejected.")] = None,
+    opportunity_id: Annotated[str | None, typer.Option("--opportunity", help="One deal's disputes.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Disputes with their status."""
+    from cosell.hygiene.disputes import list_disputes
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
+    finally:
+        ws.close()
+    rows = [d.to_json() for d in found]
+    columns = DISPUTE_COLUMNS if fmt is Format.table else DISPUTE_KEYS
+    emit_rows(rows, columns, fmt, title=f"Disputes ({len(rows):,})")
+
+
+def history_command(
+    opportunity_id: Annotated[str, typer.Argument(help="The opportunity.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+) -> None:
+    """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
+    from cosell.hygiene.history import deal_versions
+
+    ws = workspace(workspace_path, create=False)
+    try:
+        entries = deal_versions(ws.con, opportunity_id)
+    finally:
+        ws.close()
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        return
+    if not entries:
+        console.print(
+            f"{opportunity_id} has no attribution version yet: run `cosell attribute`", highlight=False
+        )
+        return
+    lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
+    for e in entries:
+        lines.append("")
+        lines.append(f"run {e.run_id} ({e.kind}, {e.scope}) at {format_instant(e.run_at)} by {e.by_user}")
+        lines.append(f"  why     {e.reason}" + (f" ({e.source})" if e.source else ""))
+        lines.append(f"  policy  {e.policy_version}, model {e.model}, as of {format_instant(e.as_of)}")
+        partner = f" with {e.primary_partner_id}" if e.primary_partner_id else ""
+        lines.append(f"  tier    {e.tier}{partner}; rules {e.rules or '(none)'}")
+        for c in e.credits:
+            lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {c.amount} {c.currency}")
+    typer.echo("\n".join(lines))

@@ -16,6 +16,7 @@ an instant is derived from the decision rows recorded at or before it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -272,7 +273,7 @@ def read_findings(
     detected_at: str,
     where: str = "TRUE",
     as_of: datetime | None = None,
-    params: list[object] | None = None,
+    params: Sequence[object] | None = None,
 ) -> list[Finding]:
     """Findings from ``source`` (a relation aliased ``f`` with the stored columns), each with its
     decision as known at ``as_of``, ordered by kind (in :data:`KINDS` order) then deal."""
@@ -281,7 +282,7 @@ def read_findings(
         f"SELECT {_READ.format(stake_currency=stake_currency, detected_at=detected_at)} "
         f"FROM {source} LEFT JOIN {decided_sql(as_of)} d ON d.finding_id = f.finding_id "
         f"WHERE {where} ORDER BY CASE f.kind {order} ELSE 99 END, f.opportunity_id, f.finding_id",
-        params or [],
+        list(params or []),
     ).fetchall()
     return [_finding(r) for r in rows]
 

@@ -1,0 +1,116 @@
+"""A deal's attribution history: every version, who made it, when, why, under which policy.
+
+Every attribution change is a stored run (:mod:`cosell.store.versions`): a batch run, an accepted
+fix, a decided dispute, an auto-tag, an answered prompt. :func:`deal_versions` lists them oldest
+first with the tier, partner, rules and credits of each, and what caused a fix or a dispute
+(``finding:<id>`` / ``dispute:<id>``, from the pay-change markers). Nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from cosell.attribution.result import CreditRow
+from cosell.errors import NotFound
+from cosell.hygiene.review_store import ensure_review_schema
+from cosell.instants import format_instant
+from cosell.store.versions import deal_history
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version of a deal's attribution."""
+
+    run_id: int
+    kind: str
+    scope: str
+    run_at: datetime
+    by_user: str
+    reason: str
+    policy_version: str
+    as_of: datetime
+    model: str
+    tier: str
+    primary_partner_id: str
+    rules: str
+    credits: tuple[CreditRow, ...]
+    source: str  # finding:<id> or dispute:<id> for a fix or a dispute, else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable keys; instants ISO 8601 UTC; credits as their output columns."""
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "scope": self.scope,
+            "run_at": format_instant(self.run_at),
+            "by_user": self.by_user,
+            "reason": self.reason,
+            "source": self.source,
+            "policy_version": self.policy_version,
+            "as_of": format_instant(self.as_of),
+            "model": self.model,
+            "tier": self.tier,
+            "primary_partner_id": self.primary_partner_id,
+            "rules": self.rules,
+            "credits": [
+                {
+                    "partner_id": c.partner_id,
+                    "role": c.role,
+                    "share": c.share,
+                    "amount": c.amount,
+                    "currency": c.currency,
+                }
+                for c in self.credits
+            ],
+        }
+
+
+def deal_versions(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[HistoryEntry]:
+    """Every stored version of one deal, oldest first.
+
+    Raises :class:`NotFound` (suggesting a close id) when the deal is neither in the workspace nor
+    in the history; a known deal that was never attributed has an empty history.
+    """
+    ensure_review_schema(con)
+    versions = deal_history(con, opportunity_id)
+    if not versions:
+        row = con.execute("SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ?", [opportunity_id])
+        found = row.fetchone()
+        if not (found and found[0]):
+            every = [r[0] for r in con.execute("SELECT opportunity_id FROM cur_opportunities").fetchall()]
+            close = difflib.get_close_matches(opportunity_id, every, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise NotFound(f"no opportunity {opportunity_id}{hint}")
+        return []
+    sources = {
+        int(r[0]): str(r[1])
+        for r in con.execute(
+            "SELECT run_id, string_agg(source, ' ' ORDER BY source) FROM attribution_changes "
+            "WHERE opportunity_id = ? GROUP BY run_id",
+            [opportunity_id],
+        ).fetchall()
+    }
+    return [
+        HistoryEntry(
+            run_id=v.run.run_id,
+            kind=v.kind,
+            scope=v.scope,
+            run_at=v.run.run_at,
+            by_user=v.run.by_user,
+            reason=v.run.reason,
+            policy_version=v.run.policy_version,
+            as_of=v.run.as_of,
+            model=v.run.model,
+            tier=v.row.tier,
+            primary_partner_id=v.row.primary_partner_id,
+            rules=v.row.rules,
+            credits=v.credits,
+            source=sources.get(v.run.run_id, ""),
+        )
+        for v in versions
+    ]
