@@ -296,10 +296,7 @@ def findings_accept(
         fix = (
             f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
         )
-        console.print(
-            f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}",
-            highlight=False,
-        )
+        typer.echo(f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}")
     typer.echo(f"{len(result.decisions):,} finding(s) accepted by {_who(by_user)}")
 
 
@@ -425,9 +422,7 @@ def history_command(
         typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return
     if not entries:
-        console.print(
-            f"{opportunity_id} has no attribution version yet: run `cosell attribute`", highlight=False
-        )
+        typer.echo(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")
         return
     lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
     for e in entries:
