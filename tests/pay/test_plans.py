@@ -374,3 +374,13 @@ def test_a_correction_with_the_same_start_replaces_the_earlier_version() -> None
     v1 = plan('[[rules]]\nid = "a"\npercent = 1\n', version=1, start="2026-01-01")
     v2 = plan('[[rules]]\nid = "a"\npercent = 2\n', version=2, start="2026-01-01")
     assert PlanSet((v1, v2)).in_force(at("2026-03-01T00:00:00Z")).label == "p@2"
+
+
+def test_docs_describe_every_key_of_the_plan_file() -> None:
+    from pathlib import Path
+
+    from cosell.pay.plans import _REP_KEYS, _RULE_KEYS, _TOP_KEYS
+
+    doc = (Path(__file__).parents[2] / "docs" / "pay-plans.md").read_text(encoding="utf-8")
+    for key in (*_TOP_KEYS, *_RULE_KEYS, *_REP_KEYS):
+        assert f"`{key}`" in doc or f"`[{key}]`" in doc or f"`[[{key}]]`" in doc, key
