@@ -124,3 +124,9 @@ def test_the_docstring_examples_hold() -> None:
     for module in (html, charts):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_the_template_ships_inside_the_package() -> None:
+    from importlib.resources import files
+
+    assert files("cosell.reports").joinpath("templates/report.html.j2").is_file()
