@@ -1,9 +1,143 @@
-"""Commands of the gate capability (registered by cli/app.py)."""
+"""``cosell gate check OPP --to STAGE`` and ``cosell gate audit``: the stage gate of SPEC section 4.
+
+``gate check`` exits 0 when the move is allowed and 1 when it is refused (like a failed validation,
+so ``cosell gate check O1 --to "Closed Won" && ...`` works in a script); the reason is printed
+either way. An unknown opportunity is an error (exit 1, message on stderr).
+"""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.errors import UsageError
+from cosell.instants import format_instant, parse_instant
+from cosell.money import round_money
+from cosell.policy import load_policy
+
+gate_app = typer.Typer(
+    help="The stage gate: a deal may not enter a won stage unless partner_source is confirmed.",
+    no_args_is_help=True,
+)
+
+AUDIT_COLUMNS = (
+    "opportunity_id",
+    "owner_id",
+    "stage",
+    "entered_won_at",
+    "partner_source_at_entry",
+    "confirmed_at",
+    "confirmed_by",
+    "partner_source_now",
+    "amount",
+    "currency",
+)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``cosell gate`` and its subcommands."""
+    app.add_typer(gate_app, name="gate")
+
+
+@gate_app.command("check")
+def check(
+    opportunity_id: Annotated[str, typer.Argument(help="The opportunity to move.", show_default=False)],
+    to_stage: Annotated[str, typer.Option("--to", help="The stage it would move to.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,
+) -> None:
+    """May this opportunity move to this stage? Exit 0 allowed, 1 refused; the reason is printed."""
+    from cosell.hygiene.declared import declared_of
+    from cosell.hygiene.gate import DealState, check_move
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        declared = declared_of(ws.con, opportunity_id)
+    finally:
+        ws.close()
+    state = DealState(opportunity_id, declared.stage, declared.partner_source, declared.declared_by)
+    decision = check_move(state, to_stage, policy)
+    if fmt is CheckFormat.json:
+        out = {
+            "opportunity_id": opportunity_id,
+            "stage": declared.stage,
+            "to_stage": to_stage.strip(),
+            "to_stage_class": policy.stage_class(to_stage.strip()),
+            "partner_source": declared.partner_source,
+            "declared_by": declared.declared_by,
+            "allowed": decision.allowed,
+            "reason": decision.reason,
+        }
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        verdict = "[green]allowed[/]" if decision.allowed else "[bold red]refused[/]"
+        console.print(f"{verdict}: {decision.reason}", highlight=False, soft_wrap=True)
+    if not decision.allowed:
+        raise typer.Exit(1)
+
+
+def _audit_row(v: Any) -> dict[str, Any]:
+    return {
+        "opportunity_id": v.opportunity_id,
+        "owner_id": v.owner_id,
+        "stage": v.stage,
+        "entered_won_at": format_instant(v.entered_won_at),
+        "partner_source_at_entry": v.partner_source_at_entry,
+        "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
+        "confirmed_by": v.confirmed_by,
+        "partner_source_now": v.partner_source_now,
+        "amount": str(round_money(v.amount, v.currency)),
+        "currency": v.currency,
+    }
+
+
+@gate_app.command("audit")
+def audit(
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="As known at this instant (ISO 8601; default now).", show_default=False),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every won deal that entered its won stage while partner_source was not confirmed, with when.
+
+    partner_source at the entry comes from field_history (without it, the current value decides);
+    an auto-tag or an answered prompt recorded before the entry counts as confirmed.
+    """
+    from cosell.hygiene.gate import gate_audit
+
+    when = None
+    if as_of is not None:
+        try:
+            when = parse_instant(as_of)
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from None
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        found = gate_audit(ws.con, policy, when)
+    finally:
+        ws.close()
+    rows = [_audit_row(v) for v in found]
+    emit_rows(rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed")
+    if fmt is Format.table:
+        console.print(f"{len(rows)} violation(s)", highlight=False)

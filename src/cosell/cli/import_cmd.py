@@ -67,9 +67,20 @@ def canonical(
             report = import_canonical(
                 ws, directory, policy=policy, rejects=rejects, on_file=lambda _name: advance(1)
             )
+        # Hygiene intake on the imported data, dated like the import: auto-tags, influence prompts.
+        from cosell.hygiene.autotag import apply_auto_tags
+        from cosell.hygiene.prompts import refresh_prompts
+
+        tagged = len(apply_auto_tags(ws, policy, report.imported_at).tags)
+        prompted = len(refresh_prompts(ws, policy, report.imported_at))
     finally:
         ws.close()
     _render(report, fmt)
+    note = f"auto-tagged {tagged} deal(s) created from a partner lead; issued {prompted} influence prompt(s)"
+    if fmt is Format.table:
+        console.print(note, highlight=False, soft_wrap=True)
+    elif fmt is Format.csv:
+        err_console.print(note, highlight=False, soft_wrap=True)
 
 
 def _count_rows(report: ImportReport) -> list[dict[str, Any]]:

@@ -1,9 +1,157 @@
-"""Commands of the prompts capability (registered by cli/app.py)."""
+"""``cosell prompts`` (list) and ``cosell prompts answer ID``: influence prompts of SPEC section 4.
+
+Listing first issues the prompts the current data calls for (idempotent), unless ``--as-of`` asks
+for a past view, which only reads.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.errors import UsageError
+from cosell.instants import format_instant, parse_instant
+from cosell.policy import load_policy
+
+prompts_app = typer.Typer(
+    help="Influence prompts: a partner joined a deal; its rep declares influenced or accelerated."
+)
+
+COLUMNS = (
+    "prompt_id",
+    "status",
+    "opportunity_id",
+    "partner_id",
+    "rep_id",
+    "trigger",
+    "trigger_ref",
+    "created_at",
+    "expires_at",
+    "answer_tier",
+    "answered_by",
+    "answered_at",
+)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+
+
+class StatusFilter(StrEnum):
+    open = "open"
+    answered = "answered"
+    superseded = "superseded"
+    expired = "expired"
+    all = "all"
+
+
+class Tier(StrEnum):
+    influenced = "influenced"
+    accelerated = "accelerated"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``cosell prompts`` and ``cosell prompts answer``."""
+    app.add_typer(prompts_app, name="prompts")
+
+
+def _row(p: Any) -> dict[str, Any]:
+    return {
+        "prompt_id": p.prompt_id,
+        "status": p.status,
+        "opportunity_id": p.opportunity_id,
+        "partner_id": p.partner_id,
+        "rep_id": p.rep_id,
+        "trigger": p.trigger,
+        "trigger_ref": p.trigger_ref,
+        "created_at": format_instant(p.created_at),
+        "expires_at": format_instant(p.expires_at),
+        "answer_tier": p.answer_tier,
+        "answered_by": p.answered_by,
+        "answered_at": format_instant(p.answered_at) if p.answered_at else "",
+    }
+
+
+@prompts_app.callback(invoke_without_command=True)
+def list_command(
+    ctx: typer.Context,
+    rep: Annotated[
+        str | None, typer.Option("--rep", help="Only this rep's prompts.", show_default=False)
+    ] = None,
+    status: Annotated[StatusFilter, typer.Option("--status", help="Which prompts.")] = StatusFilter.open,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="As known at this instant (ISO 8601; default now).", show_default=False),
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List influence prompts (default: the open ones), after issuing any the data calls for."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cosell.hygiene.prompts import list_prompts, refresh_prompts
+
+    when = None
+    if as_of is not None:
+        try:
+            when = parse_instant(as_of)
+        except ValueError as exc:
+            raise UsageError(f"--as-of: {exc}") from None
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        if when is None:
+            refresh_prompts(ws, policy)
+        found = list_prompts(
+            ws.con, when, rep=rep, status=None if status is StatusFilter.all else status.value
+        )
+    finally:
+        ws.close()
+    rows = [_row(p) for p in found]
+    emit_rows(rows, COLUMNS, fmt, title=f"Influence prompts ({status.value})")
+    if fmt is Format.table:
+        console.print(f"{len(rows)} prompt(s)", highlight=False)
+
+
+@prompts_app.command("answer")
+def answer_command(
+    prompt_id: Annotated[str, typer.Argument(help="The prompt to answer (PRM-...).", show_default=False)],
+    tier: Annotated[Tier, typer.Option("--tier", help="How the partner helped.", show_default=False)],
+    activity: Annotated[
+        str,
+        typer.Option("--activity", help="What the partner did (the logged activity).", show_default=False),
+    ],
+    by_user: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            envvar="COSELL_USER",
+            help="Who answers (default: the prompt's rep). Must be that rep, or partner ops / admin.",
+            show_default=False,
+        ),
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """Answer an open prompt: records the rep's declaration and a new attribution version."""
+    from cosell.hygiene.prompts import answer_prompt
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        result = answer_prompt(ws, policy, prompt_id, tier=tier.value, activity=activity, by_user=by_user)
+    finally:
+        ws.close()
+    p = result.prompt
+    line = (
+        f"{p.prompt_id} answered by {p.answered_by}: {p.opportunity_id} {p.answer_tier} with partner "
+        f"{p.partner_id} (declaration {result.declaration_id}"
+    )
+    line += f", attribution version run {result.run_id})" if result.run_id is not None else ")"
+    console.print(line, highlight=False, soft_wrap=True)

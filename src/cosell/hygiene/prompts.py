@@ -155,7 +155,7 @@ def refresh_prompts(ws: Workspace, policy: Policy, now: datetime | None = None) 
     return [p for p in list_prompts(con, at) if p.prompt_id in set(ids)] if ids else []
 
 
-def _status_sql(as_of: datetime | None, at: datetime) -> str:
+def _status_sql(at: datetime) -> str:
     t = format_instant(at)
     return f"""
         SELECT p.prompt_id, p.opportunity_id, p.partner_id, p.rep_id, p.trigger, p.trigger_ref,
@@ -167,7 +167,7 @@ def _status_sql(as_of: datetime | None, at: datetime) -> str:
             a.tier, a.activity_log, a.by_user, a.answered_at, a.declaration_id, a.run_id
         FROM prompts p
         LEFT JOIN prompt_answers a ON a.prompt_id = p.prompt_id AND a.answered_at <= TIMESTAMPTZ '{t}'
-        LEFT JOIN ({declared_sql(as_of)}) d ON d.opportunity_id = p.opportunity_id
+        LEFT JOIN ({declared_sql(at)}) d ON d.opportunity_id = p.opportunity_id
         WHERE p.recorded_at <= TIMESTAMPTZ '{t}'"""
 
 
@@ -219,7 +219,7 @@ def list_prompts(
         where.append("status = ?")
         params.append(status)
     rows = con.execute(
-        f"SELECT * FROM ({_status_sql(as_of, at)}) WHERE {' AND '.join(where)} "
+        f"SELECT * FROM ({_status_sql(at)}) WHERE {' AND '.join(where)} "
         "ORDER BY length(prompt_id), prompt_id",
         params,
     ).fetchall()
@@ -230,9 +230,7 @@ def get_prompt(con: duckdb.DuckDBPyConnection, prompt_id: str, as_of: datetime |
     """One prompt with its status as of ``as_of`` (raises :class:`NotFound`)."""
     ensure_intake_schema(con)
     at = clock.now(as_of)
-    rows = con.execute(
-        f"SELECT * FROM ({_status_sql(as_of, at)}) WHERE prompt_id = ?", [prompt_id]
-    ).fetchall()
+    rows = con.execute(f"SELECT * FROM ({_status_sql(at)}) WHERE prompt_id = ?", [prompt_id]).fetchall()
     if not rows:
         raise NotFound(f"no prompt {prompt_id}")
     return _prompt(rows[0])
