@@ -235,8 +235,17 @@ def test_other_rule_problems_are_named() -> None:
         "plans/2026.toml: rule #3 has no id (every rule needs a unique id)",
         'plans/2026.toml rule "digits": flat 1.005 has more decimal places than USD allows (2)',
         "plans/2026.toml rule \"flag\": additive 'yes' is not true or false",
-        "plans/2026.toml rule \"flag\": priority Decimal('1.5') is not a whole number",
+        'plans/2026.toml rule "flag": priority 1.5 is not a whole number',
     ]
+
+
+def test_non_finite_and_huge_numbers() -> None:
+    assert problems('[[rules]]\nid = "r"\npercent = nan\nflat = inf\n') == [
+        'plans/2026.toml rule "r": percent NaN is not a number',
+        'plans/2026.toml rule "r": flat Infinity is not a number',
+    ]
+    huge = plan('[[rules]]\nid = "r"\nflat = 1000000000000000000000000000000\ncap = 2.50\nminimum = 1.100\n')
+    assert huge.rule("r").flat == Decimal(10**30)
 
 
 def test_every_problem_is_listed_at_once() -> None:

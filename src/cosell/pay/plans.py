@@ -245,13 +245,21 @@ def _unknown_key(key: str, known: Iterable[str]) -> str:
 def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
-    return Decimal(value)
+    number = Decimal(value)
+    return number if number.is_finite() else None  # TOML allows inf and nan; money does not
 
 
 def _plain(value: Decimal) -> str:
     """A Decimal without exponent or trailing zeros: 10, 12.5, 0.001."""
     text = format(value.normalize(), "f")
     return text
+
+
+def _shown(value: Any) -> str:
+    """A value as the file wrote it: text quoted, numbers plain."""
+    if isinstance(value, Decimal):
+        return str(value)
+    return repr(value)
 
 
 def _instant(value: Any) -> datetime | None:
@@ -290,13 +298,14 @@ def _match_values(
 def _money_amount(c: _Collector, rule_id: str, name: str, value: Any, currency: str | None) -> Decimal | None:
     number = _number(value)
     if number is None:
-        c.add(f"{name} {value!r} is not a number", rule_id)
+        c.add(f"{name} {_shown(value)} is not a number", rule_id)
         return None
     if number < 0:
         c.add(f"{name} {_plain(number)} is negative", rule_id)
     if currency is not None and is_currency(currency):
         digits = minor_unit(currency)
-        if number != round(number, digits):
+        exponent = number.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -digits:
             c.add(
                 f"{name} {_plain(number)} has more decimal places than {currency} allows ({digits})", rule_id
             )
@@ -306,7 +315,7 @@ def _money_amount(c: _Collector, rule_id: str, name: str, value: Any, currency: 
 def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | None:
     number = _number(value)
     if number is None:
-        c.add(f"{name} {value!r} is not a number", rule_id)
+        c.add(f"{name} {_shown(value)} is not a number", rule_id)
         return None
     if number < 0:
         c.add(f"{name} {_plain(number)} is negative", rule_id)
@@ -348,7 +357,7 @@ def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Ru
         additive = False
     priority = raw.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-        c.add(f"priority {priority!r} is not a whole number", rule_id)
+        c.add(f"priority {_shown(priority)} is not a whole number", rule_id)
         priority = None
     return Rule(
         id=rule_id,
@@ -378,7 +387,7 @@ def _parse_rep(c: _Collector, raw: Any) -> RepCommission | None:
             continue
         number = _number(raw[key])
         if number is None:
-            c.add(f"rep_commission: {key} {raw[key]!r} is not a number")
+            c.add(f"rep_commission: {key} {_shown(raw[key])} is not a number")
         elif number < 0:
             c.add(f"rep_commission: {key} {_plain(number)} is negative")
         elif number > HUNDRED:
