@@ -1,0 +1,149 @@
+"""Auto-tag: deals created from a partner lead are declared sourced by the system."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.attribution.engine import attribute
+from cosell.cli.app import app
+from cosell.hygiene.autotag import apply_auto_tags
+from cosell.hygiene.declared import declared_of
+from cosell.policy import Policy
+from cosell.store.attribution_store import save_run
+from cosell.store.versions import attribution_views, deal_history
+from cosell.store.workspace import Workspace, as_of_views, open_workspace
+
+POLICY = Policy()
+MAY_1 = datetime(2026, 5, 1, tzinfo=UTC)
+MAY_2 = datetime(2026, 5, 2, tzinfo=UTC)
+MAY_3 = datetime(2026, 5, 3, tzinfo=UTC)
+Tables = dict[str, list[dict[str, str]]]
+
+
+@pytest.fixture
+def ws(intake_tables: Tables, intake_import: Callable[..., Path]) -> Workspace:
+    workspace = open_workspace(":memory:")
+    intake_import(workspace, intake_tables, MAY_1)
+    return workspace
+
+
+def _declarations(ws: Workspace) -> list[tuple[object, ...]]:
+    return ws.con.execute(
+        "SELECT declaration_id, opportunity_id, partner_source, partner_id, engagement_date::VARCHAR, "
+        "activity_log, source, by_user, reason, recorded_at::VARCHAR FROM declarations ORDER BY 1"
+    ).fetchall()
+
+
+def test_deals_from_partner_leads_are_tagged_by_the_system_with_the_lead_as_reason(ws: Workspace) -> None:
+    result = apply_auto_tags(ws, POLICY, MAY_1)
+    assert result.run_id is None  # no attribution stored yet: nothing to version
+    assert [(t.opportunity_id, t.partner_id, t.lead_id) for t in result.tags] == [
+        ("O1", "P1", "L1"),  # a lead converted to O1
+        ("O5", "P2", "L5"),  # O5's source lead, whose partner is its contact's
+    ]
+    assert _declarations(ws) == [
+        ("DEC-000001", "O1", "sourced", "P1", "2026-01-05 00:00:00+00", None, "auto_tag", "system",
+         "lead L1", "2026-05-01 00:00:00+00"),
+        ("DEC-000002", "O5", "sourced", "P2", "2026-01-25 00:00:00+00", None, "auto_tag", "system",
+         "lead L5", "2026-05-01 00:00:00+00"),
+    ]  # fmt: skip
+    # Not tagged: O3 (inbound lead), O6 (a partner_referral lead naming no partner), O4 (declared).
+    declared = declared_of(ws.con, "O5")
+    assert (declared.partner_source, declared.partner_id, declared.declared_by) == ("sourced", "P2", "system")
+
+
+def test_it_is_idempotent(ws: Workspace, intake_tables: Tables, intake_import: Callable[..., Path]) -> None:
+    apply_auto_tags(ws, POLICY, MAY_1)
+    before = _declarations(ws)
+    again = apply_auto_tags(ws, POLICY, MAY_2)
+    assert again.tags == () and again.run_id is None
+    intake_import(ws, intake_tables, MAY_3)  # the same data again
+    assert apply_auto_tags(ws, POLICY, MAY_3).tags == ()
+    assert _declarations(ws) == before
+
+
+def test_a_deal_the_crm_declared_is_not_tagged(
+    intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    for row in intake_tables["opportunities"]:
+        if row["opportunity_id"] == "O1":
+            row.update(partner_source="none")
+    workspace = open_workspace(":memory:")
+    intake_import(workspace, intake_tables, MAY_1)
+    assert [t.opportunity_id for t in apply_auto_tags(workspace, POLICY, MAY_1).tags] == ["O5"]
+
+
+def test_the_crm_wins_over_a_tag_made_earlier(
+    ws: Workspace, intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    apply_auto_tags(ws, POLICY, MAY_1)
+    for row in intake_tables["opportunities"]:
+        if row["opportunity_id"] == "O5":
+            row.update(partner_source="influenced", partner_id="P1", partner_activity_log="call")
+    intake_import(ws, intake_tables, MAY_3)
+    now = declared_of(ws.con, "O5")
+    assert (now.partner_source, now.partner_id, now.declared_by, now.declared_at) == (
+        "influenced",
+        "P1",
+        "crm",
+        MAY_3,
+    )
+    before = declared_of(ws.con, "O5", MAY_2)
+    assert (before.partner_source, before.declared_by) == ("sourced", "system")
+
+
+def _o1(con: object, table: str) -> tuple[object, ...]:
+    row = con.execute(  # type: ignore[attr-defined]
+        f"SELECT tier, primary_partner_id, rules, evidence FROM {table} WHERE opportunity_id = 'O1'"
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_tag_is_a_new_version_but_not_s4_evidence(ws: Workspace) -> None:
+    run = attribute(ws.con, POLICY, MAY_1)
+    save_run(ws.con, run, "tester", "first", run_at=MAY_1)
+    untagged = _o1(ws.con, "attribution_history")
+    assert untagged == ("sourced", "P1", "S1", "partner:P1 lead:L1")
+
+    result = apply_auto_tags(ws, POLICY, MAY_2)
+    assert result.run_id == 2
+    versions = deal_history(ws.con, "O1")
+    assert [(v.run.run_id, v.kind, v.scope, v.run.by_user) for v in versions] == [
+        (1, "batch", "full", "tester"), (2, "auto_tag", "partial", "system"),
+    ]  # fmt: skip
+    assert versions[1].run.reason == "auto-tag of 2 deal(s) created from a partner lead"
+    attribution_views(ws.con)
+    tagged = _o1(ws.con, "v_attribution")
+    assert tagged == untagged  # the tier comes from S1 with the lead, never S4
+    # The tag is not in the rows the rules read, and a new engine run agrees.
+    as_of_views(ws.con, None)
+    assert ws.con.execute(
+        "SELECT partner_source FROM v_opportunities WHERE opportunity_id = 'O1'"
+    ).fetchone() == (None,)
+    attribute(ws.con, POLICY, MAY_2)
+    assert _o1(ws.con, "cosell_attribution")[:3] == ("sourced", "P1", "S1")
+
+
+def test_import_command_tags_and_a_reimport_adds_nothing(
+    tmp_path: Path, intake_tables: Tables, intake_write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    folder = intake_write(intake_tables)
+    path = str(tmp_path / "ws.duckdb")
+    monkeypatch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
+    first = runner.invoke(app, ["import", "canonical", str(folder), "-w", path])
+    assert first.exit_code == 0, first.output
+    assert "auto-tagged 2 deal(s) created from a partner lead; issued 3 influence prompt(s)" in " ".join(
+        first.output.split()
+    )
+    monkeypatch.setenv("COSELL_NOW", "2026-05-02T00:00:00Z")
+    second = runner.invoke(app, ["import", "canonical", str(folder), "-w", path])
+    assert "auto-tagged 0 deal(s) created from a partner lead; issued 0 influence prompt(s)" in " ".join(
+        second.output.split()
+    )
