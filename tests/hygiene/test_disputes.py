@@ -1,0 +1,169 @@
+"""Disputes: who may open and decide, the life cycle, and refusals that change nothing."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cosell.errors import CosellError, NotFound, UsageError
+from cosell.hygiene.decisions import AlreadyDecided, NotAllowed
+from cosell.hygiene.disputes import decide_dispute, get_dispute, list_disputes, open_dispute
+from cosell.store.versions import attribution_views
+from cosell.store.workspace import Workspace, open_workspace
+
+from .test_findings import POLICY, build_workspace, kinds_data
+
+OPENED = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+DECIDED = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+TABLES = ("disputes", "dispute_decisions", "attribution_overrides", "attribution_runs", "attribution_changes")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("disputes") / "ws.duckdb"
+    build_workspace(path, kinds_data()).close()
+    return path
+
+
+@pytest.fixture()
+def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    monkeypatch.setenv("COSELL_NOW", "2026-11-03T09:00:00Z")
+    copy = tmp_path / "ws.duckdb"
+    shutil.copyfile(built, copy)
+    workspace = open_workspace(copy)
+    yield workspace
+    workspace.close()
+
+
+def snapshot(ws: Workspace) -> dict[str, list[tuple[object, ...]]]:
+    from cosell.hygiene.review_store import ensure_review_schema
+
+    ensure_review_schema(ws.con)
+    return {t: sorted(ws.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in TABLES}
+
+
+def tier_of(ws: Workspace, opp: str) -> tuple[str, str, str]:
+    attribution_views(ws.con)
+    row = ws.con.execute(
+        "SELECT tier, primary_partner_id, rules FROM v_attribution WHERE opportunity_id = ?", [opp]
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1] or "", row[2] or ""
+
+
+def test_a_rep_disputes_and_partner_ops_accepts(ws: Workspace) -> None:
+    d = open_dispute(ws, "O-DMM", "U-AE", "the partner only joined a call", "influenced/P1", at=OPENED)
+    assert (d.dispute_id, d.status, d.run_id, d.tier, d.partner_id, d.claim) == (
+        "D-000001",
+        "open",
+        1,
+        "sourced",
+        "P1",
+        "influenced/P1",
+    )
+    assert [x.dispute_id for x in list_disputes(ws.con, status="open")] == ["D-000001"]
+    with pytest.raises(NotAllowed, match="U-AE has the role ae"):
+        decide_dispute(ws, POLICY, "D-000001", accept=True, by_user="U-AE", reason="mine")
+    decided = decide_dispute(
+        ws, POLICY, "D-000001", accept=True, by_user="U-OPS", reason="call notes", at=DECIDED
+    )
+    assert (
+        decided.status,
+        decided.decided_by,
+        decided.decided_at,
+        decided.override_id,
+        decided.new_run_id,
+    ) == ("accepted", "U-OPS", DECIDED, "OVR-000001", 2)
+    assert tier_of(ws, "O-DMM") == ("influenced", "P1", "S3 OVR")
+    run = ws.con.execute(
+        "SELECT kind, scope, by_user, reason FROM attribution_runs WHERE run_id = 2"
+    ).fetchone()
+    assert run == ("dispute", "partial", "U-OPS", "call notes")
+    marker = ws.con.execute("SELECT opportunity_id, run_id, previous_run_id, source FROM attribution_changes")
+    assert marker.fetchall() == [("O-DMM", 2, 1, "dispute:D-000001")]
+    before = snapshot(ws)
+    with pytest.raises(AlreadyDecided, match="dispute D-000001 was already accepted by U-OPS"):
+        decide_dispute(ws, POLICY, "D-000001", accept=False, by_user="U-PM", reason="again")
+    assert snapshot(ws) == before
+    # As of before the decision, the dispute was open.
+    assert list_disputes(ws.con, as_of=OPENED)[0].status == "open"
+
+
+def test_a_partner_disputes_its_own_deal_and_is_rejected(ws: Workspace) -> None:
+    d = open_dispute(ws, "O-UPI", "U-P1", "our referral, our deal", "sourced/P1")
+    rejected = decide_dispute(
+        ws, POLICY, d.dispute_id, accept=False, by_user="U-PM", reason="already sourced"
+    )
+    assert (rejected.status, rejected.override_id, rejected.new_run_id) == ("rejected", "", None)
+    assert ws.con.execute("SELECT count(*) FROM attribution_overrides").fetchone() == (0,)
+    assert [x.status for x in list_disputes(ws.con, opportunity_id="O-UPI")] == ["rejected"]
+
+
+def test_accepting_without_a_claim_needs_a_tier(ws: Workspace) -> None:
+    d = open_dispute(ws, "O-ACU", "U-AE", "we were faster than that")
+    with pytest.raises(UsageError, match="claims no attribution"):
+        decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-ADMIN", reason="yes")
+    decided = decide_dispute(
+        ws,
+        POLICY,
+        d.dispute_id,
+        accept=True,
+        by_user="U-ADMIN",
+        reason="yes",
+        tier="accelerated",
+        partner_id="P1",
+    )
+    assert decided.status == "accepted"
+    assert tier_of(ws, "O-ACU")[:2] == ("accelerated", "P1")
+
+
+def _open(opp: str, by: str, reason: str = "why", claim: str | None = None) -> Callable[[Workspace], object]:
+    return lambda ws: open_dispute(ws, opp, by, reason, claim)
+
+
+REFUSALS = [
+    ("partner not on the deal", _open("O-UPI", "U-P3"), NotAllowed, "P3, which does not appear on O-UPI"),
+    ("partner claims for another", _open("O-UPI", "U-P1", claim="sourced/P2"), NotAllowed, "own partner P1"),
+    ("account overlap is not appearing", _open("O-DMM", "U-P3"), NotAllowed, "does not appear on O-DMM"),
+    ("unknown user", _open("O-UPI", "U-NOBODY"), NotFound, "no user U-NOBODY"),
+    ("empty reason", _open("O-UPI", "U-AE", reason=" "), UsageError, "non-empty --reason"),
+    ("unknown deal", _open("O-UPX", "U-AE"), NotFound, r"no opportunity O-UPX \(did you mean O-UPI\?\)"),
+    ("bad claim tier", _open("O-UPI", "U-AE", claim="partnered/P1"), UsageError, "tier must be one of"),
+    (
+        "sourced claim without partner",
+        _open("O-UPI", "U-AE", claim="sourced"),
+        UsageError,
+        "sourcing partner",
+    ),
+    (
+        "unknown dispute",
+        lambda ws: decide_dispute(ws, POLICY, "D-9", accept=False, by_user="U-OPS", reason="x"),
+        NotFound,
+        "no dispute D-9",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "call", "error", "message"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refusals_change_nothing(
+    ws: Workspace, case: str, call: Callable[[Workspace], object], error: type[CosellError], message: str
+) -> None:
+    before = snapshot(ws)
+    with pytest.raises(error, match=message):
+        call(ws)
+    assert snapshot(ws) == before
+
+
+def test_decide_refusals_change_nothing(ws: Workspace) -> None:
+    d = open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1")
+    before = snapshot(ws)
+    for by, reason, error in (("U-FIN", "x", NotAllowed), ("U-OPS", "", UsageError), ("U-X", "x", NotFound)):
+        with pytest.raises(error):
+            decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user=by, reason=reason)
+    with pytest.raises(NotFound, match=r"did you mean D-000001\?"):
+        get_dispute(ws.con, "D-000011")
+    assert snapshot(ws) == before
