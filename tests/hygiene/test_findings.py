@@ -197,7 +197,7 @@ def kinds_data() -> Data:
 def build_workspace(path: Path, data: Data, *, attributed: bool = True) -> Workspace:
     """Write ``data`` as CSV next to ``path``, import it as known at IMPORT_AT and store one
     attribution run as of (and recorded at) AS_OF."""
-    folder = write_dataset(path.parent / f"{path.stem}-data", data.t)
+    folder = write_dataset(path.parent / f"{path.stem}-data", {t: rows for t, rows in data.t.items() if rows})
     ws = open_workspace(path)
     import_canonical(ws, folder, policy=POLICY, now=IMPORT_AT, by_user="test")
     if attributed:
