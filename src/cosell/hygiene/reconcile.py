@@ -16,7 +16,8 @@ showing with their decision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,8 +45,20 @@ from cosell.store.versions import attribution_views, latest_run_id
 from cosell.store.workspace import Workspace, as_of_views
 
 ALL_PERIODS = "all"
+# The finding each data-hygiene failure the demo plants (cosell.data.demo) produces on a won deal.
+PLANTED_FINDINGS = {
+    "untagged_partner_involvement": "untagged_partner_involvement",
+    "over_credited": "over_credited",
+    "double_sourced": "double_sourced",
+    "missing_attribution_at_close": "missing_attribution_at_close",
+    "influence_without_activity": "influence_without_activity",
+    "acceleration_unproven": "acceleration_unproven",
+    "wrong_account": "account_mismatch",  # its registration and touches sit on the deal's old account
+    "confirmed_after_close": "missing_attribution_at_close",  # partner_source was empty at the close
+}
 __all__ = [
     "ALL_PERIODS",
+    "PLANTED_FINDINGS",
     "AcceptResult",
     "KindSummary",
     "ReconcileResult",
@@ -86,6 +99,7 @@ class ReconcileResult:
     by_kind: tuple[KindSummary, ...]
     at_stake: Decimal
     new_findings: int = 0
+    checked: tuple[str, ...] = ()  # the closed-won deals checked (not printed)
 
     @property
     def deals_with_findings(self) -> int:
@@ -192,8 +206,10 @@ def reconcile(
         )
     row = con.execute("SELECT count(*) FILTER (WHERE run_id IS NULL) FROM _rec_deals").fetchone()
     unattributed = int(row[0]) if row else 0
+    checked = tuple(r[0] for r in con.execute("SELECT opportunity_id FROM _rec_deals ORDER BY 1").fetchall())
     drop_work_tables(con)
-    return _result(window, run_id, deals, unattributed, policy, shown, int(new[0]) if new else 0)
+    result = _result(window, run_id, deals, unattributed, policy, shown, int(new[0]) if new else 0)
+    return replace(result, checked=checked)
 
 
 def _lit(text: str) -> str:
@@ -256,6 +272,32 @@ def summary_table(result: ReconcileResult) -> Table:
     return table
 
 
+def planted_found(
+    result: ReconcileResult, planted: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[int, int]]:
+    """Per planted failure kind: (how many of its closed-won deals carry the finding it produces
+    (:data:`PLANTED_FINDINGS`), how many of its deals were checked as closed-won)."""
+    won = set(result.checked)
+    kinds = {(f.kind, f.opportunity_id) for f in result.findings}
+    out = {}
+    for plant, ids in planted.items():
+        expected = PLANTED_FINDINGS.get(plant)
+        in_scope = [i for i in ids if i in won]
+        out[plant] = (sum((expected, i) in kinds for i in in_scope), len(in_scope))
+    return out
+
+
+def planted_table(result: ReconcileResult, planted: Mapping[str, Sequence[str]]) -> Table:
+    """How many of the demo's planted failures on closed-won deals reconciliation found."""
+    table = Table(title="Planted data-hygiene failures found (closed-won deals)", header_style="bold")
+    table.add_column("planted")
+    table.add_column("found as")
+    table.add_column("found", justify="right")
+    for plant, (found, total) in planted_found(result, planted).items():
+        table.add_row(plant, PLANTED_FINDINGS.get(plant, "-"), f"{found:,} of {total:,}")
+    return table
+
+
 def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Console) -> ReconcileResult:
     """The demo's reconciliation step: every closed-won deal of the sample, as of its as-of instant.
 
@@ -268,6 +310,7 @@ def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Consol
         as_of = None
     result = reconcile(ws, policy, period=ALL_PERIODS, as_of=as_of, by_user="demo")
     console.print(summary_table(result))
+    console.print(planted_table(result, manifest.planted))
     console.print(
         f"{len(result.findings):,} findings on {result.deals_with_findings:,} of {result.deals_checked:,} "
         f"closed-won deals; {result.at_stake:,} {result.currency} of revenue at stake. "
