@@ -1,0 +1,134 @@
+"""The reconcile, findings, dispute and history commands through the real typer app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+
+from .test_findings import build_workspace, kinds_data
+
+runner = CliRunner()
+T = "2026-11-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "ws.duckdb"
+    build_workspace(path, kinds_data()).close()
+    return path
+
+
+@pytest.fixture()
+def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COSELL_NOW", "2026-11-02T08:00:00Z")
+    monkeypatch.delenv("COSELL_USER", raising=False)
+    copy = tmp_path / "ws.duckdb"
+    shutil.copyfile(built, copy)
+    return str(copy)
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_reconcile_formats(ws: str) -> None:
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--format", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert list(data) == ["period", "start", "end", "as_of", "attribution_run_id", "deals_checked",
+                          "unattributed_deals", "currency", "deals_with_findings", "at_stake", "by_kind",
+                          "findings"]  # fmt: skip
+    assert (data["period"], data["deals_checked"], data["at_stake"]) == ("2026-10", 17, "101087.50")
+    first = data["findings"][0]
+    assert first["finding_id"] == "UPI-O-UPI" and first["evidence"] == [
+        "lead:L1@2026-08-20T00:00:00Z",
+        "partner:P1",
+    ]
+    assert first["detected_at"] == "2026-11-02T08:00:00Z" and first["status"] == "open"
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 12 and rows[0]["evidence"] == "lead:L1@2026-08-20T00:00:00Z partner:P1"
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T)
+    assert code == 0
+    assert "Reconciliation of 2026-10 as of 2026-11-01T00:00:00Z: 17 closed-won deals checked" in out
+    assert "UPI-O-UPI" in out and "override to sourced with partner P1" in out
+    assert "101,087.50" in out  # the total at stake, each deal once
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--period", "2026-13")
+    assert code == 2 and "--period" in out
+
+
+def test_findings_list_show_accept_reject(ws: str) -> None:
+    assert invoke("reconcile", "-w", ws, "--as-of", T)[0] == 0
+    code, out = invoke("findings", "list", "-w", ws, "--kind", "double_sourced", "--format", "json")
+    assert [f["finding_id"] for f in json.loads(out)] == ["DBS-O-DBS", "DBS-O-DBS-CLAIMS"]
+    code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws)
+    assert code == 0
+    assert "declared     sourced/P1" in out and "  direct_touch:T-D6@2026-08-10T12:00:00Z" in out
+    code, out = invoke("findings", "accept", "OVC-O-OVC", "-w", ws, "--by", "U-OPS", "--reason", "SDR first")
+    assert code == 0, out
+    assert "OVC-O-OVC accepted: override OVR-000001 (accelerated/P1), run 2" in out
+    code, out = invoke("findings", "reject", "--all-of-kind", "double_sourced", "-w", ws, "--by", "U-PM",
+                       "--reason", "known")  # fmt: skip
+    assert code == 0 and "2 finding(s) rejected by U-PM" in out
+    code, out = invoke("findings", "list", "-w", ws, "--status", "rejected")
+    assert "DBS-O-DBS " in out and "2 finding(s)" in out
+    code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws, "--format", "json")
+    assert json.loads(out)["status"] == "accepted" and json.loads(out)["decided_by"] == "U-OPS"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["findings", "accept", "OVC-O-OVX", "--by", "U-OPS", "--reason", "x"], 1, "did you mean OVC-O-OVC?"),
+        (["findings", "accept", "OVC-O-OVC", "--by", "U-OPS", "--reason", ""], 2, "non-empty --reason"),
+        (["findings", "accept", "OVC-O-OVC", "--reason", "x"], 2, "--by USER"),
+        (["findings", "accept", "OVC-O-OVC", "--by", "U-AE", "--reason", "x"], 1, "has the role ae"),
+        (
+            ["findings", "accept", "--all-of-kind", "over_credit", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "must be one",
+        ),
+        (
+            ["findings", "accept", "OVC-O-OVC", "--partner", "P1", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "--tier",
+        ),
+        (["findings", "show", "OVC-O-OV", "--by", "U-OPS"], 2, "No such option"),
+        (["findings", "show", "OVC-O-OV"], 1, "no finding OVC-O-OV"),
+        (["dispute", "decide", "D-1", "--by", "U-OPS", "--reason", "x"], 2, "--accept or --reject"),
+    ],
+)
+def test_errors_and_exit_codes(ws: str, args: list[str], code: int, message: str) -> None:
+    assert invoke("reconcile", "-w", ws, "--as-of", T)[0] == 0
+    got, out = invoke(*args, "-w", ws)
+    assert got == code, out
+    assert message in out
+
+
+def test_dispute_commands(ws: str) -> None:
+    code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-P1", "--reason", "ours", "--claim",
+                       "sourced/P1")  # fmt: skip
+    assert code == 0 and "dispute D-000001 opened on O-UPI (now sourced/P1; claim sourced/P1)" in out
+    code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-P3", "--reason", "ours")
+    assert code == 1 and "does not appear on O-UPI" in out
+    code, out = invoke(
+        "dispute", "decide", "D-000001", "--reject", "-w", ws, "--by", "U-OPS", "--reason", "no"
+    )
+    assert code == 0 and "dispute D-000001 rejected by U-OPS" in out
+    code, out = invoke("dispute", "list", "-w", ws, "--format", "json")
+    (d,) = json.loads(out)
+    assert (d["status"], d["decided_by"], d["decision_reason"], d["claim_partner_id"]) == (
+        "rejected",
+        "U-OPS",
+        "no",
+        "P1",
+    )
