@@ -220,6 +220,12 @@ def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ledger tables when a workspace lacks them (a development build recorded step 7
+    while it was still empty). Cheap and idempotent: every entry point calls it."""
+    migration_ledger(con)
+
+
 def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT coalesce(max(posting_id), 0) + 1 FROM ledger_postings").fetchone()
     assert row is not None
@@ -243,6 +249,7 @@ def read_entries(
     con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list[Any] | None = None
 ) -> list[Entry]:
     """Ledger entries matching ``where`` (SQL over ledger_entries' columns), in entry order."""
+    ensure_ledger_schema(con)
     rows = con.execute(
         f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ledger_entries WHERE {where} ORDER BY entry_id",
         params or [],

@@ -29,6 +29,7 @@ from cosell.pay.ledger_store import (
     PAYOUT_RUN_LINES,
     PAYOUT_RUNS,
     closed_through,
+    ensure_ledger_schema,
     insert_entries,
     last_entry_number,
     next_posting_id,
@@ -85,6 +86,7 @@ def propose_run(
     con = ws.con
     when = clock.now(now)
     target = _month(period)
+    ensure_ledger_schema(con)
     if when < target.end:
         raise UsageError(f"period {period} has not ended at {when.isoformat()}: pay it once it has")
     closed = closed_through(con)
@@ -241,6 +243,7 @@ def _run(row: tuple[Any, ...], closed: str | None) -> PayoutRun:
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
+    ensure_ledger_schema(con)
     row = con.execute(f"{_RUN_SELECT} WHERE r.run_id = ?", [run_id]).fetchone()
     if row is None:
         raise NotFound(f"no payout run {run_id}: see `cosell payouts list`")
@@ -249,6 +252,7 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[PayoutRun]:
     """Every payout run, oldest first."""
+    ensure_ledger_schema(con)
     closed = closed_through(con)
     return [_run(r, closed) for r in con.execute(f"{_RUN_SELECT} ORDER BY r.run_id").fetchall()]
 

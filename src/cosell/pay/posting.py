@@ -42,6 +42,7 @@ from cosell.pay.ledger_store import (
     LEDGER_ENTRIES,
     LEDGER_POSTINGS,
     closed_through,
+    ensure_ledger_schema,
     last_entry_number,
     next_posting_id,
     verify_ledger,
@@ -177,6 +178,7 @@ def post_period(
     target = _month(period)
     if period > month_label(when):
         raise UsageError(f"period {period} has not begun at {when.isoformat()}: cannot post into it")
+    ensure_ledger_schema(con)
     closed = closed_through(con)
     if closed is not None and period <= closed:
         raise UsageError(
@@ -509,6 +511,18 @@ def _stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[st
     """``_pay_reasons``: one sentence per deal in scope saying why its entries are posted."""
     given = reason.replace("'", "''")
     suffix = f" ({given})" if given else ""
+    # An accepted fix or a decided dispute leaves a marker naming itself (cosell.hygiene): cite it.
+    marked = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_changes'"
+    ).fetchone()
+    if marked and marked[0]:
+        source = "coalesce(', ' || ac.source, '')"
+        changes = """
+            LEFT JOIN (SELECT opportunity_id, run_id, string_agg(DISTINCT source, ', ' ORDER BY source) AS source
+                       FROM attribution_changes GROUP BY ALL) ac
+                ON ac.opportunity_id = s.opportunity_id AND ac.run_id = d.attribution_run_id"""
+    else:
+        source, changes = "''", ""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_reasons AS
             WITH before AS (
@@ -531,13 +545,13 @@ def _stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[st
                     AND d.pinned_plan IS DISTINCT FROM d.plan_version THEN 're-priced with plan ' || d.plan_version
                 WHEN b.opportunity_id IS NULL OR b.run_id <> d.attribution_run_id THEN
                     'attribution changed: version ' || d.attribution_run_id || ' (' || coalesce(ar.kind, 'batch')
-                    || coalesce(': ' || nullif(ar.reason, ''), '') || ')'
+                    || {source} || coalesce(': ' || nullif(ar.reason, ''), '') || ')'
                 ELSE 'deal amount, close, rate or partner changed' END || '{suffix}' AS reason
             FROM _pay_scope s
             LEFT JOIN _pay_to_price d ON d.opportunity_id = s.opportunity_id
             LEFT JOIN before b ON b.opportunity_id = s.opportunity_id
             LEFT JOIN any_entry a ON a.opportunity_id = s.opportunity_id
-            LEFT JOIN attribution_runs ar ON ar.run_id = d.attribution_run_id
+            LEFT JOIN attribution_runs ar ON ar.run_id = d.attribution_run_id{changes}
             LEFT JOIN v_opportunities o ON o.opportunity_id = s.opportunity_id
             LEFT JOIN _pay_candidates c ON c.opportunity_id = s.opportunity_id"""
     )

@@ -1,0 +1,143 @@
+"""Payout runs: what is paid, what is blocked, who approves, and that nothing is paid twice."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cosell.errors import NotFound, UsageError
+from cosell.pay.ledger import balances
+from cosell.pay.ledger_store import closed_through, read_entries
+from cosell.pay.payouts import NotAllowed, approve_run, get_run, list_runs, propose_run, run_lines
+from cosell.pay.posting import post_period
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ledger_support import PRICER, PayWorld, at
+
+D = Decimal
+
+
+def world(users: bool = True) -> PayWorld:
+    w = PayWorld()
+    w.partner("P1")
+    if users:
+        w.user("U1")
+        w.user("F1", "finance")
+        w.user("A1", "admin")
+    w.deal("O1", "10000.00")  # U1: 500.00
+    w.deal("O2", "5000.00")  # P1: 500.00
+    w.attribute({"O1": ("none", []), "O2": ("sourced", [("P1", "sourcer", "1.000000", "5000.00")])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-01T00:00:00Z"))
+    return w
+
+
+def test_a_run_pays_each_positive_balance_and_approval_posts_the_payments() -> None:
+    w = world()
+    run, lines = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"), "September")
+    assert (run.run_id, run.status, run.parties_paid, run.total, run.through_entry) == (
+        "PR-000001", "proposed", 2, D("1000.00"), "LE-00000002",
+    )  # fmt: skip
+    assert [(x.party_kind, x.party_id, x.pay) for x in lines] == [
+        ("partner", "P1", D("500.00")),
+        ("rep", "U1", D("500.00")),
+    ]
+    assert read_entries(w.ws.con, "kind = 'payment'") == []  # proposing pays nothing
+    approved, payments = approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"), "ok")
+    assert (approved.status, approved.approved_by, payments) == ("approved", "F1", 2)
+    paid = read_entries(w.ws.con, "kind = 'payment'")
+    assert [(e.entry_id, e.party_id, e.amount, e.period, e.payout_run_id) for e in paid] == [
+        ("LE-00000003", "P1", D("-500.00"), "2026-09", "PR-000001"),
+        ("LE-00000004", "U1", D("-500.00"), "2026-09", "PR-000001"),
+    ]
+    assert paid[0].idempotency_key == "payment|PR-000001|partner:P1"
+    assert balances(read_entries(w.ws.con)) == {("partner", "P1"): D(0), ("rep", "U1"): D(0)}
+    assert closed_through(w.ws.con) == "2026-09"
+
+
+def test_nothing_is_paid_twice() -> None:
+    w = world()
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    other, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T01:00:00Z"))
+    approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    with pytest.raises(UsageError, match="already approved"):
+        approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    with pytest.raises(UsageError, match="superseded"):
+        approve_run(w.ws, w.policy, other.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    assert get_run(w.ws.con, other.run_id).status == "superseded"
+    with pytest.raises(UsageError, match="already paid"):
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-04T00:00:00Z"))
+    # October has nothing new: its run pays nobody.
+    october, lines = propose_run(w.ws, w.policy, "2026-10", "ops", at("2026-11-01T00:00:00Z"))
+    assert (lines, october.total) == ([], D(0))
+    approve_run(w.ws, w.policy, october.run_id, "F1", at("2026-11-01T01:00:00Z"))
+    assert sum(e.amount for e in read_entries(w.ws.con, "kind = 'payment'")) == D("-1000.00")
+    assert [r.status for r in list_runs(w.ws.con)] == ["approved", "superseded", "approved"]
+
+
+def test_only_a_finance_user_approves() -> None:
+    w = world()
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(NotAllowed, match="A1 has role admin"):
+        approve_run(w.ws, w.policy, run.run_id, "A1")
+    with pytest.raises(NotAllowed, match="nobody is not a user"):
+        approve_run(w.ws, w.policy, run.run_id, "nobody")
+    assert get_run(w.ws.con, run.run_id).status == "proposed"
+    assert read_entries(w.ws.con, "kind = 'payment'") == []
+    without = world(users=False)
+    run, _ = propose_run(without.ws, without.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(NotAllowed, match="no users"):
+        approve_run(without.ws, without.policy, run.run_id, "F1")
+    with pytest.raises(NotFound, match="PR-000009"):
+        approve_run(w.ws, w.policy, "PR-000009", "F1")
+
+
+def test_a_run_changed_under_it_is_not_approved() -> None:
+    w = world()
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    w.deal("O3", "2000.00")
+    w.attribute({"O3": ("none", [])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-02T02:00:00Z"))
+    with pytest.raises(UsageError, match="propose a new run"):
+        approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    fresh, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-03T01:00:00Z"))
+    assert fresh.total == D("1100.00")
+    approve_run(w.ws, w.policy, fresh.run_id, "F1", at("2026-10-03T02:00:00Z"))
+
+
+def test_a_run_pays_a_period_only_once_it_has_ended() -> None:
+    w = world()
+    with pytest.raises(UsageError, match="has not ended"):
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-09-30T23:59:59Z"))
+
+
+def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_later_earnings() -> None:
+    w = world()
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-02T01:00:00Z"))
+    # O2 turns out direct: P1's paid 500.00 is clawed back; U1 earns 2% -> 5% on it (250.00).
+    w.attribute({"O2": ("none", [])}, kind="dispute", reason="dispute D-1: no partner involvement")
+    post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-10-15T00:00:00Z"))
+    claw = read_entries(w.ws.con, "kind = 'clawback'")
+    assert [(e.party_id, e.amount, e.reverses) for e in claw] == [("P1", D("-500.00"), "LE-00000002")]
+    # P1 earns 300.00 on a new deal in October: still 200.00 short, blocked, shown with its amount.
+    w.deal("O4", "3000.00", "2026-10-10T00:00:00Z")
+    w.attribute({"O4": ("sourced", [("P1", "sourcer", "1.000000", "3000.00")])})
+    post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-10-20T00:00:00Z"))
+    october, lines = propose_run(w.ws, w.policy, "2026-10", "ops", at("2026-11-01T00:00:00Z"))
+    assert [(x.party_id, x.balance, x.pay, x.status) for x in lines] == [
+        ("P1", D("-200.00"), D(0), "blocked"),
+        ("U1", D("250.00"), D("250.00"), "pay"),
+    ]
+    assert (october.parties_blocked, october.blocked_total) == (1, D("-200.00"))
+    approve_run(w.ws, w.policy, october.run_id, "F1", at("2026-11-01T01:00:00Z"))
+    assert [x.status for x in run_lines(w.ws.con, october.run_id)] == ["blocked", "pay"]
+    assert balances(read_entries(w.ws.con))[("partner", "P1")] == D("-200.00")  # carried, never dropped
+    # November: 500.00 more recovers the 200.00 and pays 300.00.
+    w.deal("O5", "5000.00", "2026-11-10T00:00:00Z")
+    w.attribute({"O5": ("sourced", [("P1", "sourcer", "1.000000", "5000.00")])})
+    post_period(w.ws, w.policy, PRICER, "2026-11", "fin", at("2026-11-20T00:00:00Z"))
+    _, lines = propose_run(w.ws, w.policy, "2026-11", "ops", at("2026-12-01T00:00:00Z"))
+    assert [(x.party_id, x.pay) for x in lines] == [("P1", D("300.00"))]
