@@ -72,15 +72,22 @@ _INTAKE_TABLES: IntakeRows = {
         },
         # An inbound lead: not a partner lead.
         {"lead_id": "L2", "created_at": "2026-01-02", "source": "inbound"},
-        # A partner lead naming only a contact of P2: O5's source lead, auto-tag P2.
+        # O5's source lead, by P2: auto-tag P2.
         {
             "lead_id": "L5",
             "created_at": "2026-01-25",
             "source": "partner_referral",
+            "partner_id": "P2",
             "partner_contact_id": "PC3",
         },
-        # A partner_referral lead that names no partner: nothing to tag.
-        {"lead_id": "L6", "created_at": "2026-01-03", "source": "partner_referral"},
+        # O6's source lead names only a partner contact, no partner_id: not a partner lead (SPEC
+        # section 2), so nothing to tag.
+        {
+            "lead_id": "L6",
+            "created_at": "2026-01-03",
+            "source": "partner_referral",
+            "partner_contact_id": "PC3",
+        },
     ],
     "opportunities": [
         _opp("O1", "A1", "2026-01-10", "Closed Won", close_date="2026-03-01"),

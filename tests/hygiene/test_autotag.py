@@ -44,7 +44,7 @@ def test_deals_from_partner_leads_are_tagged_by_the_system_with_the_lead_as_reas
     assert result.run_id is None  # no attribution stored yet: nothing to version
     assert [(t.opportunity_id, t.partner_id, t.lead_id) for t in result.tags] == [
         ("O1", "P1", "L1"),  # a lead converted to O1
-        ("O5", "P2", "L5"),  # O5's source lead, whose partner is its contact's
+        ("O5", "P2", "L5"),  # O5's source lead
     ]
     assert _declarations(ws) == [
         ("DEC-000001", "O1", "sourced", "P1", "2026-01-05 00:00:00+00", None, "auto_tag", "system",
@@ -52,7 +52,7 @@ def test_deals_from_partner_leads_are_tagged_by_the_system_with_the_lead_as_reas
         ("DEC-000002", "O5", "sourced", "P2", "2026-01-25 00:00:00+00", None, "auto_tag", "system",
          "lead L5", "2026-05-01 00:00:00+00"),
     ]  # fmt: skip
-    # Not tagged: O3 (inbound lead), O6 (a partner_referral lead naming no partner), O4 (declared).
+    # Not tagged: O3 (inbound lead), O6 (its lead names a partner contact but no partner_id), O4.
     declared = declared_of(ws.con, "O5")
     assert (declared.partner_source, declared.partner_id, declared.declared_by) == ("sourced", "P2", "system")
 
@@ -147,3 +147,22 @@ def test_import_command_tags_and_a_reimport_adds_nothing(
     assert "auto-tagged 0 deal(s) created from a partner lead; issued 0 influence prompt(s)" in " ".join(
         second.output.split()
     )
+
+
+def test_many_tags_are_decided_by_one_engine_run_with_the_same_rows(
+    intake_tables: Tables, intake_import: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cosell.hygiene.autotag as autotag
+
+    versions = []
+    for limit in (20, 0):  # the reference, then the batch engine
+        monkeypatch.setattr(autotag, "REFERENCE_MAX_DEALS", limit)
+        workspace = open_workspace(":memory:")
+        intake_import(workspace, intake_tables, MAY_1)
+        save_run(workspace.con, attribute(workspace.con, POLICY, MAY_1), "tester", "first", run_at=MAY_1)
+        assert apply_auto_tags(workspace, POLICY, MAY_2).run_id == 2
+        versions.append(
+            [(v.row, v.credits) for o in ("O1", "O5") for v in deal_history(workspace.con, o)[1:]]
+        )
+    assert versions[0] == versions[1]
+    assert [row.tier for row, _ in versions[0]] == ["sourced", "sourced"]

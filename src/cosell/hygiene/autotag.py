@@ -8,9 +8,10 @@ satisfies the stage gate but is not a rep's confirmation. SPEC section 2: it is 
 A deal is tagged when all of these hold on the current rows:
 
 - it has a partner lead: its ``source_lead_id`` lead, else a lead whose ``converted_opportunity_id``
-  is the deal (the earliest created, then the smaller lead_id), with a partner: the lead's
-  ``partner_id``, else the partner of its ``partner_contact_id``. A ``partner_referral`` lead
-  naming no partner cannot say whom to tag and is skipped;
+  is the deal (the earliest created, then the smaller lead_id), with a ``partner_id``: the same
+  definition of a partner lead as the rules' (SPEC section 2), so that cosell never declares a
+  partner lead the rules do not see. A ``partner_referral`` lead without partner_id (even with a
+  partner contact) is skipped;
 - its declared partner_source is empty (no CRM value, no answered prompt);
 - it has never been auto-tagged (so re-importing, or running this again, adds nothing).
 
@@ -24,7 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import duckdb
+
 from cosell import clock
+from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.hygiene.declared import declared_sql
 from cosell.hygiene.intake_store import (
     SYSTEM_USER,
@@ -57,18 +61,16 @@ class AutoTagResult:
 
 
 _WORK = "_cosell_autotag"
+_IDS = "_cosell_autotag_ids"
 
 
 def _candidates_sql() -> str:
     current = version_filter(None)
     return f"""
         WITH o AS (SELECT opportunity_id, source_lead_id FROM opportunities WHERE {current}),
-        c AS (SELECT contact_id, partner_id FROM partner_contacts WHERE {current}),
         l AS (
-            SELECT l.lead_id, l.created_at, l.converted_opportunity_id,
-                coalesce(nullif(trim(l.partner_id), ''), nullif(trim(c.partner_id), '')) AS partner
-            FROM leads l LEFT JOIN c ON c.contact_id = l.partner_contact_id
-            WHERE {version_filter(None, "l")}),
+            SELECT lead_id, created_at, converted_opportunity_id, nullif(trim(partner_id), '') AS partner
+            FROM leads WHERE {current}),
         cand AS (
             SELECT o.opportunity_id, l.lead_id, l.partner, l.created_at, 0 AS pref
             FROM o JOIN l ON l.lead_id = o.source_lead_id
@@ -86,6 +88,42 @@ def _candidates_sql() -> str:
               SELECT opportunity_id FROM declarations WHERE source = 'auto_tag')"""
 
 
+# Up to this many deals are re-decided one by one with the reference implementation; more at once
+# (a first auto-tag of a large workspace) with one batch engine run, which is parity-tested with it
+# and far cheaper per deal (100k deals: about 20 s for the engine, about 70 s for 615 deals by the
+# reference, which reads every deal's facts into Python first).
+REFERENCE_MAX_DEALS = 20
+
+
+def decide_deals(
+    con: duckdb.DuckDBPyConnection, policy: Policy, opportunity_ids: list[str], as_of: datetime
+) -> tuple[list[AttributionRow], list[CreditRow]]:
+    """Attribution and credit rows of some deals as of ``as_of``, for a partial version."""
+    from cosell.attribution.reattribute import reattribute
+
+    if len(opportunity_ids) <= REFERENCE_MAX_DEALS:
+        return reattribute(con, policy, opportunity_ids, as_of)
+    from cosell.attribution.engine import attribute
+
+    run = attribute(con, policy, as_of)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_IDS} (opportunity_id VARCHAR)")
+    try:
+        con.executemany(f"INSERT INTO {_IDS} VALUES (?)", [[o] for o in opportunity_ids])
+        a_cols = ", ".join(AttributionRow.columns())
+        c_cols = ", ".join(CreditRow.columns())
+        rows = con.execute(
+            f"SELECT {a_cols} FROM {run.attribution_table} "
+            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {_IDS}) ORDER BY opportunity_id"
+        ).fetchall()
+        credits = con.execute(
+            f"SELECT {c_cols} FROM {run.credits_table} "
+            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {_IDS}) ORDER BY opportunity_id, partner_id"
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_IDS}")
+    return [AttributionRow(*r) for r in rows], [CreditRow(*r) for r in credits]
+
+
 def has_attribution(ws: Workspace) -> bool:
     """Whether any attribution run is stored (only then is there a version to supersede)."""
     row = ws.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
@@ -98,7 +136,6 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     ``now`` (default :func:`cosell.clock.now`) is the recorded time of the tags and of the partial
     attribution run. Idempotent: a second call finds nothing to tag and changes nothing.
     """
-    from cosell.attribution.reattribute import reattribute
     from cosell.store.versions import save_partial_run
 
     ensure_intake_schema(ws.con)
@@ -130,7 +167,7 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
         )
         run_id = None
         if has_attribution(ws):
-            rows, credits = reattribute(con, policy, [t.opportunity_id for t in tags], at)
+            rows, credits = decide_deals(con, policy, [t.opportunity_id for t in tags], at)
             record = save_partial_run(
                 con,
                 rows,
