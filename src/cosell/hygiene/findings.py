@@ -162,12 +162,24 @@ def _won_deals(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window) -
         bounds.append(f"x_at >= {_ts(window.start)}")
     if window.end is not None:
         bounds.append(f"x_at < {_ts(window.end)}")
+    # X is an entry into the deal's current stage or its close_date: only deals with one of those in
+    # the window can close in it, so only their stage timelines are read.
+    candidates = "SELECT opportunity_id FROM o0"
+    if window.start is not None or window.end is not None:
+        inside = " AND ".join(b.replace("x_at", "{0}") for b in bounds)
+        candidates = f"""
+            SELECT opportunity_id FROM o0 WHERE {inside.format("close_date")}
+            UNION
+            SELECT s.opportunity_id FROM v_stage_history s
+            JOIN o0 ON o0.opportunity_id = s.opportunity_id AND o0.stage = s.stage
+            WHERE {inside.format("s.entered_at")}"""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_won AS
-        WITH o AS (
+        WITH o0 AS (
             SELECT opportunity_id, account_id, created_at, amount, stage, close_date, source_lead_id,
                 coalesce(nullif(trim(currency), ''), {_lit(policy.workspace_currency)}) AS currency
             FROM v_opportunities WHERE stage IN {_in(won)}),
+        o AS (SELECT * FROM o0 WHERE opportunity_id IN ({candidates})),
         sh AS (
             SELECT DISTINCT s.opportunity_id, s.stage, s.entered_at FROM v_stage_history s
             WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),
@@ -255,6 +267,23 @@ def _deals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | Non
     )
 
 
+def _touches(con: duckdb.DuckDBPyConnection) -> None:
+    """``_rec_touches``: the touches logged on a checked deal or on its account (one scan of
+    ``v_touches``; every later check reads this much smaller table), partner resolved."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rec_touches AS
+        WITH t AS (
+            SELECT touch_id, occurred_at, account_id, actor, kind, partner_contact_id,
+                nullif(trim(opportunity_id), '') AS touch_opp, nullif(trim(partner_id), '') AS partner_id
+            FROM v_touches
+            WHERE opportunity_id IN (SELECT opportunity_id FROM _rec_won)
+                OR account_id IN (SELECT account_id FROM _rec_won))
+        SELECT t.touch_id, t.occurred_at, epoch_us(t.occurred_at) AS t_us, t.account_id, t.actor, t.kind,
+            t.touch_opp, coalesce(t.partner_id, pc.partner_id) AS partner_id
+        FROM t LEFT JOIN v_partner_contacts pc ON pc.contact_id = t.partner_contact_id"""
+    )
+
+
 def _activity(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     """``_rec_ptouch``: partner-engagement touches associated with each deal at or before X.
     ``_rec_direct``: each deal's earliest direct-engagement touch on its account (or logged on it)
@@ -264,25 +293,19 @@ def _activity(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_ptouch AS
         WITH t AS (
-            SELECT t.touch_id, t.occurred_at, epoch_us(t.occurred_at) AS t_us, t.account_id,
-                nullif(trim(t.opportunity_id), '') AS touch_opp,
-                coalesce(nullif(trim(t.partner_id), ''), pc.partner_id) AS partner_id
-            FROM v_touches t LEFT JOIN v_partner_contacts pc ON pc.contact_id = t.partner_contact_id
-            WHERE t.actor = 'partner' AND t.kind IN {kinds})
+            SELECT * FROM _rec_touches
+            WHERE actor = 'partner' AND kind IN {kinds} AND partner_id IS NOT NULL)
         SELECT w.opportunity_id, t.partner_id, t.touch_id, t.occurred_at FROM _rec_won w
         JOIN t ON t.touch_opp = w.opportunity_id
-        WHERE t.t_us <= w.x_us AND t.partner_id IS NOT NULL
+        WHERE t.t_us <= w.x_us
         UNION ALL
         SELECT w.opportunity_id, t.partner_id, t.touch_id, t.occurred_at FROM _rec_won w
         JOIN t ON t.touch_opp IS NULL AND t.account_id = w.account_id
-        WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.x_us AND t.partner_id IS NOT NULL"""
+        WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.x_us"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_direct AS
-        WITH t AS (
-            SELECT touch_id, occurred_at, epoch_us(occurred_at) AS t_us, account_id,
-                nullif(trim(opportunity_id), '') AS touch_opp
-            FROM v_touches WHERE actor = 'direct' AND kind IN {kinds}),
+        WITH t AS (SELECT * FROM _rec_touches WHERE actor = 'direct' AND kind IN {kinds}),
         hits AS (
             SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM _rec_won w
             JOIN t ON t.account_id = w.account_id
@@ -334,7 +357,7 @@ def _claims_and_accounts(con: duckdb.DuckDBPyConnection) -> None:
         WHERE l.account_id IS NOT NULL AND l.account_id <> w.account_id
         UNION ALL
         SELECT w.opportunity_id, t.account_id, 'touch', t.touch_id, t.occurred_at
-        FROM v_touches t JOIN _rec_won w ON w.opportunity_id = t.opportunity_id
+        FROM _rec_touches t JOIN _rec_won w ON w.opportunity_id = t.touch_opp
         WHERE t.account_id IS NOT NULL AND t.account_id <> w.account_id"""
     )
     norm = "regexp_replace(regexp_replace(lower(trim({0})), '^([a-z]+://)?(www[.])?', ''), '[/:?#].*$', '')"
@@ -437,7 +460,7 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> None:
                 e2.item || coalesce('@' || {instant_text("coalesce(t.occurred_at, l.created_at, r.registered_at)")}, '')
                     AS item
             FROM e2
-            LEFT JOIN v_touches t ON t.touch_id = CASE WHEN e2.type = 'touch' THEN e2.id END
+            LEFT JOIN _rec_touches t ON t.touch_id = CASE WHEN e2.type = 'touch' THEN e2.id END
             LEFT JOIN v_leads l ON l.lead_id = CASE WHEN e2.type = 'lead' THEN e2.id END
             LEFT JOIN v_deal_registrations r ON r.registration_id = CASE WHEN e2.type = 'registration'
                 THEN e2.id END),
@@ -596,6 +619,7 @@ def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of
     declared = declared_relation(con, as_of)
     _won_deals(con, policy, window)
     _deals(con, policy, as_of, declared)
+    _touches(con)
     _activity(con, policy)
     _claims_and_accounts(con)
     _hits(con)
