@@ -28,6 +28,7 @@ docs/hygiene-review.md; in short:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,8 @@ EXPLAINING_KINDS = (
 PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 CONFIRMED = ("none", "sourced", "influenced", "accelerated")
 CONFIRM_NONE = "confirm partner_source=none in the CRM"
+MEMORY_ENV = "COSELL_RECONCILE_MEMORY"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 FINDING_COLUMNS = (
     "finding_id",
@@ -617,6 +620,21 @@ def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of
     is missing (money at stake cannot be stated).
     """
     declared = declared_relation(con, as_of)
+    # Like the engine and the import, work under a memory limit and let DuckDB spill beyond it, so
+    # reconciling every closed-won deal of a million-deal workspace stays under 4 GiB.
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
+    try:
+        _detect(con, policy, window, as_of, declared)
+    finally:
+        con.execute(f"SET memory_limit = '{previous}'")
+    row = con.execute("SELECT count(*) FROM _rec_deals").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _detect(
+    con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
+) -> None:
     _won_deals(con, policy, window)
     _deals(con, policy, as_of, declared)
     _touches(con)
@@ -625,8 +643,6 @@ def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of
     _hits(con)
     _evidence(con)
     _findings_table(con, _expired_prompts(con, policy, window, as_of, declared))
-    row = con.execute("SELECT count(*) FROM _rec_deals").fetchone()
-    return int(row[0]) if row else 0
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
