@@ -68,3 +68,35 @@ def check_rates(con: duckdb.DuckDBPyConnection, converted_sql: str) -> None:
         raise MissingRate(
             f"fx_rates has no rate for {currency} in {period} (nor its month): needed by {deals} deal(s)"
         )
+
+
+def month_index_sql(instant_sql: str) -> str:
+    """SQL for an instant's month as one integer, ``year * 12 + month - 1`` (UTC session): months
+    compare, group and join as integers, and every period is a range of them."""
+    return f"(year({instant_sql}) * 12 + month({instant_sql}) - 1)"
+
+
+def monthly_rates_sql(pairs_sql: str, policy: Policy, fx_table: str = "v_fx_rates") -> str:
+    """SELECT over ``pairs_sql`` (distinct ``currency``, ``month_index``) adding ``month`` and
+    ``quarter`` (the labels rates are looked up under) and ``rate``: the month's rate, else the
+    fiscal quarter's, 1 for the workspace currency, NULL when missing. The same lookup as
+    :func:`converted_amounts_sql`, made once per currency and month instead of once per deal, so a
+    million deals join a small table on two integers-and-codes."""
+    ws = policy.workspace_currency
+    at = "make_timestamptz(CAST(p.month_index // 12 AS BIGINT), CAST(p.month_index % 12 + 1 AS BIGINT), 1, 0, 0, 0)"
+    quarter = fiscal_quarter_sql(at, policy.fiscal_year_start_month)
+    return f"""
+        SELECT p.currency, p.month_index, strftime({at}, '%Y-%m') AS month, {quarter} AS quarter,
+            CASE WHEN p.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END
+                AS rate
+        FROM ({pairs_sql}) p
+        LEFT JOIN {fx_table} fm ON fm.currency = p.currency AND fm.period = strftime({at}, '%Y-%m')
+        LEFT JOIN {fx_table} fq ON fq.currency = p.currency AND fq.period = {quarter}
+    """
+
+
+def convert_sql(amount_sql: str, rate_sql: str, policy: Policy) -> str:
+    """SQL for an amount converted at a rate and rounded once, half away from zero, to the workspace
+    currency's minor unit (DuckDB's ROUND on DECIMAL), as :func:`converted_amounts_sql` does."""
+    digits = minor_unit(policy.workspace_currency)
+    return f"CAST(round(CAST({amount_sql} AS DECIMAL(38,12)) * {rate_sql}, {digits}) AS DECIMAL(38,{digits}))"

@@ -1,0 +1,266 @@
+"""One row per attributed deal, as every metric reads it: built once per report, in the database.
+
+:func:`build_deal_facts` joins each deal's attribution version known at the as-of instant
+(``v_attribution``) to its opportunity row known then (``v_opportunities``) and materialises a temp
+table :data:`DEALS_TABLE` with, per deal:
+
+- ``tier``, ``partner_attributed`` (sourced, accelerated or influenced) and ``direct_only``;
+- ``created_at``, ``closed_at`` (the close time X of a won or lost deal, NULL while open), ``won``,
+  ``lost`` and ``cycle_us`` (X - C in exact microseconds);
+- ``created_mi`` and ``closed_mi``: the UTC month of C and of X as one integer (``year * 12 +
+  month - 1``), so that every period, a month or a fiscal quarter, is a set of months joined as
+  integers (:func:`periods_sql`);
+- ``pipeline_ws``: the amount converted at the rate of the creation month (the month's rate, else
+  its fiscal quarter's), and ``revenue_ws`` (won deals only): at the rate of the close month; each
+  rounded once, half away from zero, to the workspace currency's minor unit
+  (:func:`cosell.metrics.fx.monthly_rates_sql` and :func:`~cosell.metrics.fx.convert_sql`, the same
+  lookup and rounding as :func:`~cosell.metrics.fx.converted_amounts_sql`); NULL when the rate is
+  missing, which :func:`check_rates` turns into an input error for the periods a report uses.
+
+Close time X (SPEC section 1, docs/rules.md): the first recorded stage_history entry into the
+deal's current won or lost stage at or after its last recorded open-stage entry, else close_date.
+The batch engine computes the same X inside its timeline step (``engine_touches.build_deals``),
+which also orders every stage entry of every deal for the acceleration rule and costs seconds at a
+million deals; the reports need X only, so this is the same definition as two aggregates, held
+equal to the engine's by a parity test (tests/metrics/test_deal_facts.py).
+
+Direct-only (SPEC section 2) is not stored with the attribution, so it is read back from what is:
+the engine makes a deal influenced whenever it has an associated partner touch at or before X, a
+partner lead or a registration, so a deal whose stored rules hold none of S1-S4, ACC and INF had
+none of those; it is direct-only when, in addition, it has no opportunity_partners row other than a
+reseller and its CRM fields declare no partner, and its tier is none (an accepted override to a
+partner tier takes it out of the direct baseline). See docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from cosell.errors import InputError, NotFound, Problem
+from cosell.instants import format_instant
+from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
+from cosell.money import minor_unit
+from cosell.periods import Period, parse_period
+from cosell.policy import Policy
+from cosell.store.versions import attribution_views, latest_run_id
+from cosell.store.workspace import as_of_views
+
+DEALS_TABLE = "_cosell_metrics_deals"
+RATES_TABLE = "_cosell_metrics_rates"
+_BASE = "_cosell_metrics_base"
+PARTNER_TIERS = ("sourced", "accelerated", "influenced")
+# Rule ids that only a partner-attributed computed tier writes (docs/rules.md).
+_PARTNER_RULES = r"(^| )(S1|S2|S3|S4|ACC|INF)( |$)"
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(values: frozenset[str]) -> str:
+    return ", ".join(sql_text(v) for v in sorted(values)) or "NULL"
+
+
+def stage_class_sql(column: str, policy: Policy) -> str:
+    """``won``, ``lost`` or ``open`` of a stage column by the policy's stage mapping."""
+    return (
+        f"CASE WHEN {column} IN ({_in_list(policy.won_stages)}) THEN 'won' "
+        f"WHEN {column} IN ({_in_list(policy.lost_stages)}) THEN 'lost' ELSE 'open' END"
+    )
+
+
+def close_times_sql(policy: Policy) -> str:
+    """SELECT opportunity_id, closed_at: X of every won or lost deal in ``v_opportunities``
+    (NULL when it has neither a stage_history entry into its stage nor a close_date).
+
+    One pass over the deal's stage entries: the entries into its current stage, kept when at or
+    after its last open-stage entry, and the earliest of those."""
+    last_open = (
+        f"coalesce(max(h.entered_at) FILTER (WHERE {stage_class_sql('h.stage', policy)} = 'open'), "
+        "TIMESTAMPTZ '-infinity')"
+    )
+    return f"""
+        WITH c AS (
+            SELECT opportunity_id, stage, close_date FROM v_opportunities
+            WHERE {stage_class_sql("stage", policy)} <> 'open')
+        SELECT c.opportunity_id,
+            coalesce(
+                list_min(list_filter(list(h.entered_at) FILTER (WHERE h.stage = c.stage),
+                    lambda t: t >= {last_open})),
+                any_value(c.close_date)) AS closed_at
+        FROM c LEFT JOIN v_stage_history h ON h.opportunity_id = c.opportunity_id
+        GROUP BY c.opportunity_id
+    """
+
+
+@dataclass(frozen=True)
+class DealFacts:
+    """The materialised deal table of one report and what it was built from."""
+
+    con: duckdb.DuckDBPyConnection
+    policy: Policy
+    as_of: datetime  # the instant the report reads (given, else now)
+    as_of_given: bool
+    run_id: int  # newest attribution run known at as_of
+    run_at: datetime
+    attribution_policies: tuple[str, ...]  # policy versions of the versions read
+    deals: int  # attributed deals in the table
+    unattributed: int  # deals known at as_of without any attribution version yet
+    table: str = DEALS_TABLE
+
+    def period(self, label: str) -> Period:
+        return parse_period(label, self.policy.fiscal_year_start_month)
+
+
+def build_deal_facts(
+    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, *, as_of_given: bool = True
+) -> DealFacts:
+    """Create the ``v_*`` views as known at ``as_of`` (all current rows when not ``as_of_given``)
+    and materialise :data:`DEALS_TABLE`. Raises NotFound when no attribution is known at ``as_of``."""
+    as_of_views(con, as_of if as_of_given else None)
+    attribution_views(con, as_of if as_of_given else None)
+    run_id = latest_run_id(con, as_of if as_of_given else None)
+    if run_id is None:
+        raise NotFound(f"no attribution known at {format_instant(as_of)}: run `cosell attribute` first")
+    run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
+    assert run_row is not None
+    ws = policy.workspace_currency
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {_BASE} AS
+        WITH o AS (
+            SELECT opportunity_id, created_at, amount,
+                coalesce(nullif(currency, ''), {sql_text(ws)}) AS currency,
+                {stage_class_sql("stage", policy)} AS cls,
+                partner_id IS NOT NULL AND partner_id <> '' AS crm_partner,
+                coalesce(nullif(partner_source, ''), 'none') <> 'none' AS crm_source
+            FROM v_opportunities),
+        op AS (SELECT DISTINCT opportunity_id FROM v_opportunity_partners WHERE role <> 'reseller'),
+        x AS ({close_times_sql(policy)})
+        SELECT a.opportunity_id, a.run_id, a.tier, o.currency, o.amount, o.created_at, x.closed_at,
+            o.cls = 'won' AS won, o.cls = 'lost' AS lost,
+            a.tier IN ('sourced', 'accelerated', 'influenced') AS partner_attributed,
+            (a.tier = 'none' AND NOT regexp_matches(coalesce(a.rules, ''), '{_PARTNER_RULES}')
+                AND op.opportunity_id IS NULL AND NOT o.crm_partner AND NOT o.crm_source) AS direct_only,
+            {month_index_sql("o.created_at")} AS created_mi,
+            {month_index_sql("x.closed_at")} AS closed_mi,
+            epoch_us(x.closed_at) - epoch_us(o.created_at) AS cycle_us,
+            o.cls <> 'open' AND x.closed_at IS NULL AS no_close_time
+        FROM v_attribution a
+        JOIN o ON o.opportunity_id = a.opportunity_id
+        LEFT JOIN x ON x.opportunity_id = a.opportunity_id
+        LEFT JOIN op ON op.opportunity_id = a.opportunity_id"""
+    )
+    try:
+        bad = con.execute(
+            f"SELECT opportunity_id FROM {_BASE} WHERE no_close_time ORDER BY opportunity_id LIMIT 1"
+        ).fetchall()
+        if bad:
+            raise InputError(
+                Problem(
+                    "opportunities",
+                    None,
+                    "close_date",
+                    str(bad[0][0]),
+                    "is closed but has no close time (no stage_history entry into its stage, no close_date)",
+                )
+            )
+        pairs = (
+            f"SELECT currency, created_mi AS month_index FROM {_BASE} "
+            f"UNION SELECT currency, closed_mi FROM {_BASE} WHERE won"
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RATES_TABLE} AS {monthly_rates_sql(pairs, policy)}")
+        # The workspace currency's rate is 1: its amounts are only rounded (most deals, no product).
+        digits = minor_unit(ws)
+        own = f"CAST(round(b.amount, {digits}) AS DECIMAL(38,{digits}))"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {DEALS_TABLE} AS
+            SELECT b.* EXCLUDE (no_close_time),
+                CASE WHEN b.currency = {sql_text(ws)} THEN {own} ELSE {convert_sql("b.amount", "rc.rate", policy)}
+                    END AS pipeline_ws,
+                CASE WHEN NOT b.won THEN NULL WHEN b.currency = {sql_text(ws)} THEN {own}
+                    ELSE {convert_sql("b.amount", "rw.rate", policy)} END AS revenue_ws
+            FROM {_BASE} b
+            LEFT JOIN {RATES_TABLE} rc ON rc.currency = b.currency AND rc.month_index = b.created_mi
+            LEFT JOIN {RATES_TABLE} rw ON rw.currency = b.currency AND rw.month_index = b.closed_mi"""
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_BASE}")
+    counts = con.execute(
+        f"SELECT (SELECT count(*) FROM {DEALS_TABLE}), (SELECT count(*) FROM v_opportunities)"
+    ).fetchone()
+    assert counts is not None
+    policies = con.execute(
+        "SELECT DISTINCT policy_version FROM attribution_runs "
+        f"WHERE run_id IN (SELECT DISTINCT run_id FROM {DEALS_TABLE}) ORDER BY 1"
+    ).fetchall()
+    return DealFacts(
+        con=con,
+        policy=policy,
+        as_of=as_of,
+        as_of_given=as_of_given,
+        run_id=run_id,
+        run_at=run_row[0],
+        attribution_policies=tuple(str(p[0]) for p in policies),
+        deals=int(counts[0]),
+        unattributed=int(counts[1]) - int(counts[0]),
+    )
+
+
+def month_index(year: int, month: int) -> int:
+    """The integer of a month (as :func:`cosell.metrics.fx.month_index_sql`)."""
+    return year * 12 + month - 1
+
+
+def month_indexes(period: Period) -> tuple[int, ...]:
+    """The months a period covers (one for a month, three for a quarter), as integers."""
+    first = month_index(period.start.year, period.start.month)
+    end = month_index(period.end.year, period.end.month)
+    return tuple(range(first, end))
+
+
+def month_labels(period: Period) -> tuple[str, ...]:
+    """The month labels a period covers (one for a month, three for a quarter)."""
+    return tuple(f"{mi // 12:04d}-{mi % 12 + 1:02d}" for mi in month_indexes(period))
+
+
+def periods_sql(periods: list[Period]) -> str:
+    """A relation ``(month_index, label)``: each month of each period (a month may belong to a
+    quarter and to itself), to join deals on their creation or close month and group by period."""
+    rows = [f"({mi}, {sql_text(p.label)})" for p in periods for mi in month_indexes(p)]
+    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS t(month_index, label))"
+
+
+def check_rates(facts: DealFacts, periods: list[Period]) -> None:
+    """An input error naming currency and period when a deal created (pipeline) or won (revenue)
+    in one of ``periods`` has no FX rate: never a silent 1.0, never a silently dropped deal."""
+    if not periods:
+        return
+    months = ", ".join(str(mi) for mi in sorted({mi for p in periods for mi in month_indexes(p)}))
+    rows = facts.con.execute(
+        f"""
+        WITH used AS (
+            SELECT currency, created_mi AS month_index, 'created' AS kind FROM {facts.table}
+            WHERE pipeline_ws IS NULL AND created_mi IN ({months})
+            UNION ALL
+            SELECT currency, closed_mi, 'won' FROM {facts.table}
+            WHERE won AND revenue_ws IS NULL AND closed_mi IN ({months}))
+        SELECT u.currency, r.month, r.quarter, u.kind, count(*) FROM used u
+        JOIN {RATES_TABLE} r ON r.currency = u.currency AND r.month_index = u.month_index
+        GROUP BY ALL ORDER BY r.month, u.currency, u.kind LIMIT 1
+        """
+    ).fetchall()
+    if rows:
+        currency, month, quarter, kind, n = rows[0]
+        raise InputError(
+            Problem(
+                "fx_rates",
+                None,
+                "rate",
+                None,
+                f"no rate for {currency} in {month} or {quarter}: needed by {n} deal(s) {kind} then",
+            )
+        )
