@@ -70,7 +70,7 @@ def test_a_period_posts_every_won_deal_closed_before_it_ends_and_nothing_else() 
     assert first.reason == "won 2026-09-15, attribution version 1, plan plan@1"
 
     again = post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
-    assert (again.posting_id, again.entries, again.deals_priced) == (None, 0, 0)
+    assert (again.posting_id, again.entries, again.deals_priced, again.unchanged_since) == (None, 0, 0, 1)
     assert post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE, recheck=True).entries == 0
     assert len(read_entries(w.ws.con)) == 2
 

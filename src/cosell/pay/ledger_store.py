@@ -24,11 +24,12 @@ careless tools, and :func:`verify_ledger` reports any row without its seal.)
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from cosell.errors import CosellError
 from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
@@ -257,16 +258,38 @@ def read_entries(
     return [_entry(r) for r in rows]
 
 
+def stage_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: tuple[tuple[str, str], ...],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """A temp table ``name`` of Python rows, typed as ``columns`` (name, SQL type). Values travel as
+    exact text through Arrow (thousands of rows in milliseconds, where one INSERT per row takes
+    seconds), instants as ISO 8601 with their offset."""
+    texts = [
+        pa.array(
+            [
+                None if r[i] is None else (r[i].isoformat() if isinstance(r[i], datetime) else str(r[i]))
+                for r in rows
+            ],
+            type=pa.string(),
+        )
+        for i in range(len(columns))
+    ]
+    arrow = pa.Table.from_arrays(texts, names=[c for c, _ in columns])
+    view = f"_arrow_{name}"
+    con.register(view, arrow)
+    casts = ", ".join(f"CAST({c} AS {t.split()[0]}) AS {c}" for c, t in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM {view}")
+    con.unregister(view)
+
+
 def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> int:
-    """Insert and seal a few entries built in Python (payments); call inside a transaction."""
+    """Insert and seal entries built in Python (payments); call inside a transaction."""
     if not entries:
         return 0
-    columns = ", ".join(f"{c} {t.split()[0]}" for c, t in LEDGER_ENTRIES.columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _new_entries ({columns})")
-    con.executemany(
-        f"INSERT INTO _new_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
-        [list(astuple(e)) for e in entries],
-    )
+    stage_rows(con, "_new_entries", LEDGER_ENTRIES.columns, [astuple(e) for e in entries])
     count = LEDGER_ENTRIES.insert(con, "_new_entries")
     con.execute("DROP TABLE _new_entries")
     return count

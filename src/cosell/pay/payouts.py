@@ -33,6 +33,7 @@ from cosell.pay.ledger_store import (
     insert_entries,
     last_entry_number,
     next_posting_id,
+    stage_rows,
     verify_ledger,
 )
 from cosell.periods import parse_period
@@ -121,15 +122,12 @@ def propose_run(
              run.parties_blocked, run.blocked_total, run.currency, reason],
         )  # fmt: skip
         PAYOUT_RUNS.insert(con, "_payout_run")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _payout_lines (run_id VARCHAR, party_kind VARCHAR, party_id VARCHAR, "
-            "balance DECIMAL(18,4), pay DECIMAL(18,4), status VARCHAR)"
+        stage_rows(
+            con,
+            "_payout_lines",
+            PAYOUT_RUN_LINES.columns,
+            [(run.run_id, x.party_kind, x.party_id, x.balance, x.pay, x.status) for x in lines],
         )
-        if lines:
-            con.executemany(
-                "INSERT INTO _payout_lines VALUES (?, ?, ?, ?, ?, ?)",
-                [[run.run_id, x.party_kind, x.party_id, x.balance, x.pay, x.status] for x in lines],
-            )
         PAYOUT_RUN_LINES.insert(con, "_payout_lines")
         con.execute("DROP TABLE _payout_run")
         con.execute("DROP TABLE _payout_lines")

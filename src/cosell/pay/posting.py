@@ -21,6 +21,7 @@ far); ``now`` only dates what it writes. It replaces the temp views ``v_<table>`
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,10 @@ class Pricer(Protocol):
 
     def price(self, plan_version: str, deal: DealToPrice) -> Sequence[Earning]: ...
 
+    def fingerprint(self) -> str:
+        """Changes whenever a plan version is added or could price differently."""
+        ...
+
 
 @dataclass(frozen=True)
 class PlanSetPricer:
@@ -105,6 +110,9 @@ class PlanSetPricer:
                 spans.append(PlanSpan(plan.label, start, end))
         return spans
 
+    def fingerprint(self) -> str:
+        return ";".join(f"{p.label}={p.digest}" for p in self.plans.versions)
+
     def price(self, plan_version: str, deal: DealToPrice) -> list[Earning]:
         plan = self._by_label.get(plan_version)
         if plan is None:
@@ -125,6 +133,11 @@ class FunctionPricer:
             PlanSpan(label, start, ordered[i + 1][1] if i + 1 < len(ordered) else None)
             for i, (label, start) in enumerate(ordered)
         ]
+
+    def fingerprint(self) -> str:
+        # id(): another function (or another process) is never taken for this one.
+        name = getattr(self.function, "__qualname__", "function")
+        return f"{name}@{id(self.function)};" + ";".join(f"{v}@{t.isoformat()}" for v, t in self.versions)
 
     def price(self, plan_version: str, deal: DealToPrice) -> Sequence[Earning]:
         return self.function(plan_version, deal)
@@ -147,6 +160,7 @@ class PostingResult:
     no_plan: int  # won and closed, but no plan in force at close: not priced
     counts: dict[str, int]  # entries posted by kind
     amounts: dict[str, Decimal]  # their sum by kind
+    unchanged_since: int | None = None  # no input changed since this posting: nothing was computed
 
     @property
     def entries(self) -> int:
@@ -185,6 +199,11 @@ def post_period(
             f"period {closed} is paid and closed (so is every earlier one): post into a later period"
         )
     verify_ledger(con)
+    inputs = _inputs_fingerprint(con, policy, plans, period, reprice)
+    if not recheck:
+        last = _last_posting(con)
+        if last is not None and last[1].get("inputs") == inputs:
+            return _unchanged(last, period, when)
     as_of_views(con, None)
     attribution_views(con, None)
     with ws.transaction():
@@ -194,15 +213,70 @@ def post_period(
         deals, credits = _fetch_to_price(con)
         desired = _price(plans, policy.workspace_currency, deals, credits)
         con.register("_pay_desired_arrow", desired)
-        con.execute("CREATE OR REPLACE TEMP TABLE _pay_desired AS SELECT * FROM _pay_desired_arrow")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _pay_desired AS SELECT * REPLACE (CAST(amount AS DECIMAL(18,4)) AS amount) "
+            "FROM _pay_desired_arrow"
+        )
         con.unregister("_pay_desired_arrow")
         posting_id = next_posting_id(con)
         ctx = PostingContext(posting_id, when, period, policy.workspace_currency, by_user)
         _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
         result = _summary(con, ctx, reprice)
         if result.posting_id is not None:
-            _write(con, ctx, reprice, reason, result)
+            _write(
+                con,
+                ctx,
+                reprice,
+                reason,
+                result,
+                lambda: _inputs_fingerprint(con, policy, plans, period, reprice),
+            )
     return result
+
+
+# What posting reads, besides the plans and the policy: a change to any of these may change a deal.
+_SOURCES = ("opportunities", "stage_history", "partners", "fx_rates")
+
+
+def _inputs_fingerprint(
+    con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period: str, reprice: bool
+) -> str:
+    """A digest of everything a posting reads: when it equals the last posting's (recorded after
+    that posting wrote), the same posting again would find nothing to do."""
+    parts = [period, str(reprice), policy.digest, plans.fingerprint()]
+    for table in _SOURCES:
+        row = con.execute(
+            f"SELECT count(*), max(_import_id), max(epoch_us(_valid_from)), max(epoch_us(_valid_to)) FROM {table}"
+        ).fetchone()
+        parts.append(repr(row))
+    for sql in (
+        "SELECT count(*), max(run_id) FROM attribution_runs",
+        "SELECT count(*), max(entry_id) FROM ledger_entries",
+        "SELECT count(*) FROM ledger_deal_terms",
+    ):
+        parts.append(repr(con.execute(sql).fetchone()))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _last_posting(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, Any]] | None:
+    row = con.execute(
+        "SELECT posting_id, summary FROM ledger_postings WHERE action IN ('post', 'reprice') "
+        "ORDER BY posting_id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    newest = con.execute("SELECT max(posting_id) FROM ledger_postings").fetchone()
+    if newest is None or newest[0] != row[0]:
+        return None  # a payout was approved since: payments change what a reversal would be
+    return int(row[0]), json.loads(row[1])
+
+
+def _unchanged(last: tuple[int, dict[str, Any]], period: str, when: datetime) -> PostingResult:
+    summary = last[1]
+    return PostingResult(
+        None, period, when, int(summary["deals_eligible"]), 0, 0, int(summary["unattributed"]),
+        int(summary["no_plan"]), {}, {}, unchanged_since=last[0],
+    )  # fmt: skip
 
 
 def _month(period: str) -> Any:
@@ -383,7 +457,7 @@ _DESIRED_SCHEMA = pa.schema(
         ("rule_id", pa.string()),
         ("plan_version", pa.string()),
         ("attribution_run_id", pa.int64()),
-        ("amount", pa.decimal128(18, 4)),
+        ("amount", pa.string()),  # exact decimal text, cast to DECIMAL in SQL (faster than Decimal objects)
         ("basis", pa.string()),
     ]
 )
@@ -429,7 +503,7 @@ def _price(
             for column, value in zip(
                 columns,
                 (opp, e.party_kind, e.party_id, e.kind, e.rule_id, e.plan_version, e.attribution_run_id,
-                 e.amount, e.basis),
+                 str(e.amount), e.basis),
                 strict=True,
             ):  # fmt: skip
                 column.append(value)
@@ -615,8 +689,25 @@ _CACHE_SQL = f"""
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, ctx: PostingContext, reprice: bool, reason: str, result: PostingResult
+    con: duckdb.DuckDBPyConnection,
+    ctx: PostingContext,
+    reprice: bool,
+    reason: str,
+    result: PostingResult,
+    inputs: Callable[[], str],
 ) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _pay_new_entries AS SELECT {', '.join(ENTRY_COLUMNS)} FROM _pay_new"
+    )
+    LEDGER_ENTRIES.insert(con, "_pay_new_entries")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _pay_new_terms AS SELECT opportunity_id, seq, rep_id, plan_version, "
+        f"{ctx.posting_id}::BIGINT AS posting_id, reason FROM ({_new_terms_sql(reprice)})"
+    )
+    LEDGER_DEAL_TERMS.insert(con, "_pay_new_terms")
+    con.execute(
+        f"INSERT INTO ledger_priced SELECT opportunity_id, input_digest, {ctx.posting_id} FROM ({_CACHE_SQL})"
+    )
     summary = {
         "deals_eligible": result.deals_eligible,
         "deals_priced": result.deals_priced,
@@ -624,6 +715,8 @@ def _write(
         "entries": result.counts,
         "unattributed": result.unattributed,
         "no_plan": result.no_plan,
+        # What the workspace looked like once this posting was written (see _inputs_fingerprint).
+        "inputs": inputs(),
     }
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _pay_posting AS SELECT ?::BIGINT AS posting_id, "
@@ -639,15 +732,3 @@ def _write(
         ],
     )
     LEDGER_POSTINGS.insert(con, "_pay_posting")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _pay_new_entries AS SELECT {', '.join(ENTRY_COLUMNS)} FROM _pay_new"
-    )
-    LEDGER_ENTRIES.insert(con, "_pay_new_entries")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _pay_new_terms AS SELECT opportunity_id, seq, rep_id, plan_version, "
-        f"{ctx.posting_id}::BIGINT AS posting_id, reason FROM ({_new_terms_sql(reprice)})"
-    )
-    LEDGER_DEAL_TERMS.insert(con, "_pay_new_terms")
-    con.execute(
-        f"INSERT INTO ledger_priced SELECT opportunity_id, input_digest, {ctx.posting_id} FROM ({_CACHE_SQL})"
-    )
