@@ -305,7 +305,6 @@ def statement_command(
     """A partner's or a rep's statement for PERIOD: opening balance, every entry (deal, rule, plan
     version, attribution version, reason), payments, closing balance."""
     from cosell.pay.statements import statement
-    from cosell.reports.render import render
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     if fmt in (StatementFormat.xlsx, StatementFormat.pdf) and out is None and sys.stdout.isatty():
@@ -316,6 +315,8 @@ def statement_command(
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:
         ws.close()
+    from cosell.reports.render import render
+
     data = render(report, fmt.value)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

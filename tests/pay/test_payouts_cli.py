@@ -1,0 +1,113 @@
+"""``cosell payouts`` through the real typer app: post, run, approve, list, ledger, statement."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.pay.plans import example_plan_text
+from cosell.store.workspace import open_workspace
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ledger_support import PayWorld
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COSELL_NOW", "2026-10-01T06:00:00Z")
+    monkeypatch.delenv("COSELL_USER", raising=False)
+    path = str(tmp_path / "ws.duckdb")
+    w = PayWorld(ws=open_workspace(path))
+    w.partner("P1", "referral", "gold")
+    w.user("U1")
+    w.user("F1", "finance")
+    w.deal("O1", "10000.00")  # sourced by P1: 12% = 1,200.00; rep 6% = 600.00 (example plan)
+    w.deal("O2", "3000.00")  # direct: rep 10% = 300.00
+    w.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", "10000.00")]), "O2": ("none", [])})
+    w.ws.close()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(example_plan_text())
+    result = runner.invoke(app, ["plans", "load", str(plan), "--workspace", path, "--by", "ops"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
+    out = invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    assert "3 entries posted (posting 1)" in out
+    again = invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    assert "0 entries posted (nothing to post)" in again
+    ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))
+    assert [(e["entry_id"], e["party_id"], e["rule_id"], e["amount"]) for e in ledger] == [
+        ("LE-00000001", "P1", "referral-sourced-gold", "1200.00"),
+        ("LE-00000002", "U1", "rep:sourced", "600.00"),
+        ("LE-00000003", "U1", "rep:direct", "300.00"),
+    ]
+    assert ledger[0]["posted_at"] == "2026-10-01T06:00:00Z" and ledger[0]["by_user"] == "ops"
+    run = invoke(
+        "payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops", "--format", "csv"
+    )
+    assert list(csv.DictReader(io.StringIO(run))) == [
+        {
+            "party_kind": "partner",
+            "party_id": "P1",
+            "balance": "1,200.00",
+            "pay": "1,200.00",
+            "status": "pay",
+        },
+        {"party_kind": "rep", "party_id": "U1", "balance": "900.00", "pay": "900.00", "status": "pay"},
+    ]
+    refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "U1", "--workspace", ws_path])
+    assert refused.exit_code == 1 and "only a finance user approves" in refused.output
+    approved = invoke("payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path)
+    assert "run PR-000001 approved by F1: 2 payment(s), 2,100.00 USD" in approved
+    runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
+    assert [(r["run_id"], r["status"], r["approved_by"], r["total"]) for r in runs] == [
+        ("PR-000001", "approved", "F1", "2,100.00")
+    ]
+    rep = json.loads(invoke("payouts", "ledger", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path,
+                            "--format", "json"))  # fmt: skip
+    assert [(e["kind"], e["amount"]) for e in rep] == [
+        ("rep_commission", "600.00"), ("rep_commission", "300.00"), ("payment", "-900.00"),
+    ]  # fmt: skip
+    closed = runner.invoke(app, ["payouts", "post", "--period", "2026-09", "--workspace", ws_path])
+    assert closed.exit_code == 2 and "paid and closed" in closed.output
+
+
+def test_bad_usage_is_exit_2(ws_path: str) -> None:
+    for args in (
+        ["payouts", "post", "--period", "2026-Q3", "--workspace", ws_path],
+        ["payouts", "post", "--period", "September", "--workspace", ws_path],
+        ["payouts", "statement", "--period", "2026-09", "--workspace", ws_path],
+        [
+            "payouts",
+            "statement",
+            "--period",
+            "2026-09",
+            "--partner",
+            "P1",
+            "--rep",
+            "U1",
+            "--workspace",
+            ws_path,
+        ],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+    missing = runner.invoke(app, ["payouts", "approve", "PR-000042", "--by", "F1", "--workspace", ws_path])
+    assert missing.exit_code == 1 and "no payout run PR-000042" in missing.output
