@@ -243,3 +243,30 @@ def test_without_a_users_directory_anyone_decides(tmp_path: Path, monkeypatch: p
     result = accept_findings(ws, POLICY, ["OVC-O-OVC"], "someone", "no directory to check against")
     assert result.decisions[0].by_user == "someone"
     ws.close()
+
+
+def test_the_engine_and_the_reference_make_the_same_new_versions(
+    reconciled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large workspaces re-decide accepted deals with the batch engine, small ones with the
+    reference implementation: the stored versions are the same."""
+    import cosell.hygiene.decisions as decisions
+
+    monkeypatch.setenv("COSELL_NOW", "2026-11-03T09:00:00Z")
+    stored = []
+    for name, limit in (("reference", 10**9), ("engine", 0)):
+        monkeypatch.setattr(decisions, "REATTRIBUTE_MAX_DEALS", limit)
+        path = tmp_path / f"{name}.duckdb"
+        shutil.copyfile(reconciled, path)
+        ws = open_workspace(path)
+        accept_findings(ws, POLICY, ["OVC-O-OVC", "DBS-O-DBS", "ACU-O-ACU"], "U-OPS", "review", at=DECIDED)
+        accept_findings(ws, POLICY, ["UPI-O-UPI"], "U-OPS", "P2", tier="sourced", partner_id="P2", at=DECIDED)
+        stored.append(
+            [
+                ws.con.execute(f"SELECT * FROM {t} WHERE run_id > 1 ORDER BY ALL").fetchall()
+                for t in ("attribution_history", "credit_history")
+            ]
+        )
+        ws.close()
+    assert stored[0] == stored[1]
+    assert len(stored[0][0]) == 4 and all("OVR" in row[8] for row in stored[0][0])
