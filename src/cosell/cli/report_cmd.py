@@ -1,9 +1,202 @@
-"""Commands of the report capability (registered by cli/app.py)."""
+"""``cosell report cfo|qbr|partners``: the CFO dashboard, the QBR and the partner league table.
+
+Each prints a readable table by default. ``--format json`` and ``csv`` go to stdout (or ``--out``);
+``xlsx``, ``html`` and ``pdf`` are files: ``--out FILE``, else ``./cosell-<report>-<period>.<ext>``,
+and the command prints where it wrote. ``--as-of T`` reads the data and the attribution versions
+known at T, so the same command with the same ``--as-of`` gives the same bytes after later changes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from cosell.cli.common import WorkspaceOption, console
+from cosell.errors import UsageError
+from cosell.policy import load_policy
+from cosell.reports.model import Report
+
+
+class ReportFormat(StrEnum):
+    """Formats of ``cosell report``."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+    pdf = "pdf"
+
+
+# Formats written to a file even without --out: a person opens them, a terminal cannot show them.
+FILE_FORMATS = frozenset({ReportFormat.xlsx, ReportFormat.html, ReportFormat.pdf})
+
+FormatOption = Annotated[
+    ReportFormat,
+    typer.Option("--format", "-f", help="table (terminal), json, csv, xlsx, html or pdf."),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write to this file (default: stdout for json and csv; ./cosell-<report>-<period>.<ext> "
+        "for xlsx, html and pdf).",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Report as known at this instant (ISO 8601): data and attribution versions recorded "
+        "by then. Default: everything recorded so far, periods relative to now.",
+        show_default=False,
+    ),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        "-p",
+        help="A fiscal quarter (2026-Q3) or a month (2026-08). Default: the last complete fiscal "
+        "quarter before the as-of instant.",
+        show_default=False,
+    ),
+]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+
+report_app = typer.Typer(
+    name="report",
+    help="Reports: the CFO dashboard, the quarterly business review, the partner league table.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app (placeholder until the capability lands)."""
+    """Add ``cosell report cfo|qbr|partners``."""
+    app.add_typer(report_app, name="report")
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    from cosell.instants import parse_instant
+
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+def _run(
+    build: Callable[..., Report],
+    period: str | None,
+    as_of: str | None,
+    fmt: ReportFormat,
+    out: Path | None,
+    workspace_path: str | None,
+    policy_path: Path | None,
+) -> None:
+    from cosell.cli.common import workspace
+
+    policy = load_policy(policy_path)
+    when = parse_as_of(as_of)
+    ws = workspace(workspace_path, create=False)
+    try:
+        report = build(ws.con, policy, period, when)
+    finally:
+        ws.close()
+    emit(report, fmt, out)
+
+
+def emit(report: Report, fmt: ReportFormat, out: Path | None) -> None:
+    """Print or write a report as the format and ``--out`` ask."""
+    from cosell.reports.render import EXTENSIONS, render
+
+    if fmt is ReportFormat.table and out is None:
+        from cosell.reports.text import print_report
+
+        print_report(report, console)
+        return
+    data = render(report, fmt.value)
+    if out is None and fmt not in FILE_FORMATS:
+        typer.echo(data.decode(), nl=False)
+        return
+    path = out or Path(f"cosell-{report.key}-{period_label(report)}.{EXTENSIONS[fmt.value]}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    console.print(f"wrote {path}", highlight=False)
+
+
+def period_label(report: Report) -> str:
+    """The report's period label (the first word of its Period fact), for a default file name."""
+    for label, value in report.facts:
+        if label == "Period" and value.split():
+            return value.split()[0]
+    return "report"
+
+
+@report_app.command("cfo")
+def cfo_command(
+    period: PeriodOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    out: OutOption = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """The CFO dashboard: partner-sourced pipeline, partner-influenced win rate, cycle reduction
+    and cost per partner dollar, each with its deal count and its benchmark verdict, and their
+    trend over eight quarters."""
+    from cosell.reports.cfo import build_cfo
+
+    _run(build_cfo, period, as_of, fmt, out, workspace_path, policy_path)
+
+
+@report_app.command("qbr")
+def qbr_command(
+    quarter: Annotated[
+        str | None,
+        typer.Option(
+            "--quarter",
+            "-q",
+            help="A fiscal quarter like 2026-Q3. Default: the last complete one before the as-of instant.",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    out: OutOption = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """The quarterly business review: pipeline and revenue by tier against the prior quarter,
+    program economics, leading indicators and an investment ask with its assumption."""
+    from cosell.reports.qbr import build_qbr
+
+    _run(build_qbr, quarter, as_of, fmt, out, workspace_path, policy_path)
+
+
+@report_app.command("partners")
+def partners_command(
+    period: PeriodOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    out: OutOption = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+) -> None:
+    """The partner league table: each partner's credited sourced, accelerated and influenced
+    revenue, win rate, median cycle and credited deals in the period."""
+    from cosell.reports.partners import build_partners
+
+    _run(build_partners, period, as_of, fmt, out, workspace_path, policy_path)

@@ -48,7 +48,9 @@ def rounded(value: Decimal | None, unit: Unit, currency: str) -> Decimal | None:
     """``value`` rounded once for display, half away from zero, as the unit is shown."""
     if value is None:
         return None
-    step = {"money": quantum(currency), "percent": PERCENT, "ratio": RATIO, "days": DAYS}.get(unit)
+    if unit == "money":
+        return value.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    step = {"percent": PERCENT, "ratio": RATIO, "days": DAYS}.get(unit)
     return value.quantize(step, rounding=ROUND_HALF_UP) if step is not None else value
 
 
@@ -78,10 +80,7 @@ class FigureMaker:
         notes = [note] if note else []
         counted = groups or ((deals,) if deals is not None else ())
         if shown is not None and counted and min(counted) < self.min_deals:
-            notes.append(
-                f"low confidence: rests on {self._counts(counted)} "
-                f"(fewer than {self.min_deals}, the policy's metrics.min_deals_for_confidence)"
-            )
+            notes.append(f"low confidence: only {self._counts(counted)} (fewer than {self.min_deals})")
         band = BANDS.get(key)
         return Figure(
             key=key,

@@ -1,0 +1,107 @@
+"""What every report starts from: the as-of instant, the period asked for, and the deal table.
+
+:func:`open_metrics` builds the as-of views and the deal table once; the report builders
+(:mod:`cosell.reports.cfo`, ``qbr``, ``partners``) then ask for numbers of as many periods as they
+need. Periods are given by label (``2026-Q3`` or ``2026-08``); the default is the last complete
+fiscal quarter before the as-of instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from cosell import clock
+from cosell.errors import UsageError
+from cosell.instants import format_instant
+from cosell.metrics.deals import DealFacts, build_deal_facts
+from cosell.periods import Period, fiscal_quarter, parse_period
+from cosell.policy import Policy
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """An open metrics context: the deal table and the calendar of one report."""
+
+    facts: DealFacts
+
+    @property
+    def policy(self) -> Policy:
+        return self.facts.policy
+
+    @property
+    def currency(self) -> str:
+        return self.facts.policy.workspace_currency
+
+    @property
+    def start_month(self) -> int:
+        return self.facts.policy.fiscal_year_start_month
+
+    def period(self, label: str | None, *, quarter_only: bool = False, option: str = "--period") -> Period:
+        """The period of a label, or the last complete fiscal quarter before the as-of instant."""
+        if label is None:
+            return previous_quarter(fiscal_quarter(self.facts.as_of, self.start_month), self.start_month)
+        try:
+            period = parse_period(label.strip(), self.start_month)
+        except ValueError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+        if quarter_only and not period.is_quarter:
+            raise UsageError(f"{option}: {label!r} is a month; give a fiscal quarter like 2026-Q3")
+        return period
+
+    def quarter_of(self, period: Period) -> Period:
+        """The fiscal quarter a period is in (itself for a quarter)."""
+        return period if period.is_quarter else fiscal_quarter(period.start, self.start_month)
+
+    def quarters_ending(self, period: Period, count: int) -> list[Period]:
+        """``count`` fiscal quarters, oldest first, ending with the quarter ``period`` is in."""
+        quarters = [self.quarter_of(period)]
+        while len(quarters) < count:
+            quarters.insert(0, previous_quarter(quarters[0], self.start_month))
+        return quarters
+
+    @property
+    def as_of_text(self) -> str:
+        """The as-of instant as printed: ISO 8601 UTC, marked "(now)" when not given."""
+        return format_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
+
+    def facts_rows(self, period: Period) -> tuple[tuple[str, str], ...]:
+        """The facts every report prints: period, as-of, currency, calendar, policy, attribution."""
+        f = self.facts
+        last_day = (period.end - _TICK).date().isoformat()
+        as_of = self.as_of_text
+        deals = f"{f.deals:,} attributed"
+        if f.unattributed:
+            deals += f"; {f.unattributed:,} known but not yet attributed, left out (run `cosell attribute`)"
+        return (
+            ("Period", f"{period.label} ({period.start.date().isoformat()} to {last_day})"),
+            ("As of", as_of),
+            ("Currency", self.currency),
+            ("Fiscal year starts", _MONTHS[self.start_month - 1]),
+            ("Policy", self.policy.version),
+            (
+                "Attribution",
+                f"versions known at the as-of instant (newest run {f.run_id}, made {format_instant(f.run_at)}; "
+                f"policy {', '.join(f.attribution_policies) or '-'})",
+            ),
+            ("Deals", deals),
+        )
+
+
+def previous_quarter(quarter: Period, start_month: int) -> Period:
+    return fiscal_quarter(quarter.start - _TICK, start_month)
+
+
+def open_metrics(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None) -> Metrics:
+    """Build the as-of views and the deal table. ``as_of=None`` reads every current row and every
+    attribution version, and takes :func:`cosell.clock.now` as the instant (for the default period)."""
+    instant = clock.now(as_of)
+    return Metrics(build_deal_facts(con, policy, instant, as_of_given=as_of is not None))

@@ -1,0 +1,113 @@
+"""A report as JSON with stable keys (documented in docs/metrics.md).
+
+Shape::
+
+    {"report": "cfo", "title": ..., "subtitle": ..., "currency": "USD",
+     "facts": [{"label": ..., "value": ...}, ...],
+     "sections": {"<section key>": {
+         "title": ..., "notes": [...],
+         "figures": {"<figure key>": {"label", "value", "unit", "deals", "deals_label", "note",
+                                      "band": {"low", "high", "source"} | null, "verdict",
+                                      "beside": {"<figure key>": {...}}}},
+         "table": {"columns": [{"key", "label", "unit"}], "rows": [{"<column key>": value}]} | null,
+         "charts": {"<chart key>": {"title", "kind", "unit", "y_label", "categories": [...],
+                                    "series": [{"name", "values": [...]}],
+                                    "bands": [{"series", "low", "high", "source"}]}}}}}
+
+Exact values: money, percents (as fractions: 0.25 is 25%), ratios and days are decimal strings;
+counts are integers; dates ``YYYY-MM-DD``; instants ISO 8601 UTC; no value is ``null`` (and the
+figure's note says why). Objects keep the report's order; the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from cosell.instants import format_instant
+from cosell.reports.model import Band, Chart, Figure, Report, Section, Table, Unit, Value
+
+
+def json_value(value: Value, unit: Unit = "text") -> Any:
+    """A typed value as JSON: decimals as exact strings, counts as integers."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        if unit == "count" and value == value.to_integral_value():
+            return int(value)
+        return str(value)
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _band(band: Band | None) -> dict[str, Any] | None:
+    if band is None:
+        return None
+    return {"low": str(band.low), "high": str(band.high), "source": band.source}
+
+
+def _figure(f: Figure) -> dict[str, Any]:
+    return {
+        "label": f.label,
+        "value": json_value(f.value, f.unit),
+        "unit": f.unit,
+        "deals": f.deals,
+        "deals_label": f.deals_label,
+        "note": f.note,
+        "band": _band(f.band),
+        "verdict": f.verdict,
+        "beside": {b.key: _figure(b) for b in f.beside},
+    }
+
+
+def _table(t: Table | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "columns": [{"key": c.key, "label": c.label, "unit": c.unit} for c in t.columns],
+        "rows": [{c.key: json_value(r.get(c.key), c.unit) for c in t.columns} for r in t.rows],
+    }
+
+
+def _chart(c: Chart) -> dict[str, Any]:
+    return {
+        "title": c.title,
+        "kind": c.kind,
+        "unit": c.unit,
+        "y_label": c.y_label,
+        "categories": list(c.categories),
+        "series": [{"name": s.name, "values": [json_value(v, c.unit) for v in s.values]} for s in c.series],
+        "bands": [{"series": name, **(_band(b) or {})} for name, b in c.bands],
+    }
+
+
+def _section(s: Section) -> dict[str, Any]:
+    return {
+        "title": s.title,
+        "notes": list(s.notes),
+        "figures": {f.key: _figure(f) for f in s.figures},
+        "table": _table(s.table),
+        "charts": {c.key: _chart(c) for c in s.charts},
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as a JSON-ready dict (the documented stable keys)."""
+    return {
+        "report": report.key,
+        "title": report.title,
+        "subtitle": report.subtitle,
+        "currency": report.currency,
+        "facts": [{"label": label, "value": value} for label, value in report.facts],
+        "sections": {s.key: _section(s) for s in report.sections},
+    }
+
+
+def render_json(report: Report) -> bytes:
+    """UTF-8 JSON, indented, with a final newline."""
+    return (json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n").encode()

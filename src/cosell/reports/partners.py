@@ -1,0 +1,125 @@
+"""The partner league table for a period: who brought and helped win what (SPEC section 5).
+
+One section ``league`` (stable keys, docs/metrics.md): per partner, the credited closed-won revenue
+of the period by the deal's tier (sourced, accelerated, influenced), in the workspace currency; the
+won and lost deals it holds credit on, its win rate, the median cycle of its won deals, and the
+number of credited deals; with a stacked bar chart of the ten largest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import duckdb
+
+from cosell.metrics.context import open_metrics
+from cosell.metrics.deals import check_rates
+from cosell.metrics.figures import divide, rounded
+from cosell.metrics.league import league
+from cosell.policy import Policy
+from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
+
+CHART_TOP = 10
+
+
+def build_partners(
+    con: duckdb.DuckDBPyConnection, policy: Policy, period: str | None = None, as_of: datetime | None = None
+) -> Report:
+    """The league table for ``period`` (a quarter or a month; default the last complete fiscal
+    quarter before ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
+    m = open_metrics(con, policy, as_of)
+    p = m.period(period)
+    check_rates(m.facts, [p])
+    lines = league(m.facts, p)
+    currency = m.currency
+    columns = (
+        Column("rank", "#", "count"),
+        Column("partner_id", "Partner id"),
+        Column("partner", "Partner"),
+        Column("partner_type", "Type"),
+        Column("program_tier", "Program tier"),
+        Column("sourced_revenue", "Sourced revenue", "money"),
+        Column("accelerated_revenue", "Accelerated revenue", "money"),
+        Column("influenced_revenue", "Influenced revenue", "money"),
+        Column("credited_revenue", "Credited revenue", "money"),
+        Column("won", "Won", "count"),
+        Column("lost", "Lost", "count"),
+        Column("win_rate", "Win rate", "percent"),
+        Column("median_cycle_days", "Median cycle (days)", "days"),
+        Column("credited_deals", "Credited deals", "count"),
+    )
+    rows: list[dict[str, Value]] = []
+    for rank, line in enumerate(lines, start=1):
+        closed = line.won + line.lost
+        rows.append(
+            {
+                "rank": rank,
+                "partner_id": line.partner_id,
+                "partner": line.name,
+                "partner_type": line.partner_type,
+                "program_tier": line.program_tier,
+                "sourced_revenue": line.sourced,
+                "accelerated_revenue": line.accelerated,
+                "influenced_revenue": line.influenced,
+                "credited_revenue": line.credited,
+                "won": line.won,
+                "lost": line.lost,
+                "win_rate": rounded(divide(Decimal(line.won), Decimal(closed)), "percent", currency)
+                if closed
+                else None,
+                "median_cycle_days": rounded(line.median_days, "days", currency),
+                "credited_deals": closed,
+            }
+        )
+    top = lines[:CHART_TOP]
+    chart = Chart(
+        key="league_top",
+        title=f"Credited closed-won revenue, top {len(top)} partners",
+        kind="stacked",
+        categories=tuple(line.name or line.partner_id for line in top),
+        series=(
+            Series("Sourced", tuple(line.sourced for line in top)),
+            Series("Accelerated", tuple(line.accelerated for line in top)),
+            Series("Influenced", tuple(line.influenced for line in top)),
+        ),
+        unit="money",
+    )
+    total = sum((line.credited for line in lines), Decimal(0))
+    summary = (
+        Figure(
+            key="partners_credited",
+            label="Partners credited on deals closed in the period",
+            value=Decimal(len(lines)),
+            unit="count",
+        ),
+        Figure(
+            key="credited_revenue",
+            label="Credited closed-won revenue, all partners",
+            value=rounded(total, "money", currency),
+            unit="money",
+            note="" if lines else f"no partner credits on deals closed in {p.label}",
+        ),
+    )
+    return Report(
+        key="partners",
+        title=f"Partner league table, {p.label}",
+        subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
+        currency=currency,
+        facts=m.facts_rows(p),
+        sections=(
+            Section(
+                key="league",
+                title="Partners by credited closed-won revenue",
+                figures=summary,
+                table=Table(columns, tuple(rows)),
+                charts=(chart,) if top else (),
+                notes=(
+                    "Credited amounts are the partners' credit rows of each deal's attribution version, "
+                    "converted at the rate of the deal's close month and rounded once; a deal's tier "
+                    "decides the column.",
+                    "Win rate: won / (won + lost) among the closed deals the partner holds credit on.",
+                ),
+            ),
+        ),
+    )
