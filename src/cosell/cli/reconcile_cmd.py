@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.attribute_cmd import AsOfOption, PolicyOption
+from cosell.cli.attribute_cmd import PolicyOption
 from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -28,6 +28,19 @@ class ShowFormat(StrEnum):
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="COSELL_USER", help="Who decides or opens (a user id).", show_default=False),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Reconcile what was known at this instant (ISO 8601; default now): rows, attribution "
+        "versions, declarations and decisions recorded by then.",
+        show_default=False,
+    ),
+]
+RunByOption = Annotated[
+    str | None,
+    typer.Option("--by", envvar="COSELL_USER", help="Who runs it (recorded).", show_default=False),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded; may not be empty).")]
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -69,6 +82,16 @@ def _who(by_user: str | None) -> str:
     if not by_user or not by_user.strip():
         raise UsageError("say who: --by USER (or $COSELL_USER)")
     return by_user.strip()
+
+
+def _login() -> str:
+    """Who runs a reconciliation when --by is not given: the login name (recorded, not checked)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name in some containers
+        return "unknown"
 
 
 def _when(value: Any) -> str:
@@ -129,7 +152,7 @@ def reconcile_command(
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
     policy_path: PolicyOption = None,
-    by_user: ByOption = None,
+    by_user: RunByOption = None,
 ) -> None:
     """Cross-check the period's closed-won deals against the computed attribution, partner activity,
     registrations and account overlap; list every finding with evidence, declared and computed
@@ -141,7 +164,7 @@ def reconcile_command(
     when = parse_as_of(as_of)
     ws = workspace(workspace_path, create=False)
     try:
-        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or "unknown")
+        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or _login())
     finally:
         ws.close()
     if fmt is Format.json:
