@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from cosell.pay.ledger import (
     earned_by_deal,
     payment_entries,
     payout_lines,
+    period_end,
     post_changes,
     statement_totals,
 )
@@ -108,7 +109,9 @@ def test_pure_ledger_sums_to_desired_pays_once_and_claws_back_only_what_was_paid
     desired: dict[tuple[str, str, str], Decimal] = {}
     month = 0
     for posting, step in enumerate(steps, start=1):
-        ctx = PostingContext(posting, datetime(2026, 10, 1, tzinfo=UTC), MONTHS[month], "USD", "u")
+        ctx = PostingContext(
+            posting, period_end(MONTHS[month]) + timedelta(days=1), MONTHS[month], "USD", "u"
+        )
         if step[0] == "desire":
             _, opp, wanted, run = step
             earnings = [_earning(opp, party, rule, amount, run) for party, rule, amount in wanted]
@@ -331,6 +334,6 @@ def test_the_workspace_ledger_matches_the_model_and_is_never_rewritten(
 
 def _comparable(e: Entry) -> tuple[object, ...]:
     return (
-        e.entry_id, e.idempotency_key, e.period, e.posting_id, e.party_kind, e.party_id, e.opportunity_id, e.kind,
+        e.entry_id, e.idempotency_key, e.posted_at, e.recorded_at, e.period, e.posting_id, e.party_kind, e.party_id, e.opportunity_id, e.kind,
         e.rule_id, e.plan_version, e.attribution_run_id, e.amount, e.currency, e.basis, e.reverses, e.by_user,
     )  # fmt: skip

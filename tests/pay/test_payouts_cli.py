@@ -58,7 +58,11 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         ("LE-00000002", "U1", "rep:sourced", "600.00"),
         ("LE-00000003", "U1", "rep:direct", "300.00"),
     ]
-    assert ledger[0]["posted_at"] == "2026-10-01T06:00:00Z" and ledger[0]["by_user"] == "ops"
+    assert (ledger[0]["posted_at"], ledger[0]["recorded_at"]) == (
+        "2026-09-30T23:59:59.999999Z",
+        "2026-10-01T06:00:00Z",
+    )
+    assert ledger[0]["by_user"] == "ops"
     run = invoke(
         "payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops", "--format", "csv"
     )

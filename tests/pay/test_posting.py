@@ -60,12 +60,14 @@ def test_a_period_posts_every_won_deal_closed_before_it_ends_and_nothing_else() 
     ]
     assert (result.deals_eligible, result.deals_priced, result.unattributed, result.entries) == (2, 2, 1, 2)
     first = read_entries(w.ws.con)[0]
-    assert (first.entry_id, first.period, first.posted_at, first.by_user) == (
+    # Posted after September ended: dated at its last instant, recorded when it was written.
+    assert (first.entry_id, first.period, first.recorded_at, first.by_user) == (
         "LE-00000001",
         "2026-09",
         SEP_CLOSE,
         "fin",
     )
+    assert first.posted_at == at("2026-09-30T23:59:59.999999Z")
     assert first.idempotency_key == "O1|rep:U1|rep:none|plan@1|1|rep_commission"
     assert first.reason == "won 2026-09-15, attribution version 1, plan plan@1"
 

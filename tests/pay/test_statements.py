@@ -88,8 +88,8 @@ def test_the_next_month_shows_each_clawback_with_its_reason_and_carries_the_nega
     assert any("Negative balance -900.00 USD carried" in n for n in report.sections[0].notes)
     assert "Period 2026-10 is open: entries may still be posted into it." in report.sections[0].notes
     # Columns every line is traced by.
-    assert [c.key for c in table.columns][:8] == [
-        "entry_id", "posted_at", "opportunity_id", "kind", "rule_id", "plan_version", "attribution_version", "amount",
+    assert [c.key for c in table.columns][:9] == [
+        "entry_id", "posted_at", "recorded_at", "opportunity_id", "kind", "rule_id", "plan_version", "attribution_version", "amount",
     ]  # fmt: skip
 
 

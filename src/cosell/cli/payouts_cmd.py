@@ -242,7 +242,7 @@ PartnerOption = Annotated[str | None, typer.Option("--partner", help="A partner 
 RepOption = Annotated[str | None, typer.Option("--rep", help="A rep's user id.", show_default=False)]
 
 _LEDGER_COLUMNS = (
-    "entry_id", "posted_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
+    "entry_id", "posted_at", "recorded_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
     "plan_version", "attribution_run_id", "amount", "currency", "reverses", "payout_run_id", "by_user",
     "basis", "reason",
 )  # fmt: skip
@@ -282,6 +282,7 @@ def ledger_command(
     for e in entries:
         row = {c: getattr(e, c) for c in _LEDGER_COLUMNS}
         row["posted_at"] = format_instant(e.posted_at)
+        row["recorded_at"] = format_instant(e.recorded_at)
         row["amount"] = f"{e.amount:.2f}" if fmt is not Format.table else _money(e.amount)
         rows.append(row)
     emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -53,7 +53,8 @@ class Entry:
 
     entry_id: str
     idempotency_key: str
-    posted_at: datetime
+    posted_at: datetime  # the instant the entry is dated: always inside its period
+    recorded_at: datetime  # when it was written (later than posted_at when a period is posted late)
     period: str
     posting_id: int
     party_kind: str
@@ -152,10 +153,21 @@ class PostingContext:
     """What every entry of one posting shares."""
 
     posting_id: int
-    posted_at: datetime
+    recorded_at: datetime
     period: str
     currency: str
     by_user: str
+
+    @property
+    def posted_at(self) -> datetime:
+        """Entries are dated in their period: when it is posted after it ended, at its last instant."""
+        return min(self.recorded_at, period_end(self.period) - timedelta(microseconds=1))
+
+
+def period_end(period: str) -> datetime:
+    """The exclusive end of a month label (``2026-10`` -> 2026-11-01T00:00Z)."""
+    year, month = int(period[:4]), int(period[5:7])
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
 
 
 def post_changes(
@@ -212,7 +224,7 @@ def post_changes(
             key_text = earning_key(w) if n == 0 else f"{earning_key(w)}#{n + 1}"
             out.append(
                 Entry(
-                    entry_id(number), key_text, ctx.posted_at, ctx.period, ctx.posting_id, w.party_kind,
+                    entry_id(number), key_text, ctx.posted_at, ctx.recorded_at, ctx.period, ctx.posting_id, w.party_kind,
                     w.party_id, w.opportunity_id, w.kind, w.rule_id, w.plan_version, w.attribution_run_id,
                     w.amount, ctx.currency, w.basis, None, None, ctx.by_user, reason,
                 )
@@ -222,7 +234,7 @@ def post_changes(
 
 def _entry(ctx: PostingContext, number: int, old: Entry, kind: str, reason: str) -> Entry:
     return Entry(
-        entry_id(number), f"{old.idempotency_key}|{kind}", ctx.posted_at, ctx.period, ctx.posting_id,
+        entry_id(number), f"{old.idempotency_key}|{kind}", ctx.posted_at, ctx.recorded_at, ctx.period, ctx.posting_id,
         old.party_kind, old.party_id, old.opportunity_id, kind, old.rule_id, old.plan_version,
         old.attribution_run_id, -old.amount, ctx.currency, f"reverses {old.entry_id}: {old.basis}",
         old.entry_id, None, ctx.by_user, reason,
@@ -291,7 +303,7 @@ def payment_entries(
         out.append(
             Entry(
                 entry_id(number), f"payment|{run_id}|{line.party_kind}:{line.party_id}", ctx.posted_at,
-                ctx.period, ctx.posting_id, line.party_kind, line.party_id, None, PAYMENT, None, None,
+                ctx.recorded_at, ctx.period, ctx.posting_id, line.party_kind, line.party_id, None, PAYMENT, None, None,
                 None, -line.pay, ctx.currency, f"payout run {run_id}", None, run_id, ctx.by_user,
                 f"paid by payout run {run_id}",
             )

@@ -121,8 +121,9 @@ LEDGER_ENTRIES = SealedTable(
     (
         ("entry_id", "VARCHAR NOT NULL"),
         ("idempotency_key", "VARCHAR NOT NULL UNIQUE"),
-        ("posted_at", "TIMESTAMPTZ NOT NULL"),
-        ("period", "VARCHAR NOT NULL"),
+        ("posted_at", "TIMESTAMPTZ NOT NULL"),  # dated: inside its period
+        ("recorded_at", "TIMESTAMPTZ NOT NULL"),  # written
+        ("period", "VARCHAR NOT NULL"),  # the month of posted_at
         ("posting_id", "BIGINT NOT NULL"),
         ("party_kind", "VARCHAR NOT NULL"),
         ("party_id", "VARCHAR NOT NULL"),
@@ -298,9 +299,10 @@ def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> int:
 def _entry(r: tuple[Any, ...]) -> Entry:
     values = list(r)
     values[2] = values[2].astimezone(UTC)
-    values[4] = int(values[4])
-    values[11] = None if values[11] is None else int(values[11])
-    values[12] = Decimal(values[12])
+    values[3] = values[3].astimezone(UTC)
+    values[5] = int(values[5])
+    values[12] = None if values[12] is None else int(values[12])
+    values[13] = Decimal(values[13])
     return Entry(*values)
 
 
@@ -333,6 +335,12 @@ def verify_ledger(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     if row:
         raise LedgerDamaged(f"entry {row[0]} does not reverse an earning of the same party and amount")
+    row = con.execute(
+        "SELECT entry_id FROM ledger_entries WHERE strftime(posted_at AT TIME ZONE 'UTC', '%Y-%m') <> period "
+        "ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    if row:
+        raise LedgerDamaged(f"entry {row[0]} is dated outside its period")
     row = con.execute(
         "SELECT reverses FROM ledger_entries WHERE reverses IS NOT NULL GROUP BY 1 HAVING count(*) > 1 "
         "ORDER BY 1 LIMIT 1"

@@ -570,12 +570,13 @@ def _stage_changes(
                        ORDER BY c.opportunity_id, c.grp, c.party_kind, c.party_id, c.rule_id, c.line_kind)
                        AS VARCHAR), 8, '0') AS entry_id,
                    CASE WHEN c.grp = 0 THEN c.key_base || '|' || c.kind ELSE c.key_base END AS idempotency_key,
-                   ?::TIMESTAMPTZ AS posted_at, ? AS period, ?::BIGINT AS posting_id, c.party_kind, c.party_id,
+                   ?::TIMESTAMPTZ AS posted_at, ?::TIMESTAMPTZ AS recorded_at, ? AS period,
+                   ?::BIGINT AS posting_id, c.party_kind, c.party_id,
                    c.opportunity_id, c.kind, c.rule_id, c.plan_version, c.attribution_run_id,
                    CAST(c.amount AS DECIMAL(18,4)) AS amount, ? AS currency, c.basis, c.reverses,
                    NULL::VARCHAR AS payout_run_id, ? AS by_user, r.reason
             FROM _pay_changes c JOIN _pay_reasons r ON r.opportunity_id = c.opportunity_id""",
-        [ctx.posted_at, ctx.period, ctx.posting_id, ctx.currency, ctx.by_user],
+        [ctx.posted_at, ctx.recorded_at, ctx.period, ctx.posting_id, ctx.currency, ctx.by_user],
     )
     # 'LE-' + 8 digits sorts as numbers do; more than 99,999,999 entries would need a wider id.
     assert entry_id(1) == "LE-00000001"
@@ -723,7 +724,7 @@ def _write(
         "?::TIMESTAMPTZ AS posted_at, ? AS period, ? AS action, ? AS by_user, ? AS reason, ? AS summary",
         [
             ctx.posting_id,
-            ctx.posted_at,
+            ctx.recorded_at,
             ctx.period,
             "reprice" if reprice else "post",
             ctx.by_user,

@@ -113,7 +113,8 @@ def statement(
 
 _ENTRY_COLUMNS = (
     Column("entry_id", "Entry"),
-    Column("posted_at", "Posted"),
+    Column("posted_at", "Dated"),
+    Column("recorded_at", "Recorded"),
     Column("opportunity_id", "Deal"),
     Column("kind", "Kind"),
     Column("rule_id", "Rule"),
@@ -131,6 +132,7 @@ def _entry_table(entries: list[Entry], currency: str) -> Table:
         {
             "entry_id": e.entry_id,
             "posted_at": e.posted_at,
+            "recorded_at": e.recorded_at,
             "opportunity_id": e.opportunity_id,
             "kind": _KIND_WORDS.get(e.kind, e.kind),
             "rule_id": e.rule_id,
@@ -148,7 +150,8 @@ def _entry_table(entries: list[Entry], currency: str) -> Table:
 
 _PAYMENT_COLUMNS = (
     Column("entry_id", "Entry"),
-    Column("posted_at", "Approved"),
+    Column("posted_at", "Dated"),
+    Column("recorded_at", "Approved"),
     Column("payout_run_id", "Payout run"),
     Column("approved_by", "Approved by"),
     Column("amount", "Amount", "money"),
@@ -160,6 +163,7 @@ def _payment_table(entries: list[Entry], currency: str) -> Table:
         {
             "entry_id": e.entry_id,
             "posted_at": e.posted_at,
+            "recorded_at": e.recorded_at,
             "payout_run_id": e.payout_run_id,
             "approved_by": e.by_user,
             "amount": round_money(e.amount, currency),
