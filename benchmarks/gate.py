@@ -29,7 +29,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _workspace import as_of_of, attributed_workspace, copy_of
-
 from cosell.data.demo.names import STAGES
 from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.declared import declared_of
