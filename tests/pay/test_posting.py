@@ -89,7 +89,8 @@ def test_an_attribution_change_reverses_each_affected_entry_and_posts_the_new_on
     post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
     # A batch run that decides the same again posts nothing.
     w.attribute({"O1": ("none", []), "O2": ("none", [])})
-    assert post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE).entries == 0
+    same = post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
+    assert (same.entries, same.deals_priced) == (0, 0)  # same tier and credits: not even priced
     # A fix: P2 influenced O1. The rep now earns 2% (200.00), P2 a flat 100.00.
     run = w.attribute({"O1": ("influenced", [("P2", "influencer", "1.000000", "10000.00")])},
                       kind="fix", reason="finding F-7 accepted")  # fmt: skip

@@ -391,7 +391,9 @@ def _stage_deals(
                 AND (pa._valid_to IS NULL OR pa._valid_to > d.closed_at)
            LEFT JOIN v_partners pc ON pc.partner_id = c.partner_id"""
     )
-    # The digest covers every input of pricing: the same digest means the same earnings.
+    # The digest covers every input of pricing that can change an amount: the same digest means the
+    # same amounts. The attribution version itself is left out: a new version that decides the same
+    # tier and credits (a batch re-run) changes no amount, so it posts nothing and needs no pricing.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _pay_deals AS
            WITH sig AS (
@@ -402,7 +404,7 @@ def _stage_deals(
                   d.attribution_run_id, d.amount, d.currency, d.rate AS fx_rate, d.rep_id, d.plan_version,
                   d.terms_seq, d.pinned_plan,
                   md5(concat_ws('|', d.opportunity_id, epoch_us(d.closed_at), d.opportunity_type, d.tier,
-                      d.attribution_run_id, d.amount, d.currency, d.rate, d.rep_id, d.plan_version,
+                      d.amount, d.currency, d.rate, d.rep_id, d.plan_version,
                       coalesce(s.credits, ''))) AS input_digest
            FROM _pay_rates d LEFT JOIN sig s ON s.opportunity_id = d.opportunity_id"""
     )
