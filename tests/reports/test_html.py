@@ -8,54 +8,65 @@ from decimal import Decimal as D
 
 import pytest
 
-from cosell.reports.html import format_band, format_deals, format_figure, format_value, render_html
+from cosell.reports.html import (
+    column_header,
+    format_band,
+    format_deals,
+    format_figure,
+    format_value,
+    render_html,
+)
 from cosell.reports.model import Band, Figure, Report, Section
 from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
+from cosell.reports.text import display
 
 
 @pytest.mark.parametrize(
     ("value", "unit", "currency", "expected"),
     [
-        (D("4812330.5"), "money", "USD", "USD 4,812,330.50"),
-        (D("0.005"), "money", "USD", "USD 0.01"),  # half away from zero, not half-even (0.00)
-        (D("-0.005"), "money", "USD", "USD -0.01"),
-        (D("-1250.5"), "money", "EUR", "EUR -1,250.50"),
-        (D("1234.5"), "money", "JPY", "JPY 1,235"),  # no minor unit
-        (D("1.2345"), "money", "KWD", "KWD 1.235"),  # three decimals
-        (D("1000"), "money", "USD", "USD 1,000.00"),
+        (D("4812330.5"), "money", "USD", "4,812,330.50 USD"),
+        (D("0.005"), "money", "USD", "0.01 USD"),  # half away from zero, not half-even (0.00)
+        (D("-0.005"), "money", "USD", "-0.01 USD"),
+        (D("-1250.5"), "money", "EUR", "-1,250.50 EUR"),
+        (D("1234.5"), "money", "JPY", "1,235 JPY"),  # no minor unit
+        (D("1.2345"), "money", "KWD", "1.235 KWD"),  # three decimals
         (D("0.41666"), "percent", "USD", "41.7%"),
         (D("0.0005"), "percent", "USD", "0.1%"),  # 0.05% rounds up to 0.1%
         (D("-0.2290"), "percent", "USD", "-22.9%"),
-        (D("12.5"), "percent", "USD", "1,250.0%"),
         (D("0.12345"), "ratio", "USD", "0.1235"),
         (D("2"), "ratio", "USD", "2.0000"),
         (D("18.25"), "days", "USD", "18.3 days"),  # half-even would print 18.2
         (D("-3.04"), "days", "USD", "-3.0 days"),
         (1234567, "count", "USD", "1,234,567"),
-        (None, "money", "USD", "—"),
+        (None, "money", "USD", "n/a"),
         (date(2026, 7, 1), "text", "USD", "2026-07-01"),
         (datetime(2026, 11, 1, tzinfo=UTC), "text", "USD", "2026-11-01T00:00:00Z"),
         ("Northwind", "text", "USD", "Northwind"),
         ("n/a", "money", "USD", "n/a"),  # a text cell in a money column is printed as given
     ],
 )
-def test_values_print_as_a_controller_reads_them(
+def test_values_print_as_in_every_other_format(
     value: object, unit: str, currency: str, expected: str
 ) -> None:
     assert format_value(value, unit, currency) == expected  # type: ignore[arg-type]
+    assert format_value(value, unit, currency) == display(value, unit, currency)  # type: ignore[arg-type]
 
 
 def test_table_cells_leave_the_unit_to_the_header() -> None:
     assert format_value(D("1250"), "money", "USD", in_table=True) == "1,250.00"
     assert format_value(D("54.25"), "days", "USD", in_table=True) == "54.3"
     assert format_value(D("0.5"), "percent", "USD", in_table=True) == "50.0%"
+    assert column_header("Sourced revenue", "money", "EUR") == "Sourced revenue (EUR)"
+    assert column_header("Median cycle", "days", "EUR") == "Median cycle (days)"
 
 
 def test_bands_and_deal_counts_in_plain_words() -> None:
-    assert format_band(Band(D("0.15"), D("0.25")), "percent", "USD") == "benchmark 15-25%"
-    assert format_band(Band(D("0.225"), D("0.4")), "percent", "USD") == "benchmark 22.5-40%"
-    assert format_band(Band(D("10"), D("20.5")), "days", "USD") == "benchmark 10-20.5 days"
-    assert format_band(Band(D("0.5"), D("0.75")), "ratio", "USD") == "benchmark 0.5000-0.7500"
+    band = Band(D("0.15"), D("0.25"))
+    assert format_band(Figure("k", "l", D("0.2"), "percent", band=band)) == "benchmark 15-25%"
+    assert format_band(Figure("k", "l", D("0.2"), "percent", band=Band(D("0.225"), D("0.4")))) == (
+        "benchmark 22.5-40%"
+    )
+    assert format_band(Figure("k", "l", D("0.2"), "percent")) == ""
     assert format_deals(Figure("k", "l", D(1), "count", deals=1)) == "1 deal"
     assert format_deals(Figure("k", "l", D(1), "count", deals=1931, deals_label="deals created")) == (
         "1,931 deals created"

@@ -5,12 +5,12 @@ count, benchmark band and a coloured verdict, the figures beside it, the note), 
 and its notes. Everything is escaped by Jinja2's autoescape; only the SVG that matplotlib wrote (which
 escapes its own text) is inserted as markup. The same report gives byte-identical html.
 
-The value formatting here (:func:`format_value`, :func:`format_band`, :func:`format_figure`) is the one
-the pdf uses too, so both print the same text:
+Values are shown by :func:`cosell.reports.text.display`, as in the table format; the figure text
+here (:func:`format_figure`) is what the pdf prints too, so every format shows the same text:
 
 >>> from decimal import Decimal
 >>> format_value(Decimal("4812330.5"), "money", "USD"), format_value(Decimal("0.41666"), "percent", "USD")
-('USD 4,812,330.50', '41.7%')
+('4,812,330.50 USD', '41.7%')
 >>> format_value(Decimal("0.12345"), "ratio", "USD"), format_value(Decimal("18.25"), "days", "USD")
 ('0.1235', '18.3 days')
 """
@@ -19,76 +19,38 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from cosell.instants import format_instant
-from cosell.money import MINOR_UNITS, round_money
 from cosell.reports.charts import chart_svg
-from cosell.reports.model import Band, Figure, Report, Section, Table, Unit, Value
+from cosell.reports.model import Figure, Report, Section, Table, Unit, Value
+from cosell.reports.text import benchmark_text, display
 
-NO_VALUE = "—"  # an empty table cell: nothing to show (the section's notes say why)
-VERDICT_COLOURS = {"below": "#B35C00", "within": "#1B7F3B", "above": "#1F5FA8"}
-
-
-def _fixed(value: Decimal, places: int) -> str:
-    exponent = Decimal(1).scaleb(-places)
-    return format(value.quantize(exponent, rounding=ROUND_HALF_UP), f",.{places}f")
+VERDICT_COLOURS = {"below": "#b35c00", "within": "#1b7f3b", "above": "#1f5fa8"}
 
 
 def format_value(value: Value, unit: Unit, currency: str, *, in_table: bool = False) -> str:
-    """A value as a person reads it, rounded half away from zero.
+    """A value as a person reads it: :func:`cosell.reports.text.display`, as in the table format.
 
-    money: thousands separators and the currency's minor unit ("USD 1,234.50"; in a table the
-    column header names the currency, so the code is left out); percent: a ratio times 100 to one
-    decimal; ratio: 4 decimals; days: one decimal ("days" left out in a table); count: thousands
-    separators. Dates print as ISO dates, instants as ISO 8601 UTC. ``None`` is :data:`NO_VALUE`.
+    In a table (``in_table``) the column header names the currency and the days, so the cells
+    carry only the number. ``None`` is ``n/a`` (a figure with no value shows its note instead).
     """
-    if value is None:
-        return NO_VALUE
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) or unit == "text":
-        return str(value)
-    number = Decimal(value)
-    if unit == "money":
-        places = MINOR_UNITS.get(currency, 2)
-        text = _fixed(round_money(number, currency) if currency in MINOR_UNITS else number, places)
-        return text if in_table else f"{currency} {text}"
-    if unit == "percent":
-        return _fixed(number * 100, 1) + "%"
-    if unit == "ratio":
-        return _fixed(number, 4)
-    if unit == "days":
-        text = _fixed(number, 1)
-        return text if in_table else f"{text} days"
-    return _fixed(number, 0)  # count
+    return display(value, unit, currency, bare=in_table)
 
 
-def _bound(value: Decimal, unit: Unit, currency: str) -> str:
-    if unit == "percent":  # "15", "22.5": a band is a round range, no trailing ".0"
-        return _fixed(value * 100, 1).removesuffix(".0")
-    if unit == "days":
-        return _fixed(value, 1).removesuffix(".0")
-    return format_value(value, unit, currency, in_table=True)
+def format_band(figure: Figure) -> str:
+    """A figure's benchmark range in plain words: "benchmark 15-25%" (empty without a band).
 
-
-def format_band(band: Band, unit: Unit, currency: str) -> str:
-    """A benchmark range in plain words: "benchmark 15-25%", "benchmark 10-20 days".
-
-    >>> format_band(Band(Decimal("0.15"), Decimal("0.25")), "percent", "USD")
+    >>> from decimal import Decimal
+    >>> from cosell.reports.model import Band
+    >>> format_band(Figure("k", "l", None, "percent", band=Band(Decimal("0.15"), Decimal("0.25"))))
     'benchmark 15-25%'
     """
-    low, high = _bound(band.low, unit, currency), _bound(band.high, unit, currency)
-    suffix = {"percent": "%", "days": " days"}.get(unit, "")
-    prefix = f"{currency} " if unit == "money" else ""
-    return f"benchmark {prefix}{low}-{high}{suffix}"
+    text = benchmark_text(figure)
+    return f"benchmark {text}" if text else ""
 
 
 def format_deals(figure: Figure) -> str:
@@ -127,7 +89,7 @@ def format_figure(figure: Figure, currency: str) -> FigureText:
         value=value,
         has_value=has_value,
         deals=format_deals(figure),
-        band=format_band(figure.band, figure.unit, currency) if figure.band else "",
+        band=format_band(figure),
         verdict=figure.verdict or "",
         note=note,
         beside=tuple(format_figure(b, currency) for b in figure.beside),

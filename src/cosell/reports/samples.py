@@ -23,8 +23,8 @@ from cosell.reports.model import Band, Chart, Column, Figure, Report, Section, S
 QUARTERS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 TIERS = ("sourced", "accelerated", "influenced", "none")
 
-# The four headline numbers of the sample as html and pdf print them (money: USD, 2 decimals).
-HEADLINE_TEXTS = ("USD 4,812,330.50", "41.7%", "18.3 days", "0.1234")
+# The four headline numbers of the sample as every format prints them (money: USD, 2 decimals).
+HEADLINE_TEXTS = ("4,812,330.50 USD", "41.7%", "18.3 days", "0.1234")
 CHART_TITLES = (
     "Pipeline created by tier",
     "Revenue closed by tier",
