@@ -270,3 +270,28 @@ def test_the_engine_and_the_reference_make_the_same_new_versions(
         ws.close()
     assert stored[0] == stored[1]
     assert len(stored[0][0]) == 4 and all("OVR" in row[8] for row in stored[0][0])
+
+
+def test_accepting_applies_the_fix_the_current_version_suggests(ws: Workspace, tmp_path: Path) -> None:
+    """Recorded with "override to sourced with partner P1"; a later import shows the direct team
+    first, and the batch run after it computes influenced: accepting pins what reconcile says now."""
+    import sys
+
+    from cosell.data.load import import_canonical
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
+    from import_fixtures import write_dataset
+
+    stored = ws.con.execute("SELECT suggested_tier FROM findings WHERE finding_id = 'UPI-O-UPI'").fetchone()
+    assert stored == ("sourced",)
+    data = kinds_data()
+    data.touch("T-D1", "2026-08-01T12:00:00Z", "A01", "direct", "outbound_call")
+    later = datetime(2026, 11, 2, tzinfo=UTC)
+    folder = write_dataset(tmp_path / "later", {t: rows for t, rows in data.t.items() if rows})
+    import_canonical(ws, folder, policy=POLICY, now=later, by_user="test")
+    save_run(ws.con, attribute(ws.con, POLICY, later, POLICY.credit_model), "test", "rerun", run_at=later)
+    now = reconcile(ws, POLICY, period="2026-10")
+    shown = find(now, "untagged_partner_involvement", "O-UPI")
+    assert shown is not None and shown.suggested_fix == "override to influenced with partner P1"
+    (decision,) = accept_suggested_fixes(ws, POLICY, ["UPI-O-UPI"], "U-OPS", "as reconciled").decisions
+    assert (decision.tier, decision.partner_id) == ("influenced", "P1")

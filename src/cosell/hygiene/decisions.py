@@ -44,6 +44,8 @@ DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
 # Up to this many deals in the workspace, new versions are re-decided by the reference
 # implementation (fast to start, but it holds every deal in memory); above it, by the batch engine.
 REATTRIBUTE_MAX_DEALS = 20_000
+# Kinds whose fix is a correction in the CRM, never an override.
+CRM_ONLY_KINDS = ("account_mismatch", "prompt_expired")
 # Test hook for the kill test: seconds to sleep after each override of a batch, and a file to which
 # one line is appended per override, so a test can kill the process mid-batch.
 PAUSE_ENV = "COSELL_FIX_PAUSE"
@@ -248,13 +250,25 @@ class AcceptResult:
 
 def _findings(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[tuple[str, str, str, str | None]]:
     """(finding_id, opportunity_id, suggested_tier, suggested_partner) of each id; refuse unknown
-    ids (with a close match) and decided ones."""
+    ids (with a close match) and decided ones.
+
+    The suggestion is the one the deal's *current* attribution version makes (what ``cosell
+    reconcile`` prints now): its computed partner tier and primary partner, else none (a CRM
+    correction); the suggestion stored at first detection may be older.
+    """
     wanted = sorted(set(ids))
     if not wanted:
         raise UsageError("name at least one finding (or --all-of-kind KIND)")
+    attribution_views(con)
+    crm_only = ", ".join(f"'{k}'" for k in CRM_ONLY_KINDS)
     rows = con.execute(
-        "SELECT f.finding_id, f.opportunity_id, f.suggested_tier, f.suggested_partner_id, d.decision, "
-        "d.by_user, d.decided_at FROM findings f LEFT JOIN finding_decisions d USING (finding_id) "
+        "SELECT f.finding_id, f.opportunity_id, "
+        f"CASE WHEN f.kind NOT IN ({crm_only}) AND a.tier IN ('sourced', 'accelerated', 'influenced') "
+        "THEN a.tier END, "
+        f"CASE WHEN f.kind NOT IN ({crm_only}) AND a.tier IN ('sourced', 'accelerated', 'influenced') "
+        "THEN nullif(a.primary_partner_id, '') END, "
+        "d.decision, d.by_user, d.decided_at FROM findings f LEFT JOIN finding_decisions d USING (finding_id) "
+        "LEFT JOIN v_attribution a ON a.opportunity_id = f.opportunity_id "
         "WHERE list_contains(?, f.finding_id)",
         [wanted],
     ).fetchall()
