@@ -167,3 +167,18 @@ def test_decide_refusals_change_nothing(ws: Workspace) -> None:
     with pytest.raises(NotFound, match=r"did you mean D-000001\?"):
         get_dispute(ws.con, "D-000011")
     assert snapshot(ws) == before
+
+
+def test_a_deal_decided_by_a_reviewer_raises_no_new_finding(ws: Workspace) -> None:
+    """O-ACC is declared and computed accelerated/P1. A dispute accepted as influenced makes the
+    computed tier differ from the declared one; the reviewer decided it, so no finding appears."""
+    from cosell.hygiene.reconcile import reconcile
+
+    before = reconcile(ws, POLICY, period="2026-10")
+    assert not [f for f in before.findings if f.opportunity_id == "O-ACC"]
+    d = open_dispute(ws, "O-ACC", "U-AE", "the partner did not speed it up", "influenced/P1")
+    decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-OPS", reason="agreed")
+    assert tier_of(ws, "O-ACC")[:2] == ("influenced", "P1")
+    after = reconcile(ws, POLICY, period="2026-10")
+    assert not [f for f in after.findings if f.opportunity_id == "O-ACC"]
+    assert after.new_findings == 0

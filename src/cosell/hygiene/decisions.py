@@ -12,8 +12,8 @@ a crash part-way leaves none of it applied.
 
 Accepting a finding whose suggested fix is an override (or with an explicit ``tier``/``partner``)
 records the override (rule OVR, source ``finding:<id>``), stores a new attribution version of the
-deal (a partial run of kind ``fix``, re-decided by the reference implementation with the override
-applied) and marks the change for payouts (``attribution_changes``). A finding whose fix is a CRM
+deal (a partial run of kind ``fix``, re-decided with the override applied: see :func:`new_versions`)
+and marks the change for payouts (``attribution_changes``). A finding whose fix is a CRM
 correction only (``confirm partner_source=none in the CRM``, an account to check) records the
 decision alone.
 """
