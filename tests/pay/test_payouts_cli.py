@@ -115,3 +115,34 @@ def test_bad_usage_is_exit_2(ws_path: str) -> None:
         assert result.exit_code == 2, (args, result.output)
     missing = runner.invoke(app, ["payouts", "approve", "PR-000042", "--by", "F1", "--workspace", ws_path])
     assert missing.exit_code == 1 and "no payout run PR-000042" in missing.output
+
+
+def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
+    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    table = invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path)
+    assert "Partner statement: P1 (P1)" in table and "1,200.00" in table
+    doc = json.loads(
+        invoke(
+            "payouts",
+            "statement",
+            "--partner",
+            "P1",
+            "--period",
+            "2026-09",
+            "--workspace",
+            ws_path,
+            "-f",
+            "json",
+        )
+    )
+    text = json.dumps(doc)
+    assert "closing_balance" in text and "referral-sourced-gold" in text and "LE-00000001" in text
+    csv_text = invoke(
+        "payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "csv"
+    )
+    assert "rep:sourced" in csv_text and "rep:direct" in csv_text
+    for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF"), ("html", b"<!")):
+        out = tmp_path / f"statement.{fmt}"
+        invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path,
+               "-f", fmt, "--out", str(out))  # fmt: skip
+        assert out.read_bytes()[:4].upper().startswith(magic.upper()), fmt

@@ -127,7 +127,7 @@ def demo_pay(
     console.print(
         f"Reconciliation fixes accepted: {fixes:,} (each a new attribution version).", highlight=False
     )
-    adjustments = post_period(ws, policy, pricer, nxt, DEMO_USER, t["next_posted"], reason="after the fixes")
+    adjustments = post_period(ws, policy, pricer, nxt, DEMO_USER, t["next_posted"])
     _print_posting(console, adjustments, policy.workspace_currency)
     partner = _affected_partner(ws, nxt)
     text = ""

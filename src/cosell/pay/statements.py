@@ -131,15 +131,15 @@ def _entry_table(entries: list[Entry], currency: str) -> Table:
     rows: tuple[dict[str, Value], ...] = tuple(
         {
             "entry_id": e.entry_id,
-            "posted_at": e.posted_at,
-            "recorded_at": e.recorded_at,
-            "opportunity_id": e.opportunity_id,
+            "posted_at": e.posted_at.date(),
+            "recorded_at": e.recorded_at.date(),
+            "opportunity_id": e.opportunity_id or "",
             "kind": _KIND_WORDS.get(e.kind, e.kind),
-            "rule_id": e.rule_id,
-            "plan_version": e.plan_version,
+            "rule_id": e.rule_id or "",
+            "plan_version": e.plan_version or "",
             "attribution_version": e.attribution_run_id,
             "amount": round_money(e.amount, currency),
-            "reverses": e.reverses,
+            "reverses": e.reverses or "",
             "basis": e.basis,
             "reason": e.reason,
         }
@@ -162,9 +162,9 @@ def _payment_table(entries: list[Entry], currency: str) -> Table:
     rows: tuple[dict[str, Value], ...] = tuple(
         {
             "entry_id": e.entry_id,
-            "posted_at": e.posted_at,
-            "recorded_at": e.recorded_at,
-            "payout_run_id": e.payout_run_id,
+            "posted_at": e.posted_at.date(),
+            "recorded_at": e.recorded_at.date(),
+            "payout_run_id": e.payout_run_id or "",
             "approved_by": e.by_user,
             "amount": round_money(e.amount, currency),
         }
