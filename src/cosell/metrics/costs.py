@@ -4,8 +4,10 @@ A quarter's costs are the cost rows of the quarter itself and of its three month
 its own month's rows only. The fully-loaded program cost is the sum of ``program_costs``; when no
 ``incentives`` row covers the period and the pay ledger has partner entries posted in it, those
 entries are the incentives (and the report says so). Ledger entries are read only when the
-``ledger_entries`` table exists, only up to the as-of instant, and without payments (the cash
-movement of a payout run settles an earning already counted; counting it again would double it).
+``ledger_entries`` table exists, only as written by the as-of instant (``recorded_at``), dated in
+the period (``posted_at``), for partners, and without payments (the cash movement of a payout run
+settles an earning already counted; counting it again would double it): partner payouts and
+bonuses, less their reversals and clawbacks.
 
 No cost row at all is not a cost of zero: the cost figures then have no value and say why.
 """
@@ -88,10 +90,13 @@ def _ledger_incentives(facts: DealFacts, period: Period) -> tuple[Decimal | None
     if not _LEDGER_COLUMNS.issubset(columns):
         return None, 0
     cash = ", ".join(sql_text(k) for k in LEDGER_CASH_KINDS)
+    # What was known at the as-of instant: entries written by then (recorded_at; an entry posted
+    # late is dated inside its period but written after it).
+    written = "recorded_at" if "recorded_at" in columns else "posted_at"
     row = con.execute(
         f"SELECT sum(amount), count(*) FROM {LEDGER_TABLE} WHERE party_kind = 'partner' "
         f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? "
-        f"AND posted_at <= TIMESTAMPTZ '{format_instant(facts.as_of)}'",
+        f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.as_of)}'",
         [period.start, period.end],
     ).fetchone()
     if row is None or not row[1]:
