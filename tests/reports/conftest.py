@@ -105,8 +105,8 @@ def open_html(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str], Open
 @dataclass
 class RenderedPdf:
     pages: list[bytes]  # PNG per page, from pdftoppm at 60 dpi
-    text: str  # pdftotext -layout
-    page_texts: list[str]
+    text: str  # pdftotext in reading order (columns one after the other), whitespace collapsed
+    page_texts: list[str]  # per page, pdftotext -layout (lines as printed)
 
 
 @pytest.fixture
@@ -121,9 +121,13 @@ def rasterize_pdf(tmp_path: Path) -> Callable[[bytes], RenderedPdf]:
         path.write_bytes(pdf)
         subprocess.run([pdftoppm, "-png", "-r", "60", str(path), str(folder / "page")], check=True)
         pages = [p.read_bytes() for p in sorted(folder.glob("page-*.png"))]
-        text = subprocess.run(
-            [pdftotext, "-layout", str(path), "-"], check=True, capture_output=True, text=True
-        ).stdout
-        return RenderedPdf(pages, text, text.split("\f")[: len(pages)])
+
+        def text(*options: str) -> str:
+            return subprocess.run(
+                [pdftotext, *options, str(path), "-"], check=True, capture_output=True, text=True
+            ).stdout
+
+        layout = text("-layout").split("\f")[: len(pages)]
+        return RenderedPdf(pages, " ".join(text().split()), layout)
 
     return rasterize

@@ -41,7 +41,7 @@ def test_the_sample_report_renders_with_charts_and_the_four_numbers(
         value = page.locator(".card .value", has_text=number)
         assert value.count() == 1 and value.is_visible(), number
     # the benchmark and its verdict beside the sourced share, the verdict in colour
-    sourced = page.locator("#figure-partner_sourced_pipeline")
+    sourced = page.locator("#figure-headline-partner_sourced_pipeline")
     assert "benchmark 15-25%" in sourced.inner_text()
     within = sourced.locator(".verdict-within")
     assert within.inner_text() == "within"

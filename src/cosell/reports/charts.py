@@ -138,7 +138,7 @@ def _new_figure(chart: Chart, currency: str, size: tuple[float, float]) -> tuple
 def _category_axis(ax: Axes, categories: Sequence[str]) -> None:
     positions = list(range(len(categories)))
     ax.set_xticks(positions, list(categories))
-    if len(categories) > 6:
+    if len(categories) > 8:
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
