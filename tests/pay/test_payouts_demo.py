@@ -14,7 +14,7 @@ from cosell.attribution.engine import attribute
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.data.load import import_canonical
-from cosell.pay.demo import demo_instants, demo_pay
+from cosell.pay.demo import demo_dispute, demo_instants, demo_pay
 from cosell.pay.ledger_store import read_entries
 from cosell.policy import Policy
 from cosell.store.attribution_store import save_run
@@ -97,7 +97,7 @@ def test_the_demo_pays_a_period_posts_the_fixes_adjustments_and_prints_a_stateme
     assert len(claws) >= 2 and all(c.party_kind == "rep" for c in claws)  # type: ignore[attr-defined]
     partner = result.partner_id  # type: ignore[attr-defined]
     assert partner is not None
-    assert f"Statement of partner {partner} for 2026-10" in text
+    assert f"cosell payouts statement --partner {partner} --period 2026-10" in text
     shown = [e for e in october if e.party_id == partner]  # type: ignore[attr-defined]
     assert shown and all(e.entry_id in result.statement_text for e in shown)  # type: ignore[attr-defined]
     assert any(
@@ -108,3 +108,25 @@ def test_the_demo_pays_a_period_posts_the_fixes_adjustments_and_prints_a_stateme
     again, _, entries_again = run_once(source, tmp_path / "b.duckdb", manifest)
     assert again == text
     assert entries_again == entries
+
+
+@pytest.mark.slow
+def test_the_demo_dispute_claws_back_the_paid_rep_and_pays_the_partner(
+    sample: tuple[Path, DemoManifest], tmp_path: Path
+) -> None:
+    source, manifest = sample
+    shutil.copyfile(source, tmp_path / "c.duckdb")
+    ws = open_workspace(tmp_path / "c.duckdb")
+    console = Console(record=True, width=140, force_terminal=False, color_system=None)
+    try:
+        result = demo_pay(ws, Policy(), manifest, console, lambda: 0, demo_dispute(ws, Policy(), manifest))
+        october = read_entries(ws.con, "period = '2026-10'")
+    finally:
+        ws.close()
+    assert (result.fixes, result.disputes) == (0, 1)
+    claw = [e for e in october if e.kind == "clawback"]
+    assert len(claw) == 1 and claw[0].party_kind == "rep" and claw[0].rule_id == "rep:direct"
+    deal = claw[0].opportunity_id
+    assert "dispute:D-000001" in claw[0].reason
+    assert any(e.opportunity_id == deal and e.party_id == result.partner_id for e in october)
+    assert "Adjustments posted into 2026-10" in console.export_text()

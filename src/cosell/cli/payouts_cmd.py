@@ -118,6 +118,12 @@ def post_command(
         {"kind": k, "entries": n, "amount": _money(result.amounts[k])}
         for k, n in sorted(result.counts.items())
     ]
+    if result.unchanged_since is not None:
+        console.print(
+            f"nothing changed since posting {result.unchanged_since}: 0 entries posted (nothing to post)",
+            highlight=False,
+        )
+        return
     emit_rows(rows, ("kind", "entries", "amount"), Format.table, title=f"Posted into {period}")
     console.print(
         f"{result.deals_eligible:,} won deal(s) closed before the period ends; {result.deals_priced:,} priced "

@@ -37,6 +37,7 @@ class DemoPay:
     next_period: str
     paid_run: str
     fixes: int
+    disputes: int
     first: PostingResult
     adjustments: PostingResult
     partner_id: str | None  # whose statement was printed
@@ -68,18 +69,19 @@ def _finance_user(ws: Workspace) -> str:
 
 
 def _affected_partner(ws: Workspace, period: str) -> str | None:
-    """The partner with the most adjustment entries in ``period`` (reversals, clawbacks, or entries
-    of a fix or dispute version), ties to the smaller id; else any partner with entries in it."""
+    """The partner with the most adjustment entries in ``period`` (then the most money, then the
+    smaller id); with no adjustment at all, the partner that earned the most in the period."""
     row = ws.con.execute(
-        """SELECT e.party_id FROM ledger_entries e
-           LEFT JOIN attribution_runs r ON r.run_id = e.attribution_run_id
-           WHERE e.period = ? AND e.party_kind = 'partner'
-           GROUP BY 1
-           ORDER BY count(*) FILTER (WHERE e.kind IN ('reversal', 'clawback') OR r.kind IN ('fix', 'dispute')) DESC,
-                    count(*) FILTER (WHERE e.kind = 'clawback') DESC, 1
-           LIMIT 1""",
+        f"""SELECT party_id FROM ({_ADJUSTMENTS_SQL}) WHERE party_kind = 'partner'
+            GROUP BY 1 ORDER BY count(*) DESC, sum(abs(amount)) DESC, 1 LIMIT 1""",
         [period],
     ).fetchone()
+    if row is None:
+        row = ws.con.execute(
+            "SELECT party_id FROM ledger_entries WHERE period = ? AND party_kind = 'partner' "
+            "GROUP BY 1 ORDER BY sum(amount) DESC, 1 LIMIT 1",
+            [period],
+        ).fetchone()
     return None if row is None else str(row[0])
 
 
@@ -89,58 +91,132 @@ def demo_pay(
     manifest: DemoManifest,
     console: Console,
     accept_fixes: Callable[[], int],
+    decide_disputes: Callable[[], int] | None = None,
 ) -> DemoPay:
     """Post and pay one period, accept the fixes, post the next period, print a partner statement.
 
-    With the sample's as-of 2026-11-01: load the example plan; post 2026-09 (every won
-    deal closed before October under the plan in force at its close), propose its payout run and
-    approve it as the first finance user; call ``accept_fixes()`` (the reconciliation's suggested
-    fixes, each a new attribution version); post 2026-10, which prices October's deals and posts
-    the fixes' adjustments (reversals of unpaid earnings, clawbacks of paid ones, new earnings);
-    print a statement of the partner most affected by the fixes.
+    With the sample's as-of 2026-11-01: load the example plan; post 2026-09 (every won deal closed
+    before October, under the plan in force at its close), propose its payout run and approve it
+    as the first finance user; call ``accept_fixes()`` (the reconciliation's suggested fixes, each
+    a new attribution version) and ``decide_disputes()`` when given (e.g. :func:`demo_dispute`);
+    post 2026-10, which prices October's deals and posts the adjustments of every attribution that
+    changed (reversals of unpaid earnings, clawbacks of paid ones, the new earnings); list the
+    adjustments and print the statement of the partner most affected by them.
     """
     t = demo_instants(manifest.as_of)
     paid = month(t["paid_period_start"]).label
     nxt = month(t["next_period_start"]).label
+    currency = policy.workspace_currency
     with ws.transaction():
-        add_plan_version(
-            ws.con,
-            example_plan(),
-            DEMO_USER,
-            now=t["plan_loaded"],
-            workspace_currency=policy.workspace_currency,
-        )
+        add_plan_version(ws.con, example_plan(), DEMO_USER, now=t["plan_loaded"], workspace_currency=currency)
     pricer = PlanSetPricer(load_plan_set(ws.con))
     console.rule(f"Partner pay: post {paid}, pay it, accept the fixes, post {nxt}")
     first = post_period(ws, policy, pricer, paid, DEMO_USER, t["paid_posted"])
-    _print_posting(console, first, policy.workspace_currency)
+    _print_posting(console, first, currency)
     run, _ = propose_run(ws, policy, paid, DEMO_USER, t["paid_proposed"], f"demo: pay {paid}")
     approver = _finance_user(ws)
     approve_run(ws, policy, run.run_id, approver, t["paid_approved"], f"demo: {paid} approved")
     console.print(
-        f"Payout run {run.run_id} for {paid}: {run.parties_paid:,} parties paid {run.total:,.2f} "
-        f"{run.currency}, {run.parties_blocked:,} blocked; approved by {approver} (finance). "
-        f"{paid} is now closed.",
+        f"Payout run {run.run_id} for {paid}: {run.parties_paid:,} parties paid {run.total:,.2f} {currency}, "
+        f"{run.parties_blocked:,} blocked; approved by {approver} (finance). {paid} is now closed.",
         highlight=False,
     )
     fixes = accept_fixes()
     console.print(
         f"Reconciliation fixes accepted: {fixes:,} (each a new attribution version).", highlight=False
     )
+    disputes = decide_disputes() if decide_disputes is not None else 0
+    if decide_disputes is not None:
+        console.print(f"Disputes decided: {disputes:,}.", highlight=False)
     adjustments = post_period(ws, policy, pricer, nxt, DEMO_USER, t["next_posted"])
-    _print_posting(console, adjustments, policy.workspace_currency)
+    _print_posting(console, adjustments, currency)
+    _print_adjustments(console, ws, nxt, currency)
     partner = _affected_partner(ws, nxt)
     text = ""
     if partner is not None:
         from cosell.reports.render import render
 
-        report = statement(ws.con, "partner", partner, nxt, policy.workspace_currency)
+        report = statement(ws.con, "partner", partner, nxt, currency)
         text = render(report, "table").decode("utf-8")
-        console.rule(
-            f"Statement of partner {partner} for {nxt}: cosell payouts statement --partner {partner} --period {nxt}"
-        )
+        console.rule(f"cosell payouts statement --partner {partner} --period {nxt}")
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
-    return DemoPay(paid, nxt, run.run_id, fixes, first, adjustments, partner, text)
+    return DemoPay(paid, nxt, run.run_id, fixes, disputes, first, adjustments, partner, text)
+
+
+# Entries of a period that adjust earlier money: reversals, clawbacks, and what a changed
+# attribution version (a fix, a dispute) newly earns on a deal that had entries before.
+_ADJUSTMENTS_SQL = """
+    SELECT e.entry_id, e.opportunity_id, e.party_kind, e.party_id, e.kind, e.amount, e.reason
+    FROM ledger_entries e LEFT JOIN attribution_runs r ON r.run_id = e.attribution_run_id
+    WHERE e.period = ? AND (e.kind IN ('reversal', 'clawback')
+        OR (r.kind IN ('fix', 'dispute') AND EXISTS (
+            SELECT 1 FROM ledger_entries b WHERE b.opportunity_id = e.opportunity_id AND b.period < e.period)))
+"""
+
+
+def _print_adjustments(console: Console, ws: Workspace, period: str, currency: str, limit: int = 12) -> None:
+    rows = ws.con.execute(f"{_ADJUSTMENTS_SQL} ORDER BY e.entry_id", [period]).fetchall()
+    if not rows:
+        console.print(
+            "No adjustment: every changed attribution version decided the same tier and credits as the one "
+            "already paid on (a fix that confirms the computed attribution changes no amount).",
+            highlight=False,
+        )
+        return
+    table = Table(title=f"Adjustments posted into {period} ({len(rows):,} entries)", header_style="bold")
+    for column in ("entry", "deal", "party", "kind", f"amount ({currency})", "reason"):
+        table.add_column(column, justify="right" if column.startswith("amount") else "left")
+    for entry, deal, party_kind, party, kind, amount, reason in rows[:limit]:
+        table.add_row(entry, deal, f"{party_kind} {party}", kind, f"{amount:,.2f}", reason)
+    console.print(table)
+    if len(rows) > limit:
+        console.print(
+            f"... and {len(rows) - limit:,} more: cosell payouts ledger --period {period}", highlight=False
+        )
+
+
+def demo_dispute(ws: Workspace, policy: Policy, manifest: DemoManifest) -> Callable[[], int]:
+    """A decided dispute for the demo (SPEC section 6's case): a partner manager shows that a partner
+    sourced a direct deal won before the paid period ended, whose rep was paid at the direct rate;
+    partner ops accepts. The next posting claws back the rep's paid commission and pays the partner."""
+
+    def decide() -> int:
+        from cosell.hygiene.disputes import decide_dispute, open_dispute
+
+        t = demo_instants(manifest.as_of)
+        deal = ws.con.execute(
+            """SELECT e.opportunity_id FROM ledger_entries e JOIN v_attribution a USING (opportunity_id)
+               WHERE e.kind = 'rep_commission' AND e.rule_id = 'rep:direct' AND e.period <= ? AND a.tier = 'none'
+               ORDER BY e.amount DESC, 1 LIMIT 1""",
+            [month(t["paid_period_start"]).label],
+        ).fetchone()
+        partner = ws.con.execute(
+            "SELECT min(partner_id) FROM cur_partners WHERE partner_type = 'referral'"
+        ).fetchone()
+        people = {
+            role: ws.con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
+            for role in ("partner_manager", "partner_ops")
+        }
+        if (
+            deal is None
+            or partner is None
+            or partner[0] is None
+            or any(not p or p[0] is None for p in people.values())
+        ):
+            return 0
+        opened_at = manifest.as_of + timedelta(hours=2)  # the data is known from as-of on
+        dispute = open_dispute(
+            ws, str(deal[0]), by_user=str(people["partner_manager"][0]),  # type: ignore[index]
+            reason="the partner's introduction email predates our first contact", claim=f"sourced/{partner[0]}",
+            at=opened_at,
+        )  # fmt: skip
+        decide_dispute(
+            ws, policy, dispute.dispute_id, accept=True, by_user=str(people["partner_ops"][0]),  # type: ignore[index]
+            reason="introduction email on file", at=opened_at + timedelta(hours=1),
+        )  # fmt: skip
+        return 1
+
+    return decide
 
 
 def _print_posting(console: Console, result: PostingResult, currency: str) -> None:
