@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cosell.pay.ledger_store import SEALED_TABLES, LedgerDamaged, verify_ledger
+from cosell.pay.ledger_store import LEDGER_ENTRIES, SEALED_TABLES, LedgerDamaged, verify_ledger
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
 
@@ -68,3 +68,26 @@ def test_a_ledger_row_without_its_seal_is_reported() -> None:
         verify_ledger(w.ws.con)
     with pytest.raises(LedgerDamaged):
         post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-11-01T00:00:00Z"))
+
+
+def test_an_entry_dated_outside_its_period_is_reported() -> None:
+    w = _world()
+    con = w.ws.con
+    row = con.execute(
+        "SELECT * EXCLUDE (digest) FROM ledger_entries WHERE entry_id = 'LE-00000001'"
+    ).fetchone()
+    assert row is not None
+    columns = [c for c, _ in LEDGER_ENTRIES.columns]
+    bad = dict(zip(columns, row, strict=True))
+    count = con.execute("SELECT count(*) FROM ledger_entries").fetchone()
+    assert count is not None
+    bad.update(entry_id=f"LE-{count[0] + 1:08d}", idempotency_key="forged", period="2026-08")
+    con.execute(
+        "CREATE TEMP TABLE forged AS SELECT " + ", ".join(f"${i + 1} AS {c}" for i, c in enumerate(columns)),
+        list(bad.values()),
+    )
+    con.execute("BEGIN")
+    LEDGER_ENTRIES.insert(con, "forged")
+    con.execute("COMMIT")
+    with pytest.raises(LedgerDamaged, match="dated outside its period"):
+        verify_ledger(con)

@@ -297,3 +297,17 @@ def test_a_second_plan_version_with_its_own_start_prices_new_deals_by_close_time
         ("O1", "partners-2026@1", D("100.00")),
         ("O2", "partners-2026@2", D("90.00")),
     ]
+
+
+def test_losing_the_record_of_what_was_priced_costs_a_re_pricing_never_an_entry() -> None:
+    w = world()
+    w.deal("O1", "10000.00")
+    w.deal("O2", "5000.00")
+    w.attribute({"O1": ("none", []), "O2": ("sourced", [("P1", "sourcer", "1.000000", "5000.00")])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
+    before = read_entries(w.ws.con)
+    w.ws.con.execute("DELETE FROM ledger_priced")  # a cache, not part of the sealed ledger
+    w.fx("EUR", "2026-09", "1.1")  # any import: the unchanged-inputs shortcut no longer applies
+    again = post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
+    assert (again.deals_priced, again.entries) == (2, 0)
+    assert read_entries(w.ws.con) == before
