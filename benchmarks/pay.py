@@ -123,8 +123,8 @@ def main() -> None:
           f"(target < {TARGET_POST:.0f} s)")  # fmt: skip
     print(f"  post {PERIOD} again (no change): {again_s:7.1f} s, peak {again_rss / gib:.2f} GiB, "
           f"{entries_again - entries} entries added (target: a few seconds, none)")  # fmt: skip
-    print(f"  post again after a fix to {fixed}: {fix_s:7.1f} s, peak {fix_rss / gib:.2f} GiB, "
-          f"{entries_fix - entries_again} entries added (every input compared, one deal priced)")  # fmt: skip
+    print(f"  post again after one fix:       {fix_s:7.1f} s, peak {fix_rss / gib:.2f} GiB, "
+          f"{entries_fix - entries_again} entries added ({fixed}; every input compared, one deal priced)")  # fmt: skip
     print(f"  propose the payout run:         {run_s:7.1f} s, peak {run_rss / gib:.2f} GiB")
     print("  (each a child process, Python start-up and imports included)")
     print(f"reproduce: {sys.executable} benchmarks/pay.py --size {args.size} --seed {args.seed}")
