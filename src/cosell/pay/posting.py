@@ -36,7 +36,7 @@ from cosell import clock
 from cosell.errors import InputError, Problem, UsageError
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
-from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id
+from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, period_end
 from cosell.pay.ledger_store import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
@@ -152,7 +152,7 @@ class PostingResult:
 
     posting_id: int | None  # None: nothing to do, nothing written
     period: str
-    posted_at: datetime
+    posted_at: datetime  # the instant its entries are dated (inside the period)
     deals_eligible: int  # won, closed before the period ends, attributed, with a plan
     deals_priced: int  # priced now (inputs changed since last priced, or never priced)
     deals_reversed: int  # holding earnings but no longer qualifying
@@ -203,7 +203,7 @@ def post_period(
     if not recheck:
         last = _last_posting(con)
         if last is not None and last[1].get("inputs") == inputs:
-            return _unchanged(last, period, when)
+            return _unchanged(last, period, min(when, period_end(period) - timedelta(microseconds=1)))
     as_of_views(con, None)
     attribution_views(con, None)
     with ws.transaction():
