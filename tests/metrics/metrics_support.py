@@ -45,6 +45,24 @@ def insert(
     )
 
 
+def revise(
+    ws: Workspace, table: str, key: dict[str, object], changes: dict[str, object], at: datetime
+) -> None:
+    """A new version of one canonical row from ``at`` (the old one ends there), as a re-import does."""
+    where = " AND ".join(f"{c} = ?" for c in key)
+    ws.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _revised AS SELECT * FROM {table} WHERE {where} AND _valid_to IS NULL",
+        list(key.values()),
+    )
+    ws.con.execute(
+        f"UPDATE {table} SET _valid_to = ? WHERE {where} AND _valid_to IS NULL", [at, *key.values()]
+    )
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    ws.con.execute(f"UPDATE _revised SET {sets}, _valid_from = ?, _import_id = 2", [*changes.values(), at])
+    ws.con.execute(f"INSERT INTO {table} SELECT * FROM _revised")
+    ws.con.execute("DROP TABLE _revised")
+
+
 def reset(ws: Workspace) -> Workspace:
     """Empty every canonical table and the attribution history (to reuse one workspace)."""
     for table in TABLES_BY_NAME:
@@ -177,3 +195,33 @@ def attribute(ws: Workspace, deals: Sequence[Deal], run_at: datetime = RUN_AT, k
 def _default_rules(tier: str) -> str:
     """The rule a computed tier writes (docs/rules.md): S3 for sourced, ACC, INF, none for none."""
     return {"sourced": "S3", "accelerated": "ACC", "influenced": "INF"}.get(tier, "")
+
+
+def quarter_book() -> Book:
+    """The hand-computed book of tests/metrics/test_figures.py (its docstring lists every deal)."""
+    b = Book()
+    b.won(
+        "S1",
+        "2026-07-05",
+        "2026-08-04",
+        "10000.00",
+        "sourced",
+        credits=(("P1", "sourcer", "1.000000", "10000.00"),),
+    )
+    b.deal("S2", "2026-08-10", "5000.00", tier="sourced", currency="EUR")
+    b.won("A1", "2026-07-15", "2026-09-14", "3000.00", "accelerated", currency="EUR")
+    b.lost("I1", "2026-07-20", "2026-08-19", "2000.00", "influenced")
+    b.won("I2", "2026-08-01", "2026-09-10", "100001", "influenced", currency="JPY")
+    b.won("N1", "2026-07-01", "2026-09-09", "4000.00")
+    b.lost("N2", "2026-07-02", "2026-08-01", "1000.00")
+    b.lost("N5", "2026-07-03", "2026-09-01", "100.00")
+    b.won("N3", "2026-07-10", "2026-09-30T23:59:59Z", "500.00", partner_id="P2", rules="NO_ACTIVITY")
+    b.won("N4", "2026-09-15", "2026-10-01T00:00:00Z", "700.00")
+    b.won("S0", "2026-06-15", "2026-07-15", "8000.00", "sourced", currency="EUR")
+    b.won("N0", "2026-06-01", "2026-07-01", "2000.00")
+    b.fx("EUR", "2026-07", "1.10").fx("EUR", "2026-Q3", "1.20").fx("EUR", "2026-Q2", "1.05")
+    b.fx("JPY", "2026-08", "0.0067").fx("JPY", "2026-09", "0.0067")
+    b.program_cost("2026-Q3", "headcount", "3000").program_cost("2026-08", "tech", "500")
+    b.program_cost("2026-09", "incentives", "700").program_cost("2026-Q2", "headcount", "9999")
+    b.direct_cost("2026-Q3", "5000").direct_cost("2026-07", "1000")
+    return b

@@ -32,7 +32,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from metrics_support import AS_OF, Book
+from metrics_support import AS_OF, Book, quarter_book
 
 from cosell.errors import InputError
 from cosell.metrics.context import open_metrics
@@ -44,38 +44,9 @@ from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 
-def book() -> Book:
-    b = Book()
-    b.won(
-        "S1",
-        "2026-07-05",
-        "2026-08-04",
-        "10000.00",
-        "sourced",
-        credits=(("P1", "sourcer", "1.000000", "10000.00"),),
-    )
-    b.deal("S2", "2026-08-10", "5000.00", tier="sourced", currency="EUR")
-    b.won("A1", "2026-07-15", "2026-09-14", "3000.00", "accelerated", currency="EUR")
-    b.lost("I1", "2026-07-20", "2026-08-19", "2000.00", "influenced")
-    b.won("I2", "2026-08-01", "2026-09-10", "100001", "influenced", currency="JPY")
-    b.won("N1", "2026-07-01", "2026-09-09", "4000.00")
-    b.lost("N2", "2026-07-02", "2026-08-01", "1000.00")
-    b.lost("N5", "2026-07-03", "2026-09-01", "100.00")
-    b.won("N3", "2026-07-10", "2026-09-30T23:59:59Z", "500.00", partner_id="P2", rules="NO_ACTIVITY")
-    b.won("N4", "2026-09-15", "2026-10-01T00:00:00Z", "700.00")
-    b.won("S0", "2026-06-15", "2026-07-15", "8000.00", "sourced", currency="EUR")
-    b.won("N0", "2026-06-01", "2026-07-01", "2000.00")
-    b.fx("EUR", "2026-07", "1.10").fx("EUR", "2026-Q3", "1.20").fx("EUR", "2026-Q2", "1.05")
-    b.fx("JPY", "2026-08", "0.0067").fx("JPY", "2026-09", "0.0067")
-    b.program_cost("2026-Q3", "headcount", "3000").program_cost("2026-08", "tech", "500")
-    b.program_cost("2026-09", "incentives", "700").program_cost("2026-Q2", "headcount", "9999")
-    b.direct_cost("2026-Q3", "5000").direct_cost("2026-07", "1000")
-    return b
-
-
 @pytest.fixture(scope="module")
 def ws() -> Workspace:
-    return book().save()
+    return quarter_book().save()
 
 
 def figures_for(ws: Workspace, label: str, policy: Policy | None = None) -> dict[str, object]:

@@ -134,7 +134,7 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None) -> None:
     path = out or Path(f"cosell-{report.key}-{period_label(report)}.{EXTENSIONS[fmt.value]}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    console.print(f"wrote {path}", highlight=False)
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 def period_label(report: Report) -> str:

@@ -106,10 +106,10 @@ def print_report(report: Report, console: Console) -> None:
     console.print(facts)
     for section in report.sections:
         console.print()
-        _print_section(section, report.currency, console)
+        print_section(section, report.currency, console)
 
 
-def _print_section(section: Section, currency: str, console: Console) -> None:
+def print_section(section: Section, currency: str, console: Console) -> None:
     console.print(Text(section.title, style="bold underline"))
     if section.figures:
         table = RichTable(header_style="bold", show_lines=False)

@@ -1,0 +1,143 @@
+"""The CFO dashboard on the hand-computed book of tests/metrics/test_figures.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from cosell.errors import NotFound
+from cosell.policy import Policy
+from cosell.reports.cfo import build_cfo
+from cosell.reports.model import Figure, Report, Section
+from cosell.reports.render import render
+from cosell.store.workspace import Workspace, open_workspace
+from metrics.metrics_support import AS_OF, Deal, attribute, quarter_book, revise
+
+LATER = AS_OF + timedelta(days=3)
+
+
+@pytest.fixture
+def ws() -> Workspace:
+    return quarter_book().save()
+
+
+def section(report: Report, key: str) -> Section:
+    return next(s for s in report.sections if s.key == key)
+
+
+def figure(report: Report, key: str) -> Figure:
+    def walk(figures: tuple[Figure, ...]) -> Figure | None:
+        for f in figures:
+            if f.key == key:
+                return f
+            found = walk(f.beside)
+            if found:
+                return found
+        return None
+
+    found = walk(section(report, "headline").figures)
+    assert found is not None, key
+    return found
+
+
+def test_sections_and_the_four_numbers(ws: Workspace) -> None:
+    report = build_cfo(ws.con, Policy(), None, AS_OF)
+    assert report.key == "cfo"
+    assert [s.key for s in report.sections] == ["headline", "trend", "pipeline", "revenue", "cycle"]
+    assert [f.key for f in section(report, "headline").figures] == [
+        "sourced_pipeline",
+        "influenced_win_rate",
+        "cycle_reduction_days",
+        "cost_per_partner_sourced_dollar",
+    ]
+    # The default period is the last complete fiscal quarter before the as-of instant.
+    assert dict(report.facts)["Period"] == "2026-Q3 (2026-07-01 to 2026-09-30)"
+    assert figure(report, "sourced_pipeline").value == Decimal("16000.00")
+    assert figure(report, "sourced_pipeline_share").verdict == "above"
+    assert figure(report, "influenced_revenue_share").verdict == "below"
+    assert figure(report, "cycle_reduction_pct").verdict == "within"
+    assert figure(report, "cost_saving").verdict == "above"
+    # Each headline figure's benchmark is on its first beside figure.
+    assert [f.beside[0].band is not None for f in section(report, "headline").figures] == [True] * 4
+
+
+def test_trend_pipeline_revenue_and_cycle_per_quarter(ws: Workspace) -> None:
+    report = build_cfo(ws.con, Policy(), "2026-Q3", AS_OF)
+    trend = section(report, "trend")
+    assert trend.table is not None
+    quarters = [r["quarter"] for r in trend.table.rows]
+    assert quarters == [
+        "2024-Q4",
+        "2025-Q1",
+        "2025-Q2",
+        "2025-Q3",
+        "2025-Q4",
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+    ]
+    q3 = trend.table.rows[-1]
+    assert (q3["sourced_pipeline"], q3["cycle_reduction_pct"]) == (Decimal("16000.00"), Decimal("0.300000"))
+    assert trend.table.rows[0]["sourced_pipeline"] is None  # no deals then: no value, never 0
+    assert [c.key for c in trend.charts] == [
+        "trend_sourced_pipeline_share",
+        "trend_influenced_revenue_share",
+        "trend_cycle_reduction_pct",
+        "trend_cost_saving",
+    ]
+    assert all(c.kind == "line" and len(c.bands) == 1 for c in trend.charts)
+    pipeline = section(report, "pipeline")
+    assert pipeline.table is not None
+    q2_row, q3_row = pipeline.table.rows[-2], pipeline.table.rows[-1]
+    assert q2_row == {
+        "quarter": "2026-Q2",
+        "sourced": Decimal("8400.00"),
+        "accelerated": Decimal(0),
+        "influenced": Decimal(0),
+        "none": Decimal("2000.00"),
+        "total": Decimal("10400.00"),
+        "deals": 2,
+    }
+    assert q3_row["total"] == Decimal("28270.01")
+    for kind in ("pipeline", "revenue"):
+        table = section(report, kind).table
+        assert table is not None
+        for row in table.rows:
+            parts = sum((row[t] for t in ("sourced", "accelerated", "influenced", "none")), Decimal(0))  # type: ignore[misc]
+            assert parts == row["total"]
+    revenue = section(report, "revenue").table
+    assert revenue is not None and revenue.rows[-1]["sourced"] == Decimal("18800.00")
+    assert section(report, "pipeline").charts[0].kind == "stacked"
+    cycle = section(report, "cycle")
+    assert cycle.table is not None
+    assert cycle.table.rows[-1]["partner_median_days"] == Decimal("35.000000")
+    assert cycle.table.rows[-1]["direct_won"] == 2
+    assert [s.name for s in cycle.charts[0].series] == ["Partner-attributed", "Direct-only"]
+
+
+def test_a_month_period_and_its_quarter_trend(ws: Workspace) -> None:
+    report = build_cfo(ws.con, Policy(), "2026-08", AS_OF)
+    assert figure(report, "program_cost").value == Decimal("500.00")
+    trend = section(report, "trend").table
+    assert trend is not None and trend.rows[-1]["quarter"] == "2026-Q3"
+
+
+def test_as_of_reads_what_was_known_then_byte_for_byte(ws: Workspace) -> None:
+    before = {fmt: render(build_cfo(ws.con, Policy(), None, AS_OF), fmt) for fmt in ("json", "csv", "xlsx")}
+    # Later: S1 is re-decided as none, A1's amount changes, and a new deal arrives.
+    attribute(ws, [Deal("S1", "2026-07-05", "10000.00", tier="none")], run_at=LATER)
+    revise(ws, "opportunities", {"opportunity_id": "A1"}, {"amount": Decimal("9999.00")}, LATER)
+    after = {fmt: render(build_cfo(ws.con, Policy(), None, AS_OF), fmt) for fmt in ("json", "csv", "xlsx")}
+    assert after == before
+    now = build_cfo(ws.con, Policy(), "2026-Q3", LATER)
+    assert figure(now, "sourced_pipeline").value == Decimal("6000.00")
+    assert figure(now, "total_pipeline").value == Decimal("28270.01") + (
+        Decimal("9999.00") - Decimal("3000.00")
+    ) * Decimal("1.10")
+
+
+def test_without_any_attribution_the_report_says_what_to_run() -> None:
+    with pytest.raises(NotFound, match="run `cosell attribute` first"):
+        build_cfo(open_workspace(":memory:").con, Policy(), None, AS_OF)
