@@ -83,7 +83,7 @@ def test_a_long_table_runs_over_pages_with_its_header_repeated(
     for page in table_pages:
         header = next(line for line in page.splitlines() if line.strip().startswith("Partner "))
         # the first row on every page is the header row (its first line), not a partner
-        assert re.search(r"Partner\s+Sourced\s+Influenced\s+Win", header), header
+        assert re.search(r"Partner\s+Sourced.*Influenced.*Win", header), header
     for number, page in enumerate(long.page_texts, start=1):
         assert f"page {number} of {len(long.pages)}" in page
 

@@ -101,9 +101,9 @@ NUMERIC_UNITS = frozenset({"money", "percent", "ratio", "days", "count"})
 
 def column_header(label: str, unit: Unit, currency: str) -> str:
     """A table header that names what the cells leave out: "Sourced revenue (USD)", "Cycle (days)"."""
-    if unit == "money":
+    if unit == "money" and f"({currency})" not in label:
         return f"{label} ({currency})"
-    if unit == "days":
+    if unit == "days" and "day" not in label.lower():
         return f"{label} (days)"
     return label
 

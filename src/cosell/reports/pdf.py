@@ -1,7 +1,8 @@
 """A report as a paginated PDF (reportlab platypus): the html's content, readable when printed.
 
 A4 landscape. Every page has a header with the report's title and a footer with "page x of y"; each
-section starts with its title (also a PDF bookmark), then its headline figures as cards four abreast,
+section starts with its title (also a PDF bookmark), then its headline figures as cards two abreast (a row never splits, and
+a headline figure with its beside figures and notes can be tall),
 its table (split across pages with the header row repeated), its charts two abreast (matplotlib PNG
 at 200 dpi, printed at their drawn size so chart text is 10 pt) and its notes. No text is smaller than 9 pt.
 
@@ -158,29 +159,31 @@ def _card(f: FigureText, width: float) -> Table:
     return card
 
 
-def _cards(figures: list[FigureText], per_row: int = 4) -> Table:
+def _cards(figures: list[FigureText], per_row: int = 2) -> list[Flowable]:
+    """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
     gap = 10.0
     width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
     cards: list[Any] = [_card(f, width) for f in figures]
     cards += [""] * (-len(cards) % per_row)
-    grid = Table(
-        [cards[i : i + per_row] for i in range(0, len(cards), per_row)],
-        colWidths=[width + gap] * (per_row - 1) + [width],
-        hAlign="LEFT",
-    )
-    grid.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), gap),
-                ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), gap),
-            ]
+    rows: list[Flowable] = []
+    for i in range(0, len(cards), per_row):
+        row = Table(
+            [cards[i : i + per_row]], colWidths=[width + gap] * (per_row - 1) + [width], hAlign="LEFT"
         )
-    )
-    return grid
+        row.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), gap),
+                    ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), gap),
+                ]
+            )
+        )
+        rows.append(row)
+    return rows
 
 
 def _text_width(text: str, font: str = FONT) -> float:
@@ -188,7 +191,7 @@ def _text_width(text: str, font: str = FONT) -> float:
 
 
 def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str]) -> list[float]:
-    """Numbers and dates on one line at their widest; text columns share what is left (and wrap)."""
+    """Numbers and dates on one line at their widest, headers wrapped at words, text wrapped."""
     pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
     natural = []
     least = []
@@ -200,19 +203,14 @@ def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str])
         least.append((max(widest, word) if aligns[i] else max(word, 48.0)) + pad)
     if sum(natural) <= FRAME_WIDTH:
         return natural
-    fixed = sum(w for w, a in zip(least, aligns, strict=True) if a)
-    text = [i for i, a in enumerate(aligns) if not a]
-    spare = FRAME_WIDTH - fixed - sum(least[i] for i in text)
-    if spare <= 0 or not text:  # too wide to print whole: scale everything to the frame
-        scale = FRAME_WIDTH / sum(least)
-        return [w * scale for w in least]
-    # Text columns get their minimum plus a share of the spare room in proportion to their length.
-    wants = [natural[i] - least[i] for i in text]
+    spare = FRAME_WIDTH - sum(least)
+    if spare <= 0:  # too wide to print whole: scale everything to the frame
+        return [w * FRAME_WIDTH / sum(least) for w in least]
+    # Every column gets its least width plus a share of the room left, in proportion to how much
+    # more it would like (long text, headers that would rather not wrap).
+    wants = [n - m for n, m in zip(natural, least, strict=True)]
     total_want = sum(wants) or 1.0
-    widths = list(least)
-    for i, want in zip(text, wants, strict=True):
-        widths[i] += spare * want / total_want
-    return widths
+    return [m + spare * w / total_want for m, w in zip(least, wants, strict=True)]
 
 
 def _table(table: ReportTable, currency: str) -> Table:
@@ -284,7 +282,7 @@ class _SectionTitle(Paragraph):  # type: ignore[misc]
 def _section(section: Section, currency: str) -> list[Flowable]:
     blocks: list[Flowable] = []
     if section.figures:
-        blocks.append(_cards([format_figure(f, currency) for f in section.figures]))
+        blocks += _cards([format_figure(f, currency) for f in section.figures])
     if section.table is not None:
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
