@@ -86,9 +86,13 @@ def test_bars_by_tier_category_take_the_tier_colour() -> None:
         "money",
     )
     newest = [b for b in _bars(chart) if b.get_alpha() in (None, 1.0)]
-    assert [to_hex(b.get_facecolor()) for b in sorted(newest, key=Rectangle.get_x)] == [
+    assert [to_hex(b.get_facecolor()[:3]) for b in sorted(newest, key=Rectangle.get_x)] == [
         TIER_COLOURS[t] for t in ("sourced", "accelerated", "influenced", "none")
     ]
+    assert sorted(b.get_height() for b in newest) == [2, 3, 4, 5]  # 2026-Q3, the newest, is in full colour
+    # the same when the current quarter comes first
+    swapped = Chart("r", "Revenue", "bar", chart.categories, chart.series[::-1], "money")
+    assert sorted(b.get_height() for b in _bars(swapped) if b.get_alpha() in (None, 1.0)) == [2, 3, 4, 5]
 
 
 def test_lines_break_at_missing_values_over_their_benchmark_band() -> None:

@@ -168,15 +168,29 @@ def _tier_categories(chart: Chart) -> bool:
     )
 
 
+_PERIOD = re.compile(r"^\d{4}-(Q[1-4]|\d{2})$")  # a fiscal quarter or a month label
+
+
+def _recency(chart: Chart) -> list[int]:
+    """Each series' rank, the newest highest: by period label when every series is named by one
+    (they sort in time), else the first series is taken as the current one."""
+    names = [s.name for s in chart.series]
+    if names and all(_PERIOD.match(n) for n in names):
+        order = sorted(range(len(names)), key=lambda i: names[i])
+        return [order.index(i) for i in range(len(names))]
+    return [len(names) - 1 - i for i in range(len(names))]
+
+
 def _draw_bar(ax: Axes, chart: Chart) -> list[Any]:
     """Grouped bars: one bar per series in each category; a None value draws no bar.
 
     When the categories are tiers (revenue by tier, this quarter against the prior one) each bar has
-    its tier's colour and the series differ in shade, the last (newest) one full.
+    its tier's colour and the series differ in shade, the newest period full, older ones lighter.
     """
     n = max(len(chart.series), 1)
     width = 0.8 / n
     by_category = _tier_categories(chart)
+    recency = _recency(chart)
     handles: list[Any] = []
     for i, series in enumerate(chart.series):
         offset = (i - (n - 1) / 2) * width
@@ -189,7 +203,7 @@ def _draw_bar(ax: Axes, chart: Chart) -> list[Any]:
             if v is None:  # say so: an empty slot must not read as a zero
                 ax.text(c + offset, 0, "n/a", ha="center", va="bottom", fontsize=8, color="#777777")
         if by_category:
-            alpha = 1.0 if n == 1 else 0.4 + 0.6 * i / (n - 1)
+            alpha = 1.0 if n == 1 else 0.4 + 0.6 * recency[i] / (n - 1)
             colours = [series_colour(chart.categories[c], 0) for c, _ in points]
             ax.bar(xs, ys, width * 0.92, color=colours, alpha=alpha)
             handles.append(Patch(facecolor="#555555", alpha=alpha, label=series.name))
