@@ -19,11 +19,12 @@ from decimal import Decimal
 
 from cosell.instants import format_instant
 from cosell.metrics.deals import DealFacts, month_labels, sql_text
+from cosell.pay.ledger import PAYMENT
 from cosell.periods import Period
 
 LEDGER_TABLE = "ledger_entries"
 # Ledger entry kinds that move cash rather than record what a partner earned (or lost again).
-LEDGER_CASH_KINDS = ("payment",)
+LEDGER_CASH_KINDS = (PAYMENT,)
 _LEDGER_COLUMNS = {"posted_at", "party_kind", "kind", "amount"}
 
 
