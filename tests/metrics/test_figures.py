@@ -40,6 +40,7 @@ from cosell.metrics.costs import period_costs
 from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import FigureMaker, flatten, headline
 from cosell.metrics.numbers import Bucket, period_numbers
+from cosell.money import round_money
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
@@ -209,3 +210,17 @@ def test_a_fiscal_year_starting_in_february() -> None:
     # The default period is the last complete fiscal quarter before the as-of instant (2026-11-01).
     assert m.period(None).label == "2027-Q3"  # August to October 2026
     assert jan.period(None).label == "2026-Q3"
+
+
+def test_large_amounts_at_large_rates_convert_exactly() -> None:
+    # A 14-digit amount (the most the schema accepts) at a rate with 12 decimals: exact, no overflow.
+    amount, rate = Decimal("99999999999999.99"), Decimal("1234567.123456789012")
+    ws = (
+        Book()
+        .deal("B1", "2026-08-05", str(amount), tier="sourced", currency="EUR")
+        .fx("EUR", "2026-08", str(rate))
+        .save()
+    )
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    n = period_numbers(m.facts, [m.period("2026-08")])["2026-08"]
+    assert n.created["sourced"].amount == round_money(amount * rate, "USD")

@@ -97,6 +97,12 @@ def monthly_rates_sql(pairs_sql: str, policy: Policy, fx_table: str = "v_fx_rate
 
 def convert_sql(amount_sql: str, rate_sql: str, policy: Policy) -> str:
     """SQL for an amount converted at a rate and rounded once, half away from zero, to the workspace
-    currency's minor unit (DuckDB's ROUND on DECIMAL), as :func:`converted_amounts_sql` does."""
+    currency's minor unit (DuckDB's ROUND on DECIMAL), as :func:`converted_amounts_sql` does.
+
+    The amount keeps its stored type DECIMAL(18,4) (money has at most four decimals) and the rate
+    DECIMAL(38,12), so the exact product is a DECIMAL(38,16) with room for 22 integer digits: a
+    14-digit amount at a rate in the millions does not overflow (DECIMAL(38,12) times
+    DECIMAL(38,12) would leave 14)."""
     digits = minor_unit(policy.workspace_currency)
-    return f"CAST(round(CAST({amount_sql} AS DECIMAL(38,12)) * {rate_sql}, {digits}) AS DECIMAL(38,{digits}))"
+    product = f"CAST({amount_sql} AS DECIMAL(18,4)) * CAST({rate_sql} AS DECIMAL(38,12))"
+    return f"CAST(round({product}, {digits}) AS DECIMAL(38,{digits}))"
