@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, WorkspaceOption, console, emit_rows, progress
+from cosell.cli.common import Format, PolicyOption, WorkspaceOption, console, emit_rows, login_name, progress
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
@@ -39,10 +39,6 @@ ModelOption = Annotated[
         "(default: the policy's credit.model).",
         show_default=False,
     ),
-]
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
 ]
 AsOfOption = Annotated[
     str | None,
@@ -110,7 +106,7 @@ def attribute_command(
     try:
         with progress("attributing", total=ENGINE_STEPS) as advance:
             run = attribute(ws.con, policy, when, chosen, progress=advance)
-        record = save_run(ws.con, run, by_user or _user(), reason)
+        record = save_run(ws.con, run, by_user or login_name(), reason)
     finally:
         ws.close()
     _print_counts(run.counts)
@@ -150,15 +146,6 @@ def _print_counts(counts: dict[str, int]) -> None:
     rows = [{"tier": tier, "deals": n} for tier, n in counts.items()]
     rows.append({"tier": "total", "deals": total})
     emit_rows(rows, ("tier", "deals"), Format.table, title="Attribution by tier")
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no login name in some containers
-        return "unknown"
 
 
 def explain_command(

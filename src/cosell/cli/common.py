@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +41,20 @@ WorkspaceOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
+]
+
+
+def login_name() -> str:
+    """Who runs a command when ``--by`` is not given: the login name (recorded, not checked)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name in some containers
+        return "unknown"
 
 
 def workspace(path: str | None, *, create: bool = True) -> Workspace:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    workspace,
+)
 from cosell.errors import UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.money import round_money
@@ -37,11 +44,6 @@ AUDIT_COLUMNS = (
     "amount",
     "currency",
 )
-
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
-]
 
 
 class CheckFormat(StrEnum):

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, err_console, progress
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    err_console,
+    progress,
+)
 from cosell.data.load import ImportReport, import_canonical
 from cosell.data.read import find_table_files
 from cosell.instants import format_instant
@@ -46,10 +55,7 @@ def canonical(
         ),
     ] = None,
     workspace_path: WorkspaceOption = None,
-    policy_path: Annotated[
-        Path | None,
-        typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
-    ] = None,
+    policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Validate a folder of canonical tables and apply it in one transaction (all or nothing).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    workspace,
+)
 from cosell.errors import UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import load_policy
@@ -20,10 +28,6 @@ payouts_app = typer.Typer(
     no_args_is_help=True,
 )
 
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
-]
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="COSELL_USER", help="Who does it (recorded).", show_default=False),
@@ -54,12 +58,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _user(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no login name in some containers
-        return "unknown"
+    return by or login_name()
 
 
 def _now(text: str | None) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     err_console,
+    login_name,
     workspace,
 )
 from cosell.clock import now
@@ -136,7 +136,7 @@ def plans_load(
     if plan is None:
         _fail(problems)
         return
-    user = by or os.environ.get("COSELL_USER") or getpass.getuser()
+    user = by or os.environ.get("COSELL_USER") or login_name()
     ws = workspace(workspace_path)
     try:
         with ws.transaction() as con:

@@ -7,12 +7,19 @@ for a past view, which only reads.
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    workspace,
+)
 from cosell.errors import UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import load_policy
@@ -35,11 +42,6 @@ COLUMNS = (
     "answered_by",
     "answered_at",
 )
-
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
-]
 
 
 class StatusFilter(StrEnum):

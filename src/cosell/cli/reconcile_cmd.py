@@ -13,8 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.attribute_cmd import PolicyOption
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    workspace,
+)
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
@@ -82,16 +90,6 @@ def _who(by_user: str | None) -> str:
     if not by_user or not by_user.strip():
         raise UsageError("say who: --by USER (or $COSELL_USER)")
     return by_user.strip()
-
-
-def _login() -> str:
-    """Who runs a reconciliation when --by is not given: the login name (recorded, not checked)."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no login name in some containers
-        return "unknown"
 
 
 def _when(value: Any) -> str:
@@ -164,7 +162,7 @@ def reconcile_command(
     when = parse_as_of(as_of)
     ws = workspace(workspace_path, create=False)
     try:
-        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or _login())
+        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or login_name())
     finally:
         ws.close()
     if fmt is Format.json:

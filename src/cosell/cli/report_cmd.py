@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from cosell.cli.common import WorkspaceOption, console
+from cosell.cli.common import PolicyOption, WorkspaceOption, console
 from cosell.errors import UsageError
 from cosell.policy import load_policy
 from cosell.reports.model import Report
@@ -69,11 +69,6 @@ PeriodOption = Annotated[
         show_default=False,
     ),
 ]
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
-]
-
 report_app = typer.Typer(
     name="report",
     help="Reports: the CFO dashboard, the quarterly business review, the partner league table.",
