@@ -169,16 +169,21 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
         series=tuple(Series(TIER_LABELS[t], tuple(_decimal(r[t]) for r in rows)) for t in TIERS),
         unit="money",
     )
-    basis = "creation" if created else "close"
     return Section(
         key=kind,
         title=title,
         table=Table(columns, tuple(rows)),
         charts=(chart,),
-        notes=(
-            f"Each deal's amount is converted once at the rate of its {basis} month (else quarter) and "
-            "rounded to the cent; the tiers add up to the total exactly.",
-        ),
+        notes=(conversion_note(created),),
+    )
+
+
+def conversion_note(created: bool) -> str:
+    """How a by-tier section's amounts were converted (pipeline at creation, revenue at close)."""
+    basis = "creation" if created else "close"
+    return (
+        f"Each deal's amount is converted once at the rate of its {basis} month (else quarter) and "
+        "rounded to the cent; the tiers add up to the total exactly."
     )
 
 

@@ -33,7 +33,7 @@ from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_en
 from cosell.metrics.numbers import Bucket, PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
-from cosell.reports.cfo import headline_section
+from cosell.reports.cfo import conversion_note, headline_section
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
@@ -129,16 +129,12 @@ def _tiers(kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: Perio
         ),
         unit="money",
     )
-    basis = "creation" if created else "close"
     return Section(
         key=kind,
         title=title,
         table=Table(columns, tuple(rows)),
         charts=(chart,),
-        notes=(
-            f"Amounts converted once at the rate of each deal's {basis} month (else quarter), rounded to "
-            "the cent; the tiers add up to the total exactly.",
-        ),
+        notes=(conversion_note(created),),
     )
 
 
