@@ -39,18 +39,15 @@ def converted_amounts_sql(
     ``instant_column``) adding ``rate_period``, ``rate`` (NULL when missing) and ``amount_ws`` (the
     amount in the workspace currency, rounded half away from zero to its minor unit)."""
     ws = policy.workspace_currency
-    digits = minor_unit(ws)
     month = f"strftime(s.{instant_column}, '%Y-%m')"
     quarter = fiscal_quarter_sql(f"s.{instant_column}", policy.fiscal_year_start_month)
-    # DuckDB's ROUND on DECIMAL rounds half away from zero, as SPEC section 5 asks.
+    rate = f"CASE WHEN s.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END"
     return f"""
         SELECT s.*,
             CASE WHEN s.currency = '{ws}' THEN NULL WHEN fm.rate IS NOT NULL THEN {month} ELSE {quarter} END
                 AS rate_period,
-            CASE WHEN s.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END AS rate,
-            CAST(round(CAST(s.amount AS DECIMAL(38,12)) *
-                CASE WHEN s.currency = '{ws}' THEN CAST(1 AS DECIMAL(38,12)) ELSE coalesce(fm.rate, fq.rate) END,
-                {digits}) AS DECIMAL(38,{digits})) AS amount_ws
+            {rate} AS rate,
+            {convert_sql("s.amount", rate, policy)} AS amount_ws
         FROM ({source_sql}) s
         LEFT JOIN {fx_table} fm ON fm.currency = s.currency AND fm.period = {month}
         LEFT JOIN {fx_table} fq ON fq.currency = s.currency AND fq.period = {quarter}
@@ -97,7 +94,7 @@ def monthly_rates_sql(pairs_sql: str, policy: Policy, fx_table: str = "v_fx_rate
 
 def convert_sql(amount_sql: str, rate_sql: str, policy: Policy) -> str:
     """SQL for an amount converted at a rate and rounded once, half away from zero, to the workspace
-    currency's minor unit (DuckDB's ROUND on DECIMAL), as :func:`converted_amounts_sql` does.
+    currency's minor unit (DuckDB's ROUND on DECIMAL); :func:`converted_amounts_sql` uses it too.
 
     The amount keeps its stored type DECIMAL(18,4) (money has at most four decimals) and the rate
     DECIMAL(38,12), so the exact product is a DECIMAL(38,16) with room for 22 integer digits: a
