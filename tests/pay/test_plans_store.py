@@ -159,3 +159,13 @@ def test_a_refused_version_leaves_nothing_behind(ws: Workspace) -> None:
         add_plan_version(con, plan(2, "2026-09-01"), "bob", now=NOW, workspace_currency="USD")
         add_plan_version(con, plan(3, "2026-02-01"), "bob", now=NOW, workspace_currency="USD")
     assert [r.label for r in list_plan_versions(ws.con)] == ["p@1"]
+
+
+def test_a_workspace_whose_plan_table_is_missing_gets_it_on_first_use(ws: Workspace) -> None:
+    # A development build recorded schema step 6 while it was still empty: the table is created
+    # on first use instead of failing with "table plan_versions does not exist".
+    ws.con.execute("DROP TABLE plan_versions")
+    assert load_plan_set(ws.con).versions == ()
+    assert list_plan_versions(ws.con) == []
+    assert add(ws, plan(1, "2026-01-01")) == "added"
+    assert [v.label for v in load_plan_set(ws.con).versions] == ["p@1"]

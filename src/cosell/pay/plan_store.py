@@ -85,6 +85,9 @@ class AddResult:
 
 
 def _stored_plans(con: duckdb.DuckDBPyConnection) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
+    # A development build recorded step 6 while it was still empty: create the table when missing
+    # (idempotent and cheap, like the ledger's ensure step). Every reader and writer comes here.
+    migration_plans(con)
     rows = con.execute(
         "SELECT text, file, digest, loaded_at, by_user, repriced FROM plan_versions ORDER BY seq"
     ).fetchall()
