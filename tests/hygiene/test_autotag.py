@@ -152,11 +152,11 @@ def test_import_command_tags_and_a_reimport_adds_nothing(
 def test_many_tags_are_decided_by_one_engine_run_with_the_same_rows(
     intake_tables: Tables, intake_import: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cosell.hygiene.autotag as autotag
+    import cosell.attribution.reattribute as reattribute
 
     versions = []
-    for limit in (20, 0):  # the reference, then the batch engine
-        monkeypatch.setattr(autotag, "REFERENCE_MAX_DEALS", limit)
+    for limit in (10**9, 0):  # the reference, then the batch engine
+        monkeypatch.setattr(reattribute, "REFERENCE_MAX_WORKSPACE", limit)
         workspace = open_workspace(":memory:")
         intake_import(workspace, intake_tables, MAY_1)
         save_run(workspace.con, attribute(workspace.con, POLICY, MAY_1), "tester", "first", run_at=MAY_1)

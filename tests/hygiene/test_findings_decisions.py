@@ -250,12 +250,12 @@ def test_the_engine_and_the_reference_make_the_same_new_versions(
 ) -> None:
     """Large workspaces re-decide accepted deals with the batch engine, small ones with the
     reference implementation: the stored versions are the same."""
-    import cosell.hygiene.decisions as decisions
+    import cosell.attribution.reattribute as reattribute
 
     monkeypatch.setenv("COSELL_NOW", "2026-11-03T09:00:00Z")
     stored = []
     for name, limit in (("reference", 10**9), ("engine", 0)):
-        monkeypatch.setattr(decisions, "REATTRIBUTE_MAX_DEALS", limit)
+        monkeypatch.setattr(reattribute, "REFERENCE_MAX_WORKSPACE", limit)
         path = tmp_path / f"{name}.duckdb"
         shutil.copyfile(reconciled, path)
         ws = open_workspace(path)

@@ -25,10 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from cosell import clock
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.hygiene.declared import declared_sql
 from cosell.hygiene.intake_store import (
     SYSTEM_USER,
@@ -61,7 +58,6 @@ class AutoTagResult:
 
 
 _WORK = "_cosell_autotag"
-_IDS = "_cosell_autotag_ids"
 
 
 def _candidates_sql() -> str:
@@ -88,42 +84,6 @@ def _candidates_sql() -> str:
               SELECT opportunity_id FROM declarations WHERE source = 'auto_tag')"""
 
 
-# Up to this many deals are re-decided one by one with the reference implementation; more at once
-# (a first auto-tag of a large workspace) with one batch engine run, which is parity-tested with it
-# and far cheaper per deal (100k deals: about 20 s for the engine, about 70 s for 615 deals by the
-# reference, which reads every deal's facts into Python first).
-REFERENCE_MAX_DEALS = 20
-
-
-def decide_deals(
-    con: duckdb.DuckDBPyConnection, policy: Policy, opportunity_ids: list[str], as_of: datetime
-) -> tuple[list[AttributionRow], list[CreditRow]]:
-    """Attribution and credit rows of some deals as of ``as_of``, for a partial version."""
-    from cosell.attribution.reattribute import reattribute
-
-    if len(opportunity_ids) <= REFERENCE_MAX_DEALS:
-        return reattribute(con, policy, opportunity_ids, as_of)
-    from cosell.attribution.engine import attribute
-
-    run = attribute(con, policy, as_of)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_IDS} (opportunity_id VARCHAR)")
-    try:
-        con.executemany(f"INSERT INTO {_IDS} VALUES (?)", [[o] for o in opportunity_ids])
-        a_cols = ", ".join(AttributionRow.columns())
-        c_cols = ", ".join(CreditRow.columns())
-        rows = con.execute(
-            f"SELECT {a_cols} FROM {run.attribution_table} "
-            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {_IDS}) ORDER BY opportunity_id"
-        ).fetchall()
-        credits = con.execute(
-            f"SELECT {c_cols} FROM {run.credits_table} "
-            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {_IDS}) ORDER BY opportunity_id, partner_id"
-        ).fetchall()
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {_IDS}")
-    return [AttributionRow(*r) for r in rows], [CreditRow(*r) for r in credits]
-
-
 def has_attribution(ws: Workspace) -> bool:
     """Whether any attribution run is stored (only then is there a version to supersede)."""
     row = ws.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
@@ -136,6 +96,7 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     ``now`` (default :func:`cosell.clock.now`) is the recorded time of the tags and of the partial
     attribution run. Idempotent: a second call finds nothing to tag and changes nothing.
     """
+    from cosell.attribution.reattribute import redecide
     from cosell.store.versions import save_partial_run
 
     ensure_intake_schema(ws.con)
@@ -167,7 +128,7 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
         )
         run_id = None
         if has_attribution(ws):
-            rows, credits = decide_deals(con, policy, [t.opportunity_id for t in tags], at)
+            rows, credits = redecide(con, policy, [t.opportunity_id for t in tags], at)
             record = save_partial_run(
                 con,
                 rows,

@@ -12,7 +12,7 @@ a crash part-way leaves none of it applied.
 
 Accepting a finding whose suggested fix is an override (or with an explicit ``tier``/``partner``)
 records the override (rule OVR, source ``finding:<id>``), stores a new attribution version of the
-deal (a partial run of kind ``fix``, re-decided with the override applied: see :func:`new_versions`)
+deal (a partial run of kind ``fix``, re-decided with the override applied: see :func:`cosell.attribution.reattribute.redecide`)
 and marks the change for payouts (``attribution_changes``). A finding whose fix is a CRM
 correction only (``confirm partner_source=none in the CRM``, an account to check) records the
 decision alone.
@@ -30,8 +30,8 @@ from datetime import datetime
 import duckdb
 
 from cosell import clock
-from cosell.attribution.reattribute import reattribute
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
+from cosell.attribution.reattribute import redecide
+from cosell.attribution.result import TIERS
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.review_store import ensure_review_schema, mark_change
 from cosell.instants import format_instant
@@ -41,9 +41,6 @@ from cosell.store.versions import attribution_views, save_partial_run
 from cosell.store.workspace import Workspace
 
 DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
-# Up to this many deals in the workspace, new versions are re-decided by the reference
-# implementation (fast to start, but it holds every deal in memory); above it, by the batch engine.
-REATTRIBUTE_MAX_DEALS = 20_000
 # Kinds whose fix is a correction in the CRM, never an override.
 CRM_ONLY_KINDS = ("account_mismatch", "prompt_expired")
 # Test hook for the kill test: seconds to sleep after each override of a batch, and a file to which
@@ -127,36 +124,6 @@ class OverrideRequest:
     source: str
 
 
-def new_versions(
-    con: duckdb.DuckDBPyConnection, policy: Policy, deals: Sequence[str], at: datetime, model: str
-) -> tuple[list[AttributionRow], list[CreditRow]]:
-    """The attribution and credit rows of ``deals`` as of ``at``, with the overrides recorded so far.
-
-    A small workspace re-decides them with the reference implementation (:func:`reattribute`),
-    which reads every deal into memory; above :data:`REATTRIBUTE_MAX_DEALS` deals the batch engine
-    decides them instead (same rows: the two are parity-tested), in bounded memory.
-    """
-    row = con.execute("SELECT count(*) FROM cur_opportunities").fetchone()
-    if row is None or int(row[0]) <= REATTRIBUTE_MAX_DEALS:
-        return reattribute(con, policy, deals, at, model)
-    from cosell.attribution.engine import attribute
-
-    run = attribute(con, policy, at, model)
-    wanted = sorted(set(deals))
-    a_cols, c_cols = ", ".join(AttributionRow.columns()), ", ".join(CreditRow.columns())
-    rows = con.execute(
-        f"SELECT {a_cols} FROM {run.attribution_table} WHERE list_contains(?, opportunity_id) "
-        "ORDER BY opportunity_id",
-        [wanted],
-    ).fetchall()
-    credits = con.execute(
-        f"SELECT {c_cols} FROM {run.credits_table} WHERE list_contains(?, opportunity_id) "
-        "ORDER BY opportunity_id, partner_id",
-        [wanted],
-    ).fetchall()
-    return [AttributionRow(*r) for r in rows], [CreditRow(*c) for c in credits]
-
-
 def _pause() -> None:
     seconds = os.environ.get(PAUSE_ENV)
     trace = os.environ.get(TRACE_ENV)
@@ -205,7 +172,7 @@ def apply_overrides(
     run_of: dict[str, int] = {}
     runs: list[RunRecord] = []
     for model, deals in sorted(by_model.items()):
-        rows, credits = new_versions(con, policy, deals, at, model)
+        rows, credits = redecide(con, policy, deals, at, model)
         record = save_partial_run(
             con, rows, credits, kind=kind, by_user=by_user, reason=reason,
             policy_version=policy.version, model=model, as_of=at, run_at=at,

@@ -295,7 +295,7 @@ def answer_prompt(
     later run (:func:`cosell.store.workspace.as_of_views`). When the workspace holds attribution,
     the deal is re-decided into a partial run of kind ``prompt``.
     """
-    from cosell.attribution.reattribute import reattribute
+    from cosell.attribution.reattribute import redecide
     from cosell.hygiene.autotag import has_attribution
     from cosell.store.versions import save_partial_run
 
@@ -331,7 +331,7 @@ def answer_prompt(
         )  # fmt: skip
         run_id = None
         if has_attribution(ws):
-            rows, credits = reattribute(con, policy, [prompt.opportunity_id], at)
+            rows, credits = redecide(con, policy, [prompt.opportunity_id], at)
             record = save_partial_run(
                 con,
                 rows,
