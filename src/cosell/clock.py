@@ -7,6 +7,8 @@ Every recorded instant (an import, an attribution version, a decision, a ledger 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from cosell.errors import UsageError
@@ -28,3 +30,18 @@ def now(explicit: datetime | None = None) -> datetime:
         except ValueError as exc:
             raise UsageError(f"{NOW_ENV}: {exc}") from None
     return datetime.now(UTC)
+
+
+@contextmanager
+def pinned(instant: datetime) -> Iterator[None]:
+    """Within the block, :func:`now` returns ``instant`` unless given one (``$COSELL_NOW`` is set
+    to it and restored after): ``cosell demo`` records each of its steps at a fixed instant."""
+    previous = os.environ.get(NOW_ENV)
+    os.environ[NOW_ENV] = instant.astimezone(UTC).isoformat()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(NOW_ENV, None)
+        else:
+            os.environ[NOW_ENV] = previous

@@ -3,25 +3,42 @@
 ``cosell demo --out DIR`` only writes the demo dataset in the canonical format and prints what it
 holds. Without ``--out`` it builds the whole sample company under ``./cosell-demo`` (``--dir``):
 the dataset in ``data/``, a fresh workspace ``cosell.duckdb`` imported as of the dataset's as-of
-instant, an attribution run stored in it, the attribution and credits tables in ``reports/``, and
-it prints the pipeline by tier and one explained deal of each tier. Every step is a capability's
-own public function; this module only sequences and prints them.
+instant (with the import's auto-tags and influence prompts), an attribution run stored in it, the
+attribution and credits tables in ``reports/``; it prints the pipeline by tier and one explained
+deal of each tier, reconciles every closed-won deal (findings by kind, money at stake), pays a
+period, accepts the suggested fixes and a dispute, posts the next period's adjustments and prints a
+partner statement, and writes the CFO dashboard and the latest QBR (html, pdf, json).
+
+Every step is a capability's own public function; this module only sequences and prints them.
+Each step is recorded at a fixed instant after the dataset's as-of instant (:data:`STEP_OFFSETS`,
+and the pay step's own instants in :mod:`cosell.pay.demo`), so the demo prints and writes the same
+bytes on every run.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from cosell import clock
 from cosell.cli.common import console, progress
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
 
+if TYPE_CHECKING:
+    from cosell.policy import Policy
+    from cosell.store.workspace import Workspace
+
 DEFAULT_DEMO_BASE = Path("cosell-demo")
 DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
+# When each later step is recorded, after the dataset's as-of instant (the import and the batch
+# attribution run are recorded at as-of itself; the dispute at +2 h and +3 h, see cosell.pay.demo).
+STEP_OFFSETS = {"reconcile": timedelta(minutes=30), "fixes": timedelta(hours=1)}
+DEMO_REVIEWER_ROLE = "partner_ops"
 
 
 def write_demo_dataset(out_dir: Path, size: int = 3000, seed: int = 7) -> DemoManifest:
@@ -86,9 +103,10 @@ def run_demo(base: Path, size: int, seed: int) -> None:
                 by_user="demo",
             )
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
+        _intake(ws, policy, manifest)
         with progress("attributing", total=7) as advance:
             run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
-        record = save_run(ws.con, run, "demo", "cosell demo")
+        record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
         reports = base / "reports"
         paths = write_results(ws.con, run, reports, "csv")
         as_of_views(ws.con, manifest.as_of)
@@ -107,18 +125,74 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             article = "An" if tier[0] in "aeiou" else "A"
             console.rule(f"{article} {tier} deal: cosell explain {example}")
             console.print(explanation.text(), highlight=False, soft_wrap=True)
+        paths += _review_pay_and_report(ws, policy, manifest, reports)
     finally:
         ws.close()
     console.rule("Where everything is")
-    console.print(f"dataset:    {manifest.out_dir}", highlight=False)
-    console.print(f"workspace:  {workspace_file} (attribution run {record.run_id})", highlight=False)
+    console.print(f"dataset:    {manifest.out_dir}", highlight=False, soft_wrap=True)
+    console.print(
+        f"workspace:  {workspace_file} (batch attribution run {record.run_id})",
+        highlight=False,
+        soft_wrap=True,
+    )
     for path in paths:
-        console.print(f"report:     {path}", highlight=False)
+        console.print(f"report:     {path}", highlight=False, soft_wrap=True)
     console.print(
         f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
         f"{format_instant(manifest.as_of)}",
         highlight=False,
+        soft_wrap=True,
     )
+
+
+def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
+    """The import's hygiene intake, dated like the import: auto-tags, then influence prompts."""
+    from cosell.hygiene.autotag import apply_auto_tags
+    from cosell.hygiene.prompts import refresh_prompts
+
+    tagged = len(apply_auto_tags(ws, policy, manifest.as_of).tags)
+    prompted = len(refresh_prompts(ws, policy, manifest.as_of))
+    console.print(
+        f"auto-tagged {tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
+        f"issued {prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _review_pay_and_report(
+    ws: Workspace, policy: Policy, manifest: DemoManifest, reports: Path
+) -> list[Path]:
+    """Reconcile, pay with the fixes and a dispute in between, then write the CFO and QBR files."""
+    from cosell.hygiene.decisions import accept_findings
+    from cosell.hygiene.reconcile import demo_reconcile
+    from cosell.pay.demo import demo_dispute, demo_pay
+    from cosell.reports.demo import demo_reports
+
+    console.rule("Reconciliation: cosell reconcile --period all")
+    with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]):
+        found = demo_reconcile(ws, policy, manifest, console)
+    # The fixes that are overrides (the computed, evidence-backed attribution pinned by a reviewer);
+    # a correction to make in the CRM (an account to check, partner_source=none to confirm) stays open.
+    fixable = [f.finding_id for f in found.findings if f.suggested_tier and f.status == "open"]
+    row = ws.con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [DEMO_REVIEWER_ROLE]).fetchone()
+    reviewer = None if row is None else row[0]
+
+    def accept_fixes() -> int:
+        if not fixable or reviewer is None:
+            return 0
+        accepted = accept_findings(
+            ws,
+            policy,
+            fixable,
+            str(reviewer),
+            "demo: month-end review accepts the suggested fixes",
+            at=manifest.as_of + STEP_OFFSETS["fixes"],
+        )
+        return len(accepted.decisions)
+
+    demo_pay(ws, policy, manifest, console, accept_fixes, decide_disputes=demo_dispute(ws, policy, manifest))
+    return demo_reports(ws, policy, manifest, reports, console)
 
 
 def _print_pipeline(rows: list[Any], currency: str) -> None:
