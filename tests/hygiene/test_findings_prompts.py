@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from cosell.hygiene.prompts import answer_prompt, list_prompts, refresh_prompts
@@ -56,4 +57,27 @@ def test_an_expired_prompt_is_a_finding_and_an_answered_one_is_not(tmp_path: Pat
     assert f.closed_at is None  # closed in October, not in the period reconciled
     assert (f.at_stake, f.suggested_tier) == (f.amount, "")
     assert f.suggested_fix.startswith("the owning rep declares partner_source")
+    ws.close()
+
+
+def test_an_expired_prompt_states_its_money_at_the_creation_period_rate(tmp_path: Path) -> None:
+    # A EUR deal created in October; the prompt expires in November, which the rate table does not
+    # cover (only EUR 2026-10 = 1.0875). The money at stake is the pipeline's: 2,000.00 EUR at the
+    # creation month's rate = 2,175.00 USD, and the missing November rate is no error.
+    d = Data()
+    d.won("O-PEX-EUR", "A42", created="2026-10-02T10:00:00Z", amount="2000.00", currency="EUR")
+    d.t["opportunity_partners"].append(
+        {
+            "opportunity_id": "O-PEX-EUR",
+            "partner_id": "P2",
+            "role": "influencer",
+            "added_at": "2026-10-10T00:00:00Z",
+        }
+    )
+    ws = build_workspace(tmp_path / "ws.duckdb", d)
+    refresh_prompts(ws, POLICY, now=IMPORT_AT)
+    november = reconcile(ws, POLICY, period="2026-11", as_of=parse_instant("2026-12-01T00:00:00Z"))
+    (f,) = [f for f in november.findings if f.kind == "prompt_expired"]
+    assert (f.amount, f.currency) == (Decimal("2000.00"), "EUR")
+    assert (f.at_stake, f.at_stake_currency) == (Decimal("2175.00"), "USD")
     ws.close()

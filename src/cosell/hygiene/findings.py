@@ -535,7 +535,9 @@ def _expired_prompts(
     con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
 ) -> str:
     """``_rec_prompts``: influence prompts that expired unanswered inside the window; returns the
-    SELECT of their ``prompt_expired`` findings (one per deal; money at the expiry-period rate)."""
+    SELECT of their ``prompt_expired`` findings (one per deal). The deal is open pipeline, so its
+    money is converted like pipeline (SPEC section 5): at the rate of the period it was created in,
+    which the data always has, unlike the expiry period (it may lie after the last rate)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _rec_prompts (prompt_id VARCHAR, opportunity_id VARCHAR, "
         "partner_id VARCHAR, rep_id VARCHAR, trigger_ref VARCHAR, expires_at TIMESTAMPTZ)"
@@ -550,11 +552,11 @@ def _expired_prompts(
     if rows:
         con.executemany("INSERT INTO _rec_prompts VALUES (?, ?, ?, ?, ?, ?)", rows)
     source = f"""
-        SELECT p.opportunity_id, o.amount, min(p.expires_at) AS expired_at,
+        SELECT p.opportunity_id, o.amount, o.created_at,
             coalesce(nullif(trim(o.currency), ''), {_lit(policy.workspace_currency)}) AS currency
         FROM _rec_prompts p JOIN v_opportunities o ON o.opportunity_id = p.opportunity_id
-        GROUP BY p.opportunity_id, o.amount, o.currency"""
-    converted = converted_amounts_sql(source, "expired_at", policy)
+        GROUP BY p.opportunity_id, o.amount, o.currency, o.created_at"""
+    converted = converted_amounts_sql(source, "created_at", policy)
     check_rates(con, converted)
     return f"""
         WITH money AS ({converted}),
