@@ -30,6 +30,8 @@ def test_demo_builds_the_sample_company_reproducibly(tmp_path: Path) -> None:
         "Disputes decided: 1.",
         "Adjustments posted into 2026-10",
         "cosell payouts statement --partner",
+        "cosell payouts statement --rep",
+        "Clawbacks of paid earnings",
         "CFO dashboard, 2026-Q3",
     ):
         assert expected in first.output

@@ -123,7 +123,11 @@ def demo_pay(
     )
     fixes = accept_fixes()
     console.print(
-        f"Reconciliation fixes accepted: {fixes:,} (each a new attribution version).", highlight=False
+        f"Reconciliation fixes accepted: {fixes:,} (each a new attribution version). A fix that pins the "
+        "evidence-backed attribution the ledger already pays on moves no money; one that changes a deal's "
+        "tier or credits does, in the next posting.",
+        highlight=False,
+        soft_wrap=True,
     )
     disputes = decide_disputes() if decide_disputes is not None else 0
     if decide_disputes is not None:
@@ -132,15 +136,27 @@ def demo_pay(
     _print_posting(console, adjustments, currency)
     _print_adjustments(console, ws, nxt, currency)
     partner = _affected_partner(ws, nxt)
-    text = ""
-    if partner is not None:
-        from cosell.reports.render import render
-
-        report = statement(ws.con, "partner", partner, nxt, currency)
-        text = render(report, "table").decode("utf-8")
-        console.rule(f"cosell payouts statement --partner {partner} --period {nxt}")
-        console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    text = "" if partner is None else _print_statement(console, ws, "partner", partner, nxt, currency)
+    # The rep whose paid commission was clawed back the most: the clawback line and its reason.
+    row = ws.con.execute(
+        "SELECT party_id FROM ledger_entries WHERE period = ? AND party_kind = 'rep' AND kind = 'clawback' "
+        "GROUP BY 1 ORDER BY sum(amount), 1 LIMIT 1",
+        [nxt],
+    ).fetchone()
+    if row is not None:
+        _print_statement(console, ws, "rep", str(row[0]), nxt, currency)
     return DemoPay(paid, nxt, run.run_id, fixes, disputes, first, adjustments, partner, text)
+
+
+def _print_statement(
+    console: Console, ws: Workspace, kind: str, party: str, period: str, currency: str
+) -> str:
+    from cosell.reports.render import render
+
+    text = render(statement(ws.con, kind, party, period, currency), "table").decode("utf-8")
+    console.rule(f"cosell payouts statement --{kind} {party} --period {period}")
+    console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    return text
 
 
 # Entries of a period that adjust earlier money: reversals, clawbacks, and what a changed
