@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cosell.errors import InputError, UsageError
+from cosell.errors import CosellError, InputError, UsageError
 from cosell.metrics.fx import MissingRate
 from cosell.pay.ledger import balances, earned_by_deal
 from cosell.pay.ledger_store import read_entries
@@ -250,9 +250,9 @@ def test_posting_is_refused_into_a_paid_period_a_future_one_or_a_quarter() -> No
     post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
     run, _ = propose_run(w.ws, w.policy, "2026-09", "fin", SEP_CLOSE)
     approve_run(w.ws, w.policy, run.run_id, "F1", SEP_CLOSE)
-    with pytest.raises(UsageError, match="2026-09 is paid and closed"):
+    with pytest.raises(CosellError, match="2026-09 is paid and closed"):
         post_period(w.ws, w.policy, PRICER, "2026-08", "fin", SEP_CLOSE)
-    with pytest.raises(UsageError, match="has not begun"):
+    with pytest.raises(CosellError, match="has not begun"):
         post_period(w.ws, w.policy, PRICER, "2026-11", "fin", SEP_CLOSE)
     with pytest.raises(UsageError, match="quarter"):
         post_period(w.ws, w.policy, PRICER, "2026-Q4", "fin", OCT_CLOSE)

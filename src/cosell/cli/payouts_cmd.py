@@ -74,6 +74,11 @@ def _money(value: Any) -> str:
     return f"{value:,.2f}"
 
 
+def _amount(value: Any, fmt: Format) -> str:
+    """Grouped digits for people (table); the exact plain number for machines (json, csv)."""
+    return _money(value) if fmt is Format.table else f"{value:.2f}"
+
+
 @payouts_app.command("post")
 def post_command(
     period: PeriodOption,
@@ -219,8 +224,8 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
             "run_id": r.run_id, "period": r.period, "status": r.status,
             "proposed_at": format_instant(r.proposed_at), "proposed_by": r.by_user,
             "approved_at": format_instant(r.approved_at) if r.approved_at else "", "approved_by": r.approved_by or "",
-            "parties_paid": r.parties_paid, "total": _money(r.total), "parties_blocked": r.parties_blocked,
-            "blocked_total": _money(r.blocked_total), "currency": r.currency,
+            "parties_paid": r.parties_paid, "total": _amount(r.total, fmt), "parties_blocked": r.parties_blocked,
+            "blocked_total": _amount(r.blocked_total, fmt), "currency": r.currency,
         }
         for r in runs
     ]  # fmt: skip
@@ -288,7 +293,7 @@ def ledger_command(
         row = {c: getattr(e, c) for c in _LEDGER_COLUMNS}
         row["posted_at"] = format_instant(e.posted_at)
         row["recorded_at"] = format_instant(e.recorded_at)
-        row["amount"] = f"{e.amount:.2f}" if fmt is not Format.table else _money(e.amount)
+        row["amount"] = _amount(e.amount, fmt)
         rows.append(row)
     emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger")
 

@@ -23,7 +23,7 @@ from cosell.cli.common import (
     login_name,
     workspace,
 )
-from cosell.errors import UsageError
+from cosell.errors import CosellError, UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
 
@@ -279,7 +279,7 @@ def _ids(con: Any, ids: list[str] | None, kind: str | None) -> list[str]:
             raise UsageError(f"--all-of-kind must be one of {', '.join(KIND_CODES)}, not {kind!r}")
         chosen += open_findings_of_kind(con, kind)
         if not chosen:
-            raise UsageError(f"no open finding of kind {kind}")
+            raise CosellError(f"no open finding of kind {kind}")
     return chosen
 
 

@@ -179,7 +179,7 @@ def approve_run(
     when = clock.now(now)
     run = get_run(con, run_id)
     if run.status == "approved":
-        raise UsageError(f"run {run_id} was already approved at {run.approved_at} by {run.approved_by}")
+        raise CosellError(f"run {run_id} was already approved at {run.approved_at} by {run.approved_by}")
     check_approver(con, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:

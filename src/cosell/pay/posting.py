@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from cosell import clock
-from cosell.errors import InputError, Problem, UsageError
+from cosell.errors import CosellError, InputError, Problem, UsageError
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
 from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, period_end
@@ -191,11 +191,11 @@ def post_period(
     when = clock.now(now)
     target = _month(period)
     if period > month_label(when):
-        raise UsageError(f"period {period} has not begun at {when.isoformat()}: cannot post into it")
+        raise CosellError(f"period {period} has not begun at {when.isoformat()}: cannot post into it")
     ensure_ledger_schema(con)
     closed = closed_through(con)
     if closed is not None and period <= closed:
-        raise UsageError(
+        raise CosellError(
             f"period {closed} is paid and closed (so is every earlier one): post into a later period"
         )
     verify_ledger(con)
