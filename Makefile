@@ -38,6 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/demo_generate.py
 	$(BIN)/python benchmarks/import_canonical.py
 	$(BIN)/python benchmarks/attribute.py
+	$(BIN)/python benchmarks/gate.py
+	$(BIN)/python benchmarks/reconcile.py --accept 100
+	$(BIN)/python benchmarks/pay.py
+	$(BIN)/python benchmarks/reports.py
 
 # Re-resolve the pinned lock file (needs the registry; commit the result).
 lock:
