@@ -42,7 +42,6 @@ from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
 from cosell.attribution.engine_touches import build_deals, build_touches
 from cosell.attribution.result import AttributionRow, CreditRow
-from cosell.errors import UsageError
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
 from cosell.store.workspace import as_of_views
@@ -264,13 +263,3 @@ def _tiers(run: Runner, p: Params, facts: ir.Table, acc: ir.Table, overrides: ir
     f = f.mutate(computed_tier=computed, evaluated=evaluated)
     f = f.mutate(tier=ibis.coalesce(f.ov_tier, f.computed_tier))
     return run.step("decided", f)
-
-
-def parse_as_of(text: str | None) -> datetime | None:
-    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise UsageError(f"--as-of: {exc}") from None

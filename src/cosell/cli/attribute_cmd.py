@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, PolicyOption, WorkspaceOption, console, emit_rows, login_name, progress
+from cosell.cli.common import (
+    Format,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    parse_as_of,
+    progress,
+)
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
@@ -88,7 +97,7 @@ def attribute_command(
     are kept). With ``--data DIR --out DIR`` the dataset is imported into memory, attributed, and
     the attribution and credits tables are written to DIR in SPEC section 8's column order.
     """
-    from cosell.attribution.engine import attribute, check_model, parse_as_of
+    from cosell.attribution.engine import attribute, check_model
 
     policy = load_policy(policy_path)
     chosen = check_model(model or policy.credit_model)
@@ -160,7 +169,7 @@ def explain_command(
 ) -> None:
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
     what evidence with dates, which guard blocked which claim, the cohort and its median."""
-    from cosell.attribution.engine import check_model, parse_as_of
+    from cosell.attribution.engine import check_model
     from cosell.attribution.explain import explain_opportunity
     from cosell.cli.common import workspace
 

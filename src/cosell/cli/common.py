@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cosell.errors import UsageError
+from cosell.instants import parse_instant
 from cosell.store.workspace import Workspace, open_workspace
 
 console = Console()
@@ -45,6 +48,16 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
 ]
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
 
 
 def login_name() -> str:

@@ -20,10 +20,10 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    parse_as_of,
     workspace,
 )
-from cosell.errors import UsageError
-from cosell.instants import format_instant, parse_instant
+from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.policy import load_policy
 
@@ -127,12 +127,7 @@ def audit(
     """
     from cosell.hygiene.gate import gate_audit
 
-    when = None
-    if as_of is not None:
-        try:
-            when = parse_instant(as_of)
-        except ValueError as exc:
-            raise UsageError(f"--as-of: {exc}") from None
+    when = parse_as_of(as_of)
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:

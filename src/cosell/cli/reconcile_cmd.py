@@ -21,6 +21,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     login_name,
+    parse_as_of,
     workspace,
 )
 from cosell.errors import CosellError, UsageError
@@ -155,7 +156,6 @@ def reconcile_command(
     """Cross-check the period's closed-won deals against the computed attribution, partner activity,
     registrations and account overlap; list every finding with evidence, declared and computed
     values, the money at stake and a suggested fix. New findings are recorded (never twice)."""
-    from cosell.attribution.engine import parse_as_of
     from cosell.hygiene.reconcile import reconcile, summary_table
 
     policy = load_policy(policy_path)

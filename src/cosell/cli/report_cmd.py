@@ -9,15 +9,13 @@ known at T, so the same command with the same ``--as-of`` gives the same bytes a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cosell.cli.common import PolicyOption, WorkspaceOption, console
-from cosell.errors import UsageError
+from cosell.cli.common import PolicyOption, WorkspaceOption, console, parse_as_of
 from cosell.policy import load_policy
 from cosell.reports.model import Report
 
@@ -79,17 +77,6 @@ report_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add ``cosell report cfo|qbr|partners``."""
     app.add_typer(report_app, name="report")
-
-
-def parse_as_of(text: str | None) -> datetime | None:
-    from cosell.instants import parse_instant
-
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise UsageError(f"--as-of: {exc}") from None
 
 
 def _run(

@@ -29,7 +29,6 @@ docs/hygiene-review.md; in short:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +37,11 @@ import duckdb
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.prompts import expired_prompts
 from cosell.hygiene.review_store import KINDS as KINDS
-from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.hygiene.sql import in_list as _in
+from cosell.hygiene.sql import lit as _lit
+from cosell.hygiene.sql import ts as _ts
+from cosell.hygiene.sql import won_entry_ctes
+from cosell.instants import MICROS_PER_DAY
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
 
@@ -102,19 +105,6 @@ class Window:
 def finding_id(kind: str, opportunity_id: str) -> str:
     """The stable id of a finding: its kind's code and the deal (``OVC-006A000042``)."""
     return f"{KIND_CODES[kind]}-{opportunity_id}"
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _in(values: Iterable[str]) -> str:
-    # An empty list still parses, and matches nothing (no stage or kind is the empty string).
-    return "(" + ", ".join(_lit(v) for v in sorted(values) or [""]) + ")"
-
-
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
 
 
 def instant_text(expr: str) -> str:
@@ -185,19 +175,7 @@ def _won_deals(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window) -
         o AS (SELECT * FROM o0 WHERE opportunity_id IN ({candidates})),
         sh AS (
             SELECT DISTINCT s.opportunity_id, s.stage, s.entered_at FROM v_stage_history s
-            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),
-        lo AS (
-            SELECT opportunity_id, max(entered_at) AS t FROM sh
-            WHERE stage NOT IN {_in(won | lost)} GROUP BY opportunity_id),
-        x AS (
-            SELECT o.opportunity_id, min(sh.entered_at) AS t
-            FROM o JOIN sh ON sh.opportunity_id = o.opportunity_id AND sh.stage = o.stage
-            LEFT JOIN lo ON lo.opportunity_id = o.opportunity_id
-            WHERE lo.t IS NULL OR sh.entered_at >= lo.t
-            GROUP BY o.opportunity_id),
-        w AS (
-            SELECT o.*, coalesce(x.t, o.close_date) AS x_at
-            FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id)
+            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "x_at")}
         SELECT opportunity_id, account_id, created_at, amount, currency, stage, source_lead_id,
             x_at AS closed_at, epoch_us(created_at) AS c_us, epoch_us(x_at) AS x_us
         FROM w WHERE {" AND ".join(bounds)}"""

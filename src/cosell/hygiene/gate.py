@@ -24,6 +24,8 @@ from cosell.data.schema import PARTNER_SOURCES
 from cosell.errors import NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
 from cosell.hygiene.intake_store import ensure_intake_schema, version_filter
+from cosell.hygiene.sql import in_list as _in
+from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import format_instant
 from cosell.policy import Policy
 
@@ -141,10 +143,6 @@ class GateViolation:
     currency: str
 
 
-def _in(values: frozenset[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values) or [""]) + ")"
-
-
 def gate_audit(
     con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None
 ) -> list[GateViolation]:
@@ -168,19 +166,7 @@ def gate_audit(
                 coalesce(nullif(currency, ''), '{policy.workspace_currency}') AS currency,
                 close_date, lower(trim(partner_source)) AS crm_source
             FROM opportunities WHERE {known} AND stage IN {_in(won)}),
-        sh AS (SELECT opportunity_id, stage, entered_at FROM stage_history WHERE {known}),
-        lo AS (
-            SELECT opportunity_id, max(entered_at) AS t FROM sh
-            WHERE stage NOT IN {_in(won | lost)} GROUP BY opportunity_id),
-        x AS (
-            SELECT o.opportunity_id, min(sh.entered_at) AS t
-            FROM o JOIN sh ON sh.opportunity_id = o.opportunity_id AND sh.stage = o.stage
-            LEFT JOIN lo ON lo.opportunity_id = o.opportunity_id
-            WHERE lo.t IS NULL OR sh.entered_at >= lo.t
-            GROUP BY o.opportunity_id),
-        w AS (
-            SELECT o.*, coalesce(x.t, o.close_date) AS entered
-            FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id),
+        sh AS (SELECT opportunity_id, stage, entered_at FROM stage_history WHERE {known}),{won_entry_ctes(won, lost, "entered")},
         fh AS (
             SELECT opportunity_id, lower(trim(new_value)) AS new_value,
                 lower(trim(old_value)) AS old_value, changed_at, changed_by

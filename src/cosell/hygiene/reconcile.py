@@ -32,11 +32,12 @@ from cosell.hygiene.findings import Window, detect, drop_work_tables
 from cosell.hygiene.review_store import (
     KINDS,
     Finding,
-    _ts,
     ensure_review_schema,
     next_number,
     read_findings,
 )
+from cosell.hygiene.sql import lit as _lit
+from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit
 from cosell.periods import month, parse_period
@@ -210,10 +211,6 @@ def reconcile(
     drop_work_tables(con)
     result = _result(window, run_id, deals, unattributed, policy, shown, int(new[0]) if new else 0)
     return replace(result, checked=checked)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _result(

@@ -24,6 +24,8 @@ from typing import Any
 
 import duckdb
 
+from cosell.hygiene.sql import lit as _lit
+from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
 
@@ -319,11 +321,3 @@ def _finding(r: tuple[Any, ...]) -> Finding:
         decided_at=t(r[20]),
         decision_reason=s(r[21]),
     )
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"

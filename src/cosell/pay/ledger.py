@@ -33,8 +33,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from cosell.errors import CosellError
+from cosell.errors import CosellError, UsageError
 from cosell.pay.model import Earning
+from cosell.periods import Period, parse_period
 
 EARNING_KINDS = ("partner_payout", "rep_commission", "bonus")
 REVERSING_KINDS = ("reversal", "clawback")
@@ -341,3 +342,15 @@ def statement_totals(entries: Iterable[Entry], party: Party, period: str) -> Sta
             payments += e.amount
     closing = opening + earnings + reversals + clawbacks + payments
     return StatementTotals(opening, earnings, reversals, clawbacks, payments, closing)
+
+
+def pay_month(period: str, purpose: str) -> Period:
+    """The month ``period`` names (``2026-10``); a bad label or a quarter is a usage error saying
+    ``purpose`` (what is done per month: "a payout run pays a month")."""
+    try:
+        target = parse_period(period)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if target.is_quarter:
+        raise UsageError(f"{purpose}, not a quarter: {period}")
+    return target

@@ -22,7 +22,7 @@ import duckdb
 
 from cosell import clock
 from cosell.errors import CosellError, NotFound, UsageError
-from cosell.pay.ledger import PayoutLine, PostingContext, payment_entries
+from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.pay.ledger_store import (
     LEDGER_POSTINGS,
     PAYOUT_APPROVALS,
@@ -36,7 +36,6 @@ from cosell.pay.ledger_store import (
     stage_rows,
     verify_ledger,
 )
-from cosell.periods import parse_period
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
@@ -67,16 +66,6 @@ class PayoutRun:
     approved_by: str | None = None
 
 
-def _month(period: str) -> Any:
-    try:
-        target = parse_period(period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if target.is_quarter:
-        raise UsageError(f"a payout run pays a month, not a quarter: {period}")
-    return target
-
-
 def propose_run(
     ws: Workspace, policy: Policy, period: str, by_user: str, now: datetime | None = None, reason: str = ""
 ) -> tuple[PayoutRun, list[PayoutLine]]:
@@ -86,7 +75,7 @@ def propose_run(
     """
     con = ws.con
     when = clock.now(now)
-    target = _month(period)
+    target = pay_month(period, "a payout run pays a month")
     ensure_ledger_schema(con)
     if when < target.end:
         raise UsageError(f"period {period} has not ended at {when.isoformat()}: pay it once it has")

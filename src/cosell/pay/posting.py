@@ -33,10 +33,10 @@ import duckdb
 import pyarrow as pa
 
 from cosell import clock
-from cosell.errors import CosellError, InputError, Problem, UsageError
+from cosell.errors import CosellError, InputError, Problem
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
-from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, period_end
+from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.ledger_store import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
@@ -51,7 +51,7 @@ from cosell.pay.ledger_store import (
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.plans import PlanSet
 from cosell.pay.pricing import price_deal
-from cosell.periods import month_label, parse_period
+from cosell.periods import month_label
 from cosell.policy import Policy
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, as_of_views
@@ -189,7 +189,7 @@ def post_period(
     """
     con = ws.con
     when = clock.now(now)
-    target = _month(period)
+    target = pay_month(period, "entries are posted into a month")
     if period > month_label(when):
         raise CosellError(f"period {period} has not begun at {when.isoformat()}: cannot post into it")
     ensure_ledger_schema(con)
@@ -277,16 +277,6 @@ def _unchanged(last: tuple[int, dict[str, Any]], period: str, when: datetime) ->
         None, period, when, int(summary["deals_eligible"]), 0, 0, int(summary["unattributed"]),
         int(summary["no_plan"]), {}, {}, unchanged_since=last[0],
     )  # fmt: skip
-
-
-def _month(period: str) -> Any:
-    try:
-        target = parse_period(period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if target.is_quarter:
-        raise UsageError(f"entries are posted into a month, not a quarter: {period}")
-    return target
 
 
 def _sql_list(values: Iterable[str]) -> str:

@@ -1,0 +1,48 @@
+"""SQL text shared by the stage gate and reconciliation: literals, and when a deal entered its won stage.
+
+The close time of a won deal (SPEC section 1) is its first entry into its current won stage after
+its last open stage in stage_history, else its close_date. The gate audit and reconciliation must
+agree on that instant to the microsecond, so both build it from :func:`won_entry_ctes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from cosell.instants import format_instant
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ts(instant: datetime) -> str:
+    """A SQL TIMESTAMPTZ literal of a UTC instant."""
+    return f"TIMESTAMPTZ '{format_instant(instant)}'"
+
+
+def in_list(values: Iterable[str]) -> str:
+    """``('a', 'b')`` for ``IN``, sorted. An empty list still parses and matches nothing (no stage
+    or kind is the empty string)."""
+    return "(" + ", ".join(lit(v) for v in sorted(values) or [""]) + ")"
+
+
+def won_entry_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:
+    """CTEs ``lo``, ``x`` and ``w`` (to follow ``WITH o AS (...), sh AS (...),``): ``w`` is ``o``
+    (won deals with ``opportunity_id``, ``stage``, ``close_date``) plus ``column``, the instant each
+    entered its won stage, from ``sh`` (``opportunity_id``, ``stage``, ``entered_at``)."""
+    return f"""
+        lo AS (
+            SELECT opportunity_id, max(entered_at) AS t FROM sh
+            WHERE stage NOT IN {in_list(won | lost)} GROUP BY opportunity_id),
+        x AS (
+            SELECT o.opportunity_id, min(sh.entered_at) AS t
+            FROM o JOIN sh ON sh.opportunity_id = o.opportunity_id AND sh.stage = o.stage
+            LEFT JOIN lo ON lo.opportunity_id = o.opportunity_id
+            WHERE lo.t IS NULL OR sh.entered_at >= lo.t
+            GROUP BY o.opportunity_id),
+        w AS (
+            SELECT o.*, coalesce(x.t, o.close_date) AS {column}
+            FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id)"""
