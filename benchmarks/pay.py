@@ -27,8 +27,8 @@ from _workspace import DEFAULT_BASE, as_of_of, attributed_workspace, copy_of
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.instants import parse_instant
 from cosell.pay.ledger_store import migration_ledger
+from cosell.pay.plan_parse import example_plan_text
 from cosell.pay.plan_store import migration_plans
-from cosell.pay.plans import example_plan_text
 from cosell.store.versions import save_partial_run
 
 PERIOD = "2026-10"

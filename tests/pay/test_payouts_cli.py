@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.pay.plans import example_plan_text
+from cosell.pay.plan_parse import example_plan_text
 from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -9,16 +9,8 @@ from decimal import Decimal
 import pytest
 
 from cosell.pay.plan_check import check_folder
-from cosell.pay.plans import (
-    NoPlanInForce,
-    Plan,
-    PlanInvalid,
-    PlanSet,
-    example_plan,
-    example_plan_text,
-    parse_plan,
-    parse_plan_text,
-)
+from cosell.pay.plan_parse import example_plan, example_plan_text, parse_plan, parse_plan_text
+from cosell.pay.plans import NoPlanInForce, Plan, PlanInvalid, PlanSet
 
 HEAD = """
 plan_id = "{plan_id}"
@@ -388,7 +380,7 @@ def test_a_correction_with_the_same_start_replaces_the_earlier_version() -> None
 def test_docs_describe_every_key_of_the_plan_file() -> None:
     from pathlib import Path
 
-    from cosell.pay.plans import _REP_KEYS, _RULE_KEYS, _TOP_KEYS
+    from cosell.pay.plan_parse import _REP_KEYS, _RULE_KEYS, _TOP_KEYS
 
     doc = (Path(__file__).parents[2] / "docs" / "pay-plans.md").read_text(encoding="utf-8")
     for key in (*_TOP_KEYS, *_RULE_KEYS, *_REP_KEYS):

@@ -15,8 +15,8 @@ from cosell.metrics.fx import MissingRate
 from cosell.pay.ledger import balances, earned_by_deal
 from cosell.pay.ledger_store import read_entries
 from cosell.pay.payouts import approve_run, propose_run
+from cosell.pay.plan_parse import example_plan, parse_plan
 from cosell.pay.plan_store import add_plan_version, load_plan_set
-from cosell.pay.plans import example_plan, parse_plan
 from cosell.pay.posting import FunctionPricer, PlanSetPricer, post_period
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -12,7 +12,8 @@ import pytest
 import cosell.pay.pricing
 from cosell.money import largest_remainder
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
-from cosell.pay.plans import Plan, PlanError, example_plan, parse_plan
+from cosell.pay.plan_parse import example_plan, parse_plan
+from cosell.pay.plans import Plan, PlanError
 from cosell.pay.pricing import price_deal
 
 D = Decimal

@@ -22,8 +22,9 @@ from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.pay.plan_check import check_folder
+from cosell.pay.plan_parse import example_plan_text, parse_plan_text
 from cosell.pay.plan_store import add_plan_version, list_plan_versions
-from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, example_plan_text, parse_plan_text
+from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
 
 plans_app = typer.Typer(help="Write, check, load and list compensation plans.", no_args_is_help=True)

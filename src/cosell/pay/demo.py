@@ -18,8 +18,8 @@ from rich.table import Table
 
 from cosell.data.demo import DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
+from cosell.pay.plan_parse import example_plan
 from cosell.pay.plan_store import add_plan_version, load_plan_set
-from cosell.pay.plans import example_plan
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import statement
 from cosell.periods import month

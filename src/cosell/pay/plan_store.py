@@ -22,7 +22,8 @@ import duckdb
 
 from cosell.errors import CosellError
 from cosell.pay.plan_check import check_addition, latest
-from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, PlanSet, parse_plan
+from cosell.pay.plan_parse import parse_plan
+from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, PlanSet
 
 __all__ = [
     "AddResult",

@@ -16,7 +16,7 @@ Earnings of zero are left out: the ledger reads a missing earning as zero (and r
 holds). Nothing is ever negative: a negative credited or deal amount (a credit note) pays nothing
 beyond a rule's flat fee.
 
->>> from cosell.pay.plans import example_plan
+>>> from cosell.pay.plan_parse import example_plan
 >>> from cosell.pay.model import DealToPrice, PartnerCredit
 >>> from datetime import UTC, datetime
 >>> from decimal import Decimal
