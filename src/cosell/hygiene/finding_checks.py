@@ -1,0 +1,309 @@
+"""The checks of reconciliation: each step builds one temp table over every deal at once.
+
+:func:`cosell.hygiene.findings.detect` runs them in order: the won deals of the window
+(``_rec_won``), their declared values, value at close and attribution (``_rec_deals``), partner and
+direct touches (``_rec_ptouch``, ``_rec_direct``), activity, sourcing claims and accounts
+(``_rec_claims``, ``_rec_elsewhere``, ``_rec_overlap``), and the (kind, deal) hits (``_rec_hits``).
+What each kind means is in the docstring of :mod:`cosell.hygiene.findings` and in
+docs/hygiene-review.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from cosell.hygiene.sql import in_list as _in
+from cosell.hygiene.sql import lit as _lit
+from cosell.hygiene.sql import ts as _ts
+from cosell.hygiene.sql import won_entry_ctes
+from cosell.instants import MICROS_PER_DAY
+from cosell.metrics.fx import check_rates, converted_amounts_sql
+from cosell.policy import Policy
+
+if TYPE_CHECKING:
+    from cosell.hygiene.findings import Window
+
+# Kinds about the declared value now; any of them explains a declared/computed difference.
+EXPLAINING_KINDS = (
+    "untagged_partner_involvement",
+    "over_credited",
+    "double_sourced",
+    "influence_without_activity",
+    "acceleration_unproven",
+)
+PARTNER_TIERS = ("sourced", "accelerated", "influenced")
+CONFIRMED = ("none", "sourced", "influenced", "accelerated")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def version_filter(as_of: datetime | None) -> str:
+    if as_of is None:
+        return "_valid_to IS NULL"
+    t = _ts(as_of)
+    return f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
+
+
+def won_deals(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window) -> None:
+    """``_rec_won``: closed-won deals with their close time X inside the window."""
+    won, lost = policy.won_stages, policy.lost_stages
+    bounds = [f"x_at <= {_ts(window.evaluated_at)}"]
+    if window.start is not None:
+        bounds.append(f"x_at >= {_ts(window.start)}")
+    if window.end is not None:
+        bounds.append(f"x_at < {_ts(window.end)}")
+    # X is an entry into the deal's current stage or its close_date: only deals with one of those in
+    # the window can close in it, so only their stage timelines are read.
+    candidates = "SELECT opportunity_id FROM o0"
+    if window.start is not None or window.end is not None:
+        inside = " AND ".join(b.replace("x_at", "{0}") for b in bounds)
+        candidates = f"""
+            SELECT opportunity_id FROM o0 WHERE {inside.format("close_date")}
+            UNION
+            SELECT s.opportunity_id FROM v_stage_history s
+            JOIN o0 ON o0.opportunity_id = s.opportunity_id AND o0.stage = s.stage
+            WHERE {inside.format("s.entered_at")}"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_won AS
+        WITH o0 AS (
+            SELECT opportunity_id, account_id, created_at, amount, stage, close_date, source_lead_id,
+                coalesce(nullif(trim(currency), ''), {_lit(policy.workspace_currency)}) AS currency
+            FROM v_opportunities WHERE stage IN {_in(won)}),
+        o AS (SELECT * FROM o0 WHERE opportunity_id IN ({candidates})),
+        sh AS (
+            SELECT DISTINCT s.opportunity_id, s.stage, s.entered_at FROM v_stage_history s
+            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "x_at")}
+        SELECT opportunity_id, account_id, created_at, amount, currency, stage, source_lead_id,
+            x_at AS closed_at, epoch_us(created_at) AS c_us, epoch_us(x_at) AS x_us
+        FROM w WHERE {" AND ".join(bounds)}"""
+    )
+
+
+def deals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None, declared: str) -> None:
+    """``_rec_deals``: each won deal with its declared values, value at close and attribution."""
+    confirmed = _in(CONFIRMED)
+    declarations = "SELECT NULL::VARCHAR AS opportunity_id, NULL::TIMESTAMPTZ AS at WHERE FALSE"
+    if table_exists(con, "declarations"):
+        known = "TRUE" if as_of is None else f"recorded_at <= {_ts(as_of)}"
+        declarations = f"SELECT opportunity_id, recorded_at AS at FROM declarations WHERE {known}"
+    converted = converted_amounts_sql(
+        "SELECT opportunity_id, amount, currency, closed_at FROM _rec_won", "closed_at", policy
+    )
+    check_rates(con, converted)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_deals AS
+        WITH fh AS (
+            SELECT opportunity_id, nullif(lower(trim(new_value)), '') AS new_value,
+                nullif(lower(trim(old_value)), '') AS old_value, changed_at, changed_by
+            FROM v_field_history
+            WHERE field = 'partner_source' AND opportunity_id IN (SELECT opportunity_id FROM _rec_won)),
+        before AS (
+            SELECT w.opportunity_id, fh.new_value FROM _rec_won w
+            JOIN fh ON fh.opportunity_id = w.opportunity_id AND fh.changed_at <= w.closed_at
+            QUALIFY row_number() OVER (PARTITION BY w.opportunity_id
+                ORDER BY fh.changed_at DESC, fh.new_value DESC NULLS LAST) = 1),
+        after AS (
+            SELECT w.opportunity_id, fh.old_value FROM _rec_won w
+            JOIN fh ON fh.opportunity_id = w.opportunity_id AND fh.changed_at > w.closed_at
+            QUALIFY row_number() OVER (PARTITION BY w.opportunity_id
+                ORDER BY fh.changed_at, fh.old_value NULLS FIRST) = 1),
+        later AS (
+            SELECT w.opportunity_id, fh.new_value, fh.changed_at, fh.changed_by FROM _rec_won w
+            JOIN fh ON fh.opportunity_id = w.opportunity_id AND fh.changed_at > w.closed_at
+            WHERE fh.new_value IN {confirmed}
+            QUALIFY row_number() OVER (PARTITION BY w.opportunity_id
+                ORDER BY fh.changed_at, fh.new_value) = 1),
+        crm AS (
+            SELECT opportunity_id, nullif(lower(trim(partner_source)), '') AS crm_source
+            FROM opportunities WHERE {version_filter(as_of)}
+                AND opportunity_id IN (SELECT opportunity_id FROM _rec_won)),
+        decl AS (
+            SELECT DISTINCT w.opportunity_id FROM _rec_won w
+            JOIN ({declarations}) d ON d.opportunity_id = w.opportunity_id AND d.at <= w.closed_at),
+        money AS ({converted})
+        SELECT w.*, money.amount_ws,
+            nullif(lower(trim(d.partner_source)), '') AS declared_source,
+            nullif(trim(d.partner_id), '') AS declared_partner_id,
+            coalesce(length(trim(d.activity_log)) > 0, FALSE) AS has_log,
+            CASE WHEN before.opportunity_id IS NOT NULL THEN before.new_value
+                WHEN after.opportunity_id IS NOT NULL THEN after.old_value
+                ELSE crm.crm_source END AS source_at_close,
+            decl.opportunity_id IS NOT NULL AS declared_by_close,
+            later.new_value AS later_value, later.changed_at AS later_at, later.changed_by AS later_by,
+            a.run_id, a.tier, nullif(a.primary_partner_id, '') AS computed_partner_id,
+            ' ' || coalesce(a.rules, '') || ' ' AS rules, coalesce(a.evidence, '') AS attribution_evidence,
+            a.engagement_at, a.remaining_days, a.baseline_days, a.cohort, a.cohort_size
+        FROM _rec_won w
+        JOIN money ON money.opportunity_id = w.opportunity_id
+        LEFT JOIN {declared} d ON d.opportunity_id = w.opportunity_id
+        LEFT JOIN before ON before.opportunity_id = w.opportunity_id
+        LEFT JOIN after ON after.opportunity_id = w.opportunity_id
+        LEFT JOIN later ON later.opportunity_id = w.opportunity_id
+        LEFT JOIN crm ON crm.opportunity_id = w.opportunity_id
+        LEFT JOIN decl ON decl.opportunity_id = w.opportunity_id
+        LEFT JOIN v_attribution a ON a.opportunity_id = w.opportunity_id"""
+    )
+
+
+def touches(con: duckdb.DuckDBPyConnection) -> None:
+    """``_rec_touches``: the touches logged on a checked deal or on its account (one scan of
+    ``v_touches``; every later check reads this much smaller table), partner resolved."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rec_touches AS
+        WITH t AS (
+            SELECT touch_id, occurred_at, account_id, actor, kind, partner_contact_id,
+                nullif(trim(opportunity_id), '') AS touch_opp, nullif(trim(partner_id), '') AS partner_id
+            FROM v_touches
+            WHERE opportunity_id IN (SELECT opportunity_id FROM _rec_won)
+                OR account_id IN (SELECT account_id FROM _rec_won))
+        SELECT t.touch_id, t.occurred_at, epoch_us(t.occurred_at) AS t_us, t.account_id, t.actor, t.kind,
+            t.touch_opp, coalesce(t.partner_id, pc.partner_id) AS partner_id
+        FROM t LEFT JOIN v_partner_contacts pc ON pc.contact_id = t.partner_contact_id"""
+    )
+
+
+def activity(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """``_rec_ptouch``: partner-engagement touches associated with each deal at or before X.
+    ``_rec_direct``: each deal's earliest direct-engagement touch on its account (or logged on it)
+    inside the sourcing lookback, the touch a direct-first guard points at."""
+    kinds = _in(policy.partner_kinds | policy.direct_kinds)
+    lookback = policy.lookback_days * MICROS_PER_DAY
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_ptouch AS
+        WITH t AS (
+            SELECT * FROM _rec_touches
+            WHERE actor = 'partner' AND kind IN {kinds} AND partner_id IS NOT NULL)
+        SELECT w.opportunity_id, t.partner_id, t.touch_id, t.occurred_at FROM _rec_won w
+        JOIN t ON t.touch_opp = w.opportunity_id
+        WHERE t.t_us <= w.x_us
+        UNION ALL
+        SELECT w.opportunity_id, t.partner_id, t.touch_id, t.occurred_at FROM _rec_won w
+        JOIN t ON t.touch_opp IS NULL AND t.account_id = w.account_id
+        WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.x_us"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_direct AS
+        WITH t AS (SELECT * FROM _rec_touches WHERE actor = 'direct' AND kind IN {kinds}),
+        hits AS (
+            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM _rec_won w
+            JOIN t ON t.account_id = w.account_id
+            WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.c_us
+            UNION ALL
+            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM _rec_won w
+            JOIN t ON t.touch_opp = w.opportunity_id
+            WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.c_us)
+        SELECT opportunity_id, touch_id, occurred_at FROM hits
+        QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY occurred_at, touch_id) = 1"""
+    )
+
+
+def claims_and_accounts(con: duckdb.DuckDBPyConnection) -> None:
+    """``_rec_claims``: who claims to have sourced each deal. ``_rec_elsewhere``: evidence linked to
+    a deal but on another account. ``_rec_overlap``: partners listing the deal's account."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rec_claims AS
+        SELECT opportunity_id, declared_partner_id AS partner_id, 'crm' AS source, NULL AS ref,
+            NULL::TIMESTAMPTZ AS at
+        FROM _rec_deals WHERE declared_source = 'sourced' AND declared_partner_id IS NOT NULL
+        UNION ALL
+        SELECT op.opportunity_id, op.partner_id, 'opportunity_partners', NULL, op.added_at
+        FROM v_opportunity_partners op JOIN _rec_won w ON w.opportunity_id = op.opportunity_id
+        WHERE op.role = 'sourcer'
+        UNION ALL
+        SELECT r.opportunity_id, r.partner_id, 'registration', r.registration_id, r.registered_at
+        FROM v_deal_registrations r JOIN _rec_won w ON w.opportunity_id = r.opportunity_id
+        WHERE r.status = 'approved' OR (r.status = 'expired' AND r.expires_at > w.created_at)
+        UNION ALL
+        SELECT w.opportunity_id, l.partner_id, 'lead', l.lead_id, l.created_at
+        FROM v_leads l JOIN _rec_won w ON l.converted_opportunity_id = w.opportunity_id
+        WHERE l.partner_id IS NOT NULL
+        UNION ALL
+        SELECT w.opportunity_id, l.partner_id, 'lead', l.lead_id, l.created_at
+        FROM v_leads l JOIN _rec_won w ON l.lead_id = w.source_lead_id
+        WHERE l.partner_id IS NOT NULL
+            AND l.converted_opportunity_id IS DISTINCT FROM w.opportunity_id"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rec_elsewhere AS
+        SELECT w.opportunity_id, r.account_id, 'registration' AS type, r.registration_id AS id,
+            r.registered_at AS at
+        FROM v_deal_registrations r JOIN _rec_won w ON w.opportunity_id = r.opportunity_id
+        WHERE r.account_id IS NOT NULL AND r.account_id <> w.account_id
+        UNION ALL
+        SELECT w.opportunity_id, l.account_id, 'lead', l.lead_id, l.created_at
+        FROM v_leads l JOIN _rec_won w ON l.converted_opportunity_id = w.opportunity_id
+        WHERE l.account_id IS NOT NULL AND l.account_id <> w.account_id
+        UNION ALL
+        SELECT w.opportunity_id, t.account_id, 'touch', t.touch_id, t.occurred_at
+        FROM _rec_touches t JOIN _rec_won w ON w.opportunity_id = t.touch_opp
+        WHERE t.account_id IS NOT NULL AND t.account_id <> w.account_id"""
+    )
+    norm = "regexp_replace(regexp_replace(lower(trim({0})), '^([a-z]+://)?(www[.])?', ''), '[/:?#].*$', '')"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_overlap AS
+        WITH a AS (
+            SELECT account_id, {norm.format("domain")} AS d FROM v_accounts
+            WHERE account_id IN (SELECT account_id FROM _rec_won)),
+        p AS (SELECT partner_id, status, {norm.format("domain")} AS d FROM v_partner_accounts)
+        SELECT DISTINCT w.opportunity_id, p.partner_id, p.status FROM _rec_won w
+        JOIN a ON a.account_id = w.account_id JOIN p ON p.d = a.d WHERE a.d <> ''"""
+    )
+
+
+def has_rule(rule: str) -> str:
+    """SQL: the deal's attribution version (``d``) carries ``rule`` among its rule codes."""
+    return f"d.rules LIKE '% {rule} %'"
+
+
+def hits(con: duckdb.DuckDBPyConnection) -> None:
+    """``_rec_hits``: (kind, opportunity_id) of every finding."""
+    partner_tiers, confirmed = _in(PARTNER_TIERS), _in(CONFIRMED)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rec_hits AS
+        WITH h AS (
+            SELECT 'untagged_partner_involvement' AS kind, d.opportunity_id FROM _rec_deals d
+            WHERE d.declared_source = 'none' AND d.tier IN {partner_tiers}
+            UNION ALL
+            SELECT 'missing_attribution_at_close', d.opportunity_id FROM _rec_deals d
+            WHERE NOT coalesce(d.source_at_close IN {confirmed}, FALSE) AND NOT d.declared_by_close
+            UNION ALL
+            SELECT 'over_credited', d.opportunity_id FROM _rec_deals d
+            WHERE d.declared_source = 'sourced' AND d.tier IS NOT NULL
+                AND NOT (d.tier = 'sourced' AND coalesce(d.computed_partner_id = d.declared_partner_id,
+                                                         d.declared_partner_id IS NULL))
+                AND ({has_rule("DIRECT_FIRST")} OR {has_rule("TIE_TO_DIRECT")})
+            UNION ALL
+            SELECT 'double_sourced', d.opportunity_id FROM _rec_deals d
+            WHERE {has_rule("DOUBLE_SOURCED")} OR d.opportunity_id IN (
+                SELECT opportunity_id FROM _rec_claims GROUP BY opportunity_id
+                HAVING count(DISTINCT partner_id) >= 2)
+            UNION ALL
+            SELECT 'influence_without_activity', d.opportunity_id FROM _rec_deals d
+            WHERE d.declared_source IN ('influenced', 'accelerated') AND NOT d.has_log
+                AND NOT EXISTS (
+                    SELECT 1 FROM _rec_ptouch p WHERE p.opportunity_id = d.opportunity_id
+                    AND (d.declared_partner_id IS NULL OR p.partner_id = d.declared_partner_id))
+            UNION ALL
+            SELECT 'acceleration_unproven', d.opportunity_id FROM _rec_deals d
+            WHERE d.declared_source = 'accelerated' AND d.tier IS NOT NULL AND d.tier <> 'accelerated'
+                AND ({has_rule("NOT_FASTER")} OR {has_rule("NO_BASELINE")})
+            UNION ALL
+            SELECT DISTINCT 'account_mismatch', opportunity_id FROM _rec_elsewhere)
+        SELECT * FROM h
+        UNION ALL
+        SELECT 'declared_mismatch', d.opportunity_id FROM _rec_deals d
+        WHERE d.declared_source IN {confirmed} AND d.tier IS NOT NULL
+            AND (d.declared_source <> d.tier
+                 OR (d.declared_partner_id IS NOT NULL AND d.tier <> 'none'
+                     AND d.computed_partner_id IS DISTINCT FROM d.declared_partner_id))
+            AND d.opportunity_id NOT IN (
+                SELECT opportunity_id FROM h WHERE kind IN {_in(EXPLAINING_KINDS)})"""
+    )
