@@ -235,7 +235,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--seed", min=0, help="Random seed; the same size and seed give identical files."),
         ] = 7,
     ) -> None:
-        """Build a realistic sample company: dataset, workspace, attribution, explanations, reports."""
+        """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
+        pay and the CFO and QBR reports."""
         if out is not None:
             print_demo_summary(write_demo_dataset(out, size, seed))
         else:
