@@ -146,3 +146,18 @@ def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
         invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path,
                "-f", fmt, "--out", str(out))  # fmt: skip
         assert out.read_bytes()[:4].upper().startswith(magic.upper()), fmt
+
+
+def test_a_statement_file_without_out_is_named_after_the_party_and_period(
+    ws_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    monkeypatch.chdir(tmp_path)
+    said = invoke(
+        "payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "pdf"
+    )
+    assert "wrote cosell-statement-U1-2026-09.pdf" in said
+    assert (tmp_path / "cosell-statement-U1-2026-09.pdf").read_bytes().startswith(b"%PDF")
+    invoke("payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "xlsx",
+           "-o", "u1.xlsx")  # fmt: skip
+    assert (tmp_path / "u1.xlsx").read_bytes().startswith(b"PK")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +16,8 @@ from cosell.cli.common import (
     login_name,
     workspace,
 )
+from cosell.cli.report_cmd import FormatOption as ReportFormatOption
+from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import load_policy
@@ -41,15 +40,6 @@ NowOption = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
-
-
-class StatementFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
-    html = "html"
-    pdf = "pdf"
 
 
 def register(app: typer.Typer) -> None:
@@ -305,36 +295,19 @@ def statement_command(
     policy_path: PolicyOption = None,
     partner: PartnerOption = None,
     rep: RepOption = None,
-    fmt: Annotated[
-        StatementFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = StatementFormat.table,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write to this file (needed for xlsx and pdf).", show_default=False),
-    ] = None,
+    fmt: ReportFormatOption = ReportFormat.table,
+    out: OutOption = None,
 ) -> None:
     """A partner's or a rep's statement for PERIOD: opening balance, every entry (deal, rule, plan
-    version, attribution version, reason), payments, closing balance."""
+    version, attribution version, reason), payments, closing balance. Written like a report: xlsx,
+    html and pdf go to --out, else ./cosell-statement-<party>-<period>.<ext>."""
     from cosell.pay.statements import statement
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
-    if fmt in (StatementFormat.xlsx, StatementFormat.pdf) and out is None and sys.stdout.isatty():
-        raise UsageError(f"--format {fmt.value} writes a binary file: give --out FILE")
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:
         ws.close()
-    from cosell.reports.render import render
-
-    data = render(report, fmt.value)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-        console.print(f"wrote {out}", highlight=False)
-    elif fmt in (StatementFormat.xlsx, StatementFormat.pdf):
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        typer.echo(data.decode("utf-8"), nl=False)
+    emit(report, fmt, out, name=f"statement-{party_id}-{period}")

@@ -100,8 +100,10 @@ def _run(
     emit(report, fmt, out)
 
 
-def emit(report: Report, fmt: ReportFormat, out: Path | None) -> None:
-    """Print or write a report as the format and ``--out`` ask."""
+def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None = None) -> None:
+    """Print or write a report as the format and ``--out`` ask: table and (without ``--out``) json
+    and csv to the terminal; xlsx, html and pdf to ``--out``, else ``./cosell-<name>.<ext>`` (name
+    default: ``<report>-<period>``)."""
     from cosell.reports.render import EXTENSIONS, render
 
     if fmt is ReportFormat.table and out is None:
@@ -113,7 +115,8 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None) -> None:
     if out is None and fmt not in FILE_FORMATS:
         typer.echo(data.decode(), nl=False)
         return
-    path = out or Path(f"cosell-{report.key}-{period_label(report)}.{EXTENSIONS[fmt.value]}")
+    stem = name or f"{report.key}-{period_label(report)}"
+    path = out or Path(f"cosell-{stem}.{EXTENSIONS[fmt.value]}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
