@@ -7,7 +7,8 @@
     │   └── ImportFailed             an import with one or more InputErrors; nothing applied
     ├── PolicyError                  the policy file is invalid: names the key
     ├── UsageError                   a bad command-line or API request (exit 2)
-    └── NotFound                     an id that does not exist
+    ├── NotFound                     an id that does not exist
+    └── NotAllowed                   the user's role may not do this (HTTP 403 at the service)
 """
 
 from __future__ import annotations
@@ -91,3 +92,7 @@ class UsageError(CosellError):
 
 class NotFound(CosellError):
     """A referenced id does not exist in the workspace."""
+
+
+class NotAllowed(CosellError):
+    """The user may not do this: a role without the right, or a partner user on another partner's data."""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cosell.errors import CosellError, NotFound, UsageError
-from cosell.hygiene.decisions import AlreadyDecided, NotAllowed
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.hygiene.decisions import AlreadyDecided
 from cosell.hygiene.disputes import decide_dispute, get_dispute, list_disputes, open_dispute
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, open_workspace

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cosell.attribution.engine import attribute
-from cosell.errors import CosellError, NotFound, UsageError
-from cosell.hygiene.decisions import AlreadyDecided, NotAllowed, accept_findings, reject_findings
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.hygiene.decisions import AlreadyDecided, accept_findings, reject_findings
 from cosell.hygiene.reconcile import accept_suggested_fixes, reconcile
 from cosell.store.attribution_store import save_run
 from cosell.store.versions import attribution_views

@@ -24,12 +24,14 @@ runner = CliRunner()
 @pytest.fixture()
 def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("COSELL_NOW", "2026-10-01T06:00:00Z")
-    monkeypatch.delenv("COSELL_USER", raising=False)
+    # The workspace has users, so whoever posts or proposes must be one with a pay role.
+    monkeypatch.setenv("COSELL_USER", "ops")
     path = str(tmp_path / "ws.duckdb")
     w = PayWorld(ws=open_workspace(path))
     w.partner("P1", "referral", "gold")
     w.user("U1")
     w.user("F1", "finance")
+    w.user("ops", "partner_ops")
     w.deal("O1", "10000.00")  # sourced by P1: 12% = 1,200.00; rep 6% = 600.00 (example plan)
     w.deal("O2", "3000.00")  # direct: rep 10% = 300.00
     w.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", "10000.00")]), "O2": ("none", [])})
@@ -161,3 +163,13 @@ def test_a_statement_file_without_out_is_named_after_the_party_and_period(
     invoke("payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "xlsx",
            "-o", "u1.xlsx")  # fmt: skip
     assert (tmp_path / "u1.xlsx").read_bytes().startswith(b"PK")
+
+
+def test_a_rep_may_not_post_or_propose_and_an_unknown_user_is_named(ws_path: str) -> None:
+    for args in (["payouts", "post"], ["payouts", "run"]):
+        rep = runner.invoke(app, [*args, "--period", "2026-09", "--workspace", ws_path, "--by", "U1"])
+        assert rep.exit_code == 1 and "U1 has the role ae" in rep.output, rep.output
+        unknown = runner.invoke(app, [*args, "--period", "2026-09", "--workspace", ws_path, "--by", "F2"])
+        assert unknown.exit_code == 1 and "no user F2" in unknown.output
+    ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))
+    assert ledger == []  # nothing was posted by the refused commands

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.store.workspace import open_workspace
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ledger_support import PayWorld
 
 runner = CliRunner()
 
@@ -128,3 +133,24 @@ def test_load_a_bad_file_adds_nothing(tmp_path: Path) -> None:
     assert listed.stdout.splitlines() == [
         "plan_version,effective_from,effective_to,in_force_until,rules,repriced,loaded_at,by_user,file,digest"
     ]
+
+
+def test_where_the_workspace_has_users_only_finance_partner_ops_or_admin_load_plans(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws.duckdb")
+    world = PayWorld(ws=open_workspace(ws))
+    world.user("U-AE")
+    world.user("U-FIN", "finance")
+    world.ws.close()
+    v1 = write(tmp_path / "v1.toml", 1, "2026-01-01")
+    rep = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-AE"])
+    assert rep.exit_code == 1
+    assert (
+        "U-AE has the role ae: only finance, partner_ops, partner_manager, admin users may load" in rep.output
+    )
+    unknown = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-FN"])
+    assert unknown.exit_code == 1 and "no user U-FN (did you mean U-FIN?)" in unknown.output
+    listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "json"])
+    assert json.loads(listed.stdout) == []  # nothing was added by the refused loads
+    ok = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-FIN"])
+    assert ok.exit_code == 0, ok.output
+    assert "loaded p@1" in ok.stdout and "by U-FIN" in ok.stdout

@@ -47,8 +47,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(payouts_app, name="payouts")
 
 
-def _user(by: str | None) -> str:
-    return by or login_name()
+def _operator(con: Any, by: str | None, what: str) -> str:
+    """``--by`` (else the login name), checked against the workspace's users when it has any."""
+    from cosell.pay.ledger import PAY_OPERATOR_ROLES
+    from cosell.store.users import check_role
+
+    user = by or login_name()
+    check_role(con, user, PAY_OPERATOR_ROLES, what)
+    return user
 
 
 def _now(text: str | None) -> Any:
@@ -103,7 +109,7 @@ def post_command(
         if not plans.versions:
             raise UsageError("no compensation plan is loaded: cosell plans load FILE")
         result = post_period(
-            ws, policy, PlanSetPricer(plans), period, _user(by), _now(now),
+            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), _now(now),
             reprice=reprice, recheck=recheck, reason=reason,
         )  # fmt: skip
     finally:
@@ -150,7 +156,8 @@ def run_command(
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        run, lines = propose_run(ws, policy, period, _user(by), _now(now), reason)
+        user = _operator(ws.con, by, "propose payout runs")
+        run, lines = propose_run(ws, policy, period, user, _now(now), reason)
     finally:
         ws.close()
     rows = [

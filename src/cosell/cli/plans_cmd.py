@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,11 +20,13 @@ from cosell.cli.common import (
 from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
 from cosell.pay.plan_parse import example_plan_text, parse_plan_text
 from cosell.pay.plan_store import add_plan_version, list_plan_versions
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
+from cosell.store.users import check_role
 
 plans_app = typer.Typer(help="Write, check, load and list compensation plans.", no_args_is_help=True)
 
@@ -137,18 +138,19 @@ def plans_load(
     if plan is None:
         _fail(problems)
         return
-    user = by or os.environ.get("COSELL_USER") or login_name()
+    user = by or login_name()
     ws = workspace(workspace_path)
     try:
         with ws.transaction() as con:
+            check_role(con, user, PAY_OPERATOR_ROLES, "load compensation plans")
             result = add_plan_version(
                 con, plan, user, now=now(), workspace_currency=currency, reprice=reprice
             )
     except PlanInvalid as exc:
-        ws.close()
         _fail(exc.problems)
         return
-    ws.close()
+    finally:
+        ws.close()
     if result.outcome == "unchanged":
         typer.echo(f"{plan.label} is already loaded with this text: nothing changed")
     else:

@@ -37,6 +37,7 @@ from cosell.hygiene.review_store import ensure_review_schema, mark_change
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.attribution_store import RunRecord, record_override
+from cosell.store.users import check_role
 from cosell.store.versions import attribution_views, save_partial_run
 from cosell.store.workspace import Workspace
 
@@ -49,46 +50,13 @@ PAUSE_ENV = "COSELL_FIX_PAUSE"
 TRACE_ENV = "COSELL_FIX_TRACE"
 
 
-class NotAllowed(CosellError):
-    """The user may not do this (wrong role, or a partner user on another partner's deal)."""
-
-
 class AlreadyDecided(CosellError):
     """A finding or dispute that already has a decision."""
 
 
-@dataclass(frozen=True)
-class User:
-    """A user of the workspace directory (``users``)."""
-
-    user_id: str
-    role: str
-    partner_id: str
-
-
-def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
-    """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
-    if not user_id.strip():
-        raise UsageError("say who decides: --by USER")
-    rows = con.execute("SELECT user_id, role, partner_id FROM cur_users").fetchall()
-    if not rows:
-        return None
-    users = {r[0]: User(r[0], r[1] or "", r[2] or "") for r in rows}
-    if user_id not in users:
-        close = difflib.get_close_matches(user_id, list(users), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise NotFound(f"no user {user_id}{hint}")
-    return users[user_id]
-
-
 def check_decider(con: duckdb.DuckDBPyConnection, user_id: str, what: str) -> None:
     """Raise unless ``user_id`` may decide ``what`` (a role in :data:`DECIDER_ROLES`)."""
-    user = find_user(con, user_id)
-    if user is not None and user.role not in DECIDER_ROLES:
-        raise NotAllowed(
-            f"{user_id} has the role {user.role or '(none)'}: only {', '.join(DECIDER_ROLES)} users "
-            f"may decide {what}"
-        )
+    check_role(con, user_id, DECIDER_ROLES, f"decide {what}")
 
 
 def check_reason(reason: str) -> str:

@@ -23,20 +23,19 @@ from typing import Any
 import duckdb
 
 from cosell import clock
-from cosell.errors import NotFound, UsageError
+from cosell.errors import NotAllowed, NotFound, UsageError
 from cosell.hygiene.decisions import (
     AlreadyDecided,
-    NotAllowed,
     OverrideRequest,
     apply_overrides,
     check_decider,
     check_override,
     check_reason,
-    find_user,
 )
 from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.users import find_user
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
 

@@ -37,6 +37,12 @@ from cosell.errors import CosellError, UsageError
 from cosell.pay.model import Earning
 from cosell.periods import Period, parse_period
 
+# Who may load plan versions, post a period and propose a payout run, where the workspace has users.
+# SPEC section 9 names only the approver (finance); a controller would not let a rep or a partner
+# move money, so these are the roles that see all of it: finance, partner ops (partner_manager or
+# partner_ops) and admin.
+PAY_OPERATOR_ROLES = ("finance", "partner_ops", "partner_manager", "admin")
+
 EARNING_KINDS = ("partner_payout", "rep_commission", "bonus")
 REVERSING_KINDS = ("reversal", "clawback")
 PAYMENT = "payment"

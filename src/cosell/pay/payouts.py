@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from cosell import clock
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.pay.ledger_store import (
     LEDGER_POSTINGS,
@@ -40,10 +40,6 @@ from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
-
-
-class NotAllowed(CosellError):
-    """The user may not do this (only a finance user approves a payout run)."""
 
 
 @dataclass(frozen=True)

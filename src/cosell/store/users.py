@@ -1,0 +1,51 @@
+"""The workspace's user directory (the ``users`` table): who a ``--by`` user is, and what their role allows.
+
+Every write records who did it. Where the workspace has users, the recorded user must be one of
+them and hold a role that may do the write (SPEC section 9); a workspace without any users has no
+directory to check against, and records the name it is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from cosell.errors import NotAllowed, NotFound, UsageError
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the workspace directory (``users``)."""
+
+    user_id: str
+    role: str
+    partner_id: str
+
+
+def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
+    """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
+    if not user_id.strip():
+        raise UsageError("say who does it: --by USER")
+    rows = con.execute("SELECT user_id, role, partner_id FROM cur_users").fetchall()
+    if not rows:
+        return None
+    users = {r[0]: User(r[0], r[1] or "", r[2] or "") for r in rows}
+    if user_id not in users:
+        close = difflib.get_close_matches(user_id, list(users), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise NotFound(f"no user {user_id}{hint}")
+    return users[user_id]
+
+
+def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str], what: str) -> User | None:
+    """The user when their role is one of ``roles`` (None without a directory); else NotAllowed
+    naming the roles that may ``what`` (a phrase: "decide findings", "load plans")."""
+    user = find_user(con, user_id)
+    if user is not None and user.role not in roles:
+        raise NotAllowed(
+            f"{user_id} has the role {user.role or '(none)'}: only {', '.join(roles)} users may {what}"
+        )
+    return user
