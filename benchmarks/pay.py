@@ -94,12 +94,15 @@ def main() -> None:
     try:
         migration_plans(con)
         migration_ledger(con)
+        # Loading plans and posting need a user with a pay role (docs/pay-ledger.md): the first finance user.
+        row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = 'finance'").fetchone()
     finally:
         con.close()
+    operator = str(row[0]) if row and row[0] else "bench"
     plan = base / "plan.toml"
     plan.write_text(example_plan_text().replace("effective_from = 2026-01-01", "effective_from = 2024-01-01"))
     as_of = as_of_of(args.size, args.seed)
-    env = {**os.environ, "COSELL_NOW": as_of, "COSELL_USER": "bench"}
+    env = {**os.environ, "COSELL_NOW": as_of, "COSELL_USER": operator}
     ws = ["--workspace", str(work)]
     run_child([str(COSELL), "plans", "load", str(plan), *ws], env=env)
 
