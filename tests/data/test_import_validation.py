@@ -141,6 +141,23 @@ def test_reference_to_a_missing_row(tmp_path: Path) -> None:
     assert found == [Problem("touches.csv", 2, "account_id", "A9", "is not in accounts.account_id")]
 
 
+def test_references_of_several_columns_of_one_row(tmp_path: Path) -> None:
+    # The touches' references are checked in one scan: each bad column is its own problem, with the
+    # raw value, and a target row without a key (itself a problem) hides no missing reference.
+    rows = [dict(r) for r in base_tables()["touches"]]
+    rows[0].update(account_id=" A9 ", opportunity_id="O9", partner_id="P9", user_id="U9")
+    rows[1].update(partner_contact_id="PC9")
+    contacts = [*base_tables()["partner_contacts"], {"contact_id": "", "partner_id": "P1", "name": "X"}]
+    assert problems(tmp_path, touches=rows, partner_contacts=contacts) == [
+        Problem("partner_contacts.csv", 3, "contact_id", None, "a value is required"),
+        Problem("touches.csv", 2, "account_id", " A9 ", "is not in accounts.account_id"),
+        Problem("touches.csv", 2, "opportunity_id", "O9", "is not in opportunities.opportunity_id"),
+        Problem("touches.csv", 2, "partner_id", "P9", "is not in partners.partner_id"),
+        Problem("touches.csv", 2, "user_id", "U9", "is not in users.user_id"),
+        Problem("touches.csv", 3, "partner_contact_id", "PC9", "is not in partner_contacts.contact_id"),
+    ]
+
+
 def test_reference_to_a_row_already_in_the_workspace(tmp_path: Path) -> None:
     ws = open_workspace(":memory:")
     import_canonical(ws, dataset(tmp_path / "first"))

@@ -274,6 +274,7 @@ def check_cross(
         if name not in staged:
             continue
         source, view = staged[name]
+        references: list[tuple[int, Column, str, str]] = []
         for order, column in enumerate(source.table.columns):
             if not column.references or source.column(column.name) is None:
                 continue
@@ -282,7 +283,12 @@ def check_cross(
                 continue
             if changed is not None and target not in changed:
                 continue
-            _check_reference(con, source, view, order, column, target, target_column, staged, cascade)
+            references.append((order, column, target, target_column))
+        if not cascade and len(references) > 1:
+            _check_references(con, source, view, references, staged)
+        else:
+            for order, column, target, target_column in references:
+                _check_reference(con, source, view, order, column, target, target_column, staged, cascade)
         if name == "opportunities" and (changed is None or "stage_history" in changed):
             _check_closed(con, source, view, policy, staged, cascade)
     after = _problem_counts(con)
@@ -336,6 +342,45 @@ def _check_reference(
         FROM (SELECT * FROM {rows} WHERE {n} IS NOT NULL) s
         ANTI JOIN present ON s.{n} = present.k
         LEFT JOIN rejected ON s.{n} = rejected.k"""
+    )
+
+
+def _check_references(
+    con: duckdb.DuckDBPyConnection,
+    source: Staged,
+    view: str,
+    references: Sequence[tuple[int, Column, str, str]],
+    staged: Mapping[str, tuple[Staged, str]],
+) -> None:
+    """Several references of one file in one scan (without cascade: every staged row is present).
+
+    Gives the same problems as :func:`_check_reference` column by column, which would read a file
+    of twenty million touches five times.
+    """
+    ctes: list[str] = []
+    marks: list[str] = []
+    entries: list[str] = []
+    for i, (order, column, target, target_column) in enumerate(references):
+        present = [f"SELECT {target_column} AS k FROM cur_{target}"]
+        if target in staged:
+            present.append(f"SELECT n_{target_column} FROM {staged[target][1]}")
+        # NOT IN is never true against a NULL: keep the keys only.
+        ctes.append(f"p{i} AS (SELECT k FROM ({' UNION '.join(present)}) WHERE k IS NOT NULL)")
+        n = f"n_{column.name}"
+        marks.append(
+            f"s.{source.column(column.name)} AS v{i}, ({n} IS NOT NULL AND {n} NOT IN (SELECT k FROM p{i})) AS m{i}"
+        )
+        reason = lit(f"is not in {target}.{target_column}")
+        entries.append(
+            f"{{'o': {order}, 'c': {lit(column.name)}, 'v': v{i}, 'r': CASE WHEN m{i} THEN {reason} END}}"
+        )
+    missing = " OR ".join(f"m{i}" for i in range(len(references)))
+    con.execute(
+        f"""INSERT INTO {PROBLEMS}
+        WITH {", ".join(ctes)}
+        SELECT {lit(source.table.name)}, {lit(source.file.name)}, _row, p.o, p.c, p.v, p.r
+        FROM (SELECT _row, unnest(list_filter([{", ".join(entries)}], lambda x: x.r IS NOT NULL)) AS p
+              FROM (SELECT * FROM (SELECT s._row, {", ".join(marks)} FROM {view} s) WHERE {missing}))"""
     )
 
 
