@@ -22,6 +22,7 @@ from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.errors import NotFound
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
+from cosell.store.attribution_store import RunRecord
 
 # Workspaces up to this many opportunities re-decide deals with the reference implementation.
 REFERENCE_MAX_WORKSPACE = 20_000
@@ -85,3 +86,27 @@ def redecide(
         [wanted],
     ).fetchall()
     return [AttributionRow(*r) for r in rows], [CreditRow(*c) for c in credits]
+
+
+def store_new_version(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    opportunity_ids: Iterable[str],
+    at: datetime,
+    *,
+    kind: str,
+    by_user: str,
+    reason: str,
+    model: str | None = None,
+) -> RunRecord:
+    """Re-decide the deals as of ``at`` (:func:`redecide`) and store them as one partial run of
+    ``kind`` recorded at ``at`` (an accepted fix, a decided dispute, an auto-tag, an answered
+    prompt). Opens no transaction: the caller makes it all or nothing with its own writes."""
+    from cosell.store.versions import save_partial_run
+
+    chosen = model or policy.credit_model
+    rows, credits = redecide(con, policy, opportunity_ids, at, chosen)
+    return save_partial_run(
+        con, rows, credits, kind=kind, by_user=by_user, reason=reason,
+        policy_version=policy.version, model=chosen, as_of=at, run_at=at,
+    )  # fmt: skip

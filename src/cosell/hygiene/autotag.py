@@ -96,8 +96,7 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     ``now`` (default :func:`cosell.clock.now`) is the recorded time of the tags and of the partial
     attribution run. Idempotent: a second call finds nothing to tag and changes nothing.
     """
-    from cosell.attribution.reattribute import redecide
-    from cosell.store.versions import save_partial_run
+    from cosell.attribution.reattribute import store_new_version
 
     ensure_intake_schema(ws.con)
     at = clock.now(now)
@@ -128,18 +127,9 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
         )
         run_id = None
         if has_attribution(ws):
-            rows, credits = redecide(con, policy, [t.opportunity_id for t in tags], at)
-            record = save_partial_run(
-                con,
-                rows,
-                credits,
-                kind="auto_tag",
-                by_user=SYSTEM_USER,
+            record = store_new_version(
+                con, policy, [t.opportunity_id for t in tags], at, kind="auto_tag", by_user=SYSTEM_USER,
                 reason=f"auto-tag of {len(tags)} deal(s) created from a partner lead",
-                policy_version=policy.version,
-                model=policy.credit_model,
-                as_of=at,
-                run_at=at,
-            )
+            )  # fmt: skip
             run_id = record.run_id
     return AutoTagResult(tags, run_id)

@@ -30,7 +30,7 @@ from datetime import datetime
 import duckdb
 
 from cosell import clock
-from cosell.attribution.reattribute import redecide
+from cosell.attribution.reattribute import store_new_version
 from cosell.attribution.result import TIERS
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.review_store import ensure_review_schema, mark_change
@@ -38,7 +38,7 @@ from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.attribution_store import RunRecord, record_override
 from cosell.store.users import check_role
-from cosell.store.versions import attribution_views, save_partial_run
+from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
 
 DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
@@ -140,11 +140,9 @@ def apply_overrides(
     run_of: dict[str, int] = {}
     runs: list[RunRecord] = []
     for model, deals in sorted(by_model.items()):
-        rows, credits = redecide(con, policy, deals, at, model)
-        record = save_partial_run(
-            con, rows, credits, kind=kind, by_user=by_user, reason=reason,
-            policy_version=policy.version, model=model, as_of=at, run_at=at,
-        )  # fmt: skip
+        record = store_new_version(
+            con, policy, deals, at, kind=kind, by_user=by_user, reason=reason, model=model
+        )
         runs.append(record)
         run_of.update({d: record.run_id for d in deals})
     for r in requests:

@@ -152,7 +152,8 @@ def refresh_prompts(ws: Workspace, policy: Policy, now: datetime | None = None) 
             ]
         finally:
             con.execute(f"DROP TABLE IF EXISTS {_WORK}")
-    return [p for p in list_prompts(con, at) if p.prompt_id in set(ids)] if ids else []
+    wanted = set(ids)
+    return [p for p in list_prompts(con, at) if p.prompt_id in wanted] if wanted else []
 
 
 def _status_sql(at: datetime) -> str:
@@ -295,9 +296,8 @@ def answer_prompt(
     later run (:func:`cosell.store.workspace.as_of_views`). When the workspace holds attribution,
     the deal is re-decided into a partial run of kind ``prompt``.
     """
-    from cosell.attribution.reattribute import redecide
+    from cosell.attribution.reattribute import store_new_version
     from cosell.hygiene.autotag import has_attribution
-    from cosell.store.versions import save_partial_run
 
     if tier not in ANSWER_TIERS:
         raise UsageError(f"the tier must be influenced or accelerated, not {tier!r}")
@@ -331,19 +331,10 @@ def answer_prompt(
         )  # fmt: skip
         run_id = None
         if has_attribution(ws):
-            rows, credits = redecide(con, policy, [prompt.opportunity_id], at)
-            record = save_partial_run(
-                con,
-                rows,
-                credits,
-                kind="prompt",
-                by_user=who,
+            record = store_new_version(
+                con, policy, [prompt.opportunity_id], at, kind="prompt", by_user=who,
                 reason=f"prompt {prompt_id} answered: {tier} with partner {prompt.partner_id}",
-                policy_version=policy.version,
-                model=policy.credit_model,
-                as_of=at,
-                run_at=at,
-            )
+            )  # fmt: skip
             run_id = record.run_id
         con.execute(
             "INSERT INTO prompt_answers VALUES (?, ?, ?, ?, ?, ?, ?)",
