@@ -29,6 +29,7 @@ from cosell.instants import parse_instant
 from cosell.pay.ledger_store import migration_ledger
 from cosell.pay.plan_parse import example_plan_text
 from cosell.pay.plan_store import migration_plans
+from cosell.store.users import first_user
 from cosell.store.versions import save_partial_run
 
 PERIOD = "2026-10"
@@ -95,10 +96,9 @@ def main() -> None:
         migration_plans(con)
         migration_ledger(con)
         # Loading plans and posting need a user with a pay role (docs/pay-ledger.md): the first finance user.
-        row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = 'finance'").fetchone()
+        operator = first_user(con, "finance") or "bench"
     finally:
         con.close()
-    operator = str(row[0]) if row and row[0] else "bench"
     plan = base / "plan.toml"
     plan.write_text(example_plan_text().replace("effective_from = 2026-01-01", "effective_from = 2024-01-01"))
     as_of = as_of_of(args.size, args.seed)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from cosell.store.users import first_user
+
 sys.path.insert(0, str(Path(__file__).parent))
 from _child import COSELL, run_child
 from _workspace import as_of_of, attributed_workspace, copy_of
@@ -78,12 +80,10 @@ def main() -> None:
                 command = [str(COSELL), "findings", "accept", *ids, "--workspace", ws, "--by", "bench",
                            "--reason", "benchmark"]  # fmt: skip
                 users = duckdb.connect(ws, read_only=True)
-                reviewer = users.execute(
-                    "SELECT min(user_id) FROM cur_users WHERE role = 'partner_ops'"
-                ).fetchone()
+                reviewer = first_user(users, "partner_ops")
                 users.close()
-                if reviewer and reviewer[0]:
-                    command[command.index("bench")] = reviewer[0]
+                if reviewer is not None:
+                    command[command.index("bench")] = reviewer
                 seconds, peak = run_child(command, env)
                 print(f"{size:>14,} {'accept ' + str(len(ids)) + ' fixes (1 batch)':<28} {'':>9} {len(ids):>9,} "
                       f"{seconds:>8.1f} {peak / 2**20:>9,.0f}")  # fmt: skip

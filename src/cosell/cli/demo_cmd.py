@@ -168,6 +168,7 @@ def _review_pay_and_report(
     from cosell.hygiene.reconcile import demo_reconcile
     from cosell.pay.demo import demo_dispute, demo_pay
     from cosell.reports.demo import demo_reports
+    from cosell.store.users import first_user
 
     console.rule("Reconciliation: cosell reconcile --period all")
     with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]):
@@ -175,8 +176,7 @@ def _review_pay_and_report(
     # The fixes that are overrides (the computed, evidence-backed attribution pinned by a reviewer);
     # a correction to make in the CRM (an account to check, partner_source=none to confirm) stays open.
     fixable = [f.finding_id for f in found.findings if f.suggested_tier and f.status == "open"]
-    row = ws.con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [DEMO_REVIEWER_ROLE]).fetchone()
-    reviewer = None if row is None else row[0]
+    reviewer = first_user(ws.con, DEMO_REVIEWER_ROLE)
 
     def accept_fixes() -> int:
         if not fixable or reviewer is None:
@@ -185,7 +185,7 @@ def _review_pay_and_report(
             ws,
             policy,
             fixable,
-            str(reviewer),
+            reviewer,
             "demo: month-end review accepts the suggested fixes",
             at=manifest.as_of + STEP_OFFSETS["fixes"],
         )

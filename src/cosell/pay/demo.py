@@ -24,6 +24,7 @@ from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import statement
 from cosell.periods import month
 from cosell.policy import Policy
+from cosell.store.users import first_user
 from cosell.store.workspace import Workspace
 
 DEMO_USER = "demo"
@@ -62,10 +63,10 @@ def demo_instants(as_of: datetime) -> dict[str, datetime]:
 
 
 def _finance_user(ws: Workspace) -> str:
-    row = ws.con.execute("SELECT min(user_id) FROM cur_users WHERE role = 'finance'").fetchone()
-    if row is None or row[0] is None:
+    user = first_user(ws.con, "finance")
+    if user is None:
         raise ValueError("the demo data has no finance user")
-    return str(row[0])
+    return user
 
 
 def _affected_partner(ws: Workspace, period: str) -> str | None:
@@ -209,25 +210,17 @@ def demo_dispute(ws: Workspace, policy: Policy, manifest: DemoManifest) -> Calla
         partner = ws.con.execute(
             "SELECT min(partner_id) FROM cur_partners WHERE partner_type = 'referral'"
         ).fetchone()
-        people = {
-            role: ws.con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
-            for role in ("partner_manager", "partner_ops")
-        }
-        if (
-            deal is None
-            or partner is None
-            or partner[0] is None
-            or any(not p or p[0] is None for p in people.values())
-        ):
+        manager, ops = first_user(ws.con, "partner_manager"), first_user(ws.con, "partner_ops")
+        if deal is None or partner is None or partner[0] is None or manager is None or ops is None:
             return 0
         opened_at = manifest.as_of + timedelta(hours=2)  # the data is known from as-of on
         dispute = open_dispute(
-            ws, str(deal[0]), by_user=str(people["partner_manager"][0]),  # type: ignore[index]
+            ws, str(deal[0]), by_user=manager,
             reason="the partner's introduction email predates our first contact", claim=f"sourced/{partner[0]}",
             at=opened_at,
         )  # fmt: skip
         decide_dispute(
-            ws, policy, dispute.dispute_id, accept=True, by_user=str(people["partner_ops"][0]),  # type: ignore[index]
+            ws, policy, dispute.dispute_id, accept=True, by_user=ops,
             reason="introduction email on file", at=opened_at + timedelta(hours=1),
         )  # fmt: skip
         return 1

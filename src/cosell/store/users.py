@@ -49,3 +49,9 @@ def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str
             f"{user_id} has the role {user.role or '(none)'}: only {', '.join(roles)} users may {what}"
         )
     return user
+
+
+def first_user(con: duckdb.DuckDBPyConnection, role: str) -> str | None:
+    """The smallest current user id with ``role``, or None (the demo and benchmarks act as it)."""
+    row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
