@@ -147,14 +147,12 @@ def run_demo(base: Path, size: int, seed: int) -> None:
 
 def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
     """The import's hygiene intake, dated like the import: auto-tags, then influence prompts."""
-    from cosell.hygiene.autotag import apply_auto_tags
-    from cosell.hygiene.prompts import refresh_prompts
+    from cosell.hygiene.intake import run_intake
 
-    tagged = len(apply_auto_tags(ws, policy, manifest.as_of).tags)
-    prompted = len(refresh_prompts(ws, policy, manifest.as_of))
+    intake = run_intake(ws, policy, manifest.as_of)
     console.print(
-        f"auto-tagged {tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
-        f"issued {prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
+        f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
+        f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
         highlight=False,
         soft_wrap=True,
     )

@@ -73,16 +73,16 @@ def canonical(
             report = import_canonical(
                 ws, directory, policy=policy, rejects=rejects, on_file=lambda _name: advance(1)
             )
-        # Hygiene intake on the imported data, dated like the import: auto-tags, influence prompts.
-        from cosell.hygiene.autotag import apply_auto_tags
-        from cosell.hygiene.prompts import refresh_prompts
+        from cosell.hygiene.intake import run_intake
 
-        tagged = len(apply_auto_tags(ws, policy, report.imported_at).tags)
-        prompted = len(refresh_prompts(ws, policy, report.imported_at))
+        intake = run_intake(ws, policy, report.imported_at)
     finally:
         ws.close()
     _render(report, fmt)
-    note = f"auto-tagged {tagged} deal(s) created from a partner lead; issued {prompted} influence prompt(s)"
+    note = (
+        f"auto-tagged {intake.tagged} deal(s) created from a partner lead; "
+        f"issued {intake.prompted} influence prompt(s)"
+    )
     if fmt is Format.table:
         console.print(note, highlight=False, soft_wrap=True)
     elif fmt is Format.csv:
