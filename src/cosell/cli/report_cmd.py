@@ -115,19 +115,11 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None =
     if out is None and fmt not in FILE_FORMATS:
         typer.echo(data.decode(), nl=False)
         return
-    stem = name or f"{report.key}-{period_label(report)}"
+    stem = name or f"{report.key}-{report.period}"
     path = out or Path(f"cosell-{stem}.{EXTENSIONS[fmt.value]}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
-
-
-def period_label(report: Report) -> str:
-    """The report's period label (the first word of its Period fact), for a default file name."""
-    for label, value in report.facts:
-        if label == "Period" and value.split():
-            return value.split()[0]
-    return "report"
 
 
 @report_app.command("cfo")

@@ -46,21 +46,17 @@ def demo_reports(
     qbr = build_qbr(ws.con, policy, None, when)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [*_write(cfo, out_dir), *_write(qbr, out_dir)]
-    console.rule(f"CFO dashboard, {_period(cfo)}")
+    console.rule(f"CFO dashboard, {cfo.period}")
     print_section(cfo.sections[0], cfo.currency, console)
     for path in paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
     return paths
 
 
-def _period(report: Report) -> str:
-    return dict(report.facts)["Period"].split()[0]
-
-
 def _write(report: Report, out_dir: Path) -> list[Path]:
     paths = []
     for fmt in DEMO_FORMATS:
-        path = out_dir / f"{report.key}-{_period(report)}.{fmt}"
+        path = out_dir / f"{report.key}-{report.period}.{fmt}"
         path.write_bytes(render(report, fmt))
         paths.append(path)
     return paths

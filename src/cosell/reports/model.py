@@ -102,3 +102,12 @@ class Report:
     currency: str
     facts: tuple[tuple[str, str], ...]  # (label, value): period, as-of, policy version, attribution run ...
     sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def period(self) -> str:
+        """The period label (the first word of the Period fact, ``2026-Q3``), for file names;
+        ``report`` when there is none."""
+        for label, value in self.facts:
+            if label == "Period" and value.split():
+                return value.split()[0]
+        return "report"
