@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
+import os
 import re
 import statistics
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +109,35 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     differ = {k for k, v in _digest(tmp_path / "c").items() if _digest(tmp_path / "a")[k] != v}
     assert {"opportunities.csv", "touches.csv", "accounts.csv"} <= differ
+
+
+# The digest of every file of ``generate_dataset(size=300, seed=7)``. The same on every machine: the
+# generator draws with cosell.data.demo.draws, never with a CPU-dependent NumPy kernel. Update it only
+# when the generator is changed on purpose.
+GOLDEN_300 = "86f4e5376dc70af41f2636418c1c566f25d7e43f0ad4900a3bb0d2a46002fb5d"
+
+
+def _tree_digest(folder: Path) -> str:
+    return hashlib.sha256("".join(f"{k} {v}\n" for k, v in _digest(folder).items()).encode()).hexdigest()
+
+
+def test_the_dataset_is_the_same_on_every_machine(tmp_path: Path) -> None:
+    generate_dataset(tmp_path, size=300, seed=7)
+    assert _tree_digest(tmp_path) == GOLDEN_300
+
+
+def test_the_dataset_does_not_depend_on_the_cpus_vector_units(tmp_path: Path) -> None:
+    """With every NumPy SIMD path above the baseline switched off, the files are the same bytes."""
+    from numpy._core import _multiarray_umath as umath
+
+    found = [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
+    assert found, "this machine has no SIMD extension above NumPy's baseline to switch off"
+    generate_dataset(tmp_path / "here", size=600, seed=3)
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(found)}
+    script = "import sys; from pathlib import Path; from cosell.data.demo import generate_dataset; "
+    script += "generate_dataset(Path(sys.argv[1]), size=600, seed=3)"
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "plain")], env=env, check=True)
+    assert _digest(tmp_path / "plain") == _digest(tmp_path / "here")
 
 
 def test_tiny_dataset_works(tmp_path: Path) -> None:
@@ -392,17 +424,33 @@ def test_untagged_partner_involvement_is_exactly_the_planted_set(data: Data) -> 
 
 
 def test_over_credited_deals_had_direct_engagement_first(data: Data) -> None:
+    _assert_over_credits_are_real(data)
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_over_credited_plants_are_real_in_smaller_datasets(tmp_path: Path, seed: int) -> None:
+    # At 1,200 deals, seed 7 once planted over-credits whose declared engagement date was the
+    # midnight before the direct touch of the same day: rightly sourced, not over-credited.
+    manifest = generate_dataset(tmp_path, size=1200, seed=seed)
+    _assert_over_credits_are_real(Data(tmp_path, manifest))
+
+
+def _assert_over_credits_are_real(data: Data) -> None:
+    assert _planted(data, "over_credited")
     for oid in _planted(data, "over_credited"):
         o = data.opps[oid]
         assert o["partner_source"] == "sourced" and o["partner_id"]
         c = _ts(o["created_at"])
         first_partner = min(_ts(t["occurred_at"]) for t in data.associated(oid) if t["actor"] == "partner")
+        # The declaration counts from its engagement date (a date: midnight UTC), else from creation
+        # (SPEC 2, S4): the direct team must have been there at or before that instant too.
+        declared = _ts(o["partner_engagement_date"]) if o["partner_engagement_date"] else c
         direct = [
             t
             for t in data.touches_by_account[o["account_id"]]
             if t["actor"] == "direct"
             and t["kind"] in DIRECT_ENGAGEMENT_KINDS
-            and c - LOOKBACK <= _ts(t["occurred_at"]) <= first_partner
+            and c - LOOKBACK <= _ts(t["occurred_at"]) <= min(first_partner, declared)
         ]
         assert direct, oid
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from cosell.data.demo import csvout
 from cosell.data.demo.clock import AS_OF, DAY, HOUR, snap
+from cosell.data.demo.draws import Draws
 from cosell.data.demo.plan import (
     ACCELERATED,
     DIRECT,
@@ -48,7 +49,7 @@ class Chunk:
     first: int
     plan: Plan
     world: World
-    rng: np.random.Generator
+    rng: Draws
     lead_at: np.ndarray
     registered_at: np.ndarray
     partner_first_at: np.ndarray  # first partner-engagement touch
@@ -68,7 +69,7 @@ class Chunk:
         return csvout.ids(OPPORTUNITY_PREFIX, numbers if rows is None else numbers[rows])
 
 
-def contact_of(world: World, partner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def contact_of(world: World, partner: np.ndarray, rng: Draws) -> np.ndarray:
     """A random contact number of each partner (-1 where partner is -1)."""
     p = np.maximum(partner, 0)
     contact = world.contact_start[p] + (rng.random(len(p)) * world.contact_count[p]).astype(np.int64)
@@ -87,13 +88,13 @@ def user_ids(user: np.ndarray) -> pa.Array:
     return csvout.where(user >= 0, csvout.ids(USER_PREFIX, user))
 
 
-def uniform_between(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def uniform_between(rng: Draws, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """A whole-minute instant in [lo, hi] for each row (lo where hi <= lo)."""
     span = np.maximum(hi - lo, 0)
     return snap(lo + (rng.random(len(lo)) * span).astype(np.int64))
 
 
-def open_chunk(number: int, first: int, plan: Plan, world: World, rng: np.random.Generator) -> Chunk:
+def open_chunk(number: int, first: int, plan: Plan, world: World, rng: Draws) -> Chunk:
     n = len(plan)
     created, origin = plan.created, plan.origin
     sourced = origin == SOURCED
@@ -110,7 +111,11 @@ def open_chunk(number: int, first: int, plan: Plan, world: World, rng: np.random
     partner_first = np.where(over, snap(created - rng.uniform(5, 30, n) * DAY), partner_first)
     direct_first = np.maximum(snap(created - rng.uniform(40, 55, n) * DAY), plan.prev_created + HOUR)
     direct_first = np.where(over, direct_first, 0)
-    partner_first = np.where(over, np.maximum(partner_first, direct_first + HOUR), partner_first)
+    # The rep declares the engagement as a date (midnight UTC), and a declaration counts from that
+    # instant (S4): the partner must come in on a later day than the direct touch, or the direct
+    # team was not first and the deal is rightly sourced.
+    next_day = direct_first - direct_first % DAY + DAY
+    partner_first = np.where(over, np.maximum(partner_first, next_day + HOUR), partner_first)
     big = np.iinfo(np.int64).max
     candidates = np.stack([np.where(t > 0, t, big) for t in (lead_at, registered_at, partner_first)])
     evidence_at = candidates.min(axis=0)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from cosell.data.demo.draws import Draws
+
 DAY = 86_400
 HOUR = 3_600
 
@@ -27,9 +29,9 @@ PROTECTION = 90 * DAY  # the policy's default protection window
 WORLD, PLAN, CHUNK, FINANCE, OVERLAP = 1, 2, 3, 4, 5
 
 
-def stream(seed: int, *key: int) -> np.random.Generator:
-    """An independent PCG64 generator for ``(seed, *key)``."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *key])))
+def stream(seed: int, *key: int) -> Draws:
+    """An independent source of draws for ``(seed, *key)`` (PCG64; the same bits on every machine)."""
+    return Draws(np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *key]))))
 
 
 def instant(seconds: int) -> datetime:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from cosell.data.demo import csvout
+from cosell.data.demo import csvout, draws
 from cosell.data.demo.clock import AS_OF, FINANCE, SPAN_START, month_of, quarter_of, stream
 
 FIRST_MONTH = int(month_of(np.array([SPAN_START]))[0]) - 6  # 2024-01: six months of older rates
@@ -57,7 +57,7 @@ def build_fx(out_dir: Path, seed: int) -> tuple[FxTable, int]:
         low, high = FX_BOUNDS[code]
         level = FX_START[code]
         for m in range(months):
-            level = min(high, max(low, level * float(np.exp(rng.normal(0.0, 0.012)))))
+            level = min(high, max(low, level * float(draws.exp(rng.normal(0.0, 0.012)))))
             rates[row, m] = round(level * 10**RATE_DIGITS)
     currency = np.repeat(np.array([1, 2]), months)
     month = np.tile(np.arange(FIRST_MONTH, LAST_MONTH + 1), 2)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from cosell.data.demo import csvout
 from cosell.data.demo.chunk import Chunk, Counters, contact_ids, contact_of, partner_ids, uniform_between
 from cosell.data.demo.clock import AS_OF, DAY, HOUR, PROTECTION, snap
+from cosell.data.demo.draws import Draws
 from cosell.data.demo.names import FIRST_NAMES, LAST_NAMES
 from cosell.data.demo.plan import DOUBLE_SOURCED, NEW_BUSINESS, OPEN, SOURCED, WON, WRONG_ACCOUNT
 from cosell.data.demo.world import ACCOUNT_PREFIX
@@ -26,7 +27,7 @@ LEAD_PREFIX, REGISTRATION_PREFIX = "00QDm", "a0RDm"
 PARTNER_REFERRAL, INBOUND, OUTBOUND, EVENT, OTHER = (LEAD_SOURCES.index(s) for s in LEAD_SOURCES)
 
 
-def _emails(rng: np.random.Generator, domains: pa.Array) -> pa.Array:
+def _emails(rng: Draws, domains: pa.Array) -> pa.Array:
     n = len(domains)
     first = pc.utf8_lower(csvout.pick(FIRST_NAMES, rng.integers(0, len(FIRST_NAMES), n)))
     last = pc.utf8_lower(csvout.pick(LAST_NAMES, rng.integers(0, len(LAST_NAMES), n)))

@@ -23,7 +23,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from cosell.data.demo import draws
 from cosell.data.demo.clock import AS_OF, DAY, HOUR, LOOKBACK, PLAN, SPAN_END, SPAN_START, stream
+from cosell.data.demo.draws import Draws
 from cosell.data.demo.finance import FxTable
 from cosell.data.demo.world import World
 
@@ -107,7 +109,7 @@ class Plan:
         return Plan(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
 
 
-def _deals_on_accounts(rng: np.random.Generator, world: World, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _deals_on_accounts(rng: Draws, world: World, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Account and creation instant of each deal, in creation order.
 
     Accounts buy in episodes: one to a few deals created within about six weeks, then a quiet spell
@@ -137,8 +139,8 @@ def _deals_on_accounts(rng: np.random.Generator, world: World, n: int) -> tuple[
         ok = later < SPAN_END
         account, created = np.concatenate([account, account[extra][ok]]), np.concatenate([created, later[ok]])
     position = (created - SPAN_START) / (SPAN_END - SPAN_START)
-    race = -np.log(rng.random(len(created))) / (1.0 + 0.8 * position)
-    chosen = np.argpartition(race, n - 1)[:n] if n < len(created) else np.arange(n)
+    race = -draws.log(1.0 - rng.random(len(created))) / (1.0 + 0.8 * position)
+    chosen = draws.smallest(race, n) if n < len(created) else np.arange(n)
     account, created = account[chosen], created[chosen]
     span_days = (SPAN_END - SPAN_START) // DAY
     day = (created - SPAN_START) // DAY
@@ -166,7 +168,7 @@ def build_plan(world: World, fx: FxTable, size: int, seed: int) -> Plan:
     segment = world.account_segment[account]
     opp_type = rng.choice(3, size=n, p=[0.55, 0.30, 0.15])
     median = MEDIAN_CYCLE_DAYS[segment] * DAY
-    direct_cycle = np.maximum(median * np.exp(rng.normal(0.0, 0.45, n)), 12 * DAY)
+    direct_cycle = np.maximum(median * draws.exp(rng.normal(0.0, 0.45, n)), 12 * DAY)
     shares = rng.dirichlet(STAGE_ALPHA, n)
     fractions = np.concatenate([np.zeros((n, 1)), np.cumsum(shares, axis=1)[:, :4]], axis=1)
     win_draw = rng.random(n)
@@ -205,8 +207,8 @@ def build_plan(world: World, fx: FxTable, size: int, seed: int) -> Plan:
 
     # Amounts: log-scale within the segment's band, a bit larger when a partner brought the deal.
     band = AMOUNT_BANDS[segment]
-    log_amount = np.log(band[:, 0]) + rng.beta(2.2, 3.2, n) * np.log(band[:, 1] / band[:, 0])
-    usd = np.exp(log_amount) * np.where(sourced, 1.15, 1.0) * np.array([1.0, 0.6, 0.9])[opp_type]
+    log_amount = draws.log(band[:, 0]) + rng.beta(2.2, 3.2, n) * draws.log(band[:, 1] / band[:, 0])
+    usd = draws.exp(log_amount) * np.where(sourced, 1.15, 1.0) * np.array([1.0, 0.6, 0.9])[opp_type]
     currency = world.account_currency[account]
     local = usd * 1e6 / fx.rate(currency, created)
     rounding = rng.random(n)
@@ -262,7 +264,7 @@ def build_plan(world: World, fx: FxTable, size: int, seed: int) -> Plan:
 
 
 def _accelerate(
-    rng: np.random.Generator,
+    rng: Draws,
     mask: np.ndarray,
     entries: np.ndarray,
     close: np.ndarray,
@@ -290,9 +292,7 @@ def _accelerate(
     engaged[rows] = start + (delta * (nxt - start)).astype(np.int64)
 
 
-def _plant(
-    rng: np.random.Generator, world: World, plan: Plan, direct_cycle: np.ndarray, median: np.ndarray
-) -> None:
+def _plant(rng: Draws, world: World, plan: Plan, direct_cycle: np.ndarray, median: np.ndarray) -> None:
     """Choose the deals that carry each data-hygiene failure (disjoint sets, mostly closed-won)."""
     n = len(plan)
     each = max(2, round(n * 0.006))

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from cosell.data.demo import csvout
 from cosell.data.demo.clock import WORLD, stream
+from cosell.data.demo.draws import Draws
 from cosell.data.demo.names import (
     ACCOUNT_FIRST,
     ACCOUNT_KIND,
@@ -77,11 +78,11 @@ class World:
         return pa.array(self.account_domains, pa.string())
 
 
-def _person(rng: np.random.Generator) -> tuple[str, str]:
+def _person(rng: Draws) -> tuple[str, str]:
     return str(rng.choice(FIRST_NAMES)), str(rng.choice(LAST_NAMES))
 
 
-def _accounts(rng: np.random.Generator, n: int) -> tuple[list[str], list[str], np.ndarray]:
+def _accounts(rng: Draws, n: int) -> tuple[list[str], list[str], np.ndarray]:
     space = len(ACCOUNT_FIRST) * len(ACCOUNT_SECOND) * len(ACCOUNT_KIND)
     perm = rng.permutation(space)
     country = rng.choice(len(COUNTRIES), size=n, p=[c[1] for c in COUNTRIES])
