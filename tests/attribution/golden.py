@@ -4,17 +4,16 @@ A case is a folder under ``tests/golden/`` with input CSVs named after the canon
 tables are empty), ``expected_attribution.csv``, ``expected_credits.csv``, and optionally
 ``policy.toml`` and ``case.toml`` (``as_of``, ``model``).
 
-Rows are imported with :func:`cosell.data.load.import_canonical` (the importer behind
-``load_dataset``) when it exists (set ``COSELL_GOLDEN_DIRECT_LOADER=1`` to bypass it); until then with the small
-direct loader below (parse each cell by its schema kind, insert as one version known since 1970).
-Either way the rules then read the *current* rows evaluated at the case's ``as_of``.
+Rows are imported with :func:`cosell.data.load.import_canonical`, the validated importer users run;
+the property tests use the small direct loader below instead (parse each cell by its schema kind,
+insert as one version known since 1970), for speed. Either way the rules then read the *current*
+rows evaluated at the case's ``as_of``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +27,7 @@ import duckdb
 from cosell.attribution.facts import Facts, load_facts
 from cosell.attribution.reference import attribute_reference
 from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.data.load import import_canonical
 from cosell.data.schema import TABLES, TABLES_BY_NAME
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
@@ -85,16 +85,6 @@ def read_tables(directory: Path) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def _import_canonical() -> Callable[..., Any] | None:
-    if os.environ.get("COSELL_GOLDEN_DIRECT_LOADER"):
-        return None
-    try:
-        from cosell.data.load import import_canonical
-    except ImportError:
-        return None
-    return import_canonical
-
-
 def _cell(kind: str, text: str) -> Any:
     text = text.strip()
     if text == "":
@@ -143,9 +133,8 @@ def write_tables(directory: Path, tables: Tables) -> None:
 
 
 def import_tables(ws: Workspace, tables: Tables, policy: Policy, *, direct: bool = False) -> None:
-    """Import text rows: through the canonical importer when it exists (and not ``direct``), else directly."""
-    import_canonical = None if direct else _import_canonical()
-    if import_canonical is None:
+    """Import text rows through the canonical importer (``direct``: the fast loader below, no validation)."""
+    if direct:
         insert_tables(ws, tables)
         return
     with tempfile.TemporaryDirectory() as tmp:

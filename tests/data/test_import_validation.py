@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 from import_fixtures import base_tables, dataset
 
+from cosell.attribution.engine import attribute
+from cosell.attribution.result import AttributionRow
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed, Problem
-from cosell.store.workspace import open_workspace
+from cosell.instants import parse_instant
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace, open_workspace
+
+IMPORTED = parse_instant("2026-06-01")
 
 
 def problems(folder: Path, **changes: object) -> list[Problem]:
@@ -195,11 +201,22 @@ def test_partner_touch_needs_a_partner(tmp_path: Path) -> None:
     ]
 
 
-def test_partner_touch_with_only_a_contact_is_fine(tmp_path: Path) -> None:
+def _attribution(ws: Workspace) -> dict[str, AttributionRow]:
+    run = attribute(ws.con, Policy(), parse_instant("2026-06-30"), "role_weighted")
+    return {r.opportunity_id: r for r in run.rows()}
+
+
+def test_partner_touch_with_only_a_contact_takes_the_contacts_partner(tmp_path: Path) -> None:
     rows = [dict(r) for r in base_tables()["touches"]]
     rows[0].update(partner_id="", partner_contact_id="PC1")
     ws = open_workspace(":memory:")
-    import_canonical(ws, dataset(tmp_path, touches=rows))
+    import_canonical(ws, dataset(tmp_path, touches=rows), now=IMPORTED)
+    stored = ws.con.execute("SELECT partner_id, partner_contact_id FROM cur_touches WHERE touch_id = 'T1'")
+    assert stored.fetchall() == [(None, "PC1")]  # stored as given; the rules resolve the contact
+    o1 = _attribution(ws)["O1"]
+    # T1 is P1's earliest engagement touch (S3) because PC1 is P1's contact (SPEC 1, touches).
+    assert (o1.tier, o1.rules, o1.evidence) == ("sourced", "S3 S4", "partner:P1 touch:T1")
+    assert o1.engagement_at == "2026-01-10T16:00:00Z"
 
 
 def test_partner_user_needs_a_partner(tmp_path: Path) -> None:
@@ -223,9 +240,14 @@ def test_closed_deal_needs_a_close_time(tmp_path: Path) -> None:
     ]
 
 
-def test_closed_deal_with_history_but_no_close_date_is_fine(tmp_path: Path) -> None:
+def test_closed_deal_with_history_but_no_close_date_closes_at_its_won_entry(tmp_path: Path) -> None:
     ws = open_workspace(":memory:")
-    import_canonical(ws, dataset(tmp_path, **with_cell("opportunities", 0, "close_date", "")))  # type: ignore[arg-type]
+    changes = with_cell("opportunities", 0, "close_date", "")
+    import_canonical(ws, dataset(tmp_path, **changes), now=IMPORTED)  # type: ignore[arg-type]
+    stored = ws.con.execute("SELECT stage, close_date FROM cur_opportunities WHERE opportunity_id = 'O1'")
+    assert stored.fetchall() == [("Closed Won", None)]
+    # X is the entry into Closed Won (2026-04-30T12:00+02:00 = 10:00Z); C is 2026-01-20T10:00Z.
+    assert _attribution(ws)["O1"].cycle_days == "100.000000"
 
 
 def test_every_problem_is_counted_and_the_first_fifty_listed(tmp_path: Path) -> None:
