@@ -1,0 +1,226 @@
+"""Tables on a terminal: the one renderer, in one style, of every command that prints a table.
+
+>>> from io import StringIO
+>>> from rich.console import Console
+>>> out = Console(file=StringIO(), width=40)
+>>> print_table(out, ["kind", "amount", "note"], [{"kind": "bonus", "amount": "1,000.00", "note": ""}])
+>>> print(out.file.getvalue().rstrip())
+kind     amount
+───────────────
+bonus  1,000.00
+
+The rules, whatever the width of the console (the terminal, or ``$COLUMNS``):
+
+- a number, an amount, a date, an instant or an id is never wrapped or cut: its column is at least
+  as wide as its widest cell; text wraps between words (a word longer than 30 characters folds);
+- a column empty in every row is not printed; the columns keep the order they are given in;
+- when the columns do not fit, the *optional* ones are hidden (a note names them) and, when the
+  rest still does not fit, each row is printed as a block of ``label: value`` lines.
+
+Only the ``table`` format is rendered here; json and csv are written as they are, untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+Cell = str | Text | None
+Justify = Literal["left", "right"]
+
+GAP = 2  # spaces between two columns
+MIN_TEXT = 16  # text that long or longer gets at least this width before it wraps (else blocks)
+LONGEST_WORD = 30  # a longer word in text may fold: it would force a table into blocks otherwise
+# A number as the commands print it: 1,234.50, -63,922.60, 15.4%, 0.2312, 12,345.00 USD, 49.2 days.
+NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+%?( [A-Z]{3}| days)?")
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column: which key of the row it shows, and how.
+
+    ``label`` defaults to the key with spaces for underscores (so a header can wrap between words);
+    ``justify`` defaults to right for a column of numbers, left otherwise; ``wrap`` (default: text
+    with spaces wraps, anything else does not) forces a column to wrap or not; an ``optional``
+    column is the first hidden when the table does not fit (the last optional one first).
+    """
+
+    key: str
+    label: str = ""
+    justify: Justify | None = None
+    wrap: bool | None = None
+    optional: bool = False
+
+    @property
+    def header(self) -> str:
+        return self.label or self.key.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class _Measured:
+    column: TableColumn
+    cells: tuple[str, ...]
+    right: bool
+    least: int  # the narrowest width that breaks no number, id, date or word (nor a header word)
+    natural: int  # the width that puts every cell and the header on one line
+
+
+def plain(cell: Cell) -> str:
+    """A cell's text without styles ("" for None)."""
+    if cell is None:
+        return ""
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def is_number(text: str) -> bool:
+    """Is this cell a number, an amount or a percent (right-justified, never wrapped)?
+
+    >>> [is_number(t) for t in ("-1,234.50", "12,345.00 USD", "15.4%", "49.2 days", "2026-Q3", "n/a")]
+    [True, True, True, True, False, False]
+    """
+    return NUMBER.fullmatch(text.strip()) is not None
+
+
+def _width(text: str) -> int:
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _longest_word(text: str) -> int:
+    """The widest word, the first one with the indentation before it (kept on its line)."""
+    longest = max((cell_len(word) for word in text.split()), default=0)
+    first = text.split(maxsplit=1)[:1]
+    indent = len(text) - len(text.lstrip(" ")) if first else 0
+    return max(longest, indent + cell_len(first[0]) if first else 0)
+
+
+def _measure(column: TableColumn, cells: tuple[str, ...]) -> _Measured:
+    present = [c for c in cells if c.strip()]
+    numbers = bool(present) and all(is_number(c) for c in present)
+    wraps = column.wrap
+    if wraps is None:
+        wraps = not numbers and any(len(c.split()) > 1 for c in present)
+    widest = max((_width(c) for c in cells), default=0)
+    if wraps:
+        longest = min(max((_longest_word(c) for c in cells), default=0), LONGEST_WORD)
+        least = max(longest, min(widest, MIN_TEXT))
+    else:
+        least = widest
+    header = column.header
+    least = max(least, _longest_word(header), 1)
+    right = column.justify == "right" if column.justify else numbers
+    return _Measured(column, cells, right, least, max(widest, _width(header), 1))
+
+
+def _fit(columns: Sequence[_Measured], width: int) -> list[int] | None:
+    """Each column's width within ``width``, or None when even the narrowest widths do not fit.
+
+    Every column starts at its narrowest width; the space left goes one character at a time to the
+    column furthest from its natural width (the earlier one on a tie), so text wraps as little as
+    the width allows and the result does not depend on anything but the cells.
+    """
+    budget = width - GAP * (len(columns) - 1)
+    widths = [m.least for m in columns]
+    spare = budget - sum(widths)
+    if spare < 0:
+        return None
+    while spare > 0:
+        short = [m.natural - w for m, w in zip(columns, widths, strict=True)]
+        most = max(short)
+        if most <= 0:
+            break
+        widths[short.index(most)] += 1
+        spare -= 1
+    return widths
+
+
+def print_table(
+    console: Console,
+    columns: Sequence[TableColumn | str],
+    rows: Sequence[Mapping[str, Cell]],
+    *,
+    title: str | None = None,
+    row_styles: Sequence[str] | None = None,
+) -> None:
+    """Print rows (mappings of column key to cell) as a table that fits ``console.width``.
+
+    Columns empty in every row are left out; optional columns are hidden when the others need the
+    room (a dim note names them); when even that does not fit, each row becomes a block of
+    ``label: value`` lines. ``row_styles`` gives a style per row (e.g. bold for a total row).
+    """
+    wanted = [TableColumn(c) if isinstance(c, str) else c for c in columns]
+    measured = [_measure(c, tuple(plain(r.get(c.key)) for r in rows)) for c in wanted]
+    measured = [m for m in measured if any(cell.strip() for cell in m.cells)]
+    if title:
+        console.print(Text(title, style="bold"))
+    if not rows or not measured:
+        console.print("(no rows)", highlight=False)
+        return
+    shown = list(measured)
+    hidden: list[_Measured] = []
+    widths = _fit(shown, console.width)
+    while widths is None and any(m.column.optional for m in shown):
+        drop = [m for m in shown if m.column.optional][-1]
+        shown.remove(drop)
+        hidden.insert(0, drop)
+        widths = _fit(shown, console.width)
+    if widths is None:
+        print_blocks(console, [m.column for m in measured], rows, row_styles=row_styles)
+        return
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        header_style="bold",
+    )
+    for m, w in zip(shown, widths, strict=True):
+        table.add_column(m.column.header, justify="right" if m.right else "left", width=w, overflow="fold")
+    for i, r in enumerate(rows):
+        style = row_styles[i] if row_styles else None
+        table.add_row(*(_renderable(r.get(m.column.key)) for m in shown), style=style)
+    console.print(table)
+    if hidden:
+        names = ", ".join(m.column.header for m in hidden)
+        console.print(
+            Text(f"not shown at {console.width} columns: {names} (a wider terminal or --format json shows them)",
+                 style="dim"),
+        )  # fmt: skip
+
+
+def print_blocks(
+    console: Console,
+    columns: Sequence[TableColumn | str],
+    rows: Sequence[Mapping[str, Cell]],
+    *,
+    row_styles: Sequence[str] | None = None,
+) -> None:
+    """Print each row as a block of ``label: value`` lines (empty values left out), a blank line
+    between blocks. Values wrap between words after the aligned labels."""
+    wanted = [TableColumn(c) if isinstance(c, str) else c for c in columns]
+    labels = {c.key: f"{c.header}:" for c in wanted}
+    label_width = max(cell_len(label) for label in labels.values())
+    for i, r in enumerate(rows):
+        if i:
+            console.print()
+        grid = Table.grid(padding=(0, 1, 0, 0))
+        grid.add_column(width=label_width, no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        style = row_styles[i] if row_styles else None
+        for c in wanted:
+            value = r.get(c.key)
+            if plain(value).strip():
+                grid.add_row(labels[c.key], _renderable(value), style=style)
+        console.print(grid)
+
+
+def _renderable(cell: Cell) -> str | Text:
+    # Text, never markup: a cell holding [brackets] prints as it is.
+    return cell if isinstance(cell, Text) else Text(plain(cell))
