@@ -1,7 +1,8 @@
 """Tables on a terminal: the one renderer, in one style, of every command that prints a table.
 
 >>> from io import StringIO
->>> from rich.console import Console
+>>> from rich.console import Console, RenderableType
+from rich.padding import Padding
 >>> out = Console(file=StringIO(), width=40)
 >>> print_table(out, ["kind", "amount", "note"], [{"kind": "bonus", "amount": "1,000.00", "note": ""}])
 >>> print(out.file.getvalue().rstrip())
@@ -29,7 +30,8 @@ from typing import Literal
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -70,6 +72,7 @@ class _Measured:
     cells: tuple[str, ...]
     right: bool
     least: int  # the narrowest width that breaks no number, id, date or word (nor a header word)
+    cells_natural: int  # the width that puts every cell on one line
     natural: int  # the width that puts every cell and the header on one line
 
 
@@ -114,31 +117,70 @@ def _measure(column: TableColumn, cells: tuple[str, ...]) -> _Measured:
     else:
         least = widest
     header = column.header
-    least = max(least, _longest_word(header), 1)
+    least = max([least, 1, *(cell_len(piece) for piece in _HEADER_PIECES.findall(header))])
     right = column.justify == "right" if column.justify else numbers
-    return _Measured(column, cells, right, least, max(widest, _width(header), 1))
+    return _Measured(column, cells, right, least, widest, max(widest, _width(header), 1))
 
 
 def _fit(columns: Sequence[_Measured], width: int) -> list[int] | None:
     """Each column's width within ``width``, or None when even the narrowest widths do not fit.
 
-    Every column starts at its narrowest width; the space left goes one character at a time to the
-    column furthest from its natural width (the earlier one on a tie), so text wraps as little as
-    the width allows and the result does not depend on anything but the cells.
+    The room goes first to the cells, then to the headers (a header wraps on a few lines once; a
+    cell that wraps does so on every row): see :func:`_level`.
     """
     budget = width - GAP * (len(columns) - 1)
-    widths = [m.least for m in columns]
-    spare = budget - sum(widths)
-    if spare < 0:
+    least = [m.least for m in columns]
+    if sum(least) > budget:
         return None
-    while spare > 0:
-        short = [m.natural - w for m, w in zip(columns, widths, strict=True)]
-        most = max(short)
-        if most <= 0:
-            break
-        widths[short.index(most)] += 1
-        spare -= 1
+    cells = _level(least, [max(m.least, m.cells_natural) for m in columns], budget)
+    return _level(cells, [max(w, m.natural) for w, m in zip(cells, columns, strict=True)], budget)
+
+
+def _level(floor: list[int], ceiling: list[int], budget: int) -> list[int]:
+    """Widths between ``floor`` and ``ceiling`` that sum to at most ``budget``: every column at
+    ``max(floor, min(ceiling, level))`` for the highest level that fits, so the widest contents
+    wrap first; what the level leaves over goes to the earliest columns still short."""
+
+    def at(level: int) -> list[int]:
+        return [max(f, min(c, level)) for f, c in zip(floor, ceiling, strict=True)]
+
+    low, high = 0, max(ceiling)
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if sum(at(mid)) <= budget else (low, mid - 1)
+    widths = at(low)
+    spare = budget - sum(widths)
+    for i, c in enumerate(ceiling):
+        if spare and widths[i] < c:
+            widths[i] += 1
+            spare -= 1
     return widths
+
+
+# A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
+# for people, and a narrow column of numbers should not be widened by one long header word.
+_HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
+
+
+def _header_pieces(header: str) -> list[str]:
+    return _HEADER_PIECES.findall(header)
+
+
+def _wrap_header(header: str, width: int) -> str:
+    """The header in lines of at most ``width`` characters, broken between words or after a hyphen."""
+    pieces = [
+        (piece, i == 0) for word in header.split() for i, piece in enumerate(_HEADER_PIECES.findall(word))
+    ]
+    lines: list[str] = []
+    line = ""
+    for piece, spaced in pieces:
+        longer = line + (" " if spaced and line else "") + piece
+        if line and cell_len(longer) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line = longer
+    return "\n".join([*lines, line])
 
 
 def print_table(
@@ -182,10 +224,11 @@ def print_table(
         header_style="bold",
     )
     for m, w in zip(shown, widths, strict=True):
-        table.add_column(m.column.header, justify="right" if m.right else "left", width=w, overflow="fold")
+        header = _wrap_header(m.column.header, w)
+        table.add_column(header, justify="right" if m.right else "left", width=w, overflow="fold")
     for i, r in enumerate(rows):
         style = row_styles[i] if row_styles else None
-        table.add_row(*(_renderable(r.get(m.column.key)) for m in shown), style=style)
+        table.add_row(*(_indented(r.get(m.column.key)) for m in shown), style=style)
     console.print(table)
     if hidden:
         names = ", ".join(m.column.header for m in hidden)
@@ -215,12 +258,23 @@ def print_blocks(
         grid.add_column(overflow="fold")
         style = row_styles[i] if row_styles else None
         for c in wanted:
-            value = r.get(c.key)
-            if plain(value).strip():
-                grid.add_row(labels[c.key], _renderable(value), style=style)
+            value = _renderable(r.get(c.key))
+            if value.plain.strip():
+                # Indentation shows nesting in a table's first column; in a block it only shifts the value.
+                value = value[len(value.plain) - len(value.plain.lstrip()) :]  # a copy, never the caller's
+                if not grid.row_count:
+                    value.stylize("bold")  # where a block starts, for the eye running down a long list
+                grid.add_row(labels[c.key], value, style=style)
         console.print(grid)
 
 
-def _renderable(cell: Cell) -> str | Text:
+def _indented(cell: Cell) -> RenderableType:
+    """A table cell; leading spaces indent every line it wraps onto, not only the first."""
+    text = _renderable(cell)
+    indent = len(text.plain) - len(text.plain.lstrip(" "))
+    return Padding(text[indent:], (0, 0, 0, indent)) if indent and text.plain.strip() else text
+
+
+def _renderable(cell: Cell) -> Text:
     # Text, never markup: a cell holding [brackets] prints as it is.
     return cell if isinstance(cell, Text) else Text(plain(cell))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -94,16 +94,19 @@ def _jsonable(value: Any) -> Any:
 
 def emit_rows(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[str | TableColumn],
+    columns: Sequence[str],
     fmt: Format,
     title: str | None = None,
+    optional: Collection[str] = (),
 ) -> None:
     """Print rows as a table that fits the terminal (:func:`cosell.terminal.print_table`), JSON (a
-    list of objects) or CSV, always in the given column order (json and csv: every column)."""
+    list of objects) or CSV, always in the given column order. The ``optional`` columns are the
+    first a terminal too narrow for the table leaves out (json and csv always have every column)."""
     if fmt is Format.table:
-        print_table(console, columns, [{k: _cell(v) for k, v in r.items()} for r in rows], title=title)
+        table_columns = [TableColumn(c, optional=c in optional) for c in columns]
+        print_table(console, table_columns, [{k: _cell(v) for k, v in r.items()} for r in rows], title=title)
         return
-    keys = [c if isinstance(c, str) else c.key for c in columns]
+    keys = list(columns)
     if fmt is Format.json:
         typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in keys} for r in rows], indent=2))
         return
