@@ -249,3 +249,18 @@ def test_the_demo_fits_80_columns_and_shows_progress_on_its_long_steps(demo: Dem
     # What the steps print is all on stdout, in order.
     order = [demo.output.index(t) for t in ("Reconciliation all:", "Payout run PR-000001", "CFO dashboard,")]
     assert order == sorted(order)
+
+
+def test_import_counts_are_a_table_at_80_columns_with_grouped_counts(demo: Demo, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["import", "canonical", str(demo.base / "data"), "--workspace", str(tmp_path / "ws.duckdb")],
+        env={"COLUMNS": "80", "COSELL_NOW": NOW},
+    )
+    assert result.exit_code == 0, result.output
+    assert_fits(result.output.split("warning:")[0], 80)  # the table (warnings are prose, left as they are)
+    touches = sum(1 for _ in (demo.base / "data" / "touches.csv").open()) - 1
+    assert touches >= 1000
+    row = next(line for line in result.output.splitlines() if line.startswith("touches "))
+    assert row.split() == ["touches", f"{touches:,}", f"{touches:,}", "0", "0", "0", "0"]
+    assert hidden_labels(result.output) == {"file"}

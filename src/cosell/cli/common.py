@@ -104,7 +104,9 @@ def emit_rows(
     first a terminal too narrow for the table leaves out (json and csv always have every column)."""
     if fmt is Format.table:
         table_columns = [TableColumn(c, optional=c in optional) for c in columns]
-        print_table(console, table_columns, [{k: _cell(v) for k, v in r.items()} for r in rows], title=title)
+        print_table(
+            console, table_columns, [{k: _cell(k, v) for k, v in r.items()} for r in rows], title=title
+        )
         return
     keys = list(columns)
     if fmt is Format.json:
@@ -119,7 +121,10 @@ def emit_rows(
         typer.echo(buffer.getvalue(), nl=False)
 
 
-def _cell(value: Any) -> str:
+def _cell(key: str, value: Any) -> str:
+    """A value as a table shows it: a count with thousands separators (an id as it is)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not key.endswith("_id"):
+        return f"{value:,}"
     return "" if value is None else str(value)
 
 
