@@ -137,3 +137,13 @@ def test_indented_text_cells_keep_their_indentation_and_styles() -> None:
             {"figure": Text("    Share of all pipeline created"), "value": "6.5%"}]  # fmt: skip
     text = printed(30, ("figure", "value"), rows)
     assert any(line.startswith("    Share") for line in lines_of(text))
+
+
+def test_a_long_header_wraps_after_a_hyphen_instead_of_widening_a_column_of_numbers() -> None:
+    columns = [TableColumn(f"c{i}", "Partner-sourced pipeline (USD)") for i in range(6)]
+    rows = [{f"c{i}": "1,234.56" for i in range(6)}]
+    text = printed(60, columns, rows)  # 6 columns of 8 + 5 gaps of 2 = 58: fits only at 8 wide
+    lines = lines_of(text)
+    assert lines[0].split() == ["Partner-"] * 6
+    assert lines[1].split() == ["sourced"] * 6
+    assert lines[-1].split() == ["1,234.56"] * 6

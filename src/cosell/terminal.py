@@ -1,8 +1,7 @@
 """Tables on a terminal: the one renderer, in one style, of every command that prints a table.
 
 >>> from io import StringIO
->>> from rich.console import Console, RenderableType
-from rich.padding import Padding
+>>> from rich.console import Console
 >>> out = Console(file=StringIO(), width=40)
 >>> print_table(out, ["kind", "amount", "note"], [{"kind": "bonus", "amount": "1,000.00", "note": ""}])
 >>> print(out.file.getvalue().rstrip())
@@ -10,7 +9,7 @@ kind     amount
 ───────────────
 bonus  1,000.00
 
-The rules, whatever the width of the console (the terminal, or ``$COLUMNS``):
+The rules, at any width of the console from 40 columns (the terminal, or ``$COLUMNS``):
 
 - a number, an amount, a date, an instant or an id is never wrapped or cut: its column is at least
   as wide as its widest cell; text wraps between words (a word longer than 30 characters folds);
@@ -39,10 +38,13 @@ Cell = str | Text | None
 Justify = Literal["left", "right"]
 
 GAP = 2  # spaces between two columns
-MIN_TEXT = 16  # text that long or longer gets at least this width before it wraps (else blocks)
+MIN_TEXT = 16  # a text column is never narrower than this (or its longest cell): below, blocks read better
 LONGEST_WORD = 30  # a longer word in text may fold: it would force a table into blocks otherwise
 # A number as the commands print it: 1,234.50, -63,922.60, 15.4%, 0.2312, 12,345.00 USD, 49.2 days.
 NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+%?( [A-Z]{3}| days)?")
+# A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
+# for people, and a narrow column of numbers should not be widened by one long header word.
+_HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
 
 
 @dataclass(frozen=True)
@@ -157,15 +159,6 @@ def _level(floor: list[int], ceiling: list[int], budget: int) -> list[int]:
     return widths
 
 
-# A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
-# for people, and a narrow column of numbers should not be widened by one long header word.
-_HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
-
-
-def _header_pieces(header: str) -> list[str]:
-    return _HEADER_PIECES.findall(header)
-
-
 def _wrap_header(header: str, width: int) -> str:
     """The header in lines of at most ``width`` characters, broken between words or after a hyphen."""
     pieces = [
@@ -232,10 +225,8 @@ def print_table(
     console.print(table)
     if hidden:
         names = ", ".join(m.column.header for m in hidden)
-        console.print(
-            Text(f"not shown at {console.width} columns: {names} (a wider terminal or --format json shows them)",
-                 style="dim"),
-        )  # fmt: skip
+        note = f"not shown at {console.width} columns: {names} (a wider terminal or --format json shows them)"
+        console.print(Text(note, style="dim"))
 
 
 def print_blocks(
