@@ -24,7 +24,7 @@ from cosell.cli import (
     report_cmd,
     workspace_cmd,
 )
-from cosell.cli.common import err_console
+from cosell.cli.common import err_console, follow_terminal
 from cosell.errors import CosellError
 
 
@@ -32,6 +32,7 @@ class CosellGroup(TyperGroup):
     """The root command group: the one place where a CosellError becomes a message and an exit code."""
 
     def invoke(self, ctx: Any) -> Any:
+        follow_terminal()
         try:
             return super().invoke(ctx)
         except CosellError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -14,15 +14,23 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
 from cosell.store.workspace import Workspace, open_workspace
+from cosell.terminal import TableColumn, print_table
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def follow_terminal() -> None:
+    """Size both consoles from the terminal (or ``$COLUMNS``) as it is now: rich reads the width
+    when a console is made, at import, and one process (a test runner) may run commands at
+    several widths."""
+    for c in (console, err_console):
+        c.width = Console(stderr=c.stderr).width
 
 
 class Format(StrEnum):
@@ -85,39 +93,58 @@ def _jsonable(value: Any) -> Any:
 
 
 def emit_rows(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, title: str | None = None
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: Format,
+    title: str | None = None,
+    optional: Collection[str] = (),
 ) -> None:
-    """Print rows as a rich table, JSON (a list of objects) or CSV, always in the given column order."""
+    """Print rows as a table that fits the terminal (:func:`cosell.terminal.print_table`), JSON (a
+    list of objects) or CSV, always in the given column order. The ``optional`` columns are the
+    first a terminal too narrow for the table leaves out (json and csv always have every column)."""
+    if fmt is Format.table:
+        table_columns = [TableColumn(c, optional=c in optional) for c in columns]
+        print_table(
+            console, table_columns, [{k: _cell(k, v) for k, v in r.items()} for r in rows], title=title
+        )
+        return
+    keys = list(columns)
     if fmt is Format.json:
-        typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in columns} for r in rows], indent=2))
+        typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in keys} for r in rows], indent=2))
         return
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow(keys)
         for r in rows:
-            writer.writerow(["" if r.get(c) is None else str(r.get(c)) for c in columns])
+            writer.writerow(["" if r.get(c) is None else str(r.get(c)) for c in keys])
         typer.echo(buffer.getvalue(), nl=False)
-        return
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for c in columns:
-        table.add_column(c)
-    for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
-    console.print(table)
+
+
+def _cell(key: str, value: Any) -> str:
+    """A value as a table shows it: a count with thousands separators (an id as it is)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not key.endswith("_id"):
+        return f"{value:,}"
+    return "" if value is None else str(value)
 
 
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Any]:
-    """A progress bar on stderr (quiet when stderr is not a terminal). Yields ``advance(n)``."""
+    """A progress bar on stderr (quiet when stderr is not a terminal). Yields ``advance(n)``;
+    without a ``total``, a spinner and the time elapsed (``advance`` then counts nothing)."""
+    counted = (BarColumn(), TextColumn("{task.completed}/{task.total}")) if total is not None else ()
     with Progress(
+        *(() if total is not None else (SpinnerColumn(),)),
         TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        *counted,
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
         disable=not err_console.is_terminal,
+        # Whatever a step prints goes to stdout as it is: sent through the bar's console, it would
+        # land on stderr when only stdout is redirected (cosell demo > demo.txt).
+        redirect_stdout=False,
+        redirect_stderr=False,
     ) as bar:
         task = bar.add_task(description, total=total)
 

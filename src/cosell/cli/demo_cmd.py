@@ -17,17 +17,21 @@ bytes on every run.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console
 
 from cosell import clock
 from cosell.cli.common import console, progress
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
+from cosell.terminal import print_table
 
 if TYPE_CHECKING:
     from cosell.policy import Policy
@@ -49,19 +53,25 @@ def write_demo_dataset(out_dir: Path, size: int = 3000, seed: int = 7) -> DemoMa
 
 def print_demo_summary(manifest: DemoManifest) -> None:
     """Rows per table, planted data-hygiene failures by kind, the time span and where the files are."""
-    counts = Table(title="Demo dataset", header_style="bold")
-    counts.add_column("table")
-    counts.add_column("rows", justify="right")
-    for table, rows in manifest.counts.items():
-        counts.add_row(table, f"{rows:,}")
-    console.print(counts)
-    planted = Table(title="Planted data-hygiene failures", header_style="bold")
-    planted.add_column("kind")
-    planted.add_column("deals", justify="right")
-    planted.add_column("for example")
-    for kind, ids in manifest.planted.items():
-        planted.add_row(kind, f"{len(ids):,}", ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else ""))
-    console.print(planted)
+    print_table(
+        console,
+        ("table", "rows"),
+        [{"table": table, "rows": f"{rows:,}"} for table, rows in manifest.counts.items()],
+        title="Demo dataset",
+    )
+    print_table(
+        console,
+        ("kind", "deals", "for_example"),
+        [
+            {
+                "kind": kind,
+                "deals": f"{len(ids):,}",
+                "for_example": ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else ""),
+            }
+            for kind, ids in manifest.planted.items()
+        ],
+        title="Planted data-hygiene failures",
+    )
     console.print(
         f"Deals created {format_instant(manifest.span_start)[:10]} to {format_instant(manifest.span_end)[:10]}"
         f" (exclusive); run reports as of [bold]{format_instant(manifest.as_of)}[/]."
@@ -69,7 +79,6 @@ def print_demo_summary(manifest: DemoManifest) -> None:
     console.print(
         f"Files in [bold]{manifest.out_dir}[/] (size {manifest.size:,}, seed {manifest.seed});"
         " demo_truth.csv holds each deal's designed origin, demo_manifest.json this summary.",
-        soft_wrap=True,
     )
 
 
@@ -124,7 +133,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             explanation = explain_opportunity(ws.con, example, policy, manifest.as_of, run.model)
             article = "An" if tier[0] in "aeiou" else "A"
             console.rule(f"{article} {tier} deal: cosell explain {example}")
-            console.print(explanation.text(), highlight=False, soft_wrap=True)
+            console.print(explanation.text(), highlight=False)
         paths += _review_pay_and_report(ws, policy, manifest, reports)
     finally:
         ws.close()
@@ -154,7 +163,6 @@ def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
         f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
         f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
         highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -168,9 +176,10 @@ def _review_pay_and_report(
     from cosell.reports.demo import demo_reports
     from cosell.store.users import first_user
 
-    console.rule("Reconciliation: cosell reconcile --period all")
-    with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]):
-        found = demo_reconcile(ws, policy, manifest, console)
+    with _step("reconciling every closed-won deal") as out:
+        out.rule("Reconciliation: cosell reconcile --period all")
+        with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]):
+            found = demo_reconcile(ws, policy, manifest, out)
     # The fixes that are overrides (the computed, evidence-backed attribution pinned by a reviewer);
     # a correction to make in the CRM (an account to check, partner_source=none to confirm) stays open.
     fixable = [f.finding_id for f in found.findings if f.suggested_tier and f.status == "open"]
@@ -189,20 +198,50 @@ def _review_pay_and_report(
         )
         return len(accepted.decisions)
 
-    demo_pay(ws, policy, manifest, console, accept_fixes, decide_disputes=demo_dispute(ws, policy, manifest))
-    return demo_reports(ws, policy, manifest, reports, console)
+    with _step("paying: post a period, pay it, accept the fixes and a dispute, post the next") as out:
+        demo_pay(ws, policy, manifest, out, accept_fixes, decide_disputes=demo_dispute(ws, policy, manifest))
+    with _step("writing the CFO dashboard and the QBR (html, pdf, json)") as out:
+        return demo_reports(ws, policy, manifest, reports, out)
+
+
+@contextmanager
+def _step(description: str) -> Iterator[Console]:
+    """A long step of the demo under a spinner on stderr (quiet when stderr is not a terminal).
+
+    What the step prints is held back and printed when it ends, exactly as it would have been:
+    printing under a live spinner would garble the terminal, or, with the spinner's redirection,
+    send stdout's text to stderr.
+    """
+    held = Console(
+        file=io.StringIO(),
+        width=console.width,
+        force_terminal=console.is_terminal,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        no_color=console.no_color,
+    )
+    try:
+        with progress(description):
+            yield held
+    finally:  # what it printed before failing helps to see why
+        console.file.write(held.file.getvalue())  # type: ignore[attr-defined]
+        console.file.flush()
 
 
 def _print_pipeline(rows: list[Any], currency: str) -> None:
-    table = Table(title=f"Pipeline created by tier ({currency}, at each deal's creation-month rate)")
-    table.add_column("tier")
-    table.add_column("deals", justify="right")
-    table.add_column("pipeline", justify="right")
-    table.add_column("share", justify="right")
-    for row in rows:
-        share = "no pipeline" if row.share is None else f"{row.share * 100:.1f}%"
-        table.add_row(row.tier, f"{row.deals:,}", f"{row.pipeline:,.2f}", share)
-    console.print(table)
+    print_table(
+        console,
+        ("tier", "deals", "pipeline", "share"),
+        [
+            {
+                "tier": row.tier,
+                "deals": f"{row.deals:,}",
+                "pipeline": f"{row.pipeline:,.2f}",
+                "share": "no pipeline" if row.share is None else f"{row.share * 100:.1f}%",
+            }
+            for row in rows
+        ],
+        title=f"Pipeline created by tier ({currency}, at each deal's creation-month rate)",
+    )
     sourced = next(r for r in rows if r.tier == "sourced")
     if sourced.share is not None:
         console.print(

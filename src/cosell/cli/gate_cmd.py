@@ -95,7 +95,8 @@ def check(
         raise typer.Exit(1)
 
 
-def _audit_row(v: Any) -> dict[str, Any]:
+def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
+    amount = round_money(v.amount, v.currency)
     return {
         "opportunity_id": v.opportunity_id,
         "owner_id": v.owner_id,
@@ -105,7 +106,8 @@ def _audit_row(v: Any) -> dict[str, Any]:
         "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
         "confirmed_by": v.confirmed_by,
         "partner_source_now": v.partner_source_now,
-        "amount": str(round_money(v.amount, v.currency)),
+        # Grouped digits for people (table); the exact plain number for machines (json, csv).
+        "amount": f"{amount:,}" if fmt is Format.table else str(amount),
         "currency": v.currency,
     }
 
@@ -134,7 +136,10 @@ def audit(
         found = gate_audit(ws.con, policy, when)
     finally:
         ws.close()
-    rows = [_audit_row(v) for v in found]
-    emit_rows(rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed")
+    rows = [_audit_row(v, fmt) for v in found]
+    emit_rows(
+        rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed",
+        optional=("owner_id", "stage", "confirmed_by"),
+    )  # fmt: skip
     if fmt is Format.table:
         console.print(f"{len(rows)} violation(s)", highlight=False)

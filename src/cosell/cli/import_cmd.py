@@ -127,7 +127,7 @@ def _render(report: ImportReport, fmt: Format) -> None:
         for w in report.warnings:
             err_console.print(f"warning: {w}", highlight=False, soft_wrap=True)
         return
-    emit_rows(_count_rows(report), COUNT_COLUMNS, fmt, title=f"import {report.import_id}")
+    emit_rows(_count_rows(report), COUNT_COLUMNS, fmt, title=f"import {report.import_id}", optional=("file",))
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     shown = sum(w.count for w in report.warnings)

@@ -230,7 +230,7 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
         "run_id", "period", "status", "proposed_at", "proposed_by", "approved_at", "approved_by",
         "parties_paid", "total", "parties_blocked", "blocked_total", "currency",
     )  # fmt: skip
-    emit_rows(rows, columns, fmt, title="Payout runs")
+    emit_rows(rows, columns, fmt, title="Payout runs", optional=("proposed_at", "proposed_by", "approved_by"))
 
 
 def _party(partner: str | None, rep: str | None, required: bool) -> tuple[str, str] | None:
@@ -252,6 +252,14 @@ _LEDGER_COLUMNS = (
     "entry_id", "posted_at", "recorded_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
     "plan_version", "attribution_run_id", "amount", "currency", "reverses", "payout_run_id", "by_user",
     "basis", "reason",
+)  # fmt: skip
+
+
+# What a terminal too narrow for the whole ledger leaves out first (the last first): who posted it,
+# the references behind the amount, its instants; entry, period, party, deal, kind, amount and why stay.
+_LEDGER_DETAIL = (
+    "posted_at", "recorded_at", "rule_id", "plan_version", "attribution_run_id", "reverses", "payout_run_id",
+    "by_user", "basis",
 )  # fmt: skip
 
 
@@ -292,7 +300,7 @@ def ledger_command(
         row["recorded_at"] = format_instant(e.recorded_at)
         row["amount"] = _amount(e.amount, fmt)
         rows.append(row)
-    emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger")
+    emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger", optional=_LEDGER_DETAIL)
 
 
 @payouts_app.command("statement")

@@ -195,7 +195,13 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
     if not out and fmt is Format.table:
         console.print("no plan versions loaded: `cosell plans init plan.toml`, edit it, `cosell plans load`")
         return
-    emit_rows(out, columns, fmt, title="compensation plan versions")
+    emit_rows(
+        out,
+        columns,
+        fmt,
+        title="compensation plan versions",
+        optional=("loaded_at", "by_user", "file", "digest"),
+    )
 
 
 @plans_app.command("init")

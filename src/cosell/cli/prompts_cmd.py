@@ -111,7 +111,10 @@ def list_command(
     finally:
         ws.close()
     rows = [_row(p) for p in found]
-    emit_rows(rows, COLUMNS, fmt, title=f"Influence prompts ({status.value})")
+    emit_rows(
+        rows, COLUMNS, fmt, title=f"Influence prompts ({status.value})",
+        optional=("trigger_ref", "created_at", "answered_by", "answered_at"),
+    )  # fmt: skip
     if fmt is Format.table:
         console.print(f"{len(rows)} prompt(s)", highlight=False)
 

@@ -27,6 +27,7 @@ from cosell.cli.common import (
 from cosell.errors import CosellError, UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
+from cosell.terminal import print_table
 
 
 class ShowFormat(StrEnum):
@@ -114,16 +115,6 @@ def _finding_rows(findings: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _plain_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Aligned columns of plain text: nothing is cut, however narrow the terminal (the last column,
-    the suggested fix, may run long)."""
-    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
-    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
-    lines.append("  ".join("-" * widths[c] for c in columns))
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in rows]
-    typer.echo("\n".join(lines))
-
-
 def _findings_csv(findings: Any) -> None:
     rows = [f.to_json() for f in findings]
     columns = list(rows[0]) if rows else ["finding_id"]
@@ -156,7 +147,7 @@ def reconcile_command(
     """Cross-check the period's closed-won deals against the computed attribution, partner activity,
     registrations and account overlap; list every finding with evidence, declared and computed
     values, the money at stake and a suggested fix. New findings are recorded (never twice)."""
-    from cosell.hygiene.reconcile import reconcile, summary_table
+    from cosell.hygiene.reconcile import print_summary, reconcile
 
     policy = load_policy(policy_path)
     when = parse_as_of(as_of)
@@ -176,13 +167,12 @@ def reconcile_command(
         f"closed-won deals checked against attribution run {result.attribution_run_id}"
         + (f" ({result.unattributed:,} never attributed)" if result.unattributed else ""),
         highlight=False,
-        soft_wrap=True,
     )
     if not result.findings:
         console.print("No findings.")
         return
-    _plain_table(_finding_rows(result.findings), FINDING_COLUMNS)
-    console.print(summary_table(result))
+    print_table(console, FINDING_COLUMNS, _finding_rows(result.findings))
+    print_summary(console, result)
 
 
 @findings_app.command("list")
@@ -220,7 +210,7 @@ def findings_list(
     elif fmt is Format.csv:
         _findings_csv(found)
     else:
-        _plain_table(_finding_rows(found), FINDING_COLUMNS)
+        print_table(console, FINDING_COLUMNS, _finding_rows(found))
         console.print(f"{len(found):,} finding(s)", highlight=False)
 
 
@@ -423,7 +413,13 @@ def dispute_list(
         ws.close()
     rows = [d.to_json() for d in found]
     columns = DISPUTE_COLUMNS if fmt is Format.table else DISPUTE_KEYS
-    emit_rows(rows, columns, fmt, title=f"Disputes ({len(rows):,})")
+    emit_rows(
+        rows,
+        columns,
+        fmt,
+        title=f"Disputes ({len(rows):,})",
+        optional=("opened_by", "opened_at", "decided_by"),
+    )
 
 
 def history_command(

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from cosell import clock
 from cosell.errors import NotFound, UsageError
@@ -44,6 +43,7 @@ from cosell.periods import month, parse_period
 from cosell.policy import Policy
 from cosell.store.versions import attribution_views, latest_run_id
 from cosell.store.workspace import Workspace, as_of_views
+from cosell.terminal import print_table
 
 ALL_PERIODS = "all"
 # The finding each data-hygiene failure the demo plants (cosell.data.demo) produces on a won deal.
@@ -247,26 +247,32 @@ def _result(
     )
 
 
-def summary_table(result: ReconcileResult) -> Table:
-    """The count and money at stake by kind, as a rich table (the demo and the CLI print it)."""
-    table = Table(
+def print_summary(console: Console, result: ReconcileResult) -> None:
+    """The count and money at stake by kind, then all kinds (each deal once) in bold."""
+    rows = [
+        {
+            "kind": k.kind,
+            "findings": f"{k.findings:,}",
+            "deals": f"{k.deals:,}",
+            "at_stake": f"{k.at_stake:,}",
+        }
+        for k in result.by_kind
+    ]
+    rows.append(
+        {
+            "kind": "all (each deal once)",
+            "findings": f"{len(result.findings):,}",
+            "deals": f"{result.deals_with_findings:,}",
+            "at_stake": f"{result.at_stake:,}",
+        }
+    )
+    print_table(
+        console,
+        ("kind", "findings", "deals", "at_stake"),
+        rows,
         title=f"Reconciliation {result.period}: findings by kind ({result.currency} at stake)",
-        header_style="bold",
+        row_styles=[""] * (len(rows) - 1) + ["bold"],
     )
-    table.add_column("kind")
-    table.add_column("findings", justify="right")
-    table.add_column("deals", justify="right")
-    table.add_column("at stake", justify="right")
-    for k in result.by_kind:
-        table.add_row(k.kind, f"{k.findings:,}", f"{k.deals:,}", f"{k.at_stake:,}")
-    table.add_row(
-        "all (each deal once)",
-        f"{len(result.findings):,}",
-        f"{result.deals_with_findings:,}",
-        f"{result.at_stake:,}",
-        style="bold",
-    )
-    return table
 
 
 def planted_found(
@@ -284,15 +290,21 @@ def planted_found(
     return out
 
 
-def planted_table(result: ReconcileResult, planted: Mapping[str, Sequence[str]]) -> Table:
+def print_planted(console: Console, result: ReconcileResult, planted: Mapping[str, Sequence[str]]) -> None:
     """How many of the demo's planted failures on closed-won deals reconciliation found."""
-    table = Table(title="Planted data-hygiene failures found (closed-won deals)", header_style="bold")
-    table.add_column("planted")
-    table.add_column("found as")
-    table.add_column("found", justify="right")
-    for plant, (found, total) in planted_found(result, planted).items():
-        table.add_row(plant, PLANTED_FINDINGS.get(plant, "-"), f"{found:,} of {total:,}")
-    return table
+    print_table(
+        console,
+        ("planted", "found_as", "found"),
+        [
+            {
+                "planted": plant,
+                "found_as": PLANTED_FINDINGS.get(plant, "-"),
+                "found": f"{found:,} of {total:,}",
+            }
+            for plant, (found, total) in planted_found(result, planted).items()
+        ],
+        title="Planted data-hygiene failures found (closed-won deals)",
+    )
 
 
 def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Console) -> ReconcileResult:
@@ -306,13 +318,12 @@ def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Consol
     if latest_run_id(ws.con, as_of) is None:
         as_of = None
     result = reconcile(ws, policy, period=ALL_PERIODS, as_of=as_of, by_user="demo")
-    console.print(summary_table(result))
-    console.print(planted_table(result, manifest.planted))
+    print_summary(console, result)
+    print_planted(console, result, manifest.planted)
     console.print(
         f"{len(result.findings):,} findings on {result.deals_with_findings:,} of {result.deals_checked:,} "
         f"closed-won deals; {result.at_stake:,} {result.currency} of revenue at stake. "
         "Try: cosell findings list, cosell findings show ID, cosell findings accept ID --by USER --reason TEXT",
         highlight=False,
-        soft_wrap=True,
     )
     return result

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich.console import Console
-from rich.table import Table
 
 from cosell.data.demo import DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
@@ -26,6 +25,7 @@ from cosell.periods import month
 from cosell.policy import Policy
 from cosell.store.users import first_user
 from cosell.store.workspace import Workspace
+from cosell.terminal import TableColumn, print_table
 
 DEMO_USER = "demo"
 
@@ -128,7 +128,6 @@ def demo_pay(
         "evidence-backed attribution the ledger already pays on moves no money; one that changes a deal's "
         "tier or credits does, in the next posting.",
         highlight=False,
-        soft_wrap=True,
     )
     disputes = decide_disputes() if decide_disputes is not None else 0
     if decide_disputes is not None:
@@ -152,11 +151,15 @@ def demo_pay(
 def _print_statement(
     console: Console, ws: Workspace, kind: str, party: str, period: str, currency: str
 ) -> str:
-    from cosell.reports.render import render
+    """Print the statement as ``cosell payouts statement`` does; return its text as printed."""
+    from cosell.reports.text import print_report
 
-    text = render(statement(ws.con, kind, party, period, currency), "table").decode("utf-8")
+    report = statement(ws.con, kind, party, period, currency)
     console.rule(f"cosell payouts statement --{kind} {party} --period {period}")
-    console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    with console.capture() as printed:
+        print_report(report, console)
+    text = printed.get()
+    console.out(text, highlight=False, end="")
     return text
 
 
@@ -180,12 +183,16 @@ def _print_adjustments(console: Console, ws: Workspace, period: str, currency: s
             highlight=False,
         )
         return
-    table = Table(title=f"Adjustments posted into {period} ({len(rows):,} entries)", header_style="bold")
-    for column in ("entry", "deal", "party", "kind", f"amount ({currency})", "reason"):
-        table.add_column(column, justify="right" if column.startswith("amount") else "left")
-    for entry, deal, party_kind, party, kind, amount, reason in rows[:limit]:
-        table.add_row(entry, deal, f"{party_kind} {party}", kind, f"{amount:,.2f}", reason)
-    console.print(table)
+    print_table(
+        console,
+        ("entry", "deal", "party", "kind", TableColumn("amount", f"amount ({currency})"), "reason"),
+        [
+            {"entry": entry, "deal": deal, "party": f"{party_kind} {party}", "kind": kind,
+             "amount": f"{amount:,.2f}", "reason": reason}
+            for entry, deal, party_kind, party, kind, amount, reason in rows[:limit]
+        ],
+        title=f"Adjustments posted into {period} ({len(rows):,} entries)",
+    )  # fmt: skip
     if len(rows) > limit:
         console.print(
             f"... and {len(rows) - limit:,} more: cosell payouts ledger --period {period}", highlight=False
@@ -229,13 +236,15 @@ def demo_dispute(ws: Workspace, policy: Policy, manifest: DemoManifest) -> Calla
 
 
 def _print_posting(console: Console, result: PostingResult, currency: str) -> None:
-    table = Table(title=f"Ledger entries posted into {result.period}", header_style="bold")
-    table.add_column("kind")
-    table.add_column("entries", justify="right")
-    table.add_column(f"amount ({currency})", justify="right")
-    for kind in sorted(result.counts):
-        table.add_row(kind, f"{result.counts[kind]:,}", f"{result.amounts[kind]:,.2f}")
-    console.print(table)
+    print_table(
+        console,
+        ("kind", "entries", TableColumn("amount", f"amount ({currency})")),
+        [
+            {"kind": kind, "entries": f"{result.counts[kind]:,}", "amount": f"{result.amounts[kind]:,.2f}"}
+            for kind in sorted(result.counts)
+        ],
+        title=f"Ledger entries posted into {result.period}",
+    )
     notes = [f"{result.deals_eligible:,} won deals closed before the period ends are priced by the plan"]
     if result.no_plan:
         notes.append(

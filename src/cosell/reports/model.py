@@ -56,6 +56,9 @@ class Column:
     key: str  # stable JSON key
     label: str
     unit: Unit = "text"
+    # The terminal may leave it out when the table is too wide for it (and says so); every file
+    # format shows it. For detail beside the columns a reader needs (an id beside a name).
+    optional: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,10 @@ def build_partners(
     currency = m.currency
     columns = (
         Column("rank", "#", "count"),
-        Column("partner_id", "Partner id"),
+        Column("partner_id", "Partner id", optional=True),
         Column("partner", "Partner"),
-        Column("partner_type", "Type"),
-        Column("program_tier", "Program tier"),
+        Column("partner_type", "Type", optional=True),
+        Column("program_tier", "Program tier", optional=True),
         Column("sourced_revenue", "Sourced revenue", "money"),
         Column("accelerated_revenue", "Accelerated revenue", "money"),
         Column("influenced_revenue", "Influenced revenue", "money"),

@@ -13,12 +13,12 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from rich.console import Console
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
 from cosell.reports.model import Figure, Report, Section, Unit, Value
+from cosell.terminal import Cell, TableColumn, print_blocks, print_table
 
 WIDTH = 180
 NO_VALUE = "n/a"
@@ -95,58 +95,59 @@ def render_text(report: Report, width: int = WIDTH, color: bool = False) -> str:
 
 
 def print_report(report: Report, console: Console) -> None:
-    """Print the report on a rich console."""
+    """Print the report on a rich console, its tables fitted to the console's width
+    (:func:`cosell.terminal.print_table`)."""
     console.print(Text(report.title, style="bold"))
-    console.print(report.subtitle)
-    facts = RichTable(show_header=False, box=None, padding=(0, 2, 0, 0))
-    facts.add_column(style="dim")
-    facts.add_column()
-    for label, value in report.facts:
-        facts.add_row(label, value)
-    console.print(facts)
+    console.print(report.subtitle, highlight=False)
+    print_blocks(console, [TableColumn(label, label) for label, _ in report.facts], [dict(report.facts)])
     for section in report.sections:
         console.print()
         print_section(section, report.currency, console)
 
 
+FIGURE_COLUMNS = (
+    TableColumn("figure", "Figure"),
+    TableColumn("value", "Value", justify="right", wrap=False),
+    TableColumn("deals", "Rests on", justify="right"),
+    TableColumn("benchmark", "Benchmark", justify="right", wrap=False),
+    TableColumn("verdict", "Verdict", wrap=False),
+    TableColumn("note", "Note"),
+)
+
+
 def print_section(section: Section, currency: str, console: Console) -> None:
+    """A section's title, its figures (columns that no figure fills are left out), its table,
+    where its charts are, and its notes."""
     console.print(Text(section.title, style="bold underline"))
     if section.figures:
-        table = RichTable(header_style="bold", show_lines=False)
-        for name, justify in (
-            ("Figure", "left"),
-            ("Value", "right"),
-            ("Rests on", "right"),
-            ("Benchmark", "right"),
-            ("Verdict", "left"),
-            ("Note", "left"),
-        ):
-            table.add_column(
-                name,
-                justify=justify,  # type: ignore[arg-type]
-                overflow="fold",
-                no_wrap=name in ("Value", "Benchmark", "Verdict"),
-            )
-        for figure, depth in figure_rows(section.figures):
-            table.add_row(
-                Text("  " * depth + figure.label, style="bold" if depth == 0 else ""),
-                display(figure.value, figure.unit, currency),
-                deals_text(figure),
-                benchmark_text(figure),
-                figure.verdict or "",
-                figure.note,
-            )
-        console.print(table)
+        rows: list[dict[str, Cell]] = [
+            {
+                "figure": Text("  " * depth + figure.label, style="bold" if depth == 0 else ""),
+                "value": display(figure.value, figure.unit, currency),
+                "deals": deals_text(figure),
+                "benchmark": benchmark_text(figure),
+                "verdict": figure.verdict or "",
+                "note": figure.note,
+            }
+            for figure, depth in figure_rows(section.figures)
+        ]
+        print_table(console, FIGURE_COLUMNS, rows)
     if section.table is not None and section.table.rows:
-        table = RichTable(header_style="bold")
-        for column in section.table.columns:
-            header = column.label + (f" ({currency})" if column.unit == "money" else "")
-            table.add_column(header, justify="left" if column.unit == "text" else "right", overflow="fold")
-        for row in section.table.rows:
-            table.add_row(
-                *(display(row.get(c.key), c.unit, currency, bare=True) for c in section.table.columns)
+        columns = [
+            TableColumn(
+                c.key,
+                c.label + (f" ({currency})" if c.unit == "money" else ""),
+                justify=None if c.unit == "text" else "right",
+                wrap=None if c.unit == "text" else False,
+                optional=c.optional,
             )
-        console.print(table)
+            for c in section.table.columns
+        ]
+        cells = [
+            {c.key: display(row.get(c.key), c.unit, currency, bare=True) for c in section.table.columns}
+            for row in section.table.rows
+        ]
+        print_table(console, columns, cells)
     elif section.table is not None:
         console.print("(no rows)")
     for chart in section.charts:
