@@ -262,3 +262,36 @@ def test_real_reports_in_csv_and_xlsx(real_reports: list[Report], tmp_path: Path
         path = tmp_path / f"{report.key}.xlsx"
         path.write_bytes(render(report, "xlsx"))
         assert openpyxl.load_workbook(path).sheetnames == ["report", *(s.key for s in report.sections)]
+
+
+def _money_values(data: dict[str, object]) -> list[object]:
+    """Every money value of a report's json: figures (and beside), table cells, chart values."""
+    out: list[object] = []
+    for section in data["sections"].values():  # type: ignore[attr-defined]
+        stack = list(section["figures"].values())
+        while stack:
+            figure = stack.pop()
+            if figure["unit"] == "money":
+                out.append(figure["value"])
+            stack.extend(figure["beside"].values())
+        if section["table"]:
+            money = [c["key"] for c in section["table"]["columns"] if c["unit"] == "money"]
+            out += [row[k] for row in section["table"]["rows"] for k in money]
+        for chart in section["charts"].values():
+            if chart["unit"] == "money":
+                out += [v for s in chart["series"] for v in s["values"]]
+    return out
+
+
+def test_zero_money_is_written_with_the_minor_unit_like_every_other_amount(real_reports: list[Report]) -> None:
+    qbr = json.loads(render(real_reports[1], "json"))
+    # 2026-Q2 of the book has no accelerated deal: its amounts are sums of nothing.
+    accelerated = next(r for r in qbr["sections"]["pipeline"]["table"]["rows"] if r["tier"] == "Accelerated")
+    assert accelerated["prior_amount"] == "0.00"
+    for report in real_reports:
+        values = [v for v in _money_values(json.loads(render(report, "json"))) if v is not None]
+        assert values and all(re.fullmatch(r"-?[0-9]+\.[0-9]{2}", str(v)) for v in values), report.key
+    blocks = csv_blocks(render(real_reports[1], "csv"))
+    pipeline = next(b for b in blocks if b[0][0] == "section" and b[1][0] == "pipeline" and "tier" in b[0])
+    row = next(r for r in pipeline if r[1] == "Accelerated")
+    assert row[pipeline[0].index("prior_amount")] == "0.00"
