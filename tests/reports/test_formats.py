@@ -112,7 +112,7 @@ SAMPLE = Report(
 
 def test_json_keys_and_exact_values() -> None:
     data = json.loads(render(SAMPLE, "json"))
-    assert list(data) == ["report", "title", "subtitle", "currency", "facts", "sections"]
+    assert list(data) == ["report", "title", "subtitle", "currency", "as_of", "facts", "sections"]
     section = data["sections"]["numbers"]
     assert list(section) == ["title", "notes", "figures", "table", "charts"]
     share = section["figures"]["share"]
@@ -283,7 +283,9 @@ def _money_values(data: dict[str, object]) -> list[object]:
     return out
 
 
-def test_zero_money_is_written_with_the_minor_unit_like_every_other_amount(real_reports: list[Report]) -> None:
+def test_zero_money_is_written_with_the_minor_unit_like_every_other_amount(
+    real_reports: list[Report],
+) -> None:
     qbr = json.loads(render(real_reports[1], "json"))
     # 2026-Q2 of the book has no accelerated deal: its amounts are sums of nothing.
     accelerated = next(r for r in qbr["sections"]["pipeline"]["table"]["rows"] if r["tier"] == "Accelerated")

@@ -15,7 +15,7 @@ import duckdb
 
 from cosell import clock
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
 from cosell.periods import Period, fiscal_quarter, parse_period
 from cosell.policy import Policy
@@ -70,8 +70,8 @@ class Metrics:
 
     @property
     def as_of_text(self) -> str:
-        """The as-of instant as printed: ISO 8601 UTC, marked "(now)" when not given."""
-        return format_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
+        """The as-of instant as printed (``2026-11-01 00:00:00 UTC``), marked "(now)" when not given."""
+        return display_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
 
     def facts_rows(self, period: Period) -> tuple[tuple[str, str], ...]:
         """The facts every report prints: period, as-of, currency, calendar, policy, attribution."""
@@ -89,7 +89,7 @@ class Metrics:
             ("Policy", self.policy.version),
             (
                 "Attribution",
-                f"versions known at the as-of instant (newest run {f.run_id}, made {format_instant(f.run_at)}; "
+                f"versions known at the as-of instant (newest run {f.run_id}, made {display_instant(f.run_at)}; "
                 f"policy {', '.join(f.attribution_policies) or '-'})",
             ),
             ("Deals", deals),
@@ -103,5 +103,7 @@ def previous_quarter(quarter: Period, start_month: int) -> Period:
 def open_metrics(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None) -> Metrics:
     """Build the as-of views and the deal table. ``as_of=None`` reads every current row and every
     attribution version, and takes :func:`cosell.clock.now` as the instant (for the default period)."""
-    instant = clock.now(as_of)
+    # "Now" is kept to the whole second: it is printed to the second, and it only places the
+    # default period (every row and version recorded so far is read).
+    instant = clock.now(as_of) if as_of is not None else clock.now().replace(microsecond=0)
     return Metrics(build_deal_facts(con, policy, instant, as_of_given=as_of is not None))

@@ -72,6 +72,7 @@ def build_cfo(
         title="CFO dashboard: what the partner program returns",
         subtitle=f"{chosen.label}, as of {m.as_of_text}",
         currency=m.currency,
+        as_of=m.facts.as_of,
         facts=m.facts_rows(chosen),
         sections=(
             headline_section(figures[chosen.label], costs[chosen.label]),
@@ -91,8 +92,8 @@ def headline_section(figures: tuple[Figure, ...], costs: PeriodCosts) -> Section
     notes = [
         "Each number states the deals it rests on; the benchmark of each is on the figure beside it "
         "(share, influenced share, percent faster, saving), with its verdict.",
-        "A deal is direct-only when it has no partner evidence at all (SPEC section 2); a deal in "
-        "tier none is not necessarily direct-only.",
+        "A deal is direct-only when it has no partner evidence at all (no partner touch, lead, "
+        "registration or declared partner); a deal in tier none is not necessarily direct-only.",
     ]
     if costs.incentives_from_ledger is not None:
         note = ledger_note(costs)

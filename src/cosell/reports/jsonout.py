@@ -3,6 +3,7 @@
 Shape::
 
     {"report": "cfo", "title": ..., "subtitle": ..., "currency": "USD",
+     "as_of": "2026-11-01T00:00:00Z",
      "facts": [{"label": ..., "value": ...}, ...],
      "sections": {"<section key>": {
          "title": ..., "notes": [...],
@@ -15,7 +16,7 @@ Shape::
                                     "bands": [{"series", "low", "high", "source"}]}}}}}
 
 Exact values: money, percents (as fractions: 0.25 is 25%), ratios and days are decimal strings,
-money always with the currency's minor-unit digits (``"0.00"``, never ``"0"``); counts are integers; dates ``YYYY-MM-DD``; instants ISO 8601 UTC; no value is ``null`` (and the
+money always with the currency's minor-unit digits (``"0.00"``, never ``"0"``); counts are integers; dates ``YYYY-MM-DD``; instants ISO 8601 UTC (a fraction of a second only when there is one); no value is ``null`` (and the
 figure's note says why). Objects keep the report's order; the same report gives the same bytes.
 """
 
@@ -101,7 +102,9 @@ def _chart(c: Chart, currency: str) -> dict[str, Any]:
         "unit": c.unit,
         "y_label": c.y_label,
         "categories": list(c.categories),
-        "series": [{"name": s.name, "values": [json_value(v, c.unit, currency) for v in s.values]} for s in c.series],
+        "series": [
+            {"name": s.name, "values": [json_value(v, c.unit, currency) for v in s.values]} for s in c.series
+        ],
         "bands": [{"series": name, **(_band(b) or {})} for name, b in c.bands],
     }
 
@@ -123,6 +126,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "title": report.title,
         "subtitle": report.subtitle,
         "currency": report.currency,
+        "as_of": None if report.as_of is None else format_instant(report.as_of),
         "facts": [{"label": label, "value": value} for label, value in report.facts],
         "sections": {s.key: _section(s, report.currency) for s in report.sections},
     }

@@ -102,6 +102,7 @@ class Report:
     currency: str
     facts: tuple[tuple[str, str], ...]  # (label, value): period, as-of, policy version, attribution run ...
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    as_of: datetime | None = None  # the instant the report reads (facts print it for people)
 
     @property
     def period(self) -> str:

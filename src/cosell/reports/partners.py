@@ -106,6 +106,7 @@ def build_partners(
         title=f"Partner league table, {p.label}",
         subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
         currency=currency,
+        as_of=m.facts.as_of,
         facts=m.facts_rows(p),
         sections=(
             Section(

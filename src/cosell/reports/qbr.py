@@ -62,6 +62,7 @@ def build_qbr(
         title=f"Partner program quarterly business review, {q.label}",
         subtitle=f"{q.label} against {prior.label}, as of {m.as_of_text}",
         currency=m.currency,
+        as_of=m.facts.as_of,
         facts=m.facts_rows(q),
         sections=(
             headline_section(headline(n, c, fm), c),

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from cosell.instants import format_instant
+from cosell.instants import display_instant
 from cosell.money import minor_unit
 from cosell.reports.model import Figure, Report, Section, Unit, Value
 
@@ -30,7 +30,7 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
     if value is None:
         return NO_VALUE
     if isinstance(value, datetime):
-        return format_instant(value)
+        return display_instant(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):

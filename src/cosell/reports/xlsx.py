@@ -136,6 +136,8 @@ def _write_section(ws: Any, section: Section, currency: str) -> None:
 
 def _as_of(report: Report) -> datetime:
     """The report's as-of instant (naive UTC, for the document properties); 2000-01-01 if absent."""
+    if report.as_of is not None:
+        return report.as_of.astimezone(UTC).replace(tzinfo=None)
     for label, value in report.facts:
         if label == "As of":
             try:
