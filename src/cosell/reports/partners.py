@@ -116,9 +116,10 @@ def build_partners(
                 table=Table(columns, tuple(rows)),
                 charts=(chart,) if top else (),
                 notes=(
-                    "Credited amounts are the partners' credit rows of each deal's attribution version, "
-                    "converted at the rate of the deal's close month and rounded once; a deal's tier "
-                    "decides the column.",
+                    "Each won deal's revenue, converted once at the rate of its close month and rounded "
+                    "once (the amount the CFO dashboard counts), is split between its partners in "
+                    "proportion to their credited amounts, to the cent (largest remainder); the deal's "
+                    "tier decides the column, so the partners add up to the partner-attributed revenue.",
                     "Win rate: won / (won + lost) among the closed deals the partner holds credit on.",
                 ),
             ),
