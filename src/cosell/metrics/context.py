@@ -17,7 +17,7 @@ from cosell import clock
 from cosell.errors import UsageError
 from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
-from cosell.periods import Period, fiscal_quarter, parse_period
+from cosell.periods import Period, fiscal_quarter, month, parse_period
 from cosell.policy import Policy
 
 _MONTHS = (
@@ -67,6 +67,14 @@ class Metrics:
         while len(quarters) < count:
             quarters.insert(0, previous_quarter(quarters[0], self.start_month))
         return quarters
+
+    def months_ending(self, period: Period, count: int) -> list[Period]:
+        """``count`` months, oldest first, ending with the month ``period`` is (a month) or ends
+        with (a quarter)."""
+        months = [month(period.end - _TICK)]
+        while len(months) < count:
+            months.insert(0, month(months[0].start - _TICK))
+        return months
 
     @property
     def as_of_text(self) -> str:

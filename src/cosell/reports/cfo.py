@@ -9,8 +9,9 @@ Sections (stable keys, docs/metrics.md):
   benchmark and verdict, every figure its deal count;
 - ``trend``: the same numbers for the last eight fiscal quarters, with one line chart per
   benchmark band;
-- ``pipeline`` and ``revenue``: pipeline created and closed-won revenue by tier per quarter
-  (stacked bars; the tiers add up to the total to the cent);
+- ``pipeline`` and ``revenue``: pipeline created and closed-won revenue by tier per quarter (the
+  trend's quarters), or, for a month, per month (the twelve months ending with it); stacked bars;
+  the tiers add up to the total to the cent;
 - ``cycle``: median created-to-close days, partner-attributed against direct-only, per quarter.
 """
 
@@ -33,6 +34,7 @@ from cosell.reports.benchmarks import BANDS
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Unit, Value
 
 TREND_QUARTERS = 8
+TIER_MONTHS = 12  # a month's report shows pipeline and revenue by tier for the twelve months to it
 # (figure key, column label, unit) of the trend table, in order.
 TREND_COLUMNS: tuple[tuple[str, str, Unit], ...] = (
     ("sourced_pipeline", "Partner-sourced pipeline", "money"),
@@ -62,7 +64,9 @@ def build_cfo(
     m = open_metrics(con, policy, as_of)
     chosen = m.period(period)
     trend = m.quarters_ending(chosen, quarters)
-    periods = [chosen, *(q for q in trend if q.label != chosen.label)]
+    # The by-tier tables are in the period's own kind: a quarter's by quarter, a month's by month.
+    by_tier = trend if chosen.is_quarter else m.months_ending(chosen, TIER_MONTHS)
+    periods = list({p.label: p for p in [chosen, *trend, *by_tier]}.values())
     check_rates(m.facts, periods)
     numbers = period_numbers(m.facts, periods)
     costs = {p.label: period_costs(m.facts, p) for p in periods}
@@ -77,8 +81,8 @@ def build_cfo(
         sections=(
             headline_section(figures[chosen.label], costs[chosen.label]),
             trend_section(trend, figures, m.currency),
-            tier_section("pipeline", trend, numbers),
-            tier_section("revenue", trend, numbers),
+            tier_section("pipeline", by_tier, numbers),
+            tier_section("revenue", by_tier, numbers),
             cycle_section(trend, figures),
         ),
     )
@@ -140,11 +144,13 @@ def trend_section(trend: list[Period], figures: dict[str, tuple[Figure, ...]], c
 
 
 def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumbers]) -> Section:
-    """Pipeline created (``kind`` pipeline) or closed-won revenue (revenue) by tier per quarter."""
+    """Pipeline created (``kind`` pipeline) or closed-won revenue (revenue) by tier per period of
+    ``trend`` (all quarters, or all months: the first column is ``quarter`` or ``month``)."""
     created = kind == "pipeline"
     count_label = "Deals created" if created else "Deals won"
+    per = "quarter" if trend[-1].is_quarter else "month"
     columns = (
-        Column("quarter", "Quarter"),
+        Column(per, per.capitalize()),
         *(Column(t, TIER_LABELS[t], "money") for t in TIERS),
         Column("total", "Total", "money"),
         Column("deals", count_label, "count"),
@@ -153,7 +159,7 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
     for q in trend:
         n = numbers[q.label]
         buckets = n.created if created else n.won
-        row: dict[str, Value] = {"quarter": q.label}
+        row: dict[str, Value] = {per: q.label}
         for t in TIERS:
             b = buckets.get(t)
             row[t] = b.amount if b else Decimal(0)
@@ -161,7 +167,7 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
         row["total"] = total.amount
         row["deals"] = total.deals
         rows.append(row)
-    title = "Pipeline created by tier" if created else "Closed-won revenue by tier"
+    title = ("Pipeline created by tier" if created else "Closed-won revenue by tier") + f" per {per}"
     chart = Chart(
         key=f"{kind}_by_tier",
         title=title,
