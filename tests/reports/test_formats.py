@@ -112,7 +112,7 @@ SAMPLE = Report(
 
 def test_json_keys_and_exact_values() -> None:
     data = json.loads(render(SAMPLE, "json"))
-    assert list(data) == ["report", "title", "subtitle", "currency", "as_of", "facts", "sections"]
+    assert list(data) == ["report", "title", "subtitle", "currency", "as_of", "coverage", "facts", "sections"]
     section = data["sections"]["numbers"]
     assert list(section) == ["title", "notes", "figures", "table", "charts"]
     share = section["figures"]["share"]

@@ -19,6 +19,7 @@ from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
 from cosell.periods import Period, fiscal_quarter, month, parse_period
 from cosell.policy import Policy
+from cosell.reports.model import Coverage
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -102,6 +103,59 @@ class Metrics:
             ),
             ("Deals", deals),
         )
+
+    def coverage(self, period: Period) -> Coverage:
+        """Whether ``period`` is over at the as-of instant and inside the data, and the note a
+        report prints when it is not (:func:`coverage`)."""
+        return coverage(period, self.facts.as_of, self.facts.data_until)
+
+
+def coverage(period: Period, as_of: datetime, data_until: datetime | None) -> Coverage:
+    """The coverage of ``period`` read at ``as_of`` from deals whose newest event is ``data_until``.
+
+    A period is complete when it ended at or before ``as_of`` and the data reaches its last day
+    (the newest deal was created or closed at most a day before the period's end: date-only close
+    dates are the midnight that starts the last day). Otherwise the note says which: not begun, not
+    ended (its figures cover part of it and will change), beyond the data (it began after the
+    newest deal), or the data ends within it (more than a day before its end, or before the as-of
+    instant while it runs).
+    """
+    label, when = period.label, display_instant(as_of)
+    # The data reaches far enough when its newest deal falls on the last day that could be known:
+    # the period's last day, or the day before the as-of instant while the period runs.
+    last_day = min(as_of, period.end) - timedelta(days=1)
+    newest = (
+        "there are no deals in the data"
+        if data_until is None
+        else (f"the newest deal in the data was created or closed {display_instant(data_until)}")
+    )
+    notes = []
+    if as_of <= period.start:
+        notes.append(f"{label} has not begun at the as-of instant ({when}): nothing in it is known yet.")
+    elif as_of < period.end:
+        notes.append(
+            f"{label} has not ended at the as-of instant ({when}): its figures cover "
+            f"{period.start.date().isoformat()} to {when} only and will change."
+        )
+    if as_of > period.start:
+        if data_until is None:
+            notes.append(f"{label} lies beyond the data: {newest}.")
+        elif data_until < period.start:
+            notes.append(f"{label} lies beyond the data: {newest}, before {label} began.")
+        elif data_until < last_day and as_of < period.end:
+            notes.append(f"The data ends before that: {newest}.")
+        elif data_until < last_day:
+            notes.append(f"The data ends within {label}: {newest}; its figures cover {label} up to then.")
+    return Coverage(
+        period=label,
+        start=period.start,
+        end=period.end,
+        as_of=as_of,
+        ended=as_of >= period.end,
+        data_until=data_until,
+        complete=not notes,
+        note=" ".join(notes),
+    )
 
 
 def previous_quarter(quarter: Period, start_month: int) -> Period:

@@ -31,7 +31,18 @@ from cosell.metrics.numbers import PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.reports.benchmarks import BANDS
-from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Unit, Value
+from cosell.reports.model import (
+    Chart,
+    Column,
+    Coverage,
+    Figure,
+    Report,
+    Section,
+    Series,
+    Table,
+    Unit,
+    Value,
+)
 
 TREND_QUARTERS = 8
 TIER_MONTHS = 12  # a month's report shows pipeline and revenue by tier for the twelve months to it
@@ -77,10 +88,11 @@ def build_cfo(
         subtitle=f"{chosen.label}, as of {m.as_of_text}",
         currency=m.currency,
         as_of=m.facts.as_of,
+        coverage=m.coverage(chosen),
         facts=m.facts_rows(chosen),
         sections=(
             headline_section(figures[chosen.label], costs[chosen.label]),
-            trend_section(trend, figures, m.currency),
+            trend_section(trend, figures, m.currency, m.coverage(trend[-1]) if trend[-1] != chosen else None),
             tier_section("pipeline", by_tier, numbers),
             tier_section("revenue", by_tier, numbers),
             cycle_section(trend, figures),
@@ -110,7 +122,14 @@ def headline_section(figures: tuple[Figure, ...], costs: PeriodCosts) -> Section
     )
 
 
-def trend_section(trend: list[Period], figures: dict[str, tuple[Figure, ...]], currency: str) -> Section:
+def trend_section(
+    trend: list[Period],
+    figures: dict[str, tuple[Figure, ...]],
+    currency: str,
+    last: Coverage | None = None,
+) -> Section:
+    """The four numbers per quarter; ``last`` is the coverage of the last quarter when it is not
+    the report's period (a month's report): its note is added when the quarter is incomplete."""
     columns = (Column("quarter", "Quarter"), *(Column(k, label, unit) for k, label, unit in TREND_COLUMNS))
     rows: list[dict[str, Value]] = []
     for q in trend:
@@ -139,7 +158,10 @@ def trend_section(trend: list[Period], figures: dict[str, tuple[Figure, ...]], c
         title=f"Trend over the last {len(trend)} fiscal quarters",
         table=Table(columns, tuple(rows)),
         charts=tuple(charts),
-        notes=(f"Amounts in {currency}; a quarter with no deals behind a number shows no value.",),
+        notes=(
+            f"Amounts in {currency}; a quarter with no deals behind a number shows no value.",
+            *((last.note,) if last is not None and last.note else ()),
+        ),
     )
 
 

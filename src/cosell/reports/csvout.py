@@ -76,6 +76,8 @@ def render_csv(report: Report) -> bytes:
         )
     ]
     head += [["report", cell(label), cell(value)] for label, value in report.facts]
+    if report.coverage is not None and report.coverage.note:
+        head.append(["report", "coverage", cell(report.coverage.note)])
     blocks.append(head)
     for section in report.sections:
         key = cell(section.key)

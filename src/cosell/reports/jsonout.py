@@ -4,6 +4,7 @@ Shape::
 
     {"report": "cfo", "title": ..., "subtitle": ..., "currency": "USD",
      "as_of": "2026-11-01T00:00:00Z",
+     "coverage": {"period", "start", "end", "ended", "data_until", "complete", "note"} | null,
      "facts": [{"label": ..., "value": ...}, ...],
      "sections": {"<section key>": {
          "title": ..., "notes": [...],
@@ -29,7 +30,7 @@ from typing import Any
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
-from cosell.reports.model import Band, Chart, Figure, Report, Section, Table, Unit, Value
+from cosell.reports.model import Band, Chart, Coverage, Figure, Report, Section, Table, Unit, Value
 
 
 def json_value(value: Value, unit: Unit = "text", currency: str = "") -> Any:
@@ -119,6 +120,20 @@ def _section(s: Section, currency: str) -> dict[str, Any]:
     }
 
 
+def _coverage(c: Coverage | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "period": c.period,
+        "start": format_instant(c.start),
+        "end": format_instant(c.end),
+        "ended": c.ended,
+        "data_until": None if c.data_until is None else format_instant(c.data_until),
+        "complete": c.complete,
+        "note": c.note,
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict (the documented stable keys)."""
     return {
@@ -127,6 +142,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "subtitle": report.subtitle,
         "currency": report.currency,
         "as_of": None if report.as_of is None else format_instant(report.as_of),
+        "coverage": _coverage(report.coverage),
         "facts": [{"label": label, "value": value} for label, value in report.facts],
         "sections": {s.key: _section(s, report.currency) for s in report.sections},
     }

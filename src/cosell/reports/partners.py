@@ -107,6 +107,7 @@ def build_partners(
         subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
         currency=currency,
         as_of=m.facts.as_of,
+        coverage=m.coverage(p),
         facts=m.facts_rows(p),
         sections=(
             Section(

@@ -90,6 +90,20 @@ def _styles() -> dict[str, ParagraphStyle]:
         "missing": style("missing", fontName=BOLD, fontSize=11, leading=14, textColor=MUTED),
         "small": style("small", fontSize=9, leading=11.5, textColor=MUTED),
         "note": style("note", fontSize=9, leading=11.5, textColor=colors.HexColor(NOTE)),
+        "coverage": style(
+            "coverage",
+            fontSize=10,
+            leading=13,
+            textColor=colors.HexColor("#5a3000"),
+            backColor=colors.HexColor("#fff4e5"),
+            borderColor=colors.HexColor("#b35c00"),
+            borderWidth=0.8,
+            borderPadding=5,
+            leftIndent=5,  # the box's border then lines up with the margin, not outside it
+            rightIndent=5,
+            spaceBefore=4,
+            spaceAfter=6,
+        ),
         "beside": style("beside", fontSize=9, leading=11.5),
         "cell": style("cell", fontSize=9, leading=11),
         "cell_num": style("cell_num", fontSize=9, leading=11, alignment=TA_RIGHT),
@@ -312,6 +326,9 @@ def _front(report: Report) -> list[Flowable]:
             )
         )
         story.append(facts)
+    if report.coverage is not None and report.coverage.note:
+        story.append(Spacer(1, 6))
+        story.append(Paragraph(f"<b>Note:</b> {escape(report.coverage.note)}", _styles()["coverage"]))
     return story
 
 

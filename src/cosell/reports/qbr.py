@@ -63,6 +63,7 @@ def build_qbr(
         subtitle=f"{q.label} against {prior.label}, as of {m.as_of_text}",
         currency=m.currency,
         as_of=m.facts.as_of,
+        coverage=m.coverage(q),
         facts=m.facts_rows(q),
         sections=(
             headline_section(headline(n, c, fm), c),

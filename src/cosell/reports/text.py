@@ -104,6 +104,8 @@ def print_report(report: Report, console: Console) -> None:
     for label, value in report.facts:
         facts.add_row(label, value)
     console.print(facts)
+    if report.coverage is not None and report.coverage.note:
+        console.print(Text(f"Note: {report.coverage.note}", style="bold yellow"))
     for section in report.sections:
         console.print()
         print_section(section, report.currency, console)

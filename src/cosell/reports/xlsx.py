@@ -154,7 +154,10 @@ def render_xlsx(report: Report) -> bytes:
     cover.title = "report"
     cover.cell(row=1, column=1, value=report.title).font = _BOLD
     _put(cover, 2, 1, report.subtitle, "text", report.currency)
-    for i, (label, value) in enumerate(report.facts, start=4):
+    facts = list(report.facts)
+    if report.coverage is not None and report.coverage.note:
+        facts.append(("Note", report.coverage.note))
+    for i, (label, value) in enumerate(facts, start=4):
         _put(cover, i, 1, label, "text", report.currency)
         _put(cover, i, 2, value, "text", report.currency)
     cover.column_dimensions["A"].width = 24
