@@ -82,6 +82,9 @@ class Chart:
     unit: Unit
     bands: tuple[tuple[str, Band], ...] = ()  # (series name, band) shaded behind a line chart
     y_label: str = ""
+    # Bars run left to right with the categories down the side: for long names (partners), which
+    # slanted under upright bars would leave the plot a sliver. The chart grows with the categories.
+    horizontal: bool = False
 
 
 @dataclass(frozen=True)

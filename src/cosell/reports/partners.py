@@ -84,6 +84,7 @@ def build_partners(
             Series("Influenced", tuple(line.influenced for line in top)),
         ),
         unit="money",
+        horizontal=True,  # partner names down the side, each bar readable
     )
     total = sum((line.credited for line in lines), Decimal(0))
     summary = (
