@@ -50,3 +50,11 @@ def test_instants_are_printed_to_the_second_and_json_keeps_iso_8601() -> None:
     for report in _reports(AS_OF):
         assert dict(report.facts)["As of"] == "2026-11-01 00:00:00 UTC"
         assert json.loads(render(report, "json"))["as_of"] == "2026-11-01T00:00:00Z"
+
+
+def test_amounts_in_notes_have_thousands_separators() -> None:
+    ws = quarter_book().program_cost("2026-07", "events", "45800").save()
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    investment = next(s for s in report.sections if s.key == "investment")
+    # 10% of 4,200 + 45,800 = 5,000.00
+    assert "program cost (5,000.00 USD) returns" in investment.notes[0]
