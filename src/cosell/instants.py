@@ -78,3 +78,15 @@ def format_instant(instant: datetime) -> str:
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"
+
+
+def display_instant(instant: datetime) -> str:
+    """An instant as a person reads it in a report: UTC, to the second (a fraction of a second is
+    dropped, never rounded up into the next second). Machines get :func:`format_instant`.
+
+    >>> display_instant(datetime(2026, 11, 1, tzinfo=UTC))
+    '2026-11-01 00:00:00 UTC'
+    >>> display_instant(datetime(2026, 12, 3, 9, 51, 51, 434089, tzinfo=UTC))
+    '2026-12-03 09:51:51 UTC'
+    """
+    return utc(instant).strftime("%Y-%m-%d %H:%M:%S UTC")

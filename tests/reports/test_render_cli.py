@@ -78,7 +78,7 @@ def test_the_default_period_follows_now_without_as_of(workspace: Path) -> None:
     code, out = invoke("report", "cfo", "-w", str(workspace), "-f", "json")
     assert code == 0, out
     facts = {f["label"]: f["value"] for f in json.loads(out)["facts"]}
-    assert facts["Period"].startswith("2026-Q3") and facts["As of"] == "2026-11-20T00:00:00Z (now)"
+    assert facts["Period"].startswith("2026-Q3") and facts["As of"] == "2026-11-20 00:00:00 UTC (now)"
 
 
 def test_same_as_of_same_bytes_after_later_changes(workspace: Path, tmp_path: Path) -> None:

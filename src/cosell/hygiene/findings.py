@@ -44,6 +44,7 @@ from cosell.hygiene.review_store import KINDS as KINDS
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.metrics.fx import check_rates, converted_amounts_sql
+from cosell.money import minor_unit
 from cosell.policy import Policy
 
 KIND_CODES = {
@@ -278,8 +279,13 @@ def _expired_prompts(
         LEFT JOIN v_attribution a ON a.opportunity_id = m.opportunity_id"""
 
 
-def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str) -> None:
-    """``_rec_findings``: one row per finding with :data:`FINDING_COLUMNS`."""
+def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str, currency: str) -> None:
+    """``_rec_findings``: one row per finding with :data:`FINDING_COLUMNS`.
+
+    Money at stake is what the finding's fix would move: the deal's amount, except for an
+    ``account_mismatch`` on a deal that neither the CRM nor cosell credits to any partner (declared
+    none or empty, computed none): no partner holds credit on it either way, so 0."""
+    digits = minor_unit(currency)
     codes = " ".join(f"WHEN {_lit(k)} THEN {_lit(c)}" for k, c in KIND_CODES.items())
     partner_tiers = _in(PARTNER_TIERS)
     con.execute(
@@ -290,7 +296,9 @@ def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str) -> Non
         SELECT (CASE h.kind {codes} END) || '-' || h.opportunity_id AS finding_id,
             h.kind, h.opportunity_id, d.closed_at, d.declared_source, d.declared_partner_id,
             d.tier AS computed_tier, d.computed_partner_id, d.run_id, d.amount, d.currency,
-            d.amount_ws AS at_stake,
+            CASE WHEN h.kind = 'account_mismatch' AND coalesce(d.declared_source, 'none') = 'none'
+                    AND d.tier = 'none' THEN CAST(0 AS DECIMAL(38,{digits}))
+                ELSE d.amount_ws END AS at_stake,
             CASE WHEN h.kind <> 'account_mismatch' AND d.tier IN {partner_tiers} THEN d.tier END
                 AS suggested_tier,
             CASE WHEN h.kind <> 'account_mismatch' AND d.tier IN {partner_tiers}
@@ -343,7 +351,7 @@ def _detect(
     checks.claims_and_accounts(con)
     checks.hits(con)
     _evidence(con)
-    _findings_table(con, _expired_prompts(con, policy, window, as_of, declared))
+    _findings_table(con, _expired_prompts(con, policy, window, as_of, declared), policy.workspace_currency)
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -228,9 +228,9 @@ def _result(
         mine = [f for f in findings if f.kind == kind]
         if not mine:
             continue
-        stakes = {f.opportunity_id: f.at_stake or zero for f in mine}
+        stakes = _stake_per_deal(mine, zero)
         by_kind.append(KindSummary(kind, len(mine), len(stakes), sum(stakes.values(), zero)))
-    every = {f.opportunity_id: f.at_stake or zero for f in findings}
+    every = _stake_per_deal(findings, zero)
     return ReconcileResult(
         period=window.label,
         start=window.start,
@@ -245,6 +245,15 @@ def _result(
         at_stake=sum(every.values(), zero),
         new_findings=new,
     )
+
+
+def _stake_per_deal(findings: list[Finding], zero: Decimal) -> dict[str, Decimal]:
+    """Each deal's money at stake once: the largest stake among its findings (a finding whose fix
+    would move nothing, at stake 0, does not hide another finding's stake on the same deal)."""
+    stakes: dict[str, Decimal] = {}
+    for f in findings:
+        stakes[f.opportunity_id] = max(stakes.get(f.opportunity_id, zero), f.at_stake or zero)
+    return stakes
 
 
 def print_summary(console: Console, result: ReconcileResult) -> None:

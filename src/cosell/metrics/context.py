@@ -15,10 +15,11 @@ import duckdb
 
 from cosell import clock
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
-from cosell.periods import Period, fiscal_quarter, parse_period
+from cosell.periods import Period, fiscal_quarter, month, parse_period
 from cosell.policy import Policy
+from cosell.reports.model import Coverage
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -68,10 +69,18 @@ class Metrics:
             quarters.insert(0, previous_quarter(quarters[0], self.start_month))
         return quarters
 
+    def months_ending(self, period: Period, count: int) -> list[Period]:
+        """``count`` months, oldest first, ending with the month ``period`` is (a month) or ends
+        with (a quarter)."""
+        months = [month(period.end - _TICK)]
+        while len(months) < count:
+            months.insert(0, month(months[0].start - _TICK))
+        return months
+
     @property
     def as_of_text(self) -> str:
-        """The as-of instant as printed: ISO 8601 UTC, marked "(now)" when not given."""
-        return format_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
+        """The as-of instant as printed (``2026-11-01 00:00:00 UTC``), marked "(now)" when not given."""
+        return display_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
 
     def facts_rows(self, period: Period) -> tuple[tuple[str, str], ...]:
         """The facts every report prints: period, as-of, currency, calendar, policy, attribution."""
@@ -89,11 +98,64 @@ class Metrics:
             ("Policy", self.policy.version),
             (
                 "Attribution",
-                f"versions known at the as-of instant (newest run {f.run_id}, made {format_instant(f.run_at)}; "
+                f"versions known at the as-of instant (newest run {f.run_id}, made {display_instant(f.run_at)}; "
                 f"policy {', '.join(f.attribution_policies) or '-'})",
             ),
             ("Deals", deals),
         )
+
+    def coverage(self, period: Period) -> Coverage:
+        """Whether ``period`` is over at the as-of instant and inside the data, and the note a
+        report prints when it is not (:func:`coverage`)."""
+        return coverage(period, self.facts.as_of, self.facts.data_until)
+
+
+def coverage(period: Period, as_of: datetime, data_until: datetime | None) -> Coverage:
+    """The coverage of ``period`` read at ``as_of`` from deals whose newest event is ``data_until``.
+
+    A period is complete when it ended at or before ``as_of`` and the data reaches its last day
+    (the newest deal was created or closed at most a day before the period's end: date-only close
+    dates are the midnight that starts the last day). Otherwise the note says which: not begun, not
+    ended (its figures cover part of it and will change), beyond the data (it began after the
+    newest deal), or the data ends within it (more than a day before its end, or before the as-of
+    instant while it runs).
+    """
+    label, when = period.label, display_instant(as_of)
+    # The data reaches far enough when its newest deal falls on the last day that could be known:
+    # the period's last day, or the day before the as-of instant while the period runs.
+    last_day = min(as_of, period.end) - timedelta(days=1)
+    newest = (
+        "there are no deals in the data"
+        if data_until is None
+        else (f"the newest deal in the data was created or closed {display_instant(data_until)}")
+    )
+    notes = []
+    if as_of <= period.start:
+        notes.append(f"{label} has not begun at the as-of instant ({when}): nothing in it is known yet.")
+    elif as_of < period.end:
+        notes.append(
+            f"{label} has not ended at the as-of instant ({when}): its figures cover "
+            f"{period.start.date().isoformat()} to {when} only and will change."
+        )
+    if as_of > period.start:
+        if data_until is None:
+            notes.append(f"{label} lies beyond the data: {newest}.")
+        elif data_until < period.start:
+            notes.append(f"{label} lies beyond the data: {newest}, before {label} began.")
+        elif data_until < last_day and as_of < period.end:
+            notes.append(f"The data ends before that: {newest}.")
+        elif data_until < last_day:
+            notes.append(f"The data ends within {label}: {newest}; its figures cover {label} up to then.")
+    return Coverage(
+        period=label,
+        start=period.start,
+        end=period.end,
+        as_of=as_of,
+        ended=as_of >= period.end,
+        data_until=data_until,
+        complete=not notes,
+        note=" ".join(notes),
+    )
 
 
 def previous_quarter(quarter: Period, start_month: int) -> Period:
@@ -103,5 +165,7 @@ def previous_quarter(quarter: Period, start_month: int) -> Period:
 def open_metrics(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None) -> Metrics:
     """Build the as-of views and the deal table. ``as_of=None`` reads every current row and every
     attribution version, and takes :func:`cosell.clock.now` as the instant (for the default period)."""
-    instant = clock.now(as_of)
+    # "Now" is kept to the whole second: it is printed to the second, and it only places the
+    # default period (every row and version recorded so far is read).
+    instant = clock.now(as_of) if as_of is not None else clock.now().replace(microsecond=0)
     return Metrics(build_deal_facts(con, policy, instant, as_of_given=as_of is not None))

@@ -110,6 +110,7 @@ class DealFacts:
     attribution_policies: tuple[str, ...]  # policy versions of the versions read
     deals: int  # attributed deals in the table
     unattributed: int  # deals known at as_of without any attribution version yet
+    data_until: datetime | None = None  # the newest created_at or close time X of the deals
     table: str = DEALS_TABLE
 
     def period(self, label: str) -> Period:
@@ -190,7 +191,8 @@ def build_deal_facts(
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_BASE}")
     counts = con.execute(
-        f"SELECT (SELECT count(*) FROM {DEALS_TABLE}), (SELECT count(*) FROM v_opportunities)"
+        f"SELECT (SELECT count(*) FROM {DEALS_TABLE}), (SELECT count(*) FROM v_opportunities), "
+        f"(SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM {DEALS_TABLE})"
     ).fetchone()
     assert counts is not None
     policies = con.execute(
@@ -207,6 +209,7 @@ def build_deal_facts(
         attribution_policies=tuple(str(p[0]) for p in policies),
         deals=int(counts[0]),
         unattributed=int(counts[1]) - int(counts[0]),
+        data_until=counts[2],
     )
 
 

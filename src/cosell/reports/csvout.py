@@ -42,13 +42,14 @@ def safe_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def cell(value: Value, unit: Unit = "text") -> str:
-    """A CSV cell: exact numbers, escaped text, empty for no value."""
+def cell(value: Value, unit: Unit = "text", currency: str = "") -> str:
+    """A CSV cell: exact numbers (money with the currency's minor-unit digits, as in json),
+    escaped text, empty for no value."""
     if value is None:
         return ""
     if isinstance(value, str):
         return safe_text(value)
-    return str(json_value(value, unit))
+    return str(json_value(value, unit, currency))
 
 
 def flat_figures(figures: tuple[Figure, ...], parent: str = "") -> list[tuple[Figure, str]]:
@@ -75,6 +76,8 @@ def render_csv(report: Report) -> bytes:
         )
     ]
     head += [["report", cell(label), cell(value)] for label, value in report.facts]
+    if report.coverage is not None and report.coverage.note:
+        head.append(["report", "coverage", cell(report.coverage.note)])
     blocks.append(head)
     for section in report.sections:
         key = cell(section.key)
@@ -87,7 +90,7 @@ def render_csv(report: Report) -> bytes:
                         cell(f.key),
                         cell(parent),
                         cell(f.label),
-                        cell(f.value, f.unit),
+                        cell(f.value, f.unit, report.currency),
                         f.unit,
                         "" if f.deals is None else str(f.deals),
                         cell(f.deals_label),
@@ -101,7 +104,10 @@ def render_csv(report: Report) -> bytes:
         if section.table is not None:
             columns = section.table.columns
             rows = [["section", *(cell(c.key) for c in columns)]]
-            rows += [[key, *(cell(r.get(c.key), c.unit) for c in columns)] for r in section.table.rows]
+            rows += [
+                [key, *(cell(r.get(c.key), c.unit, report.currency) for c in columns)]
+                for r in section.table.rows
+            ]
             blocks.append(rows)
     for i, block in enumerate(blocks):
         if i:

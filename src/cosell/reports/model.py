@@ -85,6 +85,9 @@ class Chart:
     unit: Unit
     bands: tuple[tuple[str, Band], ...] = ()  # (series name, band) shaded behind a line chart
     y_label: str = ""
+    # Bars run left to right with the categories down the side: for long names (partners), which
+    # slanted under upright bars would leave the plot a sliver. The chart grows with the categories.
+    horizontal: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,24 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Whether a report's period is over and inside the data, with the note that says when not.
+
+    ``ended``: the period ended at or before the as-of instant. ``data_until``: the newest instant a
+    deal read was created or closed at (None: no deal). ``complete``: ended, and the data reaches
+    the period's last day. ``note`` is empty when complete."""
+
+    period: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    ended: bool
+    data_until: datetime | None
+    complete: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Report:
     key: str  # "cfo", "qbr", "partners", "statement"
     title: str
@@ -105,6 +126,8 @@ class Report:
     currency: str
     facts: tuple[tuple[str, str], ...]  # (label, value): period, as-of, policy version, attribution run ...
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    as_of: datetime | None = None  # the instant the report reads (facts print it for people)
+    coverage: Coverage | None = None  # the period's: not ended, beyond the data (None: no period)
 
     @property
     def period(self) -> str:

@@ -84,6 +84,7 @@ def build_partners(
             Series("Influenced", tuple(line.influenced for line in top)),
         ),
         unit="money",
+        horizontal=True,  # partner names down the side, each bar readable
     )
     total = sum((line.credited for line in lines), Decimal(0))
     summary = (
@@ -106,6 +107,8 @@ def build_partners(
         title=f"Partner league table, {p.label}",
         subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
         currency=currency,
+        as_of=m.facts.as_of,
+        coverage=m.coverage(p),
         facts=m.facts_rows(p),
         sections=(
             Section(
@@ -115,9 +118,10 @@ def build_partners(
                 table=Table(columns, tuple(rows)),
                 charts=(chart,) if top else (),
                 notes=(
-                    "Credited amounts are the partners' credit rows of each deal's attribution version, "
-                    "converted at the rate of the deal's close month and rounded once; a deal's tier "
-                    "decides the column.",
+                    "Each won deal's revenue, converted once at the rate of its close month and rounded "
+                    "once (the amount the CFO dashboard counts), is split between its partners in "
+                    "proportion to their credited amounts, to the cent (largest remainder); the deal's "
+                    "tier decides the column, so the partners add up to the partner-attributed revenue.",
                     "Win rate: won / (won + lost) among the closed deals the partner holds credit on.",
                 ),
             ),

@@ -35,6 +35,7 @@ from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.reports.cfo import conversion_note, headline_section
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
+from cosell.reports.text import display
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
 ADDED_SPEND_SHARE = Decimal("0.10")
@@ -62,6 +63,8 @@ def build_qbr(
         title=f"Partner program quarterly business review, {q.label}",
         subtitle=f"{q.label} against {prior.label}, as of {m.as_of_text}",
         currency=m.currency,
+        as_of=m.facts.as_of,
+        coverage=m.coverage(q),
         facts=m.facts_rows(q),
         sections=(
             headline_section(headline(n, c, fm), c),
@@ -298,7 +301,7 @@ def _investment(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker, share: Decima
             ),
         )
         assumption = (
-            f"Assumption: an added {pct} of {fm.period}'s program cost ({added} {fm.currency}) returns "
+            f"Assumption: an added {pct} of {fm.period}'s program cost ({display(added, 'money', fm.currency)}) returns "
             f"partner-attributed closed-won revenue at {fm.period}'s measured cost per partner dollar "
             f"({rounded(per_dollar, 'ratio', fm.currency)}), that is, linearly; returns on added spend "
             "are usually lower than the average, so read it as an upper bound."

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from rich.console import Console
 from rich.text import Text
 
-from cosell.instants import format_instant
+from cosell.instants import display_instant
 from cosell.money import minor_unit
 from cosell.reports.model import Figure, Report, Section, Unit, Value
 from cosell.terminal import Cell, TableColumn, print_blocks, print_table
@@ -30,7 +30,7 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
     if value is None:
         return NO_VALUE
     if isinstance(value, datetime):
-        return format_instant(value)
+        return display_instant(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
@@ -100,6 +100,8 @@ def print_report(report: Report, console: Console) -> None:
     console.print(Text(report.title, style="bold"))
     console.print(report.subtitle, highlight=False)
     print_blocks(console, [TableColumn(label, label) for label, _ in report.facts], [dict(report.facts)])
+    if report.coverage is not None and report.coverage.note:
+        console.print(Text(f"Note: {report.coverage.note}", style="bold yellow"))
     for section in report.sections:
         console.print()
         print_section(section, report.currency, console)
