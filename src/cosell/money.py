@@ -69,6 +69,39 @@ def parse_decimal(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a number") from None
 
 
+def significant_fraction_digits(amount: Decimal | str) -> int:
+    """Digits after the decimal point once trailing zeros are dropped: 573600.00 -> 0, 1.250 -> 2.
+
+    The one minor-unit rule of cosell (SPEC section 1) is that this count must not exceed the
+    currency's minor unit: a warehouse or CRM export writes JPY 573600 as ``573600.00`` and that is
+    fine, while ``573600.50`` JPY is refused. The import checks the same count in SQL
+    (:mod:`cosell.data.validate`) on the text as written; a test keeps the two in agreement.
+
+    >>> significant_fraction_digits("573600.00"), significant_fraction_digits(Decimal("1.250"))
+    (0, 2)
+    """
+    text = amount if isinstance(amount, str) else format(amount, "f")
+    return len(text.strip().partition(".")[2].rstrip("0"))
+
+
+def fits_minor_unit(amount: Decimal | str, currency: str) -> bool:
+    """True when ``amount`` has no non-zero digit below the currency's minor unit.
+
+    >>> fits_minor_unit("573600.00", "JPY"), fits_minor_unit("573600.50", "JPY")
+    (True, False)
+    """
+    return significant_fraction_digits(amount) <= minor_unit(currency)
+
+
+def beyond_minor_unit_reason(currency: str, digits: int | str | None = None) -> str:
+    """Why an amount that does not fit the currency's minor unit is refused (one wording everywhere).
+
+    ``digits`` defaults to the currency's minor unit; the SQL check passes its own expression.
+    """
+    shown = minor_unit(currency) if digits is None else digits
+    return f"has non-zero digits beyond the {shown} decimal places {currency} allows"
+
+
 def quantum(currency: str) -> Decimal:
     """The currency's minor unit as a Decimal exponent: USD -> 0.01, JPY -> 1."""
     return Decimal(1).scaleb(-minor_unit(currency))

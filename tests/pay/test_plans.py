@@ -225,9 +225,21 @@ def test_other_rule_problems_are_named() -> None:
         "plans/2026.toml rule \"typo\": unknown key 'percnt' (did you mean 'percent'?)",
         'plans/2026.toml rule "empty": pays nothing: give a percent, a flat fee, or both',
         "plans/2026.toml: rule #3 has no id (every rule needs a unique id)",
-        'plans/2026.toml rule "digits": flat 1.005 has more decimal places than USD allows (2)',
+        'plans/2026.toml rule "digits": flat 1.005 has non-zero digits beyond the 2 decimal places USD allows',
         "plans/2026.toml rule \"flag\": additive 'yes' is not true or false",
         'plans/2026.toml rule "flag": priority 1.5 is not a whole number',
+    ]
+
+
+def test_fees_follow_the_one_minor_unit_rule() -> None:
+    # money.fits_minor_unit, as for imported amounts: zeros past the minor unit are fine.
+    jpy = text('[[rules]]\nid = "fee"\nflat = 5000.00\ncap = 9000.000\n').replace('"USD"', '"JPY"')
+    assert parse_plan(jpy, "plans/jpy.toml").rule("fee").flat == Decimal(5000)
+    refused = jpy.replace("5000.00", "5000.50")
+    plan_, found = parse_plan_text(refused, "plans/jpy.toml")
+    assert plan_ is None
+    assert [str(p) for p in found] == [
+        'plans/jpy.toml rule "fee": flat 5000.5 has non-zero digits beyond the 0 decimal places JPY allows'
     ]
 
 

@@ -23,8 +23,9 @@ KIND_DOCS: dict[str, str] = {
         "`...Z`; no offset means UTC, a date is midnight UTC"
     ),
     "money": (
-        "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most the "
-        "currency's minor-unit digits (2 for USD, 0 for JPY, 3 for KWD) and at most 14 digits before the point"
+        "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most 14 "
+        "digits before the point; digits past the currency's minor unit (2 for USD, 0 for JPY, 3 for "
+        "KWD) must be zeros: JPY `573600.00` is 573600 yen, JPY `573600.50` is refused"
     ),
     "rate": "a plain decimal, positive, at most 12 decimal places",
     "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",

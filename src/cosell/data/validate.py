@@ -4,9 +4,9 @@ Each check selects only the failing rows and writes them to one temporary proble
 of twenty million rows is checked in a few vectorised passes, never row by row in Python:
 
 1. cell checks, one pass per file: required values, enumerations, ISO 8601 instants, plain decimals
-   with at most the currency's minor-unit digits, positive rates, ISO 4217 codes, booleans, periods,
-   and the row rules (a partner touch needs a partner or a partner contact, a partner user needs a
-   partner);
+   whose digits past the currency's minor unit are zeros, positive rates, ISO 4217 codes, booleans,
+   periods, and the row rules (a partner touch needs a partner or a partner contact, a partner
+   user needs a partner);
 2. duplicate keys inside a file (each duplicate names the other row);
 3. cross-file checks against what the workspace already has plus what this import brings:
    references, and a closed deal's close time (a stage_history entry into its stage, or a close_date).
@@ -17,6 +17,7 @@ with the other side's kind) never stop an import; they are counted per distinct 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
@@ -24,7 +25,7 @@ import duckdb
 from cosell.data.read import Staged
 from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 from cosell.instants import ISO_PATTERN
-from cosell.money import DECIMAL_PATTERN, MINOR_UNITS
+from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, beyond_minor_unit_reason
 from cosell.policy import Policy
 
 PROBLEMS = "_cosell_import_problems"
@@ -103,6 +104,18 @@ def _fraction_digits(n: str) -> str:
     return f"length(split_part({n}, '.', 2))"
 
 
+def significant_fraction_digits_sql(n: str) -> str:
+    """SQL of :func:`cosell.money.significant_fraction_digits` for a plain decimal text ``n``."""
+    return f"length(rtrim(split_part({n}, '.', 2), '0'))"
+
+
+def _sql_text(template: str, **parts: str) -> str:
+    """A text with ``{name}`` placeholders as SQL concatenating literals and the SQL ``parts``."""
+    pieces = re.split(r"\{(\w+)\}", template)
+    sql = [lit(p) if i % 2 == 0 else f"CAST({parts[p]} AS VARCHAR)" for i, p in enumerate(pieces) if p]
+    return " || ".join(sql)
+
+
 def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     """SQL giving the reason a cell is bad, or NULL; None when the column cannot be wrong."""
     n = f"n_{column.name}"
@@ -131,10 +144,14 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
         workspace = lit(policy.workspace_currency)
         currency = f"coalesce(n_{currency_col}, {workspace})" if currency_col else workspace
         digits = _minor_digits(currency)
+        # The one minor-unit rule (money.significant_fraction_digits): zeros past the minor unit
+        # are fine (JPY "573600.00" from a DECIMAL(18,2) column), a non-zero digit is not.
         whens.append(
             (
-                f"{currency} IN {in_list(MINOR_UNITS)} AND {_fraction_digits(n)} > {digits}",
-                f"'has more decimal places than ' || {currency} || ' allows (' || {digits} || ')'",
+                f"{currency} IN {in_list(MINOR_UNITS)} AND {significant_fraction_digits_sql(n)} > {digits}",
+                _sql_text(
+                    beyond_minor_unit_reason("{currency}", "{digits}"), currency=currency, digits=digits
+                ),
             )
         )
     elif kind == "rate":

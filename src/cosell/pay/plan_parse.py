@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cosell.instants import format_instant, parse_instant
-from cosell.money import is_currency, minor_unit
+from cosell.money import beyond_minor_unit_reason, fits_minor_unit, is_currency
 from cosell.pay.plans import (
     DIMENSION_NAMES,
     DIMENSIONS,
@@ -130,13 +130,8 @@ def _money_amount(c: _Collector, rule_id: str, name: str, value: Any, currency: 
         return None
     if number < 0:
         c.add(f"{name} {_plain(number)} is negative", rule_id)
-    if currency is not None and is_currency(currency):
-        digits = minor_unit(currency)
-        exponent = number.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -digits:
-            c.add(
-                f"{name} {_plain(number)} has more decimal places than {currency} allows ({digits})", rule_id
-            )
+    if currency is not None and is_currency(currency) and not fits_minor_unit(number, currency):
+        c.add(f"{name} {_plain(number)} {beyond_minor_unit_reason(currency)}", rule_id)
     return number
 
 
