@@ -24,7 +24,7 @@ import duckdb
 
 from cosell.data.read import Staged
 from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
-from cosell.instants import ISO_PATTERN
+from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, beyond_minor_unit_reason
 from cosell.policy import Policy
 
@@ -130,9 +130,12 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     elif kind == "instant":
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
+        add(f"{value} IS NULL OR substr({n}, 12, 2) > '23'", "is not a valid date or time")
+        # An offset can carry a valid local time outside the years 1 to 9999 in UTC:
+        # 0001-01-01T00:00:00+14:00 would be stored as a BC date. 9999-12-31 stays valid.
         add(
-            f"{value} IS NULL OR substr({n}, 12, 2) > '23' OR {value} >= TIMESTAMPTZ '10000-01-01'",
-            "is not a valid date or time",
+            f"{value} < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR {value} >= TIMESTAMPTZ '10000-01-01 00:00:00+00'",
+            OUT_OF_RANGE,
         )
     elif kind == "money":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")

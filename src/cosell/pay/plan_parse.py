@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cosell.instants import format_instant, parse_instant
+from cosell.instants import OUT_OF_RANGE, format_instant, parse_instant, utc
 from cosell.money import beyond_minor_unit_reason, fits_minor_unit, is_currency
 from cosell.pay.plans import (
     DIMENSION_NAMES,
@@ -87,20 +87,25 @@ def _shown(value: Any) -> str:
     """A value as the file wrote it: text quoted, numbers plain."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, date):  # a TOML date or date-time, as the file wrote it
+        return value.isoformat()
     return repr(value)
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(c: _Collector, name: str, value: Any) -> datetime | None:
     """A TOML date, local or offset date-time, or an ISO 8601 string, as a UTC instant."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, datetime):
+            return utc(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+        if isinstance(value, date):
+            return utc(value)
+        if isinstance(value, str):
             return parse_instant(value)
-        except ValueError:
+    except ValueError as exc:
+        if OUT_OF_RANGE in str(exc):
+            c.add(f"{name} {_shown(value)} {OUT_OF_RANGE}")
             return None
+    c.add(f"{name} {_shown(value)} must be a date or an ISO 8601 instant")
     return None
 
 
@@ -256,15 +261,11 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         c.add(f"version {version!r} must be a whole number from 1")
         version = 0
-    effective_from = _instant(data.get("effective_from"))
-    if effective_from is None:
-        c.add(f"effective_from {data.get('effective_from')!r} must be a date or an ISO 8601 instant")
+    effective_from = _instant(c, "effective_from", data.get("effective_from"))
     effective_to = None
     if "effective_to" in data:
-        effective_to = _instant(data["effective_to"])
-        if effective_to is None:
-            c.add(f"effective_to {data['effective_to']!r} must be a date or an ISO 8601 instant")
-        elif effective_from is not None and effective_to <= effective_from:
+        effective_to = _instant(c, "effective_to", data["effective_to"])
+        if effective_to is not None and effective_from is not None and effective_to <= effective_from:
             c.add(
                 f"effective_to {format_instant(effective_to)} is not after "
                 f"effective_from {format_instant(effective_from)}"
