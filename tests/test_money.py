@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cosell.money import (
     fits_minor_unit,
+    fits_storage,
     largest_remainder,
     minor_unit,
     parse_decimal,
@@ -88,3 +89,18 @@ def test_largest_remainder_always_sums_to_the_total(total: int, weights: list[in
     assert sum(parts) == total
     for part, share in zip(parts, shares, strict=True):
         assert abs(part - share * total) < 1
+
+
+def test_fits_storage_is_what_decimal_18_4_holds() -> None:
+    assert fits_storage(Decimal("99999999999999.9999"))
+    assert fits_storage(Decimal("-99999999999999.99"))
+    assert fits_storage(Decimal(0))
+    assert not fits_storage(Decimal("100000000000000"))
+    assert not fits_storage(Decimal("1E+999999999999"))  # no overflow on the way
+    assert not fits_storage(Decimal("Infinity"))
+
+
+def test_significant_fraction_digits_never_expands_an_exponent() -> None:
+    assert significant_fraction_digits(Decimal("1E-999999999")) == 999_999_999
+    assert significant_fraction_digits(Decimal("1.0E-2")) == 2
+    assert significant_fraction_digits(Decimal("0E-30")) == 0

@@ -40,6 +40,10 @@ _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 # Enough precision for any amount a CRM holds, with room for exact intermediate products.
 MONEY_CONTEXT = Context(prec=38)
 
+# Every stored amount (imported rows, credits, ledger entries) is a DECIMAL(18,4): at most 14
+# digits before the point. An amount from outside (a file, a plan) must fit before it is accepted.
+MONEY_INTEGER_DIGITS = 14
+
 
 def is_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code (upper case)."""
@@ -80,8 +84,18 @@ def significant_fraction_digits(amount: Decimal | str) -> int:
     >>> significant_fraction_digits("573600.00"), significant_fraction_digits(Decimal("1.250"))
     (0, 2)
     """
-    text = amount if isinstance(amount, str) else format(amount, "f")
-    return len(text.strip().partition(".")[2].rstrip("0"))
+    if isinstance(amount, str):
+        return len(amount.strip().partition(".")[2].rstrip("0"))
+    # From the digits and exponent, never by formatting: 1E-999999999 would be a billion characters.
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{amount} is not a finite number")
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    if kept == 1 and digits[0] == 0:
+        return 0
+    return max(0, -(exponent + len(digits) - kept))
 
 
 def fits_minor_unit(amount: Decimal | str, currency: str) -> bool:
@@ -91,6 +105,16 @@ def fits_minor_unit(amount: Decimal | str, currency: str) -> bool:
     (True, False)
     """
     return significant_fraction_digits(amount) <= minor_unit(currency)
+
+
+def fits_storage(amount: Decimal) -> bool:
+    """True when a finite amount has at most 14 digits before the point (what DECIMAL(18,4) holds).
+
+    >>> fits_storage(Decimal("99999999999999.99")), fits_storage(Decimal("1E+20"))
+    (True, False)
+    """
+    # By the exponent, not abs(): abs(Decimal("1E+999999999999")) overflows the default context.
+    return amount.is_finite() and (amount.is_zero() or amount.adjusted() < MONEY_INTEGER_DIGITS)
 
 
 def beyond_minor_unit_reason(currency: str, digits: int | str | None = None) -> str:

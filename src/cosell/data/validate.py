@@ -25,7 +25,7 @@ import duckdb
 from cosell.data.read import Staged
 from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
-from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, beyond_minor_unit_reason
+from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
 
 PROBLEMS = "_cosell_import_problems"
@@ -33,7 +33,6 @@ WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
-MONEY_INTEGER_DIGITS = 14  # DECIMAL(18,4)
 RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
