@@ -2,7 +2,8 @@
 
 ``gate check`` exits 0 when the move is allowed and 1 when it is refused (like a failed validation,
 so ``cosell gate check O1 --to "Closed Won" && ...`` works in a script); the reason is printed
-either way. An unknown opportunity is an error (exit 1, message on stderr).
+either way. A stage the workspace does not know (a misspelt "Closed Wn") is refused with the closest
+name. An unknown opportunity is an error (exit 1, message on stderr).
 """
 
 from __future__ import annotations
@@ -66,16 +67,17 @@ def check(
 ) -> None:
     """May this opportunity move to this stage? Exit 0 allowed, 1 refused; the reason is printed."""
     from cosell.hygiene.declared import declared_of
-    from cosell.hygiene.gate import DealState, check_move
+    from cosell.hygiene.gate import DealState, check_move, known_stages
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
         declared = declared_of(ws.con, opportunity_id)
+        stages = known_stages(ws.con, policy)
     finally:
         ws.close()
     state = DealState(opportunity_id, declared.stage, declared.partner_source, declared.declared_by)
-    decision = check_move(state, to_stage, policy)
+    decision = check_move(state, to_stage, policy, stages)
     if fmt is CheckFormat.json:
         out = {
             "opportunity_id": opportunity_id,

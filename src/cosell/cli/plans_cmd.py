@@ -22,7 +22,7 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
-from cosell.pay.plan_parse import example_plan_text, parse_plan_text
+from cosell.pay.plan_parse import example_plan_text, parse_plan_text, read_plan_text
 from cosell.pay.plan_store import add_plan_version, list_plan_versions
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
@@ -59,10 +59,9 @@ def _plan_files(path: Path) -> list[Path]:
 
 def _read(path: Path, currency: str) -> tuple[Plan | None, list[PlanProblem]]:
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return None, [PlanProblem(file, f"cannot read: {exc.strerror}")]
+    text = read_plan_text(path)
+    if isinstance(text, PlanProblem):
+        return None, [text]
     plan, problems = parse_plan_text(text, file)
     if plan is not None and plan.currency != currency:
         return None, [PlanProblem(file, f"currency {plan.currency} is not the workspace currency {currency}")]

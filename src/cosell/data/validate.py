@@ -4,9 +4,9 @@ Each check selects only the failing rows and writes them to one temporary proble
 of twenty million rows is checked in a few vectorised passes, never row by row in Python:
 
 1. cell checks, one pass per file: required values, enumerations, ISO 8601 instants, plain decimals
-   with at most the currency's minor-unit digits, positive rates, ISO 4217 codes, booleans, periods,
-   and the row rules (a partner touch needs a partner or a partner contact, a partner user needs a
-   partner);
+   whose digits past the currency's minor unit are zeros, positive rates, ISO 4217 codes, booleans,
+   periods, and the row rules (a partner touch needs a partner or a partner contact, a partner
+   user needs a partner);
 2. duplicate keys inside a file (each duplicate names the other row);
 3. cross-file checks against what the workspace already has plus what this import brings:
    references, and a closed deal's close time (a stage_history entry into its stage, or a close_date).
@@ -17,14 +17,15 @@ with the other side's kind) never stop an import; they are counted per distinct 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 
 from cosell.data.read import Staged
 from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
-from cosell.instants import ISO_PATTERN
-from cosell.money import DECIMAL_PATTERN, MINOR_UNITS
+from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
+from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
 
 PROBLEMS = "_cosell_import_problems"
@@ -32,7 +33,6 @@ WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
-MONEY_INTEGER_DIGITS = 14  # DECIMAL(18,4)
 RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
@@ -103,6 +103,18 @@ def _fraction_digits(n: str) -> str:
     return f"length(split_part({n}, '.', 2))"
 
 
+def significant_fraction_digits_sql(n: str) -> str:
+    """SQL of :func:`cosell.money.significant_fraction_digits` for a plain decimal text ``n``."""
+    return f"length(rtrim(split_part({n}, '.', 2), '0'))"
+
+
+def _sql_text(template: str, **parts: str) -> str:
+    """A text with ``{name}`` placeholders as SQL concatenating literals and the SQL ``parts``."""
+    pieces = re.split(r"\{(\w+)\}", template)
+    sql = [lit(p) if i % 2 == 0 else f"CAST({parts[p]} AS VARCHAR)" for i, p in enumerate(pieces) if p]
+    return " || ".join(sql)
+
+
 def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     """SQL giving the reason a cell is bad, or NULL; None when the column cannot be wrong."""
     n = f"n_{column.name}"
@@ -117,9 +129,12 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     elif kind == "instant":
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
+        add(f"{value} IS NULL OR substr({n}, 12, 2) > '23'", "is not a valid date or time")
+        # An offset can carry a valid local time outside the years 1 to 9999 in UTC:
+        # 0001-01-01T00:00:00+14:00 would be stored as a BC date. 9999-12-31 stays valid.
         add(
-            f"{value} IS NULL OR substr({n}, 12, 2) > '23' OR {value} >= TIMESTAMPTZ '10000-01-01'",
-            "is not a valid date or time",
+            f"{value} < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR {value} >= TIMESTAMPTZ '10000-01-01 00:00:00+00'",
+            OUT_OF_RANGE,
         )
     elif kind == "money":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
@@ -131,10 +146,14 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
         workspace = lit(policy.workspace_currency)
         currency = f"coalesce(n_{currency_col}, {workspace})" if currency_col else workspace
         digits = _minor_digits(currency)
+        # The one minor-unit rule (money.significant_fraction_digits): zeros past the minor unit
+        # are fine (JPY "573600.00" from a DECIMAL(18,2) column), a non-zero digit is not.
         whens.append(
             (
-                f"{currency} IN {in_list(MINOR_UNITS)} AND {_fraction_digits(n)} > {digits}",
-                f"'has more decimal places than ' || {currency} || ' allows (' || {digits} || ')'",
+                f"{currency} IN {in_list(MINOR_UNITS)} AND {significant_fraction_digits_sql(n)} > {digits}",
+                _sql_text(
+                    beyond_minor_unit_reason("{currency}", "{digits}"), currency=currency, digits=digits
+                ),
             )
         )
     elif kind == "rate":

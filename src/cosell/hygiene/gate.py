@@ -13,7 +13,8 @@ satisfies the gate, though it is not a rep's confirmation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -58,24 +59,56 @@ def _who(declared_by: str) -> str:
     return declared_by or "unknown"
 
 
-def check_move(state: DealState, to_stage: str, policy: Policy) -> GateDecision:
+def known_stages(con: duckdb.DuckDBPyConnection, policy: Policy) -> frozenset[str]:
+    """Every stage name the workspace knows: the policy's won and lost stages, and every stage an
+    opportunity or a stage_history row has ever had (any version)."""
+    ensure_intake_schema(con)
+    rows = con.execute(
+        "SELECT stage FROM opportunities WHERE stage IS NOT NULL "
+        "UNION SELECT stage FROM stage_history WHERE stage IS NOT NULL"
+    ).fetchall()
+    return frozenset(policy.won_stages | policy.lost_stages | {str(r[0]) for r in rows})
+
+
+def _unknown_stage(opp: str, stage: str, known: Collection[str]) -> GateDecision:
+    # A misspelt won stage ("Closed Wn") maps to open and would pass the gate unchecked.
+    names = sorted(known)
+    close = difflib.get_close_matches(stage, names, n=1, cutoff=0.6)
+    if not close:  # "closed won": the same name in another case
+        close = [n for n in names if n.casefold() == stage.casefold()][:1]
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return GateDecision(
+        False,
+        f"{opp} may not enter {stage!r}: no such stage{hint}; it is neither in the policy's stage "
+        "mapping nor a stage of any opportunity in this workspace",
+    )
+
+
+def check_move(
+    state: DealState, to_stage: str, policy: Policy, stages: Collection[str] | None = None
+) -> GateDecision:
     """May ``state``'s deal move to ``to_stage``? Pure: no I/O.
 
     A won stage (by the policy's stage mapping) needs a confirmed partner_source: sourced,
     influenced, accelerated or none. Lost and open stages are always allowed (every stage name the
-    policy does not map to won or lost is open).
+    policy does not map to won or lost is open). Given the workspace's ``stages``
+    (:func:`known_stages`), a stage outside them is refused, naming the closest one.
 
     >>> from cosell.policy import Policy
     >>> check_move(DealState("O1", "Proposal", ""), "Closed Won", Policy()).allowed
     False
     >>> check_move(DealState("O1", "Proposal", "none", "crm"), "Closed Won", Policy()).allowed
     True
+    >>> check_move(DealState("O1", "Proposal", "none"), "Closed Wn", Policy(), {"Closed Won"}).reason
+    "O1 may not enter 'Closed Wn': no such stage (did you mean 'Closed Won'?); it is neither in the policy's stage mapping nor a stage of any opportunity in this workspace"
     """
     stage = to_stage.strip()
     if not stage:
         raise UsageError("give the stage the deal would move to")
-    kind = policy.stage_class(stage)
     opp = state.opportunity_id
+    if stages is not None and stage not in stages:
+        return _unknown_stage(opp, stage, stages)
+    kind = policy.stage_class(stage)
     if kind != "won":
         return GateDecision(True, f"{opp} may enter {kind} stage {stage!r}: the gate guards won stages only")
     if state.partner_source in CONFIRMED_VALUES:
@@ -94,19 +127,23 @@ def check_move(state: DealState, to_stage: str, policy: Policy) -> GateDecision:
 class GateIndex:
     """Every deal's gate state, loaded once; :meth:`check` answers a move without touching storage."""
 
-    def __init__(self, states: Mapping[str, DealState], policy: Policy) -> None:
+    def __init__(
+        self, states: Mapping[str, DealState], policy: Policy, stages: Collection[str] | None = None
+    ) -> None:
         self._states = dict(states)
         self._policy = policy
+        self._stages = None if stages is None else frozenset(stages)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None) -> GateIndex:
-        """Read every deal's current stage and declared partner_source (as known at ``as_of``)."""
+        """Read every deal's current stage and declared partner_source (as known at ``as_of``),
+        and the stage names the workspace knows."""
         ensure_intake_schema(con)
         rows = con.execute(
             f"SELECT opportunity_id, stage, partner_source, declared_by FROM ({declared_sql(as_of)})"
         ).fetchall()
         states = {r[0]: DealState(r[0], r[1] or "", r[2] or "", r[3] or "") for r in rows}
-        return cls(states, policy)
+        return cls(states, policy, known_stages(con, policy))
 
     def __len__(self) -> int:
         return len(self._states)
@@ -119,12 +156,14 @@ class GateIndex:
             raise NotFound(f"no opportunity {opportunity_id}") from None
 
     def check(self, opportunity_id: str, to_stage: str) -> GateDecision:
-        """:func:`check_move` for a deal of the index."""
-        return check_move(self.state(opportunity_id), to_stage, self._policy)
+        """:func:`check_move` for a deal of the index (an unknown stage is refused)."""
+        return check_move(self.state(opportunity_id), to_stage, self._policy, self._stages)
 
     def record(self, state: DealState) -> None:
         """Replace one deal's state (for a service that learns of a change without reloading)."""
         self._states[state.opportunity_id] = state
+        if self._stages is not None and state.stage:
+            self._stages |= {state.stage}
 
 
 @dataclass(frozen=True)
