@@ -96,8 +96,12 @@ class PayWorld:
         kind: str = "batch",
         reason: str = "test run",
         run_at: datetime = IMPORTED,
+        source: str = "",
     ) -> int:
-        """Store a version of each deal in ``decisions``: opp -> (tier, credits); returns the run id."""
+        """Store a version of each deal in ``decisions``: opp -> (tier, credits); returns the run id.
+
+        ``source`` (``finding:F-1``, ``dispute:D-000001``) marks each deal's change for pay, as an
+        accepted fix or a decided dispute does (``attribution_changes``)."""
         rows = []
         credits = []
         for opp, (tier, deal_credits) in sorted(decisions.items()):
@@ -113,6 +117,12 @@ class PayWorld:
             self.ws.con, rows, credits, kind=kind, by_user="tester", reason=reason, policy_version="p@x",
             model="role_weighted", as_of=run_at, run_at=run_at,
         )  # fmt: skip
+        if source:
+            from cosell.hygiene.review_store import ensure_review_schema, mark_change
+
+            ensure_review_schema(self.ws.con)
+            for opp in sorted(decisions):
+                mark_change(self.ws.con, opp, record.run_id, None, source, "tester", run_at)
         return record.run_id
 
 
