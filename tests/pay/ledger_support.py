@@ -60,6 +60,13 @@ class PayWorld:
             },
         )
 
+    def account(self, account_id: str, name: str, when: datetime = IMPORTED) -> None:
+        """An account (a new version of it, e.g. renamed, when it exists)."""
+        self.ws.con.execute(
+            "UPDATE accounts SET _valid_to = ? WHERE account_id = ? AND _valid_to IS NULL", [when, account_id]
+        )
+        self._insert("accounts", {"account_id": account_id, "name": name}, when)
+
     def user(self, user_id: str, role: str = "ae") -> None:
         self._insert("users", {"user_id": user_id, "name": user_id, "role": role})
 
@@ -74,12 +81,13 @@ class PayWorld:
         owner: str = "U1",
         opportunity_type: str = "new_business",
         when: datetime = IMPORTED,
+        account: str = "A1",
     ) -> None:
         """A deal (a new version of it when it exists) closed at ``closed`` (close_date)."""
         self._insert(
             "opportunities",
             {
-                "opportunity_id": opp, "account_id": "A1", "created_at": at("2026-01-05T00:00:00Z"),
+                "opportunity_id": opp, "account_id": account, "created_at": at("2026-01-05T00:00:00Z"),
                 "amount": Decimal(amount), "currency": currency, "stage": stage, "owner_id": owner,
                 "close_date": at(closed), "opportunity_type": opportunity_type,
             },

@@ -41,6 +41,7 @@ from cosell.pay.ledger_store import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
     LEDGER_ENTRIES,
+    LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
     closed_through,
     ensure_ledger_schema,
@@ -50,7 +51,7 @@ from cosell.pay.ledger_store import (
 )
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.plans import PlanSet
-from cosell.pay.posting_record import sql_in, stage_causes, stage_reasons
+from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
 from cosell.pay.pricing import price_deal
 from cosell.periods import month_label
 from cosell.policy import Policy
@@ -635,6 +636,7 @@ def _write(
         f"CREATE OR REPLACE TEMP VIEW _pay_new_entries AS SELECT {', '.join(ENTRY_COLUMNS)} FROM _pay_new"
     )
     LEDGER_ENTRIES.insert(con, "_pay_new_entries")
+    LEDGER_POSTED_DEALS.insert(con, stage_posted_deals(con, ctx.posting_id, ctx.currency))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pay_new_terms AS SELECT opportunity_id, seq, rep_id, plan_version, "
         f"{ctx.posting_id}::BIGINT AS posting_id, reason FROM ({_new_terms_sql(reprice)})"

@@ -1,4 +1,4 @@
-"""Why a posting posts each deal's entries: the reason sentence and the change that caused it.
+"""Why a posting posts each deal's entries, and what the deal was when they were posted.
 
 Every deal a posting touches gets one reason, written into each of its entries (``reason``):
 
@@ -19,6 +19,11 @@ cause is the first version of the unbroken run of versions that decide as the cu
 version that made the attribution what it now is. (One fix then a batch run: the fix. A fix then a
 dispute that decides otherwise again: the dispute.) When the tier and credits are unchanged, the
 attribution is not the cause, whatever versions came in between.
+
+Beside the entries, each posting records per deal (``ledger_posted_deals``, sealed) the account's
+name, the deal's amount and currency and its close time as priced (for a deal that no longer
+qualifies, the CRM's close_date), and the cause's version, kind and source: a statement prints a
+line as it was posted, whatever the CRM says later.
 """
 
 from __future__ import annotations
@@ -138,3 +143,22 @@ def stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[str
             LEFT JOIN v_opportunities o ON o.opportunity_id = s.opportunity_id
             LEFT JOIN _pay_candidates c ON c.opportunity_id = s.opportunity_id"""
     )
+
+
+def stage_posted_deals(con: duckdb.DuckDBPyConnection, posting_id: int, workspace_currency: str) -> str:
+    """``_pay_posted_deals``: one row of ``ledger_posted_deals`` per deal with entries in
+    ``_pay_new`` (after :func:`stage_causes`): the deal as posted and the cause. Returns its name."""
+    currency = workspace_currency.replace("'", "''")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _pay_posted_deals AS
+            SELECT {int(posting_id)}::BIGINT AS posting_id, n.opportunity_id, o.account_id,
+                   a.name AS account_name, o.amount, coalesce(nullif(o.currency, ''), '{currency}') AS currency,
+                   coalesce(c.closed_at, o.close_date) AS closed_at, z.cause_run_id, z.cause_kind,
+                   z.source AS cause_source
+            FROM (SELECT DISTINCT opportunity_id FROM _pay_new) n
+            LEFT JOIN v_opportunities o ON o.opportunity_id = n.opportunity_id
+            LEFT JOIN v_accounts a ON a.account_id = o.account_id
+            LEFT JOIN _pay_closed c ON c.opportunity_id = n.opportunity_id
+            LEFT JOIN _pay_causes z ON z.opportunity_id = n.opportunity_id"""
+    )
+    return "_pay_posted_deals"

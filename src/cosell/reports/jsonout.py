@@ -4,6 +4,7 @@ Shape::
 
     {"report": "cfo", "title": ..., "subtitle": ..., "currency": "USD",
      "facts": [{"label": ..., "value": ...}, ...],
+     "alerts": {"<alert key>": {"label", "raised", "text", "figure"}},   (reports with alerts only)
      "sections": {"<section key>": {
          "title": ..., "notes": [...],
          "figures": {"<figure key>": {"label", "value", "unit", "deals", "deals_label", "note",
@@ -97,15 +98,22 @@ def _section(s: Section) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the documented stable keys)."""
-    return {
+    """The report as a JSON-ready dict (the documented stable keys). A report with alerts (a
+    statement) lists every one of them, raised or not, under ``alerts``."""
+    out: dict[str, Any] = {
         "report": report.key,
         "title": report.title,
         "subtitle": report.subtitle,
         "currency": report.currency,
         "facts": [{"label": label, "value": value} for label, value in report.facts],
-        "sections": {s.key: _section(s) for s in report.sections},
     }
+    if report.alerts:
+        out["alerts"] = {
+            a.key: {"label": a.label, "raised": a.raised, "text": a.text, "figure": a.figure or None}
+            for a in report.alerts
+        }
+    out["sections"] = {s.key: _section(s) for s in report.sections}
+    return out
 
 
 def render_json(report: Report) -> bytes:

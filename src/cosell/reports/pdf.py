@@ -43,8 +43,9 @@ from reportlab.platypus import (
 
 from cosell.reports.charts import PDF_FIGURE_SIZE, chart_png
 from cosell.reports.html import VERDICT_COLOURS, FigureText, format_figure, table_cells
-from cosell.reports.model import Chart, Report, Section
+from cosell.reports.model import Alert, Chart, Report, Section
 from cosell.reports.model import Table as ReportTable
+from cosell.reports.text import Cell
 
 PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
 MARGIN_X = 14 * mm
@@ -58,6 +59,8 @@ RULE = colors.HexColor("#d9d9de")
 CARD = colors.HexColor("#f6f7f9")
 HEADER_FILL = colors.HexColor("#eceef2")
 NOTE = "#7a4b00"
+ALERT = colors.HexColor("#b3261e")
+ALERT_FILL = colors.HexColor("#fdecea")
 FONT, BOLD = "CosellSans", "CosellSans-Bold"
 
 
@@ -88,6 +91,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         "label": style("label", fontName=BOLD, fontSize=9.5, leading=12, textColor=MUTED),
         "value": style("value", fontName=BOLD, fontSize=15, leading=19),
         "missing": style("missing", fontName=BOLD, fontSize=11, leading=14, textColor=MUTED),
+        "alert_value": style("alert_value", fontName=BOLD, fontSize=15, leading=19, textColor=ALERT),
+        "alert": style("alert", fontSize=10, leading=13, textColor=colors.HexColor("#5f1410")),
         "small": style("small", fontSize=9, leading=11.5, textColor=MUTED),
         "note": style("note", fontSize=9, leading=11.5, textColor=colors.HexColor(NOTE)),
         "beside": style("beside", fontSize=9, leading=11.5),
@@ -122,9 +127,10 @@ def _band_markup(f: FigureText) -> str:
     return " ".join(parts)
 
 
-def _card(f: FigureText, width: float) -> Table:
+def _card(f: FigureText, width: float, alert: bool = False) -> Table:
     s = _styles()
-    rows: list[Any] = [_p(f.label, "label"), _p(f.value, "value" if f.has_value else "missing")]
+    value = "value" if f.has_value else "missing"
+    rows: list[Any] = [_p(f.label, "label"), _p(f.value, "alert_value" if alert else value)]
     if f.deals:
         rows.append(_p(f.deals, "small"))
     if f.band or f.verdict:
@@ -155,15 +161,19 @@ def _card(f: FigureText, width: float) -> Table:
     if f.beside:  # a rule between the figure and the figures beside it, as in the html
         commands.append(("LINEABOVE", (0, first_beside), (-1, first_beside), 0.5, RULE))
         commands.append(("TOPPADDING", (0, first_beside), (-1, first_beside), 5))
+    if alert:  # a raised alert is about this figure: a red frame on a light red card
+        commands += [("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL), ("BOX", (0, 0), (-1, -1), 1.5, ALERT)]
     card.setStyle(TableStyle(commands))
     return card
 
 
-def _cards(figures: list[FigureText], per_row: int = 2) -> list[Flowable]:
+def _cards(
+    figures: list[FigureText], marked: frozenset[str] = frozenset(), per_row: int = 2
+) -> list[Flowable]:
     """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
     gap = 10.0
     width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
-    cards: list[Any] = [_card(f, width) for f in figures]
+    cards: list[Any] = [_card(f, width, f.key in marked) for f in figures]
     cards += [""] * (-len(cards) % per_row)
     rows: list[Flowable] = []
     for i in range(0, len(cards), per_row):
@@ -190,17 +200,41 @@ def _text_width(text: str, font: str = FONT) -> float:
     return float(pdfmetrics.stringWidth(text, font, 9))
 
 
-def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str]) -> list[float]:
-    """Numbers and dates on one line at their widest, headers wrapped at words, text wrapped."""
+def _widest_word(text: str) -> float:
+    return max((_text_width(w) for w in text.split()), default=0.0)
+
+
+def _cell_widths(cell: Cell, whole: bool) -> tuple[float, float]:
+    """A cell's natural width (every line unbroken) and the least it needs: a number, a date or an
+    id (``whole``) on one line, text wrapped at spaces but no word broken; a line printed under it
+    may wrap after its label, its value is kept whole unless it is free text."""
+    natural = _text_width(cell.text)
+    least = natural if whole else _widest_word(cell.text)
+    for line in cell.lines:
+        label = f"{line.label}: "
+        natural = max(natural, _text_width(label) + _text_width(line.text))
+        value = _text_width(line.text) if line.whole else _widest_word(line.text)
+        least = max(least, _widest_word(label), value)
+    return natural, least
+
+
+def _column_widths(
+    headers: list[str], rows: list[list[Cell]], aligns: list[str], keep_words: bool = False
+) -> list[float]:
+    """Numbers, dates and ids on one line at their widest, headers wrapped at words, text wrapped
+    at spaces (``keep_words``, a table of ids: with no word broken either)."""
     pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
     natural = []
     least = []
     for i, header in enumerate(headers):
-        cells = [row[i] for row in rows]
-        widest = max((_text_width(c) for c in cells), default=0.0)
+        widths = [_cell_widths(row[i], bool(aligns[i])) for row in rows]
+        widest = max((n for n, _ in widths), default=0.0)
+        needed = max((m for _, m in widths), default=0.0)
         word = max((_text_width(w, BOLD) for w in header.split()), default=0.0)
         natural.append(max(widest, _text_width(header, BOLD)) + pad)
-        least.append((max(widest, word) if aligns[i] else max(word, 48.0)) + pad)
+        least.append(
+            (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + pad
+        )
     if sum(natural) <= FRAME_WIDTH:
         return natural
     spare = FRAME_WIDTH - sum(least)
@@ -213,13 +247,23 @@ def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str])
     return [m + spare * w / total_want for m, w in zip(least, wants, strict=True)]
 
 
+def _cell(cell: Cell, style: str) -> Paragraph:
+    """A table cell: its value, then each value printed under it on a line of its own."""
+    markup = escape(cell.text)
+    for line in cell.lines:
+        # A whole value keeps its spaces unbreakable (reportlab breaks lines at spaces, never at a no-break space).
+        text = line.text.replace(" ", "\u00a0") if line.whole else line.text
+        markup += f'<br/><font color="#5b5b60">{escape(line.label)}:</font> {escape(text)}'
+    return Paragraph(markup, _styles()[style])
+
+
 def _table(table: ReportTable, currency: str) -> Table:
     """A section's table: the header row repeats on every page the table runs over."""
     headers, rows, aligns = table_cells(table, currency)
-    widths = _column_widths(headers, rows, aligns)
+    widths = _column_widths(headers, rows, aligns, any(c.unit == "id" for c in table.columns))
     head = [_p(h, "head_num" if a == "num" else "head") for h, a in zip(headers, aligns, strict=True)]
     body = [
-        [_p(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
+        [_cell(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
         for row in rows
     ]
     grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -279,10 +323,10 @@ class _SectionTitle(Paragraph):  # type: ignore[misc]
         self.bookmark_text = text
 
 
-def _section(section: Section, currency: str) -> list[Flowable]:
+def _section(section: Section, currency: str, marked: frozenset[str] = frozenset()) -> list[Flowable]:
     blocks: list[Flowable] = []
     if section.figures:
-        blocks += _cards([format_figure(f, currency) for f in section.figures])
+        blocks += _cards([format_figure(f, currency) for f in section.figures], marked)
     if section.table is not None:
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
@@ -312,7 +356,28 @@ def _front(report: Report) -> list[Flowable]:
             )
         )
         story.append(facts)
+    for alert in report.raised:
+        story.append(Spacer(1, 6))
+        story.append(_alert(alert))
     return story
+
+
+def _alert(alert: Alert) -> Table:
+    """A raised alert: its label in bold and its text, in a red-edged box the width of the page."""
+    text = f"<b>{escape(alert.label)}:</b> {escape(alert.text)}"
+    box = Table([[Paragraph(text, _styles()["alert"])]], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL),
+                ("LINEBEFORE", (0, 0), (0, -1), 4, ALERT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return box
 
 
 def _canvas_maker(report: Report) -> Callable[..., Canvas]:
@@ -379,6 +444,6 @@ def render_pdf(report: Report) -> bytes:
     )
     story = _front(report)
     for section in report.sections:
-        story += _section(section, report.currency)
+        story += _section(section, report.currency, report.alert_figures)
     doc.build(story, canvasmaker=_canvas_maker(report))
     return buffer.getvalue()

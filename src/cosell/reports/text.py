@@ -9,6 +9,7 @@ the html and pdf formats only; here each is named with where to find it.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,7 +19,17 @@ from rich.text import Text
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
-from cosell.reports.model import Figure, Report, Section, Unit, Value
+from cosell.reports.model import (
+    Column,
+    Figure,
+    Report,
+    Section,
+    Table,
+    Unit,
+    Value,
+    cell_currency,
+    printed_columns,
+)
 
 WIDTH = 180
 NO_VALUE = "n/a"
@@ -54,6 +65,56 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
 def _q(value: Decimal, digits: int) -> Decimal:
     """Half away from zero to ``digits`` places (display only: values are already rounded once)."""
     return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell as people read it: the column's own value, then the columns printed under it."""
+
+    text: str
+    lines: tuple[Line, ...] = ()  # the values of the columns printed under it, empty ones left out
+
+
+@dataclass(frozen=True)
+class Line:
+    """A value printed under another column's value: "Closed: 2026-09-15"."""
+
+    label: str
+    text: str
+    whole: bool  # a number, a date or an id: never broken; free text wraps at spaces
+
+
+def printed_cells(table: Table, currency: str) -> tuple[list[Column], list[list[Cell]]]:
+    """The columns people read and each row's cells (:func:`cosell.reports.model.printed_columns`).
+
+    A column's own value is bare under a header that names the unit (money in a column of its own
+    currency keeps its code); a value printed under another column keeps its unit.
+    """
+    layout = printed_columns(table.columns)
+    rows = []
+    for row in table.rows:
+        cells = []
+        for column, under in layout:
+            own = cell_currency(column, row, currency)
+            lines = tuple(
+                Line(
+                    u.label,
+                    display(value, u.unit, cell_currency(u, row, currency)),
+                    u.unit != "text" or not isinstance(value, str),
+                )
+                for u in under
+                if (value := row.get(u.key)) not in (None, "")
+            )
+            bare = not column.currency_key
+            cells.append(Cell(display(row.get(column.key), column.unit, own, bare=bare), lines))
+        rows.append(cells)
+    return [c for c, _ in layout], rows
+
+
+def header_text(column: Column, currency: str) -> str:
+    """A column header; money in the report's currency names it: "Amount (USD)"."""
+    own_currency = column.unit == "money" and not column.currency_key
+    return column.label + (f" ({currency})" if own_currency else "")
 
 
 def benchmark_text(figure: Figure) -> str:
@@ -104,12 +165,17 @@ def print_report(report: Report, console: Console) -> None:
     for label, value in report.facts:
         facts.add_row(label, value)
     console.print(facts)
+    for alert in report.raised:
+        console.print(Text(f"{alert.label}: {alert.text}", style="bold red"))
     for section in report.sections:
         console.print()
-        print_section(section, report.currency, console)
+        print_section(section, report.currency, console, marked=report.alert_figures)
 
 
-def print_section(section: Section, currency: str, console: Console) -> None:
+def print_section(
+    section: Section, currency: str, console: Console, marked: frozenset[str] = frozenset()
+) -> None:
+    """Print one section; the figures whose keys are ``marked`` (a raised alert is about them) in red."""
     console.print(Text(section.title, style="bold underline"))
     if section.figures:
         table = RichTable(header_style="bold", show_lines=False)
@@ -128,9 +194,14 @@ def print_section(section: Section, currency: str, console: Console) -> None:
                 no_wrap=name in ("Value", "Benchmark", "Verdict"),
             )
         for figure, depth in figure_rows(section.figures):
+            value = display(figure.value, figure.unit, currency)
+            alert = figure.key in marked
             table.add_row(
-                Text("  " * depth + figure.label, style="bold" if depth == 0 else ""),
-                display(figure.value, figure.unit, currency),
+                Text(
+                    "  " * depth + figure.label,
+                    style=("bold" if depth == 0 else "") + (" red" if alert else ""),
+                ),
+                Text(value, style="bold red") if alert else value,
                 deals_text(figure),
                 benchmark_text(figure),
                 figure.verdict or "",
@@ -139,13 +210,12 @@ def print_section(section: Section, currency: str, console: Console) -> None:
         console.print(table)
     if section.table is not None and section.table.rows:
         table = RichTable(header_style="bold")
-        for column in section.table.columns:
-            header = column.label + (f" ({currency})" if column.unit == "money" else "")
-            table.add_column(header, justify="left" if column.unit == "text" else "right", overflow="fold")
-        for row in section.table.rows:
-            table.add_row(
-                *(display(row.get(c.key), c.unit, currency, bare=True) for c in section.table.columns)
-            )
+        columns, rows = printed_cells(section.table, currency)
+        for column in columns:
+            justify = "left" if column.unit in ("text", "id") else "right"
+            table.add_column(header_text(column, currency), justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for cells in rows:
+            table.add_row(*("\n".join([c.text, *(f"{x.label}: {x.text}" for x in c.lines)]) for c in cells))
         console.print(table)
     elif section.table is not None:
         console.print("(no rows)")

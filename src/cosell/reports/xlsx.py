@@ -5,6 +5,10 @@ with a percent format (0.25 shows 25.00%), ratios numbers with four decimals, da
 integers, dates and instants real dates (instants in UTC). A text cell that starts with ``=``,
 ``+``, ``-`` or ``@`` is stored as text with Excel's quote prefix, so it is never run as a formula.
 
+The ``report`` sheet lists the raised alerts after the facts, in bold red on a light red fill, and
+the figure an alert is about is painted the same way. Money in a row's own currency
+(``Column.currency_key``: a deal's amount) takes that currency's number format.
+
 A section sheet holds the section title, its figures (one row per figure, the figures shown beside
 another indented and naming it), its table (header row of labels) and its notes. The workbook is
 byte-identical for the same report: document properties carry the report's as-of instant, and the
@@ -20,17 +24,19 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
 from cosell.reports.csvout import FORMULA_STARTS, flat_figures
-from cosell.reports.model import Report, Section, Unit, Value
+from cosell.reports.model import Report, Section, Unit, Value, cell_currency
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BOLD = Font(bold=True)
+_ALERT = Font(bold=True, color="B3261E")  # a raised alert, and the figure it is about
+_ALERT_FILL = PatternFill("solid", fgColor="FDECEA")
 _FIGURE_HEADER = (
     "Figure",
     "Key",
@@ -90,7 +96,15 @@ def _sheet_name(key: str, used: set[str]) -> str:
     return name
 
 
-def _write_section(ws: Any, section: Section, currency: str) -> None:
+def _mark(ws: Any, row: int, columns: int) -> None:
+    """Paint a row as a raised alert: bold red text on a light red fill."""
+    for col in range(1, columns + 1):
+        target = ws.cell(row=row, column=col)
+        target.font = _ALERT
+        target.fill = _ALERT_FILL
+
+
+def _write_section(ws: Any, section: Section, currency: str, marked: frozenset[str] = frozenset()) -> None:
     ws.cell(row=1, column=1, value=section.title).font = _BOLD
     row = 3
     if section.figures:
@@ -115,6 +129,8 @@ def _write_section(ws: Any, section: Section, currency: str) -> None:
             )
             for col, (value, unit) in enumerate(cells, start=1):
                 _put(ws, row, col, value, unit, currency)
+            if f.key in marked:
+                _mark(ws, row, len(cells))
             row += 1
         row += 1
     if section.table is not None:
@@ -123,7 +139,7 @@ def _write_section(ws: Any, section: Section, currency: str) -> None:
         row += 1
         for r in section.table.rows:
             for col, column in enumerate(section.table.columns, start=1):
-                _put(ws, row, col, r.get(column.key), column.unit, currency)
+                _put(ws, row, col, r.get(column.key), column.unit, cell_currency(column, r, currency))
             row += 1
         row += 1
     for note in section.notes:
@@ -155,11 +171,17 @@ def render_xlsx(report: Report) -> bytes:
     for i, (label, value) in enumerate(report.facts, start=4):
         _put(cover, i, 1, label, "text", report.currency)
         _put(cover, i, 2, value, "text", report.currency)
+    first = 4 + len(report.facts) + 1
+    for i, alert in enumerate(report.raised, start=first):
+        _put(cover, i, 1, alert.label, "text", report.currency)
+        _put(cover, i, 2, alert.text, "text", report.currency)
+        _mark(cover, i, 2)
     cover.column_dimensions["A"].width = 24
     cover.column_dimensions["B"].width = 100
     used = {"report"}
     for section in report.sections:
-        _write_section(wb.create_sheet(_sheet_name(section.key, used)), section, report.currency)
+        sheet = wb.create_sheet(_sheet_name(section.key, used))
+        _write_section(sheet, section, report.currency, report.alert_figures)
     when = _as_of(report)
     wb.properties.created = when
     wb.properties.modified = when
