@@ -12,6 +12,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cosell.pay.ledger_store import read_entries
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
@@ -97,3 +100,42 @@ def test_a_change_and_its_undoing_before_the_posting_post_nothing() -> None:
     w.attribute({"O1": SOURCED}, kind="fix", reason="partner lead found", source="finding:F-000012")
     w.attribute({"O1": ("none", [])}, reason="D5 closed: the override was withdrawn")
     assert october(w) == []
+
+
+DECISIONS = {
+    "direct": ("none", []),
+    "sourced": SOURCED,
+    "influenced": ("influenced", [("P2", "influencer", "1.000000", "10000.00")]),
+}
+changes = st.lists(
+    st.tuples(st.sampled_from(sorted(DECISIONS)), st.sampled_from(["batch", "fix", "dispute"])),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(changes)
+def test_the_cause_is_the_first_of_the_versions_that_decide_as_the_current_one(
+    versions: list[tuple[str, str]],
+) -> None:
+    """Whatever versions follow the one paid on (version 1: direct), the adjustments name the version
+    from which on every version decides as the current one, with its kind and source; none when the
+    current one decides as version 1 did."""
+    w = paid_september()
+    for n, (decision, kind) in enumerate(versions, start=2):
+        source = f"finding:F-{n}" if kind == "fix" else f"dispute:D-{n}" if kind == "dispute" else ""
+        w.attribute({"O1": DECISIONS[decision]}, kind=kind, reason=f"change {n}", source=source)
+    entries = october(w)
+    decided = ["direct", *(d for d, _ in versions)]
+    if decided[-1] == "direct":
+        assert entries == []
+        return
+    first = len(decided)
+    while decided[first - 2] == decided[-1]:
+        first -= 1
+    kind = versions[first - 2][1]
+    source = {"fix": f", finding:F-{first}", "dispute": f", dispute:D-{first}"}.get(kind, "")
+    assert {reason for *_, reason in entries} == {
+        f"attribution changed: version {first} ({kind}{source}: change {first})"
+    }
