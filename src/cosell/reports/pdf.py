@@ -212,10 +212,17 @@ def _cell_widths(cell: Cell, whole: bool) -> tuple[float, float]:
     least = natural if whole else _widest_word(cell.text)
     for line in cell.lines:
         label = f"{line.label}: "
-        natural = max(natural, _text_width(label) + _text_width(line.text))
+        whole_line = _text_width(label) + _text_width(line.text)
+        natural = max(natural, whole_line)
+        if line.whole and whole_line <= _SHORT_LINE:  # "Dated: 2026-10-31" reads best on one line
+            least = max(least, whole_line)
+            continue
         value = _text_width(line.text) if line.whole else _widest_word(line.text)
         least = max(least, _widest_word(label), value)
     return natural, least
+
+
+_SHORT_LINE = 110.0  # points: a label and a whole value this wide stay on one line
 
 
 def _column_widths(
