@@ -25,9 +25,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from cosell.reports.cells import CellText, printed_cells
 from cosell.reports.charts import chart_svg
 from cosell.reports.model import Figure, Report, Section, Table, Unit, Value
-from cosell.reports.text import Cell, benchmark_text, display, printed_cells
+from cosell.reports.text import benchmark_text, display
 
 VERDICT_COLOURS = {"below": "#b35c00", "within": "#1b7f3b", "above": "#1f5fa8"}
 
@@ -108,9 +109,9 @@ def column_header(label: str, unit: Unit, currency: str) -> str:
     return label
 
 
-def table_cells(table: Table, currency: str) -> tuple[list[str], list[list[Cell]], list[str]]:
+def table_cells(table: Table, currency: str) -> tuple[list[str], list[list[CellText]], list[str]]:
     """Headers, each row's cells (the columns printed under another inside its cell, see
-    :func:`cosell.reports.text.printed_cells`) and each column's alignment: "num" (right), "date" or
+    :func:`cosell.reports.cells.printed_cells`) and each column's alignment: "num" (right), "date" or
     "id" (kept on one line, never broken), "" (text, wrapped at spaces)."""
     columns, rows = printed_cells(table, currency)
     headers = [c.label if c.currency_key else column_header(c.label, c.unit, currency) for c in columns]
@@ -133,7 +134,7 @@ def _whole_words(text: str) -> Markup:
     return Markup(" ").join(_whole(w) if "-" in w else escape(w) for w in text.split(" "))
 
 
-def cell_markup(cell: Cell, keep_words: bool = False) -> Markup:
+def cell_markup(cell: CellText, keep_words: bool = False) -> Markup:
     """A cell as escaped HTML: its value, then each value printed under it on a line of its own
     ("Closed: 2026-09-15"); a value that is not free text is kept on one line. ``keep_words`` (a
     table of ids): no word of free text is broken at its hyphens either."""

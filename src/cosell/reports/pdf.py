@@ -41,11 +41,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cosell.reports.cells import CellText
 from cosell.reports.charts import PDF_FIGURE_SIZE, chart_png
 from cosell.reports.html import VERDICT_COLOURS, FigureText, format_figure, table_cells
 from cosell.reports.model import Alert, Chart, Report, Section
 from cosell.reports.model import Table as ReportTable
-from cosell.reports.text import Cell
 
 PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
 MARGIN_X = 14 * mm
@@ -204,7 +204,7 @@ def _widest_word(text: str) -> float:
     return max((_text_width(w) for w in text.split()), default=0.0)
 
 
-def _cell_widths(cell: Cell, whole: bool) -> tuple[float, float]:
+def _cell_widths(cell: CellText, whole: bool) -> tuple[float, float]:
     """A cell's natural width (every line unbroken) and the least it needs: a number, a date or an
     id (``whole``) on one line, text wrapped at spaces but no word broken; a line printed under it
     may wrap after its label, its value is kept whole unless it is free text."""
@@ -226,7 +226,7 @@ _SHORT_LINE = 110.0  # points: a label and a whole value this wide stay on one l
 
 
 def _column_widths(
-    headers: list[str], rows: list[list[Cell]], aligns: list[str], keep_words: bool = False
+    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool = False
 ) -> list[float]:
     """Numbers, dates and ids on one line at their widest, headers wrapped at words, text wrapped
     at spaces (``keep_words``, a table of ids: with no word broken either)."""
@@ -254,7 +254,7 @@ def _column_widths(
     return [m + spare * w / total_want for m, w in zip(least, wants, strict=True)]
 
 
-def _cell(cell: Cell, style: str) -> Paragraph:
+def _cell(cell: CellText, style: str) -> Paragraph:
     """A table cell: its value, then each value printed under it on a line of its own."""
     markup = escape(cell.text)
     for line in cell.lines:

@@ -9,7 +9,6 @@ the html and pdf formats only; here each is named with where to find it.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,17 +18,8 @@ from rich.text import Text
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
-from cosell.reports.model import (
-    Column,
-    Figure,
-    Report,
-    Section,
-    Table,
-    Unit,
-    Value,
-    cell_currency,
-    printed_columns,
-)
+from cosell.reports.cells import header_text, printed_cells
+from cosell.reports.model import Figure, Report, Section, Unit, Value
 
 WIDTH = 180
 NO_VALUE = "n/a"
@@ -65,56 +55,6 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
 def _q(value: Decimal, digits: int) -> Decimal:
     """Half away from zero to ``digits`` places (display only: values are already rounded once)."""
     return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell as people read it: the column's own value, then the columns printed under it."""
-
-    text: str
-    lines: tuple[Line, ...] = ()  # the values of the columns printed under it, empty ones left out
-
-
-@dataclass(frozen=True)
-class Line:
-    """A value printed under another column's value: "Closed: 2026-09-15"."""
-
-    label: str
-    text: str
-    whole: bool  # a number, a date or an id: never broken; free text wraps at spaces
-
-
-def printed_cells(table: Table, currency: str) -> tuple[list[Column], list[list[Cell]]]:
-    """The columns people read and each row's cells (:func:`cosell.reports.model.printed_columns`).
-
-    A column's own value is bare under a header that names the unit (money in a column of its own
-    currency keeps its code); a value printed under another column keeps its unit.
-    """
-    layout = printed_columns(table.columns)
-    rows = []
-    for row in table.rows:
-        cells = []
-        for column, under in layout:
-            own = cell_currency(column, row, currency)
-            lines = tuple(
-                Line(
-                    u.label,
-                    display(value, u.unit, cell_currency(u, row, currency)),
-                    u.unit != "text" or not isinstance(value, str),
-                )
-                for u in under
-                if (value := row.get(u.key)) not in (None, "")
-            )
-            bare = not column.currency_key
-            cells.append(Cell(display(row.get(column.key), column.unit, own, bare=bare), lines))
-        rows.append(cells)
-    return [c for c, _ in layout], rows
-
-
-def header_text(column: Column, currency: str) -> str:
-    """A column header; money in the report's currency names it: "Amount (USD)"."""
-    own_currency = column.unit == "money" and not column.currency_key
-    return column.label + (f" ({currency})" if own_currency else "")
 
 
 def benchmark_text(figure: Figure) -> str:
