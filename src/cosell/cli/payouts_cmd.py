@@ -248,14 +248,16 @@ def show_command(
         }  # fmt: skip
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    approved = (
-        f"approved {format_instant(run.approved_at)} by {run.approved_by}"
-        if run.approved_at is not None
-        else run.status
-    )
+    proposed = f"proposed {format_instant(run.proposed_at)} by {run.by_user}"
+    if run.approved_at is not None:
+        state = f"approved {format_instant(run.approved_at)} by {run.approved_by} ({proposed})"
+    elif run.status == "superseded":
+        state = f"superseded: its period was paid by another run ({proposed})"
+    else:
+        state = f"{proposed}, not approved yet"
     console.print(
-        f"Payout run {run.run_id} for {run.period}: {approved} (proposed {format_instant(run.proposed_at)} "
-        f"by {run.by_user}). Pays {run.parties_paid:,} part(ies) {_money(run.total)} {run.currency}; "
+        f"Payout run {run.run_id} for {run.period}: {state}. "
+        f"Pays {run.parties_paid:,} part(ies) {_money(run.total)} {run.currency}; "
         f"{run.parties_blocked:,} blocked, {_money(run.blocked_total)} {run.currency} carried; "
         f"{_money(recovered)} {run.currency} recovered from carried balances.",
         highlight=False,
