@@ -169,7 +169,7 @@ def report_values(report: dict[str, Any], hidden: set[str]) -> list[str]:
     shown: list[str] = []
 
     def typed(value: Any, unit: str) -> Any:
-        return Decimal(value) if isinstance(value, str) and unit != "text" else value
+        return Decimal(value) if isinstance(value, str) and unit not in ("text", "id") else value
 
     def figures(found: dict[str, Any]) -> None:
         for figure in found.values():

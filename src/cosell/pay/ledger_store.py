@@ -11,6 +11,8 @@
     payout_runs         proposed payout runs: period, who, the ledger entries they cover
     payout_run_lines    per run and party: balance, amount to pay, or blocked
     payout_approvals    the approval of a run (a row of its own: a run is never updated)
+    ledger_posted_deals per posting and deal: the account's name, amount, currency and close time
+                        when posted, and the attribution version (fix, dispute) that caused it
 
 DuckDB has no triggers, so refusal is built from constraints. Each sealed table has a ``digest``
 column with ``CHECK (digest = sha256(<every column as text>))``, a primary key ``(<key>, digest)``
@@ -202,7 +204,28 @@ PAYOUT_APPROVALS = SealedTable(
     ("run_id",),
 )
 
-SEALED_TABLES = (
+# Per posting and deal: what the deal was when its entries were posted (the account's name, the
+# amount and currency, the close time priced) and the attribution version that changed what it earns,
+# so that a statement prints each line as it was posted, whatever the CRM says later.
+LEDGER_POSTED_DEALS = SealedTable(
+    "ledger_posted_deals",
+    (
+        ("posting_id", "BIGINT NOT NULL"),
+        ("opportunity_id", "VARCHAR NOT NULL"),
+        ("account_id", "VARCHAR"),
+        ("account_name", "VARCHAR"),
+        ("amount", MONEY),  # in the deal's currency
+        ("currency", "VARCHAR"),
+        ("closed_at", "TIMESTAMPTZ"),  # close time X as priced; else the CRM close_date
+        ("cause_run_id", "BIGINT"),  # the attribution version that changed what it earns, if any
+        ("cause_kind", "VARCHAR"),  # its kind: batch, fix, dispute, ...
+        ("cause_source", "VARCHAR"),  # the fix or dispute that made it: finding:F-000012, dispute:D-000001
+    ),
+    ("posting_id", "opportunity_id"),
+)
+
+# The tables of schema step 7, as released: that step creates exactly these.
+_STEP_7_TABLES = (
     LEDGER_POSTINGS,
     LEDGER_ENTRIES,
     LEDGER_DEAL_TERMS,
@@ -210,11 +233,12 @@ SEALED_TABLES = (
     PAYOUT_RUN_LINES,
     PAYOUT_APPROVALS,
 )
+SEALED_TABLES = (*_STEP_7_TABLES, LEDGER_POSTED_DEALS)
 
 
 def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
     """Schema step: the sealed ledger, deal terms, payout runs and approvals; the pricing cache."""
-    for table in SEALED_TABLES:
+    for table in _STEP_7_TABLES:
         table.create(con)
     con.execute(
         "CREATE TABLE IF NOT EXISTS ledger_priced (opportunity_id VARCHAR NOT NULL, "
@@ -222,10 +246,16 @@ def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def migration_posted_deals(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema step: per posting and deal, the deal as posted and the change that caused its entries."""
+    LEDGER_POSTED_DEALS.create(con)
+
+
 def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ledger tables when a workspace lacks them (a development build recorded step 7
     while it was still empty). Cheap and idempotent: every entry point calls it."""
     migration_ledger(con)
+    migration_posted_deals(con)
 
 
 def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:

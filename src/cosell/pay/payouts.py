@@ -248,3 +248,80 @@ def run_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutLine]:
         [run_id],
     ).fetchall()
     return [PayoutLine(k, p, Decimal(b), Decimal(x), s) for k, p, b, x, s in rows]
+
+
+@dataclass(frozen=True)
+class RunParty:
+    """One party of a payout run, with what its earnings recovered of a carried negative balance."""
+
+    party_kind: str
+    party_id: str
+    balance: Decimal  # over the periods up to the run's, when it was proposed
+    recovered: Decimal  # of the negative balance carried into the run, what the run's periods recovered
+    pay: Decimal
+    status: str  # pay, blocked, or recovered (a carried balance recovered to exactly zero: no line)
+
+
+def carried_balances(con: duckdb.DuckDBPyConnection, period: str) -> dict[tuple[str, str], Decimal]:
+    """Each party's negative balance carried into a run for ``period``: its balance through the
+    latest period an approved run closed before ``period`` (closed periods never change again)."""
+    rows = con.execute(
+        """WITH closed AS (SELECT max(r.period) AS through FROM payout_runs r JOIN payout_approvals a
+                           ON a.run_id = r.run_id WHERE r.period < ?)
+           SELECT e.party_kind, e.party_id, sum(e.amount) FROM ledger_entries e, closed
+           WHERE e.period <= closed.through GROUP BY ALL HAVING sum(e.amount) < 0 ORDER BY 1, 2""",
+        [period],
+    ).fetchall()
+    return {(str(k), str(p)): Decimal(b) for k, p, b in rows}
+
+
+def recovered_amount(carried: Decimal, balance: Decimal) -> Decimal:
+    """What later earnings recovered of a carried negative balance, now that the balance is ``balance``:
+    all of it once the balance is back at or above zero, else the part made up.
+
+    >>> recovered_amount(Decimal("-900"), Decimal("600")), recovered_amount(Decimal("-900"), Decimal("-400"))
+    (Decimal('900'), Decimal('500'))
+    """
+    if carried >= 0:
+        return Decimal(0)
+    return min(-carried, max(Decimal(0), balance - carried))
+
+
+def run_parties(con: duckdb.DuckDBPyConnection, run: PayoutRun) -> list[RunParty]:
+    """The parties of a run (paid and blocked) and what each recovered of a balance carried into it;
+    a party whose carried balance the run's periods recovered to exactly zero is listed too, as
+    ``recovered`` (it has no line: nothing to pay, nothing carried)."""
+    carried = carried_balances(con, run.period)
+    lines = {(x.party_kind, x.party_id): x for x in run_lines(con, run.run_id)}
+    at_proposal: dict[tuple[str, str], Decimal] = {}
+    if carried and run.through_entry is not None:
+        rows = con.execute(
+            "SELECT party_kind, party_id, sum(amount) FROM ledger_entries WHERE period <= ? AND entry_id <= ? "
+            "GROUP BY ALL ORDER BY 1, 2",
+            [run.period, run.through_entry],
+        ).fetchall()
+        at_proposal = {(str(k), str(p)): Decimal(b) for k, p, b in rows if (str(k), str(p)) in carried}
+    out = []
+    for party in sorted(set(lines) | {p for p, b in at_proposal.items() if b == 0}):
+        line = lines.get(party)
+        balance = line.balance if line is not None else Decimal(0)
+        recovered = recovered_amount(carried.get(party, Decimal(0)), balance)
+        if line is None:
+            out.append(RunParty(*party, balance, recovered, Decimal(0), "recovered"))
+        else:
+            out.append(RunParty(*party, balance, recovered, line.pay, line.status))
+    return out
+
+
+def party_runs(
+    con: duckdb.DuckDBPyConnection, party_kind: str, party_id: str, period: str
+) -> list[tuple[PayoutRun, RunParty]]:
+    """The runs for ``period`` that list the party (superseded runs left out), with its line."""
+    out = []
+    for run in list_runs(con):
+        if run.period != period or run.status == "superseded":
+            continue
+        for party in run_parties(con, run):
+            if (party.party_kind, party.party_id) == (party_kind, party_id):
+                out.append((run, party))
+    return out

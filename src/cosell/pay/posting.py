@@ -41,6 +41,7 @@ from cosell.pay.ledger_store import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
     LEDGER_ENTRIES,
+    LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
     closed_through,
     ensure_ledger_schema,
@@ -50,6 +51,7 @@ from cosell.pay.ledger_store import (
 )
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.plans import PlanSet
+from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
 from cosell.pay.pricing import price_deal
 from cosell.periods import month_label
 from cosell.policy import Policy
@@ -279,23 +281,13 @@ def _unchanged(last: tuple[int, dict[str, Any]], period: str, when: datetime) ->
     )  # fmt: skip
 
 
-def _sql_list(values: Iterable[str]) -> str:
-    items = sorted(values)
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in items) + ")" if items else ""
-
-
-def _in(column: str, values: Iterable[str]) -> str:
-    items = _sql_list(values)
-    return f"{column} IN {items}" if items else "FALSE"
-
-
 def _stage_deals(
     con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period_end: datetime, reprice: bool
 ) -> None:
     """Temp tables ``_pay_closed`` (won deals with X), ``_pay_rates`` and ``_pay_deals`` (eligible)."""
     ws_currency = policy.workspace_currency.replace("'", "''")
-    won = _in("o.stage", policy.won_stages)
-    open_stage = f"NOT ({_in('stage', policy.won_stages)}) AND NOT ({_in('stage', policy.lost_stages)})"
+    won = sql_in("o.stage", policy.won_stages)
+    open_stage = f"NOT ({sql_in('stage', policy.won_stages)}) AND NOT ({sql_in('stage', policy.lost_stages)})"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_won AS
             SELECT o.opportunity_id, o.stage, o.close_date, coalesce(o.owner_id, '') AS owner_id,
@@ -520,7 +512,8 @@ def _stage_changes(
         """CREATE OR REPLACE TEMP TABLE _pay_scope_live AS
            SELECT l.* FROM _pay_live l SEMI JOIN _pay_scope s ON s.opportunity_id = l.opportunity_id"""
     )
-    _stage_reasons(con, reason, won)
+    stage_causes(con)
+    stage_reasons(con, reason, won)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_changes AS
             WITH settled AS (
@@ -572,56 +565,6 @@ def _stage_changes(
     )
     # 'LE-' + 8 digits sorts as numbers do; more than 99,999,999 entries would need a wider id.
     assert entry_id(1) == "LE-00000001"
-
-
-def _stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[str]) -> None:
-    """``_pay_reasons``: one sentence per deal in scope saying why its entries are posted."""
-    given = reason.replace("'", "''")
-    suffix = f" ({given})" if given else ""
-    # An accepted fix or a decided dispute leaves a marker naming itself (cosell.hygiene): cite it.
-    marked = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_changes'"
-    ).fetchone()
-    if marked and marked[0]:
-        source = "coalesce(', ' || ac.source, '')"
-        changes = """
-            LEFT JOIN (SELECT opportunity_id, run_id, string_agg(DISTINCT source, ', ' ORDER BY source) AS source
-                       FROM attribution_changes GROUP BY ALL) ac
-                ON ac.opportunity_id = s.opportunity_id AND ac.run_id = d.attribution_run_id"""
-    else:
-        source, changes = "''", ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _pay_reasons AS
-            WITH before AS (
-                SELECT opportunity_id, max(attribution_run_id) AS run_id, max(plan_version) AS plan_version
-                FROM _pay_scope_live GROUP BY 1),
-            any_entry AS (SELECT DISTINCT opportunity_id FROM ledger_entries e
-                          SEMI JOIN _pay_scope s ON s.opportunity_id = e.opportunity_id)
-            SELECT s.opportunity_id,
-                CASE
-                WHEN NOT s.eligible THEN CASE
-                    WHEN o.opportunity_id IS NULL THEN 'the deal is no longer in the CRM data'
-                    WHEN NOT ({_in("o.stage", won)}) THEN 'the deal is no longer won (stage '
-                        || o.stage || ')'
-                    WHEN c.opportunity_id IS NULL THEN 'the deal now closes after the period'
-                    WHEN c.attribution_run_id IS NULL THEN 'the deal has no attribution version'
-                    ELSE 'no plan is in force at the deal''s close' END
-                WHEN a.opportunity_id IS NULL THEN 'won ' || strftime(d.closed_at, '%Y-%m-%d')
-                    || ', attribution version ' || d.attribution_run_id || ', plan ' || d.plan_version
-                WHEN b.opportunity_id IS NOT NULL AND b.plan_version <> d.plan_version
-                    AND d.pinned_plan IS DISTINCT FROM d.plan_version THEN 're-priced with plan ' || d.plan_version
-                WHEN b.opportunity_id IS NULL OR b.run_id <> d.attribution_run_id THEN
-                    'attribution changed: version ' || d.attribution_run_id || ' (' || coalesce(ar.kind, 'batch')
-                    || {source} || coalesce(': ' || nullif(ar.reason, ''), '') || ')'
-                ELSE 'deal amount, close, rate or partner changed' END || '{suffix}' AS reason
-            FROM _pay_scope s
-            LEFT JOIN _pay_to_price d ON d.opportunity_id = s.opportunity_id
-            LEFT JOIN before b ON b.opportunity_id = s.opportunity_id
-            LEFT JOIN any_entry a ON a.opportunity_id = s.opportunity_id
-            LEFT JOIN attribution_runs ar ON ar.run_id = d.attribution_run_id{changes}
-            LEFT JOIN v_opportunities o ON o.opportunity_id = s.opportunity_id
-            LEFT JOIN _pay_candidates c ON c.opportunity_id = s.opportunity_id"""
-    )
 
 
 def _summary(con: duckdb.DuckDBPyConnection, ctx: PostingContext, reprice: bool) -> PostingResult:
@@ -693,6 +636,7 @@ def _write(
         f"CREATE OR REPLACE TEMP VIEW _pay_new_entries AS SELECT {', '.join(ENTRY_COLUMNS)} FROM _pay_new"
     )
     LEDGER_ENTRIES.insert(con, "_pay_new_entries")
+    LEDGER_POSTED_DEALS.insert(con, stage_posted_deals(con, ctx.posting_id, ctx.currency))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pay_new_terms AS SELECT opportunity_id, seq, rep_id, plan_version, "
         f"{ctx.posting_id}::BIGINT AS posting_id, reason FROM ({_new_terms_sql(reprice)})"

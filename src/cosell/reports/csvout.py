@@ -2,7 +2,9 @@
 
 Layout (docs/metrics.md): blocks separated by an empty line, each with its own header row.
 
-- ``report`` block: ``section,field,value``: title, subtitle, currency, then each fact;
+- ``report`` block: ``section,field,value``: title, subtitle, currency, then each fact; then, for
+  a report with alerts (a statement), one ``alert`` row per alert: its key and its text when raised
+  (empty when not);
 - per section, a figures block (when it has figures): ``section,figure,part_of,label,value,unit,
   deals,deals_label,band_low,band_high,verdict,note``; a figure shown beside another names that
   one in ``part_of``;
@@ -78,6 +80,8 @@ def render_csv(report: Report) -> bytes:
     head += [["report", cell(label), cell(value)] for label, value in report.facts]
     if report.coverage is not None and report.coverage.note:
         head.append(["report", "coverage", cell(report.coverage.note)])
+    # Alerts (a statement's): every one by key, its text when raised, empty when not.
+    head += [["alert", cell(a.key), cell(a.text if a.raised else "")] for a in report.alerts]
     blocks.append(head)
     for section in report.sections:
         key = cell(section.key)

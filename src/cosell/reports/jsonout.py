@@ -6,6 +6,7 @@ Shape::
      "as_of": "2026-11-01T00:00:00Z",
      "coverage": {"period", "start", "end", "ended", "data_until", "complete", "note"} | null,
      "facts": [{"label": ..., "value": ...}, ...],
+     "alerts": {"<alert key>": {"label", "raised", "text", "figure"}},   (reports with alerts only)
      "sections": {"<section key>": {
          "title": ..., "notes": [...],
          "figures": {"<figure key>": {"label", "value", "unit", "deals", "deals_label", "note",
@@ -30,7 +31,18 @@ from typing import Any
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
-from cosell.reports.model import Band, Chart, Coverage, Figure, Report, Section, Table, Unit, Value
+from cosell.reports.model import (
+    Band,
+    Chart,
+    Coverage,
+    Figure,
+    Report,
+    Section,
+    Table,
+    Unit,
+    Value,
+    cell_currency,
+)
 
 
 def json_value(value: Value, unit: Unit = "text", currency: str = "") -> Any:
@@ -92,7 +104,10 @@ def _table(t: Table | None, currency: str) -> dict[str, Any] | None:
         return None
     return {
         "columns": [{"key": c.key, "label": c.label, "unit": c.unit} for c in t.columns],
-        "rows": [{c.key: json_value(r.get(c.key), c.unit, currency) for c in t.columns} for r in t.rows],
+        "rows": [
+            {c.key: json_value(r.get(c.key), c.unit, cell_currency(c, r, currency)) for c in t.columns}
+            for r in t.rows
+        ],
     }
 
 
@@ -135,8 +150,9 @@ def _coverage(c: Coverage | None) -> dict[str, Any] | None:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the documented stable keys)."""
-    return {
+    """The report as a JSON-ready dict (the documented stable keys). A report with alerts (a
+    statement) lists every one of them, raised or not, under ``alerts``."""
+    out: dict[str, Any] = {
         "report": report.key,
         "title": report.title,
         "subtitle": report.subtitle,
@@ -144,8 +160,14 @@ def report_json(report: Report) -> dict[str, Any]:
         "as_of": None if report.as_of is None else format_instant(report.as_of),
         "coverage": _coverage(report.coverage),
         "facts": [{"label": label, "value": value} for label, value in report.facts],
-        "sections": {s.key: _section(s, report.currency) for s in report.sections},
     }
+    if report.alerts:
+        out["alerts"] = {
+            a.key: {"label": a.label, "raised": a.raised, "text": a.text, "figure": a.figure or None}
+            for a in report.alerts
+        }
+    out["sections"] = {s.key: _section(s, report.currency) for s in report.sections}
+    return out
 
 
 def render_json(report: Report) -> bytes:

@@ -36,11 +36,14 @@ from reportlab.platypus import (
 )
 
 from cosell.instants import display_instant
+from cosell.reports.cells import CellText
 from cosell.reports.charts import PDF_FIGURE_SIZE, chart_png, chart_size
 from cosell.reports.html import format_figure, table_cells
-from cosell.reports.model import Chart, Report, Section
+from cosell.reports.model import Alert, Chart, Report, Section
 from cosell.reports.model import Table as ReportTable
 from cosell.reports.pdf_figures import (
+    ALERT,
+    ALERT_FILL,
     BOLD,
     FONT,
     FRAME_PADDING,
@@ -63,17 +66,48 @@ def _text_width(text: str, font: str = FONT) -> float:
     return float(pdfmetrics.stringWidth(text, font, 9))
 
 
-def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str]) -> list[float]:
-    """Numbers and dates on one line at their widest, headers wrapped at words, text wrapped."""
+def _widest_word(text: str) -> float:
+    return max((_text_width(w) for w in text.split()), default=0.0)
+
+
+def _cell_widths(cell: CellText, whole: bool) -> tuple[float, float]:
+    """A cell's natural width (every line unbroken) and the least it needs: a number, a date or an
+    id (``whole``) on one line, text wrapped at spaces but no word broken; a line printed under it
+    may wrap after its label, its value is kept whole unless it is free text."""
+    natural = _text_width(cell.text)
+    least = natural if whole else _widest_word(cell.text)
+    for line in cell.lines:
+        label = f"{line.label}: "
+        whole_line = _text_width(label) + _text_width(line.text)
+        natural = max(natural, whole_line)
+        if line.whole and whole_line <= _SHORT_LINE:  # "Dated: 2026-10-31" reads best on one line
+            least = max(least, whole_line)
+            continue
+        value = _text_width(line.text) if line.whole else _widest_word(line.text)
+        least = max(least, _widest_word(label), value)
+    return natural, least
+
+
+_SHORT_LINE = 110.0  # points: a label and a whole value this wide stay on one line
+
+
+def _column_widths(
+    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool = False
+) -> list[float]:
+    """Numbers, dates and ids on one line at their widest, headers wrapped at words, text wrapped
+    at spaces (``keep_words``, a table of ids: with no word broken either)."""
     pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
     natural = []
     least = []
     for i, header in enumerate(headers):
-        cells = [row[i] for row in rows]
-        widest = max((_text_width(c) for c in cells), default=0.0)
+        widths = [_cell_widths(row[i], bool(aligns[i])) for row in rows]
+        widest = max((n for n, _ in widths), default=0.0)
+        needed = max((m for _, m in widths), default=0.0)
         word = max((_text_width(w, BOLD) for w in header.split()), default=0.0)
         natural.append(max(widest, _text_width(header, BOLD)) + pad)
-        least.append((max(widest, word) if aligns[i] else max(word, 48.0)) + pad)
+        least.append(
+            (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + pad
+        )
     if sum(natural) <= FRAME_WIDTH:
         return natural
     spare = FRAME_WIDTH - sum(least)
@@ -86,13 +120,23 @@ def _column_widths(headers: list[str], rows: list[list[str]], aligns: list[str])
     return [m + spare * w / total_want for m, w in zip(least, wants, strict=True)]
 
 
+def _cell(cell: CellText, style: str) -> Paragraph:
+    """A table cell: its value, then each value printed under it on a line of its own."""
+    markup = escape(cell.text)
+    for line in cell.lines:
+        # A whole value keeps its spaces unbreakable (reportlab breaks lines at spaces, never at a no-break space).
+        text = line.text.replace(" ", "\u00a0") if line.whole else line.text
+        markup += f'<br/><font color="#5b5b60">{escape(line.label)}:</font> {escape(text)}'
+    return Paragraph(markup, styles()[style])
+
+
 def _table(table: ReportTable, currency: str) -> Table:
     """A section's table: the header row repeats on every page the table runs over."""
     headers, rows, aligns = table_cells(table, currency)
-    widths = _column_widths(headers, rows, aligns)
+    widths = _column_widths(headers, rows, aligns, any(c.unit == "id" for c in table.columns))
     head = [para(h, "head_num" if a == "num" else "head") for h, a in zip(headers, aligns, strict=True)]
     body = [
-        [para(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
+        [_cell(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
         for row in rows
     ]
     grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -153,9 +197,9 @@ class _SectionTitle(Paragraph):  # type: ignore[misc]
         self.bookmark_text = text
 
 
-def _section(section: Section, currency: str) -> list[Flowable]:
+def _section(section: Section, currency: str, marked: frozenset[str] = frozenset()) -> list[Flowable]:
     blocks: list[Flowable] = []
-    blocks += figure_blocks([format_figure(f, currency) for f in section.figures])
+    blocks += figure_blocks([format_figure(f, currency) for f in section.figures], marked)
     if section.table is not None:
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
@@ -188,6 +232,9 @@ def _front(report: Report) -> list[Flowable]:
     if report.coverage is not None and report.coverage.note:
         story.append(Spacer(1, 6))
         story.append(Paragraph(f"<b>Note:</b> {escape(report.coverage.note)}", styles()["coverage"]))
+    for alert in report.raised:
+        story.append(Spacer(1, 6))
+        story.append(_alert(alert))
     return story
 
 
@@ -208,6 +255,24 @@ def running_header(report: Report) -> tuple[str, str]:
     if report.as_of is not None:
         parts.append(f"as of {display_instant(report.as_of)}")
     return report.title, " · ".join(parts)
+
+
+def _alert(alert: Alert) -> Table:
+    """A raised alert: its label in bold and its text, in a red-edged box the width of the page."""
+    text = f"<b>{escape(alert.label)}:</b> {escape(alert.text)}"
+    box = Table([[Paragraph(text, styles()["alert"])]], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL),
+                ("LINEBEFORE", (0, 0), (0, -1), 4, ALERT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return box
 
 
 def _canvas_maker(report: Report) -> Callable[..., Canvas]:
@@ -277,6 +342,6 @@ def render_pdf(report: Report) -> bytes:
     )
     story = _front(report)
     for section in report.sections:
-        story += _section(section, report.currency)
+        story += _section(section, report.currency, report.alert_figures)
     doc.build(story, canvasmaker=_canvas_maker(report))
     return buffer.getvalue()

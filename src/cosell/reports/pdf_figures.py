@@ -37,6 +37,8 @@ RULE = colors.HexColor("#d9d9de")
 CARD = colors.HexColor("#f6f7f9")
 HEADER_FILL = colors.HexColor("#eceef2")
 NOTE = "#7a4b00"
+ALERT = colors.HexColor("#b3261e")
+ALERT_FILL = colors.HexColor("#fdecea")
 FONT, BOLD = "CosellSans", "CosellSans-Bold"
 
 
@@ -67,6 +69,8 @@ def styles() -> dict[str, ParagraphStyle]:
         "label": style("label", fontName=BOLD, fontSize=9.5, leading=12, textColor=MUTED),
         "value": style("value", fontName=BOLD, fontSize=15, leading=19),
         "missing": style("missing", fontName=BOLD, fontSize=11, leading=14, textColor=MUTED),
+        "alert_value": style("alert_value", fontName=BOLD, fontSize=15, leading=19, textColor=ALERT),
+        "alert": style("alert", fontSize=10, leading=13, textColor=colors.HexColor("#5f1410")),
         "small": style("small", fontSize=9, leading=11.5, textColor=MUTED),
         "note": style("note", fontSize=9, leading=11.5, textColor=colors.HexColor(NOTE)),
         "coverage": style(
@@ -127,11 +131,13 @@ def _beside_line(b: FigureText) -> Paragraph:
     return Paragraph(line, styles()["beside"])
 
 
-def _card(f: FigureText, width: float, beside: int | None = None) -> Table:
-    """A figure's card; ``beside`` limits how many of its beside figures it shows (all: None)."""
+def _card(f: FigureText, width: float, beside: int | None = None, alert: bool = False) -> Table:
+    """A figure's card; ``beside`` limits how many of its beside figures it shows (all: None); a
+    raised alert about the figure (``alert``) gives it a red frame on a light red card."""
     s = styles()
     shown = f.beside if beside is None else f.beside[:beside]
-    rows: list[Any] = [para(f.label, "label"), para(f.value, "value" if f.has_value else "missing")]
+    value = "alert_value" if alert else "value" if f.has_value else "missing"
+    rows: list[Any] = [para(f.label, "label"), para(f.value, value)]
     if f.deals:
         rows.append(para(f.deals, "small"))
     if f.band or f.verdict:
@@ -154,15 +160,22 @@ def _card(f: FigureText, width: float, beside: int | None = None) -> Table:
     if shown:  # a rule between the figure and the figures beside it, as in the html
         commands.append(("LINEABOVE", (0, first_beside), (-1, first_beside), 0.5, RULE))
         commands.append(("TOPPADDING", (0, first_beside), (-1, first_beside), 5))
+    if alert:
+        commands += [("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL), ("BOX", (0, 0), (-1, -1), 1.5, ALERT)]
     card.setStyle(TableStyle(commands))
     return card
 
 
-def _cards(figures: list[FigureText], per_row: int = 2, beside: int | None = None) -> list[Flowable]:
+def _cards(
+    figures: list[FigureText],
+    per_row: int = 2,
+    beside: int | None = None,
+    marked: frozenset[str] = frozenset(),
+) -> list[Flowable]:
     """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
     gap = 10.0
     width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
-    cards: list[Any] = [_card(f, width, beside) for f in figures]
+    cards: list[Any] = [_card(f, width, beside, f.key in marked) for f in figures]
     cards += [""] * (-len(cards) % per_row)
     rows: list[Flowable] = []
     for i in range(0, len(cards), per_row):
@@ -227,10 +240,11 @@ def _details(figures: list[FigureText]) -> list[Flowable]:
     return [Spacer(1, 2), grid, Spacer(1, 6)]
 
 
-def figure_blocks(figures: list[FigureText]) -> list[Flowable]:
+def figure_blocks(figures: list[FigureText], marked: frozenset[str] = frozenset()) -> list[Flowable]:
     """A section's headline figures: four or more (a dashboard's four numbers) four to a row, each
     card with its benchmarked figure only, so the four print on the first page, and the table of
-    every figure beside them under the row; fewer as cards two abreast with everything beside them."""
+    every figure beside them under the row; fewer as cards two abreast with everything beside them.
+    The cards of the figures ``marked`` (a raised alert is about them) are framed in red."""
     if len(figures) >= HEADLINE_FIGURES:
-        return [*_cards(figures, per_row=HEADLINE_FIGURES, beside=1), *_details(figures)]
-    return _cards(figures)
+        return [*_cards(figures, per_row=HEADLINE_FIGURES, beside=1, marked=marked), *_details(figures)]
+    return _cards(figures, marked=marked)

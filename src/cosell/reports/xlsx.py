@@ -10,6 +10,9 @@ autofilter over the table, so it sorts and filters as it is. A section's table i
 by its key; its figures (one row per figure, the figures shown beside another indented and naming
 it) are a sheet of their own, ``<key>_figures`` (or ``<key>`` when the section has no table). The
 ``report`` sheet holds the title, the facts and, per section, its title, its sheets and its notes.
+The ``report`` sheet lists the raised alerts after the facts, in bold red on a light red fill,
+and the figure an alert is about is painted the same way. Money in a row's own currency
+(``Column.currency_key``: a deal's amount) takes that currency's number format.
 The workbook is byte-identical for the same report: document properties carry the report's as-of
 instant, and the zip entries a fixed timestamp.
 """
@@ -23,17 +26,19 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
 from cosell.reports.csvout import FORMULA_STARTS, flat_figures
-from cosell.reports.model import Report, Section, Unit, Value
+from cosell.reports.model import Report, Section, Unit, Value, cell_currency
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BOLD = Font(bold=True)
+_ALERT = Font(bold=True, color="B3261E")  # a raised alert, and the figure it is about
+_ALERT_FILL = PatternFill("solid", fgColor="FDECEA")
 _FIGURE_HEADER = (
     "Figure",
     "Key",
@@ -108,14 +113,31 @@ def _text_length(value: Value, unit: Unit) -> int:
     return len(str(value)) + 1
 
 
-def _write_grid(ws: Any, headers: list[str], rows: list[list[tuple[Value, Unit]]], currency: str) -> None:
+# A typed cell: its value, its unit and the currency of a money value.
+Typed = tuple[Value, Unit, str]
+
+
+def _mark(ws: Any, row: int, columns: int) -> None:
+    """Paint a row as a raised alert: bold red text on a light red fill."""
+    for col in range(1, columns + 1):
+        target = ws.cell(row=row, column=col)
+        target.font = _ALERT
+        target.fill = _ALERT_FILL
+
+
+def _write_grid(
+    ws: Any, headers: list[str], rows: list[list[Typed]], marked: frozenset[int] = frozenset()
+) -> None:
     """A sheet that is one table: headers in row 1 (bold, frozen), the rows under it, an autofilter
-    over all of it, and each column as wide as its longest cell (within limits)."""
+    over all of it, and each column as wide as its longest cell (within limits). The rows whose
+    indexes are ``marked`` are painted as a raised alert."""
     for col, header in enumerate(headers, start=1):
         ws.cell(row=1, column=col, value=header).font = _BOLD
     for r, cells in enumerate(rows, start=2):
-        for col, (value, unit) in enumerate(cells, start=1):
+        for col, (value, unit, currency) in enumerate(cells, start=1):
             _put(ws, r, col, value, unit, currency)
+        if r - 2 in marked:
+            _mark(ws, r, len(headers))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
     for col, header in enumerate(headers, start=1):
@@ -123,29 +145,32 @@ def _write_grid(ws: Any, headers: list[str], rows: list[list[tuple[Value, Unit]]
         ws.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 10), 60)
 
 
-def _figure_rows(section: Section) -> list[list[tuple[Value, Unit]]]:
-    rows: list[list[tuple[Value, Unit]]] = []
+def _figure_rows(section: Section, currency: str) -> list[list[Typed]]:
+    rows: list[list[Typed]] = []
     for f, parent in flat_figures(section.figures):
         rows.append(
             [
-                (("    " if parent else "") + f.label, "text"),
-                (f.key, "text"),
-                (parent or None, "text"),
-                (f.value, f.unit),
-                (f.deals, "count"),
-                (f.deals_label or None, "text"),
-                (f.band.low if f.band else None, f.unit),
-                (f.band.high if f.band else None, f.unit),
-                (f.verdict, "text"),
-                (f.note or None, "text"),
+                (("    " if parent else "") + f.label, "text", currency),
+                (f.key, "text", currency),
+                (parent or None, "text", currency),
+                (f.value, f.unit, currency),
+                (f.deals, "count", currency),
+                (f.deals_label or None, "text", currency),
+                (f.band.low if f.band else None, f.unit, currency),
+                (f.band.high if f.band else None, f.unit, currency),
+                (f.verdict, "text", currency),
+                (f.note or None, "text", currency),
             ]
         )
     return rows
 
 
-def _section_sheets(wb: Workbook, section: Section, currency: str, used: set[str]) -> list[str]:
+def _section_sheets(
+    wb: Workbook, section: Section, currency: str, used: set[str], marked: frozenset[str] = frozenset()
+) -> list[str]:
     """The section's sheets, each one table from row 1: its table (named by the section key) and
-    its figures (named by the key too when there is no table, else ``<key>_figures``)."""
+    its figures (named by the key too when there is no table, else ``<key>_figures``); the figures
+    whose keys are ``marked`` (a raised alert is about them) painted as the alert."""
     names: list[str] = []
     if section.table is not None:
         name = _sheet_name(section.key, used)
@@ -153,13 +178,17 @@ def _section_sheets(wb: Workbook, section: Section, currency: str, used: set[str
         _write_grid(
             wb.create_sheet(name),
             [c.label for c in table.columns],
-            [[(r.get(c.key), c.unit) for c in table.columns] for r in table.rows],
-            currency,
+            [
+                [(r.get(c.key), c.unit, cell_currency(c, r, currency)) for c in table.columns]
+                for r in table.rows
+            ],
         )
         names.append(name)
     if section.figures:
         name = _sheet_name(section.key if section.table is None else f"{section.key}_figures", used)
-        _write_grid(wb.create_sheet(name), list(_FIGURE_HEADER), _figure_rows(section), currency)
+        flat = flat_figures(section.figures)
+        hot = frozenset(i for i, (f, _) in enumerate(flat) if f.key in marked)
+        _write_grid(wb.create_sheet(name), list(_FIGURE_HEADER), _figure_rows(section, currency), hot)
         names.append(name)
     return names
 
@@ -177,6 +206,11 @@ def _write_cover(cover: Any, report: Report, sheets: list[tuple[Section, list[st
     for label, value in facts:
         _put(cover, row, 1, label, "text", currency)
         _put(cover, row, 2, value, "text", currency)
+        row += 1
+    for alert in report.raised:
+        _put(cover, row, 1, alert.label, "text", currency)
+        _put(cover, row, 2, alert.text, "text", currency)
+        _mark(cover, row, 2)
         row += 1
     row += 1
     for col, header in enumerate(("Section", "Sheets", "Notes"), start=1):
@@ -211,7 +245,10 @@ def render_xlsx(report: Report) -> bytes:
     cover = wb.active
     cover.title = "report"
     used = {"report"}
-    sheets = [(section, _section_sheets(wb, section, report.currency, used)) for section in report.sections]
+    sheets = [
+        (section, _section_sheets(wb, section, report.currency, used, report.alert_figures))
+        for section in report.sections
+    ]
     _write_cover(cover, report, sheets)
     when = _as_of(report)
     wb.properties.created = when

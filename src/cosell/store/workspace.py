@@ -26,7 +26,7 @@ from cosell.errors import CosellError
 from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
-from cosell.pay.ledger_store import migration_ledger
+from cosell.pay.ledger_store import migration_ledger, migration_posted_deals
 from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
 from cosell.store.versions import migration_versions
@@ -79,6 +79,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], 
     (5, "reconciliation findings, decisions and disputes", migration_review),
     (6, "compensation plan versions", migration_plans),
     (7, "pay ledger and payout runs", migration_ledger),
+    (
+        8,
+        "pay ledger: each posted deal as posted, and the change that caused its entries",
+        migration_posted_deals,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
