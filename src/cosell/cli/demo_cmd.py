@@ -30,6 +30,7 @@ from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
 
 if TYPE_CHECKING:
+    from cosell.hygiene.intake import Intake
     from cosell.policy import Policy
     from cosell.store.workspace import Workspace
 
@@ -78,7 +79,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
     from cosell.attribution.explain import explain_opportunity
-    from cosell.data.load import import_canonical
+    from cosell.hygiene.intake import import_with_intake
     from cosell.metrics.pipeline import pipeline_by_tier
     from cosell.policy import Policy
     from cosell.store.attribution_store import save_run
@@ -94,16 +95,16 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     try:
         # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
         with progress("importing", total=len(manifest.counts)) as advance:
-            report = import_canonical(
+            report, intake = import_with_intake(
                 ws,
                 manifest.out_dir,
-                policy=policy,
+                policy,
                 now=manifest.as_of,
                 on_file=lambda _f: advance(1),
                 by_user="demo",
             )
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
-        _intake(ws, policy, manifest)
+        _print_intake(intake)
         with progress("attributing", total=7) as advance:
             run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
@@ -145,11 +146,8 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     )
 
 
-def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
-    """The import's hygiene intake, dated like the import: auto-tags, then influence prompts."""
-    from cosell.hygiene.intake import run_intake
-
-    intake = run_intake(ws, policy, manifest.as_of)
+def _print_intake(intake: Intake) -> None:
+    """What the import's hygiene intake did (it ran in the import's transaction, dated like it)."""
     console.print(
         f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
         f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",

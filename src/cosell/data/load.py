@@ -130,6 +130,7 @@ def import_canonical(
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
     versioned: bool = True,
+    within: Callable[[datetime], None] | None = None,
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -138,7 +139,10 @@ def import_canonical(
     imported and each bad row, with every reason, is written to that CSV file; a row that refers to
     a rejected row is rejected too. ``on_file`` is called with each file name once it is staged.
     ``versioned=False`` skips the row hashes and version comparisons for tables that are empty
-    (see the module docstring); the validation and the outcome are the same.
+    (see the module docstring); the validation and the outcome are the same. ``within`` is called
+    with the import instant inside the import's transaction, after the rows and the import log are
+    written: what it writes commits with the import or not at all (the intake of
+    :func:`cosell.hygiene.intake.import_with_intake`).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -178,6 +182,8 @@ def import_canonical(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
                 [import_id, at, source, by_user or _user(), summary],
             )
+            if within is not None:
+                within(at)
     finally:
         _drop_staging(con, staged)
         if memory:

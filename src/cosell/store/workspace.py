@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -103,6 +103,7 @@ class Workspace:
 
     path: str
     con: duckdb.DuckDBPyConnection
+    _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
 
     @property
     def schema_version(self) -> int:
@@ -114,13 +115,28 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit when the block ends normally, roll back on any exception."""
+        """All or nothing: commit when the block ends normally, roll back on any exception.
+
+        A block inside another joins it (DuckDB has no nested transactions): its writes commit or
+        roll back with the outermost block, so a step that is all or nothing on its own (auto-tags,
+        prompts) can also be one part of a larger all-or-nothing step (an import and its intake).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield self.con
         except BaseException:
+            self._depth = 0
             self.con.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.con.execute("COMMIT")
 
     def next_import_id(self) -> int:
