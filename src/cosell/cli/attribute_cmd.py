@@ -176,7 +176,7 @@ def explain_command(
     policy = load_policy(policy_path)
     chosen = check_model(model or policy.credit_model)
     when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = explain_opportunity(ws.con, opportunity_id, policy, when, chosen)
     finally:

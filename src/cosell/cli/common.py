@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
+from cosell.store.connect import LOCK_TIMEOUT_ENV, Holder
 from cosell.store.workspace import Workspace, open_workspace
 
 console = Console()
@@ -70,8 +71,21 @@ def login_name() -> str:
         return "unknown"
 
 
-def workspace(path: str | None, *, create: bool = True) -> Workspace:
-    return open_workspace(path, create=create)
+def _say_waiting(holder: Holder, seconds: float) -> None:
+    err_console.print(
+        f"the workspace is busy: {holder} has it open for {'writing' if holder.writing else 'reading'}; "
+        f"waiting up to {seconds:g} s ({LOCK_TIMEOUT_ENV})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def workspace(path: str | None, *, create: bool = True, read_only: bool = False) -> Workspace:
+    """Open the workspace for a command. Readers (reports, explain, history, lists, show, statements,
+    the ledger) pass ``read_only=True``: they run side by side and never block one another; a
+    writer has the workspace to itself. Either waits for a conflicting process, saying so on stderr,
+    for ``$COSELL_LOCK_TIMEOUT`` seconds at most, then stops naming it (exit 1)."""
+    return open_workspace(path, create=create, read_only=read_only, on_wait=_say_waiting)
 
 
 def _jsonable(value: Any) -> Any:

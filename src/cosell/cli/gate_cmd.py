@@ -69,7 +69,7 @@ def check(
     from cosell.hygiene.gate import DealState, check_move
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         declared = declared_of(ws.con, opportunity_id)
     finally:
@@ -129,7 +129,7 @@ def audit(
 
     when = parse_as_of(as_of)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         found = gate_audit(ws.con, policy, when)
     finally:

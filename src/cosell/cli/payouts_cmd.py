@@ -211,7 +211,7 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
     """Every payout run: period, status, what it pays and what is blocked."""
     from cosell.pay.payouts import list_runs
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         runs = list_runs(ws.con)
     finally:
@@ -280,7 +280,7 @@ def ledger_command(
     if period:
         where.append("period = ?")
         params.append(period)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = read_entries(ws.con, " AND ".join(where), params)
     finally:
@@ -312,7 +312,7 @@ def statement_command(
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:

@@ -160,7 +160,7 @@ def plans_load(
 @plans_app.command("list")
 def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """The plan versions of the workspace in effective-date order, with the range each is in force."""
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         rows = list_plan_versions(ws.con)
     finally:

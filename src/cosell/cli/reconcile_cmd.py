@@ -199,7 +199,7 @@ def findings_list(
 
     if status is not None and status not in ("open", *DECISIONS):
         raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         where, params = ["TRUE"], []
@@ -236,7 +236,7 @@ def findings_show(
     from cosell.errors import NotFound
     from cosell.hygiene.review_store import ensure_review_schema, read_findings
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         found = read_findings(
@@ -416,7 +416,7 @@ def dispute_list(
     """Disputes with their status."""
     from cosell.hygiene.disputes import list_disputes
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
     finally:
@@ -434,7 +434,7 @@ def history_command(
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
     from cosell.hygiene.history import deal_versions
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = deal_versions(ws.con, opportunity_id)
     finally:

@@ -92,7 +92,7 @@ def _run(
 
     policy = load_policy(policy_path)
     when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = build(ws.con, policy, period, when)
     finally:
