@@ -72,8 +72,8 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         {
             "party_kind": "partner",
             "party_id": "P1",
-            "balance": "1,200.00",
-            "pay": "1,200.00",
+            "balance": "1200.00",  # machines get the plain number (a table groups the digits)
+            "pay": "1200.00",
             "status": "pay",
         },
         {"party_kind": "rep", "party_id": "U1", "balance": "900.00", "pay": "900.00", "status": "pay"},

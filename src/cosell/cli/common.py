@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
 from cosell.store.connect import LOCK_TIMEOUT_ENV, Holder
@@ -101,17 +100,17 @@ def _jsonable(value: Any) -> Any:
 def emit_rows(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, title: str | None = None
 ) -> None:
-    """Print rows as a rich table, JSON (a list of objects) or CSV, always in the given column order."""
+    """Print rows as a rich table, JSON (a list of objects) or CSV, always in the given column order.
+
+    Give numbers as numbers (``Decimal``, ``int``), not preformatted text: CSV escapes every text
+    cell that starts like a formula (:mod:`cosell.cells`), and a negative amount must stay a number.
+    """
     if fmt is Format.json:
         typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in columns} for r in rows], indent=2))
         return
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow(["" if r.get(c) is None else str(r.get(c)) for c in columns])
-        typer.echo(buffer.getvalue(), nl=False)
+        # Typed cells: numbers stay numbers, text is escaped against formula injection (SPEC 9).
+        typer.echo(write_csv([columns, *([r.get(c) for c in columns] for r in rows)]), nl=False)
         return
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:

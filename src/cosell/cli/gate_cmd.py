@@ -105,7 +105,7 @@ def _audit_row(v: Any) -> dict[str, Any]:
         "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
         "confirmed_by": v.confirmed_by,
         "partner_source_now": v.partner_source_now,
-        "amount": str(round_money(v.amount, v.currency)),
+        "amount": round_money(v.amount, v.currency),  # a number: a CSV never escapes it
         "currency": v.currency,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -70,9 +71,10 @@ def _money(value: Any) -> str:
     return f"{value:,.2f}"
 
 
-def _amount(value: Any, fmt: Format) -> str:
-    """Grouped digits for people (table); the exact plain number for machines (json, csv)."""
-    return _money(value) if fmt is Format.table else f"{value:.2f}"
+def _amount(value: Any, fmt: Format) -> Any:
+    """Grouped digits for people (table); the exact number, two decimals, for machines (json, csv):
+    a number, so that a CSV writes a negative amount as a number, never as escaped text."""
+    return _money(value) if fmt is Format.table else Decimal(f"{value:.2f}")
 
 
 @payouts_app.command("post")
@@ -161,8 +163,8 @@ def run_command(
     finally:
         ws.close()
     rows = [
-        {"party_kind": x.party_kind, "party_id": x.party_id, "balance": _money(x.balance),
-         "pay": _money(x.pay), "status": x.status}
+        {"party_kind": x.party_kind, "party_id": x.party_id, "balance": _amount(x.balance, fmt),
+         "pay": _amount(x.pay, fmt), "status": x.status}
         for x in lines
     ]  # fmt: skip
     emit_rows(

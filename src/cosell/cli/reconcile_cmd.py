@@ -5,14 +5,13 @@ Thin: parse, call the hygiene capability (reconcile, decisions, disputes, histor
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from cosell.cells import write_csv
 from cosell.cli.common import (
     Format,
     FormatOption,
@@ -125,16 +124,15 @@ def _plain_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
 
 
 def _findings_csv(findings: Any) -> None:
-    rows = [f.to_json() for f in findings]
+    rows = []
+    for f in findings:
+        row = f.to_json()
+        # Money as numbers, not the JSON's decimal strings: a CSV escapes text, never a number.
+        row["amount"], row["at_stake"] = f.amount, f.at_stake
+        rows.append(row)
     columns = list(rows[0]) if rows else ["finding_id"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow(
-            [" ".join(r[c]) if isinstance(r[c], list) else ("" if r[c] is None else r[c]) for c in columns]
-        )
-    typer.echo(buffer.getvalue(), nl=False)
+    lines = [[" ".join(r[c]) if isinstance(r[c], list) else r[c] for c in columns] for r in rows]
+    typer.echo(write_csv([columns, *lines]), nl=False)
 
 
 def reconcile_command(

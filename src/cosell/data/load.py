@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from cosell import clock
+from cosell.cells import safe_cell_sql, safe_text_sql
 from cosell.data.read import Staged, find_table_files, stage_file
 from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
@@ -475,7 +476,8 @@ def _replace_costs_by_period(
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
-    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``."""
+    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``
+    (text cells escaped by :mod:`cosell.cells`)."""
     columns: list[str] = []
     for name in _names(staged):
         for header in staged[name][0].header:
@@ -486,16 +488,20 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
     for name in _names(staged):
         source, view = staged[name]
         values = []
+        kinds = {c.name: c.kind for c in source.table.columns}
         for header in columns:
-            col = f"c{source.header.index(header)}" if header in source.header else "NULL::VARCHAR"
-            values.append(
-                f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
-                if col.startswith("c")
-                else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
+            # The file's own text, escaped against formula injection (a person opens this file in
+            # a spreadsheet to fix the rows); a plain number in a money or rate column stays one.
+            cell = (
+                safe_cell_sql(f"v.c{source.header.index(header)}", kinds.get(header) in ("money", "rate"))
+                if header in source.header
+                else "NULL::VARCHAR"
             )
+            values.append(f'{cell} AS "{header.replace(chr(34), chr(34) * 2)}"')
         parts.append(
             f"""SELECT {", ".join(values)}, {lit(source.file.name)} AS _file, p.row AS _row,
-                p.cols AS _column, p.reasons AS _reason, {table_order(name)} AS _t
+                {safe_text_sql("p.cols")} AS _column, {safe_text_sql("p.reasons")} AS _reason,
+                {table_order(name)} AS _t
             FROM {view} v JOIN (
                 SELECT row, string_agg(col, '; ' ORDER BY col_order, reason) AS cols,
                     string_agg(CASE WHEN val IS NULL THEN '' ELSE '"' || val || '" ' END || reason, '; '

@@ -2,8 +2,9 @@
 
 Cells are typed: money is a number with the workspace currency's number format, a percent a number
 with a percent format (0.25 shows 25.00%), ratios numbers with four decimals, days numbers, counts
-integers, dates and instants real dates (instants in UTC). A text cell that starts with ``=``,
-``+``, ``-`` or ``@`` is stored as text with Excel's quote prefix, so it is never run as a formula.
+integers, dates and instants real dates (instants in UTC). Every text cell goes through
+:func:`cosell.cells.put_xlsx`: stored as text (never a formula), with Excel's quote prefix when it
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
 
 A section sheet holds the section title, its figures (one row per figure, the figures shown beside
 another indented and naming it), its table (header row of labels) and its notes. The workbook is
@@ -24,9 +25,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from cosell.cells import put_xlsx
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
-from cosell.reports.csvout import FORMULA_STARTS, flat_figures
+from cosell.reports.csvout import flat_figures
 from cosell.reports.model import Report, Section, Unit, Value
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -59,10 +61,7 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     if value is None:
         return
     if isinstance(value, str):
-        target.value = value
-        target.data_type = "s"  # never a formula, whatever it starts with
-        if value.startswith(FORMULA_STARTS):
-            target.quotePrefix = True
+        put_xlsx(target, value)
         return
     if isinstance(value, datetime):
         target.value = value.astimezone(UTC).replace(tzinfo=None)
@@ -79,6 +78,13 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     target.number_format = number_format(unit, currency)
 
 
+def _title(ws: Any, row: int, column: int, text: str) -> None:
+    """A bold text cell (a title or a header: it may hold a partner's or a deal's name)."""
+    target = ws.cell(row=row, column=column)
+    put_xlsx(target, text)
+    target.font = _BOLD
+
+
 def _sheet_name(key: str, used: set[str]) -> str:
     name = key[:31] or "section"
     n = 2
@@ -91,11 +97,11 @@ def _sheet_name(key: str, used: set[str]) -> str:
 
 
 def _write_section(ws: Any, section: Section, currency: str) -> None:
-    ws.cell(row=1, column=1, value=section.title).font = _BOLD
+    _title(ws, 1, 1, section.title)
     row = 3
     if section.figures:
         for col, header in enumerate(_FIGURE_HEADER, start=1):
-            ws.cell(row=row, column=col, value=header).font = _BOLD
+            _title(ws, row, col, header)
         row += 1
         for f, parent in flat_figures(section.figures):
             label = ("    " if parent else "") + f.label
@@ -119,7 +125,7 @@ def _write_section(ws: Any, section: Section, currency: str) -> None:
         row += 1
     if section.table is not None:
         for col, column in enumerate(section.table.columns, start=1):
-            ws.cell(row=row, column=col, value=column.label).font = _BOLD
+            _title(ws, row, col, column.label)
         row += 1
         for r in section.table.rows:
             for col, column in enumerate(section.table.columns, start=1):
@@ -150,7 +156,7 @@ def render_xlsx(report: Report) -> bytes:
     wb = Workbook()
     cover = wb.active
     cover.title = "report"
-    cover.cell(row=1, column=1, value=report.title).font = _BOLD
+    _title(cover, 1, 1, report.title)
     _put(cover, 2, 1, report.subtitle, "text", report.currency)
     for i, (label, value) in enumerate(report.facts, start=4):
         _put(cover, i, 1, label, "text", report.currency)
