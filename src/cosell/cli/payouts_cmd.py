@@ -319,4 +319,4 @@ def statement_command(
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:
         ws.close()
-    emit(report, fmt, out, name=f"statement-{party_id}-{period}")
+    emit(report, fmt, out, name=("statement", party_id, period))
