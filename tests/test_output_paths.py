@@ -75,3 +75,110 @@ def test_a_statements_default_name_is_a_slug_of_the_party(
     assert [p.name for p in work.iterdir()] == ["cosell-statement-escaped_P2-2026-09.pdf"]
     assert not (tmp_path / "escaped").exists()
     assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == ["cosell-statement-escaped_P2-2026-09.pdf"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Exit code and output of a command that must end in a message, never a traceback."""
+    done = runner.invoke(app, list(args))
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    assert "Traceback" not in done.output
+    return done.exit_code, " ".join(done.output.split())  # unwrapped: the message may wrap at 80
+
+
+@pytest.fixture()
+def blocker(tmp_path: Path) -> Path:
+    """A plain file where a folder would have to be."""
+    path = tmp_path / "blocker"
+    path.write_text("not a folder")
+    return path
+
+
+def test_a_workspace_that_is_a_folder_is_bad_usage(tmp_path: Path) -> None:
+    for command in (["plans", "list"], ["init"]):
+        code, out = run(*command, "-w", str(tmp_path))
+        assert code == 2 and f"workspace {tmp_path} is a folder: give a workspace file" in out
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, this is a CSV\n1,2\n"], ids=["empty", "text"])
+def test_a_workspace_that_is_not_a_duckdb_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    for command in (["plans", "list"], ["init"], ["report", "cfo"]):
+        code, out = run(*command, "-w", str(path))
+        assert (code, out) == (
+            1,
+            f"error: {path} is not a cosell workspace: it is not a DuckDB database file",
+        )
+    assert path.read_bytes() == content  # untouched
+
+
+def test_another_duckdb_database_is_not_taken_for_a_workspace(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales (x INTEGER)")
+    con.close()
+    code, out = run("init", "-w", str(path))
+    assert code == 1 and "is a DuckDB database but not a cosell workspace" in out
+
+
+def test_a_workspace_in_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    code, out = run("init", "-w", str(tmp_path / "nowhere" / "ws.duckdb"))
+    assert code == 1 and f"the folder {tmp_path / 'nowhere'} does not exist" in out
+
+
+def test_statement_out_that_cannot_be_written(pay_path: str, tmp_path: Path, blocker: Path) -> None:
+    base = ["payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-w", pay_path]
+    for fmt in ("pdf", "json"):
+        code, out = run(*base, "-f", fmt, "--out", str(tmp_path))
+        assert (code, out) == (2, f"error: --out {tmp_path} is a folder: give a file name")
+        code, out = run(*base, "-f", fmt, "--out", str(blocker / "s.pdf"))
+        assert (code, out) == (
+            1,
+            f"error: cannot write {blocker / 's.pdf'}: {blocker} is a file, not a folder",
+        )
+    if Path("/dev/full").exists():
+        code, out = run(*base, "-f", "pdf", "--out", "/dev/full")
+        assert (code, out) == (1, "error: cannot write /dev/full: No space left on device")
+
+
+def test_report_out_that_is_a_folder(pay_path: str, tmp_path: Path) -> None:
+    code, out = run(
+        "report", "partners", "--period", "2026-Q3", "-w", pay_path, "-f", "xlsx", "-o", str(tmp_path)
+    )
+    assert (code, out) == (2, f"error: --out {tmp_path} is a folder: give a file name")
+
+
+def test_attribute_out_that_is_not_a_writable_folder(tmp_path: Path, blocker: Path) -> None:
+    data = Path(__file__).parent / "golden" / "three_partners"
+    code, out = run("attribute", "--data", str(data), "--out", str(blocker))
+    assert (code, out) == (2, f"error: --out {blocker} is a file, not a folder")
+    code, out = run("attribute", "--data", str(data), "--out", str(blocker / "results"))
+    assert (code, out) == (1, f"error: cannot write {blocker / 'results'}: {blocker} is a file, not a folder")
+
+
+def test_rejects_that_cannot_be_written_applies_nothing(tmp_path: Path, blocker: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from import_fixtures import dataset
+
+    folder = dataset(tmp_path / "in")
+    ws = tmp_path / "ws.duckdb"
+    code, out = run("import", "canonical", str(folder), "--rejects", str(blocker / "r.csv"), "-w", str(ws))
+    assert (code, out) == (1, f"error: cannot write {blocker / 'r.csv'}: {blocker} is a file, not a folder")
+    assert not ws.exists() or open_workspace(ws).counts()["opportunities"] == 0
+
+
+def test_demo_and_init_files_that_cannot_be_written(tmp_path: Path, blocker: Path) -> None:
+    code, out = run("demo", "--out", str(blocker), "--size", "5")
+    assert (code, out) == (2, f"error: --out {blocker} is a file, not a folder")
+    code, out = run("demo", "--dir", str(blocker / "company"), "--size", "5")
+    assert (code, out) == (1, f"error: cannot write {blocker / 'company'}: {blocker} is a file, not a folder")
+    for command, what in ((["plans", "init"], "plan"), (["policy", "init"], "policy")):
+        code, out = run(*command, str(tmp_path), "--force")
+        assert (code, out) == (2, f"error: the {what} file {tmp_path} is a folder: give a file name")
+        code, out = run(*command, str(blocker / "x.toml"))
+        assert (code, out) == (
+            1,
+            f"error: cannot write {blocker / 'x.toml'}: {blocker} is a file, not a folder",
+        )

@@ -16,6 +16,7 @@ import duckdb
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.cells import safe_cell_sql
 from cosell.errors import UsageError
+from cosell.outfiles import output_folder, write_failed
 
 if TYPE_CHECKING:  # pragma: no cover
     from cosell.attribution.engine import EngineRun
@@ -61,7 +62,7 @@ def _csv_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str,
 def write_results(con: duckdb.DuckDBPyConnection, run: EngineRun, out: Path, fmt: str = "csv") -> list[Path]:
     """Write ``attribution.<fmt>`` and ``credits.<fmt>`` into ``out``; return the paths."""
     options = _copy_options(fmt)
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     jobs = (
         ("attribution", run.attribution_table, AttributionRow.columns(), "opportunity_id"),
         ("credits", run.credits_table, CreditRow.columns(), "opportunity_id, partner_id"),
@@ -71,6 +72,9 @@ def write_results(con: duckdb.DuckDBPyConnection, run: EngineRun, out: Path, fmt
         cols = ", ".join(_csv_columns(con, table, columns) if fmt == "csv" else columns)
         path = out / f"{name}.{fmt}"
         target = str(path).replace("'", "''")
-        con.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
+        try:
+            con.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
+        except duckdb.IOException as exc:  # a full disk, a folder removed meanwhile
+            raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
         paths.append(path)
     return paths

@@ -131,8 +131,10 @@ def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, 
     from cosell.attribution.engine_export import write_results
     from cosell.data.load import import_canonical
     from cosell.data.read import find_table_files
+    from cosell.outfiles import output_folder
     from cosell.store.workspace import as_of_views, open_workspace
 
+    output_folder(out)  # before the work: a file in the way or no permission is said at once
     files, _ = find_table_files(data)
     ws = open_workspace(":memory:")
     try:

@@ -233,7 +233,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
+        from cosell.outfiles import output_folder
+
         if out is not None:
-            print_demo_summary(write_demo_dataset(out, size, seed))
+            print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
-            run_demo(base, size, seed)
+            run_demo(output_folder(base, "--dir"), size, seed)

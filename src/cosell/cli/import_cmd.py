@@ -21,6 +21,7 @@ from cosell.cli.common import (
 from cosell.data.load import ImportReport
 from cosell.data.read import find_table_files
 from cosell.instants import format_instant
+from cosell.outfiles import writable_file
 from cosell.policy import load_policy
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
@@ -68,6 +69,8 @@ def canonical(
     from cosell.hygiene.intake import import_with_intake
 
     policy = load_policy(policy_path)
+    if rejects is not None:
+        writable_file(rejects, "--rejects")  # said before the import's work, not after it
     files, _ = find_table_files(directory)
     ws = workspace(workspace_path)
     try:

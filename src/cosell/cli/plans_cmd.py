@@ -20,6 +20,7 @@ from cosell.cli.common import (
 from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import write_file
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
 from cosell.pay.plan_parse import example_plan_text, parse_plan_text
@@ -206,5 +207,5 @@ def plans_init(
     """Write a commented example plan (referral, co-sell, influence, servicer and bonus rules)."""
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    path.write_text(example_plan_text(), encoding="utf-8")
+    write_file(path, example_plan_text().encode("utf-8"), "the plan file")
     typer.echo(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")

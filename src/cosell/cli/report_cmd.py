@@ -104,7 +104,7 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, .
     """Print or write a report as the format and ``--out`` ask: table and (without ``--out``) json
     and csv to the terminal; xlsx, html and pdf to ``--out``, else ``./cosell-<name>.<ext>`` (name
     default: ``<report>-<period>``; each part a safe slug, see :func:`cosell.outfiles.file_name`)."""
-    from cosell.outfiles import file_name
+    from cosell.outfiles import file_name, write_file
     from cosell.reports.render import EXTENSIONS, render
 
     if fmt is ReportFormat.table and out is None:
@@ -119,8 +119,7 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, .
     parts = name or (report.key, report.period)
     # An id in a default name comes from the data: a slug keeps the file in the current folder.
     path = out or Path(file_name("cosell", *parts, ext=EXTENSIONS[fmt.value]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_file(path, data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 

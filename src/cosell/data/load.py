@@ -48,6 +48,7 @@ from cosell.data.validate import (
 )
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -508,7 +509,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
                                ORDER BY col_order, reason) AS reasons
                 FROM {PROBLEMS} WHERE tbl = {lit(name)} GROUP BY row) p ON p.row = v._row"""
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_file(path, "--rejects")
     names = ", ".join([f'"{c.replace(chr(34), chr(34) * 2)}"' for c in columns] + marks)
     if parts:
         query = f"SELECT {names} FROM ({' UNION ALL '.join(parts)}) ORDER BY _t, _row"
@@ -517,4 +518,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
             f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
         )
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    try:
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    except duckdb.IOException as exc:  # a full disk: nothing is imported (the import comes after)
+        raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
