@@ -39,6 +39,16 @@ DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
 # When each later step is recorded, after the dataset's as-of instant (the import and the batch
 # attribution run are recorded at as-of itself; the dispute at +2 h and +3 h, see cosell.pay.demo).
 STEP_OFFSETS = {"reconcile": timedelta(minutes=30), "fixes": timedelta(hours=1)}
+# Users with names a person types, added beside the sample's CRM users (005Dm...), so the README's
+# examples (`--by u-ops`, `--by u-finance` ...) work on the demo workspace. The demo itself acts as
+# the CRM users (cosell.store.users.first_user picks the smallest id of a role: 005Dm... < u-...).
+NAMED_USERS = (
+    ("u-admin", "Ada Admin", "admin"),
+    ("u-ops", "Olu Ops", "partner_ops"),
+    ("u-manager", "Mia Manager", "partner_manager"),
+    ("u-finance", "Fay Finance", "finance"),
+    ("u-partner", "Pat Partner", "partner"),
+)
 DEMO_REVIEWER_ROLE = "partner_ops"
 
 
@@ -105,6 +115,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             )
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
         _print_intake(intake)
+        _add_named_users(ws, manifest)
         with progress("attributing", total=7) as advance:
             run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
@@ -141,6 +152,29 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     console.print(
         f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
         f"{format_instant(manifest.as_of)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
+    """Add :data:`NAMED_USERS` (the README's ``--by u-ops`` ...) as the sample's first admin would."""
+    from cosell.store.users import first_user, set_user
+
+    admin = first_user(ws.con, "admin")
+    row = ws.con.execute("SELECT min(partner_id) FROM cur_partners").fetchone()
+    partner = None if row is None else row[0]
+    if admin is None or partner is None:
+        return
+    for user_id, name, role in NAMED_USERS:
+        set_user(
+            ws, user_id, by_user=admin, reason="a named user for trying the README's commands", name=name,
+            email=f"{user_id}@example.com", role=role, partner_id=partner if role == "partner" else "",
+            now=manifest.as_of,
+        )  # fmt: skip
+    console.print(
+        f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
+        "to try the README's commands with: cosell users",
         highlight=False,
         soft_wrap=True,
     )

@@ -133,6 +133,8 @@ def import_canonical(
     by_user: str | None = None,
     versioned: bool = True,
     within: Callable[[datetime], None] | None = None,
+    source: str | None = None,
+    partial: bool = False,
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -144,7 +146,9 @@ def import_canonical(
     (see the module docstring); the validation and the outcome are the same. ``within`` is called
     with the import instant inside the import's transaction, after the rows and the import log are
     written: what it writes commits with the import or not at all (the intake of
-    :func:`cosell.hygiene.intake.import_with_intake`).
+    :func:`cosell.hygiene.intake.import_with_intake`). ``source`` replaces ``canonical <folder>``
+    in the import log (``cosell users set`` records what and why there); ``partial=True`` does not
+    ask for the required tables (a directory change before any data is imported).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -156,7 +160,7 @@ def import_canonical(
     memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
     try:
-        problems = _stage_all(con, folder, staged, on_file)
+        problems = _stage_all(con, folder, staged, on_file, partial=partial)
         if problems:
             raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
         _validate(con, staged, policy, cascade=rejects is not None)
@@ -178,7 +182,7 @@ def import_canonical(
                 _apply(con, staged[name][0], staged[name][1], policy, import_id, at, versioned=versioned)
                 for name in _names(staged)
             )
-            source = f"canonical {folder.resolve()}"
+            source = source or f"canonical {folder.resolve()}"
             summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
             con.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
@@ -235,6 +239,8 @@ def _stage_all(
     folder: Path,
     staged: dict[str, tuple[Staged, str]],
     on_file: Callable[[str], None] | None,
+    *,
+    partial: bool = False,
 ) -> list[Problem]:
     files, problems = find_table_files(folder)
     if not files and not problems:
@@ -243,7 +249,8 @@ def _stage_all(
         ]
     for table in TABLES:
         if (
-            not table.optional
+            not partial
+            and not table.optional
             and table.name not in files
             and not _count(con, f"SELECT count(*) FROM cur_{table.name}")
         ):
