@@ -90,8 +90,9 @@ _SET_SOURCE = "cosell users set"
 def list_users(con: duckdb.DuckDBPyConnection) -> list[DirectoryEntry]:
     """Every current user, by user_id, with the import or change that wrote the current version."""
     rows = con.execute(
-        "SELECT u.user_id, u.name, u.email, u.role, u.partner_id, u._valid_from, i.by_user, i.source "
-        "FROM users u JOIN imports i ON i.import_id = u._import_id WHERE u._valid_to IS NULL ORDER BY u.user_id"
+        "SELECT u.user_id, u.name, u.email, u.role, u.partner_id, u._valid_from, coalesce(i.by_user, ''), "
+        "coalesce(i.source, '') FROM users u LEFT JOIN imports i ON i.import_id = u._import_id "
+        "WHERE u._valid_to IS NULL ORDER BY u.user_id"
     ).fetchall()
     return [
         DirectoryEntry(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5].astimezone(UTC), r[6], r[7])
