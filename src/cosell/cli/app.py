@@ -22,6 +22,7 @@ from cosell.cli import (
     prompts_cmd,
     reconcile_cmd,
     report_cmd,
+    users_cmd,
     workspace_cmd,
 )
 from cosell.cli.common import err_console, follow_terminal
@@ -61,6 +62,7 @@ for module in (
     report_cmd,
     plans_cmd,
     payouts_cmd,
+    users_cmd,
 ):
     module.register(app)
 

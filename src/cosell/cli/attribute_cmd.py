@@ -131,8 +131,10 @@ def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, 
     from cosell.attribution.engine_export import write_results
     from cosell.data.load import import_canonical
     from cosell.data.read import find_table_files
+    from cosell.outfiles import output_folder
     from cosell.store.workspace import as_of_views, open_workspace
 
+    output_folder(out)  # before the work: a file in the way or no permission is said at once
     files, _ = find_table_files(data)
     ws = open_workspace(":memory:")
     try:
@@ -176,7 +178,7 @@ def explain_command(
     policy = load_policy(policy_path)
     chosen = check_model(model or policy.credit_model)
     when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = explain_opportunity(ws.con, opportunity_id, policy, when, chosen)
     finally:

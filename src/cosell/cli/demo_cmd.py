@@ -34,6 +34,7 @@ from cosell.instants import format_instant
 from cosell.terminal import print_table
 
 if TYPE_CHECKING:
+    from cosell.hygiene.intake import Intake
     from cosell.policy import Policy
     from cosell.store.workspace import Workspace
 
@@ -42,6 +43,16 @@ DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
 # When each later step is recorded, after the dataset's as-of instant (the import and the batch
 # attribution run are recorded at as-of itself; the dispute at +2 h and +3 h, see cosell.pay.demo).
 STEP_OFFSETS = {"reconcile": timedelta(minutes=30), "fixes": timedelta(hours=1)}
+# Users with names a person types, added beside the sample's CRM users (005Dm...), so the README's
+# examples (`--by u-ops`, `--by u-finance` ...) work on the demo workspace. The demo itself acts as
+# the CRM users (cosell.store.users.first_user picks the smallest id of a role: 005Dm... < u-...).
+NAMED_USERS = (
+    ("u-admin", "Ada Admin", "admin"),
+    ("u-ops", "Olu Ops", "partner_ops"),
+    ("u-manager", "Mia Manager", "partner_manager"),
+    ("u-finance", "Fay Finance", "finance"),
+    ("u-partner", "Pat Partner", "partner"),
+)
 DEMO_REVIEWER_ROLE = "partner_ops"
 
 
@@ -87,7 +98,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
     from cosell.attribution.explain import explain_opportunity
-    from cosell.data.load import import_canonical
+    from cosell.hygiene.intake import import_with_intake
     from cosell.metrics.pipeline import pipeline_by_tier
     from cosell.policy import Policy
     from cosell.store.attribution_store import save_run
@@ -103,16 +114,17 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     try:
         # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
         with progress("importing", total=len(manifest.counts)) as advance:
-            report = import_canonical(
+            report, intake = import_with_intake(
                 ws,
                 manifest.out_dir,
-                policy=policy,
+                policy,
                 now=manifest.as_of,
                 on_file=lambda _f: advance(1),
                 by_user="demo",
             )
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
-        _intake(ws, policy, manifest)
+        _print_intake(intake)
+        _add_named_users(ws, manifest)
         with progress("attributing", total=7) as advance:
             run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
@@ -154,11 +166,31 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     )
 
 
-def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
-    """The import's hygiene intake, dated like the import: auto-tags, then influence prompts."""
-    from cosell.hygiene.intake import run_intake
+def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
+    """Add :data:`NAMED_USERS` (the README's ``--by u-ops`` ...) as the sample's first admin would."""
+    from cosell.store.users import first_user, set_user
 
-    intake = run_intake(ws, policy, manifest.as_of)
+    admin = first_user(ws.con, "admin")
+    row = ws.con.execute("SELECT min(partner_id) FROM cur_partners").fetchone()
+    partner = None if row is None else row[0]
+    if admin is None or partner is None:
+        return
+    for user_id, name, role in NAMED_USERS:
+        set_user(
+            ws, user_id, by_user=admin, reason="a named user for trying the README's commands", name=name,
+            email=f"{user_id}@example.com", role=role, partner_id=partner if role == "partner" else "",
+            now=manifest.as_of,
+        )  # fmt: skip
+    console.print(
+        f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
+        "to try the README's commands with: cosell users",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_intake(intake: Intake) -> None:
+    """What the import's hygiene intake did (it ran in the import's transaction, dated like it)."""
     console.print(
         f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
         f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
@@ -274,7 +306,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
+        from cosell.outfiles import output_folder
+
         if out is not None:
-            print_demo_summary(write_demo_dataset(out, size, seed))
+            print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
-            run_demo(base, size, seed)
+            run_demo(output_folder(base, "--dir"), size, seed)

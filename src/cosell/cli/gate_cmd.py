@@ -70,7 +70,7 @@ def check(
     from cosell.hygiene.gate import DealState, check_move, known_stages
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         declared = declared_of(ws.con, opportunity_id)
         stages = known_stages(ws.con, policy)
@@ -97,8 +97,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
-    amount = round_money(v.amount, v.currency)
+def _audit_row(v: Any) -> dict[str, Any]:
     return {
         "opportunity_id": v.opportunity_id,
         "owner_id": v.owner_id,
@@ -108,8 +107,7 @@ def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
         "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
         "confirmed_by": v.confirmed_by,
         "partner_source_now": v.partner_source_now,
-        # Grouped digits for people (table); the exact plain number for machines (json, csv).
-        "amount": f"{amount:,}" if fmt is Format.table else str(amount),
+        "amount": round_money(v.amount, v.currency),  # a number: grouped in a table, never escaped in CSV
         "currency": v.currency,
     }
 
@@ -133,12 +131,12 @@ def audit(
 
     when = parse_as_of(as_of)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         found = gate_audit(ws.con, policy, when)
     finally:
         ws.close()
-    rows = [_audit_row(v, fmt) for v in found]
+    rows = [_audit_row(v) for v in found]
     emit_rows(
         rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed",
         optional=("owner_id", "stage", "confirmed_by"),

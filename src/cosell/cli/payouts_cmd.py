@@ -72,9 +72,10 @@ def _money(value: Any) -> str:
     return f"{value:,.2f}"
 
 
-def _amount(value: Any, fmt: Format) -> str:
-    """Grouped digits for people (table); the exact plain number for machines (json, csv)."""
-    return _money(value) if fmt is Format.table else f"{value:.2f}"
+def _amount(value: Any, fmt: Format) -> Any:
+    """Grouped digits for people (table); the exact number, two decimals, for machines (json, csv):
+    a number, so that a CSV writes a negative amount as a number, never as escaped text."""
+    return _money(value) if fmt is Format.table else Decimal(f"{value:.2f}")
 
 
 @payouts_app.command("post")
@@ -223,7 +224,7 @@ def show_command(
     parties (a negative balance carried until recovered)."""
     from cosell.pay.payouts import get_run
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         run = get_run(ws.con, run_id)
         parties, names = _run_parties(ws.con, run)
@@ -246,7 +247,7 @@ def show_command(
             "recovered_total": _amount(recovered, fmt), "parties": rows,
             "blocked": [{k: r[k] for k in ("party_kind", "party_id", "name", "balance")} for r in blocked],
         }  # fmt: skip
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
     proposed = f"proposed {format_instant(run.proposed_at)} by {run.by_user}"
     if run.approved_at is not None:
@@ -308,7 +309,7 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
     """Every payout run: period, status, what it pays and what is blocked."""
     from cosell.pay.payouts import list_runs
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         runs = list_runs(ws.con)
     finally:
@@ -385,7 +386,7 @@ def ledger_command(
     if period:
         where.append("period = ?")
         params.append(period)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = read_entries(ws.con, " AND ".join(where), params)
     finally:
@@ -417,9 +418,9 @@ def statement_command(
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:
         ws.close()
-    emit(report, fmt, out, name=f"statement-{party_id}-{period}")
+    emit(report, fmt, out, name=("statement", party_id, period))

@@ -20,6 +20,7 @@ from cosell.cli.common import (
 from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import write_file
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
 from cosell.pay.plan_parse import example_plan_text, parse_plan_text, read_plan_text
@@ -159,7 +160,7 @@ def plans_load(
 @plans_app.command("list")
 def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """The plan versions of the workspace in effective-date order, with the range each is in force."""
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         rows = list_plan_versions(ws.con)
     finally:
@@ -211,5 +212,5 @@ def plans_init(
     """Write a commented example plan (referral, co-sell, influence, servicer and bonus rules)."""
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    path.write_text(example_plan_text(), encoding="utf-8")
+    write_file(path, example_plan_text().encode("utf-8"), "the plan file")
     typer.echo(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")

@@ -101,7 +101,8 @@ def list_command(
 
     when = parse_as_of(as_of)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    # Without --as-of it issues the prompts the data calls for by now: a writer.
+    ws = workspace(workspace_path, create=False, read_only=when is not None)
     try:
         if when is None:
             refresh_prompts(ws, policy)

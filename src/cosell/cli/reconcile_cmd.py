@@ -5,14 +5,13 @@ Thin: parse, call the hygiene capability (reconcile, decisions, disputes, histor
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from cosell.cells import write_csv
 from cosell.cli.common import (
     Format,
     FormatOption,
@@ -116,16 +115,15 @@ def _finding_rows(findings: Any) -> list[dict[str, Any]]:
 
 
 def _findings_csv(findings: Any) -> None:
-    rows = [f.to_json() for f in findings]
+    rows = []
+    for f in findings:
+        row = f.to_json()
+        # Money as numbers, not the JSON's decimal strings: a CSV escapes text, never a number.
+        row["amount"], row["at_stake"] = f.amount, f.at_stake
+        rows.append(row)
     columns = list(rows[0]) if rows else ["finding_id"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow(
-            [" ".join(r[c]) if isinstance(r[c], list) else ("" if r[c] is None else r[c]) for c in columns]
-        )
-    typer.echo(buffer.getvalue(), nl=False)
+    lines = [[" ".join(r[c]) if isinstance(r[c], list) else r[c] for c in columns] for r in rows]
+    typer.echo(write_csv([columns, *lines]), nl=False)
 
 
 def reconcile_command(
@@ -189,7 +187,7 @@ def findings_list(
 
     if status is not None and status not in ("open", *DECISIONS):
         raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         where, params = ["TRUE"], []
@@ -226,7 +224,7 @@ def findings_show(
     from cosell.errors import NotFound
     from cosell.hygiene.review_store import ensure_review_schema, read_findings
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         found = read_findings(
@@ -406,7 +404,7 @@ def dispute_list(
     """Disputes with their status."""
     from cosell.hygiene.disputes import list_disputes
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
     finally:
@@ -430,7 +428,7 @@ def history_command(
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
     from cosell.hygiene.history import deal_versions
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = deal_versions(ws.con, opportunity_id)
     finally:

@@ -92,7 +92,7 @@ def _run(
 
     policy = load_policy(policy_path)
     when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = build(ws.con, policy, period, when)
     finally:
@@ -100,10 +100,11 @@ def _run(
     emit(report, fmt, out)
 
 
-def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None = None) -> None:
+def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, ...] | None = None) -> None:
     """Print or write a report as the format and ``--out`` ask: table and (without ``--out``) json
     and csv to the terminal; xlsx, html and pdf to ``--out``, else ``./cosell-<name>.<ext>`` (name
-    default: ``<report>-<period>``)."""
+    default: ``<report>-<period>``; each part a safe slug, see :func:`cosell.outfiles.file_name`)."""
+    from cosell.outfiles import file_name, write_file
     from cosell.reports.render import EXTENSIONS, render
 
     if fmt is ReportFormat.table and out is None:
@@ -115,10 +116,10 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None =
     if out is None and fmt not in FILE_FORMATS:
         typer.echo(data.decode(), nl=False)
         return
-    stem = name or f"{report.key}-{report.period}"
-    path = out or Path(f"cosell-{stem}.{EXTENSIONS[fmt.value]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    parts = name or (report.key, report.period)
+    # An id in a default name comes from the data: a slug keeps the file in the current folder.
+    path = out or Path(file_name("cosell", *parts, ext=EXTENSIONS[fmt.value]))
+    write_file(path, data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 

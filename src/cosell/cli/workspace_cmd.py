@@ -9,6 +9,7 @@ import typer
 
 from cosell.cli.common import WorkspaceOption, console, err_console, workspace
 from cosell.errors import PolicyError, UsageError
+from cosell.outfiles import write_file
 from cosell.policy import PolicyInvalid, load_policy, render_policy_toml
 
 policy_app = typer.Typer(help="Write, check and show the attribution policy file.", no_args_is_help=True)
@@ -36,7 +37,7 @@ def policy_init(
     """Write the policy as a commented TOML file with every default."""
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    path.write_text(render_policy_toml(), encoding="utf-8")
+    write_file(path, render_policy_toml().encode("utf-8"), "the policy file")
     console.print(f"wrote {path} (version {load_policy(path).version})")
 
 

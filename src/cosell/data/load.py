@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from cosell import clock
+from cosell.cells import safe_cell_sql, safe_text_sql
 from cosell.data.read import Staged, find_table_files, stage_file
 from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
@@ -47,6 +48,7 @@ from cosell.data.validate import (
 )
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -130,6 +132,9 @@ def import_canonical(
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
     versioned: bool = True,
+    within: Callable[[datetime], None] | None = None,
+    source: str | None = None,
+    partial: bool = False,
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -138,7 +143,12 @@ def import_canonical(
     imported and each bad row, with every reason, is written to that CSV file; a row that refers to
     a rejected row is rejected too. ``on_file`` is called with each file name once it is staged.
     ``versioned=False`` skips the row hashes and version comparisons for tables that are empty
-    (see the module docstring); the validation and the outcome are the same.
+    (see the module docstring); the validation and the outcome are the same. ``within`` is called
+    with the import instant inside the import's transaction, after the rows and the import log are
+    written: what it writes commits with the import or not at all (the intake of
+    :func:`cosell.hygiene.intake.import_with_intake`). ``source`` replaces ``canonical <folder>``
+    in the import log (``cosell users set`` records what and why there); ``partial=True`` does not
+    ask for the required tables (a directory change before any data is imported).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -150,7 +160,7 @@ def import_canonical(
     memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
     try:
-        problems = _stage_all(con, folder, staged, on_file)
+        problems = _stage_all(con, folder, staged, on_file, partial=partial)
         if problems:
             raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
         _validate(con, staged, policy, cascade=rejects is not None)
@@ -172,12 +182,14 @@ def import_canonical(
                 _apply(con, staged[name][0], staged[name][1], policy, import_id, at, versioned=versioned)
                 for name in _names(staged)
             )
-            source = f"canonical {folder.resolve()}"
+            source = source or f"canonical {folder.resolve()}"
             summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
             con.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
                 [import_id, at, source, by_user or _user(), summary],
             )
+            if within is not None:
+                within(at)
     finally:
         _drop_staging(con, staged)
         if memory:
@@ -227,6 +239,8 @@ def _stage_all(
     folder: Path,
     staged: dict[str, tuple[Staged, str]],
     on_file: Callable[[str], None] | None,
+    *,
+    partial: bool = False,
 ) -> list[Problem]:
     files, problems = find_table_files(folder)
     if not files and not problems:
@@ -235,7 +249,8 @@ def _stage_all(
         ]
     for table in TABLES:
         if (
-            not table.optional
+            not partial
+            and not table.optional
             and table.name not in files
             and not _count(con, f"SELECT count(*) FROM cur_{table.name}")
         ):
@@ -469,7 +484,8 @@ def _replace_costs_by_period(
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
-    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``."""
+    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``
+    (text cells escaped by :mod:`cosell.cells`)."""
     columns: list[str] = []
     for name in _names(staged):
         for header in staged[name][0].header:
@@ -480,23 +496,27 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
     for name in _names(staged):
         source, view = staged[name]
         values = []
+        kinds = {c.name: c.kind for c in source.table.columns}
         for header in columns:
-            col = f"c{source.header.index(header)}" if header in source.header else "NULL::VARCHAR"
-            values.append(
-                f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
-                if col.startswith("c")
-                else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
+            # The file's own text, escaped against formula injection (a person opens this file in
+            # a spreadsheet to fix the rows); a plain number in a money or rate column stays one.
+            cell = (
+                safe_cell_sql(f"v.c{source.header.index(header)}", kinds.get(header) in ("money", "rate"))
+                if header in source.header
+                else "NULL::VARCHAR"
             )
+            values.append(f'{cell} AS "{header.replace(chr(34), chr(34) * 2)}"')
         parts.append(
             f"""SELECT {", ".join(values)}, {lit(source.file.name)} AS _file, p.row AS _row,
-                p.cols AS _column, p.reasons AS _reason, {table_order(name)} AS _t
+                {safe_text_sql("p.cols")} AS _column, {safe_text_sql("p.reasons")} AS _reason,
+                {table_order(name)} AS _t
             FROM {view} v JOIN (
                 SELECT row, string_agg(col, '; ' ORDER BY col_order, reason) AS cols,
                     string_agg(CASE WHEN val IS NULL THEN '' ELSE '"' || val || '" ' END || reason, '; '
                                ORDER BY col_order, reason) AS reasons
                 FROM {PROBLEMS} WHERE tbl = {lit(name)} GROUP BY row) p ON p.row = v._row"""
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_file(path, "--rejects")
     names = ", ".join([f'"{c.replace(chr(34), chr(34) * 2)}"' for c in columns] + marks)
     if parts:
         query = f"SELECT {names} FROM ({' UNION ALL '.join(parts)}) ORDER BY _t, _row"
@@ -505,4 +525,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
             f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
         )
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    try:
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    except duckdb.IOException as exc:  # a full disk: nothing is imported (the import comes after)
+        raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None

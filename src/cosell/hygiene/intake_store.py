@@ -23,6 +23,7 @@ from datetime import datetime
 import duckdb
 
 from cosell.instants import format_instant
+from cosell.store.tables import ensure_tables
 
 DECLARATION_SOURCES = ("auto_tag", "prompt")
 SYSTEM_USER = "system"
@@ -81,7 +82,7 @@ def migration_intake(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_intake_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the intake tables when a workspace lacks them (cheap and idempotent)."""
-    migration_intake(con)
+    ensure_tables(con, ("declarations", "prompts", "prompt_answers"), migration_intake)
 
 
 def next_number(con: duckdb.DuckDBPyConnection, table: str, column: str, prefix: str) -> int:

@@ -28,6 +28,7 @@ from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
+from cosell.store.tables import ensure_tables
 
 DECISIONS = ("accepted", "rejected")
 # Finding kinds in the order reports list them (SPEC section 4's, then cosell's own, then prompts').
@@ -137,7 +138,15 @@ def migration_review(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_review_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the review tables when a workspace lacks them (cheap and idempotent)."""
-    migration_review(con)
+    tables = (
+        "reconciliations",
+        "findings",
+        "finding_decisions",
+        "disputes",
+        "dispute_decisions",
+        "attribution_changes",
+    )
+    ensure_tables(con, tables, migration_review)
 
 
 def next_number(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from cosell.errors import CosellError
 from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
+from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
 
@@ -254,8 +255,9 @@ def migration_posted_deals(con: duckdb.DuckDBPyConnection) -> None:
 def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ledger tables when a workspace lacks them (a development build recorded step 7
     while it was still empty). Cheap and idempotent: every entry point calls it."""
-    migration_ledger(con)
-    migration_posted_deals(con)
+    names = [name for t in SEALED_TABLES for name in (t.name, t.seal)]
+    ensure_tables(con, [*names, "ledger_priced"], migration_ledger)
+    ensure_tables(con, [LEDGER_POSTED_DEALS.name, LEDGER_POSTED_DEALS.seal], migration_posted_deals)
 
 
 def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:

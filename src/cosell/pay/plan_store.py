@@ -24,6 +24,7 @@ from cosell.errors import CosellError
 from cosell.pay.plan_check import check_addition, latest
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, PlanSet
+from cosell.store.tables import ensure_tables
 
 __all__ = [
     "AddResult",
@@ -88,7 +89,7 @@ class AddResult:
 def _stored_plans(con: duckdb.DuckDBPyConnection) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
     # A development build recorded step 6 while it was still empty: create the table when missing
     # (idempotent and cheap, like the ledger's ensure step). Every reader and writer comes here.
-    migration_plans(con)
+    ensure_tables(con, ("plan_versions",), migration_plans)
     rows = con.execute(
         "SELECT text, file, digest, loaded_at, by_user, repriced FROM plan_versions ORDER BY seq"
     ).fetchall()

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from cosell.data.demo import DemoManifest
+from cosell.outfiles import file_name
 from cosell.policy import Policy
 from cosell.reports.cfo import build_cfo
 from cosell.reports.model import Report
@@ -56,7 +57,7 @@ def demo_reports(
 def _write(report: Report, out_dir: Path) -> list[Path]:
     paths = []
     for fmt in DEMO_FORMATS:
-        path = out_dir / f"{report.key}-{report.period}.{fmt}"
+        path = out_dir / file_name(report.key, report.period, ext=fmt)
         path.write_bytes(render(report, fmt))
         paths.append(path)
     return paths

@@ -2,8 +2,9 @@
 
 Cells are typed: money is a number with the workspace currency's number format, a percent a number
 with a percent format (0.25 shows 25.00%), ratios numbers with four decimals, days numbers, counts
-integers, dates and instants real dates (instants in UTC). A text cell that starts with ``=``,
-``+``, ``-`` or ``@`` is stored as text with Excel's quote prefix, so it is never run as a formula.
+integers, dates and instants real dates (instants in UTC). Every text cell goes through
+:func:`cosell.cells.put_xlsx`: stored as text (never a formula), with Excel's quote prefix when it
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
 
 Every other sheet is one table starting at row 1: a header row of labels, frozen, with an
 autofilter over the table, so it sorts and filters as it is. A section's table is the sheet named
@@ -30,9 +31,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from cosell.cells import put_xlsx
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
-from cosell.reports.csvout import FORMULA_STARTS, flat_figures
+from cosell.reports.csvout import flat_figures
 from cosell.reports.model import Report, Section, Unit, Value, cell_currency
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -67,10 +69,7 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     if value is None:
         return
     if isinstance(value, str):
-        target.value = value
-        target.data_type = "s"  # never a formula, whatever it starts with
-        if value.startswith(FORMULA_STARTS):
-            target.quotePrefix = True
+        put_xlsx(target, value)
         return
     if isinstance(value, datetime):
         target.value = value.astimezone(UTC).replace(tzinfo=None)
@@ -85,6 +84,13 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     else:
         target.value = Decimal(value)
     target.number_format = number_format(unit, currency)
+
+
+def _title(ws: Any, row: int, column: int, text: str) -> None:
+    """A bold text cell (a title or a header: it may hold a partner's or a deal's name)."""
+    target = ws.cell(row=row, column=column)
+    put_xlsx(target, text)
+    target.font = _BOLD
 
 
 def _sheet_name(key: str, used: set[str]) -> str:
@@ -132,7 +138,7 @@ def _write_grid(
     over all of it, and each column as wide as its longest cell (within limits). The rows whose
     indexes are ``marked`` are painted as a raised alert."""
     for col, header in enumerate(headers, start=1):
-        ws.cell(row=1, column=col, value=header).font = _BOLD
+        _title(ws, 1, col, header)
     for r, cells in enumerate(rows, start=2):
         for col, (value, unit, currency) in enumerate(cells, start=1):
             _put(ws, r, col, value, unit, currency)
@@ -197,7 +203,7 @@ def _write_cover(cover: Any, report: Report, sheets: list[tuple[Section, list[st
     """The ``report`` sheet: title, subtitle, facts (and the coverage note), then each section's
     title, the sheets that hold it and its notes."""
     currency = report.currency
-    cover.cell(row=1, column=1, value=report.title).font = _BOLD
+    _title(cover, 1, 1, report.title)
     _put(cover, 2, 1, report.subtitle, "text", currency)
     facts = list(report.facts)
     if report.coverage is not None and report.coverage.note:
@@ -214,7 +220,7 @@ def _write_cover(cover: Any, report: Report, sheets: list[tuple[Section, list[st
         row += 1
     row += 1
     for col, header in enumerate(("Section", "Sheets", "Notes"), start=1):
-        cover.cell(row=row, column=col, value=header).font = _BOLD
+        _title(cover, row, col, header)
     for section, names in sheets:
         row += 1
         _put(cover, row, 1, section.title, "text", currency)

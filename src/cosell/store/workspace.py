@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +29,10 @@ from cosell.instants import format_instant
 from cosell.pay.ledger_store import migration_ledger, migration_posted_deals
 from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
+from cosell.store.connect import Holder, open_database
 from cosell.store.versions import migration_versions
+
+OnWait = Callable[[Holder, float], None]  # told who holds a busy workspace and how long to wait
 
 DEFAULT_WORKSPACE = "cosell.duckdb"
 WORKSPACE_ENV = "COSELL_WORKSPACE"
@@ -95,9 +98,14 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
 
 
-def connect(path: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with UTC session time zone (so timestamps without offset are UTC)."""
-    con = duckdb.connect(path)
+def connect(
+    path: str, *, read_only: bool = False, on_wait: OnWait | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with UTC session time zone (so timestamps without offset are UTC).
+
+    Waits for a process holding the file in a conflicting mode (see :mod:`cosell.store.connect`).
+    """
+    con = open_database(path, read_only=read_only, on_wait=on_wait)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -108,6 +116,8 @@ class Workspace:
 
     path: str
     con: duckdb.DuckDBPyConnection
+    read_only: bool = False
+    _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
 
     @property
     def schema_version(self) -> int:
@@ -119,13 +129,28 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit when the block ends normally, roll back on any exception."""
+        """All or nothing: commit when the block ends normally, roll back on any exception.
+
+        A block inside another joins it (DuckDB has no nested transactions): its writes commit or
+        roll back with the outermost block, so a step that is all or nothing on its own (auto-tags,
+        prompts) can also be one part of a larger all-or-nothing step (an import and its intake).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield self.con
         except BaseException:
+            self._depth = 0
             self.con.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.con.execute("COMMIT")
 
     def next_import_id(self) -> int:
@@ -167,25 +192,61 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Workspace:
-    """Open (and migrate) a workspace; with ``create=False`` a missing file is an error."""
-    resolved = resolve_path(path)
-    if resolved != ":memory:" and not create and not Path(resolved).exists():
-        raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
-    con = connect(resolved)
+def _stored_version(con: duckdb.DuckDBPyConnection, path: str) -> int | None:
+    """The newest schema step applied, None for a new (empty) database; refuse a foreign one."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        "SELECT count(*) FILTER (WHERE table_name = 'schema_migrations'), count(*) FROM information_schema.tables"
     ).fetchone()
-    if row and row[0]:
-        newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        if newest and newest[0] is not None and int(newest[0]) > SCHEMA_VERSION:
-            con.close()
+    tracked, tables = (int(row[0]), int(row[1])) if row else (0, 0)
+    if not tracked:
+        if tables:
             raise CosellError(
-                f"workspace {resolved} has schema version {newest[0]}, newer than this cosell "
+                f"{path} is a DuckDB database but not a cosell workspace (it has tables and no schema_migrations)"
+            )
+        return None
+    newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(newest[0]) if newest and newest[0] is not None else None
+
+
+def open_workspace(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    on_wait: OnWait | None = None,
+) -> Workspace:
+    """Open (and migrate) a workspace; with ``create=False`` a missing file is an error.
+
+    ``read_only=True`` is how readers open it: any number of them run at once, beside no writer
+    (see :mod:`cosell.store.connect`). A reader that finds an older schema has it migrated first, in
+    a short read-write opening. ``on_wait(holder, seconds)`` is told when the file is busy and the
+    opening waits for it.
+    """
+    resolved = resolve_path(path)
+    memory = resolved == ":memory:"
+    if not memory and not Path(resolved).exists() and (read_only or not create):
+        raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
+    read_only = read_only and not memory
+    con = connect(resolved, read_only=read_only, on_wait=on_wait)
+    try:
+        version = _stored_version(con, resolved)
+        if version is not None and version > SCHEMA_VERSION:
+            raise CosellError(
+                f"workspace {resolved} has schema version {version}, newer than this cosell "
                 f"understands ({SCHEMA_VERSION}): upgrade cosell"
             )
-    migrate(con)
-    return Workspace(resolved, con)
+        if (version or 0) < SCHEMA_VERSION and read_only:
+            con.close()
+            con = connect(resolved, on_wait=on_wait)
+            migrate(con)
+            con.close()
+            con = connect(resolved, read_only=True, on_wait=on_wait)
+        elif not read_only:
+            migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return Workspace(resolved, con, read_only)
 
 
 def as_of_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None, prefix: str = "v_") -> None:
