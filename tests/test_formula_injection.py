@@ -90,11 +90,12 @@ def test_xlsx_titles_and_headers_hold_text_not_formulas(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     path.write_bytes(render(report, "xlsx"))
     wb = openpyxl.load_workbook(path)
-    cells = [wb["report"]["A1"], wb["s"]["A1"]]
-    cells += [c for row in wb["s"].iter_rows() for c in row if c.value == "@name"]
-    assert [(c.value, c.data_type, c.quotePrefix) for c in cells] == [
-        (EVIL, "s", True), ("=1+1", "s", True), ("@name", "s", True),
-    ]  # fmt: skip
+    # The report title and the section title on the cover sheet, the column header on the table's.
+    evil = {EVIL, "=1+1", "@name"}
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value in evil]
+    assert sorted((c.value, c.data_type, c.quotePrefix) for c in cells) == sorted(
+        [(EVIL, "s", True), ("=1+1", "s", True), ("@name", "s", True)]
+    )
 
 
 @pytest.fixture()
