@@ -75,6 +75,23 @@ class AsOf:
         )
 
 
+def knowledge(as_of: datetime | None, known_at: datetime | None) -> datetime | None:
+    """The knowledge instant of a call of the library: ``known_at``; else ``as_of`` (an instant
+    alone is the numbers as they stood then, T = K); else None, everything recorded so far.
+
+    The command line always passes K (default now), so there ``--as-of T`` alone is T evaluated
+    with everything known now; the library keeps the reading of its callers that pass one instant.
+    """
+    return as_of if known_at is None else known_at
+
+
+def evaluation(as_of: datetime | None, known_at: datetime | None) -> datetime | None:
+    """The instant a reader of stored attribution needs a run evaluated as of: ``as_of`` when both
+    instants are given (``--as-of T`` on the command line), else None (the newest version known).
+    """
+    return as_of if as_of is not None and known_at is not None else None
+
+
 def instants_line(as_of: datetime, known_at: datetime | None) -> str:
     """:meth:`AsOf.line` for a result that records its two instants (None: everything recorded)."""
     if known_at is None:
@@ -82,4 +99,4 @@ def instants_line(as_of: datetime, known_at: datetime | None) -> str:
     return AsOf(as_of, known_at).line()
 
 
-__all__ = ["AsOf", "instants_line"]
+__all__ = ["AsOf", "evaluation", "instants_line", "knowledge"]

@@ -25,6 +25,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell import clock
+from cosell.asof import knowledge
 from cosell.attribution import credit
 from cosell.attribution.engine_base import (
     Params,
@@ -127,8 +128,8 @@ def attribute(
     make_views: bool = True,
 ) -> EngineRun:
     """Attribute every opportunity on the workspace connection, evaluated as of ``as_of`` (T,
-    default :func:`cosell.clock.now`) with the data known at ``known_at`` (K, default everything
-    recorded): :mod:`cosell.asof`.
+    default :func:`cosell.clock.now`) with the data known at ``known_at`` (K; default ``as_of``
+    when given, else everything recorded: :func:`cosell.asof.knowledge`).
 
     Builds the ``v_<table>`` views (the rows known at K, the deals created at or before T), runs
     the rules and leaves the formatted results in the temp tables ``cosell_attribution`` and
@@ -140,6 +141,7 @@ def attribute(
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
     when = clock.now(as_of)
+    known_at = knowledge(as_of, known_at)
     if make_views:
         as_of_views(con, known_at, existing_at=when)
     p = Params.from_policy(policy, epoch_micros(when))

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from cosell import clock
+from cosell.asof import knowledge
 from cosell.attribution.credit import format_amount, format_share
 from cosell.attribution.facts import Facts, load_facts
 from cosell.attribution.reference import Acceleration, Claim, Decision, decide
@@ -375,18 +376,20 @@ def explain_opportunity(
     known_at: datetime | None = None,
 ) -> ExplainReport:
     """Decide and explain one deal of a workspace as of ``as_of`` (T, default
-    :func:`cosell.clock.now`) on the rows known at ``known_at`` (K, default everything recorded).
+    :func:`cosell.clock.now`) on the rows known at ``known_at`` (K, default ``as_of`` when given,
+    else everything recorded: :func:`cosell.asof.knowledge`); a given ``known_at`` is said.
 
     Reads every deal (the cohort baselines need the direct-only won deals), decides only this one.
     A deal not known at K, or created after T, is a :class:`NotFound` that says which.
     """
     when = clock.now(as_of)
+    known = knowledge(as_of, known_at)
     if known_at is not None:
         require_import(con, known_at)
-    facts = load_facts(con, policy, known_at, existing_at=when)
+    facts = load_facts(con, policy, known, existing_at=when)
     if opportunity_id not in facts.opportunities:
-        raise NotFound(_why_unknown(con, opportunity_id, list(facts.opportunities), when, known_at))
-    decision = decide(opportunity_id, facts, policy, when, model, known_at=known_at)
+        raise NotFound(_why_unknown(con, opportunity_id, list(facts.opportunities), when, known))
+    decision = decide(opportunity_id, facts, policy, when, model, known_at=known)
     return explain(decision, facts, known_at)
 
 

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cosell import clock
-from cosell.asof import instants_line
+from cosell.asof import evaluation, instants_line, knowledge
 from cosell.errors import UsageError
 from cosell.hygiene.decisions import AcceptResult, accept_suggested_fixes
 from cosell.hygiene.findings import Window, detect, drop_work_tables
@@ -160,10 +160,10 @@ def reconcile(
     """Reconcile the period's closed-won deals evaluated as of ``as_of`` (T) with the data known at
     ``known_at`` (K), and store new findings (:mod:`cosell.asof`).
 
-    K (None: everything recorded) bounds the rows, attribution versions, declarations and decisions
-    read, so the same call with the same ``known_at`` returns the same result after later imports,
-    runs or decisions. T (default K, else now) decides the default window and which deals had
-    closed. Given ``as_of``, the attribution checked against is the one evaluated as of T
+    K (default ``as_of``, else everything recorded) bounds the rows, attribution versions,
+    declarations and decisions read, so the same call with the same K returns the same result after
+    later imports, runs or decisions. T (default K, else now) decides the default window and which
+    deals had closed. Given both, the attribution checked against is the one evaluated as of T
     (:func:`cosell.store.versions.require_attribution`). Raises :class:`NotFound` when nothing
     was imported by K or no such attribution is known.
     """
@@ -171,11 +171,13 @@ def reconcile(
     ensure_review_schema(con)
     evaluated_at = clock.now(as_of if as_of is not None else known_at)
     window = resolve_window(period, evaluated_at, policy)
+    evaluated = evaluation(as_of, known_at)
+    known_at = knowledge(as_of, known_at)
     if known_at is not None:
         require_import(con, known_at)
-    run_id = require_attribution(con, known_at, as_of)
+    run_id = require_attribution(con, known_at, evaluated)
     as_of_views(con, known_at, existing_at=evaluated_at)
-    attribution_views(con, known_at, as_of)
+    attribution_views(con, known_at, evaluated)
     deals = detect(con, policy, window, known_at)
     known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()

@@ -72,9 +72,8 @@ class Metrics:
     @property
     def as_of_text(self) -> str:
         """The as-of instant as printed: ISO 8601 UTC, marked "(now)" when neither it nor the
-        known-at instant was given."""
-        now = not self.facts.as_of_given and self.facts.known_at is None
-        return format_instant(self.facts.as_of) + (" (now)" if now else "")
+        known-at instant was given (the clock's)."""
+        return format_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
 
     @property
     def known_at_text(self) -> str:
@@ -93,7 +92,7 @@ class Metrics:
         # Without --as-of, T is K: the versions known then. With it, the run evaluated at T.
         read = (
             f"the run evaluated as of the as-of instant and the changes recorded after it (newest run {f.run_id}"
-            if f.as_of_given
+            if f.evaluated
             else f"versions known at the as-of instant (newest run {f.run_id}"
         )
         return (
@@ -122,10 +121,14 @@ def open_metrics(
     known_at: datetime | None = None,
 ) -> Metrics:
     """Build the views and the deal table evaluated as of ``as_of`` (T) from the data known at
-    ``known_at`` (K; None: every row and attribution version recorded), :mod:`cosell.asof`.
+    ``known_at`` (K), :mod:`cosell.asof`.
 
-    Given ``as_of``, the attribution read is the run evaluated as of T (and the changes recorded
-    after it); else each deal's newest version known at K. T defaults to K, else to
-    :func:`cosell.clock.now`; it decides the default period."""
-    instant = clock.now(as_of if as_of is not None else known_at)
-    return Metrics(build_deal_facts(con, policy, instant, as_of_given=as_of is not None, known_at=known_at))
+    One instant alone is the numbers as they stood then (T = K); neither reads every row and
+    attribution version recorded, as of :func:`cosell.clock.now`. Given both, the attribution read
+    is the run evaluated as of T (and the changes recorded after it); else each deal's newest
+    version known at K. T decides the default period."""
+    given = as_of if as_of is not None else known_at
+    instant = clock.now(given)
+    # One instant alone is passed as the as-of instant: build_deal_facts reads it as K too.
+    both = known_at if as_of is not None else None
+    return Metrics(build_deal_facts(con, policy, instant, as_of_given=given is not None, known_at=both))

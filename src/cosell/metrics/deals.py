@@ -41,6 +41,7 @@ from datetime import datetime
 
 import duckdb
 
+from cosell.asof import evaluation, knowledge
 from cosell.errors import InputError, Problem
 from cosell.instants import format_instant
 from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
@@ -48,7 +49,7 @@ from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
 from cosell.store.known import require_import
-from cosell.store.versions import attribution_views, base_run, require_attribution
+from cosell.store.versions import attribution_views, require_attribution
 from cosell.store.workspace import as_of_views
 
 DEALS_TABLE = "_cosell_metrics_deals"
@@ -107,7 +108,7 @@ class DealFacts:
     con: duckdb.DuckDBPyConnection
     policy: Policy
     as_of: datetime  # T, the evaluation instant (given, else K, else now)
-    as_of_given: bool  # T was asked for: the attribution read is the one evaluated as of T
+    as_of_given: bool  # T or K was given (not now)
     run_id: int  # newest attribution run read
     run_at: datetime
     attribution_policies: tuple[str, ...]  # policy versions of the versions read
@@ -115,7 +116,7 @@ class DealFacts:
     unattributed: int  # deals known and existing at T without any attribution version yet
     table: str = DEALS_TABLE
     known_at: datetime | None = None  # K, the knowledge instant; None: everything recorded
-    evaluated_as_of: datetime | None = None  # the as-of instant of the base full run read
+    evaluated: bool = False  # the attribution read is the run evaluated as of T (both instants given)
 
     def period(self, label: str) -> Period:
         return parse_period(label, self.policy.fiscal_year_start_month)
@@ -129,18 +130,22 @@ def build_deal_facts(
     as_of_given: bool = True,
     known_at: datetime | None = None,
 ) -> DealFacts:
-    """Create the ``v_*`` views of the data known at ``known_at`` (None: every current row) and
-    materialise :data:`DEALS_TABLE`, evaluated as of ``as_of`` (:mod:`cosell.asof`): deals created
-    after it left out, a deal that closed after it still open. The attribution read is the one
-    evaluated as of ``as_of`` when ``as_of_given``, else each deal's newest version known. Raises
-    NotFound when nothing was imported by ``known_at`` or no such attribution is known."""
+    """Create the ``v_*`` views of the data known at ``known_at`` and materialise
+    :data:`DEALS_TABLE`, evaluated as of ``as_of`` (:mod:`cosell.asof`): deals created after it
+    left out, a deal that closed after it still open.
+
+    ``known_at`` defaults to ``as_of`` when ``as_of_given`` (the numbers as they stood then), else
+    to every current row. Given both, the attribution read is the run evaluated as of ``as_of``
+    (and the partial runs after it), else each deal's newest version known. Raises NotFound when
+    nothing was imported by ``known_at`` or no such attribution is known."""
+    given = as_of if as_of_given else None
+    evaluated = evaluation(given, known_at)
+    known_at = knowledge(given, known_at)
     if known_at is not None:
         require_import(con, known_at)
-    evaluated = as_of if as_of_given else None
     run_id = require_attribution(con, known_at, evaluated)
     as_of_views(con, known_at, existing_at=as_of)
     attribution_views(con, known_at, evaluated)
-    base = base_run(con, known_at, evaluated)
     run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert run_row is not None
     ws = policy.workspace_currency
@@ -228,7 +233,7 @@ def build_deal_facts(
         deals=int(counts[0]),
         unattributed=int(counts[1]) - int(counts[0]),
         known_at=known_at,
-        evaluated_as_of=None if base is None else base.as_of,
+        evaluated=evaluated is not None,
     )
 
 

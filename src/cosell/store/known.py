@@ -28,11 +28,13 @@ def earliest_import(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 
 def require_import(con: duckdb.DuckDBPyConnection, known_at: datetime | None) -> None:
-    """Raise :class:`NotFound` when no import was recorded at or before ``known_at`` (None: ever)."""
+    """Raise :class:`NotFound` when every import was recorded after ``known_at``.
+
+    A workspace without any import passes: what it lacks (deals, attribution runs) is said by the
+    check that needs it (:func:`require_deals`, :func:`cosell.store.versions.require_attribution`).
+    """
     first = earliest_import(con)
-    if first is None:
-        raise NotFound("nothing has been imported into this workspace yet: cosell import canonical DIR")
-    if known_at is not None and first > known_at:
+    if first is not None and known_at is not None and first > known_at:
         raise NotFound(
             f"nothing was known at {format_instant(known_at)}: the earliest import was recorded at "
             f"{format_instant(first)} (give --known-at {format_instant(first)} or later)"
