@@ -144,7 +144,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     for path in paths:
         console.print(f"report:     {path}", highlight=False, soft_wrap=True)
     console.print(
-        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
+        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --known-at "
         f"{format_instant(manifest.as_of)}",
         highlight=False,
         soft_wrap=True,

@@ -86,9 +86,11 @@ def _run(
 
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
+    # Neither instant given: every row and version recorded so far, as of now (marked "(now)").
+    known = at.known_at if as_of is not None or known_at is not None else None
     ws = workspace(workspace_path, create=False)
     try:
-        report = build(ws.con, policy, period, at.evaluated_at, known_at=at.known_at)
+        report = build(ws.con, policy, period, at.evaluated_at, known_at=known)
     finally:
         ws.close()
     emit(report, fmt, out)
