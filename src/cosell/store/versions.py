@@ -142,9 +142,10 @@ def latest_run_id(
     if evaluated_at is None:
         row = con.execute(f"SELECT max(run_id) FROM ({_known_runs(known_at)})").fetchone()
     else:
+        base = f"({_base_sql(known_at, evaluated_at)})"
         row = con.execute(
             f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
-            f"WHERE run_id >= ({_base_sql(known_at, evaluated_at)})"
+            f"WHERE run_id = {base} OR (scope = '{PARTIAL}' AND run_id > {base})"
         ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
