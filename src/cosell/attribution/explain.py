@@ -6,13 +6,13 @@
 The sentences say which partner got which tier and why: the evidence with its dates, the guard that
 blocked each claim, the declared roles and their activity, the cohort behind an acceleration test
 (level, size, median) with the remaining time against it, the credit split, the as-of time, the
-instant the data was known at (:mod:`cosell.asof`) and the policy version. ``to_json()`` carries the same facts as data; its keys are documented in
+instant the data was known at (:mod:`cosell.asof`) and the policy version. ``to_json()`` carries
+the same facts as data; its keys are documented in
 :data:`JSON_KEYS` and do not change between releases.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +32,7 @@ from cosell.attribution.timeline import from_epoch_micros
 from cosell.errors import NotFound
 from cosell.instants import MICROS_PER_DAY, format_days, format_instant
 from cosell.policy import Policy
-from cosell.store.known import require_import
+from cosell.store.known import require_import, why_unknown
 
 JSON_KEYS = (
     "opportunity_id", "account_id", "tier", "status", "primary_partner_id", "created_at", "closed_at",
@@ -388,44 +388,9 @@ def explain_opportunity(
         require_import(con, known_at)
     facts = load_facts(con, policy, known, existing_at=when)
     if opportunity_id not in facts.opportunities:
-        raise NotFound(_why_unknown(con, opportunity_id, list(facts.opportunities), when, known))
+        raise NotFound(why_unknown(con, opportunity_id, when, known, list(facts.opportunities)))
     decision = decide(opportunity_id, facts, policy, when, model, known_at=known)
     return explain(decision, facts, known_at)
-
-
-def _why_unknown(
-    con: duckdb.DuckDBPyConnection,
-    opportunity_id: str,
-    known: list[str],
-    as_of: datetime,
-    known_at: datetime | None,
-) -> str:
-    """Why a deal is not in the facts: created after the as-of instant, imported after the
-    knowledge instant, or not in the workspace at all (with the closest id)."""
-    row = con.execute(
-        "SELECT min(_valid_from), min(created_at) FILTER (WHERE "
-        + (
-            "_valid_to IS NULL"
-            if known_at is None
-            else "_valid_from <= ? AND (_valid_to IS NULL OR _valid_to > ?)"
-        )
-        + ") FROM opportunities WHERE opportunity_id = ?",
-        ([] if known_at is None else [known_at, known_at]) + [opportunity_id],
-    ).fetchone()
-    first_import, created = (None, None) if row is None else row
-    if created is not None:
-        return (
-            f"opportunity {opportunity_id} was created at {format_instant(created)}, after the as-of "
-            f"instant {format_instant(as_of)}: it did not exist yet (give --as-of {format_instant(created)} or later)"
-        )
-    if first_import is not None and known_at is not None:
-        return (
-            f"opportunity {opportunity_id} was first imported at {format_instant(first_import)}, after the "
-            f"--known-at instant {format_instant(known_at)} (give --known-at {format_instant(first_import)} or later)"
-        )
-    close = difflib.get_close_matches(opportunity_id, known, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"no opportunity {opportunity_id}{hint}"
 
 
 def explanation_json(report: ExplainReport) -> dict[str, Any]:

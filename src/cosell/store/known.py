@@ -9,6 +9,7 @@ import, the earliest deal) and exits 1. Readers of stored attribution check the 
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime
 
 import duckdb
@@ -65,6 +66,41 @@ def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: dat
     )
 
 
+def why_unknown(
+    con: duckdb.DuckDBPyConnection,
+    opportunity_id: str,
+    as_of: datetime,
+    known_at: datetime | None,
+    known_ids: list[str],
+) -> str:
+    """Why a deal is not among those known at ``known_at`` that existed at ``as_of``: created after
+    T, first imported after K, or never in the workspace (with the closest of ``known_ids``)."""
+    known = "_valid_to IS NULL"
+    if known_at is not None:
+        t = _ts(known_at)
+        known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
+    row = con.execute(
+        f"SELECT min(_valid_from), min(created_at) FILTER (WHERE {known}) FROM opportunities "
+        "WHERE opportunity_id = ?",
+        [opportunity_id],
+    ).fetchone()
+    first_import, created = (None, None) if row is None else row
+    if created is not None:
+        when = format_instant(created)
+        return (
+            f"opportunity {opportunity_id} was created at {when}, after the as-of instant "
+            f"{format_instant(as_of)}: it did not exist yet (give --as-of {when} or later)"
+        )
+    if first_import is not None and known_at is not None:
+        when = format_instant(first_import)
+        return (
+            f"opportunity {opportunity_id} was first imported at {when}, after the --known-at instant "
+            f"{format_instant(known_at)} (give --known-at {when} or later)"
+        )
+    close = difflib.get_close_matches(opportunity_id, known_ids, n=1)
+    return f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else "")
+
+
 def migration_known_at(con: duckdb.DuckDBPyConnection) -> None:
     """Schema step 8: attribution runs and reconciliations record the knowledge instant K
     (``known_at``) beside their evaluation instant T (``as_of``).
@@ -82,4 +118,4 @@ def migration_known_at(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE reconciliations SET known_at = least(as_of, run_at) WHERE known_at IS NULL")
 
 
-__all__ = ["earliest_import", "migration_known_at", "require_deals", "require_import"]
+__all__ = ["earliest_import", "migration_known_at", "require_deals", "require_import", "why_unknown"]
