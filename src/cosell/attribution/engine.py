@@ -2,7 +2,8 @@
 
 The rules are relational steps (``engine_touches``, ``engine_evidence``, ``engine_cohort``,
 ``engine_credit``) compiled by Ibis and executed where the workspace lives (DuckDB by default), over
-the ``v_<table>`` views of what was known at the as-of instant. The result is two tables of
+the ``v_<table>`` views of what was known at the knowledge instant, evaluated at the as-of instant
+(:mod:`cosell.asof`). The result is two tables of
 formatted strings, the same rows :mod:`cosell.attribution.reference` produces one deal at a time:
 
 >>> from cosell.store.workspace import open_workspace
@@ -16,13 +17,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from cosell import clock
+from cosell.asof import knowledge
 from cosell.attribution import credit
 from cosell.attribution.engine_base import (
     Params,
@@ -70,6 +73,7 @@ class EngineRun:
     model: str
     policy_version: str
     counts: dict[str, int] = field(default_factory=dict)
+    known_at: datetime | None = None  # the knowledge instant read; None: everything recorded
     attribution_table: str = ATTRIBUTION_TABLE
     credits_table: str = CREDITS_TABLE
 
@@ -89,7 +93,8 @@ class EngineRun:
 
 
 def _overrides(run: Runner, con: duckdb.DuckDBPyConnection, as_of_us: int) -> ir.Table:
-    """The newest override per deal known and not withdrawn at the as-of instant."""
+    """The newest override per deal recorded and not withdrawn at ``as_of_us`` (the knowledge
+    instant, else the as-of instant)."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
     ).fetchall()
@@ -118,22 +123,27 @@ def attribute(
     as_of: datetime | None = None,
     model: str | None = None,
     *,
+    known_at: datetime | None = None,
     progress: Any = None,
     make_views: bool = True,
 ) -> EngineRun:
-    """Attribute every opportunity known at ``as_of`` (default now) on the workspace connection.
+    """Attribute every opportunity on the workspace connection, evaluated as of ``as_of`` (T,
+    default :func:`cosell.clock.now`) with the data known at ``known_at`` (K; default ``as_of``
+    when given, else everything recorded: :func:`cosell.asof.knowledge`).
 
-    Builds the ``v_<table>`` views for ``as_of``, runs the rules and leaves the formatted results in
-    the temp tables ``cosell_attribution`` and ``cosell_credits`` (replaced by the next run).
-    ``progress(n)`` is called after each of the engine's steps when given. With
+    Builds the ``v_<table>`` views (the rows known at K, the deals created at or before T), runs
+    the rules and leaves the formatted results in the temp tables ``cosell_attribution`` and
+    ``cosell_credits`` (replaced by the next run). Overrides count as recorded and not withdrawn
+    at K (else at T). ``progress(n)`` is called after each of the engine's steps when given. With
     ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
     current rows evaluated at a past as-of time).
     """
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
-    when = (as_of or datetime.now(UTC)).astimezone(UTC)
+    when = clock.now(as_of)
+    known_at = knowledge(as_of, known_at)
     if make_views:
-        as_of_views(con, when if as_of is not None else None)
+        as_of_views(con, known_at, existing_at=when)
     p = Params.from_policy(policy, epoch_micros(when))
     backend = ibis.duckdb.from_connection(con)
     run = Runner(backend)
@@ -163,7 +173,7 @@ def attribute(
         check_rates(p, cand_b, base_b)
         acc = build_acceleration(run, p, deals, cand_b, base_b)
         tick()
-        overrides = _overrides(run, con, p.as_of_us)
+        overrides = _overrides(run, con, p.as_of_us if known_at is None else epoch_micros(known_at))
         weights = integer_weights(policy.role_weights)
         decided = _tiers(run, p, facts, acc, overrides)
         roles = build_roles(run, ev, deals, weights)
@@ -183,7 +193,7 @@ def attribute(
     finally:
         run.drop_all()
         con.execute(f"SET memory_limit = '{previous}'")
-    return EngineRun(con, when, model, policy.version, counts)
+    return EngineRun(con, when, model, policy.version, counts, known_at)
 
 
 def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:

@@ -408,18 +408,21 @@ _READ_TABLES = (
 def load_facts(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
-    as_of: datetime | None = None,
+    known_at: datetime | None = None,
     *,
+    existing_at: datetime | None = None,
     make_views: bool = True,
 ) -> Facts:
     """Read every deal's inputs from a workspace connection.
 
-    With ``make_views`` (the default) the ``v_<table>`` views of the rows known at ``as_of`` are
-    created first (``None``: the current rows). Pass ``make_views=False`` to read views the caller
-    already made, for instance the current rows evaluated at a past as-of time in a golden case.
+    With ``make_views`` (the default) the ``v_<table>`` views of the rows known at ``known_at``
+    (``None``: the current rows) are created first, leaving out the deals created after
+    ``existing_at`` (the as-of instant, :mod:`cosell.asof`). Pass ``make_views=False`` to read
+    views the caller already made, for instance the current rows evaluated at a past as-of time in
+    a golden case.
     """
     if make_views:
-        as_of_views(con, as_of)
+        as_of_views(con, known_at, existing_at=existing_at)
     tables: dict[str, list[Row]] = {}
     for name in _READ_TABLES:
         cursor = con.execute(f"SELECT {_select_list(name)} FROM v_{name}")

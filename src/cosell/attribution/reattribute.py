@@ -35,12 +35,12 @@ def reattribute(
     as_of: datetime,
     model: str | None = None,
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
-    """Attribution and credit rows of ``opportunity_ids`` on the rows known at ``as_of``.
+    """Attribution and credit rows of ``opportunity_ids`` as of ``as_of``, on the rows known then.
 
     Reads the whole workspace (cohort baselines need every direct-only won deal) and decides only
     the deals asked for, with the overrides recorded up to ``as_of``. Rebuilds the ``v_<table>`` views.
     """
-    facts = load_facts(con, policy, as_of)
+    facts = load_facts(con, policy, as_of, existing_at=as_of)
     wanted = sorted(set(opportunity_ids))
     missing = [o for o in wanted if o not in facts.opportunities]
     if missing:
@@ -50,7 +50,13 @@ def reattribute(
     credits: list[CreditRow] = []
     for opportunity_id in wanted:
         decision = decide(
-            opportunity_id, facts, policy, as_of, model or policy.credit_model, baselines=baselines
+            opportunity_id,
+            facts,
+            policy,
+            as_of,
+            model or policy.credit_model,
+            baselines=baselines,
+            known_at=as_of,
         )
         rows.append(decision.row())
         credits += decision.credit_rows()
@@ -72,7 +78,7 @@ def redecide(
         return reattribute(con, policy, opportunity_ids, as_of, model)
     from cosell.attribution.engine import attribute
 
-    run = attribute(con, policy, as_of, model)
+    run = attribute(con, policy, as_of, model, known_at=as_of)
     wanted = sorted(set(opportunity_ids))
     a_cols, c_cols = ", ".join(AttributionRow.columns()), ", ".join(CreditRow.columns())
     rows = con.execute(

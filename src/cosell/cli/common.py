@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from cosell import clock
+from cosell.asof import AsOf
 from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
@@ -59,14 +61,75 @@ PolicyOption = Annotated[
 ]
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The evaluation instant T (ISO 8601; a date is midnight UTC): open deals are evaluated "
+        "at T, deals created after T did not exist yet. Default: the --known-at instant.",
+        show_default=False,
+    ),
+]
+KnownAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        help="The knowledge instant K (ISO 8601): read only what was recorded at or before K (imports, "
+        "attribution runs, fixes, decisions). Default: now, i.e. everything recorded so far.",
+        show_default=False,
+    ),
+]
+
+
+def _pin_now(ctx: typer.Context, value: str | None) -> str | None:
+    """``--now``: pin :func:`cosell.clock.now` for this command, released when the command ends."""
+    if value is None:
+        return None
+    try:
+        instant = parse_instant(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    clock.pin(instant)
+    ctx.call_on_close(lambda: clock.pin(None))
+    return value
+
+
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        callback=_pin_now,
+        help="Record this instant as now (ISO 8601; default $COSELL_NOW, else the clock): the time of "
+        "what this command records, and the default --known-at.",
+        show_default=False,
+    ),
+]
+
+
+def parse_instant_option(text: str | None, option: str) -> datetime | None:
+    """An instant option's text (ISO 8601) to an instant; None stays None."""
     if text is None:
         return None
     try:
         return parse_instant(text)
     except ValueError as exc:
-        raise UsageError(f"--as-of: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+    return parse_instant_option(text, "--as-of")
+
+
+def reading(as_of: str | None, known_at: str | None) -> AsOf:
+    """The instants of a command from ``--as-of`` and ``--known-at`` (see :class:`cosell.asof.AsOf`)."""
+    return AsOf.resolve(parse_as_of(as_of), parse_instant_option(known_at, "--known-at"))
+
+
+def print_instants(at: AsOf, fmt: Format = Format.table) -> None:
+    """Say which instant is which: on stdout beside a table, on stderr beside json or csv (which
+    stay machine-readable)."""
+    (console if fmt is Format.table else err_console).print(at.line(), highlight=False, soft_wrap=True)
 
 
 def login_name() -> str:

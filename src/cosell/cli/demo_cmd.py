@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 
 from cosell import clock
+from cosell.asof import AsOf
 from cosell.cli.common import console, progress
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
@@ -126,8 +127,11 @@ def run_demo(base: Path, size: int, seed: int) -> None:
         _print_intake(intake)
         _add_named_users(ws, manifest)
         with progress("attributing", total=7) as advance:
-            run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
+            run = attribute(
+                ws.con, policy, manifest.as_of, policy.credit_model, known_at=manifest.as_of, progress=advance
+            )
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
+        console.print(AsOf(manifest.as_of, manifest.as_of).line(), highlight=False, soft_wrap=True)
         reports = base / "reports"
         paths = write_results(ws.con, run, reports, "csv")
         as_of_views(ws.con, manifest.as_of)
@@ -142,7 +146,9 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             example = found[0][0] if found else None
             if example is None:
                 continue
-            explanation = explain_opportunity(ws.con, example, policy, manifest.as_of, run.model)
+            explanation = explain_opportunity(
+                ws.con, example, policy, manifest.as_of, run.model, known_at=manifest.as_of
+            )
             article = "An" if tier[0] in "aeiou" else "A"
             console.rule(f"{article} {tier} deal: cosell explain {example}")
             console.print(explanation.text(), highlight=False)
@@ -159,7 +165,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     for path in paths:
         console.print(f"report:     {path}", highlight=False, soft_wrap=True)
     console.print(
-        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
+        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --known-at "
         f"{format_instant(manifest.as_of)}",
         highlight=False,
         soft_wrap=True,

@@ -15,13 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    AsOfOption,
     Format,
     FormatOption,
+    KnownAtOption,
     PolicyOption,
     WorkspaceOption,
     console,
     emit_rows,
-    parse_as_of,
+    print_instants,
+    reading,
     workspace,
 )
 from cosell.instants import format_instant
@@ -116,24 +119,23 @@ def _audit_row(v: Any) -> dict[str, Any]:
 def audit(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="As known at this instant (ISO 8601; default now).", show_default=False),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every won deal that entered its won stage while partner_source was not confirmed, with when.
 
     partner_source at the entry comes from field_history (without it, the current value decides);
-    an auto-tag or an answered prompt recorded before the entry counts as confirmed.
+    an auto-tag or an answered prompt recorded before the entry counts as confirmed. Reads the data
+    known at --known-at; leaves out the deals that entered their won stage after --as-of.
     """
     from cosell.hygiene.gate import gate_audit
 
-    when = parse_as_of(as_of)
+    at = reading(as_of, known_at)
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = gate_audit(ws.con, policy, when)
+        found = gate_audit(ws.con, policy, at.known_at, evaluated_at=at.as_of)
     finally:
         ws.close()
     rows = [_audit_row(v) for v in found]
@@ -143,3 +145,4 @@ def audit(
     )  # fmt: skip
     if fmt is Format.table:
         console.print(f"{len(rows)} violation(s)", highlight=False)
+    print_instants(at, fmt)

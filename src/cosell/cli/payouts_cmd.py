@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
+from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
@@ -21,7 +23,7 @@ from cosell.cli.common import (
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
 from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
-from cosell.instants import format_instant, parse_instant
+from cosell.instants import format_instant
 from cosell.policy import load_policy
 
 payouts_app = typer.Typer(
@@ -35,13 +37,6 @@ ByOption = Annotated[
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
-NowOption = Annotated[
-    str | None,
-    typer.Option(
-        "--now", help="Record this instant instead of now (ISO 8601; default $COSELL_NOW or the clock).",
-        show_default=False,
-    ),
-]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -57,15 +52,6 @@ def _operator(con: Any, by: str | None, what: str) -> str:
     user = by or login_name()
     check_role(con, user, PAY_OPERATOR_ROLES, what)
     return user
-
-
-def _now(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise UsageError(f"--now: {exc}") from None
 
 
 def _money(value: Any) -> str:
@@ -112,7 +98,7 @@ def post_command(
         if not plans.versions:
             raise UsageError("no compensation plan is loaded: cosell plans load FILE")
         result = post_period(
-            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), _now(now),
+            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), clock.now(),
             reprice=reprice, recheck=recheck, reason=reason,
         )  # fmt: skip
     finally:
@@ -160,7 +146,7 @@ def run_command(
     ws = workspace(workspace_path, create=False)
     try:
         user = _operator(ws.con, by, "propose payout runs")
-        run, _ = propose_run(ws, policy, period, user, _now(now), reason)
+        run, _ = propose_run(ws, policy, period, user, clock.now(), reason)
         parties, names = _run_parties(ws.con, run)
     finally:
         ws.close()
@@ -294,7 +280,7 @@ def approve_command(
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        run, payments = approve_run(ws, policy, run_id, by, _now(now), reason)
+        run, payments = approve_run(ws, policy, run_id, by, clock.now(), reason)
     finally:
         ws.close()
     console.print(

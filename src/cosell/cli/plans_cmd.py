@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
+from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     WorkspaceOption,
     console,
     emit_rows,
@@ -17,7 +19,6 @@ from cosell.cli.common import (
     login_name,
     workspace,
 )
-from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import write_file
@@ -129,8 +130,10 @@ def plans_load(
     ] = False,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
 ) -> None:
-    """Add a plan version to the workspace (all or nothing); the same file again changes nothing."""
+    """Add a plan version to the workspace (all or nothing); the same file again changes nothing.
+    It is recorded at now (--now, $COSELL_NOW or the clock)."""
     currency = load_policy(policy_path).workspace_currency
     if path.is_dir():
         raise UsageError(f"{path} is a folder: load one plan file at a time")
@@ -144,7 +147,7 @@ def plans_load(
         with ws.transaction() as con:
             check_role(con, user, PAY_OPERATOR_ROLES, "load compensation plans")
             result = add_plan_version(
-                con, plan, user, now=now(), workspace_currency=currency, reprice=reprice
+                con, plan, user, now=clock.now(), workspace_currency=currency, reprice=reprice
             )
     except PlanInvalid as exc:
         _fail(exc.problems)

@@ -88,9 +88,13 @@ _RULES = """\
 - Cost rows with a `cost_id` are keyed by it. Rows without one have no key: a cost file replaces the
   cost rows without `cost_id` of every period it contains (when they differ), and leaves other
   periods alone.
-- The import time is the clock's, or `COSELL_NOW` (ISO 8601) when set; it may not be earlier than
-  the last import. `COSELL_NOW`, every `--as-of` and `--now`, and a plan's effective dates follow
-  the instant rule above: in UTC, inside the years 1 to 9999. Every import is logged in the `imports` table.
+- The import time is the clock's: `cosell import canonical --now T`, else `COSELL_NOW` (ISO 8601)
+  when set, else the system's; it may not be earlier than the last import. `COSELL_NOW`, every
+  `--as-of`, `--known-at` and `--now`, and a plan's effective dates follow the instant rule above:
+  in UTC, inside the years 1 to 9999. Every import is logged in the `imports` table.
+- Every row is known from its import time on, whatever its own dates say: historical data imported
+  today is known today. Read it as it stood at an earlier instant with `--as-of T` (the evaluation
+  instant), not `--known-at` (the knowledge instant): see [as-of.md](as-of.md).
 """
 
 

@@ -86,7 +86,7 @@ FINDING_COLUMNS = (
 @dataclass(frozen=True)
 class Window:
     """The deals to check: closed-won with ``start <= X < end`` (open ends when None) and X at or
-    before ``evaluated_at`` (the as-of instant: a deal cannot have closed after what is known)."""
+    before ``evaluated_at`` (the as-of instant T: a deal that closed after T was still open then)."""
 
     label: str
     start: datetime | None
@@ -244,7 +244,10 @@ def _expired_prompts(
     )
     rows = [
         (p.prompt_id, p.opportunity_id, p.partner_id, p.rep_id or None, p.trigger_ref, p.expires_at)
-        for p in expired_prompts(con, policy, window.evaluated_at if as_of is not None else None)
+        # Prompts are events: one expired unanswered at T, among those recorded by K (as_of here).
+        for p in expired_prompts(
+            con, policy, window.evaluated_at if as_of is None else min(window.evaluated_at, as_of)
+        )
         if (window.start is None or p.expires_at >= window.start)
         and (window.end is None or p.expires_at < window.end)
         and p.expires_at <= window.evaluated_at
@@ -321,9 +324,11 @@ def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str, curren
 def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None) -> int:
     """Detect the findings of the window's closed-won deals; return how many deals were checked.
 
-    Reads the ``v_<table>`` views, ``v_attribution`` (each deal's version known at ``as_of``: build
-    them first with :func:`cosell.store.workspace.as_of_views` and
-    :func:`cosell.store.versions.attribution_views`) and the declared values known at ``as_of``.
+    ``as_of`` is the knowledge instant K (None: everything recorded); the window carries the
+    evaluation instant T (:mod:`cosell.asof`). Reads the ``v_<table>`` views, ``v_attribution``
+    (each deal's version known at K: build them first with
+    :func:`cosell.store.workspace.as_of_views` and :func:`cosell.store.versions.attribution_views`)
+    and the declared values known at K.
     Leaves the findings in the temp table ``_rec_findings`` (:data:`FINDING_COLUMNS`) and the deals
     in ``_rec_deals``. Raises :class:`cosell.metrics.fx.MissingRate` when a deal's close-period rate
     is missing (money at stake cannot be stated).

@@ -183,9 +183,16 @@ class GateViolation:
 
 
 def gate_audit(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime | None = None,
+    *,
+    evaluated_at: datetime | None = None,
 ) -> list[GateViolation]:
     """Every deal won as known at ``as_of`` that entered its won stage unconfirmed, oldest entry first.
+
+    ``as_of`` is the knowledge instant K (None: everything recorded); ``evaluated_at`` (the as-of
+    instant T, :mod:`cosell.asof`) leaves out the deals that entered their won stage after T.
 
     The entry is the deal's close time (SPEC section 1: its first entry into its current won stage
     after its last open stage in stage_history, else its close_date). partner_source at that
@@ -199,6 +206,7 @@ def gate_audit(
     known = version_filter(as_of)
     declared_known = "TRUE" if as_of is None else f"recorded_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
     confirmed = _in(CONFIRMED_VALUES)
+    until = "" if evaluated_at is None else f" AND w.entered <= TIMESTAMPTZ '{format_instant(evaluated_at)}'"
     sql = f"""
         WITH o AS (
             SELECT opportunity_id, stage, owner_id, amount,
@@ -234,7 +242,7 @@ def gate_audit(
             FROM w
             LEFT JOIN first_fh f ON f.opportunity_id = w.opportunity_id
             LEFT JOIN at_entry a ON a.opportunity_id = w.opportunity_id
-            WHERE w.entered IS NOT NULL),
+            WHERE w.entered IS NOT NULL{until}),
         bad AS (
             SELECT j.* FROM judged j
             WHERE coalesce(j.source_then, '') NOT IN {confirmed}

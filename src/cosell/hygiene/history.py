@@ -40,6 +40,7 @@ class HistoryEntry:
     rules: str
     credits: tuple[CreditRow, ...]
     source: str  # finding:<id> or dispute:<id> for a fix or a dispute, else ""
+    known_at: datetime | None = None  # the knowledge instant the version was decided on
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys; instants ISO 8601 UTC; credits as their output columns."""
@@ -53,6 +54,7 @@ class HistoryEntry:
             "source": self.source,
             "policy_version": self.policy_version,
             "as_of": format_instant(self.as_of),
+            "known_at": None if self.known_at is None else format_instant(self.known_at),
             "model": self.model,
             "tier": self.tier,
             "primary_partner_id": self.primary_partner_id,
@@ -111,6 +113,7 @@ def deal_versions(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[H
             rules=v.row.rules,
             credits=v.credits,
             source=sources.get(v.run.run_id, ""),
+            known_at=v.run.known_at,
         )
         for v in versions
     ]

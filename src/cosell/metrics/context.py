@@ -1,4 +1,5 @@
-"""What every report starts from: the as-of instant, the period asked for, and the deal table.
+"""What every report starts from: the as-of and known-at instants (:mod:`cosell.asof`), the period
+asked for, and the deal table.
 
 :func:`open_metrics` builds the as-of views and the deal table once; the report builders
 (:mod:`cosell.reports.cfo`, ``qbr``, ``partners``) then ask for numbers of as many periods as they
@@ -79,8 +80,15 @@ class Metrics:
 
     @property
     def as_of_text(self) -> str:
-        """The as-of instant as printed (``2026-11-01 00:00:00 UTC``), marked "(now)" when not given."""
+        """The as-of instant as printed (``2026-11-01 00:00:00 UTC``), marked "(now)" when neither it
+        nor the known-at instant was given (the clock's)."""
         return display_instant(self.facts.as_of) + ("" if self.facts.as_of_given else " (now)")
+
+    @property
+    def known_at_text(self) -> str:
+        """The knowledge instant as printed (ISO 8601 UTC), or "everything recorded so far"."""
+        known = self.facts.known_at
+        return "everything recorded so far" if known is None else display_instant(known)
 
     def facts_rows(self, period: Period) -> tuple[tuple[str, str], ...]:
         """The facts every report prints: period, as-of, currency, calendar, policy, attribution."""
@@ -90,16 +98,22 @@ class Metrics:
         deals = f"{f.deals:,} attributed"
         if f.unattributed:
             deals += f"; {f.unattributed:,} known but not yet attributed, left out (run `cosell attribute`)"
+        # Without --as-of, T is K: the versions known then. With it, the run evaluated at T.
+        read = (
+            f"the run evaluated as of the as-of instant and the changes recorded after it (newest run {f.run_id}"
+            if f.evaluated
+            else f"versions known at the as-of instant (newest run {f.run_id}"
+        )
         return (
             ("Period", f"{period.label} ({period.start.date().isoformat()} to {last_day})"),
             ("As of", as_of),
+            ("Data known at", self.known_at_text),
             ("Currency", self.currency),
             ("Fiscal year starts", _MONTHS[self.start_month - 1]),
             ("Policy", self.policy.version),
             (
                 "Attribution",
-                f"versions known at the as-of instant (newest run {f.run_id}, made {display_instant(f.run_at)}; "
-                f"policy {', '.join(f.attribution_policies) or '-'})",
+                f"{read}, made {display_instant(f.run_at)}; policy {', '.join(f.attribution_policies) or '-'})",
             ),
             ("Deals", deals),
         )
@@ -162,10 +176,23 @@ def previous_quarter(quarter: Period, start_month: int) -> Period:
     return fiscal_quarter(quarter.start - _TICK, start_month)
 
 
-def open_metrics(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None) -> Metrics:
-    """Build the as-of views and the deal table. ``as_of=None`` reads every current row and every
-    attribution version, and takes :func:`cosell.clock.now` as the instant (for the default period)."""
+def open_metrics(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime | None,
+    known_at: datetime | None = None,
+) -> Metrics:
+    """Build the views and the deal table evaluated as of ``as_of`` (T) from the data known at
+    ``known_at`` (K), :mod:`cosell.asof`.
+
+    One instant alone is the numbers as they stood then (T = K); neither reads every row and
+    attribution version recorded, as of :func:`cosell.clock.now`. Given both, the attribution read
+    is the run evaluated as of T (and the changes recorded after it); else each deal's newest
+    version known at K. T decides the default period."""
+    given = as_of if as_of is not None else known_at
     # "Now" is kept to the whole second: it is printed to the second, and it only places the
     # default period (every row and version recorded so far is read).
-    instant = clock.now(as_of) if as_of is not None else clock.now().replace(microsecond=0)
-    return Metrics(build_deal_facts(con, policy, instant, as_of_given=as_of is not None))
+    instant = clock.now(given) if given is not None else clock.now().replace(microsecond=0)
+    # One instant alone is passed as the as-of instant: build_deal_facts reads it as K too.
+    both = known_at if as_of is not None else None
+    return Metrics(build_deal_facts(con, policy, instant, as_of_given=given is not None, known_at=both))

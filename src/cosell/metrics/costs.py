@@ -91,13 +91,15 @@ def _ledger_incentives(facts: DealFacts, period: Period) -> tuple[Decimal | None
     if not _LEDGER_COLUMNS.issubset(columns):
         return None, 0
     cash = ", ".join(sql_text(k) for k in LEDGER_CASH_KINDS)
-    # What was known at the as-of instant: entries written by then (recorded_at; an entry posted
-    # late is dated inside its period but written after it).
+    # What was known at the knowledge instant: entries written by then (recorded_at; an entry
+    # posted late is dated inside its period but written after it). None: every entry written.
     written = "recorded_at" if "recorded_at" in columns else "posted_at"
+    known = (
+        "" if facts.known_at is None else f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.known_at)}'"
+    )
     row = con.execute(
         f"SELECT sum(amount), count(*) FROM {LEDGER_TABLE} WHERE party_kind = 'partner' "
-        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? "
-        f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.as_of)}'",
+        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? {known}",
         [period.start, period.end],
     ).fetchone()
     if row is None or not row[1]:

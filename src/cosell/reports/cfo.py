@@ -69,10 +69,13 @@ def build_cfo(
     period: str | None = None,
     as_of: datetime | None = None,
     quarters: int = TREND_QUARTERS,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The CFO dashboard for ``period`` (a fiscal quarter or a month; default the last complete
-    fiscal quarter before ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    fiscal quarter before the as-of instant), evaluated as of ``as_of`` with the data known at
+    ``known_at`` (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     chosen = m.period(period)
     trend = m.quarters_ending(chosen, quarters)
     # The by-tier tables are in the period's own kind: a quarter's by quarter, a month's by month.

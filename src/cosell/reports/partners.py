@@ -24,11 +24,17 @@ CHART_TOP = 10
 
 
 def build_partners(
-    con: duckdb.DuckDBPyConnection, policy: Policy, period: str | None = None, as_of: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    period: str | None = None,
+    as_of: datetime | None = None,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The league table for ``period`` (a quarter or a month; default the last complete fiscal
-    quarter before ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    quarter before the as-of instant), evaluated as of ``as_of`` with the data known at ``known_at``
+    (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     p = m.period(period)
     check_rates(m.facts, [p])
     lines = league(m.facts, p)

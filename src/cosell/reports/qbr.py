@@ -47,10 +47,13 @@ def build_qbr(
     quarter: str | None = None,
     as_of: datetime | None = None,
     added_spend_share: Decimal = ADDED_SPEND_SHARE,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The QBR for a fiscal ``quarter`` (``2026-Q3``; default the last complete one before
-    ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    as-of instant), evaluated as of ``as_of`` with the data known at ``known_at``
+    (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     q = m.period(quarter, quarter_only=True, option="--quarter")
     prior = previous_quarter(q, m.start_month)
     check_rates(m.facts, [q, prior])

@@ -2,7 +2,8 @@
 
 ::
 
-    attribution_runs       one row per run: when, as of when, policy version, model, who, why, counts
+    attribution_runs       one row per run: when recorded (run_at), evaluated as of (as_of), with
+                           the data known at (known_at), policy version, model, who, why, counts
     attribution_history    every run's attribution rows, keyed by (run_id, opportunity_id)
     credit_history         every run's credit rows, keyed by (run_id, opportunity_id, partner_id)
     attribution_overrides  accepted fixes and disputes: (opportunity, tier, partner), withdrawable
@@ -101,7 +102,8 @@ def migration_attribution(con: duckdb.DuckDBPyConnection) -> None:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One stored attribution run."""
+    """One stored attribution run: recorded at ``run_at``, its deals evaluated as of ``as_of`` (T)
+    with the data known at ``known_at`` (K, :mod:`cosell.asof`)."""
 
     run_id: int
     run_at: datetime
@@ -111,6 +113,11 @@ class RunRecord:
     by_user: str
     reason: str
     counts: dict[str, int]
+    known_at: datetime
+
+
+# The columns of attribution_runs that make a RunRecord, in its field order (see _record).
+RUN_COLUMNS = "run_id, run_at, as_of, policy_version, model, by_user, reason, counts, known_at"
 
 
 def save_run(
@@ -124,16 +131,19 @@ def save_run(
 ) -> RunRecord:
     """Store the engine's current results as a new full run (a new version of every deal).
 
-    ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`.
+    ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`. The run
+    records the engine's as-of and known-at instants; a run over everything recorded
+    (``run.known_at`` None) knew what was recorded by ``run_at``.
     """
     con.execute("BEGIN TRANSACTION")
     try:
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
         run_at = clock.now(run_at)
+        known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full')",
+            "counts, kind, scope, known_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', ?)",
             [
                 run_id,
                 run_at,
@@ -144,6 +154,7 @@ def save_run(
                 reason,
                 json.dumps(run.counts, sort_keys=True),
                 kind,
+                known_at,
             ],
         )
         a_cols = ", ".join(AttributionRow.columns())
@@ -161,21 +172,28 @@ def save_run(
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-    return RunRecord(run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts)
+    return RunRecord(
+        run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
+    )
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[RunRecord]:
     """Every stored run, oldest first."""
-    rows = con.execute(
-        "SELECT run_id, run_at, as_of, policy_version, model, by_user, reason, counts FROM attribution_runs "
-        "ORDER BY run_id"
-    ).fetchall()
+    rows = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs ORDER BY run_id").fetchall()
     return [_record(r) for r in rows]
 
 
 def _record(r: tuple[Any, ...]) -> RunRecord:
     return RunRecord(
-        int(r[0]), r[1].astimezone(UTC), r[2].astimezone(UTC), r[3], r[4], r[5], r[6], json.loads(r[7])
+        int(r[0]),
+        r[1].astimezone(UTC),
+        r[2].astimezone(UTC),
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        json.loads(r[7]),
+        r[8].astimezone(UTC),
     )
 
 

@@ -4,7 +4,7 @@ Every canonical table is stored with its row versions (SCD type 2): a row is key
 key; a re-import of an identical row changes nothing; a changed row closes the old version
 (``_valid_to``) and adds a new one (``_valid_from``), so anything can be re-run as of an earlier
 time. ``cur_<table>`` views show the current versions; :func:`as_of_views` builds views of the
-versions known at an instant.
+versions known at an instant (and of the deals existing at the evaluation instant, :mod:`cosell.asof`).
 
 The schema is versioned: :data:`MIGRATIONS` is an ordered list of SQL steps, and opening a workspace
 applies the steps it has not seen, so a later release opens an older workspace.
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from cosell import clock
 from cosell.data.schema import TABLES, Table
 from cosell.errors import CosellError
 from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
@@ -30,6 +31,7 @@ from cosell.pay.ledger_store import migration_ledger, migration_posted_deals
 from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
 from cosell.store.connect import Holder, open_database
+from cosell.store.known import migration_known_at
 from cosell.store.versions import migration_versions
 
 OnWait = Callable[[Holder, float], None]  # told who holds a busy workspace and how long to wait
@@ -87,6 +89,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], 
         "pay ledger: each posted deal as posted, and the change that caused its entries",
         migration_posted_deals,
     ),
+    (9, "attribution runs and reconciliations record the knowledge instant", migration_known_at),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -181,9 +184,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             step(con)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, description, clock.now()])
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -249,30 +250,41 @@ def open_workspace(
     return Workspace(resolved, con, read_only)
 
 
-def as_of_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None, prefix: str = "v_") -> None:
-    """Create temp views ``<prefix><table>`` of each table as known at ``as_of`` (None = current).
+def as_of_views(
+    con: duckdb.DuckDBPyConnection,
+    known_at: datetime | None,
+    prefix: str = "v_",
+    *,
+    existing_at: datetime | None = None,
+) -> None:
+    """Create temp views ``<prefix><table>`` of each table as known at ``known_at`` (None = current).
 
-    ``<prefix>opportunities`` carries the answered influence prompts known at ``as_of`` over the CRM
-    fields (a rep's declaration, see :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`);
-    without any, it is the plain versioned rows.
+    ``existing_at`` (the evaluation instant T, :mod:`cosell.asof`) leaves out the opportunities
+    created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
+    influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
+    :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`); without any, it is the plain
+    versioned rows.
     """
-    overlay = has_prompt_declarations(con, as_of)
+    overlay = has_prompt_declarations(con, known_at)
     for table in TABLES:
         names = ", ".join(table.column_names)
+        existing = ""
+        if existing_at is not None and table.name == "opportunities":
+            existing = f" AND created_at <= TIMESTAMPTZ '{format_instant(existing_at)}'"
         if overlay and table.name == "opportunities":
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
-                f"FROM ({overlaid_opportunities_sql(table.column_names, as_of)})"
+                f"FROM ({overlaid_opportunities_sql(table.column_names, known_at)}) WHERE TRUE{existing}"
             )
             continue
-        if as_of is None:
+        if known_at is None:
             where = "_valid_to IS NULL"
         else:
-            t = format_instant(as_of)
+            t = format_instant(known_at)
             where = (
                 f"_valid_from <= TIMESTAMPTZ '{t}' AND (_valid_to IS NULL OR _valid_to > TIMESTAMPTZ '{t}')"
             )
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
-            f"FROM {table.name} WHERE {where}"
+            f"FROM {table.name} WHERE {where}{existing}"
         )
