@@ -18,7 +18,7 @@ from cosell import clock
 from cosell.asof import AsOf
 from cosell.cli.app import app
 from cosell.errors import UsageError
-from cosell.instants import parse_instant
+from cosell.instants import display_instant, parse_instant
 from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
@@ -174,7 +174,9 @@ def test_reports_right_after_attribute_read_that_run(ws: str) -> None:
     invoke("attribute", "-w", ws, "--as-of", T)
     report = json.loads(invoke("report", "cfo", "-w", ws, "--as-of", T, "--period", "2025-Q4", "-f", "json"))
     facts = {f["label"]: f["value"] for f in report["facts"]}
-    assert facts["As of"] == T and facts["Data known at"] == NOW
+    # Facts are printed for people (UTC to the second); the json's as_of key is ISO 8601.
+    assert facts["As of"] == display_instant(parse_instant(T)) and report["as_of"] == T
+    assert facts["Data known at"] == display_instant(parse_instant(NOW))
     assert "the run evaluated as of the as-of instant" in facts["Attribution"]
     # Without --as-of the newest version known now is read: the same run, evaluated at T.
     invoke("report", "cfo", "-w", ws, "--period", "2025-Q4", "-f", "json")

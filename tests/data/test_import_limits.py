@@ -190,7 +190,9 @@ def test_as_of_and_cosell_now_outside_the_range_are_clear_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instant: str
 ) -> None:
     folder = dataset(tmp_path / "data")
-    result = runner.invoke(app, ["attribute", "--data", str(folder), "--as-of", instant])
+    result = runner.invoke(
+        app, ["attribute", "--data", str(folder), "--out", str(tmp_path / "out"), "--as-of", instant]
+    )
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     assert f"--as-of: '{instant}' {OUT_OF_RANGE}" in result.output

@@ -130,7 +130,7 @@ def attribute_command(
     finally:
         ws.close()
     _print_counts(run.counts)
-    console.print(at.line(), highlight=False, soft_wrap=True)
+    console.print(at.line(), highlight=False)
     console.print(
         f"run {record.run_id} stored (as of {format_instant(record.as_of)}, model {record.model}, "
         f"policy {record.policy_version})",
@@ -163,7 +163,7 @@ def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, 
     finally:
         ws.close()
     _print_counts(run.counts)
-    console.print(at.line(), highlight=False, soft_wrap=True)
+    console.print(at.line(), highlight=False)
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
 

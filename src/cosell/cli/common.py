@@ -129,7 +129,7 @@ def reading(as_of: str | None, known_at: str | None) -> AsOf:
 def print_instants(at: AsOf, fmt: Format = Format.table) -> None:
     """Say which instant is which: on stdout beside a table, on stderr beside json or csv (which
     stay machine-readable)."""
-    (console if fmt is Format.table else err_console).print(at.line(), highlight=False, soft_wrap=True)
+    (console if fmt is Format.table else err_console).print(at.line(), highlight=False)
 
 
 def login_name() -> str:

@@ -131,7 +131,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
                 ws.con, policy, manifest.as_of, policy.credit_model, known_at=manifest.as_of, progress=advance
             )
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
-        console.print(AsOf(manifest.as_of, manifest.as_of).line(), highlight=False, soft_wrap=True)
+        console.print(AsOf(manifest.as_of, manifest.as_of).line(), highlight=False)
         reports = base / "reports"
         paths = write_results(ws.con, run, reports, "csv")
         as_of_views(ws.con, manifest.as_of)
@@ -191,7 +191,6 @@ def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
         f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
         "to try the README's commands with: cosell users",
         highlight=False,
-        soft_wrap=True,
     )
 
 

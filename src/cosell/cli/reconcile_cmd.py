@@ -174,7 +174,7 @@ def reconcile_command(
         + (f" ({result.unattributed:,} never attributed)" if result.unattributed else ""),
         highlight=False,
     )
-    console.print(at.line(), highlight=False, soft_wrap=True)
+    console.print(at.line(), highlight=False)
     if not result.findings:
         console.print("No findings.")
         return

@@ -343,7 +343,7 @@ def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Consol
     if latest_run_id(ws.con, known_at) is None:
         known_at = None
     result = reconcile(ws, policy, period=ALL_PERIODS, known_at=known_at, by_user="demo")
-    console.print(instants_line(result.as_of, result.known_at), highlight=False, soft_wrap=True)
+    console.print(instants_line(result.as_of, result.known_at), highlight=False)
     print_summary(console, result)
     print_planted(console, result, manifest.planted)
     console.print(

@@ -50,7 +50,7 @@ def demo_reports(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [*_write(cfo, out_dir), *_write(qbr, out_dir)]
     console.rule(f"CFO dashboard, {cfo.period}")
-    console.print(instants_line(when, when), highlight=False, soft_wrap=True)
+    console.print(instants_line(when, when), highlight=False)
     print_section(cfo.sections[0], cfo.currency, console)
     for path in paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
