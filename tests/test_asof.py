@@ -102,7 +102,9 @@ def runs(path: str) -> list[tuple[int, str, str, str, str]]:
 def test_attribute_as_of_a_past_instant_attributes_the_deals_that_existed_then(ws: str) -> None:
     out = invoke("attribute", "-w", ws, "--as-of", "2025-12-31")
     # The line wraps at the terminal's width like prose: compare it with the spaces made one.
-    assert f"Evaluated as of {T} (--as-of), with the data known at {NOW} (--known-at)." in " ".join(out.split())
+    assert f"Evaluated as of {T} (--as-of), with the data known at {NOW} (--known-at)." in " ".join(
+        out.split()
+    )
     # D-WON sourced by P1's intro; D-OPEN was open at T with no partner evidence yet; D-LATE absent.
     assert runs(ws) == [
         (1, NOW, T, NOW, json.dumps({"accelerated": 0, "influenced": 0, "none": 1, "sourced": 1}))
