@@ -26,9 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
 from cosell.hygiene.intake_store import ensure_intake_schema, format_id, next_number, version_filter
@@ -198,7 +197,7 @@ def _prompt(r: tuple[object, ...]) -> Prompt:
 
 
 def list_prompts(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     as_of: datetime | None = None,
     *,
     rep: str | None = None,
@@ -227,7 +226,7 @@ def list_prompts(
     return [_prompt(r) for r in rows]
 
 
-def get_prompt(con: duckdb.DuckDBPyConnection, prompt_id: str, as_of: datetime | None = None) -> Prompt:
+def get_prompt(con: Engine, prompt_id: str, as_of: datetime | None = None) -> Prompt:
     """One prompt with its status as of ``as_of`` (raises :class:`NotFound`)."""
     ensure_intake_schema(con)
     at = clock.now(as_of)
@@ -237,9 +236,7 @@ def get_prompt(con: duckdb.DuckDBPyConnection, prompt_id: str, as_of: datetime |
     return _prompt(rows[0])
 
 
-def expired_prompts(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None
-) -> list[Prompt]:
+def expired_prompts(con: Engine, policy: Policy, as_of: datetime | None = None) -> list[Prompt]:
     """Prompts past their expires_at without an answer (nor another declaration) as of ``as_of``.
 
     Ordered by expiry, then prompt_id. Each prompt's expiry was fixed when it was issued (by the
@@ -251,7 +248,7 @@ def expired_prompts(
     return sorted(found, key=lambda p: (p.expires_at, len(p.prompt_id), p.prompt_id))
 
 
-def _check_user(con: duckdb.DuckDBPyConnection, prompt: Prompt, by_user: str) -> None:
+def _check_user(con: Engine, prompt: Prompt, by_user: str) -> None:
     """The owning rep, or partner ops / admin, may answer; without a users table anyone may."""
     users = con.execute(f"SELECT user_id, role FROM users WHERE {version_filter(None)}").fetchall()
     if not users:

@@ -39,9 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from cosell.asof import evaluation, knowledge
+from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.instants import format_instant
 from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
@@ -105,7 +104,7 @@ def close_times_sql(policy: Policy) -> str:
 class DealFacts:
     """The materialised deal table of one report and what it was built from."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     policy: Policy
     as_of: datetime  # T, the evaluation instant (given, else K, else now)
     as_of_given: bool  # T or K was given (not now)
@@ -124,7 +123,7 @@ class DealFacts:
 
 
 def build_deal_facts(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     as_of: datetime,
     *,

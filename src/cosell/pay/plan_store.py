@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import CosellError
 from cosell.pay.plan_check import check_addition, latest
 from cosell.pay.plan_parse import parse_plan
@@ -37,7 +36,7 @@ __all__ = [
 ]
 
 
-def migration_plans(con: duckdb.DuckDBPyConnection) -> None:
+def migration_plans(con: Engine) -> None:
     """Schema step 6: the plan versions table (append-only by convention: nothing updates it)."""
     con.execute(
         """CREATE TABLE IF NOT EXISTS plan_versions (
@@ -86,7 +85,7 @@ class AddResult:
     plan: Plan
 
 
-def _stored_plans(con: duckdb.DuckDBPyConnection) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
+def _stored_plans(con: Engine) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
     # A development build recorded step 6 while it was still empty: create the table when missing
     # (idempotent and cheap, like the ledger's ensure step). Every reader and writer comes here.
     ensure_tables(con, ("plan_versions",), migration_plans)
@@ -102,13 +101,13 @@ def _stored_plans(con: duckdb.DuckDBPyConnection) -> list[tuple[Plan, tuple[date
     return out
 
 
-def load_plan_set(con: duckdb.DuckDBPyConnection) -> PlanSet:
+def load_plan_set(con: Engine) -> PlanSet:
     """Every plan version of the workspace, in the order added."""
     return PlanSet(tuple(plan for plan, _ in _stored_plans(con)))
 
 
 def add_plan_version(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     plan: Plan,
     by_user: str,
     *,
@@ -176,7 +175,7 @@ def _takes_over_past(existing: list[Plan], plan: Plan, now: datetime) -> bool:
     return previous is not None and previous.covers(plan.effective_from) and plan.effective_from < now
 
 
-def list_plan_versions(con: duckdb.DuckDBPyConnection) -> list[PlanVersionRow]:
+def list_plan_versions(con: Engine) -> list[PlanVersionRow]:
     """Every stored version with its in-force range, sorted by effective_from, then load order."""
     stored = _stored_plans(con)
     order = sorted(range(len(stored)), key=lambda i: (stored[i][0].effective_from, i))

@@ -20,9 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
 from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -64,7 +63,7 @@ BANDED = ("sourced_pipeline_share", "influenced_revenue_share", "cycle_reduction
 
 
 def build_cfo(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     period: str | None = None,
     as_of: datetime | None = None,

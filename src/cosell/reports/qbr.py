@@ -13,9 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
 from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics, previous_quarter
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -42,7 +41,7 @@ ADDED_SPEND_SHARE = Decimal("0.10")
 
 
 def build_qbr(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     quarter: str | None = None,
     as_of: datetime | None = None,

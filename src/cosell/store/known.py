@@ -12,8 +12,7 @@ from __future__ import annotations
 import difflib
 from datetime import UTC, datetime
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import format_instant
 
@@ -22,13 +21,13 @@ def _ts(instant: datetime) -> str:
     return f"TIMESTAMPTZ '{format_instant(instant)}'"
 
 
-def earliest_import(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def earliest_import(con: Engine) -> datetime | None:
     """When the first import was recorded (None: nothing imported yet)."""
     row = con.execute("SELECT min(imported_at) FROM imports").fetchone()
     return None if row is None or row[0] is None else row[0].astimezone(UTC)
 
 
-def require_import(con: duckdb.DuckDBPyConnection, known_at: datetime | None) -> None:
+def require_import(con: Engine, known_at: datetime | None) -> None:
     """Raise :class:`NotFound` when every import was recorded after ``known_at``.
 
     A workspace without any import passes: what it lacks (deals, attribution runs) is said by the
@@ -42,7 +41,7 @@ def require_import(con: duckdb.DuckDBPyConnection, known_at: datetime | None) ->
         )
 
 
-def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: datetime | None) -> None:
+def require_deals(con: Engine, as_of: datetime, known_at: datetime | None) -> None:
     """Raise :class:`NotFound` when no opportunity known at ``known_at`` existed at ``as_of``.
 
     Reads ``v_opportunities`` (built by :func:`cosell.store.workspace.as_of_views` with
@@ -67,7 +66,7 @@ def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: dat
 
 
 def why_unknown(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     as_of: datetime,
     known_at: datetime | None,
@@ -101,7 +100,7 @@ def why_unknown(
     return f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
-def migration_known_at(con: duckdb.DuckDBPyConnection) -> None:
+def migration_known_at(con: Engine) -> None:
     """Schema step 8: attribution runs and reconciliations record the knowledge instant K
     (``known_at``) beside their evaluation instant T (``as_of``).
 

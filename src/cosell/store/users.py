@@ -18,9 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from cosell.data.schema import USER_ROLES
+from cosell.engine import Engine
 from cosell.errors import NotAllowed, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ class User:
     partner_id: str
 
 
-def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
+def find_user(con: Engine, user_id: str) -> User | None:
     """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
     if not user_id.strip():
         raise UsageError("say who does it: --by USER")
@@ -51,7 +50,7 @@ def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
     return users[user_id]
 
 
-def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str], what: str) -> User | None:
+def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> User | None:
     """The user when their role is one of ``roles`` (None without a directory); else NotAllowed
     naming the roles that may ``what`` (a phrase: "decide findings", "load plans")."""
     user = find_user(con, user_id)
@@ -62,7 +61,7 @@ def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str
     return user
 
 
-def first_user(con: duckdb.DuckDBPyConnection, role: str) -> str | None:
+def first_user(con: Engine, role: str) -> str | None:
     """The smallest current user id with ``role``, or None (the demo and benchmarks act as it)."""
     row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
     return None if row is None or row[0] is None else str(row[0])
@@ -87,7 +86,7 @@ USER_ADMIN_ROLES = ("admin",)
 _SET_SOURCE = "cosell users set"
 
 
-def list_users(con: duckdb.DuckDBPyConnection) -> list[DirectoryEntry]:
+def list_users(con: Engine) -> list[DirectoryEntry]:
     """Every current user, by user_id, with the import or change that wrote the current version."""
     rows = con.execute(
         "SELECT u.user_id, u.name, u.email, u.role, u.partner_id, u._valid_from, coalesce(i.by_user, ''), "
@@ -151,7 +150,7 @@ def set_user(
     return {u.user_id: u for u in list_users(ws.con)}[user_id]
 
 
-def _check_fields(con: duckdb.DuckDBPyConnection, fields: dict[str, str]) -> None:
+def _check_fields(con: Engine, fields: dict[str, str]) -> None:
     """Refuse, with the option's name and the closest valid value, what the import would refuse."""
     role, partner = fields["role"], fields["partner_id"]
     if role not in USER_ROLES:
