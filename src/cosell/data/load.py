@@ -39,12 +39,12 @@ from cosell.data.validate import (
     check_duplicates,
     collect_warnings,
     create_result_tables,
-    lit,
     normalized_view,
     table_order,
     typed,
 )
 from cosell.engine import Engine, EngineIOError
+from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import writable_file, write_failed

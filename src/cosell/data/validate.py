@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from cosell.data.read import Staged
 from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 from cosell.engine import Engine
+from cosell.engine.sql import lit
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
@@ -36,11 +37,6 @@ RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
-
-
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def in_list(values: Iterable[str]) -> str:

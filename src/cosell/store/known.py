@@ -13,12 +13,9 @@ import difflib
 from datetime import UTC, datetime
 
 from cosell.engine import Engine
+from cosell.engine.sql import ts
 from cosell.errors import NotFound
 from cosell.instants import format_instant
-
-
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
 
 
 def earliest_import(con: Engine) -> datetime | None:
@@ -52,7 +49,7 @@ def require_deals(con: Engine, as_of: datetime, known_at: datetime | None) -> No
         return
     known = "_valid_to IS NULL"
     if known_at is not None:
-        t = _ts(known_at)
+        t = ts(known_at)
         known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
     first = con.execute(f"SELECT min(created_at) FROM opportunities WHERE {known}").fetchone()
     when = "now" if known_at is None else f"at {format_instant(known_at)}"
@@ -76,7 +73,7 @@ def why_unknown(
     T, first imported after K, or never in the workspace (with the closest of ``known_ids``)."""
     known = "_valid_to IS NULL"
     if known_at is not None:
-        t = _ts(known_at)
+        t = ts(known_at)
         known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
     row = con.execute(
         f"SELECT min(_valid_from), min(created_at) FILTER (WHERE {known}) FROM opportunities "

@@ -32,6 +32,7 @@ import pyarrow as pa
 from cosell import clock
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
+from cosell.engine.sql import ts
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.store.attribution_store import (
@@ -58,14 +59,10 @@ def migration_versions(con: Engine) -> None:
     con.execute(f"CREATE OR REPLACE VIEW credits_latest AS {_versions_sql('credit_history', None)}")
 
 
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
-
-
 def _known_runs(known_at: datetime | None) -> str:
     if known_at is None:
         return "SELECT run_id, scope, as_of FROM attribution_runs"
-    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {_ts(known_at)}"
+    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {ts(known_at)}"
 
 
 def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
@@ -75,7 +72,7 @@ def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
         return f"SELECT coalesce(max(run_id), 0) FROM ({_known_runs(known_at)}) WHERE scope = '{FULL}'"
     return (
         f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
-        f"WHERE scope = '{FULL}' AND as_of = {_ts(evaluated_at)}"
+        f"WHERE scope = '{FULL}' AND as_of = {ts(evaluated_at)}"
     )
 
 
