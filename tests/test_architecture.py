@@ -87,7 +87,7 @@ PURE_CORE = (
     "cosell.attribution.cohort",
     "cosell.attribution.credit",
     "cosell.attribution.reference",
-    "cosell.attribution.result",
+    "cosell.results",
     "cosell.pay.model",
     "cosell.pay.plans",
     "cosell.pay.plan_check",

@@ -25,13 +25,13 @@ from typing import Any
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.data.load import import_canonical
-from cosell.data.schema import TABLES, TABLES_BY_NAME
 from cosell.engine import Engine
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
 from cosell.policy import Policy, load_policy
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import VERSION_COLUMNS, Workspace, as_of_views, open_workspace
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"

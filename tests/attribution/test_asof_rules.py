@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from cosell.attribution.engine import attribute
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.instants import format_days, micros, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.attribution.engine import MODELS, attribute
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.errors import InputError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -7,8 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cosell.data.schema import TABLES_BY_NAME
 from cosell.engine import Engine
+from cosell.store.schema import TABLES_BY_NAME
 
 Rows = Sequence[Mapping[str, str]]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cosell.engine import ConstraintViolation, Engine, EngineError
-from cosell.pay.ledger_store import LEDGER_ENTRIES, SEALED_TABLES, LedgerDamaged, verify_ledger
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
+from cosell.store.ledger import LEDGER_ENTRIES, SEALED_TABLES, LedgerDamaged, verify_ledger
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at

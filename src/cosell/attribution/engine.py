@@ -43,10 +43,10 @@ from cosell.attribution.engine_credit import (
 from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
 from cosell.attribution.engine_touches import build_deals, build_touches
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.cells import safe_cell_sql
 from cosell.engine import Engine, EngineIOError
 from cosell.errors import UsageError
 from cosell.outfiles import output_folder, write_failed
+from cosell.results import AttributionRow, CreditRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from cosell.attribution.engine import EngineRun

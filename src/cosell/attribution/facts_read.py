@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from cosell.attribution.facts import Facts, Row, build_facts
-from cosell.data.schema import TABLES
 from cosell.engine import Engine
 from cosell.policy import Policy
+from cosell.store.schema import TABLES
 from cosell.store.workspace import as_of_views
 
 

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import build_baselines, decide
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import RunRecord
 
 # Workspaces up to this many opportunities re-decide deals with the reference implementation.

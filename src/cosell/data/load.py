@@ -30,7 +30,6 @@ from pathlib import Path
 from cosell import clock
 from cosell.cells import safe_cell_sql, safe_text_sql
 from cosell.data.read import Staged, find_table_files, stage_file
-from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -49,6 +48,7 @@ from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
+from cosell.store.schema import TABLES, Table
 from cosell.store.workspace import Workspace, open_workspace
 
 NOW_ENV = clock.NOW_ENV

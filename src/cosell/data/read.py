@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES, NOT_UTF8, check_and_normalise, read_header
-from cosell.data.schema import TABLES_BY_NAME, Table
 from cosell.engine import Engine, EngineError
 from cosell.errors import Problem
+from cosell.store.schema import TABLES_BY_NAME, Table
 
 FORMATS = ("csv", "csv.gz", "parquet")
 _SNIFF_BYTES = 1 << 16

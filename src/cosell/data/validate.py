@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from cosell.data.read import Staged
-from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 from cosell.engine import Engine
 from cosell.engine.sql import lit
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
+from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"

@@ -29,13 +29,13 @@ from datetime import datetime
 
 from cosell import clock
 from cosell.attribution.reattribute import store_new_version
-from cosell.attribution.result import TIERS
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotFound, UsageError
-from cosell.hygiene.review_store import ensure_review_schema, mark_change
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.results import TIERS
 from cosell.store.attribution_store import RunRecord, record_override
+from cosell.store.review import ensure_review_schema, mark_change
 from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace

@@ -19,16 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cosell.data.schema import TABLES_BY_NAME
 from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.hygiene.intake_store import (
+from cosell.store.intake import (
     SYSTEM_USER,
     ensure_intake_schema,
     newest_declarations_sql,
     overlaid_opportunities_sql,
     version_filter,
 )
+from cosell.store.schema import TABLES_BY_NAME
 
 DECLARED_COLUMNS = (
     "opportunity_id",

@@ -31,9 +31,9 @@ from cosell.hygiene.decisions import (
     check_override,
     check_reason,
 )
-from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.review import ensure_review_schema
 from cosell.store.users import find_user
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace

@@ -39,12 +39,12 @@ from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
-from cosell.hygiene.review_store import KINDS as KINDS
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import minor_unit
 from cosell.policy import Policy
+from cosell.store.review import KINDS as KINDS
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from cosell.data.schema import PARTNER_SOURCES
 from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import ensure_intake_schema, version_filter
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema, version_filter
+from cosell.store.schema import PARTNER_SOURCES
 
 CONFIRMED_VALUES = frozenset(PARTNER_SOURCES)  # none, sourced, influenced, accelerated
 

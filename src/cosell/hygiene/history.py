@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cosell.attribution.result import CreditRow
 from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
+from cosell.results import CreditRow
+from cosell.store.review import ensure_review_schema
 from cosell.store.versions import deal_history
 
 

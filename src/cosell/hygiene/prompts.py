@@ -31,9 +31,9 @@ from cosell.engine import Engine
 from cosell.engine.sql import quoted
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.store.workspace import Workspace
 
 ANSWER_TIERS = ("influenced", "accelerated")

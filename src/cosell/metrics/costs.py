@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cosell.engine.sql import lit
+from cosell.entries import PAYMENT
 from cosell.instants import format_instant
 from cosell.metrics.deals import DealFacts, month_labels
-from cosell.pay.ledger import PAYMENT
 from cosell.periods import Period
 
 LEDGER_TABLE = "ledger_entries"

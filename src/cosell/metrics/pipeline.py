@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cosell.attribution.result import TIERS
 from cosell.engine import Engine
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
+from cosell.results import TIERS
 
 
 @dataclass(frozen=True)

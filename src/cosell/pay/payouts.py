@@ -22,7 +22,8 @@ from cosell import clock
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
-from cosell.pay.ledger_store import (
+from cosell.policy import Policy
+from cosell.store.ledger import (
     LEDGER_POSTINGS,
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
@@ -35,7 +36,6 @@ from cosell.pay.ledger_store import (
     stage_rows,
     verify_ledger,
 )
-from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"

@@ -33,11 +33,18 @@ import pyarrow as pa
 
 from cosell import clock
 from cosell.engine import Engine
+from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
-from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, pay_month, period_end
-from cosell.pay.ledger_store import (
+from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
+from cosell.pay.model import DealToPrice, Earning, PartnerCredit
+from cosell.pay.plans import PlanSet
+from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
+from cosell.pay.pricing import price_deal
+from cosell.periods import month_label
+from cosell.policy import Policy
+from cosell.store.ledger import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
     LEDGER_ENTRIES,
@@ -49,12 +56,6 @@ from cosell.pay.ledger_store import (
     next_posting_id,
     verify_ledger,
 )
-from cosell.pay.model import DealToPrice, Earning, PartnerCredit
-from cosell.pay.plans import PlanSet
-from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
-from cosell.pay.pricing import price_deal
-from cosell.periods import month_label
-from cosell.policy import Policy
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, as_of_views
 
@@ -88,7 +89,7 @@ class Pricer(Protocol):
 
 @dataclass(frozen=True)
 class PlanSetPricer:
-    """The workspace's plan versions (:func:`cosell.pay.plan_store.load_plan_set`) and price_deal."""
+    """The workspace's plan versions (:func:`cosell.pay.plan_versions.load_plan_set`) and price_deal."""
 
     plans: PlanSet
     _by_label: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

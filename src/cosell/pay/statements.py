@@ -19,15 +19,16 @@ from decimal import Decimal
 from typing import Any
 
 from cosell.engine import Engine
+from cosell.entries import PAYMENT, Entry
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-from cosell.pay.ledger import PAYMENT, Entry, StatementTotals, statement_totals
-from cosell.pay.ledger_store import closed_through, read_entries
+from cosell.pay.ledger import StatementTotals, statement_totals
 from cosell.pay.payouts import PayoutRun, RunParty, party_runs, recovered_amount
 from cosell.periods import parse_period
 from cosell.reports.model import Alert, Column, Figure, Report, Section, Table, Value
 from cosell.reports.text import display
+from cosell.store.ledger import closed_through, read_entries
 
 _KIND_WORDS = {
     "partner_payout": "payout",

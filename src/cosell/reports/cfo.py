@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from cosell.attribution.result import TIERS
 from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics
 from cosell.metrics.costs import PeriodCosts, period_costs
@@ -42,6 +41,7 @@ from cosell.reports.model import (
     Unit,
     Value,
 )
+from cosell.results import TIERS
 
 TREND_QUARTERS = 8
 TIER_MONTHS = 12  # a month's report shows pipeline and revenue by tier for the twelve months to it

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from cosell.attribution.result import TIERS
 from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics, previous_quarter
 from cosell.metrics.costs import PeriodCosts, period_costs
@@ -35,6 +34,7 @@ from cosell.policy import Policy
 from cosell.reports.cfo import conversion_note, headline_section
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
 from cosell.reports.text import display
+from cosell.results import TIERS
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
 ADDED_SPEND_SHARE = Decimal("0.10")

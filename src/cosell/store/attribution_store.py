@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cosell import clock
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
+from cosell.results import TIERS, AttributionRow, CreditRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from cosell.attribution.engine import EngineRun

@@ -105,7 +105,7 @@ def migration_known_at(con: Engine) -> None:
     current rows at the time of the run: the earlier of ``as_of`` and the run's time is what they
     knew.
     """
-    from cosell.hygiene.review_store import migration_review
+    from cosell.store.review import migration_review
 
     migration_review(con)  # idempotent: the reconciliations table exists from step 5 on
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS known_at TIMESTAMPTZ")

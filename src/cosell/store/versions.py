@@ -30,11 +30,11 @@ from datetime import datetime
 import pyarrow as pa
 
 from cosell import clock
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.engine import Engine
 from cosell.engine.sql import ts
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import (
     ATTRIBUTION_TYPES,
     CREDIT_TYPES,

@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from cosell import clock
-from cosell.data.schema import TABLES, Table
 from cosell.engine import Engine, open_engine
 from cosell.errors import CosellError
-from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
-from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
-from cosell.pay.ledger_store import migration_ledger, migration_posted_deals
-from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
+from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.store.known import migration_known_at
+from cosell.store.ledger import migration_ledger, migration_posted_deals
+from cosell.store.plans import migration_plans
+from cosell.store.review import migration_review
+from cosell.store.schema import TABLES, Table
 from cosell.store.versions import migration_versions
 
 OnWait = Callable[[Any, float], None]  # told who holds a busy workspace and how long to wait
@@ -238,7 +238,7 @@ def as_of_views(
     ``existing_at`` (the evaluation instant T, :mod:`cosell.asof`) leaves out the opportunities
     created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
     influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
-    :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`); without any, it is the plain
+    :func:`cosell.store.intake.overlaid_opportunities_sql`); without any, it is the plain
     versioned rows.
     """
     overlay = has_prompt_declarations(con, known_at)

@@ -33,8 +33,8 @@ from typing import Any
 import pyarrow as pa
 
 from cosell.engine import Engine
+from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
-from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"

@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from cosell.engine import Engine
-from cosell.hygiene.sql import lit as _lit
-from cosell.hygiene.sql import ts as _ts
+from cosell.engine.sql import lit as _lit
+from cosell.engine.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
 from cosell.store.tables import ensure_tables
