@@ -113,3 +113,41 @@ def test_only_the_command_line_imports_the_command_line() -> None:
         if not _inside(n, "cosell.cli") and any(_inside(t, "cosell.cli") for t in imports_of(n))
     )
     assert outside == []
+
+
+# What the store may import: the engine and the core values it stores (never a capability).
+STORE_MAY_IMPORT = (
+    "cosell.store",
+    "cosell.engine",
+    "cosell.errors",
+    "cosell.money",
+    "cosell.instants",
+    "cosell.clock",
+    "cosell.results",
+    "cosell.entries",
+)
+
+
+def test_the_store_imports_no_capability() -> None:
+    bad = {
+        n: sorted(
+            t
+            for t in imports_of(n)
+            if t.startswith("cosell") and not any(_inside(t, ok) for ok in STORE_MAY_IMPORT)
+        )
+        for n in MODULES
+        if _inside(n, "cosell.store")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}
+
+
+def test_the_engine_imports_nothing_of_cosell_but_errors_and_values() -> None:
+    allowed = ("cosell.engine", "cosell.errors", "cosell.instants")
+    bad = {
+        n: sorted(
+            t for t in imports_of(n) if t.startswith("cosell") and not any(_inside(t, ok) for ok in allowed)
+        )
+        for n in MODULES
+        if _inside(n, "cosell.engine")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}

@@ -77,6 +77,16 @@ class EngineRun:
     attribution_table: str = ATTRIBUTION_TABLE
     credits_table: str = CREDITS_TABLE
 
+    @property
+    def attribution_sql(self) -> str:
+        """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
+        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
+
+    @property
+    def credits_sql(self) -> str:
+        """The credit rows as a relation."""
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+
     def rows(self) -> list[AttributionRow]:
         cols = ", ".join(AttributionRow.columns())
         data = self.con.execute(

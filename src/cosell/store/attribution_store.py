@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cosell import clock
 from cosell.engine import Engine
@@ -26,10 +26,6 @@ from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
-
-if TYPE_CHECKING:  # pragma: no cover
-    from cosell.attribution.engine import EngineRun
-
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -119,9 +115,27 @@ class RunRecord:
 RUN_COLUMNS = "run_id, run_at, as_of, policy_version, model, by_user, reason, counts, known_at"
 
 
+class RunResults(Protocol):
+    """What the store keeps of a batch run: its instants, policy version, model and counts, and its
+    results as two relations (SQL queries whose columns are :meth:`AttributionRow.columns` and
+    :meth:`CreditRow.columns`, as formatted text)."""
+
+    as_of: datetime
+    known_at: datetime | None
+    policy_version: str
+    model: str
+    counts: dict[str, int]
+
+    @property
+    def attribution_sql(self) -> str: ...
+
+    @property
+    def credits_sql(self) -> str: ...
+
+
 def save_run(
     con: Engine,
-    run: EngineRun,
+    run: RunResults,
     by_user: str,
     reason: str = "",
     *,
@@ -162,10 +176,10 @@ def save_run(
         c_typed = _typed_select(CreditRow.columns(), CREDIT_TYPES)
         con.execute(
             f"INSERT INTO attribution_history (run_id, {a_cols}) "
-            f"SELECT {run_id}, {a_typed} FROM {run.attribution_table}"
+            f"SELECT {run_id}, {a_typed} FROM ({run.attribution_sql})"
         )
         con.execute(
-            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM {run.credits_table}"
+            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
     except BaseException:
         con.execute("ROLLBACK")
