@@ -24,11 +24,11 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).parent))
 from _child import COSELL, run_child
 from _workspace import DEFAULT_BASE, as_of_of, attributed_workspace, copy_of
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.instants import parse_instant
-from cosell.pay.ledger_store import ensure_ledger_schema
 from cosell.pay.plan_parse import example_plan_text
-from cosell.pay.plan_store import migration_plans
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.ledger import ensure_ledger_schema
+from cosell.store.plans import migration_plans
 from cosell.store.users import first_user
 from cosell.store.versions import save_partial_run
 

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.attribution.engine import attribute
-from cosell.attribution.facts import load_facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.instants import format_days, micros, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,13 +29,13 @@ import golden
 Result = tuple[list[AttributionRow], list[CreditRow]]
 
 
-def _engine(con: duckdb.DuckDBPyConnection, policy: Policy, at: datetime) -> Result:
+def _engine(con: Engine, policy: Policy, at: datetime) -> Result:
     as_of_views(con, None, existing_at=at)
     run = attribute(con, policy, at, "role_weighted", make_views=False)
     return run.rows(), run.credit_rows()
 
 
-def _reference(con: duckdb.DuckDBPyConnection, policy: Policy, at: datetime) -> Result:
+def _reference(con: Engine, policy: Policy, at: datetime) -> Result:
     as_of_views(con, None, existing_at=at)
     return attribute_reference(load_facts(con, policy, make_views=False), policy, at, "role_weighted")
 

@@ -8,11 +8,11 @@ import pytest
 from import_fixtures import base_tables, dataset
 
 from cosell.attribution.engine import attribute
-from cosell.attribution.result import AttributionRow
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed, Problem
 from cosell.instants import parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow
 from cosell.store.workspace import Workspace, open_workspace
 
 IMPORTED = parse_instant("2026-06-01")

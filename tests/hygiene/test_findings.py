@@ -22,10 +22,10 @@ from import_fixtures import write_dataset
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
 from cosell.hygiene.reconcile import ReconcileResult, reconcile
-from cosell.hygiene.review_store import Finding
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.attribution_store import save_run
+from cosell.store.review import Finding
 from cosell.store.workspace import Workspace, open_workspace
 
 IMPORT_AT = parse_instant("2026-10-31T23:00:00Z")

@@ -19,10 +19,10 @@ import pytest
 from cosell.attribution.engine import attribute
 from cosell.hygiene.decisions import accept_findings
 from cosell.hygiene.disputes import decide_dispute, open_dispute
-from cosell.pay.ledger_store import read_entries
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
 from cosell.store.attribution_store import save_run
+from cosell.store.ledger import read_entries
 from cosell.store.workspace import Workspace, open_workspace
 
 from .test_findings import POLICY

@@ -13,13 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from metrics_support import AS_OF, Book, reset
 
-from cosell.attribution.result import TIERS
 from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import check_rates
 from cosell.metrics.numbers import period_numbers
 from cosell.money import minor_unit, round_money
 from cosell.periods import fiscal_quarter, month, rate_periods
 from cosell.policy import Policy
+from cosell.results import TIERS
 from cosell.store.workspace import open_workspace
 
 CURRENCIES = ("USD", "EUR", "JPY", "KWD")

@@ -12,8 +12,8 @@ from cosell.metrics.context import open_metrics
 from cosell.metrics.costs import period_costs
 from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_engagement
 from cosell.metrics.league import league
-from cosell.pay.ledger_store import LEDGER_ENTRIES
 from cosell.policy import Policy
+from cosell.store.ledger import LEDGER_ENTRIES
 from cosell.store.workspace import Workspace
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import ibis
 import pytest
 from metrics_support import AS_OF, Book, Deal, attribute, insert, t
 
@@ -139,7 +138,7 @@ def test_close_time_and_direct_only_match_the_engine_on_generated_data(demo: Wor
     con, policy = demo.con, Policy()
     as_of_views(con, AS_OF)
     p = Params.from_policy(policy, epoch_micros(AS_OF))
-    run = Runner(ibis.duckdb.from_connection(con))
+    run = Runner(con.ibis())
     try:
         deals = build_deals(run, p)
         assoc, direct_first = build_touches(run, p, deals)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.pay.model import DealToPrice, Earning
 from cosell.pay.posting import FunctionPricer
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.versions import save_partial_run
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -126,7 +126,7 @@ class PayWorld:
             model="role_weighted", as_of=run_at, run_at=run_at,
         )  # fmt: skip
         if source:
-            from cosell.hygiene.review_store import ensure_review_schema, mark_change
+            from cosell.store.review import ensure_review_schema, mark_change
 
             ensure_review_schema(self.ws.con)
             for opp in sorted(decisions):

@@ -15,9 +15,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosell.pay.ledger_store import read_entries
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
+from cosell.store.ledger import read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at

@@ -223,10 +223,10 @@ def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path)
     # The bound is what the ledger holds: the largest accepted fee is posted, not a DECIMAL error.
     from ledger_support import at
 
-    from cosell.pay.ledger_store import read_entries
     from cosell.pay.plan_parse import parse_plan
-    from cosell.pay.plan_store import add_plan_version, load_plan_set
+    from cosell.pay.plan_versions import add_plan_version, load_plan_set
     from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.store.ledger import read_entries
 
     largest = "99999999999999.99"
     plan = (

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import openpyxl
 
-from cosell.pay.ledger import Entry
-from cosell.pay.ledger_store import insert_entries
+from cosell.entries import Entry
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
 from cosell.pay.statements import statement
 from cosell.reports.html import render_html
 from cosell.reports.model import Report
 from cosell.reports.render import render
+from cosell.store.ledger import insert_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at

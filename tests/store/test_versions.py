@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.errors import NotFound, UsageError
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.versions import (
     attribution_views,
     base_run,

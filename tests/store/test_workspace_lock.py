@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from cosell.engine import ReadOnlyViolation
+from cosell.engine.duckdb_engine import lock_timeout, parse_holder
+from cosell.engine.duckdb_engine import open_duckdb as open_database
 from cosell.errors import CosellError, UsageError, WorkspaceBusy
 from cosell.store import workspace as ws_module
-from cosell.store.connect import lock_timeout, open_database, parse_holder
 from cosell.store.workspace import SCHEMA_VERSION, open_workspace
 
 COSELL = str(Path(sys.executable).with_name("cosell"))
@@ -159,7 +160,7 @@ def test_a_read_only_workspace_refuses_writes(path: Path) -> None:
     ws = open_workspace(path, read_only=True)
     try:
         assert ws.read_only
-        with pytest.raises(duckdb.Error, match="read-only"):
+        with pytest.raises(ReadOnlyViolation, match="read-only"):
             ws.con.execute("INSERT INTO imports VALUES (1, now(), 'x', 'y', 'z')")
     finally:
         ws.close()

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import ibis
 import ibis.expr.types as ir
 
@@ -44,9 +43,10 @@ from cosell.attribution.engine_credit import (
 from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
 from cosell.attribution.engine_touches import build_deals, build_touches
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.
@@ -68,7 +68,7 @@ def check_model(name: str) -> str:
 class EngineRun:
     """One run's results, held as tables on the connection until the next run replaces them."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     as_of: datetime
     model: str
     policy_version: str
@@ -76,6 +76,16 @@ class EngineRun:
     known_at: datetime | None = None  # the knowledge instant read; None: everything recorded
     attribution_table: str = ATTRIBUTION_TABLE
     credits_table: str = CREDITS_TABLE
+
+    @property
+    def attribution_sql(self) -> str:
+        """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
+        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
+
+    @property
+    def credits_sql(self) -> str:
+        """The credit rows as a relation."""
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
 
     def rows(self) -> list[AttributionRow]:
         cols = ", ".join(AttributionRow.columns())
@@ -92,7 +102,7 @@ class EngineRun:
         return [CreditRow(*r) for r in data]
 
 
-def _overrides(run: Runner, con: duckdb.DuckDBPyConnection, as_of_us: int) -> ir.Table:
+def _overrides(run: Runner, con: Engine, as_of_us: int) -> ir.Table:
     """The newest override per deal recorded and not withdrawn at ``as_of_us`` (the knowledge
     instant, else the as-of instant)."""
     exists = con.execute(
@@ -118,7 +128,7 @@ def _overrides(run: Runner, con: duckdb.DuckDBPyConnection, as_of_us: int) -> ir
 
 
 def attribute(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy | None = None,
     as_of: datetime | None = None,
     model: str | None = None,
@@ -145,7 +155,7 @@ def attribute(
     if make_views:
         as_of_views(con, known_at, existing_at=when)
     p = Params.from_policy(policy, epoch_micros(when))
-    backend = ibis.duckdb.from_connection(con)
+    backend = con.ibis()
     run = Runner(backend)
     # Like the import, the engine works under a memory limit and lets DuckDB spill beyond it, so a
     # 1M-deal run stays under 4 GiB (SPEC section 10).

@@ -11,12 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.cells import safe_cell_sql
+from cosell.engine import Engine, EngineIOError
 from cosell.errors import UsageError
 from cosell.outfiles import output_folder, write_failed
+from cosell.results import AttributionRow, CreditRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from cosell.attribution.engine import EngineRun
@@ -46,7 +45,7 @@ def _copy_options(fmt: str) -> str:
     raise UsageError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
-def _csv_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> list[str]:
+def _csv_columns(con: Engine, table: str, columns: tuple[str, ...]) -> list[str]:
     """Each column for CSV: an empty value as an empty cell (DuckDB would quote an empty string),
     text escaped against formula injection, numbers (also numbers held as text) as they are."""
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
@@ -59,7 +58,7 @@ def _csv_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str,
     return out
 
 
-def write_results(con: duckdb.DuckDBPyConnection, run: EngineRun, out: Path, fmt: str = "csv") -> list[Path]:
+def write_results(con: Engine, run: EngineRun, out: Path, fmt: str = "csv") -> list[Path]:
     """Write ``attribution.<fmt>`` and ``credits.<fmt>`` into ``out``; return the paths."""
     options = _copy_options(fmt)
     output_folder(out)
@@ -74,7 +73,7 @@ def write_results(con: duckdb.DuckDBPyConnection, run: EngineRun, out: Path, fmt
         target = str(path).replace("'", "''")
         try:
             con.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
-        except duckdb.IOException as exc:  # a full disk, a folder removed meanwhile
+        except EngineIOError as exc:  # a full disk, a folder removed meanwhile
             raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
         paths.append(path)
     return paths

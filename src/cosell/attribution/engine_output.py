@@ -1,5 +1,5 @@
 """Batch engine, last step: the attribution and credits rows as the formatted strings of
-:mod:`cosell.attribution.result` (days with six decimals, instants in ISO 8601 UTC, shares and
+:mod:`cosell.results` (days with six decimals, instants in ISO 8601 UTC, shares and
 amounts exact), left in two temp tables for the caller to store or write.
 """
 
@@ -18,8 +18,8 @@ from cosell.attribution.engine_base import (
     lit,
     union_all,
 )
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.results import TIERS, AttributionRow, CreditRow
 
 ATTRIBUTION_TABLE = "cosell_attribution"
 CREDITS_TABLE = "cosell_credits"

@@ -20,18 +20,18 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import duckdb
-
 from cosell import clock
 from cosell.asof import knowledge
 from cosell.attribution.credit import format_amount, format_share
-from cosell.attribution.facts import Facts, load_facts
+from cosell.attribution.facts import Facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import Acceleration, Claim, Decision, decide
-from cosell.attribution.result import format_rules
 from cosell.attribution.timeline import from_epoch_micros
+from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import MICROS_PER_DAY, format_days, format_instant
 from cosell.policy import Policy
+from cosell.results import format_rules
 from cosell.store.known import require_import, why_unknown
 
 JSON_KEYS = (
@@ -367,7 +367,7 @@ def _data(d: Decision, sentences: tuple[str, ...], known_at: datetime | None) ->
 
 
 def explain_opportunity(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     policy: Policy,
     as_of: datetime | None = None,

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import duckdb
-
-from cosell.attribution.facts import load_facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import build_baselines, decide
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import RunRecord
 
 # Workspaces up to this many opportunities re-decide deals with the reference implementation.
@@ -29,7 +28,7 @@ REFERENCE_MAX_WORKSPACE = 20_000
 
 
 def reattribute(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     as_of: datetime,
@@ -64,7 +63,7 @@ def reattribute(
 
 
 def redecide(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     as_of: datetime,
@@ -95,7 +94,7 @@ def redecide(
 
 
 def store_new_version(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     at: datetime,

@@ -29,7 +29,6 @@ from cosell.attribution.credit import (
     split_amount,
 )
 from cosell.attribution.facts import DealFacts, Facts, Lead, Opportunity, Override, Registration, Touch
-from cosell.attribution.result import AttributionRow, CreditRow, format_rules
 from cosell.attribution.timeline import (
     close_time,
     first_entry,
@@ -40,6 +39,7 @@ from cosell.attribution.timeline import (
 from cosell.instants import MICROS_PER_DAY, epoch_micros, format_days, format_instant
 from cosell.money import round_money, to_minor
 from cosell.policy import ROLES, Policy
+from cosell.results import AttributionRow, CreditRow, format_rules
 
 # Tie order of sourcing claims at the same instant (docs/rules.md: S2 < S1 < S3 < S4).
 CLAIM_RANK = {"S2": 0, "S1": 1, "S3": 2, "S4": 3}

@@ -18,9 +18,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from cosell import clock
 from cosell.asof import AsOf
 from cosell.cells import write_csv
+from cosell.engine.duckdb_engine import LOCK_TIMEOUT_ENV, Holder
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
-from cosell.store.connect import LOCK_TIMEOUT_ENV, Holder
 from cosell.store.workspace import Workspace, open_workspace
 from cosell.terminal import TableColumn, print_table
 

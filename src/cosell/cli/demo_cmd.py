@@ -174,7 +174,8 @@ def run_demo(base: Path, size: int, seed: int) -> None:
 
 def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
     """Add :data:`NAMED_USERS` (the README's ``--by u-ops`` ...) as the sample's first admin would."""
-    from cosell.store.users import first_user, set_user
+    from cosell.service.users import set_user
+    from cosell.store.users import first_user
 
     admin = first_user(ws.con, "admin")
     row = ws.con.execute("SELECT min(partner_id) FROM cur_partners").fetchone()

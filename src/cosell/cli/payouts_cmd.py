@@ -88,7 +88,7 @@ def post_command(
     """Post into PERIOD the earnings, reversals and clawbacks that bring the ledger to what the current
     attribution and plans say for every won deal closed before the period ends. Running it again
     with nothing changed posts nothing."""
-    from cosell.pay.plan_store import load_plan_set
+    from cosell.pay.plan_versions import load_plan_set
     from cosell.pay.posting import PlanSetPricer, post_period
 
     policy = load_policy(policy_path)
@@ -359,7 +359,7 @@ def ledger_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ledger entries in order, filtered by party, deal or period."""
-    from cosell.pay.ledger_store import read_entries
+    from cosell.store.ledger import read_entries
 
     where, params = ["TRUE"], []
     party = _party(partner, rep, required=False)

@@ -25,7 +25,7 @@ from cosell.outfiles import write_file
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
 from cosell.pay.plan_parse import example_plan_text, parse_plan_text, read_plan_text
-from cosell.pay.plan_store import add_plan_version, list_plan_versions
+from cosell.pay.plan_versions import add_plan_version, list_plan_versions
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
 from cosell.store.users import check_role

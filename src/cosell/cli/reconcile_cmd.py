@@ -192,7 +192,7 @@ def findings_list(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every recorded finding with its status now."""
-    from cosell.hygiene.review_store import DECISIONS, ensure_review_schema, read_findings
+    from cosell.store.review import DECISIONS, ensure_review_schema, read_findings
 
     if status is not None and status not in ("open", *DECISIONS):
         raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
@@ -231,7 +231,7 @@ def findings_show(
     import difflib
 
     from cosell.errors import NotFound
-    from cosell.hygiene.review_store import ensure_review_schema, read_findings
+    from cosell.store.review import ensure_review_schema, read_findings
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:

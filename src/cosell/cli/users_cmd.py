@@ -94,7 +94,7 @@ def set_command(
     """Add a user, or change some of a user's fields (the others are kept). The change is a new
     version of the user, recorded with who, when and why; only an admin may make it once the
     workspace has users."""
-    from cosell.store.users import set_user
+    from cosell.service.users import set_user
 
     who = by or login_name()
     ws = workspace(workspace_path)

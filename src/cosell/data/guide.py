@@ -1,4 +1,4 @@
-"""The data guide (``docs/data-guide.md``), generated from :mod:`cosell.data.schema`.
+"""The data guide (``docs/data-guide.md``), generated from :mod:`cosell.store.schema`.
 
 A test compares the committed file with :func:`render_guide`, so the guide cannot drift from the
 schema. Regenerate it with ``python -m cosell.data.guide`` (``--check`` only compares).
@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES
-from cosell.data.schema import DUCKDB_TYPES, TABLES, Column, Table
 from cosell.data.validate import FALSE_WORDS, TRUE_WORDS
+from cosell.store.schema import DUCKDB_TYPES, TABLES, Column, Table
 
 GUIDE_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-guide.md"
 
@@ -135,7 +135,7 @@ def render_guide() -> str:
     lines = [
         "# Data guide: the canonical tables",
         "",
-        "<!-- Generated from src/cosell/data/schema.py by `python -m cosell.data.guide`; do not edit. -->",
+        "<!-- Generated from src/cosell/store/schema.py by `python -m cosell.data.guide`; do not edit. -->",
         "",
         "`cosell import canonical DIR` reads these tables; `--data DIR` reads the same folder for a",
         "batch run. Column names are exact. This guide is generated from the schema code.",

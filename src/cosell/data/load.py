@@ -27,12 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from cosell import clock
 from cosell.cells import safe_cell_sql, safe_text_sql
 from cosell.data.read import Staged, find_table_files, stage_file
-from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -41,15 +38,17 @@ from cosell.data.validate import (
     check_duplicates,
     collect_warnings,
     create_result_tables,
-    lit,
     normalized_view,
     table_order,
     typed,
 )
+from cosell.engine import Engine, EngineIOError
+from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
+from cosell.store.schema import TABLES, Table
 from cosell.store.workspace import Workspace, open_workspace
 
 NOW_ENV = clock.NOW_ENV
@@ -229,13 +228,13 @@ def _names(staged: dict[str, tuple[Staged, str]]) -> list[str]:
     return sorted(staged, key=table_order)
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
 def _stage_all(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     folder: Path,
     staged: dict[str, tuple[Staged, str]],
     on_file: Callable[[str], None] | None,
@@ -274,9 +273,7 @@ def _stage_all(
     return problems
 
 
-def _validate(
-    con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], policy: Policy, *, cascade: bool
-) -> None:
+def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy, *, cascade: bool) -> None:
     create_result_tables(con)
     for name in _names(staged):
         source, view = staged[name]
@@ -298,7 +295,7 @@ def _order_by_table() -> str:
     return "CASE tbl " + " ".join(f"WHEN {lit(t.name)} THEN {i}" for i, t in enumerate(TABLES)) + " END"
 
 
-def _problems(con: duckdb.DuckDBPyConnection, limit: int) -> list[Problem]:
+def _problems(con: Engine, limit: int) -> list[Problem]:
     rows = con.execute(
         f"SELECT file, row, col, val, reason FROM {PROBLEMS} "
         f"ORDER BY {_order_by_table()}, row, col_order, reason LIMIT {int(limit)}"
@@ -306,7 +303,7 @@ def _problems(con: duckdb.DuckDBPyConnection, limit: int) -> list[Problem]:
     return [Problem(str(f), None if r is None else int(r), c, v, str(reason)) for f, r, c, v, reason in rows]
 
 
-def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWarning], int]:
+def _warnings(con: Engine, limit: int) -> tuple[list[ImportWarning], int]:
     total = _count(con, f"SELECT coalesce(sum(n), 0) FROM {WARNINGS}")
     rows = con.execute(
         f"SELECT file, col, val, reason, n, first_row FROM {WARNINGS} "
@@ -317,7 +314,7 @@ def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWa
     ], total
 
 
-def _drop_staging(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]]) -> None:
+def _drop_staging(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
     for source, view in staged.values():
         con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute(f"DROP TABLE IF EXISTS {source.relation}")
@@ -356,7 +353,7 @@ def _typed_select(
 
 
 def _apply(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     policy: Policy,
@@ -410,9 +407,7 @@ def _column_list(table: Table) -> str:
     return ", ".join(table.column_names)
 
 
-def _insert_versions(
-    con: duckdb.DuckDBPyConnection, table: Table, rows: str, import_id: int, at: datetime
-) -> int:
+def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: datetime) -> int:
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
     current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
@@ -428,7 +423,7 @@ def _insert_versions(
     return int(result[0]) if result else 0
 
 
-def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime) -> int:
+def _close_replaced(con: Engine, table: Table, import_id: int, at: datetime) -> int:
     """Close the older current versions of the keys this import wrote; return how many."""
     if not _count(
         con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE _import_id <> {int(import_id)} LIMIT 1)"
@@ -444,9 +439,7 @@ def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int
     return int(result[0]) if result else 0
 
 
-def _replace_costs_by_period(
-    con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime
-) -> tuple[int, int]:
+def _replace_costs_by_period(con: Engine, table: Table, import_id: int, at: datetime) -> tuple[int, int]:
     """Cost rows without cost_id: a period whose rows differ from the current ones is replaced whole.
 
     Returns (old versions closed, new rows inserted).
@@ -483,7 +476,7 @@ def _replace_costs_by_period(
     return (int(closed[0]) if closed else 0), (int(inserted[0]) if inserted else 0)
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
+def _write_rejects(con: Engine, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
     """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``
     (text cells escaped by :mod:`cosell.cells`)."""
     columns: list[str] = []
@@ -527,5 +520,5 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
     target = str(path).replace("'", "''")
     try:
         con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
-    except duckdb.IOException as exc:  # a full disk: nothing is imported (the import comes after)
+    except EngineIOError as exc:  # a full disk: nothing is imported (the import comes after)
         raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None

@@ -22,11 +22,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES, NOT_UTF8, check_and_normalise, read_header
-from cosell.data.schema import TABLES_BY_NAME, Table
+from cosell.engine import Engine, EngineError
 from cosell.errors import Problem
+from cosell.store.schema import TABLES_BY_NAME, Table
 
 FORMATS = ("csv", "csv.gz", "parquet")
 _SNIFF_BYTES = 1 << 16
@@ -100,7 +99,7 @@ def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Proble
     return files, problems
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> Staged | list[Problem]:
+def stage_file(con: Engine, file: TableFile, relation: str) -> Staged | list[Problem]:
     """Stage one file as text into the table ``relation``; return problems instead on failure."""
     table = TABLES_BY_NAME[file.table]
     if file.format == "parquet":
@@ -182,15 +181,13 @@ _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _LINE_SIZE = re.compile(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)")
 
 
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
-) -> tuple[str, ...] | list[Problem]:
+def _stage_csv(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
     header = _sniff_csv(file)
     if isinstance(header, Problem):
         return [header]
     try:
         _read_csv(con, file.path, len(header), relation, "gzip" if file.format == "csv.gz" else "none")
-    except duckdb.Error as exc:
+    except EngineError as exc:
         refused = _csv_problem(file, str(exc))
         if refused.reason == NOT_UTF8:  # DuckDB's row is exact; Python's decoder reads ahead
             return [refused]
@@ -198,9 +195,7 @@ def _stage_csv(
     return header
 
 
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, source: Path, width: int, relation: str, compression: str
-) -> None:
+def _read_csv(con: Engine, source: Path, width: int, relation: str, compression: str) -> None:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     path = str(source).replace("'", "''")
     # DuckDB refuses a line of max_line_size bytes or more (a CRLF line's CR counted): + 1 lets a
@@ -214,7 +209,7 @@ def _read_csv(
 
 
 def _stage_carefully(
-    con: duckdb.DuckDBPyConnection, file: TableFile, header: tuple[str, ...], relation: str, refused: Problem
+    con: Engine, file: TableFile, header: tuple[str, ...], relation: str, refused: Problem
 ) -> tuple[str, ...] | list[Problem]:
     """DuckDB refused the file: read it record by record (:mod:`cosell.data.csv_shape`).
 
@@ -230,7 +225,7 @@ def _stage_carefully(
             return problems
         try:
             _read_csv(con, copy, len(header), relation, "none")
-        except duckdb.Error:
+        except EngineError:
             return [refused]
         return header
     finally:
@@ -261,9 +256,7 @@ def _csv_problem(file: TableFile, message: str) -> Problem:
     return Problem(file.name, row, None, None, f"cannot be read as CSV: {first}")
 
 
-def _stage_parquet(
-    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
-) -> tuple[str, ...] | list[Problem]:
+def _stage_parquet(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
     size = file.path.stat().st_size
     if size == 0:
         return [Problem(file.name, None, None, None, "empty file (0 bytes)")]
@@ -276,7 +269,7 @@ def _stage_parquet(
     path = str(file.path).replace("'", "''")
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
-    except duckdb.Error as exc:
+    except EngineError as exc:
         return [
             Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
         ]
@@ -298,7 +291,7 @@ def _stage_parquet(
     )
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')")
-    except duckdb.Error as exc:
+    except EngineError as exc:
         return [
             Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
         ]

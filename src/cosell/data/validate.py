@@ -20,13 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-import duckdb
-
 from cosell.data.read import Staged
-from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
+from cosell.engine import Engine
+from cosell.engine.sql import lit
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
+from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"
@@ -39,16 +39,11 @@ _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
 
 
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
-def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_result_tables(con: Engine) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} (tbl VARCHAR, file VARCHAR, row BIGINT, "
         "col_order INTEGER, col VARCHAR, val VARCHAR, reason VARCHAR)"
@@ -59,7 +54,7 @@ def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def normalized_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+def normalized_view(con: Engine, staged: Staged) -> str:
     """Create ``<relation>_n``: ``_row``, the raw ``c*`` columns and ``n_<column>`` trimmed (or NULL)."""
     parts = [f"rowid + {staged.row_offset} AS _row", "*"]
     for column in staged.table.columns:
@@ -200,7 +195,7 @@ def _row_rules(staged: Staged) -> list[tuple[str, str]]:
     return []
 
 
-def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Problems of single cells and single rows, one pass over the file."""
     entries: list[str] = []
     reasons: list[str] = []
@@ -230,7 +225,7 @@ def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, polic
     )
 
 
-def check_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def check_duplicates(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Rows of one file with the same key; each names another row with that key."""
     table = staged.table
     keys = [table.column(k) for k in table.key]
@@ -265,7 +260,7 @@ def _accepted(view: str, table: str) -> str:
     return f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table)}))"
 
 
-def _accepted_now(con: duckdb.DuckDBPyConnection, view: str, table: str) -> str:
+def _accepted_now(con: Engine, view: str, table: str) -> str:
     """The accepted rows of ``view`` as the problems stand now: the view itself when it has none."""
     if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
         return _accepted(view, table)
@@ -273,7 +268,7 @@ def _accepted_now(con: duckdb.DuckDBPyConnection, view: str, table: str) -> str:
 
 
 def check_cross(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     staged: Mapping[str, tuple[Staged, str]],
     policy: Policy,
     *,
@@ -314,12 +309,12 @@ def check_cross(
     return {t for t, n in after.items() if n != before.get(t, 0)}
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
-def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _problem_counts(con: Engine) -> dict[str, int]:
     return {
         str(t): int(n)
         for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()
@@ -327,7 +322,7 @@ def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _check_reference(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     order: int,
@@ -365,7 +360,7 @@ def _check_reference(
 
 
 def _check_references(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     references: Sequence[tuple[int, Column, str, str]],
@@ -404,7 +399,7 @@ def _check_references(
 
 
 def _check_closed(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     policy: Policy,
@@ -432,7 +427,7 @@ def _check_closed(
     )
 
 
-def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def collect_warnings(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
     The checks read only a few columns of few distinct values: one pass counts the rows of each

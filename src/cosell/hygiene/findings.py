@@ -34,18 +34,17 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
-from cosell.hygiene.review_store import KINDS as KINDS
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import minor_unit
 from cosell.policy import Policy
+from cosell.store.review import KINDS as KINDS
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",
@@ -118,14 +117,14 @@ def _item(kind: str, ident: str, partner: str | None = None, at: str | None = No
     return text
 
 
-def declared_relation(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> str:
+def declared_relation(con: Engine, as_of: datetime | None) -> str:
     """``v_declared`` as known at ``as_of``: each deal's declared attribution (the CRM fields
     overlaid by answered prompts, or an auto-tag where the CRM partner_source is empty)."""
     declared_views(con, as_of)
     return "v_declared"
 
 
-def _evidence(con: duckdb.DuckDBPyConnection) -> None:
+def _evidence(con: Engine) -> None:
     """``_rec_evidence``: each finding's evidence, ``kind:id[/partner][@instant]`` items."""
     guards = " UNION ALL ".join(
         f"SELECT h.kind, h.opportunity_id, 2, 'guard:{g}' FROM _rec_hits h JOIN _rec_deals d "
@@ -232,7 +231,7 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _expired_prompts(
-    con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
+    con: Engine, policy: Policy, window: Window, as_of: datetime | None, declared: str
 ) -> str:
     """``_rec_prompts``: influence prompts that expired unanswered inside the window; returns the
     SELECT of their ``prompt_expired`` findings (one per deal). The deal is open pipeline, so its
@@ -282,7 +281,7 @@ def _expired_prompts(
         LEFT JOIN v_attribution a ON a.opportunity_id = m.opportunity_id"""
 
 
-def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str, currency: str) -> None:
+def _findings_table(con: Engine, prompt_findings: str, currency: str) -> None:
     """``_rec_findings``: one row per finding with :data:`FINDING_COLUMNS`.
 
     Money at stake is what the finding's fix would move: the deal's amount, except for an
@@ -321,7 +320,7 @@ def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str, curren
     )
 
 
-def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None) -> int:
+def detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None) -> int:
     """Detect the findings of the window's closed-won deals; return how many deals were checked.
 
     ``as_of`` is the knowledge instant K (None: everything recorded); the window carries the
@@ -346,9 +345,7 @@ def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of
     return int(row[0]) if row else 0
 
 
-def _detect(
-    con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
-) -> None:
+def _detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None, declared: str) -> None:
     checks.won_deals(con, policy, window)
     checks.deals(con, policy, as_of, declared)
     checks.touches(con)
@@ -359,7 +356,7 @@ def _detect(
     _findings_table(con, _expired_prompts(con, policy, window, as_of, declared), policy.workspace_currency)
 
 
-def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+def drop_work_tables(con: Engine) -> None:
     """Drop the temp tables :func:`detect` made (the findings are read by then)."""
     names = (
         "won",

@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.data.schema import PARTNER_SOURCES
+from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import ensure_intake_schema, version_filter
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema, version_filter
+from cosell.store.schema import PARTNER_SOURCES
 
 CONFIRMED_VALUES = frozenset(PARTNER_SOURCES)  # none, sourced, influenced, accelerated
 
@@ -59,7 +58,7 @@ def _who(declared_by: str) -> str:
     return declared_by or "unknown"
 
 
-def known_stages(con: duckdb.DuckDBPyConnection, policy: Policy) -> frozenset[str]:
+def known_stages(con: Engine, policy: Policy) -> frozenset[str]:
     """Every stage name the workspace knows: the policy's won and lost stages, and every stage an
     opportunity or a stage_history row has ever had (any version)."""
     ensure_intake_schema(con)
@@ -135,7 +134,7 @@ class GateIndex:
         self._stages = None if stages is None else frozenset(stages)
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None) -> GateIndex:
+    def load(cls, con: Engine, policy: Policy, as_of: datetime | None = None) -> GateIndex:
         """Read every deal's current stage and declared partner_source (as known at ``as_of``),
         and the stage names the workspace knows."""
         ensure_intake_schema(con)
@@ -183,7 +182,7 @@ class GateViolation:
 
 
 def gate_audit(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     as_of: datetime | None = None,
     *,

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
-from cosell.attribution.result import CreditRow
+from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
+from cosell.results import CreditRow
+from cosell.store.review import ensure_review_schema
 from cosell.store.versions import deal_history
 
 
@@ -72,7 +71,7 @@ class HistoryEntry:
         }
 
 
-def deal_versions(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[HistoryEntry]:
+def deal_versions(con: Engine, opportunity_id: str) -> list[HistoryEntry]:
     """Every stored version of one deal, oldest first.
 
     Raises :class:`NotFound` (suggesting a close id) when the deal is neither in the workspace nor

@@ -30,13 +30,6 @@ from cosell.asof import evaluation, instants_line, knowledge
 from cosell.errors import UsageError
 from cosell.hygiene.decisions import AcceptResult, accept_suggested_fixes
 from cosell.hygiene.findings import Window, detect, drop_work_tables
-from cosell.hygiene.review_store import (
-    KINDS,
-    Finding,
-    ensure_review_schema,
-    next_number,
-    read_findings,
-)
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
@@ -44,6 +37,13 @@ from cosell.money import minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
 from cosell.store.known import require_import
+from cosell.store.review import (
+    KINDS,
+    Finding,
+    ensure_review_schema,
+    next_number,
+    read_findings,
+)
 from cosell.store.versions import attribution_views, latest_run_id, require_attribution
 from cosell.store.workspace import Workspace, as_of_views
 from cosell.terminal import print_table

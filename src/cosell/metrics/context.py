@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
 from cosell.errors import UsageError
 from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
@@ -177,7 +176,7 @@ def previous_quarter(quarter: Period, start_month: int) -> Period:
 
 
 def open_metrics(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     as_of: datetime | None,
     known_at: datetime | None = None,

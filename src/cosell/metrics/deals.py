@@ -39,9 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from cosell.asof import evaluation, knowledge
+from cosell.engine import Engine
+from cosell.engine.sql import lit
 from cosell.errors import InputError, Problem
 from cosell.instants import format_instant
 from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
@@ -60,13 +60,8 @@ PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 _PARTNER_RULES = r"(^| )(S1|S2|S3|S4|ACC|INF)( |$)"
 
 
-def sql_text(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _in_list(values: frozenset[str]) -> str:
-    return ", ".join(sql_text(v) for v in sorted(values)) or "NULL"
+    return ", ".join(lit(v) for v in sorted(values)) or "NULL"
 
 
 def stage_class_sql(column: str, policy: Policy) -> str:
@@ -105,7 +100,7 @@ def close_times_sql(policy: Policy) -> str:
 class DealFacts:
     """The materialised deal table of one report and what it was built from."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     policy: Policy
     as_of: datetime  # T, the evaluation instant (given, else K, else now)
     as_of_given: bool  # T or K was given (not now)
@@ -124,7 +119,7 @@ class DealFacts:
 
 
 def build_deal_facts(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     as_of: datetime,
     *,
@@ -154,7 +149,7 @@ def build_deal_facts(
         f"""CREATE OR REPLACE TEMP TABLE {_BASE} AS
         WITH o AS (
             SELECT opportunity_id, created_at, amount,
-                coalesce(nullif(currency, ''), {sql_text(ws)}) AS currency,
+                coalesce(nullif(currency, ''), {lit(ws)}) AS currency,
                 {stage_class_sql("stage", policy)} AS cls,
                 partner_id IS NOT NULL AND partner_id <> '' AS crm_partner,
                 coalesce(nullif(partner_source, ''), 'none') <> 'none' AS crm_source
@@ -205,9 +200,9 @@ def build_deal_facts(
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {DEALS_TABLE} AS
             SELECT b.* EXCLUDE (no_close_time),
-                CASE WHEN b.currency = {sql_text(ws)} THEN {own} ELSE {convert_sql("b.amount", "rc.rate", policy)}
+                CASE WHEN b.currency = {lit(ws)} THEN {own} ELSE {convert_sql("b.amount", "rc.rate", policy)}
                     END AS pipeline_ws,
-                CASE WHEN NOT b.won THEN NULL WHEN b.currency = {sql_text(ws)} THEN {own}
+                CASE WHEN NOT b.won THEN NULL WHEN b.currency = {lit(ws)} THEN {own}
                     ELSE {convert_sql("b.amount", "rw.rate", policy)} END AS revenue_ws
             FROM {_BASE} b
             LEFT JOIN {RATES_TABLE} rc ON rc.currency = b.currency AND rc.month_index = b.created_mi
@@ -260,7 +255,7 @@ def month_labels(period: Period) -> tuple[str, ...]:
 def periods_sql(periods: list[Period]) -> str:
     """A relation ``(month_index, label)``: each month of each period (a month may belong to a
     quarter and to itself), to join deals on their creation or close month and group by period."""
-    rows = [f"({mi}, {sql_text(p.label)})" for p in periods for mi in month_indexes(p)]
+    rows = [f"({mi}, {lit(p.label)})" for p in periods for mi in month_indexes(p)]
     return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS t(month_index, label))"
 
 

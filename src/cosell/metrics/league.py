@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cosell.engine.sql import lit
 from cosell.instants import MICROS_PER_DAY
-from cosell.metrics.deals import DealFacts, check_rates, month_indexes, sql_text
+from cosell.metrics.deals import DealFacts, check_rates, month_indexes
 from cosell.money import minor_unit, quantum
 from cosell.periods import Period
 from cosell.policy import Policy
@@ -59,7 +60,7 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
     units left go one each to the largest remainders, ties to the larger role weight of the policy,
     then the smaller partner_id (the tie rule of the credit split). All in integers: exact."""
     digits = minor_unit(policy.workspace_currency)
-    weights = " ".join(f"WHEN {sql_text(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
+    weights = " ".join(f"WHEN {lit(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
     return f"""
         WITH c AS (
             SELECT *, CAST(abs(amount) * 10000 AS HUGEINT) AS by_amount,

@@ -18,7 +18,7 @@ from rich.console import Console
 from cosell.data.demo import DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan
-from cosell.pay.plan_store import add_plan_version, load_plan_set
+from cosell.pay.plan_versions import add_plan_version, load_plan_set
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import statement
 from cosell.periods import month

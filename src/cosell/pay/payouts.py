@@ -18,12 +18,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
-from cosell.pay.ledger_store import (
+from cosell.policy import Policy
+from cosell.store.ledger import (
     LEDGER_POSTINGS,
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
@@ -36,7 +36,6 @@ from cosell.pay.ledger_store import (
     stage_rows,
     verify_ledger,
 )
-from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -119,7 +118,7 @@ def propose_run(
     return run, lines
 
 
-def _lines(con: duckdb.DuckDBPyConnection, period: str) -> list[PayoutLine]:
+def _lines(con: Engine, period: str) -> list[PayoutLine]:
     """Each party's balance over the periods up to ``period`` (zero balances left out)."""
     rows = con.execute(
         "SELECT party_kind, party_id, sum(amount) FROM ledger_entries WHERE period <= ? "
@@ -136,7 +135,7 @@ def _lines(con: duckdb.DuckDBPyConnection, period: str) -> list[PayoutLine]:
     return out
 
 
-def check_approver(con: duckdb.DuckDBPyConnection, user_id: str) -> None:
+def check_approver(con: Engine, user_id: str) -> None:
     """Only a current user with role finance approves a payout run (SPEC section 9)."""
     known = con.execute("SELECT count(*) FROM cur_users").fetchone()
     if not known or not known[0]:
@@ -225,7 +224,7 @@ def _run(row: tuple[Any, ...], closed: str | None) -> PayoutRun:
     )  # fmt: skip
 
 
-def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
+def get_run(con: Engine, run_id: str) -> PayoutRun:
     ensure_ledger_schema(con)
     row = con.execute(f"{_RUN_SELECT} WHERE r.run_id = ?", [run_id]).fetchone()
     if row is None:
@@ -233,14 +232,14 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
     return _run(row, closed_through(con))
 
 
-def list_runs(con: duckdb.DuckDBPyConnection) -> list[PayoutRun]:
+def list_runs(con: Engine) -> list[PayoutRun]:
     """Every payout run, oldest first."""
     ensure_ledger_schema(con)
     closed = closed_through(con)
     return [_run(r, closed) for r in con.execute(f"{_RUN_SELECT} ORDER BY r.run_id").fetchall()]
 
 
-def run_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutLine]:
+def run_lines(con: Engine, run_id: str) -> list[PayoutLine]:
     """The parties of a run: what each is paid, or blocked with its negative balance."""
     rows = con.execute(
         "SELECT party_kind, party_id, balance, pay, status FROM payout_run_lines WHERE run_id = ? "
@@ -262,7 +261,7 @@ class RunParty:
     status: str  # pay, blocked, or recovered (a carried balance recovered to exactly zero: no line)
 
 
-def carried_balances(con: duckdb.DuckDBPyConnection, period: str) -> dict[tuple[str, str], Decimal]:
+def carried_balances(con: Engine, period: str) -> dict[tuple[str, str], Decimal]:
     """Each party's negative balance carried into a run for ``period``: its balance through the
     latest period an approved run closed before ``period`` (closed periods never change again)."""
     rows = con.execute(
@@ -287,7 +286,7 @@ def recovered_amount(carried: Decimal, balance: Decimal) -> Decimal:
     return min(-carried, max(Decimal(0), balance - carried))
 
 
-def run_parties(con: duckdb.DuckDBPyConnection, run: PayoutRun) -> list[RunParty]:
+def run_parties(con: Engine, run: PayoutRun) -> list[RunParty]:
     """The parties of a run (paid and blocked) and what each recovered of a balance carried into it;
     a party whose carried balance the run's periods recovered to exactly zero is listed too, as
     ``recovered`` (it has no line: nothing to pay, nothing carried)."""
@@ -313,9 +312,7 @@ def run_parties(con: duckdb.DuckDBPyConnection, run: PayoutRun) -> list[RunParty
     return out
 
 
-def party_runs(
-    con: duckdb.DuckDBPyConnection, party_kind: str, party_id: str, period: str
-) -> list[tuple[PayoutRun, RunParty]]:
+def party_runs(con: Engine, party_kind: str, party_id: str, period: str) -> list[tuple[PayoutRun, RunParty]]:
     """The runs for ``period`` that list the party (superseded runs left out), with its line."""
     out = []
     for run in list_runs(con):

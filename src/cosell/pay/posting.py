@@ -29,15 +29,22 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
 
 from cosell import clock
+from cosell.engine import Engine
+from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
-from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, pay_month, period_end
-from cosell.pay.ledger_store import (
+from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
+from cosell.pay.model import DealToPrice, Earning, PartnerCredit
+from cosell.pay.plans import PlanSet
+from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
+from cosell.pay.pricing import price_deal
+from cosell.periods import month_label
+from cosell.policy import Policy
+from cosell.store.ledger import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
     LEDGER_ENTRIES,
@@ -49,12 +56,6 @@ from cosell.pay.ledger_store import (
     next_posting_id,
     verify_ledger,
 )
-from cosell.pay.model import DealToPrice, Earning, PartnerCredit
-from cosell.pay.plans import PlanSet
-from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
-from cosell.pay.pricing import price_deal
-from cosell.periods import month_label
-from cosell.policy import Policy
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, as_of_views
 
@@ -88,7 +89,7 @@ class Pricer(Protocol):
 
 @dataclass(frozen=True)
 class PlanSetPricer:
-    """The workspace's plan versions (:func:`cosell.pay.plan_store.load_plan_set`) and price_deal."""
+    """The workspace's plan versions (:func:`cosell.pay.plan_versions.load_plan_set`) and price_deal."""
 
     plans: PlanSet
     _by_label: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -240,9 +241,7 @@ def post_period(
 _SOURCES = ("opportunities", "stage_history", "partners", "fx_rates")
 
 
-def _inputs_fingerprint(
-    con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period: str, reprice: bool
-) -> str:
+def _inputs_fingerprint(con: Engine, policy: Policy, plans: Pricer, period: str, reprice: bool) -> str:
     """A digest of everything a posting reads: when it equals the last posting's (recorded after
     that posting wrote), the same posting again would find nothing to do."""
     parts = [period, str(reprice), policy.digest, plans.fingerprint()]
@@ -260,7 +259,7 @@ def _inputs_fingerprint(
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _last_posting(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, Any]] | None:
+def _last_posting(con: Engine) -> tuple[int, dict[str, Any]] | None:
     row = con.execute(
         "SELECT posting_id, summary FROM ledger_postings WHERE action IN ('post', 'reprice') "
         "ORDER BY posting_id DESC LIMIT 1"
@@ -281,9 +280,7 @@ def _unchanged(last: tuple[int, dict[str, Any]], period: str, when: datetime) ->
     )  # fmt: skip
 
 
-def _stage_deals(
-    con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period_end: datetime, reprice: bool
-) -> None:
+def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetime, reprice: bool) -> None:
     """Temp tables ``_pay_closed`` (won deals with X), ``_pay_rates`` and ``_pay_deals`` (eligible)."""
     ws_currency = policy.workspace_currency.replace("'", "''")
     won = sql_in("o.stage", policy.won_stages)
@@ -392,7 +389,7 @@ def _stage_deals(
     )
 
 
-def _stage_scope(con: duckdb.DuckDBPyConnection, recheck: bool) -> None:
+def _stage_scope(con: Engine, recheck: bool) -> None:
     """``_pay_live`` (live earnings), ``_pay_to_price`` and ``_pay_scope`` (every deal touched)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_live AS
@@ -422,7 +419,7 @@ _DEAL_COLUMNS = (
 )
 
 
-def _fetch_to_price(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _fetch_to_price(con: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     deals = con.execute(f"SELECT {_DEAL_COLUMNS} FROM _pay_to_price ORDER BY opportunity_id").fetchall()
     credits = con.execute(
         """SELECT c.opportunity_id, c.partner_id, c.partner_type, c.program_tier, c.role, c.share, c.amount
@@ -505,7 +502,7 @@ def _on(left: str, right: str) -> str:
 
 
 def _stage_changes(
-    con: duckdb.DuckDBPyConnection, ctx: PostingContext, last_number: int, reason: str, won: Iterable[str]
+    con: Engine, ctx: PostingContext, last_number: int, reason: str, won: Iterable[str]
 ) -> None:
     """``_pay_new``: the reversals, clawbacks and new earnings, numbered, with every column."""
     con.execute(
@@ -567,7 +564,7 @@ def _stage_changes(
     assert entry_id(1) == "LE-00000001"
 
 
-def _summary(con: duckdb.DuckDBPyConnection, ctx: PostingContext, reprice: bool) -> PostingResult:
+def _summary(con: Engine, ctx: PostingContext, reprice: bool) -> PostingResult:
     rows = con.execute("SELECT kind, count(*), sum(amount) FROM _pay_new GROUP BY 1 ORDER BY 1").fetchall()
     counts = {str(k): int(n) for k, n, _ in rows}
     amounts = {str(k): Decimal(s) for k, _, s in rows}
@@ -607,11 +604,11 @@ def _new_terms_sql(reprice: bool) -> str:
                   {moved}"""
 
 
-def _new_terms_count(con: duckdb.DuckDBPyConnection, reprice: bool) -> int:
+def _new_terms_count(con: Engine, reprice: bool) -> int:
     return _count(con, f"SELECT count(*) FROM ({_new_terms_sql(reprice)})")
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
@@ -625,7 +622,7 @@ _CACHE_SQL = f"""
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     ctx: PostingContext,
     reprice: bool,
     reason: str,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
+from cosell.engine import Engine
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -45,14 +45,14 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     return f"{column} IN {items}" if items else "FALSE"
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def _has_table(con: Engine, name: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchone()
     return bool(row and row[0])
 
 
-def stage_causes(con: duckdb.DuckDBPyConnection) -> None:
+def stage_causes(con: Engine) -> None:
     """``_pay_causes``: per deal to price whose attribution changed what it earns, the version that
     changed it (``cause_run_id``), its kind and the fix or dispute that made it (``source``)."""
     changes = ""
@@ -106,7 +106,7 @@ def stage_causes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[str]) -> None:
+def stage_reasons(con: Engine, reason: str, won: Iterable[str]) -> None:
     """``_pay_reasons``: one sentence per deal in scope saying why its entries are posted (after
     :func:`stage_causes`). ``reason`` (the posting's ``--reason``) is added in brackets."""
     given = reason.replace("'", "''")
@@ -145,7 +145,7 @@ def stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[str
     )
 
 
-def stage_posted_deals(con: duckdb.DuckDBPyConnection, posting_id: int, workspace_currency: str) -> str:
+def stage_posted_deals(con: Engine, posting_id: int, workspace_currency: str) -> str:
     """``_pay_posted_deals``: one row of ``ledger_posted_deals`` per deal with entries in
     ``_pay_new`` (after :func:`stage_causes`): the deal as posted and the cause. Returns its name."""
     currency = workspace_currency.replace("'", "''")

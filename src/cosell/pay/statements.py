@@ -18,17 +18,17 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
+from cosell.engine import Engine
+from cosell.entries import PAYMENT, Entry
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-from cosell.pay.ledger import PAYMENT, Entry, StatementTotals, statement_totals
-from cosell.pay.ledger_store import closed_through, read_entries
+from cosell.pay.ledger import StatementTotals, statement_totals
 from cosell.pay.payouts import PayoutRun, RunParty, party_runs, recovered_amount
 from cosell.periods import parse_period
 from cosell.reports.model import Alert, Column, Figure, Report, Section, Table, Value
 from cosell.reports.text import display
+from cosell.store.ledger import closed_through, read_entries
 
 _KIND_WORDS = {
     "partner_payout": "payout",
@@ -40,14 +40,14 @@ _KIND_WORDS = {
 }
 
 
-def party_name(con: duckdb.DuckDBPyConnection, party_kind: str, party_id: str) -> str | None:
+def party_name(con: Engine, party_kind: str, party_id: str) -> str | None:
     """The party's name from the current partners or users (None when unknown)."""
     table, key = ("cur_partners", "partner_id") if party_kind == "partner" else ("cur_users", "user_id")
     row = con.execute(f"SELECT coalesce(name, '') FROM {table} WHERE {key} = ?", [party_id]).fetchone()
     return None if row is None else str(row[0])
 
 
-def party_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+def party_names(con: Engine) -> dict[tuple[str, str], str]:
     """Every partner's and user's name by (party_kind, party_id); a user is a ``rep`` party."""
     rows = con.execute(
         "SELECT 'partner', partner_id, coalesce(name, '') FROM cur_partners "
@@ -56,9 +56,7 @@ def party_names(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     return {(str(k), str(p)): str(n) for k, p, n in rows}
 
 
-def statement(
-    con: duckdb.DuckDBPyConnection, party_kind: str, party_id: str, period: str, currency: str
-) -> Report:
+def statement(con: Engine, party_kind: str, party_id: str, period: str, currency: str) -> Report:
     """The statement of one partner or rep for one month."""
     if party_kind not in ("partner", "rep"):
         raise UsageError(f"a statement is for a partner or a rep, not {party_kind!r}")
@@ -220,9 +218,7 @@ _DEAL_SQL = """
     ORDER BY e.entry_id"""
 
 
-def _deals(
-    con: duckdb.DuckDBPyConnection, entries: list[Entry], currency: str
-) -> dict[str, dict[str, Value]]:
+def _deals(con: Engine, entries: list[Entry], currency: str) -> dict[str, dict[str, Value]]:
     rows = con.execute(_DEAL_SQL, [currency, [e.entry_id for e in entries]]).fetchall() if entries else []
     out: dict[str, dict[str, Value]] = {}
     for entry, account, amount, deal_currency, closed in rows:
@@ -235,7 +231,7 @@ def _deals(
     return out
 
 
-def _entry_table(con: duckdb.DuckDBPyConnection, entries: list[Entry], currency: str) -> Table:
+def _entry_table(con: Engine, entries: list[Entry], currency: str) -> Table:
     deals = _deals(con, entries, currency)
     rows: tuple[dict[str, Value], ...] = tuple(
         {

@@ -20,9 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -43,6 +41,7 @@ from cosell.reports.model import (
     Unit,
     Value,
 )
+from cosell.results import TIERS
 
 TREND_QUARTERS = 8
 TIER_MONTHS = 12  # a month's report shows pipeline and revenue by tier for the twelve months to it
@@ -64,7 +63,7 @@ BANDED = ("sourced_pipeline_share", "influenced_revenue_share", "cycle_reduction
 
 
 def build_cfo(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     period: str | None = None,
     as_of: datetime | None = None,

@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import divide, rounded
@@ -24,7 +23,7 @@ CHART_TOP = 10
 
 
 def build_partners(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     period: str | None = None,
     as_of: datetime | None = None,

@@ -13,9 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics, previous_quarter
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -36,13 +34,14 @@ from cosell.policy import Policy
 from cosell.reports.cfo import conversion_note, headline_section
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
 from cosell.reports.text import display
+from cosell.results import TIERS
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
 ADDED_SPEND_SHARE = Decimal("0.10")
 
 
 def build_qbr(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     quarter: str | None = None,
     as_of: datetime | None = None,

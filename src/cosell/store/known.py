@@ -12,23 +12,19 @@ from __future__ import annotations
 import difflib
 from datetime import UTC, datetime
 
-import duckdb
-
+from cosell.engine import Engine
+from cosell.engine.sql import ts
 from cosell.errors import NotFound
 from cosell.instants import format_instant
 
 
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
-
-
-def earliest_import(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def earliest_import(con: Engine) -> datetime | None:
     """When the first import was recorded (None: nothing imported yet)."""
     row = con.execute("SELECT min(imported_at) FROM imports").fetchone()
     return None if row is None or row[0] is None else row[0].astimezone(UTC)
 
 
-def require_import(con: duckdb.DuckDBPyConnection, known_at: datetime | None) -> None:
+def require_import(con: Engine, known_at: datetime | None) -> None:
     """Raise :class:`NotFound` when every import was recorded after ``known_at``.
 
     A workspace without any import passes: what it lacks (deals, attribution runs) is said by the
@@ -42,7 +38,7 @@ def require_import(con: duckdb.DuckDBPyConnection, known_at: datetime | None) ->
         )
 
 
-def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: datetime | None) -> None:
+def require_deals(con: Engine, as_of: datetime, known_at: datetime | None) -> None:
     """Raise :class:`NotFound` when no opportunity known at ``known_at`` existed at ``as_of``.
 
     Reads ``v_opportunities`` (built by :func:`cosell.store.workspace.as_of_views` with
@@ -53,7 +49,7 @@ def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: dat
         return
     known = "_valid_to IS NULL"
     if known_at is not None:
-        t = _ts(known_at)
+        t = ts(known_at)
         known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
     first = con.execute(f"SELECT min(created_at) FROM opportunities WHERE {known}").fetchone()
     when = "now" if known_at is None else f"at {format_instant(known_at)}"
@@ -67,7 +63,7 @@ def require_deals(con: duckdb.DuckDBPyConnection, as_of: datetime, known_at: dat
 
 
 def why_unknown(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     as_of: datetime,
     known_at: datetime | None,
@@ -77,7 +73,7 @@ def why_unknown(
     T, first imported after K, or never in the workspace (with the closest of ``known_ids``)."""
     known = "_valid_to IS NULL"
     if known_at is not None:
-        t = _ts(known_at)
+        t = ts(known_at)
         known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
     row = con.execute(
         f"SELECT min(_valid_from), min(created_at) FILTER (WHERE {known}) FROM opportunities "
@@ -101,7 +97,7 @@ def why_unknown(
     return f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
-def migration_known_at(con: duckdb.DuckDBPyConnection) -> None:
+def migration_known_at(con: Engine) -> None:
     """Schema step 8: attribution runs and reconciliations record the knowledge instant K
     (``known_at``) beside their evaluation instant T (``as_of``).
 
@@ -109,7 +105,7 @@ def migration_known_at(con: duckdb.DuckDBPyConnection) -> None:
     current rows at the time of the run: the earlier of ``as_of`` and the run's time is what they
     knew.
     """
-    from cosell.hygiene.review_store import migration_review
+    from cosell.store.review import migration_review
 
     migration_review(con)  # idempotent: the reconciliations table exists from step 5 on
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS known_at TIMESTAMPTZ")

@@ -27,13 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 
 from cosell import clock
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
+from cosell.engine.sql import ts
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import (
     ATTRIBUTION_TYPES,
     CREDIT_TYPES,
@@ -50,7 +51,7 @@ RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
 FULL, PARTIAL = "full", "partial"
 
 
-def migration_versions(con: duckdb.DuckDBPyConnection) -> None:
+def migration_versions(con: Engine) -> None:
     """Schema step: run kind and scope, and latest-version views that honour partial runs."""
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'batch'")
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT 'full'")
@@ -58,14 +59,10 @@ def migration_versions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE VIEW credits_latest AS {_versions_sql('credit_history', None)}")
 
 
-def _ts(instant: datetime) -> str:
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
-
-
 def _known_runs(known_at: datetime | None) -> str:
     if known_at is None:
         return "SELECT run_id, scope, as_of FROM attribution_runs"
-    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {_ts(known_at)}"
+    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {ts(known_at)}"
 
 
 def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
@@ -75,7 +72,7 @@ def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
         return f"SELECT coalesce(max(run_id), 0) FROM ({_known_runs(known_at)}) WHERE scope = '{FULL}'"
     return (
         f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
-        f"WHERE scope = '{FULL}' AND as_of = {_ts(evaluated_at)}"
+        f"WHERE scope = '{FULL}' AND as_of = {ts(evaluated_at)}"
     )
 
 
@@ -108,7 +105,7 @@ def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetim
 
 
 def attribution_views(
-    con: duckdb.DuckDBPyConnection, known_at: datetime | None = None, evaluated_at: datetime | None = None
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> None:
     """Create temp views ``v_attribution`` and ``v_credits``: each deal's version known at ``known_at``.
 
@@ -123,7 +120,7 @@ def attribution_views(
 
 
 def base_run(
-    con: duckdb.DuckDBPyConnection, known_at: datetime | None = None, evaluated_at: datetime | None = None
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> RunRecord | None:
     """The base full run of a reading (newest known at ``known_at``, as of ``evaluated_at`` when
     given); None when there is none."""
@@ -135,7 +132,7 @@ def base_run(
 
 
 def latest_run_id(
-    con: duckdb.DuckDBPyConnection, known_at: datetime | None = None, evaluated_at: datetime | None = None
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> int | None:
     """The newest run (full or partial) a reading takes versions from (see :func:`attribution_views`);
     None when there is none."""
@@ -150,9 +147,7 @@ def latest_run_id(
     return None if row is None or row[0] is None else int(row[0])
 
 
-def require_attribution(
-    con: duckdb.DuckDBPyConnection, known_at: datetime | None, evaluated_at: datetime | None = None
-) -> int:
+def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: datetime | None = None) -> int:
     """The newest run a reading takes versions from; :class:`NotFound` naming what is known instead
     when there is none: no run at all, none recorded by ``known_at`` (with the earliest), or none
     evaluated as of ``evaluated_at`` (with the instant the newest known run was evaluated at)."""
@@ -184,7 +179,7 @@ def require_attribution(
 
 
 def save_partial_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     rows: Sequence[AttributionRow],
     credits: Sequence[CreditRow],
     *,
@@ -246,7 +241,7 @@ def save_partial_run(
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     table: str,
     run_id: int,
     columns: tuple[str, ...],
@@ -276,7 +271,7 @@ class DealVersion:
     credits: tuple[CreditRow, ...]
 
 
-def deal_history(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[DealVersion]:
+def deal_history(con: Engine, opportunity_id: str) -> list[DealVersion]:
     """Every stored version of one deal, oldest first (empty when it was never attributed)."""
     a_cols = ", ".join(f"h.{c}" for c in AttributionRow.columns())
     runs = con.execute(

@@ -15,26 +15,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import duckdb
+from typing import Any
 
 from cosell import clock
-from cosell.data.schema import TABLES, Table
+from cosell.engine import Engine, open_engine
 from cosell.errors import CosellError
-from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
-from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
-from cosell.pay.ledger_store import migration_ledger, migration_posted_deals
-from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
-from cosell.store.connect import Holder, open_database
+from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.store.known import migration_known_at
+from cosell.store.ledger import migration_ledger, migration_posted_deals
+from cosell.store.plans import migration_plans
+from cosell.store.review import migration_review
+from cosell.store.schema import TABLES, Table
 from cosell.store.versions import migration_versions
 
-OnWait = Callable[[Holder, float], None]  # told who holds a busy workspace and how long to wait
+OnWait = Callable[[Any, float], None]  # told who holds a busy workspace and how long to wait
 
 DEFAULT_WORKSPACE = "cosell.duckdb"
 WORKSPACE_ENV = "COSELL_WORKSPACE"
@@ -63,7 +62,7 @@ def current_view_ddl(table: Table) -> str:
     )
 
 
-def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
+def _migration_1(con: Engine) -> None:
     """Canonical tables, their current views, and the import log."""
     for table in TABLES:
         con.execute(table_ddl(table))
@@ -76,7 +75,7 @@ def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Ordered, append-only: never edit a released step; add a new one.
-MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
+MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
     (1, "canonical tables, current views, import log", _migration_1),
     (2, "attribution runs, history, credits, overrides", migration_attribution),
     (3, "attribution versions: run kind and scope, partial runs", migration_versions),
@@ -101,26 +100,22 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
 
 
-def connect(
-    path: str, *, read_only: bool = False, on_wait: OnWait | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with UTC session time zone (so timestamps without offset are UTC).
+def connect(path: str, *, read_only: bool = False, on_wait: OnWait | None = None) -> Engine:
+    """The engine over the workspace at ``path``, in UTC (timestamps without offset are UTC).
 
-    Waits for a process holding the file in a conflicting mode (see :mod:`cosell.store.connect`).
+    Waits for a process holding the file in a conflicting mode (see
+    :mod:`cosell.engine.duckdb_engine`).
     """
-    con = open_database(path, read_only=read_only, on_wait=on_wait)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+    return open_engine(path, read_only=read_only, on_wait=on_wait)
 
 
 @dataclass
 class Workspace:
-    """An open workspace: a DuckDB connection with the schema at :data:`SCHEMA_VERSION`."""
+    """An open workspace: an engine (:mod:`cosell.engine`) with the schema at :data:`SCHEMA_VERSION`."""
 
     path: str
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     read_only: bool = False
-    _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
 
     @property
     def schema_version(self) -> int:
@@ -131,30 +126,11 @@ class Workspace:
         self.con.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit when the block ends normally, roll back on any exception.
-
-        A block inside another joins it (DuckDB has no nested transactions): its writes commit or
-        roll back with the outermost block, so a step that is all or nothing on its own (auto-tags,
-        prompts) can also be one part of a larger all-or-nothing step (an import and its intake).
-        """
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self.con
-            finally:
-                self._depth -= 1
-            return
-        self.con.execute("BEGIN TRANSACTION")
-        self._depth = 1
-        try:
+    def transaction(self) -> Iterator[Engine]:
+        """All or nothing: commit when the block ends normally, roll back on any exception. A block
+        inside another joins it (see :meth:`cosell.engine.base.Engine.transaction`)."""
+        with self.con.transaction():
             yield self.con
-        except BaseException:
-            self._depth = 0
-            self.con.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.con.execute("COMMIT")
 
     def next_import_id(self) -> int:
         row = self.con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
@@ -170,7 +146,7 @@ class Workspace:
         return out
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(con: Engine) -> list[int]:
     """Apply every migration the database has not seen yet; return the versions applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -193,7 +169,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def _stored_version(con: duckdb.DuckDBPyConnection, path: str) -> int | None:
+def _stored_version(con: Engine, path: str) -> int | None:
     """The newest schema step applied, None for a new (empty) database; refuse a foreign one."""
     row = con.execute(
         "SELECT count(*) FILTER (WHERE table_name = 'schema_migrations'), count(*) FROM information_schema.tables"
@@ -219,7 +195,7 @@ def open_workspace(
     """Open (and migrate) a workspace; with ``create=False`` a missing file is an error.
 
     ``read_only=True`` is how readers open it: any number of them run at once, beside no writer
-    (see :mod:`cosell.store.connect`). A reader that finds an older schema has it migrated first, in
+    (see :mod:`cosell.engine.duckdb_engine`). A reader that finds an older schema has it migrated first, in
     a short read-write opening. ``on_wait(holder, seconds)`` is told when the file is busy and the
     opening waits for it.
     """
@@ -251,7 +227,7 @@ def open_workspace(
 
 
 def as_of_views(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     known_at: datetime | None,
     prefix: str = "v_",
     *,
@@ -262,7 +238,7 @@ def as_of_views(
     ``existing_at`` (the evaluation instant T, :mod:`cosell.asof`) leaves out the opportunities
     created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
     influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
-    :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`); without any, it is the plain
+    :func:`cosell.store.intake.overlaid_opportunities_sql`); without any, it is the plain
     versioned rows.
     """
     overlay = has_prompt_declarations(con, known_at)

@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from cosell.engine import Engine
+from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
-from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
@@ -71,7 +71,7 @@ class SealedTable:
             parts.append(f"coalesce(CAST(length({text}) AS VARCHAR) || ':' || {text}, '~')")
         return f"sha256(concat_ws('|', {', '.join(parts)}))"
 
-    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+    def create(self, con: Engine) -> None:
         cols = ", ".join(f"{c} {t}" for c, t in self.columns)
         key = ", ".join(self.key)
         checks = "".join(f", CHECK ({c})" for c in self.checks)
@@ -85,7 +85,7 @@ class SealedTable:
             f"FOREIGN KEY ({key}, digest) REFERENCES {self.name} ({key}, digest))"
         )
 
-    def insert(self, con: duckdb.DuckDBPyConnection, source: str) -> int:
+    def insert(self, con: Engine, source: str) -> int:
         """Insert the rows of ``source`` (a table or view with exactly this table's columns) and seal
         them. Call inside a transaction so that rows and seals land together."""
         names = ", ".join(self.column_names)
@@ -237,7 +237,7 @@ _STEP_7_TABLES = (
 SEALED_TABLES = (*_STEP_7_TABLES, LEDGER_POSTED_DEALS)
 
 
-def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
+def migration_ledger(con: Engine) -> None:
     """Schema step: the sealed ledger, deal terms, payout runs and approvals; the pricing cache."""
     for table in _STEP_7_TABLES:
         table.create(con)
@@ -247,12 +247,12 @@ def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def migration_posted_deals(con: duckdb.DuckDBPyConnection) -> None:
+def migration_posted_deals(con: Engine) -> None:
     """Schema step: per posting and deal, the deal as posted and the change that caused its entries."""
     LEDGER_POSTED_DEALS.create(con)
 
 
-def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_ledger_schema(con: Engine) -> None:
     """Create the ledger tables when a workspace lacks them (a development build recorded step 7
     while it was still empty). Cheap and idempotent: every entry point calls it."""
     names = [name for t in SEALED_TABLES for name in (t.name, t.seal)]
@@ -260,18 +260,18 @@ def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tables(con, [LEDGER_POSTED_DEALS.name, LEDGER_POSTED_DEALS.seal], migration_posted_deals)
 
 
-def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:
+def next_posting_id(con: Engine) -> int:
     row = con.execute("SELECT coalesce(max(posting_id), 0) + 1 FROM ledger_postings").fetchone()
     assert row is not None
     return int(row[0])
 
 
-def last_entry_number(con: duckdb.DuckDBPyConnection) -> int:
+def last_entry_number(con: Engine) -> int:
     row = con.execute("SELECT max(entry_id) FROM ledger_entries").fetchone()
     return 0 if row is None or row[0] is None else int(str(row[0])[3:])
 
 
-def closed_through(con: duckdb.DuckDBPyConnection) -> str | None:
+def closed_through(con: Engine) -> str | None:
     """The latest period of an approved payout run: it and every earlier period are closed."""
     row = con.execute(
         "SELECT max(r.period) FROM payout_runs r JOIN payout_approvals a USING (run_id)"
@@ -279,9 +279,7 @@ def closed_through(con: duckdb.DuckDBPyConnection) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def read_entries(
-    con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list[Any] | None = None
-) -> list[Entry]:
+def read_entries(con: Engine, where: str = "TRUE", params: list[Any] | None = None) -> list[Entry]:
     """Ledger entries matching ``where`` (SQL over ledger_entries' columns), in entry order."""
     ensure_ledger_schema(con)
     rows = con.execute(
@@ -292,7 +290,7 @@ def read_entries(
 
 
 def stage_rows(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     name: str,
     columns: tuple[tuple[str, str], ...],
     rows: list[tuple[Any, ...]],
@@ -318,7 +316,7 @@ def stage_rows(
     con.unregister(view)
 
 
-def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> int:
+def insert_entries(con: Engine, entries: list[Entry]) -> int:
     """Insert and seal entries built in Python (payments); call inside a transaction."""
     if not entries:
         return 0
@@ -342,7 +340,7 @@ class LedgerDamaged(CosellError):
     """The ledger does not hold together: a row without its seal, a gap in the entry ids ..."""
 
 
-def verify_ledger(con: duckdb.DuckDBPyConnection) -> None:
+def verify_ledger(con: Engine) -> None:
     """Raise :class:`LedgerDamaged` when a sealed row lost its seal, entry ids have a gap, or an
     entry is reversed twice or reverses something that is not an earning of the same party."""
     for table in SEALED_TABLES:

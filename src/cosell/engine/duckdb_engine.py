@@ -1,7 +1,9 @@
-"""Opening the workspace file: read-only for readers, read-write for writers, waiting when it is busy.
+"""DuckDB, the embedded default engine: the only module of cosell that imports ``duckdb``.
 
-DuckDB lets either one process open a database file read-write or any number of processes open it
-read-only, never both at once. So cosell's readers (reports, explain, history, lists, show,
+:class:`DuckDBEngine` implements :class:`cosell.engine.base.Engine` over one DuckDB connection; its
+dialect is the reference one. :func:`open_duckdb` opens a workspace file the way cosell's commands
+need: DuckDB lets either one process open a database file read-write or any number of processes
+open it read-only, never both at once. So cosell's readers (reports, explain, history, lists, show,
 statements, the ledger) open the workspace read-only and run side by side; a writer (an import, an
 attribution run, a posting) has it to itself. A command that finds the file held in a conflicting
 mode waits up to ``$COSELL_LOCK_TIMEOUT`` seconds (default :data:`DEFAULT_LOCK_TIMEOUT`) for it to be
@@ -16,13 +18,24 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from cosell.engine.base import (
+    DUCKDB,
+    ConstraintViolation,
+    Cursor,
+    EngineError,
+    EngineIOError,
+    Params,
+    ReadOnlyViolation,
+)
 from cosell.errors import CosellError, UsageError, WorkspaceBusy
 
 LOCK_TIMEOUT_ENV = "COSELL_LOCK_TIMEOUT"
@@ -115,7 +128,7 @@ def _busy(path: str, holder: Holder, waited: float, read_only: bool) -> Workspac
     )
 
 
-def open_database(
+def _connect(
     path: str,
     *,
     read_only: bool = False,
@@ -143,7 +156,7 @@ def open_database(
             # This process already has the file open read-write (a test, a library user): DuckDB
             # allows one configuration per file and process, and read-write can read.
             if read_only and "different configuration" in str(exc):
-                return open_database(path, timeout=timeout, on_wait=on_wait)
+                return _connect(path, timeout=timeout, on_wait=on_wait)
             raise _refusal(path, exc) from None
         except duckdb.IOException as exc:
             holder = parse_holder(str(exc), read_only=read_only)
@@ -160,3 +173,101 @@ def open_database(
             time.sleep(min(_POLL_SECONDS, wait - waited))
         except duckdb.Error as exc:
             raise _refusal(path, exc) from None
+
+
+def _translate(exc: duckdb.Error) -> EngineError:
+    """DuckDB's error as the engine boundary's (the message kept)."""
+    if isinstance(exc, duckdb.ConstraintException):
+        return ConstraintViolation(str(exc))
+    if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
+        return ReadOnlyViolation(str(exc))
+    if isinstance(exc, duckdb.IOException):
+        return EngineIOError(str(exc))
+    return EngineError(str(exc))
+
+
+@dataclass
+class DuckDBEngine:
+    """:class:`cosell.engine.base.Engine` over one DuckDB connection (a file or ``:memory:``)."""
+
+    con: duckdb.DuckDBPyConnection
+    read_only: bool = False
+    name: str = "duckdb"
+    dialect: Any = DUCKDB
+    _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
+    _backend: Any = field(default=None, init=False, repr=False)
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        try:
+            return self.con.execute(sql) if params is None else self.con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        try:
+            self.con.executemany(sql, rows)
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
+    def register(self, name: str, data: Any) -> None:
+        self.con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: commit when the block ends normally, roll back on any exception.
+
+        A block inside another joins it (DuckDB has no nested transactions): its writes commit or
+        roll back with the outermost block, so a step that is all or nothing on its own (auto-tags,
+        prompts) can also be one part of a larger all-or-nothing step (an import and its intake).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.execute("COMMIT")
+
+    def ibis(self) -> Any:
+        """The Ibis DuckDB backend over this connection (made once, on first use: importing and
+        wiring Ibis costs a fraction of a second that most commands never need)."""
+        if self._backend is None:
+            import ibis
+
+            self._backend = ibis.duckdb.from_connection(self.con)
+        return self._backend
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_duckdb(
+    path: str,
+    *,
+    read_only: bool = False,
+    timeout: float | None = None,
+    on_wait: Callable[[Holder, float], None] | None = None,
+) -> DuckDBEngine:
+    """The engine over the DuckDB file ``path`` (or ``:memory:``), in UTC, waiting for a process
+    that holds the file in a conflicting mode (see the module docstring)."""
+    con = _connect(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
+    con.execute("SET TimeZone = 'UTC'")
+    return DuckDBEngine(con, read_only=read_only and path != ":memory:")
+
+
+def memory_engine() -> DuckDBEngine:
+    """A fresh in-memory engine (a ``--data`` run, a scratch computation)."""
+    return open_duckdb(":memory:")
