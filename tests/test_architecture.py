@@ -151,3 +151,32 @@ def test_the_engine_imports_nothing_of_cosell_but_errors_and_values() -> None:
         if _inside(n, "cosell.engine")
     }
     assert {n: found for n, found in bad.items() if found} == {}
+
+
+# The capabilities form layers: a room may import those before it, never one after it. Reports render
+# what metrics compute; metrics count what hygiene and pay never need to ask them for (money
+# conversion is shared, in cosell.fx; the shape of a report is shared, in cosell.report_model).
+LAYERS = (
+    "cosell.data",
+    "cosell.attribution",
+    "cosell.hygiene",
+    "cosell.pay",
+    "cosell.metrics",
+    "cosell.reports",
+)
+# Demo scripts stage a whole story (they import later rooms to show them); they are use cases, not rules.
+LAYER_EXEMPT = ("cosell.pay.demo", "cosell.reports.demo")
+
+
+def test_the_capabilities_import_only_earlier_layers() -> None:
+    def layer(name: str) -> int | None:
+        return next((i for i, room in enumerate(LAYERS) if _inside(name, room)), None)
+
+    bad = sorted(
+        (n, t)
+        for n in MODULES
+        if layer(n) is not None and n not in LAYER_EXEMPT
+        for t in imports_of(n)
+        if (lt := layer(t)) is not None and lt > (layer(n) or 0)
+    )
+    assert bad == []

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from cosell.cells import FORMULA_STARTS, csv_cell, put_xlsx, safe_cell_sql, safe_text_sql, write_csv
 from cosell.cli.app import app
 from cosell.pay.plan_parse import example_plan_text
-from cosell.reports.model import Column, Report, Section, Table
+from cosell.report_model import Column, Report, Section, Table
 from cosell.reports.render import render
 from cosell.store.review import Finding
 from cosell.store.workspace import open_workspace

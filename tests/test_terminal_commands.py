@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cosell.cli import common
 from cosell.cli.app import app
-from cosell.reports.text import display
+from cosell.report_model import display
 
 NOW = "2026-11-02T00:00:00Z"
 WIDTHS = (80, 120)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cosell.errors import CosellError, InputError, UsageError
-from cosell.metrics.fx import MissingRate
+from cosell.fx import MissingRate
 from cosell.pay.ledger import balances, earned_by_deal
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan, parse_plan

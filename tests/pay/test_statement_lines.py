@@ -17,8 +17,8 @@ from cosell.entries import Entry
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
 from cosell.pay.statements import statement
+from cosell.report_model import Report
 from cosell.reports.html import render_html
-from cosell.reports.model import Report
 from cosell.reports.render import render
 from cosell.store.ledger import insert_entries
 

@@ -9,8 +9,8 @@ import pytest
 
 from cosell.errors import NotFound
 from cosell.policy import Policy
+from cosell.report_model import Figure, Report, Section
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Figure, Report, Section
 from cosell.reports.render import render
 from cosell.store.workspace import Workspace, open_workspace
 from metrics.metrics_support import AS_OF, Deal, attribute, quarter_book, revise

@@ -10,6 +10,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
+from cosell.report_model import Band, Chart, Series
 from cosell.reports.charts import (
     TIER_COLOURS,
     axis_formatter,
@@ -18,7 +19,6 @@ from cosell.reports.charts import (
     chart_svg,
     series_colour,
 )
-from cosell.reports.model import Band, Chart, Series
 
 from .conftest import assert_not_blank
 

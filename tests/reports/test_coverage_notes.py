@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 
 from cosell.policy import Policy
+from cosell.report_model import Report
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Report
 from cosell.reports.partners import build_partners
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from cosell.policy import Policy
+from cosell.report_model import Band, Chart, Column, Figure, Report, Section, Series, Table
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Band, Chart, Column, Figure, Report, Section, Series, Table
 from cosell.reports.partners import build_partners
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render

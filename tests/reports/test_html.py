@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from cosell.report_model import Band, Figure, Report, Section, display
 from cosell.reports.html import (
     column_header,
     format_band,
@@ -16,9 +17,7 @@ from cosell.reports.html import (
     format_value,
     render_html,
 )
-from cosell.reports.model import Band, Figure, Report, Section
 from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
-from cosell.reports.text import display
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,11 @@ from cosell.attribution.engine import attribute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
 from cosell.policy import Policy
+from cosell.report_model import Report, display
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Report
 from cosell.reports.partners import build_partners
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render
-from cosell.reports.text import display
 from cosell.store.attribution_store import save_run
 from cosell.store.workspace import open_workspace
 

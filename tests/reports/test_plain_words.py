@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from cosell import clock
 from cosell.policy import Policy
+from cosell.report_model import Report
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Report
 from cosell.reports.partners import build_partners
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render

@@ -8,7 +8,7 @@ import pytest
 
 from cosell.errors import UsageError
 from cosell.policy import Policy
-from cosell.reports.model import Report, Section
+from cosell.report_model import Report, Section
 from cosell.reports.qbr import build_qbr
 from cosell.store.workspace import Workspace
 from metrics.metrics_support import AS_OF, quarter_book, t

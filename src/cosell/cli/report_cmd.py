@@ -19,7 +19,7 @@ import typer
 
 from cosell.cli.common import AsOfOption, KnownAtOption, PolicyOption, WorkspaceOption, console, reading
 from cosell.policy import load_policy
-from cosell.reports.model import Report
+from cosell.report_model import Report
 
 
 class ReportFormat(StrEnum):

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cosell.engine import Engine
+from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import MICROS_PER_DAY
-from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
 
 if TYPE_CHECKING:

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cosell.engine import Engine
+from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
-from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import minor_unit
 from cosell.policy import Policy
 from cosell.store.review import KINDS as KINDS
@@ -329,7 +329,7 @@ def detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None) 
     :func:`cosell.store.workspace.as_of_views` and :func:`cosell.store.versions.attribution_views`)
     and the declared values known at K.
     Leaves the findings in the temp table ``_rec_findings`` (:data:`FINDING_COLUMNS`) and the deals
-    in ``_rec_deals``. Raises :class:`cosell.metrics.fx.MissingRate` when a deal's close-period rate
+    in ``_rec_deals``. Raises :class:`cosell.fx.MissingRate` when a deal's close-period rate
     is missing (money at stake cannot be stated).
     """
     declared = declared_relation(con, as_of)

@@ -19,7 +19,7 @@ from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
 from cosell.periods import Period, fiscal_quarter, month, parse_period
 from cosell.policy import Policy
-from cosell.reports.model import Coverage
+from cosell.report_model import Coverage
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",

@@ -15,8 +15,8 @@ deal:
 - ``pipeline_ws``: the amount converted at the rate of the creation month (the month's rate, else
   its fiscal quarter's), and ``revenue_ws`` (won deals only): at the rate of the close month; each
   rounded once, half away from zero, to the workspace currency's minor unit
-  (:func:`cosell.metrics.fx.monthly_rates_sql` and :func:`~cosell.metrics.fx.convert_sql`, the same
-  lookup and rounding as :func:`~cosell.metrics.fx.converted_amounts_sql`); NULL when the rate is
+  (:func:`cosell.fx.monthly_rates_sql` and :func:`~cosell.fx.convert_sql`, the same
+  lookup and rounding as :func:`~cosell.fx.converted_amounts_sql`); NULL when the rate is
   missing, which :func:`check_rates` turns into an input error for the periods a report uses.
 
 Close time X (SPEC section 1, docs/rules.md): the first recorded stage_history entry into the
@@ -43,8 +43,8 @@ from cosell.asof import evaluation, knowledge
 from cosell.engine import Engine
 from cosell.engine.sql import lit
 from cosell.errors import InputError, Problem
+from cosell.fx import convert_sql, month_index_sql, monthly_rates_sql
 from cosell.instants import format_instant
-from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
@@ -236,7 +236,7 @@ def build_deal_facts(
 
 
 def month_index(year: int, month: int) -> int:
-    """The integer of a month (as :func:`cosell.metrics.fx.month_index_sql`)."""
+    """The integer of a month (as :func:`cosell.fx.month_index_sql`)."""
     return year * 12 + month - 1
 
 

@@ -1,7 +1,7 @@
 """SPEC section 5's figures for one period: values, deal counts, notes, benchmark bands, verdicts.
 
 Each builder takes the exact numbers of :mod:`cosell.metrics.numbers` (and costs) and returns a
-:class:`~cosell.reports.model.Figure`. Rules every figure follows:
+:class:`~cosell.report_model.Figure`. Rules every figure follows:
 
 - it states the deals it rests on (``deals`` and ``deals_label``), and a low-confidence note when
   they are fewer than the policy's ``metrics.min_deals_for_confidence``;
@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from cosell.metrics.benchmarks import BANDS, verdict
 from cosell.metrics.costs import PeriodCosts
 from cosell.metrics.numbers import Bucket, Median, PeriodNumbers
 from cosell.money import quantum
-from cosell.reports.benchmarks import BANDS, verdict
-from cosell.reports.model import Figure, Unit
+from cosell.report_model import Figure, Unit
 
 PERCENT = Decimal("0.000001")
 RATIO = Decimal("0.0001")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cosell.engine import Engine
-from cosell.metrics.fx import check_rates, converted_amounts_sql
+from cosell.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
 from cosell.results import TIERS
 

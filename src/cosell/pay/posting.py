@@ -35,7 +35,7 @@ from cosell import clock
 from cosell.engine import Engine
 from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
-from cosell.metrics.fx import check_rates, converted_amounts_sql
+from cosell.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
 from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit

@@ -1,4 +1,4 @@
-"""A party's statement for one period, as a :class:`~cosell.reports.model.Report`.
+"""A party's statement for one period, as a :class:`~cosell.report_model.Report`.
 
 Opening balance (every earlier period), each entry of the period traceable to its deal, rule, plan
 version and attribution version (reversals and clawbacks with the entry they reverse and why),
@@ -26,8 +26,7 @@ from cosell.money import round_money
 from cosell.pay.ledger import StatementTotals, statement_totals
 from cosell.pay.payouts import PayoutRun, RunParty, party_runs, recovered_amount
 from cosell.periods import parse_period
-from cosell.reports.model import Alert, Column, Figure, Report, Section, Table, Value
-from cosell.reports.text import display
+from cosell.report_model import Alert, Column, Figure, Report, Section, Table, Value, display
 from cosell.store.ledger import closed_through, read_entries
 
 _KIND_WORDS = {

@@ -1,7 +1,7 @@
 """Table cells as people read them (the table, html and pdf formats): a column's own value, then
 the values of the columns printed under it, one per line ("Closed: 2026-09-15").
 
-See :class:`cosell.reports.model.Column` (``under``, ``shown``, ``currency_key``); the machine
+See :class:`cosell.report_model.Column` (``under``, ``shown``, ``currency_key``); the machine
 formats (json, csv, xlsx) give every column its own cell instead.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cosell.reports.model import Column, Table, cell_currency, printed_columns
+from cosell.report_model import Column, Table, cell_currency, printed_columns
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,12 @@ class CellLine:
 
 
 def printed_cells(table: Table, currency: str) -> tuple[list[Column], list[list[CellText]]]:
-    """The columns people read and each row's cells (:func:`cosell.reports.model.printed_columns`).
+    """The columns people read and each row's cells (:func:`cosell.report_model.printed_columns`).
 
     A column's own value is bare under a header that names the unit (money in a column of its own
     currency keeps its code); a value printed under another column keeps its unit.
     """
-    from cosell.reports.text import display  # text prints with these cells: imported on use
+    from cosell.report_model import display
 
     layout = printed_columns(table.columns)
     rows = []

@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from cosell.engine import Engine
+from cosell.metrics.benchmarks import BANDS
 from cosell.metrics.context import Metrics, open_metrics
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -28,8 +29,7 @@ from cosell.metrics.figures import TIER_LABELS, FigureMaker, flatten, headline, 
 from cosell.metrics.numbers import PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
-from cosell.reports.benchmarks import BANDS
-from cosell.reports.model import (
+from cosell.report_model import (
     Chart,
     Column,
     Coverage,

@@ -1,4 +1,4 @@
-"""Draw a report :class:`~cosell.reports.model.Chart` with matplotlib: SVG text for html, PNG for pdf.
+"""Draw a report :class:`~cosell.report_model.Chart` with matplotlib: SVG text for html, PNG for pdf.
 
 One drawing function per ``Chart.kind``: grouped bars, stacked bars, and lines with shaded benchmark
 bands behind them. ``None`` in a series is a gap (no bar, a break in the line), never a zero. Money
@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from cosell.reports.model import Chart, Unit
+from cosell.report_model import Chart, Unit
 
 # Okabe-Ito colours (readable by colour-blind readers and in grey print), one per tier, everywhere.
 TIER_COLOURS: dict[str, str] = {
@@ -129,7 +129,7 @@ def chart_size(chart: Chart, size: tuple[float, float]) -> tuple[float, float]:
     height that gives every category a readable bar (about a third of an inch each, plus the
     value axis and the legend).
 
-    >>> from cosell.reports.model import Chart
+    >>> from cosell.report_model import Chart
     >>> chart_size(Chart("k", "t", "stacked", tuple("abcdefghij"), (), "money", horizontal=True), (6.0, 3.0))
     (6.0, 4.4)
     """

@@ -21,8 +21,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cosell.cells import FORMULA_STARTS, safe_text, write_csv
+from cosell.report_model import Figure, Report, Unit, Value
 from cosell.reports.jsonout import with_minor_digits
-from cosell.reports.model import Figure, Report, Unit, Value
 
 __all__ = ["FORMULA_STARTS", "cell", "flat_figures", "render_csv", "safe_text"]
 FIGURE_COLUMNS = (

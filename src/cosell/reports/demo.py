@@ -17,8 +17,8 @@ from cosell.asof import instants_line
 from cosell.data.demo import DemoManifest
 from cosell.outfiles import file_name
 from cosell.policy import Policy
+from cosell.report_model import Report
 from cosell.reports.cfo import build_cfo
-from cosell.reports.model import Report
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render
 from cosell.reports.text import print_section

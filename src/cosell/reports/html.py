@@ -5,7 +5,7 @@ count, benchmark band and a coloured verdict, the figures beside it, the note), 
 and its notes. Everything is escaped by Jinja2's autoescape; only the SVG that matplotlib wrote (which
 escapes its own text) is inserted as markup. The same report gives byte-identical html.
 
-Values are shown by :func:`cosell.reports.text.display`, as in the table format; the figure text
+Values are shown by :func:`cosell.report_model.display`, as in the table format; the figure text
 here (:func:`format_figure`) is what the pdf prints too, so every format shows the same text:
 
 >>> from decimal import Decimal
@@ -25,16 +25,16 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from cosell.report_model import Figure, Report, Section, Table, Unit, Value, display
 from cosell.reports.cells import CellText, printed_cells
 from cosell.reports.charts import chart_svg
-from cosell.reports.model import Figure, Report, Section, Table, Unit, Value
-from cosell.reports.text import benchmark_text, display
+from cosell.reports.text import benchmark_text
 
 VERDICT_COLOURS = {"below": "#b35c00", "within": "#1b7f3b", "above": "#1f5fa8"}
 
 
 def format_value(value: Value, unit: Unit, currency: str, *, in_table: bool = False) -> str:
-    """A value as a person reads it: :func:`cosell.reports.text.display`, as in the table format.
+    """A value as a person reads it: :func:`cosell.report_model.display`, as in the table format.
 
     In a table (``in_table``) the column header names the currency and the days, so the cells
     carry only the number. ``None`` is ``n/a`` (a figure with no value shows its note instead).
@@ -46,7 +46,7 @@ def format_band(figure: Figure) -> str:
     """A figure's benchmark range in plain words: "benchmark 15-25%" (empty without a band).
 
     >>> from decimal import Decimal
-    >>> from cosell.reports.model import Band
+    >>> from cosell.report_model import Band
     >>> format_band(Figure("k", "l", None, "percent", band=Band(Decimal("0.15"), Decimal("0.25"))))
     'benchmark 15-25%'
     """

@@ -31,7 +31,7 @@ from typing import Any
 
 from cosell.instants import format_instant
 from cosell.money import minor_unit
-from cosell.reports.model import (
+from cosell.report_model import (
     Band,
     Chart,
     Coverage,

@@ -17,7 +17,7 @@ from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import divide, rounded
 from cosell.metrics.league import league
 from cosell.policy import Policy
-from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
+from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value
 
 CHART_TOP = 10
 

@@ -36,11 +36,11 @@ from reportlab.platypus import (
 )
 
 from cosell.instants import display_instant
+from cosell.report_model import Alert, Chart, Report, Section
+from cosell.report_model import Table as ReportTable
 from cosell.reports.cells import CellText
 from cosell.reports.charts import PDF_FIGURE_SIZE, chart_png, chart_size
 from cosell.reports.html import format_figure, table_cells
-from cosell.reports.model import Alert, Chart, Report, Section
-from cosell.reports.model import Table as ReportTable
 from cosell.reports.pdf_figures import (
     ALERT,
     ALERT_FILL,

@@ -31,9 +31,8 @@ from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_en
 from cosell.metrics.numbers import Bucket, PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
+from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value, display
 from cosell.reports.cfo import conversion_note, headline_section
-from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
-from cosell.reports.text import display
 from cosell.results import TIERS
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.

@@ -1,4 +1,4 @@
-"""Render a :class:`~cosell.reports.model.Report` in any format, looked up by name.
+"""Render a :class:`~cosell.report_model.Report` in any format, looked up by name.
 
 >>> FORMATS
 ('table', 'json', 'csv', 'xlsx', 'html', 'pdf')
@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Callable
 
 from cosell.errors import UsageError
-from cosell.reports.model import Report
+from cosell.report_model import Report
 
 FORMATS = ("table", "json", "csv", "xlsx", "html", "pdf")
 BINARY_FORMATS = frozenset({"xlsx", "pdf"})

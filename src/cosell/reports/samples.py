@@ -1,4 +1,4 @@
-"""A hand-made :class:`~cosell.reports.model.Report` with every kind of section, for tests and previews.
+"""A hand-made :class:`~cosell.report_model.Report` with every kind of section, for tests and previews.
 
 It is shaped like the CFO dashboard (the four numbers with their benchmark bands and verdicts) followed
 by QBR-like sections, and carries the awkward cases a renderer must get right: a figure with no deals
@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
-from cosell.reports.model import Band, Chart, Column, Figure, Report, Section, Series, Table, Value
+from cosell.report_model import Band, Chart, Column, Figure, Report, Section, Series, Table, Value
 
 QUARTERS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 TIERS = ("sourced", "accelerated", "influenced", "none")

@@ -1,6 +1,6 @@
 """A report as readable terminal tables (rich): the ``table`` format, and how values are shown.
 
-:func:`display` is the one place that turns a typed value into text for a person (money with
+:func:`cosell.report_model.display` is the one place that turns a typed value into text for a person (money with
 thousands separators and the currency's minor unit, percents with one decimal, ratios with four,
 days with one); the csv, json and xlsx formats keep the exact values instead. Charts are drawn by
 the html and pdf formats only; here each is named with where to find it.
@@ -9,52 +9,15 @@ the html and pdf formats only; here each is named with where to find it.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from rich.console import Console
 from rich.text import Text
 
-from cosell.instants import display_instant
-from cosell.money import minor_unit
+from cosell.report_model import Figure, Report, Section, display
 from cosell.reports.cells import header_text, printed_cells
-from cosell.reports.model import Figure, Report, Section, Unit, Value
 from cosell.terminal import Cell, TableColumn, print_blocks, print_table
 
 WIDTH = 180
-NO_VALUE = "n/a"
-
-
-def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> str:
-    """A value as a person reads it: ``1,234.50 USD``, ``15.4%``, ``0.2312``, ``49.2 days``
-    (``bare``: without the currency code and the word days, for table cells under a header)."""
-    if value is None:
-        return NO_VALUE
-    if isinstance(value, datetime):
-        return display_instant(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value
-    number = Decimal(value)
-    if unit == "money":
-        digits = minor_unit(currency)
-        text = f"{_q(number, digits):,.{digits}f}"
-        return text if bare else f"{text} {currency}"
-    if unit == "percent":
-        return f"{_q(number * 100, 1):.1f}%"
-    if unit == "ratio":
-        return f"{_q(number, 4):.4f}"
-    if unit == "days":
-        return f"{_q(number, 1):.1f}" + ("" if bare else " days")
-    if unit == "count":
-        return f"{int(number):,}"
-    return str(value)
-
-
-def _q(value: Decimal, digits: int) -> Decimal:
-    """Half away from zero to ``digits`` places (display only: values are already rounded once)."""
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def benchmark_text(figure: Figure) -> str:

@@ -34,8 +34,8 @@ from openpyxl.writer.excel import ExcelWriter
 from cosell.cells import put_xlsx
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
+from cosell.report_model import Report, Section, Unit, Value, cell_currency
 from cosell.reports.csvout import flat_figures
-from cosell.reports.model import Report, Section, Unit, Value, cell_currency
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BOLD = Font(bold=True)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
+
+from cosell.instants import display_instant
+from cosell.money import minor_unit
 
 Value = Decimal | int | str | date | datetime | None
 
@@ -191,3 +194,38 @@ class Report:
             if label == "Period" and value.split():
                 return value.split()[0]
         return "report"
+
+
+NO_VALUE = "n/a"
+
+
+def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> str:
+    """A value as a person reads it: ``1,234.50 USD``, ``15.4%``, ``0.2312``, ``49.2 days``
+    (``bare``: without the currency code and the word days, for table cells under a header)."""
+    if value is None:
+        return NO_VALUE
+    if isinstance(value, datetime):
+        return display_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    number = Decimal(value)
+    if unit == "money":
+        digits = minor_unit(currency)
+        text = f"{_q(number, digits):,.{digits}f}"
+        return text if bare else f"{text} {currency}"
+    if unit == "percent":
+        return f"{_q(number * 100, 1):.1f}%"
+    if unit == "ratio":
+        return f"{_q(number, 4):.4f}"
+    if unit == "days":
+        return f"{_q(number, 1):.1f}" + ("" if bare else " days")
+    if unit == "count":
+        return f"{int(number):,}"
+    return str(value)
+
+
+def _q(value: Decimal, digits: int) -> Decimal:
+    """Half away from zero to ``digits`` places (display only: values are already rounded once)."""
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cosell.reports.model import Band, Verdict
+from cosell.report_model import Band, Verdict
 
 # Said in a CFO's words: where the range comes from, not which page of cosell's own specification.
 _SOURCE = "typical range for established B2B partner programs, as quoted in the cosell metrics guide"

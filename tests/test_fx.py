@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cosell.engine import Engine
-from cosell.metrics.fx import MissingRate, check_rates, converted_amounts_sql, fiscal_quarter_sql
+from cosell.fx import MissingRate, check_rates, converted_amounts_sql, fiscal_quarter_sql
 from cosell.policy import Policy
 from cosell.store.workspace import connect
 
