@@ -146,18 +146,17 @@ def print_text(result: Simulation, at: AsOf, out: Console) -> None:
     """The summary (header, counts by kind, money moved by tier, pay per party), then the table of
     changed deals, each readable at 80 columns."""
     w = result.whatif
-    out.print(f"Policy what-if: {result.header()}", highlight=False, soft_wrap=True)
-    out.print(at.line(), highlight=False, soft_wrap=True)
+    out.print(f"Policy what-if: {result.header()}", highlight=False)
+    out.print(at.line(), highlight=False)
     scope = "all periods" if result.period is None else f"closing in {result.period.label}"
     kinds = ", ".join(f"{kind} {n:,}" for kind, n in w.by_kind.items() if n or kind != "outcome")
     out.print(
         f"{result.deals_evaluated:,} deals evaluated ({scope}); {len(w.changes):,} would change"
         + (f": {kinds}." if w.changes else "."),
         highlight=False,
-        soft_wrap=True,
     )
     for note in result.notes():
-        out.print(note, highlight=False, soft_wrap=True)
+        out.print(note, highlight=False)
     if not w.changes:
         return
     out.print()
@@ -209,8 +208,7 @@ def _print_pay(result: Simulation, out: Console) -> None:
             f"Rep commission on the changed deals: {signed(w.rep_pay_change)} {result.currency} over "
             f"{len(w.rep_pay):,} rep(s) (--format json lists them).",
             highlight=False,
-            soft_wrap=True,
-        )
+            )
 
 
 def _deal_row(c: DealChange) -> dict[str, str]:
