@@ -234,7 +234,12 @@ def simulate(
         kept.drop()
     # The engine built the views of (K, T); made again here so that what follows reads what it names.
     as_of_views(con, known, existing_at=when)
-    money_was, money_now = deal_money(con, current, when, ids), deal_money(con, proposed, when, ids)
+    # Money is counted one way on both sides (the current calendar and currency); only whether a
+    # deal is won, lost or open, and when it closed, follows each side's stage mapping.
+    staged = current.with_values(
+        stages__won=proposed.values["stages.won"], stages__lost=proposed.values["stages.lost"]
+    )
+    money_was, money_now = deal_money(con, current, when, ids), deal_money(con, staged, when, ids)
     if window is not None:
         ids = [i for i in ids if _closes_in(window, money_was[i], money_now[i])]
     check_rates([m for i in ids for m in (money_was[i], money_now[i])])
