@@ -24,7 +24,7 @@ from cosell.store.attribution_store import save_run
 from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-from whatif_world import T, small_world  # noqa: E402
+from whatif_world import T, small_world
 
 NOW = "2026-07-01T00:00:00Z"
 AS_OF = "2026-06-30T00:00:00Z"
@@ -69,7 +69,9 @@ def snapshot(path: Path) -> tuple[bytes, dict[str, int], list[tuple[object, ...]
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1"
         ).fetchall()]  # fmt: skip
         counts = {n: int(ws.con.execute(f'SELECT count(*) FROM "{n}"').fetchall()[0][0]) for n in names}
-        runs = ws.con.execute("SELECT run_id, run_at, policy_version, counts FROM attribution_runs ORDER BY 1").fetchall()
+        runs = ws.con.execute(
+            "SELECT run_id, run_at, policy_version, counts FROM attribution_runs ORDER BY 1"
+        ).fetchall()
         versions = ws.con.execute(
             "SELECT run_id, opportunity_id, tier, primary_partner_id FROM attribution_history ORDER BY 1, 2"
         ).fetchall()
@@ -95,7 +97,10 @@ def test_it_prints_the_hand_computed_what_if_and_stores_nothing(company: Path) -
         ("D1", "40000.00"), ("D4", "5500.00"), ("D2", "1442.31"),
     ]  # fmt: skip
     assert data["pipeline_moved"]["sourced"] == "-45500.00" and data["revenue_moved"]["none"] == "40000.00"
-    assert [(p["partner_id"], p["change"]) for p in data["partner_pay"]] == [("P1", "-4144.23"), ("P2", "72.12")]
+    assert [(p["partner_id"], p["change"]) for p in data["partner_pay"]] == [
+        ("P1", "-4144.23"),
+        ("P2", "72.12"),
+    ]
     assert "Evaluated as of 2026-06-30T00:00:00Z (--as-of)" in err  # beside json: on stderr
 
 
@@ -120,7 +125,15 @@ def test_the_text_fits_80_columns_with_the_header_the_totals_and_the_deals(compa
 def test_a_period_out_file_and_csv(company: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "what-if.csv"
     code, out, _ = cosell(
-        company, "--policy", str(company / "proposed.toml"), "-p", "2026-Q2", "-f", "csv", "--out", str(out_file)
+        company,
+        "--policy",
+        str(company / "proposed.toml"),
+        "-p",
+        "2026-Q2",
+        "-f",
+        "csv",
+        "--out",
+        str(out_file),
     )
     assert code == 0 and f"wrote {out_file}" in out
     rows = list(csv.DictReader(io.StringIO(out_file.read_text(encoding="utf-8"))))
@@ -133,7 +146,9 @@ def test_a_period_out_file_and_csv(company: Path, tmp_path: Path) -> None:
     assert (d2["partner_pay_change"], d2["partner_pay_changes"]) == ("-72.11", "P1:-144.23 P2:+72.12")
     assert (rows[0]["pipeline_moved_sourced"], rows[0]["period"]) == ("-40000.00", "2026-Q2")
     text_file = tmp_path / "what-if.txt"
-    code, _, _ = cosell(company, "--policy", str(company / "proposed.toml"), "--out", str(text_file), columns=200)
+    code, _, _ = cosell(
+        company, "--policy", str(company / "proposed.toml"), "--out", str(text_file), columns=200
+    )
     assert code == 0 and max(len(line) for line in text_file.read_text().splitlines()) <= 80
 
 
@@ -144,7 +159,9 @@ def test_csv_escapes_text_that_starts_like_a_formula_and_keeps_numbers_numbers()
     finally:
         ws.close()
     first = result.whatif.changes[0]
-    evil = replace(first, current=replace(first.current, row=replace(first.current.row, primary_partner_id="=cmd|x")))
+    evil = replace(
+        first, current=replace(first.current, row=replace(first.current.row, primary_partner_id="=cmd|x"))
+    )
     tampered = replace(result, whatif=replace(result.whatif, changes=(evil,)))
     line = write_csv(csv_rows(tampered)).splitlines()[1]
     assert ",'=cmd|x," in line and ",40000.00,USD," in line and ",-40000.00," in line
@@ -158,7 +175,11 @@ def test_it_refuses_with_the_file_line_and_reason_and_the_exit_codes(company: Pa
     assert "Traceback" not in err
     bad.write_text("[windows]\nsourcing_lookback_dayz = 30\n", encoding="utf-8")
     code, _, err = cosell(company, "--policy", str(bad))
-    assert code == 1 and "windows.sourcing_lookback_dayz: unknown key (did you mean windows.sourcing_lookback_days?)" in err
+    assert (
+        code == 1
+        and "windows.sourcing_lookback_dayz: unknown key (did you mean windows.sourcing_lookback_days?)"
+        in err
+    )
     assert cosell(company)[0] == 2  # no --policy
     code, _, err = cosell(company, "--policy", str(company / "proposed.toml"), "--period", "Q9")
     assert code == 2 and "--period" in err
@@ -171,10 +192,14 @@ def test_it_refuses_with_the_file_line_and_reason_and_the_exit_codes(company: Pa
 def test_a_current_policy_other_than_the_stored_runs_is_said(company: Path, tmp_path: Path) -> None:
     current = tmp_path / "current.toml"
     current.write_text('label = "fy27"\n', encoding="utf-8")
-    code, out, _ = cosell(company, "--policy", str(company / "proposed.toml"), "--current-policy", str(current))
+    code, out, _ = cosell(
+        company, "--policy", str(company / "proposed.toml"), "--current-policy", str(current)
+    )
     assert code == 0
     text = " ".join(out.split())
-    assert f"The newest stored run (run 1) was made with policy {Policy().version}, not with the current" in text
+    assert (
+        f"The newest stored run (run 1) was made with policy {Policy().version}, not with the current" in text
+    )
     assert "current policy fy27@" in text
 
 
@@ -185,7 +210,9 @@ def test_simulate_over_the_demo(tmp_path: Path) -> None:
     before = snapshot(tmp_path / "cosell.duckdb")
     env = {"COSELL_NOW": "2026-11-02T09:00:00Z", "COSELL_POLICY": None, "COSELL_WORKSPACE": None}
     done = CliRunner().invoke(
-        app, ["simulate", "-w", str(tmp_path / "cosell.duckdb"), "--policy", str(EXAMPLE), "-f", "json"], env=env
+        app,
+        ["simulate", "-w", str(tmp_path / "cosell.duckdb"), "--policy", str(EXAMPLE), "-f", "json"],
+        env=env,
     )
     assert done.exit_code == 0, done.stderr
     assert snapshot(tmp_path / "cosell.duckdb") == before

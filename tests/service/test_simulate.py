@@ -16,7 +16,7 @@ from cosell.policy import Policy
 from cosell.service.simulate import Simulation, resolve_period, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from whatif_world import (  # noqa: E402
+from whatif_world import (
     BOTH,
     MORE_INFLUENCE,
     PROPOSAL_WON,
@@ -71,8 +71,18 @@ def test_a_shorter_window_and_a_heavier_influencer_move_these_deals_and_this_mon
     ]
     w = result.whatif
     assert w.by_kind == {"tier": 2, "partner": 2, "credit": 3, "outcome": 0}
-    assert w.pipeline_moved == {"sourced": D("-45500.00"), "accelerated": 0, "influenced": 0, "none": D("45500.00")}
-    assert w.revenue_moved == {"sourced": D("-40000.00"), "accelerated": 0, "influenced": 0, "none": D("40000.00")}
+    assert w.pipeline_moved == {
+        "sourced": D("-45500.00"),
+        "accelerated": 0,
+        "influenced": 0,
+        "none": D("45500.00"),
+    }
+    assert w.revenue_moved == {
+        "sourced": D("-40000.00"),
+        "accelerated": 0,
+        "influenced": 0,
+        "none": D("40000.00"),
+    }
     # P1: 4,000.00 (10% of D1) + 769.23 (10% of 7,692.31) -> 625.00 (10% of 6,250.00).
     # P2: 5% of 2,307.69 = 115.38 -> 5% of 3,750.00 = 187.50.
     assert pay(result) == [
@@ -156,7 +166,12 @@ def test_a_proposal_in_another_currency_is_refused() -> None:
 
 def test_the_json_carries_every_field_with_money_as_decimal_strings() -> None:
     data = run(BOTH).to_json()
-    assert data["pipeline_moved"] == {"sourced": "-45500.00", "accelerated": "0.00", "influenced": "0.00", "none": "45500.00"}
+    assert data["pipeline_moved"] == {
+        "sourced": "-45500.00",
+        "accelerated": "0.00",
+        "influenced": "0.00",
+        "none": "45500.00",
+    }
     assert data["partner_pay"][0] == {
         "partner_id": "P1", "name": "Partner One", "current": "4769.23", "proposed": "625.00", "change": "-4144.23",
     }  # fmt: skip
@@ -166,4 +181,8 @@ def test_the_json_carries_every_field_with_money_as_decimal_strings() -> None:
     assert d4["current"]["credits"] == [
         {"partner_id": "P1", "role": "sourcer", "share": "1.000000", "amount": "5000.00", "currency": "EUR"}
     ]
-    assert (d4["current"]["pipeline"], d4["current"]["revenue"], d4["proposed"]["credits"]) == ("5500.00", None, [])
+    assert (d4["current"]["pipeline"], d4["current"]["revenue"], d4["proposed"]["credits"]) == (
+        "5500.00",
+        None,
+        [],
+    )

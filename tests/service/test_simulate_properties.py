@@ -28,8 +28,9 @@ from cosell.service.simulate import Simulation, simulate
 from cosell.store.workspace import Workspace, open_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "attribution"))
-from golden import insert_tables  # noqa: E402
-from strategies import Dataset, datasets  # noqa: E402
+from strategies import Dataset, datasets
+
+from golden import insert_tables
 
 
 def company(data: Dataset) -> Workspace:

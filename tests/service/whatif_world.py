@@ -37,7 +37,7 @@ from cosell.policy import Policy
 from cosell.store.workspace import Workspace, open_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "attribution"))
-from engine_support import insert_rows  # noqa: E402
+from engine_support import insert_rows
 
 T = parse_instant("2026-06-30T00:00:00Z")
 SHORTER_LOOKBACK = Policy().with_values(windows__sourcing_lookback_days=30, label="shorter-lookback")

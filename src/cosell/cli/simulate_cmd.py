@@ -208,7 +208,7 @@ def _print_pay(result: Simulation, out: Console) -> None:
             f"Rep commission on the changed deals: {signed(w.rep_pay_change)} {result.currency} over "
             f"{len(w.rep_pay):,} rep(s) (--format json lists them).",
             highlight=False,
-            )
+        )
 
 
 def _deal_row(c: DealChange) -> dict[str, str]:
