@@ -239,7 +239,8 @@ def simulate(
     staged = current.with_values(
         stages__won=proposed.values["stages.won"], stages__lost=proposed.values["stages.lost"]
     )
-    money_was, money_now = deal_money(con, current, when, ids), deal_money(con, staged, when, ids)
+    money_was = deal_money(con, current, when, ids)
+    money_now = money_was if staged.digest == current.digest else deal_money(con, staged, when, ids)
     if window is not None:
         ids = [i for i in ids if _closes_in(window, money_was[i], money_now[i])]
     check_rates([m for i in ids for m in (money_was[i], money_now[i])])
