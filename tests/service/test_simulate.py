@@ -186,3 +186,31 @@ def test_the_json_carries_every_field_with_money_as_decimal_strings() -> None:
         None,
         [],
     )
+
+
+def test_pay_is_priced_with_the_rep_and_plan_the_ledger_pinned_at_the_first_entry() -> None:
+    """D1 was posted in June with R1 as its owner; the CRM names R9 since. Posting would pay R1
+    (the rep when its first entry was posted, SPEC section 6), so the what-if moves R1's commission."""
+    from cosell.attribution.engine import attribute
+    from cosell.pay.plan_versions import load_plan_set
+    from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.store.attribution_store import save_run
+
+    ws = small_world()
+    try:
+        save_run(ws.con, attribute(ws.con, Policy(), T, known_at=T), "tester", run_at=T)
+        pricer = PlanSetPricer(load_plan_set(ws.con))
+        posted = post_period(ws, Policy(), pricer, "2026-06", "tester", parse_instant("2026-06-30T01:00:00Z"))
+        assert posted.counts["rep_commission"] == 3  # D1, D2, D3
+        ws.con.execute(
+            "UPDATE opportunities SET _valid_to = TIMESTAMPTZ '2026-07-01 00:00:00Z' WHERE opportunity_id = 'D1'"
+        )
+        ws.con.execute(
+            "INSERT INTO opportunities SELECT * REPLACE ('R9' AS owner_id, TIMESTAMPTZ '2026-07-01 00:00:00Z' "
+            "AS _valid_from, NULL AS _valid_to) FROM opportunities WHERE opportunity_id = 'D1'"
+        )
+        later = parse_instant("2026-07-02T00:00:00Z")
+        result = simulate(ws.con, SHORTER_LOOKBACK, as_of=T, known_at=later)
+    finally:
+        ws.close()
+    assert pay(result, "rep") == [("R1", D("2000.00"), D("4000.00"), D("2000.00"))]
