@@ -87,6 +87,7 @@ PURE_CORE = (
     "cosell.attribution.cohort",
     "cosell.attribution.credit",
     "cosell.attribution.reference",
+    "cosell.attribution.whatif",
     "cosell.results",
     "cosell.pay.model",
     "cosell.pay.plans",

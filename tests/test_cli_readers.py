@@ -50,6 +50,8 @@ def readers(path: Path) -> Iterator[list[str]]:
     )
     finding = _first(path, "SELECT min(finding_id) FROM findings")
     as_of = "2026-11-01T00:00:00Z"
+    proposed = path.parent / "proposed-policy.toml"
+    proposed.write_text("[windows]\nsourcing_lookback_days = 90\n", encoding="utf-8")
     yield from (
         ["report", "cfo", "--period", "2026-Q3", "--as-of", as_of, "--format", "json"],
         ["report", "qbr", "--quarter", "2026-Q3", "--as-of", as_of, "--format", "json"],
@@ -65,6 +67,7 @@ def readers(path: Path) -> Iterator[list[str]]:
         ["findings", "show", finding, "--format", "json"],
         ["dispute", "list", "--format", "json"],
         ["prompts", "--as-of", as_of, "--format", "json"],
+        ["simulate", "--policy", str(proposed), "--as-of", as_of, "--format", "json"],
     )
 
 

@@ -216,6 +216,23 @@ def test_reports_and_statements_keep_every_figure_and_cell_whole(demo: Demo, nam
     assert not missing, (missing[:5], table[:3000])
 
 
+PROPOSED = Path(__file__).resolve().parents[1] / "docs" / "examples" / "proposed-policy.toml"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_simulate_keeps_every_amount_and_id_whole(demo: Demo, width: int) -> None:
+    what_if = json.loads(run(demo, width, "simulate", "--policy", str(PROPOSED), "--format", "json"))
+    assert what_if["deals"] and what_if["partner_pay"], "the proposal moves deals and pay in the demo"
+    table = run(demo, width, "simulate", "--policy", str(PROPOSED))
+    assert_fits(table, width)
+    deals = assert_rows_whole(what_if["deals"], ("opportunity_id", "money_moved"), table)
+    assert deals == 2 * len(what_if["deals"])
+    pay = assert_rows_whole(what_if["partner_pay"], ("partner_id", "current", "proposed", "change"), table)
+    assert pay == 4 * len(what_if["partner_pay"])
+    moved = [{"tier": t, "pipeline": a} for t, a in what_if["pipeline_moved"].items()]
+    assert assert_rows_whole(moved, ("tier", "pipeline"), table) == 8
+
+
 def test_empty_benchmark_verdict_and_note_columns_are_not_printed(demo: Demo) -> None:
     table = run(demo, 120, "report", "partners")
     section = table.split("Partners by credited closed-won revenue")[1]

@@ -23,6 +23,7 @@ from cosell.cli import (
     prompts_cmd,
     reconcile_cmd,
     report_cmd,
+    simulate_cmd,
     users_cmd,
     workspace_cmd,
 )
@@ -66,6 +67,7 @@ for module in (
     report_cmd,
     plans_cmd,
     payouts_cmd,
+    simulate_cmd,
     users_cmd,
 ):
     module.register(app)

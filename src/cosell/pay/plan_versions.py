@@ -76,9 +76,16 @@ def _stored_plans(con: Engine) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
     return out
 
 
-def load_plan_set(con: Engine) -> PlanSet:
-    """Every plan version of the workspace, in the order added."""
-    return PlanSet(tuple(plan for plan, _ in _stored_plans(con)))
+def load_plan_set(con: Engine, known_at: datetime | None = None) -> PlanSet:
+    """Every plan version of the workspace, in the order added; with ``known_at``, only those
+    loaded at or before it (what was known then, docs/as-of.md)."""
+    return PlanSet(
+        tuple(
+            plan
+            for plan, (loaded_at, _, _) in _stored_plans(con)
+            if known_at is None or loaded_at <= known_at
+        )
+    )
 
 
 def add_plan_version(

@@ -316,6 +316,32 @@ def stage_rows(
     con.unregister(view)
 
 
+@dataclass(frozen=True)
+class DealTerms:
+    """What a deal's ledger entries are priced with: the rep (its owner when its first entry was
+    posted; "" when it had none) and the plan version (pinned then, or moved by a re-pricing)."""
+
+    rep_id: str
+    plan_version: str
+
+
+def pinned_deal_terms(con: Engine, ids: list[str], known_at: datetime | None = None) -> dict[str, DealTerms]:
+    """The newest terms of each deal in ``ids`` that has any, from the postings recorded at or
+    before ``known_at`` (None: every posting)."""
+    if not ids:
+        return {}
+    ensure_ledger_schema(con)
+    known = "TRUE" if known_at is None else "p.posted_at <= $k"
+    rows = con.execute(
+        f"""SELECT t.opportunity_id, arg_max(t.rep_id, t.seq), arg_max(t.plan_version, t.seq)
+            FROM ledger_deal_terms t JOIN ledger_postings p ON p.posting_id = t.posting_id
+            WHERE {known} AND t.opportunity_id IN (SELECT unnest($ids::VARCHAR[]))
+            GROUP BY 1 ORDER BY 1""",
+        {"ids": sorted(set(ids))} | ({} if known_at is None else {"k": known_at}),
+    ).fetchall()
+    return {str(o): DealTerms(str(rep), str(plan)) for o, rep, plan in rows}
+
+
 def insert_entries(con: Engine, entries: list[Entry]) -> int:
     """Insert and seal entries built in Python (payments); call inside a transaction."""
     if not entries:
