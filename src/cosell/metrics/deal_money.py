@@ -4,7 +4,7 @@ A policy what-if (:mod:`cosell.service.simulate`) decides deals twice in memory 
 deals whose decision changes, the same amounts the reports would count: the pipeline amount (the
 deal amount converted at the rate of its creation month, else that month's fiscal quarter) and,
 for a deal won by the as-of instant T, its revenue (at the rate of its close month), each rounded
-once, half away from zero, to the workspace currency's minor unit (:mod:`cosell.metrics.fx`).
+once, half away from zero, to the workspace currency's minor unit (:mod:`cosell.fx`).
 Whether a deal is won, lost or still open at T, and its close time X, follow the policy's stage
 mapping (:func:`cosell.metrics.deals.close_times_sql`), so a proposed mapping is read with its own.
 
@@ -22,8 +22,8 @@ from decimal import Decimal
 from cosell.engine import Engine
 from cosell.engine.sql import lit, ts
 from cosell.errors import InputError, Problem
+from cosell.fx import convert_sql, month_index_sql, monthly_rates_sql
 from cosell.metrics.deals import close_times_sql, stage_class_sql
-from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
 from cosell.periods import Period
 from cosell.policy import Policy
 
