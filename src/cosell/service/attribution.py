@@ -1,19 +1,21 @@
-"""Use cases: attribute and store a run, attribute a dataset folder into files, explain one deal.
+"""Use cases: attribute and store a run, attribute a dataset folder into files, explain one deal,
+a deal's attribution history.
 
-``cosell attribute`` (on the workspace), ``cosell attribute --data DIR --out DIR`` and ``cosell
-explain``. Every deal that existed at the as-of instant T is evaluated as of it, from the data known
+``cosell attribute`` (on the workspace), ``cosell attribute --data DIR --out DIR``, ``cosell
+explain`` and ``cosell history``. Every deal that existed at the as-of instant T is evaluated as of it, from the data known
 at the knowledge instant K (docs/as-of.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from cosell.asof import AsOf
 from cosell.attribution.engine import check_model
 from cosell.attribution.explain import ExplainReport
+from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
 from cosell.store.attribution_store import RunRecord
@@ -22,10 +24,12 @@ from cosell.store.workspace import Workspace
 __all__ = [
     "ENGINE_STEPS",
     "AttributedFiles",
+    "HistoryEntry",
     "StoredRun",
     "attribute_and_store",
     "attribute_files",
     "choose_model",
+    "deal_history",
     "explain_deal",
 ]
 
@@ -43,6 +47,7 @@ class StoredRun:
 
     record: RunRecord
     counts: dict[str, int]
+    paths: list[Path] = field(default_factory=list)  # the result files written (``results_to``)
 
 
 def attribute_and_store(
@@ -53,6 +58,8 @@ def attribute_and_store(
     *,
     by_user: str,
     reason: str,
+    run_at: datetime | None = None,
+    results_to: Path | None = None,
     progress: Progress = quiet,
 ) -> StoredRun:
     """Attribute every deal as of ``at`` and store the run as a new version of every deal.
@@ -60,7 +67,8 @@ def attribute_and_store(
     Refused (nothing stored) when nothing was imported by K, or when the run would hold no deal
     (saying why). The run is computed first, on temp tables only; storing it is the transaction
     (the run, every deal's version and credits, all or nothing). The workspace is held for writing
-    all along, so nothing changes between the two.
+    all along, so nothing changes between the two. ``run_at`` (default now) is when the versions
+    become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
     """
     from cosell.attribution.engine import attribute
     from cosell.store.attribution_store import save_run
@@ -72,8 +80,13 @@ def attribute_and_store(
     if not sum(run.counts.values()):
         require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
     with ws.transaction():
-        record = save_run(ws.con, run, by_user, reason)
-    return StoredRun(record, run.counts)
+        record = save_run(ws.con, run, by_user, reason, run_at=run_at)
+    paths: list[Path] = []
+    if results_to is not None:
+        from cosell.attribution.engine_export import write_results
+
+        paths = write_results(ws.con, run, results_to, "csv")
+    return StoredRun(record, run.counts, paths)
 
 
 @dataclass(frozen=True)
@@ -130,3 +143,11 @@ def explain_deal(ws: Workspace, opportunity_id: str, policy: Policy, at: AsOf, m
     from cosell.attribution.explain import explain_opportunity
 
     return explain_opportunity(ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at)
+
+
+def deal_history(ws: Workspace, opportunity_id: str) -> list[HistoryEntry]:
+    """Every version of a deal's attribution, oldest first: run, kind, who, when, why, policy, tier,
+    partner, rules and credits (empty before the first run)."""
+    from cosell.hygiene.history import deal_versions
+
+    return deal_versions(ws.con, opportunity_id)
