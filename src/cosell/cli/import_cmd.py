@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,7 +21,9 @@ from cosell.cli.common import (
 )
 from cosell.instants import format_instant
 from cosell.policy import load_policy
-from cosell.service.imports import ImportReport
+
+if TYPE_CHECKING:
+    from cosell.service.imports import ImportReport
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
 
