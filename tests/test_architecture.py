@@ -169,7 +169,7 @@ def test_the_command_line_reaches_the_data_only_through_the_service_layer() -> N
 
 
 # The HTTP service will call the same use cases: they know no terminal and no command line.
-SERVICE_MAY_NOT_IMPORT = ("cosell.cli", "typer", "rich", "click")
+SERVICE_MAY_NOT_IMPORT = ("cosell.cli", "cosell.terminal", "typer", "rich", "click")
 
 
 def test_the_service_layer_knows_no_command_line_and_no_terminal() -> None:
