@@ -63,11 +63,14 @@ def main() -> None:
         # Workspaces built before migration 4 had content recorded it as a no-op.
         ensure_intake_schema(ws.con)
 
+        # Each in one transaction, as the use cases that run them do (an import's intake, a listing).
         start = time.perf_counter()
-        tags = apply_auto_tags(ws, policy, as_of)
+        with ws.transaction():
+            tags = apply_auto_tags(ws, policy, as_of)
         tag_s = time.perf_counter() - start
         start = time.perf_counter()
-        prompts = refresh_prompts(ws, policy, as_of)
+        with ws.transaction():
+            prompts = refresh_prompts(ws, policy, as_of)
         prompt_s = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -181,3 +181,32 @@ def test_the_capabilities_import_only_earlier_layers() -> None:
         if (lt := layer(t)) is not None and lt > (layer(n) or 0)
     )
     assert bad == []
+
+
+# The command line parses, calls a use case (cosell.service) and renders: it reaches the data only
+# through the service layer, never the store, the engine or duckdb itself.
+CLI_MAY_NOT_IMPORT = ("cosell.store", "cosell.engine", "duckdb")
+
+
+def test_the_command_line_reaches_the_data_only_through_the_service_layer() -> None:
+    assert any(_inside(n, "cosell.cli") for n in MODULES)
+    bad = {
+        n: sorted(t for t in imports_of(n) if any(_inside(t, no) for no in CLI_MAY_NOT_IMPORT))
+        for n in MODULES
+        if _inside(n, "cosell.cli")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}
+
+
+# The HTTP service will call the same use cases: they know no terminal and no command line.
+SERVICE_MAY_NOT_IMPORT = ("cosell.cli", "cosell.terminal", "typer", "rich", "click")
+
+
+def test_the_service_layer_knows_no_command_line_and_no_terminal() -> None:
+    assert "cosell.service.users" in MODULES
+    bad = {
+        n: sorted(t for t in imports_of(n) if any(_inside(t, no) for no in SERVICE_MAY_NOT_IMPORT))
+        for n in MODULES
+        if _inside(n, "cosell.service")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from cosell.asof import AsOf
 from cosell.cli.common import (
     AsOfOption,
     Format,
@@ -27,8 +26,6 @@ from cosell.cli.common import (
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
-
-ENGINE_STEPS = 7
 
 
 class OutFormat(StrEnum):
@@ -101,71 +98,41 @@ def attribute_command(
     attributed, and the attribution and credits tables are written to DIR in SPEC section 8's
     column order.
     """
-    from cosell.attribution.engine import attribute, check_model
+    from cosell.service.attribution import attribute_and_store, attribute_files, choose_model
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
-    chosen = check_model(model or policy.credit_model)
+    chosen = choose_model(policy, model)
     if data is not None or out is not None:
         if data is None or out is None:
             raise UsageError("--data and --out go together: cosell attribute --data DIR --out DIR")
         if known_at is not None:
             raise UsageError("--known-at reads a workspace's history; --data DIR is read as it is now")
-        _attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt)
+        files = attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt.value, progress)
+        _print_counts(files.counts)
+        console.print(files.at.line(), highlight=False)
+        for path in files.paths:
+            console.print(f"wrote {path}", highlight=False)
         return
 
     from cosell.cli.common import workspace
-    from cosell.store.attribution_store import save_run
-    from cosell.store.known import require_deals, require_import
 
     at = reading(as_of, known_at)
     ws = workspace(workspace_path, create=False)
     try:
-        require_import(ws.con, at.known_at)
-        with progress("attributing", total=ENGINE_STEPS) as advance:
-            run = attribute(ws.con, policy, at.as_of, chosen, known_at=at.known_at, progress=advance)
-        if not sum(run.counts.values()):
-            require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-        record = save_run(ws.con, run, by_user or login_name(), reason)
+        stored = attribute_and_store(
+            ws, policy, at, chosen, by_user=by_user or login_name(), reason=reason, progress=progress
+        )
     finally:
         ws.close()
-    _print_counts(run.counts)
+    record = stored.record
+    _print_counts(stored.counts)
     console.print(at.line(), highlight=False)
     console.print(
         f"run {record.run_id} stored (as of {format_instant(record.as_of)}, model {record.model}, "
         f"policy {record.policy_version})",
         highlight=False,
     )
-
-
-def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, fmt: OutFormat) -> None:
-    from cosell.attribution.engine import attribute
-    from cosell.attribution.engine_export import write_results
-    from cosell.data.load import import_canonical
-    from cosell.data.read import find_table_files
-    from cosell.outfiles import output_folder
-    from cosell.store.workspace import as_of_views, open_workspace
-
-    output_folder(out)  # before the work: a file in the way or no permission is said at once
-    files, _ = find_table_files(data)
-    ws = open_workspace(":memory:")
-    try:
-        with progress("importing", total=max(len(files), 1)) as advance:
-            report = import_canonical(
-                ws, data, policy=policy, on_file=lambda _name: advance(1), versioned=False
-            )
-        # A fresh import is dated now: evaluate its current rows at the as-of instant.
-        at = AsOf.resolve(when, report.imported_at)
-        as_of_views(ws.con, None, existing_at=at.as_of)
-        with progress("attributing", total=ENGINE_STEPS) as advance:
-            run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)
-        paths = write_results(ws.con, run, out, fmt.value)
-    finally:
-        ws.close()
-    _print_counts(run.counts)
-    console.print(at.line(), highlight=False)
-    for path in paths:
-        console.print(f"wrote {path}", highlight=False)
 
 
 def _print_counts(counts: dict[str, int]) -> None:
@@ -189,16 +156,15 @@ def explain_command(
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
     what evidence with dates, which guard blocked which claim, the cohort and its median. The deal
     is decided as of the --as-of instant from the data known at the --known-at instant."""
-    from cosell.attribution.engine import check_model
-    from cosell.attribution.explain import explain_opportunity
     from cosell.cli.common import workspace
+    from cosell.service.attribution import choose_model, explain_deal
 
     policy = load_policy(policy_path)
-    chosen = check_model(model or policy.credit_model)
+    chosen = choose_model(policy, model)
     at = reading(as_of, known_at)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        report = explain_opportunity(ws.con, opportunity_id, policy, at.as_of, chosen, known_at=at.known_at)
+        report = explain_deal(ws, opportunity_id, policy, at, chosen)
     finally:
         ws.close()
     if fmt is ExplainFormat.json:

@@ -18,10 +18,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from cosell import clock
 from cosell.asof import AsOf
 from cosell.cells import write_csv
-from cosell.engine.duckdb_engine import LOCK_TIMEOUT_ENV, Holder
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.service.workspace import LOCK_TIMEOUT_ENV, Holder, Workspace, open_workspace
 from cosell.terminal import TableColumn, print_table
 
 console = Console()
@@ -142,7 +141,8 @@ def login_name() -> str:
         return "unknown"
 
 
-def _say_waiting(holder: Holder, seconds: float) -> None:
+def say_waiting(holder: Holder, seconds: float) -> None:
+    """Say on stderr which process holds the workspace and how long this command waits for it."""
     err_console.print(
         f"the workspace is busy: {holder} has it open for {'writing' if holder.writing else 'reading'}; "
         f"waiting up to {seconds:g} s ({LOCK_TIMEOUT_ENV})",
@@ -156,7 +156,7 @@ def workspace(path: str | None, *, create: bool = True, read_only: bool = False)
     the ledger) pass ``read_only=True``: they run side by side and never block one another; a
     writer has the workspace to itself. Either waits for a conflicting process, saying so on stderr,
     for ``$COSELL_LOCK_TIMEOUT`` seconds at most, then stops naming it (exit 1)."""
-    return open_workspace(path, create=create, read_only=read_only, on_wait=_say_waiting)
+    return open_workspace(path, create=create, read_only=read_only, on_wait=say_waiting)
 
 
 def _jsonable(value: Any) -> Any:

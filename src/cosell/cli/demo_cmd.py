@@ -9,10 +9,10 @@ deal of each tier, reconciles every closed-won deal (findings by kind, money at 
 period, accepts the suggested fixes and a dispute, posts the next period's adjustments and prints a
 partner statement, and writes the CFO dashboard and the latest QBR (html, pdf, json).
 
-Every step is a capability's own public function; this module only sequences and prints them.
-Each step is recorded at a fixed instant after the dataset's as-of instant (:data:`STEP_OFFSETS`,
-and the pay step's own instants in :mod:`cosell.pay.demo`), so the demo prints and writes the same
-bytes on every run.
+Every step is a use case (:mod:`cosell.service.demo`, :mod:`cosell.service.attribution`); this
+module only sequences them and prints what they return. Each step is recorded at a fixed instant
+after the dataset's as-of instant (:data:`cosell.service.demo.STEP_OFFSETS`, and the pay step's own
+instants in :mod:`cosell.pay.demo`), so the demo prints and writes the same bytes on every run.
 """
 
 from __future__ import annotations
@@ -20,47 +20,43 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from cosell import clock
 from cosell.asof import AsOf
 from cosell.cli.common import console, progress
-from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
+from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
 
 if TYPE_CHECKING:
+    from cosell.data.demo import DemoManifest
     from cosell.hygiene.intake import Intake
     from cosell.policy import Policy
-    from cosell.store.workspace import Workspace
+    from cosell.service.workspace import Workspace
+
+__all__ = [
+    "DEFAULT_DEMO_BASE",
+    "DEFAULT_DEMO_DIR",
+    "NAMED_USERS",
+    "print_demo_summary",
+    "register",
+    "run_demo",
+]
 
 DEFAULT_DEMO_BASE = Path("cosell-demo")
 DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
-# When each later step is recorded, after the dataset's as-of instant (the import and the batch
-# attribution run are recorded at as-of itself; the dispute at +2 h and +3 h, see cosell.pay.demo).
-STEP_OFFSETS = {"reconcile": timedelta(minutes=30), "fixes": timedelta(hours=1)}
-# Users with names a person types, added beside the sample's CRM users (005Dm...), so the README's
-# examples (`--by u-ops`, `--by u-finance` ...) work on the demo workspace. The demo itself acts as
-# the CRM users (cosell.store.users.first_user picks the smallest id of a role: 005Dm... < u-...).
-NAMED_USERS = (
-    ("u-admin", "Ada Admin", "admin"),
-    ("u-ops", "Olu Ops", "partner_ops"),
-    ("u-manager", "Mia Manager", "partner_manager"),
-    ("u-finance", "Fay Finance", "finance"),
-    ("u-partner", "Pat Partner", "partner"),
-)
-DEMO_REVIEWER_ROLE = "partner_ops"
 
 
 def write_demo_dataset(out_dir: Path, size: int = 3000, seed: int = 7) -> DemoManifest:
     """Generate the demo dataset into ``out_dir`` with a progress bar on stderr."""
+    from cosell.service.demo import generate
+
     with progress(f"Writing {size:,} demo opportunities", total=size) as advance:
-        return generate_dataset(out_dir, size=size, seed=seed, progress=advance)
+        return generate(out_dir, size, seed, advance)
 
 
 def print_demo_summary(manifest: DemoManifest) -> None:
@@ -96,59 +92,43 @@ def print_demo_summary(manifest: DemoManifest) -> None:
 
 def run_demo(base: Path, size: int, seed: int) -> None:
     """Generate, import, attribute and report the sample company under ``base``."""
-    from cosell.attribution.engine import attribute
-    from cosell.attribution.engine_export import write_results
-    from cosell.attribution.explain import explain_opportunity
-    from cosell.hygiene.intake import import_with_intake
-    from cosell.metrics.pipeline import pipeline_by_tier
     from cosell.policy import Policy
-    from cosell.store.attribution_store import save_run
-    from cosell.store.workspace import as_of_views, open_workspace
+    from cosell.service import demo
+    from cosell.service.attribution import attribute_and_store, explain_deal
 
     manifest = write_demo_dataset(base / "data", size, seed)
     print_demo_summary(manifest)
     policy = Policy()
     workspace_file = base / "cosell.duckdb"
-    for stale in (workspace_file, workspace_file.with_name(workspace_file.name + ".wal")):
-        stale.unlink(missing_ok=True)  # a fresh workspace, so the demo is the same every time
-    ws = open_workspace(workspace_file)
+    ws = demo.fresh_workspace(workspace_file)
+    at = AsOf(manifest.as_of, manifest.as_of)
+    reports = base / "reports"
     try:
         # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
         with progress("importing", total=len(manifest.counts)) as advance:
-            report, intake = import_with_intake(
-                ws,
-                manifest.out_dir,
-                policy,
-                now=manifest.as_of,
-                on_file=lambda _f: advance(1),
-                by_user="demo",
-            )
+            report, intake = demo.import_sample(ws, manifest, policy, on_file=lambda _f: advance(1))
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
         _print_intake(intake)
-        _add_named_users(ws, manifest)
-        with progress("attributing", total=7) as advance:
-            run = attribute(
-                ws.con, policy, manifest.as_of, policy.credit_model, known_at=manifest.as_of, progress=advance
+        partner = demo.add_named_users(ws, manifest)
+        if partner is not None:
+            console.print(
+                f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
+                "to try the README's commands with: cosell users",
+                highlight=False,
             )
-        record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
-        console.print(AsOf(manifest.as_of, manifest.as_of).line(), highlight=False)
-        reports = base / "reports"
-        paths = write_results(ws.con, run, reports, "csv")
-        as_of_views(ws.con, manifest.as_of)
-        _print_pipeline(pipeline_by_tier(ws.con, record.run_id, policy), policy.workspace_currency)
+        stored = attribute_and_store(
+            ws, policy, at, policy.credit_model, by_user="demo", reason="cosell demo", run_at=manifest.as_of,
+            results_to=reports, progress=progress,
+        )  # fmt: skip
+        record = stored.record
+        console.print(at.line(), highlight=False)
+        paths = list(stored.paths)
+        _print_pipeline(demo.pipeline(ws, record.run_id, policy, manifest), policy.workspace_currency)
         for tier in ("sourced", "accelerated", "influenced", "none"):
-            # Prefer a won deal: that is where the tier matters to finance.
-            found = ws.con.execute(
-                "SELECT a.opportunity_id FROM attribution_history a JOIN v_opportunities o USING (opportunity_id) "
-                "WHERE a.run_id = ? AND a.tier = ? ORDER BY list_contains(?, o.stage) DESC, a.opportunity_id LIMIT 1",
-                [record.run_id, tier, sorted(policy.won_stages)],
-            ).fetchall()
-            example = found[0][0] if found else None
+            example = demo.example_deal(ws, record.run_id, tier, policy)
             if example is None:
                 continue
-            explanation = explain_opportunity(
-                ws.con, example, policy, manifest.as_of, run.model, known_at=manifest.as_of
-            )
+            explanation = explain_deal(ws, example, policy, at, record.model)
             article = "An" if tier[0] in "aeiou" else "A"
             console.rule(f"{article} {tier} deal: cosell explain {example}")
             console.print(explanation.text(), highlight=False)
@@ -172,29 +152,6 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     )
 
 
-def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
-    """Add :data:`NAMED_USERS` (the README's ``--by u-ops`` ...) as the sample's first admin would."""
-    from cosell.service.users import set_user
-    from cosell.store.users import first_user
-
-    admin = first_user(ws.con, "admin")
-    row = ws.con.execute("SELECT min(partner_id) FROM cur_partners").fetchone()
-    partner = None if row is None else row[0]
-    if admin is None or partner is None:
-        return
-    for user_id, name, role in NAMED_USERS:
-        set_user(
-            ws, user_id, by_user=admin, reason="a named user for trying the README's commands", name=name,
-            email=f"{user_id}@example.com", role=role, partner_id=partner if role == "partner" else "",
-            now=manifest.as_of,
-        )  # fmt: skip
-    console.print(
-        f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
-        "to try the README's commands with: cosell users",
-        highlight=False,
-    )
-
-
 def _print_intake(intake: Intake) -> None:
     """What the import's hygiene intake did (it ran in the import's transaction, dated like it)."""
     console.print(
@@ -208,38 +165,15 @@ def _review_pay_and_report(
     ws: Workspace, policy: Policy, manifest: DemoManifest, reports: Path
 ) -> list[Path]:
     """Reconcile, pay with the fixes and a dispute in between, then write the CFO and QBR files."""
-    from cosell.hygiene.decisions import accept_findings
-    from cosell.hygiene.reconcile import demo_reconcile
-    from cosell.pay.demo import demo_dispute, demo_pay
-    from cosell.reports.demo import demo_reports
-    from cosell.store.users import first_user
+    from cosell.service import demo
 
     with _step("reconciling every closed-won deal") as out:
         out.rule("Reconciliation: cosell reconcile --period all")
-        with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]):
-            found = demo_reconcile(ws, policy, manifest, out)
-    # The fixes that are overrides (the computed, evidence-backed attribution pinned by a reviewer);
-    # a correction to make in the CRM (an account to check, partner_source=none to confirm) stays open.
-    fixable = [f.finding_id for f in found.findings if f.suggested_tier and f.status == "open"]
-    reviewer = first_user(ws.con, DEMO_REVIEWER_ROLE)
-
-    def accept_fixes() -> int:
-        if not fixable or reviewer is None:
-            return 0
-        accepted = accept_findings(
-            ws,
-            policy,
-            fixable,
-            reviewer,
-            "demo: month-end review accepts the suggested fixes",
-            at=manifest.as_of + STEP_OFFSETS["fixes"],
-        )
-        return len(accepted.decisions)
-
+        found = demo.review(ws, policy, manifest, out)
     with _step("paying: post a period, pay it, accept the fixes and a dispute, post the next") as out:
-        demo_pay(ws, policy, manifest, out, accept_fixes, decide_disputes=demo_dispute(ws, policy, manifest))
+        demo.pay(ws, policy, manifest, found, out)
     with _step("writing the CFO dashboard and the QBR (html, pdf, json)") as out:
-        return demo_reports(ws, policy, manifest, reports, out)
+        return demo.write_reports(ws, policy, manifest, reports, out)
 
 
 @contextmanager

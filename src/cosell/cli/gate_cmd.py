@@ -69,26 +69,22 @@ def check(
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,
 ) -> None:
     """May this opportunity move to this stage? Exit 0 allowed, 1 refused; the reason is printed."""
-    from cosell.hygiene.declared import declared_of
-    from cosell.hygiene.gate import DealState, check_move, known_stages
+    from cosell.service.gate import check_gate
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        declared = declared_of(ws.con, opportunity_id)
-        stages = known_stages(ws.con, policy)
+        decision = check_gate(ws, opportunity_id, to_stage, policy)
     finally:
         ws.close()
-    state = DealState(opportunity_id, declared.stage, declared.partner_source, declared.declared_by)
-    decision = check_move(state, to_stage, policy, stages)
     if fmt is CheckFormat.json:
         out = {
-            "opportunity_id": opportunity_id,
-            "stage": declared.stage,
-            "to_stage": to_stage.strip(),
-            "to_stage_class": policy.stage_class(to_stage.strip()),
-            "partner_source": declared.partner_source,
-            "declared_by": declared.declared_by,
+            "opportunity_id": decision.opportunity_id,
+            "stage": decision.stage,
+            "to_stage": decision.to_stage,
+            "to_stage_class": decision.to_stage_class,
+            "partner_source": decision.partner_source,
+            "declared_by": decision.declared_by,
             "allowed": decision.allowed,
             "reason": decision.reason,
         }
@@ -129,13 +125,13 @@ def audit(
     an auto-tag or an answered prompt recorded before the entry counts as confirmed. Reads the data
     known at --known-at; leaves out the deals that entered their won stage after --as-of.
     """
-    from cosell.hygiene.gate import gate_audit
+    from cosell.service.gate import audit_gate
 
     at = reading(as_of, known_at)
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = gate_audit(ws.con, policy, at.known_at, evaluated_at=at.as_of)
+        found = audit_gate(ws, policy, at)
     finally:
         ws.close()
     rows = [_audit_row(v) for v in found]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,11 +19,11 @@ from cosell.cli.common import (
     err_console,
     progress,
 )
-from cosell.data.load import ImportReport
-from cosell.data.read import find_table_files
 from cosell.instants import format_instant
-from cosell.outfiles import writable_file
 from cosell.policy import load_policy
+
+if TYPE_CHECKING:
+    from cosell.service.imports import ImportReport
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
 
@@ -71,16 +71,16 @@ def canonical(
     """
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.cli.common import workspace
-    from cosell.hygiene.intake import import_with_intake
+    from cosell.service.imports import check_rejects_file, import_folder, table_count
 
     policy = load_policy(policy_path)
     if rejects is not None:
-        writable_file(rejects, "--rejects")  # said before the import's work, not after it
-    files, _ = find_table_files(directory)
+        check_rejects_file(rejects)  # said before the import's work, not after it
+    files = table_count(directory)
     ws = workspace(workspace_path)
     try:
-        with progress("importing", total=max(len(files), 1)) as advance:
-            report, intake = import_with_intake(
+        with progress("importing", total=max(files, 1)) as advance:
+            report, intake = import_folder(
                 ws, directory, policy, rejects=rejects, on_file=lambda _name: advance(1)
             )
     finally:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
@@ -42,16 +41,6 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
 def register(app: typer.Typer) -> None:
     """Add ``cosell payouts ...`` to the app."""
     app.add_typer(payouts_app, name="payouts")
-
-
-def _operator(con: Any, by: str | None, what: str) -> str:
-    """``--by`` (else the login name), checked against the workspace's users when it has any."""
-    from cosell.pay.ledger import PAY_OPERATOR_ROLES
-    from cosell.store.users import check_role
-
-    user = by or login_name()
-    check_role(con, user, PAY_OPERATOR_ROLES, what)
-    return user
 
 
 def _money(value: Any) -> str:
@@ -88,19 +77,14 @@ def post_command(
     """Post into PERIOD the earnings, reversals and clawbacks that bring the ledger to what the current
     attribution and plans say for every won deal closed before the period ends. Running it again
     with nothing changed posts nothing."""
-    from cosell.pay.plan_versions import load_plan_set
-    from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.service.pay import post
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        plans = load_plan_set(ws.con)
-        if not plans.versions:
-            raise UsageError("no compensation plan is loaded: cosell plans load FILE")
-        result = post_period(
-            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), clock.now(),
-            reprice=reprice, recheck=recheck, reason=reason,
-        )  # fmt: skip
+        result = post(
+            ws, policy, period, by_user=by or login_name(), reason=reason, reprice=reprice, recheck=recheck
+        )
     finally:
         ws.close()
     rows = [
@@ -140,17 +124,16 @@ def run_command(
 ) -> None:
     """Propose a payout run for PERIOD: each party's positive balance of the periods up to it is paid;
     a negative balance is blocked (carried until recovered). Approve it with `cosell payouts approve`."""
-    from cosell.pay.payouts import propose_run
+    from cosell.service.pay import propose
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        user = _operator(ws.con, by, "propose payout runs")
-        run, _ = propose_run(ws, policy, period, user, clock.now(), reason)
-        parties, names = _run_parties(ws.con, run)
+        proposed = propose(ws, policy, period, by_user=by or login_name(), reason=reason)
     finally:
         ws.close()
-    rows = _party_rows(parties, names, fmt)
+    run, parties = proposed.run, proposed.parties
+    rows = _party_rows(parties, proposed.names, fmt)
     if fmt is not Format.table:
         emit_rows(rows, _PARTY_COLUMNS, fmt)
         return
@@ -166,13 +149,6 @@ def run_command(
 
 
 _PARTY_COLUMNS = ("party_kind", "party_id", "name", "balance", "recovered", "pay", "status")
-
-
-def _run_parties(con: Any, run: Any) -> tuple[list[Any], dict[tuple[str, str], str]]:
-    from cosell.pay.payouts import run_parties
-    from cosell.pay.statements import party_names
-
-    return run_parties(con, run), party_names(con)
 
 
 def _party_rows(parties: list[Any], names: dict[tuple[str, str], str], fmt: Format) -> list[dict[str, Any]]:
@@ -208,15 +184,15 @@ def show_command(
     """A payout run: its period and status, who proposed and approved it, each party with its balance,
     what its earnings recovered of a carried negative balance and what it is paid, and the blocked
     parties (a negative balance carried until recovered)."""
-    from cosell.pay.payouts import get_run
+    from cosell.service.pay import payout_run
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        run = get_run(ws.con, run_id)
-        parties, names = _run_parties(ws.con, run)
+        found = payout_run(ws, run_id)
     finally:
         ws.close()
-    rows = _party_rows(parties, names, fmt)
+    run, parties = found.run, found.parties
+    rows = _party_rows(parties, found.names, fmt)
     blocked = [r for r in rows if r["status"] == "blocked"]
     recovered = sum((p.recovered for p in parties), Decimal(0))
     if fmt is Format.csv:
@@ -275,12 +251,12 @@ def approve_command(
 ) -> None:
     """Approve a proposed payout run (a user with role finance only): posts its payments and closes
     its period and every earlier one."""
-    from cosell.pay.payouts import approve_run
+    from cosell.service.pay import approve
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        run, payments = approve_run(ws, policy, run_id, by, clock.now(), reason)
+        run, payments = approve(ws, policy, run_id, by_user=by, reason=reason)
     finally:
         ws.close()
     console.print(
@@ -293,11 +269,11 @@ def approve_command(
 @payouts_app.command("list")
 def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """Every payout run: period, status, what it pays and what is blocked."""
-    from cosell.pay.payouts import list_runs
+    from cosell.service.pay import payout_runs
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        runs = list_runs(ws.con)
+        runs = payout_runs(ws)
     finally:
         ws.close()
     rows = [
@@ -359,22 +335,12 @@ def ledger_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ledger entries in order, filtered by party, deal or period."""
-    from cosell.store.ledger import read_entries
+    from cosell.service.pay import ledger
 
-    where, params = ["TRUE"], []
     party = _party(partner, rep, required=False)
-    if party is not None:
-        where.append("party_kind = ? AND party_id = ?")
-        params += list(party)
-    if deal:
-        where.append("opportunity_id = ?")
-        params.append(deal)
-    if period:
-        where.append("period = ?")
-        params.append(period)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        entries = read_entries(ws.con, " AND ".join(where), params)
+        entries = ledger(ws, party=party, opportunity_id=deal, period=period)
     finally:
         ws.close()
     rows = []
@@ -400,13 +366,13 @@ def statement_command(
     """A partner's or a rep's statement for PERIOD: opening balance, every entry (deal, rule, plan
     version, attribution version, reason), payments, closing balance. Written like a report: xlsx,
     html and pdf go to --out, else ./cosell-statement-<party>-<period>.<ext>."""
-    from cosell.pay.statements import statement
+    from cosell.service.pay import party_statement
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
+        report = party_statement(ws, policy, party_kind, party_id, period)
     finally:
         ws.close()
     emit(report, fmt, out, name=("statement", party_id, period))

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
@@ -22,13 +21,8 @@ from cosell.cli.common import (
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import write_file
-from cosell.pay.ledger import PAY_OPERATOR_ROLES
-from cosell.pay.plan_check import check_folder
-from cosell.pay.plan_parse import example_plan_text, parse_plan_text, read_plan_text
-from cosell.pay.plan_versions import add_plan_version, list_plan_versions
-from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
-from cosell.store.users import check_role
+from cosell.service.plans import Plan, PlanInvalid, PlanProblem
 
 plans_app = typer.Typer(help="Write, check, load and list compensation plans.", no_args_is_help=True)
 
@@ -46,28 +40,6 @@ PolicyOption = Annotated[
 def register(app: typer.Typer) -> None:
     """Add ``cosell plans ...`` to the app."""
     app.add_typer(plans_app, name="plans")
-
-
-def _plan_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file())
-        if not files:
-            raise UsageError(f"{path} holds no .toml plan files")
-        return files
-    if not path.exists():
-        raise UsageError(f"{path} does not exist")
-    return [path]
-
-
-def _read(path: Path, currency: str) -> tuple[Plan | None, list[PlanProblem]]:
-    file = str(path)
-    text = read_plan_text(path)
-    if isinstance(text, PlanProblem):
-        return None, [text]
-    plan, problems = parse_plan_text(text, file)
-    if plan is not None and plan.currency != currency:
-        return None, [PlanProblem(file, f"currency {plan.currency} is not the workspace currency {currency}")]
-    return plan, problems
 
 
 def _fail(problems: list[PlanProblem]) -> None:
@@ -97,19 +69,12 @@ def plans_check(
     A folder is also checked as a timeline: versions of one plan must follow each other with no
     gap or overlap in their effective dates, and at most one plan may be in force at a time.
     """
-    currency = load_policy(policy_path).workspace_currency
-    plans: list[Plan] = []
-    problems: list[PlanProblem] = []
-    for file in _plan_files(path):
-        plan, found = _read(file, currency)
-        problems.extend(found)
-        if plan is not None:
-            plans.append(plan)
-    if not problems:
-        problems = check_folder(plans)
-    if problems:
-        _fail(problems)
-    for plan in sorted(plans, key=lambda p: (p.effective_from, p.plan_id, p.version)):
+    from cosell.service.plans import check_plans
+
+    checked = check_plans(path, load_policy(policy_path).workspace_currency)
+    if checked.problems:
+        _fail(checked.problems)
+    for plan in checked.plans:
         typer.echo(_summary(plan))
 
 
@@ -134,21 +99,17 @@ def plans_load(
 ) -> None:
     """Add a plan version to the workspace (all or nothing); the same file again changes nothing.
     It is recorded at now (--now, $COSELL_NOW or the clock)."""
+    from cosell.service.plans import load_plan, read_plan
+
     currency = load_policy(policy_path).workspace_currency
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder: load one plan file at a time")
-    plan, problems = _read(_plan_files(path)[0], currency)
+    plan, problems = read_plan(path, currency)
     if plan is None:
         _fail(problems)
         return
     user = by or login_name()
     ws = workspace(workspace_path)
     try:
-        with ws.transaction() as con:
-            check_role(con, user, PAY_OPERATOR_ROLES, "load compensation plans")
-            result = add_plan_version(
-                con, plan, user, now=clock.now(), workspace_currency=currency, reprice=reprice
-            )
+        result = load_plan(ws, plan, by_user=user, currency=currency, reprice=reprice)
     except PlanInvalid as exc:
         _fail(exc.problems)
         return
@@ -163,9 +124,11 @@ def plans_load(
 @plans_app.command("list")
 def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """The plan versions of the workspace in effective-date order, with the range each is in force."""
+    from cosell.service.plans import plan_versions
+
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        rows = list_plan_versions(ws.con)
+        rows = plan_versions(ws)
     finally:
         ws.close()
     out: list[dict[str, Any]] = [
@@ -213,6 +176,8 @@ def plans_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example plan (referral, co-sell, influence, servicer and bonus rules)."""
+    from cosell.service.plans import example_plan_text
+
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     write_file(path, example_plan_text().encode("utf-8"), "the plan file")

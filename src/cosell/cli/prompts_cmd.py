@@ -103,19 +103,20 @@ def list_command(
     instants (prompts, answers and expiries are events, recorded when they happen)."""
     if ctx.invoked_subcommand is not None:
         return
-    from cosell.hygiene.prompts import list_prompts, refresh_prompts
+    from cosell.service.prompts import prompts
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption): it dates the prompts issued
     at = reading(as_of, known_at)
     policy = load_policy(policy_path)
     # Without --as-of or --known-at it issues the prompts the data calls for by now: a writer.
-    ws = workspace(workspace_path, create=False, read_only=as_of is not None or known_at is not None)
+    present = as_of is None and known_at is None
+    ws = workspace(workspace_path, create=False, read_only=not present)
     try:
-        if as_of is None and known_at is None:
-            refresh_prompts(ws, policy)
-        found = list_prompts(
-            ws.con,
-            min(at.as_of, at.known_at),
+        found = prompts(
+            ws,
+            policy,
+            at,
+            issue=present,
             rep=rep,
             status=None if status is StatusFilter.all else status.value,
         )
@@ -154,12 +155,12 @@ def answer_command(
 ) -> None:
     """Answer an open prompt: records the rep's declaration and a new attribution version."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
-    from cosell.hygiene.prompts import answer_prompt
+    from cosell.service.prompts import answer
 
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        result = answer_prompt(ws, policy, prompt_id, tier=tier.value, activity=activity, by_user=by_user)
+        result = answer(ws, policy, prompt_id, tier=tier.value, activity=activity, by_user=by_user)
     finally:
         ws.close()
     p = result.prompt

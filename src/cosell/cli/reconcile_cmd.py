@@ -1,6 +1,7 @@
 """``cosell reconcile``, ``cosell findings``, ``cosell dispute`` and ``cosell history``.
 
-Thin: parse, call the hygiene capability (reconcile, decisions, disputes, history), print.
+Thin: parse, call the use case (:mod:`cosell.service.reconcile`, :mod:`cosell.service.disputes`,
+:mod:`cosell.service.attribution`), print.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cosell.cli.common import (
     reading,
     workspace,
 )
-from cosell.errors import CosellError, UsageError
+from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
 from cosell.terminal import print_table
@@ -79,12 +80,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(findings_app, name="findings")
     app.add_typer(dispute_app, name="dispute")
     app.command("history")(history_command)
-
-
-def _who(by_user: str | None) -> str:
-    if not by_user or not by_user.strip():
-        raise UsageError("say who: --by USER (or $COSELL_USER)")
-    return by_user.strip()
 
 
 def _when(value: Any) -> str:
@@ -145,21 +140,15 @@ def reconcile_command(
     --known-at K reads the rows, attribution versions, declarations and decisions recorded by K (the
     same output after any later change); --as-of T checks the deals closed by T against the
     attribution evaluated as of T (stored by `cosell attribute --as-of T`). See docs/as-of.md."""
-    from cosell.hygiene.reconcile import print_summary, reconcile
+    from cosell.hygiene.reconcile import print_summary
+    from cosell.service.reconcile import reconcile_period
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
     ws = workspace(workspace_path, create=False)
     try:
-        result = reconcile(
-            ws,
-            policy,
-            period=period,
-            as_of=at.evaluated_at,
-            known_at=at.known_at,
-            by_user=by_user or login_name(),
-        )
+        result = reconcile_period(ws, policy, period, at, by_user=by_user or login_name())
     finally:
         ws.close()
     if fmt is Format.json:
@@ -192,24 +181,12 @@ def findings_list(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every recorded finding with its status now."""
-    from cosell.store.review import DECISIONS, ensure_review_schema, read_findings
+    from cosell.service.reconcile import check_status, findings
 
-    if status is not None and status not in ("open", *DECISIONS):
-        raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
+    check_status(status)
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        ensure_review_schema(ws.con)
-        where, params = ["TRUE"], []
-        if kind is not None:
-            where.append("f.kind = ?")
-            params.append(kind)
-        if status is not None:
-            where.append("coalesce(d.decision, 'open') = ?")
-            params.append(status)
-        found = read_findings(
-            ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
-            where=" AND ".join(where), params=params,
-        )  # fmt: skip
+        found = findings(ws, status=status, kind=kind)
     finally:
         ws.close()
     if fmt is Format.json:
@@ -228,25 +205,13 @@ def findings_show(
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """One finding: declared and computed values, evidence with dates, money at stake, fix, decision."""
-    import difflib
-
-    from cosell.errors import NotFound
-    from cosell.store.review import ensure_review_schema, read_findings
+    from cosell.service.reconcile import finding
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        ensure_review_schema(ws.con)
-        found = read_findings(
-            ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
-            where="f.finding_id = ?", params=[finding_id],
-        )  # fmt: skip
-        if not found:
-            every = [r[0] for r in ws.con.execute("SELECT finding_id FROM findings").fetchall()]
-            close = difflib.get_close_matches(finding_id, every, n=1)
-            raise NotFound(f"no finding {finding_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+        f = finding(ws, finding_id)
     finally:
         ws.close()
-    f = found[0]
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(f.to_json(), indent=2))
         return
@@ -264,20 +229,6 @@ def findings_show(
         *(f"  {item}" for item in f.evidence),
     ]
     typer.echo("\n".join(lines))
-
-
-def _ids(con: Any, ids: list[str] | None, kind: str | None) -> list[str]:
-    from cosell.hygiene.decisions import open_findings_of_kind
-    from cosell.hygiene.findings import KIND_CODES
-
-    chosen = list(ids or [])
-    if kind is not None:
-        if kind not in KIND_CODES:
-            raise UsageError(f"--all-of-kind must be one of {', '.join(KIND_CODES)}, not {kind!r}")
-        chosen += open_findings_of_kind(con, kind)
-        if not chosen:
-            raise CosellError(f"no open finding of kind {kind}")
-    return chosen
 
 
 @findings_app.command("accept")
@@ -301,15 +252,17 @@ def findings_accept(
 ) -> None:
     """Accept findings (one transaction): record the override, a new attribution version, a pay change."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
-    from cosell.hygiene.decisions import accept_findings
+    from cosell.service.reconcile import accept, require_user
 
     if partner is not None and tier is None:
         raise UsageError("--partner goes with --tier")
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        ids = _ids(ws.con, finding_ids, all_of_kind)
-        result = accept_findings(ws, policy, ids, _who(by_user), reason, tier=tier, partner_id=partner)
+        result = accept(
+            ws, policy, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind, tier=tier,
+            partner_id=partner,
+        )  # fmt: skip
     finally:
         ws.close()
     for d in result.decisions:
@@ -317,7 +270,7 @@ def findings_accept(
             f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
         )
         typer.echo(f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}")
-    typer.echo(f"{len(result.decisions):,} finding(s) accepted by {_who(by_user)}")
+    typer.echo(f"{len(result.decisions):,} finding(s) accepted by {require_user(by_user)}")
 
 
 @findings_app.command("reject")
@@ -333,15 +286,14 @@ def findings_reject(
 ) -> None:
     """Reject findings (the reviewer disagrees); the attribution does not change."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
-    from cosell.hygiene.decisions import reject_findings
+    from cosell.service.reconcile import reject, require_user
 
     ws = workspace(workspace_path, create=False)
     try:
-        ids = _ids(ws.con, finding_ids, all_of_kind)
-        decisions = reject_findings(ws, ids, _who(by_user), reason)
+        decisions = reject(ws, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind)
     finally:
         ws.close()
-    typer.echo(f"{len(decisions):,} finding(s) rejected by {_who(by_user)}")
+    typer.echo(f"{len(decisions):,} finding(s) rejected by {require_user(by_user)}")
 
 
 @dispute_app.command("open")
@@ -358,11 +310,11 @@ def dispute_open(
 ) -> None:
     """Open a dispute of a deal's attribution (a rep, or a partner user on its own deals)."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
-    from cosell.hygiene.disputes import open_dispute
+    from cosell.service.disputes import open_on
 
     ws = workspace(workspace_path, create=False)
     try:
-        d = open_dispute(ws, opportunity_id, _who(by_user), reason, claim)
+        d = open_on(ws, opportunity_id, by_user=by_user, reason=reason, claim=claim)
     finally:
         ws.close()
     typer.echo(
@@ -388,19 +340,19 @@ def dispute_decide(
 ) -> None:
     """Decide a dispute (partner_ops, partner_manager or admin): accept records an override."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
-    from cosell.hygiene.disputes import decide_dispute
+    from cosell.service.disputes import decide
 
     if accept is None:
         raise UsageError("say --accept or --reject")
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        d = decide_dispute(
+        d = decide(
             ws,
             policy,
             dispute_id,
             accept=accept,
-            by_user=_who(by_user),
+            by_user=by_user,
             reason=reason,
             tier=tier,
             partner_id=partner,
@@ -419,11 +371,11 @@ def dispute_list(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Disputes with their status."""
-    from cosell.hygiene.disputes import list_disputes
+    from cosell.service.disputes import disputes
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
+        found = disputes(ws, status=status, opportunity_id=opportunity_id)
     finally:
         ws.close()
     rows = [d.to_json() for d in found]
@@ -443,11 +395,11 @@ def history_command(
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
-    from cosell.hygiene.history import deal_versions
+    from cosell.service.attribution import deal_history
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        entries = deal_versions(ws.con, opportunity_id)
+        entries = deal_history(ws, opportunity_id)
     finally:
         ws.close()
     if fmt is ShowFormat.json:

@@ -10,7 +10,6 @@ changes; ``--as-of T`` evaluates at T, reading the attribution run evaluated as 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -73,7 +72,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(
-    build: Callable[..., Report],
+    name: str,
     period: str | None,
     as_of: str | None,
     known_at: str | None,
@@ -83,14 +82,15 @@ def _run(
     policy_path: Path | None,
 ) -> None:
     from cosell.cli.common import workspace
+    from cosell.service.reports import build_report
 
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
     # Neither instant given: every row and version recorded so far, as of now (marked "(now)").
-    known = at.known_at if as_of is not None or known_at is not None else None
+    given = as_of is not None or known_at is not None
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        report = build(ws.con, policy, period, at.evaluated_at, known_at=known)
+        report = build_report(ws, name, policy, period, at if given else None)
     finally:
         ws.close()
     emit(report, fmt, out)
@@ -100,21 +100,19 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, .
     """Print or write a report as the format and ``--out`` ask: table and (without ``--out``) json
     and csv to the terminal; xlsx, html and pdf to ``--out``, else ``./cosell-<name>.<ext>`` (name
     default: ``<report>-<period>``; each part a safe slug, see :func:`cosell.outfiles.file_name`)."""
-    from cosell.outfiles import file_name, write_file
-    from cosell.reports.render import EXTENSIONS, render
+    from cosell.outfiles import write_file
+    from cosell.service.reports import render_report, report_file_name
 
     if fmt is ReportFormat.table and out is None:
         from cosell.reports.text import print_report
 
         print_report(report, console)
         return
-    data = render(report, fmt.value)
+    data = render_report(report, fmt.value)
     if out is None and fmt not in FILE_FORMATS:
         typer.echo(data.decode(), nl=False)
         return
-    parts = name or (report.key, report.period)
-    # An id in a default name comes from the data: a slug keeps the file in the current folder.
-    path = out or Path(file_name("cosell", *parts, ext=EXTENSIONS[fmt.value]))
+    path = out or Path(report_file_name(report, fmt.value, name))
     write_file(path, data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
@@ -132,9 +130,7 @@ def cfo_command(
     """The CFO dashboard: partner-sourced pipeline, partner-influenced win rate, cycle reduction
     and cost per partner dollar, each with its deal count and its benchmark verdict, and their
     trend over eight quarters."""
-    from cosell.reports.cfo import build_cfo
-
-    _run(build_cfo, period, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("cfo", period, as_of, known_at, fmt, out, workspace_path, policy_path)
 
 
 @report_app.command("qbr")
@@ -157,9 +153,7 @@ def qbr_command(
 ) -> None:
     """The quarterly business review: pipeline and revenue by tier against the prior quarter,
     program economics, leading indicators and an investment ask with its assumption."""
-    from cosell.reports.qbr import build_qbr
-
-    _run(build_qbr, quarter, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("qbr", quarter, as_of, known_at, fmt, out, workspace_path, policy_path)
 
 
 @report_app.command("partners")
@@ -174,6 +168,4 @@ def partners_command(
 ) -> None:
     """The partner league table: each partner's credited sourced, accelerated and influenced
     revenue, win rate, median cycle and credited deals in the period."""
-    from cosell.reports.partners import build_partners
-
-    _run(build_partners, period, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("partners", period, as_of, known_at, fmt, out, workspace_path, policy_path)

@@ -40,11 +40,11 @@ def list_command(
     when and how (an import or `cosell users set` with its reason)."""
     if ctx.invoked_subcommand is not None:
         return
-    from cosell.store.users import list_users
+    from cosell.service.users import users
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = list_users(ws.con)
+        found = users(ws)
     finally:
         ws.close()
     if not found and fmt is Format.table:

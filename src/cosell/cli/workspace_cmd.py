@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cosell.cli.common import WorkspaceOption, console, err_console, workspace
+from cosell.cli.common import WorkspaceOption, console, err_console, say_waiting
 from cosell.errors import PolicyError, UsageError
 from cosell.outfiles import write_file
 from cosell.policy import PolicyInvalid, load_policy, render_policy_toml
@@ -22,9 +22,10 @@ def register(app: typer.Typer) -> None:
 
 def init(workspace_path: WorkspaceOption = None) -> None:
     """Create a workspace (a DuckDB file) with the current schema; an existing one is migrated."""
-    ws = workspace(workspace_path)
-    console.print(f"workspace [bold]{ws.path}[/] ready (schema version {ws.schema_version})")
-    ws.close()
+    from cosell.service.workspace import init_workspace
+
+    ready = init_workspace(workspace_path, on_wait=say_waiting)
+    console.print(f"workspace [bold]{ready.path}[/] ready (schema version {ready.schema_version})")
 
 
 @policy_app.command("init")

@@ -17,7 +17,8 @@ A deal is tagged when all of these hold on the current rows:
 
 The tag: partner_source ``sourced``, partner_id the lead's partner, engagement_date the lead's
 created_at, by ``system``, reason ``lead <lead_id>``. When the workspace already holds attribution,
-the tagged deals get a new partial attribution version (kind ``auto_tag``), in the same transaction.
+the tagged deals get a new partial attribution version (kind ``auto_tag``), in the same transaction
+(the import's: :mod:`cosell.hygiene.intake`; this module opens none).
 """
 
 from __future__ import annotations
@@ -91,7 +92,10 @@ def has_attribution(ws: Workspace) -> bool:
 
 
 def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) -> AutoTagResult:
-    """Tag every untagged deal created from a partner lead (see the module docstring), all or nothing.
+    """Tag every untagged deal created from a partner lead (see the module docstring).
+
+    Opens no transaction: the caller's use case wraps it (the import's intake), so the tags and the
+    new attribution version commit with it or not at all.
 
     ``now`` (default :func:`cosell.clock.now`) is the recorded time of the tags and of the partial
     attribution run. Idempotent: a second call finds nothing to tag and changes nothing.
@@ -101,35 +105,32 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
-    with ws.transaction():
-        first = next_number(con, "declarations", "declaration_id", "DEC")
+    first = next_number(con, "declarations", "declaration_id", "DEC")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, "
+        f"{first - 1} + row_number() OVER (ORDER BY opportunity_id) AS n FROM ({_candidates_sql()})"
+    )
+    try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, "
-            f"{first - 1} + row_number() OVER (ORDER BY opportunity_id) AS n FROM ({_candidates_sql()})"
+            "INSERT INTO declarations (declaration_id, opportunity_id, partner_source, partner_id, "
+            "engagement_date, activity_log, source, by_user, reason, recorded_at) "
+            f"SELECT printf('DEC-%06d', n), opportunity_id, 'sourced', partner, created_at, NULL, "
+            f"'auto_tag', '{SYSTEM_USER}', 'lead ' || lead_id, ? FROM {_WORK}",
+            [at],
         )
-        try:
-            con.execute(
-                "INSERT INTO declarations (declaration_id, opportunity_id, partner_source, partner_id, "
-                "engagement_date, activity_log, source, by_user, reason, recorded_at) "
-                f"SELECT printf('DEC-%06d', n), opportunity_id, 'sourced', partner, created_at, NULL, "
-                f"'auto_tag', '{SYSTEM_USER}', 'lead ' || lead_id, ? FROM {_WORK}",
-                [at],
-            )
-            found = con.execute(
-                f"SELECT n, opportunity_id, partner, lead_id, created_at FROM {_WORK} ORDER BY n"
-            ).fetchall()
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {_WORK}")
-        if not found:
-            return AutoTagResult((), None)
-        tags = tuple(
-            AutoTag(format_id("DEC", int(r[0])), r[1], r[2], r[3], r[4].astimezone(UTC)) for r in found
-        )
-        run_id = None
-        if has_attribution(ws):
-            record = store_new_version(
-                con, policy, [t.opportunity_id for t in tags], at, kind="auto_tag", by_user=SYSTEM_USER,
-                reason=f"auto-tag of {len(tags)} deal(s) created from a partner lead",
-            )  # fmt: skip
-            run_id = record.run_id
+        found = con.execute(
+            f"SELECT n, opportunity_id, partner, lead_id, created_at FROM {_WORK} ORDER BY n"
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_WORK}")
+    if not found:
+        return AutoTagResult((), None)
+    tags = tuple(AutoTag(format_id("DEC", int(r[0])), r[1], r[2], r[3], r[4].astimezone(UTC)) for r in found)
+    run_id = None
+    if has_attribution(ws):
+        record = store_new_version(
+            con, policy, [t.opportunity_id for t in tags], at, kind="auto_tag", by_user=SYSTEM_USER,
+            reason=f"auto-tag of {len(tags)} deal(s) created from a partner lead",
+        )  # fmt: skip
+        run_id = record.run_id
     return AutoTagResult(tags, run_id)

@@ -7,8 +7,9 @@
 
 A decision records who, when and why; a decided finding cannot be decided again. Only users with
 the role partner_ops, partner_manager or admin decide (when the workspace has a users table with
-rows; without one there is no directory to check against). A batch is decided in one transaction:
-a crash part-way leaves none of it applied.
+rows; without one there is no directory to check against). A batch is decided in one transaction,
+the use case's (:mod:`cosell.service.reconcile`; these functions open none): a crash part-way
+leaves none of it applied.
 
 Accepting a finding whose suggested fix is an override (or with an explicit ``tier``/``partner``)
 records the override (rule OVR, source ``finding:<id>``), stores a new attribution version of the
@@ -242,7 +243,7 @@ def accept_findings(
     partner_id: str | None = None,
     at: datetime | None = None,
 ) -> AcceptResult:
-    """Accept findings in one transaction (see the module docstring).
+    """Accept findings (see the module docstring); run it in one transaction (the service does).
 
     ``tier``/``partner_id`` replace the suggested fix (one finding at a time). Raises before
     changing anything: unknown or decided findings, a user without the role, an empty reason,
@@ -274,37 +275,37 @@ def accept_findings(
         if t and opp not in seen:
             seen.add(opp)
             requests.append(OverrideRequest(opp, t, p, f"finding:{fid}"))
-    with ws.transaction():
-        overrides: dict[str, str] = {}
-        run_of: dict[str, int] = {}
-        runs: list[RunRecord] = []
-        if requests:
-            overrides, run_of, runs = apply_overrides(
-                con, policy, requests, kind="fix", by_user=by_user, reason=why, at=when
-            )
-        override_of = {r.opportunity_id: overrides[r.source] for r in requests}
-        decisions = []
-        for fid, opp, t, p in items:
-            override = override_of.get(opp, "") if t else ""
-            decision = Decision(
-                fid, "accepted", by_user, why, when, t, p or "", override, run_of.get(opp) if t else None
-            )
-            _insert(con, decision)
-            decisions.append(decision)
+    overrides: dict[str, str] = {}
+    run_of: dict[str, int] = {}
+    runs: list[RunRecord] = []
+    if requests:
+        overrides, run_of, runs = apply_overrides(
+            con, policy, requests, kind="fix", by_user=by_user, reason=why, at=when
+        )
+    override_of = {r.opportunity_id: overrides[r.source] for r in requests}
+    decisions = []
+    for fid, opp, t, p in items:
+        override = override_of.get(opp, "") if t else ""
+        decision = Decision(
+            fid, "accepted", by_user, why, when, t, p or "", override, run_of.get(opp) if t else None
+        )
+        _insert(con, decision)
+        decisions.append(decision)
     return AcceptResult(tuple(decisions), tuple(runs))
 
 
 def accept_suggested_fixes(
     ws: Workspace, policy: Policy, finding_ids: Iterable[str], by_user: str, reason: str
 ) -> AcceptResult:
-    """Accept each finding's suggested fix, all in one transaction (for the demo and payouts)."""
+    """Accept each finding's suggested fix (for the demo and payouts), in the caller's transaction."""
     return accept_findings(ws, policy, finding_ids, by_user, reason)
 
 
 def reject_findings(
     ws: Workspace, finding_ids: Iterable[str], by_user: str, reason: str, *, at: datetime | None = None
 ) -> tuple[Decision, ...]:
-    """Reject findings (the reviewer disagrees with them) in one transaction; nothing else changes."""
+    """Reject findings (the reviewer disagrees with them), in the caller's transaction; nothing else
+    changes."""
     con = ws.con
     ensure_review_schema(con)
     why = check_reason(reason)
@@ -312,9 +313,8 @@ def reject_findings(
     items = _findings(con, finding_ids)
     when = clock.now(at)
     decisions = tuple(Decision(fid, "rejected", by_user, why, when, "", "", "", None) for fid, *_ in items)
-    with ws.transaction():
-        for decision in decisions:
-            _insert(con, decision)
+    for decision in decisions:
+        _insert(con, decision)
     return decisions
 
 

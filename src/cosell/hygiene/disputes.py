@@ -10,7 +10,8 @@ where its partner appears (credited, declared in the CRM or opportunity_partners
 lead, or a touch logged on the deal), and a claim it makes names its own partner. Only partner_ops,
 partner_manager and admin users decide. An accepted dispute is an override like an accepted fix:
 rule OVR (source ``dispute:<id>``), a new attribution version of kind ``dispute``, and a pay-change
-marker. Either way the earlier versions stay in the history.
+marker. Either way the earlier versions stay in the history. Opening and deciding open no
+transaction: the use case runs each in one (:mod:`cosell.service.disputes`).
 """
 
 from __future__ import annotations
@@ -157,28 +158,27 @@ def open_dispute(
         [opportunity_id],
     ).fetchone()
     when = clock.now(at)
-    with ws.transaction():
-        row = con.execute("SELECT count(*) + 1 FROM disputes").fetchone()
-        assert row is not None
-        dispute = Dispute(
-            dispute_id=f"D-{int(row[0]):06d}",
-            opportunity_id=opportunity_id,
-            opened_by=by_user,
-            opened_at=when,
-            reason=why,
-            claim_tier=tier,
-            claim_partner_id=partner or "",
-            run_id=None if current is None else int(current[0]),
-            tier="" if current is None else str(current[1]),
-            partner_id="" if current is None or current[2] is None else str(current[2]),
-        )
-        con.execute(
-            "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                dispute.dispute_id, opportunity_id, by_user, when, why, tier or None, partner,
-                dispute.run_id, dispute.tier or None, dispute.partner_id or None,
-            ],
-        )  # fmt: skip
+    row = con.execute("SELECT count(*) + 1 FROM disputes").fetchone()
+    assert row is not None
+    dispute = Dispute(
+        dispute_id=f"D-{int(row[0]):06d}",
+        opportunity_id=opportunity_id,
+        opened_by=by_user,
+        opened_at=when,
+        reason=why,
+        claim_tier=tier,
+        claim_partner_id=partner or "",
+        run_id=None if current is None else int(current[0]),
+        tier="" if current is None else str(current[1]),
+        partner_id="" if current is None or current[2] is None else str(current[2]),
+    )
+    con.execute(
+        "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            dispute.dispute_id, opportunity_id, by_user, when, why, tier or None, partner,
+            dispute.run_id, dispute.tier or None, dispute.partner_id or None,
+        ],
+    )  # fmt: skip
     return dispute
 
 
@@ -289,21 +289,20 @@ def decide_dispute(
                 f"dispute {dispute_id} claims no attribution: give --tier (and --partner) to accept it"
             )
         check_override(con, chosen_tier, chosen_partner)
-    with ws.transaction():
-        override_id, run_id = None, None
-        if accept:
-            request = OverrideRequest(
-                dispute.opportunity_id, chosen_tier, chosen_partner, f"dispute:{dispute_id}"
-            )
-            overrides, run_of, _ = apply_overrides(
-                con, policy, [request], kind="dispute", by_user=by_user, reason=why, at=when
-            )
-            override_id, run_id = overrides[request.source], run_of[dispute.opportunity_id]
-        con.execute(
-            "INSERT INTO dispute_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                dispute_id, "accepted" if accept else "rejected", by_user, why, when,
-                chosen_tier or None, chosen_partner, override_id, run_id,
-            ],
-        )  # fmt: skip
+    override_id, run_id = None, None
+    if accept:
+        request = OverrideRequest(
+            dispute.opportunity_id, chosen_tier, chosen_partner, f"dispute:{dispute_id}"
+        )
+        overrides, run_of, _ = apply_overrides(
+            con, policy, [request], kind="dispute", by_user=by_user, reason=why, at=when
+        )
+        override_id, run_id = overrides[request.source], run_of[dispute.opportunity_id]
+    con.execute(
+        "INSERT INTO dispute_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            dispute_id, "accepted" if accept else "rejected", by_user, why, when,
+            chosen_tier or None, chosen_partner, override_id, run_id,
+        ],
+    )  # fmt: skip
     return get_dispute(con, dispute_id)

@@ -123,31 +123,30 @@ def refresh_prompts(ws: Workspace, policy: Policy, now: datetime | None = None) 
 
     Idempotent: one prompt per (deal, partner), ever. ``now`` (default :func:`cosell.clock.now`) is
     the recorded issue time; a prompt's ``created_at`` is when the partner joined, and it expires
-    ``hygiene.prompt_expiry_days`` after the later of the two.
+    ``hygiene.prompt_expiry_days`` after the later of the two. Opens no transaction: its caller's
+    use case runs it in one (an import's intake, a listing: :mod:`cosell.service.prompts`).
     """
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
-    with ws.transaction():
-        first = next_number(con, "prompts", "prompt_id", "PRM")
+    first = next_number(con, "prompts", "prompt_id", "PRM")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {first - 1} + row_number() OVER "
+        f"(ORDER BY ts, opportunity_id, partner_id) AS n FROM ({_triggers_sql(policy, at)})"
+    )
+    try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {first - 1} + row_number() OVER "
-            f"(ORDER BY ts, opportunity_id, partner_id) AS n FROM ({_triggers_sql(policy, at)})"
+            "INSERT INTO prompts (prompt_id, opportunity_id, partner_id, rep_id, trigger, trigger_ref, "
+            "created_at, expires_at, recorded_at) "
+            f"SELECT printf('PRM-%06d', n), opportunity_id, partner_id, owner_id, trigger, trigger_ref, "
+            f"ts, greatest(ts, ?) + INTERVAL {policy.prompt_expiry_days} DAY, ? FROM {_WORK}",
+            [at, at],
         )
-        try:
-            con.execute(
-                "INSERT INTO prompts (prompt_id, opportunity_id, partner_id, rep_id, trigger, trigger_ref, "
-                "created_at, expires_at, recorded_at) "
-                f"SELECT printf('PRM-%06d', n), opportunity_id, partner_id, owner_id, trigger, trigger_ref, "
-                f"ts, greatest(ts, ?) + INTERVAL {policy.prompt_expiry_days} DAY, ? FROM {_WORK}",
-                [at, at],
-            )
-            ids = [
-                format_id("PRM", int(r[0]))
-                for r in con.execute(f"SELECT n FROM {_WORK} ORDER BY n").fetchall()
-            ]
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {_WORK}")
+        ids = [
+            format_id("PRM", int(r[0])) for r in con.execute(f"SELECT n FROM {_WORK} ORDER BY n").fetchall()
+        ]
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_WORK}")
     wanted = set(ids)
     return [p for p in list_prompts(con, at) if p.prompt_id in wanted] if wanted else []
 
@@ -280,7 +279,10 @@ def answer_prompt(
     by_user: str | None = None,
     now: datetime | None = None,
 ) -> Answer:
-    """Answer an open prompt: a declaration by the rep and a new attribution version, all or nothing.
+    """Answer an open prompt: a declaration by the rep and a new attribution version.
+
+    Opens no transaction: the use case (:func:`cosell.service.prompts.answer`) runs it in one, so the
+    declaration, the new version and the answer are all or nothing.
 
     ``tier`` is influenced or accelerated; ``activity`` the logged activity (not empty). ``by_user``
     defaults to the prompt's rep. Refused, with nothing changed: an unknown prompt, a prompt that is
@@ -301,38 +303,37 @@ def answer_prompt(
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
-    with ws.transaction():
-        prompt = get_prompt(con, prompt_id, at)
-        if prompt.status != "open":
-            detail = {
-                "answered": f"it was answered by {prompt.answered_by} at "
-                + (format_instant(prompt.answered_at) if prompt.answered_at else "?"),
-                "superseded": "the deal's partner_source has been declared since",
-                "expired": f"it expired at {format_instant(prompt.expires_at)}",
-            }[prompt.status]
-            raise CosellError(f"prompt {prompt_id} is {prompt.status}, not open: {detail}")
-        who = (by_user or prompt.rep_id).strip()
-        if not who:
-            raise UsageError(f"prompt {prompt_id} has no rep: say who answers with --by")
-        _check_user(con, prompt, who)
-        declaration_id = format_id("DEC", next_number(con, "declarations", "declaration_id", "DEC"))
-        con.execute(
-            "INSERT INTO declarations (declaration_id, opportunity_id, partner_source, partner_id, "
-            "engagement_date, activity_log, source, by_user, reason, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'prompt', ?, ?, ?)",
-            [declaration_id, prompt.opportunity_id, tier, prompt.partner_id, prompt.created_at, text, who,
-             f"prompt {prompt_id}", at],
+    prompt = get_prompt(con, prompt_id, at)
+    if prompt.status != "open":
+        detail = {
+            "answered": f"it was answered by {prompt.answered_by} at "
+            + (format_instant(prompt.answered_at) if prompt.answered_at else "?"),
+            "superseded": "the deal's partner_source has been declared since",
+            "expired": f"it expired at {format_instant(prompt.expires_at)}",
+        }[prompt.status]
+        raise CosellError(f"prompt {prompt_id} is {prompt.status}, not open: {detail}")
+    who = (by_user or prompt.rep_id).strip()
+    if not who:
+        raise UsageError(f"prompt {prompt_id} has no rep: say who answers with --by")
+    _check_user(con, prompt, who)
+    declaration_id = format_id("DEC", next_number(con, "declarations", "declaration_id", "DEC"))
+    con.execute(
+        "INSERT INTO declarations (declaration_id, opportunity_id, partner_source, partner_id, "
+        "engagement_date, activity_log, source, by_user, reason, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'prompt', ?, ?, ?)",
+        [declaration_id, prompt.opportunity_id, tier, prompt.partner_id, prompt.created_at, text, who,
+         f"prompt {prompt_id}", at],
+    )  # fmt: skip
+    run_id = None
+    if has_attribution(ws):
+        record = store_new_version(
+            con, policy, [prompt.opportunity_id], at, kind="prompt", by_user=who,
+            reason=f"prompt {prompt_id} answered: {tier} with partner {prompt.partner_id}",
         )  # fmt: skip
-        run_id = None
-        if has_attribution(ws):
-            record = store_new_version(
-                con, policy, [prompt.opportunity_id], at, kind="prompt", by_user=who,
-                reason=f"prompt {prompt_id} answered: {tier} with partner {prompt.partner_id}",
-            )  # fmt: skip
-            run_id = record.run_id
-        con.execute(
-            "INSERT INTO prompt_answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [prompt_id, tier, text, who, at, declaration_id, run_id],
-        )
-        answered = get_prompt(con, prompt_id, at)
+        run_id = record.run_id
+    con.execute(
+        "INSERT INTO prompt_answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [prompt_id, tier, text, who, at, declaration_id, run_id],
+    )
+    answered = get_prompt(con, prompt_id, at)
     return Answer(answered, declaration_id, run_id)

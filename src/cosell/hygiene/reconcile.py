@@ -165,7 +165,9 @@ def reconcile(
     later imports, runs or decisions. T (default K, else now) decides the default window and which
     deals had closed. Given both, the attribution checked against is the one evaluated as of T
     (:func:`cosell.store.versions.require_attribution`). Raises :class:`NotFound` when nothing
-    was imported by K or no such attribution is known.
+    was imported by K or no such attribution is known. Opens no transaction: the use case runs it
+    in one (:func:`cosell.service.reconcile.reconcile_period`), so the findings and the
+    reconciliation's record are stored together or not at all.
     """
     con = ws.con
     ensure_review_schema(con)
@@ -181,44 +183,43 @@ def reconcile(
     deals = detect(con, policy, window, known_at)
     known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()
-    with ws.transaction():
-        reconciliation_id = next_number(con, "reconciliations", "reconciliation_id")
-        new = con.execute(
-            """INSERT INTO findings
-            SELECT f.finding_id, f.kind, f.opportunity_id, ?, ?, f.run_id, f.closed_at, f.declared_source,
-                f.declared_partner_id, f.computed_tier, f.computed_partner_id, f.amount, f.currency,
-                f.at_stake, ?, f.suggested_tier, f.suggested_partner_id, f.suggested_fix, f.evidence
-            FROM _rec_findings f
-            WHERE NOT f.overridden AND f.finding_id NOT IN (SELECT finding_id FROM findings)""",
-            [now, reconciliation_id, policy.workspace_currency],
-        ).fetchone()
-        shown = read_findings(
-            con,
-            "_rec_findings f JOIN findings k ON k.finding_id = f.finding_id",
-            stake_currency=_lit(policy.workspace_currency),
-            detected_at="k.detected_at",
-            where=f"NOT f.overridden OR {known}",
-            as_of=known_at,
-        )
-        con.execute(
-            "INSERT INTO reconciliations (reconciliation_id, run_at, by_user, as_of, period, period_start, "
-            "period_end, attribution_run_id, deals, findings, new_findings, known_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                reconciliation_id,
-                now,
-                by_user,
-                evaluated_at,
-                window.label,
-                window.start,
-                window.end,
-                run_id,
-                deals,
-                len(shown),
-                int(new[0]) if new else 0,
-                now if known_at is None else known_at,
-            ],
-        )
+    reconciliation_id = next_number(con, "reconciliations", "reconciliation_id")
+    new = con.execute(
+        """INSERT INTO findings
+        SELECT f.finding_id, f.kind, f.opportunity_id, ?, ?, f.run_id, f.closed_at, f.declared_source,
+            f.declared_partner_id, f.computed_tier, f.computed_partner_id, f.amount, f.currency,
+            f.at_stake, ?, f.suggested_tier, f.suggested_partner_id, f.suggested_fix, f.evidence
+        FROM _rec_findings f
+        WHERE NOT f.overridden AND f.finding_id NOT IN (SELECT finding_id FROM findings)""",
+        [now, reconciliation_id, policy.workspace_currency],
+    ).fetchone()
+    shown = read_findings(
+        con,
+        "_rec_findings f JOIN findings k ON k.finding_id = f.finding_id",
+        stake_currency=_lit(policy.workspace_currency),
+        detected_at="k.detected_at",
+        where=f"NOT f.overridden OR {known}",
+        as_of=known_at,
+    )
+    con.execute(
+        "INSERT INTO reconciliations (reconciliation_id, run_at, by_user, as_of, period, period_start, "
+        "period_end, attribution_run_id, deals, findings, new_findings, known_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            reconciliation_id,
+            now,
+            by_user,
+            evaluated_at,
+            window.label,
+            window.start,
+            window.end,
+            run_id,
+            deals,
+            len(shown),
+            int(new[0]) if new else 0,
+            now if known_at is None else known_at,
+        ],
+    )
     row = con.execute("SELECT count(*) FILTER (WHERE run_id IS NULL) FROM _rec_deals").fetchone()
     unattributed = int(row[0]) if row else 0
     checked = tuple(r[0] for r in con.execute("SELECT opportunity_id FROM _rec_deals ORDER BY 1").fetchall())

@@ -102,14 +102,14 @@ def demo_pay(
     a new attribution version) and ``decide_disputes()`` when given (e.g. :func:`demo_dispute`);
     post 2026-10, which prices October's deals and posts the adjustments of every attribution that
     changed (reversals of unpaid earnings, clawbacks of paid ones, the new earnings); list the
-    adjustments and print the statement of the partner most affected by them.
+    adjustments and print the statement of the partner most affected by them. Opens no
+    transaction: the demo's use case runs the whole step in one (:func:`cosell.service.demo.pay`).
     """
     t = demo_instants(manifest.as_of)
     paid = month(t["paid_period_start"]).label
     nxt = month(t["next_period_start"]).label
     currency = policy.workspace_currency
-    with ws.transaction():
-        add_plan_version(ws.con, example_plan(), DEMO_USER, now=t["plan_loaded"], workspace_currency=currency)
+    add_plan_version(ws.con, example_plan(), DEMO_USER, now=t["plan_loaded"], workspace_currency=currency)
     pricer = PlanSetPricer(load_plan_set(ws.con))
     console.rule(f"Partner pay: post {paid}, pay it, accept the fixes, post {nxt}")
     first = post_period(ws, policy, pricer, paid, DEMO_USER, t["paid_posted"])

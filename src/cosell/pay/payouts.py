@@ -8,7 +8,8 @@ posts one ``payment`` entry per paid party into period P, which closes P and eve
 nothing posts into them again, and no second run pays them (nothing is paid twice).
 
 A run is approved only as proposed: when entries were posted into its periods after it was
-proposed, approval is refused and a new run must be proposed.
+proposed, approval is refused and a new run must be proposed. Proposing and approving open no
+transaction: the use cases run each in one (:mod:`cosell.service.pay`).
 """
 
 from __future__ import annotations
@@ -96,25 +97,24 @@ def propose_run(
         reason=reason,
         status="proposed",
     )
-    with ws.transaction():
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _payout_run AS SELECT ? AS run_id, ? AS period, "
-            "?::TIMESTAMPTZ AS proposed_at, ? AS by_user, ? AS through_entry, ?::INTEGER AS parties_paid, "
-            "?::DECIMAL(18,4) AS total, ?::INTEGER AS parties_blocked, ?::DECIMAL(18,4) AS blocked_total, "
-            "? AS currency, ? AS reason",
-            [run.run_id, period, when, by_user, run.through_entry, run.parties_paid, run.total,
-             run.parties_blocked, run.blocked_total, run.currency, reason],
-        )  # fmt: skip
-        PAYOUT_RUNS.insert(con, "_payout_run")
-        stage_rows(
-            con,
-            "_payout_lines",
-            PAYOUT_RUN_LINES.columns,
-            [(run.run_id, x.party_kind, x.party_id, x.balance, x.pay, x.status) for x in lines],
-        )
-        PAYOUT_RUN_LINES.insert(con, "_payout_lines")
-        con.execute("DROP TABLE _payout_run")
-        con.execute("DROP TABLE _payout_lines")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _payout_run AS SELECT ? AS run_id, ? AS period, "
+        "?::TIMESTAMPTZ AS proposed_at, ? AS by_user, ? AS through_entry, ?::INTEGER AS parties_paid, "
+        "?::DECIMAL(18,4) AS total, ?::INTEGER AS parties_blocked, ?::DECIMAL(18,4) AS blocked_total, "
+        "? AS currency, ? AS reason",
+        [run.run_id, period, when, by_user, run.through_entry, run.parties_paid, run.total,
+         run.parties_blocked, run.blocked_total, run.currency, reason],
+    )  # fmt: skip
+    PAYOUT_RUNS.insert(con, "_payout_run")
+    stage_rows(
+        con,
+        "_payout_lines",
+        PAYOUT_RUN_LINES.columns,
+        [(run.run_id, x.party_kind, x.party_id, x.balance, x.pay, x.status) for x in lines],
+    )
+    PAYOUT_RUN_LINES.insert(con, "_payout_lines")
+    con.execute("DROP TABLE _payout_run")
+    con.execute("DROP TABLE _payout_lines")
     return run, lines
 
 
@@ -178,27 +178,26 @@ def approve_run(
             "earlier): propose a new run"
         )
     lines = run_lines(con, run_id)
-    with ws.transaction():
-        posting_id = next_posting_id(con)
-        ctx = PostingContext(posting_id, when, run.period, policy.workspace_currency, by_user)
-        payments = payment_entries(last_entry_number(con), lines, run_id, ctx)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _payout_posting AS SELECT ?::BIGINT AS posting_id, "
-            "?::TIMESTAMPTZ AS posted_at, ? AS period, 'payment' AS action, ? AS by_user, ? AS reason, "
-            "? AS summary",
-            [posting_id, when, run.period, by_user, reason or f"approval of {run_id}",
-             f'{{"payments": {len(payments)}, "run_id": "{run_id}"}}'],
-        )  # fmt: skip
-        LEDGER_POSTINGS.insert(con, "_payout_posting")
-        insert_entries(con, payments)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _payout_approval AS SELECT ? AS run_id, ?::TIMESTAMPTZ AS approved_at, "
-            "? AS by_user, ? AS reason, ?::BIGINT AS posting_id",
-            [run_id, when, by_user, reason, posting_id],
-        )
-        PAYOUT_APPROVALS.insert(con, "_payout_approval")
-        con.execute("DROP TABLE _payout_posting")
-        con.execute("DROP TABLE _payout_approval")
+    posting_id = next_posting_id(con)
+    ctx = PostingContext(posting_id, when, run.period, policy.workspace_currency, by_user)
+    payments = payment_entries(last_entry_number(con), lines, run_id, ctx)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _payout_posting AS SELECT ?::BIGINT AS posting_id, "
+        "?::TIMESTAMPTZ AS posted_at, ? AS period, 'payment' AS action, ? AS by_user, ? AS reason, "
+        "? AS summary",
+        [posting_id, when, run.period, by_user, reason or f"approval of {run_id}",
+         f'{{"payments": {len(payments)}, "run_id": "{run_id}"}}'],
+    )  # fmt: skip
+    LEDGER_POSTINGS.insert(con, "_payout_posting")
+    insert_entries(con, payments)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _payout_approval AS SELECT ? AS run_id, ?::TIMESTAMPTZ AS approved_at, "
+        "? AS by_user, ? AS reason, ?::BIGINT AS posting_id",
+        [run_id, when, by_user, reason, posting_id],
+    )
+    PAYOUT_APPROVALS.insert(con, "_payout_approval")
+    con.execute("DROP TABLE _payout_posting")
+    con.execute("DROP TABLE _payout_approval")
     return get_run(con, run_id), len(payments)
 
 

@@ -12,7 +12,8 @@ defines for a few deals (a property test holds the two to the same entries):
    priced from are priced again (pricing is pure, so an unchanged digest means unchanged earnings),
    and deals holding live earnings that no longer qualify are reversed;
 3. pricing (Python, per deal: the plan's rules), then the comparison with the live earnings per line
-   and the new entries, numbered, sealed and inserted in one transaction.
+   and the new entries, numbered, sealed and inserted in one transaction: the use case's
+   (:func:`cosell.service.pay.post`), as this module opens none.
 
 Posting reads the current state of the workspace (every import and attribution version recorded so
 far); ``now`` only dates what it writes. It replaces the temp views ``v_<table>`` (current rows),
@@ -185,7 +186,8 @@ def post_period(
     """Post into ``period`` (a month like ``2026-10``) the entries that bring the ledger to what the
     current attribution and plans say for every won deal closed before the period ends.
 
-    All or nothing. Running it again with nothing changed posts nothing. ``reprice`` prices deals
+    All or nothing when run in one transaction (the use case's: :func:`cosell.service.pay.post`;
+    it opens none itself). Running it again with nothing changed posts nothing. ``reprice`` prices deals
     with the plan version in force at their close now, instead of the version pinned at their first
     entry. ``recheck`` prices every deal, ignoring the record of what each was last priced from.
     Refused for a period that is paid (closed) or that has not begun at ``now``.
@@ -209,31 +211,30 @@ def post_period(
             return _unchanged(last, period, min(when, period_end(period) - timedelta(microseconds=1)))
     as_of_views(con, None)
     attribution_views(con, None)
-    with ws.transaction():
-        _stage_deals(con, policy, plans, target.end, reprice)
-        check_rates(con, "SELECT * FROM _pay_rates")
-        _stage_scope(con, recheck)
-        deals, credits = _fetch_to_price(con)
-        desired = _price(plans, policy.workspace_currency, deals, credits)
-        con.register("_pay_desired_arrow", desired)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _pay_desired AS SELECT * REPLACE (CAST(amount AS DECIMAL(18,4)) AS amount) "
-            "FROM _pay_desired_arrow"
+    _stage_deals(con, policy, plans, target.end, reprice)
+    check_rates(con, "SELECT * FROM _pay_rates")
+    _stage_scope(con, recheck)
+    deals, credits = _fetch_to_price(con)
+    desired = _price(plans, policy.workspace_currency, deals, credits)
+    con.register("_pay_desired_arrow", desired)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pay_desired AS SELECT * REPLACE (CAST(amount AS DECIMAL(18,4)) AS amount) "
+        "FROM _pay_desired_arrow"
+    )
+    con.unregister("_pay_desired_arrow")
+    posting_id = next_posting_id(con)
+    ctx = PostingContext(posting_id, when, period, policy.workspace_currency, by_user)
+    _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
+    result = _summary(con, ctx, reprice)
+    if result.posting_id is not None:
+        _write(
+            con,
+            ctx,
+            reprice,
+            reason,
+            result,
+            lambda: _inputs_fingerprint(con, policy, plans, period, reprice),
         )
-        con.unregister("_pay_desired_arrow")
-        posting_id = next_posting_id(con)
-        ctx = PostingContext(posting_id, when, period, policy.workspace_currency, by_user)
-        _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
-        result = _summary(con, ctx, reprice)
-        if result.posting_id is not None:
-            _write(
-                con,
-                ctx,
-                reprice,
-                reason,
-                result,
-                lambda: _inputs_fingerprint(con, policy, plans, period, reprice),
-            )
     return result
 
 

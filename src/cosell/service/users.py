@@ -1,4 +1,5 @@
-"""Use case: add or change a user of the workspace directory (``cosell users set``)."""
+"""Use cases of the user directory: list the users, add or change one (``cosell users`` and
+``cosell users set``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from cosell.errors import NotFound, UsageError
 from cosell.store.schema import USER_ROLES
 from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
 from cosell.store.workspace import Workspace
+
+
+def users(ws: Workspace) -> list[DirectoryEntry]:
+    """Every user: id, name, role, partner (for partner users), email, and who changed each last,
+    when and how (an import, or ``cosell users set`` with its reason)."""
+    return list_users(ws.con)
 
 
 def set_user(

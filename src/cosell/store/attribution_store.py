@@ -148,8 +148,7 @@ def save_run(
     records the engine's as-of and known-at instants; a run over everything recorded
     (``run.known_at`` None) knew what was recorded by ``run_at``.
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with con.transaction():  # joins the caller's (the use case's) transaction when there is one
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
         run_at = clock.now(run_at)
@@ -181,10 +180,6 @@ def save_run(
         con.execute(
             f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )

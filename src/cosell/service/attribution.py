@@ -1,0 +1,153 @@
+"""Use cases: attribute and store a run, attribute a dataset folder into files, explain one deal,
+a deal's attribution history.
+
+``cosell attribute`` (on the workspace), ``cosell attribute --data DIR --out DIR``, ``cosell
+explain`` and ``cosell history``. Every deal that existed at the as-of instant T is evaluated as of it, from the data known
+at the knowledge instant K (docs/as-of.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cosell.asof import AsOf
+from cosell.attribution.engine import check_model
+from cosell.attribution.explain import ExplainReport
+from cosell.hygiene.history import HistoryEntry
+from cosell.policy import Policy
+from cosell.service.progress import Progress, quiet
+from cosell.store.attribution_store import RunRecord
+from cosell.store.workspace import Workspace
+
+__all__ = [
+    "ENGINE_STEPS",
+    "AttributedFiles",
+    "HistoryEntry",
+    "StoredRun",
+    "attribute_and_store",
+    "attribute_files",
+    "choose_model",
+    "deal_history",
+    "explain_deal",
+]
+
+ENGINE_STEPS = 7  # the steps of cosell.attribution.engine.attribute, for a progress bar
+
+
+def choose_model(policy: Policy, model: str | None) -> str:
+    """The credit model asked for, else the policy's; an unknown name suggests the closest one."""
+    return check_model(model or policy.credit_model)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run stored as a new version of the attribution history, and its deals by tier."""
+
+    record: RunRecord
+    counts: dict[str, int]
+    paths: list[Path] = field(default_factory=list)  # the result files written (``results_to``)
+
+
+def attribute_and_store(
+    ws: Workspace,
+    policy: Policy,
+    at: AsOf,
+    model: str,
+    *,
+    by_user: str,
+    reason: str,
+    run_at: datetime | None = None,
+    results_to: Path | None = None,
+    progress: Progress = quiet,
+) -> StoredRun:
+    """Attribute every deal as of ``at`` and store the run as a new version of every deal.
+
+    Refused (nothing stored) when nothing was imported by K, or when the run would hold no deal
+    (saying why). The run is computed first, on temp tables only; storing it is the transaction
+    (the run, every deal's version and credits, all or nothing). The workspace is held for writing
+    all along, so nothing changes between the two. ``run_at`` (default now) is when the versions
+    become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
+    """
+    from cosell.attribution.engine import attribute
+    from cosell.store.attribution_store import save_run
+    from cosell.store.known import require_deals, require_import
+
+    require_import(ws.con, at.known_at)
+    with progress("attributing", total=ENGINE_STEPS) as advance:
+        run = attribute(ws.con, policy, at.as_of, model, known_at=at.known_at, progress=advance)
+    if not sum(run.counts.values()):
+        require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
+    with ws.transaction():
+        record = save_run(ws.con, run, by_user, reason, run_at=run_at)
+    paths: list[Path] = []
+    if results_to is not None:
+        from cosell.attribution.engine_export import write_results
+
+        paths = write_results(ws.con, run, results_to, "csv")
+    return StoredRun(record, run.counts, paths)
+
+
+@dataclass(frozen=True)
+class AttributedFiles:
+    """A dataset folder attributed into files: the deals by tier, the instants, the files written."""
+
+    counts: dict[str, int]
+    at: AsOf
+    paths: list[Path]
+
+
+def attribute_files(
+    data: Path,
+    out: Path,
+    policy: Policy,
+    model: str,
+    when: datetime | None,
+    fmt: str,
+    progress: Progress = quiet,
+) -> AttributedFiles:
+    """Import the dataset folder ``data`` into memory, attribute it as of ``when`` (default: the
+    import's instant) and write ``attribution.<fmt>`` and ``credits.<fmt>`` (SPEC section 8's column
+    order) into ``out``. Nothing is stored: the workspace lives in memory for this call."""
+    from cosell.attribution.engine import attribute
+    from cosell.attribution.engine_export import write_results
+    from cosell.data.load import import_canonical
+    from cosell.data.read import find_table_files
+    from cosell.outfiles import output_folder
+    from cosell.store.workspace import as_of_views, open_workspace
+
+    output_folder(out)  # before the work: a file in the way or no permission is said at once
+    files, _ = find_table_files(data)
+    ws = open_workspace(":memory:")
+    try:
+        with progress("importing", total=max(len(files), 1)) as advance:
+            report = import_canonical(
+                ws, data, policy=policy, on_file=lambda _name: advance(1), versioned=False
+            )
+        # A fresh import is dated now: evaluate its current rows at the as-of instant.
+        at = AsOf.resolve(when, report.imported_at)
+        as_of_views(ws.con, None, existing_at=at.as_of)
+        with progress("attributing", total=ENGINE_STEPS) as advance:
+            run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)
+        paths = write_results(ws.con, run, out, fmt)
+    finally:
+        ws.close()
+    return AttributedFiles(run.counts, at, paths)
+
+
+def explain_deal(ws: Workspace, opportunity_id: str, policy: Policy, at: AsOf, model: str) -> ExplainReport:
+    """Decide and explain one deal as of T from the data known at K: which partner, what evidence
+    with dates, which guard blocked which claim, the cohort and its median. A deal not known at K,
+    or created after T, is a :class:`~cosell.errors.NotFound` that says which."""
+    from cosell.attribution.explain import explain_opportunity
+
+    return explain_opportunity(ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at)
+
+
+def deal_history(ws: Workspace, opportunity_id: str) -> list[HistoryEntry]:
+    """Every version of a deal's attribution, oldest first: run, kind, who, when, why, policy, tier,
+    partner, rules and credits (empty before the first run)."""
+    from cosell.hygiene.history import deal_versions
+
+    return deal_versions(ws.con, opportunity_id)

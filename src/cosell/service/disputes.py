@@ -1,0 +1,56 @@
+"""Use cases of disputes (SPEC section 6): open one on a deal's attribution, decide it, list them
+(``cosell dispute open|decide|list``). Opening and deciding are each one transaction, owned here:
+an accepted dispute's override, the deal's new attribution version, the pay-change marker and the
+decision are stored together or not at all."""
+
+from __future__ import annotations
+
+from cosell.hygiene.disputes import Dispute, decide_dispute, list_disputes, open_dispute
+from cosell.policy import Policy
+from cosell.service.reconcile import require_user
+from cosell.store.workspace import Workspace
+
+__all__ = ["Dispute", "decide", "disputes", "open_on"]
+
+
+def open_on(
+    ws: Workspace, opportunity_id: str, *, by_user: str | None, reason: str, claim: str | None = None
+) -> Dispute:
+    """Open a dispute of ``opportunity_id``'s current attribution as ``by_user`` (anyone in the
+    users directory; a partner user only on a deal its partner appears on), claiming ``claim``
+    (``TIER/PARTNER``, or none)."""
+    who = require_user(by_user)
+    with ws.transaction():
+        return open_dispute(ws, opportunity_id, who, reason, claim)
+
+
+def decide(
+    ws: Workspace,
+    policy: Policy,
+    dispute_id: str,
+    *,
+    accept: bool,
+    by_user: str | None,
+    reason: str,
+    tier: str | None = None,
+    partner_id: str | None = None,
+) -> Dispute:
+    """Accept (an override: the claim, or ``tier``/``partner_id``, and a new attribution version)
+    or reject an open dispute, once, as a partner_ops, partner_manager or admin user."""
+    who = require_user(by_user)
+    with ws.transaction():
+        return decide_dispute(
+            ws,
+            policy,
+            dispute_id,
+            accept=accept,
+            by_user=who,
+            reason=reason,
+            tier=tier,
+            partner_id=partner_id,
+        )
+
+
+def disputes(ws: Workspace, *, status: str | None = None, opportunity_id: str | None = None) -> list[Dispute]:
+    """The disputes (of one status, of one deal) with their decision, by id."""
+    return list_disputes(ws.con, status=status, opportunity_id=opportunity_id)

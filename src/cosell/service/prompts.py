@@ -1,0 +1,43 @@
+"""Use cases of influence prompts (SPEC section 4): list them, after issuing any the data calls
+for, and answer one (``cosell prompts`` and ``cosell prompts answer``)."""
+
+from __future__ import annotations
+
+from cosell.asof import AsOf
+from cosell.hygiene.prompts import Answer, Prompt, answer_prompt, list_prompts, refresh_prompts
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace
+
+__all__ = ["Answer", "Prompt", "answer", "prompts"]
+
+
+def prompts(
+    ws: Workspace,
+    policy: Policy,
+    at: AsOf,
+    *,
+    issue: bool,
+    rep: str | None = None,
+    status: str | None = "open",
+) -> list[Prompt]:
+    """The prompts (of one ``rep``, of one ``status``; None: every status) as of the earlier of the
+    two instants (prompts, answers and expiries are events, recorded when they happen).
+
+    With ``issue`` (the present view: the workspace open for writing) the prompts the data calls
+    for by now are issued first, in one transaction (idempotent: one prompt per deal and partner).
+    """
+    if issue:
+        with ws.transaction():
+            refresh_prompts(ws, policy)
+    return list_prompts(ws.con, min(at.as_of, at.known_at), rep=rep, status=status)
+
+
+def answer(
+    ws: Workspace, policy: Policy, prompt_id: str, *, tier: str, activity: str, by_user: str | None = None
+) -> Answer:
+    """Answer an open prompt (influenced or accelerated, with the partner's activity) as ``by_user``
+    (default: the prompt's rep; else partner ops or an admin): the rep's declaration, a new
+    attribution version of the deal when the workspace holds attribution, and the answer, all in one
+    transaction. Refused, with nothing changed, when the prompt is not open or the user may not."""
+    with ws.transaction():
+        return answer_prompt(ws, policy, prompt_id, tier=tier, activity=activity, by_user=by_user)

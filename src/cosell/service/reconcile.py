@@ -1,0 +1,148 @@
+"""Use cases of reconciliation (SPEC section 4): reconcile a period, list and show the findings,
+accept a fix, reject findings (``cosell reconcile`` and ``cosell findings ...``).
+
+Each write is one transaction, owned here: the capability functions it calls
+(:mod:`cosell.hygiene.reconcile`, :mod:`cosell.hygiene.decisions`) open none, so a failure in the
+middle (a re-decision that fails after the override was recorded) leaves nothing applied.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from cosell.asof import AsOf
+from cosell.errors import CosellError, NotFound, UsageError
+from cosell.hygiene.decisions import (
+    AcceptResult,
+    Decision,
+    accept_findings,
+    open_findings_of_kind,
+    reject_findings,
+)
+from cosell.hygiene.findings import KIND_CODES
+from cosell.hygiene.reconcile import ReconcileResult, reconcile
+from cosell.policy import Policy
+from cosell.store.review import DECISIONS, Finding, ensure_review_schema, read_findings
+from cosell.store.workspace import Workspace
+
+__all__ = [
+    "AcceptResult",
+    "Decision",
+    "Finding",
+    "ReconcileResult",
+    "accept",
+    "check_status",
+    "finding",
+    "findings",
+    "reconcile_period",
+    "reject",
+    "require_user",
+]
+
+
+def reconcile_period(
+    ws: Workspace, policy: Policy, period: str | None, at: AsOf, *, by_user: str
+) -> ReconcileResult:
+    """Cross-check the period's closed-won deals (default: the last complete month) against the
+    computed attribution and record the new findings (never twice), in one transaction.
+
+    Reads the data known at K; with T asked for, checks the deals closed by T against the attribution
+    evaluated as of T (docs/as-of.md)."""
+    with ws.transaction():
+        return reconcile(
+            ws, policy, period=period, as_of=at.evaluated_at, known_at=at.known_at, by_user=by_user
+        )
+
+
+def require_user(by_user: str | None) -> str:
+    """Who decides or opens a dispute, stripped; refused when not given (a decision records who)."""
+    if not by_user or not by_user.strip():
+        raise UsageError("say who: --by USER (or $COSELL_USER)")
+    return by_user.strip()
+
+
+def check_status(status: str | None) -> None:
+    """Refuse a finding status other than open, accepted or rejected."""
+    if status is not None and status not in ("open", *DECISIONS):
+        raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
+
+
+def findings(ws: Workspace, *, status: str | None = None, kind: str | None = None) -> list[Finding]:
+    """Every recorded finding (of one ``status`` and ``kind`` when given) with its status now."""
+    check_status(status)
+    ensure_review_schema(ws.con)
+    where, params = ["TRUE"], []
+    if kind is not None:
+        where.append("f.kind = ?")
+        params.append(kind)
+    if status is not None:
+        where.append("coalesce(d.decision, 'open') = ?")
+        params.append(status)
+    return read_findings(
+        ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
+        where=" AND ".join(where), params=params,
+    )  # fmt: skip
+
+
+def finding(ws: Workspace, finding_id: str) -> Finding:
+    """One finding: declared and computed values, evidence, money at stake, fix and decision. An
+    unknown id is a :class:`~cosell.errors.NotFound` naming the closest one."""
+    ensure_review_schema(ws.con)
+    found = read_findings(
+        ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
+        where="f.finding_id = ?", params=[finding_id],
+    )  # fmt: skip
+    if not found:
+        every = [r[0] for r in ws.con.execute("SELECT finding_id FROM findings").fetchall()]
+        close = difflib.get_close_matches(finding_id, every, n=1)
+        raise NotFound(f"no finding {finding_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return found[0]
+
+
+def _ids(ws: Workspace, ids: Sequence[str] | None, kind: str | None) -> list[str]:
+    """The findings named, and every open finding of ``kind`` when given."""
+    chosen = list(ids or [])
+    if kind is not None:
+        if kind not in KIND_CODES:
+            raise UsageError(f"--all-of-kind must be one of {', '.join(KIND_CODES)}, not {kind!r}")
+        chosen += open_findings_of_kind(ws.con, kind)
+        if not chosen:
+            raise CosellError(f"no open finding of kind {kind}")
+    return chosen
+
+
+def accept(
+    ws: Workspace,
+    policy: Policy,
+    finding_ids: Sequence[str] | None,
+    *,
+    by_user: str | None,
+    reason: str,
+    all_of_kind: str | None = None,
+    tier: str | None = None,
+    partner_id: str | None = None,
+) -> AcceptResult:
+    """Accept findings (those named, and every open one of ``all_of_kind``) as ``by_user``, why
+    ``reason``: each override fix recorded, a new attribution version of its deal, a pay-change
+    marker, and the decisions, all in one transaction. ``tier``/``partner_id`` replace the
+    suggested fix of one finding."""
+    with ws.transaction():
+        ids = _ids(ws, finding_ids, all_of_kind)
+        return accept_findings(
+            ws, policy, ids, require_user(by_user), reason, tier=tier, partner_id=partner_id
+        )
+
+
+def reject(
+    ws: Workspace,
+    finding_ids: Sequence[str] | None,
+    *,
+    by_user: str | None,
+    reason: str,
+    all_of_kind: str | None = None,
+) -> tuple[Decision, ...]:
+    """Reject findings (the reviewer disagrees) in one transaction; the attribution does not change."""
+    with ws.transaction():
+        ids = _ids(ws, finding_ids, all_of_kind)
+        return reject_findings(ws, ids, require_user(by_user), reason)
