@@ -1,26 +1,24 @@
-"""The batch engine's small dialect layer: the few backend functions and the way steps are executed.
+"""The batch engine's small dialect layer: the few backend functions and the way steps are compiled.
 
-The rules are built once as Ibis expressions; this module is the one place that knows how a step
-is materialised on the backend that holds the data (a temp table on DuckDB) and which builtin
-functions the rules need beyond Ibis's portable set (exact epoch microseconds). Everything else in
-``engine_*`` is backend-neutral Ibis.
+The rules are built once as Ibis expressions and compiled into a plan of SQL steps
+(:mod:`cosell.attribution.engine_plan` runs it); this module is the one place that knows how a
+step is compiled and named (a temp table the later steps read) and which builtin functions the
+rules need beyond Ibis's portable set (exact epoch microseconds). Everything else in ``engine_*``
+is backend-neutral Ibis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from cosell.attribution.engine_plan import INPUTS, STEP_PREFIX, Op, Plan
+from cosell.attribution.engine_plan import Params as Params
 from cosell.instants import MICROS_PER_DAY
-from cosell.policy import Policy
-
-# Counted for deterministic, unique temp-table names within one run.
-_PREFIX = "_cosell_eng_"
 
 
 def _udf_epoch_us(ts: Any) -> Any:
@@ -58,71 +56,77 @@ def lit(value: Any, type_: str | None = None) -> Any:
     return ibis.literal(value, type=type_) if type_ else ibis.literal(value)
 
 
-@dataclass(frozen=True)
-class Params:
-    """Everything the rules read from the policy and the run, as integer microseconds."""
-
-    as_of_us: int
-    lookback_us: int
-    protection_us: int
-    baseline_us: int
-    min_cohort_size: int
-    min_pct: Any  # Decimal
-    min_days_us: int
-    requires_activity: bool
-    partner_kinds: tuple[str, ...]
-    direct_kinds: tuple[str, ...]
-    won_stages: tuple[str, ...]
-    lost_stages: tuple[str, ...]
-    band_edges: tuple[Any, ...]
-    workspace_currency: str
-    fiscal_start_month: int
-    policy_version: str
-
-    @classmethod
-    def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
-        return cls(
-            as_of_us=as_of_us,
-            lookback_us=policy.lookback_days * MICROS_PER_DAY,
-            protection_us=policy.protection_window_days * MICROS_PER_DAY,
-            baseline_us=policy.baseline_window_days * MICROS_PER_DAY,
-            min_cohort_size=policy.min_cohort_size,
-            min_pct=policy.acceleration_min_pct,
-            min_days_us=policy.acceleration_min_days * MICROS_PER_DAY,
-            requires_activity=policy.influence_requires_activity,
-            partner_kinds=tuple(sorted(policy.partner_kinds)),
-            direct_kinds=tuple(sorted(policy.direct_kinds)),
-            won_stages=tuple(sorted(policy.won_stages)),
-            lost_stages=tuple(sorted(policy.lost_stages)),
-            band_edges=policy.band_edges,
-            workspace_currency=policy.workspace_currency,
-            fiscal_start_month=policy.fiscal_year_start_month,
-            policy_version=policy.version,
-        )
-
-
 class Runner:
-    """Executes steps on one backend: each named step becomes a temp table the next steps read."""
+    """Builds a :class:`~cosell.attribution.engine_plan.Plan`: each named step is compiled to SQL
+    once and recorded; the steps after it read it as a table of that name.
 
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-        self.names: list[str] = []
+    ``inputs`` holds the columns and types of the relations the rules read (see
+    :func:`cosell.attribution.engine_plan.input_columns`); ``dialect`` is the SQL dialect.
+    """
+
+    def __init__(self, inputs: Iterable[tuple[str, str, str]], dialect: str = "duckdb") -> None:
+        from ibis.backends.sql import compilers
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        self.dialect = dialect
+        self.compiler = getattr(compilers, dialect).compiler
+        columns: dict[str, dict[str, dt.DataType]] = {}
+        for table, column, type_ in inputs:
+            columns.setdefault(table, {})[column] = DuckDBType.from_string(type_)
+        self.inputs = {name: ibis.schema(schema) for name, schema in columns.items()}
+        self.ops: list[Op] = []
+        self.tables: dict[str, ir.Table] = {}
 
     def table(self, name: str) -> ir.Table:
-        return self.backend.table(name)
+        """An input relation (one of ``engine_plan.INPUTS``) or an earlier step's table."""
+        if name in self.tables:
+            return self.tables[name]
+        if name not in INPUTS or name not in self.inputs:
+            raise KeyError(f"the engine reads no relation {name!r}")
+        return ibis.table(self.inputs[name], name=name)
+
+    def has_input(self, name: str) -> bool:
+        return name in self.inputs
+
+    def compile(self, expr: ir.Expr) -> str:
+        sql = self.compiler.to_sqlglot(expr.unbind())
+        return str(sql.sql(dialect=self.compiler.dialect, pretty=False))
 
     def step(self, name: str, expr: ir.Table) -> ir.Table:
-        """Materialise ``expr`` as temp table ``name`` (replacing it) and return it as a table."""
-        full = _PREFIX + name
-        sql = self.backend.compile(expr)
-        self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{full}" AS {sql}')
-        self.names.append(full)
-        return self.backend.table(full)
+        """Record ``expr`` as the temp table of step ``name`` and return that table."""
+        full = STEP_PREFIX + name
+        self.ops.append(Op("step", full, self.compile(expr)))
+        return self._made(full, expr.schema())
 
-    def drop_all(self) -> None:
-        for full in self.names:
-            self.backend.con.execute(f'DROP TABLE IF EXISTS "{full}"')
-        self.names.clear()
+    def output(self, name: str, expr: ir.Table) -> None:
+        """Record ``expr`` as the temp table ``name`` the caller reads after the run."""
+        self.ops.append(Op("output", name, self.compile(expr)))
+
+    def check(self, expr: ir.Table, problem: tuple[str | None, str | None, str | None, str]) -> None:
+        """Record a check: any row of ``expr`` is bad input (see ``engine_plan.Op``)."""
+        self.ops.append(Op("check", "check", self.compile(expr.limit(1)), problem=problem))
+
+    def fetch(self, name: str, expr: ir.Table) -> None:
+        """Record that the rows of ``expr`` are fetched, as ``name``, for a Python step."""
+        self.ops.append(Op("fetch", name, self.compile(expr)))
+
+    def python(self, name: str, outputs: dict[str, ibis.Schema]) -> dict[str, ir.Table]:
+        """Record the Python step ``name``, which makes the tables ``outputs`` (name: schema)."""
+        full = {out: STEP_PREFIX + out for out in outputs}
+        self.ops.append(Op("python", name, outputs=tuple(full.values())))
+        return {out: self._made(full[out], schema) for out, schema in outputs.items()}
+
+    def tick(self) -> None:
+        """Mark the end of one of the engine's stages (for a progress bar)."""
+        self.ops.append(Op("tick", "tick"))
+
+    def plan(self) -> Plan:
+        return Plan(tuple(self.ops))
+
+    def _made(self, full: str, schema: ibis.Schema) -> ir.Table:
+        table = ibis.table(schema, name=full)
+        self.tables[full] = table
+        return table
 
 
 def union_all(tables: Iterable[ir.Table]) -> ir.Table:

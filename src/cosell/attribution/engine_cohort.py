@@ -15,7 +15,6 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Params, Runner, instant, lit, union_all
-from cosell.errors import InputError, Problem
 
 LEVELS = (("1", ("segment", "band")), ("2", ("segment",)), ("3", ()))
 
@@ -54,7 +53,7 @@ def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
     return d.select(*deals.columns, band=band, month_label="month_label", quarter_label="quarter_label")
 
 
-def check_rates(p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
+def check_rates(run: Runner, p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
     """A missing FX rate is an input error where a band is needed: a candidate's own amount, and a
     baseline deal of a candidate's segment inside its window (level 1 compares bands)."""
     own = candidates.filter(candidates.band.isnull())
@@ -62,18 +61,12 @@ def check_rates(p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
     c = candidates.select(c_x="x_us", c_segment="segment")
     used = b.join(c, (b.b_segment == c.c_segment) & (b.b_x >= c.c_x - p.baseline_us) & (b.b_x <= c.c_x))
     for missing in (own, used):
-        found = missing.select("currency", "month_label", "quarter_label").limit(1).to_pyarrow()
-        if found.num_rows:
-            row = found.to_pylist()[0]
-            raise InputError(
-                Problem(
-                    "fx_rates",
-                    None,
-                    "rate",
-                    None,
-                    f"no rate for {row['currency']} in {row['month_label']} or {row['quarter_label']}",
-                )
-            )
+        run.check(
+            missing.select("currency", "month_label", "quarter_label").order_by(
+                ["currency", "month_label", "quarter_label"]
+            ),
+            ("fx_rates", "rate", None, "no rate for {currency} in {month_label} or {quarter_label}"),
+        )
 
 
 def build_acceleration(

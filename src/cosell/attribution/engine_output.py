@@ -18,8 +18,9 @@ from cosell.attribution.engine_base import (
     lit,
     union_all,
 )
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
-from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.attribution.engine_plan import format_instant_micros
+from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.instants import MICROS_PER_DAY
 
 ATTRIBUTION_TABLE = "cosell_attribution"
 CREDITS_TABLE = "cosell_credits"
@@ -78,8 +79,8 @@ def build_output(
     evidence: Any,
     assoc: ir.Table,
     direct_first: ir.Table,
-) -> dict[str, int]:
-    """Write the ``cosell_attribution`` and ``cosell_credits`` temp tables; return tier counts."""
+) -> None:
+    """Record the ``cosell_attribution`` and ``cosell_credits`` temp tables as the plan's outputs."""
     c = credits
     credit_rows = c.select(
         opportunity_id=c.opp_id,
@@ -89,7 +90,7 @@ def build_output(
         amount=amount_text(c.units, c.mu),
         currency=c.currency,
     )
-    _create(run, CREDITS_TABLE, credit_rows, CreditRow.columns())
+    run.output(CREDITS_TABLE, credit_rows.select(*CreditRow.columns()))
 
     pick = ibis.row_number().over(
         group_by=c.opp_id,
@@ -121,19 +122,14 @@ def build_output(
         ),
         rules=rules_text(f, f.fb),
         remaining_days=ibis.ifelse(has_baseline, format_days_expr(f.remaining, MICROS_PER_DAY), blank),
-        as_of=lit(format_instant_from_us(p.as_of_us)),
+        as_of=lit(format_instant_micros(p.as_of_us)),
         policy_version=lit(p.policy_version),
         model=lit(model),
         cohort=ibis.ifelse(has_baseline, f.cohort, blank),
         cohort_size=ibis.ifelse(has_baseline, f.cohort_size.cast("string"), blank),
         evidence=ibis.coalesce(f.evidence, blank),
     )
-    _create(run, ATTRIBUTION_TABLE, out, AttributionRow.columns())
-    counts = {tier: 0 for tier in TIERS}
-    rows = run.backend.con.execute(f"SELECT tier, count(*) FROM {ATTRIBUTION_TABLE} GROUP BY tier").fetchall()
-    for tier, n in rows:
-        counts[str(tier)] = int(n)
-    return counts
+    run.output(ATTRIBUTION_TABLE, out.select(*AttributionRow.columns()))
 
 
 def evidence_ids(
@@ -170,14 +166,3 @@ def evidence_ids(
         evidence=tokens.token.group_concat(" ", order_by=[tokens.rank, tokens.id])
     )
     return run.step("evidence", out)
-
-
-def _create(run: Runner, name: str, expr: ir.Table, columns: tuple[str, ...]) -> None:
-    sql = run.backend.compile(expr.select(*columns))
-    run.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-
-
-def format_instant_from_us(micros: int) -> str:
-    from datetime import UTC, datetime, timedelta
-
-    return format_instant(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))

@@ -9,7 +9,6 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Params, Runner, lit, nz, union_all, us
-from cosell.errors import InputError, Problem
 
 
 def stage_class(stage: ir.StringValue, p: Params) -> ir.StringValue:
@@ -85,18 +84,16 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     ).drop("x_entry", "close_date_us", "cur_class", "stage")
     deals = run.step("deals", d)
 
-    bad = deals.filter(deals.closed & deals.x_us.isnull()).select("opp_id").order_by("opp_id").limit(1)
-    rows = bad.to_pyarrow().to_pylist()
-    if rows:
-        raise InputError(
-            Problem(
-                "opportunities",
-                None,
-                "close_date",
-                str(rows[0]["opp_id"]),
-                "is closed but has no close time (no stage_history entry into its stage, no close_date)",
-            )
-        )
+    bad = deals.filter(deals.closed & deals.x_us.isnull()).select("opp_id").order_by("opp_id")
+    run.check(
+        bad,
+        (
+            "opportunities",
+            "close_date",
+            "{opp_id}",
+            "is closed but has no close time (no stage_history entry into its stage, no close_date)",
+        ),
+    )
     return deals
 
 
