@@ -76,7 +76,7 @@ def build_plan(
         credits = build_credits(run, roles, deals, model)
         fallback = None
     run.tick()
-    build_output(run, p, model, decided, credits, fallback, ev, assoc, direct_first)
+    build_output(run, p, deals, model, decided, credits, fallback, ev, assoc, direct_first)
     run.tick()
     plan = run.plan()
     sql = "\n".join(op.sql for op in plan.ops)

@@ -19,6 +19,7 @@ from cosell.attribution.engine_base import (
     union_all,
 )
 from cosell.attribution.engine_plan import format_instant_micros
+from cosell.attribution.engine_touches import blocking_touches
 from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.instants import MICROS_PER_DAY
 
@@ -72,6 +73,7 @@ def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
 def build_output(
     run: Runner,
     p: Params,
+    deals: ir.Table,
     model: str,
     decided: ir.Table,
     credits: ir.Table,
@@ -99,7 +101,7 @@ def build_output(
     primary = c.mutate(pos=pick).filter(lambda x: x.pos == 0).select("opp_id", primary=lambda x: x.partner)
 
     f = decided.left_join(primary, "opp_id").drop("opp_id_right")
-    ids = evidence_ids(run, credits, evidence, assoc, direct_first)
+    ids = evidence_ids(run, p, deals, credits, evidence, assoc, direct_first)
     f = f.left_join(ids, "opp_id").drop("opp_id_right")
     if fallback is not None:
         f = f.left_join(fallback.mutate(fb=ibis.literal(True)), "opp_id").drop("opp_id_right")
@@ -133,21 +135,26 @@ def build_output(
 
 
 def evidence_ids(
-    run: Runner, credits: ir.Table, ev: Any, assoc: ir.Table, direct_first: ir.Table
+    run: Runner,
+    p: Params,
+    deals: ir.Table,
+    credits: ir.Table,
+    ev: Any,
+    assoc: ir.Table,
+    direct_first: ir.Table,
 ) -> ir.Table:
     """Per deal, ``kind:id`` of every row the decision rests on, by kind then id (docs/rules.md):
     partners with a role, partner leads, registrations, associated partner-engagement touches (any
     time), claim touches and the earliest direct touch that blocked a claim."""
-    blocked = ev.claims.filter(ev.claims.blocked)
-    blocked = blocked.group_by("opp_id").aggregate(any_blocked=blocked.blocked.any())
-    blockers = direct_first.join(blocked, "opp_id")
+    blocked = ev.claims.filter(ev.claims.blocked).select("opp_id").distinct()
+    blockers = blocking_touches(run, p, deals, direct_first, blocked)
     claim_ids = ev.claims.filter(ev.claims.source_id.notnull() & (ev.claims.source_id != "crm"))
     claim_ids = claim_ids.select(
         "opp_id",
         kind=claim_ids.source_id.split(":")[0],
         id=claim_ids.source_id.substr(claim_ids.source_id.find(":") + 1),
     )
-    pa = assoc.filter(assoc.side == "partner")
+    pa = assoc
     tokens = union_all(
         [
             credits.select("opp_id", kind=lit("partner"), id=credits.partner),

@@ -59,7 +59,7 @@ def touch_credits(
     d = deals.select("opp_id", "amount", "currency", "x_us")
     run.fetch("touch_roles", roles.join(d, "opp_id").order_by(["opp_id", "partner"]))
     assoc = run.table("_cosell_eng_assoc")
-    touches = assoc.filter(assoc.side == "partner").join(d.select("opp_id", "x_us"), "opp_id")
+    touches = assoc.join(d.select("opp_id", "x_us"), "opp_id")
     touches = touches.filter(touches.t <= touches.x_us).semi_join(roles.select("opp_id"), "opp_id")
     run.fetch("touch_touches", touches.select("opp_id", "touch_id", "t", "partner"))
     made = run.python(
