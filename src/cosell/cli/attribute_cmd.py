@@ -129,15 +129,14 @@ def attribute_command(
 def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, fmt: OutFormat) -> None:
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
-    from cosell.data.load import import_canonical
+    from cosell.data.load import load_dataset
     from cosell.data.read import find_table_files
-    from cosell.store.workspace import as_of_views, open_workspace
+    from cosell.store.workspace import as_of_views
 
     files, _ = find_table_files(data)
-    ws = open_workspace(":memory:")
+    with progress("importing", total=max(len(files), 1)) as advance:
+        ws = load_dataset(data, policy, on_file=lambda _name: advance(1))
     try:
-        with progress("importing", total=max(len(files), 1)) as advance:
-            import_canonical(ws, data, policy=policy, on_file=lambda _name: advance(1), versioned=False)
         # A fresh import is dated now: evaluate its current rows at the as-of instant.
         as_of_views(ws.con, None)
         with progress("attributing", total=ENGINE_STEPS) as advance:

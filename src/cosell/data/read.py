@@ -188,19 +188,24 @@ def _stage_csv(
     header = _sniff_csv(file)
     if isinstance(header, Problem):
         return [header]
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    path = str(file.path).replace("'", "''")
-    compression = "gzip" if file.format == "csv.gz" else "none"
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_csv('{path}', "
-            f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
-            f"auto_detect = false, strict_mode = true, null_padding = false, "
-            f"compression = '{compression}', encoding = 'utf-8')"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {csv_relation(file, header)}")
     except duckdb.Error as exc:
         return [_csv_problem(file, str(exc))]
     return header
+
+
+def csv_relation(file: TableFile, header: tuple[str, ...]) -> str:
+    """The ``read_csv`` call that reads every cell of a CSV file as text (columns ``c0, c1, ...``)."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    path = str(file.path).replace("'", "''")
+    compression = "gzip" if file.format == "csv.gz" else "none"
+    return (
+        f"read_csv('{path}', "
+        f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"auto_detect = false, strict_mode = true, null_padding = false, "
+        f"compression = '{compression}', encoding = 'utf-8')"
+    )
 
 
 def _csv_problem(file: TableFile, message: str) -> Problem:
