@@ -154,22 +154,24 @@ def evidence_ids(
         kind=claim_ids.source_id.split(":")[0],
         id=claim_ids.source_id.substr(claim_ids.source_id.find(":") + 1),
     )
-    pa = assoc
     tokens = union_all(
         [
             credits.select("opp_id", kind=lit("partner"), id=credits.partner),
             ev.leads.select("opp_id", kind=lit("lead"), id=ev.leads.lead_id),
             ev.regs.select("opp_id", kind=lit("registration"), id=ev.regs.registration_id),
-            pa.select("opp_id", kind=lit("touch"), id=pa.touch_id),
+            assoc.select("opp_id", kind=lit("touch"), id=assoc.touch_id),
             blockers.select("opp_id", kind=lit("touch"), id=blockers.d_touch),
             claim_ids,
         ]
-    ).distinct()
+    )
+    tokens = tokens.filter(tokens.id.notnull())  # "kind:NULL" is no token
     rank = ibis.cases(
         (tokens.kind == "partner", 0), (tokens.kind == "lead", 1), (tokens.kind == "registration", 2), else_=3
     )
-    tokens = tokens.mutate(rank=rank, token=tokens.kind + ":" + tokens.id)
-    out = tokens.group_by("opp_id").aggregate(
-        evidence=tokens.token.group_concat(" ", order_by=[tokens.rank, tokens.id])
-    )
+    # Each deal's tokens are collected, then made distinct and sorted (by rank, id) inside the list:
+    # far cheaper than a DISTINCT over two million rows and an ordered string aggregate.
+    keyed = tokens.select("opp_id", key=ibis.struct({"rank": rank, "id": tokens.id, "kind": tokens.kind}))
+    lists = keyed.group_by("opp_id").aggregate(keys=keyed.key.collect())
+    ordered = lists.keys.unique().sort()
+    out = lists.select("opp_id", evidence=ordered.map(lambda k: k["kind"] + ":" + k["id"]).join(" "))
     return run.step("evidence", out)

@@ -97,16 +97,21 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     return deals
 
 
-def engagement_touches(run: Runner, p: Params, side: str) -> ir.Table:
-    """The engagement touches (a partner or direct kind) of one side, by the actor column.
+def engagement_touches(run: Runner, p: Params, side: str, *, logged: bool = False) -> ir.Table:
+    """The engagement touches (a partner or direct kind) of one side, by the actor column; with
+    ``logged``, only those logged on a deal.
 
     Columns: touch_id, t, account_id, touch_opp, and for the partner side ``partner`` (the
     touch's partner_id, else its partner contact's partner). A partner touch whose partner cannot
     be resolved is ignored by every rule, so it is left out here.
+
+    The ``logged`` filter is applied to the stored rows, not to the result: two steps reading the
+    same expression would share it, and DuckDB materialises a shared subquery (millions of rows).
     """
     t = run.table("v_touches")
     engagement = list(p.partner_kinds) + list(p.direct_kinds)
-    t = t.filter(t.kind.isin(engagement or [""]) & (t.actor == side))
+    keep = t.kind.isin(engagement or [""]) & (t.actor == side)
+    t = t.filter(keep & nz(t.opportunity_id).notnull() if logged else keep)
     tt = t.select(
         touch_id=nz(t.touch_id),
         t=us(t.occurred_at),
@@ -144,9 +149,9 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
     d = deals.select("opp_id", "account_id", "c_us", "x_us")
     lo = d.c_us - p.lookback_us
 
-    partner = engagement_touches(run, p, "partner")
-    logged = partner.filter(partner.touch_opp.notnull())
+    logged = engagement_touches(run, p, "partner", logged=True)
     logged = logged.join(d, logged.touch_opp == d.opp_id)
+    partner = engagement_touches(run, p, "partner")
     on_account = partner.filter(partner.touch_opp.isnull())
     on_account = on_account.join(
         d, (on_account.account_id == d.account_id) & (on_account.t >= lo) & (on_account.t <= d.x_us)
@@ -157,7 +162,7 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
     direct = engagement_touches(run, p, "direct")
     by_acc = direct.join(d, (direct.account_id == d.account_id) & (direct.t >= lo) & (direct.t <= d.c_us))
     by_acc = by_acc.select("opp_id", "t", s3=by_acc.touch_opp.isnull() & (by_acc.t <= by_acc.x_us))
-    by_opp = direct.filter(direct.touch_opp.notnull())
+    by_opp = engagement_touches(run, p, "direct", logged=True)
     by_opp = by_opp.join(d, (by_opp.touch_opp == d.opp_id) & (by_opp.t >= lo) & (by_opp.t <= d.c_us))
     by_opp = by_opp.select("opp_id", "t", s3=ibis.literal(True))
     both = union_all([by_acc, by_opp])
@@ -174,6 +179,7 @@ def blocking_touches(
     b = b.select("opp_id", "account_id", "d_first")
     direct = engagement_touches(run, p, "direct")
     on_acc = direct.join(b, (direct.account_id == b.account_id) & (direct.t == b.d_first))
-    on_opp = direct.join(b, (direct.touch_opp == b.opp_id) & (direct.t == b.d_first))
+    logged = engagement_touches(run, p, "direct", logged=True)
+    on_opp = logged.join(b, (logged.touch_opp == b.opp_id) & (logged.t == b.d_first))
     both = union_all([on_acc.select("opp_id", "touch_id"), on_opp.select("opp_id", "touch_id")])
     return both.group_by("opp_id").aggregate(d_touch=both.touch_id.min())
