@@ -33,10 +33,10 @@ from cosell.data.demo.names import STAGES
 from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.declared import declared_of
 from cosell.hygiene.gate import GateIndex, gate_audit
-from cosell.hygiene.intake_store import ensure_intake_schema
 from cosell.hygiene.prompts import refresh_prompts
 from cosell.instants import parse_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema
 from cosell.store.workspace import open_workspace
 
 

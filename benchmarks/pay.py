@@ -24,11 +24,11 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).parent))
 from _child import COSELL, run_child
 from _workspace import DEFAULT_BASE, as_of_of, attributed_workspace, copy_of
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.instants import parse_instant
-from cosell.pay.ledger_store import migration_ledger
 from cosell.pay.plan_parse import example_plan_text
-from cosell.pay.plan_store import migration_plans
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.ledger import ensure_ledger_schema
+from cosell.store.plans import migration_plans
 from cosell.store.users import first_user
 from cosell.store.versions import save_partial_run
 
@@ -89,12 +89,12 @@ def main() -> None:
     work = base / "ws.duckdb"
     work.with_name(work.name + ".wal").unlink(missing_ok=True)
     copy_of(shared, work)
-    # The shared workspace may predate schema steps 6 and 7 (recorded while they were still empty):
+    # The shared workspace may predate schema steps 6 to 8 (recorded while they were still empty):
     # create the plan and ledger tables, as a workspace made by this release has them.
     con = duckdb.connect(str(work))
     try:
         migration_plans(con)
-        migration_ledger(con)
+        ensure_ledger_schema(con)
         # Loading plans and posting need a user with a pay role (docs/pay-ledger.md): the first finance user.
         operator = first_user(con, "finance") or "bench"
     finally:

@@ -63,7 +63,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="cosell-bench-") as tmp:
             ws = str(copy_of(shared, Path(tmp) / "ws.duckdb"))
             env = {**os.environ, "COSELL_NOW": "2026-11-02T00:00:00Z"}
-            base = [str(COSELL), "reconcile", "--workspace", ws, "--as-of", as_of, "--format", "json"]
+            base = [str(COSELL), "reconcile", "--workspace", ws, "--known-at", as_of, "--format", "json"]
             for what, extra in (
                 ("month 2026-10 (first run)", []),
                 ("month 2026-10 (again)", []),

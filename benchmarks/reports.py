@@ -41,7 +41,7 @@ def main() -> None:
             for report in ("cfo", "qbr"):
                 for fmt in ("json", "html"):
                     out = Path(tmp) / f"{report}.{fmt}"
-                    command = [str(COSELL), "report", report, "--workspace", ws, "--as-of", as_of,
+                    command = [str(COSELL), "report", report, "--workspace", ws, "--known-at", as_of,
                                "--format", fmt, "--out", str(out)]  # fmt: skip
                     best = min((run_child(command, env) for _ in range(args.repeat)), key=lambda r: r[0])
                     seconds, peak = best

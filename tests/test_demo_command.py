@@ -23,6 +23,7 @@ def test_demo_builds_the_sample_company_reproducibly(tmp_path: Path) -> None:
         "Where everything is",
         "auto-tagged",
         "influence prompt(s)",
+        "added users u-admin, u-ops, u-manager, u-finance, u-partner",
         "Reconciliation all: findings by kind",
         "of revenue at stake",
         "Payout run PR-000001 for 2026-09",

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cosell.instants import epoch_micros, format_days, format_instant, micros, parse_instant
+from cosell.instants import (
+    OUT_OF_RANGE,
+    epoch_micros,
+    format_days,
+    format_instant,
+    micros,
+    parse_instant,
+    utc,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +40,32 @@ def test_parse_instant_normalises_to_utc(text: str, expected: datetime) -> None:
 def test_parse_instant_refuses_non_iso(text: str) -> None:
     with pytest.raises(ValueError):
         parse_instant(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:59:59+01:00", "9999-12-31T23:00:00-05:00"]
+)
+def test_instants_outside_years_1_to_9999_in_utc_are_refused(text: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_instant(text)
+    assert str(refused.value) == f"'{text}' {OUT_OF_RANGE}"
+
+
+def test_the_edges_of_the_range_are_instants() -> None:
+    assert parse_instant("9999-12-31") == datetime(9999, 12, 31, tzinfo=UTC)
+    assert parse_instant("9999-12-31T23:59:59.999999Z") == datetime(
+        9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC
+    )
+    assert parse_instant("0001-01-01T00:00:00Z") == datetime(1, 1, 1, tzinfo=UTC)
+    assert parse_instant("0001-01-01T01:00:00+01:00") == datetime(1, 1, 1, tzinfo=UTC)
+
+
+def test_utc_refuses_an_aware_datetime_outside_the_range() -> None:
+    with pytest.raises(ValueError, match=OUT_OF_RANGE):
+        utc(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+    assert utc(datetime(9999, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5)))) == datetime(
+        9999, 12, 31, 23, tzinfo=UTC
+    )
 
 
 def test_days_are_exact_and_rounded_only_for_display() -> None:

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cosell.money import largest_remainder, minor_unit, parse_decimal, round_money
+from cosell.money import (
+    fits_minor_unit,
+    fits_storage,
+    largest_remainder,
+    minor_unit,
+    parse_decimal,
+    round_money,
+    significant_fraction_digits,
+)
 
 
 def test_minor_units() -> None:
@@ -16,6 +24,32 @@ def test_minor_units() -> None:
     assert minor_unit("KWD") == 3
     with pytest.raises(ValueError):
         minor_unit("XYZ")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "fits"),
+    [
+        ("573600.00", "JPY", True),
+        ("573600.", "JPY", True),
+        ("573600.50", "JPY", False),
+        ("573600.000001", "JPY", False),
+        ("1200.5000", "USD", True),
+        ("1200.501", "USD", False),
+        ("1.2340", "KWD", True),
+        ("1.2345", "KWD", False),
+        ("-0.10", "USD", True),
+    ],
+)
+def test_fits_minor_unit_accepts_extra_zeros_only(amount: str, currency: str, fits: bool) -> None:
+    assert fits_minor_unit(amount, currency) is fits
+    assert fits_minor_unit(Decimal(amount), currency) is fits
+
+
+def test_significant_fraction_digits_of_huge_and_exponent_decimals() -> None:
+    # format(..., "f") never rounds: 38 digits stay 38 digits, 1E+20 has no fraction.
+    assert significant_fraction_digits(Decimal("1E+20")) == 0
+    assert significant_fraction_digits(Decimal("0." + "0" * 37 + "1")) == 38
+    assert significant_fraction_digits(Decimal("12345678901234567890123456789.50")) == 1
 
 
 @pytest.mark.parametrize("text", ["12,5OO", "1e5", "12.5.0", "", "abc", "1 000", "NaN", "inf"])
@@ -55,3 +89,18 @@ def test_largest_remainder_always_sums_to_the_total(total: int, weights: list[in
     assert sum(parts) == total
     for part, share in zip(parts, shares, strict=True):
         assert abs(part - share * total) < 1
+
+
+def test_fits_storage_is_what_decimal_18_4_holds() -> None:
+    assert fits_storage(Decimal("99999999999999.9999"))
+    assert fits_storage(Decimal("-99999999999999.99"))
+    assert fits_storage(Decimal(0))
+    assert not fits_storage(Decimal("100000000000000"))
+    assert not fits_storage(Decimal("1E+999999999999"))  # no overflow on the way
+    assert not fits_storage(Decimal("Infinity"))
+
+
+def test_significant_fraction_digits_never_expands_an_exponent() -> None:
+    assert significant_fraction_digits(Decimal("1E-999999999")) == 999_999_999
+    assert significant_fraction_digits(Decimal("1.0E-2")) == 2
+    assert significant_fraction_digits(Decimal("0E-30")) == 0

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cosell.cli.app import app
 from cosell.errors import PolicyError
-from cosell.policy import SETTINGS, Policy, parse_policy, render_policy_toml
+from cosell.policy import CREDIT_MODELS, SETTINGS, Policy, PolicyInvalid, parse_policy, render_policy_toml
 
 
 def test_rendered_defaults_round_trip_to_the_same_version() -> None:
@@ -70,3 +73,112 @@ def test_policy_doc_is_generated_from_settings() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render_policy_doc(), "run python -m cosell.policy_doc"
     for setting in SETTINGS:
         assert f"`{setting.key}`" in render_policy_doc()
+
+
+def test_credit_model_must_be_a_registered_model() -> None:
+    from cosell.attribution.credit import MODELS
+
+    assert tuple(MODELS) == CREDIT_MODELS  # the policy checks against the registry's names
+    with pytest.raises(PolicyError) as info:
+        parse_policy('[credit]\nmodel = "linear"\n', "p.toml")
+    assert info.value.key == "credit.model"
+    assert str(info.value) == (
+        "p.toml: policy key credit.model: 'linear' is not one of: role_weighted, even, first_touch, "
+        "last_touch, position_based, time_decay"
+    )
+    with pytest.raises(PolicyError, match=r"'time_decy' is not one of: .* \(did you mean time_decay\?\)$"):
+        parse_policy('[credit]\nmodel = "time_decy"\n')
+    for model in CREDIT_MODELS:
+        assert parse_policy(f'[credit]\nmodel = "{model}"\n').credit_model == model
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    text = (
+        'workspace_currency = "usd"\n[credit]\nmodel = "linear"\n[windows]\nsourcing_lookback_days = -1\n'
+        "[acceleration]\nmin_pct = 1.5\n[stages]\nwon = 'Closed Won'\nlost = ['Closed Won']\n"
+    )
+    with pytest.raises(PolicyInvalid) as info:
+        parse_policy(text, "p.toml")
+    # stages.won is wrong itself, so the won-and-lost cross check (which would compare the default
+    # with stages.lost) is not reported on top of it.
+    assert [(p.key, p.reason) for p in info.value.problems] == [
+        ("workspace_currency", "'usd' is not an ISO 4217 currency code"),
+        ("credit.model", "'linear' is not one of: " + ", ".join(CREDIT_MODELS)),
+        ("windows.sourcing_lookback_days", "-1 must not be negative"),
+        ("stages.won", "must be a list of non-empty strings"),
+        ("acceleration.min_pct", "must be below 1"),
+    ]
+    assert info.value.key == "workspace_currency"  # a PolicyError about the first problem
+    assert str(info.value).splitlines()[1] == (
+        "p.toml: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "reason"),
+    [
+        (
+            "[windows]\nsourcing_lookback_days = 1" + "0" * 30,
+            "windows.sourcing_lookback_days",
+            "is too large (at most 36,500)",
+        ),
+        (
+            "[hygiene]\nprompt_expiry_days = 36501",
+            "hygiene.prompt_expiry_days",
+            "36501 is too large (at most 36,500)",
+        ),
+        (
+            "[acceleration]\nmin_cohort_size = 1000000001",
+            "acceleration.min_cohort_size",
+            "is too large (at most 1,000,000,000)",
+        ),
+        (
+            "[credit.role_weights]\nsourcer = 1e999999999",
+            "credit.role_weights.sourcer",
+            "1E+999999999 is too large",
+        ),
+        (
+            "[credit]\ntime_decay_half_life_days = 1e-999999999",
+            "credit.time_decay_half_life_days",
+            "more than 12 decimal places",
+        ),
+        (
+            "[amount_bands]\nedges = [25000, 1e12]",
+            "amount_bands.edges",
+            "1E+12 is too large (it must be below 1,000,000,000,000)",
+        ),
+        ("[credit.role_weights]\nsourcer = nan", "credit.role_weights.sourcer", "NaN is not a number"),
+        ("x = 1" + "0" * 5000, "(file)", "not valid TOML: Exceeds the limit (4300 digits)"),
+    ],
+)
+def test_numbers_are_bounded(toml: str, key: str, reason: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(toml, "p.toml")
+    assert info.value.key == key
+    assert reason in str(info.value)
+
+
+def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+    runner = CliRunner()
+    path = tmp_path / "policy.toml"
+    path.write_text('[credit]\nmodel = "linear"\n[windows]\nsourcing_lookback_days = -1\n', encoding="utf-8")
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{path}: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
+        f"{path}: policy key windows.sourcing_lookback_days: -1 must not be negative",
+        "2 problem(s)",
+    ]
+    path.write_bytes(bytes(range(256)))
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [
+        f"{path}: policy key (file): is not a text file (a policy is TOML text in UTF-8)",
+        "1 problem(s)",
+    ]
+    path.write_text('[credit]\nmodel = "even"\n', encoding="utf-8")
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "valid, version default@" in result.stdout

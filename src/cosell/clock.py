@@ -1,7 +1,10 @@
-"""The one clock every write reads: ``$COSELL_NOW`` (ISO 8601) when set, else the system's UTC time.
+"""The one clock every write and every default instant reads.
 
-Every recorded instant (an import, an attribution version, a decision, a ledger entry) comes from
-:func:`now`, so a test or a demo can pin time and get byte-identical output run after run.
+:func:`now` is, in this order: the instant given to it; the instant a command's ``--now`` option
+pinned (:func:`pin`, set by the shared option in :mod:`cosell.cli.common` for the duration of one
+command); ``$COSELL_NOW`` (ISO 8601); else the system's UTC time. Every recorded instant (an import,
+an attribution version, a decision, a ledger entry) and every default as-of and known-at instant
+comes from it, so a test or a demo can pin time and get byte-identical output run after run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from cosell.instants import parse_instant
 
 NOW_ENV = "COSELL_NOW"
 
+# The instant a command's --now pinned (None: not pinned). Module state, set and released by the
+# option's callback around one command; nothing else writes it.
+_pinned_now: datetime | None = None
+
 
 def now(explicit: datetime | None = None) -> datetime:
     """``explicit`` (must be timezone-aware), else ``$COSELL_NOW``, else the current UTC time."""
@@ -23,6 +30,8 @@ def now(explicit: datetime | None = None) -> datetime:
         if explicit.tzinfo is None:
             raise UsageError("an instant must be timezone-aware")
         return explicit.astimezone(UTC)
+    if _pinned_now is not None:
+        return _pinned_now
     text = os.environ.get(NOW_ENV)
     if text:
         try:
@@ -34,14 +43,23 @@ def now(explicit: datetime | None = None) -> datetime:
 
 @contextmanager
 def pinned(instant: datetime) -> Iterator[None]:
-    """Within the block, :func:`now` returns ``instant`` unless given one (``$COSELL_NOW`` is set
-    to it and restored after): ``cosell demo`` records each of its steps at a fixed instant."""
-    previous = os.environ.get(NOW_ENV)
-    os.environ[NOW_ENV] = instant.astimezone(UTC).isoformat()
+    """Within the block, :func:`now` returns ``instant`` unless given one (the pin in force before
+    is restored after): ``cosell demo`` records each of its steps at a fixed instant."""
+    previous = _pinned_now
+    pin(instant)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(NOW_ENV, None)
-        else:
-            os.environ[NOW_ENV] = previous
+        pin(previous)
+
+
+def pin(instant: datetime | None) -> None:
+    """Make :func:`now` return ``instant`` (timezone-aware) until released with ``pin(None)``.
+
+    ``cosell ... --now T`` calls it before the command runs and releases it after; it takes
+    precedence over ``$COSELL_NOW``.
+    """
+    global _pinned_now
+    if instant is not None and instant.tzinfo is None:
+        raise UsageError("an instant must be timezone-aware")
+    _pinned_now = None if instant is None else instant.astimezone(UTC)

@@ -8,7 +8,8 @@
     ├── PolicyError                  the policy file is invalid: names the key
     ├── UsageError                   a bad command-line or API request (exit 2)
     ├── NotFound                     an id that does not exist
-    └── NotAllowed                   the user's role may not do this (HTTP 403 at the service)
+    ├── NotAllowed                   the user's role may not do this (HTTP 403 at the service)
+    └── WorkspaceBusy                another process holds the workspace: names it (HTTP 503)
 """
 
 from __future__ import annotations
@@ -96,3 +97,7 @@ class NotFound(CosellError):
 
 class NotAllowed(CosellError):
     """The user may not do this: a role without the right, or a partner user on another partner's data."""
+
+
+class WorkspaceBusy(CosellError):
+    """Another process holds the workspace in a conflicting mode and did not let go in time."""

@@ -22,11 +22,22 @@ ISO_PATTERN = (
 _ISO_RE = re.compile(ISO_PATTERN)
 
 
+# Every stored instant is a UTC instant in years 1 to 9999 (what Python's datetime holds; DuckDB would
+# store an earlier one as a BC date). 9999-12-31, a common "never" in CRMs, is inside.
+OUT_OF_RANGE = "is outside the years 1 to 9999 once converted to UTC"
+
+
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 date or timestamp; no offset means UTC; a date is midnight UTC.
 
+    An instant whose UTC value falls outside the years 1 to 9999 is refused (ValueError).
+
     >>> parse_instant("2026-03-01T09:30:00+02:00").isoformat()
     '2026-03-01T07:30:00+00:00'
+    >>> parse_instant("0001-01-01T00:00:00+14:00")
+    Traceback (most recent call last):
+    ...
+    ValueError: '0001-01-01T00:00:00+14:00' is outside the years 1 to 9999 once converted to UTC
     """
     s = text.strip()
     if not _ISO_RE.match(s):
@@ -39,16 +50,25 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} is not a valid date or time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} {OUT_OF_RANGE}") from None
 
 
 def utc(value: datetime | date) -> datetime:
-    """Normalise a datetime (aware) or a date (midnight) to an aware UTC datetime."""
+    """Normalise a datetime (aware) or a date (midnight) to an aware UTC datetime.
+
+    ValueError for a naive datetime, and for one whose UTC value falls outside the years 1 to 9999.
+    """
     if not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if value.tzinfo is None:
         raise ValueError("naive datetime: cosell only handles timezone-aware instants")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} {OUT_OF_RANGE}") from None
 
 
 def micros(delta: timedelta) -> int:
@@ -78,3 +98,15 @@ def format_instant(instant: datetime) -> str:
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"
+
+
+def display_instant(instant: datetime) -> str:
+    """An instant as a person reads it in a report: UTC, to the second (a fraction of a second is
+    dropped, never rounded up into the next second). Machines get :func:`format_instant`.
+
+    >>> display_instant(datetime(2026, 11, 1, tzinfo=UTC))
+    '2026-11-01 00:00:00 UTC'
+    >>> display_instant(datetime(2026, 12, 3, 9, 51, 51, 434089, tzinfo=UTC))
+    '2026-12-03 09:51:51 UTC'
+    """
+    return utc(instant).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -40,6 +40,10 @@ _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 # Enough precision for any amount a CRM holds, with room for exact intermediate products.
 MONEY_CONTEXT = Context(prec=38)
 
+# Every stored amount (imported rows, credits, ledger entries) is a DECIMAL(18,4): at most 14
+# digits before the point. An amount from outside (a file, a plan) must fit before it is accepted.
+MONEY_INTEGER_DIGITS = 14
+
 
 def is_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code (upper case)."""
@@ -67,6 +71,59 @@ def parse_decimal(text: str) -> Decimal:
         return Decimal(s)
     except InvalidOperation:  # pragma: no cover - the pattern already excludes this
         raise ValueError(f"{text!r} is not a number") from None
+
+
+def significant_fraction_digits(amount: Decimal | str) -> int:
+    """Digits after the decimal point once trailing zeros are dropped: 573600.00 -> 0, 1.250 -> 2.
+
+    The one minor-unit rule of cosell (SPEC section 1) is that this count must not exceed the
+    currency's minor unit: a warehouse or CRM export writes JPY 573600 as ``573600.00`` and that is
+    fine, while ``573600.50`` JPY is refused. The import checks the same count in SQL
+    (:mod:`cosell.data.validate`) on the text as written; a test keeps the two in agreement.
+
+    >>> significant_fraction_digits("573600.00"), significant_fraction_digits(Decimal("1.250"))
+    (0, 2)
+    """
+    if isinstance(amount, str):
+        return len(amount.strip().partition(".")[2].rstrip("0"))
+    # From the digits and exponent, never by formatting: 1E-999999999 would be a billion characters.
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{amount} is not a finite number")
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    if kept == 1 and digits[0] == 0:
+        return 0
+    return max(0, -(exponent + len(digits) - kept))
+
+
+def fits_minor_unit(amount: Decimal | str, currency: str) -> bool:
+    """True when ``amount`` has no non-zero digit below the currency's minor unit.
+
+    >>> fits_minor_unit("573600.00", "JPY"), fits_minor_unit("573600.50", "JPY")
+    (True, False)
+    """
+    return significant_fraction_digits(amount) <= minor_unit(currency)
+
+
+def fits_storage(amount: Decimal) -> bool:
+    """True when a finite amount has at most 14 digits before the point (what DECIMAL(18,4) holds).
+
+    >>> fits_storage(Decimal("99999999999999.99")), fits_storage(Decimal("1E+20"))
+    (True, False)
+    """
+    # By the exponent, not abs(): abs(Decimal("1E+999999999999")) overflows the default context.
+    return amount.is_finite() and (amount.is_zero() or amount.adjusted() < MONEY_INTEGER_DIGITS)
+
+
+def beyond_minor_unit_reason(currency: str, digits: int | str | None = None) -> str:
+    """Why an amount that does not fit the currency's minor unit is refused (one wording everywhere).
+
+    ``digits`` defaults to the currency's minor unit; the SQL check passes its own expression.
+    """
+    shown = minor_unit(currency) if digits is None else digits
+    return f"has non-zero digits beyond the {shown} decimal places {currency} allows"
 
 
 def quantum(currency: str) -> Decimal:

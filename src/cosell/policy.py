@@ -15,14 +15,14 @@ import difflib
 import hashlib
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from cosell.errors import PolicyError
-from cosell.money import is_currency
+from cosell.money import is_currency, significant_fraction_digits
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -36,25 +36,41 @@ NOT_ENGAGEMENT_KINDS = ("marketing_email_sent", "internal_note")
 ROLES = ("sourcer", "co_seller", "reseller", "influencer", "servicer")
 
 
+# The credit models of attribution/credit.py, by name (a test keeps the two lists equal; the policy
+# is core and does not import a capability).
+CREDIT_MODELS = ("role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay")
+
+# Bounds on numbers, so that a policy that checks never overflows a duration or a fraction later.
+MAX_DAYS = 36_500  # a hundred years
+MAX_COUNT = 1_000_000_000
+MAX_DECIMAL = Decimal(10) ** 12
+DECIMAL_PLACES = 12
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One policy key: dotted name, default value, kind of value, and the help shown everywhere."""
+    """One policy key: dotted name, default value, kind of value, and the help shown everywhere.
+
+    ``choices`` lists the accepted values of a ``choice`` setting; ``maximum`` bounds an ``int``.
+    """
 
     key: str
     default: Any
-    kind: str  # int, decimal, bool, str, str_list, decimal_list, currency, month
+    kind: str  # int, decimal, bool, str, choice, str_list, decimal_list, currency, month
     help: str
+    choices: tuple[str, ...] = ()
+    maximum: int = MAX_COUNT
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result."),
     Setting("workspace_currency", "USD", "currency", "ISO 4217 currency that reports and costs are in."),
     Setting("fiscal_year_start_month", 1, "month", "First month of the fiscal year (1 = January). A fiscal year is named by the calendar year it ends in."),
-    Setting("windows.sourcing_lookback_days", 180, "int", "Days before creation in which partner evidence may source a deal (and direct touches block it)."),
-    Setting("windows.protection_window_days", 90, "int", "Days a deal registration protects the partner when it has no expires_at."),
-    Setting("windows.baseline_window_days", 365, "int", "Days before a deal's close from which direct-only won deals form its baseline cohort."),
+    Setting("windows.sourcing_lookback_days", 180, "int", "Days before creation in which partner evidence may source a deal (and direct touches block it).", maximum=MAX_DAYS),
+    Setting("windows.protection_window_days", 90, "int", "Days a deal registration protects the partner when it has no expires_at.", maximum=MAX_DAYS),
+    Setting("windows.baseline_window_days", 365, "int", "Days before a deal's close from which direct-only won deals form its baseline cohort.", maximum=MAX_DAYS),
     Setting("acceleration.min_pct", Decimal("0.20"), "decimal", "Minimum reduction of remaining time, as a fraction of the baseline, for ACC."),
-    Setting("acceleration.min_days", 7, "int", "Minimum reduction of remaining time in days for ACC."),
+    Setting("acceleration.min_days", 7, "int", "Minimum reduction of remaining time in days for ACC.", maximum=MAX_DAYS),
     Setting("acceleration.min_cohort_size", 10, "int", "Fewest baseline deals a cohort level needs before it is used."),
     Setting("influence.requires_activity", True, "bool", "A declared influencer or co-seller needs logged activity to count."),
     Setting("touch_kinds.partner_engagement", list(PARTNER_ENGAGEMENT_KINDS), "str_list", "Touch kinds that are partner engagement."),
@@ -63,7 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("amount_bands.edges", [Decimal("25000"), Decimal("100000")], "decimal_list", "Band edges in workspace currency: [0, 25000), [25000, 100000), [100000, ...)."),
     Setting("stages.won", ["Closed Won"], "str_list", "Stage names that mean won."),
     Setting("stages.lost", ["Closed Lost"], "str_list", "Stage names that mean lost. Every other stage is open."),
-    Setting("credit.model", "role_weighted", "str", "Credit model: role_weighted, even, first_touch, last_touch, position_based, time_decay."),
+    Setting("credit.model", "role_weighted", "choice", "Credit model: role_weighted, even, first_touch, last_touch, position_based, time_decay.", choices=CREDIT_MODELS),
     Setting("credit.position_based_weights", [Decimal(40), Decimal(20), Decimal(40)], "decimal_list", "First / middle / last weights of position_based."),
     Setting("credit.time_decay_half_life_days", Decimal(14), "decimal", "Half-life in days of time_decay."),
     Setting("credit.role_weights.sourcer", Decimal(50), "decimal", "Weight of the sourcer role."),
@@ -71,7 +87,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("credit.role_weights.reseller", Decimal(30), "decimal", "Weight of the reseller role."),
     Setting("credit.role_weights.influencer", Decimal(15), "decimal", "Weight of the influencer role."),
     Setting("credit.role_weights.servicer", Decimal(5), "decimal", "Weight of the servicer role."),
-    Setting("hygiene.prompt_expiry_days", 14, "int", "Days an unanswered influence prompt stays open before it expires with a finding."),
+    Setting("hygiene.prompt_expiry_days", 14, "int", "Days an unanswered influence prompt stays open before it expires with a finding.", maximum=MAX_DAYS),
     Setting("metrics.min_deals_for_confidence", 30, "int", "Fewer deals than this behind a figure adds a low-confidence note to it."),
 )  # fmt: skip
 
@@ -229,9 +245,17 @@ def _as_decimal(key: str, value: Any, file: str | None) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise PolicyError(key, f"{value!r} is not a number", file)
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         raise PolicyError(key, f"{value!r} is not a number", file) from None
+    if not number.is_finite():
+        raise PolicyError(key, f"{value} is not a number", file)
+    # By the exponent, never by arithmetic: 1e999999999 must not overflow or expand.
+    if not number.is_zero() and number.adjusted() >= 12:
+        raise PolicyError(key, f"{value} is too large (it must be below {MAX_DECIMAL:,})", file)
+    if significant_fraction_digits(number) > DECIMAL_PLACES:
+        raise PolicyError(key, f"{value} has more than {DECIMAL_PLACES} decimal places", file)
+    return number
 
 
 def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
@@ -243,6 +267,8 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
             raise PolicyError(key, f"{value} must not be negative", file)
         if kind == "month" and not 1 <= value <= 12:
             raise PolicyError(key, f"{value} is not a month (1 to 12)", file)
+        if value > setting.maximum:
+            raise PolicyError(key, f"{value} is too large (at most {setting.maximum:,})", file)
         return value
     if kind == "decimal":
         number = _as_decimal(key, value, file)
@@ -253,11 +279,15 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         if not isinstance(value, bool):
             raise PolicyError(key, f"{value!r} is not true or false", file)
         return value
-    if kind in ("str", "currency"):
+    if kind in ("str", "currency", "choice"):
         if not isinstance(value, str) or not value:
             raise PolicyError(key, f"{value!r} is not a non-empty string", file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
+        if kind == "choice" and value not in setting.choices:
+            close = difflib.get_close_matches(value, setting.choices, n=1, cutoff=0.4)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise PolicyError(key, f"{value!r} is not one of: {', '.join(setting.choices)}{hint}", file)
         return value
     if kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -281,20 +311,55 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
 )  # fmt: skip
 
 
+# Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
+_CROSS_READS = {
+    "stages.won": ("stages.lost",),
+    "touch_kinds.direct_engagement": ("touch_kinds.partner_engagement",),
+}
+
+
 def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
+    """Every setting checked; every problem found is reported at once (like ``plans check``)."""
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    problems: list[PolicyError] = []
+    wrong: set[str] = set()
     for key, value in flat.items():
         setting = _BY_KEY.get(key)
         if setting is None:
             close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise PolicyError(key, f"unknown key{hint}", file)
-        values[key] = _check_value(setting, value, file)
+            problems.append(PolicyError(key, f"unknown key{hint}", file))
+            continue
+        try:
+            values[key] = _check_value(setting, value, file)
+        except PolicyError as exc:
+            problems.append(exc)
+            wrong.add(key)
     for key, check in _CROSS_CHECKS:
+        if wrong & {key, *_CROSS_READS.get(key, ())}:
+            continue  # its inputs are already reported; the default left in their place proves nothing
         problem = check(values)
         if problem:
-            raise PolicyError(key, problem, file)
+            problems.append(PolicyError(key, problem, file))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise PolicyInvalid(problems)
     return values
+
+
+class PolicyInvalid(PolicyError):
+    """A policy with several problems: ``problems`` lists every one, in file order, then cross checks.
+
+    It is a :class:`PolicyError` about the first of them (``key``, ``reason``), so a caller that
+    handles one problem handles this too; its message lists them all, one a line.
+    """
+
+    def __init__(self, problems: Sequence[PolicyError]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.key, first.reason, first.file)
+        self.args = ("\n".join(str(p) for p in self.problems),)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -306,6 +371,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise PolicyError("(file)", f"cannot read: {exc.strerror}", file) from None
+    except UnicodeDecodeError:
+        raise PolicyError("(file)", "is not a text file (a policy is TOML text in UTF-8)", file) from None
     return parse_policy(text, file)
 
 
@@ -313,7 +380,7 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
     """Parse and validate policy TOML text (numbers with a fraction are read as exact Decimals)."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
         raise PolicyError("(file)", f"not valid TOML: {exc}", file) from None
     return Policy(_validate(_flatten(data), file), file)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cosell.data.schema import TABLES_BY_NAME
+from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.workspace import Workspace, open_workspace
 
 Rows = Mapping[str, Sequence[Mapping[str, str]]]

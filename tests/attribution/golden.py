@@ -22,25 +22,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from cosell.attribution.facts import Facts, load_facts
+from cosell.attribution.facts import Facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.data.load import import_canonical
-from cosell.data.schema import TABLES, TABLES_BY_NAME
+from cosell.engine import Engine
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
 from cosell.policy import Policy, load_policy
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import VERSION_COLUMNS, Workspace, as_of_views, open_workspace
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 DEFAULT_AS_OF = "2026-10-01T00:00:00Z"
 
 Tables = Mapping[str, Sequence[Mapping[str, str]]]
-Implementation = Callable[
-    [duckdb.DuckDBPyConnection, Policy, datetime, str], tuple[list[AttributionRow], list[CreditRow]]
-]
+Implementation = Callable[[Engine, Policy, datetime, str], tuple[list[AttributionRow], list[CreditRow]]]
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ def facts_of(ws: Workspace, policy: Policy) -> Facts:
 
 
 def run_reference(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, model: str
+    con: Engine, policy: Policy, as_of: datetime, model: str
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
     """The reference implementation on the current rows of a workspace, evaluated at ``as_of``."""
     as_of_views(con, None)

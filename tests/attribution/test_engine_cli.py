@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.cli.app import app, main
+from cosell.results import AttributionRow, CreditRow
 
 sys.path.insert(0, str(Path(__file__).parent))
 import golden

@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.attribution.engine import MODELS, attribute
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.errors import InputError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,7 +27,7 @@ import golden
 
 
 def run_engine(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, model: str
+    con: Engine, policy: Policy, as_of: datetime, model: str
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
     """The batch engine on the current rows of a workspace, evaluated at ``as_of``."""
     as_of_views(con, None)

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.attribution.reference import Decision, build_baselines, decide
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
 from cosell.instants import epoch_micros, parse_instant
 from cosell.money import round_money
+from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))

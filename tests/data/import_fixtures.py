@@ -7,9 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import duckdb
-
-from cosell.data.schema import TABLES_BY_NAME
+from cosell.engine import Engine
+from cosell.store.schema import TABLES_BY_NAME
 
 Rows = Sequence[Mapping[str, str]]
 
@@ -129,7 +128,7 @@ def dataset(folder: Path, **changes: Rows | None) -> Path:
     return write_dataset(folder, tables)
 
 
-def content_checksum(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, int, str], ...]:
+def content_checksum(con: Engine) -> tuple[tuple[str, int, str], ...]:
     """Row count and an order-independent checksum of every versioned table and the import log."""
     out = []
     for name in [*TABLES_BY_NAME, "imports"]:

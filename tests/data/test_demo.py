@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from cosell.data.demo import PLANT_KINDS, DemoManifest, generate_dataset
-from cosell.data.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME
 from cosell.policy import DIRECT_ENGAGEMENT_KINDS, PARTNER_ENGAGEMENT_KINDS
+from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME
 
 DAY = 86_400.0
 LOOKBACK = 180 * DAY

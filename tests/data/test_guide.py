@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cosell.data.guide import GUIDE_PATH, main, render_guide
-from cosell.data.schema import TABLES
+from cosell.store.schema import TABLES
 
 
 def test_committed_guide_matches_the_schema() -> None:

@@ -20,9 +20,9 @@ from cosell.data import fast_load
 from cosell.data.demo import generate_dataset
 from cosell.data.load import ImportReport, import_canonical, import_time, load_dataset
 from cosell.data.read import find_table_files
-from cosell.data.schema import TABLES
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
+from cosell.store.schema import TABLES
 from cosell.store.workspace import Workspace, open_workspace
 
 AT = import_time()

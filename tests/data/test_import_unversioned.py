@@ -9,8 +9,8 @@ import pytest
 from import_fixtures import base_tables, dataset
 
 from cosell.data.load import UNHASHED, import_canonical, load_dataset
-from cosell.data.schema import TABLES
 from cosell.errors import ImportFailed
+from cosell.store.schema import TABLES
 from cosell.store.workspace import open_workspace
 
 T1 = datetime(2026, 5, 1, tzinfo=UTC)

@@ -8,11 +8,11 @@ import pytest
 from import_fixtures import base_tables, dataset
 
 from cosell.attribution.engine import attribute
-from cosell.attribution.result import AttributionRow
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed, Problem
 from cosell.instants import parse_instant
 from cosell.policy import Policy
+from cosell.results import AttributionRow
 from cosell.store.workspace import Workspace, open_workspace
 
 IMPORTED = parse_instant("2026-06-01")
@@ -37,7 +37,12 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
     [
         ("opportunities", "amount", "12,5OO", "is not a number"),
         ("opportunities", "amount", "1e5", "is not a number"),
-        ("opportunities", "amount", "48000.001", "has more decimal places than EUR allows (2)"),
+        (
+            "opportunities",
+            "amount",
+            "48000.001",
+            "has non-zero digits beyond the 2 decimal places EUR allows",
+        ),
         (
             "opportunities",
             "amount",
@@ -67,7 +72,7 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
             "2026-Q5",
             "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
         ),
-        ("program_costs", "amount", "10.005", "has more decimal places than USD allows (2)"),
+        ("program_costs", "amount", "10.005", "has non-zero digits beyond the 2 decimal places USD allows"),
         ("fx_rates", "rate", "0", "must be positive"),
         ("fx_rates", "rate", "-1.2", "must be positive"),
         ("fx_rates", "rate", "1,08", "is not a number"),
@@ -89,14 +94,26 @@ def test_zero_minor_unit_currency(tmp_path: Path) -> None:
     rows[0].update(currency="JPY", amount="100.5")
     rows[1].update(currency="JPY", amount="100.")
     assert problems(tmp_path, opportunities=rows) == [
-        Problem("opportunities.csv", 2, "amount", "100.5", "has more decimal places than JPY allows (0)")
+        Problem(
+            "opportunities.csv",
+            2,
+            "amount",
+            "100.5",
+            "has non-zero digits beyond the 0 decimal places JPY allows",
+        )
     ]
 
 
 def test_empty_currency_means_workspace_currency(tmp_path: Path) -> None:
     found = problems(tmp_path, **with_cell("opportunities", 1, "amount", "1.999"))
     assert found == [
-        Problem("opportunities.csv", 3, "amount", "1.999", "has more decimal places than USD allows (2)")
+        Problem(
+            "opportunities.csv",
+            3,
+            "amount",
+            "1.999",
+            "has non-zero digits beyond the 2 decimal places USD allows",
+        )
     ]
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cosell.data.load import import_canonical
-from cosell.data.schema import TABLES_BY_NAME
 from cosell.policy import Policy
+from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.workspace import Workspace
 
 IntakeRows = dict[str, list[dict[str, str]]]

@@ -40,7 +40,7 @@ def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def snapshot(ws: Workspace) -> dict[str, list[tuple[object, ...]]]:
-    from cosell.hygiene.review_store import ensure_review_schema
+    from cosell.store.review import ensure_review_schema
 
     ensure_review_schema(ws.con)
     return {t: sorted(ws.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in TABLES}

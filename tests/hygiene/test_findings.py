@@ -22,10 +22,10 @@ from import_fixtures import write_dataset
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
 from cosell.hygiene.reconcile import ReconcileResult, reconcile
-from cosell.hygiene.review_store import Finding
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.attribution_store import save_run
+from cosell.store.review import Finding
 from cosell.store.workspace import Workspace, open_workspace
 
 IMPORT_AT = parse_instant("2026-10-31T23:00:00Z")
@@ -325,6 +325,40 @@ def test_account_mismatch(october: ReconcileResult) -> None:
     assert f.suggested_fix == "check the opportunity's account in the CRM: its evidence is on A17"
     assert f.suggested_tier == ""
     assert find(october, "account_mismatch", "O-DBS-NEG") is None  # its registration is on its account
+
+
+def test_account_mismatch_where_nothing_would_move_has_nothing_at_stake(tmp_path: Path) -> None:
+    d = Data()
+    # Declared none, computed none: a direct call on another account is linked to the deal. Fixing
+    # the account moves no partner credit, so nothing is at stake.
+    d.won("O-ACM-NONE", "A30", source="none", amount="7000.00")
+    d.touch("T-D30", "2026-09-10T12:00:00Z", "A31", "direct", "outbound_call", "O-ACM-NONE")
+    # Declared empty (also missing_attribution_at_close, 5,000 at stake), computed none: the account
+    # mismatch moves nothing, and the deal still counts its 5,000 once in the totals.
+    d.won("O-ACM-EMPTY", "A32", amount="5000.00")
+    d.touch("T-D32", "2026-09-10T12:00:00Z", "A33", "direct", "outbound_call", "O-ACM-EMPTY")
+    # Declared sourced by P1 on a registration that sits on another account: the credit would move.
+    d.won("O-ACM-SRC", "A34", source="sourced", partner="P1", amount="3000.00")
+    d.registration("R34", "P1", "A35", "2026-08-01T00:00:00Z", "O-ACM-SRC")
+    for account in ("A31", "A33", "A35"):
+        d.account(account)
+    ws = build_workspace(tmp_path / "acm.duckdb", d)
+    try:
+        result = reconcile(ws, POLICY, period="2026-10", as_of=AS_OF, by_user="U-OPS")
+    finally:
+        ws.close()
+    none, empty, sourced = (
+        find(result, "account_mismatch", o) for o in ("O-ACM-NONE", "O-ACM-EMPTY", "O-ACM-SRC")
+    )
+    assert none is not None and empty is not None and sourced is not None
+    assert (none.declared, none.computed, none.at_stake) == ("none", "none", Decimal("0.00"))
+    assert (empty.computed, empty.at_stake) == ("none", Decimal("0.00"))
+    assert sourced.at_stake == Decimal("3000.00")
+    missing = find(result, "missing_attribution_at_close", "O-ACM-EMPTY")
+    assert missing is not None and missing.at_stake == Decimal("5000.00")
+    by_kind = {k.kind: (k.deals, k.at_stake) for k in result.by_kind}
+    assert by_kind["account_mismatch"] == (3, Decimal("3000.00"))
+    assert result.at_stake == Decimal("8000.00")  # 5,000 + 3,000: each deal once, at its largest stake
 
 
 def test_declared_mismatch_with_account_overlap(october: ReconcileResult) -> None:

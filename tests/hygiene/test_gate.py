@@ -62,6 +62,22 @@ def test_a_move_needs_a_stage() -> None:
         check_move(DealState("O9", "Proposal", ""), "  ", POLICY)
 
 
+def test_an_unknown_stage_is_refused_with_the_closest_name() -> None:
+    state = DealState("O9", "Proposal", "none", "crm")
+    stages = {"Proposal", "Discovery", "Closed Won", "Closed Lost"}
+    misspelt = check_move(state, "Closed Wn", POLICY, stages)
+    assert not misspelt.allowed
+    assert misspelt.reason == (
+        "O9 may not enter 'Closed Wn': no such stage (did you mean 'Closed Won'?); it is neither in the "
+        "policy's stage mapping nor a stage of any opportunity in this workspace"
+    )
+    assert "(did you mean 'Discovery'?)" in check_move(state, "DISCOVERY", POLICY, stages).reason
+    nothing_close = check_move(state, "Legal review", POLICY, stages)
+    assert not nothing_close.allowed and "no such stage;" in nothing_close.reason
+    assert check_move(state, "Closed Won", POLICY, stages).allowed
+    assert check_move(state, "Closed Wn", POLICY).allowed  # without the workspace's stages: not checked
+
+
 @pytest.fixture
 def ws(intake_tables: dict[str, list[dict[str, str]]], intake_import: Callable[..., Path]) -> Workspace:
     workspace = open_workspace(":memory:")
@@ -77,6 +93,17 @@ def test_the_index_answers_from_the_declared_values(ws: Workspace) -> None:
     assert index.check("O8", "Closed Won").allowed  # influenced
     assert index.check("O2", "Closed Lost").allowed
     assert index.state("O4") == DealState("O4", "Closed Won", "sourced", "crm")
+
+
+def test_the_index_knows_the_workspace_stages_and_the_policy_mapping(ws: Workspace) -> None:
+    index = GateIndex.load(ws.con, POLICY.with_values(stages__lost=["Closed Lost", "Disqualified"]))
+    assert index.check("O2", "Discovery").allowed  # a stage the workspace has seen
+    assert index.check("O2", "Disqualified").allowed  # in the policy's mapping, never seen
+    refused = index.check("O3", "Closed Wn")  # O3's partner_source is confirmed: only the name is wrong
+    assert not refused.allowed
+    assert "no such stage (did you mean 'Closed Won'?)" in refused.reason
+    index.record(DealState("O2", "Legal Review", "", "crm"))  # a service learns of a new stage
+    assert index.check("O3", "Legal Review").allowed
 
 
 def test_an_auto_tag_satisfies_the_gate(ws: Workspace) -> None:
@@ -136,6 +163,13 @@ def test_gate_check_exits_0_when_allowed_and_1_when_refused(
     assert (data["allowed"], data["partner_source"], data["declared_by"], data["to_stage_class"]) == (
         True, "sourced", "system", "won",
     )  # fmt: skip
+    misspelt = runner.invoke(app, ["gate", "check", "O3", "--to", "Closed Wn", "-w", path, "-f", "json"])
+    assert misspelt.exit_code == 1
+    data = json.loads(misspelt.output)
+    assert data["allowed"] is False
+    assert data["reason"].startswith(
+        "O3 may not enter 'Closed Wn': no such stage (did you mean 'Closed Won'?)"
+    )
     missing = runner.invoke(app, ["gate", "check", "O404", "--to", "Closed Won", "-w", path])
     assert missing.exit_code == 1
     assert "no opportunity O404" in missing.output

@@ -124,7 +124,11 @@ def test_gate_audit_command(
     )
     result = runner.invoke(app, ["gate", "audit", "-w", path, "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    # Which instant is which goes to stderr beside csv, so the csv stays machine-readable.
+    assert " ".join(result.stderr.split()) == (
+        "Evaluated as of 2026-05-01T00:00:00Z (--as-of), with the data known at 2026-05-01T00:00:00Z (--known-at)."
+    )
+    assert result.stdout.splitlines() == [
         "opportunity_id,owner_id,stage,entered_won_at,partner_source_at_entry,confirmed_at,confirmed_by,"
         "partner_source_now,amount,currency",
         "O1,U1,Closed Won,2026-03-01T00:00:00Z,,2026-05-01T00:00:00Z,system,sourced,1000.00,USD",

@@ -233,7 +233,8 @@ def test_prompt_commands(
     )
     listed = runner.invoke(app, ["prompts", "--rep", "U2", "-w", path, "-f", "csv"])
     assert listed.exit_code == 0, listed.output
-    assert listed.output.splitlines() == [
+    assert "with the data known at 2026-05-01T00:00:00Z (--known-at)" in " ".join(listed.stderr.split())
+    assert listed.stdout.splitlines() == [
         "prompt_id,status,opportunity_id,partner_id,rep_id,trigger,trigger_ref,created_at,expires_at,"
         "answer_tier,answered_by,answered_at",
         "PRM-000003,open,O7,P1,U2,touch,T7,2026-03-01T00:00:00Z,2026-05-15T00:00:00Z,,,",
@@ -260,6 +261,6 @@ def test_prompt_commands(
     )
     assert again.exit_code == 1
     listed = runner.invoke(app, ["prompts", "--status", "all", "-w", path, "-f", "csv"])
-    assert [line.split(",")[:2] for line in listed.output.splitlines()[1:]] == [
+    assert [line.split(",")[:2] for line in listed.stdout.splitlines()[1:]] == [
         ["PRM-000001", "open"], ["PRM-000002", "open"], ["PRM-000003", "answered"],
     ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""``--as-of T`` reproduces what was known at T: byte-identical output after later changes.
+"""``--known-at T`` reproduces what was known at T (evaluated at T): byte-identical output after
+later changes.
 
 Later changes: a new import (changed and new deals), a new batch run, accepted fixes, a decided
 dispute and a current reconciliation that records new findings.
@@ -6,6 +7,7 @@ dispute and a current reconciliation that records new findings.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -40,11 +42,11 @@ def run(*args: str) -> str:
 
 def commands(ws: str) -> dict[str, list[str]]:
     return {
-        "reconcile json": ["reconcile", "-w", ws, "--as-of", T, "--period", "2026-10", "--format", "json"],
-        "reconcile table": ["reconcile", "-w", ws, "--as-of", T, "--period", "2026-10"],
-        "reconcile csv": ["reconcile", "-w", ws, "--as-of", T, "--period", "all", "--format", "csv"],
-        "explain": ["explain", "O-OVC", "-w", ws, "--as-of", T, "--format", "json"],
-        "explain text": ["explain", "O-DMM", "-w", ws, "--as-of", T],
+        "reconcile json": ["reconcile", "-w", ws, "--known-at", T, "--period", "2026-10", "--format", "json"],
+        "reconcile table": ["reconcile", "-w", ws, "--known-at", T, "--period", "2026-10"],
+        "reconcile csv": ["reconcile", "-w", ws, "--known-at", T, "--period", "all", "--format", "csv"],
+        "explain": ["explain", "O-OVC", "-w", ws, "--known-at", T, "--format", "json"],
+        "explain text": ["explain", "O-DMM", "-w", ws, "--known-at", T],
     }
 
 
@@ -111,10 +113,10 @@ def test_attribute_as_of_stores_the_same_rows_after_later_changes(
     path = tmp_path / "ws.duckdb"
     monkeypatch.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
     build_workspace(path, kinds_data()).close()
-    first = run("attribute", "-w", str(path), "--as-of", T)
+    first = run("attribute", "-w", str(path), "--known-at", T)
     monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
     later_changes(path)
-    second = run("attribute", "-w", str(path), "--as-of", T)
+    second = run("attribute", "-w", str(path), "--known-at", T)
     # The printed counts are the same; only the stored run's number differs.
     assert first.split("run ")[0] == second.split("run ")[0]
     ws = open_workspace(path)
@@ -133,11 +135,33 @@ def test_attribute_as_of_stores_the_same_rows_after_later_changes(
     ws.close()
 
 
-def test_reconcile_as_of_before_any_run_is_refused(tmp_path: Path) -> None:
+def test_reconcile_known_at_before_any_run_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ws.duckdb"
     build_workspace(path, kinds_data()).close()
-    result = runner.invoke(app, ["reconcile", "-w", str(path), "--as-of", "2026-10-31T00:00:00Z"])
+    result = runner.invoke(app, ["reconcile", "-w", str(path), "--known-at", "2026-10-31T23:30:00Z"])
     assert result.exit_code == 1
     assert (
-        "no attribution version known at 2026-10-31T00:00:00Z: run `cosell attribute` first" in result.output
+        "no attribution run was recorded at or before 2026-10-31T23:30:00Z (the --known-at instant): "
+        "the earliest was recorded at 2026-11-01T00:00:00Z" in result.output
     )
+    result = runner.invoke(app, ["reconcile", "-w", str(path), "--known-at", "2026-10-31T00:00:00Z"])
+    assert result.exit_code == 1
+    assert "the earliest import was recorded at 2026-10-31T23:00:00Z" in result.output
+
+
+def test_reconcile_as_of_reads_the_run_evaluated_then_with_later_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--as-of T without --known-at: the run evaluated as of T, with the rows imported since."""
+    path = tmp_path / "ws.duckdb"
+    monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
+    build_workspace(path, kinds_data()).close()
+    later_changes(path)
+    known = run("reconcile", "-w", str(path), "--known-at", T, "--period", "2026-10", "--format", "json")
+    evaluated = run("reconcile", "-w", str(path), "--as-of", T, "--period", "2026-10", "--format", "json")
+    assert json.loads(known)["attribution_run_id"] == 1  # the run known at T
+    now = json.loads(evaluated)
+    # The batch run made at LATER was evaluated as of LATER, not T: the run read is still run 1,
+    # with the partial runs (fixes, dispute) recorded after it, and today's rows (O-NEW).
+    assert now["attribution_run_id"] > 1 and now["known_at"] == "2026-11-05T00:00:00Z"
+    assert '"finding_id": "MAC-O-NEW"' in evaluated and '"finding_id": "MAC-O-NEW"' not in known

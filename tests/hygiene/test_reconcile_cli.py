@@ -44,7 +44,7 @@ def test_reconcile_formats(ws: str) -> None:
     code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--format", "json")
     assert code == 0, out
     data = json.loads(out)
-    assert list(data) == ["period", "start", "end", "as_of", "attribution_run_id", "deals_checked",
+    assert list(data) == ["period", "start", "end", "as_of", "known_at", "attribution_run_id", "deals_checked",
                           "unattributed_deals", "currency", "deals_with_findings", "at_stake", "by_kind",
                           "findings"]  # fmt: skip
     assert (data["period"], data["deals_checked"], data["at_stake"]) == ("2026-10", 17, "101087.50")

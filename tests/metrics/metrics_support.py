@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from cosell.attribution.result import AttributionRow, CreditRow
-from cosell.data.schema import TABLES_BY_NAME
 from cosell.instants import format_instant, parse_instant
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.versions import save_partial_run
 from cosell.store.workspace import Workspace, open_workspace
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from metrics_support import AS_OF, Book, t
 
+from cosell.errors import InputError
 from cosell.metrics.context import open_metrics
 from cosell.metrics.costs import period_costs
 from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_engagement
 from cosell.metrics.league import league
-from cosell.pay.ledger_store import LEDGER_ENTRIES
 from cosell.policy import Policy
+from cosell.store.ledger import LEDGER_ENTRIES
 from cosell.store.workspace import Workspace
 
 
@@ -213,3 +215,18 @@ def test_league_credits_in_workspace_currency_by_tier_with_win_rate_and_cycle() 
     assert lines[0].median_days == Decimal(30)
     assert lines[1].median_days == Decimal(40)  # won after 30 and 50 days
     assert lines[1].credited == Decimal("755.50")
+
+
+def test_league_names_a_missing_close_month_rate() -> None:
+    ws = (
+        Book()
+        .won("A1", "2026-07-01", "2026-08-20", "500.00", "accelerated", currency="EUR",
+             credits=(("P2", "influencer", "1.000000", "500.00"),))
+        .fx("EUR", "2026-07", "1.1")
+        .save()
+    )  # fmt: skip
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    with pytest.raises(
+        InputError, match=r"no rate for EUR in 2026-08 or 2026-Q3: needed by 1 deal\(s\) won then"
+    ):
+        league(m.facts, m.period("2026-Q3"))

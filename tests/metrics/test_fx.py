@@ -2,17 +2,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
 import pytest
 
+from cosell.engine import Engine
 from cosell.metrics.fx import MissingRate, check_rates, converted_amounts_sql, fiscal_quarter_sql
 from cosell.policy import Policy
 from cosell.store.workspace import connect
 
 
-def _con(
-    rates: list[tuple[str, str, str]], deals: list[tuple[str, str, str, str]]
-) -> duckdb.DuckDBPyConnection:
+def _con(rates: list[tuple[str, str, str]], deals: list[tuple[str, str, str, str]]) -> Engine:
     con = connect(":memory:")
     con.execute("CREATE TABLE v_fx_rates (currency VARCHAR, period VARCHAR, rate DECIMAL(38,12))")
     con.executemany("INSERT INTO v_fx_rates VALUES (?, ?, ?)", rates)

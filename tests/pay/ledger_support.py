@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.pay.model import DealToPrice, Earning
 from cosell.pay.posting import FunctionPricer
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.versions import save_partial_run
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -60,6 +60,13 @@ class PayWorld:
             },
         )
 
+    def account(self, account_id: str, name: str, when: datetime = IMPORTED) -> None:
+        """An account (a new version of it, e.g. renamed, when it exists)."""
+        self.ws.con.execute(
+            "UPDATE accounts SET _valid_to = ? WHERE account_id = ? AND _valid_to IS NULL", [when, account_id]
+        )
+        self._insert("accounts", {"account_id": account_id, "name": name}, when)
+
     def user(self, user_id: str, role: str = "ae") -> None:
         self._insert("users", {"user_id": user_id, "name": user_id, "role": role})
 
@@ -74,12 +81,13 @@ class PayWorld:
         owner: str = "U1",
         opportunity_type: str = "new_business",
         when: datetime = IMPORTED,
+        account: str = "A1",
     ) -> None:
         """A deal (a new version of it when it exists) closed at ``closed`` (close_date)."""
         self._insert(
             "opportunities",
             {
-                "opportunity_id": opp, "account_id": "A1", "created_at": at("2026-01-05T00:00:00Z"),
+                "opportunity_id": opp, "account_id": account, "created_at": at("2026-01-05T00:00:00Z"),
                 "amount": Decimal(amount), "currency": currency, "stage": stage, "owner_id": owner,
                 "close_date": at(closed), "opportunity_type": opportunity_type,
             },
@@ -96,8 +104,12 @@ class PayWorld:
         kind: str = "batch",
         reason: str = "test run",
         run_at: datetime = IMPORTED,
+        source: str = "",
     ) -> int:
-        """Store a version of each deal in ``decisions``: opp -> (tier, credits); returns the run id."""
+        """Store a version of each deal in ``decisions``: opp -> (tier, credits); returns the run id.
+
+        ``source`` (``finding:F-1``, ``dispute:D-000001``) marks each deal's change for pay, as an
+        accepted fix or a decided dispute does (``attribution_changes``)."""
         rows = []
         credits = []
         for opp, (tier, deal_credits) in sorted(decisions.items()):
@@ -113,6 +125,12 @@ class PayWorld:
             self.ws.con, rows, credits, kind=kind, by_user="tester", reason=reason, policy_version="p@x",
             model="role_weighted", as_of=run_at, run_at=run_at,
         )  # fmt: skip
+        if source:
+            from cosell.store.review import ensure_review_schema, mark_change
+
+            ensure_review_schema(self.ws.con)
+            for opp in sorted(decisions):
+                mark_change(self.ws.con, opp, record.run_id, None, source, "tester", run_at)
         return record.run_id
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from cosell.entries import Entry
 from cosell.pay.ledger import (
-    Entry,
     PayoutLine,
     PostingContext,
     PricingError,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from cosell.pay.ledger_store import LEDGER_ENTRIES, SEALED_TABLES, LedgerDamaged, verify_ledger
+from cosell.engine import ConstraintViolation, Engine, EngineError
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import post_period
+from cosell.store.ledger import LEDGER_ENTRIES, SEALED_TABLES, LedgerDamaged, verify_ledger
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at
@@ -30,7 +30,7 @@ def _world() -> PayWorld:
     return w
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+def _snapshot(con: Engine, table: str) -> list[tuple[object, ...]]:
     return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
 
 
@@ -52,10 +52,10 @@ def test_every_change_to_a_sealed_table_is_refused_and_changes_nothing(table: st
         f"DELETE FROM {table} WHERE rowid = (SELECT max(rowid) FROM {table})",
     ]
     for sql in attempts:
-        with pytest.raises(duckdb.ConstraintException):
+        with pytest.raises(ConstraintViolation):
             con.execute(sql)
         assert _snapshot(con, table) == before
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(EngineError):
         con.execute(f"DROP TABLE {table}")
     assert _snapshot(con, table) == before
 

@@ -22,10 +22,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cosell.entries import EARNING_KINDS, PAYMENT, Entry
 from cosell.pay.ledger import (
-    EARNING_KINDS,
-    PAYMENT,
-    Entry,
     PostingContext,
     balances,
     earned_by_deal,
@@ -35,11 +33,11 @@ from cosell.pay.ledger import (
     post_changes,
     statement_totals,
 )
-from cosell.pay.ledger_store import read_entries
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.posting import FunctionPricer, post_period
 from cosell.pay.statements import statement
+from cosell.store.ledger import read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PayWorld, at, simple_price

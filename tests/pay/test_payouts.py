@@ -10,9 +10,9 @@ import pytest
 
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
-from cosell.pay.ledger_store import closed_through, read_entries
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
 from cosell.pay.posting import post_period
+from cosell.store.ledger import closed_through, read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at

@@ -68,16 +68,13 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
     run = invoke(
         "payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops", "--format", "csv"
     )
+    # Plain amounts for machines (as payouts list and ledger), names, and what was recovered.
     assert list(csv.DictReader(io.StringIO(run))) == [
-        {
-            "party_kind": "partner",
-            "party_id": "P1",
-            "balance": "1,200.00",
-            "pay": "1,200.00",
-            "status": "pay",
-        },
-        {"party_kind": "rep", "party_id": "U1", "balance": "900.00", "pay": "900.00", "status": "pay"},
-    ]
+        {"party_kind": "partner", "party_id": "P1", "name": "P1", "balance": "1200.00", "recovered": "0.00",
+         "pay": "1200.00", "status": "pay"},
+        {"party_kind": "rep", "party_id": "U1", "name": "U1", "balance": "900.00", "recovered": "0.00",
+         "pay": "900.00", "status": "pay"},
+    ]  # fmt: skip
     refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "U1", "--workspace", ws_path])
     assert refused.exit_code == 1 and "only a finance user approves" in refused.output
     approved = invoke("payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path)
@@ -173,3 +170,67 @@ def test_a_rep_may_not_post_or_propose_and_an_unknown_user_is_named(ws_path: str
         assert unknown.exit_code == 1 and "no user F2" in unknown.output
     ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))
     assert ledger == []  # nothing was posted by the refused commands
+
+
+@pytest.fixture()
+def recovered_path(tmp_path: Path) -> str:
+    """The story of test_recovery: P1 blocked by PR-000002 and PR-000003, recovered in PR-000004."""
+    from test_recovery import world
+
+    path = tmp_path / "recovered.duckdb"
+    world(path=path).ws.close()
+    return str(path)
+
+
+def test_payouts_show_lists_the_parties_amounts_and_blocked_parties(recovered_path: str) -> None:
+    table = invoke("payouts", "show", "PR-000003", "--workspace", recovered_path)
+    assert "Payout run PR-000003 for 2026-11: approved 2026-12-01T08:00:00Z by F1" in table
+    assert (
+        "0 part(ies) 0.00 USD; 1 blocked, -400.00 USD carried; 600.00 USD recovered from carried balances"
+        in table
+    )
+    assert "BLOCKED: partner P1 (P1): balance -400.00 USD carried until later earnings recover it." in table
+    assert (
+        "BLOCKED" in table.split("Payout run PR-000003")[2]
+    )  # the party's row in the table, not only the line
+    doc = json.loads(
+        invoke("payouts", "show", "PR-000002", "--workspace", recovered_path, "--format", "json")
+    )
+    assert (doc["run_id"], doc["period"], doc["status"], doc["approved_by"], doc["total"], doc["blocked_total"]) == (
+        "PR-000002", "2026-10", "approved", "F1", "500.00", "-1000.00",
+    )  # fmt: skip
+    assert doc["parties"] == [
+        {"party_kind": "partner", "party_id": "P1", "name": "P1", "balance": "-1000.00", "recovered": "0.00",
+         "pay": "0.00", "status": "blocked"},
+        {"party_kind": "rep", "party_id": "U1", "name": "U1", "balance": "500.00", "recovered": "0.00",
+         "pay": "500.00", "status": "pay"},
+    ]  # fmt: skip
+    assert doc["blocked"] == [
+        {"party_kind": "partner", "party_id": "P1", "name": "P1", "balance": "-1000.00"}
+    ]
+    rows = list(csv.DictReader(io.StringIO(invoke("payouts", "show", "PR-000004", "--workspace", recovered_path,
+                                                  "--format", "csv"))))  # fmt: skip
+    assert rows == [
+        {"run_id": "PR-000004", "party_kind": "partner", "party_id": "P1", "name": "P1", "balance": "600.00",
+         "recovered": "400.00", "pay": "600.00", "status": "pay"},
+    ]  # fmt: skip
+    missing = runner.invoke(app, ["payouts", "show", "PR-000042", "--workspace", recovered_path])
+    assert missing.exit_code == 1 and "no payout run PR-000042" in missing.output
+
+
+def test_the_statement_command_shows_the_recovery_and_the_blocked_run(recovered_path: str) -> None:
+    doc = json.loads(invoke("payouts", "statement", "--partner", "P1", "--period", "2026-11", "--workspace",
+                            recovered_path, "-f", "json"))  # fmt: skip
+    earnings = doc["sections"]["summary"]["figures"]["earnings"]
+    assert (earnings["value"], earnings["beside"]["recovered_from_carried_balance"]["value"]) == (
+        "600.00",
+        "600.00",
+    )
+    assert doc["alerts"]["payouts_blocked"]["raised"] is True
+    assert doc["alerts"]["payouts_blocked"]["text"].startswith(
+        "payout run PR-000003 (approved) pays this partner"
+    )
+    table = invoke(
+        "payouts", "statement", "--partner", "P1", "--period", "2026-11", "--workspace", recovered_path
+    )
+    assert "Payouts blocked:" in table and "Negative closing balance:" in table

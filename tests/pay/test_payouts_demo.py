@@ -11,13 +11,13 @@ import pytest
 from rich.console import Console
 
 from cosell.attribution.engine import attribute
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.data.load import import_canonical
 from cosell.pay.demo import demo_dispute, demo_instants, demo_pay
-from cosell.pay.ledger_store import read_entries
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import save_run
+from cosell.store.ledger import read_entries
 from cosell.store.versions import save_partial_run
 from cosell.store.workspace import Workspace, open_workspace
 

@@ -225,9 +225,21 @@ def test_other_rule_problems_are_named() -> None:
         "plans/2026.toml rule \"typo\": unknown key 'percnt' (did you mean 'percent'?)",
         'plans/2026.toml rule "empty": pays nothing: give a percent, a flat fee, or both',
         "plans/2026.toml: rule #3 has no id (every rule needs a unique id)",
-        'plans/2026.toml rule "digits": flat 1.005 has more decimal places than USD allows (2)',
+        'plans/2026.toml rule "digits": flat 1.005 has non-zero digits beyond the 2 decimal places USD allows',
         "plans/2026.toml rule \"flag\": additive 'yes' is not true or false",
         'plans/2026.toml rule "flag": priority 1.5 is not a whole number',
+    ]
+
+
+def test_fees_follow_the_one_minor_unit_rule() -> None:
+    # money.fits_minor_unit, as for imported amounts: zeros past the minor unit are fine.
+    jpy = text('[[rules]]\nid = "fee"\nflat = 5000.00\ncap = 9000.000\n').replace('"USD"', '"JPY"')
+    assert parse_plan(jpy, "plans/jpy.toml").rule("fee").flat == Decimal(5000)
+    refused = jpy.replace("5000.00", "5000.50")
+    plan_, found = parse_plan_text(refused, "plans/jpy.toml")
+    assert plan_ is None
+    assert [str(p) for p in found] == [
+        'plans/jpy.toml rule "fee": flat 5000.5 has non-zero digits beyond the 0 decimal places JPY allows'
     ]
 
 
@@ -236,8 +248,31 @@ def test_non_finite_and_huge_numbers() -> None:
         'plans/2026.toml rule "r": percent NaN is not a number',
         'plans/2026.toml rule "r": flat Infinity is not a number',
     ]
-    huge = plan('[[rules]]\nid = "r"\nflat = 1000000000000000000000000000000\ncap = 2.50\nminimum = 1.100\n')
-    assert huge.rule("r").flat == Decimal(10**30)
+    largest = plan(
+        '[[rules]]\nid = "r"\nflat = 99999999999999.99\ncap = 99999999999999.99\nminimum = 1.100\n'
+    )
+    assert largest.rule("r").flat == Decimal("99999999999999.99")
+    assert problems('[[rules]]\nid = "r"\nflat = 1000000000000000000000000000000\ncap = 1e14\n') == [
+        'plans/2026.toml rule "r": flat 1000000000000000000000000000000 is too large: a plan amount has at '
+        "most 14 digits before the decimal point (what the ledger holds)",
+        'plans/2026.toml rule "r": cap 100000000000000 is too large: a plan amount has at most 14 digits '
+        "before the decimal point (what the ledger holds)",
+    ]
+
+
+def test_percents_and_priorities_are_bounded() -> None:
+    assert problems(
+        '[[rules]]\nid = "r"\npercent = 12.3456789\npriority = 10000001\n'
+        '[[rules]]\nid = "s"\ntier = "sourced"\npercent = 1e-999999999\n'
+    ) == [
+        'plans/2026.toml rule "r": percent 12.3456789 has more than 6 decimal places',
+        'plans/2026.toml rule "r": priority 10000001 is not a whole number from -1,000,000 to 1,000,000',
+        'plans/2026.toml rule "s": percent 1E-999999999 has more than 6 decimal places',
+    ]
+    assert (
+        plan('[[rules]]\nid = "r"\npercent = 12.345678\npriority = -1000000\n').rule("r").priority
+        == -1_000_000
+    )
 
 
 def test_every_problem_is_listed_at_once() -> None:
@@ -264,7 +299,7 @@ def test_plan_level_problems() -> None:
     assert [str(p) for p in found] == [
         "f.toml: unknown key 'colour'",
         "f.toml: plan_id must be a non-empty name without '@'",
-        "f.toml: version 0 must be a whole number from 1",
+        "f.toml: version 0 must be a whole number from 1 to 2,147,483,647",
         "f.toml: effective_from 'soon' must be a date or an ISO 8601 instant",
         "f.toml: currency 'XYZ' is not an ISO 4217 currency code (the workspace currency)",
         "f.toml: rep_commission: influenced (percent of the deal amount) is missing",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,102 @@ def test_where_the_workspace_has_users_only_finance_partner_ops_or_admin_load_pl
     ok = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-FIN"])
     assert ok.exit_code == 0, ok.output
     assert "loaded p@1" in ok.stdout and "by U-FIN" in ok.stdout
+
+
+# ---- every number bounded at check time; no traceback for a hostile file ---------------------------
+
+
+def _invoke_refused(args: list[str]) -> list[str]:
+    """Run a command that must refuse cleanly: exit 1, a message, no traceback."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("head", "rule", "message"),
+    [
+        (
+            "version = 1",
+            "flat = 1e20",
+            'rule "cosell-20": flat 100000000000000000000 is too large: a plan amount has at most 14 digits '
+            "before the decimal point (what the ledger holds)",
+        ),
+        (
+            "version = 9223372036854775807",
+            "percent = 10",
+            "version 9223372036854775807 must be a whole number from 1 to 2,147,483,647",
+        ),
+        (
+            "version = 1",
+            "percent = 10.0000001",
+            'rule "cosell-20": percent 10.0000001 has more than 6 decimal places',
+        ),
+        ("version = 1", "percent = 1" + "0" * 5000, "not valid TOML: Exceeds the limit (4300 digits)"),
+    ],
+    ids=["flat-1e20", "version-int64", "percent-digits", "5000-digit-int"],
+)
+def test_check_and_load_refuse_out_of_bounds_numbers(
+    tmp_path: Path, head: str, rule: str, message: str
+) -> None:
+    plan = tmp_path / "p.toml"
+    plan.write_text(
+        f'plan_id = "p"\n{head}\neffective_from = 2026-01-01\ncurrency = "USD"\n'
+        f'[[rules]]\nid = "cosell-20"\n{rule}\n',
+        encoding="utf-8",
+    )
+    for command in (
+        ["plans", "check", str(plan)],
+        ["plans", "load", str(plan), "-w", str(tmp_path / "w.duckdb")],
+    ):
+        lines = _invoke_refused(command)
+        assert lines[0].startswith(f"{plan}{'' if message.startswith('rule') else ':'} {message}"), lines
+        assert lines[-1] == "1 problem(s)"
+    assert not (tmp_path / "w.duckdb").exists()  # refused before the workspace was opened
+
+
+def test_a_binary_plan_file_is_refused_with_a_message(tmp_path: Path) -> None:
+    plan = tmp_path / "p.toml"
+    plan.write_bytes(bytes(range(256)) * 4)
+    expected = [f"{plan}: is not a text file (a plan is TOML text in UTF-8)", "1 problem(s)"]
+    assert _invoke_refused(["plans", "check", str(plan)]) == expected
+    assert _invoke_refused(["plans", "load", str(plan), "-w", str(tmp_path / "w.duckdb")]) == expected
+
+
+def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path) -> None:
+    # The bound is what the ledger holds: the largest accepted fee is posted, not a DECIMAL error.
+    from ledger_support import at
+
+    from cosell.pay.plan_parse import parse_plan
+    from cosell.pay.plan_versions import add_plan_version, load_plan_set
+    from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.store.ledger import read_entries
+
+    largest = "99999999999999.99"
+    plan = (
+        write(tmp_path / "p.toml", 1, "2026-01-01").read_text().replace("percent = 10", f"flat = {largest}")
+    )
+    assert runner.invoke(app, ["plans", "check", str(tmp_path / "p.toml")]).exit_code == 0
+    world = PayWorld()
+    world.partner("P1", "co_sell")
+    world.user("U1")
+    add_plan_version(
+        world.ws.con,
+        parse_plan(plan, "p.toml"),
+        "fin",
+        now=at("2025-12-01T00:00:00Z"),
+        workspace_currency="USD",
+    )
+    world.deal("O1", "1000.00")
+    world.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", "1000.00")])})
+    post_period(
+        world.ws,
+        world.policy,
+        PlanSetPricer(load_plan_set(world.ws.con)),
+        "2026-09",
+        "fin",
+        at("2026-10-01T09:00:00Z"),
+    )
+    assert [(e.party_id, e.amount) for e in read_entries(world.ws.con)] == [("P1", Decimal(largest))]

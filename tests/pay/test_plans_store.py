@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cosell.pay.plan_parse import parse_plan
-from cosell.pay.plan_store import add_plan_version, list_plan_versions, load_plan_set
+from cosell.pay.plan_versions import add_plan_version, list_plan_versions, load_plan_set
 from cosell.pay.plans import Plan, PlanInvalid
 from cosell.store.workspace import Workspace, open_workspace
 

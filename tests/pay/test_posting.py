@@ -13,11 +13,11 @@ import pytest
 from cosell.errors import CosellError, InputError, UsageError
 from cosell.metrics.fx import MissingRate
 from cosell.pay.ledger import balances, earned_by_deal
-from cosell.pay.ledger_store import read_entries
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan, parse_plan
-from cosell.pay.plan_store import add_plan_version, load_plan_set
+from cosell.pay.plan_versions import add_plan_version, load_plan_set
 from cosell.pay.posting import FunctionPricer, PlanSetPricer, post_period
+from cosell.store.ledger import read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PRICER, PayWorld, at, simple_price

@@ -85,11 +85,18 @@ def test_the_next_month_shows_each_clawback_with_its_reason_and_carries_the_nega
         "LE-00000001",
     )
     assert claw[0]["reason"] == "attribution changed: version 2 (fix: direct engagement came first)"
-    assert any("Negative balance -900.00 USD carried" in n for n in report.sections[0].notes)
+    # The negative closing balance stands out: a raised alert about the closing balance figure.
+    alerts = {a.key: a for a in report.alerts}
+    assert alerts["negative_closing_balance"].raised and alerts["payouts_blocked"].raised
+    assert alerts["negative_closing_balance"].text.startswith(
+        "the closing balance of -900.00 USD is below zero"
+    )
+    assert report.alert_figures == {"closing_balance"}
     assert "Period 2026-10 is open: entries may still be posted into it." in report.sections[0].notes
-    # Columns every line is traced by.
-    assert [c.key for c in table.columns][:9] == [
-        "entry_id", "posted_at", "recorded_at", "opportunity_id", "kind", "rule_id", "plan_version", "attribution_version", "amount",
+    # Columns every line is traced by, the deal's account, amount, currency and close beside its id.
+    assert [c.key for c in table.columns][:13] == [
+        "entry_id", "posted_at", "recorded_at", "opportunity_id", "account_name", "deal_amount", "deal_currency",
+        "closed_on", "kind", "rule_id", "plan_version", "attribution_version", "amount",
     ]  # fmt: skip
 
 

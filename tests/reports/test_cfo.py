@@ -124,6 +124,46 @@ def test_a_month_period_and_its_quarter_trend(ws: Workspace) -> None:
     assert trend is not None and trend.rows[-1]["quarter"] == "2026-Q3"
 
 
+def test_a_month_period_has_pipeline_and_revenue_by_tier_per_month(ws: Workspace) -> None:
+    """The book by hand (tests/metrics/test_figures.py): created in August, S2 5,000.00 EUR at Q3's
+    1.20 (no August rate) = 6,000.00 sourced and I2 100,001 JPY at 0.0067 = 670.01 influenced; won
+    in August, S1 10,000.00 USD sourced. July: S1 10,000.00, A1 3,000.00 EUR at July's 1.10, I1
+    2,000.00, N1 + N2 + N5 + N3 = 5,600.00."""
+    report = build_cfo(ws.con, Policy(), "2026-08", AS_OF)
+    pipeline, revenue = section(report, "pipeline"), section(report, "revenue")
+    assert pipeline.table is not None and revenue.table is not None
+    assert pipeline.table.columns[0].key == "month"
+    assert [r["month"] for r in pipeline.table.rows] == [
+        "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02",
+        "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08",
+    ]  # fmt: skip
+    zero = Decimal("0.00")
+    assert pipeline.table.rows[-1] == {
+        "month": "2026-08", "sourced": Decimal("6000.00"), "accelerated": zero, "influenced": Decimal("670.01"),
+        "none": zero, "total": Decimal("6670.01"), "deals": 2,
+    }  # fmt: skip
+    assert pipeline.table.rows[-2] == {
+        "month": "2026-07", "sourced": Decimal("10000.00"), "accelerated": Decimal("3300.00"),
+        "influenced": Decimal("2000.00"), "none": Decimal("5600.00"), "total": Decimal("20900.00"), "deals": 7,
+    }  # fmt: skip
+    assert revenue.table.rows[-1] == {
+        "month": "2026-08", "sourced": Decimal("10000.00"), "accelerated": zero, "influenced": zero,
+        "none": zero, "total": Decimal("10000.00"), "deals": 1,
+    }  # fmt: skip
+    for table in (pipeline.table, revenue.table):
+        for row in table.rows:
+            parts = sum((row[t] for t in ("sourced", "accelerated", "influenced", "none")), Decimal(0))  # type: ignore[misc]
+            assert parts == row["total"]
+    assert pipeline.charts[0].categories[-1] == "2026-08" and pipeline.title.endswith("per month")
+    # The three months of a quarter add up to the quarter's row, tier by tier.
+    quarter = section(build_cfo(ws.con, Policy(), "2026-Q3", AS_OF), "pipeline").table
+    september = section(build_cfo(ws.con, Policy(), "2026-09", AS_OF), "pipeline").table
+    assert quarter is not None and september is not None
+    months = september.rows[-3:]
+    for key in ("sourced", "accelerated", "influenced", "none", "total", "deals"):
+        assert sum(r[key] for r in months) == quarter.rows[-1][key]  # type: ignore[misc]
+
+
 def test_as_of_reads_what_was_known_then_byte_for_byte(ws: Workspace) -> None:
     before = {fmt: render(build_cfo(ws.con, Policy(), None, AS_OF), fmt) for fmt in ("json", "csv", "xlsx")}
     # Later: S1 is re-decided as none, A1's amount changes, and a new deal arrives.

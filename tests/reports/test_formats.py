@@ -112,7 +112,7 @@ SAMPLE = Report(
 
 def test_json_keys_and_exact_values() -> None:
     data = json.loads(render(SAMPLE, "json"))
-    assert list(data) == ["report", "title", "subtitle", "currency", "facts", "sections"]
+    assert list(data) == ["report", "title", "subtitle", "currency", "as_of", "coverage", "facts", "sections"]
     section = data["sections"]["numbers"]
     assert list(section) == ["title", "notes", "figures", "table", "charts"]
     share = section["figures"]["share"]
@@ -179,20 +179,21 @@ def test_xlsx_cells_are_typed_and_text_never_runs_as_a_formula(tmp_path: Path) -
     path = tmp_path / "sample.xlsx"
     path.write_bytes(render(SAMPLE, "xlsx"))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["report", "numbers"]
+    assert wb.sheetnames == ["report", "numbers", "numbers_figures"]
     assert wb["report"]["A1"].value == "Sample"
     subtitle = wb["report"]["A2"]
     assert (subtitle.value, subtitle.data_type, subtitle.quotePrefix) == ("=1+1 in a subtitle", "s", True)
-    ws = wb["numbers"]
-    rows = {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1)}
+    figures = wb["numbers_figures"]
+    rows = {figures.cell(row=r, column=1).value: r for r in range(1, figures.max_row + 1)}
     share = rows["Share"]
-    value = ws.cell(row=share, column=4)
+    value = figures.cell(row=share, column=4)
     assert (value.value, value.number_format) == (pytest.approx(0.153846), "0.00%")
-    assert ws.cell(row=share, column=5).value == 13
-    amount = ws.cell(row=rows["    Amount"], column=4)
+    assert figures.cell(row=share, column=5).value == 13
+    amount = figures.cell(row=rows["    Amount"], column=4)
     assert (amount.value, amount.number_format) == (pytest.approx(-1234.5), '#,##0.00 "USD"')
-    header = rows["Name"]
-    cells = [ws.cell(row=header + 1, column=c) for c in range(1, 9)]
+    ws = wb["numbers"]
+    assert [c.value for c in ws[1]] == ["Name", "Amount", "Rate", "Ratio", "Days", "Deals", "Day", "At"]
+    cells = [ws.cell(row=2, column=c) for c in range(1, 9)]
     assert cells[0].value == '=HYPERLINK("http://evil","x")'
     assert (cells[0].data_type, cells[0].quotePrefix) == ("s", True)
     assert (cells[1].value, cells[1].number_format) == (pytest.approx(1234567.89), '#,##0.00 "USD"')
@@ -204,13 +205,29 @@ def test_xlsx_cells_are_typed_and_text_never_runs_as_a_formula(tmp_path: Path) -
         cells[7].value == datetime(2026, 9, 30, 23, 59, 59)
         and cells[7].number_format == "yyyy-mm-dd hh:mm:ss"
     )
-    escaped = [ws.cell(row=header + n, column=1) for n in (2, 3, 4)]
+    escaped = [ws.cell(row=n, column=1) for n in (3, 4, 5)]
     assert [(c.value, c.data_type, c.quotePrefix) for c in escaped] == [
         ("+cmd", "s", True),
         ("-2", "s", True),
         ("@SUM(A1)", "s", True),
     ]
     assert wb.properties.created == datetime(2026, 11, 1)
+
+
+def test_xlsx_tables_start_at_row_1_with_a_frozen_header_and_an_autofilter(tmp_path: Path) -> None:
+    path = tmp_path / "sample.xlsx"
+    path.write_bytes(render(SAMPLE, "xlsx"))
+    wb = openpyxl.load_workbook(path)
+    for name, header, last in (("numbers", "Name", "H5"), ("numbers_figures", "Figure", "J4")):
+        ws = wb[name]
+        assert ws["A1"].value == header and ws["A1"].font.bold, name
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref == f"A1:{last}", name
+        assert ws.max_row == int(last[1:]), name  # nothing but the table: no title, no notes
+    # The section's title and notes are on the report sheet, with the sheets that hold it.
+    cover = [tuple(c.value for c in row[:3]) for row in wb["report"].iter_rows()]
+    assert ("Section", "Sheets", "Notes") in cover
+    assert ("Numbers", "numbers, numbers_figures", "A note.") in cover
 
 
 def test_xlsx_and_every_text_format_are_byte_identical_for_the_same_report() -> None:
@@ -261,4 +278,43 @@ def test_real_reports_in_csv_and_xlsx(real_reports: list[Report], tmp_path: Path
         assert {b[1][0] for b in blocks[1:]} == {s.key for s in report.sections}
         path = tmp_path / f"{report.key}.xlsx"
         path.write_bytes(render(report, "xlsx"))
-        assert openpyxl.load_workbook(path).sheetnames == ["report", *(s.key for s in report.sections)]
+        expected = ["report"]
+        for section in report.sections:
+            expected += [section.key] if section.table is not None or section.figures else []
+            expected += [f"{section.key}_figures"] if section.table is not None and section.figures else []
+        assert openpyxl.load_workbook(path).sheetnames == expected
+
+
+def _money_values(data: dict[str, object]) -> list[object]:
+    """Every money value of a report's json: figures (and beside), table cells, chart values."""
+    out: list[object] = []
+    for section in data["sections"].values():  # type: ignore[attr-defined]
+        stack = list(section["figures"].values())
+        while stack:
+            figure = stack.pop()
+            if figure["unit"] == "money":
+                out.append(figure["value"])
+            stack.extend(figure["beside"].values())
+        if section["table"]:
+            money = [c["key"] for c in section["table"]["columns"] if c["unit"] == "money"]
+            out += [row[k] for row in section["table"]["rows"] for k in money]
+        for chart in section["charts"].values():
+            if chart["unit"] == "money":
+                out += [v for s in chart["series"] for v in s["values"]]
+    return out
+
+
+def test_zero_money_is_written_with_the_minor_unit_like_every_other_amount(
+    real_reports: list[Report],
+) -> None:
+    qbr = json.loads(render(real_reports[1], "json"))
+    # 2026-Q2 of the book has no accelerated deal: its amounts are sums of nothing.
+    accelerated = next(r for r in qbr["sections"]["pipeline"]["table"]["rows"] if r["tier"] == "Accelerated")
+    assert accelerated["prior_amount"] == "0.00"
+    for report in real_reports:
+        values = [v for v in _money_values(json.loads(render(report, "json"))) if v is not None]
+        assert values and all(re.fullmatch(r"-?[0-9]+\.[0-9]{2}", str(v)) for v in values), report.key
+    blocks = csv_blocks(render(real_reports[1], "csv"))
+    pipeline = next(b for b in blocks if b[0][0] == "section" and b[1][0] == "pipeline" and "tier" in b[0])
+    row = next(r for r in pipeline if r[1] == "Accelerated")
+    assert row[pipeline[0].index("prior_amount")] == "0.00"

@@ -40,7 +40,7 @@ from cosell.reports.text import display
         (1234567, "count", "USD", "1,234,567"),
         (None, "money", "USD", "n/a"),
         (date(2026, 7, 1), "text", "USD", "2026-07-01"),
-        (datetime(2026, 11, 1, tzinfo=UTC), "text", "USD", "2026-11-01T00:00:00Z"),
+        (datetime(2026, 11, 1, tzinfo=UTC), "text", "USD", "2026-11-01 00:00:00 UTC"),
         ("Northwind", "text", "USD", "Northwind"),
         ("n/a", "money", "USD", "n/a"),  # a text cell in a money column is printed as given
     ],

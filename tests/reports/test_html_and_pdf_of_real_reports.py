@@ -18,6 +18,7 @@ from cosell.data.load import import_canonical
 from cosell.policy import Policy
 from cosell.reports.cfo import build_cfo
 from cosell.reports.model import Report
+from cosell.reports.partners import build_partners
 from cosell.reports.qbr import build_qbr
 from cosell.reports.render import render
 from cosell.reports.text import display
@@ -43,6 +44,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Repo
         yield {
             "cfo": build_cfo(ws.con, policy, None, manifest.as_of),
             "qbr": build_qbr(ws.con, policy, None, manifest.as_of),
+            "partners": build_partners(ws.con, policy, None, manifest.as_of),
         }
     finally:
         ws.close()
@@ -113,3 +115,50 @@ def test_the_pdf_shows_the_charts_and_the_four_numbers(
     ).stdout
     assert sum(1 for line in listing.splitlines()[2:] if line.split()[2] == "image") == len(charts_of(report))
     assert render(report, "pdf") == pdf  # the same report, the same bytes
+
+
+@pytest.mark.parametrize("key", ["cfo", "qbr"])
+def test_the_pdf_prints_the_four_numbers_on_page_1_and_the_period_on_every_page(
+    key: str, reports: dict[str, Report], rasterize_pdf: Callable[[bytes], RenderedPdf]
+) -> None:
+    report = reports[key]
+    rendered = rasterize_pdf(render(report, "pdf"))
+    first = " ".join(rendered.page_texts[0].split())
+    for text in four_numbers(report):
+        assert text in first, text
+    assert report.coverage is not None
+    for number, page in enumerate(rendered.page_texts, start=1):
+        header = page.strip().splitlines()[0]
+        assert report.coverage.period in header and "as of 2026-11-01 00:00:00 UTC" in header, (
+            number,
+            header,
+        )
+
+
+def test_the_partner_chart_is_tall_enough_to_read(
+    reports: dict[str, Report], open_html: Callable[[str], OpenedPage], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from cosell.reports.charts import chart_figure
+
+    chart = next(c for s in reports["partners"].sections for c in s.charts)
+    assert len(chart.categories) == 10 and chart.horizontal
+    fig = chart_figure(chart, "USD")
+    FigureCanvasAgg(fig).draw()
+    plot = fig.axes[0].get_window_extent()
+    # The plot area, not the labels, takes most of the picture: at least a quarter inch per partner.
+    assert plot.height / fig.dpi >= 0.25 * len(chart.categories), plot.height / fig.dpi
+    assert plot.width / fig.dpi >= 2.5, plot.width / fig.dpi
+    opened = open_html(render(reports["partners"], "html").decode())
+    box = opened.page.locator("svg.chart").first.bounding_box()
+    assert box is not None and box["height"] >= 300, box
+    path = tmp_path / "partners.pdf"
+    path.write_bytes(render(reports["partners"], "pdf"))
+    listing = subprocess.run(
+        [require_tool("pdfimages"), "-list", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    heights = [int(line.split()[4]) for line in listing.splitlines()[2:] if line.split()[2] == "image"]
+    assert heights and min(heights) >= 4 * 200  # at least 4 inches at 200 dpi

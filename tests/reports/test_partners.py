@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cosell.policy import Policy
+from cosell.reports.cfo import build_cfo
 from cosell.reports.partners import build_partners
 from metrics.metrics_support import AS_OF, Book
 
@@ -57,3 +58,32 @@ def test_a_period_without_credits_has_an_empty_table_and_says_so() -> None:
     assert league.table is not None and league.table.rows == ()
     assert league.charts == ()
     assert league.figures[1].note == "no partner credits on deals closed in 2026-08"
+
+
+def test_league_total_is_the_cfo_partner_revenue_to_the_cent() -> None:
+    """A deal split three ways and converted: per credit, 3,333.34 / 3,333.33 / 3,333.33 EUR at 1.0875
+    round to 3,625.01 + 3,625.00 + 3,625.00 = 10,875.01; the deal converted once is 10,875.00, and
+    that is what the CFO report counts. The league splits the 10,875.00 (largest remainder:
+    1,087,500 cents x 0.333334 = 362,500.725 and x 0.333333 = 362,499.6375, floors add up to
+    1,087,498, the two cents left go to the largest remainder, then to the larger role weight)."""
+    credits = (("P1", "sourcer", "0.333334", "3333.34"), ("P2", "co_seller", "0.333333", "3333.33"),
+               ("P3", "influencer", "0.333333", "3333.33"))  # fmt: skip
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-08-10", "10000.00", "sourced", currency="EUR", credits=credits)
+        .won("I1", "2026-07-01", "2026-08-12", "250.00", "influenced",
+             credits=(("P2", "influencer", "0.500000", "125.00"), ("P3", "influencer", "0.500000", "125.00")))
+        .fx("EUR", "2026-Q3", "1.0875")
+        .save()
+    )  # fmt: skip
+    league = build_partners(ws.con, Policy(), "2026-Q3", AS_OF).sections[0]
+    assert league.table is not None
+    credited = {r["partner_id"]: r["credited_revenue"] for r in league.table.rows}
+    assert credited == {"P1": Decimal("3625.01"), "P2": Decimal("3750.00"), "P3": Decimal("3749.99")}
+    total = {f.key: f.value for f in league.figures}["credited_revenue"]
+    cfo = build_cfo(ws.con, Policy(), "2026-Q3", AS_OF)
+    revenue = next(s for s in cfo.sections if s.key == "revenue")
+    assert revenue.table is not None
+    q3 = next(r for r in revenue.table.rows if r["quarter"] == "2026-Q3")
+    partner_revenue = sum((q3[t] for t in ("sourced", "accelerated", "influenced")), Decimal(0))
+    assert total == partner_revenue == Decimal("11125.00")

@@ -45,13 +45,13 @@ def test_dispatcher_formats_and_a_helpful_miss() -> None:
 
 
 def test_table_by_default(workspace: Path) -> None:
-    code, out = invoke("report", "cfo", "-w", str(workspace), "--as-of", AS_OF_TEXT)
+    code, out = invoke("report", "cfo", "-w", str(workspace), "--known-at", AS_OF_TEXT)
     assert code == 0, out
     assert "The four numbers, 2026-Q3" in out and "16,000.00 USD" in out and "56.6%" in out
 
 
 def test_json_to_stdout_and_csv_to_a_file(workspace: Path, tmp_path: Path) -> None:
-    code, out = invoke("report", "qbr", "--quarter", "2026-Q3", "-w", str(workspace), "--as-of", AS_OF_TEXT,
+    code, out = invoke("report", "qbr", "--quarter", "2026-Q3", "-w", str(workspace), "--known-at", AS_OF_TEXT,
                        "--format", "json")  # fmt: skip
     assert code == 0, out
     data = json.loads(out)
@@ -65,7 +65,7 @@ def test_json_to_stdout_and_csv_to_a_file(workspace: Path, tmp_path: Path) -> No
 
 
 def test_files_without_out_go_to_a_default_path(workspace: Path, tmp_path: Path) -> None:
-    code, out = invoke("report", "cfo", "-w", str(workspace), "--as-of", AS_OF_TEXT, "-f", "xlsx")
+    code, out = invoke("report", "cfo", "-w", str(workspace), "--known-at", AS_OF_TEXT, "-f", "xlsx")
     assert code == 0, out
     path = tmp_path / "cosell-cfo-2026-Q3.xlsx"
     assert "wrote cosell-cfo-2026-Q3.xlsx" in out
@@ -78,14 +78,15 @@ def test_the_default_period_follows_now_without_as_of(workspace: Path) -> None:
     code, out = invoke("report", "cfo", "-w", str(workspace), "-f", "json")
     assert code == 0, out
     facts = {f["label"]: f["value"] for f in json.loads(out)["facts"]}
-    assert facts["Period"].startswith("2026-Q3") and facts["As of"] == "2026-11-20T00:00:00Z (now)"
+    assert facts["Period"].startswith("2026-Q3") and facts["As of"] == "2026-11-20 00:00:00 UTC (now)"
+    assert facts["Data known at"] == "everything recorded so far"
 
 
-def test_same_as_of_same_bytes_after_later_changes(workspace: Path, tmp_path: Path) -> None:
+def test_same_known_at_same_bytes_after_later_changes(workspace: Path, tmp_path: Path) -> None:
     def run(name: str, fmt: str) -> bytes:
         target = tmp_path / name
         code, out = invoke(
-            "report", "cfo", "-w", str(workspace), "--as-of", AS_OF_TEXT, "-f", fmt, "-o", str(target)
+            "report", "cfo", "-w", str(workspace), "--known-at", AS_OF_TEXT, "-f", fmt, "-o", str(target)
         )
         assert code == 0, out
         return target.read_bytes()

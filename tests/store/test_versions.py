@@ -6,9 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cosell.attribution.result import AttributionRow, CreditRow
-from cosell.errors import UsageError
-from cosell.store.versions import attribution_views, deal_history, latest_run_id, save_partial_run
+from cosell.errors import NotFound, UsageError
+from cosell.results import AttributionRow, CreditRow
+from cosell.store.versions import (
+    attribution_views,
+    base_run,
+    deal_history,
+    latest_run_id,
+    require_attribution,
+    save_partial_run,
+)
 from cosell.store.workspace import open_workspace
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -71,3 +78,42 @@ def test_a_partial_run_needs_a_reason_and_a_known_kind() -> None:
     with pytest.raises(UsageError, match="kind"):
         save_partial_run(ws.con, [_row("O1", "none")], [], kind="nope", by_user="u", reason="r",
                          policy_version="p", model="m", as_of=T0)  # fmt: skip
+
+
+def _full(con, rows, when, as_of):  # type: ignore[no-untyped-def]
+    """A full run evaluated as of ``as_of``, recorded at ``when``."""
+    record = _save(con, rows, [], when)
+    con.execute(
+        "UPDATE attribution_runs SET scope = 'full', as_of = ? WHERE run_id = ?", [as_of, record.run_id]
+    )
+    return record.run_id
+
+
+def test_a_reading_as_of_t_takes_the_run_evaluated_then_and_the_partial_runs_after_it() -> None:
+    ws = open_workspace(":memory:")
+    con = ws.con
+    past = datetime(2025, 12, 31, tzinfo=UTC)
+    at_t = _full(con, [_row("O1", "none"), _row("O2", "none")], T0, past)  # evaluated as of 2025-12-31
+    today = _full(con, [_row("O1", "sourced", "P1"), _row("O2", "sourced", "P1"), _row("O3", "none")], T1, T1)
+    fix = _save(con, [_row("O2", "influenced", "P2")], [], T2).run_id  # a fix recorded after both
+    attribution_views(con, T2, past)
+    read = dict(con.execute("SELECT opportunity_id, run_id FROM v_attribution ORDER BY 1").fetchall())
+    # Run 2 (evaluated today) is not read; the fix after run 1 is; O3 did not exist in run 1.
+    assert read == {"O1": at_t, "O2": fix}
+    assert latest_run_id(con, T2, past) == fix
+    assert latest_run_id(con, T1, past) == at_t  # the later full run is never the one read
+    assert base_run(con, T2, past).run_id == at_t  # type: ignore[union-attr]
+    assert base_run(con, T2).run_id == today  # type: ignore[union-attr]
+    attribution_views(con, T2)
+    assert dict(con.execute("SELECT opportunity_id, run_id FROM v_attribution").fetchall()) == {
+        "O1": today, "O2": fix, "O3": today,
+    }  # fmt: skip
+    with pytest.raises(
+        NotFound,
+        match=r"run 2, was evaluated as of 2026-10-02T00:00:00Z\): run `cosell attribute --as-of 2026-06-30",
+    ):
+        require_attribution(con, T2, datetime(2026, 6, 30, tzinfo=UTC))
+    with pytest.raises(NotFound, match="the earliest was recorded at 2026-10-01T00:00:00Z"):
+        require_attribution(con, datetime(2026, 9, 1, tzinfo=UTC), past)
+    attribution_views(con, T2, datetime(2026, 6, 30, tzinfo=UTC))
+    assert con.execute("SELECT count(*) FROM v_attribution").fetchone() == (0,)  # nothing, not everything

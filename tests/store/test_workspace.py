@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from cosell.data.schema import TABLES
 from cosell.errors import CosellError
 from cosell.store import workspace as ws_module
+from cosell.store.schema import TABLES
 from cosell.store.workspace import SCHEMA_VERSION, connect, open_workspace
 
 

@@ -3,8 +3,9 @@
 The rules are relational steps compiled once into a plan of SQL statements
 (:mod:`cosell.attribution.engine_build`, cached by :mod:`cosell.attribution.engine_plan`) and
 executed where the workspace lives (DuckDB by default), over the ``v_<table>`` views of what was
-known at the as-of instant. The result is two tables of formatted strings, the same rows
-:mod:`cosell.attribution.reference` produces one deal at a time:
+known at the knowledge instant, evaluated at the as-of instant (:mod:`cosell.asof`). The result is
+two tables of formatted strings, the same rows :mod:`cosell.attribution.reference` produces one
+deal at a time:
 
 >>> from cosell.store.workspace import open_workspace
 >>> ws = open_workspace(":memory:")
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import duckdb
-
+from cosell import clock
+from cosell.asof import knowledge
 from cosell.attribution import credit
 from cosell.attribution.engine_plan import (
     AS_OF_PLACEHOLDER_US,
@@ -35,9 +36,10 @@ from cosell.attribution.engine_plan import (
     integer_weights,
     plan_key,
 )
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
+from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.
@@ -61,13 +63,24 @@ def check_model(name: str) -> str:
 class EngineRun:
     """One run's results, held as tables on the connection until the next run replaces them."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     as_of: datetime
     model: str
     policy_version: str
     counts: dict[str, int] = field(default_factory=dict)
+    known_at: datetime | None = None  # the knowledge instant read; None: everything recorded
     attribution_table: str = ATTRIBUTION_TABLE
     credits_table: str = CREDITS_TABLE
+
+    @property
+    def attribution_sql(self) -> str:
+        """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
+        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
+
+    @property
+    def credits_sql(self) -> str:
+        """The credit rows as a relation."""
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
 
     def rows(self) -> list[AttributionRow]:
         cols = ", ".join(AttributionRow.columns())
@@ -85,29 +98,36 @@ class EngineRun:
 
 
 def attribute(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy | None = None,
     as_of: datetime | None = None,
     model: str | None = None,
     *,
+    known_at: datetime | None = None,
     progress: Any = None,
     make_views: bool = True,
 ) -> EngineRun:
-    """Attribute every opportunity known at ``as_of`` (default now) on the workspace connection.
+    """Attribute every opportunity on the workspace connection, evaluated as of ``as_of`` (T,
+    default :func:`cosell.clock.now`) with the data known at ``known_at`` (K; default ``as_of``
+    when given, else everything recorded: :func:`cosell.asof.knowledge`).
 
-    Builds the ``v_<table>`` views for ``as_of``, runs the rules and leaves the formatted results in
-    the temp tables ``cosell_attribution`` and ``cosell_credits`` (replaced by the next run).
-    ``progress(n)`` is called after each of the engine's steps when given. With
+    Builds the ``v_<table>`` views (the rows known at K, the deals created at or before T), runs
+    the rules and leaves the formatted results in the temp tables ``cosell_attribution`` and
+    ``cosell_credits`` (replaced by the next run). Overrides count as recorded and not withdrawn
+    at K (else at T). ``progress(n)`` is called after each of the engine's steps when given. With
     ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
     current rows evaluated at a past as-of time).
     """
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
-    when = (as_of or datetime.now(UTC)).astimezone(UTC)
+    when = clock.now(as_of)
+    known_at = knowledge(as_of, known_at)
     if make_views:
-        as_of_views(con, when if as_of is not None else None)
+        as_of_views(con, known_at, existing_at=when)
     plan = compiled_plan(con, policy, model)
-    context = RunContext(policy, model, Params.from_policy(policy, epoch_micros(when)))
+    # Overrides are read as recorded at the knowledge instant (else at the as-of instant).
+    known_us = epoch_micros(known_at if known_at is not None else when)
+    context = RunContext(policy, model, Params.from_policy(policy, epoch_micros(when)), known_us=known_us)
     # Like the import, the engine works under a memory limit and lets DuckDB spill beyond it, so a
     # 1M-deal run stays under 4 GiB (SPEC section 10).
     previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
@@ -122,21 +142,22 @@ def attribute(
     counts = {tier: 0 for tier in TIERS}
     for tier, n in con.execute(f"SELECT tier, count(*) FROM {ATTRIBUTION_TABLE} GROUP BY tier").fetchall():
         counts[str(tier)] = int(n)
-    return EngineRun(con, when, model, policy.version, counts)
+    return EngineRun(con, when, model, policy.version, counts, known_at)
 
 
-def compiled_plan(con: duckdb.DuckDBPyConnection, policy: Policy, model: str) -> Plan:
+def compiled_plan(con: Engine, policy: Policy, model: str) -> Plan:
     """The compiled plan for this policy and model over the relations on ``con`` (cached)."""
     params = Params.from_policy(policy, AS_OF_PLACEHOLDER_US)
     weights = integer_weights(policy.role_weights)
     columns = input_columns(con)
+    dialect = con.dialect.sqlglot_name
 
     def build() -> Plan:
         from cosell.attribution.engine_build import build_plan
 
-        return build_plan(columns, policy, params, weights, model)
+        return build_plan(columns, policy, params, weights, model, dialect)
 
-    return PLANS.get(plan_key(params, weights, model, columns), build)
+    return PLANS.get(plan_key(params, weights, model, columns, dialect, con.version), build)
 
 
 def _touch_credits(context: RunContext) -> Any:

@@ -20,7 +20,12 @@ from cosell.attribution.engine_cohort import build_acceleration, check_rates, wi
 from cosell.attribution.engine_credit import apply_overrides, build_credits, build_roles
 from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import build_output
-from cosell.attribution.engine_plan import AS_OF_PLACEHOLDER_TEXT, AS_OF_PLACEHOLDER_US, Plan
+from cosell.attribution.engine_plan import (
+    AS_OF_PLACEHOLDER_TEXT,
+    AS_OF_PLACEHOLDER_US,
+    KNOWN_PLACEHOLDER_US,
+    Plan,
+)
 from cosell.attribution.engine_touches import build_deals, build_touches
 from cosell.policy import Policy
 
@@ -61,7 +66,7 @@ def build_plan(
     check_rates(run, p, cand_b, base_b)
     acc = build_acceleration(run, p, deals, cand_b, base_b)
     run.tick()
-    overrides = _overrides(run, p.as_of_us)
+    overrides = _overrides(run, KNOWN_PLACEHOLDER_US)
     decided = _tiers(run, p, facts, acc, overrides)
     roles = build_roles(run, ev, deals, weights)
     roles = apply_overrides(run, roles, overrides, weights)
@@ -82,11 +87,14 @@ def build_plan(
     sql = "\n".join(op.sql for op in plan.ops)
     if str(AS_OF_PLACEHOLDER_US) not in sql or AS_OF_PLACEHOLDER_TEXT not in sql:
         raise AssertionError("the as-of instant is no longer where the plan expects it")
+    if run.has_input("attribution_overrides") and str(KNOWN_PLACEHOLDER_US) not in sql:
+        raise AssertionError("the knowledge instant is no longer where the plan expects it")
     return plan
 
 
-def _overrides(run: Runner, as_of_us: int) -> ir.Table:
-    """The newest override per deal known and not withdrawn at the as-of instant."""
+def _overrides(run: Runner, known_us: int) -> ir.Table:
+    """The newest override per deal recorded and not withdrawn at ``known_us`` (the knowledge
+    instant, else the as-of instant: written in when the plan runs)."""
     if not run.has_input("attribution_overrides"):
         o = run.table("v_opportunities")
         none = o.filter(ibis.literal(False)).select(
@@ -94,7 +102,7 @@ def _overrides(run: Runner, as_of_us: int) -> ir.Table:
         )
         return run.step("overrides", none)
     o = run.table("attribution_overrides")
-    known = (us(o.recorded_at) <= as_of_us) & (o.withdrawn_at.isnull() | (us(o.withdrawn_at) > as_of_us))
+    known = (us(o.recorded_at) <= known_us) & (o.withdrawn_at.isnull() | (us(o.withdrawn_at) > known_us))
     o = o.filter(known)
     newest = ibis.row_number().over(
         group_by=o.opportunity_id, order_by=[ibis.desc(o.recorded_at), ibis.desc(o.override_id)]

@@ -55,18 +55,23 @@ def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
 
 def check_rates(run: Runner, p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
     """A missing FX rate is an input error where a band is needed: a candidate's own amount, and a
-    baseline deal of a candidate's segment inside its window (level 1 compares bands)."""
+    baseline deal of a candidate's segment inside its window (level 1 compares bands).
+
+    When several are missing, the error names the one the reference implementation meets first:
+    the first candidate by opportunity_id that needs one, its own rate before its window's, the
+    window's earliest-closing deal first (ties by opportunity_id)."""
+    label = ("currency", "month_label", "quarter_label")
     own = candidates.filter(candidates.band.isnull())
+    own = own.select(
+        *label, c_opp=own.opp_id, seq=lit(0, "int64"), b_x=ibis.null("int64"), b_opp=ibis.null("string")
+    )
     b = baseline.filter(baseline.band.isnull()).rename(b_opp="opp_id", b_x="x_us", b_segment="segment")
-    c = candidates.select(c_x="x_us", c_segment="segment")
+    c = candidates.select(c_opp="opp_id", c_x="x_us", c_segment="segment")
     used = b.join(c, (b.b_segment == c.c_segment) & (b.b_x >= c.c_x - p.baseline_us) & (b.b_x <= c.c_x))
-    for missing in (own, used):
-        run.check(
-            missing.select("currency", "month_label", "quarter_label").order_by(
-                ["currency", "month_label", "quarter_label"]
-            ),
-            ("fx_rates", "rate", None, "no rate for {currency} in {month_label} or {quarter_label}"),
-        )
+    used = used.select(*label, "c_opp", seq=lit(1, "int64"), b_x=used.b_x, b_opp=used.b_opp)
+    # The sort and the limit of the check are one query, so the row named is the first in order.
+    first = union_all([own, used]).order_by(["c_opp", "seq", "b_x", "b_opp"])
+    run.check(first, ("fx_rates", "rate", None, "no rate for {currency} in {month_label} or {quarter_label}"))
 
 
 def build_acceleration(

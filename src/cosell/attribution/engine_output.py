@@ -1,5 +1,5 @@
 """Batch engine, last step: the attribution and credits rows as the formatted strings of
-:mod:`cosell.attribution.result` (days with six decimals, instants in ISO 8601 UTC, shares and
+:mod:`cosell.results` (days with six decimals, instants in ISO 8601 UTC, shares and
 amounts exact), left in two temp tables for the caller to store or write.
 """
 
@@ -20,8 +20,8 @@ from cosell.attribution.engine_base import (
 )
 from cosell.attribution.engine_plan import format_instant_micros
 from cosell.attribution.engine_touches import blocking_touches
-from cosell.attribution.result import AttributionRow, CreditRow
 from cosell.instants import MICROS_PER_DAY
+from cosell.results import AttributionRow, CreditRow
 
 ATTRIBUTION_TABLE = "cosell_attribution"
 CREDITS_TABLE = "cosell_credits"

@@ -10,9 +10,12 @@ relations the rules read, and the engine's own source code. The as-of instant is
 placeholder and written in when the plan runs, so one plan serves every as-of instant.
 
 Plans are kept in the process and on disk (``$COSELL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cosell``,
-else ``~/.cache/cosell``; ``COSELL_CACHE_DIR=off`` keeps them in the process only). A plan file
-that cannot be read is compiled again; one that cannot be written is not an error. This module
-does not import Ibis: a run whose plan is cached never loads it.
+else ``~/.cache/cosell``; never the working folder; ``COSELL_CACHE_DIR=off`` keeps them in the
+process only). A plan file is written whole under another name and renamed, and holds its key and
+the digest of its operations: a file that is truncated, corrupted, from another format or another
+key is ignored and compiled again (then rewritten); one that cannot be written is not an error.
+This module does not import Ibis: a run whose plan is cached never loads it. It reaches the data
+through :class:`cosell.engine.Engine` only.
 """
 
 from __future__ import annotations
@@ -30,13 +33,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.instants import MICROS_PER_DAY, format_instant
 from cosell.policy import Policy
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2
 CACHE_ENV = "COSELL_CACHE_DIR"
 STEP_PREFIX = "_cosell_eng_"
 
@@ -66,6 +68,8 @@ def format_instant_micros(micros: int) -> str:
 
 
 AS_OF_PLACEHOLDER_TEXT = format_instant_micros(AS_OF_PLACEHOLDER_US)
+# The knowledge instant (what was recorded by then: the overrides), likewise written in at run time.
+KNOWN_PLACEHOLDER_US = 7_258_118_399_876_543
 
 
 @dataclass(frozen=True)
@@ -142,32 +146,50 @@ class Op:
     outputs: tuple[str, ...] = ()
 
 
+OP_KINDS = ("step", "check", "fetch", "python", "output", "tick")
+
+
 @dataclass(frozen=True)
 class Plan:
     """The compiled rules: operations to run in order."""
 
     ops: tuple[Op, ...]
 
-    def to_json(self) -> str:
-        return json.dumps({"format": PLAN_FORMAT, "ops": [asdict(op) for op in self.ops]})
+    def to_json(self, key: str = "") -> str:
+        """The plan as a file's text: its format, its key, its operations and their digest."""
+        ops = [asdict(op) for op in self.ops]
+        return json.dumps({"format": PLAN_FORMAT, "key": key, "digest": _ops_digest(ops), "ops": ops})
 
     @classmethod
-    def from_json(cls, text: str) -> Plan:
+    def from_json(cls, text: str, key: str = "") -> Plan:
+        """The plan in a file's text; ValueError when it is not exactly a plan of ``key``."""
         data = json.loads(text)
-        if data.get("format") != PLAN_FORMAT:
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
             raise ValueError("another plan format")
+        if data.get("key") != key:
+            raise ValueError("the plan of another key")
+        raw_ops = data.get("ops")
+        if not isinstance(raw_ops, list) or data.get("digest") != _ops_digest(raw_ops):
+            raise ValueError("a damaged plan")
         ops = []
-        for raw in data["ops"]:
+        for raw in raw_ops:
+            problem, outputs = raw["problem"], raw["outputs"]
+            if raw["kind"] not in OP_KINDS or not isinstance(problem, list) or not isinstance(outputs, list):
+                raise ValueError("a damaged plan")
             ops.append(
                 Op(
                     kind=str(raw["kind"]),
                     name=str(raw["name"]),
                     sql=str(raw["sql"]),
-                    problem=tuple(raw["problem"]),
-                    outputs=tuple(raw["outputs"]),
+                    problem=tuple(None if t is None else str(t) for t in problem),
+                    outputs=tuple(str(o) for o in outputs),
                 )
             )
         return cls(tuple(ops))
+
+
+def _ops_digest(ops: Any) -> str:
+    return hashlib.sha256(json.dumps(ops, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -177,18 +199,22 @@ class RunContext:
     policy: Policy
     model: str
     params: Params
+    known_us: int | None = None  # the knowledge instant (overrides); None: the as-of instant
     fetched: dict[str, Any] = field(default_factory=dict)
 
 
 PythonStep = Callable[[RunContext], Mapping[str, Any]]
 
 
-def input_columns(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str, str], ...]:
-    """(relation, column, type) of every input relation, in order: the inputs' part of a plan's key."""
+def input_columns(con: Engine) -> tuple[tuple[str, str, str], ...]:
+    """(relation, column, type) of every input relation, in order: the inputs' part of a plan's key.
+
+    Types are the engine's names for them in the reference dialect (``TIMESTAMP WITH TIME ZONE``,
+    ``DECIMAL(18,4)``, ...), read from the standard ``information_schema``."""
     names = ", ".join("'" + name + "'" for name in INPUTS)
     rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        f"WHERE table_name IN ({names}) ORDER BY table_name, column_index"
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_name IN ({names}) ORDER BY table_name, ordinal_position, column_name"
     ).fetchall()
     return tuple((str(t), str(c), str(d)) for t, c, d in rows)
 
@@ -199,14 +225,17 @@ def plan_key(
     model: str,
     columns: tuple[tuple[str, str, str], ...],
     dialect: str = "duckdb",
+    engine_version: str = "",
 ) -> str:
-    """The digest of everything a plan's SQL depends on (the as-of instant excepted)."""
+    """The digest of everything a plan's SQL depends on (the as-of and knowledge instants excepted):
+    the policy's parameters, the role weights, the model, the input relations' columns and types,
+    the dialect and engine version, Ibis's and sqlglot's versions, and cosell's version and source."""
     baked = replace(params, as_of_us=AS_OF_PLACEHOLDER_US)
     parts = {
         "format": PLAN_FORMAT,
         "code": _code_digest(),
         "dialect": dialect,
-        "versions": _versions(),
+        "versions": {**_versions(), "engine": engine_version},
         "params": _jsonable(asdict(baked)),
         "weights": sorted(weights.items()),
         "model": model,
@@ -229,22 +258,30 @@ def _jsonable(value: Any) -> Any:
 _CODE_DIGEST: list[str] = []
 
 
+def code_files() -> list[Path]:
+    """The source the plan's SQL is built from: the engine's steps, the values and rules they
+    format and share, and the engine boundary's dialects."""
+    here = Path(__file__).parent
+    package = here.parent
+    files = [*sorted(here.glob("engine*.py")), here / "credit.py"]
+    files += [package / name for name in ("results.py", "money.py", "instants.py", "policy.py")]
+    files += sorted((package / "engine").glob("*.py"))
+    return files
+
+
 def _code_digest() -> str:
     """The engine's source code: a changed rule is a new plan, also for a cached one on disk."""
     if not _CODE_DIGEST:
-        here = Path(__file__).parent
-        files = [*sorted(here.glob("engine*.py")), here / "result.py", here / "credit.py"]
-        files += [here.parent / name for name in ("money.py", "instants.py", "policy.py")]
         digest = hashlib.sha256()
-        for path in files:
+        for path in code_files():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]
 
 
 def _versions() -> dict[str, str]:
-    out = {"duckdb": duckdb.__version__}
-    for dist in ("ibis-framework", "sqlglot"):
+    out: dict[str, str] = {}
+    for dist in ("cosell", "ibis-framework", "sqlglot"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
@@ -260,14 +297,21 @@ class PlanCache:
         self._lock = threading.Lock()
 
     def folder(self) -> Path | None:
-        """Where plan files go; None when ``$COSELL_CACHE_DIR`` is ``off``."""
-        chosen = os.environ.get(CACHE_ENV)
-        if chosen is not None and chosen.strip().lower() in ("off", "none", "0", ""):
+        """Where plan files go: ``$COSELL_CACHE_DIR/engine-plans``, else the user's cache folder
+        (``$XDG_CACHE_HOME``, else ``~/.cache``); None when ``$COSELL_CACHE_DIR`` is ``off`` or
+        there is no home folder."""
+        chosen = (os.environ.get(CACHE_ENV) or "").strip()
+        if chosen.lower() in ("off", "none", "0"):
             return None
         if chosen:
             return Path(chosen) / "engine-plans"
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return Path(base) / "cosell" / "engine-plans"
+        xdg = os.environ.get("XDG_CACHE_HOME") or ""
+        if os.path.isabs(xdg):  # the XDG rule: a relative value is ignored
+            return Path(xdg) / "cosell" / "engine-plans"
+        try:
+            return Path.home() / ".cache" / "cosell" / "engine-plans"
+        except RuntimeError:  # no home folder: plans are kept in the process only
+            return None
 
     def get(self, key: str, build: Callable[[], Plan]) -> Plan:
         """The plan of ``key``: from memory, else from its file, else ``build()`` (and kept)."""
@@ -297,31 +341,38 @@ class PlanCache:
         if path is None:
             return None
         try:
-            return Plan.from_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # missing, unreadable or from another format: compile again
+            return Plan.from_json(path.read_text(encoding="utf-8"), key)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, unreadable, damaged or from another format: compile again
 
     def _write(self, key: str, plan: Plan) -> None:
         path = self._path(key)
         if path is None:
             return
+        temporary: Path | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Written whole under another name, then renamed: a reader never sees half a plan.
+            # Written whole under another name, then renamed: a reader (another process) sees the
+            # old file or the new one, never half a plan.
             with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=path.parent, prefix=".plan-", delete=False
+                "w", encoding="utf-8", dir=path.parent, prefix=".plan-", suffix=".tmp", delete=False
             ) as f:
-                f.write(plan.to_json())
-            os.replace(f.name, path)
+                temporary = Path(f.name)
+                f.write(plan.to_json(key))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, path)
         except OSError:
-            pass  # a read-only home: the plan is still kept in this process
+            # A read-only or full cache folder: the plan is still kept in this process.
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
 
 
 PLANS = PlanCache()
 
 
 def execute(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     plan: Plan,
     context: RunContext,
     python_steps: Mapping[str, PythonStep],
@@ -334,11 +385,14 @@ def execute(
     the engine's stages; ``stop_after`` stops after the step of that name (for tests)."""
     as_of_us = context.params.as_of_us
     as_of_text = format_instant_micros(as_of_us)
+    known_us = as_of_us if context.known_us is None else context.known_us
     made: list[str] = []
 
     def sql_of(op: Op) -> str:
-        return op.sql.replace(str(AS_OF_PLACEHOLDER_US), str(as_of_us)).replace(
-            AS_OF_PLACEHOLDER_TEXT, as_of_text
+        return (
+            op.sql.replace(str(AS_OF_PLACEHOLDER_US), str(as_of_us))
+            .replace(AS_OF_PLACEHOLDER_TEXT, as_of_text)
+            .replace(str(KNOWN_PLACEHOLDER_US), str(known_us))
         )
 
     try:
@@ -350,7 +404,7 @@ def execute(
             elif op.kind == "check":
                 _check(con, sql_of(op), op.problem)
             elif op.kind == "fetch":
-                context.fetched[op.name] = con.sql(sql_of(op)).to_arrow_table()
+                context.fetched[op.name] = con.fetch_arrow(sql_of(op))
             elif op.kind == "tick":
                 if on_tick is not None:
                     on_tick()
@@ -369,12 +423,12 @@ def execute(
     return made
 
 
-def drop(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def drop(con: Engine, names: list[str]) -> None:
     for name in names:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
-def _check(con: duckdb.DuckDBPyConnection, sql: str, problem: tuple[str | None, ...]) -> None:
+def _check(con: Engine, sql: str, problem: tuple[str | None, ...]) -> None:
     result = con.execute(sql)
     columns = [d[0] for d in result.description or ()]
     rows = result.fetchall()
@@ -385,7 +439,7 @@ def _check(con: duckdb.DuckDBPyConnection, sql: str, problem: tuple[str | None, 
     raise InputError(Problem(file or "", None, column, value, reason or ""))
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> None:
+def _register(con: Engine, name: str, data: Any) -> None:
     con.register("_cosell_arrow_in", data)
     try:
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _cosell_arrow_in')

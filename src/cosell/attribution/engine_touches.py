@@ -76,11 +76,15 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
         x_entry=tlc.t_raw.min(where=into_current & (tlc.last_open.isnull() | (tlc.t_raw >= tlc.last_open))),
     )
     d = base.join(per_deal, "opp_id")
-    closed = d.cur_class != "open"
+    as_of = lit(p.as_of_us, "int64")
+    x_known = ibis.coalesce(d.x_entry, d.close_date_us)
+    # A deal that closed after the as-of instant was still open then (docs/rules.md, Times); a closed
+    # deal without any close time stays closed, for the input error below.
+    closed = (d.cur_class != "open") & (x_known.isnull() | (x_known <= as_of))
     d = d.mutate(
         closed=closed,
-        won=d.cur_class == "won",
-        x_us=ibis.ifelse(closed, ibis.coalesce(d.x_entry, d.close_date_us), lit(p.as_of_us, "int64")),
+        won=(d.cur_class == "won") & closed,
+        x_us=ibis.ifelse(closed, x_known, as_of),
     ).drop("x_entry", "close_date_us", "cur_class", "stage")
     deals = run.step("deals", d)
 

@@ -5,35 +5,38 @@
 
 The sentences say which partner got which tier and why: the evidence with its dates, the guard that
 blocked each claim, the declared roles and their activity, the cohort behind an acceleration test
-(level, size, median) with the remaining time against it, the credit split, the as-of time and the
-policy version. ``to_json()`` carries the same facts as data; its keys are documented in
+(level, size, median) with the remaining time against it, the credit split, the as-of time, the
+instant the data was known at (:mod:`cosell.asof`) and the policy version. ``to_json()`` carries
+the same facts as data; its keys are documented in
 :data:`JSON_KEYS` and do not change between releases.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import duckdb
-
+from cosell import clock
+from cosell.asof import knowledge
 from cosell.attribution.credit import format_amount, format_share
-from cosell.attribution.facts import Facts, load_facts
+from cosell.attribution.facts import Facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import Acceleration, Claim, Decision, decide
-from cosell.attribution.result import format_rules
 from cosell.attribution.timeline import from_epoch_micros
+from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import MICROS_PER_DAY, format_days, format_instant
 from cosell.policy import Policy
+from cosell.results import format_rules
+from cosell.store.known import require_import, why_unknown
 
 JSON_KEYS = (
     "opportunity_id", "account_id", "tier", "status", "primary_partner_id", "created_at", "closed_at",
-    "as_of", "policy_version", "model", "amount", "currency", "engagement_at", "engagement_touch_id",
+    "as_of", "known_at", "policy_version", "model", "amount", "currency", "engagement_at", "engagement_touch_id",
     "rules", "claims", "declared_roles", "acceleration", "credits", "evidence", "direct_only",
     "computed_tier", "override", "sentences",
 )  # fmt: skip
@@ -176,8 +179,11 @@ def _acceleration_sentences(acc: Acceleration) -> list[str]:
     return sentences
 
 
-def explain(decision: Decision, facts: Facts | None = None) -> ExplainReport:
-    """Sentences and data explaining ``decision`` (``facts`` gives partner and account names)."""
+def explain(
+    decision: Decision, facts: Facts | None = None, known_at: datetime | None = None
+) -> ExplainReport:
+    """Sentences and data explaining ``decision`` (``facts`` gives partner and account names;
+    ``known_at``, the instant ``facts`` were known at, is said when given)."""
     names = _Names(facts)
     d = decision
     money = f"{format_amount(d.amount)} {d.currency}"
@@ -270,10 +276,15 @@ def explain(decision: Decision, facts: Facts | None = None) -> ExplainReport:
     sentences.append(
         f"Rules: {format_rules(d.rules) or 'none'}. Decided as of {_when(d.as_of)} under policy {d.policy_version}."
     )
-    return ExplainReport(d.opportunity_id, tuple(sentences), _data(d, tuple(sentences)))
+    if known_at is not None:
+        sentences.append(
+            f"Read from the data known at {format_instant(known_at)}: rows imported, overrides and "
+            "declarations recorded at or before it."
+        )
+    return ExplainReport(d.opportunity_id, tuple(sentences), _data(d, tuple(sentences), known_at))
 
 
-def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
+def _data(d: Decision, sentences: tuple[str, ...], known_at: datetime | None) -> dict[str, Any]:
     acc = d.acceleration
     acceleration: dict[str, Any] | None = None
     if acc is not None:
@@ -303,6 +314,7 @@ def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
         "created_at": _when(d.created_at),
         "closed_at": _when(d.closed_at) if d.status != "open" else None,
         "as_of": _when(d.as_of),
+        "known_at": None if known_at is None else format_instant(known_at),
         "policy_version": d.policy_version,
         "model": d.model,
         "amount": format_amount(d.amount),
@@ -355,23 +367,30 @@ def _data(d: Decision, sentences: tuple[str, ...]) -> dict[str, Any]:
 
 
 def explain_opportunity(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     policy: Policy,
     as_of: datetime | None = None,
     model: str = "role_weighted",
+    *,
+    known_at: datetime | None = None,
 ) -> ExplainReport:
-    """Decide and explain one deal of a workspace, on the rows known at ``as_of`` (None: now).
+    """Decide and explain one deal of a workspace as of ``as_of`` (T, default
+    :func:`cosell.clock.now`) on the rows known at ``known_at`` (K, default ``as_of`` when given,
+    else everything recorded: :func:`cosell.asof.knowledge`); a given ``known_at`` is said.
 
     Reads every deal (the cohort baselines need the direct-only won deals), decides only this one.
+    A deal not known at K, or created after T, is a :class:`NotFound` that says which.
     """
-    when = as_of or datetime.now(UTC)
-    facts = load_facts(con, policy, as_of)
+    when = clock.now(as_of)
+    known = knowledge(as_of, known_at)
+    if known_at is not None:
+        require_import(con, known_at)
+    facts = load_facts(con, policy, known, existing_at=when)
     if opportunity_id not in facts.opportunities:
-        close = difflib.get_close_matches(opportunity_id, list(facts.opportunities), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise NotFound(f"no opportunity {opportunity_id}{hint}")
-    return explain(decide(opportunity_id, facts, policy, when, model), facts)
+        raise NotFound(why_unknown(con, opportunity_id, when, known, list(facts.opportunities)))
+    decision = decide(opportunity_id, facts, policy, when, model, known_at=known)
+    return explain(decision, facts, known_at)
 
 
 def explanation_json(report: ExplainReport) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The inputs of attribution, read once from a workspace into plain frozen values.
 
-:func:`load_facts` reads the ``v_<table>`` views of a DuckDB connection (the rows known at an
-instant, see :func:`cosell.store.workspace.as_of_views`) into a :class:`Facts` holding every deal's
-inputs, indexed the way the per-deal rules look them up. Instants are integer UTC microseconds since
+:func:`build_facts` turns rows (read by :func:`cosell.attribution.facts_read.load_facts`) into a
+:class:`Facts` holding every deal's inputs, indexed the way the per-deal rules look them up. Pure:
+no engine, no store. Instants are integer UTC microseconds since
 the epoch; money is :class:`~decimal.Decimal`; an empty cell is ``""`` (text) or ``None`` (instant).
 
 Nothing here applies a rule: which touches are associated with a deal depends on its window, which
@@ -14,15 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-import duckdb
-
-from cosell.data.schema import TABLES
-from cosell.policy import Policy
-from cosell.store.workspace import as_of_views
 
 Row = Mapping[str, Any]
 
@@ -378,61 +371,3 @@ def _first_opportunity_at_or_after(
         if opportunities[opportunity_id].created_at >= instant:
             return opportunity_id
     return ""
-
-
-def _select_list(table_name: str) -> str:
-    table = next(t for t in TABLES if t.name == table_name)
-    parts = []
-    for column in table.columns:
-        if column.kind == "instant":
-            parts.append(f"epoch_us({column.name}) AS {column.name}")
-        else:
-            parts.append(column.name)
-    return ", ".join(parts)
-
-
-_READ_TABLES = (
-    "accounts",
-    "partners",
-    "partner_contacts",
-    "leads",
-    "opportunities",
-    "stage_history",
-    "opportunity_partners",
-    "touches",
-    "deal_registrations",
-    "fx_rates",
-)
-
-
-def load_facts(
-    con: duckdb.DuckDBPyConnection,
-    policy: Policy,
-    as_of: datetime | None = None,
-    *,
-    make_views: bool = True,
-) -> Facts:
-    """Read every deal's inputs from a workspace connection.
-
-    With ``make_views`` (the default) the ``v_<table>`` views of the rows known at ``as_of`` are
-    created first (``None``: the current rows). Pass ``make_views=False`` to read views the caller
-    already made, for instance the current rows evaluated at a past as-of time in a golden case.
-    """
-    if make_views:
-        as_of_views(con, as_of)
-    tables: dict[str, list[Row]] = {}
-    for name in _READ_TABLES:
-        cursor = con.execute(f"SELECT {_select_list(name)} FROM v_{name}")
-        columns = [d[0] for d in cursor.description]
-        tables[name] = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
-    ).fetchall()
-    if exists[0][0]:
-        cursor = con.execute(
-            "SELECT override_id, opportunity_id, tier, partner_id, epoch_us(recorded_at) AS recorded_at, "
-            "epoch_us(withdrawn_at) AS withdrawn_at FROM attribution_overrides"
-        )
-        columns = [d[0] for d in cursor.description]
-        tables["attribution_overrides"] = [dict(zip(columns, v, strict=True)) for v in cursor.fetchall()]
-    return build_facts(tables, policy.workspace_currency)

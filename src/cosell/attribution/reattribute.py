@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import duckdb
-
-from cosell.attribution.facts import load_facts
+from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import build_baselines, decide
-from cosell.attribution.result import AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import RunRecord
 
 # Workspaces up to this many opportunities re-decide deals with the reference implementation.
@@ -29,18 +28,18 @@ REFERENCE_MAX_WORKSPACE = 20_000
 
 
 def reattribute(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     as_of: datetime,
     model: str | None = None,
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
-    """Attribution and credit rows of ``opportunity_ids`` on the rows known at ``as_of``.
+    """Attribution and credit rows of ``opportunity_ids`` as of ``as_of``, on the rows known then.
 
     Reads the whole workspace (cohort baselines need every direct-only won deal) and decides only
     the deals asked for, with the overrides recorded up to ``as_of``. Rebuilds the ``v_<table>`` views.
     """
-    facts = load_facts(con, policy, as_of)
+    facts = load_facts(con, policy, as_of, existing_at=as_of)
     wanted = sorted(set(opportunity_ids))
     missing = [o for o in wanted if o not in facts.opportunities]
     if missing:
@@ -50,7 +49,13 @@ def reattribute(
     credits: list[CreditRow] = []
     for opportunity_id in wanted:
         decision = decide(
-            opportunity_id, facts, policy, as_of, model or policy.credit_model, baselines=baselines
+            opportunity_id,
+            facts,
+            policy,
+            as_of,
+            model or policy.credit_model,
+            baselines=baselines,
+            known_at=as_of,
         )
         rows.append(decision.row())
         credits += decision.credit_rows()
@@ -58,7 +63,7 @@ def reattribute(
 
 
 def redecide(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     as_of: datetime,
@@ -72,7 +77,7 @@ def redecide(
         return reattribute(con, policy, opportunity_ids, as_of, model)
     from cosell.attribution.engine import attribute
 
-    run = attribute(con, policy, as_of, model)
+    run = attribute(con, policy, as_of, model, known_at=as_of)
     wanted = sorted(set(opportunity_ids))
     a_cols, c_cols = ", ".join(AttributionRow.columns()), ", ".join(CreditRow.columns())
     rows = con.execute(
@@ -89,7 +94,7 @@ def redecide(
 
 
 def store_new_version(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     opportunity_ids: Iterable[str],
     at: datetime,

@@ -29,7 +29,6 @@ from cosell.attribution.credit import (
     split_amount,
 )
 from cosell.attribution.facts import DealFacts, Facts, Lead, Opportunity, Override, Registration, Touch
-from cosell.attribution.result import AttributionRow, CreditRow, format_rules
 from cosell.attribution.timeline import (
     close_time,
     first_entry,
@@ -40,6 +39,7 @@ from cosell.attribution.timeline import (
 from cosell.instants import MICROS_PER_DAY, epoch_micros, format_days, format_instant
 from cosell.money import round_money, to_minor
 from cosell.policy import ROLES, Policy
+from cosell.results import AttributionRow, CreditRow, format_rules
 
 # Tie order of sourcing claims at the same instant (docs/rules.md: S2 < S1 < S3 < S4).
 CLAIM_RANK = {"S2": 0, "S1": 1, "S3": 2, "S4": 3}
@@ -220,6 +220,9 @@ class _Deal:
         self.status = policy.stage_class(opp.stage)
         self.created_at = opp.created_at
         self.closed_at = as_of if self.status == "open" else close_time(opp, inputs.stage_history, policy)
+        if self.closed_at > as_of:
+            # A deal that closed after the as-of instant was still open then (docs/rules.md, Times).
+            self.status, self.closed_at = "open", as_of
         self.lookback_start = opp.created_at - policy.lookback_days * MICROS_PER_DAY
         self.timeline = stage_timeline(opp, inputs.stage_history)
         associated = [t for t in inputs.touches if is_associated(t, opp, self.lookback_start, self.closed_at)]
@@ -394,11 +397,15 @@ def decide(
     model: str = "role_weighted",
     *,
     baselines: Baselines | None = None,
+    known_at: datetime | None = None,
 ) -> Decision:
-    """Decide one deal: tier, claims and guards, acceleration, roles, credit, rule ids and evidence.
+    """Decide one deal as of ``as_of``: tier, claims and guards, acceleration, roles, credit, rule
+    ids and evidence.
 
     ``baselines`` (the direct-only won deals) is built from ``facts`` when not given; pass one
-    built by :func:`build_baselines` when deciding many deals.
+    built by :func:`build_baselines` when deciding many deals. The override applied is the newest
+    recorded and not withdrawn at ``known_at`` (the knowledge instant ``facts`` were read at, as
+    the batch engine does), else at ``as_of``.
     """
     get_model(model)  # an unknown model is a usage error before any work
     opportunity_id = deal if isinstance(deal, str) else deal.opportunity_id
@@ -449,7 +456,7 @@ def decide(
                 rules.add("INF")
 
     computed_tier = tier
-    override = facts.override_at(opportunity_id, as_of_micros)
+    override = facts.override_at(opportunity_id, as_of_micros if known_at is None else epoch_micros(known_at))
     if override is not None:
         tier = override.tier
         rules.add("OVR")

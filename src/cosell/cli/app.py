@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from cosell import clock
 from cosell.cli import (
     attribute_cmd,
     demo_cmd,
@@ -22,6 +23,7 @@ from cosell.cli import (
     prompts_cmd,
     reconcile_cmd,
     report_cmd,
+    users_cmd,
     workspace_cmd,
 )
 from cosell.cli.common import err_console, follow_terminal
@@ -38,6 +40,9 @@ class CosellGroup(TyperGroup):
         except CosellError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        finally:
+            # A --now pin lasts one command, also when parsing stopped after the option was read.
+            clock.pin(None)
 
 
 app = typer.Typer(
@@ -61,6 +66,7 @@ for module in (
     report_cmd,
     plans_cmd,
     payouts_cmd,
+    users_cmd,
 ):
     module.register(app)
 

@@ -9,8 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
+from cosell.asof import AsOf
 from cosell.cli.common import (
+    AsOfOption,
     Format,
+    KnownAtOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
@@ -18,6 +22,7 @@ from cosell.cli.common import (
     login_name,
     parse_as_of,
     progress,
+    reading,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -49,12 +54,6 @@ ModelOption = Annotated[
         show_default=False,
     ),
 ]
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of", help="Decide as known at this instant (ISO 8601; default now).", show_default=False
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -68,6 +67,8 @@ def attribute_command(
     model: ModelOption = None,
     policy_path: PolicyOption = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    now: NowOption = None,
     by_user: Annotated[
         str | None,
         typer.Option("--by", envvar="COSELL_USER", help="Who runs it (recorded).", show_default=False),
@@ -93,32 +94,43 @@ def attribute_command(
 ) -> None:
     """Decide every opportunity's tier with evidence, and split credit between partners.
 
-    On the workspace, each run is stored as a new version of the attribution history (earlier runs
-    are kept). With ``--data DIR --out DIR`` the dataset is imported into memory, attributed, and
-    the attribution and credits tables are written to DIR in SPEC section 8's column order.
+    Every deal that existed at the as-of instant is evaluated as of it, from the data known at the
+    --known-at instant (docs/as-of.md). On the workspace, each run is stored as a new version of the
+    attribution history (earlier runs are kept) with both instants; a run that would hold no deal
+    is refused (exit 1). With ``--data DIR --out DIR`` the dataset is imported into a temporary
+    workspace (removed afterwards), attributed, and the attribution and credits tables are written
+    to DIR in SPEC section 8's column order.
     """
     from cosell.attribution.engine import attribute, check_model
 
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
     chosen = check_model(model or policy.credit_model)
-    when = parse_as_of(as_of)
     if data is not None or out is not None:
         if data is None or out is None:
             raise UsageError("--data and --out go together: cosell attribute --data DIR --out DIR")
-        _attribute_files(data, out, policy, chosen, when, fmt)
+        if known_at is not None:
+            raise UsageError("--known-at reads a workspace's history; --data DIR is read as it is now")
+        _attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt)
         return
 
     from cosell.cli.common import workspace
     from cosell.store.attribution_store import save_run
+    from cosell.store.known import require_deals, require_import
 
+    at = reading(as_of, known_at)
     ws = workspace(workspace_path, create=False)
     try:
+        require_import(ws.con, at.known_at)
         with progress("attributing", total=ENGINE_STEPS) as advance:
-            run = attribute(ws.con, policy, when, chosen, progress=advance)
+            run = attribute(ws.con, policy, at.as_of, chosen, known_at=at.known_at, progress=advance)
+        if not sum(run.counts.values()):
+            require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
         record = save_run(ws.con, run, by_user or login_name(), reason)
     finally:
         ws.close()
     _print_counts(run.counts)
+    console.print(at.line(), highlight=False)
     console.print(
         f"run {record.run_id} stored (as of {format_instant(record.as_of)}, model {record.model}, "
         f"policy {record.policy_version})",
@@ -129,22 +141,27 @@ def attribute_command(
 def _attribute_files(data: Path, out: Path, policy: Any, model: str, when: Any, fmt: OutFormat) -> None:
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
-    from cosell.data.load import load_dataset
+    from cosell.data.load import import_time, load_dataset
     from cosell.data.read import find_table_files
+    from cosell.outfiles import output_folder
     from cosell.store.workspace import as_of_views
 
+    output_folder(out)  # before the work: a file in the way or no permission is said at once
     files, _ = find_table_files(data)
+    imported_at = import_time()
     with progress("importing", total=max(len(files), 1)) as advance:
-        ws = load_dataset(data, policy, on_file=lambda _name: advance(1))
+        ws = load_dataset(data, policy, on_file=lambda _name: advance(1), now=imported_at)
     try:
         # A fresh import is dated now: evaluate its current rows at the as-of instant.
-        as_of_views(ws.con, None)
+        at = AsOf.resolve(when, imported_at)
+        as_of_views(ws.con, None, existing_at=at.as_of)
         with progress("attributing", total=ENGINE_STEPS) as advance:
-            run = attribute(ws.con, policy, when, model, progress=advance, make_views=False)
+            run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)
         paths = write_results(ws.con, run, out, fmt.value)
     finally:
         ws.close()
     _print_counts(run.counts)
+    console.print(at.line(), highlight=False)
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
 
@@ -160,6 +177,7 @@ def explain_command(
     opportunity_id: Annotated[str, typer.Argument(help="The opportunity to explain.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     model: ModelOption = None,
     policy_path: PolicyOption = None,
     fmt: Annotated[
@@ -167,17 +185,18 @@ def explain_command(
     ] = ExplainFormat.table,
 ) -> None:
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
-    what evidence with dates, which guard blocked which claim, the cohort and its median."""
+    what evidence with dates, which guard blocked which claim, the cohort and its median. The deal
+    is decided as of the --as-of instant from the data known at the --known-at instant."""
     from cosell.attribution.engine import check_model
     from cosell.attribution.explain import explain_opportunity
     from cosell.cli.common import workspace
 
     policy = load_policy(policy_path)
     chosen = check_model(model or policy.credit_model)
-    when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    at = reading(as_of, known_at)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        report = explain_opportunity(ws.con, opportunity_id, policy, when, chosen)
+        report = explain_opportunity(ws.con, opportunity_id, policy, at.as_of, chosen, known_at=at.known_at)
     finally:
         ws.close()
     if fmt is ExplainFormat.json:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from cosell import clock
+from cosell.asof import AsOf
+from cosell.cells import write_csv
+from cosell.engine.duckdb_engine import LOCK_TIMEOUT_ENV, Holder
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
 from cosell.store.workspace import Workspace, open_workspace
@@ -58,14 +61,75 @@ PolicyOption = Annotated[
 ]
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The evaluation instant T (ISO 8601; a date is midnight UTC): open deals are evaluated "
+        "at T, deals created after T did not exist yet. Default: the --known-at instant.",
+        show_default=False,
+    ),
+]
+KnownAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        help="The knowledge instant K (ISO 8601): read only what was recorded at or before K (imports, "
+        "attribution runs, fixes, decisions). Default: now, i.e. everything recorded so far.",
+        show_default=False,
+    ),
+]
+
+
+def _pin_now(ctx: typer.Context, value: str | None) -> str | None:
+    """``--now``: pin :func:`cosell.clock.now` for this command, released when the command ends."""
+    if value is None:
+        return None
+    try:
+        instant = parse_instant(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    clock.pin(instant)
+    ctx.call_on_close(lambda: clock.pin(None))
+    return value
+
+
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        callback=_pin_now,
+        help="Record this instant as now (ISO 8601; default $COSELL_NOW, else the clock): the time of "
+        "what this command records, and the default --known-at.",
+        show_default=False,
+    ),
+]
+
+
+def parse_instant_option(text: str | None, option: str) -> datetime | None:
+    """An instant option's text (ISO 8601) to an instant; None stays None."""
     if text is None:
         return None
     try:
         return parse_instant(text)
     except ValueError as exc:
-        raise UsageError(f"--as-of: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of`` text (ISO 8601) to an instant; None stays None."""
+    return parse_instant_option(text, "--as-of")
+
+
+def reading(as_of: str | None, known_at: str | None) -> AsOf:
+    """The instants of a command from ``--as-of`` and ``--known-at`` (see :class:`cosell.asof.AsOf`)."""
+    return AsOf.resolve(parse_as_of(as_of), parse_instant_option(known_at, "--known-at"))
+
+
+def print_instants(at: AsOf, fmt: Format = Format.table) -> None:
+    """Say which instant is which: on stdout beside a table, on stderr beside json or csv (which
+    stay machine-readable)."""
+    (console if fmt is Format.table else err_console).print(at.line(), highlight=False)
 
 
 def login_name() -> str:
@@ -78,8 +142,21 @@ def login_name() -> str:
         return "unknown"
 
 
-def workspace(path: str | None, *, create: bool = True) -> Workspace:
-    return open_workspace(path, create=create)
+def _say_waiting(holder: Holder, seconds: float) -> None:
+    err_console.print(
+        f"the workspace is busy: {holder} has it open for {'writing' if holder.writing else 'reading'}; "
+        f"waiting up to {seconds:g} s ({LOCK_TIMEOUT_ENV})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def workspace(path: str | None, *, create: bool = True, read_only: bool = False) -> Workspace:
+    """Open the workspace for a command. Readers (reports, explain, history, lists, show, statements,
+    the ledger) pass ``read_only=True``: they run side by side and never block one another; a
+    writer has the workspace to itself. Either waits for a conflicting process, saying so on stderr,
+    for ``$COSELL_LOCK_TIMEOUT`` seconds at most, then stops naming it (exit 1)."""
+    return open_workspace(path, create=create, read_only=read_only, on_wait=_say_waiting)
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,7 +178,12 @@ def emit_rows(
 ) -> None:
     """Print rows as a table that fits the terminal (:func:`cosell.terminal.print_table`), JSON (a
     list of objects) or CSV, always in the given column order. The ``optional`` columns are the
-    first a terminal too narrow for the table leaves out (json and csv always have every column)."""
+    first a terminal too narrow for the table leaves out (json and csv always have every column).
+
+    Give numbers as numbers (``Decimal``, ``int``), not preformatted text: the table groups their
+    digits, and CSV escapes every text cell that starts like a formula (:mod:`cosell.cells`), so a
+    negative amount must stay a number.
+    """
     if fmt is Format.table:
         table_columns = [TableColumn(c, optional=c in optional) for c in columns]
         print_table(
@@ -113,19 +195,19 @@ def emit_rows(
         typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in keys} for r in rows], indent=2))
         return
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(keys)
-        for r in rows:
-            writer.writerow(["" if r.get(c) is None else str(r.get(c)) for c in keys])
-        typer.echo(buffer.getvalue(), nl=False)
+        # Typed cells: numbers stay numbers, text is escaped against formula injection (SPEC 9).
+        typer.echo(write_csv([keys, *([r.get(c) for c in keys] for r in rows)]), nl=False)
 
 
 def _cell(key: str, value: Any) -> str:
-    """A value as a table shows it: a count with thousands separators (an id as it is)."""
-    if isinstance(value, int) and not isinstance(value, bool) and not key.endswith("_id"):
+    """A value as a table shows it: a count or an amount with thousands separators (an id as it is)."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int) and not key.endswith("_id"):
         return f"{value:,}"
-    return "" if value is None else str(value)
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return str(value)
 
 
 @contextmanager

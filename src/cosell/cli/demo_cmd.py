@@ -28,12 +28,14 @@ import typer
 from rich.console import Console
 
 from cosell import clock
+from cosell.asof import AsOf
 from cosell.cli.common import console, progress
 from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
 from cosell.terminal import print_table
 
 if TYPE_CHECKING:
+    from cosell.hygiene.intake import Intake
     from cosell.policy import Policy
     from cosell.store.workspace import Workspace
 
@@ -42,6 +44,16 @@ DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
 # When each later step is recorded, after the dataset's as-of instant (the import and the batch
 # attribution run are recorded at as-of itself; the dispute at +2 h and +3 h, see cosell.pay.demo).
 STEP_OFFSETS = {"reconcile": timedelta(minutes=30), "fixes": timedelta(hours=1)}
+# Users with names a person types, added beside the sample's CRM users (005Dm...), so the README's
+# examples (`--by u-ops`, `--by u-finance` ...) work on the demo workspace. The demo itself acts as
+# the CRM users (cosell.store.users.first_user picks the smallest id of a role: 005Dm... < u-...).
+NAMED_USERS = (
+    ("u-admin", "Ada Admin", "admin"),
+    ("u-ops", "Olu Ops", "partner_ops"),
+    ("u-manager", "Mia Manager", "partner_manager"),
+    ("u-finance", "Fay Finance", "finance"),
+    ("u-partner", "Pat Partner", "partner"),
+)
 DEMO_REVIEWER_ROLE = "partner_ops"
 
 
@@ -87,7 +99,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
     from cosell.attribution.explain import explain_opportunity
-    from cosell.data.load import import_canonical
+    from cosell.hygiene.intake import import_with_intake
     from cosell.metrics.pipeline import pipeline_by_tier
     from cosell.policy import Policy
     from cosell.store.attribution_store import save_run
@@ -103,19 +115,23 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     try:
         # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
         with progress("importing", total=len(manifest.counts)) as advance:
-            report = import_canonical(
+            report, intake = import_with_intake(
                 ws,
                 manifest.out_dir,
-                policy=policy,
+                policy,
                 now=manifest.as_of,
                 on_file=lambda _f: advance(1),
                 by_user="demo",
             )
         console.print(f"imported {report.accepted:,} rows into [bold]{workspace_file}[/]")
-        _intake(ws, policy, manifest)
+        _print_intake(intake)
+        _add_named_users(ws, manifest)
         with progress("attributing", total=7) as advance:
-            run = attribute(ws.con, policy, manifest.as_of, policy.credit_model, progress=advance)
+            run = attribute(
+                ws.con, policy, manifest.as_of, policy.credit_model, known_at=manifest.as_of, progress=advance
+            )
         record = save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
+        console.print(AsOf(manifest.as_of, manifest.as_of).line(), highlight=False)
         reports = base / "reports"
         paths = write_results(ws.con, run, reports, "csv")
         as_of_views(ws.con, manifest.as_of)
@@ -130,7 +146,9 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             example = found[0][0] if found else None
             if example is None:
                 continue
-            explanation = explain_opportunity(ws.con, example, policy, manifest.as_of, run.model)
+            explanation = explain_opportunity(
+                ws.con, example, policy, manifest.as_of, run.model, known_at=manifest.as_of
+            )
             article = "An" if tier[0] in "aeiou" else "A"
             console.rule(f"{article} {tier} deal: cosell explain {example}")
             console.print(explanation.text(), highlight=False)
@@ -147,18 +165,38 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     for path in paths:
         console.print(f"report:     {path}", highlight=False, soft_wrap=True)
     console.print(
-        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --as-of "
+        f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --known-at "
         f"{format_instant(manifest.as_of)}",
         highlight=False,
         soft_wrap=True,
     )
 
 
-def _intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
-    """The import's hygiene intake, dated like the import: auto-tags, then influence prompts."""
-    from cosell.hygiene.intake import run_intake
+def _add_named_users(ws: Workspace, manifest: DemoManifest) -> None:
+    """Add :data:`NAMED_USERS` (the README's ``--by u-ops`` ...) as the sample's first admin would."""
+    from cosell.service.users import set_user
+    from cosell.store.users import first_user
 
-    intake = run_intake(ws, policy, manifest.as_of)
+    admin = first_user(ws.con, "admin")
+    row = ws.con.execute("SELECT min(partner_id) FROM cur_partners").fetchone()
+    partner = None if row is None else row[0]
+    if admin is None or partner is None:
+        return
+    for user_id, name, role in NAMED_USERS:
+        set_user(
+            ws, user_id, by_user=admin, reason="a named user for trying the README's commands", name=name,
+            email=f"{user_id}@example.com", role=role, partner_id=partner if role == "partner" else "",
+            now=manifest.as_of,
+        )  # fmt: skip
+    console.print(
+        f"added users {', '.join(u for u, _, _ in NAMED_USERS)} (u-partner works for partner {partner}) "
+        "to try the README's commands with: cosell users",
+        highlight=False,
+    )
+
+
+def _print_intake(intake: Intake) -> None:
+    """What the import's hygiene intake did (it ran in the import's transaction, dated like it)."""
     console.print(
         f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
         f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
@@ -274,7 +312,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
+        from cosell.outfiles import output_folder
+
         if out is not None:
-            print_demo_summary(write_demo_dataset(out, size, seed))
+            print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
-            run_demo(base, size, seed)
+            run_demo(output_folder(base, "--dir"), size, seed)

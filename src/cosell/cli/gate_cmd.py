@@ -2,7 +2,8 @@
 
 ``gate check`` exits 0 when the move is allowed and 1 when it is refused (like a failed validation,
 so ``cosell gate check O1 --to "Closed Won" && ...`` works in a script); the reason is printed
-either way. An unknown opportunity is an error (exit 1, message on stderr).
+either way. A stage the workspace does not know (a misspelt "Closed Wn") is refused with the closest
+name. An unknown opportunity is an error (exit 1, message on stderr).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    AsOfOption,
     Format,
     FormatOption,
+    KnownAtOption,
     PolicyOption,
     WorkspaceOption,
     console,
     emit_rows,
-    parse_as_of,
+    print_instants,
+    reading,
     workspace,
 )
 from cosell.instants import format_instant
@@ -66,16 +70,17 @@ def check(
 ) -> None:
     """May this opportunity move to this stage? Exit 0 allowed, 1 refused; the reason is printed."""
     from cosell.hygiene.declared import declared_of
-    from cosell.hygiene.gate import DealState, check_move
+    from cosell.hygiene.gate import DealState, check_move, known_stages
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         declared = declared_of(ws.con, opportunity_id)
+        stages = known_stages(ws.con, policy)
     finally:
         ws.close()
     state = DealState(opportunity_id, declared.stage, declared.partner_source, declared.declared_by)
-    decision = check_move(state, to_stage, policy)
+    decision = check_move(state, to_stage, policy, stages)
     if fmt is CheckFormat.json:
         out = {
             "opportunity_id": opportunity_id,
@@ -95,8 +100,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
-    amount = round_money(v.amount, v.currency)
+def _audit_row(v: Any) -> dict[str, Any]:
     return {
         "opportunity_id": v.opportunity_id,
         "owner_id": v.owner_id,
@@ -106,8 +110,7 @@ def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
         "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
         "confirmed_by": v.confirmed_by,
         "partner_source_now": v.partner_source_now,
-        # Grouped digits for people (table); the exact plain number for machines (json, csv).
-        "amount": f"{amount:,}" if fmt is Format.table else str(amount),
+        "amount": round_money(v.amount, v.currency),  # a number: grouped in a table, never escaped in CSV
         "currency": v.currency,
     }
 
@@ -116,30 +119,30 @@ def _audit_row(v: Any, fmt: Format) -> dict[str, Any]:
 def audit(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="As known at this instant (ISO 8601; default now).", show_default=False),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every won deal that entered its won stage while partner_source was not confirmed, with when.
 
     partner_source at the entry comes from field_history (without it, the current value decides);
-    an auto-tag or an answered prompt recorded before the entry counts as confirmed.
+    an auto-tag or an answered prompt recorded before the entry counts as confirmed. Reads the data
+    known at --known-at; leaves out the deals that entered their won stage after --as-of.
     """
     from cosell.hygiene.gate import gate_audit
 
-    when = parse_as_of(as_of)
+    at = reading(as_of, known_at)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = gate_audit(ws.con, policy, when)
+        found = gate_audit(ws.con, policy, at.known_at, evaluated_at=at.as_of)
     finally:
         ws.close()
-    rows = [_audit_row(v, fmt) for v in found]
+    rows = [_audit_row(v) for v in found]
     emit_rows(
         rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed",
         optional=("owner_id", "stage", "confirmed_by"),
     )  # fmt: skip
     if fmt is Format.table:
         console.print(f"{len(rows)} violation(s)", highlight=False)
+    print_instants(at, fmt)

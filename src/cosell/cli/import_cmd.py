@@ -11,6 +11,7 @@ import typer
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
@@ -18,9 +19,10 @@ from cosell.cli.common import (
     err_console,
     progress,
 )
-from cosell.data.load import ImportReport, import_canonical
+from cosell.data.load import ImportReport
 from cosell.data.read import find_table_files
 from cosell.instants import format_instant
+from cosell.outfiles import writable_file
 from cosell.policy import load_policy
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
@@ -56,26 +58,31 @@ def canonical(
     ] = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Validate a folder of canonical tables and apply it in one transaction (all or nothing).
+    """Validate a folder of canonical tables and apply it in one transaction (all or nothing),
+    with the auto-tags and influence prompts it calls for.
 
     Re-importing the same data changes nothing; a changed row becomes a new version and the old one
-    is kept. Exit code 1 when the data has problems (listed on stderr; nothing is applied).
+    is kept. Every row is dated by the import: it is known from the import's instant on (--now,
+    $COSELL_NOW or the clock; never before the last import), whatever its own dates say. Exit code 1
+    when the data has problems (listed on stderr; nothing is applied).
     """
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.cli.common import workspace
+    from cosell.hygiene.intake import import_with_intake
 
     policy = load_policy(policy_path)
+    if rejects is not None:
+        writable_file(rejects, "--rejects")  # said before the import's work, not after it
     files, _ = find_table_files(directory)
     ws = workspace(workspace_path)
     try:
         with progress("importing", total=max(len(files), 1)) as advance:
-            report = import_canonical(
-                ws, directory, policy=policy, rejects=rejects, on_file=lambda _name: advance(1)
+            report, intake = import_with_intake(
+                ws, directory, policy, rejects=rejects, on_file=lambda _name: advance(1)
             )
-        from cosell.hygiene.intake import run_intake
-
-        intake = run_intake(ws, policy, report.imported_at)
     finally:
         ws.close()
     _render(report, fmt)
@@ -83,10 +90,16 @@ def canonical(
         f"auto-tagged {intake.tagged} deal(s) created from a partner lead; "
         f"issued {intake.prompted} influence prompt(s)"
     )
+    known = (
+        f"imported at {format_instant(report.imported_at)}: these rows are known from then on "
+        f"(any --known-at at or after it reads them)"
+    )
     if fmt is Format.table:
         console.print(note, highlight=False, soft_wrap=True)
+        console.print(known, highlight=False, soft_wrap=True)
     elif fmt is Format.csv:
         err_console.print(note, highlight=False, soft_wrap=True)
+        err_console.print(known, highlight=False, soft_wrap=True)
 
 
 def _count_rows(report: ImportReport) -> list[dict[str, Any]]:

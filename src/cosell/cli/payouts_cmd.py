@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
+from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
@@ -19,7 +23,7 @@ from cosell.cli.common import (
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
 from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
-from cosell.instants import format_instant, parse_instant
+from cosell.instants import format_instant
 from cosell.policy import load_policy
 
 payouts_app = typer.Typer(
@@ -33,13 +37,6 @@ ByOption = Annotated[
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
-NowOption = Annotated[
-    str | None,
-    typer.Option(
-        "--now", help="Record this instant instead of now (ISO 8601; default $COSELL_NOW or the clock).",
-        show_default=False,
-    ),
-]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -57,22 +54,14 @@ def _operator(con: Any, by: str | None, what: str) -> str:
     return user
 
 
-def _now(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise UsageError(f"--now: {exc}") from None
-
-
 def _money(value: Any) -> str:
     return f"{value:,.2f}"
 
 
-def _amount(value: Any, fmt: Format) -> str:
-    """Grouped digits for people (table); the exact plain number for machines (json, csv)."""
-    return _money(value) if fmt is Format.table else f"{value:.2f}"
+def _amount(value: Any, fmt: Format) -> Any:
+    """Grouped digits for people (table); the exact number, two decimals, for machines (json, csv):
+    a number, so that a CSV writes a negative amount as a number, never as escaped text."""
+    return _money(value) if fmt is Format.table else Decimal(f"{value:.2f}")
 
 
 @payouts_app.command("post")
@@ -99,7 +88,7 @@ def post_command(
     """Post into PERIOD the earnings, reversals and clawbacks that bring the ledger to what the current
     attribution and plans say for every won deal closed before the period ends. Running it again
     with nothing changed posts nothing."""
-    from cosell.pay.plan_store import load_plan_set
+    from cosell.pay.plan_versions import load_plan_set
     from cosell.pay.posting import PlanSetPricer, post_period
 
     policy = load_policy(policy_path)
@@ -109,7 +98,7 @@ def post_command(
         if not plans.versions:
             raise UsageError("no compensation plan is loaded: cosell plans load FILE")
         result = post_period(
-            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), _now(now),
+            ws, policy, PlanSetPricer(plans), period, _operator(ws.con, by, "post pay periods"), clock.now(),
             reprice=reprice, recheck=recheck, reason=reason,
         )  # fmt: skip
     finally:
@@ -157,23 +146,118 @@ def run_command(
     ws = workspace(workspace_path, create=False)
     try:
         user = _operator(ws.con, by, "propose payout runs")
-        run, lines = propose_run(ws, policy, period, user, _now(now), reason)
+        run, _ = propose_run(ws, policy, period, user, clock.now(), reason)
+        parties, names = _run_parties(ws.con, run)
     finally:
         ws.close()
-    rows = [
-        {"party_kind": x.party_kind, "party_id": x.party_id, "balance": _money(x.balance),
-         "pay": _money(x.pay), "status": x.status}
-        for x in lines
-    ]  # fmt: skip
-    emit_rows(
-        rows, ("party_kind", "party_id", "balance", "pay", "status"), fmt, title=f"Payout run {run.run_id}"
+    rows = _party_rows(parties, names, fmt)
+    if fmt is not Format.table:
+        emit_rows(rows, _PARTY_COLUMNS, fmt)
+        return
+    _print_parties(rows, f"Payout run {run.run_id}")
+    recovered = sum((p.recovered for p in parties), Decimal(0))
+    console.print(
+        f"run {run.run_id} proposed for {period}: pays {run.parties_paid:,} part(ies) {_money(run.total)} "
+        f"{run.currency}; {run.parties_blocked:,} blocked ({_money(run.blocked_total)} carried)"
+        + (f"; {_money(recovered)} recovered from carried balances" if recovered else "")
+        + f". Approve: cosell payouts approve {run.run_id} --by FINANCE_USER",
+        highlight=False,
     )
-    if fmt is Format.table:
+
+
+_PARTY_COLUMNS = ("party_kind", "party_id", "name", "balance", "recovered", "pay", "status")
+
+
+def _run_parties(con: Any, run: Any) -> tuple[list[Any], dict[tuple[str, str], str]]:
+    from cosell.pay.payouts import run_parties
+    from cosell.pay.statements import party_names
+
+    return run_parties(con, run), party_names(con)
+
+
+def _party_rows(parties: list[Any], names: dict[tuple[str, str], str], fmt: Format) -> list[dict[str, Any]]:
+    """One row per party of a run: its balance, what it recovered of a carried balance, what it is paid."""
+    return [
+        {"party_kind": p.party_kind, "party_id": p.party_id, "name": names.get((p.party_kind, p.party_id), ""),
+         "balance": _amount(p.balance, fmt), "recovered": _amount(p.recovered, fmt), "pay": _amount(p.pay, fmt),
+         "status": p.status}
+        for p in parties
+    ]  # fmt: skip
+
+
+def _print_parties(rows: list[dict[str, Any]], title: str) -> None:
+    """The parties as a table; a blocked party stands out (bold red, status BLOCKED)."""
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for column in _PARTY_COLUMNS:
+        table.add_column(column, justify="right" if column in ("balance", "recovered", "pay") else "left")
+    for row in rows:
+        blocked = row["status"] == "blocked"
+        cells = [str(row[c]) for c in _PARTY_COLUMNS[:-1]] + ["BLOCKED" if blocked else str(row["status"])]
+        table.add_row(*cells, style="bold red" if blocked else None)
+    console.print(table)
+
+
+@payouts_app.command("show")
+def show_command(
+    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """A payout run: its period and status, who proposed and approved it, each party with its balance,
+    what its earnings recovered of a carried negative balance and what it is paid, and the blocked
+    parties (a negative balance carried until recovered)."""
+    from cosell.pay.payouts import get_run
+
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        run = get_run(ws.con, run_id)
+        parties, names = _run_parties(ws.con, run)
+    finally:
+        ws.close()
+    rows = _party_rows(parties, names, fmt)
+    blocked = [r for r in rows if r["status"] == "blocked"]
+    recovered = sum((p.recovered for p in parties), Decimal(0))
+    if fmt is Format.csv:
+        emit_rows([{"run_id": run.run_id, **r} for r in rows], ("run_id", *_PARTY_COLUMNS), fmt)
+        return
+    if fmt is Format.json:
+        data = {
+            "run_id": run.run_id, "period": run.period, "status": run.status,
+            "proposed_at": format_instant(run.proposed_at), "proposed_by": run.by_user,
+            "approved_at": format_instant(run.approved_at) if run.approved_at else None,
+            "approved_by": run.approved_by, "currency": run.currency,
+            "parties_paid": run.parties_paid, "total": _amount(run.total, fmt),
+            "parties_blocked": run.parties_blocked, "blocked_total": _amount(run.blocked_total, fmt),
+            "recovered_total": _amount(recovered, fmt), "parties": rows,
+            "blocked": [{k: r[k] for k in ("party_kind", "party_id", "name", "balance")} for r in blocked],
+        }  # fmt: skip
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return
+    proposed = f"proposed {format_instant(run.proposed_at)} by {run.by_user}"
+    if run.approved_at is not None:
+        state = f"approved {format_instant(run.approved_at)} by {run.approved_by} ({proposed})"
+    elif run.status == "superseded":
+        state = f"superseded: its period was paid by another run ({proposed})"
+    else:
+        state = f"{proposed}, not approved yet"
+    console.print(
+        f"Payout run {run.run_id} for {run.period}: {state}. "
+        f"Pays {run.parties_paid:,} part(ies) {_money(run.total)} {run.currency}; "
+        f"{run.parties_blocked:,} blocked, {_money(run.blocked_total)} {run.currency} carried; "
+        f"{_money(recovered)} {run.currency} recovered from carried balances.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    _print_parties(rows, f"Payout run {run.run_id}")
+    for r in blocked:
+        who = f"{r['party_kind']} {r['party_id']}" + (f" ({r['name']})" if r["name"] else "")
         console.print(
-            f"run {run.run_id} proposed for {period}: pays {run.parties_paid:,} part(ies) {_money(run.total)} "
-            f"{run.currency}; {run.parties_blocked:,} blocked ({_money(run.blocked_total)} carried). "
-            f"Approve: cosell payouts approve {run.run_id} --by FINANCE_USER",
+            f"BLOCKED: {who}: balance {r['balance']} {run.currency} carried until later earnings recover it.",
+            style="bold red",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -196,7 +280,7 @@ def approve_command(
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        run, payments = approve_run(ws, policy, run_id, by, _now(now), reason)
+        run, payments = approve_run(ws, policy, run_id, by, clock.now(), reason)
     finally:
         ws.close()
     console.print(
@@ -211,7 +295,7 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
     """Every payout run: period, status, what it pays and what is blocked."""
     from cosell.pay.payouts import list_runs
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         runs = list_runs(ws.con)
     finally:
@@ -275,7 +359,7 @@ def ledger_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Ledger entries in order, filtered by party, deal or period."""
-    from cosell.pay.ledger_store import read_entries
+    from cosell.store.ledger import read_entries
 
     where, params = ["TRUE"], []
     party = _party(partner, rep, required=False)
@@ -288,7 +372,7 @@ def ledger_command(
     if period:
         where.append("period = ?")
         params.append(period)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = read_entries(ws.con, " AND ".join(where), params)
     finally:
@@ -320,9 +404,9 @@ def statement_command(
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         report = statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
     finally:
         ws.close()
-    emit(report, fmt, out, name=f"statement-{party_id}-{period}")
+    emit(report, fmt, out, name=("statement", party_id, period))

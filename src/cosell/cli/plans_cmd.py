@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
+from cosell import clock
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     WorkspaceOption,
     console,
     emit_rows,
@@ -17,13 +19,13 @@ from cosell.cli.common import (
     login_name,
     workspace,
 )
-from cosell.clock import now
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import write_file
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.plan_check import check_folder
-from cosell.pay.plan_parse import example_plan_text, parse_plan_text
-from cosell.pay.plan_store import add_plan_version, list_plan_versions
+from cosell.pay.plan_parse import example_plan_text, parse_plan_text, read_plan_text
+from cosell.pay.plan_versions import add_plan_version, list_plan_versions
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem
 from cosell.policy import load_policy
 from cosell.store.users import check_role
@@ -59,10 +61,9 @@ def _plan_files(path: Path) -> list[Path]:
 
 def _read(path: Path, currency: str) -> tuple[Plan | None, list[PlanProblem]]:
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return None, [PlanProblem(file, f"cannot read: {exc.strerror}")]
+    text = read_plan_text(path)
+    if isinstance(text, PlanProblem):
+        return None, [text]
     plan, problems = parse_plan_text(text, file)
     if plan is not None and plan.currency != currency:
         return None, [PlanProblem(file, f"currency {plan.currency} is not the workspace currency {currency}")]
@@ -129,8 +130,10 @@ def plans_load(
     ] = False,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
 ) -> None:
-    """Add a plan version to the workspace (all or nothing); the same file again changes nothing."""
+    """Add a plan version to the workspace (all or nothing); the same file again changes nothing.
+    It is recorded at now (--now, $COSELL_NOW or the clock)."""
     currency = load_policy(policy_path).workspace_currency
     if path.is_dir():
         raise UsageError(f"{path} is a folder: load one plan file at a time")
@@ -144,7 +147,7 @@ def plans_load(
         with ws.transaction() as con:
             check_role(con, user, PAY_OPERATOR_ROLES, "load compensation plans")
             result = add_plan_version(
-                con, plan, user, now=now(), workspace_currency=currency, reprice=reprice
+                con, plan, user, now=clock.now(), workspace_currency=currency, reprice=reprice
             )
     except PlanInvalid as exc:
         _fail(exc.problems)
@@ -160,7 +163,7 @@ def plans_load(
 @plans_app.command("list")
 def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """The plan versions of the workspace in effective-date order, with the range each is in force."""
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         rows = list_plan_versions(ws.con)
     finally:
@@ -212,5 +215,5 @@ def plans_init(
     """Write a commented example plan (referral, co-sell, influence, servicer and bonus rules)."""
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    path.write_text(example_plan_text(), encoding="utf-8")
+    write_file(path, example_plan_text().encode("utf-8"), "the plan file")
     typer.echo(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")

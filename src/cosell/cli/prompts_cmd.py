@@ -1,7 +1,7 @@
 """``cosell prompts`` (list) and ``cosell prompts answer ID``: influence prompts of SPEC section 4.
 
-Listing first issues the prompts the current data calls for (idempotent), unless ``--as-of`` asks
-for a past view, which only reads.
+Listing first issues the prompts the current data calls for (idempotent), unless ``--as-of`` or
+``--known-at`` asks for a past view, which only reads.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    AsOfOption,
     Format,
     FormatOption,
+    KnownAtOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
     emit_rows,
-    parse_as_of,
+    print_instants,
+    reading,
     workspace,
 )
 from cosell.instants import format_instant
@@ -86,27 +90,34 @@ def list_command(
         str | None, typer.Option("--rep", help="Only this rep's prompts.", show_default=False)
     ] = None,
     status: Annotated[StatusFilter, typer.Option("--status", help="Which prompts.")] = StatusFilter.open,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="As known at this instant (ISO 8601; default now).", show_default=False),
-    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    now: NowOption = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List influence prompts (default: the open ones), after issuing any the data calls for."""
+    """List influence prompts (default: the open ones), after issuing any the data calls for.
+
+    With --as-of or --known-at it only reads: a prompt's status is taken at the earlier of the two
+    instants (prompts, answers and expiries are events, recorded when they happen)."""
     if ctx.invoked_subcommand is not None:
         return
     from cosell.hygiene.prompts import list_prompts, refresh_prompts
 
-    when = parse_as_of(as_of)
+    del now  # --now pinned the clock (cosell.cli.common.NowOption): it dates the prompts issued
+    at = reading(as_of, known_at)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
+    # Without --as-of or --known-at it issues the prompts the data calls for by now: a writer.
+    ws = workspace(workspace_path, create=False, read_only=as_of is not None or known_at is not None)
     try:
-        if when is None:
+        if as_of is None and known_at is None:
             refresh_prompts(ws, policy)
         found = list_prompts(
-            ws.con, when, rep=rep, status=None if status is StatusFilter.all else status.value
+            ws.con,
+            min(at.as_of, at.known_at),
+            rep=rep,
+            status=None if status is StatusFilter.all else status.value,
         )
     finally:
         ws.close()
@@ -117,6 +128,7 @@ def list_command(
     )  # fmt: skip
     if fmt is Format.table:
         console.print(f"{len(rows)} prompt(s)", highlight=False)
+    print_instants(at, fmt)
 
 
 @prompts_app.command("answer")
@@ -138,8 +150,10 @@ def answer_command(
     ] = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
 ) -> None:
     """Answer an open prompt: records the rep's declaration and a new attribution version."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.hygiene.prompts import answer_prompt
 
     policy = load_policy(policy_path)

@@ -5,23 +5,25 @@ Thin: parse, call the hygiene capability (reconcile, decisions, disputes, histor
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from cosell.cells import write_csv
 from cosell.cli.common import (
+    AsOfOption,
     Format,
     FormatOption,
+    KnownAtOption,
+    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
     emit_rows,
     login_name,
-    parse_as_of,
+    reading,
     workspace,
 )
 from cosell.errors import CosellError, UsageError
@@ -38,15 +40,6 @@ class ShowFormat(StrEnum):
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="COSELL_USER", help="Who decides or opens (a user id).", show_default=False),
-]
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Reconcile what was known at this instant (ISO 8601; default now): rows, attribution "
-        "versions, declarations and decisions recorded by then.",
-        show_default=False,
-    ),
 ]
 RunByOption = Annotated[
     str | None,
@@ -116,16 +109,15 @@ def _finding_rows(findings: Any) -> list[dict[str, Any]]:
 
 
 def _findings_csv(findings: Any) -> None:
-    rows = [f.to_json() for f in findings]
+    rows = []
+    for f in findings:
+        row = f.to_json()
+        # Money as numbers, not the JSON's decimal strings: a CSV escapes text, never a number.
+        row["amount"], row["at_stake"] = f.amount, f.at_stake
+        rows.append(row)
     columns = list(rows[0]) if rows else ["finding_id"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow(
-            [" ".join(r[c]) if isinstance(r[c], list) else ("" if r[c] is None else r[c]) for c in columns]
-        )
-    typer.echo(buffer.getvalue(), nl=False)
+    lines = [[" ".join(r[c]) if isinstance(r[c], list) else r[c] for c in columns] for r in rows]
+    typer.echo(write_csv([columns, *lines]), nl=False)
 
 
 def reconcile_command(
@@ -140,20 +132,34 @@ def reconcile_command(
         ),
     ] = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    now: NowOption = None,
     fmt: FormatOption = Format.table,
     policy_path: PolicyOption = None,
     by_user: RunByOption = None,
 ) -> None:
     """Cross-check the period's closed-won deals against the computed attribution, partner activity,
     registrations and account overlap; list every finding with evidence, declared and computed
-    values, the money at stake and a suggested fix. New findings are recorded (never twice)."""
+    values, the money at stake and a suggested fix. New findings are recorded (never twice).
+
+    --known-at K reads the rows, attribution versions, declarations and decisions recorded by K (the
+    same output after any later change); --as-of T checks the deals closed by T against the
+    attribution evaluated as of T (stored by `cosell attribute --as-of T`). See docs/as-of.md."""
     from cosell.hygiene.reconcile import print_summary, reconcile
 
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
-    when = parse_as_of(as_of)
+    at = reading(as_of, known_at)
     ws = workspace(workspace_path, create=False)
     try:
-        result = reconcile(ws, policy, period=period, as_of=when, by_user=by_user or login_name())
+        result = reconcile(
+            ws,
+            policy,
+            period=period,
+            as_of=at.evaluated_at,
+            known_at=at.known_at,
+            by_user=by_user or login_name(),
+        )
     finally:
         ws.close()
     if fmt is Format.json:
@@ -168,6 +174,7 @@ def reconcile_command(
         + (f" ({result.unattributed:,} never attributed)" if result.unattributed else ""),
         highlight=False,
     )
+    console.print(at.line(), highlight=False)
     if not result.findings:
         console.print("No findings.")
         return
@@ -185,11 +192,11 @@ def findings_list(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every recorded finding with its status now."""
-    from cosell.hygiene.review_store import DECISIONS, ensure_review_schema, read_findings
+    from cosell.store.review import DECISIONS, ensure_review_schema, read_findings
 
     if status is not None and status not in ("open", *DECISIONS):
         raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         where, params = ["TRUE"], []
@@ -224,9 +231,9 @@ def findings_show(
     import difflib
 
     from cosell.errors import NotFound
-    from cosell.hygiene.review_store import ensure_review_schema, read_findings
+    from cosell.store.review import ensure_review_schema, read_findings
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         ensure_review_schema(ws.con)
         found = read_findings(
@@ -290,8 +297,10 @@ def findings_accept(
         str | None, typer.Option("--partner", help="Override partner.", show_default=False)
     ] = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
 ) -> None:
     """Accept findings (one transaction): record the override, a new attribution version, a pay change."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.hygiene.decisions import accept_findings
 
     if partner is not None and tier is None:
@@ -320,8 +329,10 @@ def findings_reject(
     ] = None,
     by_user: ByOption = None,
     reason: ReasonOption = "",
+    now: NowOption = None,
 ) -> None:
     """Reject findings (the reviewer disagrees); the attribution does not change."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.hygiene.decisions import reject_findings
 
     ws = workspace(workspace_path, create=False)
@@ -343,8 +354,10 @@ def dispute_open(
         str | None,
         typer.Option("--claim", help="The attribution claimed: TIER/PARTNER (or none).", show_default=False),
     ] = None,
+    now: NowOption = None,
 ) -> None:
     """Open a dispute of a deal's attribution (a rep, or a partner user on its own deals)."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.hygiene.disputes import open_dispute
 
     ws = workspace(workspace_path, create=False)
@@ -371,8 +384,10 @@ def dispute_decide(
     tier: Annotated[str | None, typer.Option("--tier", help="Override tier (default: the claim).")] = None,
     partner: Annotated[str | None, typer.Option("--partner", help="Override partner.")] = None,
     policy_path: PolicyOption = None,
+    now: NowOption = None,
 ) -> None:
     """Decide a dispute (partner_ops, partner_manager or admin): accept records an override."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.hygiene.disputes import decide_dispute
 
     if accept is None:
@@ -406,7 +421,7 @@ def dispute_list(
     """Disputes with their status."""
     from cosell.hygiene.disputes import list_disputes
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
     finally:
@@ -430,7 +445,7 @@ def history_command(
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
     from cosell.hygiene.history import deal_versions
 
-    ws = workspace(workspace_path, create=False)
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
         entries = deal_versions(ws.con, opportunity_id)
     finally:
@@ -446,7 +461,8 @@ def history_command(
         lines.append("")
         lines.append(f"run {e.run_id} ({e.kind}, {e.scope}) at {format_instant(e.run_at)} by {e.by_user}")
         lines.append(f"  why     {e.reason}" + (f" ({e.source})" if e.source else ""))
-        lines.append(f"  policy  {e.policy_version}, model {e.model}, as of {format_instant(e.as_of)}")
+        known = "" if e.known_at is None else f", data known at {format_instant(e.known_at)}"
+        lines.append(f"  policy  {e.policy_version}, model {e.model}, as of {format_instant(e.as_of)}{known}")
         partner = f" with {e.primary_partner_id}" if e.primary_partner_id else ""
         lines.append(f"  tier    {e.tier}{partner}; rules {e.rules or '(none)'}")
         for c in e.credits:

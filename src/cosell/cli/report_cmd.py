@@ -2,8 +2,10 @@
 
 Each prints a readable table by default. ``--format json`` and ``csv`` go to stdout (or ``--out``);
 ``xlsx``, ``html`` and ``pdf`` are files: ``--out FILE``, else ``./cosell-<report>-<period>.<ext>``,
-and the command prints where it wrote. ``--as-of T`` reads the data and the attribution versions
-known at T, so the same command with the same ``--as-of`` gives the same bytes after later changes.
+and the command prints where it wrote. ``--known-at K`` reads the data and the attribution versions
+recorded by K, so the same command with the same ``--known-at`` gives the same bytes after later
+changes; ``--as-of T`` evaluates at T, reading the attribution run evaluated as of T
+(docs/as-of.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from cosell.cli.common import PolicyOption, WorkspaceOption, console, parse_as_of
+from cosell.cli.common import AsOfOption, KnownAtOption, PolicyOption, WorkspaceOption, console, reading
 from cosell.policy import load_policy
 from cosell.reports.model import Report
 
@@ -48,15 +50,6 @@ OutOption = Annotated[
         show_default=False,
     ),
 ]
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Report as known at this instant (ISO 8601): data and attribution versions recorded "
-        "by then. Default: everything recorded so far, periods relative to now.",
-        show_default=False,
-    ),
-]
 PeriodOption = Annotated[
     str | None,
     typer.Option(
@@ -83,6 +76,7 @@ def _run(
     build: Callable[..., Report],
     period: str | None,
     as_of: str | None,
+    known_at: str | None,
     fmt: ReportFormat,
     out: Path | None,
     workspace_path: str | None,
@@ -91,19 +85,22 @@ def _run(
     from cosell.cli.common import workspace
 
     policy = load_policy(policy_path)
-    when = parse_as_of(as_of)
-    ws = workspace(workspace_path, create=False)
+    at = reading(as_of, known_at)
+    # Neither instant given: every row and version recorded so far, as of now (marked "(now)").
+    known = at.known_at if as_of is not None or known_at is not None else None
+    ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        report = build(ws.con, policy, period, when)
+        report = build(ws.con, policy, period, at.evaluated_at, known_at=known)
     finally:
         ws.close()
     emit(report, fmt, out)
 
 
-def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None = None) -> None:
+def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, ...] | None = None) -> None:
     """Print or write a report as the format and ``--out`` ask: table and (without ``--out``) json
     and csv to the terminal; xlsx, html and pdf to ``--out``, else ``./cosell-<name>.<ext>`` (name
-    default: ``<report>-<period>``)."""
+    default: ``<report>-<period>``; each part a safe slug, see :func:`cosell.outfiles.file_name`)."""
+    from cosell.outfiles import file_name, write_file
     from cosell.reports.render import EXTENSIONS, render
 
     if fmt is ReportFormat.table and out is None:
@@ -115,10 +112,10 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None =
     if out is None and fmt not in FILE_FORMATS:
         typer.echo(data.decode(), nl=False)
         return
-    stem = name or f"{report.key}-{report.period}"
-    path = out or Path(f"cosell-{stem}.{EXTENSIONS[fmt.value]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    parts = name or (report.key, report.period)
+    # An id in a default name comes from the data: a slug keeps the file in the current folder.
+    path = out or Path(file_name("cosell", *parts, ext=EXTENSIONS[fmt.value]))
+    write_file(path, data)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
@@ -126,6 +123,7 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: str | None =
 def cfo_command(
     period: PeriodOption = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: FormatOption = ReportFormat.table,
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
@@ -136,7 +134,7 @@ def cfo_command(
     trend over eight quarters."""
     from cosell.reports.cfo import build_cfo
 
-    _run(build_cfo, period, as_of, fmt, out, workspace_path, policy_path)
+    _run(build_cfo, period, as_of, known_at, fmt, out, workspace_path, policy_path)
 
 
 @report_app.command("qbr")
@@ -151,6 +149,7 @@ def qbr_command(
         ),
     ] = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: FormatOption = ReportFormat.table,
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
@@ -160,13 +159,14 @@ def qbr_command(
     program economics, leading indicators and an investment ask with its assumption."""
     from cosell.reports.qbr import build_qbr
 
-    _run(build_qbr, quarter, as_of, fmt, out, workspace_path, policy_path)
+    _run(build_qbr, quarter, as_of, known_at, fmt, out, workspace_path, policy_path)
 
 
 @report_app.command("partners")
 def partners_command(
     period: PeriodOption = None,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: FormatOption = ReportFormat.table,
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
@@ -176,4 +176,4 @@ def partners_command(
     revenue, win rate, median cycle and credited deals in the period."""
     from cosell.reports.partners import build_partners
 
-    _run(build_partners, period, as_of, fmt, out, workspace_path, policy_path)
+    _run(build_partners, period, as_of, known_at, fmt, out, workspace_path, policy_path)

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cosell.cli.common import WorkspaceOption, console, workspace
-from cosell.errors import UsageError
-from cosell.policy import load_policy, render_policy_toml
+from cosell.cli.common import WorkspaceOption, console, err_console, workspace
+from cosell.errors import PolicyError, UsageError
+from cosell.outfiles import write_file
+from cosell.policy import PolicyInvalid, load_policy, render_policy_toml
 
 policy_app = typer.Typer(help="Write, check and show the attribution policy file.", no_args_is_help=True)
 
@@ -36,11 +37,19 @@ def policy_init(
     """Write the policy as a commented TOML file with every default."""
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    path.write_text(render_policy_toml(), encoding="utf-8")
+    write_file(path, render_policy_toml().encode("utf-8"), "the policy file")
     console.print(f"wrote {path} (version {load_policy(path).version})")
 
 
 @policy_app.command("check")
 def policy_check(path: Annotated[Path, typer.Argument(help="The policy file to validate.")]) -> None:
-    """Validate a policy file and print its version."""
-    console.print(f"{path}: valid, version {load_policy(path).version}")
+    """Validate a policy file: every problem is listed, naming its key (exit 1); else its version."""
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        problems = exc.problems if isinstance(exc, PolicyInvalid) else [exc]
+        for problem in problems:
+            err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"{path}: valid, version {policy.version}")

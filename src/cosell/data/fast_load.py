@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from cosell.data.load import (
     ImportReport,
     TableCounts,
@@ -40,7 +38,6 @@ from cosell.data.load import (
     _warnings,
 )
 from cosell.data.read import Staged, TableFile, _header_problems, _sniff_csv, csv_relation, stage_file
-from cosell.data.schema import TABLES, TABLES_BY_NAME
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -49,11 +46,13 @@ from cosell.data.validate import (
     check_duplicates,
     collect_warnings,
     create_result_tables,
-    lit,
     normalized_columns,
     table_order,
 )
+from cosell.engine import Engine, EngineError
+from cosell.engine.sql import lit
 from cosell.policy import Policy
+from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import Workspace, open_workspace
 
 _STAGE_PREFIX = "_cosell_fast_"
@@ -84,7 +83,7 @@ def temporary_workspace() -> TemporaryWorkspace:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return TemporaryWorkspace(opened.path, opened.con, folder)
+    return TemporaryWorkspace(path=opened.path, con=opened.con, folder=folder)
 
 
 class _Refused(Exception):
@@ -140,7 +139,7 @@ def import_fast(
         con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?)", [import_id, at, source, by_user or _user(), summary]
         )
-    except (_Refused, duckdb.Error):
+    except (_Refused, EngineError):
         _undo(con, written, staged)
         return None
     except BaseException:
@@ -158,7 +157,7 @@ def import_fast(
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, file: TableFile, policy: Policy, at: datetime, import_id: int
+    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int
 ) -> tuple[Staged, str]:
     """Convert one file into its table, refusing at its first bad row; return the file as staged
     (its header, rows and table) and a view of the table in the shape the checks read."""
@@ -197,7 +196,7 @@ def _load_file(
     return staged, _check_view(con, staged)
 
 
-def _check_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+def _check_view(con: Engine, staged: Staged) -> str:
     """The typed table in the shape of :func:`cosell.data.validate.normalized_view`: ``_row``,
     ``c<i>`` per header column and ``n_<column>``, each the stored value as text. The checks that
     run over it read ids and text, which the table holds as the file's trimmed cells, and instants
@@ -216,7 +215,7 @@ def _check_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
     return view
 
 
-def _may_have_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+def _may_have_duplicates(con: Engine, staged: Staged) -> bool:
     """Whether two rows of a table may share a key: rows whose stored keys (the typed values
     :func:`cosell.data.validate.check_duplicates` compares) have the same 64-bit hash. Equal keys
     hash alike, so none means no duplicate; grouping the hashes is much cheaper than grouping
@@ -232,24 +231,24 @@ def _may_have_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool
     )
 
 
-def _undo(con: duckdb.DuckDBPyConnection, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
+def _undo(con: Engine, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
     """Leave the workspace as it was: every table written was empty before."""
     _drop_checks(con, staged)
     for name in written:
         con.execute(f"DELETE FROM {name}")
 
 
-def _drop_checks(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]]) -> None:
+def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
     for _, view in staged.values():
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
     con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
 
 
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def _has_rows(con: Engine, table: str) -> bool:
     return bool(_count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"))
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchall()
     return int(row[0][0]) if row else 0

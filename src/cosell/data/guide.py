@@ -1,4 +1,4 @@
-"""The data guide (``docs/data-guide.md``), generated from :mod:`cosell.data.schema`.
+"""The data guide (``docs/data-guide.md``), generated from :mod:`cosell.store.schema`.
 
 A test compares the committed file with :func:`render_guide`, so the guide cannot drift from the
 schema. Regenerate it with ``python -m cosell.data.guide`` (``--check`` only compares).
@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cosell.data.schema import DUCKDB_TYPES, TABLES, Column, Table
+from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES
 from cosell.data.validate import FALSE_WORDS, TRUE_WORDS
+from cosell.store.schema import DUCKDB_TYPES, TABLES, Column, Table
 
 GUIDE_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-guide.md"
 
@@ -20,11 +21,13 @@ KIND_DOCS: dict[str, str] = {
     "enum": "exactly one of the listed values (lower case)",
     "instant": (
         "ISO 8601 date or timestamp: `2026-03-01`, `2026-03-01T09:30`, `2026-03-01 09:30:00.25+02:00`, "
-        "`...Z`; no offset means UTC, a date is midnight UTC"
+        "`...Z`; no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1 to "
+        "9999 (`9999-12-31` is fine; `0001-01-01T00:00:00+14:00`, a year-0 instant in UTC, is refused)"
     ),
     "money": (
-        "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most the "
-        "currency's minor-unit digits (2 for USD, 0 for JPY, 3 for KWD) and at most 14 digits before the point"
+        "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most 14 "
+        "digits before the point; digits past the currency's minor unit (2 for USD, 0 for JPY, 3 for "
+        "KWD) must be zeros: JPY `573600.00` is 573600 yen, JPY `573600.50` is refused"
     ),
     "rate": "a plain decimal, positive, at most 12 decimal places",
     "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",
@@ -41,7 +44,14 @@ _RULES = """\
 - CSV: UTF-8 with or without a byte-order mark, comma separated, `"` quotes (a quote inside a quoted
   value is doubled), a header row with the exact column names. Another encoding (latin-1, UTF-16),
   an empty (0-byte) file or rows with more or fewer cells than the header are refused, naming the
-  file and row. A header-only file is a table with no rows.
+  file and row (trailing empty cells beyond the header are ignored). A header-only file is a table
+  with no rows. Line endings may be CRLF, LF or CR, mixed in one file (a value's own line breaks
+  inside quotes are kept as written).
+- Limits: a CSV row may hold at most {row:,} bytes as written (cells, quotes and separators, not
+  the line ending): the largest text field of Salesforce holds 131,072 characters, HubSpot's
+  65,536. A longer row is refused naming the row and the column of its largest cell. A file (CSV or
+  Parquet) may have at most {columns:,} columns, above the field limits of a Salesforce or HubSpot
+  object.
 - Parquet: any column types; values are read as text and checked like CSV cells, except that money
   and rate columns stored as binary floating point (FLOAT, DOUBLE) are refused.
 - Missing optional columns are empty. Unknown columns are kept, as a JSON object in the `extra`
@@ -78,8 +88,13 @@ _RULES = """\
 - Cost rows with a `cost_id` are keyed by it. Rows without one have no key: a cost file replaces the
   cost rows without `cost_id` of every period it contains (when they differ), and leaves other
   periods alone.
-- The import time is the clock's, or `COSELL_NOW` (ISO 8601) when set; it may not be earlier than
-  the last import. Every import is logged in the `imports` table.
+- The import time is the clock's: `cosell import canonical --now T`, else `COSELL_NOW` (ISO 8601)
+  when set, else the system's; it may not be earlier than the last import. `COSELL_NOW`, every
+  `--as-of`, `--known-at` and `--now`, and a plan's effective dates follow the instant rule above:
+  in UTC, inside the years 1 to 9999. Every import is logged in the `imports` table.
+- Every row is known from its import time on, whatever its own dates say: historical data imported
+  today is known today. Read it as it stood at an earlier instant with `--as-of T` (the evaluation
+  instant), not `--known-at` (the knowledge instant): see [as-of.md](as-of.md).
 """
 
 
@@ -120,12 +135,12 @@ def render_guide() -> str:
     lines = [
         "# Data guide: the canonical tables",
         "",
-        "<!-- Generated from src/cosell/data/schema.py by `python -m cosell.data.guide`; do not edit. -->",
+        "<!-- Generated from src/cosell/store/schema.py by `python -m cosell.data.guide`; do not edit. -->",
         "",
         "`cosell import canonical DIR` reads these tables; `--data DIR` reads the same folder for a",
         "batch run. Column names are exact. This guide is generated from the schema code.",
         "",
-        _RULES,
+        _RULES.format(row=MAX_ROW_BYTES, columns=MAX_COLUMNS),
         "## Column kinds",
         "",
         "| kind | accepted text | stored as |",

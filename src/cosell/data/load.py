@@ -12,7 +12,7 @@ without a ``cost_id`` have no key: a file replaces those rows of every period it
 never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else the clock.
 
 ``versioned=False`` (used by :func:`load_dataset` for ``--data DIR`` runs into a throwaway
-``:memory:`` workspace) validates exactly the same way but writes the accepted rows straight in,
+workspace, when its fast pass gives up) validates exactly the same way but writes the accepted rows straight in,
 without hashing or comparing them: ``_row_hash`` is the placeholder :data:`UNHASHED`. It applies
 only to tables that are still empty; a table that already has rows is versioned as usual.
 """
@@ -27,11 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from cosell import clock
+from cosell.cells import safe_cell_sql, safe_text_sql
 from cosell.data.read import Staged, find_table_files, stage_file
-from cosell.data.schema import TABLES, Table
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -40,14 +38,17 @@ from cosell.data.validate import (
     check_duplicates,
     collect_warnings,
     create_result_tables,
-    lit,
     normalized_view,
     table_order,
     typed,
 )
+from cosell.engine import Engine, EngineIOError
+from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
+from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
+from cosell.store.schema import TABLES, Table
 from cosell.store.workspace import Workspace
 
 NOW_ENV = clock.NOW_ENV
@@ -130,6 +131,9 @@ def import_canonical(
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
     versioned: bool = True,
+    within: Callable[[datetime], None] | None = None,
+    source: str | None = None,
+    partial: bool = False,
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -138,7 +142,12 @@ def import_canonical(
     imported and each bad row, with every reason, is written to that CSV file; a row that refers to
     a rejected row is rejected too. ``on_file`` is called with each file name once it is staged.
     ``versioned=False`` skips the row hashes and version comparisons for tables that are empty
-    (see the module docstring); the validation and the outcome are the same.
+    (see the module docstring); the validation and the outcome are the same. ``within`` is called
+    with the import instant inside the import's transaction, after the rows and the import log are
+    written: what it writes commits with the import or not at all (the intake of
+    :func:`cosell.hygiene.intake.import_with_intake`). ``source`` replaces ``canonical <folder>``
+    in the import log (``cosell users set`` records what and why there); ``partial=True`` does not
+    ask for the required tables (a directory change before any data is imported).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -150,7 +159,7 @@ def import_canonical(
     memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
     try:
-        problems = _stage_all(con, folder, staged, on_file)
+        problems = _stage_all(con, folder, staged, on_file, partial=partial)
         if problems:
             raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
         _validate(con, staged, policy, cascade=rejects is not None)
@@ -172,12 +181,14 @@ def import_canonical(
                 _apply(con, staged[name][0], staged[name][1], policy, import_id, at, versioned=versioned)
                 for name in _names(staged)
             )
-            source = f"canonical {folder.resolve()}"
+            source = source or f"canonical {folder.resolve()}"
             summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
             con.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
                 [import_id, at, source, by_user or _user(), summary],
             )
+            if within is not None:
+                within(at)
     finally:
         _drop_staging(con, staged)
         if memory:
@@ -200,9 +211,10 @@ def load_dataset(
     policy: Policy | None = None,
     *,
     on_file: Callable[[str], None] | None = None,
+    now: datetime | None = None,
 ) -> Workspace:
-    """A fresh temporary workspace holding the dataset in ``directory`` (for ``--data DIR`` runs);
-    closing it removes it.
+    """A fresh temporary workspace holding the dataset in ``directory`` (for ``--data DIR`` runs),
+    imported at ``now`` (:func:`import_time`); closing it removes it.
 
     The dataset is read in one typed pass per file (:mod:`cosell.data.fast_load`); when that finds
     anything wrong, the unversioned canonical import runs instead and reports every problem as
@@ -212,7 +224,7 @@ def load_dataset(
 
     folder = Path(directory)
     policy = policy or Policy()
-    at = import_time()
+    at = import_time(now)
     workspace = temporary_workspace()
     try:
         report = None
@@ -244,16 +256,18 @@ def _names(staged: dict[str, tuple[Staged, str]]) -> list[str]:
     return sorted(staged, key=table_order)
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
 def _stage_all(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     folder: Path,
     staged: dict[str, tuple[Staged, str]],
     on_file: Callable[[str], None] | None,
+    *,
+    partial: bool = False,
 ) -> list[Problem]:
     files, problems = find_table_files(folder)
     if not files and not problems:
@@ -262,7 +276,8 @@ def _stage_all(
         ]
     for table in TABLES:
         if (
-            not table.optional
+            not partial
+            and not table.optional
             and table.name not in files
             and not _count(con, f"SELECT count(*) FROM cur_{table.name}")
         ):
@@ -286,9 +301,7 @@ def _stage_all(
     return problems
 
 
-def _validate(
-    con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], policy: Policy, *, cascade: bool
-) -> None:
+def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy, *, cascade: bool) -> None:
     create_result_tables(con)
     for name in _names(staged):
         source, view = staged[name]
@@ -310,7 +323,7 @@ def _order_by_table() -> str:
     return "CASE tbl " + " ".join(f"WHEN {lit(t.name)} THEN {i}" for i, t in enumerate(TABLES)) + " END"
 
 
-def _problems(con: duckdb.DuckDBPyConnection, limit: int) -> list[Problem]:
+def _problems(con: Engine, limit: int) -> list[Problem]:
     rows = con.execute(
         f"SELECT file, row, col, val, reason FROM {PROBLEMS} "
         f"ORDER BY {_order_by_table()}, row, col_order, reason LIMIT {int(limit)}"
@@ -318,7 +331,7 @@ def _problems(con: duckdb.DuckDBPyConnection, limit: int) -> list[Problem]:
     return [Problem(str(f), None if r is None else int(r), c, v, str(reason)) for f, r, c, v, reason in rows]
 
 
-def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWarning], int]:
+def _warnings(con: Engine, limit: int) -> tuple[list[ImportWarning], int]:
     total = _count(con, f"SELECT coalesce(sum(n), 0) FROM {WARNINGS}")
     rows = con.execute(
         f"SELECT file, col, val, reason, n, first_row FROM {WARNINGS} "
@@ -329,7 +342,7 @@ def _warnings(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[list[ImportWa
     ], total
 
 
-def _drop_staging(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]]) -> None:
+def _drop_staging(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
     for source, view in staged.values():
         con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute(f"DROP TABLE IF EXISTS {source.relation}")
@@ -368,7 +381,7 @@ def _typed_select(
 
 
 def _apply(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     policy: Policy,
@@ -422,9 +435,7 @@ def _column_list(table: Table) -> str:
     return ", ".join(table.column_names)
 
 
-def _insert_versions(
-    con: duckdb.DuckDBPyConnection, table: Table, rows: str, import_id: int, at: datetime
-) -> int:
+def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: datetime) -> int:
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
     current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
@@ -440,7 +451,7 @@ def _insert_versions(
     return int(result[0]) if result else 0
 
 
-def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime) -> int:
+def _close_replaced(con: Engine, table: Table, import_id: int, at: datetime) -> int:
     """Close the older current versions of the keys this import wrote; return how many."""
     if not _count(
         con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE _import_id <> {int(import_id)} LIMIT 1)"
@@ -456,9 +467,7 @@ def _close_replaced(con: duckdb.DuckDBPyConnection, table: Table, import_id: int
     return int(result[0]) if result else 0
 
 
-def _replace_costs_by_period(
-    con: duckdb.DuckDBPyConnection, table: Table, import_id: int, at: datetime
-) -> tuple[int, int]:
+def _replace_costs_by_period(con: Engine, table: Table, import_id: int, at: datetime) -> tuple[int, int]:
     """Cost rows without cost_id: a period whose rows differ from the current ones is replaced whole.
 
     Returns (old versions closed, new rows inserted).
@@ -495,8 +504,9 @@ def _replace_costs_by_period(
     return (int(closed[0]) if closed else 0), (int(inserted[0]) if inserted else 0)
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
-    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``."""
+def _write_rejects(con: Engine, staged: dict[str, tuple[Staged, str]], path: Path) -> None:
+    """Each rejected row with all its original columns, then ``_file, _row, _column, _reason``
+    (text cells escaped by :mod:`cosell.cells`)."""
     columns: list[str] = []
     for name in _names(staged):
         for header in staged[name][0].header:
@@ -507,23 +517,27 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
     for name in _names(staged):
         source, view = staged[name]
         values = []
+        kinds = {c.name: c.kind for c in source.table.columns}
         for header in columns:
-            col = f"c{source.header.index(header)}" if header in source.header else "NULL::VARCHAR"
-            values.append(
-                f'v.{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
-                if col.startswith("c")
-                else f'{col} AS "{header.replace(chr(34), chr(34) * 2)}"'
+            # The file's own text, escaped against formula injection (a person opens this file in
+            # a spreadsheet to fix the rows); a plain number in a money or rate column stays one.
+            cell = (
+                safe_cell_sql(f"v.c{source.header.index(header)}", kinds.get(header) in ("money", "rate"))
+                if header in source.header
+                else "NULL::VARCHAR"
             )
+            values.append(f'{cell} AS "{header.replace(chr(34), chr(34) * 2)}"')
         parts.append(
             f"""SELECT {", ".join(values)}, {lit(source.file.name)} AS _file, p.row AS _row,
-                p.cols AS _column, p.reasons AS _reason, {table_order(name)} AS _t
+                {safe_text_sql("p.cols")} AS _column, {safe_text_sql("p.reasons")} AS _reason,
+                {table_order(name)} AS _t
             FROM {view} v JOIN (
                 SELECT row, string_agg(col, '; ' ORDER BY col_order, reason) AS cols,
                     string_agg(CASE WHEN val IS NULL THEN '' ELSE '"' || val || '" ' END || reason, '; '
                                ORDER BY col_order, reason) AS reasons
                 FROM {PROBLEMS} WHERE tbl = {lit(name)} GROUP BY row) p ON p.row = v._row"""
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_file(path, "--rejects")
     names = ", ".join([f'"{c.replace(chr(34), chr(34) * 2)}"' for c in columns] + marks)
     if parts:
         query = f"SELECT {names} FROM ({' UNION ALL '.join(parts)}) ORDER BY _t, _row"
@@ -532,4 +546,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Stage
             f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
         )
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    try:
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
+    except EngineIOError as exc:  # a full disk: nothing is imported (the import comes after)
+        raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None

@@ -3,7 +3,9 @@
 Every cell is staged as text, exactly as the file has it, into a temporary table whose columns are
 named ``c0, c1, ...`` in header order (so any header, even one with odd characters, is safe).
 Under the import's memory limit DuckDB spills temporary tables to its temp directory. The
-checks here are about the file as a whole: its name, encoding, header and shape. Cell values are
+checks here are about the file as a whole: its name, encoding, header and shape. A CSV file that
+DuckDB's reader refuses is read again record by record (:mod:`cosell.data.csv_shape`): a mix of
+line endings is then read, and any other fault is named by row and column. Cell values are
 checked afterwards, in SQL, by :mod:`cosell.data.validate`.
 
 Row numbers: for CSV the spreadsheet row (the header is row 1, the first data row is row 2); for
@@ -12,17 +14,18 @@ Parquet the 1-based record number. A staged table's ``rowid`` is its record inde
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from cosell.data.schema import TABLES_BY_NAME, Table
+from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES, NOT_UTF8, check_and_normalise, read_header
+from cosell.engine import Engine, EngineError
 from cosell.errors import Problem
+from cosell.store.schema import TABLES_BY_NAME, Table
 
 FORMATS = ("csv", "csv.gz", "parquet")
 _SNIFF_BYTES = 1 << 16
@@ -96,7 +99,7 @@ def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Proble
     return files, problems
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, file: TableFile, relation: str) -> Staged | list[Problem]:
+def stage_file(con: Engine, file: TableFile, relation: str) -> Staged | list[Problem]:
     """Stage one file as text into the table ``relation``; return problems instead on failure."""
     table = TABLES_BY_NAME[file.table]
     if file.format == "parquet":
@@ -159,17 +162,13 @@ def _sniff_csv(file: TableFile) -> tuple[str, ...] | Problem:
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     try:
-        text = head.decode("utf-8")
+        head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut in half at the end of the sample
             line = head[: exc.start].count(b"\n") + 1
-            return Problem(file.name, line, None, None, _NOT_UTF8)
-        text = head[: exc.start].decode("utf-8")
-    try:
-        header = next(csv.reader(io.StringIO(text)))
-    except (StopIteration, csv.Error):
-        return Problem(file.name, 1, None, None, "is not a table: no header row")
-    return tuple(header)
+            return Problem(file.name, line, None, None, NOT_UTF8)
+    # The header is read whole, not from the sample: a wide export's header can be longer.
+    return read_header(file.name, lambda: _open_bytes(file))
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -177,42 +176,92 @@ def _looks_utf16(head: bytes) -> bool:
     return sample.count(b"\x00") * 3 >= len(sample)
 
 
-_NOT_UTF8 = "is not UTF-8 encoded (for example latin-1 or Windows-1252): save it as UTF-8"
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_LINE_SIZE = re.compile(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)")
 
 
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
-) -> tuple[str, ...] | list[Problem]:
+def _stage_csv(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
     header = _sniff_csv(file)
     if isinstance(header, Problem):
         return [header]
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {csv_relation(file, header)}")
-    except duckdb.Error as exc:
-        return [_csv_problem(file, str(exc))]
+        _read_csv(con, file.path, len(header), relation, _compression(file))
+    except EngineError as exc:
+        refused = _csv_problem(file, str(exc))
+        if refused.reason == NOT_UTF8:  # DuckDB's row is exact; Python's decoder reads ahead
+            return [refused]
+        return _stage_carefully(con, file, header, relation, refused)
     return header
 
 
+def _compression(file: TableFile) -> str:
+    return "gzip" if file.format == "csv.gz" else "none"
+
+
 def csv_relation(file: TableFile, header: tuple[str, ...]) -> str:
-    """The ``read_csv`` call that reads every cell of a CSV file as text (columns ``c0, c1, ...``)."""
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    path = str(file.path).replace("'", "''")
-    compression = "gzip" if file.format == "csv.gz" else "none"
+    """The ``read_csv`` call that reads every cell of a CSV file as text (columns ``c0, c1, ...``),
+    as the staging reads it (the fast import of :mod:`cosell.data.fast_load` shares it)."""
+    return _csv_call(file.path, len(header), _compression(file))
+
+
+def _read_csv(con: Engine, source: Path, width: int, relation: str, compression: str) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {_csv_call(source, width, compression)}"
+    )
+
+
+def _csv_call(source: Path, width: int, compression: str) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    path = str(source).replace("'", "''")
+    # DuckDB refuses a line of max_line_size bytes or more (a CRLF line's CR counted): + 1 lets a
+    # row of exactly MAX_ROW_BYTES through, as the careful pass does.
     return (
         f"read_csv('{path}', "
         f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
-        f"auto_detect = false, strict_mode = true, null_padding = false, "
+        f"auto_detect = false, strict_mode = true, null_padding = false, max_line_size = {MAX_ROW_BYTES + 1}, "
         f"compression = '{compression}', encoding = 'utf-8')"
     )
+
+
+def _stage_carefully(
+    con: Engine, file: TableFile, header: tuple[str, ...], relation: str, refused: Problem
+) -> tuple[str, ...] | list[Problem]:
+    """DuckDB refused the file: read it record by record (:mod:`cosell.data.csv_shape`).
+
+    A file whose only fault was its mix of line endings is staged from a normalised copy; otherwise
+    the problems found there (row, column, reason) replace DuckDB's terse message.
+    """
+    handle, name = tempfile.mkstemp(prefix="cosell-", suffix=".csv")
+    os.close(handle)
+    copy = Path(name)
+    try:
+        problems = check_and_normalise(file.name, lambda: _open_bytes(file), header, copy)
+        if problems:
+            return problems
+        try:
+            _read_csv(con, copy, len(header), relation, "none")
+        except EngineError:
+            return [refused]
+        return header
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def _csv_problem(file: TableFile, message: str) -> Problem:
     line = _LINE.search(message)
     row = int(line.group(1)) if line else None
     if "Invalid unicode" in message or "not utf-8" in message:
-        return Problem(file.name, row, None, None, _NOT_UTF8)
+        return Problem(file.name, row, None, None, NOT_UTF8)
+    size = _LINE_SIZE.search(message)
+    if size:
+        return Problem(
+            file.name,
+            row,
+            None,
+            None,
+            f"the row is {int(size.group(1)):,} bytes long: a row may hold at most {MAX_ROW_BYTES:,} bytes",
+        )
     counts = _COLUMNS.search(message)
     if counts:
         expected, found = counts.groups()
@@ -223,9 +272,7 @@ def _csv_problem(file: TableFile, message: str) -> Problem:
     return Problem(file.name, row, None, None, f"cannot be read as CSV: {first}")
 
 
-def _stage_parquet(
-    con: duckdb.DuckDBPyConnection, file: TableFile, relation: str
-) -> tuple[str, ...] | list[Problem]:
+def _stage_parquet(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] | list[Problem]:
     size = file.path.stat().st_size
     if size == 0:
         return [Problem(file.name, None, None, None, "empty file (0 bytes)")]
@@ -238,11 +285,14 @@ def _stage_parquet(
     path = str(file.path).replace("'", "''")
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
-    except duckdb.Error as exc:
+    except EngineError as exc:
         return [
             Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
         ]
     header = tuple(str(r[0]) for r in described)
+    if len(header) > MAX_COLUMNS:
+        reason = f"has {len(header):,} columns: a file may have at most {MAX_COLUMNS:,}"
+        return [Problem(file.name, None, None, None, reason)]
     table = TABLES_BY_NAME[file.table]
     problems = []
     for name, duck_type, *_ in described:
@@ -257,7 +307,7 @@ def _stage_parquet(
     )
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM read_parquet('{path}')")
-    except duckdb.Error as exc:
+    except EngineError as exc:
         return [
             Problem(file.name, None, None, None, f"cannot be read as Parquet: {str(exc).splitlines()[0]}")
         ]

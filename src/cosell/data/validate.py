@@ -4,9 +4,9 @@ Each check selects only the failing rows and writes them to one temporary proble
 of twenty million rows is checked in a few vectorised passes, never row by row in Python:
 
 1. cell checks, one pass per file: required values, enumerations, ISO 8601 instants, plain decimals
-   with at most the currency's minor-unit digits, positive rates, ISO 4217 codes, booleans, periods,
-   and the row rules (a partner touch needs a partner or a partner contact, a partner user needs a
-   partner);
+   whose digits past the currency's minor unit are zeros, positive rates, ISO 4217 codes, booleans,
+   periods, and the row rules (a partner touch needs a partner or a partner contact, a partner
+   user needs a partner);
 2. duplicate keys inside a file (each duplicate names the other row);
 3. cross-file checks against what the workspace already has plus what this import brings:
    references, and a closed deal's close time (a stage_history entry into its stage, or a close_date).
@@ -17,38 +17,33 @@ with the other side's kind) never stop an import; they are counted per distinct 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
-import duckdb
-
 from cosell.data.read import Staged
-from cosell.data.schema import TABLE_NAMES, TABLES_BY_NAME, Column
-from cosell.instants import ISO_PATTERN
-from cosell.money import DECIMAL_PATTERN, MINOR_UNITS
+from cosell.engine import Engine
+from cosell.engine.sql import lit
+from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
+from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
+from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column
 
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
-MONEY_INTEGER_DIGITS = 14  # DECIMAL(18,4)
 RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
 
 
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
-def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_result_tables(con: Engine) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PROBLEMS} (tbl VARCHAR, file VARCHAR, row BIGINT, "
         "col_order INTEGER, col VARCHAR, val VARCHAR, reason VARCHAR)"
@@ -59,7 +54,7 @@ def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def normalized_view(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+def normalized_view(con: Engine, staged: Staged) -> str:
     """Create ``<relation>_n``: ``_row``, the raw ``c*`` columns and ``n_<column>`` trimmed (or NULL)."""
     parts = [f"rowid + {staged.row_offset} AS _row", "*", *normalized_columns(staged)]
     view = f"_cosell_{staged.table.name}_n"
@@ -110,6 +105,18 @@ def _fraction_digits(n: str) -> str:
     return f"length(split_part({n}, '.', 2))"
 
 
+def significant_fraction_digits_sql(n: str) -> str:
+    """SQL of :func:`cosell.money.significant_fraction_digits` for a plain decimal text ``n``."""
+    return f"length(rtrim(split_part({n}, '.', 2), '0'))"
+
+
+def _sql_text(template: str, **parts: str) -> str:
+    """A text with ``{name}`` placeholders as SQL concatenating literals and the SQL ``parts``."""
+    pieces = re.split(r"\{(\w+)\}", template)
+    sql = [lit(p) if i % 2 == 0 else f"CAST({parts[p]} AS VARCHAR)" for i, p in enumerate(pieces) if p]
+    return " || ".join(sql)
+
+
 def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     """SQL giving the reason a cell is bad, or NULL; None when the column cannot be wrong."""
     n = f"n_{column.name}"
@@ -124,9 +131,12 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     elif kind == "instant":
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
+        add(f"{value} IS NULL OR substr({n}, 12, 2) > '23'", "is not a valid date or time")
+        # An offset can carry a valid local time outside the years 1 to 9999 in UTC:
+        # 0001-01-01T00:00:00+14:00 would be stored as a BC date. 9999-12-31 stays valid.
         add(
-            f"{value} IS NULL OR substr({n}, 12, 2) > '23' OR {value} >= TIMESTAMPTZ '10000-01-01'",
-            "is not a valid date or time",
+            f"{value} < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR {value} >= TIMESTAMPTZ '10000-01-01 00:00:00+00'",
+            OUT_OF_RANGE,
         )
     elif kind == "money":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
@@ -138,10 +148,14 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
         workspace = lit(policy.workspace_currency)
         currency = f"coalesce(n_{currency_col}, {workspace})" if currency_col else workspace
         digits = _minor_digits(currency)
+        # The one minor-unit rule (money.significant_fraction_digits): zeros past the minor unit
+        # are fine (JPY "573600.00" from a DECIMAL(18,2) column), a non-zero digit is not.
         whens.append(
             (
-                f"{currency} IN {in_list(MINOR_UNITS)} AND {_fraction_digits(n)} > {digits}",
-                f"'has more decimal places than ' || {currency} || ' allows (' || {digits} || ')'",
+                f"{currency} IN {in_list(MINOR_UNITS)} AND {significant_fraction_digits_sql(n)} > {digits}",
+                _sql_text(
+                    beyond_minor_unit_reason("{currency}", "{digits}"), currency=currency, digits=digits
+                ),
             )
         )
     elif kind == "rate":
@@ -188,7 +202,7 @@ def _row_rules(staged: Staged) -> list[tuple[str, str]]:
     return []
 
 
-def check_cells(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Problems of single cells and single rows, one pass over the file."""
     entries, reasons = _cell_rules(staged, policy)
     if not entries:
@@ -231,7 +245,7 @@ def _cell_rules(staged: Staged, policy: Policy) -> tuple[list[str], list[str]]:
     return entries, reasons
 
 
-def check_duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def check_duplicates(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Rows of one file with the same key; each names another row with that key."""
     table = staged.table
     keys = [table.column(k) for k in table.key]
@@ -266,7 +280,7 @@ def _accepted(view: str, table: str) -> str:
     return f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table)}))"
 
 
-def _accepted_now(con: duckdb.DuckDBPyConnection, view: str, table: str) -> str:
+def _accepted_now(con: Engine, view: str, table: str) -> str:
     """The accepted rows of ``view`` as the problems stand now: the view itself when it has none."""
     if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
         return _accepted(view, table)
@@ -274,7 +288,7 @@ def _accepted_now(con: duckdb.DuckDBPyConnection, view: str, table: str) -> str:
 
 
 def check_cross(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     staged: Mapping[str, tuple[Staged, str]],
     policy: Policy,
     *,
@@ -315,12 +329,12 @@ def check_cross(
     return {t for t, n in after.items() if n != before.get(t, 0)}
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
-def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _problem_counts(con: Engine) -> dict[str, int]:
     return {
         str(t): int(n)
         for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()
@@ -328,7 +342,7 @@ def _problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def _check_reference(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     order: int,
@@ -366,7 +380,7 @@ def _check_reference(
 
 
 def _check_references(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     references: Sequence[tuple[int, Column, str, str]],
@@ -405,7 +419,7 @@ def _check_references(
 
 
 def _check_closed(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: Staged,
     view: str,
     policy: Policy,
@@ -433,7 +447,7 @@ def _check_closed(
     )
 
 
-def collect_warnings(con: duckdb.DuckDBPyConnection, staged: Staged, view: str, policy: Policy) -> None:
+def collect_warnings(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
     The checks read only a few columns of few distinct values: one pass counts the rows of each

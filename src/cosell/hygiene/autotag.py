@@ -27,14 +27,14 @@ from datetime import UTC, datetime
 
 from cosell import clock
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import (
+from cosell.policy import Policy
+from cosell.store.intake import (
     SYSTEM_USER,
     ensure_intake_schema,
     format_id,
     next_number,
     version_filter,
 )
-from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 

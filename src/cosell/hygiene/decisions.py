@@ -27,16 +27,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from cosell import clock
 from cosell.attribution.reattribute import store_new_version
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.errors import CosellError, NotFound, UsageError
-from cosell.hygiene.review_store import ensure_review_schema, mark_change
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.results import TIERS
 from cosell.store.attribution_store import RunRecord, record_override
+from cosell.store.review import ensure_review_schema, mark_change
 from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
@@ -54,7 +53,7 @@ class AlreadyDecided(CosellError):
     """A finding or dispute that already has a decision."""
 
 
-def check_decider(con: duckdb.DuckDBPyConnection, user_id: str, what: str) -> None:
+def check_decider(con: Engine, user_id: str, what: str) -> None:
     """Raise unless ``user_id`` may decide ``what`` (a role in :data:`DECIDER_ROLES`)."""
     check_role(con, user_id, DECIDER_ROLES, f"decide {what}")
 
@@ -66,7 +65,7 @@ def check_reason(reason: str) -> str:
     return reason.strip()
 
 
-def check_override(con: duckdb.DuckDBPyConnection, tier: str, partner_id: str | None) -> None:
+def check_override(con: Engine, tier: str, partner_id: str | None) -> None:
     """Refuse an override that cannot be applied: an unknown tier or partner, sourced without one."""
     if tier not in TIERS:
         close = difflib.get_close_matches(tier, TIERS, n=1)
@@ -103,7 +102,7 @@ def _pause() -> None:
 
 
 def apply_overrides(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     requests: Sequence[OverrideRequest],
     *,
@@ -181,7 +180,7 @@ class AcceptResult:
         return tuple(sorted({d.override_id for d in self.decisions if d.override_id}))
 
 
-def _findings(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[tuple[str, str, str, str | None]]:
+def _findings(con: Engine, ids: Iterable[str]) -> list[tuple[str, str, str, str | None]]:
     """(finding_id, opportunity_id, suggested_tier, suggested_partner) of each id; refuse unknown
     ids (with a close match) and decided ones.
 
@@ -221,7 +220,7 @@ def _findings(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> list[tuple[
     return [(found[i][0], found[i][1], found[i][2] or "", found[i][3]) for i in wanted]
 
 
-def open_findings_of_kind(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+def open_findings_of_kind(con: Engine, kind: str) -> list[str]:
     """Ids of the undecided findings of one kind."""
     ensure_review_schema(con)
     rows = con.execute(
@@ -319,7 +318,7 @@ def reject_findings(
     return decisions
 
 
-def _insert(con: duckdb.DuckDBPyConnection, d: Decision) -> None:
+def _insert(con: Engine, d: Decision) -> None:
     con.execute(
         "INSERT INTO finding_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -19,17 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
-from cosell.data.schema import TABLES_BY_NAME
+from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.hygiene.intake_store import (
+from cosell.store.intake import (
     SYSTEM_USER,
     ensure_intake_schema,
     newest_declarations_sql,
     overlaid_opportunities_sql,
     version_filter,
 )
+from cosell.store.schema import TABLES_BY_NAME
 
 DECLARED_COLUMNS = (
     "opportunity_id",
@@ -76,7 +75,7 @@ def declared_sql(as_of: datetime | None) -> str:
         LEFT JOIN fh ON fh.opportunity_id = o.opportunity_id"""
 
 
-def declared_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> None:
+def declared_views(con: Engine, as_of: datetime | None = None) -> None:
     """Create the temp view ``v_declared``: each deal's declared attribution as known at ``as_of``.
 
     Columns: :data:`DECLARED_COLUMNS`. ``declared_at`` is when the declaration was made: the answer
@@ -108,9 +107,7 @@ class Declared:
         return bool(self.partner_source)
 
 
-def declared_of(
-    con: duckdb.DuckDBPyConnection, opportunity_id: str, as_of: datetime | None = None
-) -> Declared:
+def declared_of(con: Engine, opportunity_id: str, as_of: datetime | None = None) -> Declared:
     """The declared attribution of one deal (raises :class:`NotFound` for an unknown id)."""
     ensure_intake_schema(con)
     rows = con.execute(

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
 from cosell.errors import NotAllowed, NotFound, UsageError
 from cosell.hygiene.decisions import (
     AlreadyDecided,
@@ -32,9 +31,9 @@ from cosell.hygiene.decisions import (
     check_override,
     check_reason,
 )
-from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.review import ensure_review_schema
 from cosell.store.users import find_user
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
@@ -97,7 +96,7 @@ def parse_claim(text: str | None) -> tuple[str, str | None]:
     return tier.strip().lower(), partner.strip() or None
 
 
-def _opportunity(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> None:
+def _opportunity(con: Engine, opportunity_id: str) -> None:
     found = con.execute("SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ?", [opportunity_id])
     row = found.fetchone()
     if row and row[0]:
@@ -107,7 +106,7 @@ def _opportunity(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> None:
     raise NotFound(f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else ""))
 
 
-def partner_appears(con: duckdb.DuckDBPyConnection, opportunity_id: str, partner_id: str) -> bool:
+def partner_appears(con: Engine, opportunity_id: str, partner_id: str) -> bool:
     """Whether the partner is on the deal: credited in its current version, its CRM partner, in
     opportunity_partners, a registration or a touch linked to the deal, or a lead of it."""
     attribution_views(con)
@@ -215,7 +214,7 @@ def _dispute(r: tuple[Any, ...]) -> Dispute:
 
 
 def list_disputes(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     *,
     status: str | None = None,
     opportunity_id: str | None = None,
@@ -243,7 +242,7 @@ def list_disputes(
     return [_dispute(r) for r in rows]
 
 
-def get_dispute(con: duckdb.DuckDBPyConnection, dispute_id: str) -> Dispute:
+def get_dispute(con: Engine, dispute_id: str) -> Dispute:
     """One dispute (raises :class:`NotFound`, suggesting a close id)."""
     ensure_review_schema(con)
     rows = con.execute(

@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
@@ -38,7 +37,7 @@ PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 CONFIRMED = ("none", "sourced", "influenced", "accelerated")
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def table_exists(con: Engine, name: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchone()
@@ -52,7 +51,7 @@ def version_filter(as_of: datetime | None) -> str:
     return f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
 
 
-def won_deals(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window) -> None:
+def won_deals(con: Engine, policy: Policy, window: Window) -> None:
     """``_rec_won``: closed-won deals with their close time X inside the window."""
     won, lost = policy.won_stages, policy.lost_stages
     bounds = [f"x_at <= {_ts(window.evaluated_at)}"]
@@ -87,7 +86,7 @@ def won_deals(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window) ->
     )
 
 
-def deals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None, declared: str) -> None:
+def deals(con: Engine, policy: Policy, as_of: datetime | None, declared: str) -> None:
     """``_rec_deals``: each won deal with its declared values, value at close and attribution."""
     confirmed = _in(CONFIRMED)
     declarations = "SELECT NULL::VARCHAR AS opportunity_id, NULL::TIMESTAMPTZ AS at WHERE FALSE"
@@ -153,7 +152,7 @@ def deals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None
     )
 
 
-def touches(con: duckdb.DuckDBPyConnection) -> None:
+def touches(con: Engine) -> None:
     """``_rec_touches``: the touches logged on a checked deal or on its account (one scan of
     ``v_touches``; every later check reads this much smaller table), partner resolved."""
     con.execute(
@@ -170,7 +169,7 @@ def touches(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def activity(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+def activity(con: Engine, policy: Policy) -> None:
     """``_rec_ptouch``: partner-engagement touches associated with each deal at or before X.
     ``_rec_direct``: each deal's earliest direct-engagement touch on its account (or logged on it)
     inside the sourcing lookback, the touch a direct-first guard points at."""
@@ -205,7 +204,7 @@ def activity(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     )
 
 
-def claims_and_accounts(con: duckdb.DuckDBPyConnection) -> None:
+def claims_and_accounts(con: Engine) -> None:
     """``_rec_claims``: who claims to have sourced each deal. ``_rec_elsewhere``: evidence linked to
     a deal but on another account. ``_rec_overlap``: partners listing the deal's account."""
     con.execute(
@@ -263,7 +262,7 @@ def has_rule(rule: str) -> str:
     return f"d.rules LIKE '% {rule} %'"
 
 
-def hits(con: duckdb.DuckDBPyConnection) -> None:
+def hits(con: Engine) -> None:
     """``_rec_hits``: (kind, opportunity_id) of every finding."""
     partner_tiers, confirmed = _in(PARTNER_TIERS), _in(CONFIRMED)
     con.execute(

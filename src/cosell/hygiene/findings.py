@@ -34,17 +34,17 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
-from cosell.hygiene.review_store import KINDS as KINDS
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.metrics.fx import check_rates, converted_amounts_sql
+from cosell.money import minor_unit
 from cosell.policy import Policy
+from cosell.store.review import KINDS as KINDS
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",
@@ -85,7 +85,7 @@ FINDING_COLUMNS = (
 @dataclass(frozen=True)
 class Window:
     """The deals to check: closed-won with ``start <= X < end`` (open ends when None) and X at or
-    before ``evaluated_at`` (the as-of instant: a deal cannot have closed after what is known)."""
+    before ``evaluated_at`` (the as-of instant T: a deal that closed after T was still open then)."""
 
     label: str
     start: datetime | None
@@ -117,14 +117,14 @@ def _item(kind: str, ident: str, partner: str | None = None, at: str | None = No
     return text
 
 
-def declared_relation(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> str:
+def declared_relation(con: Engine, as_of: datetime | None) -> str:
     """``v_declared`` as known at ``as_of``: each deal's declared attribution (the CRM fields
     overlaid by answered prompts, or an auto-tag where the CRM partner_source is empty)."""
     declared_views(con, as_of)
     return "v_declared"
 
 
-def _evidence(con: duckdb.DuckDBPyConnection) -> None:
+def _evidence(con: Engine) -> None:
     """``_rec_evidence``: each finding's evidence, ``kind:id[/partner][@instant]`` items."""
     guards = " UNION ALL ".join(
         f"SELECT h.kind, h.opportunity_id, 2, 'guard:{g}' FROM _rec_hits h JOIN _rec_deals d "
@@ -231,7 +231,7 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _expired_prompts(
-    con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
+    con: Engine, policy: Policy, window: Window, as_of: datetime | None, declared: str
 ) -> str:
     """``_rec_prompts``: influence prompts that expired unanswered inside the window; returns the
     SELECT of their ``prompt_expired`` findings (one per deal). The deal is open pipeline, so its
@@ -243,7 +243,10 @@ def _expired_prompts(
     )
     rows = [
         (p.prompt_id, p.opportunity_id, p.partner_id, p.rep_id or None, p.trigger_ref, p.expires_at)
-        for p in expired_prompts(con, policy, window.evaluated_at if as_of is not None else None)
+        # Prompts are events: one expired unanswered at T, among those recorded by K (as_of here).
+        for p in expired_prompts(
+            con, policy, window.evaluated_at if as_of is None else min(window.evaluated_at, as_of)
+        )
         if (window.start is None or p.expires_at >= window.start)
         and (window.end is None or p.expires_at < window.end)
         and p.expires_at <= window.evaluated_at
@@ -278,8 +281,13 @@ def _expired_prompts(
         LEFT JOIN v_attribution a ON a.opportunity_id = m.opportunity_id"""
 
 
-def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str) -> None:
-    """``_rec_findings``: one row per finding with :data:`FINDING_COLUMNS`."""
+def _findings_table(con: Engine, prompt_findings: str, currency: str) -> None:
+    """``_rec_findings``: one row per finding with :data:`FINDING_COLUMNS`.
+
+    Money at stake is what the finding's fix would move: the deal's amount, except for an
+    ``account_mismatch`` on a deal that neither the CRM nor cosell credits to any partner (declared
+    none or empty, computed none): no partner holds credit on it either way, so 0."""
+    digits = minor_unit(currency)
     codes = " ".join(f"WHEN {_lit(k)} THEN {_lit(c)}" for k, c in KIND_CODES.items())
     partner_tiers = _in(PARTNER_TIERS)
     con.execute(
@@ -290,7 +298,9 @@ def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str) -> Non
         SELECT (CASE h.kind {codes} END) || '-' || h.opportunity_id AS finding_id,
             h.kind, h.opportunity_id, d.closed_at, d.declared_source, d.declared_partner_id,
             d.tier AS computed_tier, d.computed_partner_id, d.run_id, d.amount, d.currency,
-            d.amount_ws AS at_stake,
+            CASE WHEN h.kind = 'account_mismatch' AND coalesce(d.declared_source, 'none') = 'none'
+                    AND d.tier = 'none' THEN CAST(0 AS DECIMAL(38,{digits}))
+                ELSE d.amount_ws END AS at_stake,
             CASE WHEN h.kind <> 'account_mismatch' AND d.tier IN {partner_tiers} THEN d.tier END
                 AS suggested_tier,
             CASE WHEN h.kind <> 'account_mismatch' AND d.tier IN {partner_tiers}
@@ -310,12 +320,14 @@ def _findings_table(con: duckdb.DuckDBPyConnection, prompt_findings: str) -> Non
     )
 
 
-def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None) -> int:
+def detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None) -> int:
     """Detect the findings of the window's closed-won deals; return how many deals were checked.
 
-    Reads the ``v_<table>`` views, ``v_attribution`` (each deal's version known at ``as_of``: build
-    them first with :func:`cosell.store.workspace.as_of_views` and
-    :func:`cosell.store.versions.attribution_views`) and the declared values known at ``as_of``.
+    ``as_of`` is the knowledge instant K (None: everything recorded); the window carries the
+    evaluation instant T (:mod:`cosell.asof`). Reads the ``v_<table>`` views, ``v_attribution``
+    (each deal's version known at K: build them first with
+    :func:`cosell.store.workspace.as_of_views` and :func:`cosell.store.versions.attribution_views`)
+    and the declared values known at K.
     Leaves the findings in the temp table ``_rec_findings`` (:data:`FINDING_COLUMNS`) and the deals
     in ``_rec_deals``. Raises :class:`cosell.metrics.fx.MissingRate` when a deal's close-period rate
     is missing (money at stake cannot be stated).
@@ -333,9 +345,7 @@ def detect(con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of
     return int(row[0]) if row else 0
 
 
-def _detect(
-    con: duckdb.DuckDBPyConnection, policy: Policy, window: Window, as_of: datetime | None, declared: str
-) -> None:
+def _detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None, declared: str) -> None:
     checks.won_deals(con, policy, window)
     checks.deals(con, policy, as_of, declared)
     checks.touches(con)
@@ -343,10 +353,10 @@ def _detect(
     checks.claims_and_accounts(con)
     checks.hits(con)
     _evidence(con)
-    _findings_table(con, _expired_prompts(con, policy, window, as_of, declared))
+    _findings_table(con, _expired_prompts(con, policy, window, as_of, declared), policy.workspace_currency)
 
 
-def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+def drop_work_tables(con: Engine) -> None:
     """Drop the temp tables :func:`detect` made (the findings are read by then)."""
     names = (
         "won",

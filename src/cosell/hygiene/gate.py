@@ -13,21 +13,21 @@ satisfies the gate, though it is not a rep's confirmation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.data.schema import PARTNER_SOURCES
+from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import ensure_intake_schema, version_filter
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema, version_filter
+from cosell.store.schema import PARTNER_SOURCES
 
 CONFIRMED_VALUES = frozenset(PARTNER_SOURCES)  # none, sourced, influenced, accelerated
 
@@ -58,24 +58,56 @@ def _who(declared_by: str) -> str:
     return declared_by or "unknown"
 
 
-def check_move(state: DealState, to_stage: str, policy: Policy) -> GateDecision:
+def known_stages(con: Engine, policy: Policy) -> frozenset[str]:
+    """Every stage name the workspace knows: the policy's won and lost stages, and every stage an
+    opportunity or a stage_history row has ever had (any version)."""
+    ensure_intake_schema(con)
+    rows = con.execute(
+        "SELECT stage FROM opportunities WHERE stage IS NOT NULL "
+        "UNION SELECT stage FROM stage_history WHERE stage IS NOT NULL"
+    ).fetchall()
+    return frozenset(policy.won_stages | policy.lost_stages | {str(r[0]) for r in rows})
+
+
+def _unknown_stage(opp: str, stage: str, known: Collection[str]) -> GateDecision:
+    # A misspelt won stage ("Closed Wn") maps to open and would pass the gate unchecked.
+    names = sorted(known)
+    close = difflib.get_close_matches(stage, names, n=1, cutoff=0.6)
+    if not close:  # "closed won": the same name in another case
+        close = [n for n in names if n.casefold() == stage.casefold()][:1]
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return GateDecision(
+        False,
+        f"{opp} may not enter {stage!r}: no such stage{hint}; it is neither in the policy's stage "
+        "mapping nor a stage of any opportunity in this workspace",
+    )
+
+
+def check_move(
+    state: DealState, to_stage: str, policy: Policy, stages: Collection[str] | None = None
+) -> GateDecision:
     """May ``state``'s deal move to ``to_stage``? Pure: no I/O.
 
     A won stage (by the policy's stage mapping) needs a confirmed partner_source: sourced,
     influenced, accelerated or none. Lost and open stages are always allowed (every stage name the
-    policy does not map to won or lost is open).
+    policy does not map to won or lost is open). Given the workspace's ``stages``
+    (:func:`known_stages`), a stage outside them is refused, naming the closest one.
 
     >>> from cosell.policy import Policy
     >>> check_move(DealState("O1", "Proposal", ""), "Closed Won", Policy()).allowed
     False
     >>> check_move(DealState("O1", "Proposal", "none", "crm"), "Closed Won", Policy()).allowed
     True
+    >>> check_move(DealState("O1", "Proposal", "none"), "Closed Wn", Policy(), {"Closed Won"}).reason
+    "O1 may not enter 'Closed Wn': no such stage (did you mean 'Closed Won'?); it is neither in the policy's stage mapping nor a stage of any opportunity in this workspace"
     """
     stage = to_stage.strip()
     if not stage:
         raise UsageError("give the stage the deal would move to")
-    kind = policy.stage_class(stage)
     opp = state.opportunity_id
+    if stages is not None and stage not in stages:
+        return _unknown_stage(opp, stage, stages)
+    kind = policy.stage_class(stage)
     if kind != "won":
         return GateDecision(True, f"{opp} may enter {kind} stage {stage!r}: the gate guards won stages only")
     if state.partner_source in CONFIRMED_VALUES:
@@ -94,19 +126,23 @@ def check_move(state: DealState, to_stage: str, policy: Policy) -> GateDecision:
 class GateIndex:
     """Every deal's gate state, loaded once; :meth:`check` answers a move without touching storage."""
 
-    def __init__(self, states: Mapping[str, DealState], policy: Policy) -> None:
+    def __init__(
+        self, states: Mapping[str, DealState], policy: Policy, stages: Collection[str] | None = None
+    ) -> None:
         self._states = dict(states)
         self._policy = policy
+        self._stages = None if stages is None else frozenset(stages)
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None) -> GateIndex:
-        """Read every deal's current stage and declared partner_source (as known at ``as_of``)."""
+    def load(cls, con: Engine, policy: Policy, as_of: datetime | None = None) -> GateIndex:
+        """Read every deal's current stage and declared partner_source (as known at ``as_of``),
+        and the stage names the workspace knows."""
         ensure_intake_schema(con)
         rows = con.execute(
             f"SELECT opportunity_id, stage, partner_source, declared_by FROM ({declared_sql(as_of)})"
         ).fetchall()
         states = {r[0]: DealState(r[0], r[1] or "", r[2] or "", r[3] or "") for r in rows}
-        return cls(states, policy)
+        return cls(states, policy, known_stages(con, policy))
 
     def __len__(self) -> int:
         return len(self._states)
@@ -119,12 +155,14 @@ class GateIndex:
             raise NotFound(f"no opportunity {opportunity_id}") from None
 
     def check(self, opportunity_id: str, to_stage: str) -> GateDecision:
-        """:func:`check_move` for a deal of the index."""
-        return check_move(self.state(opportunity_id), to_stage, self._policy)
+        """:func:`check_move` for a deal of the index (an unknown stage is refused)."""
+        return check_move(self.state(opportunity_id), to_stage, self._policy, self._stages)
 
     def record(self, state: DealState) -> None:
         """Replace one deal's state (for a service that learns of a change without reloading)."""
         self._states[state.opportunity_id] = state
+        if self._stages is not None and state.stage:
+            self._stages |= {state.stage}
 
 
 @dataclass(frozen=True)
@@ -144,9 +182,16 @@ class GateViolation:
 
 
 def gate_audit(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None
+    con: Engine,
+    policy: Policy,
+    as_of: datetime | None = None,
+    *,
+    evaluated_at: datetime | None = None,
 ) -> list[GateViolation]:
     """Every deal won as known at ``as_of`` that entered its won stage unconfirmed, oldest entry first.
+
+    ``as_of`` is the knowledge instant K (None: everything recorded); ``evaluated_at`` (the as-of
+    instant T, :mod:`cosell.asof`) leaves out the deals that entered their won stage after T.
 
     The entry is the deal's close time (SPEC section 1: its first entry into its current won stage
     after its last open stage in stage_history, else its close_date). partner_source at that
@@ -160,6 +205,7 @@ def gate_audit(
     known = version_filter(as_of)
     declared_known = "TRUE" if as_of is None else f"recorded_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
     confirmed = _in(CONFIRMED_VALUES)
+    until = "" if evaluated_at is None else f" AND w.entered <= TIMESTAMPTZ '{format_instant(evaluated_at)}'"
     sql = f"""
         WITH o AS (
             SELECT opportunity_id, stage, owner_id, amount,
@@ -195,7 +241,7 @@ def gate_audit(
             FROM w
             LEFT JOIN first_fh f ON f.opportunity_id = w.opportunity_id
             LEFT JOIN at_entry a ON a.opportunity_id = w.opportunity_id
-            WHERE w.entered IS NOT NULL),
+            WHERE w.entered IS NOT NULL{until}),
         bad AS (
             SELECT j.* FROM judged j
             WHERE coalesce(j.source_then, '') NOT IN {confirmed}

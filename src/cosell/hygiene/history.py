@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
-from cosell.attribution.result import CreditRow
+from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.hygiene.review_store import ensure_review_schema
 from cosell.instants import format_instant
+from cosell.results import CreditRow
+from cosell.store.review import ensure_review_schema
 from cosell.store.versions import deal_history
 
 
@@ -40,6 +39,7 @@ class HistoryEntry:
     rules: str
     credits: tuple[CreditRow, ...]
     source: str  # finding:<id> or dispute:<id> for a fix or a dispute, else ""
+    known_at: datetime | None = None  # the knowledge instant the version was decided on
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys; instants ISO 8601 UTC; credits as their output columns."""
@@ -53,6 +53,7 @@ class HistoryEntry:
             "source": self.source,
             "policy_version": self.policy_version,
             "as_of": format_instant(self.as_of),
+            "known_at": None if self.known_at is None else format_instant(self.known_at),
             "model": self.model,
             "tier": self.tier,
             "primary_partner_id": self.primary_partner_id,
@@ -70,7 +71,7 @@ class HistoryEntry:
         }
 
 
-def deal_versions(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[HistoryEntry]:
+def deal_versions(con: Engine, opportunity_id: str) -> list[HistoryEntry]:
     """Every stored version of one deal, oldest first.
 
     Raises :class:`NotFound` (suggesting a close id) when the deal is neither in the workspace nor
@@ -111,6 +112,7 @@ def deal_versions(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[H
             rules=v.row.rules,
             credits=v.credits,
             source=sources.get(v.run.run_id, ""),
+            known_at=v.run.known_at,
         )
         for v in versions
     ]

@@ -26,14 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
+from cosell.engine.sql import quoted
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
-from cosell.hygiene.intake_store import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.store.workspace import Workspace
 
 ANSWER_TIERS = ("influenced", "accelerated")
@@ -66,10 +66,6 @@ class Prompt:
     run_id: int | None = None
 
 
-def _quoted(values: frozenset[str] | tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values)) or "''"
-
-
 def _triggers_sql(policy: Policy, now: datetime) -> str:
     current = version_filter(None)
     won_or_lost = policy.won_stages | policy.lost_stages
@@ -82,16 +78,16 @@ def _triggers_sql(policy: Policy, now: datetime) -> str:
         sh AS (SELECT opportunity_id, stage, entered_at FROM stage_history WHERE {current}),
         lo AS (
             SELECT opportunity_id, max(entered_at) AS t FROM sh
-            WHERE stage NOT IN ({_quoted(won_or_lost)}) GROUP BY opportunity_id),
+            WHERE stage NOT IN ({quoted(won_or_lost)}) GROUP BY opportunity_id),
         x AS (
             SELECT o.opportunity_id, min(sh.entered_at) AS t
             FROM o JOIN sh ON sh.opportunity_id = o.opportunity_id AND sh.stage = o.stage
             LEFT JOIN lo ON lo.opportunity_id = o.opportunity_id
-            WHERE o.stage IN ({_quoted(won_or_lost)}) AND (lo.t IS NULL OR sh.entered_at >= lo.t)
+            WHERE o.stage IN ({quoted(won_or_lost)}) AND (lo.t IS NULL OR sh.entered_at >= lo.t)
             GROUP BY o.opportunity_id),
         deal AS (
             SELECT o.opportunity_id, o.created_at, o.owner_id,
-                CASE WHEN o.stage IN ({_quoted(won_or_lost)}) THEN coalesce(x.t, o.close_date) END
+                CASE WHEN o.stage IN ({quoted(won_or_lost)}) THEN coalesce(x.t, o.close_date) END
                     AS closed_at
             FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id),
         c AS (SELECT contact_id, partner_id FROM partner_contacts WHERE {current}),
@@ -99,14 +95,14 @@ def _triggers_sql(policy: Policy, now: datetime) -> str:
             SELECT opportunity_id, trim(partner_id) AS partner_id, 'opportunity_partner' AS trigger,
                 opportunity_id || '/' || partner_id || '/' || role AS trigger_ref, added_at AS ts, 0 AS pref
             FROM opportunity_partners
-            WHERE {current} AND role IN ({_quoted(TRIGGER_ROLES)}) AND added_at IS NOT NULL
+            WHERE {current} AND role IN ({quoted(TRIGGER_ROLES)}) AND added_at IS NOT NULL
             UNION ALL
             SELECT t.opportunity_id,
                 coalesce(nullif(trim(t.partner_id), ''), nullif(trim(c.partner_id), '')) AS partner_id,
                 'touch' AS trigger, t.touch_id AS trigger_ref, t.occurred_at AS ts, 1 AS pref
             FROM touches t LEFT JOIN c ON c.contact_id = t.partner_contact_id
             WHERE {version_filter(None, "t")} AND t.actor = 'partner'
-              AND t.kind IN ({_quoted(engagement)}) AND nullif(trim(t.opportunity_id), '') IS NOT NULL),
+              AND t.kind IN ({quoted(engagement)}) AND nullif(trim(t.opportunity_id), '') IS NOT NULL),
         cand AS (
             SELECT trig.*, deal.owner_id FROM trig JOIN deal ON deal.opportunity_id = trig.opportunity_id
             WHERE trig.partner_id IS NOT NULL AND trig.ts > deal.created_at
@@ -198,7 +194,7 @@ def _prompt(r: tuple[object, ...]) -> Prompt:
 
 
 def list_prompts(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     as_of: datetime | None = None,
     *,
     rep: str | None = None,
@@ -227,7 +223,7 @@ def list_prompts(
     return [_prompt(r) for r in rows]
 
 
-def get_prompt(con: duckdb.DuckDBPyConnection, prompt_id: str, as_of: datetime | None = None) -> Prompt:
+def get_prompt(con: Engine, prompt_id: str, as_of: datetime | None = None) -> Prompt:
     """One prompt with its status as of ``as_of`` (raises :class:`NotFound`)."""
     ensure_intake_schema(con)
     at = clock.now(as_of)
@@ -237,9 +233,7 @@ def get_prompt(con: duckdb.DuckDBPyConnection, prompt_id: str, as_of: datetime |
     return _prompt(rows[0])
 
 
-def expired_prompts(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime | None = None
-) -> list[Prompt]:
+def expired_prompts(con: Engine, policy: Policy, as_of: datetime | None = None) -> list[Prompt]:
     """Prompts past their expires_at without an answer (nor another declaration) as of ``as_of``.
 
     Ordered by expiry, then prompt_id. Each prompt's expiry was fixed when it was issued (by the
@@ -251,7 +245,7 @@ def expired_prompts(
     return sorted(found, key=lambda p: (p.expires_at, len(p.prompt_id), p.prompt_id))
 
 
-def _check_user(con: duckdb.DuckDBPyConnection, prompt: Prompt, by_user: str) -> None:
+def _check_user(con: Engine, prompt: Prompt, by_user: str) -> None:
     """The owning rep, or partner ops / admin, may answer; without a users table anyone may."""
     users = con.execute(f"SELECT user_id, role FROM users WHERE {version_filter(None)}").fetchall()
     if not users:

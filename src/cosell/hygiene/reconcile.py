@@ -3,13 +3,14 @@
 ::
 
     result = reconcile(ws, policy, period="2026-10")              # the month, as known now
-    result = reconcile(ws, policy, period="2026-Q3", as_of=t)      # as known at t: byte-identical later
+    result = reconcile(ws, policy, period="2026-Q3", known_at=t)   # as known at t: byte-identical later
+    result = reconcile(ws, policy, period="2026-Q3", as_of=t)      # evaluated at t, with all data known
     result.by_kind                                                 # count and money at stake per kind
 
 The checks run in the database (:mod:`cosell.hygiene.findings`). Each finding has a stable id (its
 kind and deal), so running reconcile again never duplicates one: a finding is stored once, when it
 is first detected, and its status (open, accepted, rejected) comes from the decisions recorded at
-or before the as-of instant. A deal whose attribution carries an accepted override (OVR) was
+or before the knowledge instant (:mod:`cosell.asof`). A deal whose attribution carries an accepted override (OVR) was
 decided by a reviewer: it raises no new finding, and the findings already recorded on it keep
 showing with their decision.
 """
@@ -25,23 +26,25 @@ from typing import Any
 from rich.console import Console
 
 from cosell import clock
-from cosell.errors import NotFound, UsageError
+from cosell.asof import evaluation, instants_line, knowledge
+from cosell.errors import UsageError
 from cosell.hygiene.decisions import AcceptResult, accept_suggested_fixes
 from cosell.hygiene.findings import Window, detect, drop_work_tables
-from cosell.hygiene.review_store import (
-    KINDS,
-    Finding,
-    ensure_review_schema,
-    next_number,
-    read_findings,
-)
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
-from cosell.store.versions import attribution_views, latest_run_id
+from cosell.store.known import require_import
+from cosell.store.review import (
+    KINDS,
+    Finding,
+    ensure_review_schema,
+    next_number,
+    read_findings,
+)
+from cosell.store.versions import attribution_views, latest_run_id, require_attribution
 from cosell.store.workspace import Workspace, as_of_views
 from cosell.terminal import print_table
 
@@ -92,6 +95,7 @@ class ReconcileResult:
     start: datetime | None
     end: datetime | None
     as_of: datetime
+    known_at: datetime | None  # the knowledge instant; None: everything recorded
     attribution_run_id: int | None
     deals_checked: int
     unattributed: int
@@ -113,6 +117,7 @@ class ReconcileResult:
             "start": "" if self.start is None else format_instant(self.start),
             "end": "" if self.end is None else format_instant(self.end),
             "as_of": format_instant(self.as_of),
+            "known_at": None if self.known_at is None else format_instant(self.known_at),
             "attribution_run_id": self.attribution_run_id,
             "deals_checked": self.deals_checked,
             "unattributed_deals": self.unattributed,
@@ -149,26 +154,32 @@ def reconcile(
     *,
     period: str | None = None,
     as_of: datetime | None = None,
+    known_at: datetime | None = None,
     by_user: str = "unknown",
 ) -> ReconcileResult:
-    """Reconcile the period's closed-won deals as known at ``as_of`` (None: now) and store new findings.
+    """Reconcile the period's closed-won deals evaluated as of ``as_of`` (T) with the data known at
+    ``known_at`` (K), and store new findings (:mod:`cosell.asof`).
 
-    Reads the rows, attribution versions, declarations and decisions known at ``as_of``, so the
-    same call with the same ``as_of`` returns the same result after later imports, runs or
-    decisions. Raises :class:`NotFound` when no attribution version is known at ``as_of``.
+    K (default ``as_of``, else everything recorded) bounds the rows, attribution versions,
+    declarations and decisions read, so the same call with the same K returns the same result after
+    later imports, runs or decisions. T (default K, else now) decides the default window and which
+    deals had closed. Given both, the attribution checked against is the one evaluated as of T
+    (:func:`cosell.store.versions.require_attribution`). Raises :class:`NotFound` when nothing
+    was imported by K or no such attribution is known.
     """
     con = ws.con
     ensure_review_schema(con)
-    evaluated_at = clock.now(as_of)
+    evaluated_at = clock.now(as_of if as_of is not None else known_at)
     window = resolve_window(period, evaluated_at, policy)
-    run_id = latest_run_id(con, as_of)
-    if run_id is None:
-        when = "yet" if as_of is None else f"at {format_instant(evaluated_at)}"
-        raise NotFound(f"no attribution version known {when}: run `cosell attribute` first")
-    as_of_views(con, as_of)
-    attribution_views(con, as_of)
-    deals = detect(con, policy, window, as_of)
-    known = f"k.detected_at <= {_ts(evaluated_at)}"
+    evaluated = evaluation(as_of, known_at)
+    known_at = knowledge(as_of, known_at)
+    if known_at is not None:
+        require_import(con, known_at)
+    run_id = require_attribution(con, known_at, evaluated)
+    as_of_views(con, known_at, existing_at=evaluated_at)
+    attribution_views(con, known_at, evaluated)
+    deals = detect(con, policy, window, known_at)
+    known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()
     with ws.transaction():
         reconciliation_id = next_number(con, "reconciliations", "reconciliation_id")
@@ -187,10 +198,12 @@ def reconcile(
             stake_currency=_lit(policy.workspace_currency),
             detected_at="k.detected_at",
             where=f"NOT f.overridden OR {known}",
-            as_of=as_of,
+            as_of=known_at,
         )
         con.execute(
-            "INSERT INTO reconciliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reconciliations (reconciliation_id, run_at, by_user, as_of, period, period_start, "
+            "period_end, attribution_run_id, deals, findings, new_findings, known_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 reconciliation_id,
                 now,
@@ -203,6 +216,7 @@ def reconcile(
                 deals,
                 len(shown),
                 int(new[0]) if new else 0,
+                now if known_at is None else known_at,
             ],
         )
     row = con.execute("SELECT count(*) FILTER (WHERE run_id IS NULL) FROM _rec_deals").fetchone()
@@ -210,7 +224,7 @@ def reconcile(
     checked = tuple(r[0] for r in con.execute("SELECT opportunity_id FROM _rec_deals ORDER BY 1").fetchall())
     drop_work_tables(con)
     result = _result(window, run_id, deals, unattributed, policy, shown, int(new[0]) if new else 0)
-    return replace(result, checked=checked)
+    return replace(result, checked=checked, known_at=known_at)
 
 
 def _result(
@@ -228,14 +242,15 @@ def _result(
         mine = [f for f in findings if f.kind == kind]
         if not mine:
             continue
-        stakes = {f.opportunity_id: f.at_stake or zero for f in mine}
+        stakes = _stake_per_deal(mine, zero)
         by_kind.append(KindSummary(kind, len(mine), len(stakes), sum(stakes.values(), zero)))
-    every = {f.opportunity_id: f.at_stake or zero for f in findings}
+    every = _stake_per_deal(findings, zero)
     return ReconcileResult(
         period=window.label,
         start=window.start,
         end=window.end,
         as_of=window.evaluated_at,
+        known_at=None,
         attribution_run_id=run_id,
         deals_checked=deals,
         unattributed=unattributed,
@@ -245,6 +260,15 @@ def _result(
         at_stake=sum(every.values(), zero),
         new_findings=new,
     )
+
+
+def _stake_per_deal(findings: list[Finding], zero: Decimal) -> dict[str, Decimal]:
+    """Each deal's money at stake once: the largest stake among its findings (a finding whose fix
+    would move nothing, at stake 0, does not hide another finding's stake on the same deal)."""
+    stakes: dict[str, Decimal] = {}
+    for f in findings:
+        stakes[f.opportunity_id] = max(stakes.get(f.opportunity_id, zero), f.at_stake or zero)
+    return stakes
 
 
 def print_summary(console: Console, result: ReconcileResult) -> None:
@@ -310,14 +334,16 @@ def print_planted(console: Console, result: ReconcileResult, planted: Mapping[st
 def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Console) -> ReconcileResult:
     """The demo's reconciliation step: every closed-won deal of the sample, as of its as-of instant.
 
-    Prints the count by kind and the money at stake. The demo's attribution run must be known at
-    ``manifest.as_of`` (stored with ``run_at=manifest.as_of``); when it was stored later, the
-    reconciliation reads what is known now, which in a fresh demo workspace is the same data.
+    Prints which instant is which, the count by kind and the money at stake. The demo's
+    attribution run must be known at ``manifest.as_of`` (stored with ``run_at=manifest.as_of``);
+    when it was stored later, the reconciliation reads what is known now, which in a fresh demo
+    workspace is the same data.
     """
-    as_of: datetime | None = manifest.as_of
-    if latest_run_id(ws.con, as_of) is None:
-        as_of = None
-    result = reconcile(ws, policy, period=ALL_PERIODS, as_of=as_of, by_user="demo")
+    known_at: datetime | None = manifest.as_of
+    if latest_run_id(ws.con, known_at) is None:
+        known_at = None
+    result = reconcile(ws, policy, period=ALL_PERIODS, known_at=known_at, by_user="demo")
+    console.print(instants_line(result.as_of, result.known_at), highlight=False)
     print_summary(console, result)
     print_planted(console, result, manifest.planted)
     console.print(

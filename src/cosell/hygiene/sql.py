@@ -7,26 +7,9 @@ agree on that instant to the microsecond, so both build it from :func:`won_entry
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from cosell.engine.sql import in_list, lit, ts
 
-from cosell.instants import format_instant
-
-
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def ts(instant: datetime) -> str:
-    """A SQL TIMESTAMPTZ literal of a UTC instant."""
-    return f"TIMESTAMPTZ '{format_instant(instant)}'"
-
-
-def in_list(values: Iterable[str]) -> str:
-    """``('a', 'b')`` for ``IN``, sorted. An empty list still parses and matches nothing (no stage
-    or kind is the empty string)."""
-    return "(" + ", ".join(lit(v) for v in sorted(values) or [""]) + ")"
+__all__ = ["in_list", "lit", "ts", "won_entry_ctes"]
 
 
 def won_entry_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:

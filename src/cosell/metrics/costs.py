@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cosell.engine.sql import lit
+from cosell.entries import PAYMENT
 from cosell.instants import format_instant
-from cosell.metrics.deals import DealFacts, month_labels, sql_text
-from cosell.pay.ledger import PAYMENT
+from cosell.metrics.deals import DealFacts, month_labels
 from cosell.periods import Period
 
 LEDGER_TABLE = "ledger_entries"
@@ -50,7 +51,7 @@ def cost_labels(period: Period) -> tuple[str, ...]:
 def period_costs(facts: DealFacts, period: Period) -> PeriodCosts:
     """Program and direct costs of ``period`` as known at the report's as-of instant."""
     con = facts.con
-    labels = ", ".join(sql_text(x) for x in cost_labels(period))
+    labels = ", ".join(lit(x) for x in cost_labels(period))
     categories = con.execute(
         f"SELECT category, sum(amount), count(*) FROM v_program_costs WHERE period IN ({labels}) "
         "GROUP BY category ORDER BY category"
@@ -90,14 +91,16 @@ def _ledger_incentives(facts: DealFacts, period: Period) -> tuple[Decimal | None
     }
     if not _LEDGER_COLUMNS.issubset(columns):
         return None, 0
-    cash = ", ".join(sql_text(k) for k in LEDGER_CASH_KINDS)
-    # What was known at the as-of instant: entries written by then (recorded_at; an entry posted
-    # late is dated inside its period but written after it).
+    cash = ", ".join(lit(k) for k in LEDGER_CASH_KINDS)
+    # What was known at the knowledge instant: entries written by then (recorded_at; an entry
+    # posted late is dated inside its period but written after it). None: every entry written.
     written = "recorded_at" if "recorded_at" in columns else "posted_at"
+    known = (
+        "" if facts.known_at is None else f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.known_at)}'"
+    )
     row = con.execute(
         f"SELECT sum(amount), count(*) FROM {LEDGER_TABLE} WHERE party_kind = 'partner' "
-        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? "
-        f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.as_of)}'",
+        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? {known}",
         [period.start, period.end],
     ).fetchone()
     if row is None or not row[1]:

@@ -1,11 +1,13 @@
 """One row per attributed deal, as every metric reads it: built once per report, in the database.
 
-:func:`build_deal_facts` joins each deal's attribution version known at the as-of instant
-(``v_attribution``) to its opportunity row known then (``v_opportunities``) and materialises a temp
-table :data:`DEALS_TABLE` with, per deal:
+:func:`build_deal_facts` joins each deal's attribution version known at the knowledge instant K
+(``v_attribution``) to its opportunity row known then (``v_opportunities``), evaluated as of the
+as-of instant T (:mod:`cosell.asof`), and materialises a temp table :data:`DEALS_TABLE` with, per
+deal:
 
 - ``tier``, ``partner_attributed`` (sourced, accelerated or influenced) and ``direct_only``;
-- ``created_at``, ``closed_at`` (the close time X of a won or lost deal, NULL while open), ``won``,
+- ``created_at``, ``closed_at`` (the close time X of a won or lost deal, NULL while open, and while
+  X is after T: the deal was still open at T), ``won``,
   ``lost`` and ``cycle_us`` (X - C in exact microseconds);
 - ``created_mi`` and ``closed_mi``: the UTC month of C and of X as one integer (``year * 12 +
   month - 1``), so that every period, a month or a fiscal quarter, is a set of months joined as
@@ -37,15 +39,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
-from cosell.errors import InputError, NotFound, Problem
+from cosell.asof import evaluation, knowledge
+from cosell.engine import Engine
+from cosell.engine.sql import lit
+from cosell.errors import InputError, Problem
 from cosell.instants import format_instant
 from cosell.metrics.fx import convert_sql, month_index_sql, monthly_rates_sql
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
-from cosell.store.versions import attribution_views, latest_run_id
+from cosell.store.known import require_import
+from cosell.store.versions import attribution_views, require_attribution
 from cosell.store.workspace import as_of_views
 
 DEALS_TABLE = "_cosell_metrics_deals"
@@ -56,13 +60,8 @@ PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 _PARTNER_RULES = r"(^| )(S1|S2|S3|S4|ACC|INF)( |$)"
 
 
-def sql_text(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _in_list(values: frozenset[str]) -> str:
-    return ", ".join(sql_text(v) for v in sorted(values)) or "NULL"
+    return ", ".join(lit(v) for v in sorted(values)) or "NULL"
 
 
 def stage_class_sql(column: str, policy: Policy) -> str:
@@ -101,31 +100,48 @@ def close_times_sql(policy: Policy) -> str:
 class DealFacts:
     """The materialised deal table of one report and what it was built from."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Engine
     policy: Policy
-    as_of: datetime  # the instant the report reads (given, else now)
-    as_of_given: bool
-    run_id: int  # newest attribution run known at as_of
+    as_of: datetime  # T, the evaluation instant (given, else K, else now)
+    as_of_given: bool  # T or K was given (not now)
+    run_id: int  # newest attribution run read
     run_at: datetime
     attribution_policies: tuple[str, ...]  # policy versions of the versions read
     deals: int  # attributed deals in the table
-    unattributed: int  # deals known at as_of without any attribution version yet
+    unattributed: int  # deals known and existing at T without any attribution version yet
+    data_until: datetime | None = None  # the newest created_at or close time X of the deals
     table: str = DEALS_TABLE
+    known_at: datetime | None = None  # K, the knowledge instant; None: everything recorded
+    evaluated: bool = False  # the attribution read is the run evaluated as of T (both instants given)
 
     def period(self, label: str) -> Period:
         return parse_period(label, self.policy.fiscal_year_start_month)
 
 
 def build_deal_facts(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, *, as_of_given: bool = True
+    con: Engine,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    as_of_given: bool = True,
+    known_at: datetime | None = None,
 ) -> DealFacts:
-    """Create the ``v_*`` views as known at ``as_of`` (all current rows when not ``as_of_given``)
-    and materialise :data:`DEALS_TABLE`. Raises NotFound when no attribution is known at ``as_of``."""
-    as_of_views(con, as_of if as_of_given else None)
-    attribution_views(con, as_of if as_of_given else None)
-    run_id = latest_run_id(con, as_of if as_of_given else None)
-    if run_id is None:
-        raise NotFound(f"no attribution known at {format_instant(as_of)}: run `cosell attribute` first")
+    """Create the ``v_*`` views of the data known at ``known_at`` and materialise
+    :data:`DEALS_TABLE`, evaluated as of ``as_of`` (:mod:`cosell.asof`): deals created after it
+    left out, a deal that closed after it still open.
+
+    ``known_at`` defaults to ``as_of`` when ``as_of_given`` (the numbers as they stood then), else
+    to every current row. Given both, the attribution read is the run evaluated as of ``as_of``
+    (and the partial runs after it), else each deal's newest version known. Raises NotFound when
+    nothing was imported by ``known_at`` or no such attribution is known."""
+    given = as_of if as_of_given else None
+    evaluated = evaluation(given, known_at)
+    known_at = knowledge(given, known_at)
+    if known_at is not None:
+        require_import(con, known_at)
+    run_id = require_attribution(con, known_at, evaluated)
+    as_of_views(con, known_at, existing_at=as_of)
+    attribution_views(con, known_at, evaluated)
     run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert run_row is not None
     ws = policy.workspace_currency
@@ -133,22 +149,27 @@ def build_deal_facts(
         f"""CREATE OR REPLACE TEMP TABLE {_BASE} AS
         WITH o AS (
             SELECT opportunity_id, created_at, amount,
-                coalesce(nullif(currency, ''), {sql_text(ws)}) AS currency,
+                coalesce(nullif(currency, ''), {lit(ws)}) AS currency,
                 {stage_class_sql("stage", policy)} AS cls,
                 partner_id IS NOT NULL AND partner_id <> '' AS crm_partner,
                 coalesce(nullif(partner_source, ''), 'none') <> 'none' AS crm_source
             FROM v_opportunities),
         op AS (SELECT DISTINCT opportunity_id FROM v_opportunity_partners WHERE role <> 'reseller'),
-        x AS ({close_times_sql(policy)})
+        x0 AS ({close_times_sql(policy)}),
+        -- A deal that closed after T was still open at T (docs/rules.md, Times).
+        x AS (
+            SELECT opportunity_id, closed_at IS NULL AS no_time,
+                CASE WHEN closed_at <= TIMESTAMPTZ '{format_instant(as_of)}' THEN closed_at END AS closed_at
+            FROM x0)
         SELECT a.opportunity_id, a.run_id, a.tier, o.currency, o.amount, o.created_at, x.closed_at,
-            o.cls = 'won' AS won, o.cls = 'lost' AS lost,
+            o.cls = 'won' AND x.closed_at IS NOT NULL AS won, o.cls = 'lost' AND x.closed_at IS NOT NULL AS lost,
             a.tier IN ('sourced', 'accelerated', 'influenced') AS partner_attributed,
             (a.tier = 'none' AND NOT regexp_matches(coalesce(a.rules, ''), '{_PARTNER_RULES}')
                 AND op.opportunity_id IS NULL AND NOT o.crm_partner AND NOT o.crm_source) AS direct_only,
             {month_index_sql("o.created_at")} AS created_mi,
             {month_index_sql("x.closed_at")} AS closed_mi,
             epoch_us(x.closed_at) - epoch_us(o.created_at) AS cycle_us,
-            o.cls <> 'open' AND x.closed_at IS NULL AS no_close_time
+            o.cls <> 'open' AND coalesce(x.no_time, FALSE) AS no_close_time
         FROM v_attribution a
         JOIN o ON o.opportunity_id = a.opportunity_id
         LEFT JOIN x ON x.opportunity_id = a.opportunity_id
@@ -179,9 +200,9 @@ def build_deal_facts(
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {DEALS_TABLE} AS
             SELECT b.* EXCLUDE (no_close_time),
-                CASE WHEN b.currency = {sql_text(ws)} THEN {own} ELSE {convert_sql("b.amount", "rc.rate", policy)}
+                CASE WHEN b.currency = {lit(ws)} THEN {own} ELSE {convert_sql("b.amount", "rc.rate", policy)}
                     END AS pipeline_ws,
-                CASE WHEN NOT b.won THEN NULL WHEN b.currency = {sql_text(ws)} THEN {own}
+                CASE WHEN NOT b.won THEN NULL WHEN b.currency = {lit(ws)} THEN {own}
                     ELSE {convert_sql("b.amount", "rw.rate", policy)} END AS revenue_ws
             FROM {_BASE} b
             LEFT JOIN {RATES_TABLE} rc ON rc.currency = b.currency AND rc.month_index = b.created_mi
@@ -190,7 +211,8 @@ def build_deal_facts(
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_BASE}")
     counts = con.execute(
-        f"SELECT (SELECT count(*) FROM {DEALS_TABLE}), (SELECT count(*) FROM v_opportunities)"
+        f"SELECT (SELECT count(*) FROM {DEALS_TABLE}), (SELECT count(*) FROM v_opportunities), "
+        f"(SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM {DEALS_TABLE})"
     ).fetchone()
     assert counts is not None
     policies = con.execute(
@@ -207,6 +229,9 @@ def build_deal_facts(
         attribution_policies=tuple(str(p[0]) for p in policies),
         deals=int(counts[0]),
         unattributed=int(counts[1]) - int(counts[0]),
+        data_until=counts[2],
+        known_at=known_at,
+        evaluated=evaluated is not None,
     )
 
 
@@ -230,7 +255,7 @@ def month_labels(period: Period) -> tuple[str, ...]:
 def periods_sql(periods: list[Period]) -> str:
     """A relation ``(month_index, label)``: each month of each period (a month may belong to a
     quarter and to itself), to join deals on their creation or close month and group by period."""
-    rows = [f"({mi}, {sql_text(p.label)})" for p in periods for mi in month_indexes(p)]
+    rows = [f"({mi}, {lit(p.label)})" for p in periods for mi in month_indexes(p)]
     return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS t(month_index, label))"
 
 

@@ -9,8 +9,7 @@ currency's minor unit, and every sum adds these rounded amounts.
 
 from __future__ import annotations
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import CosellError
 from cosell.money import minor_unit
 from cosell.policy import Policy
@@ -54,7 +53,7 @@ def converted_amounts_sql(
     """
 
 
-def check_rates(con: duckdb.DuckDBPyConnection, converted_sql: str) -> None:
+def check_rates(con: Engine, converted_sql: str) -> None:
     """Raise :class:`MissingRate` naming the first currency and period without a rate."""
     missing = con.execute(
         f"SELECT currency, rate_period, count(*) FROM ({converted_sql}) WHERE rate IS NULL "

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cosell.metrics.deals import DealFacts, month_indexes, sql_text
+from cosell.engine.sql import lit
+from cosell.metrics.deals import DealFacts, month_indexes
 from cosell.periods import Period
 
 # Roles of people who work deals: their confirmation is adoption; admin (integration accounts),
@@ -61,7 +62,7 @@ def ae_adoption(facts: DealFacts, period: Period) -> Adoption:
     con = facts.con
     measurable = con.execute("SELECT count(*) > 0 FROM v_field_history").fetchone()
     months = ", ".join(str(m) for m in month_indexes(period))
-    roles = ", ".join(sql_text(r) for r in CONFIRMING_ROLES)
+    roles = ", ".join(lit(r) for r in CONFIRMING_ROLES)
     row = con.execute(
         f"""
         WITH closed AS (
@@ -84,7 +85,7 @@ def ae_adoption(facts: DealFacts, period: Period) -> Adoption:
 
 def partner_engagement(facts: DealFacts, period: Period) -> Engagement:
     """Partner-engagement touches in the period and the partners that made them."""
-    kinds = ", ".join(sql_text(k) for k in sorted(facts.policy.partner_kinds)) or "NULL"
+    kinds = ", ".join(lit(k) for k in sorted(facts.policy.partner_kinds)) or "NULL"
     row = facts.con.execute(
         f"""
         SELECT count(*), count(DISTINCT coalesce(nullif(t.partner_id, ''), pc.partner_id))

@@ -1,11 +1,14 @@
 """The partner league table: each partner's credited revenue, win rate and cycle in a period.
 
 For the deals closed (won or lost) in the period, read each partner's credit rows of the deal's
-version known at the as-of instant (``v_credits``): the credited amount of a won deal is converted
-to the workspace currency at the rate of its close month and rounded once, half away from zero (as
-the pay ledger converts credits), and summed by the deal's tier. Win rate is won / (won + lost)
-among the closed deals the partner holds a credit on (a partner-attributed lost deal keeps its
-credit rows, docs/rules.md); the cycle is the exact median created-to-close time of its won deals.
+version known at the as-of instant (``v_credits``). A won deal's credited revenue is its revenue in
+the workspace currency as every report reads it (``revenue_ws`` of the deal table: converted once
+at the rate of its close month and rounded once, :mod:`cosell.metrics.deals`), split between its
+credit rows in proportion to their credited amounts by the largest-remainder method
+(:func:`split_revenue_sql`), so the partners' lines add up to the CFO report's partner-attributed
+revenue to the cent. Win rate is won / (won + lost) among the closed deals the partner holds a
+credit on (a partner-attributed lost deal keeps its credit rows, docs/rules.md); the cycle is the
+exact median created-to-close time of its won deals.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cosell.errors import InputError, Problem
+from cosell.engine.sql import lit
 from cosell.instants import MICROS_PER_DAY
-from cosell.metrics.deals import RATES_TABLE, DealFacts, month_indexes, sql_text
-from cosell.metrics.fx import convert_sql
-from cosell.money import minor_unit
+from cosell.metrics.deals import DealFacts, check_rates, month_indexes
+from cosell.money import minor_unit, quantum
 from cosell.periods import Period
+from cosell.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -45,36 +48,71 @@ class PartnerLine:
         return Decimal(self.twice_median_us) / Decimal(2 * MICROS_PER_DAY)
 
 
+def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
+    """SELECT over ``credits_sql`` (one row per credit: ``opportunity_id``, ``partner_id``,
+    ``role``, ``share``, ``amount`` in the deal currency, and the deal's ``revenue_ws``) adding
+    ``credited_ws``: the deal's revenue split between its credit rows by the largest-remainder
+    method in the workspace currency's minor unit, so the parts add up to ``revenue_ws`` exactly
+    (NULL when ``revenue_ws`` is NULL: a lost deal).
+
+    The parts are in proportion to the credited amounts (which add up exactly to the deal amount;
+    SPEC section 3), or to the shares when those amounts are all 0. A part is first floored; the
+    units left go one each to the largest remainders, ties to the larger role weight of the policy,
+    then the smaller partner_id (the tie rule of the credit split). All in integers: exact."""
+    digits = minor_unit(policy.workspace_currency)
+    weights = " ".join(f"WHEN {lit(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
+    return f"""
+        WITH c AS (
+            SELECT *, CAST(abs(amount) * 10000 AS HUGEINT) AS by_amount,
+                CAST(abs(share) * 1000000 AS HUGEINT) AS by_share,
+                CAST(revenue_ws * {10**digits} AS HUGEINT) AS revenue_minor
+            FROM ({credits_sql})),
+        w AS (
+            SELECT *, CASE WHEN sum(by_amount) OVER (PARTITION BY opportunity_id) > 0 THEN by_amount
+                ELSE by_share END AS weight
+            FROM c),
+        f AS (
+            SELECT *, abs(revenue_minor) * weight // nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
+                    AS floor_minor,
+                abs(revenue_minor) * weight % nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
+                    AS remainder
+            FROM w),
+        r AS (
+            SELECT *, abs(revenue_minor) - sum(floor_minor) OVER (PARTITION BY opportunity_id) AS left_over,
+                row_number() OVER (PARTITION BY opportunity_id
+                    ORDER BY remainder DESC, CASE role {weights} ELSE 0 END DESC, partner_id) AS place
+            FROM f)
+        SELECT * EXCLUDE (by_amount, by_share, revenue_minor, weight, floor_minor, remainder, left_over, place),
+            CAST(sign(revenue_minor) * (floor_minor + CASE WHEN place <= left_over THEN 1 ELSE 0 END)
+                AS DECIMAL(38,0)) * CAST('{quantum(policy.workspace_currency)}' AS DECIMAL(38,{digits}))
+                AS credited_ws
+        FROM r
+    """
+
+
 def league(facts: DealFacts, period: Period) -> list[PartnerLine]:
     """One line per partner credited on a deal closed in the period, by credited revenue (largest
-    first), then partner_id."""
+    first), then partner_id. Raises an input error naming currency and period when a won deal's
+    close-month rate is missing."""
     con = facts.con
     months = ", ".join(str(m) for m in month_indexes(period))
-    ws = facts.policy.workspace_currency
-    digits = minor_unit(ws)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _cosell_metrics_league AS
-        SELECT c.partner_id, c.opportunity_id, d.tier, d.won, d.lost, d.cycle_us,
-            CASE WHEN NOT d.won THEN NULL WHEN c.currency = {sql_text(ws)} THEN c.amount
-                ELSE {convert_sql("c.amount", "r.rate", facts.policy)} END AS credited_ws,
-            d.won AND c.currency <> {sql_text(ws)} AND r.rate IS NULL AS missing_rate,
-            c.currency, d.closed_at
+    digits = minor_unit(facts.policy.workspace_currency)
+    credits = f"""
+        SELECT c.partner_id, c.opportunity_id, c.role, c.share, c.amount, d.tier, d.won, d.lost,
+            d.cycle_us, d.revenue_ws
         FROM v_credits c
         JOIN {facts.table} d ON d.opportunity_id = c.opportunity_id
-        LEFT JOIN {RATES_TABLE} r ON r.currency = c.currency AND r.month_index = d.closed_mi
         WHERE (d.won OR d.lost) AND d.closed_mi IN ({months})"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _cosell_metrics_league AS
+        {split_revenue_sql(credits, facts.policy)}"""
     )
     missing = con.execute(
-        "SELECT currency, strftime(closed_at, '%Y-%m'), count(*) FROM _cosell_metrics_league "
-        "WHERE missing_rate GROUP BY ALL ORDER BY 2, 1 LIMIT 1"
-    ).fetchall()
-    if missing:
-        currency, month, n = missing[0]
-        raise InputError(
-            Problem(
-                "fx_rates", None, "rate", None, f"no rate for {currency} in {month}: needed by {n} credit(s)"
-            )
-        )
+        "SELECT count(*) FROM _cosell_metrics_league WHERE won AND credited_ws IS NULL"
+    ).fetchone()
+    if missing and missing[0]:
+        con.execute("DROP TABLE IF EXISTS _cosell_metrics_league")
+        check_rates(facts, [period])  # names the currency and the period
     rows = con.execute(
         f"""
         WITH s AS (

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cosell.attribution.result import TIERS
 from cosell.instants import MICROS_PER_DAY
 from cosell.metrics.deals import DealFacts, periods_sql
 from cosell.periods import Period
+from cosell.results import TIERS
 
 ZERO = Decimal(0)
 

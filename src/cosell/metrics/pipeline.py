@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
+from cosell.results import TIERS
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class TierPipeline:
     share: Decimal | None  # of all pipeline; None when there is no pipeline at all
 
 
-def pipeline_by_tier(con: duckdb.DuckDBPyConnection, run_id: int, policy: Policy) -> list[TierPipeline]:
+def pipeline_by_tier(con: Engine, run_id: int, policy: Policy) -> list[TierPipeline]:
     """Pipeline created by tier for a stored run (``v_opportunities`` must be the run's as-of views)."""
     source = (
         "SELECT o.opportunity_id, o.amount, coalesce(o.currency, '"

@@ -18,7 +18,7 @@ from rich.console import Console
 from cosell.data.demo import DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan
-from cosell.pay.plan_store import add_plan_version, load_plan_set
+from cosell.pay.plan_versions import add_plan_version, load_plan_set
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import statement
 from cosell.periods import month
@@ -163,13 +163,15 @@ def _print_statement(
     return text
 
 
-# Entries of a period that adjust earlier money: reversals, clawbacks, and what a changed
-# attribution version (a fix, a dispute) newly earns on a deal that had entries before.
+# Entries of a period that adjust earlier money: reversals, clawbacks, and what a change of
+# attribution (a fix, a dispute: the cause the posting recorded) newly earns on a deal that had
+# entries before.
 _ADJUSTMENTS_SQL = """
     SELECT e.entry_id, e.opportunity_id, e.party_kind, e.party_id, e.kind, e.amount, e.reason
-    FROM ledger_entries e LEFT JOIN attribution_runs r ON r.run_id = e.attribution_run_id
+    FROM ledger_entries e LEFT JOIN ledger_posted_deals p
+        ON p.posting_id = e.posting_id AND p.opportunity_id = e.opportunity_id
     WHERE e.period = ? AND (e.kind IN ('reversal', 'clawback')
-        OR (r.kind IN ('fix', 'dispute') AND EXISTS (
+        OR (p.cause_kind IN ('fix', 'dispute') AND EXISTS (
             SELECT 1 FROM ledger_entries b WHERE b.opportunity_id = e.opportunity_id AND b.period < e.period)))
 """
 

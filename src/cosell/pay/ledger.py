@@ -33,6 +33,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from cosell.entries import (
+    EARNING_KINDS,
+    PARTY_KINDS,
+    PAYMENT,
+    Entry,
+    LineKey,
+    Party,
+)
 from cosell.errors import CosellError, UsageError
 from cosell.pay.model import Earning
 from cosell.periods import Period, parse_period
@@ -42,46 +50,6 @@ from cosell.periods import Period, parse_period
 # move money, so these are the roles that see all of it: finance, partner ops (partner_manager or
 # partner_ops) and admin.
 PAY_OPERATOR_ROLES = ("finance", "partner_ops", "partner_manager", "admin")
-
-EARNING_KINDS = ("partner_payout", "rep_commission", "bonus")
-REVERSING_KINDS = ("reversal", "clawback")
-PAYMENT = "payment"
-ENTRY_KINDS = (*EARNING_KINDS, *REVERSING_KINDS, PAYMENT)
-PARTY_KINDS = ("partner", "rep")
-
-Party = tuple[str, str]  # (party_kind, party_id)
-# (opportunity_id, party_kind, party_id, rule_id, earning kind)
-LineKey = tuple[str, str, str, str, str]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One ledger entry, exactly as stored (``ledger_entries``)."""
-
-    entry_id: str
-    idempotency_key: str
-    posted_at: datetime  # the instant the entry is dated: always inside its period
-    recorded_at: datetime  # when it was written (later than posted_at when a period is posted late)
-    period: str
-    posting_id: int
-    party_kind: str
-    party_id: str
-    opportunity_id: str | None
-    kind: str
-    rule_id: str | None
-    plan_version: str | None
-    attribution_run_id: int | None
-    amount: Decimal
-    currency: str
-    basis: str
-    reverses: str | None
-    payout_run_id: str | None
-    by_user: str
-    reason: str
-
-    @property
-    def party(self) -> Party:
-        return (self.party_kind, self.party_id)
 
 
 class PricingError(CosellError):

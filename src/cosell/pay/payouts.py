@@ -18,12 +18,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from cosell import clock
+from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
-from cosell.pay.ledger_store import (
+from cosell.policy import Policy
+from cosell.store.ledger import (
     LEDGER_POSTINGS,
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
@@ -36,7 +36,6 @@ from cosell.pay.ledger_store import (
     stage_rows,
     verify_ledger,
 )
-from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -119,7 +118,7 @@ def propose_run(
     return run, lines
 
 
-def _lines(con: duckdb.DuckDBPyConnection, period: str) -> list[PayoutLine]:
+def _lines(con: Engine, period: str) -> list[PayoutLine]:
     """Each party's balance over the periods up to ``period`` (zero balances left out)."""
     rows = con.execute(
         "SELECT party_kind, party_id, sum(amount) FROM ledger_entries WHERE period <= ? "
@@ -136,7 +135,7 @@ def _lines(con: duckdb.DuckDBPyConnection, period: str) -> list[PayoutLine]:
     return out
 
 
-def check_approver(con: duckdb.DuckDBPyConnection, user_id: str) -> None:
+def check_approver(con: Engine, user_id: str) -> None:
     """Only a current user with role finance approves a payout run (SPEC section 9)."""
     known = con.execute("SELECT count(*) FROM cur_users").fetchone()
     if not known or not known[0]:
@@ -225,7 +224,7 @@ def _run(row: tuple[Any, ...], closed: str | None) -> PayoutRun:
     )  # fmt: skip
 
 
-def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
+def get_run(con: Engine, run_id: str) -> PayoutRun:
     ensure_ledger_schema(con)
     row = con.execute(f"{_RUN_SELECT} WHERE r.run_id = ?", [run_id]).fetchone()
     if row is None:
@@ -233,14 +232,14 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> PayoutRun:
     return _run(row, closed_through(con))
 
 
-def list_runs(con: duckdb.DuckDBPyConnection) -> list[PayoutRun]:
+def list_runs(con: Engine) -> list[PayoutRun]:
     """Every payout run, oldest first."""
     ensure_ledger_schema(con)
     closed = closed_through(con)
     return [_run(r, closed) for r in con.execute(f"{_RUN_SELECT} ORDER BY r.run_id").fetchall()]
 
 
-def run_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutLine]:
+def run_lines(con: Engine, run_id: str) -> list[PayoutLine]:
     """The parties of a run: what each is paid, or blocked with its negative balance."""
     rows = con.execute(
         "SELECT party_kind, party_id, balance, pay, status FROM payout_run_lines WHERE run_id = ? "
@@ -248,3 +247,78 @@ def run_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PayoutLine]:
         [run_id],
     ).fetchall()
     return [PayoutLine(k, p, Decimal(b), Decimal(x), s) for k, p, b, x, s in rows]
+
+
+@dataclass(frozen=True)
+class RunParty:
+    """One party of a payout run, with what its earnings recovered of a carried negative balance."""
+
+    party_kind: str
+    party_id: str
+    balance: Decimal  # over the periods up to the run's, when it was proposed
+    recovered: Decimal  # of the negative balance carried into the run, what the run's periods recovered
+    pay: Decimal
+    status: str  # pay, blocked, or recovered (a carried balance recovered to exactly zero: no line)
+
+
+def carried_balances(con: Engine, period: str) -> dict[tuple[str, str], Decimal]:
+    """Each party's negative balance carried into a run for ``period``: its balance through the
+    latest period an approved run closed before ``period`` (closed periods never change again)."""
+    rows = con.execute(
+        """WITH closed AS (SELECT max(r.period) AS through FROM payout_runs r JOIN payout_approvals a
+                           ON a.run_id = r.run_id WHERE r.period < ?)
+           SELECT e.party_kind, e.party_id, sum(e.amount) FROM ledger_entries e, closed
+           WHERE e.period <= closed.through GROUP BY ALL HAVING sum(e.amount) < 0 ORDER BY 1, 2""",
+        [period],
+    ).fetchall()
+    return {(str(k), str(p)): Decimal(b) for k, p, b in rows}
+
+
+def recovered_amount(carried: Decimal, balance: Decimal) -> Decimal:
+    """What later earnings recovered of a carried negative balance, now that the balance is ``balance``:
+    all of it once the balance is back at or above zero, else the part made up.
+
+    >>> recovered_amount(Decimal("-900"), Decimal("600")), recovered_amount(Decimal("-900"), Decimal("-400"))
+    (Decimal('900'), Decimal('500'))
+    """
+    if carried >= 0:
+        return Decimal(0)
+    return min(-carried, max(Decimal(0), balance - carried))
+
+
+def run_parties(con: Engine, run: PayoutRun) -> list[RunParty]:
+    """The parties of a run (paid and blocked) and what each recovered of a balance carried into it;
+    a party whose carried balance the run's periods recovered to exactly zero is listed too, as
+    ``recovered`` (it has no line: nothing to pay, nothing carried)."""
+    carried = carried_balances(con, run.period)
+    lines = {(x.party_kind, x.party_id): x for x in run_lines(con, run.run_id)}
+    at_proposal: dict[tuple[str, str], Decimal] = {}
+    if carried and run.through_entry is not None:
+        rows = con.execute(
+            "SELECT party_kind, party_id, sum(amount) FROM ledger_entries WHERE period <= ? AND entry_id <= ? "
+            "GROUP BY ALL ORDER BY 1, 2",
+            [run.period, run.through_entry],
+        ).fetchall()
+        at_proposal = {(str(k), str(p)): Decimal(b) for k, p, b in rows if (str(k), str(p)) in carried}
+    out = []
+    for party in sorted(set(lines) | {p for p, b in at_proposal.items() if b == 0}):
+        line = lines.get(party)
+        balance = line.balance if line is not None else Decimal(0)
+        recovered = recovered_amount(carried.get(party, Decimal(0)), balance)
+        if line is None:
+            out.append(RunParty(*party, balance, recovered, Decimal(0), "recovered"))
+        else:
+            out.append(RunParty(*party, balance, recovered, line.pay, line.status))
+    return out
+
+
+def party_runs(con: Engine, party_kind: str, party_id: str, period: str) -> list[tuple[PayoutRun, RunParty]]:
+    """The runs for ``period`` that list the party (superseded runs left out), with its line."""
+    out = []
+    for run in list_runs(con):
+        if run.period != period or run.status == "superseded":
+            continue
+        for party in run_parties(con, run):
+            if (party.party_kind, party.party_id) == (party_kind, party_id):
+                out.append((run, party))
+    return out

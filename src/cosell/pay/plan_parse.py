@@ -16,13 +16,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cosell.instants import format_instant, parse_instant
-from cosell.money import is_currency, minor_unit
+from cosell.instants import OUT_OF_RANGE, format_instant, parse_instant, utc
+from cosell.money import (
+    MONEY_INTEGER_DIGITS,
+    beyond_minor_unit_reason,
+    fits_minor_unit,
+    fits_storage,
+    is_currency,
+    significant_fraction_digits,
+)
 from cosell.pay.plans import (
     DIMENSION_NAMES,
     DIMENSIONS,
     HUNDRED,
+    MAX_PRIORITY,
+    MAX_VERSION,
     PARTNER_PAY_VALUES,
+    PERCENT_DECIMALS,
     Plan,
     PlanInvalid,
     PlanProblem,
@@ -78,29 +88,35 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _plain(value: Decimal) -> str:
-    """A Decimal without exponent or trailing zeros: 10, 12.5, 0.001."""
-    text = format(value.normalize(), "f")
-    return text
+    """A Decimal without exponent or trailing zeros: 10, 12.5, 0.001 (1E+30 stays 1E+30)."""
+    if abs(value.adjusted()) > 24:  # never expand (or normalize) 1e999999999: it is shown as written
+        return str(value)
+    return format(value.normalize(), "f")
 
 
 def _shown(value: Any) -> str:
     """A value as the file wrote it: text quoted, numbers plain."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, date):  # a TOML date or date-time, as the file wrote it
+        return value.isoformat()
     return repr(value)
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(c: _Collector, name: str, value: Any) -> datetime | None:
     """A TOML date, local or offset date-time, or an ISO 8601 string, as a UTC instant."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, datetime):
+            return utc(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+        if isinstance(value, date):
+            return utc(value)
+        if isinstance(value, str):
             return parse_instant(value)
-        except ValueError:
+    except ValueError as exc:
+        if OUT_OF_RANGE in str(exc):
+            c.add(f"{name} {_shown(value)} {OUT_OF_RANGE}")
             return None
+    c.add(f"{name} {_shown(value)} must be a date or an ISO 8601 instant")
     return None
 
 
@@ -130,14 +146,28 @@ def _money_amount(c: _Collector, rule_id: str, name: str, value: Any, currency: 
         return None
     if number < 0:
         c.add(f"{name} {_plain(number)} is negative", rule_id)
-    if currency is not None and is_currency(currency):
-        digits = minor_unit(currency)
-        exponent = number.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -digits:
-            c.add(
-                f"{name} {_plain(number)} has more decimal places than {currency} allows ({digits})", rule_id
-            )
+    if not fits_storage(number):
+        # The ledger stores every earning as DECIMAL(18,4): a fee it cannot hold would pass here and
+        # fail every posting while this version is in force.
+        c.add(
+            f"{name} {_plain(number)} is too large: a plan amount has at most {MONEY_INTEGER_DIGITS} digits "
+            "before the decimal point (what the ledger holds)",
+            rule_id,
+        )
+    elif currency is not None and is_currency(currency) and not fits_minor_unit(number, currency):
+        c.add(f"{name} {_plain(number)} {beyond_minor_unit_reason(currency)}", rule_id)
     return number
+
+
+def _percent_problem(number: Decimal) -> str | None:
+    """Why a percent (of a rule or a rep rate) is out of bounds, or None."""
+    if number < 0:
+        return "is negative"
+    if number > HUNDRED:
+        return "is over 100"
+    if significant_fraction_digits(number) > PERCENT_DECIMALS:
+        return f"has more than {PERCENT_DECIMALS} decimal places"
+    return None
 
 
 def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | None:
@@ -145,10 +175,9 @@ def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | No
     if number is None:
         c.add(f"{name} {_shown(value)} is not a number", rule_id)
         return None
-    if number < 0:
-        c.add(f"{name} {_plain(number)} is negative", rule_id)
-    elif number > HUNDRED:
-        c.add(f"{name} {_plain(number)} is over 100", rule_id)
+    problem = _percent_problem(number)
+    if problem:
+        c.add(f"{name} {_plain(number)} {problem}", rule_id)
     return number
 
 
@@ -187,6 +216,11 @@ def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Ru
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
         c.add(f"priority {_shown(priority)} is not a whole number", rule_id)
         priority = None
+    elif priority is not None and abs(priority) > MAX_PRIORITY:
+        c.add(
+            f"priority {priority} is not a whole number from -{MAX_PRIORITY:,} to {MAX_PRIORITY:,}", rule_id
+        )
+        priority = None
     return Rule(
         id=rule_id,
         description=description,
@@ -214,12 +248,11 @@ def _parse_rep(c: _Collector, raw: Any) -> RepCommission | None:
                 c.add(f"rep_commission: {key} (percent of the deal amount) is missing")
             continue
         number = _number(raw[key])
+        problem = None if number is None else _percent_problem(number)
         if number is None:
             c.add(f"rep_commission: {key} {_shown(raw[key])} is not a number")
-        elif number < 0:
-            c.add(f"rep_commission: {key} {_plain(number)} is negative")
-        elif number > HUNDRED:
-            c.add(f"rep_commission: {key} {_plain(number)} is over 100")
+        elif problem:
+            c.add(f"rep_commission: {key} {_plain(number)} {problem}")
         else:
             rates[key] = number
     partner_pay = raw.get("partner_pay")
@@ -247,7 +280,7 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     c = _Collector(file)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
         c.add(f"not valid TOML: {exc}")
         return None, c.problems
     for key in data:
@@ -258,18 +291,14 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
         c.add("plan_id must be a non-empty name without '@'")
         plan_id = ""
     version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        c.add(f"version {version!r} must be a whole number from 1")
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        c.add(f"version {_shown(version)} must be a whole number from 1 to {MAX_VERSION:,}")
         version = 0
-    effective_from = _instant(data.get("effective_from"))
-    if effective_from is None:
-        c.add(f"effective_from {data.get('effective_from')!r} must be a date or an ISO 8601 instant")
+    effective_from = _instant(c, "effective_from", data.get("effective_from"))
     effective_to = None
     if "effective_to" in data:
-        effective_to = _instant(data["effective_to"])
-        if effective_to is None:
-            c.add(f"effective_to {data['effective_to']!r} must be a date or an ISO 8601 instant")
-        elif effective_from is not None and effective_to <= effective_from:
+        effective_to = _instant(c, "effective_to", data["effective_to"])
+        if effective_to is not None and effective_from is not None and effective_to <= effective_from:
             c.add(
                 f"effective_to {format_instant(effective_to)} is not after "
                 f"effective_from {format_instant(effective_from)}"
@@ -330,11 +359,20 @@ def parse_plan(text: str, file: str = "<plan>") -> Plan:
 def read_plan_file(path: str | Path) -> Plan:
     """Read, parse and validate one plan file."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PlanInvalid([PlanProblem(file, f"cannot read: {exc.strerror}")]) from None
+    text = read_plan_text(path)
+    if isinstance(text, PlanProblem):
+        raise PlanInvalid([text])
     return parse_plan(text, file)
+
+
+def read_plan_text(path: str | Path) -> str | PlanProblem:
+    """A plan file's text, or the problem reading it (unreadable, or not UTF-8 text)."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return PlanProblem(str(path), f"cannot read: {exc.strerror}")
+    except UnicodeDecodeError:
+        return PlanProblem(str(path), "is not a text file (a plan is TOML text in UTF-8)")
 
 
 def example_plan_text() -> str:

@@ -42,6 +42,11 @@ PARTNER_PAY_VALUES: tuple[PartnerPay, ...] = ("on_top", "out_of_rep")
 
 HUNDRED = Decimal(100)
 
+# Bounds on a plan's numbers, checked when a plan is checked or loaded (never at posting time).
+MAX_VERSION = 2_147_483_647  # plan_versions.version is an INTEGER
+MAX_PRIORITY = 1_000_000  # a tie-breaker between rules: far more room than any plan needs
+PERCENT_DECIMALS = 6  # 12.345678%: finer rates are typing mistakes, not commission terms
+
 
 class PlanError(CosellError):
     """A plan cannot be used (wrong currency for the workspace, no plan in force, ...)."""

@@ -29,18 +29,26 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
 
 from cosell import clock
+from cosell.engine import Engine
+from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.metrics.fx import check_rates, converted_amounts_sql
 from cosell.money import quantum
-from cosell.pay.ledger import EARNING_KINDS, PostingContext, check_earnings, entry_id, pay_month, period_end
-from cosell.pay.ledger_store import (
+from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
+from cosell.pay.model import DealToPrice, Earning, PartnerCredit
+from cosell.pay.plans import PlanSet
+from cosell.pay.posting_record import sql_in, stage_causes, stage_posted_deals, stage_reasons
+from cosell.pay.pricing import price_deal
+from cosell.periods import month_label
+from cosell.policy import Policy
+from cosell.store.ledger import (
     ENTRY_COLUMNS,
     LEDGER_DEAL_TERMS,
     LEDGER_ENTRIES,
+    LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
     closed_through,
     ensure_ledger_schema,
@@ -48,11 +56,6 @@ from cosell.pay.ledger_store import (
     next_posting_id,
     verify_ledger,
 )
-from cosell.pay.model import DealToPrice, Earning, PartnerCredit
-from cosell.pay.plans import PlanSet
-from cosell.pay.pricing import price_deal
-from cosell.periods import month_label
-from cosell.policy import Policy
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, as_of_views
 
@@ -86,7 +89,7 @@ class Pricer(Protocol):
 
 @dataclass(frozen=True)
 class PlanSetPricer:
-    """The workspace's plan versions (:func:`cosell.pay.plan_store.load_plan_set`) and price_deal."""
+    """The workspace's plan versions (:func:`cosell.pay.plan_versions.load_plan_set`) and price_deal."""
 
     plans: PlanSet
     _by_label: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -238,9 +241,7 @@ def post_period(
 _SOURCES = ("opportunities", "stage_history", "partners", "fx_rates")
 
 
-def _inputs_fingerprint(
-    con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period: str, reprice: bool
-) -> str:
+def _inputs_fingerprint(con: Engine, policy: Policy, plans: Pricer, period: str, reprice: bool) -> str:
     """A digest of everything a posting reads: when it equals the last posting's (recorded after
     that posting wrote), the same posting again would find nothing to do."""
     parts = [period, str(reprice), policy.digest, plans.fingerprint()]
@@ -258,7 +259,7 @@ def _inputs_fingerprint(
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _last_posting(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, Any]] | None:
+def _last_posting(con: Engine) -> tuple[int, dict[str, Any]] | None:
     row = con.execute(
         "SELECT posting_id, summary FROM ledger_postings WHERE action IN ('post', 'reprice') "
         "ORDER BY posting_id DESC LIMIT 1"
@@ -279,23 +280,11 @@ def _unchanged(last: tuple[int, dict[str, Any]], period: str, when: datetime) ->
     )  # fmt: skip
 
 
-def _sql_list(values: Iterable[str]) -> str:
-    items = sorted(values)
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in items) + ")" if items else ""
-
-
-def _in(column: str, values: Iterable[str]) -> str:
-    items = _sql_list(values)
-    return f"{column} IN {items}" if items else "FALSE"
-
-
-def _stage_deals(
-    con: duckdb.DuckDBPyConnection, policy: Policy, plans: Pricer, period_end: datetime, reprice: bool
-) -> None:
+def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetime, reprice: bool) -> None:
     """Temp tables ``_pay_closed`` (won deals with X), ``_pay_rates`` and ``_pay_deals`` (eligible)."""
     ws_currency = policy.workspace_currency.replace("'", "''")
-    won = _in("o.stage", policy.won_stages)
-    open_stage = f"NOT ({_in('stage', policy.won_stages)}) AND NOT ({_in('stage', policy.lost_stages)})"
+    won = sql_in("o.stage", policy.won_stages)
+    open_stage = f"NOT ({sql_in('stage', policy.won_stages)}) AND NOT ({sql_in('stage', policy.lost_stages)})"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_won AS
             SELECT o.opportunity_id, o.stage, o.close_date, coalesce(o.owner_id, '') AS owner_id,
@@ -400,7 +389,7 @@ def _stage_deals(
     )
 
 
-def _stage_scope(con: duckdb.DuckDBPyConnection, recheck: bool) -> None:
+def _stage_scope(con: Engine, recheck: bool) -> None:
     """``_pay_live`` (live earnings), ``_pay_to_price`` and ``_pay_scope`` (every deal touched)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_live AS
@@ -430,7 +419,7 @@ _DEAL_COLUMNS = (
 )
 
 
-def _fetch_to_price(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _fetch_to_price(con: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     deals = con.execute(f"SELECT {_DEAL_COLUMNS} FROM _pay_to_price ORDER BY opportunity_id").fetchall()
     credits = con.execute(
         """SELECT c.opportunity_id, c.partner_id, c.partner_type, c.program_tier, c.role, c.share, c.amount
@@ -513,14 +502,15 @@ def _on(left: str, right: str) -> str:
 
 
 def _stage_changes(
-    con: duckdb.DuckDBPyConnection, ctx: PostingContext, last_number: int, reason: str, won: Iterable[str]
+    con: Engine, ctx: PostingContext, last_number: int, reason: str, won: Iterable[str]
 ) -> None:
     """``_pay_new``: the reversals, clawbacks and new earnings, numbered, with every column."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _pay_scope_live AS
            SELECT l.* FROM _pay_live l SEMI JOIN _pay_scope s ON s.opportunity_id = l.opportunity_id"""
     )
-    _stage_reasons(con, reason, won)
+    stage_causes(con)
+    stage_reasons(con, reason, won)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_changes AS
             WITH settled AS (
@@ -574,57 +564,7 @@ def _stage_changes(
     assert entry_id(1) == "LE-00000001"
 
 
-def _stage_reasons(con: duckdb.DuckDBPyConnection, reason: str, won: Iterable[str]) -> None:
-    """``_pay_reasons``: one sentence per deal in scope saying why its entries are posted."""
-    given = reason.replace("'", "''")
-    suffix = f" ({given})" if given else ""
-    # An accepted fix or a decided dispute leaves a marker naming itself (cosell.hygiene): cite it.
-    marked = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_changes'"
-    ).fetchone()
-    if marked and marked[0]:
-        source = "coalesce(', ' || ac.source, '')"
-        changes = """
-            LEFT JOIN (SELECT opportunity_id, run_id, string_agg(DISTINCT source, ', ' ORDER BY source) AS source
-                       FROM attribution_changes GROUP BY ALL) ac
-                ON ac.opportunity_id = s.opportunity_id AND ac.run_id = d.attribution_run_id"""
-    else:
-        source, changes = "''", ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _pay_reasons AS
-            WITH before AS (
-                SELECT opportunity_id, max(attribution_run_id) AS run_id, max(plan_version) AS plan_version
-                FROM _pay_scope_live GROUP BY 1),
-            any_entry AS (SELECT DISTINCT opportunity_id FROM ledger_entries e
-                          SEMI JOIN _pay_scope s ON s.opportunity_id = e.opportunity_id)
-            SELECT s.opportunity_id,
-                CASE
-                WHEN NOT s.eligible THEN CASE
-                    WHEN o.opportunity_id IS NULL THEN 'the deal is no longer in the CRM data'
-                    WHEN NOT ({_in("o.stage", won)}) THEN 'the deal is no longer won (stage '
-                        || o.stage || ')'
-                    WHEN c.opportunity_id IS NULL THEN 'the deal now closes after the period'
-                    WHEN c.attribution_run_id IS NULL THEN 'the deal has no attribution version'
-                    ELSE 'no plan is in force at the deal''s close' END
-                WHEN a.opportunity_id IS NULL THEN 'won ' || strftime(d.closed_at, '%Y-%m-%d')
-                    || ', attribution version ' || d.attribution_run_id || ', plan ' || d.plan_version
-                WHEN b.opportunity_id IS NOT NULL AND b.plan_version <> d.plan_version
-                    AND d.pinned_plan IS DISTINCT FROM d.plan_version THEN 're-priced with plan ' || d.plan_version
-                WHEN b.opportunity_id IS NULL OR b.run_id <> d.attribution_run_id THEN
-                    'attribution changed: version ' || d.attribution_run_id || ' (' || coalesce(ar.kind, 'batch')
-                    || {source} || coalesce(': ' || nullif(ar.reason, ''), '') || ')'
-                ELSE 'deal amount, close, rate or partner changed' END || '{suffix}' AS reason
-            FROM _pay_scope s
-            LEFT JOIN _pay_to_price d ON d.opportunity_id = s.opportunity_id
-            LEFT JOIN before b ON b.opportunity_id = s.opportunity_id
-            LEFT JOIN any_entry a ON a.opportunity_id = s.opportunity_id
-            LEFT JOIN attribution_runs ar ON ar.run_id = d.attribution_run_id{changes}
-            LEFT JOIN v_opportunities o ON o.opportunity_id = s.opportunity_id
-            LEFT JOIN _pay_candidates c ON c.opportunity_id = s.opportunity_id"""
-    )
-
-
-def _summary(con: duckdb.DuckDBPyConnection, ctx: PostingContext, reprice: bool) -> PostingResult:
+def _summary(con: Engine, ctx: PostingContext, reprice: bool) -> PostingResult:
     rows = con.execute("SELECT kind, count(*), sum(amount) FROM _pay_new GROUP BY 1 ORDER BY 1").fetchall()
     counts = {str(k): int(n) for k, n, _ in rows}
     amounts = {str(k): Decimal(s) for k, _, s in rows}
@@ -664,11 +604,11 @@ def _new_terms_sql(reprice: bool) -> str:
                   {moved}"""
 
 
-def _new_terms_count(con: duckdb.DuckDBPyConnection, reprice: bool) -> int:
+def _new_terms_count(con: Engine, reprice: bool) -> int:
     return _count(con, f"SELECT count(*) FROM ({_new_terms_sql(reprice)})")
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _count(con: Engine, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
@@ -682,7 +622,7 @@ _CACHE_SQL = f"""
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     ctx: PostingContext,
     reprice: bool,
     reason: str,
@@ -693,6 +633,7 @@ def _write(
         f"CREATE OR REPLACE TEMP VIEW _pay_new_entries AS SELECT {', '.join(ENTRY_COLUMNS)} FROM _pay_new"
     )
     LEDGER_ENTRIES.insert(con, "_pay_new_entries")
+    LEDGER_POSTED_DEALS.insert(con, stage_posted_deals(con, ctx.posting_id, ctx.currency))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pay_new_terms AS SELECT opportunity_id, seq, rep_id, plan_version, "
         f"{ctx.posting_id}::BIGINT AS posting_id, reason FROM ({_new_terms_sql(reprice)})"

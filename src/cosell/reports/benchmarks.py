@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from cosell.reports.model import Band, Verdict
 
-_SOURCE = "benchmark range quoted in the cosell specification (SPEC section 5)"
+# Said in a CFO's words: where the range comes from, not which page of cosell's own specification.
+_SOURCE = "typical range for established B2B partner programs, as quoted in the cosell metrics guide"
 
 BANDS: dict[str, Band] = {
     "sourced_pipeline_share": Band(Decimal("0.15"), Decimal("0.25"), _SOURCE),

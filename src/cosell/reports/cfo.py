@@ -9,8 +9,9 @@ Sections (stable keys, docs/metrics.md):
   benchmark and verdict, every figure its deal count;
 - ``trend``: the same numbers for the last eight fiscal quarters, with one line chart per
   benchmark band;
-- ``pipeline`` and ``revenue``: pipeline created and closed-won revenue by tier per quarter
-  (stacked bars; the tiers add up to the total to the cent);
+- ``pipeline`` and ``revenue``: pipeline created and closed-won revenue by tier per quarter (the
+  trend's quarters), or, for a month, per month (the twelve months ending with it); stacked bars;
+  the tiers add up to the total to the cent;
 - ``cycle``: median created-to-close days, partner-attributed against direct-only, per quarter.
 """
 
@@ -19,9 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -30,9 +29,22 @@ from cosell.metrics.numbers import PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.reports.benchmarks import BANDS
-from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Unit, Value
+from cosell.reports.model import (
+    Chart,
+    Column,
+    Coverage,
+    Figure,
+    Report,
+    Section,
+    Series,
+    Table,
+    Unit,
+    Value,
+)
+from cosell.results import TIERS
 
 TREND_QUARTERS = 8
+TIER_MONTHS = 12  # a month's report shows pipeline and revenue by tier for the twelve months to it
 # (figure key, column label, unit) of the trend table, in order.
 TREND_COLUMNS: tuple[tuple[str, str, Unit], ...] = (
     ("sourced_pipeline", "Partner-sourced pipeline", "money"),
@@ -51,18 +63,23 @@ BANDED = ("sourced_pipeline_share", "influenced_revenue_share", "cycle_reduction
 
 
 def build_cfo(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     period: str | None = None,
     as_of: datetime | None = None,
     quarters: int = TREND_QUARTERS,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The CFO dashboard for ``period`` (a fiscal quarter or a month; default the last complete
-    fiscal quarter before ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    fiscal quarter before the as-of instant), evaluated as of ``as_of`` with the data known at
+    ``known_at`` (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     chosen = m.period(period)
     trend = m.quarters_ending(chosen, quarters)
-    periods = [chosen, *(q for q in trend if q.label != chosen.label)]
+    # The by-tier tables are in the period's own kind: a quarter's by quarter, a month's by month.
+    by_tier = trend if chosen.is_quarter else m.months_ending(chosen, TIER_MONTHS)
+    periods = list({p.label: p for p in [chosen, *trend, *by_tier]}.values())
     check_rates(m.facts, periods)
     numbers = period_numbers(m.facts, periods)
     costs = {p.label: period_costs(m.facts, p) for p in periods}
@@ -72,12 +89,14 @@ def build_cfo(
         title="CFO dashboard: what the partner program returns",
         subtitle=f"{chosen.label}, as of {m.as_of_text}",
         currency=m.currency,
+        as_of=m.facts.as_of,
+        coverage=m.coverage(chosen),
         facts=m.facts_rows(chosen),
         sections=(
             headline_section(figures[chosen.label], costs[chosen.label]),
-            trend_section(trend, figures, m.currency),
-            tier_section("pipeline", trend, numbers),
-            tier_section("revenue", trend, numbers),
+            trend_section(trend, figures, m.currency, m.coverage(trend[-1]) if trend[-1] != chosen else None),
+            tier_section("pipeline", by_tier, numbers),
+            tier_section("revenue", by_tier, numbers),
             cycle_section(trend, figures),
         ),
     )
@@ -91,8 +110,8 @@ def headline_section(figures: tuple[Figure, ...], costs: PeriodCosts) -> Section
     notes = [
         "Each number states the deals it rests on; the benchmark of each is on the figure beside it "
         "(share, influenced share, percent faster, saving), with its verdict.",
-        "A deal is direct-only when it has no partner evidence at all (SPEC section 2); a deal in "
-        "tier none is not necessarily direct-only.",
+        "A deal is direct-only when it has no partner evidence at all (no partner touch, lead, "
+        "registration or declared partner); a deal in tier none is not necessarily direct-only.",
     ]
     if costs.incentives_from_ledger is not None:
         note = ledger_note(costs)
@@ -105,7 +124,14 @@ def headline_section(figures: tuple[Figure, ...], costs: PeriodCosts) -> Section
     )
 
 
-def trend_section(trend: list[Period], figures: dict[str, tuple[Figure, ...]], currency: str) -> Section:
+def trend_section(
+    trend: list[Period],
+    figures: dict[str, tuple[Figure, ...]],
+    currency: str,
+    last: Coverage | None = None,
+) -> Section:
+    """The four numbers per quarter; ``last`` is the coverage of the last quarter when it is not
+    the report's period (a month's report): its note is added when the quarter is incomplete."""
     columns = (Column("quarter", "Quarter"), *(Column(k, label, unit) for k, label, unit in TREND_COLUMNS))
     rows: list[dict[str, Value]] = []
     for q in trend:
@@ -134,16 +160,21 @@ def trend_section(trend: list[Period], figures: dict[str, tuple[Figure, ...]], c
         title=f"Trend over the last {len(trend)} fiscal quarters",
         table=Table(columns, tuple(rows)),
         charts=tuple(charts),
-        notes=(f"Amounts in {currency}; a quarter with no deals behind a number shows no value.",),
+        notes=(
+            f"Amounts in {currency}; a quarter with no deals behind a number shows no value.",
+            *((last.note,) if last is not None and last.note else ()),
+        ),
     )
 
 
 def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumbers]) -> Section:
-    """Pipeline created (``kind`` pipeline) or closed-won revenue (revenue) by tier per quarter."""
+    """Pipeline created (``kind`` pipeline) or closed-won revenue (revenue) by tier per period of
+    ``trend`` (all quarters, or all months: the first column is ``quarter`` or ``month``)."""
     created = kind == "pipeline"
     count_label = "Deals created" if created else "Deals won"
+    per = "quarter" if trend[-1].is_quarter else "month"
     columns = (
-        Column("quarter", "Quarter"),
+        Column(per, per.capitalize()),
         *(Column(t, TIER_LABELS[t], "money") for t in TIERS),
         Column("total", "Total", "money"),
         Column("deals", count_label, "count"),
@@ -152,7 +183,7 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
     for q in trend:
         n = numbers[q.label]
         buckets = n.created if created else n.won
-        row: dict[str, Value] = {"quarter": q.label}
+        row: dict[str, Value] = {per: q.label}
         for t in TIERS:
             b = buckets.get(t)
             row[t] = b.amount if b else Decimal(0)
@@ -160,7 +191,7 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
         row["total"] = total.amount
         row["deals"] = total.deals
         rows.append(row)
-    title = "Pipeline created by tier" if created else "Closed-won revenue by tier"
+    title = ("Pipeline created by tier" if created else "Closed-won revenue by tier") + f" per {per}"
     chart = Chart(
         key=f"{kind}_by_tier",
         title=title,

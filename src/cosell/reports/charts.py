@@ -120,19 +120,49 @@ def axis_formatter(unit: Unit) -> Callable[[float, object], str]:
     return {"money": money, "percent": percent, "days": days, "ratio": ratio}.get(unit, count)
 
 
+HORIZONTAL_INCHES_PER_CATEGORY = 0.32  # a bar and its gap, with a 10 pt label beside it
+HORIZONTAL_LABEL_CHARACTERS = 30  # longer category names are cut with "…" (the table has them whole)
+
+
+def chart_size(chart: Chart, size: tuple[float, float]) -> tuple[float, float]:
+    """The size (inches) a chart is drawn at: ``size``, or for a horizontal chart that width and a
+    height that gives every category a readable bar (about a third of an inch each, plus the
+    value axis and the legend).
+
+    >>> from cosell.reports.model import Chart
+    >>> chart_size(Chart("k", "t", "stacked", tuple("abcdefghij"), (), "money", horizontal=True), (6.0, 3.0))
+    (6.0, 4.4)
+    """
+    if not chart.horizontal:
+        return size
+    return size[0], max(size[1], round(1.2 + HORIZONTAL_INCHES_PER_CATEGORY * len(chart.categories), 2))
+
+
 def _new_figure(chart: Chart, currency: str, size: tuple[float, float]) -> tuple[Figure, Axes]:
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
-    ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(chart.unit)))
+    values = ax.xaxis if chart.horizontal else ax.yaxis
+    values.set_major_formatter(FuncFormatter(axis_formatter(chart.unit)))
     if chart.unit == "count":
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        values.set_major_locator(MaxNLocator(integer=True))
     label = chart.y_label or ""
     if chart.unit == "money":  # the ticks are compact (1.5M); the axis names the currency
         label = f"{label} ({currency})" if label else currency
     if label:
-        ax.set_ylabel(label)
+        (ax.set_xlabel if chart.horizontal else ax.set_ylabel)(label)
+    if chart.horizontal:
+        ax.grid(False)
+        ax.grid(True, axis="x")
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _side_labels(ax: Axes, categories: Sequence[str]) -> None:
+    """Categories down the side of a horizontal chart, the first at the top."""
+    limit = HORIZONTAL_LABEL_CHARACTERS
+    labels = [c if len(c) <= limit else c[: limit - 1].rstrip() + "…" for c in categories]
+    ax.set_yticks(list(range(len(categories))), labels)
+    ax.set_ylim(len(categories) - 0.4, -0.6)  # inverted: the first category (the largest) on top
 
 
 def _category_axis(ax: Axes, categories: Sequence[str], width_inches: float) -> None:
@@ -215,7 +245,8 @@ def _draw_bar(ax: Axes, chart: Chart) -> list[Any]:
 
 
 def _draw_stacked(ax: Axes, chart: Chart) -> list[Any]:
-    """Stacked bars: positive values stack up from 0, negative ones down; None adds nothing."""
+    """Stacked bars: positive values stack up from 0, negative ones down; None adds nothing.
+    A horizontal chart stacks to the right (negative values to the left)."""
     count = len(chart.categories)
     up = [0.0] * count
     down = [0.0] * count
@@ -234,10 +265,13 @@ def _draw_stacked(ax: Axes, chart: Chart) -> list[Any]:
             bottoms.append(base[c])
             base[c] += value
         colour = series_colour(series.name, i)
-        ax.bar(xs, heights, 0.62, bottom=bottoms, color=colour)
+        if chart.horizontal:
+            ax.barh(xs, heights, 0.62, left=bottoms, color=colour)
+        else:
+            ax.bar(xs, heights, 0.62, bottom=bottoms, color=colour)
         handles.append(Patch(facecolor=colour, label=series.name))
     if any(d < 0 for d in down):
-        ax.axhline(0, color="#888888", linewidth=0.6)
+        (ax.axvline if chart.horizontal else ax.axhline)(0, color="#888888", linewidth=0.6)
     return handles
 
 
@@ -284,12 +318,15 @@ _DRAW: dict[str, Callable[[Axes, Chart], list[Any]]] = {
 
 def chart_figure(chart: Chart, currency: str, size: tuple[float, float] = FIGURE_SIZE) -> Figure:
     """The matplotlib figure of a chart (not yet saved); tests look at its artists."""
+    size = chart_size(chart, size)
     fig, ax = _new_figure(chart, currency, size)
     has_value = any(v is not None for s in chart.series for v in s.values)
     if not chart.categories or not has_value:
         _no_data(ax)
     handles = _DRAW[chart.kind](ax, chart)
-    if chart.categories:
+    if chart.categories and chart.horizontal:
+        _side_labels(ax, chart.categories)
+    elif chart.categories:
         _category_axis(ax, chart.categories, size[0])
     _legend(fig, handles)
     return fig

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from cosell.asof import instants_line
 from cosell.data.demo import DemoManifest
+from cosell.outfiles import file_name
 from cosell.policy import Policy
 from cosell.reports.cfo import build_cfo
 from cosell.reports.model import Report
@@ -42,11 +44,13 @@ def demo_reports(
 ) -> list[Path]:
     """Write the CFO dashboard and the QBR of the last complete fiscal quarter (html, pdf, json)."""
     when = as_of or demo_as_of(ws, manifest)
-    cfo = build_cfo(ws.con, policy, None, when)
-    qbr = build_qbr(ws.con, policy, None, when)
+    # The numbers as they stood at that instant: the data and attribution versions known then.
+    cfo = build_cfo(ws.con, policy, None, known_at=when)
+    qbr = build_qbr(ws.con, policy, None, known_at=when)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [*_write(cfo, out_dir), *_write(qbr, out_dir)]
     console.rule(f"CFO dashboard, {cfo.period}")
+    console.print(instants_line(when, when), highlight=False)
     print_section(cfo.sections[0], cfo.currency, console)
     for path in paths:
         console.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -56,7 +60,7 @@ def demo_reports(
 def _write(report: Report, out_dir: Path) -> list[Path]:
     paths = []
     for fmt in DEMO_FORMATS:
-        path = out_dir / f"{report.key}-{report.period}.{fmt}"
+        path = out_dir / file_name(report.key, report.period, ext=fmt)
         path.write_bytes(render(report, fmt))
         paths.append(path)
     return paths

@@ -23,8 +23,9 @@ from datetime import date
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from cosell.reports.cells import CellText, printed_cells
 from cosell.reports.charts import chart_svg
 from cosell.reports.model import Figure, Report, Section, Table, Unit, Value
 from cosell.reports.text import benchmark_text, display
@@ -108,18 +109,40 @@ def column_header(label: str, unit: Unit, currency: str) -> str:
     return label
 
 
-def table_cells(table: Table, currency: str) -> tuple[list[str], list[list[str]], list[str]]:
-    """Headers, formatted rows and each column's alignment: "num" (right), "date" (kept on one line), ""."""
-    headers = [column_header(c.label, c.unit, currency) for c in table.columns]
+def table_cells(table: Table, currency: str) -> tuple[list[str], list[list[CellText]], list[str]]:
+    """Headers, each row's cells (the columns printed under another inside its cell, see
+    :func:`cosell.reports.cells.printed_cells`) and each column's alignment: "num" (right), "date" or
+    "id" (kept on one line, never broken), "" (text, wrapped at spaces)."""
+    columns, rows = printed_cells(table, currency)
+    headers = [c.label if c.currency_key else column_header(c.label, c.unit, currency) for c in columns]
     aligns = []
-    for c in table.columns:
+    for c in columns:
         is_date = any(isinstance(row.get(c.key), date) for row in table.rows)  # datetime is a date too
-        aligns.append("num" if c.unit in NUMERIC_UNITS else "date" if is_date else "")
-    rows = [
-        [format_value(row.get(c.key), c.unit, currency, in_table=True) for c in table.columns]
-        for row in table.rows
-    ]
+        aligns.append(
+            "num" if c.unit in NUMERIC_UNITS else "date" if is_date else "id" if c.unit == "id" else ""
+        )
     return headers, rows, aligns
+
+
+def _whole(text: str) -> Markup:
+    return Markup('<span class="nw">') + escape(text) + Markup("</span>")
+
+
+def _whole_words(text: str) -> Markup:
+    """Text whose hyphenated words (an entry id, a rule name in a sentence) are kept on one line:
+    browsers would break "LE-00000236" after its hyphen."""
+    return Markup(" ").join(_whole(w) if "-" in w else escape(w) for w in text.split(" "))
+
+
+def cell_markup(cell: CellText, keep_words: bool = False) -> Markup:
+    """A cell as escaped HTML: its value, then each value printed under it on a line of its own
+    ("Closed: 2026-09-15"); a value that is not free text is kept on one line. ``keep_words`` (a
+    table of ids): no word of free text is broken at its hyphens either."""
+    out = _whole_words(cell.text) if keep_words else escape(cell.text)
+    for line in cell.lines:
+        value = _whole(line.text) if line.whole else escape(line.text)
+        out += Markup('<br><span class="sub">') + escape(line.label) + Markup(":</span> ") + value
+    return out
 
 
 @functools.cache
@@ -134,15 +157,22 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _section_view(section: Section, currency: str) -> dict[str, Any]:
+def _section_view(section: Section, currency: str, marked: frozenset[str]) -> dict[str, Any]:
     table = None
     if section.table is not None:
         headers, rows, aligns = table_cells(section.table, currency)
-        table = {"headers": headers, "rows": rows, "aligns": aligns}
+        keep = any(c.unit == "id" for c in section.table.columns)
+        table = {
+            "headers": headers,
+            # A table of ids (a statement's lines) keeps the ids its free text names whole too.
+            "rows": [[cell_markup(c, keep) for c in row] for row in rows],
+            "aligns": aligns,
+        }
     return {
         "key": section.key,
         "title": section.title,
         "figures": [format_figure(f, currency) for f in section.figures],
+        "marked": sorted(marked),
         "table": table,
         # matplotlib's SVG: the one piece of markup not escaped here (it escapes its own text)
         "charts": [
@@ -157,6 +187,9 @@ def render_html(report: Report) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
-        sections=[_section_view(s, report.currency) for s in report.sections],
+        sections=[_section_view(s, report.currency, report.alert_figures) for s in report.sections],
         verdict_colours=VERDICT_COLOURS,
+        # Styles for alerts, ids and lines printed under another column, where the page has any.
+        ledger_styles=bool(report.alerts)
+        or any(c.unit == "id" or c.under for s in report.sections if s.table for c in s.table.columns),
     )

@@ -21,8 +21,9 @@ from typing import Literal
 Value = Decimal | int | str | date | datetime | None
 
 # How a number is shown: money in the workspace currency, a ratio shown as a percent (0.25 -> 25.0%),
-# a plain ratio (cost per dollar, 4 decimals), days, or a count.
-Unit = Literal["money", "percent", "ratio", "days", "count", "text"]
+# a plain ratio (cost per dollar, 4 decimals), days, or a count. Text is text; an id (a deal id, a
+# rule name, a plan version) is text that is never broken across lines, not even at its hyphens.
+Unit = Literal["money", "percent", "ratio", "days", "count", "text", "id"]
 Verdict = Literal["below", "within", "above"]
 
 
@@ -53,12 +54,41 @@ class Figure:
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. The machine formats (json, csv, xlsx) give every column its own cell; the
+    formats people read (table, html, pdf) print a column with ``under`` inside the cell of that
+    column, on a line of its own ("Closed: 2026-09-15" under the deal id), and leave out a column
+    that is not ``shown`` (a currency printed with its amount)."""
+
     key: str  # stable JSON key
     label: str
     unit: Unit = "text"
     # The terminal may leave it out when the table is too wide for it (and says so); every file
     # format shows it. For detail beside the columns a reader needs (an id beside a name).
     optional: bool = False
+    under: str = ""  # the key of the column in whose cell people read this one
+    currency_key: str = ""  # money in the currency named by this column of the row (else the report's)
+    shown: bool = True  # False: machine formats only
+
+
+def cell_currency(column: Column, row: dict[str, Value], currency: str) -> str:
+    """The currency of a money cell: the row's own (``currency_key``) where it names one, else ``currency``."""
+    own = row.get(column.currency_key) if column.currency_key else None
+    return own if isinstance(own, str) and own else currency
+
+
+def printed_columns(columns: tuple[Column, ...]) -> list[tuple[Column, tuple[Column, ...]]]:
+    """The columns people read, each with the columns printed under it (in table order).
+
+    >>> cols = (Column("deal", "Deal"), Column("closed", "Closed", under="deal"), Column("amount", "Amount"))
+    >>> [(c.key, [u.key for u in under]) for c, under in printed_columns(cols)]
+    [('deal', ['closed']), ('amount', [])]
+    """
+    keys = {c.key for c in columns}
+    return [
+        (c, tuple(u for u in columns if u.under == c.key and u.shown))
+        for c in columns
+        if c.shown and not (c.under and c.under in keys)
+    ]
 
 
 @dataclass(frozen=True)
@@ -85,6 +115,9 @@ class Chart:
     unit: Unit
     bands: tuple[tuple[str, Band], ...] = ()  # (series name, band) shaded behind a line chart
     y_label: str = ""
+    # Bars run left to right with the categories down the side: for long names (partners), which
+    # slanted under upright bars would leave the plot a sliver. The chart grows with the categories.
+    horizontal: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,37 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Whether a report's period is over and inside the data, with the note that says when not.
+
+    ``ended``: the period ended at or before the as-of instant. ``data_until``: the newest instant a
+    deal read was created or closed at (None: no deal). ``complete``: ended, and the data reaches
+    the period's last day. ``note`` is empty when complete."""
+
+    period: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    ended: bool
+    data_until: datetime | None
+    complete: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a reader must not miss (a negative balance carried, a payout blocked). Every format
+    shows the raised alerts before the sections, marked, and marks the figure one is about; json
+    lists every alert of the report, raised or not, so that a machine reads an explicit field."""
+
+    key: str  # stable JSON key
+    label: str  # "Payouts blocked"
+    raised: bool
+    text: str = ""  # what happened and what follows, in plain words
+    figure: str = ""  # the key of the figure it is about (marked wherever it is printed)
+
+
+@dataclass(frozen=True)
 class Report:
     key: str  # "cfo", "qbr", "partners", "statement"
     title: str
@@ -105,6 +169,19 @@ class Report:
     currency: str
     facts: tuple[tuple[str, str], ...]  # (label, value): period, as-of, policy version, attribution run ...
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    as_of: datetime | None = None  # the instant the report reads (facts print it for people)
+    coverage: Coverage | None = None  # the period's: not ended, beyond the data (None: no period)
+    alerts: tuple[Alert, ...] = ()
+
+    @property
+    def raised(self) -> tuple[Alert, ...]:
+        """The alerts raised, in order."""
+        return tuple(a for a in self.alerts if a.raised)
+
+    @property
+    def alert_figures(self) -> frozenset[str]:
+        """The keys of the figures a raised alert is about."""
+        return frozenset(a.figure for a in self.raised if a.figure)
 
     @property
     def period(self) -> str:

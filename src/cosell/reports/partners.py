@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import divide, rounded
@@ -24,11 +23,17 @@ CHART_TOP = 10
 
 
 def build_partners(
-    con: duckdb.DuckDBPyConnection, policy: Policy, period: str | None = None, as_of: datetime | None = None
+    con: Engine,
+    policy: Policy,
+    period: str | None = None,
+    as_of: datetime | None = None,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The league table for ``period`` (a quarter or a month; default the last complete fiscal
-    quarter before ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    quarter before the as-of instant), evaluated as of ``as_of`` with the data known at ``known_at``
+    (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     p = m.period(period)
     check_rates(m.facts, [p])
     lines = league(m.facts, p)
@@ -84,6 +89,7 @@ def build_partners(
             Series("Influenced", tuple(line.influenced for line in top)),
         ),
         unit="money",
+        horizontal=True,  # partner names down the side, each bar readable
     )
     total = sum((line.credited for line in lines), Decimal(0))
     summary = (
@@ -106,6 +112,8 @@ def build_partners(
         title=f"Partner league table, {p.label}",
         subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
         currency=currency,
+        as_of=m.facts.as_of,
+        coverage=m.coverage(p),
         facts=m.facts_rows(p),
         sections=(
             Section(
@@ -115,9 +123,10 @@ def build_partners(
                 table=Table(columns, tuple(rows)),
                 charts=(chart,) if top else (),
                 notes=(
-                    "Credited amounts are the partners' credit rows of each deal's attribution version, "
-                    "converted at the rate of the deal's close month and rounded once; a deal's tier "
-                    "decides the column.",
+                    "Each won deal's revenue, converted once at the rate of its close month and rounded "
+                    "once (the amount the CFO dashboard counts), is split between its partners in "
+                    "proportion to their credited amounts, to the cent (largest remainder); the deal's "
+                    "tier decides the column, so the partners add up to the partner-attributed revenue.",
                     "Win rate: won / (won + lost) among the closed deals the partner holds credit on.",
                 ),
             ),

@@ -13,9 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
-from cosell.attribution.result import TIERS
+from cosell.engine import Engine
 from cosell.metrics.context import Metrics, open_metrics, previous_quarter
 from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
@@ -35,21 +33,26 @@ from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.reports.cfo import conversion_note, headline_section
 from cosell.reports.model import Chart, Column, Figure, Report, Section, Series, Table, Value
+from cosell.reports.text import display
+from cosell.results import TIERS
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
 ADDED_SPEND_SHARE = Decimal("0.10")
 
 
 def build_qbr(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     policy: Policy,
     quarter: str | None = None,
     as_of: datetime | None = None,
     added_spend_share: Decimal = ADDED_SPEND_SHARE,
+    *,
+    known_at: datetime | None = None,
 ) -> Report:
     """The QBR for a fiscal ``quarter`` (``2026-Q3``; default the last complete one before
-    ``as_of``), from the attribution versions known at ``as_of`` (None: now)."""
-    m = open_metrics(con, policy, as_of)
+    as-of instant), evaluated as of ``as_of`` with the data known at ``known_at``
+    (:func:`cosell.metrics.context.open_metrics`)."""
+    m = open_metrics(con, policy, as_of, known_at)
     q = m.period(quarter, quarter_only=True, option="--quarter")
     prior = previous_quarter(q, m.start_month)
     check_rates(m.facts, [q, prior])
@@ -62,6 +65,8 @@ def build_qbr(
         title=f"Partner program quarterly business review, {q.label}",
         subtitle=f"{q.label} against {prior.label}, as of {m.as_of_text}",
         currency=m.currency,
+        as_of=m.facts.as_of,
+        coverage=m.coverage(q),
         facts=m.facts_rows(q),
         sections=(
             headline_section(headline(n, c, fm), c),
@@ -298,7 +303,7 @@ def _investment(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker, share: Decima
             ),
         )
         assumption = (
-            f"Assumption: an added {pct} of {fm.period}'s program cost ({added} {fm.currency}) returns "
+            f"Assumption: an added {pct} of {fm.period}'s program cost ({display(added, 'money', fm.currency)}) returns "
             f"partner-attributed closed-won revenue at {fm.period}'s measured cost per partner dollar "
             f"({rounded(per_dollar, 'ratio', fm.currency)}), that is, linearly; returns on added spend "
             "are usually lower than the average, so read it as an upper bound."

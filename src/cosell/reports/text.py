@@ -15,8 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from rich.console import Console
 from rich.text import Text
 
-from cosell.instants import format_instant
+from cosell.instants import display_instant
 from cosell.money import minor_unit
+from cosell.reports.cells import header_text, printed_cells
 from cosell.reports.model import Figure, Report, Section, Unit, Value
 from cosell.terminal import Cell, TableColumn, print_blocks, print_table
 
@@ -30,7 +31,7 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
     if value is None:
         return NO_VALUE
     if isinstance(value, datetime):
-        return format_instant(value)
+        return display_instant(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
@@ -100,9 +101,13 @@ def print_report(report: Report, console: Console) -> None:
     console.print(Text(report.title, style="bold"))
     console.print(report.subtitle, highlight=False)
     print_blocks(console, [TableColumn(label, label) for label, _ in report.facts], [dict(report.facts)])
+    if report.coverage is not None and report.coverage.note:
+        console.print(Text(f"Note: {report.coverage.note}", style="bold yellow"))
+    for alert in report.raised:
+        console.print(Text(f"{alert.label}: {alert.text}", style="bold red"))
     for section in report.sections:
         console.print()
-        print_section(section, report.currency, console)
+        print_section(section, report.currency, console, marked=report.alert_figures)
 
 
 FIGURE_COLUMNS = (
@@ -115,39 +120,53 @@ FIGURE_COLUMNS = (
 )
 
 
-def print_section(section: Section, currency: str, console: Console) -> None:
-    """A section's title, its figures (columns that no figure fills are left out), its table,
-    where its charts are, and its notes."""
+def print_section(
+    section: Section, currency: str, console: Console, marked: frozenset[str] = frozenset()
+) -> None:
+    """A section's title, its figures (columns that no figure fills are left out; the figures whose
+    keys are ``marked``, which a raised alert is about, in red), its table, where its charts are,
+    and its notes."""
     console.print(Text(section.title, style="bold underline"))
     if section.figures:
-        rows: list[dict[str, Cell]] = [
-            {
-                "figure": Text("  " * depth + figure.label, style="bold" if depth == 0 else ""),
-                "value": display(figure.value, figure.unit, currency),
-                "deals": deals_text(figure),
-                "benchmark": benchmark_text(figure),
-                "verdict": figure.verdict or "",
-                "note": figure.note,
-            }
-            for figure, depth in figure_rows(section.figures)
-        ]
+        rows: list[dict[str, Cell]] = []
+        for figure, depth in figure_rows(section.figures):
+            alert = figure.key in marked
+            value = display(figure.value, figure.unit, currency)
+            rows.append(
+                {
+                    "figure": Text(
+                        "  " * depth + figure.label,
+                        style=("bold" if depth == 0 else "") + (" red" if alert else ""),
+                    ),
+                    "value": Text(value, style="bold red") if alert else value,
+                    "deals": deals_text(figure),
+                    "benchmark": benchmark_text(figure),
+                    "verdict": figure.verdict or "",
+                    "note": figure.note,
+                }
+            )
         print_table(console, FIGURE_COLUMNS, rows)
     if section.table is not None and section.table.rows:
+        printed, cells = printed_cells(section.table, currency)
         columns = [
             TableColumn(
                 c.key,
-                c.label + (f" ({currency})" if c.unit == "money" else ""),
-                justify=None if c.unit == "text" else "right",
+                header_text(c, currency),
+                justify="left" if c.unit in ("text", "id") else "right",
                 wrap=None if c.unit == "text" else False,
                 optional=c.optional,
             )
-            for c in section.table.columns
+            for c in printed
         ]
-        cells = [
-            {c.key: display(row.get(c.key), c.unit, currency, bare=True) for c in section.table.columns}
-            for row in section.table.rows
+        # A cell's own value, then the values printed under it ("Closed: 2026-08-21"), one a line.
+        table_rows: list[dict[str, Cell]] = [
+            {
+                c.key: "\n".join([cell.text, *(f"{x.label}: {x.text}" for x in cell.lines)])
+                for c, cell in zip(printed, row, strict=True)
+            }
+            for row in cells
         ]
-        print_table(console, columns, cells)
+        print_table(console, columns, table_rows)
     elif section.table is not None:
         console.print("(no rows)")
     for chart in section.charts:

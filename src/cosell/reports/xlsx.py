@@ -2,13 +2,20 @@
 
 Cells are typed: money is a number with the workspace currency's number format, a percent a number
 with a percent format (0.25 shows 25.00%), ratios numbers with four decimals, days numbers, counts
-integers, dates and instants real dates (instants in UTC). A text cell that starts with ``=``,
-``+``, ``-`` or ``@`` is stored as text with Excel's quote prefix, so it is never run as a formula.
+integers, dates and instants real dates (instants in UTC). Every text cell goes through
+:func:`cosell.cells.put_xlsx`: stored as text (never a formula), with Excel's quote prefix when it
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
 
-A section sheet holds the section title, its figures (one row per figure, the figures shown beside
-another indented and naming it), its table (header row of labels) and its notes. The workbook is
-byte-identical for the same report: document properties carry the report's as-of instant, and the
-zip entries a fixed timestamp.
+Every other sheet is one table starting at row 1: a header row of labels, frozen, with an
+autofilter over the table, so it sorts and filters as it is. A section's table is the sheet named
+by its key; its figures (one row per figure, the figures shown beside another indented and naming
+it) are a sheet of their own, ``<key>_figures`` (or ``<key>`` when the section has no table). The
+``report`` sheet holds the title, the facts and, per section, its title, its sheets and its notes.
+The ``report`` sheet lists the raised alerts after the facts, in bold red on a light red fill,
+and the figure an alert is about is painted the same way. Money in a row's own currency
+(``Column.currency_key``: a deal's amount) takes that currency's number format.
+The workbook is byte-identical for the same report: document properties carry the report's as-of
+instant, and the zip entries a fixed timestamp.
 """
 
 from __future__ import annotations
@@ -20,17 +27,20 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from cosell.cells import put_xlsx
 from cosell.instants import parse_instant
 from cosell.money import minor_unit
-from cosell.reports.csvout import FORMULA_STARTS, flat_figures
-from cosell.reports.model import Report, Section, Unit, Value
+from cosell.reports.csvout import flat_figures
+from cosell.reports.model import Report, Section, Unit, Value, cell_currency
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BOLD = Font(bold=True)
+_ALERT = Font(bold=True, color="B3261E")  # a raised alert, and the figure it is about
+_ALERT_FILL = PatternFill("solid", fgColor="FDECEA")
 _FIGURE_HEADER = (
     "Figure",
     "Key",
@@ -59,10 +69,7 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     if value is None:
         return
     if isinstance(value, str):
-        target.value = value
-        target.data_type = "s"  # never a formula, whatever it starts with
-        if value.startswith(FORMULA_STARTS):
-            target.quotePrefix = True
+        put_xlsx(target, value)
         return
     if isinstance(value, datetime):
         target.value = value.astimezone(UTC).replace(tzinfo=None)
@@ -79,6 +86,13 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
     target.number_format = number_format(unit, currency)
 
 
+def _title(ws: Any, row: int, column: int, text: str) -> None:
+    """A bold text cell (a title or a header: it may hold a partner's or a deal's name)."""
+    target = ws.cell(row=row, column=column)
+    put_xlsx(target, text)
+    target.font = _BOLD
+
+
 def _sheet_name(key: str, used: set[str]) -> str:
     name = key[:31] or "section"
     n = 2
@@ -90,52 +104,138 @@ def _sheet_name(key: str, used: set[str]) -> str:
     return name
 
 
-def _write_section(ws: Any, section: Section, currency: str) -> None:
-    ws.cell(row=1, column=1, value=section.title).font = _BOLD
-    row = 3
-    if section.figures:
-        for col, header in enumerate(_FIGURE_HEADER, start=1):
-            ws.cell(row=row, column=col, value=header).font = _BOLD
-        row += 1
-        for f, parent in flat_figures(section.figures):
-            label = ("    " if parent else "") + f.label
-            band_low = f.band.low if f.band else None
-            band_high = f.band.high if f.band else None
-            cells: tuple[tuple[Value, Unit], ...] = (
-                (label, "text"),
-                (f.key, "text"),
-                (parent or None, "text"),
-                (f.value, f.unit),
-                (f.deals, "count"),
-                (f.deals_label or None, "text"),
-                (band_low, f.unit),
-                (band_high, f.unit),
-                (f.verdict, "text"),
-                (f.note or None, "text"),
-            )
-            for col, (value, unit) in enumerate(cells, start=1):
-                _put(ws, row, col, value, unit, currency)
-            row += 1
-        row += 1
+def _text_length(value: Value, unit: Unit) -> int:
+    """About how many characters a cell shows (for its column's width)."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, datetime):
+        return 19
+    if isinstance(value, date):
+        return 10
+    if unit in ("money", "count"):
+        return len(f"{Decimal(value):,.2f}") + 4
+    return len(str(value)) + 1
+
+
+# A typed cell: its value, its unit and the currency of a money value.
+Typed = tuple[Value, Unit, str]
+
+
+def _mark(ws: Any, row: int, columns: int) -> None:
+    """Paint a row as a raised alert: bold red text on a light red fill."""
+    for col in range(1, columns + 1):
+        target = ws.cell(row=row, column=col)
+        target.font = _ALERT
+        target.fill = _ALERT_FILL
+
+
+def _write_grid(
+    ws: Any, headers: list[str], rows: list[list[Typed]], marked: frozenset[int] = frozenset()
+) -> None:
+    """A sheet that is one table: headers in row 1 (bold, frozen), the rows under it, an autofilter
+    over all of it, and each column as wide as its longest cell (within limits). The rows whose
+    indexes are ``marked`` are painted as a raised alert."""
+    for col, header in enumerate(headers, start=1):
+        _title(ws, 1, col, header)
+    for r, cells in enumerate(rows, start=2):
+        for col, (value, unit, currency) in enumerate(cells, start=1):
+            _put(ws, r, col, value, unit, currency)
+        if r - 2 in marked:
+            _mark(ws, r, len(headers))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    for col, header in enumerate(headers, start=1):
+        longest = max([len(header) + 4, *(_text_length(r[col - 1][0], r[col - 1][1]) for r in rows)])
+        ws.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 10), 60)
+
+
+def _figure_rows(section: Section, currency: str) -> list[list[Typed]]:
+    rows: list[list[Typed]] = []
+    for f, parent in flat_figures(section.figures):
+        rows.append(
+            [
+                (("    " if parent else "") + f.label, "text", currency),
+                (f.key, "text", currency),
+                (parent or None, "text", currency),
+                (f.value, f.unit, currency),
+                (f.deals, "count", currency),
+                (f.deals_label or None, "text", currency),
+                (f.band.low if f.band else None, f.unit, currency),
+                (f.band.high if f.band else None, f.unit, currency),
+                (f.verdict, "text", currency),
+                (f.note or None, "text", currency),
+            ]
+        )
+    return rows
+
+
+def _section_sheets(
+    wb: Workbook, section: Section, currency: str, used: set[str], marked: frozenset[str] = frozenset()
+) -> list[str]:
+    """The section's sheets, each one table from row 1: its table (named by the section key) and
+    its figures (named by the key too when there is no table, else ``<key>_figures``); the figures
+    whose keys are ``marked`` (a raised alert is about them) painted as the alert."""
+    names: list[str] = []
     if section.table is not None:
-        for col, column in enumerate(section.table.columns, start=1):
-            ws.cell(row=row, column=col, value=column.label).font = _BOLD
+        name = _sheet_name(section.key, used)
+        table = section.table
+        _write_grid(
+            wb.create_sheet(name),
+            [c.label for c in table.columns],
+            [
+                [(r.get(c.key), c.unit, cell_currency(c, r, currency)) for c in table.columns]
+                for r in table.rows
+            ],
+        )
+        names.append(name)
+    if section.figures:
+        name = _sheet_name(section.key if section.table is None else f"{section.key}_figures", used)
+        flat = flat_figures(section.figures)
+        hot = frozenset(i for i, (f, _) in enumerate(flat) if f.key in marked)
+        _write_grid(wb.create_sheet(name), list(_FIGURE_HEADER), _figure_rows(section, currency), hot)
+        names.append(name)
+    return names
+
+
+def _write_cover(cover: Any, report: Report, sheets: list[tuple[Section, list[str]]]) -> None:
+    """The ``report`` sheet: title, subtitle, facts (and the coverage note), then each section's
+    title, the sheets that hold it and its notes."""
+    currency = report.currency
+    _title(cover, 1, 1, report.title)
+    _put(cover, 2, 1, report.subtitle, "text", currency)
+    facts = list(report.facts)
+    if report.coverage is not None and report.coverage.note:
+        facts.append(("Note", report.coverage.note))
+    row = 4
+    for label, value in facts:
+        _put(cover, row, 1, label, "text", currency)
+        _put(cover, row, 2, value, "text", currency)
         row += 1
-        for r in section.table.rows:
-            for col, column in enumerate(section.table.columns, start=1):
-                _put(ws, row, col, r.get(column.key), column.unit, currency)
-            row += 1
+    for alert in report.raised:
+        _put(cover, row, 1, alert.label, "text", currency)
+        _put(cover, row, 2, alert.text, "text", currency)
+        _mark(cover, row, 2)
         row += 1
-    for note in section.notes:
-        _put(ws, row, 1, note, "text", currency)
+    row += 1
+    for col, header in enumerate(("Section", "Sheets", "Notes"), start=1):
+        _title(cover, row, col, header)
+    for section, names in sheets:
         row += 1
-    widths = max(len(_FIGURE_HEADER), len(section.table.columns) if section.table else 0)
-    for col in range(1, widths + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 40 if col == 1 else 18
+        _put(cover, row, 1, section.title, "text", currency)
+        _put(cover, row, 2, ", ".join(names) or None, "text", currency)
+        _put(cover, row, 3, "\n".join(section.notes) or None, "text", currency)
+        cover.cell(row=row, column=3).alignment = Alignment(wrap_text=True, vertical="top")
+    cover.column_dimensions["A"].width = 40
+    cover.column_dimensions["B"].width = 60
+    cover.column_dimensions["C"].width = 100
 
 
 def _as_of(report: Report) -> datetime:
     """The report's as-of instant (naive UTC, for the document properties); 2000-01-01 if absent."""
+    if report.as_of is not None:
+        return report.as_of.astimezone(UTC).replace(tzinfo=None)
     for label, value in report.facts:
         if label == "As of":
             try:
@@ -150,16 +250,12 @@ def render_xlsx(report: Report) -> bytes:
     wb = Workbook()
     cover = wb.active
     cover.title = "report"
-    cover.cell(row=1, column=1, value=report.title).font = _BOLD
-    _put(cover, 2, 1, report.subtitle, "text", report.currency)
-    for i, (label, value) in enumerate(report.facts, start=4):
-        _put(cover, i, 1, label, "text", report.currency)
-        _put(cover, i, 2, value, "text", report.currency)
-    cover.column_dimensions["A"].width = 24
-    cover.column_dimensions["B"].width = 100
     used = {"report"}
-    for section in report.sections:
-        _write_section(wb.create_sheet(_sheet_name(section.key, used)), section, report.currency)
+    sheets = [
+        (section, _section_sheets(wb, section, report.currency, used, report.alert_figures))
+        for section in report.sections
+    ]
+    _write_cover(cover, report, sheets)
     when = _as_of(report)
     wb.properties.created = when
     wb.properties.modified = when

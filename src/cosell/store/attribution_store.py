@@ -2,7 +2,8 @@
 
 ::
 
-    attribution_runs       one row per run: when, as of when, policy version, model, who, why, counts
+    attribution_runs       one row per run: when recorded (run_at), evaluated as of (as_of), with
+                           the data known at (known_at), policy version, model, who, why, counts
     attribution_history    every run's attribution rows, keyed by (run_id, opportunity_id)
     credit_history         every run's credit rows, keyed by (run_id, opportunity_id, partner_id)
     attribution_overrides  accepted fixes and disputes: (opportunity, tier, partner), withdrawable
@@ -17,19 +18,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-import duckdb
+from typing import Any, Protocol
 
 from cosell import clock
-from cosell.attribution.result import TIERS, AttributionRow, CreditRow
+from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-
-if TYPE_CHECKING:  # pragma: no cover
-    from cosell.attribution.engine import EngineRun
-
+from cosell.results import TIERS, AttributionRow, CreditRow
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -65,7 +61,7 @@ def _typed_select(columns: tuple[str, ...], types: dict[str, str]) -> str:
     return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
 
 
-def migration_attribution(con: duckdb.DuckDBPyConnection) -> None:
+def migration_attribution(con: Engine) -> None:
     """Schema step: attribution runs, history, overrides and the latest-run views."""
     attribution_cols = _column_ddl(AttributionRow.columns(), ATTRIBUTION_TYPES)
     credit_cols = _column_ddl(CreditRow.columns(), CREDIT_TYPES)
@@ -101,7 +97,8 @@ def migration_attribution(con: duckdb.DuckDBPyConnection) -> None:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One stored attribution run."""
+    """One stored attribution run: recorded at ``run_at``, its deals evaluated as of ``as_of`` (T)
+    with the data known at ``known_at`` (K, :mod:`cosell.asof`)."""
 
     run_id: int
     run_at: datetime
@@ -111,11 +108,34 @@ class RunRecord:
     by_user: str
     reason: str
     counts: dict[str, int]
+    known_at: datetime
+
+
+# The columns of attribution_runs that make a RunRecord, in its field order (see _record).
+RUN_COLUMNS = "run_id, run_at, as_of, policy_version, model, by_user, reason, counts, known_at"
+
+
+class RunResults(Protocol):
+    """What the store keeps of a batch run: its instants, policy version, model and counts, and its
+    results as two relations (SQL queries whose columns are :meth:`AttributionRow.columns` and
+    :meth:`CreditRow.columns`, as formatted text)."""
+
+    as_of: datetime
+    known_at: datetime | None
+    policy_version: str
+    model: str
+    counts: dict[str, int]
+
+    @property
+    def attribution_sql(self) -> str: ...
+
+    @property
+    def credits_sql(self) -> str: ...
 
 
 def save_run(
-    con: duckdb.DuckDBPyConnection,
-    run: EngineRun,
+    con: Engine,
+    run: RunResults,
     by_user: str,
     reason: str = "",
     *,
@@ -124,16 +144,19 @@ def save_run(
 ) -> RunRecord:
     """Store the engine's current results as a new full run (a new version of every deal).
 
-    ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`.
+    ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`. The run
+    records the engine's as-of and known-at instants; a run over everything recorded
+    (``run.known_at`` None) knew what was recorded by ``run_at``.
     """
     con.execute("BEGIN TRANSACTION")
     try:
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
         run_at = clock.now(run_at)
+        known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full')",
+            "counts, kind, scope, known_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', ?)",
             [
                 run_id,
                 run_at,
@@ -144,6 +167,7 @@ def save_run(
                 reason,
                 json.dumps(run.counts, sort_keys=True),
                 kind,
+                known_at,
             ],
         )
         a_cols = ", ".join(AttributionRow.columns())
@@ -152,36 +176,41 @@ def save_run(
         c_typed = _typed_select(CreditRow.columns(), CREDIT_TYPES)
         con.execute(
             f"INSERT INTO attribution_history (run_id, {a_cols}) "
-            f"SELECT {run_id}, {a_typed} FROM {run.attribution_table}"
+            f"SELECT {run_id}, {a_typed} FROM ({run.attribution_sql})"
         )
         con.execute(
-            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM {run.credits_table}"
+            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-    return RunRecord(run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts)
+    return RunRecord(
+        run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
+    )
 
 
-def list_runs(con: duckdb.DuckDBPyConnection) -> list[RunRecord]:
+def list_runs(con: Engine) -> list[RunRecord]:
     """Every stored run, oldest first."""
-    rows = con.execute(
-        "SELECT run_id, run_at, as_of, policy_version, model, by_user, reason, counts FROM attribution_runs "
-        "ORDER BY run_id"
-    ).fetchall()
+    rows = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs ORDER BY run_id").fetchall()
     return [_record(r) for r in rows]
 
 
 def _record(r: tuple[Any, ...]) -> RunRecord:
     return RunRecord(
-        int(r[0]), r[1].astimezone(UTC), r[2].astimezone(UTC), r[3], r[4], r[5], r[6], json.loads(r[7])
+        int(r[0]),
+        r[1].astimezone(UTC),
+        r[2].astimezone(UTC),
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        json.loads(r[7]),
+        r[8].astimezone(UTC),
     )
 
 
-def run_rows(
-    con: duckdb.DuckDBPyConnection, run_id: int | None = None
-) -> tuple[list[AttributionRow], list[CreditRow]]:
+def run_rows(con: Engine, run_id: int | None = None) -> tuple[list[AttributionRow], list[CreditRow]]:
     """The attribution and credit rows of a stored run (default: the newest)."""
     if run_id is None:
         rows = con.execute("SELECT max(run_id) FROM attribution_runs").fetchall()
@@ -220,7 +249,7 @@ def _credit_row(r: tuple[Any, ...]) -> CreditRow:
 
 
 def record_override(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     tier: str,
     partner_id: str | None,
@@ -246,7 +275,7 @@ def record_override(
     return override_id
 
 
-def withdraw_override(con: duckdb.DuckDBPyConnection, override_id: str, at: datetime | None = None) -> None:
+def withdraw_override(con: Engine, override_id: str, at: datetime | None = None) -> None:
     """Withdraw an override: runs as of ``at`` or later no longer apply it (it stays on record)."""
     rows = con.execute(
         "SELECT withdrawn_at FROM attribution_overrides WHERE override_id = ?", [override_id]

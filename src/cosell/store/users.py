@@ -2,7 +2,9 @@
 
 Every write records who did it. Where the workspace has users, the recorded user must be one of
 them and hold a role that may do the write (SPEC section 9); a workspace without any users has no
-directory to check against, and records the name it is given.
+directory to check against, and records the name it is given. Users come from the CRM import
+(``users.csv``) or from ``cosell users set`` (:func:`cosell.service.users.set_user`), which records
+who changed the directory, when and why; :func:`list_users` shows it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import NotAllowed, NotFound, UsageError
 
 
@@ -25,7 +27,7 @@ class User:
     partner_id: str
 
 
-def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
+def find_user(con: Engine, user_id: str) -> User | None:
     """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
     if not user_id.strip():
         raise UsageError("say who does it: --by USER")
@@ -40,7 +42,7 @@ def find_user(con: duckdb.DuckDBPyConnection, user_id: str) -> User | None:
     return users[user_id]
 
 
-def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str], what: str) -> User | None:
+def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> User | None:
     """The user when their role is one of ``roles`` (None without a directory); else NotAllowed
     naming the roles that may ``what`` (a phrase: "decide findings", "load plans")."""
     user = find_user(con, user_id)
@@ -51,7 +53,39 @@ def check_role(con: duckdb.DuckDBPyConnection, user_id: str, roles: Sequence[str
     return user
 
 
-def first_user(con: duckdb.DuckDBPyConnection, role: str) -> str | None:
+def first_user(con: Engine, role: str) -> str | None:
     """The smallest current user id with ``role``, or None (the demo and benchmarks act as it)."""
     row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
     return None if row is None or row[0] is None else str(row[0])
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """A user as the directory holds it now, with who changed it last, when and why."""
+
+    user_id: str
+    name: str
+    email: str
+    role: str
+    partner_id: str
+    changed_at: datetime
+    changed_by: str
+    source: str  # the import (``canonical <folder>``) or ``cosell users set ...: <why>``
+
+
+# Who may change the directory (SPEC section 9: admins manage users).
+USER_ADMIN_ROLES = ("admin",)
+SET_SOURCE = "cosell users set"
+
+
+def list_users(con: Engine) -> list[DirectoryEntry]:
+    """Every current user, by user_id, with the import or change that wrote the current version."""
+    rows = con.execute(
+        "SELECT u.user_id, u.name, u.email, u.role, u.partner_id, u._valid_from, coalesce(i.by_user, ''), "
+        "coalesce(i.source, '') FROM users u LEFT JOIN imports i ON i.import_id = u._import_id "
+        "WHERE u._valid_to IS NULL ORDER BY u.user_id"
+    ).fetchall()
+    return [
+        DirectoryEntry(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5].astimezone(UTC), r[6], r[7])
+        for r in rows
+    ]

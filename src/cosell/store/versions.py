@@ -4,11 +4,18 @@ A *full* run (``cosell attribute``) stores a version of every deal. A *partial* 
 versions of a few deals only: an accepted reconciliation fix, a decided dispute, an auto-tag, an
 answered prompt. Every run records its kind, who, when (``run_at``), why and the policy version.
 
-A deal's version *as known at T* is its row in the newest run made at or before T, looking only at
-the newest full run made at or before T and the partial runs after it (a full run re-decides every
-deal, so it supersedes every earlier partial one). :func:`attribution_views` exposes exactly that as
-the temp views ``v_attribution`` and ``v_credits``, which every reader of attribution (reconcile,
-metrics, reports, pay) uses, so the same ``--as-of`` reads the same versions after later changes.
+Every run records three instants: when it was recorded (``run_at``), the instant its deals were
+evaluated at (``as_of``, T) and the data it read (``known_at``, K; :mod:`cosell.asof`).
+
+A deal's version *known at K* is its row in the newest run recorded at or before K, looking only at
+the *base* run, the newest full run recorded at or before K, and the partial runs recorded after it
+(a full run re-decides every deal, so it supersedes every earlier partial one). A reader that asks
+for the attribution evaluated as of T (``--as-of T``) takes as base the newest full run known at K
+whose as-of is T instead, with the partial runs after it (the fixes, disputes, auto-tags and
+answered prompts recorded since); when there is none, :func:`require_attribution` refuses with what
+is known. :func:`attribution_views` exposes exactly that as the temp views ``v_attribution`` and
+``v_credits``, which every reader of attribution (reconcile, metrics, reports, pay) uses, so the
+same ``--known-at`` reads the same versions after later changes.
 
 Nothing here updates or deletes a row: history is append-only.
 """
@@ -20,16 +27,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 
 from cosell import clock
-from cosell.attribution.result import AttributionRow, CreditRow
-from cosell.errors import UsageError
+from cosell.engine import Engine
+from cosell.engine.sql import ts
+from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
+from cosell.results import AttributionRow, CreditRow
 from cosell.store.attribution_store import (
     ATTRIBUTION_TYPES,
     CREDIT_TYPES,
+    RUN_COLUMNS,
     RunRecord,
     _credit_row,
     _record,
@@ -41,10 +50,8 @@ from cosell.store.attribution_store import (
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
 FULL, PARTIAL = "full", "partial"
 
-_RUN_COLUMNS = "run_id, run_at, as_of, policy_version, model, by_user, reason, counts"
 
-
-def migration_versions(con: duckdb.DuckDBPyConnection) -> None:
+def migration_versions(con: Engine) -> None:
     """Schema step: run kind and scope, and latest-version views that honour partial runs."""
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'batch'")
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT 'full'")
@@ -52,16 +59,29 @@ def migration_versions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE VIEW credits_latest AS {_versions_sql('credit_history', None)}")
 
 
-def _known_runs(as_of: datetime | None) -> str:
-    if as_of is None:
-        return "SELECT run_id, scope FROM attribution_runs"
-    return f"SELECT run_id, scope FROM attribution_runs WHERE run_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
+def _known_runs(known_at: datetime | None) -> str:
+    if known_at is None:
+        return "SELECT run_id, scope, as_of FROM attribution_runs"
+    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {ts(known_at)}"
 
 
-def _versions_sql(history: str, as_of: datetime | None) -> str:
-    """Rows of ``history`` (attribution_history or credit_history) in each deal's current version."""
-    return f"""
-        WITH known AS ({_known_runs(as_of)}),
+def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
+    """The id of the base full run: the newest known at ``known_at`` (as of ``evaluated_at`` when
+    given; NULL when there is none, so that nothing is read)."""
+    if evaluated_at is None:
+        return f"SELECT coalesce(max(run_id), 0) FROM ({_known_runs(known_at)}) WHERE scope = '{FULL}'"
+    return (
+        f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
+        f"WHERE scope = '{FULL}' AND as_of = {ts(evaluated_at)}"
+    )
+
+
+def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetime | None = None) -> str:
+    """Rows of ``history`` (attribution_history or credit_history) in each deal's version known at
+    ``known_at``: the base full run (see :func:`_base_sql`) and the partial runs after it."""
+    if evaluated_at is None:
+        return f"""
+        WITH known AS ({_known_runs(known_at)}),
         base AS (SELECT coalesce(max(run_id), 0) AS full_id FROM known WHERE scope = '{FULL}'),
         pick AS (
             SELECT h.opportunity_id, max(h.run_id) AS run_id
@@ -70,26 +90,96 @@ def _versions_sql(history: str, as_of: datetime | None) -> str:
             GROUP BY h.opportunity_id)
         SELECT x.* FROM {history} x JOIN pick p ON x.opportunity_id = p.opportunity_id AND x.run_id = p.run_id
     """
+    return f"""
+        WITH known AS ({_known_runs(known_at)}),
+        base AS ({_base_sql(known_at, evaluated_at)}),
+        read AS (
+            SELECT run_id FROM known
+            WHERE run_id = (SELECT * FROM base) OR (scope = '{PARTIAL}' AND run_id > (SELECT * FROM base))),
+        pick AS (
+            SELECT h.opportunity_id, max(h.run_id) AS run_id
+            FROM attribution_history h JOIN read k ON h.run_id = k.run_id
+            GROUP BY h.opportunity_id)
+        SELECT x.* FROM {history} x JOIN pick p ON x.opportunity_id = p.opportunity_id AND x.run_id = p.run_id
+    """
 
 
-def attribution_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> None:
-    """Create temp views ``v_attribution`` and ``v_credits``: each deal's version known at ``as_of``.
+def attribution_views(
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
+) -> None:
+    """Create temp views ``v_attribution`` and ``v_credits``: each deal's version known at ``known_at``.
 
     Columns: ``run_id`` then the stored (typed) columns of :class:`AttributionRow` / :class:`CreditRow`.
-    ``as_of=None`` means every version recorded so far.
+    ``known_at=None`` means every version recorded so far. With ``evaluated_at`` the versions start
+    from the newest full run evaluated as of that instant (none: the views are empty; check first
+    with :func:`require_attribution`).
     """
-    con.execute(f"CREATE OR REPLACE TEMP VIEW v_attribution AS {_versions_sql('attribution_history', as_of)}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW v_credits AS {_versions_sql('credit_history', as_of)}")
+    for view, history in (("v_attribution", "attribution_history"), ("v_credits", "credit_history")):
+        sql = _versions_sql(history, known_at, evaluated_at)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
 
 
-def latest_run_id(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> int | None:
-    """The newest run (full or partial) recorded at or before ``as_of``; None when there is none."""
-    row = con.execute(f"SELECT max(run_id) FROM ({_known_runs(as_of)})").fetchone()
+def base_run(
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
+) -> RunRecord | None:
+    """The base full run of a reading (newest known at ``known_at``, as of ``evaluated_at`` when
+    given); None when there is none."""
+    row = con.execute(f"SELECT ({_base_sql(known_at, evaluated_at)})").fetchone()
+    if row is None or not row[0]:
+        return None
+    found = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs WHERE run_id = ?", [row[0]]).fetchone()
+    return None if found is None else _record(found)
+
+
+def latest_run_id(
+    con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
+) -> int | None:
+    """The newest run (full or partial) a reading takes versions from (see :func:`attribution_views`);
+    None when there is none."""
+    if evaluated_at is None:
+        row = con.execute(f"SELECT max(run_id) FROM ({_known_runs(known_at)})").fetchone()
+    else:
+        base = f"({_base_sql(known_at, evaluated_at)})"
+        row = con.execute(
+            f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
+            f"WHERE run_id = {base} OR (scope = '{PARTIAL}' AND run_id > {base})"
+        ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
+def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: datetime | None = None) -> int:
+    """The newest run a reading takes versions from; :class:`NotFound` naming what is known instead
+    when there is none: no run at all, none recorded by ``known_at`` (with the earliest), or none
+    evaluated as of ``evaluated_at`` (with the instant the newest known run was evaluated at)."""
+    found = latest_run_id(con, known_at, evaluated_at)
+    if found is not None:
+        return found
+    first = con.execute("SELECT min(run_at) FROM attribution_runs").fetchone()
+    at = "" if evaluated_at is None else f" --as-of {format_instant(evaluated_at)}"
+    if first is None or first[0] is None:
+        raise NotFound(f"no attribution run yet: run `cosell attribute{at}` first")
+    if known_at is not None and latest_run_id(con, known_at) is None:
+        earliest = format_instant(first[0])
+        raise NotFound(
+            f"no attribution run was recorded at or before {format_instant(known_at)} (the --known-at "
+            f"instant): the earliest was recorded at {earliest} (give --known-at {earliest} or later)"
+        )
+    assert evaluated_at is not None
+    newest = base_run(con, known_at)
+    when = "yet" if known_at is None else f"at {format_instant(known_at)}"
+    instead = (
+        "only partial runs (auto-tags, fixes) are"
+        if newest is None
+        else f"the newest full run known then, run {newest.run_id}, was evaluated as of {format_instant(newest.as_of)}"
+    )
+    raise NotFound(
+        f"no attribution evaluated as of {format_instant(evaluated_at)} is known {when} ({instead}): "
+        f"run `cosell attribute{at}` first, or leave out --as-of to read the newest version known"
+    )
+
+
 def save_partial_run(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     rows: Sequence[AttributionRow],
     credits: Sequence[CreditRow],
     *,
@@ -120,7 +210,7 @@ def save_partial_run(
     for r in rows:
         counts[r.tier] = counts.get(r.tier, 0) + 1
     con.execute(
-        f"INSERT INTO attribution_runs ({_RUN_COLUMNS}, kind, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO attribution_runs ({RUN_COLUMNS}, kind, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             when,
@@ -130,6 +220,7 @@ def save_partial_run(
             by_user,
             reason,
             json.dumps(counts, sort_keys=True),
+            when,  # known_at: a partial run re-decides on what is recorded when it is made
             kind,
             PARTIAL,
         ],
@@ -146,11 +237,11 @@ def save_partial_run(
         _insert(
             con, "credit_history", run_id, CreditRow.columns(), CREDIT_TYPES, [c.values() for c in credits]
         )
-    return RunRecord(run_id, when, as_of, policy_version, model, by_user, reason, counts)
+    return RunRecord(run_id, when, as_of, policy_version, model, by_user, reason, counts, when)
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     table: str,
     run_id: int,
     columns: tuple[str, ...],
@@ -180,18 +271,18 @@ class DealVersion:
     credits: tuple[CreditRow, ...]
 
 
-def deal_history(con: duckdb.DuckDBPyConnection, opportunity_id: str) -> list[DealVersion]:
+def deal_history(con: Engine, opportunity_id: str) -> list[DealVersion]:
     """Every stored version of one deal, oldest first (empty when it was never attributed)."""
     a_cols = ", ".join(f"h.{c}" for c in AttributionRow.columns())
     runs = con.execute(
-        f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))}, r.kind, r.scope, {a_cols} "
+        f"SELECT {', '.join('r.' + c.strip() for c in RUN_COLUMNS.split(','))}, r.kind, r.scope, {a_cols} "
         "FROM attribution_history h JOIN attribution_runs r ON r.run_id = h.run_id "
         "WHERE h.opportunity_id = ? ORDER BY r.run_id",
         [opportunity_id],
     ).fetchall()
     c_cols = ", ".join(CreditRow.columns())
     out: list[DealVersion] = []
-    n = len(_RUN_COLUMNS.split(","))
+    n = len(RUN_COLUMNS.split(","))
     for r in runs:
         record = _record(r[:n])
         credits = con.execute(

@@ -4,7 +4,7 @@ Every canonical table is stored with its row versions (SCD type 2): a row is key
 key; a re-import of an identical row changes nothing; a changed row closes the old version
 (``_valid_to``) and adds a new one (``_valid_from``), so anything can be re-run as of an earlier
 time. ``cur_<table>`` views show the current versions; :func:`as_of_views` builds views of the
-versions known at an instant.
+versions known at an instant (and of the deals existing at the evaluation instant, :mod:`cosell.asof`).
 
 The schema is versioned: :data:`MIGRATIONS` is an ordered list of SQL steps, and opening a workspace
 applies the steps it has not seen, so a later release opens an older workspace.
@@ -18,18 +18,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import duckdb
-
-from cosell.data.schema import TABLES, Table
+from cosell import clock
+from cosell.engine import Engine, open_engine
 from cosell.errors import CosellError
-from cosell.hygiene.intake_store import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
-from cosell.hygiene.review_store import migration_review
 from cosell.instants import format_instant
-from cosell.pay.ledger_store import migration_ledger
-from cosell.pay.plan_store import migration_plans
 from cosell.store.attribution_store import migration_attribution
+from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
+from cosell.store.known import migration_known_at
+from cosell.store.ledger import migration_ledger, migration_posted_deals
+from cosell.store.plans import migration_plans
+from cosell.store.review import migration_review
+from cosell.store.schema import TABLES, Table
 from cosell.store.versions import migration_versions
+
+OnWait = Callable[[Any, float], None]  # told who holds a busy workspace and how long to wait
 
 DEFAULT_WORKSPACE = "cosell.duckdb"
 WORKSPACE_ENV = "COSELL_WORKSPACE"
@@ -58,7 +62,7 @@ def current_view_ddl(table: Table) -> str:
     )
 
 
-def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
+def _migration_1(con: Engine) -> None:
     """Canonical tables, their current views, and the import log."""
     for table in TABLES:
         con.execute(table_ddl(table))
@@ -71,7 +75,7 @@ def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Ordered, append-only: never edit a released step; add a new one.
-MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
+MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
     (1, "canonical tables, current views, import log", _migration_1),
     (2, "attribution runs, history, credits, overrides", migration_attribution),
     (3, "attribution versions: run kind and scope, partial runs", migration_versions),
@@ -79,6 +83,12 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], 
     (5, "reconciliation findings, decisions and disputes", migration_review),
     (6, "compensation plan versions", migration_plans),
     (7, "pay ledger and payout runs", migration_ledger),
+    (
+        8,
+        "pay ledger: each posted deal as posted, and the change that caused its entries",
+        migration_posted_deals,
+    ),
+    (9, "attribution runs and reconciliations record the knowledge instant", migration_known_at),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -90,19 +100,22 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
 
 
-def connect(path: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with UTC session time zone (so timestamps without offset are UTC)."""
-    con = duckdb.connect(path)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+def connect(path: str, *, read_only: bool = False, on_wait: OnWait | None = None) -> Engine:
+    """The engine over the workspace at ``path``, in UTC (timestamps without offset are UTC).
+
+    Waits for a process holding the file in a conflicting mode (see
+    :mod:`cosell.engine.duckdb_engine`).
+    """
+    return open_engine(path, read_only=read_only, on_wait=on_wait)
 
 
 @dataclass
 class Workspace:
-    """An open workspace: a DuckDB connection with the schema at :data:`SCHEMA_VERSION`."""
+    """An open workspace: an engine (:mod:`cosell.engine`) with the schema at :data:`SCHEMA_VERSION`."""
 
     path: str
-    con: duckdb.DuckDBPyConnection
+    con: Engine
+    read_only: bool = False
 
     @property
     def schema_version(self) -> int:
@@ -113,15 +126,11 @@ class Workspace:
         self.con.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit when the block ends normally, roll back on any exception."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+    def transaction(self) -> Iterator[Engine]:
+        """All or nothing: commit when the block ends normally, roll back on any exception. A block
+        inside another joins it (see :meth:`cosell.engine.base.Engine.transaction`)."""
+        with self.con.transaction():
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
 
     def next_import_id(self) -> int:
         row = self.con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
@@ -137,7 +146,7 @@ class Workspace:
         return out
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(con: Engine) -> list[int]:
     """Apply every migration the database has not seen yet; return the versions applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -151,9 +160,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             step(con)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, description]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, description, clock.now()])
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -162,51 +169,98 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Workspace:
-    """Open (and migrate) a workspace; with ``create=False`` a missing file is an error."""
-    resolved = resolve_path(path)
-    if resolved != ":memory:" and not create and not Path(resolved).exists():
-        raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
-    con = connect(resolved)
+def _stored_version(con: Engine, path: str) -> int | None:
+    """The newest schema step applied, None for a new (empty) database; refuse a foreign one."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        "SELECT count(*) FILTER (WHERE table_name = 'schema_migrations'), count(*) FROM information_schema.tables"
     ).fetchone()
-    if row and row[0]:
-        newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        if newest and newest[0] is not None and int(newest[0]) > SCHEMA_VERSION:
-            con.close()
+    tracked, tables = (int(row[0]), int(row[1])) if row else (0, 0)
+    if not tracked:
+        if tables:
             raise CosellError(
-                f"workspace {resolved} has schema version {newest[0]}, newer than this cosell "
+                f"{path} is a DuckDB database but not a cosell workspace (it has tables and no schema_migrations)"
+            )
+        return None
+    newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(newest[0]) if newest and newest[0] is not None else None
+
+
+def open_workspace(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    on_wait: OnWait | None = None,
+) -> Workspace:
+    """Open (and migrate) a workspace; with ``create=False`` a missing file is an error.
+
+    ``read_only=True`` is how readers open it: any number of them run at once, beside no writer
+    (see :mod:`cosell.engine.duckdb_engine`). A reader that finds an older schema has it migrated first, in
+    a short read-write opening. ``on_wait(holder, seconds)`` is told when the file is busy and the
+    opening waits for it.
+    """
+    resolved = resolve_path(path)
+    memory = resolved == ":memory:"
+    if not memory and not Path(resolved).exists() and (read_only or not create):
+        raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
+    read_only = read_only and not memory
+    con = connect(resolved, read_only=read_only, on_wait=on_wait)
+    try:
+        version = _stored_version(con, resolved)
+        if version is not None and version > SCHEMA_VERSION:
+            raise CosellError(
+                f"workspace {resolved} has schema version {version}, newer than this cosell "
                 f"understands ({SCHEMA_VERSION}): upgrade cosell"
             )
-    migrate(con)
-    return Workspace(resolved, con)
+        if (version or 0) < SCHEMA_VERSION and read_only:
+            con.close()
+            con = connect(resolved, on_wait=on_wait)
+            migrate(con)
+            con.close()
+            con = connect(resolved, read_only=True, on_wait=on_wait)
+        elif not read_only:
+            migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return Workspace(resolved, con, read_only)
 
 
-def as_of_views(con: duckdb.DuckDBPyConnection, as_of: datetime | None, prefix: str = "v_") -> None:
-    """Create temp views ``<prefix><table>`` of each table as known at ``as_of`` (None = current).
+def as_of_views(
+    con: Engine,
+    known_at: datetime | None,
+    prefix: str = "v_",
+    *,
+    existing_at: datetime | None = None,
+) -> None:
+    """Create temp views ``<prefix><table>`` of each table as known at ``known_at`` (None = current).
 
-    ``<prefix>opportunities`` carries the answered influence prompts known at ``as_of`` over the CRM
-    fields (a rep's declaration, see :func:`cosell.hygiene.intake_store.overlaid_opportunities_sql`);
-    without any, it is the plain versioned rows.
+    ``existing_at`` (the evaluation instant T, :mod:`cosell.asof`) leaves out the opportunities
+    created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
+    influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
+    :func:`cosell.store.intake.overlaid_opportunities_sql`); without any, it is the plain
+    versioned rows.
     """
-    overlay = has_prompt_declarations(con, as_of)
+    overlay = has_prompt_declarations(con, known_at)
     for table in TABLES:
         names = ", ".join(table.column_names)
+        existing = ""
+        if existing_at is not None and table.name == "opportunities":
+            existing = f" AND created_at <= TIMESTAMPTZ '{format_instant(existing_at)}'"
         if overlay and table.name == "opportunities":
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
-                f"FROM ({overlaid_opportunities_sql(table.column_names, as_of)})"
+                f"FROM ({overlaid_opportunities_sql(table.column_names, known_at)}) WHERE TRUE{existing}"
             )
             continue
-        if as_of is None:
+        if known_at is None:
             where = "_valid_to IS NULL"
         else:
-            t = format_instant(as_of)
+            t = format_instant(known_at)
             where = (
                 f"_valid_from <= TIMESTAMPTZ '{t}' AND (_valid_to IS NULL OR _valid_to > TIMESTAMPTZ '{t}')"
             )
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
-            f"FROM {table.name} WHERE {where}"
+            f"FROM {table.name} WHERE {where}{existing}"
         )

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cosell.data.schema import TABLES_BY_NAME
+from cosell.store.schema import TABLES_BY_NAME
 
 _NEEDS_QUOTES = '[",\\r\\n]'
 

@@ -35,7 +35,7 @@ from cosell.data.demo.plan import (
     WRONG_ACCOUNT,
 )
 from cosell.data.demo.world import ACCOUNT_PREFIX
-from cosell.data.schema import CRM_FIELDS, OPPORTUNITY_TYPES, PARTNER_SOURCES, PARTNER_TYPES
+from cosell.store.schema import CRM_FIELDS, OPPORTUNITY_TYPES, PARTNER_SOURCES, PARTNER_TYPES
 
 TRUTH_COLUMNS = ("opportunity_id", "designed_origin", "designed_partner_id", "planted_failure")
 NONE_, SOURCED_, INFLUENCED_, ACCELERATED_ = range(4)  # PARTNER_SOURCES codes; -1 = empty

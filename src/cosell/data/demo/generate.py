@@ -21,8 +21,8 @@ from cosell.data.demo.overlap import write_partner_accounts
 from cosell.data.demo.plan import DIRECT, PLANT_KINDS, WON, build_plan
 from cosell.data.demo.touches import write_touches
 from cosell.data.demo.world import build_world
-from cosell.data.schema import TABLE_NAMES
 from cosell.instants import format_instant
+from cosell.store.schema import TABLE_NAMES
 
 CHUNK_SIZE = 20_000  # deals per chunk: part of the output's definition, do not change per run
 CHUNKED_TABLES = (

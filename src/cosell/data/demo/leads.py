@@ -21,7 +21,7 @@ from cosell.data.demo.draws import Draws
 from cosell.data.demo.names import FIRST_NAMES, LAST_NAMES
 from cosell.data.demo.plan import DOUBLE_SOURCED, NEW_BUSINESS, OPEN, SOURCED, WON, WRONG_ACCOUNT
 from cosell.data.demo.world import ACCOUNT_PREFIX
-from cosell.data.schema import LEAD_SOURCES
+from cosell.store.schema import LEAD_SOURCES
 
 LEAD_PREFIX, REGISTRATION_PREFIX = "00QDm", "a0RDm"
 PARTNER_REFERRAL, INBOUND, OUTBOUND, EVENT, OTHER = (LEAD_SOURCES.index(s) for s in LEAD_SOURCES)

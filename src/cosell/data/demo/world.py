@@ -27,7 +27,7 @@ from cosell.data.demo.names import (
     OUR_DOMAIN,
     PARTNERS,
 )
-from cosell.data.schema import PARTNER_TYPES
+from cosell.store.schema import PARTNER_TYPES
 
 SEGMENTS = ("SMB", "MM", "ENT", "")
 SEGMENT_SHARE = (0.50, 0.32, 0.15, 0.03)

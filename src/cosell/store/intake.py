@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.instants import format_instant
+from cosell.store.tables import ensure_tables
 
 DECLARATION_SOURCES = ("auto_tag", "prompt")
 SYSTEM_USER = "system"
@@ -35,7 +35,7 @@ _OVERLAY = (
 )
 
 
-def migration_intake(con: duckdb.DuckDBPyConnection) -> None:
+def migration_intake(con: Engine) -> None:
     """Schema step 4: declarations, prompts and prompt answers (idempotent: IF NOT EXISTS).
 
     Workspaces made by development builds recorded step 4 while it was still empty; the
@@ -79,12 +79,12 @@ def migration_intake(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ensure_intake_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_intake_schema(con: Engine) -> None:
     """Create the intake tables when a workspace lacks them (cheap and idempotent)."""
-    migration_intake(con)
+    ensure_tables(con, ("declarations", "prompts", "prompt_answers"), migration_intake)
 
 
-def next_number(con: duckdb.DuckDBPyConnection, table: str, column: str, prefix: str) -> int:
+def next_number(con: Engine, table: str, column: str, prefix: str) -> int:
     """The next sequence number of ids like ``DEC-000001`` in ``table.column``."""
     row = con.execute(
         f"SELECT coalesce(max(CAST(substr({column}, {len(prefix) + 2}) AS BIGINT)), 0) + 1 FROM {table}"
@@ -123,7 +123,7 @@ def newest_declarations_sql(source: str, as_of: datetime | None) -> str:
             ORDER BY recorded_at DESC, length(declaration_id) DESC, declaration_id DESC) = 1"""
 
 
-def has_prompt_declarations(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> bool:
+def has_prompt_declarations(con: Engine, as_of: datetime | None) -> bool:
     """Whether any answered prompt is known at ``as_of`` (False when the table does not exist)."""
     # Look the table up rather than catch the error: a failed query would abort an open transaction.
     exists = con.execute(

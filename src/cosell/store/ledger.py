@@ -11,6 +11,8 @@
     payout_runs         proposed payout runs: period, who, the ledger entries they cover
     payout_run_lines    per run and party: balance, amount to pay, or blocked
     payout_approvals    the approval of a run (a row of its own: a run is never updated)
+    ledger_posted_deals per posting and deal: the account's name, amount, currency and close time
+                        when posted, and the attribution version (fix, dispute) that caused it
 
 DuckDB has no triggers, so refusal is built from constraints. Each sealed table has a ``digest``
 column with ``CHECK (digest = sha256(<every column as text>))``, a primary key ``(<key>, digest)``
@@ -28,11 +30,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from cosell.engine import Engine
+from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
-from cosell.pay.ledger import ENTRY_KINDS, PARTY_KINDS, Entry
+from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
 
@@ -68,7 +71,7 @@ class SealedTable:
             parts.append(f"coalesce(CAST(length({text}) AS VARCHAR) || ':' || {text}, '~')")
         return f"sha256(concat_ws('|', {', '.join(parts)}))"
 
-    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+    def create(self, con: Engine) -> None:
         cols = ", ".join(f"{c} {t}" for c, t in self.columns)
         key = ", ".join(self.key)
         checks = "".join(f", CHECK ({c})" for c in self.checks)
@@ -82,7 +85,7 @@ class SealedTable:
             f"FOREIGN KEY ({key}, digest) REFERENCES {self.name} ({key}, digest))"
         )
 
-    def insert(self, con: duckdb.DuckDBPyConnection, source: str) -> int:
+    def insert(self, con: Engine, source: str) -> int:
         """Insert the rows of ``source`` (a table or view with exactly this table's columns) and seal
         them. Call inside a transaction so that rows and seals land together."""
         names = ", ".join(self.column_names)
@@ -202,7 +205,28 @@ PAYOUT_APPROVALS = SealedTable(
     ("run_id",),
 )
 
-SEALED_TABLES = (
+# Per posting and deal: what the deal was when its entries were posted (the account's name, the
+# amount and currency, the close time priced) and the attribution version that changed what it earns,
+# so that a statement prints each line as it was posted, whatever the CRM says later.
+LEDGER_POSTED_DEALS = SealedTable(
+    "ledger_posted_deals",
+    (
+        ("posting_id", "BIGINT NOT NULL"),
+        ("opportunity_id", "VARCHAR NOT NULL"),
+        ("account_id", "VARCHAR"),
+        ("account_name", "VARCHAR"),
+        ("amount", MONEY),  # in the deal's currency
+        ("currency", "VARCHAR"),
+        ("closed_at", "TIMESTAMPTZ"),  # close time X as priced; else the CRM close_date
+        ("cause_run_id", "BIGINT"),  # the attribution version that changed what it earns, if any
+        ("cause_kind", "VARCHAR"),  # its kind: batch, fix, dispute, ...
+        ("cause_source", "VARCHAR"),  # the fix or dispute that made it: finding:F-000012, dispute:D-000001
+    ),
+    ("posting_id", "opportunity_id"),
+)
+
+# The tables of schema step 7, as released: that step creates exactly these.
+_STEP_7_TABLES = (
     LEDGER_POSTINGS,
     LEDGER_ENTRIES,
     LEDGER_DEAL_TERMS,
@@ -210,11 +234,12 @@ SEALED_TABLES = (
     PAYOUT_RUN_LINES,
     PAYOUT_APPROVALS,
 )
+SEALED_TABLES = (*_STEP_7_TABLES, LEDGER_POSTED_DEALS)
 
 
-def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
+def migration_ledger(con: Engine) -> None:
     """Schema step: the sealed ledger, deal terms, payout runs and approvals; the pricing cache."""
-    for table in SEALED_TABLES:
+    for table in _STEP_7_TABLES:
         table.create(con)
     con.execute(
         "CREATE TABLE IF NOT EXISTS ledger_priced (opportunity_id VARCHAR NOT NULL, "
@@ -222,24 +247,31 @@ def migration_ledger(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
+def migration_posted_deals(con: Engine) -> None:
+    """Schema step: per posting and deal, the deal as posted and the change that caused its entries."""
+    LEDGER_POSTED_DEALS.create(con)
+
+
+def ensure_ledger_schema(con: Engine) -> None:
     """Create the ledger tables when a workspace lacks them (a development build recorded step 7
     while it was still empty). Cheap and idempotent: every entry point calls it."""
-    migration_ledger(con)
+    names = [name for t in SEALED_TABLES for name in (t.name, t.seal)]
+    ensure_tables(con, [*names, "ledger_priced"], migration_ledger)
+    ensure_tables(con, [LEDGER_POSTED_DEALS.name, LEDGER_POSTED_DEALS.seal], migration_posted_deals)
 
 
-def next_posting_id(con: duckdb.DuckDBPyConnection) -> int:
+def next_posting_id(con: Engine) -> int:
     row = con.execute("SELECT coalesce(max(posting_id), 0) + 1 FROM ledger_postings").fetchone()
     assert row is not None
     return int(row[0])
 
 
-def last_entry_number(con: duckdb.DuckDBPyConnection) -> int:
+def last_entry_number(con: Engine) -> int:
     row = con.execute("SELECT max(entry_id) FROM ledger_entries").fetchone()
     return 0 if row is None or row[0] is None else int(str(row[0])[3:])
 
 
-def closed_through(con: duckdb.DuckDBPyConnection) -> str | None:
+def closed_through(con: Engine) -> str | None:
     """The latest period of an approved payout run: it and every earlier period are closed."""
     row = con.execute(
         "SELECT max(r.period) FROM payout_runs r JOIN payout_approvals a USING (run_id)"
@@ -247,9 +279,7 @@ def closed_through(con: duckdb.DuckDBPyConnection) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def read_entries(
-    con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list[Any] | None = None
-) -> list[Entry]:
+def read_entries(con: Engine, where: str = "TRUE", params: list[Any] | None = None) -> list[Entry]:
     """Ledger entries matching ``where`` (SQL over ledger_entries' columns), in entry order."""
     ensure_ledger_schema(con)
     rows = con.execute(
@@ -260,7 +290,7 @@ def read_entries(
 
 
 def stage_rows(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     name: str,
     columns: tuple[tuple[str, str], ...],
     rows: list[tuple[Any, ...]],
@@ -286,7 +316,7 @@ def stage_rows(
     con.unregister(view)
 
 
-def insert_entries(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> int:
+def insert_entries(con: Engine, entries: list[Entry]) -> int:
     """Insert and seal entries built in Python (payments); call inside a transaction."""
     if not entries:
         return 0
@@ -310,7 +340,7 @@ class LedgerDamaged(CosellError):
     """The ledger does not hold together: a row without its seal, a gap in the entry ids ..."""
 
 
-def verify_ledger(con: duckdb.DuckDBPyConnection) -> None:
+def verify_ledger(con: Engine) -> None:
     """Raise :class:`LedgerDamaged` when a sealed row lost its seal, entry ids have a gap, or an
     entry is reversed twice or reverses something that is not an earning of the same party."""
     for table in SEALED_TABLES:

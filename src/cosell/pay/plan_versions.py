@@ -1,9 +1,11 @@
-"""Compensation plan versions known to the workspace: added, never changed, read back as a PlanSet.
+"""Compensation plan versions of the workspace: added after every check, never changed, read back
+as a PlanSet.
 
-Each loaded version keeps its exact file text and its digest, who loaded it and when. The plan in
-force at an instant is decided by :class:`cosell.pay.plans.PlanSet` from the versions read back
-here; :func:`add_plan_version` refuses a version that would make that timeline ambiguous, leave a gap
-inside one plan, or silently re-price deals already closed (see :mod:`cosell.pay.plan_check`).
+Each loaded version keeps its exact file text and its digest, who loaded it and when
+(:mod:`cosell.store.plans`). The plan in force at an instant is decided by
+:class:`cosell.pay.plans.PlanSet` from the versions read back here; :func:`add_plan_version` refuses a
+version that would make that timeline ambiguous, leave a gap inside one plan, or silently re-price
+deals already closed (see :mod:`cosell.pay.plan_check`).
 
 The ledger uses it as::
 
@@ -18,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import duckdb
-
+from cosell.engine import Engine
 from cosell.errors import CosellError
 from cosell.pay.plan_check import check_addition, latest
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, PlanSet
+from cosell.store.plans import insert_plan_version, stored_plan_texts
 
 __all__ = [
     "AddResult",
@@ -32,28 +34,7 @@ __all__ = [
     "add_plan_version",
     "list_plan_versions",
     "load_plan_set",
-    "migration_plans",
 ]
-
-
-def migration_plans(con: duckdb.DuckDBPyConnection) -> None:
-    """Schema step 6: the plan versions table (append-only by convention: nothing updates it)."""
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS plan_versions (
-            seq BIGINT PRIMARY KEY,              -- the order versions were added
-            plan_id VARCHAR NOT NULL,
-            version INTEGER NOT NULL,
-            effective_from TIMESTAMPTZ NOT NULL,
-            effective_to TIMESTAMPTZ,            -- the file's own end; NULL = until superseded
-            currency VARCHAR NOT NULL,
-            text VARCHAR NOT NULL,               -- the file exactly as loaded
-            digest VARCHAR NOT NULL,             -- sha256 of text
-            file VARCHAR NOT NULL,               -- where it was loaded from (for messages)
-            loaded_at TIMESTAMPTZ NOT NULL,
-            by_user VARCHAR NOT NULL,
-            repriced BOOLEAN NOT NULL,           -- added with --reprice over time already past
-            UNIQUE (plan_id, version))"""
-    )
 
 
 @dataclass(frozen=True)
@@ -85,29 +66,23 @@ class AddResult:
     plan: Plan
 
 
-def _stored_plans(con: duckdb.DuckDBPyConnection) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
-    # A development build recorded step 6 while it was still empty: create the table when missing
-    # (idempotent and cheap, like the ledger's ensure step). Every reader and writer comes here.
-    migration_plans(con)
-    rows = con.execute(
-        "SELECT text, file, digest, loaded_at, by_user, repriced FROM plan_versions ORDER BY seq"
-    ).fetchall()
+def _stored_plans(con: Engine) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
     out = []
-    for text, file, digest, loaded_at, by_user, repriced in rows:
-        plan = parse_plan(str(text), str(file))
-        if plan.digest != digest:
+    for stored in stored_plan_texts(con):
+        plan = parse_plan(stored.text, stored.file)
+        if plan.digest != stored.digest:
             raise CosellError(f"plan version {plan.label}: stored text does not match its digest")
-        out.append((plan, (loaded_at, str(by_user), bool(repriced))))
+        out.append((plan, (stored.loaded_at, stored.by_user, stored.repriced)))
     return out
 
 
-def load_plan_set(con: duckdb.DuckDBPyConnection) -> PlanSet:
+def load_plan_set(con: Engine) -> PlanSet:
     """Every plan version of the workspace, in the order added."""
     return PlanSet(tuple(plan for plan, _ in _stored_plans(con)))
 
 
 def add_plan_version(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     plan: Plan,
     by_user: str,
     *,
@@ -147,25 +122,11 @@ def add_plan_version(
     problems = check_addition(existing, plan, now=now, reprice=reprice)
     if problems:
         raise PlanInvalid(problems)
-    row = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM plan_versions").fetchone()
-    assert row is not None
-    con.execute(
-        "INSERT INTO plan_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            int(row[0]),
-            plan.plan_id,
-            plan.version,
-            plan.effective_from,
-            plan.effective_to,
-            plan.currency,
-            plan.text,
-            plan.digest,
-            file,
-            now,
-            by_user,
-            _takes_over_past(existing, plan, now),
-        ],
-    )
+    insert_plan_version(
+        con, plan_id=plan.plan_id, version=plan.version, effective_from=plan.effective_from,
+        effective_to=plan.effective_to, currency=plan.currency, text=plan.text, digest=plan.digest,
+        file=file, loaded_at=now, by_user=by_user, repriced=_takes_over_past(existing, plan, now),
+    )  # fmt: skip
     return AddResult("added", plan)
 
 
@@ -175,7 +136,7 @@ def _takes_over_past(existing: list[Plan], plan: Plan, now: datetime) -> bool:
     return previous is not None and previous.covers(plan.effective_from) and plan.effective_from < now
 
 
-def list_plan_versions(con: duckdb.DuckDBPyConnection) -> list[PlanVersionRow]:
+def list_plan_versions(con: Engine) -> list[PlanVersionRow]:
     """Every stored version with its in-force range, sorted by effective_from, then load order."""
     stored = _stored_plans(con)
     order = sorted(range(len(stored)), key=lambda i: (stored[i][0].effective_from, i))

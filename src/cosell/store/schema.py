@@ -12,7 +12,7 @@ id         any non-empty text (trimmed)                                 VARCHAR
 text       any text                                                     VARCHAR
 enum       one of ``values`` (exact, lower case)                        VARCHAR
 instant    ISO 8601 date or timestamp; no offset = UTC                  TIMESTAMPTZ (UTC)
-money      plain decimal, at most the currency's minor-unit digits      DECIMAL(18,4)
+money      plain decimal, only zeros past the currency's minor unit     DECIMAL(18,4)
 rate       plain decimal, positive                                      DECIMAL(38,12)
 currency   ISO 4217 code                                                VARCHAR
 bool       true/false, t/f, yes/no, 1/0 (any case)                      BOOLEAN

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
-from cosell.hygiene.sql import lit as _lit
-from cosell.hygiene.sql import ts as _ts
+from cosell.engine import Engine
+from cosell.engine.sql import lit as _lit
+from cosell.engine.sql import ts as _ts
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
+from cosell.store.tables import ensure_tables
 
 DECISIONS = ("accepted", "rejected")
 # Finding kinds in the order reports list them (SPEC section 4's, then cosell's own, then prompts').
@@ -44,7 +44,7 @@ KINDS = (
 )
 
 
-def migration_review(con: duckdb.DuckDBPyConnection) -> None:
+def migration_review(con: Engine) -> None:
     """Schema step 5: findings, decisions, disputes and attribution changes (idempotent).
 
     Workspaces made by development builds recorded step 5 while it was still empty; the
@@ -135,12 +135,20 @@ def migration_review(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ensure_review_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_review_schema(con: Engine) -> None:
     """Create the review tables when a workspace lacks them (cheap and idempotent)."""
-    migration_review(con)
+    tables = (
+        "reconciliations",
+        "findings",
+        "finding_decisions",
+        "disputes",
+        "dispute_decisions",
+        "attribution_changes",
+    )
+    ensure_tables(con, tables, migration_review)
 
 
-def next_number(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+def next_number(con: Engine, table: str, column: str) -> int:
     """One more than the largest integer id in ``table.column`` (1 for an empty table)."""
     row = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
     assert row is not None
@@ -148,7 +156,7 @@ def next_number(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
 
 
 def mark_change(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     opportunity_id: str,
     run_id: int,
     previous_run_id: int | None,
@@ -268,7 +276,7 @@ def decided_sql(as_of: datetime | None) -> str:
 
 
 def read_findings(
-    con: duckdb.DuckDBPyConnection,
+    con: Engine,
     source: str,
     *,
     stake_currency: str,

@@ -1,0 +1,60 @@
+"""The engine boundary (:mod:`cosell.engine.base`) and its implementations.
+
+Everything outside this package reaches data through :class:`Engine`; only
+:mod:`cosell.engine.duckdb_engine` imports ``duckdb``. See docs/engine.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cosell.engine.base import (
+    DIALECTS,
+    DUCKDB,
+    POSTGRES,
+    SPARK,
+    ConstraintViolation,
+    Cursor,
+    Dialect,
+    Engine,
+    EngineError,
+    EngineIOError,
+    Params,
+    ReadOnlyViolation,
+    rows_as_dicts,
+)
+
+__all__ = [
+    "DIALECTS",
+    "DUCKDB",
+    "POSTGRES",
+    "SPARK",
+    "ConstraintViolation",
+    "Cursor",
+    "Dialect",
+    "Engine",
+    "EngineError",
+    "EngineIOError",
+    "Params",
+    "ReadOnlyViolation",
+    "memory_engine",
+    "open_engine",
+    "rows_as_dicts",
+]
+
+
+def open_engine(
+    path: str, *, read_only: bool = False, on_wait: Callable[[Any, float], None] | None = None
+) -> Engine:
+    """The engine over a workspace: a DuckDB file, or ``:memory:``."""
+    from cosell.engine.duckdb_engine import open_duckdb
+
+    return open_duckdb(path, read_only=read_only, on_wait=on_wait)
+
+
+def memory_engine() -> Engine:
+    """A fresh in-memory engine (a ``--data`` run, a scratch computation)."""
+    from cosell.engine.duckdb_engine import memory_engine as make
+
+    return make()

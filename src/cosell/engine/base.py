@@ -1,0 +1,158 @@
+"""The engine boundary: the one narrow way cosell reaches its data.
+
+Every query cosell runs goes through an :class:`Engine`: the store's tables and migrations, the
+import, the attribution rules (relational expressions compiled by Ibis), reconciliation, the
+metrics and the ledger. An engine runs a statement and hands back rows, holds Arrow data under a
+name, runs a block as one transaction and gives the Ibis backend the rules compile for. What differs
+from one engine to another (instants as integer microseconds, a median over a window, a Python
+function applied per group) is its :class:`Dialect`. DuckDB (:mod:`cosell.engine.duckdb_engine`) is
+the one implementation today and the only module that imports ``duckdb``; see docs/engine.md for
+what a second engine implements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+Params = Sequence[object] | Mapping[str, object] | None
+
+
+class EngineError(Exception):
+    """A statement the engine refused (a bug, or data the checks before it should have caught).
+
+    Not a :class:`~cosell.errors.CosellError`: the command line shows these with a traceback,
+    because a user should never meet one."""
+
+
+class EngineIOError(EngineError):
+    """The engine could not read or write a file or the disk (a full disk, a folder removed)."""
+
+
+class ConstraintViolation(EngineError):
+    """A write broke a table's constraint (a key twice, a sealed ledger row changed)."""
+
+
+class ReadOnlyViolation(EngineError):
+    """A write on an engine opened read-only."""
+
+
+class Cursor(Protocol):
+    """The result of one statement: its rows, and the names of its columns."""
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class Engine(Protocol):
+    """What cosell asks of a database. Statements are SQL written in cosell's dialect (DuckDB's, the
+    reference: an engine translates what it must, see :meth:`Dialect.translate`) with ``?`` or
+    ``$name`` parameters; results are Python values (``Decimal`` for DECIMAL, aware UTC
+    ``datetime`` for TIMESTAMPTZ)."""
+
+    name: str
+    dialect: Dialect
+    read_only: bool
+
+    @property
+    def version(self) -> str:
+        """The engine's software version (SQL compiled once for it is cached under it)."""
+        ...
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        """Run one statement; its rows are read from the returned cursor."""
+        ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one statement once per row of parameters."""
+        ...
+
+    def fetch_arrow(self, sql: str) -> Any:
+        """The rows of a query as an Arrow table (a batch handed to a Python step)."""
+        ...
+
+    def register(self, name: str, data: Any) -> None:
+        """Make an Arrow table (or record batch reader) readable as ``name`` until unregistered."""
+        ...
+
+    def unregister(self, name: str) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All or nothing: commit when the block ends normally, roll back on any exception."""
+        ...
+
+    def ibis(self) -> Any:
+        """The Ibis backend over this engine's connection (the rules' relational expressions)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Dialect:
+    """What differs per engine, in one place (splink's dialect classes are the model).
+
+    The base class is DuckDB's behaviour, the reference; a subclass overrides what its engine does
+    differently. ``sqlglot_name`` names the engine for Ibis and sqlglot (``duckdb``, ``postgres``,
+    ``spark``); ``epoch_us`` and ``from_epoch_us`` name the SQL functions that turn an instant into
+    integer microseconds since the epoch and back (instants are compared as integers, never as
+    floating-point days); ``windowed_median`` says whether a median can be computed over a RANGE
+    window (DuckDB and Spark can; PostgreSQL has median only as an ordered-set aggregate, so the
+    cohort step computes it per group instead).
+    """
+
+    name = "duckdb"
+    sqlglot_name = "duckdb"
+    epoch_us = "epoch_us"
+    from_epoch_us = "make_timestamptz"
+    windowed_median = True
+
+    def translate(self, sql: str) -> str:
+        """A statement in cosell's dialect (DuckDB's) as this engine runs it."""
+        if self.sqlglot_name == "duckdb":
+            return sql
+        import sqlglot
+
+        return ";\n".join(
+            sqlglot.transpile(
+                sql, read="duckdb", write=self.sqlglot_name, unsupported_level=sqlglot.ErrorLevel.RAISE
+            )
+        )
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: microseconds through two small SQL functions the PostgreSQL store installs
+    (``cosell_epoch_us``, ``cosell_from_epoch_us``); medians per group, not per window."""
+
+    name = "postgres"
+    sqlglot_name = "postgres"
+    epoch_us = "cosell_epoch_us"
+    from_epoch_us = "cosell_from_epoch_us"
+    windowed_median = False
+
+
+class SparkDialect(Dialect):
+    """Spark SQL (and Databricks): ``unix_micros`` and ``timestamp_micros`` are built in."""
+
+    name = "spark"
+    sqlglot_name = "spark"
+    epoch_us = "unix_micros"
+    from_epoch_us = "timestamp_micros"
+    windowed_median = True
+
+
+DUCKDB = Dialect()
+POSTGRES = PostgresDialect()
+SPARK = SparkDialect()
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (DUCKDB, POSTGRES, SPARK)}
+
+
+def rows_as_dicts(cursor: Cursor) -> Iterator[dict[str, Any]]:
+    """The rows of a cursor as dicts keyed by column name."""
+    names = [d[0] for d in cursor.description]
+    for values in cursor.fetchall():
+        yield dict(zip(names, values, strict=True))

@@ -1,0 +1,283 @@
+"""DuckDB, the embedded default engine: the only module of cosell that imports ``duckdb``.
+
+:class:`DuckDBEngine` implements :class:`cosell.engine.base.Engine` over one DuckDB connection; its
+dialect is the reference one. :func:`open_duckdb` opens a workspace file the way cosell's commands
+need: DuckDB lets either one process open a database file read-write or any number of processes
+open it read-only, never both at once. So cosell's readers (reports, explain, history, lists, show,
+statements, the ledger) open the workspace read-only and run side by side; a writer (an import, an
+attribution run, a posting) has it to itself. A command that finds the file held in a conflicting
+mode waits up to ``$COSELL_LOCK_TIMEOUT`` seconds (default :data:`DEFAULT_LOCK_TIMEOUT`) for it to be
+released, then stops with :class:`~cosell.errors.WorkspaceBusy` naming the process that holds it
+(DuckDB's lock error names its PID). Anything else that stops DuckDB from opening the file (a folder,
+a file that is not a DuckDB database, a missing folder, no permission) becomes a
+:class:`~cosell.errors.CosellError` naming the path and the reason, never a raw DuckDB error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cosell.engine.base import (
+    DUCKDB,
+    ConstraintViolation,
+    Cursor,
+    EngineError,
+    EngineIOError,
+    Params,
+    ReadOnlyViolation,
+)
+from cosell.errors import CosellError, UsageError, WorkspaceBusy
+
+LOCK_TIMEOUT_ENV = "COSELL_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds: longer than a typical report, shorter than a person's patience
+_POLL_SECONDS = 0.2
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+# DuckDB adds this when the holder has the file read-only (a reader): a writer must wait for it.
+_HOLDER_READS = "would be able to open this database in read-only mode"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The process holding a workspace in a conflicting mode, as DuckDB's lock error names it."""
+
+    pid: int
+    program: str  # its command line when the system shows it, else the executable DuckDB names
+    writing: bool  # True: it has the workspace open read-write; False: read-only
+
+    def __str__(self) -> str:
+        return f"process {self.pid} ({self.program})"
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a busy workspace: ``$COSELL_LOCK_TIMEOUT``, else 30; 0 means do not wait."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = Decimal(text)
+    except InvalidOperation:
+        seconds = Decimal(-1)
+    if not seconds.is_finite() or seconds < 0 or seconds > 86_400:
+        raise UsageError(f"{LOCK_TIMEOUT_ENV}: {text!r} is not a number of seconds from 0 to 86400")
+    return float(seconds)
+
+
+def _command_line(pid: int) -> str | None:
+    """The holder's command line (``cosell import canonical data``), where /proc shows it."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if not args:
+        return None
+    # "python /path/.venv/bin/cosell import ..." reads better as "cosell import ...".
+    if len(args) > 1 and Path(args[0]).name.startswith("python") and not args[1].startswith("-"):
+        args = args[1:]
+    text = " ".join(" ".join([Path(args[0]).name, *args[1:]]).split())  # one line, whatever the args hold
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def parse_holder(message: str, *, read_only: bool) -> Holder | None:
+    """The holder named by a DuckDB lock error, or None when ``message`` is not one."""
+    found = _LOCK_RE.search(message)
+    if found is None:
+        return None
+    pid = int(found["pid"])
+    program = _command_line(pid) or found["program"]
+    # A reader conflicts only with a writer; a writer conflicts with either, and DuckDB says which.
+    writing = read_only or _HOLDER_READS not in message
+    return Holder(pid, program, writing)
+
+
+def _reason(exc: duckdb.Error) -> str:
+    text = str(exc).split("\n")[0]
+    for prefix in ("IO Error: ", "Connection Error: ", "Invalid Input Error: ", "Serialization Error: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _refusal(path: str, exc: duckdb.Error) -> CosellError:
+    text = str(exc)
+    if "not a valid DuckDB database file" in text:
+        return CosellError(f"{path} is not a cosell workspace: it is not a DuckDB database file")
+    if "No such file or directory" in text:
+        return CosellError(f"cannot open workspace {path}: the folder {Path(path).parent} does not exist")
+    if "Permission denied" in text:
+        return CosellError(f"cannot open workspace {path}: permission denied")
+    return CosellError(f"cannot open workspace {path}: {_reason(exc)}")
+
+
+def _busy(path: str, holder: Holder, waited: float, read_only: bool) -> WorkspaceBusy:
+    mode = "writing to" if holder.writing else "reading"
+    wanted = "read" if read_only else "write to"
+    return WorkspaceBusy(
+        f"workspace {path} is busy: {holder} is {mode} it, so this command cannot {wanted} it; "
+        f"waited {waited:g} s. Run it again when that command has finished (or set "
+        f"{LOCK_TIMEOUT_ENV} to wait longer)"
+    )
+
+
+def _connect(
+    path: str,
+    *,
+    read_only: bool = False,
+    timeout: float | None = None,
+    on_wait: Callable[[Holder, float], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Connect to the DuckDB file ``path`` (or ``:memory:``), waiting for a conflicting process.
+
+    ``timeout`` defaults to :func:`lock_timeout`; ``on_wait(holder, timeout)`` is called once when
+    the wait starts (the CLI says who it waits for). Raises WorkspaceBusy when the holder has not
+    let go in time, UsageError for a folder, CosellError for any other reason DuckDB gives.
+    """
+    if path == ":memory:":
+        return duckdb.connect(path)
+    if Path(path).is_dir():
+        raise UsageError(
+            f"workspace {path} is a folder: give a workspace file, e.g. {Path(path) / 'cosell.duckdb'}"
+        )
+    wait = lock_timeout() if timeout is None else timeout
+    started: float | None = None
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # This process already has the file open read-write (a test, a library user): DuckDB
+            # allows one configuration per file and process, and read-write can read.
+            if read_only and "different configuration" in str(exc):
+                return _connect(path, timeout=timeout, on_wait=on_wait)
+            raise _refusal(path, exc) from None
+        except duckdb.IOException as exc:
+            holder = parse_holder(str(exc), read_only=read_only)
+            if holder is None:
+                raise _refusal(path, exc) from None
+            # Durations, not instants: the monotonic clock is the right one (and never recorded).
+            if started is None:
+                started = time.monotonic()
+                if on_wait is not None and wait > 0:
+                    on_wait(holder, wait)
+            waited = time.monotonic() - started
+            if waited >= wait:
+                raise _busy(path, holder, wait, read_only) from None
+            time.sleep(min(_POLL_SECONDS, wait - waited))
+        except duckdb.Error as exc:
+            raise _refusal(path, exc) from None
+
+
+def _translate(exc: duckdb.Error) -> EngineError:
+    """DuckDB's error as the engine boundary's (the message kept)."""
+    if isinstance(exc, duckdb.ConstraintException):
+        return ConstraintViolation(str(exc))
+    if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
+        return ReadOnlyViolation(str(exc))
+    if isinstance(exc, duckdb.IOException):
+        return EngineIOError(str(exc))
+    return EngineError(str(exc))
+
+
+@dataclass
+class DuckDBEngine:
+    """:class:`cosell.engine.base.Engine` over one DuckDB connection (a file or ``:memory:``)."""
+
+    con: duckdb.DuckDBPyConnection
+    read_only: bool = False
+    name: str = "duckdb"
+    dialect: Any = DUCKDB
+    _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
+    _backend: Any = field(default=None, init=False, repr=False)
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        try:
+            return self.con.execute(sql) if params is None else self.con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
+    @property
+    def version(self) -> str:
+        return str(duckdb.__version__)
+
+    def fetch_arrow(self, sql: str) -> Any:
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        try:
+            self.con.executemany(sql, rows)
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
+    def register(self, name: str, data: Any) -> None:
+        self.con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: commit when the block ends normally, roll back on any exception.
+
+        A block inside another joins it (DuckDB has no nested transactions): its writes commit or
+        roll back with the outermost block, so a step that is all or nothing on its own (auto-tags,
+        prompts) can also be one part of a larger all-or-nothing step (an import and its intake).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.execute("COMMIT")
+
+    def ibis(self) -> Any:
+        """The Ibis DuckDB backend over this connection (made once, on first use: importing and
+        wiring Ibis costs a fraction of a second that most commands never need)."""
+        if self._backend is None:
+            import ibis
+
+            self._backend = ibis.duckdb.from_connection(self.con)
+        return self._backend
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_duckdb(
+    path: str,
+    *,
+    read_only: bool = False,
+    timeout: float | None = None,
+    on_wait: Callable[[Holder, float], None] | None = None,
+) -> DuckDBEngine:
+    """The engine over the DuckDB file ``path`` (or ``:memory:``), in UTC, waiting for a process
+    that holds the file in a conflicting mode (see the module docstring)."""
+    con = _connect(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
+    con.execute("SET TimeZone = 'UTC'")
+    return DuckDBEngine(con, read_only=read_only and path != ":memory:")
+
+
+def memory_engine() -> DuckDBEngine:
+    """A fresh in-memory engine (a ``--data`` run, a scratch computation)."""
+    return open_duckdb(":memory:")

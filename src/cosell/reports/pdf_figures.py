@@ -1,0 +1,250 @@
+"""The pdf's page geometry, fonts and paragraph styles, and how it prints headline figures.
+
+Shared by :mod:`cosell.reports.pdf`: the page constants and :func:`styles`, and the flowables of a
+section's figures: cards (value, deal count, band and verdict, note, the figures beside it) and, for
+a dashboard's four numbers, one row of cards with the table of the figures beside them under it
+(:func:`figure_blocks`).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+
+from cosell.reports.html import VERDICT_COLOURS, FigureText
+
+PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
+MARGIN_X = 14 * mm
+MARGIN_TOP = 20 * mm
+MARGIN_BOTTOM = 17 * mm
+FRAME_PADDING = 6  # platypus frames keep 6 points inside the margins
+FRAME_WIDTH = PAGE_SIZE[0] - 2 * (MARGIN_X + FRAME_PADDING)
+INK = colors.HexColor("#1d1d1f")
+MUTED = colors.HexColor("#5b5b60")
+RULE = colors.HexColor("#d9d9de")
+CARD = colors.HexColor("#f6f7f9")
+HEADER_FILL = colors.HexColor("#eceef2")
+NOTE = "#7a4b00"
+ALERT = colors.HexColor("#b3261e")
+ALERT_FILL = colors.HexColor("#fdecea")
+FONT, BOLD = "CosellSans", "CosellSans-Bold"
+
+
+@functools.cache
+def register_fonts() -> None:
+    # DejaVu ships with matplotlib (a dependency already): no system font needed, any machine.
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+@functools.cache
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
+
+    def style(name: str, **kw: Any) -> ParagraphStyle:
+        return ParagraphStyle(name, parent=base, **kw)
+
+    return {
+        "body": base,
+        "title": style("title", fontName=BOLD, fontSize=18, leading=22, spaceAfter=4),
+        "subtitle": style("subtitle", fontSize=10.5, leading=14, textColor=MUTED, spaceAfter=8),
+        "h2": style("h2", fontName=BOLD, fontSize=13, leading=16, spaceBefore=14, spaceAfter=6),
+        "h3": style("h3", fontName=BOLD, fontSize=10, leading=13, spaceBefore=8, spaceAfter=3),
+        "fact": style("fact", fontSize=9, leading=11.5, textColor=MUTED),
+        "label": style("label", fontName=BOLD, fontSize=9.5, leading=12, textColor=MUTED),
+        "value": style("value", fontName=BOLD, fontSize=15, leading=19),
+        "missing": style("missing", fontName=BOLD, fontSize=11, leading=14, textColor=MUTED),
+        "alert_value": style("alert_value", fontName=BOLD, fontSize=15, leading=19, textColor=ALERT),
+        "alert": style("alert", fontSize=10, leading=13, textColor=colors.HexColor("#5f1410")),
+        "small": style("small", fontSize=9, leading=11.5, textColor=MUTED),
+        "note": style("note", fontSize=9, leading=11.5, textColor=colors.HexColor(NOTE)),
+        "coverage": style(
+            "coverage",
+            fontSize=10,
+            leading=13,
+            textColor=colors.HexColor("#5a3000"),
+            backColor=colors.HexColor("#fff4e5"),
+            borderColor=colors.HexColor("#b35c00"),
+            borderWidth=0.8,
+            borderPadding=5,
+            leftIndent=5,  # the box's border then lines up with the margin, not outside it
+            rightIndent=5,
+            spaceBefore=4,
+            spaceAfter=6,
+        ),
+        "beside": style("beside", fontSize=9, leading=11.5),
+        "cell": style("cell", fontSize=9, leading=11),
+        "cell_num": style("cell_num", fontSize=9, leading=11, alignment=TA_RIGHT),
+        "head": style("head", fontName=BOLD, fontSize=9, leading=11),
+        "head_num": style("head_num", fontName=BOLD, fontSize=9, leading=11, alignment=TA_RIGHT),
+        "bullet": style(
+            "bullet",
+            fontSize=9,
+            leading=11.5,
+            textColor=MUTED,
+            leftIndent=10,
+            bulletIndent=0,
+            bulletFontName=FONT,
+        ),
+    }
+
+
+def para(text: str, style: str) -> Paragraph:
+    # Paragraph reads its text as markup: escape every piece of report text.
+    return Paragraph(escape(text), styles()[style])
+
+
+def _band_markup(f: FigureText) -> str:
+    parts = []
+    if f.band:
+        parts.append(f'<font color="#5b5b60">{escape(f.band)}</font>')
+    if f.verdict:
+        colour = VERDICT_COLOURS.get(f.verdict, "#1d1d1f")
+        parts.append(f'<font name="{BOLD}" color="{colour}">{escape(f.verdict)}</font>')
+    return " ".join(parts)
+
+
+def _beside_line(b: FigureText) -> Paragraph:
+    """A figure shown beside another, on a card: label, value, deals, band and verdict, note."""
+    line = f"{escape(b.label)}: <b>{escape(b.value)}</b>"
+    if b.deals:
+        line += f' <font color="#5b5b60">({escape(b.deals)})</font>'
+    if b.band or b.verdict:
+        line += "<br/>" + _band_markup(b)
+    if b.note:
+        line += f'<br/><font color="{NOTE}">{escape(b.note)}</font>'
+    return Paragraph(line, styles()["beside"])
+
+
+def _card(f: FigureText, width: float, beside: int | None = None, alert: bool = False) -> Table:
+    """A figure's card; ``beside`` limits how many of its beside figures it shows (all: None); a
+    raised alert about the figure (``alert``) gives it a red frame on a light red card."""
+    s = styles()
+    shown = f.beside if beside is None else f.beside[:beside]
+    value = "alert_value" if alert else "value" if f.has_value else "missing"
+    rows: list[Any] = [para(f.label, "label"), para(f.value, value)]
+    if f.deals:
+        rows.append(para(f.deals, "small"))
+    if f.band or f.verdict:
+        rows.append(Paragraph(_band_markup(f), s["small"]))
+    if f.note:
+        rows.append(para(f.note, "note"))
+    rows += [_beside_line(b) for b in shown]
+    card = Table([[r] for r in rows], colWidths=[width])
+    commands: list[Any] = [
+        ("BACKGROUND", (0, 0), (-1, -1), CARD),
+        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, 0), 7),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
+    ]
+    first_beside = len(rows) - len(shown)
+    if shown:  # a rule between the figure and the figures beside it, as in the html
+        commands.append(("LINEABOVE", (0, first_beside), (-1, first_beside), 0.5, RULE))
+        commands.append(("TOPPADDING", (0, first_beside), (-1, first_beside), 5))
+    if alert:
+        commands += [("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL), ("BOX", (0, 0), (-1, -1), 1.5, ALERT)]
+    card.setStyle(TableStyle(commands))
+    return card
+
+
+def _cards(
+    figures: list[FigureText],
+    per_row: int = 2,
+    beside: int | None = None,
+    marked: frozenset[str] = frozenset(),
+) -> list[Flowable]:
+    """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
+    gap = 10.0
+    width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
+    cards: list[Any] = [_card(f, width, beside, f.key in marked) for f in figures]
+    cards += [""] * (-len(cards) % per_row)
+    rows: list[Flowable] = []
+    for i in range(0, len(cards), per_row):
+        row = Table(
+            [cards[i : i + per_row]], colWidths=[width + gap] * (per_row - 1) + [width], hAlign="LEFT"
+        )
+        row.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), gap),
+                    ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), gap),
+                ]
+            )
+        )
+        rows.append(row)
+    return rows
+
+
+HEADLINE_FIGURES = 4  # a section of this many headline figures or more prints them four to a row
+
+
+def _details(figures: list[FigureText]) -> list[Flowable]:
+    """The figures shown beside each headline figure, as a table under the row of cards."""
+    head = [para(h, "head") for h in ("Figure", "Value", "Rests on", "Benchmark", "Note")]
+    body: list[list[Any]] = []
+    groups: list[int] = []
+    for f in figures:
+        if not f.beside:
+            continue
+        groups.append(len(body) + 1)
+        body.append([para(f.label, "head"), "", "", "", ""])
+        for b in f.beside:
+            body.append(
+                [
+                    para(b.label, "cell"),
+                    para(b.value, "cell_num" if b.has_value else "cell"),
+                    para(b.deals, "cell"),
+                    Paragraph(_band_markup(b), styles()["cell"]),
+                    para(b.note, "note"),
+                ]
+            )
+    if not body:
+        return []
+    widths = [FRAME_WIDTH * w for w in (0.34, 0.14, 0.16, 0.14, 0.22)]
+    grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    commands: list[Any] = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    for row in groups:  # each group's heading row spans the table, on the card colour
+        commands += [("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), CARD)]
+    grid.setStyle(TableStyle(commands))
+    return [Spacer(1, 2), grid, Spacer(1, 6)]
+
+
+def figure_blocks(figures: list[FigureText], marked: frozenset[str] = frozenset()) -> list[Flowable]:
+    """A section's headline figures: four or more (a dashboard's four numbers) four to a row, each
+    card with its benchmarked figure only, so the four print on the first page, and the table of
+    every figure beside them under the row; fewer as cards two abreast with everything beside them.
+    The cards of the figures ``marked`` (a raised alert is about them) are framed in red."""
+    if len(figures) >= HEADLINE_FIGURES:
+        return [*_cards(figures, per_row=HEADLINE_FIGURES, beside=1, marked=marked), *_details(figures)]
+    return _cards(figures, marked=marked)

@@ -1,0 +1,81 @@
+"""Use case: add or change a user of the workspace directory (``cosell users set``)."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from cosell.data.load import import_canonical
+from cosell.engine import Engine
+from cosell.errors import NotFound, UsageError
+from cosell.store.schema import USER_ROLES
+from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
+from cosell.store.workspace import Workspace
+
+
+def set_user(
+    ws: Workspace,
+    user_id: str,
+    *,
+    by_user: str,
+    reason: str,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    partner_id: str | None = None,
+    now: datetime | None = None,
+) -> DirectoryEntry:
+    """Add a user, or change the given fields of one (the others are kept), as a new version.
+
+    The change is an import of one ``users`` row (validated, versioned and logged like any import:
+    ``imports`` records when, ``by_user`` and ``cosell users set USER: reason``), so a later
+    ``--as-of`` sees the directory as it was. Where the workspace has users, ``by_user`` must be an
+    admin; the first user of an empty directory may be added by anyone (there is nobody to check).
+    """
+    user_id = user_id.strip()
+    if not user_id:
+        raise UsageError("give the user's id")
+    if not reason.strip():
+        raise UsageError("say why: --reason TEXT (recorded with the change)")
+    current = {u.user_id: u for u in list_users(ws.con)}.get(user_id)
+    if current is None and role is None:
+        raise UsageError(f"{user_id} is a new user: give --role ({', '.join(USER_ROLES)})")
+    fields = {
+        "user_id": user_id,
+        "name": name if name is not None else (current.name if current else ""),
+        "email": email if email is not None else (current.email if current else ""),
+        "role": role if role is not None else (current.role if current else ""),
+        "partner_id": partner_id if partner_id is not None else (current.partner_id if current else ""),
+    }
+    _check_fields(ws.con, fields)  # bad usage first: it is the same whoever asks
+    check_role(ws.con, by_user, USER_ADMIN_ROLES, "add or change users")
+    with tempfile.TemporaryDirectory(prefix="cosell-users-") as folder:
+        with (Path(folder) / "users.csv").open("w", newline="", encoding="utf-8") as f:
+            # Canonical input, read back by the import: written as is (it is not an export).
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(list(fields))
+            writer.writerow(list(fields.values()))
+        import_canonical(
+            ws, folder, now=now, by_user=by_user, partial=True,
+            source=f"{SET_SOURCE} {user_id}: {' '.join(reason.split())}",
+        )  # fmt: skip
+    return {u.user_id: u for u in list_users(ws.con)}[user_id]
+
+
+def _check_fields(con: Engine, fields: dict[str, str]) -> None:
+    """Refuse, with the option's name and the closest valid value, what the import would refuse."""
+    role, partner = fields["role"], fields["partner_id"]
+    if role not in USER_ROLES:
+        close = difflib.get_close_matches(role, USER_ROLES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"--role {role!r} is not a role{hint}: one of {', '.join(USER_ROLES)}")
+    if role == "partner" and not partner:
+        raise UsageError("a partner user needs --partner PARTNER_ID (the partner they work for)")
+    if partner:
+        known = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners ORDER BY 1").fetchall()]
+        if partner not in known:
+            close = difflib.get_close_matches(partner, known, n=1)
+            raise NotFound(f"no partner {partner}" + (f" (did you mean {close[0]}?)" if close else ""))

@@ -1,0 +1,127 @@
+"""``cosell users``: list the directory; ``cosell users set`` adds or changes a user, as a new version
+recorded with who, when and why; once there are users, only an admin may change them."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.cli.demo_cmd import NAMED_USERS
+from cosell.instants import parse_instant
+from cosell.store.workspace import as_of_views, open_workspace
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
+from import_fixtures import dataset
+
+runner = CliRunner()
+README = Path(__file__).parents[2] / "README.md"
+
+
+def run(*args: str, now: str = "2026-05-01T00:00:00Z") -> tuple[int, str]:
+    done = runner.invoke(app, list(args), env={"COSELL_NOW": now, "COLUMNS": "200", "COSELL_USER": ""})
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    return done.exit_code, " ".join(done.output.split())
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> str:
+    path = str(tmp_path / "ws.duckdb")
+    assert run("init", "-w", path)[0] == 0
+    return path
+
+
+def listed(ws: str) -> list[dict[str, str]]:
+    code, out = run("users", "-w", ws, "-f", "json")
+    assert code == 0
+    return list(json.loads(out))
+
+
+def test_the_first_user_of_an_empty_directory_then_only_admins(ws: str) -> None:
+    assert run("users", "-w", ws) == (0, 'no users: import users.csv with your data, or add one: cosell users set '
+                                          'USER_ID --role admin --name "..." --reason "..."')  # fmt: skip
+    code, out = run("users", "set", "u-admin", "--role", "admin", "--name", "Ada Admin", "--reason", "first admin",
+                    "--by", "setup", "-w", ws)  # fmt: skip
+    assert (code, out) == (
+        0,
+        "user u-admin (Ada Admin): role admin; recorded by setup at 2026-05-01T00:00:00Z",
+    )
+    code, out = run("users", "set", "u-ops", "--role", "partner_ops", "--reason", "ops", "--by", "u-admin", "-w", ws,
+                    now="2026-05-02T00:00:00Z")  # fmt: skip
+    assert code == 0
+    code, out = run("users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-ops", "-w", ws)
+    assert (code, out) == (
+        1,
+        "error: u-ops has the role partner_ops: only admin users may add or change users",
+    )
+    code, out = run("users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-nobody", "-w", ws)
+    assert (code, out) == (1, "error: no user u-nobody")
+    assert [(u["user_id"], u["role"], u["changed_at"], u["changed_by"], u["source"]) for u in listed(ws)] == [
+        ("u-admin", "admin", "2026-05-01T00:00:00Z", "setup", "cosell users set u-admin: first admin"),
+        ("u-ops", "partner_ops", "2026-05-02T00:00:00Z", "u-admin", "cosell users set u-ops: ops"),
+    ]
+
+
+def test_a_change_keeps_the_other_fields_and_the_old_version(ws: str) -> None:
+    run(
+        "users",
+        "set",
+        "u-admin",
+        "--role",
+        "admin",
+        "--name",
+        "Ada",
+        "--email",
+        "ada@x.io",
+        "--reason",
+        "a",
+        "-w",
+        ws,
+    )
+    code, _ = run("users", "set", "u-admin", "--name", "Ada Lovelace", "--reason", "full name", "--by", "u-admin",
+                  "-w", ws, now="2026-06-01T00:00:00Z")  # fmt: skip
+    assert code == 0
+    (user,) = listed(ws)
+    assert (user["name"], user["email"], user["role"], user["source"]) == (
+        "Ada Lovelace", "ada@x.io", "admin", "cosell users set u-admin: full name")  # fmt: skip
+    w = open_workspace(ws)
+    try:
+        as_of_views(w.con, parse_instant("2026-05-15T00:00:00Z"))
+        assert w.con.execute("SELECT name FROM v_users").fetchall() == [("Ada",)]
+        assert w.con.execute("SELECT count(*) FROM users").fetchone() == (2,)
+    finally:
+        w.close()
+
+
+def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path) -> None:
+    path = str(tmp_path / "ws.duckdb")
+    assert (
+        run("import", "canonical", str(dataset(tmp_path / "in")), "-w", path)[0] == 0
+    )  # users U1, U2 (no admin)
+    for args, code, message in (
+        (["--role", "boss"], 2, "error: --role 'boss' is not a role: one of ae, sdr, partner_manager, "
+                                "partner_ops, finance, admin, partner"),
+        (["--role", "finanse"], 2, "error: --role 'finanse' is not a role (did you mean finance?)"),
+        (["--role", "partner"], 2, "error: a partner user needs --partner PARTNER_ID"),
+        (["--role", "partner", "--partner", "P11"], 1, "error: no partner P11 (did you mean P1?)"),
+        ([], 2, "error: u-new is a new user: give --role"),
+    ):  # fmt: skip
+        got, out = run("users", "set", "u-new", *args, "--reason", "r", "--by", "U1", "-w", path)
+        assert got == code and out.startswith(message), (args, out)
+    got, out = run("users", "set", "u-new", "--role", "ae", "--by", "U1", "-w", path)
+    assert got == 2 and "--reason" in out
+
+
+def test_the_readmes_users_are_the_ones_the_demo_adds() -> None:
+    """Every `--by USER` and `--rep USER` of the README is a user the demo workspace knows by name."""
+    named = {u for u, _, _ in NAMED_USERS}
+    commands = [
+        line.split(" # ")[0] for line in README.read_text().splitlines() if line.startswith("cosell ")
+    ]
+    used = {m for line in commands for m in re.findall(r"--by (\S+)", line)}
+    assert used and used <= named, used - named

@@ -1,0 +1,153 @@
+"""The dependencies point the way the design says (README, Architecture).
+
+Imports are read from the source (every ``import`` statement, also inside functions), not by
+importing the modules, so a lazy import counts like any other.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "cosell"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(name: str) -> set[str]:
+    """The modules ``name`` imports: cosell modules by their full name, others by their top package."""
+    path = MODULES[name]
+    found: set[str] = set()
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
+            # "from cosell.x import y" imports the module cosell.x.y when there is one.
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            found.add(target if target.startswith("cosell") else target.split(".")[0])
+    return {t for t in found if t != name}
+
+
+def closure(names: Iterable[str]) -> dict[str, str]:
+    """Every module reached from ``names`` by imports, each with the module that imports it first."""
+    reached: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        current = todo.pop()
+        for target in sorted(imports_of(current)) if current in MODULES else []:
+            if target not in reached:
+                reached[target] = current
+                todo.append(target)
+    return reached
+
+
+def _inside(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_the_module_list_is_read() -> None:
+    assert "cosell.engine.duckdb_engine" in MODULES and "cosell.attribution.reference" in MODULES
+    assert "duckdb" in imports_of("cosell.engine.duckdb_engine")
+
+
+def test_only_the_engine_imports_duckdb() -> None:
+    outside = sorted(n for n in MODULES if not _inside(n, "cosell.engine") and "duckdb" in imports_of(n))
+    assert outside == []
+
+
+# The pure core: the rules (the reference implementation, cohorts, credit models), money, instants,
+# periods, the policy, and pay's plans, pricing and ledger arithmetic. They do no I/O.
+PURE_CORE = (
+    "cosell.errors",
+    "cosell.money",
+    "cosell.instants",
+    "cosell.periods",
+    "cosell.policy",
+    "cosell.attribution.facts",
+    "cosell.attribution.timeline",
+    "cosell.attribution.cohort",
+    "cosell.attribution.credit",
+    "cosell.attribution.reference",
+    "cosell.results",
+    "cosell.pay.model",
+    "cosell.pay.plans",
+    "cosell.pay.plan_check",
+    "cosell.pay.plan_parse",
+    "cosell.pay.pricing",
+    "cosell.pay.ledger",
+)
+# What a pure module may never reach, even through another module.
+IO = ("cosell.store", "cosell.engine", "cosell.cli", "duckdb", "ibis", "pyarrow", "typer", "rich")
+
+
+def test_the_rules_reach_neither_the_store_nor_the_engine() -> None:
+    assert all(name in MODULES for name in PURE_CORE)
+    reached = closure(PURE_CORE)
+    bad = {t: via for t, via in reached.items() if any(_inside(t, io) for io in IO)}
+    assert bad == {}, "pure modules reach I/O (target: first importer)"
+
+
+def test_only_the_command_line_imports_the_command_line() -> None:
+    outside = sorted(
+        n
+        for n in MODULES
+        if not _inside(n, "cosell.cli") and any(_inside(t, "cosell.cli") for t in imports_of(n))
+    )
+    assert outside == []
+
+
+# What the store may import: the engine and the core values it stores (never a capability).
+STORE_MAY_IMPORT = (
+    "cosell.store",
+    "cosell.engine",
+    "cosell.errors",
+    "cosell.money",
+    "cosell.instants",
+    "cosell.clock",
+    "cosell.results",
+    "cosell.entries",
+)
+
+
+def test_the_store_imports_no_capability() -> None:
+    bad = {
+        n: sorted(
+            t
+            for t in imports_of(n)
+            if t.startswith("cosell") and not any(_inside(t, ok) for ok in STORE_MAY_IMPORT)
+        )
+        for n in MODULES
+        if _inside(n, "cosell.store")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}
+
+
+def test_the_engine_imports_nothing_of_cosell_but_errors_and_values() -> None:
+    allowed = ("cosell.engine", "cosell.errors", "cosell.instants")
+    bad = {
+        n: sorted(
+            t for t in imports_of(n) if t.startswith("cosell") and not any(_inside(t, ok) for ok in allowed)
+        )
+        for n in MODULES
+        if _inside(n, "cosell.engine")
+    }
+    assert {n: found for n, found in bad.items() if found} == {}

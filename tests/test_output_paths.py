@@ -1,0 +1,184 @@
+"""Where cosell writes: default file names never leave the working folder, and a path that cannot be
+written is a clear error (naming the path and the reason), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.outfiles import file_name, slug
+from cosell.pay.plan_parse import example_plan_text
+from cosell.store.workspace import open_workspace
+
+sys.path.insert(0, str(Path(__file__).parent / "pay"))
+from ledger_support import PayWorld
+
+runner = CliRunner()
+TRAVERSAL = "../../escaped/P2"
+
+
+@given(st.text())
+def test_a_slug_is_one_plain_file_name_part(text: str) -> None:
+    part = slug(text)
+    assert part and part not in (".", "..")
+    assert all(c.isascii() and (c.isalnum() or c in "._-") for c in part)
+    assert not part.startswith((".", "-")) and len(part) <= 80
+
+
+@given(st.lists(st.text(), min_size=1, max_size=4), st.sampled_from(["pdf", "html", "xlsx", "json", "csv"]))
+def test_a_default_file_name_stays_in_the_current_folder(parts: list[str], ext: str) -> None:
+    name = file_name(*parts, ext=ext)
+    assert Path(name).name == name and name.endswith("." + ext)
+    assert (Path("/work") / name).resolve().parent == Path("/work")
+
+
+@pytest.fixture()
+def pay_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A partner whose id climbs out of the working folder, with a posted earning."""
+    monkeypatch.setenv("COSELL_NOW", "2026-10-01T06:00:00Z")
+    monkeypatch.setenv("COSELL_USER", "ops")
+    path = str(tmp_path / "ws.duckdb")
+    w = PayWorld(ws=open_workspace(path))
+    w.partner(TRAVERSAL)
+    w.user("U1")
+    w.user("ops", "partner_ops")
+    w.deal("O1", "10000.00")
+    w.attribute({"O1": ("sourced", [(TRAVERSAL, "sourcer", "1.000000", "10000.00")])})
+    w.ws.close()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(example_plan_text())
+    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
+        done = runner.invoke(app, [*args, "--workspace", path])
+        assert done.exit_code == 0, done.output
+    return path
+
+
+def test_a_statements_default_name_is_a_slug_of_the_party(
+    pay_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    done = runner.invoke(
+        app,
+        ["payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-w", pay_path, "-f", "pdf"],
+    )
+    assert done.exit_code == 0, done.output
+    assert "wrote cosell-statement-escaped_P2-2026-09.pdf" in done.output
+    assert [p.name for p in work.iterdir()] == ["cosell-statement-escaped_P2-2026-09.pdf"]
+    assert not (tmp_path / "escaped").exists()
+    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == ["cosell-statement-escaped_P2-2026-09.pdf"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Exit code and output of a command that must end in a message, never a traceback."""
+    done = runner.invoke(app, list(args))
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    assert "Traceback" not in done.output
+    return done.exit_code, " ".join(done.output.split())  # unwrapped: the message may wrap at 80
+
+
+@pytest.fixture()
+def blocker(tmp_path: Path) -> Path:
+    """A plain file where a folder would have to be."""
+    path = tmp_path / "blocker"
+    path.write_text("not a folder")
+    return path
+
+
+def test_a_workspace_that_is_a_folder_is_bad_usage(tmp_path: Path) -> None:
+    for command in (["plans", "list"], ["init"]):
+        code, out = run(*command, "-w", str(tmp_path))
+        assert code == 2 and f"workspace {tmp_path} is a folder: give a workspace file" in out
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, this is a CSV\n1,2\n"], ids=["empty", "text"])
+def test_a_workspace_that_is_not_a_duckdb_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    for command in (["plans", "list"], ["init"], ["report", "cfo"]):
+        code, out = run(*command, "-w", str(path))
+        assert (code, out) == (
+            1,
+            f"error: {path} is not a cosell workspace: it is not a DuckDB database file",
+        )
+    assert path.read_bytes() == content  # untouched
+
+
+def test_another_duckdb_database_is_not_taken_for_a_workspace(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales (x INTEGER)")
+    con.close()
+    code, out = run("init", "-w", str(path))
+    assert code == 1 and "is a DuckDB database but not a cosell workspace" in out
+
+
+def test_a_workspace_in_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    code, out = run("init", "-w", str(tmp_path / "nowhere" / "ws.duckdb"))
+    assert code == 1 and f"the folder {tmp_path / 'nowhere'} does not exist" in out
+
+
+def test_statement_out_that_cannot_be_written(pay_path: str, tmp_path: Path, blocker: Path) -> None:
+    base = ["payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-w", pay_path]
+    for fmt in ("pdf", "json"):
+        code, out = run(*base, "-f", fmt, "--out", str(tmp_path))
+        assert (code, out) == (2, f"error: --out {tmp_path} is a folder: give a file name")
+        code, out = run(*base, "-f", fmt, "--out", str(blocker / "s.pdf"))
+        assert (code, out) == (
+            1,
+            f"error: cannot write {blocker / 's.pdf'}: {blocker} is a file, not a folder",
+        )
+    if Path("/dev/full").exists():
+        code, out = run(*base, "-f", "pdf", "--out", "/dev/full")
+        assert (code, out) == (1, "error: cannot write /dev/full: No space left on device")
+
+
+def test_report_out_that_is_a_folder(pay_path: str, tmp_path: Path) -> None:
+    code, out = run(
+        "report", "partners", "--period", "2026-Q3", "-w", pay_path, "-f", "xlsx", "-o", str(tmp_path)
+    )
+    assert (code, out) == (2, f"error: --out {tmp_path} is a folder: give a file name")
+
+
+def test_attribute_out_that_is_not_a_writable_folder(tmp_path: Path, blocker: Path) -> None:
+    data = Path(__file__).parent / "golden" / "three_partners"
+    code, out = run("attribute", "--data", str(data), "--out", str(blocker))
+    assert (code, out) == (2, f"error: --out {blocker} is a file, not a folder")
+    code, out = run("attribute", "--data", str(data), "--out", str(blocker / "results"))
+    assert (code, out) == (1, f"error: cannot write {blocker / 'results'}: {blocker} is a file, not a folder")
+
+
+def test_rejects_that_cannot_be_written_applies_nothing(tmp_path: Path, blocker: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from import_fixtures import dataset
+
+    folder = dataset(tmp_path / "in")
+    ws = tmp_path / "ws.duckdb"
+    code, out = run("import", "canonical", str(folder), "--rejects", str(blocker / "r.csv"), "-w", str(ws))
+    assert (code, out) == (1, f"error: cannot write {blocker / 'r.csv'}: {blocker} is a file, not a folder")
+    assert not ws.exists() or open_workspace(ws).counts()["opportunities"] == 0
+
+
+def test_demo_and_init_files_that_cannot_be_written(tmp_path: Path, blocker: Path) -> None:
+    code, out = run("demo", "--out", str(blocker), "--size", "5")
+    assert (code, out) == (2, f"error: --out {blocker} is a file, not a folder")
+    code, out = run("demo", "--dir", str(blocker / "company"), "--size", "5")
+    assert (code, out) == (1, f"error: cannot write {blocker / 'company'}: {blocker} is a file, not a folder")
+    for command, what in ((["plans", "init"], "plan"), (["policy", "init"], "policy")):
+        code, out = run(*command, str(tmp_path), "--force")
+        assert (code, out) == (2, f"error: the {what} file {tmp_path} is a folder: give a file name")
+        code, out = run(*command, str(blocker / "x.toml"))
+        assert (code, out) == (
+            1,
+            f"error: cannot write {blocker / 'x.toml'}: {blocker} is a file, not a folder",
+        )
