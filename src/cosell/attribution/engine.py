@@ -150,14 +150,14 @@ def compiled_plan(con: Engine, policy: Policy, model: str) -> Plan:
     params = Params.from_policy(policy, AS_OF_PLACEHOLDER_US)
     weights = integer_weights(policy.role_weights)
     columns = input_columns(con)
-    dialect = con.dialect.sqlglot_name
+    dialect = con.dialect
 
     def build() -> Plan:
         from cosell.attribution.engine_build import build_plan
 
         return build_plan(columns, policy, params, weights, model, dialect)
 
-    return PLANS.get(plan_key(params, weights, model, columns, dialect, con.version), build)
+    return PLANS.get(plan_key(params, weights, model, columns, dialect.name, con.version), build)
 
 
 def _touch_credits(context: RunContext) -> Any:

@@ -2,9 +2,11 @@
 
 The rules are built once as Ibis expressions and compiled into a plan of SQL steps
 (:mod:`cosell.attribution.engine_plan` runs it); this module is the one place that knows how a
-step is compiled and named (a temp table the later steps read) and which builtin functions the
-rules need beyond Ibis's portable set (exact epoch microseconds). Everything else in ``engine_*``
-is backend-neutral Ibis.
+step is compiled and named (a temp table the later steps read) and which functions the rules need
+beyond Ibis's portable set (exact epoch microseconds: two placeholder functions that the compiler
+replaces by the engine's own SQL, from its :class:`cosell.engine.Dialect`). Everything else in
+``engine_*`` is backend-neutral Ibis; where engines differ (a windowed median, lists of structs)
+the step asks ``run.dialect``.
 """
 
 from __future__ import annotations
@@ -18,21 +20,25 @@ import ibis.expr.types as ir
 
 from cosell.attribution.engine_plan import INPUTS, STEP_PREFIX, Op, Plan
 from cosell.attribution.engine_plan import Params as Params
+from cosell.engine import DUCKDB, Dialect
 from cosell.instants import MICROS_PER_DAY
 
 
 def _udf_epoch_us(ts: Any) -> Any:
-    """Microseconds since the epoch of an instant (DuckDB ``epoch_us``)."""
+    """Microseconds since the epoch of an instant (``Dialect.epoch_us``)."""
 
 
-def _udf_make_timestamptz(us: Any) -> Any:
-    """The instant at a number of epoch microseconds (DuckDB ``make_timestamptz``)."""
+def _udf_from_epoch_us(us: Any) -> Any:
+    """The instant at a number of epoch microseconds (``Dialect.from_epoch_us``)."""
 
 
+# Placeholders: no engine has functions of these names; Runner.compile writes in the dialect's SQL.
+EPOCH_US = "cosell_epoch_us"
+FROM_EPOCH_US = "cosell_from_epoch_us"
 _UTC = dt.Timestamp(timezone="UTC")
-_epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name="epoch_us", signature=((_UTC,), dt.int64))
+_epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name=EPOCH_US, signature=((_UTC,), dt.int64))
 _from_epoch_us: Any = ibis.udf.scalar.builtin(
-    _udf_make_timestamptz, name="make_timestamptz", signature=((dt.int64,), _UTC)
+    _udf_from_epoch_us, name=FROM_EPOCH_US, signature=((dt.int64,), _UTC)
 )
 
 
@@ -60,16 +66,23 @@ class Runner:
     """Builds a :class:`~cosell.attribution.engine_plan.Plan`: each named step is compiled to SQL
     once and recorded; the steps after it read it as a table of that name.
 
-    ``inputs`` holds the columns and types of the relations the rules read (see
-    :func:`cosell.attribution.engine_plan.input_columns`); ``dialect`` is the SQL dialect.
+    ``inputs`` holds the columns and types of the relations the rules read, as the reference
+    dialect names the types (see :func:`cosell.attribution.engine_plan.input_columns`);
+    ``dialect`` is the engine's (:class:`cosell.engine.Dialect`).
     """
 
-    def __init__(self, inputs: Iterable[tuple[str, str, str]], dialect: str = "duckdb") -> None:
+    def __init__(self, inputs: Iterable[tuple[str, str, str]], dialect: Dialect = DUCKDB) -> None:
         from ibis.backends.sql import compilers
         from ibis.backends.sql.datatypes import DuckDBType
 
         self.dialect = dialect
-        self.compiler = getattr(compilers, dialect).compiler
+        self.compiler = getattr(compilers, dialect.ibis_compiler).compiler
+        if dialect.ibis_compiler == "pyspark":
+            _pyspark_options()
+        self._instants = {
+            EPOCH_US: _template(dialect.epoch_us, dialect.sqlglot_name),
+            FROM_EPOCH_US: _template(dialect.from_epoch_us, dialect.sqlglot_name),
+        }
         columns: dict[str, dict[str, dt.DataType]] = {}
         for table, column, type_ in inputs:
             columns.setdefault(table, {})[column] = DuckDBType.from_string(type_)
@@ -89,8 +102,19 @@ class Runner:
         return name in self.inputs
 
     def compile(self, expr: ir.Expr) -> str:
-        sql = self.compiler.to_sqlglot(expr.unbind())
-        return str(sql.sql(dialect=self.compiler.dialect, pretty=False))
+        """The SQL of ``expr`` in the dialect, the instant functions written in."""
+        tree = self.compiler.to_sqlglot(expr.unbind()).transform(self._write_instants)
+        return str(tree.sql(dialect=self.compiler.dialect, pretty=False))
+
+    def _write_instants(self, node: Any) -> Any:
+        import sqlglot.expressions as sge
+
+        if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in self._instants:
+            return node
+        (arg,) = node.expressions
+        made = self._instants[str(node.name).lower()].copy()
+        made = made.transform(lambda n: arg.copy() if isinstance(n, sge.Column) and n.name == _ARG else n)
+        return made if isinstance(made, sge.Func) else sge.Paren(this=made)
 
     def step(self, name: str, expr: ir.Table) -> ir.Table:
         """Record ``expr`` as the temp table of step ``name`` and return that table."""
@@ -127,6 +151,27 @@ class Runner:
         table = ibis.table(schema, name=full)
         self.tables[full] = table
         return table
+
+
+_ARG = "__cosell_arg__"
+
+
+def _template(template: str, dialect: str) -> Any:
+    """A dialect's SQL template (``{}`` the argument) as a sqlglot tree."""
+    import sqlglot
+
+    return sqlglot.parse_one(template.format(_ARG), read=dialect)
+
+
+def _pyspark_options() -> None:
+    """Ibis's PySpark compiler reads options its backend registers when it connects; compiling
+    without a Spark session (a plan built ahead, a test) gives them their defaults."""
+    if ibis.options.pyspark is None:
+
+        class PySparkOptions(ibis.config.Config):  # type: ignore[misc]
+            treat_nan_as_null: bool = False
+
+        ibis.options.pyspark = PySparkOptions()
 
 
 def union_all(tables: Iterable[ir.Table]) -> ir.Table:

@@ -27,6 +27,7 @@ from cosell.attribution.engine_plan import (
     Plan,
 )
 from cosell.attribution.engine_touches import build_deals, build_touches
+from cosell.engine import DUCKDB, Dialect
 from cosell.policy import Policy
 
 
@@ -36,7 +37,7 @@ def build_plan(
     p: Params,
     weights: dict[str, int],
     model: str,
-    dialect: str = "duckdb",
+    dialect: Dialect = DUCKDB,
 ) -> Plan:
     """The plan of one policy and model over relations with these columns (``inputs``).
 

@@ -166,6 +166,8 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
     """Count and median of durations over ``[x - window, x]`` for each candidate row, per level."""
     kind = "stage" if extra else "cycle"
     rows = run.step(name + "_rows", rows)
+    if not run.dialect.windowed_median:
+        return run.step(name, _grouped(rows, kind, extra, p))
     stats: dict[str, ir.Value] = {}
     for lvl, keys in LEVELS:
         w = ibis.range_window(
@@ -179,3 +181,26 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
     out = rows.mutate(**stats)
     out = out.filter(out.opp_id.notnull()).select("opp_id", *stats)
     return run.step(name, out)
+
+
+def _grouped(rows: ir.Table, kind: str, extra: tuple[str, ...], p: Params) -> ir.Table:
+    """The same counts and medians for an engine without a windowed median (PostgreSQL): each
+    candidate joined to the baseline deals of its level inside its window, a grouped median per
+    candidate, joined back. The window's frame is the same: same keys (NULL matching NULL, as a
+    window partition groups them), ``x`` in ``[x - window, x]``; the sentinels are left out."""
+    cand = rows.filter(rows.opp_id.notnull())
+    base = rows.filter(rows.real == 1)
+    out = cand.select("opp_id")
+    for lvl, keys in LEVELS:
+        on = [cand[k].identical_to(base[k]) for k in (*keys, *extra)]
+        on += [base.x >= cand.x - p.baseline_us, base.x <= cand.x]
+        inside = cand.join(base, on).select(c_opp=cand.opp_id, dur=base.dur)
+        stats = inside.group_by("c_opp").aggregate(
+            **{
+                f"{kind}_n{lvl}": inside.dur.count().cast("int64"),
+                f"{kind}_m{lvl}": inside.dur.median().cast("float64"),
+            }
+        )
+        out = out.left_join(stats, out.opp_id == stats.c_opp).drop("c_opp")
+        out = out.mutate(**{f"{kind}_n{lvl}": ibis.coalesce(out[f"{kind}_n{lvl}"], 0)})
+    return out

@@ -168,6 +168,15 @@ def evidence_ids(
     rank = ibis.cases(
         (tokens.kind == "partner", 0), (tokens.kind == "lead", 1), (tokens.kind == "registration", 2), else_=3
     )
+    if not run.dialect.struct_lists:
+        # The same tokens, distinct, joined in the same order (rank, id, kind) by an ordered
+        # string aggregate: for an engine whose lists of structs do not sort or read back alike.
+        t = tokens.select("opp_id", "kind", "id", rank=rank).distinct()
+        t = t.mutate(token=t.kind + ":" + t.id)
+        out = t.group_by("opp_id").aggregate(
+            evidence=t.token.group_concat(" ", order_by=[t.rank, t.id, t.kind])
+        )
+        return run.step("evidence", out)
     # Each deal's tokens are collected, then made distinct and sorted (by rank, id) inside the list:
     # far cheaper than a DISTINCT over two million rows and an ordered string aggregate.
     keyed = tokens.select("opp_id", key=ibis.struct({"rank": rank, "id": tokens.id, "kind": tokens.kind}))

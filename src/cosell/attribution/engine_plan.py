@@ -398,7 +398,8 @@ def execute(
     try:
         for op in plan.ops:
             if op.kind in ("step", "output"):
-                con.execute(f'CREATE OR REPLACE TEMP TABLE "{op.name}" AS {sql_of(op)}')
+                for statement in con.dialect.temp_table(op.name, sql_of(op)):
+                    con.execute(statement)
                 if op.kind == "step":
                     made.append(op.name)
             elif op.kind == "check":
@@ -442,6 +443,7 @@ def _check(con: Engine, sql: str, problem: tuple[str | None, ...]) -> None:
 def _register(con: Engine, name: str, data: Any) -> None:
     con.register("_cosell_arrow_in", data)
     try:
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _cosell_arrow_in')
+        for statement in con.dialect.temp_table(name, "SELECT * FROM _cosell_arrow_in"):
+            con.execute(statement)
     finally:
         con.unregister("_cosell_arrow_in")
