@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -12,3 +14,8 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# The engine keeps its compiled plans on disk (cosell.attribution.engine_plan); the tests keep
+# theirs in a folder of their own, not in the user's cache. Plans are keyed by the engine's source,
+# so a plan compiled by another version of the code is never read.
+os.environ.setdefault("COSELL_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cosell-tests-{os.getuid()}"))

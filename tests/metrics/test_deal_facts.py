@@ -14,9 +14,7 @@ import pytest
 from metrics_support import AS_OF, Book, Deal, attribute, insert, t
 
 from cosell.attribution import engine
-from cosell.attribution.engine_base import Params, Runner
-from cosell.attribution.engine_evidence import build_evidence
-from cosell.attribution.engine_touches import build_deals, build_touches
+from cosell.attribution.engine_plan import Params, RunContext, drop, execute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
 from cosell.errors import InputError
@@ -137,19 +135,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def test_close_time_and_direct_only_match_the_engine_on_generated_data(demo: Workspace) -> None:
     con, policy = demo.con, Policy()
     as_of_views(con, AS_OF)
-    p = Params.from_policy(policy, epoch_micros(AS_OF))
-    run = Runner(con.ibis())
+    # The engine's own per-deal facts: its plan run up to that step, the step's table read.
+    plan = engine.compiled_plan(con, policy, policy.credit_model)
+    context = RunContext(policy, policy.credit_model, Params.from_policy(policy, epoch_micros(AS_OF)))
+    made = execute(con, plan, context, {}, stop_after="facts")
     try:
-        deals = build_deals(run, p)
-        assoc, direct_first = build_touches(run, p, deals)
-        evidence = build_evidence(run, p, deals, assoc, direct_first)
-        facts = engine._facts(run, p, deals, evidence)
-        expected = {
-            r["opp_id"]: (r["x_us"] if r["closed"] else None, r["direct_only"])
-            for r in facts.select("opp_id", "x_us", "closed", "direct_only").to_pyarrow().to_pylist()
-        }
+        rows = con.execute("SELECT opp_id, x_us, closed, direct_only FROM _cosell_eng_facts").fetchall()
     finally:
-        run.drop_all()
+        drop(con, made)
+    expected = {opp: (x if closed else None, direct) for opp, x, closed, direct in rows}
     got = {o: (epoch_micros(x) if x else None, d) for o, (x, d) in facts_of(demo).items()}
     assert got == expected
     assert sum(1 for _, d in got.values() if d) > 50  # the comparison covers many direct-only deals

@@ -1,10 +1,11 @@
-"""The batch attribution engine: SPEC sections 2 and 3 for every deal at once, as Ibis expressions.
+"""The batch attribution engine: SPEC sections 2 and 3 for every deal at once.
 
-The rules are relational steps (``engine_touches``, ``engine_evidence``, ``engine_cohort``,
-``engine_credit``) compiled by Ibis and executed where the workspace lives (DuckDB by default), over
-the ``v_<table>`` views of what was known at the knowledge instant, evaluated at the as-of instant
-(:mod:`cosell.asof`). The result is two tables of
-formatted strings, the same rows :mod:`cosell.attribution.reference` produces one deal at a time:
+The rules are relational steps compiled once into a plan of SQL statements
+(:mod:`cosell.attribution.engine_build`, cached by :mod:`cosell.attribution.engine_plan`) and
+executed where the workspace lives (DuckDB by default), over the ``v_<table>`` views of what was
+known at the knowledge instant, evaluated at the as-of instant (:mod:`cosell.asof`). The result is
+two tables of formatted strings, the same rows :mod:`cosell.attribution.reference` produces one
+deal at a time:
 
 >>> from cosell.store.workspace import open_workspace
 >>> ws = open_workspace(":memory:")
@@ -20,33 +21,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
-
 from cosell import clock
 from cosell.asof import knowledge
 from cosell.attribution import credit
-from cosell.attribution.engine_base import (
+from cosell.attribution.engine_plan import (
+    AS_OF_PLACEHOLDER_US,
+    PLANS,
     Params,
-    Runner,
-    nz,
-    union_all,
-    us,
-)
-from cosell.attribution.engine_cohort import build_acceleration, check_rates, with_band
-from cosell.attribution.engine_credit import (
-    apply_overrides,
-    build_credits,
-    build_roles,
+    Plan,
+    RunContext,
+    drop,
+    execute,
+    input_columns,
     integer_weights,
+    plan_key,
 )
-from cosell.attribution.engine_evidence import build_evidence
-from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
-from cosell.attribution.engine_touches import build_deals, build_touches
 from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
-from cosell.results import AttributionRow, CreditRow
+from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.
@@ -54,6 +47,8 @@ MODELS = tuple(credit.MODELS)
 TOUCH_MODELS = credit.TOUCH_MODELS
 MEMORY_ENV = "COSELL_ENGINE_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"
+ATTRIBUTION_TABLE = "cosell_attribution"
+CREDITS_TABLE = "cosell_credits"
 
 __all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
 
@@ -102,31 +97,6 @@ class EngineRun:
         return [CreditRow(*r) for r in data]
 
 
-def _overrides(run: Runner, con: Engine, as_of_us: int) -> ir.Table:
-    """The newest override per deal recorded and not withdrawn at ``as_of_us`` (the knowledge
-    instant, else the as-of instant)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
-    ).fetchall()
-    if not exists[0][0]:
-        run.backend.con.execute(
-            'CREATE OR REPLACE TEMP TABLE "_cosell_eng_overrides" '
-            "(opp_id VARCHAR, ov_tier VARCHAR, ov_partner VARCHAR)"
-        )
-        run.names.append("_cosell_eng_overrides")
-        return run.table("_cosell_eng_overrides")
-    o = run.table("attribution_overrides")
-    known = (us(o.recorded_at) <= as_of_us) & (o.withdrawn_at.isnull() | (us(o.withdrawn_at) > as_of_us))
-    o = o.filter(known)
-    newest = ibis.row_number().over(
-        group_by=o.opportunity_id, order_by=[ibis.desc(o.recorded_at), ibis.desc(o.override_id)]
-    )
-    o = o.mutate(pos=newest).filter(lambda x: x.pos == 0)
-    return run.step(
-        "overrides", o.select(opp_id=o.opportunity_id, ov_tier=o.tier, ov_partner=nz(o.partner_id))
-    )
-
-
 def attribute(
     con: Engine,
     policy: Policy | None = None,
@@ -154,132 +124,46 @@ def attribute(
     known_at = knowledge(as_of, known_at)
     if make_views:
         as_of_views(con, known_at, existing_at=when)
-    p = Params.from_policy(policy, epoch_micros(when))
-    backend = con.ibis()
-    run = Runner(backend)
+    plan = compiled_plan(con, policy, model)
+    # Overrides are read as recorded at the knowledge instant (else at the as-of instant).
+    known_us = epoch_micros(known_at if known_at is not None else when)
+    context = RunContext(policy, model, Params.from_policy(policy, epoch_micros(when)), known_us=known_us)
     # Like the import, the engine works under a memory limit and lets DuckDB spill beyond it, so a
     # 1M-deal run stays under 4 GiB (SPEC section 10).
     previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
-    tick = progress or (lambda n=1: None)
+    tick = progress or (lambda: None)
+    made: list[str] = []
     try:
-        deals = build_deals(run, p)
-        tick()
-        assoc, direct_first = build_touches(run, p, deals)
-        tick()
-        ev = build_evidence(run, p, deals, assoc, direct_first)
-        tick()
-        facts = _facts(run, p, deals, ev)
-        tick()
-        cand = facts.filter(facts.won & facts.winner.isnull() & facts.e_us.notnull())
-        base = facts.filter(facts.won & facts.direct_only)
-        both = union_all([cand.select(*deals.columns), base.select(*deals.columns)]).distinct()
-        banded = run.step("banded", with_band(run, p, both))
-        bands = banded.select("opp_id", "band", "month_label", "quarter_label")
-        cand_b = cand.select("opp_id", "c_us", "x_us", "e_us", "first_stage", "segment", "currency").join(
-            bands, "opp_id"
-        )
-        base_b = base.select("opp_id", "c_us", "x_us", "segment", "currency").join(bands, "opp_id")
-        check_rates(p, cand_b, base_b)
-        acc = build_acceleration(run, p, deals, cand_b, base_b)
-        tick()
-        overrides = _overrides(run, con, p.as_of_us if known_at is None else epoch_micros(known_at))
-        weights = integer_weights(policy.role_weights)
-        decided = _tiers(run, p, facts, acc, overrides)
-        roles = build_roles(run, ev, deals, weights)
-        roles = apply_overrides(run, roles, overrides, weights)
-        paid = decided.filter(decided.tier != "none").select("opp_id")
-        roles = run.step("roles_paid", roles.semi_join(paid, "opp_id"))
-        if model in TOUCH_MODELS:
-            from cosell.attribution.engine_touch_models import touch_credits
-
-            credits, fallback = touch_credits(run, p, policy, model, roles, deals, ev)
-        else:
-            credits = build_credits(run, roles, deals, model)
-            fallback = None
-        tick()
-        counts = build_output(run, p, model, decided, credits, fallback, ev, assoc, direct_first)
-        tick()
+        made = execute(con, plan, context, _PYTHON_STEPS, on_tick=tick)
     finally:
-        run.drop_all()
+        drop(con, made)
         con.execute(f"SET memory_limit = '{previous}'")
+    counts = {tier: 0 for tier in TIERS}
+    for tier, n in con.execute(f"SELECT tier, count(*) FROM {ATTRIBUTION_TABLE} GROUP BY tier").fetchall():
+        counts[str(tier)] = int(n)
     return EngineRun(con, when, model, policy.version, counts, known_at)
 
 
-def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
-    """Per deal: everything the tier decision reads (flags from every evidence table)."""
-    op = run.table("_cosell_eng_op")
-    op_flags = op.group_by("opp_id").aggregate(
-        has_op=(op.role != "reseller").any(), has_reseller=(op.role == "reseller").any()
-    )
-    lead_flags = ev.leads.group_by("opp_id").aggregate(has_lead=ev.leads.partner.count() > 0)
-    reg_flags = ev.regs.group_by("opp_id").aggregate(has_reg=ev.regs.partner.count() > 0)
+def compiled_plan(con: Engine, policy: Policy, model: str) -> Plan:
+    """The compiled plan for this policy and model over the relations on ``con`` (cached)."""
+    params = Params.from_policy(policy, AS_OF_PLACEHOLDER_US)
+    weights = integer_weights(policy.role_weights)
+    columns = input_columns(con)
+    dialect = con.dialect
 
-    # Declared roles that need logged activity: influencer / co_seller rows, the CRM partner
-    # declared influenced or accelerated, and blocked S4 declarations.
-    crm = deals.filter(deals.partner_source.isin(["influenced", "accelerated"]) & deals.crm_partner.notnull())
-    blocked_s4 = ev.claims.filter((ev.claims.rule == "S4") & ev.claims.blocked)
-    declared = union_all(
-        [
-            op.filter(op.role.isin(["influencer", "co_seller"])).select(
-                "opp_id", "partner", is_crm=ibis.literal(False)
-            ),
-            crm.select("opp_id", partner=crm.crm_partner, is_crm=ibis.literal(True)),
-            blocked_s4.select(
-                "opp_id", "partner", is_crm=ibis.coalesce(blocked_s4.source_id == "crm", False)
-            ),
-        ]
-    )
-    # The tier-1 winner's own declarations are moot: it is the sourcer.
-    winners = ev.sourcing.select(w_opp="opp_id", w_partner="winner")
-    declared = declared.left_join(winners, declared.opp_id == winners.w_opp)
-    declared = declared.filter(declared.w_partner.isnull() | (declared.partner != declared.w_partner))
-    declared = declared.select("opp_id", "partner", "is_crm")
-    pt = ev.partner_touch
-    declared = declared.left_join(pt, ["opp_id", "partner"]).drop("opp_id_right", "partner_right")
-    logs = deals.select(log_opp="opp_id", has_log="has_log")
-    declared = declared.left_join(logs, declared.opp_id == logs.log_opp)
-    active = (ibis.coalesce(declared.n_before, 0) > 0) | (
-        declared.is_crm & ibis.coalesce(declared.has_log, False)
-    )
-    declared = declared.mutate(active=active)
-    decl_flags = declared.group_by("opp_id").aggregate(
-        declared_ok=(declared.active | (not p.requires_activity)).any(),
-        no_activity=(~declared.active).any() & p.requires_activity,
-    )
+    def build() -> Plan:
+        from cosell.attribution.engine_build import build_plan
 
-    f = deals
-    for t in (ev.sourcing, ev.deal_touch, op_flags, lead_flags, reg_flags, decl_flags):
-        f = f.left_join(t, "opp_id").drop("opp_id_right")
-    partner_before = ibis.coalesce(f.n_before, 0) > 0
-    has_op = ibis.coalesce(f.has_op, False)
-    has_lead = ibis.coalesce(f.has_lead, False)
-    has_reg = ibis.coalesce(f.has_reg, False)
-    declares = f.crm_partner.notnull() | (ibis.coalesce(f.partner_source, "none") != "none")
-    f = f.mutate(
-        partner_before=partner_before,
-        has_lead=has_lead,
-        has_reg=has_reg,
-        has_reseller=ibis.coalesce(f.has_reseller, False),
-        declared_ok=ibis.coalesce(f.declared_ok, False),
-        no_activity=ibis.coalesce(f.no_activity, False),
-        direct_only=~(partner_before | has_op | has_lead | has_reg | declares),
-    )
-    return run.step("facts", f)
+        return build_plan(columns, policy, params, weights, model, dialect)
+
+    return PLANS.get(plan_key(params, weights, model, columns, dialect.name, con.version), build)
 
 
-def _tiers(run: Runner, p: Params, facts: ir.Table, acc: ir.Table, overrides: ir.Table) -> ir.Table:
-    f = facts.left_join(acc, "opp_id").drop("opp_id_right")
-    f = f.left_join(overrides, "opp_id").drop("opp_id_right")
-    evaluated = f.won & f.winner.isnull() & f.e_us.notnull()
-    accelerated = evaluated & ibis.coalesce(f.acc, False)
-    influenced = f.partner_before | f.has_lead | f.has_reg | f.declared_ok
-    computed = ibis.cases(
-        (f.winner.notnull(), "sourced"),
-        (accelerated, "accelerated"),
-        (influenced, "influenced"),
-        else_="none",
-    )
-    f = f.mutate(computed_tier=computed, evaluated=evaluated)
-    f = f.mutate(tier=ibis.coalesce(f.ov_tier, f.computed_tier))
-    return run.step("decided", f)
+def _touch_credits(context: RunContext) -> Any:
+    from cosell.attribution.engine_touch_models import compute_touch_credits
+
+    return compute_touch_credits(context)
+
+
+_PYTHON_STEPS = {"touch_credits": _touch_credits}

@@ -1,40 +1,44 @@
-"""The batch engine's small dialect layer: the few backend functions and the way steps are executed.
+"""The batch engine's small dialect layer: the few backend functions and the way steps are compiled.
 
-The rules are built once as Ibis expressions; this module is the one place that knows how a step
-is materialised on the backend that holds the data (a temp table on DuckDB) and which builtin
-functions the rules need beyond Ibis's portable set (exact epoch microseconds). Everything else in
-``engine_*`` is backend-neutral Ibis.
+The rules are built once as Ibis expressions and compiled into a plan of SQL steps
+(:mod:`cosell.attribution.engine_plan` runs it); this module is the one place that knows how a
+step is compiled and named (a temp table the later steps read) and which functions the rules need
+beyond Ibis's portable set (exact epoch microseconds: two placeholder functions that the compiler
+replaces by the engine's own SQL, from its :class:`cosell.engine.Dialect`). Everything else in
+``engine_*`` is backend-neutral Ibis; where engines differ (a windowed median, lists of structs)
+the step asks ``run.dialect``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from cosell.attribution.engine_plan import INPUTS, STEP_PREFIX, Op, Plan
+from cosell.attribution.engine_plan import Params as Params
+from cosell.engine import DUCKDB, Dialect
 from cosell.instants import MICROS_PER_DAY
-from cosell.policy import Policy
-
-# Counted for deterministic, unique temp-table names within one run.
-_PREFIX = "_cosell_eng_"
 
 
 def _udf_epoch_us(ts: Any) -> Any:
-    """Microseconds since the epoch of an instant (DuckDB ``epoch_us``)."""
+    """Microseconds since the epoch of an instant (``Dialect.epoch_us``)."""
 
 
-def _udf_make_timestamptz(us: Any) -> Any:
-    """The instant at a number of epoch microseconds (DuckDB ``make_timestamptz``)."""
+def _udf_from_epoch_us(us: Any) -> Any:
+    """The instant at a number of epoch microseconds (``Dialect.from_epoch_us``)."""
 
 
+# Placeholders: no engine has functions of these names; Runner.compile writes in the dialect's SQL.
+EPOCH_US = "cosell_epoch_us"
+FROM_EPOCH_US = "cosell_from_epoch_us"
 _UTC = dt.Timestamp(timezone="UTC")
-_epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name="epoch_us", signature=((_UTC,), dt.int64))
+_epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name=EPOCH_US, signature=((_UTC,), dt.int64))
 _from_epoch_us: Any = ibis.udf.scalar.builtin(
-    _udf_make_timestamptz, name="make_timestamptz", signature=((dt.int64,), _UTC)
+    _udf_from_epoch_us, name=FROM_EPOCH_US, signature=((dt.int64,), _UTC)
 )
 
 
@@ -58,71 +62,116 @@ def lit(value: Any, type_: str | None = None) -> Any:
     return ibis.literal(value, type=type_) if type_ else ibis.literal(value)
 
 
-@dataclass(frozen=True)
-class Params:
-    """Everything the rules read from the policy and the run, as integer microseconds."""
-
-    as_of_us: int
-    lookback_us: int
-    protection_us: int
-    baseline_us: int
-    min_cohort_size: int
-    min_pct: Any  # Decimal
-    min_days_us: int
-    requires_activity: bool
-    partner_kinds: tuple[str, ...]
-    direct_kinds: tuple[str, ...]
-    won_stages: tuple[str, ...]
-    lost_stages: tuple[str, ...]
-    band_edges: tuple[Any, ...]
-    workspace_currency: str
-    fiscal_start_month: int
-    policy_version: str
-
-    @classmethod
-    def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
-        return cls(
-            as_of_us=as_of_us,
-            lookback_us=policy.lookback_days * MICROS_PER_DAY,
-            protection_us=policy.protection_window_days * MICROS_PER_DAY,
-            baseline_us=policy.baseline_window_days * MICROS_PER_DAY,
-            min_cohort_size=policy.min_cohort_size,
-            min_pct=policy.acceleration_min_pct,
-            min_days_us=policy.acceleration_min_days * MICROS_PER_DAY,
-            requires_activity=policy.influence_requires_activity,
-            partner_kinds=tuple(sorted(policy.partner_kinds)),
-            direct_kinds=tuple(sorted(policy.direct_kinds)),
-            won_stages=tuple(sorted(policy.won_stages)),
-            lost_stages=tuple(sorted(policy.lost_stages)),
-            band_edges=policy.band_edges,
-            workspace_currency=policy.workspace_currency,
-            fiscal_start_month=policy.fiscal_year_start_month,
-            policy_version=policy.version,
-        )
-
-
 class Runner:
-    """Executes steps on one backend: each named step becomes a temp table the next steps read."""
+    """Builds a :class:`~cosell.attribution.engine_plan.Plan`: each named step is compiled to SQL
+    once and recorded; the steps after it read it as a table of that name.
 
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-        self.names: list[str] = []
+    ``inputs`` holds the columns and types of the relations the rules read, as the reference
+    dialect names the types (see :func:`cosell.attribution.engine_plan.input_columns`);
+    ``dialect`` is the engine's (:class:`cosell.engine.Dialect`).
+    """
+
+    def __init__(self, inputs: Iterable[tuple[str, str, str]], dialect: Dialect = DUCKDB) -> None:
+        from ibis.backends.sql import compilers
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        self.dialect = dialect
+        self.compiler = getattr(compilers, dialect.ibis_compiler).compiler
+        if dialect.ibis_compiler == "pyspark":
+            _pyspark_options()
+        self._instants = {
+            EPOCH_US: _template(dialect.epoch_us, dialect.sqlglot_name),
+            FROM_EPOCH_US: _template(dialect.from_epoch_us, dialect.sqlglot_name),
+        }
+        columns: dict[str, dict[str, dt.DataType]] = {}
+        for table, column, type_ in inputs:
+            columns.setdefault(table, {})[column] = DuckDBType.from_string(type_)
+        self.inputs = {name: ibis.schema(schema) for name, schema in columns.items()}
+        self.ops: list[Op] = []
+        self.tables: dict[str, ir.Table] = {}
 
     def table(self, name: str) -> ir.Table:
-        return self.backend.table(name)
+        """An input relation (one of ``engine_plan.INPUTS``) or an earlier step's table."""
+        if name in self.tables:
+            return self.tables[name]
+        if name not in INPUTS or name not in self.inputs:
+            raise KeyError(f"the engine reads no relation {name!r}")
+        return ibis.table(self.inputs[name], name=name)
+
+    def has_input(self, name: str) -> bool:
+        return name in self.inputs
+
+    def compile(self, expr: ir.Expr) -> str:
+        """The SQL of ``expr`` in the dialect, the instant functions written in."""
+        tree = self.compiler.to_sqlglot(expr.unbind()).transform(self._write_instants)
+        return str(tree.sql(dialect=self.compiler.dialect, pretty=False))
+
+    def _write_instants(self, node: Any) -> Any:
+        import sqlglot.expressions as sge
+
+        if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in self._instants:
+            return node
+        (arg,) = node.expressions
+        made = self._instants[str(node.name).lower()].copy()
+        made = made.transform(lambda n: arg.copy() if isinstance(n, sge.Column) and n.name == _ARG else n)
+        return made if isinstance(made, sge.Func) else sge.Paren(this=made)
 
     def step(self, name: str, expr: ir.Table) -> ir.Table:
-        """Materialise ``expr`` as temp table ``name`` (replacing it) and return it as a table."""
-        full = _PREFIX + name
-        sql = self.backend.compile(expr)
-        self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{full}" AS {sql}')
-        self.names.append(full)
-        return self.backend.table(full)
+        """Record ``expr`` as the temp table of step ``name`` and return that table."""
+        full = STEP_PREFIX + name
+        self.ops.append(Op("step", full, self.compile(expr)))
+        return self._made(full, expr.schema())
 
-    def drop_all(self) -> None:
-        for full in self.names:
-            self.backend.con.execute(f'DROP TABLE IF EXISTS "{full}"')
-        self.names.clear()
+    def output(self, name: str, expr: ir.Table) -> None:
+        """Record ``expr`` as the temp table ``name`` the caller reads after the run."""
+        self.ops.append(Op("output", name, self.compile(expr)))
+
+    def check(self, expr: ir.Table, problem: tuple[str | None, str | None, str | None, str]) -> None:
+        """Record a check: any row of ``expr`` is bad input (see ``engine_plan.Op``)."""
+        self.ops.append(Op("check", "check", self.compile(expr.limit(1)), problem=problem))
+
+    def fetch(self, name: str, expr: ir.Table) -> None:
+        """Record that the rows of ``expr`` are fetched, as ``name``, for a Python step."""
+        self.ops.append(Op("fetch", name, self.compile(expr)))
+
+    def python(self, name: str, outputs: dict[str, ibis.Schema]) -> dict[str, ir.Table]:
+        """Record the Python step ``name``, which makes the tables ``outputs`` (name: schema)."""
+        full = {out: STEP_PREFIX + out for out in outputs}
+        self.ops.append(Op("python", name, outputs=tuple(full.values())))
+        return {out: self._made(full[out], schema) for out, schema in outputs.items()}
+
+    def tick(self) -> None:
+        """Mark the end of one of the engine's stages (for a progress bar)."""
+        self.ops.append(Op("tick", "tick"))
+
+    def plan(self) -> Plan:
+        return Plan(tuple(self.ops))
+
+    def _made(self, full: str, schema: ibis.Schema) -> ir.Table:
+        table = ibis.table(schema, name=full)
+        self.tables[full] = table
+        return table
+
+
+_ARG = "__cosell_arg__"
+
+
+def _template(template: str, dialect: str) -> Any:
+    """A dialect's SQL template (``{}`` the argument) as a sqlglot tree."""
+    import sqlglot
+
+    return sqlglot.parse_one(template.format(_ARG), read=dialect)
+
+
+def _pyspark_options() -> None:
+    """Ibis's PySpark compiler reads options its backend registers when it connects; compiling
+    without a Spark session (a plan built ahead, a test) gives them their defaults."""
+    if ibis.options.pyspark is None:
+
+        class PySparkOptions(ibis.config.Config):  # type: ignore[misc]
+            treat_nan_as_null: bool = False
+
+        ibis.options.pyspark = PySparkOptions()
 
 
 def union_all(tables: Iterable[ir.Table]) -> ir.Table:

@@ -15,7 +15,6 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Params, Runner, instant, lit, union_all
-from cosell.errors import InputError, Problem
 
 LEVELS = (("1", ("segment", "band")), ("2", ("segment",)), ("3", ()))
 
@@ -54,7 +53,7 @@ def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
     return d.select(*deals.columns, band=band, month_label="month_label", quarter_label="quarter_label")
 
 
-def check_rates(p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
+def check_rates(run: Runner, p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
     """A missing FX rate is an input error where a band is needed: a candidate's own amount, and a
     baseline deal of a candidate's segment inside its window (level 1 compares bands).
 
@@ -70,19 +69,9 @@ def check_rates(p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
     c = candidates.select(c_opp="opp_id", c_x="x_us", c_segment="segment")
     used = b.join(c, (b.b_segment == c.c_segment) & (b.b_x >= c.c_x - p.baseline_us) & (b.b_x <= c.c_x))
     used = used.select(*label, "c_opp", seq=lit(1, "int64"), b_x=used.b_x, b_opp=used.b_opp)
-    first = union_all([own, used]).order_by(["c_opp", "seq", "b_x", "b_opp"]).limit(1)
-    found = first.to_pyarrow()
-    if found.num_rows:
-        row = found.to_pylist()[0]
-        raise InputError(
-            Problem(
-                "fx_rates",
-                None,
-                "rate",
-                None,
-                f"no rate for {row['currency']} in {row['month_label']} or {row['quarter_label']}",
-            )
-        )
+    # The sort and the limit of the check are one query, so the row named is the first in order.
+    first = union_all([own, used]).order_by(["c_opp", "seq", "b_x", "b_opp"])
+    run.check(first, ("fx_rates", "rate", None, "no rate for {currency} in {month_label} or {quarter_label}"))
 
 
 def build_acceleration(
@@ -177,6 +166,8 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
     """Count and median of durations over ``[x - window, x]`` for each candidate row, per level."""
     kind = "stage" if extra else "cycle"
     rows = run.step(name + "_rows", rows)
+    if not run.dialect.windowed_median:
+        return run.step(name, _grouped(rows, kind, extra, p))
     stats: dict[str, ir.Value] = {}
     for lvl, keys in LEVELS:
         w = ibis.range_window(
@@ -190,3 +181,26 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
     out = rows.mutate(**stats)
     out = out.filter(out.opp_id.notnull()).select("opp_id", *stats)
     return run.step(name, out)
+
+
+def _grouped(rows: ir.Table, kind: str, extra: tuple[str, ...], p: Params) -> ir.Table:
+    """The same counts and medians for an engine without a windowed median (PostgreSQL): each
+    candidate joined to the baseline deals of its level inside its window, a grouped median per
+    candidate, joined back. The window's frame is the same: same keys (NULL matching NULL, as a
+    window partition groups them), ``x`` in ``[x - window, x]``; the sentinels are left out."""
+    cand = rows.filter(rows.opp_id.notnull())
+    base = rows.filter(rows.real == 1)
+    out = cand.select("opp_id")
+    for lvl, keys in LEVELS:
+        on = [cand[k].identical_to(base[k]) for k in (*keys, *extra)]
+        on += [base.x >= cand.x - p.baseline_us, base.x <= cand.x]
+        inside = cand.join(base, on).select(c_opp=cand.opp_id, dur=base.dur)
+        stats = inside.group_by("c_opp").aggregate(
+            **{
+                f"{kind}_n{lvl}": inside.dur.count().cast("int64"),
+                f"{kind}_m{lvl}": inside.dur.median().cast("float64"),
+            }
+        )
+        out = out.left_join(stats, out.opp_id == stats.c_opp).drop("c_opp")
+        out = out.mutate(**{f"{kind}_n{lvl}": ibis.coalesce(out[f"{kind}_n{lvl}"], 0)})
+    return out

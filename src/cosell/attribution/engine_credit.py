@@ -8,25 +8,17 @@ by :mod:`cosell.attribution.engine` from the reference's pure credit functions.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Runner, union_all
 from cosell.attribution.engine_evidence import Evidence
 from cosell.attribution.engine_output import share_text
+from cosell.attribution.engine_plan import integer_weights as integer_weights
 from cosell.money import MINOR_UNITS
 from cosell.policy import ROLES
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
-
-
-def integer_weights(weights: dict[str, Decimal]) -> dict[str, int]:
-    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5)."""
-    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
-    scale = Decimal(10) ** max(int(exponent), 0)
-    return {role: int(w * scale) for role, w in weights.items()}
 
 
 def weight_of(role: ir.StringValue, weights: dict[str, int]) -> ir.IntegerValue:

@@ -89,7 +89,7 @@ def build_evidence(
     d = deals.select("opp_id", "c_us", "x_us", "crm_partner", "partner_source", "ped_us")
 
     # Partner engagement per (deal, partner) and per deal.
-    pa = assoc.filter(assoc.side == "partner").join(d.select("opp_id", "x_us"), "opp_id")
+    pa = assoc.join(d.select("opp_id", "x_us"), "opp_id")
     before = pa.t <= pa.x_us
     deal_touch = pa.group_by("opp_id").aggregate(e_us=pa.t.min(where=before), n_before=before.sum())
     deal_touch = run.step("deal_touch", deal_touch)
@@ -102,11 +102,13 @@ def build_evidence(
     )
     partner_touch = run.step("partner_touch", partner_touch)
 
-    # S3: the earliest engagement touch (either side) associated with O inside the lookback.
+    # S3: the earliest engagement touch (either side) associated with O inside the lookback: the
+    # partner touches at the earliest partner instant, unless a direct touch came before.
     al = assoc.join(d.select("opp_id", "c_us"), "opp_id")
     al = al.filter((al.t >= al.c_us - p.lookback_us) & (al.t <= al.c_us))
+    al = al.left_join(direct_first.select("opp_id", "s3_direct"), "opp_id").drop("opp_id_right")
     al = al.mutate(t0=al.t.min().over(group_by=al.opp_id))
-    s3 = al.filter((al.t == al.t0) & (al.side == "partner") & al.partner.notnull())
+    s3 = al.filter((al.t == al.t0) & (al.s3_direct.isnull() | (al.t <= al.s3_direct)))
     s3 = s3.group_by(["opp_id", "partner"]).aggregate(t=s3.t.min(), source_id="touch:" + s3.touch_id.min())
 
     lc = leads.join(d.select("opp_id", "c_us"), "opp_id")
@@ -148,7 +150,7 @@ def build_evidence(
             ),
         ]
     )
-    claims = claims.left_join(direct_first, "opp_id").drop("opp_id_right")
+    claims = claims.left_join(direct_first.select("opp_id", "d_first"), "opp_id").drop("opp_id_right")
     blocked = claims.d_first.notnull() & (claims.d_first <= claims.t)
     claims = claims.mutate(
         rank=ibis.cases(*((claims.rule == k, v) for k, v in RANK.items()), else_=9),

@@ -18,8 +18,10 @@ from cosell.attribution.engine_base import (
     lit,
     union_all,
 )
-from cosell.instants import MICROS_PER_DAY, format_instant
-from cosell.results import TIERS, AttributionRow, CreditRow
+from cosell.attribution.engine_plan import format_instant_micros
+from cosell.attribution.engine_touches import blocking_touches
+from cosell.instants import MICROS_PER_DAY
+from cosell.results import AttributionRow, CreditRow
 
 ATTRIBUTION_TABLE = "cosell_attribution"
 CREDITS_TABLE = "cosell_credits"
@@ -71,6 +73,7 @@ def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
 def build_output(
     run: Runner,
     p: Params,
+    deals: ir.Table,
     model: str,
     decided: ir.Table,
     credits: ir.Table,
@@ -78,8 +81,8 @@ def build_output(
     evidence: Any,
     assoc: ir.Table,
     direct_first: ir.Table,
-) -> dict[str, int]:
-    """Write the ``cosell_attribution`` and ``cosell_credits`` temp tables; return tier counts."""
+) -> None:
+    """Record the ``cosell_attribution`` and ``cosell_credits`` temp tables as the plan's outputs."""
     c = credits
     credit_rows = c.select(
         opportunity_id=c.opp_id,
@@ -89,7 +92,7 @@ def build_output(
         amount=amount_text(c.units, c.mu),
         currency=c.currency,
     )
-    _create(run, CREDITS_TABLE, credit_rows, CreditRow.columns())
+    run.output(CREDITS_TABLE, credit_rows.select(*CreditRow.columns()))
 
     pick = ibis.row_number().over(
         group_by=c.opp_id,
@@ -98,7 +101,7 @@ def build_output(
     primary = c.mutate(pos=pick).filter(lambda x: x.pos == 0).select("opp_id", primary=lambda x: x.partner)
 
     f = decided.left_join(primary, "opp_id").drop("opp_id_right")
-    ids = evidence_ids(run, credits, evidence, assoc, direct_first)
+    ids = evidence_ids(run, p, deals, credits, evidence, assoc, direct_first)
     f = f.left_join(ids, "opp_id").drop("opp_id_right")
     if fallback is not None:
         f = f.left_join(fallback.mutate(fb=ibis.literal(True)), "opp_id").drop("opp_id_right")
@@ -121,63 +124,63 @@ def build_output(
         ),
         rules=rules_text(f, f.fb),
         remaining_days=ibis.ifelse(has_baseline, format_days_expr(f.remaining, MICROS_PER_DAY), blank),
-        as_of=lit(format_instant_from_us(p.as_of_us)),
+        as_of=lit(format_instant_micros(p.as_of_us)),
         policy_version=lit(p.policy_version),
         model=lit(model),
         cohort=ibis.ifelse(has_baseline, f.cohort, blank),
         cohort_size=ibis.ifelse(has_baseline, f.cohort_size.cast("string"), blank),
         evidence=ibis.coalesce(f.evidence, blank),
     )
-    _create(run, ATTRIBUTION_TABLE, out, AttributionRow.columns())
-    counts = {tier: 0 for tier in TIERS}
-    rows = run.backend.con.execute(f"SELECT tier, count(*) FROM {ATTRIBUTION_TABLE} GROUP BY tier").fetchall()
-    for tier, n in rows:
-        counts[str(tier)] = int(n)
-    return counts
+    run.output(ATTRIBUTION_TABLE, out.select(*AttributionRow.columns()))
 
 
 def evidence_ids(
-    run: Runner, credits: ir.Table, ev: Any, assoc: ir.Table, direct_first: ir.Table
+    run: Runner,
+    p: Params,
+    deals: ir.Table,
+    credits: ir.Table,
+    ev: Any,
+    assoc: ir.Table,
+    direct_first: ir.Table,
 ) -> ir.Table:
     """Per deal, ``kind:id`` of every row the decision rests on, by kind then id (docs/rules.md):
     partners with a role, partner leads, registrations, associated partner-engagement touches (any
     time), claim touches and the earliest direct touch that blocked a claim."""
-    blocked = ev.claims.filter(ev.claims.blocked)
-    blocked = blocked.group_by("opp_id").aggregate(any_blocked=blocked.blocked.any())
-    blockers = direct_first.join(blocked, "opp_id")
+    blocked = ev.claims.filter(ev.claims.blocked).select("opp_id").distinct()
+    blockers = blocking_touches(run, p, deals, direct_first, blocked)
     claim_ids = ev.claims.filter(ev.claims.source_id.notnull() & (ev.claims.source_id != "crm"))
     claim_ids = claim_ids.select(
         "opp_id",
         kind=claim_ids.source_id.split(":")[0],
         id=claim_ids.source_id.substr(claim_ids.source_id.find(":") + 1),
     )
-    pa = assoc.filter(assoc.side == "partner")
     tokens = union_all(
         [
             credits.select("opp_id", kind=lit("partner"), id=credits.partner),
             ev.leads.select("opp_id", kind=lit("lead"), id=ev.leads.lead_id),
             ev.regs.select("opp_id", kind=lit("registration"), id=ev.regs.registration_id),
-            pa.select("opp_id", kind=lit("touch"), id=pa.touch_id),
+            assoc.select("opp_id", kind=lit("touch"), id=assoc.touch_id),
             blockers.select("opp_id", kind=lit("touch"), id=blockers.d_touch),
             claim_ids,
         ]
-    ).distinct()
+    )
+    tokens = tokens.filter(tokens.id.notnull())  # "kind:NULL" is no token
     rank = ibis.cases(
         (tokens.kind == "partner", 0), (tokens.kind == "lead", 1), (tokens.kind == "registration", 2), else_=3
     )
-    tokens = tokens.mutate(rank=rank, token=tokens.kind + ":" + tokens.id)
-    out = tokens.group_by("opp_id").aggregate(
-        evidence=tokens.token.group_concat(" ", order_by=[tokens.rank, tokens.id])
-    )
+    if not run.dialect.struct_lists:
+        # The same tokens, distinct, joined in the same order (rank, id, kind) by an ordered
+        # string aggregate: for an engine whose lists of structs do not sort or read back alike.
+        t = tokens.select("opp_id", "kind", "id", rank=rank).distinct()
+        t = t.mutate(token=t.kind + ":" + t.id)
+        out = t.group_by("opp_id").aggregate(
+            evidence=t.token.group_concat(" ", order_by=[t.rank, t.id, t.kind])
+        )
+        return run.step("evidence", out)
+    # Each deal's tokens are collected, then made distinct and sorted (by rank, id) inside the list:
+    # far cheaper than a DISTINCT over two million rows and an ordered string aggregate.
+    keyed = tokens.select("opp_id", key=ibis.struct({"rank": rank, "id": tokens.id, "kind": tokens.kind}))
+    lists = keyed.group_by("opp_id").aggregate(keys=keyed.key.collect())
+    ordered = lists.keys.unique().sort()
+    out = lists.select("opp_id", evidence=ordered.map(lambda k: k["kind"] + ":" + k["id"]).join(" "))
     return run.step("evidence", out)
-
-
-def _create(run: Runner, name: str, expr: ir.Table, columns: tuple[str, ...]) -> None:
-    sql = run.backend.compile(expr.select(*columns))
-    run.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-
-
-def format_instant_from_us(micros: int) -> str:
-    from datetime import UTC, datetime, timedelta
-
-    return format_instant(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))

@@ -9,7 +9,6 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Params, Runner, lit, nz, union_all, us
-from cosell.errors import InputError, Problem
 
 
 def stage_class(stage: ir.StringValue, p: Params) -> ir.StringValue:
@@ -89,113 +88,102 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     ).drop("x_entry", "close_date_us", "cur_class", "stage")
     deals = run.step("deals", d)
 
-    bad = deals.filter(deals.closed & deals.x_us.isnull()).select("opp_id").order_by("opp_id").limit(1)
-    rows = bad.to_pyarrow().to_pylist()
-    if rows:
-        raise InputError(
-            Problem(
-                "opportunities",
-                None,
-                "close_date",
-                str(rows[0]["opp_id"]),
-                "is closed but has no close time (no stage_history entry into its stage, no close_date)",
-            )
-        )
+    bad = deals.filter(deals.closed & deals.x_us.isnull()).select("opp_id").order_by("opp_id")
+    run.check(
+        bad,
+        (
+            "opportunities",
+            "close_date",
+            "{opp_id}",
+            "is closed but has no close time (no stage_history entry into its stage, no close_date)",
+        ),
+    )
     return deals
 
 
-def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir.Table]:
-    """Engagement touches associated with each deal, and the earliest direct touch on its account.
+def engagement_touches(run: Runner, p: Params, side: str, *, logged: bool = False) -> ir.Table:
+    """The engagement touches (a partner or direct kind) of one side, by the actor column; with
+    ``logged``, only those logged on a deal.
 
-    Returns ``assoc`` (opp_id, touch_id, t, side, partner) and ``direct_first`` (opp_id, d_first:
-    the earliest direct engagement touch on A, or logged on O, inside the lookback).
+    Columns: touch_id, t, account_id, touch_opp, and for the partner side ``partner`` (the
+    touch's partner_id, else its partner contact's partner). A partner touch whose partner cannot
+    be resolved is ignored by every rule, so it is left out here.
+
+    The ``logged`` filter is applied to the stored rows, not to the result: two steps reading the
+    same expression would share it, and DuckDB materialises a shared subquery (millions of rows).
     """
     t = run.table("v_touches")
-    pc = run.table("v_partner_contacts")
     engagement = list(p.partner_kinds) + list(p.direct_kinds)
-    contacts = pc.select(contact_id=nz(pc.contact_id), contact_partner=nz(pc.partner_id))
-    tt = t.filter(t.kind.isin(engagement or [""]) & t.actor.isin(["partner", "direct"]))
-    tt = tt.select(
-        touch_id=nz(tt.touch_id),
-        t=us(tt.occurred_at),
-        account_id=nz(tt.account_id),
-        side=tt.actor,
-        touch_opp=nz(tt.opportunity_id),
-        partner_id=nz(tt.partner_id),
-        contact_id=nz(tt.partner_contact_id),
+    keep = t.kind.isin(engagement or [""]) & (t.actor == side)
+    t = t.filter(keep & nz(t.opportunity_id).notnull() if logged else keep)
+    tt = t.select(
+        touch_id=nz(t.touch_id),
+        t=us(t.occurred_at),
+        account_id=nz(t.account_id),
+        touch_opp=nz(t.opportunity_id),
+        partner_id=nz(t.partner_id),
+        contact_id=nz(t.partner_contact_id),
     )
-    tt = tt.left_join(contacts, tt.contact_id == contacts.contact_id)
+    if side != "partner":
+        return tt.select("touch_id", "t", "account_id", "touch_opp")
+    pc = run.table("v_partner_contacts")
+    contacts = pc.select(c_id=nz(pc.contact_id), contact_partner=nz(pc.partner_id))
+    tt = tt.left_join(contacts, tt.contact_id == contacts.c_id)
     tt = tt.select(
-        "touch_id",
-        "t",
-        "account_id",
-        "side",
-        "touch_opp",
-        partner=ibis.ifelse(
-            tt.side == "partner", ibis.coalesce(tt.partner_id, tt.contact_partner), ibis.null("string")
-        ),
+        "touch_id", "t", "account_id", "touch_opp", partner=ibis.coalesce(tt.partner_id, tt.contact_partner)
     )
-    # A partner touch whose partner cannot be resolved is ignored by every rule.
-    tt = tt.filter((tt.side == "direct") | tt.partner.notnull())
-    touches = run.step("touches", tt)
+    return tt.filter(tt.partner.notnull())
 
+
+def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """The partner-engagement touches associated with each deal, and its earliest direct ones.
+
+    Returns ``assoc`` (opp_id, touch_id, t, partner): partner touches logged on O (any time) and
+    partner touches on A logged on no deal inside O's window [C-L, X]; and ``direct_first``
+    (opp_id, d_first, s3_direct): the earliest direct engagement touch on A (logged on any deal)
+    or logged on O inside the lookback [C-L, C], which guards the sourcing claims; and the earliest
+    direct touch associated with O inside the lookback (logged on O, or on A and no deal and at
+    or before X), which S3 compares the partner touches with.
+
+    Only these two per-deal instants are read from the direct touches, so the twenty million
+    touches are never materialised as rows per deal: one range join on the account over the
+    lookback, aggregated per deal (the touch that blocked a claim is looked up later, for the
+    few deals that have one: :func:`blocking_touches`).
+    """
     d = deals.select("opp_id", "account_id", "c_us", "x_us")
     lo = d.c_us - p.lookback_us
-    # One range join on the account covers both the window [C-L, X] and the lookback [C-L, C].
-    # Touches logged on a deal reach the account join only to find direct touches on A.
-    on_account = touches.filter(touches.touch_opp.isnull() | (touches.side == "direct"))
-    by_acc = on_account.join(
-        d,
-        (on_account.account_id == d.account_id)
-        & (on_account.t >= lo)
-        & (on_account.t <= ibis.greatest(d.x_us, d.c_us)),
-    )
-    acc_rows = by_acc.select(
-        "opp_id",
-        "touch_id",
-        "t",
-        "side",
-        "partner",
-        "touch_opp",
-        in_window=by_acc.t <= by_acc.x_us,
-        in_lookback=by_acc.t <= by_acc.c_us,
-    )
-    acc_rows = run.step("acc_rows", acc_rows)
-    by_opp = touches.filter(touches.touch_opp.notnull())
-    by_opp = by_opp.join(d, by_opp.touch_opp == d.opp_id)
-    opp_rows = by_opp.select(
-        "opp_id",
-        "touch_id",
-        "t",
-        "side",
-        "partner",
-        in_lookback=(by_opp.t >= by_opp.c_us - p.lookback_us) & (by_opp.t <= by_opp.c_us),
-    )
-    opp_rows = run.step("opp_rows", opp_rows)
 
-    assoc = union_all(
-        [
-            opp_rows.select("opp_id", "touch_id", "t", "side", "partner"),
-            acc_rows.filter(acc_rows.touch_opp.isnull() & acc_rows.in_window).select(
-                "opp_id", "touch_id", "t", "side", "partner"
-            ),
-        ]
+    logged = engagement_touches(run, p, "partner", logged=True)
+    logged = logged.join(d, logged.touch_opp == d.opp_id)
+    partner = engagement_touches(run, p, "partner")
+    on_account = partner.filter(partner.touch_opp.isnull())
+    on_account = on_account.join(
+        d, (on_account.account_id == d.account_id) & (on_account.t >= lo) & (on_account.t <= d.x_us)
     )
-    assoc = run.step("assoc", assoc)
+    columns = ("opp_id", "touch_id", "t", "partner")
+    assoc = run.step("assoc", union_all([logged.select(*columns), on_account.select(*columns)]))
 
-    direct = union_all(
-        [
-            acc_rows.filter((acc_rows.side == "direct") & acc_rows.in_lookback).select(
-                "opp_id", "t", "touch_id"
-            ),
-            opp_rows.filter((opp_rows.side == "direct") & opp_rows.in_lookback).select(
-                "opp_id", "t", "touch_id"
-            ),
-        ]
-    )
-    earliest = ibis.row_number().over(group_by=direct.opp_id, order_by=[direct.t, direct.touch_id])
-    direct = direct.mutate(pos=earliest).filter(lambda x: x.pos == 0)
-    direct_first = run.step(
-        "direct_first", direct.select("opp_id", d_first=direct.t, d_touch=direct.touch_id)
-    )
-    return assoc, direct_first
+    direct = engagement_touches(run, p, "direct")
+    by_acc = direct.join(d, (direct.account_id == d.account_id) & (direct.t >= lo) & (direct.t <= d.c_us))
+    by_acc = by_acc.select("opp_id", "t", s3=by_acc.touch_opp.isnull() & (by_acc.t <= by_acc.x_us))
+    by_opp = engagement_touches(run, p, "direct", logged=True)
+    by_opp = by_opp.join(d, (by_opp.touch_opp == d.opp_id) & (by_opp.t >= lo) & (by_opp.t <= d.c_us))
+    by_opp = by_opp.select("opp_id", "t", s3=ibis.literal(True))
+    both = union_all([by_acc, by_opp])
+    first = both.group_by("opp_id").aggregate(d_first=both.t.min(), s3_direct=both.t.min(where=both.s3))
+    return assoc, run.step("direct_first", first)
+
+
+def blocking_touches(
+    run: Runner, p: Params, deals: ir.Table, direct_first: ir.Table, which: ir.Table
+) -> ir.Table:
+    """For the deals in ``which`` (opp_id): ``d_touch``, the earliest direct touch of
+    ``direct_first`` (the smallest touch_id among those at d_first, on A or logged on O)."""
+    b = direct_first.join(which, "opp_id").join(deals.select("opp_id", "account_id"), "opp_id")
+    b = b.select("opp_id", "account_id", "d_first")
+    direct = engagement_touches(run, p, "direct")
+    on_acc = direct.join(b, (direct.account_id == b.account_id) & (direct.t == b.d_first))
+    logged = engagement_touches(run, p, "direct", logged=True)
+    on_opp = logged.join(b, (logged.touch_opp == b.opp_id) & (logged.t == b.d_first))
+    both = union_all([on_acc.select("opp_id", "touch_id"), on_opp.select("opp_id", "touch_id")])
+    return both.group_by("opp_id").aggregate(d_touch=both.touch_id.min())

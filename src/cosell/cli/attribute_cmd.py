@@ -94,9 +94,9 @@ def attribute_command(
     Every deal that existed at the as-of instant is evaluated as of it, from the data known at the
     --known-at instant (docs/as-of.md). On the workspace, each run is stored as a new version of the
     attribution history (earlier runs are kept) with both instants; a run that would hold no deal
-    is refused (exit 1). With ``--data DIR --out DIR`` the dataset is imported into memory,
-    attributed, and the attribution and credits tables are written to DIR in SPEC section 8's
-    column order.
+    is refused (exit 1). With ``--data DIR --out DIR`` the dataset is imported into a temporary
+    workspace (removed afterwards), attributed, and the attribution and credits tables are written
+    to DIR in SPEC section 8's column order.
     """
     from cosell.service.attribution import attribute_and_store, attribute_files, choose_model
 

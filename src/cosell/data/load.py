@@ -12,7 +12,7 @@ without a ``cost_id`` have no key: a file replaces those rows of every period it
 never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else the clock.
 
 ``versioned=False`` (used by :func:`load_dataset` for ``--data DIR`` runs into a throwaway
-``:memory:`` workspace) validates exactly the same way but writes the accepted rows straight in,
+workspace, when its fast pass gives up) validates exactly the same way but writes the accepted rows straight in,
 without hashing or comparing them: ``_row_hash`` is the placeholder :data:`UNHASHED`. It applies
 only to tables that are still empty; a table that already has rows is versioned as usual.
 """
@@ -49,7 +49,7 @@ from cosell.instants import format_instant
 from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
 from cosell.store.schema import TABLES, Table
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.workspace import Workspace
 
 NOW_ENV = clock.NOW_ENV
 MEMORY_ENV = "COSELL_IMPORT_MEMORY"
@@ -206,11 +206,39 @@ def import_canonical(
     )
 
 
-def load_dataset(directory: str | os.PathLike[str], policy: Policy | None = None) -> Workspace:
-    """A fresh ``:memory:`` workspace holding the dataset in ``directory`` (for ``--data DIR`` runs)."""
-    workspace = open_workspace(":memory:")
+def load_dataset(
+    directory: str | os.PathLike[str],
+    policy: Policy | None = None,
+    *,
+    on_file: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+) -> Workspace:
+    """A fresh temporary workspace holding the dataset in ``directory`` (for ``--data DIR`` runs),
+    imported at ``now`` (:func:`import_time`); closing it removes it.
+
+    The dataset is read in one typed pass per file (:mod:`cosell.data.fast_load`); when that finds
+    anything wrong, the unversioned canonical import runs instead and reports every problem as
+    it always does. ``on_file`` is called with each file name once it is read.
+    """
+    from cosell.data.fast_load import import_fast, temporary_workspace
+
+    folder = Path(directory)
+    policy = policy or Policy()
+    at = import_time(now)
+    workspace = temporary_workspace()
     try:
-        import_canonical(workspace, directory, policy=policy, versioned=False)
+        report = None
+        files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
+        if files and not problems:
+            con = workspace.con
+            memory = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+            con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
+            try:
+                report = import_fast(workspace, files, policy, at, on_file=on_file)
+            finally:
+                con.execute(f"SET memory_limit = {lit(str(memory))}")
+        if report is None:
+            import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)
     except BaseException:
         workspace.close()
         raise

@@ -186,7 +186,7 @@ def _stage_csv(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] |
     if isinstance(header, Problem):
         return [header]
     try:
-        _read_csv(con, file.path, len(header), relation, "gzip" if file.format == "csv.gz" else "none")
+        _read_csv(con, file.path, len(header), relation, _compression(file))
     except EngineError as exc:
         refused = _csv_problem(file, str(exc))
         if refused.reason == NOT_UTF8:  # DuckDB's row is exact; Python's decoder reads ahead
@@ -195,13 +195,29 @@ def _stage_csv(con: Engine, file: TableFile, relation: str) -> tuple[str, ...] |
     return header
 
 
+def _compression(file: TableFile) -> str:
+    return "gzip" if file.format == "csv.gz" else "none"
+
+
+def csv_relation(file: TableFile, header: tuple[str, ...]) -> str:
+    """The ``read_csv`` call that reads every cell of a CSV file as text (columns ``c0, c1, ...``),
+    as the staging reads it (the fast import of :mod:`cosell.data.fast_load` shares it)."""
+    return _csv_call(file.path, len(header), _compression(file))
+
+
 def _read_csv(con: Engine, source: Path, width: int, relation: str, compression: str) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {_csv_call(source, width, compression)}"
+    )
+
+
+def _csv_call(source: Path, width: int, compression: str) -> str:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     path = str(source).replace("'", "''")
     # DuckDB refuses a line of max_line_size bytes or more (a CRLF line's CR counted): + 1 lets a
     # row of exactly MAX_ROW_BYTES through, as the careful pass does.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM read_csv('{path}', "
+    return (
+        f"read_csv('{path}', "
         f"columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
         f"auto_detect = false, strict_mode = true, null_padding = false, max_line_size = {MAX_ROW_BYTES + 1}, "
         f"compression = '{compression}', encoding = 'utf-8')"

@@ -56,15 +56,22 @@ def create_result_tables(con: Engine) -> None:
 
 def normalized_view(con: Engine, staged: Staged) -> str:
     """Create ``<relation>_n``: ``_row``, the raw ``c*`` columns and ``n_<column>`` trimmed (or NULL)."""
-    parts = [f"rowid + {staged.row_offset} AS _row", "*"]
+    parts = [f"rowid + {staged.row_offset} AS _row", "*", *normalized_columns(staged)]
+    view = f"_cosell_{staged.table.name}_n"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {staged.relation}")
+    return view
+
+
+def normalized_columns(staged: Staged) -> list[str]:
+    """``n_<column>`` of each canonical column: the raw text trimmed, empty as NULL (NULL when the
+    file lacks the column)."""
+    parts = []
     for column in staged.table.columns:
         raw = staged.column(column.name)
         parts.append(
             f"nullif(trim({raw}), '') AS n_{column.name}" if raw else f"NULL::VARCHAR AS n_{column.name}"
         )
-    view = f"_cosell_{staged.table.name}_n"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {staged.relation}")
-    return view
+    return parts
 
 
 def typed(column: Column, policy: Policy, table: str) -> str:
@@ -197,6 +204,28 @@ def _row_rules(staged: Staged) -> list[tuple[str, str]]:
 
 def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Problems of single cells and single rows, one pass over the file."""
+    entries, reasons = _cell_rules(staged, policy)
+    if not entries:
+        return
+    # Find the bad rows first (a plain filter), and build the list of problems only for those.
+    bad = " OR ".join(f"({r}) IS NOT NULL" for r in reasons)
+    con.execute(
+        f"INSERT INTO {PROBLEMS} SELECT {lit(staged.table.name)}, {lit(staged.file.name)}, _row, "
+        f"p.o, p.c, p.v, p.r FROM (SELECT _row, unnest(l) AS p FROM (SELECT _row, "
+        f"list_filter([{', '.join(entries)}], lambda x: x.r IS NOT NULL) AS l "
+        f"FROM (SELECT * FROM {view} WHERE {bad})) WHERE len(l) > 0)"
+    )
+
+
+def bad_row_condition(staged: Staged, policy: Policy) -> str | None:
+    """SQL over the ``n_<column>`` values of a row, true when :func:`check_cells` would report a
+    problem of the row; None when no rule applies to the file's columns."""
+    _, reasons = _cell_rules(staged, policy)
+    return " OR ".join(f"({r}) IS NOT NULL" for r in reasons) if reasons else None
+
+
+def _cell_rules(staged: Staged, policy: Policy) -> tuple[list[str], list[str]]:
+    """The cell and row rules of a staged file: (problem entries, reason SQL) in column order."""
     entries: list[str] = []
     reasons: list[str] = []
     for order, column in enumerate(staged.table.columns):
@@ -213,16 +242,7 @@ def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
         rule = f"CASE WHEN {condition} THEN {lit(reason)} END"
         entries.append(f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, 'r': {rule}}}")
         reasons.append(rule)
-    if not entries:
-        return
-    # Find the bad rows first (a plain filter), and build the list of problems only for those.
-    bad = " OR ".join(f"({r}) IS NOT NULL" for r in reasons)
-    con.execute(
-        f"INSERT INTO {PROBLEMS} SELECT {lit(staged.table.name)}, {lit(staged.file.name)}, _row, "
-        f"p.o, p.c, p.v, p.r FROM (SELECT _row, unnest(l) AS p FROM (SELECT _row, "
-        f"list_filter([{', '.join(entries)}], lambda x: x.r IS NOT NULL) AS l "
-        f"FROM (SELECT * FROM {view} WHERE {bad})) WHERE len(l) > 0)"
-    )
+    return entries, reasons
 
 
 def check_duplicates(con: Engine, staged: Staged, view: str, policy: Policy) -> None:

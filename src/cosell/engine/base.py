@@ -59,12 +59,21 @@ class Engine(Protocol):
     dialect: Dialect
     read_only: bool
 
+    @property
+    def version(self) -> str:
+        """The engine's software version (SQL compiled once for it is cached under it)."""
+        ...
+
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Run one statement; its rows are read from the returned cursor."""
         ...
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         """Run one statement once per row of parameters."""
+        ...
+
+    def fetch_arrow(self, sql: str) -> Any:
+        """The rows of a query as an Arrow table (a batch handed to a Python step)."""
         ...
 
     def register(self, name: str, data: Any) -> None:
@@ -88,19 +97,29 @@ class Dialect:
     """What differs per engine, in one place (splink's dialect classes are the model).
 
     The base class is DuckDB's behaviour, the reference; a subclass overrides what its engine does
-    differently. ``sqlglot_name`` names the engine for Ibis and sqlglot (``duckdb``, ``postgres``,
-    ``spark``); ``epoch_us`` and ``from_epoch_us`` name the SQL functions that turn an instant into
-    integer microseconds since the epoch and back (instants are compared as integers, never as
-    floating-point days); ``windowed_median`` says whether a median can be computed over a RANGE
-    window (DuckDB and Spark can; PostgreSQL has median only as an ordered-set aggregate, so the
-    cohort step computes it per group instead).
+    differently:
+
+    - ``sqlglot_name`` names the engine for sqlglot (``duckdb``, ``postgres``, ``spark``) and
+      ``ibis_compiler`` the Ibis SQL compiler the rules are compiled with;
+    - ``epoch_us`` and ``from_epoch_us`` are SQL templates (``{}`` is the argument) that turn an
+      instant into integer microseconds since the epoch and back: instants are compared as
+      integers, never as floating-point days;
+    - ``windowed_median``: whether a median can be computed over a RANGE window (DuckDB and Spark
+      can; PostgreSQL has the median only as an ordered-set aggregate, so the cohort step computes
+      it per group and joins it back);
+    - ``struct_lists``: whether a list of structs is sorted field by field and its fields read back
+      as they were (the evidence tokens of a deal); otherwise the tokens are made distinct and
+      joined by an ordered string aggregate;
+    - :meth:`temp_table`: the statements that materialise a query as a session table.
     """
 
     name = "duckdb"
     sqlglot_name = "duckdb"
-    epoch_us = "epoch_us"
-    from_epoch_us = "make_timestamptz"
+    ibis_compiler = "duckdb"
+    epoch_us = "epoch_us({})"
+    from_epoch_us = "make_timestamptz({})"
     windowed_median = True
+    struct_lists = True
 
     def translate(self, sql: str) -> str:
         """A statement in cosell's dialect (DuckDB's) as this engine runs it."""
@@ -114,26 +133,43 @@ class Dialect:
             )
         )
 
+    def temp_table(self, name: str, select: str) -> list[str]:
+        """The statements that make the session table ``name`` hold the rows of ``select``
+        (replacing one of that name)."""
+        return [f'CREATE OR REPLACE TEMP TABLE "{name}" AS {select}']
+
 
 class PostgresDialect(Dialect):
-    """PostgreSQL: microseconds through two small SQL functions the PostgreSQL store installs
-    (``cosell_epoch_us``, ``cosell_from_epoch_us``); medians per group, not per window."""
+    """PostgreSQL: microseconds through ``EXTRACT(EPOCH ...)`` (exact: a numeric since PostgreSQL
+    14) and back through an interval; medians per group, not per window; evidence tokens by an
+    ordered ``string_agg`` (Ibis reads a record's fields back through JSON)."""
 
     name = "postgres"
     sqlglot_name = "postgres"
-    epoch_us = "cosell_epoch_us"
-    from_epoch_us = "cosell_from_epoch_us"
+    ibis_compiler = "postgres"
+    epoch_us = "CAST(EXTRACT(EPOCH FROM {}) * 1000000 AS BIGINT)"
+    from_epoch_us = "TO_TIMESTAMP(0) + {} * INTERVAL '1 microsecond'"
     windowed_median = False
+    struct_lists = False
+
+    def temp_table(self, name: str, select: str) -> list[str]:
+        return [f'DROP TABLE IF EXISTS "{name}"', f'CREATE TEMP TABLE "{name}" AS {select}']
 
 
 class SparkDialect(Dialect):
-    """Spark SQL (and Databricks): ``unix_micros`` and ``timestamp_micros`` are built in."""
+    """Spark SQL (and Databricks): ``unix_micros`` and ``timestamp_micros`` are built in; a session
+    table is a cached temporary view."""
 
     name = "spark"
     sqlglot_name = "spark"
-    epoch_us = "unix_micros"
-    from_epoch_us = "timestamp_micros"
+    ibis_compiler = "pyspark"
+    epoch_us = "unix_micros({})"
+    from_epoch_us = "timestamp_micros({})"
     windowed_median = True
+    struct_lists = True
+
+    def temp_table(self, name: str, select: str) -> list[str]:
+        return [f"DROP VIEW IF EXISTS `{name}`", f"CACHE TABLE `{name}` AS {select}"]
 
 
 DUCKDB = Dialect()

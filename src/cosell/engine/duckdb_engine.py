@@ -203,6 +203,16 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise _translate(exc) from exc
 
+    @property
+    def version(self) -> str:
+        return str(duckdb.__version__)
+
+    def fetch_arrow(self, sql: str) -> Any:
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             self.con.executemany(sql, rows)

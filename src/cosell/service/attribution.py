@@ -107,26 +107,24 @@ def attribute_files(
     fmt: str,
     progress: Progress = quiet,
 ) -> AttributedFiles:
-    """Import the dataset folder ``data`` into memory, attribute it as of ``when`` (default: the
-    import's instant) and write ``attribution.<fmt>`` and ``credits.<fmt>`` (SPEC section 8's column
-    order) into ``out``. Nothing is stored: the workspace lives in memory for this call."""
+    """Import the dataset folder ``data`` into a temporary workspace (removed afterwards), attribute
+    it as of ``when`` (default: the import's instant) and write ``attribution.<fmt>`` and
+    ``credits.<fmt>`` (SPEC section 8's column order) into ``out``. Nothing is stored."""
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
-    from cosell.data.load import import_canonical
+    from cosell.data.load import import_time, load_dataset
     from cosell.data.read import find_table_files
     from cosell.outfiles import output_folder
-    from cosell.store.workspace import as_of_views, open_workspace
+    from cosell.store.workspace import as_of_views
 
     output_folder(out)  # before the work: a file in the way or no permission is said at once
     files, _ = find_table_files(data)
-    ws = open_workspace(":memory:")
+    imported_at = import_time()
+    with progress("importing", total=max(len(files), 1)) as advance:
+        ws = load_dataset(data, policy, on_file=lambda _name: advance(1), now=imported_at)
     try:
-        with progress("importing", total=max(len(files), 1)) as advance:
-            report = import_canonical(
-                ws, data, policy=policy, on_file=lambda _name: advance(1), versioned=False
-            )
         # A fresh import is dated now: evaluate its current rows at the as-of instant.
-        at = AsOf.resolve(when, report.imported_at)
+        at = AsOf.resolve(when, imported_at)
         as_of_views(ws.con, None, existing_at=at.as_of)
         with progress("attributing", total=ENGINE_STEPS) as advance:
             run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)

@@ -1,0 +1,449 @@
+"""The batch engine's plan: its rules compiled once to SQL steps, cached, and run on a connection.
+
+Building the rules (Ibis expressions compiled by sqlglot, :mod:`cosell.attribution.engine_build`)
+costs about two seconds whatever the size of the data; running the SQL over a hundred deals costs
+milliseconds. So the rules are compiled into a :class:`Plan`, plain data: an ordered list of
+operations, each one SQL statement and what to do with its result. A plan depends only on what
+is baked into its SQL, which is its key: the policy's parameters (the as-of instant excepted), the
+role weights, the credit model, the backend and its version, the columns and types of the
+relations the rules read, and the engine's own source code. The as-of instant is compiled as a
+placeholder and written in when the plan runs, so one plan serves every as-of instant.
+
+Plans are kept in the process and on disk (``$COSELL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cosell``,
+else ``~/.cache/cosell``; never the working folder; ``COSELL_CACHE_DIR=off`` keeps them in the
+process only). A plan file is written whole under another name and renamed, and holds its key and
+the digest of its operations: a file that is truncated, corrupted, from another format or another
+key is ignored and compiled again (then rewritten); one that cannot be written is not an error.
+This module does not import Ibis: a run whose plan is cached never loads it. It reaches the data
+through :class:`cosell.engine.Engine` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from cosell.engine import Engine
+from cosell.errors import InputError, Problem
+from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.policy import Policy
+
+PLAN_FORMAT = 2
+CACHE_ENV = "COSELL_CACHE_DIR"
+STEP_PREFIX = "_cosell_eng_"
+
+# The relations the rules read. A plan is keyed by their columns and types.
+INPUTS = (
+    "v_opportunities",
+    "v_accounts",
+    "v_stage_history",
+    "v_touches",
+    "v_partner_contacts",
+    "v_leads",
+    "v_deal_registrations",
+    "v_opportunity_partners",
+    "v_fx_rates",
+    "attribution_overrides",
+)
+
+# The as-of instant in a compiled plan, as integer microseconds and as its ISO 8601 text:
+# 2199-12-31T23:59:59.987654Z, an instant no rule computes, so each text appears only where the
+# as-of instant was written in (the builder checks that both do appear).
+AS_OF_PLACEHOLDER_US = 7_258_118_399_987_654
+
+
+def format_instant_micros(micros: int) -> str:
+    """Epoch microseconds as :func:`cosell.instants.format_instant` writes the instant."""
+    return format_instant(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))
+
+
+AS_OF_PLACEHOLDER_TEXT = format_instant_micros(AS_OF_PLACEHOLDER_US)
+# The knowledge instant (what was recorded by then: the overrides), likewise written in at run time.
+KNOWN_PLACEHOLDER_US = 7_258_118_399_876_543
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything the rules read from the policy and the run, as integer microseconds."""
+
+    as_of_us: int
+    lookback_us: int
+    protection_us: int
+    baseline_us: int
+    min_cohort_size: int
+    min_pct: Any  # Decimal
+    min_days_us: int
+    requires_activity: bool
+    partner_kinds: tuple[str, ...]
+    direct_kinds: tuple[str, ...]
+    won_stages: tuple[str, ...]
+    lost_stages: tuple[str, ...]
+    band_edges: tuple[Any, ...]
+    workspace_currency: str
+    fiscal_start_month: int
+    policy_version: str
+
+    @classmethod
+    def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
+        return cls(
+            as_of_us=as_of_us,
+            lookback_us=policy.lookback_days * MICROS_PER_DAY,
+            protection_us=policy.protection_window_days * MICROS_PER_DAY,
+            baseline_us=policy.baseline_window_days * MICROS_PER_DAY,
+            min_cohort_size=policy.min_cohort_size,
+            min_pct=policy.acceleration_min_pct,
+            min_days_us=policy.acceleration_min_days * MICROS_PER_DAY,
+            requires_activity=policy.influence_requires_activity,
+            partner_kinds=tuple(sorted(policy.partner_kinds)),
+            direct_kinds=tuple(sorted(policy.direct_kinds)),
+            won_stages=tuple(sorted(policy.won_stages)),
+            lost_stages=tuple(sorted(policy.lost_stages)),
+            band_edges=policy.band_edges,
+            workspace_currency=policy.workspace_currency,
+            fiscal_start_month=policy.fiscal_year_start_month,
+            policy_version=policy.version,
+        )
+
+
+def integer_weights(weights: Mapping[str, Decimal]) -> dict[str, int]:
+    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5)."""
+    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
+    scale = Decimal(10) ** max(int(exponent), 0)
+    return {role: int(w * scale) for role, w in weights.items()}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation of a plan.
+
+    ``kind`` is one of:
+
+    - ``step``: ``CREATE TEMP TABLE name AS sql`` (dropped when the plan ends);
+    - ``check``: the rows of ``sql`` are bad input: the first one is raised as an
+      :class:`~cosell.errors.InputError` made from ``problem`` (file, column, value, reason, each a
+      ``str.format`` template over the row's columns, or None);
+    - ``fetch``: the rows of ``sql`` are kept, as an Arrow table named ``name``, for a ``python`` op;
+    - ``python``: the function registered as ``name`` makes Arrow tables from the fetched ones;
+      each becomes a temp table (``outputs``, dropped when the plan ends);
+    - ``output``: ``CREATE TEMP TABLE name AS sql``, kept for the caller;
+    - ``tick``: one of the engine's stages is done (for a progress bar).
+    """
+
+    kind: str
+    name: str
+    sql: str = ""
+    problem: tuple[str | None, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+
+OP_KINDS = ("step", "check", "fetch", "python", "output", "tick")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled rules: operations to run in order."""
+
+    ops: tuple[Op, ...]
+
+    def to_json(self, key: str = "") -> str:
+        """The plan as a file's text: its format, its key, its operations and their digest."""
+        ops = [asdict(op) for op in self.ops]
+        return json.dumps({"format": PLAN_FORMAT, "key": key, "digest": _ops_digest(ops), "ops": ops})
+
+    @classmethod
+    def from_json(cls, text: str, key: str = "") -> Plan:
+        """The plan in a file's text; ValueError when it is not exactly a plan of ``key``."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+            raise ValueError("another plan format")
+        if data.get("key") != key:
+            raise ValueError("the plan of another key")
+        raw_ops = data.get("ops")
+        if not isinstance(raw_ops, list) or data.get("digest") != _ops_digest(raw_ops):
+            raise ValueError("a damaged plan")
+        ops = []
+        for raw in raw_ops:
+            problem, outputs = raw["problem"], raw["outputs"]
+            if raw["kind"] not in OP_KINDS or not isinstance(problem, list) or not isinstance(outputs, list):
+                raise ValueError("a damaged plan")
+            ops.append(
+                Op(
+                    kind=str(raw["kind"]),
+                    name=str(raw["name"]),
+                    sql=str(raw["sql"]),
+                    problem=tuple(None if t is None else str(t) for t in problem),
+                    outputs=tuple(str(o) for o in outputs),
+                )
+            )
+        return cls(tuple(ops))
+
+
+def _ops_digest(ops: Any) -> str:
+    return hashlib.sha256(json.dumps(ops, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class RunContext:
+    """What a plan's ``python`` operations read: the fetched tables and the run's settings."""
+
+    policy: Policy
+    model: str
+    params: Params
+    known_us: int | None = None  # the knowledge instant (overrides); None: the as-of instant
+    fetched: dict[str, Any] = field(default_factory=dict)
+
+
+PythonStep = Callable[[RunContext], Mapping[str, Any]]
+
+
+def input_columns(con: Engine) -> tuple[tuple[str, str, str], ...]:
+    """(relation, column, type) of every input relation, in order: the inputs' part of a plan's key.
+
+    Types are the engine's names for them in the reference dialect (``TIMESTAMP WITH TIME ZONE``,
+    ``DECIMAL(18,4)``, ...), read from the standard ``information_schema``."""
+    names = ", ".join("'" + name + "'" for name in INPUTS)
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_name IN ({names}) ORDER BY table_name, ordinal_position, column_name"
+    ).fetchall()
+    return tuple((str(t), str(c), str(d)) for t, c, d in rows)
+
+
+def plan_key(
+    params: Params,
+    weights: Mapping[str, int],
+    model: str,
+    columns: tuple[tuple[str, str, str], ...],
+    dialect: str = "duckdb",
+    engine_version: str = "",
+) -> str:
+    """The digest of everything a plan's SQL depends on (the as-of and knowledge instants excepted):
+    the policy's parameters, the role weights, the model, the input relations' columns and types,
+    the dialect and engine version, Ibis's and sqlglot's versions, and cosell's version and source."""
+    baked = replace(params, as_of_us=AS_OF_PLACEHOLDER_US)
+    parts = {
+        "format": PLAN_FORMAT,
+        "code": _code_digest(),
+        "dialect": dialect,
+        "versions": {**_versions(), "engine": engine_version},
+        "params": _jsonable(asdict(baked)),
+        "weights": sorted(weights.items()),
+        "model": model,
+        "inputs": columns,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list, frozenset, set)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, Decimal):
+        return "Decimal:" + str(value)
+    return value
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def code_files() -> list[Path]:
+    """The source the plan's SQL is built from: the engine's steps, the values and rules they
+    format and share, and the engine boundary's dialects."""
+    here = Path(__file__).parent
+    package = here.parent
+    files = [*sorted(here.glob("engine*.py")), here / "credit.py"]
+    files += [package / name for name in ("results.py", "money.py", "instants.py", "policy.py")]
+    files += sorted((package / "engine").glob("*.py"))
+    return files
+
+
+def _code_digest() -> str:
+    """The engine's source code: a changed rule is a new plan, also for a cached one on disk."""
+    if not _CODE_DIGEST:
+        digest = hashlib.sha256()
+        for path in code_files():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        _CODE_DIGEST.append(digest.hexdigest())
+    return _CODE_DIGEST[0]
+
+
+def _versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for dist in ("cosell", "ibis-framework", "sqlglot"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
+            out[dist] = "?"
+    return out
+
+
+class PlanCache:
+    """Plans by key: in this process, and as files in a folder (when there is one)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[str, Plan] = {}
+        self._lock = threading.Lock()
+
+    def folder(self) -> Path | None:
+        """Where plan files go: ``$COSELL_CACHE_DIR/engine-plans``, else the user's cache folder
+        (``$XDG_CACHE_HOME``, else ``~/.cache``); None when ``$COSELL_CACHE_DIR`` is ``off`` or
+        there is no home folder."""
+        chosen = (os.environ.get(CACHE_ENV) or "").strip()
+        if chosen.lower() in ("off", "none", "0"):
+            return None
+        if chosen:
+            return Path(chosen) / "engine-plans"
+        xdg = os.environ.get("XDG_CACHE_HOME") or ""
+        if os.path.isabs(xdg):  # the XDG rule: a relative value is ignored
+            return Path(xdg) / "cosell" / "engine-plans"
+        try:
+            return Path.home() / ".cache" / "cosell" / "engine-plans"
+        except RuntimeError:  # no home folder: plans are kept in the process only
+            return None
+
+    def get(self, key: str, build: Callable[[], Plan]) -> Plan:
+        """The plan of ``key``: from memory, else from its file, else ``build()`` (and kept)."""
+        with self._lock:
+            plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        plan = self._read(key)
+        if plan is None:
+            plan = build()
+            self._write(key, plan)
+        with self._lock:
+            self._plans[key] = plan
+        return plan
+
+    def clear(self) -> None:
+        """Forget the plans held in this process (files stay)."""
+        with self._lock:
+            self._plans.clear()
+
+    def _path(self, key: str) -> Path | None:
+        folder = self.folder()
+        return folder / f"{key}.json" if folder is not None else None
+
+    def _read(self, key: str) -> Plan | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            return Plan.from_json(path.read_text(encoding="utf-8"), key)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, unreadable, damaged or from another format: compile again
+
+    def _write(self, key: str, plan: Plan) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        temporary: Path | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written whole under another name, then renamed: a reader (another process) sees the
+            # old file or the new one, never half a plan.
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=path.parent, prefix=".plan-", suffix=".tmp", delete=False
+            ) as f:
+                temporary = Path(f.name)
+                f.write(plan.to_json(key))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, path)
+        except OSError:
+            # A read-only or full cache folder: the plan is still kept in this process.
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+
+
+PLANS = PlanCache()
+
+
+def execute(
+    con: Engine,
+    plan: Plan,
+    context: RunContext,
+    python_steps: Mapping[str, PythonStep],
+    *,
+    on_tick: Callable[[], None] | None = None,
+    stop_after: str | None = None,
+) -> list[str]:
+    """Run ``plan`` on ``con`` for the run in ``context``; return the temp tables its steps made
+    (the caller drops them; on an error they are dropped here). ``on_tick`` is called at each of
+    the engine's stages; ``stop_after`` stops after the step of that name (for tests)."""
+    as_of_us = context.params.as_of_us
+    as_of_text = format_instant_micros(as_of_us)
+    known_us = as_of_us if context.known_us is None else context.known_us
+    made: list[str] = []
+
+    def sql_of(op: Op) -> str:
+        return (
+            op.sql.replace(str(AS_OF_PLACEHOLDER_US), str(as_of_us))
+            .replace(AS_OF_PLACEHOLDER_TEXT, as_of_text)
+            .replace(str(KNOWN_PLACEHOLDER_US), str(known_us))
+        )
+
+    try:
+        for op in plan.ops:
+            if op.kind in ("step", "output"):
+                for statement in con.dialect.temp_table(op.name, sql_of(op)):
+                    con.execute(statement)
+                if op.kind == "step":
+                    made.append(op.name)
+            elif op.kind == "check":
+                _check(con, sql_of(op), op.problem)
+            elif op.kind == "fetch":
+                context.fetched[op.name] = con.fetch_arrow(sql_of(op))
+            elif op.kind == "tick":
+                if on_tick is not None:
+                    on_tick()
+            elif op.kind == "python":
+                tables = python_steps[op.name](context)
+                for name in op.outputs:
+                    made.append(name)
+                    _register(con, name, tables[name])
+            else:  # pragma: no cover - a plan is built by this package
+                raise ValueError(f"unknown plan operation {op.kind!r}")
+            if stop_after is not None and op.name == STEP_PREFIX + stop_after:
+                break
+    except BaseException:
+        drop(con, made)
+        raise
+    return made
+
+
+def drop(con: Engine, names: list[str]) -> None:
+    for name in names:
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _check(con: Engine, sql: str, problem: tuple[str | None, ...]) -> None:
+    result = con.execute(sql)
+    columns = [d[0] for d in result.description or ()]
+    rows = result.fetchall()
+    if not rows:
+        return
+    row = {c: ("" if v is None else str(v)) for c, v in zip(columns, rows[0], strict=True)}
+    file, column, value, reason = (None if t is None else t.format(**row) for t in problem)
+    raise InputError(Problem(file or "", None, column, value, reason or ""))
+
+
+def _register(con: Engine, name: str, data: Any) -> None:
+    con.register("_cosell_arrow_in", data)
+    try:
+        for statement in con.dialect.temp_table(name, "SELECT * FROM _cosell_arrow_in"):
+            con.execute(statement)
+    finally:
+        con.unregister("_cosell_arrow_in")

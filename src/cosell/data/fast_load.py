@@ -1,0 +1,254 @@
+"""The import of a ``--data DIR`` run: a temporary workspace, and one typed pass per file.
+
+A ``--data`` run imports a dataset into a throwaway workspace, attributes it and writes files. The
+workspace is a DuckDB file in a temporary folder (removed when it is closed), not ``:memory:``:
+DuckDB compresses a file's tables as it writes them, and twenty million touches take 3 GiB
+uncompressed in memory, more than the import's memory limit, so an in-memory workspace spills them
+to disk uncompressed and reads them back at every step.
+
+The import itself (:func:`import_fast`) is the canonical import's validation in fewer passes. The
+canonical import stages each file as text, checks the text, then converts it; for a dataset without
+problems, which is what a ``--data`` run normally gets, the same can be done reading each file
+once: every row is converted straight into its table while the cell and row rules of
+:func:`cosell.data.validate.check_cells` are evaluated on it (a bad row stops the pass), then the
+duplicate keys, references, close times and warnings are checked with the canonical import's own
+functions over the typed tables. As soon as anything is wrong (a bad cell, a bad file, a
+duplicate, a dangling reference, or a warning whose text needs the raw cell), nothing is kept and
+``None`` is returned: the caller runs the canonical import, which names every problem exactly as
+it always does. The result of a successful fast import is the same as the canonical unversioned
+import's: the same rows, counts and warnings (a test holds the two together).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cosell.data.load import (
+    ImportReport,
+    TableCounts,
+    _column_list,
+    _typed_select,
+    _user,
+    _warnings,
+)
+from cosell.data.read import Staged, TableFile, _header_problems, _sniff_csv, csv_relation, stage_file
+from cosell.data.validate import (
+    PROBLEMS,
+    WARNINGS,
+    bad_row_condition,
+    check_cross,
+    check_duplicates,
+    collect_warnings,
+    create_result_tables,
+    normalized_columns,
+    table_order,
+)
+from cosell.engine import Engine, EngineError
+from cosell.engine.sql import lit
+from cosell.policy import Policy
+from cosell.store.schema import TABLES, TABLES_BY_NAME
+from cosell.store.workspace import Workspace, open_workspace
+
+_STAGE_PREFIX = "_cosell_fast_"
+# A warning whose message quotes a raw cell that the typed table no longer holds as it was written
+# (a boolean flag written "yes" or "T"): the canonical import reports it.
+_RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won")}
+
+
+@dataclass
+class TemporaryWorkspace(Workspace):
+    """A workspace in a file of a temporary folder; closing it removes the folder."""
+
+    folder: str = field(default="")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def temporary_workspace() -> TemporaryWorkspace:
+    """A new, empty workspace in a temporary folder (DuckDB spills there too)."""
+    folder = tempfile.mkdtemp(prefix="cosell-data-")
+    try:
+        opened = open_workspace(str(Path(folder) / "workspace.duckdb"))
+        opened.con.execute("SET enable_progress_bar = false")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return TemporaryWorkspace(path=opened.path, con=opened.con, folder=folder)
+
+
+class _Refused(Exception):
+    """The fast import does not apply, or found something wrong: the canonical import runs."""
+
+
+def import_fast(
+    workspace: Workspace,
+    files: dict[str, TableFile],
+    policy: Policy,
+    at: datetime,
+    *,
+    on_file: Callable[[str], None] | None = None,
+    by_user: str | None = None,
+) -> ImportReport | None:
+    """Import ``files`` (by table name, from :func:`cosell.data.read.find_table_files`) into an
+    empty ``workspace`` in one typed pass per file; None (and nothing kept) when the canonical
+    import must run instead. The caller holds the import's memory limit."""
+    con = workspace.con
+    if _count(con, "SELECT count(*) FROM imports") or any(_has_rows(con, t.name) for t in TABLES):
+        return None
+    if any(not t.optional and t.name not in files for t in TABLES):
+        return None  # the canonical import names the missing table
+    import_id = workspace.next_import_id()
+    written: list[str] = []
+    staged: dict[str, tuple[Staged, str]] = {}
+    try:
+        for name in sorted(files, key=table_order):
+            written.append(name)
+            staged[name] = _load_file(con, files[name], policy, at, import_id)
+            if on_file is not None:
+                on_file(files[name].name)
+        create_result_tables(con)
+        for name in sorted(staged, key=table_order):
+            if _may_have_duplicates(con, staged[name][0]):
+                check_duplicates(con, staged[name][0], staged[name][1], policy)
+        check_cross(con, staged, policy, cascade=False)
+        if _count(con, f"SELECT count(*) FROM {PROBLEMS}"):
+            raise _Refused
+        for name in sorted(staged, key=table_order):
+            collect_warnings(con, staged[name][0], staged[name][1], policy)
+        raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
+        if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
+            raise _Refused
+        warnings, warning_total = _warnings(con, 50)
+        counts = tuple(
+            TableCounts(name, staged[name][0].file.name, staged[name][0].rows, staged[name][0].rows, 0, 0, 0)
+            for name in sorted(staged, key=table_order)
+        )
+        folder = next(iter(files.values())).path.parent
+        source = f"canonical {folder.resolve()}"
+        summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
+        con.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?)", [import_id, at, source, by_user or _user(), summary]
+        )
+    except (_Refused, EngineError):
+        _undo(con, written, staged)
+        return None
+    except BaseException:
+        _undo(con, written, staged)
+        raise
+    _drop_checks(con, staged)
+    return ImportReport(
+        import_id=import_id,
+        imported_at=at,
+        source=source,
+        tables=counts,
+        warnings=tuple(warnings),
+        warning_count=warning_total,
+    )
+
+
+def _load_file(
+    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int
+) -> tuple[Staged, str]:
+    """Convert one file into its table, refusing at its first bad row; return the file as staged
+    (its header, rows and table) and a view of the table in the shape the checks read."""
+    table = TABLES_BY_NAME[file.table]
+    parquet = _STAGE_PREFIX + table.name
+    if file.format == "parquet":
+        # Parquet is staged as the canonical import stages it (with its checks), then converted.
+        result = stage_file(con, file, parquet)
+        if isinstance(result, list):
+            raise _Refused
+        relation, header, offset = result.relation, result.header, result.row_offset
+    else:
+        sniffed = _sniff_csv(file)
+        if not isinstance(sniffed, tuple):
+            raise _Refused
+        header, offset = sniffed, 2
+        if _header_problems(file, table, header):
+            raise _Refused
+        relation = csv_relation(file, header)
+    source = Staged(table, file, relation, header, offset, 0)
+    bad = bad_row_condition(source, policy)
+    rows = f"(SELECT *, {', '.join(normalized_columns(source))} FROM {relation})"
+    if bad is not None:
+        # The pass stops at the first row that any cell or row rule rejects.
+        rows = f"(SELECT * FROM {rows} WHERE CASE WHEN {bad} THEN error('cosell: a bad row') ELSE true END)"
+    select = _typed_select(source, rows, policy, hashed=False, filtered=False)
+    try:
+        inserted = con.execute(
+            f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+            f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+            [at, import_id],
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {parquet}")
+    staged = Staged(table, file, table.name, header, offset, int(inserted[0][0]) if inserted else 0)
+    return staged, _check_view(con, staged)
+
+
+def _check_view(con: Engine, staged: Staged) -> str:
+    """The typed table in the shape of :func:`cosell.data.validate.normalized_view`: ``_row``,
+    ``c<i>`` per header column and ``n_<column>``, each the stored value as text. The checks that
+    run over it read ids and text, which the table holds as the file's trimmed cells, and instants
+    and flags only through :func:`cosell.data.validate.typed`, which gives back the stored value.
+    A fresh table's ``rowid`` is its row's record index in the file: one insert in file order."""
+    names = set(staged.table.column_names)
+    raw = ", ".join(
+        (f"CAST({h} AS VARCHAR)" if h in names else "NULL::VARCHAR") + f" AS c{i}"
+        for i, h in enumerate(staged.header)
+    )
+    view = f"_cosell_{staged.table.name}_n"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT _rid + {staged.row_offset} AS _row, *, "
+        f"{', '.join(normalized_columns(staged))} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
+    )
+    return view
+
+
+def _may_have_duplicates(con: Engine, staged: Staged) -> bool:
+    """Whether two rows of a table may share a key: rows whose stored keys (the typed values
+    :func:`cosell.data.validate.check_duplicates` compares) have the same 64-bit hash. Equal keys
+    hash alike, so none means no duplicate; grouping the hashes is much cheaper than grouping
+    twenty million text keys, and :func:`~cosell.data.validate.check_duplicates` decides the rest."""
+    keys = staged.table.key
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    return bool(
+        _count(
+            con,
+            f"SELECT count(*) FROM (SELECT hash({', '.join(keys)}) AS h FROM {staged.table.name} "
+            f"WHERE {not_null} GROUP BY h HAVING count(*) > 1)",
+        )
+    )
+
+
+def _undo(con: Engine, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
+    """Leave the workspace as it was: every table written was empty before."""
+    _drop_checks(con, staged)
+    for name in written:
+        con.execute(f"DELETE FROM {name}")
+
+
+def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
+    for _, view in staged.values():
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
+    con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
+
+
+def _has_rows(con: Engine, table: str) -> bool:
+    return bool(_count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"))
+
+
+def _count(con: Engine, sql: str) -> int:
+    row = con.execute(sql).fetchall()
+    return int(row[0][0]) if row else 0

@@ -1,0 +1,180 @@
+"""The engine's compiled plan: built once per policy, model and inputs, reused for every as-of
+instant, kept on disk between processes, and giving exactly what a freshly compiled plan gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cosell.attribution import engine_build, engine_plan
+from cosell.attribution.engine import attribute
+from cosell.attribution.engine_plan import PLANS, Plan
+from cosell.instants import parse_instant
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).parent))
+from engine_support import workspace_with
+
+# O1 is open: its close time X is the as-of instant, so its cycle days move with it, and P1's
+# touch (after O1's creation, before O2's close) is in O1's window only when the as-of instant is
+# after the touch. O2, created in May, exists only at a later as-of instant; it is won and
+# influenced by the touch.
+TABLES = {
+    "accounts": [{"account_id": "A1", "name": "a", "segment": "ENT"}],
+    "partners": [{"partner_id": "P1", "name": "p1", "partner_type": "referral"}],
+    "opportunities": [
+        {
+            "opportunity_id": "O1",
+            "account_id": "A1",
+            "created_at": "2026-01-10",
+            "amount": "1000.00",
+            "stage": "Prospecting",
+        },
+        {
+            "opportunity_id": "O2",
+            "account_id": "A1",
+            "created_at": "2026-05-01",
+            "amount": "500.00",
+            "stage": "Closed Won",
+            "close_date": "2026-06-01",
+        },
+    ],
+    "touches": [
+        {
+            "touch_id": "T1",
+            "occurred_at": "2026-05-10",
+            "account_id": "A1",
+            "actor": "partner",
+            "kind": "joint_call",
+            "partner_id": "P1",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def ws() -> Any:
+    workspace = workspace_with(TABLES)
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Counts the plans compiled; plans go to an empty folder and none is held in memory."""
+    monkeypatch.setenv(engine_plan.CACHE_ENV, str(tmp_path))
+    PLANS.clear()
+    made: list[str] = []
+    real = engine_build.build_plan
+
+    def counting(*args: Any, **kwargs: Any) -> Plan:
+        made.append("built")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_build, "build_plan", counting)
+    yield made
+    PLANS.clear()
+
+
+def rows(ws: Workspace, as_of: str, policy: Policy | None = None, model: str | None = None) -> Any:
+    run = attribute(ws.con, policy, parse_instant(as_of), model)
+    return run.counts, run.rows(), run.credit_rows()
+
+
+def test_one_plan_serves_every_as_of_instant(ws: Workspace, builds: list[str]) -> None:
+    early = rows(ws, "2026-04-01")
+    late = rows(ws, "2026-09-01")
+    assert len(builds) == 1
+    # The as-of instant reaches the results: O1's cycle runs to it, and it is written in each row.
+    assert early[1][0].cycle_days == "81.000000" and late[1][0].cycle_days == "234.000000"
+    assert {r.as_of for r in early[1]} == {"2026-04-01T00:00:00Z"}
+    assert {r.as_of for r in late[1]} == {"2026-09-01T00:00:00Z"}
+    # O2 was created after the early instant: it did not exist then (docs/as-of.md).
+    assert [(r.opportunity_id, r.tier) for r in early[1]] == [("O1", "none")]
+    assert [r.tier for r in late[1]] == ["influenced", "influenced"]
+    assert early[0] == {"sourced": 0, "accelerated": 0, "influenced": 0, "none": 1}
+    assert late[0] == {"sourced": 0, "accelerated": 0, "influenced": 2, "none": 0}
+
+
+def test_a_cached_plan_gives_what_a_fresh_one_gives(
+    ws: Workspace, builds: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = [rows(ws, when) for when in ("2026-04-01", "2026-09-01")]
+    assert len(builds) == 1
+    monkeypatch.setenv(engine_plan.CACHE_ENV, "off")
+    for when, expected in zip(("2026-04-01", "2026-09-01"), cached, strict=True):
+        PLANS.clear()
+        assert rows(ws, when) == expected
+    assert len(builds) == 3
+
+
+def test_a_policy_or_model_change_is_another_plan(ws: Workspace, builds: list[str]) -> None:
+    rows(ws, "2026-09-01")
+    rows(ws, "2026-09-01", model="even")
+    shorter = Policy().with_values(windows__sourcing_lookback_days=30)
+    rows(ws, "2026-09-01", policy=shorter)
+    rows(ws, "2026-09-01", policy=shorter)
+    assert len(builds) == 3
+
+
+def test_the_plan_is_kept_on_disk_and_read_back(ws: Workspace, builds: list[str], tmp_path: Path) -> None:
+    first = rows(ws, "2026-09-01")
+    files = list((tmp_path / "engine-plans").glob("*.json"))
+    assert len(files) == 1
+    PLANS.clear()  # a new process: nothing in memory
+    assert rows(ws, "2026-09-01") == first
+    assert len(builds) == 1
+    # A damaged file is compiled again (and replaced), never an error.
+    files[0].write_text("{not json", encoding="utf-8")
+    PLANS.clear()
+    assert rows(ws, "2026-09-01") == first
+    assert len(builds) == 2
+    assert Plan.from_json(files[0].read_text(encoding="utf-8"), files[0].stem).ops
+
+
+def test_a_plan_with_another_input_schema_is_not_reused(ws: Workspace, builds: list[str]) -> None:
+    rows(ws, "2026-09-01")
+    ws.con.execute("ALTER TABLE accounts ADD COLUMN region VARCHAR")
+    ws.con.execute("CREATE OR REPLACE TEMP VIEW v_accounts AS SELECT *, 'x' AS region2 FROM accounts")
+    attribute(ws.con, None, parse_instant("2026-09-01"), make_views=False)
+    assert len(builds) == 2
+
+
+def test_the_key_does_not_depend_on_the_as_of_instant() -> None:
+    p = engine_plan.Params.from_policy(Policy(), 1)
+    columns = (("v_touches", "touch_id", "VARCHAR"),)
+    key = engine_plan.plan_key(p, {"sourcer": 50}, "even", columns)
+    assert key == engine_plan.plan_key(replace(p, as_of_us=2), {"sourcer": 50}, "even", columns)
+    assert key != engine_plan.plan_key(replace(p, lookback_us=3), {"sourcer": 50}, "even", columns)
+    assert key != engine_plan.plan_key(p, {"sourcer": 40}, "even", columns)
+    assert key != engine_plan.plan_key(p, {"sourcer": 50}, "role_weighted", columns)
+    assert key != engine_plan.plan_key(p, {"sourcer": 50}, "even", (*columns, ("v_x", "y", "INT")))
+
+
+def test_a_run_with_a_cached_plan_does_not_load_ibis(tmp_path: Path) -> None:
+    """What makes a small run fast as a whole process: no Ibis, no compiling."""
+    (tmp_path / "tables.json").write_text(json.dumps(TABLES), encoding="utf-8")
+    script = """
+import json, sys
+from cosell.attribution.engine import attribute
+from cosell.instants import parse_instant
+from engine_support import workspace_with
+ws = workspace_with(json.loads(open("tables.json").read()))
+run = attribute(ws.con, None, parse_instant("2026-09-01"))
+print(run.counts["influenced"], "ibis" in sys.modules)
+"""
+    env = {"COSELL_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(Path(__file__).parent)}
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=tmp_path
+        )
+        outputs.append(done.stdout.split())
+    assert outputs == [["2", "True"], ["2", "False"]]
