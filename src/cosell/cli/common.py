@@ -9,19 +9,24 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cosell import clock
 from cosell.asof import AsOf
 from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
-from cosell.service.workspace import LOCK_TIMEOUT_ENV, Holder, Workspace, open_workspace
 from cosell.terminal import TableColumn, print_table
+
+if TYPE_CHECKING:
+    from cosell.service.workspace import Holder, Workspace
+
+# Only what every command's options need is imported here: the workspace (DuckDB, Arrow) and every
+# capability load inside the command that uses them, so `cosell --help`, a usage error or a command
+# that needs neither starts in a fraction of the time (tests/test_startup.py holds this).
 
 console = Console()
 err_console = Console(stderr=True)
@@ -143,6 +148,8 @@ def login_name() -> str:
 
 def say_waiting(holder: Holder, seconds: float) -> None:
     """Say on stderr which process holds the workspace and how long this command waits for it."""
+    from cosell.service.workspace import LOCK_TIMEOUT_ENV
+
     err_console.print(
         f"the workspace is busy: {holder} has it open for {'writing' if holder.writing else 'reading'}; "
         f"waiting up to {seconds:g} s ({LOCK_TIMEOUT_ENV})",
@@ -156,6 +163,8 @@ def workspace(path: str | None, *, create: bool = True, read_only: bool = False)
     the ledger) pass ``read_only=True``: they run side by side and never block one another; a
     writer has the workspace to itself. Either waits for a conflicting process, saying so on stderr,
     for ``$COSELL_LOCK_TIMEOUT`` seconds at most, then stops naming it (exit 1)."""
+    from cosell.service.workspace import open_workspace
+
     return open_workspace(path, create=create, read_only=read_only, on_wait=say_waiting)
 
 
@@ -214,6 +223,8 @@ def _cell(key: str, value: Any) -> str:
 def progress(description: str, total: int | None = None) -> Iterator[Any]:
     """A progress bar on stderr (quiet when stderr is not a terminal). Yields ``advance(n)``;
     without a ``total``, a spinner and the time elapsed (``advance`` then counts nothing)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     counted = (BarColumn(), TextColumn("{task.completed}/{task.total}")) if total is not None else ()
     with Progress(
         *(() if total is not None else (SpinnerColumn(),)),

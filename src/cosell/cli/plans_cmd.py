@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +22,9 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import write_file
 from cosell.policy import load_policy
-from cosell.service.plans import Plan, PlanInvalid, PlanProblem
+
+if TYPE_CHECKING:
+    from cosell.service.plans import Plan, PlanProblem
 
 plans_app = typer.Typer(help="Write, check, load and list compensation plans.", no_args_is_help=True)
 
@@ -99,7 +101,7 @@ def plans_load(
 ) -> None:
     """Add a plan version to the workspace (all or nothing); the same file again changes nothing.
     It is recorded at now (--now, $COSELL_NOW or the clock)."""
-    from cosell.service.plans import load_plan, read_plan
+    from cosell.service.plans import PlanInvalid, load_plan, read_plan
 
     currency = load_policy(policy_path).workspace_currency
     plan, problems = read_plan(path, currency)

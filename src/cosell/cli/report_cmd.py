@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cosell.cli.common import AsOfOption, KnownAtOption, PolicyOption, WorkspaceOption, console, reading
 from cosell.policy import load_policy
-from cosell.report_model import Report
+
+if TYPE_CHECKING:
+    from cosell.report_model import Report
 
 
 class ReportFormat(StrEnum):

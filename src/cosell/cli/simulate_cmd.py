@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 
 from cosell.asof import AsOf
-from cosell.attribution.whatif import DealChange, zero
 from cosell.cells import write_csv
 from cosell.cli.common import (
     AsOfOption,
@@ -30,6 +29,7 @@ from cosell.results import TIERS, CreditRow
 from cosell.terminal import TableColumn, print_table
 
 if TYPE_CHECKING:
+    from cosell.attribution.whatif import DealChange
     from cosell.service.simulate import Simulation
 
 FILE_WIDTH = 80  # a text report written to a file has the width of any terminal (the same bytes everywhere)
@@ -215,6 +215,8 @@ def _deal_row(c: DealChange) -> dict[str, str]:
     def arrow(was: str, now: str) -> str:
         return was if was == now else f"{was or '(none)'} → {now or '(none)'}"
 
+    from cosell.attribution.whatif import zero
+
     return {
         "opportunity_id": c.opportunity_id,
         "change": " ".join(c.kinds),
@@ -250,6 +252,8 @@ def csv_rows(result: Simulation) -> list[list[object]]:
     """One row per changed deal, every field (money as numbers, so a spreadsheet sums them; text
     escaped against formulas by :func:`cosell.cells.write_csv`), in the table's order."""
     w = result.whatif
+    from cosell.attribution.whatif import zero
+
     rows: list[list[object]] = [list(CSV_COLUMNS)]
     for c in w.changes:
         pay, rep = c.partner_pay_change, c.rep_pay_change
