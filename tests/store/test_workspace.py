@@ -62,3 +62,45 @@ def test_a_workspace_newer_than_this_release_is_refused(tmp_path: Path) -> None:
 def test_missing_workspace_without_create_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CosellError, match="cosell init"):
         open_workspace(tmp_path / "nope.duckdb", create=False)
+
+
+def test_opening_a_current_workspace_runs_no_migration_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command opens the workspace: when its schema is current, one query says so (no DDL,
+    no catalog scan per table)."""
+    path = tmp_path / "w.duckdb"
+    open_workspace(path).close()
+    calls: list[object] = []
+    monkeypatch.setattr(ws_module, "migrate", lambda con: calls.append(con) or [])
+    open_workspace(path).close()
+    open_workspace(path, read_only=True).close()
+    assert calls == []
+
+
+def test_a_failing_migration_leaves_the_workspace_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pending steps apply together or not at all: a new workspace whose last step fails keeps
+    no table and no schema version, and opens fine once the step is fixed."""
+
+    def broken(con: object) -> None:
+        raise CosellError("the later step failed")
+
+    path = tmp_path / "w.duckdb"
+    newer = (*ws_module.MIGRATIONS, (SCHEMA_VERSION + 1, "a broken step", broken))
+    monkeypatch.setattr(ws_module, "MIGRATIONS", newer)
+    monkeypatch.setattr(ws_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(CosellError, match="the later step failed"):
+        open_workspace(path)
+    con = connect(str(path))
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
+    assert con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'accounts'"
+    ).fetchone() == (0,)
+    con.close()
+    monkeypatch.setattr(ws_module, "MIGRATIONS", newer[:-1])
+    monkeypatch.setattr(ws_module, "SCHEMA_VERSION", SCHEMA_VERSION)
+    ws = open_workspace(path)
+    assert ws.schema_version == SCHEMA_VERSION
+    ws.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cosell import clock
-from cosell.engine import Engine, open_engine
+from cosell.engine import Engine, EngineError, open_engine
 from cosell.errors import CosellError
 from cosell.instants import format_instant
 from cosell.store.attribution_store import migration_attribution
@@ -147,41 +147,37 @@ class Workspace:
 
 
 def migrate(con: Engine) -> list[int]:
-    """Apply every migration the database has not seen yet; return the versions applied."""
+    """Apply every migration the database has not seen yet, all in one transaction (the workspace
+    moves from its version to the newest at once, or stays as it was); return the versions applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
     seen = {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied: list[int] = []
-    for version, description, step in MIGRATIONS:
-        if version in seen:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+    pending = [m for m in MIGRATIONS if m[0] not in seen]
+    if not pending:
+        return []
+    # One commit, not one per step: a new workspace (every ``--data`` run makes one) pays one
+    # durable write instead of nine.
+    with con.transaction():
+        for version, description, step in pending:
             step(con)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, description, clock.now()])
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-        applied.append(version)
-    return applied
+    return [version for version, _, _ in pending]
 
 
 def _stored_version(con: Engine, path: str) -> int | None:
     """The newest schema step applied, None for a new (empty) database; refuse a foreign one."""
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE table_name = 'schema_migrations'), count(*) FROM information_schema.tables"
-    ).fetchone()
-    tracked, tables = (int(row[0]), int(row[1])) if row else (0, 0)
-    if not tracked:
-        if tables:
+    try:
+        # A workspace answers this one cheap query; the catalog is read only when it fails.
+        newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    except EngineError:  # no schema_migrations: a new database, or not a workspace
+        row = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        if row and row[0]:
             raise CosellError(
                 f"{path} is a DuckDB database but not a cosell workspace (it has tables and no schema_migrations)"
-            )
+            ) from None
         return None
-    newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     return int(newest[0]) if newest and newest[0] is not None else None
 
 
@@ -218,7 +214,7 @@ def open_workspace(
             migrate(con)
             con.close()
             con = connect(resolved, read_only=True, on_wait=on_wait)
-        elif not read_only:
+        elif not read_only and (version or 0) < SCHEMA_VERSION:
             migrate(con)
     except BaseException:
         con.close()
