@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cosell.asof import AsOf
 from cosell.attribution.engine import check_model
-from cosell.attribution.explain import ExplainReport
 from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
 from cosell.store.attribution_store import RunRecord
 from cosell.store.workspace import Workspace
+
+if TYPE_CHECKING:  # explain loads the reference rules: only `cosell explain` needs them
+    from cosell.attribution.explain import ExplainReport
 
 __all__ = [
     "ENGINE_STEPS",
