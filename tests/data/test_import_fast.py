@@ -221,3 +221,20 @@ def test_shuffled_rows_and_random_changes(seed: int, bad: str | None) -> None:
 def test_csv_text_helper_keeps_unknown_columns() -> None:
     # The unknown-columns case above relies on the helper writing them.
     assert csv_text("accounts", [{"account_id": "A1", "zz": "1"}]).splitlines()[0] == "account_id,zz"
+
+
+def test_a_temporary_workspace_is_closed_without_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its file is removed at close, so its last changes are not written into it first (a
+    checkpoint costs tens of milliseconds at 100 deals): the log of them is still there at close."""
+    kept: list[str] = []
+    remove = fast_load.shutil.rmtree
+    monkeypatch.setattr(fast_load.shutil, "rmtree", lambda folder, **_: kept.append(folder))
+    ws = load_dataset(write_dataset(tmp_path / "export", base_tables()), now=AT)
+    ws.close()
+    (folder,) = kept
+    try:
+        assert (Path(folder) / "workspace.duckdb.wal").stat().st_size > 0
+    finally:
+        remove(folder)
