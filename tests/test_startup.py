@@ -54,6 +54,12 @@ def run(tmp_path: Path, *args: str) -> tuple[str, set[str]]:
     return done.stdout, set(json.loads(loaded.read_text()))
 
 
+def table(out: str) -> str:
+    """The tiers table at the top of an attribute run's output, through its ``total`` row."""
+    head, rest = out.split("total", 1)
+    return head + "total" + rest.split("\n", 1)[0]
+
+
 def packages(modules: set[str]) -> set[str]:
     """The top-level third-party packages among ``modules`` that are heavy to import."""
     return {m.split(".")[0] for m in modules} & set(HEAVY)
@@ -84,6 +90,11 @@ def test_a_run_whose_plan_is_cached_loads_neither_ibis_nor_arrow(tmp_path: Path,
     # The same decisions, from the plan read back from the cache (the run number differs).
     assert first.split("run ")[0] == second.split("run ")[0]
     assert "run 1 stored" in first and "run 2 stored" in second
+    # A dataset folder attributed into files: the same plan (the same inputs), read from the cache.
+    export, out = str(tmp_path / "export"), str(tmp_path / "out")
+    files, modules = run(tmp_path, "attribute", "--data", export, "--out", out, "--as-of", NOW)
+    assert packages(modules) == {"duckdb"}
+    assert table(first) == table(files)  # the same deals by tier
 
 
 def test_explain_loads_neither_ibis_nor_arrow(tmp_path: Path, workspace: str) -> None:
