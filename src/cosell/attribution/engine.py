@@ -42,11 +42,12 @@ from cosell.attribution.engine_credit import (
 )
 from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import ATTRIBUTION_TABLE, CREDITS_TABLE, build_output
+from cosell.attribution.engine_record import CLAIMS_OUTPUT, EVIDENCE_OUTPUT, build_record
 from cosell.attribution.engine_touches import build_deals, build_touches
 from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
-from cosell.results import AttributionRow, CreditRow
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.
@@ -86,6 +87,24 @@ class EngineRun:
     def credits_sql(self) -> str:
         """The credit rows as a relation."""
         return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+
+    @property
+    def evidence_sql(self) -> str:
+        """What each decision rests on, one row per deal (:class:`~cosell.results.EvidenceRow`)."""
+        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
+
+    @property
+    def claims_sql(self) -> str:
+        """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
+        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+
+    def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
+        """The evidence rows by deal, and the claims by deal, rule, partner and source."""
+        e = self.con.execute(f"{self.evidence_sql} ORDER BY opportunity_id").fetchall()
+        c = self.con.execute(
+            f"{self.claims_sql} ORDER BY opportunity_id, rule, partner_id, source"
+        ).fetchall()
+        return [EvidenceRow(*r) for r in e], [ClaimRow(*r) for r in c]
 
     def rows(self) -> list[AttributionRow]:
         cols = ", ".join(AttributionRow.columns())
@@ -199,6 +218,8 @@ def attribute(
             fallback = None
         tick()
         counts = build_output(run, p, model, decided, credits, fallback, ev, assoc, direct_first)
+        # Evidence stored with the run (issue 13, item 4): what each decision rests on.
+        build_record(run, decided, bands, ev.claims, assoc.filter(assoc.side == "partner"), direct_first)
         tick()
     finally:
         run.drop_all()
