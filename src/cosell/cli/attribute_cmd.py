@@ -189,7 +189,7 @@ def explain_command(
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
     what evidence with dates, which guard blocked which claim, the cohort and its median. The deal
     is decided as of the --as-of instant from the data known at the --known-at instant."""
-    from cosell.attribution.engine import check_model
+    from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
     from cosell.attribution.explain import explain_opportunity
     from cosell.cli.common import workspace
 

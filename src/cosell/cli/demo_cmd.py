@@ -30,11 +30,11 @@ from rich.console import Console
 from cosell import clock
 from cosell.asof import AsOf
 from cosell.cli.common import console, progress
-from cosell.data.demo import DemoManifest, generate_dataset
 from cosell.instants import format_instant
 from cosell.terminal import print_table
 
 if TYPE_CHECKING:
+    from cosell.data.demo import DemoManifest
     from cosell.hygiene.intake import Intake
     from cosell.policy import Policy
     from cosell.store.workspace import Workspace
@@ -59,6 +59,8 @@ DEMO_REVIEWER_ROLE = "partner_ops"
 
 def write_demo_dataset(out_dir: Path, size: int = 3000, seed: int = 7) -> DemoManifest:
     """Generate the demo dataset into ``out_dir`` with a progress bar on stderr."""
+    from cosell.data.demo import generate_dataset  # numpy and Arrow: loaded by the demo only
+
     with progress(f"Writing {size:,} demo opportunities", total=size) as advance:
         return generate_dataset(out_dir, size=size, seed=seed, progress=advance)
 

@@ -27,8 +27,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-
 from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
@@ -107,6 +105,8 @@ def save_evidence_rows(
     ):
         if not rows:
             continue
+        import pyarrow as pa  # only here: readers of a workspace never load it
+
         staged = pa.table({c: pa.array([v[i] for v in rows], pa.string()) for i, c in enumerate(columns)})
         con.register("_cosell_evidence_rows", staged)
         try:

@@ -27,8 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyarrow as pa
-
 from cosell import clock
 from cosell.engine import Engine
 from cosell.engine.sql import ts
@@ -261,6 +259,8 @@ def _insert(
     values: list[tuple[str, ...]],
 ) -> None:
     """Insert formatted rows in one statement (a row-at-a-time insert costs seconds per thousand)."""
+    import pyarrow as pa  # only here: readers of a workspace never load it
+
     staged = pa.table({c: pa.array([v[i] for v in values], pa.string()) for i, c in enumerate(columns)})
     con.register("_cosell_partial_rows", staged)
     try:
