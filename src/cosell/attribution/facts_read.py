@@ -15,6 +15,7 @@ from datetime import datetime
 from cosell.attribution.facts import Facts, Row, build_facts
 from cosell.engine import Engine
 from cosell.engine.sql import in_list
+from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
 from cosell.store.schema import TABLES
 from cosell.store.workspace import as_of_views
@@ -107,7 +108,8 @@ def load_deal_facts(
     those logged on the deals), the deals (an unlinked registration belongs to the first deal on
     its account created at or after it) and the unlinked registrations; plus the partners, their
     contacts named by those touches, and the FX rates (small tables). Never a row of another
-    account. Builds the ``v_<table>`` views of the rows known at ``known_at`` first, like
+    account, nor a touch on the account before the earliest lookback of its deals (no rule reads
+    one). Builds the ``v_<table>`` views of the rows known at ``known_at`` first, like
     :func:`load_facts`. A deal that is not known (or did not exist at ``existing_at``) is simply
     absent from the result.
     """
@@ -125,10 +127,19 @@ def load_deal_facts(
         "deal_registrations": _rows(con, "deal_registrations", f"opportunity_id IN {ids}")
         + _rows(con, "deal_registrations", f"opportunity_id IS NULL AND account_id IN {accounts}"),
     }
-    # Touches on the accounts, and those logged on the deals (whatever account they name).
+    # Touches on the accounts, and those logged on the deals (whatever account they name). A touch
+    # on the account only counts inside a deal's window or lookback, which start at C - lookback:
+    # older ones are left out (a deal's own touches are read whenever they occurred).
+    lookback = policy.lookback_days * MICROS_PER_DAY
+    since: dict[str, int] = {}
+    for r in wanted:
+        start = int(r["created_at"]) - lookback
+        since[str(r["account_id"])] = min(since.get(str(r["account_id"]), start), start)
+    oldest = min(since.values(), default=0)
+    on_accounts = _rows(con, "touches", f"account_id IN {accounts} AND epoch_us(occurred_at) >= {oldest}")
     touches = {
         str(r["touch_id"]): r
-        for r in _rows(con, "touches", f"account_id IN {accounts}")
+        for r in [t for t in on_accounts if int(t["occurred_at"]) >= since[str(t["account_id"])]]
         + _rows(con, "touches", f"opportunity_id IN {ids}")
     }
     tables["touches"] = list(touches.values())

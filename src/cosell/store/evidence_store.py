@@ -30,6 +30,7 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
+from cosell.store.staging import text_table
 
 EVIDENCE_TABLE = "attribution_evidence"
 CLAIMS_TABLE = "attribution_claims"
@@ -105,9 +106,7 @@ def save_evidence_rows(
     ):
         if not rows:
             continue
-        import pyarrow as pa  # only here: readers of a workspace never load it
-
-        staged = pa.table({c: pa.array([v[i] for v in rows], pa.string()) for i, c in enumerate(columns)})
+        staged = text_table(columns, rows)
         con.register("_cosell_evidence_rows", staged)
         try:
             con.execute(

@@ -44,6 +44,7 @@ from cosell.store.attribution_store import (
     _typed_select,
 )
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
+from cosell.store.staging import text_table
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
@@ -259,9 +260,7 @@ def _insert(
     values: list[tuple[str, ...]],
 ) -> None:
     """Insert formatted rows in one statement (a row-at-a-time insert costs seconds per thousand)."""
-    import pyarrow as pa  # only here: readers of a workspace never load it
-
-    staged = pa.table({c: pa.array([v[i] for v in values], pa.string()) for i, c in enumerate(columns)})
+    staged = text_table(columns, values)
     con.register("_cosell_partial_rows", staged)
     try:
         con.execute(
