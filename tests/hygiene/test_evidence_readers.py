@@ -1,7 +1,7 @@
-"""Reconciliation reads a deal's close time X and the direct touch behind a direct-first guard from
-the evidence stored with its attribution version, not from the data again: rows changed behind
-the run's back (no import) do not move a finding; a deal without a version is still read from the
-data.
+"""Reconciliation and the gate audit read a deal's close time X (and reconciliation the direct touch
+behind a direct-first guard) from the evidence stored with its attribution version, not from the
+data again: rows changed behind the run's back (no import) move nothing; a deal without stored
+evidence is still read from the data.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cosell.hygiene.gate import gate_audit
 from cosell.hygiene.reconcile import ReconcileResult, reconcile
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -58,3 +59,15 @@ def test_a_deal_without_stored_evidence_is_read_from_the_data(ws: Workspace) -> 
     f = find(result, "over_credited", "O-OVC")
     assert f is not None
     assert "direct_touch:T-D6@2026-08-10T13:00:00Z" in f.evidence
+
+
+def test_the_gate_audit_reads_the_stored_entry_into_the_won_stage(ws: Workspace) -> None:
+    def entered() -> str:
+        found = {v.opportunity_id: v for v in gate_audit(ws.con, POLICY)}
+        return found["O-MAC-EMPTY"].entered_won_at.isoformat()
+
+    assert entered() == "2026-10-15T10:00:00+00:00"
+    ws.con.execute("UPDATE stage_history SET entered_at = entered_at - INTERVAL 40 DAY")
+    assert entered() == "2026-10-15T10:00:00+00:00"  # X as the run decided it
+    ws.con.execute("DELETE FROM attribution_evidence WHERE opportunity_id = 'O-MAC-EMPTY'")
+    assert entered() == "2026-09-05T10:00:00+00:00"  # no stored evidence: from the data
