@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from cosell.attribution.per_deal import BaselineMoved, decide_deals
 from cosell.attribution.reattribute import redecide_with_evidence
 from cosell.attribution.reference import decide_all
 from cosell.policy import Policy
-from cosell.store.attribution_store import run_rows, save_run
+from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
 from cosell.store.workspace import Workspace, as_of_views, open_workspace
 
@@ -215,3 +216,35 @@ def test_without_a_run_a_deal_not_tested_for_acceleration_needs_no_baseline() ->
         assert explain_opportunity(ws.con, "O1", POLICY, AS_OF).to_json()["tier"] == "accelerated"
     finally:
         ws.close()
+
+
+def test_the_three_ways_to_redecide_store_the_same_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per deal from stored baselines, and the two whole-workspace fallbacks (the reference in a
+    small workspace, one engine run in a large one) give the same rows, credits and evidence, with
+    an accepted override applied."""
+    import cosell.attribution.reattribute as reattribute
+
+    found = []
+    for way in ("per deal", "reference", "engine"):
+        ws, _ = stored_world(cohort_world(), POLICY, "role_weighted")
+        try:
+            later = AS_OF + DAY
+            record_override(
+                ws.con, "B03", "influenced", "P1", "tester", "a partner helped", recorded_at=later
+            )
+            if way != "per deal":
+
+                def moved(*args: Any, **kwargs: Any) -> Any:
+                    raise BaselineMoved("forced")
+
+                monkeypatch.setattr(reattribute, "decide_deals", moved)
+                monkeypatch.setattr(
+                    reattribute, "REFERENCE_MAX_WORKSPACE", 10**9 if way == "reference" else 0
+                )
+            found.append(redecide_with_evidence(ws.con, POLICY, ["B03", "O1", "L01"], later))
+        finally:
+            ws.close()
+            monkeypatch.undo()
+    assert found[0] == found[1] == found[2]
+    assert [r.tier for r in found[0].rows] == ["influenced", "none", "accelerated"]
+    assert "OVR" in found[0].rows[0].rules and found[0].evidence[0].direct_only == "true"
