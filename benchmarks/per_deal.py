@@ -78,7 +78,9 @@ def main() -> None:
                   f"{best[1] / 2**20:>9,.0f} {target:>8}")  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="cosell-bench-") as tmp:
             ws = str(copy_of(shared, Path(tmp) / "ws.duckdb"))
-            run_child([str(COSELL), "reconcile", "--workspace", ws, "--known-at", as_of, "--format", "json"], env)
+            run_child(
+                [str(COSELL), "reconcile", "--workspace", ws, "--known-at", as_of, "--format", "json"], env
+            )
             ids, reviewer = _open_ids(ws, args.fixes)
             seconds, peak = run_child(
                 [str(COSELL), "findings", "accept", *ids, "--workspace", ws, "--by", reviewer,
