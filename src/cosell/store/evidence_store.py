@@ -136,10 +136,11 @@ def evidence_rows(
     """The stored evidence of a run (only ``opportunity_ids`` when given), as formatted rows sorted
     by deal (claims by deal, rule, partner and source)."""
     e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
-    where, params = "run_id = ?", [run_id]
+    where = "run_id = ?"
+    params: list[Any] = [run_id]
     if opportunity_ids is not None:
         where += " AND list_contains(?, opportunity_id)"
-        params = [run_id, list(opportunity_ids)]  # type: ignore[list-item]
+        params.append(list(opportunity_ids))
     e = con.execute(
         f"SELECT {', '.join(e_cols)} FROM {EVIDENCE_TABLE} WHERE {where} ORDER BY opportunity_id", params
     ).fetchall()
