@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cosell.asof import AsOf
-from cosell.attribution.engine import check_model
+from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
 from cosell.attribution.explain import ExplainReport
 from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy

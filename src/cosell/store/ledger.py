@@ -30,8 +30,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-
 from cosell.engine import Engine
 from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
@@ -298,6 +296,8 @@ def stage_rows(
     """A temp table ``name`` of Python rows, typed as ``columns`` (name, SQL type). Values travel as
     exact text through Arrow (thousands of rows in milliseconds, where one INSERT per row takes
     seconds), instants as ISO 8601 with their offset."""
+    import pyarrow as pa  # only here: readers of a workspace never load it
+
     texts = [
         pa.array(
             [
