@@ -26,6 +26,10 @@ from cosell.asof import knowledge
 from cosell.attribution import credit
 from cosell.attribution.engine_plan import (
     AS_OF_PLACEHOLDER_US,
+    ATTRIBUTION_TABLE,
+    CLAIMS_OUTPUT,
+    CREDITS_TABLE,
+    EVIDENCE_OUTPUT,
     PLANS,
     Params,
     Plan,
@@ -36,7 +40,6 @@ from cosell.attribution.engine_plan import (
     integer_weights,
     plan_key,
 )
-from cosell.attribution.engine_record import CLAIMS_OUTPUT, EVIDENCE_OUTPUT
 from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
@@ -48,8 +51,6 @@ MODELS = tuple(credit.MODELS)
 TOUCH_MODELS = credit.TOUCH_MODELS
 MEMORY_ENV = "COSELL_ENGINE_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"
-ATTRIBUTION_TABLE = "cosell_attribution"
-CREDITS_TABLE = "cosell_credits"
 
 __all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
 

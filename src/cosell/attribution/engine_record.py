@@ -24,10 +24,8 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Runner, format_instant_expr
+from cosell.attribution.engine_plan import CLAIMS_OUTPUT, EVIDENCE_OUTPUT
 from cosell.results import ClaimRow, EvidenceRow
-
-EVIDENCE_OUTPUT = "cosell_evidence"
-CLAIMS_OUTPUT = "cosell_claims"
 
 
 def half_micros_expr(doubled: ir.IntegerValue) -> ir.StringValue:
