@@ -71,3 +71,70 @@ class CreditRow:
 
     def values(self) -> tuple[str, ...]:
         return tuple(str(v) for v in astuple(self))
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """What one deal's decision rests on, as both implementations state it (docs/evidence.md).
+
+    Formatted like :class:`AttributionRow`: instants ISO 8601 UTC, durations in exact integer
+    microseconds (a median may end in half a microsecond: ``123.5``), flags ``true``/``false``,
+    ``""`` for no value. Stored with every attribution version, keyed by run and deal.
+    """
+
+    opportunity_id: str
+    status: str  # open, won or lost, as of the run's as-of instant T
+    created_at: str  # C
+    closed_at: str  # X of a won or lost deal; "" while open at T
+    engagement_at: str  # E: the earliest associated partner-engagement touch at or before X
+    engagement_touch_id: str  # the touch at E (the smallest touch_id among ties)
+    direct_only: str  # "true" or "false": the deal counts in the baselines when won
+    sourcer: str  # the tier-1 winner, before any override
+    computed_tier: str  # the tier the rules gave, before any override
+    segment: str  # the account's segment ("" is a segment of its own)
+    band: str  # amount band index (acceleration candidates and direct-only won deals), else ""
+    stage: str  # s, the stage at E (only when acceleration was tested)
+    stage_entered_at: str  # S, its first entry (C for the whole-cycle fallback)
+    remaining_us: str  # X - S in microseconds (when tested)
+    cohort: str  # stage:1 .. cycle:3, "" when tested without a baseline or not tested
+    cohort_size: str
+    baseline_us: str  # the cohort's median duration in microseconds
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in astuple(self))
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One sourcing claim of a deal and the guard that blocked it (docs/rules.md, Evidence)."""
+
+    opportunity_id: str
+    partner_id: str
+    rule: str  # S1 .. S4
+    claimed_at: str  # the claim's evidence time
+    source: str  # lead:L1, registration:R1, touch:T1, opportunity_partner:P1 or crm:partner_id
+    guard: str  # "", DIRECT_FIRST or TIE_TO_DIRECT
+    blocking_touch_id: str  # the earliest direct touch in the lookback, when blocked
+    blocking_at: str  # when that touch occurred
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in astuple(self))
+
+
+def half_micros_text(doubled: int) -> str:
+    """Half of an integer number of microseconds, exactly: ``247`` gives ``123.5``, ``246`` ``123``.
+
+    >>> half_micros_text(-3)
+    '-1.5'
+    """
+    sign = "-" if doubled < 0 else ""
+    whole, odd = divmod(abs(doubled), 2)
+    return f"{sign}{whole}{'.5' if odd else ''}"

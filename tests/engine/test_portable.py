@@ -112,9 +112,10 @@ def test_every_statement_of_the_plan_is_portable(target: str, model: str) -> Non
     plan = plan_for(dialect, model)
     found = {name: bad for name, sql in statements(plan, dialect) if (bad := problems(sql, target))}
     assert found == {}
-    # The whole engine: every step through to both outputs.
+    # The whole engine: every step through to every output (the rows, and the evidence stored with them).
     assert len([op for op in plan.ops if op.kind == "step"]) >= 25
-    assert [op.name for op in plan.ops if op.kind == "output"] == ["cosell_credits", "cosell_attribution"]
+    outputs = [op.name for op in plan.ops if op.kind == "output"]
+    assert outputs == ["cosell_credits", "cosell_attribution", "cosell_evidence", "cosell_claims"]
 
 
 def test_the_instants_are_the_dialects_integer_microseconds() -> None:

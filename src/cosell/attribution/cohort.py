@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cosell.attribution.facts import Facts, Opportunity, StageEntry
 from cosell.attribution.timeline import amount_band, close_time, first_entry, stage_timeline
@@ -61,6 +62,14 @@ def median2(values: Sequence[int]) -> int:
     if n % 2:
         return 2 * ordered[n // 2]
     return ordered[n // 2 - 1] + ordered[n // 2]
+
+
+class CohortBaselines(Protocol):
+    """Where a decision finds the cohort baseline of a deal tested for acceleration: computed from
+    every direct-only won deal (:class:`Baselines`), or read from a stored run
+    (:class:`cosell.attribution.per_deal.StoredBaselines`)."""
+
+    def for_deal(self, opp: Opportunity, closed_at: int, stage: str) -> Baseline | None: ...
 
 
 class Baselines:

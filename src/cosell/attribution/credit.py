@@ -182,6 +182,12 @@ def get_model(name: str) -> ModelFunction:
         raise UsageError(f"unknown credit model {name!r}{hint}; known models: {known}") from None
 
 
+def check_model(name: str) -> str:
+    """The model name if it is known; else the registry's UsageError suggesting the closest one."""
+    get_model(name)
+    return name
+
+
 def compute_shares(
     model: str,
     roles: Sequence[PartnerRole],

@@ -26,6 +26,10 @@ from cosell.asof import knowledge
 from cosell.attribution import credit
 from cosell.attribution.engine_plan import (
     AS_OF_PLACEHOLDER_US,
+    ATTRIBUTION_TABLE,
+    CLAIMS_OUTPUT,
+    CREDITS_TABLE,
+    EVIDENCE_OUTPUT,
     PLANS,
     Params,
     Plan,
@@ -39,7 +43,7 @@ from cosell.attribution.engine_plan import (
 from cosell.engine import Engine
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy
-from cosell.results import TIERS, AttributionRow, CreditRow
+from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.workspace import as_of_views
 
 # The credit models are registered once, in credit.py; the engine computes the same ones.
@@ -47,8 +51,6 @@ MODELS = tuple(credit.MODELS)
 TOUCH_MODELS = credit.TOUCH_MODELS
 MEMORY_ENV = "COSELL_ENGINE_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"
-ATTRIBUTION_TABLE = "cosell_attribution"
-CREDITS_TABLE = "cosell_credits"
 
 __all__ = ["MODELS", "EngineRun", "attribute", "check_model", "parse_instant"]
 
@@ -81,6 +83,24 @@ class EngineRun:
     def credits_sql(self) -> str:
         """The credit rows as a relation."""
         return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+
+    @property
+    def evidence_sql(self) -> str:
+        """What each decision rests on, one row per deal (:class:`~cosell.results.EvidenceRow`)."""
+        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
+
+    @property
+    def claims_sql(self) -> str:
+        """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
+        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+
+    def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
+        """The evidence rows by deal, and the claims by deal, rule, partner and source."""
+        e = self.con.execute(f"{self.evidence_sql} ORDER BY opportunity_id").fetchall()
+        c = self.con.execute(
+            f"{self.claims_sql} ORDER BY opportunity_id, rule, partner_id, source"
+        ).fetchall()
+        return [EvidenceRow(*r) for r in e], [ClaimRow(*r) for r in c]
 
     def rows(self) -> list[AttributionRow]:
         cols = ", ".join(AttributionRow.columns())

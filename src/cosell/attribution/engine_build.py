@@ -26,7 +26,8 @@ from cosell.attribution.engine_plan import (
     KNOWN_PLACEHOLDER_US,
     Plan,
 )
-from cosell.attribution.engine_touches import build_deals, build_touches
+from cosell.attribution.engine_record import build_record
+from cosell.attribution.engine_touches import blocking_touches, build_deals, build_touches
 from cosell.engine import DUCKDB, Dialect
 from cosell.policy import Policy
 
@@ -83,6 +84,10 @@ def build_plan(
         fallback = None
     run.tick()
     build_output(run, p, deals, model, decided, credits, fallback, ev, assoc, direct_first)
+    # Evidence stored with the run (docs/evidence.md): what each decision rests on.
+    blocked = ev.claims.filter(ev.claims.blocked).select("opp_id").distinct()
+    blockers = blocking_touches(run, p, deals, direct_first, blocked)
+    build_record(run, decided, bands, ev.claims, assoc, blockers)
     run.tick()
     plan = run.plan()
     sql = "\n".join(op.sql for op in plan.ops)

@@ -81,7 +81,8 @@ def build_acceleration(
 
     ``candidates``: opp_id, c_us, x_us, e_us, first_stage, segment, band.
     ``baseline``: opp_id, c_us, x_us, segment, band (direct-only won deals).
-    Returns opp_id, cohort, cohort_size, m2, remaining, acc, whole_cycle, no_baseline.
+    Returns opp_id, cohort, cohort_size, m2, remaining, acc, whole_cycle, no_baseline, s (the stage
+    at E) and first_t (its first entry).
     """
     tl = run.table("_cosell_eng_timeline")
     # The stage O was in at E, and the first time O entered it.
@@ -143,7 +144,8 @@ def build_acceleration(
     fast_pct = r2 * keep.denominator <= j.m2.cast(big) * keep.numerator
     fast_days = (j.m2 - j.remaining * 2) >= 2 * p.min_days_us
     j = j.mutate(acc=ibis.coalesce(fast_pct & fast_days, False))
-    out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline")
+    out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline",
+                   "s", "first_t")  # fmt: skip  # s and its first entry S: stored as evidence (engine_record)
     return run.step("acceleration", out)
 
 

@@ -18,13 +18,10 @@ from cosell.attribution.engine_base import (
     lit,
     union_all,
 )
-from cosell.attribution.engine_plan import format_instant_micros
+from cosell.attribution.engine_plan import ATTRIBUTION_TABLE, CREDITS_TABLE, format_instant_micros
 from cosell.attribution.engine_touches import blocking_touches
 from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, CreditRow
-
-ATTRIBUTION_TABLE = "cosell_attribution"
-CREDITS_TABLE = "cosell_credits"
 
 
 def share_text(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.StringValue:

@@ -38,6 +38,13 @@ from cosell.errors import InputError, Problem
 from cosell.instants import MICROS_PER_DAY, format_instant
 from cosell.policy import Policy
 
+# The temp tables a run leaves for its caller: the attribution and credit rows, and the evidence
+# stored with them (docs/evidence.md).
+ATTRIBUTION_TABLE = "cosell_attribution"
+CREDITS_TABLE = "cosell_credits"
+EVIDENCE_OUTPUT = "cosell_evidence"
+CLAIMS_OUTPUT = "cosell_claims"
+
 PLAN_FORMAT = 2
 CACHE_ENV = "COSELL_CACHE_DIR"
 STEP_PREFIX = "_cosell_eng_"

@@ -25,6 +25,7 @@ from cosell.asof import knowledge
 from cosell.attribution.credit import format_amount, format_share
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
+from cosell.attribution.per_deal import BaselineMoved, decide_deals
 from cosell.attribution.reference import Acceleration, Claim, Decision, decide
 from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
@@ -379,18 +380,27 @@ def explain_opportunity(
     :func:`cosell.clock.now`) on the rows known at ``known_at`` (K, default ``as_of`` when given,
     else everything recorded: :func:`cosell.asof.knowledge`); a given ``known_at`` is said.
 
-    Reads every deal (the cohort baselines need the direct-only won deals), decides only this one.
-    A deal not known at K, or created after T, is a :class:`NotFound` that says which.
+    Reads the deal's own rows and, when it is tested for acceleration, its cohort's baseline as the
+    newest full run stored it (:mod:`cosell.attribution.per_deal`); only when that baseline does
+    not apply (no such run, data changed since) does it read every deal to compute it. A deal not
+    known at K, or created after T, is a :class:`NotFound` that says which.
     """
     when = clock.now(as_of)
     known = knowledge(as_of, known_at)
     if known_at is not None:
         require_import(con, known_at)
-    facts = load_facts(con, policy, known, existing_at=when)
-    if opportunity_id not in facts.opportunities:
-        raise NotFound(why_unknown(con, opportunity_id, when, known, list(facts.opportunities)))
-    decision = decide(opportunity_id, facts, policy, when, model, known_at=known)
-    return explain(decision, facts, known_at)
+    try:
+        facts, decisions = decide_deals(
+            con, policy, [opportunity_id], when, model, known_at=known, with_members=True
+        )
+    except BaselineMoved:
+        facts = load_facts(con, policy, known, existing_at=when)
+        known_deal = opportunity_id in facts.opportunities
+        decisions = [decide(opportunity_id, facts, policy, when, model, known_at=known)] if known_deal else []
+    if not decisions:
+        ids = [str(r[0]) for r in con.execute("SELECT opportunity_id FROM v_opportunities").fetchall()]
+        raise NotFound(why_unknown(con, opportunity_id, when, known, ids))
+    return explain(decisions[0], facts, known_at)
 
 
 def explanation_json(report: ExplainReport) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from cosell.attribution.cohort import Baseline, Baselines
+from cosell.attribution.cohort import Baseline, Baselines, CohortBaselines
 from cosell.attribution.credit import (
     TOUCH_MODELS,
     CreditTouch,
@@ -30,16 +30,18 @@ from cosell.attribution.credit import (
 )
 from cosell.attribution.facts import DealFacts, Facts, Lead, Opportunity, Override, Registration, Touch
 from cosell.attribution.timeline import (
+    amount_band,
     close_time,
     first_entry,
     from_epoch_micros,
     side,
     stage_timeline,
 )
+from cosell.errors import InputError
 from cosell.instants import MICROS_PER_DAY, epoch_micros, format_days, format_instant
 from cosell.money import round_money, to_minor
 from cosell.policy import ROLES, Policy
-from cosell.results import AttributionRow, CreditRow, format_rules
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow, format_rules, half_micros_text
 
 # Tie order of sourcing claims at the same instant (docs/rules.md: S2 < S1 < S3 < S4).
 CLAIM_RANK = {"S2": 0, "S1": 1, "S3": 2, "S4": 3}
@@ -57,6 +59,7 @@ class Claim:
     evidence: str  # lead:L1, registration:R1, touch:T1, opportunity_partner:P1, crm:partner_id
     blocked_by: str = ""  # "", DIRECT_FIRST or TIE_TO_DIRECT
     blocking_touch: str = ""  # the earliest direct touch that blocked it
+    blocking_at: int | None = None  # when that touch occurred
 
     @property
     def blocked(self) -> bool:
@@ -141,6 +144,8 @@ class Decision:
     lookback_start: int = 0
     computed_tier: str = ""  # the tier before an override
     override: Override | None = None
+    segment: str = ""
+    band: int | None = None  # amount band: acceleration candidates and direct-only won deals
 
     def row(self) -> AttributionRow:
         acc = self.acceleration
@@ -165,6 +170,47 @@ class Decision:
             cohort_size=str(baseline.size) if baseline else "",
             evidence=" ".join(self.evidence),
         )
+
+    def evidence_row(self) -> EvidenceRow:
+        """What the decision rests on, as stored with the attribution (docs/evidence.md)."""
+        acc = self.acceleration
+        baseline = acc.baseline if acc is not None else None
+        return EvidenceRow(
+            opportunity_id=self.opportunity_id,
+            status=self.status,
+            created_at=_instant_text(self.created_at),
+            closed_at="" if self.status == "open" else _instant_text(self.closed_at),
+            engagement_at=_instant_text(self.engagement_at),
+            engagement_touch_id=self.engagement_touch,
+            direct_only="true" if self.direct_only else "false",
+            sourcer=self.sourcer,
+            computed_tier=self.computed_tier,
+            segment=self.segment,
+            band="" if self.band is None else str(self.band),
+            stage=acc.stage if acc else "",
+            stage_entered_at=_instant_text(acc.stage_entered_at) if acc else "",
+            remaining_us=str(acc.remaining) if acc else "",
+            cohort=baseline.level if baseline else "",
+            cohort_size=str(baseline.size) if baseline else "",
+            baseline_us=half_micros_text(baseline.median2) if baseline else "",
+        )
+
+    def claim_rows(self) -> list[ClaimRow]:
+        """The sourcing claims with their guards, by rule, partner and source."""
+        rows = [
+            ClaimRow(
+                self.opportunity_id,
+                c.partner_id,
+                c.rule,
+                _instant_text(c.at),
+                c.evidence,
+                c.blocked_by,
+                c.blocking_touch,
+                _instant_text(c.blocking_at),
+            )
+            for c in self.claims
+        ]
+        return sorted(rows, key=lambda r: (r.rule, r.partner_id, r.source))
 
     def credit_rows(self) -> list[CreditRow]:
         return [
@@ -290,7 +336,10 @@ def _claims(deal: _Deal) -> list[Claim]:
         if blocking:
             earliest = min(blocking, key=lambda t: t.order_key)
             guard = "DIRECT_FIRST" if earliest.occurred_at < claim.at else "TIE_TO_DIRECT"
-            claim = Claim(claim.partner_id, claim.rule, claim.at, claim.evidence, guard, earliest.touch_id)
+            claim = Claim(
+                claim.partner_id, claim.rule, claim.at, claim.evidence, guard, earliest.touch_id,
+                earliest.occurred_at,
+            )  # fmt: skip
         claims.append(claim)
     return sorted(claims, key=lambda c: c.sort_key)
 
@@ -325,7 +374,7 @@ def _declared_roles(deal: _Deal, claims: list[Claim], sourcer: str) -> list[Decl
     return sorted(declared, key=lambda d: (d.partner_id, d.source))
 
 
-def _acceleration(deal: _Deal, engaged_at: int, baselines: Baselines) -> Acceleration:
+def _acceleration(deal: _Deal, engaged_at: int, baselines: CohortBaselines) -> Acceleration:
     opp, timeline = deal.opp, deal.timeline
     if engaged_at <= opp.created_at:
         stage = timeline[0].stage
@@ -396,7 +445,7 @@ def decide(
     as_of: datetime,
     model: str = "role_weighted",
     *,
-    baselines: Baselines | None = None,
+    baselines: CohortBaselines | None = None,
     known_at: datetime | None = None,
 ) -> Decision:
     """Decide one deal as of ``as_of``: tier, claims and guards, acceleration, roles, credit, rule
@@ -492,6 +541,15 @@ def decide(
             primary = best.partner_id
 
     evidence = _evidence_ids(d, claims, roles, engagement)
+    direct_only = d.is_direct_only()
+    band = None
+    if acceleration is not None:
+        band = amount_band(facts, policy, opp, d.closed_at)
+    elif direct_only and d.status == "won":
+        try:
+            band = amount_band(facts, policy, opp, d.closed_at)
+        except InputError:  # needed by no cohort: the engine leaves it empty too
+            band = None
     return Decision(
         opportunity_id=opp.opportunity_id,
         account_id=opp.account_id,
@@ -522,10 +580,12 @@ def decide(
         marketplace_partners=tuple(
             sorted({op.partner_id for op in d.inputs.opportunity_partners if op.role == "reseller"})
         ),
-        direct_only=d.is_direct_only(),
+        direct_only=direct_only,
         computed_tier=computed_tier,
         override=override,
         lookback_start=d.lookback_start,
+        segment=d.inputs.segment,
+        band=band,
     )
 
 
@@ -577,16 +637,23 @@ def build_baselines(facts: Facts, policy: Policy, as_of: int) -> Baselines:
     return Baselines.build(facts, policy, direct_only)
 
 
+def decide_all(facts: Facts, policy: Policy, as_of: datetime, model: str = "role_weighted") -> list[Decision]:
+    """The decision of every deal, by opportunity_id."""
+    get_model(model)
+    baselines = build_baselines(facts, policy, epoch_micros(as_of))
+    return [
+        decide(opportunity_id, facts, policy, as_of, model, baselines=baselines)
+        for opportunity_id in sorted(facts.opportunities)
+    ]
+
+
 def attribute_reference(
     facts: Facts, policy: Policy, as_of: datetime, model: str = "role_weighted"
 ) -> tuple[list[AttributionRow], list[CreditRow]]:
     """Attribution and credit rows of every deal, sorted by opportunity_id (credits also by partner_id)."""
-    get_model(model)
-    baselines = build_baselines(facts, policy, epoch_micros(as_of))
     rows: list[AttributionRow] = []
     credits: list[CreditRow] = []
-    for opportunity_id in sorted(facts.opportunities):
-        decision = decide(opportunity_id, facts, policy, as_of, model, baselines=baselines)
+    for decision in decide_all(facts, policy, as_of, model):
         rows.append(decision.row())
         credits += decision.credit_rows()
     return rows, credits

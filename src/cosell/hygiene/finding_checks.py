@@ -52,7 +52,12 @@ def version_filter(as_of: datetime | None) -> str:
 
 
 def won_deals(con: Engine, policy: Policy, window: Window) -> None:
-    """``_rec_won``: closed-won deals with their close time X inside the window."""
+    """``_rec_won``: closed-won deals with their close time X inside the window.
+
+    A deal's outcome and X are its attribution version's, as stored with it (``v_evidence``): the
+    rules' own, not derived again. Deals without stored evidence (not attributed yet, or a version
+    stored before evidence was kept) are closed-won by their current stage, X from the data
+    (:func:`cosell.hygiene.sql.won_entry_ctes`, the definition the gate audit uses)."""
     won, lost = policy.won_stages, policy.lost_stages
     bounds = [f"x_at <= {_ts(window.evaluated_at)}"]
     if window.start is not None:
@@ -70,19 +75,28 @@ def won_deals(con: Engine, policy: Policy, window: Window) -> None:
             SELECT s.opportunity_id FROM v_stage_history s
             JOIN o0 ON o0.opportunity_id = s.opportunity_id AND o0.stage = s.stage
             WHERE {inside.format("s.entered_at")}"""
+    columns = "opportunity_id, account_id, created_at, amount, stage, close_date, source_lead_id"
+    currency = "coalesce(nullif(trim({0}currency), ''), " + _lit(policy.workspace_currency) + ") AS currency"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_won AS
-        WITH o0 AS (
-            SELECT opportunity_id, account_id, created_at, amount, stage, close_date, source_lead_id,
-                coalesce(nullif(trim(currency), ''), {_lit(policy.workspace_currency)}) AS currency
-            FROM v_opportunities WHERE stage IN {_in(won)}),
+        WITH ev AS (SELECT opportunity_id, status, closed_at AS x_at FROM v_evidence),
+        o0 AS (
+            SELECT {columns}, {currency.format("")} FROM v_opportunities
+            WHERE stage IN {_in(won)} AND opportunity_id NOT IN (SELECT opportunity_id FROM ev)),
         o AS (SELECT * FROM o0 WHERE opportunity_id IN ({candidates})),
         sh AS (
             SELECT DISTINCT s.opportunity_id, s.stage, s.entered_at FROM v_stage_history s
-            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "x_at")}
+            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "x_at")},
+        stored AS (
+            SELECT {", ".join("v." + c for c in columns.split(", "))}, {currency.format("v.")}, ev.x_at
+            FROM ev JOIN v_opportunities v ON v.opportunity_id = ev.opportunity_id
+            WHERE ev.status = 'won' AND {" AND ".join(b.replace("x_at", "ev.x_at") for b in bounds)}),
+        decided AS (
+            SELECT {columns}, currency, x_at FROM w
+            UNION ALL SELECT {columns}, currency, x_at FROM stored)
         SELECT opportunity_id, account_id, created_at, amount, currency, stage, source_lead_id,
             x_at AS closed_at, epoch_us(created_at) AS c_us, epoch_us(x_at) AS x_us
-        FROM w WHERE {" AND ".join(bounds)}"""
+        FROM decided WHERE {" AND ".join(bounds)}"""
     )
 
 
@@ -171,8 +185,8 @@ def touches(con: Engine) -> None:
 
 def activity(con: Engine, policy: Policy) -> None:
     """``_rec_ptouch``: partner-engagement touches associated with each deal at or before X.
-    ``_rec_direct``: each deal's earliest direct-engagement touch on its account (or logged on it)
-    inside the sourcing lookback, the touch a direct-first guard points at."""
+    ``_rec_direct``: the direct-engagement touch a direct-first guard of the deal's version points
+    at (the earliest on its account, or logged on it, inside the sourcing lookback)."""
     kinds = _in(policy.partner_kinds | policy.direct_kinds)
     lookback = policy.lookback_days * MICROS_PER_DAY
     con.execute(
@@ -188,19 +202,26 @@ def activity(con: Engine, policy: Policy) -> None:
         JOIN t ON t.touch_opp IS NULL AND t.account_id = w.account_id
         WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.x_us"""
     )
+    # The direct touch a direct-first guard points at: the one stored with the version's blocked
+    # claims; for deals without stored evidence, found in the data.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_direct AS
         WITH t AS (SELECT * FROM _rec_touches WHERE actor = 'direct' AND kind IN {kinds}),
+        legacy AS (
+            SELECT * FROM _rec_won WHERE opportunity_id NOT IN (SELECT opportunity_id FROM v_evidence)),
         hits AS (
-            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM _rec_won w
+            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM legacy w
             JOIN t ON t.account_id = w.account_id
             WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.c_us
             UNION ALL
-            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM _rec_won w
+            SELECT w.opportunity_id, t.touch_id, t.occurred_at FROM legacy w
             JOIN t ON t.touch_opp = w.opportunity_id
             WHERE t.t_us >= w.c_us - {lookback} AND t.t_us <= w.c_us)
         SELECT opportunity_id, touch_id, occurred_at FROM hits
-        QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY occurred_at, touch_id) = 1"""
+        QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY occurred_at, touch_id) = 1
+        UNION ALL
+        SELECT DISTINCT c.opportunity_id, c.blocking_touch_id, c.blocking_at FROM v_claims c
+        WHERE c.blocking_touch_id IS NOT NULL AND c.opportunity_id IN (SELECT opportunity_id FROM _rec_won)"""
     )
 
 

@@ -28,6 +28,7 @@ from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, version_filter
 from cosell.store.schema import PARTNER_SOURCES
+from cosell.store.versions import attribution_views
 
 CONFIRMED_VALUES = frozenset(PARTNER_SOURCES)  # none, sourced, influenced, accelerated
 
@@ -193,26 +194,41 @@ def gate_audit(
     ``as_of`` is the knowledge instant K (None: everything recorded); ``evaluated_at`` (the as-of
     instant T, :mod:`cosell.asof`) leaves out the deals that entered their won stage after T.
 
-    The entry is the deal's close time (SPEC section 1: its first entry into its current won stage
-    after its last open stage in stage_history, else its close_date). partner_source at that
+    The entry is the deal's close time X (SPEC section 1: its first entry into its current won stage
+    after its last open stage in stage_history, else its close_date): as stored with the deal's
+    attribution version known at ``as_of`` (``v_evidence``), else, for a deal without one, from
+    the data. partner_source at that
     instant comes from field_history (the newest change at or before it, else the oldest change's
     old value); a deal without partner_source changes in field_history is judged by its current CRM
     value. A declaration recorded at or before the entry (an auto-tag or an answered prompt)
     confirms it too.
     """
     ensure_intake_schema(con)
+    attribution_views(con, as_of)
     won, lost = policy.won_stages, policy.lost_stages
     known = version_filter(as_of)
     declared_known = "TRUE" if as_of is None else f"recorded_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
     confirmed = _in(CONFIRMED_VALUES)
     until = "" if evaluated_at is None else f" AND w.entered <= TIMESTAMPTZ '{format_instant(evaluated_at)}'"
     sql = f"""
-        WITH o AS (
+        WITH ev AS (SELECT opportunity_id, status, closed_at FROM v_evidence),
+        o_all AS (
             SELECT opportunity_id, stage, owner_id, amount,
                 coalesce(nullif(currency, ''), '{policy.workspace_currency}') AS currency,
                 close_date, lower(trim(partner_source)) AS crm_source
-            FROM opportunities WHERE {known} AND stage IN {_in(won)}),
-        sh AS (SELECT opportunity_id, stage, entered_at FROM stage_history WHERE {known}),{won_entry_ctes(won, lost, "entered")},
+            FROM opportunities WHERE {known}),
+        o AS (
+            SELECT * FROM o_all
+            WHERE stage IN {_in(won)} AND opportunity_id NOT IN (SELECT opportunity_id FROM ev)),
+        sh AS (
+            SELECT opportunity_id, stage, entered_at FROM stage_history
+            WHERE {known} AND opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "entered")},
+        -- Deals with stored evidence: won and entered the stage when their version says (its X).
+        w_all AS (
+            SELECT * FROM w
+            UNION ALL
+            SELECT o_all.*, ev.closed_at AS entered FROM ev JOIN o_all USING (opportunity_id)
+            WHERE ev.status = 'won'),
         fh AS (
             SELECT opportunity_id, lower(trim(new_value)) AS new_value,
                 lower(trim(old_value)) AS old_value, changed_at, changed_by
@@ -222,12 +238,12 @@ def gate_audit(
             FROM fh GROUP BY opportunity_id),
         at_entry AS (
             SELECT w.opportunity_id, fh.new_value AS value_then
-            FROM w ASOF JOIN fh ON w.opportunity_id = fh.opportunity_id AND w.entered >= fh.changed_at),
+            FROM w_all w ASOF JOIN fh ON w.opportunity_id = fh.opportunity_id AND w.entered >= fh.changed_at),
         decl AS (
             SELECT opportunity_id, recorded_at AS ts, by_user AS who
             FROM declarations WHERE {declared_known}),
         early_decl AS (
-            SELECT DISTINCT w.opportunity_id FROM w JOIN decl
+            SELECT DISTINCT w.opportunity_id FROM w_all w JOIN decl
             ON decl.opportunity_id = w.opportunity_id AND decl.ts <= w.entered),
         later AS (
             SELECT opportunity_id, changed_at AS ts, coalesce(changed_by, 'crm') AS who
@@ -238,7 +254,7 @@ def gate_audit(
                 CASE WHEN f.opportunity_id IS NULL THEN w.crm_source
                     WHEN a.opportunity_id IS NOT NULL THEN a.value_then
                     ELSE f.before_first END AS source_then
-            FROM w
+            FROM w_all w
             LEFT JOIN first_fh f ON f.opportunity_id = w.opportunity_id
             LEFT JOIN at_entry a ON a.opportunity_id = w.opportunity_id
             WHERE w.entered IS NOT NULL{until}),

@@ -19,19 +19,20 @@ deal:
   lookup and rounding as :func:`~cosell.fx.converted_amounts_sql`); NULL when the rate is
   missing, which :func:`check_rates` turns into an input error for the periods a report uses.
 
-Close time X (SPEC section 1, docs/rules.md): the first recorded stage_history entry into the
-deal's current won or lost stage at or after its last recorded open-stage entry, else close_date.
-The batch engine computes the same X inside its timeline step (``engine_touches.build_deals``),
-which also orders every stage entry of every deal for the acceleration rule and costs seconds at a
-million deals; the reports need X only, so this is the same definition as two aggregates, held
-equal to the engine's by a parity test (tests/metrics/test_deal_facts.py).
+Close time X, won or lost, and direct-only are not derived again here: they are the rules' own,
+read from the evidence stored with each attribution version (``v_evidence``,
+:mod:`cosell.store.evidence_store`): the outcome the version decided, X counted while it is at or
+before T, the cycle X - C in exact microseconds, and direct-only when the version's tier is none
+(an accepted override to a partner tier takes a deal out of the direct baseline). A deal closed
+after its version was decided counts as closed once a run or a partial version says so
+(docs/evidence.md).
 
-Direct-only (SPEC section 2) is not stored with the attribution, so it is read back from what is:
-the engine makes a deal influenced whenever it has an associated partner touch at or before X, a
-partner lead or a registration, so a deal whose stored rules hold none of S1-S4, ACC and INF had
-none of those; it is direct-only when, in addition, it has no opportunity_partners row other than a
-reseller and its CRM fields declare no partner, and its tier is none (an accepted override to a
-partner tier takes it out of the direct baseline). See docs/metrics.md.
+Versions stored before cosell kept evidence (workspace schema 9 and earlier) are read as they were:
+X from the data by the definition of SPEC section 1 in two aggregates (:func:`close_times_sql`,
+held equal to the engine's by tests/metrics/test_deal_facts.py), and direct-only read back from the
+stored rules (a deal whose rules hold none of S1-S4, ACC and INF had no partner touch, lead or
+registration) with no opportunity_partners row other than a reseller and no partner in its CRM
+fields. See docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from datetime import datetime
 from cosell.asof import evaluation, knowledge
 from cosell.engine import Engine
 from cosell.engine.sql import lit
+from cosell.engine.sql import ts as lit_instant
 from cosell.errors import InputError, Problem
 from cosell.fx import convert_sql, month_index_sql, monthly_rates_sql
-from cosell.instants import format_instant
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
@@ -145,6 +146,7 @@ def build_deal_facts(
     run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert run_row is not None
     ws = policy.workspace_currency
+    t = lit_instant(as_of)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_BASE} AS
         WITH o AS (
@@ -154,26 +156,49 @@ def build_deal_facts(
                 partner_id IS NOT NULL AND partner_id <> '' AS crm_partner,
                 coalesce(nullif(partner_source, ''), 'none') <> 'none' AS crm_source
             FROM v_opportunities),
-        op AS (SELECT DISTINCT opportunity_id FROM v_opportunity_partners WHERE role <> 'reseller'),
-        x0 AS ({close_times_sql(policy)}),
+        -- X and direct-only as the rules decided them, stored with each version (docs/evidence.md).
+        e AS (SELECT opportunity_id, status, created_at, closed_at, direct_only FROM v_evidence),
+        -- Versions stored before evidence was kept: X from the data, direct-only from the rules.
+        legacy AS (
+            SELECT a.opportunity_id FROM v_attribution a
+            WHERE a.opportunity_id NOT IN (SELECT opportunity_id FROM e)),
+        op AS (
+            SELECT DISTINCT opportunity_id FROM v_opportunity_partners
+            WHERE role <> 'reseller' AND opportunity_id IN (SELECT opportunity_id FROM legacy)),
+        x0 AS (
+            SELECT * FROM ({close_times_sql(policy)})
+            WHERE opportunity_id IN (SELECT opportunity_id FROM legacy)),
         -- A deal that closed after T was still open at T (docs/rules.md, Times).
         x AS (
             SELECT opportunity_id, closed_at IS NULL AS no_time,
-                CASE WHEN closed_at <= TIMESTAMPTZ '{format_instant(as_of)}' THEN closed_at END AS closed_at
-            FROM x0)
-        SELECT a.opportunity_id, a.run_id, a.tier, o.currency, o.amount, o.created_at, x.closed_at,
-            o.cls = 'won' AND x.closed_at IS NOT NULL AS won, o.cls = 'lost' AND x.closed_at IS NOT NULL AS lost,
-            a.tier IN ('sourced', 'accelerated', 'influenced') AS partner_attributed,
-            (a.tier = 'none' AND NOT regexp_matches(coalesce(a.rules, ''), '{_PARTNER_RULES}')
-                AND op.opportunity_id IS NULL AND NOT o.crm_partner AND NOT o.crm_source) AS direct_only,
-            {month_index_sql("o.created_at")} AS created_mi,
-            {month_index_sql("x.closed_at")} AS closed_mi,
-            epoch_us(x.closed_at) - epoch_us(o.created_at) AS cycle_us,
-            o.cls <> 'open' AND coalesce(x.no_time, FALSE) AS no_close_time
-        FROM v_attribution a
-        JOIN o ON o.opportunity_id = a.opportunity_id
-        LEFT JOIN x ON x.opportunity_id = a.opportunity_id
-        LEFT JOIN op ON op.opportunity_id = a.opportunity_id"""
+                CASE WHEN closed_at <= {t} THEN closed_at END AS closed_at
+            FROM x0),
+        d AS (
+            SELECT a.opportunity_id, a.run_id, a.tier, o.currency, o.amount, o.created_at,
+                CASE WHEN e.opportunity_id IS NULL THEN x.closed_at
+                    WHEN e.closed_at <= {t} THEN e.closed_at END AS closed_at,
+                CASE WHEN e.opportunity_id IS NULL THEN o.cls ELSE e.status END AS cls,
+                coalesce(e.created_at, o.created_at) AS c_at,
+                CASE WHEN e.opportunity_id IS NULL
+                    THEN NOT regexp_matches(coalesce(a.rules, ''), '{_PARTNER_RULES}')
+                        AND op.opportunity_id IS NULL AND NOT o.crm_partner AND NOT o.crm_source
+                    ELSE e.direct_only END AS direct_evidence,
+                e.opportunity_id IS NULL AND o.cls <> 'open' AND coalesce(x.no_time, FALSE) AS no_close_time
+            FROM v_attribution a
+            JOIN o ON o.opportunity_id = a.opportunity_id
+            LEFT JOIN e ON e.opportunity_id = a.opportunity_id
+            LEFT JOIN x ON x.opportunity_id = a.opportunity_id
+            LEFT JOIN op ON op.opportunity_id = a.opportunity_id)
+        SELECT opportunity_id, run_id, tier, currency, amount, created_at, closed_at,
+            cls = 'won' AND closed_at IS NOT NULL AS won, cls = 'lost' AND closed_at IS NOT NULL AS lost,
+            tier IN ('sourced', 'accelerated', 'influenced') AS partner_attributed,
+            -- An accepted override to a partner tier takes a deal out of the direct baseline.
+            tier = 'none' AND direct_evidence AS direct_only,
+            {month_index_sql("created_at")} AS created_mi,
+            {month_index_sql("closed_at")} AS closed_mi,
+            epoch_us(closed_at) - epoch_us(c_at) AS cycle_us,
+            no_close_time
+        FROM d"""
     )
     try:
         bad = con.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cosell.asof import AsOf
-from cosell.attribution.engine import check_model
+from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
 from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet

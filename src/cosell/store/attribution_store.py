@@ -26,6 +26,7 @@ from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
+from cosell.store.evidence_store import save_evidence_relations
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -117,8 +118,9 @@ RUN_COLUMNS = "run_id, run_at, as_of, policy_version, model, by_user, reason, co
 
 class RunResults(Protocol):
     """What the store keeps of a batch run: its instants, policy version, model and counts, and its
-    results as two relations (SQL queries whose columns are :meth:`AttributionRow.columns` and
-    :meth:`CreditRow.columns`, as formatted text)."""
+    results as relations (SQL queries whose columns are :meth:`AttributionRow.columns`,
+    :meth:`CreditRow.columns`, and the evidence's :meth:`~cosell.results.EvidenceRow.columns` and
+    :meth:`~cosell.results.ClaimRow.columns`, as formatted text)."""
 
     as_of: datetime
     known_at: datetime | None
@@ -132,6 +134,16 @@ class RunResults(Protocol):
     @property
     def credits_sql(self) -> str: ...
 
+    @property
+    def evidence_sql(self) -> str:
+        """The evidence rows (:meth:`cosell.results.EvidenceRow.columns`, formatted text)."""
+        ...
+
+    @property
+    def claims_sql(self) -> str:
+        """The sourcing claims (:meth:`cosell.results.ClaimRow.columns`, formatted text)."""
+        ...
+
 
 def save_run(
     con: Engine,
@@ -142,7 +154,8 @@ def save_run(
     kind: str = "batch",
     run_at: datetime | None = None,
 ) -> RunRecord:
-    """Store the engine's current results as a new full run (a new version of every deal).
+    """Store the engine's current results as a new full run (a new version of every deal, with
+    the evidence each decision rests on: :mod:`cosell.store.evidence_store`).
 
     ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`. The run
     records the engine's as-of and known-at instants; a run over everything recorded
@@ -180,6 +193,7 @@ def save_run(
         con.execute(
             f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
+        save_evidence_relations(con, run_id, run.evidence_sql, run.claims_sql)
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )

@@ -10,10 +10,11 @@ import, the earliest deal) and exits 1. Readers of stored attribution check the 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cosell.engine import Engine
-from cosell.engine.sql import ts
+from cosell.engine.sql import in_list, ts
 from cosell.errors import NotFound
 from cosell.instants import format_instant
 
@@ -115,3 +116,34 @@ def migration_known_at(con: Engine) -> None:
 
 
 __all__ = ["earliest_import", "migration_known_at", "require_deals", "require_import", "why_unknown"]
+
+
+def changed_between(
+    con: Engine, first: datetime | None, second: datetime | None, *, except_deals: Sequence[str] = ()
+) -> bool:
+    """Whether the rows the rules read differ between what was known at ``first`` and at ``second``
+    (None: everything recorded): an import, or an answered prompt (it overlays a deal's CRM
+    fields), recorded after the earlier instant and at or before the later one. Answered prompts on
+    ``except_deals`` are not counted (a caller that re-decides those deals reads them itself)."""
+    if first == second:
+        return False
+    bounds = sorted(t for t in (first, second) if t is not None)
+    lo = bounds[0]
+    hi = None if first is None or second is None else bounds[-1]
+    upper = "" if hi is None else f" AND {{col}} <= {ts(hi)}"
+    imports = con.execute(
+        f"SELECT count(*) FROM imports WHERE imported_at > {ts(lo)}{upper.format(col='imported_at')}"
+    ).fetchone()
+    if imports and imports[0]:
+        return True
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'declarations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return False
+    skip = f" AND opportunity_id NOT IN {in_list(except_deals)}" if except_deals else ""
+    prompts = con.execute(
+        f"SELECT count(*) FROM declarations WHERE source = 'prompt' AND recorded_at > {ts(lo)}"
+        f"{upper.format(col='recorded_at')}{skip}"
+    ).fetchone()
+    return bool(prompts and prompts[0])

@@ -32,7 +32,7 @@ from cosell.engine import Engine
 from cosell.engine.sql import ts
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
-from cosell.results import AttributionRow, CreditRow
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.attribution_store import (
     ATTRIBUTION_TYPES,
     CREDIT_TYPES,
@@ -43,6 +43,8 @@ from cosell.store.attribution_store import (
     _text,
     _typed_select,
 )
+from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
+from cosell.store.staging import text_table
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
@@ -105,14 +107,21 @@ def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetim
 def attribution_views(
     con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> None:
-    """Create temp views ``v_attribution`` and ``v_credits``: each deal's version known at ``known_at``.
+    """Create temp views ``v_attribution``, ``v_credits``, ``v_evidence`` and ``v_claims``: each
+    deal's version known at ``known_at``, with the evidence stored with that version.
 
-    Columns: ``run_id`` then the stored (typed) columns of :class:`AttributionRow` / :class:`CreditRow`.
+    Columns: ``run_id`` then the stored (typed) columns of :class:`AttributionRow` / :class:`CreditRow`
+    / :class:`EvidenceRow` / :class:`ClaimRow`.
     ``known_at=None`` means every version recorded so far. With ``evaluated_at`` the versions start
     from the newest full run evaluated as of that instant (none: the views are empty; check first
     with :func:`require_attribution`).
     """
-    for view, history in (("v_attribution", "attribution_history"), ("v_credits", "credit_history")):
+    for view, history in (
+        ("v_attribution", "attribution_history"),
+        ("v_credits", "credit_history"),
+        ("v_evidence", EVIDENCE_TABLE),
+        ("v_claims", CLAIMS_TABLE),
+    ):
         sql = _versions_sql(history, known_at, evaluated_at)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
 
@@ -188,8 +197,11 @@ def save_partial_run(
     model: str,
     as_of: datetime,
     run_at: datetime | None = None,
+    evidence: Sequence[EvidenceRow] = (),
+    claims: Sequence[ClaimRow] = (),
 ) -> RunRecord:
-    """Store new versions of the deals in ``rows`` (and their credits) as one partial run.
+    """Store new versions of the deals in ``rows`` (and their credits, and the evidence each
+    decision rests on: :mod:`cosell.store.evidence_store`) as one partial run.
 
     Opens no transaction of its own, so that a caller can make several changes all or nothing
     (``with workspace.transaction(): ...``). ``run_at`` defaults to :func:`cosell.clock.now`.
@@ -235,6 +247,7 @@ def save_partial_run(
         _insert(
             con, "credit_history", run_id, CreditRow.columns(), CREDIT_TYPES, [c.values() for c in credits]
         )
+    save_evidence_rows(con, run_id, evidence, claims)
     return RunRecord(run_id, when, as_of, policy_version, model, by_user, reason, counts, when)
 
 
@@ -247,9 +260,7 @@ def _insert(
     values: list[tuple[str, ...]],
 ) -> None:
     """Insert formatted rows in one statement (a row-at-a-time insert costs seconds per thousand)."""
-    import pyarrow as pa  # here, not at the top: opening a workspace must not load Arrow (0.2 s)
-
-    staged = pa.table({c: pa.array([v[i] for v in values], pa.string()) for i, c in enumerate(columns)})
+    staged = text_table(columns, values)
     con.register("_cosell_partial_rows", staged)
     try:
         con.execute(

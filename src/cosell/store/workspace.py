@@ -25,6 +25,7 @@ from cosell.engine import Engine, EngineError, open_engine
 from cosell.errors import CosellError
 from cosell.instants import format_instant
 from cosell.store.attribution_store import migration_attribution
+from cosell.store.evidence_store import migration_evidence
 from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.store.known import migration_known_at
 from cosell.store.ledger import migration_ledger, migration_posted_deals
@@ -89,6 +90,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         migration_posted_deals,
     ),
     (9, "attribution runs and reconciliations record the knowledge instant", migration_known_at),
+    (10, "evidence and sourcing claims stored with each attribution version", migration_evidence),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,240 @@
+"""Evidence stored with each attribution version: what every decision rests on.
+
+::
+
+    attribution_evidence   per (run_id, opportunity_id): status, C, X, E and its touch, direct-only,
+                           the tier-1 winner and the computed tier, segment and amount band, and
+                           the acceleration test (stage s, S, remaining, cohort level, size, median)
+    attribution_claims     per (run_id, opportunity_id, rule, partner_id, source): every sourcing
+                           claim with its evidence time and the guard that blocked it
+
+A full run stores a row for every deal; a partial run for the deals it re-decides. Like the rest of
+the attribution history they are append-only: nothing here updates or deletes a row. Readers take
+a deal's evidence from the same version as its attribution row (:func:`cosell.store.versions.
+attribution_views` exposes them as ``v_evidence`` and ``v_claims``), so reconciliation, the
+metrics and a per-deal explain read the rules' own X, E, guards and baselines instead of deriving
+them again (docs/evidence.md). Partner roles are stored with the credits (``credit_history``).
+
+Types: instants TIMESTAMPTZ, durations exact microseconds (BIGINT, a median DECIMAL(20,1)), flags
+BOOLEAN; never a float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from cosell.engine import Engine
+from cosell.instants import format_instant
+from cosell.results import ClaimRow, EvidenceRow
+from cosell.store.staging import text_table
+
+EVIDENCE_TABLE = "attribution_evidence"
+CLAIMS_TABLE = "attribution_claims"
+
+EVIDENCE_TYPES = {
+    "created_at": "TIMESTAMPTZ",
+    "closed_at": "TIMESTAMPTZ",
+    "engagement_at": "TIMESTAMPTZ",
+    "direct_only": "BOOLEAN",
+    "band": "INTEGER",
+    "stage_entered_at": "TIMESTAMPTZ",
+    "remaining_us": "BIGINT",
+    "cohort_size": "INTEGER",
+    "baseline_us": "DECIMAL(20,1)",
+}
+CLAIM_TYPES = {"claimed_at": "TIMESTAMPTZ", "blocking_at": "TIMESTAMPTZ"}
+_REQUIRED = {
+    "opportunity_id",
+    "status",
+    "created_at",
+    "direct_only",
+    "computed_tier",
+    "partner_id",
+    "rule",
+    "claimed_at",
+    "source",
+}
+
+
+def _ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
+    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
+
+
+def _typed(columns: tuple[str, ...], types: dict[str, str]) -> str:
+    """Text columns cast to their stored types ('' becomes NULL)."""
+    return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
+
+
+def migration_evidence(con: Engine) -> None:
+    """Schema step: the evidence and claims of every attribution version."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {EVIDENCE_TABLE} (run_id BIGINT NOT NULL, "
+        f"{_ddl(EvidenceRow.columns(), EVIDENCE_TYPES)}, PRIMARY KEY (run_id, opportunity_id))"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {CLAIMS_TABLE} (run_id BIGINT NOT NULL, "
+        f"{_ddl(ClaimRow.columns(), CLAIM_TYPES)}, "
+        "PRIMARY KEY (run_id, opportunity_id, rule, partner_id, source))"
+    )
+
+
+def save_evidence_relations(con: Engine, run_id: int, evidence_sql: str, claims_sql: str) -> None:
+    """Store a run's evidence from two relations of formatted text (:class:`EvidenceRow` and
+    :class:`ClaimRow` columns), inside the caller's transaction."""
+    e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
+    con.execute(
+        f"INSERT INTO {EVIDENCE_TABLE} (run_id, {', '.join(e_cols)}) "
+        f"SELECT {run_id}, {_typed(e_cols, EVIDENCE_TYPES)} FROM ({evidence_sql})"
+    )
+    con.execute(
+        f"INSERT INTO {CLAIMS_TABLE} (run_id, {', '.join(c_cols)}) "
+        f"SELECT {run_id}, {_typed(c_cols, CLAIM_TYPES)} FROM ({claims_sql})"
+    )
+
+
+def save_evidence_rows(
+    con: Engine, run_id: int, evidence: Sequence[EvidenceRow], claims: Sequence[ClaimRow]
+) -> None:
+    """Store the evidence of the deals a partial run re-decided (no transaction of its own)."""
+    for table, columns, types, rows in (
+        (EVIDENCE_TABLE, EvidenceRow.columns(), EVIDENCE_TYPES, [r.values() for r in evidence]),
+        (CLAIMS_TABLE, ClaimRow.columns(), CLAIM_TYPES, [r.values() for r in claims]),
+    ):
+        if not rows:
+            continue
+        staged = text_table(columns, rows)
+        con.register("_cosell_evidence_rows", staged)
+        try:
+            con.execute(
+                f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
+                f"SELECT {run_id}, {_typed(columns, types)} FROM _cosell_evidence_rows"
+            )
+        finally:
+            con.unregister("_cosell_evidence_rows")
+
+
+def _text(value: Any) -> str:
+    """A stored value back as the text both implementations write."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_instant(value.astimezone(UTC))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
+    return str(value)
+
+
+def evidence_rows(
+    con: Engine, run_id: int, opportunity_ids: Sequence[str] | None = None
+) -> tuple[list[EvidenceRow], list[ClaimRow]]:
+    """The stored evidence of a run (only ``opportunity_ids`` when given), as formatted rows sorted
+    by deal (claims by deal, rule, partner and source)."""
+    e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
+    where = "run_id = ?"
+    params: list[Any] = [run_id]
+    if opportunity_ids is not None:
+        where += " AND list_contains(?, opportunity_id)"
+        params.append(list(opportunity_ids))
+    e = con.execute(
+        f"SELECT {', '.join(e_cols)} FROM {EVIDENCE_TABLE} WHERE {where} ORDER BY opportunity_id", params
+    ).fetchall()
+    c = con.execute(
+        f"SELECT {', '.join(c_cols)} FROM {CLAIMS_TABLE} WHERE {where} "
+        "ORDER BY opportunity_id, rule, partner_id, source",
+        params,
+    ).fetchall()
+    return (
+        [EvidenceRow(*(_text(v) for v in r)) for r in e],
+        [ClaimRow(*(_text(v) for v in r)) for r in c],
+    )
+
+
+@dataclass(frozen=True)
+class StoredBaseline:
+    """The acceleration test of one deal as a stored run made it: the candidate's key (X, segment,
+    band, stage) and the cohort it was measured against (None: tested without a baseline)."""
+
+    run_id: int
+    closed_at: datetime
+    segment: str
+    band: int | None
+    stage: str
+    cohort: str | None
+    cohort_size: int | None
+    median2: int | None  # twice the median, exact integer microseconds
+
+    def member_ids(self, con: Engine, window_days: int, opportunity_id: str) -> list[str]:
+        """The baseline deals of this cohort, read from the run's stored evidence: direct-only deals
+        won in ``[X - window_days, X]`` at the cohort's level and, for a stage cohort, that passed
+        through the stage (a recorded entry into it, or no recorded entry and the stage as the
+        current one: ``v_stage_history`` and ``v_opportunities`` hold the rows the run read)."""
+        if self.cohort is None:
+            return []
+        kind, _, level = self.cohort.partition(":")
+        conditions = [
+            "e.run_id = ?",
+            "e.direct_only",
+            "e.status = 'won'",
+            "e.closed_at >= ?",
+            "e.closed_at <= ?",
+            "e.opportunity_id <> ?",
+        ]
+        start = self.closed_at - timedelta(days=window_days)
+        params: list[Any] = [self.run_id, start, self.closed_at, opportunity_id]
+        if level in ("1", "2"):
+            conditions.append("coalesce(e.segment, '') = ?")
+            params.append(self.segment)
+        if level == "1":
+            conditions.append("e.band = ?")
+            params.append(self.band)
+        sql = f"SELECT e.opportunity_id FROM {EVIDENCE_TABLE} e WHERE {' AND '.join(conditions)}"
+        if kind == "stage":
+            sql = f"""
+                WITH e AS ({sql}),
+                h AS (SELECT DISTINCT opportunity_id, stage FROM v_stage_history
+                      WHERE opportunity_id IN (SELECT opportunity_id FROM e))
+                SELECT e.opportunity_id FROM e
+                WHERE EXISTS (SELECT 1 FROM h WHERE h.opportunity_id = e.opportunity_id AND h.stage = ?)
+                   OR (NOT EXISTS (SELECT 1 FROM h WHERE h.opportunity_id = e.opportunity_id)
+                       AND EXISTS (SELECT 1 FROM v_opportunities o
+                                   WHERE o.opportunity_id = e.opportunity_id AND o.stage = ?))"""
+            params += [self.stage, self.stage]
+        rows = con.execute(f"SELECT opportunity_id FROM ({sql}) ORDER BY 1", params).fetchall()
+        return [str(r[0]) for r in rows]
+
+
+def stored_baselines(con: Engine, run_id: int, opportunity_ids: Sequence[str]) -> dict[str, StoredBaseline]:
+    """The stored acceleration tests of the deals (those the run tested), by deal."""
+    rows = con.execute(
+        f"SELECT opportunity_id, closed_at, segment, band, stage, cohort, cohort_size, baseline_us "
+        f"FROM {EVIDENCE_TABLE} WHERE run_id = ? AND list_contains(?, opportunity_id) "
+        "AND stage IS NOT NULL AND closed_at IS NOT NULL",
+        [run_id, list(opportunity_ids)],
+    ).fetchall()
+    out = {}
+    for opp, closed, segment, band, stage, cohort, size, baseline in rows:
+        out[str(opp)] = StoredBaseline(
+            run_id,
+            closed.astimezone(UTC),
+            segment or "",
+            None if band is None else int(band),
+            str(stage),
+            cohort,
+            None if size is None else int(size),
+            None if baseline is None else int(Decimal(baseline) * 2),
+        )
+    return out
+
+
+def has_evidence(con: Engine, run_id: int) -> bool:
+    """Whether a run stored its evidence (runs made before evidence was kept did not)."""
+    row = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {EVIDENCE_TABLE} WHERE run_id = ? LIMIT 1)", [run_id]
+    ).fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,25 @@
+"""Python rows staged as an Arrow table of text, for one set-based INSERT (:meth:`Engine.register`).
+
+A row-at-a-time INSERT costs seconds per thousand rows. Building the Arrow arrays from Python
+lists (``pyarrow.array``) imports pandas, half a second a command like ``cosell findings accept``
+pays for a hundred rows; Arrow's JSON reader builds the same table without it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> Any:
+    """A ``pyarrow.Table`` with one string column per name in ``columns`` (None is null)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    if not rows:
+        return schema.empty_table()
+    lines = "\n".join(json.dumps(dict(zip(columns, r, strict=True))) for r in rows)
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+    return pj.read_json(pa.BufferReader(lines.encode()), parse_options=options)
