@@ -25,8 +25,19 @@ def format_rules(rule_ids: set[str] | frozenset[str]) -> str:
     return " ".join(sorted(rule_ids, key=lambda r: (_RANK.get(r, len(_RANK)), r)))
 
 
+class _Row:
+    """A row of formatted strings, in its columns' order (every stored result row is one)."""
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]  # subclasses are dataclasses
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in astuple(self))  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class AttributionRow:
+class AttributionRow(_Row):
     """One opportunity's decision. Fields up to ``policy_version`` are SPEC section 8's columns."""
 
     opportunity_id: str
@@ -46,16 +57,9 @@ class AttributionRow:
     cohort_size: str = ""
     evidence: str = ""  # space-separated evidence ids: touch:T1 lead:L1 registration:R1 partner:P1 ...
 
-    @classmethod
-    def columns(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    def values(self) -> tuple[str, ...]:
-        return tuple(str(v) for v in astuple(self))
-
 
 @dataclass(frozen=True)
-class CreditRow:
+class CreditRow(_Row):
     """One partner's role and credit on one opportunity (SPEC section 8's credits columns)."""
 
     opportunity_id: str
@@ -65,16 +69,9 @@ class CreditRow:
     amount: str  # in the deal currency, with its minor-unit digits
     currency: str
 
-    @classmethod
-    def columns(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    def values(self) -> tuple[str, ...]:
-        return tuple(str(v) for v in astuple(self))
-
 
 @dataclass(frozen=True)
-class EvidenceRow:
+class EvidenceRow(_Row):
     """What one deal's decision rests on, as both implementations state it (docs/evidence.md).
 
     Formatted like :class:`AttributionRow`: instants ISO 8601 UTC, durations in exact integer
@@ -100,16 +97,9 @@ class EvidenceRow:
     cohort_size: str
     baseline_us: str  # the cohort's median duration in microseconds
 
-    @classmethod
-    def columns(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    def values(self) -> tuple[str, ...]:
-        return tuple(str(v) for v in astuple(self))
-
 
 @dataclass(frozen=True)
-class ClaimRow:
+class ClaimRow(_Row):
     """One sourcing claim of a deal and the guard that blocked it (docs/rules.md, Evidence)."""
 
     opportunity_id: str
@@ -120,13 +110,6 @@ class ClaimRow:
     guard: str  # "", DIRECT_FIRST or TIE_TO_DIRECT
     blocking_touch_id: str  # the earliest direct touch in the lookback, when blocked
     blocking_at: str  # when that touch occurred
-
-    @classmethod
-    def columns(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    def values(self) -> tuple[str, ...]:
-        return tuple(str(v) for v in astuple(self))
 
 
 def half_micros_text(doubled: int) -> str:
