@@ -52,6 +52,7 @@ from cosell.data.validate import (
 from cosell.engine import Engine, EngineError
 from cosell.engine.sql import lit
 from cosell.policy import Policy
+from cosell.profiling import timed
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -113,18 +114,22 @@ def import_fast(
     try:
         for name in sorted(files, key=table_order):
             written.append(name)
-            staged[name] = _load_file(con, files[name], policy, at, import_id)
+            with timed(f"import file {name}", _rows_of(staged, name)):
+                staged[name] = _load_file(con, files[name], policy, at, import_id)
             if on_file is not None:
                 on_file(files[name].name)
         create_result_tables(con)
         for name in sorted(staged, key=table_order):
-            if _may_have_duplicates(con, staged[name][0]):
-                check_duplicates(con, staged[name][0], staged[name][1], policy)
-        check_cross(con, staged, policy, cascade=False)
+            with timed(f"import duplicates {name}"):
+                if _may_have_duplicates(con, staged[name][0]):
+                    check_duplicates(con, staged[name][0], staged[name][1], policy)
+        with timed("import cross-checks"):
+            check_cross(con, staged, policy, cascade=False)
         if _count(con, f"SELECT count(*) FROM {PROBLEMS}"):
             raise _Refused
         for name in sorted(staged, key=table_order):
-            collect_warnings(con, staged[name][0], staged[name][1], policy)
+            with timed(f"import warnings {name}"):
+                collect_warnings(con, staged[name][0], staged[name][1], policy)
         raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
         if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
             raise _Refused
@@ -229,6 +234,11 @@ def _may_have_duplicates(con: Engine, staged: Staged) -> bool:
             f"WHERE {not_null} GROUP BY h HAVING count(*) > 1)",
         )
     )
+
+
+def _rows_of(staged: dict[str, tuple[Staged, str]], name: str) -> Callable[[], int | None]:
+    """The rows a file made once it is loaded (for the profile log)."""
+    return lambda: staged[name][0].rows if name in staged else None
 
 
 def _undo(con: Engine, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
