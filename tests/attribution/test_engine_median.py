@@ -9,7 +9,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosell.attribution.engine_median import CYCLE_KEYS, STAGE_KEYS, range_medians, window_stats
+from cosell.attribution.engine_median import CYCLE_KEYS, STAGE_KEYS, TimeRanks, range_medians, window_stats
 
 GROUPS = st.integers(0, 3)
 TIMES = st.integers(-50, 50)
@@ -42,7 +42,8 @@ def test_counts_and_medians_are_the_rule_written_out(
     durations, ranks = np.unique(np.array([b[2] for b in base], np.int64), return_inverse=True)
     g_query = np.array([q[0] for q in queries], np.int64)
     x_query = np.array([q[1] for q in queries], np.int64)
-    count, twice = range_medians(g_base, x_base, ranks, durations, g_query, x_query, window)
+    times = TimeRanks.of(x_base, x_query, window)
+    count, twice = range_medians(g_base, ranks, durations, g_query, times)
     assert list(zip(count.tolist(), twice.tolist(), strict=True)) == expected(base, queries, window)
 
 

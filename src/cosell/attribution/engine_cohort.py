@@ -92,7 +92,13 @@ def build_acceleration(
     at_e = at_e.mutate(pos=latest).filter(lambda x: x.pos == 0).select("opp_id", stage_at_e=lambda x: x.stage)
     c = candidates.left_join(at_e, "opp_id").drop("opp_id_right")
     c = c.mutate(s=ibis.ifelse(c.e_us <= c.c_us, c.first_stage, ibis.coalesce(c.stage_at_e, c.first_stage)))
-    firsts = tl.group_by(["opp_id", "stage"]).aggregate(first_t=tl.t.min())
+    # The first entry into each stage, of the candidates and the baseline deals only (a fraction
+    # of the deals' timelines), read by both.
+    needed = union_all([candidates.select("opp_id"), baseline.select("opp_id")])
+    tl_needed = tl.semi_join(needed, "opp_id")
+    firsts = run.step(
+        "acc_firsts", tl_needed.group_by(["opp_id", "stage"]).aggregate(first_t=tl_needed.t.min())
+    )
     c = c.left_join(firsts, (c.opp_id == firsts.opp_id) & (c.s == firsts.stage)).drop("opp_id_right", "stage")
     c = run.step("acc_cand", c.drop("stage_at_e"))
 

@@ -20,6 +20,7 @@ double for durations below 2^53 microseconds. The plan fetches the rows (``engin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,14 +62,14 @@ def window_stats(
     """Per candidate (``cand``: opp_id, the key columns, x) and level: how many rows of ``base``
     (the key columns, x, dur) share its level's key (NULL matching NULL) with x in
     ``[x - window_us, x]``, and the median of their durations (NULL when there are none)."""
-    x_base = _ints(base["x"])
-    # The durations as dense ranks (the order statistics are found among ranks), ranked once.
+    # The durations as dense ranks (the order statistics are found among ranks) and the close
+    # times as ranks among every instant a search needs: once for the three levels.
     durations, ranks = np.unique(_ints(base["dur"]), return_inverse=True)
-    x_cand = _ints(cand["x"])
+    times = TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us)
     columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
     for level, keys in zip(("1", "2", "3"), levels, strict=True):
         g_base, g_cand = _group_codes(base, cand, keys)
-        count, twice_median = range_medians(g_base, x_base, ranks, durations, g_cand, x_cand, window_us)
+        count, twice_median = range_medians(g_base, ranks, durations, g_cand, times)
         columns[f"{kind}_n{level}"] = pa.array(count, pa.int64())
         # Twice the median is an integer below 2^54: half of it is exact in a double.
         columns[f"{kind}_m{level}"] = pa.array(twice_median / 2.0, pa.float64(), mask=count == 0)
@@ -77,30 +78,44 @@ def window_stats(
     return pa.table(columns, schema=schema)
 
 
+@dataclass(frozen=True)
+class TimeRanks:
+    """Close times as ranks among every instant a window search needs (the base rows' close
+    times, and each query's window start and end), so that (group, time) is one integer that
+    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them."""
+
+    base: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    span: int
+
+    @classmethod
+    def of(cls, x_base: np.ndarray, x_query: np.ndarray, window: int) -> TimeRanks:
+        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``."""
+        instants = np.unique(np.concatenate((x_base, x_query - window, x_query)))
+        return cls(
+            np.searchsorted(instants, x_base),
+            np.searchsorted(instants, x_query - window),
+            np.searchsorted(instants, x_query),
+            len(instants),
+        )
+
+
 def range_medians(
-    g_base: np.ndarray,
-    x_base: np.ndarray,
-    ranks: np.ndarray,
-    durations: np.ndarray,
-    g_query: np.ndarray,
-    x_query: np.ndarray,
-    window: int,
+    g_base: np.ndarray, ranks: np.ndarray, durations: np.ndarray, g_query: np.ndarray, times: TimeRanks
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each query (group, x): the number of base rows of its group with x in
-    ``[x - window, x]`` and twice their median duration (the sum of the two middle ones; 0 when
-    there are none). A base row's duration is ``durations[ranks[i]]`` (``durations`` ascending)."""
+    """For each query (group, window): the number of base rows of its group closed inside its
+    window and twice their median duration (the sum of the two middle ones; 0 when there are
+    none). A base row's duration is ``durations[ranks[i]]`` (``durations`` ascending)."""
     queries = len(g_query)
     if queries == 0 or len(ranks) == 0:
         return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
-    # Close times as ranks among every instant a search needs, so that (group, time) is one
-    # integer that sorts like the pair.
-    instants = np.unique(np.concatenate((x_base, x_query - window, x_query)))
-    span = len(instants)
-    key_base = g_base * span + np.searchsorted(instants, x_base)
+    span = times.span
+    key_base = g_base * span + times.base
     order = np.argsort(key_base, kind="stable")
     key_base = key_base[order]
-    lo = np.searchsorted(key_base, g_query * span + np.searchsorted(instants, x_query - window), "left")
-    hi = np.searchsorted(key_base, g_query * span + np.searchsorted(instants, x_query), "right")
+    lo = np.searchsorted(key_base, g_query * span + times.start, "left")
+    hi = np.searchsorted(key_base, g_query * span + times.end, "right")
     count = hi - lo
     twice = np.zeros(queries, np.int64)
     some = count > 0
