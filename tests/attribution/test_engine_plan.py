@@ -178,3 +178,24 @@ print(run.counts["influenced"], "ibis" in sys.modules)
         )
         outputs.append(done.stdout.split())
     assert outputs == [["2", "True"], ["2", "False"]]
+
+
+def test_cosell_profile_logs_each_operation_with_its_rows(
+    ws: Workspace, builds: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rows(ws, "2026-09-01")  # compiled and cached: the profiled run below times the plan only
+    monkeypatch.delenv("COSELL_PROFILE", raising=False)
+    rows(ws, "2026-09-01")
+    log = tmp_path / "profile.tsv"
+    assert not log.exists()
+    monkeypatch.setenv("COSELL_PROFILE", str(log))
+    rows(ws, "2026-09-01")
+    lines = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+    by_name = {name: (seconds, count) for name, seconds, count in lines}
+    assert all(float(seconds) >= 0 for seconds, _ in by_name.values())
+    # Every step and output of the plan is there, with the rows it made: two deals.
+    assert by_name["engine step deals"][1] == "2"
+    assert by_name["engine output cosell_attribution"][1] == "2"
+    assert by_name["engine check check"][1] == ""
+    ops = [op for op in engine_plan.PLANS._plans.popitem()[1].ops if op.kind != "tick"]
+    assert len(lines) == len(ops)

@@ -123,6 +123,11 @@ CHANGES: dict[str, Callable[[], dict[str, Any]]] = {
         "accounts": [dict(r, region="EU", **{"odd name": "x"}) for r in base_tables()["accounts"]]
     },
     "cells with spaces and an empty currency": lambda: with_cell("opportunities", 0, "currency", "  "),
+    "no users file (references to users are not checked)": lambda: {"users": None},
+    "a dangling reference to a user": lambda: with_cell("accounts", 1, "owner_id", "U9"),
+    "a closed deal whose close time is its stage_history entry": lambda: with_cell(
+        "opportunities", 0, "close_date", ""
+    ),
 }
 
 
@@ -133,7 +138,17 @@ def test_each_kind_of_input_gives_the_canonical_outcome(tmp_path: Path, change: 
 
 @pytest.mark.parametrize(
     ("change", "taken"),
-    [("bad money", False), ("duplicate key", False), ("unknown touch kind (a warning)", True)],
+    [
+        ("bad money", False),
+        ("duplicate key", False),
+        ("duplicate composite key with instants", False),
+        ("dangling reference", False),
+        ("a dangling reference to a user", False),
+        ("closed deal without close time", False),
+        ("unknown touch kind (a warning)", True),
+        ("no users file (references to users are not checked)", True),
+        ("a closed deal whose close time is its stage_history entry", True),
+    ],
 )
 def test_the_fast_pass_gives_up_on_problems_only(tmp_path: Path, change: str, taken: bool) -> None:
     report, _ = fast(dataset(tmp_path, **CHANGES[change]()))

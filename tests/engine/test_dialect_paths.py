@@ -1,10 +1,12 @@
 """The portable paths of the rules give exactly the DuckDB path's results, run on DuckDB.
 
-PostgreSQL computes the cohort median per group and joins it back, and joins a deal's evidence
-tokens with an ordered string aggregate (``Dialect.windowed_median``, ``Dialect.struct_lists``).
-Those paths run here on DuckDB itself, through a dialect that asks for them, and must give the same
-attribution and credits, row for row, as DuckDB's windowed median and sorted lists, on generated
-data with accelerated deals (cohort medians at every level) and on every credit model.
+DuckDB computes the cohort medians in the client from the fetched baseline rows
+(``Dialect.client_median``); Spark computes them over a RANGE window; PostgreSQL per group, joined
+back, and it joins a deal's evidence tokens with an ordered string aggregate
+(``Dialect.windowed_median``, ``Dialect.struct_lists``). Those paths run here on DuckDB itself,
+through dialects that ask for them, and must give the same attribution and credits, row for row,
+as DuckDB's own path, on generated data with accelerated deals (cohort medians at every level) and
+on every credit model.
 """
 
 from __future__ import annotations
@@ -29,7 +31,19 @@ class _PortablePaths(Dialect):
 
     name = "duckdb-portable-paths"
     windowed_median = False
+    client_median = False
     struct_lists = False
+
+
+class _WindowedMedian(Dialect):
+    """DuckDB's SQL, but the cohort medians over a RANGE window (as Spark computes them)."""
+
+    name = "duckdb-windowed-median"
+    client_median = False
+
+
+PATHS = [DUCKDB, _WindowedMedian(), _PortablePaths()]
+PATH_IDS = ["client", "windowed", "grouped"]
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +62,17 @@ def test_grouped_median_and_ordered_tokens_give_the_same_rows(
 ) -> None:
     ws, as_of = demo
     policy = Policy()
-    ws.con.dialect = DUCKDB  # type: ignore[misc]
-    windowed = attribute(ws.con, policy, as_of, model)  # type: ignore[arg-type]
-    expected = (windowed.rows(), windowed.credit_rows(), windowed.counts)
-    ws.con.dialect = _PortablePaths()  # type: ignore[misc]
+    results = []
     try:
-        grouped = attribute(ws.con, policy, as_of, model)  # type: ignore[arg-type]
-        got = (grouped.rows(), grouped.credit_rows(), grouped.counts)
+        for dialect in PATHS:
+            ws.con.dialect = dialect  # type: ignore[misc]
+            run = attribute(ws.con, policy, as_of, model)  # type: ignore[arg-type]
+            results.append((run.rows(), run.credit_rows(), run.counts, run.evidence_rows()))
     finally:
         ws.con.dialect = DUCKDB  # type: ignore[misc]
-    assert got == expected
+    expected = results[0]
+    assert results[1] == expected
+    assert results[2] == expected
     rows = expected[0]
     # The comparison covers what the paths compute: medians at several cohort levels, evidence.
     assert expected[2]["accelerated"] >= 10
@@ -75,14 +90,15 @@ def test_every_golden_case_through_the_portable_paths(name: str) -> None:
     ws = golden.case_workspace(case)
     try:
         results = []
-        for dialect in (DUCKDB, _PortablePaths()):
+        for dialect in PATHS:
             ws.con.dialect = dialect  # type: ignore[misc]
             as_of_views(ws.con, None)
             run = attribute(ws.con, case.policy, case.as_of, case.model, make_views=False)
-            results.append((run.rows(), run.credit_rows()))
+            results.append((run.rows(), run.credit_rows(), run.evidence_rows()))
     finally:
         ws.close()
     assert results[1] == results[0]
+    assert results[2] == results[0]
     assert results[0][0]
 
 
@@ -125,7 +141,7 @@ EDGE = {
 }
 
 
-@pytest.mark.parametrize("dialect", [DUCKDB, _PortablePaths()], ids=["windowed", "grouped"])
+@pytest.mark.parametrize("dialect", PATHS, ids=PATH_IDS)
 def test_the_window_starts_exactly_baseline_window_days_before_close(dialect: Dialect) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "attribution"))
     from engine_support import workspace_with

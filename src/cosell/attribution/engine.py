@@ -186,4 +186,10 @@ def _touch_credits(context: RunContext) -> Any:
     return compute_touch_credits(context)
 
 
-_PYTHON_STEPS = {"touch_credits": _touch_credits}
+def _cohort_medians(context: RunContext) -> Any:
+    from cosell.attribution.engine_median import compute_cohort_medians
+
+    return compute_cohort_medians(context)
+
+
+_PYTHON_STEPS = {"touch_credits": _touch_credits, "cohort_medians": _cohort_medians}

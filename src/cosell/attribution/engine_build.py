@@ -83,10 +83,12 @@ def build_plan(
         credits = build_credits(run, roles, deals, model)
         fallback = None
     run.tick()
-    build_output(run, p, deals, model, decided, credits, fallback, ev, assoc, direct_first)
-    # Evidence stored with the run (docs/evidence.md): what each decision rests on.
+    # The earliest direct touch of each deal with a blocked claim, read by the evidence ids and by
+    # the stored claims: one step, as it reads the touches again.
     blocked = ev.claims.filter(ev.claims.blocked).select("opp_id").distinct()
-    blockers = blocking_touches(run, p, deals, direct_first, blocked)
+    blockers = run.step("blockers", blocking_touches(run, p, deals, direct_first, blocked))
+    build_output(run, p, model, decided, credits, fallback, ev, assoc, blockers)
+    # Evidence stored with the run (docs/evidence.md): what each decision rests on.
     build_record(run, decided, bands, ev.claims, assoc, blockers)
     run.tick()
     plan = run.plan()

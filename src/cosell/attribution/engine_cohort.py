@@ -92,7 +92,13 @@ def build_acceleration(
     at_e = at_e.mutate(pos=latest).filter(lambda x: x.pos == 0).select("opp_id", stage_at_e=lambda x: x.stage)
     c = candidates.left_join(at_e, "opp_id").drop("opp_id_right")
     c = c.mutate(s=ibis.ifelse(c.e_us <= c.c_us, c.first_stage, ibis.coalesce(c.stage_at_e, c.first_stage)))
-    firsts = tl.group_by(["opp_id", "stage"]).aggregate(first_t=tl.t.min())
+    # The first entry into each stage, of the candidates and the baseline deals only (a fraction
+    # of the deals' timelines), read by both.
+    needed = union_all([candidates.select("opp_id"), baseline.select("opp_id")])
+    tl_needed = tl.semi_join(needed, "opp_id")
+    firsts = run.step(
+        "acc_firsts", tl_needed.group_by(["opp_id", "stage"]).aggregate(first_t=tl_needed.t.min())
+    )
     c = c.left_join(firsts, (c.opp_id == firsts.opp_id) & (c.s == firsts.stage)).drop("opp_id_right", "stage")
     c = run.step("acc_cand", c.drop("stage_at_e"))
 
@@ -112,10 +118,13 @@ def build_acceleration(
         x=baseline.x_us,
         dur=baseline.x_us - baseline.c_us,
     )
-    stage_rows = _with_candidates(base_stage, c.select("opp_id", "segment", "band", "s", x=c.x_us))
-    cycle_rows = _with_candidates(base_cycle, c.select("opp_id", "segment", "band", x=c.x_us))
-    stage_stats = _windowed(run, "acc_stage", stage_rows, ("s",), p)
-    cycle_stats = _windowed(run, "acc_cycle", cycle_rows, (), p)
+    if run.dialect.client_median:
+        stage_stats, cycle_stats = _client_medians(run, base_stage, base_cycle, c)
+    else:
+        stage_rows = _with_candidates(base_stage, c.select("opp_id", "segment", "band", "s", x=c.x_us))
+        cycle_rows = _with_candidates(base_cycle, c.select("opp_id", "segment", "band", x=c.x_us))
+        stage_stats = _windowed(run, "acc_stage", stage_rows, ("s",), p)
+        cycle_stats = _windowed(run, "acc_cycle", cycle_rows, (), p)
 
     j = c.join(stage_stats, "opp_id").join(cycle_stats, "opp_id")
     min_n = p.min_cohort_size
@@ -147,6 +156,24 @@ def build_acceleration(
     out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline",
                    "s", "first_t")  # fmt: skip  # s and its first entry S: stored as evidence (engine_record)
     return run.step("acceleration", out)
+
+
+def _client_medians(
+    run: Runner, base_stage: ir.Table, base_cycle: ir.Table, cand: ir.Table
+) -> tuple[ir.Table, ir.Table]:
+    """The same counts and medians computed in the client (:mod:`cosell.attribution.engine_median`)
+    from the baseline rows and the candidates, fetched once: exact integer order statistics, far
+    cheaper than a windowed median that evaluates every baseline row's frame too."""
+    from cosell.attribution.engine_median import stats_columns
+
+    run.fetch("median_stage_base", base_stage.select("segment", "band", "s", "x", "dur"))
+    run.fetch("median_cycle_base", base_cycle.select("segment", "band", "x", "dur"))
+    run.fetch("median_cand", cand.select("opp_id", "segment", "band", "s", x=cand.x_us))
+    made = run.python(
+        "cohort_medians",
+        {"acc_stage": ibis.schema(stats_columns("stage")), "acc_cycle": ibis.schema(stats_columns("cycle"))},
+    )
+    return made["acc_stage"], made["acc_cycle"]
 
 
 # Candidates enter the windows as a pair of sentinels, one below and one above every duration:

@@ -19,7 +19,6 @@ from cosell.attribution.engine_base import (
     union_all,
 )
 from cosell.attribution.engine_plan import ATTRIBUTION_TABLE, CREDITS_TABLE, format_instant_micros
-from cosell.attribution.engine_touches import blocking_touches
 from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, CreditRow
 
@@ -70,14 +69,13 @@ def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
 def build_output(
     run: Runner,
     p: Params,
-    deals: ir.Table,
     model: str,
     decided: ir.Table,
     credits: ir.Table,
     fallback: ir.Table | None,
     evidence: Any,
     assoc: ir.Table,
-    direct_first: ir.Table,
+    blockers: ir.Table,
 ) -> None:
     """Record the ``cosell_attribution`` and ``cosell_credits`` temp tables as the plan's outputs."""
     c = credits
@@ -98,7 +96,7 @@ def build_output(
     primary = c.mutate(pos=pick).filter(lambda x: x.pos == 0).select("opp_id", primary=lambda x: x.partner)
 
     f = decided.left_join(primary, "opp_id").drop("opp_id_right")
-    ids = evidence_ids(run, p, deals, credits, evidence, assoc, direct_first)
+    ids = evidence_ids(run, credits, evidence, assoc, blockers)
     f = f.left_join(ids, "opp_id").drop("opp_id_right")
     if fallback is not None:
         f = f.left_join(fallback.mutate(fb=ibis.literal(True)), "opp_id").drop("opp_id_right")
@@ -131,20 +129,15 @@ def build_output(
     run.output(ATTRIBUTION_TABLE, out.select(*AttributionRow.columns()))
 
 
-def evidence_ids(
-    run: Runner,
-    p: Params,
-    deals: ir.Table,
-    credits: ir.Table,
-    ev: Any,
-    assoc: ir.Table,
-    direct_first: ir.Table,
-) -> ir.Table:
+# The kinds of evidence tokens, in the order a deal's evidence lists them (docs/rules.md).
+TOKEN_KINDS = ("partner", "lead", "registration", "touch")
+
+
+def evidence_ids(run: Runner, credits: ir.Table, ev: Any, assoc: ir.Table, blockers: ir.Table) -> ir.Table:
     """Per deal, ``kind:id`` of every row the decision rests on, by kind then id (docs/rules.md):
     partners with a role, partner leads, registrations, associated partner-engagement touches (any
-    time), claim touches and the earliest direct touch that blocked a claim."""
-    blocked = ev.claims.filter(ev.claims.blocked).select("opp_id").distinct()
-    blockers = blocking_touches(run, p, deals, direct_first, blocked)
+    time), claim touches and the earliest direct touch that blocked a claim (``blockers``:
+    opp_id, d_touch)."""
     claim_ids = ev.claims.filter(ev.claims.source_id.notnull() & (ev.claims.source_id != "crm"))
     claim_ids = claim_ids.select(
         "opp_id",
@@ -162,9 +155,8 @@ def evidence_ids(
         ]
     )
     tokens = tokens.filter(tokens.id.notnull())  # "kind:NULL" is no token
-    rank = ibis.cases(
-        (tokens.kind == "partner", 0), (tokens.kind == "lead", 1), (tokens.kind == "registration", 2), else_=3
-    )
+    # The claims' sources are leads, registrations and touches: every token is of these kinds.
+    rank = ibis.cases(*((tokens.kind == kind, i) for i, kind in enumerate(TOKEN_KINDS[:-1])), else_=3)
     if not run.dialect.struct_lists:
         # The same tokens, distinct, joined in the same order (rank, id, kind) by an ordered
         # string aggregate: for an engine whose lists of structs do not sort or read back alike.
@@ -174,10 +166,18 @@ def evidence_ids(
             evidence=t.token.group_concat(" ", order_by=[t.rank, t.id, t.kind])
         )
         return run.step("evidence", out)
-    # Each deal's tokens are collected, then made distinct and sorted (by rank, id) inside the list:
-    # far cheaper than a DISTINCT over two million rows and an ordered string aggregate.
-    keyed = tokens.select("opp_id", key=ibis.struct({"rank": rank, "id": tokens.id, "kind": tokens.kind}))
+    # Each deal's tokens are collected, then made distinct and sorted inside the list: far cheaper
+    # than a DISTINCT over two million rows and an ordered string aggregate. A token is kept as its
+    # kind's rank (one digit) and its id: as text these sort by (rank, id), and the kind is the
+    # rank's (cheaper to collect and sort than a struct of the three).
+    keyed = tokens.select("opp_id", key=rank.cast("string") + tokens.id)
     lists = keyed.group_by("opp_id").aggregate(keys=keyed.key.collect())
     ordered = lists.keys.unique().sort()
-    out = lists.select("opp_id", evidence=ordered.map(lambda k: k["kind"] + ":" + k["id"]).join(" "))
+
+    def token(k: ir.StringValue) -> ir.StringValue:
+        return ibis.cases(
+            *((k.substr(0, 1) == str(i), name + ":") for i, name in enumerate(TOKEN_KINDS))
+        ) + k.substr(1)
+
+    out = lists.select("opp_id", evidence=ordered.map(token).join(" "))
     return run.step("evidence", out)

@@ -37,6 +37,7 @@ from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.instants import MICROS_PER_DAY, format_instant
 from cosell.policy import Policy
+from cosell.profiling import enabled, timed
 
 # The temp tables a run leaves for its caller: the attribution and credit rows, and the evidence
 # stored with them (docs/evidence.md).
@@ -402,33 +403,61 @@ def execute(
             .replace(str(KNOWN_PLACEHOLDER_US), str(known_us))
         )
 
+    profile = enabled()
+
+    def made_rows(op: Op) -> Callable[[], int | None]:
+        def rows() -> int | None:
+            if op.kind in ("step", "output"):
+                return int(con.execute(f'SELECT count(*) FROM "{op.name}"').fetchall()[0][0])
+            if op.kind == "fetch":
+                return int(context.fetched[op.name].num_rows)
+            return None
+
+        return rows
+
     try:
         for op in plan.ops:
-            if op.kind in ("step", "output"):
-                for statement in con.dialect.temp_table(op.name, sql_of(op)):
-                    con.execute(statement)
-                if op.kind == "step":
-                    made.append(op.name)
-            elif op.kind == "check":
-                _check(con, sql_of(op), op.problem)
-            elif op.kind == "fetch":
-                context.fetched[op.name] = con.fetch_arrow(sql_of(op))
-            elif op.kind == "tick":
-                if on_tick is not None:
-                    on_tick()
-            elif op.kind == "python":
-                tables = python_steps[op.name](context)
-                for name in op.outputs:
-                    made.append(name)
-                    _register(con, name, tables[name])
-            else:  # pragma: no cover - a plan is built by this package
-                raise ValueError(f"unknown plan operation {op.kind!r}")
+            if profile and op.kind != "tick":
+                with timed(f"engine {op.kind} {op.name.removeprefix(STEP_PREFIX)}", made_rows(op)):
+                    _run_op(con, op, sql_of, context, python_steps, made, on_tick)
+            else:
+                _run_op(con, op, sql_of, context, python_steps, made, on_tick)
             if stop_after is not None and op.name == STEP_PREFIX + stop_after:
                 break
     except BaseException:
         drop(con, made)
         raise
     return made
+
+
+def _run_op(
+    con: Engine,
+    op: Op,
+    sql_of: Callable[[Op], str],
+    context: RunContext,
+    python_steps: Mapping[str, PythonStep],
+    made: list[str],
+    on_tick: Callable[[], None] | None,
+) -> None:
+    if op.kind in ("step", "output"):
+        for statement in con.dialect.temp_table(op.name, sql_of(op)):
+            con.execute(statement)
+        if op.kind == "step":
+            made.append(op.name)
+    elif op.kind == "check":
+        _check(con, sql_of(op), op.problem)
+    elif op.kind == "fetch":
+        context.fetched[op.name] = con.fetch_arrow(sql_of(op))
+    elif op.kind == "tick":
+        if on_tick is not None:
+            on_tick()
+    elif op.kind == "python":
+        tables = python_steps[op.name](context)
+        for name in op.outputs:
+            made.append(name)
+            _register(con, name, tables[name])
+    else:  # pragma: no cover - a plan is built by this package
+        raise ValueError(f"unknown plan operation {op.kind!r}")
 
 
 def drop(con: Engine, names: list[str]) -> None:

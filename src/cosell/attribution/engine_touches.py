@@ -51,9 +51,12 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
 
     # Stage timeline: recorded entries, or the current stage at creation when there are none.
     entries = sh.select(opp_id=nz(sh.opportunity_id), stage=sh.stage, t=us(sh.entered_at))
+    # A deal without entries has no stage_history row: its ids are all the anti-join needs (a
+    # projection of its own, so that the engine does not keep the entries as a shared subquery).
+    recorded = sh.select(opp_id=nz(sh.opportunity_id))
     entries = entries.distinct()
     entries = entries.join(base.select("opp_id", "c_us"), "opp_id")
-    missing = base.anti_join(entries, "opp_id").select(
+    missing = base.anti_join(recorded, "opp_id").select(
         "opp_id", "stage", t=base.c_us, c_us=base.c_us, recorded=ibis.literal(False)
     )
     tl = union_all([entries.select("opp_id", "stage", "t", "c_us", recorded=ibis.literal(True)), missing])

@@ -107,6 +107,11 @@ class Dialect:
     - ``windowed_median``: whether a median can be computed over a RANGE window (DuckDB and Spark
       can; PostgreSQL has the median only as an ordered-set aggregate, so the cohort step computes
       it per group and joins it back);
+    - ``client_median``: whether the cohort counts and medians are computed in the client from the
+      baseline rows, fetched once (:mod:`cosell.attribution.engine_median`: exact integer order
+      statistics for every candidate at once), rather than by the engine's windowed or grouped
+      median (DuckDB's RANGE-window median evaluates every baseline row's frame too, most of the
+      engine's time at a million deals);
     - ``struct_lists``: whether a list of structs is sorted field by field and its fields read back
       as they were (the evidence tokens of a deal); otherwise the tokens are made distinct and
       joined by an ordered string aggregate;
@@ -119,6 +124,7 @@ class Dialect:
     epoch_us = "epoch_us({})"
     from_epoch_us = "make_timestamptz({})"
     windowed_median = True
+    client_median = True
     struct_lists = True
 
     def translate(self, sql: str) -> str:
@@ -150,6 +156,7 @@ class PostgresDialect(Dialect):
     epoch_us = "CAST(EXTRACT(EPOCH FROM {}) * 1000000 AS BIGINT)"
     from_epoch_us = "TO_TIMESTAMP(0) + {} * INTERVAL '1 microsecond'"
     windowed_median = False
+    client_median = False
     struct_lists = False
 
     def temp_table(self, name: str, select: str) -> list[str]:
@@ -166,6 +173,7 @@ class SparkDialect(Dialect):
     epoch_us = "unix_micros({})"
     from_epoch_us = "timestamp_micros({})"
     windowed_median = True
+    client_median = False
     struct_lists = True
 
     def temp_table(self, name: str, select: str) -> list[str]:

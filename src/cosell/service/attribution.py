@@ -118,20 +118,22 @@ def attribute_files(
     from cosell.data.load import import_time, load_dataset
     from cosell.data.read import find_table_files
     from cosell.outfiles import output_folder
+    from cosell.profiling import timed
     from cosell.store.workspace import as_of_views
 
     output_folder(out)  # before the work: a file in the way or no permission is said at once
     files, _ = find_table_files(data)
     imported_at = import_time()
-    with progress("importing", total=max(len(files), 1)) as advance:
+    with progress("importing", total=max(len(files), 1)) as advance, timed("data import"):
         ws = load_dataset(data, policy, on_file=lambda _name: advance(1), now=imported_at)
     try:
         # A fresh import is dated now: evaluate its current rows at the as-of instant.
         at = AsOf.resolve(when, imported_at)
         as_of_views(ws.con, None, existing_at=at.as_of)
-        with progress("attributing", total=ENGINE_STEPS) as advance:
+        with progress("attributing", total=ENGINE_STEPS) as advance, timed("data engine"):
             run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)
-        paths = write_results(ws.con, run, out, fmt)
+        with timed("data write"):
+            paths = write_results(ws.con, run, out, fmt)
     finally:
         ws.close()
     return AttributedFiles(run.counts, at, paths)

@@ -1,0 +1,180 @@
+"""Batch engine: the cohort baselines' counts and medians, computed in the client.
+
+For each acceleration candidate and each cohort level, the rule needs the count and the median of
+the durations of the direct-only won deals of the level's key (segment, band, stage) that closed in
+``[X - window, X]`` (docs/rules.md, Acceleration). An engine's windowed median evaluates the frame of
+every row of the partition, the baseline deals' own rows included (about ten times the candidates),
+and a RANGE frame is costly to bound: at a million deals that is most of the engine's time. Here the
+same numbers come from one range query per candidate, all candidates at once:
+
+- the baseline rows sorted by (level key, close time) put each candidate's window in one
+  contiguous run ``[lo, hi)`` of that order, found by two binary searches (``hi - lo`` is the count);
+- a wavelet matrix over the durations answers "the k-th smallest duration in ``[lo, hi)``" for every
+  candidate together, one bit of the value per pass over the rows: O((n + q) log n) in numpy.
+
+Everything is an exact integer: twice the median is the sum of the two middle durations (the lower
+and the upper middle of an even count), which is what the windowed ``quantile_cont`` gives in a
+double for durations below 2^53 microseconds. The plan fetches the rows (``engine_cohort``) and runs
+:func:`compute_cohort_medians`; this module does not import Ibis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from cosell.attribution.engine_plan import STEP_PREFIX, RunContext
+
+# The cohort levels of each kind (as engine_cohort.LEVELS): the stage baseline is also keyed by the
+# stage the candidate was in at E, the whole-cycle baseline is not.
+STAGE_KEYS = (("segment", "band", "s"), ("segment", "s"), ("s",))
+CYCLE_KEYS = (("segment", "band"), ("segment",), ())
+STAGE_STATS = STEP_PREFIX + "acc_stage"
+CYCLE_STATS = STEP_PREFIX + "acc_cycle"
+
+
+def stats_columns(kind: str) -> dict[str, str]:
+    """The columns of one kind's statistics table: per level, the count and the median."""
+    columns = {"opp_id": "string"}
+    for level in ("1", "2", "3"):
+        columns[f"{kind}_n{level}"] = "int64"
+        columns[f"{kind}_m{level}"] = "float64"
+    return columns
+
+
+def compute_cohort_medians(context: RunContext) -> dict[str, pa.Table]:
+    """The plan's ``cohort_medians`` step: the stage and whole-cycle statistics of every candidate."""
+    fetched = context.fetched
+    window = context.params.baseline_us
+    cand = fetched["median_cand"]
+    return {
+        STAGE_STATS: window_stats("stage", fetched["median_stage_base"], cand, STAGE_KEYS, window),
+        CYCLE_STATS: window_stats("cycle", fetched["median_cycle_base"], cand, CYCLE_KEYS, window),
+    }
+
+
+def window_stats(
+    kind: str, base: pa.Table, cand: pa.Table, levels: tuple[tuple[str, ...], ...], window_us: int
+) -> pa.Table:
+    """Per candidate (``cand``: opp_id, the key columns, x) and level: how many rows of ``base``
+    (the key columns, x, dur) share its level's key (NULL matching NULL) with x in
+    ``[x - window_us, x]``, and the median of their durations (NULL when there are none)."""
+    # The durations as dense ranks (the order statistics are found among ranks) and the close
+    # times as ranks among every instant a search needs: once for the three levels.
+    durations, ranks = np.unique(_ints(base["dur"]), return_inverse=True)
+    times = TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us)
+    columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
+    for level, keys in zip(("1", "2", "3"), levels, strict=True):
+        g_base, g_cand = _group_codes(base, cand, keys)
+        count, twice_median = range_medians(g_base, ranks, durations, g_cand, times)
+        columns[f"{kind}_n{level}"] = pa.array(count, pa.int64())
+        # Twice the median is an integer below 2^54: half of it is exact in a double.
+        columns[f"{kind}_m{level}"] = pa.array(twice_median / 2.0, pa.float64(), mask=count == 0)
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
+    schema = pa.schema([(name, types[t]) for name, t in stats_columns(kind).items()])
+    return pa.table(columns, schema=schema)
+
+
+@dataclass(frozen=True)
+class TimeRanks:
+    """Close times as ranks among every instant a window search needs (the base rows' close
+    times, and each query's window start and end), so that (group, time) is one integer that
+    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them."""
+
+    base: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    span: int
+
+    @classmethod
+    def of(cls, x_base: np.ndarray, x_query: np.ndarray, window: int) -> TimeRanks:
+        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``."""
+        instants = np.unique(np.concatenate((x_base, x_query - window, x_query)))
+        return cls(
+            np.searchsorted(instants, x_base),
+            np.searchsorted(instants, x_query - window),
+            np.searchsorted(instants, x_query),
+            len(instants),
+        )
+
+
+def range_medians(
+    g_base: np.ndarray, ranks: np.ndarray, durations: np.ndarray, g_query: np.ndarray, times: TimeRanks
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each query (group, window): the number of base rows of its group closed inside its
+    window and twice their median duration (the sum of the two middle ones; 0 when there are
+    none). A base row's duration is ``durations[ranks[i]]`` (``durations`` ascending)."""
+    queries = len(g_query)
+    if queries == 0 or len(ranks) == 0:
+        return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
+    span = times.span
+    key_base = g_base * span + times.base
+    order = np.argsort(key_base, kind="stable")
+    key_base = key_base[order]
+    lo = np.searchsorted(key_base, g_query * span + times.start, "left")
+    hi = np.searchsorted(key_base, g_query * span + times.end, "right")
+    count = hi - lo
+    twice = np.zeros(queries, np.int64)
+    some = count > 0
+    if some.any():
+        lo_s, hi_s, n_s = lo[some], hi[some], count[some]
+        # The lower and the upper middle of each window (the same one for an odd count).
+        middle = kth_in_ranges(
+            ranks[order],
+            len(durations),
+            np.concatenate((lo_s, lo_s)),
+            np.concatenate((hi_s, hi_s)),
+            np.concatenate(((n_s - 1) // 2, n_s // 2)),
+        )
+        values = durations[middle]
+        twice[some] = values[: len(n_s)] + values[len(n_s) :]
+    return count.astype(np.int64), twice
+
+
+def kth_in_ranges(
+    ranks: np.ndarray, distinct: int, lo: np.ndarray, hi: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """The k-th smallest (0-based) of ``ranks[lo:hi]`` for each (lo, hi, k), all at once (``ranks``
+    are integers in ``[0, distinct)``): a wavelet matrix over them, built and descended one bit at
+    a time (the queries follow their range into the zeros or the ones of each bit, which are
+    stably partitioned, zeros first, for the next bit)."""
+    current = ranks.astype(np.int64)
+    lo, hi, k = lo.astype(np.int64), hi.astype(np.int64), k.astype(np.int64)
+    found = np.zeros(len(k), np.int64)
+    zeros_before = np.zeros(len(current) + 1, np.int64)
+    for bit in range(max(int(distinct - 1).bit_length(), 1) - 1, -1, -1):
+        ones = (current >> bit) & 1
+        np.cumsum(1 - ones, out=zeros_before[1:])
+        total_zeros = zeros_before[-1]
+        z_lo, z_hi = zeros_before[lo], zeros_before[hi]
+        zeros_in = z_hi - z_lo
+        left = k < zeros_in
+        lo = np.where(left, z_lo, total_zeros + lo - z_lo)
+        hi = np.where(left, z_hi, total_zeros + hi - z_hi)
+        k = np.where(left, k, k - zeros_in)
+        found |= (~left).astype(np.int64) << bit
+        current = np.concatenate((current[ones == 0], current[ones == 1]))
+    return found
+
+
+def _ints(column: Any) -> np.ndarray:
+    return np.asarray(column.to_numpy(), dtype=np.int64)
+
+
+def _group_codes(base: pa.Table, cand: pa.Table, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense integer codes of the key columns, equal exactly where the keys are equal (NULL equal
+    to NULL, as a window's partition groups them), over the base rows and the candidates together."""
+    n_base = base.num_rows
+    codes = np.zeros(n_base + cand.num_rows, np.int64)
+    for key in keys:
+        kind = base[key].type
+        both = pa.chunked_array(base[key].chunks + cand[key].cast(kind).chunks, kind).dictionary_encode()
+        column = both.combine_chunks()
+        # NULL is a value of its own: code 0; the dictionary's values from 1.
+        one = np.asarray(column.indices.fill_null(-1).to_numpy(), dtype=np.int64) + 1
+        _, codes = np.unique(codes * (len(column.dictionary) + 1) + one, return_inverse=True)
+        codes = codes.astype(np.int64)
+    return codes[:n_base], codes[n_base:]
