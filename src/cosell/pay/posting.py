@@ -37,6 +37,7 @@ from cosell.engine import Engine
 from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.fx import check_rates, converted_amounts_sql
+from cosell.hygiene.sql import won_entry_ctes
 from cosell.money import quantum
 from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
@@ -285,7 +286,6 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
     """Temp tables ``_pay_closed`` (won deals with X), ``_pay_rates`` and ``_pay_deals`` (eligible)."""
     ws_currency = policy.workspace_currency.replace("'", "''")
     won = sql_in("o.stage", policy.won_stages)
-    open_stage = f"NOT ({sql_in('stage', policy.won_stages)}) AND NOT ({sql_in('stage', policy.lost_stages)})"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_won AS
             SELECT o.opportunity_id, o.stage, o.close_date, coalesce(o.owner_id, '') AS owner_id,
@@ -293,23 +293,16 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
                    coalesce(o.opportunity_type, '') AS opportunity_type
             FROM v_opportunities o WHERE {won}"""
     )
-    # Close time X (SPEC section 1, as the engine reads it): the first recorded entry into the
-    # current stage at or after the last recorded open-stage entry, else close_date.
+    # Close time X (SPEC section 1): the won-stage entry the gate audit and reconciliation read
+    # (one definition, cosell.hygiene.sql), of the won deals only.
+    entry = won_entry_ctes(policy.won_stages, policy.lost_stages, "closed_at")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_closed AS
-            WITH sh AS (
-                SELECT DISTINCT h.opportunity_id, h.stage, h.entered_at
-                FROM v_stage_history h SEMI JOIN _pay_won w ON w.opportunity_id = h.opportunity_id),
-            last_open AS (
-                SELECT opportunity_id, max(entered_at) AS last_open FROM sh WHERE {open_stage} GROUP BY 1),
-            entry AS (
-                SELECT sh.opportunity_id, min(sh.entered_at) AS x
-                FROM sh JOIN _pay_won w ON w.opportunity_id = sh.opportunity_id AND w.stage = sh.stage
-                LEFT JOIN last_open l ON l.opportunity_id = sh.opportunity_id
-                WHERE l.last_open IS NULL OR sh.entered_at >= l.last_open
-                GROUP BY 1)
-            SELECT w.*, coalesce(e.x, w.close_date) AS closed_at
-            FROM _pay_won w LEFT JOIN entry e ON e.opportunity_id = w.opportunity_id"""
+            WITH o AS (SELECT * FROM _pay_won),
+            sh AS (
+                SELECT h.opportunity_id, h.stage, h.entered_at
+                FROM v_stage_history h SEMI JOIN _pay_won w ON w.opportunity_id = h.opportunity_id),{entry}
+            SELECT * FROM w"""
     )
     bad = con.execute(
         "SELECT opportunity_id FROM _pay_closed WHERE closed_at IS NULL ORDER BY 1 LIMIT 1"
