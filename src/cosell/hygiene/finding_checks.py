@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from cosell.engine import Engine
 from cosell.fx import check_rates, converted_amounts_sql
+from cosell.hygiene.sql import close_time_ctes
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
-from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
 
@@ -57,7 +57,7 @@ def won_deals(con: Engine, policy: Policy, window: Window) -> None:
     A deal's outcome and X are its attribution version's, as stored with it (``v_evidence``): the
     rules' own, not derived again. Deals without stored evidence (not attributed yet, or a version
     stored before evidence was kept) are closed-won by their current stage, X from the data
-    (:func:`cosell.hygiene.sql.won_entry_ctes`, the definition the gate audit uses)."""
+    (:func:`cosell.hygiene.sql.close_time_ctes`, the definition the gate audit uses)."""
     won, lost = policy.won_stages, policy.lost_stages
     bounds = [f"x_at <= {_ts(window.evaluated_at)}"]
     if window.start is not None:
@@ -86,7 +86,7 @@ def won_deals(con: Engine, policy: Policy, window: Window) -> None:
         o AS (SELECT * FROM o0 WHERE opportunity_id IN ({candidates})),
         sh AS (
             SELECT DISTINCT s.opportunity_id, s.stage, s.entered_at FROM v_stage_history s
-            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "x_at")},
+            WHERE s.opportunity_id IN (SELECT opportunity_id FROM o)),{close_time_ctes(won, lost, "x_at")},
         stored AS (
             SELECT {", ".join("v." + c for c in columns.split(", "))}, {currency.format("v.")}, ev.x_at
             FROM ev JOIN v_opportunities v ON v.opportunity_id = ev.opportunity_id

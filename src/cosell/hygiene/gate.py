@@ -22,8 +22,8 @@ from decimal import Decimal
 from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
+from cosell.hygiene.sql import close_time_ctes
 from cosell.hygiene.sql import in_list as _in
-from cosell.hygiene.sql import won_entry_ctes
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, version_filter
@@ -222,7 +222,7 @@ def gate_audit(
             WHERE stage IN {_in(won)} AND opportunity_id NOT IN (SELECT opportunity_id FROM ev)),
         sh AS (
             SELECT opportunity_id, stage, entered_at FROM stage_history
-            WHERE {known} AND opportunity_id IN (SELECT opportunity_id FROM o)),{won_entry_ctes(won, lost, "entered")},
+            WHERE {known} AND opportunity_id IN (SELECT opportunity_id FROM o)),{close_time_ctes(won, lost, "entered")},
         -- Deals with stored evidence: won and entered the stage when their version says (its X).
         w_all AS (
             SELECT * FROM w

@@ -1,21 +1,25 @@
-"""SQL text shared by the stage gate and reconciliation: literals, and when a deal entered its won stage.
+"""SQL text shared by the stage gate, reconciliation, pay and the metrics: literals, and a closed
+deal's close time.
 
-The close time of a won deal (SPEC section 1) is its first entry into its current won stage after
-its last open stage in stage_history, else its close_date. The gate audit and reconciliation must
-agree on that instant to the microsecond, so both build it from :func:`won_entry_ctes`.
+The close time X of a closed deal (SPEC section 1) is its first entry into its current won or lost
+stage after its last open stage in stage_history, else its close_date. The gate audit,
+reconciliation, pay posting and the metrics must agree on that instant to the microsecond, so
+all of them build it from :func:`close_time_ctes` (the batch engine and the reference have their
+own, held equal by the parity tests).
 """
 
 from __future__ import annotations
 
 from cosell.engine.sql import in_list, lit, ts
 
-__all__ = ["in_list", "lit", "ts", "won_entry_ctes"]
+__all__ = ["close_time_ctes", "in_list", "lit", "ts"]
 
 
-def won_entry_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:
+def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:
     """CTEs ``lo``, ``x`` and ``w`` (to follow ``WITH o AS (...), sh AS (...),``): ``w`` is ``o``
-    (won deals with ``opportunity_id``, ``stage``, ``close_date``) plus ``column``, the instant each
-    entered its won stage, from ``sh`` (``opportunity_id``, ``stage``, ``entered_at``)."""
+    (closed deals with ``opportunity_id``, ``stage``, ``close_date``) plus ``column``, the instant
+    each entered its won or lost stage (its X; NULL when it has neither an entry nor a close_date),
+    from ``sh`` (``opportunity_id``, ``stage``, ``entered_at``)."""
     return f"""
         lo AS (
             SELECT opportunity_id, max(entered_at) AS t FROM sh

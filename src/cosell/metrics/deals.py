@@ -42,10 +42,11 @@ from datetime import datetime
 
 from cosell.asof import evaluation, knowledge
 from cosell.engine import Engine
-from cosell.engine.sql import lit
+from cosell.engine.sql import in_list, lit
 from cosell.engine.sql import ts as lit_instant
 from cosell.errors import InputError, Problem
 from cosell.fx import convert_sql, month_index_sql, monthly_rates_sql
+from cosell.hygiene.sql import close_time_ctes
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
@@ -75,25 +76,18 @@ def stage_class_sql(column: str, policy: Policy) -> str:
 
 def close_times_sql(policy: Policy) -> str:
     """SELECT opportunity_id, closed_at: X of every won or lost deal in ``v_opportunities``
-    (NULL when it has neither a stage_history entry into its stage nor a close_date).
-
-    One pass over the deal's stage entries: the entries into its current stage, kept when at or
-    after its last open-stage entry, and the earliest of those."""
-    last_open = (
-        f"coalesce(max(h.entered_at) FILTER (WHERE {stage_class_sql('h.stage', policy)} = 'open'), "
-        "TIMESTAMPTZ '-infinity')"
-    )
+    (NULL when it has neither a stage_history entry into its stage nor a close_date), by the one
+    relational definition the gate audit, reconciliation and pay read
+    (:func:`cosell.hygiene.sql.close_time_ctes`)."""
+    closed = in_list(policy.won_stages | policy.lost_stages)
+    ctes = close_time_ctes(policy.won_stages, policy.lost_stages, "closed_at")
     return f"""
-        WITH c AS (
-            SELECT opportunity_id, stage, close_date FROM v_opportunities
-            WHERE {stage_class_sql("stage", policy)} <> 'open')
-        SELECT c.opportunity_id,
-            coalesce(
-                list_min(list_filter(list(h.entered_at) FILTER (WHERE h.stage = c.stage),
-                    lambda t: t >= {last_open})),
-                any_value(c.close_date)) AS closed_at
-        FROM c LEFT JOIN v_stage_history h ON h.opportunity_id = c.opportunity_id
-        GROUP BY c.opportunity_id
+        WITH o AS (
+            SELECT opportunity_id, stage, close_date FROM v_opportunities WHERE stage IN {closed}),
+        sh AS (
+            SELECT h.opportunity_id, h.stage, h.entered_at FROM v_stage_history h
+            WHERE h.opportunity_id IN (SELECT opportunity_id FROM o)),{ctes}
+        SELECT opportunity_id, closed_at FROM w
     """
 
 

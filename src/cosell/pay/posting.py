@@ -37,7 +37,7 @@ from cosell.engine import Engine
 from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.fx import check_rates, converted_amounts_sql
-from cosell.hygiene.sql import won_entry_ctes
+from cosell.hygiene.sql import close_time_ctes
 from cosell.money import quantum
 from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
@@ -295,7 +295,7 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
     )
     # Close time X (SPEC section 1): the won-stage entry the gate audit and reconciliation read
     # (one definition, cosell.hygiene.sql), of the won deals only.
-    entry = won_entry_ctes(policy.won_stages, policy.lost_stages, "closed_at")
+    entry = close_time_ctes(policy.won_stages, policy.lost_stages, "closed_at")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_closed AS
             WITH o AS (SELECT * FROM _pay_won),
