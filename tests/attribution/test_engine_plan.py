@@ -197,5 +197,28 @@ def test_cosell_profile_logs_each_operation_with_its_rows(
     assert by_name["engine step deals"][1] == "2"
     assert by_name["engine output cosell_attribution"][1] == "2"
     assert by_name["engine check check"][1] == ""
-    ops = [op for op in engine_plan.PLANS._plans.popitem()[1].ops if op.kind != "tick"]
-    assert len(lines) == len(ops)
+    ops = engine_plan.PLANS._plans.popitem()[1].ops
+    # Guards are not timed; with two deals, the client's cohort medians are not run.
+    ran = [op for op in ops if op.kind not in ("tick", "guard") and op.when != "client_median"]
+    assert len(lines) == len(ran)
+    assert any(op.when == "client_median" for op in ops)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: bool) -> None:
+    plan = Plan(
+        (
+            engine_plan.Op("guard", "big", f"SELECT {str(value).upper()} AS big"),
+            engine_plan.Op("step", "_t_yes", "SELECT 1 AS x", when="big"),
+            engine_plan.Op("step", "_t_no", "SELECT 2 AS x", when="!big"),
+            engine_plan.Op("step", "_t_always", "SELECT 3 AS x"),
+        )
+    )
+    back = Plan.from_json(plan.to_json("k"), "k")
+    assert back == plan
+    context = engine_plan.RunContext(Policy(), "role_weighted", engine_plan.Params.from_policy(Policy(), 0))
+    made = engine_plan.execute(ws.con, back, context, {})
+    try:
+        assert made == (["_t_yes", "_t_always"] if value else ["_t_no", "_t_always"])
+    finally:
+        engine_plan.drop(ws.con, made)

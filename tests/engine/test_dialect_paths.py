@@ -26,6 +26,14 @@ from cosell.policy import Policy
 from cosell.store.workspace import Workspace, as_of_views, open_workspace
 
 
+class _ClientMedian(Dialect):
+    """DuckDB's own path at any size: the cohort medians in the client (DuckDB computes them
+    there from ``client_median_min_rows`` candidates up, by its windowed median below that)."""
+
+    name = "duckdb-client-median"
+    client_median_min_rows = 0
+
+
 class _PortablePaths(Dialect):
     """DuckDB's SQL, but the paths an engine without a windowed median or struct lists takes."""
 
@@ -42,7 +50,7 @@ class _WindowedMedian(Dialect):
     client_median = False
 
 
-PATHS = [DUCKDB, _WindowedMedian(), _PortablePaths()]
+PATHS = [_ClientMedian(), _WindowedMedian(), _PortablePaths()]
 PATH_IDS = ["client", "windowed", "grouped"]
 
 
@@ -160,3 +168,27 @@ def test_the_window_starts_exactly_baseline_window_days_before_close(dialect: Di
         "64.500000",
         "23.500000",
     )
+
+
+def test_duckdb_takes_the_client_medians_only_from_enough_candidates(
+    demo: tuple[Workspace, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard in the plan: with fewer candidates than ``client_median_min_rows`` DuckDB runs its
+    windowed median (no numpy, no Arrow), from that many up the client's; both give the same rows."""
+    ws, as_of = demo
+    results, branches = [], []
+    try:
+        for dialect in (DUCKDB, _ClientMedian()):
+            log = tmp_path / f"{dialect.name}.tsv"
+            monkeypatch.setenv("COSELL_PROFILE", str(log))
+            ws.con.dialect = dialect  # type: ignore[misc]
+            run = attribute(ws.con, Policy(), as_of)  # type: ignore[arg-type]
+            results.append((run.rows(), run.credit_rows(), run.evidence_rows()))
+            steps = {line.split("\t")[0] for line in log.read_text().splitlines()}
+            branches.append(("engine python cohort_medians" in steps, "engine step acc_stage_rows" in steps))
+    finally:
+        ws.con.dialect = DUCKDB  # type: ignore[misc]
+    candidates = sum(1 for r in results[0][0] if r.baseline_days or r.tier == "accelerated")
+    assert 0 < candidates < DUCKDB.client_median_min_rows
+    assert branches == [(False, True), (True, False)]
+    assert results[0] == results[1]

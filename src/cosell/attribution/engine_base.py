@@ -11,7 +11,9 @@ the step asks ``run.dialect``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -143,6 +145,20 @@ class Runner:
     def tick(self) -> None:
         """Mark the end of one of the engine's stages (for a progress bar)."""
         self.ops.append(Op("tick", "tick"))
+
+    def guard(self, name: str, expr: ir.Table) -> None:
+        """Record the guard ``name``: ``expr`` is one row of one boolean, computed when the plan
+        runs; the operations recorded under :meth:`only` run or not by its value."""
+        self.ops.append(Op("guard", name, self.compile(expr)))
+
+    @contextmanager
+    def only(self, guard: str, value: bool = True) -> Iterator[None]:
+        """The operations recorded inside run only when the guard ``guard`` is ``value`` (one guard
+        an operation: these blocks do not nest)."""
+        start = len(self.ops)
+        yield
+        when = guard if value else "!" + guard
+        self.ops[start:] = [replace(op, when=op.when or when) for op in self.ops[start:]]
 
     def plan(self) -> Plan:
         return Plan(tuple(self.ops))

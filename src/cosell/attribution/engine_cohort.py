@@ -119,12 +119,15 @@ def build_acceleration(
         dur=baseline.x_us - baseline.c_us,
     )
     if run.dialect.client_median:
-        stage_stats, cycle_stats = _client_medians(run, base_stage, base_cycle, c)
+        # The client's medians pay for loading numpy and Arrow (about half a second): only worth
+        # it with many candidates. Both ways make the same tables (test_dialect_paths).
+        run.guard("client_median", c.aggregate(many=c.count() >= run.dialect.client_median_min_rows))
+        with run.only("client_median"):
+            stage_stats, cycle_stats = _client_medians(run, base_stage, base_cycle, c)
+        with run.only("client_median", False):
+            _engine_medians(run, base_stage, base_cycle, c, p)
     else:
-        stage_rows = _with_candidates(base_stage, c.select("opp_id", "segment", "band", "s", x=c.x_us))
-        cycle_rows = _with_candidates(base_cycle, c.select("opp_id", "segment", "band", x=c.x_us))
-        stage_stats = _windowed(run, "acc_stage", stage_rows, ("s",), p)
-        cycle_stats = _windowed(run, "acc_cycle", cycle_rows, (), p)
+        stage_stats, cycle_stats = _engine_medians(run, base_stage, base_cycle, c, p)
 
     j = c.join(stage_stats, "opp_id").join(cycle_stats, "opp_id")
     min_n = p.min_cohort_size
@@ -156,6 +159,16 @@ def build_acceleration(
     out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline",
                    "s", "first_t")  # fmt: skip  # s and its first entry S: stored as evidence (engine_record)
     return run.step("acceleration", out)
+
+
+def _engine_medians(
+    run: Runner, base_stage: ir.Table, base_cycle: ir.Table, c: ir.Table, p: Params
+) -> tuple[ir.Table, ir.Table]:
+    """The counts and medians by the engine: over a RANGE window, or per group where the
+    dialect has no windowed median."""
+    stage_rows = _with_candidates(base_stage, c.select("opp_id", "segment", "band", "s", x=c.x_us))
+    cycle_rows = _with_candidates(base_cycle, c.select("opp_id", "segment", "band", x=c.x_us))
+    return _windowed(run, "acc_stage", stage_rows, ("s",), p), _windowed(run, "acc_cycle", cycle_rows, (), p)
 
 
 def _client_medians(

@@ -46,7 +46,7 @@ CREDITS_TABLE = "cosell_credits"
 EVIDENCE_OUTPUT = "cosell_evidence"
 CLAIMS_OUTPUT = "cosell_claims"
 
-PLAN_FORMAT = 2
+PLAN_FORMAT = 3
 CACHE_ENV = "COSELL_CACHE_DIR"
 STEP_PREFIX = "_cosell_eng_"
 
@@ -144,7 +144,11 @@ class Op:
     - ``python``: the function registered as ``name`` makes Arrow tables from the fetched ones;
       each becomes a temp table (``outputs``, dropped when the plan ends);
     - ``output``: ``CREATE TEMP TABLE name AS sql``, kept for the caller;
+    - ``guard``: ``sql`` gives one row of one boolean, kept as the guard ``name`` for the run;
     - ``tick``: one of the engine's stages is done (for a progress bar).
+
+    ``when`` names the guard an operation depends on: it runs only when that guard was true
+    (``"name"``) or false (``"!name"``); an empty ``when`` always runs.
     """
 
     kind: str
@@ -152,9 +156,10 @@ class Op:
     sql: str = ""
     problem: tuple[str | None, ...] = ()
     outputs: tuple[str, ...] = ()
+    when: str = ""
 
 
-OP_KINDS = ("step", "check", "fetch", "python", "output", "tick")
+OP_KINDS = ("step", "check", "fetch", "python", "output", "guard", "tick")
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,8 @@ class Plan:
             problem, outputs = raw["problem"], raw["outputs"]
             if raw["kind"] not in OP_KINDS or not isinstance(problem, list) or not isinstance(outputs, list):
                 raise ValueError("a damaged plan")
+            if not isinstance(raw.get("when"), str):
+                raise ValueError("a damaged plan")
             ops.append(
                 Op(
                     kind=str(raw["kind"]),
@@ -191,6 +198,7 @@ class Plan:
                     sql=str(raw["sql"]),
                     problem=tuple(None if t is None else str(t) for t in problem),
                     outputs=tuple(str(o) for o in outputs),
+                    when=raw["when"],
                 )
             )
         return cls(tuple(ops))
@@ -395,6 +403,7 @@ def execute(
     as_of_text = format_instant_micros(as_of_us)
     known_us = as_of_us if context.known_us is None else context.known_us
     made: list[str] = []
+    guards: dict[str, bool] = {}
 
     def sql_of(op: Op) -> str:
         return (
@@ -417,6 +426,11 @@ def execute(
 
     try:
         for op in plan.ops:
+            if op.when and guards[op.when.removeprefix("!")] == op.when.startswith("!"):
+                continue
+            if op.kind == "guard":
+                guards[op.name] = bool(con.execute(sql_of(op)).fetchall()[0][0])
+                continue
             if profile and op.kind != "tick":
                 with timed(f"engine {op.kind} {op.name.removeprefix(STEP_PREFIX)}", made_rows(op)):
                     _run_op(con, op, sql_of, context, python_steps, made, on_tick)

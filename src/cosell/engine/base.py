@@ -111,7 +111,8 @@ class Dialect:
       baseline rows, fetched once (:mod:`cosell.attribution.engine_median`: exact integer order
       statistics for every candidate at once), rather than by the engine's windowed or grouped
       median (DuckDB's RANGE-window median evaluates every baseline row's frame too, most of the
-      engine's time at a million deals);
+      engine's time at a million deals), when there are at least ``client_median_min_rows``
+      acceleration candidates (below that, loading numpy and Arrow costs more than it saves);
     - ``struct_lists``: whether a list of structs is sorted field by field and its fields read back
       as they were (the evidence tokens of a deal); otherwise the tokens are made distinct and
       joined by an ordered string aggregate;
@@ -125,6 +126,7 @@ class Dialect:
     from_epoch_us = "make_timestamptz({})"
     windowed_median = True
     client_median = True
+    client_median_min_rows = 2_000
     struct_lists = True
 
     def translate(self, sql: str) -> str:
