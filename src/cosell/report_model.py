@@ -131,6 +131,9 @@ class Section:
     table: Table | None = None
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
+    # Numbered sentences printed as the section's body text (html and pdf): (number, text), such as
+    # ("2.3", "Direct first: ..."). The rules appendix is made of them.
+    clauses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

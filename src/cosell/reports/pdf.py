@@ -203,6 +203,8 @@ def _section(section: Section, currency: str, marked: frozenset[str] = frozenset
     if section.table is not None:
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
+    for number, text in section.clauses:
+        blocks.append(Paragraph(escape(text), styles()["clause"], bulletText=number))
     for note in section.notes:
         blocks.append(Paragraph(escape(note), styles()["bullet"], bulletText="•"))
     # A title is never left alone at the foot of a page: it goes with the first block after it.
