@@ -96,7 +96,7 @@ class Appendix:
             ("Policy label", self.label),
             ("Policy hash", f"{self.digest} (first 12 hex digits of the SHA-256 of the settings)"),
             ("Dated", self.dated.isoformat()),
-            ("Workspace currency", self.currency),
+            ("Currency", f"{self.currency} (the workspace currency)"),
         )
 
     def clauses(self) -> list[Clause]:
