@@ -45,8 +45,12 @@ def test_the_default_policy_in_hand_written_sentences() -> None:
         "A deal has at most one sourcing partner: among the claims not blocked, the earliest wins "
         "(first in, first win). At the same instant the order is a registration (S2), then a partner "
         "lead (S1), then an earliest touch (S3), then a declaration (S4), then the smaller partner "
-        "id. Any other partner with a claim not blocked becomes an influencer, and the deal is "
-        "marked double-sourced."
+        "id. Any other partner with a claim not blocked sources nothing and takes a role under "
+        "clause 4.1 (influencer, unless declared in another role); the deal is marked double-sourced."
+    )
+    assert text["2.6"].endswith("and it passes the acceleration test (section 3).")
+    assert text["4.1"].startswith(
+        "Each partner with evidence on a deal in tier sourced, accelerated or influenced"
     )
     assert text["2.7"].endswith(
         "A declared partner counts only with logged activity: a partner engagement touch by that "

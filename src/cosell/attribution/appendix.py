@@ -17,7 +17,7 @@ model in force.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -167,7 +167,8 @@ def _definitions(p: Policy) -> list[str]:
         "touch logged by a partner is partner engagement, one logged by our own team is direct "
         "engagement, whichever list its kind is on. Touches of other kinds ("
         f"{names(p.values['touch_kinds.not_engagement'], empty='no kind is listed')}, and any kind "
-        "not listed) are ignored by these rules, as is a partner touch that names no known partner.",
+        "not listed) are ignored by these rules, as is a partner touch whose partner is known "
+        "neither from the touch nor from its partner contact.",
         "A touch counts for a deal when it is logged on that deal, or logged on the deal's account "
         "without a deal and falls inside the deal's window.",
         "A partner lead of a deal is the lead the deal was created from, or a lead converted into "
@@ -201,7 +202,8 @@ def _tiers(p: Policy) -> list[str]:
         "Sourced: a partner brought the deal, shown by any of these claims, each dated: (S1) a "
         f"partner lead of the deal created inside its lookback of {lookback}, dated at the lead's "
         "creation; (S2) a registration of the deal, dated at its registration; (S3) the earliest "
-        "engagement touch on the deal inside its lookback is the partner's, dated at that touch "
+        "engagement touch of either side that counts for the deal inside its lookback is the "
+        "partner's, dated at that touch "
         "(several partners' touches at that instant each make a claim); (S4) the partner is "
         "declared the deal's sourcer, dated when it was added (else at the deal's creation), or is "
         'named in the CRM partner fields with partner source "sourced", dated at the partner '
@@ -213,12 +215,13 @@ def _tiers(p: Policy) -> list[str]:
         "claim sources nothing; the deal may still be accelerated or influenced.",
         "A deal has at most one sourcing partner: among the claims not blocked, the earliest wins "
         f"(first in, first win). At the same instant the order is {tie_order}, then the smaller "
-        "partner id. Any other partner with a claim not blocked becomes an influencer, and the deal "
-        "is marked double-sourced.",
+        "partner id. Any other partner with a claim not blocked sources nothing and takes a role "
+        f"under clause {_section_of(_credit)}.1 (influencer, unless declared in another role); the "
+        "deal is marked double-sourced.",
         "Routing a purchase through a marketplace or a reseller's paper is not evidence of any tier.",
         "Accelerated: a deal that is not sourced is accelerated when it is won, a partner engagement "
         "touch counts for it at or before its close, and it passes the acceleration test (section "
-        "3).",
+        f"{_section_of(_acceleration)}).",
         "Influenced: otherwise a deal is influenced when a partner engaged with it: a partner "
         "engagement touch at or before its close; a partner lead or a registration of the deal "
         "that sourced nothing; or a partner declared as influencer or co-seller on the deal, named "
@@ -343,6 +346,11 @@ SECTIONS = (
     ("Roles and credit", _credit),
     ("Records and overrides", _records),
 )
+
+
+def _section_of(write: Callable[[Policy], list[str]]) -> int:
+    """The number of the section a clause writer fills (for cross-references between clauses)."""
+    return next(i for i, (_, w) in enumerate(SECTIONS, start=1) if w is write)
 
 
 def build_appendix(policy: Policy, dated: date) -> Appendix:
