@@ -24,10 +24,10 @@ def test_markdown_goes_to_stdout_dated_by_as_of() -> None:
     assert "2.3 Direct first: a claim is blocked" in result.output
 
 
-def test_without_as_of_the_date_is_today_on_cosells_clock() -> None:
-    result = runner.invoke(app, ["policy", "appendix", "--now", "2027-03-15T23:30:00Z"])
+def test_the_date_is_as_ofs_utc_date_else_today_on_cosells_clock() -> None:
+    result = runner.invoke(app, ["policy", "appendix", "--as-of", "2027-03-15T23:30:00-05:00"])
     assert result.exit_code == 0, result.output
-    assert "- Dated: 2027-03-15" in result.output
+    assert "- Dated: 2027-03-16" in result.output  # the instant's UTC date
     pinned = runner.invoke(app, ["policy", "appendix"], env={"COSELL_NOW": "2027-04-01T00:00:00Z"})
     assert "- Dated: 2027-04-01" in pinned.output
 

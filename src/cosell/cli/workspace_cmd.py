@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 
 from cosell.cli.common import (
-    AsOfOption,
-    NowOption,
     PolicyOption,
     WorkspaceOption,
     console,
@@ -95,13 +93,20 @@ def policy_appendix(
             show_default=False,
         ),
     ] = None,
-    as_of: AsOfOption = None,
-    now: NowOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The date the appendix carries (ISO 8601; an instant gives its UTC date). Default: "
+            "today on cosell's clock ($COSELL_NOW pins it).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The attribution rules in force under the policy (tiers and their evidence, windows,
     tie-breaks, the acceleration test, the credit model and weights, rounding, the policy
     version) as numbered sentences to attach to a partner agreement. Every number is the
-    policy's; the appendix is dated by --as-of, else by today's date (--now pins it)."""
+    policy's; the appendix is dated by --as-of, else by today's date on cosell's clock."""
     from cosell.outfiles import write_file
     from cosell.service.policy import appendix_file_name, policy_appendix, render_policy_appendix
 

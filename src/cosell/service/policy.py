@@ -19,7 +19,7 @@ APPENDIX_FORMATS = ("md", "html", "pdf")
 
 def policy_appendix(policy: Policy, as_of: datetime | None = None) -> Appendix:
     """The rules of ``policy`` as numbered sentences, dated by ``as_of`` (its UTC date), else by
-    today's date on :func:`cosell.clock.now` (``--now`` or ``$COSELL_NOW`` pin it)."""
+    today's date on :func:`cosell.clock.now` (``$COSELL_NOW`` pins it)."""
     return build_appendix(policy, clock.now(as_of).astimezone(UTC).date())
 
 
