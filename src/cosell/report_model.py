@@ -178,6 +178,9 @@ class Report:
     as_of: datetime | None = None  # the instant the report reads (facts print it for people)
     coverage: Coverage | None = None  # the period's: not ended, beyond the data (None: no period)
     alerts: tuple[Alert, ...] = ()
+    # What a paged format prints on the right of every page's header; empty: the period and the
+    # as-of instant. A document with neither (the rules appendix) names what it covers here.
+    running: str = ""
 
     @property
     def raised(self) -> tuple[Alert, ...]:

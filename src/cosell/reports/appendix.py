@@ -29,6 +29,7 @@ def appendix_report(appendix: Appendix) -> Report:
         subtitle=appendix.subtitle,
         currency=appendix.currency,
         facts=appendix.facts,
+        running=f"policy {appendix.version} · dated {appendix.dated.isoformat()}",
         sections=tuple(
             Section(
                 key=f"section-{s.number}",

@@ -249,6 +249,8 @@ def running_header(report: Report) -> tuple[str, str]:
     ...                       as_of=datetime(2026, 11, 1, tzinfo=UTC)))
     ('CFO dashboard', '2026-Q3 · as of 2026-11-01 00:00:00 UTC')
     """
+    if report.running:
+        return report.title, report.running
     period = report.coverage.period if report.coverage is not None else ""
     for label, value in report.facts:
         if not period and label.lower() == "period" and value.split():
