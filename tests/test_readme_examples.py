@@ -47,7 +47,7 @@ def test_the_readme_lists_the_examples() -> None:
     assert len(commands) >= 35
     # Every command group the README documents is exercised.
     for group in ("import", "attribute", "explain", "users", "gate", "prompts", "reconcile", "findings",
-                  "dispute", "history", "plans", "payouts", "report", "simulate", "demo"):  # fmt: skip
+                  "dispute", "history", "plans", "payouts", "report", "simulate", "demo", "policy"):  # fmt: skip
         assert any(c.split()[1] == group for c in commands), group
 
 
@@ -77,6 +77,7 @@ def test_every_readme_example_runs_on_the_demo(tmp_path: Path) -> None:
         assert done.returncode in allowed, (command, done.returncode, output[-2000:])
     assert (tmp_path / "statement-2026-10.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "partners.xlsx").read_bytes().startswith(b"PK")
+    assert (tmp_path / "rules-appendix.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "results" / "attribution.csv").exists()
     what_if = (tmp_path / "what-if.csv").read_text(encoding="utf-8")
     assert what_if.startswith("opportunity_id,kinds,money_moved,")

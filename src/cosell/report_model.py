@@ -131,6 +131,9 @@ class Section:
     table: Table | None = None
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
+    # Numbered sentences printed as the section's body text (html and pdf): (number, text), such as
+    # ("2.3", "Direct first: ..."). The rules appendix is made of them.
+    clauses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ class Report:
     as_of: datetime | None = None  # the instant the report reads (facts print it for people)
     coverage: Coverage | None = None  # the period's: not ended, beyond the data (None: no period)
     alerts: tuple[Alert, ...] = ()
+    # What a paged format prints on the right of every page's header; empty: the period and the
+    # as-of instant. A document with neither (the rules appendix) names what it covers here.
+    running: str = ""
 
     @property
     def raised(self) -> tuple[Alert, ...]:

@@ -7,7 +7,9 @@ only assembles them and maps :class:`~cosell.errors.CosellError` to a message an
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import re
+from typing import Any, Protocol
 
 import typer
 from typer.core import TyperGroup
@@ -31,8 +33,40 @@ from cosell.cli.common import err_console, follow_terminal
 from cosell.errors import CosellError
 
 
+class _Command(Protocol):
+    """What the help pass reads of a click command (typer vendors click under a private name)."""
+
+    help: str | None
+
+
+def unwrap_help(text: str) -> str:
+    r"""A help text as paragraphs: the line breaks inside a paragraph (a docstring wrapped at the
+    source's width) become spaces, so that rich wraps each paragraph at the terminal's width.
+    Paragraphs stay apart, and a paragraph marked with click's ``\b`` keeps its lines.
+
+    >>> unwrap_help("Which partner,\n    what evidence.\n\n    Then more.")
+    'Which partner, what evidence.\n\nThen more.'
+    """
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(text))
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs)
+
+
+def _unwrap_commands(command: _Command) -> None:
+    # typer keeps a docstring's line breaks in the command lists and in every paragraph after the
+    # first (rich markup mode), which breaks sentences mid-line at any width but the source's.
+    if command.help:
+        command.help = unwrap_help(command.help)
+    for sub in getattr(command, "commands", {}).values():
+        _unwrap_commands(sub)
+
+
 class CosellGroup(TyperGroup):
-    """The root command group: the one place where a CosellError becomes a message and an exit code."""
+    """The root command group: the one place where a CosellError becomes a message and an exit code,
+    and where every command's help text is made into paragraphs (:func:`unwrap_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _unwrap_commands(self)
 
     def invoke(self, ctx: Any) -> Any:
         follow_terminal()

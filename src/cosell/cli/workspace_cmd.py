@@ -1,18 +1,30 @@
-"""``cosell init`` and ``cosell policy``: create a workspace, write and check the policy file."""
+"""``cosell init`` and ``cosell policy``: create a workspace, write and check the policy file, and
+write the rules in force as an appendix to a partner agreement."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cosell.cli.common import WorkspaceOption, console, err_console, say_waiting
+from cosell.cli.common import (
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    parse_as_of,
+    say_waiting,
+)
 from cosell.errors import PolicyError, UsageError
 from cosell.outfiles import write_file
 from cosell.policy import PolicyInvalid, load_policy, render_policy_toml
 
-policy_app = typer.Typer(help="Write, check and show the attribution policy file.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Write and check the attribution policy file; print its rules as a partner-agreement appendix.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -54,3 +66,55 @@ def policy_check(path: Annotated[Path, typer.Argument(help="The policy file to v
         err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
         raise typer.Exit(1) from None
     console.print(f"{path}: valid, version {policy.version}")
+
+
+class AppendixFormat(StrEnum):
+    """Formats of ``cosell policy appendix``."""
+
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+@policy_app.command("appendix")
+def policy_appendix(
+    fmt: Annotated[
+        AppendixFormat,
+        typer.Option("--format", "-f", help="md (printed, or written with --out), html or pdf."),
+    ] = AppendixFormat.md,
+    policy_path: PolicyOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write to this file (default: md to stdout; html and pdf to "
+            "./cosell-rules-<label>-<date>.<ext>).",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The date the appendix carries (ISO 8601; an instant gives its UTC date). Default: "
+            "today on cosell's clock ($COSELL_NOW pins it).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The attribution rules in force under the policy (tiers and their evidence, windows,
+    tie-breaks, the acceleration test, the credit model and weights, rounding, the policy
+    version) as numbered sentences to attach to a partner agreement. Every number is the
+    policy's; the appendix is dated by --as-of, else by today's date on cosell's clock."""
+    from cosell.outfiles import write_file
+    from cosell.service.policy import appendix_file_name, policy_appendix, render_policy_appendix
+
+    appendix = policy_appendix(load_policy(policy_path), parse_as_of(as_of))
+    data = render_policy_appendix(appendix, fmt.value)
+    if out is None and fmt is AppendixFormat.md:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    path = out or Path(appendix_file_name(appendix, fmt.value))
+    write_file(path, data)
+    console.print(f"wrote {path} (policy {appendix.version})", highlight=False, soft_wrap=True)

@@ -179,6 +179,7 @@ def _section_view(section: Section, currency: str, marked: frozenset[str]) -> di
             {"title": c.title, "key": c.key, "svg": Markup(chart_svg(c, currency))} for c in section.charts
         ],
         "notes": list(section.notes),
+        "clauses": list(section.clauses),
     }
 
 
@@ -192,4 +193,5 @@ def render_html(report: Report) -> str:
         # Styles for alerts, ids and lines printed under another column, where the page has any.
         ledger_styles=bool(report.alerts)
         or any(c.unit == "id" or c.under for s in report.sections if s.table for c in s.table.columns),
+        clause_styles=any(s.clauses for s in report.sections),
     )

@@ -203,6 +203,8 @@ def _section(section: Section, currency: str, marked: frozenset[str] = frozenset
     if section.table is not None:
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
+    for number, text in section.clauses:
+        blocks.append(Paragraph(escape(text), styles()["clause"], bulletText=number))
     for note in section.notes:
         blocks.append(Paragraph(escape(note), styles()["bullet"], bulletText="•"))
     # A title is never left alone at the foot of a page: it goes with the first block after it.
@@ -247,6 +249,8 @@ def running_header(report: Report) -> tuple[str, str]:
     ...                       as_of=datetime(2026, 11, 1, tzinfo=UTC)))
     ('CFO dashboard', '2026-Q3 · as of 2026-11-01 00:00:00 UTC')
     """
+    if report.running:
+        return report.title, report.running
     period = report.coverage.period if report.coverage is not None else ""
     for label, value in report.facts:
         if not period and label.lower() == "period" and value.split():

@@ -92,6 +92,16 @@ def styles() -> dict[str, ParagraphStyle]:
         "cell_num": style("cell_num", fontSize=9, leading=11, alignment=TA_RIGHT),
         "head": style("head", fontName=BOLD, fontSize=9, leading=11),
         "head_num": style("head_num", fontName=BOLD, fontSize=9, leading=11, alignment=TA_RIGHT),
+        # A numbered sentence (the rules appendix): the number hangs in the margin of its text.
+        "clause": style(
+            "clause",
+            fontSize=10,
+            leading=13.5,
+            leftIndent=28,
+            bulletIndent=0,
+            bulletFontName=BOLD,
+            spaceAfter=6,
+        ),
         "bullet": style(
             "bullet",
             fontSize=9,
