@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from cosell import clock
 from cosell.cli import (
     attribute_cmd,
+    blueprint_cmd,
     demo_cmd,
     gate_cmd,
     import_cmd,
@@ -26,6 +27,7 @@ from cosell.cli import (
     simulate_cmd,
     users_cmd,
     workspace_cmd,
+    writeback_cmd,
 )
 from cosell.cli.common import err_console, follow_terminal
 from cosell.errors import CosellError
@@ -69,6 +71,8 @@ for module in (
     payouts_cmd,
     simulate_cmd,
     users_cmd,
+    blueprint_cmd,
+    writeback_cmd,
 ):
     module.register(app)
 
