@@ -123,8 +123,11 @@ def gate_formula(stages: tuple[str, ...]) -> str:
     a won stage, on creation or on a stage change, while Partner Source is empty. Only the entry is
     refused, so a won deal that is edited later (the write-back included) is never blocked."""
     source = next(f for f in DECLARED_FIELDS if f.key == "partner_source").salesforce.api_name
-    won = ", ".join(f"ISPICKVAL(StageName, {formula_text(s)})" for s in stages)
-    return f"AND(\n    OR(ISNEW(), ISCHANGED(StageName)),\n    OR({won}),\n    ISBLANK(TEXT({source}))\n)"
+    won = ",\n".join(f"        ISPICKVAL(StageName, {formula_text(s)})" for s in stages)
+    return (
+        "AND(\n    OR(ISNEW(), ISCHANGED(StageName)),\n    OR(\n"
+        f"{won}\n    ),\n    ISBLANK(TEXT({source}))\n)"
+    )
 
 
 def validation_rule(stages: tuple[str, ...]) -> bytes:
