@@ -22,8 +22,9 @@ class Crm(StrEnum):
 
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 NEXT_STEP = {
-    "salesforce": "deploy: cd {out} && sf project deploy start --manifest package.xml --target-org ORG",
-    "hubspot": "install: POST property-group.json, then properties.json (README.md has the calls)",
+    "salesforce": "then, in that folder:\n  sf project deploy start --manifest package.xml --target-org ORG",
+    "hubspot": "then POST property-group.json and properties.json (the README\nhas the calls) "
+    "and make Partner Source required on the won stages.",
 }
 
 
@@ -57,5 +58,5 @@ def blueprint(
         soft_wrap=True,
     )
     console.print(f"Stage gate on: {', '.join(done.won_stages)}", highlight=False, soft_wrap=True)
-    console.print(f"Read {done.folder / 'README.md'}; then", highlight=False, soft_wrap=True)
-    console.print(NEXT_STEP[done.crm].format(out=done.folder), highlight=False, soft_wrap=True)
+    console.print(f"Next: read {done.folder / 'README.md'},", highlight=False, soft_wrap=True)
+    console.print(NEXT_STEP[done.crm], highlight=False, soft_wrap=True)

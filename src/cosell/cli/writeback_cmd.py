@@ -72,8 +72,8 @@ def writeback(
     source, result = sent
     console.print(
         f"{name}: {result.count('updated'):,} updated, {result.count('unchanged'):,} unchanged, "
-        f"{result.count('failed'):,} failed ({result.calls:,} calls, {result.retries:,} rate-limit "
-        f"retries)\n({_source_line(source)})",
+        f"{result.count('failed'):,} failed\n({result.calls:,} calls, {result.retries:,} rate-limit "
+        f"retries; {_source_line(source)})",
         highlight=False,
         soft_wrap=True,
     )
