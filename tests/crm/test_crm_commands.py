@@ -154,3 +154,12 @@ def test_the_service_sends_through_an_injected_transport(company: Path) -> None:
         ws.close()
     assert source.deals == len(ids) and result.count("updated") == len(ids)
     assert fake.deals[ids[0]]["Cosell_Explanation__c"] == f"https://cosell.example.com/d/{ids[0]}"
+
+
+def test_writeback_without_an_attribution_run_says_what_to_do(tmp_path: Path) -> None:
+    open_workspace(str(tmp_path / "empty.duckdb")).close()
+    code, _, err = cosell(
+        "writeback", "hubspot", "--out", str(tmp_path / "o"), "-w", str(tmp_path / "empty.duckdb")
+    )
+    assert code == 1 and "no attribution run yet: run `cosell attribute`" in err
+    assert not (tmp_path / "o" / "cosell-writeback-hubspot-deals.csv").exists()

@@ -190,3 +190,15 @@ def test_the_standard_library_transport_speaks_to_a_server_on_this_machine(
     assert result.count("updated") == 3
     assert all(d.get(next(iter(d.keys() - {"partner_source", "partner_name", "Partner_Source__c",
                                             "Partner_Name__c"}))) for d in fake.deals.values())  # fmt: skip
+
+
+def test_an_unreachable_crm_is_a_clear_error() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listened to
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        creds = Credentials(f"http://127.0.0.1:{port}", "t0ken-SECRET")
+        with pytest.raises(CosellError, match=rf"cannot reach 127.0.0.1:{port}") as caught:
+            HubSpotClient(creds, UrllibTransport(timeout_seconds=5), Sleeps()).run([hs_record("1")])
+    assert "t0ken" not in str(caught.value)
