@@ -69,6 +69,7 @@ def test_the_evidence_summary_keeps_whole_ids_within_the_limit() -> None:
     assert len(text) == 93
     assert evidence_summary(row, 92).endswith("touch:T001 ... (8 more)")
     assert evidence_summary(row, 10_000).endswith("touch:T009")
+    assert evidence_summary(row, 60) == "partner engaged 2026-05-03T10:00:00Z; evidence: ... (10 more)"
 
 
 def test_a_value_longer_than_its_field_is_an_error_naming_the_deal() -> None:

@@ -75,7 +75,7 @@ def evidence_summary(row: AttributionRow, limit: int) -> str:
         rest = len(ids) - i - 1
         tail = _MORE.format(n=rest) if rest else ""
         if len(text) + len(" ".join([*kept, token])) + len(tail) > limit:
-            return text + " ".join(kept) + _MORE.format(n=len(ids) - len(kept))
+            return (text + " ".join(kept)).rstrip() + _MORE.format(n=len(ids) - len(kept))
         kept.append(token)
     return text + " ".join(kept)
 
