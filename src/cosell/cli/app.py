@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from cosell import clock
 from cosell.cli import (
     attribute_cmd,
+    blueprint_cmd,
     demo_cmd,
     gate_cmd,
     import_cmd,
@@ -28,6 +29,7 @@ from cosell.cli import (
     simulate_cmd,
     users_cmd,
     workspace_cmd,
+    writeback_cmd,
 )
 from cosell.cli.common import err_console, follow_terminal
 from cosell.errors import CosellError
@@ -103,6 +105,8 @@ for module in (
     payouts_cmd,
     simulate_cmd,
     users_cmd,
+    blueprint_cmd,
+    writeback_cmd,
 ):
     module.register(app)
 

@@ -305,3 +305,16 @@ def deal_history(con: Engine, opportunity_id: str) -> list[DealVersion]:
         )
         out.append(DealVersion(record, r[n], r[n + 1], row, tuple(_credit_row(c) for c in credits)))
     return out
+
+
+def latest_rows(con: Engine, known_at: datetime | None = None) -> tuple[int | None, list[AttributionRow]]:
+    """Every deal's attribution version known at ``known_at`` (None: everything recorded), by
+    opportunity_id, with the newest run it reads from (None and no rows when there is no run).
+    A partial run's deals come from it, every other deal from the base full run."""
+    newest = latest_run_id(con, known_at)
+    if newest is None:
+        return None, []
+    attribution_views(con, known_at)
+    cols = AttributionRow.columns()
+    rows = con.execute(f"SELECT {', '.join(cols)} FROM v_attribution ORDER BY opportunity_id").fetchall()
+    return newest, [AttributionRow(*(_text(c, v) for c, v in zip(cols, r, strict=True))) for r in rows]

@@ -1,0 +1,83 @@
+"""``cosell writeback salesforce|hubspot``: cosell's newest attribution into the CRM's cosell fields,
+never the five declared fields, as the importer's file (``--out DIR``) or through the REST API
+(``--api``, with credentials in the environment: docs/writeback.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cosell.cli.blueprint_cmd import CRM_NAMES, Crm
+from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.errors import UsageError
+
+LOAD_HINT = {
+    "salesforce": "Load it with Data Loader: Update (or Upsert on Id) of Opportunity.",
+    "hubspot": "Import it into Deals: update existing records matched on Record ID.",
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cosell writeback``."""
+    app.command("writeback")(writeback)
+
+
+def _source_line(source: Any) -> str:
+    return f"each deal's newest attribution version, up to run {source.run_id}"
+
+
+def writeback(
+    crm: Annotated[Crm, typer.Argument(help="The CRM: salesforce or hubspot.", show_default=False)],
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", help="Folder to write the importer's CSV into.", show_default=False),
+    ] = None,
+    api: Annotated[
+        bool,
+        typer.Option("--api", help="Send it through the CRM's REST API (credentials in the environment)."),
+    ] = False,
+    workspace_path: WorkspaceOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Write the newest attribution back into cosell's own CRM fields (tier, primary partner, rules,
+    evidence, explanation, as-of, policy version); never into the five declared fields.
+
+    --out DIR writes the file the CRM's importer takes (Salesforce: a Data Loader CSV keyed by Id;
+    HubSpot: an import CSV keyed by hs_object_id). --api sends only the deals whose values differ,
+    in batches, retrying rate limits, and lists every deal the CRM refused (exit 1 if any).
+    """
+    from pathlib import Path
+
+    from cosell.service.crm_writeback import writeback_through_api, writeback_to_file
+
+    if out is None and not api:
+        raise UsageError("give --out DIR (the importer's file), --api (the REST API), or both")
+    name = CRM_NAMES[crm.value]
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        written = writeback_to_file(ws, crm.value, Path(out)) if out is not None else None
+        sent = writeback_through_api(ws, crm.value) if api else None
+    finally:
+        ws.close()
+    if written is not None:
+        console.print(
+            f"Wrote {written.source.deals:,} deals to {written.path}\n({_source_line(written.source)})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(LOAD_HINT[crm.value], highlight=False, soft_wrap=True)
+    if sent is None:
+        return
+    source, result = sent
+    console.print(
+        f"{name}: {result.count('updated'):,} updated, {result.count('unchanged'):,} unchanged, "
+        f"{result.count('failed'):,} failed\n({result.calls:,} calls, {result.retries:,} rate-limit "
+        f"retries; {_source_line(source)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    failed = [{"record_id": o.record_id, "reason": o.reason} for o in result.outcomes if o.status == "failed"]
+    if failed:
+        emit_rows(failed, ("record_id", "reason"), fmt, title=f"Deals {name} did not update")
+        raise typer.Exit(1)

@@ -1,0 +1,35 @@
+"""Use case of ``cosell blueprint salesforce|hubspot --out DIR``: write the files that install the five
+declared fields, cosell's result fields and the stage gate into a CRM. Reads only the policy (its won
+stages); touches no workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cosell.crm.blueprint import build_blueprint
+from cosell.crm.fields import check_crm
+from cosell.outfiles import output_folder, write_file
+from cosell.policy import Policy
+
+__all__ = ["WrittenBlueprint", "write_blueprint"]
+
+
+@dataclass(frozen=True)
+class WrittenBlueprint:
+    """Where the blueprint went: its folder and the files written, relative to it, sorted."""
+
+    crm: str
+    folder: Path
+    files: tuple[str, ...]
+    won_stages: tuple[str, ...]
+
+
+def write_blueprint(crm: str, policy: Policy, out: Path) -> WrittenBlueprint:
+    """Write the blueprint of ``crm`` into the folder ``out`` (created; files of the same name are
+    replaced, others left alone). The files are built in full before the first is written."""
+    files = build_blueprint(check_crm(crm), policy)
+    folder = output_folder(out)
+    for f in files:
+        write_file(folder / f.path, f.content)
+    return WrittenBlueprint(crm, folder, tuple(f.path for f in files), tuple(sorted(policy.won_stages)))
