@@ -1,0 +1,1 @@
+"""Salesforce and HubSpot: mapping, import, write-back, blueprint."""

@@ -1,0 +1,424 @@
+"""Salesforce exports (weekly Data Export, Data Loader, report exports) as cosell's canonical tables.
+
+One file per object, named ``<Object>.csv`` unless the mapping gives its path; API names as
+headers, or report labels (a few standard ones are known, the mapping names the rest). What
+becomes what (docs/crm-import.md has the whole table):
+
+- ``Account`` -> accounts; an account flagged ``IsPartner``, or named as a partner by a deal, a
+  lead, an ``OpportunityPartner`` row or a partner user, -> partners (and an account too when a
+  deal, lead or activity is on it).
+- ``Opportunity`` -> opportunities, with the five declared fields from the mapping's ``[fields]``.
+- ``OpportunityHistory`` -> stage_history (:mod:`cosell.crm.salesforce_history`).
+- ``OpportunityFieldHistory`` -> field_history for the five fields.
+- ``OpportunityPartner`` and ``Partner`` -> opportunity_partners.
+- ``Contact`` -> partner_contacts (contacts of partner accounts), and the account of a ``WhoId``.
+- ``Lead`` -> leads, and each converted deal's ``source_lead_id``.
+- ``Task`` and ``Event`` -> touches (:mod:`cosell.crm.salesforce_activity`).
+- ``User`` -> users; ``CurrencyType`` and ``DatedConversionRate`` -> fx_rates.
+
+A row with ``IsDeleted`` set is left out (and counted in the report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from cosell.crm.canonical import Translation
+from cosell.crm.mapping import CrmMapping
+from cosell.crm.objects import ObjectFile, open_object
+from cosell.crm.sources import Export
+from cosell.crm.stages import check_stages, value_of
+from cosell.policy import Policy
+
+LABELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Opportunity": {
+        "Id": ("Opportunity ID",),
+        "AccountId": ("Account ID",),
+        "StageName": ("Stage",),
+        "CloseDate": ("Close Date",),
+        "CreatedDate": ("Created Date",),
+        "IsClosed": ("Closed",),
+        "IsWon": ("Won",),
+        "Type": ("Opportunity Type",),
+        "OwnerId": ("Opportunity Owner ID", "Owner ID"),
+        "CurrencyIsoCode": ("Opportunity Currency", "Currency"),
+        "IsDeleted": ("Deleted",),
+    },
+    "Account": {
+        "Id": ("Account ID",),
+        "Name": ("Account Name",),
+        "IsPartner": ("Partner",),
+        "OwnerId": ("Account Owner ID", "Owner ID"),
+        "BillingCountry": ("Billing Country",),
+        "Type": ("Account Type",),
+        "IsDeleted": ("Deleted",),
+    },
+    "Contact": {"Id": ("Contact ID",), "AccountId": ("Account ID",), "Name": ("Full Name", "Contact Name")},
+    "Lead": {
+        "Id": ("Lead ID",),
+        "CreatedDate": ("Created Date",),
+        "LeadSource": ("Lead Source",),
+        "ConvertedAccountId": ("Converted Account ID",),
+        "ConvertedOpportunityId": ("Converted Opportunity ID",),
+        "ConvertedDate": ("Converted Date",),
+        "PartnerAccountId": ("Partner Account ID",),
+        "IsDeleted": ("Deleted",),
+    },
+    "User": {
+        "Id": ("User ID",),
+        "Name": ("Full Name",),
+        "UserType": ("User Type",),
+        "AccountId": ("Account ID",),
+    },
+    "OpportunityPartner": {
+        "OpportunityId": ("Opportunity ID",),
+        "AccountToId": ("Partner Account ID", "Account ID"),
+        "IsPrimary": ("Primary",),
+        "CreatedDate": ("Created Date",),
+    },
+    "Partner": {
+        "OpportunityId": ("Opportunity ID",),
+        "AccountToId": ("Partner Account ID",),
+        "IsPrimary": ("Primary",),
+        "CreatedDate": ("Created Date",),
+    },
+}
+PARTNER_USER_TYPES = frozenset({"PowerPartner", "Partner"})
+
+
+@dataclass
+class Org:
+    """What one object's translation needs to know of the others (ids and who is a partner)."""
+
+    accounts: dict[str, int] = field(default_factory=dict)  # account id -> index of its row
+    account_rows: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
+    flagged_partners: set[str] = field(default_factory=set)
+    named_partners: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    customers: set[str] = field(default_factory=set)  # accounts a deal, lead or activity is on
+    opportunity_account: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, str] = field(default_factory=dict)  # contact id -> account id
+    lead_accounts: dict[str, str] = field(default_factory=dict)
+    users: set[str] = field(default_factory=set)
+    user_refs: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    months: list[str] = field(default_factory=list)
+    account_columns: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def partners(self) -> set[str]:
+        return self.flagged_partners | set(self.named_partners)
+
+    def name_partner(self, account: str, file: str, row: int, column: str | None) -> None:
+        if account and account not in self.named_partners:
+            self.named_partners[account] = (file, row, column or "")
+
+    def use_user(self, user: str, file: str, row: int, column: str | None) -> None:
+        if user and user not in self.user_refs:
+            self.user_refs[user] = (file, row, column or "")
+
+
+def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translation:
+    """Translate a Salesforce export into canonical rows (problems and skips recorded in it)."""
+    from cosell.crm import salesforce_activity, salesforce_history
+
+    out = Translation()
+    org = Org()
+
+    def obj(name: str) -> ObjectFile | None:
+        return open_object(export, name, mapping, LABELS.get(name, {}), out)
+
+    accounts, opportunities = obj("Account"), obj("Opportunity")
+    if opportunities is None:
+        out.problem("Opportunity.csv", None, None, None, f"missing: no Opportunity file in {export.path}")
+    if accounts is None:
+        out.problem("Account.csv", None, None, None, f"missing: no Account file in {export.path}")
+    if accounts is not None:
+        _accounts(accounts, org, out)
+    users = obj("User")
+    if users is not None:
+        _users(users, mapping, org, out)
+    contacts = obj("Contact")
+    if contacts is not None:
+        _contact_accounts(contacts, org)
+    leads = obj("Lead")
+    source_leads = _leads(leads, mapping, org, out) if leads is not None else {}
+    if opportunities is not None:
+        _opportunities(opportunities, mapping, policy, org, out, source_leads)
+    salesforce_history.stage_history(obj("OpportunityHistory"), mapping, policy, out)
+    salesforce_history.field_history(obj("OpportunityFieldHistory"), mapping, org, out)
+    salesforce_history.opportunity_partners(obj("OpportunityPartner"), obj("Partner"), mapping, org, out)
+    for name in ("Task", "Event"):
+        activity = obj(name)
+        if activity is not None:
+            salesforce_activity.touches(activity, mapping, policy, org, out)
+    org.months = salesforce_activity.months_used(
+        [r[2] for r in out.rows("opportunities")]
+        + [r[7] for r in out.rows("opportunities")]
+        + [r[2] for r in out.rows("stage_history")]
+    )
+    salesforce_activity.fx_rates(obj("CurrencyType"), obj("DatedConversionRate"), policy, org, out)
+    if contacts is not None:
+        _partner_contacts(contacts, org, out)
+    _emit_accounts(mapping, org, out)
+    if users is None:
+        _stub_users(org, out)
+    check_stages(mapping, policy, out)
+    return out
+
+
+def domain_of(website: str) -> str:
+    """``https://www.Northwind.com/about`` -> ``northwind.com``."""
+    text = website.strip()
+    if not text:
+        return ""
+    host = urlsplit(text if "//" in text else "//" + text).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _deleted(f: ObjectFile, record: list[str], row: int) -> bool:
+    if f.flag(record, "IsDeleted", row):
+        f.out.skip(f.file, row, "IsDeleted is set")
+        return True
+    return False
+
+
+def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
+    if not f.require("Id", "Name"):
+        return
+    for row, r in f.numbered():
+        if _deleted(f, r, row):
+            continue
+        account = f.ref(r, "Id")
+        values = {
+            "account_id": account,
+            "name": f.text(r, "Name"),
+            "domain": domain_of(f.text(r, "Website")),
+            "industry": f.text(r, "Industry"),
+            "country": f.text(r, "BillingCountry"),
+            "owner_id": f.ref(r, "OwnerId"),
+            "_type": f.text(r, f.mapping.partner_type_column or "Type"),
+        }
+        org.use_user(values["owner_id"], f.file, row, f.header("OwnerId"))
+        org.accounts[account] = len(org.account_rows)
+        org.account_rows.append((f.file, row, values))
+        if f.flag(r, "IsPartner", row):
+            org.flagged_partners.add(account)
+    org.account_columns = {
+        "account_id": f.header("Id"),
+        "name": f.header("Name"),
+        "partner_id": f.header("Id"),
+        "domain": f.header("Website"),
+        "industry": f.header("Industry"),
+        "country": f.header("BillingCountry"),
+        "owner_id": f.header("OwnerId"),
+        "partner_type": f.header(f.mapping.partner_type_column or "Type"),
+    }
+
+
+def _emit_accounts(mapping: CrmMapping, org: Org, out: Translation) -> None:
+    partners = org.partners
+    columns = org.account_columns
+    for file, row, values in org.account_rows:
+        account = values["account_id"]
+        if account in partners:
+            out.columns("partners", file, columns)
+            partner_type = mapping.partner_types.get(values["_type"], mapping.partner_type_default)
+            out.add(
+                "partners",
+                {
+                    "partner_id": account,
+                    "name": values["name"],
+                    "domain": values["domain"],
+                    "partner_type": partner_type,
+                },
+                file,
+                row,
+            )
+        if account not in partners or account in org.customers:
+            out.columns("accounts", file, columns)
+            out.add("accounts", values, file, row)
+
+
+def _users(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> None:
+    if not f.require("Id"):
+        return
+    out.columns(
+        "users", f.file, {"user_id": f.header("Id"), "name": f.header("Name"), "email": f.header("Email")}
+    )
+    for row, r in f.numbered():
+        user = f.ref(r, "Id")
+        name = f.text(r, "Name") or " ".join(p for p in (f.text(r, "FirstName"), f.text(r, "LastName")) if p)
+        role = mapping.user_roles.get(user)
+        if role is None and mapping.role_column:
+            role = mapping.user_roles.get(f.text(r, mapping.role_column))
+        partner = ""
+        if f.text(r, "UserType") in PARTNER_USER_TYPES:
+            role = role or "partner"
+            partner = f.ref(r, "AccountId")
+            org.name_partner(partner, f.file, row, f.header("AccountId"))
+        values = {
+            "user_id": user,
+            "name": name,
+            "email": f.text(r, "Email"),
+            "role": role or mapping.default_role,
+        }
+        values["partner_id"] = partner
+        org.users.add(user)
+        out.add("users", values, f.file, row)
+
+
+def _stub_users(org: Org, out: Translation) -> None:
+    """Without a User file, each user a row names is a user known only by id (no name, no role)."""
+    for user, (file, row, column) in sorted(org.user_refs.items()):
+        out.columns("users", file, {"user_id": column})
+        out.add("users", {"user_id": user}, file, row)
+
+
+def _contact_accounts(f: ObjectFile, org: Org) -> None:
+    for _row, r in f.numbered():
+        contact, account = f.ref(r, "Id"), f.ref(r, "AccountId")
+        if contact and account:
+            org.contacts[contact] = account
+
+
+def _partner_contacts(f: ObjectFile, org: Org, out: Translation) -> None:
+    partners = org.partners
+    out.columns(
+        "partner_contacts",
+        f.file,
+        {
+            "contact_id": f.header("Id"),
+            "partner_id": f.header("AccountId"),
+            "name": f.header("Name"),
+            "email": f.header("Email"),
+        },
+    )
+    for row, r in f.numbered():
+        account = f.ref(r, "AccountId")
+        if account not in partners or f.flag(r, "IsDeleted", row):
+            continue
+        name = f.text(r, "Name") or " ".join(p for p in (f.text(r, "FirstName"), f.text(r, "LastName")) if p)
+        out.add(
+            "partner_contacts",
+            {"contact_id": f.ref(r, "Id"), "partner_id": account, "name": name, "email": f.text(r, "Email")},
+            f.file,
+            row,
+        )
+
+
+def _leads(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> dict[str, str]:
+    """Leads; returns converted opportunity id -> the lead it came from (the earliest lead id)."""
+    source_leads: dict[str, str] = {}
+    if not f.require("Id", "CreatedDate"):
+        return source_leads
+    out.columns(
+        "leads",
+        f.file,
+        {
+            "lead_id": f.header("Id"),
+            "created_at": f.header("CreatedDate"),
+            "company": f.header("Company"),
+            "email": f.header("Email"),
+            "account_id": f.header("ConvertedAccountId"),
+            "source": f.header("LeadSource"),
+            "partner_id": f.header("PartnerAccountId"),
+            "converted_opportunity_id": f.header("ConvertedOpportunityId"),
+            "converted_at": f.header("ConvertedDate"),
+        },
+    )
+    for row, r in f.numbered():
+        if _deleted(f, r, row):
+            continue
+        lead, account = f.ref(r, "Id"), f.ref(r, "ConvertedAccountId")
+        opportunity, partner = f.ref(r, "ConvertedOpportunityId"), f.ref(r, "PartnerAccountId")
+        source = value_of(mapping, "lead_sources", f.text(r, "LeadSource"), f, row, "LeadSource")
+        org.name_partner(partner, f.file, row, f.header("PartnerAccountId"))
+        if account:
+            org.customers.add(account)
+            org.lead_accounts[lead] = account
+        if opportunity and (opportunity not in source_leads or lead < source_leads[opportunity]):
+            source_leads[opportunity] = lead
+        values = {
+            "lead_id": lead,
+            "created_at": f.when(r, "CreatedDate", row),
+            "company": f.text(r, "Company"),
+            "email": f.text(r, "Email"),
+            "account_id": account,
+            "source": source,
+            "partner_id": partner,
+            "converted_opportunity_id": opportunity,
+            "converted_at": f.when(r, "ConvertedDate", row),
+        }
+        out.add("leads", values, f.file, row)
+    return source_leads
+
+
+def _opportunities(
+    f: ObjectFile,
+    mapping: CrmMapping,
+    policy: Policy,
+    org: Org,
+    out: Translation,
+    source_leads: dict[str, str],
+) -> None:
+    if not f.require("Id", "AccountId", "CreatedDate", "Amount", "StageName"):
+        return
+    declared = mapping.fields
+    for name, column in declared.items():
+        if not f.has(column):
+            out.problem(f.file, None, column, None, f"is missing: {mapping.where('fields', name)} names it")
+    source_column = declared.get("partner_source")
+    columns = {
+        "opportunity_id": f.header("Id"),
+        "account_id": f.header("AccountId"),
+        "created_at": f.header("CreatedDate"),
+        "amount": f.header("Amount"),
+        "currency": f.header("CurrencyIsoCode"),
+        "stage": f.header("StageName"),
+        "owner_id": f.header("OwnerId"),
+        "close_date": f.header("CloseDate"),
+        "is_closed": f.header("IsClosed"),
+        "is_won": f.header("IsWon"),
+        "opportunity_type": f.header("Type"),
+    }
+    columns.update({name: f.header(column) for name, column in declared.items()})
+    out.columns("opportunities", f.file, columns)
+    for row, r in f.numbered():
+        if _deleted(f, r, row):
+            continue
+        opportunity, account = f.ref(r, "Id"), f.ref(r, "AccountId")
+        created, close = f.when(r, "CreatedDate", row), f.when(r, "CloseDate", row)
+        currency = f.text(r, "CurrencyIsoCode")
+        currency = mapping.currency_codes.get(currency, currency) or mapping.default_currency
+        closed, won = f.flag(r, "IsClosed", row), f.flag(r, "IsWon", row)
+        values = {
+            "opportunity_id": opportunity,
+            "account_id": account,
+            "created_at": created,
+            "amount": f.text(r, "Amount"),
+            "currency": currency,
+            "stage": value_of(mapping, "stages", f.text(r, "StageName"), f, row, "StageName", keep=True),
+            "owner_id": f.ref(r, "OwnerId"),
+            "close_date": close,
+            "is_closed": "" if closed is None else str(closed).lower(),
+            "is_won": "" if won is None else str(won).lower(),
+            "opportunity_type": value_of(mapping, "opportunity_types", f.text(r, "Type"), f, row, "Type"),
+            "source_lead_id": source_leads.get(opportunity, ""),
+        }
+        if source_column:
+            values["partner_source"] = value_of(
+                mapping, "tiers", f.text(r, source_column), f, row, source_column
+            )
+        for name in ("partner_id", "partner_contact_id"):
+            if name in declared:
+                values[name] = f.ref(r, declared[name])
+        if "partner_engagement_date" in declared:
+            values["partner_engagement_date"] = f.when(r, declared["partner_engagement_date"], row)
+        if "partner_activity_log" in declared:
+            values["partner_activity_log"] = f.text(r, declared["partner_activity_log"])
+        org.name_partner(values.get("partner_id", ""), f.file, row, columns.get("partner_id"))
+        org.use_user(values["owner_id"], f.file, row, columns["owner_id"])
+        org.customers.add(account)
+        org.opportunity_account[opportunity] = account
+        out.add("opportunities", values, f.file, row)
+    del policy

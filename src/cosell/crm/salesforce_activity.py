@@ -1,0 +1,208 @@
+"""Salesforce activities and currencies: Task and Event as touches, CurrencyType and
+DatedConversionRate as fx_rates.
+
+A touch's customer account is, in this order, the account of the deal in ``WhatId``, the account
+in ``WhatId``, ``AccountId``, then the account of the contact or converted lead in ``WhoId``
+(never a partner's own account: a call with a partner about nothing is no evidence for a deal). An
+activity with none is left out and counted. It is a partner touch when it names a partner: a
+contact of a partner account in ``WhoId``, a partner account among its ids, or the mapping's
+``[activities] partner_column``; otherwise direct. Its kind is its ``Type`` (or the mapping's
+``kind_column``) through ``[activities.kinds]``.
+
+When: a Task at its ``ActivityDate`` (a date with no time, midnight UTC, never shifted by a time
+zone), else its ``CreatedDate``; an Event at ``ActivityDateTime`` (or ``StartDateTime``), else
+its ``ActivityDate``, else its ``CreatedDate``.
+
+Rates: Salesforce keeps ``ConversionRate`` as units of a currency per unit of the corporate
+currency; cosell's rate is units of the workspace currency per unit of the currency, so it is
+``rate(workspace) / rate(currency)``, rounded half-even to 12 decimal places. A month's rate is
+the dated rate in force on its first day (else the currency's ``CurrencyType`` rate), for every
+month in which a deal was created, closed or entered a stage (and the months either side).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from cosell.crm.canonical import Translation
+from cosell.crm.mapping import CrmMapping
+from cosell.crm.objects import ObjectFile
+from cosell.policy import Policy
+
+if TYPE_CHECKING:
+    from cosell.crm.salesforce import Org
+
+_RATE_PLACES = Decimal("0.000000000001")
+
+
+def _kind(f: ObjectFile, r: list[str], row: int, mapping: CrmMapping, policy: Policy) -> str:
+    column = mapping.kind_column or ("Type" if f.has("Type") else "TaskSubtype")
+    value = f.text(r, column)
+    if value in mapping.kinds:
+        return mapping.kinds[value]
+    known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
+    if value.lower() in known:
+        return value.lower()
+    header = f.header(column) or column
+    shown = f'"{value}"' if value else '"" (an empty value)'
+    f.out.problem(
+        f.file,
+        row,
+        header,
+        value,
+        f"is not in [activities.kinds] of the mapping: map {shown} to a touch kind",
+    )
+    return ""
+
+
+def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: Translation) -> None:
+    """Task or Event rows as touches."""
+    if not f.require("Id"):
+        return
+    event = f.obj == "Event"
+    partners = org.partners
+    out.columns(
+        "touches",
+        f.file,
+        {
+            "touch_id": f.header("Id"),
+            "occurred_at": f.header(
+                "ActivityDateTime" if event and f.has("ActivityDateTime") else "ActivityDate"
+            ),
+            "account_id": f.header("WhatId") or f.header("AccountId"),
+            "kind": f.header(mapping.kind_column or ("Type" if f.has("Type") else "TaskSubtype")),
+            "opportunity_id": f.header("WhatId"),
+            "partner_id": f.header(mapping.partner_column) if mapping.partner_column else f.header("WhoId"),
+            "partner_contact_id": f.header("WhoId"),
+            "user_id": f.header("OwnerId"),
+            "notes": f.header("Subject"),
+        },
+    )
+    for row, r in f.numbered():
+        if f.flag(r, "IsDeleted", row):
+            out.skip(f.file, row, "IsDeleted is set")
+            continue
+        what, who, account = f.ref(r, "WhatId"), f.ref(r, "WhoId"), f.ref(r, "AccountId")
+        opportunity = what if what in org.opportunity_account else ""
+        candidates = [org.opportunity_account.get(what, ""), what, account]
+        candidates += [org.contacts.get(who, ""), org.lead_accounts.get(who, "")]
+        customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
+        if not customer:
+            out.skip(f.file, row, "no customer account (WhatId, AccountId and WhoId name none in the export)")
+            continue
+        contact_partner = org.contacts.get(who, "")
+        partner = f.ref(r, mapping.partner_column) if mapping.partner_column else ""
+        contact = ""
+        if contact_partner in partners:
+            contact, partner = who, partner or contact_partner
+        partner = partner or next((a for a in (what, account) if a in partners), "")
+        occurred = ""
+        names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
+        for name in (*names, "CreatedDate"):
+            occurred = f.when(r, name, row)
+            if occurred:
+                break
+        org.customers.add(customer)
+        user = f.ref(r, "OwnerId")
+        org.use_user(user, f.file, row, f.header("OwnerId"))
+        out.add(
+            "touches",
+            {
+                "touch_id": f.ref(r, "Id"),
+                "occurred_at": occurred,
+                "account_id": customer,
+                "actor": "partner" if partner else "direct",
+                "kind": _kind(f, r, row, mapping, policy),
+                "opportunity_id": opportunity,
+                "partner_id": partner,
+                "partner_contact_id": contact,
+                "user_id": user,
+                "notes": f.text(r, "Subject"),
+            },
+            f.file,
+            row,
+        )
+
+
+def _rate(f: ObjectFile, r: list[str], row: int) -> Decimal | None:
+    text = f.text(r, "ConversionRate")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        f.out.problem(f.file, row, f.header("ConversionRate"), text, "is not a positive number")
+        return None
+    return value
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def fx_rates(
+    types: ObjectFile | None, dated: ObjectFile | None, policy: Policy, org: Org, out: Translation
+) -> None:
+    """Monthly fx_rates in the workspace currency from the org's static and dated rates."""
+    if types is None and dated is None:
+        return
+    static: dict[str, tuple[Decimal, str, int]] = {}
+    if types is not None and types.require("IsoCode", "ConversionRate"):
+        for row, r in types.numbered():
+            rate = _rate(types, r, row)
+            if rate is not None:
+                static[types.text(r, "IsoCode")] = (rate, types.file, row)
+    ranges: dict[str, list[tuple[date, date | None, Decimal, str, int]]] = {}
+    if dated is not None and dated.require("IsoCode", "ConversionRate", "StartDate"):
+        for row, r in dated.numbered():
+            rate, start = _rate(dated, r, row), _day(dated.when(r, "StartDate", row))
+            end = _day(dated.when(r, "NextStartDate", row))
+            if rate is not None and start is not None:
+                ranges.setdefault(dated.text(r, "IsoCode"), []).append((start, end, rate, dated.file, row))
+    months = org.months
+    if not months:
+        return
+    ws = policy.workspace_currency
+
+    def rate_on(currency: str, day: date) -> tuple[Decimal, str, int] | None:
+        for start, end, rate, file, row in ranges.get(currency, ()):
+            if start <= day and (end is None or day < end):
+                return rate, file, row
+        return None if currency in ranges else static.get(currency)
+
+    currencies = sorted((set(static) | set(ranges)) - {ws})
+    if currencies and ws not in static and ws not in ranges:
+        file = types.file if types is not None else dated.file if dated is not None else "CurrencyType.csv"
+        out.problem(
+            file, None, "IsoCode", ws, "the workspace currency (policy) is not among the org's currencies"
+        )
+        return
+    for currency in currencies:
+        for month in months:
+            day = date(int(month[:4]), int(month[5:]), 1)
+            own, base = rate_on(currency, day), rate_on(ws, day)
+            if own is None or base is None:
+                continue
+            value = (base[0] / own[0]).quantize(_RATE_PLACES, rounding=ROUND_HALF_EVEN)
+            out.columns(
+                "fx_rates", own[1], {"currency": "IsoCode", "rate": "ConversionRate", "period": "StartDate"}
+            )
+            out.add("fx_rates", {"currency": currency, "period": month, "rate": str(value)}, own[1], own[2])
+
+
+def months_used(texts: list[str]) -> list[str]:
+    """The months of ISO texts, each with its neighbours (an offset may move an instant across a
+    month's edge in UTC), sorted."""
+    found: set[str] = set()
+    for month in {t[:7] for t in texts if len(t) >= 7}:
+        year, number = int(month[:4]), int(month[5:7])
+        for y, m in ((year, number - 1), (year, number), (year, number + 1)):
+            y, m = (y - 1, 12) if m == 0 else (y + 1, 1) if m == 13 else (y, m)
+            if 1 <= y <= 9999:
+                found.add(f"{y:04d}-{m:02d}")
+    return sorted(found)
