@@ -164,6 +164,7 @@ LAYERS = (
     "cosell.pay",
     "cosell.metrics",
     "cosell.reports",
+    "cosell.crm",
 )
 # Demo scripts stage a whole story (they import later rooms to show them); they are use cases, not rules.
 LAYER_EXEMPT = ("cosell.pay.demo", "cosell.reports.demo")

@@ -197,12 +197,17 @@ class _Checker:
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        self.problems: list[str] = []
+        self._problems: list[tuple[int, str]] = []
+
+    @property
+    def problems(self) -> list[str]:
+        """The problems in the order of their lines (those without a line first)."""
+        return [text for _, text in sorted(self._problems, key=lambda p: p[0])]
 
     def fail(self, path: list[str], reason: str) -> None:
         line = line_of(self.text, path)
         at = f"{self.file} line {line}" if line else self.file
-        self.problems.append(f"{at}, {_dotted(path)}: {reason}")
+        self._problems.append((line or 0, f"{at}, {_dotted(path)}: {reason}"))
 
     def text_value(
         self, data: MappingType[str, Any], path: list[str], default: str | None = None

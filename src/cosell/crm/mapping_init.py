@@ -10,7 +10,7 @@ guessed silently: the import reads exactly what the file says, and the person re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -140,11 +140,22 @@ def column_values(table: Table, column: int, limit: int = 2000) -> list[str]:
     return [r[column] for r in table.rows[::step]]
 
 
-def formats_section(draft: Draft, loaded: Loaded, date_columns: Sequence[str]) -> list[str]:
+def find(table: Table, name: str, labels: Mapping[str, Sequence[str]]) -> int | None:
+    """A column by its API name or one of its labels (as the import finds it)."""
+    for candidate in (name, *labels.get(name, ())):
+        i = table.index(candidate)
+        if i is not None:
+            return i
+    return None
+
+
+def formats_section(
+    draft: Draft, loaded: Loaded, date_columns: Sequence[str], labels: Mapping[str, Sequence[str]]
+) -> list[str]:
     """``[files.X.formats]`` lines for the object's date columns that are not ISO 8601."""
     lines: list[str] = []
     for name in date_columns:
-        i = loaded.table.index(name)
+        i = find(loaded.table, name, labels)
         if i is None:
             continue
         fmt, others = date_format(column_values(loaded.table, i))
@@ -170,17 +181,23 @@ def formats_section(draft: Draft, loaded: Loaded, date_columns: Sequence[str]) -
 
 
 def file_section(
-    draft: Draft, loaded: Loaded, encoding: str, date_columns: Sequence[str], required: Sequence[str] = ()
+    draft: Draft,
+    loaded: Loaded,
+    encoding: str,
+    date_columns: Sequence[str],
+    required: Sequence[str] = (),
+    labels: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """``[files.X]``: the file's path and encoding when they are not the defaults, its formats,
     and a CHECK for each column the import needs that the file does not have by name."""
     lines = []
-    missing = [name for name in required if loaded.table.index(name) is None]
+    labels = labels or {}
+    missing = [name for name in required if find(loaded.table, name, labels) is None]
     if loaded.source.name.lower() != f"{loaded.obj}.csv".lower():
         lines.append(f"path = {q(loaded.source.name)}  # the file of {loaded.obj} in the export")
     if loaded.encoding != encoding:
         lines.append(f"encoding = {q(loaded.encoding)}  # this file's bytes are not {encoding}")
-    formats = formats_section(draft, loaded, date_columns)
+    formats = formats_section(draft, loaded, date_columns, labels)
     if not lines and not formats and not missing:
         return
     draft.add("", f"[files.{loaded.obj}]  # {loaded.source.name}: {len(loaded.table.rows)} rows")

@@ -54,6 +54,13 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
         "Type": ("Account Type",),
         "IsDeleted": ("Deleted",),
     },
+    "OpportunityHistory": {"StageName": ("Stage", "To Stage"), "OpportunityId": ("Opportunity ID",)},
+    "Task": {"Id": ("Activity ID",), "ActivityDate": ("Due Date", "Date")},
+    "Event": {
+        "Id": ("Activity ID",),
+        "ActivityDate": ("Date",),
+        "ActivityDateTime": ("Start", "Start Date Time"),
+    },
     "Contact": {"Id": ("Contact ID",), "AccountId": ("Account ID",), "Name": ("Full Name", "Contact Name")},
     "Lead": {
         "Id": ("Lead ID",),

@@ -11,10 +11,12 @@ from cosell.crm.mapping_init import (
     classify,
     export_encoding,
     file_section,
+    find,
     header,
     load_objects,
     q,
 )
+from cosell.crm.salesforce import LABELS
 from cosell.crm.sources import Export, first_values
 from cosell.policy import Policy
 
@@ -89,7 +91,7 @@ def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
     item = loaded.get(obj)
     if item is None:
         return []
-    i = item.table.index(column)
+    i = find(item.table, column, LABELS.get(obj, {}))
     return [] if i is None else list(first_values(item.table, i))
 
 
@@ -167,7 +169,8 @@ def draft(export: Export, policy: Policy) -> Draft:
     )
     _activities(out, loaded)
     for item in items:
-        file_section(out, item, encoding, DATES.get(item.obj, ()), REQUIRED.get(item.obj, ()))
+        labels = LABELS.get(item.obj, {})
+        file_section(out, item, encoding, DATES.get(item.obj, ()), REQUIRED.get(item.obj, ()), labels)
     if not opportunity:
         out.notes.append("no Opportunity.csv in the export: name its file under [files.Opportunity] path")
     return out
