@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
-from cosell.crm.sources import Export
+from cosell.crm.sources import Export, warehouse_tables
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
 
@@ -136,6 +136,10 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
 
     accounts, opportunities = obj("Account"), obj("Opportunity")
     if opportunities is None:
+        warehouse = warehouse_tables(export)
+        if warehouse:
+            out.problems.extend(warehouse)
+            return out
         out.problem("Opportunity.csv", None, None, None, f"missing: no Opportunity file in {export.path}")
     if accounts is None:
         out.problem("Account.csv", None, None, None, f"missing: no Account file in {export.path}")

@@ -96,14 +96,23 @@ def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
 
 
 def _value_section(
-    draft: Draft, name: str, title: str, found: Sequence[str], rules: Sequence[tuple[Sequence[str], str]]
+    draft: Draft,
+    name: str,
+    title: str,
+    found: Sequence[str],
+    rules: Sequence[tuple[Sequence[str], str]],
+    fallback: str | None = None,
 ) -> None:
     draft.add("", f"[{name}]  # {title}")
     if not found:
         draft.add("# (the export has no values for this yet)")
     for value in found:
         meaning = classify(value, rules)
-        if meaning is None:
+        if meaning is None and fallback is not None:
+            draft.entry(
+                value, fallback, f'no obvious meaning: "{fallback}" (neutral)', check=True, section=name
+            )
+        elif meaning is None:
             draft.lines.append(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
             draft.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
         else:
@@ -149,6 +158,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         "LeadSource -> partner_referral, inbound, outbound, event, other",
         sources,
         SOURCE_RULES,
+        "other",
     )
     roles = _values(loaded, "OpportunityPartner", "Role") + _values(loaded, "Partner", "Role")
     _value_section(

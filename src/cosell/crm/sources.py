@@ -154,6 +154,34 @@ def parse_table(name: str, text: str) -> Table:
     return Table(name, header, records[1:])
 
 
+WAREHOUSE_COLUMNS = ("_fivetran_synced", "_fivetran_deleted", "_fivetran_active", "_airbyte_extracted_at")
+
+
+def warehouse_tables(export: Export) -> list[Problem]:
+    """A problem for each file that is a warehouse connector's table (Fivetran, Airbyte), not a
+    CRM export: its columns are snake_case copies (``stage_name``, ``property_amount``) whose
+    meaning the connector decided; cosell reads what the CRM itself writes, or canonical CSV."""
+    problems = []
+    for source in export.files:
+        first = source.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+        columns = [c.strip().strip('"').lower() for c in first.split(",")]
+        marker = next((c for c in columns if c in WAREHOUSE_COLUMNS), None)
+        prefixed = [c for c in columns if c.startswith("property_")]
+        if marker or len(prefixed) >= 2:
+            why = f"column {marker}" if marker else f"columns {prefixed[0]}, {prefixed[1]}, ..."
+            problems.append(
+                Problem(
+                    source.name,
+                    1,
+                    None,
+                    None,
+                    f"is a warehouse connector's table ({why}), not a CRM export: export the objects "
+                    "from the CRM itself, or write the warehouse tables as canonical CSV (docs/crm-import.md)",
+                )
+            )
+    return problems
+
+
 def check_encoding_name(encoding: str, where: str) -> str | None:
     """The reason ``encoding`` is refused, or None."""
     if encoding in ENCODINGS:
