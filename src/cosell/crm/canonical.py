@@ -19,6 +19,9 @@ from cosell.errors import Problem
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 
 REQUIRED_TABLES = tuple(t.name for t in TABLES if not t.optional)
+# Tables no CRM object holds (a PRM's registrations, finance's costs, a partner's account list):
+# an export may carry them as canonical CSV files beside the CRM's own, read as they are.
+BESIDE = ("partner_accounts", "deal_registrations", "program_costs", "direct_costs")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Translation:
         self.problems: list[Problem] = []
         self._skipped: dict[tuple[str, str], list[int]] = {}
         self.stages_seen: dict[str, tuple[str, int, str]] = {}  # stage -> where first seen
+        self.beside: dict[str, bytes] = {}  # canonical table -> its file's bytes, read as they are
 
     def _file(self, name: str) -> int:
         if name not in self._file_index:
@@ -106,8 +110,12 @@ class Translation:
 
     def write(self, folder: Path) -> None:
         """Write every table with rows, and the required ones even when empty, as canonical CSV."""
+        for name, data in self.beside.items():
+            (folder / f"{name}.csv").write_bytes(data)
         for table in TABLES:
             rows = self._tables.get(table.name)
+            if table.name in self.beside:
+                continue
             if rows is None and table.name not in REQUIRED_TABLES:
                 continue
             with open(folder / f"{table.name}.csv", "w", encoding="utf-8", newline="") as f:

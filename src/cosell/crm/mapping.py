@@ -75,6 +75,7 @@ VALUE_MAPS: dict[str, tuple[str, ...]] = {
     "partner_roles": PARTNER_ROLES,
 }
 _TOP = {"crm", "encoding", "timezone", "fields", "partners", "users", "activities", "currencies", "files"}
+_TOP |= {"accounts", "leads"}
 _TOP |= set(VALUE_MAPS)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -100,7 +101,10 @@ class CrmMapping:
     timezone: str = "UTC"
     fields: MappingType[str, str] = field(default_factory=dict)
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
+    partner_flag_column: str | None = None
     partner_type_column: str | None = None
+    segment_column: str | None = None
+    lead_partner_contact_column: str | None = None
     partner_type_default: str = "co_sell"
     partner_types: MappingType[str, str] = field(default_factory=dict)
     role_column: str | None = None
@@ -265,7 +269,11 @@ class _Checker:
             for name, allowed in VALUE_MAPS.items()
         }
         partners = self.table(data, ["partners"])
-        self.unknown(partners, {"type_column", "default_type", "types"}, ["partners"])
+        self.unknown(partners, {"flag_column", "type_column", "default_type", "types"}, ["partners"])
+        accounts = self.table(data, ["accounts"])
+        self.unknown(accounts, {"segment_column"}, ["accounts"])
+        leads = self.table(data, ["leads"])
+        self.unknown(leads, {"partner_contact_column"}, ["leads"])
         default_type = self.text_value(partners, ["partners", "default_type"], "co_sell") or ""
         if default_type not in PARTNER_TYPES:
             self.fail(
@@ -296,7 +304,10 @@ class _Checker:
             timezone=zone,
             fields=fields,
             values=values,
+            partner_flag_column=self.text_value(partners, ["partners", "flag_column"]),
             partner_type_column=self.text_value(partners, ["partners", "type_column"]),
+            segment_column=self.text_value(accounts, ["accounts", "segment_column"]),
+            lead_partner_contact_column=self.text_value(leads, ["leads", "partner_contact_column"]),
             partner_type_default=default_type,
             partner_types=self.text_map(
                 self.table(partners, ["partners", "types"]), ["partners", "types"], PARTNER_TYPES

@@ -24,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from cosell.crm.canonical import Translation
+from cosell.crm.canonical import BESIDE, Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
-from cosell.crm.sources import Export, warehouse_tables
+from cosell.crm.sources import Export, beside_tables, warehouse_tables
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
 
@@ -174,6 +174,7 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
     if users is None:
         _stub_users(org, out)
     check_stages(mapping, policy, out)
+    out.beside = beside_tables(export, BESIDE)
     return out
 
 
@@ -204,6 +205,7 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
             "account_id": account,
             "name": f.text(r, "Name"),
             "domain": domain_of(f.text(r, "Website")),
+            "segment": f.text(r, f.mapping.segment_column) if f.mapping.segment_column else "",
             "industry": f.text(r, "Industry"),
             "country": f.text(r, "BillingCountry"),
             "owner_id": f.ref(r, "OwnerId"),
@@ -212,13 +214,14 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
         org.use_user(values["owner_id"], f.file, row, f.header("OwnerId"))
         org.accounts[account] = len(org.account_rows)
         org.account_rows.append((f.file, row, values))
-        if f.flag(r, "IsPartner", row):
+        if f.flag(r, f.mapping.partner_flag_column or "IsPartner", row):
             org.flagged_partners.add(account)
     org.account_columns = {
         "account_id": f.header("Id"),
         "name": f.header("Name"),
         "partner_id": f.header("Id"),
         "domain": f.header("Website"),
+        "segment": f.header(f.mapping.segment_column) if f.mapping.segment_column else None,
         "industry": f.header("Industry"),
         "country": f.header("BillingCountry"),
         "owner_id": f.header("OwnerId"),
@@ -333,6 +336,7 @@ def _leads(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> di
             "account_id": f.header("ConvertedAccountId"),
             "source": f.header("LeadSource"),
             "partner_id": f.header("PartnerAccountId"),
+            "partner_contact_id": f.header(mapping.lead_partner_contact_column or "-"),
             "converted_opportunity_id": f.header("ConvertedOpportunityId"),
             "converted_at": f.header("ConvertedDate"),
         },
@@ -342,6 +346,8 @@ def _leads(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> di
             continue
         lead, account = f.ref(r, "Id"), f.ref(r, "ConvertedAccountId")
         opportunity, partner = f.ref(r, "ConvertedOpportunityId"), f.ref(r, "PartnerAccountId")
+        contact_column = mapping.lead_partner_contact_column
+        contact = f.ref(r, contact_column) if contact_column else ""
         source = value_of(mapping, "lead_sources", f.text(r, "LeadSource"), f, row, "LeadSource")
         org.name_partner(partner, f.file, row, f.header("PartnerAccountId"))
         if account:
@@ -357,6 +363,7 @@ def _leads(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> di
             "account_id": account,
             "source": source,
             "partner_id": partner,
+            "partner_contact_id": contact,
             "converted_opportunity_id": opportunity,
             "converted_at": f.when(r, "ConvertedDate", row),
         }

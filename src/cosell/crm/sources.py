@@ -154,6 +154,16 @@ def parse_table(name: str, text: str) -> Table:
     return Table(name, header, records[1:])
 
 
+def beside_tables(export: Export, tables: tuple[str, ...]) -> dict[str, bytes]:
+    """Canonical CSV files (``deal_registrations.csv``, ...) the export carries, by table."""
+    found = {}
+    for table in tables:
+        source = export.find(f"{table}.csv")
+        if source is not None:
+            found[table] = source.read_bytes()
+    return found
+
+
 WAREHOUSE_COLUMNS = ("_fivetran_synced", "_fivetran_deleted", "_fivetran_active", "_airbyte_extracted_at")
 
 
