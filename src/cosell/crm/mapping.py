@@ -64,7 +64,20 @@ OBJECTS: dict[str, tuple[str, ...]] = {
         "CurrencyType",
         "DatedConversionRate",
     ),
-    "hubspot": ("deals", "companies", "contacts", "engagements", "associations", "owners", "pipelines"),
+    "hubspot": (
+        "deals",
+        "companies",
+        "contacts",
+        "owners",
+        "pipelines",
+        "associations",
+        "engagements",
+        "calls",
+        "meetings",
+        "emails",
+        "notes",
+        "tasks",
+    ),
 }
 # Value maps: TOML table -> the values its entries may take.
 VALUE_MAPS: dict[str, tuple[str, ...]] = {

@@ -21,12 +21,10 @@ A row with ``IsDeleted`` set is left out (and counted in the report).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
 from cosell.crm.canonical import BESIDE, Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
+from cosell.crm.org import Org, domain_of, emit_accounts, stub_users
 from cosell.crm.sources import Export, beside_tables, warehouse_tables
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
@@ -94,36 +92,6 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
 PARTNER_USER_TYPES = frozenset({"PowerPartner", "Partner"})
 
 
-@dataclass
-class Org:
-    """What one object's translation needs to know of the others (ids and who is a partner)."""
-
-    accounts: dict[str, int] = field(default_factory=dict)  # account id -> index of its row
-    account_rows: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
-    flagged_partners: set[str] = field(default_factory=set)
-    named_partners: dict[str, tuple[str, int, str]] = field(default_factory=dict)
-    customers: set[str] = field(default_factory=set)  # accounts a deal, lead or activity is on
-    opportunity_account: dict[str, str] = field(default_factory=dict)
-    contacts: dict[str, str] = field(default_factory=dict)  # contact id -> account id
-    lead_accounts: dict[str, str] = field(default_factory=dict)
-    users: set[str] = field(default_factory=set)
-    user_refs: dict[str, tuple[str, int, str]] = field(default_factory=dict)
-    months: list[str] = field(default_factory=list)
-    account_columns: dict[str, str | None] = field(default_factory=dict)
-
-    @property
-    def partners(self) -> set[str]:
-        return self.flagged_partners | set(self.named_partners)
-
-    def name_partner(self, account: str, file: str, row: int, column: str | None) -> None:
-        if account and account not in self.named_partners:
-            self.named_partners[account] = (file, row, column or "")
-
-    def use_user(self, user: str, file: str, row: int, column: str | None) -> None:
-        if user and user not in self.user_refs:
-            self.user_refs[user] = (file, row, column or "")
-
-
 def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translation:
     """Translate a Salesforce export into canonical rows (problems and skips recorded in it)."""
     from cosell.crm import salesforce_activity, salesforce_history
@@ -170,21 +138,12 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
     salesforce_activity.fx_rates(obj("CurrencyType"), obj("DatedConversionRate"), policy, org, out)
     if contacts is not None:
         _partner_contacts(contacts, org, out)
-    _emit_accounts(mapping, org, out)
+    emit_accounts(mapping, org, out)
     if users is None:
-        _stub_users(org, out)
+        stub_users(org, out)
     check_stages(mapping, policy, out)
     out.beside = beside_tables(export, BESIDE)
     return out
-
-
-def domain_of(website: str) -> str:
-    """``https://www.Northwind.com/about`` -> ``northwind.com``."""
-    text = website.strip()
-    if not text:
-        return ""
-    host = urlsplit(text if "//" in text else "//" + text).hostname or ""
-    return host.removeprefix("www.")
 
 
 def _deleted(f: ObjectFile, record: list[str], row: int) -> bool:
@@ -229,30 +188,6 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
     }
 
 
-def _emit_accounts(mapping: CrmMapping, org: Org, out: Translation) -> None:
-    partners = org.partners
-    columns = org.account_columns
-    for file, row, values in org.account_rows:
-        account = values["account_id"]
-        if account in partners:
-            out.columns("partners", file, columns)
-            partner_type = mapping.partner_types.get(values["_type"], mapping.partner_type_default)
-            out.add(
-                "partners",
-                {
-                    "partner_id": account,
-                    "name": values["name"],
-                    "domain": values["domain"],
-                    "partner_type": partner_type,
-                },
-                file,
-                row,
-            )
-        if account not in partners or account in org.customers:
-            out.columns("accounts", file, columns)
-            out.add("accounts", values, file, row)
-
-
 def _users(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> None:
     if not f.require("Id"):
         return
@@ -279,13 +214,6 @@ def _users(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> No
         values["partner_id"] = partner
         org.users.add(user)
         out.add("users", values, f.file, row)
-
-
-def _stub_users(org: Org, out: Translation) -> None:
-    """Without a User file, each user a row names is a user known only by id (no name, no role)."""
-    for user, (file, row, column) in sorted(org.user_refs.items()):
-        out.columns("users", file, {"user_id": column})
-        out.add("users", {"user_id": user}, file, row)
 
 
 def _contact_accounts(f: ObjectFile, org: Org) -> None:

@@ -32,7 +32,7 @@ from cosell.crm.objects import ObjectFile
 from cosell.policy import Policy
 
 if TYPE_CHECKING:
-    from cosell.crm.salesforce import Org
+    from cosell.crm.org import Org
 
 _RATE_PLACES = Decimal("0.000000000001")
 

@@ -20,7 +20,7 @@ from cosell.crm.stages import value_of
 from cosell.policy import Policy
 
 if TYPE_CHECKING:
-    from cosell.crm.salesforce import Org
+    from cosell.crm.org import Org
 
 _LOOKUPS = ("partner_id", "partner_contact_id")
 
