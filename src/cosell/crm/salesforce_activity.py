@@ -1,8 +1,9 @@
 """Salesforce activities and currencies: Task and Event as touches, CurrencyType and
 DatedConversionRate as fx_rates.
 
-A touch's customer account is, in this order, the account of the deal in ``WhatId``, the account
-in ``WhatId``, ``AccountId``, then the account of the contact or converted lead in ``WhoId``
+A touch's customer account is, in this order, ``AccountId`` (Salesforce derives it from the
+What and Who), the account of the deal in ``WhatId``, the account in ``WhatId``, then the account
+of the contact or converted lead in ``WhoId``
 (never a partner's own account: a call with a partner about nothing is no evidence for a deal). An
 activity with none is left out and counted. It is a partner touch when it names a partner: a
 contact of a partner account in ``WhoId``, a partner account among its ids, or the mapping's
@@ -86,7 +87,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
             continue
         what, who, account = f.ref(r, "WhatId"), f.ref(r, "WhoId"), f.ref(r, "AccountId")
         opportunity = what if what in org.opportunity_account else ""
-        candidates = [org.opportunity_account.get(what, ""), what, account]
+        candidates = [account, org.opportunity_account.get(what, ""), what]
         candidates += [org.contacts.get(who, ""), org.lead_accounts.get(who, "")]
         customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
         if not customer:
