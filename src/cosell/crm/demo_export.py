@@ -158,10 +158,10 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
         ["Id", "CreatedDate", "Company", "Email", "LeadSource", "PartnerAccountId", "Partner_Contact__c", "IsConverted",
          "ConvertedDate", "ConvertedAccountId", "ConvertedOpportunityId"],
         [
-            [l["lead_id"], sf_instant(l["created_at"]), l["company"], l["email"], SOURCES.get(l["source"], ""),
-             l["partner_id"], l["partner_contact_id"], "1" if l["converted_opportunity_id"] else "",
-             sf_instant(l["converted_at"]), l["account_id"], l["converted_opportunity_id"]]
-            for l in read(canonical, "leads")
+            [d["lead_id"], sf_instant(d["created_at"]), d["company"], d["email"], SOURCES.get(d["source"], ""),
+             d["partner_id"], d["partner_contact_id"], "1" if d["converted_opportunity_id"] else "",
+             sf_instant(d["converted_at"]), d["account_id"], d["converted_opportunity_id"]]
+            for d in read(canonical, "leads")
         ],
     )  # fmt: skip
     _write(
