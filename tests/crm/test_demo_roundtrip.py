@@ -1,5 +1,6 @@
-"""The issue's "Done when": the same deals imported from canonical CSVs and from the demo's
-Salesforce export give identical attribution (every deal's tier, partner, rules and credits)."""
+"""The issue's "Done when": the same deals imported from canonical CSVs, from the demo's
+Salesforce export and from its HubSpot export give identical attribution (every deal's tier,
+partner, rules and credits)."""
 
 from __future__ import annotations
 
@@ -42,25 +43,32 @@ def _attribute(ws_path: Path, out: Path, load: object) -> tuple[str, str]:
     )
 
 
-def test_canonical_and_salesforce_imports_of_the_demo_attribute_identically(tmp_path: Path) -> None:
-    canonical, export = tmp_path / "canonical", tmp_path / "salesforce"
-    assert runner.invoke(app, ["demo", "--out", str(canonical), "--size", "200"]).exit_code == 0
-    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "200", "--crm", "salesforce"])
+@pytest.fixture(scope="module")
+def canonical_attribution(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    tmp = tmp_path_factory.mktemp("canonical")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COSELL_NOW", NOW)
+        mp.setenv("COSELL_USER", "tester")
+        assert runner.invoke(app, ["demo", "--out", str(tmp / "data"), "--size", "200"]).exit_code == 0
+        return _attribute(tmp / "a.duckdb", tmp / "a", lambda ws: import_folder(ws, tmp / "data", Policy()))
+
+
+@pytest.mark.parametrize(("crm", "marker"), [("salesforce", "Opportunity.csv"), ("hubspot", "deals.csv")])
+def test_canonical_and_crm_imports_of_the_demo_attribute_identically(
+    tmp_path: Path, canonical_attribution: tuple[str, str], crm: str, marker: str
+) -> None:
+    export = tmp_path / crm
+    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "200", "--crm", crm])
     assert written.exit_code == 0, written.output
-    assert not (export / "opportunities.csv").exists() and (export / "Opportunity.csv").exists()
-    policy = Policy()
-    expected = _attribute(
-        tmp_path / "a.duckdb", tmp_path / "a", lambda ws: import_folder(ws, canonical, policy)
-    )
+    assert not (export / "opportunities.csv").exists() and (export / marker).exists()
+    mapping = export / f"{crm}-mapping.toml"
     got = _attribute(
         tmp_path / "b.duckdb",
         tmp_path / "b",
-        lambda ws: import_crm(
-            ws, "salesforce", export, policy, mapping_path=export / "salesforce-mapping.toml"
-        ),
+        lambda ws: import_crm(ws, crm, export, Policy(), mapping_path=mapping),
     )
     attribution, credits = got
     assert attribution.count("\n") == 201  # a header and every deal
     assert "sourced" in attribution and "accelerated" in attribution and "influenced" in attribution
     assert credits.count("\n") > 10
-    assert got == expected
+    assert got == canonical_attribution

@@ -69,6 +69,8 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
     "owners": {"id": ("Owner ID", "ownerId"), "firstName": ("First Name",), "lastName": ("Last Name",)},
 }
 LABELS.update({name: hubspot_activity.LABELS for name in hubspot_activity.ACTIVITY_FILES})
+# A HubSpot deal export has no leads and no property history: they may travel as canonical CSV.
+HUBSPOT_BESIDE = ("leads", "field_history", "fx_rates")
 _ENTERED = (
     re.compile(r"^hs_v2_date_entered_(.+)$"),
     re.compile(r"^hs_date_entered_(.+)$"),
@@ -123,7 +125,7 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
                 org.contacts[contacts.text(r, "hs_object_id")] = company
     associations = hubspot_activity.read_associations(obj("associations"))
     if deals is not None:
-        _deals(deals, mapping, org, portal, out, associations)
+        _deals(deals, mapping, org, portal, out, associations, _source_leads(export))
     hubspot_activity.deal_partners(associations, mapping, org, out)
     for name in hubspot_activity.ACTIVITY_FILES:
         activity = obj(name)
@@ -135,8 +137,25 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
     if owners is None:
         stub_users(org, out)
     check_stages(mapping, policy, out)
-    out.beside = beside_tables(export, BESIDE)
+    out.beside = beside_tables(export, (*BESIDE, *HUBSPOT_BESIDE))
     return out
+
+
+def _source_leads(export: Export) -> dict[str, str]:
+    """Deal id -> the lead converted into it (the smallest lead id), from a canonical leads.csv."""
+    source = export.find("leads.csv")
+    if source is None:
+        return {}
+    import csv
+    import io
+
+    found: dict[str, str] = {}
+    text = source.read_bytes().decode("utf-8-sig", "replace")
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        deal, lead = (row.get("converted_opportunity_id") or "").strip(), (row.get("lead_id") or "").strip()
+        if deal and lead and (deal not in found or lead < found[deal]):
+            found[deal] = lead
+    return found
 
 
 def _pipelines(f: ObjectFile, portal: Portal) -> None:
@@ -149,7 +168,11 @@ def _pipelines(f: ObjectFile, portal: Portal) -> None:
 def _owners(f: ObjectFile, mapping: CrmMapping, org: Org, portal: Portal, out: Translation) -> None:
     if not f.require("id"):
         return
-    out.columns("users", f.file, {"user_id": f.header("id"), "email": f.header("email")})
+    out.columns(
+        "users",
+        f.file,
+        {"user_id": f.header("id"), "email": f.header("email"), "partner_id": f.header("partner_company_id")},
+    )
     for row, r in f.numbered():
         owner = f.text(r, "id")
         name = " ".join(p for p in (f.text(r, "firstName"), f.text(r, "lastName")) if p)
@@ -158,8 +181,12 @@ def _owners(f: ObjectFile, mapping: CrmMapping, org: Org, portal: Portal, out: T
             if key:
                 portal.owners.setdefault(key, owner)
         role = mapping.user_roles.get(owner) or mapping.user_roles.get(email) or mapping.default_role
+        # HubSpot has no partner users; a portal that keeps their company in the owners file names it.
+        partner = f.text(r, "partner_company_id")
+        org.name_partner(partner, f.file, row, f.header("partner_company_id"))
         org.users.add(owner)
-        out.add("users", {"user_id": owner, "name": name, "email": email, "role": role}, f.file, row)
+        values = {"user_id": owner, "name": name, "email": email, "role": role, "partner_id": partner}
+        out.add("users", values, f.file, row)
 
 
 def _companies(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> None:
@@ -239,6 +266,7 @@ def _deals(
     portal: Portal,
     out: Translation,
     associations: hubspot_activity.Associations,
+    source_leads: dict[str, str],
 ) -> None:
     if not f.require("hs_object_id", "createdate", "amount", "dealstage"):
         return

@@ -7,8 +7,8 @@ the like, are read too). A deal-to-company association whose label is in ``[part
 the deal's customer when the deal names none.
 
 An activity (``engagements.csv``, or one file per type: ``calls``, ``meetings``, ``emails``,
-``notes``, ``tasks``) is a touch at its ``hs_timestamp`` on the customer company of its deal,
-else its company, else its contact's company; a partner touch when it names a partner (the
+``notes``, ``tasks``) is a touch at its ``hs_timestamp`` on its customer company, else its deal's
+company, else its contact's company; a partner touch when it names a partner (the
 mapping's ``partner_column``, a contact of a partner company, a partner company). Its kind is its
 type (``CALL``, ``MEETING``, ...; or the mapping's ``kind_column``) through ``[activities.kinds]``.
 """
@@ -63,6 +63,9 @@ class Associations:
     """Associations both ways: (type, id) -> [(type, id, label, file, row)]."""
 
     links: dict[tuple[str, str], list[tuple[str, str, str, str, int]]] = field(default_factory=dict)
+    details: dict[tuple[str, int], tuple[str, str]] = field(
+        default_factory=dict
+    )  # (file, row) -> (created, primary)
 
     def add(self, a: tuple[str, str], b: tuple[str, str], label: str, file: str, row: int) -> None:
         self.links.setdefault(a, []).append((*b, label, file, row))
@@ -84,6 +87,11 @@ def read_associations(f: ObjectFile | None) -> Associations:
         a = (_kind_type(f.text(r, "from_object_type")), f.text(r, "from_object_id"))
         b = (_kind_type(f.text(r, "to_object_type")), f.text(r, "to_object_id"))
         found.add(a, b, f.text(r, "association_label"), f.file, row)
+        primary = f.flag(r, "is_primary", row)
+        found.details[(f.file, row)] = (
+            f.when(r, "created_at", row),
+            "" if primary is None else str(primary).lower(),
+        )
     return found
 
 
@@ -156,7 +164,7 @@ def touches(
         deal = f.text(r, "deal").split(";")[0].strip() or associations.first(record, "deal")
         company = f.text(r, "company").split(";")[0].strip() or associations.first(record, "company")
         contact = f.text(r, "contact").split(";")[0].strip() or associations.first(record, "contact")
-        candidates = [org.opportunity_account.get(deal, ""), company, org.contacts.get(contact, "")]
+        candidates = [company, org.opportunity_account.get(deal, ""), org.contacts.get(contact, "")]
         customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
         if not customer:
             out.skip(f.file, row, "no customer company (no deal, company or contact of the export)")
