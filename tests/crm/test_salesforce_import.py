@@ -305,3 +305,42 @@ def test_a_stage_the_policy_reads_otherwise_is_refused_at_its_mapping_line(tmp_p
         f'{tmp_path / "m.toml"} row {line}, stages.Negotiation: "Negotiation" is lost here but open by the policy: add '
         '"Negotiation" to stages.lost in the policy (the policy decides; the mapping says what the CRM means)'
     ]
+
+
+def test_dated_conversion_rates_become_monthly_rates_in_the_workspace_currency(tmp_path: Path) -> None:
+    folder = write_org(tmp_path / "sf", "loader")
+    (folder / "CurrencyType.csv").write_text(
+        "IsoCode,ConversionRate,IsCorporate\nUSD,1,1\nEUR,0.9,\n", encoding="utf-8"
+    )
+    (folder / "DatedConversionRate.csv").write_text(
+        "IsoCode,ConversionRate,StartDate,NextStartDate\nEUR,0.8,2026-01-01,2026-03-01\nEUR,0.9,2026-03-01,\n",
+        encoding="utf-8",
+    )
+    t = _translate(folder, "loader")
+    # Salesforce: 0.8 EUR per USD from January, 0.9 from March; cosell: USD per EUR, each month the
+    # rate in force on its first day, for the months the deals were created, closed or moved in
+    # (January to June) and the months either side. December 2025 precedes every dated rate.
+    assert [(r["period"], r["rate"]) for r in _rows(t, "fx_rates")] == [
+        ("2026-01", "1.250000000000"),
+        ("2026-02", "1.250000000000"),
+        ("2026-03", "1.111111111111"),
+        ("2026-04", "1.111111111111"),
+        ("2026-05", "1.111111111111"),
+        ("2026-06", "1.111111111111"),
+        ("2026-07", "1.111111111111"),
+    ]
+
+
+def test_a_warehouse_connector_table_is_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    (folder / "sf_opportunity_data.csv").write_text(
+        "_fivetran_synced,id,stage_name,amount\n2024-01-01 00:00:00,006x,Closed Won,10\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFailed) as caught:
+        _translate(folder, "loader")
+    assert [str(p) for p in caught.value.problems] == [
+        "sf_opportunity_data.csv row 1: is a warehouse connector's table (column _fivetran_synced), not a CRM "
+        "export: export the objects from the CRM itself, or write the warehouse tables as canonical CSV "
+        "(docs/crm-import.md)"
+    ]
