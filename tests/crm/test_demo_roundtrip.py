@@ -72,3 +72,20 @@ def test_canonical_and_crm_imports_of_the_demo_attribute_identically(
     assert "sourced" in attribution and "accelerated" in attribution and "influenced" in attribution
     assert credits.count("\n") > 10
     assert got == canonical_attribution
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_the_export_imported_over_its_canonical_files_changes_no_row(tmp_path: Path, crm: str) -> None:
+    canonical, export = tmp_path / "canonical", tmp_path / crm
+    assert runner.invoke(app, ["demo", "--out", str(canonical), "--size", "120"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "120", "--crm", crm]).exit_code == 0
+    ws = open_workspace(str(tmp_path / "ws.duckdb"))
+    try:
+        import_folder(ws, canonical, Policy())
+        again = import_crm(ws, crm, export, Policy(), mapping_path=export / f"{crm}-mapping.toml")
+    finally:
+        ws.close()
+    changed = {t.table: (t.inserted, t.updated) for t in again.report.tables if t.inserted or t.updated}
+    assert changed == {}
+    read = {t.table: t.read for t in again.report.tables}
+    assert read["opportunities"] == 120 and read["touches"] > 1000 and read["stage_history"] > 120

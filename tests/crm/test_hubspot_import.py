@@ -102,8 +102,7 @@ def test_a_property_name_export_becomes_these_canonical_rows(tmp_path: Path) -> 
             "actor": "partner",
             "kind": "joint_call",
             "opportunity_id": "9001",
-            "partner_id": "5002",
-            "partner_contact_id": "7001",
+            "partner_contact_id": "7001",  # its partner is the contact's (SPEC section 1)
             "user_id": "101",
             "notes": "Joint discovery",
         },

@@ -172,8 +172,7 @@ def test_a_data_loader_export_becomes_these_canonical_rows(tmp_path: Path) -> No
             "actor": "partner",
             "kind": "joint_call",
             "opportunity_id": WON,
-            "partner_id": CONTOSO,
-            "partner_contact_id": PARTNER_CONTACT,
+            "partner_contact_id": PARTNER_CONTACT,  # its partner is the contact's (SPEC section 1)
             "user_id": ANA,
             "notes": "Joint discovery",
         },

@@ -107,7 +107,19 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
     _write(
         out,
         "Account",
-        ["Id", "Name", "Type", "Website", "Industry", "BillingCountry", "OwnerId", "IsPartner", "Segment__c"],
+        [
+            "Id",
+            "Name",
+            "Type",
+            "Website",
+            "Industry",
+            "BillingCountry",
+            "OwnerId",
+            "IsPartner",
+            "Segment__c",
+            "Partner_Tier__c",
+            "Partner_Since__c",
+        ],
         [
             [
                 a["account_id"],
@@ -119,11 +131,25 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
                 a["owner_id"],
                 "",
                 a["segment"],
+                "",
+                "",
             ]
             for a in read(canonical, "accounts")
         ]
         + [
-            [p["partner_id"], p["name"], PARTNER_TYPES[p["partner_type"]], p["domain"], "", "", "", "1", ""]
+            [
+                p["partner_id"],
+                p["name"],
+                PARTNER_TYPES[p["partner_type"]],
+                p["domain"],
+                "",
+                "",
+                "",
+                "1",
+                "",
+                p["program_tier"],
+                sf_date(p["joined_at"]),
+            ]
             for p in partners
         ],
     )
@@ -281,6 +307,8 @@ def _mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
         *table("partner_roles", {v: k for k, v in ROLES.items()}),
         "[partners]",
         'default_type = "co_sell"',
+        'tier_column = "Partner_Tier__c"',
+        'joined_column = "Partner_Since__c"',
         *table("partners.types", {v: k for k, v in PARTNER_TYPES.items()}),
         *table(
             "users.roles", {u["user_id"]: u["role"] for u in users if u["role"] and u["role"] != "partner"}

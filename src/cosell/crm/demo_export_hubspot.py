@@ -65,10 +65,12 @@ def write_hubspot(canonical: Path, out: Path) -> Path:
     _plain(
         out,
         "companies",
-        ["hs_object_id", "name", "domain", "industry", "country", "hubspot_owner_id", "type", "segment"],
-        [[a["account_id"], a["name"], a["domain"], a["industry"], a["country"], a["owner_id"], "PROSPECT", a["segment"]]
-         for a in read(canonical, "accounts")]
-        + [[p["partner_id"], p["name"], p["domain"], "", "", "", PARTNER_TYPES[p["partner_type"]], ""] for p in partners],
+        ["hs_object_id", "name", "domain", "industry", "country", "hubspot_owner_id", "type", "segment",
+         "partner_tier", "partner_since"],
+        [[a["account_id"], a["name"], a["domain"], a["industry"], a["country"], a["owner_id"], "PROSPECT", a["segment"],
+          "", ""] for a in read(canonical, "accounts")]
+        + [[p["partner_id"], p["name"], p["domain"], "", "", "", PARTNER_TYPES[p["partner_type"]], "",
+            p["program_tier"], p["joined_at"]] for p in partners],
     )  # fmt: skip
     _plain(
         out,
@@ -147,6 +149,9 @@ def _hubspot_mapping(users: list[dict[str, str]], touches: list[dict[str, str]])
         *table("tiers", {v: k for k, v in TIERS.items()}),
         *table("opportunity_types", {v: k for k, v in TYPES.items()}),
         *table("partner_roles", {v: k for k, v in ROLES.items()}),
+        "[partners]",
+        'tier_column = "partner_tier"',
+        'joined_column = "partner_since"',
         *table("partners.types", {v: k for k, v in PARTNER_TYPES.items()}),
         *table("users.roles", {u["user_id"]: u["role"] for u in users if u["role"]}),
         "[activities]",

@@ -203,6 +203,8 @@ def _companies(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -
         "country": f.header("country"),
         "owner_id": f.header("hubspot_owner_id"),
         "partner_type": f.header(type_column),
+        "program_tier": f.header(mapping.partner_tier_column) if mapping.partner_tier_column else None,
+        "joined_at": f.header(mapping.partner_joined_column) if mapping.partner_joined_column else None,
     }
     for row, r in f.numbered():
         company = f.text(r, "hs_object_id")
@@ -216,6 +218,8 @@ def _companies(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -
             "country": f.text(r, "country"),
             "owner_id": f.text(r, "hubspot_owner_id"),
             "_type": kind,
+            "_tier": f.text(r, mapping.partner_tier_column) if mapping.partner_tier_column else "",
+            "_joined": f.when(r, mapping.partner_joined_column, row) if mapping.partner_joined_column else "",
         }
         org.use_user(values["owner_id"], f.file, row, f.header("hubspot_owner_id"))
         org.accounts[company] = len(org.account_rows)
@@ -315,6 +319,7 @@ def _deals(
             "opportunity_type": value_of(
                 mapping, "opportunity_types", f.text(r, "dealtype"), f, row, "dealtype"
             ),
+            "source_lead_id": source_leads.get(deal, ""),
         }
         if "partner_source" in declared:
             column = declared["partner_source"]

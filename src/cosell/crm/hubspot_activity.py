@@ -120,12 +120,24 @@ def deal_partners(associations: Associations, mapping: CrmMapping, org: Org, out
         out.columns(
             "opportunity_partners",
             file,
-            {"opportunity_id": "from_object_id", "partner_id": "to_object_id", "role": "association_label"},
+            {
+                "opportunity_id": "from_object_id",
+                "partner_id": "to_object_id",
+                "role": "association_label",
+                "added_at": "created_at",
+                "is_primary": "is_primary",
+            },
         )
         org.name_partner(company, file, row, "to_object_id")
-        out.add(
-            "opportunity_partners", {"opportunity_id": deal, "partner_id": company, "role": role}, file, row
-        )
+        added, primary = associations.details.get((file, row), ("", ""))
+        values = {
+            "opportunity_id": deal,
+            "partner_id": company,
+            "role": role,
+            "added_at": added,
+            "is_primary": primary,
+        }
+        out.add("opportunity_partners", values, file, row)
 
 
 def touches(
@@ -170,10 +182,10 @@ def touches(
             out.skip(f.file, row, "no customer company (no deal, company or contact of the export)")
             continue
         partner = f.text(r, mapping.partner_column) if mapping.partner_column else ""
-        partner_contact = ""
-        if org.contacts.get(contact, "") in partners:
-            partner_contact, partner = contact, partner or org.contacts[contact]
         partner = partner or (company if company in partners else "")
+        # A contact of a partner names the partner; the touch keeps only the contact, as the
+        # canonical rule derives its partner from it (SPEC section 1).
+        partner_contact = contact if org.contacts.get(contact, "") in partners else ""
         value = f.text(r, kind_column) if kind_column else default_kind
         kind = mapping.kinds.get(value)
         if kind is None:
@@ -201,7 +213,7 @@ def touches(
                 "touch_id": touch,
                 "occurred_at": f.when(r, "hs_timestamp", row) or f.when(r, "hs_createdate", row),
                 "account_id": customer,
-                "actor": "partner" if partner else "direct",
+                "actor": "partner" if partner or partner_contact else "direct",
                 "kind": kind,
                 "opportunity_id": deal if deal in org.opportunity_account else "",
                 "partner_id": partner,

@@ -116,6 +116,8 @@ class CrmMapping:
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
     partner_flag_column: str | None = None
     partner_type_column: str | None = None
+    partner_tier_column: str | None = None
+    partner_joined_column: str | None = None
     segment_column: str | None = None
     lead_partner_contact_column: str | None = None
     partner_type_default: str = "co_sell"
@@ -282,7 +284,8 @@ class _Checker:
             for name, allowed in VALUE_MAPS.items()
         }
         partners = self.table(data, ["partners"])
-        self.unknown(partners, {"flag_column", "type_column", "default_type", "types"}, ["partners"])
+        known = {"flag_column", "type_column", "tier_column", "joined_column", "default_type", "types"}
+        self.unknown(partners, known, ["partners"])
         accounts = self.table(data, ["accounts"])
         self.unknown(accounts, {"segment_column"}, ["accounts"])
         leads = self.table(data, ["leads"])
@@ -319,6 +322,8 @@ class _Checker:
             values=values,
             partner_flag_column=self.text_value(partners, ["partners", "flag_column"]),
             partner_type_column=self.text_value(partners, ["partners", "type_column"]),
+            partner_tier_column=self.text_value(partners, ["partners", "tier_column"]),
+            partner_joined_column=self.text_value(partners, ["partners", "joined_column"]),
             segment_column=self.text_value(accounts, ["accounts", "segment_column"]),
             lead_partner_contact_column=self.text_value(leads, ["leads", "partner_contact_column"]),
             partner_type_default=default_type,

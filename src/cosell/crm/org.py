@@ -71,6 +71,8 @@ def emit_accounts(mapping: CrmMapping, org: Org, out: Translation) -> None:
                     "name": values["name"],
                     "domain": values["domain"],
                     "partner_type": partner_type,
+                    "program_tier": values.get("_tier", ""),
+                    "joined_at": values.get("_joined", ""),
                 },
                 file,
                 row,

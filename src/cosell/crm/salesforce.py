@@ -169,6 +169,10 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
             "country": f.text(r, "BillingCountry"),
             "owner_id": f.ref(r, "OwnerId"),
             "_type": f.text(r, f.mapping.partner_type_column or "Type"),
+            "_tier": f.text(r, f.mapping.partner_tier_column) if f.mapping.partner_tier_column else "",
+            "_joined": f.when(r, f.mapping.partner_joined_column, row)
+            if f.mapping.partner_joined_column
+            else "",
         }
         org.use_user(values["owner_id"], f.file, row, f.header("OwnerId"))
         org.accounts[account] = len(org.account_rows)
@@ -185,6 +189,8 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
         "country": f.header("BillingCountry"),
         "owner_id": f.header("OwnerId"),
         "partner_type": f.header(f.mapping.partner_type_column or "Type"),
+        "program_tier": f.header(f.mapping.partner_tier_column) if f.mapping.partner_tier_column else None,
+        "joined_at": f.header(f.mapping.partner_joined_column) if f.mapping.partner_joined_column else None,
     }
 
 

@@ -93,12 +93,11 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
         if not customer:
             out.skip(f.file, row, "no customer account (WhatId, AccountId and WhoId name none in the export)")
             continue
-        contact_partner = org.contacts.get(who, "")
         partner = f.ref(r, mapping.partner_column) if mapping.partner_column else ""
-        contact = ""
-        if contact_partner in partners:
-            contact, partner = who, partner or contact_partner
         partner = partner or next((a for a in (what, account) if a in partners), "")
+        # A contact of a partner names the partner; the touch keeps only the contact, as the
+        # canonical rule derives its partner from it (SPEC section 1).
+        contact = who if org.contacts.get(who, "") in partners else ""
         occurred = ""
         names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
         for name in (*names, "CreatedDate"):
@@ -114,7 +113,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
                 "touch_id": f.ref(r, "Id"),
                 "occurred_at": occurred,
                 "account_id": customer,
-                "actor": "partner" if partner else "direct",
+                "actor": "partner" if partner or contact else "direct",
                 "kind": _kind(f, r, row, mapping, policy),
                 "opportunity_id": opportunity,
                 "partner_id": partner,
