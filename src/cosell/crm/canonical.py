@@ -79,6 +79,15 @@ class Translation:
         rows.files.append(self._file(file))
         rows.lines.append(row)
 
+    def add_row(self, table: str, values: tuple[str, ...], file: str, row: int) -> None:
+        """Add one canonical row given in the table's column order (the fast form of :meth:`add`)."""
+        rows = self._tables.get(table)
+        if rows is None:
+            rows = self._tables[table] = _Rows(table)
+        rows.rows.append(values)
+        rows.files.append(self._file(file))
+        rows.lines.append(row)
+
     def problem(self, file: str, row: int | None, column: str | None, value: str | None, reason: str) -> None:
         self.problems.append(Problem(file, row, column, value, reason))
 

@@ -3,7 +3,7 @@ own name; values read strictly, every bad cell recorded with its file, row and c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from cosell.crm import values
@@ -52,6 +52,12 @@ class ObjectFile:
                 found = self.table.index(label)
         self._index[name] = found
         return found
+
+    def position(self, name: str) -> int:
+        """The position of the column read as ``name``; a column the file lacks reads the empty
+        cell every record ends with (for loops that read many rows fast)."""
+        i = self.index(name)
+        return len(self.table.header) if i is None else i
 
     def has(self, name: str) -> bool:
         return self.index(name) is not None
@@ -116,8 +122,9 @@ class ObjectFile:
             self.out.problem(self.file, row, self.table.header[i], record[i].strip(), str(exc) + hint)
             return ""
 
-    def numbered(self) -> list[tuple[int, list[str]]]:
-        return list(self.table.numbered())
+    def numbered(self) -> Iterator[tuple[int, list[str]]]:
+        """Each record with its spreadsheet row number."""
+        return self.table.numbered()
 
 
 def open_object(

@@ -27,6 +27,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from cosell.crm import values
 from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile
@@ -64,6 +65,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
         return
     event = f.obj == "Event"
     partners = org.partners
+    kind_at = f.position(mapping.kind_column or ("Type" if f.has("Type") else "TaskSubtype"))
     out.columns(
         "touches",
         f.file,
@@ -81,49 +83,78 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
             "notes": f.header("Subject"),
         },
     )
+    # The largest file of an export: read with positions and local names, not per-cell lookups.
+    deleted = f.index("IsDeleted")
+    ident, what_at, who_at, account_at = (f.position(n) for n in ("Id", "WhatId", "WhoId", "AccountId"))
+    owner_at, subject_at = f.position("OwnerId"), f.position("Subject")
+    partner_at = f.position(mapping.partner_column) if mapping.partner_column else None
+    names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
+    dates = [(n, f.position(n), f.spec.formats.get(n)) for n in (*names, "CreatedDate") if f.has(n)]
+    zone = f.zone
+    accounts, deals, contacts, leads = org.accounts, org.opportunity_account, org.contacts, org.lead_accounts
+    kinds: dict[str, str] = {}
+    file = f.file
     for row, r in f.numbered():
-        if f.flag(r, "IsDeleted", row):
-            out.skip(f.file, row, "IsDeleted is set")
+        if deleted is not None and f.flag(r, "IsDeleted", row):
+            out.skip(file, row, "IsDeleted is set")
             continue
-        what, who, account = f.ref(r, "WhatId"), f.ref(r, "WhoId"), f.ref(r, "AccountId")
-        opportunity = what if what in org.opportunity_account else ""
-        candidates = [account, org.opportunity_account.get(what, ""), what]
-        candidates += [org.contacts.get(who, ""), org.lead_accounts.get(who, "")]
-        customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
+        what, who, account = _id(r[what_at]), _id(r[who_at]), _id(r[account_at])
+        customer = ""
+        for a in (account, deals.get(what, ""), what, contacts.get(who, ""), leads.get(who, "")):
+            if a in accounts and a not in partners:
+                customer = a
+                break
         if not customer:
-            out.skip(f.file, row, "no customer account (WhatId, AccountId and WhoId name none in the export)")
+            out.skip(file, row, "no customer account (WhatId, AccountId and WhoId name none in the export)")
             continue
-        partner = f.ref(r, mapping.partner_column) if mapping.partner_column else ""
-        partner = partner or next((a for a in (what, account) if a in partners), "")
+        partner = _id(r[partner_at]) if partner_at is not None else ""
+        if not partner:
+            partner = what if what in partners else account if account in partners else ""
         # A contact of a partner names the partner; the touch keeps only the contact, as the
         # canonical rule derives its partner from it (SPEC section 1).
-        contact = who if org.contacts.get(who, "") in partners else ""
+        contact = who if contacts.get(who, "") in partners else ""
         occurred = ""
-        names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
-        for name in (*names, "CreatedDate"):
-            occurred = f.when(r, name, row)
-            if occurred:
-                break
+        for name, i, fmt in dates:
+            text = r[i].strip()
+            if text:
+                try:
+                    occurred = values.instant(text, fmt, zone)
+                except values.BadValue:
+                    occurred = f.when(r, name, row)  # records the problem at its column
+                if occurred:
+                    break
         org.customers.add(customer)
-        user = f.ref(r, "OwnerId")
-        org.use_user(user, f.file, row, f.header("OwnerId"))
-        out.add(
+        user = _id(r[owner_at])
+        if user and user not in org.user_refs:
+            org.use_user(user, file, row, f.header("OwnerId"))
+        value = r[kind_at].strip()
+        kind = kinds.get(value)
+        if kind is None:
+            kind = kinds[value] = _kind(f, r, row, mapping, policy)
+        elif not kind:
+            _kind(f, r, row, mapping, policy)  # records the problem at this row too
+        out.add_row(
             "touches",
-            {
-                "touch_id": f.ref(r, "Id"),
-                "occurred_at": occurred,
-                "account_id": customer,
-                "actor": "partner" if partner or contact else "direct",
-                "kind": _kind(f, r, row, mapping, policy),
-                "opportunity_id": opportunity,
-                "partner_id": partner,
-                "partner_contact_id": contact,
-                "user_id": user,
-                "notes": f.text(r, "Subject"),
-            },
-            f.file,
+            (
+                _id(r[ident]),
+                occurred,
+                customer,
+                "partner" if partner or contact else "direct",
+                kind,
+                what if what in deals else "",
+                partner,
+                contact,
+                user,
+                r[subject_at].strip(),
+            ),
+            file,
             row,
         )
+
+
+def _id(cell: str) -> str:
+    text = cell.strip()
+    return "" if text in values.EMPTY_IDS else text
 
 
 def _rate(f: ObjectFile, r: list[str], row: int) -> Decimal | None:

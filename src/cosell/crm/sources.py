@@ -73,7 +73,8 @@ class Export:
 
 @dataclass(frozen=True)
 class Table:
-    """A CSV file read as text: its header and its records (each as long as the header)."""
+    """A CSV file read as text: its header and its records (each as long as the header, plus one
+    empty cell at the end that a fast reader uses for a column the file does not have)."""
 
     file: str
     header: tuple[str, ...]
@@ -151,7 +152,10 @@ def parse_table(name: str, text: str) -> Table:
             )
     if problems:
         raise ImportFailed(problems[:50], len(problems))
-    return Table(name, header, records[1:])
+    rows = records[1:]
+    for record in rows:
+        record.append("")  # the empty cell of a column the file lacks (index: len(header))
+    return Table(name, header, rows)
 
 
 def beside_tables(export: Export, tables: tuple[str, ...]) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ from cosell.instants import ISO_PATTERN, format_instant
 
 _ISO = re.compile(ISO_PATTERN)
 # Salesforce writes an empty lookup as the all-zero id in some exports (15 or 18 characters).
-_EMPTY_IDS = frozenset({"000000000000000", "000000000000000AAA"})
+EMPTY_IDS = frozenset({"000000000000000", "000000000000000AAA"})
 _TRUE = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE = frozenset({"", "0", "false", "f", "no", "n"})
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%z", "%T", "%R")
@@ -31,7 +31,7 @@ class BadValue(ValueError):
 def lookup(value: str) -> str:
     """A lookup id with the all-zero "empty" id read as empty."""
     text = value.strip()
-    return "" if text in _EMPTY_IDS else text
+    return "" if text in EMPTY_IDS else text
 
 
 def boolean(value: str) -> bool:
