@@ -343,3 +343,30 @@ def test_a_warehouse_connector_table_is_refused_by_name(tmp_path: Path) -> None:
         "export: export the objects from the CRM itself, or write the warehouse tables as canonical CSV "
         "(docs/crm-import.md)"
     ]
+
+
+def test_the_command_prints_the_mapping_sections_as_written_and_exits_1(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cosell.cli.app import app
+
+    folder = write_org(tmp_path / "sf", "loader")
+    (tmp_path / "m.toml").write_text(
+        mapping("loader").replace('"Call" = "outbound_call"\n', ""), encoding="utf-8"
+    )
+    done = CliRunner().invoke(
+        app,
+        [
+            "import",
+            "salesforce",
+            str(folder),
+            "--mapping",
+            str(tmp_path / "m.toml"),
+            "-w",
+            str(tmp_path / "w.duckdb"),
+        ],
+    )
+    assert done.exit_code == 1
+    # "[activities.kinds]" is text, not console markup that would swallow it.
+    assert 'Task.csv row 3, Type: "Call" is not in [activities.kinds] of the mapping' in done.output
+    assert "nothing from this import was applied" in done.output

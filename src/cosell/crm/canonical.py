@@ -56,7 +56,6 @@ class Translation:
         self._columns: dict[tuple[str, str], dict[str, str]] = {}
         self.problems: list[Problem] = []
         self._skipped: dict[tuple[str, str], list[int]] = {}
-        self.stages_seen: dict[str, tuple[str, int, str]] = {}  # stage -> where first seen
         self.beside: dict[str, bytes] = {}  # canonical table -> its file's bytes, read as they are
 
     def _file(self, name: str) -> int:
@@ -138,9 +137,7 @@ class Translation:
         table = problem.file.removesuffix(".csv")
         rows = self._tables.get(table)
         if rows is None or problem.row is None or not 2 <= problem.row < len(rows.rows) + 2:
-            if rows is None and table in REQUIRED_TABLES and problem.row is None:
-                return problem
-            return problem
+            return problem  # a file beside the export, or a whole-table problem: as the import says
         index = problem.row - 2
         file = self._files[rows.files[index]]
         column = problem.column

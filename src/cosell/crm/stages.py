@@ -32,8 +32,6 @@ def value_of(
     An empty value stays empty unless the mapping maps ``""``.
     """
     entries = mapping.value_map(table)
-    if table == "stages":
-        f.out.stages_seen.setdefault(value, (f.file, row, f.header(column) or column))
     if value in entries:
         return value if keep else entries[value]
     if keep:
