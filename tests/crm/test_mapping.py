@@ -39,7 +39,7 @@ def test_every_problem_is_named_at_its_line_and_key() -> None:
     assert caught.value.problems == [
         'm.toml line 2, encoding: "utf-16" is not one of utf-8, utf-8-sig, cp1252, latin-1',
         "m.toml line 3, colour: unknown key (known: accounts, activities, crm, currencies, encoding, fields, "
-        "files, lead_sources, leads, opportunity_types, partner_roles, partners, stages, tiers, timezone, users)",
+        "files, ids, lead_sources, leads, opportunity_types, partner_roles, partners, stages, tiers, timezone, users)",
         'm.toml line 6, tiers."Partner Sourced": "sourcedd" is not one of none, sourced, influenced, accelerated',
         'm.toml line 9, files.Opportunity.formats.CloseDate: "MM/DD/YY" has no % directive (a strptime '
         "format like %m/%d/%Y)",

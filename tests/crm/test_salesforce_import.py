@@ -370,3 +370,28 @@ def test_the_command_prints_the_mapping_sections_as_written_and_exits_1(tmp_path
     # "[activities.kinds]" is text, not console markup that would swallow it.
     assert 'Task.csv row 3, Type: "Call" is not in [activities.kinds] of the mapping' in done.output
     assert "nothing from this import was applied" in done.output
+
+
+def test_report_ids_of_15_characters_join_data_loader_ids_of_18_with_ids_18(tmp_path: Path) -> None:
+    from cosell.crm.values import id18
+
+    folder = write_org(tmp_path / "sf", "loader")
+    account = folder / "Account.csv"  # as Data Loader writes it: 18-character ids
+    text = account.read_text(encoding="utf-8-sig")
+    for ident in (ACME, CONTOSO, CAFE):
+        text = text.replace(ident + ",", id18(ident) + ",")
+    account.write_text(text, encoding="utf-8-sig")
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert any(p.startswith(f'Opportunity.csv row 2, AccountId: "{ACME}" is not in') for p in problems), (
+        problems
+    )
+    t = _translate(folder, "loader", 'ids = "18"\n' + mapping("loader"))
+    assert [r["account_id"] for r in _rows(t, "accounts")] == [id18(ACME), id18(CAFE)]
+    won = _rows(t, "opportunities")[0]
+    assert (won["opportunity_id"], won["account_id"], won["partner_id"]) == (
+        id18(WON),
+        id18(ACME),
+        id18(CONTOSO),
+    )
+    assert {r["account_id"] for r in _rows(t, "touches")} == {id18(ACME)}
+    assert id18("001Ec00000FzlUd") == "001Ec00000FzlUdIAJ"  # a real pair: Salesforce's own checksum

@@ -88,7 +88,7 @@ VALUE_MAPS: dict[str, tuple[str, ...]] = {
     "partner_roles": PARTNER_ROLES,
 }
 _TOP = {"crm", "encoding", "timezone", "fields", "partners", "users", "activities", "currencies", "files"}
-_TOP |= {"accounts", "leads"}
+_TOP |= {"accounts", "leads", "ids"}
 _TOP |= set(VALUE_MAPS)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -112,6 +112,7 @@ class CrmMapping:
     text: str = ""
     encoding: str = "utf-8"
     timezone: str = "UTC"
+    ids: str = "as_written"
     fields: MappingType[str, str] = field(default_factory=dict)
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
     partner_flag_column: str | None = None
@@ -275,6 +276,9 @@ class _Checker:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             self.fail(["timezone"], f'"{zone}" is not a time zone name (like UTC or America/New_York)')
+        ids = self.text_value(data, ["ids"], "as_written") or "as_written"
+        if ids not in ("as_written", "18"):
+            self.fail(["ids"], f'"{ids}" is not "as_written" or "18"')
         fields = self.text_map(self.table(data, ["fields"]), ["fields"])
         for key in fields:
             if key not in CRM_FIELDS:
@@ -318,6 +322,7 @@ class _Checker:
             text=self.text,
             encoding=encoding,
             timezone=zone,
+            ids=ids,
             fields=fields,
             values=values,
             partner_flag_column=self.text_value(partners, ["partners", "flag_column"]),

@@ -90,7 +90,10 @@ class ObjectFile:
     def ref(self, record: list[str], name: str) -> str:
         """A lookup id (the all-zero empty id is empty)."""
         i = self.index(name)
-        return "" if i is None else values.lookup(record[i])
+        if i is None:
+            return ""
+        text = values.lookup(record[i])
+        return values.id18(text) if self.mapping.ids == "18" else text
 
     def flag(self, record: list[str], name: str, row: int) -> bool | None:
         """A checkbox; None when the file has no such column or the value is bad (recorded)."""

@@ -197,13 +197,12 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
 def _users(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> None:
     if not f.require("Id"):
         return
-    out.columns(
-        "users", f.file, {"user_id": f.header("Id"), "name": f.header("Name"), "email": f.header("Email")}
-    )
+    columns = {"user_id": f.header("Id"), "name": f.header("Name"), "email": f.header("Email")}
+    out.columns("users", f.file, {**columns, "partner_id": f.header("AccountId")})
     for row, r in f.numbered():
         user = f.ref(r, "Id")
         name = f.text(r, "Name") or " ".join(p for p in (f.text(r, "FirstName"), f.text(r, "LastName")) if p)
-        role = mapping.user_roles.get(user)
+        role = mapping.user_roles.get(user) or mapping.user_roles.get(user[:15])
         if role is None and mapping.role_column:
             role = mapping.user_roles.get(f.text(r, mapping.role_column))
         partner = ""

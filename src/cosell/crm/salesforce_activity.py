@@ -94,11 +94,12 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
     accounts, deals, contacts, leads = org.accounts, org.opportunity_account, org.contacts, org.lead_accounts
     kinds: dict[str, str] = {}
     file = f.file
+    _ref = _id18 if mapping.ids == "18" else _id
     for row, r in f.numbered():
         if deleted is not None and f.flag(r, "IsDeleted", row):
             out.skip(file, row, "IsDeleted is set")
             continue
-        what, who, account = _id(r[what_at]), _id(r[who_at]), _id(r[account_at])
+        what, who, account = _ref(r[what_at]), _ref(r[who_at]), _ref(r[account_at])
         customer = ""
         for a in (account, deals.get(what, ""), what, contacts.get(who, ""), leads.get(who, "")):
             if a in accounts and a not in partners:
@@ -107,7 +108,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
         if not customer:
             out.skip(file, row, "no customer account (WhatId, AccountId and WhoId name none in the export)")
             continue
-        partner = _id(r[partner_at]) if partner_at is not None else ""
+        partner = _ref(r[partner_at]) if partner_at is not None else ""
         if not partner:
             partner = what if what in partners else account if account in partners else ""
         # A contact of a partner names the partner; the touch keeps only the contact, as the
@@ -124,7 +125,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
                 if occurred:
                     break
         org.customers.add(customer)
-        user = _id(r[owner_at])
+        user = _ref(r[owner_at])
         if user and user not in org.user_refs:
             org.use_user(user, file, row, f.header("OwnerId"))
         value = r[kind_at].strip()
@@ -136,7 +137,7 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
         out.add_row(
             "touches",
             (
-                _id(r[ident]),
+                _ref(r[ident]),
                 occurred,
                 customer,
                 "partner" if partner or contact else "direct",
@@ -155,6 +156,10 @@ def touches(f: ObjectFile, mapping: CrmMapping, policy: Policy, org: Org, out: T
 def _id(cell: str) -> str:
     text = cell.strip()
     return "" if text in values.EMPTY_IDS else text
+
+
+def _id18(cell: str) -> str:
+    return values.id18(_id(cell))
 
 
 def _rate(f: ObjectFile, r: list[str], row: int) -> Decimal | None:

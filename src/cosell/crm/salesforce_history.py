@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from cosell.crm import values
 from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile
@@ -108,6 +109,8 @@ def field_history(f: ObjectFile | None, mapping: CrmMapping, org: Org, out: Tran
             out.skip(f.file, row, "the names row of a lookup change (its ids row is read)")
             continue
         old, new = f.text(r, "OldValue"), f.text(r, "NewValue")
+        if name in _LOOKUPS and mapping.ids == "18":
+            old, new = values.id18(old), values.id18(new)
         if name == "partner_source":
             old = value_of(mapping, "tiers", old, f, row, "OldValue")
             new = value_of(mapping, "tiers", new, f, row, "NewValue")

@@ -34,6 +34,30 @@ def lookup(value: str) -> str:
     return "" if text in EMPTY_IDS else text
 
 
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: str) -> str:
+    """A 15-character Salesforce id in its 18-character form (reports write 15, Data Loader 18);
+    anything else unchanged.
+
+    The three added characters encode which letters of each five are upper case, so the 18-character
+    form is the same id read without case:
+
+    >>> id18("001Ec00000FzlUd")
+    '001Ec00000FzlUdIAJ'
+    >>> id18("001Ec00000FzlUdIAJ")
+    '001Ec00000FzlUdIAJ'
+    """
+    if len(value) != 15 or not value.isalnum() or not value.isascii():
+        return value
+    suffix = ""
+    for start in (0, 5, 10):
+        bits = sum(1 << i for i, ch in enumerate(value[start : start + 5]) if "A" <= ch <= "Z")
+        suffix += _SUFFIX[bits]
+    return value + suffix
+
+
 def boolean(value: str) -> bool:
     """A CRM checkbox: ``1``/blank (Data Loader), ``TRUE``/``FALSE`` (Excel), ``true``/``false``."""
     text = value.strip().lower()
