@@ -12,12 +12,14 @@ import re
 from typing import Any, Protocol
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from cosell import clock
 from cosell.cli import (
     attribute_cmd,
     blueprint_cmd,
+    crm_cmd,
     demo_cmd,
     gate_cmd,
     import_cmd,
@@ -75,7 +77,8 @@ class CosellGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CosellError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # The message is text, not markup: "[stages]" in it must print as written.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         finally:
             # A --now pin lasts one command, also when parsing stopped after the option was read.
@@ -107,6 +110,7 @@ for module in (
     users_cmd,
     blueprint_cmd,
     writeback_cmd,
+    crm_cmd,
 ):
     module.register(app)
 

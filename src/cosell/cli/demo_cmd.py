@@ -243,12 +243,35 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--seed", min=0, help="Random seed; the same size and seed give identical files."),
         ] = 7,
+        crm: Annotated[
+            str | None,
+            typer.Option(
+                "--crm",
+                help="With --out: write the dataset as this CRM's export (salesforce or hubspot) with the "
+                "mapping that reads it, for cosell import salesforce|hubspot.",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
         from cosell.outfiles import output_folder
 
-        if out is not None:
+        if crm is not None:
+            from cosell.errors import UsageError
+            from cosell.service.crm_demo import write_crm_export
+
+            if out is None:
+                raise UsageError("--crm needs --out DIR (the folder to write the export to)")
+            folder = output_folder(out, "--out")
+            mapping = write_crm_export(folder, crm, lambda d: write_demo_dataset(d, size, seed))
+            console.print(
+                f"Wrote the sample company as a {crm} export in {folder}; import it with", highlight=False
+            )
+            console.print(
+                f"  cosell import {crm} {folder} --mapping {mapping}", highlight=False, soft_wrap=True
+            )
+        elif out is not None:
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
             run_demo(output_folder(base, "--dir"), size, seed)

@@ -85,7 +85,7 @@ def canonical(
             )
     finally:
         ws.close()
-    _render(report, fmt)
+    render_report(report, fmt)
     note = (
         f"auto-tagged {intake.tagged} deal(s) created from a partner lead; "
         f"issued {intake.prompted} influence prompt(s)"
@@ -131,7 +131,8 @@ def report_json(report: ImportReport) -> dict[str, Any]:
     }
 
 
-def _render(report: ImportReport, fmt: Format) -> None:
+def render_report(report: ImportReport, fmt: Format) -> None:
+    """The import's counts and warnings as a table (or CSV, or JSON)."""
     if fmt is Format.json:
         typer.echo(json.dumps(report_json(report), indent=2))
         return

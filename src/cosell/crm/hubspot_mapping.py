@@ -1,0 +1,169 @@
+"""The draft mapping of a HubSpot export (see :mod:`cosell.crm.mapping_init`)."""
+
+from __future__ import annotations
+
+import re
+
+from cosell.crm import values
+from cosell.crm.hubspot import LABELS
+from cosell.crm.hubspot_activity import ACTIVITY_FILES
+from cosell.crm.mapping_init import (
+    Draft,
+    Loaded,
+    classify,
+    export_encoding,
+    file_section,
+    find,
+    header,
+    load_objects,
+    q,
+)
+from cosell.crm.salesforce_mapping import FIELD_WORDS, KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
+from cosell.crm.sources import Export, first_values
+from cosell.policy import Policy
+
+_ENTERED = re.compile(r'^(hs_v2_date_entered_|hs_date_entered_|Date entered ")')
+DATES = {
+    "deals": ("createdate", "closedate"),
+    "engagements": ("hs_timestamp",),
+    **{name: ("hs_timestamp",) for name in ACTIVITY_FILES},
+}
+REQUIRED = {
+    "deals": ("hs_object_id", "createdate", "amount", "dealstage"),
+    "companies": ("hs_object_id", "name"),
+}
+
+
+def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
+    item = loaded.get(obj)
+    if item is None:
+        return []
+    i = find(item.table, column, LABELS.get(obj, {}))
+    return [] if i is None else list(first_values(item.table, i))
+
+
+def _section(
+    out: Draft, name: str, title: str, found: list[str], rules: tuple[tuple[tuple[str, ...], str], ...]
+) -> None:
+    out.add("", f"[{name}]  # {title}")
+    for value in dict.fromkeys(found):
+        meaning = classify(value, rules)
+        if meaning is None:
+            out.add(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
+            out.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
+        else:
+            out.entry(value, meaning, f'read from the words of "{value}"', check=True, section=name)
+
+
+def draft(export: Export, policy: Policy) -> Draft:
+    """A commented mapping for the HubSpot export, with its CHECK notes."""
+    out = Draft()
+    items = load_objects(export, "hubspot")
+    loaded = {item.obj: item for item in items}
+    encoding = export_encoding(out, items)
+    out.add(*header(policy, "hubspot", encoding))
+    deals = loaded.get("deals")
+    headers = deals.table.header if deals else ()
+    out.add("", "[fields]  # the five declared fields: their deal property names")
+    chosen: dict[str, str] = {}
+    partnerish = [h for h in headers if "partner" in h.lower() and not _ENTERED.match(h)]
+    for name, words in FIELD_WORDS:
+        column = next(
+            (h for h in partnerish if h not in chosen.values() and any(w in h.lower() for w in words)), None
+        )
+        if column:
+            chosen[name] = column
+            out.entry(name, column, "a partner property of deals", check=True, section="fields")
+        else:
+            out.add(f'# {name} = "partner_..."  # not found among the deal properties')
+    tiers = _values(loaded, "deals", chosen["partner_source"]) if "partner_source" in chosen else []
+    _section(
+        out, "tiers", "partner_source values -> none, sourced, influenced, accelerated", tiers, TIER_RULES
+    )
+    _stages(out, loaded, policy)
+    _section(
+        out,
+        "opportunity_types",
+        "dealtype -> new_business, expansion, renewal",
+        _values(loaded, "deals", "dealtype"),
+        TYPE_RULES,
+    )
+    roles = _values(loaded, "associations", "association_label")
+    _section(out, "partner_roles", "deal-to-company association label -> a partner role", roles, ROLE_RULES)
+    out.add("", "[partners.types]  # a company type that makes a company a partner -> partner_type")
+    for value in _values(loaded, "companies", "type"):
+        low = value.lower()
+        if "partner" in low or "resell" in low:
+            out.entry(
+                value,
+                "reseller" if "resell" in low else "co_sell",
+                "a partner type of company",
+                check=True,
+                section="partners.types",
+            )
+    out.add(
+        "", "[users.roles]  # an owner id or email -> ae, sdr, partner_manager, partner_ops, finance, admin"
+    )
+    _activities(out, loaded)
+    for item in items:
+        dates = list(DATES.get(item.obj, ()))
+        dates += [h for h in item.table.header if _ENTERED.match(h)]
+        file_section(out, item, encoding, dates, REQUIRED.get(item.obj, ()), LABELS.get(item.obj, {}))
+    return out
+
+
+def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
+    out.add(
+        "", "[stages]  # stage label -> open, won, lost; the policy's stages.won / stages.lost must agree"
+    )
+    pipelines = loaded.get("pipelines")
+    meanings: dict[str, str] = {}
+    ids: set[str] = set()
+    if pipelines is not None:
+        t = pipelines.table
+        stage_id = t.index("stage_id")
+        ids = {r[stage_id].strip() for r in t.rows} if stage_id is not None else set()
+        label, closed, probability = (t.index(c) for c in ("stage_label", "is_closed", "probability"))
+        for r in t.rows:
+            if label is None:
+                break
+            try:
+                is_closed = closed is not None and values.boolean(r[closed])
+            except values.BadValue:
+                continue
+            won = probability is not None and r[probability].strip() in ("1", "1.0", "1.00")
+            meanings[r[label].strip()] = ("won" if won else "lost") if is_closed else "open"
+    for stage in dict.fromkeys(
+        [*meanings, *(s for s in _values(loaded, "deals", "dealstage") if s not in ids)]
+    ):
+        meaning = meanings.get(stage) or policy.stage_class(stage)
+        why = "the pipeline says so" if stage in meanings else "the policy's reading"
+        disagree = policy.stage_class(stage) != meaning
+        if disagree:
+            key = "stages.won" if meaning == "won" else "stages.lost"
+            why += f"; the policy says {policy.stage_class(stage)}: add {q(stage)} to {key} in the policy"
+        out.entry(stage, meaning, why, check=disagree, section="stages")
+
+
+def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
+    column = None
+    kinds: list[str] = []
+    for name in ACTIVITY_FILES:
+        item = loaded.get(name)
+        if item is None:
+            continue
+        for candidate in ("hs_activity_type", "hs_engagement_type", "Call and meeting type", "Activity type"):
+            if item.table.index(candidate) is not None:
+                column = column or candidate
+        if column and item.table.index(column) is not None:
+            kinds += _values(loaded, name, column)
+        elif name != "engagements":
+            kinds.append(name.removesuffix("s").upper())
+    out.add("", "[activities]  # calls, meetings, emails, notes, tasks -> touches")
+    if column:
+        out.add(f"kind_column = {q(column)}  # the property whose value is the kind of touch")
+    out.add("[activities.kinds]  # value -> a touch kind of the policy")
+    for value in dict.fromkeys(kinds):
+        kind = classify(value, KIND_RULES)
+        note = f'read from the words of "{value}"' if kind else "no obvious kind: ignored by the rules"
+        out.entry(value, kind or "internal_note", note, check=True, section="activities.kinds")

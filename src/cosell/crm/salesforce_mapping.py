@@ -1,0 +1,256 @@
+"""The draft mapping of a Salesforce export (see :mod:`cosell.crm.mapping_init`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cosell.crm import values
+from cosell.crm.mapping_init import (
+    Draft,
+    Loaded,
+    classify,
+    export_encoding,
+    file_section,
+    find,
+    header,
+    load_objects,
+    q,
+)
+from cosell.crm.salesforce import LABELS
+from cosell.crm.sources import Export, first_values
+from cosell.policy import Policy
+
+DATES = {
+    "Opportunity": ("CreatedDate", "CloseDate"),
+    "OpportunityHistory": ("CreatedDate",),
+    "OpportunityFieldHistory": ("CreatedDate",),
+    "OpportunityPartner": ("CreatedDate",),
+    "Partner": ("CreatedDate",),
+    "Lead": ("CreatedDate", "ConvertedDate"),
+    "Task": ("ActivityDate", "CreatedDate"),
+    "Event": ("ActivityDateTime", "StartDateTime", "ActivityDate", "CreatedDate"),
+    "DatedConversionRate": ("StartDate", "NextStartDate"),
+}
+REQUIRED = {
+    "Opportunity": ("Id", "AccountId", "CreatedDate", "Amount", "StageName"),
+    "Account": ("Id", "Name"),
+    "Lead": ("Id", "CreatedDate"),
+    "OpportunityHistory": ("OpportunityId", "StageName", "CreatedDate"),
+    "OpportunityFieldHistory": ("OpportunityId", "Field", "CreatedDate"),
+    "OpportunityPartner": ("OpportunityId", "AccountToId"),
+    "Partner": ("OpportunityId", "AccountToId"),
+    "Task": ("Id",),
+    "Event": ("Id",),
+    "User": ("Id",),
+    "CurrencyType": ("IsoCode", "ConversionRate"),
+    "DatedConversionRate": ("IsoCode", "ConversionRate", "StartDate"),
+}
+FIELD_WORDS = (
+    ("partner_source", ("source", "tier", "type")),
+    ("partner_contact_id", ("contact",)),
+    ("partner_engagement_date", ("date",)),
+    ("partner_activity_log", ("activit", "log", "note")),
+    ("partner_id", ("account", "name", "partner__c", "partner_id")),
+)
+TIER_RULES = (
+    (("accelerat",), "accelerated"),
+    (("influenc",), "influenced"),
+    (("source", "referr", "originat"), "sourced"),
+    (("none", "direct", "no partner"), "none"),
+)
+TYPE_RULES = (
+    (("renew",), "renewal"),
+    (("upgrade", "upsell", "expan", "add-on", "cross", "existing"), "expansion"),
+    (("new",), "new_business"),
+)
+SOURCE_RULES = (
+    (("partner", "reseller", "channel"), "partner_referral"),
+    (("web", "online", "form", "inbound", "chat", "seo", "organic"), "inbound"),
+    (("cold", "outbound", "list", "prospect"), "outbound"),
+    (("show", "event", "seminar", "webinar", "conference"), "event"),
+)
+ROLE_RULES = (
+    (("resell", "distribut", "var"), "reseller"),
+    (("integrat", "consult", "service", "implement"), "servicer"),
+    (("influenc", "advis", "refer"), "influencer"),
+    (("sourc",), "sourcer"),
+    (("co-sell", "cosell", "alliance", "technology", "isv"), "co_seller"),
+)
+KIND_RULES = (
+    (("intro",), "intro"),
+    (("referr",), "referral"),
+    (("joint",), "joint_call"),
+    (("demo",), "demo_request"),
+    (("call",), "outbound_call"),
+    (("email", "e-mail"), "outbound_email_reply"),
+    (("meeting",), "outbound_call"),
+)
+
+
+def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
+    item = loaded.get(obj)
+    if item is None:
+        return []
+    i = find(item.table, column, LABELS.get(obj, {}))
+    return [] if i is None else list(first_values(item.table, i))
+
+
+def _value_section(
+    draft: Draft,
+    name: str,
+    title: str,
+    found: Sequence[str],
+    rules: Sequence[tuple[Sequence[str], str]],
+    fallback: str | None = None,
+) -> None:
+    draft.add("", f"[{name}]  # {title}")
+    if not found:
+        draft.add("# (the export has no values for this yet)")
+    for value in found:
+        meaning = classify(value, rules)
+        if meaning is None and fallback is not None:
+            draft.entry(
+                value, fallback, f'no obvious meaning: "{fallback}" (neutral)', check=True, section=name
+            )
+        elif meaning is None:
+            draft.lines.append(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
+            draft.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
+        else:
+            draft.entry(value, meaning, f'read from the words of "{value}"', check=True, section=name)
+
+
+def draft(export: Export, policy: Policy) -> Draft:
+    """A commented mapping for the Salesforce export, with its CHECK notes."""
+    out = Draft()
+    items = load_objects(export, "salesforce")
+    loaded = {item.obj: item for item in items}
+    encoding = export_encoding(out, items)
+    out.add(*header(policy, "salesforce", encoding))
+    opportunity = loaded.get("Opportunity")
+    headers = opportunity.table.header if opportunity else ()
+    out.add("", "[fields]  # the five declared fields: their API names on Opportunity")
+    chosen: dict[str, str] = {}
+    partnerish = [h for h in headers if "partner" in h.lower() and h != "PartnerAccountId"]
+    for name, words in FIELD_WORDS:
+        column = next(
+            (h for h in partnerish if h not in chosen.values() and any(w in h.lower() for w in words)), None
+        )
+        if column:
+            chosen[name] = column
+            out.entry(name, column, "a partner column of Opportunity", check=True, section="fields")
+        else:
+            out.add(f'# {name} = "Partner_..._c"  # not found among the Opportunity headers')
+    tier_values = _values(loaded, "Opportunity", chosen.get("partner_source", "")) if chosen else []
+    _value_section(
+        out,
+        "tiers",
+        "partner_source values -> none, sourced, influenced, accelerated",
+        tier_values,
+        TIER_RULES,
+    )
+    _stages(out, loaded, policy)
+    types = _values(loaded, "Opportunity", "Type")
+    _value_section(out, "opportunity_types", "Type -> new_business, expansion, renewal", types, TYPE_RULES)
+    sources = _values(loaded, "Lead", "LeadSource")
+    _value_section(
+        out,
+        "lead_sources",
+        "LeadSource -> partner_referral, inbound, outbound, event, other",
+        sources,
+        SOURCE_RULES,
+        "other",
+    )
+    roles = _values(loaded, "OpportunityPartner", "Role") + _values(loaded, "Partner", "Role")
+    _value_section(
+        out,
+        "partner_roles",
+        "OpportunityPartner Role -> sourcer, co_seller, influencer, reseller, servicer",
+        list(dict.fromkeys(roles)),
+        ROLE_RULES,
+    )
+    out.add(
+        "",
+        "[partners]  # partners are accounts with IsPartner set, or named as partners on deals",
+        'default_type = "co_sell"  # partner_type of a partner whose Account Type is not in [partners.types]',
+        "",
+        "[users]",
+        'default_role = ""  # role of a user not in [users.roles] (empty: none; partner users get partner)',
+        "[users.roles]  # a user Id -> ae, sdr, partner_manager, partner_ops, finance, admin, partner",
+    )
+    _activities(out, loaded)
+    for item in items:
+        labels = LABELS.get(item.obj, {})
+        file_section(out, item, encoding, DATES.get(item.obj, ()), REQUIRED.get(item.obj, ()), labels)
+    if not opportunity:
+        out.notes.append("no Opportunity.csv in the export: name its file under [files.Opportunity] path")
+    return out
+
+
+def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
+    out.add(
+        "",
+        "[stages]  # StageName -> open, won, lost; the policy's stages.won / stages.lost must agree",
+    )
+    item = loaded.get("Opportunity")
+    stages = _values(loaded, "Opportunity", "StageName") + _values(loaded, "OpportunityHistory", "StageName")
+    closed_won: dict[str, set[str]] = {}
+    if item is not None:
+        s, c, w = (item.table.index(n) for n in ("StageName", "IsClosed", "IsWon"))
+        if s is not None and c is not None and w is not None:
+            for r in item.table.rows:
+                try:
+                    meaning = "won" if values.boolean(r[w]) else "lost" if values.boolean(r[c]) else "open"
+                except values.BadValue:
+                    continue
+                closed_won.setdefault(r[s].strip(), set()).add(meaning)
+    for stage in dict.fromkeys(stages):
+        seen = closed_won.get(stage, set())
+        if len(seen) == 1:
+            meaning = next(iter(seen))
+            why = f"its deals' IsClosed/IsWon say {meaning}"
+        else:
+            meaning = policy.stage_class(stage)
+            why = "the policy's reading (the deals do not say)"
+        disagree = policy.stage_class(stage) != meaning
+        if disagree:
+            key = "stages.won" if meaning == "won" else "stages.lost"
+            why += f"; the policy says {policy.stage_class(stage)}: add {q(stage)} to {key} in the policy"
+        out.entry(stage, meaning, why, check=disagree, section="stages")
+
+
+def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
+    task = loaded.get("Task") or loaded.get("Event")
+    column = None
+    if task is not None:
+        column = next(
+            (
+                c
+                for c in ("Type", "Type__c", "TaskSubtype", "EventSubtype")
+                if task.table.index(c) is not None
+            ),
+            None,
+        )
+    out.add("", "[activities]  # Task and Event -> touches")
+    if column:
+        out.add(f"kind_column = {q(column)}  # the column whose value is the kind of touch")
+    out.add(
+        '# partner_column = "Partner_Account__c"  # a lookup naming the partner of an activity, if any',
+        "[activities.kinds]  # value -> a touch kind of the policy (partner engagement: referral, intro,",
+        "# joint_call, ...; direct: outbound_call, demo_request, ...; ignored: internal_note)",
+    )
+    kinds = _values(loaded, "Task", column or "Type") + _values(loaded, "Event", column or "Type")
+    for value in dict.fromkeys(kinds):
+        kind = classify(value, KIND_RULES)
+        out.entry(
+            value,
+            kind or "internal_note",
+            f'read from the words of "{value}"' if kind else "no obvious kind: ignored by the rules",
+            check=True,
+            section="activities.kinds",
+        )
+    if (
+        task is not None
+        and column
+        and any(not r[task.table.index(column) or 0].strip() for r in task.table.rows)
+    ):
+        out.entry("", "internal_note", "activities with no value", check=True, section="activities.kinds")

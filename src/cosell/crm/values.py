@@ -1,0 +1,116 @@
+"""Cell values of CRM exports, read strictly: dates by an explicit format, booleans, empty lookups.
+
+A date or time is read as ISO 8601 unless the mapping names the column's format
+(``[files.Opportunity.formats] CloseDate = "%m/%d/%y"``); a value that does not fit is an error,
+never a guess: ``02/03/24`` could be 3 February or 2 March, and only the person who knows the
+export can say. A naive date-time is a wall time in the mapping's ``timezone`` (report exports
+write the running user's local time); a date stays a date (midnight UTC, SPEC section 1), so a
+Salesforce ``ActivityDate`` is never shifted by a time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from cosell.instants import ISO_PATTERN, format_instant
+
+_ISO = re.compile(ISO_PATTERN)
+# Salesforce writes an empty lookup as the all-zero id in some exports (15 or 18 characters).
+EMPTY_IDS = frozenset({"000000000000000", "000000000000000AAA"})
+_TRUE = frozenset({"1", "true", "t", "yes", "y"})
+_FALSE = frozenset({"", "0", "false", "f", "no", "n"})
+_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%z", "%T", "%R")
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read; its message is the reason (without the value or place)."""
+
+
+def lookup(value: str) -> str:
+    """A lookup id with the all-zero "empty" id read as empty."""
+    text = value.strip()
+    return "" if text in EMPTY_IDS else text
+
+
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: str) -> str:
+    """A 15-character Salesforce id in its 18-character form (reports write 15, Data Loader 18);
+    anything else unchanged.
+
+    The three added characters encode which letters of each five are upper case, so the 18-character
+    form is the same id read without case:
+
+    >>> id18("001Ec00000FzlUd")
+    '001Ec00000FzlUdIAJ'
+    >>> id18("001Ec00000FzlUdIAJ")
+    '001Ec00000FzlUdIAJ'
+    """
+    if len(value) != 15 or not value.isalnum() or not value.isascii():
+        return value
+    suffix = ""
+    for start in (0, 5, 10):
+        bits = sum(1 << i for i, ch in enumerate(value[start : start + 5]) if "A" <= ch <= "Z")
+        suffix += _SUFFIX[bits]
+    return value + suffix
+
+
+def boolean(value: str) -> bool:
+    """A CRM checkbox: ``1``/blank (Data Loader), ``TRUE``/``FALSE`` (Excel), ``true``/``false``."""
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadValue("is not a checkbox value (1 or empty, true or false)")
+
+
+def has_time(fmt: str) -> bool:
+    """Whether a strptime format reads a time of day (otherwise it reads a date)."""
+    return any(d in fmt for d in _TIME_DIRECTIVES)
+
+
+def check_format(fmt: str) -> str | None:
+    """The reason a strptime format is unusable, or None (it must round-trip a sample instant)."""
+    if "%" not in fmt:
+        return "has no % directive (a strptime format like %m/%d/%Y)"
+    sample = datetime(2026, 11, 23, 20, 55, 7)
+    try:
+        datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError as exc:
+        return f"is not a usable strptime format ({exc})"
+    return None
+
+
+def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
+    """The cell as canonical ISO text ("" for an empty cell).
+
+    ``fmt`` None: the cell must already be ISO 8601 (passed on as written, offsets included).
+    Otherwise it must match ``fmt`` exactly; a naive date-time is read in ``zone`` (None: UTC).
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    if fmt is None:
+        if _ISO.match(text):
+            return text
+        raise BadValue("is not an ISO 8601 date or timestamp")
+    try:
+        parsed = datetime.strptime(text, fmt)
+    except ValueError:
+        raise BadValue(f"does not match the mapping's format {fmt}") from None
+    if not has_time(fmt):
+        return parsed.date().isoformat()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone or UTC)
+    return format_instant(parsed.astimezone(UTC))
+
+
+def parse_iso(text: str) -> datetime:
+    """An ISO text produced by :func:`instant` as a UTC datetime (for ordering history rows)."""
+    from cosell.instants import parse_instant
+
+    return parse_instant(text)

@@ -1,0 +1,111 @@
+"""Use case: import a Salesforce or HubSpot export (``cosell import salesforce|hubspot PATH``).
+
+The export is translated through the mapping file into canonical tables in a temporary folder,
+and that folder goes through the canonical import with its intake: the same validation, the same
+all-or-nothing transaction, the same versions. Every problem names the export's own file, row
+and column: the translation's own (an unreadable date, an unmapped picklist value) are found
+before anything is imported, the canonical import's are mapped back to where the value came from.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cosell.crm import hubspot, salesforce
+from cosell.crm.canonical import Skipped, Translation
+from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
+from cosell.crm.sources import Export
+from cosell.data.load import ImportReport, ImportWarning
+from cosell.errors import ImportFailed, Problem, UsageError
+from cosell.hygiene.intake import Intake, import_with_intake
+from cosell.policy import Policy
+from cosell.store.workspace import Workspace
+
+__all__ = ["CrmImport", "import_crm", "mapping_for", "translate"]
+
+_PROBLEM_LIMIT = 50
+_TRANSLATORS: dict[str, Callable[[Export, CrmMapping, Policy], Translation]] = {
+    "salesforce": salesforce.translate,
+    "hubspot": hubspot.translate,
+}
+
+
+@dataclass(frozen=True)
+class CrmImport:
+    """What an import of a CRM export did: the canonical import's report (in the export's own
+    file names), its intake, and the export rows left out on purpose."""
+
+    report: ImportReport
+    intake: Intake
+    skipped: tuple[Skipped, ...]
+
+
+def mapping_for(crm: str, path: Path | None) -> CrmMapping:
+    """The mapping file at ``path`` for ``crm``, or the CRM's own names without one."""
+    if crm not in CRMS:
+        raise UsageError(f"unknown CRM {crm!r} (one of {', '.join(CRMS)})")
+    return load_mapping(path, crm) if path is not None else default_mapping(crm)
+
+
+def translate(crm: str, path: Path, mapping: CrmMapping, policy: Policy) -> Translation:
+    """The export at ``path`` as canonical rows; raises :class:`ImportFailed` on any problem."""
+    translation = _TRANSLATORS[crm](Export(path), mapping, policy)
+    problems = grouped(translation.problems)
+    if problems:
+        raise ImportFailed(problems[:_PROBLEM_LIMIT], len(problems), len(problems) > _PROBLEM_LIMIT)
+    return translation
+
+
+def grouped(problems: list[Problem]) -> list[Problem]:
+    """One problem per file, column, value and reason, at its first row, naming the other rows
+    (an unmapped picklist value is one thing to fix, however many deals carry it)."""
+    rows: dict[tuple[str, str | None, str | None, str], list[Problem]] = {}
+    for p in problems:
+        rows.setdefault((p.file, p.column, p.value, p.reason), []).append(p)
+    out = []
+    for same in rows.values():
+        first = same[0]
+        others = [str(p.row) for p in same[1:] if p.row is not None]
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            first = replace(
+                first, reason=f"{first.reason} (also row{'s' if len(others) > 1 else ''} {shown})"
+            )
+        out.append(first)
+    return out
+
+
+def import_crm(
+    ws: Workspace,
+    crm: str,
+    path: Path,
+    policy: Policy,
+    *,
+    mapping_path: Path | None = None,
+    on_file: Callable[[str], None] | None = None,
+) -> CrmImport:
+    """Import the export at ``path`` (a folder or a zip) through the mapping, all or nothing.
+
+    Raises :class:`ImportFailed` naming the export's files, rows and columns; then nothing is
+    applied. Dated by the import like ``cosell import canonical``.
+    """
+    mapping = mapping_for(crm, mapping_path)
+    translation = translate(crm, path, mapping, policy)
+    with tempfile.TemporaryDirectory(prefix="cosell-crm-") as folder:
+        translation.write(Path(folder))
+        try:
+            report, intake = import_with_intake(
+                ws, Path(folder), policy, on_file=on_file, source=f"{crm} {path.resolve()}"
+            )
+        except ImportFailed as exc:
+            located = [translation.locate(p) for p in exc.problems]
+            raise ImportFailed(located, exc.total, exc.limit_hit) from None
+    warnings = []
+    for w in report.warnings:
+        file, row, column = translation.locate_row(w.file, w.first_row, w.column)
+        warnings.append(ImportWarning(file, column or w.column, w.value, w.reason, w.count, row))
+    tables = tuple(replace(t, file=translation.sources(t.table) or t.file) for t in report.tables)
+    return CrmImport(replace(report, warnings=tuple(warnings), tables=tables), intake, translation.skipped)

@@ -1,0 +1,141 @@
+"""The mapping file: validated with every problem at its line; drafted from an export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from crm_fixtures import mapping, write_org
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.crm.mapping import MappingInvalid, line_of, parse_mapping
+from cosell.crm.mapping_init import date_format
+from cosell.crm.values import BadValue, boolean, instant, lookup
+from cosell.policy import Policy
+from cosell.service.crm_import import translate
+
+runner = CliRunner()
+
+BAD = """\
+crm = "salesforce"
+encoding = "utf-16"
+colour = "blue"
+
+[tiers]
+"Partner Sourced" = "sourcedd"
+
+[files.Opportunity.formats]
+CloseDate = "MM/DD/YY"
+
+[files.Oportunity]
+path = "x.csv"
+"""
+
+
+def test_every_problem_is_named_at_its_line_and_key() -> None:
+    with pytest.raises(MappingInvalid) as caught:
+        parse_mapping(BAD, "salesforce", "m.toml")
+    assert caught.value.problems == [
+        'm.toml line 2, encoding: "utf-16" is not one of utf-8, utf-8-sig, cp1252, latin-1',
+        "m.toml line 3, colour: unknown key (known: accounts, activities, crm, currencies, encoding, fields, "
+        "files, ids, lead_sources, leads, opportunity_types, partner_roles, partners, stages, tiers, timezone, users)",
+        'm.toml line 6, tiers."Partner Sourced": "sourcedd" is not one of none, sourced, influenced, accelerated',
+        'm.toml line 9, files.Opportunity.formats.CloseDate: "MM/DD/YY" has no % directive (a strptime '
+        "format like %m/%d/%Y)",
+        "m.toml line 11, files.Oportunity: is not an object cosell reads from salesforce (Opportunity, "
+        "OpportunityHistory, OpportunityFieldHistory, OpportunityPartner, Partner, Account, Contact, Lead, "
+        "Task, Event, User, CurrencyType, DatedConversionRate)",
+    ]
+
+
+def test_a_mapping_for_the_other_crm_and_bad_toml_are_refused() -> None:
+    with pytest.raises(MappingInvalid, match='line 1, crm: this mapping is for "salesforce", not hubspot'):
+        parse_mapping('crm = "salesforce"\n', "hubspot", "m.toml")
+    with pytest.raises(MappingInvalid, match=r"m.toml: not valid TOML: .*line 2"):
+        parse_mapping('crm = "salesforce"\n[tiers\n', "salesforce", "m.toml")
+
+
+def test_line_of_finds_quoted_keys_in_their_table() -> None:
+    text = '[a]\nx = 1\n[b.c]\n"Closed Won" = "won"\nx = 2\n'
+    assert line_of(text, ["b", "c", "Closed Won"]) == 4
+    assert line_of(text, ["b", "c", "x"]) == 5
+    assert line_of(text, ["a", "x"]) == 2
+    assert line_of(text, ["b", "c"]) == 3
+    assert line_of(text, ["a", "missing"]) is None
+
+
+def test_values_are_read_strictly() -> None:
+    assert lookup("000000000000000AAA") == "" and lookup(" 000000000000000 ") == ""
+    assert lookup("001A00000000001") == "001A00000000001"
+    assert [boolean(v) for v in ("1", "", "TRUE", "false", "0")] == [True, False, True, False, False]
+    with pytest.raises(BadValue):
+        boolean("maybe")
+    assert instant("2024-01-22T16:14:25.000+0000", None, None) == "2024-01-22T16:14:25.000+0000"
+    assert instant("02/23/26 08:55 PM", "%m/%d/%y %I:%M %p", None) == "2026-02-23T20:55:00Z"
+    assert instant("02/03/24", "%m/%d/%y", None) == "2024-02-03"
+    with pytest.raises(BadValue, match="is not an ISO 8601"):
+        instant("02/23/26 08:55 PM", None, None)
+    with pytest.raises(BadValue, match="does not match the mapping's format %d/%m/%y"):
+        instant("02/23/26", "%d/%m/%y", None)
+
+
+def test_a_naive_report_time_is_read_in_the_mappings_zone_and_a_date_is_never_shifted(tmp_path: Path) -> None:
+    folder = write_org(tmp_path / "sf", "report")
+    text = mapping("report").replace(
+        'encoding = "cp1252"', 'encoding = "cp1252"\ntimezone = "America/New_York"'
+    )
+    t = translate("salesforce", folder, parse_mapping(text, "salesforce"), Policy())
+    won = dict(
+        zip(
+            ("opportunity_id", "account_id", "created_at"),
+            next(iter(t.rows("opportunities")))[:3],
+            strict=True,
+        )
+    )
+    assert won["created_at"] == "2026-01-20T15:00:00Z"  # 10:00 AM EST
+    touch = next(iter(t.rows("touches")))
+    assert touch[1] == "2026-02-03"
+
+
+def test_date_format_drafting_marks_ambiguity() -> None:
+    assert date_format(["02/23/26 08:55 PM", "12/01/25 11:05 AM"]) == ("%m/%d/%y %I:%M %p", [])
+    assert date_format(["01/02/26", "03/04/26"]) == ("%m/%d/%y", ["%d/%m/%y"])
+    assert date_format(["2026-01-02", ""]) == (None, [])
+
+
+def test_map_init_drafts_a_mapping_that_imports_the_export(tmp_path: Path) -> None:
+    folder = write_org(tmp_path / "sf", "loader")
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert '"Closed Won" = "won"  # its deals\' IsClosed/IsWon say won' in text
+    assert '"partner_source" = "Partner_Source__c"  # CHECK: a partner column of Opportunity' in text
+    assert 'CHECK [tiers] "Partner Sourced" = "sourced"' in result.output
+    assert 'encoding = "utf-8-sig"' in text
+    ws = str(tmp_path / "ws.duckdb")
+    done = runner.invoke(
+        app,
+        ["import", "salesforce", str(folder), "--mapping", str(target), "-w", ws, "--format", "json"],
+        env={"COSELL_NOW": "2026-05-01T00:00:00Z"},
+    )
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_map_init_writes_the_excel_formats_it_can_read_and_flags_the_ambiguous(tmp_path: Path) -> None:
+    folder = write_org(tmp_path / "sf", "report")
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert 'encoding = "cp1252"' in text
+    assert '"CreatedDate" = "%m/%d/%y %I:%M %p"  # every value fits, e.g. "01/20/26 10:00 AM"' in text
+    assert '"CloseDate" = "%m/%d/%y"  # every value fits' in text
+    # 02/03/26, 02/10/26 and 02/11/26 read as well day first: a person must say which.
+    assert (
+        'CHECK [files.Task.formats] ActivityDate = "%m/%d/%y": "02/03/26" also fits %d/%m/%y: which does the '
+        "export write?" in result.output
+    )
