@@ -25,8 +25,8 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-from cosell.results import TIERS, AttributionRow, CreditRow
-from cosell.store.evidence_store import save_evidence_relations
+from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
+from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_relations
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -199,6 +199,28 @@ def save_run(
     )
 
 
+def carry_rows(con: Engine, from_run: int, to_run: int, *, redecided: str, recomputed: str) -> None:
+    """Copy into run ``to_run`` the stored rows of run ``from_run`` of every deal not decided again
+    (an incremental re-run: the deals nothing changed for keep exactly the rows they had).
+
+    ``redecided`` and ``recomputed`` are relations of ``opportunity_id``: the attribution and
+    evidence rows of the ``redecided`` deals, and also the credits and claims of the
+    ``recomputed`` ones, come from the new run instead (a deal re-tested against a moved cohort
+    baseline keeps its credits and claims). Inside the caller's transaction.
+    """
+    for table, columns, skip in (
+        ("attribution_history", AttributionRow.columns(), redecided),
+        (EVIDENCE_TABLE, EvidenceRow.columns(), redecided),
+        ("credit_history", CreditRow.columns(), recomputed),
+        (CLAIMS_TABLE, ClaimRow.columns(), recomputed),
+    ):
+        names = ", ".join(columns)
+        con.execute(
+            f"INSERT INTO {table} (run_id, {names}) SELECT {int(to_run)}, {names} FROM {table} "
+            f"WHERE run_id = {int(from_run)} AND opportunity_id NOT IN (SELECT opportunity_id FROM ({skip}))"
+        )
+
+
 def list_runs(con: Engine) -> list[RunRecord]:
     """Every stored run, oldest first."""
     rows = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs ORDER BY run_id").fetchall()
@@ -239,6 +261,19 @@ def run_rows(con: Engine, run_id: int | None = None) -> tuple[list[AttributionRo
         [AttributionRow(*(_text(c, v) for c, v in zip(AttributionRow.columns(), r, strict=True))) for r in a],
         [_credit_row(r) for r in c],
     )
+
+
+def deal_rows(con: Engine, run_id: int, opportunity_ids: list[str]) -> list[AttributionRow]:
+    """The attribution rows of a stored run of the deals ``opportunity_ids``, by deal."""
+    a_cols = ", ".join(AttributionRow.columns())
+    a = con.execute(
+        f"SELECT {a_cols} FROM attribution_history WHERE run_id = ? AND list_contains(?, opportunity_id) "
+        "ORDER BY opportunity_id",
+        [run_id, opportunity_ids],
+    ).fetchall()
+    return [
+        AttributionRow(*(_text(c, v) for c, v in zip(AttributionRow.columns(), r, strict=True))) for r in a
+    ]
 
 
 def _text(column: str, value: Any) -> str:
