@@ -56,12 +56,16 @@ def change(ws: Workspace, tables: Tables, at: datetime = K1) -> None:
         for row in rows:
             key = " AND ".join(f"{k} = ?" for k in KEYS[name])
             values = [row.get(k, "") for k in KEYS[name]]
-            ws.con.execute(f"UPDATE {name} SET _valid_to = ? WHERE {key} AND _valid_to IS NULL", [at, *values])
+            ws.con.execute(
+                f"UPDATE {name} SET _valid_to = ? WHERE {key} AND _valid_to IS NULL", [at, *values]
+            )
             before = ws.con.execute(f"SELECT max(_import_id) FROM {name}").fetchone()
             golden.insert_tables(ws, {name: [row]}, import_id=int((before or [0])[0] or 0) + 1)
             # insert_tables deletes the key's rows first: put the closed versions back is not needed
             # for the rules (they read the rows known at K), but the new version is dated at ``at``.
-            ws.con.execute(f"UPDATE {name} SET _valid_from = ? WHERE {key} AND _valid_to IS NULL", [at, *values])
+            ws.con.execute(
+                f"UPDATE {name} SET _valid_from = ? WHERE {key} AND _valid_to IS NULL", [at, *values]
+            )
     _imported(ws, at)
 
 
@@ -141,7 +145,9 @@ def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
         assert not inc.incremental and inc.full_because == "fx_rates changed"
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
         other = AsOf(AS_OF + timedelta(hours=1), K1, True)
-        again = attribute_and_store(ws, POLICY, other, "role_weighted", by_user="t", reason="", incremental=True)
+        again = attribute_and_store(
+            ws, POLICY, other, "role_weighted", by_user="t", reason="", incremental=True
+        )
         assert "another as-of instant" in again.full_because
     finally:
         ws.close()
@@ -205,7 +211,10 @@ def changes(draw: Any, tables: Tables) -> Tables:
                  "partner_id": draw(st.sampled_from(PARTNERS)) if actor == "partner" else ""}
             )  # fmt: skip
     # One version per key and change.
-    return {name: list({tuple(r.get(k, "") for k in KEYS[name]): r for r in rows}.values()) for name, rows in out.items()}
+    return {
+        name: list({tuple(r.get(k, "") for k in KEYS[name]): r for r in rows}.values())
+        for name, rows in out.items()
+    }
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pyarrow as pa
+
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
@@ -38,7 +40,9 @@ from cosell.attribution.engine_plan import (
 from cosell.attribution.incremental_cohorts import (
     CLEAN_BASE,
     CLEAN_CAND,
+    EVIDENCE_COLUMNS,
     FIRSTS,
+    ROW_COLUMNS,
     CleanCohorts,
     Cohort,
     NeedsFullRun,
@@ -51,10 +55,11 @@ from cosell.engine import Engine
 from cosell.errors import InputError
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
+from cosell.profiling import timed
 from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
-from cosell.store.attribution_store import RunRecord, deal_rows
-from cosell.store.changes import DIRTY_DEALS, changed_deals
-from cosell.store.evidence_store import EVIDENCE_TABLE, evidence_rows, has_evidence
+from cosell.store.attribution_store import RunRecord
+from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
+from cosell.store.evidence_store import EVIDENCE_TABLE, has_evidence
 from cosell.store.staging import text_table
 from cosell.store.versions import base_run
 from cosell.store.workspace import as_of_views
@@ -73,6 +78,8 @@ NARROWED = {
     "opportunity_partners": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
 }
 FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
+NARROWED_ACCOUNTS = "_cosell_incr_accounts"
+MOVED_IDS = "_cosell_incr_moved_ids"
 MOVED_ROWS = "_cosell_incr_moved_rows"
 MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
 REDECIDED = "_cosell_incr_redecided"
@@ -151,6 +158,8 @@ def attribute_incremental(
         result.full_because = "a changed deal is bad input"
     finally:
         _restore_views(con, known_at, as_of)
+        if result.full_because:
+            drop_results(con)
     return result
 
 
@@ -181,10 +190,14 @@ def _run(
 ) -> None:
     from cosell.attribution.engine import _PYTHON_STEPS, compiled_plan
 
-    changes = changed_deals(con, base.known_at, known_at, f"{FULL}opportunities")
+    with timed("incremental changed deals"):
+        changes = changed_deals(
+            con, base.known_at, known_at, f"{FULL}opportunities", f"{FULL}deal_registrations"
+        )
     if changes.unsupported:
         raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
-    _clean_tables(con, base.run_id)
+    with timed("incremental clean tables"):
+        _clean_tables(con, base.run_id)
     if _count(con, f"SELECT count(*) FROM {CLEAN_BASE} WHERE band IS NULL"):
         raise NeedsFullRun("a baseline deal has no FX rate for its amount band")
     plan = compiled_plan(con, policy, model)
@@ -197,7 +210,8 @@ def _run(
     # The stage entries of the unchanged baseline deals and candidates: the plan's own timeline,
     # over those deals alone.
     clean = f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} UNION SELECT opp_id FROM {CLEAN_CAND})"
-    _narrow(con, clean, ("opportunities", "accounts", "stage_history"))
+    with timed("incremental narrow clean"):
+        _narrow(con, clean, ("opportunities", "accounts", "stage_history"))
     made = execute(con, plan, context, _PYTHON_STEPS, stop_after="timeline")
     try:
         con.execute(
@@ -206,17 +220,22 @@ def _run(
         )
     finally:
         drop(con, made)
-    cohorts = CleanCohorts.fetch(con)
+    with timed("incremental fetch clean"):
+        cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.
-    _narrow(con, DIRTY_DEALS, tuple(NARROWED))
+    with timed("incremental narrow changed"):
+        _narrow(con, DIRTY_DEALS, tuple(NARROWED))
     made = execute(con, plan, context, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
     drop(con, made)
-    tests = stored_tests(con)
-    shifted = moved(cohorts.found, tests, policy.min_cohort_size)
-    _store_retests(con, base.run_id, shifted, tests, policy)
-    result.recomputed = changes.deals
+    with timed("incremental moved"):
+        tests = stored_tests(con)
+        shifted = moved(cohorts.found, tests, policy.min_cohort_size)
+    with timed("incremental retest"):
+        _store_retests(con, base.run_id, shifted, tests, policy)
+    result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
     result.retested = len(shifted)
-    result.counts = _counts(con, base.run_id)
+    with timed("incremental counts"):
+        result.counts = _counts(con, base.run_id)
     result.deals = sum(result.counts.values())
 
 
@@ -243,7 +262,7 @@ def _narrow(con: Engine, deals: str, tables: tuple[str, ...]) -> None:
     """The plan's inputs ``tables`` as the rows of ``deals`` (a relation of opportunity_id) and
     their accounts: temp tables named as the plan's input views (same columns and types, so the
     same cached plan), read once each instead of filtering the whole tables at every step."""
-    accounts = "_cosell_incr_accounts"
+    accounts = NARROWED_ACCOUNTS
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {accounts} AS SELECT DISTINCT account_id FROM {FULL}opportunities "
         f"WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})"
@@ -259,7 +278,9 @@ def _narrow(con: Engine, deals: str, tables: tuple[str, ...]) -> None:
 
 def _drop_relation(con: Engine, name: str) -> None:
     """Drop the view or table ``name`` (either may hold the name; dropping the wrong kind fails)."""
-    rows = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
     for (kind,) in rows:
         con.execute(f"DROP {'VIEW' if str(kind).upper() == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
@@ -273,29 +294,58 @@ def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> N
 def _store_retests(
     con: Engine, run_id: int, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
 ) -> None:
-    """The re-tested candidates' new rows as temp tables, and every deal with new rows."""
+    """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
+    re-tested columns written again), and every deal with new rows."""
     ids = sorted(shifted)
-    rows, evidence = [], []
-    if ids:
-        stored_rows = {r.opportunity_id: r for r in deal_rows(con, run_id, ids)}
-        stored_evidence = {e.opportunity_id: e for e in evidence_rows(con, run_id, ids)[0]}
-        for opp in ids:
-            row, ev = retest(stored_rows[opp], stored_evidence[opp], tests[opp], shifted[opp], policy)
-            rows.append(row.values())
-            evidence.append(ev.values())
-    for name, columns, values in (
-        (MOVED_ROWS, AttributionRow.columns(), rows),
-        (MOVED_EVIDENCE, EvidenceRow.columns(), evidence),
-    ):
-        con.register("_cosell_incr_in", text_table(columns, values))
+    _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in ids])
+    among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
+    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), run_id, among)
+    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), run_id, among)
+    if rows["opportunity_id"].to_pylist() != ids or evidence["opportunity_id"].to_pylist() != ids:
+        raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
+    new_rows: list[tuple[str, ...]] = []
+    new_evidence: list[tuple[str, ...]] = []
+    for opp, tier, rules in zip(ids, rows["tier"].to_pylist(), rows["rules"].to_pylist(), strict=True):
+        row, ev = retest(tier, rules or "", tests[opp], shifted[opp], policy)
+        new_rows.append(row)
+        new_evidence.append(ev)
+    rows = _patched(rows, ROW_COLUMNS, new_rows)
+    evidence = _patched(evidence, EVIDENCE_COLUMNS, new_evidence)
+    for name, table in ((MOVED_ROWS, rows), (MOVED_EVIDENCE, evidence)):
+        con.register("_cosell_incr_in", table)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
         finally:
             con.unregister("_cosell_incr_in")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
-        f"UNION SELECT opportunity_id FROM {MOVED_ROWS}"
+        f"UNION SELECT opportunity_id FROM {MOVED_IDS}"
     )
+
+
+def _stored_text(con: Engine, table: str, columns: tuple[str, ...], run_id: int, where: str) -> pa.Table:
+    """Stored rows of a run as text that casts back to the very values stored (an empty cell is
+    NULL), by deal."""
+    text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+    return con.fetch_arrow(
+        f"SELECT {text} FROM {table} WHERE run_id = {int(run_id)} AND {where} ORDER BY opportunity_id"
+    )
+
+
+def _patched(table: pa.Table, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> pa.Table:
+    """``table`` with ``columns`` replaced by ``values`` (a tuple per row, in the columns' order)."""
+    for i, name in enumerate(columns):
+        column = pa.array([v[i] for v in values], pa.string())
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
+
+
+def _temp_text(con: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    con.register("_cosell_incr_in", text_table(columns, rows))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
+    finally:
+        con.unregister("_cosell_incr_in")
 
 
 def _counts(con: Engine, run_id: int) -> dict[str, int]:
@@ -318,7 +368,8 @@ def _count(con: Engine, sql: str) -> int:
 
 def drop_results(con: Engine) -> None:
     """Drop what an incremental run left on the connection (after storing it)."""
-    drop(con, [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED_ROWS, MOVED_EVIDENCE, REDECIDED, DIRTY_DEALS])
+    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED_IDS, MOVED_ROWS, MOVED_EVIDENCE, REDECIDED, DIRTY_DEALS]
+    drop(con, [*made, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
 
 
 __all__ = ["Incremental", "attribute_incremental", "drop_results"]

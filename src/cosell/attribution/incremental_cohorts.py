@@ -19,7 +19,7 @@ re-tested (:func:`retest`): only its tier, its acceleration figures and its rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -38,7 +38,7 @@ from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
 from cosell.instants import format_days, format_instant
 from cosell.policy import Policy
-from cosell.results import AttributionRow, EvidenceRow, format_rules, half_micros_text
+from cosell.results import format_rules, half_micros_text
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
 CLEAN_BASE = "_cosell_incr_clean_base"  # opp_id, segment, band, x, c: direct-only won deals
@@ -162,17 +162,38 @@ def stored_tests(con: Engine) -> dict[str, StoredTest]:
     }
 
 
-def retest(
-    row: AttributionRow, evidence: EvidenceRow, test: StoredTest, cohort: Cohort, policy: Policy
-) -> tuple[AttributionRow, EvidenceRow]:
-    """An unchanged candidate's rows tested again against its moved cohort (docs/rules.md,
-    Acceleration): the same figures the engine and the reference write, from the same rule."""
+# The columns a re-test writes: of the attribution row, and of the evidence row.
+ROW_COLUMNS = (
+    "tier",
+    "baseline_days",
+    "cycle_reduction_days",
+    "rules",
+    "remaining_days",
+    "cohort",
+    "cohort_size",
+)
+EVIDENCE_COLUMNS = (
+    "computed_tier",
+    "stage_entered_at",
+    "remaining_us",
+    "cohort",
+    "cohort_size",
+    "baseline_us",
+)
+
+
+def retest(tier: str, rules_text: str, test: StoredTest, cohort: Cohort, policy: Policy) -> tuple[
+    tuple[str, ...], tuple[str, ...]
+]:  # fmt: skip
+    """An unchanged candidate tested again against its moved cohort (docs/rules.md, Acceleration),
+    from its stored tier and rule ids: the new values of :data:`ROW_COLUMNS` and
+    :data:`EVIDENCE_COLUMNS`, written as the engine and the reference write them."""
     whole = cohort.level is not None and cohort.level.startswith("cycle")
     entered = test.created_at if whole else test.stage_first
     remaining = test.closed_at - entered
     fired = cohort.median2 is not None and acceleration_fires(remaining, cohort.median2, policy)
     computed = "accelerated" if fired else "influenced"
-    rules = set(row.rules.split()) - RETESTED_RULES
+    rules = set(rules_text.split()) - RETESTED_RULES
     rules.add("ACC" if fired else "INF")
     if cohort.level is None:
         rules.add("NO_BASELINE")
@@ -180,29 +201,28 @@ def retest(
         rules.add("NOT_FASTER")
     if whole:
         rules.add("WHOLE_CYCLE")
-    tier = row.tier if "OVR" in rules else computed
     has = cohort.median2 is not None
     m2 = cohort.median2 or 0
-    new_row = replace(
-        row,
-        tier=tier,
-        baseline_days=format_days(Decimal(m2) / 2) if has else "",
-        cycle_reduction_days=format_days(Decimal(m2 - 2 * remaining) / 2) if has else "",
-        rules=format_rules(rules),
-        remaining_days=format_days(remaining) if has else "",
-        cohort=cohort.level or "",
-        cohort_size="" if cohort.size is None else str(cohort.size),
+    level = cohort.level or ""
+    size = "" if cohort.size is None else str(cohort.size)
+    row = (
+        tier if "OVR" in rules else computed,
+        format_days(Decimal(m2) / 2) if has else "",
+        format_days(Decimal(m2 - 2 * remaining) / 2) if has else "",
+        format_rules(rules),
+        format_days(remaining) if has else "",
+        level,
+        size,
     )
-    new_evidence = replace(
-        evidence,
-        computed_tier=computed,
-        stage_entered_at=format_instant(from_epoch_micros(entered)),
-        remaining_us=str(remaining),
-        cohort=cohort.level or "",
-        cohort_size="" if cohort.size is None else str(cohort.size),
-        baseline_us=half_micros_text(m2) if has else "",
+    evidence = (
+        computed,
+        format_instant(from_epoch_micros(entered)),
+        str(remaining),
+        level,
+        size,
+        half_micros_text(m2) if has else "",
     )
-    return new_row, new_evidence
+    return row, evidence
 
 
 def moved(found: dict[str, pa.Table], tests: dict[str, StoredTest], minimum: int) -> dict[str, Cohort]:

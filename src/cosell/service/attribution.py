@@ -116,9 +116,11 @@ def _attribute_incremental(
 ) -> StoredRun | str:
     """The incremental run stored, or why a full run is needed."""
     from cosell.attribution.incremental import attribute_incremental, drop_results
+    from cosell.profiling import timed
     from cosell.store.attribution_store import carry_rows, save_run
 
-    result = attribute_incremental(ws.con, policy, at.as_of, model, known_at=at.known_at)
+    with timed("incremental total"):
+        result = attribute_incremental(ws.con, policy, at.as_of, model, known_at=at.known_at)
     if result.full_because or result.base is None:
         return result.full_because
     try:
@@ -126,7 +128,7 @@ def _attribute_incremental(
             from cosell.store.known import require_deals
 
             require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-        with ws.transaction():
+        with ws.transaction(), timed("incremental store"):
             record = save_run(ws.con, result, by_user, reason, run_at=run_at)
             carry_rows(
                 ws.con,

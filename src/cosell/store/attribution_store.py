@@ -263,19 +263,6 @@ def run_rows(con: Engine, run_id: int | None = None) -> tuple[list[AttributionRo
     )
 
 
-def deal_rows(con: Engine, run_id: int, opportunity_ids: list[str]) -> list[AttributionRow]:
-    """The attribution rows of a stored run of the deals ``opportunity_ids``, by deal."""
-    a_cols = ", ".join(AttributionRow.columns())
-    a = con.execute(
-        f"SELECT {a_cols} FROM attribution_history WHERE run_id = ? AND list_contains(?, opportunity_id) "
-        "ORDER BY opportunity_id",
-        [run_id, opportunity_ids],
-    ).fetchall()
-    return [
-        AttributionRow(*(_text(c, v) for c, v in zip(AttributionRow.columns(), r, strict=True))) for r in a
-    ]
-
-
 def _text(column: str, value: Any) -> str:
     """A stored value back as the exact text the engine wrote (the output files' format)."""
     if value is None:

@@ -15,8 +15,10 @@ is safe: a deal recomputed without need gives the same result):
 - every deal on an account whose rows changed: the account (its segment), an unlinked registration
   (it goes to the first deal on the account), a touch (touches belong to accounts), and an
   opportunity that moved in or out of it;
-- with each of those, every deal on its account: the rules read an account's deals together
-  (which deal an unlinked registration goes to).
+- with a deal whose own rows changed, every deal on its account when the account has an unlinked
+  registration (it goes to the first deal on the account created at or after it, so the rules
+  read those deals together); an opportunity that moved account or creation instant, or is new,
+  counts as a change of its accounts.
 
 Changes the incremental path does not follow deal by deal (FX rates, partner contacts) are named
 in :attr:`ChangeSet.unsupported`: the caller runs everything again.
@@ -68,14 +70,15 @@ def _has_table(con: Engine, name: str) -> bool:
 
 
 def changed_deals(
-    con: Engine, since: datetime, until: datetime | None, current_opportunities: str
+    con: Engine, since: datetime, until: datetime | None, current_opportunities: str, registrations: str = ""
 ) -> ChangeSet:
     """Find the deals whose inputs changed between what was known at ``since`` and at ``until``
     (None: everything recorded) into the temp table ``_cosell_changed_deals``.
 
     ``current_opportunities`` is the relation of the deals the new run decides (the opportunities
     known at ``until`` that existed at its as-of instant): the deals on a changed account are
-    taken from it.
+    taken from it. ``registrations`` is the relation of the registrations known at ``until``
+    (none given: every changed deal takes its account's deals with it).
     """
     unsupported = []
     for table in UNSUPPORTED:
@@ -110,19 +113,34 @@ def changed_deals(
             f"SELECT opportunity_id FROM declarations WHERE source = 'prompt' AND "
             f"{_recorded(since, until, 'recorded_at')}"
         )
+    # An opportunity moves its account's other deals only when it enters or leaves the account, or
+    # its creation moves (which deal an unlinked registration goes to); a new amount or stage is
+    # its own.
+    arrived = (
+        f"SELECT opportunity_id FROM ({opps}) GROUP BY opportunity_id "
+        f"HAVING min(_valid_from) > {ts(since)} OR count(DISTINCT (account_id, created_at)) > 1"
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {DIRTY_ACCOUNTS} AS "
-        f"SELECT account_id FROM ({opps}) UNION SELECT account_id FROM ({touches}) "
+        f"SELECT account_id FROM ({opps}) WHERE opportunity_id IN ({arrived}) "
+        f"UNION SELECT account_id FROM ({touches}) "
         f"UNION SELECT account_id FROM ({regs}) UNION SELECT account_id FROM ({accounts})"
     )
     own_sql = " UNION ".join(own)
+    # A deal decided alone needs its account's other deals beside it only when an unlinked
+    # registration on the account may go to one of them: then they are decided again too.
+    unlinked = (
+        f"SELECT account_id FROM {registrations} WHERE opportunity_id IS NULL"
+        if registrations
+        else f"SELECT account_id FROM {current_opportunities}"
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {DIRTY_DEALS} AS
         WITH own AS ({own_sql}),
         accounts AS (
             SELECT account_id FROM {DIRTY_ACCOUNTS}
             UNION SELECT o.account_id FROM {current_opportunities} o
-            WHERE o.opportunity_id IN (SELECT * FROM own))
+            WHERE o.opportunity_id IN (SELECT * FROM own) AND o.account_id IN ({unlinked}))
         SELECT opportunity_id FROM own WHERE opportunity_id IS NOT NULL
         UNION
         SELECT o.opportunity_id FROM {current_opportunities} o
@@ -132,4 +150,4 @@ def changed_deals(
     return ChangeSet(int(row[0]) if row else 0, tuple(unsupported))
 
 
-__all__ = ["DIRTY_DEALS", "UNSUPPORTED", "ChangeSet", "changed_deals"]
+__all__ = ["DIRTY_ACCOUNTS", "DIRTY_DEALS", "UNSUPPORTED", "ChangeSet", "changed_deals"]
