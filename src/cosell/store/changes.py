@@ -36,6 +36,16 @@ from cosell.engine.sql import ts
 # period and currency; a contact re-assigns every touch that names it).
 UNSUPPORTED = ("fx_rates", "partner_contacts")
 DIRTY_DEALS = "_cosell_changed_deals"
+# The tables whose rows name the deals and accounts they bear on, by key.
+KEYS = {
+    "opportunities": ("opportunity_id",),
+    "stage_history": ("opportunity_id", "stage", "entered_at"),
+    "touches": ("touch_id",),
+    "leads": ("lead_id",),
+    "deal_registrations": ("registration_id",),
+    "opportunity_partners": ("opportunity_id", "partner_id", "role"),
+    "accounts": ("account_id",),
+}
 DIRTY_ACCOUNTS = "_cosell_changed_accounts"
 
 
@@ -87,24 +97,25 @@ def changed_deals(
         ).fetchone()
         if row and row[0]:
             unsupported.append(table)
-    opps = _versions_of_changed("opportunities", ("opportunity_id",), since, until)
-    history = _versions_of_changed("stage_history", ("opportunity_id", "stage", "entered_at"), since, until)
-    touches = _versions_of_changed("touches", ("touch_id",), since, until)
-    leads = _versions_of_changed("leads", ("lead_id",), since, until)
-    regs = _versions_of_changed("deal_registrations", ("registration_id",), since, until)
-    partners = _versions_of_changed(
-        "opportunity_partners", ("opportunity_id", "partner_id", "role"), since, until
-    )
-    accounts = _versions_of_changed("accounts", ("account_id",), since, until)
+    changed = {}
+    for table, key in KEYS.items():
+        # Each read once (the touches are the largest table), kept while the deals are found.
+        changed[table] = f"_cosell_changed_{table}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, key, since, until)}"
+        )
+    opps, history, touches = changed["opportunities"], changed["stage_history"], changed["touches"]
+    leads, regs, partners = changed["leads"], changed["deal_registrations"], changed["opportunity_partners"]
+    accounts = changed["accounts"]
     own = [
-        f"SELECT opportunity_id FROM ({opps})",
-        f"SELECT opportunity_id FROM ({history})",
-        f"SELECT opportunity_id FROM ({touches})",
-        f"SELECT converted_opportunity_id FROM ({leads})",
+        f"SELECT opportunity_id FROM {opps}",
+        f"SELECT opportunity_id FROM {history}",
+        f"SELECT opportunity_id FROM {touches}",
+        f"SELECT converted_opportunity_id FROM {leads}",
         f"SELECT o.opportunity_id FROM {current_opportunities} o WHERE o.source_lead_id IN "
-        f"(SELECT lead_id FROM ({leads}))",
-        f"SELECT opportunity_id FROM ({regs})",
-        f"SELECT opportunity_id FROM ({partners})",
+        f"(SELECT lead_id FROM {leads})",
+        f"SELECT opportunity_id FROM {regs}",
+        f"SELECT opportunity_id FROM {partners}",
         "SELECT opportunity_id FROM attribution_overrides WHERE "
         f"({_recorded(since, until, 'recorded_at')}) OR ({_recorded(since, until, 'withdrawn_at')})",
     ]
@@ -117,14 +128,14 @@ def changed_deals(
     # its creation moves (which deal an unlinked registration goes to); a new amount or stage is
     # its own.
     arrived = (
-        f"SELECT opportunity_id FROM ({opps}) GROUP BY opportunity_id "
+        f"SELECT opportunity_id FROM {opps} GROUP BY opportunity_id "
         f"HAVING min(_valid_from) > {ts(since)} OR count(DISTINCT (account_id, created_at)) > 1"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {DIRTY_ACCOUNTS} AS "
-        f"SELECT account_id FROM ({opps}) WHERE opportunity_id IN ({arrived}) "
-        f"UNION SELECT account_id FROM ({touches}) "
-        f"UNION SELECT account_id FROM ({regs}) UNION SELECT account_id FROM ({accounts})"
+        f"SELECT account_id FROM {opps} WHERE opportunity_id IN ({arrived}) "
+        f"UNION SELECT account_id FROM {touches} "
+        f"UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
     )
     own_sql = " UNION ".join(own)
     # A deal decided alone needs its account's other deals beside it only when an unlinked
@@ -146,6 +157,8 @@ def changed_deals(
         SELECT o.opportunity_id FROM {current_opportunities} o
         WHERE o.account_id IN (SELECT account_id FROM accounts)"""
     )
+    for name in changed.values():
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     row = con.execute(f"SELECT count(*) FROM {DIRTY_DEALS}").fetchone()
     return ChangeSet(int(row[0]) if row else 0, tuple(unsupported))
 
