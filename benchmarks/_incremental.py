@@ -69,6 +69,7 @@ for statement in sys.stdin.read().split(';'):
 _COMPARE_CHILD = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")
 one, other = int(sys.argv[2]), int(sys.argv[3])
 differ = 0
 for table in ("attribution_history", "credit_history", "attribution_evidence", "attribution_claims"):
@@ -158,6 +159,7 @@ def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str])
             text=True,
             check=True,
         ).stdout.splitlines()
-    differ = int(compared[-1].split()[-1])
-    rows = ", ".join(f"{line.split()[0]} {int(line.split()[1]):,}" for line in compared[:-1])
+    counts = [line.split() for line in compared if len(line.split()) in (2, 3)]
+    differ = int(next(c[1] for c in counts if c[0] == "differ"))
+    rows = ", ".join(f"{c[0]} {int(c[1]):,}" for c in counts if c[0] != "differ")
     return Measured(base_full, incremental, full, summary, differ, rows)

@@ -228,8 +228,11 @@ def _run(
     made = execute(con, plan, context, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
     drop(con, made)
     with timed("incremental moved"):
-        tests = stored_tests(con)
-        shifted = moved(cohorts.found, tests, policy.min_cohort_size)
+        shifted = moved(cohorts.found, cohorts.candidates, policy.min_cohort_size)
+        _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in sorted(shifted)])
+        tests = stored_tests(con, f"SELECT opportunity_id FROM {MOVED_IDS}")
+        if len(tests) != len(shifted):  # every tested deal entered its own stage s
+            raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
     with timed("incremental retest"):
         _store_retests(con, base.run_id, shifted, tests, policy)
     result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
@@ -297,7 +300,6 @@ def _store_retests(
     """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
     re-tested columns written again), and every deal with new rows."""
     ids = sorted(shifted)
-    _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in ids])
     among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
     rows = _stored_text(con, "attribution_history", AttributionRow.columns(), run_id, among)
     evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), run_id, among)

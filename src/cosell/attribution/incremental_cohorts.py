@@ -60,7 +60,7 @@ class CleanCohorts:
 
     stage_base: pa.Table
     cycle_base: pa.Table
-    candidates: pa.Table  # opp_id, segment, band, s, x (the engine's ``median_cand`` columns)
+    candidates: pa.Table  # opp_id, segment, band, s, x (``median_cand``'s), and the stored cohort
     found: dict[str, pa.Table] = field(default_factory=dict)
 
     @classmethod
@@ -70,7 +70,9 @@ class CleanCohorts:
             f"JOIN {FIRSTS} f ON f.opp_id = b.opp_id ORDER BY b.opp_id, f.stage"
         )
         cycle = con.fetch_arrow(f"SELECT segment, band, x, x - c AS dur FROM {CLEAN_BASE} ORDER BY opp_id")
-        cand = con.fetch_arrow(f"SELECT opp_id, segment, band, s, x FROM {CLEAN_CAND} ORDER BY opp_id")
+        cand = con.fetch_arrow(
+            f"SELECT opp_id, segment, band, s, x, cohort, cohort_size, m2 FROM {CLEAN_CAND} ORDER BY opp_id"
+        )
         return cls(stage, cycle, cand)
 
     def step(self, context: RunContext) -> dict[str, pa.Table]:
@@ -107,30 +109,43 @@ class Cohort:
     median2: int | None
 
 
-def chosen_cohorts(found: dict[str, pa.Table], minimum: int) -> dict[str, Cohort]:
-    """Per candidate, the narrowest level with at least ``minimum`` deals, stage levels first (as
-    the engine's acceleration step chooses)."""
-    stage, cycle = found["stage"], found["cycle"]
-    ids = stage["opp_id"].to_pylist()
-    columns = {kind: found[kind] for kind in ("stage", "cycle")}
-    counts = {
-        (k, lvl): np.asarray(columns[k][f"{k}_n{lvl}"].to_numpy(zero_copy_only=False)) for k, lvl in LEVELS
+def moved(found: dict[str, pa.Table], stored: pa.Table, minimum: int) -> dict[str, Cohort]:
+    """The unchanged candidates whose cohort is not the stored one (``stored``: opp_id, cohort,
+    cohort_size, m2, in the order of ``found``), with their new cohort: per candidate the narrowest
+    level with at least ``minimum`` deals, stage levels first (as the engine's acceleration step
+    chooses)."""
+    if not found or not stored.num_rows:
+        return {}
+    q = stored.num_rows
+    counts = np.stack([_ints(found[k][f"{k}_n{lvl}"]) for k, lvl in LEVELS])
+    halves = np.stack(
+        [
+            np.asarray(found[k][f"{k}_m{lvl}"].fill_null(0).combine_chunks().to_numpy(), dtype=np.float64)
+            for k, lvl in LEVELS
+        ]
+    )
+    enough = counts >= minimum
+    has: np.ndarray = np.asarray(enough.any(axis=0))
+    level = np.where(has, enough.argmax(axis=0), -1)
+    rows = np.arange(q)
+    size = np.where(has, counts[np.maximum(level, 0), rows], -1)
+    # The step keeps half of an exact even integer below 2^54: doubling it is exact.
+    twice = np.where(has, (halves[np.maximum(level, 0), rows] * 2).astype(np.int64), -1)
+    names = [f"{k}:{lvl}" for k, lvl in LEVELS]
+    codes = {name: i for i, name in enumerate(names)}
+    old_level = np.array([codes.get(c, -1) if c else -1 for c in stored["cohort"].to_pylist()], np.int64)
+    old_size = _ints(stored["cohort_size"].fill_null(-1))
+    old_twice = _ints(stored["m2"].fill_null(-1))
+    differ = np.nonzero((level != old_level) | (size != old_size) | (twice != old_twice))[0]
+    ids = stored["opp_id"].to_pylist()
+    return {
+        ids[i]: Cohort(names[level[i]], int(size[i]), int(twice[i])) if has[i] else Cohort(None, None, None)
+        for i in differ.tolist()
     }
-    medians = {
-        (k, lvl): np.asarray(columns[k][f"{k}_m{lvl}"].fill_null(0).to_numpy(zero_copy_only=False))
-        for k, lvl in LEVELS
-    }
-    assert cycle["opp_id"].to_pylist() == ids
-    out: dict[str, Cohort] = {}
-    for i, opp in enumerate(ids):
-        out[opp] = Cohort(None, None, None)
-        for kind, level in LEVELS:
-            n = int(counts[(kind, level)][i])
-            if n >= minimum:
-                # The step keeps half of an exact even integer below 2^54: doubling it is exact.
-                out[opp] = Cohort(f"{kind}:{level}", n, int(medians[(kind, level)][i] * 2))
-                break
-    return out
+
+
+def _ints(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(column.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -144,11 +159,13 @@ class StoredTest:
     cohort: Cohort
 
 
-def stored_tests(con: Engine) -> dict[str, StoredTest]:
-    """The unchanged candidates' stored tests, with their first entry into s (from :data:`FIRSTS`)."""
+def stored_tests(con: Engine, deals: str) -> dict[str, StoredTest]:
+    """The stored tests of the unchanged candidates in ``deals`` (a relation of opportunity_id),
+    with their first entry into s (from :data:`FIRSTS`)."""
     rows = con.execute(
         f"SELECT c.opp_id, c.x, c.c, f.first_t, c.cohort, c.cohort_size, c.m2 FROM {CLEAN_CAND} c "
-        f"JOIN {FIRSTS} f ON f.opp_id = c.opp_id AND f.stage = c.s ORDER BY c.opp_id"
+        f"JOIN {FIRSTS} f ON f.opp_id = c.opp_id AND f.stage = c.s "
+        f"WHERE c.opp_id IN (SELECT opportunity_id FROM ({deals})) ORDER BY c.opp_id"
     ).fetchall()
     return {
         str(r[0]): StoredTest(
@@ -223,14 +240,3 @@ def retest(tier: str, rules_text: str, test: StoredTest, cohort: Cohort, policy:
         half_micros_text(m2) if has else "",
     )
     return row, evidence
-
-
-def moved(found: dict[str, pa.Table], tests: dict[str, StoredTest], minimum: int) -> dict[str, Cohort]:
-    """The unchanged candidates whose cohort (level, size or median) is not the stored one."""
-    if not found:
-        return {}
-    chosen = chosen_cohorts(found, minimum)
-    missing = sorted(set(chosen) - set(tests))
-    if missing:  # every tested deal entered its own stage s: the stored rows disagree
-        raise NeedsFullRun(f"no stage entry found for {missing[0]}'s stored stage")
-    return {opp: c for opp, c in chosen.items() if tests[opp].cohort != c}
