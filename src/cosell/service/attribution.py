@@ -85,6 +85,7 @@ def attribute_and_store(
     become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
     """
     from cosell.attribution.engine import attribute
+    from cosell.profiling import timed
     from cosell.store.attribution_store import save_run
     from cosell.store.known import require_deals, require_import
 
@@ -101,7 +102,7 @@ def attribute_and_store(
         run = attribute(ws.con, policy, at.as_of, model, known_at=at.known_at, progress=advance)
     if not sum(run.counts.values()):
         require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-    with ws.transaction():
+    with ws.transaction(), timed("attribution store"):
         record = save_run(ws.con, run, by_user, reason, run_at=run_at)
     paths: list[Path] = []
     if results_to is not None:
