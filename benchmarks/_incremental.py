@@ -15,6 +15,7 @@ On a workspace holding the demo dataset (imported once, then copied for each mea
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -149,9 +150,10 @@ def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str])
             check=True,
         )
         incremental = time.perf_counter() - start
-        summary = next(
-            (line for line in done.stdout.splitlines() if line.startswith(("incremental", "full run"))), ""
-        )
+        # The command's own line (the terminal wraps it at 80 columns): what was recomputed, or why not.
+        said = " ".join(done.stdout.split())
+        found = re.search(r"(incremental: .*? run|full run: .*)$", said)
+        summary = found.group(1) if found else ""
         full, _ = run_child(attribute, env={**env, "COSELL_NOW": k1})
         compared = subprocess.run(
             [str(Path(COSELL).with_name("python")), "-c", _COMPARE_CHILD, str(ws), "2", "3"],

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -199,6 +200,20 @@ EVIDENCE_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _rules(stored: str, fired: bool, no_baseline: bool, whole: bool) -> str:
+    """The rule ids of a re-tested row (a few distinct combinations: cached)."""
+    rules = set(stored.split()) - RETESTED_RULES
+    rules.add("ACC" if fired else "INF")
+    if no_baseline:
+        rules.add("NO_BASELINE")
+    elif not fired:
+        rules.add("NOT_FASTER")
+    if whole:
+        rules.add("WHOLE_CYCLE")
+    return format_rules(rules)
+
+
 def retest(tier: str, rules_text: str, test: StoredTest, cohort: Cohort, policy: Policy) -> tuple[
     tuple[str, ...], tuple[str, ...]
 ]:  # fmt: skip
@@ -210,23 +225,16 @@ def retest(tier: str, rules_text: str, test: StoredTest, cohort: Cohort, policy:
     remaining = test.closed_at - entered
     fired = cohort.median2 is not None and acceleration_fires(remaining, cohort.median2, policy)
     computed = "accelerated" if fired else "influenced"
-    rules = set(rules_text.split()) - RETESTED_RULES
-    rules.add("ACC" if fired else "INF")
-    if cohort.level is None:
-        rules.add("NO_BASELINE")
-    elif not fired:
-        rules.add("NOT_FASTER")
-    if whole:
-        rules.add("WHOLE_CYCLE")
+    rules = _rules(rules_text, fired, cohort.level is None, whole)
     has = cohort.median2 is not None
     m2 = cohort.median2 or 0
     level = cohort.level or ""
     size = "" if cohort.size is None else str(cohort.size)
     row = (
-        tier if "OVR" in rules else computed,
+        tier if "OVR" in rules.split() else computed,
         format_days(Decimal(m2) / 2) if has else "",
         format_days(Decimal(m2 - 2 * remaining) / 2) if has else "",
-        format_rules(rules),
+        rules,
         format_days(remaining) if has else "",
         level,
         size,
