@@ -102,7 +102,7 @@ def attribute_and_store(
         run = attribute(ws.con, policy, at.as_of, model, known_at=at.known_at, progress=advance)
     if not sum(run.counts.values()):
         require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-    with ws.transaction(), timed("attribution store"):
+    with timed("attribution store"), ws.transaction():
         record = save_run(ws.con, run, by_user, reason, run_at=run_at)
     paths: list[Path] = []
     if results_to is not None:
@@ -129,7 +129,7 @@ def _attribute_incremental(
             from cosell.store.known import require_deals
 
             require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-        with ws.transaction(), timed("incremental store"):
+        with timed("incremental store"), ws.transaction():
             record = save_run(ws.con, result, by_user, reason, run_at=run_at)
             carry_rows(
                 ws.con,
