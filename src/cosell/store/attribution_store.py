@@ -216,8 +216,9 @@ def carry_rows(con: Engine, from_run: int, to_run: int, *, redecided: str, recom
     ):
         names = ", ".join(columns)
         con.execute(
-            f"INSERT INTO {table} (run_id, {names}) SELECT {int(to_run)}, {names} FROM {table} "
-            f"WHERE run_id = {int(from_run)} AND opportunity_id NOT IN (SELECT opportunity_id FROM ({skip}))"
+            f"INSERT INTO {table} (run_id, {names}) SELECT {int(to_run)}, {names} FROM {table} t "
+            f"WHERE run_id = {int(from_run)} AND NOT EXISTS "
+            f"(SELECT 1 FROM ({skip}) s WHERE s.opportunity_id = t.opportunity_id)"
         )
 
 
