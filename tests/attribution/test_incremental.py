@@ -18,7 +18,7 @@ from cosell.policy import Policy
 from cosell.service.attribution import StoredRun, attribute_and_store
 from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
-from cosell.store.schema import TABLES
+from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import Workspace, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,7 +30,6 @@ import golden
 Tables = dict[str, list[dict[str, str]]]
 K1 = AS_OF + timedelta(days=1)
 KEYS = {t.name: t.key for t in TABLES}
-COLUMNS = {t.name: t.column_names for t in TABLES}
 
 
 def based_world(tables: Tables, policy: Policy, model: str) -> Workspace:
@@ -51,20 +50,23 @@ def _imported(ws: Workspace, at: datetime) -> None:
 
 def change(ws: Workspace, tables: Tables, at: datetime = K1) -> None:
     """Record ``tables``' rows as new versions at ``at``, as an import does: the current version of
-    each key is closed, the new one is known from ``at`` on."""
+    each key is closed (and kept: the old version names the account or deal a row left), the new
+    one is known from ``at`` on."""
     for name, rows in tables.items():
+        table = TABLES_BY_NAME[name]
+        columns = ", ".join(table.column_names)
+        placeholders = ", ".join(
+            "?" if c.kind == "bool" else f"CAST(? AS {c.sql_type})" for c in table.columns
+        )
+        key = " AND ".join(f"{k} = ?" for k in table.key)
         for row in rows:
-            key = " AND ".join(f"{k} = ?" for k in KEYS[name])
-            values = [row.get(k, "") for k in KEYS[name]]
+            values = [golden._cell(c.kind, row.get(c.name, "") or "") for c in table.columns]
+            keys = [values[table.column_names.index(k)] for k in table.key]
+            ws.con.execute(f"UPDATE {name} SET _valid_to = ? WHERE {key} AND _valid_to IS NULL", [at, *keys])
             ws.con.execute(
-                f"UPDATE {name} SET _valid_to = ? WHERE {key} AND _valid_to IS NULL", [at, *values]
-            )
-            before = ws.con.execute(f"SELECT max(_import_id) FROM {name}").fetchone()
-            golden.insert_tables(ws, {name: [row]}, import_id=int((before or [0])[0] or 0) + 1)
-            # insert_tables deletes the key's rows first: put the closed versions back is not needed
-            # for the rules (they read the rows known at K), but the new version is dated at ``at``.
-            ws.con.execute(
-                f"UPDATE {name} SET _valid_from = ? WHERE {key} AND _valid_to IS NULL", [at, *values]
+                f"INSERT INTO {name} ({columns}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+                f"VALUES ({placeholders}, NULL, 'test', ?, NULL, 2)",
+                [*values, at],
             )
     _imported(ws, at)
 
@@ -100,6 +102,27 @@ def test_a_baseline_deal_that_leaves_the_cohort_moves_an_unchanged_candidate() -
         rows, _ = run_rows(ws.con, inc.record.run_id)
         o1 = next(r for r in rows if r.opportunity_id == "O1")
         assert (o1.cohort, o1.cohort_size) == ("stage:1", "11")
+    finally:
+        ws.close()
+
+
+def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
+    """T9, a partner touch on account A1 (no deal logged), keeps B01 out of the baseline; moved to
+    A20 it leaves A1: B01 (found through the touch's old version) joins O1's cohort again."""
+    world = cohort_world()
+    world["touches"].append(
+        {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * timedelta(days=1)), "account_id": "A1",
+         "actor": "partner", "kind": "joint_call", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        moved = {**world["touches"][-1], "account_id": "A20"}
+        change(ws, {"touches": [moved]})
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (2, 1)  # B01 and L01; O1 re-tested
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "12"
     finally:
         ws.close()
 
