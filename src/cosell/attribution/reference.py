@@ -374,6 +374,15 @@ def _declared_roles(deal: _Deal, claims: list[Claim], sourcer: str) -> list[Decl
     return sorted(declared, key=lambda d: (d.partner_id, d.source))
 
 
+def acceleration_fires(remaining: int, median2: int, policy: Policy) -> bool:
+    """Whether ``remaining`` microseconds is measurably faster than a baseline of twice the median
+    ``median2``: at most (1 - ``acceleration_min_pct``) of it, and ``acceleration_min_days`` less."""
+    pct = Fraction(policy.acceleration_min_pct)
+    fast_enough = Fraction(2 * remaining) <= Fraction(median2) * (1 - pct)
+    enough_days = median2 - 2 * remaining >= 2 * policy.acceleration_min_days * MICROS_PER_DAY
+    return fast_enough and enough_days
+
+
 def _acceleration(deal: _Deal, engaged_at: int, baselines: CohortBaselines) -> Acceleration:
     opp, timeline = deal.opp, deal.timeline
     if engaged_at <= opp.created_at:
@@ -387,12 +396,7 @@ def _acceleration(deal: _Deal, engaged_at: int, baselines: CohortBaselines) -> A
         entered = opp.created_at
     remaining = deal.closed_at - entered
     policy = deal.policy
-    fired = False
-    if baseline is not None:
-        pct = Fraction(policy.acceleration_min_pct)
-        fast_enough = Fraction(2 * remaining) <= Fraction(baseline.median2) * (1 - pct)
-        enough_days = baseline.median2 - 2 * remaining >= 2 * policy.acceleration_min_days * MICROS_PER_DAY
-        fired = fast_enough and enough_days
+    fired = baseline is not None and acceleration_fires(remaining, baseline.median2, policy)
     return Acceleration(
         stage,
         entered,

@@ -88,6 +88,14 @@ def attribute_command(
         ),
     ] = None,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="File format with --out.")] = OutFormat.csv,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Decide again only what changed since the newest full run (same as-of instant, policy "
+            "and model); the stored run is the one a full run would store. Else a full run, saying why.",
+        ),
+    ] = False,
 ) -> None:
     """Decide every opportunity's tier with evidence, and split credit between partners.
 
@@ -108,6 +116,8 @@ def attribute_command(
             raise UsageError("--data and --out go together: cosell attribute --data DIR --out DIR")
         if known_at is not None:
             raise UsageError("--known-at reads a workspace's history; --data DIR is read as it is now")
+        if incremental:
+            raise UsageError("--incremental re-runs a workspace's attribution; --data DIR has none")
         files = attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt.value, progress)
         _print_counts(files.counts)
         console.print(files.at.line(), highlight=False)
@@ -121,7 +131,14 @@ def attribute_command(
     ws = workspace(workspace_path, create=False)
     try:
         stored = attribute_and_store(
-            ws, policy, at, chosen, by_user=by_user or login_name(), reason=reason, progress=progress
+            ws,
+            policy,
+            at,
+            chosen,
+            by_user=by_user or login_name(),
+            reason=reason,
+            progress=progress,
+            incremental=incremental,
         )
     finally:
         ws.close()
@@ -133,6 +150,16 @@ def attribute_command(
         f"policy {record.policy_version})",
         highlight=False,
     )
+    if stored.incremental:
+        console.print(
+            f"incremental: {stored.recomputed:,} deals recomputed (their inputs changed), "
+            f"{stored.retested:,} re-tested against a moved cohort baseline, the other "
+            f"{sum(stored.counts.values()) - stored.recomputed - stored.retested:,} carried from "
+            "the newest full run",
+            highlight=False,
+        )
+    elif incremental:
+        console.print(f"full run: {stored.full_because}", highlight=False)
 
 
 def _print_counts(counts: dict[str, int]) -> None:

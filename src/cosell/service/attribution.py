@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cosell.asof import AsOf
 from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
+from cosell.errors import UsageError
 from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
@@ -51,6 +52,10 @@ class StoredRun:
     record: RunRecord
     counts: dict[str, int]
     paths: list[Path] = field(default_factory=list)  # the result files written (``results_to``)
+    incremental: bool = False  # decided only what changed since the base run
+    recomputed: int = 0  # incremental: deals whose inputs changed (with their accounts' deals)
+    retested: int = 0  # incremental: unchanged candidates re-tested against a moved cohort
+    full_because: str = ""  # incremental asked, but a full run was needed: why
 
 
 def attribute_and_store(
@@ -64,8 +69,14 @@ def attribute_and_store(
     run_at: datetime | None = None,
     results_to: Path | None = None,
     progress: Progress = quiet,
+    incremental: bool = False,
 ) -> StoredRun:
     """Attribute every deal as of ``at`` and store the run as a new version of every deal.
+
+    With ``incremental`` only what changed since the newest full run is decided again (the deals
+    whose inputs changed and the candidates whose cohort baseline moved; docs/incremental.md):
+    the stored run is the one a full run would store. When that cannot be done (another as-of
+    instant, policy or model, a change it cannot follow), it is a full run and says why.
 
     Refused (nothing stored) when nothing was imported by K, or when the run would hold no deal
     (saying why). The run is computed first, on temp tables only; storing it is the transaction
@@ -74,22 +85,64 @@ def attribute_and_store(
     become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
     """
     from cosell.attribution.engine import attribute
+    from cosell.profiling import timed
     from cosell.store.attribution_store import save_run
     from cosell.store.known import require_deals, require_import
 
     require_import(ws.con, at.known_at)
+    full_because = ""
+    if incremental:
+        if results_to is not None:
+            raise UsageError("an incremental run writes no result files: leave out results_to")
+        done = _attribute_incremental(ws, policy, at, model, by_user=by_user, reason=reason, run_at=run_at)
+        if not isinstance(done, str):
+            return done
+        full_because = done
     with progress("attributing", total=ENGINE_STEPS) as advance:
         run = attribute(ws.con, policy, at.as_of, model, known_at=at.known_at, progress=advance)
     if not sum(run.counts.values()):
         require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
-    with ws.transaction():
+    with timed("attribution store"), ws.transaction():
         record = save_run(ws.con, run, by_user, reason, run_at=run_at)
     paths: list[Path] = []
     if results_to is not None:
         from cosell.attribution.engine_export import write_results
 
         paths = write_results(ws.con, run, results_to, "csv")
-    return StoredRun(record, run.counts, paths)
+    return StoredRun(record, run.counts, paths, full_because=full_because)
+
+
+def _attribute_incremental(
+    ws: Workspace, policy: Policy, at: AsOf, model: str, *, by_user: str, reason: str, run_at: datetime | None
+) -> StoredRun | str:
+    """The incremental run stored, or why a full run is needed."""
+    from cosell.attribution.incremental import attribute_incremental, drop_results
+    from cosell.profiling import timed
+    from cosell.store.attribution_store import carry_rows, save_run
+
+    with timed("incremental total"):
+        result = attribute_incremental(ws.con, policy, at.as_of, model, known_at=at.known_at)
+    if result.full_because or result.base is None:
+        return result.full_because
+    try:
+        if not result.deals:
+            from cosell.store.known import require_deals
+
+            require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
+        with timed("incremental store"), ws.transaction():
+            record = save_run(ws.con, result, by_user, reason, run_at=run_at)
+            carry_rows(
+                ws.con,
+                result.base.run_id,
+                record.run_id,
+                redecided=result.redecided_sql,
+                recomputed=result.recomputed_sql,
+            )
+    finally:
+        drop_results(ws.con)
+    return StoredRun(
+        record, result.counts, incremental=True, recomputed=result.recomputed, retested=result.retested
+    )
 
 
 @dataclass(frozen=True)

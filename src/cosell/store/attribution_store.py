@@ -25,8 +25,8 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-from cosell.results import TIERS, AttributionRow, CreditRow
-from cosell.store.evidence_store import save_evidence_relations
+from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
+from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_relations
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -197,6 +197,29 @@ def save_run(
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )
+
+
+def carry_rows(con: Engine, from_run: int, to_run: int, *, redecided: str, recomputed: str) -> None:
+    """Copy into run ``to_run`` the stored rows of run ``from_run`` of every deal not decided again
+    (an incremental re-run: the deals nothing changed for keep exactly the rows they had).
+
+    ``redecided`` and ``recomputed`` are relations of ``opportunity_id``: the attribution and
+    evidence rows of the ``redecided`` deals, and also the credits and claims of the
+    ``recomputed`` ones, come from the new run instead (a deal re-tested against a moved cohort
+    baseline keeps its credits and claims). Inside the caller's transaction.
+    """
+    for table, columns, skip in (
+        ("attribution_history", AttributionRow.columns(), redecided),
+        (EVIDENCE_TABLE, EvidenceRow.columns(), redecided),
+        ("credit_history", CreditRow.columns(), recomputed),
+        (CLAIMS_TABLE, ClaimRow.columns(), recomputed),
+    ):
+        names = ", ".join(columns)
+        con.execute(
+            f"INSERT INTO {table} (run_id, {names}) SELECT {int(to_run)}, {names} FROM {table} t "
+            f"WHERE run_id = {int(from_run)} AND NOT EXISTS "
+            f"(SELECT 1 FROM ({skip}) s WHERE s.opportunity_id = t.opportunity_id)"
+        )
 
 
 def list_runs(con: Engine) -> list[RunRecord]:

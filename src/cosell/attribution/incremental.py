@@ -1,0 +1,392 @@
+"""The incremental re-run: after a few deals change, decide only what changed, with the same
+result a full run gives (SPEC section 10; docs/incremental.md).
+
+The base is the newest full run known at K, when it was evaluated at the same as-of instant T,
+under the same policy version and credit model, and stored its evidence. Then:
+
+1. the deals whose inputs changed since the base run's knowledge instant are found from the
+   versioned rows (:func:`cosell.store.changes.changed_deals`), with every deal of their accounts;
+2. the engine's compiled plan runs over those deals alone: its inputs are the rows of those deals
+   and accounts (the rules read nothing else of a deal), and its cohort step measures their
+   candidates against every baseline deal, changed or not
+   (:mod:`cosell.attribution.incremental_cohorts`);
+3. every unchanged acceleration candidate is measured again the same way, and re-tested when its
+   cohort moved;
+4. the run is stored as a full run: the new rows of the recomputed and re-tested deals, the base
+   run's rows of every other deal (:func:`cosell.store.attribution_store.carry_rows`).
+
+Whatever the path cannot follow (no such base run, FX rates or partner contacts changed, a
+changed deal that is bad input) makes it a full run, and
+the result says why (:attr:`Incremental.full_because`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from cosell.attribution.engine_plan import (
+    ATTRIBUTION_TABLE,
+    CLAIMS_OUTPUT,
+    CREDITS_TABLE,
+    EVIDENCE_OUTPUT,
+    Params,
+    Plan,
+    RunContext,
+    drop,
+    execute,
+)
+from cosell.attribution.incremental_cohorts import (
+    CLEAN_BASE,
+    CLEAN_CAND,
+    EVIDENCE_COLUMNS,
+    FIRSTS,
+    ROW_COLUMNS,
+    CleanCohorts,
+    Cohort,
+    NeedsFullRun,
+    StoredTest,
+    moved,
+    retest,
+    stored_tests,
+)
+from cosell.engine import Engine
+from cosell.errors import InputError
+from cosell.instants import epoch_micros
+from cosell.policy import Policy
+from cosell.profiling import timed
+from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
+from cosell.store.attribution_store import RunRecord
+from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
+from cosell.store.evidence_store import EVIDENCE_TABLE, has_evidence
+from cosell.store.staging import text_table
+from cosell.store.versions import base_run
+from cosell.store.workspace import as_of_views
+
+# The plan's inputs narrowed to some deals: each is a temp table of the name the plan reads.
+NARROWED = {
+    "opportunities": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
+    "accounts": "account_id IN (SELECT account_id FROM {accounts})",
+    "stage_history": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
+    "touches": "account_id IN (SELECT account_id FROM {accounts}) "
+    "OR opportunity_id IN (SELECT opportunity_id FROM {deals})",
+    "leads": "converted_opportunity_id IN (SELECT opportunity_id FROM {deals}) "
+    "OR lead_id IN (SELECT source_lead_id FROM v_opportunities)",
+    "deal_registrations": "account_id IN (SELECT account_id FROM {accounts}) "
+    "OR opportunity_id IN (SELECT opportunity_id FROM {deals})",
+    "opportunity_partners": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
+}
+FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
+NARROWED_ACCOUNTS = "_cosell_incr_accounts"
+MOVED_IDS = "_cosell_incr_moved_ids"
+MOVED_ROWS = "_cosell_incr_moved_rows"
+MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
+REDECIDED = "_cosell_incr_redecided"
+_COLUMNS = ", ".join(AttributionRow.columns())
+_NEW_ROWS = f"SELECT {_COLUMNS} FROM {ATTRIBUTION_TABLE} UNION ALL SELECT {_COLUMNS} FROM {MOVED_ROWS}"
+
+
+@dataclass
+class Incremental:
+    """An incremental re-run's results, held as tables on the connection for
+    :func:`cosell.store.attribution_store.save_run` (the recomputed and re-tested deals; the rest
+    is carried from :attr:`base`), or the reason it must be a full run."""
+
+    con: Engine
+    as_of: datetime
+    known_at: datetime | None
+    policy_version: str
+    model: str
+    base: RunRecord | None = None
+    full_because: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    recomputed: int = 0  # deals whose inputs changed (with their accounts' deals)
+    retested: int = 0  # unchanged candidates re-tested against a moved cohort
+    deals: int = 0  # deals in the run
+
+    @property
+    def attribution_sql(self) -> str:
+        return _NEW_ROWS
+
+    @property
+    def credits_sql(self) -> str:
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {CREDITS_TABLE}"
+
+    @property
+    def evidence_sql(self) -> str:
+        cols = ", ".join(EvidenceRow.columns())
+        return f"SELECT {cols} FROM {EVIDENCE_OUTPUT} UNION ALL SELECT {cols} FROM {MOVED_EVIDENCE}"
+
+    @property
+    def claims_sql(self) -> str:
+        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+
+    @property
+    def redecided_sql(self) -> str:
+        """The deals whose attribution and evidence rows are new (recomputed or re-tested)."""
+        return f"SELECT opportunity_id FROM {REDECIDED}"
+
+    @property
+    def recomputed_sql(self) -> str:
+        """The deals whose every row is new (their credits and claims too)."""
+        return f"SELECT opportunity_id FROM {DIRTY_DEALS}"
+
+
+def attribute_incremental(
+    con: Engine, policy: Policy, as_of: datetime, model: str, *, known_at: datetime | None
+) -> Incremental:
+    """Decide again, as of ``as_of`` with the data known at ``known_at``, only the deals whose
+    inputs changed since the base run and the candidates whose cohort moved. The result either
+    holds the run (store it with ``save_run`` then ``carry_rows``) or says why a full run is needed
+    (``full_because``; nothing is left on the connection then)."""
+    result = Incremental(con, as_of, known_at, policy.version, model)
+    base = base_run(con, known_at)
+    why = _unsuitable(con, base, policy, as_of, model)
+    if why or base is None:
+        result.full_because = why
+        return result
+    result.base = base
+    as_of_views(con, known_at, FULL, existing_at=as_of)
+    as_of_views(con, known_at, existing_at=as_of)  # every input the plan's key reads
+    try:
+        _run(con, result, policy, base, as_of, model, known_at)
+    except NeedsFullRun as reason:
+        result.full_because = str(reason)
+    except InputError:
+        # A changed deal is bad input: the full run names the first problem, as it always does.
+        result.full_because = "a changed deal is bad input"
+    finally:
+        _restore_views(con, known_at, as_of)
+        if result.full_because:
+            drop_results(con)
+    return result
+
+
+def _unsuitable(con: Engine, base: RunRecord | None, policy: Policy, as_of: datetime, model: str) -> str:
+    if base is None:
+        return "no full run known yet"
+    if base.as_of != as_of:
+        return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
+    if base.policy_version != policy.version:
+        return f"the newest full run, run {base.run_id}, was made under another policy"
+    if base.model != model:
+        return f"the newest full run, run {base.run_id}, used another credit model"
+    if not con.dialect.client_median:
+        return "this engine computes cohort medians in SQL"
+    if not has_evidence(con, base.run_id):
+        return f"the newest full run, run {base.run_id}, stored no evidence"
+    return ""
+
+
+def _run(
+    con: Engine,
+    result: Incremental,
+    policy: Policy,
+    base: RunRecord,
+    as_of: datetime,
+    model: str,
+    known_at: datetime | None,
+) -> None:
+    from cosell.attribution.engine import _PYTHON_STEPS, compiled_plan
+
+    with timed("incremental changed deals"):
+        changes = changed_deals(
+            con, base.known_at, known_at, f"{FULL}opportunities", f"{FULL}deal_registrations"
+        )
+    if changes.unsupported:
+        raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
+    with timed("incremental clean tables"):
+        _clean_tables(con, base.run_id)
+    if _count(con, f"SELECT count(*) FROM {CLEAN_BASE} WHERE band IS NULL"):
+        raise NeedsFullRun("a baseline deal has no FX rate for its amount band")
+    plan = compiled_plan(con, policy, model)
+    context = RunContext(
+        policy,
+        model,
+        Params.from_policy(policy, epoch_micros(as_of)),
+        known_us=epoch_micros(known_at if known_at is not None else as_of),
+    )
+    # The stage entries of the unchanged baseline deals and candidates: the plan's own timeline,
+    # over those deals alone.
+    clean = f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} UNION SELECT opp_id FROM {CLEAN_CAND})"
+    with timed("incremental narrow clean"):
+        _narrow(con, clean, ("opportunities", "accounts", "stage_history"), plan)
+    made = execute(con, plan, context, _PYTHON_STEPS, stop_after="timeline")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {FIRSTS} AS SELECT opp_id, stage, min(t) AS first_t "
+            "FROM _cosell_eng_timeline GROUP BY opp_id, stage"
+        )
+    finally:
+        drop(con, made)
+    with timed("incremental fetch clean"):
+        cohorts = CleanCohorts.fetch(con)
+    # The changed deals, with every baseline deal in their cohorts.
+    with timed("incremental narrow changed"):
+        _narrow(con, DIRTY_DEALS, tuple(NARROWED), plan)
+    made = execute(con, plan, context, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
+    drop(con, made)
+    with timed("incremental moved"):
+        shifted = moved(cohorts.found, cohorts.candidates, policy.min_cohort_size)
+        _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in sorted(shifted)])
+        tests = stored_tests(con, f"SELECT opportunity_id FROM {MOVED_IDS}")
+        if len(tests) != len(shifted):  # every tested deal entered its own stage s
+            raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
+    with timed("incremental retest"):
+        _store_retests(con, base.run_id, shifted, tests, policy)
+    result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
+    result.retested = len(shifted)
+    with timed("incremental counts"):
+        result.counts = _counts(con, base.run_id)
+    result.deals = sum(result.counts.values())
+
+
+def _clean_tables(con: Engine, run_id: int) -> None:
+    """The unchanged deals' stored facts: direct-only won deals and tested candidates."""
+    us = con.dialect.epoch_us
+    clean = f"e.run_id = {int(run_id)} AND e.opportunity_id NOT IN (SELECT opportunity_id FROM {DIRTY_DEALS})"
+    segment = "coalesce(e.segment, '')"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CLEAN_BASE} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
+        f"CAST(e.band AS BIGINT) AS band, {us.format('e.closed_at')} AS x, {us.format('e.created_at')} AS c "
+        f"FROM {EVIDENCE_TABLE} e WHERE {clean} AND e.direct_only AND e.status = 'won'"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CLEAN_CAND} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
+        f"CAST(e.band AS BIGINT) AS band, e.stage AS s, {us.format('e.closed_at')} AS x, "
+        f"{us.format('e.created_at')} AS c, e.cohort, CAST(e.cohort_size AS BIGINT) AS cohort_size, "
+        "CAST(e.baseline_us * 2 AS BIGINT) AS m2 "
+        f"FROM {EVIDENCE_TABLE} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
+    )
+
+
+def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan) -> None:
+    """The plan's inputs ``tables`` as the rows of ``deals`` (a relation of opportunity_id) and
+    their accounts: temp tables named as the plan's input views (same columns and types, so the
+    same cached plan), read once each instead of filtering the whole tables at every step. A
+    column the plan's SQL never names (a touch's notes) is left empty: copying it is most of the
+    cost."""
+    accounts = NARROWED_ACCOUNTS
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {accounts} AS SELECT DISTINCT account_id FROM {FULL}opportunities "
+        f"WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})"
+    )
+    for table in tables:
+        where = NARROWED[table]
+        _drop_relation(con, f"v_{table}")
+        con.execute(
+            f"CREATE TEMP TABLE v_{table} AS SELECT {_read_columns(con, f'{FULL}{table}', plan)} "
+            f"FROM {FULL}{table} WHERE {where.format(deals=deals, accounts=accounts)}"
+        )
+
+
+def _read_columns(con: Engine, relation: str, plan: Plan) -> str:
+    """The columns of ``relation``, each NULL of its type when no statement of ``plan`` names it."""
+    named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(op.sql for op in plan.ops)))
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        [relation],
+    ).fetchall()
+    return ", ".join(f'"{c}"' if c in named else f'CAST(NULL AS {t}) AS "{c}"' for c, t in rows)
+
+
+def _drop_relation(con: Engine, name: str) -> None:
+    """Drop the view or table ``name`` (either may hold the name; dropping the wrong kind fails)."""
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    for (kind,) in rows:
+        con.execute(f"DROP {'VIEW' if str(kind).upper() == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+
+
+def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> None:
+    for table in NARROWED:
+        _drop_relation(con, f"v_{table}")
+    as_of_views(con, known_at, existing_at=as_of)
+
+
+def _store_retests(
+    con: Engine, run_id: int, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
+) -> None:
+    """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
+    re-tested columns written again), and every deal with new rows."""
+    ids = sorted(shifted)
+    among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
+    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), run_id, among)
+    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), run_id, among)
+    if rows["opportunity_id"].to_pylist() != ids or evidence["opportunity_id"].to_pylist() != ids:
+        raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
+    new_rows: list[tuple[str, ...]] = []
+    new_evidence: list[tuple[str, ...]] = []
+    for opp, tier, rules in zip(ids, rows["tier"].to_pylist(), rows["rules"].to_pylist(), strict=True):
+        row, ev = retest(tier, rules or "", tests[opp], shifted[opp], policy)
+        new_rows.append(row)
+        new_evidence.append(ev)
+    rows = _patched(rows, ROW_COLUMNS, new_rows)
+    evidence = _patched(evidence, EVIDENCE_COLUMNS, new_evidence)
+    for name, table in ((MOVED_ROWS, rows), (MOVED_EVIDENCE, evidence)):
+        con.register("_cosell_incr_in", table)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
+        finally:
+            con.unregister("_cosell_incr_in")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
+        f"UNION SELECT opportunity_id FROM {MOVED_IDS}"
+    )
+
+
+def _stored_text(con: Engine, table: str, columns: tuple[str, ...], run_id: int, where: str) -> pa.Table:
+    """Stored rows of a run as text that casts back to the very values stored (an empty cell is
+    NULL), by deal."""
+    text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+    return con.fetch_arrow(
+        f"SELECT {text} FROM {table} WHERE run_id = {int(run_id)} AND {where} ORDER BY opportunity_id"
+    )
+
+
+def _patched(table: pa.Table, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> pa.Table:
+    """``table`` with ``columns`` replaced by ``values`` (a tuple per row, in the columns' order)."""
+    for i, name in enumerate(columns):
+        column = pa.array([v[i] for v in values], pa.string())
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
+
+
+def _temp_text(con: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    con.register("_cosell_incr_in", text_table(columns, rows))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
+    finally:
+        con.unregister("_cosell_incr_in")
+
+
+def _counts(con: Engine, run_id: int) -> dict[str, int]:
+    """The run's deals by tier: the new rows and the base run's rows of every other deal."""
+    rows = con.execute(
+        f"SELECT tier, count(*) FROM (SELECT tier FROM ({_NEW_ROWS}) "
+        f"UNION ALL SELECT tier FROM attribution_history WHERE run_id = {int(run_id)} "
+        f"AND opportunity_id NOT IN (SELECT opportunity_id FROM {REDECIDED})) GROUP BY tier"
+    ).fetchall()
+    counts = {tier: 0 for tier in TIERS}
+    for tier, n in rows:
+        counts[str(tier)] = int(n)
+    return counts
+
+
+def _count(con: Engine, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def drop_results(con: Engine) -> None:
+    """Drop what an incremental run left on the connection (after storing it)."""
+    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED_IDS, MOVED_ROWS, MOVED_EVIDENCE, REDECIDED, DIRTY_DEALS]
+    drop(con, [*made, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
+
+
+__all__ = ["Incremental", "attribute_incremental", "drop_results"]

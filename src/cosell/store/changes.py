@@ -1,0 +1,166 @@
+"""What changed between two knowledge instants, deal by deal (for the incremental re-run).
+
+Rows are versioned (:mod:`cosell.data.load`): a changed row closes its old version and adds a new
+one at the import's instant, and nothing is deleted. So the rows the rules read at ``until`` differ
+from those they read at ``since`` exactly by the versions recorded in ``(since, until]``, and every
+version of those keys (the old one names the account or deal the row left). Overrides and answered
+prompts are recorded with their own instants (an override also when withdrawn).
+
+:func:`changed_deals` turns those rows into the deals whose inputs may differ (an over-approximation
+is safe: a deal recomputed without need gives the same result):
+
+- a deal whose own rows changed: its opportunity, stage history, partner rows, a lead converted to
+  it or named as its source lead, a registration or touch logged on it, an override or an answered
+  prompt on it;
+- every deal on an account whose rows changed: the account (its segment), an unlinked registration
+  (it goes to the first deal on the account), a touch (touches belong to accounts), and an
+  opportunity that moved in or out of it;
+- with a deal whose own rows changed, every deal on its account when the account has an unlinked
+  registration (it goes to the first deal on the account created at or after it, so the rules
+  read those deals together); an opportunity that moved account or creation instant, or is new,
+  counts as a change of its accounts.
+
+Changes the incremental path does not follow deal by deal (FX rates, partner contacts) are named
+in :attr:`ChangeSet.unsupported`: the caller runs everything again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cosell.engine import Engine
+from cosell.engine.sql import ts
+
+# Changes that move deals the rules cannot find one by one (a rate re-bands every deal in its
+# period and currency; a contact re-assigns every touch that names it).
+UNSUPPORTED = ("fx_rates", "partner_contacts")
+DIRTY_DEALS = "_cosell_changed_deals"
+# The tables whose rows name the deals and accounts they bear on, by key.
+KEYS = {
+    "opportunities": ("opportunity_id",),
+    "stage_history": ("opportunity_id", "stage", "entered_at"),
+    "touches": ("touch_id",),
+    "leads": ("lead_id",),
+    "deal_registrations": ("registration_id",),
+    "opportunity_partners": ("opportunity_id", "partner_id", "role"),
+    "accounts": ("account_id",),
+}
+DIRTY_ACCOUNTS = "_cosell_changed_accounts"
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The deals to decide again (temp table ``_cosell_changed_deals``, column ``opportunity_id``:
+    every deal, known or gone, whose rows may differ) and the tables changed that need a full run."""
+
+    deals: int
+    unsupported: tuple[str, ...]
+
+
+def _recorded(since: datetime, until: datetime | None, column: str = "_valid_from") -> str:
+    upper = "" if until is None else f" AND {column} <= {ts(until)}"
+    return f"{column} > {ts(since)}{upper}"
+
+
+def _versions_of_changed(table: str, key: tuple[str, ...], since: datetime, until: datetime | None) -> str:
+    """Every version of the keys of ``table`` with a version recorded in ``(since, until]``."""
+    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+    return (
+        f"SELECT t.* FROM {table} t WHERE EXISTS (SELECT 1 FROM {table} c "
+        f"WHERE {_recorded(since, until, 'c._valid_from')} AND {on})"
+    )
+
+
+def _has_table(con: Engine, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def changed_deals(
+    con: Engine, since: datetime, until: datetime | None, current_opportunities: str, registrations: str = ""
+) -> ChangeSet:
+    """Find the deals whose inputs changed between what was known at ``since`` and at ``until``
+    (None: everything recorded) into the temp table ``_cosell_changed_deals``.
+
+    ``current_opportunities`` is the relation of the deals the new run decides (the opportunities
+    known at ``until`` that existed at its as-of instant): the deals on a changed account are
+    taken from it. ``registrations`` is the relation of the registrations known at ``until``
+    (none given: every changed deal takes its account's deals with it).
+    """
+    unsupported = []
+    for table in UNSUPPORTED:
+        row = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {_recorded(since, until)} LIMIT 1)"
+        ).fetchone()
+        if row and row[0]:
+            unsupported.append(table)
+    changed = {}
+    for table, key in KEYS.items():
+        # Each read once (the touches are the largest table), kept while the deals are found.
+        changed[table] = f"_cosell_changed_{table}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, key, since, until)}"
+        )
+    opps, history, touches = changed["opportunities"], changed["stage_history"], changed["touches"]
+    leads, regs, partners = changed["leads"], changed["deal_registrations"], changed["opportunity_partners"]
+    accounts = changed["accounts"]
+    own = [
+        f"SELECT opportunity_id FROM {opps}",
+        f"SELECT opportunity_id FROM {history}",
+        f"SELECT opportunity_id FROM {touches}",
+        f"SELECT converted_opportunity_id FROM {leads}",
+        f"SELECT o.opportunity_id FROM {current_opportunities} o WHERE o.source_lead_id IN "
+        f"(SELECT lead_id FROM {leads})",
+        f"SELECT opportunity_id FROM {regs}",
+        f"SELECT opportunity_id FROM {partners}",
+        "SELECT opportunity_id FROM attribution_overrides WHERE "
+        f"({_recorded(since, until, 'recorded_at')}) OR ({_recorded(since, until, 'withdrawn_at')})",
+    ]
+    if _has_table(con, "declarations"):
+        own.append(
+            f"SELECT opportunity_id FROM declarations WHERE source = 'prompt' AND "
+            f"{_recorded(since, until, 'recorded_at')}"
+        )
+    # An opportunity moves its account's other deals only when it enters or leaves the account, or
+    # its creation moves (which deal an unlinked registration goes to); a new amount or stage is
+    # its own.
+    arrived = (
+        f"SELECT opportunity_id FROM {opps} GROUP BY opportunity_id "
+        f"HAVING min(_valid_from) > {ts(since)} OR count(DISTINCT (account_id, created_at)) > 1"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {DIRTY_ACCOUNTS} AS "
+        f"SELECT account_id FROM {opps} WHERE opportunity_id IN ({arrived}) "
+        f"UNION SELECT account_id FROM {touches} "
+        f"UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
+    )
+    own_sql = " UNION ".join(own)
+    # A deal decided alone needs its account's other deals beside it only when an unlinked
+    # registration on the account may go to one of them: then they are decided again too.
+    unlinked = (
+        f"SELECT account_id FROM {registrations} WHERE opportunity_id IS NULL"
+        if registrations
+        else f"SELECT account_id FROM {current_opportunities}"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {DIRTY_DEALS} AS
+        WITH own AS ({own_sql}),
+        accounts AS (
+            SELECT account_id FROM {DIRTY_ACCOUNTS}
+            UNION SELECT o.account_id FROM {current_opportunities} o
+            WHERE o.opportunity_id IN (SELECT * FROM own) AND o.account_id IN ({unlinked}))
+        SELECT opportunity_id FROM own WHERE opportunity_id IS NOT NULL
+        UNION
+        SELECT o.opportunity_id FROM {current_opportunities} o
+        WHERE o.account_id IN (SELECT account_id FROM accounts)"""
+    )
+    for name in changed.values():
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    row = con.execute(f"SELECT count(*) FROM {DIRTY_DEALS}").fetchone()
+    return ChangeSet(int(row[0]) if row else 0, tuple(unsupported))
+
+
+__all__ = ["DIRTY_ACCOUNTS", "DIRTY_DEALS", "UNSUPPORTED", "ChangeSet", "changed_deals"]

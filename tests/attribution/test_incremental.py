@@ -1,0 +1,270 @@
+"""The incremental re-run: after a few deals change, deciding only what changed (and every
+candidate whose cohort baseline moved) stores exactly the rows a fresh full run stores."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cosell.asof import AsOf
+from cosell.attribution.engine import MODELS, attribute
+from cosell.attribution.incremental import attribute_incremental, drop_results
+from cosell.policy import Policy
+from cosell.service.attribution import StoredRun, attribute_and_store
+from cosell.store.attribution_store import record_override, run_rows, save_run
+from cosell.store.evidence_store import evidence_rows
+from cosell.store.schema import TABLES, TABLES_BY_NAME
+from cosell.store.workspace import Workspace, open_workspace
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_engine_parity import ACCOUNTS, AS_OF, KINDS, PARTNERS, STAGES, datasets, instants, policies
+from test_per_deal import POLICY, T0, _instant, _priced, cohort_world
+
+import golden
+
+Tables = dict[str, list[dict[str, str]]]
+K1 = AS_OF + timedelta(days=1)
+KEYS = {t.name: t.key for t in TABLES}
+
+
+def based_world(tables: Tables, policy: Policy, model: str) -> Workspace:
+    """A workspace holding ``tables`` (imported at AS_OF) and a full run as of AS_OF known then."""
+    ws = open_workspace(":memory:")
+    golden.insert_tables(ws, tables)
+    _imported(ws, AS_OF)
+    save_run(ws.con, attribute(ws.con, policy, AS_OF, model, known_at=AS_OF), "tester", run_at=AS_OF)
+    return ws
+
+
+def _imported(ws: Workspace, at: datetime) -> None:
+    ws.con.execute(
+        "INSERT INTO imports VALUES ((SELECT coalesce(max(import_id), 0) + 1 FROM imports), ?, 'test', 'test', '')",
+        [at],
+    )
+
+
+def change(ws: Workspace, tables: Tables, at: datetime = K1) -> None:
+    """Record ``tables``' rows as new versions at ``at``, as an import does: the current version of
+    each key is closed (and kept: the old version names the account or deal a row left), the new
+    one is known from ``at`` on."""
+    for name, rows in tables.items():
+        table = TABLES_BY_NAME[name]
+        columns = ", ".join(table.column_names)
+        placeholders = ", ".join(
+            "?" if c.kind == "bool" else f"CAST(? AS {c.sql_type})" for c in table.columns
+        )
+        key = " AND ".join(f"{k} = ?" for k in table.key)
+        for row in rows:
+            values = [golden._cell(c.kind, row.get(c.name, "") or "") for c in table.columns]
+            keys = [values[table.column_names.index(k)] for k in table.key]
+            ws.con.execute(f"UPDATE {name} SET _valid_to = ? WHERE {key} AND _valid_to IS NULL", [at, *keys])
+            ws.con.execute(
+                f"INSERT INTO {name} ({columns}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+                f"VALUES ({placeholders}, NULL, 'test', ?, NULL, 2)",
+                [*values, at],
+            )
+    _imported(ws, at)
+
+
+def incremental_and_full(ws: Workspace, policy: Policy, model: str) -> tuple[StoredRun, StoredRun]:
+    """An incremental run at K1, then a full one, both as of AS_OF."""
+    at = AsOf(AS_OF, K1, True)
+    inc = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=K1, incremental=True)
+    full = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=K1)
+    return inc, full
+
+
+def assert_same_runs(ws: Workspace, one: int, other: int) -> None:
+    assert run_rows(ws.con, one) == run_rows(ws.con, other)
+    assert evidence_rows(ws.con, one) == evidence_rows(ws.con, other)
+
+
+# --- by hand ------------------------------------------------------------------------------------
+
+
+def test_a_baseline_deal_that_leaves_the_cohort_moves_an_unchanged_candidate() -> None:
+    """B01 gets a partner touch: it leaves the baseline of O1 (another account, unchanged), which
+    is re-tested against eleven deals; only A1's deal is recomputed."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        change(ws, {"touches": [
+            {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * timedelta(days=1)), "account_id": "A1",
+             "actor": "partner", "kind": "joint_call", "opportunity_id": "B01", "partner_id": "P1"}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert inc.incremental and not inc.full_because
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        o1 = next(r for r in rows if r.opportunity_id == "O1")
+        assert (o1.cohort, o1.cohort_size) == ("stage:1", "11")
+    finally:
+        ws.close()
+
+
+def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
+    """T9, a partner touch on account A1 (no deal logged), keeps B01 out of the baseline; moved to
+    A20 it leaves A1: B01 (found through the touch's old version) joins O1's cohort again."""
+    world = cohort_world()
+    world["touches"].append(
+        {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * timedelta(days=1)), "account_id": "A1",
+         "actor": "partner", "kind": "joint_call", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        moved = {**world["touches"][-1], "account_id": "A20"}
+        change(ws, {"touches": [moved]})
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (2, 1)  # B01 and L01; O1 re-tested
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "12"
+    finally:
+        ws.close()
+
+
+def test_closing_an_open_deal_moves_it_into_the_baseline() -> None:
+    """The lost deal L01 is re-opened and won (a new stage entry): it joins O1's cohort."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    day = timedelta(days=1)
+    try:
+        change(ws, {
+            "opportunities": [{"opportunity_id": "L01", "account_id": "A20", "created_at": _instant(T0 + 50 * day),
+                               "amount": "5000", "stage": "Closed Won"}],
+            "stage_history": [
+                {"opportunity_id": "L01", "stage": "Discovery", "entered_at": _instant(T0 + 50 * day)},
+                {"opportunity_id": "L01", "stage": "Closed Won", "entered_at": _instant(T0 + 52 * day)}],
+        })  # fmt: skip
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "13"
+    finally:
+        ws.close()
+
+
+def test_an_override_recorded_since_is_a_change_of_its_deal() -> None:
+    """An accepted fix (an override recorded after the base run) re-decides its deal alone."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        record_override(ws.con, "B05", "influenced", "P1", "t", "joint call on file", recorded_at=K1)
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 0)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "B05").tier == "influenced"
+    finally:
+        ws.close()
+
+
+def test_nothing_changed_recomputes_nothing_and_stores_the_same_run() -> None:
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.incremental, inc.recomputed, inc.retested) == (True, 0, 0)
+        assert inc.counts == full.counts
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert_same_runs(ws, inc.record.run_id, 1)
+    finally:
+        ws.close()
+
+
+def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        change(ws, {"fx_rates": [{"currency": "EUR", "period": "2026-Q1", "rate": "1.1"}]})
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert not inc.incremental and inc.full_because == "fx_rates changed"
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        other = AsOf(AS_OF + timedelta(hours=1), K1, True)
+        again = attribute_and_store(
+            ws, POLICY, other, "role_weighted", by_user="t", reason="", incremental=True
+        )
+        assert "another as-of instant" in again.full_because
+    finally:
+        ws.close()
+
+
+def test_the_views_are_whole_again_after_an_incremental_run() -> None:
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        result = attribute_incremental(ws.con, POLICY, AS_OF, "role_weighted", known_at=K1)
+        drop_results(ws.con)
+        assert not result.full_because
+        row = ws.con.execute("SELECT count(*) FROM v_opportunities").fetchone()
+        assert row is not None and row[0] == 14
+    finally:
+        ws.close()
+
+
+# --- generated ----------------------------------------------------------------------------------
+
+AMOUNTS = ["1000.00", "24999.99", "25000", "99999.99", "150000", "7"]
+
+
+@st.composite
+def changes(draw: Any, tables: Tables) -> Tables:
+    """A few changed or new rows: amounts, stages and closes (in and out of cohort windows),
+    segments, touches (new, partner or direct, moved to another account), an account moved."""
+    out: Tables = {}
+    opps = tables["opportunities"]
+    for _ in range(draw(st.integers(1, 3))):
+        what = draw(st.sampled_from(["amount", "stage", "segment", "touch", "move", "account"]))
+        if what in ("amount", "stage", "account") and opps:
+            opp = dict(draw(st.sampled_from(opps)))
+            if what == "amount":
+                opp["amount"] = draw(st.sampled_from(AMOUNTS))
+                opp["currency"] = ""
+            elif what == "account":
+                opp["account_id"] = draw(st.sampled_from(ACCOUNTS))
+            else:
+                opp["stage"] = draw(st.sampled_from(STAGES))
+                opp["close_date"] = draw(instants(-100, 150))
+                out.setdefault("stage_history", []).append(
+                    {"opportunity_id": opp["opportunity_id"], "stage": opp["stage"],
+                     "entered_at": draw(instants(-100, 150))}
+                )  # fmt: skip
+            out.setdefault("opportunities", []).append(opp)
+        elif what == "segment":
+            out.setdefault("accounts", []).append(
+                {"account_id": draw(st.sampled_from(ACCOUNTS)), "name": "x",
+                 "segment": draw(st.sampled_from(["", "ENT", "SMB"]))}
+            )  # fmt: skip
+        elif what == "move" and tables["touches"]:
+            touch = dict(draw(st.sampled_from(tables["touches"])))
+            touch["account_id"] = draw(st.sampled_from(ACCOUNTS))
+            out.setdefault("touches", []).append(touch)
+        else:
+            actor = draw(st.sampled_from(["partner", "direct"]))
+            out.setdefault("touches", []).append(
+                {"touch_id": f"N{draw(st.integers(0, 99))}", "occurred_at": draw(instants()),
+                 "account_id": draw(st.sampled_from(ACCOUNTS)), "actor": actor, "kind": draw(st.sampled_from(KINDS)),
+                 "opportunity_id": draw(st.sampled_from(["", "", *(o["opportunity_id"] for o in opps)])),
+                 "partner_id": draw(st.sampled_from(PARTNERS)) if actor == "partner" else ""}
+            )  # fmt: skip
+    # One version per key and change.
+    return {
+        name: list({tuple(r.get(k, "") for k in KEYS[name]): r for r in rows}.values())
+        for name, rows in out.items()
+    }
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
+def test_an_incremental_run_stores_what_a_full_run_stores(
+    tables: Tables, policy: Policy, model: str, data: Any
+) -> None:
+    ws = based_world(_priced(tables), policy, model)
+    try:
+        change(ws, data.draw(changes(tables)))
+        inc, full = incremental_and_full(ws, policy, model)
+        assert inc.incremental, inc.full_because
+        assert inc.counts == full.counts
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+    finally:
+        ws.close()
