@@ -217,6 +217,9 @@ class RunContext:
     params: Params
     known_us: int | None = None  # the knowledge instant (overrides); None: the as-of instant
     fetched: dict[str, Any] = field(default_factory=dict)
+    # Guards given by the caller instead of computed (a run whose Python step must run whatever
+    # the size, e.g. the incremental run's cohort step).
+    guards: Mapping[str, bool] = field(default_factory=dict)
 
 
 PythonStep = Callable[[RunContext], Mapping[str, Any]]
@@ -429,7 +432,8 @@ def execute(
             if op.when and guards[op.when.removeprefix("!")] == op.when.startswith("!"):
                 continue
             if op.kind == "guard":
-                guards[op.name] = bool(con.execute(sql_of(op)).fetchall()[0][0])
+                given = context.guards.get(op.name)
+                guards[op.name] = bool(con.execute(sql_of(op)).fetchall()[0][0]) if given is None else given
                 continue
             if profile and op.kind != "tick":
                 with timed(f"engine {op.kind} {op.name.removeprefix(STEP_PREFIX)}", made_rows(op)):
