@@ -73,9 +73,16 @@ def test_a_table_with_rows_is_versioned_as_usual(tmp_path: Path) -> None:
     import_canonical(ws, folder, now=T1)
     report = import_canonical(ws, folder, now=T2, versioned=False)
     assert all(t.inserted == 0 and t.unchanged == t.read for t in report.tables)
+    # A changed row becomes a new version with its hash; the one it replaces is closed.
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[0]["amount"] = "1.00"
+    report = import_canonical(
+        ws, dataset(tmp_path / "b", opportunities=opportunities), now=T2, versioned=False
+    )
+    assert {t.table: (t.inserted, t.updated) for t in report.tables}["opportunities"] == (0, 1)
     assert ws.con.execute(
-        "SELECT count(*) FROM opportunities WHERE _row_hash = ?", [UNHASHED]
-    ).fetchone() == (0,)
+        "SELECT count(*) FROM opportunities WHERE _import_id = 3 AND _row_hash <> ?", [UNHASHED]
+    ).fetchone() == (1,)
 
 
 def test_load_dataset_is_unversioned(tmp_path: Path) -> None:

@@ -83,7 +83,14 @@ _RULES = """\
   (any value, including unknown columns) closes the current version at the import time and adds a
   new one; rows are never deleted, so any result can be recomputed as of an earlier time.
 - Values are compared after conversion: `2026-01-01` and `2026-01-01T00:00:00Z` are the same
-  instant, `1200` and `1200.00` the same amount.
+  instant, `1200` and `1200.00` the same amount. A row's hash (`_row_hash`, an md5 of its stored
+  values) is what a later import compares; the first import into a new workspace stores `-` instead
+  and the next import computes it from the stored values (the same md5), so a first import of 20
+  million touches does not hash them all.
+- The first import into a new (empty) workspace, without `--rejects`, converts each file straight
+  into its table in one pass and then checks the tables; the outcome is the staged import's (rows,
+  report, warnings, auto-tags and prompts). If anything is wrong it is rolled back and the staged
+  import runs, which names every problem as above.
 - An opportunity with an empty `currency` is stored with the workspace currency of the policy in force.
 - Cost rows with a `cost_id` are keyed by it. Rows without one have no key: a cost file replaces the
   cost rows without `cost_id` of every period it contains (when they differ), and leaves other

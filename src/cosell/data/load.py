@@ -15,6 +15,12 @@ never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else
 workspace, when its fast pass gives up) validates exactly the same way but writes the accepted rows straight in,
 without hashing or comparing them: ``_row_hash`` is the placeholder :data:`UNHASHED`. It applies
 only to tables that are still empty; a table that already has rows is versioned as usual.
+
+A row's hash is the md5 of its stored values as text (:func:`row_hash_sql`), so it need not be
+computed when the row is written: :data:`UNHASHED` stands for the hash of the stored values,
+computed when a later import compares (:func:`stored_row_hash`). The first import into a new
+workspace (:func:`cosell.data.fast_load.import_first`) leaves it so: hashing twenty million rows
+would double its cost, for a comparison only a later import makes.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
 from cosell.outfiles import writable_file, write_failed
 from cosell.policy import Policy
+from cosell.profiling import timed
 from cosell.store.schema import TABLES, Table
 from cosell.store.workspace import Workspace
 
@@ -57,7 +64,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-r
 DEFAULT_PROBLEM_LIMIT = 50
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
-UNHASHED = "-"  # the _row_hash of rows written by an unversioned import (never a real md5 digest)
+UNHASHED = "-"  # the _row_hash of a row written without it (never an md5 digest): stored_row_hash
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,21 @@ def import_canonical(
     memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
     try:
-        problems = _stage_all(con, folder, staged, on_file, partial=partial)
+        if rejects is None and versioned and not partial:
+            from cosell.data.fast_load import import_first  # (it imports this module)
+
+            first = import_first(
+                workspace, folder, policy, at, on_file=on_file, by_user=by_user, source=source,
+                problem_limit=problem_limit, within=within,
+            )  # fmt: skip
+            if first is not None:
+                return first
+        with timed("import stage"):
+            problems = _stage_all(con, folder, staged, on_file, partial=partial)
         if problems:
             raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
-        _validate(con, staged, policy, cascade=rejects is not None)
+        with timed("import validate"):
+            _validate(con, staged, policy, cascade=rejects is not None)
         problem_total = _count(con, f"SELECT count(*) FROM {PROBLEMS}")
         shown = _problems(con, problem_limit)
         if problem_total and rejects is None:
@@ -178,7 +196,7 @@ def import_canonical(
         with workspace.transaction():
             import_id = workspace.next_import_id()
             counts = tuple(
-                _apply(con, staged[name][0], staged[name][1], policy, import_id, at, versioned=versioned)
+                _timed_apply(con, staged[name], policy, import_id, at, versioned=versioned)
                 for name in _names(staged)
             )
             source = source or f"canonical {folder.resolve()}"
@@ -188,7 +206,8 @@ def import_canonical(
                 [import_id, at, source, by_user or _user(), summary],
             )
             if within is not None:
-                within(at)
+                with timed("import intake"):
+                    within(at)
     finally:
         _drop_staging(con, staged)
         if memory:
@@ -305,18 +324,22 @@ def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy
     create_result_tables(con)
     for name in _names(staged):
         source, view = staged[name]
-        check_cells(con, source, view, policy)
-        check_duplicates(con, source, view, policy)
+        with timed(f"import cells {name}"):
+            check_cells(con, source, view, policy)
+        with timed(f"import duplicates {name}"):
+            check_duplicates(con, source, view, policy)
     changed: set[str] | None = None
     while True:
-        changed = check_cross(con, staged, policy, cascade=cascade, changed=changed)
+        with timed("import cross-checks"):
+            changed = check_cross(con, staged, policy, cascade=cascade, changed=changed)
         if not cascade or not changed:
             break
     if not cascade and _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} LIMIT 1)"):
         return  # the import fails: its warnings would never be shown
     for name in _names(staged):
         source, view = staged[name]
-        collect_warnings(con, source, view, policy)
+        with timed(f"import warnings {name}"):
+            collect_warnings(con, source, view, policy)
 
 
 def _order_by_table() -> str:
@@ -366,18 +389,27 @@ def _typed_select(
         extra = f"CAST(json_object({pairs}) AS VARCHAR)"
     else:
         extra = "NULL::VARCHAR"
-    if hashed:
-        values = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
-        digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in values)
-        row_hash = f"md5({digest})"
-    else:
-        row_hash = lit(UNHASHED)
+    row_hash = row_hash_sql(table) if hashed else lit(UNHASHED)
     rows = (
         f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
         if filtered
         else view
     )
     return f"SELECT *, {row_hash} AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
+
+
+def row_hash_sql(table: Table) -> str:
+    """The md5 of a row's values in ``table``'s stored types, as text, and its ``extra``: over the
+    typed columns of an import's rows, or over a stored row (the same values, the same types)."""
+    values = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
+    digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in values)
+    return f"md5({digest})"
+
+
+def stored_row_hash(table: Table) -> str:
+    """A stored row's hash: its ``_row_hash``, or computed from its values when it was written
+    without one (:data:`UNHASHED`)."""
+    return f"CASE WHEN _row_hash = {lit(UNHASHED)} THEN {row_hash_sql(table)} ELSE _row_hash END"
 
 
 def _apply(
@@ -431,6 +463,13 @@ def _apply(
     )
 
 
+def _timed_apply(
+    con: Engine, staged: tuple[Staged, str], policy: Policy, import_id: int, at: datetime, *, versioned: bool
+) -> TableCounts:
+    with timed(f"import apply {staged[0].table.name}"):
+        return _apply(con, staged[0], staged[1], policy, import_id, at, versioned=versioned)
+
+
 def _column_list(table: Table) -> str:
     return ", ".join(table.column_names)
 
@@ -438,7 +477,10 @@ def _column_list(table: Table) -> str:
 def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: datetime) -> int:
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
-    current = f"SELECT {', '.join(table.key)}, _row_hash FROM {table.name} WHERE _valid_to IS NULL"
+    current = (
+        f"SELECT {', '.join(table.key)}, {stored_row_hash(table)} AS _row_hash FROM {table.name} "
+        "WHERE _valid_to IS NULL"
+    )
     # A first import of a table has nothing to compare with: skip the join (the largest cost).
     empty = not _count(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
     compare = "" if empty else f" ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash"
@@ -478,8 +520,9 @@ def _replace_costs_by_period(con: Engine, table: Table, import_id: int, at: date
             f"""WITH periods AS (SELECT DISTINCT period FROM _cosell_costs),
             incoming AS (SELECT period, list(_row_hash ORDER BY _row_hash) AS h FROM _cosell_costs
                          WHERE cost_id IS NULL GROUP BY period),
-            existing AS (SELECT period, list(_row_hash ORDER BY _row_hash) AS h FROM {table.name}
-                         WHERE _valid_to IS NULL AND cost_id IS NULL GROUP BY period)
+            existing AS (SELECT period, list(h ORDER BY h) AS h FROM (
+                             SELECT period, {stored_row_hash(table)} AS h FROM {table.name}
+                             WHERE _valid_to IS NULL AND cost_id IS NULL) GROUP BY period)
             SELECT p.period FROM periods p LEFT JOIN incoming i USING (period)
             LEFT JOIN existing e USING (period) WHERE i.h IS DISTINCT FROM e.h ORDER BY 1"""
         ).fetchall()
