@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	bash scripts/test-deps.sh
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/demo_generate.py
