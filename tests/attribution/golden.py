@@ -24,13 +24,13 @@ from typing import Any
 
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
-from cosell.attribution.reference import attribute_reference
+from cosell.attribution.reference import attribute_reference, decide_all
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
 from cosell.policy import Policy, load_policy
-from cosell.results import AttributionRow, CreditRow
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import VERSION_COLUMNS, Workspace, as_of_views, open_workspace
 
@@ -38,6 +38,7 @@ GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 DEFAULT_AS_OF = "2026-10-01T00:00:00Z"
 
 Tables = Mapping[str, Sequence[Mapping[str, str]]]
+Evidence = tuple[list[EvidenceRow], list[ClaimRow]]
 Implementation = Callable[[Engine, Policy, datetime, str], tuple[list[AttributionRow], list[CreditRow]]]
 
 
@@ -176,6 +177,24 @@ def run_reference(
     """The reference implementation on the current rows of a workspace, evaluated at ``as_of``."""
     as_of_views(con, None)
     return attribute_reference(load_facts(con, policy, make_views=False), policy, as_of, model)
+
+
+def reference_evidence(con: Engine, policy: Policy, as_of: datetime, model: str) -> Evidence:
+    """The evidence and claims the reference states, on the current rows evaluated at ``as_of``."""
+    as_of_views(con, None)
+    decisions = decide_all(load_facts(con, policy, make_views=False), policy, as_of, model)
+    claims = [c for d in decisions for c in d.claim_rows()]
+    return [d.evidence_row() for d in decisions], claims
+
+
+def assert_same_evidence(expected: Evidence, actual: Evidence) -> None:
+    """The engine's evidence rows and claims are exactly the reference's (docs/evidence.md)."""
+    ref_rows, ref_claims = expected
+    eng_rows, eng_claims = actual
+    assert [r.opportunity_id for r in eng_rows] == [r.opportunity_id for r in ref_rows]
+    for ref, eng in zip(ref_rows, eng_rows, strict=True):
+        assert eng == ref, ref.opportunity_id
+    assert eng_claims == ref_claims
 
 
 def insert_overrides(ws: Workspace, rows: Sequence[Mapping[str, str]]) -> None:
