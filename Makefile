@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	bash scripts/test-deps.sh
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
 
 # Every CRM importer over the real exports of ../shared/samples (or $COSELL_SAMPLES; a clone made
 # elsewhere on the team's machine finds them at /work/shared/samples): each imports or fails with

@@ -1,6 +1,6 @@
 """Every reading command opens the workspace read-only, so it runs while another process reads it.
 
-A small demo company is built once; a child process then holds its workspace read-only (as a
+A small demo company is built once (the session's ``small_demo``); a child process then holds its workspace read-only (as a
 running report would), and each reader runs as a real ``cosell`` process beside it with
 ``COSELL_LOCK_TIMEOUT=0``: a command that opened the workspace read-write would find it busy.
 """
@@ -14,21 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cosell.cli.app import app
 from cosell.store.workspace import open_workspace
 
 COSELL = str(Path(sys.executable).with_name("cosell"))
 HOLD = "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); print('ready', flush=True); sys.stdin.read()"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("readers")
-    done = CliRunner().invoke(app, ["demo", "--dir", str(base), "--size", "200"])
-    assert done.exit_code == 0, done.output
-    return base / "cosell.duckdb"
 
 
 def _first(path: Path, sql: str) -> str:
@@ -41,7 +31,7 @@ def _first(path: Path, sql: str) -> str:
     return str(row[0])
 
 
-def readers(path: Path) -> Iterator[list[str]]:
+def readers(path: Path, scratch: Path) -> Iterator[list[str]]:
     """Each reading command, with ids that exist in the demo workspace."""
     deal = _first(path, "SELECT min(opportunity_id) FROM attribution_history")
     partner, period = (
@@ -50,7 +40,7 @@ def readers(path: Path) -> Iterator[list[str]]:
     )
     finding = _first(path, "SELECT min(finding_id) FROM findings")
     as_of = "2026-11-01T00:00:00Z"
-    proposed = path.parent / "proposed-policy.toml"
+    proposed = scratch / "proposed-policy.toml"  # beside, not in, the shared demo's folder
     proposed.write_text("[windows]\nsourcing_lookback_days = 90\n", encoding="utf-8")
     yield from (
         ["report", "cfo", "--period", "2026-Q3", "--as-of", as_of, "--format", "json"],
@@ -72,8 +62,9 @@ def readers(path: Path) -> Iterator[list[str]]:
 
 
 @pytest.mark.slow
-def test_every_reader_runs_beside_another_reader(demo: Path) -> None:
-    commands = list(readers(demo))
+def test_every_reader_runs_beside_another_reader(small_demo: Path, tmp_path: Path) -> None:
+    demo = small_demo
+    commands = list(readers(demo, tmp_path))
     child = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(demo)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

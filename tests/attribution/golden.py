@@ -24,13 +24,13 @@ from typing import Any
 
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
-from cosell.attribution.reference import attribute_reference
+from cosell.attribution.reference import attribute_reference, decide_all
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
 from cosell.policy import Policy, load_policy
-from cosell.results import AttributionRow, CreditRow
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.workspace import VERSION_COLUMNS, Workspace, as_of_views, open_workspace
 
@@ -38,6 +38,7 @@ GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 DEFAULT_AS_OF = "2026-10-01T00:00:00Z"
 
 Tables = Mapping[str, Sequence[Mapping[str, str]]]
+Evidence = tuple[list[EvidenceRow], list[ClaimRow]]
 Implementation = Callable[[Engine, Policy, datetime, str], tuple[list[AttributionRow], list[CreditRow]]]
 
 
@@ -97,23 +98,41 @@ def _cell(kind: str, text: str) -> Any:
 
 
 def insert_tables(ws: Workspace, tables: Tables, import_id: int = 1) -> None:
-    """The fallback loader: insert text rows as current versions (keyed upsert: the last row of a key wins)."""
+    """The fallback loader: insert text rows as current versions (keyed upsert: the last row of a key wins).
+
+    One INSERT per table (and a DELETE per row only when the table already holds rows): the
+    property tests load a world per example, and a statement per row was most of that cost.
+    """
     for name, rows in tables.items():
         table = TABLES_BY_NAME[name]
         columns = list(table.column_names)
+        key_at = [columns.index(k) for k in table.key]
+        latest: dict[object, list[Any]] = {}
+        for n, row in enumerate(rows):
+            values = [_cell(c.kind, row.get(c.name, "") or "") for c in table.columns]
+            key_values = tuple(values[i] for i in key_at)
+            # SQL's `k = NULL` matches nothing: a row with an empty key cell replaces no other row.
+            key: object = ("row", n) if None in key_values else key_values
+            latest.pop(key, None)  # the last row of a key wins, in the place it was inserted
+            latest[key] = values
+        if not latest:
+            continue
+        has_rows = ws.con.execute(f"SELECT count(*) FROM {name}").fetchone()
+        if has_rows and has_rows[0]:
+            where = " AND ".join(f"{k} = ?" for k in table.key)
+            for values in latest.values():
+                ws.con.execute(f"DELETE FROM {name} WHERE {where}", [values[i] for i in key_at])
         placeholders = ", ".join(
             f"CAST(? AS {c.sql_type})" if c.kind not in ("bool",) else "?" for c in table.columns
         )
+        one = f"({placeholders}, NULL, 'golden', TIMESTAMPTZ '1970-01-01 00:00:00Z', NULL, {import_id})"
         extra = ", ".join(n for n, _ in VERSION_COLUMNS)
-        key = " AND ".join(f"{k} = ?" for k in table.key)
-        for row in rows:
-            values = [_cell(c.kind, row.get(c.name, "") or "") for c in table.columns]
-            key_values = [values[columns.index(k)] for k in table.key]
-            ws.con.execute(f"DELETE FROM {name} WHERE {key}", key_values)
+        batch = list(latest.values())
+        for start in range(0, len(batch), 200):
+            chunk = batch[start : start + 200]
             ws.con.execute(
-                f"INSERT INTO {name} ({', '.join(columns)}, {extra}) VALUES ({placeholders}, "
-                f"NULL, 'golden', TIMESTAMPTZ '1970-01-01 00:00:00Z', NULL, {import_id})",
-                values,
+                f"INSERT INTO {name} ({', '.join(columns)}, {extra}) VALUES {', '.join([one] * len(chunk))}",
+                [v for values in chunk for v in values],
             )
 
 
@@ -158,6 +177,24 @@ def run_reference(
     """The reference implementation on the current rows of a workspace, evaluated at ``as_of``."""
     as_of_views(con, None)
     return attribute_reference(load_facts(con, policy, make_views=False), policy, as_of, model)
+
+
+def reference_evidence(con: Engine, policy: Policy, as_of: datetime, model: str) -> Evidence:
+    """The evidence and claims the reference states, on the current rows evaluated at ``as_of``."""
+    as_of_views(con, None)
+    decisions = decide_all(load_facts(con, policy, make_views=False), policy, as_of, model)
+    claims = [c for d in decisions for c in d.claim_rows()]
+    return [d.evidence_row() for d in decisions], claims
+
+
+def assert_same_evidence(expected: Evidence, actual: Evidence) -> None:
+    """The engine's evidence rows and claims are exactly the reference's (docs/evidence.md)."""
+    ref_rows, ref_claims = expected
+    eng_rows, eng_claims = actual
+    assert [r.opportunity_id for r in eng_rows] == [r.opportunity_id for r in ref_rows]
+    for ref, eng in zip(ref_rows, eng_rows, strict=True):
+        assert eng == ref, ref.opportunity_id
+    assert eng_claims == ref_claims
 
 
 def insert_overrides(ws: Workspace, rows: Sequence[Mapping[str, str]]) -> None:

@@ -1,5 +1,10 @@
 """Parity: the batch engine and the per-deal reference give identical rows (tiers, partners, rule
 ids, E, days, evidence, credits to the cent) on every golden case and on generated datasets.
+
+The same engine run is also held to the reference's stored evidence and claims (X, E, guards,
+cohort, band: docs/evidence.md), with the case's own model on the golden cases and with every
+generated example: one engine run per case and example checks both (tests/attribution/
+test_evidence_parity.py has the evidence's other tests).
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -35,6 +40,18 @@ def run_engine(
     return run.rows(), run.credit_rows()
 
 
+Result = tuple[list[AttributionRow], list[CreditRow]]
+
+
+def run_engine_with_evidence(
+    con: Engine, policy: Policy, as_of: datetime, model: str
+) -> tuple[Result, golden.Evidence]:
+    """One batch engine run: its rows and credits, and the evidence and claims it records."""
+    as_of_views(con, None)
+    run = attribute(con, policy, as_of, model, make_views=False)
+    return (run.rows(), run.credit_rows()), run.evidence_rows()
+
+
 def assert_same(
     expected: tuple[list[AttributionRow], list[CreditRow]],
     actual: tuple[list[AttributionRow], list[CreditRow]],
@@ -59,14 +76,17 @@ def test_the_golden_cases_are_there() -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_golden_case_parity(name: str) -> None:
-    """The case's own model, then every other model on the same inputs."""
+    """The case's own model (rows, credits and evidence), then every other model on the same inputs."""
     case = golden.load_case(name)
     ws = golden.case_workspace(case)
     try:
         for model in (case.model, *(m for m in MODELS if m != case.model)):
             reference = golden.run_reference(ws.con, case.policy, case.as_of, model)
-            engine = run_engine(ws.con, case.policy, case.as_of, model)
+            engine, evidence = run_engine_with_evidence(ws.con, case.policy, case.as_of, model)
             assert_same(reference, engine)
+            if model == case.model:
+                expected = golden.reference_evidence(ws.con, case.policy, case.as_of, model)
+                golden.assert_same_evidence(expected, evidence)
     finally:
         ws.close()
 
@@ -232,26 +252,35 @@ def policies(draw: Any) -> Policy:
 @settings(max_examples=60)
 @given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS))
 def test_generated_parity(tables: dict[str, list[dict[str, str]]], policy: Policy, model: str) -> None:
+    """Rows and credits, and the evidence and claims, of one engine run against the reference's."""
     # The rows are inserted directly (the importer's validation is tested on its own; generated
     # rows include references the importer would refuse, such as an unknown contact).
     ws = open_workspace(":memory:")
     golden.insert_tables(ws, tables)
     try:
         reference = _outcome(lambda: golden.run_reference(ws.con, policy, AS_OF, model))
-        engine = _outcome(lambda: run_engine(ws.con, policy, AS_OF, model))
+        reference_evidence = _outcome(lambda: golden.reference_evidence(ws.con, policy, AS_OF, model))
+        engine = _outcome(lambda: run_engine_with_evidence(ws.con, policy, AS_OF, model))
     finally:
         ws.close()
-    if isinstance(reference, str) or isinstance(engine, str):
-        # Bad input (a missing FX rate where a band is needed) must be the same error in both.
-        assert reference == engine
+    # Bad input (a missing FX rate where a band is needed) must be the same error in both.
+    engine_rows = engine if isinstance(engine, str) else engine[0]
+    if isinstance(reference, str) or isinstance(engine_rows, str):
+        assert reference == engine_rows
     else:
-        assert_same(reference, engine)
+        assert_same(reference, engine_rows)
+    engine_evidence = engine if isinstance(engine, str) else engine[1]
+    if isinstance(reference_evidence, str) or isinstance(engine_evidence, str):
+        assert reference_evidence == engine_evidence
+    else:
+        golden.assert_same_evidence(reference_evidence, engine_evidence)
 
 
-def _outcome(
-    run: Callable[[], tuple[list[AttributionRow], list[CreditRow]]],
-) -> tuple[list[AttributionRow], list[CreditRow]] | str:
-    """The rows, or the input error's message when the data is refused."""
+T = TypeVar("T")
+
+
+def _outcome(run: Callable[[], T]) -> T | str:
+    """The result, or the input error's message when the data is refused."""
     try:
         return run()
     except InputError as exc:

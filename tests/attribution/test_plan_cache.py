@@ -52,6 +52,24 @@ def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     PLANS.clear()
 
 
+@pytest.fixture(scope="module")
+def good_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The default plan's file (name and text), compiled once for the module into a folder of its own:
+    the damaged-file cases start from it instead of each compiling it again."""
+    folder = tmp_path_factory.mktemp("good-plan")
+    workspace = workspace_with(TABLES)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(folder))
+        PLANS.clear()
+        try:
+            attribute(workspace.con, as_of=AS_OF)
+        finally:
+            PLANS.clear()
+            workspace.close()
+    path = _plan_file(folder)
+    return path.name, path.read_text(encoding="utf-8")
+
+
 def tiers(ws: Workspace, **kwargs: Any) -> dict[str, str]:
     return {r.opportunity_id: r.tier for r in attribute(ws.con, **kwargs).rows()}
 
@@ -100,16 +118,19 @@ def _plan_file(tmp_path: Path) -> Path:
     ],
 )
 def test_a_damaged_plan_file_is_compiled_again_and_rewritten(
-    ws: Workspace, builds: list[str], tmp_path: Path, damage: Any
+    ws: Workspace, builds: list[str], tmp_path: Path, damage: Any, good_plan: tuple[str, str]
 ) -> None:
+    name, good = good_plan
+    path = tmp_path / "engine-plans" / name
+    path.parent.mkdir()
+    path.write_text(good, encoding="utf-8")
     first = attribute(ws.con, as_of=AS_OF).rows()
-    path = _plan_file(tmp_path)
-    good = path.read_text(encoding="utf-8")
+    assert builds == []  # the good file was read, not compiled
     bad = damage(good)
     path.write_bytes(bad.encode("utf-8", "surrogateescape"))
     PLANS.clear()  # a new process
     assert attribute(ws.con, as_of=AS_OF).rows() == first
-    assert len(builds) == 2
+    assert len(builds) == 1
     assert path.read_text(encoding="utf-8") == good  # replaced by the plan compiled again
 
 

@@ -204,18 +204,16 @@ def test_a_current_policy_other_than_the_stored_runs_is_said(company: Path, tmp_
 
 
 @pytest.mark.slow
-def test_simulate_over_the_demo(tmp_path: Path) -> None:
-    built = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path), "--size", "200"])
-    assert built.exit_code == 0, built.output
-    before = snapshot(tmp_path / "cosell.duckdb")
+def test_simulate_over_the_demo(small_demo: Path) -> None:
+    before = snapshot(small_demo)
     env = {"COSELL_NOW": "2026-11-02T09:00:00Z", "COSELL_POLICY": None, "COSELL_WORKSPACE": None}
     done = CliRunner().invoke(
         app,
-        ["simulate", "-w", str(tmp_path / "cosell.duckdb"), "--policy", str(EXAMPLE), "-f", "json"],
+        ["simulate", "-w", str(small_demo), "--policy", str(EXAMPLE), "-f", "json"],
         env=env,
     )
     assert done.exit_code == 0, done.stderr
-    assert snapshot(tmp_path / "cosell.duckdb") == before
+    assert snapshot(small_demo) == before
     data = json.loads(done.stdout)
     assert data["deals_evaluated"] == 200 and data["deals_changed"] == len(data["deals"]) > 0
     assert data["proposed_policy"]["version"].startswith("partner-team-proposal@")
