@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cosell.crm.fields import HUBSPOT_OBJECT, RESULT_FIELDS, SALESFORCE_OBJECT
 from cosell.crm.sources import ENCODINGS
 from cosell.crm.values import check_format
 from cosell.errors import CosellError
@@ -283,6 +284,7 @@ class _Checker:
         for key in fields:
             if key not in CRM_FIELDS:
                 self.fail(["fields", key], f"is not one of the five fields ({', '.join(CRM_FIELDS)})")
+        self.not_cosells_own(crm, fields, ["fields"])
         values = {
             name: self.text_map(self.table(data, [name]), [name], allowed)
             for name, allowed in VALUE_MAPS.items()
@@ -346,6 +348,19 @@ class _Checker:
             files=self.files(self.table(data, ["files"]), crm),
         )
 
+    def not_cosells_own(self, crm: str, columns: MappingType[str, str], path: list[str]) -> None:
+        """Refuse a deal column that is one of cosell's result fields (by API name or label): the
+        write-back fills them, so reading one as a rep's declaration would feed cosell's output back
+        as its input, and a re-import after a write-back would change what it attributes."""
+        own = {n.lower() for f in RESULT_FIELDS for n in (f.name_in(crm), f.label)}
+        for key, column in columns.items():
+            if column.strip().lower() in own:
+                self.fail(
+                    [*path, key],
+                    f'"{column}" is cosell\'s own field (`cosell writeback` fills it), not one a rep '
+                    "fills in: name the CRM field that holds what the rep declared",
+                )
+
     def files(self, data: dict[str, Any], crm: str) -> dict[str, FileSpec]:
         specs: dict[str, FileSpec] = {}
         for obj, raw in data.items():
@@ -362,6 +377,9 @@ class _Checker:
             encoding = self.text_value(raw, [*path, "encoding"])
             if encoding is not None and encoding not in ENCODINGS:
                 self.fail([*path, "encoding"], f'"{encoding}" is not one of {", ".join(ENCODINGS)}')
+            columns = self.text_map(self.table(raw, [*path, "columns"]), [*path, "columns"])
+            if obj in (SALESFORCE_OBJECT, HUBSPOT_OBJECT):
+                self.not_cosells_own(crm, columns, [*path, "columns"])
             formats = self.text_map(self.table(raw, [*path, "formats"]), [*path, "formats"])
             for column, fmt in formats.items():
                 reason = check_format(fmt) if fmt.lower() != "iso" else None
@@ -370,7 +388,7 @@ class _Checker:
             specs[obj] = FileSpec(
                 path=self.text_value(raw, [*path, "path"]),
                 encoding=encoding,
-                columns=self.text_map(self.table(raw, [*path, "columns"]), [*path, "columns"]),
+                columns=columns,
                 formats={c: f for c, f in formats.items() if f.lower() != "iso"},
             )
         return specs
