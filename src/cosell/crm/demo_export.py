@@ -1,8 +1,9 @@
 """A canonical dataset (the demo's) written as a Salesforce export, with the mapping that reads it.
 
 ``cosell demo --out DIR --crm salesforce`` writes the sample company the way a Data Loader
-export of an org that had installed the five fields would look (a BOM, ``1``/blank checkboxes,
-``+0000`` offsets, picklist labels, custom ``__c`` fields), plus ``salesforce-mapping.toml``, so
+export of an org that had installed the blueprint would look (a BOM, ``1``/blank checkboxes,
+``+0000`` offsets, picklist labels, the five fields under :mod:`cosell.crm.fields`' names and
+Partner Source values), plus ``salesforce-mapping.toml``, so
 ``cosell import salesforce`` has a realistic end-to-end test at any size: importing it gives the
 same canonical rows, hence the same attribution, as importing the canonical files.
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosell.crm.fields import HUBSPOT_OBJECT, RESULT_FIELDS, SALESFORCE_OBJECT
+from cosell.crm.fields import DECLARED_FIELDS, HUBSPOT_OBJECT, RESULT_FIELDS, SALESFORCE_OBJECT
 from cosell.crm.sources import ENCODINGS
 from cosell.crm.values import check_format
 from cosell.errors import CosellError
@@ -115,6 +115,9 @@ class CrmMapping:
     timezone: str = "UTC"
     ids: str = "as_written"
     fields: MappingType[str, str] = field(default_factory=dict)
+    # The default mapping reads the blueprint's fields where the deal file has them; a mapping file's
+    # [fields] must all be there.
+    fields_if_present: bool = False
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
     partner_flag_column: str | None = None
     partner_type_column: str | None = None
@@ -197,8 +200,10 @@ def load_mapping(path: str | Path, crm: str) -> CrmMapping:
 
 
 def default_mapping(crm: str) -> CrmMapping:
-    """The mapping used without a mapping file: every name and format the CRM's own."""
-    return CrmMapping(crm=crm)
+    """The mapping used without a mapping file: every name and format the CRM's own, and the five
+    declared fields under the names ``cosell blueprint`` installs, read where the deal file has them."""
+    blueprint = {f.key: f.name_in(crm) for f in DECLARED_FIELDS}
+    return CrmMapping(crm=crm, fields=blueprint, fields_if_present=True)
 
 
 def parse_mapping(text: str, crm: str, file: str = "mapping.toml") -> CrmMapping:
