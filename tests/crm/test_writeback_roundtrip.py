@@ -87,11 +87,17 @@ def test_writeback_then_reimport_changes_nothing(tmp_path: Path, crm: str) -> No
     export = tmp_path / crm
     written = runner.invoke(app, ["demo", "--out", str(export), "--size", "120", "--crm", crm])
     assert written.exit_code == 0, written.output
+    # The demo says the whole way: import, attribute, write back.
+    assert f"  cosell attribute\n  cosell writeback {crm} --out DIR\n" in written.output
     mapping = export / f"{crm}-mapping.toml"
     ws = open_workspace(str(tmp_path / "ws.duckdb"))
     try:
         first = import_crm(ws, crm, export, Policy(), mapping_path=mapping)
         assert _changed(first)["opportunities"] == (120, 0)
+        # A warning names the value as the export writes it, and what the mapping reads it as.
+        warned = [str(w) for w in first.report.warnings if "touch kind" in w.reason]
+        assert warned and all(' (mapped to "' in w for w in warned), warned
+        assert any('Webinar View" (mapped to "webinar_view") is an unknown touch kind' in w for w in warned)
         before = _attribute(ws, tmp_path / "run1")
         wb = writeback_to_file(ws, crm, tmp_path / "wb")
         assert wb.source.deals == 120

@@ -78,6 +78,19 @@ def grouped(problems: list[Problem]) -> list[Problem]:
     return out
 
 
+def as_exported(mapping: CrmMapping, warning: ImportWarning) -> tuple[str | None, str]:
+    """A touch kind warning's value as the export writes it: the file at the warning's row says
+    ``Linkedin Message``, not the ``linkedin_message`` the mapping reads it as, so the warning says
+    both (the person looks for the first in the export, the second in the mapping and the policy)."""
+    value = warning.value
+    if warning.file != "touches.csv" or warning.column != "kind" or value is None:
+        return value, warning.reason
+    written = [k for k, v in mapping.kinds.items() if v == value and k != value]
+    if not written:
+        return value, warning.reason
+    return " / ".join(written), f'(mapped to "{value}") {warning.reason}'
+
+
 def import_crm(
     ws: Workspace,
     crm: str,
@@ -106,6 +119,7 @@ def import_crm(
     warnings = []
     for w in report.warnings:
         file, row, column = translation.locate_row(w.file, w.first_row, w.column)
-        warnings.append(ImportWarning(file, column or w.column, w.value, w.reason, w.count, row))
+        value, reason = as_exported(mapping, w)
+        warnings.append(ImportWarning(file, column or w.column, value, reason, w.count, row))
     tables = tuple(replace(t, file=translation.sources(t.table) or t.file) for t in report.tables)
     return CrmImport(replace(report, warnings=tuple(warnings), tables=tables), intake, translation.skipped)
