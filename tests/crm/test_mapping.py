@@ -181,3 +181,24 @@ def test_map_init_never_proposes_cosells_own_fields_and_shows_the_blueprints_nam
     assert f'# "partner_id" = "{DECLARED_FIELDS[1].name_in(crm)}"  # the blueprint\'s name' in draft.text()
     other = fields_section(Draft(), crm, "deals", [*own, "Partner_Account__c"], [*own, "Partner_Account__c"])
     assert other == {"partner_id": "Partner_Account__c"}
+
+
+def test_an_import_without_a_mapping_that_fails_says_how_to_draft_one(tmp_path: Path) -> None:
+    export = tmp_path / "x"
+    assert (
+        runner.invoke(app, ["demo", "--out", str(export), "--size", "40", "--crm", "salesforce"]).exit_code
+        == 0
+    )
+    done = runner.invoke(app, ["import", "salesforce", str(export), "-w", str(tmp_path / "ws.duckdb")])
+    assert done.exit_code == 1
+    out = " ".join(done.output.split())
+    assert (
+        'Type: "New Customer" is not in [opportunity_types] of the default mapping (no --mapping given)'
+        in out
+    )
+    assert "((default mapping))" not in out
+    assert (
+        "--mapping: none given, so only cosell's own values are read; draft a mapping with `cosell crm map "
+        f"init salesforce {export} --out salesforce-mapping.toml`, read it, and import with --mapping "
+        "salesforce-mapping.toml nothing from this import was applied" in out
+    )

@@ -49,6 +49,7 @@ from cosell.store.schema import (
 
 CRMS = ("salesforce", "hubspot")
 STAGE_CLASSES = ("open", "won", "lost")
+DEFAULT_FILE = "(default mapping)"  # the file name of the mapping used without --mapping
 OBJECTS: dict[str, tuple[str, ...]] = {
     "salesforce": (
         "Opportunity",
@@ -109,7 +110,7 @@ class CrmMapping:
     """A validated mapping file (see the module docstring); ``file`` names it in errors."""
 
     crm: str
-    file: str = "(default mapping)"
+    file: str = DEFAULT_FILE
     text: str = ""
     encoding: str = "utf-8"
     timezone: str = "UTC"
@@ -142,6 +143,15 @@ class CrmMapping:
 
     def value_map(self, name: str) -> MappingType[str, str]:
         return self.values.get(name, {})
+
+    @property
+    def is_default(self) -> bool:
+        """The mapping used without a mapping file (no --mapping)."""
+        return self.file == DEFAULT_FILE
+
+    def described(self) -> str:
+        """How errors name this mapping: ``the mapping (m.toml)``, or that none was given."""
+        return "the default mapping (no --mapping given)" if self.is_default else f"the mapping ({self.file})"
 
     def where(self, *path: str) -> str:
         """``file line N, key`` for a key of this mapping (the line when it can be found)."""

@@ -37,7 +37,7 @@ def value_of(
     if keep:
         if entries and value:
             f.out.problem(
-                f.file, row, f.header(column), value, f"is not in [{table}] of the mapping ({mapping.file})"
+                f.file, row, f.header(column), value, f"is not in [{table}] of {mapping.described()}"
             )
         return value
     if not value:
@@ -49,7 +49,7 @@ def value_of(
         row,
         f.header(column),
         value,
-        f"is not in [{table}] of the mapping ({mapping.file}): map it to one of {', '.join(VALUE_MAPS[table])}",
+        f"is not in [{table}] of {mapping.described()}: map it to one of {', '.join(VALUE_MAPS[table])}",
     )
     return ""
 

@@ -55,8 +55,25 @@ def translate(crm: str, path: Path, mapping: CrmMapping, policy: Policy) -> Tran
     translation = _TRANSLATORS[crm](Export(path), mapping, policy)
     problems = grouped(translation.problems)
     if problems:
-        raise ImportFailed(problems[:_PROBLEM_LIMIT], len(problems), len(problems) > _PROBLEM_LIMIT)
+        shown = problems[:_PROBLEM_LIMIT]
+        if mapping.is_default:
+            # Without a mapping file only cosell's own values read: the way out is a drafted mapping.
+            shown.append(_draft_one(crm, path))
+        total = len(problems) + len(shown) - min(len(problems), _PROBLEM_LIMIT)
+        raise ImportFailed(shown, total, len(problems) > _PROBLEM_LIMIT)
     return translation
+
+
+def _draft_one(crm: str, path: Path) -> Problem:
+    """The problem that ends a failed import without --mapping: how to get a mapping."""
+    return Problem(
+        "--mapping",
+        None,
+        None,
+        None,
+        f"none given, so only cosell's own values are read; draft a mapping with `cosell crm map init "
+        f"{crm} {path} --out {crm}-mapping.toml`, read it, and import with --mapping {crm}-mapping.toml",
+    )
 
 
 def grouped(problems: list[Problem]) -> list[Problem]:
