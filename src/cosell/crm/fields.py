@@ -260,3 +260,13 @@ def result_names(crm: str) -> tuple[str, ...]:
     'Cosell_Tier__c'
     """
     return tuple(f.name_in(crm) for f in RESULT_FIELDS)
+
+
+def is_result_field(crm: str, column: str) -> bool:
+    """Whether ``column`` (an API name or a report label, any case) is one of cosell's result fields
+    in ``crm``: what the write-back fills, never a rep's declaration.
+
+    >>> is_result_field("salesforce", "cosell tier"), is_result_field("hubspot", "partner_name")
+    (True, False)
+    """
+    return column.strip().lower() in {n.lower() for f in RESULT_FIELDS for n in (f.name_in(crm), f.label)}

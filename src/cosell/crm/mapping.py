@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosell.crm.fields import DECLARED_FIELDS, HUBSPOT_OBJECT, RESULT_FIELDS, SALESFORCE_OBJECT
+from cosell.crm.fields import DECLARED_FIELDS, HUBSPOT_OBJECT, SALESFORCE_OBJECT, is_result_field
 from cosell.crm.sources import ENCODINGS
 from cosell.crm.values import check_format
 from cosell.errors import CosellError
@@ -116,9 +116,7 @@ class CrmMapping:
     timezone: str = "UTC"
     ids: str = "as_written"
     fields: MappingType[str, str] = field(default_factory=dict)
-    # The default mapping reads the blueprint's fields where the deal file has them; a mapping file's
-    # [fields] must all be there.
-    fields_if_present: bool = False
+    fields_if_present: bool = False  # the default mapping's: a mapping file's [fields] must all exist
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
     partner_flag_column: str | None = None
     partner_type_column: str | None = None
@@ -145,13 +143,8 @@ class CrmMapping:
         return self.values.get(name, {})
 
     @property
-    def is_default(self) -> bool:
-        """The mapping used without a mapping file (no --mapping)."""
+    def is_default(self) -> bool:  # the mapping used without --mapping
         return self.file == DEFAULT_FILE
-
-    def described(self) -> str:
-        """How errors name this mapping: ``the mapping (m.toml)``, or that none was given."""
-        return "the default mapping (no --mapping given)" if self.is_default else f"the mapping ({self.file})"
 
     def where(self, *path: str) -> str:
         """``file line N, key`` for a key of this mapping (the line when it can be found)."""
@@ -364,12 +357,10 @@ class _Checker:
         )
 
     def not_cosells_own(self, crm: str, columns: MappingType[str, str], path: list[str]) -> None:
-        """Refuse a deal column that is one of cosell's result fields (by API name or label): the
-        write-back fills them, so reading one as a rep's declaration would feed cosell's output back
-        as its input, and a re-import after a write-back would change what it attributes."""
-        own = {n.lower() for f in RESULT_FIELDS for n in (f.name_in(crm), f.label)}
+        # cosell's result fields are the write-back's: read as a rep's declaration, they would feed
+        # cosell's output back as its input and a re-import after a write-back would change deals.
         for key, column in columns.items():
-            if column.strip().lower() in own:
+            if is_result_field(crm, column):
                 self.fail(
                     [*path, key],
                     f'"{column}" is cosell\'s own field (`cosell writeback` fills it), not one a rep '

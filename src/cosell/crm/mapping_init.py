@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cosell.crm import values
-from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, RESULT_FIELDS
+from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, is_result_field
 from cosell.crm.mapping import OBJECTS
 from cosell.crm.sources import Export, SourceFile, Table, decode, first_values, parse_table
 from cosell.errors import ImportFailed
@@ -276,7 +276,6 @@ def fields_section(
     """``[fields]``: the five declared fields, the blueprint's names (or labels) first, else a partner
     column whose name says which (marked CHECK). cosell's own result fields are never proposed: they
     are what the write-back writes. Returns the chosen column of each field found."""
-    own = {n.lower() for f in RESULT_FIELDS for n in (f.name_in(crm), f.label)}
     exact: dict[str, str] = {}
     for f in DECLARED_FIELDS:
         names = (f.name_in(crm).lower(), f.label.lower())
@@ -284,7 +283,7 @@ def fields_section(
         if column is not None:
             exact[f.key] = column
     chosen = dict(exact)
-    candidates = [h for h in partnerish if h.lower() not in own]
+    candidates = [h for h in partnerish if not is_result_field(crm, h)]
     for key, words in FIELD_WORDS:
         if key in chosen:
             continue
