@@ -191,3 +191,22 @@ def test_the_readmes_fit_80_columns_and_name_every_field() -> None:
 
 def test_the_blueprint_is_the_same_bytes_every_time() -> None:
     assert files("salesforce") == files("salesforce") and files("hubspot") == files("hubspot")
+
+
+def test_hubspots_text_stand_ins_for_lookups_say_they_hold_record_ids() -> None:
+    # The import reads Partner Name and Partner Contact as record ids (HubSpot has no lookup
+    # property): the property's description and the README tell the rep so.
+    inputs = {p["name"]: p for p in json.loads(files("hubspot")["properties.json"])["inputs"]}
+    readme = files("hubspot")["README.md"].decode()
+    for name in ("partner_name", "partner_contact"):
+        assert "Record ID" in inputs[name]["description"]
+    assert "company Record ID" in " ".join(readme.split())
+    assert "Record ID" not in files("salesforce")["README.md"].decode()
+
+
+def test_the_docs_field_table_is_fields_py() -> None:
+    # docs/crm-blueprint.md's table must say what crm/fields.py (the one definition) says.
+    doc = (HERE.parents[1] / "docs" / "crm-blueprint.md").read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in doc.splitlines() if line.startswith("| ") and "`" in line]
+    got = [(r[0].removeprefix("| "), r[1].strip("`"), r[3].strip("`")) for r in rows]
+    assert got == [(f.key, f.salesforce.api_name, f.hubspot.name) for f in ALL_FIELDS]

@@ -58,6 +58,9 @@ def test_blueprint_writes_every_file_and_says_what_next(tmp_path: Path) -> None:
     code, out, _ = cosell("blueprint", "salesforce", "--out", str(tmp_path / "sf"))
     assert code == 0
     assert "Wrote the Salesforce blueprint (18 files)" in out and "sf project deploy start" in out
+    # What the gate does, in words, and every line readable at 80 columns.
+    assert 'Stage gate: a deal enters "Closed Won" only with Partner Source set' in out
+    assert max(len(line) for line in out.splitlines() if str(tmp_path) not in line) <= 80  # paths aside
     assert (tmp_path / "sf" / "package.xml").exists() and (tmp_path / "sf" / "sfdx-project.json").exists()
     code, out, _ = cosell("blueprint", "hubspot", "-o", str(tmp_path / "hs"))
     assert code == 0 and sorted(p.name for p in (tmp_path / "hs").iterdir()) == [
@@ -79,6 +82,9 @@ def test_writeback_writes_every_deals_newest_version(company: Path, tmp_path: Pa
         csv.DictReader(io.StringIO((tmp_path / "cosell-writeback-salesforce-opportunity.csv").read_text()))
     )
     assert f"Wrote {len(rows)} deals" in out and "up to run 2" in out
+    # The file fills fields that must exist first: the command says which installs them.
+    assert "It fills the Cosell_ fields that `cosell blueprint salesforce` installs." in out
+    assert max(len(line) for line in out.splitlines() if str(tmp_path) not in line) <= 80
     assert len(rows) > 1 and not set(rows[0]) & declared_names("salesforce")
     first = rows[0]  # the deal the partial run re-decided: its newest version, not the full run's
     assert (first["Cosell_Tier__c"], first["Cosell_Primary_Partner__c"], first["Cosell_Rules__c"]) == (

@@ -9,8 +9,9 @@ from crm_fixtures import mapping, write_org
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, result_names
 from cosell.crm.mapping import MappingInvalid, line_of, parse_mapping
-from cosell.crm.mapping_init import date_format
+from cosell.crm.mapping_init import Draft, date_format, fields_section
 from cosell.crm.values import BadValue, boolean, instant, lookup
 from cosell.policy import Policy
 from cosell.service.crm_import import translate
@@ -111,7 +112,9 @@ def test_map_init_drafts_a_mapping_that_imports_the_export(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     text = target.read_text(encoding="utf-8")
     assert '"Closed Won" = "won"  # its deals\' IsClosed/IsWon say won' in text
-    assert '"partner_source" = "Partner_Source__c"  # CHECK: a partner column of Opportunity' in text
+    # The blueprint's name is taken as it is; another name is detected from its words and marked CHECK.
+    assert '"partner_source" = "Partner_Source__c"  # the blueprint\'s Partner Source field' in text
+    assert '"partner_id" = "Partner_Account__c"  # CHECK: a partner column of Opportunity' in text
     assert 'CHECK [tiers] "Partner Sourced" = "sourced"' in result.output
     assert 'encoding = "utf-8-sig"' in text
     ws = str(tmp_path / "ws.duckdb")
@@ -138,4 +141,64 @@ def test_map_init_writes_the_excel_formats_it_can_read_and_flags_the_ambiguous(t
     assert (
         'CHECK [files.Task.formats] ActivityDate = "%m/%d/%y": "02/03/26" also fits %d/%m/%y: which does the '
         "export write?" in result.output
+    )
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_map_init_over_a_blueprint_orgs_export_drafts_a_mapping_that_imports_it_as_is(
+    tmp_path: Path, crm: str
+) -> None:
+    # The demo export is what an org that installed `cosell blueprint` exports: the drafted mapping
+    # names the blueprint's fields and picklist values without a CHECK, and reads the deals exactly
+    # as the demo's own mapping does.
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "40", "--crm", crm]).exit_code == 0
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", crm, str(export), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    for f in DECLARED_FIELDS:
+        assert f'"{f.key}" = "{f.name_in(crm)}"  # the blueprint\'s {f.label} field' in text
+    for c in PARTNER_SOURCE_CHOICES:
+        assert f'"{c.value}" = "{c.value}"  # the blueprint\'s picklist value' in text
+    assert "CHECK [fields]" not in result.output and "CHECK [tiers]" not in result.output
+    drafted = translate(crm, export, parse_mapping(text, crm), Policy())
+    demo = translate(
+        crm, export, parse_mapping((export / f"{crm}-mapping.toml").read_text("utf-8"), crm), Policy()
+    )
+    assert drafted.rows("opportunities") == demo.rows("opportunities")
+    assert any(row for row in demo.rows("opportunities") if "sourced" in row)
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_map_init_never_proposes_cosells_own_fields_and_shows_the_blueprints_name(crm: str) -> None:
+    # After a write-back the export carries cosell's result fields; "...Primary_Partner..." has the
+    # words of a partner lookup, but it is what cosell writes, not what a rep declared.
+    own = list(result_names(crm))
+    draft = Draft()
+    chosen = fields_section(draft, crm, "deals", ["Id", *own], [h for h in own if "partner" in h.lower()])
+    assert chosen == {}
+    assert f'# "partner_id" = "{DECLARED_FIELDS[1].name_in(crm)}"  # the blueprint\'s name' in draft.text()
+    other = fields_section(Draft(), crm, "deals", [*own, "Partner_Account__c"], [*own, "Partner_Account__c"])
+    assert other == {"partner_id": "Partner_Account__c"}
+
+
+def test_an_import_without_a_mapping_that_fails_says_how_to_draft_one(tmp_path: Path) -> None:
+    export = tmp_path / "x"
+    assert (
+        runner.invoke(app, ["demo", "--out", str(export), "--size", "40", "--crm", "salesforce"]).exit_code
+        == 0
+    )
+    done = runner.invoke(app, ["import", "salesforce", str(export), "-w", str(tmp_path / "ws.duckdb")])
+    assert done.exit_code == 1
+    out = " ".join(done.output.split())
+    assert (
+        'Type: "New Customer" is not in [opportunity_types] of the default mapping (no --mapping given)'
+        in out
+    )
+    assert "((default mapping))" not in out
+    assert (
+        "--mapping: none given, so only cosell's own values are read; draft a mapping with `cosell crm map "
+        f"init salesforce {export} --out salesforce-mapping.toml`, read it, and import with --mapping "
+        "salesforce-mapping.toml nothing from this import was applied" in out
     )

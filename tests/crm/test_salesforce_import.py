@@ -27,7 +27,7 @@ from cosell.crm.mapping import parse_mapping
 from cosell.errors import ImportFailed
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
-from cosell.service.crm_import import import_crm, translate
+from cosell.service.crm_import import import_crm, mapping_for, translate
 from cosell.service.workspace import open_workspace
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 
@@ -395,3 +395,27 @@ def test_report_ids_of_15_characters_join_data_loader_ids_of_18_with_ids_18(tmp_
     )
     assert {r["account_id"] for r in _rows(t, "touches")} == {id18(ACME)}
     assert id18("001Ec00000FzlUd") == "001Ec00000FzlUdIAJ"  # a real pair: Salesforce's own checksum
+
+
+@pytest.mark.parametrize("with_fields", [True, False])
+def test_without_a_mapping_the_blueprints_fields_are_read_where_the_export_has_them(
+    tmp_path: Path, with_fields: bool
+) -> None:
+    # An org that installed `cosell blueprint` exports its five fields under those names and the
+    # picklist's values: the import reads them without a mapping file. An export without them
+    # still imports (the deals then declare nothing).
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "Account.csv").write_text(
+        "Id,Name,IsPartner\n001C,Customer,0\n001P,Partner,1\n", encoding="utf-8"
+    )
+    head = "Id,AccountId,StageName,Amount,CreatedDate"
+    row = "006A,001C,Prospecting,100.00,2026-01-05T10:00:00.000+0000"
+    if with_fields:
+        head += ",Partner_Source__c,Partner_Name__c,Partner_Engagement_Date__c"
+        row += ",sourced,001P,2026-01-02"
+    (folder / "Opportunity.csv").write_text(f"{head}\n{row}\n", encoding="utf-8")
+    t = translate("salesforce", folder, mapping_for("salesforce", None), Policy())
+    [deal] = _rows(t, "opportunities")
+    got = tuple(deal.get(k, "")[:10] for k in ("partner_source", "partner_id", "partner_engagement_date"))
+    assert got == (("sourced", "001P", "2026-01-02") if with_fields else ("", "", ""))

@@ -22,7 +22,8 @@ class Crm(StrEnum):
 
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 NEXT_STEP = {
-    "salesforce": "then, in that folder:\n  sf project deploy start --manifest package.xml --target-org ORG",
+    "salesforce": "then, in that folder (--dry-run first validates without deploying):\n"
+    "  sf project deploy start --manifest package.xml --target-org ORG",
     "hubspot": "then POST property-group.json and properties.json (the README\nhas the calls) "
     "and make Partner Source required on the won stages.",
 }
@@ -57,6 +58,11 @@ def blueprint(
         highlight=False,
         soft_wrap=True,
     )
-    console.print(f"Stage gate on: {', '.join(done.won_stages)}", highlight=False, soft_wrap=True)
+    stages = ", ".join(f'"{s}"' for s in done.won_stages)
+    console.print(
+        f"Stage gate: a deal enters {stages} only with Partner Source set\n(the policy's stages.won)",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(f"Next: read {done.folder / 'README.md'},", highlight=False, soft_wrap=True)
     console.print(NEXT_STEP[done.crm], highlight=False, soft_wrap=True)

@@ -265,11 +265,20 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("--crm needs --out DIR (the folder to write the export to)")
             folder = output_folder(out, "--out")
             mapping = write_crm_export(folder, crm, lambda d: write_demo_dataset(d, size, seed))
+            name = {"salesforce": "Salesforce", "hubspot": "HubSpot"}[crm]
             console.print(
-                f"Wrote the sample company as a {crm} export in {folder}; import it with", highlight=False
+                f"Wrote the sample company as a {name} export in {folder}\n"
+                "(its five partner fields under the names `cosell blueprint` installs).\n"
+                "Import it, attribute it, write the results back for the CRM's importer:",
+                highlight=False,
+                soft_wrap=True,
             )
             console.print(
-                f"  cosell import {crm} {folder} --mapping {mapping}", highlight=False, soft_wrap=True
+                f"  cosell import {crm} {folder} --mapping {mapping}\n"
+                "  cosell attribute\n"
+                f"  cosell writeback {crm} --out DIR",
+                highlight=False,
+                soft_wrap=True,
             )
         elif out is not None:
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))

@@ -12,9 +12,12 @@ from cosell.cli.blueprint_cmd import CRM_NAMES, Crm
 from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
 from cosell.errors import UsageError
 
+# What to do with the file, and what must exist first: the fields it fills are the blueprint's.
 LOAD_HINT = {
-    "salesforce": "Load it with Data Loader: Update (or Upsert on Id) of Opportunity.",
-    "hubspot": "Import it into Deals: update existing records matched on Record ID.",
+    "salesforce": "Load it with Data Loader: Update (or Upsert on Id) of Opportunity.\n"
+    "It fills the Cosell_ fields that `cosell blueprint salesforce` installs.",
+    "hubspot": "Import it into Deals: update existing records matched on Record ID.\n"
+    "It fills the cosell_ properties that `cosell blueprint hubspot` installs.",
 }
 
 

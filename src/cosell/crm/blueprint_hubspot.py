@@ -42,7 +42,7 @@ def property_definition(field: CrmField, order: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": hs.name,
         "label": field.label,
-        "description": field.help,
+        "description": field.help_in("hubspot"),
         "groupName": HUBSPOT_GROUP_NAME,
         "type": hs.type,
         "fieldType": hs.field_type,

@@ -53,7 +53,7 @@ def _fields(crm: str) -> str:
             name, kind = (
                 (f.salesforce.api_name, _sf_type(f)) if crm == "salesforce" else (f.hubspot.name, _hs_type(f))
             )
-            out.append(_item(f"`{name}` ({f.label}, {kind})", f.help))
+            out.append(_item(f"`{name}` ({f.label}, {kind})", f.help_in(crm)))
         out.append("")
     return "\n".join(out)
 

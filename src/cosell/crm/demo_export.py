@@ -1,8 +1,9 @@
 """A canonical dataset (the demo's) written as a Salesforce export, with the mapping that reads it.
 
 ``cosell demo --out DIR --crm salesforce`` writes the sample company the way a Data Loader
-export of an org that had installed the five fields would look (a BOM, ``1``/blank checkboxes,
-``+0000`` offsets, picklist labels, custom ``__c`` fields), plus ``salesforce-mapping.toml``, so
+export of an org that had installed the blueprint would look (a BOM, ``1``/blank checkboxes,
+``+0000`` offsets, picklist labels, the five fields under :mod:`cosell.crm.fields`' names and
+Partner Source values), plus ``salesforce-mapping.toml``, so
 ``cosell import salesforce`` has a realistic end-to-end test at any size: importing it gives the
 same canonical rows, hence the same attribution, as importing the canonical files.
 
@@ -23,20 +24,15 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 
 from cosell.crm.canonical import BESIDE
+from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES
 
-FIELDS = {
-    "partner_source": "Partner_Source__c",
-    "partner_id": "Partner_Account__c",
-    "partner_contact_id": "Partner_Contact__c",
-    "partner_engagement_date": "Partner_Engagement_Date__c",
-    "partner_activity_log": "Partner_Activity_Log__c",
-}
-TIERS = {
-    "none": "No Partner",
-    "sourced": "Partner Sourced",
-    "influenced": "Partner Influenced",
-    "accelerated": "Partner Accelerated",
-}
+# The five declared fields under the names the blueprint installs (cosell.crm.fields, the one
+# definition), so the demo reads like the export of an org that ran `cosell blueprint`.
+FIELDS = {f.key: f.salesforce.api_name for f in DECLARED_FIELDS}
+# Partner Source as the blueprint's picklist stores it: Data Loader and the APIs export the value
+# (``sourced``), a report its label (``Sourced``); the demo's mapping names both.
+TIERS = {c.value: c.value for c in PARTNER_SOURCE_CHOICES}
+TIER_LABELS = {c.label: c.value for c in PARTNER_SOURCE_CHOICES}
 TYPES = {"new_business": "New Customer", "expansion": "Existing Customer - Upgrade", "renewal": "Renewal"}
 SOURCES = {
     "partner_referral": "Partner Referral",
@@ -283,6 +279,16 @@ def _fx(canonical: Path, out: Path) -> None:
     _write(out, "DatedConversionRate", ["IsoCode", "ConversionRate", "StartDate", "NextStartDate"], rows)
 
 
+def tiers_table() -> list[str]:
+    """The ``[tiers]`` of a demo mapping: the blueprint's Partner Source values and labels."""
+    entries = {**TIERS, **TIER_LABELS}
+    return [
+        "[tiers]  # the blueprint's Partner Source picklist: its values, and its labels (report exports)",
+        *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entries.items()),
+        "",
+    ]
+
+
 def _mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
     def table(name: str, entries: dict[str, str]) -> list[str]:
         return [f"[{name}]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entries.items()), ""]
@@ -301,7 +307,7 @@ def _mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
         "[leads]",
         'partner_contact_column = "Partner_Contact__c"',
         "",
-        *table("tiers", {v: k for k, v in TIERS.items()}),
+        *tiers_table(),
         *table("opportunity_types", {v: k for k, v in TYPES.items()}),
         *table("lead_sources", {v: k for k, v in SOURCES.items()}),
         *table("partner_roles", {v: k for k, v in ROLES.items()}),

@@ -13,8 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cosell.crm.canonical import BESIDE
-from cosell.crm.demo_export import PARTNER_TYPES, ROLES, TIERS, TYPES, label, read
+from cosell.crm.demo_export import PARTNER_TYPES, ROLES, TIERS, TYPES, label, read, tiers_table
+from cosell.crm.fields import DECLARED_FIELDS
 from cosell.policy import Policy
+
+# The five declared deal properties under the names the blueprint installs (cosell.crm.fields).
+FIELDS = {f.key: f.hubspot.name for f in DECLARED_FIELDS}
 
 
 def _names(name: str) -> list[str]:
@@ -88,8 +92,7 @@ def write_hubspot(canonical: Path, out: Path) -> Path:
         "deals",
         ["hs_object_id", "dealstage", "pipeline", "amount", "deal_currency_code", "createdate", "closedate",
          "hubspot_owner_id", "dealtype", "associatedcompanyid", "hs_is_closed", "hs_is_closed_won",
-         "partner_source", "partner_company_id", "partner_contact_id", "partner_engagement_date",
-         "partner_activity_log", *stage_columns],
+         *FIELDS.values(), *stage_columns],
         [
             [o["opportunity_id"], stage_id(o["stage"]), "default", o["amount"], o["currency"], o["created_at"],
              o["close_date"], o["owner_id"], TYPES.get(o["opportunity_type"], ""), o["account_id"], o["is_closed"],
@@ -129,24 +132,17 @@ def _hubspot_mapping(users: list[dict[str, str]], touches: list[dict[str, str]])
     def table(name: str, entries: dict[str, str]) -> list[str]:
         return [f"[{name}]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entries.items()), ""]
 
-    fields = {
-        "partner_source": "partner_source",
-        "partner_id": "partner_company_id",
-        "partner_contact_id": "partner_contact_id",
-        "partner_engagement_date": "partner_engagement_date",
-        "partner_activity_log": "partner_activity_log",
-    }
     lines = [
         "# The mapping of the demo's HubSpot export (cosell demo --crm hubspot).",
         'crm = "hubspot"',
         "",
         "[fields]",
-        *(f"{k} = {json.dumps(v)}" for k, v in fields.items()),
+        *(f"{k} = {json.dumps(v)}" for k, v in FIELDS.items()),
         "",
         "[accounts]",
         'segment_column = "segment"',
         "",
-        *table("tiers", {v: k for k, v in TIERS.items()}),
+        *tiers_table(),
         *table("opportunity_types", {v: k for k, v in TYPES.items()}),
         *table("partner_roles", {v: k for k, v in ROLES.items()}),
         "[partners]",

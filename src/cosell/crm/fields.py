@@ -61,6 +61,9 @@ class HubSpotProperty:
     name: str  # cosell_tier
     type: str  # enumeration, string, date, datetime
     field_type: str  # select, text, textarea, date
+    # What the property holds when HubSpot's type says less than the field's help (a text property
+    # standing for a lookup holds a record ID: that is what the import reads).
+    help: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class CrmField:
     salesforce: SalesforceField
     hubspot: HubSpotProperty
     choices: tuple[Choice, ...] = ()
+
+    def help_in(self, crm: str) -> str:
+        """The field's help text in ``crm`` (HubSpot's text stand-ins for lookups say what they hold)."""
+        return (self.hubspot.help if check_crm(crm) == "hubspot" else None) or self.help
 
     def name_in(self, crm: str) -> str:
         """The field's API name in ``crm`` (salesforce or hubspot)."""
@@ -119,7 +126,12 @@ DECLARED_FIELDS: tuple[CrmField, ...] = (
             partner_accounts_only=True,
             track_history=True,
         ),
-        HubSpotProperty("partner_name", "string", "text"),
+        HubSpotProperty(
+            "partner_name",
+            "string",
+            "text",
+            "The partner company that contributed: its HubSpot company Record ID (a number), not its name.",
+        ),
     ),
     CrmField(
         "partner_contact_id",
@@ -134,7 +146,12 @@ DECLARED_FIELDS: tuple[CrmField, ...] = (
             relationship_label="Opportunities as partner contact",
             track_history=True,
         ),
-        HubSpotProperty("partner_contact", "string", "text"),
+        HubSpotProperty(
+            "partner_contact",
+            "string",
+            "text",
+            "The person at the partner who worked on this deal: their HubSpot contact Record ID.",
+        ),
     ),
     CrmField(
         "partner_engagement_date",
@@ -243,3 +260,13 @@ def result_names(crm: str) -> tuple[str, ...]:
     'Cosell_Tier__c'
     """
     return tuple(f.name_in(crm) for f in RESULT_FIELDS)
+
+
+def is_result_field(crm: str, column: str) -> bool:
+    """Whether ``column`` (an API name or a report label, any case) is one of cosell's result fields
+    in ``crm``: what the write-back fills, never a rep's declaration.
+
+    >>> is_result_field("salesforce", "cosell tier"), is_result_field("hubspot", "partner_name")
+    (True, False)
+    """
+    return column.strip().lower() in {n.lower() for f in RESULT_FIELDS for n in (f.name_in(crm), f.label)}

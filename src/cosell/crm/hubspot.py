@@ -274,7 +274,7 @@ def _deals(
 ) -> None:
     if not f.require("hs_object_id", "createdate", "amount", "dealstage"):
         return
-    declared = mapping.fields
+    declared = {n: c for n, c in mapping.fields.items() if not mapping.fields_if_present or f.has(c)}
     for name, column in declared.items():
         if not f.has(column):
             out.problem(f.file, None, column, None, f"is missing: {mapping.where('fields', name)} names it")

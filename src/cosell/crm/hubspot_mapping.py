@@ -8,17 +8,19 @@ from cosell.crm import values
 from cosell.crm.hubspot import LABELS
 from cosell.crm.hubspot_activity import ACTIVITY_FILES
 from cosell.crm.mapping_init import (
+    BLUEPRINT_TIERS,
     Draft,
     Loaded,
     classify,
     export_encoding,
+    fields_section,
     file_section,
     find,
     header,
     load_objects,
     q,
 )
-from cosell.crm.salesforce_mapping import FIELD_WORDS, KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
+from cosell.crm.salesforce_mapping import KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
 from cosell.crm.sources import Export, first_values
 from cosell.policy import Policy
 
@@ -43,12 +45,19 @@ def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
 
 
 def _section(
-    out: Draft, name: str, title: str, found: list[str], rules: tuple[tuple[tuple[str, ...], str], ...]
+    out: Draft,
+    name: str,
+    title: str,
+    found: list[str],
+    rules: tuple[tuple[tuple[str, ...], str], ...],
+    known: dict[str, str] | None = None,
 ) -> None:
     out.add("", f"[{name}]  # {title}")
     for value in dict.fromkeys(found):
         meaning = classify(value, rules)
-        if meaning is None:
+        if known and value in known:
+            out.entry(value, known[value], "the blueprint's picklist value")
+        elif meaning is None:
             out.add(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
             out.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
         else:
@@ -65,20 +74,16 @@ def draft(export: Export, policy: Policy) -> Draft:
     deals = loaded.get("deals")
     headers = deals.table.header if deals else ()
     out.add("", "[fields]  # the five declared fields: their deal property names")
-    chosen: dict[str, str] = {}
     partnerish = [h for h in headers if "partner" in h.lower() and not _ENTERED.match(h)]
-    for name, words in FIELD_WORDS:
-        column = next(
-            (h for h in partnerish if h not in chosen.values() and any(w in h.lower() for w in words)), None
-        )
-        if column:
-            chosen[name] = column
-            out.entry(name, column, "a partner property of deals", check=True, section="fields")
-        else:
-            out.add(f'# {name} = "partner_..."  # not found among the deal properties')
+    chosen = fields_section(out, "hubspot", "deals", headers, partnerish)
     tiers = _values(loaded, "deals", chosen["partner_source"]) if "partner_source" in chosen else []
     _section(
-        out, "tiers", "partner_source values -> none, sourced, influenced, accelerated", tiers, TIER_RULES
+        out,
+        "tiers",
+        "partner_source values -> none, sourced, influenced, accelerated",
+        tiers,
+        TIER_RULES,
+        BLUEPRINT_TIERS,
     )
     _stages(out, loaded, policy)
     _section(

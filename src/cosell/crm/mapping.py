@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cosell.crm.fields import DECLARED_FIELDS, HUBSPOT_OBJECT, SALESFORCE_OBJECT, is_result_field
 from cosell.crm.sources import ENCODINGS
 from cosell.crm.values import check_format
 from cosell.errors import CosellError
@@ -48,6 +49,7 @@ from cosell.store.schema import (
 
 CRMS = ("salesforce", "hubspot")
 STAGE_CLASSES = ("open", "won", "lost")
+DEFAULT_FILE = "(default mapping)"  # the file name of the mapping used without --mapping
 OBJECTS: dict[str, tuple[str, ...]] = {
     "salesforce": (
         "Opportunity",
@@ -108,12 +110,13 @@ class CrmMapping:
     """A validated mapping file (see the module docstring); ``file`` names it in errors."""
 
     crm: str
-    file: str = "(default mapping)"
+    file: str = DEFAULT_FILE
     text: str = ""
     encoding: str = "utf-8"
     timezone: str = "UTC"
     ids: str = "as_written"
     fields: MappingType[str, str] = field(default_factory=dict)
+    fields_if_present: bool = False  # the default mapping's: a mapping file's [fields] must all exist
     values: MappingType[str, MappingType[str, str]] = field(default_factory=dict)
     partner_flag_column: str | None = None
     partner_type_column: str | None = None
@@ -138,6 +141,10 @@ class CrmMapping:
 
     def value_map(self, name: str) -> MappingType[str, str]:
         return self.values.get(name, {})
+
+    @property
+    def is_default(self) -> bool:  # the mapping used without --mapping
+        return self.file == DEFAULT_FILE
 
     def where(self, *path: str) -> str:
         """``file line N, key`` for a key of this mapping (the line when it can be found)."""
@@ -196,8 +203,10 @@ def load_mapping(path: str | Path, crm: str) -> CrmMapping:
 
 
 def default_mapping(crm: str) -> CrmMapping:
-    """The mapping used without a mapping file: every name and format the CRM's own."""
-    return CrmMapping(crm=crm)
+    """The mapping used without a mapping file: every name and format the CRM's own, and the five
+    declared fields under the names ``cosell blueprint`` installs, read where the deal file has them."""
+    blueprint = {f.key: f.name_in(crm) for f in DECLARED_FIELDS}
+    return CrmMapping(crm=crm, fields=blueprint, fields_if_present=True)
 
 
 def parse_mapping(text: str, crm: str, file: str = "mapping.toml") -> CrmMapping:
@@ -283,6 +292,7 @@ class _Checker:
         for key in fields:
             if key not in CRM_FIELDS:
                 self.fail(["fields", key], f"is not one of the five fields ({', '.join(CRM_FIELDS)})")
+        self.not_cosells_own(crm, fields, ["fields"])
         values = {
             name: self.text_map(self.table(data, [name]), [name], allowed)
             for name, allowed in VALUE_MAPS.items()
@@ -346,6 +356,17 @@ class _Checker:
             files=self.files(self.table(data, ["files"]), crm),
         )
 
+    def not_cosells_own(self, crm: str, columns: MappingType[str, str], path: list[str]) -> None:
+        # cosell's result fields are the write-back's: read as a rep's declaration, they would feed
+        # cosell's output back as its input and a re-import after a write-back would change deals.
+        for key, column in columns.items():
+            if is_result_field(crm, column):
+                self.fail(
+                    [*path, key],
+                    f'"{column}" is cosell\'s own field (`cosell writeback` fills it), not one a rep '
+                    "fills in: name the CRM field that holds what the rep declared",
+                )
+
     def files(self, data: dict[str, Any], crm: str) -> dict[str, FileSpec]:
         specs: dict[str, FileSpec] = {}
         for obj, raw in data.items():
@@ -362,6 +383,9 @@ class _Checker:
             encoding = self.text_value(raw, [*path, "encoding"])
             if encoding is not None and encoding not in ENCODINGS:
                 self.fail([*path, "encoding"], f'"{encoding}" is not one of {", ".join(ENCODINGS)}')
+            columns = self.text_map(self.table(raw, [*path, "columns"]), [*path, "columns"])
+            if obj in (SALESFORCE_OBJECT, HUBSPOT_OBJECT):
+                self.not_cosells_own(crm, columns, [*path, "columns"])
             formats = self.text_map(self.table(raw, [*path, "formats"]), [*path, "formats"])
             for column, fmt in formats.items():
                 reason = check_format(fmt) if fmt.lower() != "iso" else None
@@ -370,7 +394,7 @@ class _Checker:
             specs[obj] = FileSpec(
                 path=self.text_value(raw, [*path, "path"]),
                 encoding=encoding,
-                columns=self.text_map(self.table(raw, [*path, "columns"]), [*path, "columns"]),
+                columns=columns,
                 formats={c: f for c, f in formats.items() if f.lower() != "iso"},
             )
         return specs

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cosell.crm import values
+from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, is_result_field
 from cosell.crm.mapping import OBJECTS
 from cosell.crm.sources import Export, SourceFile, Table, decode, first_values, parse_table
 from cosell.errors import ImportFailed
@@ -39,6 +40,21 @@ FORMATS = (
     "%Y/%m/%d",
     "%Y-%m-%d %H:%M:%S",
 )
+
+# Words that make a partner column one of the five fields, tried in this order (the broadest last)
+# when the export does not use the blueprint's names.
+FIELD_WORDS = (
+    ("partner_source", ("source", "tier", "type")),
+    ("partner_contact_id", ("contact",)),
+    ("partner_engagement_date", ("date",)),
+    ("partner_activity_log", ("activit", "log", "note")),
+    ("partner_id", ("account", "name", "partner__c", "partner_id", "company")),
+)
+# The blueprint's Partner Source picklist: its values and labels mean what they say.
+BLUEPRINT_TIERS = {
+    **{c.label: c.value for c in PARTNER_SOURCE_CHOICES},
+    **{c.value: c.value for c in PARTNER_SOURCE_CHOICES},
+}
 
 
 def q(text: str) -> str:
@@ -252,3 +268,43 @@ def header(policy: Policy, crm: str, encoding: str) -> list[str]:
         "[currencies]",
         f"default = {q(policy.workspace_currency)}  # the currency of a deal without one",
     ]
+
+
+def fields_section(
+    draft: Draft, crm: str, obj: str, headers: Sequence[str], partnerish: Sequence[str]
+) -> dict[str, str]:
+    """``[fields]``: the five declared fields, the blueprint's names (or labels) first, else a partner
+    column whose name says which (marked CHECK). cosell's own result fields are never proposed: they
+    are what the write-back writes. Returns the chosen column of each field found."""
+    exact: dict[str, str] = {}
+    for f in DECLARED_FIELDS:
+        names = (f.name_in(crm).lower(), f.label.lower())
+        column = next((h for h in headers if h.lower() in names), None)
+        if column is not None:
+            exact[f.key] = column
+    chosen = dict(exact)
+    candidates = [h for h in partnerish if not is_result_field(crm, h)]
+    for key, words in FIELD_WORDS:
+        if key in chosen:
+            continue
+        column = next(
+            (h for h in candidates if h not in chosen.values() and any(w in h.lower() for w in words)), None
+        )
+        if column is not None:
+            chosen[key] = column
+    for f in DECLARED_FIELDS:
+        name = f.name_in(crm)
+        column = chosen.get(f.key)
+        if column is None:
+            draft.add(f"# {q(f.key)} = {q(name)}  # the blueprint's name; no such column in {obj}")
+        elif f.key in exact:
+            draft.entry(f.key, column, f"the blueprint's {f.label} field")
+        else:
+            draft.entry(
+                f.key,
+                column,
+                f"a partner column of {obj} (the blueprint's is {name})",
+                check=True,
+                section="fields",
+            )
+    return chosen

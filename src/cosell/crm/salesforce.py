@@ -314,7 +314,7 @@ def _opportunities(
 ) -> None:
     if not f.require("Id", "AccountId", "CreatedDate", "Amount", "StageName"):
         return
-    declared = mapping.fields
+    declared = {n: c for n, c in mapping.fields.items() if not mapping.fields_if_present or f.has(c)}
     for name, column in declared.items():
         if not f.has(column):
             out.problem(f.file, None, column, None, f"is missing: {mapping.where('fields', name)} names it")

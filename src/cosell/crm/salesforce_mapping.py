@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cosell.crm import values
 from cosell.crm.mapping_init import (
+    BLUEPRINT_TIERS,
     Draft,
     Loaded,
     classify,
     export_encoding,
+    fields_section,
     file_section,
     find,
     header,
@@ -45,13 +47,6 @@ REQUIRED = {
     "CurrencyType": ("IsoCode", "ConversionRate"),
     "DatedConversionRate": ("IsoCode", "ConversionRate", "StartDate"),
 }
-FIELD_WORDS = (
-    ("partner_source", ("source", "tier", "type")),
-    ("partner_contact_id", ("contact",)),
-    ("partner_engagement_date", ("date",)),
-    ("partner_activity_log", ("activit", "log", "note")),
-    ("partner_id", ("account", "name", "partner__c", "partner_id")),
-)
 TIER_RULES = (
     (("accelerat",), "accelerated"),
     (("influenc",), "influenced"),
@@ -102,13 +97,16 @@ def _value_section(
     found: Sequence[str],
     rules: Sequence[tuple[Sequence[str], str]],
     fallback: str | None = None,
+    known: Mapping[str, str] | None = None,
 ) -> None:
     draft.add("", f"[{name}]  # {title}")
     if not found:
         draft.add("# (the export has no values for this yet)")
     for value in found:
         meaning = classify(value, rules)
-        if meaning is None and fallback is not None:
+        if known and value in known:
+            draft.entry(value, known[value], "the blueprint's picklist value")
+        elif meaning is None and fallback is not None:
             draft.entry(
                 value, fallback, f'no obvious meaning: "{fallback}" (neutral)', check=True, section=name
             )
@@ -129,17 +127,8 @@ def draft(export: Export, policy: Policy) -> Draft:
     opportunity = loaded.get("Opportunity")
     headers = opportunity.table.header if opportunity else ()
     out.add("", "[fields]  # the five declared fields: their API names on Opportunity")
-    chosen: dict[str, str] = {}
     partnerish = [h for h in headers if "partner" in h.lower() and h != "PartnerAccountId"]
-    for name, words in FIELD_WORDS:
-        column = next(
-            (h for h in partnerish if h not in chosen.values() and any(w in h.lower() for w in words)), None
-        )
-        if column:
-            chosen[name] = column
-            out.entry(name, column, "a partner column of Opportunity", check=True, section="fields")
-        else:
-            out.add(f'# {name} = "Partner_..._c"  # not found among the Opportunity headers')
+    chosen = fields_section(out, "salesforce", "Opportunity", headers, partnerish)
     tier_values = _values(loaded, "Opportunity", chosen.get("partner_source", "")) if chosen else []
     _value_section(
         out,
@@ -147,6 +136,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         "partner_source values -> none, sourced, influenced, accelerated",
         tier_values,
         TIER_RULES,
+        known=BLUEPRINT_TIERS,
     )
     _stages(out, loaded, policy)
     types = _values(loaded, "Opportunity", "Type")

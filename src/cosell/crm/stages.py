@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from cosell.crm.objects import ObjectFile
 
 
+def _named(mapping: CrmMapping) -> str:
+    """How a problem names the mapping: ``the mapping (m.toml)``, or that none was given."""
+    return (
+        "the default mapping (no --mapping given)" if mapping.is_default else f"the mapping ({mapping.file})"
+    )
+
+
 def value_of(
     mapping: CrmMapping, table: str, value: str, f: ObjectFile, row: int, column: str, *, keep: bool = False
 ) -> str:
@@ -36,9 +43,7 @@ def value_of(
         return value if keep else entries[value]
     if keep:
         if entries and value:
-            f.out.problem(
-                f.file, row, f.header(column), value, f"is not in [{table}] of the mapping ({mapping.file})"
-            )
+            f.out.problem(f.file, row, f.header(column), value, f"is not in [{table}] of {_named(mapping)}")
         return value
     if not value:
         return ""
@@ -49,7 +54,7 @@ def value_of(
         row,
         f.header(column),
         value,
-        f"is not in [{table}] of the mapping ({mapping.file}): map it to one of {', '.join(VALUE_MAPS[table])}",
+        f"is not in [{table}] of {_named(mapping)}: map it to one of {', '.join(VALUE_MAPS[table])}",
     )
     return ""
 

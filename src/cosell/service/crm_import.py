@@ -55,8 +55,25 @@ def translate(crm: str, path: Path, mapping: CrmMapping, policy: Policy) -> Tran
     translation = _TRANSLATORS[crm](Export(path), mapping, policy)
     problems = grouped(translation.problems)
     if problems:
-        raise ImportFailed(problems[:_PROBLEM_LIMIT], len(problems), len(problems) > _PROBLEM_LIMIT)
+        shown = problems[:_PROBLEM_LIMIT]
+        if mapping.is_default:
+            # Without a mapping file only cosell's own values read: the way out is a drafted mapping.
+            shown.append(_draft_one(crm, path))
+        total = len(problems) + len(shown) - min(len(problems), _PROBLEM_LIMIT)
+        raise ImportFailed(shown, total, len(problems) > _PROBLEM_LIMIT)
     return translation
+
+
+def _draft_one(crm: str, path: Path) -> Problem:
+    """The problem that ends a failed import without --mapping: how to get a mapping."""
+    return Problem(
+        "--mapping",
+        None,
+        None,
+        None,
+        f"none given, so only cosell's own values are read; draft a mapping with `cosell crm map init "
+        f"{crm} {path} --out {crm}-mapping.toml`, read it, and import with --mapping {crm}-mapping.toml",
+    )
 
 
 def grouped(problems: list[Problem]) -> list[Problem]:
@@ -76,6 +93,19 @@ def grouped(problems: list[Problem]) -> list[Problem]:
             )
         out.append(first)
     return out
+
+
+def as_exported(mapping: CrmMapping, warning: ImportWarning) -> tuple[str | None, str]:
+    """A touch kind warning's value as the export writes it: the file at the warning's row says
+    ``Linkedin Message``, not the ``linkedin_message`` the mapping reads it as, so the warning says
+    both (the person looks for the first in the export, the second in the mapping and the policy)."""
+    value = warning.value
+    if warning.file != "touches.csv" or warning.column != "kind" or value is None:
+        return value, warning.reason
+    written = [k for k, v in mapping.kinds.items() if v == value and k != value]
+    if not written:
+        return value, warning.reason
+    return " / ".join(written), f'(mapped to "{value}") {warning.reason}'
 
 
 def import_crm(
@@ -106,6 +136,7 @@ def import_crm(
     warnings = []
     for w in report.warnings:
         file, row, column = translation.locate_row(w.file, w.first_row, w.column)
-        warnings.append(ImportWarning(file, column or w.column, w.value, w.reason, w.count, row))
+        value, reason = as_exported(mapping, w)
+        warnings.append(ImportWarning(file, column or w.column, value, reason, w.count, row))
     tables = tuple(replace(t, file=translation.sources(t.table) or t.file) for t in report.tables)
     return CrmImport(replace(report, warnings=tuple(warnings), tables=tables), intake, translation.skipped)
