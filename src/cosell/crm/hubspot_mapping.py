@@ -19,6 +19,7 @@ from cosell.crm.mapping_init import (
     header,
     load_objects,
     q,
+    value_section,
 )
 from cosell.crm.salesforce_mapping import KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
 from cosell.crm.sources import Export, first_values
@@ -44,26 +45,6 @@ def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
     return [] if i is None else list(first_values(item.table, i))
 
 
-def _section(
-    out: Draft,
-    name: str,
-    title: str,
-    found: list[str],
-    rules: tuple[tuple[tuple[str, ...], str], ...],
-    known: dict[str, str] | None = None,
-) -> None:
-    out.add("", f"[{name}]  # {title}")
-    for value in dict.fromkeys(found):
-        meaning = classify(value, rules)
-        if known and value in known:
-            out.entry(value, known[value], "the blueprint's picklist value")
-        elif meaning is None:
-            out.add(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
-            out.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
-        else:
-            out.entry(value, meaning, f'read from the words of "{value}"', check=True, section=name)
-
-
 def draft(export: Export, policy: Policy) -> Draft:
     """A commented mapping for the HubSpot export, with its CHECK notes."""
     out = Draft()
@@ -77,16 +58,16 @@ def draft(export: Export, policy: Policy) -> Draft:
     partnerish = [h for h in headers if "partner" in h.lower() and not _ENTERED.match(h)]
     chosen = fields_section(out, "hubspot", "deals", headers, partnerish)
     tiers = _values(loaded, "deals", chosen["partner_source"]) if "partner_source" in chosen else []
-    _section(
+    value_section(
         out,
         "tiers",
         "partner_source values -> none, sourced, influenced, accelerated",
         tiers,
         TIER_RULES,
-        BLUEPRINT_TIERS,
+        known=BLUEPRINT_TIERS,
     )
     _stages(out, loaded, policy)
-    _section(
+    value_section(
         out,
         "opportunity_types",
         "dealtype -> new_business, expansion, renewal",
@@ -94,7 +75,9 @@ def draft(export: Export, policy: Policy) -> Draft:
         TYPE_RULES,
     )
     roles = _values(loaded, "associations", "association_label")
-    _section(out, "partner_roles", "deal-to-company association label -> a partner role", roles, ROLE_RULES)
+    value_section(
+        out, "partner_roles", "deal-to-company association label -> a partner role", roles, ROLE_RULES
+    )
     out.add("", "[partners.types]  # a company type that makes a company a partner -> partner_type")
     for value in _values(loaded, "companies", "type"):
         low = value.lower()

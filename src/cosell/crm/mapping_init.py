@@ -308,3 +308,33 @@ def fields_section(
                 section="fields",
             )
     return chosen
+
+
+def value_section(
+    draft: Draft,
+    name: str,
+    title: str,
+    found: Sequence[str],
+    rules: Sequence[tuple[Sequence[str], str]],
+    fallback: str | None = None,
+    known: Mapping[str, str] | None = None,
+) -> None:
+    """One picklist section of the draft: each value the export shows (once), mapped to the
+    blueprint's own value as it is, else to the meaning its words give (CHECK), else to
+    ``fallback`` (CHECK), else left as a CHECK line the import stops on until it is mapped."""
+    draft.add("", f"[{name}]  # {title}")
+    if not found:
+        draft.add("# (the export has no values for this yet)")
+    for value in dict.fromkeys(found):
+        meaning = classify(value, rules)
+        if known and value in known:
+            draft.entry(value, known[value], "the blueprint's picklist value")
+        elif meaning is None and fallback is not None:
+            draft.entry(
+                value, fallback, f'no obvious meaning: "{fallback}" (neutral)', check=True, section=name
+            )
+        elif meaning is None:
+            draft.lines.append(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
+            draft.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
+        else:
+            draft.entry(value, meaning, f'read from the words of "{value}"', check=True, section=name)

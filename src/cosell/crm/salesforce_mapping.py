@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from cosell.crm import values
 from cosell.crm.mapping_init import (
     BLUEPRINT_TIERS,
@@ -17,6 +15,7 @@ from cosell.crm.mapping_init import (
     header,
     load_objects,
     q,
+    value_section,
 )
 from cosell.crm.salesforce import LABELS
 from cosell.crm.sources import Export, first_values
@@ -90,33 +89,6 @@ def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
     return [] if i is None else list(first_values(item.table, i))
 
 
-def _value_section(
-    draft: Draft,
-    name: str,
-    title: str,
-    found: Sequence[str],
-    rules: Sequence[tuple[Sequence[str], str]],
-    fallback: str | None = None,
-    known: Mapping[str, str] | None = None,
-) -> None:
-    draft.add("", f"[{name}]  # {title}")
-    if not found:
-        draft.add("# (the export has no values for this yet)")
-    for value in found:
-        meaning = classify(value, rules)
-        if known and value in known:
-            draft.entry(value, known[value], "the blueprint's picklist value")
-        elif meaning is None and fallback is not None:
-            draft.entry(
-                value, fallback, f'no obvious meaning: "{fallback}" (neutral)', check=True, section=name
-            )
-        elif meaning is None:
-            draft.lines.append(f'# {q(value)} = "?"  # CHECK: no obvious meaning; map it or the import stops')
-            draft.notes.append(f"[{name}] {q(value)}: no obvious meaning; map it")
-        else:
-            draft.entry(value, meaning, f'read from the words of "{value}"', check=True, section=name)
-
-
 def draft(export: Export, policy: Policy) -> Draft:
     """A commented mapping for the Salesforce export, with its CHECK notes."""
     out = Draft()
@@ -130,7 +102,7 @@ def draft(export: Export, policy: Policy) -> Draft:
     partnerish = [h for h in headers if "partner" in h.lower() and h != "PartnerAccountId"]
     chosen = fields_section(out, "salesforce", "Opportunity", headers, partnerish)
     tier_values = _values(loaded, "Opportunity", chosen.get("partner_source", "")) if chosen else []
-    _value_section(
+    value_section(
         out,
         "tiers",
         "partner_source values -> none, sourced, influenced, accelerated",
@@ -140,9 +112,9 @@ def draft(export: Export, policy: Policy) -> Draft:
     )
     _stages(out, loaded, policy)
     types = _values(loaded, "Opportunity", "Type")
-    _value_section(out, "opportunity_types", "Type -> new_business, expansion, renewal", types, TYPE_RULES)
+    value_section(out, "opportunity_types", "Type -> new_business, expansion, renewal", types, TYPE_RULES)
     sources = _values(loaded, "Lead", "LeadSource")
-    _value_section(
+    value_section(
         out,
         "lead_sources",
         "LeadSource -> partner_referral, inbound, outbound, event, other",
@@ -151,7 +123,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         "other",
     )
     roles = _values(loaded, "OpportunityPartner", "Role") + _values(loaded, "Partner", "Role")
-    _value_section(
+    value_section(
         out,
         "partner_roles",
         "OpportunityPartner Role -> sourcer, co_seller, influencer, reseller, servicer",
