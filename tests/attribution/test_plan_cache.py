@@ -113,7 +113,12 @@ def _plan_file(tmp_path: Path) -> Path:
         pytest.param(lambda text: "[1, 2]", id="not-an-object"),
         pytest.param(lambda text: json.dumps({"format": engine_plan.PLAN_FORMAT}), id="no-ops"),
         pytest.param(lambda text: text.replace("SELECT", "SELECT 1 AS x,", 1), id="tampered-sql"),
-        pytest.param(lambda text: text.replace('"format": 2', '"format": 1', 1), id="old-format"),
+        pytest.param(
+            lambda text: text.replace(
+                f'"format": {engine_plan.PLAN_FORMAT}', f'"format": {engine_plan.PLAN_FORMAT - 1}', 1
+            ),
+            id="old-format",
+        ),
         pytest.param(lambda text: "\udcff", id="not-utf8"),
     ],
 )
