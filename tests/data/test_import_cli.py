@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def test_import_prints_counts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "import 1" in result.output
     assert "accepted 16 row(s), rejected 0" in result.output
+
+
+def test_counts_have_thousands_separators(tmp_path: Path) -> None:
+    made = runner.invoke(app, ["demo", "--out", str(tmp_path / "in"), "--size", "60"])
+    assert made.exit_code == 0, made.output
+    ws = str(tmp_path / "ws.duckdb")
+    result = runner.invoke(app, ["import", "canonical", str(tmp_path / "in"), "--workspace", ws])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"accepted \d{1,3}(,\d{3})+ row\(s\), rejected 0", result.output), result.output
 
 
 def test_json_and_csv_formats(tmp_path: Path) -> None:

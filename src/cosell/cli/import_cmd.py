@@ -147,9 +147,9 @@ def render_report(report: ImportReport, fmt: Format) -> None:
     shown = sum(w.count for w in report.warnings)
     if report.warning_count > shown:
         console.print(
-            f"[yellow]... and {report.warning_count - shown} more warning row(s)[/]", highlight=False
+            f"[yellow]... and {report.warning_count - shown:,} more warning row(s)[/]", highlight=False
         )
-    line = f"accepted {report.accepted} row(s), rejected {report.rejected}"
+    line = f"accepted {report.accepted:,} row(s), rejected {report.rejected:,}"
     if report.rejects_file is not None:
         line += f"; rejected rows written to {report.rejects_file}"
     console.print(line, highlight=False, soft_wrap=True)
