@@ -89,8 +89,8 @@ def _render(result: CrmImport, fmt: Format) -> None:
     for s in result.skipped:
         out.print(f"left out: {s}", markup=False, highlight=False, soft_wrap=True)
     out.print(
-        f"auto-tagged {result.intake.tagged} deal(s) created from a partner lead; "
-        f"issued {result.intake.prompted} influence prompt(s)",
+        f"auto-tagged {result.intake.tagged:,} deal(s) created from a partner lead; "
+        f"issued {result.intake.prompted:,} influence prompt(s)",
         highlight=False,
         soft_wrap=True,
     )

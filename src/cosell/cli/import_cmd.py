@@ -87,8 +87,8 @@ def canonical(
         ws.close()
     render_report(report, fmt)
     note = (
-        f"auto-tagged {intake.tagged} deal(s) created from a partner lead; "
-        f"issued {intake.prompted} influence prompt(s)"
+        f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead; "
+        f"issued {intake.prompted:,} influence prompt(s)"
     )
     known = (
         f"imported at {format_instant(report.imported_at)}: these rows are known from then on "

@@ -128,7 +128,7 @@ def list_command(
         optional=("trigger_ref", "created_at", "answered_by", "answered_at"),
     )  # fmt: skip
     if fmt is Format.table:
-        console.print(f"{len(rows)} prompt(s)", highlight=False)
+        console.print(f"{len(rows):,} prompt(s)", highlight=False)
     print_instants(at, fmt)
 
 
