@@ -15,14 +15,14 @@ from cosell.crm.mapping_init import (
     export_encoding,
     fields_section,
     file_section,
-    find,
     header,
     load_objects,
     q,
+    shown_values,
     value_section,
 )
 from cosell.crm.salesforce_mapping import KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
-from cosell.crm.sources import Export, first_values
+from cosell.crm.sources import Export
 from cosell.policy import Policy
 
 _ENTERED = re.compile(r'^(hs_v2_date_entered_|hs_date_entered_|Date entered ")')
@@ -38,11 +38,7 @@ REQUIRED = {
 
 
 def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
-    item = loaded.get(obj)
-    if item is None:
-        return []
-    i = find(item.table, column, LABELS.get(obj, {}))
-    return [] if i is None else list(first_values(item.table, i))
+    return shown_values(loaded, obj, column, LABELS)
 
 
 def draft(export: Export, policy: Policy) -> Draft:

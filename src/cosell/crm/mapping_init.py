@@ -165,6 +165,18 @@ def find(table: Table, name: str, labels: Mapping[str, Sequence[str]]) -> int | 
     return None
 
 
+def shown_values(
+    loaded: Mapping[str, Loaded], obj: str, column: str, labels: Mapping[str, Mapping[str, Sequence[str]]]
+) -> list[str]:
+    """The values the export shows in ``column`` of the object ``obj`` (found by its API name or
+    one of its ``labels``), in first-seen order; none when the file or the column is missing."""
+    item = loaded.get(obj)
+    if item is None:
+        return []
+    i = find(item.table, column, labels.get(obj, {}))
+    return [] if i is None else list(first_values(item.table, i))
+
+
 def formats_section(
     draft: Draft, loaded: Loaded, date_columns: Sequence[str], labels: Mapping[str, Sequence[str]]
 ) -> list[str]:

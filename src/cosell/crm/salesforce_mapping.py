@@ -11,14 +11,14 @@ from cosell.crm.mapping_init import (
     export_encoding,
     fields_section,
     file_section,
-    find,
     header,
     load_objects,
     q,
+    shown_values,
     value_section,
 )
 from cosell.crm.salesforce import LABELS
-from cosell.crm.sources import Export, first_values
+from cosell.crm.sources import Export
 from cosell.policy import Policy
 
 DATES = {
@@ -82,11 +82,7 @@ KIND_RULES = (
 
 
 def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
-    item = loaded.get(obj)
-    if item is None:
-        return []
-    i = find(item.table, column, LABELS.get(obj, {}))
-    return [] if i is None else list(first_values(item.table, i))
+    return shown_values(loaded, obj, column, LABELS)
 
 
 def draft(export: Export, policy: Policy) -> Draft:
