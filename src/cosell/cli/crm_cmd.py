@@ -18,8 +18,7 @@ from cosell.cli.common import (
     err_console,
     progress,
 )
-from cosell.cli.import_cmd import import_app, render_report, report_json
-from cosell.instants import format_instant
+from cosell.cli.import_cmd import import_app, print_intake, render_report, report_json
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
@@ -88,13 +87,7 @@ def _render(result: CrmImport, fmt: Format) -> None:
     out = console if fmt is Format.table else err_console
     for s in result.skipped:
         out.print(f"left out: {s}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        f"auto-tagged {result.intake.tagged:,} deal(s) created from a partner lead; "
-        f"issued {result.intake.prompted:,} influence prompt(s)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    out.print(f"imported at {format_instant(result.report.imported_at)}", highlight=False, soft_wrap=True)
+    print_intake(result.report, result.intake, out)
 
 
 @import_app.command("salesforce")

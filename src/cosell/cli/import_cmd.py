@@ -23,7 +23,9 @@ from cosell.instants import format_instant
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
-    from cosell.service.imports import ImportReport
+    from rich.console import Console
+
+    from cosell.service.imports import ImportReport, Intake
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
 
@@ -86,20 +88,20 @@ def canonical(
     finally:
         ws.close()
     render_report(report, fmt)
-    note = (
+    if fmt is not Format.json:
+        print_intake(report, intake, console if fmt is Format.table else err_console)
+
+
+def print_intake(report: ImportReport, intake: Intake, out: Console) -> None:
+    """What the import's intake did and when its rows became known (after the counts table; on
+    stderr when stdout carries csv). ``import salesforce|hubspot`` print the same."""
+    for line in (
         f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead; "
-        f"issued {intake.prompted:,} influence prompt(s)"
-    )
-    known = (
+        f"issued {intake.prompted:,} influence prompt(s)",
         f"imported at {format_instant(report.imported_at)}: these rows are known from then on "
-        f"(any --known-at at or after it reads them)"
-    )
-    if fmt is Format.table:
-        console.print(note, highlight=False, soft_wrap=True)
-        console.print(known, highlight=False, soft_wrap=True)
-    elif fmt is Format.csv:
-        err_console.print(note, highlight=False, soft_wrap=True)
-        err_console.print(known, highlight=False, soft_wrap=True)
+        "(any --known-at at or after it reads them)",
+    ):
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 def _count_rows(report: ImportReport) -> list[dict[str, Any]]:
