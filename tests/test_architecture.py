@@ -165,6 +165,8 @@ LAYERS = (
     "cosell.metrics",
     "cosell.reports",
     "cosell.crm",
+    "cosell.accounts",
+    "cosell.referrals",
 )
 # Demo scripts stage a whole story (they import later rooms to show them); they are use cases, not rules.
 LAYER_EXEMPT = ("cosell.pay.demo", "cosell.reports.demo")
