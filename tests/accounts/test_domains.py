@@ -1,0 +1,31 @@
+"""Registrable domains: the one key that ties an address, a URL and a partner's list to a company."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosell.accounts.domains import host_of, registrable_domain
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("acme.com", "acme.com"),
+        ("WWW.Acme.com", "acme.com"),
+        ("https://www.eu.acme.co.uk/about?x=1", "acme.co.uk"),
+        ("Jane.Doe@Sales.Acme.co.uk", "acme.co.uk"),
+        ("acme.com.", "acme.com"),
+        ("acme.com:8443", "acme.com"),
+        ("<jane@globex.io>", "globex.io"),
+        ("co.uk", None),  # a public suffix names no company
+        ("", None),
+        ("not a domain", None),
+        ("localhost", None),
+    ],
+)
+def test_registrable_domain(value: str, expected: str | None) -> None:
+    assert registrable_domain(value) == expected
+
+
+def test_host_keeps_subdomains_but_not_www() -> None:
+    assert host_of("http://www.shop.acme.com/") == "shop.acme.com"
