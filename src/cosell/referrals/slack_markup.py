@@ -38,7 +38,7 @@ SUBMITTER_LABELS = frozenset(
 )
 PARTNER_LABELS = frozenset({"partner", "partner name", "partner company", "referring partner"})
 _ALL_LABELS = PROSPECT_LABELS | SUBMITTER_LABELS | PARTNER_LABELS | {"notes", "details", "comments"}
-_LABEL_LINE_RE = re.compile(r"^\s*[>\-\u2022]*\s*([A-Za-z][A-Za-z .'-]{0,30}?)\s*:\s*(\S.*?)\s*$")
+_LABEL_LINE_RE = re.compile(r"^\s*[>\-\u2022]*\s*([A-Za-z][A-Za-z .'-]{0,30}?)\s*:(?!//)\s*(\S.*?)\s*$")
 
 
 def plain_text(text: str, user_handles: Mapping[str, str]) -> str:

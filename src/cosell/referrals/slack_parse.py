@@ -198,7 +198,7 @@ def _thread_referral(
         return None
     givers = {s.where.split(" line", 1)[0] for s in fields.sources}
     received_at = min(m.provable_instant for m, _ in read if _where(m) in givers)
-    senders, sender_sources = _senders(read, users)
+    senders, sender_sources = _senders([r for r in read if _where(r[0]) in givers], users)
     hint = _labelled_value(read, PARTNER_LABELS)
     partner_sources = (FieldSource("partner_hint", hint[0], hint[2]),) if hint else ()
     return ParsedReferral(
@@ -225,9 +225,10 @@ def _where(message: SlackMessage) -> str:
 def _senders(
     read: list[tuple[SlackMessage, list[str]]], users: Mapping[str, SlackUser]
 ) -> tuple[list[tuple[str | None, str | None]], list[FieldSource]]:
-    """Who wrote the conversation, first writer first, each once: (email, name) from users.json
-    (else the name the message itself carries), and the sources of the first writer's email and
-    name. A form bot's post counts for the user it names on a ``Submitted by:`` line."""
+    """Who wrote the messages that named the prospect, first writer first, each once: (email, name)
+    from users.json (else the name the message itself carries), and the sources of the first
+    writer's email and name. A form bot's post counts for the user it names on a ``Submitted by:``
+    line. Someone who only replied ("thanks, on it") never appears: often our own rep."""
     people: list[tuple[str | None, str | None]] = []
     sources: list[FieldSource] = []
     seen: set[str] = set()
@@ -253,8 +254,9 @@ def _senders(
 
 def _submitter(message: SlackMessage) -> str | None:
     """The user a form bot names on a ``Submitted by: <@U0123>`` (or ``Referred by``, ``From``) line."""
-    for raw in (*message.text.split("\n"), *message.lines):
-        found = label_of(raw.replace("*", ""))
+    raw_lines = [line.replace("*", "").strip() for line in (*message.text.split("\n"), *message.lines)]
+    for raw in form_lines(raw_lines):
+        found = label_of(raw)
         if found and found[0] in SUBMITTER_LABELS and (ids := mentioned_users(found[1])):
             return ids[0]
     return None
