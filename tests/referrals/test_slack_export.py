@@ -88,7 +88,7 @@ def test_a_symbolic_link_in_a_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "partners").mkdir()
     os.symlink(secret, tmp_path / "partners" / "2026-03-02.json")
     assert _refused(tmp_path) == (
-        f"{tmp_path}/partners/2026-03-02.json: is a symbolic link; an export holds only plain files and folders"
+        f"{tmp_path}/partners/2026-03-02.json: is a symbolic link or not a plain file; refused"
     )
 
 
@@ -103,4 +103,24 @@ def test_what_is_not_an_export(tmp_path: Path) -> None:
     assert (
         _refused(tmp_path / "empty")
         == f"{tmp_path / 'empty'}: is not a Slack export: it has no channels.json"
+    )
+
+
+def test_a_folder_where_a_day_file_should_be_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "channels.json").write_bytes(CHANNELS)
+    (tmp_path / "partners" / "2026-03-02.json").mkdir(parents=True)
+    assert (
+        _refused(tmp_path)
+        == f"{tmp_path}/partners/2026-03-02.json: is a symbolic link or not a plain file; refused"
+    )
+
+
+def test_json_nested_beyond_reason_is_refused_not_a_crash(tmp_path: Path) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    path = build_zip(tmp_path / "deep.zip", [("channels.json", CHANNELS), ("partners/2026-03-02.json", deep)])
+    with pytest.raises(InputError) as raised:
+        parse_slack_export(path)
+    assert (
+        str(raised.value)
+        == f"{path}/partners/2026-03-02.json: is nested too deeply to be a Slack export file"
     )

@@ -54,28 +54,38 @@ def read_export_files(path: Path) -> dict[str, bytes]:
 def _read_folder(root: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     total = 0
-    for entry in sorted(root.iterdir()):
+    for entry in _listing(root):
         if entry.is_symlink():
             raise problem(str(entry), "is a symbolic link; an export holds only plain files and folders")
-        names = [entry] if entry.is_file() else sorted(entry.iterdir()) if entry.is_dir() else []
+        names = [entry] if entry.is_file() else _listing(entry) if entry.is_dir() else []
         for file in names:
             member = file.relative_to(root).as_posix()
             if not wanted(member):
                 continue
             info = file.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                raise problem(str(file), "is a symbolic link; an export holds only plain files and folders")
+            if not stat.S_ISREG(info.st_mode):
+                raise problem(str(file), "is a symbolic link or not a plain file; refused")
             if info.st_size > MAX_FILE_BYTES:
                 raise problem(str(file), f"is larger than the {MAX_FILE_BYTES:,} bytes a Slack file may be")
             total += info.st_size
             if total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
                 raise problem(str(root), f"holds more than {MAX_TOTAL_BYTES:,} bytes or {MAX_FILES:,} files")
-            with file.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            try:
+                with file.open("rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except OSError as error:
+                raise problem(str(file), f"cannot be read ({error.strerror or error})") from None
             if len(data) > MAX_FILE_BYTES:
                 raise problem(str(file), f"is larger than the {MAX_FILE_BYTES:,} bytes a Slack file may be")
             files[member] = data
     return files
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as error:
+        raise problem(str(folder), f"cannot be read ({error.strerror or error})") from None
 
 
 def _read_zip(path: Path) -> dict[str, bytes]:

@@ -89,6 +89,8 @@ def load_json(data: bytes, file: str) -> Any:
         raise problem(
             file, f"is not valid JSON ({error.msg})", error.lineno, f"column {error.colno}"
         ) from None
+    except RecursionError:  # "[[[[...": nested deeper than Python's parser goes, never a Slack file
+        raise problem(file, "is nested too deeply to be a Slack export file") from None
 
 
 def read_users(raw: Any, file: str) -> dict[str, SlackUser]:
@@ -99,8 +101,8 @@ def read_users(raw: Any, file: str) -> dict[str, SlackUser]:
     for number, entry in enumerate(raw, start=1):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
             raise problem(file, "is not a user with an id", number, "id")
-        profile = entry.get("profile") if isinstance(entry.get("profile"), Mapping) else {}
-        assert isinstance(profile, Mapping)
+        raw_profile = entry.get("profile")
+        profile: Mapping[str, Any] = raw_profile if isinstance(raw_profile, Mapping) else {}
         name = _first_text(profile.get("real_name"), entry.get("real_name"), profile.get("display_name"))
         email = _first_text(profile.get("email"))
         handle = _first_text(entry.get("name")) or entry["id"]
