@@ -273,3 +273,21 @@ def test_json_that_is_not_json_names_the_file_and_line() -> None:
         str(raised.value)
         == "export/partners/2026-03-02.json row 3, column 8: is not valid JSON (Expecting value)"
     )
+
+
+def test_a_member_on_free_mail_excludes_only_their_own_address() -> None:
+    users = json.dumps(
+        [{"id": "U5", "name": "sam", "profile": {"real_name": "Sam Solo", "email": "sam.solo@gmail.com"}}]
+    )
+    text = "Referral: meet Jo Smith at Stark Labs, write to sam.solo@gmail.com or jo.smith@gmail.com"
+    files = {
+        "channels.json": CHANNELS,
+        "users.json": users.encode(),
+        "partners/2026-03-02.json": day_file(
+            {"type": "message", "user": "U5", "text": text, "ts": "1772460000.000001"}
+        ),
+    }
+    (found,) = parse_slack_export_files(files)
+    assert found.prospect_email == "jo.smith@gmail.com"  # gmail.com is not excluded, only Sam's address
+    assert found.prospect_domain is None  # and a free-mail domain is never the prospect's company
+    assert found.sender_emails == ("sam.solo@gmail.com",)

@@ -167,10 +167,9 @@ def _workspace_addresses(users: Mapping[str, SlackUser]) -> list[str]:
     found: set[str] = set()
     for user in users.values():
         if user.email:
-            found.add(user.email)
             domain = registrable_domain(user.email)
-            if domain and not is_free_mail(domain):
-                found.add(domain)
+            # the domain covers its addresses; a free-mail address is excluded on its own
+            found.add(domain if domain and not is_free_mail(domain) else user.email)
     return sorted(found)
 
 
@@ -178,7 +177,6 @@ def _thread_referral(
     channel: str, root_ts: str, thread: list[SlackMessage], users: Mapping[str, SlackUser], exclude: list[str]
 ) -> ParsedReferral | None:
     handles = {uid: user.handle for uid, user in users.items()}
-    fields = ProspectFields()
     read: list[tuple[SlackMessage, list[str]]] = []
     cue = False
     for message in sorted(thread, key=lambda m: m.instant):
@@ -193,8 +191,12 @@ def _thread_referral(
             continue  # integrations' posts: only a form's labelled fields make a bot's message count
         read.append((message, lines))
         cue = cue or labelled or any(_CUE_RE.search(line) for line in lines)
+    if not cue:
+        return None  # chatter: no label and no cue word, whatever names it mentions
+    fields = ProspectFields()
+    for message, lines in read:
         fields = fields.merged(extract_prospect(lines, _where(message), exclude))
-    if not read or not cue or not (fields.company or fields.name or fields.email):
+    if not (fields.company or fields.name or fields.email):
         return None
     givers = {s.where.split(" line", 1)[0] for s in fields.sources}
     received_at = min(m.provable_instant for m, _ in read if _where(m) in givers)
