@@ -111,3 +111,30 @@ def test_an_unusable_event_is_refused_with_its_field() -> None:
             {"type": "event_callback", "event": {"type": "message", "ts": "17:30", "text": "x"}}
         )
     assert str(raised.value) == 'slack event, ts: "17:30" is not a Slack ts (seconds.microseconds)'
+
+
+def test_an_app_mention_and_a_thread_broadcast_are_read_like_messages() -> None:
+    text = "<@U0COSELL> referral:\nCompany: Wayne Enterprises\nContact: Bruce Wayne"
+    mention = {"type": "app_mention", "user": "U1", "channel": "C7", "ts": "1772460000.000001", "text": text}
+    found = parse_slack_event({"type": "event_callback", "event": mention})
+    assert found is not None
+    assert (found.source_ref, found.prospect_company) == (
+        "C7/1772460000.000001",
+        "Wayne Enterprises",
+    )
+    broadcast = {
+        "type": "message",
+        "subtype": "thread_broadcast",
+        "user": "U1",
+        "channel": "C7",
+        "ts": "1772460100.000002",
+        "thread_ts": "1772460000.000001",
+        "text": "Lead:\nCompany: Wayne Enterprises\nContact: Bruce Wayne",
+    }
+    found = parse_slack_event({"type": "event_callback", "event": broadcast})
+    assert found is not None
+    assert (found.source_ref, found.prospect_company, found.prospect_name) == (
+        "C7/1772460000.000001",
+        "Wayne Enterprises",
+        "Bruce Wayne",
+    )
