@@ -291,3 +291,42 @@ def test_a_member_on_free_mail_excludes_only_their_own_address() -> None:
     assert found.prospect_email == "jo.smith@gmail.com"  # gmail.com is not excluded, only Sam's address
     assert found.prospect_domain is None  # and a free-mail domain is never the prospect's company
     assert found.sender_emails == ("sam.solo@gmail.com",)
+
+
+@pytest.mark.parametrize(
+    ("submitted_by", "emails", "name", "said"),
+    [
+        ("<@U1>", ("pat@partnerco.com",), "Pat Partner", "submitted by U1: pat@partnerco.com (users.json)"),
+        (
+            "pat partner",
+            ("pat@partnerco.com",),
+            "Pat Partner",
+            "submitted by pat partner: pat@partnerco.com (users.json)",
+        ),
+        ("<mailto:Pat@PartnerCo.com|Pat@PartnerCo.com>", ("pat@partnerco.com",), "Pat Partner", None),
+        (
+            "kim@partnerco.com",
+            ("kim@partnerco.com",),
+            None,
+            "submitted by kim@partnerco.com: kim@partnerco.com",
+        ),
+        ("Kim Nobody", (), "Kim Nobody", None),
+    ],
+)
+def test_a_form_names_its_submitter_by_mention_address_or_name(
+    submitted_by: str, emails: tuple[str, ...], name: str | None, said: str | None
+) -> None:
+    form = {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": "B1",
+        "username": "Referral form",
+        "ts": "1772460000.000001",
+        "text": f"*Submitted by*\n{submitted_by}\n*Company*\nGlobex\n*Contact*\nJane Doe",
+    }
+    files = {"channels.json": CHANNELS, "users.json": USERS, "partners/2026-03-02.json": day_file(form)}
+    (found,) = parse_slack_export_files(files)
+    assert (found.sender_emails, found.sender_name) == (emails, name)
+    assert (found.prospect_company, found.prospect_name) == ("Globex", "Jane Doe")
+    if said is not None:
+        assert {s.field: s.text for s in found.sources}["sender_emails"] == said

@@ -27,13 +27,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource, ParsedReferral
-from cosell.referrals.prospect_text import ProspectFields, extract_prospect
+from cosell.referrals.prospect_text import EMAIL_RE, ProspectFields, extract_prospect
 from cosell.referrals.slack_export import INDEX_FILES, read_export_files
 from cosell.referrals.slack_markup import (
     PARTNER_LABELS,
@@ -207,8 +208,8 @@ def _thread_referral(
         channel="slack",
         source_ref=f"{channel}/{root_ts}" if channel else root_ts,
         received_at=received_at,
-        sender_emails=tuple(dict.fromkeys(e for e, _ in senders if e)),
-        sender_name=senders[0][1] if senders else None,
+        sender_emails=tuple(dict.fromkeys(p.email for p in senders if p.email)),
+        sender_name=senders[0].name if senders else None,
         partner_hint=hint[1] if hint else None,
         prospect_company=fields.company,
         prospect_name=fields.name,
@@ -224,43 +225,79 @@ def _where(message: SlackMessage) -> str:
     return f"slack message {message.ts}"
 
 
+@dataclass(frozen=True)
+class _Sender:
+    key: str  # the same person in two messages has the same key: the user id when known
+    email: str | None
+    name: str | None
+    said: str  # how the message names them, for the FieldSource: "author U01", "submitted by U03"
+    from_users: bool  # the address is users.json's
+
+
 def _senders(
     read: list[tuple[SlackMessage, list[str]]], users: Mapping[str, SlackUser]
-) -> tuple[list[tuple[str | None, str | None]], list[FieldSource]]:
-    """Who wrote the messages that named the prospect, first writer first, each once: (email, name)
-    from users.json (else the name the message itself carries), and the sources of the first
-    writer's email and name. A form bot's post counts for the user it names on a ``Submitted by:``
-    line. Someone who only replied ("thanks, on it") never appears: often our own rep."""
-    people: list[tuple[str | None, str | None]] = []
+) -> tuple[list[_Sender], list[FieldSource]]:
+    """Who wrote the messages that named the prospect, first writer first, each once, and the
+    sources of the first address and of the first writer's name. Someone who only replied ("thanks,
+    on it") never appears: often our own rep."""
+    people: list[_Sender] = []
     sources: list[FieldSource] = []
-    seen: set[str] = set()
     for message, _lines in read:
-        uid = _submitter(message) if message.bot else message.user
-        how = "submitted by" if message.bot else "author"
-        name_here = None if message.bot else message.author_name
-        key = uid or (f"name {name_here}" if name_here else None)
-        if key is None or key in seen:
+        sender = _sender_of(message, users)
+        if sender is None or any(sender.key == p.key for p in people):
             continue
-        seen.add(key)
-        user = users.get(uid) if uid else None
-        email = user.email if user else None
-        name = (user.name or user.handle) if user else name_here
-        who = f"{how} {uid}" if uid else how
-        if email and not any(e for e, _ in people):
-            sources.append(FieldSource("sender_emails", _where(message), f"{who}: {email} (users.json)"))
-        if name and not people:
-            sources.append(FieldSource("sender_name", _where(message), f"{who}: {name}"))
-        people.append((email, name))
+        if sender.email and not any(p.email for p in people):
+            known = " (users.json)" if sender.from_users else ""
+            sources.append(
+                FieldSource("sender_emails", _where(message), f"{sender.said}: {sender.email}{known}")
+            )
+        if sender.name and not people:
+            sources.append(FieldSource("sender_name", _where(message), f"{sender.said}: {sender.name}"))
+        people.append(sender)
     return people, sources
 
 
+def _sender_of(message: SlackMessage, users: Mapping[str, SlackUser]) -> _Sender | None:
+    """A person's message: its author (users.json, else the name the message carries). A form bot's
+    post: the person on its ``Submitted by:`` line (or Referred by, Referrer, From, Sent by, Partner
+    contact), named by a mention, an address, or a name that exactly one member goes by."""
+    if not message.bot:
+        if message.user is None:
+            name = message.author_name
+            return _Sender(f"name {name}", None, name, "author", False) if name else None
+        return _known(message.user, users, f"author {message.user}", message.author_name)
+    value = _submitter(message)
+    if value is None:
+        return None
+    if ids := mentioned_users(value):
+        return _known(ids[0], users, f"submitted by {ids[0]}", None)
+    if address := EMAIL_RE.search(value):
+        email = address.group(1).lower()
+        user = next((u for u in users.values() if u.email == email), None)
+        if user is not None:
+            return _known(user.id, users, f"submitted by {email}", None)
+        return _Sender(email, email, None, f"submitted by {email}", False)
+    name = " ".join(plain_text(value, {}).split())
+    named = [u for u in users.values() if name.lower() in {(u.name or "").lower(), u.handle.lower()}]
+    if len(named) == 1:
+        return _known(named[0].id, users, f"submitted by {name}", None)
+    return _Sender(f"name {name}", None, name, "submitted by", False) if name else None
+
+
+def _known(uid: str, users: Mapping[str, SlackUser], said: str, fallback_name: str | None) -> _Sender:
+    user = users.get(uid)
+    if user is None:
+        return _Sender(uid, None, fallback_name, said, False)
+    return _Sender(uid, user.email, user.name or user.handle, said, True)
+
+
 def _submitter(message: SlackMessage) -> str | None:
-    """The user a form bot names on a ``Submitted by: <@U0123>`` (or ``Referred by``, ``From``) line."""
+    """The raw value of a form bot's ``Submitted by:`` line (a label alone on its line takes the next)."""
     raw_lines = [line.replace("*", "").strip() for line in (*message.text.split("\n"), *message.lines)]
     for raw in form_lines(raw_lines):
         found = label_of(raw)
-        if found and found[0] in SUBMITTER_LABELS and (ids := mentioned_users(found[1])):
-            return ids[0]
+        if found and found[0] in SUBMITTER_LABELS:
+            return found[1]
     return None
 
 
