@@ -27,22 +27,19 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource, ParsedReferral
-from cosell.referrals.prospect_text import EMAIL_RE, ProspectFields, extract_prospect
+from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 from cosell.referrals.slack_export import INDEX_FILES, read_export_files
 from cosell.referrals.slack_markup import (
     PARTNER_LABELS,
-    SUBMITTER_LABELS,
     form_lines,
     has_labelled_field,
     label_of,
-    mentioned_users,
     plain_text,
 )
 from cosell.referrals.slack_messages import (
@@ -55,6 +52,7 @@ from cosell.referrals.slack_messages import (
     read_message,
     read_users,
 )
+from cosell.referrals.slack_senders import message_where, senders
 
 _CUE_RE = re.compile(
     r"(?i)\b(?:refer(?:s|red|ring|ral|rals)?|intro(?:s|duce|duces|duced|ducing|duction|ductions)?"
@@ -115,8 +113,8 @@ def parse_slack_event(payload: Mapping[str, Any]) -> ParsedReferral | None:
     """The referral in one Events API payload (an ``event_callback`` whose event is a message, an
     edit of one, or an app mention) or in a bare message object; None when it carries none
     (``url_verification``, reactions, joins, deletions, chatter, a bot post without labelled
-    fields). With no users.json at hand, sender_emails is empty and sender_name is the message's
-    own user_profile name when Slack sent one."""
+    fields). With no users.json at hand, sender_emails holds only an address a form names on its
+    ``Submitted by:`` line, and sender_name is the message's own user_profile name when Slack sent one."""
     if not isinstance(payload, Mapping):
         raise problem("slack event", "is not a JSON object")
     if payload.get("type") == "url_verification":
@@ -126,7 +124,8 @@ def parse_slack_event(payload: Mapping[str, Any]) -> ParsedReferral | None:
         raise problem("slack event", "has an event that is not a JSON object", column="event")
     messages: list[SlackMessage] = []
     deleted: list[tuple[str, str]] = []
-    _collect(event, str(event.get("channel") or ""), "slack event", None, messages, deleted)
+    channel = event["channel"] if isinstance(event.get("channel"), str) else ""
+    _collect(event, channel, "slack event", None, messages, deleted)
     found = _referrals(newest_versions(messages, deleted), {})
     return found[0] if found else None
 
@@ -196,20 +195,20 @@ def _thread_referral(
         return None  # chatter: no label and no cue word, whatever names it mentions
     fields = ProspectFields()
     for message, lines in read:
-        fields = fields.merged(extract_prospect(lines, _where(message), exclude))
+        fields = fields.merged(extract_prospect(lines, message_where(message), exclude))
     if not (fields.company or fields.name or fields.email):
         return None
     givers = {s.where.split(" line", 1)[0] for s in fields.sources}
-    received_at = min(m.provable_instant for m, _ in read if _where(m) in givers)
-    senders, sender_sources = _senders([r for r in read if _where(r[0]) in givers], users)
+    received_at = min(m.provable_instant for m, _ in read if message_where(m) in givers)
+    people, sender_sources = senders([m for m, _ in read if message_where(m) in givers], users)
     hint = _labelled_value(read, PARTNER_LABELS)
     partner_sources = (FieldSource("partner_hint", hint[0], hint[2]),) if hint else ()
     return ParsedReferral(
         channel="slack",
         source_ref=f"{channel}/{root_ts}" if channel else root_ts,
         received_at=received_at,
-        sender_emails=tuple(dict.fromkeys(p.email for p in senders if p.email)),
-        sender_name=senders[0].name if senders else None,
+        sender_emails=tuple(dict.fromkeys(p.email for p in people if p.email)),
+        sender_name=people[0].name if people else None,
         partner_hint=hint[1] if hint else None,
         prospect_company=fields.company,
         prospect_name=fields.name,
@@ -221,86 +220,6 @@ def _thread_referral(
     )
 
 
-def _where(message: SlackMessage) -> str:
-    return f"slack message {message.ts}"
-
-
-@dataclass(frozen=True)
-class _Sender:
-    key: str  # the same person in two messages has the same key: the user id when known
-    email: str | None
-    name: str | None
-    said: str  # how the message names them, for the FieldSource: "author U01", "submitted by U03"
-    from_users: bool  # the address is users.json's
-
-
-def _senders(
-    read: list[tuple[SlackMessage, list[str]]], users: Mapping[str, SlackUser]
-) -> tuple[list[_Sender], list[FieldSource]]:
-    """Who wrote the messages that named the prospect, first writer first, each once, and the
-    sources of the first address and of the first writer's name. Someone who only replied ("thanks,
-    on it") never appears: often our own rep."""
-    people: list[_Sender] = []
-    sources: list[FieldSource] = []
-    for message, _lines in read:
-        sender = _sender_of(message, users)
-        if sender is None or any(sender.key == p.key for p in people):
-            continue
-        if sender.email and not any(p.email for p in people):
-            known = " (users.json)" if sender.from_users else ""
-            sources.append(
-                FieldSource("sender_emails", _where(message), f"{sender.said}: {sender.email}{known}")
-            )
-        if sender.name and not people:
-            sources.append(FieldSource("sender_name", _where(message), f"{sender.said}: {sender.name}"))
-        people.append(sender)
-    return people, sources
-
-
-def _sender_of(message: SlackMessage, users: Mapping[str, SlackUser]) -> _Sender | None:
-    """A person's message: its author (users.json, else the name the message carries). A form bot's
-    post: the person on its ``Submitted by:`` line (or Referred by, Referrer, From, Sent by, Partner
-    contact), named by a mention, an address, or a name that exactly one member goes by."""
-    if not message.bot:
-        if message.user is None:
-            name = message.author_name
-            return _Sender(f"name {name}", None, name, "author", False) if name else None
-        return _known(message.user, users, f"author {message.user}", message.author_name)
-    value = _submitter(message)
-    if value is None:
-        return None
-    if ids := mentioned_users(value):
-        return _known(ids[0], users, f"submitted by {ids[0]}", None)
-    if address := EMAIL_RE.search(value):
-        email = address.group(1).lower()
-        user = next((u for u in users.values() if u.email == email), None)
-        if user is not None:
-            return _known(user.id, users, f"submitted by {email}", None)
-        return _Sender(email, email, None, f"submitted by {email}", False)
-    name = " ".join(plain_text(value, {}).split())
-    named = [u for u in users.values() if name.lower() in {(u.name or "").lower(), u.handle.lower()}]
-    if len(named) == 1:
-        return _known(named[0].id, users, f"submitted by {name}", None)
-    return _Sender(f"name {name}", None, name, "submitted by", False) if name else None
-
-
-def _known(uid: str, users: Mapping[str, SlackUser], said: str, fallback_name: str | None) -> _Sender:
-    user = users.get(uid)
-    if user is None:
-        return _Sender(uid, None, fallback_name, said, False)
-    return _Sender(uid, user.email, user.name or user.handle, said, True)
-
-
-def _submitter(message: SlackMessage) -> str | None:
-    """The raw value of a form bot's ``Submitted by:`` line (a label alone on its line takes the next)."""
-    raw_lines = [line.replace("*", "").strip() for line in (*message.text.split("\n"), *message.lines)]
-    for raw in form_lines(raw_lines):
-        found = label_of(raw)
-        if found and found[0] in SUBMITTER_LABELS:
-            return found[1]
-    return None
-
-
 def _labelled_value(
     read: list[tuple[SlackMessage, list[str]]], labels: frozenset[str]
 ) -> tuple[str, str, str] | None:
@@ -309,5 +228,5 @@ def _labelled_value(
         for number, line in enumerate(lines, start=1):
             found = label_of(line)
             if found and found[0] in labels:
-                return f"{_where(message)} line {number}", found[1], line.strip()[:_SOURCE_TEXT_MAX]
+                return f"{message_where(message)} line {number}", found[1], line.strip()[:_SOURCE_TEXT_MAX]
     return None
