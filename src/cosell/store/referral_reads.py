@@ -63,6 +63,12 @@ def partner_exists(con: Engine, partner_id: str) -> bool:
     return bool(row and row[0])
 
 
+def lead_exists(con: Engine, lead_id: str) -> bool:
+    """Whether any version of a lead with this id was ever stored."""
+    row = con.execute("SELECT count(*) FROM leads WHERE lead_id = ?", [lead_id]).fetchone()
+    return bool(row and row[0])
+
+
 def account_deals(
     con: Engine, account_id: str
 ) -> list[tuple[str, datetime, str, datetime | None, tuple[tuple[str, datetime], ...]]]:

@@ -194,7 +194,9 @@ def current_referrals(con: Engine, status: str | None = None) -> list[ReferralVe
 
 def referral_ids(con: Engine) -> list[str]:
     """Every referral id, sorted (for a did-you-mean)."""
-    return [str(r[0]) for r in con.execute("SELECT DISTINCT referral_id FROM referrals ORDER BY 1").fetchall()]
+    return [
+        str(r[0]) for r in con.execute("SELECT DISTINCT referral_id FROM referrals ORDER BY 1").fetchall()
+    ]
 
 
 def insert_registration_event(con: Engine, e: RegistrationEvent) -> None:
@@ -215,6 +217,8 @@ def registration_events(con: Engine, registration_id: str | None = None) -> list
         [] if registration_id is None else [registration_id],
     ).fetchall()
     return [
-        RegistrationEvent(str(r[0]), int(r[1]), str(r[2]), r[3].astimezone(UTC), *r[4:7], bool(r[7]))
+        RegistrationEvent(
+            str(r[0]), int(r[1]), str(r[2]), r[3].astimezone(UTC), str(r[4]), str(r[5]), str(r[6]), bool(r[7])
+        )
         for r in rows
     ]
