@@ -29,7 +29,7 @@ OWN = own_domains(["ae@ourco.com", "ops@ourco.com", "someone@gmail.com"])
 
 
 def test_own_domains_are_our_users_domains_without_free_mail() -> None:
-    assert OWN == frozenset({"ourco.com"})
+    assert frozenset({"ourco.com"}) == OWN
 
 
 def test_a_contact_email_comes_first_even_after_a_domain_match() -> None:
@@ -42,7 +42,12 @@ def test_a_contact_email_comes_first_even_after_a_domain_match() -> None:
 
 def test_a_domain_identifies_the_partner_without_a_contact() -> None:
     found = identify_partner(["new.person@sales.beta.co.uk"], CONTACTS, PARTNERS, OWN)
-    assert (found.partner_id, found.contact_id, found.method, found.matched) == ("P2", "", "domain", "beta.co.uk")
+    assert (found.partner_id, found.contact_id, found.method, found.matched) == (
+        "P2",
+        "",
+        "domain",
+        "beta.co.uk",
+    )
 
 
 def test_free_mail_never_identifies_by_domain_but_a_listed_contact_address_does() -> None:
@@ -66,13 +71,20 @@ def test_an_address_of_two_partners_is_ambiguous_and_the_next_one_decides() -> N
     found = identify_partner(["ann@alpha-partners.com"], contacts, PARTNERS, OWN)
     # Not a contact match (two partners), but the domain is P1's alone.
     assert (found.partner_id, found.method) == ("P1", "domain")
-    assert identify_partner([], CONTACTS, PARTNERS, OWN).explanation == "no sender address to identify the partner by"
+    assert (
+        identify_partner([], CONTACTS, PARTNERS, OWN).explanation
+        == "no sender address to identify the partner by"
+    )
 
 
 @given(st.permutations(CONTACTS), st.permutations(PARTNERS))
-def test_identification_does_not_depend_on_row_order(contacts: list[ContactRow], partners: list[PartnerRow]) -> None:
+def test_identification_does_not_depend_on_row_order(
+    contacts: list[ContactRow], partners: list[PartnerRow]
+) -> None:
     senders = ["x@ourco.com", "y@gmail.com", "zed@alpha-partners.com", "ben.beta@gmail.com"]
-    assert identify_partner(senders, contacts, partners, OWN) == identify_partner(senders, CONTACTS, PARTNERS, OWN)
+    assert identify_partner(senders, contacts, partners, OWN) == identify_partner(
+        senders, CONTACTS, PARTNERS, OWN
+    )
 
 
 def test_company_names_normalise() -> None:

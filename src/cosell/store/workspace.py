@@ -93,7 +93,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
     (9, "attribution runs and reconciliations record the knowledge instant", migration_known_at),
     (10, "evidence and sourcing claims stored with each attribution version", migration_evidence),
     (11, "referrals: every version, with who, when and why", migration_referrals),
-    (12, "deal registrations: who changed each, when, why, and the conflicts found", migration_registration_events),
+    (
+        12,
+        "deal registrations: who changed each, when, why, and the conflicts found",
+        migration_registration_events,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
