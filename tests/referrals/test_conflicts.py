@@ -145,3 +145,22 @@ def test_the_conflicts_do_not_depend_on_row_order(
                 and r.status != "rejected"
                 and r.registered_at <= T < expiry_of(r, POLICY)
             )
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=80 * 24), min_size=1, max_size=6, unique=True),
+    st.randoms(use_true_random=False),
+)
+def test_first_in_first_win_only_the_earliest_registration_is_clear(hours: list[int], rnd: object) -> None:
+    # Registrations of distinct partners on one account, all inside one protection window: the
+    # first (by instant) has no registration conflict, every later one conflicts with all before it.
+    regs = [reg(f"R{i}", f"P{i}", T + timedelta(hours=h), "pending") for i, h in enumerate(hours)]
+    shuffled = list(regs)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    for r in regs:
+        found = channel_conflicts(r.registered_at, r.partner_id, [], [], shuffled, POLICY,
+                                  exclude_registration=r.registration_id)  # fmt: skip
+        earlier = sorted(
+            (o.registered_at, o.registration_id) for o in regs if o.registered_at < r.registered_at
+        )
+        assert [(c.at, c.ref_id) for c in found] == earlier
