@@ -177,3 +177,14 @@ def test_an_approved_registration_sources_the_first_deal_on_the_account(
     shown = runner.invoke(app, ["explain", "O2", "-w", path, "--format", "json", "--as-of", "2026-06-12"])
     decision = json.loads(shown.output)
     assert (decision["tier"], decision["primary_partner_id"], decision["rules"]) == ("sourced", "P1", ["S2"])
+
+
+def test_a_pending_registration_that_lapses_never_becomes_evidence(ref_ws: Workspace) -> None:
+    with at("2026-06-02T09:00:00Z"):
+        late = service.submit(ref_ws, POLICY, partner_id="P2", account_id="A3", by="u-ops",
+                              registered_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+        expired = {r.row.registration_id: r.row for r in service.expire(ref_ws, POLICY, by="u-ops")}
+    # Never approved: its expires_at is its registered_at, so SPEC's "expired with expires_at after
+    # C" holds for no deal created at or after it registered.
+    row = expired[late.row.registration_id]
+    assert (row.status, row.expires_at, row.approved_at) == ("expired", row.registered_at, None)

@@ -13,6 +13,7 @@ is kept when given, never required). Then:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from cosell.referrals.conflicts import Conflict
@@ -26,6 +27,7 @@ _ASK = {
     "prospect_name": "the full name of the person you are introducing",
     "prospect_email": "their email address",
 }
+WIDTH = 72  # the message's lines, as an email client wraps them
 # The answer options (cosell referrals answer) that fill each field.
 ANSWER_OPTION = {
     "partner": "--partner",
@@ -72,10 +74,13 @@ def follow_up_message(
         "",
         greeting,
         "",
-        f"Thank you for {about}. Before we can act on it we need:",
+        *textwrap.wrap(f"Thank you for {about}. Before we can act on it we need:", WIDTH),
         *(f"- {_ASK[f]}" for f in missing),
         "",
-        f"Reply to this message with them (please keep {referral_id} in the subject) and we will take it",
-        "from there.",
+        *textwrap.wrap(
+            f"Reply to this message with them (please keep {referral_id} in the subject) and we will "
+            "take it from there.",
+            WIDTH,
+        ),
     ]
     return "\n".join(lines)

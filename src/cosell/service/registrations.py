@@ -16,7 +16,9 @@ then and whether one was overridden, both in the import's one transaction.
 - reject (partner_ops): a pending one, with the reason.
 - extend (partner_ops): once, by 30 days, an approved one not yet expired.
 - expire: every pending or approved registration whose protection ended (expires_at, else
-  registered_at + window) at or before now becomes expired, its expires_at written down.
+  registered_at + window) at or before now becomes expired. An approved one gets the end of its
+  protection written in expires_at; a pending one, never approved, gets expires_at = registered_at
+  (it never protected the account, and SPEC section 2 must never count it as a registration).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class Registration:
 
     row: RegistrationRow
     expiry: datetime  # when its protection ends: expires_at, else registered_at + window
+    checked: bool  # whether cosell checked it for conflicts (submitted or approved here)
     conflicts: tuple[Conflict, ...]
     events: tuple[RegistrationEvent, ...]
     changed_at: datetime
@@ -86,7 +89,7 @@ class Registration:
             "registered_at": format_instant(r.registered_at), "status": r.status,
             "approved_at": _when(r.approved_at), "opportunity_id": r.opportunity_id,
             "expires_at": _when(r.expires_at), "protected_until": format_instant(self.expiry),
-            "conflicts": [c.to_json() for c in self.conflicts],
+            "checked": self.checked, "conflicts": [c.to_json() for c in self.conflicts],
             "changed_at": format_instant(self.changed_at), "changed_by": self.changed_by, "change": self.change,
             "events": [{"action": e.action, "by": e.by_user, "at": format_instant(e.recorded_at),
                         "reason": e.reason, "overridden": e.overridden,
@@ -133,7 +136,7 @@ def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list
         checked = [e for e in own if e.action in ("submitted", "approved")]
         conflicts = conflicts_from_json(checked[-1].conflicts_json) if checked else ()
         at, by, change = changes[r.registration_id]
-        out.append(Registration(r, expiry_of(r, policy), conflicts, own, at, by, change))
+        out.append(Registration(r, expiry_of(r, policy), bool(checked), conflicts, own, at, by, change))
     return out
 
 
@@ -348,9 +351,12 @@ def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -
     ensure_referral_schema(con)
     check_role(con, who, DECIDER_ROLES, "expire registrations")
     now = clock.now()
+    # An approved one keeps the end of its protection; a pending one never protected anything:
+    # expires_at = registered_at, so that SPEC section 2's "expired with expires_at after C" can
+    # never make an unapproved registration evidence of a deal.
     due = [
         RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "expired", r.approved_at,
-                        r.opportunity_id, expiry_of(r, policy))
+                        r.opportunity_id, expiry_of(r, policy) if r.status == "approved" else r.registered_at)
         for r in registration_rows(con)
         if r.status in ("pending", "approved") and expiry_of(r, policy) <= now
     ]  # fmt: skip
