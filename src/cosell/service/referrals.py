@@ -24,7 +24,7 @@ from cosell import clock
 from cosell.data.load import import_canonical
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.intake import run_intake
-from cosell.instants import format_instant
+from cosell.instants import format_instant, utc
 from cosell.policy import Policy
 from cosell.referrals.assess import ANSWER_OPTION, follow_up_message, missing_fields, status_of
 from cosell.referrals.conflicts import Conflict
@@ -171,6 +171,10 @@ def submit_parsed(
         raise UsageError(
             "a referral needs its source reference (source_ref): it makes a re-submission idempotent"
         )
+    try:
+        received = None if parsed.received_at is None else utc(parsed.received_at)
+    except ValueError as exc:
+        raise UsageError(f"{parsed.source_ref}: received_at: {exc}") from None
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
@@ -197,7 +201,7 @@ def submit_parsed(
             referral_id=next_id(con, "referrals", "referral_id", REFERRAL_PREFIX), version=1,
             action="submitted", recorded_at=now, by_user=who, reason=" ".join(reason.split()),
             channel=parsed.channel, source_ref=parsed.source_ref,
-            received_at=parsed.received_at or now, received_at_given=parsed.received_at is not None,
+            received_at=received or now, received_at_given=received is not None,
             sender_emails=parsed.sender_emails, sender_name=parsed.sender_name or "",
             partner_hint=parsed.partner_hint or "", partner_id=partner, partner_contact_id=contact,
             partner_method=method, partner_evidence=evidence,
