@@ -188,3 +188,19 @@ def test_a_pending_registration_that_lapses_never_becomes_evidence(ref_ws: Works
     # C" holds for no deal created at or after it registered.
     row = expired[late.row.registration_id]
     assert (row.status, row.expires_at, row.approved_at) == ("expired", row.registered_at, None)
+
+
+def test_nothing_is_half_applied_when_a_change_fails(
+    ref_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise CosellError("the event could not be written")
+
+    monkeypatch.setattr(service, "insert_registration_event", broken)
+    with at("2026-06-02T09:00:00Z"), pytest.raises(CosellError, match="could not be written"):
+        service.submit(ref_ws, POLICY, partner_id="P1", account_id="A2", by="u-ops")
+    counts = ref_ws.con.execute(
+        "SELECT (SELECT count(*) FROM deal_registrations), (SELECT count(*) FROM imports), "
+        "(SELECT count(*) FROM registration_events)"
+    ).fetchone()
+    assert counts == (1, 1, 0)  # the CRM's R1 and the fixture's import, nothing of the failed submit
