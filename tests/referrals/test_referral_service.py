@@ -227,3 +227,23 @@ def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
     with pytest.raises(InputError, match=r"r.json: is not JSON: Expecting value at line 1, column 1"):
         service.submit_json(ref_ws, b"nope", "r.json", "u-ops")
     assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
+
+
+def test_accept_matches_the_account_again_and_sees_a_deal_imported_since(
+    ref_ws: Workspace, tmp_path: Path
+) -> None:
+    with at("2026-06-02T09:00:00Z"):
+        r = service.submit_json(
+            ref_ws, referral_json(company="Wingtip", name="Wes", email="wes@wingtip.com"), "w.json", "u-ops"
+        ).referral.current
+    assert (r.status, r.account_id, r.account_method) == ("open", "", "none")
+    # The CRM then brings the account, with a deal its rep opened before the partner wrote.
+    data = {
+        "accounts": [{"account_id": "A9", "name": "Wingtip Toys", "domain": "wingtip.com"}],
+        "opportunities": [{"opportunity_id": "O9", "account_id": "A9", "created_at": "2026-05-20",
+                           "amount": "100.00", "stage": "Discovery"}],
+    }  # fmt: skip
+    with at("2026-06-03T00:00:00Z"):
+        import_canonical(ref_ws, write_tables(tmp_path / "later", data), partial=True)
+    with at("2026-06-04T00:00:00Z"), pytest.raises(CosellError, match=r"opportunity O9 .* is open"):
+        service.accept(ref_ws, POLICY, r.referral_id, by="u-ops")

@@ -325,9 +325,10 @@ def accept(
         raise CosellError(
             f"{referral_id} needs info first ({', '.join(v.missing)}): cosell referrals answer {referral_id} {options}"
         )
-    conflicts = (
-        account_conflicts(con, policy, v.account_id, v.partner_id, v.received_at) if v.account_id else ()
-    )
+    # The account and the conflicts as the workspace stands now (an account or a deal may have
+    # been imported since the referral was submitted), at the referral's own instant.
+    v = _assessed(ws, policy, v)
+    conflicts = conflicts_from_json(v.conflicts_json)
     if conflicts and not override_conflict:
         found = "; ".join(c.detail for c in conflicts)
         raise CosellError(
