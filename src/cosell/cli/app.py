@@ -27,6 +27,8 @@ from cosell.cli import (
     plans_cmd,
     prompts_cmd,
     reconcile_cmd,
+    referrals_cmd,
+    registrations_cmd,
     report_cmd,
     simulate_cmd,
     users_cmd,
@@ -111,6 +113,8 @@ for module in (
     blueprint_cmd,
     writeback_cmd,
     crm_cmd,
+    referrals_cmd,
+    registrations_cmd,
 ):
     module.register(app)
 

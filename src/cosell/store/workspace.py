@@ -30,6 +30,7 @@ from cosell.store.intake import has_prompt_declarations, migration_intake, overl
 from cosell.store.known import migration_known_at
 from cosell.store.ledger import migration_ledger, migration_posted_deals
 from cosell.store.plans import migration_plans
+from cosell.store.referrals import migration_referrals, migration_registration_events
 from cosell.store.review import migration_review
 from cosell.store.schema import TABLES, Table
 from cosell.store.versions import migration_versions
@@ -91,6 +92,12 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
     ),
     (9, "attribution runs and reconciliations record the knowledge instant", migration_known_at),
     (10, "evidence and sourcing claims stored with each attribution version", migration_evidence),
+    (11, "referrals: every version, with who, when and why", migration_referrals),
+    (
+        12,
+        "deal registrations: who changed each, when, why, and the conflicts found",
+        migration_registration_events,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,329 @@
+"""``cosell referrals submit|list|show|answer|accept|reject``: referral intake (docs/referrals.md).
+
+Thin: parse, call the use case (:mod:`cosell.service.referrals`), print. ``referrals email`` and
+``referrals slack`` (the channel parsers) register on the same group.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    NowOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    workspace,
+)
+from cosell.errors import UsageError
+from cosell.instants import format_instant
+from cosell.policy import load_policy
+
+referrals_app = typer.Typer(
+    help="Partner referrals: submit, list, show, answer what is missing, accept as a lead, reject.",
+    no_args_is_help=True,
+)
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", envvar="COSELL_USER", help="Who does it (a user id; recorded).", show_default=False),
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
+IdArgument = Annotated[str, typer.Argument(help="The referral id (REF-000001).", show_default=False)]
+LIST_COLUMNS = (
+    "referral_id",
+    "status",
+    "received",
+    "partner_id",
+    "company",
+    "account_id",
+    "conflicts",
+    "missing",
+)
+CONFLICT_LABELS = {"open_opportunity": "open deal", "direct_touch": "direct", "registration": "registered"}
+MAX_FILE = 1_000_000  # bytes: a referral is a few hundred
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cosell referrals``."""
+    app.add_typer(referrals_app, name="referrals")
+
+
+def _list_row(r: Any) -> dict[str, Any]:
+    v = r.current
+    return {
+        "referral_id": v.referral_id,
+        "status": v.status,
+        "received": format_instant(v.received_at)[:10],
+        "partner_id": v.partner_id,
+        "company": v.prospect_company,
+        "account_id": v.account_id,
+        "conflicts": len(r.conflicts),
+        "missing": ", ".join(m.removeprefix("prospect_") for m in v.missing),
+    }
+
+
+def labelled(label: str, text: str) -> list[str]:
+    """``label`` in a 13-character margin, ``text`` wrapped at 80 columns beside it."""
+    lines = textwrap.wrap(text, width=80 - 13, break_long_words=False, break_on_hyphens=False) or [""]
+    return [f"{label:<13}{lines[0]}", *(" " * 13 + line for line in lines[1:])]
+
+
+def _print_referral(r: Any) -> None:
+    v = r.current
+    prospect = ", ".join(
+        p for p in (v.prospect_name, f"<{v.prospect_email}>" if v.prospect_email else "", v.prospect_title,
+                    v.prospect_company) if p
+    )  # fmt: skip
+    given = "" if v.received_at_given else " (no date in the message: when it was submitted)"
+    lines = [
+        *labelled("referral", f"{v.referral_id}: {v.status} (version {v.version})"),
+        *labelled(
+            "received", f"{format_instant(v.received_at)}{given} by {v.channel}, reference {v.source_ref}"
+        ),
+        *labelled("from", ", ".join(v.sender_emails) or "(no sender address)"),
+        *labelled("partner", f"{v.partner_id or 'none'}: {v.partner_evidence}"),
+        *labelled("prospect", prospect or "(none named)"),
+        *labelled("account", f"{v.account_id or 'none'}: {v.account_evidence}"),
+    ]
+    if v.missing:
+        lines += labelled("missing", ", ".join(v.missing))
+    if v.lead_id:
+        lines += labelled(
+            "lead", v.lead_id + (f" (conflict overridden: {v.override_reason})" if v.override_reason else "")
+        )
+    lines.append(f"conflicts    {len(r.conflicts) or 'none'}")
+    for c in r.conflicts:
+        lines += labelled(f"  {CONFLICT_LABELS[c.kind]}", c.detail)
+    lines.append("fields found")
+    for s in r.sources:
+        label = "from" if s.field == "sender_emails" else s.field.removeprefix("prospect_")
+        lines += labelled(f"  {label}", f'{s.where}: "{s.text}"')
+    if v.follow_up:
+        lines.append("follow-up message")
+        lines += [f"  {line}" if line else "" for line in v.follow_up.splitlines()]
+    lines.append("history")
+    for h in r.history:
+        why = f": {h.reason}" if h.reason else ""
+        lines += labelled(
+            f"  v{h.version}", f"{h.action} by {h.by_user} at {format_instant(h.recorded_at)}{why}"
+        )
+    typer.echo("\n".join(lines))
+
+
+def _read_input(file: str) -> tuple[bytes, str]:
+    if file == "-":
+        return sys.stdin.buffer.read(MAX_FILE + 1)[: MAX_FILE + 1], "-"
+    path = Path(file)
+    if not path.is_file():
+        raise UsageError(f"{file}: no such file")
+    if path.stat().st_size > MAX_FILE:
+        raise UsageError(f"{file}: larger than {MAX_FILE:,} bytes; a referral is one small JSON object")
+    return path.read_bytes(), path.name
+
+
+@referrals_app.command("submit")
+def submit_command(
+    file: Annotated[
+        str, typer.Argument(help="A JSON referral (docs/referrals.md), or - for stdin.", show_default=False)
+    ],
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+    now: NowOption = None,
+) -> None:
+    """Submit a referral as JSON: the partner is identified, the prospect's account matched, channel
+    conflicts checked; a referral missing fields gets needs_info and a follow-up message. The same
+    source_ref again is the same referral (nothing new is recorded)."""
+    from cosell.service.referrals import submit_json
+
+    del now  # --now pinned the clock
+    data, name = _read_input(file)
+    if len(data) > MAX_FILE:
+        raise UsageError(f"{name}: larger than {MAX_FILE:,} bytes; a referral is one small JSON object")
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = submit_json(ws, data, name, by or login_name(), reason, policy=policy)
+    finally:
+        ws.close()
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps({"created": done.created, **done.referral.to_json()}, indent=2))
+        return
+    v = done.referral.current
+    said = "submitted" if done.created else "already submitted (nothing new recorded)"
+    console.print(f"{v.referral_id} {said}: {v.status}", highlight=False, soft_wrap=True)
+    _print_referral(done.referral)
+
+
+@referrals_app.command("list")
+def list_command(
+    workspace_path: WorkspaceOption = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="needs_info, open, conflict, accepted or rejected.", show_default=False
+        ),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every referral as it stands: status, partner, prospect company, account, conflicts, what is missing."""
+    from cosell.service.referrals import referrals
+
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        found = referrals(ws, status)
+    finally:
+        ws.close()
+    if fmt is Format.json:
+        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        return
+    emit_rows([_list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
+              optional=("received", "missing"))  # fmt: skip
+
+
+@referrals_app.command("show")
+def show_command(
+    referral_id: IdArgument,
+    workspace_path: WorkspaceOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+) -> None:
+    """One referral: who sent it and how the partner was identified, the prospect and its account,
+    which line gave which field, conflicts with evidence, the follow-up message, every version."""
+    from cosell.service.referrals import referral
+
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        found = referral(ws, referral_id)
+    finally:
+        ws.close()
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(found.to_json(), indent=2))
+        return
+    _print_referral(found)
+
+
+@referrals_app.command("answer")
+def answer_command(
+    referral_id: IdArgument,
+    company: Annotated[
+        str | None, typer.Option("--company", help="The prospect's company.", show_default=False)
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The prospect's full name.", show_default=False)
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="The prospect's email.", show_default=False)
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="The prospect's title.", show_default=False)
+    ] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner", help="The referring partner, when no address identified it.", show_default=False
+        ),
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Fill what a referral is missing (or correct it): a new version; complete, it is open (or a
+    conflict)."""
+    from cosell.service.referrals import answer
+
+    del now  # --now pinned the clock
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = answer(ws, referral_id, by=by or login_name(), reason=reason, company=company, name=name,
+                      email=email, title=title, partner_id=partner, policy=policy)  # fmt: skip
+    finally:
+        ws.close()
+    v = done.current
+    left = f"; still missing: {', '.join(v.missing)}" if v.missing else ""
+    console.print(
+        f"{v.referral_id} answered (version {v.version}): {v.status}{left}", highlight=False, soft_wrap=True
+    )
+
+
+@referrals_app.command("accept")
+def accept_command(
+    referral_id: IdArgument,
+    override_conflict: Annotated[
+        bool,
+        typer.Option(
+            "--override-conflict", help="Accept although it is a channel conflict (needs --reason)."
+        ),
+    ] = False,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Accept a complete referral (partner_ops): it becomes a partner lead (lead id = referral id,
+    created at its received time), so S1 and the auto-tag apply once a deal names it."""
+    from cosell.service.referrals import accept
+
+    del now  # --now pinned the clock
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = accept(
+            ws, policy, referral_id, by=by or login_name(), reason=reason, override_conflict=override_conflict
+        )
+    finally:
+        ws.close()
+    v = done.current
+    console.print(
+        f"{v.referral_id} accepted by {v.by_user}: partner lead {v.lead_id} of {v.partner_id}, created "
+        f"{format_instant(v.received_at)}"
+        + (f" (conflict overridden: {v.override_reason})" if v.override_reason else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@referrals_app.command("reject")
+def reject_command(
+    referral_id: IdArgument,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
+    ],
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    now: NowOption = None,
+) -> None:
+    """Reject a referral (partner_ops), with the reason; it never becomes a lead."""
+    from cosell.service.referrals import reject
+
+    del now  # --now pinned the clock
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = reject(ws, referral_id, by=by or login_name(), reason=reason)
+    finally:
+        ws.close()
+    console.print(f"{done.current.referral_id} rejected by {done.current.by_user}", highlight=False)

@@ -1,0 +1,276 @@
+"""``cosell registrations submit|approve|reject|extend|expire|list|show``: deal registrations
+(docs/referrals.md). Thin: parse, call the use case (:mod:`cosell.service.registrations`), print."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    NowOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    parse_instant_option,
+    workspace,
+)
+from cosell.cli.referrals_cmd import CONFLICT_LABELS, ByOption, ShowFormat, ShowFormatOption, labelled
+from cosell.instants import format_instant
+from cosell.policy import load_policy
+
+registrations_app = typer.Typer(
+    help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
+)
+IdArgument = Annotated[str, typer.Argument(help="The registration id.", show_default=False)]
+ReasonRequired = Annotated[
+    str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
+LIST_COLUMNS = ("registration_id", "partner_id", "account_id", "status", "registered", "until", "conflicts")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cosell registrations``."""
+    app.add_typer(registrations_app, name="registrations")
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return {
+        "registration_id": r.row.registration_id,
+        "partner_id": r.row.partner_id,
+        "account_id": r.row.account_id,
+        "status": r.row.status,
+        "registered": format_instant(r.row.registered_at)[:10],
+        "until": "" if r.row.status == "rejected" else format_instant(r.expiry)[:10],
+        "conflicts": len(r.conflicts) if r.checked else None,  # blank: never checked (from the CRM)
+    }
+
+
+def _say(r: Any, what: str) -> None:
+    row = r.row
+    until = "" if row.status == "rejected" else f", protected until {format_instant(r.expiry)}"
+    flagged = (
+        f"; {len(r.conflicts)} channel conflict(s): see cosell registrations show {row.registration_id}"
+        if r.conflicts
+        else ""
+    )
+    console.print(
+        f"{row.registration_id} {what}: {row.partner_id} on {row.account_id}, {row.status}{until}{flagged}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@registrations_app.command("submit")
+def submit_command(
+    account: Annotated[str, typer.Option("--account", help="The account registered.", show_default=False)],
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner", help="The registering partner (a partner user: its own).", show_default=False
+        ),
+    ] = None,
+    registered_at: Annotated[
+        str | None,
+        typer.Option(
+            "--registered-at",
+            help="When the partner registered (ISO 8601; default now, never later).",
+            show_default=False,
+        ),
+    ] = None,
+    opportunity: Annotated[
+        str | None, typer.Option("--opportunity", help="The deal it registers, if known.", show_default=False)
+    ] = None,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Register an account for a partner (pending). Channel conflicts at the registration instant
+    are recorded with their evidence."""
+    from cosell.service.registrations import submit
+
+    del now  # --now pinned the clock
+    policy = load_policy(policy_path)
+    at = parse_instant_option(registered_at, "--registered-at")
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = submit(ws, policy, partner_id=partner, account_id=account, by=by or login_name(), reason=reason,
+                      registered_at=at, opportunity_id=opportunity or "")  # fmt: skip
+    finally:
+        ws.close()
+    _say(done, "submitted")
+
+
+@registrations_app.command("approve")
+def approve_command(
+    registration_id: IdArgument,
+    override_conflict: Annotated[
+        bool,
+        typer.Option(
+            "--override-conflict", help="Approve although it is a channel conflict (needs --reason)."
+        ),
+    ] = False,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Approve a pending registration (partner_ops): protected until registered_at + the protection window."""
+    from cosell.service.registrations import approve
+
+    del now  # --now pinned the clock
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = approve(ws, policy, registration_id, by=by or login_name(), reason=reason,
+                       override_conflict=override_conflict)  # fmt: skip
+    finally:
+        ws.close()
+    _say(done, "approved" + (" (conflict overridden)" if override_conflict else ""))
+
+
+@registrations_app.command("reject")
+def reject_command(
+    registration_id: IdArgument,
+    reason: ReasonRequired,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Reject a pending registration (partner_ops), with the reason."""
+    from cosell.service.registrations import reject
+
+    del now  # --now pinned the clock
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = reject(ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason)
+    finally:
+        ws.close()
+    _say(done, "rejected")
+
+
+@registrations_app.command("extend")
+def extend_command(
+    registration_id: IdArgument,
+    reason: ReasonRequired,
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Extend an approved registration once, by 30 days (partner_ops)."""
+    from cosell.service.registrations import extend
+
+    del now  # --now pinned the clock
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = extend(ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason)
+    finally:
+        ws.close()
+    _say(done, "extended")
+
+
+@registrations_app.command("expire")
+def expire_command(
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Expire every pending or approved registration whose protection has ended (as of now)."""
+    from cosell.service.registrations import expire
+
+    del now  # --now pinned the clock
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = expire(ws, load_policy(policy_path), by=by or login_name(), reason=reason)
+    finally:
+        ws.close()
+    for r in done:
+        _say(r, "expired")
+    console.print(f"{len(done):,} registration(s) expired", highlight=False)
+
+
+@registrations_app.command("list")
+def list_command(
+    workspace_path: WorkspaceOption = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="pending, approved, rejected or expired.", show_default=False),
+    ] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="One partner's.", show_default=False)
+    ] = None,
+    policy_path: PolicyOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every registration as it stands: partner, account, status, registered, protected until, and
+    the channel conflicts recorded at its last check."""
+    from cosell.service.registrations import registrations
+
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        found = registrations(ws, load_policy(policy_path), status=status, partner_id=partner)
+    finally:
+        ws.close()
+    if fmt is Format.json:
+        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        return
+    emit_rows([_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Registrations ({len(found):,})",
+              optional=("until", "registered"))  # fmt: skip
+
+
+@registrations_app.command("show")
+def show_command(
+    registration_id: IdArgument,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+) -> None:
+    """One registration: its dates, the conflicts with their evidence, every change with who, when, why."""
+    from cosell.service.registrations import registration
+
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        r = registration(ws, load_policy(policy_path), registration_id)
+    finally:
+        ws.close()
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(r.to_json(), indent=2))
+        return
+    row = r.row
+    approved = f", approved {format_instant(row.approved_at)}" if row.approved_at else ""
+    lines = [
+        *labelled("registration", f"{row.registration_id}: {row.status}"),
+        *labelled("partner", row.partner_id),
+        *labelled("account", row.account_id + (f", deal {row.opportunity_id}" if row.opportunity_id else "")),
+        *labelled("registered", format_instant(row.registered_at) + approved),
+        *labelled(
+            "protected",
+            f"until {format_instant(r.expiry)}" + ("" if row.expires_at else " (registered + window)"),
+        ),
+        *labelled("changed", f"{format_instant(r.changed_at)} by {r.changed_by}: {r.change}"),
+        f"conflicts    {len(r.conflicts) or 'none'}"
+        if r.checked
+        else "conflicts    not checked (from the CRM import)",
+    ]
+    for c in r.conflicts:
+        lines += labelled(f"  {CONFLICT_LABELS[c.kind]}", c.detail)
+    lines.append("history" if r.events else "history      (none recorded here: from the CRM import)")
+    for e in r.events:
+        extra = " (conflict overridden)" if e.overridden else ""
+        lines += labelled(
+            f"  {e.action}", f"by {e.by_user} at {format_instant(e.recorded_at)}{extra}: {e.reason}"
+        )
+    typer.echo("\n".join(lines))

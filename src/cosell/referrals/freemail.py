@@ -1,0 +1,33 @@
+"""Free-mail domains: an address there names a person, never the company they work for.
+
+A referral sent from ``someone@gmail.com`` identifies no partner by its domain, and a prospect at
+``someone@outlook.com`` is matched to an account by company name, not by domain. The list is
+bundled (no network, the same answer every day); each entry is a registrable domain as
+:func:`cosell.accounts.domains.registrable_domain` returns it.
+"""
+
+from __future__ import annotations
+
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    (
+     "126.com", "139.com", "163.com", "188.com", "aim.com", "alice.it", "aol.co.uk", "aol.com", "aol.de",
+     "aol.fr", "att.net", "bellsouth.net", "bigpond.com", "bluewin.ch", "btinternet.com", "charter.net",
+     "comcast.net", "cox.net", "daum.net", "earthlink.net", "email.com", "fastmail.com", "fastmail.fm",
+     "free.fr", "freenet.de", "gmail.com", "gmx.at", "gmx.ch", "gmx.com", "gmx.de", "gmx.net",
+     "googlemail.com", "hanmail.net", "hey.com", "hotmail.co.uk", "hotmail.com", "hotmail.de", "hotmail.es",
+     "hotmail.fr", "hotmail.it", "icloud.com", "inbox.com", "laposte.net", "libero.it", "live.ca",
+     "live.co.uk", "live.com", "live.com.au", "live.de", "live.fr", "live.nl", "mac.com", "mail.com",
+     "mail.ru", "me.com", "msn.com", "naver.com", "netcologne.de", "orange.fr", "outlook.com", "outlook.de",
+     "outlook.es", "outlook.fr", "pm.me", "proton.me", "protonmail.ch", "protonmail.com", "qq.com",
+     "rambler.ru", "rediffmail.com", "rocketmail.com", "sbcglobal.net", "sfr.fr", "shaw.ca", "sina.com",
+     "sky.com", "t-online.de", "telenet.be", "tiscali.it", "tutanota.com", "tutanota.de", "verizon.net",
+     "virginmedia.com", "wanadoo.fr", "web.de", "yahoo.ca", "yahoo.co.in", "yahoo.co.jp", "yahoo.co.uk",
+     "yahoo.com", "yahoo.com.au", "yahoo.com.br", "yahoo.de", "yahoo.es", "yahoo.fr", "yahoo.in", "yahoo.it",
+     "yandex.com", "yandex.ru", "ymail.com", "zoho.com", "zohomail.com",
+    )
+)  # fmt: skip
+
+
+def is_free_mail(domain: str) -> bool:
+    """Whether a registrable domain is a free-mail provider's."""
+    return domain.lower() in FREE_MAIL_DOMAINS

@@ -1,0 +1,55 @@
+"""What referrals and deal registrations share: who may submit and decide, and the channel
+conflicts of a partner's claim on an account, read from the workspace (the rule itself is pure:
+:mod:`cosell.referrals.conflicts`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from cosell.engine import Engine
+from cosell.instants import parse_instant
+from cosell.policy import Policy
+from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
+from cosell.store import referral_reads as reads
+
+# SPEC section 9: partner_ops are users with the role partner_ops or partner_manager; admins may do
+# what they may. A partner user submits (and answers) its own partner's referrals and registrations.
+DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
+SUBMIT_ROLES = (*DECIDER_ROLES, "partner")
+
+
+def registration_rows(con: Engine, account_id: str | None = None) -> list[RegistrationRow]:
+    """The current registrations (of one account when given), by registered_at and id."""
+    return [RegistrationRow(*r) for r in reads.registrations(con, account_id)]
+
+
+def account_conflicts(
+    con: Engine,
+    policy: Policy,
+    account_id: str,
+    partner_id: str,
+    at: datetime,
+    *,
+    exclude_registration: str = "",
+) -> tuple[Conflict, ...]:
+    """The channel conflicts of ``partner_id``'s claim on ``account_id`` at ``at``, from the current
+    rows of the account's deals, touches and registrations."""
+    deals = [DealRow(*r) for r in reads.account_deals(con, account_id)]
+    touches = [TouchRow(*r) for r in reads.account_touches(con, account_id)]
+    return channel_conflicts(
+        at, partner_id, deals, touches, registration_rows(con, account_id), policy,
+        exclude_registration=exclude_registration,
+    )  # fmt: skip
+
+
+def conflicts_json(conflicts: tuple[Conflict, ...]) -> str:
+    """The conflicts as stored: JSON text, sorted keys."""
+    return json.dumps([c.to_json() for c in conflicts], sort_keys=True)
+
+
+def conflicts_from_json(text: str) -> tuple[Conflict, ...]:
+    """The conflicts stored by :func:`conflicts_json`."""
+    return tuple(
+        Conflict(c["kind"], c["ref_id"], parse_instant(c["at"]), c["detail"]) for c in json.loads(text)
+    )

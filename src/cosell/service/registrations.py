@@ -1,0 +1,368 @@
+"""Use cases of deal registrations (SPEC sections 2 and 7): submit, approve, reject, extend, expire,
+list and show (``cosell registrations ...``).
+
+A registration is a canonical row (``deal_registrations``), versioned like every other: each change
+here is an import of that one row, logged with who and why (``cosell registrations approve
+REG-000001: <reason>``), and an entry in ``registration_events`` with the channel conflicts found
+then and whether one was overridden, both in the import's one transaction.
+
+- submit (partner_ops, or a partner user for its own partner): status pending, registered_at now
+  (or an earlier instant given, never a later one); conflicts are checked at registered_at.
+- approve (partner_ops): approved_at now, expires_at = registered_at + protection_window_days (the
+  protection SPEC section 2 gives a registration without expires_at, written down so that a later
+  change of the policy does not move it). A channel conflict (checked again) is approved only with
+  an override and a reason, both recorded. A registration whose window ended before anyone
+  approved it cannot be approved: it is expired.
+- reject (partner_ops): a pending one, with the reason.
+- extend (partner_ops): once, by 30 days, an approved one not yet expired.
+- expire: every pending or approved registration whose protection ended (expires_at, else
+  registered_at + window) at or before now becomes expired. An approved one gets the end of its
+  protection written in expires_at; a pending one, never approved, gets expires_at = registered_at
+  (it never protected the account, and SPEC section 2 must never count it as a registration).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cosell import clock
+from cosell.data.load import import_canonical
+from cosell.engine import Engine
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.instants import format_instant
+from cosell.policy import Policy
+from cosell.referrals.conflicts import Conflict, RegistrationRow, expiry_of
+from cosell.service.channel import (
+    DECIDER_ROLES,
+    SUBMIT_ROLES,
+    account_conflicts,
+    conflicts_from_json,
+    conflicts_json,
+    registration_rows,
+)
+from cosell.store import referral_reads as reads
+from cosell.store.referrals import (
+    REGISTRATION_PREFIX,
+    RegistrationEvent,
+    ensure_referral_schema,
+    insert_registration_event,
+    next_id,
+    registration_events,
+)
+from cosell.store.schema import REGISTRATION_STATUSES
+from cosell.store.users import check_role
+from cosell.store.workspace import Workspace
+
+EXTENSION_DAYS = 30  # one extension, of this many days (issue 15)
+SOURCE = "cosell registrations"
+
+__all__ = ["EXTENSION_DAYS", "Registration", "approve", "expire", "extend", "registration", "registrations",
+           "reject", "submit"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registration as it stands, the conflicts recorded at its last check (submit or approve)
+    and every change recorded here (a registration imported from the CRM has none)."""
+
+    row: RegistrationRow
+    expiry: datetime  # when its protection ends: expires_at, else registered_at + window
+    checked: bool  # whether cosell checked it for conflicts (submitted or approved here)
+    conflicts: tuple[Conflict, ...]
+    events: tuple[RegistrationEvent, ...]
+    changed_at: datetime
+    changed_by: str
+    change: str  # the import's source line: what changed it and why
+
+    def to_json(self) -> dict[str, Any]:
+        """The keys of ``cosell registrations list|show --format json`` (docs/referrals.md)."""
+        r = self.row
+        return {
+            "registration_id": r.registration_id, "partner_id": r.partner_id, "account_id": r.account_id,
+            "registered_at": format_instant(r.registered_at), "status": r.status,
+            "approved_at": _when(r.approved_at), "opportunity_id": r.opportunity_id,
+            "expires_at": _when(r.expires_at), "protected_until": format_instant(self.expiry),
+            "checked": self.checked, "conflicts": [c.to_json() for c in self.conflicts],
+            "changed_at": format_instant(self.changed_at), "changed_by": self.changed_by, "change": self.change,
+            "events": [{"action": e.action, "by": e.by_user, "at": format_instant(e.recorded_at),
+                        "reason": e.reason, "overridden": e.overridden,
+                        "conflicts": [c.to_json() for c in conflicts_from_json(e.conflicts_json)]}
+                       for e in self.events],
+        }  # fmt: skip
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else format_instant(value)
+
+
+def _require(by: str | None, reason: str | None = None) -> str:
+    if not by or not by.strip():
+        raise UsageError("say who: --by USER (or $COSELL_USER)")
+    if reason is not None and not reason.strip():
+        raise UsageError("say why: --reason TEXT (recorded with the change)")
+    return by.strip()
+
+
+def registrations(
+    ws: Workspace, policy: Policy, *, status: str | None = None, partner_id: str | None = None
+) -> list[Registration]:
+    """Every registration as it stands (of one status or partner when given), by registered_at, id."""
+    if status is not None and status not in REGISTRATION_STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(REGISTRATION_STATUSES)}, not {status!r}")
+    ensure_referral_schema(ws.con)
+    rows = [
+        r
+        for r in registration_rows(ws.con)
+        if status in (None, r.status) and partner_id in (None, r.partner_id)
+    ]
+    return _views(ws.con, policy, rows)
+
+
+def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list[Registration]:
+    events: dict[str, list[RegistrationEvent]] = {}
+    for e in registration_events(con):
+        events.setdefault(e.registration_id, []).append(e)
+    changes = reads.registration_changes(con)
+    out = []
+    for r in rows:
+        own = tuple(events.get(r.registration_id, ()))
+        checked = [e for e in own if e.action in ("submitted", "approved")]
+        conflicts = conflicts_from_json(checked[-1].conflicts_json) if checked else ()
+        at, by, change = changes[r.registration_id]
+        out.append(Registration(r, expiry_of(r, policy), bool(checked), conflicts, own, at, by, change))
+    return out
+
+
+def registration(ws: Workspace, policy: Policy, registration_id: str) -> Registration:
+    """One registration with its changes."""
+    ensure_referral_schema(ws.con)
+    return _views(ws.con, policy, [_row(ws.con, registration_id)])[0]
+
+
+def _row(con: Engine, registration_id: str) -> RegistrationRow:
+    rows = {r.registration_id: r for r in registration_rows(con)}
+    if registration_id not in rows:
+        close = difflib.get_close_matches(registration_id, sorted(rows), n=1)
+        raise NotFound(
+            f"no registration {registration_id}" + (f" (did you mean {close[0]}?)" if close else "")
+        )
+    return rows[registration_id]
+
+
+def _write(
+    ws: Workspace,
+    policy: Policy,
+    rows: Sequence[RegistrationRow],
+    by: str,
+    source: str,
+    event: Callable[[RegistrationRow, datetime], RegistrationEvent],
+) -> None:
+    """Write new versions of ``rows`` (an import of them, logged with ``source``) and one event
+    each, in the import's one transaction."""
+    columns = ("registration_id", "partner_id", "account_id", "registered_at", "status", "approved_at",
+               "opportunity_id", "expires_at")  # fmt: skip
+
+    def within(at: datetime) -> None:
+        for r in rows:
+            insert_registration_event(ws.con, event(r, at))
+
+    with tempfile.TemporaryDirectory(prefix="cosell-registration-") as folder:
+        with (Path(folder) / "deal_registrations.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")  # canonical input read back by the import
+            writer.writerow(columns)
+            for r in rows:
+                values = [getattr(r, c) for c in columns]
+                writer.writerow([format_instant(v) if isinstance(v, datetime) else (v or "") for v in values])
+        import_canonical(ws, folder, policy=policy, by_user=by, partial=True, within=within, source=source)
+
+
+def _event(con: Engine, action: str, by: str, reason: str, conflicts: tuple[Conflict, ...] = (),
+           overridden: bool = False) -> Callable[[RegistrationRow, datetime], RegistrationEvent]:  # fmt: skip
+    """The event of one change, dated by the import that writes it, next in the registration's order."""
+
+    def make(r: RegistrationRow, at: datetime) -> RegistrationEvent:
+        seq = len(registration_events(con, r.registration_id)) + 1
+        return RegistrationEvent(
+            r.registration_id, seq, action, at, by, reason, conflicts_json(conflicts), overridden
+        )
+
+    return make
+
+
+def _why(reason: str, default: str) -> str:
+    return " ".join(reason.split()) or default
+
+
+def submit(
+    ws: Workspace,
+    policy: Policy,
+    *,
+    partner_id: str | None,
+    account_id: str,
+    by: str | None,
+    reason: str = "",
+    registered_at: datetime | None = None,
+    opportunity_id: str = "",
+) -> Registration:
+    """Register ``account_id`` for ``partner_id`` (pending), as partner_ops or as the partner's own
+    user (its partner by default); the channel conflicts at registered_at are recorded."""
+    who = _require(by)
+    con = ws.con
+    ensure_referral_schema(con)
+    user = check_role(con, who, SUBMIT_ROLES, "submit registrations")
+    partner = (partner_id or "").strip() or (
+        user.partner_id if user is not None and user.role == "partner" else ""
+    )
+    if not partner:
+        raise UsageError("say which partner registers: --partner PARTNER_ID")
+    if user is not None and user.role == "partner" and partner != user.partner_id:
+        raise NotAllowed(f"{who} works for partner {user.partner_id}: it may not register for {partner}")
+    if not reads.partner_exists(con, partner):
+        raise NotFound(f"no partner {partner}")
+    if not reads.account_exists(con, account_id):
+        raise NotFound(f"no account {account_id}")
+    now = clock.now()
+    at = now if registered_at is None else registered_at
+    if at > now:
+        raise UsageError(
+            f"--registered-at {format_instant(at)} is after now ({format_instant(now)}): first in, first win"
+        )
+    for other in registration_rows(con, account_id):
+        if (
+            other.partner_id == partner
+            and other.status in ("pending", "approved")
+            and expiry_of(other, policy) > at
+        ):
+            raise CosellError(f"partner {partner} already registered {account_id} in {other.registration_id} "
+                              f"({other.status}, protected until {format_instant(expiry_of(other, policy))})")  # fmt: skip
+    reg_id = next_id(con, "deal_registrations", "registration_id", REGISTRATION_PREFIX)
+    row = RegistrationRow(reg_id, partner, account_id, at, "pending", None, opportunity_id.strip(), None)
+    conflicts = account_conflicts(con, policy, account_id, partner, at, exclude_registration=reg_id)
+    why = _why(reason, "submitted")
+    _write(
+        ws,
+        policy,
+        [row],
+        who,
+        f"{SOURCE} submit {reg_id}: {why}",
+        _event(con, "submitted", who, why, conflicts),
+    )
+    return registration(ws, policy, reg_id)
+
+
+def approve(
+    ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str = "",
+    override_conflict: bool = False,
+) -> Registration:  # fmt: skip
+    """Approve a pending registration (partner_ops): approved_at now, expires_at registered_at +
+    protection window. A channel conflict needs ``override_conflict`` and a reason (recorded)."""
+    who = _require(by)
+    con = ws.con
+    ensure_referral_schema(con)
+    check_role(con, who, DECIDER_ROLES, "approve registrations")
+    r = _row(con, registration_id)
+    if r.status != "pending":
+        raise CosellError(f"{registration_id} is {r.status}: only a pending registration can be approved")
+    now = clock.now()
+    expiry = expiry_of(r, policy)
+    if expiry <= now:
+        raise CosellError(f"{registration_id}'s protection window ended at {format_instant(expiry)}, before "
+                          "approval: expire it (cosell registrations expire); the partner may register again")  # fmt: skip
+    conflicts = account_conflicts(con, policy, r.account_id, r.partner_id, r.registered_at,
+                                  exclude_registration=registration_id)  # fmt: skip
+    if conflicts and not override_conflict:
+        found = "; ".join(c.detail for c in conflicts)
+        raise CosellError(
+            f"{registration_id} is a channel conflict ({found}): approve it only with --override-conflict --reason WHY"
+        )
+    if override_conflict and not conflicts:
+        raise UsageError(f"--override-conflict: {registration_id} has no channel conflict to override")
+    if override_conflict and not reason.strip():
+        raise UsageError("--override-conflict needs --reason WHY (recorded with the approval)")
+    why = _why(reason, "approved")
+    new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "approved", now,
+                          r.opportunity_id, expiry)  # fmt: skip
+    _write(ws, policy, [new], who, f"{SOURCE} approve {registration_id}: {why}",
+           _event(con, "approved", who, why, conflicts, overridden=override_conflict))  # fmt: skip
+    return registration(ws, policy, registration_id)
+
+
+def reject(
+    ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str
+) -> Registration:
+    """Reject a pending registration (partner_ops), with the reason."""
+    who = _require(by, reason)
+    con = ws.con
+    ensure_referral_schema(con)
+    check_role(con, who, DECIDER_ROLES, "reject registrations")
+    r = _row(con, registration_id)
+    if r.status != "pending":
+        raise CosellError(f"{registration_id} is {r.status}: only a pending registration can be rejected")
+    why = _why(reason, "")
+    new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "rejected", None,
+                          r.opportunity_id, r.expires_at)  # fmt: skip
+    _write(
+        ws, policy, [new], who, f"{SOURCE} reject {registration_id}: {why}", _event(con, "rejected", who, why)
+    )
+    return registration(ws, policy, registration_id)
+
+
+def extend(
+    ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str
+) -> Registration:
+    """Extend an approved, unexpired registration once by :data:`EXTENSION_DAYS` days (partner_ops)."""
+    who = _require(by, reason)
+    con = ws.con
+    ensure_referral_schema(con)
+    check_role(con, who, DECIDER_ROLES, "extend registrations")
+    r = _row(con, registration_id)
+    if r.status != "approved":
+        raise CosellError(f"{registration_id} is {r.status}: only an approved registration can be extended")
+    expiry = expiry_of(r, policy)
+    if expiry <= clock.now():
+        raise CosellError(
+            f"{registration_id} expired at {format_instant(expiry)}: it can no longer be extended"
+        )
+    done = [e for e in registration_events(con, registration_id) if e.action == "extended"]
+    if done:
+        raise CosellError(f"{registration_id} was extended already (by {done[0].by_user} at "
+                          f"{format_instant(done[0].recorded_at)}): one {EXTENSION_DAYS}-day extension only")  # fmt: skip
+    new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, r.status, r.approved_at,
+                          r.opportunity_id, expiry + timedelta(days=EXTENSION_DAYS))  # fmt: skip
+    why = _why(reason, "")
+    _write(
+        ws, policy, [new], who, f"{SOURCE} extend {registration_id}: {why}", _event(con, "extended", who, why)
+    )
+    return registration(ws, policy, registration_id)
+
+
+def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -> list[Registration]:
+    """Expire every pending or approved registration whose protection ended at or before now; each
+    gets its expires_at written down. Returns them (none: nothing is recorded)."""
+    who = _require(by)
+    con = ws.con
+    ensure_referral_schema(con)
+    check_role(con, who, DECIDER_ROLES, "expire registrations")
+    now = clock.now()
+    # An approved one keeps the end of its protection; a pending one never protected anything:
+    # expires_at = registered_at, so that SPEC section 2's "expired with expires_at after C" can
+    # never make an unapproved registration evidence of a deal.
+    due = [
+        RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "expired", r.approved_at,
+                        r.opportunity_id, expiry_of(r, policy) if r.status == "approved" else r.registered_at)
+        for r in registration_rows(con)
+        if r.status in ("pending", "approved") and expiry_of(r, policy) <= now
+    ]  # fmt: skip
+    if not due:
+        return []
+    why = _why(reason, f"protection ended by {format_instant(now)}")
+    ids = ", ".join(r.registration_id for r in due) if len(due) <= 3 else f"{len(due):,} registrations"
+    _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", _event(con, "expired", who, why))
+    return _views(con, policy, [_row(con, r.registration_id) for r in due])

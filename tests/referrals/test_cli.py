@@ -1,0 +1,100 @@
+"""The referral and registration commands: output at 80 columns, JSON keys, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.store.workspace import Workspace
+
+ENV = {"COLUMNS": "80", "COSELL_NOW": "2026-06-02T09:00:00Z"}
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    done = CliRunner().invoke(app, list(args), env=ENV, input=stdin)
+    assert "Traceback" not in done.output
+    return done.exit_code, done.output
+
+
+def test_the_referral_commands_end_to_end(ref_ws: Workspace, tmp_path: Path) -> None:
+    path = ref_ws.path
+    ref_ws.close()
+    doc = {"source_ref": "crm-9", "received_at": "2026-06-01T10:00:00Z", "sender_emails": ["ann@alpha-partners.com"],
+           "prospect": {"company": "Northwind Traders", "name": "Nia North", "email": "nia@northwind.com"}}  # fmt: skip
+    code, out = run(
+        "referrals", "submit", "-", "-w", path, "--by", "u-ops", "--format", "json", stdin=json.dumps(doc)
+    )
+    assert code == 0, out
+    shown = json.loads(out)
+    assert (shown["created"], shown["referral_id"], shown["status"]) == (True, "REF-000001", "conflict")
+    assert [c["ref_id"] for c in shown["conflicts"]] == ["O1"]
+    assert list(shown) == ["created", "referral_id", "status", "version", "channel", "source_ref", "received_at",
+                           "received_at_given", "sender_emails", "sender_name", "partner_id", "partner_contact_id",
+                           "partner_method", "partner_evidence", "prospect", "account_id", "account_method",
+                           "account_evidence", "missing", "follow_up", "conflicts", "override_reason", "lead_id",
+                           "notes", "sources", "history"]  # fmt: skip
+
+    code, out = run("referrals", "list", "-w", path)
+    assert code == 0 and "REF-000001" in out and "conflict" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    code, out = run("referrals", "show", "REF-000001", "-w", path)
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert "  open deal  opportunity O1 (Discovery) was created 2026-01-10T00:00:00Z and is" in out
+
+    code, out = run("referrals", "accept", "REF-000001", "-w", path, "--by", "u-ops")
+    assert code == 1 and "is a channel conflict" in out and "--override-conflict --reason WHY" in out
+    code, out = run("referrals", "accept", "REF-000001", "-w", path, "--by", "u-ops", "--override-conflict",
+                    "--reason", "the AE agreed")  # fmt: skip
+    assert code == 0, out
+    assert out.startswith(
+        "REF-000001 accepted by u-ops: partner lead REF-000001 of P1, created 2026-06-01T10:00:00Z"
+    )
+    code, out = run("referrals", "show", "REF-9", "-w", path)
+    assert code == 1 and "no referral REF-9" in out
+    code, out = run("referrals", "reject", "REF-000001", "-w", path, "--by", "u-ops")
+    assert code == 2  # --reason is required
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"source_ref": "x", "received_at": "yesterday"}', encoding="utf-8")
+    code, out = run("referrals", "submit", str(bad), "-w", path, "--by", "u-ops")
+    assert code == 1 and 'bad.json, received_at: "yesterday"' in out
+
+
+def test_the_registration_commands(ref_ws: Workspace) -> None:
+    path = ref_ws.path
+    ref_ws.close()
+    code, out = run(
+        "registrations", "submit", "--account", "A4", "--partner", "P1", "-w", path, "--by", "u-ops"
+    )
+    assert code == 0, out
+    assert out.startswith(
+        "REG-000001 submitted: P1 on A4, pending, protected until 2026-08-31T09:00:00Z; 1 channel"
+    )
+    code, out = run("registrations", "approve", "REG-000001", "-w", path, "--by", "u-ops")
+    assert code == 1 and "is a channel conflict (partner P2 registered the account in R1" in out
+    code, out = run("registrations", "approve", "REG-000001", "-w", path, "--by", "u-ops", "--override-conflict",
+                    "--reason", "P2 withdrew")  # fmt: skip
+    assert code == 0 and "approved (conflict overridden)" in out
+    code, out = run("registrations", "list", "-w", path)
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("R1", "REG-"))}
+    assert rows["REG-000001"][:3] == ["P1", "A4", "approved"] and rows["REG-000001"][-1] == "1"
+    # From the CRM: never checked, so the conflicts cell is blank (not 0).
+    assert rows["R1"] == ["P2", "A4", "approved", "2026-05-15", "2026-08-13"]
+    code, out = run("registrations", "list", "-w", path, "--format", "json")
+    listed = {r["registration_id"]: r for r in json.loads(out)}
+    assert (listed["R1"]["checked"], listed["REG-000001"]["checked"]) == (False, True)
+    assert listed["REG-000001"]["events"][-1]["overridden"] is True
+    code, out = run("registrations", "show", "REG-000001", "-w", path)
+    assert code == 0 and "approved   by u-ops at 2026-06-02T09:00:00Z (conflict overridden): P2" in out
+    code, out = run(
+        "registrations", "extend", "REG-000001", "-w", path, "--by", "u-ops", "--reason", "legal review"
+    )
+    assert code == 0 and "protected until 2026-09-30T09:00:00Z" in out
+    code, out = run("registrations", "approve", "REG-9", "-w", path, "--by", "u-ops")
+    assert code == 1 and "no registration REG-9" in out
+    code, out = run("registrations", "list", "-w", path, "--status", "open")
+    assert code == 2 and "--status must be one of pending, approved, rejected, expired" in out
