@@ -42,8 +42,9 @@ def clean_line(line: str) -> str:
     """``"> * **Company:** Globex "`` -> ``"Company: Globex"``: quote marks, bullets, markdown and
     Slack emphasis and links stripped, whitespace collapsed."""
     text = line.replace("\u00a0", " ").replace("\u200b", "")
-    text = _SLACK_LINK_RE.sub(r"\1", text)
-    text = _SLACK_BARE_RE.sub(r"\1", text)
+    # Spaces around what a link leaves, so "a@b.com<mailto:a@b.com>" does not run into one word.
+    text = _SLACK_LINK_RE.sub(r" \1 ", text)
+    text = _SLACK_BARE_RE.sub(r" \1 ", text)
     text = _MAILTO_RE.sub("", text)
     text = text.strip()
     previous = None
