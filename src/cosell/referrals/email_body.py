@@ -24,9 +24,10 @@ from email.parser import BytesParser
 from cosell.referrals.email_html import html_to_lines
 
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
-# Declared charsets that UTF-8 bytes are often mislabelled as; windows-1252 reads all of them.
+# Declared charsets that UTF-8 bytes are often mislabelled as; windows-1252 reads all of them as a
+# browser does (WHATWG maps the labels us-ascii and iso-8859-1 to windows-1252).
 _WESTERN = frozenset({"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso8859-1",
-                      "windows-1252", "cp1252", "iso-8859-15", "x-unknown", "unknown-8bit"})  # fmt: skip
+                      "windows-1252", "cp1252", "x-unknown", "unknown-8bit"})  # fmt: skip
 MAX_DEPTH = 5  # multiparts nested deeper than this are not read (a real client nests two or three)
 
 
@@ -44,13 +45,11 @@ def decode_text(data: bytes, declared: str | None) -> str:
     tries: list[str] = []
     if charset and charset not in _WESTERN and _known(charset):
         tries.append(charset)
-    tries.append("utf-8")
-    if charset in _WESTERN and charset not in ("us-ascii", "ascii") and _known(charset):
-        tries.append(charset)
+    tries += ["utf-8", "windows-1252"]
     for encoding in tries:
         try:
             return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+        except (LookupError, ValueError):  # bytes it cannot decode, or a codec that is not text (rot13)
             continue
     return data.decode("windows-1252", errors="replace")
 
@@ -58,7 +57,7 @@ def decode_text(data: bytes, declared: str | None) -> str:
 def _known(charset: str) -> bool:
     try:
         codecs.lookup(charset)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return False
     return True
 

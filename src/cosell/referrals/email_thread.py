@@ -202,7 +202,8 @@ def _header_key(text: str) -> str | None:
 
 def _addresses(value: str) -> list[Address]:
     """The addresses in a header line as a body shows it (``Bob <bob@x.com>; Sue [mailto:sue@x.com]``)."""
-    value = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", value)
+    # Outlook writes "Sue Lee [mailto:sue@acme.io]" (the line cleaner may have dropped "mailto:").
+    value = re.sub(r"\[(?:mailto:)?([^\]\s]+@[^\]\s]+)\]", r"<\1>", value)
     found: list[Address] = []
     try:
         pairs = getaddresses([value.replace(";", ",")])
