@@ -207,6 +207,20 @@ def test_quoted_reply_reads_the_introduction_below_the_newest_text() -> None:
     assert parsed.sender_name == "Sue Lee"
 
 
+def test_forwarded_message_written_by_the_prospect_gives_the_signature() -> None:
+    parsed = _parse("prospect_signature_forward.eml")
+    assert _prospect(parsed) == ("Globex", "Jane Doe", "jane.doe@globex.com", "VP Finance", "globex.com")
+    assert _where(parsed) == {
+        "prospect_company": "body line 1",
+        "prospect_name": "body line 1",
+        "prospect_email": "body line 16 (forwarded message 1)",
+        "prospect_title": "body line 15 (forwarded message 1)",
+        "prospect_domain": "body line 18 (forwarded message 1)",
+    }
+    # Jane wrote the forwarded message, but she is the prospect: Sue is the partner.
+    assert parsed.sender_emails == ("sue@acme-partners.com", "rita@ourco.com")
+
+
 def test_nothing_usable() -> None:
     parsed = _parse("nothing_usable.eml")
     assert _prospect(parsed) == (None, None, None, None, None)

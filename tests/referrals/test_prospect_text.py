@@ -141,6 +141,59 @@ def test_sentences_that_are_not_introductions() -> None:
     assert _fields(extract_prospect(lines, "body", PARTNER)) == (None, None, None, None, None)
 
 
+def test_signature_block_around_the_prospect_address() -> None:
+    lines = [
+        "Bob, this one is for you.",
+        "",
+        "Best,",
+        "Jane Doe",
+        "VP Finance | Globex Inc.",
+        "jane.doe@globex.com",
+        "+1 (555) 010-0100",
+        "www.globex.com",
+    ]
+    found = extract_prospect(lines, "body", PARTNER)
+    assert _fields(found) == ("Globex Inc", "Jane Doe", "jane.doe@globex.com", "VP Finance", "globex.com")
+    assert _where(found) == {
+        "prospect_company": "body line 5",
+        "prospect_name": "body line 4",
+        "prospect_email": "body line 6",
+        "prospect_title": "body line 5",
+        "prospect_domain": "body line 8",
+    }
+
+
+def test_signature_with_title_and_company_on_their_own_lines() -> None:
+    lines = ["Thanks!", "", "Jane Doe", "Controller", "Globex Holdings Ltd.", "E: jane@globex.com"]
+    found = extract_prospect(lines, "body", PARTNER)
+    assert _fields(found) == (
+        "Globex Holdings Ltd",
+        "Jane Doe",
+        "jane@globex.com",
+        "Controller",
+        "globex.com",
+    )
+
+
+def test_the_partners_own_signature_is_never_the_prospect() -> None:
+    lines = ["Best,", "Sue Lee", "Partner Manager, Acme Partners", "sue@acme-partners.com"]
+    assert _fields(extract_prospect(lines, "body", PARTNER)) == (None, None, None, None, None)
+
+
+def test_an_address_in_prose_has_no_signature() -> None:
+    lines = ["Globex Corp", "Looking forward to it, her address is jane@globex.com."]
+    found = extract_prospect(lines, "body", PARTNER)
+    assert (found.company, found.email) == (None, "jane@globex.com")
+
+
+def test_signature_fields_lose_to_an_introduction() -> None:
+    lines = ["Meet Jane Doe from Globex.", "", "Jane Doe", "CFO | Globex Holdings", "jane@globex.com"]
+    found = extract_prospect(lines, "body", PARTNER)
+    assert (found.company, found.title) == ("Globex", "CFO")
+    assert _where(found)["prospect_company"] == "body line 1"
+    assert _where(found)["prospect_title"] == "body line 4"
+
+
 def test_merged_takes_missing_fields_from_later_text() -> None:
     newest = extract_prospect(["Company: Globex"], "body", PARTNER)
     quoted = extract_prospect(["Meet Jane Doe from Initech (jane@initech.com)"], "quoted", PARTNER)

@@ -14,6 +14,7 @@ model; each value comes from one of these readings, most explicit first, and car
 3. **"<name> is the <title> at <company>"** anywhere in the text.
 4. **Addresses in the text** that are not excluded (the sender's, ours): the first one, or the one
    whose local part matches the name found above; ``Jane Doe <jane@globex.com>`` also gives a name.
+5. **The signature block** around that address (name on top, "VP Finance | Globex Inc.", a website).
 
 Within one reading the earliest line wins. The domain is the ``Website:`` line's registrable domain,
 else the prospect email's (never a free-mail provider's). A company is never invented from a domain:
@@ -41,6 +42,7 @@ from typing import Protocol
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource
+from cosell.referrals.prospect_signature import signature_fields
 from cosell.referrals.text_words import (
     clean_line,
     company_at,
@@ -93,7 +95,7 @@ _TITLE_SPLIT_WEAK_RE = re.compile(r"(?i)\s+(?:of|for|with)\s+")
 _SOURCE_TEXT_MAX = 200
 
 # The readings in precedence order; a lower rank wins, then the earlier line.
-_LABELLED, _INTRO, _IS_SENTENCE, _ADDRESS = 0, 1, 2, 3
+_LABELLED, _INTRO, _IS_SENTENCE, _ADDRESS, _SIGNATURE = 0, 1, 2, 3, 4
 _FIELDS = ("company", "name", "email", "title", "domain")
 
 
@@ -348,7 +350,8 @@ def _sentence_end(text: str, start: int) -> int:
 
 def _addresses(cleaned: Sequence[str], skip: _Exclusions, name: str | None, offer: _Offer) -> None:
     """The prospect's address among those in the text: the one matching the name found, else the
-    first; a ``Jane Doe <jane@globex.com>`` form also names the person."""
+    first; a ``Jane Doe <jane@globex.com>`` form also names the person, and the signature block
+    around it (:mod:`cosell.referrals.prospect_signature`) may give name, title, company, website."""
     candidates: list[tuple[int, int, str]] = []
     for index, line in enumerate(cleaned):
         for match in EMAIL_RE.finditer(line):
@@ -363,6 +366,8 @@ def _addresses(cleaned: Sequence[str], skip: _Exclusions, name: str | None, offe
         if match.group(2).lower() == address:
             person, _title = split_contact(match.group(1))
             offer("name", _ADDRESS, index, person)
+    for signed, number, value in signature_fields(cleaned, index):
+        offer(signed, _SIGNATURE, number, value)
 
 
 def _matches_name(address: str, name: str | None) -> bool:

@@ -30,7 +30,7 @@ _NOT_NAMES = frozenset({
 })  # fmt: skip
 _NOT_TITLE_STARTS = frozenset({"who", "she", "he", "they", "i", "we", "you", "it", "that", "which",
                                "and", "also", "has", "have", "was", "is", "will", "can"})  # fmt: skip
-_TITLE_WORDS = frozenset({
+TITLE_WORDS = frozenset({
     "analyst", "architect", "buyer", "ceo", "cfo", "chief", "cio", "ciso", "coo", "cro", "cto",
     "director", "engineer", "evp", "founder", "head", "lead", "manager", "officer", "owner",
     "partner", "president", "principal", "procurement", "svp", "vp", "controller", "treasurer",
@@ -149,7 +149,7 @@ def looks_like_title(title: str) -> bool:
     if words[0].lower() in _NOT_TITLE_STARTS:
         return False
     lowered = {w.lower().strip(".,") for w in words}
-    return words[0][0].isupper() or bool(lowered & _TITLE_WORDS)
+    return words[0][0].isupper() or bool(lowered & TITLE_WORDS)
 
 
 def split_contact(value: str) -> tuple[str | None, str | None]:
