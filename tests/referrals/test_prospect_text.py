@@ -215,3 +215,13 @@ def test_any_text_gives_the_same_answer_twice(lines: list[str]) -> None:
     for source in first.sources:
         assert source.where.startswith("body line")
         assert getattr(first, source.field.removeprefix("prospect_")) is not None
+
+
+def test_contact_line_with_title_and_a_subdomain_address() -> None:
+    found = extract_prospect(["Contact: Jane Doe, VP Finance <jane@mail.globex.co.uk>"], "body", PARTNER)
+    assert _fields(found) == (None, "Jane Doe", "jane@mail.globex.co.uk", "VP Finance", "globex.co.uk")
+
+
+def test_connecting_you_with_name_and_title_of_company_in_brackets() -> None:
+    found = extract_prospect(["Happy to be connecting you with Jane Doe (CFO of Globex)."], "body", PARTNER)
+    assert _fields(found) == ("Globex", "Jane Doe", None, "CFO", None)
