@@ -1,0 +1,292 @@
+"""A forwarded introduction email (an .eml file's bytes) read into a :class:`ParsedReferral`.
+
+Pure: bytes in, a value out; no file, network or clock is touched. What is read from where, and in
+what order, is in docs/referrals-email.md; in short:
+
+- ``source_ref``: the Message-ID, else the caller's name for the input (the file name);
+  ``received_at``: the Date header in UTC (a date without a zone, or ``-0000``, is read as UTC), None
+  when absent or unreadable;
+- the body: :mod:`cosell.referrals.email_body` picks the text a reader sees and the attached
+  messages; :mod:`cosell.referrals.email_thread` splits it into the newest text and the forwarded
+  and quoted messages below it; each is read by :func:`~cosell.referrals.prospect_text.extract_prospect`,
+  the newest first, a field found in a newer message winning;
+- the prospect's address, when no text gives one: a recipient of the email or of a forwarded message
+  who is not on the sender's side, if the name found matches it or it is the only one;
+- ``sender_emails``: the author of the message that holds the introduction, then the authors of the
+  older messages (the original author of a forward before the person who forwarded it), then the
+  email's From, Sender and Reply-To, then every recipient; never the prospect's own address or domain.
+
+Anything that is not an email raises :class:`~cosell.errors.InputError` naming the file and why;
+nothing else is raised, whatever the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from email.message import Message
+
+from cosell.accounts.domains import registrable_domain
+from cosell.errors import InputError, Problem
+from cosell.referrals.email_body import attached_messages, body_lines, parse_bytes
+from cosell.referrals.email_headers import Address, addresses, received_at, text_header
+from cosell.referrals.email_thread import split_thread
+from cosell.referrals.free_mail import is_free_mail
+from cosell.referrals.parsed import FieldSource, ParsedReferral
+from cosell.referrals.prospect_text import ProspectFields, extract_prospect
+
+MAX_EMAIL_BYTES = 25 * 1024 * 1024  # what mail servers commonly accept; a bigger file is no email
+MAX_ATTACHED_DEPTH = 3  # a message attached to a message attached to a message, and no deeper
+_HEADERS_OF_AN_EMAIL = ("from", "to", "cc", "subject", "date", "message-id", "sender")
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One message of the email, ready to read: its text as body lines (others blank), where its
+    lines are found, who wrote it and to whom."""
+
+    where: str  # "body", or "attached message 1, body"
+    label: str  # "" for the email's own newest text, else "forwarded message 1" and so on
+    lines: list[str]
+    author: Address | None
+    author_line: int | None  # 0-based body line naming a forwarded or quoted message's author
+    recipients: tuple[Address, ...]
+
+
+def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> ParsedReferral:
+    """The referral in the email ``raw`` (the bytes of an .eml file, or what an inbound-mail webhook
+    posts); ``name`` names the input in errors and is the ``source_ref`` when there is no
+    Message-ID. ``own_domains`` (the workspace's own domains, when the caller knows them) are never
+    read as the prospect's and are left out of ``sender_emails``.
+
+    Raises :class:`~cosell.errors.InputError` (file ``name``) when ``raw`` is empty, too large or has
+    no email headers; any other bytes give a ParsedReferral, with the fields not found left None.
+    """
+    message = _message(raw, name)
+    subject = text_header(message, "subject")
+    sender = addresses(message, "from")
+    outer_author = sender[0] if sender else None
+    to, cc = addresses(message, "to"), addresses(message, "cc")
+    reads = _reads(message, "body", subject, outer_author, tuple(to + cc), 0)
+
+    authors = [r.author for r in reads if r.author is not None]
+    outer_side = [*sender, *addresses(message, "sender"), *addresses(message, "reply-to")]
+    sender_side = [*authors, *outer_side]
+    inner_authors = [r.author for r in reads if r.label and r.author is not None]
+    exclude = _exclusions(outer_side, inner_authors, own_domains)
+    found, found_in = _extract(reads, exclude)
+    prospect_named = found.name
+    if prospect_named is not None and any(_same_person(prospect_named, a) for a in inner_authors):
+        # The prospect wrote one of the messages in the thread: read again without excluding
+        # their address, so the introduction's own mention of it is the one reported.
+        others = [a for a in inner_authors if not _same_person(prospect_named, a)]
+        exclude = _exclusions(outer_side, others, own_domains)
+        found, found_in = _extract(reads, exclude)
+    found = _author_email(found, reads)
+    found = _recipient_email(found, reads, exclude)
+
+    intro = next((found_in[f] for f in ("name", "company", "email") if f in found_in), None)
+    senders = _sender_order(reads, intro, sender_side, to + cc, found, own_domains)
+    names = {address: person for person, address in [*sender_side, *to, *cc] if person}
+    return ParsedReferral(
+        channel="email",
+        source_ref=text_header(message, "message-id") or name,
+        received_at=received_at(message),
+        sender_emails=senders,
+        sender_name=names.get(senders[0]) if senders else None,
+        notes=f"Subject: {subject}" if subject else "",
+        **found.referral_fields(),  # type: ignore[arg-type]
+    )
+
+
+def _extract(reads: list[_Read], exclude: list[str]) -> tuple[ProspectFields, dict[str, int]]:
+    """The prospect fields of every message, the newest winning each field; and for company, name
+    and email, which message (its position in ``reads``) gave it."""
+    found = ProspectFields()
+    found_in: dict[str, int] = {}
+    for position, read in enumerate(reads):
+        fields = extract_prospect(read.lines, read.where, exclude)
+        if read.label:
+            fields = _relabel(fields, read.label)
+        for field in ("company", "name", "email"):
+            if getattr(found, field) is None and getattr(fields, field) is not None:
+                found_in[field] = position
+        found = found.merged(fields)
+    return found, found_in
+
+
+def _error(name: str, reason: str) -> InputError:
+    return InputError(Problem(file=name, row=None, column=None, value=None, reason=reason))
+
+
+def _message(raw: bytes, name: str) -> Message:
+    if not isinstance(raw, bytes | bytearray):
+        raise _error(name, "is not the bytes of an email")
+    if not raw.strip():
+        raise _error(name, "is empty: an email needs headers (From, To, Subject, Date) and a body")
+    if len(raw) > MAX_EMAIL_BYTES:
+        raise _error(name, f"is {len(raw):,} bytes; an email is at most {MAX_EMAIL_BYTES:,}")
+    try:
+        message = parse_bytes(bytes(raw))
+        present = {key.lower() for key, _value in message.raw_items()}
+    except Exception as exc:  # the stdlib parser's errors on broken input vary
+        raise _error(name, f"cannot be read as an email ({type(exc).__name__})") from None
+    if not present & set(_HEADERS_OF_AN_EMAIL):
+        raise _error(name, "is not an email: it has none of the headers From, To, Subject, Date")
+    return message
+
+
+def _reads(
+    message: Message,
+    where: str,
+    subject: str | None,
+    author: Address | None,
+    recipients: tuple[Address, ...],
+    depth: int,
+) -> list[_Read]:
+    """The messages in ``message``'s body, newest first, then those in its attachments."""
+    lines = body_lines(message)
+    counts = {"forwarded": 0, "quoted": 0}
+    reads: list[_Read] = []
+    for part in split_thread(lines, subject, author):
+        label = ""
+        if part.kind != "body":
+            counts[part.kind] += 1
+            label = f"{part.kind} message {counts[part.kind]}"
+        padded = [part.lines.get(i, "") for i in range(len(lines))]
+        people = recipients if part.kind == "body" else tuple(part.recipients)
+        reads.append(_Read(where, label, padded, part.author, part.author_line, people))
+    if depth < MAX_ATTACHED_DEPTH:
+        for number, attached in enumerate(attached_messages(message), start=1):
+            inner_from = addresses(attached, "from")
+            inner_to = addresses(attached, "to") + addresses(attached, "cc")
+            reads += _reads(
+                attached,
+                f"{where.removesuffix('body')}attached message {number}, body".lstrip(", "),
+                text_header(attached, "subject"),
+                inner_from[0] if inner_from else None,
+                tuple(inner_to),
+                depth + 1,
+            )
+    return reads
+
+
+def _relabel(fields: ProspectFields, label: str) -> ProspectFields:
+    sources = tuple(FieldSource(s.field, f"{s.where} ({label})", s.text) for s in fields.sources)
+    return ProspectFields(fields.company, fields.name, fields.email, fields.title, fields.domain, sources)
+
+
+def _exclusions(
+    outer_side: Iterable[Address], authors: Iterable[Address], own_domains: Collection[str]
+) -> list[str]:
+    """Addresses and domains that are never the prospect's: the email's sender (the whole domain,
+    unless it is free mail: the sender's colleagues are not prospects either), ours, and the authors
+    of the messages it holds (their address only: one of them may be the prospect, writing in the
+    thread, and :func:`_author_email` takes that address when the name matches)."""
+    exclude = [d.lower() for d in own_domains]
+    for _person, address in outer_side:
+        domain = registrable_domain(address)
+        exclude.append(address if domain is None or is_free_mail(domain) else domain)
+    exclude += [address for _person, address in authors]
+    return exclude
+
+
+def _author_email(found: ProspectFields, reads: list[_Read]) -> ProspectFields:
+    """When no text gives the prospect's address: the author of a forwarded or quoted message
+    whose name is the prospect's (the prospect wrote in the thread the partner forwards)."""
+    if found.email is not None or found.name is None:
+        return found
+    for read in reads:
+        if not read.label or read.author is None or not _same_person(found.name, read.author):
+            continue
+        person, address = read.author
+        where = (
+            f"{read.where} line {read.author_line + 1} ({read.label})"
+            if read.author_line is not None
+            else f"{read.where} ({read.label})"
+        )
+        return found.merged(_address_fields(person, address, where))
+    return found
+
+
+def _address_fields(person: str, address: str, where: str) -> ProspectFields:
+    """The name (two words or more), email and domain (not free mail) an address gives."""
+    text = f"{person} <{address}>" if person else address
+    name = person if len(person.split()) >= 2 else None
+    domain = registrable_domain(address)
+    domain = None if domain is None or is_free_mail(domain) else domain
+    given = {"name": name, "email": address, "domain": domain}
+    sources = tuple(FieldSource(f"prospect_{f}", where, text) for f, v in given.items() if v)
+    return ProspectFields(name=name, email=address, domain=domain, sources=sources)
+
+
+def _recipient_email(found: ProspectFields, reads: list[_Read], exclude: list[str]) -> ProspectFields:
+    """When no text gives the prospect's address but the text names the prospect: a recipient not
+    on the sender's side whose name or address matches the name found, else the only such recipient
+    when a company was found. Without a name or company there is no introduction to anchor it: the
+    recipients of an ordinary reply are its own people, not a prospect."""
+    if found.email is not None or (found.name is None and found.company is None):
+        return found
+    blocked = set(exclude)
+    candidates: list[tuple[Address, str]] = []
+    for read in reads:
+        where = _recipients_place(read)
+        for person, address in read.recipients:
+            domain = registrable_domain(address)
+            if address in blocked or domain in blocked or any(c[0][1] == address for c in candidates):
+                continue
+            candidates.append(((person, address), where))
+    chosen = [c for c in candidates if found.name and _same_person(found.name, c[0])]
+    if not chosen and found.name is None and len(candidates) == 1:
+        chosen = candidates
+    if not chosen:
+        return found
+    (person, address), where = chosen[0]
+    return found.merged(_address_fields(person, address, where))
+
+
+def _recipients_place(read: _Read) -> str:
+    """Where a message's recipients are shown: the email's To/Cc header, or a forwarded message's
+    To/Cc lines in the body."""
+    within = read.where.removesuffix("body").rstrip(", ")
+    place = f"{read.label}, To/Cc lines" if read.label else "To/Cc header"
+    return f"{within}, {place}" if within else place
+
+
+def _same_person(name: str, recipient: Address) -> bool:
+    person, address = recipient
+    if person and " ".join(person.lower().split()) == " ".join(name.lower().split()):
+        return True
+    words = [w.lower() for w in name.split() if len(w) > 1]
+    local = address.split("@", 1)[0]
+    return len(words) >= 2 and words[0] in local and words[-1] in local
+
+
+def _sender_order(
+    reads: list[_Read],
+    intro: int | None,
+    sender_side: list[Address],
+    recipients: list[Address],
+    found: ProspectFields,
+    own_domains: Collection[str],
+) -> tuple[str, ...]:
+    """The addresses that may identify the partner, most telling first (see the module docstring);
+    never the prospect's own address or domain, nor ours."""
+    ours = {registrable_domain(d) or d.lower() for d in own_domains}
+    ordered: list[str] = []
+    if intro is not None and reads[intro].author is not None:
+        ordered.append(reads[intro].author[1])  # type: ignore[index]
+    ordered += [r.author[1] for r in reversed(reads) if r.author is not None]
+    ordered += [address for _person, address in sender_side]
+    ordered += [address for r in reversed(reads) for _person, address in r.recipients]
+    ordered += [address for _person, address in recipients]
+    prospect_domain = found.domain
+    result: list[str] = []
+    for address in ordered:
+        if address in result or address == found.email:
+            continue
+        domain = registrable_domain(address)
+        if domain in ours or (prospect_domain is not None and domain == prospect_domain):
+            continue
+        result.append(address)
+    return tuple(result)

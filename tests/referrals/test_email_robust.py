@@ -1,0 +1,178 @@
+"""Broken, odd and arbitrary input: parse_email either reads it or raises an InputError naming the
+file and why; nothing else, ever, and the same bytes always give the same answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cosell.errors import InputError
+from cosell.referrals.email_parse import MAX_EMAIL_BYTES, parse_email
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "is empty"),
+        (b"  \r\n\t", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not an email"),
+        (b"just some words\nand more words\n", "is not an email"),
+    ],
+)
+def test_what_is_not_an_email_is_an_input_error_naming_the_file(raw: bytes, reason: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_email(raw, "intro.eml")
+    assert str(caught.value).startswith("intro.eml: ")
+    assert reason in str(caught.value)
+    assert caught.value.problem.file == "intro.eml"
+
+
+def test_too_large_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"big.eml: is 26,214,401 bytes; an email is at most 26,214,400"):
+        parse_email(b"From: a@b.com\n\n" + b"x" * (MAX_EMAIL_BYTES + 1 - 15), "big.eml")
+
+
+def test_not_bytes_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="is not the bytes of an email"):
+        parse_email("From: a@b.com\n\nhi", "text.eml")  # type: ignore[arg-type]
+
+
+def test_headers_without_a_body() -> None:
+    parsed = parse_email(b"From: Bob <bob@acme-partners.com>\nSubject: hi\n", "h.eml")
+    assert parsed.missing() == ("prospect_company", "prospect_name", "prospect_email")
+    assert parsed.sender_emails == ("bob@acme-partners.com",)
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("Tue, 3 Nov 2026 10:30:00 +0100", datetime(2026, 11, 3, 9, 30, tzinfo=UTC)),
+        ("Tue, 3 Nov 2026 10:30:00 -0000", datetime(2026, 11, 3, 10, 30, tzinfo=UTC)),  # zone unknown
+        ("3 Nov 2026 10:30:00", datetime(2026, 11, 3, 10, 30, tzinfo=UTC)),  # no zone: read as UTC
+        ("Tue, 3 Nov 2026 10:30:00 PST", datetime(2026, 11, 3, 18, 30, tzinfo=UTC)),
+        ("next tuesday", None),
+        ("Tue, 31 Feb 2026 10:30:00 +0000", None),
+        ("", None),
+    ],
+)
+def test_received_at_is_utc_or_none(date: str, expected: datetime | None) -> None:
+    raw = f"From: bob@acme-partners.com\nDate: {date}\n\nhello\n".encode()
+    assert parse_email(raw, "d.eml").received_at == expected
+
+
+def test_broken_mime_is_read_as_far_as_it_goes() -> None:
+    raw = (
+        b"From: =?utf-8?B?broken?= <bob@acme-partners.com>\n"
+        b"To: undisclosed-recipients:;\n"
+        b"Subject: =?x-unknown?Q?=FF?=\n"
+        b'Content-Type: multipart/mixed; boundary="b"\n\n'
+        b"--b\n"
+        b"Content-Type: text/plain; charset=x-no-such-charset\n"
+        b"Content-Transfer-Encoding: base64\n\n"
+        b"Q29tcGFueTogR2xvYmV4!!!not base64\n"
+        b"--b\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: quoted-printable\n\n"
+        b"Contact: Jane Doe <jane@globex.com>=\n"  # no closing boundary: the file was cut short
+    )
+    parsed = parse_email(raw, "cut.eml")
+    assert parsed.prospect_email == "jane@globex.com"
+    assert parsed.prospect_name == "Jane Doe"
+    assert parsed.sender_emails == ("bob@acme-partners.com",)
+
+
+def test_an_mbox_from_line_before_the_headers() -> None:
+    raw = b"From bob@acme-partners.com Sun May  8 19:07:09 2026\nFrom: bob@acme-partners.com\n\nhi\n"
+    assert parse_email(raw, "m.eml").sender_emails == ("bob@acme-partners.com",)
+
+
+_HEADER_LINES = st.sampled_from(
+    [
+        b"From: Bob <bob@acme-partners.com>",
+        b"From: =?utf-8?q?Jos=C3=A9?= <jose@acme.io>",
+        b"To: rita@ourco.com, =?iso-8859-1?q?Ana_Mar=EDa?= <ana@x.es>",
+        b"Cc: <>",
+        b"Date: Tue, 3 Nov 2026 10:30:00 +0100",
+        b"Date: \xff\xfe",
+        b"Subject: Fwd: Intro",
+        b"Message-ID: <a@b>",
+        b"Content-Type: multipart/mixed; boundary=b",
+        b"Content-Type: multipart/alternative; boundary=b",
+        b"Content-Type: text/html; charset=utf-8",
+        b"Content-Type: text/plain; charset=bogus",
+        b"Content-Type: message/rfc822",
+        b"Content-Transfer-Encoding: base64",
+        b"Content-Transfer-Encoding: quoted-printable",
+    ]
+)
+_BODY_LINES = st.one_of(
+    st.sampled_from(
+        [
+            b"--b",
+            b"--b--",
+            b"Content-Type: text/plain",
+            b"Content-Type: message/rfc822",
+            b"",
+            b"---------- Forwarded message ---------",
+            b"-----Original Message-----",
+            b"Begin forwarded message:",
+            b"From: Sue <sue@acme-partners.com>",
+            b"Sent: Monday",
+            b"To: Jane Doe <jane@globex.com>",
+            b"On Mon, Nov 2, 2026 Sue <sue@acme-partners.com> wrote:",
+            b"> Meet Jane Doe, VP Finance at Globex (jane@globex.com).",
+            b">> Company: Initech",
+            b"<blockquote><div>Meet <b>Jane Doe</b></div>",
+            b"Contact: Jane Doe <jane@globex.com>",
+            b"=C3=A9=\xff",
+        ]
+    ),
+    st.binary(max_size=40),
+)
+
+
+@given(
+    headers=st.lists(_HEADER_LINES, max_size=6),
+    body=st.lists(_BODY_LINES, max_size=20),
+    newline=st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_email_shaped_bytes_parse_or_raise_input_error_and_are_deterministic(
+    headers: list[bytes], body: list[bytes], newline: bytes
+) -> None:
+    raw = newline.join([*headers, b"", *body])
+    _check(raw)
+
+
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_parse_or_raise_input_error_and_are_deterministic(raw: bytes) -> None:
+    _check(raw)
+
+
+def _check(raw: bytes) -> None:
+    try:
+        first = parse_email(raw, "any.eml")
+    except InputError as error:
+        assert str(error).startswith("any.eml: ")
+        with pytest.raises(InputError):
+            parse_email(raw, "any.eml")
+        return
+    assert parse_email(bytes(raw), "any.eml") == first
+    for source in first.sources:
+        assert getattr(first, source.field) is not None
+    assert len(set(first.sender_emails)) == len(first.sender_emails)
+    assert first.prospect_email not in first.sender_emails
+
+
+@pytest.mark.parametrize("charset", ["utf\\x00-8", "rot13", "base64", "idna"])
+def test_a_charset_that_names_no_text_encoding_falls_back(charset: str) -> None:
+    # Found by fuzzing: a NUL in the charset name made the codec lookup raise ValueError.
+    declared = charset.replace("\\x00", "\x00").encode("latin-1")
+    raw = (
+        b"From: a@acme.io\nContent-Type: text/plain; charset="
+        + declared
+        + b"\n\nContact: Ren\xe9e Dupr\xe9\n"
+    )
+    assert parse_email(raw, "c.eml").prospect_name == "Renée Dupré"
