@@ -27,6 +27,7 @@ from cosell.cli import (
     plans_cmd,
     prompts_cmd,
     reconcile_cmd,
+    referral_channels_cmd,
     referrals_cmd,
     registrations_cmd,
     report_cmd,
@@ -114,6 +115,7 @@ for module in (
     writeback_cmd,
     crm_cmd,
     referrals_cmd,
+    referral_channels_cmd,
     registrations_cmd,
 ):
     module.register(app)

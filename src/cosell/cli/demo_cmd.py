@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 DEFAULT_DEMO_BASE = Path("cosell-demo")
+# The referral list of the demo's intake step: the columns that fit 80 columns as a table.
+DEMO_REFERRAL_COLUMNS = ("referral_id", "status", "partner_id", "company", "conflicts")
 DEFAULT_DEMO_DIR = DEFAULT_DEMO_BASE / "data"
 
 
@@ -133,6 +135,7 @@ def run_demo(base: Path, size: int, seed: int) -> None:
             console.rule(f"{article} {tier} deal: cosell explain {example}")
             console.print(explanation.text(), highlight=False)
         paths += _review_pay_and_report(ws, policy, manifest, reports)
+        _intake_tour(ws, policy, manifest)
     finally:
         ws.close()
     console.rule("Where everything is")
@@ -174,6 +177,45 @@ def _review_pay_and_report(
         demo.pay(ws, policy, manifest, found, out)
     with _step("writing the CFO dashboard and the QBR (html, pdf, json)") as out:
         return demo.write_reports(ws, policy, manifest, reports, out)
+
+
+def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
+    """Referrals from the demo's inbox, the one accepted, a conflict, a follow-up and a registration
+    that collides with another partner's (:mod:`cosell.service.demo_intake`)."""
+    from cosell.cli.common import Format, emit_rows
+    from cosell.cli.referrals_cmd import _list_row, conflict_lines
+    from cosell.service.demo_intake import intake
+
+    with _step("reading the partner inbox: emails and a Slack export"):
+        done = intake(ws, policy, manifest)
+    inbox = manifest.out_dir / "inbox"
+    console.rule(f"Referrals: cosell referrals email|slack {inbox}/...")
+    print_table(console, ("file", "what it shows"), [{"file": f, "what it shows": s} for f, s in done.files])
+    emit_rows([_list_row(r) for r in done.referrals], DEMO_REFERRAL_COLUMNS, Format.table, title="Referrals")
+    if done.accepted is not None:
+        v = done.accepted.current
+        console.print(
+            f"{v.referral_id} accepted: partner lead {v.lead_id} of {v.partner_id}", highlight=False
+        )
+    for r in done.referrals:
+        v = r.current
+        if v.status == "conflict":
+            console.print(f"{v.referral_id} is a channel conflict ({v.prospect_company}):", highlight=False)
+            console.print("\n".join(conflict_lines(r.conflicts, shown=1)), highlight=False)
+    asking = next((r for r in done.referrals if r.current.status == "needs_info"), None)
+    if asking is not None:
+        console.print(f"{asking.current.referral_id} needs information; its follow-up:", highlight=False)
+        console.print(
+            "\n".join(f"  {line}" for line in asking.current.follow_up.splitlines()), highlight=False
+        )
+    if done.registration is not None:
+        row = done.registration.row
+        console.print(
+            f"{row.registration_id} ({row.status}): {row.partner_id} registers {row.account_id}; "
+            f"{len(done.registration.conflicts):,} conflict(s):",
+            highlight=False,
+        )
+        console.print("\n".join(conflict_lines(done.registration.conflicts, shown=1)), highlight=False)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +59,10 @@ LIST_COLUMNS = (
     "conflicts",
     "missing",
 )
+CONFLICTS_SHOWN = 3  # per kind, newest first
 CONFLICT_LABELS = {"open_opportunity": "open deal", "direct_touch": "direct", "registration": "registered"}
+# How a field found in a message is labelled in the 13-column margin of ``referrals show``.
+SOURCE_LABELS = {"sender_emails": "from", "sender_name": "sender", "partner_hint": "partner"}
 MAX_FILE = 1_000_000  # bytes: a referral is a few hundred
 
 
@@ -87,6 +91,22 @@ def labelled(label: str, text: str) -> list[str]:
     return [f"{label:<13}{lines[0]}", *(" " * 13 + line for line in lines[1:])]
 
 
+def conflict_lines(conflicts: Sequence[Any], shown: int = CONFLICTS_SHOWN) -> list[str]:
+    """The conflicts by kind, the latest ``shown`` of each with their evidence and a count of the
+    rest: an account the direct team works daily has hundreds of touches, and the newest say most
+    (``--format json`` lists every one)."""
+    lines: list[str] = []
+    for kind, label in CONFLICT_LABELS.items():
+        mine = sorted((c for c in conflicts if c.kind == kind), key=lambda c: (c.at, c.ref_id), reverse=True)
+        for c in mine[:shown]:
+            lines += labelled(f"  {label}", c.detail)
+        if len(mine) > shown:
+            lines += labelled(
+                f"  {label}", f"... and {len(mine) - shown:,} earlier (--format json lists them)"
+            )
+    return lines
+
+
 def _print_referral(r: Any) -> None:
     v = r.current
     prospect = ", ".join(
@@ -111,11 +131,10 @@ def _print_referral(r: Any) -> None:
             "lead", v.lead_id + (f" (conflict overridden: {v.override_reason})" if v.override_reason else "")
         )
     lines.append(f"conflicts    {len(r.conflicts) or 'none'}")
-    for c in r.conflicts:
-        lines += labelled(f"  {CONFLICT_LABELS[c.kind]}", c.detail)
+    lines += conflict_lines(r.conflicts)
     lines.append("fields found")
     for s in r.sources:
-        label = "from" if s.field == "sender_emails" else s.field.removeprefix("prospect_")
+        label = SOURCE_LABELS.get(s.field, s.field.removeprefix("prospect_"))
         lines += labelled(f"  {label}", f'{s.where}: "{s.text}"')
     if v.follow_up:
         lines.append("follow-up message")

@@ -20,7 +20,7 @@ from cosell.cli.common import (
     parse_instant_option,
     workspace,
 )
-from cosell.cli.referrals_cmd import CONFLICT_LABELS, ByOption, ShowFormat, ShowFormatOption, labelled
+from cosell.cli.referrals_cmd import ByOption, ShowFormat, ShowFormatOption, conflict_lines, labelled
 from cosell.instants import format_instant
 from cosell.policy import load_policy
 
@@ -265,8 +265,7 @@ def show_command(
         if r.checked
         else "conflicts    not checked (from the CRM import)",
     ]
-    for c in r.conflicts:
-        lines += labelled(f"  {CONFLICT_LABELS[c.kind]}", c.detail)
+    lines += conflict_lines(r.conflicts)
     lines.append("history" if r.events else "history      (none recorded here: from the CRM import)")
     for e in r.events:
         extra = " (conflict overridden)" if e.overridden else ""

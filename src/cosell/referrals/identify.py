@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.freemail import is_free_mail
+from cosell.referrals.parsed import ParsedReferral
 
 
 @dataclass(frozen=True)
@@ -203,3 +204,26 @@ def _matched(what: str, ids: Sequence[str], key: str) -> str:
     if len(ids) > 1:
         text += f" ({len(ids)} accounts share it: {', '.join(ids)}; the smallest id is taken)"
     return text
+
+
+def without_inside_prospect(parsed: ParsedReferral, inside: frozenset[str]) -> ParsedReferral:
+    """``parsed`` without a prospect email or domain on one of the ``inside`` registrable domains
+    (ours, the referring partner's): a parser that takes the prospect from a message's recipients
+    cannot tell our ``partners@`` inbox from a prospect copied in, but the workspace can, and the
+    person a partner introduces never works for us or for that partner. What is dropped is asked
+    for again as missing."""
+    email_domain = registrable_domain(parsed.prospect_email or "")
+    domain = registrable_domain(parsed.prospect_domain or "")
+    drop = set()
+    if email_domain in inside:
+        drop.add("prospect_email")
+    if domain in inside:
+        drop.add("prospect_domain")
+    if not drop:
+        return parsed
+    return replace(
+        parsed,
+        prospect_email=None if "prospect_email" in drop else parsed.prospect_email,
+        prospect_domain=None if "prospect_domain" in drop else parsed.prospect_domain,
+        sources=tuple(s for s in parsed.sources if s.field not in drop),
+    )

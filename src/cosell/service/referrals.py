@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cosell import clock
+from cosell.accounts.domains import registrable_domain
 from cosell.data.load import import_canonical
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.intake import run_intake
@@ -35,6 +36,7 @@ from cosell.referrals.identify import (
     identify_partner,
     match_account,
     own_domains,
+    without_inside_prospect,
 )
 from cosell.referrals.json_input import parse_json_referral
 from cosell.referrals.parsed import FieldSource, ParsedReferral
@@ -184,9 +186,8 @@ def submit_parsed(
         user = check_role(con, who, SUBMIT_ROLES, "submit referrals")
         partners = [PartnerRow(*r) for r in reads.partner_rows(con)]
         contacts = [ContactRow(*r) for r in reads.contact_rows(con)]
-        match = identify_partner(
-            parsed.sender_emails, contacts, partners, own_domains(reads.own_user_emails(con))
-        )
+        own = own_domains(reads.own_user_emails(con))
+        match = identify_partner(parsed.sender_emails, contacts, partners, own)
         partner, contact, method, evidence = (
             match.partner_id,
             match.contact_id,
@@ -196,6 +197,8 @@ def submit_parsed(
         if user is not None and user.role == "partner" and method == "none":
             partner, method, evidence = user.partner_id, "submitted_by", f"submitted by partner user {who}"
         _check_partner_user(user, partner, "submit referrals")
+        theirs = {registrable_domain(p.domain) for p in partners if p.partner_id == partner}
+        parsed = without_inside_prospect(parsed, own | {d for d in theirs if d})
         now = clock.now()
         v = ReferralVersion(
             referral_id=next_id(con, "referrals", "referral_id", REFERRAL_PREFIX), version=1,

@@ -1,0 +1,131 @@
+"""``cosell referrals email FILE.eml ...`` and ``cosell referrals slack EXPORT``: referrals from the
+files a partner team already has (docs/referrals-email.md, docs/referrals-slack.md).
+
+Thin: read the files, call the use case (:mod:`cosell.service.referral_channels`), print what was
+stored: one referral in full (as ``referrals show``), several as a list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cosell.cli.common import (
+    Format,
+    NowOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    login_name,
+    workspace,
+)
+from cosell.cli.referrals_cmd import (
+    LIST_COLUMNS,
+    ByOption,
+    ReasonOption,
+    ShowFormat,
+    ShowFormatOption,
+    _list_row,
+    _print_referral,
+    referrals_app,
+)
+from cosell.errors import UsageError
+from cosell.policy import load_policy
+
+MAX_EMAIL = 25_000_000  # bytes: the largest message common mail servers accept
+
+
+def register(app: typer.Typer) -> None:
+    """The channel commands join ``cosell referrals`` (registered by :mod:`cosell.cli.referrals_cmd`)."""
+    del app
+
+
+def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps([{"created": d.created, **d.referral.to_json()} for d in done], indent=2))
+        return
+    new = sum(d.created for d in done)
+    console.print(
+        f"{len(done):,} referral(s) found in {source}: {new:,} new, {len(done) - new:,} already submitted",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if len(done) == 1:
+        _print_referral(done[0].referral)
+    elif done:
+        emit_rows([_list_row(d.referral) for d in done], LIST_COLUMNS, Format.table, title="Referrals",
+                  optional=("received", "missing"))  # fmt: skip
+
+
+def _read_emails(files: list[Path]) -> list[tuple[bytes, str]]:
+    read = []
+    for path in files:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        if path.stat().st_size > MAX_EMAIL:
+            raise UsageError(f"{path}: larger than {MAX_EMAIL:,} bytes")
+        read.append((path.read_bytes(), path.name))
+    return read
+
+
+@referrals_app.command("email")
+def email_command(
+    files: Annotated[list[Path], typer.Argument(help="One or more .eml files.", show_default=False)],
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+    now: NowOption = None,
+) -> None:
+    """Submit the referral in each email (.eml: a forwarded introduction, inline or attached, HTML
+    or text, with quoted replies): the partner is identified from the senders, the prospect read
+    from the text, each field with the line that gave it. All the files or none are stored."""
+    from cosell.service.referral_channels import email_referrals, submit_all
+
+    del now  # --now pinned the clock
+    parsed = email_referrals(_read_emails(files))
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = submit_all(ws, parsed, by or login_name(), reason, policy=policy)
+    finally:
+        ws.close()
+    _report(done, ", ".join(p.name for p in files), fmt)
+
+
+@referrals_app.command("slack")
+def slack_command(
+    export: Annotated[
+        Path,
+        typer.Argument(
+            help="A Slack export (folder or .zip) or one Events API payload (.json).", show_default=False
+        ),
+    ],
+    workspace_path: WorkspaceOption = None,
+    by: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    fmt: ShowFormatOption = ShowFormat.table,
+    now: NowOption = None,
+) -> None:
+    """Submit every referral in a Slack export of partner channels (threads, edits and form posts
+    read; chatter and joins ignored) or in one event payload. All of them or none are stored; the
+    same export again records nothing new."""
+    from cosell.service.referral_channels import slack_referrals, submit_all
+
+    del now  # --now pinned the clock
+    if not export.exists():
+        raise UsageError(f"{export}: no such file or folder")
+    parsed = slack_referrals(export)
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False)
+    try:
+        done = submit_all(ws, parsed, by or login_name(), reason, policy=policy)
+    finally:
+        ws.close()
+    _report(done, export.name, fmt)

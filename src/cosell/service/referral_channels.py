@@ -1,0 +1,62 @@
+"""Use cases: referrals from a channel's own files (``cosell referrals email|slack``).
+
+Each reads the files with the channel's pure parser (:mod:`cosell.referrals.email_parse`,
+:mod:`cosell.referrals.slack_parse`) and submits every referral found
+(:func:`cosell.service.referrals.submit_parsed`) in one transaction: a batch of emails or a Slack
+export is stored whole or not at all, and submitting the same files again records nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from cosell.errors import InputError, Problem
+from cosell.policy import Policy
+from cosell.referrals.parsed import ParsedReferral
+from cosell.service.referrals import Submitted, submit_parsed
+from cosell.store.workspace import Workspace
+
+__all__ = ["email_referrals", "slack_referrals", "submit_all"]
+
+MAX_EVENT = 1_000_000  # bytes: a Slack event payload is a few kilobytes
+
+
+def email_referrals(messages: Sequence[tuple[bytes, str]]) -> list[ParsedReferral]:
+    """The referral in each raw email (bytes, file name), in the order given."""
+    from cosell.referrals.email_parse import parse_email
+
+    return [parse_email(raw, name) for raw, name in messages]
+
+
+def slack_referrals(path: Path) -> list[ParsedReferral]:
+    """The referrals in a Slack export (a folder or a .zip) or in one Events API payload (a .json
+    file), in the parser's order."""
+    from cosell.referrals.slack_parse import parse_slack_event, parse_slack_export
+
+    if path.is_file() and path.suffix.lower() == ".json":
+        if path.stat().st_size > MAX_EVENT:
+            raise InputError(Problem(path.name, None, None, None, f"larger than {MAX_EVENT:,} bytes"))
+        try:
+            payload = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(Problem(path.name, None, None, None, f"not JSON: {exc}")) from None
+        if not isinstance(payload, dict):
+            raise InputError(Problem(path.name, None, None, None, "a Slack event is a JSON object"))
+        found = parse_slack_event(payload)
+        return [] if found is None else [found]
+    return parse_slack_export(path)
+
+
+def submit_all(
+    ws: Workspace,
+    parsed: Sequence[ParsedReferral],
+    by: str | None,
+    reason: str = "",
+    *,
+    policy: Policy | None = None,
+) -> list[Submitted]:
+    """Submit every referral of one batch of files, all in one transaction."""
+    with ws.transaction():
+        return [submit_parsed(ws, p, by, reason, policy=policy) for p in parsed]
