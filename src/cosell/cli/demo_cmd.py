@@ -206,7 +206,8 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
     if asking is not None:
         console.print(f"{asking.current.referral_id} needs information; its follow-up:", highlight=False)
         console.print(
-            "\n".join(f"  {line}" for line in asking.current.follow_up.splitlines()), highlight=False
+            "\n".join(f"  {line}" if line else "" for line in asking.current.follow_up.splitlines()),
+            highlight=False,
         )
     if done.registration is not None:
         row = done.registration.row
