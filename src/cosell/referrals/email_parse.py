@@ -37,17 +37,25 @@ from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 
 MAX_EMAIL_BYTES = 25 * 1024 * 1024  # what mail servers commonly accept; a bigger file is no email
 MAX_ATTACHED_DEPTH = 3  # a message attached to a message attached to a message, and no deeper
+# Messages read in one email, newest first (the body's own text is the first): a real thread holds
+# a few dozen at most; a crafted one with thousands costs no more than this many.
+MAX_MESSAGES = 100
+# Body lines read per message: an introduction is at the top of what a person wrote; a body of
+# hundreds of thousands of lines is a log or an export, and costs no more than this many.
+MAX_BODY_LINES = 20_000
 _HEADERS_OF_AN_EMAIL = ("from", "to", "cc", "subject", "date", "message-id", "sender")
 
 
 @dataclass(frozen=True)
 class _Read:
-    """One message of the email, ready to read: its text as body lines (others blank), where its
-    lines are found, who wrote it and to whom."""
+    """One message of the email, ready to read: its text as the body lines from ``first_line``
+    (1-based) on, lines of other messages in between left blank; where its lines are found, who
+    wrote it and to whom."""
 
     where: str  # "body", or "attached message 1, body"
     label: str  # "" for the email's own newest text, else "forwarded message 1" and so on
     lines: list[str]
+    first_line: int
     author: Address | None
     author_line: int | None  # 0-based body line naming a forwarded or quoted message's author
     recipients: tuple[Address, ...]
@@ -67,7 +75,7 @@ def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> 
     sender = addresses(message, "from")
     outer_author = sender[0] if sender else None
     to, cc = addresses(message, "to"), addresses(message, "cc")
-    reads = _reads(message, "body", subject, outer_author, tuple(to + cc), 0)
+    reads = _reads(message, "body", subject, outer_author, tuple(to + cc), 0)[:MAX_MESSAGES]
 
     authors = [r.author for r in reads if r.author is not None]
     outer_side = [*sender, *addresses(message, "sender"), *addresses(message, "reply-to")]
@@ -105,7 +113,7 @@ def _extract(reads: list[_Read], exclude: list[str]) -> tuple[ProspectFields, di
     found = ProspectFields()
     found_in: dict[str, int] = {}
     for position, read in enumerate(reads):
-        fields = extract_prospect(read.lines, read.where, exclude)
+        fields = extract_prospect(read.lines, read.where, exclude, first_line=read.first_line)
         if read.label:
             fields = _relabel(fields, read.label)
         for field in ("company", "name", "email"):
@@ -145,7 +153,7 @@ def _reads(
     depth: int,
 ) -> list[_Read]:
     """The messages in ``message``'s body, newest first, then those in its attachments."""
-    lines = body_lines(message)
+    lines = body_lines(message)[:MAX_BODY_LINES]
     counts = {"forwarded": 0, "quoted": 0}
     reads: list[_Read] = []
     for part in split_thread(lines, subject, author):
@@ -153,9 +161,11 @@ def _reads(
         if part.kind != "body":
             counts[part.kind] += 1
             label = f"{part.kind} message {counts[part.kind]}"
-        padded = [part.lines.get(i, "") for i in range(len(lines))]
+        # Only the span the message covers: a thread of many short quotes stays linear to read.
+        first, last = (min(part.lines), max(part.lines)) if part.lines else (0, -1)
+        text = [part.lines.get(i, "") for i in range(first, last + 1)]
         people = recipients if part.kind == "body" else tuple(part.recipients)
-        reads.append(_Read(where, label, padded, part.author, part.author_line, people))
+        reads.append(_Read(where, label, text, first + 1, part.author, part.author_line, people))
     if depth < MAX_ATTACHED_DEPTH:
         for number, attached in enumerate(attached_messages(message), start=1):
             inner_from = addresses(attached, "from")
@@ -188,7 +198,7 @@ def _exclusions(
         domain = registrable_domain(address)
         exclude.append(address if domain is None or is_free_mail(domain) else domain)
     exclude += [address for _person, address in authors]
-    return exclude
+    return list(dict.fromkeys(exclude))  # once each, in order: a long thread repeats its people
 
 
 def _author_email(found: ProspectFields, reads: list[_Read]) -> ProspectFields:
@@ -232,9 +242,9 @@ def _recipient_email(found: ProspectFields, reads: list[_Read], exclude: list[st
     for read in reads:
         where = _recipients_place(read)
         for person, address in read.recipients:
-            domain = registrable_domain(address)
-            if address in blocked or domain in blocked or any(c[0][1] == address for c in candidates):
+            if address in blocked or registrable_domain(address) in blocked:
                 continue
+            blocked.add(address)  # the first mention of a recipient is the one reported
             candidates.append(((person, address), where))
     chosen = [c for c in candidates if found.name and _same_person(found.name, c[0])]
     if not chosen and found.name is None and len(candidates) == 1:
@@ -281,12 +291,12 @@ def _sender_order(
     ordered += [address for r in reversed(reads) for _person, address in r.recipients]
     ordered += [address for _person, address in recipients]
     prospect_domain = found.domain
-    result: list[str] = []
+    result: dict[str, None] = {}  # an ordered set
     for address in ordered:
         if address in result or address == found.email:
             continue
         domain = registrable_domain(address)
         if domain in ours or (prospect_domain is not None and domain == prospect_domain):
             continue
-        result.append(address)
+        result[address] = None
     return tuple(result)

@@ -87,7 +87,8 @@ _INTRO_RE = re.compile(
     r"|in\s+touch\s+with|loop(?:ing)?\s+in|say\s+hello\s+to)\s+"
 )
 _IS_RE = re.compile(r"\s+(?:is|was)\s+(?:(?:the|our|their|a|an)\s+)?")
-_PREPOSITION_RE = re.compile(r"(?i)^\s*,?\s*(?:from|at|of|with)\s+")
+_PREPOSITION_RE = re.compile(r"(?i)\s*,?\s*(?:from|at|of|with)\s+")
+_BRACKETED_ADDRESS_RE = re.compile(r"\s*[(<]\s*[^()<>\s]+@[^()<>\s]+\s*[)>]")
 # What comes between a name and its title: ", VP Finance at", " (CFO of", " is the Head of ... at".
 _OPENER_RE = re.compile(r"\s*(?:,|\(|-|\u2013|\u2014)\s*|\s*,?\s*(?:who\s+)?(?:is|'s)\s+")
 _TITLE_SPLIT_RE = re.compile(r"(?i)\s+(?:at|@)\s+")
@@ -146,11 +147,14 @@ class _Found:
     text: str
 
 
-def extract_prospect(lines: Sequence[str], where: str, exclude: Collection[str] = ()) -> ProspectFields:
+def extract_prospect(
+    lines: Sequence[str], where: str, exclude: Collection[str] = (), *, first_line: int = 1
+) -> ProspectFields:
     """The prospect named in ``lines`` (plain text, one line each), each field with a FieldSource
-    whose ``where`` is ``f"{where} line {n}"`` (1-based ``n``; ``lines n-m`` for a sentence that
-    wraps). ``exclude`` holds addresses (``bob@acme.com``) and domains (``acme.com``; any address
-    under that registrable domain) that are never the prospect's: the sender's, the forwarder's, ours.
+    whose ``where`` is ``f"{where} line {n}"`` (``n`` counts from ``first_line``, 1 unless the lines
+    are a slice of a longer text; ``lines n-m`` for a sentence that wraps). ``exclude`` holds
+    addresses (``bob@acme.com``) and domains (``acme.com``; any address under that registrable
+    domain) that are never the prospect's: the sender's, the forwarder's, ours.
     Pure and deterministic: the same lines give the same fields."""
     cleaned = [clean_line(line) for line in lines]
     skip = _Exclusions(exclude)
@@ -162,7 +166,8 @@ def extract_prospect(lines: Sequence[str], where: str, exclude: Collection[str] 
         current = found.get(name)
         if current is not None and (current.rank, current.line) <= (rank, line):
             return
-        span = f"line {line + 1}" if last is None or last == line else f"lines {line + 1}-{last + 1}"
+        start, end = line + first_line, (line if last is None else last) + first_line
+        span = f"line {start}" if end == start else f"lines {start}-{end}"
         text = " ".join(c for c in cleaned[line : (last if last is not None else line) + 1] if c)
         found[name] = _Found(rank, line, value, f"{where} {span}", _trim(text))
 
@@ -310,17 +315,18 @@ def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer:
 def _after_name(text: str, end: int) -> tuple[str | None, str | None, int]:
     """The title and company right after a name in an introduction, and where they stop."""
     rest_start = end
-    bracket = re.match(r"\s*[(<]\s*[^()<>\s]+@[^()<>\s]+\s*[)>]", text[end:])
+    # Patterns matched at a position, never on a slice: a slice copies the rest of the paragraph.
+    bracket = _BRACKETED_ADDRESS_RE.match(text, end)
     if bracket is not None:  # "Jane Doe (jane@globex.com), VP Finance at Globex"
-        rest_start = end + bracket.end()
-    preposition = _PREPOSITION_RE.match(text[rest_start:])
+        rest_start = bracket.end()
+    preposition = _PREPOSITION_RE.match(text, rest_start)
     if preposition is not None:  # "meet Jane Doe from Globex"
-        at = company_at(text, rest_start + preposition.end())
+        at = company_at(text, preposition.end())
         return (None, at[0], at[1]) if at is not None else (None, None, rest_start)
-    opener = _OPENER_RE.match(text[rest_start:])
+    opener = _OPENER_RE.match(text, rest_start)
     if opener is None:
         return None, None, rest_start
-    clause_start = rest_start + opener.end()
+    clause_start = opener.end()
     clause_stop = _clause_end(text, clause_start)
     title, company = _title_company(text[clause_start:clause_stop])
     return title, company, clause_stop
@@ -338,14 +344,23 @@ def _title_company(clause: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+# An introduction's clause or sentence is read this far at most: a paragraph with no punctuation
+# (a pasted log, a run of "meet meet meet") then costs time in proportion to its length, no more.
+_WINDOW = 300
+_CLAUSE_END_RE = re.compile(r"[,;()<>\[\]]|[.!?](?:\s|$)|\s[-\u2013\u2014]\s")
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
+
+
 def _clause_end(text: str, start: int) -> int:
-    match = re.compile(r"[,;()<>\[\]]|[.!?](?:\s|$)|\s[-\u2013\u2014]\s").search(text, start)
-    return len(text) if match is None else match.start()
+    stop = min(len(text), start + _WINDOW)
+    match = _CLAUSE_END_RE.search(text, start, stop)
+    return stop if match is None else match.start()
 
 
 def _sentence_end(text: str, start: int) -> int:
-    match = re.compile(r"[.!?](?:\s|$)").search(text, start)
-    return len(text) if match is None else match.end()
+    stop = min(len(text), start + _WINDOW)
+    match = _SENTENCE_END_RE.search(text, start, stop)
+    return stop if match is None else match.end()
 
 
 def _addresses(cleaned: Sequence[str], skip: _Exclusions, name: str | None, offer: _Offer) -> None:
