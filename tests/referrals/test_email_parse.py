@@ -133,6 +133,21 @@ def test_html_only_body_keeps_its_lines() -> None:
     assert parsed.notes == "Subject: Intro: Müller & Söhne"
 
 
+def test_html_only_outlook_forward_in_windows_1252() -> None:
+    parsed = _parse("html_outlook_forward.eml")
+    assert _prospect(parsed) == (
+        "Stark Industries",
+        "Pepper Potts",
+        "pepper.potts@stark-industries.com",
+        "COO",
+        "stark-industries.com",
+    )
+    # Lines 3-6 are the From/Sent/To/Subject block Outlook draws in HTML; line 8 its message.
+    assert set(_where(parsed).values()) == {"body line 8 (forwarded message 1)"}
+    assert parsed.sources[0].text.startswith("Bob, Pepper Potts is the COO at Stark Industries \u2013 reach")
+    assert parsed.sender_emails == ("sue@acme-partners.com", "bob@acme-partners.com", "rita@ourco.com")
+
+
 def test_multipart_alternative_prefers_the_plain_text() -> None:
     parsed = _parse("multipart_alternative.eml")
     assert _prospect(parsed) == (
