@@ -42,8 +42,10 @@ from typing import Protocol
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource
+from cosell.referrals.prospect_labels import label_kind, labelled_fields
 from cosell.referrals.prospect_signature import signature_fields
 from cosell.referrals.text_words import (
+    EMAIL_RE,
     clean_line,
     company_at,
     looks_like_title,
@@ -52,33 +54,7 @@ from cosell.referrals.text_words import (
     split_contact,
 )
 
-EMAIL_RE = re.compile(
-    r"(?<![\w.+'%-])([A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})"
-)
 _NAMED_ADDRESS_RE = re.compile(r"\"?([^\"<>,;:@]{2,60}?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>")
-
-# Labels a person writes in a referral, lower case, to the field they give.
-_LABELS: dict[str, str] = {
-    **dict.fromkeys(
-        ("company", "company name", "account", "account name", "organisation", "organization",
-         "prospect", "prospect company", "customer", "client", "org"),
-        "company",
-    ),
-    **dict.fromkeys(
-        ("contact", "contact name", "name", "prospect name", "full name", "point of contact",
-         "poc", "prospect contact", "main contact"),
-        "contact",
-    ),
-    **dict.fromkeys(
-        ("email", "e-mail", "email address", "e-mail address", "contact email", "mail"),
-        "email",
-    ),
-    **dict.fromkeys(("title", "job title", "role", "position", "contact title"), "title"),
-    **dict.fromkeys(("website", "web", "web site", "domain", "url", "company website", "site"),
-                    "website"),
-}  # fmt: skip
-_LABEL_RE = re.compile(r"^([A-Za-z][A-Za-z .'-]{0,30}?)\s*[:\uff1a]\s*(.*?)\s*$")
 
 # The words that open an introduction, before the person's name. Case-insensitive.
 _INTRO_RE = re.compile(
@@ -88,6 +64,12 @@ _INTRO_RE = re.compile(
 )
 _IS_RE = re.compile(r"\s+(?:is|was)\s+(?:(?:the|our|their|a|an)\s+)?")
 _PREPOSITION_RE = re.compile(r"(?i)\s*,?\s*(?:from|at|of|with)\s+")
+# Words between an introduction's opening and the name ("meet my colleague Jane Doe").
+_BEFORE_NAME_RE = re.compile(
+    r"(?i)(?:(?:my|our|their|his|her|a)\s+)?(?:(?:good|old|dear|new)\s+)?"
+    r"(?:friend|colleague|contact|client|customer|partner|prospect)\s*,?\s+"
+)
+_TITLE_FIRST_RE = re.compile(r"(?i)(?:the|their|our)\s+")  # "the CFO of Globex, Jane Doe"
 _BRACKETED_ADDRESS_RE = re.compile(r"\s*[(<]\s*[^()<>\s]+@[^()<>\s]+\s*[)>]")
 # What comes between a name and its title: ", VP Finance at", " (CFO of", " is the Head of ... at".
 _OPENER_RE = re.compile(r"\s*(?:,|\(|-|\u2013|\u2014)\s*|\s*,?\s*(?:who\s+)?(?:is|'s)\s+")
@@ -171,7 +153,8 @@ def extract_prospect(
         text = " ".join(c for c in cleaned[line : (last if last is not None else line) + 1] if c)
         found[name] = _Found(rank, line, value, f"{where} {span}", _trim(text))
 
-    _labelled(cleaned, skip, offer)
+    for labelled, index, value in labelled_fields(cleaned, lambda text: _first_address(text, skip)):
+        offer(labelled, _LABELLED, index, value)
     for first, _last, text, offsets in _paragraphs(cleaned):
         _intros(text, offsets, first, skip, offer)
     name = found["name"].value if "name" in found else None
@@ -210,49 +193,6 @@ def _first_address(text: str, skip: _Exclusions) -> str | None:
     return None
 
 
-def _labelled(cleaned: Sequence[str], skip: _Exclusions, offer: _Offer) -> None:
-    for index, line in enumerate(cleaned):
-        match = _LABEL_RE.match(line)
-        if match is None:
-            continue
-        kind = _LABELS.get(" ".join(match.group(1).lower().split()))
-        value = match.group(2)
-        if kind is None or not value:
-            continue
-        if kind == "email":
-            offer("email", _LABELLED, index, _first_address(value, skip))
-        elif kind == "website":
-            offer("domain", _LABELLED, index, registrable_domain(value.split()[0]))
-        elif kind == "title":
-            offer("title", _LABELLED, index, value.rstrip(".;,"))
-        elif kind == "company":
-            company, domain = split_company(value)
-            offer("company", _LABELLED, index, company)
-            offer("domain", _LABELLED, index, domain)
-        else:
-            name, title = split_contact(EMAIL_RE.sub(" ", value))
-            offer("name", _LABELLED, index, name)
-            offer("title", _LABELLED, index, title)
-            offer("email", _LABELLED, index, _first_address(value, skip))
-
-
-def split_company(value: str) -> tuple[str | None, str | None]:
-    """``Globex (globex.com)`` -> (``Globex``, ``globex.com``); a value that is only a domain gives
-    no company."""
-    domain = None
-    paren = re.search(r"\(([^()]*)\)", value)
-    if paren is not None:
-        inner = paren.group(1).strip()
-        if "." in inner and " " not in inner:
-            domain = registrable_domain(inner)
-        value = value[: paren.start()] + value[paren.end() :]
-    company = value.strip(" \t.,;-")
-    if company and " " not in company and "." in company and "@" not in company:
-        # "Company: globex.com" names a domain, not the company's name.
-        return None, domain or registrable_domain(company)
-    return (company or None), domain
-
-
 def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]:
     """Runs of non-empty, unlabelled lines joined by spaces, as (first line, last line, text, start
     offset of each line), so a sentence wrapped at 72 columns is read whole."""
@@ -261,7 +201,7 @@ def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]
     parts: list[str] = []
     offsets: list[int] = []
     for index, line in enumerate([*cleaned, ""]):
-        if line and _label_kind(line) is None:
+        if line and label_kind(line) is None:
             if first < 0:
                 first, parts, offsets, length = index, [], [], 0
             offsets.append(length)
@@ -274,22 +214,18 @@ def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]
     return runs
 
 
-def _label_kind(line: str) -> str | None:
-    match = _LABEL_RE.match(line)
-    return None if match is None else _LABELS.get(" ".join(match.group(1).lower().split()))
-
-
 def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer: _Offer) -> None:
     def line_of(position: int) -> int:
         return first + bisect_right(offsets, position) - 1
 
     for trigger in _INTRO_RE.finditer(text):
-        found = name_at(text, trigger.end())
+        found, title_before, company_before = _name_after_opening(text, trigger.end())
         if found is None:
             continue
         name, end = found
         start_line = line_of(trigger.start())
         title, company, stop = _after_name(text, end)
+        title, company = title or title_before, company or company_before
         last = line_of(max(stop - 1, trigger.end()))
         offer("name", _INTRO, start_line, name, last)
         offer("title", _INTRO, start_line, title, last)
@@ -310,6 +246,23 @@ def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer:
         offer("name", _IS_SENTENCE, line, name, last)
         offer("title", _IS_SENTENCE, line, title, last)
         offer("company", _IS_SENTENCE, line, company, last)
+
+
+def _name_after_opening(text: str, start: int) -> tuple[tuple[str, int] | None, str | None, str | None]:
+    """The name an introduction's opening words lead to, and a title and company written before
+    it: "meet Jane Doe", "meet my colleague Jane Doe", "introduce you to the CFO of Globex, Jane Doe"."""
+    lead = _BEFORE_NAME_RE.match(text, start)
+    found = name_at(text, lead.end() if lead is not None else start)
+    if found is not None or lead is not None:
+        return found, None, None
+    article = _TITLE_FIRST_RE.match(text, start)
+    comma = text.find(",", start, start + 80) if article is not None else -1
+    if article is None or comma < 0:
+        return None, None, None
+    title, company = _title_company(text[article.end() : comma])
+    if title is None or company is None:
+        return None, None, None
+    return name_at(text, comma + 1), title, company
 
 
 def _after_name(text: str, end: int) -> tuple[str | None, str | None, int]:

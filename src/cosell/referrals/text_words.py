@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 
+# An address as written in text: ASCII local part and host, a dot-separated host ending in letters.
+EMAIL_RE = re.compile(
+    r"(?<![\w.+'%-])([A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})"
+)
 # Slack writes links as <mailto:a@b.com|a@b.com> and <https://x.com|x.com>; keep what a person sees.
 _SLACK_LINK_RE = re.compile(r"<(?:mailto:|https?://)[^|<>\s]+\|([^<>]+)>")
 _SLACK_BARE_RE = re.compile(r"<(?:mailto:)([^|<>\s]+)>")
