@@ -259,3 +259,28 @@ def test_every_fixture_parses_the_same_twice() -> None:
     for path in sorted(FIXTURES.glob("*.eml")):
         raw = path.read_bytes()
         assert parse_email(raw, path.name) == parse_email(raw, path.name), path.name
+
+
+def test_a_cc_address_made_of_the_prospects_name_is_theirs() -> None:
+    raw = (
+        b"From: Sue Lee <sue@acme-partners.com>\nTo: rita@ourco.com\n"
+        b"Cc: Rita's boss <boss@ourco.com>, jdoe@globex.com\nSubject: Intro\n\n"
+        b"Rita, meet Jane Doe, our contact at Globex (cc'd).\n"
+    )
+    parsed = parse_email(raw, "cc.eml")
+    assert (parsed.prospect_name, parsed.prospect_email) == ("Jane Doe", "jdoe@globex.com")
+    assert _where(parsed)["prospect_email"] == "To/Cc header"
+    assert parsed.sender_emails == ("sue@acme-partners.com", "rita@ourco.com", "boss@ourco.com")
+
+
+def test_with_a_company_and_no_name_a_recipient_at_the_companys_domain_is_the_prospect() -> None:
+    raw = (
+        b"From: Sue Lee <sue@acme-partners.com>\nTo: rita@ourco.com\nCc: cfo@globex.com\n"
+        b"Subject: Referral\n\nCompany: The Globex Corporation\n"
+    )
+    parsed = parse_email(raw, "r.eml")
+    assert (parsed.prospect_email, parsed.prospect_domain) == ("cfo@globex.com", "globex.com")
+    assert _where(parsed)["prospect_email"] == "To/Cc header"
+    # Without a recipient at Globex's domain, no recipient is taken (rita@ourco.com is ours).
+    raw = raw.replace(b"Cc: cfo@globex.com\n", b"")
+    assert parse_email(raw, "r.eml").prospect_email is None
