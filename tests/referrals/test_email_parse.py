@@ -284,3 +284,16 @@ def test_with_a_company_and_no_name_a_recipient_at_the_companys_domain_is_the_pr
     # Without a recipient at Globex's domain, no recipient is taken (rita@ourco.com is ours).
     raw = raw.replace(b"Cc: cfo@globex.com\n", b"")
     assert parse_email(raw, "r.eml").prospect_email is None
+
+
+def test_a_prospect_copied_on_the_introduction() -> None:
+    parsed = _parse("cc_intro.eml")
+    assert _prospect(parsed) == ("Globex", "Jane Doe", "jane.doe@globex.com", None, "globex.com")
+    assert _where(parsed) == {
+        "prospect_company": "body line 3",
+        "prospect_name": "body line 3",
+        "prospect_email": "To/Cc header",
+        "prospect_domain": "To/Cc header",
+    }
+    assert parsed.sources[2].text == "Doe, Jane <jane.doe@globex.com>"
+    assert parsed.received_at == datetime(2026, 11, 20, 17, 45, tzinfo=UTC)

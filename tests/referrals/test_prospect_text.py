@@ -243,3 +243,18 @@ def test_title_and_company_before_the_name() -> None:
 def test_first_line_numbers_a_slice_of_a_longer_text() -> None:
     found = extract_prospect(["", "Company: Globex"], "body", PARTNER, first_line=40)
     assert _where(found) == {"prospect_company": "body line 41"}
+
+
+def test_name_runs_or_works_at_company() -> None:
+    found = extract_prospect(["Jane Doe (cc'd) runs finance at Globex and is keen."], "body", PARTNER)
+    assert _fields(found) == ("Globex", "Jane Doe", None, None, None)
+    assert _fields(extract_prospect(["Jane Doe works at Initech."], "b", PARTNER))[:2] == (
+        "Initech",
+        "Jane Doe",
+    )
+    assert _fields(extract_prospect(["Jane Doe runs the numbers for us."], "b", PARTNER)) == (None,) * 5
+
+
+def test_a_copied_name() -> None:
+    found = extract_prospect(["Looping in Jane Doe (copied)."], "body", PARTNER)
+    assert (found.name, found.company) == ("Jane Doe", None)

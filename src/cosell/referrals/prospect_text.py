@@ -63,6 +63,10 @@ _INTRO_RE = re.compile(
     r"|in\s+touch\s+with|loop(?:ing)?\s+in|say\s+hello\s+to)\s+"
 )
 _IS_RE = re.compile(r"\s+(?:is|was)\s+(?:(?:the|our|their|a|an)\s+)?")
+_WORKS_RE = re.compile(r"\s+(?:runs|leads|heads|manages|oversees|works)\b")
+_WORKPLACE_RE = re.compile(r"\s(?:at|for)\s+")
+_COPIED_RE = re.compile(r"(?i)\s*\((?:cc['\u2019]?e?d|cc|copied|in cc|copied here)\)")
+_COPIED_BEFORE_RE = re.compile(_COPIED_RE.pattern + r"$")
 _PREPOSITION_RE = re.compile(r"(?i)\s*,?\s*(?:from|at|of|with)\s+")
 # Words between an introduction's opening and the name ("meet my colleague Jane Doe").
 _BEFORE_NAME_RE = re.compile(
@@ -246,6 +250,22 @@ def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer:
         offer("name", _IS_SENTENCE, line, name, last)
         offer("title", _IS_SENTENCE, line, title, last)
         offer("company", _IS_SENTENCE, line, company, last)
+    for verb in _WORKS_RE.finditer(text):  # "Jane Doe runs finance at Globex": a company, no title
+        copied = _COPIED_BEFORE_RE.search(text, max(0, verb.start() - 20), verb.start())
+        found_before = name_before(text, copied.start() if copied is not None else verb.start())
+        at = _WORKPLACE_RE.search(text, verb.end(), _clause_end(text, verb.end()))
+        if found_before is None or at is None:
+            continue
+        place = company_at(text, at.end())
+        if place is not None:
+            line, last = line_of(found_before[1]), line_of(at.end())
+            offer("name", _IS_SENTENCE, line, found_before[0], last)
+            offer("company", _IS_SENTENCE, line, place[0], last)
+    for copied in _COPIED_RE.finditer(text):  # "Jane Doe (cc'd)": the person the email copies
+        found_before = name_before(text, copied.start())
+        if found_before is not None:
+            line = line_of(found_before[1])
+            offer("name", _IS_SENTENCE, line, found_before[0], line_of(copied.end() - 1))
 
 
 def _name_after_opening(text: str, start: int) -> tuple[tuple[str, int] | None, str | None, str | None]:
