@@ -11,7 +11,8 @@ model; each value comes from one of these readings, most explicit first, and car
 2. **Introduction sentences**: "I'd like to introduce you to Jane Doe, VP Finance at Globex
    (jane@globex.com)", "meet Jane Doe from Globex", "connecting you with Jane Doe (CFO of Globex)",
    a sentence that may wrap over several lines of its paragraph.
-3. **"<name> is the <title> at <company>"** anywhere in the text.
+3. **"<name> is the <title> at <company>"** anywhere in the text; also "<name> runs finance at
+   <company>", "<name> works at <company>" (a company, no title) and "<name> (cc'd)".
 4. **Addresses in the text** that are not excluded (the sender's, ours): the first one, or the one
    whose local part matches the name found above; ``Jane Doe <jane@globex.com>`` also gives a name.
 5. **The signature block** around that address (name on top, "VP Finance | Globex Inc.", a website).
