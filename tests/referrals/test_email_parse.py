@@ -133,6 +133,21 @@ def test_html_only_body_keeps_its_lines() -> None:
     assert parsed.notes == "Subject: Intro: Müller & Söhne"
 
 
+def test_html_only_outlook_forward_in_windows_1252() -> None:
+    parsed = _parse("html_outlook_forward.eml")
+    assert _prospect(parsed) == (
+        "Stark Industries",
+        "Pepper Potts",
+        "pepper.potts@stark-industries.com",
+        "COO",
+        "stark-industries.com",
+    )
+    # Lines 3-6 are the From/Sent/To/Subject block Outlook draws in HTML; line 8 its message.
+    assert set(_where(parsed).values()) == {"body line 8 (forwarded message 1)"}
+    assert parsed.sources[0].text.startswith("Bob, Pepper Potts is the COO at Stark Industries \u2013 reach")
+    assert parsed.sender_emails == ("sue@acme-partners.com", "bob@acme-partners.com", "rita@ourco.com")
+
+
 def test_multipart_alternative_prefers_the_plain_text() -> None:
     parsed = _parse("multipart_alternative.eml")
     assert _prospect(parsed) == (
@@ -244,3 +259,41 @@ def test_every_fixture_parses_the_same_twice() -> None:
     for path in sorted(FIXTURES.glob("*.eml")):
         raw = path.read_bytes()
         assert parse_email(raw, path.name) == parse_email(raw, path.name), path.name
+
+
+def test_a_cc_address_made_of_the_prospects_name_is_theirs() -> None:
+    raw = (
+        b"From: Sue Lee <sue@acme-partners.com>\nTo: rita@ourco.com\n"
+        b"Cc: Rita's boss <boss@ourco.com>, jdoe@globex.com\nSubject: Intro\n\n"
+        b"Rita, meet Jane Doe, our contact at Globex (cc'd).\n"
+    )
+    parsed = parse_email(raw, "cc.eml")
+    assert (parsed.prospect_name, parsed.prospect_email) == ("Jane Doe", "jdoe@globex.com")
+    assert _where(parsed)["prospect_email"] == "To/Cc header"
+    assert parsed.sender_emails == ("sue@acme-partners.com", "rita@ourco.com", "boss@ourco.com")
+
+
+def test_with_a_company_and_no_name_a_recipient_at_the_companys_domain_is_the_prospect() -> None:
+    raw = (
+        b"From: Sue Lee <sue@acme-partners.com>\nTo: rita@ourco.com\nCc: cfo@globex.com\n"
+        b"Subject: Referral\n\nCompany: The Globex Corporation\n"
+    )
+    parsed = parse_email(raw, "r.eml")
+    assert (parsed.prospect_email, parsed.prospect_domain) == ("cfo@globex.com", "globex.com")
+    assert _where(parsed)["prospect_email"] == "To/Cc header"
+    # Without a recipient at Globex's domain, no recipient is taken (rita@ourco.com is ours).
+    raw = raw.replace(b"Cc: cfo@globex.com\n", b"")
+    assert parse_email(raw, "r.eml").prospect_email is None
+
+
+def test_a_prospect_copied_on_the_introduction() -> None:
+    parsed = _parse("cc_intro.eml")
+    assert _prospect(parsed) == ("Globex", "Jane Doe", "jane.doe@globex.com", None, "globex.com")
+    assert _where(parsed) == {
+        "prospect_company": "body line 3",
+        "prospect_name": "body line 3",
+        "prospect_email": "To/Cc header",
+        "prospect_domain": "To/Cc header",
+    }
+    assert parsed.sources[2].text == "Doe, Jane <jane.doe@globex.com>"
+    assert parsed.received_at == datetime(2026, 11, 20, 17, 45, tzinfo=UTC)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cosell.errors import InputError
-from cosell.referrals.email_parse import MAX_EMAIL_BYTES, parse_email
+from cosell.referrals.email_parse import MAX_BODY_LINES, MAX_EMAIL_BYTES, MAX_MESSAGES, parse_email
 
 
 @pytest.mark.parametrize(
@@ -176,3 +176,24 @@ def test_a_charset_that_names_no_text_encoding_falls_back(charset: str) -> None:
         + b"\n\nContact: Ren\xe9e Dupr\xe9\n"
     )
     assert parse_email(raw, "c.eml").prospect_name == "Renée Dupré"
+
+
+def test_a_thread_of_many_messages_is_read_up_to_the_limit() -> None:
+    # Each message quotes an introduction of its own; only the first MAX_MESSAGES are read, so the
+    # newest (message 1, in the body's own text) wins and a crafted thread costs a bounded time.
+    blocks = [
+        f"On Mon, Sue <sue{i}@acme.io> wrote:\n> Meet Jane Doe{i} from Globex{i}.\n" for i in range(150)
+    ]
+    raw = ("From: bob@acme.io\nSubject: x\n\nNewest text.\n" + "\n".join(blocks)).encode()
+    parsed = parse_email(raw, "t.eml")
+    assert parsed.prospect_company == "Globex0"
+    assert len(parsed.sender_emails) == MAX_MESSAGES  # bob and the authors of the 99 messages read
+    assert "sue99@acme.io" not in parsed.sender_emails and "sue98@acme.io" in parsed.sender_emails
+
+
+def test_only_the_first_body_lines_are_read() -> None:
+    filler = "x\n" * MAX_BODY_LINES
+    raw = f"From: bob@acme.io\nSubject: x\n\n{filler}Meet Jane Doe from Globex.\n".encode()
+    assert parse_email(raw, "long.eml").prospect_company is None
+    raw = f"From: bob@acme.io\nSubject: x\n\n{filler[2:]}Meet Jane Doe from Globex.\n".encode()
+    assert parse_email(raw, "long.eml").prospect_company == "Globex"

@@ -225,3 +225,36 @@ def test_contact_line_with_title_and_a_subdomain_address() -> None:
 def test_connecting_you_with_name_and_title_of_company_in_brackets() -> None:
     found = extract_prospect(["Happy to be connecting you with Jane Doe (CFO of Globex)."], "body", PARTNER)
     assert _fields(found) == ("Globex", "Jane Doe", None, "CFO", None)
+
+
+def test_words_between_the_opening_and_the_name() -> None:
+    found = extract_prospect(["Let me introduce you to my colleague Jane Doe from Globex."], "b", PARTNER)
+    assert _fields(found) == ("Globex", "Jane Doe", None, None, None)
+    found = extract_prospect(["Meet our good friend, Jane Doe, Head of IT at Initech."], "b", PARTNER)
+    assert _fields(found) == ("Initech", "Jane Doe", None, "Head of IT", None)
+
+
+def test_title_and_company_before_the_name() -> None:
+    lines = ["I want to introduce you to the CFO of Globex, Jane Doe (jane@globex.com)."]
+    found = extract_prospect(lines, "body", PARTNER)
+    assert _fields(found) == ("Globex", "Jane Doe", "jane@globex.com", "CFO", "globex.com")
+
+
+def test_first_line_numbers_a_slice_of_a_longer_text() -> None:
+    found = extract_prospect(["", "Company: Globex"], "body", PARTNER, first_line=40)
+    assert _where(found) == {"prospect_company": "body line 41"}
+
+
+def test_name_runs_or_works_at_company() -> None:
+    found = extract_prospect(["Jane Doe (cc'd) runs finance at Globex and is keen."], "body", PARTNER)
+    assert _fields(found) == ("Globex", "Jane Doe", None, None, None)
+    assert _fields(extract_prospect(["Jane Doe works at Initech."], "b", PARTNER))[:2] == (
+        "Initech",
+        "Jane Doe",
+    )
+    assert _fields(extract_prospect(["Jane Doe runs the numbers for us."], "b", PARTNER)) == (None,) * 5
+
+
+def test_a_copied_name() -> None:
+    found = extract_prospect(["Looping in Jane Doe (copied)."], "body", PARTNER)
+    assert (found.name, found.company) == ("Jane Doe", None)

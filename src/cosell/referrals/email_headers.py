@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from cosell.referrals.prospect_text import EMAIL_RE
+from cosell.referrals.text_words import EMAIL_RE
 
 Address = tuple[str, str]  # (display name, address in lower case)
 

@@ -10,8 +10,9 @@ what order, is in docs/referrals-email.md; in short:
   messages; :mod:`cosell.referrals.email_thread` splits it into the newest text and the forwarded
   and quoted messages below it; each is read by :func:`~cosell.referrals.prospect_text.extract_prospect`,
   the newest first, a field found in a newer message winning;
-- the prospect's address, when no text gives one: a recipient of the email or of a forwarded message
-  who is not on the sender's side, if the name found matches it or it is the only one;
+- the prospect's address, when no text gives one: the author of a message in the thread whose name
+  is the prospect's, else a recipient of the email or of a message in it, not on the sender's
+  side, whose name matches, else one at a domain carrying the company's name;
 - ``sender_emails``: the author of the message that holds the introduction, then the authors of the
   older messages (the original author of a forward before the person who forwarded it), then the
   email's From, Sender and Reply-To, then every recipient; never the prospect's own address or domain.
@@ -22,6 +23,7 @@ nothing else is raised, whatever the bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from email.message import Message
@@ -37,17 +39,25 @@ from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 
 MAX_EMAIL_BYTES = 25 * 1024 * 1024  # what mail servers commonly accept; a bigger file is no email
 MAX_ATTACHED_DEPTH = 3  # a message attached to a message attached to a message, and no deeper
+# Messages read in one email, newest first (the body's own text is the first): a real thread holds
+# a few dozen at most; a crafted one with thousands costs no more than this many.
+MAX_MESSAGES = 100
+# Body lines read per message: an introduction is at the top of what a person wrote; a body of
+# hundreds of thousands of lines is a log or an export, and costs no more than this many.
+MAX_BODY_LINES = 20_000
 _HEADERS_OF_AN_EMAIL = ("from", "to", "cc", "subject", "date", "message-id", "sender")
 
 
 @dataclass(frozen=True)
 class _Read:
-    """One message of the email, ready to read: its text as body lines (others blank), where its
-    lines are found, who wrote it and to whom."""
+    """One message of the email, ready to read: its text as the body lines from ``first_line``
+    (1-based) on, lines of other messages in between left blank; where its lines are found, who
+    wrote it and to whom."""
 
     where: str  # "body", or "attached message 1, body"
     label: str  # "" for the email's own newest text, else "forwarded message 1" and so on
     lines: list[str]
+    first_line: int
     author: Address | None
     author_line: int | None  # 0-based body line naming a forwarded or quoted message's author
     recipients: tuple[Address, ...]
@@ -67,7 +77,7 @@ def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> 
     sender = addresses(message, "from")
     outer_author = sender[0] if sender else None
     to, cc = addresses(message, "to"), addresses(message, "cc")
-    reads = _reads(message, "body", subject, outer_author, tuple(to + cc), 0)
+    reads = _reads(message, "body", subject, outer_author, tuple(to + cc), 0)[:MAX_MESSAGES]
 
     authors = [r.author for r in reads if r.author is not None]
     outer_side = [*sender, *addresses(message, "sender"), *addresses(message, "reply-to")]
@@ -87,7 +97,10 @@ def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> 
 
     intro = next((found_in[f] for f in ("name", "company", "email") if f in found_in), None)
     senders = _sender_order(reads, intro, sender_side, to + cc, found, own_domains)
-    names = {address: person for person, address in [*sender_side, *to, *cc] if person}
+    names: dict[str, str] = {}
+    for person, address in [*sender_side, *to, *cc]:
+        if person:
+            names.setdefault(address, person)  # the name the most telling mention gives
     return ParsedReferral(
         channel="email",
         source_ref=text_header(message, "message-id") or name,
@@ -95,7 +108,12 @@ def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> 
         sender_emails=senders,
         sender_name=names.get(senders[0]) if senders else None,
         notes=f"Subject: {subject}" if subject else "",
-        **found.referral_fields(),  # type: ignore[arg-type]
+        prospect_company=found.company,
+        prospect_name=found.name,
+        prospect_email=found.email,
+        prospect_title=found.title,
+        prospect_domain=found.domain,
+        sources=found.sources,
     )
 
 
@@ -105,7 +123,7 @@ def _extract(reads: list[_Read], exclude: list[str]) -> tuple[ProspectFields, di
     found = ProspectFields()
     found_in: dict[str, int] = {}
     for position, read in enumerate(reads):
-        fields = extract_prospect(read.lines, read.where, exclude)
+        fields = extract_prospect(read.lines, read.where, exclude, first_line=read.first_line)
         if read.label:
             fields = _relabel(fields, read.label)
         for field in ("company", "name", "email"):
@@ -145,7 +163,7 @@ def _reads(
     depth: int,
 ) -> list[_Read]:
     """The messages in ``message``'s body, newest first, then those in its attachments."""
-    lines = body_lines(message)
+    lines = body_lines(message)[:MAX_BODY_LINES]
     counts = {"forwarded": 0, "quoted": 0}
     reads: list[_Read] = []
     for part in split_thread(lines, subject, author):
@@ -153,9 +171,11 @@ def _reads(
         if part.kind != "body":
             counts[part.kind] += 1
             label = f"{part.kind} message {counts[part.kind]}"
-        padded = [part.lines.get(i, "") for i in range(len(lines))]
+        # Only the span the message covers: a thread of many short quotes stays linear to read.
+        first, last = (min(part.lines), max(part.lines)) if part.lines else (0, -1)
+        text = [part.lines.get(i, "") for i in range(first, last + 1)]
         people = recipients if part.kind == "body" else tuple(part.recipients)
-        reads.append(_Read(where, label, padded, part.author, part.author_line, people))
+        reads.append(_Read(where, label, text, first + 1, part.author, part.author_line, people))
     if depth < MAX_ATTACHED_DEPTH:
         for number, attached in enumerate(attached_messages(message), start=1):
             inner_from = addresses(attached, "from")
@@ -188,7 +208,7 @@ def _exclusions(
         domain = registrable_domain(address)
         exclude.append(address if domain is None or is_free_mail(domain) else domain)
     exclude += [address for _person, address in authors]
-    return exclude
+    return list(dict.fromkeys(exclude))  # once each, in order: a long thread repeats its people
 
 
 def _author_email(found: ProspectFields, reads: list[_Read]) -> ProspectFields:
@@ -222,9 +242,9 @@ def _address_fields(person: str, address: str, where: str) -> ProspectFields:
 
 def _recipient_email(found: ProspectFields, reads: list[_Read], exclude: list[str]) -> ProspectFields:
     """When no text gives the prospect's address but the text names the prospect: a recipient not
-    on the sender's side whose name or address matches the name found, else the only such recipient
-    when a company was found. Without a name or company there is no introduction to anchor it: the
-    recipients of an ordinary reply are its own people, not a prospect."""
+    on the sender's side whose name or address matches the name found, else one at a domain that
+    carries the company's name (``Globex Corp`` -> ``globex.com``). Without a name or company there
+    is no introduction to anchor it: the recipients of an ordinary email are its own people."""
     if found.email is not None or (found.name is None and found.company is None):
         return found
     blocked = set(exclude)
@@ -232,13 +252,13 @@ def _recipient_email(found: ProspectFields, reads: list[_Read], exclude: list[st
     for read in reads:
         where = _recipients_place(read)
         for person, address in read.recipients:
-            domain = registrable_domain(address)
-            if address in blocked or domain in blocked or any(c[0][1] == address for c in candidates):
+            if address in blocked or registrable_domain(address) in blocked:
                 continue
+            blocked.add(address)  # the first mention of a recipient is the one reported
             candidates.append(((person, address), where))
     chosen = [c for c in candidates if found.name and _same_person(found.name, c[0])]
-    if not chosen and found.name is None and len(candidates) == 1:
-        chosen = candidates
+    if not chosen and found.company:
+        chosen = [c for c in candidates if _company_domain(found.company, c[0][1])]
     if not chosen:
         return found
     (person, address), where = chosen[0]
@@ -253,13 +273,34 @@ def _recipients_place(read: _Read) -> str:
     return f"{within}, {place}" if within else place
 
 
-def _same_person(name: str, recipient: Address) -> bool:
-    person, address = recipient
+def _same_person(name: str, someone: Address) -> bool:
+    """Whether ``someone`` (display name, address) is the person called ``name``: the same display
+    name, or an address made of the name as companies make them (jane.doe@, janedoe@, jdoe@,
+    doej@, jane_d@)."""
+    person, address = someone
     if person and " ".join(person.lower().split()) == " ".join(name.lower().split()):
         return True
-    words = [w.lower() for w in name.split() if len(w) > 1]
-    local = address.split("@", 1)[0]
-    return len(words) >= 2 and words[0] in local and words[-1] in local
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", name) if len(w) > 1]
+    if len(words) < 2:
+        return False
+    first, last = words[0], words[-1]
+    local = re.sub(r"[._+-]", "", address.split("@", 1)[0].lower())
+    return (first in local and last in local) or local in {first[0] + last, last + first[0], first + last[0]}
+
+
+_LEGAL_WORDS = frozenset({"inc", "corp", "corporation", "co", "ltd", "llc", "gmbh", "ag", "sa", "sarl",
+                          "plc", "bv", "nv", "ab", "the", "group", "holdings", "company"})  # fmt: skip
+
+
+def _company_domain(company: str, address: str) -> bool:
+    """Whether the address's domain carries the company's name: its first distinctive word
+    (``Globex`` of ``The Globex Corp``), or all its words run together (``wayneenterprises``)."""
+    domain = registrable_domain(address)
+    if domain is None or is_free_mail(domain):
+        return False
+    label = domain.split(".", 1)[0].replace("-", "")
+    words = [w for w in re.findall(r"[^\W_]+", company.lower()) if w not in _LEGAL_WORDS]
+    return bool(words) and ((len(words[0]) >= 3 and words[0] in label) or "".join(words) == label)
 
 
 def _sender_order(
@@ -281,12 +322,12 @@ def _sender_order(
     ordered += [address for r in reversed(reads) for _person, address in r.recipients]
     ordered += [address for _person, address in recipients]
     prospect_domain = found.domain
-    result: list[str] = []
+    result: dict[str, None] = {}  # an ordered set
     for address in ordered:
         if address in result or address == found.email:
             continue
         domain = registrable_domain(address)
         if domain in ours or (prospect_domain is not None and domain == prospect_domain):
             continue
-        result.append(address)
+        result[address] = None
     return tuple(result)

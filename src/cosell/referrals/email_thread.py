@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 
 from cosell.referrals.email_headers import Address
-from cosell.referrals.prospect_text import EMAIL_RE
-from cosell.referrals.text_words import clean_line
+from cosell.referrals.text_words import EMAIL_RE, clean_line
 
 _FORWARD_MARK_RE = re.compile(
     r"(?i)^(?:-{2,}\s*(?:forwarded message|original message)\s*-{2,}|begin forwarded message:?"

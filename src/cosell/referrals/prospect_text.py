@@ -11,7 +11,8 @@ model; each value comes from one of these readings, most explicit first, and car
 2. **Introduction sentences**: "I'd like to introduce you to Jane Doe, VP Finance at Globex
    (jane@globex.com)", "meet Jane Doe from Globex", "connecting you with Jane Doe (CFO of Globex)",
    a sentence that may wrap over several lines of its paragraph.
-3. **"<name> is the <title> at <company>"** anywhere in the text.
+3. **"<name> is the <title> at <company>"** anywhere in the text; also "<name> runs finance at
+   <company>", "<name> works at <company>" (a company, no title) and "<name> (cc'd)".
 4. **Addresses in the text** that are not excluded (the sender's, ours): the first one, or the one
    whose local part matches the name found above; ``Jane Doe <jane@globex.com>`` also gives a name.
 5. **The signature block** around that address (name on top, "VP Finance | Globex Inc.", a website).
@@ -42,8 +43,10 @@ from typing import Protocol
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource
+from cosell.referrals.prospect_labels import label_kind, labelled_fields
 from cosell.referrals.prospect_signature import signature_fields
 from cosell.referrals.text_words import (
+    EMAIL_RE,
     clean_line,
     company_at,
     looks_like_title,
@@ -52,33 +55,7 @@ from cosell.referrals.text_words import (
     split_contact,
 )
 
-EMAIL_RE = re.compile(
-    r"(?<![\w.+'%-])([A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})"
-)
 _NAMED_ADDRESS_RE = re.compile(r"\"?([^\"<>,;:@]{2,60}?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>")
-
-# Labels a person writes in a referral, lower case, to the field they give.
-_LABELS: dict[str, str] = {
-    **dict.fromkeys(
-        ("company", "company name", "account", "account name", "organisation", "organization",
-         "prospect", "prospect company", "customer", "client", "org"),
-        "company",
-    ),
-    **dict.fromkeys(
-        ("contact", "contact name", "name", "prospect name", "full name", "point of contact",
-         "poc", "prospect contact", "main contact"),
-        "contact",
-    ),
-    **dict.fromkeys(
-        ("email", "e-mail", "email address", "e-mail address", "contact email", "mail"),
-        "email",
-    ),
-    **dict.fromkeys(("title", "job title", "role", "position", "contact title"), "title"),
-    **dict.fromkeys(("website", "web", "web site", "domain", "url", "company website", "site"),
-                    "website"),
-}  # fmt: skip
-_LABEL_RE = re.compile(r"^([A-Za-z][A-Za-z .'-]{0,30}?)\s*[:\uff1a]\s*(.*?)\s*$")
 
 # The words that open an introduction, before the person's name. Case-insensitive.
 _INTRO_RE = re.compile(
@@ -87,7 +64,18 @@ _INTRO_RE = re.compile(
     r"|in\s+touch\s+with|loop(?:ing)?\s+in|say\s+hello\s+to)\s+"
 )
 _IS_RE = re.compile(r"\s+(?:is|was)\s+(?:(?:the|our|their|a|an)\s+)?")
-_PREPOSITION_RE = re.compile(r"(?i)^\s*,?\s*(?:from|at|of|with)\s+")
+_WORKS_RE = re.compile(r"\s+(?:runs|leads|heads|manages|oversees|works)\b")
+_WORKPLACE_RE = re.compile(r"\s(?:at|for)\s+")
+_COPIED_RE = re.compile(r"(?i)\s*\((?:cc['\u2019]?e?d|cc|copied|in cc|copied here)\)")
+_COPIED_BEFORE_RE = re.compile(_COPIED_RE.pattern + r"$")
+_PREPOSITION_RE = re.compile(r"(?i)\s*,?\s*(?:from|at|of|with)\s+")
+# Words between an introduction's opening and the name ("meet my colleague Jane Doe").
+_BEFORE_NAME_RE = re.compile(
+    r"(?i)(?:(?:my|our|their|his|her|a)\s+)?(?:(?:good|old|dear|new)\s+)?"
+    r"(?:friend|colleague|contact|client|customer|partner|prospect)\s*,?\s+"
+)
+_TITLE_FIRST_RE = re.compile(r"(?i)(?:the|their|our)\s+")  # "the CFO of Globex, Jane Doe"
+_BRACKETED_ADDRESS_RE = re.compile(r"\s*[(<]\s*[^()<>\s]+@[^()<>\s]+\s*[)>]")
 # What comes between a name and its title: ", VP Finance at", " (CFO of", " is the Head of ... at".
 _OPENER_RE = re.compile(r"\s*(?:,|\(|-|\u2013|\u2014)\s*|\s*,?\s*(?:who\s+)?(?:is|'s)\s+")
 _TITLE_SPLIT_RE = re.compile(r"(?i)\s+(?:at|@)\s+")
@@ -146,11 +134,14 @@ class _Found:
     text: str
 
 
-def extract_prospect(lines: Sequence[str], where: str, exclude: Collection[str] = ()) -> ProspectFields:
+def extract_prospect(
+    lines: Sequence[str], where: str, exclude: Collection[str] = (), *, first_line: int = 1
+) -> ProspectFields:
     """The prospect named in ``lines`` (plain text, one line each), each field with a FieldSource
-    whose ``where`` is ``f"{where} line {n}"`` (1-based ``n``; ``lines n-m`` for a sentence that
-    wraps). ``exclude`` holds addresses (``bob@acme.com``) and domains (``acme.com``; any address
-    under that registrable domain) that are never the prospect's: the sender's, the forwarder's, ours.
+    whose ``where`` is ``f"{where} line {n}"`` (``n`` counts from ``first_line``, 1 unless the lines
+    are a slice of a longer text; ``lines n-m`` for a sentence that wraps). ``exclude`` holds
+    addresses (``bob@acme.com``) and domains (``acme.com``; any address under that registrable
+    domain) that are never the prospect's: the sender's, the forwarder's, ours.
     Pure and deterministic: the same lines give the same fields."""
     cleaned = [clean_line(line) for line in lines]
     skip = _Exclusions(exclude)
@@ -162,11 +153,13 @@ def extract_prospect(lines: Sequence[str], where: str, exclude: Collection[str] 
         current = found.get(name)
         if current is not None and (current.rank, current.line) <= (rank, line):
             return
-        span = f"line {line + 1}" if last is None or last == line else f"lines {line + 1}-{last + 1}"
+        start, end = line + first_line, (line if last is None else last) + first_line
+        span = f"line {start}" if end == start else f"lines {start}-{end}"
         text = " ".join(c for c in cleaned[line : (last if last is not None else line) + 1] if c)
         found[name] = _Found(rank, line, value, f"{where} {span}", _trim(text))
 
-    _labelled(cleaned, skip, offer)
+    for labelled, index, value in labelled_fields(cleaned, lambda text: _first_address(text, skip)):
+        offer(labelled, _LABELLED, index, value)
     for first, _last, text, offsets in _paragraphs(cleaned):
         _intros(text, offsets, first, skip, offer)
     name = found["name"].value if "name" in found else None
@@ -205,49 +198,6 @@ def _first_address(text: str, skip: _Exclusions) -> str | None:
     return None
 
 
-def _labelled(cleaned: Sequence[str], skip: _Exclusions, offer: _Offer) -> None:
-    for index, line in enumerate(cleaned):
-        match = _LABEL_RE.match(line)
-        if match is None:
-            continue
-        kind = _LABELS.get(" ".join(match.group(1).lower().split()))
-        value = match.group(2)
-        if kind is None or not value:
-            continue
-        if kind == "email":
-            offer("email", _LABELLED, index, _first_address(value, skip))
-        elif kind == "website":
-            offer("domain", _LABELLED, index, registrable_domain(value.split()[0]))
-        elif kind == "title":
-            offer("title", _LABELLED, index, value.rstrip(".;,"))
-        elif kind == "company":
-            company, domain = split_company(value)
-            offer("company", _LABELLED, index, company)
-            offer("domain", _LABELLED, index, domain)
-        else:
-            name, title = split_contact(EMAIL_RE.sub(" ", value))
-            offer("name", _LABELLED, index, name)
-            offer("title", _LABELLED, index, title)
-            offer("email", _LABELLED, index, _first_address(value, skip))
-
-
-def split_company(value: str) -> tuple[str | None, str | None]:
-    """``Globex (globex.com)`` -> (``Globex``, ``globex.com``); a value that is only a domain gives
-    no company."""
-    domain = None
-    paren = re.search(r"\(([^()]*)\)", value)
-    if paren is not None:
-        inner = paren.group(1).strip()
-        if "." in inner and " " not in inner:
-            domain = registrable_domain(inner)
-        value = value[: paren.start()] + value[paren.end() :]
-    company = value.strip(" \t.,;-")
-    if company and " " not in company and "." in company and "@" not in company:
-        # "Company: globex.com" names a domain, not the company's name.
-        return None, domain or registrable_domain(company)
-    return (company or None), domain
-
-
 def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]:
     """Runs of non-empty, unlabelled lines joined by spaces, as (first line, last line, text, start
     offset of each line), so a sentence wrapped at 72 columns is read whole."""
@@ -256,7 +206,7 @@ def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]
     parts: list[str] = []
     offsets: list[int] = []
     for index, line in enumerate([*cleaned, ""]):
-        if line and _label_kind(line) is None:
+        if line and label_kind(line) is None:
             if first < 0:
                 first, parts, offsets, length = index, [], [], 0
             offsets.append(length)
@@ -269,22 +219,18 @@ def _paragraphs(cleaned: Sequence[str]) -> list[tuple[int, int, str, list[int]]]
     return runs
 
 
-def _label_kind(line: str) -> str | None:
-    match = _LABEL_RE.match(line)
-    return None if match is None else _LABELS.get(" ".join(match.group(1).lower().split()))
-
-
 def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer: _Offer) -> None:
     def line_of(position: int) -> int:
         return first + bisect_right(offsets, position) - 1
 
     for trigger in _INTRO_RE.finditer(text):
-        found = name_at(text, trigger.end())
+        found, title_before, company_before = _name_after_opening(text, trigger.end())
         if found is None:
             continue
         name, end = found
         start_line = line_of(trigger.start())
         title, company, stop = _after_name(text, end)
+        title, company = title or title_before, company or company_before
         last = line_of(max(stop - 1, trigger.end()))
         offer("name", _INTRO, start_line, name, last)
         offer("title", _INTRO, start_line, title, last)
@@ -305,22 +251,56 @@ def _intros(text: str, offsets: list[int], first: int, skip: _Exclusions, offer:
         offer("name", _IS_SENTENCE, line, name, last)
         offer("title", _IS_SENTENCE, line, title, last)
         offer("company", _IS_SENTENCE, line, company, last)
+    for verb in _WORKS_RE.finditer(text):  # "Jane Doe runs finance at Globex": a company, no title
+        copied = _COPIED_BEFORE_RE.search(text, max(0, verb.start() - 20), verb.start())
+        found_before = name_before(text, copied.start() if copied is not None else verb.start())
+        at = _WORKPLACE_RE.search(text, verb.end(), _clause_end(text, verb.end()))
+        if found_before is None or at is None:
+            continue
+        place = company_at(text, at.end())
+        if place is not None:
+            line, last = line_of(found_before[1]), line_of(at.end())
+            offer("name", _IS_SENTENCE, line, found_before[0], last)
+            offer("company", _IS_SENTENCE, line, place[0], last)
+    for copied in _COPIED_RE.finditer(text):  # "Jane Doe (cc'd)": the person the email copies
+        found_before = name_before(text, copied.start())
+        if found_before is not None:
+            line = line_of(found_before[1])
+            offer("name", _IS_SENTENCE, line, found_before[0], line_of(copied.end() - 1))
+
+
+def _name_after_opening(text: str, start: int) -> tuple[tuple[str, int] | None, str | None, str | None]:
+    """The name an introduction's opening words lead to, and a title and company written before
+    it: "meet Jane Doe", "meet my colleague Jane Doe", "introduce you to the CFO of Globex, Jane Doe"."""
+    lead = _BEFORE_NAME_RE.match(text, start)
+    found = name_at(text, lead.end() if lead is not None else start)
+    if found is not None or lead is not None:
+        return found, None, None
+    article = _TITLE_FIRST_RE.match(text, start)
+    comma = text.find(",", start, start + 80) if article is not None else -1
+    if article is None or comma < 0:
+        return None, None, None
+    title, company = _title_company(text[article.end() : comma])
+    if title is None or company is None:
+        return None, None, None
+    return name_at(text, comma + 1), title, company
 
 
 def _after_name(text: str, end: int) -> tuple[str | None, str | None, int]:
     """The title and company right after a name in an introduction, and where they stop."""
     rest_start = end
-    bracket = re.match(r"\s*[(<]\s*[^()<>\s]+@[^()<>\s]+\s*[)>]", text[end:])
+    # Patterns matched at a position, never on a slice: a slice copies the rest of the paragraph.
+    bracket = _BRACKETED_ADDRESS_RE.match(text, end)
     if bracket is not None:  # "Jane Doe (jane@globex.com), VP Finance at Globex"
-        rest_start = end + bracket.end()
-    preposition = _PREPOSITION_RE.match(text[rest_start:])
+        rest_start = bracket.end()
+    preposition = _PREPOSITION_RE.match(text, rest_start)
     if preposition is not None:  # "meet Jane Doe from Globex"
-        at = company_at(text, rest_start + preposition.end())
+        at = company_at(text, preposition.end())
         return (None, at[0], at[1]) if at is not None else (None, None, rest_start)
-    opener = _OPENER_RE.match(text[rest_start:])
+    opener = _OPENER_RE.match(text, rest_start)
     if opener is None:
         return None, None, rest_start
-    clause_start = rest_start + opener.end()
+    clause_start = opener.end()
     clause_stop = _clause_end(text, clause_start)
     title, company = _title_company(text[clause_start:clause_stop])
     return title, company, clause_stop
@@ -338,14 +318,23 @@ def _title_company(clause: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+# An introduction's clause or sentence is read this far at most: a paragraph with no punctuation
+# (a pasted log, a run of "meet meet meet") then costs time in proportion to its length, no more.
+_WINDOW = 300
+_CLAUSE_END_RE = re.compile(r"[,;()<>\[\]]|[.!?](?:\s|$)|\s[-\u2013\u2014]\s")
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
+
+
 def _clause_end(text: str, start: int) -> int:
-    match = re.compile(r"[,;()<>\[\]]|[.!?](?:\s|$)|\s[-\u2013\u2014]\s").search(text, start)
-    return len(text) if match is None else match.start()
+    stop = min(len(text), start + _WINDOW)
+    match = _CLAUSE_END_RE.search(text, start, stop)
+    return stop if match is None else match.start()
 
 
 def _sentence_end(text: str, start: int) -> int:
-    match = re.compile(r"[.!?](?:\s|$)").search(text, start)
-    return len(text) if match is None else match.end()
+    stop = min(len(text), start + _WINDOW)
+    match = _SENTENCE_END_RE.search(text, start, stop)
+    return stop if match is None else match.end()
 
 
 def _addresses(cleaned: Sequence[str], skip: _Exclusions, name: str | None, offer: _Offer) -> None:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 
+# An address as written in text: ASCII local part and host, a dot-separated host ending in letters.
+EMAIL_RE = re.compile(
+    r"(?<![\w.+'%-])([A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})"
+)
 # Slack writes links as <mailto:a@b.com|a@b.com> and <https://x.com|x.com>; keep what a person sees.
 _SLACK_LINK_RE = re.compile(r"<(?:mailto:|https?://)[^|<>\s]+\|([^<>]+)>")
 _SLACK_BARE_RE = re.compile(r"<(?:mailto:)([^|<>\s]+)>")
@@ -15,6 +20,7 @@ _MAILTO_RE = re.compile(r"(?i)\bmailto:")
 _BULLET_RE = re.compile(r"^(?:[>*\u2022\u00b7\u25aa\u25cf\-\u2013+]+|\d{1,2}[.)])(?:\s+|(?=[>]))")
 _EMPHASIS_RE = re.compile(r"\*\*|__|~~|`|(?<![\w*])[*_](?=\S)|(?<=\S)[*_](?![\w*])")
 
+_NAME_WORD_RE = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _WORD_RE = re.compile(r"[ \t]*([^\W\d_][\w'\u2019.-]*)")
 _COMPANY_WORD_RE = re.compile(r"[ \t]*([^\s,;:()<>\[\]{}\"!?/]+)")
 # Lower-case words inside names ("Ludwig van Beethoven") and companies ("Bank of America").
@@ -93,7 +99,8 @@ def name_at(text: str, position: int) -> tuple[str, int] | None:
 def name_before(text: str, position: int) -> tuple[str, int] | None:
     """The person's name ending just before ``position`` ("... Jane Doe| is the CFO"): up to three
     capitalised words, job acronyms such as "CFO" in front left out; and where it starts."""
-    words = list(re.finditer(r"[^\W\d_][\w'\u2019-]*", text[:position]))
+    # Three words are never further back than this; a bounded window keeps a long text linear.
+    words = list(_NAME_WORD_RE.finditer(text, max(0, position - 120), position))
     taken: list[re.Match[str]] = []
     for match in reversed(words):
         if taken and text[match.end() : taken[-1].start()].strip():
