@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from slack_helpers import event
 
 from cosell.errors import InputError
 from cosell.referrals.slack_parse import parse_slack_event
+
+from .slack_helpers import event
 
 
 def test_a_message_event() -> None:

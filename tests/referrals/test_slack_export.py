@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from slack_helpers import CHANNELS, USERS, build_zip, day_file, export_files
 
 from cosell.errors import InputError
 from cosell.referrals import slack_export
 from cosell.referrals.slack_export import read_export_files
 from cosell.referrals.slack_parse import parse_slack_export
+
+from .slack_helpers import CHANNELS, USERS, build_zip, day_file, export_files
 
 MESSAGE = day_file(
     {"type": "message", "user": "U1", "ts": "1772460000.000001", "text": "Lead\nCompany: Globex"}

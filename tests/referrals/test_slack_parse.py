@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from slack_helpers import CHANNELS, EXPORT, USERS, build_zip, day_file, export_files
 
 from cosell.errors import InputError
 from cosell.referrals.parsed import ParsedReferral
 from cosell.referrals.slack_parse import parse_slack_export, parse_slack_export_files
+
+from .slack_helpers import CHANNELS, EXPORT, USERS, build_zip, day_file, export_files
 
 
 @pytest.fixture(scope="module")

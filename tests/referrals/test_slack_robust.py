@@ -8,11 +8,12 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from slack_helpers import CHANNELS, USERS
 
 from cosell.errors import InputError
 from cosell.referrals.parsed import ParsedReferral
 from cosell.referrals.slack_parse import parse_slack_event, parse_slack_export_files
+
+from .slack_helpers import CHANNELS, USERS
 
 _SCALARS = (
     st.none()
