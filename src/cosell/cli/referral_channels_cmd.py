@@ -85,14 +85,14 @@ def email_command(
     """Submit the referral in each email (.eml: a forwarded introduction, inline or attached, HTML
     or text, with quoted replies): the partner is identified from the senders, the prospect read
     from the text, each field with the line that gave it. All the files or none are stored."""
-    from cosell.service.referral_channels import email_referrals, submit_all
+    from cosell.service.referral_channels import submit_emails
 
     del now  # --now pinned the clock
-    parsed = email_referrals(_read_emails(files))
+    messages = _read_emails(files)
     policy = load_policy(policy_path)
     ws = workspace(workspace_path, create=False)
     try:
-        done = submit_all(ws, parsed, by or login_name(), reason, policy=policy)
+        done = submit_emails(ws, messages, by or login_name(), reason, policy=policy)
     finally:
         ws.close()
     _report(done, ", ".join(p.name for p in files), fmt)

@@ -10,42 +10,24 @@ from it only means a prospect domain is kept that a reviewer can clear.
 from __future__ import annotations
 
 FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
-    {
-        "aol.com",
-        "fastmail.com",
-        "gmail.com",
-        "gmx.com",
-        "gmx.de",
-        "gmx.net",
-        "googlemail.com",
-        "hey.com",
-        "hotmail.co.uk",
-        "hotmail.com",
-        "hotmail.fr",
-        "icloud.com",
-        "laposte.net",
-        "live.com",
-        "mac.com",
-        "mail.com",
-        "mail.ru",
-        "me.com",
-        "msn.com",
-        "orange.fr",
-        "outlook.com",
-        "pm.me",
-        "proton.me",
-        "protonmail.com",
-        "qq.com",
-        "t-online.de",
-        "web.de",
-        "yahoo.co.uk",
-        "yahoo.com",
-        "yahoo.fr",
-        "yandex.com",
-        "yandex.ru",
-        "zoho.com",
-    }
-)
+    (
+        "126.com", "139.com", "163.com", "188.com", "aim.com", "alice.it", "aol.co.uk", "aol.com", "aol.de",
+        "aol.fr", "att.net", "bellsouth.net", "bigpond.com", "bluewin.ch", "btinternet.com", "charter.net",
+        "comcast.net", "cox.net", "daum.net", "earthlink.net", "email.com", "fastmail.com", "fastmail.fm",
+        "free.fr", "freenet.de", "gmail.com", "gmx.at", "gmx.ch", "gmx.com", "gmx.de", "gmx.net",
+        "googlemail.com", "hanmail.net", "hey.com", "hotmail.co.uk", "hotmail.com", "hotmail.de",
+        "hotmail.es", "hotmail.fr", "hotmail.it", "icloud.com", "inbox.com", "laposte.net", "libero.it",
+        "live.ca", "live.co.uk", "live.com", "live.com.au", "live.de", "live.fr", "live.nl", "mac.com",
+        "mail.com", "mail.ru", "me.com", "msn.com", "naver.com", "netcologne.de", "orange.fr",
+        "outlook.com", "outlook.de", "outlook.es", "outlook.fr", "pm.me", "proton.me", "protonmail.ch",
+        "protonmail.com", "qq.com", "rambler.ru", "rediffmail.com", "rocketmail.com", "sbcglobal.net",
+        "sfr.fr", "shaw.ca", "sina.com", "sky.com", "t-online.de", "telenet.be", "tiscali.it",
+        "tutanota.com", "tutanota.de", "verizon.net", "virginmedia.com", "wanadoo.fr", "web.de", "yahoo.ca",
+        "yahoo.co.in", "yahoo.co.jp", "yahoo.co.uk", "yahoo.com", "yahoo.com.au", "yahoo.com.br",
+        "yahoo.de", "yahoo.es", "yahoo.fr", "yahoo.in", "yahoo.it", "yandex.com", "yandex.ru", "ymail.com",
+        "zoho.com", "zohomail.com",
+    )
+)  # fmt: skip
 
 
 def is_free_mail(domain: str | None) -> bool:

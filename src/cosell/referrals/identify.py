@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cosell.accounts.domains import registrable_domain
-from cosell.referrals.freemail import is_free_mail
+from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import ParsedReferral
 
 

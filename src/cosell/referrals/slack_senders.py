@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cosell.referrals.parsed import FieldSource
-from cosell.referrals.prospect_text import EMAIL_RE
 from cosell.referrals.slack_markup import SUBMITTER_LABELS, form_lines, label_of, mentioned_users, plain_text
 from cosell.referrals.slack_messages import SlackMessage, SlackUser
+from cosell.referrals.text_words import EMAIL_RE
 
 
 def message_where(message: SlackMessage) -> str:

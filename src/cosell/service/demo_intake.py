@@ -42,7 +42,7 @@ class DemoIntake:
 def intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> DemoIntake:
     """Write the inbox, submit it, accept the clear referral, collide one registration."""
     from cosell.data.demo.inbox import write_inbox
-    from cosell.service.referral_channels import email_referrals, slack_referrals, submit_all
+    from cosell.service.referral_channels import slack_referrals, submit_all, submit_emails
     from cosell.service.referrals import accept, referral
     from cosell.service.registrations import submit
     from cosell.store.users import first_user
@@ -51,9 +51,9 @@ def intake(ws: Workspace, policy: Policy, manifest: DemoManifest) -> DemoIntake:
     reviewer = first_user(ws.con, "partner_ops")
     at = manifest.as_of + INTAKE_OFFSET
     with clock.pinned(at), ws.transaction():
-        parsed = email_referrals([(p.read_bytes(), p.name) for p in inbox.emails])
-        parsed += slack_referrals(inbox.slack_export)
-        done = submit_all(ws, parsed, reviewer, "demo: the partner inbox")
+        why = "demo: the partner inbox"
+        done = submit_emails(ws, [(p.read_bytes(), p.name) for p in inbox.emails], reviewer, why)
+        done += submit_all(ws, slack_referrals(inbox.slack_export), reviewer, why)
         clear = next((d.referral for d in done if d.referral.current.status == "open"), None)
         accepted = None
         if clear is not None:

@@ -14,20 +14,33 @@ from pathlib import Path
 
 from cosell.errors import InputError, Problem
 from cosell.policy import Policy
+from cosell.referrals.identify import own_domains
 from cosell.referrals.parsed import ParsedReferral
 from cosell.service.referrals import Submitted, submit_parsed
+from cosell.store.referral_reads import own_user_emails
 from cosell.store.workspace import Workspace
 
-__all__ = ["email_referrals", "slack_referrals", "submit_all"]
+__all__ = ["slack_referrals", "submit_all", "submit_emails"]
 
 MAX_EVENT = 1_000_000  # bytes: a Slack event payload is a few kilobytes
 
 
-def email_referrals(messages: Sequence[tuple[bytes, str]]) -> list[ParsedReferral]:
-    """The referral in each raw email (bytes, file name), in the order given."""
+def submit_emails(
+    ws: Workspace,
+    messages: Sequence[tuple[bytes, str]],
+    by: str | None,
+    reason: str = "",
+    *,
+    policy: Policy | None = None,
+) -> list[Submitted]:
+    """Read the referral in each raw email (bytes, file name), our own domains told to the parser
+    (never the prospect's, never a sender that identifies a partner), and submit them all in one
+    transaction."""
     from cosell.referrals.email_parse import parse_email
 
-    return [parse_email(raw, name) for raw, name in messages]
+    own = own_domains(own_user_emails(ws.con))
+    parsed = [parse_email(raw, name, own_domains=own) for raw, name in messages]
+    return submit_all(ws, parsed, by, reason, policy=policy)
 
 
 def slack_referrals(path: Path) -> list[ParsedReferral]:
