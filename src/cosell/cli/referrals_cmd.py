@@ -47,6 +47,15 @@ ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="COSELL_USER", help="Who does it (a user id; recorded).", show_default=False),
 ]
+ViewerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="COSELL_USER",
+        help="Who reads (a user id): a partner user sees only its own partner's.",
+        show_default=False,
+    ),
+]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
 IdArgument = Annotated[str, typer.Argument(help="The referral id (REF-000001).", show_default=False)]
 LIST_COLUMNS = (
@@ -205,13 +214,15 @@ def list_command(
         ),
     ] = None,
     fmt: FormatOption = Format.table,
+    by: ViewerOption = None,
 ) -> None:
-    """Every referral as it stands: status, partner, prospect company, account, conflicts, what is missing."""
+    """Every referral as it stands: status, partner, prospect company, account, conflicts, what is
+    missing (a partner user sees only its own partner's)."""
     from cosell.service.referrals import referrals
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = referrals(ws, status)
+        found = referrals(ws, status, viewer=by)
     finally:
         ws.close()
     if fmt is Format.json:
@@ -226,6 +237,7 @@ def show_command(
     referral_id: IdArgument,
     workspace_path: WorkspaceOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
+    by: ViewerOption = None,
 ) -> None:
     """One referral: who sent it and how the partner was identified, the prospect and its account,
     which line gave which field, conflicts with evidence, the follow-up message, every version."""
@@ -233,7 +245,7 @@ def show_command(
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = referral(ws, referral_id)
+        found = referral(ws, referral_id, viewer=by)
     finally:
         ws.close()
     if fmt is ShowFormat.json:

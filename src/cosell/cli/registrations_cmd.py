@@ -20,7 +20,14 @@ from cosell.cli.common import (
     parse_instant_option,
     workspace,
 )
-from cosell.cli.referrals_cmd import ByOption, ShowFormat, ShowFormatOption, conflict_lines, labelled
+from cosell.cli.referrals_cmd import (
+    ByOption,
+    ShowFormat,
+    ShowFormatOption,
+    ViewerOption,
+    conflict_lines,
+    labelled,
+)
 from cosell.instants import format_instant
 from cosell.policy import load_policy
 
@@ -214,14 +221,15 @@ def list_command(
     ] = None,
     policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
+    by: ViewerOption = None,
 ) -> None:
     """Every registration as it stands: partner, account, status, registered, protected until, and
-    the channel conflicts recorded at its last check."""
+    the channel conflicts recorded at its last check (a partner user sees only its own partner's)."""
     from cosell.service.registrations import registrations
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        found = registrations(ws, load_policy(policy_path), status=status, partner_id=partner)
+        found = registrations(ws, load_policy(policy_path), status=status, partner_id=partner, viewer=by)
     finally:
         ws.close()
     if fmt is Format.json:
@@ -237,13 +245,14 @@ def show_command(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
+    by: ViewerOption = None,
 ) -> None:
     """One registration: its dates, the conflicts with their evidence, every change with who, when, why."""
     from cosell.service.registrations import registration
 
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        r = registration(ws, load_policy(policy_path), registration_id)
+        r = registration(ws, load_policy(policy_path), registration_id, viewer=by)
     finally:
         ws.close()
     if fmt is ShowFormat.json:

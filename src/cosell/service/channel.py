@@ -8,10 +8,11 @@ import json
 from datetime import datetime
 
 from cosell.engine import Engine
-from cosell.instants import parse_instant
+from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
 from cosell.store import referral_reads as reads
+from cosell.store.users import find_user
 
 # SPEC section 9: partner_ops are users with the role partner_ops or partner_manager; admins may do
 # what they may. A partner user submits (and answers) its own partner's referrals and registrations.
@@ -52,4 +53,27 @@ def conflicts_from_json(text: str) -> tuple[Conflict, ...]:
     """The conflicts stored by :func:`conflicts_json`."""
     return tuple(
         Conflict(c["kind"], c["ref_id"], parse_instant(c["at"]), c["detail"]) for c in json.loads(text)
+    )
+
+
+def partner_scope(con: Engine, viewer: str | None) -> str | None:
+    """The partner a reader is limited to (SPEC section 9): a partner user's own partner; None for
+    every other role, and when no reader is named (the workspace's owner at a terminal)."""
+    if viewer is None or not viewer.strip():
+        return None
+    user = find_user(con, viewer.strip())
+    return user.partner_id if user is not None and user.role == "partner" else None
+
+
+def seen_by(partner_id: str | None, conflicts: tuple[Conflict, ...]) -> tuple[Conflict, ...]:
+    """The conflicts as ``partner_id``'s own user may read them: another partner's registration (a
+    partner's own never conflicts) says when the account was registered, never by whom or under
+    which id."""
+    if partner_id is None:
+        return conflicts
+    return tuple(
+        c
+        if c.kind != "registration"
+        else Conflict(c.kind, "", c.at, f"another partner registered the account at {format_instant(c.at)}")
+        for c in conflicts
     )

@@ -46,6 +46,8 @@ from cosell.service.channel import (
     account_conflicts,
     conflicts_from_json,
     conflicts_json,
+    partner_scope,
+    seen_by,
 )
 from cosell.store import referral_reads as reads
 from cosell.store.referrals import (
@@ -227,18 +229,33 @@ def submit_json(
     return submit_parsed(ws, parse_json_referral(data, name), by, reason, policy=policy)
 
 
-def referrals(ws: Workspace, status: str | None = None) -> list[Referral]:
-    """Every referral as it stands, by id; of one status when given."""
+def referrals(ws: Workspace, status: str | None = None, *, viewer: str | None = None) -> list[Referral]:
+    """Every referral as it stands, by id; of one status when given. A partner user (``viewer``)
+    sees only its own partner's, and no other partner's name in their conflicts."""
     if status is not None and status not in REFERRAL_STATUSES:
         raise UsageError(f"--status must be one of {', '.join(REFERRAL_STATUSES)}, not {status!r}")
     ensure_referral_schema(ws.con)
-    return [_view(ws.con, v.referral_id) for v in current_referrals(ws.con, status)]
+    scope = partner_scope(ws.con, viewer)
+    return [
+        _seen(_view(ws.con, v.referral_id), scope)
+        for v in current_referrals(ws.con, status)
+        if scope in (None, v.partner_id)
+    ]
 
 
-def referral(ws: Workspace, referral_id: str) -> Referral:
-    """One referral with its history and which part of the message gave which field."""
+def referral(ws: Workspace, referral_id: str, *, viewer: str | None = None) -> Referral:
+    """One referral with its history and which part of the message gave which field. Another
+    partner's referral is, to a partner user (``viewer``), one that does not exist."""
     ensure_referral_schema(ws.con)
-    return _view(ws.con, referral_id)
+    scope = partner_scope(ws.con, viewer)
+    found = _view(ws.con, referral_id)
+    if scope not in (None, found.current.partner_id):
+        raise NotFound(f"no referral {referral_id}")
+    return _seen(found, scope)
+
+
+def _seen(r: Referral, scope: str | None) -> Referral:
+    return r if scope is None else replace(r, conflicts=seen_by(scope, r.conflicts))
 
 
 def _open_for_change(ws: Workspace, referral_id: str, what: str) -> ReferralVersion:

@@ -27,7 +27,7 @@ import csv
 import difflib
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,9 @@ from cosell.service.channel import (
     account_conflicts,
     conflicts_from_json,
     conflicts_json,
+    partner_scope,
     registration_rows,
+    seen_by,
 )
 from cosell.store import referral_reads as reads
 from cosell.store.referrals import (
@@ -111,18 +113,30 @@ def _require(by: str | None, reason: str | None = None) -> str:
 
 
 def registrations(
-    ws: Workspace, policy: Policy, *, status: str | None = None, partner_id: str | None = None
+    ws: Workspace,
+    policy: Policy,
+    *,
+    status: str | None = None,
+    partner_id: str | None = None,
+    viewer: str | None = None,
 ) -> list[Registration]:
-    """Every registration as it stands (of one status or partner when given), by registered_at, id."""
+    """Every registration as it stands (of one status or partner when given), by registered_at, id.
+    A partner user (``viewer``) sees only its own partner's, and no other partner's name in their
+    conflicts."""
     if status is not None and status not in REGISTRATION_STATUSES:
         raise UsageError(f"--status must be one of {', '.join(REGISTRATION_STATUSES)}, not {status!r}")
     ensure_referral_schema(ws.con)
+    scope = partner_scope(ws.con, viewer)
     rows = [
         r
         for r in registration_rows(ws.con)
-        if status in (None, r.status) and partner_id in (None, r.partner_id)
+        if status in (None, r.status) and partner_id in (None, r.partner_id) and scope in (None, r.partner_id)
     ]
-    return _views(ws.con, policy, rows)
+    return [_seen(r, scope) for r in _views(ws.con, policy, rows)]
+
+
+def _seen(r: Registration, scope: str | None) -> Registration:
+    return r if scope is None else replace(r, conflicts=seen_by(scope, r.conflicts))
 
 
 def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list[Registration]:
@@ -140,10 +154,17 @@ def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list
     return out
 
 
-def registration(ws: Workspace, policy: Policy, registration_id: str) -> Registration:
-    """One registration with its changes."""
+def registration(
+    ws: Workspace, policy: Policy, registration_id: str, *, viewer: str | None = None
+) -> Registration:
+    """One registration with its changes. Another partner's registration is, to a partner user
+    (``viewer``), one that does not exist."""
     ensure_referral_schema(ws.con)
-    return _views(ws.con, policy, [_row(ws.con, registration_id)])[0]
+    scope = partner_scope(ws.con, viewer)
+    found = _views(ws.con, policy, [_row(ws.con, registration_id)])[0]
+    if scope not in (None, found.row.partner_id):
+        raise NotFound(f"no registration {registration_id}")
+    return _seen(found, scope)
 
 
 def _row(con: Engine, registration_id: str) -> RegistrationRow:
