@@ -1,0 +1,288 @@
+"""Match a partner's account list (partner_accounts) to our accounts (SPEC section 7).
+
+::
+
+    result = match_accounts(ours, theirs)           # rows in, matches and review candidates out
+    result.matches                                  # one per partner row that matched, with method
+    result.review                                   # candidates a person should look at, never counted
+
+Each partner row is matched to at most one of our accounts, by the first method that finds one:
+
+1. ``domain``: the registrable domains are equal (``www.acme.co.uk`` = ``acme.co.uk``;
+   :func:`cosell.accounts.domains.registrable_domain`). Score 100.
+2. ``name``: the normalised names are equal (:func:`cosell.accounts.names.normalise_name`: legal
+   forms, case, punctuation, accents, "The", "&"). Score 100.
+3. ``fuzzy_name``: the name similarity (:func:`cosell.accounts.names.similarity`, 0 to 100) is at
+   least ``threshold`` (:data:`FUZZY_THRESHOLD`) and the names have the same words up to a typo
+   in each (:func:`cosell.accounts.names.same_words`): "Nortwhind Bay Logistics" is Northwind Bay
+   Logistics, "Crescent Vale Financial" is not Crescent Dale Financial, and "Goldman Sachs Group"
+   is a question for a person, not a typo of "Goldman Sachs".
+
+A name or fuzzy match is not counted when both sides give a domain and the two domains' names
+differ (``acme-logistics.com`` against ``acmefreight.com``; ``acme.de`` against ``acme.com`` agree):
+the partner row is then a review candidate with the reason ``domains_differ``. A best candidate
+scoring at least ``floor`` (:data:`REVIEW_FLOOR`) that is not counted is a review candidate with
+the reason ``below_threshold`` (under ``threshold``) or ``words_differ`` (a word added, missing
+or more than a typo away). Review candidates are listed, never counted as overlap.
+
+Ties are broken the same way on every machine: the best score, then the stronger method (domain,
+name, fuzzy_name), then (for several accounts on one domain) the more alike name, then the
+smallest account_id. The result does not depend on the order of the rows.
+
+Fuzzy matching compares a partner name only with our accounts that share a block with it (the
+first three letters of a word, the last three of a longer word, or the same letters in any order),
+so 100,000 accounts take seconds, not the hours of comparing every pair. Pure: rows in, values out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from cosell.accounts.domains import registrable_domain
+from cosell.accounts.names import compact_name, normalise_name, same_words, score_normalised
+
+# Chosen on the labelled pairs (tests/accounts/fixtures/name_pairs.csv; benchmarks/name_matching.py
+# prints precision and recall at each threshold): with the same-words guard, 80 is the highest
+# threshold with the best F1 (a transposed letter in a five-letter name, Itnel, scores 80). Under 70
+# a candidate shares too little of the name to be worth a reviewer's time.
+FUZZY_THRESHOLD = 80.0
+REVIEW_FLOOR = 70.0
+METHODS = ("domain", "name", "fuzzy_name")
+REVIEW_REASONS = ("below_threshold", "words_differ", "domains_differ")
+
+_STOP = frozenset({"and", "of", "the", "de", "la", "le", "du", "der", "die", "und", "et", "y", "for"})
+_CHUNK = 512  # partner names compared at once against one block (bounds the score matrix's memory)
+
+
+@dataclass(frozen=True)
+class OurAccount:
+    """One of our accounts, as matching needs it."""
+
+    account_id: str
+    name: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerAccount:
+    """One row of partner_accounts: a company on a partner's own list, with the partner's status."""
+
+    partner_id: str
+    name: str
+    domain: str | None
+    status: str
+
+
+@dataclass(frozen=True, order=True)
+class AccountMatch:
+    """A partner row and the account of ours it was matched to (or, in review, might be)."""
+
+    partner_id: str
+    partner_name: str
+    partner_domain: str | None
+    status: str  # the partner's status (customer, prospect, open_opportunity)
+    account_id: str
+    account_name: str
+    account_domain: str | None
+    method: str  # domain, name or fuzzy_name
+    score: float  # 100 for domain and name; the name similarity for fuzzy_name
+    name_score: float  # the name similarity, whatever the method
+    reason: str = ""  # review candidates only: one of REVIEW_REASONS
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Every partner row's outcome: matched (counted), for review (not counted) or neither."""
+
+    matches: tuple[AccountMatch, ...]
+    review: tuple[AccountMatch, ...]
+    unmatched: int  # partner rows with no candidate at or above the floor
+    partner_rows: int
+    threshold: float
+    floor: float
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """A name and domain prepared once: normalised name, compact name, registrable domain and the
+    name of that domain (its first label)."""
+
+    norm: str
+    compact: str
+    domain: str | None
+    label: str | None
+
+
+def _prepare(name: str, domain: str | None) -> _Side:
+    found = registrable_domain(domain) if domain else None
+    return _Side(normalise_name(name), compact_name(name), found, found.split(".", 1)[0] if found else None)
+
+
+def _blocks(norm: str, compact: str) -> set[str]:
+    """The blocks a name falls in: a word's first three letters, a long word's last three, and the
+    name's letters sorted (a transposition typo keeps them)."""
+    keys = {"#" + "".join(sorted(compact))} if compact else set()
+    for word in norm.split():
+        if word in _STOP or len(word) < 3:
+            continue
+        keys.add("<" + word[:3])
+        if len(word) >= 5:
+            keys.add(">" + word[-3:])
+    if not keys or all(k.startswith("#") for k in keys):
+        keys.add("<" + compact[:3])  # a name of short words only ("J P M"): its first letters
+    return keys
+
+
+def _rank(m: AccountMatch) -> tuple[float, int, float, str]:
+    return (-m.score, METHODS.index(m.method), -m.name_score, m.account_id)
+
+
+def _conflict(a: _Side, b: _Side) -> bool:
+    return a.label is not None and b.label is not None and a.label != b.label
+
+
+def match_accounts(
+    ours: Sequence[OurAccount],
+    theirs: Sequence[PartnerAccount],
+    *,
+    threshold: float = FUZZY_THRESHOLD,
+    floor: float = REVIEW_FLOOR,
+) -> MatchResult:
+    """Match every partner row to at most one of our accounts (see the module docstring).
+
+    ``matches`` and ``review`` are sorted by partner_id, partner name, domain and status, so the
+    same rows in any order give the same result.
+    """
+    if not 0 <= floor <= threshold <= 100:
+        raise ValueError(f"need 0 <= floor ({floor}) <= threshold ({threshold}) <= 100")
+    accounts = sorted(ours, key=lambda a: a.account_id)
+    rows = sorted(theirs, key=lambda r: (r.partner_id, r.name, r.domain or "", r.status))
+    mine = [_prepare(a.name, a.domain) for a in accounts]
+    by_domain: dict[str, list[int]] = defaultdict(list)
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, side in enumerate(mine):
+        if side.domain:
+            by_domain[side.domain].append(i)
+        by_name[side.compact].append(i)
+
+    sides = [_prepare(r.name, r.domain) for r in rows]
+    candidates: list[list[AccountMatch]] = [[] for _ in rows]
+    fuzzy: list[int] = []
+    for k, (row, side) in enumerate(zip(rows, sides, strict=True)):
+        for i in by_domain.get(side.domain or "", ()):
+            candidates[k].append(_candidate(row, side, accounts[i], mine[i], "domain"))
+        for i in by_name.get(side.compact, ()):
+            candidates[k].append(_candidate(row, side, accounts[i], mine[i], "name"))
+        if not candidates[k]:
+            fuzzy.append(k)
+    for k, near in _fuzzy_candidates([sides[k] for k in fuzzy], mine, floor).items():
+        row, side = rows[fuzzy[k]], sides[fuzzy[k]]
+        candidates[fuzzy[k]].extend(_candidate(row, side, accounts[i], mine[i], "fuzzy_name") for i in near)
+
+    matches: list[AccountMatch] = []
+    review: list[AccountMatch] = []
+    unmatched = 0
+    for options in candidates:
+        counted = [c for c in options if c.method == "domain" or (c.score >= threshold and not c.reason)]
+        if counted:
+            matches.append(min(counted, key=_rank))
+            continue
+        rest = [c for c in options if c.name_score >= floor]
+        if not rest:
+            unmatched += 1
+            continue
+        best = min(rest, key=_rank)
+        review.append(replace(best, reason=best.reason or "below_threshold"))
+    by_method = {m: sum(x.method == m for x in matches) for m in METHODS}
+    return MatchResult(tuple(matches), tuple(review), unmatched, len(rows), threshold, floor, by_method)
+
+
+def _candidate(
+    row: PartnerAccount, side: _Side, account: OurAccount, mine: _Side, method: str
+) -> AccountMatch:
+    name_score = 100.0 if side.compact == mine.compact else score_normalised(side.norm, mine.norm)
+    reason = ""
+    if method != "domain" and _conflict(side, mine):
+        reason = "domains_differ"  # a domain match stands on its own; a name match is doubted
+    elif method == "fuzzy_name" and not same_words(side.norm, mine.norm):
+        reason = "words_differ"
+    return AccountMatch(
+        partner_id=row.partner_id,
+        partner_name=row.name,
+        partner_domain=row.domain,
+        status=row.status,
+        account_id=account.account_id,
+        account_name=account.name,
+        account_domain=account.domain,
+        method=method,
+        score=name_score if method == "fuzzy_name" else 100.0,
+        name_score=name_score,
+        reason=reason,
+    )
+
+
+def _fuzzy_candidates(queries: Sequence[_Side], mine: Sequence[_Side], floor: float) -> dict[int, list[int]]:
+    """For each query (by position), our accounts (by position) in a shared block whose normalised
+    name scores at least ``floor``. Each block is one score matrix (rapidfuzz ``cdist``)."""
+    if not queries:
+        return {}
+    ours_in: dict[str, list[int]] = defaultdict(list)
+    for i, side in enumerate(mine):
+        for key in _blocks(side.norm, side.compact):
+            ours_in[key].append(i)
+    asked: dict[str, list[int]] = defaultdict(list)
+    for q, side in enumerate(queries):
+        for key in _blocks(side.norm, side.compact):
+            if key in ours_in:
+                asked[key].append(q)
+    found: dict[int, set[int]] = defaultdict(set)
+    # cdist's float32 scores only select candidates (a hair under the floor, so rounding never
+    # drops one); each candidate is then scored exactly by score_normalised.
+    cutoff = max(0.0, floor - 0.5)
+    for key in sorted(asked):
+        block = ours_in[key]
+        names = [mine[i].norm for i in block]
+        wanted = asked[key]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            scores = process.cdist(
+                [queries[q].norm for q in chunk], names, scorer=fuzz.ratio, score_cutoff=cutoff, workers=1
+            )
+            for r, c in zip(*np.nonzero(scores), strict=True):
+                found[chunk[int(r)]].add(block[int(c)])
+    return {q: sorted(found[q]) for q in sorted(found)}
+
+
+def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) -> tuple[str | None, float]:
+    """How the matcher judges two names alone (no domains): ``("name", 100.0)``,
+    ``("fuzzy_name", score)`` at or above ``threshold``, else ``(None, score)``. What the labelled
+    pairs measure (benchmarks/name_matching.py).
+
+    >>> pair_decision("ACME, Inc.", "Acme Corporation")
+    ('name', 100.0)
+    >>> pair_decision("General Electric", "General Mills")[0] is None
+    True
+    """
+    a, b = _prepare(left, None), _prepare(right, None)
+    if a.compact == b.compact:
+        return "name", 100.0
+    score = score_normalised(a.norm, b.norm)
+    return ("fuzzy_name", score) if score >= threshold and same_words(a.norm, b.norm) else (None, score)
+
+
+def statuses_of(matches: Iterable[AccountMatch]) -> dict[tuple[str, str], str]:
+    """Each (partner_id, account_id)'s status on the partner's list; when the partner lists the
+    account more than once, the strongest: customer, then open_opportunity, then prospect."""
+    strength = {"customer": 0, "open_opportunity": 1, "prospect": 2}
+    out: dict[tuple[str, str], str] = {}
+    for m in matches:
+        key = (m.partner_id, m.account_id)
+        if key not in out or strength.get(m.status, 9) < strength.get(out[key], 9):
+            out[key] = m.status
+    return out
