@@ -67,11 +67,16 @@ def test_name_match_with_a_different_domain_is_for_review() -> None:
 
 
 def test_another_word_is_not_a_typo() -> None:
-    # "crescent vale financial" vs "crescent dale financial": one letter of 23, scores 95.7, but
-    # Vale is another word (its first letter differs): listed for review, not counted.
-    assert _only([_row("Crescent Vale Financial")]) == ("A2", "fuzzy_name", 95.7, "words_differ")
+    # "summit hall analytics" vs "summit hill analytics": 21 letters each, one wrong letter = 2
+    # Indel edits: 100 * (1 - 2/42) = 95.2; but Hall is a four-letter word, not a typo of Hill:
+    # listed for review, not counted.
+    ours = [OurAccount("S1", "Summit Hill Analytics", None)]
+    assert _only([_row("Summit Hall Analytics")], ours) == ("S1", "fuzzy_name", 95.2, "words_differ")
     # An added word: "goldman sachs group" vs "goldman sachs" = 100 * 2 * 13 / 32 = 81.25 -> 81.2.
     assert _only([_row("Goldman Sachs Group")]) == ("A5", "fuzzy_name", 81.2, "words_differ")
+    # Another word with another first letter is not even near: nothing to review.
+    result = match_accounts(OURS, [_row("Crescent Vale Financial")])
+    assert (result.matches, result.review, result.unmatched) == ((), (), 1)
 
 
 def test_below_the_threshold_with_the_same_words_is_for_review() -> None:

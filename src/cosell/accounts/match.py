@@ -29,9 +29,9 @@ Ties are broken the same way on every machine: the best score, then the stronger
 name, fuzzy_name), then (for several accounts on one domain) the more alike name, then the
 smallest account_id. The result does not depend on the order of the rows.
 
-Fuzzy matching compares a partner name only with our accounts that share a block with it (the
-first three letters of a word, the last three of a longer word, or the same letters in any order),
-so 100,000 accounts take seconds, not the hours of comparing every pair. Pure: rows in, values out.
+Fuzzy matching compares a partner name only with our names one word away from it
+(:mod:`cosell.accounts.near`): every pair the fuzzy rule can count is among them, and 100,000
+accounts take seconds, not the hours of comparing every pair. Pure: rows in, values out.
 """
 
 from __future__ import annotations
@@ -40,11 +40,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
 from cosell.accounts.domains import registrable_domain
-from cosell.accounts.names import compact_name, normalise_name, same_words, score_normalised
+from cosell.accounts.names import name_tokens, same_words, score_normalised
+from cosell.accounts.near import near_candidates
 
 # Chosen on the labelled pairs (tests/accounts/fixtures/name_pairs.csv; benchmarks/name_matching.py
 # prints precision and recall at each threshold): with the same-words guard, 80 is the highest
@@ -54,9 +52,6 @@ FUZZY_THRESHOLD = 80.0
 REVIEW_FLOOR = 70.0
 METHODS = ("domain", "name", "fuzzy_name")
 REVIEW_REASONS = ("below_threshold", "words_differ", "domains_differ")
-
-_STOP = frozenset({"and", "of", "the", "de", "la", "le", "du", "der", "die", "und", "et", "y", "for"})
-_CHUNK = 512  # partner names compared at once against one block (bounds the score matrix's memory)
 
 
 @dataclass(frozen=True)
@@ -115,28 +110,25 @@ class _Side:
 
     norm: str
     compact: str
+    words: tuple[str, ...]  # the words without "and", as same_words reads them
     domain: str | None
     label: str | None
 
 
-def _prepare(name: str, domain: str | None) -> _Side:
-    found = registrable_domain(domain) if domain else None
-    return _Side(normalise_name(name), compact_name(name), found, found.split(".", 1)[0] if found else None)
-
-
-def _blocks(norm: str, compact: str) -> set[str]:
-    """The blocks a name falls in: a word's first three letters, a long word's last three, and the
-    name's letters sorted (a transposition typo keeps them)."""
-    keys = {"#" + "".join(sorted(compact))} if compact else set()
-    for word in norm.split():
-        if word in _STOP or len(word) < 3:
-            continue
-        keys.add("<" + word[:3])
-        if len(word) >= 5:
-            keys.add(">" + word[-3:])
-    if not keys or all(k.startswith("#") for k in keys):
-        keys.add("<" + compact[:3])  # a name of short words only ("J P M"): its first letters
-    return keys
+def _prepare(name: str, domain: str | None, domains: dict[str, str | None] | None = None) -> _Side:
+    """``domains`` remembers the registrable domain of each domain text already seen (a partner's
+    list repeats our accounts' domains), which halves the Public Suffix List look-ups."""
+    found = None
+    if domain:
+        if domains is None:
+            found = registrable_domain(domain)
+        elif domain in domains:
+            found = domains[domain]
+        else:
+            found = domains[domain] = registrable_domain(domain)
+    tokens = name_tokens(name)
+    words = tuple(t for t in tokens if t != "and")
+    return _Side(" ".join(tokens), "".join(tokens), words, found, found.split(".", 1)[0] if found else None)
 
 
 def _rank(m: AccountMatch) -> tuple[float, int, float, str]:
@@ -163,7 +155,8 @@ def match_accounts(
         raise ValueError(f"need 0 <= floor ({floor}) <= threshold ({threshold}) <= 100")
     accounts = sorted(ours, key=lambda a: a.account_id)
     rows = sorted(theirs, key=lambda r: (r.partner_id, r.name, r.domain or "", r.status))
-    mine = [_prepare(a.name, a.domain) for a in accounts]
+    domains: dict[str, str | None] = {}
+    mine = [_prepare(a.name, a.domain, domains) for a in accounts]
     by_domain: dict[str, list[int]] = defaultdict(list)
     by_name: dict[str, list[int]] = defaultdict(list)
     for i, side in enumerate(mine):
@@ -171,19 +164,21 @@ def match_accounts(
             by_domain[side.domain].append(i)
         by_name[side.compact].append(i)
 
-    sides = [_prepare(r.name, r.domain) for r in rows]
+    sides = [_prepare(r.name, r.domain, domains) for r in rows]
     candidates: list[list[AccountMatch]] = [[] for _ in rows]
     fuzzy: list[int] = []
     for k, (row, side) in enumerate(zip(rows, sides, strict=True)):
         for i in by_domain.get(side.domain or "", ()):
             candidates[k].append(_candidate(row, side, accounts[i], mine[i], "domain"))
+        if candidates[k]:
+            continue  # a domain match is counted whatever else is found
         for i in by_name.get(side.compact, ()):
             candidates[k].append(_candidate(row, side, accounts[i], mine[i], "name"))
         if not candidates[k]:
             fuzzy.append(k)
-    for k, near in _fuzzy_candidates([sides[k] for k in fuzzy], mine, floor).items():
-        row, side = rows[fuzzy[k]], sides[fuzzy[k]]
-        candidates[fuzzy[k]].extend(_candidate(row, side, accounts[i], mine[i], "fuzzy_name") for i in near)
+    near_ours = near_candidates([sides[k].words for k in fuzzy], [m.words for m in mine])
+    for k, near in zip(fuzzy, near_ours, strict=True):
+        candidates[k].extend(_candidate(rows[k], sides[k], accounts[i], mine[i], "fuzzy_name") for i in near)
 
     matches: list[AccountMatch] = []
     review: list[AccountMatch] = []
@@ -225,38 +220,6 @@ def _candidate(
         name_score=name_score,
         reason=reason,
     )
-
-
-def _fuzzy_candidates(queries: Sequence[_Side], mine: Sequence[_Side], floor: float) -> dict[int, list[int]]:
-    """For each query (by position), our accounts (by position) in a shared block whose normalised
-    name scores at least ``floor``. Each block is one score matrix (rapidfuzz ``cdist``)."""
-    if not queries:
-        return {}
-    ours_in: dict[str, list[int]] = defaultdict(list)
-    for i, side in enumerate(mine):
-        for key in _blocks(side.norm, side.compact):
-            ours_in[key].append(i)
-    asked: dict[str, list[int]] = defaultdict(list)
-    for q, side in enumerate(queries):
-        for key in _blocks(side.norm, side.compact):
-            if key in ours_in:
-                asked[key].append(q)
-    found: dict[int, set[int]] = defaultdict(set)
-    # cdist's float32 scores only select candidates (a hair under the floor, so rounding never
-    # drops one); each candidate is then scored exactly by score_normalised.
-    cutoff = max(0.0, floor - 0.5)
-    for key in sorted(asked):
-        block = ours_in[key]
-        names = [mine[i].norm for i in block]
-        wanted = asked[key]
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            scores = process.cdist(
-                [queries[q].norm for q in chunk], names, scorer=fuzz.ratio, score_cutoff=cutoff, workers=1
-            )
-            for r, c in zip(*np.nonzero(scores), strict=True):
-                found[chunk[int(r)]].add(block[int(c)])
-    return {q: sorted(found[q]) for q in sorted(found)}
 
 
 def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) -> tuple[str | None, float]:

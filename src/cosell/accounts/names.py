@@ -94,15 +94,22 @@ _AND = re.compile(r"\s*[&+]\s*")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
-def _forms(forms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({tuple(f.split()) for f in forms}, key=lambda t: (-len(t), t)))
+def _forms(forms: tuple[str, ...], at: int) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The forms by their last (``at=-1``) or first (``at=0``) word, longest first: a name is
+    checked only against the forms that end (or start) with its own last (or first) word."""
+    by_word: dict[str, list[tuple[str, ...]]] = {}
+    for form in sorted({tuple(f.split()) for f in forms}, key=lambda t: (-len(t), t)):
+        by_word.setdefault(form[at], []).append(form)
+    return {word: tuple(found) for word, found in by_word.items()}
 
 
-_TRAILING, _LEADING = _forms(LEGAL_FORMS), _forms(LEADING_FORMS)
+_TRAILING, _LEADING = _forms(LEGAL_FORMS, -1), _forms(LEADING_FORMS, 0)
 
 
 def fold(text: str) -> str:
     """Lower case without accents: ``"Société Générale"`` -> ``"societe generale"``."""
+    if text.isascii():
+        return text.lower()  # most names: nothing to decompose
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -128,9 +135,9 @@ def _strip_forms(tokens: list[str]) -> list[str]:
     """Drop legal forms (and a dangling "and" before one: "Smith & Co") from the end, then the
     forms written first from the start, never leaving the name empty."""
     changed = True
-    while changed:
+    while changed and tokens:
         changed = False
-        for form in _TRAILING:
+        for form in _TRAILING.get(tokens[-1], ()):
             n = len(form)
             if len(tokens) > n and tuple(tokens[-n:]) == form:
                 tokens = tokens[:-n]
@@ -138,14 +145,14 @@ def _strip_forms(tokens: list[str]) -> list[str]:
                     tokens = tokens[:-1]
                 changed = True
                 break
-    for form in _LEADING:
+    for form in _LEADING.get(tokens[0], ()) if tokens else ():
         n = len(form)
         if len(tokens) > n and tuple(tokens[:n]) == form:
             return tokens[n:]
     return tokens
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 18)  # a partner list repeats our names: each is normalised once
 def name_tokens(name: str) -> tuple[str, ...]:
     """The words of a company name once normalised (see :func:`normalise_name`)."""
     text = _WEB_TAIL.sub(" ", fold(name))
