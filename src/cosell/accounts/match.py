@@ -20,7 +20,8 @@ Each partner row is matched to at most one of our accounts, by the first method 
 
 A name or fuzzy match is not counted when both sides give a domain and the two domains' names
 differ (``acme-logistics.com`` against ``acmefreight.com``; ``acme.de`` against ``acme.com`` agree):
-the partner row is then a review candidate with the reason ``domains_differ``. A best candidate
+the partner row is then a review candidate with the reason ``domains_differ`` (dropped altogether
+when the words differ too: another company). A best candidate
 scoring at least ``floor`` (:data:`REVIEW_FLOOR`) that is not counted is a review candidate with
 the reason ``below_threshold`` (under ``threshold``) or ``words_differ`` (a word added, missing
 or more than a typo away). Review candidates are listed, never counted as overlap.
@@ -168,17 +169,22 @@ def match_accounts(
     candidates: list[list[AccountMatch]] = [[] for _ in rows]
     fuzzy: list[int] = []
     for k, (row, side) in enumerate(zip(rows, sides, strict=True)):
-        for i in by_domain.get(side.domain or "", ()):
-            candidates[k].append(_candidate(row, side, accounts[i], mine[i], "domain"))
-        if candidates[k]:
-            continue  # a domain match is counted whatever else is found
-        for i in by_name.get(side.compact, ()):
-            candidates[k].append(_candidate(row, side, accounts[i], mine[i], "name"))
+        for method, found in (
+            ("domain", by_domain.get(side.domain or "", ())),
+            ("name", by_name.get(side.compact, ())),
+        ):
+            candidates[k].extend(
+                c for i in found if (c := _candidate(row, side, accounts[i], mine[i], method))
+            )
+            if candidates[k]:
+                break  # a domain match is counted whatever else is found; a name match is closer than any fuzzy one
         if not candidates[k]:
             fuzzy.append(k)
     near_ours = near_candidates([sides[k].words for k in fuzzy], [m.words for m in mine])
     for k, near in zip(fuzzy, near_ours, strict=True):
-        candidates[k].extend(_candidate(rows[k], sides[k], accounts[i], mine[i], "fuzzy_name") for i in near)
+        candidates[k].extend(
+            c for i in near if (c := _candidate(rows[k], sides[k], accounts[i], mine[i], "fuzzy_name"))
+        )
 
     matches: list[AccountMatch] = []
     review: list[AccountMatch] = []
@@ -200,12 +206,17 @@ def match_accounts(
 
 def _candidate(
     row: PartnerAccount, side: _Side, account: OurAccount, mine: _Side, method: str
-) -> AccountMatch:
+) -> AccountMatch | None:
+    """The candidate, with the reason it cannot count; None when it is not worth a reviewer's time
+    (another word and another domain: another company)."""
     name_score = 100.0 if side.compact == mine.compact else score_normalised(side.norm, mine.norm)
+    other_words = method == "fuzzy_name" and not same_words(side.norm, mine.norm)
     reason = ""
     if method != "domain" and _conflict(side, mine):
+        if other_words:
+            return None
         reason = "domains_differ"  # a domain match stands on its own; a name match is doubted
-    elif method == "fuzzy_name" and not same_words(side.norm, mine.norm):
+    elif other_words:
         reason = "words_differ"
     return AccountMatch(
         partner_id=row.partner_id,

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from cosell import clock
 from cosell.cli import (
+    accounts_cmd,
     attribute_cmd,
     blueprint_cmd,
     crm_cmd,
@@ -111,6 +112,7 @@ for module in (
     blueprint_cmd,
     writeback_cmd,
     crm_cmd,
+    accounts_cmd,
 ):
     module.register(app)
 
