@@ -46,6 +46,11 @@ TABLES: dict[str, list[dict[str, str]]] = {
         {"opportunity_id": "O4", "account_id": "A3", "created_at": "2026-02-01", "amount": "700.00",
          "currency": "USD", "stage": "Closed Won", "close_date": "2026-03-15"},
     ],
+    "deal_registrations": [
+        # P2 registers A2 before O3 is created: protected 90 days (no expires_at) -> 2026-07-19.
+        {"registration_id": "R1", "partner_id": "P2", "account_id": "A2", "registered_at": "2026-04-20",
+         "status": "approved", "approved_at": "2026-04-21"},
+    ],
     "touches": [
         # Inside O1's window (created 2026-01-10, closed 2026-03-01), after creation: influence.
         {"touch_id": "T2", "occurred_at": "2026-02-01", "account_id": "A1", "actor": "partner",

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.padding import Padding
 
 from cosell.cli.common import (
     Format,
@@ -211,3 +212,74 @@ def match_command(
         _say("No partner account lists: import partner_accounts.csv (partner_id, name, domain, status).")
         return
     _print_tables(report)
+
+
+@accounts_app.command("recommend")
+def recommend_command(
+    opportunity_id: Annotated[str, typer.Argument(help="The open deal.", show_default=False)],
+    top: Annotated[int, typer.Option("--top", min=1, help="How many partners to show.")] = 5,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Rank with what was known at this instant (ISO 8601). Default: now.",
+            show_default=False,
+        ),
+    ] = None,
+    known_at: KnownAtOption = None,
+    workspace_path: WorkspaceOption = None,
+    policy_path: PolicyOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Rank the partners to bring into an open deal, each with the reasons a rep can act on: an open
+    registration of the account, its engagement touches on the account in the lookback, its
+    status at the account on its own list, and its record in the deal's segment (won of closed
+    attributed deals, win rate, median cycle). docs/accounts.md says how the order is decided.
+    """
+    from cosell.policy import load_policy
+    from cosell.service.accounts import recommend_partners
+
+    policy = load_policy(policy_path)
+    ws = workspace(workspace_path, create=False, read_only=True)
+    try:
+        result = recommend_partners(
+            ws,
+            policy,
+            opportunity_id,
+            as_of=parse_instant_option(as_of, "--as-of"),
+            known_at=parse_instant_option(known_at, "--known-at"),
+        )
+    finally:
+        ws.close()
+    shown = result.recommendations[:top]
+    if fmt is Format.json:
+        data = result.to_json()
+        data["partners"] = data["partners"][:top]
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if fmt is Format.csv:
+        rows = [
+            {
+                "rank": r.rank,
+                "partner_id": r.partner_id,
+                "partner_name": r.partner_name,
+                "reasons": "; ".join(r.reasons),
+            }
+            for r in shown
+        ]
+        emit_rows(rows, ("rank", "partner_id", "partner_name", "reasons"), fmt)
+        return
+    segment = result.segment or "(no segment)"
+    _say(
+        f"Partners for {result.opportunity_id} at {result.account_name or result.account_id} "
+        f"(segment {segment}), as of {format_instant(result.as_of)}:"
+    )
+    if not shown:
+        _say("No partner has registered, touched or listed this account, or won in its segment.")
+    for r in shown:
+        _say(f"{r.rank}. {r.partner_name or r.partner_id} ({r.partner_id})")
+        for reason in r.reasons:
+            # Indented as a block, so that a reason wrapped at the terminal's width stays under its dash.
+            console.print(Padding(f"- {reason}", (0, 0, 0, 3)), highlight=False)
+    if result.run_id is None:
+        _say("No attribution run yet: the partners' records in the segment need one (cosell attribute).")
