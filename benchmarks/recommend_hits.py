@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from cosell.accounts.history import read_history
@@ -35,12 +36,36 @@ from cosell.store.workspace import as_of_views, open_workspace
 TIERS = ("sourced", "influenced")
 
 
-def _naive_top3(history: History, created_at: object) -> list[str]:
+def _naive_top3(history: History, created_at: datetime) -> list[str]:
     wins: Counter[str] = Counter()
     for d in history.deals:
-        if d.outcome == "won" and d.closed_at is not None and d.closed_at <= created_at:  # type: ignore[operator]
+        if d.outcome == "won" and d.closed_at is not None and d.closed_at <= created_at:
             wins.update(d.partners)
     return [p for p, _ in sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+
+
+def _read(path: Path) -> tuple[History, list[tuple[str, str, str]], int]:
+    """The history the ranking reads, and the partner-sourced or -influenced deals of the newest run
+    with their primary partner."""
+    ws = open_workspace(str(path), create=False, read_only=True)
+    try:
+        con = ws.con
+        as_of_views(con, None)
+        run_id = latest_run_id(con, None)
+        if run_id is None:
+            raise SystemExit(f"{path}: no attribution run (cosell attribute)")
+        attribution_views(con, None)
+        history = read_history(con, Policy(), attributed=True)
+        deals = [
+            (str(o), str(t), str(p))
+            for o, t, p in con.execute(
+                "SELECT opportunity_id, tier, primary_partner_id FROM v_attribution "
+                "WHERE tier IN ('sourced', 'influenced') AND primary_partner_id <> '' ORDER BY opportunity_id"
+            ).fetchall()
+        ]
+    finally:
+        ws.close()
+    return history, deals, run_id
 
 
 def main() -> None:
@@ -50,29 +75,26 @@ def main() -> None:
     parser.add_argument("--workspace", help="an attributed workspace (default: build the demo)")
     args = parser.parse_args()
     if args.workspace:
-        path = Path(args.workspace)
+        history, deals, run_id = _read(Path(args.workspace))
+        where = args.workspace
     else:
-        base = Path(tempfile.mkdtemp(prefix="cosell-recommend-")) / "demo"
-        cosell = Path(sys.executable).with_name("cosell")
-        cmd = [str(cosell), "demo", "--dir", str(base), "--size", str(args.size), "--seed", str(args.seed)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        path = base / "cosell.duckdb"
+        with tempfile.TemporaryDirectory(prefix="cosell-recommend-") as tmp:
+            base = Path(tmp) / "demo"
+            cosell = Path(sys.executable).with_name("cosell")
+            cmd = [
+                str(cosell),
+                "demo",
+                "--dir",
+                str(base),
+                "--size",
+                str(args.size),
+                "--seed",
+                str(args.seed),
+            ]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            history, deals, run_id = _read(base / "cosell.duckdb")
+        where = f"the demo (size {args.size:,}, seed {args.seed})"
     policy = Policy()
-    ws = open_workspace(str(path), create=False, read_only=True)
-    try:
-        con = ws.con
-        as_of_views(con, None)
-        run_id = latest_run_id(con, None)
-        if run_id is None:
-            raise SystemExit(f"{path}: no attribution run (cosell attribute)")
-        attribution_views(con, None)
-        history = read_history(con, policy, attributed=True)
-        deals = con.execute(
-            "SELECT opportunity_id, tier, primary_partner_id FROM v_attribution "
-            "WHERE tier IN ('sourced', 'influenced') AND primary_partner_id <> '' ORDER BY opportunity_id"
-        ).fetchall()
-    finally:
-        ws.close()
     undated = history
     strict = History(history.deals, history.touches, history.registrations, {}, history.partner_names)
     counts: dict[str, Counter[str]] = {name: Counter() for name in ("strict", "lists", "naive")}
@@ -89,7 +111,7 @@ def main() -> None:
             counts[name][tier] += partner in top
         counts["naive"][tier] += partner in _naive_top3(history, at)
     n = sum(total.values())
-    print(f"{n:,} partner-sourced or -influenced deals in run {run_id} of {path}")
+    print(f"{n:,} partner-sourced or -influenced deals in run {run_id} of {where}")
     labels = {
         "strict": "recommend, as of each deal's creation",
         "lists": "  + today's partner account lists (undated: peeks)",
@@ -99,7 +121,8 @@ def main() -> None:
         hits = sum(counts[name].values())
         by_tier = ", ".join(f"{t} {counts[name][t]:,}/{total[t]:,}" for t in TIERS)
         print(f"{label:<52} top-3 hit rate {hits / n:6.1%} ({hits:,} of {n:,}; {by_tier})")
-    print(f"\nreproduce: .venv/bin/python benchmarks/recommend_hits.py --size {args.size} --seed {args.seed}")
+    again = f"--workspace {args.workspace}" if args.workspace else f"--size {args.size} --seed {args.seed}"
+    print(f"\nreproduce: .venv/bin/python benchmarks/recommend_hits.py {again}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ TABLES: dict[str, list[dict[str, str]]] = {
         # Only a contact: P1's (SPEC section 1); also outside the lookback.
         {"touch_id": "T3", "occurred_at": "2024-12-01", "account_id": "A3", "actor": "partner",
          "kind": "intro", "partner_contact_id": "PC1"},
+        # After O4's close (2026-03-15): cannot have contributed to the win, never listed.
+        {"touch_id": "T5", "occurred_at": "2026-04-01", "account_id": "A3", "actor": "partner",
+         "kind": "referral", "partner_id": "P2"},
         # Not engagement: never listed.
         {"touch_id": "T4", "occurred_at": "2025-02-01", "account_id": "A3", "actor": "partner",
          "kind": "marketing_email_sent", "partner_id": "P2"},

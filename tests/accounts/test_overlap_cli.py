@@ -76,7 +76,7 @@ def test_won_deals_with_partner_touches_and_no_attribution_need_a_run(ws: str) -
     report = _json(ws)
     assert report["attribution_run_id"] == 1
     # O1 is influenced (T2), so only O4 (tier none) is listed, with T3 (P1, by its contact) and T1
-    # (P2) in time order; T4 is not engagement.
+    # (P2) in time order; T4 is not engagement, T5 came after the close.
     [win] = report["unattributed_wins"]
     assert (win["opportunity_id"], win["touch_partners"], win["touches"], win["amount"]) == (
         "O4", ["P1", "P2"], 2, "700.00")  # fmt: skip

@@ -16,8 +16,9 @@ account twice counts its strongest status once (:func:`cosell.accounts.match.sta
 A won deal is *unattributed* when its version in the attribution read (``v_attribution``: the
 newest run known) has tier ``none``; with no run there is no such list, and the report says so.
 Its partner touches are partner-engagement touches (the policy's kinds) on its account or on the
-deal itself, at any time: the rules did not associate them (outside the window, after the close,
-on another deal), which is what a reviewer wants to see.
+deal itself, at or before its close X (a touch after the win cannot have contributed to it): the
+rules did not associate them (before the lookback, on another deal), which is what a reviewer
+wants to see.
 """
 
 from __future__ import annotations
@@ -273,11 +274,13 @@ def _unattributed_wins(
                 coalesce(t.partner_id, c.partner_id) AS partner_id
             FROM v_touches t LEFT JOIN v_partner_contacts c ON c.contact_id = t.partner_contact_id
             WHERE t.actor = 'partner' AND t.kind IN {kinds}),
+        x AS ({close_times_sql(policy)}),
         t AS (
+            -- At or before the close: a touch after the win cannot have contributed to it.
             SELECT DISTINCT w.opportunity_id, pt.touch_id, pt.partner_id, pt.occurred_at
             FROM won w JOIN pt ON pt.account_id = w.account_id OR pt.opportunity_id = w.opportunity_id
-            WHERE pt.partner_id IS NOT NULL),
-        x AS ({close_times_sql(policy)})
+            LEFT JOIN x ON x.opportunity_id = w.opportunity_id
+            WHERE pt.partner_id IS NOT NULL AND (x.closed_at IS NULL OR pt.occurred_at <= x.closed_at))
         SELECT w.opportunity_id, w.account_id, w.amount, w.currency, x.closed_at,
             list(t.touch_id ORDER BY t.occurred_at, t.touch_id),
             list(t.partner_id ORDER BY t.occurred_at, t.touch_id),
