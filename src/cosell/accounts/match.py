@@ -234,9 +234,10 @@ def _candidate(
 
 
 def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) -> tuple[str | None, float]:
-    """How the matcher judges two names alone (no domains): ``("name", 100.0)``,
-    ``("fuzzy_name", score)`` at or above ``threshold``, else ``(None, score)``. What the labelled
-    pairs measure (benchmarks/name_matching.py).
+    """The rule on two names alone (no domains, no candidate search): ``("name", 100.0)``,
+    ``("fuzzy_name", score)`` at or above ``threshold`` with the same words, else ``(None, score)``.
+    :func:`match_accounts` agrees on every pair it compares; it does not compare names with two
+    misspelt words (:mod:`cosell.accounts.near`).
 
     >>> pair_decision("ACME, Inc.", "Acme Corporation")
     ('name', 100.0)
