@@ -6,15 +6,21 @@ of our accounts named ``right``, one partner row named ``left``, no domains): a 
 the partner row is matched by name or fuzzy name; a review candidate is not a match. It prints the
 counts, precision and recall beside the targets that tests/accounts/test_name_pairs.py asserts,
 the figures at other thresholds (how the threshold was chosen), and with ``--scorers`` how other
-rapidfuzz scorers would do (how the scorer was chosen). Reproduce:
+rapidfuzz scorers would do (how the scorer was chosen). With ``--speed SIZE`` it also writes the
+demo dataset of SIZE deals (``cosell demo --out``; 600,000 deals give 100,000 accounts) and times
+matching its partner_accounts to its accounts. Reproduce:
 
-    .venv/bin/python benchmarks/name_matching.py [--scorers] [--misses]
+    .venv/bin/python benchmarks/name_matching.py [--scorers] [--misses] [--speed 600000]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scorers", action="store_true", help="compare rapidfuzz scorers")
     parser.add_argument("--misses", action="store_true", help="list every pair the matcher gets wrong")
+    parser.add_argument("--speed", type=int, metavar="SIZE", help="time matching the demo of SIZE deals")
     args = parser.parse_args()
     pairs = load_pairs()
     same = sum(p.same for p in pairs)
@@ -140,7 +147,34 @@ def main() -> None:
         for p in pairs:
             if matched(p) != p.same:
                 print(f"  {'fn' if p.same else 'fp'}  {p.left!r} ~ {p.right!r}  ({p.note})")
-    print("\nreproduce: .venv/bin/python benchmarks/name_matching.py [--scorers] [--misses]")
+    if args.speed:
+        speed(args.speed)
+    print("\nreproduce: .venv/bin/python benchmarks/name_matching.py [--scorers] [--misses] [--speed 600000]")
+
+
+def speed(size: int) -> None:
+    """Write the demo dataset of ``size`` deals and time matching its partner lists to its accounts."""
+    with tempfile.TemporaryDirectory(prefix="cosell-names-") as tmp:
+        cosell = Path(sys.executable).with_name("cosell")
+        cmd = [str(cosell), "demo", "--out", tmp, "--size", str(size)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        with (Path(tmp) / "accounts.csv").open(encoding="utf-8", newline="") as f:
+            ours = [OurAccount(r["account_id"], r["name"], r["domain"] or None) for r in csv.DictReader(f)]
+        with (Path(tmp) / "partner_accounts.csv").open(encoding="utf-8", newline="") as f:
+            theirs = [
+                PartnerAccount(r["partner_id"], r["name"], r["domain"] or None, r["status"])
+                for r in csv.DictReader(f)
+            ]
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = match_accounts(ours, theirs)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    methods = ", ".join(f"{k} {v:,}" for k, v in result.by_method.items())
+    print(
+        f"\nspeed: {len(ours):,} accounts x {len(theirs):,} partner rows matched in {wall:.1f} s ({cpu:.1f} s CPU)"
+    )
+    print(
+        f"  {len(result.matches):,} matched ({methods}), {len(result.review):,} for review, {result.unmatched:,} not ours"
+    )
 
 
 if __name__ == "__main__":
