@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from cosell.accounts.domains import registrable_domain
 from cosell.accounts.names import name_tokens, same_words, score_normalised
@@ -104,8 +105,7 @@ class MatchResult:
     by_method: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Side:
+class _Side(NamedTuple):  # a tuple: built 300,000 times at the demo's largest size
     """A name and domain prepared once: normalised name, compact name, registrable domain and the
     name of that domain (its first label)."""
 

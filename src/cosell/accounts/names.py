@@ -89,8 +89,8 @@ ABBREVIATIONS: dict[str, str] = {
 _FOLD = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th",
                        "ł": "l", "ı": "i", "ħ": "h"})  # fmt: skip
 _WEB_TAIL = re.compile(r"\.(com|net|org|io|co|ai)\b\.?")  # "Amazon.com" is Amazon
-_JOINED = re.compile(r"(?<=\w)[.'’`´](?=\w)|[.'’`´]")  # dots and apostrophes join: "S.A." -> "SA"
-_AND = re.compile(r"\s*[&+]\s*")
+_JOINED = str.maketrans("", "", ".'’`´")  # dots and apostrophes join: "S.A." -> "SA"
+_AND = str.maketrans({"&": " and ", "+": " and "})
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -116,6 +116,8 @@ def fold(text: str) -> str:
 
 def _join_letters(tokens: list[str]) -> list[str]:
     """Runs of single letters become one word: ``j p morgan`` -> ``jp morgan``, ``a s`` -> ``as``."""
+    if all(len(t) > 1 for t in tokens):
+        return tokens  # most names
     out: list[str] = []
     run = ""
     for token in tokens:
@@ -156,7 +158,7 @@ def _strip_forms(tokens: list[str]) -> list[str]:
 def name_tokens(name: str) -> tuple[str, ...]:
     """The words of a company name once normalised (see :func:`normalise_name`)."""
     text = _WEB_TAIL.sub(" ", fold(name))
-    text = _AND.sub(" and ", _JOINED.sub("", text))
+    text = text.translate(_JOINED).translate(_AND)
     tokens = [ABBREVIATIONS.get(t, t) for t in _join_letters(_NOT_WORD.sub(" ", text).split())]
     if len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
