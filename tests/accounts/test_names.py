@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cosell.accounts.match import OurAccount, PartnerAccount, match_accounts
 from cosell.accounts.names import normalise_name, same_words, similarity, typo_of
 
 
@@ -122,3 +123,7 @@ def test_a_name_is_itself_after_any_legal_form_case_and_punctuation(
     )
     assert normalise_name(variant) == normalise_name(base)
     assert similarity(variant, base) == 100.0
+    # And the matcher counts it as a name match, whichever side carries the variant.
+    for ours, theirs in ((base, variant), (variant, base)):
+        result = match_accounts([OurAccount("A1", ours)], [PartnerAccount("P1", theirs, None, "customer")])
+        assert [(m.account_id, m.method, m.score) for m in result.matches] == [("A1", "name", 100.0)]

@@ -31,8 +31,9 @@ name, fuzzy_name), then (for several accounts on one domain) the more alike name
 smallest account_id. The result does not depend on the order of the rows.
 
 Fuzzy matching compares a partner name only with our names one word away from it
-(:mod:`cosell.accounts.near`): every pair the fuzzy rule can count is among them, and 100,000
-accounts take seconds, not the hours of comparing every pair. Pure: rows in, values out.
+(:mod:`cosell.accounts.near`): every pair the fuzzy rule can count with at most one misspelt word
+is among them (two misspelt words are not matched), and 100,000 accounts take seconds, not the hours
+of comparing every pair. Pure: rows in, values out.
 """
 
 from __future__ import annotations
