@@ -29,6 +29,8 @@ TABLES: dict[str, list[dict[str, str]]] = {
         {"partner_id": "P2", "name": "Initech Sofware", "domain": "", "status": "prospect"},
         # review: a word added: 100 * 2 * 15 / 36 = 83.3, words differ.
         {"partner_id": "P2", "name": "Umbrella Health Group", "domain": "", "status": "open_opportunity"},
+        # domain -> A4, which has no deal: our status prospect; P1's prospect too.
+        {"partner_id": "P1", "name": "Umbrella", "domain": "umbrella.com", "status": "prospect"},
         # not ours.
         {"partner_id": "P2", "name": "Hooli", "domain": "hooli.com", "status": "customer"},
     ],

@@ -38,24 +38,27 @@ def test_each_method_review_and_unmatched(ws: str) -> None:
     }
     assert got == {
         ("P1", "ACME LOGISTICS INC"): ("A1", "domain", 100.0),
+        ("P1", "Umbrella"): ("A4", "domain", 100.0),
         ("P1", "The Globex Corporation"): ("A2", "name", 100.0),
         ("P2", "Initech Sofware"): ("A3", "fuzzy_name", 96.8),
     }
     assert [(r["partner_name"], r["account_id"], r["score"], r["reason"]) for r in report["review"]] == [
         ("Umbrella Health Group", "A4", 83.3, "words_differ")
     ]
-    assert (report["partner_rows"], report["unmatched"], report["overlap_accounts"]) == (5, 1, 3)
-    assert report["by_method"] == {"domain": 1, "name": 1, "fuzzy_name": 1}
+    assert (report["partner_rows"], report["unmatched"], report["overlap_accounts"]) == (6, 1, 4)
+    assert report["by_method"] == {"domain": 2, "name": 1, "fuzzy_name": 1}
 
 
 def test_the_matrix_and_the_open_deals_at_their_customers(ws: str) -> None:
     report = _json(ws)
     cells = {(c["ours"], c["theirs"]): c["pairs"] for c in report["matrix"] if c["pairs"]}
-    # A1 has a won deal (customer) and P1 lists it as customer; A2 only an open deal; A3 won, P2 prospect.
+    # A1 has a won deal (customer) and P1 lists it as customer; A2 only an open deal; A3 won, P2
+    # prospect; A4 no deal at all (prospect), P1 prospect.
     assert cells == {
         ("customer", "customer"): 1,
         ("open_opportunity", "customer"): 1,
         ("customer", "prospect"): 1,
+        ("prospect", "prospect"): 1,
     }
     assert [
         (d["opportunity_id"], d["partner_id"], d["amount"], d["currency"])
@@ -91,10 +94,16 @@ def test_the_table_fits_80_columns_and_csv_lists(ws: str) -> None:
     assert table.exit_code == 0, table.output
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
     text = " ".join(table.stdout.split())
-    assert "5 partner account rows: 3 matched to 3 of our accounts (domain 1, name 1, fuzzy_name 1)" in text
+    assert "6 partner account rows: 4 matched to 4 of our accounts (domain 2, name 1, fuzzy_name 1)" in text
     csv_out = runner.invoke(app, ["accounts", "match", "-w", ws, "--format", "csv", "--list", "open"])
     assert csv_out.stdout.splitlines()[0].startswith("opportunity_id,account_id,account_name,partner_id")
     assert len(csv_out.stdout.splitlines()) == 3
+
+
+def test_nothing_known_at_an_earlier_instant(ws: str) -> None:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--known-at", "2026-01-01"])
+    assert done.exit_code == 1
+    assert "nothing was known at 2026-01-01T00:00:00Z" in done.output
 
 
 def test_bad_thresholds_are_bad_usage(ws: str) -> None:
