@@ -4,11 +4,11 @@ recommend OPP`` (the partners to bring into an open deal)."""
 from __future__ import annotations
 
 import json
+import textwrap
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.padding import Padding
 
 from cosell.cli.common import (
     Format,
@@ -279,7 +279,15 @@ def recommend_command(
     for r in shown:
         _say(f"{r.rank}. {r.partner_name or r.partner_id} ({r.partner_id})")
         for reason in r.reasons:
-            # Indented as a block, so that a reason wrapped at the terminal's width stays under its dash.
-            console.print(Padding(f"- {reason}", (0, 0, 0, 3)), highlight=False)
+            # Wrapped between words under its dash (a number or an instant is never split).
+            text = textwrap.fill(
+                reason,
+                width=max(40, console.width),
+                initial_indent="   - ",
+                subsequent_indent="     ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            console.print(text, highlight=False, soft_wrap=True)
     if result.run_id is None:
         _say("No attribution run yet: the partners' records in the segment need one (cosell attribute).")
