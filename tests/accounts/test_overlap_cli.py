@@ -110,3 +110,21 @@ def test_bad_thresholds_are_bad_usage(ws: str) -> None:
     done = runner.invoke(app, ["accounts", "match", "-w", ws, "--threshold", "60", "--floor", "70"])
     assert done.exit_code == 2
     assert "--floor" in done.output
+
+
+def test_without_partner_lists_it_says_what_to_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overlap_world import TABLES
+
+    monkeypatch.setenv("COSELL_NOW", "2026-06-01T00:00:00Z")
+    tables = {k: v for k, v in TABLES.items() if k != "partner_accounts"}
+    path = str(tmp_path / "ws.duckdb")
+    assert (
+        runner.invoke(app, ["import", "canonical", str(write(tmp_path / "d", tables)), "-w", path]).exit_code
+        == 0
+    )
+    done = runner.invoke(app, ["accounts", "match", "-w", path])
+    assert done.exit_code == 0, done.output
+    assert "No partner account lists: import partner_accounts.csv" in " ".join(done.stdout.split())
+    assert _json(path)["partner_rows"] == 0
