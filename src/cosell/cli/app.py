@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from cosell import clock
 from cosell.cli import (
+    accounts_cmd,
     attribute_cmd,
     blueprint_cmd,
     crm_cmd,
@@ -117,6 +118,7 @@ for module in (
     referrals_cmd,
     referral_channels_cmd,
     registrations_cmd,
+    accounts_cmd,
 ):
     module.register(app)
 

@@ -1,0 +1,130 @@
+"""``cosell accounts match`` on a small dataset whose every outcome was computed by hand
+(tests/accounts/overlap_world.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from overlap_world import write
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COSELL_NOW", "2026-06-01T00:00:00Z")
+    path = str(tmp_path / "ws.duckdb")
+    done = runner.invoke(app, ["import", "canonical", str(write(tmp_path / "data")), "-w", path])
+    assert done.exit_code == 0, done.output
+    return path
+
+
+def _json(ws: str) -> dict:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+def test_each_method_review_and_unmatched(ws: str) -> None:
+    report = _json(ws)
+    got = {
+        (m["partner_id"], m["partner_name"]): (m["account_id"], m["method"], m["score"])
+        for m in report["matches"]
+    }
+    assert got == {
+        ("P1", "ACME LOGISTICS INC"): ("A1", "domain", 100.0),
+        ("P1", "Umbrella"): ("A4", "domain", 100.0),
+        ("P1", "The Globex Corporation"): ("A2", "name", 100.0),
+        ("P2", "Initech Sofware"): ("A3", "fuzzy_name", 96.8),
+    }
+    assert [(r["partner_name"], r["account_id"], r["score"], r["reason"]) for r in report["review"]] == [
+        ("Umbrella Health Group", "A4", 83.3, "words_differ")
+    ]
+    assert (report["partner_rows"], report["unmatched"], report["overlap_accounts"]) == (6, 1, 4)
+    assert report["by_method"] == {"domain": 2, "name": 1, "fuzzy_name": 1}
+
+
+def test_the_matrix_and_the_open_deals_at_their_customers(ws: str) -> None:
+    report = _json(ws)
+    cells = {(c["ours"], c["theirs"]): c["pairs"] for c in report["matrix"] if c["pairs"]}
+    # A1 has a won deal (customer) and P1 lists it as customer; A2 only an open deal; A3 won, P2
+    # prospect; A4 no deal at all (prospect), P1 prospect.
+    assert cells == {
+        ("customer", "customer"): 1,
+        ("open_opportunity", "customer"): 1,
+        ("customer", "prospect"): 1,
+        ("prospect", "prospect"): 1,
+    }
+    assert [
+        (d["opportunity_id"], d["partner_id"], d["amount"], d["currency"])
+        for d in report["open_at_customers"]
+    ] == [
+        ("O2", "P1", "2500.00", "USD"),
+        ("O3", "P1", "500.00", "EUR"),
+    ]
+
+
+def test_won_deals_with_partner_touches_and_no_attribution_need_a_run(ws: str) -> None:
+    report = _json(ws)
+    assert (report["attribution_run_id"], report["unattributed_wins"]) == (None, [])
+    table = runner.invoke(app, ["accounts", "match", "-w", ws], env={"COLUMNS": "80"})
+    assert "No attribution run yet" in table.stdout
+
+    assert runner.invoke(app, ["attribute", "-w", ws, "--reason", "test"]).exit_code == 0
+    report = _json(ws)
+    assert report["attribution_run_id"] == 1
+    # O1 is influenced (T2), so only O4 (tier none) is listed, with T3 (P1, by its contact) and T1
+    # (P2) in time order; T4 is not engagement, T5 came after the close.
+    [win] = report["unattributed_wins"]
+    assert (win["opportunity_id"], win["touch_partners"], win["touches"], win["amount"]) == (
+        "O4", ["P1", "P2"], 2, "700.00")  # fmt: skip
+    assert win["evidence"] == (
+        "overlap:P2/prospect touch:T3/P1@2024-12-01T00:00:00Z touch:T1/P2@2025-01-01T00:00:00Z"
+    )
+    assert win["closed_at"] == "2026-03-15T00:00:00Z"
+
+
+def test_the_table_fits_80_columns_and_csv_lists(ws: str) -> None:
+    table = runner.invoke(app, ["accounts", "match", "-w", ws], env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.output
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    text = " ".join(table.stdout.split())
+    assert "6 partner account rows: 4 matched to 4 of our accounts (domain 2, name 1, fuzzy_name 1)" in text
+    csv_out = runner.invoke(app, ["accounts", "match", "-w", ws, "--format", "csv", "--list", "open"])
+    assert csv_out.stdout.splitlines()[0].startswith("opportunity_id,account_id,account_name,partner_id")
+    assert len(csv_out.stdout.splitlines()) == 3
+
+
+def test_nothing_known_at_an_earlier_instant(ws: str) -> None:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--known-at", "2026-01-01"])
+    assert done.exit_code == 1
+    assert "nothing was known at 2026-01-01T00:00:00Z" in done.output
+
+
+def test_bad_thresholds_are_bad_usage(ws: str) -> None:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--threshold", "60", "--floor", "70"])
+    assert done.exit_code == 2
+    assert "--floor" in done.output
+
+
+def test_without_partner_lists_it_says_what_to_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overlap_world import TABLES
+
+    monkeypatch.setenv("COSELL_NOW", "2026-06-01T00:00:00Z")
+    tables = {k: v for k, v in TABLES.items() if k != "partner_accounts"}
+    path = str(tmp_path / "ws.duckdb")
+    assert (
+        runner.invoke(app, ["import", "canonical", str(write(tmp_path / "d", tables)), "-w", path]).exit_code
+        == 0
+    )
+    done = runner.invoke(app, ["accounts", "match", "-w", path])
+    assert done.exit_code == 0, done.output
+    assert "No partner account lists: import partner_accounts.csv" in " ".join(done.stdout.split())
+    assert _json(path)["partner_rows"] == 0

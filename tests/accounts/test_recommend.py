@@ -1,0 +1,122 @@
+"""``cosell accounts recommend``: partners ranked for an open deal, on the hand-computed dataset of
+tests/accounts/overlap_world.py, and the ranking rule on its own."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from overlap_world import write
+from typer.testing import CliRunner
+
+from cosell.accounts.recommend import DealFact, History, RegistrationFact, TouchFact, recommend
+from cosell.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> str:
+    base = tmp_path_factory.mktemp("recommend")
+    path = str(base / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    assert (
+        runner.invoke(app, ["import", "canonical", str(write(base / "data")), "-w", path], env=env).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    return path
+
+
+def _ranked(ws: str, opp: str, as_of: str) -> list[dict]:
+    done = runner.invoke(app, ["accounts", "recommend", opp, "-w", ws, "--as-of", as_of, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)["partners"]
+
+
+def test_an_open_registration_ranks_first(ws: str) -> None:
+    # O3 on A2 (segment MM): P2 registered A2 (R1, approved, 90 days from 2026-04-20); P1 lists A2 as
+    # its customer and won O1 in MM (created 2026-01-10, closed 2026-03-01: 50 days).
+    ranked = _ranked(ws, "O3", "2026-06-01")
+    assert [(p["rank"], p["partner_id"], p["registration_id"]) for p in ranked] == [
+        (1, "P2", "R1"),
+        (2, "P1", None),
+    ]
+    assert (
+        ranked[0]["reasons"][0]
+        == "registered the account (R1, approved, protected until 2026-07-19T00:00:00Z)"
+    )
+    p1 = ranked[1]
+    assert (p1["overlap_status"], p1["segment_won"], p1["segment_closed"], p1["win_rate"], p1["median_cycle_days"]) == (
+        "customer", 1, 1, "1.000", "50.0")  # fmt: skip
+    assert p1["reasons"] == [
+        "lists the account as its customer",
+        "in segment MM: 1 won of 1 closed attributed deals (win rate 100.0%), median cycle 50.0 days",
+    ]
+
+
+def test_only_what_was_known_at_the_instant(ws: str) -> None:
+    # O1 as of 2026-02-15, while open: P1's touch T2 (2026-02-01) is known; no MM deal had closed.
+    [p1] = _ranked(ws, "O1", "2026-02-15")
+    assert (p1["partner_id"], p1["touches"], p1["last_touch_at"], p1["segment_closed"]) == (
+        "P1", 1, "2026-02-01T00:00:00Z", 0)  # fmt: skip
+    # As of 2026-01-20 the touch had not happened: P1 is there for its list only.
+    [p1] = _ranked(ws, "O1", "2026-01-20")
+    assert (p1["touches"], p1["reasons"]) == (0, ["lists the account as its customer"])
+
+
+def test_closed_unknown_and_not_yet_created_deals_are_refused(ws: str) -> None:
+    closed = runner.invoke(app, ["accounts", "recommend", "O1", "-w", ws, "--as-of", "2026-06-01"])
+    assert closed.exit_code == 1 and "is closed (won at 2026-03-01T00:00:00Z)" in closed.output
+    unknown = runner.invoke(app, ["accounts", "recommend", "O9", "-w", ws])
+    assert unknown.exit_code == 1 and "no opportunity 'O9'" in unknown.output
+    early = runner.invoke(app, ["accounts", "recommend", "O2", "-w", ws, "--as-of", "2026-01-01"])
+    assert early.exit_code == 1 and "was created at 2026-04-01T00:00:00Z" in early.output
+
+
+def test_the_table_at_80_columns(ws: str) -> None:
+    done = runner.invoke(
+        app, ["accounts", "recommend", "O3", "-w", ws, "--as-of", "2026-06-01"], env={"COLUMNS": "80"}
+    )
+    assert done.exit_code == 0, done.output
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "1. Beta (P2)" in done.stdout and "2. Alpha (P1)" in done.stdout
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PARTNERS = ["P1", "P2", "P3", "P4"]
+
+
+@given(
+    touches=st.lists(st.tuples(st.sampled_from(PARTNERS), st.integers(0, 400)), max_size=8),
+    registered=st.lists(st.sampled_from(PARTNERS), max_size=2, unique=True),
+    listed=st.dictionaries(
+        st.sampled_from(PARTNERS), st.sampled_from(["customer", "prospect", "open_opportunity"])
+    ),
+    seed=st.integers(0, 99),
+)
+def test_the_ranking_follows_its_rule_and_not_the_row_order(
+    touches: list[tuple[str, int]], registered: list[str], listed: dict[str, str], seed: int
+) -> None:
+
+    deal = DealFact("O", "A", "MM", T0 + timedelta(days=300), None, "open", ())
+    facts = [TouchFact(f"T{i}", "A", p, T0 + timedelta(days=d)) for i, (p, d) in enumerate(touches)]
+    regs = [
+        RegistrationFact(f"R{p}", p, "A", T0 + timedelta(days=290), "approved", T0 + timedelta(days=400))
+        for p in registered
+    ]
+    overlap = {(p, "A"): s for p, s in listed.items()}
+    at = T0 + timedelta(days=300)
+    ranked = recommend(History([deal], facts, regs, overlap, {}), "O", at, lookback_days=180)
+    shuffled = facts[:]
+    random.Random(seed).shuffle(shuffled)
+    assert recommend(History([deal], shuffled, regs[::-1], overlap, {}), "O", at, lookback_days=180) == ranked
+    # Registered partners first; then by touches in the lookback (days 120..300); nobody without a reason.
+    keys = [(r.registration is None, -r.touches) for r in ranked]
+    assert keys == sorted(keys)
+    in_window = {p for p, d in touches if 120 <= d <= 300}
+    assert {r.partner_id for r in ranked} == set(registered) | in_window | set(listed)
