@@ -11,7 +11,6 @@ from cosell.referrals.identify import (
     PartnerRow,
     identify_partner,
     match_account,
-    normalise_company,
     own_domains,
 )
 
@@ -87,11 +86,14 @@ def test_identification_does_not_depend_on_row_order(
     )
 
 
-def test_company_names_normalise() -> None:
-    assert normalise_company("The Acme Co., Inc.") == "acme"
-    assert normalise_company("ACME  Holdings GmbH") == "acme holdings"
-    assert normalise_company("Smith & Sons L.L.C.") == "smith and sons"
-    assert normalise_company("The") == "the"  # a name is never reduced to nothing
+def test_the_prospect_company_is_normalised_as_overlap_matching_normalises_names() -> None:
+    accounts = [
+        AccountRow("A9", "Müller & Söhne GmbH & Co. KG", ""),
+        AccountRow("A8", "The Acme Co., Inc.", ""),
+    ]
+    assert match_account("", "", "Muller and Sohne", accounts).account_id == "A9"
+    assert match_account("", "", "ACME", accounts).account_id == "A8"
+    assert match_account("", "", "Acme Holdings", accounts).account_id == ""  # a distinguishing word
 
 
 ACCOUNTS = [

@@ -22,12 +22,11 @@ on the same key: the smallest account_id, and the match says so.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cosell.accounts.domains import registrable_domain
+from cosell.accounts.names import normalise_name
 from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import ParsedReferral
 
@@ -73,34 +72,6 @@ class AccountMatch:
     method: str  # domain, name or none
     matched: str  # the domain or the normalised name ("" for none)
     explanation: str
-
-
-# Legal forms dropped from the end of a company name ("Acme Holdings, Inc." is "acme holdings").
-LEGAL_SUFFIXES = frozenset(
-    ("ab", "ag", "aps", "as", "bv", "co", "company", "corp", "corporation", "gmbh", "inc", "incorporated",
-     "kg", "kk", "limited", "llc", "llp", "lp", "ltd", "nv", "oy", "plc", "pty", "sa", "sarl", "sas", "spa",
-     "srl")
-)  # fmt: skip
-_NOT_WORD = re.compile(r"[^\w\s]")
-
-
-def normalise_company(name: str) -> str:
-    """A company name reduced to compare equal across spellings: Unicode-normalised, case-folded,
-    ``&`` as ``and``, dots removed, other punctuation as spaces, a leading "the" and trailing legal
-    forms dropped, single spaces.
-
-    >>> normalise_company("The Acme Co., Inc.")
-    'acme'
-    >>> normalise_company("Smith & Sons L.L.C.")
-    'smith and sons'
-    """
-    text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ").replace(".", "")
-    words = _NOT_WORD.sub(" ", text).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        words.pop()
-    return " ".join(words)
 
 
 def own_domains(user_emails: Iterable[str], extra: Iterable[str] = ()) -> frozenset[str]:
@@ -188,9 +159,9 @@ def match_account(
         same = [a.account_id for a in ordered if a.domain.strip() and registrable_domain(a.domain) == domain]
         if same:
             return AccountMatch(same[0], "domain", domain, _matched(f"{source} {domain}", same, "domain"))
-    name = normalise_company(prospect_company) if prospect_company.strip() else ""
+    name = normalise_name(prospect_company) if prospect_company.strip() else ""
     if name:
-        same = [a.account_id for a in ordered if a.name.strip() and normalise_company(a.name) == name]
+        same = [a.account_id for a in ordered if a.name.strip() and normalise_name(a.name) == name]
         if same:
             return AccountMatch(same[0], "name", name, _matched(f'company "{name}"', same, "name"))
     looked = [f"domain {domain}"] if domain else []
