@@ -104,7 +104,9 @@ def _say(text: str) -> None:
     console.print(text, highlight=False)  # wrapped at the terminal width, between words
 
 
-def _print_tables(report: Any) -> None:
+def print_summary(report: Any) -> None:
+    """What matched how, the threshold, and the overlap matrix (``cosell accounts match``, and the
+    demo's overlap step)."""
     m = report.match
     methods = ", ".join(f"{k} {v:,}" for k, v in m.by_method.items())
     _say(
@@ -115,16 +117,20 @@ def _print_tables(report: Any) -> None:
         f"A fuzzy name counts at a score of {m.threshold:g} or more with the same words up to a typo; "
         f"candidates from {m.floor:g} are listed for review, never counted."
     )
-    rows, title = _shown(_match_rows(m.review), "Review candidates", "review")
-    if rows:
-        columns = ("partner_id", "partner_name", "account_id", "account_name", "score", "reason")
-        emit_rows(rows, columns, Format.table, title=title, optional=("account_id",))
     emit_rows(
         _matrix_rows(report),
         ("ours", *STATUSES, "total"),
         Format.table,
         title="Overlap: our status (rows) x the partner's (columns), partner-account pairs",
     )
+
+
+def _print_tables(report: Any) -> None:
+    print_summary(report)
+    rows, title = _shown(_match_rows(report.match.review), "Review candidates", "review")
+    if rows:
+        columns = ("partner_id", "partner_name", "account_id", "account_name", "score", "reason")
+        emit_rows(rows, columns, Format.table, title=title, optional=("account_id",))
     rows, title = _shown(_open_rows(report), "Our open deals at their customers", "open")
     columns = ("opportunity_id", "account_name", "partner_id", "stage", "amount", "currency")
     emit_rows(rows, columns, Format.table, title=title, optional=("stage",))

@@ -217,6 +217,24 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
             highlight=False,
         )
         console.print("\n".join(conflict_lines(done.registration.conflicts, shown=1)), highlight=False)
+    _overlap_tour(ws, policy, manifest)
+
+
+def _overlap_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
+    """The partners' account lists matched to ours: the overlap matrix and the two lists' sizes."""
+    from cosell.cli.accounts_cmd import print_summary
+    from cosell.service.accounts import match_accounts_of
+
+    report = match_accounts_of(ws, policy, known_at=manifest.as_of)
+    console.rule("Account overlap: cosell accounts match")
+    print_summary(report)
+    console.print(
+        f"{len(report.open_at_customers):,} of our open deals are at a partner's customer, and "
+        f"{len(report.unattributed_wins):,} won deals at overlap accounts show partner touches but no "
+        "partner attribution: cosell accounts match lists them, cosell accounts recommend OPP ranks "
+        "the partners to bring into an open deal.",
+        highlight=False,
+    )
 
 
 @contextmanager
