@@ -18,8 +18,8 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     parse_instant_option,
-    workspace,
 )
 from cosell.instants import format_instant
 
@@ -189,17 +189,17 @@ def match_command(
     from cosell.service.accounts import FUZZY_THRESHOLD, REVIEW_FLOOR, match_accounts_of
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        report = match_accounts_of(
+    report = in_workspace(
+        workspace_path,
+        lambda ws: match_accounts_of(
             ws,
             policy,
             known_at=parse_instant_option(known_at, "--known-at"),
             threshold=FUZZY_THRESHOLD if threshold is None else threshold,
             floor=REVIEW_FLOOR if floor is None else floor,
-        )
-    finally:
-        ws.close()
+        ),
+        read_only=True,
+    )
     if fmt is Format.json:
         typer.echo(json.dumps(report.to_json(), indent=2))
         return
@@ -246,17 +246,17 @@ def recommend_command(
     from cosell.service.accounts import recommend_partners
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        result = recommend_partners(
+    result = in_workspace(
+        workspace_path,
+        lambda ws: recommend_partners(
             ws,
             policy,
             opportunity_id,
             as_of=parse_instant_option(as_of, "--as-of"),
             known_at=parse_instant_option(known_at, "--known-at"),
-        )
-    finally:
-        ws.close()
+        ),
+        read_only=True,
+    )
     shown = result.recommendations[:top]
     if fmt is Format.json:
         data = result.to_json()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +23,8 @@ from cosell.terminal import TableColumn, print_table
 
 if TYPE_CHECKING:
     from cosell.service.workspace import Holder, Workspace
+
+T = TypeVar("T")
 
 # Only what every command's options need is imported here: the workspace (DuckDB, Arrow) and every
 # capability load inside the command that uses them, so `cosell --help`, a usage error or a command
@@ -166,6 +168,16 @@ def workspace(path: str | None, *, create: bool = True, read_only: bool = False)
     from cosell.service.workspace import open_workspace
 
     return open_workspace(path, create=create, read_only=read_only, on_wait=say_waiting)
+
+
+def in_workspace(path: str | None, use: Callable[[Workspace], T], *, read_only: bool = False) -> T:
+    """``use`` the command's workspace (opened as :func:`workspace` opens an existing one), closed
+    after whatever happens."""
+    ws = workspace(path, create=False, read_only=read_only)
+    try:
+        return use(ws)
+    finally:
+        ws.close()
 
 
 def _jsonable(value: Any) -> Any:

@@ -20,8 +20,8 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
-    workspace,
 )
 from cosell.cli.referrals_cmd import (
     LIST_COLUMNS,
@@ -90,11 +90,9 @@ def email_command(
     del now  # --now pinned the clock
     messages = _read_emails(files)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = submit_emails(ws, messages, by or login_name(), reason, policy=policy)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path, lambda ws: submit_emails(ws, messages, by or login_name(), reason, policy=policy)
+    )
     _report(done, ", ".join(p.name for p in files), fmt)
 
 
@@ -123,9 +121,7 @@ def slack_command(
         raise UsageError(f"{export}: no such file or folder")
     parsed = slack_referrals(export)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = submit_all(ws, parsed, by or login_name(), reason, policy=policy)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path, lambda ws: submit_all(ws, parsed, by or login_name(), reason, policy=policy)
+    )
     _report(done, export.name, fmt)

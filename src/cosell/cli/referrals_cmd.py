@@ -24,8 +24,8 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
-    workspace,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -190,11 +190,9 @@ def submit_command(
     if len(data) > MAX_FILE:
         raise UsageError(f"{name}: larger than {MAX_FILE:,} bytes; a referral is one small JSON object")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = submit_json(ws, data, name, by or login_name(), reason, policy=policy)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path, lambda ws: submit_json(ws, data, name, by or login_name(), reason, policy=policy)
+    )
     if fmt is ShowFormat.json:
         typer.echo(json.dumps({"created": done.created, **done.referral.to_json()}, indent=2))
         return
@@ -220,11 +218,7 @@ def list_command(
     missing (a partner user sees only its own partner's)."""
     from cosell.service.referrals import referrals
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = referrals(ws, status, viewer=by)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, lambda ws: referrals(ws, status, viewer=by), read_only=True)
     if fmt is Format.json:
         typer.echo(json.dumps([r.to_json() for r in found], indent=2))
         return
@@ -243,11 +237,7 @@ def show_command(
     which line gave which field, conflicts with evidence, the follow-up message, every version."""
     from cosell.service.referrals import referral
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = referral(ws, referral_id, viewer=by)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, lambda ws: referral(ws, referral_id, viewer=by), read_only=True)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(found.to_json(), indent=2))
         return
@@ -287,12 +277,21 @@ def answer_command(
 
     del now  # --now pinned the clock
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = answer(ws, referral_id, by=by or login_name(), reason=reason, company=company, name=name,
-                      email=email, title=title, partner_id=partner, policy=policy)  # fmt: skip
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path,
+        lambda ws: answer(
+            ws,
+            referral_id,
+            by=by or login_name(),
+            reason=reason,
+            company=company,
+            name=name,
+            email=email,
+            title=title,
+            partner_id=partner,
+            policy=policy,
+        ),
+    )
     v = done.current
     left = f"; still missing: {', '.join(v.missing)}" if v.missing else ""
     console.print(
@@ -321,13 +320,12 @@ def accept_command(
 
     del now  # --now pinned the clock
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = accept(
+    done = in_workspace(
+        workspace_path,
+        lambda ws: accept(
             ws, policy, referral_id, by=by or login_name(), reason=reason, override_conflict=override_conflict
-        )
-    finally:
-        ws.close()
+        ),
+    )
     v = done.current
     console.print(
         f"{v.referral_id} accepted by {v.by_user}: partner lead {v.lead_id} of {v.partner_id}, created "
@@ -352,9 +350,7 @@ def reject_command(
     from cosell.service.referrals import reject
 
     del now  # --now pinned the clock
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = reject(ws, referral_id, by=by or login_name(), reason=reason)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path, lambda ws: reject(ws, referral_id, by=by or login_name(), reason=reason)
+    )
     console.print(f"{done.current.referral_id} rejected by {done.current.by_user}", highlight=False)

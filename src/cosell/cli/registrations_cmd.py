@@ -16,9 +16,9 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
     parse_instant_option,
-    workspace,
 )
 from cosell.cli.referrals_cmd import (
     ByOption,
@@ -107,12 +107,19 @@ def submit_command(
     del now  # --now pinned the clock
     policy = load_policy(policy_path)
     at = parse_instant_option(registered_at, "--registered-at")
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = submit(ws, policy, partner_id=partner, account_id=account, by=by or login_name(), reason=reason,
-                      registered_at=at, opportunity_id=opportunity or "")  # fmt: skip
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path,
+        lambda ws: submit(
+            ws,
+            policy,
+            partner_id=partner,
+            account_id=account,
+            by=by or login_name(),
+            reason=reason,
+            registered_at=at,
+            opportunity_id=opportunity or "",
+        ),
+    )
     _say(done, "submitted")
 
 
@@ -136,12 +143,17 @@ def approve_command(
 
     del now  # --now pinned the clock
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = approve(ws, policy, registration_id, by=by or login_name(), reason=reason,
-                       override_conflict=override_conflict)  # fmt: skip
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path,
+        lambda ws: approve(
+            ws,
+            policy,
+            registration_id,
+            by=by or login_name(),
+            reason=reason,
+            override_conflict=override_conflict,
+        ),
+    )
     _say(done, "approved" + (" (conflict overridden)" if override_conflict else ""))
 
 
@@ -158,11 +170,12 @@ def reject_command(
     from cosell.service.registrations import reject
 
     del now  # --now pinned the clock
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = reject(ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path,
+        lambda ws: reject(
+            ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason
+        ),
+    )
     _say(done, "rejected")
 
 
@@ -179,11 +192,12 @@ def extend_command(
     from cosell.service.registrations import extend
 
     del now  # --now pinned the clock
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = extend(ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path,
+        lambda ws: extend(
+            ws, load_policy(policy_path), registration_id, by=by or login_name(), reason=reason
+        ),
+    )
     _say(done, "extended")
 
 
@@ -199,11 +213,9 @@ def expire_command(
     from cosell.service.registrations import expire
 
     del now  # --now pinned the clock
-    ws = workspace(workspace_path, create=False)
-    try:
-        done = expire(ws, load_policy(policy_path), by=by or login_name(), reason=reason)
-    finally:
-        ws.close()
+    done = in_workspace(
+        workspace_path, lambda ws: expire(ws, load_policy(policy_path), by=by or login_name(), reason=reason)
+    )
     for r in done:
         _say(r, "expired")
     console.print(f"{len(done):,} registration(s) expired", highlight=False)
@@ -227,11 +239,11 @@ def list_command(
     the channel conflicts recorded at its last check (a partner user sees only its own partner's)."""
     from cosell.service.registrations import registrations
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = registrations(ws, load_policy(policy_path), status=status, partner_id=partner, viewer=by)
-    finally:
-        ws.close()
+    found = in_workspace(
+        workspace_path,
+        lambda ws: registrations(ws, load_policy(policy_path), status=status, partner_id=partner, viewer=by),
+        read_only=True,
+    )
     if fmt is Format.json:
         typer.echo(json.dumps([r.to_json() for r in found], indent=2))
         return
@@ -250,11 +262,11 @@ def show_command(
     """One registration: its dates, the conflicts with their evidence, every change with who, when, why."""
     from cosell.service.registrations import registration
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        r = registration(ws, load_policy(policy_path), registration_id, viewer=by)
-    finally:
-        ws.close()
+    r = in_workspace(
+        workspace_path,
+        lambda ws: registration(ws, load_policy(policy_path), registration_id, viewer=by),
+        read_only=True,
+    )
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(r.to_json(), indent=2))
         return
