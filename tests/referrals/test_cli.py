@@ -74,7 +74,11 @@ def test_the_registration_commands(ref_ws: Workspace) -> None:
         "REG-000001 submitted: P1 on A4, pending, protected until 2026-08-31T09:00:00Z; 1 channel"
     )
     code, out = run("registrations", "approve", "REG-000001", "-w", path, "--by", "u-ops")
-    assert code == 1 and "is a channel conflict (partner P2 registered the account in R1" in out
+    assert (
+        code == 1
+        and "is a channel conflict (1 registration; the newest: partner P2 registered the account in R1"
+        in out
+    )
     code, out = run("registrations", "approve", "REG-000001", "-w", path, "--by", "u-ops", "--override-conflict",
                     "--reason", "P2 withdrew")  # fmt: skip
     assert code == 0 and "approved (conflict overridden)" in out

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 
 from cosell.engine import Engine
+from cosell.errors import CosellError, UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
@@ -77,3 +78,23 @@ def seen_by(partner_id: str | None, conflicts: tuple[Conflict, ...]) -> tuple[Co
         else Conflict(c.kind, "", c.at, f"another partner registered the account at {format_instant(c.at)}")
         for c in conflicts
     )
+
+
+def check_override(
+    claim: str, verb: str, conflicts: tuple[Conflict, ...], override: bool, reason: str, recorded: str
+) -> None:
+    """Refuse to ``verb`` (accept, approve) a conflicting ``claim`` without an override and a reason,
+    and an override with nothing to override. The refusal counts the conflicts by kind and names
+    the newest: the whole list, hundreds of touches on a busy account, is in ``show``."""
+    if conflicts and not override:
+        kinds = sorted({c.kind for c in conflicts})
+        counts = ", ".join(f"{sum(c.kind == k for c in conflicts):,} {k}" for k in kinds)
+        newest = max(conflicts, key=lambda c: (c.at, c.ref_id))
+        raise CosellError(
+            f"{claim} is a channel conflict ({counts}; the newest: {newest.detail}): {verb} it only with "
+            "--override-conflict --reason WHY"
+        )
+    if override and not conflicts:
+        raise UsageError(f"--override-conflict: {claim} has no channel conflict to override")
+    if override and not reason.strip():
+        raise UsageError(f"--override-conflict needs --reason WHY (recorded with {recorded})")

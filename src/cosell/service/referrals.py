@@ -44,6 +44,7 @@ from cosell.service.channel import (
     DECIDER_ROLES,
     SUBMIT_ROLES,
     account_conflicts,
+    check_override,
     conflicts_from_json,
     conflicts_json,
     partner_scope,
@@ -349,15 +350,7 @@ def accept(
     # been imported since the referral was submitted), at the referral's own instant.
     v = _assessed(ws, policy, v)
     conflicts = conflicts_from_json(v.conflicts_json)
-    if conflicts and not override_conflict:
-        found = "; ".join(c.detail for c in conflicts)
-        raise CosellError(
-            f"{referral_id} is a channel conflict ({found}): accept it only with --override-conflict --reason WHY"
-        )
-    if override_conflict and not conflicts:
-        raise UsageError(f"--override-conflict: {referral_id} has no channel conflict to override")
-    if override_conflict and not reason.strip():
-        raise UsageError("--override-conflict needs --reason WHY (recorded with the lead)")
+    check_override(referral_id, "accept", conflicts, override_conflict, reason, "the lead")
     if reads.lead_exists(con, referral_id):
         raise CosellError(f"a lead {referral_id} already exists: the referral cannot become it")
     why = " ".join(reason.split()) or "accepted"

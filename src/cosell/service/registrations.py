@@ -43,6 +43,7 @@ from cosell.service.channel import (
     DECIDER_ROLES,
     SUBMIT_ROLES,
     account_conflicts,
+    check_override,
     conflicts_from_json,
     conflicts_json,
     partner_scope,
@@ -298,15 +299,7 @@ def approve(
                           "approval: expire it (cosell registrations expire); the partner may register again")  # fmt: skip
     conflicts = account_conflicts(con, policy, r.account_id, r.partner_id, r.registered_at,
                                   exclude_registration=registration_id)  # fmt: skip
-    if conflicts and not override_conflict:
-        found = "; ".join(c.detail for c in conflicts)
-        raise CosellError(
-            f"{registration_id} is a channel conflict ({found}): approve it only with --override-conflict --reason WHY"
-        )
-    if override_conflict and not conflicts:
-        raise UsageError(f"--override-conflict: {registration_id} has no channel conflict to override")
-    if override_conflict and not reason.strip():
-        raise UsageError("--override-conflict needs --reason WHY (recorded with the approval)")
+    check_override(registration_id, "approve", conflicts, override_conflict, reason, "the approval")
     why = _why(reason, "approved")
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "approved", now,
                           r.opportunity_id, expiry)  # fmt: skip
