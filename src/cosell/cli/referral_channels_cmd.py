@@ -25,6 +25,7 @@ from cosell.cli.common import (
 )
 from cosell.cli.referrals_cmd import (
     LIST_COLUMNS,
+    LIST_OPTIONAL,
     ByOption,
     ReasonOption,
     ShowFormat,
@@ -58,7 +59,7 @@ def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
         _print_referral(done[0].referral)
     elif done:
         emit_rows([_list_row(d.referral) for d in done], LIST_COLUMNS, Format.table, title="Referrals",
-                  optional=("received", "missing"))  # fmt: skip
+                  optional=LIST_OPTIONAL)  # fmt: skip
 
 
 def _read_emails(files: list[Path]) -> list[tuple[bytes, str]]:

@@ -68,6 +68,9 @@ LIST_COLUMNS = (
     "conflicts",
     "missing",
 )
+# Left out first when the terminal is too narrow (an 80-column terminal keeps id, status, partner,
+# company and the conflict count): --format json and csv have every column.
+LIST_OPTIONAL = ("received", "missing", "account_id")
 CONFLICTS_SHOWN = 3  # per kind, newest first
 CONFLICT_LABELS = {"open_opportunity": "open deal", "direct_touch": "direct", "registration": "registered"}
 # How a field found in a message is labelled in the 13-column margin of ``referrals show``.
@@ -223,7 +226,7 @@ def list_command(
         typer.echo(json.dumps([r.to_json() for r in found], indent=2))
         return
     emit_rows([_list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
-              optional=("received", "missing"))  # fmt: skip
+              optional=LIST_OPTIONAL)  # fmt: skip
 
 
 @referrals_app.command("show")
