@@ -88,7 +88,7 @@ def check_override(
     the newest: the whole list, hundreds of touches on a busy account, is in ``show``."""
     if conflicts and not override:
         kinds = sorted({c.kind for c in conflicts})
-        counts = ", ".join(f"{sum(c.kind == k for c in conflicts):,} {k}" for k in kinds)
+        counts = ", ".join(_counted(sum(c.kind == k for c in conflicts), KIND_WORDS.get(k, k)) for k in kinds)
         newest = max(conflicts, key=lambda c: (c.at, c.ref_id))
         raise CosellError(
             f"{claim} is a channel conflict ({counts}; the newest: {newest.detail}): {verb} it only with "
@@ -98,3 +98,12 @@ def check_override(
         raise UsageError(f"--override-conflict: {claim} has no channel conflict to override")
     if override and not reason.strip():
         raise UsageError(f"--override-conflict needs --reason WHY (recorded with {recorded})")
+
+
+# A conflict's kind as a refusal counts it ("2 open deals, 97 direct touches").
+KIND_WORDS = {"open_opportunity": "open deal", "direct_touch": "direct touch", "registration": "registration"}
+
+
+def _counted(n: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("ch") else "s")
+    return f"{n:,} {noun if n == 1 else plural}"
