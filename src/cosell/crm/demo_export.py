@@ -16,7 +16,6 @@ time, and its ``ConvertedAccountId`` carries the matched account of a lead not c
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 from collections.abc import Iterable, Iterator
@@ -88,11 +87,11 @@ def flag(text: str) -> str:
 
 
 def _write(folder: Path, obj: str, header: list[str], rows: Iterable[list[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    (folder / f"{obj}.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+    """``<obj>.csv`` as Data Loader writes it (UTF-8 with a BOM), streamed row by row."""
+    with (folder / f"{obj}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def write_salesforce(canonical: Path, out: Path) -> Path:
@@ -227,23 +226,26 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for i, p in enumerate(read(canonical, "opportunity_partners"), start=1)
         ],
     )  # fmt: skip
-    touches = list(read(canonical, "touches"))
+    kinds: set[str] = set()  # the activity types the mapping names, seen while streaming
+
+    def events() -> Iterator[list[str]]:  # 20M touches at 1M deals: streamed, never held
+        for t in read(canonical, "touches"):
+            kinds.add(t["kind"])
+            yield [t["touch_id"], t["opportunity_id"] or t["account_id"], t["partner_contact_id"], t["account_id"],
+                   sf_instant(t["occurred_at"]), label(t["kind"]), t["user_id"], t["notes"], t["partner_id"]]  # fmt: skip
+
     _write(
         out,
         "Event",
         ["Id", "WhatId", "WhoId", "AccountId", "ActivityDateTime", "Type", "OwnerId", "Subject", "Partner_Account__c"],
-        [
-            [t["touch_id"], t["opportunity_id"] or t["account_id"], t["partner_contact_id"], t["account_id"],
-             sf_instant(t["occurred_at"]), label(t["kind"]), t["user_id"], t["notes"], t["partner_id"]]
-            for t in touches
-        ],
+        events(),
     )  # fmt: skip
     _fx(canonical, out)
     for table in BESIDE:
         if (canonical / f"{table}.csv").exists():
             shutil.copyfile(canonical / f"{table}.csv", out / f"{table}.csv")
     mapping = out / "salesforce-mapping.toml"
-    mapping.write_text(_mapping(users, touches), encoding="utf-8")
+    mapping.write_text(_mapping(users, kinds), encoding="utf-8")
     return mapping
 
 
@@ -289,7 +291,7 @@ def tiers_table() -> list[str]:
     ]
 
 
-def _mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
+def _mapping(users: list[dict[str, str]], kinds: set[str]) -> str:
     def table(name: str, entries: dict[str, str]) -> list[str]:
         return [f"[{name}]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entries.items()), ""]
 
@@ -322,6 +324,6 @@ def _mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
         "[activities]",
         'kind_column = "Type"',
         'partner_column = "Partner_Account__c"',
-        *table("activities.kinds", {label(k): k for k in sorted({t["kind"] for t in touches})}),
+        *table("activities.kinds", {label(k): k for k in sorted(kinds)}),
     ]
     return "\n".join(lines)
