@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cosell.crm.canonical import BESIDE
@@ -110,25 +110,31 @@ def write_hubspot(canonical: Path, out: Path) -> Path:
         [["deals", p["opportunity_id"], "companies", p["partner_id"], ROLES[p["role"]], p["added_at"], p["is_primary"]]
          for p in read(canonical, "opportunity_partners")],
     )  # fmt: skip
-    touches = list(read(canonical, "touches"))
+    kinds: set[str] = set()  # the activity types the mapping names, seen while streaming
+
+    def engagements() -> Iterator[list[str]]:  # 20M touches at 1M deals: streamed, never held
+        for t in read(canonical, "touches"):
+            kinds.add(t["kind"])
+            yield [t["touch_id"], "MEETING", label(t["kind"]), t["occurred_at"], t["user_id"], t["notes"],
+                   t["partner_id"], t["opportunity_id"], t["account_id"], t["partner_contact_id"]]  # fmt: skip
+
     _plain(
         out,
         "engagements",
         ["hs_object_id", "hs_engagement_type", "hs_activity_type", "hs_timestamp", "hubspot_owner_id",
          "hs_meeting_title", "partner_company", "Associated Deal IDs", "Associated Company IDs",
          "Associated Contact IDs"],
-        [[t["touch_id"], "MEETING", label(t["kind"]), t["occurred_at"], t["user_id"], t["notes"], t["partner_id"],
-          t["opportunity_id"], t["account_id"], t["partner_contact_id"]] for t in touches],
+        engagements(),
     )  # fmt: skip
     for table in (*BESIDE, "leads", "field_history", "fx_rates"):
         if (canonical / f"{table}.csv").exists():
             shutil.copyfile(canonical / f"{table}.csv", out / f"{table}.csv")
     mapping = out / "hubspot-mapping.toml"
-    mapping.write_text(_hubspot_mapping(users, touches), encoding="utf-8")
+    mapping.write_text(_hubspot_mapping(users, kinds), encoding="utf-8")
     return mapping
 
 
-def _hubspot_mapping(users: list[dict[str, str]], touches: list[dict[str, str]]) -> str:
+def _hubspot_mapping(users: list[dict[str, str]], kinds: set[str]) -> str:
     def table(name: str, entries: dict[str, str]) -> list[str]:
         return [f"[{name}]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entries.items()), ""]
 
@@ -153,6 +159,6 @@ def _hubspot_mapping(users: list[dict[str, str]], touches: list[dict[str, str]])
         "[activities]",
         'kind_column = "hs_activity_type"',
         'partner_column = "partner_company"',
-        *table("activities.kinds", {label(k): k for k in sorted({t["kind"] for t in touches})}),
+        *table("activities.kinds", {label(k): k for k in sorted(kinds)}),
     ]
     return "\n".join(lines)
