@@ -59,11 +59,12 @@ PARTNER_TYPES = {
 
 
 def read(folder: Path, table: str) -> Iterator[dict[str, str]]:
+    """The rows of ``table``'s canonical CSV in ``folder``, streamed (none when there is no file)."""
     path = folder / f"{table}.csv"
     if not path.exists():
-        return iter(())
+        return
     with open(path, encoding="utf-8-sig", newline="") as f:
-        return iter(list(csv.DictReader(f)))
+        yield from csv.DictReader(f)
 
 
 def sf_instant(text: str) -> str:
