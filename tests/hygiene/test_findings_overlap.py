@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cosell.accounts.match import OurAccount, PartnerAccount, match_accounts
 from cosell.hygiene.findings import REVIEW_OVERLAP
@@ -152,3 +154,61 @@ def test_the_same_deals_and_items_as_accounts_match_lists(ws: Workspace, october
     assert [(w.opportunity_id, set(w.evidence.split())) for w in report.unattributed_wins] == [
         (f.opportunity_id, set(f.evidence)) for f in october.findings if f.kind == "overlap_unattributed"
     ]
+
+
+# A property: on random touches and random partner lists over the same four accounts, the
+# overlap_unattributed findings of a reconciliation are exactly the unattributed wins `cosell
+# accounts match` lists (same deals, same touch and overlap items), with the partner rows in a random
+# order. Each example builds a workspace, so a few examples only; the touches lean to the old one
+# (before the lookback: not associated) so that most examples hold a finding.
+POOL = [*PARTNER_ACCOUNTS, {"partner_id": "P3", "name": "Zephyr Yards", "domain": "", "status": "customer"}]
+INSTANTS = ("2025-12-01T12:00:00Z", "2026-08-15T12:00:00Z", "2026-09-10T12:00:00Z", "2026-10-20T12:00:00Z")
+DEAL_OF = {"A-NW": "O-NW", "A-CV": "O-CV", "A-LT": "O-LT", "A-ZZ": "O-ZZ"}
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    listed = draw(st.lists(st.sampled_from(range(len(POOL))), min_size=1, unique=True))
+    statuses = ("customer", "prospect", "open_opportunity")
+    rows = [{**POOL[i], "status": draw(st.sampled_from(statuses))} for i in listed]
+    touches = []
+    for n in range(draw(st.integers(2, 6))):
+        account = draw(st.sampled_from(sorted(DEAL_OF)))
+        touches.append(
+            {"touch_id": f"T{n}", "occurred_at": draw(st.sampled_from((INSTANTS[0], INSTANTS[0], *INSTANTS))), "account_id": account,
+             "actor": draw(st.sampled_from(("partner", "partner", "partner", "direct"))),
+             "kind": draw(st.sampled_from(("joint_call", "referral", "intro", "marketing_email_sent", "outbound_call"))),
+             "opportunity_id": draw(st.sampled_from(("", "", "", DEAL_OF[account], "O-ZZ"))),
+             "partner_id": draw(st.sampled_from(("P1", "P2", "P3", ""))), "partner_contact_id": "PC3"}
+        )  # fmt: skip
+    return draw(st.permutations(rows)), touches
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=worlds())
+def test_the_findings_are_the_unattributed_wins_of_accounts_match(
+    tmp_path_factory: pytest.TempPathFactory, world: tuple[list[dict[str, str]], list[dict[str, str]]]
+) -> None:
+    rows, touches = world
+    d = Data()
+    d.t["accounts"] += [dict(a) for a in ACCOUNTS]
+    d.t["partner_accounts"] += rows
+    d.t["partner_contacts"] = [{"contact_id": "PC3", "partner_id": "P3", "name": "Cy", "email": "cy@p3.io"}]
+    for account, opp in DEAL_OF.items():
+        d.won(opp, account, C, X, source="none")
+    d.t["touches"] += touches
+    ws = build_workspace(tmp_path_factory.mktemp("prop") / "ws.duckdb", d)
+    try:
+        result = reconcile_known(ws, POLICY, period="all", as_of=AS_OF, by_user="U-OPS")
+        report = match_accounts_of(ws, POLICY, known_at=AS_OF)
+    finally:
+        ws.close()
+    found = [(f.opportunity_id, set(f.evidence)) for f in result.findings if f.kind == "overlap_unattributed"]
+    assert found == [(w.opportunity_id, set(w.evidence.split())) for w in report.unattributed_wins]
+    # Every finding's overlap items are the partners listing its account, as the matcher counts them.
+    listed = {(m.partner_id, m.account_id) for m in report.match.matches}
+    account_of = {opp: account for account, opp in DEAL_OF.items()}
+    for f in result.findings:
+        assert {e.split(":")[1].split("/")[0] for e in f.evidence if e.startswith("overlap:")} == {
+            p for p, a in listed if a == account_of[f.opportunity_id]
+        }
