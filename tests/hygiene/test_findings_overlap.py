@@ -160,7 +160,7 @@ def test_the_same_deals_and_items_as_accounts_match_lists(ws: Workspace, october
 # overlap_unattributed findings of a reconciliation are exactly the unattributed wins `cosell
 # accounts match` lists (same deals, same touch and overlap items), with the partner rows in a random
 # order. Each example builds a workspace, so a few examples only; the touches lean to the old one
-# (before the lookback: not associated) so that most examples hold a finding.
+# (before the lookback: not associated) so that many examples hold a finding.
 POOL = [*PARTNER_ACCOUNTS, {"partner_id": "P3", "name": "Zephyr Yards", "domain": "", "status": "customer"}]
 INSTANTS = ("2025-12-01T12:00:00Z", "2026-08-15T12:00:00Z", "2026-09-10T12:00:00Z", "2026-10-20T12:00:00Z")
 DEAL_OF = {"A-NW": "O-NW", "A-CV": "O-CV", "A-LT": "O-LT", "A-ZZ": "O-ZZ"}
