@@ -45,7 +45,9 @@ from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
+from cosell.hygiene.sql import evidence_item as _item
 from cosell.hygiene.sql import in_list as _in
+from cosell.hygiene.sql import instant_text
 from cosell.hygiene.sql import lit as _lit
 from cosell.money import minor_unit
 from cosell.policy import Policy
@@ -107,25 +109,6 @@ class Window:
 def finding_id(kind: str, opportunity_id: str) -> str:
     """The stable id of a finding: its kind's code and the deal (``OVC-006A000042``)."""
     return f"{KIND_CODES[kind]}-{opportunity_id}"
-
-
-def instant_text(expr: str) -> str:
-    """SQL text of an instant as :func:`cosell.instants.format_instant` writes it."""
-    frac = f"(epoch_us({expr}) % 1000000 + 1000000) % 1000000"
-    return (
-        f"(strftime({expr}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
-        f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z')"
-    )
-
-
-def _item(kind: str, ident: str, partner: str | None = None, at: str | None = None) -> str:
-    """SQL for one evidence item ``kind:id[/partner][@instant]`` (NULL parts are left out)."""
-    text = f"'{kind}:' || {ident}"
-    if partner is not None:
-        text += f" || coalesce('/' || {partner}, '')"
-    if at is not None:
-        text += f" || coalesce('@' || {instant_text(at)}, '')"
-    return text
 
 
 def declared_relation(con: Engine, as_of: datetime | None) -> str:
