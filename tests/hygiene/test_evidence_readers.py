@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cosell.hygiene.gate import gate_audit
-from cosell.hygiene.reconcile import ReconcileResult, reconcile
+from cosell.hygiene.reconcile import ReconcileResult
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.workspace import Workspace, open_workspace
 
 from .test_findings import AS_OF, POLICY, build_workspace, find, kinds_data

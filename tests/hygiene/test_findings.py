@@ -21,9 +21,10 @@ from import_fixtures import write_dataset
 
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
-from cosell.hygiene.reconcile import ReconcileResult, reconcile
+from cosell.hygiene.reconcile import ReconcileResult
 from cosell.instants import parse_instant
 from cosell.policy import Policy
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.attribution_store import save_run
 from cosell.store.review import Finding
 from cosell.store.workspace import Workspace, open_workspace

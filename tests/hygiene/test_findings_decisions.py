@@ -12,7 +12,8 @@ import pytest
 from cosell.attribution.engine import attribute
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.decisions import AlreadyDecided, accept_findings, reject_findings
-from cosell.hygiene.reconcile import accept_suggested_fixes, reconcile
+from cosell.hygiene.reconcile import accept_suggested_fixes
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.attribution_store import save_run
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, open_workspace

@@ -6,8 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from cosell.hygiene.prompts import answer_prompt, list_prompts, refresh_prompts
-from cosell.hygiene.reconcile import reconcile
 from cosell.instants import parse_instant
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 
 from .test_findings import AS_OF, IMPORT_AT, POLICY, Data, build_workspace
 

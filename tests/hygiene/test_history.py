@@ -14,8 +14,8 @@ from cosell.errors import NotFound
 from cosell.hygiene.decisions import accept_findings
 from cosell.hygiene.disputes import decide_dispute, open_dispute
 from cosell.hygiene.history import deal_versions
-from cosell.hygiene.reconcile import reconcile
 from cosell.instants import parse_instant
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.attribution_store import save_run
 
 from .test_findings import AS_OF, POLICY, build_workspace, kinds_data

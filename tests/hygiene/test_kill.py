@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cosell.hygiene.reconcile import reconcile
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.workspace import open_workspace
 
 from .test_findings import AS_OF, POLICY, Data, build_workspace

@@ -19,8 +19,8 @@ from cosell.cli.app import app
 from cosell.data.load import import_canonical
 from cosell.hygiene.decisions import accept_findings
 from cosell.hygiene.disputes import decide_dispute, open_dispute
-from cosell.hygiene.reconcile import reconcile
 from cosell.instants import parse_instant
+from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.attribution_store import save_run
 from cosell.store.workspace import open_workspace
 

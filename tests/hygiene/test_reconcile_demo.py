@@ -11,8 +11,15 @@ from rich.console import Console
 from cosell.attribution.engine import attribute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
-from cosell.hygiene.reconcile import PLANTED_FINDINGS, accept_suggested_fixes, demo_reconcile, planted_found
+from cosell.hygiene.reconcile import (
+    PLANTED_FINDINGS,
+    accept_suggested_fixes,
+    demo_known_at,
+    demo_reconcile,
+    planted_found,
+)
 from cosell.policy import Policy
+from cosell.service.accounts import overlap_known_at
 from cosell.store.attribution_store import save_run
 from cosell.store.workspace import open_workspace
 
@@ -30,7 +37,8 @@ def test_every_planted_failure_is_found(tmp_path: Path, monkeypatch: pytest.Monk
     run = attribute(ws.con, policy, manifest.as_of, policy.credit_model)
     save_run(ws.con, run, "demo", "cosell demo", run_at=manifest.as_of)
     out = io.StringIO()
-    result = demo_reconcile(ws, policy, manifest, Console(file=out, width=120))
+    overlap = overlap_known_at(ws, demo_known_at(ws, manifest))
+    result = demo_reconcile(ws, policy, manifest, Console(file=out, width=120), overlap=overlap)
 
     assert set(manifest.planted) == set(PLANTED_FINDINGS)
     found = planted_found(result, manifest.planted)

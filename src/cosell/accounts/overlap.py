@@ -40,7 +40,7 @@ from cosell.accounts.match import (
     statuses_of,
 )
 from cosell.engine import Engine
-from cosell.engine.sql import in_list
+from cosell.hygiene.overlap_wins import unattributed_touches_sql
 from cosell.instants import format_instant
 from cosell.metrics.deals import close_times_sql, stage_class_sql
 from cosell.money import round_money
@@ -185,6 +185,17 @@ def read_rows(con: Engine) -> tuple[list[OurAccount], list[PartnerAccount]]:
     return ours, theirs
 
 
+def overlap_pairs(con: Engine) -> tuple[tuple[str, str, str], ...]:
+    """Every ``(partner_id, account_id, status)`` where a partner's list holds one of our accounts,
+    from the ``v_`` views: the counted matches of :func:`cosell.accounts.match.match_accounts` at
+    the default threshold (domain, name, fuzzy_name; review candidates never count), a partner
+    listing an account twice once with its strongest status. Reconciliation reads the account
+    overlap from these (:func:`cosell.service.reconcile.reconcile_known`), sorted."""
+    ours, theirs = read_rows(con)
+    pairs = statuses_of(match_accounts(ours, theirs).matches)
+    return tuple((p, a, s) for (p, a), s in sorted(pairs.items()))
+
+
 def our_statuses(con: Engine, policy: Policy) -> dict[str, str]:
     """customer / open_opportunity for every account with a won / open deal (prospect: absent)."""
     outcome = stage_class_sql("stage", policy)
@@ -260,34 +271,22 @@ def _unattributed_wins(
     con: Engine, policy: Policy, pairs: dict[tuple[str, str], str], names: dict[str, str]
 ) -> tuple[UnattributedWin, ...]:
     _pairs_table(con, pairs)
-    kinds = in_list(sorted(policy.partner_kinds))
+    # The rule is reconciliation's overlap_unattributed too: written once, in cosell.hygiene.
     rows = con.execute(
-        f"""WITH won AS (
+        f"""WITH x AS ({close_times_sql(policy)}),
+        won AS (
             SELECT o.opportunity_id, o.account_id, o.amount,
-                coalesce(nullif(trim(o.currency), ''), ?) AS currency
+                coalesce(nullif(trim(o.currency), ''), ?) AS currency, x.closed_at, a.tier
             FROM v_opportunities o JOIN v_attribution a ON a.opportunity_id = o.opportunity_id
-            WHERE {stage_class_sql("o.stage", policy)} = 'won' AND a.tier = 'none'
-                AND o.account_id IN (SELECT account_id FROM _ov_pairs)),
-        pt AS (
-            -- A partner touch with only a contact takes that contact's partner (SPEC section 1).
-            SELECT t.touch_id, t.account_id, t.opportunity_id, t.occurred_at,
-                coalesce(t.partner_id, c.partner_id) AS partner_id
-            FROM v_touches t LEFT JOIN v_partner_contacts c ON c.contact_id = t.partner_contact_id
-            WHERE t.actor = 'partner' AND t.kind IN {kinds}),
-        x AS ({close_times_sql(policy)}),
-        t AS (
-            -- At or before the close: a touch after the win cannot have contributed to it.
-            SELECT DISTINCT w.opportunity_id, pt.touch_id, pt.partner_id, pt.occurred_at
-            FROM won w JOIN pt ON pt.account_id = w.account_id OR pt.opportunity_id = w.opportunity_id
-            LEFT JOIN x ON x.opportunity_id = w.opportunity_id
-            WHERE pt.partner_id IS NOT NULL AND (x.closed_at IS NULL OR pt.occurred_at <= x.closed_at))
-        SELECT w.opportunity_id, w.account_id, w.amount, w.currency, x.closed_at,
+            LEFT JOIN x ON x.opportunity_id = o.opportunity_id
+            WHERE {stage_class_sql("o.stage", policy)} = 'won'),
+        t AS ({unattributed_touches_sql("won", "_ov_pairs", policy)})
+        SELECT w.opportunity_id, w.account_id, w.amount, w.currency, w.closed_at,
             list(t.touch_id ORDER BY t.occurred_at, t.touch_id),
             list(t.partner_id ORDER BY t.occurred_at, t.touch_id),
             list(t.occurred_at ORDER BY t.occurred_at, t.touch_id)
         FROM won w JOIN t ON t.opportunity_id = w.opportunity_id
-        LEFT JOIN x ON x.opportunity_id = w.opportunity_id
-        GROUP BY w.opportunity_id, w.account_id, w.amount, w.currency, x.closed_at
+        GROUP BY w.opportunity_id, w.account_id, w.amount, w.currency, w.closed_at
         ORDER BY w.account_id, w.opportunity_id""",
         [policy.workspace_currency],
     ).fetchall()

@@ -3,24 +3,28 @@
 :func:`cosell.hygiene.findings.detect` runs them in order: the won deals of the window
 (``_rec_won``), their declared values, value at close and attribution (``_rec_deals``), partner and
 direct touches (``_rec_ptouch``, ``_rec_direct``), activity, sourcing claims and accounts
-(``_rec_claims``, ``_rec_elsewhere``, ``_rec_overlap``), and the (kind, deal) hits (``_rec_hits``).
+(``_rec_claims``, ``_rec_elsewhere``), the account overlap the caller matched (``_rec_overlap``,
+``_rec_unattributed``), and the (kind, deal) hits (``_rec_hits``).
 What each kind means is in the docstring of :mod:`cosell.hygiene.findings` and in
 docs/hygiene-review.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cosell.engine import Engine
 from cosell.fx import check_rates, converted_amounts_sql
+from cosell.hygiene.overlap_wins import unattributed_touches_sql
 from cosell.hygiene.sql import close_time_ctes
 from cosell.hygiene.sql import in_list as _in
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
+from cosell.store.staging import text_table
 
 if TYPE_CHECKING:
     from cosell.hygiene.findings import Window
@@ -227,7 +231,7 @@ def activity(con: Engine, policy: Policy) -> None:
 
 def claims_and_accounts(con: Engine) -> None:
     """``_rec_claims``: who claims to have sourced each deal. ``_rec_elsewhere``: evidence linked to
-    a deal but on another account. ``_rec_overlap``: partners listing the deal's account."""
+    a deal but on another account."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rec_claims AS
         SELECT opportunity_id, declared_partner_id AS partner_id, 'crm' AS source, NULL AS ref,
@@ -266,15 +270,35 @@ def claims_and_accounts(con: Engine) -> None:
         FROM _rec_touches t JOIN _rec_won w ON w.opportunity_id = t.touch_opp
         WHERE t.account_id IS NOT NULL AND t.account_id <> w.account_id"""
     )
-    norm = "regexp_replace(regexp_replace(lower(trim({0})), '^([a-z]+://)?(www[.])?', ''), '[/:?#].*$', '')"
+
+
+def overlap(con: Engine, policy: Policy, pairs: Sequence[tuple[str, str, str]]) -> None:
+    """``_rec_overlap``: the partners listing each deal's account, with their status.
+    ``_rec_unattributed``: the partner touches that make a won deal with computed tier none at such
+    an account an ``overlap_unattributed`` finding (:mod:`cosell.hygiene.overlap_wins`).
+
+    ``pairs`` are ``(partner_id, account_id, status)``: the partners' lists matched to our accounts
+    by the caller with the overlap matcher (:func:`cosell.accounts.overlap.overlap_pairs`: by domain,
+    normalised name or fuzzy name; review candidates never count). Hygiene does not match names
+    itself, so the overlap reconciliation reads is the one ``cosell accounts match`` prints."""
+    columns = ("partner_id", "account_id", "status")
+    con.register("_rec_pairs_in", text_table(columns, [tuple(p) for p in pairs]))
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _rec_pairs AS
+            SELECT DISTINCT partner_id, account_id, status FROM _rec_pairs_in
+            WHERE account_id IN (SELECT account_id FROM _rec_won)"""
+        )
+    finally:
+        con.unregister("_rec_pairs_in")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rec_overlap AS
-        WITH a AS (
-            SELECT account_id, {norm.format("domain")} AS d FROM v_accounts
-            WHERE account_id IN (SELECT account_id FROM _rec_won)),
-        p AS (SELECT partner_id, status, {norm.format("domain")} AS d FROM v_partner_accounts)
+        """CREATE OR REPLACE TEMP TABLE _rec_overlap AS
         SELECT DISTINCT w.opportunity_id, p.partner_id, p.status FROM _rec_won w
-        JOIN a ON a.account_id = w.account_id JOIN p ON p.d = a.d WHERE a.d <> ''"""
+        JOIN _rec_pairs p ON p.account_id = w.account_id"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rec_unattributed AS "
+        + unattributed_touches_sql("_rec_deals", "_rec_pairs", policy)
     )
 
 
@@ -316,7 +340,9 @@ def hits(con: Engine) -> None:
             WHERE d.declared_source = 'accelerated' AND d.tier IS NOT NULL AND d.tier <> 'accelerated'
                 AND ({has_rule("NOT_FASTER")} OR {has_rule("NO_BASELINE")})
             UNION ALL
-            SELECT DISTINCT 'account_mismatch', opportunity_id FROM _rec_elsewhere)
+            SELECT DISTINCT 'account_mismatch', opportunity_id FROM _rec_elsewhere
+            UNION ALL
+            SELECT DISTINCT 'overlap_unattributed', opportunity_id FROM _rec_unattributed)
         SELECT * FROM h
         UNION ALL
         SELECT 'declared_mismatch', d.opportunity_id FROM _rec_deals d

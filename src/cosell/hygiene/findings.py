@@ -3,8 +3,9 @@
 :func:`detect` reads the closed-won deals whose close time X falls in a window, and cross-checks
 each one's declared attribution (the CRM fields overlaid by cosell's declarations) against its
 attribution version (``v_attribution``), partner activity (``v_touches``), registrations, leads,
-declared partners and account overlap (``v_partner_accounts`` by normalised domain). Every check is
-one SQL statement over all deals at once, so a month of a million-deal workspace takes seconds.
+declared partners and account overlap (the partners' lists as the caller matched them to our
+accounts with :func:`cosell.accounts.overlap.overlap_pairs`). Every check is one SQL statement over
+all deals at once, so a month of a million-deal workspace takes seconds.
 
 The checks themselves are in :mod:`cosell.hygiene.finding_checks`; this module runs them and
 writes each finding's evidence, money at stake and suggested fix. The result is the temp table
@@ -25,12 +26,16 @@ docs/hygiene-review.md; in short:
   and failed (NOT_FASTER) or had no baseline (NO_BASELINE);
 - ``account_mismatch``: registrations, leads or touches linked to the deal sit on another account;
 - ``declared_mismatch``: any other difference in tier or partner, when none of the kinds above that
-  read the declared value already explains the deal.
+  read the declared value already explains the deal;
+- ``overlap_unattributed``: computed tier none, on an account a partner lists, with that partner's
+  or another partner's engagement touches on the account or the deal by X
+  (:mod:`cosell.hygiene.overlap_wins`, the rule ``cosell accounts match`` lists too).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +45,9 @@ from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
 from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
 from cosell.hygiene.prompts import expired_prompts
+from cosell.hygiene.sql import evidence_item as _item
 from cosell.hygiene.sql import in_list as _in
+from cosell.hygiene.sql import instant_text
 from cosell.hygiene.sql import lit as _lit
 from cosell.money import minor_unit
 from cosell.policy import Policy
@@ -48,6 +55,7 @@ from cosell.store.review import KINDS as KINDS
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",
+    "overlap_unattributed": "OVU",
     "missing_attribution_at_close": "MAC",
     "over_credited": "OVC",
     "double_sourced": "DBS",
@@ -58,6 +66,11 @@ KIND_CODES = {
     "prompt_expired": "PEX",
 }
 CONFIRM_NONE = "confirm partner_source=none in the CRM"
+# The rules associated no partner evidence with the deal, so there is no tier to suggest: a person
+# reads the touches and decides (an override with --tier/--partner, or a rejection).
+REVIEW_OVERLAP = (
+    "review the partner touches: accept with --tier/--partner if a partner helped win it, else reject"
+)
 MEMORY_ENV = "COSELL_RECONCILE_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"
 
@@ -96,25 +109,6 @@ class Window:
 def finding_id(kind: str, opportunity_id: str) -> str:
     """The stable id of a finding: its kind's code and the deal (``OVC-006A000042``)."""
     return f"{KIND_CODES[kind]}-{opportunity_id}"
-
-
-def instant_text(expr: str) -> str:
-    """SQL text of an instant as :func:`cosell.instants.format_instant` writes it."""
-    frac = f"(epoch_us({expr}) % 1000000 + 1000000) % 1000000"
-    return (
-        f"(strftime({expr}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
-        f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z')"
-    )
-
-
-def _item(kind: str, ident: str, partner: str | None = None, at: str | None = None) -> str:
-    """SQL for one evidence item ``kind:id[/partner][@instant]`` (NULL parts are left out)."""
-    text = f"'{kind}:' || {ident}"
-    if partner is not None:
-        text += f" || coalesce('/' || {partner}, '')"
-    if at is not None:
-        text += f" || coalesce('@' || {instant_text(at)}, '')"
-    return text
 
 
 def declared_relation(con: Engine, as_of: datetime | None) -> str:
@@ -222,6 +216,16 @@ def _evidence(con: Engine) -> None:
                 x.type || ':' || x.id || '/' || x.account_id || coalesce('@' || {instant_text("x.at")}, '')
             FROM _rec_hits h JOIN _rec_elsewhere x USING (opportunity_id) WHERE h.kind = 'account_mismatch'
             UNION ALL
+            SELECT h.kind, h.opportunity_id, 4, u.items
+            FROM _rec_hits h JOIN (
+                -- In time order, as cosell accounts match lists them: one item of several words,
+                -- so the order of the items below (by ord, then text) cannot reorder them.
+                SELECT opportunity_id, string_agg(
+                    {_item("touch", "touch_id", "partner_id", "occurred_at")}, ' '
+                    ORDER BY occurred_at, touch_id) AS items
+                FROM _rec_unattributed GROUP BY opportunity_id) u USING (opportunity_id)
+            WHERE h.kind = 'overlap_unattributed'
+            UNION ALL
             SELECT h.kind, h.opportunity_id, 6, 'overlap:' || o.partner_id || '/' || o.status
             FROM _rec_hits h JOIN _rec_overlap o USING (opportunity_id))
         SELECT kind, opportunity_id, string_agg(item, ' ' ORDER BY ord, item) AS evidence
@@ -307,6 +311,7 @@ def _findings_table(con: Engine, prompt_findings: str, currency: str) -> None:
                 THEN d.computed_partner_id END AS suggested_partner_id,
             CASE WHEN h.kind = 'account_mismatch'
                     THEN 'check the opportunity''s account in the CRM: its evidence is on ' || a.others
+                WHEN h.kind = 'overlap_unattributed' THEN {_lit(REVIEW_OVERLAP)}
                 WHEN d.tier IS NULL THEN 'attribute the deal first (cosell attribute), then reconcile'
                 WHEN d.tier = 'none' THEN {_lit(CONFIRM_NONE)}
                 ELSE 'override to ' || d.tier || coalesce(' with partner ' || d.computed_partner_id, '')
@@ -320,11 +325,19 @@ def _findings_table(con: Engine, prompt_findings: str, currency: str) -> None:
     )
 
 
-def detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None) -> int:
+def detect(
+    con: Engine,
+    policy: Policy,
+    window: Window,
+    as_of: datetime | None,
+    overlap: Sequence[tuple[str, str, str]],
+) -> int:
     """Detect the findings of the window's closed-won deals; return how many deals were checked.
 
     ``as_of`` is the knowledge instant K (None: everything recorded); the window carries the
-    evaluation instant T (:mod:`cosell.asof`). Reads the ``v_<table>`` views, ``v_attribution``
+    evaluation instant T (:mod:`cosell.asof`). ``overlap`` is every ``(partner_id, account_id,
+    status)`` where a partner's list holds one of our accounts as known at K, matched by the caller
+    (:func:`cosell.accounts.overlap.overlap_pairs`; hygiene matches no names itself). Reads the ``v_<table>`` views, ``v_attribution``
     (each deal's version known at K: build them first with
     :func:`cosell.store.workspace.as_of_views` and :func:`cosell.store.versions.attribution_views`)
     and the declared values known at K.
@@ -338,19 +351,27 @@ def detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None) 
     previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
     try:
-        _detect(con, policy, window, as_of, declared)
+        _detect(con, policy, window, as_of, declared, overlap)
     finally:
         con.execute(f"SET memory_limit = '{previous}'")
     row = con.execute("SELECT count(*) FROM _rec_deals").fetchone()
     return int(row[0]) if row else 0
 
 
-def _detect(con: Engine, policy: Policy, window: Window, as_of: datetime | None, declared: str) -> None:
+def _detect(
+    con: Engine,
+    policy: Policy,
+    window: Window,
+    as_of: datetime | None,
+    declared: str,
+    overlap: Sequence[tuple[str, str, str]],
+) -> None:
     checks.won_deals(con, policy, window)
     checks.deals(con, policy, as_of, declared)
     checks.touches(con)
     checks.activity(con, policy)
     checks.claims_and_accounts(con)
+    checks.overlap(con, policy, overlap)
     checks.hits(con)
     _evidence(con)
     _findings_table(con, _expired_prompts(con, policy, window, as_of, declared), policy.workspace_currency)
@@ -365,7 +386,9 @@ def drop_work_tables(con: Engine) -> None:
         "direct",
         "claims",
         "elsewhere",
+        "pairs",
         "overlap",
+        "unattributed",
         "hits",
         "evidence",
         "prompts",

@@ -2,10 +2,14 @@
 
 ::
 
-    result = reconcile(ws, policy, period="2026-10")              # the month, as known now
-    result = reconcile(ws, policy, period="2026-Q3", known_at=t)   # as known at t: byte-identical later
-    result = reconcile(ws, policy, period="2026-Q3", as_of=t)      # evaluated at t, with all data known
-    result.by_kind                                                 # count and money at stake per kind
+    result = reconcile(ws, policy, overlap=pairs, period="2026-10")            # the month, as known now
+    result = reconcile(ws, policy, overlap=pairs, period="2026-Q3", known_at=t) # as known at t
+    result = reconcile(ws, policy, overlap=pairs, period="2026-Q3", as_of=t)    # evaluated at t
+    result.by_kind                                               # count and money at stake per kind
+
+``pairs`` is the account overlap as known at the knowledge instant: the partners' lists matched to
+our accounts by the overlap matcher (:func:`cosell.accounts.overlap.overlap_pairs`), which hygiene,
+an earlier layer, cannot call; the use case does (:func:`cosell.service.reconcile.reconcile_known`).
 
 The checks run in the database (:mod:`cosell.hygiene.findings`). Each finding has a stable id (its
 kind and deal), so running reconcile again never duplicates one: a finding is stored once, when it
@@ -67,6 +71,7 @@ __all__ = [
     "KindSummary",
     "ReconcileResult",
     "accept_suggested_fixes",
+    "demo_known_at",
     "demo_reconcile",
     "reconcile",
     "resolve_window",
@@ -152,6 +157,7 @@ def reconcile(
     ws: Workspace,
     policy: Policy,
     *,
+    overlap: Sequence[tuple[str, str, str]],
     period: str | None = None,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
@@ -164,7 +170,10 @@ def reconcile(
     declarations and decisions read, so the same call with the same K returns the same result after
     later imports, runs or decisions. T (default K, else now) decides the default window and which
     deals had closed. Given both, the attribution checked against is the one evaluated as of T
-    (:func:`cosell.store.versions.require_attribution`). Raises :class:`NotFound` when nothing
+    (:func:`cosell.store.versions.require_attribution`). ``overlap`` is each ``(partner_id,
+    account_id, status)`` where a partner's list holds one of our accounts as known at K, from the
+    overlap matcher (:func:`cosell.accounts.overlap.overlap_pairs`): the ``overlap:P/STATUS``
+    evidence and the ``overlap_unattributed`` findings read it. Raises :class:`NotFound` when nothing
     was imported by K or no such attribution is known. Opens no transaction: the use case runs it
     in one (:func:`cosell.service.reconcile.reconcile_period`), so the findings and the
     reconciliation's record are stored together or not at all.
@@ -180,7 +189,7 @@ def reconcile(
     run_id = require_attribution(con, known_at, evaluated)
     as_of_views(con, known_at, existing_at=evaluated_at)
     attribution_views(con, known_at, evaluated)
-    deals = detect(con, policy, window, known_at)
+    deals = detect(con, policy, window, known_at, overlap)
     known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()
     reconciliation_id = next_number(con, "reconciliations", "reconciliation_id")
@@ -332,18 +341,29 @@ def print_planted(console: Console, result: ReconcileResult, planted: Mapping[st
     )
 
 
-def demo_reconcile(ws: Workspace, policy: Policy, manifest: Any, console: Console) -> ReconcileResult:
-    """The demo's reconciliation step: every closed-won deal of the sample, as of its as-of instant.
-
-    Prints which instant is which, the count by kind and the money at stake. The demo's
-    attribution run must be known at ``manifest.as_of`` (stored with ``run_at=manifest.as_of``);
-    when it was stored later, the reconciliation reads what is known now, which in a fresh demo
-    workspace is the same data.
-    """
+def demo_known_at(ws: Workspace, manifest: Any) -> datetime | None:
+    """The knowledge instant the demo reconciles at: ``manifest.as_of`` when the demo's attribution
+    run is known then (stored with ``run_at=manifest.as_of``); else None, what is known now, which in
+    a fresh demo workspace is the same data."""
     known_at: datetime | None = manifest.as_of
-    if latest_run_id(ws.con, known_at) is None:
-        known_at = None
-    result = reconcile(ws, policy, period=ALL_PERIODS, known_at=known_at, by_user="demo")
+    return known_at if latest_run_id(ws.con, known_at) is not None else None
+
+
+def demo_reconcile(
+    ws: Workspace,
+    policy: Policy,
+    manifest: Any,
+    console: Console,
+    *,
+    overlap: Sequence[tuple[str, str, str]],
+) -> ReconcileResult:
+    """The demo's reconciliation step: every closed-won deal of the sample, as known at
+    :func:`demo_known_at`, with ``overlap`` the account overlap as known then (:func:`reconcile`).
+
+    Prints which instant is which, the count by kind and the money at stake.
+    """
+    known_at = demo_known_at(ws, manifest)
+    result = reconcile(ws, policy, overlap=overlap, period=ALL_PERIODS, known_at=known_at, by_user="demo")
     console.print(instants_line(result.as_of, result.known_at), highlight=False)
     print_summary(console, result)
     print_planted(console, result, manifest.planted)

@@ -1,5 +1,5 @@
-"""SQL text shared by the stage gate, reconciliation, pay and the metrics: literals, and a closed
-deal's close time.
+"""SQL text shared by the stage gate, reconciliation, pay and the metrics: literals, a closed
+deal's close time, and reconciliation's evidence items (``kind:id[/partner][@instant]``).
 
 The close time X of a closed deal (SPEC section 1) is its first entry into its current won or lost
 stage after its last open stage in stage_history, else its close_date. The gate audit,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from cosell.engine.sql import in_list, lit, ts
 
-__all__ = ["close_time_ctes", "in_list", "lit", "ts"]
+__all__ = ["close_time_ctes", "evidence_item", "in_list", "instant_text", "lit", "ts"]
 
 
 def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:
@@ -33,3 +33,22 @@ def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> s
         w AS (
             SELECT o.*, coalesce(x.t, o.close_date) AS {column}
             FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id)"""
+
+
+def instant_text(expr: str) -> str:
+    """SQL text of an instant as :func:`cosell.instants.format_instant` writes it."""
+    frac = f"(epoch_us({expr}) % 1000000 + 1000000) % 1000000"
+    return (
+        f"(strftime({expr}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
+        f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z')"
+    )
+
+
+def evidence_item(kind: str, ident: str, partner: str | None = None, at: str | None = None) -> str:
+    """SQL for one evidence item ``kind:id[/partner][@instant]`` (NULL parts are left out)."""
+    text = f"'{kind}:' || {ident}"
+    if partner is not None:
+        text += f" || coalesce('/' || {partner}, '')"
+    if at is not None:
+        text += f" || coalesce('@' || {instant_text(at)}, '')"
+    return text

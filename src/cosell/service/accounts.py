@@ -13,7 +13,7 @@ from typing import Any
 from cosell import clock
 from cosell.accounts.history import read_history
 from cosell.accounts.match import FUZZY_THRESHOLD, REVIEW_FLOOR
-from cosell.accounts.overlap import OverlapReport, account_overlap
+from cosell.accounts.overlap import OverlapReport, account_overlap, overlap_pairs
 from cosell.accounts.recommend import Recommendation, recommend
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.instants import format_instant
@@ -28,6 +28,7 @@ __all__ = [
     "OverlapReport",
     "RecommendResult",
     "match_accounts_of",
+    "overlap_known_at",
     "recommend_partners",
 ]
 
@@ -63,6 +64,18 @@ def match_accounts_of(
         attribution_views(con, known_at)
     report = account_overlap(con, policy, run_id=run_id, threshold=threshold, floor=floor)
     return replace(report, known_at=known_at)
+
+
+def overlap_known_at(ws: Workspace, known_at: datetime | None) -> tuple[tuple[str, str, str], ...]:
+    """Every ``(partner_id, account_id, status)`` where a partner's list holds one of our accounts,
+    both as known at ``known_at`` (None: everything recorded), matched as ``cosell accounts match``
+    counts them at its default threshold (:func:`cosell.accounts.overlap.overlap_pairs`).
+    Reconciliation reads the account overlap from these. Reads only; leaves the ``v_`` views open
+    as of ``known_at``."""
+    con = ws.con
+    require_import(con, known_at)
+    as_of_views(con, known_at)
+    return overlap_pairs(con)
 
 
 @dataclass(frozen=True)

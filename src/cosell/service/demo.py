@@ -136,10 +136,12 @@ def example_deal(ws: Workspace, run_id: int, tier: str, policy: Policy) -> str |
 def review(ws: Workspace, policy: Policy, manifest: DemoManifest, out: Any) -> ReconcileResult:
     """Reconcile every closed-won deal of the sample, recorded at as-of plus 30 minutes, in one
     transaction; tells the findings by kind and the money at stake on ``out``."""
-    from cosell.hygiene.reconcile import demo_reconcile
+    from cosell.hygiene.reconcile import demo_known_at, demo_reconcile
+    from cosell.service.accounts import overlap_known_at
 
     with clock.pinned(manifest.as_of + STEP_OFFSETS["reconcile"]), ws.transaction():
-        return demo_reconcile(ws, policy, manifest, out)
+        overlap = overlap_known_at(ws, demo_known_at(ws, manifest))
+        return demo_reconcile(ws, policy, manifest, out, overlap=overlap)
 
 
 def pay(ws: Workspace, policy: Policy, manifest: DemoManifest, found: ReconcileResult, out: Any) -> DemoPay:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from datetime import datetime
 
-from cosell.asof import AsOf
+from cosell.asof import AsOf, knowledge
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.decisions import (
     AcceptResult,
@@ -35,10 +36,33 @@ __all__ = [
     "check_status",
     "finding",
     "findings",
+    "reconcile_known",
     "reconcile_period",
     "reject",
     "require_user",
 ]
+
+
+def reconcile_known(
+    ws: Workspace,
+    policy: Policy,
+    *,
+    period: str | None = None,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    by_user: str = "unknown",
+) -> ReconcileResult:
+    """Reconcile the period (:func:`cosell.hygiene.reconcile.reconcile`, the same instants) with
+    the account overlap as known at the knowledge instant K: the partners' lists matched to our
+    accounts by the overlap matcher, the matches ``cosell accounts match`` counts. One matching of
+    partner lists to accounts, not a second one inside reconciliation. Opens no transaction."""
+    # Imported here: `cosell findings list|show|accept` need no name matcher.
+    from cosell.service.accounts import overlap_known_at
+
+    overlap = overlap_known_at(ws, knowledge(as_of, known_at))
+    return reconcile(
+        ws, policy, overlap=overlap, period=period, as_of=as_of, known_at=known_at, by_user=by_user
+    )
 
 
 def reconcile_period(
@@ -50,7 +74,7 @@ def reconcile_period(
     Reads the data known at K; with T asked for, checks the deals closed by T against the attribution
     evaluated as of T (docs/as-of.md)."""
     with ws.transaction():
-        return reconcile(
+        return reconcile_known(
             ws, policy, period=period, as_of=at.evaluated_at, known_at=at.known_at, by_user=by_user
         )
 

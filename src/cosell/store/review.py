@@ -33,6 +33,7 @@ DECISIONS = ("accepted", "rejected")
 # Finding kinds in the order reports list them (SPEC section 4's, then cosell's own, then prompts').
 KINDS = (
     "untagged_partner_involvement",
+    "overlap_unattributed",
     "missing_attribution_at_close",
     "over_credited",
     "double_sourced",
