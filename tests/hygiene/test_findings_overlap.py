@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cosell.accounts.match import OurAccount, PartnerAccount, match_accounts
+from cosell.accounts.overlap import OverlapReport
 from cosell.hygiene.findings import REVIEW_OVERLAP
 from cosell.hygiene.reconcile import ReconcileResult
 from cosell.service.accounts import match_accounts_of
@@ -61,6 +62,11 @@ def overlap_data() -> Data:
         {"touch_id": "T-NW1", "occurred_at": "2025-12-01T12:00:00Z", "account_id": "A-NW", "actor": "partner",
          "kind": "intro", "opportunity_id": "", "partner_id": "", "partner_contact_id": "PC3"}
     )  # fmt: skip
+    # T-NW5: P2 at the account while O-NW was worked (inside its window), but logged on an earlier
+    # deal of the account (O-NW0, lost), so the rules do not associate it with O-NW either: the one
+    # touch that makes O-NW a finding (the older ones only put it on accounts match's list).
+    d.won("O-NW0", "A-NW", "2026-04-01T10:00:00Z", "2026-06-01T10:00:00Z", stage="Closed Lost", source="none")
+    d.touch("T-NW5", "2026-05-10T12:00:00Z", "A-NW", "partner", "joint_call", opp="O-NW0", partner="P2")
     d.touch("T-NW3", "2026-10-20T12:00:00Z", "A-NW", "partner", "referral", partner="P2")  # after the win
     d.touch(
         "T-NW4", "2025-11-01T12:00:00Z", "A-NW", "partner", "marketing_email_sent", partner="P2"
@@ -121,14 +127,10 @@ def test_won_none_deal_with_partner_touches_at_a_name_matched_account(october: R
     assert (f.amount, f.currency, f.at_stake, f.at_stake_currency) == (
         Decimal("25000.00"), "USD", Decimal("25000.00"), "USD",
     )  # fmt: skip
-    # The touches by the close in time order (T-NW3 is after the win, T-NW4 is not engagement),
-    # then the partners listing the account, matched by name (P2) and by fuzzy name (P3).
-    assert f.evidence == (
-        "touch:T-NW1/P3@2025-12-01T12:00:00Z",
-        "touch:T-NW2/P2@2026-01-10T12:00:00Z",
-        "overlap:P2/customer",
-        "overlap:P3/prospect",
-    )
+    # The touches inside the deal's window (T-NW1 and T-NW2 are older than its lookback, T-NW3 is
+    # after the win, T-NW4 is not engagement), then the partners listing the account, matched by
+    # name (P2) and by fuzzy name (P3).
+    assert f.evidence == ("touch:T-NW5/P2@2026-05-10T12:00:00Z", "overlap:P2/customer", "overlap:P3/prospect")
     assert kinds_of(october, "O-NW") == {"overlap_unattributed"}
 
 
@@ -148,17 +150,44 @@ def test_touches_after_the_win_or_no_listing_give_no_finding(october: ReconcileR
     assert october.at_stake == Decimal("25000.00")
 
 
-def test_the_same_deals_and_items_as_accounts_match_lists(ws: Workspace, october: ReconcileResult) -> None:
-    """One rule, one matching: the unattributed wins of ``cosell accounts match`` are the findings."""
+WINDOW_STARTS = "2026-03-05T10:00:00Z"  # C less the 180-day sourcing lookback
+
+
+def in_window(items: set[str]) -> set[str]:
+    """The evidence items a finding keeps of an unattributed win's: its touches inside the window
+    by a partner listing the account (``touch:ID/P@T``, ``overlap:P/STATUS``)."""
+    listing = {e.split(":")[1].split("/")[0] for e in items if e.startswith("overlap:")}
+    return {
+        e
+        for e in items
+        if not e.startswith("touch:")
+        or (e.split("@")[1] >= WINDOW_STARTS and e.split("/")[1].split("@")[0] in listing)
+    }
+
+
+def as_findings(report: OverlapReport) -> list[tuple[str, set[str]]]:
+    """``accounts match``'s unattributed wins as findings: those with a touch inside the window."""
+    wins = [(w.opportunity_id, in_window(set(w.evidence.split()))) for w in report.unattributed_wins]
+    return [(o, items) for o, items in wins if any(e.startswith("touch:") for e in items)]
+
+
+def test_the_findings_are_accounts_match_wins_with_a_touch_in_the_window(
+    ws: Workspace, october: ReconcileResult
+) -> None:
+    """One rule, one matching: the findings are the unattributed wins of ``cosell accounts match``
+    with a touch inside the deal's window (the list keeps every win, the finding the recent ones)."""
     report = match_accounts_of(ws, POLICY, known_at=AS_OF)
-    assert [(w.opportunity_id, set(w.evidence.split())) for w in report.unattributed_wins] == [
+    assert [w.opportunity_id for w in report.unattributed_wins] == ["O-NW"]
+    assert len(report.unattributed_wins[0].evidence.split()) == 5  # T-NW1, T-NW2, T-NW5 and two partners
+    assert as_findings(report) == [
         (f.opportunity_id, set(f.evidence)) for f in october.findings if f.kind == "overlap_unattributed"
     ]
 
 
 # A property: on random touches and random partner lists over the same four accounts, the
 # overlap_unattributed findings of a reconciliation are exactly the unattributed wins `cosell
-# accounts match` lists (same deals, same touch and overlap items), with the partner rows in a random
+# accounts match` lists with a touch inside the deal's window (same deals, same touch and overlap
+# items, the touches before the window left out), with the partner rows in a random
 # order. Each example builds a workspace, so a few examples only; the touches lean to the old one
 # (before the lookback: not associated) so that many examples hold a finding.
 POOL = [*PARTNER_ACCOUNTS, {"partner_id": "P3", "name": "Zephyr Yards", "domain": "", "status": "customer"}]
@@ -204,7 +233,7 @@ def test_the_findings_are_the_unattributed_wins_of_accounts_match(
     finally:
         ws.close()
     found = [(f.opportunity_id, set(f.evidence)) for f in result.findings if f.kind == "overlap_unattributed"]
-    assert found == [(w.opportunity_id, set(w.evidence.split())) for w in report.unattributed_wins]
+    assert found == as_findings(report)
     # Every finding's overlap items are the partners listing its account, as the matcher counts them.
     listed = {(m.partner_id, m.account_id) for m in report.match.matches}
     account_of = {opp: account for account, opp in DEAL_OF.items()}

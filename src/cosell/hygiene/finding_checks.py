@@ -296,9 +296,17 @@ def overlap(con: Engine, policy: Policy, pairs: Sequence[tuple[str, str, str]]) 
         SELECT DISTINCT w.opportunity_id, p.partner_id, p.status FROM _rec_won w
         JOIN _rec_pairs p ON p.account_id = w.account_id"""
     )
+    # A finding asks a person to reopen a won deal, so it takes only the touches made while the deal
+    # was worked (from the sourcing lookback before its creation to its close; logged on another
+    # deal of the account, or the rules would have associated them) by a partner that lists the
+    # account. Older touches stay on `accounts match`'s list, which is every such win (SPEC section
+    # 7), but are no reason to reopen a deal: half the demo's wins have one (docs/hygiene-review.md).
+    lookback = policy.lookback_days * MICROS_PER_DAY
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rec_unattributed AS "
+        "CREATE OR REPLACE TEMP TABLE _rec_unattributed AS SELECT u.* FROM ("
         + unattributed_touches_sql("_rec_deals", "_rec_pairs", policy)
+        + f") u JOIN _rec_won w USING (opportunity_id) WHERE epoch_us(u.occurred_at) >= w.c_us - {lookback} "
+        "AND EXISTS (SELECT 1 FROM _rec_pairs p WHERE p.account_id = w.account_id AND p.partner_id = u.partner_id)"
     )
 
 
