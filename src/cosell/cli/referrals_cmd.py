@@ -47,6 +47,10 @@ ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="COSELL_USER", help="Who does it (a user id; recorded).", show_default=False),
 ]
+OverrideOption = Annotated[
+    bool,
+    typer.Option("--override-conflict", help="Go ahead although it is a channel conflict (needs --reason)."),
+]
 ViewerOption = Annotated[
     str | None,
     typer.Option(
@@ -305,12 +309,7 @@ def answer_command(
 @referrals_app.command("accept")
 def accept_command(
     referral_id: IdArgument,
-    override_conflict: Annotated[
-        bool,
-        typer.Option(
-            "--override-conflict", help="Accept although it is a channel conflict (needs --reason)."
-        ),
-    ] = False,
+    override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     reason: ReasonOption = "",

@@ -22,6 +22,7 @@ from cosell.cli.common import (
 )
 from cosell.cli.referrals_cmd import (
     ByOption,
+    OverrideOption,
     ShowFormat,
     ShowFormatOption,
     ViewerOption,
@@ -126,12 +127,7 @@ def submit_command(
 @registrations_app.command("approve")
 def approve_command(
     registration_id: IdArgument,
-    override_conflict: Annotated[
-        bool,
-        typer.Option(
-            "--override-conflict", help="Approve although it is a channel conflict (needs --reason)."
-        ),
-    ] = False,
+    override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     reason: ReasonOption = "",

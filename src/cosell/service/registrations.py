@@ -279,19 +279,32 @@ def submit(
     return registration(ws, policy, reg_id)
 
 
+def _decision(
+    ws: Workspace, registration_id: str, by: str | None, reason: str | None, verb: str, status: str
+) -> tuple[str, Engine, RegistrationRow]:
+    """Who decides (a partner_ops user; with a reason unless ``reason`` is None) and the
+    registration, which must be ``status`` to ``verb`` it (approve, reject, extend)."""
+    who = _require(by, reason)
+    con = ws.con
+    ensure_referral_schema(con)
+    check_role(con, who, DECIDER_ROLES, f"{verb} registrations")
+    r = _row(con, registration_id)
+    if r.status != status:
+        article = "an" if status[0] in "aeiou" else "a"
+        done = {"approve": "approved", "reject": "rejected", "extend": "extended"}[verb]
+        raise CosellError(
+            f"{registration_id} is {r.status}: only {article} {status} registration can be {done}"
+        )
+    return who, con, r
+
+
 def approve(
     ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str = "",
     override_conflict: bool = False,
 ) -> Registration:  # fmt: skip
     """Approve a pending registration (partner_ops): approved_at now, expires_at registered_at +
     protection window. A channel conflict needs ``override_conflict`` and a reason (recorded)."""
-    who = _require(by)
-    con = ws.con
-    ensure_referral_schema(con)
-    check_role(con, who, DECIDER_ROLES, "approve registrations")
-    r = _row(con, registration_id)
-    if r.status != "pending":
-        raise CosellError(f"{registration_id} is {r.status}: only a pending registration can be approved")
+    who, con, r = _decision(ws, registration_id, by, None, "approve", "pending")
     now = clock.now()
     expiry = expiry_of(r, policy)
     if expiry <= now:
@@ -312,13 +325,7 @@ def reject(
     ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str
 ) -> Registration:
     """Reject a pending registration (partner_ops), with the reason."""
-    who = _require(by, reason)
-    con = ws.con
-    ensure_referral_schema(con)
-    check_role(con, who, DECIDER_ROLES, "reject registrations")
-    r = _row(con, registration_id)
-    if r.status != "pending":
-        raise CosellError(f"{registration_id} is {r.status}: only a pending registration can be rejected")
+    who, con, r = _decision(ws, registration_id, by, reason, "reject", "pending")
     why = _why(reason, "")
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "rejected", None,
                           r.opportunity_id, r.expires_at)  # fmt: skip
@@ -332,13 +339,7 @@ def extend(
     ws: Workspace, policy: Policy, registration_id: str, *, by: str | None, reason: str
 ) -> Registration:
     """Extend an approved, unexpired registration once by :data:`EXTENSION_DAYS` days (partner_ops)."""
-    who = _require(by, reason)
-    con = ws.con
-    ensure_referral_schema(con)
-    check_role(con, who, DECIDER_ROLES, "extend registrations")
-    r = _row(con, registration_id)
-    if r.status != "approved":
-        raise CosellError(f"{registration_id} is {r.status}: only an approved registration can be extended")
+    who, con, r = _decision(ws, registration_id, by, reason, "extend", "approved")
     expiry = expiry_of(r, policy)
     if expiry <= clock.now():
         raise CosellError(
