@@ -32,7 +32,7 @@ from cosell.instants import format_instant
 from cosell.policy import load_policy
 
 referrals_app = typer.Typer(
-    help="Partner referrals: submit, list, show, answer what is missing, accept as a lead, reject.",
+    help="Partner referrals from JSON, email and Slack: submit, list, show, answer what is missing, accept as a lead, reject.",
     no_args_is_help=True,
 )
 
