@@ -28,7 +28,6 @@ from cosell.cli import (
     plans_cmd,
     prompts_cmd,
     reconcile_cmd,
-    referral_channels_cmd,
     referrals_cmd,
     registrations_cmd,
     report_cmd,
@@ -116,7 +115,6 @@ for module in (
     writeback_cmd,
     crm_cmd,
     referrals_cmd,
-    referral_channels_cmd,
     registrations_cmd,
     accounts_cmd,
 ):

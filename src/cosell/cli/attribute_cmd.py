@@ -18,6 +18,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
     parse_as_of,
     progress,
@@ -125,12 +126,10 @@ def attribute_command(
             console.print(f"wrote {path}", highlight=False)
         return
 
-    from cosell.cli.common import workspace
-
     at = reading(as_of, known_at)
-    ws = workspace(workspace_path, create=False)
-    try:
-        stored = attribute_and_store(
+    stored = in_workspace(
+        workspace_path,
+        lambda ws: attribute_and_store(
             ws,
             policy,
             at,
@@ -139,9 +138,8 @@ def attribute_command(
             reason=reason,
             progress=progress,
             incremental=incremental,
-        )
-    finally:
-        ws.close()
+        ),
+    )
     record = stored.record
     _print_counts(stored.counts)
     console.print(at.line(), highlight=False)
@@ -183,17 +181,14 @@ def explain_command(
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
     what evidence with dates, which guard blocked which claim, the cohort and its median. The deal
     is decided as of the --as-of instant from the data known at the --known-at instant."""
-    from cosell.cli.common import workspace
     from cosell.service.attribution import choose_model, explain_deal
 
     policy = load_policy(policy_path)
     chosen = choose_model(policy, model)
     at = reading(as_of, known_at)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        report = explain_deal(ws, opportunity_id, policy, at, chosen)
-    finally:
-        ws.close()
+    report = in_workspace(
+        workspace_path, lambda ws: explain_deal(ws, opportunity_id, policy, at, chosen), read_only=True
+    )
     if fmt is ExplainFormat.json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -183,7 +183,7 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
     """Referrals from the demo's inbox, the one accepted, a conflict, a follow-up and a registration
     that collides with another partner's (:mod:`cosell.service.demo_intake`)."""
     from cosell.cli.common import Format, emit_rows
-    from cosell.cli.referrals_cmd import _list_row, conflict_lines
+    from cosell.cli.referrals_cmd import conflict_lines, list_row
     from cosell.service.demo_intake import intake
 
     with _step("reading the partner inbox: emails and a Slack export"):
@@ -191,7 +191,7 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
     inbox = manifest.out_dir / "inbox"
     console.rule(f"Referrals: cosell referrals email|slack {inbox}/...")
     print_table(console, ("file", "what it shows"), [{"file": f, "what it shows": s} for f, s in done.files])
-    emit_rows([_list_row(r) for r in done.referrals], DEMO_REFERRAL_COLUMNS, Format.table, title="Referrals")
+    emit_rows([list_row(r) for r in done.referrals], DEMO_REFERRAL_COLUMNS, Format.table, title="Referrals")
     if done.accepted is not None:
         v = done.accepted.current
         console.print(

@@ -23,9 +23,9 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     print_instants,
     reading,
-    workspace,
 )
 from cosell.instants import format_instant
 from cosell.money import round_money
@@ -72,11 +72,9 @@ def check(
     from cosell.service.gate import check_gate
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        decision = check_gate(ws, opportunity_id, to_stage, policy)
-    finally:
-        ws.close()
+    decision = in_workspace(
+        workspace_path, lambda ws: check_gate(ws, opportunity_id, to_stage, policy), read_only=True
+    )
     if fmt is CheckFormat.json:
         out = {
             "opportunity_id": decision.opportunity_id,
@@ -129,11 +127,7 @@ def audit(
 
     at = reading(as_of, known_at)
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = audit_gate(ws, policy, at)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, lambda ws: audit_gate(ws, policy, at), read_only=True)
     rows = [_audit_row(v) for v in found]
     emit_rows(
         rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed",

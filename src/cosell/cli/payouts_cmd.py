@@ -16,6 +16,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
     workspace,
 )
@@ -80,13 +81,12 @@ def post_command(
     from cosell.service.pay import post
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        result = post(
+    result = in_workspace(
+        workspace_path,
+        lambda ws: post(
             ws, policy, period, by_user=by or login_name(), reason=reason, reprice=reprice, recheck=recheck
-        )
-    finally:
-        ws.close()
+        ),
+    )
     rows = [
         {"kind": k, "entries": n, "amount": _money(result.amounts[k])}
         for k, n in sorted(result.counts.items())
@@ -127,11 +127,9 @@ def run_command(
     from cosell.service.pay import propose
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        proposed = propose(ws, policy, period, by_user=by or login_name(), reason=reason)
-    finally:
-        ws.close()
+    proposed = in_workspace(
+        workspace_path, lambda ws: propose(ws, policy, period, by_user=by or login_name(), reason=reason)
+    )
     run, parties = proposed.run, proposed.parties
     rows = _party_rows(parties, proposed.names, fmt)
     if fmt is not Format.table:
@@ -186,11 +184,7 @@ def show_command(
     parties (a negative balance carried until recovered)."""
     from cosell.service.pay import payout_run
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = payout_run(ws, run_id)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, lambda ws: payout_run(ws, run_id), read_only=True)
     run, parties = found.run, found.parties
     rows = _party_rows(parties, found.names, fmt)
     blocked = [r for r in rows if r["status"] == "blocked"]
@@ -271,11 +265,7 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
     """Every payout run: period, status, what it pays and what is blocked."""
     from cosell.service.pay import payout_runs
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        runs = payout_runs(ws)
-    finally:
-        ws.close()
+    runs = in_workspace(workspace_path, payout_runs, read_only=True)
     rows = [
         {
             "run_id": r.run_id, "period": r.period, "status": r.status,
@@ -338,11 +328,9 @@ def ledger_command(
     from cosell.service.pay import ledger
 
     party = _party(partner, rep, required=False)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        entries = ledger(ws, party=party, opportunity_id=deal, period=period)
-    finally:
-        ws.close()
+    entries = in_workspace(
+        workspace_path, lambda ws: ledger(ws, party=party, opportunity_id=deal, period=period), read_only=True
+    )
     rows = []
     for e in entries:
         row = {c: getattr(e, c) for c in _LEDGER_COLUMNS}
@@ -370,9 +358,7 @@ def statement_command(
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        report = party_statement(ws, policy, party_kind, party_id, period)
-    finally:
-        ws.close()
+    report = in_workspace(
+        workspace_path, lambda ws: party_statement(ws, policy, party_kind, party_id, period), read_only=True
+    )
     emit(report, fmt, out, name=("statement", party_id, period))

@@ -15,6 +15,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     err_console,
+    in_workspace,
     login_name,
     workspace,
 )
@@ -128,11 +129,7 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
     """The plan versions of the workspace in effective-date order, with the range each is in force."""
     from cosell.service.plans import plan_versions
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        rows = plan_versions(ws)
-    finally:
-        ws.close()
+    rows = in_workspace(workspace_path, plan_versions, read_only=True)
     out: list[dict[str, Any]] = [
         {
             "plan_version": r.label,

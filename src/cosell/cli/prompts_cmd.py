@@ -21,6 +21,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     print_instants,
     reading,
     workspace,
@@ -158,11 +159,10 @@ def answer_command(
     from cosell.service.prompts import answer
 
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        result = answer(ws, policy, prompt_id, tier=tier.value, activity=activity, by_user=by_user)
-    finally:
-        ws.close()
+    result = in_workspace(
+        workspace_path,
+        lambda ws: answer(ws, policy, prompt_id, tier=tier.value, activity=activity, by_user=by_user),
+    )
     p = result.prompt
     line = (
         f"{p.prompt_id} answered by {p.answered_by}: {p.opportunity_id} {p.answer_tier} with partner "

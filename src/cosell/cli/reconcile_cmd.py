@@ -23,9 +23,9 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    in_workspace,
     login_name,
     reading,
-    workspace,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -146,11 +146,9 @@ def reconcile_command(
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
-    ws = workspace(workspace_path, create=False)
-    try:
-        result = reconcile_period(ws, policy, period, at, by_user=by_user or login_name())
-    finally:
-        ws.close()
+    result = in_workspace(
+        workspace_path, lambda ws: reconcile_period(ws, policy, period, at, by_user=by_user or login_name())
+    )
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -184,11 +182,7 @@ def findings_list(
     from cosell.service.reconcile import check_status, findings
 
     check_status(status)
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = findings(ws, status=status, kind=kind)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, lambda ws: findings(ws, status=status, kind=kind), read_only=True)
     if fmt is Format.json:
         typer.echo(json.dumps([f.to_json() for f in found], indent=2))
     elif fmt is Format.csv:
@@ -207,11 +201,7 @@ def findings_show(
     """One finding: declared and computed values, evidence with dates, money at stake, fix, decision."""
     from cosell.service.reconcile import finding
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        f = finding(ws, finding_id)
-    finally:
-        ws.close()
+    f = in_workspace(workspace_path, lambda ws: finding(ws, finding_id), read_only=True)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(f.to_json(), indent=2))
         return
@@ -257,14 +247,19 @@ def findings_accept(
     if partner is not None and tier is None:
         raise UsageError("--partner goes with --tier")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        result = accept(
-            ws, policy, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind, tier=tier,
+    result = in_workspace(
+        workspace_path,
+        lambda ws: accept(
+            ws,
+            policy,
+            finding_ids,
+            by_user=by_user,
+            reason=reason,
+            all_of_kind=all_of_kind,
+            tier=tier,
             partner_id=partner,
-        )  # fmt: skip
-    finally:
-        ws.close()
+        ),
+    )
     for d in result.decisions:
         fix = (
             f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
@@ -288,11 +283,10 @@ def findings_reject(
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.service.reconcile import reject, require_user
 
-    ws = workspace(workspace_path, create=False)
-    try:
-        decisions = reject(ws, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind)
-    finally:
-        ws.close()
+    decisions = in_workspace(
+        workspace_path,
+        lambda ws: reject(ws, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind),
+    )
     typer.echo(f"{len(decisions):,} finding(s) rejected by {require_user(by_user)}")
 
 
@@ -312,11 +306,9 @@ def dispute_open(
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.service.disputes import open_on
 
-    ws = workspace(workspace_path, create=False)
-    try:
-        d = open_on(ws, opportunity_id, by_user=by_user, reason=reason, claim=claim)
-    finally:
-        ws.close()
+    d = in_workspace(
+        workspace_path, lambda ws: open_on(ws, opportunity_id, by_user=by_user, reason=reason, claim=claim)
+    )
     typer.echo(
         f"dispute {d.dispute_id} opened on {d.opportunity_id} (now {d.tier or 'not attributed'}"
         f"{'/' + d.partner_id if d.partner_id else ''}; claim {d.claim or 'none given'})"
@@ -345,9 +337,9 @@ def dispute_decide(
     if accept is None:
         raise UsageError("say --accept or --reject")
     policy = load_policy(policy_path)
-    ws = workspace(workspace_path, create=False)
-    try:
-        d = decide(
+    d = in_workspace(
+        workspace_path,
+        lambda ws: decide(
             ws,
             policy,
             dispute_id,
@@ -356,9 +348,8 @@ def dispute_decide(
             reason=reason,
             tier=tier,
             partner_id=partner,
-        )
-    finally:
-        ws.close()
+        ),
+    )
     extra = f": override {d.override_id}, run {d.new_run_id}" if d.override_id else ""
     typer.echo(f"dispute {d.dispute_id} {d.status} by {d.decided_by}{extra}")
 
@@ -373,11 +364,9 @@ def dispute_list(
     """Disputes with their status."""
     from cosell.service.disputes import disputes
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = disputes(ws, status=status, opportunity_id=opportunity_id)
-    finally:
-        ws.close()
+    found = in_workspace(
+        workspace_path, lambda ws: disputes(ws, status=status, opportunity_id=opportunity_id), read_only=True
+    )
     rows = [d.to_json() for d in found]
     columns = DISPUTE_COLUMNS if fmt is Format.table else DISPUTE_KEYS
     emit_rows(
@@ -397,11 +386,7 @@ def history_command(
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
     from cosell.service.attribution import deal_history
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        entries = deal_history(ws, opportunity_id)
-    finally:
-        ws.close()
+    entries = in_workspace(workspace_path, lambda ws: deal_history(ws, opportunity_id), read_only=True)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return

@@ -30,19 +30,14 @@ from cosell.cli.referrals_cmd import (
     ReasonOption,
     ShowFormat,
     ShowFormatOption,
-    _list_row,
-    _print_referral,
+    list_row,
+    print_referral,
     referrals_app,
 )
 from cosell.errors import UsageError
 from cosell.policy import load_policy
 
 MAX_EMAIL = 25_000_000  # bytes: the largest message common mail servers accept
-
-
-def register(app: typer.Typer) -> None:
-    """The channel commands join ``cosell referrals`` (registered by :mod:`cosell.cli.referrals_cmd`)."""
-    del app
 
 
 def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
@@ -56,9 +51,9 @@ def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
         soft_wrap=True,
     )
     if len(done) == 1:
-        _print_referral(done[0].referral)
+        print_referral(done[0].referral)
     elif done:
-        emit_rows([_list_row(d.referral) for d in done], LIST_COLUMNS, Format.table, title="Referrals",
+        emit_rows([list_row(d.referral) for d in done], LIST_COLUMNS, Format.table, title="Referrals",
                   optional=LIST_OPTIONAL)  # fmt: skip
 
 

@@ -1,11 +1,13 @@
 """``cosell referrals submit|list|show|answer|accept|reject``: referral intake (docs/referrals.md).
 
 Thin: parse, call the use case (:mod:`cosell.service.referrals`), print. ``referrals email`` and
-``referrals slack`` (the channel parsers) register on the same group.
+``referrals slack`` (the channel parsers, :mod:`cosell.cli.referral_channels_cmd`) join the same
+group when it is registered.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import textwrap
@@ -83,11 +85,13 @@ MAX_FILE = 1_000_000  # bytes: a referral is a few hundred
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``cosell referrals``."""
+    """Add ``cosell referrals``, with its channel commands (``email``, ``slack``)."""
+    # Imported for what importing it does: its commands join referrals_app.
+    importlib.import_module("cosell.cli.referral_channels_cmd")
     app.add_typer(referrals_app, name="referrals")
 
 
-def _list_row(r: Any) -> dict[str, Any]:
+def list_row(r: Any) -> dict[str, Any]:
     v = r.current
     return {
         "referral_id": v.referral_id,
@@ -123,7 +127,7 @@ def conflict_lines(conflicts: Sequence[Any], shown: int = CONFLICTS_SHOWN) -> li
     return lines
 
 
-def _print_referral(r: Any) -> None:
+def print_referral(r: Any) -> None:
     v = r.current
     prospect = ", ".join(
         p for p in (v.prospect_name, f"<{v.prospect_email}>" if v.prospect_email else "", v.prospect_title,
@@ -206,7 +210,7 @@ def submit_command(
     v = done.referral.current
     said = "submitted" if done.created else "already submitted (nothing new recorded)"
     console.print(f"{v.referral_id} {said}: {v.status}", highlight=False, soft_wrap=True)
-    _print_referral(done.referral)
+    print_referral(done.referral)
 
 
 @referrals_app.command("list")
@@ -229,7 +233,7 @@ def list_command(
     if fmt is Format.json:
         typer.echo(json.dumps([r.to_json() for r in found], indent=2))
         return
-    emit_rows([_list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
+    emit_rows([list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
               optional=LIST_OPTIONAL)  # fmt: skip
 
 
@@ -248,7 +252,7 @@ def show_command(
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(found.to_json(), indent=2))
         return
-    _print_referral(found)
+    print_referral(found)
 
 
 @referrals_app.command("answer")

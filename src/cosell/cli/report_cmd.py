@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cosell.cli.common import AsOfOption, KnownAtOption, PolicyOption, WorkspaceOption, console, reading
+from cosell.cli.common import (
+    AsOfOption,
+    KnownAtOption,
+    PolicyOption,
+    WorkspaceOption,
+    console,
+    in_workspace,
+    reading,
+)
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
@@ -83,18 +91,17 @@ def _run(
     workspace_path: str | None,
     policy_path: Path | None,
 ) -> None:
-    from cosell.cli.common import workspace
     from cosell.service.reports import build_report
 
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
     # Neither instant given: every row and version recorded so far, as of now (marked "(now)").
     given = as_of is not None or known_at is not None
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        report = build_report(ws, name, policy, period, at if given else None)
-    finally:
-        ws.close()
+    report = in_workspace(
+        workspace_path,
+        lambda ws: build_report(ws, name, policy, period, at if given else None),
+        read_only=True,
+    )
     emit(report, fmt, out)
 
 

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, login_name, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    in_workspace,
+    login_name,
+    workspace,
+)
 from cosell.instants import format_instant
 
 users_app = typer.Typer(help="The user directory: who may do what (--by is checked against it).")
@@ -42,11 +51,7 @@ def list_command(
         return
     from cosell.service.users import users
 
-    ws = workspace(workspace_path, create=False, read_only=True)
-    try:
-        found = users(ws)
-    finally:
-        ws.close()
+    found = in_workspace(workspace_path, users, read_only=True)
     if not found and fmt is Format.table:
         console.print(
             "no users: import users.csv with your data, or add one: cosell users set USER_ID --role admin "
