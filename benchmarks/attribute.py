@@ -7,7 +7,8 @@ own child process (wall time, and peak memory as the child's ``ru_maxrss``):
 - the DuckDB scan floor, best of three: DuckDB alone reading the same CSV tables and joining the
   touches to their opportunities (by id, and by account within the lookback) keeping the earliest
   partner and direct touch per deal;
-- ``cosell attribute --data DIR --out DIR``: target at most 3x the floor, under 4 GiB;
+- ``cosell attribute --data DIR --out DIR``, best of three: target at most 3x the floor, under
+  4 GiB (the floors and the runs alternate, so both see the machine alike);
 - ``cosell import canonical DIR`` into a new workspace file: target under 60 s;
 - a run over 100 deals, the plan cache warm (target well under 1 s): ``cosell attribute --data``
   on a 100-deal demo and ``cosell attribute`` on a workspace holding it (each a whole process,
@@ -125,7 +126,12 @@ def main() -> None:
     parser.add_argument(
         "--work", type=Path, default=Path(os.environ.get("COSELL_BENCH_DIR", "/tmp/cosell-bench"))
     )
-    parser.add_argument("--floors", type=int, default=3, help="scan floors measured (the best is kept)")
+    parser.add_argument(
+        "--floors",
+        type=int,
+        default=3,
+        help="scan floors and attribution runs measured, alternately (the best of each is kept)",
+    )
     parser.add_argument("--only", choices=STEPS, nargs="+", default=list(STEPS), help="measure only these")
     args = parser.parse_args()
 
@@ -188,12 +194,16 @@ def main() -> None:
             )
         floor = None
         if {"floor", "attribute"} & set(args.only):
+            # Floors and runs alternate, so that both see the machine (its file cache, other work)
+            # alike; the best of each is kept (issue 13: "at 1M, on this machine, best of three").
             lookback = Policy().lookback_days * 86_400_000_000
             sql = FLOOR_SQL.format(d=data, as_of=as_of, lookback=lookback)
-            floors = [
-                run_child([sys.executable, "-c", _FLOOR_CHILD], env=env, stdin=sql)
-                for _ in range(args.floors)
-            ]
+            floors: list[tuple[float, int]] = []
+            runs: list[tuple[float, int]] = []
+            for i in range(args.floors):
+                floors.append(run_child([sys.executable, "-c", _FLOOR_CHILD], env=env, stdin=sql))
+                if "attribute" in args.only:
+                    runs.append(run_child(attribute_cmd(data, out / f"big-{i}"), env=env))
             floor = min(s for s, _ in floors)
             each = ", ".join(f"{s:.1f}" for s, _ in floors)
             peak = max(p for _, p in floors) / GIB
@@ -209,13 +219,14 @@ def main() -> None:
                 )
             )
         if "attribute" in args.only and floor is not None:
-            wall, peak_bytes = run_child(attribute_cmd(data, out / "big"), env=env)
-            peak = peak_bytes / GIB
+            wall = min(s for s, _ in runs)
+            peak = max(p for _, p in runs) / GIB
             ratio = wall / floor
+            each = ", ".join(f"{s:.1f}" for s, _ in runs)
             figures.append(
                 (
                     Figure(
-                        "cosell attribute --data --out",
+                        f"cosell attribute --data --out, best of {len(runs)} ({each})",
                         f"{wall:.1f} s = {ratio:.2f}x floor",
                         "<= 3x floor",
                         ratio <= 3,
@@ -223,7 +234,14 @@ def main() -> None:
                     f"{again} --only attribute",
                 )
             )
-            figures.append((Figure("  its peak memory", f"{peak:.2f} GiB", "< 4 GiB", peak < 4), ""))
+            figures.append(
+                (
+                    Figure(
+                        "  its peak memory (the most of the runs)", f"{peak:.2f} GiB", "< 4 GiB", peak < 4
+                    ),
+                    "",
+                )
+            )
         if "import" in args.only:
             workspace = out / "import.duckdb"
             wall, peak_bytes = run_child(
