@@ -66,18 +66,20 @@ for statement in sys.stdin.read().split(';'):
         con.execute(statement)
 """
 
-# The two stored runs compared row by row, the run id left out.
+# The two stored runs compared row by row, the run id left out (the incremental run read with the
+# full run it stands on: cosell.store.chain).
 _COMPARE_CHILD = """
 import sys, duckdb
+from cosell.store.chain import chain_of
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")
-one, other = int(sys.argv[2]), int(sys.argv[3])
+one, other = chain_of(con, int(sys.argv[2])), chain_of(con, int(sys.argv[3]))
 differ = 0
 for table in ("attribution_history", "credit_history", "attribution_evidence", "attribution_claims"):
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "run_id"]
     c = ", ".join(cols)
-    a = f"SELECT {c} FROM {table} WHERE run_id = {one}"
-    b = f"SELECT {c} FROM {table} WHERE run_id = {other}"
+    a = f"SELECT {c} FROM ({one.rows(table)})"
+    b = f"SELECT {c} FROM ({other.rows(table)})"
     n = con.execute(f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) + (SELECT count(*) FROM ({b} EXCEPT ALL {a}))").fetchone()[0]
     rows = con.execute(f"SELECT count(*) FROM ({a})").fetchone()[0]
     print(table, rows, n)
@@ -105,7 +107,7 @@ class Measured:
     base_full: float
     incremental: float
     full: float
-    summary: str  # the incremental run's own line (deals recomputed, re-tested, carried)
+    summary: str  # the incremental run's own line (deals recomputed, re-tested, unchanged)
     differ: int  # stored rows that differ between the incremental and the full run
     rows: str  # rows compared, per table
 
@@ -152,7 +154,7 @@ def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str])
         incremental = time.perf_counter() - start
         # The command's own line (the terminal wraps it at 80 columns): what was recomputed, or why not.
         said = " ".join(done.stdout.split())
-        found = re.search(r"(incremental: .*? run|full run: .*)$", said)
+        found = re.search(r"(incremental: .*?holds them|full run: .*)$", said)
         summary = found.group(1) if found else ""
         full, _ = run_child(attribute, env={**env, "COSELL_NOW": k1})
         compared = subprocess.run(

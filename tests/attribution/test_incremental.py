@@ -19,6 +19,7 @@ from cosell.service.attribution import StoredRun, attribute_and_store
 from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
 from cosell.store.schema import TABLES, TABLES_BY_NAME
+from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -84,6 +85,24 @@ def assert_same_runs(ws: Workspace, one: int, other: int) -> None:
     assert evidence_rows(ws.con, one) == evidence_rows(ws.con, other)
 
 
+def stored_deals(ws: Workspace, run_id: int) -> list[str]:
+    """The deals run ``run_id`` itself stored a row of (an incremental run: those decided again)."""
+    rows = ws.con.execute(
+        "SELECT opportunity_id FROM attribution_history WHERE run_id = ? ORDER BY 1", [run_id]
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def read_as_of(ws: Workspace, evaluated_at: datetime) -> list[tuple[Any, ...]]:
+    """Every deal's newest version evaluated as of ``evaluated_at``, as the readers see it (the
+    views every report reads), the run that made it left out."""
+    attribution_views(ws.con, None, evaluated_at)
+    out = []
+    for view in ("v_attribution", "v_credits", "v_evidence", "v_claims"):
+        out += ws.con.execute(f"SELECT * EXCLUDE (run_id) FROM {view} ORDER BY ALL").fetchall()
+    return out
+
+
 # --- by hand ------------------------------------------------------------------------------------
 
 
@@ -99,6 +118,7 @@ def test_a_baseline_deal_that_leaves_the_cohort_moves_an_unchanged_candidate() -
         assert inc.incremental and not inc.full_because
         assert (inc.recomputed, inc.retested) == (1, 1)
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert stored_deals(ws, inc.record.run_id) == ["B01", "O1"]  # the rest stays in run 1
         rows, _ = run_rows(ws.con, inc.record.run_id)
         o1 = next(r for r in rows if r.opportunity_id == "O1")
         assert (o1.cohort, o1.cohort_size) == ("stage:1", "11")
@@ -190,6 +210,29 @@ def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
         ws.close()
 
 
+def test_only_the_newest_complete_run_is_extended() -> None:
+    """An incremental run known at an instant before the newest run was recorded would sit on top
+    of runs it does not know: it is a full run instead, saying why."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        change(ws, {"accounts": [{"account_id": "A3", "name": "x", "segment": "SMB"}]}, at=K1)
+        at = AsOf(AS_OF, K1, True)
+        attribute_and_store(
+            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=K1 + timedelta(days=1)
+        )
+        early = AsOf(AS_OF, K1 + timedelta(hours=1), True)
+        again = attribute_and_store(
+            ws, POLICY, early, "role_weighted", by_user="t", reason="", run_at=K1 + timedelta(days=2),
+            incremental=True,
+        )  # fmt: skip
+        assert not again.incremental
+        assert (
+            again.full_because == "a run was recorded after run 1, the newest known at the knowledge instant"
+        )
+    finally:
+        ws.close()
+
+
 def test_the_views_are_whole_again_after_an_incremental_run() -> None:
     ws = based_world(cohort_world(), POLICY, "role_weighted")
     try:
@@ -266,5 +309,34 @@ def test_an_incremental_run_stores_what_a_full_run_stores(
         assert inc.incremental, inc.full_because
         assert inc.counts == full.counts
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+    finally:
+        ws.close()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
+def test_a_chain_of_incremental_runs_reads_as_a_full_run(
+    tables: Tables, policy: Policy, model: str, data: Any
+) -> None:
+    """Two changes, each followed by an incremental run on top of the last: the stored chain, and
+    what every reader sees as of T, are what a full run stores."""
+    ws = based_world(_priced(tables), policy, model)
+    try:
+        change(ws, data.draw(changes(tables)), at=K1)
+        at = AsOf(AS_OF, K1, True)
+        first = attribute_and_store(
+            ws, policy, at, model, by_user="t", reason="", run_at=K1, incremental=True
+        )
+        later = K1 + timedelta(hours=2)
+        change(ws, data.draw(changes(tables)), at=K1 + timedelta(hours=1))
+        at = AsOf(AS_OF, later, True)
+        second = attribute_and_store(
+            ws, policy, at, model, by_user="t", reason="", run_at=later, incremental=True
+        )
+        assert first.incremental and second.incremental, (first.full_because, second.full_because)
+        chained = read_as_of(ws, AS_OF)
+        full = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=later)
+        assert_same_runs(ws, second.record.run_id, full.record.run_id)
+        assert read_as_of(ws, AS_OF) == chained
     finally:
         ws.close()

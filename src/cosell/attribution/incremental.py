@@ -1,8 +1,9 @@
 """The incremental re-run: after a few deals change, decide only what changed, with the same
 result a full run gives (SPEC section 10; docs/incremental.md).
 
-The base is the newest full run known at K, when it was evaluated at the same as-of instant T,
-under the same policy version and credit model, and stored its evidence. Then:
+The base is the newest complete run known at K (a full run, or an incremental run on top of one:
+:mod:`cosell.store.chain`), when it was evaluated at the same as-of instant T, under the same
+policy version and credit model, and stored its evidence. Then:
 
 1. the deals whose inputs changed since the base run's knowledge instant are found from the
    versioned rows (:func:`cosell.store.changes.changed_deals`), with every deal of their accounts;
@@ -12,8 +13,9 @@ under the same policy version and credit model, and stored its evidence. Then:
    (:mod:`cosell.attribution.incremental_cohorts`);
 3. every unchanged acceleration candidate is measured again the same way, and re-tested when its
    cohort moved;
-4. the run is stored as a full run: the new rows of the recomputed and re-tested deals, the base
-   run's rows of every other deal (:func:`cosell.store.attribution_store.carry_rows`).
+4. the run is stored as an incremental run on top of the base: the rows of the recomputed and
+   re-tested deals only (a re-tested deal's credits and claims copied unchanged); every other
+   deal is read from the base's chain, so the stored run reads as the full run would.
 
 Whatever the path cannot follow (no such base run, FX rates or partner contacts changed, a
 changed deal that is bad input) makes it a full run, and
@@ -60,10 +62,11 @@ from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.store.attribution_store import RunRecord
+from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
-from cosell.store.evidence_store import EVIDENCE_TABLE, has_evidence
+from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, has_evidence
 from cosell.store.staging import text_table
-from cosell.store.versions import base_run
+from cosell.store.versions import complete_run
 from cosell.store.workspace import as_of_views
 
 # The plan's inputs narrowed to some deals: each is a temp table of the name the plan reads.
@@ -93,7 +96,8 @@ _NEW_ROWS = f"SELECT {_COLUMNS} FROM {ATTRIBUTION_TABLE} UNION ALL SELECT {_COLU
 class Incremental:
     """An incremental re-run's results, held as tables on the connection for
     :func:`cosell.store.attribution_store.save_run` (the recomputed and re-tested deals; the rest
-    is carried from :attr:`base`), or the reason it must be a full run."""
+    is read from :attr:`chain`, whose newest run is :attr:`base`), or the reason it must be a full
+    run."""
 
     con: Engine
     as_of: datetime
@@ -101,6 +105,7 @@ class Incremental:
     policy_version: str
     model: str
     base: RunRecord | None = None
+    chain: RunChain | None = None
     full_because: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     recomputed: int = 0  # deals whose inputs changed (with their accounts' deals)
@@ -113,7 +118,7 @@ class Incremental:
 
     @property
     def credits_sql(self) -> str:
-        return f"SELECT {', '.join(CreditRow.columns())} FROM {CREDITS_TABLE}"
+        return self._with_moved(CREDITS_TABLE, "credit_history", CreditRow.columns())
 
     @property
     def evidence_sql(self) -> str:
@@ -122,17 +127,19 @@ class Incremental:
 
     @property
     def claims_sql(self) -> str:
-        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+        return self._with_moved(CLAIMS_OUTPUT, CLAIMS_TABLE, ClaimRow.columns())
 
-    @property
-    def redecided_sql(self) -> str:
-        """The deals whose attribution and evidence rows are new (recomputed or re-tested)."""
-        return f"SELECT opportunity_id FROM {REDECIDED}"
-
-    @property
-    def recomputed_sql(self) -> str:
-        """The deals whose every row is new (their credits and claims too)."""
-        return f"SELECT opportunity_id FROM {DIRTY_DEALS}"
+    def _with_moved(self, new: str, stored: str, columns: tuple[str, ...]) -> str:
+        """The recomputed deals' new rows of ``new`` and the re-tested deals' stored rows of
+        ``stored`` (a re-test leaves credits and claims as they were), as text: the new run holds
+        all four tables of every deal it decided again (:mod:`cosell.store.chain`)."""
+        assert self.chain is not None
+        names = ", ".join(columns)
+        text = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '') AS {c}" for c in columns)
+        return (
+            f"SELECT {names} FROM {new} UNION ALL SELECT {text} FROM ({self.chain.rows(stored)}) "
+            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
+        )
 
 
 def attribute_incremental(
@@ -140,19 +147,20 @@ def attribute_incremental(
 ) -> Incremental:
     """Decide again, as of ``as_of`` with the data known at ``known_at``, only the deals whose
     inputs changed since the base run and the candidates whose cohort moved. The result either
-    holds the run (store it with ``save_run`` then ``carry_rows``) or says why a full run is needed
-    (``full_because``; nothing is left on the connection then)."""
+    holds the run (store it with ``save_run(..., scope="incremental")``) or says why a full run is
+    needed (``full_because``; nothing is left on the connection then)."""
     result = Incremental(con, as_of, known_at, policy.version, model)
-    base = base_run(con, known_at)
-    why = _unsuitable(con, base, policy, as_of, model)
-    if why or base is None:
+    found = complete_run(con, known_at)
+    why = _unsuitable(con, found, policy, as_of, model)
+    if why or found is None:
         result.full_because = why
         return result
-    result.base = base
+    base, chain = found
+    result.base, result.chain = base, chain
     as_of_views(con, known_at, FULL, existing_at=as_of)
     as_of_views(con, known_at, existing_at=as_of)  # every input the plan's key reads
     try:
-        _run(con, result, policy, base, as_of, model, known_at)
+        _run(con, result, policy, base, chain, as_of, model, known_at)
     except NeedsFullRun as reason:
         result.full_because = str(reason)
     except InputError:
@@ -165,9 +173,16 @@ def attribute_incremental(
     return result
 
 
-def _unsuitable(con: Engine, base: RunRecord | None, policy: Policy, as_of: datetime, model: str) -> str:
-    if base is None:
+def _unsuitable(
+    con: Engine, found: tuple[RunRecord, RunChain] | None, policy: Policy, as_of: datetime, model: str
+) -> str:
+    if found is None:
         return "no full run known yet"
+    base, chain = found
+    newest = _count(con, "SELECT max(run_id) FROM attribution_runs")
+    if newest != base.run_id and not _known(con, newest, base.known_at):
+        # The new run would sit on top of runs its knowledge instant does not know.
+        return f"a run was recorded after run {base.run_id}, the newest known at the knowledge instant"
     if base.as_of != as_of:
         return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
     if base.policy_version != policy.version:
@@ -176,9 +191,17 @@ def _unsuitable(con: Engine, base: RunRecord | None, policy: Policy, as_of: date
         return f"the newest full run, run {base.run_id}, used another credit model"
     if not con.dialect.client_median:
         return "this engine computes cohort medians in SQL"
-    if not has_evidence(con, base.run_id):
-        return f"the newest full run, run {base.run_id}, stored no evidence"
+    if not has_evidence(con, chain.full):
+        return f"the newest full run, run {chain.full}, stored no evidence"
     return ""
+
+
+def _known(con: Engine, run_id: int, known_at: datetime) -> bool:
+    """Whether run ``run_id`` was recorded by ``known_at``."""
+    row = con.execute(
+        "SELECT run_at <= ? FROM attribution_runs WHERE run_id = ?", [known_at, run_id]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _run(
@@ -186,6 +209,7 @@ def _run(
     result: Incremental,
     policy: Policy,
     base: RunRecord,
+    chain: RunChain,
     as_of: datetime,
     model: str,
     known_at: datetime | None,
@@ -199,7 +223,7 @@ def _run(
     if changes.unsupported:
         raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
     with timed("incremental clean tables"):
-        _clean_tables(con, base.run_id)
+        _clean_tables(con, chain)
     if _count(con, f"SELECT count(*) FROM {CLEAN_BASE} WHERE band IS NULL"):
         raise NeedsFullRun("a baseline deal has no FX rate for its amount band")
     plan = compiled_plan(con, policy, model)
@@ -238,30 +262,31 @@ def _run(
         if len(tests) != len(shifted):  # every tested deal entered its own stage s
             raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
     with timed("incremental retest"):
-        _store_retests(con, base.run_id, shifted, tests, policy)
+        _store_retests(con, chain, shifted, tests, policy)
     result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
     result.retested = len(shifted)
     with timed("incremental counts"):
-        result.counts = _counts(con, base.run_id)
+        result.counts = _counts(con, chain)
     result.deals = sum(result.counts.values())
 
 
-def _clean_tables(con: Engine, run_id: int) -> None:
+def _clean_tables(con: Engine, chain: RunChain) -> None:
     """The unchanged deals' stored facts: direct-only won deals and tested candidates."""
     us = con.dialect.epoch_us
-    clean = f"e.run_id = {int(run_id)} AND e.opportunity_id NOT IN (SELECT opportunity_id FROM {DIRTY_DEALS})"
+    clean = f"e.opportunity_id NOT IN (SELECT opportunity_id FROM {DIRTY_DEALS})"
+    stored = f"({chain.rows(EVIDENCE_TABLE)})"
     segment = "coalesce(e.segment, '')"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {CLEAN_BASE} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
         f"CAST(e.band AS BIGINT) AS band, {us.format('e.closed_at')} AS x, {us.format('e.created_at')} AS c "
-        f"FROM {EVIDENCE_TABLE} e WHERE {clean} AND e.direct_only AND e.status = 'won'"
+        f"FROM {stored} e WHERE {clean} AND e.direct_only AND e.status = 'won'"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {CLEAN_CAND} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
         f"CAST(e.band AS BIGINT) AS band, e.stage AS s, {us.format('e.closed_at')} AS x, "
         f"{us.format('e.created_at')} AS c, e.cohort, CAST(e.cohort_size AS BIGINT) AS cohort_size, "
         "CAST(e.baseline_us * 2 AS BIGINT) AS m2 "
-        f"FROM {EVIDENCE_TABLE} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
+        f"FROM {stored} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
     )
 
 
@@ -312,14 +337,14 @@ def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> N
 
 
 def _store_retests(
-    con: Engine, run_id: int, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
+    con: Engine, chain: RunChain, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
 ) -> None:
     """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
     re-tested columns written again), and every deal with new rows."""
     ids = sorted(shifted)
     among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
-    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), run_id, among)
-    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), run_id, among)
+    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), chain, among)
+    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), chain, among)
     if rows["opportunity_id"].to_pylist() != ids or evidence["opportunity_id"].to_pylist() != ids:
         raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
     new_rows: list[tuple[str, ...]] = []
@@ -342,13 +367,11 @@ def _store_retests(
     )
 
 
-def _stored_text(con: Engine, table: str, columns: tuple[str, ...], run_id: int, where: str) -> pa.Table:
-    """Stored rows of a run as text that casts back to the very values stored (an empty cell is
-    NULL), by deal."""
+def _stored_text(con: Engine, table: str, columns: tuple[str, ...], chain: RunChain, where: str) -> pa.Table:
+    """Stored rows of a complete run as text that casts back to the very values stored (an empty
+    cell is NULL), by deal."""
     text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
-    return con.fetch_arrow(
-        f"SELECT {text} FROM {table} WHERE run_id = {int(run_id)} AND {where} ORDER BY opportunity_id"
-    )
+    return con.fetch_arrow(f"SELECT {text} FROM ({chain.rows(table)}) WHERE {where} ORDER BY opportunity_id")
 
 
 def _patched(table: pa.Table, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> pa.Table:
@@ -367,12 +390,12 @@ def _temp_text(con: Engine, name: str, columns: tuple[str, ...], rows: list[tupl
         con.unregister("_cosell_incr_in")
 
 
-def _counts(con: Engine, run_id: int) -> dict[str, int]:
-    """The run's deals by tier: the new rows and the base run's rows of every other deal."""
+def _counts(con: Engine, chain: RunChain) -> dict[str, int]:
+    """The run's deals by tier: the new rows and the chain's rows of every other deal."""
     rows = con.execute(
         f"SELECT tier, count(*) FROM (SELECT tier FROM ({_NEW_ROWS}) "
-        f"UNION ALL SELECT tier FROM attribution_history WHERE run_id = {int(run_id)} "
-        f"AND opportunity_id NOT IN (SELECT opportunity_id FROM {REDECIDED})) GROUP BY tier"
+        f"UNION ALL SELECT tier FROM ({chain.rows('attribution_history')}) "
+        f"WHERE opportunity_id NOT IN (SELECT opportunity_id FROM {REDECIDED})) GROUP BY tier"
     ).fetchall()
     counts = {tier: 0 for tier in TIERS}
     for tier, n in rows:

@@ -4,12 +4,14 @@ Explaining one deal, or re-deciding a few after an accepted fix, a decided dispu
 an answered prompt, needs the deal's own rows (:func:`cosell.attribution.facts_read.load_deal_facts`)
 and, only when the deal is tested for acceleration, the baseline of its cohort: the median of
 every comparable direct-only deal. That baseline is not recomputed from the workspace: it is read
-from the evidence the newest full run stored with each deal (:mod:`cosell.store.evidence_store`).
+from the evidence the newest complete run (a full run, or an incremental run on top of one)
+stored with each deal (:mod:`cosell.store.evidence_store`).
 
 The stored baseline is used only when it is the one a full run would compute now
 (docs/evidence.md, "Per-deal work"):
 
-- the newest full run known at K was made under the same policy version and stored its evidence;
+- the newest complete run known at K was made under the same policy version and stored its
+  evidence;
 - nothing the rules read changed between what that run knew and K: no import, no answered prompt
   on another deal (a deal's own prompt moves its own tier, never its own cohort: a deal tested for
   acceleration is never one of its own baseline deals);
@@ -35,7 +37,7 @@ from cosell.policy import Policy
 from cosell.store.attribution_store import RunRecord
 from cosell.store.evidence_store import StoredBaseline, has_evidence, stored_baselines
 from cosell.store.known import changed_between
-from cosell.store.versions import base_run
+from cosell.store.versions import complete_run
 
 
 class BaselineMoved(Exception):
@@ -43,7 +45,7 @@ class BaselineMoved(Exception):
 
 
 class StoredBaselines:
-    """The cohort baselines of the deals being decided, as the newest full run stored them.
+    """The cohort baselines of the deals being decided, as the newest complete run stored them.
 
     Looked up lazily (:meth:`for_deal` is only called for a deal tested for acceleration), so a
     deal that is not tested needs no stored run at all. ``with_members`` also reads the ids of the
@@ -71,18 +73,19 @@ class StoredBaselines:
 
     def _load(self) -> dict[str, StoredBaseline]:
         if self._stored is None:
-            run = base_run(self.con, self.known_at)
-            if run is None or run.policy_version != self.policy.version:
+            found = complete_run(self.con, self.known_at)
+            if found is None or found[0].policy_version != self.policy.version:
                 raise BaselineMoved("no full run under this policy")
-            if not has_evidence(self.con, run.run_id):
-                raise BaselineMoved(f"run {run.run_id} stored no evidence")
+            run, chain = found
+            if not has_evidence(self.con, chain.full):
+                raise BaselineMoved(f"run {chain.full} stored no evidence")
             # A deal's own answered prompt moves its tier, not its cohort; with several deals, one
             # deal's prompt could move another's cohort.
             mine = self.deals if len(self.deals) == 1 else ()
             if changed_between(self.con, run.known_at, self.known_at, except_deals=mine):
                 raise BaselineMoved(f"the data changed since run {run.run_id}")
             self.run = run
-            self._stored = stored_baselines(self.con, run.run_id, self.deals)
+            self._stored = stored_baselines(self.con, chain, self.deals)
         return self._stored
 
     def for_deal(self, opp: Opportunity, closed_at: int, stage: str) -> Baseline | None:

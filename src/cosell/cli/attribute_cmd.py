@@ -152,8 +152,8 @@ def attribute_command(
         console.print(
             f"incremental: {stored.recomputed:,} deals recomputed (their inputs changed), "
             f"{stored.retested:,} re-tested against a moved cohort baseline, the other "
-            f"{sum(stored.counts.values()) - stored.recomputed - stored.retested:,} carried from "
-            "the newest full run",
+            f"{sum(stored.counts.values()) - stored.recomputed - stored.retested:,} unchanged, "
+            f"as run {stored.base_run} holds them",
             highlight=False,
         )
     elif incremental:

@@ -14,6 +14,7 @@ from cosell.engine import Engine
 from cosell.fx import check_rates, converted_amounts_sql
 from cosell.policy import Policy
 from cosell.results import TIERS
+from cosell.store.chain import chain_of
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def pipeline_by_tier(con: Engine, run_id: int, policy: Policy) -> list[TierPipel
         "SELECT o.opportunity_id, o.amount, coalesce(o.currency, '"
         + policy.workspace_currency
         + "') AS currency, o.created_at, a.tier FROM v_opportunities o "
-        f"JOIN attribution_history a ON a.opportunity_id = o.opportunity_id AND a.run_id = {int(run_id)}"
+        f"JOIN ({chain_of(con, run_id).rows('attribution_history')}) a ON a.opportunity_id = o.opportunity_id"
     )
     converted = converted_amounts_sql(source, "created_at", policy)
     check_rates(con, converted)

@@ -56,6 +56,7 @@ class StoredRun:
     recomputed: int = 0  # incremental: deals whose inputs changed (with their accounts' deals)
     retested: int = 0  # incremental: unchanged candidates re-tested against a moved cohort
     full_because: str = ""  # incremental asked, but a full run was needed: why
+    base_run: int = 0  # incremental: the run that holds every deal not decided again
 
 
 def attribute_and_store(
@@ -118,7 +119,8 @@ def _attribute_incremental(
     """The incremental run stored, or why a full run is needed."""
     from cosell.attribution.incremental import attribute_incremental, drop_results
     from cosell.profiling import timed
-    from cosell.store.attribution_store import carry_rows, save_run
+    from cosell.store.attribution_store import save_run
+    from cosell.store.chain import INCREMENTAL
 
     with timed("incremental total"):
         result = attribute_incremental(ws.con, policy, at.as_of, model, known_at=at.known_at)
@@ -130,18 +132,16 @@ def _attribute_incremental(
 
             require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
         with timed("incremental store"), ws.transaction():
-            record = save_run(ws.con, result, by_user, reason, run_at=run_at)
-            carry_rows(
-                ws.con,
-                result.base.run_id,
-                record.run_id,
-                redecided=result.redecided_sql,
-                recomputed=result.recomputed_sql,
-            )
+            record = save_run(ws.con, result, by_user, reason, run_at=run_at, scope=INCREMENTAL)
     finally:
         drop_results(ws.con)
     return StoredRun(
-        record, result.counts, incremental=True, recomputed=result.recomputed, retested=result.retested
+        record,
+        result.counts,
+        incremental=True,
+        recomputed=result.recomputed,
+        retested=result.retested,
+        base_run=result.base.run_id,
     )
 
 

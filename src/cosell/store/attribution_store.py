@@ -9,7 +9,8 @@
     attribution_overrides  accepted fixes and disputes: (opportunity, tier, partner), withdrawable
     attribution_latest, credits_latest   views of the newest run
 
-History is append-only: a run inserts a new version of every deal and never updates or deletes an
+History is append-only: a run inserts new versions (a full run of every deal, an incremental run
+of the deals it decided again: :mod:`cosell.store.chain`) and never updates or deletes an
 earlier one, so any past report can be re-read as it was made.
 """
 
@@ -25,8 +26,9 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
-from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
-from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_relations
+from cosell.results import TIERS, AttributionRow, CreditRow
+from cosell.store.chain import FULL, INCREMENTAL, chain_of
+from cosell.store.evidence_store import save_evidence_relations
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -153,14 +155,19 @@ def save_run(
     *,
     kind: str = "batch",
     run_at: datetime | None = None,
+    scope: str = FULL,
 ) -> RunRecord:
     """Store the engine's current results as a new full run (a new version of every deal, with
-    the evidence each decision rests on: :mod:`cosell.store.evidence_store`).
+    the evidence each decision rests on: :mod:`cosell.store.evidence_store`), or with ``scope``
+    ``incremental`` as an incremental run on top of the newest complete run (the deals it decided
+    again; every other deal is read from that run: :mod:`cosell.store.chain`).
 
     ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`. The run
     records the engine's as-of and known-at instants; a run over everything recorded
     (``run.known_at`` None) knew what was recorded by ``run_at``.
     """
+    if scope not in (FULL, INCREMENTAL):
+        raise UsageError(f"a stored run is full or incremental, not {scope!r}")
     with con.transaction():  # joins the caller's (the use case's) transaction when there is one
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
@@ -168,7 +175,7 @@ def save_run(
         known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope, known_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', ?)",
+            "counts, kind, scope, known_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 run_at,
@@ -179,6 +186,7 @@ def save_run(
                 reason,
                 json.dumps(run.counts, sort_keys=True),
                 kind,
+                scope,
                 known_at,
             ],
         )
@@ -197,29 +205,6 @@ def save_run(
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )
-
-
-def carry_rows(con: Engine, from_run: int, to_run: int, *, redecided: str, recomputed: str) -> None:
-    """Copy into run ``to_run`` the stored rows of run ``from_run`` of every deal not decided again
-    (an incremental re-run: the deals nothing changed for keep exactly the rows they had).
-
-    ``redecided`` and ``recomputed`` are relations of ``opportunity_id``: the attribution and
-    evidence rows of the ``redecided`` deals, and also the credits and claims of the
-    ``recomputed`` ones, come from the new run instead (a deal re-tested against a moved cohort
-    baseline keeps its credits and claims). Inside the caller's transaction.
-    """
-    for table, columns, skip in (
-        ("attribution_history", AttributionRow.columns(), redecided),
-        (EVIDENCE_TABLE, EvidenceRow.columns(), redecided),
-        ("credit_history", CreditRow.columns(), recomputed),
-        (CLAIMS_TABLE, ClaimRow.columns(), recomputed),
-    ):
-        names = ", ".join(columns)
-        con.execute(
-            f"INSERT INTO {table} (run_id, {names}) SELECT {int(to_run)}, {names} FROM {table} t "
-            f"WHERE run_id = {int(from_run)} AND NOT EXISTS "
-            f"(SELECT 1 FROM ({skip}) s WHERE s.opportunity_id = t.opportunity_id)"
-        )
 
 
 def list_runs(con: Engine) -> list[RunRecord]:
@@ -243,7 +228,8 @@ def _record(r: tuple[Any, ...]) -> RunRecord:
 
 
 def run_rows(con: Engine, run_id: int | None = None) -> tuple[list[AttributionRow], list[CreditRow]]:
-    """The attribution and credit rows of a stored run (default: the newest)."""
+    """The attribution and credit rows of a stored run (default: the newest); of an incremental
+    run, those of every deal (:func:`cosell.store.chain.chain_of`)."""
     if run_id is None:
         rows = con.execute("SELECT max(run_id) FROM attribution_runs").fetchall()
         if rows[0][0] is None:
@@ -251,12 +237,12 @@ def run_rows(con: Engine, run_id: int | None = None) -> tuple[list[AttributionRo
         run_id = int(rows[0][0])
     a_cols = ", ".join(AttributionRow.columns())
     c_cols = ", ".join(CreditRow.columns())
+    chain = chain_of(con, run_id)
     a = con.execute(
-        f"SELECT {a_cols} FROM attribution_history WHERE run_id = ? ORDER BY opportunity_id", [run_id]
+        f"SELECT {a_cols} FROM ({chain.rows('attribution_history')}) ORDER BY opportunity_id"
     ).fetchall()
     c = con.execute(
-        f"SELECT {c_cols} FROM credit_history WHERE run_id = ? ORDER BY opportunity_id, partner_id",
-        [run_id],
+        f"SELECT {c_cols} FROM ({chain.rows('credit_history')}) ORDER BY opportunity_id, partner_id"
     ).fetchall()
     return (
         [AttributionRow(*(_text(c, v) for c, v in zip(AttributionRow.columns(), r, strict=True))) for r in a],

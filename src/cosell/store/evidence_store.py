@@ -8,7 +8,9 @@
     attribution_claims     per (run_id, opportunity_id, rule, partner_id, source): every sourcing
                            claim with its evidence time and the guard that blocked it
 
-A full run stores a row for every deal; a partial run for the deals it re-decides. Like the rest of
+A full run stores a row for every deal; an incremental or partial run for the deals it decides
+again (an incremental run's other deals keep their rows in an earlier run of its chain:
+:mod:`cosell.store.chain`). Like the rest of
 the attribution history they are append-only: nothing here updates or deletes a row. Readers take
 a deal's evidence from the same version as its attribution row (:func:`cosell.store.versions.
 attribution_views` exposes them as ``v_evidence`` and ``v_claims``), so reconciliation, the
@@ -30,6 +32,7 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
+from cosell.store.chain import RunChain, chain_of
 from cosell.store.staging import text_table
 
 EVIDENCE_TABLE = "attribution_evidence"
@@ -133,19 +136,22 @@ def _text(value: Any) -> str:
 def evidence_rows(
     con: Engine, run_id: int, opportunity_ids: Sequence[str] | None = None
 ) -> tuple[list[EvidenceRow], list[ClaimRow]]:
-    """The stored evidence of a run (only ``opportunity_ids`` when given), as formatted rows sorted
-    by deal (claims by deal, rule, partner and source)."""
+    """The stored evidence of a run (of every deal for an incremental run; only
+    ``opportunity_ids`` when given), as formatted rows sorted by deal (claims by deal, rule,
+    partner and source)."""
     e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
-    where = "run_id = ?"
-    params: list[Any] = [run_id]
+    chain = chain_of(con, run_id)
+    where = "TRUE"
+    params: list[Any] = []
     if opportunity_ids is not None:
-        where += " AND list_contains(?, opportunity_id)"
+        where = "list_contains(?, opportunity_id)"
         params.append(list(opportunity_ids))
     e = con.execute(
-        f"SELECT {', '.join(e_cols)} FROM {EVIDENCE_TABLE} WHERE {where} ORDER BY opportunity_id", params
+        f"SELECT {', '.join(e_cols)} FROM ({chain.rows(EVIDENCE_TABLE)}) WHERE {where} ORDER BY opportunity_id",
+        params,
     ).fetchall()
     c = con.execute(
-        f"SELECT {', '.join(c_cols)} FROM {CLAIMS_TABLE} WHERE {where} "
+        f"SELECT {', '.join(c_cols)} FROM ({chain.rows(CLAIMS_TABLE)}) WHERE {where} "
         "ORDER BY opportunity_id, rule, partner_id, source",
         params,
     ).fetchall()
@@ -157,10 +163,10 @@ def evidence_rows(
 
 @dataclass(frozen=True)
 class StoredBaseline:
-    """The acceleration test of one deal as a stored run made it: the candidate's key (X, segment,
-    band, stage) and the cohort it was measured against (None: tested without a baseline)."""
+    """The acceleration test of one deal as a stored complete run made it: the candidate's key (X,
+    segment, band, stage) and the cohort it was measured against (None: tested without a baseline)."""
 
-    run_id: int
+    chain: RunChain
     closed_at: datetime
     segment: str
     band: int | None
@@ -170,7 +176,7 @@ class StoredBaseline:
     median2: int | None  # twice the median, exact integer microseconds
 
     def member_ids(self, con: Engine, window_days: int, opportunity_id: str) -> list[str]:
-        """The baseline deals of this cohort, read from the run's stored evidence: direct-only deals
+        """The baseline deals of this cohort, read from the chain's stored evidence: direct-only deals
         won in ``[X - window_days, X]`` at the cohort's level and, for a stage cohort, that passed
         through the stage (a recorded entry into it, or no recorded entry and the stage as the
         current one: ``v_stage_history`` and ``v_opportunities`` hold the rows the run read)."""
@@ -178,7 +184,6 @@ class StoredBaseline:
             return []
         kind, _, level = self.cohort.partition(":")
         conditions = [
-            "e.run_id = ?",
             "e.direct_only",
             "e.status = 'won'",
             "e.closed_at >= ?",
@@ -186,14 +191,14 @@ class StoredBaseline:
             "e.opportunity_id <> ?",
         ]
         start = self.closed_at - timedelta(days=window_days)
-        params: list[Any] = [self.run_id, start, self.closed_at, opportunity_id]
+        params: list[Any] = [start, self.closed_at, opportunity_id]
         if level in ("1", "2"):
             conditions.append("coalesce(e.segment, '') = ?")
             params.append(self.segment)
         if level == "1":
             conditions.append("e.band = ?")
             params.append(self.band)
-        sql = f"SELECT e.opportunity_id FROM {EVIDENCE_TABLE} e WHERE {' AND '.join(conditions)}"
+        sql = f"SELECT e.opportunity_id FROM ({self.chain.rows(EVIDENCE_TABLE)}) e WHERE {' AND '.join(conditions)}"
         if kind == "stage":
             sql = f"""
                 WITH e AS ({sql}),
@@ -209,18 +214,20 @@ class StoredBaseline:
         return [str(r[0]) for r in rows]
 
 
-def stored_baselines(con: Engine, run_id: int, opportunity_ids: Sequence[str]) -> dict[str, StoredBaseline]:
-    """The stored acceleration tests of the deals (those the run tested), by deal."""
+def stored_baselines(
+    con: Engine, chain: RunChain, opportunity_ids: Sequence[str]
+) -> dict[str, StoredBaseline]:
+    """The stored acceleration tests of the deals (those the complete run tested), by deal."""
     rows = con.execute(
         f"SELECT opportunity_id, closed_at, segment, band, stage, cohort, cohort_size, baseline_us "
-        f"FROM {EVIDENCE_TABLE} WHERE run_id = ? AND list_contains(?, opportunity_id) "
+        f"FROM ({chain.rows(EVIDENCE_TABLE)}) WHERE list_contains(?, opportunity_id) "
         "AND stage IS NOT NULL AND closed_at IS NOT NULL",
-        [run_id, list(opportunity_ids)],
+        [list(opportunity_ids)],
     ).fetchall()
     out = {}
     for opp, closed, segment, band, stage, cohort, size, baseline in rows:
         out[str(opp)] = StoredBaseline(
-            run_id,
+            chain,
             closed.astimezone(UTC),
             segment or "",
             None if band is None else int(band),

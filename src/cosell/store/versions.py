@@ -8,11 +8,12 @@ Every run records three instants: when it was recorded (``run_at``), the instant
 evaluated at (``as_of``, T) and the data it read (``known_at``, K; :mod:`cosell.asof`).
 
 A deal's version *known at K* is its row in the newest run recorded at or before K, looking only at
-the *base* run, the newest full run recorded at or before K, and the partial runs recorded after it
-(a full run re-decides every deal, so it supersedes every earlier partial one). A reader that asks
+the *base* run, the newest full run recorded at or before K, and the incremental and partial runs
+recorded after it (a full run re-decides every deal, so it supersedes every earlier partial one;
+an incremental run stores only the deals it decided again: :mod:`cosell.store.chain`). A reader that asks
 for the attribution evaluated as of T (``--as-of T``) takes as base the newest full run known at K
-whose as-of is T instead, with the partial runs after it (the fixes, disputes, auto-tags and
-answered prompts recorded since); when there is none, :func:`require_attribution` refuses with what
+whose as-of is T instead, with the incremental runs on top of it and the partial runs after it
+(the fixes, disputes, auto-tags and answered prompts recorded since); when there is none, :func:`require_attribution` refuses with what
 is known. :func:`attribution_views` exposes exactly that as the temp views ``v_attribution`` and
 ``v_credits``, which every reader of attribution (reconcile, metrics, reports, pay) uses, so the
 same ``--known-at`` reads the same versions after later changes.
@@ -43,12 +44,12 @@ from cosell.store.attribution_store import (
     _text,
     _typed_select,
 )
+from cosell.store.chain import FULL, INCREMENTAL, PARTIAL, RunChain, chain_of
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
 from cosell.store.staging import text_table
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
-FULL, PARTIAL = "full", "partial"
 
 
 def migration_versions(con: Engine) -> None:
@@ -76,6 +77,16 @@ def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
     )
 
 
+def _after_base(base: str, evaluated_at: datetime) -> str:
+    """The runs a reading as of ``evaluated_at`` takes versions from, given its ``base`` full run:
+    the base, the partial runs after it and the incremental runs on top of it (those after it
+    evaluated as of the same instant: an incremental run always extends the newest complete run)."""
+    return (
+        f"run_id = {base} OR (run_id > {base} AND (scope = '{PARTIAL}' "
+        f"OR (scope = '{INCREMENTAL}' AND as_of = {ts(evaluated_at)})))"
+    )
+
+
 def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetime | None = None) -> str:
     """Rows of ``history`` (attribution_history or credit_history) in each deal's version known at
     ``known_at``: the base full run (see :func:`_base_sql`) and the partial runs after it."""
@@ -93,9 +104,7 @@ def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetim
     return f"""
         WITH known AS ({_known_runs(known_at)}),
         base AS ({_base_sql(known_at, evaluated_at)}),
-        read AS (
-            SELECT run_id FROM known
-            WHERE run_id = (SELECT * FROM base) OR (scope = '{PARTIAL}' AND run_id > (SELECT * FROM base))),
+        read AS (SELECT run_id FROM known WHERE {_after_base("(SELECT * FROM base)", evaluated_at)}),
         pick AS (
             SELECT h.opportunity_id, max(h.run_id) AS run_id
             FROM attribution_history h JOIN read k ON h.run_id = k.run_id
@@ -138,6 +147,19 @@ def base_run(
     return None if found is None else _record(found)
 
 
+def complete_run(con: Engine, known_at: datetime | None = None) -> tuple[RunRecord, RunChain] | None:
+    """The newest complete run known at ``known_at`` (a full run or an incremental run on top of
+    one) and its chain; None when there is none."""
+    row = con.execute(
+        f"SELECT max(run_id) FROM ({_known_runs(known_at)}) WHERE scope IN ('{FULL}', '{INCREMENTAL}')"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    found = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs WHERE run_id = ?", [row[0]]).fetchone()
+    assert found is not None
+    return _record(found), chain_of(con, int(row[0]))
+
+
 def latest_run_id(
     con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> int | None:
@@ -148,8 +170,7 @@ def latest_run_id(
     else:
         base = f"({_base_sql(known_at, evaluated_at)})"
         row = con.execute(
-            f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
-            f"WHERE run_id = {base} OR (scope = '{PARTIAL}' AND run_id > {base})"
+            f"SELECT max(run_id) FROM ({_known_runs(known_at)}) WHERE {_after_base(base, evaluated_at)}"
         ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
