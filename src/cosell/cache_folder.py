@@ -37,7 +37,7 @@ def cache_folder(kind: str) -> Path | None:
         return None
 
 
-def write_then_rename(path: Path, write: Callable[[Path], None]) -> bool:
+def write_then_rename(path: Path, write: Callable[[Path], object]) -> bool:
     """Make ``path`` whole under another name in its folder (``write(temporary)`` creates the
     file), then rename it into place. False, and nothing left behind, when the folder cannot be
     written (``write`` raises :class:`OSError` for its own failures to write)."""

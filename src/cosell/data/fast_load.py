@@ -66,7 +66,8 @@ from cosell.engine.sql import in_list, lit
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.template import new_workspace
+from cosell.store.workspace import Workspace
 
 _STAGE_PREFIX = "_cosell_fast_"
 # A warning whose message quotes a raw cell that the typed table no longer holds as it was written
@@ -88,10 +89,11 @@ class TemporaryWorkspace(Workspace):
 
 
 def temporary_workspace() -> TemporaryWorkspace:
-    """A new, empty workspace in a temporary folder (DuckDB spills there too)."""
+    """A new, empty workspace in a temporary folder (DuckDB spills there too), a copy of the
+    migrated template (:mod:`cosell.store.template`)."""
     folder = tempfile.mkdtemp(prefix="cosell-data-")
     try:
-        opened = open_workspace(str(Path(folder) / "workspace.duckdb"))
+        opened = new_workspace(str(Path(folder) / "workspace.duckdb"))
         opened.con.execute("SET enable_progress_bar = false")
         # The file is removed at close: writing its last changes into it (a checkpoint) is wasted.
         opened.con.execute("PRAGMA disable_checkpoint_on_shutdown")
