@@ -223,3 +223,18 @@ def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: boo
         assert made == (["_t_yes", "_t_always"] if value else ["_t_no", "_t_always"])
     finally:
         engine_plan.drop(ws.con, made)
+
+
+def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws: Workspace) -> None:
+    def tables() -> set[str]:
+        return {str(r[0]) for r in ws.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    full = attribute(ws.con, as_of=parse_instant("2026-09-01"))
+    evidence, claims = full.evidence_rows()
+    assert evidence and {"cosell_evidence", "cosell_claims"} <= tables()
+    decided = (full.counts, full.rows(), full.credit_rows())
+    bare = attribute(ws.con, as_of=parse_instant("2026-09-01"), evidence=False)
+    assert (bare.counts, bare.rows(), bare.credit_rows()) == decided
+    # Not made, and the earlier run's are gone: nothing reads them as this run's.
+    assert not {"cosell_evidence", "cosell_claims"} & tables()
+    assert attribute(ws.con, as_of=parse_instant("2026-09-01")).evidence_rows() == (evidence, claims)

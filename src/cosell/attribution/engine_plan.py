@@ -377,10 +377,12 @@ def execute(
     *,
     on_tick: Callable[[], None] | None = None,
     stop_after: str | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Run ``plan`` on ``con`` for the run in ``context``; return the temp tables its steps made
     (the caller drops them; on an error they are dropped here). ``on_tick`` is called at each of
-    the engine's stages; ``stop_after`` stops after the step of that name (for tests)."""
+    the engine's stages; ``stop_after`` stops after the step of that name (for tests); the
+    operations named in ``skip`` (outputs no other operation reads) are not run."""
     as_of_us = context.params.as_of_us
     as_of_text = format_instant_micros(as_of_us)
     known_us = as_of_us if context.known_us is None else context.known_us
@@ -408,6 +410,8 @@ def execute(
 
     try:
         for op in plan.ops:
+            if op.name in skip:
+                continue
             if op.when and guards[op.when.removeprefix("!")] == op.when.startswith("!"):
                 continue
             if op.kind == "guard":
