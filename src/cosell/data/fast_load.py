@@ -117,24 +117,12 @@ def import_fast(
     by_user: str | None = None,
 ) -> ImportReport | None:
     """Import ``files`` (by table name, from :func:`cosell.data.read.find_table_files`) into an
-    empty ``workspace`` in one typed pass per file; None (and nothing kept) when the canonical
-    import must run instead. The caller holds the import's memory limit."""
-    con = workspace.con
-    if not _applies(con, files):
+    empty ``workspace`` in one typed pass per file, in one transaction; None (and nothing kept)
+    when the canonical import must run instead. The caller holds the import's memory limit. Never
+    called inside another transaction (a failed pass rolls the transaction back)."""
+    if not _applies(workspace.con, files):
         return None
-    written: list[str] = []
-    staged: dict[str, tuple[Staged, str]] = {}
-    try:
-        report = _one_pass(workspace, files, policy, at, staged, written, on_file=on_file, by_user=by_user)
-    except (_Refused, EngineError):
-        _undo(con, written, staged)
-        return None
-    except BaseException:
-        _undo(con, written, staged)
-        raise
-    finally:
-        _drop_checks(con, staged)
-    return report
+    return _in_one_transaction(workspace, files, policy, at, on_file=on_file, by_user=by_user)
 
 
 def import_first(
@@ -157,16 +145,36 @@ def import_first(
     writes (the intake) are one transaction. None, and nothing applied, when the canonical import
     must run instead (a workspace with data, or any problem in the files: it names them). Never
     called inside another transaction (a failed pass rolls the transaction back)."""
-    con = workspace.con
     files, problems = find_table_files(folder)
-    if not files or problems or not _applies(con, files):
+    if not files or problems or not _applies(workspace.con, files):
         return None
+    return _in_one_transaction(
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
+        problem_limit=problem_limit, within=within,
+    )  # fmt: skip
+
+
+def _in_one_transaction(
+    workspace: Workspace,
+    files: dict[str, TableFile],
+    policy: Policy,
+    at: datetime,
+    *,
+    on_file: Callable[[str], None] | None,
+    by_user: str | None,
+    source: str | None = None,
+    problem_limit: int = 50,
+    within: Callable[[datetime], None] | None = None,
+) -> ImportReport | None:
+    """The one pass, and what ``within(at)`` writes, as one transaction: a workspace file commits
+    (and syncs its log) once, not after each of the pass's statements. None, and the transaction
+    rolled back, when the canonical import must run instead."""
     staged: dict[str, tuple[Staged, str]] = {}
     try:
         with workspace.transaction():
             try:
                 report = _one_pass(
-                    workspace, files, policy, at, staged, [], on_file=on_file, by_user=by_user,
+                    workspace, files, policy, at, staged, on_file=on_file, by_user=by_user,
                     source=source, problem_limit=problem_limit,
                 )  # fmt: skip
             except EngineError as exc:  # a bad row or file: roll back, then the canonical import
@@ -177,7 +185,7 @@ def import_first(
     except _Refused:
         return None
     finally:
-        _drop_checks(con, staged)
+        _drop_checks(workspace.con, staged)
     return report
 
 
@@ -197,7 +205,6 @@ def _one_pass(
     policy: Policy,
     at: datetime,
     staged: dict[str, tuple[Staged, str]],
-    written: list[str],
     *,
     on_file: Callable[[str], None] | None,
     by_user: str | None,
@@ -205,13 +212,12 @@ def _one_pass(
     problem_limit: int = 50,
 ) -> ImportReport:
     """Load every file, check it and log the import; raise :class:`_Refused` (or the engine's
-    error at a bad row) when the canonical import must run instead. ``staged`` and ``written``
-    are filled as it goes, for the caller to clean up."""
+    error at a bad row) when the canonical import must run instead. ``staged`` is filled as it
+    goes, for the caller to clean up."""
     con = workspace.con
     import_id = workspace.next_import_id()
     loaded: dict[str, Staged] = {}
     for name in sorted(files, key=table_order):
-        written.append(name)
         with timed(f"import file {name}", _rows_of(loaded, name)):
             loaded[name] = _load_file(con, files[name], policy, at, import_id)
         if on_file is not None:
@@ -383,13 +389,6 @@ def _cross_problem(con: Engine, staged: dict[str, tuple[Staged, str]], policy: P
 def _rows_of(loaded: dict[str, Staged], name: str) -> Callable[[], int | None]:
     """The rows a file made once it is loaded (for the profile log)."""
     return lambda: loaded[name].rows if name in loaded else None
-
-
-def _undo(con: Engine, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
-    """Leave the workspace as it was: every table written was empty before."""
-    _drop_checks(con, staged)
-    for name in written:
-        con.execute(f"DELETE FROM {name}")
 
 
 def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
