@@ -1,8 +1,9 @@
 """The ``cosell`` console command.
 
 Each capability registers its commands from its own module (``cli/<capability>_cmd.py``); this module
-lists them (:data:`COMMAND_MODULES`), loads the one a run names, and maps :class:`~cosell.errors.CosellError` to a message and an exit code
-(0 ok, 1 failed, 2 bad usage) in exactly one place.
+lists them (:data:`COMMAND_MODULES`), loads the one a run names, and maps
+:class:`~cosell.errors.CosellError` to a message and an exit code (0 ok, 1 failed, 2 bad usage) in
+exactly one place.
 """
 
 from __future__ import annotations
