@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def write_then_rename(path: Path, write: Callable[[Path], object]) -> bool:
     """Make ``path`` whole under another name in its folder (``write(temporary)`` creates the
     file), then rename it into place. False, and nothing left behind, when the folder cannot be
     written (``write`` raises :class:`OSError` for its own failures to write)."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(temporary)
