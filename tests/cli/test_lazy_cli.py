@@ -95,3 +95,39 @@ def test_a_mistyped_command_is_still_suggested() -> None:
     result = CliRunner().invoke(app, ["atribute"])
     assert result.exit_code == 2
     assert "Did you mean 'attribute'?" in result.output
+
+
+# Prints, as JSON, every command path under each top-level command, the command loaded alone in a
+# fresh set of command modules (as a process running it loads it), and then with every module loaded.
+WALK = """
+import importlib, json, sys, typer
+from cosell.cli import app as cli
+
+def walk(command, path):
+    found = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        found += walk(sub, path + " " + name)
+    return found
+
+alone = {}
+for name in cli.COMMAND_MODULES:
+    for module in [m for m in sys.modules if m.startswith("cosell.cli.") and m.endswith("_cmd")]:
+        del sys.modules[module]  # its Typer objects are made again, with no other module's commands
+    root = typer.main.get_command(cli.app)
+    alone[name] = walk(root.get_command(typer.Context(root), name), name)
+for module, _ in cli.COMMAND_MODULES.values():
+    importlib.import_module("cosell.cli." + module)
+root = typer.main.get_command(cli.app)
+together = {name: walk(root.get_command(typer.Context(root), name), name) for name in cli.COMMAND_MODULES}
+print(json.dumps([alone, together]))
+"""
+
+
+def test_a_command_loaded_alone_has_every_subcommand() -> None:
+    # A module may add commands to another's group (crm_cmd: import salesforce|hubspot): the
+    # group's module must load it, or the commands would be missing when the group runs alone.
+    done = subprocess.run([sys.executable, "-c", WALK], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    alone, together = json.loads(done.stdout)
+    assert "import salesforce" in together["import"] and "referrals email" in together["referrals"]
+    assert alone == together
