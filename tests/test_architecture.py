@@ -126,6 +126,7 @@ STORE_MAY_IMPORT = (
     "cosell.clock",
     "cosell.results",
     "cosell.entries",
+    "cosell.cache_folder",
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from cosell.attribution import engine_build, engine_plan
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_plan import PLANS, Plan
+from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace
@@ -69,7 +70,7 @@ def ws() -> Any:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Counts the plans compiled; plans go to an empty folder and none is held in memory."""
-    monkeypatch.setenv(engine_plan.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     PLANS.clear()
     made: list[str] = []
     real = engine_build.build_plan
@@ -108,7 +109,7 @@ def test_a_cached_plan_gives_what_a_fresh_one_gives(
 ) -> None:
     cached = [rows(ws, when) for when in ("2026-04-01", "2026-09-01")]
     assert len(builds) == 1
-    monkeypatch.setenv(engine_plan.CACHE_ENV, "off")
+    monkeypatch.setenv(CACHE_ENV, "off")
     for when, expected in zip(("2026-04-01", "2026-09-01"), cached, strict=True):
         PLANS.clear()
         assert rows(ws, when) == expected
@@ -222,3 +223,18 @@ def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: boo
         assert made == (["_t_yes", "_t_always"] if value else ["_t_no", "_t_always"])
     finally:
         engine_plan.drop(ws.con, made)
+
+
+def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws: Workspace) -> None:
+    def tables() -> set[str]:
+        return {str(r[0]) for r in ws.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    full = attribute(ws.con, as_of=parse_instant("2026-09-01"))
+    evidence, claims = full.evidence_rows()
+    assert evidence and {"cosell_evidence", "cosell_claims"} <= tables()
+    decided = (full.counts, full.rows(), full.credit_rows())
+    bare = attribute(ws.con, as_of=parse_instant("2026-09-01"), evidence=False)
+    assert (bare.counts, bare.rows(), bare.credit_rows()) == decided
+    # Not made, and the earlier run's are gone: nothing reads them as this run's.
+    assert not {"cosell_evidence", "cosell_claims"} & tables()
+    assert attribute(ws.con, as_of=parse_instant("2026-09-01")).evidence_rows() == (evidence, claims)

@@ -15,7 +15,8 @@ import pytest
 
 from cosell.attribution import engine_build, engine_plan
 from cosell.attribution.engine import attribute
-from cosell.attribution.engine_plan import CACHE_ENV, PLANS, Plan, PlanCache
+from cosell.attribution.engine_plan import PLANS, Plan, PlanCache
+from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.attribution_store import record_override

@@ -25,7 +25,12 @@ def _command_paths() -> Iterator[tuple[str, ...]]:
         for name, sub in sorted(getattr(command, "commands", {}).items()):
             yield from walk(sub, (*path, name))
 
-    yield from walk(typer.main.get_command(app), ())
+    # The root loads a command when asked for it (cosell.cli.app.COMMAND_MODULES): ask for each.
+    root = typer.main.get_command(app)
+    context = typer.Context(root)
+    yield ()
+    for name in sorted(root.commands):
+        yield from walk(root.get_command(context, name), (name,))
 
 
 COMMANDS = list(_command_paths())

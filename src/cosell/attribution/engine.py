@@ -126,6 +126,7 @@ def attribute(
     known_at: datetime | None = None,
     progress: Any = None,
     make_views: bool = True,
+    evidence: bool = True,
 ) -> EngineRun:
     """Attribute every opportunity on the workspace connection, evaluated as of ``as_of`` (T,
     default :func:`cosell.clock.now`) with the data known at ``known_at`` (K; default ``as_of``
@@ -136,7 +137,10 @@ def attribute(
     ``cosell_credits`` (replaced by the next run). Overrides count as recorded and not withdrawn
     at K (else at T). ``progress(n)`` is called after each of the engine's steps when given. With
     ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
-    current rows evaluated at a past as-of time).
+    current rows evaluated at a past as-of time). With ``evidence=False`` the evidence and claims
+    tables (``cosell_evidence``, ``cosell_claims``: what a stored run keeps beside its decisions)
+    are not made, for a caller that only writes the attribution and credits out; a stale one from
+    an earlier run on the connection is dropped, so it is never read as this run's.
     """
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
@@ -154,8 +158,10 @@ def attribute(
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
     tick = progress or (lambda: None)
     made: list[str] = []
+    skip = frozenset() if evidence else frozenset((EVIDENCE_OUTPUT, CLAIMS_OUTPUT))
     try:
-        made = execute(con, plan, context, _PYTHON_STEPS, on_tick=tick)
+        drop(con, sorted(skip))
+        made = execute(con, plan, context, _PYTHON_STEPS, on_tick=tick, skip=skip)
     finally:
         drop(con, made)
         con.execute(f"SET memory_limit = '{previous}'")

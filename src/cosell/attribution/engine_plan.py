@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -33,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from cosell.cache_folder import cache_folder, write_then_rename
 from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.instants import MICROS_PER_DAY, format_instant
@@ -47,7 +47,6 @@ EVIDENCE_OUTPUT = "cosell_evidence"
 CLAIMS_OUTPUT = "cosell_claims"
 
 PLAN_FORMAT = 3
-CACHE_ENV = "COSELL_CACHE_DIR"
 STEP_PREFIX = "_cosell_eng_"
 
 # The relations the rules read. A plan is keyed by their columns and types.
@@ -316,21 +315,9 @@ class PlanCache:
         self._lock = threading.Lock()
 
     def folder(self) -> Path | None:
-        """Where plan files go: ``$COSELL_CACHE_DIR/engine-plans``, else the user's cache folder
-        (``$XDG_CACHE_HOME``, else ``~/.cache``); None when ``$COSELL_CACHE_DIR`` is ``off`` or
-        there is no home folder."""
-        chosen = (os.environ.get(CACHE_ENV) or "").strip()
-        if chosen.lower() in ("off", "none", "0"):
-            return None
-        if chosen:
-            return Path(chosen) / "engine-plans"
-        xdg = os.environ.get("XDG_CACHE_HOME") or ""
-        if os.path.isabs(xdg):  # the XDG rule: a relative value is ignored
-            return Path(xdg) / "cosell" / "engine-plans"
-        try:
-            return Path.home() / ".cache" / "cosell" / "engine-plans"
-        except RuntimeError:  # no home folder: plans are kept in the process only
-            return None
+        """Where plan files go: ``engine-plans`` in the user's cache folder
+        (:func:`cosell.cache_folder.cache_folder`); None when there is none."""
+        return cache_folder("engine-plans")
 
     def get(self, key: str, build: Callable[[], Plan]) -> Plan:
         """The plan of ``key``: from memory, else from its file, else ``build()`` (and kept)."""
@@ -368,23 +355,15 @@ class PlanCache:
         path = self._path(key)
         if path is None:
             return
-        temporary: Path | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Written whole under another name, then renamed: a reader (another process) sees the
-            # old file or the new one, never half a plan.
-            with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=path.parent, prefix=".plan-", suffix=".tmp", delete=False
-            ) as f:
-                temporary = Path(f.name)
+
+        def write(temporary: Path) -> None:
+            with open(temporary, "x", encoding="utf-8") as f:
                 f.write(plan.to_json(key))
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(temporary, path)
-        except OSError:
-            # A read-only or full cache folder: the plan is still kept in this process.
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
+
+        # A read-only or full cache folder is no error: the plan is still kept in this process.
+        write_then_rename(path, write)
 
 
 PLANS = PlanCache()
@@ -398,10 +377,12 @@ def execute(
     *,
     on_tick: Callable[[], None] | None = None,
     stop_after: str | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Run ``plan`` on ``con`` for the run in ``context``; return the temp tables its steps made
     (the caller drops them; on an error they are dropped here). ``on_tick`` is called at each of
-    the engine's stages; ``stop_after`` stops after the step of that name (for tests)."""
+    the engine's stages; ``stop_after`` stops after the step of that name (for tests); the
+    operations named in ``skip`` (outputs no other operation reads) are not run."""
     as_of_us = context.params.as_of_us
     as_of_text = format_instant_micros(as_of_us)
     known_us = as_of_us if context.known_us is None else context.known_us
@@ -429,6 +410,8 @@ def execute(
 
     try:
         for op in plan.ops:
+            if op.name in skip:
+                continue
             if op.when and guards[op.when.removeprefix("!")] == op.when.startswith("!"):
                 continue
             if op.kind == "guard":

@@ -1,41 +1,23 @@
 """The ``cosell`` console command.
 
 Each capability registers its commands from its own module (``cli/<capability>_cmd.py``); this module
-only assembles them and maps :class:`~cosell.errors.CosellError` to a message and an exit code
-(0 ok, 1 failed, 2 bad usage) in exactly one place.
+lists them (:data:`COMMAND_MODULES`), loads the one a run names, and maps
+:class:`~cosell.errors.CosellError` to a message and an exit code (0 ok, 1 failed, 2 bad usage) in
+exactly one place.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from typing import Any, Protocol
 
 import typer
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from cosell import clock
-from cosell.cli import (
-    accounts_cmd,
-    attribute_cmd,
-    blueprint_cmd,
-    crm_cmd,
-    demo_cmd,
-    gate_cmd,
-    import_cmd,
-    payouts_cmd,
-    plans_cmd,
-    prompts_cmd,
-    reconcile_cmd,
-    referrals_cmd,
-    registrations_cmd,
-    report_cmd,
-    simulate_cmd,
-    users_cmd,
-    workspace_cmd,
-    writeback_cmd,
-)
 from cosell.cli.common import err_console, follow_terminal
 from cosell.errors import CosellError
 
@@ -67,13 +49,139 @@ def _unwrap_commands(command: _Command) -> None:
         _unwrap_commands(sub)
 
 
+# Every command of ``cosell``: its name, the module that registers it (``register(app)``) and the
+# line ``cosell --help`` lists for it (the first paragraph of its help). A run builds only the named
+# command's module: the others, and what they import, are never loaded (issue 13: a run over a
+# hundred deals is dominated by starting up). tests/cli/test_lazy_cli.py holds each line to the
+# command's own help and each module to the names it registers. Commands first, then groups, as
+# typer lists them.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "init": (
+        "workspace_cmd",
+        "Create a workspace (a DuckDB file) with the current schema; an existing one is migrated.",
+    ),
+    "demo": (
+        "demo_cmd",
+        "Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation, "
+        "pay and the CFO and QBR reports.",
+    ),
+    "attribute": (
+        "attribute_cmd",
+        "Decide every opportunity's tier with evidence, and split credit between partners.",
+    ),
+    "explain": (
+        "attribute_cmd",
+        "Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner, what "
+        "evidence with dates, which guard blocked which claim, the cohort and its median. The deal is "
+        "decided as of the --as-of instant from the data known at the --known-at instant.",
+    ),
+    "reconcile": (
+        "reconcile_cmd",
+        "Cross-check the period's closed-won deals against the computed attribution, partner activity, "
+        "registrations and account overlap; list every finding with evidence, declared and computed "
+        "values, the money at stake and a suggested fix. New findings are recorded (never twice).",
+    ),
+    "history": (
+        "reconcile_cmd",
+        "Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits.",
+    ),
+    "simulate": (
+        "simulate_cmd",
+        "What a proposed policy would change, before anyone signs it: the workspace's history, as known "
+        "at --known-at and evaluated as of --as-of, is attributed under the current policy and under "
+        "the proposed one (both by the batch engine, at the same instants), and every deal whose tier, "
+        "partners or credit would change is listed with the money it would move: pipeline and revenue "
+        "by tier, and partner pay under the plan in force. Nothing is stored (docs/simulate.md).",
+    ),
+    "blueprint": (
+        "blueprint_cmd",
+        "Write what installs the five partner fields, cosell's fields and the stage gate in a CRM.",
+    ),
+    "writeback": (
+        "writeback_cmd",
+        "Write the newest attribution back into cosell's own CRM fields (tier, primary partner, rules, "
+        "evidence, explanation, as-of, policy version); never into the five declared fields.",
+    ),
+    "policy": (
+        "workspace_cmd",
+        "Write and check the attribution policy file; print its rules as a partner-agreement appendix.",
+    ),
+    "import": ("import_cmd", "Import data into the workspace."),
+    "gate": (
+        "gate_cmd",
+        "The stage gate: a deal may not enter a won stage unless partner_source is confirmed.",
+    ),
+    "prompts": (
+        "prompts_cmd",
+        "Influence prompts: a partner joined a deal; its rep declares influenced or accelerated.",
+    ),
+    "findings": ("reconcile_cmd", "Reconciliation findings: list, show, accept, reject."),
+    "dispute": ("reconcile_cmd", "Disputes of a deal's attribution: open, decide, list."),
+    "report": (
+        "report_cmd",
+        "Reports: the CFO dashboard, the quarterly business review, the partner league table.",
+    ),
+    "plans": ("plans_cmd", "Write, check, load and list compensation plans."),
+    "payouts": (
+        "payouts_cmd",
+        "Partner payouts and rep commission: post a period, payout runs, the ledger, statements.",
+    ),
+    "users": ("users_cmd", "The user directory: who may do what (--by is checked against it)."),
+    "crm": ("crm_cmd", "Salesforce and HubSpot: the mapping of an export."),
+    "referrals": (
+        "referrals_cmd",
+        "Partner referrals from JSON, email and Slack: submit, list, show, answer what is missing, "
+        "accept as a lead, reject.",
+    ),
+    "registrations": (
+        "registrations_cmd",
+        "Deal registrations: submit, approve or reject, extend once, expire, list.",
+    ),
+    "accounts": (
+        "accounts_cmd",
+        "Account overlap with the partners' own account lists, and the partner to bring into a deal.",
+    ),
+}
+
+
+class _Listed(TyperCommand):
+    """A command as ``cosell --help`` lists it (name and line) before its module is loaded."""
+
+
+def load_commands(module: str) -> dict[str, Any]:
+    """The click commands (and groups) that ``cosell.cli.<module>`` registers, by name, with their
+    help made into paragraphs (:func:`unwrap_help`)."""
+    registry = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    importlib.import_module(f"cosell.cli.{module}").register(registry)
+    group = typer.main.get_group(registry)
+    _unwrap_commands(group)
+    return dict(group.commands)
+
+
 class CosellGroup(TyperGroup):
     """The root command group: the one place where a CosellError becomes a message and an exit code,
-    and where every command's help text is made into paragraphs (:func:`unwrap_help`)."""
+    and where every command's help text is made into paragraphs (:func:`unwrap_help`). A command is
+    loaded when it runs (:data:`COMMAND_MODULES`); the group's help lists them all without loading any."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _unwrap_commands(self)
+        for name, (_, line) in COMMAND_MODULES.items():
+            self.commands.setdefault(name, _Listed(name=name, help=line))
+        self._listing = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if isinstance(self.commands.get(cmd_name), _Listed) and not self._listing:
+            self.commands.update(load_commands(COMMAND_MODULES[cmd_name][0]))
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The list of commands needs each one's line only: it is read from the table, not loaded.
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: Any) -> Any:
         follow_terminal()
@@ -98,27 +206,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (
-    workspace_cmd,
-    import_cmd,
-    demo_cmd,
-    attribute_cmd,
-    gate_cmd,
-    prompts_cmd,
-    reconcile_cmd,
-    report_cmd,
-    plans_cmd,
-    payouts_cmd,
-    simulate_cmd,
-    users_cmd,
-    blueprint_cmd,
-    writeback_cmd,
-    crm_cmd,
-    referrals_cmd,
-    registrations_cmd,
-    accounts_cmd,
-):
-    module.register(app)
+
+@app.callback()
+def _root() -> None:
+    # A callback makes typer build the root as a group with no command registered up front.
+    pass
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,7 +34,9 @@ COUNT_COLUMNS = ("table", "file", "read", "inserted", "updated", "unchanged", "r
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``cosell import`` and its subcommands."""
+    """Add ``cosell import`` and its subcommands, with the CRM exports' (``salesforce``, ``hubspot``)."""
+    # Imported for what importing it does: its commands join import_app.
+    importlib.import_module("cosell.cli.crm_cmd")
     app.add_typer(import_app, name="import")
 
 

@@ -66,7 +66,8 @@ from cosell.engine.sql import in_list, lit
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.template import new_workspace
+from cosell.store.workspace import Workspace
 
 _STAGE_PREFIX = "_cosell_fast_"
 # A warning whose message quotes a raw cell that the typed table no longer holds as it was written
@@ -88,10 +89,11 @@ class TemporaryWorkspace(Workspace):
 
 
 def temporary_workspace() -> TemporaryWorkspace:
-    """A new, empty workspace in a temporary folder (DuckDB spills there too)."""
+    """A new, empty workspace in a temporary folder (DuckDB spills there too), a copy of the
+    migrated template (:mod:`cosell.store.template`)."""
     folder = tempfile.mkdtemp(prefix="cosell-data-")
     try:
-        opened = open_workspace(str(Path(folder) / "workspace.duckdb"))
+        opened = new_workspace(str(Path(folder) / "workspace.duckdb"))
         opened.con.execute("SET enable_progress_bar = false")
         # The file is removed at close: writing its last changes into it (a checkpoint) is wasted.
         opened.con.execute("PRAGMA disable_checkpoint_on_shutdown")
@@ -115,24 +117,12 @@ def import_fast(
     by_user: str | None = None,
 ) -> ImportReport | None:
     """Import ``files`` (by table name, from :func:`cosell.data.read.find_table_files`) into an
-    empty ``workspace`` in one typed pass per file; None (and nothing kept) when the canonical
-    import must run instead. The caller holds the import's memory limit."""
-    con = workspace.con
-    if not _applies(con, files):
+    empty ``workspace`` in one typed pass per file, in one transaction; None (and nothing kept)
+    when the canonical import must run instead. The caller holds the import's memory limit. Never
+    called inside another transaction (a failed pass rolls the transaction back)."""
+    if not _applies(workspace.con, files):
         return None
-    written: list[str] = []
-    staged: dict[str, tuple[Staged, str]] = {}
-    try:
-        report = _one_pass(workspace, files, policy, at, staged, written, on_file=on_file, by_user=by_user)
-    except (_Refused, EngineError):
-        _undo(con, written, staged)
-        return None
-    except BaseException:
-        _undo(con, written, staged)
-        raise
-    finally:
-        _drop_checks(con, staged)
-    return report
+    return _in_one_transaction(workspace, files, policy, at, on_file=on_file, by_user=by_user)
 
 
 def import_first(
@@ -155,16 +145,36 @@ def import_first(
     writes (the intake) are one transaction. None, and nothing applied, when the canonical import
     must run instead (a workspace with data, or any problem in the files: it names them). Never
     called inside another transaction (a failed pass rolls the transaction back)."""
-    con = workspace.con
     files, problems = find_table_files(folder)
-    if not files or problems or not _applies(con, files):
+    if not files or problems or not _applies(workspace.con, files):
         return None
+    return _in_one_transaction(
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
+        problem_limit=problem_limit, within=within,
+    )  # fmt: skip
+
+
+def _in_one_transaction(
+    workspace: Workspace,
+    files: dict[str, TableFile],
+    policy: Policy,
+    at: datetime,
+    *,
+    on_file: Callable[[str], None] | None,
+    by_user: str | None,
+    source: str | None = None,
+    problem_limit: int = 50,
+    within: Callable[[datetime], None] | None = None,
+) -> ImportReport | None:
+    """The one pass, and what ``within(at)`` writes, as one transaction: a workspace file commits
+    (and syncs its log) once, not after each of the pass's statements. None, and the transaction
+    rolled back, when the canonical import must run instead."""
     staged: dict[str, tuple[Staged, str]] = {}
     try:
         with workspace.transaction():
             try:
                 report = _one_pass(
-                    workspace, files, policy, at, staged, [], on_file=on_file, by_user=by_user,
+                    workspace, files, policy, at, staged, on_file=on_file, by_user=by_user,
                     source=source, problem_limit=problem_limit,
                 )  # fmt: skip
             except EngineError as exc:  # a bad row or file: roll back, then the canonical import
@@ -175,16 +185,18 @@ def import_first(
     except _Refused:
         return None
     finally:
-        _drop_checks(con, staged)
+        _drop_checks(workspace.con, staged)
     return report
 
 
 def _applies(con: Engine, files: dict[str, TableFile]) -> bool:
     """The one pass imports into an empty workspace only, and every required table is there (else
     the canonical import names the missing one)."""
-    if _count(con, "SELECT count(*) FROM imports") or any(_has_rows(con, t.name) for t in TABLES):
+    if not all(t.optional or t.name in files for t in TABLES):
         return False
-    return all(t.optional or t.name in files for t in TABLES)
+    # One statement, not one per table: is there any import or any row at all?
+    has_rows = " UNION ALL ".join(f"(SELECT 1 FROM {t.name} LIMIT 1)" for t in TABLES)
+    return not _count(con, f"SELECT count(*) FROM ((SELECT 1 FROM imports LIMIT 1) UNION ALL {has_rows})")
 
 
 def _one_pass(
@@ -193,7 +205,6 @@ def _one_pass(
     policy: Policy,
     at: datetime,
     staged: dict[str, tuple[Staged, str]],
-    written: list[str],
     *,
     on_file: Callable[[str], None] | None,
     by_user: str | None,
@@ -201,21 +212,21 @@ def _one_pass(
     problem_limit: int = 50,
 ) -> ImportReport:
     """Load every file, check it and log the import; raise :class:`_Refused` (or the engine's
-    error at a bad row) when the canonical import must run instead. ``staged`` and ``written``
-    are filled as it goes, for the caller to clean up."""
+    error at a bad row) when the canonical import must run instead. ``staged`` is filled as it
+    goes, for the caller to clean up."""
     con = workspace.con
     import_id = workspace.next_import_id()
+    loaded: dict[str, Staged] = {}
     for name in sorted(files, key=table_order):
-        written.append(name)
-        with timed(f"import file {name}", _rows_of(staged, name)):
-            staged[name] = _load_file(con, files[name], policy, at, import_id)
+        with timed(f"import file {name}", _rows_of(loaded, name)):
+            loaded[name] = _load_file(con, files[name], policy, at, import_id)
         if on_file is not None:
             on_file(files[name].name)
+    staged.update(_check_views(con, loaded))
     create_result_tables(con)
-    for name in sorted(staged, key=table_order):
-        with timed(f"import duplicates {name}"):
-            if _may_have_duplicates(con, staged[name][0]):
-                check_duplicates(con, staged[name][0], staged[name][1], policy)
+    with timed("import duplicates"):
+        for name in _may_have_duplicates(con, [staged[n][0] for n in sorted(staged, key=table_order)]):
+            check_duplicates(con, staged[name][0], staged[name][1], policy)
     with timed("import cross-checks"):
         if _count(con, f"SELECT count(*) FROM {PROBLEMS}") or _cross_problem(con, staged, policy):
             raise _Refused
@@ -246,11 +257,9 @@ def _one_pass(
     )
 
 
-def _load_file(
-    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int
-) -> tuple[Staged, str]:
+def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int) -> Staged:
     """Convert one file into its table, refusing at its first bad row; return the file as staged
-    (its header, rows and table) and a view of the table in the shape the checks read."""
+    (its header, rows and table)."""
     table = TABLES_BY_NAME[file.table]
     parquet = _STAGE_PREFIX + table.name
     if file.format == "parquet":
@@ -281,21 +290,35 @@ def _load_file(
             [at, import_id],
         ).fetchall()
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {parquet}")
-    staged = Staged(table, file, table.name, header, offset, int(inserted[0][0]) if inserted else 0)
-    return staged, _check_view(con, staged)
+        if file.format == "parquet":  # a CSV file is read where it is: nothing was staged
+            con.execute(f"DROP TABLE IF EXISTS {parquet}")
+    return Staged(table, file, table.name, header, offset, int(inserted[0][0]) if inserted else 0)
 
 
-def _check_view(con: Engine, staged: Staged) -> str:
+def _check_views(con: Engine, loaded: dict[str, Staged]) -> dict[str, tuple[Staged, str]]:
+    """Each loaded table with its check view (:func:`_check_view`); the tables' first row ids
+    are read in one statement."""
+    if not loaded:
+        return {}
+    firsts = con.execute(
+        "SELECT "
+        + ", ".join(f"(SELECT coalesce(min(rowid), 0) FROM {s.table.name})" for s in loaded.values())
+    ).fetchall()[0]
+    return {
+        name: (staged, _check_view(con, staged, int(first)))
+        for (name, staged), first in zip(loaded.items(), firsts, strict=True)
+    }
+
+
+def _check_view(con: Engine, staged: Staged, first: int) -> str:
     """The typed table in the shape of :func:`cosell.data.validate.normalized_view`: ``_row``,
     ``c<i>`` per header column and ``n_<column>``, each the stored value as text. The checks that
     run over it read ids and text, which the table holds as the file's trimmed cells, and instants
     and flags only through :func:`cosell.data.validate.typed`, which gives back the stored value.
     A fresh table's ``rowid`` counts its rows in file order (one insert in file order), from 0
     once committed and from a large base while the first import's transaction is open: the row's
-    record index is its ``rowid`` less the table's first."""
+    record index is its ``rowid`` less the table's ``first``."""
     names = set(staged.table.column_names)
-    first = _count(con, f"SELECT coalesce(min(rowid), 0) FROM {staged.table.name}")
     raw = ", ".join(
         (f"CAST({h} AS VARCHAR)" if h in names else "NULL::VARCHAR") + f" AS c{i}"
         for i, h in enumerate(staged.header)
@@ -308,21 +331,26 @@ def _check_view(con: Engine, staged: Staged) -> str:
     return view
 
 
-def _may_have_duplicates(con: Engine, staged: Staged) -> bool:
-    """Whether two rows of a table may share a key: rows whose stored keys (the typed values
-    :func:`cosell.data.validate.check_duplicates` compares) have the same 64-bit hash. Equal keys
-    hash alike, so none means no duplicate, and :func:`~cosell.data.validate.check_duplicates`
-    decides the rest. The hashes are sorted and each compared with the one before it: at twenty
-    million keys, a sort of integers is several times cheaper than grouping them in a hash table."""
-    keys = staged.table.key
-    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
-    return bool(
-        _count(
-            con,
-            f"SELECT count(*) FROM (SELECT h = lag(h) OVER (ORDER BY h) AS again FROM "
-            f"(SELECT hash({', '.join(keys)}) AS h FROM {staged.table.name} WHERE {not_null})) WHERE again",
+def _may_have_duplicates(con: Engine, tables: list[Staged]) -> list[str]:
+    """The tables (of ``tables``, in their order) in which two rows may share a key: rows whose
+    stored keys (the typed values :func:`cosell.data.validate.check_duplicates` compares) have
+    the same 64-bit hash. Equal keys hash alike, so none means no duplicate, and
+    :func:`~cosell.data.validate.check_duplicates` decides the rest. The hashes are sorted and each
+    compared with the one before it: at twenty million keys, a sort of integers is several times
+    cheaper than grouping them in a hash table. One statement answers for every table."""
+    if not tables:
+        return []
+    parts = []
+    for staged in tables:
+        keys = staged.table.key
+        not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+        parts.append(
+            f"SELECT {lit(staged.table.name)} AS name FROM (SELECT h = lag(h) OVER (ORDER BY h) AS again "
+            f"FROM (SELECT hash({', '.join(keys)}) AS h FROM {staged.table.name} WHERE {not_null})) "
+            "WHERE again LIMIT 1"
         )
-    )
+    found = {str(r[0]) for r in con.execute(" UNION ALL ".join(f"({p})" for p in parts)).fetchall()}
+    return [t.table.name for t in tables if t.table.name in found]
 
 
 def _cross_problem(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy) -> bool:
@@ -358,16 +386,9 @@ def _cross_problem(con: Engine, staged: dict[str, tuple[Staged, str]], policy: P
     return bool(found) and bool(_count(con, f"SELECT count(*) FROM ({' UNION ALL '.join(found)} LIMIT 1)"))
 
 
-def _rows_of(staged: dict[str, tuple[Staged, str]], name: str) -> Callable[[], int | None]:
+def _rows_of(loaded: dict[str, Staged], name: str) -> Callable[[], int | None]:
     """The rows a file made once it is loaded (for the profile log)."""
-    return lambda: staged[name][0].rows if name in staged else None
-
-
-def _undo(con: Engine, written: list[str], staged: dict[str, tuple[Staged, str]]) -> None:
-    """Leave the workspace as it was: every table written was empty before."""
-    _drop_checks(con, staged)
-    for name in written:
-        con.execute(f"DELETE FROM {name}")
+    return lambda: loaded[name].rows if name in loaded else None
 
 
 def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
@@ -375,10 +396,6 @@ def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
     con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
-
-
-def _has_rows(con: Engine, table: str) -> bool:
-    return bool(_count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"))
 
 
 def _count(con: Engine, sql: str) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "EngineIOError",
     "Params",
     "ReadOnlyViolation",
+    "engine_version",
     "memory_engine",
     "open_engine",
     "rows_as_dicts",
@@ -51,6 +52,14 @@ def open_engine(
     from cosell.engine.duckdb_engine import open_duckdb
 
     return open_duckdb(path, read_only=read_only, on_wait=on_wait)
+
+
+def engine_version() -> str:
+    """The version of the software :func:`open_engine` runs (its engines' ``version``), known
+    without opening one: a file written by one version is kept for that version."""
+    from cosell.engine.duckdb_engine import software_version
+
+    return software_version()
 
 
 def memory_engine() -> Engine:

@@ -205,7 +205,7 @@ class DuckDBEngine:
 
     @property
     def version(self) -> str:
-        return str(duckdb.__version__)
+        return software_version()
 
     def fetch_arrow(self, sql: str) -> Any:
         try:
@@ -276,6 +276,11 @@ def open_duckdb(
     con = _connect(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
     con.execute("SET TimeZone = 'UTC'")
     return DuckDBEngine(con, read_only=read_only and path != ":memory:")
+
+
+def software_version() -> str:
+    """DuckDB's version (:func:`cosell.engine.engine_version`)."""
+    return str(duckdb.__version__)
 
 
 def memory_engine() -> DuckDBEngine:

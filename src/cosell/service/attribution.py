@@ -184,7 +184,10 @@ def attribute_files(
         at = AsOf.resolve(when, imported_at)
         as_of_views(ws.con, None, existing_at=at.as_of)
         with progress("attributing", total=ENGINE_STEPS) as advance, timed("data engine"):
-            run = attribute(ws.con, policy, at.as_of, model, progress=advance, make_views=False)
+            # Only the attribution and credits are written: the evidence tables are not made.
+            run = attribute(
+                ws.con, policy, at.as_of, model, progress=advance, make_views=False, evidence=False
+            )
         with timed("data write"):
             paths = write_results(ws.con, run, out, fmt)
     finally:

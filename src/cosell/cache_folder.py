@@ -1,0 +1,54 @@
+"""The user's cache folder, where cosell keeps what it can always make again (compiled engine plans,
+a migrated empty workspace) so that the next process need not.
+
+The folder is ``$COSELL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cosell``, else ``~/.cache/cosell``;
+never the working folder. ``COSELL_CACHE_DIR=off`` (or ``none``, ``0``) keeps nothing on disk.
+Each kind of thing has its own subfolder. A file is written whole under another name and renamed
+into place, so a reader (another process) sees no file or a whole one; a folder that cannot be
+written is no error (the caller goes on without the file). Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+CACHE_ENV = "COSELL_CACHE_DIR"
+
+
+def cache_folder(kind: str) -> Path | None:
+    """Where files of ``kind`` go: ``$COSELL_CACHE_DIR/<kind>``, else the user's cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``) ``/cosell/<kind>``; None when ``$COSELL_CACHE_DIR``
+    is ``off`` or there is no home folder."""
+    chosen = (os.environ.get(CACHE_ENV) or "").strip()
+    if chosen.lower() in ("off", "none", "0"):
+        return None
+    if chosen:
+        return Path(chosen) / kind
+    xdg = os.environ.get("XDG_CACHE_HOME") or ""
+    if os.path.isabs(xdg):  # the XDG rule: a relative value is ignored
+        return Path(xdg) / "cosell" / kind
+    try:
+        return Path.home() / ".cache" / "cosell" / kind
+    except RuntimeError:  # no home folder: nothing is kept on disk
+        return None
+
+
+def write_then_rename(path: Path, write: Callable[[Path], object]) -> bool:
+    """Make ``path`` whole under another name in its folder (``write(temporary)`` creates the
+    file), then rename it into place. False, and nothing left behind, when the folder cannot be
+    written (``write`` raises :class:`OSError` for its own failures to write)."""
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(temporary)
+        os.replace(temporary, path)
+    except OSError:
+        return False
+    finally:
+        # Gone once renamed; else what a failed write left (if there is a folder to remove it from).
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    return True

@@ -1,0 +1,126 @@
+"""A migrated empty workspace, kept in the user's cache folder and copied into each new temporary
+workspace.
+
+A ``--data`` run imports its dataset into a new workspace, and migrating a new workspace runs every
+schema step (hundreds of DDL statements): a tenth of a second of a run over a hundred deals, the
+same work with the same result every time. So the result is made once, kept as a file in the cache
+folder (:mod:`cosell.cache_folder`, subfolder ``workspaces``) and copied. The file's name is
+``<key>-<content digest>.duckdb``: the key is the digest of what makes the file (the source of the
+store, which holds every migration, and of what the store imports, with the engine's version), and
+the content digest finds a damaged file, which is removed and made again, like a file that the
+engine cannot open. Without a cache folder, or one that cannot be written, each new workspace is
+migrated in place as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+
+from cosell.cache_folder import cache_folder, write_then_rename
+from cosell.engine import EngineError, engine_version
+from cosell.errors import CosellError
+from cosell.store.workspace import SCHEMA_VERSION, Workspace, open_workspace
+
+TEMPLATE_FOLDER = "workspaces"
+# What the store imports besides itself (tests/test_architecture.py: what the store may import),
+# as files or folders of cosell; tests/store/test_template.py holds the list to the store's imports.
+STORE_REACHES = (
+    "engine",
+    "errors.py",
+    "money.py",
+    "instants.py",
+    "clock.py",
+    "results.py",
+    "entries.py",
+    "cache_folder.py",
+)
+
+_KEY: list[str] = []
+
+
+def source_files() -> list[Path]:
+    """The source a new workspace's schema is made from: the store and what it imports."""
+    package = Path(__file__).parents[1]
+    files: list[Path] = []
+    for name in ("store", *STORE_REACHES):
+        path = package / name
+        files += sorted(path.glob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def template_key() -> str:
+    """The digest of what makes the template: the schema version, the source of
+    :func:`source_files` and the engine's version (a file is read back by the version that wrote it)."""
+    if not _KEY:
+        digest = hashlib.sha256(f"{SCHEMA_VERSION}\0{engine_version()}\0".encode())
+        package = Path(__file__).parents[1]
+        for path in source_files():
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        _KEY.append(digest.hexdigest()[:32])
+    return _KEY[0]
+
+
+def new_workspace(path: str) -> Workspace:
+    """Open a new workspace at ``path`` (a file that does not exist yet, in a folder of the
+    caller's) with the current schema: a copy of the cached template, made first when there is
+    none; migrated in place when there is no cache folder."""
+    folder = cache_folder(TEMPLATE_FOLDER)
+    if folder is None:
+        return open_workspace(path)
+    image = _read_template(folder) or _make_template(folder, Path(path))
+    try:
+        Path(path).write_bytes(image)
+        return open_workspace(path)
+    except (OSError, EngineError, CosellError):
+        # A template the engine does not open as a workspace: forget it, migrate in place.
+        _remove(folder, image)
+        _remove_database(Path(path))
+        return open_workspace(path)
+
+
+def _read_template(folder: Path) -> bytes | None:
+    """The cached template's bytes; None when there is none or none whose content is whole (a
+    damaged one is removed)."""
+    try:
+        candidates = sorted(folder.glob(f"{template_key()}-*.duckdb"))
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            image = candidate.read_bytes()
+        except OSError:
+            continue
+        if candidate.name == _name(image):
+            return image
+        candidate.unlink(missing_ok=True)  # damaged: made again
+    return None
+
+
+def _make_template(folder: Path, beside: Path) -> bytes:
+    """Migrate an empty workspace into a scratch file beside ``beside`` (in the caller's folder),
+    keep a copy of it in ``folder`` (when it can be written) and return its bytes."""
+    scratch = beside.with_name(f".template-{beside.name}")
+    try:
+        open_workspace(str(scratch)).close()  # closing writes everything into the one file
+        image = scratch.read_bytes()
+    finally:
+        _remove_database(scratch)
+    write_then_rename(folder / _name(image), lambda temporary: temporary.write_bytes(image))
+    return image
+
+
+def _name(image: bytes) -> str:
+    return f"{template_key()}-{hashlib.sha256(image).hexdigest()[:16]}.duckdb"
+
+
+def _remove(folder: Path, image: bytes) -> None:
+    with contextlib.suppress(OSError):
+        (folder / _name(image)).unlink(missing_ok=True)
+
+
+def _remove_database(path: Path) -> None:
+    """Remove a database file and its write-ahead log."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
