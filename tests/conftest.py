@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,15 +25,54 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 os.environ.setdefault("COSELL_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cosell-tests-{os.getuid()}"))
 
 
-@pytest.fixture(scope="session")
-def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`cosell demo --size 200` built once per test process, for tests that only read it (the
-    readers beside another reader, simulate over the demo): its workspace file. Never write to it."""
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder made by ``build(folder)`` once per test session, whichever xdist worker asks first;
+    the others wait for it (an exclusive ``flock``) and are handed the same folder. Treat it as
+    read-only: a test that writes, or opens a workspace in it for writing (DuckDB locks the file
+    against every other process), copies it first (:func:`copy_of_built`).
+
+    The folder is under the session's common temp folder (the workers' basetemp's parent), so a
+    new session builds it again; a build that failed leaves nothing behind and is tried again."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            # Built where it stays (a workspace records the folder it imported from); the mark,
+            # written last, says it is whole: a failed build is removed and made again.
+            if not (root / f"{name}.built").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                build(folder)
+                (root / f"{name}.built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
+
+
+def copy_of_built(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """This process's own copy of the folder :func:`built_once` makes (a few files: milliseconds,
+    where building it costs seconds)."""
+    copy = tmp_path_factory.mktemp(name) / name
+    shutil.copytree(built_once(tmp_path_factory, name, build), copy)
+    return copy
+
+
+def _build_small_demo(folder: Path) -> None:
     from typer.testing import CliRunner
 
     from cosell.cli.app import app
 
-    base = tmp_path_factory.mktemp("small-demo")
-    done = CliRunner().invoke(app, ["demo", "--dir", str(base), "--size", "200"])
+    done = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--size", "200"])
     assert done.exit_code == 0, done.output
-    return base / "cosell.duckdb"
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cosell demo --size 200` built once per test session (shared by the workers), for tests that
+    only read it (the readers beside another reader, simulate over the demo): its workspace file,
+    this process's own copy (a command opening it for writing would lock out the other worker's).
+    Never write to it."""
+    return copy_of_built(tmp_path_factory, "small-demo", _build_small_demo) / "cosell.duckdb"

@@ -1,5 +1,6 @@
-"""The engine's compiled plan: built once per policy, model and inputs, reused for every as-of
-instant, kept on disk between processes, and giving exactly what a freshly compiled plan gives."""
+"""The engine's compiled plan: built once per model, policy shape and inputs, reused for every as-of
+instant, kept on disk between processes, and giving exactly what a freshly compiled plan gives.
+(That one plan serves every policy of a shape: tests/attribution/test_plan_params.py.)"""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from cosell.attribution import engine_build, engine_plan
 from cosell.attribution.engine import attribute
+from cosell.attribution.engine_params import Shape, shape_of
 from cosell.attribution.engine_plan import PLANS, Plan
 from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
@@ -116,12 +119,16 @@ def test_a_cached_plan_gives_what_a_fresh_one_gives(
     assert len(builds) == 3
 
 
-def test_a_policy_or_model_change_is_another_plan(ws: Workspace, builds: list[str]) -> None:
+def test_a_model_or_policy_shape_change_is_another_plan(ws: Workspace, builds: list[str]) -> None:
     rows(ws, "2026-09-01")
     rows(ws, "2026-09-01", model="even")
+    assert len(builds) == 2
     shorter = Policy().with_values(windows__sourcing_lookback_days=30)
-    rows(ws, "2026-09-01", policy=shorter)
-    rows(ws, "2026-09-01", policy=shorter)
+    rows(ws, "2026-09-01", policy=shorter)  # another value: the same plan
+    assert len(builds) == 2
+    more_bands = Policy().with_values(amount_bands__edges=[Decimal(1000), Decimal(5000), Decimal(9000)])
+    rows(ws, "2026-09-01", policy=more_bands)  # another band edge: one more comparison
+    rows(ws, "2026-09-01", policy=more_bands)
     assert len(builds) == 3
 
 
@@ -148,15 +155,17 @@ def test_a_plan_with_another_input_schema_is_not_reused(ws: Workspace, builds: l
     assert len(builds) == 2
 
 
-def test_the_key_does_not_depend_on_the_as_of_instant() -> None:
+def test_the_key_is_the_shape_not_the_values() -> None:
     p = engine_plan.Params.from_policy(Policy(), 1)
+    shape = shape_of(p)
     columns = (("v_touches", "touch_id", "VARCHAR"),)
-    key = engine_plan.plan_key(p, {"sourcer": 50}, "even", columns)
-    assert key == engine_plan.plan_key(replace(p, as_of_us=2), {"sourcer": 50}, "even", columns)
-    assert key != engine_plan.plan_key(replace(p, lookback_us=3), {"sourcer": 50}, "even", columns)
-    assert key != engine_plan.plan_key(p, {"sourcer": 40}, "even", columns)
-    assert key != engine_plan.plan_key(p, {"sourcer": 50}, "role_weighted", columns)
-    assert key != engine_plan.plan_key(p, {"sourcer": 50}, "even", (*columns, ("v_x", "y", "INT")))
+    key = engine_plan.plan_key(shape, "even", columns)
+    weights = tuple((role, w + 1) for role, w in p.role_weights)
+    assert shape_of(replace(p, as_of_us=2, lookback_us=3, won_stages=("Won",), role_weights=weights)) == shape
+    assert key != engine_plan.plan_key(Shape(shape.bands + 1, shape.roles), "even", columns)
+    assert key != engine_plan.plan_key(Shape(shape.bands, shape.roles[:-1]), "even", columns)
+    assert key != engine_plan.plan_key(shape, "role_weighted", columns)
+    assert key != engine_plan.plan_key(shape, "even", (*columns, ("v_x", "y", "INT")))
 
 
 def test_a_run_with_a_cached_plan_does_not_load_ibis(tmp_path: Path) -> None:

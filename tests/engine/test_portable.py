@@ -18,7 +18,8 @@ import sqlglot.expressions as sge
 
 from cosell.attribution import credit
 from cosell.attribution.engine_build import build_plan
-from cosell.attribution.engine_plan import AS_OF_PLACEHOLDER_US, Params, Plan, input_columns, integer_weights
+from cosell.attribution.engine_params import shape_of
+from cosell.attribution.engine_plan import Params, Plan, input_columns
 from cosell.engine import POSTGRES, SPARK, Dialect
 from cosell.engine.base import PostgresDialect
 from cosell.policy import Policy
@@ -66,9 +67,7 @@ def inputs() -> tuple[tuple[str, str, str], ...]:
 
 
 def plan_for(dialect: Dialect, model: str) -> Plan:
-    policy = Policy()
-    params = Params.from_policy(policy, AS_OF_PLACEHOLDER_US)
-    return build_plan(inputs(), policy, params, integer_weights(policy.role_weights), model, dialect)
+    return build_plan(inputs(), shape_of(Params.from_policy(Policy(), 0)), model, dialect)
 
 
 def statements(plan: Plan, dialect: Dialect) -> list[tuple[str, str]]:

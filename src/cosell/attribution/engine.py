@@ -24,8 +24,8 @@ from typing import Any
 from cosell import clock
 from cosell.asof import knowledge
 from cosell.attribution import credit
+from cosell.attribution.engine_params import shape_of
 from cosell.attribution.engine_plan import (
-    AS_OF_PLACEHOLDER_US,
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
     CREDITS_TABLE,
@@ -37,7 +37,6 @@ from cosell.attribution.engine_plan import (
     drop,
     execute,
     input_columns,
-    integer_weights,
     plan_key,
 )
 from cosell.engine import Engine
@@ -173,17 +172,16 @@ def attribute(
 
 def compiled_plan(con: Engine, policy: Policy, model: str) -> Plan:
     """The compiled plan for this policy and model over the relations on ``con`` (cached)."""
-    params = Params.from_policy(policy, AS_OF_PLACEHOLDER_US)
-    weights = integer_weights(policy.role_weights)
+    shape = shape_of(Params.from_policy(policy, 0))
     columns = input_columns(con)
     dialect = con.dialect
 
     def build() -> Plan:
         from cosell.attribution.engine_build import build_plan
 
-        return build_plan(columns, policy, params, weights, model, dialect)
+        return build_plan(columns, shape, model, dialect)
 
-    return PLANS.get(plan_key(params, weights, model, columns, dialect.name, con.version), build)
+    return PLANS.get(plan_key(shape, model, columns, dialect.name, con.version), build)
 
 
 def _touch_credits(context: RunContext) -> Any:

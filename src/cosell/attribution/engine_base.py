@@ -20,8 +20,8 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from cosell.attribution.engine_params import Placeholders as Placeholders
 from cosell.attribution.engine_plan import INPUTS, STEP_PREFIX, Op, Plan
-from cosell.attribution.engine_plan import Params as Params
 from cosell.engine import DUCKDB, Dialect
 from cosell.instants import MICROS_PER_DAY
 

@@ -15,38 +15,25 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution import credit
-from cosell.attribution.engine_base import Params, Runner, nz, union_all, us
+from cosell.attribution.engine_base import Placeholders, Runner, nz, union_all, us
 from cosell.attribution.engine_cohort import build_acceleration, check_rates, with_band
 from cosell.attribution.engine_credit import apply_overrides, build_credits, build_roles
 from cosell.attribution.engine_evidence import build_evidence
 from cosell.attribution.engine_output import build_output
-from cosell.attribution.engine_plan import (
-    AS_OF_PLACEHOLDER_TEXT,
-    AS_OF_PLACEHOLDER_US,
-    KNOWN_PLACEHOLDER_US,
-    Plan,
-)
+from cosell.attribution.engine_params import Shape, check_placeholders
+from cosell.attribution.engine_plan import Plan
 from cosell.attribution.engine_record import build_record
 from cosell.attribution.engine_touches import blocking_touches, build_deals, build_touches
 from cosell.engine import DUCKDB, Dialect
-from cosell.policy import Policy
 
 
 def build_plan(
-    inputs: Iterable[tuple[str, str, str]],
-    policy: Policy,
-    p: Params,
-    weights: dict[str, int],
-    model: str,
-    dialect: Dialect = DUCKDB,
+    inputs: Iterable[tuple[str, str, str]], shape: Shape, model: str, dialect: Dialect = DUCKDB
 ) -> Plan:
-    """The plan of one policy and model over relations with these columns (``inputs``).
-
-    ``p.as_of_us`` must be :data:`~cosell.attribution.engine_plan.AS_OF_PLACEHOLDER_US`: the plan
-    serves every as-of instant.
-    """
-    if p.as_of_us != AS_OF_PLACEHOLDER_US:
-        raise ValueError("a plan is built for the as-of placeholder")
+    """The plan of one model over relations with these columns (``inputs``), for every policy of
+    ``shape`` and every as-of instant: their values are placeholders written in when it runs
+    (:mod:`cosell.attribution.engine_params`)."""
+    p = Placeholders(shape)
     run = Runner(inputs, dialect)
     deals = build_deals(run, p)
     run.tick()
@@ -68,8 +55,9 @@ def build_plan(
     check_rates(run, p, cand_b, base_b)
     acc = build_acceleration(run, p, deals, cand_b, base_b)
     run.tick()
-    overrides = _overrides(run, KNOWN_PLACEHOLDER_US)
+    overrides = _overrides(run, p)
     decided = _tiers(run, p, facts, acc, overrides)
+    weights = p.weights()
     roles = build_roles(run, ev, deals, weights)
     roles = apply_overrides(run, roles, overrides, weights)
     paid = decided.filter(decided.tier != "none").select("opp_id")
@@ -78,7 +66,7 @@ def build_plan(
     if model in credit.TOUCH_MODELS:
         from cosell.attribution.engine_touch_models import touch_credits
 
-        credits, fallback = touch_credits(run, p, policy, model, roles, deals, ev)
+        credits, fallback = touch_credits(run, roles, deals)
     else:
         credits = build_credits(run, roles, deals, model)
         fallback = None
@@ -92,15 +80,11 @@ def build_plan(
     build_record(run, decided, bands, ev.claims, assoc, blockers)
     run.tick()
     plan = run.plan()
-    sql = "\n".join(op.sql for op in plan.ops)
-    if str(AS_OF_PLACEHOLDER_US) not in sql or AS_OF_PLACEHOLDER_TEXT not in sql:
-        raise AssertionError("the as-of instant is no longer where the plan expects it")
-    if run.has_input("attribution_overrides") and str(KNOWN_PLACEHOLDER_US) not in sql:
-        raise AssertionError("the knowledge instant is no longer where the plan expects it")
+    check_placeholders((op.sql for op in plan.ops), shape, p.used)
     return plan
 
 
-def _overrides(run: Runner, known_us: int) -> ir.Table:
+def _overrides(run: Runner, p: Placeholders) -> ir.Table:
     """The newest override per deal recorded and not withdrawn at ``known_us`` (the knowledge
     instant, else the as-of instant: written in when the plan runs)."""
     if not run.has_input("attribution_overrides"):
@@ -110,6 +94,7 @@ def _overrides(run: Runner, known_us: int) -> ir.Table:
         )
         return run.step("overrides", none)
     o = run.table("attribution_overrides")
+    known_us = p.known_us
     known = (us(o.recorded_at) <= known_us) & (o.withdrawn_at.isnull() | (us(o.withdrawn_at) > known_us))
     o = o.filter(known)
     newest = ibis.row_number().over(
@@ -121,7 +106,7 @@ def _overrides(run: Runner, known_us: int) -> ir.Table:
     )
 
 
-def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
+def _facts(run: Runner, p: Placeholders, deals: ir.Table, ev: Any) -> ir.Table:
     """Per deal: everything the tier decision reads (flags from every evidence table)."""
     op = run.table("_cosell_eng_op")
     op_flags = op.group_by("opp_id").aggregate(
@@ -159,7 +144,7 @@ def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
     )
     declared = declared.mutate(active=active)
     decl_flags = declared.group_by("opp_id").aggregate(
-        declared_ok=(declared.active | (not p.requires_activity)).any(),
+        declared_ok=(declared.active | ~p.requires_activity).any(),
         no_activity=(~declared.active).any() & p.requires_activity,
     )
 
@@ -183,7 +168,7 @@ def _facts(run: Runner, p: Params, deals: ir.Table, ev: Any) -> ir.Table:
     return run.step("facts", f)
 
 
-def _tiers(run: Runner, p: Params, facts: ir.Table, acc: ir.Table, overrides: ir.Table) -> ir.Table:
+def _tiers(run: Runner, p: Placeholders, facts: ir.Table, acc: ir.Table, overrides: ir.Table) -> ir.Table:
     f = facts.left_join(acc, "opp_id").drop("opp_id_right")
     f = f.left_join(overrides, "opp_id").drop("opp_id_right")
     evaluated = f.won & f.winner.isnull() & f.e_us.notnull()

@@ -9,17 +9,15 @@ integer microseconds are exact in a double below 2^53; we keep twice the median 
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Params, Runner, instant, lit, union_all
+from cosell.attribution.engine_base import Placeholders, Runner, instant, lit, union_all
 
 LEVELS = (("1", ("segment", "band")), ("2", ("segment",)), ("3", ()))
 
 
-def _periods(x_us: ir.IntegerValue, p: Params) -> tuple[ir.StringValue, ir.StringValue]:
+def _periods(x_us: ir.IntegerValue, p: Placeholders) -> tuple[ir.StringValue, ir.StringValue]:
     """Month label and fiscal-quarter label of an instant (as :func:`cosell.periods.rate_periods`)."""
     ts = instant(x_us)
     year = ts.year()
@@ -31,7 +29,7 @@ def _periods(x_us: ir.IntegerValue, p: Params) -> tuple[ir.StringValue, ir.Strin
     return month_label, quarter_label
 
 
-def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
+def with_band(run: Runner, p: Placeholders, deals: ir.Table) -> ir.Table:
     """Deals with ``band``: amount converted at its close-period rate, banded by the policy edges."""
     fx = run.table("v_fx_rates")
     rates = fx.select(fx_currency=fx.currency, fx_period=fx.period, rate=fx.rate)
@@ -48,12 +46,12 @@ def with_band(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
     converted = d.amount.cast("decimal(38,12)") * d.rate
     band = lit(0, "int64")
     for edge in p.band_edges:
-        band = band + ibis.ifelse(converted >= lit(edge, "decimal(38,12)"), 1, 0)
+        band = band + ibis.ifelse(converted >= edge, 1, 0)
     band = ibis.ifelse(d.rate.isnull(), ibis.null("int64"), band)
     return d.select(*deals.columns, band=band, month_label="month_label", quarter_label="quarter_label")
 
 
-def check_rates(run: Runner, p: Params, candidates: ir.Table, baseline: ir.Table) -> None:
+def check_rates(run: Runner, p: Placeholders, candidates: ir.Table, baseline: ir.Table) -> None:
     """A missing FX rate is an input error where a band is needed: a candidate's own amount, and a
     baseline deal of a candidate's segment inside its window (level 1 compares bands).
 
@@ -75,7 +73,7 @@ def check_rates(run: Runner, p: Params, candidates: ir.Table, baseline: ir.Table
 
 
 def build_acceleration(
-    run: Runner, p: Params, deals: ir.Table, candidates: ir.Table, baseline: ir.Table
+    run: Runner, p: Placeholders, deals: ir.Table, candidates: ir.Table, baseline: ir.Table
 ) -> ir.Table:
     """Per candidate (won, not sourced, with E): cohort, size, twice the median, remaining, ACC.
 
@@ -150,11 +148,11 @@ def build_acceleration(
         j.cohort.isnull(), ibis.null("int64"), ibis.ifelse(whole, j.x_us - j.c_us, j.x_us - j.first_t)
     )
     j = j.mutate(remaining=remaining, whole_cycle=ibis.coalesce(whole, False), no_baseline=j.cohort.isnull())
-    keep = Fraction(1) - Fraction(p.min_pct)
+    keep_numerator, keep_denominator = p.keep
     big = "decimal(38,0)"
     r2 = (j.remaining * 2).cast(big)
-    fast_pct = r2 * keep.denominator <= j.m2.cast(big) * keep.numerator
-    fast_days = (j.m2 - j.remaining * 2) >= 2 * p.min_days_us
+    fast_pct = r2 * keep_denominator <= j.m2.cast(big) * keep_numerator
+    fast_days = (j.m2 - j.remaining * 2) >= p.twice_min_days_us
     j = j.mutate(acc=ibis.coalesce(fast_pct & fast_days, False))
     out = j.select("opp_id", "cohort", "cohort_size", "m2", "remaining", "acc", "whole_cycle", "no_baseline",
                    "s", "first_t")  # fmt: skip  # s and its first entry S: stored as evidence (engine_record)
@@ -162,7 +160,7 @@ def build_acceleration(
 
 
 def _engine_medians(
-    run: Runner, base_stage: ir.Table, base_cycle: ir.Table, c: ir.Table, p: Params
+    run: Runner, base_stage: ir.Table, base_cycle: ir.Table, c: ir.Table, p: Placeholders
 ) -> tuple[ir.Table, ir.Table]:
     """The counts and medians by the engine: over a RANGE window, or per group where the
     dialect has no windowed median."""
@@ -204,7 +202,7 @@ def _with_candidates(base: ir.Table, cand: ir.Table) -> ir.Table:
     return union_all([base, low.select(*base.columns), high.select(*base.columns)])
 
 
-def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p: Params) -> ir.Table:
+def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p: Placeholders) -> ir.Table:
     """Count and median of durations over ``[x - window, x]`` for each candidate row, per level."""
     kind = "stage" if extra else "cycle"
     rows = run.step(name + "_rows", rows)
@@ -225,7 +223,7 @@ def _windowed(run: Runner, name: str, rows: ir.Table, extra: tuple[str, ...], p:
     return run.step(name, out)
 
 
-def _grouped(rows: ir.Table, kind: str, extra: tuple[str, ...], p: Params) -> ir.Table:
+def _grouped(rows: ir.Table, kind: str, extra: tuple[str, ...], p: Placeholders) -> ir.Table:
     """The same counts and medians for an engine without a windowed median (PostgreSQL): each
     candidate joined to the baseline deals of its level inside its window, a grouped median per
     candidate, joined back. The window's frame is the same: same keys (NULL matching NULL, as a

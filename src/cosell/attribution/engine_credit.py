@@ -14,14 +14,14 @@ import ibis.expr.types as ir
 from cosell.attribution.engine_base import Runner, union_all
 from cosell.attribution.engine_evidence import Evidence
 from cosell.attribution.engine_output import share_text
-from cosell.attribution.engine_plan import integer_weights as integer_weights
 from cosell.money import MINOR_UNITS
 from cosell.policy import ROLES
 
 ROLE_ORDER = {role: i for i, role in enumerate(ROLES)}
 
 
-def weight_of(role: ir.StringValue, weights: dict[str, int]) -> ir.IntegerValue:
+def weight_of(role: ir.StringValue, weights: dict[str, ir.IntegerValue]) -> ir.IntegerValue:
+    """The role's weight (placeholders written in when the plan runs); 0 for a role not weighted."""
     return ibis.cases(*((role == r, w) for r, w in weights.items()), else_=0).cast("int64")
 
 
@@ -30,7 +30,7 @@ def minor_unit_of(currency: ir.StringValue) -> ir.IntegerValue:
     return ibis.cases(*((currency == c, d) for c, d in sorted(non_two.items())), else_=2).cast("int64")
 
 
-def build_roles(run: Runner, ev: Evidence, deals: ir.Table, weights: dict[str, int]) -> ir.Table:
+def build_roles(run: Runner, ev: Evidence, deals: ir.Table, weights: dict[str, ir.IntegerValue]) -> ir.Table:
     """Every partner with evidence on a deal and the role SPEC section 3 gives it (all deals)."""
     op = run.table("_cosell_eng_op")
     s = ev.sourcing
@@ -70,7 +70,9 @@ def build_roles(run: Runner, ev: Evidence, deals: ir.Table, weights: dict[str, i
     return run.step("roles", roles)
 
 
-def apply_overrides(run: Runner, roles: ir.Table, overrides: ir.Table, weights: dict[str, int]) -> ir.Table:
+def apply_overrides(
+    run: Runner, roles: ir.Table, overrides: ir.Table, weights: dict[str, ir.IntegerValue]
+) -> ir.Table:
     """Roles after the overrides (``overrides``: opp_id, ov_tier, ov_partner; one row per deal)."""
     r = roles.left_join(overrides, "opp_id").drop("opp_id_right")
     named = r.ov_partner.notnull() & (r.partner == r.ov_partner)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Params, Runner, lit, nz, union_all, us
+from cosell.attribution.engine_base import Placeholders, Runner, lit, nz, union_all, us
 
 # Rule rank among tied evidence times: S2, then S1, S3, S4.
 RANK = {"S2": 0, "S1": 1, "S3": 2, "S4": 3}
@@ -43,7 +43,7 @@ def build_leads(run: Runner, deals: ir.Table) -> ir.Table:
     return run.step("leads", union_all([by_source, by_conv]).distinct())
 
 
-def build_registrations(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
+def build_registrations(run: Runner, p: Placeholders, deals: ir.Table) -> ir.Table:
     r = run.table("v_deal_registrations")
     regs = r.select(
         registration_id=nz(r.registration_id),
@@ -82,7 +82,7 @@ def build_registrations(run: Runner, p: Params, deals: ir.Table) -> ir.Table:
 
 
 def build_evidence(
-    run: Runner, p: Params, deals: ir.Table, assoc: ir.Table, direct_first: ir.Table
+    run: Runner, p: Placeholders, deals: ir.Table, assoc: ir.Table, direct_first: ir.Table
 ) -> Evidence:
     leads = build_leads(run, deals)
     regs = build_registrations(run, p, deals)

@@ -11,14 +11,14 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import (
-    Params,
+    Placeholders,
     Runner,
     format_days_expr,
     format_instant_expr,
     lit,
     union_all,
 )
-from cosell.attribution.engine_plan import ATTRIBUTION_TABLE, CREDITS_TABLE, format_instant_micros
+from cosell.attribution.engine_plan import ATTRIBUTION_TABLE, CREDITS_TABLE
 from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, CreditRow
 
@@ -68,7 +68,7 @@ def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
 
 def build_output(
     run: Runner,
-    p: Params,
+    p: Placeholders,
     model: str,
     decided: ir.Table,
     credits: ir.Table,
@@ -119,8 +119,8 @@ def build_output(
         ),
         rules=rules_text(f, f.fb),
         remaining_days=ibis.ifelse(has_baseline, format_days_expr(f.remaining, MICROS_PER_DAY), blank),
-        as_of=lit(format_instant_micros(p.as_of_us)),
-        policy_version=lit(p.policy_version),
+        as_of=p.as_of_text,
+        policy_version=p.policy_version,
         model=lit(model),
         cohort=ibis.ifelse(has_baseline, f.cohort, blank),
         cohort_size=ibis.ifelse(has_baseline, f.cohort_size.cast("string"), blank),

@@ -3,11 +3,12 @@
 Building the rules (Ibis expressions compiled by sqlglot, :mod:`cosell.attribution.engine_build`)
 costs about two seconds whatever the size of the data; running the SQL over a hundred deals costs
 milliseconds. So the rules are compiled into a :class:`Plan`, plain data: an ordered list of
-operations, each one SQL statement and what to do with its result. A plan depends only on what
-is baked into its SQL, which is its key: the policy's parameters (the as-of instant excepted), the
-role weights, the credit model, the backend and its version, the columns and types of the
-relations the rules read, and the engine's own source code. The as-of instant is compiled as a
-placeholder and written in when the plan runs, so one plan serves every as-of instant.
+operations, each one SQL statement and what to do with its result. The run's values (the as-of
+and knowledge instants, and every value of the policy) are compiled as placeholders and written in
+when the plan runs (:mod:`cosell.attribution.engine_params`), so one plan serves every run of the
+same shape. A plan depends only on what is baked into its SQL, which is its key: the policy's
+shape (how many amount bands, which roles), the credit model, the backend and its version, the
+columns and types of the relations the rules read, and the engine's own source code.
 
 Plans are kept in the process and on disk (``$COSELL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cosell``,
 else ``~/.cache/cosell``; never the working folder; ``COSELL_CACHE_DIR=off`` keeps them in the
@@ -25,17 +26,17 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from cosell.attribution.engine_params import Filler, Shape, integer_weights, shape_of, values
 from cosell.cache_folder import cache_folder, write_then_rename
 from cosell.engine import Engine
 from cosell.errors import InputError, Problem
-from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
 from cosell.profiling import enabled, timed
 
@@ -46,7 +47,7 @@ CREDITS_TABLE = "cosell_credits"
 EVIDENCE_OUTPUT = "cosell_evidence"
 CLAIMS_OUTPUT = "cosell_claims"
 
-PLAN_FORMAT = 3
+PLAN_FORMAT = 4
 STEP_PREFIX = "_cosell_eng_"
 
 # The relations the rules read. A plan is keyed by their columns and types.
@@ -62,21 +63,6 @@ INPUTS = (
     "v_fx_rates",
     "attribution_overrides",
 )
-
-# The as-of instant in a compiled plan, as integer microseconds and as its ISO 8601 text:
-# 2199-12-31T23:59:59.987654Z, an instant no rule computes, so each text appears only where the
-# as-of instant was written in (the builder checks that both do appear).
-AS_OF_PLACEHOLDER_US = 7_258_118_399_987_654
-
-
-def format_instant_micros(micros: int) -> str:
-    """Epoch microseconds as :func:`cosell.instants.format_instant` writes the instant."""
-    return format_instant(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))
-
-
-AS_OF_PLACEHOLDER_TEXT = format_instant_micros(AS_OF_PLACEHOLDER_US)
-# The knowledge instant (what was recorded by then: the overrides), likewise written in at run time.
-KNOWN_PLACEHOLDER_US = 7_258_118_399_876_543
 
 
 @dataclass(frozen=True)
@@ -99,6 +85,7 @@ class Params:
     workspace_currency: str
     fiscal_start_month: int
     policy_version: str
+    role_weights: tuple[tuple[str, int], ...] = ()  # by role, scaled to integers (integer_weights)
 
     @classmethod
     def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
@@ -119,14 +106,8 @@ class Params:
             workspace_currency=policy.workspace_currency,
             fiscal_start_month=policy.fiscal_year_start_month,
             policy_version=policy.version,
+            role_weights=tuple(sorted(integer_weights(policy.role_weights).items())),
         )
-
-
-def integer_weights(weights: Mapping[str, Decimal]) -> dict[str, int]:
-    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5)."""
-    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
-    scale = Decimal(10) ** max(int(exponent), 0)
-    return {role: int(w * scale) for role, w in weights.items()}
 
 
 @dataclass(frozen=True)
@@ -238,24 +219,22 @@ def input_columns(con: Engine) -> tuple[tuple[str, str, str], ...]:
 
 
 def plan_key(
-    params: Params,
-    weights: Mapping[str, int],
+    shape: Shape,
     model: str,
     columns: tuple[tuple[str, str, str], ...],
     dialect: str = "duckdb",
     engine_version: str = "",
 ) -> str:
-    """The digest of everything a plan's SQL depends on (the as-of and knowledge instants excepted):
-    the policy's parameters, the role weights, the model, the input relations' columns and types,
-    the dialect and engine version, Ibis's and sqlglot's versions, and cosell's version and source."""
-    baked = replace(params, as_of_us=AS_OF_PLACEHOLDER_US)
+    """The digest of everything a plan's SQL depends on (the run's values are placeholders,
+    :mod:`cosell.attribution.engine_params`): the policy's shape (how many band edges, which
+    roles), the model, the input relations' columns and types, the dialect and engine version,
+    Ibis's and sqlglot's versions, and cosell's version and source."""
     parts = {
         "format": PLAN_FORMAT,
         "code": _code_digest(),
         "dialect": dialect,
         "versions": {**_versions(), "engine": engine_version},
-        "params": _jsonable(asdict(baked)),
-        "weights": sorted(weights.items()),
+        "shape": _jsonable(asdict(shape)),
         "model": model,
         "inputs": columns,
     }
@@ -383,18 +362,13 @@ def execute(
     (the caller drops them; on an error they are dropped here). ``on_tick`` is called at each of
     the engine's stages; ``stop_after`` stops after the step of that name (for tests); the
     operations named in ``skip`` (outputs no other operation reads) are not run."""
-    as_of_us = context.params.as_of_us
-    as_of_text = format_instant_micros(as_of_us)
-    known_us = as_of_us if context.known_us is None else context.known_us
+    params = context.params
+    filler = Filler(shape_of(params), values(params, context.known_us), con.dialect)
     made: list[str] = []
     guards: dict[str, bool] = {}
 
     def sql_of(op: Op) -> str:
-        return (
-            op.sql.replace(str(AS_OF_PLACEHOLDER_US), str(as_of_us))
-            .replace(AS_OF_PLACEHOLDER_TEXT, as_of_text)
-            .replace(str(KNOWN_PLACEHOLDER_US), str(known_us))
-        )
+        return filler.fill(op.sql)
 
     profile = enabled()
 

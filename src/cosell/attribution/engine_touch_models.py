@@ -23,9 +23,8 @@ from cosell.attribution.credit import (
     format_share,
     split_amount,
 )
-from cosell.attribution.engine_plan import STEP_PREFIX, Params, RunContext
+from cosell.attribution.engine_plan import STEP_PREFIX, RunContext
 from cosell.money import minor_unit, to_minor
-from cosell.policy import Policy
 
 if TYPE_CHECKING:  # pragma: no cover - the plan's builder imports Ibis, a cached run does not
     import ibis.expr.types as ir
@@ -47,9 +46,7 @@ CREDITS = STEP_PREFIX + "credits"
 FALLBACK = STEP_PREFIX + "fallback"
 
 
-def touch_credits(
-    run: Runner, p: Params, policy: Policy, model: str, roles: ir.Table, deals: ir.Table, ev: Any
-) -> tuple[ir.Table, ir.Table]:
+def touch_credits(run: Runner, roles: ir.Table, deals: ir.Table) -> tuple[ir.Table, ir.Table]:
     """Credits under a touch model, and the deals that fell back to role_weighted.
 
     Records the two fetches and the Python step (:func:`compute_touch_credits`) in the plan.

@@ -8,19 +8,19 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Params, Runner, lit, nz, union_all, us
+from cosell.attribution.engine_base import Placeholders, Runner, nz, union_all, us
 
 
-def stage_class(stage: ir.StringValue, p: Params) -> ir.StringValue:
+def stage_class(stage: ir.StringValue, p: Placeholders) -> ir.StringValue:
     """``won``, ``lost`` or ``open`` by the policy's stage mapping."""
     return ibis.cases(
-        (stage.isin(list(p.won_stages) or [""]), "won"),
-        (stage.isin(list(p.lost_stages) or [""]), "lost"),
+        (stage.isin(p.won_stages), "won"),
+        (stage.isin(p.lost_stages), "lost"),
         else_="open",
     )
 
 
-def build_deals(run: Runner, p: Params) -> ir.Table:
+def build_deals(run: Runner, p: Placeholders) -> ir.Table:
     """One row per opportunity with everything the rules read from it (``deals``).
 
     Columns: opp_id, account_id, c_us, x_us, closed, won, amount, currency, segment, first_stage,
@@ -35,7 +35,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
         account_id=nz(o.account_id),
         c_us=us(o.created_at),
         amount=o.amount,
-        currency=ibis.coalesce(nz(o.currency), lit(p.workspace_currency)),
+        currency=ibis.coalesce(nz(o.currency), p.workspace_currency),
         stage=o.stage,
         close_date_us=us(o.close_date),
         source_lead_id=nz(o.source_lead_id),
@@ -79,7 +79,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
         x_entry=tlc.t_raw.min(where=into_current & (tlc.last_open.isnull() | (tlc.t_raw >= tlc.last_open))),
     )
     d = base.join(per_deal, "opp_id")
-    as_of = lit(p.as_of_us, "int64")
+    as_of = p.as_of_us
     x_known = ibis.coalesce(d.x_entry, d.close_date_us)
     # A deal that closed after the as-of instant was still open then (docs/rules.md, Times); a closed
     # deal without any close time stays closed, for the input error below.
@@ -104,7 +104,7 @@ def build_deals(run: Runner, p: Params) -> ir.Table:
     return deals
 
 
-def engagement_touches(run: Runner, p: Params, side: str, *, logged: bool = False) -> ir.Table:
+def engagement_touches(run: Runner, p: Placeholders, side: str, *, logged: bool = False) -> ir.Table:
     """The engagement touches (a partner or direct kind) of one side, by the actor column; with
     ``logged``, only those logged on a deal.
 
@@ -116,8 +116,7 @@ def engagement_touches(run: Runner, p: Params, side: str, *, logged: bool = Fals
     same expression would share it, and DuckDB materialises a shared subquery (millions of rows).
     """
     t = run.table("v_touches")
-    engagement = list(p.partner_kinds) + list(p.direct_kinds)
-    keep = t.kind.isin(engagement or [""]) & (t.actor == side)
+    keep = t.kind.isin(p.engagement_kinds) & (t.actor == side)
     t = t.filter(keep & nz(t.opportunity_id).notnull() if logged else keep)
     tt = t.select(
         touch_id=nz(t.touch_id),
@@ -138,7 +137,7 @@ def engagement_touches(run: Runner, p: Params, side: str, *, logged: bool = Fals
     return tt.filter(tt.partner.notnull())
 
 
-def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir.Table]:
+def build_touches(run: Runner, p: Placeholders, deals: ir.Table) -> tuple[ir.Table, ir.Table]:
     """The partner-engagement touches associated with each deal, and its earliest direct ones.
 
     Returns ``assoc`` (opp_id, touch_id, t, partner): partner touches logged on O (any time) and
@@ -178,7 +177,7 @@ def build_touches(run: Runner, p: Params, deals: ir.Table) -> tuple[ir.Table, ir
 
 
 def blocking_touches(
-    run: Runner, p: Params, deals: ir.Table, direct_first: ir.Table, which: ir.Table
+    run: Runner, p: Placeholders, deals: ir.Table, direct_first: ir.Table, which: ir.Table
 ) -> ir.Table:
     """For the deals in ``which`` (opp_id): ``d_touch``, the earliest direct touch of
     ``direct_first`` (the smallest touch_id among those at d_first, on A or logged on O)."""

@@ -116,7 +116,9 @@ class Dialect:
     - ``struct_lists``: whether a list of structs is sorted field by field and its fields read back
       as they were (the evidence tokens of a deal); otherwise the tokens are made distinct and
       joined by an ordered string aggregate;
-    - :meth:`temp_table`: the statements that materialise a query as a session table.
+    - :meth:`temp_table`: the statements that materialise a query as a session table;
+    - :meth:`string_literal`: a text as a string literal (a compiled plan's values are written in
+      as text: :mod:`cosell.attribution.engine_params`).
     """
 
     name = "duckdb"
@@ -145,6 +147,10 @@ class Dialect:
         """The statements that make the session table ``name`` hold the rows of ``select``
         (replacing one of that name)."""
         return [f'CREATE OR REPLACE TEMP TABLE "{name}" AS {select}']
+
+    def string_literal(self, text: str) -> str:
+        """``text`` as a SQL string literal: in single quotes, a quote doubled (standard SQL)."""
+        return "'" + text.replace("'", "''") + "'"
 
 
 class PostgresDialect(Dialect):
@@ -180,6 +186,10 @@ class SparkDialect(Dialect):
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f"DROP VIEW IF EXISTS `{name}`", f"CACHE TABLE `{name}` AS {select}"]
+
+    def string_literal(self, text: str) -> str:
+        """Spark's string literals escape with a backslash (as sqlglot writes them)."""
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 DUCKDB = Dialect()
