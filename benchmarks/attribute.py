@@ -10,9 +10,9 @@ own child process (wall time, and peak memory as the child's ``ru_maxrss``):
 - ``cosell attribute --data DIR --out DIR``, best of three: target at most 3x the floor, under
   4 GiB (the floors and the runs alternate, so both see the machine alike);
 - ``cosell import canonical DIR`` into a new workspace file: target under 60 s;
-- a run over 100 deals, the plan cache warm (target well under 1 s): ``cosell attribute --data``
-  on a 100-deal demo and ``cosell attribute`` on a workspace holding it (each a whole process,
-  best of three), and the engine alone in-process on the same data;
+- a run over 100 deals, the plan cache warm (target well under 1 s, read as at most 0.5 s):
+  ``cosell attribute --data`` on a 100-deal demo and ``cosell attribute`` on a workspace holding
+  it (each a whole process, best of three), and the engine alone in-process on the same data;
 - the incremental re-run after 1% of deals change (target under 15% of a full run): on a workspace
   holding the dataset, a full ``cosell attribute``, an import changing 1% of the deals (amounts,
   stages and closes that move won direct-only deals in and out of the cohort baselines, new
@@ -43,6 +43,10 @@ from _incremental import measure as measure_incremental
 
 GIB = 2**30
 STEPS = ("small", "floor", "attribute", "import", "incremental")
+# "Well under a second" (issue 13) read as at most half of one: a figure just below a second is
+# under it, not well under it (docs/benchmarks.md).
+WELL_UNDER_S = 0.5
+WELL_UNDER_TEXT = "well under 1 s (<= 0.5 s)"
 
 FLOOR_SQL = """
 SET TimeZone = 'UTC';
@@ -165,8 +169,8 @@ def main() -> None:
                     Figure(
                         "100 deals: cosell attribute --data (process)",
                         f"{best:.2f} s",
-                        "well under 1 s",
-                        best < 1,
+                        WELL_UNDER_TEXT,
+                        best <= WELL_UNDER_S,
                     ),
                     f"{again} --only small",
                 )
@@ -182,8 +186,8 @@ def main() -> None:
                     Figure(
                         "100 deals: cosell attribute -w (process)",
                         f"{best:.2f} s",
-                        "well under 1 s",
-                        best < 1,
+                        WELL_UNDER_TEXT,
+                        best <= WELL_UNDER_S,
                     ),
                     "",
                 )
