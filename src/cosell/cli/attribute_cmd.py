@@ -150,7 +150,8 @@ def attribute_command(
     )
     if stored.incremental:
         console.print(
-            f"incremental: {stored.recomputed:,} deals recomputed (their inputs changed), "
+            f"incremental: {stored.recomputed:,} deal{'' if stored.recomputed == 1 else 's'} "
+            "recomputed (their inputs changed), "
             f"{stored.retested:,} re-tested against a moved cohort baseline, the other "
             f"{sum(stored.counts.values()) - stored.recomputed - stored.retested:,} unchanged, "
             f"as run {stored.base_run} holds them",
