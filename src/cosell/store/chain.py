@@ -47,9 +47,12 @@ class RunChain:
         if len(self.runs) == 1:
             return f"SELECT * FROM {table} WHERE run_id = {self.full}"
         runs = ", ".join(str(r) for r in self.runs)
+        # Only the incremental runs can supersede a row (never the full run, the oldest): reading
+        # just their rows keeps the lookup as small as what changed.
+        later = ", ".join(str(r) for r in self.runs[1:])
         return (
             f"SELECT * FROM {table} t WHERE t.run_id IN ({runs}) AND NOT EXISTS ("
-            f"SELECT 1 FROM attribution_history n WHERE n.run_id IN ({runs}) "
+            f"SELECT 1 FROM attribution_history n WHERE n.run_id IN ({later}) "
             "AND n.opportunity_id = t.opportunity_id AND n.run_id > t.run_id)"
         )
 
