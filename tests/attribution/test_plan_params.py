@@ -33,6 +33,7 @@ from cosell.attribution.engine_params import (
     values,
 )
 from cosell.attribution.engine_plan import PLANS, Params
+from cosell.cache_folder import CACHE_ENV
 from cosell.engine import DUCKDB, POSTGRES, SPARK
 from cosell.policy import Policy
 from cosell.store.workspace import as_of_views, open_workspace
@@ -82,7 +83,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter[tuple[S
         return BUILD(inputs, shape, model, *args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(engine_plan.CACHE_ENV, str(tmp_path_factory.mktemp("plans")))
+        mp.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("plans")))
         mp.setattr(engine_build, "build_plan", counting)
         PLANS.clear()
         yield made
