@@ -279,10 +279,17 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
     source = Staged(table, file, relation, header, offset, 0)
     bad = bad_row_condition(source, policy)
     rows = f"(SELECT *, {', '.join(normalized_columns(source))} FROM {relation})"
+    # The rules are evaluated in the projection that converts the cells, not in a filter below it:
+    # there DuckDB computes what both use (an instant's cast, which the rules use three times)
+    # once per row; in a filter it computes it at every use. Converting a bad row is harmless
+    # (the conversions cannot fail) and the filter above stops the pass at it.
+    also = None if bad is None else f"({bad}) AS _bad"
+    select = _typed_select(source, rows, policy, hashed=False, filtered=False, also=also)
     if bad is not None:
         # The pass stops at the first row that any cell or row rule rejects.
-        rows = f"(SELECT * FROM {rows} WHERE CASE WHEN {bad} THEN error('cosell: a bad row') ELSE true END)"
-    select = _typed_select(source, rows, policy, hashed=False, filtered=False)
+        select = (
+            f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
+        )
     try:
         inserted = con.execute(
             f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "

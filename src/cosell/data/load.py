@@ -374,12 +374,19 @@ def _drop_staging(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
 
 
 def _typed_select(
-    source: Staged, view: str, policy: Policy, *, hashed: bool = True, filtered: bool = True
+    source: Staged,
+    view: str,
+    policy: Policy,
+    *,
+    hashed: bool = True,
+    filtered: bool = True,
+    also: str | None = None,
 ) -> str:
     """The accepted rows of a staged file in the stored types, with ``extra`` and ``_row_hash``.
 
     ``hashed=False``: ``_row_hash`` is :data:`UNHASHED`; ``filtered=False``: every staged row
-    (when the file has no problems).
+    (when the file has no problems); ``also``: one more column (``<sql> AS <name>``) computed in
+    the projection that converts the cells.
     """
     table = source.table
     cols = [f"{typed(c, policy, table.name)} AS {c.name}" for c in table.columns]
@@ -395,7 +402,8 @@ def _typed_select(
         if filtered
         else view
     )
-    return f"SELECT *, {row_hash} AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra FROM {rows})"
+    more = f", {also}" if also else ""
+    return f"SELECT *, {row_hash} AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra{more} FROM {rows})"
 
 
 def row_hash_sql(table: Table) -> str:
