@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from cosell.asof import AsOf
 from cosell.attribution.engine import MODELS, attribute
 from cosell.attribution.incremental import attribute_incremental, drop_results
+from cosell.attribution.reattribute import store_new_version
 from cosell.policy import Policy
 from cosell.service.attribution import StoredRun, attribute_and_store
 from cosell.store.attribution_store import record_override, run_rows, save_run
@@ -206,6 +207,21 @@ def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
             ws, POLICY, other, "role_weighted", by_user="t", reason="", incremental=True
         )
         assert "another as-of instant" in again.full_because
+    finally:
+        ws.close()
+
+
+def test_a_fix_stored_since_the_base_run_is_followed_not_refused() -> None:
+    """An accepted fix stores a partial run after the base run: the incremental run, known at an
+    instant after it, re-decides that deal and still reads as the full run."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        record_override(ws.con, "B05", "influenced", "P1", "t", "joint call on file", recorded_at=K1)
+        store_new_version(ws.con, POLICY, ["B05"], K1, kind="fix", by_user="t", reason="joint call")
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert inc.incremental, inc.full_because
+        assert (inc.recomputed, inc.retested) == (1, 0)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
     finally:
         ws.close()
 

@@ -66,7 +66,7 @@ from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, has_evidence
 from cosell.store.staging import text_table
-from cosell.store.versions import complete_run
+from cosell.store.versions import complete_run, latest_run_id
 from cosell.store.workspace import as_of_views
 
 # The plan's inputs narrowed to some deals: each is a temp table of the name the plan reads.
@@ -151,7 +151,7 @@ def attribute_incremental(
     needed (``full_because``; nothing is left on the connection then)."""
     result = Incremental(con, as_of, known_at, policy.version, model)
     found = complete_run(con, known_at)
-    why = _unsuitable(con, found, policy, as_of, model)
+    why = _unsuitable(con, found, policy, as_of, model, known_at)
     if why or found is None:
         result.full_because = why
         return result
@@ -174,13 +174,17 @@ def attribute_incremental(
 
 
 def _unsuitable(
-    con: Engine, found: tuple[RunRecord, RunChain] | None, policy: Policy, as_of: datetime, model: str
+    con: Engine,
+    found: tuple[RunRecord, RunChain] | None,
+    policy: Policy,
+    as_of: datetime,
+    model: str,
+    known_at: datetime | None,
 ) -> str:
     if found is None:
         return "no full run known yet"
     base, chain = found
-    newest = _count(con, "SELECT max(run_id) FROM attribution_runs")
-    if newest != base.run_id and not _known(con, newest, base.known_at):
+    if latest_run_id(con) != latest_run_id(con, known_at):
         # The new run would sit on top of runs its knowledge instant does not know.
         return f"a run was recorded after run {base.run_id}, the newest known at the knowledge instant"
     if base.as_of != as_of:
@@ -194,14 +198,6 @@ def _unsuitable(
     if not has_evidence(con, chain.full):
         return f"the newest full run, run {chain.full}, stored no evidence"
     return ""
-
-
-def _known(con: Engine, run_id: int, known_at: datetime) -> bool:
-    """Whether run ``run_id`` was recorded by ``known_at``."""
-    row = con.execute(
-        "SELECT run_at <= ? FROM attribution_runs WHERE run_id = ?", [known_at, run_id]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _run(
