@@ -11,8 +11,9 @@ written is no error (the caller goes on without the file). Deleting the folder i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CACHE_ENV = "COSELL_CACHE_DIR"
@@ -52,3 +53,13 @@ def write_then_rename(path: Path, write: Callable[[Path], object]) -> bool:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
     return True
+
+
+def source_digest(paths: Iterable[Path]) -> str:
+    """The digest of cosell source files, each by its path inside the package and its bytes: the
+    part of a cached file's key that makes a changed module a new file."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

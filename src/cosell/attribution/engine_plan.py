@@ -21,6 +21,7 @@ through :class:`cosell.engine.Engine` only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cosell.attribution.engine_params import Filler, Shape, integer_weights, shape_of, values
-from cosell.cache_folder import cache_folder, write_then_rename
+from cosell.cache_folder import cache_folder, source_digest, write_then_rename
 from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.instants import MICROS_PER_DAY
@@ -252,9 +253,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-_CODE_DIGEST: list[str] = []
-
-
 def code_files() -> list[Path]:
     """The source the plan's SQL is built from: the engine's steps, the values and rules they
     format and share, and the engine boundary's dialects."""
@@ -266,14 +264,10 @@ def code_files() -> list[Path]:
     return files
 
 
+@functools.cache
 def _code_digest() -> str:
     """The engine's source code: a changed rule is a new plan, also for a cached one on disk."""
-    if not _CODE_DIGEST:
-        digest = hashlib.sha256()
-        for path in code_files():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        _CODE_DIGEST.append(digest.hexdigest())
-    return _CODE_DIGEST[0]
+    return source_digest(code_files())
 
 
 def _versions() -> dict[str, str]:

@@ -15,10 +15,11 @@ migrated in place as before.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from pathlib import Path
 
-from cosell.cache_folder import cache_folder, write_then_rename
+from cosell.cache_folder import cache_folder, source_digest, write_then_rename
 from cosell.engine import EngineError, engine_version
 from cosell.errors import CosellError
 from cosell.store.workspace import SCHEMA_VERSION, Workspace, open_workspace
@@ -37,8 +38,6 @@ STORE_REACHES = (
     "cache_folder.py",
 )
 
-_KEY: list[str] = []
-
 
 def source_files() -> list[Path]:
     """The source a new workspace's schema is made from: the store and what it imports."""
@@ -50,16 +49,12 @@ def source_files() -> list[Path]:
     return files
 
 
+@functools.cache
 def template_key() -> str:
     """The digest of what makes the template: the schema version, the source of
     :func:`source_files` and the engine's version (a file is read back by the version that wrote it)."""
-    if not _KEY:
-        digest = hashlib.sha256(f"{SCHEMA_VERSION}\0{engine_version()}\0".encode())
-        package = Path(__file__).parents[1]
-        for path in source_files():
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        _KEY.append(digest.hexdigest()[:32])
-    return _KEY[0]
+    made_of = f"{SCHEMA_VERSION}\0{engine_version()}\0{source_digest(source_files())}"
+    return hashlib.sha256(made_of.encode()).hexdigest()[:32]
 
 
 def new_workspace(path: str) -> Workspace:
