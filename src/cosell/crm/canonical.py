@@ -140,10 +140,14 @@ class Translation:
             return problem  # a file beside the export, or a whole-table problem: as the import says
         index = problem.row - 2
         file = self._files[rows.files[index]]
-        column = problem.column
-        if column is not None:
-            column = self._columns.get((table, file), {}).get(column, f"{column} (cosell's {table})")
+        column = self.column_in(table, file, problem.column)
         return replace(problem, file=file, row=int(rows.lines[index]), column=column)
+
+    def column_in(self, table: str, file: str, column: str | None) -> str | None:
+        """The column of export ``file`` that canonical ``table``'s ``column`` comes from."""
+        if column is None:
+            return None
+        return self._columns.get((table, file), {}).get(column, f"{column} (cosell's {table})")
 
     def locate_row(self, file: str, row: int, column: str | None) -> tuple[str, int, str | None]:
         """(file, row, column) of a canonical location, for warnings that count rows."""

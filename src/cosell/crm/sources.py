@@ -143,7 +143,9 @@ def read_header(source: SourceFile, encoding: str) -> Table:
         try:
             first = next(csv.reader(text, strict=True), [])
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise ImportFailed([Problem(source.name, 1, None, None, f"has no readable header ({exc})")]) from None
+            raise ImportFailed(
+                [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
+            ) from None
     header = tuple(h.strip() for h in first)
     if not header or not all(header):
         raise ImportFailed([Problem(source.name, 1, None, None, "has a header column without a name")])

@@ -215,8 +215,11 @@ def _in_one_transaction(
 def _applies(con: Engine, files: dict[str, TableFile]) -> bool:
     """The one pass imports into an empty workspace only, and every required table is there (else
     the canonical import names the missing one)."""
-    if not all(t.optional or t.name in files for t in TABLES):
-        return False
+    return all(t.optional or t.name in files for t in TABLES) and is_empty(con)
+
+
+def is_empty(con: Engine) -> bool:
+    """Whether the workspace has had no import and holds no row (the one pass imports only there)."""
     # One statement, not one per table: is there any import or any row at all?
     has_rows = " UNION ALL ".join(f"(SELECT 1 FROM {t.name} LIMIT 1)" for t in TABLES)
     return not _count(con, f"SELECT count(*) FROM ((SELECT 1 FROM imports LIMIT 1) UNION ALL {has_rows})")

@@ -13,14 +13,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from cosell.crm import hubspot, salesforce
 from cosell.crm.canonical import Skipped, Translation
 from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
+from cosell.crm.salesforce_sql import translate_in_engine
 from cosell.crm.sources import Export
-from cosell.data.load import ImportReport, ImportWarning
+from cosell.data.fast_load import import_files_first, is_empty
+from cosell.data.load import ImportReport, ImportWarning, import_memory, import_time
 from cosell.errors import ImportFailed, Problem, UsageError
-from cosell.hygiene.intake import Intake, import_with_intake
+from cosell.hygiene.intake import Intake, import_with_intake, run_intake
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
@@ -116,13 +119,20 @@ def import_crm(
     *,
     mapping_path: Path | None = None,
     on_file: Callable[[str], None] | None = None,
+    in_engine: bool = True,
 ) -> CrmImport:
     """Import the export at ``path`` (a folder or a zip) through the mapping, all or nothing.
 
     Raises :class:`ImportFailed` naming the export's files, rows and columns; then nothing is
-    applied. Dated by the import like ``cosell import canonical``.
+    applied. Dated by the import like ``cosell import canonical``. A Salesforce export's first
+    import is translated by the engine when it can be (``in_engine=False``: never, the reference
+    translation in Python, which the tests compare it with).
     """
     mapping = mapping_for(crm, mapping_path)
+    if crm == "salesforce" and in_engine:
+        done = _import_in_engine(ws, path, mapping, policy, on_file)
+        if done is not None:
+            return done
     translation = translate(crm, path, mapping, policy)
     with tempfile.TemporaryDirectory(prefix="cosell-crm-") as folder:
         translation.write(Path(folder))
@@ -133,10 +143,53 @@ def import_crm(
         except ImportFailed as exc:
             located = [translation.locate(p) for p in exc.problems]
             raise ImportFailed(located, exc.total, exc.limit_hit) from None
+    return _as_exported(report, intake, translation, mapping)
+
+
+class _Origins(Protocol):
+    """Where a translation's canonical rows came from in the export."""
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]: ...
+
+    def sources(self, table: str) -> str: ...
+
+    def locate_row(self, file: str, row: int, column: str | None) -> tuple[str, int, str | None]: ...
+
+
+def _as_exported(report: ImportReport, intake: Intake, origins: _Origins, mapping: CrmMapping) -> CrmImport:
+    """The canonical import's report in the export's own files, rows and columns."""
     warnings = []
     for w in report.warnings:
-        file, row, column = translation.locate_row(w.file, w.first_row, w.column)
+        file, row, column = origins.locate_row(w.file, w.first_row, w.column)
         value, reason = as_exported(mapping, w)
         warnings.append(ImportWarning(file, column or w.column, value, reason, w.count, row))
-    tables = tuple(replace(t, file=translation.sources(t.table) or t.file) for t in report.tables)
-    return CrmImport(replace(report, warnings=tuple(warnings), tables=tables), intake, translation.skipped)
+    tables = tuple(replace(t, file=origins.sources(t.table) or t.file) for t in report.tables)
+    return CrmImport(replace(report, warnings=tuple(warnings), tables=tables), intake, origins.skipped)
+
+
+def _import_in_engine(
+    ws: Workspace, path: Path, mapping: CrmMapping, policy: Policy, on_file: Callable[[str], None] | None
+) -> CrmImport | None:
+    """The first import of a Salesforce export into an empty workspace, translated by the engine
+    (:mod:`cosell.crm.salesforce_sql`) and imported in one typed pass per table with its intake,
+    one transaction; None, and nothing applied, whenever the reference translation and the
+    canonical import must run instead (they name any problem)."""
+    if not is_empty(ws.con):
+        return None
+    at = import_time()
+    with import_memory(ws.con):
+        translated = translate_in_engine(ws.con, Export(path), mapping, policy)
+        if translated is None:
+            return None
+        intakes: list[Intake] = []
+        try:
+            report = import_files_first(
+                ws, translated.files, policy, at, on_file=on_file, source=f"salesforce {path.resolve()}",
+                within=lambda when: intakes.append(run_intake(ws, policy, when)),
+            )  # fmt: skip
+        finally:
+            translated.drop()
+    if report is None:
+        return None
+    return _as_exported(report, intakes[0], translated, mapping)

@@ -1,0 +1,888 @@
+"""The Salesforce translation in the engine: the export's files read by the engine and translated in
+SQL into the canonical tables the first import reads (issue 14: a million opportunities and twenty
+million activities are too many rows to translate one by one in Python).
+
+:mod:`cosell.crm.salesforce` is the reference: it reads every row in Python and names every
+problem. This module is the same translation as relational steps, for the export it can take
+whole, and it is held to the reference by tests/crm/test_salesforce_sql.py (the same tables, row
+for row and in the same order, the same skips, warnings and counts). It never reports a problem
+itself: it answers None, and the reference runs, whenever
+
+- the export is a zip (only a folder's files are read by the engine where they are), a file is not
+  UTF-8, the mapping reads 18-character ids or names a date format, or there is no User file;
+- the reference would find a problem: a missing column, a stage the policy classes otherwise (the
+  reference's own checks, run over the headers only), or any cell it would refuse (an unmapped
+  picklist value or activity type, a checkbox or a date it cannot read), which one statement per
+  file looks for before anything is imported;
+- the engine cannot read a file as the reference reads it (its shape, an invalid byte).
+
+Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
+over the engine's reader, which keeps the file's order). The large activity files are read twice,
+once to count what is left out and to look for problems, once into the touches table, and never
+held as a table of their own.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cosell.crm import salesforce, salesforce_activity
+from cosell.crm.canonical import BESIDE, REQUIRED_TABLES, Skipped, Translation
+from cosell.crm.mapping import VALUE_MAPS, CrmMapping
+from cosell.crm.objects import ObjectFile, open_object
+from cosell.crm.org import Org, domain_of
+from cosell.crm.sources import Export, read_header
+from cosell.data.read import TableFile
+from cosell.engine import Engine, EngineError
+from cosell.engine.sql import in_list, lit
+from cosell.errors import CosellError
+from cosell.instants import ISO_PATTERN
+from cosell.policy import Policy
+from cosell.store.schema import TABLES_BY_NAME
+from cosell.store.staging import text_table
+
+__all__ = ["EngineTranslation", "translate_in_engine"]
+
+_P = "_cosell_sf_"
+# What Python's str.strip() removes (tests/crm/test_salesforce_sql.py checks the list).
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+SPACES += "\u2028\u2029\u202f\u205f\u3000"
+_OBJECTS = (
+    "Account", "User", "Contact", "Lead", "Opportunity", "OpportunityHistory", "OpportunityFieldHistory",
+    "OpportunityPartner", "Partner", "Task", "Event",
+)  # fmt: skip
+_STREAMED = ("Task", "Event")  # read where they are, never staged: the export's largest files
+_LOOKUPS = ("partner_id", "partner_contact_id")
+_EMPTY = "''"
+_PROBLEM = "!"  # a row the reference would refuse: the engine's translation does not apply
+
+
+class _NotHere(Exception):
+    """The engine's translation does not apply: the reference runs instead."""
+
+
+@dataclass
+class EngineTranslation:
+    """The export translated in the engine: the canonical tables as translated files for the first
+    import, and what the report says of them (their export files, the rows left out, where a
+    canonical row came from). :meth:`drop` removes what it left in the engine."""
+
+    con: Engine
+    files: dict[str, TableFile]
+    skipped: tuple[Skipped, ...]
+    _sources: dict[str, list[str]]
+    _columns: Translation
+    _origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = field(default_factory=dict)
+    _temp: list[str] = field(default_factory=list)
+
+    def sources(self, table: str) -> str:
+        """The export files a table's rows came from, in order (``Task.csv+Event.csv``)."""
+        return "+".join(self._sources.get(table, []))
+
+    def locate_row(self, file: str, row: int, column: str | None) -> tuple[str, int, str | None]:
+        """(file, row, column) in the export of a canonical file's row and column."""
+        table = file.removesuffix(".csv")
+        for origin in self._origins.get(table, []):
+            found = origin(row - 2)
+            if found is not None:
+                return found[0], found[1], self._columns.column_in(table, found[0], column)
+        return file, row, column
+
+    def drop(self) -> None:
+        for name in reversed(self._temp):
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.con.execute(f"DROP MACRO IF EXISTS {_P}t")
+        self.con.execute(f"DROP MACRO IF EXISTS {_P}ref")
+        self.con.execute(f"DROP MACRO IF EXISTS {_P}flag")
+
+
+def translate_in_engine(
+    con: Engine, export: Export, mapping: CrmMapping, policy: Policy
+) -> EngineTranslation | None:
+    """The export translated by ``con`` into translated files for
+    :func:`cosell.data.fast_load.import_files_first`, or None (nothing left behind) when the
+    reference translation must run instead (see the module docstring). The caller drops it."""
+    if not export.path.is_dir() or mapping.ids == "18":
+        return None
+    try:
+        headers = salesforce.translate(export, mapping, policy, read=read_header)
+    except CosellError:
+        return None
+    if headers.problems:
+        return None
+    out = _Build(con, export, mapping, policy, headers)
+    try:
+        return out.run()
+    except (_NotHere, EngineError):
+        out.drop()
+        return None
+
+
+class _Build:
+    """One translation in the engine, step by step (each step a few statements)."""
+
+    def __init__(
+        self, con: Engine, export: Export, mapping: CrmMapping, policy: Policy, headers: Translation
+    ):
+        self.con, self.export, self.mapping, self.policy = con, export, mapping, policy
+        self.headers = headers
+        self.temp: list[str] = []
+        self.files: dict[str, TableFile] = {}
+        self.sources: dict[str, list[str]] = {}
+        self.skipped: list[Skipped] = []
+        self.origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = {}
+        self.objects: dict[str, ObjectFile] = {}
+
+    def drop(self) -> None:
+        self.result().drop()
+
+    def result(self) -> EngineTranslation:
+        return EngineTranslation(
+            self.con, self.files, tuple(sorted(self.skipped, key=lambda s: (s.file, s.reason))),
+            self.sources, self.headers, self.origins, self.temp,
+        )  # fmt: skip
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def run(self) -> EngineTranslation:
+        self._open()
+        self._macros()
+        self._maps()
+        for name in _OBJECTS:
+            if name in self.objects and name not in _STREAMED:
+                self._stage(name)
+        self._problems_in_accounts()
+        self._ids()
+        self._accounts()
+        self._users()
+        self._partner_contacts()
+        self._leads()
+        self._opportunities()
+        self._stage_history()
+        self._field_history()
+        self._opportunity_partners()
+        self._touches()
+        self._fx_rates()
+        self._beside()
+        return self.result()
+
+    def _open(self) -> None:
+        scratch = Translation()
+        for name in _OBJECTS:
+            f = open_object(
+                self.export, name, self.mapping, salesforce.LABELS.get(name, {}), scratch, read=read_header
+            )
+            if f is None:
+                continue
+            encoding = f.spec.encoding or self.mapping.encoding
+            if not encoding.startswith("utf-8") or f.spec.formats:
+                raise _NotHere
+            self.objects[name] = f
+        if "User" not in self.objects or "Opportunity" not in self.objects or "Account" not in self.objects:
+            raise _NotHere
+
+    def _path(self, f: ObjectFile) -> str:
+        source = self.export.find(f.spec.path or f"{f.obj}.csv")
+        if source is None or source.member is not None:
+            raise _NotHere
+        return str(source.path).replace("'", "''")
+
+    def _read(self, f: ObjectFile) -> str:
+        """The file's records as text, each with its row number ``_row`` (from 2)."""
+        width = len(f.table.header)
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+        reader = (
+            f"read_csv('{self._path(f)}', columns = {columns}, header = true, delim = ',', quote = '\"', "
+            "escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')"
+        )
+        return f"(SELECT row_number() OVER () + 1 AS _row, * FROM {reader})"
+
+    def _stage(self, name: str) -> None:
+        self._table(name, f"SELECT * FROM {self._read(self.objects[name])}")
+
+    def _table(self, name: str, select: str) -> str:
+        table = _P + name
+        self.temp.append(table)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+        return table
+
+    def _macros(self) -> None:
+        # Python's strip(): a cell that starts and ends with a printable ASCII character is as it
+        # is (nearly every cell, and ten times cheaper to test than to trim by a set of characters).
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP MACRO {_P}t(x) AS CASE WHEN x IS NULL OR x = '' THEN '' "
+            "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 THEN x "
+            f"ELSE trim(x, {lit(SPACES)}) END"
+        )
+        empty = in_list(["000000000000000", "000000000000000AAA"])
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS "
+            f"CASE WHEN {_P}t(x) IN {empty} THEN '' ELSE {_P}t(x) END"
+        )
+        true, false = in_list(["1", "true", "t", "yes", "y"]), in_list(["", "0", "false", "f", "no", "n"])
+        # A checkbox: true, false, or NULL when the reference would refuse it.
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS CASE WHEN lower({_P}t(x)) IN {true} THEN true "
+            f"WHEN lower({_P}t(x)) IN {false} THEN false END"
+        )
+
+    def _maps(self) -> None:
+        """The mapping's value maps as one table (``m``: which map, ``k``: the export's value)."""
+        m = self.mapping
+        rows: list[tuple[str, str, str]] = []
+        maps: dict[str, Mapping[str, str]] = {name: m.value_map(name) for name in VALUE_MAPS}
+        maps |= {
+            "kinds": m.kinds,
+            "currencies": m.currency_codes,
+            "roles": m.user_roles,
+            "types": m.partner_types,
+        }
+        for name, entries in maps.items():
+            rows.extend((name, k, v) for k, v in entries.items())
+        self._rows("x_maps", ("m", "k", "v"), rows)
+
+    def _rows(self, name: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+        """A table of text ``rows`` handed from Python (in one batch, not a statement per row)."""
+        arrow = _P + "arrow_in"
+        self.con.register(arrow, text_table(columns, rows))
+        try:
+            return self._table(name, f"SELECT * FROM {arrow}")
+        finally:
+            self.con.unregister(arrow)
+
+    # -- cells --------------------------------------------------------------------------------
+
+    def col(self, f: ObjectFile, name: str | None) -> str | None:
+        i = f.index(name) if name else None
+        return None if i is None else f"c{i}"
+
+    def text(self, f: ObjectFile, name: str | None) -> str:
+        c = self.col(f, name)
+        return "''" if c is None else f"{_P}t({c})"
+
+    def ref(self, f: ObjectFile, name: str | None) -> str:
+        c = self.col(f, name)
+        return "''" if c is None else f"{_P}ref({c})"
+
+    def flag(self, f: ObjectFile, name: str) -> tuple[str, str]:
+        """(is set, is refused) of a checkbox; a file without the column has it unset."""
+        c = self.col(f, name)
+        if c is None:
+            return "false", "false"
+        return f"coalesce({_P}flag({c}), false)", f"({_P}flag({c}) IS NULL)"
+
+    def when(self, f: ObjectFile, name: str | None) -> tuple[str, str]:
+        """(text, is refused) of a date or time read as ISO 8601 (no format: the engine's
+        translation applies only then)."""
+        t = self.text(f, name)
+        return t, f"({t} <> '' AND NOT regexp_full_match({t}, {lit(ISO_PATTERN)}))"
+
+    def value(self, table: str, expr: str, alias: str, *, keep: bool = False) -> tuple[str, str, str]:
+        """(join, value, is refused) of ``expr`` through the mapping's ``[table]`` (the reference's
+        :func:`cosell.crm.stages.value_of`)."""
+        join = f"LEFT JOIN {_P}x_maps {alias} ON {alias}.m = {lit(table)} AND {alias}.k = {expr}"
+        entries = self.mapping.value_map(table)
+        if keep:
+            refused = f"({alias}.k IS NULL AND {expr} <> '')" if entries else "false"
+            return join, expr, refused
+        allowed = in_list(list(VALUE_MAPS[table]))
+        value = (
+            f"CASE WHEN {alias}.k IS NOT NULL THEN {alias}.v WHEN {expr} = '' THEN '' "
+            f"WHEN lower({expr}) IN {allowed} THEN lower({expr}) END"
+        )
+        return join, value, f"({value} IS NULL)"
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _refuse_if(self, table: str, condition: str, joins: str = "") -> None:
+        found = self.con.execute(f"SELECT 1 FROM {table} s {joins} WHERE {condition} LIMIT 1").fetchall()
+        if found:
+            raise _NotHere
+
+    def _problems_in_accounts(self) -> None:
+        """The account cells the reference would refuse (a deleted row is not read further)."""
+        a = self.objects["Account"]
+        deleted, bad_deleted = self.flag(a, "IsDeleted")
+        _, bad_partner = self.flag(a, self.mapping.partner_flag_column or "IsPartner")
+        _, bad_joined = self.when(a, self.mapping.partner_joined_column)
+        self._refuse_if(
+            f"{_P}Account", f"{bad_deleted} OR (NOT {deleted} AND ({bad_partner} OR {bad_joined}))"
+        )
+
+    def _deleted_skips(self, f: ObjectFile, table: str, where: str = "true") -> str:
+        """Count the deleted rows of ``table`` (matching ``where``) as left out; the condition
+        that keeps the others."""
+        deleted, bad = self.flag(f, "IsDeleted")
+        self._refuse_if(table, f"({where}) AND {bad}")
+        self._skip(f, table, f"({where}) AND {deleted}", "IsDeleted is set")
+        return f"NOT {deleted}"
+
+    def _skip(self, f: ObjectFile, table: str, condition: str, reason: str, joins: str = "") -> None:
+        row = self.con.execute(
+            f"SELECT count(*), min(s._row) FROM {table} s {joins} WHERE {condition}"
+        ).fetchall()
+        if row and row[0][0]:
+            self.skipped.append(Skipped(f.file, int(row[0][0]), reason, int(row[0][1])))
+
+    # -- what the translation knows across objects ---------------------------------------------
+
+    def _ids(self) -> None:
+        """The ids the objects share: accounts (not deleted), partners (flagged or named), each
+        deal's, contact's and converted lead's account (the last row of an id wins, as in the
+        reference's dictionaries), and the accounts a deal or lead is on."""
+        o = self.objects
+        a, opp, user = o["Account"], o["Opportunity"], o["User"]
+        keep_a = f"NOT {self.flag(a, 'IsDeleted')[0]}"
+        flagged = self.flag(a, self.mapping.partner_flag_column or "IsPartner")[0]
+        named = [
+            f"SELECT {self.ref(opp, self.mapping.fields.get('partner_id'))} AS id FROM {_P}Opportunity "
+            f"WHERE NOT {self.flag(opp, 'IsDeleted')[0]}"
+            if "partner_id" in self._declared()
+            else None,
+            f"SELECT {self.ref(user, 'AccountId')} FROM {_P}User "
+            f"WHERE {self.text(user, 'UserType')} IN {in_list(sorted(salesforce.PARTNER_USER_TYPES))}",
+        ]
+        if "Lead" in o:
+            lead = o["Lead"]
+            named.append(
+                f"SELECT {self.ref(lead, 'PartnerAccountId')} FROM {_P}Lead WHERE NOT {self.flag(lead, 'IsDeleted')[0]}"
+            )
+        named.extend(self._opportunity_partner_ids())
+        unions = " UNION ALL ".join(f"({q})" for q in named if q)
+        self._table(
+            "x_partner",
+            f"SELECT DISTINCT id FROM (SELECT {self.ref(a, 'Id')} AS id FROM {_P}Account WHERE {keep_a} AND {flagged} "
+            f"UNION ALL {unions}) WHERE id <> ''",
+        )
+        self._table("x_account", f"SELECT DISTINCT {self.ref(a, 'Id')} AS id FROM {_P}Account WHERE {keep_a}")
+        deals = (
+            f"SELECT {self.ref(opp, 'Id')} AS id, arg_max({self.ref(opp, 'AccountId')}, _row) AS account "
+            f"FROM {_P}Opportunity WHERE NOT {self.flag(opp, 'IsDeleted')[0]} GROUP BY ALL"
+        )
+        self._table("x_deal", deals)
+        customers = [f"SELECT account FROM {_P}x_deal"]
+        contacts = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS account WHERE false"
+        if "Contact" in o:
+            c = o["Contact"]
+            cid, cacc = self.ref(c, "Id"), self.ref(c, "AccountId")
+            contacts = (
+                f"SELECT {cid} AS id, arg_max({cacc}, _row) AS account FROM {_P}Contact "
+                f"WHERE {cid} <> '' AND {cacc} <> '' GROUP BY ALL"
+            )
+        self._table("x_contact", contacts)
+        leads = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS account WHERE false"
+        if "Lead" in o:
+            lead = o["Lead"]
+            lid, lacc = self.ref(lead, "Id"), self.ref(lead, "ConvertedAccountId")
+            leads = (
+                f"SELECT {lid} AS id, arg_max({lacc}, _row) AS account FROM {_P}Lead "
+                f"WHERE NOT {self.flag(lead, 'IsDeleted')[0]} AND {lacc} <> '' GROUP BY ALL"
+            )
+            customers.append(f"SELECT account FROM {_P}x_lead_account")
+        self._table("x_lead_account", leads)
+        self._table("x_customer", f"SELECT DISTINCT account AS id FROM ({' UNION ALL '.join(customers)})")
+        # One row per id an activity may name: is it a customer account (an account, not a
+        # partner), a partner, a deal (and its account, when a customer account), a contact's or
+        # a converted lead's customer account, a contact of a partner.
+        ok = f"(SELECT id FROM {_P}x_account EXCEPT SELECT id FROM {_P}x_partner)"
+        self._table("x_ok", ok)
+        self._table(
+            "x_id",
+            f"""SELECT id, bool_or(ok) AS ok, bool_or(partner) AS partner, bool_or(deal) AS deal,
+                max(deal_ok) AS deal_ok, max(contact_ok) AS contact_ok, max(lead_ok) AS lead_ok,
+                bool_or(contact_partner) AS contact_partner
+            FROM (
+                SELECT id, true AS ok, false AS partner, false AS deal, NULL AS deal_ok, NULL AS contact_ok,
+                    NULL AS lead_ok, false AS contact_partner FROM {_P}x_ok
+                UNION ALL SELECT id, false, true, false, NULL, NULL, NULL, false FROM {_P}x_partner
+                UNION ALL SELECT d.id, false, false, true, k.id, NULL, NULL, false
+                    FROM {_P}x_deal d LEFT JOIN {_P}x_ok k ON k.id = d.account
+                UNION ALL SELECT c.id, false, false, false, NULL, k.id, NULL, p.id IS NOT NULL
+                    FROM {_P}x_contact c LEFT JOIN {_P}x_ok k ON k.id = c.account
+                    LEFT JOIN {_P}x_partner p ON p.id = c.account
+                UNION ALL SELECT l.id, false, false, false, NULL, NULL, k.id, false
+                    FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
+            ) GROUP BY id""",
+        )
+
+    def _declared(self) -> dict[str, str]:
+        m, f = self.mapping, self.objects["Opportunity"]
+        return {n: c for n, c in m.fields.items() if not m.fields_if_present or f.has(c)}
+
+    def _partner_link_rows(self) -> str | None:
+        """OpportunityPartner then Partner rows as (src, file, _row, opp, partner, role, ...)."""
+        parts = []
+        for src, name in enumerate(("OpportunityPartner", "Partner")):
+            f = self.objects.get(name)
+            if f is None:
+                continue
+            deleted, bad_deleted = self.flag(f, "IsDeleted")
+            primary, bad_primary = self.flag(f, "IsPrimary")
+            added, bad_added = self.when(f, "CreatedDate")
+            join, role, bad_role = self.value("partner_roles", self.text(f, "Role"), "r")
+            parts.append(
+                f"SELECT {src} AS src, {lit(f.file)} AS file, s._row, {self.ref(f, 'OpportunityId')} AS opp, "
+                f"{self.ref(f, 'AccountToId')} AS partner, {role} AS role, {deleted} AS deleted, "
+                f"{bad_deleted} AS bad_deleted, {primary} AS is_primary, {bad_primary} AS bad_primary, "
+                f"{self.col(f, 'IsPrimary') is not None} AS has_primary, {added} AS added, {bad_added} AS bad_added, "
+                f"{bad_role} AS bad_role FROM {_P}{name} s {join}"
+            )
+        return " UNION ALL ".join(parts) if parts else None
+
+    def _opportunity_partner_ids(self) -> list[str]:
+        rows = self._partner_link_rows()
+        if rows is None:
+            return []
+        self._table(
+            "x_links",
+            f"""SELECT *, row_number() OVER (PARTITION BY opp, partner, role ORDER BY src, _row) AS nth
+            FROM ({rows}) WHERE opp <> '' AND NOT deleted""",
+        )
+        return [f"SELECT partner FROM {_P}x_links WHERE nth = 1"]
+
+    # -- the canonical tables -----------------------------------------------------------------
+
+    def _emit(self, table: str, parts: Iterable[tuple[str, str]], order: str = "_row") -> None:
+        """A canonical table from ``parts`` (export file, SELECT of the table's columns by name
+        plus ``_row``), kept in the reference's order; empty optional tables are left out."""
+        columns = TABLES_BY_NAME[table].column_names
+        parts = list(parts)
+        if not parts:
+            return
+        selects, files = [], []
+        for i, (file, select) in enumerate(parts):
+            selects.append(f"SELECT {i} AS _part, {lit(file)} AS _file, * FROM ({select})")
+            files.append(file)
+        made = self._table(
+            "out_" + table,
+            f"SELECT _file, _row, {', '.join(f'{c} AS c{i}' for i, c in enumerate(columns))} "
+            f"FROM ({' UNION ALL '.join(selects)}) ORDER BY _part, {order}",
+        )
+        self._add(table, made, columns)
+
+    def _add(self, table: str, made: str, columns: tuple[str, ...]) -> None:
+        counts = self.con.execute(
+            f"SELECT _file, count(*), min(rowid) FROM {made} GROUP BY _file ORDER BY 3"
+        ).fetchall()
+        if not counts and table not in REQUIRED_TABLES:
+            return
+        self.sources[table] = [str(r[0]) for r in counts]
+        cells = ", ".join(f"nullif(c{i}, '') AS c{i}" for i in range(len(columns)))
+        relation = f"(SELECT {cells} FROM {made} ORDER BY rowid)"
+        self.files[table] = TableFile(table, Path(f"{table}.csv"), "relation", relation, columns)
+        self.origins[table] = [self._origin_of(made)]
+
+    def _origin_of(self, made: str) -> Callable[[int], tuple[str, int] | None]:
+        def origin(index: int) -> tuple[str, int] | None:
+            found = self.con.execute(f"SELECT _file, _row FROM {made} WHERE rowid = ?", [index]).fetchall()
+            return (str(found[0][0]), int(found[0][1])) if found else None
+
+        return origin
+
+    def _accounts(self) -> None:
+        a, m = self.objects["Account"], self.mapping
+        keep = self._deleted_skips(a, f"{_P}Account")  # (a refused checkbox was looked for first)
+        website = self.text(a, "Website")
+        sites = self.con.execute(
+            f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''"
+        ).fetchall()
+        domains = self._rows("x_domain", ("site", "domain"), [(s, domain_of(s)) for (s,) in sites])
+        rows = f"""SELECT s._row, {self.ref(a, "Id")} AS id, {self.text(a, "Name")} AS name,
+            coalesce(d.domain, '') AS domain,
+            {self.text(a, m.segment_column) if m.segment_column else "''"} AS segment,
+            {self.text(a, "Industry")} AS industry, {self.text(a, "BillingCountry")} AS country,
+            {self.ref(a, "OwnerId")} AS owner_id, {self.text(a, m.partner_type_column or "Type")} AS _type,
+            {self.text(a, m.partner_tier_column) if m.partner_tier_column else "''"} AS program_tier,
+            {self.when(a, m.partner_joined_column)[0] if m.partner_joined_column else "''"} AS joined_at
+            FROM {_P}Account s LEFT JOIN {domains} d ON d.site = {website} WHERE {keep}"""
+        self._emit(
+            "partners",
+            [(a.file, f"""SELECT r._row, r.id AS partner_id, r.name, r.domain,
+                CASE WHEN t.k IS NOT NULL THEN t.v ELSE {lit(m.partner_type_default)} END AS partner_type,
+                r.program_tier, r.joined_at
+                FROM ({rows}) r LEFT JOIN {_P}x_maps t ON t.m = 'types' AND t.k = r._type
+                WHERE r.id IN (SELECT id FROM {_P}x_partner)""")],
+        )  # fmt: skip
+        self._emit(
+            "accounts",
+            [(a.file, f"""SELECT _row, id AS account_id, name, domain, segment, industry, country, owner_id
+                FROM ({rows}) WHERE id NOT IN (SELECT id FROM {_P}x_partner) OR id IN (SELECT id FROM {_P}x_customer)""")],
+        )  # fmt: skip
+
+    def _users(self) -> None:
+        u, m = self.objects["User"], self.mapping
+        uid = self.ref(u, "Id")
+        name = (
+            f"CASE WHEN {self.text(u, 'Name')} <> '' THEN {self.text(u, 'Name')} ELSE "
+            f"concat_ws(' ', nullif({self.text(u, 'FirstName')}, ''), nullif({self.text(u, 'LastName')}, '')) END"
+        )
+        by_column = "r3.v" if m.role_column else "NULL"
+        mapped = f"coalesce(nullif(r1.v, ''), nullif(r2.v, ''), {by_column})"
+        partner_user = f"{self.text(u, 'UserType')} IN {in_list(sorted(salesforce.PARTNER_USER_TYPES))}"
+        self._emit(
+            "users",
+            [(u.file, f"""SELECT s._row, {uid} AS user_id, {name} AS name, {self.text(u, 'Email')} AS email,
+                coalesce(nullif(CASE WHEN {partner_user} THEN coalesce(nullif({mapped}, ''), 'partner') ELSE {mapped} END, ''),
+                    {lit(m.default_role)}) AS role,
+                CASE WHEN {partner_user} THEN {self.ref(u, 'AccountId')} ELSE '' END AS partner_id
+                FROM {_P}User s
+                LEFT JOIN {_P}x_maps r1 ON r1.m = 'roles' AND r1.k = {uid}
+                LEFT JOIN {_P}x_maps r2 ON r2.m = 'roles' AND r2.k = left({uid}, 15)
+                LEFT JOIN {_P}x_maps r3 ON r3.m = 'roles' AND r3.k = {self.text(u, m.role_column)}""")],
+        )  # fmt: skip
+
+    def _partner_contacts(self) -> None:
+        c = self.objects.get("Contact")
+        if c is None:
+            return
+        account = self.ref(c, "AccountId")
+        deleted, bad = self.flag(c, "IsDeleted")
+        of_partner = f"{account} IN (SELECT id FROM {_P}x_partner)"
+        self._refuse_if(f"{_P}Contact", f"{of_partner} AND {bad}")
+        name = (
+            f"CASE WHEN {self.text(c, 'Name')} <> '' THEN {self.text(c, 'Name')} ELSE "
+            f"concat_ws(' ', nullif({self.text(c, 'FirstName')}, ''), nullif({self.text(c, 'LastName')}, '')) END"
+        )
+        self._emit(
+            "partner_contacts",
+            [(c.file, f"""SELECT _row, {self.ref(c, 'Id')} AS contact_id, {account} AS partner_id, {name} AS name,
+                {self.text(c, 'Email')} AS email FROM {_P}Contact WHERE {of_partner} AND NOT {deleted}""")],
+        )  # fmt: skip
+
+    def _leads(self) -> None:
+        lead = self.objects.get("Lead")
+        if lead is None:
+            return
+        keep = self._deleted_skips(lead, f"{_P}Lead")
+        join, source, bad_source = self.value("lead_sources", self.text(lead, "LeadSource"), "v")
+        created, bad_created = self.when(lead, "CreatedDate")
+        converted, bad_converted = self.when(lead, "ConvertedDate")
+        self._refuse_if(f"{_P}Lead", f"{keep} AND ({bad_source} OR {bad_created} OR {bad_converted})", join)
+        contact = self.mapping.lead_partner_contact_column
+        self._emit(
+            "leads",
+            [(lead.file, f"""SELECT s._row, {self.ref(lead, 'Id')} AS lead_id, {created} AS created_at,
+                {self.text(lead, 'Company')} AS company, {self.text(lead, 'Email')} AS email,
+                {self.ref(lead, 'ConvertedAccountId')} AS account_id, {source} AS source,
+                {self.ref(lead, 'PartnerAccountId')} AS partner_id,
+                {self.ref(lead, contact) if contact else "''"} AS partner_contact_id,
+                {self.ref(lead, 'ConvertedOpportunityId')} AS converted_opportunity_id,
+                {converted} AS converted_at FROM {_P}Lead s {join} WHERE {keep}""")],
+        )  # fmt: skip
+
+    def _opportunities(self) -> None:
+        f, m = self.objects["Opportunity"], self.mapping
+        keep = self._deleted_skips(f, f"{_P}Opportunity")
+        declared = self._declared()
+        joins, refused = [], []
+
+        def mapped(table: str, expr: str, alias: str, keep_value: bool = False) -> str:
+            join, value, bad = self.value(table, expr, alias, keep=keep_value)
+            joins.append(join)
+            refused.append(bad)
+            return value
+
+        def when(name: str | None) -> str:
+            text, bad = self.when(f, name)
+            refused.append(bad)
+            return text
+
+        def flag(name: str) -> str:
+            value, bad = self.flag(f, name)
+            refused.append(bad)
+            return "''" if self.col(f, name) is None else f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
+
+        currency = self.text(f, "CurrencyIsoCode")
+        joins.append(f"LEFT JOIN {_P}x_maps cur ON cur.m = 'currencies' AND cur.k = {currency}")
+        source_lead = "''"
+        if "Lead" in self.objects:
+            lead = self.objects["Lead"]
+            joins.append(
+                f"LEFT JOIN (SELECT {self.ref(lead, 'ConvertedOpportunityId')} AS opp, min({self.ref(lead, 'Id')}) AS lead "
+                f"FROM {_P}Lead WHERE NOT {self.flag(lead, 'IsDeleted')[0]} "
+                f"AND {self.ref(lead, 'ConvertedOpportunityId')} <> '' GROUP BY ALL) sl ON sl.opp = {self.ref(f, 'Id')}"
+            )
+            source_lead = "coalesce(sl.lead, '')"
+        columns = {
+            "opportunity_id": self.ref(f, "Id"),
+            "account_id": self.ref(f, "AccountId"),
+            "created_at": when("CreatedDate"),
+            "amount": self.text(f, "Amount"),
+            "currency": f"coalesce(nullif(CASE WHEN cur.k IS NOT NULL THEN cur.v ELSE {currency} END, ''), "
+            f"{lit(m.default_currency)})",
+            "stage": mapped("stages", self.text(f, "StageName"), "st", keep_value=True),
+            "owner_id": self.ref(f, "OwnerId"),
+            "close_date": when("CloseDate"),
+            "is_closed": flag("IsClosed"),
+            "is_won": flag("IsWon"),
+            "opportunity_type": mapped("opportunity_types", self.text(f, "Type"), "ot"),
+            "source_lead_id": source_lead,
+        }
+        if "partner_source" in declared:
+            columns["partner_source"] = mapped("tiers", self.text(f, declared["partner_source"]), "ti")
+        for name in _LOOKUPS:
+            if name in declared:
+                columns[name] = self.ref(f, declared[name])
+        if "partner_engagement_date" in declared:
+            columns["partner_engagement_date"] = when(declared["partner_engagement_date"])
+        if "partner_activity_log" in declared:
+            columns["partner_activity_log"] = self.text(f, declared["partner_activity_log"])
+        for name in TABLES_BY_NAME["opportunities"].column_names:
+            columns.setdefault(name, "''")
+        body = f"FROM {_P}Opportunity s {' '.join(joins)} WHERE {keep}"
+        self._refuse_if(f"{_P}Opportunity", f"{keep} AND ({' OR '.join(refused)})", " ".join(joins))
+        select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
+        self._emit("opportunities", [(f.file, f"SELECT s._row, {select} {body}")])
+
+    def _stage_history(self) -> None:
+        f = self.objects.get("OpportunityHistory")
+        if f is None:
+            return
+        table = f"{_P}OpportunityHistory"
+        keep = self._deleted_skips(f, table)
+        text, bad_text = self.when(f, "CreatedDate")
+        join, stage, bad_stage = self.value("stages", self.text(f, "StageName"), "st", keep=True)
+        at = f"try_cast({text} AS TIMESTAMPTZ)"
+        # An instant the engine reads and Python's datetime does not (hour 24, year 0) is refused.
+        odd = f"regexp_matches({text}, '^0000|^.{{10}}[T ]24')"
+        self._refuse_if(
+            table,
+            f"{keep} AND ({bad_text} OR {bad_stage} OR ({text} <> '' AND ({at} IS NULL OR {odd})))",
+            join,
+        )
+        self._table(
+            "x_entries",
+            f"""SELECT *, stage IS NOT DISTINCT FROM lag(stage) OVER w AS again
+            FROM (SELECT s._row, {self.ref(f, "OpportunityId")} AS opp, {self.text(f, "Id")} AS id, {stage} AS stage,
+                {text} AS entered_at, {at} AS _at FROM {table} s {join} WHERE {keep} AND {text} <> '')
+            WINDOW w AS (PARTITION BY opp ORDER BY _at, id, _row)""",
+        )
+        self._skip(
+            f, f"{_P}x_entries", "again", "the deal was already in this stage (its entry is an earlier row)"
+        )
+        self._emit(
+            "stage_history",
+            [
+                (
+                    f.file,
+                    f"""SELECT _row, opp AS opportunity_id, stage, entered_at, _at, id,
+                min(_row) OVER (PARTITION BY opp) AS _first FROM {_P}x_entries WHERE NOT again""",
+                )
+            ],
+            order="_first, _at, id, _row",
+        )
+
+    def _field_history(self) -> None:
+        f = self.objects.get("OpportunityFieldHistory")
+        if f is None:
+            return
+        table, m = f"{_P}OpportunityFieldHistory", self.mapping
+        fields = {column.lower(): name for name, column in m.fields.items()}
+        name = "CASE lower({t}) {w} END".format(
+            t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
+        ) if fields else "NULL"  # fmt: skip
+        self._table("x_fields", f"SELECT *, {name} AS _name FROM {table}")
+        table = f"{_P}x_fields"
+        self._skip(f, table, "_name IS NULL", "not one of the five declared fields")
+        keep = self._deleted_skips(f, table, "_name IS NOT NULL")
+        lookups = in_list(list(_LOOKUPS))
+        names_row = (
+            f"_name IN {lookups} AND {self.text(f, 'DataType')} NOT IN ('EntityId', 'Lookup')"
+            if f.has("DataType")
+            else "false"
+        )
+        read = f"_name IS NOT NULL AND {keep}"
+        self._skip(
+            f, table, f"{read} AND {names_row}", "the names row of a lookup change (its ids row is read)"
+        )
+        read = f"{read} AND NOT ({names_row})"
+        old, new = self.text(f, "OldValue"), self.text(f, "NewValue")
+        join_old, tier_old, bad_old = self.value("tiers", old, "o")
+        join_new, tier_new, bad_new = self.value("tiers", new, "n")
+        at, bad_at = self.when(f, "CreatedDate")
+        source = "_name = 'partner_source'"
+        joins = f"{join_old} {join_new}"
+        self._refuse_if(table, f"{read} AND ({bad_at} OR ({source} AND ({bad_old} OR {bad_new})))", joins)
+        self._table(
+            "x_changes",
+            f"""SELECT s._row, {self.ref(f, "OpportunityId")} AS opportunity_id, _name AS field,
+                CASE WHEN {source} THEN {tier_old} ELSE {old} END AS old_value,
+                CASE WHEN {source} THEN {tier_new} ELSE {new} END AS new_value,
+                {at} AS changed_at, {self.ref(f, "CreatedById")} AS changed_by
+            FROM {table} s {joins} WHERE {read}""",
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_P}x_changes AS SELECT *, row_number() OVER "
+            f"(PARTITION BY opportunity_id, field, changed_at ORDER BY _row) > 1 AS again FROM {_P}x_changes"
+        )
+        self._skip(f, f"{_P}x_changes", "again", "a second row for the same change")
+        self._emit("field_history", [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")])
+
+    def _opportunity_partners(self) -> None:
+        rows = self._partner_link_rows()
+        if rows is None:
+            return
+        for src, name in enumerate(("OpportunityPartner", "Partner")):
+            f = self.objects.get(name)
+            if f is None:
+                continue
+            every = f"(SELECT * FROM ({rows}) WHERE src = {src})"
+            self._skip(f, every, "opp = ''", "an account-to-account relationship (no OpportunityId)")
+            self._refuse_if(every, "opp <> '' AND bad_deleted")
+            self._skip(f, every, "opp <> '' AND deleted", "IsDeleted is set")
+            self._refuse_if(every, "opp <> '' AND NOT deleted AND bad_role")
+            links = f"(SELECT * FROM {_P}x_links WHERE src = {src})"
+            self._skip(f, links, "nth > 1", "the same deal, partner and role as an earlier row")
+            self._refuse_if(links, "nth = 1 AND (bad_primary OR bad_added)")
+        self._emit(
+            "opportunity_partners",
+            [(str(file), f"""SELECT _row, opp AS opportunity_id, partner AS partner_id, role, added AS added_at,
+                CASE WHEN NOT has_primary THEN '' WHEN is_primary THEN 'true' ELSE 'false' END AS is_primary
+                FROM {_P}x_links WHERE nth = 1 AND file = {lit(file)}""")
+             for file, _src in self.con.execute(f"SELECT DISTINCT file, src FROM {_P}x_links ORDER BY src").fetchall()
+             ],
+        )  # fmt: skip
+
+    def _touches(self) -> None:
+        m = self.mapping
+        relations: list[str] = []
+        files: list[str] = []
+        origins: list[Callable[[int], tuple[str, int] | None]] = []
+        before = 0
+        for name in _STREAMED:
+            f = self.objects.get(name)
+            if f is None:
+                continue
+            event = name == "Event"
+            kind_column = m.kind_column or ("Type" if f.has("Type") else "TaskSubtype")
+            names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
+            dates = [self.text(f, n) for n in (*names, "CreatedDate") if f.has(n)]
+            occurred = (
+                f"coalesce({', '.join(f'nullif({d}, {_EMPTY})' for d in dates)}, '')" if dates else _EMPTY
+            )
+            what, who, account = self.ref(f, "WhatId"), self.ref(f, "WhoId"), self.ref(f, "AccountId")
+            deleted, bad_deleted = self.flag(f, "IsDeleted")
+            kind_text = self.text(f, kind_column)
+            known = in_list(
+                sorted(self.policy.partner_kinds | self.policy.direct_kinds | self.policy.ignored_kinds)
+            )
+            kind = f"CASE WHEN km.k IS NOT NULL THEN km.v WHEN lower({kind_text}) IN {known} THEN lower({kind_text}) END"
+            customer = (
+                f"CASE WHEN ia.ok THEN {account} WHEN iw.deal_ok IS NOT NULL THEN iw.deal_ok WHEN iw.ok THEN {what} "
+                f"WHEN ih.contact_ok IS NOT NULL THEN ih.contact_ok WHEN ih.lead_ok IS NOT NULL THEN ih.lead_ok END"
+            )
+            partner = (
+                self.ref(f, m.partner_column)
+                if m.partner_column
+                else f"CASE WHEN iw.partner THEN {what} WHEN ia.partner THEN {account} ELSE '' END"
+            )
+            scan = f"""SELECT s.*, {customer} AS customer, {deleted} AS deleted, {bad_deleted} AS bad_deleted,
+                ({occurred} <> '' AND NOT regexp_full_match({occurred}, {lit(ISO_PATTERN)})) AS bad_date,
+                {kind} IS NULL AS bad_kind, {kind} AS kind, {occurred} AS occurred, {what} AS what,
+                {who} AS who, {partner} AS partner, coalesce(ih.contact_partner, false) AS contact_partner,
+                coalesce(iw.deal, false) AS deal
+                FROM {self._read(f)} s
+                LEFT JOIN {_P}x_id ia ON ia.id = {account}
+                LEFT JOIN {_P}x_id iw ON iw.id = {what}
+                LEFT JOIN {_P}x_id ih ON ih.id = {who}
+                LEFT JOIN {_P}x_maps km ON km.m = 'kinds' AND km.k = {kind_text}"""
+            reason = (
+                f"CASE WHEN bad_deleted THEN '{_PROBLEM}' WHEN deleted THEN 'IsDeleted is set' "
+                "WHEN customer IS NULL THEN 'no customer account (WhatId, AccountId and WhoId name none in the export)' "
+                f"WHEN bad_date OR bad_kind THEN '{_PROBLEM}' END"
+            )
+            found = self.con.execute(
+                f"SELECT {reason} AS reason, count(*), min(_row), list(_row) FILTER (WHERE {reason} IS NOT NULL) "
+                f"FROM ({scan}) GROUP BY ALL ORDER BY 1 NULLS FIRST"
+            ).fetchall()
+            kept, left_out = 0, list[int]()
+            for why, count, first, rows in found:
+                if why == _PROBLEM:
+                    raise _NotHere
+                if why is None:
+                    kept = int(count)
+                else:
+                    self.skipped.append(Skipped(f.file, int(count), str(why), int(first)))
+                    left_out.extend(int(r) for r in rows)
+            if not kept:
+                continue
+            touch = (
+                f"{self.ref(f, 'Id')}", "occurred", "customer",
+                "CASE WHEN partner <> '' OR contact_partner THEN 'partner' ELSE 'direct' END", "kind",
+                "CASE WHEN deal THEN what ELSE '' END", "partner",
+                "CASE WHEN contact_partner THEN who ELSE '' END", self.ref(f, "OwnerId"), self.text(f, "Subject"),
+            )  # fmt: skip
+            relations.append(
+                f"SELECT {len(relations)} AS _part, _row, "
+                f"{', '.join(f'nullif({e}, {_EMPTY}) AS c{i}' for i, e in enumerate(touch))} "
+                f"FROM ({scan}) WHERE NOT deleted AND customer IS NOT NULL"
+            )
+            files.append(f.file)
+            origins.append(_streamed_origin(f.file, before, kept, sorted(left_out)))
+            before += kept
+        if not relations:
+            return
+        columns = TABLES_BY_NAME["touches"].column_names
+        self.sources["touches"] = files
+        # In the files' order: the warnings' first rows are the reference's (the joins may hand
+        # rows on in another order).
+        cells = ", ".join(f"c{i}" for i in range(len(columns)))
+        relation = f"(SELECT {cells} FROM ({' UNION ALL '.join(relations)}) ORDER BY _part, _row)"
+        self.files["touches"] = TableFile("touches", Path("touches.csv"), "relation", relation, columns)
+        self.origins["touches"] = origins
+
+    def _fx_rates(self) -> None:
+        months = self.con.execute(
+            f"""SELECT DISTINCT substr(x, 1, 7) FROM (
+                SELECT c2 AS x FROM {_P}out_opportunities UNION ALL SELECT c7 FROM {_P}out_opportunities
+                {f"UNION ALL SELECT c2 FROM {_P}out_stage_history" if f"{_P}out_stage_history" in self.temp else ""}
+            ) WHERE length(x) >= 7 ORDER BY 1"""
+        ).fetchall()
+        out = self.headers  # the header-only translation: its columns, and now the rates' rows
+        org = Org(months=salesforce_activity.months_used([str(r[0]) for r in months]))
+
+        def obj(name: str) -> ObjectFile | None:
+            return open_object(self.export, name, self.mapping, salesforce.LABELS.get(name, {}), out)
+
+        salesforce_activity.fx_rates(obj("CurrencyType"), obj("DatedConversionRate"), self.policy, org, out)
+        if out.problems:
+            raise _NotHere
+        rows = list(out.rows("fx_rates"))
+        if not rows:
+            return
+        texts = []
+        for i, r in enumerate(rows):
+            file, row, _ = out.locate_row("fx_rates.csv", i + 2, None)
+            texts.append((file, str(row), *r))
+        self._rows("fx_in", ("_file", "_row", "c0", "c1", "c2"), texts)
+        made = self._table("out_fx_rates", f"SELECT _file, _row::BIGINT AS _row, c0, c1, c2 FROM {_P}fx_in")
+        self._add("fx_rates", made, TABLES_BY_NAME["fx_rates"].column_names)
+
+    def _beside(self) -> None:
+        for table in BESIDE:
+            source = self.export.find(f"{table}.csv")
+            if source is not None:
+                self.files[table] = TableFile(table, source.path, "csv")
+
+
+def _streamed_origin(
+    file: str, before: int, kept: int, left_out: list[int]
+) -> Callable[[int], tuple[str, int] | None]:
+    """Where the ``index``-th touch came from: the ``index - before``-th row ``file`` kept, its
+    row that index from row 2 moved down by every row left out at or before it."""
+
+    def origin(index: int) -> tuple[str, int] | None:
+        nth = index - before
+        if not 0 <= nth < kept:
+            return None
+        row, passed = nth + 2, 0
+        while True:
+            moved = bisect.bisect_right(left_out, row + passed) - passed
+            if moved == 0:
+                return file, row + passed
+            passed += moved
+
+    return origin
