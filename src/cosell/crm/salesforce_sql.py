@@ -827,11 +827,12 @@ class _Build:
             return
         columns = TABLES_BY_NAME["touches"].column_names
         self.sources["touches"] = files
-        # In the files' order: the warnings' first rows are the reference's (the joins may hand
-        # rows on in another order).
+        # Read in the files' order (joined): the warnings' first rows are then the reference's.
         cells = ", ".join(f"c{i}" for i in range(len(columns)))
-        relation = f"(SELECT {cells} FROM ({' UNION ALL '.join(relations)}) ORDER BY _part, _row)"
-        self.files["touches"] = TableFile("touches", Path("touches.csv"), "relation", relation, columns)
+        relation = f"(SELECT {cells} FROM ({' UNION ALL '.join(relations)}))"
+        self.files["touches"] = TableFile(
+            "touches", Path("touches.csv"), "relation", relation, columns, joined=True
+        )
         self.origins["touches"] = origins
 
     def _fx_rates(self) -> None:

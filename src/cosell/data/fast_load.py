@@ -30,6 +30,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -319,11 +320,13 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
             f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
         )
     try:
-        inserted = con.execute(
-            f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-            f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
-            [at, import_id],
-        ).fetchall()
+        # A fresh table's rowid is its row's place in the file (see _check_view).
+        with con.in_read_order() if file.joined else nullcontext():
+            inserted = con.execute(
+                f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+                f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+                [at, import_id],
+            ).fetchall()
     finally:
         if file.format == "parquet":  # a CSV file is read where it is: nothing was staged
             con.execute(f"DROP TABLE IF EXISTS {parquet}")

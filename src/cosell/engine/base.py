@@ -82,6 +82,11 @@ class Engine(Protocol):
 
     def unregister(self, name: str) -> None: ...
 
+    def in_read_order(self) -> AbstractContextManager[None]:
+        """Within: a query's rows come out in the order its first table is read, through its joins
+        (an insert keeps a file's order when it joins lookups to each row)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: commit when the block ends normally, roll back on any exception."""
         ...
