@@ -44,7 +44,7 @@ from cosell.policy import Policy
 from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.staging import text_table
 
-__all__ = ["EngineTranslation", "translate_in_engine"]
+__all__ = ["EngineTranslation", "NotInEngine", "translate_in_engine"]
 
 _P = "_cosell_sf_"
 # What Python's str.strip() removes (tests/crm/test_salesforce_sql.py checks the list).
@@ -60,8 +60,18 @@ _EMPTY = "''"
 _PROBLEM = "!"  # a row the reference would refuse: the engine's translation does not apply
 
 
-class _NotHere(Exception):
+class NotInEngine(Exception):
     """The engine's translation does not apply: the reference runs instead."""
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """An activity file read where it is: its records, and how its rows are read and left out."""
+
+    file: str
+    total: int
+    scan: str
+    reason: str
 
 
 @dataclass
@@ -72,11 +82,57 @@ class EngineTranslation:
 
     con: Engine
     files: dict[str, TableFile]
-    skipped: tuple[Skipped, ...]
+    _skipped: list[Skipped]
     _sources: dict[str, list[str]]
     _columns: Translation
     _origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = field(default_factory=dict)
     _temp: list[str] = field(default_factory=list)
+    _streams: list[_Stream] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """The export rows left out on purpose, by file and reason."""
+        return tuple(sorted(self._skipped, key=lambda s: (s.file, s.reason)))
+
+    def settle(self) -> None:
+        """Within the import, once the touches are in: count the activity rows left out, and where
+        each touch came from. Raises :class:`NotInEngine` when the reference would leave the
+        touches out altogether (every activity left out). When every row became a touch (the
+        usual export), nothing is read again."""
+        if not self._streams:
+            return
+        inserted = int(self.con.execute("SELECT count(*) FROM touches").fetchall()[0][0])
+        if not inserted:
+            raise NotInEngine
+        kept = [s.total for s in self._streams]
+        left_out: list[list[int]] = [[] for _ in self._streams]
+        if inserted != sum(kept):
+            for i, stream in enumerate(self._streams):
+                kept[i], left_out[i] = self._left_out(stream)
+        before, origins, files = 0, [], []
+        for stream, count, rows in zip(self._streams, kept, left_out, strict=True):
+            if count:
+                origins.append(_streamed_origin(stream.file, before, count, rows))
+                files.append(stream.file)
+            before += count
+        self._origins["touches"], self._sources["touches"] = origins, files
+
+    def _left_out(self, stream: _Stream) -> tuple[int, list[int]]:
+        """The rows of ``stream`` kept, and those left out (counted by reason)."""
+        found = self.con.execute(
+            f"SELECT {stream.reason} AS reason, count(*), min(_row), list(_row) FILTER "
+            f"(WHERE {stream.reason} IS NOT NULL) FROM ({stream.scan}) GROUP BY ALL ORDER BY 1 NULLS FIRST"
+        ).fetchall()
+        kept, rows = 0, list[int]()
+        for why, count, first, some in found:
+            if why == _PROBLEM:  # (the import stops at such a row first)
+                raise NotInEngine
+            if why is None:
+                kept = int(count)
+            else:
+                self._skipped.append(Skipped(stream.file, int(count), str(why), int(first)))
+                rows.extend(int(r) for r in some)
+        return kept, sorted(rows)
 
     def sources(self, table: str) -> str:
         """The export files a table's rows came from, in order (``Task.csv+Event.csv``)."""
@@ -116,7 +172,7 @@ def translate_in_engine(
     out = _Build(con, export, mapping, policy, headers)
     try:
         return out.run()
-    except (_NotHere, EngineError):
+    except (NotInEngine, EngineError):
         out.drop()
         return None
 
@@ -135,15 +191,22 @@ class _Build:
         self.skipped: list[Skipped] = []
         self.origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = {}
         self.objects: dict[str, ObjectFile] = {}
+        self.streams: list[_Stream] = []
 
     def drop(self) -> None:
         self.result().drop()
 
     def result(self) -> EngineTranslation:
         return EngineTranslation(
-            self.con, self.files, tuple(sorted(self.skipped, key=lambda s: (s.file, s.reason))),
-            self.sources, self.headers, self.origins, self.temp,
-        )  # fmt: skip
+            self.con,
+            self.files,
+            self.skipped,
+            self.sources,
+            self.headers,
+            self.origins,
+            self.temp,
+            self.streams,
+        )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -179,26 +242,29 @@ class _Build:
                 continue
             encoding = f.spec.encoding or self.mapping.encoding
             if not encoding.startswith("utf-8") or f.spec.formats:
-                raise _NotHere
+                raise NotInEngine
             self.objects[name] = f
         if "User" not in self.objects or "Opportunity" not in self.objects or "Account" not in self.objects:
-            raise _NotHere
+            raise NotInEngine
 
     def _path(self, f: ObjectFile) -> str:
         source = self.export.find(f.spec.path or f"{f.obj}.csv")
         if source is None or source.member is not None:
-            raise _NotHere
+            raise NotInEngine
         return str(source.path).replace("'", "''")
 
     def _read(self, f: ObjectFile) -> str:
         """The file's records as text, each with its row number ``_row`` (from 2)."""
+        return f"(SELECT row_number() OVER () + 1 AS _row, * FROM {self._reader(f)})"
+
+    def _reader(self, f: ObjectFile) -> str:
+        """The file's records as text, columns ``c0, c1, ...``."""
         width = len(f.table.header)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        reader = (
+        return (
             f"read_csv('{self._path(f)}', columns = {columns}, header = true, delim = ',', quote = '\"', "
             "escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')"
         )
-        return f"(SELECT row_number() OVER () + 1 AS _row, * FROM {reader})"
 
     def _stage(self, name: str) -> None:
         self._table(name, f"SELECT * FROM {self._read(self.objects[name])}")
@@ -300,7 +366,7 @@ class _Build:
     def _refuse_if(self, table: str, condition: str, joins: str = "") -> None:
         found = self.con.execute(f"SELECT 1 FROM {table} s {joins} WHERE {condition} LIMIT 1").fetchall()
         if found:
-            raise _NotHere
+            raise NotInEngine
 
     def _problems_in_accounts(self) -> None:
         """The account cells the reference would refuse (a deleted row is not read further)."""
@@ -749,9 +815,6 @@ class _Build:
     def _touches(self) -> None:
         m = self.mapping
         relations: list[str] = []
-        files: list[str] = []
-        origins: list[Callable[[int], tuple[str, int] | None]] = []
-        before = 0
         for name in _STREAMED:
             f = self.objects.get(name)
             if f is None:
@@ -794,46 +857,35 @@ class _Build:
                 "WHEN customer IS NULL THEN 'no customer account (WhatId, AccountId and WhoId name none in the export)' "
                 f"WHEN bad_date OR bad_kind THEN '{_PROBLEM}' END"
             )
-            found = self.con.execute(
-                f"SELECT {reason} AS reason, count(*), min(_row), list(_row) FILTER (WHERE {reason} IS NOT NULL) "
-                f"FROM ({scan}) GROUP BY ALL ORDER BY 1 NULLS FIRST"
-            ).fetchall()
-            kept, left_out = 0, list[int]()
-            for why, count, first, rows in found:
-                if why == _PROBLEM:
-                    raise _NotHere
-                if why is None:
-                    kept = int(count)
-                else:
-                    self.skipped.append(Skipped(f.file, int(count), str(why), int(first)))
-                    left_out.extend(int(r) for r in rows)
-            if not kept:
-                continue
             touch = (
                 f"{self.ref(f, 'Id')}", "occurred", "customer",
                 "CASE WHEN partner <> '' OR contact_partner THEN 'partner' ELSE 'direct' END", "kind",
                 "CASE WHEN deal THEN what ELSE '' END", "partner",
                 "CASE WHEN contact_partner THEN who ELSE '' END", self.ref(f, "OwnerId"), self.text(f, "Subject"),
             )  # fmt: skip
-            relations.append(
-                f"SELECT {len(relations)} AS _part, _row, "
-                f"{', '.join(f'nullif({e}, {_EMPTY}) AS c{i}' for i, e in enumerate(touch))} "
-                f"FROM ({scan}) WHERE NOT deleted AND customer IS NOT NULL"
+            total = int(self.con.execute(f"SELECT count(*) FROM {self._reader(f)}").fetchall()[0][0])
+            if not total:
+                continue
+            # A row the reference would refuse stops the import (the reference then runs); a row it
+            # leaves out is counted after the import (:meth:`EngineTranslation.settle`).
+            cells = [f"nullif({e}, {_EMPTY})" for e in touch]
+            cells[0] = (
+                f"CASE WHEN bad_deleted OR bad_date OR bad_kind THEN error('cosell: a bad row') ELSE {cells[0]} END"
             )
-            files.append(f.file)
-            origins.append(_streamed_origin(f.file, before, kept, sorted(left_out)))
-            before += kept
+            relations.append(
+                f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(cells))} "
+                f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
+            )
+            self.streams.append(_Stream(f.file, total, scan, reason))
         if not relations:
             return
         columns = TABLES_BY_NAME["touches"].column_names
-        self.sources["touches"] = files
         # Read in the files' order (joined): the warnings' first rows are then the reference's.
-        cells = ", ".join(f"c{i}" for i in range(len(columns)))
-        relation = f"(SELECT {cells} FROM ({' UNION ALL '.join(relations)}))"
+        every = ", ".join(f"c{i}" for i in range(len(columns)))
+        relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         self.files["touches"] = TableFile(
             "touches", Path("touches.csv"), "relation", relation, columns, joined=True
         )
-        self.origins["touches"] = origins
 
     def _fx_rates(self) -> None:
         months = self.con.execute(
@@ -850,7 +902,7 @@ class _Build:
 
         salesforce_activity.fx_rates(obj("CurrencyType"), obj("DatedConversionRate"), self.policy, org, out)
         if out.problems:
-            raise _NotHere
+            raise NotInEngine
         rows = list(out.rows("fx_rates"))
         if not rows:
             return

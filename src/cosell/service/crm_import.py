@@ -12,13 +12,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from cosell.crm import hubspot, salesforce
 from cosell.crm.canonical import Skipped, Translation
 from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
-from cosell.crm.salesforce_sql import translate_in_engine
+from cosell.crm.salesforce_sql import NotInEngine, translate_in_engine
 from cosell.crm.sources import Export
 from cosell.data.fast_load import import_files_first, is_empty
 from cosell.data.load import ImportReport, ImportWarning, import_memory, import_time
@@ -183,11 +184,18 @@ def _import_in_engine(
         if translated is None:
             return None
         intakes: list[Intake] = []
+
+        def within(when: datetime) -> None:
+            translated.settle()
+            intakes.append(run_intake(ws, policy, when))
+
         try:
             report = import_files_first(
                 ws, translated.files, policy, at, on_file=on_file, source=f"salesforce {path.resolve()}",
-                within=lambda when: intakes.append(run_intake(ws, policy, when)),
+                within=within,
             )  # fmt: skip
+        except NotInEngine:  # (rolled back)
+            return None
         finally:
             translated.drop()
     if report is None:
