@@ -284,9 +284,12 @@ class _Build:
             f"ELSE trim(x, {lit(SPACES)}) END"
         )
         empty = in_list(["000000000000000", "000000000000000AAA"])
+        # A lookup id: the all-zero id is empty (the cell is trimmed only when it must be).
         self.con.execute(
-            f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS "
-            f"CASE WHEN {_P}t(x) IN {empty} THEN '' ELSE {_P}t(x) END"
+            f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS CASE WHEN x IS NULL OR x = '' THEN '' "
+            "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 "
+            f"THEN (CASE WHEN x IN {empty} THEN '' ELSE x END) ELSE (CASE WHEN trim(x, {lit(SPACES)}) IN {empty} "
+            f"THEN '' ELSE trim(x, {lit(SPACES)}) END) END"
         )
         true, false = in_list(["1", "true", "t", "yes", "y"]), in_list(["", "0", "false", "f", "no", "n"])
         # A checkbox: true, false, or NULL when the reference would refuse it.
@@ -826,57 +829,61 @@ class _Build:
             occurred = (
                 f"coalesce({', '.join(f'nullif({d}, {_EMPTY})' for d in dates)}, '')" if dates else _EMPTY
             )
-            what, who, account = self.ref(f, "WhatId"), self.ref(f, "WhoId"), self.ref(f, "AccountId")
             deleted, bad_deleted = self.flag(f, "IsDeleted")
-            kind_text = self.text(f, kind_column)
             known = in_list(
                 sorted(self.policy.partner_kinds | self.policy.direct_kinds | self.policy.ignored_kinds)
             )
-            kind = f"CASE WHEN km.k IS NOT NULL THEN km.v WHEN lower({kind_text}) IN {known} THEN lower({kind_text}) END"
-            customer = (
-                f"CASE WHEN ia.ok THEN {account} WHEN iw.deal_ok IS NOT NULL THEN iw.deal_ok WHEN iw.ok THEN {what} "
-                f"WHEN ih.contact_ok IS NOT NULL THEN ih.contact_ok WHEN ih.lead_ok IS NOT NULL THEN ih.lead_ok END"
-            )
-            partner = (
-                self.ref(f, m.partner_column)
-                if m.partner_column
-                else f"CASE WHEN iw.partner THEN {what} WHEN ia.partner THEN {account} ELSE '' END"
-            )
-            scan = f"""SELECT s.*, {customer} AS customer, {deleted} AS deleted, {bad_deleted} AS bad_deleted,
-                ({occurred} <> '' AND NOT regexp_full_match({occurred}, {lit(ISO_PATTERN)})) AS bad_date,
-                {kind} IS NULL AS bad_kind, {kind} AS kind, {occurred} AS occurred, {what} AS what,
-                {who} AS who, {partner} AS partner, coalesce(ih.contact_partner, false) AS contact_partner,
+            partner = "partner_raw" if m.partner_column else (
+                "CASE WHEN iw.partner THEN what WHEN ia.partner THEN account ELSE '' END"
+            )  # fmt: skip
+
+            # Each cell is read once (an inner projection), then looked up.
+            cells = f"""{self.ref(f, "Id")} AS touch_id,
+                {self.ref(f, "WhatId")} AS what, {self.ref(f, "WhoId")} AS who,
+                {self.ref(f, "AccountId")} AS account, {self.text(f, kind_column)} AS kind_text,
+                {occurred} AS occurred, {deleted} AS deleted, {bad_deleted} AS bad_deleted,
+                {self.ref(f, "OwnerId")} AS owner, {self.text(f, "Subject")} AS subject,
+                {self.ref(f, m.partner_column) if m.partner_column else _EMPTY} AS partner_raw"""
+            kind = f"CASE WHEN km.k IS NOT NULL THEN km.v WHEN lower(kind_text) IN {known} THEN lower(kind_text) END"
+            looked_up = f"""SELECT b.*, {kind} AS kind, {kind} IS NULL AS bad_kind,
+                CASE WHEN ia.ok THEN account WHEN iw.deal_ok IS NOT NULL THEN iw.deal_ok WHEN iw.ok THEN what
+                WHEN ih.contact_ok IS NOT NULL THEN ih.contact_ok WHEN ih.lead_ok IS NOT NULL THEN ih.lead_ok
+                END AS customer,
+                (occurred <> '' AND NOT regexp_full_match(occurred, {lit(ISO_PATTERN)})) AS bad_date,
+                {partner} AS partner, coalesce(ih.contact_partner, false) AS contact_partner,
                 coalesce(iw.deal, false) AS deal
-                FROM {self._read(f)} s
-                LEFT JOIN {_P}x_id ia ON ia.id = {account}
-                LEFT JOIN {_P}x_id iw ON iw.id = {what}
-                LEFT JOIN {_P}x_id ih ON ih.id = {who}
-                LEFT JOIN {_P}x_maps km ON km.m = 'kinds' AND km.k = {kind_text}"""
+                FROM (@CELLS@) b
+                LEFT JOIN {_P}x_id ia ON ia.id = account
+                LEFT JOIN {_P}x_id iw ON iw.id = what
+                LEFT JOIN {_P}x_id ih ON ih.id = who
+                LEFT JOIN {_P}x_maps km ON km.m = 'kinds' AND km.k = kind_text"""
+            scan = looked_up.replace("@CELLS@", f"SELECT {cells} FROM {self._reader(f)}")
+            numbered = looked_up.replace("@CELLS@", f"SELECT _row, {cells} FROM {self._read(f)}")
             reason = (
                 f"CASE WHEN bad_deleted THEN '{_PROBLEM}' WHEN deleted THEN 'IsDeleted is set' "
                 "WHEN customer IS NULL THEN 'no customer account (WhatId, AccountId and WhoId name none in the export)' "
                 f"WHEN bad_date OR bad_kind THEN '{_PROBLEM}' END"
             )
             touch = (
-                f"{self.ref(f, 'Id')}", "occurred", "customer",
+                "touch_id", "occurred", "customer",
                 "CASE WHEN partner <> '' OR contact_partner THEN 'partner' ELSE 'direct' END", "kind",
                 "CASE WHEN deal THEN what ELSE '' END", "partner",
-                "CASE WHEN contact_partner THEN who ELSE '' END", self.ref(f, "OwnerId"), self.text(f, "Subject"),
+                "CASE WHEN contact_partner THEN who ELSE '' END", "owner", "subject",
             )  # fmt: skip
             total = int(self.con.execute(f"SELECT count(*) FROM {self._reader(f)}").fetchall()[0][0])
             if not total:
                 continue
             # A row the reference would refuse stops the import (the reference then runs); a row it
             # leaves out is counted after the import (:meth:`EngineTranslation.settle`).
-            cells = [f"nullif({e}, {_EMPTY})" for e in touch]
-            cells[0] = (
-                f"CASE WHEN bad_deleted OR bad_date OR bad_kind THEN error('cosell: a bad row') ELSE {cells[0]} END"
+            out = [f"nullif({e}, {_EMPTY})" for e in touch]
+            out[0] = (
+                f"CASE WHEN bad_deleted OR bad_date OR bad_kind THEN error('cosell: a bad row') ELSE {out[0]} END"
             )
             relations.append(
-                f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(cells))} "
+                f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(out))} "
                 f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
             )
-            self.streams.append(_Stream(f.file, total, scan, reason))
+            self.streams.append(_Stream(f.file, total, numbered, reason))
         if not relations:
             return
         columns = TABLES_BY_NAME["touches"].column_names
