@@ -48,7 +48,7 @@ from cosell.data.validate import (
     table_order,
     typed,
 )
-from cosell.engine import Engine, EngineIOError
+from cosell.engine import Engine, EngineIOError, settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
@@ -62,6 +62,11 @@ NOW_ENV = clock.NOW_ENV
 MEMORY_ENV = "COSELL_IMPORT_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
 DEFAULT_PROBLEM_LIMIT = 50
+# A ``--data`` dataset of at most this many bytes is imported under the engine's small-input
+# settings (DuckDB: no optimizer, one thread): its statements cost more to plan than to run. About
+# a thousand demo deals, the size up to which the engine's run is tuned alike
+# (cosell.attribution.engine.SMALL_RUN_DEALS).
+SMALL_DATASET_BYTES = 4 * 2**20
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
 UNHASHED = "-"  # the _row_hash of a row written without it (never an md5 digest): stored_row_hash
@@ -250,12 +255,11 @@ def load_dataset(
         files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
         if files and not problems:
             con = workspace.con
-            memory = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-            con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
-            try:
+            tuned = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
+            if sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES:
+                tuned.update(con.dialect.small_input_settings)
+            with settings(con, tuned):
                 report = import_fast(workspace, files, policy, at, on_file=on_file)
-            finally:
-                con.execute(f"SET memory_limit = {lit(str(memory))}")
         if report is None:
             import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)
     except BaseException:

@@ -23,6 +23,7 @@ from cosell.engine.base import (
     Params,
     ReadOnlyViolation,
     rows_as_dicts,
+    settings,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "memory_engine",
     "open_engine",
     "rows_as_dicts",
+    "settings",
 ]
 
 
