@@ -30,12 +30,14 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return folder, manifest.as_of
 
 
-def _run(folder: Path, as_of: Any) -> tuple[list[Any], list[Any], Any]:
+def _run(folder: Path, as_of: Any) -> tuple[tuple[list[Any], list[Any], Any], bool]:
+    """The run's rows, credits and evidence; whether its workspace planned with the optimizer."""
     ws = load_dataset(folder)
     try:
+        optimizer = ws.con.execute("SELECT current_setting('enable_optimizer')").fetchall()[0][0]
         as_of_views(ws.con, None, existing_at=as_of)
         run = attribute(ws.con, None, as_of, make_views=False)
-        return run.rows(), run.credit_rows(), run.evidence_rows()
+        return (run.rows(), run.credit_rows(), run.evidence_rows()), bool(optimizer)
     finally:
         ws.close()
 
@@ -56,18 +58,17 @@ def test_a_small_run_finds_what_a_tuned_run_finds(
     dataset: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder, as_of = dataset
-    engine_asked = _recorded(monkeypatch, engine_module)
-    import_asked = _recorded(monkeypatch, load_module)
-    small = _run(folder, as_of)
-    assert engine_asked[-1]["enable_optimizer"] == "false" and engine_asked[-1]["threads"] == "1"
-    assert import_asked[-1]["enable_optimizer"] == "false"
+    asked = _recorded(monkeypatch, engine_module)
+    small, optimizer = _run(folder, as_of)
+    assert asked[-1]["enable_optimizer"] == "false" and asked[-1]["threads"] == "1"
+    assert not optimizer  # the small dataset's workspace plans without it
 
     # The same dataset read as large: the optimizer plans every statement, on every thread.
     monkeypatch.setattr(engine_module, "SMALL_RUN_DEALS", 0)
     monkeypatch.setattr(load_module, "SMALL_DATASET_BYTES", 0)
-    tuned = _run(folder, as_of)
-    assert "enable_optimizer" not in engine_asked[-1] and "threads" not in engine_asked[-1]
-    assert "enable_optimizer" not in import_asked[-1]
+    tuned, optimizer = _run(folder, as_of)
+    assert "enable_optimizer" not in asked[-1] and "threads" not in asked[-1]
+    assert optimizer
 
     rows, credits, evidence = small
     assert len(rows) == SIZE and {r.tier for r in rows} >= {"sourced", "influenced", "none"}

@@ -22,6 +22,7 @@ from cosell.engine.base import (
     EngineIOError,
     Params,
     ReadOnlyViolation,
+    apply_settings,
     rows_as_dicts,
     settings,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "EngineIOError",
     "Params",
     "ReadOnlyViolation",
+    "apply_settings",
     "engine_version",
     "memory_engine",
     "open_engine",

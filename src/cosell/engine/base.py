@@ -215,13 +215,17 @@ def settings(con: Engine, values: Mapping[str, str]) -> Iterator[None]:
     names = list(values)
     # One statement reads every setting's value before: each statement costs a few tenths of a ms.
     before = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchall()[0]
-    for name in names:
-        con.execute(f"SET {name} = {con.dialect.string_literal(values[name])}")
+    apply_settings(con, values)
     try:
         yield
     finally:
-        for name, value in zip(names, before, strict=True):
-            con.execute(f"SET {name} = {con.dialect.string_literal(str(value))}")
+        apply_settings(con, {name: str(value) for name, value in zip(names, before, strict=True)})
+
+
+def apply_settings(con: Engine, values: Mapping[str, str]) -> None:
+    """Set the session settings ``values`` (name to value) for the rest of the session."""
+    for name, value in values.items():
+        con.execute(f"SET {name} = {con.dialect.string_literal(value)}")
 
 
 def rows_as_dicts(cursor: Cursor) -> Iterator[dict[str, Any]]:
