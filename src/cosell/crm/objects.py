@@ -3,7 +3,7 @@ own name; values read strictly, every bad cell recorded with its file, row and c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from cosell.crm import values
@@ -137,8 +137,10 @@ def open_object(
     labels: Mapping[str, Sequence[str]],
     out: Translation,
     default_names: Sequence[str] = (),
+    read: Callable[[SourceFile, str], Table] = read_table,
 ) -> ObjectFile | None:
-    """The object's file (the mapping's ``path``, else ``<Object>.csv``), or None when absent."""
+    """The object's file (the mapping's ``path``, else ``<Object>.csv``), or None when absent;
+    ``read`` reads it (:func:`cosell.crm.sources.read_header` reads only its header)."""
     spec = mapping.spec(obj)
     source: SourceFile | None = None
     if spec.path is not None:
@@ -155,5 +157,5 @@ def open_object(
                 break
     if source is None:
         return None
-    table = read_table(source, spec.encoding or mapping.encoding)
+    table = read(source, spec.encoding or mapping.encoding)
     return ObjectFile(obj, table, mapping, labels, out)

@@ -21,11 +21,13 @@ A row with ``IsDeleted`` set is left out (and counted in the report).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cosell.crm.canonical import BESIDE, Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
 from cosell.crm.org import Org, domain_of, emit_accounts, stub_users
-from cosell.crm.sources import Export, beside_tables, warehouse_tables
+from cosell.crm.sources import Export, SourceFile, Table, beside_tables, read_table, warehouse_tables
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
 
@@ -92,15 +94,25 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
 PARTNER_USER_TYPES = frozenset({"PowerPartner", "Partner"})
 
 
-def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translation:
-    """Translate a Salesforce export into canonical rows (problems and skips recorded in it)."""
+def translate(
+    export: Export,
+    mapping: CrmMapping,
+    policy: Policy,
+    read: Callable[[SourceFile, str], Table] = read_table,
+) -> Translation:
+    """Translate a Salesforce export into canonical rows (problems and skips recorded in it).
+
+    ``read`` reads each file; with :func:`cosell.crm.sources.read_header` the translation reads
+    headers only, and says which columns it would read and what is missing or contradicts the
+    policy, without a row (what the translation in the engine, :mod:`cosell.crm.salesforce_sql`,
+    asks before it runs)."""
     from cosell.crm import salesforce_activity, salesforce_history
 
     out = Translation()
     org = Org()
 
     def obj(name: str) -> ObjectFile | None:
-        return open_object(export, name, mapping, LABELS.get(name, {}), out)
+        return open_object(export, name, mapping, LABELS.get(name, {}), out, read=read)
 
     accounts, opportunities = obj("Account"), obj("Opportunity")
     if opportunities is None:
@@ -192,6 +204,8 @@ def _accounts(f: ObjectFile, org: Org, out: Translation) -> None:
         "program_tier": f.header(f.mapping.partner_tier_column) if f.mapping.partner_tier_column else None,
         "joined_at": f.header(f.mapping.partner_joined_column) if f.mapping.partner_joined_column else None,
     }
+    for table in ("accounts", "partners"):
+        out.columns(table, f.file, org.account_columns)
 
 
 def _users(f: ObjectFile, mapping: CrmMapping, org: Org, out: Translation) -> None:

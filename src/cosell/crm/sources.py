@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from cosell.errors import ImportFailed, Problem, UsageError
 
@@ -32,6 +33,12 @@ class SourceFile:
     name: str
     path: Path
     member: str | None = None  # the zip member, when ``path`` is a zip
+
+    def open(self) -> IO[bytes]:
+        """The file's bytes as a stream (a zip member's, read as it is inflated)."""
+        if self.member is None:
+            return self.path.open("rb")
+        return zipfile.ZipFile(self.path).open(self.member)
 
     def read_bytes(self) -> bytes:
         if self.member is None:
@@ -124,6 +131,25 @@ def read_table(source: SourceFile, encoding: str) -> Table:
     empty file or a header column without a name is a located error."""
     text = decode(source.name, source.read_bytes(), encoding)
     return parse_table(source.name, text)
+
+
+def read_header(source: SourceFile, encoding: str) -> Table:
+    """``source``'s header as :func:`read_table` reads it, without its records (for a file the
+    engine reads: the first record is read from the start of the file, however long the file)."""
+    if encoding not in ENCODINGS:
+        raise UsageError(f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    codec = "utf-8-sig" if encoding.startswith("utf-8") else encoding
+    with source.open() as raw, io.TextIOWrapper(raw, encoding=codec, newline="") as text:
+        try:
+            first = next(csv.reader(text, strict=True), [])
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ImportFailed(
+                [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
+            ) from None
+    header = tuple(h.strip() for h in first)
+    if not header or not all(header):
+        raise ImportFailed([Problem(source.name, 1, None, None, "has a header column without a name")])
+    return Table(source.name, header, [])
 
 
 def parse_table(name: str, text: str) -> Table:

@@ -146,7 +146,30 @@ def import_first(
     must run instead (a workspace with data, or any problem in the files: it names them). Never
     called inside another transaction (a failed pass rolls the transaction back)."""
     files, problems = find_table_files(folder)
-    if not files or problems or not _applies(workspace.con, files):
+    if not files or problems:
+        return None
+    return import_files_first(
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
+        problem_limit=problem_limit, within=within,
+    )  # fmt: skip
+
+
+def import_files_first(
+    workspace: Workspace,
+    files: dict[str, TableFile],
+    policy: Policy,
+    at: datetime,
+    *,
+    on_file: Callable[[str], None] | None = None,
+    by_user: str | None = None,
+    source: str | None = None,
+    problem_limit: int = 50,
+    within: Callable[[datetime], None] | None = None,
+) -> ImportReport | None:
+    """:func:`import_first` of ``files`` (by table, files on disk or translated ones): None, and
+    nothing applied, when the canonical import must run instead. The caller holds the import's
+    memory limit."""
+    if not _applies(workspace.con, files):
         return None
     return _in_one_transaction(
         workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
@@ -262,7 +285,9 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
     (its header, rows and table)."""
     table = TABLES_BY_NAME[file.table]
     parquet = _STAGE_PREFIX + table.name
-    if file.format == "parquet":
+    if file.relation is not None:
+        relation, header, offset = file.relation, file.header, 2
+    elif file.format == "parquet":
         # Parquet is staged as the canonical import stages it (with its checks), then converted.
         result = stage_file(con, file, parquet)
         if isinstance(result, list):

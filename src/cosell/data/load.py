@@ -28,7 +28,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ from cosell.data.validate import (
     table_order,
     typed,
 )
-from cosell.engine import Engine, EngineIOError, apply_settings, settings
+from cosell.engine import Engine, EngineIOError, apply_settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
@@ -127,6 +128,23 @@ class ImportReport:
         return sum(t.rejected for t in self.tables)
 
 
+def _set_import_memory(con: Engine) -> str:
+    """Set the import's memory limit; returns the limit it replaced."""
+    memory = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
+    return memory
+
+
+@contextmanager
+def import_memory(con: Engine) -> Iterator[None]:
+    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``), then the previous one again."""
+    memory = _set_import_memory(con)
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = {lit(memory)}")
+
+
 def import_time(now: datetime | None = None) -> datetime:
     """The import's instant: ``now``, else ``$COSELL_NOW`` (ISO 8601), else the current UTC time."""
     return clock.now(now)
@@ -168,8 +186,7 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
-    memory = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
+    memory = _set_import_memory(con)
     try:
         if rejects is None and versioned and not partial:
             from cosell.data.fast_load import import_first  # (it imports this module)
@@ -215,8 +232,7 @@ def import_canonical(
                     within(at)
     finally:
         _drop_staging(con, staged)
-        if memory:
-            con.execute(f"SET memory_limit = {lit(str(memory[0]))}")
+        con.execute(f"SET memory_limit = {lit(memory)}")
     return ImportReport(
         import_id=import_id,
         imported_at=at,
@@ -259,8 +275,7 @@ def load_dataset(
             apply_settings(workspace.con, dict(workspace.con.dialect.small_input_settings))
         report = None
         if files and not problems:
-            memory = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
-            with settings(workspace.con, memory):
+            with import_memory(workspace.con):
                 report = import_fast(workspace, files, policy, at, on_file=on_file)
         if report is None:
             import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)

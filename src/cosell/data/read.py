@@ -34,11 +34,18 @@ _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 @dataclass(frozen=True)
 class TableFile:
-    """One input file that holds a canonical table."""
+    """One input file that holds a canonical table.
+
+    A translated file (a CRM export translated in the engine, :mod:`cosell.crm.salesforce_sql`) has
+    no bytes of its own: ``relation`` is a query whose columns ``c0, c1, ...`` hold its cells as
+    text under ``header``, read by the first import as a CSV file's cells would be; ``path`` only
+    names it."""
 
     table: str
     path: Path
-    format: str  # one of FORMATS
+    format: str  # one of FORMATS, or "relation"
+    relation: str | None = None
+    header: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
