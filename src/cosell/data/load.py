@@ -49,7 +49,7 @@ from cosell.data.validate import (
     table_order,
     typed,
 )
-from cosell.engine import Engine, EngineIOError
+from cosell.engine import Engine, EngineIOError, apply_settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
@@ -63,6 +63,11 @@ NOW_ENV = clock.NOW_ENV
 MEMORY_ENV = "COSELL_IMPORT_MEMORY"
 DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this; keeps a 20M-row import under 4 GiB
 DEFAULT_PROBLEM_LIMIT = 50
+# A ``--data`` dataset of at most this many bytes is imported, attributed and written out under
+# the engine's small-input settings (DuckDB: no optimizer, one thread): its statements cost more to
+# plan than to run. About a thousand demo deals, the size up to which the engine's run is tuned
+# alike (cosell.attribution.engine.SMALL_RUN_DEALS).
+SMALL_DATASET_BYTES = 4 * 2**20
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
 UNHASHED = "-"  # the _row_hash of a row written without it (never an md5 digest): stored_row_hash
@@ -253,17 +258,22 @@ def load_dataset(
 
     The dataset is read in one typed pass per file (:mod:`cosell.data.fast_load`); when that finds
     anything wrong, the unversioned canonical import runs instead and reports every problem as
-    it always does. ``on_file`` is called with each file name once it is read.
+    it always does. ``on_file`` is called with each file name once it is read. The workspace of a
+    small dataset (:data:`SMALL_DATASET_BYTES`) keeps the engine's small-input settings (DuckDB: no
+    optimizer, one thread) for its life.
     """
     from cosell.data.fast_load import import_fast, temporary_workspace
 
     folder = Path(directory)
     policy = policy or Policy()
     at = import_time(now)
+    files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
     workspace = temporary_workspace()
     try:
+        if sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES:
+            # For the workspace's life: the import, and the attribution and files made from it.
+            apply_settings(workspace.con, dict(workspace.con.dialect.small_input_settings))
         report = None
-        files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
         if files and not problems:
             with import_memory(workspace.con):
                 report = import_fast(workspace, files, policy, at, on_file=on_file)

@@ -22,7 +22,9 @@ from cosell.engine.base import (
     EngineIOError,
     Params,
     ReadOnlyViolation,
+    apply_settings,
     rows_as_dicts,
+    settings,
 )
 
 __all__ = [
@@ -38,10 +40,12 @@ __all__ = [
     "EngineIOError",
     "Params",
     "ReadOnlyViolation",
+    "apply_settings",
     "engine_version",
     "memory_engine",
     "open_engine",
     "rows_as_dicts",
+    "settings",
 ]
 
 
