@@ -1,4 +1,4 @@
-"""``Engine.in_read_order``: a scan joined to lookups keeps its order into an insert, and the
+"""``Dialect.read_order_settings`` (through ``settings``): a scan joined to lookups keeps its order into an insert, and the
 engine's settings are as they were afterwards, also after a statement failed in a transaction."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cosell.engine import EngineError
+from cosell.engine import EngineError, settings
 from cosell.store.workspace import open_workspace
 
 
@@ -35,7 +35,7 @@ def test_a_joined_insert_keeps_the_files_order(tmp_path: Path) -> None:
             "auto_detect = false) s LEFT JOIN lookup a ON a.k = trim(s.k)"
         )
         con.execute("CREATE TEMP TABLE target (n BIGINT, v BIGINT, w BOOLEAN)")
-        with con.in_read_order():
+        with settings(con, dict(con.dialect.read_order_settings)):
             con.execute(query)
         assert [r[0] for r in con.execute("SELECT n FROM target ORDER BY rowid").fetchall()] == list(
             range(rows)
@@ -49,11 +49,15 @@ def test_the_settings_come_back_after_a_failed_statement_in_a_transaction() -> N
     try:
         con = ws.con
         before = _settings(con)
-        with pytest.raises(EngineError), con.transaction(), con.in_read_order():
+        with (
+            pytest.raises(EngineError),
+            con.transaction(),
+            settings(con, dict(con.dialect.read_order_settings)),
+        ):
             assert _settings(con)[0] == 1
             con.execute("SELECT error('stop')")
         assert _settings(con) == before
-        with con.in_read_order():
+        with settings(con, dict(con.dialect.read_order_settings)):
             pass
         assert _settings(con) == before
     finally:

@@ -62,7 +62,7 @@ from cosell.data.validate import (
     normalized_columns,
     table_order,
 )
-from cosell.engine import Engine, EngineError
+from cosell.engine import Engine, EngineError, settings
 from cosell.engine.sql import in_list, lit
 from cosell.policy import Policy
 from cosell.profiling import timed
@@ -321,7 +321,7 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
         )
     try:
         # A fresh table's rowid is its row's place in the file (see _check_view).
-        with con.in_read_order() if file.joined else nullcontext():
+        with settings(con, dict(con.dialect.read_order_settings)) if file.joined else nullcontext():
             inserted = con.execute(
                 f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
                 f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",

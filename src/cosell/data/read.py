@@ -46,7 +46,9 @@ class TableFile:
     format: str  # one of FORMATS, or "relation"
     relation: str | None = None
     header: tuple[str, ...] = ()
-    joined: bool = False  # the relation joins lookups to each row: read in order (Engine.in_read_order)
+    joined: bool = (
+        False  # the relation joins lookups to each row: read in order (Dialect.read_order_settings)
+    )
 
     @property
     def name(self) -> str:

@@ -82,9 +82,14 @@ class Engine(Protocol):
 
     def unregister(self, name: str) -> None: ...
 
-    def in_read_order(self) -> AbstractContextManager[None]:
-        """Within: a query's rows come out in the order its first table is read, through its joins
-        (an insert keeps a file's order when it joins lookups to each row)."""
+    def after_transaction(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` once the open transaction has ended (settings a failed statement
+        left the transaction unable to restore: it can only roll back)."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a :meth:`transaction` block is open."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -125,6 +130,10 @@ class Dialect:
       input, where planning each statement costs more than running it: DuckDB then plans without
       its optimizer and runs on one thread (about a third less CPU for each statement of a
       hundred-deal run; from ten thousand deals the optimizer's plans win);
+    - ``read_order_settings``: the session settings under which a query's rows come out in the
+      order its first table is read, through its joins (an insert that joins lookups to each row of
+      a file keeps the file's order): DuckDB keeps a scan's order into an insert, but not through
+      hash joins probed by two threads, nor when it builds a hash table on the scanned side;
     - :meth:`temp_table`: the statements that materialise a query as a session table;
     - :meth:`string_literal`: a text as a string literal (a compiled plan's values are written in
       as text: :mod:`cosell.attribution.engine_params`).
@@ -140,6 +149,10 @@ class Dialect:
     client_median_min_rows = 2_000
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = (("enable_optimizer", "false"), ("threads", "1"))
+    read_order_settings: tuple[tuple[str, str], ...] = (
+        ("threads", "1"),
+        ("disabled_optimizers", "build_side_probe_side"),
+    )
 
     def translate(self, sql: str) -> str:
         """A statement in cosell's dialect (DuckDB's) as this engine runs it."""
@@ -177,6 +190,7 @@ class PostgresDialect(Dialect):
     client_median = False
     struct_lists = False
     small_input_settings: tuple[tuple[str, str], ...] = ()
+    read_order_settings: tuple[tuple[str, str], ...] = ()
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f'DROP TABLE IF EXISTS "{name}"', f'CREATE TEMP TABLE "{name}" AS {select}']
@@ -195,6 +209,7 @@ class SparkDialect(Dialect):
     client_median = False
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = ()
+    read_order_settings: tuple[tuple[str, str], ...] = ()
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f"DROP VIEW IF EXISTS `{name}`", f"CACHE TABLE `{name}` AS {select}"]
@@ -221,16 +236,26 @@ def settings(con: Engine, values: Mapping[str, str]) -> Iterator[None]:
     # One statement reads every setting's value before: each statement costs a few tenths of a ms.
     before = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchall()[0]
     apply_settings(con, values)
+    again = {name: str(value) for name, value in zip(names, before, strict=True)}
     try:
         yield
-    finally:
-        apply_settings(con, {name: str(value) for name, value in zip(names, before, strict=True)})
+    except BaseException:
+        if con.in_transaction:  # a failed statement aborted it: restore once it has ended
+            con.after_transaction([_set(con, name, value) for name, value in again.items()])
+        else:
+            apply_settings(con, again)
+        raise
+    apply_settings(con, again)
 
 
 def apply_settings(con: Engine, values: Mapping[str, str]) -> None:
     """Set the session settings ``values`` (name to value) for the rest of the session."""
     for name, value in values.items():
-        con.execute(f"SET {name} = {con.dialect.string_literal(value)}")
+        con.execute(_set(con, name, value))
+
+
+def _set(con: Engine, name: str, value: str) -> str:
+    return f"SET {name} = {con.dialect.string_literal(value)}"
 
 
 def rows_as_dicts(cursor: Cursor) -> Iterator[dict[str, Any]]:

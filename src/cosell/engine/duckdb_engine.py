@@ -195,7 +195,7 @@ class DuckDBEngine:
     name: str = "duckdb"
     dialect: Any = DUCKDB
     _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
-    _after_rollback: list[str] = field(default_factory=list, init=False, repr=False)  # settings to restore
+    _after_transaction: list[str] = field(default_factory=list, init=False, repr=False)  # settings to restore
     _backend: Any = field(default=None, init=False, repr=False)
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
@@ -226,28 +226,12 @@ class DuckDBEngine:
     def unregister(self, name: str) -> None:
         self.con.unregister(name)
 
-    @contextmanager
-    def in_read_order(self) -> Iterator[None]:
-        # DuckDB keeps a scan's order into an insert, but not through hash joins probed by two
-        # threads, nor when it builds the hash table on the scanned side: one thread, probe side kept.
-        threads, disabled = self.con.execute(
-            "SELECT current_setting('threads'), current_setting('disabled_optimizers')"
-        ).fetchall()[0]
-        self.con.execute("SET threads = 1")
-        self.con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-        restore = [
-            f"SET threads = {int(threads)}",
-            "SET disabled_optimizers = '" + str(disabled).replace("'", "''") + "'",
-        ]
-        try:
-            yield
-        except BaseException:
-            if self._depth:  # the failed statement aborted the transaction: restore after its rollback
-                self._after_rollback.extend(restore)
-            else:
-                self._settings(restore)
-            raise
-        self._settings(restore)
+    def after_transaction(self, statements: Sequence[str]) -> None:
+        self._after_transaction.extend(statements)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
 
     def _settings(self, statements: list[str]) -> None:
         for statement in statements:
@@ -275,11 +259,13 @@ class DuckDBEngine:
         except BaseException:
             self._depth = 0
             self.execute("ROLLBACK")
-            restore, self._after_rollback = self._after_rollback, []
+            restore, self._after_transaction = self._after_transaction, []
             self._settings(restore)
             raise
         self._depth = 0
         self.execute("COMMIT")
+        restore, self._after_transaction = self._after_transaction, []
+        self._settings(restore)
 
     def ibis(self) -> Any:
         """The Ibis DuckDB backend over this connection (made once, on first use: importing and
