@@ -159,7 +159,7 @@ def translate_in_engine(
     con: Engine, export: Export, mapping: CrmMapping, policy: Policy
 ) -> EngineTranslation | None:
     """The export translated by ``con`` into translated files for
-    :func:`cosell.data.fast_load.import_files_first`, or None (nothing left behind) when the
+    :func:`cosell.data.fast_load.import_first`, or None (nothing left behind) when the
     reference translation must run instead (see the module docstring). The caller drops it."""
     if not export.path.is_dir() or mapping.ids == "18":
         return None
@@ -433,25 +433,11 @@ class _Build:
         )
         self._table("x_deal", deals)
         customers = [f"SELECT account FROM {_P}x_deal"]
-        contacts = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS account WHERE false"
-        if "Contact" in o:
-            c = o["Contact"]
-            cid, cacc = self.ref(c, "Id"), self.ref(c, "AccountId")
-            contacts = (
-                f"SELECT {cid} AS id, arg_max({cacc}, _row) AS account FROM {_P}Contact "
-                f"WHERE {cid} <> '' AND {cacc} <> '' GROUP BY ALL"
-            )
-        self._table("x_contact", contacts)
-        leads = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS account WHERE false"
+        # The last row of an id wins, as in the reference's dictionaries.
+        self._last_account("x_contact", o.get("Contact"), "AccountId", keep_deleted=True)
+        self._last_account("x_lead_account", o.get("Lead"), "ConvertedAccountId", keep_deleted=False)
         if "Lead" in o:
-            lead = o["Lead"]
-            lid, lacc = self.ref(lead, "Id"), self.ref(lead, "ConvertedAccountId")
-            leads = (
-                f"SELECT {lid} AS id, arg_max({lacc}, _row) AS account FROM {_P}Lead "
-                f"WHERE NOT {self.flag(lead, 'IsDeleted')[0]} AND {lacc} <> '' GROUP BY ALL"
-            )
             customers.append(f"SELECT account FROM {_P}x_lead_account")
-        self._table("x_lead_account", leads)
         self._table("x_customer", f"SELECT DISTINCT account AS id FROM ({' UNION ALL '.join(customers)})")
         # One row per id an activity may name: is it a customer account (an account, not a
         # partner), a partner, a deal (and its account, when a customer account), a contact's or
@@ -475,6 +461,20 @@ class _Build:
                 UNION ALL SELECT l.id, false, false, false, NULL, NULL, k.id, false
                     FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
             ) GROUP BY id""",
+        )
+
+    def _last_account(self, name: str, f: ObjectFile | None, column: str, *, keep_deleted: bool) -> None:
+        """Table ``name``: each id of ``f`` with a non-empty ``column`` and that column's value in
+        its last row (the reference reads contacts' deleted rows too, leads' not)."""
+        if f is None:
+            self._table(name, "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS account WHERE false")
+            return
+        ident, account = self.ref(f, "Id"), self.ref(f, column)
+        kept = "true" if keep_deleted else f"NOT {self.flag(f, 'IsDeleted')[0]}"
+        self._table(
+            name,
+            f"SELECT {ident} AS id, arg_max({account}, _row) AS account FROM {_P}{f.obj} "
+            f"WHERE {kept} AND {ident} <> '' AND {account} <> '' GROUP BY ALL",
         )
 
     def _declared(self) -> dict[str, str]:

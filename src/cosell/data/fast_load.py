@@ -128,52 +128,36 @@ def import_fast(
 
 def import_first(
     workspace: Workspace,
-    folder: Path,
+    source: Path | dict[str, TableFile],
     policy: Policy,
     at: datetime,
     *,
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
-    source: str | None = None,
+    source_name: str | None = None,
     problem_limit: int = 50,
     within: Callable[[datetime], None] | None = None,
 ) -> ImportReport | None:
-    """The first import of ``folder`` into a new workspace (``cosell import canonical``) in one
-    typed pass per file, as :func:`import_fast` does it, several times faster than staging every
-    file as text first. The rows are versions as the canonical import writes them, their hashes
-    computed from the stored values when a later import compares
+    """The first import into a new workspace of a folder (``cosell import canonical``), or of
+    ``files`` by table (files on disk, or translated ones: a CRM export translated by the engine),
+    in one typed pass per file, as :func:`import_fast` does it, several times faster than staging
+    every file as text first. The rows are versions as the canonical import writes them, their
+    hashes computed from the stored values when a later import compares
     (:func:`cosell.data.load.stored_row_hash`); the rows, the import log and what ``within(at)``
     writes (the intake) are one transaction. None, and nothing applied, when the canonical import
-    must run instead (a workspace with data, or any problem in the files: it names them). Never
-    called inside another transaction (a failed pass rolls the transaction back)."""
-    files, problems = find_table_files(folder)
-    if not files or problems:
-        return None
-    return import_files_first(
-        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
-        problem_limit=problem_limit, within=within,
-    )  # fmt: skip
-
-
-def import_files_first(
-    workspace: Workspace,
-    files: dict[str, TableFile],
-    policy: Policy,
-    at: datetime,
-    *,
-    on_file: Callable[[str], None] | None = None,
-    by_user: str | None = None,
-    source: str | None = None,
-    problem_limit: int = 50,
-    within: Callable[[datetime], None] | None = None,
-) -> ImportReport | None:
-    """:func:`import_first` of ``files`` (by table, files on disk or translated ones): None, and
-    nothing applied, when the canonical import must run instead. The caller holds the import's
-    memory limit."""
+    must run instead (a workspace with data, or any problem in the files: it names them). The
+    caller holds the import's memory limit. Never called inside another transaction (a failed
+    pass rolls the transaction back)."""
+    if isinstance(source, Path):
+        files, problems = find_table_files(source)
+        if not files or problems:
+            return None
+    else:
+        files = source
     if not _applies(workspace.con, files):
         return None
     return _in_one_transaction(
-        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source,
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source_name,
         problem_limit=problem_limit, within=within,
     )  # fmt: skip
 

@@ -192,7 +192,7 @@ def import_canonical(
             from cosell.data.fast_load import import_first  # (it imports this module)
 
             first = import_first(
-                workspace, folder, policy, at, on_file=on_file, by_user=by_user, source=source,
+                workspace, folder, policy, at, on_file=on_file, by_user=by_user, source_name=source,
                 problem_limit=problem_limit, within=within,
             )  # fmt: skip
             if first is not None:

@@ -21,7 +21,7 @@ from cosell.crm.canonical import Skipped, Translation
 from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
 from cosell.crm.salesforce_sql import NotInEngine, translate_in_engine
 from cosell.crm.sources import Export
-from cosell.data.fast_load import import_files_first, is_empty
+from cosell.data.fast_load import import_first, is_empty
 from cosell.data.load import ImportReport, ImportWarning, import_memory, import_time
 from cosell.errors import ImportFailed, Problem, UsageError
 from cosell.hygiene.intake import Intake, import_with_intake, run_intake
@@ -190,8 +190,8 @@ def _import_in_engine(
             intakes.append(run_intake(ws, policy, when))
 
         try:
-            report = import_files_first(
-                ws, translated.files, policy, at, on_file=on_file, source=f"salesforce {path.resolve()}",
+            report = import_first(
+                ws, translated.files, policy, at, on_file=on_file, source_name=f"salesforce {path.resolve()}",
                 within=within,
             )  # fmt: skip
         except NotInEngine:  # (rolled back)
