@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cosell.crm import salesforce, salesforce_activity
+from cosell.crm import salesforce, salesforce_activity, values
 from cosell.crm.canonical import BESIDE, REQUIRED_TABLES, Skipped, Translation
 from cosell.crm.mapping import VALUE_MAPS, CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
@@ -192,6 +192,7 @@ class _Build:
         self.origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = {}
         self.objects: dict[str, ObjectFile] = {}
         self.streams: list[_Stream] = []
+        self.stripped: set[str] = set()  # objects staged with their cells stripped
 
     def drop(self) -> None:
         self.result().drop()
@@ -267,7 +268,11 @@ class _Build:
         )
 
     def _stage(self, name: str) -> None:
-        self._table(name, f"SELECT * FROM {self._read(self.objects[name])}")
+        """Stage a file with its cells stripped once (each is read by several statements)."""
+        f = self.objects[name]
+        cells = ", ".join(f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header)))
+        self._table(name, f"SELECT _row, {cells} FROM {self._read(f)}")
+        self.stripped.add(name)
 
     def _table(self, name: str, select: str) -> str:
         table = _P + name
@@ -283,20 +288,13 @@ class _Build:
             "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 THEN x "
             f"ELSE trim(x, {lit(SPACES)}) END"
         )
-        empty = in_list(["000000000000000", "000000000000000AAA"])
-        # A lookup id: the all-zero id is empty (the cell is trimmed only when it must be).
+        # A lookup id (the cell is trimmed only when it must be).
         self.con.execute(
             f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS CASE WHEN x IS NULL OR x = '' THEN '' "
             "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 "
-            f"THEN (CASE WHEN x IN {empty} THEN '' ELSE x END) ELSE (CASE WHEN trim(x, {lit(SPACES)}) IN {empty} "
-            f"THEN '' ELSE trim(x, {lit(SPACES)}) END) END"
+            f"THEN {_lookup('x')} ELSE {_lookup(f'trim(x, {lit(SPACES)})')} END"
         )
-        true, false = in_list(["1", "true", "t", "yes", "y"]), in_list(["", "0", "false", "f", "no", "n"])
-        # A checkbox: true, false, or NULL when the reference would refuse it.
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS CASE WHEN lower({_P}t(x)) IN {true} THEN true "
-            f"WHEN lower({_P}t(x)) IN {false} THEN false END"
-        )
+        self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS {_checkbox(f'{_P}t(x)')}")
 
     def _maps(self) -> None:
         """The mapping's value maps as one table (``m``: which map, ``k``: the export's value)."""
@@ -330,18 +328,19 @@ class _Build:
 
     def text(self, f: ObjectFile, name: str | None) -> str:
         c = self.col(f, name)
-        return "''" if c is None else f"{_P}t({c})"
+        return "''" if c is None else c if f.obj in self.stripped else f"{_P}t({c})"
 
     def ref(self, f: ObjectFile, name: str | None) -> str:
         c = self.col(f, name)
-        return "''" if c is None else f"{_P}ref({c})"
+        return "''" if c is None else _lookup(c) if f.obj in self.stripped else f"{_P}ref({c})"
 
     def flag(self, f: ObjectFile, name: str) -> tuple[str, str]:
         """(is set, is refused) of a checkbox; a file without the column has it unset."""
         c = self.col(f, name)
         if c is None:
             return "false", "false"
-        return f"coalesce({_P}flag({c}), false)", f"({_P}flag({c}) IS NULL)"
+        value = _checkbox(c) if f.obj in self.stripped else f"{_P}flag({c})"
+        return f"coalesce({value}, false)", f"({value} IS NULL)"
 
     def when(self, f: ObjectFile, name: str | None) -> tuple[str, str]:
         """(text, is refused) of a date or time read as ISO 8601 (no format: the engine's
@@ -946,3 +945,14 @@ def _streamed_origin(
             passed += moved
 
     return origin
+
+
+def _lookup(text: str) -> str:
+    """A stripped cell as a lookup id: the all-zero id (15 or 18 characters) is empty."""
+    return f"(CASE WHEN {text} IN {in_list(sorted(values.EMPTY_IDS))} THEN '' ELSE {text} END)"
+
+
+def _checkbox(text: str) -> str:
+    """A stripped cell as a checkbox: true, false, or NULL when the reference would refuse it."""
+    true, false = in_list(sorted(values.TRUE_WORDS)), in_list(sorted(values.FALSE_WORDS))
+    return f"(CASE WHEN lower({text}) IN {true} THEN true WHEN lower({text}) IN {false} THEN false END)"

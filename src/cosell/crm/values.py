@@ -19,8 +19,8 @@ from cosell.instants import ISO_PATTERN, format_instant
 _ISO = re.compile(ISO_PATTERN)
 # Salesforce writes an empty lookup as the all-zero id in some exports (15 or 18 characters).
 EMPTY_IDS = frozenset({"000000000000000", "000000000000000AAA"})
-_TRUE = frozenset({"1", "true", "t", "yes", "y"})
-_FALSE = frozenset({"", "0", "false", "f", "no", "n"})
+TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n"})
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%p", "%f", "%X", "%c", "%z", "%T", "%R")
 
 
@@ -61,9 +61,9 @@ def id18(value: str) -> str:
 def boolean(value: str) -> bool:
     """A CRM checkbox: ``1``/blank (Data Loader), ``TRUE``/``FALSE`` (Excel), ``true``/``false``."""
     text = value.strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise BadValue("is not a checkbox value (1 or empty, true or false)")
 
