@@ -25,7 +25,7 @@ from cosell.errors import InputError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
-from cosell.store.workspace import as_of_views, open_workspace
+from cosell.store.workspace import as_of_views
 
 sys.path.insert(0, str(Path(__file__).parent))
 import golden
@@ -255,7 +255,7 @@ def test_generated_parity(tables: dict[str, list[dict[str, str]]], policy: Polic
     """Rows and credits, and the evidence and claims, of one engine run against the reference's."""
     # The rows are inserted directly (the importer's validation is tested on its own; generated
     # rows include references the importer would refuse, such as an unknown contact).
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, tables)
     try:
         reference = _outcome(lambda: golden.run_reference(ws.con, policy, AS_OF, model))
