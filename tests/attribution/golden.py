@@ -188,7 +188,12 @@ def run_reference(
 def reference_evidence(con: Engine, policy: Policy, as_of: datetime, model: str) -> Evidence:
     """The evidence and claims the reference states, on the current rows evaluated at ``as_of``."""
     as_of_views(con, None)
-    decisions = decide_all(load_facts(con, policy, make_views=False), policy, as_of, model)
+    return evidence_of(load_facts(con, policy, make_views=False), policy, as_of, model)
+
+
+def evidence_of(facts: Facts, policy: Policy, as_of: datetime, model: str) -> Evidence:
+    """The evidence and claims the reference states on ``facts``, evaluated at ``as_of``."""
+    decisions = decide_all(facts, policy, as_of, model)
     claims = [c for d in decisions for c in d.claim_rows()]
     return [d.evidence_row() for d in decisions], claims
 
