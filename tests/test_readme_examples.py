@@ -76,9 +76,9 @@ def test_every_readme_example_runs_on_the_demo(tmp_path: Path, monkeypatch: pyte
     # they name there (docs/examples/) are here too.
     shutil.copytree(README.parent / "docs" / "examples", tmp_path / "docs" / "examples")
     env, _ = the_environment()  # then, as the README says: export COSELL_WORKSPACE=... COSELL_NOW=...
-    # The README's environment exactly: what the plain one above leaves out is unset here too.
-    overrides: dict[str, str | None] = {k: None for k in os.environ if k not in plain}
-    overrides.update({k: v for k, v in env.items() if k != "COLUMNS" and os.environ.get(k) != v})
+    # This process's environment with the README's exports, and no COLUMNS (the terminal's width).
+    overrides: dict[str, str | None] = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    overrides["COLUMNS"] = None
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     for command, comment in using_it_examples():
