@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 COSELL = str(Path(sys.executable).with_name("cosell"))
@@ -53,7 +56,14 @@ def test_the_readme_lists_the_examples() -> None:
 
 
 @pytest.mark.slow
-def test_every_readme_example_runs_on_the_demo(tmp_path: Path) -> None:
+def test_every_readme_example_runs_on_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cosell demo` as the README's reader runs it (a process of its own, in a plain environment),
+    then every example in order. The examples run in this process, through the same ``cosell`` app
+    the console script calls (its arguments parsed, its commands loaded, its errors mapped to exit
+    codes), each with the README's environment: a process each cost 0.2-0.5 s of start-up alone,
+    and what the examples check is their output and exit code. The console script's own start is
+    the demo's run here, and every command loaded alone in a fresh process is tests/cli/
+    test_lazy_cli.py's."""
     # A plain environment, but for the tests' own cache of compiled plans (never the user's).
     plain = {
         k: v
@@ -66,16 +76,20 @@ def test_every_readme_example_runs_on_the_demo(tmp_path: Path) -> None:
     # they name there (docs/examples/) are here too.
     shutil.copytree(README.parent / "docs" / "examples", tmp_path / "docs" / "examples")
     env, _ = the_environment()  # then, as the README says: export COSELL_WORKSPACE=... COSELL_NOW=...
-    env = {k: v for k, v in env.items() if k != "COLUMNS"}
+    # This process's environment with the README's exports, and no COLUMNS (the terminal's width).
+    overrides: dict[str, str | None] = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    overrides["COLUMNS"] = None
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
     for command, comment in using_it_examples():
-        done = subprocess.run(
-            [COSELL, *shlex.split(command)[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
+        # Not caught: an exception the app does not map to an exit code fails the test with its
+        # traceback, as it would print one from a process of its own.
+        done = runner.invoke(app, shlex.split(command)[1:], env=overrides, catch_exceptions=False)
         output = done.stdout + done.stderr
         assert "Traceback" not in output, (command, output)
         # "exit 0 allowed, 1 refused": either is an answer; every other example succeeds.
         allowed = (0, 1) if "1 refused" in comment else (0,)
-        assert done.returncode in allowed, (command, done.returncode, output[-2000:])
+        assert done.exit_code in allowed, (command, done.exit_code, output[-2000:])
     assert (tmp_path / "statement-2026-10.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "partners.xlsx").read_bytes().startswith(b"PK")
     assert (tmp_path / "rules-appendix.pdf").read_bytes().startswith(b"%PDF")

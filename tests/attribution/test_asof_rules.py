@@ -19,7 +19,7 @@ from cosell.engine import Engine
 from cosell.instants import format_days, micros, parse_instant
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
-from cosell.store.workspace import as_of_views, open_workspace
+from cosell.store.workspace import as_of_views
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_engine_parity import BASE, _outcome, assert_same, datasets, hours, policies
@@ -60,7 +60,7 @@ def test_as_of_t_leaves_out_later_deals_and_decides_later_closes_open(
     tables: dict[str, list[dict[str, str]]], policy: Policy, day: int, hour: int
 ) -> None:
     at = BASE + timedelta(days=day, hours=hour)
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, tables)
     try:
         reference = _outcome(lambda: _reference(ws.con, policy, at))

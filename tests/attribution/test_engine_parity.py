@@ -20,12 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.attribution.engine import MODELS, attribute
+from cosell.attribution.facts_read import load_facts
+from cosell.attribution.reference import attribute_reference
 from cosell.engine import Engine
 from cosell.errors import InputError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
-from cosell.store.workspace import as_of_views, open_workspace
+from cosell.store.workspace import as_of_views
 
 sys.path.insert(0, str(Path(__file__).parent))
 import golden
@@ -41,15 +43,6 @@ def run_engine(
 
 
 Result = tuple[list[AttributionRow], list[CreditRow]]
-
-
-def run_engine_with_evidence(
-    con: Engine, policy: Policy, as_of: datetime, model: str
-) -> tuple[Result, golden.Evidence]:
-    """One batch engine run: its rows and credits, and the evidence and claims it records."""
-    as_of_views(con, None)
-    run = attribute(con, policy, as_of, model, make_views=False)
-    return (run.rows(), run.credit_rows()), run.evidence_rows()
 
 
 def assert_same(
@@ -80,13 +73,17 @@ def test_golden_case_parity(name: str) -> None:
     case = golden.load_case(name)
     ws = golden.case_workspace(case)
     try:
+        # The current rows' views, and the facts the reference reads from them, are the same for
+        # every model (nothing here writes to the workspace): made once, and read once.
+        as_of_views(ws.con, None)
+        facts = load_facts(ws.con, case.policy, make_views=False)
         for model in (case.model, *(m for m in MODELS if m != case.model)):
-            reference = golden.run_reference(ws.con, case.policy, case.as_of, model)
-            engine, evidence = run_engine_with_evidence(ws.con, case.policy, case.as_of, model)
-            assert_same(reference, engine)
+            reference = attribute_reference(facts, case.policy, case.as_of, model)
+            run = attribute(ws.con, case.policy, case.as_of, model, make_views=False)
+            assert_same(reference, (run.rows(), run.credit_rows()))
             if model == case.model:
-                expected = golden.reference_evidence(ws.con, case.policy, case.as_of, model)
-                golden.assert_same_evidence(expected, evidence)
+                expected = golden.evidence_of(facts, case.policy, case.as_of, model)
+                golden.assert_same_evidence(expected, run.evidence_rows())
     finally:
         ws.close()
 
@@ -255,12 +252,20 @@ def test_generated_parity(tables: dict[str, list[dict[str, str]]], policy: Polic
     """Rows and credits, and the evidence and claims, of one engine run against the reference's."""
     # The rows are inserted directly (the importer's validation is tested on its own; generated
     # rows include references the importer would refuse, such as an unknown contact).
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, tables)
     try:
-        reference = _outcome(lambda: golden.run_reference(ws.con, policy, AS_OF, model))
-        reference_evidence = _outcome(lambda: golden.reference_evidence(ws.con, policy, AS_OF, model))
-        engine = _outcome(lambda: run_engine_with_evidence(ws.con, policy, AS_OF, model))
+        # One making of the current rows' views, and one reading of the facts, serve the reference's
+        # rows and its evidence and the engine's run (nothing here writes to the workspace).
+        as_of_views(ws.con, None)
+        facts = _outcome(lambda: load_facts(ws.con, policy, make_views=False))
+        if isinstance(facts, str):  # refused while reading: both of the reference's answers are this
+            reference: Result | str = facts
+            reference_evidence: golden.Evidence | str = facts
+        else:
+            reference = _outcome(lambda: attribute_reference(facts, policy, AS_OF, model))
+            reference_evidence = _outcome(lambda: golden.evidence_of(facts, policy, AS_OF, model))
+        engine = _outcome(lambda: _engine_run(ws.con, policy, AS_OF, model))
     finally:
         ws.close()
     # Bad input (a missing FX rate where a band is needed) must be the same error in both.
@@ -274,6 +279,12 @@ def test_generated_parity(tables: dict[str, list[dict[str, str]]], policy: Polic
         assert reference_evidence == engine_evidence
     else:
         golden.assert_same_evidence(reference_evidence, engine_evidence)
+
+
+def _engine_run(con: Engine, policy: Policy, as_of: datetime, model: str) -> tuple[Result, golden.Evidence]:
+    """The batch engine on the views already made: its rows and credits, its evidence and claims."""
+    run = attribute(con, policy, as_of, model, make_views=False)
+    return (run.rows(), run.credit_rows()), run.evidence_rows()
 
 
 T = TypeVar("T")

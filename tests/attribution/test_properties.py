@@ -18,12 +18,11 @@ from cosell.attribution.reference import Decision, build_baselines, decide
 from cosell.instants import epoch_micros, parse_instant
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
-from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
 from strategies import Dataset, Rows, datasets
 
-from golden import facts_of, import_tables, run_reference, workspace_with
+from golden import empty_workspace, facts_of, import_tables, run_reference, workspace_with
 
 MODELS = ["role_weighted", "even", "first_touch", "last_touch", "position_based", "time_decay"]
 
@@ -89,7 +88,7 @@ def test_results_do_not_depend_on_import_batches(dataset: Dataset, n: int) -> No
     as_of = parse_instant(dataset.as_of)
     results = []
     for batches in ([dataset.tables], dataset.batches(n)):
-        ws = open_workspace(":memory:")
+        ws = empty_workspace()
         try:
             for batch in batches:
                 import_tables(ws, batch, policy)

@@ -66,7 +66,11 @@ def inputs() -> tuple[tuple[str, str, str], ...]:
         ws.close()
 
 
+@cache
 def plan_for(dialect: Dialect, model: str) -> Plan:
+    """The plan of ``model`` for ``dialect``, built once per test process (a second or two each; the
+    instants test reads two plans the statement tests read too). A plan is immutable: its ops are a
+    tuple of frozen dataclasses."""
     return build_plan(inputs(), shape_of(Params.from_policy(Policy(), 0)), model, dialect)
 
 
