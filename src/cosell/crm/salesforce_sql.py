@@ -12,14 +12,14 @@ itself: it answers None, and the reference runs, whenever
   UTF-8, the mapping reads 18-character ids or names a date format, or there is no User file;
 - the reference would find a problem: a missing column, a stage the policy classes otherwise (the
   reference's own checks, run over the headers only), or any cell it would refuse (an unmapped
-  picklist value or activity type, a checkbox or a date it cannot read), which one statement per
-  file looks for before anything is imported;
+  picklist value or activity type, a checkbox or a date it cannot read): a statement per file
+  looks for them before anything is imported, and the activity rows stop the import at one;
 - the engine cannot read a file as the reference reads it (its shape, an invalid byte).
 
 Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
-over the engine's reader, which keeps the file's order). The large activity files are read twice,
-once to count what is left out and to look for problems, once into the touches table, and never
-held as a table of their own.
+over the engine's reader, which keeps the file's order). The large activity files are never held
+as a table of their own: they are read into the touches table in their order (the warnings name
+their first rows), and read again only when some rows were left out, to count them by reason.
 """
 
 from __future__ import annotations
