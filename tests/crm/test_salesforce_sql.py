@@ -236,3 +236,24 @@ def test_tasks_and_events_translate_alike_in_the_files_order(
     assert any(s.file == "Task.csv" for s in report[5]), "some tasks are left out"
     assert {w[0] for w in report[1]} == {"Task.csv", "Event.csv"}, "warnings placed in both files"
     assert engine == reference
+
+
+def test_a_warning_on_a_deal_is_placed_at_its_export_row(tmp_path: Path) -> None:
+    """A deal whose IsWon disagrees with its stage: a warning on the opportunities table (not the
+    touches), placed at the export's row either way."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Opportunity.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    stage, won = header.index("StageName"), header.index("IsWon")
+    open_row = next(i for i, r in enumerate(rows) if not r[stage].startswith("Closed"))
+    rows[open_row][won] = "1"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    report = engine[0]
+    assert isinstance(report, tuple)
+    assert ("Opportunity.csv", "IsWon") in {(w[0], w[1]) for w in report[1]}
+    assert [w[5] for w in report[1] if w[1] == "IsWon"] == [open_row + 2]
+    assert engine == reference

@@ -194,10 +194,9 @@ def _import_in_engine(
                 ws, translated.files, policy, at, on_file=on_file, source_name=f"salesforce {path.resolve()}",
                 within=within,
             )  # fmt: skip
+            # (placed before the translation's tables are dropped: they say where a row came from)
+            return None if report is None else _as_exported(report, intakes[0], translated, mapping)
         except NotInEngine:  # (rolled back)
             return None
         finally:
             translated.drop()
-    if report is None:
-        return None
-    return _as_exported(report, intakes[0], translated, mapping)
