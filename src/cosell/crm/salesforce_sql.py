@@ -35,7 +35,7 @@ from cosell.crm.mapping import VALUE_MAPS, CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
 from cosell.crm.org import Org, domain_of
 from cosell.crm.sources import Export, read_header
-from cosell.data.read import TableFile
+from cosell.data.read import TableFile, csv_relation
 from cosell.engine import Engine, EngineError
 from cosell.engine.sql import in_list, lit
 from cosell.errors import CosellError
@@ -218,7 +218,6 @@ class _Build:
         for name in _OBJECTS:
             if name in self.objects and name not in _STREAMED:
                 self._stage(name)
-        self._problems_in_accounts()
         self._ids()
         self._accounts()
         self._users()
@@ -248,24 +247,20 @@ class _Build:
         if "User" not in self.objects or "Opportunity" not in self.objects or "Account" not in self.objects:
             raise NotInEngine
 
-    def _path(self, f: ObjectFile) -> str:
+    def _path(self, f: ObjectFile) -> Path:
         source = self.export.find(f.spec.path or f"{f.obj}.csv")
         if source is None or source.member is not None:
             raise NotInEngine
-        return str(source.path).replace("'", "''")
+        return source.path
 
     def _read(self, f: ObjectFile) -> str:
         """The file's records as text, each with its row number ``_row`` (from 2)."""
         return f"(SELECT row_number() OVER () + 1 AS _row, * FROM {self._reader(f)})"
 
     def _reader(self, f: ObjectFile) -> str:
-        """The file's records as text, columns ``c0, c1, ...``."""
-        width = len(f.table.header)
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        return (
-            f"read_csv('{self._path(f)}', columns = {columns}, header = true, delim = ',', quote = '\"', "
-            "escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')"
-        )
+        """The file's records as text, columns ``c0, c1, ...``, read as the canonical import reads
+        a CSV file."""
+        return csv_relation(TableFile(f.obj, self._path(f), "csv"), f.table.header)
 
     def _stage(self, name: str) -> None:
         """Stage a file with its cells stripped once (each is read by several statements)."""
@@ -283,16 +278,16 @@ class _Build:
     def _macros(self) -> None:
         # Python's strip(): a cell that starts and ends with a printable ASCII character is as it
         # is (nearly every cell, and ten times cheaper to test than to trim by a set of characters).
+        plain = "ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126"
+        stripped = f"trim(x, {lit(SPACES)})"
         self.con.execute(
-            f"CREATE OR REPLACE TEMP MACRO {_P}t(x) AS CASE WHEN x IS NULL OR x = '' THEN '' "
-            "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 THEN x "
-            f"ELSE trim(x, {lit(SPACES)}) END"
+            f"CREATE OR REPLACE TEMP MACRO {_P}t(x) AS "
+            f"CASE WHEN x IS NULL OR x = '' THEN '' WHEN {plain} THEN x ELSE {stripped} END"
         )
         # A lookup id (the cell is trimmed only when it must be).
         self.con.execute(
-            f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS CASE WHEN x IS NULL OR x = '' THEN '' "
-            "WHEN ascii(x) BETWEEN 33 AND 126 AND ascii(right(x, 1)) BETWEEN 33 AND 126 "
-            f"THEN {_lookup('x')} ELSE {_lookup(f'trim(x, {lit(SPACES)})')} END"
+            f"CREATE OR REPLACE TEMP MACRO {_P}ref(x) AS "
+            f"CASE WHEN x IS NULL OR x = '' THEN '' WHEN {plain} THEN {_lookup('x')} ELSE {_lookup(stripped)} END"
         )
         self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS {_checkbox(f'{_P}t(x)')}")
 
@@ -348,6 +343,12 @@ class _Build:
         t = self.text(f, name)
         return t, f"({t} <> '' AND NOT regexp_full_match({t}, {lit(ISO_PATTERN)}))"
 
+    def full_name(self, f: ObjectFile) -> str:
+        """``Name``, else ``FirstName`` and ``LastName`` joined by a space (a User or Contact)."""
+        first, last = self.text(f, "FirstName"), self.text(f, "LastName")
+        name = self.text(f, "Name")
+        return f"CASE WHEN {name} <> '' THEN {name} ELSE concat_ws(' ', nullif({first}, ''), nullif({last}, '')) END"
+
     def value(self, table: str, expr: str, alias: str, *, keep: bool = False) -> tuple[str, str, str]:
         """(join, value, is refused) of ``expr`` through the mapping's ``[table]`` (the reference's
         :func:`cosell.crm.stages.value_of`)."""
@@ -369,16 +370,6 @@ class _Build:
         found = self.con.execute(f"SELECT 1 FROM {table} s {joins} WHERE {condition} LIMIT 1").fetchall()
         if found:
             raise NotInEngine
-
-    def _problems_in_accounts(self) -> None:
-        """The account cells the reference would refuse (a deleted row is not read further)."""
-        a = self.objects["Account"]
-        deleted, bad_deleted = self.flag(a, "IsDeleted")
-        _, bad_partner = self.flag(a, self.mapping.partner_flag_column or "IsPartner")
-        _, bad_joined = self.when(a, self.mapping.partner_joined_column)
-        self._refuse_if(
-            f"{_P}Account", f"{bad_deleted} OR (NOT {deleted} AND ({bad_partner} OR {bad_joined}))"
-        )
 
     def _deleted_skips(self, f: ObjectFile, table: str, where: str = "true") -> str:
         """Count the deleted rows of ``table`` (matching ``where``) as left out; the condition
@@ -520,10 +511,10 @@ class _Build:
         parts = list(parts)
         if not parts:
             return
-        selects, files = [], []
-        for i, (file, select) in enumerate(parts):
-            selects.append(f"SELECT {i} AS _part, {lit(file)} AS _file, * FROM ({select})")
-            files.append(file)
+        selects = [
+            f"SELECT {i} AS _part, {lit(file)} AS _file, * FROM ({select})"
+            for i, (file, select) in enumerate(parts)
+        ]
         made = self._table(
             "out_" + table,
             f"SELECT _file, _row, {', '.join(f'{c} AS c{i}' for i, c in enumerate(columns))} "
@@ -552,7 +543,10 @@ class _Build:
 
     def _accounts(self) -> None:
         a, m = self.objects["Account"], self.mapping
-        keep = self._deleted_skips(a, f"{_P}Account")  # (a refused checkbox was looked for first)
+        keep = self._deleted_skips(a, f"{_P}Account")
+        _, bad_partner = self.flag(a, m.partner_flag_column or "IsPartner")
+        joined, bad_joined = self.when(a, m.partner_joined_column)
+        self._refuse_if(f"{_P}Account", f"{keep} AND ({bad_partner} OR {bad_joined})")
         website = self.text(a, "Website")
         sites = self.con.execute(
             f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''"
@@ -564,7 +558,7 @@ class _Build:
             {self.text(a, "Industry")} AS industry, {self.text(a, "BillingCountry")} AS country,
             {self.ref(a, "OwnerId")} AS owner_id, {self.text(a, m.partner_type_column or "Type")} AS _type,
             {self.text(a, m.partner_tier_column) if m.partner_tier_column else "''"} AS program_tier,
-            {self.when(a, m.partner_joined_column)[0] if m.partner_joined_column else "''"} AS joined_at
+            {joined} AS joined_at
             FROM {_P}Account s LEFT JOIN {domains} d ON d.site = {website} WHERE {keep}"""
         self._emit(
             "partners",
@@ -583,10 +577,7 @@ class _Build:
     def _users(self) -> None:
         u, m = self.objects["User"], self.mapping
         uid = self.ref(u, "Id")
-        name = (
-            f"CASE WHEN {self.text(u, 'Name')} <> '' THEN {self.text(u, 'Name')} ELSE "
-            f"concat_ws(' ', nullif({self.text(u, 'FirstName')}, ''), nullif({self.text(u, 'LastName')}, '')) END"
-        )
+        name = self.full_name(u)
         by_column = "r3.v" if m.role_column else "NULL"
         mapped = f"coalesce(nullif(r1.v, ''), nullif(r2.v, ''), {by_column})"
         partner_user = f"{self.text(u, 'UserType')} IN {in_list(sorted(salesforce.PARTNER_USER_TYPES))}"
@@ -610,10 +601,7 @@ class _Build:
         deleted, bad = self.flag(c, "IsDeleted")
         of_partner = f"{account} IN (SELECT id FROM {_P}x_partner)"
         self._refuse_if(f"{_P}Contact", f"{of_partner} AND {bad}")
-        name = (
-            f"CASE WHEN {self.text(c, 'Name')} <> '' THEN {self.text(c, 'Name')} ELSE "
-            f"concat_ws(' ', nullif({self.text(c, 'FirstName')}, ''), nullif({self.text(c, 'LastName')}, '')) END"
-        )
+        name = self.full_name(c)
         self._emit(
             "partner_contacts",
             [(c.file, f"""SELECT _row, {self.ref(c, 'Id')} AS contact_id, {account} AS partner_id, {name} AS name,
