@@ -28,8 +28,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ from cosell.data.validate import (
     table_order,
     typed,
 )
-from cosell.engine import Engine, EngineIOError, apply_settings
+from cosell.engine import Engine, EngineIOError, apply_settings, settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
@@ -128,21 +128,10 @@ class ImportReport:
         return sum(t.rejected for t in self.tables)
 
 
-def _set_import_memory(con: Engine) -> str:
-    """Set the import's memory limit; returns the limit it replaced."""
-    memory = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-    con.execute(f"SET memory_limit = {lit(os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT)}")
-    return memory
-
-
-@contextmanager
-def import_memory(con: Engine) -> Iterator[None]:
-    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``), then the previous one again."""
-    memory = _set_import_memory(con)
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = {lit(memory)}")
+def import_memory(con: Engine) -> AbstractContextManager[None]:
+    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``), then the previous one again
+    (DuckDB spills to disk beyond it)."""
+    return settings(con, {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT})
 
 
 def import_time(now: datetime | None = None) -> datetime:
@@ -186,53 +175,52 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
-    memory = _set_import_memory(con)
-    try:
-        if rejects is None and versioned and not partial:
-            from cosell.data.fast_load import import_first  # (it imports this module)
+    with import_memory(con):
+        try:
+            if rejects is None and versioned and not partial:
+                from cosell.data.fast_load import import_first  # (it imports this module)
 
-            first = import_first(
-                workspace, folder, policy, at, on_file=on_file, by_user=by_user, source_name=source,
-                problem_limit=problem_limit, within=within,
-            )  # fmt: skip
-            if first is not None:
-                return first
-        with timed("import stage"):
-            problems = _stage_all(con, folder, staged, on_file, partial=partial)
-        if problems:
-            raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
-        with timed("import validate"):
-            _validate(con, staged, policy, cascade=rejects is not None)
-        problem_total = _count(con, f"SELECT count(*) FROM {PROBLEMS}")
-        shown = _problems(con, problem_limit)
-        if problem_total and rejects is None:
-            raise ImportFailed(shown, problem_total, problem_total > problem_limit)
-        warnings, warning_total = _warnings(con, problem_limit)
-        if rejects is not None:
-            _write_rejects(con, staged, Path(rejects))
-        last = con.execute("SELECT max(imported_at) FROM imports").fetchone()
-        if last and last[0] is not None and last[0] > at:
-            raise CosellError(
-                f"import time {format_instant(at)} is before the last import ({format_instant(last[0])})"
-            )
-        with workspace.transaction():
-            import_id = workspace.next_import_id()
-            counts = tuple(
-                _timed_apply(con, staged[name], policy, import_id, at, versioned=versioned)
-                for name in _names(staged)
-            )
-            source = source or f"canonical {folder.resolve()}"
-            summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
-            con.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-                [import_id, at, source, by_user or _user(), summary],
-            )
-            if within is not None:
-                with timed("import intake"):
-                    within(at)
-    finally:
-        _drop_staging(con, staged)
-        con.execute(f"SET memory_limit = {lit(memory)}")
+                first = import_first(
+                    workspace, folder, policy, at, on_file=on_file, by_user=by_user, source_name=source,
+                    problem_limit=problem_limit, within=within,
+                )  # fmt: skip
+                if first is not None:
+                    return first
+            with timed("import stage"):
+                problems = _stage_all(con, folder, staged, on_file, partial=partial)
+            if problems:
+                raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
+            with timed("import validate"):
+                _validate(con, staged, policy, cascade=rejects is not None)
+            problem_total = _count(con, f"SELECT count(*) FROM {PROBLEMS}")
+            shown = _problems(con, problem_limit)
+            if problem_total and rejects is None:
+                raise ImportFailed(shown, problem_total, problem_total > problem_limit)
+            warnings, warning_total = _warnings(con, problem_limit)
+            if rejects is not None:
+                _write_rejects(con, staged, Path(rejects))
+            last = con.execute("SELECT max(imported_at) FROM imports").fetchone()
+            if last and last[0] is not None and last[0] > at:
+                raise CosellError(
+                    f"import time {format_instant(at)} is before the last import ({format_instant(last[0])})"
+                )
+            with workspace.transaction():
+                import_id = workspace.next_import_id()
+                counts = tuple(
+                    _timed_apply(con, staged[name], policy, import_id, at, versioned=versioned)
+                    for name in _names(staged)
+                )
+                source = source or f"canonical {folder.resolve()}"
+                summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
+                con.execute(
+                    "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
+                    [import_id, at, source, by_user or _user(), summary],
+                )
+                if within is not None:
+                    with timed("import intake"):
+                        within(at)
+        finally:
+            _drop_staging(con, staged)
     return ImportReport(
         import_id=import_id,
         imported_at=at,

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cosell.engine import Engine
+from cosell.engine import Engine, settings
 from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
@@ -348,12 +348,8 @@ def detect(
     declared = declared_relation(con, as_of)
     # Like the engine and the import, work under a memory limit and let DuckDB spill beyond it, so
     # reconciling every closed-won deal of a million-deal workspace stays under 4 GiB.
-    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}'")
-    try:
+    with settings(con, {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}):
         _detect(con, policy, window, as_of, declared, overlap)
-    finally:
-        con.execute(f"SET memory_limit = '{previous}'")
     row = con.execute("SELECT count(*) FROM _rec_deals").fetchone()
     return int(row[0]) if row else 0
 
