@@ -38,7 +38,9 @@ class SourceFile:
         """The file's bytes as a stream (a zip member's, read as it is inflated)."""
         if self.member is None:
             return self.path.open("rb")
-        return zipfile.ZipFile(self.path).open(self.member)
+        # The archive's file stays open until the member's stream is closed, then closes with it.
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.open(self.member)
 
     def read_bytes(self) -> bytes:
         if self.member is None:

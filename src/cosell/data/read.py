@@ -46,9 +46,8 @@ class TableFile:
     format: str  # one of FORMATS, or "relation"
     relation: str | None = None
     header: tuple[str, ...] = ()
-    joined: bool = (
-        False  # the relation joins lookups to each row: read in order (Dialect.read_order_settings)
-    )
+    # The relation joins lookups to each row: it is read in order (Dialect.read_order_settings).
+    joined: bool = False
 
     @property
     def name(self) -> str:
