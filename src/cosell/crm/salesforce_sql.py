@@ -25,6 +25,7 @@ their first rows), and read again only when some rows were left out, to count th
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from cosell.crm.canonical import BESIDE, REQUIRED_TABLES, Skipped, Translation
 from cosell.crm.mapping import VALUE_MAPS, CrmMapping
 from cosell.crm.objects import ObjectFile, open_object
 from cosell.crm.org import Org, domain_of
-from cosell.crm.sources import Export, read_header
+from cosell.crm.sources import Export, SourceFile, Table, read_header
 from cosell.data.read import TableFile, csv_relation
 from cosell.engine import Engine, EngineError
 from cosell.engine.sql import in_list, lit
@@ -163,13 +164,14 @@ def translate_in_engine(
     reference translation must run instead (see the module docstring). The caller drops it."""
     if not export.path.is_dir() or mapping.ids == "18":
         return None
+    header = functools.cache(read_header)  # each file's header is read once, here and by _Build
     try:
-        headers = salesforce.translate(export, mapping, policy, read=read_header)
+        headers = salesforce.translate(export, mapping, policy, read=header)
     except CosellError:
         return None
     if headers.problems:
         return None
-    out = _Build(con, export, mapping, policy, headers)
+    out = _Build(con, export, mapping, policy, headers, header)
     try:
         return out.run()
     except (NotInEngine, EngineError):
@@ -181,10 +183,16 @@ class _Build:
     """One translation in the engine, step by step (each step a few statements)."""
 
     def __init__(
-        self, con: Engine, export: Export, mapping: CrmMapping, policy: Policy, headers: Translation
+        self,
+        con: Engine,
+        export: Export,
+        mapping: CrmMapping,
+        policy: Policy,
+        headers: Translation,
+        header: Callable[[SourceFile, str], Table],
     ):
         self.con, self.export, self.mapping, self.policy = con, export, mapping, policy
-        self.headers = headers
+        self.headers, self.header = headers, header
         self.temp: list[str] = []
         self.files: dict[str, TableFile] = {}
         self.sources: dict[str, list[str]] = {}
@@ -236,7 +244,7 @@ class _Build:
         scratch = Translation()
         for name in _OBJECTS:
             f = open_object(
-                self.export, name, self.mapping, salesforce.LABELS.get(name, {}), scratch, read=read_header
+                self.export, name, self.mapping, salesforce.LABELS.get(name, {}), scratch, read=self.header
             )
             if f is None:
                 continue
