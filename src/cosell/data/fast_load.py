@@ -91,10 +91,11 @@ class TemporaryWorkspace(Workspace):
 
 def temporary_workspace() -> TemporaryWorkspace:
     """A new, empty workspace in a temporary folder (DuckDB spills there too), a copy of the
-    migrated template (:mod:`cosell.store.template`)."""
+    migrated template (:mod:`cosell.store.template`), opened as a scratch file (written once, in
+    bulk: :func:`cosell.engine.open_engine`)."""
     folder = tempfile.mkdtemp(prefix="cosell-data-")
     try:
-        opened = new_workspace(str(Path(folder) / "workspace.duckdb"))
+        opened = new_workspace(str(Path(folder) / "workspace.duckdb"), scratch=True)
         opened.con.execute("SET enable_progress_bar = false")
         # The file is removed at close: writing its last changes into it (a checkpoint) is wasted.
         opened.con.execute("PRAGMA disable_checkpoint_on_shutdown")

@@ -50,12 +50,18 @@ __all__ = [
 
 
 def open_engine(
-    path: str, *, read_only: bool = False, on_wait: Callable[[Any, float], None] | None = None
+    path: str,
+    *,
+    read_only: bool = False,
+    on_wait: Callable[[Any, float], None] | None = None,
+    scratch: bool = False,
 ) -> Engine:
-    """The engine over a workspace: a DuckDB file, or ``:memory:``."""
+    """The engine over a workspace: a DuckDB file, or ``:memory:``. ``scratch``: a file of this
+    process's own, written once in bulk and thrown away (a ``--data`` run's), stored the way that
+    is quickest to write."""
     from cosell.engine.duckdb_engine import open_duckdb
 
-    return open_duckdb(path, read_only=read_only, on_wait=on_wait)
+    return open_duckdb(path, read_only=read_only, on_wait=on_wait, scratch=scratch)
 
 
 def engine_version() -> str:

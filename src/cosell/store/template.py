@@ -57,22 +57,23 @@ def template_key() -> str:
     return hashlib.sha256(made_of.encode()).hexdigest()[:32]
 
 
-def new_workspace(path: str) -> Workspace:
+def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
     """Open a new workspace at ``path`` (a file that does not exist yet, in a folder of the
     caller's) with the current schema: a copy of the cached template, made first when there is
-    none; migrated in place when there is no cache folder."""
+    none; migrated in place when there is no cache folder. ``scratch``: see
+    :func:`cosell.store.workspace.open_workspace`."""
     folder = cache_folder(TEMPLATE_FOLDER)
     if folder is None:
-        return open_workspace(path)
+        return open_workspace(path, scratch=scratch)
     image = _read_template(folder) or _make_template(folder, Path(path))
     try:
         Path(path).write_bytes(image)
-        return open_workspace(path)
+        return open_workspace(path, scratch=scratch)
     except (OSError, EngineError, CosellError):
         # A template the engine does not open as a workspace: forget it, migrate in place.
         _remove(folder, image)
         _remove_database(Path(path))
-        return open_workspace(path)
+        return open_workspace(path, scratch=scratch)
 
 
 def _read_template(folder: Path) -> bytes | None:

@@ -109,13 +109,15 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
 
 
-def connect(path: str, *, read_only: bool = False, on_wait: OnWait | None = None) -> Engine:
+def connect(
+    path: str, *, read_only: bool = False, on_wait: OnWait | None = None, scratch: bool = False
+) -> Engine:
     """The engine over the workspace at ``path``, in UTC (timestamps without offset are UTC).
 
     Waits for a process holding the file in a conflicting mode (see
-    :mod:`cosell.engine.duckdb_engine`).
+    :mod:`cosell.engine.duckdb_engine`). ``scratch``: see :func:`cosell.engine.open_engine`.
     """
-    return open_engine(path, read_only=read_only, on_wait=on_wait)
+    return open_engine(path, read_only=read_only, on_wait=on_wait, scratch=scratch)
 
 
 @dataclass
@@ -196,8 +198,11 @@ def open_workspace(
     create: bool = True,
     read_only: bool = False,
     on_wait: OnWait | None = None,
+    scratch: bool = False,
 ) -> Workspace:
     """Open (and migrate) a workspace; with ``create=False`` a missing file is an error.
+    ``scratch``: a workspace of this process's own, written once and thrown away (a ``--data``
+    run's), see :func:`cosell.engine.open_engine`.
 
     ``read_only=True`` is how readers open it: any number of them run at once, beside no writer
     (see :mod:`cosell.engine.duckdb_engine`). A reader that finds an older schema has it migrated first, in
@@ -209,7 +214,7 @@ def open_workspace(
     if not memory and not Path(resolved).exists() and (read_only or not create):
         raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
     read_only = read_only and not memory
-    con = connect(resolved, read_only=read_only, on_wait=on_wait)
+    con = connect(resolved, read_only=read_only, on_wait=on_wait, scratch=scratch)
     try:
         version = _stored_version(con, resolved)
         if version is not None and version > SCHEMA_VERSION:
