@@ -9,7 +9,14 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosell.attribution.engine_median import CYCLE_KEYS, STAGE_KEYS, TimeRanks, range_medians, window_stats
+from cosell.attribution.engine_median import (
+    CYCLE_KEYS,
+    STAGE_KEYS,
+    TimeRanks,
+    _group_codes,
+    range_medians,
+    window_stats,
+)
 
 GROUPS = st.integers(0, 3)
 TIMES = st.integers(-50, 50)
@@ -87,3 +94,33 @@ def test_levels_group_by_their_keys_and_null_matches_null() -> None:
     # The whole-cycle level 3 has no key: every deal closed in [89, 100] for O1 (the stage T one too).
     assert (cycle[0]["cycle_n3"], cycle[0]["cycle_m3"]) == (5, 30.0)
     assert (cycle[0]["cycle_n1"], cycle[0]["cycle_m1"]) == (3, 20.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 2), st.integers(0, 6)), min_size=1, max_size=30
+    ),
+    n_base=st.integers(0, 30),
+    span=st.sampled_from([1, 50, 2**40, 2**58]),
+)
+def test_group_codes_are_equal_exactly_where_the_keys_are(
+    rows: list[tuple[int, int, int]], n_base: int, span: int
+) -> None:
+    """A level's code is equal for two rows exactly when all its keys are, and stays small enough
+    to be multiplied by ``span`` (large spans take the dense path)."""
+    n_base = min(n_base, len(rows))
+    codes = {
+        key: (np.array([r[i] for r in rows], np.int64), max(r[i] for r in rows) + 1)
+        for i, key in enumerate(("a", "b", "c"))
+    }
+    for keys in (("a", "b", "c"), ("a", "b"), ("c",), ()):
+        g_base, g_cand = _group_codes(codes, keys, n_base, len(rows) - n_base, span)
+        code = [int(c) for c in np.concatenate((g_base, g_cand))]
+        assert len(g_base) == n_base and len(code) == len(rows)
+        assert max(code) * span < 2**63
+        index = {"a": 0, "b": 1, "c": 2}
+        for i in range(len(rows)):
+            for j in range(len(rows)):
+                same = all(rows[i][index[k]] == rows[j][index[k]] for k in keys)
+                assert (code[i] == code[j]) == same

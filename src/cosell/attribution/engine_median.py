@@ -66,9 +66,10 @@ def window_stats(
     # times as ranks among every instant a search needs: once for the three levels.
     durations, ranks = np.unique(_ints(base["dur"]), return_inverse=True)
     times = TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us)
+    codes = {key: _key_codes(base, cand, key) for key in {key for keys in levels for key in keys}}
     columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
     for level, keys in zip(("1", "2", "3"), levels, strict=True):
-        g_base, g_cand = _group_codes(base, cand, keys)
+        g_base, g_cand = _group_codes(codes, keys, base.num_rows, cand.num_rows, times.span)
         count, twice_median = range_medians(g_base, ranks, durations, g_cand, times)
         columns[f"{kind}_n{level}"] = pa.array(count, pa.int64())
         # Twice the median is an integer below 2^54: half of it is exact in a double.
@@ -164,17 +165,30 @@ def _ints(column: Any) -> np.ndarray:
     return np.asarray(column.to_numpy(), dtype=np.int64)
 
 
-def _group_codes(base: pa.Table, cand: pa.Table, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Dense integer codes of the key columns, equal exactly where the keys are equal (NULL equal
-    to NULL, as a window's partition groups them), over the base rows and the candidates together."""
-    n_base = base.num_rows
-    codes = np.zeros(n_base + cand.num_rows, np.int64)
+def _key_codes(base: pa.Table, cand: pa.Table, key: str) -> tuple[np.ndarray, int]:
+    """Integer codes of one key column over the base rows and the candidates together, equal
+    exactly where the values are equal (NULL is a value of its own, as a window's partition groups
+    it: code 0; the other values from 1), and how many codes there can be."""
+    kind = base[key].type
+    both = pa.chunked_array(base[key].chunks + cand[key].cast(kind).chunks, kind).dictionary_encode()
+    column = both.combine_chunks()
+    return np.asarray(column.indices.fill_null(-1).to_numpy(), dtype=np.int64) + 1, len(column.dictionary) + 1
+
+
+def _group_codes(
+    codes: dict[str, tuple[np.ndarray, int]], keys: tuple[str, ...], n_base: int, n_cand: int, span: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row for a level's key columns (their codes in mixed radix), equal exactly
+    where all the keys are equal, split into the base rows' and the candidates'. A code times
+    ``span`` (:func:`range_medians`) must stay within 64 bits: where the next key would pass 2^62,
+    the codes so far are made dense first (sorting them: the usual sizes never need it), so codes
+    stay below the rows times a key's values, times ``span`` far below 2^62 at any size."""
+    combined = np.zeros(n_base + n_cand, np.int64)  # no key: one group
+    size = 1
     for key in keys:
-        kind = base[key].type
-        both = pa.chunked_array(base[key].chunks + cand[key].cast(kind).chunks, kind).dictionary_encode()
-        column = both.combine_chunks()
-        # NULL is a value of its own: code 0; the dictionary's values from 1.
-        one = np.asarray(column.indices.fill_null(-1).to_numpy(), dtype=np.int64) + 1
-        _, codes = np.unique(codes * (len(column.dictionary) + 1) + one, return_inverse=True)
-        codes = codes.astype(np.int64)
-    return codes[:n_base], codes[n_base:]
+        column, radix = codes[key]
+        if size * radix * span >= 2**62:
+            _, dense = np.unique(combined, return_inverse=True)
+            combined, size = dense.astype(np.int64), int(dense.max()) + 1
+        combined, size = combined * radix + column, size * radix
+    return combined[:n_base], combined[n_base:]
