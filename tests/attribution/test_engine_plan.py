@@ -201,8 +201,8 @@ def test_cosell_profile_logs_each_operation_with_its_rows(
     monkeypatch.setenv("COSELL_PROFILE", str(log))
     rows(ws, "2026-09-01")
     lines = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
-    by_name = {name: (seconds, count) for name, seconds, count in lines}
-    assert all(float(seconds) >= 0 for seconds, _ in by_name.values())
+    by_name = {name: (seconds, count) for name, seconds, count, _ in lines}
+    assert all(float(seconds) >= 0 and float(cpu) >= 0 for _, seconds, _, cpu in lines)
     # Every step and output of the plan is there, with the rows it made: two deals.
     assert by_name["engine step deals"][1] == "2"
     assert by_name["engine output cosell_attribution"][1] == "2"
