@@ -46,7 +46,9 @@ class TableFile:
     format: str  # one of FORMATS, or "relation"
     relation: str | None = None
     header: tuple[str, ...] = ()
-    # The relation joins lookups to each row: it is read in order (Dialect.read_order_settings).
+    # The relation joins lookups to each row of a large file: it is read on every thread in any
+    # order (Dialect.lookup_settings), and again in the file's order when a warning names a row
+    # (Dialect.read_order_settings; cosell.data.fast_load).
     joined: bool = False
 
     @property
