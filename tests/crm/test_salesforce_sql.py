@@ -257,34 +257,3 @@ def test_a_warning_on_a_deal_is_placed_at_its_export_row(tmp_path: Path) -> None
     assert ("Opportunity.csv", "IsWon") in {(w[0], w[1]) for w in report[1]}
     assert [w[5] for w in report[1] if w[1] == "IsWon"] == [open_row + 2]
     assert engine == reference
-
-
-def test_touches_are_read_again_in_the_files_order_only_for_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The touches go in on every thread, in any order; only when one of them has a warning (which
-    names its first row in the export) are they inserted again in the files' order. The fixture org
-    has no warning on a touch, the demo's export has some: each import is the reference's."""
-    demo = tmp_path / "demo"
-    written = runner.invoke(app, ["demo", "--out", str(demo), "--size", "150", "--crm", "salesforce"])
-    assert written.exit_code == 0, written.output
-    exports = {
-        "fixture": (write_org(tmp_path / "sf", "loader"), mapping("loader")),
-        "demo": (demo, (demo / "salesforce-mapping.toml").read_text(encoding="utf-8")),
-    }
-    seen = {}
-    for name, (folder, text) in exports.items():
-        log = tmp_path / f"{name}.tsv"
-        monkeypatch.setenv("COSELL_PROFILE", str(log))
-        (run := tmp_path / f"run-{name}").mkdir()
-        engine, reference = _both(folder, text, run)
-        monkeypatch.delenv("COSELL_PROFILE")
-        assert engine == reference
-        report = engine[0]
-        assert isinstance(report, tuple)
-        warned = any(w[0] in ("Task.csv", "Event.csv") for w in report[1])
-        steps = [line.split("\t")[0] for line in log.read_text(encoding="utf-8").splitlines()]
-        assert steps.count("import file touches") == 2, "the engine's import and the reference's"
-        assert ("import file touches in order" in steps) == warned
-        seen[name] = warned
-    assert seen == {"fixture": False, "demo": True}

@@ -18,9 +18,8 @@ itself: it answers None, and the reference runs, whenever
 
 Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
 over the engine's reader, which keeps the file's order). The large activity files are never held
-as a table of their own: they are read into the touches table on every thread, in any order, and
-again in their order when a warning names a touch's first row (:mod:`cosell.data.fast_load`),
-and read once more only when some rows were left out, to count them by reason.
+as a table of their own: they are read into the touches table in their order (the warnings name
+their first rows), and read again only when some rows were left out, to count them by reason.
 """
 
 from __future__ import annotations
@@ -883,8 +882,7 @@ class _Build:
         if not relations:
             return
         columns = TABLES_BY_NAME["touches"].column_names
-        # Joined: read on every thread in any order, and again in the files' order when a warning
-        # names a touch's row (its first row is then the reference's: cosell.data.fast_load).
+        # Read in the files' order (joined): the warnings' first rows are then the reference's.
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         self.files["touches"] = TableFile(

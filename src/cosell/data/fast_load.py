@@ -245,7 +245,6 @@ def _one_pass(
     for name in sorted(staged, key=table_order):
         with timed(f"import warnings {name}"):
             collect_warnings(con, staged[name][0], staged[name][1], policy)
-    _warned_in_file_order(con, files, staged, policy, at, import_id)
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
     if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
@@ -270,38 +269,9 @@ def _one_pass(
     )
 
 
-def _warned_in_file_order(
-    con: Engine,
-    files: dict[str, TableFile],
-    staged: dict[str, tuple[Staged, str]],
-    policy: Policy,
-    at: datetime,
-    import_id: int,
-) -> None:
-    """A joined file (a CRM export's activities with their lookups) went into its table on every
-    thread, so its rows' places are not the file's. Only a warning reads them (it names its first
-    row): then the table is loaded again in the file's order, in the same transaction, and its
-    warnings are collected again. Nothing else differs: the checks before refuse at any problem,
-    and the rows themselves are the same."""
-    for name in sorted(staged, key=table_order):
-        if not files[name].joined or not _count(
-            con, f"SELECT count(*) FROM {WARNINGS} WHERE tbl = {lit(name)}"
-        ):
-            continue
-        con.execute(f"DELETE FROM {WARNINGS} WHERE tbl = {lit(name)}")
-        con.execute(f"DELETE FROM {name}")  # the workspace was empty: these are this import's rows
-        with timed(f"import file {name} in order"):
-            loaded = _load_file(con, files[name], policy, at, import_id, in_order=True)
-        first = _count(con, f"SELECT coalesce(min(rowid), 0) FROM {name}")
-        staged[name] = (loaded, _check_view(con, loaded, first))
-        collect_warnings(con, loaded, staged[name][1], policy)
-
-
-def _load_file(
-    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int, *, in_order: bool = False
-) -> Staged:
+def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int) -> Staged:
     """Convert one file into its table, refusing at its first bad row; return the file as staged
-    (its header, rows and table). A joined file is read in any order unless ``in_order``."""
+    (its header, rows and table)."""
     table = TABLES_BY_NAME[file.table]
     parquet = _STAGE_PREFIX + table.name
     if file.relation is not None:
@@ -335,10 +305,8 @@ def _load_file(
             f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
         )
     try:
-        # A fresh table's rowid is its row's place in the file (see _check_view), but for a joined
-        # file read in any order (_warned_in_file_order).
-        order = con.dialect.read_order_settings if in_order else con.dialect.lookup_settings
-        with settings(con, dict(order)) if file.joined else nullcontext():
+        # A fresh table's rowid is its row's place in the file (see _check_view).
+        with settings(con, dict(con.dialect.read_order_settings)) if file.joined else nullcontext():
             inserted = con.execute(
                 f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
                 f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",

@@ -46,9 +46,7 @@ class TableFile:
     format: str  # one of FORMATS, or "relation"
     relation: str | None = None
     header: tuple[str, ...] = ()
-    # The relation joins lookups to each row of a large file: it is read on every thread in any
-    # order (Dialect.lookup_settings), and again in the file's order when a warning names a row
-    # (Dialect.read_order_settings; cosell.data.fast_load).
+    # The relation joins lookups to each row: it is read in order (Dialect.read_order_settings).
     joined: bool = False
 
     @property

@@ -134,10 +134,6 @@ class Dialect:
       order its first table is read, through its joins (an insert that joins lookups to each row of
       a file keeps the file's order): DuckDB keeps a scan's order into an insert, but not through
       hash joins probed by two threads, nor when it builds a hash table on the scanned side;
-    - ``lookup_settings``: the session settings for a query that joins small lookups to each row of
-      a large file, read on every thread in any order: DuckDB may otherwise build its hash tables
-      on the file's side (3 GiB for the two million activities of a 100,000-deal export, against
-      under 1 GiB with the lookups as the build side);
     - :meth:`temp_table`: the statements that materialise a query as a session table;
     - :meth:`string_literal`: a text as a string literal (a compiled plan's values are written in
       as text: :mod:`cosell.attribution.engine_params`).
@@ -157,7 +153,6 @@ class Dialect:
         ("threads", "1"),
         ("disabled_optimizers", "build_side_probe_side"),
     )
-    lookup_settings: tuple[tuple[str, str], ...] = (("disabled_optimizers", "build_side_probe_side"),)
 
     def translate(self, sql: str) -> str:
         """A statement in cosell's dialect (DuckDB's) as this engine runs it."""
@@ -196,7 +191,6 @@ class PostgresDialect(Dialect):
     struct_lists = False
     small_input_settings: tuple[tuple[str, str], ...] = ()
     read_order_settings: tuple[tuple[str, str], ...] = ()
-    lookup_settings: tuple[tuple[str, str], ...] = ()
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f'DROP TABLE IF EXISTS "{name}"', f'CREATE TEMP TABLE "{name}" AS {select}']
@@ -216,7 +210,6 @@ class SparkDialect(Dialect):
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = ()
     read_order_settings: tuple[tuple[str, str], ...] = ()
-    lookup_settings: tuple[tuple[str, str], ...] = ()
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f"DROP VIEW IF EXISTS `{name}`", f"CACHE TABLE `{name}` AS {select}"]
