@@ -294,6 +294,6 @@ def recommend_command(
                 break_long_words=False,
                 break_on_hyphens=False,
             )
-            console.print(text, highlight=False, soft_wrap=True)
+            console.message(text, highlight=False)
     if result.run_id is None:
         _say("No attribution run yet: the partners' records in the segment need one (cosell attribute).")

@@ -53,16 +53,11 @@ def blueprint(
 
     done = write_blueprint(crm.value, load_policy(policy_path), out)
     name = CRM_NAMES[done.crm]
-    console.print(
-        f"Wrote the {name} blueprint ({len(done.files)} files) to {done.folder}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    console.message(f"Wrote the {name} blueprint ({len(done.files)} files) to {done.folder}", highlight=False)
     stages = ", ".join(f'"{s}"' for s in done.won_stages)
-    console.print(
+    console.message(
         f"Stage gate: a deal enters {stages} only with Partner Source set\n(the policy's stages.won)",
         highlight=False,
-        soft_wrap=True,
     )
-    console.print(f"Next: read {done.folder / 'README.md'},", highlight=False, soft_wrap=True)
-    console.print(NEXT_STEP[done.crm], highlight=False, soft_wrap=True)
+    console.message(f"Next: read {done.folder / 'README.md'},", highlight=False)
+    console.message(NEXT_STEP[done.crm], highlight=False)

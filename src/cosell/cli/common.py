@@ -30,8 +30,20 @@ T = TypeVar("T")
 # capability load inside the command that uses them, so `cosell --help`, a usage error or a command
 # that needs neither starts in a fraction of the time (tests/test_startup.py holds this).
 
-console = Console()
-err_console = Console(stderr=True)
+
+class TextConsole(Console):
+    """rich's console, with :meth:`message` for a line that says what happened (as opposed to a
+    table or a document, which are laid out to the console's width wherever they go)."""
+
+    def message(self, *objects: Any, **options: Any) -> None:
+        """Print a message: wrapped between words on a terminal (the terminal itself would cut a
+        number or a name in two at its edge), whole on one line in a pipe or a file, for whoever
+        reads or searches it there."""
+        self.print(*objects, soft_wrap=not self.is_terminal, **options)
+
+
+console = TextConsole()
+err_console = TextConsole(stderr=True)
 
 
 def follow_terminal() -> None:
@@ -152,11 +164,10 @@ def say_waiting(holder: Holder, seconds: float) -> None:
     """Say on stderr which process holds the workspace and how long this command waits for it."""
     from cosell.service.workspace import LOCK_TIMEOUT_ENV
 
-    err_console.print(
+    err_console.message(
         f"the workspace is busy: {holder} has it open for {'writing' if holder.writing else 'reading'}; "
         f"waiting up to {seconds:g} s ({LOCK_TIMEOUT_ENV})",
         highlight=False,
-        soft_wrap=True,
     )
 
 

@@ -86,7 +86,7 @@ def _render(result: CrmImport, fmt: Format) -> None:
     render_report(result.report, fmt)
     out = console if fmt is Format.table else err_console
     for s in result.skipped:
-        out.print(f"left out: {s}", markup=False, highlight=False, soft_wrap=True)
+        out.message(f"left out: {s}", markup=False, highlight=False)
     print_intake(result.report, result.intake, out)
 
 
@@ -145,6 +145,6 @@ def map_init(
 
     target = out or Path(f"{crm}-mapping.toml")
     text, notes = draft_mapping(crm, path, load_policy(policy_path), target, force=force)
-    console.print(f"wrote {target} ({len(text.splitlines())} lines)", highlight=False, soft_wrap=True)
+    console.message(f"wrote {target} ({len(text.splitlines())} lines)", highlight=False)
     for note in notes:
-        console.print(f"CHECK {note}", markup=False, highlight=False, soft_wrap=True)
+        console.message(f"CHECK {note}", markup=False, highlight=False)

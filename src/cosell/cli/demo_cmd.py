@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cosell.asof import AsOf
-from cosell.cli.common import console, progress
+from cosell.cli.common import TextConsole, console, progress
 from cosell.instants import format_instant
 from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
@@ -139,19 +138,14 @@ def run_demo(base: Path, size: int, seed: int) -> None:
     finally:
         ws.close()
     console.rule("Where everything is")
-    console.print(f"dataset:    {manifest.out_dir}", highlight=False, soft_wrap=True)
-    console.print(
-        f"workspace:  {workspace_file} (batch attribution run {record.run_id})",
-        highlight=False,
-        soft_wrap=True,
-    )
+    console.message(f"dataset:    {manifest.out_dir}", highlight=False)
+    console.message(f"workspace:  {workspace_file} (batch attribution run {record.run_id})", highlight=False)
     for path in paths:
-        console.print(f"report:     {path}", highlight=False, soft_wrap=True)
-    console.print(
+        console.message(f"report:     {path}", highlight=False)
+    console.message(
         f"try:        cosell explain OPPORTUNITY_ID --workspace {workspace_file} --known-at "
         f"{format_instant(manifest.as_of)}",
         highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -238,14 +232,14 @@ def _overlap_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None
 
 
 @contextmanager
-def _step(description: str) -> Iterator[Console]:
+def _step(description: str) -> Iterator[TextConsole]:
     """A long step of the demo under a spinner on stderr (quiet when stderr is not a terminal).
 
     What the step prints is held back and printed when it ends, exactly as it would have been:
     printing under a live spinner would garble the terminal, or, with the spinner's redirection,
     send stdout's text to stderr.
     """
-    held = Console(
+    held = TextConsole(
         file=io.StringIO(),
         width=console.width,
         force_terminal=console.is_terminal,
@@ -327,19 +321,17 @@ def register(app: typer.Typer) -> None:
             folder = output_folder(out, "--out")
             mapping = write_crm_export(folder, crm, lambda d: write_demo_dataset(d, size, seed))
             name = {"salesforce": "Salesforce", "hubspot": "HubSpot"}[crm]
-            console.print(
+            console.message(
                 f"Wrote the sample company as a {name} export in {folder}\n"
                 "(its five partner fields under the names `cosell blueprint` installs).\n"
                 "Import it, attribute it, write the results back for the CRM's importer:",
                 highlight=False,
-                soft_wrap=True,
             )
-            console.print(
+            console.message(
                 f"  cosell import {crm} {folder} --mapping {mapping}\n"
                 "  cosell attribute\n"
                 f"  cosell writeback {crm} --out DIR",
                 highlight=False,
-                soft_wrap=True,
             )
         elif out is not None:
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))

@@ -89,7 +89,7 @@ def check(
         typer.echo(json.dumps(out, indent=2))
     else:
         verdict = "[green]allowed[/]" if decision.allowed else "[bold red]refused[/]"
-        console.print(f"{verdict}: {decision.reason}", highlight=False, soft_wrap=True)
+        console.message(f"{verdict}: {decision.reason}", highlight=False)
     if not decision.allowed:
         raise typer.Exit(1)
 

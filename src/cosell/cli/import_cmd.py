@@ -14,6 +14,7 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    TextConsole,
     WorkspaceOption,
     console,
     emit_rows,
@@ -24,8 +25,6 @@ from cosell.instants import format_instant
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from cosell.service.imports import ImportReport, Intake
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
@@ -95,7 +94,7 @@ def canonical(
         print_intake(report, intake, console if fmt is Format.table else err_console)
 
 
-def print_intake(report: ImportReport, intake: Intake, out: Console) -> None:
+def print_intake(report: ImportReport, intake: Intake, out: TextConsole) -> None:
     """What the import's intake did and when its rows became known (after the counts table; on
     stderr when stdout carries csv). ``import salesforce|hubspot`` print the same."""
     for line in (
@@ -104,7 +103,7 @@ def print_intake(report: ImportReport, intake: Intake, out: Console) -> None:
         f"imported at {format_instant(report.imported_at)}: these rows are known from then on "
         "(any --known-at at or after it reads them)",
     ):
-        out.print(line, highlight=False, soft_wrap=True)
+        out.message(line, highlight=False)
 
 
 def _count_rows(report: ImportReport) -> list[dict[str, Any]]:
@@ -144,11 +143,11 @@ def render_report(report: ImportReport, fmt: Format) -> None:
     if fmt is Format.csv:
         emit_rows(_count_rows(report), COUNT_COLUMNS, fmt)
         for w in report.warnings:
-            err_console.print(f"warning: {w}", highlight=False, soft_wrap=True)
+            err_console.message(f"warning: {w}", highlight=False)
         return
     emit_rows(_count_rows(report), COUNT_COLUMNS, fmt, title=f"import {report.import_id}", optional=("file",))
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.message(f"[yellow]warning:[/] {w}", highlight=False)
     shown = sum(w.count for w in report.warnings)
     if report.warning_count > shown:
         console.print(
@@ -157,4 +156,4 @@ def render_report(report: ImportReport, fmt: Format) -> None:
     line = f"accepted {report.accepted:,} row(s), rejected {report.rejected:,}"
     if report.rejects_file is not None:
         line += f"; rejected rows written to {report.rejects_file}"
-    console.print(line, highlight=False, soft_wrap=True)
+    console.message(line, highlight=False)

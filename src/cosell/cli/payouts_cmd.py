@@ -212,22 +212,20 @@ def show_command(
         state = f"superseded: its period was paid by another run ({proposed})"
     else:
         state = f"{proposed}, not approved yet"
-    console.print(
+    console.message(
         f"Payout run {run.run_id} for {run.period}: {state}. "
         f"Pays {run.parties_paid:,} part(ies) {_money(run.total)} {run.currency}; "
         f"{run.parties_blocked:,} blocked, {_money(run.blocked_total)} {run.currency} carried; "
         f"{_money(recovered)} {run.currency} recovered from carried balances.",
         highlight=False,
-        soft_wrap=True,
     )
     _print_parties(rows, f"Payout run {run.run_id}")
     for r in blocked:
         who = f"{r['party_kind']} {r['party_id']}" + (f" ({r['name']})" if r["name"] else "")
-        console.print(
+        console.message(
             f"BLOCKED: {who}: balance {r['balance']} {run.currency} carried until later earnings recover it.",
             style="bold red",
             highlight=False,
-            soft_wrap=True,
         )
 
 

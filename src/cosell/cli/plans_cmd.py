@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
 def _fail(problems: list[PlanProblem]) -> None:
     for problem in problems:
-        err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        err_console.message(str(problem), markup=False, highlight=False)
     err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
     raise typer.Exit(1)
 

@@ -169,4 +169,4 @@ def answer_command(
         f"{p.partner_id} (declaration {result.declaration_id}"
     )
     line += f", attribution version run {result.run_id})" if result.run_id is not None else ")"
-    console.print(line, highlight=False, soft_wrap=True)
+    console.message(line, highlight=False)

@@ -45,10 +45,9 @@ def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
         typer.echo(json.dumps([{"created": d.created, **d.referral.to_json()} for d in done], indent=2))
         return
     new = sum(d.created for d in done)
-    console.print(
+    console.message(
         f"{len(done):,} referral(s) found in {source}: {new:,} new, {len(done) - new:,} already submitted",
         highlight=False,
-        soft_wrap=True,
     )
     if len(done) == 1:
         print_referral(done[0].referral)

@@ -209,7 +209,7 @@ def submit_command(
         return
     v = done.referral.current
     said = "submitted" if done.created else "already submitted (nothing new recorded)"
-    console.print(f"{v.referral_id} {said}: {v.status}", highlight=False, soft_wrap=True)
+    console.message(f"{v.referral_id} {said}: {v.status}", highlight=False)
     print_referral(done.referral)
 
 
@@ -305,9 +305,7 @@ def answer_command(
     )
     v = done.current
     left = f"; still missing: {', '.join(v.missing)}" if v.missing else ""
-    console.print(
-        f"{v.referral_id} answered (version {v.version}): {v.status}{left}", highlight=False, soft_wrap=True
-    )
+    console.message(f"{v.referral_id} answered (version {v.version}): {v.status}{left}", highlight=False)
 
 
 @referrals_app.command("accept")
@@ -333,12 +331,11 @@ def accept_command(
         ),
     )
     v = done.current
-    console.print(
+    console.message(
         f"{v.referral_id} accepted by {v.by_user}: partner lead {v.lead_id} of {v.partner_id}, created "
         f"{format_instant(v.received_at)}"
         + (f" (conflict overridden: {v.override_reason})" if v.override_reason else ""),
         highlight=False,
-        soft_wrap=True,
     )
 
 

@@ -68,10 +68,9 @@ def _say(r: Any, what: str) -> None:
         if r.conflicts
         else ""
     )
-    console.print(
+    console.message(
         f"{row.registration_id} {what}: {row.partner_id} on {row.account_id}, {row.status}{until}{flagged}",
         highlight=False,
-        soft_wrap=True,
     )
 
 

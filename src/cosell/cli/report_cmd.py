@@ -123,7 +123,7 @@ def emit(report: Report, fmt: ReportFormat, out: Path | None, name: tuple[str, .
         return
     path = out or Path(report_file_name(report, fmt.value, name))
     write_file(path, data)
-    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    console.message(f"wrote {path}", highlight=False)
 
 
 @report_app.command("cfo")

@@ -127,7 +127,7 @@ def simulate_command(
             err_console.print(at.line(), highlight=False)
         return
     write_file(out, text.encode("utf-8"))
-    console.print(f"wrote {out}", highlight=False, soft_wrap=True)
+    console.message(f"wrote {out}", highlight=False)
 
 
 # ---- text ---------------------------------------------------------------------------------------

@@ -53,11 +53,10 @@ def list_command(
 
     found = in_workspace(workspace_path, users, read_only=True)
     if not found and fmt is Format.table:
-        console.print(
+        console.message(
             "no users: import users.csv with your data, or add one: cosell users set USER_ID --role admin "
             '--name "..." --reason "..."',
             highlight=False,
-            soft_wrap=True,
         )
         return
     emit_rows([_row(u) for u in found], COLUMNS, fmt, title=f"Users ({len(found):,})")
@@ -110,9 +109,8 @@ def set_command(
     finally:
         ws.close()
     partner_text = f" of partner {user.partner_id}" if user.partner_id else ""
-    console.print(
+    console.message(
         f"user {user.user_id} ({user.name or 'no name'}): role {user.role}{partner_text}; "
         f"recorded by {who} at {format_instant(user.changed_at)}",
         highlight=False,
-        soft_wrap=True,
     )

@@ -62,7 +62,7 @@ def policy_check(path: Annotated[Path, typer.Argument(help="The policy file to v
     except PolicyError as exc:
         problems = exc.problems if isinstance(exc, PolicyInvalid) else [exc]
         for problem in problems:
-            err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            err_console.message(str(problem), markup=False, highlight=False)
         err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
         raise typer.Exit(1) from None
     console.print(f"{path}: valid, version {policy.version}")
@@ -117,4 +117,4 @@ def policy_appendix(
         return
     path = out or Path(appendix_file_name(appendix, fmt.value))
     write_file(path, data)
-    console.print(f"wrote {path} (policy {appendix.version})", highlight=False, soft_wrap=True)
+    console.message(f"wrote {path} (policy {appendix.version})", highlight=False)

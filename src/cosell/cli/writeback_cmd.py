@@ -64,21 +64,19 @@ def writeback(
     finally:
         ws.close()
     if written is not None:
-        console.print(
+        console.message(
             f"Wrote {written.source.deals:,} deals to {written.path}\n({_source_line(written.source)})",
             highlight=False,
-            soft_wrap=True,
         )
-        console.print(LOAD_HINT[crm.value], highlight=False, soft_wrap=True)
+        console.message(LOAD_HINT[crm.value], highlight=False)
     if sent is None:
         return
     source, result = sent
-    console.print(
+    console.message(
         f"{name}: {result.count('updated'):,} updated, {result.count('unchanged'):,} unchanged, "
         f"{result.count('failed'):,} failed\n({result.calls:,} calls, {result.retries:,} rate-limit "
         f"retries; {_source_line(source)})",
         highlight=False,
-        soft_wrap=True,
     )
     failed = [{"record_id": o.record_id, "reason": o.reason} for o in result.outcomes if o.status == "failed"]
     if failed:

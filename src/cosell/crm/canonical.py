@@ -34,7 +34,7 @@ class Skipped:
     first_row: int
 
     def __str__(self) -> str:
-        rows = f"{self.count} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
+        rows = f"{self.count:,} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
         return f"{self.file} {rows}: {self.reason}"
 
 

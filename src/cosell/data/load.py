@@ -100,7 +100,7 @@ class ImportWarning:
 
     def __str__(self) -> str:
         value = f'"{self.value}" ' if self.value is not None else ""
-        rows = f"{self.count} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
+        rows = f"{self.count:,} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
         return f"{self.file} {rows}, {self.column}: {value}{self.reason}"
 
 
