@@ -65,14 +65,108 @@ class NotInEngine(Exception):
     """The engine's translation does not apply: the reference runs instead."""
 
 
+# A touch's place in the activity files' order: its file's index times this, plus its row.
+_PLACE = 2**40
+
+
 @dataclass(frozen=True)
 class _Stream:
-    """An activity file read where it is: its records, and how its rows are read and left out."""
+    """An activity file read where it is: its records, how its rows are read and left out, and its
+    rows' touch ids with their row numbers (``key``, ``_row``)."""
 
     file: str
     total: int
     scan: str
     reason: str
+    ids: str
+
+
+@dataclass
+class _Tally:
+    """Per activity file: the rows that became touches, those left out (sorted), and why."""
+
+    kept: list[int]
+    left_out: list[list[int]]
+    skipped: list[Skipped]
+
+
+@dataclass
+class _Activities:
+    """The activity files read into the touches table in any order (on every thread): what each
+    kept and left out, counted once when first asked, and where a touch stands in the files' order,
+    which the reference's touches follow and a warning's first row is counted in
+    (:class:`cosell.data.read.RowPlaces`)."""
+
+    con: Engine
+    streams: list[_Stream] = field(default_factory=list)
+    _tally: _Tally | None = None
+    _left_out_table: str | None = None
+
+    def tally(self) -> _Tally:
+        """The rows kept and left out of each file. When every row became a touch (the usual
+        export), nothing is read again. Raises :class:`NotInEngine` when the reference would leave
+        the touches out altogether (every activity left out)."""
+        if self._tally is None:
+            inserted = int(self.con.execute("SELECT count(*) FROM touches").fetchall()[0][0])
+            if not inserted:
+                raise NotInEngine
+            tally = _Tally([s.total for s in self.streams], [[] for _ in self.streams], [])
+            if inserted != sum(tally.kept):
+                for i, stream in enumerate(self.streams):
+                    tally.kept[i], tally.left_out[i] = self._left_out(stream, tally.skipped)
+            self._tally = tally
+        return self._tally
+
+    def _left_out(self, stream: _Stream, skipped: list[Skipped]) -> tuple[int, list[int]]:
+        """The rows of ``stream`` kept, and those left out (counted by reason into ``skipped``)."""
+        found = self.con.execute(
+            f"SELECT {stream.reason} AS reason, count(*), min(_row), list(_row) FILTER "
+            f"(WHERE {stream.reason} IS NOT NULL) FROM ({stream.scan}) GROUP BY ALL ORDER BY 1 NULLS FIRST"
+        ).fetchall()
+        kept, rows = 0, list[int]()
+        for why, count, first, some in found:
+            if why == _PROBLEM:  # (the import stops at such a row first)
+                raise NotInEngine
+            if why is None:
+                kept = int(count)
+            else:
+                skipped.append(Skipped(stream.file, int(count), str(why), int(first)))
+                rows.extend(int(r) for r in some)
+        return kept, sorted(rows)
+
+    def relation(self) -> str:
+        """Each touch's id (``key``) and its place in the files' order (``place``, ordered as the
+        files' rows are). The rows left out are not touches; an id they share with a kept row
+        (a deleted copy) must not give that touch their place."""
+        tally = self.tally()
+        parts = []
+        for i, (stream, left_out) in enumerate(zip(self.streams, tally.left_out, strict=True)):
+            rows = f"SELECT key, {i} * {_PLACE} + _row AS place FROM ({stream.ids})"
+            if left_out:
+                rows += f" WHERE _row NOT IN (SELECT row FROM {self._left_out_rows()} WHERE part = {i})"
+            parts.append(rows)
+        return " UNION ALL ".join(f"({p})" for p in parts)
+
+    def _left_out_rows(self) -> str:
+        """A table of the rows left out (``part``, ``row``), made once."""
+        if self._left_out_table is None:
+            table = _P + "left_out"
+            rows = [(i, r) for i, rows in enumerate(self.tally().left_out) for r in rows]
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (part INTEGER, row BIGINT)")
+            self.con.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+            self._left_out_table = table
+        return self._left_out_table
+
+    def row(self, place: int) -> int:
+        """The touches' row (from 2, as a file's) of the touch at ``place``: the rows the files
+        before it kept, then its file's rows before it that were not left out."""
+        part, row = divmod(place, _PLACE)
+        tally = self.tally()
+        return sum(tally.kept[:part]) + (row - 2) - bisect.bisect_left(tally.left_out[part], row) + 2
+
+    def drop(self) -> None:
+        if self._left_out_table is not None:
+            self.con.execute(f"DROP TABLE IF EXISTS {self._left_out_table}")
 
 
 @dataclass
@@ -88,7 +182,7 @@ class EngineTranslation:
     _columns: Translation
     _origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = field(default_factory=dict)
     _temp: list[str] = field(default_factory=list)
-    _streams: list[_Stream] = field(default_factory=list)
+    _activities: _Activities | None = None
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
@@ -98,42 +192,19 @@ class EngineTranslation:
     def settle(self) -> None:
         """Within the import, once the touches are in: count the activity rows left out, and where
         each touch came from. Raises :class:`NotInEngine` when the reference would leave the
-        touches out altogether (every activity left out). When every row became a touch (the
-        usual export), nothing is read again."""
-        if not self._streams:
+        touches out altogether (every activity left out)."""
+        activities = self._activities
+        if activities is None or not activities.streams:
             return
-        inserted = int(self.con.execute("SELECT count(*) FROM touches").fetchall()[0][0])
-        if not inserted:
-            raise NotInEngine
-        kept = [s.total for s in self._streams]
-        left_out: list[list[int]] = [[] for _ in self._streams]
-        if inserted != sum(kept):
-            for i, stream in enumerate(self._streams):
-                kept[i], left_out[i] = self._left_out(stream)
+        tally = activities.tally()
+        self._skipped.extend(tally.skipped)
         before, origins, files = 0, [], []
-        for stream, count, rows in zip(self._streams, kept, left_out, strict=True):
+        for stream, count, rows in zip(activities.streams, tally.kept, tally.left_out, strict=True):
             if count:
                 origins.append(_streamed_origin(stream.file, before, count, rows))
                 files.append(stream.file)
             before += count
         self._origins["touches"], self._sources["touches"] = origins, files
-
-    def _left_out(self, stream: _Stream) -> tuple[int, list[int]]:
-        """The rows of ``stream`` kept, and those left out (counted by reason)."""
-        found = self.con.execute(
-            f"SELECT {stream.reason} AS reason, count(*), min(_row), list(_row) FILTER "
-            f"(WHERE {stream.reason} IS NOT NULL) FROM ({stream.scan}) GROUP BY ALL ORDER BY 1 NULLS FIRST"
-        ).fetchall()
-        kept, rows = 0, list[int]()
-        for why, count, first, some in found:
-            if why == _PROBLEM:  # (the import stops at such a row first)
-                raise NotInEngine
-            if why is None:
-                kept = int(count)
-            else:
-                self._skipped.append(Skipped(stream.file, int(count), str(why), int(first)))
-                rows.extend(int(r) for r in some)
-        return kept, sorted(rows)
 
     def sources(self, table: str) -> str:
         """The export files a table's rows came from, in order (``Task.csv+Event.csv``)."""
@@ -149,6 +220,8 @@ class EngineTranslation:
         return file, row, column
 
     def drop(self) -> None:
+        if self._activities is not None:
+            self._activities.drop()
         for name in reversed(self._temp):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
         self.con.execute(f"DROP MACRO IF EXISTS {_P}t")
@@ -199,7 +272,7 @@ class _Build:
         self.skipped: list[Skipped] = []
         self.origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = {}
         self.objects: dict[str, ObjectFile] = {}
-        self.streams: list[_Stream] = []
+        self.activities = _Activities(con)
         self.stripped: set[str] = set()  # objects staged with their cells stripped
 
     def drop(self) -> None:
@@ -214,7 +287,7 @@ class _Build:
             self.headers,
             self.origins,
             self.temp,
-            self.streams,
+            self.activities,
         )
 
     # -- reading ------------------------------------------------------------------------------
@@ -878,15 +951,17 @@ class _Build:
                 f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(out))} "
                 f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
             )
-            self.streams.append(_Stream(f.file, total, numbered, reason))
+            ids = f"SELECT {self.ref(f, 'Id')} AS key, _row FROM {self._read(f)}"
+            self.activities.streams.append(_Stream(f.file, total, numbered, reason, ids))
         if not relations:
             return
         columns = TABLES_BY_NAME["touches"].column_names
-        # Read in the files' order (joined): the warnings' first rows are then the reference's.
+        # Read on every thread, in any order: a warning's first row is found from its touches'
+        # places in the files (self.activities), as the reference counts it.
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         self.files["touches"] = TableFile(
-            "touches", Path("touches.csv"), "relation", relation, columns, joined=True
+            "touches", Path("touches.csv"), "relation", relation, columns, places=self.activities
         )
 
     def _fx_rates(self) -> None:

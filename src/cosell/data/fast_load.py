@@ -244,7 +244,7 @@ def _one_pass(
             raise _Refused
     for name in sorted(staged, key=table_order):
         with timed(f"import warnings {name}"):
-            collect_warnings(con, staged[name][0], staged[name][1], policy)
+            collect_warnings(con, staged[name][0], staged[name][1], policy, places=files[name].places)
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
     if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
@@ -305,8 +305,11 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
             f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
         )
     try:
-        # A fresh table's rowid is its row's place in the file (see _check_view).
-        with settings(con, dict(con.dialect.read_order_settings)) if file.joined else nullcontext():
+        # A fresh table's rowid is its row's place in the file (see _check_view), but for a file
+        # with places: it is read on every thread, in any order, and its warnings' first rows
+        # are found from its places (collect_warnings).
+        lookups = dict(con.dialect.lookup_settings)
+        with settings(con, lookups) if file.places is not None else nullcontext():
             inserted = con.execute(
                 f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
                 f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",

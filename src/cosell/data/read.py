@@ -19,8 +19,9 @@ import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES, NOT_UTF8, check_and_normalise, read_header
 from cosell.engine import Engine, EngineError
@@ -30,6 +31,20 @@ from cosell.store.schema import TABLES_BY_NAME, Table
 FORMATS = ("csv", "csv.gz", "parquet")
 _SNIFF_BYTES = 1 << 16
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+class RowPlaces(Protocol):
+    """Where the rows of a translated file, read in any order, stand in its sources' order (a CRM
+    export's activities, read on every thread): a warning names its first row in that order."""
+
+    def relation(self) -> str:
+        """A query of each row's key (``key``: the table's one key column, as stored) and its
+        ``place``, an integer ordered as the rows are in the sources."""
+        ...
+
+    def row(self, place: int) -> int:
+        """The file's row (from 2, as a CSV file's) of the row at ``place``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,9 @@ class TableFile:
     format: str  # one of FORMATS, or "relation"
     relation: str | None = None
     header: tuple[str, ...] = ()
-    # The relation joins lookups to each row: it is read in order (Dialect.read_order_settings).
-    joined: bool = False
+    # A relation that joins lookups to each row of a large file is read on every thread, in any
+    # order (Dialect.lookup_settings): these are its rows' places in the file's order.
+    places: RowPlaces | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:

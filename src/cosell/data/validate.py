@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from cosell.data.read import Staged
+from cosell.data.read import RowPlaces, Staged
 from cosell.engine import Engine
 from cosell.engine.sql import lit
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
@@ -447,11 +447,15 @@ def _check_closed(
     )
 
 
-def collect_warnings(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
+def collect_warnings(
+    con: Engine, staged: Staged, view: str, policy: Policy, *, places: RowPlaces | None = None
+) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
     The checks read only a few columns of few distinct values: one pass counts the rows of each
-    combination (with the first row), and each check then reads those groups.
+    combination (with the first row), and each check then reads those groups. ``places``: the
+    table's rows went in in any order, so a warning's first row is not the least ``_row`` but the
+    row of the least place among its rows (read for the warned rows only).
     """
     name = staged.table.name
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
@@ -499,10 +503,22 @@ def collect_warnings(con: Engine, staged: Staged, view: str, policy: Policy) -> 
     if not checks:
         return
     grouped = ", ".join(f"n_{c}" for c in _WARNING_COLUMNS[name])
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n, "
-        f"min(_row) AS first_row FROM {_accepted_now(con, view, name)} GROUP BY {grouped}"
-    )
+    accepted = _accepted_now(con, view, name)
+    if places is None:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n, "
+            f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}"
+        )
+    else:
+        (key,) = staged.table.key
+        warned = " OR ".join(f"({condition})" for _, condition, _ in checks)
+        same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in _WARNING_COLUMNS[name])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT g.*, f.first_row "
+            f"FROM (SELECT {grouped}, count(*) AS n FROM {accepted} GROUP BY {grouped}) g LEFT JOIN "
+            f"(SELECT {grouped}, min(p.place) AS first_row FROM {accepted} a JOIN ({places.relation()}) p "
+            f"ON p.key = a.n_{key} WHERE {warned} GROUP BY {grouped}) f ON {same}"
+        )
     for column, condition, reason in checks:
         reason_sql = reason if reason.startswith("'") else lit(reason)
         con.execute(
@@ -511,6 +527,14 @@ def collect_warnings(con: Engine, staged: Staged, view: str, policy: Policy) -> 
             f"WHERE {condition} GROUP BY n_{column}, reason"
         )
     con.execute(f"DROP TABLE {_WARNING_GROUPS}")
+    if places is not None:  # the first places, as rows (one statement: a row may equal a place)
+        found = con.execute(f"SELECT DISTINCT first_row FROM {WARNINGS} WHERE tbl = {lit(name)}").fetchall()
+        if found:
+            pairs = ", ".join(f"({int(p)}, {places.row(int(p))})" for (p,) in found)
+            con.execute(
+                f"UPDATE {WARNINGS} SET first_row = m.row FROM (VALUES {pairs}) m(place, row) "
+                f"WHERE tbl = {lit(name)} AND first_row = m.place"
+            )
 
 
 # The columns the warnings of each table read (and group by).

@@ -1,0 +1,35 @@
+"""``cosell.engine.settings``: a session's settings for a block (``Dialect.lookup_settings``, the
+small-input settings) are as they were afterwards, also after a statement failed in a transaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosell.engine import EngineError, settings
+from cosell.store.workspace import open_workspace
+
+
+def _settings(con: object) -> tuple[object, ...]:
+    return con.execute(
+        "SELECT current_setting('threads'), current_setting('disabled_optimizers'), "
+        "current_setting('enable_optimizer')"
+    ).fetchall()[0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("which", ["lookup_settings", "small_input_settings"])
+def test_the_settings_come_back_after_a_failed_statement_in_a_transaction(which: str) -> None:
+    ws = open_workspace(":memory:")
+    try:
+        con = ws.con
+        values = dict(getattr(con.dialect, which))
+        assert values, "the DuckDB dialect sets something"
+        before = _settings(con)
+        with pytest.raises(EngineError), con.transaction(), settings(con, values):
+            assert _settings(con) != before
+            con.execute("SELECT error('stop')")
+        assert _settings(con) == before
+        with settings(con, values):
+            assert _settings(con) != before
+        assert _settings(con) == before
+    finally:
+        ws.close()
