@@ -951,7 +951,11 @@ class _Build:
                 f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(out))} "
                 f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
             )
-            ids = f"SELECT {self.ref(f, 'Id')} AS key, _row FROM {self._read(f)}"
+            # The ids alone through the numbering (a window keeps every column it is given).
+            ids = (
+                f"SELECT {self.ref(f, 'Id')} AS key, _row FROM "
+                f"(SELECT row_number() OVER () + 1 AS _row, {self.col(f, 'Id')} FROM {self._reader(f)})"
+            )
             self.activities.streams.append(_Stream(f.file, total, numbered, reason, ids))
         if not relations:
             return

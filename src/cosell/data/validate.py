@@ -37,6 +37,7 @@ RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
+_WARNED = "_cosell_import_warned"
 
 
 def in_list(values: Iterable[str]) -> str:
@@ -510,15 +511,24 @@ def collect_warnings(
             f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}"
         )
     else:
+        # The warned rows' keys first, then their places: the places of every row are read once
+        # and kept only for a warned key (a filter by a small hash table, not a join built on
+        # every row's place).
         (key,) = staged.table.key
         warned = " OR ".join(f"({condition})" for _, condition, _ in checks)
         same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in _WARNING_COLUMNS[name])
         con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_WARNED} AS SELECT {grouped}, n_{key} AS key "
+            f"FROM {accepted} WHERE {warned}"
+        )
+        con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT g.*, f.first_row "
             f"FROM (SELECT {grouped}, count(*) AS n FROM {accepted} GROUP BY {grouped}) g LEFT JOIN "
-            f"(SELECT {grouped}, min(p.place) AS first_row FROM {accepted} a JOIN ({places.relation()}) p "
-            f"ON p.key = a.n_{key} WHERE {warned} GROUP BY {grouped}) f ON {same}"
+            f"(SELECT {grouped}, min(p.place) AS first_row FROM {_WARNED} w JOIN (SELECT * FROM "
+            f"({places.relation()}) WHERE key IN (SELECT key FROM {_WARNED})) p "
+            f"ON p.key = w.key GROUP BY {grouped}) f ON {same}"
         )
+        con.execute(f"DROP TABLE {_WARNED}")
     for column, condition, reason in checks:
         reason_sql = reason if reason.startswith("'") else lit(reason)
         con.execute(
