@@ -14,6 +14,7 @@ from test_import_fast import CHANGES
 from cosell.data import fast_load, load
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical, import_time
+from cosell.data.read import TableFile, csv_relation, find_table_files
 from cosell.errors import CosellError, ImportFailed
 from cosell.hygiene.intake import import_with_intake
 from cosell.policy import Policy
@@ -158,3 +159,56 @@ def test_a_failing_intake_leaves_nothing_applied(tmp_path: Path) -> None:
         assert leftovers(ws.con) == []
     finally:
         ws.close()
+
+
+class _FilePlaces:
+    """The places of a CSV file's rows: each touch id and its record's index (from 0)."""
+
+    def __init__(self, path: Path) -> None:
+        self.numbered = f"(SELECT row_number() OVER () - 1 AS n, * FROM {csv_relation(_csv(path), _HEADER)})"
+
+    def relation(self) -> str:
+        return f"SELECT c0 AS key, n AS place FROM {self.numbered}"
+
+    def row(self, place: int) -> int:
+        return place + 2
+
+
+_HEADER = TABLES_BY_NAME["touches"].column_names
+
+
+def _csv(path: Path) -> TableFile:
+    return TableFile("touches", path, "csv")
+
+
+def test_a_file_read_in_any_order_places_its_warnings_first_rows_as_its_file_does(tmp_path: Path) -> None:
+    """A translated file read on every thread comes in in any order: here the touches backwards.
+    Its warnings' first rows are found from its rows' places, and are the file's own."""
+    folder = tmp_path / "data"
+    generate_dataset(folder, size=150, seed=3)
+    path = folder / "touches.csv"
+    assert tuple(path.read_text(encoding="utf-8").splitlines()[0].split(",")) == _HEADER
+    places = _FilePlaces(path)
+    every = ", ".join(f"c{i}" for i in range(len(_HEADER)))
+    backwards = f"(SELECT {every} FROM {places.numbered} ORDER BY n DESC)"
+    reports = []
+    for files in (
+        None,
+        {"touches": TableFile("touches", path, "relation", backwards, _HEADER, places=places)},
+    ):
+        ws = open_workspace(tmp_path / f"{len(reports)}.duckdb")
+        try:
+            found, _ = find_table_files(folder)
+            report = fast_load.import_first(ws, {**found, **(files or {})}, Policy(), AT, source_name="t")
+            assert report is not None
+            stored = [
+                str(r[0]) for r in ws.con.execute("SELECT touch_id FROM touches ORDER BY rowid").fetchall()
+            ]
+            reports.append((report.warnings, stored))
+        finally:
+            ws.close()
+    (in_order, order), (any_order, reversed_order) = reports
+    assert order == reversed_order[::-1] and order != reversed_order, "stored backwards"
+    touches = [w for w in in_order if w.file == "touches.csv"]
+    assert touches and any(w.first_row > 2 for w in touches), "warnings on touches, not all on row 2"
+    assert any_order == in_order
