@@ -18,8 +18,10 @@ itself: it answers None, and the reference runs, whenever
 
 Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
 over the engine's reader, which keeps the file's order). The large activity files are never held
-as a table of their own: they are read into the touches table in their order (the warnings name
-their first rows), and read again only when some rows were left out, to count them by reason.
+as a table of their own: they are read into the touches table on every thread, in any order; a
+warning's first row is found from its touches' places in the files (:class:`_Activities`: a
+numbered scan of the ids, kept for the warned touches only), and the files are read again only when
+some rows were left out, to count them by reason.
 """
 
 from __future__ import annotations
