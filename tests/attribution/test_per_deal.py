@@ -26,7 +26,7 @@ from cosell.store.evidence_store import evidence_rows
 from cosell.store.workspace import Workspace, as_of_views, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_engine_parity import AS_OF, PREFIXES, WORLDS, datasets, policies, side_by_side
+from test_engine_parity import AS_OF, datasets, policies
 
 import golden
 
@@ -50,20 +50,12 @@ def stored_world(tables: Tables, policy: Policy, model: str) -> tuple[Workspace,
     return ws, record.run_id
 
 
-# Several worlds side by side per example (as in test_generated_parity), one full run over them:
-# 9 examples of 3 worlds check every deal of at least the 25 worlds 25 examples did, and re-decide
-# a few deals of each world together, as each example did.
-@settings(max_examples=-(-25 // WORLDS), deadline=None)
-@given(
-    worlds=st.lists(datasets(), min_size=WORLDS, max_size=WORLDS),
-    policy=policies(),
-    model=st.sampled_from(MODELS),
-    data=st.data(),
-)
+@settings(max_examples=25, deadline=None)
+@given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
 def test_each_deal_alone_gives_what_the_full_run_gave(
-    worlds: list[Tables], policy: Policy, model: str, data: Any
+    tables: Tables, policy: Policy, model: str, data: Any
 ) -> None:
-    ws, run_id = stored_world(side_by_side([_priced(tables) for tables in worlds]), policy, model)
+    ws, run_id = stored_world(_priced(tables), policy, model)
     try:
         rows, credits = run_rows(ws.con, run_id)
         evidence, claims = evidence_rows(ws.con, run_id)
@@ -82,12 +74,10 @@ def test_each_deal_alone_gives_what_the_full_run_gave(
             assert alone.claim_rows() == [c for c in claims if c.opportunity_id == o]
             # explain lists the cohort's deals: the same ones the whole-workspace reference finds.
             assert alone.acceleration == full[o].acceleration
-        for world in PREFIXES[:WORLDS]:
-            of_world = [o for o in ids if o.startswith(world)]
-            some = data.draw(st.lists(st.sampled_from(of_world), min_size=1, max_size=4, unique=True))
-            again = redecide_with_evidence(ws.con, policy, some, AS_OF, model)
-            assert again.rows == [r for r in rows if r.opportunity_id in some]
-            assert again.evidence == [e for e in evidence if e.opportunity_id in some]
+        some = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=4, unique=True))
+        again = redecide_with_evidence(ws.con, policy, some, AS_OF, model)
+        assert again.rows == [r for r in rows if r.opportunity_id in some]
+        assert again.evidence == [e for e in evidence if e.opportunity_id in some]
     finally:
         ws.close()
 
