@@ -24,18 +24,7 @@ from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, open_workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_engine_parity import (
-    ACCOUNTS,
-    AS_OF,
-    KINDS,
-    PARTNERS,
-    STAGES,
-    WORLDS,
-    datasets,
-    instants,
-    policies,
-    side_by_side,
-)
+from test_engine_parity import ACCOUNTS, AS_OF, KINDS, PARTNERS, STAGES, datasets, instants, policies
 from test_per_deal import POLICY, T0, _instant, _priced, cohort_world
 
 import golden
@@ -324,27 +313,14 @@ def changes(draw: Any, tables: Tables) -> Tables:
     }
 
 
-def _changes_of(worlds: list[Tables], data: Any) -> Tables:
-    """A few changes in each world, side by side as the worlds are (:func:`side_by_side`)."""
-    return side_by_side([data.draw(changes(tables)) for tables in worlds])
-
-
-# Several worlds side by side per example (as in test_generated_parity), each with its own
-# changes, one set of runs over them: 7 examples of 3 worlds check at least the 20 worlds that
-# 20 examples checked, 4 of 3 the chain's 10.
-@settings(max_examples=-(-20 // WORLDS), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    worlds=st.lists(datasets(), min_size=WORLDS, max_size=WORLDS),
-    policy=policies(),
-    model=st.sampled_from(MODELS),
-    data=st.data(),
-)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
 def test_an_incremental_run_stores_what_a_full_run_stores(
-    worlds: list[Tables], policy: Policy, model: str, data: Any
+    tables: Tables, policy: Policy, model: str, data: Any
 ) -> None:
-    ws = based_world(side_by_side([_priced(tables) for tables in worlds]), policy, model)
+    ws = based_world(_priced(tables), policy, model)
     try:
-        change(ws, _changes_of(worlds, data))
+        change(ws, data.draw(changes(tables)))
         inc, full = incremental_and_full(ws, policy, model)
         assert inc.incremental, inc.full_because
         assert inc.counts == full.counts
@@ -353,27 +329,22 @@ def test_an_incremental_run_stores_what_a_full_run_stores(
         ws.close()
 
 
-@settings(max_examples=-(-10 // WORLDS), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    worlds=st.lists(datasets(), min_size=WORLDS, max_size=WORLDS),
-    policy=policies(),
-    model=st.sampled_from(MODELS),
-    data=st.data(),
-)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
 def test_a_chain_of_incremental_runs_reads_as_a_full_run(
-    worlds: list[Tables], policy: Policy, model: str, data: Any
+    tables: Tables, policy: Policy, model: str, data: Any
 ) -> None:
     """Two changes, each followed by an incremental run on top of the last: the stored chain, and
     what every reader sees as of T, are what a full run stores."""
-    ws = based_world(side_by_side([_priced(tables) for tables in worlds]), policy, model)
+    ws = based_world(_priced(tables), policy, model)
     try:
-        change(ws, _changes_of(worlds, data), at=K1)
+        change(ws, data.draw(changes(tables)), at=K1)
         at = AsOf(AS_OF, K1, True)
         first = attribute_and_store(
             ws, policy, at, model, by_user="t", reason="", run_at=K1, incremental=True
         )
         later = K1 + timedelta(hours=2)
-        change(ws, _changes_of(worlds, data), at=K1 + timedelta(hours=1))
+        change(ws, data.draw(changes(tables)), at=K1 + timedelta(hours=1))
         at = AsOf(AS_OF, later, True)
         second = attribute_and_store(
             ws, policy, at, model, by_user="t", reason="", run_at=later, incremental=True
