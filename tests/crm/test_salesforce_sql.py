@@ -257,3 +257,36 @@ def test_a_warning_on_a_deal_is_placed_at_its_export_row(tmp_path: Path) -> None
     assert ("Opportunity.csv", "IsWon") in {(w[0], w[1]) for w in report[1]}
     assert [w[5] for w in report[1] if w[1] == "IsWon"] == [open_row + 2]
     assert engine == reference
+
+
+def test_a_deleted_copy_of_a_warned_activity_does_not_move_its_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deleted copy of an activity, with its Id, at the top of the file: the reference leaves it
+    out, so the warning on that activity's kind still starts at the kept row (the touches' places
+    come from the rows kept, not from every row with the id)."""
+    export = tmp_path / "export"
+    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
+    assert written.exit_code == 0, written.output
+    path = export / "Event.csv"
+    events = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = [*events[0], "IsDeleted"], [[*r, ""] for r in events[1:]]
+    kind, deleted = header.index("Type"), header.index("IsDeleted")
+    first = next(i for i, r in enumerate(rows) if r[kind] == "Webinar View")
+    assert first > 3, "the warned kind's first row is not at the top already"
+    copy = [*rows[first]]
+    copy[deleted] = "1"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, copy, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    used = _used_engine(monkeypatch)
+    engine, reference = _both(
+        export, (export / "salesforce-mapping.toml").read_text(encoding="utf-8"), tmp_path
+    )
+    assert used == [True]
+    report = engine[0]
+    assert isinstance(report, tuple)
+    webinar = [w for w in report[1] if w[0] == "Event.csv" and "Webinar View" in str(w[2])]
+    assert [w[5] for w in webinar] == [first + 3], "the kept row (the copy is row 2, above it)"
+    assert any(s.file == "Event.csv" and s.reason == "IsDeleted is set" for s in report[5])
+    assert engine == reference

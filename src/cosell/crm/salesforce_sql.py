@@ -153,9 +153,10 @@ class _Activities:
         """A table of the rows left out (``part``, ``row``), made once."""
         if self._left_out_table is None:
             table = _P + "left_out"
-            rows = [(i, r) for i, rows in enumerate(self.tally().left_out) for r in rows]
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (part INTEGER, row BIGINT)")
-            self.con.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+            for i, rows in enumerate(self.tally().left_out):
+                if rows:  # one statement a file, its rows as one list (there may be millions)
+                    self.con.execute(f"INSERT INTO {table} SELECT ?, unnest(?::BIGINT[])", [i, rows])
             self._left_out_table = table
         return self._left_out_table
 
@@ -956,7 +957,7 @@ class _Build:
             # The ids alone through the numbering (a window keeps every column it is given).
             ids = (
                 f"SELECT {self.ref(f, 'Id')} AS key, _row FROM "
-                f"(SELECT row_number() OVER () + 1 AS _row, {self.col(f, 'Id')} FROM {self._reader(f)})"
+                f"(SELECT row_number() OVER () + 1 AS _row, {self.col(f, 'Id') or 'NULL'} FROM {self._reader(f)})"
             )
             self.activities.streams.append(_Stream(f.file, total, numbered, reason, ids))
         if not relations:
