@@ -98,11 +98,10 @@ def test_levels_group_by_their_keys_and_null_matches_null() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(st.integers(0, 4), st.integers(0, 2), st.integers(0, 6)), min_size=1, max_size=30
-    ),
+    rows=st.lists(st.tuples(*[st.sampled_from([0, 1, 2, 40])] * 3), min_size=1, max_size=30),
     n_base=st.integers(0, 30),
-    span=st.sampled_from([1, 50, 2**40, 2**58]),
+    # 41**3 * 2**51 passes 2**62, 30 rows * 41 * 2**51 does not: the dense path is taken.
+    span=st.sampled_from([1, 50, 2**51]),
 )
 def test_group_codes_are_equal_exactly_where_the_keys_are(
     rows: list[tuple[int, int, int]], n_base: int, span: int
