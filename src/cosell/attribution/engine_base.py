@@ -195,17 +195,22 @@ def union_all(tables: Iterable[ir.Table]) -> ir.Table:
     return items[0].union(*items[1:], distinct=False) if len(items) > 1 else items[0]
 
 
-def format_days_expr(numerator: Any, denominator_us: int) -> Any:
-    """``numerator / denominator_us`` days (an integer count of microseconds, or of half
-    microseconds when ``denominator_us`` is twice a day) as text with six decimals, half-even,
-    exactly as :func:`cosell.instants.format_days` writes it."""
+def days_quotient(n: Any, denominator_us: int) -> Any:
+    """``|n| / denominator_us`` days (``n`` an integer count of microseconds, or of half
+    microseconds when ``denominator_us`` is twice a day) in millionths of a day, rounded half-even:
+    the integer :func:`days_text` writes, as :func:`cosell.instants.format_days` does. The plan
+    computes it as a column of its own first, so that the text refers to it instead of repeating
+    it three times (the statement's size is what the engine's binding costs, on every run)."""
     unit = denominator_us // 1_000_000  # microseconds (or halves) per millionth of a day
-    n = numerator.cast("int64")
     mag = n.abs()
     q = mag // unit
     r = mag % unit
     up = (r * 2 > unit) | ((r * 2 == unit) & (q % 2 == 1))
-    q = ibis.ifelse(up, q + 1, q)
+    return ibis.ifelse(up, q + 1, q)
+
+
+def days_text(n: Any, q: Any) -> Any:
+    """The days of ``n`` (its sign, NULL when it is) whose rounded magnitude is ``q`` millionths."""
     sign = ibis.ifelse(n < 0, "-", "")  # Decimal keeps the sign of a tiny negative: "-0.000000"
     text = sign + (q // 1_000_000).cast("string") + "." + (q % 1_000_000).cast("string").lpad(6, "0")
     return ibis.ifelse(n.isnull(), ibis.null("string"), text)

@@ -13,7 +13,8 @@ import ibis.expr.types as ir
 from cosell.attribution.engine_base import (
     Placeholders,
     Runner,
-    format_days_expr,
+    days_quotient,
+    days_text,
     format_instant_expr,
     lit,
     union_all,
@@ -105,6 +106,19 @@ def build_output(
         fb = ibis.literal(False)
     f = f.mutate(tier_acc=f.computed_tier == "accelerated", tier_inf=f.computed_tier == "influenced")
     f = f.mutate(fb=fb & (f.tier != "none"))
+    # The days' numerators and rounded quotients as columns first: the texts refer to them.
+    f = f.mutate(
+        cycle_n=(f.x_us - f.c_us).cast("int64"),
+        base_n=f.m2.cast("int64"),
+        cut_n=(f.m2 - 2 * f.remaining).cast("int64"),
+        rem_n=f.remaining.cast("int64"),
+    )
+    f = f.mutate(
+        cycle_q=days_quotient(f.cycle_n, MICROS_PER_DAY),
+        base_q=days_quotient(f.base_n, 2 * MICROS_PER_DAY),
+        cut_q=days_quotient(f.cut_n, 2 * MICROS_PER_DAY),
+        rem_q=days_quotient(f.rem_n, MICROS_PER_DAY),
+    )
     has_baseline = f.evaluated & f.cohort.notnull()
     blank = ibis.literal("")
     out = f.select(
@@ -112,13 +126,11 @@ def build_output(
         tier=f.tier,
         primary_partner_id=ibis.ifelse(f.tier == "none", blank, ibis.coalesce(f.primary, blank)),
         engagement_at=ibis.coalesce(format_instant_expr(f.e_us), blank),
-        cycle_days=format_days_expr(f.x_us - f.c_us, MICROS_PER_DAY),
-        baseline_days=ibis.ifelse(has_baseline, format_days_expr(f.m2, 2 * MICROS_PER_DAY), blank),
-        cycle_reduction_days=ibis.ifelse(
-            has_baseline, format_days_expr(f.m2 - 2 * f.remaining, 2 * MICROS_PER_DAY), blank
-        ),
+        cycle_days=days_text(f.cycle_n, f.cycle_q),
+        baseline_days=ibis.ifelse(has_baseline, days_text(f.base_n, f.base_q), blank),
+        cycle_reduction_days=ibis.ifelse(has_baseline, days_text(f.cut_n, f.cut_q), blank),
         rules=rules_text(f, f.fb),
-        remaining_days=ibis.ifelse(has_baseline, format_days_expr(f.remaining, MICROS_PER_DAY), blank),
+        remaining_days=ibis.ifelse(has_baseline, days_text(f.rem_n, f.rem_q), blank),
         as_of=p.as_of_text,
         policy_version=p.policy_version,
         model=lit(model),
