@@ -15,7 +15,8 @@ from cosell.attribution.engine_base import (
     Runner,
     days_quotient,
     days_text,
-    format_instant_expr,
+    instant_fraction,
+    instant_text,
     lit,
     union_all,
 )
@@ -106,7 +107,8 @@ def build_output(
         fb = ibis.literal(False)
     f = f.mutate(tier_acc=f.computed_tier == "accelerated", tier_inf=f.computed_tier == "influenced")
     f = f.mutate(fb=fb & (f.tier != "none"))
-    # The days' numerators and rounded quotients as columns first: the texts refer to them.
+    # The days' numerators and rounded quotients, and the instants' fractions, as columns first:
+    # the texts refer to them.
     f = f.mutate(
         cycle_n=(f.x_us - f.c_us).cast("int64"),
         base_n=f.m2.cast("int64"),
@@ -114,6 +116,7 @@ def build_output(
         rem_n=f.remaining.cast("int64"),
     )
     f = f.mutate(
+        e_frac=instant_fraction(f.e_us),
         cycle_q=days_quotient(f.cycle_n, MICROS_PER_DAY),
         base_q=days_quotient(f.base_n, 2 * MICROS_PER_DAY),
         cut_q=days_quotient(f.cut_n, 2 * MICROS_PER_DAY),
@@ -125,7 +128,7 @@ def build_output(
         opportunity_id=f.opp_id,
         tier=f.tier,
         primary_partner_id=ibis.ifelse(f.tier == "none", blank, ibis.coalesce(f.primary, blank)),
-        engagement_at=ibis.coalesce(format_instant_expr(f.e_us), blank),
+        engagement_at=ibis.coalesce(instant_text(f.e_us, f.e_frac), blank),
         cycle_days=days_text(f.cycle_n, f.cycle_q),
         baseline_days=ibis.ifelse(has_baseline, days_text(f.base_n, f.base_q), blank),
         cycle_reduction_days=ibis.ifelse(has_baseline, days_text(f.cut_n, f.cut_q), blank),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Runner, format_instant_expr
+from cosell.attribution.engine_base import Runner, instant_fraction, instant_text
 from cosell.attribution.engine_plan import CLAIMS_OUTPUT, EVIDENCE_OUTPUT
 from cosell.results import ClaimRow, EvidenceRow
 
@@ -51,16 +51,24 @@ def build_record(
     f = d.left_join(e_touch, "opp_id").drop("opp_id_right")
     f = f.left_join(bands.select("opp_id", b_band="band"), "opp_id").drop("opp_id_right")
     blank = ibis.literal("")
-    tested = ibis.coalesce(f.evaluated, False)
     # The whole-cycle fallback measures from creation (docs/rules.md, Acceleration).
-    entered = ibis.ifelse(ibis.coalesce(f.whole_cycle, False), f.c_us, f.first_t)
+    f = f.mutate(entered=ibis.ifelse(ibis.coalesce(f.whole_cycle, False), f.c_us, f.first_t))
+    # The instants' fractions as columns first: the texts refer to them (instant_fraction).
+    f = f.mutate(
+        c_frac=instant_fraction(f.c_us),
+        x_frac=instant_fraction(f.x_us),
+        e_frac=instant_fraction(f.e_us),
+        entered_frac=instant_fraction(f.entered),
+    )
+    tested = ibis.coalesce(f.evaluated, False)
+    entered = f.entered
     with_cohort = tested & f.cohort.notnull()
     evidence = f.select(
         opportunity_id=f.opp_id,
         status=ibis.cases((f.won, "won"), (f.closed, "lost"), else_="open"),
-        created_at=format_instant_expr(f.c_us),
-        closed_at=ibis.ifelse(f.closed, format_instant_expr(f.x_us), blank),
-        engagement_at=ibis.coalesce(format_instant_expr(f.e_us), blank),
+        created_at=instant_text(f.c_us, f.c_frac),
+        closed_at=ibis.ifelse(f.closed, instant_text(f.x_us, f.x_frac), blank),
+        engagement_at=ibis.coalesce(instant_text(f.e_us, f.e_frac), blank),
         engagement_touch_id=ibis.coalesce(f.e_touch, blank),
         direct_only=ibis.ifelse(f.direct_only, "true", "false"),
         sourcer=ibis.coalesce(f.winner, blank),
@@ -68,7 +76,7 @@ def build_record(
         segment=f.segment,
         band=ibis.coalesce(f.b_band.cast("string"), blank),
         stage=ibis.ifelse(tested, f.s, blank),
-        stage_entered_at=ibis.ifelse(tested, format_instant_expr(entered), blank),
+        stage_entered_at=ibis.ifelse(tested, instant_text(entered, f.entered_frac), blank),
         remaining_us=ibis.ifelse(tested, (f.x_us - entered).cast("string"), blank),
         cohort=ibis.ifelse(with_cohort, f.cohort, blank),
         cohort_size=ibis.ifelse(with_cohort, f.cohort_size.cast("string"), blank),
@@ -82,15 +90,16 @@ def build_record(
         (c.source_id == "crm", ibis.literal("crm:partner_id")),
         else_=c.source_id,
     )
+    c = c.mutate(t_frac=instant_fraction(c.t), d_frac=instant_fraction(c.d_first))
     rows = c.select(
         opportunity_id=c.opp_id,
         partner_id=c.partner,
         rule=c.rule,
-        claimed_at=format_instant_expr(c.t),
+        claimed_at=instant_text(c.t, c.t_frac),
         source=source,
         guard=ibis.coalesce(c.guard, blank),
         blocking_touch_id=ibis.ifelse(c.blocked, c.d_touch, blank),
-        blocking_at=ibis.ifelse(c.blocked, format_instant_expr(c.d_first), blank),
+        blocking_at=ibis.ifelse(c.blocked, instant_text(c.d_first, c.d_frac), blank),
     )
     _output(run, CLAIMS_OUTPUT, rows.select(*ClaimRow.columns()))
 
