@@ -337,9 +337,10 @@ class _Build:
             raise NotInEngine
         return source.path
 
-    def _read(self, f: ObjectFile) -> str:
-        """The file's records as text, each with its row number ``_row`` (from 2)."""
-        return f"(SELECT row_number() OVER () + 1 AS _row, * FROM {self._reader(f)})"
+    def _read(self, f: ObjectFile, columns: str = "*") -> str:
+        """The file's records as text (``columns`` of them: a window keeps every column it is
+        given), each with its row number ``_row`` (from 2)."""
+        return f"(SELECT row_number() OVER () + 1 AS _row, {columns} FROM {self._reader(f)})"
 
     def _reader(self, f: ObjectFile) -> str:
         """The file's records as text, columns ``c0, c1, ...``, read as the canonical import reads
@@ -954,11 +955,8 @@ class _Build:
                 f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(out))} "
                 f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
             )
-            # The ids alone through the numbering (a window keeps every column it is given).
-            ids = (
-                f"SELECT {self.ref(f, 'Id')} AS key, _row FROM "
-                f"(SELECT row_number() OVER () + 1 AS _row, {self.col(f, 'Id') or 'NULL'} FROM {self._reader(f)})"
-            )
+            # The ids alone through the numbering.
+            ids = f"SELECT {self.ref(f, 'Id')} AS key, _row FROM {self._read(f, self.col(f, 'Id') or 'NULL')}"
             self.activities.streams.append(_Stream(f.file, total, numbered, reason, ids))
         if not relations:
             return

@@ -343,7 +343,9 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
     and flags only through :func:`cosell.data.validate.typed`, which gives back the stored value.
     A fresh table's ``rowid`` counts its rows in file order (one insert in file order), from 0
     once committed and from a large base while the first import's transaction is open: the row's
-    record index is its ``rowid`` less the table's ``first``."""
+    record index is its ``rowid`` less the table's ``first``. Not so for a file with places (read
+    in any order): there ``_row`` is only a row's number for the checks that refuse the pass, and
+    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`)."""
     names = set(staged.table.column_names)
     raw = ", ".join(
         (f"CAST({h} AS VARCHAR)" if h in names else "NULL::VARCHAR") + f" AS c{i}"
