@@ -247,3 +247,98 @@ def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws
     # Not made, and the earlier run's are gone: nothing reads them as this run's.
     assert not {"cosell_evidence", "cosell_claims"} & tables()
     assert attribute(ws.con, as_of=parse_instant("2026-09-01")).evidence_rows() == (evidence, claims)
+
+
+def _run_context() -> engine_plan.RunContext:
+    return engine_plan.RunContext(Policy(), "role_weighted", engine_plan.Params.from_policy(Policy(), 0))
+
+
+def test_a_python_step_runs_beside_the_sql_steps_that_do_not_read_its_tables(ws: Workspace) -> None:
+    """The Python step waits until a later SQL step that does not read its table has run: it can
+    only see that when the step ran beside it, ahead of the step that reads its table."""
+    import threading
+
+    import pyarrow as pa
+
+    ran_ahead = threading.Event()
+
+    def mark() -> int:
+        ran_ahead.set()
+        return 1
+
+    ws.con.con.create_function("_t_mark", mark, [], "BIGINT", side_effects=True)
+
+    def step(context: engine_plan.RunContext) -> dict[str, Any]:
+        saw = ran_ahead.wait(timeout=10)
+        return {"_t_py": pa.table({"saw": [saw], "n": [context.fetched["_t_f"].num_rows]})}
+
+    plan = Plan(
+        (
+            engine_plan.Op("step", "_t_a", "SELECT 1 AS x UNION ALL SELECT 2"),
+            engine_plan.Op("fetch", "_t_f", 'SELECT x FROM "_t_a"'),
+            engine_plan.Op("python", "_t_step", outputs=("_t_py",)),
+            engine_plan.Op("step", "_t_reads", 'SELECT saw, n FROM "_t_py"'),
+            engine_plan.Op("step", "_t_free", 'SELECT x, _t_mark() AS m FROM "_t_a"'),
+            engine_plan.Op("step", "_t_after", 'SELECT sum(x) AS s FROM "_t_free"'),
+        )
+    )
+    made = engine_plan.execute(ws.con, plan, _run_context(), {"_t_step": step})
+    try:
+        assert sorted(made) == ["_t_a", "_t_after", "_t_free", "_t_py", "_t_reads"]
+        assert ws.con.execute('SELECT saw, n FROM "_t_reads"').fetchall() == [(True, 2)]
+        assert ws.con.execute('SELECT s FROM "_t_after"').fetchall() == [(3,)]
+    finally:
+        engine_plan.drop(ws.con, made)
+
+
+def test_nothing_runs_ahead_past_a_check_or_what_it_depends_on() -> None:
+    op = engine_plan.Op
+    ops = (
+        op("python", "p", outputs=("_t_py",)),
+        op("step", "_t_wait", 'SELECT * FROM "_t_py"'),
+        op("tick", "tick"),
+        op("step", "_t_free", "SELECT 1 AS x"),
+        op("step", "_t_waits_too", 'SELECT * FROM "_t_wait"'),
+        op("step", "_t_free_after", 'SELECT * FROM "_t_free"'),
+        op("output", "_t_out", "SELECT 2 AS x"),
+        op("step", "_t_reads_the_python_table", 'SELECT * FROM "_t_py"'),
+        op("step", "_t_replaces_what_a_waiting_step_reads", "SELECT 3 AS x"),
+        op("step", "_t_reads_the_replaced", 'SELECT * FROM "_t_replaces_what_a_waiting_step_reads"'),
+        op("step", "_t_skipped", "SELECT 4 AS x", when="!big"),
+        op("check", "_t_check", "SELECT 1 WHERE FALSE"),
+        op("step", "_t_past_the_check", "SELECT 5 AS x"),
+    )
+    runs = lambda o: o.when == ""  # noqa: E731 - the guard "big" was true
+    chosen = [ops[j].name for j in engine_plan._ahead(ops, 1, set(), ("_t_py",), runs)]
+    assert chosen == [
+        "_t_free",
+        "_t_free_after",
+        "_t_out",
+        "_t_replaces_what_a_waiting_step_reads",
+        "_t_reads_the_replaced",
+    ]
+    # A step that makes a table a waiting step reads stays behind it.
+    reader = op("step", "_t_reader", 'SELECT * FROM "_t_later"')
+    later = op("step", "_t_later", "SELECT 1 AS x")
+    assert engine_plan._ahead((ops[0], reader, later), 1, set(), ("_t_py",), runs) == []
+
+
+def test_a_failing_python_step_fails_the_run_and_leaves_no_table(ws: Workspace) -> None:
+    def tables() -> set[str]:
+        return {str(r[0]) for r in ws.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    def step(context: engine_plan.RunContext) -> dict[str, Any]:
+        raise ValueError("the step failed")
+
+    before = tables()
+    plan = Plan(
+        (
+            engine_plan.Op("step", "_t_a", "SELECT 1 AS x"),
+            engine_plan.Op("python", "_t_step", outputs=("_t_py",)),
+            engine_plan.Op("step", "_t_free", 'SELECT * FROM "_t_a"'),
+            engine_plan.Op("step", "_t_reads", 'SELECT * FROM "_t_py"'),
+        )
+    )
+    with pytest.raises(ValueError, match="the step failed"):
+        engine_plan.execute(ws.con, plan, _run_context(), {"_t_step": step})
+    assert tables() == before
