@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cells import FORMULA_STARTS, csv_cell, put_xlsx, safe_cell_sql, safe_text_sql, write_csv
@@ -72,6 +74,20 @@ def test_the_sql_writer_escapes_like_the_python_one() -> None:
     # In a number column a plain number stays (negative included); anything else is escaped as text.
     assert money == ["-12", "'+1", "'@a", "'" + EVIL, "'\tx", "'\rx", "plain", "-12.50", "'=1+1", "12,5OO"]
     assert con.execute(f"SELECT {safe_text_sql('NULL::VARCHAR')}").fetchone() == (None,)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="-+=@\t\r.0123456789ax ", max_size=6), min_size=1, max_size=20))
+def test_a_number_column_keeps_plain_numbers_and_escapes_the_rest(values: list[str]) -> None:
+    """Generated cells: the SQL escape of a number column is the Python rule (a plain decimal
+    stays as it is, anything else is text, escaped when it starts like a formula)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [*enumerate(values), (len(values), None)])
+    got = [
+        r[0] for r in con.execute(f"SELECT {safe_cell_sql('v', numeric=True)} FROM t ORDER BY i").fetchall()
+    ]
+    assert got == [v if NUMBER.fullmatch(v) else csv_cell(v) for v in values] + [None]
 
 
 def test_xlsx_text_cells_are_never_formulas() -> None:

@@ -87,8 +87,11 @@ def put_xlsx(cell: Any, value: object) -> None:
 
 def safe_text_sql(expr: str) -> str:
     """A DuckDB expression: the text ``expr`` escaped like :func:`safe_text` (NULL stays NULL)."""
-    starts = ", ".join("'" + s + "'" if s not in "\t\r" else f"chr({ord(s)})" for s in FORMULA_STARTS)
-    return f"(CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END)"
+    return f"(CASE WHEN left({expr}, 1) IN ({_STARTS_SQL}) THEN '''' || {expr} ELSE {expr} END)"
+
+
+# FORMULA_STARTS as SQL literals (a tab and a carriage return as chr()).
+_STARTS_SQL = ", ".join("'" + s + "'" if s not in "\t\r" else f"chr({ord(s)})" for s in FORMULA_STARTS)
 
 
 def safe_cell_sql(expr: str, numeric: bool) -> str:
@@ -97,4 +100,9 @@ def safe_cell_sql(expr: str, numeric: bool) -> str:
     value a person typed) is escaped like text."""
     if not numeric:
         return safe_text_sql(expr)
-    return f"(CASE WHEN regexp_full_match({expr}, '{_PLAIN_NUMBER_RE}') THEN {expr} ELSE {safe_text_sql(expr)} END)"
+    # The pattern is tested only on a cell that starts like a formula (a negative number does):
+    # any other cell is written as it is either way, and a million-row export skips the test.
+    return (
+        f"(CASE WHEN left({expr}, 1) IN ({_STARTS_SQL}) AND NOT regexp_full_match({expr}, "
+        f"'{_PLAIN_NUMBER_RE}') THEN '''' || {expr} ELSE {expr} END)"
+    )
