@@ -43,3 +43,18 @@ def test_policy_init_writes_a_valid_file_and_refuses_to_overwrite(tmp_path: Path
 
 def test_unknown_command_is_bad_usage() -> None:
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+
+
+def test_a_path_in_a_message_stays_whole_on_its_line_in_a_pipe(tmp_path: Path) -> None:
+    """A path longer than the width, with brackets rich would read as markup, is printed as it is:
+    not folded at the 80th column (a script reading the output gets the whole path), not eaten."""
+    folder = tmp_path / ("[odd] " + "a-rather-long-folder-name-" * 3)
+    folder.mkdir()
+    workspace, policy = folder / "w.duckdb", folder / "policy.toml"
+    env = {"COLUMNS": "80"}
+    init = runner.invoke(app, ["init", "--workspace", str(workspace)], env=env)
+    assert f"workspace {workspace} ready (schema version" in init.output.splitlines()[0]
+    written = runner.invoke(app, ["policy", "init", str(policy)], env=env)
+    assert f"wrote {policy} (version {Policy().version})" in written.output.splitlines()
+    checked = runner.invoke(app, ["policy", "check", str(policy)], env=env)
+    assert f"{policy}: valid, version {Policy().version}" in checked.output.splitlines()

@@ -123,7 +123,7 @@ def attribute_command(
         _print_counts(files.counts)
         console.print(files.at.line(), highlight=False)
         for path in files.paths:
-            console.print(f"wrote {path}", highlight=False)
+            console.message(f"wrote {path}", highlight=False)
         return
 
     at = reading(as_of, known_at)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cosell.cli.common import (
     PolicyOption,
@@ -37,7 +38,9 @@ def init(workspace_path: WorkspaceOption = None) -> None:
     from cosell.service.workspace import init_workspace
 
     ready = init_workspace(workspace_path, on_wait=say_waiting)
-    console.print(f"workspace [bold]{ready.path}[/] ready (schema version {ready.schema_version})")
+    console.message(
+        f"workspace [bold]{escape(str(ready.path))}[/] ready (schema version {ready.schema_version})"
+    )
 
 
 @policy_app.command("init")
@@ -51,7 +54,7 @@ def policy_init(
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     write_file(path, render_policy_toml().encode("utf-8"), "the policy file")
-    console.print(f"wrote {path} (version {load_policy(path).version})")
+    console.message(f"wrote {path} (version {load_policy(path).version})", markup=False, highlight=False)
 
 
 @policy_app.command("check")
@@ -65,7 +68,7 @@ def policy_check(path: Annotated[Path, typer.Argument(help="The policy file to v
             err_console.message(str(problem), markup=False, highlight=False)
         err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"{path}: valid, version {policy.version}")
+    console.message(f"{path}: valid, version {policy.version}", markup=False, highlight=False)
 
 
 class AppendixFormat(StrEnum):
