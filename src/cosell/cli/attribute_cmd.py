@@ -121,7 +121,7 @@ def attribute_command(
             raise UsageError("--incremental re-runs a workspace's attribution; --data DIR has none")
         files = attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt.value, progress)
         _print_counts(files.counts)
-        console.print(files.at.line(), highlight=False)
+        console.message(files.at.line(), highlight=False)
         for path in files.paths:
             console.message(f"wrote {path}", highlight=False)
         return
@@ -142,14 +142,14 @@ def attribute_command(
     )
     record = stored.record
     _print_counts(stored.counts)
-    console.print(at.line(), highlight=False)
-    console.print(
+    console.message(at.line(), highlight=False)
+    console.message(
         f"run {record.run_id} stored (as of {format_instant(record.as_of)}, model {record.model}, "
         f"policy {record.policy_version})",
         highlight=False,
     )
     if stored.incremental:
-        console.print(
+        console.message(
             f"incremental: {stored.recomputed:,} deal{'' if stored.recomputed == 1 else 's'} "
             "recomputed (their inputs changed), "
             f"{stored.retested:,} re-tested against a moved cohort baseline, the other "
@@ -158,7 +158,7 @@ def attribute_command(
             highlight=False,
         )
     elif incremental:
-        console.print(f"full run: {stored.full_because}", highlight=False)
+        console.message(f"full run: {stored.full_because}", highlight=False)
 
 
 def _print_counts(counts: dict[str, int]) -> None:
