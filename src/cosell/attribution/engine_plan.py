@@ -271,7 +271,9 @@ def _code_digest() -> str:
     return source_digest(code_files())
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
+    # Looked up once per process: each lookup searches the installed distributions (about 2 ms).
     out: dict[str, str] = {}
     for dist in ("cosell", "ibis-framework", "sqlglot"):
         try:
