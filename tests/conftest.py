@@ -22,6 +22,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 # The engine keeps its compiled plans on disk (cosell.attribution.engine_plan); the tests keep
 # theirs in a folder of their own, not in the user's cache. Plans are keyed by the engine's source,
 # so a plan compiled by another version of the code is never read.
+# Where tests/attribution/golden.py keeps the golden cases' workspaces built once per session.
+BUILT_CASES_ENV = "COSELL_TEST_BUILT_CASES"
+
 os.environ.setdefault("COSELL_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cosell-tests-{os.getuid()}"))
 
 
@@ -33,9 +36,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
 
     The folder is under the session's common temp folder (the workers' basetemp's parent), so a
     new session builds it again; a build that failed leaves nothing behind and is tried again."""
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
-    root.mkdir(parents=True, exist_ok=True)
+    root = _built_once_root(tmp_path_factory)
     folder = root / name
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -50,6 +51,21 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return folder
+
+
+def _built_once_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's folder of things built once (under the workers' common temp folder)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _share_built_golden_cases(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The golden cases' imported workspaces (tests/attribution/golden.py) are built once per
+    session in this folder, whichever worker asks first, like :func:`built_once`'s."""
+    os.environ[BUILT_CASES_ENV] = str(_built_once_root(tmp_path_factory) / "golden-cases")
 
 
 def copy_of_built(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:

@@ -8,6 +8,7 @@ does not apply, the reference runs and names the problem as it always does.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sys
@@ -22,11 +23,12 @@ from typer.testing import CliRunner
 from cosell.cli.app import app
 from cosell.crm import salesforce_sql
 from cosell.crm.salesforce_sql import SPACES
+from cosell.engine import EngineError
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
 from cosell.service.crm_import import CrmImport, import_crm
-from cosell.service.workspace import open_workspace
 from cosell.store.schema import TABLES
+from cosell.store.template import new_workspace
 
 runner = CliRunner()
 
@@ -41,8 +43,11 @@ Outcome = tuple[object, dict[str, list[tuple[object, ...]]]]
 
 
 def _import(folder: Path, mapping_path: Path, ws_path: Path, *, in_engine: bool) -> Outcome:
-    """The import's report and every table's rows in stored order, or the problems it raised."""
-    ws = open_workspace(str(ws_path))
+    """The import's report and every table's rows in stored order, or the problems it raised.
+
+    The workspace is new (a copy of the cached migrated template, as a ``--data`` run's is: the
+    same empty tables as migrating it in place, for a tenth of the CPU)."""
+    ws = new_workspace(str(ws_path))
     try:
         try:
             done = import_crm(
@@ -56,6 +61,9 @@ def _import(folder: Path, mapping_path: Path, ws_path: Path, *, in_engine: bool)
         }
         return _report(done), tables
     finally:
+        # Read and thrown away: what the import wrote need not be checkpointed into the file.
+        with contextlib.suppress(EngineError):
+            ws.con.execute("PRAGMA disable_checkpoint_on_shutdown")
         ws.close()
 
 

@@ -19,7 +19,7 @@ import sqlglot.expressions as sge
 from cosell.attribution import credit
 from cosell.attribution.engine_build import build_plan
 from cosell.attribution.engine_params import shape_of
-from cosell.attribution.engine_plan import Params, Plan, input_columns
+from cosell.attribution.engine_plan import PLANS, Params, Plan, input_columns, plan_key
 from cosell.engine import POSTGRES, SPARK, Dialect
 from cosell.engine.base import PostgresDialect
 from cosell.policy import Policy
@@ -70,8 +70,20 @@ def inputs() -> tuple[tuple[str, str, str], ...]:
 def plan_for(dialect: Dialect, model: str) -> Plan:
     """The plan of ``model`` for ``dialect``, built once per test process (a second or two each; the
     instants test reads two plans the statement tests read too). A plan is immutable: its ops are a
-    tuple of frozen dataclasses."""
-    return build_plan(inputs(), shape_of(Params.from_policy(Policy(), 0)), model, dialect)
+    tuple of frozen dataclasses.
+
+    The plans of cosell's own dialects go through the engine's plan cache (the tests' cache folder),
+    as a run's do: its key holds the engine's source, the dialects' included, so a cached plan is
+    what ``build_plan`` gives for this code, and any change to the rules or a dialect compiles it
+    again. A dialect defined in a test is not in that source: its plan is always built."""
+    shape = shape_of(Params.from_policy(Policy(), 0))
+
+    def build() -> Plan:
+        return build_plan(inputs(), shape, model, dialect)
+
+    if dialect not in TARGETS.values():
+        return build()
+    return PLANS.get(plan_key(shape, model, inputs(), dialect.name), build)
 
 
 def statements(plan: Plan, dialect: Dialect) -> list[tuple[str, str]]:
