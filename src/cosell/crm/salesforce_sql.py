@@ -44,6 +44,7 @@ from cosell.engine.sql import in_list, lit
 from cosell.errors import CosellError
 from cosell.instants import ISO_PATTERN
 from cosell.policy import Policy
+from cosell.profiling import timed
 from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.staging import text_table
 
@@ -136,14 +137,24 @@ class _Activities:
                 rows.extend(int(r) for r in some)
         return kept, sorted(rows)
 
-    def relation(self) -> str:
+    @property
+    def size(self) -> int:
+        """The activity files' records."""
+        return sum(stream.total for stream in self.streams)
+
+    def relation(self, first: int | None = None) -> str:
         """Each touch's id (``key``) and its place in the files' order (``place``, ordered as the
-        files' rows are). The rows left out are not touches; an id they share with a kept row
+        files' rows are); with ``first``, of the files' first ``first`` records only (the numbered
+        scan stops there). The rows left out are not touches; an id they share with a kept row
         (a deleted copy) must not give that touch their place."""
         tally = self.tally()
-        parts = []
+        parts, before = [], 0
         for i, (stream, left_out) in enumerate(zip(self.streams, tally.left_out, strict=True)):
-            rows = f"SELECT key, {i} * {_PLACE} + _row AS place FROM ({stream.ids})"
+            if first is not None and before >= first:
+                break
+            ids = stream.ids if first is None else f"SELECT * FROM ({stream.ids}) LIMIT {first - before}"
+            before += stream.total
+            rows = f"SELECT key, {i} * {_PLACE} + _row AS place FROM ({ids})"
             if left_out:
                 rows += f" WHERE _row NOT IN (SELECT row FROM {self._left_out_rows()} WHERE part = {i})"
             parts.append(rows)
@@ -301,19 +312,16 @@ class _Build:
         self._maps()
         for name in _OBJECTS:
             if name in self.objects and name not in _STREAMED:
-                self._stage(name)
-        self._ids()
-        self._accounts()
-        self._users()
-        self._partner_contacts()
-        self._leads()
-        self._opportunities()
-        self._stage_history()
-        self._field_history()
-        self._opportunity_partners()
-        self._touches()
-        self._fx_rates()
-        self._beside()
+                with timed(f"salesforce stage {name}"):
+                    self._stage(name)
+        steps = (
+            self._ids, self._accounts, self._users, self._partner_contacts, self._leads, self._opportunities,
+            self._stage_history, self._field_history, self._opportunity_partners, self._touches,
+            self._fx_rates, self._beside,
+        )  # fmt: skip
+        for step in steps:
+            with timed(f"salesforce {step.__name__.strip('_')}"):
+                step()
         return self.result()
 
     def _open(self) -> None:
