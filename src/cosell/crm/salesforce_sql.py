@@ -815,9 +815,10 @@ class _Build:
             f"{keep} AND ({bad_text} OR {bad_stage} OR ({text} <> '' AND ({at} IS NULL OR {odd})))",
             join,
         )
+        # Each entry's place among its deal's (_nth), in the order the entries are read in.
         self._table(
             "x_entries",
-            f"""SELECT *, stage IS NOT DISTINCT FROM lag(stage) OVER w AS again
+            f"""SELECT *, stage IS NOT DISTINCT FROM lag(stage) OVER w AS again, row_number() OVER w AS _nth
             FROM (SELECT s._row, {self.ref(f, "OpportunityId")} AS opp, {self.text(f, "Id")} AS id, {stage} AS stage,
                 {text} AS entered_at, {at} AS _at FROM {table} s {join} WHERE {keep} AND {text} <> '')
             WINDOW w AS (PARTITION BY opp ORDER BY _at, id, _row)""",
@@ -825,16 +826,19 @@ class _Build:
         self._skip(
             f, f"{_P}x_entries", "again", "the deal was already in this stage (its entry is an earlier row)"
         )
+        # The deals in the order of their first row kept, each deal's entries in their order
+        # (its first row kept by a group, not a window: no sort of the entries by deal).
         self._emit(
             "stage_history",
             [
                 (
                     f.file,
-                    f"""SELECT _row, opp AS opportunity_id, stage, entered_at, _at, id,
-                min(_row) OVER (PARTITION BY opp) AS _first FROM {_P}x_entries WHERE NOT again""",
+                    f"""SELECT e._row, e.opp AS opportunity_id, e.stage, e.entered_at, e._nth, f._first
+                FROM {_P}x_entries e JOIN (SELECT opp, min(_row) AS _first FROM {_P}x_entries
+                WHERE NOT again GROUP BY opp) f ON f.opp = e.opp WHERE NOT e.again""",
                 )
             ],
-            order="_first, _at, id, _row",
+            order="_first, _nth",
         )
 
     def _field_history(self) -> None:
@@ -876,9 +880,14 @@ class _Build:
                 {at} AS changed_at, {self.ref(f, "CreatedById")} AS changed_by
             FROM {table} s {joins} WHERE {read}""",
         )
+        # A change after the first row of the same (a group's least row, not a window's sort).
+        same = " AND ".join(
+            f"f.{c} IS NOT DISTINCT FROM c.{c}" for c in ("opportunity_id", "field", "changed_at")
+        )
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_P}x_changes AS SELECT *, row_number() OVER "
-            f"(PARTITION BY opportunity_id, field, changed_at ORDER BY _row) > 1 AS again FROM {_P}x_changes"
+            f"CREATE OR REPLACE TEMP TABLE {_P}x_changes AS SELECT c.*, c._row > f._first AS again "
+            f"FROM {_P}x_changes c JOIN (SELECT opportunity_id, field, changed_at, min(_row) AS _first "
+            f"FROM {_P}x_changes GROUP BY ALL) f ON {same}"
         )
         self._skip(f, f"{_P}x_changes", "again", "a second row for the same change")
         self._emit("field_history", [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")])
