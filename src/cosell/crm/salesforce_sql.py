@@ -636,9 +636,7 @@ class _Build:
             return
         self.sources[table] = [str(r[0]) for r in counts]
         cells = ", ".join(f"nullif(c{i}, '') AS c{i}" for i in range(len(columns)))
-        # A table's scan keeps its rows' order (rowid), as a file's read keeps the file's: the
-        # first import inserts them in it, as it does a file's rows, with no sort.
-        relation = f"(SELECT {cells} FROM {made})"
+        relation = f"(SELECT {cells} FROM {made} ORDER BY rowid)"
         self.files[table] = TableFile(table, Path(f"{table}.csv"), "relation", relation, columns)
         self.origins[table] = [self._origin_of(made)]
 
