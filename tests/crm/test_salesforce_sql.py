@@ -298,3 +298,58 @@ def test_a_deleted_copy_of_a_warned_activity_does_not_move_its_warning(
     assert [w[5] for w in webinar] == [first + 3], "the kept row (the copy is row 2, above it)"
     assert any(s.file == "Event.csv" and s.reason == "IsDeleted is set" for s in report[5])
     assert engine == reference
+
+
+@pytest.mark.parametrize(
+    ("text", "records"),
+    [
+        (b"", 0),
+        (b"Id", 0),
+        (b"Id\n", 0),
+        (b"Id\nA\nB\n", 2),
+        (b"Id\nA\nB", 2),
+        (b"Id\r\nA\r\nB\r\n", 2),
+        (b"Id\r\nAB\r\nC", 2),
+        (b"Id\rA\rB\r", 2),
+        (b'Id\n"A\nB"\nC\n', 3),  # two records over three lines: at most three
+        (b"Id\nA\n\n", 2),
+    ],
+)
+def test_records_at_most_counts_the_line_ends_past_the_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, records: int
+) -> None:
+    monkeypatch.setattr(salesforce_sql, "_CHUNK", 3)  # a CRLF across two chunks counts once
+    path = tmp_path / "Event.csv"
+    path.write_bytes(text)
+    assert salesforce_sql.records_at_most(path) == records
+
+
+def test_an_activity_over_two_lines_translates_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Subject with a line break, in a file of CRLF lines: the file holds fewer records than
+    line ends, so its rows kept are counted rather than taken to be every record."""
+    export = tmp_path / "export"
+    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
+    assert written.exit_code == 0, written.output
+    path = export / "Event.csv"
+    events = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    subject = events[0].index("Subject")
+    events[5][subject] = "Call notes\nsecond line"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(events)
+    path.write_text(out.getvalue(), encoding="utf-8", newline="")
+    used = _used_engine(monkeypatch)
+    counted: list[str] = []
+    real = salesforce_sql._Activities._left_out
+
+    def left_out(self: salesforce_sql._Activities, stream: object, skipped: object) -> object:
+        counted.append(stream.file)  # type: ignore[attr-defined]
+        return real(self, stream, skipped)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(salesforce_sql._Activities, "_left_out", left_out)
+    engine, reference = _both(
+        export, (export / "salesforce-mapping.toml").read_text(encoding="utf-8"), tmp_path
+    )
+    assert used == [True]
+    assert counted == ["Event.csv"], "the rows kept are counted"
+    assert engine == reference
+    assert "Call notes\nsecond line" in {r[9] for r in engine[1]["touches"]}

@@ -11,7 +11,7 @@ import pytest
 from import_fixtures import dataset
 from test_import_fast import CHANGES
 
-from cosell.data import fast_load, load
+from cosell.data import fast_load, load, validate
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical, import_time
 from cosell.data.read import TableFile, csv_relation, find_table_files
@@ -166,9 +166,13 @@ class _FilePlaces:
 
     def __init__(self, path: Path) -> None:
         self.numbered = f"(SELECT row_number() OVER () - 1 AS n, * FROM {csv_relation(_csv(path), _HEADER)})"
+        self.size = len(path.read_text(encoding="utf-8").splitlines()) - 1
+        self.read: list[int | None] = []  # the ``first`` of each relation asked for
 
-    def relation(self) -> str:
-        return f"SELECT c0 AS key, n AS place FROM {self.numbered}"
+    def relation(self, first: int | None = None) -> str:
+        self.read.append(first)
+        numbered = self.numbered if first is None else f"(SELECT * FROM {self.numbered} LIMIT {first})"
+        return f"SELECT c0 AS key, n AS place FROM {numbered}"
 
     def row(self, place: int) -> int:
         return place + 2
@@ -181,9 +185,14 @@ def _csv(path: Path) -> TableFile:
     return TableFile("touches", path, "csv")
 
 
-def test_a_file_read_in_any_order_places_its_warnings_first_rows_as_its_file_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first_records", [validate.FIRST_RECORDS, 1, 4])
+def test_a_file_read_in_any_order_places_its_warnings_first_rows_as_its_file_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_records: int
+) -> None:
     """A translated file read on every thread comes in in any order: here the touches backwards.
-    Its warnings' first rows are found from its rows' places, and are the file's own."""
+    Its warnings' first rows are found from its rows' places, and are the file's own; its first
+    records are read first, more and more of them until every warned kind has one (or all)."""
+    monkeypatch.setattr(validate, "FIRST_RECORDS", first_records)
     folder = tmp_path / "data"
     generate_dataset(folder, size=150, seed=3)
     path = folder / "touches.csv"
@@ -212,3 +221,9 @@ def test_a_file_read_in_any_order_places_its_warnings_first_rows_as_its_file_doe
     touches = [w for w in in_order if w.file == "touches.csv"]
     assert touches and any(w.first_row > 2 for w in touches), "warnings on touches, not all on row 2"
     assert any_order == in_order
+    if first_records == 1:  # (the last warned kind's first touch is row 1001)
+        assert places.read == [1, 16, 256, None], "more and more, then every record"
+    elif first_records == 4:
+        assert places.read == [4, 64, 1024], "stopped once every warned group had a place"
+    else:
+        assert places.read == [None], "a small file is read whole at once"

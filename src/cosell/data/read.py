@@ -37,9 +37,15 @@ class RowPlaces(Protocol):
     """Where the rows of a translated file, read in any order, stand in its sources' order (a CRM
     export's activities, read on every thread): a warning names its first row in that order."""
 
-    def relation(self) -> str:
+    @property
+    def size(self) -> int:
+        """How many records the sources hold (kept or not)."""
+        ...
+
+    def relation(self, first: int | None = None) -> str:
         """A query of each row's key (``key``: the table's one key column, as stored) and its
-        ``place``, an integer ordered as the rows are in the sources."""
+        ``place``, an integer ordered as the rows are in the sources; with ``first``, only the rows
+        among the sources' first ``first`` records (read no further)."""
         ...
 
     def row(self, place: int) -> int:

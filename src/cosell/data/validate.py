@@ -38,6 +38,11 @@ RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
 _WARNED = "_cosell_import_warned"
+_FIRSTS = "_cosell_import_warned_firsts"
+# How many of a file's first records are read for its warnings' first places, at first (then
+# sixteen times more, until every warned group has one): a warned value's first row is usually
+# near the top of the file.
+FIRST_RECORDS = 1 << 16
 
 
 def in_list(values: Iterable[str]) -> str:
@@ -511,9 +516,10 @@ def collect_warnings(
             f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}"
         )
     else:
-        # The warned rows' keys first, then their places: the places of every row are read once
-        # and kept only for a warned key (a filter by a small hash table, not a join built on
-        # every row's place).
+        # The warned rows' keys first, then their places: the places of the sources' first
+        # records are read, and kept only for a warned key (a filter by a small hash table, not a
+        # join built on every row's place), more records each time until every warned group has
+        # its least place (:func:`_first_places`).
         (key,) = staged.table.key
         warned = " OR ".join(f"({condition})" for _, condition, _ in checks)
         same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in _WARNING_COLUMNS[name])
@@ -521,14 +527,14 @@ def collect_warnings(
             f"CREATE OR REPLACE TEMP TABLE {_WARNED} AS SELECT {grouped}, n_{key} AS key "
             f"FROM {accepted} WHERE {warned}"
         )
+        _first_places(con, places, _WARNING_COLUMNS[name])
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT g.*, f.first_row "
-            f"FROM (SELECT {grouped}, count(*) AS n FROM {accepted} GROUP BY {grouped}) g LEFT JOIN "
-            f"(SELECT {grouped}, min(p.place) AS first_row FROM {_WARNED} w JOIN (SELECT * FROM "
-            f"({places.relation()}) WHERE key IN (SELECT key FROM {_WARNED})) p "
-            f"ON p.key = w.key GROUP BY {grouped}) f ON {same}"
+            f"FROM (SELECT {grouped}, count(*) AS n FROM {accepted} GROUP BY {grouped}) g "
+            f"LEFT JOIN {_FIRSTS} f ON {same}"
         )
         con.execute(f"DROP TABLE {_WARNED}")
+        con.execute(f"DROP TABLE {_FIRSTS}")
     for column, condition, reason in checks:
         reason_sql = reason if reason.startswith("'") else lit(reason)
         con.execute(
@@ -545,6 +551,35 @@ def collect_warnings(
                 f"UPDATE {WARNINGS} SET first_row = m.row FROM (VALUES {pairs}) m(place, row) "
                 f"WHERE tbl = {lit(name)} AND first_row = m.place"
             )
+
+
+def _first_places(con: Engine, places: RowPlaces, columns: Sequence[str]) -> None:
+    """Table ``_FIRSTS``: each group of the warned rows (``n_<column>`` of ``columns``) and its
+    least place (``first_row``). The sources' first :data:`FIRST_RECORDS` records are read, then
+    sixteen times more each time (all of them once that would read half), until every group has
+    found a row there: the least place among the first records is the least of all, as every
+    later record has a greater place."""
+    grouped = ", ".join(f"n_{c}" for c in columns)
+    same = " AND ".join(f"x.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_FIRSTS} AS SELECT DISTINCT {grouped}, NULL::BIGINT AS first_row "
+        f"FROM {_WARNED}"
+    )
+    first: int | None = FIRST_RECORDS
+    while _count(con, f"SELECT count(*) FROM {_FIRSTS} WHERE first_row IS NULL"):
+        if first is not None and first * 2 > places.size:
+            first = None
+        found = (
+            f"SELECT {', '.join(f'w.n_{c}' for c in columns)}, min(p.place) AS place FROM {_WARNED} w "
+            f"JOIN (SELECT * FROM ({places.relation(first)}) WHERE key IN (SELECT key FROM {_WARNED})) p "
+            f"ON p.key = w.key GROUP BY ALL"
+        )
+        con.execute(
+            f"UPDATE {_FIRSTS} f SET first_row = x.place FROM ({found}) x WHERE f.first_row IS NULL AND {same}"
+        )
+        if first is None:
+            break
+        first *= 16
 
 
 # The columns the warnings of each table read (and group by).
