@@ -22,7 +22,9 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.crm import salesforce_sql
+from cosell.crm.mapping import load_mapping
 from cosell.crm.salesforce_sql import SPACES
+from cosell.crm.sources import Export
 from cosell.engine import EngineError
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
@@ -353,3 +355,32 @@ def test_an_activity_over_two_lines_translates_alike(tmp_path: Path, monkeypatch
     assert counted == ["Event.csv"], "the rows kept are counted"
     assert engine == reference
     assert "Call notes\nsecond line" in {r[9] for r in engine[1]["touches"]}
+
+
+def test_the_translation_keeps_only_what_the_import_reads(tmp_path: Path) -> None:
+    """Once translated, the staged files and the steps' tables are gone: the canonical tables'
+    and the activities' lookups are what the first import reads (and the memory is theirs)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
+    ws = new_workspace(str(tmp_path / "ws.duckdb"))
+    try:
+        translated = salesforce_sql.translate_in_engine(
+            ws.con, Export(folder), load_mapping(tmp_path / "m.toml", "salesforce"), Policy()
+        )
+        assert translated is not None
+        left = {
+            str(r[0])
+            for r in ws.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '_cosell_sf_%'"
+            ).fetchall()
+        }
+        lookups = {f"_cosell_sf_{n}" for n in ("x_maps", "x_id_account", "x_id_what", "x_id_who")}
+        assert lookups <= left
+        assert {t for t in left - lookups if not t.startswith("_cosell_sf_out_")} == set()
+        assert "_cosell_sf_out_opportunities" in left
+        translated.drop()
+        assert not ws.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '_cosell_sf_%'"
+        ).fetchall()
+    finally:
+        ws.close()

@@ -324,7 +324,17 @@ class _Build:
         for step in steps:
             with timed(f"salesforce {step.__name__.strip('_')}"):
                 step()
+        self._release()
         return self.result()
+
+    def _release(self) -> None:
+        """Drop what the first import does not read (the staged files, the steps' own tables):
+        the canonical tables and the activities' lookups stay, and the import of the activities
+        has the memory the rest held."""
+        read = {f"{_P}{name}" for name in ("x_maps", "x_id_account", "x_id_what", "x_id_who")}
+        for name in [t for t in self.temp if t not in read and not t.startswith(f"{_P}out_")]:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            self.temp.remove(name)
 
     def _open(self) -> None:
         scratch = Translation()
