@@ -388,9 +388,9 @@ def execute(
     def run(op: Op) -> None:
         if profile and op.kind != "tick":
             with timed(f"engine {op.kind} {op.name.removeprefix(STEP_PREFIX)}", made_rows(op)):
-                _run_op(con, op, sql_of, context, python_steps, made, on_tick)
+                _run_op(con, op, sql_of, context, made, on_tick)
         else:
-            _run_op(con, op, sql_of, context, python_steps, made, on_tick)
+            _run_op(con, op, sql_of, context, made, on_tick)
 
     ops = plan.ops
     done: set[int] = set()  # operations run ahead of their turn (while a Python step ran)
@@ -409,8 +409,11 @@ def execute(
                     done.add(j)
                 background.finish(con, made)
                 background = None
-            if op.kind == "python" and stop_after is None:
+            if op.kind == "python":
                 background = _Background.start(op, python_steps[op.name], context, profile)
+                if stop_after is not None:  # nothing runs ahead of a run stopped early
+                    background.finish(con, made)
+                    background = None
                 continue
             run(op)
             if stop_after is not None and op.name == STEP_PREFIX + stop_after:
@@ -519,10 +522,10 @@ def _run_op(
     op: Op,
     sql_of: Callable[[Op], str],
     context: RunContext,
-    python_steps: Mapping[str, PythonStep],
     made: list[str],
     on_tick: Callable[[], None] | None,
 ) -> None:
+    """Run one SQL or tick operation (a Python step runs in :class:`_Background`)."""
     if op.kind in ("step", "output"):
         for statement in con.dialect.temp_table(op.name, sql_of(op)):
             con.execute(statement)
@@ -535,11 +538,6 @@ def _run_op(
     elif op.kind == "tick":
         if on_tick is not None:
             on_tick()
-    elif op.kind == "python":
-        tables = python_steps[op.name](context)
-        for name in op.outputs:
-            made.append(name)
-            _register(con, name, tables[name])
     else:  # pragma: no cover - a plan is built by this package
         raise ValueError(f"unknown plan operation {op.kind!r}")
 
