@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import tempfile
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from build_once import build_once
 
 # CI runs more examples than a developer's quick loop; both are deterministic per test.
 settings.register_profile(
@@ -38,18 +39,15 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
     new session builds it again; a build that failed leaves nothing behind and is tried again."""
     root = _built_once_root(tmp_path_factory)
     folder = root / name
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            # Built where it stays (a workspace records the folder it imported from); the mark,
-            # written last, says it is whole: a failed build is removed and made again.
-            if not (root / f"{name}.built").exists():
-                shutil.rmtree(folder, ignore_errors=True)
-                folder.mkdir()
-                build(folder)
-                (root / f"{name}.built").touch()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def made() -> None:
+        # Built where it stays (a workspace records the folder it imported from); a failed build
+        # is removed and made again.
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        build(folder)
+
+    build_once(root, name, made)
     return folder
 
 

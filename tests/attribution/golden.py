@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import csv
-import fcntl
 import functools
 import hashlib
 import io
@@ -31,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from build_once import build_once
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference, decide_all
@@ -313,20 +313,12 @@ def _built_in_session(case: Case, folder: Path) -> str:
     (an exclusive ``flock``; the others wait and read it). Named by a digest of the whole case (its
     policy by its version, a digest of its values); the mark written last says the file is whole
     (a failed build leaves none)."""
-    folder.mkdir(parents=True, exist_ok=True)
     made_of = "\0".join(
         (case.name, str(case.path), format_instant(case.as_of), case.model, case.policy.version)
     )
     name = f"{case.name}-{hashlib.sha256(made_of.encode()).hexdigest()[:16]}"
     path = folder / f"{name}.duckdb"
-    with open(folder / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not (folder / f"{name}.built").exists():
-                _build_case(case, str(path))
-                (folder / f"{name}.built").touch()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    build_once(folder, name, lambda: _build_case(case, str(path)))
     return str(path)
 
 
