@@ -52,6 +52,7 @@ from cosell.hygiene.sql import lit as _lit
 from cosell.money import minor_unit
 from cosell.policy import Policy
 from cosell.store.review import KINDS as KINDS
+from cosell.store.staging import text_table
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",
@@ -241,12 +242,15 @@ def _expired_prompts(
     SELECT of their ``prompt_expired`` findings (one per deal). The deal is open pipeline, so its
     money is converted like pipeline (SPEC section 5): at the rate of the period it was created in,
     which the data always has, unlike the expiry period (it may lie after the last rate)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rec_prompts (prompt_id VARCHAR, opportunity_id VARCHAR, "
-        "partner_id VARCHAR, rep_id VARCHAR, trigger_ref VARCHAR, expires_at TIMESTAMPTZ)"
-    )
     rows = [
-        (p.prompt_id, p.opportunity_id, p.partner_id, p.rep_id or None, p.trigger_ref, p.expires_at)
+        (
+            p.prompt_id,
+            p.opportunity_id,
+            p.partner_id,
+            p.rep_id or None,
+            p.trigger_ref,
+            p.expires_at.isoformat(),
+        )
         # Prompts are events: one expired unanswered at T, among those recorded by K (as_of here).
         for p in expired_prompts(
             con, policy, window.evaluated_at if as_of is None else min(window.evaluated_at, as_of)
@@ -255,8 +259,17 @@ def _expired_prompts(
         and (window.end is None or p.expires_at < window.end)
         and p.expires_at <= window.evaluated_at
     ]
-    if rows:
-        con.executemany("INSERT INTO _rec_prompts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    # Handed over as Arrow data, not an insert per prompt (about 0.3 ms each). An ISO instant
+    # with its offset converts exactly.
+    columns = ("prompt_id", "opportunity_id", "partner_id", "rep_id", "trigger_ref", "expires_at")
+    con.register("_rec_prompts_in", text_table(columns, rows))
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _rec_prompts AS SELECT prompt_id, opportunity_id, partner_id, "
+            "rep_id, trigger_ref, CAST(expires_at AS TIMESTAMPTZ) AS expires_at FROM _rec_prompts_in"
+        )
+    finally:
+        con.unregister("_rec_prompts_in")
     source = f"""
         SELECT p.opportunity_id, o.amount, o.created_at,
             coalesce(nullif(trim(o.currency), ''), {_lit(policy.workspace_currency)}) AS currency
