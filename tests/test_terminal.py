@@ -147,3 +147,21 @@ def test_a_long_header_wraps_after_a_hyphen_instead_of_widening_a_column_of_numb
     assert lines[0].split() == ["Partner-"] * 6
     assert lines[1].split() == ["sourced"] * 6
     assert lines[-1].split() == ["1,234.56"] * 6
+
+
+def test_the_commands_console_ends_no_line_with_spaces_in_a_file_or_a_pipe() -> None:
+    # rich pads a table's last column to its width; a forwarded report should not carry the padding.
+    from cosell.cli.common import TextConsole
+
+    rows = [{"kind": "over_credited", "for example": "006Dm0000000261, 006Dm0000000334, ..."},
+            {"kind": "double_sourced", "for example": "006Dm0000000112"}]  # fmt: skip
+    columns = (TableColumn("kind"), TableColumn("for example"))
+    piped = TextConsole(file=io.StringIO(), width=60, color_system=None)
+    print_table(piped, columns, rows)
+    piped.message("a message with a trailing space ")
+    text = piped.file.getvalue()  # type: ignore[attr-defined]
+    assert "006Dm0000000112" in text and text.count("\n") >= 4
+    assert not [line for line in text.splitlines() if line.endswith(" ")]
+    # The same table from rich's own console keeps its padding: what the line above removes.
+    plain = printed(60, columns, rows)
+    assert [line for line in plain.splitlines() if line.endswith(" ")]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
 
 from cosell import clock
 from cosell.asof import AsOf
@@ -31,6 +33,9 @@ T = TypeVar("T")
 # that needs neither starts in a fraction of the time (tests/test_startup.py holds this).
 
 
+_TRAILING_SPACES = re.compile(r" +(?=\n)")
+
+
 class TextConsole(Console):
     """rich's console, with :meth:`message` for a line that says what happened (as opposed to a
     table or a document, which are laid out to the console's width wherever they go)."""
@@ -40,6 +45,12 @@ class TextConsole(Console):
         number or a name in two at its edge), whole on one line in a pipe or a file, for whoever
         reads or searches it there."""
         self.print(*objects, soft_wrap=not self.is_terminal, **options)
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # rich pads a table's last column and a wrapped line's end with spaces: invisible on a
+        # terminal, noise in a file, a pipe or a forwarded report (and in a diff of two of them).
+        text = super()._render_buffer(buffer)
+        return text if self.is_terminal else _TRAILING_SPACES.sub("", text)
 
 
 console = TextConsole()
