@@ -45,6 +45,7 @@ NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+%?( [A-Z]{3}| days)?")
 # A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
 # for people, and a narrow column of numbers should not be widened by one long header word.
 _HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
+_TRAILING_SPACES = re.compile(r" +(?=\n)")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class _Measured:
     least: int  # the narrowest width that breaks no number, id, date or word (nor a header word)
     cells_natural: int  # the width that puts every cell on one line
     natural: int  # the width that puts every cell and the header on one line
+
+
+def without_trailing_spaces(text: str) -> str:
+    """``text`` with no line ending in spaces: rich pads a table's last column and a wrapped line
+    to the width, which is invisible on a terminal but noise in a file, a pipe or a forwarded
+    report (and in a diff of two of them)."""
+    return _TRAILING_SPACES.sub("", text)
 
 
 def plain(cell: Cell) -> str:

@@ -242,6 +242,8 @@ def test_table_format_shows_values_as_a_person_reads_them() -> None:
     assert "15.4%" in text and "-1,234.50 USD" in text and "15-25%" in text and "within" in text
     assert "n/a" in text and "no deals won in 2026-Q3" in text
     assert "1,234,567.89" in text and "Amount (USD)" in text
+    # A report file a controller forwards carries no padding at its lines' ends.
+    assert not [line for line in text.splitlines() if line.endswith(" ")]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,7 +20,7 @@ from cosell.asof import AsOf
 from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
-from cosell.terminal import TableColumn, print_table
+from cosell.terminal import TableColumn, print_table, without_trailing_spaces
 
 if TYPE_CHECKING:
     from cosell.service.workspace import Holder, Workspace
@@ -31,9 +30,6 @@ T = TypeVar("T")
 # Only what every command's options need is imported here: the workspace (DuckDB, Arrow) and every
 # capability load inside the command that uses them, so `cosell --help`, a usage error or a command
 # that needs neither starts in a fraction of the time (tests/test_startup.py holds this).
-
-
-_TRAILING_SPACES = re.compile(r" +(?=\n)")
 
 
 class TextConsole(Console):
@@ -47,10 +43,8 @@ class TextConsole(Console):
         self.print(*objects, soft_wrap=not self.is_terminal, **options)
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        # rich pads a table's last column and a wrapped line's end with spaces: invisible on a
-        # terminal, noise in a file, a pipe or a forwarded report (and in a diff of two of them).
         text = super()._render_buffer(buffer)
-        return text if self.is_terminal else _TRAILING_SPACES.sub("", text)
+        return text if self.is_terminal else without_trailing_spaces(text)
 
 
 console = TextConsole()

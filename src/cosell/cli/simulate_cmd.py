@@ -17,6 +17,7 @@ from cosell.cells import write_csv
 from cosell.cli.common import (
     AsOfOption,
     KnownAtOption,
+    TextConsole,
     WorkspaceOption,
     console,
     err_console,
@@ -117,7 +118,7 @@ def simulate_command(
     elif fmt is SimulateFormat.csv:
         text = write_csv(csv_rows(result))
     else:
-        target = Console(file=io.StringIO(), width=FILE_WIDTH) if out is not None else console
+        target = TextConsole(file=io.StringIO(), width=FILE_WIDTH) if out is not None else console
         print_text(result, at, target)
         text = target.file.getvalue() if out is not None else ""  # type: ignore[attr-defined]
     if out is None:

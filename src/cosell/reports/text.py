@@ -15,7 +15,7 @@ from rich.text import Text
 
 from cosell.report_model import Figure, Report, Section, display
 from cosell.reports.cells import header_text, printed_cells
-from cosell.terminal import Cell, TableColumn, print_blocks, print_table
+from cosell.terminal import Cell, TableColumn, print_blocks, print_table, without_trailing_spaces
 
 WIDTH = 180
 
@@ -55,7 +55,7 @@ def render_text(report: Report, width: int = WIDTH, color: bool = False) -> str:
         force_terminal=color,
     )
     print_report(report, console)
-    return console.export_text(styles=color)
+    return without_trailing_spaces(console.export_text(styles=color))
 
 
 def print_report(report: Report, console: Console) -> None:
