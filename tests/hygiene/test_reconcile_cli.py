@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
                        "--reason", "known")  # fmt: skip
     assert code == 0 and "2 finding(s) rejected by U-PM" in out
     code, out = invoke("findings", "list", "-w", ws, "--status", "rejected")
-    assert "DBS-O-DBS " in out and "2 finding(s)" in out
+    assert re.search(r"DBS-O-DBS(?![\w-])", out) and "2 finding(s)" in out  # not only -CLAIMS
     code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws, "--format", "json")
     assert json.loads(out)["status"] == "accepted" and json.loads(out)["decided_by"] == "U-OPS"
 
