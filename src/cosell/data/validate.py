@@ -125,6 +125,37 @@ def _sql_text(template: str, **parts: str) -> str:
 
 def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
     """SQL giving the reason a cell is bad, or NULL; None when the column cannot be wrong."""
+    whens = _cell_whens(column, staged, policy)
+    if not whens and not column.required:
+        return None
+    n = f"n_{column.name}"
+    sql = "CASE"
+    if column.required:
+        sql += f" WHEN {n} IS NULL THEN 'a value is required'"
+    sql += f" WHEN {n} IS NULL THEN NULL"
+    for condition, reason_sql in whens:
+        sql += f" WHEN {condition} THEN {reason_sql}"
+    return sql + " END"
+
+
+def _cell_bad(column: Column, staged: Staged, policy: Policy) -> str | None:
+    """SQL true exactly when :func:`_cell_reason` gives a reason (else false or NULL), without the
+    reasons, which cost the engine time to plan (the money reason repeats its currency's minor
+    unit lookup). Every reason of a condition that holds is a text (the money reason's currency
+    is one of the codes it was found in), so the cell is bad when it is required and empty, or
+    present and any condition holds."""
+    whens = _cell_whens(column, staged, policy)
+    if not whens and not column.required:
+        return None
+    n = f"n_{column.name}"
+    holds = " OR ".join(f"({condition})" for condition, _ in whens)
+    if column.required:
+        return f"{n} IS NULL OR {holds}" if holds else f"{n} IS NULL"
+    return f"{n} IS NOT NULL AND ({holds})"
+
+
+def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[str, str]]:
+    """The rules of a present cell ``n_<column>``, in order: (condition, reason as SQL)."""
     n = f"n_{column.name}"
     whens: list[tuple[str, str]] = []  # (condition, reason as SQL)
 
@@ -182,15 +213,7 @@ def _cell_reason(column: Column, staged: Staged, policy: Policy) -> str | None:
             f"NOT regexp_full_match({n}, {lit(PERIOD_PATTERN)})",
             "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
         )
-    if not whens and not column.required:
-        return None
-    sql = "CASE"
-    if column.required:
-        sql += f" WHEN {n} IS NULL THEN 'a value is required'"
-    sql += f" WHEN {n} IS NULL THEN NULL"
-    for condition, reason_sql in whens:
-        sql += f" WHEN {condition} THEN {reason_sql}"
-    return sql + " END"
+    return whens
 
 
 def _row_rules(staged: Staged) -> list[tuple[str, str]]:
@@ -210,11 +233,11 @@ def _row_rules(staged: Staged) -> list[tuple[str, str]]:
 
 def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
     """Problems of single cells and single rows, one pass over the file."""
-    entries, reasons = _cell_rules(staged, policy)
+    entries, _ = _cell_rules(staged, policy)
     if not entries:
         return
     # Find the bad rows first (a plain filter), and build the list of problems only for those.
-    bad = " OR ".join(f"({r}) IS NOT NULL" for r in reasons)
+    bad = bad_row_condition(staged, policy)
     con.execute(
         f"INSERT INTO {PROBLEMS} SELECT {lit(staged.table.name)}, {lit(staged.file.name)}, _row, "
         f"p.o, p.c, p.v, p.r FROM (SELECT _row, unnest(l) AS p FROM (SELECT _row, "
@@ -226,29 +249,32 @@ def check_cells(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
 def bad_row_condition(staged: Staged, policy: Policy) -> str | None:
     """SQL over the ``n_<column>`` values of a row, true when :func:`check_cells` would report a
     problem of the row; None when no rule applies to the file's columns."""
-    _, reasons = _cell_rules(staged, policy)
-    return " OR ".join(f"({r}) IS NOT NULL" for r in reasons) if reasons else None
+    _, bad = _cell_rules(staged, policy)
+    return " OR ".join(f"({b})" for b in bad) if bad else None
 
 
 def _cell_rules(staged: Staged, policy: Policy) -> tuple[list[str], list[str]]:
-    """The cell and row rules of a staged file: (problem entries, reason SQL) in column order."""
+    """The cell and row rules of a staged file, in column order: (problem entries, conditions true
+    when the entry's reason is a text)."""
     entries: list[str] = []
-    reasons: list[str] = []
+    bad: list[str] = []
     for order, column in enumerate(staged.table.columns):
-        reason = _cell_reason(column, staged, policy)
-        if reason is None or staged.column(column.name) is None:
-            continue
+        condition = _cell_bad(column, staged, policy)
         raw = staged.column(column.name)
-        entries.append(f"{{'o': {order}, 'c': {lit(column.name)}, 'v': {raw}, 'r': {reason}}}")
-        reasons.append(reason)
+        if condition is None or raw is None:
+            continue
+        entries.append(
+            f"{{'o': {order}, 'c': {lit(column.name)}, 'v': {raw}, 'r': {_cell_reason(column, staged, policy)}}}"
+        )
+        bad.append(condition)
     partner_order = (
         staged.table.column_names.index("partner_id") if "partner_id" in staged.table.column_names else 0
     )
     for condition, reason in _row_rules(staged):
         rule = f"CASE WHEN {condition} THEN {lit(reason)} END"
         entries.append(f"{{'o': {partner_order}, 'c': 'partner_id', 'v': NULL::VARCHAR, 'r': {rule}}}")
-        reasons.append(rule)
-    return entries, reasons
+        bad.append(condition)
+    return entries, bad
 
 
 def check_duplicates(con: Engine, staged: Staged, view: str, policy: Policy) -> None:
@@ -453,15 +479,27 @@ def _check_closed(
     )
 
 
+def has_warnings(table: str) -> bool:
+    """Whether :func:`collect_warnings` may find anything in ``table`` (else it reads nothing)."""
+    return table in _WARNING_COLUMNS
+
+
 def collect_warnings(
-    con: Engine, staged: Staged, view: str, policy: Policy, *, places: RowPlaces | None = None
+    con: Engine,
+    staged: Staged,
+    view: str,
+    policy: Policy,
+    *,
+    places: RowPlaces | None = None,
+    clean: bool = False,
 ) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
     The checks read only a few columns of few distinct values: one pass counts the rows of each
-    combination (with the first row), and each check then reads those groups. ``places``: the
-    table's rows went in in any order, so a warning's first row is not the least ``_row`` but the
-    row of the least place among its rows (read for the warned rows only).
+    combination (with the first row), and each check then reads those groups, all in one
+    statement. ``places``: the table's rows went in in any order, so a warning's first row is not
+    the least ``_row`` but the row of the least place among its rows (read for the warned rows
+    only). ``clean``: no row of ``view`` has a problem (the problems table is not read).
     """
     name = staged.table.name
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
@@ -509,13 +547,15 @@ def collect_warnings(
     if not checks:
         return
     grouped = ", ".join(f"n_{c}" for c in _WARNING_COLUMNS[name])
-    accepted = _accepted_now(con, view, name)
+    accepted = view if clean else _accepted_now(con, view, name)
     if places is None:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n, "
-            f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}"
+        # The groups are counted once (a materialized CTE), however many checks read them.
+        groups = (
+            f"WITH {_WARNING_GROUPS} AS MATERIALIZED (SELECT {grouped}, count(*) AS n, "
+            f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}) "
         )
     else:
+        groups = ""
         # The warned rows' keys first, then their places: the places of the sources' first
         # records are read, and kept only for a warned key (a filter by a small hash table, not a
         # join built on every row's place), more records each time until every warned group has
@@ -535,14 +575,16 @@ def collect_warnings(
         )
         con.execute(f"DROP TABLE {_WARNED}")
         con.execute(f"DROP TABLE {_FIRSTS}")
+    parts = []
     for column, condition, reason in checks:
         reason_sql = reason if reason.startswith("'") else lit(reason)
-        con.execute(
-            f"INSERT INTO {WARNINGS} SELECT {lit(name)}, {lit(staged.file.name)}, {lit(column)}, "
-            f"n_{column}, {reason_sql} AS reason, sum(n), min(first_row) FROM {_WARNING_GROUPS} "
-            f"WHERE {condition} GROUP BY n_{column}, reason"
+        parts.append(
+            f"SELECT {lit(name)}, {lit(staged.file.name)}, {lit(column)}, n_{column}, {reason_sql} AS reason, "
+            f"sum(n), min(first_row) FROM {_WARNING_GROUPS} WHERE {condition} GROUP BY n_{column}, reason"
         )
-    con.execute(f"DROP TABLE {_WARNING_GROUPS}")
+    con.execute(f"INSERT INTO {WARNINGS} {groups}{' UNION ALL '.join(parts)}")
+    if places is not None:
+        con.execute(f"DROP TABLE {_WARNING_GROUPS}")
     if places is not None:  # the first places, as rows (one statement: a row may equal a place)
         found = con.execute(f"SELECT DISTINCT first_row FROM {WARNINGS} WHERE tbl = {lit(name)}").fetchall()
         if found:
