@@ -29,7 +29,7 @@ import getpass
 import json
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -258,12 +258,15 @@ def load_dataset(
     files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
     workspace = temporary_workspace()
     try:
-        if sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES:
+        small = sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES
+        if small:
             # For the workspace's life: the import, and the attribution and files made from it.
             apply_settings(workspace.con, dict(workspace.con.dialect.small_input_settings))
         report = None
         if files and not problems:
-            with import_memory(workspace.con):
+            # A small dataset is far below the import's memory limit: setting it (and back) is
+            # three statements for nothing.
+            with nullcontext() if small else import_memory(workspace.con):
                 report = import_fast(workspace, files, policy, at, on_file=on_file)
         if report is None:
             import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)

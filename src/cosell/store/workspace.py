@@ -242,6 +242,7 @@ def as_of_views(
     prefix: str = "v_",
     *,
     existing_at: datetime | None = None,
+    prompts: bool = True,
 ) -> None:
     """Create temp views ``<prefix><table>`` of each table as known at ``known_at`` (None = current).
 
@@ -249,9 +250,10 @@ def as_of_views(
     created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
     influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
     :func:`cosell.store.intake.overlaid_opportunities_sql`); without any, it is the plain
-    versioned rows.
+    versioned rows. ``prompts=False``: the caller knows the workspace holds no answered prompt
+    (a ``--data`` run's, which only an import wrote), so it is not looked up.
     """
-    overlay = has_prompt_declarations(con, known_at)
+    overlay = prompts and has_prompt_declarations(con, known_at)
     for table in TABLES:
         names = ", ".join(table.column_names)
         existing = ""
