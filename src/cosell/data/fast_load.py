@@ -57,6 +57,7 @@ from cosell.data.validate import (
     WARNINGS,
     bad_row_condition,
     check_duplicates,
+    checked_columns,
     collect_warnings,
     create_result_tables,
     has_warnings,
@@ -355,16 +356,20 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
     once committed and from a large base while the first import's transaction is open: the row's
     record index is its ``rowid`` less the table's ``first``. Not so for a file with places (read
     in any order): there ``_row`` is only a row's number for the checks that refuse the pass, and
-    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`)."""
-    names = set(staged.table.column_names)
-    raw = ", ".join(
-        (f"CAST({h} AS VARCHAR)" if h in names else "NULL::VARCHAR") + f" AS c{i}"
-        for i, h in enumerate(staged.header)
-    )
+    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`).
+    Only the columns those checks read are in it (:func:`cosell.data.validate.checked_columns`):
+    a small import plans without the optimizer, which would otherwise leave the others out."""
+    checked = checked_columns(staged.table)
+    raw = ", ".join(f"CAST({h} AS VARCHAR) AS c{i}" for i, h in enumerate(staged.header) if h in checked)
+    normalized = [
+        n
+        for column, n in zip(staged.table.columns, normalized_columns(staged), strict=True)
+        if column.name in checked
+    ]
     view = f"_cosell_{staged.table.name}_n"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT _rid - {first} + {staged.row_offset} AS _row, *, "
-        f"{', '.join(normalized_columns(staged))} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
+        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
     )
     return view
 

@@ -27,7 +27,7 @@ from cosell.engine.sql import lit
 from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
-from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column
+from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column, Table
 
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"
@@ -576,6 +576,12 @@ def _check_closed(
         FROM (SELECT * FROM {rows} WHERE n_stage IN {in_list(closed)} AND n_close_date IS NULL) s
         ANTI JOIN h ON s.n_opportunity_id = h.o AND s.n_stage = h.s"""
     )
+
+
+def checked_columns(table: Table) -> frozenset[str]:
+    """The columns whose ``n_<column>`` :func:`check_duplicates` and :func:`collect_warnings`
+    read (with ``_row``): a view for them needs no other."""
+    return frozenset(table.key) | frozenset(_WARNING_COLUMNS.get(table.name, ()))
 
 
 def has_warnings(table: str) -> bool:
