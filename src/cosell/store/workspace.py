@@ -217,6 +217,10 @@ def open_workspace(
     con = connect(resolved, read_only=read_only, on_wait=on_wait, scratch=scratch)
     try:
         version = _stored_version(con, resolved)
+        if memory and version is None:
+            from cosell.store.template import copy_into  # (it imports this module)
+
+            version = SCHEMA_VERSION if copy_into(con) else None
         if version is not None and version > SCHEMA_VERSION:
             raise CosellError(
                 f"workspace {resolved} has schema version {version}, newer than this cosell "
