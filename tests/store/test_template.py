@@ -71,6 +71,33 @@ def test_a_copy_of_the_template_is_a_migrated_workspace(tmp_path: Path, migratio
     ]  # no scratch or temporary file left
 
 
+def test_a_new_memory_workspace_is_a_copy_of_the_template(tmp_path: Path, migrations: list[int]) -> None:
+    in_place = open_workspace(tmp_path / "in-place.duckdb")
+    assert migrations == [1]
+    copies = [open_workspace(":memory:") for _ in range(2)]
+    assert migrations == [1, 1]  # the template's migration; the copies need none
+    for copied in copies:
+        assert copied.schema_version == SCHEMA_VERSION
+        assert schema(copied) == schema(in_place)
+        assert copied.con.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE NOT internal"
+        ).fetchall() == [(1,)]
+        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
+    assert copies[1].con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]  # each its own
+    for ws in [in_place, *copies]:
+        ws.close()
+
+
+def test_without_a_cache_folder_a_memory_workspace_is_migrated(
+    migrations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, "off")
+    ws = open_workspace(":memory:")
+    assert ws.schema_version == SCHEMA_VERSION
+    ws.close()
+    assert migrations == [1]
+
+
 def test_the_template_is_made_once(tmp_path: Path, migrations: list[int]) -> None:
     for n in range(3):
         template.new_workspace(str(tmp_path / f"w{n}.duckdb")).close()

@@ -57,8 +57,10 @@ from cosell.data.validate import (
     WARNINGS,
     bad_row_condition,
     check_duplicates,
+    checked_columns,
     collect_warnings,
     create_result_tables,
+    has_warnings,
     normalized_columns,
     table_order,
 )
@@ -234,24 +236,33 @@ def _one_pass(
             loaded[name] = _load_file(con, files[name], policy, at, import_id)
         if on_file is not None:
             on_file(files[name].name)
-    staged.update(_check_views(con, loaded))
+    names = sorted(loaded, key=table_order)
     create_result_tables(con)
     with timed("import duplicates"):
-        for name in _may_have_duplicates(con, [staged[n][0] for n in sorted(staged, key=table_order)]):
+        duplicated = _may_have_duplicates(con, [loaded[name] for name in names])
+        # A check view only for the tables the checks below read: those that may hold a duplicate
+        # key, and those with warnings (each view is a statement to make and one to drop).
+        staged.update(_check_views(con, {n: loaded[n] for n in names if n in duplicated or has_warnings(n)}))
+        for name in duplicated:
             check_duplicates(con, staged[name][0], staged[name][1], policy)
     with timed("import cross-checks"):
-        if _count(con, f"SELECT count(*) FROM {PROBLEMS}") or _cross_problem(con, staged, policy):
+        if (duplicated and _count(con, f"SELECT count(*) FROM {PROBLEMS}")) or _cross_problem(
+            con, loaded, policy
+        ):
             raise _Refused
-    for name in sorted(staged, key=table_order):
-        with timed(f"import warnings {name}"):
-            collect_warnings(con, staged[name][0], staged[name][1], policy, places=files[name].places)
+    for name in names:
+        if name in staged:
+            with timed(f"import warnings {name}"):
+                collect_warnings(
+                    con, staged[name][0], staged[name][1], policy, places=files[name].places, clean=True
+                )
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
     if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
     warnings, warning_total = _warnings(con, problem_limit)
     counts = tuple(
-        TableCounts(name, staged[name][0].file.name, staged[name][0].rows, staged[name][0].rows, 0, 0, 0)
-        for name in sorted(staged, key=table_order)
+        TableCounts(name, loaded[name].file.name, loaded[name].rows, loaded[name].rows, 0, 0, 0)
+        for name in names
     )
     folder = next(iter(files.values())).path.parent
     source = source or f"canonical {folder.resolve()}"
@@ -345,16 +356,20 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
     once committed and from a large base while the first import's transaction is open: the row's
     record index is its ``rowid`` less the table's ``first``. Not so for a file with places (read
     in any order): there ``_row`` is only a row's number for the checks that refuse the pass, and
-    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`)."""
-    names = set(staged.table.column_names)
-    raw = ", ".join(
-        (f"CAST({h} AS VARCHAR)" if h in names else "NULL::VARCHAR") + f" AS c{i}"
-        for i, h in enumerate(staged.header)
-    )
+    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`).
+    Only the columns those checks read are in it (:func:`cosell.data.validate.checked_columns`):
+    a small import plans without the optimizer, which would otherwise leave the others out."""
+    checked = checked_columns(staged.table)
+    raw = ", ".join(f"CAST({h} AS VARCHAR) AS c{i}" for i, h in enumerate(staged.header) if h in checked)
+    normalized = [
+        n
+        for column, n in zip(staged.table.columns, normalized_columns(staged), strict=True)
+        if column.name in checked
+    ]
     view = f"_cosell_{staged.table.name}_n"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT _rid - {first} + {staged.row_offset} AS _row, *, "
-        f"{', '.join(normalized_columns(staged))} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
+        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
     )
     return view
 
@@ -381,29 +396,35 @@ def _may_have_duplicates(con: Engine, tables: list[Staged]) -> list[str]:
     return [t.table.name for t in tables if t.table.name in found]
 
 
-def _cross_problem(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy) -> bool:
+def _cross_problem(con: Engine, staged: dict[str, Staged], policy: Policy) -> bool:
     """Whether :func:`cosell.data.validate.check_cross` would find any problem in this import
     (without cascade, into an empty workspace): a reference to a key no file holds, or a closed
     deal with neither a close_date nor a stage_history entry into its stage. The same rules over
     the typed tables, which hold each cell as its check view's ``n_<column>`` (trimmed text, NULL
-    for an empty cell): one anti-join per reference, stopping at the first row found. Which rows
-    and why is left to the canonical import, which runs when there is any."""
+    for an empty cell): one anti-join per referenced key, of every reference to it at once,
+    stopping at the first row found (a join costs the engine a fixed setup, which at a hundred
+    deals outweighs its rows: 7 joins, not 27). Which rows and why is left to the canonical
+    import, which runs when there is any."""
     users_present = "users" in staged  # the workspace is empty: only this import's users count
-    found: list[str] = []
+    references: dict[str, list[str]] = {}  # referenced key -> each reference to it, as a query
     for name in TABLE_NAMES:
         if name not in staged:
             continue
-        source = staged[name][0]
+        source = staged[name]
         for column in source.table.columns:
             if not column.references or source.column(column.name) is None:
                 continue
-            target, target_column = column.references.split(".")
-            if target == "users" and not users_present:
+            if column.references.startswith("users.") and not users_present:
                 continue
-            found.append(
-                f"SELECT 1 FROM {name} s ANTI JOIN {target} t ON s.{column.name} = t.{target_column} "
-                f"WHERE s.{column.name} IS NOT NULL"
+            references.setdefault(column.references, []).append(
+                f"SELECT {column.name} AS k FROM {name} WHERE {column.name} IS NOT NULL"
             )
+    found: list[str] = []
+    for key, queries in references.items():
+        target, target_column = key.split(".")
+        found.append(
+            f"SELECT 1 FROM ({' UNION ALL '.join(queries)}) s ANTI JOIN {target} t ON s.k = t.{target_column}"
+        )
     closed = sorted(policy.won_stages | policy.lost_stages)
     if "opportunities" in staged and closed:
         found.append(

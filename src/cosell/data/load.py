@@ -29,14 +29,14 @@ import getpass
 import json
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cosell import clock
 from cosell.cells import safe_cell_sql, safe_text_sql
-from cosell.data.read import Staged, find_table_files, stage_file
+from cosell.data.read import Staged, TableFile, find_table_files, stage_file
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -45,6 +45,7 @@ from cosell.data.validate import (
     check_duplicates,
     collect_warnings,
     create_result_tables,
+    duplicated_files,
     normalized_view,
     table_order,
     typed,
@@ -68,6 +69,10 @@ DEFAULT_PROBLEM_LIMIT = 50
 # plan than to run. About a thousand demo deals, the size up to which the engine's run is tuned
 # alike (cosell.attribution.engine.SMALL_RUN_DEALS).
 SMALL_DATASET_BYTES = 4 * 2**20
+# A workspace holding at most this many rows (every version of every canonical table) takes a
+# small dataset's import under the same small-input settings: its statements too cost more to
+# plan than to run (a hundred-deal workspace holds about 3,500 rows, a thousand-deal one 35,000).
+SMALL_WORKSPACE_ROWS = 100_000
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
 UNHASHED = "-"  # the _row_hash of a row written without it (never an md5 digest): stored_row_hash
@@ -134,6 +139,35 @@ def import_memory(con: Engine) -> AbstractContextManager[None]:
     return settings(con, {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT})
 
 
+def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContextManager[None]:
+    """Within: the import's memory limit, as :func:`import_memory`; and when ``files`` are a small
+    dataset (:data:`SMALL_DATASET_BYTES`) going into a small workspace
+    (:data:`SMALL_WORKSPACE_ROWS`), the engine's small-input settings (DuckDB: no optimizer, one
+    thread), as a ``--data`` run of a small dataset has them. Then the previous settings again."""
+    values = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
+    if con.dialect.small_input_settings and is_small(files) and _small_workspace(con):
+        values.update(con.dialect.small_input_settings)
+    return settings(con, values)
+
+
+def is_small(files: dict[str, TableFile]) -> bool:
+    """Whether the files hold a small dataset (:data:`SMALL_DATASET_BYTES`): files on disk only."""
+    return all(f.relation is None for f in files.values()) and (
+        sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES
+    )
+
+
+def _small_workspace(con: Engine) -> bool:
+    """Whether the workspace holds at most :data:`SMALL_WORKSPACE_ROWS` rows of touches and
+    opportunities, its largest tables (every version; counted no further)."""
+    limit = SMALL_WORKSPACE_ROWS + 1
+    rows = " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT {limit}))"
+        for name in ("touches", "opportunities")
+    )
+    return _count(con, f"SELECT {rows}") <= SMALL_WORKSPACE_ROWS
+
+
 def import_time(now: datetime | None = None) -> datetime:
     """The import's instant: ``now``, else ``$COSELL_NOW`` (ISO 8601), else the current UTC time."""
     return clock.now(now)
@@ -175,7 +209,7 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
-    with import_memory(con):
+    with import_settings(con, find_table_files(folder)[0]):
         try:
             if rejects is None and versioned and not partial:
                 from cosell.data.fast_load import import_first  # (it imports this module)
@@ -258,12 +292,15 @@ def load_dataset(
     files, problems = find_table_files(folder) if folder.is_dir() else ({}, [])
     workspace = temporary_workspace()
     try:
-        if sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES:
+        small = is_small(files)
+        if small:
             # For the workspace's life: the import, and the attribution and files made from it.
             apply_settings(workspace.con, dict(workspace.con.dialect.small_input_settings))
         report = None
         if files and not problems:
-            with import_memory(workspace.con):
+            # A small dataset is far below the import's memory limit: setting it (and back) is
+            # three statements for nothing.
+            with nullcontext() if small else import_memory(workspace.con):
                 report = import_fast(workspace, files, policy, at, on_file=on_file)
         if report is None:
             import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)
@@ -335,8 +372,11 @@ def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy
         source, view = staged[name]
         with timed(f"import cells {name}"):
             check_cells(con, source, view, policy)
-        with timed(f"import duplicates {name}"):
-            check_duplicates(con, source, view, policy)
+    with timed("import duplicates"):
+        duplicated = duplicated_files(con, [staged[name] for name in _names(staged)], policy)
+        for name in _names(staged):
+            if name in duplicated:
+                check_duplicates(con, staged[name][0], staged[name][1], policy)
     changed: set[str] | None = None
     while True:
         with timed("import cross-checks"):

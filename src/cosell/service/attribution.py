@@ -180,9 +180,10 @@ def attribute_files(
     with progress("importing", total=max(len(files), 1)) as advance, timed("data import"):
         ws = load_dataset(data, policy, on_file=lambda _name: advance(1), now=imported_at)
     try:
-        # A fresh import is dated now: evaluate its current rows at the as-of instant.
+        # A fresh import is dated now: evaluate its current rows at the as-of instant. Only the
+        # import wrote to the workspace: it holds no answered prompt to overlay.
         at = AsOf.resolve(when, imported_at)
-        as_of_views(ws.con, None, existing_at=at.as_of)
+        as_of_views(ws.con, None, existing_at=at.as_of, prompts=False)
         with progress("attributing", total=ENGINE_STEPS) as advance, timed("data engine"):
             # Only the attribution and credits are written: the evidence tables are not made.
             run = attribute(

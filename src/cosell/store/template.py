@@ -10,6 +10,9 @@ store, which holds every migration, and of what the store imports, with the engi
 the content digest finds a damaged file, which is removed and made again, like a file that the
 engine cannot open. Without a cache folder, or one that cannot be written, each new workspace is
 migrated in place as before.
+
+A new in-memory workspace (``:memory:``, what most tests open) is given the template's schema the
+same way: the template is attached read-only and copied into it (:func:`copy_into`).
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import shutil
+import tempfile
 from pathlib import Path
 
 from cosell.cache_folder import cache_folder, source_digest, write_then_rename
-from cosell.engine import EngineError, engine_version
+from cosell.engine import Engine, EngineError, engine_version
+from cosell.engine.sql import lit
 from cosell.errors import CosellError
 from cosell.store.workspace import SCHEMA_VERSION, Workspace, open_workspace
 
 TEMPLATE_FOLDER = "workspaces"
+_ATTACHED = "_cosell_template"
 # What the store imports besides itself (tests/test_architecture.py: what the store may import),
 # as files or folders of cosell; tests/store/test_template.py holds the list to the store's imports.
 STORE_REACHES = (
@@ -74,6 +81,36 @@ def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
         _remove(folder, image)
         _remove_database(Path(path))
         return open_workspace(path, scratch=scratch)
+
+
+def copy_into(con: Engine) -> bool:
+    """Give the new, empty in-memory database of ``con`` the current schema: a copy of the cached
+    template's (made first when there is none), read in place. About half the work of migrating
+    it (every test that opens ``:memory:`` does). False, and the database left empty, when there
+    is no cache folder or the copy fails: the caller migrates it."""
+    folder = cache_folder(TEMPLATE_FOLDER)
+    if folder is None:
+        return False
+    image = _read_template(folder)
+    if image is None:
+        scratch = Path(tempfile.mkdtemp(prefix="cosell-template-"))
+        try:
+            image = _make_template(folder, scratch / "memory.duckdb")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        con.execute(f"ATTACH {lit(str(folder / _name(image)))} AS {_ATTACHED} (READ_ONLY)")
+    except EngineError:  # not kept (a folder that cannot be written), or removed meanwhile
+        return False
+    try:
+        with con.transaction():
+            (target,) = con.execute("SELECT current_database()").fetchall()[0]
+            con.execute(f"COPY FROM DATABASE {_ATTACHED} TO {target}")
+    except EngineError:
+        return False  # rolled back: empty again
+    finally:
+        con.execute(f"DETACH {_ATTACHED}")
+    return True
 
 
 def _read_template(folder: Path) -> bytes | None:

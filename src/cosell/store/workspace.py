@@ -217,6 +217,10 @@ def open_workspace(
     con = connect(resolved, read_only=read_only, on_wait=on_wait, scratch=scratch)
     try:
         version = _stored_version(con, resolved)
+        if memory and version is None:
+            from cosell.store.template import copy_into  # (it imports this module)
+
+            version = SCHEMA_VERSION if copy_into(con) else None
         if version is not None and version > SCHEMA_VERSION:
             raise CosellError(
                 f"workspace {resolved} has schema version {version}, newer than this cosell "
@@ -242,6 +246,7 @@ def as_of_views(
     prefix: str = "v_",
     *,
     existing_at: datetime | None = None,
+    prompts: bool = True,
 ) -> None:
     """Create temp views ``<prefix><table>`` of each table as known at ``known_at`` (None = current).
 
@@ -249,9 +254,10 @@ def as_of_views(
     created after it: they did not exist yet at T. ``<prefix>opportunities`` carries the answered
     influence prompts known at ``known_at`` over the CRM fields (a rep's declaration, see
     :func:`cosell.store.intake.overlaid_opportunities_sql`); without any, it is the plain
-    versioned rows.
+    versioned rows. ``prompts=False``: the caller knows the workspace holds no answered prompt
+    (a ``--data`` run's, which only an import wrote), so it is not looked up.
     """
-    overlay = has_prompt_declarations(con, known_at)
+    overlay = prompts and has_prompt_declarations(con, known_at)
     for table in TABLES:
         names = ", ".join(table.column_names)
         existing = ""

@@ -1,0 +1,73 @@
+"""The two forms of a cell's rules agree: the reason (:func:`cosell.data.validate._cell_reason`,
+what a problem says) and the bad-row condition (:func:`cosell.data.validate._cell_bad`, which
+finds the bad rows of the canonical import and stops the fast one). A cell is bad by one exactly
+when the other gives a reason, for every column of every table, on cells made to break each rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cosell.data.read import Staged, TableFile
+from cosell.data.validate import _cell_bad, _cell_reason
+from cosell.policy import Policy
+from cosell.store.schema import TABLES, Table
+
+# Cells near every rule's edge: instants out of range or with a bad hour, numbers with too many
+# digits or decimals, currencies in and out of ISO 4217 (and in another case), booleans, periods.
+CELLS = [
+    "", " ", "x", "0", "1", "-1", "+3.5", ".5", "5.", "1e3", "12345678901234", "123456789012345",
+    "573600.00", "573600.50", "0.125", "0.1250000000000", "0.0000000000001", "true", "T", "no",
+    "maybe", "2026-01-01", "2026-13-01", "2026-02-30", "2026-01-01T24:00:00Z", "2026-01-01T23:59:59z",
+    "2026-01-01 10:00:00+14:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+    "2026-Q3", "2026-Q5", "2026-08", "2026-13", "USD", "usd", "JPY", "BHD", "XXX", "US", "USD,EUR",
+    "partner", "direct", "sourced", "open",
+]  # fmt: skip
+cells = st.one_of(st.none(), st.sampled_from(CELLS), st.text(max_size=12))
+
+
+def _staged(table: Table) -> Staged:
+    header = tuple(table.column_names)
+    return Staged(table, TableFile(table.name, Path(f"{table.name}.csv"), "csv"), "t", header, 2, 0)
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_a_cell_is_bad_exactly_when_it_has_a_reason(
+    con: duckdb.DuckDBPyConnection, table: Table, data: st.DataObject
+) -> None:
+    staged, policy = _staged(table), Policy()
+    rules = [
+        (c.name, reason, _cell_bad(c, staged, policy))
+        for c in table.columns
+        if (reason := _cell_reason(c, staged, policy)) is not None
+    ]
+    assert all(bad is not None for _, _, bad in rules)
+    rows = data.draw(st.lists(st.tuples(*[cells for _ in table.columns]), min_size=1, max_size=30))
+    width = len(table.columns)
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(${r * width + i + 1} AS VARCHAR)" for i in range(width)) + ")"
+        for r in range(len(rows))
+    )
+    names = ", ".join(f"n_{c.name}" for c in table.columns)
+    checks = ", ".join(f"({reason}) IS NOT NULL, coalesce(({bad}), false)" for _, reason, bad in rules)
+    found = con.execute(
+        f"SELECT {checks} FROM (VALUES {values}) t({names})", [cell for row in rows for cell in row]
+    ).fetchall()
+    for row, results in zip(rows, found, strict=True):
+        for i, (column, _, _) in enumerate(rules):
+            assert results[2 * i] == results[2 * i + 1], (
+                table.name,
+                column,
+                row[table.column_names.index(column)],
+            )

@@ -1,0 +1,83 @@
+"""The canonical import's settings: a small dataset going into a small workspace is imported under
+the engine's small-input settings (DuckDB: no optimizer, one thread), as a ``--data`` run of a
+small dataset is; a large dataset, or any dataset going into a large workspace, under the memory
+limit only. The connection's own settings are back afterwards, and the outcome is the same."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from import_fixtures import content_checksum, dataset
+
+import cosell.data.load as load_module
+from cosell.data.load import import_canonical
+from cosell.engine import settings
+from cosell.errors import ImportFailed
+from cosell.store.workspace import open_workspace
+
+FIRST, SECOND = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+READ = "SELECT current_setting('enable_optimizer'), current_setting('threads')"
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
+    """The settings the import asks for, as it asks (they are still applied)."""
+    seen: list[dict[str, str]] = []
+
+    def record(con: Any, values: Mapping[str, str]) -> Any:
+        seen.append(dict(values))
+        return settings(con, values)
+
+    monkeypatch.setattr(load_module, "settings", record)
+    return seen
+
+
+def _imported(folder: Path, *, twice: bool = False) -> tuple[Any, Any]:
+    ws = open_workspace(":memory:")
+    before = ws.con.execute(READ).fetchall()
+    import_canonical(ws, folder, by_user="t", now=FIRST)
+    if twice:
+        import_canonical(ws, folder, by_user="t", now=SECOND)
+    assert ws.con.execute(READ).fetchall() == before  # put back
+    return content_checksum(ws.con), ws.con.execute("SELECT count(*) FROM imports").fetchall()
+
+
+def test_a_small_dataset_into_a_small_workspace(tmp_path: Path, asked: list[dict[str, str]]) -> None:
+    _imported(dataset(tmp_path / "d"), twice=True)
+    assert [a.get("enable_optimizer") for a in asked] == ["false", "false"]
+    assert all(a.get("threads") == "1" and "memory_limit" in a for a in asked)
+
+
+def test_a_large_dataset_has_the_memory_limit_only(
+    tmp_path: Path, asked: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = dataset(tmp_path / "d")
+    small = _imported(folder, twice=True)
+    asked.clear()
+    monkeypatch.setattr(load_module, "SMALL_DATASET_BYTES", 0)
+    assert _imported(folder, twice=True) == small
+    assert [sorted(a) for a in asked] == [["memory_limit"], ["memory_limit"]]
+
+
+def test_a_large_workspace_has_the_memory_limit_only(
+    tmp_path: Path, asked: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = dataset(tmp_path / "d")
+    small = _imported(folder, twice=True)
+    asked.clear()
+    monkeypatch.setattr(load_module, "SMALL_WORKSPACE_ROWS", 3)  # the first import leaves 2 deals, 2 touches
+    assert _imported(folder, twice=True) == small
+    assert [a.get("enable_optimizer") for a in asked] == ["false", None]
+
+
+def test_settings_are_put_back_when_the_import_fails(tmp_path: Path) -> None:
+    folder = dataset(tmp_path / "d", accounts=[{"account_id": "", "name": "No id"}])
+    ws = open_workspace(":memory:")
+    before = ws.con.execute(READ).fetchall()
+    with pytest.raises(ImportFailed):
+        import_canonical(ws, folder)
+    assert ws.con.execute(READ).fetchall() == before
