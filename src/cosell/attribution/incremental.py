@@ -28,8 +28,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import pyarrow as pa
-
+from cosell.attribution.engine_params import values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
@@ -44,16 +43,16 @@ from cosell.attribution.engine_plan import (
 from cosell.attribution.incremental_cohorts import (
     CLEAN_BASE,
     CLEAN_CAND,
-    EVIDENCE_COLUMNS,
     FIRSTS,
-    ROW_COLUMNS,
+    MOVED,
+    MOVED_EVIDENCE,
+    MOVED_ROWS,
+    STORED_ROWS,
+    TESTS,
     CleanCohorts,
-    Cohort,
     NeedsFullRun,
-    StoredTest,
-    moved,
+    find_moved,
     retest,
-    stored_tests,
 )
 from cosell.engine import Engine
 from cosell.errors import InputError
@@ -65,7 +64,6 @@ from cosell.store.attribution_store import RunRecord
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, has_evidence
-from cosell.store.staging import text_table
 from cosell.store.versions import complete_run, latest_run_id
 from cosell.store.workspace import as_of_views
 
@@ -84,9 +82,6 @@ NARROWED = {
 }
 FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
 NARROWED_ACCOUNTS = "_cosell_incr_accounts"
-MOVED_IDS = "_cosell_incr_moved_ids"
-MOVED_ROWS = "_cosell_incr_moved_rows"
-MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
 REDECIDED = "_cosell_incr_redecided"
 _COLUMNS = ", ".join(AttributionRow.columns())
 _NEW_ROWS = f"SELECT {_COLUMNS} FROM {ATTRIBUTION_TABLE} UNION ALL SELECT {_COLUMNS} FROM {MOVED_ROWS}"
@@ -138,7 +133,7 @@ class Incremental:
         text = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '') AS {c}" for c in columns)
         return (
             f"SELECT {names} FROM {new} UNION ALL SELECT {text} FROM ({self.chain.rows(stored)}) "
-            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
+            f"WHERE opportunity_id IN (SELECT opp_id FROM {MOVED})"
         )
 
 
@@ -252,15 +247,14 @@ def _run(
     made = execute(con, plan, replaced, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
     drop(con, made)
     with timed("incremental moved"):
-        shifted = moved(cohorts.found, cohorts.candidates, policy.min_cohort_size)
-        _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in sorted(shifted)])
-        tests = stored_tests(con, f"SELECT opportunity_id FROM {MOVED_IDS}")
-        if len(tests) != len(shifted):  # every tested deal entered its own stage s
-            raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
+        result.retested = find_moved(con, cohorts.found, policy.min_cohort_size)
     with timed("incremental retest"):
-        _store_retests(con, chain, shifted, tests, policy)
+        retest(con, chain.rows("attribution_history"), chain.rows(EVIDENCE_TABLE), values(context.params))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
+            f"UNION SELECT opp_id FROM {MOVED}"
+        )
     result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
-    result.retested = len(shifted)
     with timed("incremental counts"):
         result.counts = _counts(con, chain)
     result.deals = sum(result.counts.values())
@@ -332,60 +326,6 @@ def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> N
     as_of_views(con, known_at, existing_at=as_of)
 
 
-def _store_retests(
-    con: Engine, chain: RunChain, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
-) -> None:
-    """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
-    re-tested columns written again), and every deal with new rows."""
-    ids = sorted(shifted)
-    among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
-    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), chain, among)
-    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), chain, among)
-    if rows["opportunity_id"].to_pylist() != ids or evidence["opportunity_id"].to_pylist() != ids:
-        raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
-    new_rows: list[tuple[str, ...]] = []
-    new_evidence: list[tuple[str, ...]] = []
-    for opp, tier, rules in zip(ids, rows["tier"].to_pylist(), rows["rules"].to_pylist(), strict=True):
-        row, ev = retest(tier, rules or "", tests[opp], shifted[opp], policy)
-        new_rows.append(row)
-        new_evidence.append(ev)
-    rows = _patched(rows, ROW_COLUMNS, new_rows)
-    evidence = _patched(evidence, EVIDENCE_COLUMNS, new_evidence)
-    for name, table in ((MOVED_ROWS, rows), (MOVED_EVIDENCE, evidence)):
-        con.register("_cosell_incr_in", table)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
-        finally:
-            con.unregister("_cosell_incr_in")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
-        f"UNION SELECT opportunity_id FROM {MOVED_IDS}"
-    )
-
-
-def _stored_text(con: Engine, table: str, columns: tuple[str, ...], chain: RunChain, where: str) -> pa.Table:
-    """Stored rows of a complete run as text that casts back to the very values stored (an empty
-    cell is NULL), by deal."""
-    text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
-    return con.fetch_arrow(f"SELECT {text} FROM ({chain.rows(table)}) WHERE {where} ORDER BY opportunity_id")
-
-
-def _patched(table: pa.Table, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> pa.Table:
-    """``table`` with ``columns`` replaced by ``values`` (a tuple per row, in the columns' order)."""
-    for i, name in enumerate(columns):
-        column = pa.array([v[i] for v in values], pa.string())
-        table = table.set_column(table.schema.get_field_index(name), name, column)
-    return table
-
-
-def _temp_text(con: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    con.register("_cosell_incr_in", text_table(columns, rows))
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
-    finally:
-        con.unregister("_cosell_incr_in")
-
-
 def _counts(con: Engine, chain: RunChain) -> dict[str, int]:
     """The run's deals by tier: the new rows and the chain's rows of every other deal."""
     rows = con.execute(
@@ -406,8 +346,8 @@ def _count(con: Engine, sql: str) -> int:
 
 def drop_results(con: Engine) -> None:
     """Drop what an incremental run left on the connection (after storing it)."""
-    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED_IDS, MOVED_ROWS, MOVED_EVIDENCE, REDECIDED, DIRTY_DEALS]
-    drop(con, [*made, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
+    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED, TESTS, STORED_ROWS, MOVED_ROWS, MOVED_EVIDENCE]
+    drop(con, [*made, REDECIDED, DIRTY_DEALS, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
 
 
 __all__ = ["Incremental", "attribute_incremental", "drop_results"]
