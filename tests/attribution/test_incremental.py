@@ -148,6 +148,28 @@ def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
         ws.close()
 
 
+def test_a_touch_on_an_account_changes_only_the_deals_whose_window_holds_it() -> None:
+    """Two new partner touches with no deal logged: on A1 thirty days after B01 closed (outside its
+    window [C - lookback, X]: B01 reads nothing new) and on A2 inside B02's window (B02 becomes
+    partner-engaged and leaves O1's baseline). Only B02 is recomputed; O1 is re-tested."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    day = timedelta(days=1)
+    try:
+        change(ws, {"touches": [
+            {"touch_id": "T8", "occurred_at": _instant(T0 + 52 * day), "account_id": "A1",
+             "actor": "partner", "kind": "joint_call", "partner_id": "P1"},
+            {"touch_id": "T9", "occurred_at": _instant(T0 + 5 * day), "account_id": "A2",
+             "actor": "partner", "kind": "joint_call", "partner_id": "P1"}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert stored_deals(ws, inc.record.run_id) == ["B02", "O1"]
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "11"
+    finally:
+        ws.close()
+
+
 def test_closing_an_open_deal_moves_it_into_the_baseline() -> None:
     """The lost deal L01 is re-opened and won (a new stage entry): it joins O1's cohort."""
     ws = based_world(cohort_world(), POLICY, "role_weighted")

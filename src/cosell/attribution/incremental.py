@@ -6,7 +6,8 @@ The base is the newest complete run known at K (a full run, or an incremental ru
 policy version and credit model, and stored its evidence. Then:
 
 1. the deals whose inputs changed since the base run's knowledge instant are found from the
-   versioned rows (:func:`cosell.store.changes.changed_deals`), with every deal of their accounts;
+   versioned rows (:func:`cosell.store.changes.changed_deals`): a touch on an account changes the
+   deals whose window (as the base run read it) holds it;
 2. the engine's compiled plan runs over those deals alone: its inputs are the rows of those deals
    and accounts (the rules read nothing else of a deal), and its cohort step measures their
    candidates against every baseline deal, changed or not
@@ -56,7 +57,7 @@ from cosell.attribution.incremental_cohorts import (
 )
 from cosell.engine import Engine
 from cosell.errors import InputError
-from cosell.instants import epoch_micros
+from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
@@ -209,7 +210,12 @@ def _run(
 
     with timed("incremental changed deals"):
         changes = changed_deals(
-            con, base.known_at, known_at, f"{FULL}opportunities", f"{FULL}deal_registrations"
+            con,
+            base.known_at,
+            known_at,
+            f"{FULL}opportunities",
+            f"{FULL}deal_registrations",
+            _windows(con, chain, policy, as_of),
         )
     if changes.unsupported:
         raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
@@ -258,6 +264,19 @@ def _run(
     with timed("incremental counts"):
         result.counts = _counts(con, chain)
     result.deals = sum(result.counts.values())
+
+
+def _windows(con: Engine, chain: RunChain, policy: Policy, as_of: datetime) -> str:
+    """The deals' windows as the base run read them (from its evidence: C, and X, or T for a deal
+    open at T): opportunity_id, lo_us (C - lookback) and hi_us (the later of X and C). A deal whose
+    own rows did not change has the same C and X now."""
+    us = con.dialect.epoch_us
+    created, closed = us.format("created_at"), us.format("closed_at")
+    return (
+        f"(SELECT opportunity_id, {created} - {policy.lookback_days * MICROS_PER_DAY} AS lo_us, "
+        f"greatest(coalesce({closed}, {epoch_micros(as_of)}), {created}) AS hi_us "
+        f"FROM ({chain.rows(EVIDENCE_TABLE)}))"
+    )
 
 
 def _clean_tables(con: Engine, chain: RunChain) -> None:

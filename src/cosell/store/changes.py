@@ -13,8 +13,9 @@ is safe: a deal recomputed without need gives the same result):
   it or named as its source lead, a registration or touch logged on it, an override or an answered
   prompt on it;
 - every deal on an account whose rows changed: the account (its segment), an unlinked registration
-  (it goes to the first deal on the account), a touch (touches belong to accounts), and an
-  opportunity that moved in or out of it;
+  (it goes to the first deal on the account), and an opportunity that moved in or out of it;
+- for a touch on an account, the deals of the account whose window (or lookback) holds a version
+  of it, when the caller gives the deals' windows; else every deal of the account;
 - with a deal whose own rows changed, every deal on its account when the account has an unlinked
   registration (it goes to the first deal on the account created at or after it, so the rules
   read those deals together); an opportunity that moved account or creation instant, or is new,
@@ -80,7 +81,12 @@ def _has_table(con: Engine, name: str) -> bool:
 
 
 def changed_deals(
-    con: Engine, since: datetime, until: datetime | None, current_opportunities: str, registrations: str = ""
+    con: Engine,
+    since: datetime,
+    until: datetime | None,
+    current_opportunities: str,
+    registrations: str = "",
+    windows: str = "",
 ) -> ChangeSet:
     """Find the deals whose inputs changed between what was known at ``since`` and at ``until``
     (None: everything recorded) into the temp table ``_cosell_changed_deals``.
@@ -88,7 +94,11 @@ def changed_deals(
     ``current_opportunities`` is the relation of the deals the new run decides (the opportunities
     known at ``until`` that existed at its as-of instant): the deals on a changed account are
     taken from it. ``registrations`` is the relation of the registrations known at ``until``
-    (none given: every changed deal takes its account's deals with it).
+    (none given: every changed deal takes its account's deals with it). ``windows`` is a relation
+    of the deals' windows as the base run read them (opportunity_id, lo_us, hi_us: epoch
+    microseconds of C - lookback and of the later of X and C); given, a touch on an account
+    changes only the account's deals whose window holds a version of it (a deal without a window
+    row, or with a NULL bound, is changed by any), not every deal of the account.
     """
     unsupported = []
     for table in UNSUPPORTED:
@@ -131,12 +141,23 @@ def changed_deals(
         f"SELECT opportunity_id FROM {opps} GROUP BY opportunity_id "
         f"HAVING min(_valid_from) > {ts(since)} OR count(DISTINCT (account_id, created_at)) > 1"
     )
+    touched = f"UNION SELECT account_id FROM {touches} " if not windows else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {DIRTY_ACCOUNTS} AS "
         f"SELECT account_id FROM {opps} WHERE opportunity_id IN ({arrived}) "
-        f"UNION SELECT account_id FROM {touches} "
-        f"UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
+        f"{touched}UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
     )
+    if windows:
+        # SPEC section 2: a touch with no deal logged is associated with the deals of its account
+        # whose window [C - lookback, X] holds it, and a direct touch on the account (logged on any
+        # deal) guards the deals whose lookback [C - lookback, C] holds it: no other deal reads it.
+        t_us = con.dialect.epoch_us.format("t.occurred_at")
+        own.append(
+            f"SELECT o.opportunity_id FROM {current_opportunities} o JOIN {touches} t ON t.account_id = o.account_id "
+            f"LEFT JOIN {windows} w ON w.opportunity_id = o.opportunity_id "
+            f"WHERE w.lo_us IS NULL OR w.hi_us IS NULL OR t.occurred_at IS NULL "
+            f"OR ({t_us} >= w.lo_us AND {t_us} <= w.hi_us)"
+        )
     own_sql = " UNION ".join(own)
     # A deal decided alone needs its account's other deals beside it only when an unlinked
     # registration on the account may go to one of them: then they are decided again too.
