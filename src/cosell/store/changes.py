@@ -2,8 +2,8 @@
 
 Rows are versioned (:mod:`cosell.data.load`): a changed row closes its old version and adds a new
 one at the import's instant, and nothing is deleted. So the rows the rules read at ``until`` differ
-from those they read at ``since`` exactly by the versions recorded in ``(since, until]``, and every
-version of those keys (the old one names the account or deal the row left). Overrides and answered
+from those they read at ``since`` exactly by the versions recorded in ``(since, until]`` and the
+versions they closed in it (the old one names the account or deal the row left). Overrides and answered
 prompts are recorded with their own instants (an override also when withdrawn).
 
 :func:`changed_deals` turns those rows into the deals whose inputs may differ (an over-approximation
@@ -37,16 +37,16 @@ from cosell.engine.sql import ts
 # period and currency; a contact re-assigns every touch that names it).
 UNSUPPORTED = ("fx_rates", "partner_contacts")
 DIRTY_DEALS = "_cosell_changed_deals"
-# The tables whose rows name the deals and accounts they bear on, by key.
-KEYS = {
-    "opportunities": ("opportunity_id",),
-    "stage_history": ("opportunity_id", "stage", "entered_at"),
-    "touches": ("touch_id",),
-    "leads": ("lead_id",),
-    "deal_registrations": ("registration_id",),
-    "opportunity_partners": ("opportunity_id", "partner_id", "role"),
-    "accounts": ("account_id",),
-}
+# The tables whose rows name the deals and accounts they bear on.
+TABLES = (
+    "opportunities",
+    "stage_history",
+    "touches",
+    "leads",
+    "deal_registrations",
+    "opportunity_partners",
+    "accounts",
+)
 DIRTY_ACCOUNTS = "_cosell_changed_accounts"
 
 
@@ -64,12 +64,12 @@ def _recorded(since: datetime, until: datetime | None, column: str = "_valid_fro
     return f"{column} > {ts(since)}{upper}"
 
 
-def _versions_of_changed(table: str, key: tuple[str, ...], since: datetime, until: datetime | None) -> str:
-    """Every version of the keys of ``table`` with a version recorded in ``(since, until]``."""
-    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+def _versions_of_changed(table: str, since: datetime, until: datetime | None) -> str:
+    """The versions of ``table`` recorded in ``(since, until]`` and those they closed (the versions
+    known at ``since`` of the same keys: a new version closes the current one at its own instant).
+    Both are found by their instants alone, without reading the keys of the whole table."""
     return (
-        f"SELECT t.* FROM {table} t WHERE EXISTS (SELECT 1 FROM {table} c "
-        f"WHERE {_recorded(since, until, 'c._valid_from')} AND {on})"
+        f"SELECT * FROM {table} WHERE ({_recorded(since, until)}) OR ({_recorded(since, until, '_valid_to')})"
     )
 
 
@@ -108,11 +108,11 @@ def changed_deals(
         if row and row[0]:
             unsupported.append(table)
     changed = {}
-    for table, key in KEYS.items():
+    for table in TABLES:
         # Each read once (the touches are the largest table), kept while the deals are found.
         changed[table] = f"_cosell_changed_{table}"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, key, since, until)}"
+            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, since, until)}"
         )
     opps, history, touches = changed["opportunities"], changed["stage_history"], changed["touches"]
     leads, regs, partners = changed["leads"], changed["deal_registrations"], changed["opportunity_partners"]
