@@ -241,6 +241,45 @@ def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
         ws.close()
 
 
+def test_a_candidate_tested_on_the_whole_cycle_is_re_tested_from_its_entry_into_its_stage() -> None:
+    """With cohorts of one deal, O2 (engaged in Qualification, which no baseline deal entered) was
+    tested on the whole cycle, measured from its creation. B01 gains a Qualification entry: O2's
+    cohort becomes stage:1, measured from its first entry into Qualification (five days after its
+    creation, which its stored evidence does not hold)."""
+    policy = POLICY.with_values(acceleration__min_cohort_size=1)
+    world = cohort_world()
+    day = timedelta(days=1)
+    o2 = T0 + 100 * day
+    world["accounts"].append({"account_id": "A30", "name": "Acct 30", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": "O2", "account_id": "A30", "created_at": _instant(o2), "amount": "5000",
+         "stage": "Closed Won"}
+    )  # fmt: skip
+    world["stage_history"] += [
+        {"opportunity_id": "O2", "stage": "Discovery", "entered_at": _instant(o2)},
+        {"opportunity_id": "O2", "stage": "Qualification", "entered_at": _instant(o2 + 5 * day)},
+        {"opportunity_id": "O2", "stage": "Closed Won", "entered_at": _instant(o2 + 40 * day)},
+    ]  # fmt: skip
+    world["touches"].append(
+        {"touch_id": "T2", "occurred_at": _instant(o2 + 6 * day), "account_id": "A30",
+         "actor": "partner", "kind": "joint_call", "opportunity_id": "O2", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = based_world(world, policy, "role_weighted")
+    try:
+        before, _ = run_rows(ws.con, 1)
+        assert next(r for r in before if r.opportunity_id == "O2").cohort == "cycle:1"
+        change(ws, {"stage_history": [
+            {"opportunity_id": "B01", "stage": "Qualification", "entered_at": _instant(T0 + 3 * day)}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, policy, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        o2_row = next(r for r in rows if r.opportunity_id == "O2")
+        assert (o2_row.cohort, o2_row.remaining_days) == ("stage:1", "35.000000")
+    finally:
+        ws.close()
+
+
 def test_closing_an_open_deal_moves_it_into_the_baseline() -> None:
     """The lost deal L01 is re-opened and won (a new stage entry): it joins O1's cohort."""
     ws = based_world(cohort_world(), POLICY, "role_weighted")

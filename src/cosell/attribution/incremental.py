@@ -230,9 +230,12 @@ def _run(
         Params.from_policy(policy, epoch_micros(as_of)),
         known_us=epoch_micros(known_at if known_at is not None else as_of),
     )
-    # The stage entries of the unchanged baseline deals and candidates: the plan's own timeline,
-    # over those deals alone.
-    clean = f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} UNION SELECT opp_id FROM {CLEAN_CAND})"
+    # The stage entries of the unchanged baseline deals, and of the candidates whose stored entry
+    # is their creation: the plan's own timeline, over those deals alone.
+    clean = (
+        f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} "
+        f"UNION SELECT opp_id FROM {CLEAN_CAND} WHERE first_t IS NULL)"
+    )
     with timed("incremental narrow clean"):
         _narrow(con, clean, ("opportunities", "accounts", "stage_history"), plan)
     made = execute(con, plan, context, _PYTHON_STEPS, stop_after="timeline")
@@ -294,7 +297,9 @@ def _clean_tables(con: Engine, chain: RunChain) -> None:
         f"CREATE OR REPLACE TEMP TABLE {CLEAN_CAND} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
         f"CAST(e.band AS BIGINT) AS band, e.stage AS s, {us.format('e.closed_at')} AS x, "
         f"{us.format('e.created_at')} AS c, e.cohort, CAST(e.cohort_size AS BIGINT) AS cohort_size, "
-        "CAST(e.baseline_us * 2 AS BIGINT) AS m2 "
+        "CAST(e.baseline_us * 2 AS BIGINT) AS m2, "
+        # Its stored entry is its first into s, unless its cohort was the whole cycle (then it is C).
+        f"CASE WHEN coalesce(e.cohort, '') NOT LIKE 'cycle%' THEN {us.format('e.stage_entered_at')} END AS first_t "
         f"FROM {stored} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
     )
 

@@ -39,8 +39,10 @@ from cosell.results import AttributionRow, EvidenceRow, format_rules
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
 CLEAN_BASE = "_cosell_incr_clean_base"  # opp_id, segment, band, x, c: direct-only won deals
-CLEAN_CAND = "_cosell_incr_clean_cand"  # opp_id, segment, band, s, x, c, cohort, cohort_size, m2
-FIRSTS = "_cosell_incr_firsts"  # opp_id, stage, first_t: each one's first entry into each stage
+CLEAN_CAND = "_cosell_incr_clean_cand"  # opp_id, segment, band, s, x, c, cohort, cohort_size, m2, first_t
+# opp_id, stage, first_t: each one's first entry into each stage (of the baseline deals, and of the
+# candidates whose stored first_t is NULL: their stored entry was their creation, C)
+FIRSTS = "_cosell_incr_firsts"
 
 # The rule ids an acceleration re-test decides; every other id of the row stays.
 RETESTED_RULES = frozenset({"ACC", "INF", "NO_BASELINE", "NOT_FASTER", "WHOLE_CYCLE"})
@@ -137,7 +139,8 @@ def find_moved(con: Engine, found: dict[str, pa.Table], minimum: int) -> int:
                 SELECT s.opp_id, {chosen("'{k}:{lvl}'")} AS cohort, {chosen("{k}_n{lvl}")} AS cohort_size,
                        CAST({chosen("{k}_m{lvl}")} * 2 AS BIGINT) AS m2
                 FROM {_FOUND}stage s JOIN {_FOUND}cycle c ON c.opp_id = s.opp_id)
-            SELECT now.*, k.x, k.c, f.first_t FROM now JOIN {CLEAN_CAND} k ON k.opp_id = now.opp_id
+            SELECT now.*, k.x, k.c, coalesce(k.first_t, f.first_t) AS first_t
+            FROM now JOIN {CLEAN_CAND} k ON k.opp_id = now.opp_id
             LEFT JOIN {FIRSTS} f ON f.opp_id = k.opp_id AND f.stage = k.s
             WHERE now.cohort IS DISTINCT FROM nullif(k.cohort, '') OR now.cohort_size IS DISTINCT FROM k.cohort_size
                OR now.m2 IS DISTINCT FROM k.m2"""
