@@ -110,7 +110,7 @@ def changed_deals(
     changed = {}
     for table in TABLES:
         # Each read once (the touches are the largest table), kept while the deals are found.
-        changed[table] = f"_cosell_changed_{table}"
+        changed[table] = f"_cosell_versions_{table}"  # not DIRTY_ACCOUNTS's name
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, since, until)}"
         )
