@@ -59,19 +59,18 @@ class CleanCohorts:
 
     stage_base: pa.Table
     cycle_base: pa.Table
-    candidates: pa.Table  # opp_id, segment, band, s, x (``median_cand``'s), and the stored cohort
+    candidates: pa.Table  # opp_id, segment, band, s, x (``median_cand``'s)
     found: dict[str, pa.Table] = field(default_factory=dict)
 
     @classmethod
     def fetch(cls, con: Engine) -> CleanCohorts:
+        # In no particular order: the counts and medians of a window do not depend on it.
         stage = con.fetch_arrow(
             f"SELECT b.segment, b.band, f.stage AS s, b.x, b.x - f.first_t AS dur FROM {CLEAN_BASE} b "
-            f"JOIN {FIRSTS} f ON f.opp_id = b.opp_id ORDER BY b.opp_id, f.stage"
+            f"JOIN {FIRSTS} f ON f.opp_id = b.opp_id"
         )
-        cycle = con.fetch_arrow(f"SELECT segment, band, x, x - c AS dur FROM {CLEAN_BASE} ORDER BY opp_id")
-        cand = con.fetch_arrow(
-            f"SELECT opp_id, segment, band, s, x, cohort, cohort_size, m2 FROM {CLEAN_CAND} ORDER BY opp_id"
-        )
+        cycle = con.fetch_arrow(f"SELECT segment, band, x, x - c AS dur FROM {CLEAN_BASE}")
+        cand = con.fetch_arrow(f"SELECT opp_id, segment, band, s, x FROM {CLEAN_CAND}")
         return cls(stage, cycle, cand)
 
     def step(self, context: RunContext) -> dict[str, pa.Table]:
