@@ -148,6 +148,138 @@ def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
         ws.close()
 
 
+def test_a_touch_on_an_account_changes_only_the_deals_whose_window_holds_it() -> None:
+    """Two new partner touches with no deal logged: on A1 thirty days after B01 closed (outside its
+    window [C - lookback, X]: B01 reads nothing new) and on A2 inside B02's window (B02 becomes
+    partner-engaged and leaves O1's baseline). Only B02 is recomputed; O1 is re-tested."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    day = timedelta(days=1)
+    try:
+        change(ws, {"touches": [
+            {"touch_id": "T8", "occurred_at": _instant(T0 + 52 * day), "account_id": "A1",
+             "actor": "partner", "kind": "joint_call", "partner_id": "P1"},
+            {"touch_id": "T9", "occurred_at": _instant(T0 + 5 * day), "account_id": "A2",
+             "actor": "partner", "kind": "joint_call", "partner_id": "P1"}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert stored_deals(ws, inc.record.run_id) == ["B02", "O1"]
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "11"
+    finally:
+        ws.close()
+
+
+def _micros(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
+    """B06 is created 120,001 us earlier: every cohort holding it moves by half of that, so the
+    re-tested medians are odd half-microseconds and their days round (half-even) off the whole
+    day. O1 (stage:1, accelerated) and O2 are re-tested; O2 engaged in Qualification, which no
+    baseline deal entered, so it falls back to the whole cycle (measured from its creation, at a
+    fraction of a second) and is slower than the baseline: a negative reduction, NOT_FASTER. O3 is
+    fast enough by the share but not by the days, and keeps the tier of its override."""
+    world = cohort_world()
+    o2 = T0 + 100 * timedelta(days=1) + timedelta(microseconds=1234)
+    world["accounts"].append({"account_id": "A30", "name": "Acct 30", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": "O2", "account_id": "A30", "created_at": _micros(o2), "amount": "5000",
+         "stage": "Closed Won"}
+    )  # fmt: skip
+    world["stage_history"] += [
+        {"opportunity_id": "O2", "stage": "Discovery", "entered_at": _micros(o2)},
+        {"opportunity_id": "O2", "stage": "Qualification", "entered_at": _instant(o2 + 5 * timedelta(days=1))},
+        {"opportunity_id": "O2", "stage": "Closed Won", "entered_at": _instant(o2 + 40 * timedelta(days=1))},
+    ]  # fmt: skip
+    world["touches"].append(
+        {"touch_id": "T2", "occurred_at": _instant(o2 + 6 * timedelta(days=1)), "account_id": "A30",
+         "actor": "partner", "kind": "joint_call", "opportunity_id": "O2", "partner_id": "P1"}
+    )  # fmt: skip
+    # O3: 20 days in Discovery, 20% under the baseline but not 7 days under it, overridden to accelerated.
+    o3 = T0 + 100 * timedelta(days=1)
+    world["accounts"].append({"account_id": "A31", "name": "Acct 31", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": "O3", "account_id": "A31", "created_at": _instant(o3), "amount": "5000",
+         "stage": "Closed Won"}
+    )  # fmt: skip
+    world["stage_history"] += [
+        {"opportunity_id": "O3", "stage": "Discovery", "entered_at": _instant(o3)},
+        {"opportunity_id": "O3", "stage": "Closed Won", "entered_at": _instant(o3 + 20 * timedelta(days=1))},
+    ]  # fmt: skip
+    world["touches"].append(
+        {"touch_id": "T3", "occurred_at": _instant(o3 + 2 * timedelta(days=1)), "account_id": "A31",
+         "actor": "partner", "kind": "joint_call", "opportunity_id": "O3", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = open_workspace(":memory:")
+    golden.insert_tables(ws, world)
+    _imported(ws, AS_OF)
+    record_override(ws.con, "O3", "accelerated", "P1", "t", "exec sponsor on file", recorded_at=AS_OF)
+    save_run(
+        ws.con, attribute(ws.con, POLICY, AS_OF, "role_weighted", known_at=AS_OF), "tester", run_at=AS_OF
+    )
+    try:
+        b06 = next(dict(o) for o in world["opportunities"] if o["opportunity_id"] == "B06")
+        b06["created_at"] = _micros(T0 + 6 * timedelta(days=1) - timedelta(microseconds=120_001))
+        change(ws, {"opportunities": [b06]})
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 3)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        by_id = {r.opportunity_id: r for r in rows}
+        assert (by_id["O1"].tier, by_id["O1"].baseline_days) == ("accelerated", "26.500001")
+        o2_row = by_id["O2"]
+        assert (o2_row.tier, o2_row.cohort, o2_row.remaining_days) == ("influenced", "cycle:1", "40.000000")
+        assert o2_row.cycle_reduction_days.startswith("-") and "WHOLE_CYCLE" in o2_row.rules.split()
+        assert by_id["O3"].tier == "accelerated" and {"OVR", "NOT_FASTER"} <= set(by_id["O3"].rules.split())
+        evidence = {e.opportunity_id: e for e in evidence_rows(ws.con, inc.record.run_id)[0]}
+        assert evidence["O3"].computed_tier == "influenced"
+        assert evidence["O2"].stage_entered_at.endswith(".001234Z")
+        assert evidence["O1"].baseline_us.endswith(".5")
+    finally:
+        ws.close()
+
+
+def test_a_candidate_tested_on_the_whole_cycle_is_re_tested_from_its_entry_into_its_stage() -> None:
+    """With cohorts of one deal, O2 (engaged in Qualification, which no baseline deal entered) was
+    tested on the whole cycle, measured from its creation. B01 gains a Qualification entry: O2's
+    cohort becomes stage:1, measured from its first entry into Qualification (five days after its
+    creation, which its stored evidence does not hold)."""
+    policy = POLICY.with_values(acceleration__min_cohort_size=1)
+    world = cohort_world()
+    day = timedelta(days=1)
+    o2 = T0 + 100 * day
+    world["accounts"].append({"account_id": "A30", "name": "Acct 30", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": "O2", "account_id": "A30", "created_at": _instant(o2), "amount": "5000",
+         "stage": "Closed Won"}
+    )  # fmt: skip
+    world["stage_history"] += [
+        {"opportunity_id": "O2", "stage": "Discovery", "entered_at": _instant(o2)},
+        {"opportunity_id": "O2", "stage": "Qualification", "entered_at": _instant(o2 + 5 * day)},
+        {"opportunity_id": "O2", "stage": "Closed Won", "entered_at": _instant(o2 + 40 * day)},
+    ]  # fmt: skip
+    world["touches"].append(
+        {"touch_id": "T2", "occurred_at": _instant(o2 + 6 * day), "account_id": "A30",
+         "actor": "partner", "kind": "joint_call", "opportunity_id": "O2", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = based_world(world, policy, "role_weighted")
+    try:
+        before, _ = run_rows(ws.con, 1)
+        assert next(r for r in before if r.opportunity_id == "O2").cohort == "cycle:1"
+        change(ws, {"stage_history": [
+            {"opportunity_id": "B01", "stage": "Qualification", "entered_at": _instant(T0 + 3 * day)}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, policy, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        o2_row = next(r for r in rows if r.opportunity_id == "O2")
+        assert (o2_row.cohort, o2_row.remaining_days) == ("stage:1", "35.000000")
+    finally:
+        ws.close()
+
+
 def test_closing_an_open_deal_moves_it_into_the_baseline() -> None:
     """The lost deal L01 is re-opened and won (a new stage entry): it joins O1's cohort."""
     ws = based_world(cohort_world(), POLICY, "role_weighted")

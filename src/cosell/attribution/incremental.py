@@ -6,7 +6,8 @@ The base is the newest complete run known at K (a full run, or an incremental ru
 policy version and credit model, and stored its evidence. Then:
 
 1. the deals whose inputs changed since the base run's knowledge instant are found from the
-   versioned rows (:func:`cosell.store.changes.changed_deals`), with every deal of their accounts;
+   versioned rows (:func:`cosell.store.changes.changed_deals`): a touch on an account changes the
+   deals whose window (as the base run read it) holds it;
 2. the engine's compiled plan runs over those deals alone: its inputs are the rows of those deals
    and accounts (the rules read nothing else of a deal), and its cohort step measures their
    candidates against every baseline deal, changed or not
@@ -28,8 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import pyarrow as pa
-
+from cosell.attribution.engine_params import values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
@@ -44,20 +44,20 @@ from cosell.attribution.engine_plan import (
 from cosell.attribution.incremental_cohorts import (
     CLEAN_BASE,
     CLEAN_CAND,
-    EVIDENCE_COLUMNS,
     FIRSTS,
-    ROW_COLUMNS,
+    MOVED,
+    MOVED_EVIDENCE,
+    MOVED_ROWS,
+    STORED_ROWS,
+    TESTS,
     CleanCohorts,
-    Cohort,
     NeedsFullRun,
-    StoredTest,
-    moved,
+    find_moved,
     retest,
-    stored_tests,
 )
 from cosell.engine import Engine
 from cosell.errors import InputError
-from cosell.instants import epoch_micros
+from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
@@ -65,7 +65,6 @@ from cosell.store.attribution_store import RunRecord
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, has_evidence
-from cosell.store.staging import text_table
 from cosell.store.versions import complete_run, latest_run_id
 from cosell.store.workspace import as_of_views
 
@@ -84,9 +83,6 @@ NARROWED = {
 }
 FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
 NARROWED_ACCOUNTS = "_cosell_incr_accounts"
-MOVED_IDS = "_cosell_incr_moved_ids"
-MOVED_ROWS = "_cosell_incr_moved_rows"
-MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
 REDECIDED = "_cosell_incr_redecided"
 _COLUMNS = ", ".join(AttributionRow.columns())
 _NEW_ROWS = f"SELECT {_COLUMNS} FROM {ATTRIBUTION_TABLE} UNION ALL SELECT {_COLUMNS} FROM {MOVED_ROWS}"
@@ -138,7 +134,7 @@ class Incremental:
         text = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '') AS {c}" for c in columns)
         return (
             f"SELECT {names} FROM {new} UNION ALL SELECT {text} FROM ({self.chain.rows(stored)}) "
-            f"WHERE opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
+            f"WHERE opportunity_id IN (SELECT opp_id FROM {MOVED})"
         )
 
 
@@ -214,7 +210,12 @@ def _run(
 
     with timed("incremental changed deals"):
         changes = changed_deals(
-            con, base.known_at, known_at, f"{FULL}opportunities", f"{FULL}deal_registrations"
+            con,
+            base.known_at,
+            known_at,
+            f"{FULL}opportunities",
+            f"{FULL}deal_registrations",
+            _windows(con, chain, policy, as_of),
         )
     if changes.unsupported:
         raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
@@ -229,9 +230,12 @@ def _run(
         Params.from_policy(policy, epoch_micros(as_of)),
         known_us=epoch_micros(known_at if known_at is not None else as_of),
     )
-    # The stage entries of the unchanged baseline deals and candidates: the plan's own timeline,
-    # over those deals alone.
-    clean = f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} UNION SELECT opp_id FROM {CLEAN_CAND})"
+    # The stage entries of the unchanged baseline deals, and of the candidates whose stored entry
+    # is their creation: the plan's own timeline, over those deals alone.
+    clean = (
+        f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} "
+        f"UNION SELECT opp_id FROM {CLEAN_CAND} WHERE first_t IS NULL)"
+    )
     with timed("incremental narrow clean"):
         _narrow(con, clean, ("opportunities", "accounts", "stage_history"), plan)
     made = execute(con, plan, context, _PYTHON_STEPS, stop_after="timeline")
@@ -252,18 +256,30 @@ def _run(
     made = execute(con, plan, replaced, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
     drop(con, made)
     with timed("incremental moved"):
-        shifted = moved(cohorts.found, cohorts.candidates, policy.min_cohort_size)
-        _temp_text(con, MOVED_IDS, ("opportunity_id",), [(o,) for o in sorted(shifted)])
-        tests = stored_tests(con, f"SELECT opportunity_id FROM {MOVED_IDS}")
-        if len(tests) != len(shifted):  # every tested deal entered its own stage s
-            raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
+        result.retested = find_moved(con, cohorts.found, policy.min_cohort_size)
     with timed("incremental retest"):
-        _store_retests(con, chain, shifted, tests, policy)
+        retest(con, chain.rows("attribution_history"), chain.rows(EVIDENCE_TABLE), values(context.params))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
+            f"UNION SELECT opp_id FROM {MOVED}"
+        )
     result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
-    result.retested = len(shifted)
     with timed("incremental counts"):
         result.counts = _counts(con, chain)
     result.deals = sum(result.counts.values())
+
+
+def _windows(con: Engine, chain: RunChain, policy: Policy, as_of: datetime) -> str:
+    """The deals' windows as the base run read them (from its evidence: C, and X, or T for a deal
+    open at T): opportunity_id, lo_us (C - lookback) and hi_us (the later of X and C). A deal whose
+    own rows did not change has the same C and X now."""
+    us = con.dialect.epoch_us
+    created, closed = us.format("created_at"), us.format("closed_at")
+    return (
+        f"(SELECT opportunity_id, {created} - {policy.lookback_days * MICROS_PER_DAY} AS lo_us, "
+        f"greatest(coalesce({closed}, {epoch_micros(as_of)}), {created}) AS hi_us "
+        f"FROM ({chain.rows(EVIDENCE_TABLE)}))"
+    )
 
 
 def _clean_tables(con: Engine, chain: RunChain) -> None:
@@ -281,7 +297,9 @@ def _clean_tables(con: Engine, chain: RunChain) -> None:
         f"CREATE OR REPLACE TEMP TABLE {CLEAN_CAND} AS SELECT e.opportunity_id AS opp_id, {segment} AS segment, "
         f"CAST(e.band AS BIGINT) AS band, e.stage AS s, {us.format('e.closed_at')} AS x, "
         f"{us.format('e.created_at')} AS c, e.cohort, CAST(e.cohort_size AS BIGINT) AS cohort_size, "
-        "CAST(e.baseline_us * 2 AS BIGINT) AS m2 "
+        "CAST(e.baseline_us * 2 AS BIGINT) AS m2, "
+        # Its stored entry is its first into s, unless its cohort was the whole cycle (then it is C).
+        f"CASE WHEN coalesce(e.cohort, '') NOT LIKE 'cycle%' THEN {us.format('e.stage_entered_at')} END AS first_t "
         f"FROM {stored} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
     )
 
@@ -332,60 +350,6 @@ def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> N
     as_of_views(con, known_at, existing_at=as_of)
 
 
-def _store_retests(
-    con: Engine, chain: RunChain, shifted: dict[str, Cohort], tests: dict[str, StoredTest], policy: Policy
-) -> None:
-    """The re-tested candidates' new rows as temp tables (their stored rows, as text, with the
-    re-tested columns written again), and every deal with new rows."""
-    ids = sorted(shifted)
-    among = f"opportunity_id IN (SELECT opportunity_id FROM {MOVED_IDS})"
-    rows = _stored_text(con, "attribution_history", AttributionRow.columns(), chain, among)
-    evidence = _stored_text(con, EVIDENCE_TABLE, EvidenceRow.columns(), chain, among)
-    if rows["opportunity_id"].to_pylist() != ids or evidence["opportunity_id"].to_pylist() != ids:
-        raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
-    new_rows: list[tuple[str, ...]] = []
-    new_evidence: list[tuple[str, ...]] = []
-    for opp, tier, rules in zip(ids, rows["tier"].to_pylist(), rows["rules"].to_pylist(), strict=True):
-        row, ev = retest(tier, rules or "", tests[opp], shifted[opp], policy)
-        new_rows.append(row)
-        new_evidence.append(ev)
-    rows = _patched(rows, ROW_COLUMNS, new_rows)
-    evidence = _patched(evidence, EVIDENCE_COLUMNS, new_evidence)
-    for name, table in ((MOVED_ROWS, rows), (MOVED_EVIDENCE, evidence)):
-        con.register("_cosell_incr_in", table)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
-        finally:
-            con.unregister("_cosell_incr_in")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
-        f"UNION SELECT opportunity_id FROM {MOVED_IDS}"
-    )
-
-
-def _stored_text(con: Engine, table: str, columns: tuple[str, ...], chain: RunChain, where: str) -> pa.Table:
-    """Stored rows of a complete run as text that casts back to the very values stored (an empty
-    cell is NULL), by deal."""
-    text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
-    return con.fetch_arrow(f"SELECT {text} FROM ({chain.rows(table)}) WHERE {where} ORDER BY opportunity_id")
-
-
-def _patched(table: pa.Table, columns: tuple[str, ...], values: list[tuple[str, ...]]) -> pa.Table:
-    """``table`` with ``columns`` replaced by ``values`` (a tuple per row, in the columns' order)."""
-    for i, name in enumerate(columns):
-        column = pa.array([v[i] for v in values], pa.string())
-        table = table.set_column(table.schema.get_field_index(name), name, column)
-    return table
-
-
-def _temp_text(con: Engine, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    con.register("_cosell_incr_in", text_table(columns, rows))
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _cosell_incr_in")
-    finally:
-        con.unregister("_cosell_incr_in")
-
-
 def _counts(con: Engine, chain: RunChain) -> dict[str, int]:
     """The run's deals by tier: the new rows and the chain's rows of every other deal."""
     rows = con.execute(
@@ -406,8 +370,8 @@ def _count(con: Engine, sql: str) -> int:
 
 def drop_results(con: Engine) -> None:
     """Drop what an incremental run left on the connection (after storing it)."""
-    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED_IDS, MOVED_ROWS, MOVED_EVIDENCE, REDECIDED, DIRTY_DEALS]
-    drop(con, [*made, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
+    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED, TESTS, STORED_ROWS, MOVED_ROWS, MOVED_EVIDENCE]
+    drop(con, [*made, REDECIDED, DIRTY_DEALS, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
 
 
 __all__ = ["Incremental", "attribute_incremental", "drop_results"]

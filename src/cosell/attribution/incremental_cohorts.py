@@ -20,10 +20,9 @@ re-tested (:func:`retest`): only its tier, its acceleration figures and its rule
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from cosell.attribution.engine_median import (
@@ -34,17 +33,16 @@ from cosell.attribution.engine_median import (
     window_stats,
 )
 from cosell.attribution.engine_plan import RunContext
-from cosell.attribution.reference import acceleration_fires
-from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
-from cosell.instants import format_days, format_instant
-from cosell.policy import Policy
-from cosell.results import format_rules, half_micros_text
+from cosell.instants import MICROS_PER_DAY
+from cosell.results import AttributionRow, EvidenceRow, format_rules
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
 CLEAN_BASE = "_cosell_incr_clean_base"  # opp_id, segment, band, x, c: direct-only won deals
-CLEAN_CAND = "_cosell_incr_clean_cand"  # opp_id, segment, band, s, x, c, cohort, cohort_size, m2
-FIRSTS = "_cosell_incr_firsts"  # opp_id, stage, first_t: each one's first entry into each stage
+CLEAN_CAND = "_cosell_incr_clean_cand"  # opp_id, segment, band, s, x, c, cohort, cohort_size, m2, first_t
+# opp_id, stage, first_t: each one's first entry into each stage (of the baseline deals, and of the
+# candidates whose stored first_t is NULL: their stored entry was their creation, C)
+FIRSTS = "_cosell_incr_firsts"
 
 # The rule ids an acceleration re-test decides; every other id of the row stays.
 RETESTED_RULES = frozenset({"ACC", "INF", "NO_BASELINE", "NOT_FASTER", "WHOLE_CYCLE"})
@@ -61,19 +59,18 @@ class CleanCohorts:
 
     stage_base: pa.Table
     cycle_base: pa.Table
-    candidates: pa.Table  # opp_id, segment, band, s, x (``median_cand``'s), and the stored cohort
+    candidates: pa.Table  # opp_id, segment, band, s, x (``median_cand``'s)
     found: dict[str, pa.Table] = field(default_factory=dict)
 
     @classmethod
     def fetch(cls, con: Engine) -> CleanCohorts:
+        # In no particular order: the counts and medians of a window do not depend on it.
         stage = con.fetch_arrow(
             f"SELECT b.segment, b.band, f.stage AS s, b.x, b.x - f.first_t AS dur FROM {CLEAN_BASE} b "
-            f"JOIN {FIRSTS} f ON f.opp_id = b.opp_id ORDER BY b.opp_id, f.stage"
+            f"JOIN {FIRSTS} f ON f.opp_id = b.opp_id"
         )
-        cycle = con.fetch_arrow(f"SELECT segment, band, x, x - c AS dur FROM {CLEAN_BASE} ORDER BY opp_id")
-        cand = con.fetch_arrow(
-            f"SELECT opp_id, segment, band, s, x, cohort, cohort_size, m2 FROM {CLEAN_CAND} ORDER BY opp_id"
-        )
+        cycle = con.fetch_arrow(f"SELECT segment, band, x, x - c AS dur FROM {CLEAN_BASE}")
+        cand = con.fetch_arrow(f"SELECT opp_id, segment, band, s, x FROM {CLEAN_CAND}")
         return cls(stage, cycle, cand)
 
     def step(self, context: RunContext) -> dict[str, pa.Table]:
@@ -101,83 +98,60 @@ def _stack(recomputed: pa.Table, clean: pa.Table) -> pa.Table:
     return pa.concat_tables([recomputed, clean])
 
 
-@dataclass(frozen=True)
-class Cohort:
-    """The cohort a candidate is measured against (None level: no baseline)."""
-
-    level: str | None
-    size: int | None
-    median2: int | None
-
-
-def moved(found: dict[str, pa.Table], stored: pa.Table, minimum: int) -> dict[str, Cohort]:
-    """The unchanged candidates whose cohort is not the stored one (``stored``: opp_id, cohort,
-    cohort_size, m2, in the order of ``found``), with their new cohort: per candidate the narrowest
-    level with at least ``minimum`` deals, stage levels first (as the engine's acceleration step
-    chooses)."""
-    if not found or not stored.num_rows:
-        return {}
-    q = stored.num_rows
-    counts = np.stack([_ints(found[k][f"{k}_n{lvl}"]) for k, lvl in LEVELS])
-    halves = np.stack(
-        [
-            np.asarray(found[k][f"{k}_m{lvl}"].fill_null(0).combine_chunks().to_numpy(), dtype=np.float64)
-            for k, lvl in LEVELS
-        ]
-    )
-    enough = counts >= minimum
-    has: np.ndarray = np.asarray(enough.any(axis=0))
-    level = np.where(has, enough.argmax(axis=0), -1)
-    rows = np.arange(q)
-    size = np.where(has, counts[np.maximum(level, 0), rows], -1)
-    # The step keeps half of an exact even integer below 2^54: doubling it is exact.
-    twice = np.where(has, (halves[np.maximum(level, 0), rows] * 2).astype(np.int64), -1)
-    names = [f"{k}:{lvl}" for k, lvl in LEVELS]
-    codes = {name: i for i, name in enumerate(names)}
-    old_level = np.array([codes.get(c, -1) if c else -1 for c in stored["cohort"].to_pylist()], np.int64)
-    old_size = _ints(stored["cohort_size"].fill_null(-1))
-    old_twice = _ints(stored["m2"].fill_null(-1))
-    differ = np.nonzero((level != old_level) | (size != old_size) | (twice != old_twice))[0]
-    ids = stored["opp_id"].to_pylist()
-    return {
-        ids[i]: Cohort(names[level[i]], int(size[i]), int(twice[i])) if has[i] else Cohort(None, None, None)
-        for i in differ.tolist()
-    }
+# The re-tested candidates (:func:`find_moved`): opp_id, the new cohort, cohort_size and m2 (NULL:
+# no baseline), and what the test reads, x, c and first_t (the first entry into the stored stage s).
+MOVED = "_cosell_incr_moved"
+# Their re-tests (:func:`retest`): the tier and the acceleration figures, as integers and flags;
+# their stored attribution rows; and their new attribution and evidence rows, as text.
+TESTS = "_cosell_incr_tests"
+STORED_ROWS = "_cosell_incr_stored_rows"
+MOVED_ROWS = "_cosell_incr_moved_rows"
+MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
+_FOUND = "_cosell_incr_found_"
 
 
-def _ints(column: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(column.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
+def find_moved(con: Engine, found: dict[str, pa.Table], minimum: int) -> int:
+    """Keep as :data:`MOVED` the unchanged candidates whose cohort is not the stored one (``found``:
+    the cohort step's statistics of every candidate of :data:`CLEAN_CAND`), with their new cohort:
+    the narrowest level with at least ``minimum`` deals, stage levels first (as the engine's
+    acceleration step chooses). Returns how many there are."""
 
-
-@dataclass(frozen=True)
-class StoredTest:
-    """An unchanged candidate's stored test: its key, its stored cohort and what the re-test needs."""
-
-    opportunity_id: str
-    closed_at: int  # X
-    created_at: int  # C
-    stage_first: int  # the first entry into its stage s
-    cohort: Cohort
-
-
-def stored_tests(con: Engine, deals: str) -> dict[str, StoredTest]:
-    """The stored tests of the unchanged candidates in ``deals`` (a relation of opportunity_id),
-    with their first entry into s (from :data:`FIRSTS`)."""
-    rows = con.execute(
-        f"SELECT c.opp_id, c.x, c.c, f.first_t, c.cohort, c.cohort_size, c.m2 FROM {CLEAN_CAND} c "
-        f"JOIN {FIRSTS} f ON f.opp_id = c.opp_id AND f.stage = c.s "
-        f"WHERE c.opp_id IN (SELECT opportunity_id FROM ({deals})) ORDER BY c.opp_id"
-    ).fetchall()
-    return {
-        str(r[0]): StoredTest(
-            str(r[0]),
-            int(r[1]),
-            int(r[2]),
-            int(r[3]),
-            Cohort(r[4], None if r[5] is None else int(r[5]), None if r[6] is None else int(r[6])),
+    def chosen(value: str) -> str:
+        cases = " ".join(
+            f"WHEN {k}_n{lvl} >= {int(minimum)} THEN {value.format(k=k, lvl=lvl)}" for k, lvl in LEVELS
         )
-        for r in rows
-    }
+        return f"CASE {cases} END"
+
+    if not found:  # the cohort step did not run: nothing was measured again
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {MOVED} AS SELECT opp_id, CAST(NULL AS VARCHAR) AS cohort, "
+            "CAST(NULL AS BIGINT) AS cohort_size, CAST(NULL AS BIGINT) AS m2, x, c, "
+            f"CAST(NULL AS BIGINT) AS first_t FROM {CLEAN_CAND} WHERE false"
+        )
+        return 0
+    for kind in ("stage", "cycle"):
+        con.register(_FOUND + kind, found[kind])
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {MOVED} AS
+            WITH now AS (
+                SELECT s.opp_id, {chosen("'{k}:{lvl}'")} AS cohort, {chosen("{k}_n{lvl}")} AS cohort_size,
+                       CAST({chosen("{k}_m{lvl}")} * 2 AS BIGINT) AS m2
+                FROM {_FOUND}stage s JOIN {_FOUND}cycle c ON c.opp_id = s.opp_id)
+            SELECT now.*, k.x, k.c, coalesce(k.first_t, f.first_t) AS first_t
+            FROM now JOIN {CLEAN_CAND} k ON k.opp_id = now.opp_id
+            LEFT JOIN {FIRSTS} f ON f.opp_id = k.opp_id AND f.stage = k.s
+            WHERE now.cohort IS DISTINCT FROM nullif(k.cohort, '') OR now.cohort_size IS DISTINCT FROM k.cohort_size
+               OR now.m2 IS DISTINCT FROM k.m2"""
+        )
+    finally:
+        for kind in ("stage", "cycle"):
+            con.unregister(_FOUND + kind)
+    row = con.execute(f"SELECT count(*), count(first_t) FROM {MOVED}").fetchone()
+    assert row is not None
+    if row[0] != row[1]:  # every tested deal entered its own stage s
+        raise NeedsFullRun("a re-tested deal has no entry into its stored stage")
+    return int(row[0])
 
 
 # The columns a re-test writes: of the attribution row, and of the evidence row.
@@ -214,37 +188,112 @@ def _rules(stored: str, fired: bool, no_baseline: bool, whole: bool) -> str:
     return format_rules(rules)
 
 
-def retest(tier: str, rules_text: str, test: StoredTest, cohort: Cohort, policy: Policy) -> tuple[
-    tuple[str, ...], tuple[str, ...]
-]:  # fmt: skip
-    """An unchanged candidate tested again against its moved cohort (docs/rules.md, Acceleration),
-    from its stored tier and rule ids: the new values of :data:`ROW_COLUMNS` and
-    :data:`EVIDENCE_COLUMNS`, written as the engine and the reference write them."""
-    whole = cohort.level is not None and cohort.level.startswith("cycle")
-    entered = test.created_at if whole else test.stage_first
-    remaining = test.closed_at - entered
-    fired = cohort.median2 is not None and acceleration_fires(remaining, cohort.median2, policy)
-    computed = "accelerated" if fired else "influenced"
-    rules = _rules(rules_text, fired, cohort.level is None, whole)
-    has = cohort.median2 is not None
-    m2 = cohort.median2 or 0
-    level = cohort.level or ""
-    size = "" if cohort.size is None else str(cohort.size)
-    row = (
-        tier if "OVR" in rules.split() else computed,
-        format_days(Decimal(m2) / 2) if has else "",
-        format_days(Decimal(m2 - 2 * remaining) / 2) if has else "",
-        rules,
-        format_days(remaining) if has else "",
-        level,
-        size,
+def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str, Any]) -> None:
+    """The :data:`MOVED` candidates tested again against their moved cohort (docs/rules.md,
+    Acceleration), set at a time: their stored rows (``stored_rows``, ``stored_evidence``: the
+    complete run's attribution and evidence rows) as text, with :data:`ROW_COLUMNS` and
+    :data:`EVIDENCE_COLUMNS` written again as the engine writes them, kept as :data:`MOVED_ROWS`
+    and :data:`MOVED_EVIDENCE`. Only the tier, the acceleration figures and the rule ids can move
+    (a candidate is partner-engaged: accelerated or influenced, with the same credits; an override
+    keeps its tier). ``params`` are the plan's values
+    (:func:`cosell.attribution.engine_params.values`)."""
+    keep_n, keep_d = int(params["keep_numerator"]), int(params["keep_denominator"])
+    twice_min = int(params["twice_min_days_us"])
+    # A deal is accelerated when its remaining time is at most the kept share of the baseline and
+    # short of it by the minimum days (reference.acceleration_fires), in exact integers.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {TESTS} AS
+        SELECT opp_id, cohort, cohort_size, m2, entered, x - entered AS remaining, whole, no_baseline,
+               coalesce(CAST(2 * (x - entered) AS HUGEINT) * {keep_d} <= CAST(m2 AS HUGEINT) * {keep_n}
+                        AND m2 - 2 * (x - entered) >= {twice_min}, false) AS fired
+        FROM (SELECT *, CASE WHEN whole THEN c ELSE first_t END AS entered
+              FROM (SELECT *, coalesce(starts_with(cohort, 'cycle'), false) AS whole,
+                           cohort IS NULL AS no_baseline FROM {MOVED}))"""
     )
-    evidence = (
-        computed,
-        format_instant(from_epoch_micros(entered)),
-        str(remaining),
-        level,
-        size,
-        half_micros_text(m2) if has else "",
+    moved = f"opportunity_id IN (SELECT opp_id FROM {MOVED})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STORED_ROWS} AS SELECT * FROM ({stored_rows}) WHERE {moved}")
+    # The rule ids: each distinct stored set with each outcome, written by the rules' own order.
+    pairs = con.execute(
+        f"SELECT DISTINCT coalesce(CAST(a.rules AS VARCHAR), ''), t.fired, t.no_baseline, t.whole "
+        f"FROM {STORED_ROWS} a JOIN {TESTS} t ON t.opp_id = a.opportunity_id"
+    ).fetchall()
+    mapped = [(str(old), bool(f), bool(nb), bool(w)) for old, f, nb, w in pairs]
+    new = [_rules(*m) for m in mapped]
+    rules = pa.table(
+        {
+            "old": pa.array([m[0] for m in mapped], pa.string()),
+            "fired": pa.array([m[1] for m in mapped], pa.bool_()),
+            "no_baseline": pa.array([m[2] for m in mapped], pa.bool_()),
+            "whole": pa.array([m[3] for m in mapped], pa.bool_()),
+            "rules": pa.array(new, pa.string()),
+            "overridden": pa.array(["OVR" in r.split() for r in new], pa.bool_()),
+        }
     )
-    return row, evidence
+    computed = "CASE WHEN t.fired THEN 'accelerated' ELSE 'influenced' END"
+    has = "t.m2 IS NOT NULL"
+    written = {
+        "tier": f"CASE WHEN r.overridden THEN CAST(a.tier AS VARCHAR) ELSE {computed} END",
+        "baseline_days": f"CASE WHEN {has} THEN {_days('t.m2', 2)} ELSE '' END",
+        "cycle_reduction_days": f"CASE WHEN {has} THEN {_days('t.m2 - 2 * t.remaining', 2)} ELSE '' END",
+        "rules": "r.rules",
+        "remaining_days": f"CASE WHEN {has} THEN {_days('t.remaining', 1)} ELSE '' END",
+        "cohort": "coalesce(t.cohort, '')",
+        "cohort_size": "coalesce(CAST(t.cohort_size AS VARCHAR), '')",
+    }
+    con.register("_cosell_incr_rules", rules)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {MOVED_ROWS} AS "
+            f"SELECT {_columns(AttributionRow.columns(), written)} FROM {STORED_ROWS} a "
+            f"JOIN {TESTS} t ON t.opp_id = a.opportunity_id "
+            "JOIN _cosell_incr_rules r ON r.old = coalesce(CAST(a.rules AS VARCHAR), '') "
+            "AND r.fired = t.fired AND r.no_baseline = t.no_baseline AND r.whole = t.whole "
+            "ORDER BY a.opportunity_id"
+        )
+    finally:
+        con.unregister("_cosell_incr_rules")
+    frac = "((t.entered % 1000000) + 1000000) % 1000000"
+    entered = (
+        f"strftime({con.dialect.from_epoch_us.format('t.entered')}, '%Y-%m-%dT%H:%M:%S') || "
+        f"CASE WHEN {frac} = 0 THEN '' ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z'"
+    )
+    half = (
+        "CASE WHEN t.m2 < 0 THEN '-' ELSE '' END || CAST(abs(t.m2) // 2 AS VARCHAR) || "
+        "CASE WHEN abs(t.m2) % 2 = 1 THEN '.5' ELSE '' END"
+    )
+    evidence_written = {
+        "computed_tier": computed,
+        "stage_entered_at": entered,
+        "remaining_us": "CAST(t.remaining AS VARCHAR)",
+        "cohort": written["cohort"],
+        "cohort_size": written["cohort_size"],
+        "baseline_us": f"CASE WHEN {has} THEN {half} ELSE '' END",
+    }
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MOVED_EVIDENCE} AS "
+        f"SELECT {_columns(EvidenceRow.columns(), evidence_written)} FROM ({stored_evidence}) a "
+        f"JOIN {TESTS} t ON t.opp_id = a.opportunity_id ORDER BY a.opportunity_id"
+    )
+    counts = con.execute(
+        f"SELECT (SELECT count(*) FROM {MOVED}), (SELECT count(*) FROM {MOVED_ROWS}), "
+        f"(SELECT count(*) FROM {MOVED_EVIDENCE})"
+    ).fetchone()
+    if counts is None or len(set(counts)) != 1:
+        raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
+
+
+def _columns(columns: tuple[str, ...], written: dict[str, str]) -> str:
+    """The stored row's columns as text, those of ``written`` replaced by their expressions."""
+    return ", ".join(f"{written.get(c, f'CAST(a.{c} AS VARCHAR)')} AS {c}" for c in columns)
+
+
+def _days(n: str, halves: int) -> str:
+    """SQL: ``n`` microseconds (``halves`` 2: half-microseconds) as days with six decimals, rounded
+    half-even, the sign kept (as :func:`cosell.instants.format_days` and the engine's days_text)."""
+    unit = halves * MICROS_PER_DAY // 1_000_000  # per millionth of a day
+    q, r = f"(abs({n}) // {unit})", f"(abs({n}) % {unit})"
+    rounded = f"({q} + CASE WHEN {r} * 2 > {unit} OR ({r} * 2 = {unit} AND {q} % 2 = 1) THEN 1 ELSE 0 END)"
+    return (
+        f"CASE WHEN {n} < 0 THEN '-' ELSE '' END || CAST({rounded} // 1000000 AS VARCHAR) || '.' || "
+        f"lpad(CAST({rounded} % 1000000 AS VARCHAR), 6, '0')"
+    )

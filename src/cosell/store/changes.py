@@ -2,8 +2,8 @@
 
 Rows are versioned (:mod:`cosell.data.load`): a changed row closes its old version and adds a new
 one at the import's instant, and nothing is deleted. So the rows the rules read at ``until`` differ
-from those they read at ``since`` exactly by the versions recorded in ``(since, until]``, and every
-version of those keys (the old one names the account or deal the row left). Overrides and answered
+from those they read at ``since`` exactly by the versions recorded in ``(since, until]`` and the
+versions they closed in it (the old one names the account or deal the row left). Overrides and answered
 prompts are recorded with their own instants (an override also when withdrawn).
 
 :func:`changed_deals` turns those rows into the deals whose inputs may differ (an over-approximation
@@ -13,8 +13,9 @@ is safe: a deal recomputed without need gives the same result):
   it or named as its source lead, a registration or touch logged on it, an override or an answered
   prompt on it;
 - every deal on an account whose rows changed: the account (its segment), an unlinked registration
-  (it goes to the first deal on the account), a touch (touches belong to accounts), and an
-  opportunity that moved in or out of it;
+  (it goes to the first deal on the account), and an opportunity that moved in or out of it;
+- for a touch on an account, the deals of the account whose window (or lookback) holds a version
+  of it, when the caller gives the deals' windows; else every deal of the account;
 - with a deal whose own rows changed, every deal on its account when the account has an unlinked
   registration (it goes to the first deal on the account created at or after it, so the rules
   read those deals together); an opportunity that moved account or creation instant, or is new,
@@ -36,16 +37,16 @@ from cosell.engine.sql import ts
 # period and currency; a contact re-assigns every touch that names it).
 UNSUPPORTED = ("fx_rates", "partner_contacts")
 DIRTY_DEALS = "_cosell_changed_deals"
-# The tables whose rows name the deals and accounts they bear on, by key.
-KEYS = {
-    "opportunities": ("opportunity_id",),
-    "stage_history": ("opportunity_id", "stage", "entered_at"),
-    "touches": ("touch_id",),
-    "leads": ("lead_id",),
-    "deal_registrations": ("registration_id",),
-    "opportunity_partners": ("opportunity_id", "partner_id", "role"),
-    "accounts": ("account_id",),
-}
+# The tables whose rows name the deals and accounts they bear on.
+TABLES = (
+    "opportunities",
+    "stage_history",
+    "touches",
+    "leads",
+    "deal_registrations",
+    "opportunity_partners",
+    "accounts",
+)
 DIRTY_ACCOUNTS = "_cosell_changed_accounts"
 
 
@@ -63,12 +64,12 @@ def _recorded(since: datetime, until: datetime | None, column: str = "_valid_fro
     return f"{column} > {ts(since)}{upper}"
 
 
-def _versions_of_changed(table: str, key: tuple[str, ...], since: datetime, until: datetime | None) -> str:
-    """Every version of the keys of ``table`` with a version recorded in ``(since, until]``."""
-    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+def _versions_of_changed(table: str, since: datetime, until: datetime | None) -> str:
+    """The versions of ``table`` recorded in ``(since, until]`` and those they closed (the versions
+    known at ``since`` of the same keys: a new version closes the current one at its own instant).
+    Both are found by their instants alone, without reading the keys of the whole table."""
     return (
-        f"SELECT t.* FROM {table} t WHERE EXISTS (SELECT 1 FROM {table} c "
-        f"WHERE {_recorded(since, until, 'c._valid_from')} AND {on})"
+        f"SELECT * FROM {table} WHERE ({_recorded(since, until)}) OR ({_recorded(since, until, '_valid_to')})"
     )
 
 
@@ -80,7 +81,12 @@ def _has_table(con: Engine, name: str) -> bool:
 
 
 def changed_deals(
-    con: Engine, since: datetime, until: datetime | None, current_opportunities: str, registrations: str = ""
+    con: Engine,
+    since: datetime,
+    until: datetime | None,
+    current_opportunities: str,
+    registrations: str = "",
+    windows: str = "",
 ) -> ChangeSet:
     """Find the deals whose inputs changed between what was known at ``since`` and at ``until``
     (None: everything recorded) into the temp table ``_cosell_changed_deals``.
@@ -88,7 +94,11 @@ def changed_deals(
     ``current_opportunities`` is the relation of the deals the new run decides (the opportunities
     known at ``until`` that existed at its as-of instant): the deals on a changed account are
     taken from it. ``registrations`` is the relation of the registrations known at ``until``
-    (none given: every changed deal takes its account's deals with it).
+    (none given: every changed deal takes its account's deals with it). ``windows`` is a relation
+    of the deals' windows as the base run read them (opportunity_id, lo_us, hi_us: epoch
+    microseconds of C - lookback and of the later of X and C); given, a touch on an account
+    changes only the account's deals whose window holds a version of it (a deal without a window
+    row, or with a NULL bound, is changed by any), not every deal of the account.
     """
     unsupported = []
     for table in UNSUPPORTED:
@@ -98,11 +108,11 @@ def changed_deals(
         if row and row[0]:
             unsupported.append(table)
     changed = {}
-    for table, key in KEYS.items():
+    for table in TABLES:
         # Each read once (the touches are the largest table), kept while the deals are found.
-        changed[table] = f"_cosell_changed_{table}"
+        changed[table] = f"_cosell_versions_{table}"  # not DIRTY_ACCOUNTS's name
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, key, since, until)}"
+            f"CREATE OR REPLACE TEMP TABLE {changed[table]} AS {_versions_of_changed(table, since, until)}"
         )
     opps, history, touches = changed["opportunities"], changed["stage_history"], changed["touches"]
     leads, regs, partners = changed["leads"], changed["deal_registrations"], changed["opportunity_partners"]
@@ -131,12 +141,23 @@ def changed_deals(
         f"SELECT opportunity_id FROM {opps} GROUP BY opportunity_id "
         f"HAVING min(_valid_from) > {ts(since)} OR count(DISTINCT (account_id, created_at)) > 1"
     )
+    touched = f"UNION SELECT account_id FROM {touches} " if not windows else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {DIRTY_ACCOUNTS} AS "
         f"SELECT account_id FROM {opps} WHERE opportunity_id IN ({arrived}) "
-        f"UNION SELECT account_id FROM {touches} "
-        f"UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
+        f"{touched}UNION SELECT account_id FROM {regs} UNION SELECT account_id FROM {accounts}"
     )
+    if windows:
+        # SPEC section 2: a touch with no deal logged is associated with the deals of its account
+        # whose window [C - lookback, X] holds it, and a direct touch on the account (logged on any
+        # deal) guards the deals whose lookback [C - lookback, C] holds it: no other deal reads it.
+        t_us = con.dialect.epoch_us.format("t.occurred_at")
+        own.append(
+            f"SELECT o.opportunity_id FROM {current_opportunities} o JOIN {touches} t ON t.account_id = o.account_id "
+            f"LEFT JOIN {windows} w ON w.opportunity_id = o.opportunity_id "
+            f"WHERE w.lo_us IS NULL OR w.hi_us IS NULL OR t.occurred_at IS NULL "
+            f"OR ({t_us} >= w.lo_us AND {t_us} <= w.hi_us)"
+        )
     own_sql = " UNION ".join(own)
     # A deal decided alone needs its account's other deals beside it only when an unlinked
     # registration on the account may go to one of them: then they are decided again too.
