@@ -214,6 +214,35 @@ def test_rows_doubled_deleted_or_padded_translate_alike(
     assert engine == reference
 
 
+@pytest.mark.parametrize(
+    "obj", ["Task", "Lead", "Opportunity", "OpportunityHistory", "OpportunityFieldHistory"]
+)
+def test_padded_cells_and_padded_mapped_values_translate_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, obj: str
+) -> None:
+    """Every cell of a file padded with what both Python and the engine strip, and the mapping's
+    kind padded too: the first import reads the translated cells as they are (stripped by the
+    translation), but the mapping's values, which it trims as the canonical import does."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / f"{obj}.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    padded = [[f" \u00a0{c}\u3000 " for c in r] for r in records[1:]]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([records[0], *padded])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    # (a kind's value is the mapping's own; a tier's or a lead source's must be one of cosell's)
+    text = mapping("loader").replace('"Call" = "outbound_call"', '"Call" = " outbound_call\u00a0"')
+    assert text != mapping("loader")
+    used = _used_engine(monkeypatch)
+    engine, reference = _both(folder, text, tmp_path)
+    assert used == [True]
+    tables = engine[1]
+    assert {"outbound_call", "joint_call"} <= {t[4] for t in tables["touches"]}
+    assert "partner_referral" in {t[5] for t in tables["leads"]}
+    assert "sourced" in {t[12] for t in tables["opportunities"]}
+    assert engine == reference
+
+
 def test_tasks_and_events_translate_alike_in_the_files_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

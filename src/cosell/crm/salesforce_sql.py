@@ -620,9 +620,19 @@ class _Build:
 
     # -- the canonical tables -----------------------------------------------------------------
 
-    def _emit(self, table: str, parts: Iterable[tuple[str, str]], order: str = "_row") -> None:
+    def _emit(
+        self,
+        table: str,
+        parts: Iterable[tuple[str, str]],
+        order: str = "_row",
+        *,
+        stripped: Iterable[str] = (),
+    ) -> None:
         """A canonical table from ``parts`` (export file, SELECT of the table's columns by name
-        plus ``_row``), kept in the reference's order; empty optional tables are left out."""
+        plus ``_row``), kept in the reference's order; empty optional tables are left out.
+        ``stripped``: the columns whose every cell is an export's cell stripped, a lookup's id
+        or a constant without spaces (not a mapping's value): the import reads them as they are
+        (:attr:`cosell.data.read.TableFile.stripped`), and trims the others."""
         columns = TABLES_BY_NAME[table].column_names
         parts = list(parts)
         if not parts:
@@ -636,9 +646,11 @@ class _Build:
             f"SELECT _file, _row, {', '.join(f'{c} AS c{i}' for i, c in enumerate(columns))} "
             f"FROM ({' UNION ALL '.join(selects)}) ORDER BY _part, {order}",
         )
-        self._add(table, made, columns)
+        self._add(table, made, columns, frozenset(stripped))
 
-    def _add(self, table: str, made: str, columns: tuple[str, ...]) -> None:
+    def _add(
+        self, table: str, made: str, columns: tuple[str, ...], stripped: frozenset[str] = frozenset()
+    ) -> None:
         counts = self.con.execute(
             f"SELECT _file, count(*), min(rowid) FROM {made} GROUP BY _file ORDER BY 3"
         ).fetchall()
@@ -647,7 +659,9 @@ class _Build:
         self.sources[table] = [str(r[0]) for r in counts]
         cells = ", ".join(f"nullif(c{i}, '') AS c{i}" for i in range(len(columns)))
         relation = f"(SELECT {cells} FROM {made} ORDER BY rowid)"
-        self.files[table] = TableFile(table, Path(f"{table}.csv"), "relation", relation, columns)
+        self.files[table] = TableFile(
+            table, Path(f"{table}.csv"), "relation", relation, columns, stripped=stripped
+        )
         self.origins[table] = [self._origin_of(made)]
 
     def _origin_of(self, made: str) -> Callable[[int], tuple[str, int] | None]:
@@ -743,6 +757,7 @@ class _Build:
                 {self.ref(lead, contact) if contact else "''"} AS partner_contact_id,
                 {self.ref(lead, 'ConvertedOpportunityId')} AS converted_opportunity_id,
                 {converted} AS converted_at FROM {_P}Lead s {join} WHERE {keep}""")],
+            stripped=set(TABLES_BY_NAME["leads"].column_names) - {"source"},
         )  # fmt: skip
 
     def _opportunities(self) -> None:
@@ -807,7 +822,11 @@ class _Build:
         body = f"FROM {_P}Opportunity s {' '.join(joins)} WHERE {keep}"
         self._refuse_if(f"{_P}Opportunity", f"{keep} AND ({' OR '.join(refused)})", " ".join(joins))
         select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
-        self._emit("opportunities", [(f.file, f"SELECT s._row, {select} {body}")])
+        # The mapping's values (and its default currency) are trimmed by the import, as ever.
+        mapped = {"currency", "opportunity_type", "partner_source"}  # (the stage is the export's)
+        self._emit(
+            "opportunities", [(f.file, f"SELECT s._row, {select} {body}")], stripped=set(columns) - mapped
+        )
 
     def _stage_history(self) -> None:
         f = self.objects.get("OpportunityHistory")
@@ -849,6 +868,7 @@ class _Build:
                 )
             ],
             order="_first, _nth",
+            stripped=("opportunity_id", "stage", "entered_at"),  # (the stage is the export's)
         )
 
     def _field_history(self) -> None:
@@ -900,7 +920,11 @@ class _Build:
             f"FROM {_P}x_changes GROUP BY ALL) f ON {same}"
         )
         self._skip(f, f"{_P}x_changes", "again", "a second row for the same change")
-        self._emit("field_history", [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")])
+        self._emit(
+            "field_history",
+            [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")],
+            stripped=("opportunity_id", "field", "changed_at", "changed_by"),
+        )
 
     def _opportunity_partners(self) -> None:
         rows = self._partner_link_rows()
@@ -1007,9 +1031,13 @@ class _Build:
         # places in the files (self.activities), as the reference counts it.
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
+        # Every cell is a stripped cell of the export, an id from the lookups (stripped cells of
+        # the staged files) or a constant: all but the kind, which may be the mapping's value.
+        stripped = frozenset(columns) - {"kind"}
         self.files["touches"] = TableFile(
-            "touches", Path("touches.csv"), "relation", relation, columns, places=self.activities
-        )
+            "touches", Path("touches.csv"), "relation", relation, columns, places=self.activities,
+            stripped=stripped,
+        )  # fmt: skip
 
     def _fx_rates(self) -> None:
         months = self.con.execute(

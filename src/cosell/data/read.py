@@ -70,6 +70,10 @@ class TableFile:
     # A relation that joins lookups to each row of a large file is read on every thread, in any
     # order (Dialect.lookup_settings): these are its rows' places in the file's order.
     places: RowPlaces | None = field(default=None, compare=False)
+    # The columns of a translated file whose cells are stripped already (of every character
+    # Python's str.strip() removes, which includes all that the engine's trim() does) and never
+    # empty (NULL instead): the first import reads them as they are, not trimmed again.
+    stripped: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:

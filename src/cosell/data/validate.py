@@ -73,13 +73,17 @@ def normalized_view(con: Engine, staged: Staged) -> str:
 
 def normalized_columns(staged: Staged) -> list[str]:
     """``n_<column>`` of each canonical column: the raw text trimmed, empty as NULL (NULL when the
-    file lacks the column)."""
+    file lacks the column; as it is when a translated file's cells are stripped already:
+    :attr:`cosell.data.read.TableFile.stripped`)."""
     parts = []
     for column in staged.table.columns:
         raw = staged.column(column.name)
-        parts.append(
-            f"nullif(trim({raw}), '') AS n_{column.name}" if raw else f"NULL::VARCHAR AS n_{column.name}"
-        )
+        if raw is None:
+            parts.append(f"NULL::VARCHAR AS n_{column.name}")
+        elif column.name in staged.file.stripped:
+            parts.append(f"{raw} AS n_{column.name}")
+        else:
+            parts.append(f"nullif(trim({raw}), '') AS n_{column.name}")
     return parts
 
 
