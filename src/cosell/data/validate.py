@@ -665,22 +665,30 @@ def collect_warnings(
         )
     else:
         groups = ""
-        # The warned rows' keys first, then their places: the places of the sources' first
-        # records are read, and kept only for a warned key (a filter by a small hash table, not a
-        # join built on every row's place), more records each time until every warned group has
-        # its least place (:func:`_first_places`).
+        # The groups first; then the warned rows' keys: the rows of the warned groups (the checks
+        # read the grouped columns only: they are tested on the few groups, and the rows found by
+        # a semi-join on the warned ones, not tested one by one); then their places: the places
+        # of the sources' first records are read, and kept only for a warned key (a filter by a
+        # small hash table, not a join built on every row's place), more records each time until
+        # every warned group has its least place (:func:`_first_places`).
         (key,) = staged.table.key
         warned = " OR ".join(f"({condition})" for _, condition, _ in checks)
-        same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in _WARNING_COLUMNS[name])
+        columns = _WARNING_COLUMNS[name]
+        same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in columns)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WARNED} AS SELECT {grouped}, n_{key} AS key "
-            f"FROM {accepted} WHERE {warned}"
+            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n "
+            f"FROM {accepted} GROUP BY {grouped}"
         )
-        _first_places(con, places, _WARNING_COLUMNS[name])
+        of_group = " AND ".join(f"a.n_{c} IS NOT DISTINCT FROM w.n_{c}" for c in columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_WARNED} AS SELECT {', '.join(f'a.n_{c}' for c in columns)}, "
+            f"a.n_{key} AS key FROM {accepted} a "
+            f"SEMI JOIN (SELECT * FROM {_WARNING_GROUPS} WHERE {warned}) w ON {of_group}"
+        )
+        _first_places(con, places, columns)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT g.*, f.first_row "
-            f"FROM (SELECT {grouped}, count(*) AS n FROM {accepted} GROUP BY {grouped}) g "
-            f"LEFT JOIN {_FIRSTS} f ON {same}"
+            f"FROM {_WARNING_GROUPS} g LEFT JOIN {_FIRSTS} f ON {same}"
         )
         con.execute(f"DROP TABLE {_WARNED}")
         con.execute(f"DROP TABLE {_FIRSTS}")
