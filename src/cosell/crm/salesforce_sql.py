@@ -823,9 +823,9 @@ class _Build:
         self._refuse_if(f"{_P}Opportunity", f"{keep} AND ({' OR '.join(refused)})", " ".join(joins))
         select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
         # The mapping's values (and its default currency) are trimmed by the import, as ever.
-        mapped = {"currency", "opportunity_type", "partner_source"}  # (the stage is the export's)
+        of_mapping = {"currency", "opportunity_type", "partner_source"}  # (the stage is the export's)
         self._emit(
-            "opportunities", [(f.file, f"SELECT s._row, {select} {body}")], stripped=set(columns) - mapped
+            "opportunities", [(f.file, f"SELECT s._row, {select} {body}")], stripped=set(columns) - of_mapping
         )
 
     def _stage_history(self) -> None:
