@@ -174,6 +174,28 @@ def _micros(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _won_deal(
+    world: dict[str, list[dict[str, str]]],
+    opp: str,
+    account: str,
+    created: str,
+    entries: list[tuple[str, str]],
+    touch: tuple[str, str],
+) -> None:
+    """A won deal of 5,000 on an ENT account of its own, its stage entries (stage, instant) and one
+    partner joint call (touch id, instant) logged on it."""
+    world["accounts"].append({"account_id": account, "name": f"Acct {account[1:]}", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": opp, "account_id": account, "created_at": created, "amount": "5000",
+         "stage": "Closed Won"}
+    )  # fmt: skip
+    world["stage_history"] += [{"opportunity_id": opp, "stage": s, "entered_at": at} for s, at in entries]
+    world["touches"].append(
+        {"touch_id": touch[0], "occurred_at": touch[1], "account_id": account, "actor": "partner",
+         "kind": "joint_call", "opportunity_id": opp, "partner_id": "P1"}
+    )  # fmt: skip
+
+
 def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
     """B06 is created 120,001 us earlier: every cohort holding it moves by half of that, so the
     re-tested medians are odd half-microseconds and their days round (half-even) off the whole
@@ -183,34 +205,17 @@ def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
     fast enough by the share but not by the days, and keeps the tier of its override."""
     world = cohort_world()
     o2 = T0 + 100 * timedelta(days=1) + timedelta(microseconds=1234)
-    world["accounts"].append({"account_id": "A30", "name": "Acct 30", "segment": "ENT"})
-    world["opportunities"].append(
-        {"opportunity_id": "O2", "account_id": "A30", "created_at": _micros(o2), "amount": "5000",
-         "stage": "Closed Won"}
-    )  # fmt: skip
-    world["stage_history"] += [
-        {"opportunity_id": "O2", "stage": "Discovery", "entered_at": _micros(o2)},
-        {"opportunity_id": "O2", "stage": "Qualification", "entered_at": _instant(o2 + 5 * timedelta(days=1))},
-        {"opportunity_id": "O2", "stage": "Closed Won", "entered_at": _instant(o2 + 40 * timedelta(days=1))},
-    ]  # fmt: skip
-    world["touches"].append(
-        {"touch_id": "T2", "occurred_at": _instant(o2 + 6 * timedelta(days=1)), "account_id": "A30",
-         "actor": "partner", "kind": "joint_call", "opportunity_id": "O2", "partner_id": "P1"}
+    day = timedelta(days=1)
+    _won_deal(
+        world, "O2", "A30", _micros(o2),
+        [("Discovery", _micros(o2)), ("Qualification", _instant(o2 + 5 * day)), ("Closed Won", _instant(o2 + 40 * day))],
+        ("T2", _instant(o2 + 6 * day)),
     )  # fmt: skip
     # O3: 20 days in Discovery, 20% under the baseline but not 7 days under it, overridden to accelerated.
-    o3 = T0 + 100 * timedelta(days=1)
-    world["accounts"].append({"account_id": "A31", "name": "Acct 31", "segment": "ENT"})
-    world["opportunities"].append(
-        {"opportunity_id": "O3", "account_id": "A31", "created_at": _instant(o3), "amount": "5000",
-         "stage": "Closed Won"}
-    )  # fmt: skip
-    world["stage_history"] += [
-        {"opportunity_id": "O3", "stage": "Discovery", "entered_at": _instant(o3)},
-        {"opportunity_id": "O3", "stage": "Closed Won", "entered_at": _instant(o3 + 20 * timedelta(days=1))},
-    ]  # fmt: skip
-    world["touches"].append(
-        {"touch_id": "T3", "occurred_at": _instant(o3 + 2 * timedelta(days=1)), "account_id": "A31",
-         "actor": "partner", "kind": "joint_call", "opportunity_id": "O3", "partner_id": "P1"}
+    o3 = T0 + 100 * day
+    _won_deal(
+        world, "O3", "A31", _instant(o3), [("Discovery", _instant(o3)), ("Closed Won", _instant(o3 + 20 * day))],
+        ("T3", _instant(o3 + 2 * day)),
     )  # fmt: skip
     ws = open_workspace(":memory:")
     golden.insert_tables(ws, world)
@@ -250,19 +255,10 @@ def test_a_candidate_tested_on_the_whole_cycle_is_re_tested_from_its_entry_into_
     world = cohort_world()
     day = timedelta(days=1)
     o2 = T0 + 100 * day
-    world["accounts"].append({"account_id": "A30", "name": "Acct 30", "segment": "ENT"})
-    world["opportunities"].append(
-        {"opportunity_id": "O2", "account_id": "A30", "created_at": _instant(o2), "amount": "5000",
-         "stage": "Closed Won"}
-    )  # fmt: skip
-    world["stage_history"] += [
-        {"opportunity_id": "O2", "stage": "Discovery", "entered_at": _instant(o2)},
-        {"opportunity_id": "O2", "stage": "Qualification", "entered_at": _instant(o2 + 5 * day)},
-        {"opportunity_id": "O2", "stage": "Closed Won", "entered_at": _instant(o2 + 40 * day)},
-    ]  # fmt: skip
-    world["touches"].append(
-        {"touch_id": "T2", "occurred_at": _instant(o2 + 6 * day), "account_id": "A30",
-         "actor": "partner", "kind": "joint_call", "opportunity_id": "O2", "partner_id": "P1"}
+    _won_deal(
+        world, "O2", "A30", _instant(o2),
+        [("Discovery", _instant(o2)), ("Qualification", _instant(o2 + 5 * day)), ("Closed Won", _instant(o2 + 40 * day))],
+        ("T2", _instant(o2 + 6 * day)),
     )  # fmt: skip
     ws = based_world(world, policy, "role_weighted")
     try:

@@ -6,7 +6,6 @@ back after the run."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from cosell.data.demo import generate_dataset
 from cosell.data.load import load_dataset
 from cosell.engine import memory_engine, settings
 from cosell.store.workspace import as_of_views
+from settings_spy import recorded_settings
 
 SIZE = 150  # deals: some of every tier, and a run's Python steps below their Arrow threshold
 
@@ -42,23 +42,11 @@ def _run(folder: Path, as_of: Any) -> tuple[tuple[list[Any], list[Any], Any], bo
         ws.close()
 
 
-def _recorded(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[dict[str, str]]:
-    """The settings ``module`` asks for, as it asks (they are still applied)."""
-    asked: list[dict[str, str]] = []
-
-    def record(con: Any, values: Mapping[str, str]) -> Any:
-        asked.append(dict(values))
-        return settings(con, values)
-
-    monkeypatch.setattr(module, "settings", record)
-    return asked
-
-
 def test_a_small_run_finds_what_a_tuned_run_finds(
     dataset: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder, as_of = dataset
-    asked = _recorded(monkeypatch, engine_module)
+    asked = recorded_settings(monkeypatch, engine_module)
     small, optimizer = _run(folder, as_of)
     assert asked[-1]["enable_optimizer"] == "false" and asked[-1]["threads"] == "1"
     assert not optimizer  # the small dataset's workspace plans without it

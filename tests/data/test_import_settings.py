@@ -5,7 +5,6 @@ limit only. The connection's own settings are back afterwards, and the outcome i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ from import_fixtures import content_checksum, dataset
 
 import cosell.data.load as load_module
 from cosell.data.load import import_canonical
-from cosell.engine import settings
 from cosell.errors import ImportFailed
 from cosell.store.workspace import open_workspace
+from settings_spy import recorded_settings
 
 FIRST, SECOND = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
 READ = "SELECT current_setting('enable_optimizer'), current_setting('threads')"
@@ -26,14 +25,7 @@ READ = "SELECT current_setting('enable_optimizer'), current_setting('threads')"
 @pytest.fixture
 def asked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
     """The settings the import asks for, as it asks (they are still applied)."""
-    seen: list[dict[str, str]] = []
-
-    def record(con: Any, values: Mapping[str, str]) -> Any:
-        seen.append(dict(values))
-        return settings(con, values)
-
-    monkeypatch.setattr(load_module, "settings", record)
-    return seen
+    return recorded_settings(monkeypatch, load_module)
 
 
 def _imported(folder: Path, *, twice: bool = False) -> tuple[Any, Any]:
