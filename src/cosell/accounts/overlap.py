@@ -45,7 +45,7 @@ from cosell.instants import format_instant
 from cosell.metrics.deals import close_times_sql, stage_class_sql
 from cosell.money import round_money
 from cosell.policy import Policy
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 OUR_STATUSES = ("customer", "open_opportunity", "prospect")
 THEIR_STATUSES = ("customer", "open_opportunity", "prospect")
@@ -241,13 +241,10 @@ def _pairs_table(con: Engine, pairs: dict[tuple[str, str], str]) -> None:
     # Handed over as Arrow data: an insert per pair costs about 0.3 ms, and a partner's list of
     # a large book matches hundreds of thousands of accounts.
     rows = [(p, a, s) for (p, a), s in sorted(pairs.items())]
-    con.register("_ov_pairs_in", text_table(("partner_id", "account_id", "status"), rows))
-    try:
+    with staged_rows(con, "_ov_pairs_in", ("partner_id", "account_id", "status"), rows) as staged:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _ov_pairs AS SELECT partner_id, account_id, status FROM _ov_pairs_in"
+            f"CREATE OR REPLACE TEMP TABLE _ov_pairs AS SELECT partner_id, account_id, status FROM {staged}"
         )
-    finally:
-        con.unregister("_ov_pairs_in")
 
 
 def _open_at_customers(

@@ -46,7 +46,7 @@ from cosell.instants import ISO_PATTERN
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES_BY_NAME
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 __all__ = ["EngineTranslation", "NotInEngine", "translate_in_engine"]
 
@@ -414,12 +414,8 @@ class _Build:
 
     def _rows(self, name: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
         """A table of text ``rows`` handed from Python (in one batch, not a statement per row)."""
-        arrow = _P + "arrow_in"
-        self.con.register(arrow, text_table(columns, rows))
-        try:
-            return self._table(name, f"SELECT * FROM {arrow}")
-        finally:
-            self.con.unregister(arrow)
+        with staged_rows(self.con, _P + "arrow_in", columns, rows) as staged:
+            return self._table(name, f"SELECT * FROM {staged}")
 
     # -- cells --------------------------------------------------------------------------------
 

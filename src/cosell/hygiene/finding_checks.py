@@ -24,7 +24,7 @@ from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 if TYPE_CHECKING:
     from cosell.hygiene.findings import Window
@@ -282,15 +282,12 @@ def overlap(con: Engine, policy: Policy, pairs: Sequence[tuple[str, str, str]]) 
     normalised name or fuzzy name; review candidates never count). Hygiene does not match names
     itself, so the overlap reconciliation reads is the one ``cosell accounts match`` prints."""
     columns = ("partner_id", "account_id", "status")
-    con.register("_rec_pairs_in", text_table(columns, [tuple(p) for p in pairs]))
-    try:
+    with staged_rows(con, "_rec_pairs_in", columns, [tuple(p) for p in pairs]) as staged:
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE _rec_pairs AS
-            SELECT DISTINCT partner_id, account_id, status FROM _rec_pairs_in
+            f"""CREATE OR REPLACE TEMP TABLE _rec_pairs AS
+            SELECT DISTINCT partner_id, account_id, status FROM {staged}
             WHERE account_id IN (SELECT account_id FROM _rec_won)"""
         )
-    finally:
-        con.unregister("_rec_pairs_in")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rec_overlap AS
         SELECT DISTINCT w.opportunity_id, p.partner_id, p.status FROM _rec_won w

@@ -52,7 +52,7 @@ from cosell.hygiene.sql import lit as _lit
 from cosell.money import minor_unit
 from cosell.policy import Policy
 from cosell.store.review import KINDS as KINDS
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 KIND_CODES = {
     "untagged_partner_involvement": "UPI",
@@ -262,14 +262,11 @@ def _expired_prompts(
     # Handed over as Arrow data, not an insert per prompt (about 0.3 ms each). An ISO instant
     # with its offset converts exactly.
     columns = ("prompt_id", "opportunity_id", "partner_id", "rep_id", "trigger_ref", "expires_at")
-    con.register("_rec_prompts_in", text_table(columns, rows))
-    try:
+    with staged_rows(con, "_rec_prompts_in", columns, rows) as staged:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _rec_prompts AS SELECT prompt_id, opportunity_id, partner_id, "
-            "rep_id, trigger_ref, CAST(expires_at AS TIMESTAMPTZ) AS expires_at FROM _rec_prompts_in"
+            f"rep_id, trigger_ref, CAST(expires_at AS TIMESTAMPTZ) AS expires_at FROM {staged}"
         )
-    finally:
-        con.unregister("_rec_prompts_in")
     source = f"""
         SELECT p.opportunity_id, o.amount, o.created_at,
             coalesce(nullif(trim(o.currency), ''), {_lit(policy.workspace_currency)}) AS currency

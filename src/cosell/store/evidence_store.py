@@ -33,7 +33,7 @@ from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
 from cosell.store.chain import RunChain, chain_of
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 EVIDENCE_TABLE = "attribution_evidence"
 CLAIMS_TABLE = "attribution_claims"
@@ -109,15 +109,11 @@ def save_evidence_rows(
     ):
         if not rows:
             continue
-        staged = text_table(columns, rows)
-        con.register("_cosell_evidence_rows", staged)
-        try:
+        with staged_rows(con, "_cosell_evidence_rows", columns, rows) as staged:
             con.execute(
                 f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
-                f"SELECT {run_id}, {_typed(columns, types)} FROM _cosell_evidence_rows"
+                f"SELECT {run_id}, {_typed(columns, types)} FROM {staged}"
             )
-        finally:
-            con.unregister("_cosell_evidence_rows")
 
 
 def _text(value: Any) -> str:

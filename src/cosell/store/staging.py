@@ -8,8 +8,12 @@ pays for a hundred rows; Arrow's JSON reader builds the same table without it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cosell.engine import Engine
 
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> Any:
@@ -23,3 +27,16 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> 
     lines = "\n".join(json.dumps(dict(zip(columns, r, strict=True))) for r in rows)
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     return pj.read_json(pa.BufferReader(lines.encode()), parse_options=options)
+
+
+@contextmanager
+def staged_rows(
+    con: Engine, name: str, columns: Sequence[str], rows: Sequence[Sequence[str | None]]
+) -> Iterator[str]:
+    """Within: ``rows`` readable on ``con`` as the relation ``name`` (a :func:`text_table`
+    registered with the engine), for one set-based statement; unregistered after."""
+    con.register(name, text_table(columns, rows))
+    try:
+        yield name
+    finally:
+        con.unregister(name)

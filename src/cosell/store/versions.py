@@ -46,7 +46,7 @@ from cosell.store.attribution_store import (
 )
 from cosell.store.chain import FULL, INCREMENTAL, PARTIAL, RunChain, chain_of
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
-from cosell.store.staging import text_table
+from cosell.store.staging import staged_rows
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
@@ -281,15 +281,11 @@ def _insert(
     values: list[tuple[str, ...]],
 ) -> None:
     """Insert formatted rows in one statement (a row-at-a-time insert costs seconds per thousand)."""
-    staged = text_table(columns, values)
-    con.register("_cosell_partial_rows", staged)
-    try:
+    with staged_rows(con, "_cosell_partial_rows", columns, values) as staged:
         con.execute(
             f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
-            f"SELECT {run_id}, {_typed_select(columns, types)} FROM _cosell_partial_rows"
+            f"SELECT {run_id}, {_typed_select(columns, types)} FROM {staged}"
         )
-    finally:
-        con.unregister("_cosell_partial_rows")
 
 
 @dataclass(frozen=True)
