@@ -49,7 +49,6 @@ from cosell.data.read import (
     _header_problems,
     _sniff_csv,
     csv_relation,
-    find_table_files,
     stage_file,
 )
 from cosell.data.validate import (
@@ -131,7 +130,7 @@ def import_fast(
 
 def import_first(
     workspace: Workspace,
-    source: Path | dict[str, TableFile],
+    files: dict[str, TableFile],
     policy: Policy,
     at: datetime,
     *,
@@ -141,9 +140,9 @@ def import_first(
     problem_limit: int = 50,
     within: Callable[[datetime], None] | None = None,
 ) -> ImportReport | None:
-    """The first import into a new workspace of a folder (``cosell import canonical``), or of
-    ``files`` by table (files on disk, or translated ones: a CRM export translated by the engine),
-    in one typed pass per file, as :func:`import_fast` does it, several times faster than staging
+    """The first import into a new workspace of ``files`` by table (a folder's, listed by
+    :func:`cosell.data.read.find_table_files` without a problem, for ``cosell import canonical``;
+    or translated ones: a CRM export translated by the engine), in one typed pass per file, as :func:`import_fast` does it, several times faster than staging
     every file as text first. The rows are versions as the canonical import writes them, their
     hashes computed from the stored values when a later import compares
     (:func:`cosell.data.load.stored_row_hash`); the rows, the import log and what ``within(at)``
@@ -151,12 +150,6 @@ def import_first(
     must run instead (a workspace with data, or any problem in the files: it names them). The
     caller holds the import's memory limit. Never called inside another transaction (a failed
     pass rolls the transaction back)."""
-    if isinstance(source, Path):
-        files, problems = find_table_files(source)
-        if not files or problems:
-            return None
-    else:
-        files = source
     if not _applies(workspace.con, files):
         return None
     return _in_one_transaction(

@@ -136,7 +136,11 @@ class ImportReport:
 def import_memory(con: Engine) -> AbstractContextManager[None]:
     """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``), then the previous one again
     (DuckDB spills to disk beyond it)."""
-    return settings(con, {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT})
+    return settings(con, _memory_limit())
+
+
+def _memory_limit() -> dict[str, str]:
+    return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
 
 
 def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContextManager[None]:
@@ -144,7 +148,7 @@ def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContext
     dataset (:data:`SMALL_DATASET_BYTES`) going into a small workspace
     (:data:`SMALL_WORKSPACE_ROWS`), the engine's small-input settings (DuckDB: no optimizer, one
     thread), as a ``--data`` run of a small dataset has them. Then the previous settings again."""
-    values = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
+    values = _memory_limit()
     if con.dialect.small_input_settings and is_small(files) and _small_workspace(con):
         values.update(con.dialect.small_input_settings)
     return settings(con, values)
@@ -209,19 +213,20 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
-    with import_settings(con, find_table_files(folder)[0]):
+    files, found = find_table_files(folder)  # listed once: the settings, the one pass, the staging
+    with import_settings(con, files):
         try:
-            if rejects is None and versioned and not partial:
+            if rejects is None and versioned and not partial and files and not found:
                 from cosell.data.fast_load import import_first  # (it imports this module)
 
                 first = import_first(
-                    workspace, folder, policy, at, on_file=on_file, by_user=by_user, source_name=source,
+                    workspace, files, policy, at, on_file=on_file, by_user=by_user, source_name=source,
                     problem_limit=problem_limit, within=within,
                 )  # fmt: skip
                 if first is not None:
                     return first
             with timed("import stage"):
-                problems = _stage_all(con, folder, staged, on_file, partial=partial)
+                problems = _stage_all(con, folder, files, found, staged, on_file, partial=partial)
             if problems:
                 raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
             with timed("import validate"):
@@ -329,12 +334,14 @@ def _count(con: Engine, sql: str) -> int:
 def _stage_all(
     con: Engine,
     folder: Path,
+    files: dict[str, TableFile],
+    found: list[Problem],
     staged: dict[str, tuple[Staged, str]],
     on_file: Callable[[str], None] | None,
     *,
     partial: bool = False,
 ) -> list[Problem]:
-    files, problems = find_table_files(folder)
+    problems = list(found)  # the listing's, then each file's
     if not files and not problems:
         return [
             Problem(str(folder), None, None, None, "has no canonical table files (see docs/data-guide.md)")
