@@ -702,7 +702,7 @@ def collect_warnings(
     con.execute(f"INSERT INTO {WARNINGS} {groups}{' UNION ALL '.join(parts)}")
     if places is not None:
         con.execute(f"DROP TABLE {_WARNING_GROUPS}")
-    if places is not None:  # the first places, as rows (one statement: a row may equal a place)
+        # The first places, as rows (one statement: a row may equal a place).
         found = con.execute(f"SELECT DISTINCT first_row FROM {WARNINGS} WHERE tbl = {lit(name)}").fetchall()
         if found:
             pairs = ", ".join(f"({int(p)}, {places.row(int(p))})" for (p,) in found)
