@@ -46,9 +46,10 @@ def test_unknown_command_is_bad_usage() -> None:
 
 
 def test_a_path_in_a_message_stays_whole_on_its_line_in_a_pipe(tmp_path: Path) -> None:
-    """A path longer than the width, with brackets rich would read as markup, is printed as it is:
-    not folded at the 80th column (a script reading the output gets the whole path), not eaten."""
-    folder = tmp_path / ("[odd] " + "a-rather-long-folder-name-" * 3)
+    """A path longer than the width, with brackets rich would read as markup and an emoji code, is
+    printed as it is: not folded at the 80th column (a script reading the output gets the whole
+    path), not eaten, no emoji."""
+    folder = tmp_path / ("[odd] :smile: " + "a-rather-long-folder-name-" * 3)
     folder.mkdir()
     workspace, policy = folder / "w.duckdb", folder / "policy.toml"
     env = {"COLUMNS": "80"}

@@ -194,3 +194,24 @@ def test_the_key_covers_the_source_the_dialect_and_the_engine_version() -> None:
     assert key != engine_plan.plan_key(shape, "even", columns, "postgres", "2.0.0")
     assert key != engine_plan.plan_key(shape, "even", columns, "duckdb", "2.0.1")
     assert key != engine_plan.plan_key(shape, "even", (("v_touches", "touch_id", "BIGINT"),))
+
+
+def test_the_compilers_versions_are_the_installed_ones() -> None:
+    from importlib import metadata
+
+    names = ("cosell", "ibis-framework", "sqlglot", "duckdb", "Typer", "typing_extensions")
+    assert engine_plan.installed_versions(names) == {n: metadata.version(n) for n in names}
+    assert engine_plan.installed_versions(("no-such-distribution",)) == {"no-such-distribution": "?"}
+
+
+def test_a_version_is_the_first_dist_info_on_the_path_its_name_normalised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "Fancy.Pkg-1.2.3.dist-info").mkdir(parents=True)
+    (second / "fancy_pkg-9.0.dist-info").mkdir(parents=True)
+    (second / "other_pkg-2.0.dist-info").mkdir(parents=True)
+    (first / "other_pkg-2.0.egg-info").mkdir()  # not a dist-info folder
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second)])
+    found = engine_plan.installed_versions(("fancy-pkg", "Other.Pkg"))
+    assert found == {"fancy-pkg": "1.2.3", "Other.Pkg": "2.0"}

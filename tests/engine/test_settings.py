@@ -3,9 +3,11 @@ small-input settings) are as they were afterwards, also after a statement failed
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from cosell.engine import EngineError, settings
+from cosell.engine import EngineError, open_engine, settings
 from cosell.store.workspace import open_workspace
 
 
@@ -33,3 +35,16 @@ def test_the_settings_come_back_after_a_failed_statement_in_a_transaction(which:
         assert _settings(con) == before
     finally:
         ws.close()
+
+
+def test_only_a_scratch_file_is_written_without_syncing_it(tmp_path: Path) -> None:
+    """A ``--data`` run's scratch file is thrown away with its process: not synced. A workspace
+    is: a commit is on the disk when the command says it is done."""
+    scratch = open_engine(str(tmp_path / "scratch.duckdb"), scratch=True)
+    workspace = open_workspace(str(tmp_path / "workspace.duckdb"))
+    try:
+        assert scratch.execute("SELECT current_setting('fsync_mode')").fetchall() == [("NONE",)]
+        assert workspace.con.execute("SELECT current_setting('fsync_mode')").fetchall() == [("STANDARD",)]
+    finally:
+        scratch.close()
+        workspace.close()

@@ -25,11 +25,12 @@ import functools
 import hashlib
 import json
 import os
+import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -271,16 +272,54 @@ def _code_digest() -> str:
     return source_digest(code_files())
 
 
+_COMPILED_BY = ("cosell", "ibis-framework", "sqlglot")
+
+
 @functools.cache
 def _versions() -> dict[str, str]:
-    # Looked up once per process: each lookup searches the installed distributions (about 2 ms).
-    out: dict[str, str] = {}
-    for dist in ("cosell", "ibis-framework", "sqlglot"):
+    """The versions of what compiles a plan, once per process (:func:`installed_versions`)."""
+    return installed_versions(_COMPILED_BY)
+
+
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed version of each distribution in ``names``, "?" for one not installed.
+
+    Read from the names of the ``NAME-VERSION.dist-info`` folders on ``sys.path`` (the layout
+    every wheel installs, editable ones included), first found first, as the import system would:
+    importing :mod:`importlib.metadata` and parsing three ``METADATA`` files took about 15 ms of
+    every run (a tenth of a run over a hundred deals). A distribution not found that way (an egg,
+    an unusual install) is asked of :mod:`importlib.metadata`.
+    """
+    wanted = {_normalized(name): name for name in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
-            out[dist] = "?"
+            children = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for child in children:
+            name, dash, version = child.removesuffix(".dist-info").partition("-")
+            key = _normalized(name)
+            if child.endswith(".dist-info") and dash and key in wanted and key not in found:
+                found[key] = version
+    out: dict[str, str] = {}
+    for key, name in wanted.items():
+        out[name] = found.get(key) or _metadata_version(name)
     return out
+
+
+def _normalized(name: str) -> str:
+    """A distribution's name as its dist-info folder spells it (PEP 503, then ``-`` as ``_``)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _metadata_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 class PlanCache:

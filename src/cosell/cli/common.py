@@ -20,6 +20,7 @@ from cosell.asof import AsOf
 from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_instant
+from cosell.service.progress import quiet
 from cosell.terminal import TableColumn, print_table, without_trailing_spaces
 
 if TYPE_CHECKING:
@@ -34,7 +35,12 @@ T = TypeVar("T")
 
 class TextConsole(Console):
     """rich's console, with :meth:`message` for a line that says what happened (as opposed to a
-    table or a document, which are laid out to the console's width wherever they go)."""
+    table or a document, which are laid out to the console's width wherever they go). Text is
+    printed as written: ``:smile:`` in a deal's or a partner's name stays those seven characters
+    (rich's default turns emoji codes into emoji, and loads their table to do it)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{"emoji": False, **options})
 
     def message(self, *objects: Any, **options: Any) -> None:
         """Print a message: wrapped between words on a terminal (the terminal itself would cut a
@@ -251,6 +257,11 @@ def _cell(key: str, value: Any) -> str:
 def progress(description: str, total: int | None = None) -> Iterator[Any]:
     """A progress bar on stderr (quiet when stderr is not a terminal). Yields ``advance(n)``;
     without a ``total``, a spinner and the time elapsed (``advance`` then counts nothing)."""
+    if not err_console.is_terminal:
+        # Nothing to show: rich's progress module (4 ms to import) is not loaded.
+        with quiet(description, total) as advance_nothing:
+            yield advance_nothing
+        return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     counted = (BarColumn(), TextColumn("{task.completed}/{task.total}")) if total is not None else ()
@@ -261,7 +272,6 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=not err_console.is_terminal,
         # Whatever a step prints goes to stdout as it is: sent through the bar's console, it would
         # land on stderr when only stdout is redirected (cosell demo > demo.txt).
         redirect_stdout=False,

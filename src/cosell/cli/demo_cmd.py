@@ -244,7 +244,7 @@ def _step(description: str) -> Iterator[TextConsole]:
         file=io.StringIO(),
         width=console.width,
         force_terminal=console.is_terminal,
-        color_system=console.color_system,  # type: ignore[arg-type]
+        color_system=console.color_system,
         no_color=console.no_color,
     )
     try:

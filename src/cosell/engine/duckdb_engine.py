@@ -185,9 +185,12 @@ def _connect_scratch(path: str) -> duckdb.DuckDBPyConnection:
     of this process's own: nobody else holds it) with row groups of :data:`SCRATCH_ROW_GROUP_ROWS`
     rows. The row group size is an option of ``ATTACH``, not of a connection, so the file is
     attached to an empty in-memory database and made the default one; the spill folder is set
-    where DuckDB puts a file database's own (beside the file), not in the working directory."""
+    where DuckDB puts a file database's own (beside the file), not in the working directory.
+    Nothing is synced to the disk (``fsync_mode``): the file outlives no crash of its process, and
+    a commit's sync took 15 to 35 ms of a run over a hundred deals (a tenth of its import)."""
     con = duckdb.connect(":memory:")
     try:
+        con.execute("SET fsync_mode = 'NONE'")  # this database instance's only: the scratch file
         con.execute(f"SET temp_directory = {lit(path + '.tmp')}")
         con.execute(f"ATTACH {lit(path)} AS scratch (ROW_GROUP_SIZE {SCRATCH_ROW_GROUP_ROWS})")
         con.execute("USE scratch")

@@ -16,19 +16,18 @@ from typing import TYPE_CHECKING
 from cosell.asof import AsOf
 from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
 from cosell.errors import UsageError
-from cosell.hygiene.history import HistoryEntry
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
 from cosell.store.attribution_store import RunRecord
 from cosell.store.workspace import Workspace
 
-if TYPE_CHECKING:  # explain loads the reference rules: only `cosell explain` needs them
+if TYPE_CHECKING:  # explain loads the reference rules, history a diff: only their commands need them
     from cosell.attribution.explain import ExplainReport
+    from cosell.hygiene.history import HistoryEntry
 
 __all__ = [
     "ENGINE_STEPS",
     "AttributedFiles",
-    "HistoryEntry",
     "StoredRun",
     "attribute_and_store",
     "attribute_files",
