@@ -48,3 +48,28 @@ def test_only_a_scratch_file_is_written_without_syncing_it(tmp_path: Path) -> No
     finally:
         scratch.close()
         workspace.close()
+
+
+def test_a_relations_columns_are_the_catalogs_in_a_transaction_and_out() -> None:
+    """The engine describes its inputs by a query of none of their rows (cheaper than the
+    catalog), and by the catalog in a transaction, where a missing relation would abort it: the
+    same rows either way, a missing relation left out."""
+    from cosell.attribution.engine_plan import INPUTS
+    from cosell.engine.base import catalog_columns
+    from cosell.store.workspace import as_of_views
+
+    ws = open_workspace(":memory:")
+    try:
+        con = ws.con
+        as_of_views(con, None)
+        asked = [*INPUTS, "no_such_relation"]
+        described = con.columns(asked)
+        assert described == catalog_columns(con, asked)
+        assert {r[0] for r in described} == set(INPUTS)
+        assert ("v_opportunities", "amount", "DECIMAL(18,4)") in described
+        with con.transaction():
+            assert con.columns(asked) == described
+            con.execute("CREATE TEMP TABLE still_usable AS SELECT 1 AS x")  # not aborted
+        assert con.columns(["still_usable"]) == [("still_usable", "x", "INTEGER")]
+    finally:
+        ws.close()

@@ -212,13 +212,8 @@ def input_columns(con: Engine) -> tuple[tuple[str, str, str], ...]:
     """(relation, column, type) of every input relation, in order: the inputs' part of a plan's key.
 
     Types are the engine's names for them in the reference dialect (``TIMESTAMP WITH TIME ZONE``,
-    ``DECIMAL(18,4)``, ...), read from the standard ``information_schema``."""
-    names = ", ".join("'" + name + "'" for name in INPUTS)
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        f"WHERE table_name IN ({names}) ORDER BY table_name, ordinal_position, column_name"
-    ).fetchall()
-    return tuple((str(t), str(c), str(d)) for t, c, d in rows)
+    ``DECIMAL(18,4)``, ...): :meth:`cosell.engine.Engine.columns`."""
+    return tuple(con.columns(INPUTS))
 
 
 def plan_key(

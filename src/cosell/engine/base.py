@@ -96,6 +96,13 @@ class Engine(Protocol):
         """All or nothing: commit when the block ends normally, roll back on any exception."""
         ...
 
+    def columns(self, relations: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(relation, column, type) of each of ``relations`` that exists, by relation name, each
+        relation's columns in their order; types named as the reference dialect names them
+        (``TIMESTAMP WITH TIME ZONE``, ``DECIMAL(18,4)``). :func:`catalog_columns` is the
+        standard way to answer it."""
+        ...
+
     def ibis(self) -> Any:
         """The Ibis backend over this engine's connection (the rules' relational expressions)."""
         ...
@@ -253,6 +260,16 @@ def apply_settings(con: Engine, values: Mapping[str, str]) -> None:
 
 def _set(con: Engine, name: str, value: str) -> str:
     return f"SET {name} = {con.dialect.string_literal(value)}"
+
+
+def catalog_columns(con: Engine, relations: Sequence[str]) -> list[tuple[str, str, str]]:
+    """:meth:`Engine.columns` read from the standard ``information_schema``."""
+    names = ", ".join(con.dialect.string_literal(name) for name in relations)
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_name IN ({names}) ORDER BY table_name, ordinal_position, column_name"
+    ).fetchall()
+    return [(str(t), str(c), str(d)) for t, c, d in rows]
 
 
 def rows_as_dicts(cursor: Cursor) -> Iterator[dict[str, Any]]:

@@ -35,6 +35,7 @@ from cosell.engine.base import (
     EngineIOError,
     Params,
     ReadOnlyViolation,
+    catalog_columns,
 )
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, UsageError, WorkspaceBusy
@@ -291,6 +292,22 @@ class DuckDBEngine:
         self.execute("COMMIT")
         restore, self._after_transaction = self._after_transaction, []
         self._settings(restore)
+
+    def columns(self, relations: Sequence[str]) -> list[tuple[str, str, str]]:
+        """Each relation's columns as a query of none of its rows describes them: about 4 ms for the
+        engine's ten inputs, where DuckDB's first catalog query of a connection takes 13 (a tenth
+        of a run over a hundred deals). In a transaction, the catalog: a missing relation's
+        error would abort it."""
+        if self.in_transaction:
+            return catalog_columns(self, relations)
+        out: list[tuple[str, str, str]] = []
+        for name in sorted(relations):
+            try:
+                cursor = self.con.execute(f'SELECT * FROM "{name}" LIMIT 0')
+            except duckdb.CatalogException:
+                continue  # no such relation: the catalog lists nothing for it either
+            out += [(name, str(column), str(kind)) for column, kind, *_ in cursor.description or ()]
+        return out
 
     def ibis(self) -> Any:
         """The Ibis DuckDB backend over this connection (made once, on first use: importing and
