@@ -49,6 +49,7 @@ def test_a_small_run_finds_what_a_tuned_run_finds(
     asked = recorded_settings(monkeypatch, engine_module)
     small, optimizer = _run(folder, as_of)
     assert asked[-1]["enable_optimizer"] == "false" and asked[-1]["threads"] == "1"
+    assert "memory_limit" not in asked[-1]  # far below it: not set (and back) for nothing
     assert not optimizer  # the small dataset's workspace plans without it
 
     # The same dataset read as large: the optimizer plans every statement, on every thread.
@@ -56,6 +57,7 @@ def test_a_small_run_finds_what_a_tuned_run_finds(
     monkeypatch.setattr(load_module, "SMALL_DATASET_BYTES", 0)
     tuned, optimizer = _run(folder, as_of)
     assert "enable_optimizer" not in asked[-1] and "threads" not in asked[-1]
+    assert asked[-1]["memory_limit"] == engine_module.DEFAULT_MEMORY_LIMIT
     assert optimizer
 
     rows, credits, evidence = small
