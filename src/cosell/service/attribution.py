@@ -18,12 +18,12 @@ from cosell.attribution.credit import check_model  # not the engine's: explain n
 from cosell.errors import UsageError
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
-from cosell.store.attribution_store import RunRecord
 from cosell.store.workspace import Workspace
 
-if TYPE_CHECKING:  # explain loads the reference rules, history a diff: only their commands need them
+if TYPE_CHECKING:  # explain, history and the stored runs load more: only what needs them loads them
     from cosell.attribution.explain import ExplainReport
     from cosell.hygiene.history import HistoryEntry
+    from cosell.store.attribution_store import RunRecord
 
 __all__ = [
     "ENGINE_STEPS",
