@@ -25,14 +25,16 @@ from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, CreditRow
 
 
-def share_text(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.StringValue:
-    """``num / den`` with six decimals, half-even (den > 0, 0 <= num <= den)."""
+def share_millionths(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.IntegerValue:
+    """``num / den`` in millionths, rounded half-even (den > 0, 0 <= num <= den): the integer a
+    share's text writes (:func:`cosell.attribution.engine_base.millionths_text`). The plan computes
+    it as a column of its own first, so that the text refers to it instead of repeating it seven
+    times (the statement's size is what the engine's binding costs, on every run)."""
     scaled = num.cast("int64") * 1_000_000
     q = scaled // den
     r = scaled % den
     up = (r * 2 > den) | ((r * 2 == den) & (q % 2 == 1))
-    q = ibis.ifelse(up, q + 1, q)
-    return (q // 1_000_000).cast("string") + "." + (q % 1_000_000).cast("string").lpad(6, "0")
+    return ibis.ifelse(up, q + 1, q)
 
 
 def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue) -> ir.StringValue:
