@@ -240,9 +240,7 @@ def instant_fraction(micros: Any) -> Any:
 def instant_text(micros: Any, frac: Any) -> Any:
     """Epoch microseconds as ISO 8601 UTC with ``Z``, microseconds only when present (``frac``,
     from :func:`instant_fraction`)."""
-    text = instant(micros).strftime("%Y-%m-%dT%H:%M:%S") + ibis.ifelse(
-        frac == 0, "", "." + six_digits(frac)
-    )
+    text = instant(micros).strftime("%Y-%m-%dT%H:%M:%S") + ibis.ifelse(frac == 0, "", "." + six_digits(frac))
     return ibis.ifelse(micros.isnull(), ibis.null("string"), text + "Z")
 
 
