@@ -45,8 +45,8 @@ def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue, scale: ir.IntegerVa
     mag = units.abs()
     whole = (mag // scale).cast("string")
     frac = (mag % scale + scale).cast("string").right(mu.cast("int32"))
-    text = ibis.ifelse(mu == 0, whole, whole + "." + frac)
-    return ibis.ifelse(units < 0, "-" + text, text)
+    # Each part written once: an ifelse around the whole text would repeat it in the statement.
+    return ibis.ifelse(units < 0, "-", "") + whole + ibis.ifelse(mu == 0, "", "." + frac)
 
 
 def minor_scale(mu: ir.IntegerValue) -> ir.IntegerValue:
