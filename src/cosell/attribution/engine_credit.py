@@ -11,9 +11,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Runner, union_all
+from cosell.attribution.engine_base import Runner, millionths_text, union_all
 from cosell.attribution.engine_evidence import Evidence
-from cosell.attribution.engine_output import share_text
+from cosell.attribution.engine_output import minor_scale, share_millionths
 from cosell.money import MINOR_UNITS
 from cosell.policy import ROLES
 
@@ -116,7 +116,7 @@ def split(run: Runner, r: ir.Table) -> ir.Table:
     """
     by_deal = ibis.window(group_by=r.opp_id)
     r = r.mutate(share_den=r.share_num.sum().over(by_deal))
-    scale = ibis.cases(*((r.mu == k, 10**k) for k in range(5)), else_=1).cast("int64")
+    scale = minor_scale(r.mu)
     # The amount is rounded once to the minor unit (half away from zero), then split in units.
     rounded = ibis.cases(*((r.mu == k, r.amount.round(k)) for k in range(5)), else_=r.amount.round(0))
     r = r.mutate(total=(rounded.cast("decimal(38,4)") * scale).cast("int64"))
@@ -129,10 +129,10 @@ def split(run: Runner, r: ir.Table) -> ir.Table:
     r = r.mutate(pos=pos)
     units = r.floor + ibis.ifelse(r.pos < r.left, 1, 0)
     r = r.mutate(units=ibis.ifelse(r.total < 0, -units, units).cast("int64"))
-    den = r.den
+    r = r.mutate(share_q=share_millionths(r.share_num, r.den))
     return run.step(
         "credits",
         r.select(
-            "opp_id", "partner", "role", "w", "units", "mu", "currency", share=share_text(r.share_num, den)
+            "opp_id", "partner", "role", "w", "units", "mu", "currency", share=millionths_text(r.share_q)
         ),
     )

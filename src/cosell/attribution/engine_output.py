@@ -25,24 +25,33 @@ from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, CreditRow
 
 
-def share_text(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.StringValue:
-    """``num / den`` with six decimals, half-even (den > 0, 0 <= num <= den)."""
+def share_millionths(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.IntegerValue:
+    """``num / den`` in millionths, rounded half-even (den > 0, 0 <= num <= den): the integer a
+    share's text writes (:func:`cosell.attribution.engine_base.millionths_text`). The plan computes
+    it as a column of its own first, so that the text refers to it instead of repeating it seven
+    times (the statement's size is what the engine's binding costs, on every run)."""
     scaled = num.cast("int64") * 1_000_000
     q = scaled // den
     r = scaled % den
     up = (r * 2 > den) | ((r * 2 == den) & (q % 2 == 1))
-    q = ibis.ifelse(up, q + 1, q)
-    return (q // 1_000_000).cast("string") + "." + (q % 1_000_000).cast("string").lpad(6, "0")
+    return ibis.ifelse(up, q + 1, q)
 
 
-def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue) -> ir.StringValue:
-    """Minor units as the deal currency's amount: 123456 with 2 digits is ``1234.56``."""
+def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue, scale: ir.IntegerValue) -> ir.StringValue:
+    """Minor units as the deal currency's amount: 123456 with 2 digits is ``1234.56``. ``mu`` is a
+    minor unit's digits (0 to 4), ``scale`` its :func:`minor_scale`, computed as a column first
+    (written out in the text it was the statement's largest part, six times over); the
+    fraction's digits are the last ``mu`` of ``mag % scale + scale``."""
     mag = units.abs()
-    scale = ibis.cases(*((mu == k, 10**k) for k in range(5)), else_=1).cast("int64")
     whole = (mag // scale).cast("string")
-    frac = (mag % scale).cast("string").lpad(mu.cast("int32"), "0")
-    text = ibis.ifelse(mu == 0, whole, whole + "." + frac)
-    return ibis.ifelse(units < 0, "-" + text, text)
+    frac = (mag % scale + scale).cast("string").right(mu.cast("int32"))
+    # Each part written once: an ifelse around the whole text would repeat it in the statement.
+    return ibis.ifelse(units < 0, "-", "") + whole + ibis.ifelse(mu == 0, "", "." + frac)
+
+
+def minor_scale(mu: ir.IntegerValue) -> ir.IntegerValue:
+    """``10 ** mu`` for a minor unit's digits (0 to 4)."""
+    return ibis.cases(*((mu == k, 10**k) for k in range(5)), else_=1).cast("int64")
 
 
 def rules_text(f: ir.Table, fallback: Any) -> ir.StringValue:
@@ -81,13 +90,14 @@ def build_output(
 ) -> None:
     """Record the ``cosell_attribution`` and ``cosell_credits`` temp tables as the plan's outputs."""
     c = credits
-    credit_rows = c.select(
-        opportunity_id=c.opp_id,
-        partner_id=c.partner,
-        role=c.role,
-        share=c.share,
-        amount=amount_text(c.units, c.mu),
-        currency=c.currency,
+    scaled = c.mutate(scale=minor_scale(c.mu))
+    credit_rows = scaled.select(
+        opportunity_id=scaled.opp_id,
+        partner_id=scaled.partner,
+        role=scaled.role,
+        share=scaled.share,
+        amount=amount_text(scaled.units, scaled.mu, scaled.scale),
+        currency=scaled.currency,
     )
     run.output(CREDITS_TABLE, credit_rows.select(*CreditRow.columns()))
 
