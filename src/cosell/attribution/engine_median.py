@@ -92,13 +92,23 @@ class TimeRanks:
 
     @classmethod
     def of(cls, x_base: np.ndarray, x_query: np.ndarray, window: int) -> TimeRanks:
-        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``."""
-        instants = np.unique(np.concatenate((x_base, x_query - window, x_query)))
+        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``: one sort of every
+        instant, each ranked by how many distinct instants sort before it."""
+        instants = np.concatenate((x_base, x_query - window, x_query))
+        order = np.argsort(instants)
+        ordered = instants[order]
+        new = np.empty(len(ordered), bool)
+        new[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        distinct = np.cumsum(new)
+        ranks = np.empty(len(ordered), np.int64)
+        ranks[order] = distinct - 1
+        n_base, n_query = len(x_base), len(x_query)
         return cls(
-            np.searchsorted(instants, x_base),
-            np.searchsorted(instants, x_query - window),
-            np.searchsorted(instants, x_query),
-            len(instants),
+            ranks[:n_base],
+            ranks[n_base : n_base + n_query],
+            ranks[n_base + n_query :],
+            int(distinct[-1]) if len(ordered) else 0,
         )
 
 
@@ -142,14 +152,16 @@ def kth_in_ranges(
     are integers in ``[0, distinct)``): a wavelet matrix over them, built and descended one bit at
     a time (the queries follow their range into the zeros or the ones of each bit, which are
     stably partitioned, zeros first, for the next bit)."""
-    current = ranks.astype(np.int64)
-    lo, hi, k = lo.astype(np.int64), hi.astype(np.int64), k.astype(np.int64)
+    # 32-bit positions and ranks while they fit: every pass reads and writes all the rows.
+    index = np.int32 if len(ranks) < 2**31 - 1 else np.int64
+    current, following = ranks.astype(index), np.empty(len(ranks), index)
+    lo, hi, k = lo.astype(index), hi.astype(index), k.astype(index)
     found = np.zeros(len(k), np.int64)
-    zeros_before = np.zeros(len(current) + 1, np.int64)
+    zeros_before = np.zeros(len(current) + 1, index)
     for bit in range(max(int(distinct - 1).bit_length(), 1) - 1, -1, -1):
-        ones = (current >> bit) & 1
-        np.cumsum(1 - ones, out=zeros_before[1:])
-        total_zeros = zeros_before[-1]
+        zero = (current >> bit) & 1 == 0
+        np.cumsum(zero, out=zeros_before[1:])
+        total_zeros = int(zeros_before[-1])
         z_lo, z_hi = zeros_before[lo], zeros_before[hi]
         zeros_in = z_hi - z_lo
         left = k < zeros_in
@@ -157,7 +169,9 @@ def kth_in_ranges(
         hi = np.where(left, z_hi, total_zeros + hi - z_hi)
         k = np.where(left, k, k - zeros_in)
         found |= (~left).astype(np.int64) << bit
-        current = np.concatenate((current[ones == 0], current[ones == 1]))
+        np.compress(zero, current, out=following[:total_zeros])
+        np.compress(~zero, current, out=following[total_zeros:])
+        current, following = following, current
     return found
 
 
