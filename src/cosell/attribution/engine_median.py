@@ -83,12 +83,14 @@ def window_stats(
 class TimeRanks:
     """Close times as ranks among every instant a window search needs (the base rows' close
     times, and each query's window start and end), so that (group, time) is one integer that
-    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them."""
+    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them;
+    ``base_order``: the base rows in the order of their close times."""
 
     base: np.ndarray
     start: np.ndarray
     end: np.ndarray
     span: int
+    base_order: np.ndarray
 
     @classmethod
     def of(cls, x_base: np.ndarray, x_query: np.ndarray, window: int) -> TimeRanks:
@@ -109,6 +111,7 @@ class TimeRanks:
             ranks[n_base : n_base + n_query],
             ranks[n_base + n_query :],
             int(distinct[-1]) if len(ordered) else 0,
+            order[order < n_base],
         )
 
 
@@ -122,9 +125,14 @@ def range_medians(
     if queries == 0 or len(ranks) == 0:
         return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
     span = times.span
-    key_base = g_base * span + times.base
-    order = np.argsort(key_base, kind="stable")
-    key_base = key_base[order]
+    # Sorted by (group, close time): the rows in time order, stably sorted by their group (a
+    # radix sort when the groups fit 16 bits). Rows of the same group and time may come in any
+    # order: no window separates them.
+    groups = g_base[times.base_order]
+    if int(groups.max()) < 2**16:
+        groups = groups.astype(np.uint16)
+    order = times.base_order[np.argsort(groups, kind="stable")]
+    key_base = (g_base * span + times.base)[order]
     lo = np.searchsorted(key_base, g_query * span + times.start, "left")
     hi = np.searchsorted(key_base, g_query * span + times.end, "right")
     count = hi - lo
