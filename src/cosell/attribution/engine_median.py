@@ -167,7 +167,7 @@ def kth_in_ranges(
     found = np.zeros(len(k), np.int64)
     zeros_before = np.zeros(len(current) + 1, index)
     for bit in range(max(int(distinct - 1).bit_length(), 1) - 1, -1, -1):
-        zero = (current >> bit) & 1 == 0
+        zero = np.right_shift(current, bit) & 1 == 0
         np.cumsum(zero, out=zeros_before[1:])
         total_zeros = int(zeros_before[-1])
         z_lo, z_hi = zeros_before[lo], zeros_before[hi]
