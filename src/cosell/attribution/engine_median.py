@@ -71,9 +71,9 @@ def window_stats(
     for level, keys in zip(("1", "2", "3"), levels, strict=True):
         g_base, g_cand = _group_codes(codes, keys, base.num_rows, cand.num_rows, times.span)
         count, twice_median = range_medians(g_base, ranks, durations, g_cand, times)
-        columns[f"{kind}_n{level}"] = pa.array(count, pa.int64())
+        columns[f"{kind}_n{level}"] = _arrow(count, pa.int64())
         # Twice the median is an integer below 2^54: half of it is exact in a double.
-        columns[f"{kind}_m{level}"] = pa.array(twice_median / 2.0, pa.float64(), mask=count == 0)
+        columns[f"{kind}_m{level}"] = _arrow(twice_median / 2.0, pa.float64(), missing=count == 0)
     types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
     schema = pa.schema([(name, types[t]) for name, t in stats_columns(kind).items()])
     return pa.table(columns, schema=schema)
@@ -83,22 +83,35 @@ def window_stats(
 class TimeRanks:
     """Close times as ranks among every instant a window search needs (the base rows' close
     times, and each query's window start and end), so that (group, time) is one integer that
-    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them."""
+    sorts like the pair: ``base`` per base row, ``start`` and ``end`` per query, ``span`` of them;
+    ``base_order``: the base rows in the order of their close times."""
 
     base: np.ndarray
     start: np.ndarray
     end: np.ndarray
     span: int
+    base_order: np.ndarray
 
     @classmethod
     def of(cls, x_base: np.ndarray, x_query: np.ndarray, window: int) -> TimeRanks:
-        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``."""
-        instants = np.unique(np.concatenate((x_base, x_query - window, x_query)))
+        """The ranks for windows ``[x - window, x]`` of the queries ``x_query``: one sort of every
+        instant, each ranked by how many distinct instants sort before it."""
+        instants = np.concatenate((x_base, x_query - window, x_query))
+        order = np.argsort(instants)
+        ordered = instants[order]
+        new = np.empty(len(ordered), bool)
+        new[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        distinct = np.cumsum(new)
+        ranks = np.empty(len(ordered), np.int64)
+        ranks[order] = distinct - 1
+        n_base, n_query = len(x_base), len(x_query)
         return cls(
-            np.searchsorted(instants, x_base),
-            np.searchsorted(instants, x_query - window),
-            np.searchsorted(instants, x_query),
-            len(instants),
+            ranks[:n_base],
+            ranks[n_base : n_base + n_query],
+            ranks[n_base + n_query :],
+            int(distinct[-1]) if len(ordered) else 0,
+            order[order < n_base],
         )
 
 
@@ -112,9 +125,14 @@ def range_medians(
     if queries == 0 or len(ranks) == 0:
         return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
     span = times.span
-    key_base = g_base * span + times.base
-    order = np.argsort(key_base, kind="stable")
-    key_base = key_base[order]
+    # Sorted by (group, close time): the rows in time order, stably sorted by their group (a
+    # radix sort when the groups fit 16 bits). Rows of the same group and time may come in any
+    # order: no window separates them.
+    groups = g_base[times.base_order]
+    if int(groups.max()) < 2**16:
+        groups = groups.astype(np.uint16)
+    order = times.base_order[np.argsort(groups, kind="stable")]
+    key_base = (g_base * span + times.base)[order]
     lo = np.searchsorted(key_base, g_query * span + times.start, "left")
     hi = np.searchsorted(key_base, g_query * span + times.end, "right")
     count = hi - lo
@@ -142,14 +160,16 @@ def kth_in_ranges(
     are integers in ``[0, distinct)``): a wavelet matrix over them, built and descended one bit at
     a time (the queries follow their range into the zeros or the ones of each bit, which are
     stably partitioned, zeros first, for the next bit)."""
-    current = ranks.astype(np.int64)
-    lo, hi, k = lo.astype(np.int64), hi.astype(np.int64), k.astype(np.int64)
+    # 32-bit positions and ranks while they fit: every pass reads and writes all the rows.
+    index = np.int32 if len(ranks) < 2**31 - 1 else np.int64
+    current, following = ranks.astype(index), np.empty(len(ranks), index)
+    lo, hi, k = lo.astype(index), hi.astype(index), k.astype(index)
     found = np.zeros(len(k), np.int64)
-    zeros_before = np.zeros(len(current) + 1, np.int64)
+    zeros_before = np.zeros(len(current) + 1, index)
     for bit in range(max(int(distinct - 1).bit_length(), 1) - 1, -1, -1):
-        ones = (current >> bit) & 1
-        np.cumsum(1 - ones, out=zeros_before[1:])
-        total_zeros = zeros_before[-1]
+        zero = np.right_shift(current, bit) & 1 == 0
+        np.cumsum(zero, out=zeros_before[1:])
+        total_zeros = int(zeros_before[-1])
         z_lo, z_hi = zeros_before[lo], zeros_before[hi]
         zeros_in = z_hi - z_lo
         left = k < zeros_in
@@ -157,22 +177,42 @@ def kth_in_ranges(
         hi = np.where(left, z_hi, total_zeros + hi - z_hi)
         k = np.where(left, k, k - zeros_in)
         found |= (~left).astype(np.int64) << bit
-        current = np.concatenate((current[ones == 0], current[ones == 1]))
+        np.compress(zero, current, out=following[:total_zeros])
+        np.compress(~zero, current, out=following[total_zeros:])
+        current, following = following, current
     return found
 
 
+# Arrow's own conversions to and from numpy (``to_numpy``, ``pa.array``) import pandas, a quarter
+# of a CPU second in a command that needs nothing else of it: the arrays cross by their buffers.
+
+
 def _ints(column: Any) -> np.ndarray:
-    return np.asarray(column.to_numpy(), dtype=np.int64)
+    """An integer column without nulls (an Arrow array or chunked array) as int64."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [np.from_dlpack(chunk.cast(pa.int64())) for chunk in chunks if len(chunk)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def _arrow(values: np.ndarray, kind: pa.DataType, *, missing: np.ndarray | None = None) -> pa.Array:
+    """``values`` (int64 or float64, as ``kind``) as an Arrow array, null where ``missing``."""
+    data = np.ascontiguousarray(values, dtype=np.int64 if kind == pa.int64() else np.float64)
+    if missing is None or not missing.any():
+        return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
+    valid = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(data), [valid, pa.py_buffer(data)], int(missing.sum()))
 
 
 def _key_codes(base: pa.Table, cand: pa.Table, key: str) -> tuple[np.ndarray, int]:
     """Integer codes of one key column over the base rows and the candidates together, equal
     exactly where the values are equal (NULL is a value of its own, as a window's partition groups
-    it: code 0; the other values from 1), and how many codes there can be."""
+    it: an entry of the dictionary), and how many codes there can be."""
     kind = base[key].type
-    both = pa.chunked_array(base[key].chunks + cand[key].cast(kind).chunks, kind).dictionary_encode()
-    column = both.combine_chunks()
-    return np.asarray(column.indices.fill_null(-1).to_numpy(), dtype=np.int64) + 1, len(column.dictionary) + 1
+    both = pa.chunked_array(base[key].chunks + cand[key].cast(kind).chunks, kind)
+    if len(both) == 0:  # (encoding an empty column imports pandas)
+        return np.zeros(0, np.int64), 1
+    column = both.dictionary_encode(null_encoding="encode").combine_chunks()
+    return _ints(column.indices), len(column.dictionary)
 
 
 def _group_codes(

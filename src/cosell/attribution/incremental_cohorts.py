@@ -36,6 +36,7 @@ from cosell.attribution.engine_plan import RunContext
 from cosell.engine import Engine
 from cosell.instants import MICROS_PER_DAY
 from cosell.results import AttributionRow, EvidenceRow, format_rules
+from cosell.store.staging import staged_rows
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
 CLEAN_BASE = "_cosell_incr_clean_base"  # opp_id, segment, band, x, c: direct-only won deals
@@ -174,6 +175,10 @@ EVIDENCE_COLUMNS = (
 )
 
 
+# The rule ids of each distinct stored set and outcome (:func:`retest`), as staged text.
+RULE_COLUMNS = ("old", "fired", "no_baseline", "whole", "rules", "overridden")
+
+
 @lru_cache(maxsize=4096)
 def _rules(stored: str, fired: bool, no_baseline: bool, whole: bool) -> str:
     """The rule ids of a re-tested row (a few distinct combinations: cached)."""
@@ -219,16 +224,11 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
     ).fetchall()
     mapped = [(str(old), bool(f), bool(nb), bool(w)) for old, f, nb, w in pairs]
     new = [_rules(*m) for m in mapped]
-    rules = pa.table(
-        {
-            "old": pa.array([m[0] for m in mapped], pa.string()),
-            "fired": pa.array([m[1] for m in mapped], pa.bool_()),
-            "no_baseline": pa.array([m[2] for m in mapped], pa.bool_()),
-            "whole": pa.array([m[3] for m in mapped], pa.bool_()),
-            "rules": pa.array(new, pa.string()),
-            "overridden": pa.array(["OVR" in r.split() for r in new], pa.bool_()),
-        }
-    )
+    flag = {True: "true", False: "false"}
+    rules = [
+        (old, flag[fired], flag[no_baseline], flag[whole], ids, flag["OVR" in ids.split()])
+        for (old, fired, no_baseline, whole), ids in zip(mapped, new, strict=True)
+    ]
     computed = "CASE WHEN t.fired THEN 'accelerated' ELSE 'influenced' END"
     has = "t.m2 IS NOT NULL"
     written = {
@@ -240,18 +240,20 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
         "cohort": "coalesce(t.cohort, '')",
         "cohort_size": "coalesce(CAST(t.cohort_size AS VARCHAR), '')",
     }
-    con.register("_cosell_incr_rules", rules)
-    try:
+    # Staged as text (Arrow's arrays from Python lists would import pandas), typed as read.
+    with staged_rows(con, "_cosell_incr_rules", RULE_COLUMNS, rules) as staged:
+        typed = (
+            "SELECT old, CAST(fired AS BOOLEAN) AS fired, CAST(no_baseline AS BOOLEAN) AS no_baseline, "
+            f"CAST(whole AS BOOLEAN) AS whole, rules, CAST(overridden AS BOOLEAN) AS overridden FROM {staged}"
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {MOVED_ROWS} AS "
             f"SELECT {_columns(AttributionRow.columns(), written)} FROM {STORED_ROWS} a "
             f"JOIN {TESTS} t ON t.opp_id = a.opportunity_id "
-            "JOIN _cosell_incr_rules r ON r.old = coalesce(CAST(a.rules AS VARCHAR), '') "
+            f"JOIN ({typed}) r ON r.old = coalesce(CAST(a.rules AS VARCHAR), '') "
             "AND r.fired = t.fired AND r.no_baseline = t.no_baseline AND r.whole = t.whole "
             "ORDER BY a.opportunity_id"
         )
-    finally:
-        con.unregister("_cosell_incr_rules")
     frac = "((t.entered % 1000000) + 1000000) % 1000000"
     entered = (
         f"strftime({con.dialect.from_epoch_us.format('t.entered')}, '%Y-%m-%dT%H:%M:%S') || "
