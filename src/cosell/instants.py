@@ -94,7 +94,8 @@ def format_days(duration_micros: int | Decimal) -> str:
 def format_instant(instant: datetime) -> str:
     """An instant as ISO 8601 UTC with a ``Z`` suffix and microseconds only when present."""
     value = utc(instant)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # The year with four digits, as ISO 8601 and the engine write it: strftime writes year 1 as "1".
+    text = f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"

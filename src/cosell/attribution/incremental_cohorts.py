@@ -34,7 +34,7 @@ from cosell.attribution.engine_median import (
 )
 from cosell.attribution.engine_plan import RunContext
 from cosell.engine import Engine
-from cosell.instants import MICROS_PER_DAY
+from cosell.engine.sql import days_text, half_micros_text, instant_text
 from cosell.results import AttributionRow, EvidenceRow, format_rules
 from cosell.store.staging import staged_rows
 
@@ -233,10 +233,10 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
     has = "t.m2 IS NOT NULL"
     written = {
         "tier": f"CASE WHEN r.overridden THEN CAST(a.tier AS VARCHAR) ELSE {computed} END",
-        "baseline_days": f"CASE WHEN {has} THEN {_days('t.m2', 2)} ELSE '' END",
-        "cycle_reduction_days": f"CASE WHEN {has} THEN {_days('t.m2 - 2 * t.remaining', 2)} ELSE '' END",
+        "baseline_days": f"CASE WHEN {has} THEN {days_text('t.m2', 2)} ELSE '' END",
+        "cycle_reduction_days": f"CASE WHEN {has} THEN {days_text('t.m2 - 2 * t.remaining', 2)} ELSE '' END",
         "rules": "r.rules",
-        "remaining_days": f"CASE WHEN {has} THEN {_days('t.remaining', 1)} ELSE '' END",
+        "remaining_days": f"CASE WHEN {has} THEN {days_text('t.remaining', 1)} ELSE '' END",
         "cohort": "coalesce(t.cohort, '')",
         "cohort_size": "coalesce(CAST(t.cohort_size AS VARCHAR), '')",
     }
@@ -254,15 +254,8 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
             "AND r.fired = t.fired AND r.no_baseline = t.no_baseline AND r.whole = t.whole "
             "ORDER BY a.opportunity_id"
         )
-    frac = "((t.entered % 1000000) + 1000000) % 1000000"
-    entered = (
-        f"strftime({con.dialect.from_epoch_us.format('t.entered')}, '%Y-%m-%dT%H:%M:%S') || "
-        f"CASE WHEN {frac} = 0 THEN '' ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z'"
-    )
-    half = (
-        "CASE WHEN t.m2 < 0 THEN '-' ELSE '' END || CAST(abs(t.m2) // 2 AS VARCHAR) || "
-        "CASE WHEN abs(t.m2) % 2 = 1 THEN '.5' ELSE '' END"
-    )
+    entered = instant_text(con.dialect.from_epoch_us.format("t.entered"), "t.entered")
+    half = half_micros_text("t.m2")
     evidence_written = {
         "computed_tier": computed,
         "stage_entered_at": entered,
@@ -287,15 +280,3 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
 def _columns(columns: tuple[str, ...], written: dict[str, str]) -> str:
     """The stored row's columns as text, those of ``written`` replaced by their expressions."""
     return ", ".join(f"{written.get(c, f'CAST(a.{c} AS VARCHAR)')} AS {c}" for c in columns)
-
-
-def _days(n: str, halves: int) -> str:
-    """SQL: ``n`` microseconds (``halves`` 2: half-microseconds) as days with six decimals, rounded
-    half-even, the sign kept (as :func:`cosell.instants.format_days` and the engine's days_text)."""
-    unit = halves * MICROS_PER_DAY // 1_000_000  # per millionth of a day
-    q, r = f"(abs({n}) // {unit})", f"(abs({n}) % {unit})"
-    rounded = f"({q} + CASE WHEN {r} * 2 > {unit} OR ({r} * 2 = {unit} AND {q} % 2 = 1) THEN 1 ELSE 0 END)"
-    return (
-        f"CASE WHEN {n} < 0 THEN '-' ELSE '' END || CAST({rounded} // 1000000 AS VARCHAR) || '.' || "
-        f"lpad(CAST({rounded} % 1000000 AS VARCHAR), 6, '0')"
-    )

@@ -10,6 +10,7 @@ own, held equal by the parity tests).
 
 from __future__ import annotations
 
+from cosell.engine import sql
 from cosell.engine.sql import in_list, lit, ts
 
 __all__ = ["close_time_ctes", "evidence_item", "in_list", "instant_text", "lit", "ts"]
@@ -36,12 +37,8 @@ def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> s
 
 
 def instant_text(expr: str) -> str:
-    """SQL text of an instant as :func:`cosell.instants.format_instant` writes it."""
-    frac = f"(epoch_us({expr}) % 1000000 + 1000000) % 1000000"
-    return (
-        f"(strftime({expr}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {frac} = 0 THEN '' "
-        f"ELSE '.' || lpad(CAST({frac} AS VARCHAR), 6, '0') END || 'Z')"
-    )
+    """SQL text of the TIMESTAMPTZ ``expr`` as :func:`cosell.instants.format_instant` writes it."""
+    return sql.instant_text(expr, f"epoch_us({expr})")
 
 
 def evidence_item(kind: str, ident: str, partner: str | None = None, at: str | None = None) -> str:
