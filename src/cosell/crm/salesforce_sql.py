@@ -906,19 +906,25 @@ class _Build:
                 {at} AS changed_at, {self.ref(f, "CreatedById")} AS changed_by
             FROM {table} s {joins} WHERE {read}""",
         )
-        # A change after the first row of the same (a group's least row, not a window's sort).
+        # A change after the first row of the same (a group's least row, not a window's sort):
+        # only the changes made more than once are kept aside (usually none, or a few), and each
+        # row is looked up among them, not every change joined to its group.
         same = " AND ".join(
             f"f.{c} IS NOT DISTINCT FROM c.{c}" for c in ("opportunity_id", "field", "changed_at")
         )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_P}x_changes AS SELECT c.*, c._row > f._first AS again "
-            f"FROM {_P}x_changes c JOIN (SELECT opportunity_id, field, changed_at, min(_row) AS _first "
-            f"FROM {_P}x_changes GROUP BY ALL) f ON {same}"
+        self._table(
+            "x_repeated",
+            f"SELECT opportunity_id, field, changed_at, min(_row) AS _first FROM {_P}x_changes "
+            "GROUP BY ALL HAVING count(*) > 1",
         )
-        self._skip(f, f"{_P}x_changes", "again", "a second row for the same change")
+        changes = (
+            f"(SELECT c.*, coalesce(c._row > f._first, false) AS again FROM {_P}x_changes c "
+            f"LEFT JOIN {_P}x_repeated f ON {same})"
+        )
+        self._skip(f, changes, "again", "a second row for the same change")
         self._emit(
             "field_history",
-            [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")],
+            [(f.file, f"SELECT * FROM {changes} WHERE NOT again")],
             stripped=("opportunity_id", "field", "changed_at", "changed_by"),
         )
 
