@@ -531,38 +531,39 @@ class _Build:
         if "Lead" in o:
             customers.append(f"SELECT account FROM {_P}x_lead_account")
         self._table("x_customer", f"SELECT DISTINCT account AS id FROM ({' UNION ALL '.join(customers)})")
-        # One row per id an activity may name: is it a customer account (an account, not a
-        # partner), a partner, a deal (and its account, when a customer account), a contact's or
-        # a converted lead's customer account, a contact of a partner.
+        # One row per id an activity may name, for each of its lookups: is it a customer account
+        # (an account, not a partner), a partner, a deal (and its account, when a customer
+        # account), a contact's or a converted lead's customer account, a contact of a partner.
+        # Each lookup's table is made from the ids that can answer it, not from every id.
         ok = f"(SELECT id FROM {_P}x_account EXCEPT SELECT id FROM {_P}x_partner)"
         self._table("x_ok", ok)
+        # (the two sets are distinct and share no id: one row an id)
         self._table(
-            "x_id",
-            f"""SELECT id, bool_or(ok) AS ok, bool_or(partner) AS partner, bool_or(deal) AS deal,
-                max(deal_ok) AS deal_ok, max(contact_ok) AS contact_ok, max(lead_ok) AS lead_ok,
-                bool_or(contact_partner) AS contact_partner
-            FROM (
-                SELECT id, true AS ok, false AS partner, false AS deal, NULL AS deal_ok, NULL AS contact_ok,
-                    NULL AS lead_ok, false AS contact_partner FROM {_P}x_ok
-                UNION ALL SELECT id, false, true, false, NULL, NULL, NULL, false FROM {_P}x_partner
-                UNION ALL SELECT d.id, false, false, true, k.id, NULL, NULL, false
-                    FROM {_P}x_deal d LEFT JOIN {_P}x_ok k ON k.id = d.account
-                UNION ALL SELECT c.id, false, false, false, NULL, k.id, NULL, p.id IS NOT NULL
-                    FROM {_P}x_contact c LEFT JOIN {_P}x_ok k ON k.id = c.account
-                    LEFT JOIN {_P}x_partner p ON p.id = c.account
-                UNION ALL SELECT l.id, false, false, false, NULL, NULL, k.id, false
-                    FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
-            ) GROUP BY id""",
+            "x_id_account",
+            f"SELECT id, true AS ok, false AS partner FROM {_P}x_ok "
+            f"UNION ALL SELECT id, false, true FROM {_P}x_partner",
         )
-        # The same, for each lookup of an activity: its AccountId, WhatId and WhoId.
-        self._table("x_id_account", f"SELECT id, ok, partner FROM {_P}x_id WHERE ok OR partner")
         self._table(
-            "x_id_what", f"SELECT id, ok, partner, deal, deal_ok FROM {_P}x_id WHERE ok OR partner OR deal"
+            "x_id_what",
+            f"""SELECT id, bool_or(ok) AS ok, bool_or(partner) AS partner, bool_or(deal) AS deal,
+                max(deal_ok) AS deal_ok
+            FROM (
+                SELECT id, ok, partner, false AS deal, NULL AS deal_ok FROM {_P}x_id_account
+                UNION ALL SELECT d.id, false, false, true, k.id FROM {_P}x_deal d LEFT JOIN {_P}x_ok k ON k.id = d.account
+            ) GROUP BY id""",
         )
         self._table(
             "x_id_who",
-            f"SELECT id, contact_ok, lead_ok, contact_partner FROM {_P}x_id "
-            "WHERE contact_ok IS NOT NULL OR lead_ok IS NOT NULL OR contact_partner",
+            f"""SELECT id, max(contact_ok) AS contact_ok, max(lead_ok) AS lead_ok,
+                bool_or(contact_partner) AS contact_partner
+            FROM (
+                SELECT c.id, k.id AS contact_ok, NULL AS lead_ok, p.id IS NOT NULL AS contact_partner
+                    FROM {_P}x_contact c LEFT JOIN {_P}x_ok k ON k.id = c.account
+                    LEFT JOIN {_P}x_partner p ON p.id = c.account
+                UNION ALL SELECT l.id, NULL, k.id, false
+                    FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
+            ) GROUP BY id
+            HAVING max(contact_ok) IS NOT NULL OR max(lead_ok) IS NOT NULL OR bool_or(contact_partner)""",
         )
 
     def _last_account(self, name: str, f: ObjectFile | None, column: str, *, keep_deleted: bool) -> None:
