@@ -1035,8 +1035,12 @@ class _Build:
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         # Every cell is a stripped cell of the export, an id from the lookups (stripped cells of
-        # the staged files) or a constant: all but the kind, which may be the mapping's value.
-        stripped = frozenset(columns) - {"kind"}
+        # the staged files) or a constant: all but the kind, which may be the mapping's value,
+        # read as it is too when no kind the mapping gives has what the import's trim removes.
+        padded = self.con.execute(
+            f"SELECT count(*) FROM {_P}x_maps WHERE m = 'kinds' AND v IS DISTINCT FROM trim(v)"
+        ).fetchall()[0][0]
+        stripped = frozenset(columns) - ({"kind"} if padded else set())
         self.files["touches"] = TableFile(
             "touches", Path("touches.csv"), "relation", relation, columns, places=self.activities,
             stripped=stripped,
