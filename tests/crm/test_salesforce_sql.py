@@ -28,6 +28,7 @@ from cosell.crm.sources import Export
 from cosell.engine import EngineError
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
+from cosell.service import crm_import
 from cosell.service.crm_import import CrmImport, import_crm
 from cosell.store.schema import TABLES
 from cosell.store.template import new_workspace
@@ -100,6 +101,21 @@ def _used_engine(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr("cosell.service.crm_import.translate_in_engine", spy)
     return used
+
+
+def _imported_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether each first import of translated tables applied (no problem found in them,
+    which would have the reference and the canonical import run instead)."""
+    imported: list[bool] = []
+    real = crm_import.import_first
+
+    def spy(*args: object, **kwargs: object) -> object:
+        got = real(*args, **kwargs)  # type: ignore[arg-type]
+        imported.append(got is not None)
+        return got
+
+    monkeypatch.setattr("cosell.service.crm_import.import_first", spy)
+    return imported
 
 
 @pytest.mark.parametrize("style", ["loader", "export"])
@@ -211,6 +227,27 @@ def test_rows_doubled_deleted_or_padded_translate_alike(
     used = _used_engine(monkeypatch)
     engine, reference = _both(folder, mapping("loader"), tmp_path)
     assert used == [True], "the engine translates these itself"
+    assert engine == reference
+
+
+def test_field_changes_made_twice_translate_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field history row written twice, the copy of one further down: each copy of a change
+    read is left out as a second row for the same change, at the same rows as the reference's."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "OpportunityFieldHistory.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    rows = records[1:]
+    doubled = [*rows[:2], *rows[2:], *rows[2:], *rows[:2]]  # (a copy after, one before the rest's)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([records[0], *doubled])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [True]
+    assert imported == [True], "the translated tables are imported as they are (no copy left in)"
+    skipped = engine[0][-1]  # type: ignore[index]
+    assert any(s.reason == "a second row for the same change" for s in skipped)
     assert engine == reference
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,6 +291,7 @@ class _Build:
         self.objects: dict[str, ObjectFile] = {}
         self.activities = _Activities(con)
         self.stripped: set[str] = set()  # objects staged with their cells stripped
+        self.most: dict[str, Future[int]] = {}  # each activity file's records at most
 
     def drop(self) -> None:
         self.result().drop()
@@ -310,20 +312,28 @@ class _Build:
 
     def run(self) -> EngineTranslation:
         self._open()
-        self._macros()
-        self._maps()
-        for name in _OBJECTS:
-            if name in self.objects and name not in _STREAMED:
-                with timed(f"salesforce stage {name}"):
-                    self._stage(name)
-        steps = (
-            self._ids, self._accounts, self._users, self._partner_contacts, self._leads, self._opportunities,
-            self._stage_history, self._field_history, self._opportunity_partners, self._touches,
-            self._fx_rates, self._beside,
-        )  # fmt: skip
-        for step in steps:
-            with timed(f"salesforce {step.__name__.strip('_')}"):
-                step()
+        # The activity files' records are bounded in their bytes (Python, on one core) while the
+        # engine stages the other files (on the other: their rows are numbered in order).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            self.most = {
+                name: pool.submit(records_at_most, self._path(self.objects[name]))
+                for name in _STREAMED
+                if name in self.objects
+            }
+            self._macros()
+            self._maps()
+            for name in _OBJECTS:
+                if name in self.objects and name not in _STREAMED:
+                    with timed(f"salesforce stage {name}"):
+                        self._stage(name)
+            steps = (
+                self._ids, self._accounts, self._users, self._partner_contacts, self._leads, self._opportunities,
+                self._stage_history, self._field_history, self._opportunity_partners, self._touches,
+                self._fx_rates, self._beside,
+            )  # fmt: skip
+            for step in steps:
+                with timed(f"salesforce {step.__name__.strip('_')}"):
+                    step()
         self._release()
         return self.result()
 
@@ -531,38 +541,39 @@ class _Build:
         if "Lead" in o:
             customers.append(f"SELECT account FROM {_P}x_lead_account")
         self._table("x_customer", f"SELECT DISTINCT account AS id FROM ({' UNION ALL '.join(customers)})")
-        # One row per id an activity may name: is it a customer account (an account, not a
-        # partner), a partner, a deal (and its account, when a customer account), a contact's or
-        # a converted lead's customer account, a contact of a partner.
+        # One row per id an activity may name, for each of its lookups: is it a customer account
+        # (an account, not a partner), a partner, a deal (and its account, when a customer
+        # account), a contact's or a converted lead's customer account, a contact of a partner.
+        # Each lookup's table is made from the ids that can answer it, not from every id.
         ok = f"(SELECT id FROM {_P}x_account EXCEPT SELECT id FROM {_P}x_partner)"
         self._table("x_ok", ok)
+        # (the two sets are distinct and share no id: one row an id)
         self._table(
-            "x_id",
-            f"""SELECT id, bool_or(ok) AS ok, bool_or(partner) AS partner, bool_or(deal) AS deal,
-                max(deal_ok) AS deal_ok, max(contact_ok) AS contact_ok, max(lead_ok) AS lead_ok,
-                bool_or(contact_partner) AS contact_partner
-            FROM (
-                SELECT id, true AS ok, false AS partner, false AS deal, NULL AS deal_ok, NULL AS contact_ok,
-                    NULL AS lead_ok, false AS contact_partner FROM {_P}x_ok
-                UNION ALL SELECT id, false, true, false, NULL, NULL, NULL, false FROM {_P}x_partner
-                UNION ALL SELECT d.id, false, false, true, k.id, NULL, NULL, false
-                    FROM {_P}x_deal d LEFT JOIN {_P}x_ok k ON k.id = d.account
-                UNION ALL SELECT c.id, false, false, false, NULL, k.id, NULL, p.id IS NOT NULL
-                    FROM {_P}x_contact c LEFT JOIN {_P}x_ok k ON k.id = c.account
-                    LEFT JOIN {_P}x_partner p ON p.id = c.account
-                UNION ALL SELECT l.id, false, false, false, NULL, NULL, k.id, false
-                    FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
-            ) GROUP BY id""",
+            "x_id_account",
+            f"SELECT id, true AS ok, false AS partner FROM {_P}x_ok "
+            f"UNION ALL SELECT id, false, true FROM {_P}x_partner",
         )
-        # The same, for each lookup of an activity: its AccountId, WhatId and WhoId.
-        self._table("x_id_account", f"SELECT id, ok, partner FROM {_P}x_id WHERE ok OR partner")
         self._table(
-            "x_id_what", f"SELECT id, ok, partner, deal, deal_ok FROM {_P}x_id WHERE ok OR partner OR deal"
+            "x_id_what",
+            f"""SELECT id, bool_or(ok) AS ok, bool_or(partner) AS partner, bool_or(deal) AS deal,
+                max(deal_ok) AS deal_ok
+            FROM (
+                SELECT id, ok, partner, false AS deal, NULL AS deal_ok FROM {_P}x_id_account
+                UNION ALL SELECT d.id, false, false, true, k.id FROM {_P}x_deal d LEFT JOIN {_P}x_ok k ON k.id = d.account
+            ) GROUP BY id""",
         )
         self._table(
             "x_id_who",
-            f"SELECT id, contact_ok, lead_ok, contact_partner FROM {_P}x_id "
-            "WHERE contact_ok IS NOT NULL OR lead_ok IS NOT NULL OR contact_partner",
+            f"""SELECT id, max(contact_ok) AS contact_ok, max(lead_ok) AS lead_ok,
+                bool_or(contact_partner) AS contact_partner
+            FROM (
+                SELECT c.id, k.id AS contact_ok, NULL AS lead_ok, p.id IS NOT NULL AS contact_partner
+                    FROM {_P}x_contact c LEFT JOIN {_P}x_ok k ON k.id = c.account
+                    LEFT JOIN {_P}x_partner p ON p.id = c.account
+                UNION ALL SELECT l.id, NULL, k.id, false
+                    FROM {_P}x_lead_account l LEFT JOIN {_P}x_ok k ON k.id = l.account
+            ) GROUP BY id
+            HAVING max(contact_ok) IS NOT NULL OR max(lead_ok) IS NOT NULL OR bool_or(contact_partner)""",
         )
 
     def _last_account(self, name: str, f: ObjectFile | None, column: str, *, keep_deleted: bool) -> None:
@@ -906,19 +917,25 @@ class _Build:
                 {at} AS changed_at, {self.ref(f, "CreatedById")} AS changed_by
             FROM {table} s {joins} WHERE {read}""",
         )
-        # A change after the first row of the same (a group's least row, not a window's sort).
+        # A change after the first row of the same (a group's least row, not a window's sort):
+        # only the changes made more than once are kept aside (usually none, or a few), and each
+        # row is looked up among them, not every change joined to its group.
         same = " AND ".join(
             f"f.{c} IS NOT DISTINCT FROM c.{c}" for c in ("opportunity_id", "field", "changed_at")
         )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_P}x_changes AS SELECT c.*, c._row > f._first AS again "
-            f"FROM {_P}x_changes c JOIN (SELECT opportunity_id, field, changed_at, min(_row) AS _first "
-            f"FROM {_P}x_changes GROUP BY ALL) f ON {same}"
+        self._table(
+            "x_repeated",
+            f"SELECT opportunity_id, field, changed_at, min(_row) AS _first FROM {_P}x_changes "
+            "GROUP BY ALL HAVING count(*) > 1",
         )
-        self._skip(f, f"{_P}x_changes", "again", "a second row for the same change")
+        changes = (
+            f"(SELECT c.*, coalesce(c._row > f._first, false) AS again FROM {_P}x_changes c "
+            f"LEFT JOIN {_P}x_repeated f ON {same})"
+        )
+        self._skip(f, changes, "again", "a second row for the same change")
         self._emit(
             "field_history",
-            [(f.file, f"SELECT * FROM {_P}x_changes WHERE NOT again")],
+            [(f.file, f"SELECT * FROM {changes} WHERE NOT again")],
             stripped=("opportunity_id", "field", "changed_at", "changed_by"),
         )
 
@@ -1004,7 +1021,7 @@ class _Build:
                 "CASE WHEN deal THEN what ELSE '' END", "partner",
                 "CASE WHEN contact_partner THEN who ELSE '' END", "owner", "subject",
             )  # fmt: skip
-            most = records_at_most(self._path(f))
+            most = self.most[name].result()
             if not most:  # (a header alone)
                 continue
             # A row the reference would refuse stops the import (the reference then runs); a row it
@@ -1028,8 +1045,12 @@ class _Build:
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         # Every cell is a stripped cell of the export, an id from the lookups (stripped cells of
-        # the staged files) or a constant: all but the kind, which may be the mapping's value.
-        stripped = frozenset(columns) - {"kind"}
+        # the staged files) or a constant: all but the kind, which may be the mapping's value,
+        # read as it is too when no kind the mapping gives has what the import's trim removes.
+        padded = self.con.execute(
+            f"SELECT count(*) FROM {_P}x_maps WHERE m = 'kinds' AND v IS DISTINCT FROM trim(v)"
+        ).fetchall()[0][0]
+        stripped = frozenset(columns) - ({"kind"} if padded else set())
         self.files["touches"] = TableFile(
             "touches", Path("touches.csv"), "relation", relation, columns, places=self.activities,
             stripped=stripped,
