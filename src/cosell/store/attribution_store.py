@@ -29,6 +29,7 @@ from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.chain import FULL, INCREMENTAL, chain_of
 from cosell.store.evidence_store import save_evidence_relations
+from cosell.store.staging import typed_text
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -57,11 +58,6 @@ _REQUIRED = {
 
 def _column_ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
     return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
-
-
-def _typed_select(columns: tuple[str, ...], types: dict[str, str]) -> str:
-    """Cast the engine's formatted text columns to their stored types ('' becomes NULL)."""
-    return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
 
 
 def migration_attribution(con: Engine) -> None:
@@ -192,8 +188,8 @@ def save_run(
         )
         a_cols = ", ".join(AttributionRow.columns())
         c_cols = ", ".join(CreditRow.columns())
-        a_typed = _typed_select(AttributionRow.columns(), ATTRIBUTION_TYPES)
-        c_typed = _typed_select(CreditRow.columns(), CREDIT_TYPES)
+        a_typed = typed_text(AttributionRow.columns(), ATTRIBUTION_TYPES)
+        c_typed = typed_text(CreditRow.columns(), CREDIT_TYPES)
         con.execute(
             f"INSERT INTO attribution_history (run_id, {a_cols}) "
             f"SELECT {run_id}, {a_typed} FROM ({run.attribution_sql})"

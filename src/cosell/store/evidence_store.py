@@ -33,7 +33,7 @@ from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
 from cosell.store.chain import RunChain, chain_of
-from cosell.store.staging import staged_rows
+from cosell.store.staging import staged_rows, typed_text
 
 EVIDENCE_TABLE = "attribution_evidence"
 CLAIMS_TABLE = "attribution_claims"
@@ -67,11 +67,6 @@ def _ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
     return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
 
 
-def _typed(columns: tuple[str, ...], types: dict[str, str]) -> str:
-    """Text columns cast to their stored types ('' becomes NULL)."""
-    return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
-
-
 def migration_evidence(con: Engine) -> None:
     """Schema step: the evidence and claims of every attribution version."""
     con.execute(
@@ -91,11 +86,11 @@ def save_evidence_relations(con: Engine, run_id: int, evidence_sql: str, claims_
     e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
     con.execute(
         f"INSERT INTO {EVIDENCE_TABLE} (run_id, {', '.join(e_cols)}) "
-        f"SELECT {run_id}, {_typed(e_cols, EVIDENCE_TYPES)} FROM ({evidence_sql})"
+        f"SELECT {run_id}, {typed_text(e_cols, EVIDENCE_TYPES)} FROM ({evidence_sql})"
     )
     con.execute(
         f"INSERT INTO {CLAIMS_TABLE} (run_id, {', '.join(c_cols)}) "
-        f"SELECT {run_id}, {_typed(c_cols, CLAIM_TYPES)} FROM ({claims_sql})"
+        f"SELECT {run_id}, {typed_text(c_cols, CLAIM_TYPES)} FROM ({claims_sql})"
     )
 
 
@@ -112,7 +107,7 @@ def save_evidence_rows(
         with staged_rows(con, "_cosell_evidence_rows", columns, rows) as staged:
             con.execute(
                 f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
-                f"SELECT {run_id}, {_typed(columns, types)} FROM {staged}"
+                f"SELECT {run_id}, {typed_text(columns, types)} FROM {staged}"
             )
 
 

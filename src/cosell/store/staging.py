@@ -40,3 +40,9 @@ def staged_rows(
         yield name
     finally:
         con.unregister(name)
+
+
+def typed_text(columns: Sequence[str], types: dict[str, str]) -> str:
+    """SQL selecting text ``columns`` (staged rows, or the engine's formatted output) cast to
+    their stored ``types`` (VARCHAR when not named); an empty text becomes NULL."""
+    return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)

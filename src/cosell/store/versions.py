@@ -42,11 +42,10 @@ from cosell.store.attribution_store import (
     _credit_row,
     _record,
     _text,
-    _typed_select,
 )
 from cosell.store.chain import FULL, INCREMENTAL, PARTIAL, RunChain, chain_of
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
-from cosell.store.staging import staged_rows
+from cosell.store.staging import staged_rows, typed_text
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
@@ -284,7 +283,7 @@ def _insert(
     with staged_rows(con, "_cosell_partial_rows", columns, values) as staged:
         con.execute(
             f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
-            f"SELECT {run_id}, {_typed_select(columns, types)} FROM {staged}"
+            f"SELECT {run_id}, {typed_text(columns, types)} FROM {staged}"
         )
 
 
