@@ -69,9 +69,10 @@ DEFAULT_PROBLEM_LIMIT = 50
 # plan than to run. About a thousand demo deals, the size up to which the engine's run is tuned
 # alike (cosell.attribution.engine.SMALL_RUN_DEALS).
 SMALL_DATASET_BYTES = 4 * 2**20
-# A workspace holding at most this many rows (every version of every canonical table) takes a
-# small dataset's import under the same small-input settings: its statements too cost more to
-# plan than to run (a hundred-deal workspace holds about 3,500 rows, a thousand-deal one 35,000).
+# A workspace holding at most this many rows of touches and opportunities (every version; its
+# largest tables) takes a small dataset's import under the same small-input settings: its
+# statements too cost more to plan than to run (a hundred-deal workspace holds about 2,000 such
+# rows, a thousand-deal one 20,000).
 SMALL_WORKSPACE_ROWS = 100_000
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
