@@ -25,7 +25,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import duckdb
+# The compiled engine, which the duckdb package re-exports (``duckdb.connect is _duckdb.connect``,
+# the same exception classes: tests/engine/test_duckdb_module.py holds them). The package adds, in
+# Python, relations (``con.sql``) and scans of Arrow data, and reads its own version from its
+# installed metadata: importing it takes 60 to 80 ms, a tenth of a run over a hundred deals that
+# only executes statements. So this module runs on the compiled engine and imports the package
+# where a relation or an Arrow scan is needed (:func:`_relational`).
+import _duckdb
 
 from cosell.engine.base import (
     DUCKDB,
@@ -106,14 +112,14 @@ def parse_holder(message: str, *, read_only: bool) -> Holder | None:
     return Holder(pid, program, writing)
 
 
-def _reason(exc: duckdb.Error) -> str:
+def _reason(exc: _duckdb.Error) -> str:
     text = str(exc).split("\n")[0]
     for prefix in ("IO Error: ", "Connection Error: ", "Invalid Input Error: ", "Serialization Error: "):
         text = text.removeprefix(prefix)
     return text
 
 
-def _refusal(path: str, exc: duckdb.Error) -> CosellError:
+def _refusal(path: str, exc: _duckdb.Error) -> CosellError:
     text = str(exc)
     if "not a valid DuckDB database file" in text:
         return CosellError(f"{path} is not a cosell workspace: it is not a DuckDB database file")
@@ -140,7 +146,7 @@ def _connect(
     read_only: bool = False,
     timeout: float | None = None,
     on_wait: Callable[[Holder, float], None] | None = None,
-) -> duckdb.DuckDBPyConnection:
+) -> _duckdb.DuckDBPyConnection:
     """Connect to the DuckDB file ``path`` (or ``:memory:``), waiting for a conflicting process.
 
     ``timeout`` defaults to :func:`lock_timeout`; ``on_wait(holder, timeout)`` is called once when
@@ -148,7 +154,7 @@ def _connect(
     let go in time, UsageError for a folder, CosellError for any other reason DuckDB gives.
     """
     if path == ":memory:":
-        return duckdb.connect(path)
+        return _duckdb.connect(path)
     if Path(path).is_dir():
         raise UsageError(
             f"workspace {path} is a folder: give a workspace file, e.g. {Path(path) / 'cosell.duckdb'}"
@@ -157,14 +163,14 @@ def _connect(
     started: float | None = None
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
-        except duckdb.ConnectionException as exc:
+            return _duckdb.connect(path, read_only=read_only)
+        except _duckdb.ConnectionException as exc:
             # This process already has the file open read-write (a test, a library user): DuckDB
             # allows one configuration per file and process, and read-write can read.
             if read_only and "different configuration" in str(exc):
                 return _connect(path, timeout=timeout, on_wait=on_wait)
             raise _refusal(path, exc) from None
-        except duckdb.IOException as exc:
+        except _duckdb.IOException as exc:
             holder = parse_holder(str(exc), read_only=read_only)
             if holder is None:
                 raise _refusal(path, exc) from None
@@ -177,11 +183,11 @@ def _connect(
             if waited >= wait:
                 raise _busy(path, holder, wait, read_only) from None
             time.sleep(min(_POLL_SECONDS, wait - waited))
-        except duckdb.Error as exc:
+        except _duckdb.Error as exc:
             raise _refusal(path, exc) from None
 
 
-def _connect_scratch(path: str) -> duckdb.DuckDBPyConnection:
+def _connect_scratch(path: str) -> _duckdb.DuckDBPyConnection:
     """Connect to the scratch file ``path`` (a ``--data`` run's workspace, in a temporary folder
     of this process's own: nobody else holds it) with row groups of :data:`SCRATCH_ROW_GROUP_ROWS`
     rows. The row group size is an option of ``ATTACH``, not of a connection, so the file is
@@ -189,25 +195,31 @@ def _connect_scratch(path: str) -> duckdb.DuckDBPyConnection:
     where DuckDB puts a file database's own (beside the file), not in the working directory.
     Nothing is synced to the disk (``fsync_mode``): the file outlives no crash of its process, and
     a commit's sync took 15 to 35 ms of a run over a hundred deals (a tenth of its import)."""
-    con = duckdb.connect(":memory:")
+    con = _duckdb.connect(":memory:")
     try:
         con.execute("SET fsync_mode = 'NONE'")  # this database instance's only: the scratch file
         con.execute(f"SET temp_directory = {lit(path + '.tmp')}")
         con.execute(f"ATTACH {lit(path)} AS scratch (ROW_GROUP_SIZE {SCRATCH_ROW_GROUP_ROWS})")
         con.execute("USE scratch")
-    except duckdb.Error as exc:
+    except _duckdb.Error as exc:
         con.close()
         raise _refusal(path, exc) from None
     return con
 
 
-def _translate(exc: duckdb.Error) -> EngineError:
+def _relational() -> None:
+    """Import the duckdb package (once: later calls find it loaded): it gives the compiled
+    engine's connections their relations and their scans of Arrow data."""
+    import duckdb  # noqa: F401  (imported for what it sets up)
+
+
+def _translate(exc: _duckdb.Error) -> EngineError:
     """DuckDB's error as the engine boundary's (the message kept)."""
-    if isinstance(exc, duckdb.ConstraintException):
+    if isinstance(exc, _duckdb.ConstraintException):
         return ConstraintViolation(str(exc))
-    if isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc):
+    if isinstance(exc, _duckdb.InvalidInputException) and "read-only" in str(exc):
         return ReadOnlyViolation(str(exc))
-    if isinstance(exc, duckdb.IOException):
+    if isinstance(exc, _duckdb.IOException):
         return EngineIOError(str(exc))
     return EngineError(str(exc))
 
@@ -216,7 +228,7 @@ def _translate(exc: duckdb.Error) -> EngineError:
 class DuckDBEngine:
     """:class:`cosell.engine.base.Engine` over one DuckDB connection (a file or ``:memory:``)."""
 
-    con: duckdb.DuckDBPyConnection
+    con: _duckdb.DuckDBPyConnection
     read_only: bool = False
     name: str = "duckdb"
     dialect: Any = DUCKDB
@@ -227,7 +239,7 @@ class DuckDBEngine:
     def execute(self, sql: str, params: Params = None) -> Cursor:
         try:
             return self.con.execute(sql) if params is None else self.con.execute(sql, params)
-        except duckdb.Error as exc:
+        except _duckdb.Error as exc:
             raise _translate(exc) from exc
 
     @property
@@ -235,18 +247,20 @@ class DuckDBEngine:
         return software_version()
 
     def fetch_arrow(self, sql: str) -> Any:
+        _relational()
         try:
             return self.con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
+        except _duckdb.Error as exc:
             raise _translate(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             self.con.executemany(sql, rows)
-        except duckdb.Error as exc:
+        except _duckdb.Error as exc:
             raise _translate(exc) from exc
 
     def register(self, name: str, data: Any) -> None:
+        _relational()
         self.con.register(name, data)
 
     def unregister(self, name: str) -> None:
@@ -304,7 +318,7 @@ class DuckDBEngine:
         for name in sorted(relations):
             try:
                 cursor = self.con.execute(f'SELECT * FROM "{name}" LIMIT 0')
-            except duckdb.CatalogException:
+            except _duckdb.CatalogException:
                 continue  # no such relation: the catalog lists nothing for it either
             out += [(name, str(column), str(kind)) for column, kind, *_ in cursor.description or ()]
         return out
@@ -342,8 +356,8 @@ def open_duckdb(
 
 
 def software_version() -> str:
-    """DuckDB's version (:func:`cosell.engine.engine_version`)."""
-    return str(duckdb.__version__)
+    """The version of the DuckDB engine that runs the SQL (:func:`cosell.engine.engine_version`)."""
+    return str(_duckdb.__version__)
 
 
 def memory_engine() -> DuckDBEngine:
