@@ -29,7 +29,7 @@ from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.chain import FULL, INCREMENTAL, chain_of
 from cosell.store.evidence_store import save_evidence_relations
-from cosell.store.staging import typed_text
+from cosell.store.staging import column_ddl, typed_text
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
 # Every other column is VARCHAR. An empty output cell is stored as NULL.
@@ -56,14 +56,10 @@ _REQUIRED = {
 }
 
 
-def _column_ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
-    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
-
-
 def migration_attribution(con: Engine) -> None:
     """Schema step: attribution runs, history, overrides and the latest-run views."""
-    attribution_cols = _column_ddl(AttributionRow.columns(), ATTRIBUTION_TYPES)
-    credit_cols = _column_ddl(CreditRow.columns(), CREDIT_TYPES)
+    attribution_cols = column_ddl(AttributionRow.columns(), ATTRIBUTION_TYPES, _REQUIRED)
+    credit_cols = column_ddl(CreditRow.columns(), CREDIT_TYPES, _REQUIRED)
     con.execute(
         """CREATE TABLE IF NOT EXISTS attribution_runs (
             run_id BIGINT PRIMARY KEY, run_at TIMESTAMPTZ NOT NULL, as_of TIMESTAMPTZ NOT NULL,

@@ -33,7 +33,7 @@ from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
 from cosell.store.chain import RunChain, chain_of
-from cosell.store.staging import staged_rows, typed_text
+from cosell.store.staging import column_ddl, staged_rows, typed_text
 
 EVIDENCE_TABLE = "attribution_evidence"
 CLAIMS_TABLE = "attribution_claims"
@@ -63,19 +63,15 @@ _REQUIRED = {
 }
 
 
-def _ddl(columns: tuple[str, ...], types: dict[str, str]) -> str:
-    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in _REQUIRED else ''}" for c in columns)
-
-
 def migration_evidence(con: Engine) -> None:
     """Schema step: the evidence and claims of every attribution version."""
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {EVIDENCE_TABLE} (run_id BIGINT NOT NULL, "
-        f"{_ddl(EvidenceRow.columns(), EVIDENCE_TYPES)}, PRIMARY KEY (run_id, opportunity_id))"
+        f"{column_ddl(EvidenceRow.columns(), EVIDENCE_TYPES, _REQUIRED)}, PRIMARY KEY (run_id, opportunity_id))"
     )
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {CLAIMS_TABLE} (run_id BIGINT NOT NULL, "
-        f"{_ddl(ClaimRow.columns(), CLAIM_TYPES)}, "
+        f"{column_ddl(ClaimRow.columns(), CLAIM_TYPES, _REQUIRED)}, "
         "PRIMARY KEY (run_id, opportunity_id, rule, partner_id, source))"
     )
 

@@ -46,3 +46,9 @@ def typed_text(columns: Sequence[str], types: dict[str, str]) -> str:
     """SQL selecting text ``columns`` (staged rows, or the engine's formatted output) cast to
     their stored ``types`` (VARCHAR when not named); an empty text becomes NULL."""
     return ", ".join(f"CAST(nullif({c}, '') AS {types.get(c, 'VARCHAR')})" for c in columns)
+
+
+def column_ddl(columns: Sequence[str], types: dict[str, str], required: set[str]) -> str:
+    """The column definitions of a table that stores ``columns``: each of its stored type
+    (VARCHAR when not named, as :func:`typed_text` casts it), NOT NULL when ``required``."""
+    return ", ".join(f"{c} {types.get(c, 'VARCHAR')}{' NOT NULL' if c in required else ''}" for c in columns)
