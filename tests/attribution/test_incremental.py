@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,6 +167,55 @@ def test_a_touch_on_an_account_changes_only_the_deals_whose_window_holds_it() ->
         assert stored_deals(ws, inc.record.run_id) == ["B02", "O1"]
         rows, _ = run_rows(ws.con, inc.record.run_id)
         assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "11"
+    finally:
+        ws.close()
+
+
+def _registered_world() -> Tables:
+    """The cohort world and account A40 with three open deals, R1, R2 and R3 (created 10, 20 and
+    30 days after T0), and an approved registration by P1 logged on no deal, 15 days after T0:
+    it goes to R2, the first deal on A40 created at or after it, which it sources."""
+    world = cohort_world()
+    world["accounts"].append({"account_id": "A40", "name": "Acct 40", "segment": "ENT"})
+    for i in (1, 2, 3):
+        world["opportunities"].append(
+            {"opportunity_id": f"R{i}", "account_id": "A40", "created_at": _instant(T0 + 10 * i * timedelta(days=1)),
+             "amount": "5000", "stage": "Discovery"}
+        )  # fmt: skip
+    at = _instant(T0 + 15 * timedelta(days=1))
+    world["deal_registrations"] = [
+        {"registration_id": "G1", "partner_id": "P1", "account_id": "A40", "registered_at": at,
+         "status": "approved", "approved_at": at}
+    ]  # fmt: skip
+    return world
+
+
+@pytest.mark.parametrize(
+    ("opp", "column", "days", "recomputed", "sourced"),
+    [
+        ("R3", "amount", 0, ["R3"], "R2"),  # not where the registration goes: R3 alone
+        ("R2", "amount", 0, ["R2"], "R2"),  # where it goes: R2 alone, and sourced still
+        ("R1", "created_at", 16, ["R1", "R2", "R3"], "R1"),  # R1 is now the first after it
+    ],
+)
+def test_a_deal_on_an_account_with_an_unlinked_registration_is_decided_alone(
+    opp: str, column: str, days: int, recomputed: list[str], sourced: str
+) -> None:
+    """A changed deal does not bring the other deals of its account with it: the unlinked
+    registration is given to the deal it goes to among all of them. Only a deal that moves its
+    creation (or account) moves the registration: then the account's deals are decided again."""
+    world = _registered_world()
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        row = next(dict(o) for o in world["opportunities"] if o["opportunity_id"] == opp)
+        row[column] = "7500" if column == "amount" else _instant(T0 + days * timedelta(days=1))
+        change(ws, {"opportunities": [row]})
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert inc.incremental and inc.recomputed == len(recomputed)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert stored_deals(ws, inc.record.run_id) == recomputed
+        rows, _ = run_rows(ws.con, full.record.run_id)
+        assert [r.opportunity_id for r in rows if r.tier == "sourced"] == [sourced]
     finally:
         ws.close()
 

@@ -77,8 +77,16 @@ NARROWED = {
     "OR opportunity_id IN (SELECT opportunity_id FROM {deals})",
     "leads": "converted_opportunity_id IN (SELECT opportunity_id FROM {deals}) "
     "OR lead_id IN (SELECT source_lead_id FROM v_opportunities)",
-    "deal_registrations": "account_id IN (SELECT account_id FROM {accounts}) "
-    "OR opportunity_id IN (SELECT opportunity_id FROM {deals})",
+    # A registration logged on one of the deals, or logged on none whose deal is one of them: the
+    # first deal on its account created at or after it (SPEC section 2; the plan's "regs" step),
+    # found among all the deals, so that the deals decided need not bring the rest of their account.
+    "deal_registrations": "opportunity_id IN (SELECT opportunity_id FROM {deals}) "
+    "OR registration_id IN (SELECT r.registration_id FROM {full}deal_registrations r "
+    "JOIN {full}opportunities o ON o.account_id = nullif(r.account_id, '') AND {created_us} >= {registered_us} "
+    "WHERE nullif(r.opportunity_id, '') IS NULL AND r.account_id IN (SELECT account_id FROM {accounts}) "
+    "AND o.account_id IN (SELECT account_id FROM {accounts}) "
+    "GROUP BY r.registration_id "
+    "HAVING arg_min(o.opportunity_id, (o.created_at, o.opportunity_id)) IN (SELECT opportunity_id FROM {deals}))",
     "opportunity_partners": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
 }
 FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
@@ -214,7 +222,6 @@ def _run(
             base.known_at,
             known_at,
             f"{FULL}opportunities",
-            f"{FULL}deal_registrations",
             _windows(con, chain, policy, as_of),
         )
     if changes.unsupported:
@@ -311,16 +318,23 @@ def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan) -> Non
     column the plan's SQL never names (a touch's notes) is left empty: copying it is most of the
     cost."""
     accounts = NARROWED_ACCOUNTS
+    us = con.dialect.epoch_us
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {accounts} AS SELECT DISTINCT account_id FROM {FULL}opportunities "
         f"WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})"
     )
     for table in tables:
-        where = NARROWED[table]
         _drop_relation(con, f"v_{table}")
+        where = NARROWED[table].format(
+            deals=deals,
+            accounts=accounts,
+            full=FULL,
+            created_us=us.format("o.created_at"),
+            registered_us=us.format("r.registered_at"),
+        )
         con.execute(
             f"CREATE TEMP TABLE v_{table} AS SELECT {_read_columns(con, f'{FULL}{table}', plan)} "
-            f"FROM {FULL}{table} WHERE {where.format(deals=deals, accounts=accounts)}"
+            f"FROM {FULL}{table} WHERE {where}"
         )
 
 

@@ -16,10 +16,11 @@ is safe: a deal recomputed without need gives the same result):
   (it goes to the first deal on the account), and an opportunity that moved in or out of it;
 - for a touch on an account, the deals of the account whose window (or lookback) holds a version
   of it, when the caller gives the deals' windows; else every deal of the account;
-- with a deal whose own rows changed, every deal on its account when the account has an unlinked
-  registration (it goes to the first deal on the account created at or after it, so the rules
-  read those deals together); an opportunity that moved account or creation instant, or is new,
-  counts as a change of its accounts.
+- an opportunity that moved account or creation instant, or is new, counts as a change of its
+  accounts: which deal an unlinked registration goes to (the first deal on the account created at
+  or after it) moves only then, so a deal whose other rows changed does not bring the other deals
+  of its account (the caller gives the rules each unlinked registration with the deal it goes to,
+  found among all the deals: :mod:`cosell.attribution.incremental`).
 
 Changes the incremental path does not follow deal by deal (FX rates, partner contacts) are named
 in :attr:`ChangeSet.unsupported`: the caller runs everything again.
@@ -85,7 +86,6 @@ def changed_deals(
     since: datetime,
     until: datetime | None,
     current_opportunities: str,
-    registrations: str = "",
     windows: str = "",
 ) -> ChangeSet:
     """Find the deals whose inputs changed between what was known at ``since`` and at ``until``
@@ -93,8 +93,7 @@ def changed_deals(
 
     ``current_opportunities`` is the relation of the deals the new run decides (the opportunities
     known at ``until`` that existed at its as-of instant): the deals on a changed account are
-    taken from it. ``registrations`` is the relation of the registrations known at ``until``
-    (none given: every changed deal takes its account's deals with it). ``windows`` is a relation
+    taken from it. ``windows`` is a relation
     of the deals' windows as the base run read them (opportunity_id, lo_us, hi_us: epoch
     microseconds of C - lookback and of the later of X and C); given, a touch on an account
     changes only the account's deals whose window holds a version of it (a deal without a window
@@ -159,24 +158,12 @@ def changed_deals(
             f"OR ({t_us} >= w.lo_us AND {t_us} <= w.hi_us)"
         )
     own_sql = " UNION ".join(own)
-    # A deal decided alone needs its account's other deals beside it only when an unlinked
-    # registration on the account may go to one of them: then they are decided again too.
-    unlinked = (
-        f"SELECT account_id FROM {registrations} WHERE opportunity_id IS NULL"
-        if registrations
-        else f"SELECT account_id FROM {current_opportunities}"
-    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {DIRTY_DEALS} AS
-        WITH own AS ({own_sql}),
-        accounts AS (
-            SELECT account_id FROM {DIRTY_ACCOUNTS}
-            UNION SELECT o.account_id FROM {current_opportunities} o
-            WHERE o.opportunity_id IN (SELECT * FROM own) AND o.account_id IN ({unlinked}))
-        SELECT opportunity_id FROM own WHERE opportunity_id IS NOT NULL
+        SELECT opportunity_id FROM ({own_sql}) WHERE opportunity_id IS NOT NULL
         UNION
         SELECT o.opportunity_id FROM {current_opportunities} o
-        WHERE o.account_id IN (SELECT account_id FROM accounts)"""
+        WHERE o.account_id IN (SELECT account_id FROM {DIRTY_ACCOUNTS})"""
     )
     for name in changed.values():
         con.execute(f"DROP TABLE IF EXISTS {name}")
