@@ -128,6 +128,31 @@ def test_a_baseline_deal_that_leaves_the_cohort_moves_an_unchanged_candidate() -
         ws.close()
 
 
+def test_an_unchanged_baseline_deal_is_in_its_first_stage_from_its_creation() -> None:
+    """B09's entry into Discovery is recorded five days after its creation: as its first stage,
+    it counts from its creation (29 days to close, not 24). B01 leaves the baseline; O1 is
+    re-tested against the other eleven, B09 among them as the base run stored it: a median of 27
+    days (26 if B09 counted from the recorded entry)."""
+    world = cohort_world()
+    day = timedelta(days=1)
+    for entry in world["stage_history"]:
+        if entry["opportunity_id"] == "B09" and entry["stage"] == "Discovery":
+            entry["entered_at"] = _instant(T0 + 14 * day)
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        change(ws, {"touches": [
+            {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * day), "account_id": "A1",
+             "actor": "partner", "kind": "joint_call", "opportunity_id": "B01", "partner_id": "P1"}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        o1 = next(r for r in rows if r.opportunity_id == "O1")
+        assert (o1.cohort_size, o1.baseline_days) == ("11", "27.000000")
+    finally:
+        ws.close()
+
+
 def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
     """T9, a partner touch on account A1 (no deal logged), keeps B01 out of the baseline; moved to
     A20 it leaves A1: B01 (found through the touch's old version) joins O1's cohort again."""
@@ -322,6 +347,41 @@ def test_a_candidate_tested_on_the_whole_cycle_is_re_tested_from_its_entry_into_
         rows, _ = run_rows(ws.con, inc.record.run_id)
         o2_row = next(r for r in rows if r.opportunity_id == "O2")
         assert (o2_row.cohort, o2_row.remaining_days) == ("stage:1", "35.000000")
+    finally:
+        ws.close()
+
+
+def test_a_candidate_without_stage_entries_is_re_tested_from_its_creation() -> None:
+    """O3 was won without any recorded stage entry: it is in its current stage, Closed Won
+    Special, from its creation. No baseline deal entered that stage, so it was tested on the whole
+    cycle. B01 gains an entry into it: O3's cohort becomes stage:1, measured from its creation."""
+    day = timedelta(days=1)
+    policy = POLICY.with_values(
+        acceleration__min_cohort_size=1, stages__won=["Closed Won", "Closed Won Special"]
+    )
+    world = cohort_world()
+    o3 = T0 + 100 * day
+    world["accounts"].append({"account_id": "A31", "name": "Acct 31", "segment": "ENT"})
+    world["opportunities"].append(
+        {"opportunity_id": "O3", "account_id": "A31", "created_at": _instant(o3), "amount": "5000",
+         "stage": "Closed Won Special", "close_date": _instant(o3 + 30 * day)}
+    )  # fmt: skip
+    world["touches"].append(
+        {"touch_id": "T3", "occurred_at": _instant(o3 + 2 * day), "account_id": "A31", "actor": "partner",
+         "kind": "joint_call", "opportunity_id": "O3", "partner_id": "P1"}
+    )  # fmt: skip
+    ws = based_world(world, policy, "role_weighted")
+    try:
+        before, _ = run_rows(ws.con, 1)
+        assert next(r for r in before if r.opportunity_id == "O3").cohort == "cycle:1"
+        change(ws, {"stage_history": [
+            {"opportunity_id": "B01", "stage": "Closed Won Special", "entered_at": _instant(T0 + 11 * day)}]})  # fmt: skip
+        inc, full = incremental_and_full(ws, policy, "role_weighted")
+        assert (inc.recomputed, inc.retested) == (1, 1)
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        o3_row = next(r for r in rows if r.opportunity_id == "O3")
+        assert (o3_row.cohort, o3_row.remaining_days) == ("stage:1", "30.000000")
     finally:
         ws.close()
 

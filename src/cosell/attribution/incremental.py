@@ -237,22 +237,14 @@ def _run(
         Params.from_policy(policy, epoch_micros(as_of)),
         known_us=epoch_micros(known_at if known_at is not None else as_of),
     )
-    # The stage entries of the unchanged baseline deals, and of the candidates whose stored entry
-    # is their creation: the plan's own timeline, over those deals alone.
+    # The first entries of the unchanged baseline deals, and of the candidates whose stored entry
+    # is their creation.
     clean = (
         f"(SELECT opp_id AS opportunity_id FROM {CLEAN_BASE} "
         f"UNION SELECT opp_id FROM {CLEAN_CAND} WHERE first_t IS NULL)"
     )
-    with timed("incremental narrow clean"):
-        _narrow(con, clean, ("opportunities", "accounts", "stage_history"), plan)
-    made = execute(con, plan, context, _PYTHON_STEPS, stop_after="timeline")
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {FIRSTS} AS SELECT opp_id, stage, min(t) AS first_t "
-            "FROM _cosell_eng_timeline GROUP BY opp_id, stage"
-        )
-    finally:
-        drop(con, made)
+    with timed("incremental clean entries"):
+        _first_entries(con, clean)
     with timed("incremental fetch clean"):
         cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.
@@ -308,6 +300,31 @@ def _clean_tables(con: Engine, chain: RunChain) -> None:
         # Its stored entry is its first into s, unless its cohort was the whole cycle (then it is C).
         f"CASE WHEN coalesce(e.cohort, '') NOT LIKE 'cycle%' THEN {us.format('e.stage_entered_at')} END AS first_t "
         f"FROM {stored} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
+    )
+
+
+def _first_entries(con: Engine, deals: str) -> None:
+    """:data:`FIRSTS`: the first entry of each deal of ``deals`` (a relation of opportunity_id)
+    into each of its stages, as the plan's stage timeline has them (``build_deals``): its
+    earliest recorded entry into the stage, the first stage (the earliest entry, ties by stage)
+    entered no later than the deal's creation C, and a deal without recorded entries in its
+    current stage from C. A grouping of its rows instead of the timeline's numbered rows (the
+    timeline is the plan's first costly step: a window over every entry)."""
+    us = con.dialect.epoch_us
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {FIRSTS} AS
+        WITH d AS (
+            SELECT nullif(opportunity_id, '') AS opp_id, stage, {us.format("created_at")} AS c
+            FROM {FULL}opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})),
+        e AS (
+            SELECT nullif(opportunity_id, '') AS opp_id, stage, min({us.format("entered_at")}) AS t
+            FROM {FULL}stage_history WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})
+            GROUP BY 1, 2),
+        first_stage AS (SELECT opp_id, arg_min(stage, (t, stage)) AS stage FROM e GROUP BY opp_id)
+        SELECT e.opp_id, e.stage, CASE WHEN e.stage = f.stage THEN least(e.t, d.c) ELSE e.t END AS first_t
+        FROM e JOIN d ON d.opp_id = e.opp_id JOIN first_stage f ON f.opp_id = e.opp_id
+        UNION ALL
+        SELECT opp_id, stage, c FROM d WHERE opp_id NOT IN (SELECT opp_id FROM e)"""
     )
 
 

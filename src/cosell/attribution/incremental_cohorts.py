@@ -9,8 +9,9 @@ arrays, the baseline deals' rows and the candidates' keys; here those arrays are
 
 - the recomputed deals' rows, as the engine's plan fetched them for its own cohort step, and
 - the unchanged deals' rows, read from the base run's stored evidence (segment, band, X and C of
-  every direct-only won deal, the key of every tested candidate) and their stage entries (the
-  plan's own stage timeline, run over those deals alone: :data:`FIRSTS`).
+  every direct-only won deal, the key of every tested candidate) and their first entries into
+  each stage, as the plan's stage timeline has them (:data:`FIRSTS`, from those deals' stage
+  history alone).
 
 Every unchanged candidate is measured again; one whose cohort level, size or median moved is
 re-tested (:func:`retest`): only its tier, its acceleration figures and its rule ids can change
