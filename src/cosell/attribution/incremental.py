@@ -309,7 +309,8 @@ def _first_entries(con: Engine, deals: str) -> None:
     earliest recorded entry into the stage, the first stage (the earliest entry, ties by stage)
     entered no later than the deal's creation C, and a deal without recorded entries in its
     current stage from C. A grouping of its rows instead of the timeline's numbered rows (the
-    timeline is the plan's first costly step: a window over every entry)."""
+    timeline is the plan's first costly step: a window over every entry). Every deal of ``deals``
+    is one the new run decides (unchanged since the base run, which decided it)."""
     us = con.dialect.epoch_us
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {FIRSTS} AS
@@ -320,9 +321,13 @@ def _first_entries(con: Engine, deals: str) -> None:
             SELECT nullif(opportunity_id, '') AS opp_id, stage, min({us.format("entered_at")}) AS t
             FROM {FULL}stage_history WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})
             GROUP BY 1, 2),
-        first_stage AS (SELECT opp_id, arg_min(stage, (t, stage)) AS stage FROM e GROUP BY opp_id)
-        SELECT e.opp_id, e.stage, CASE WHEN e.stage = f.stage THEN least(e.t, d.c) ELSE e.t END AS first_t
-        FROM e JOIN d ON d.opp_id = e.opp_id JOIN first_stage f ON f.opp_id = e.opp_id
+        -- The first stages entered after C (a few): from C instead.
+        late AS (
+            SELECT f.opp_id, f.stage, d.c
+            FROM (SELECT opp_id, arg_min(stage, (t, stage)) AS stage, min(t) AS t FROM e GROUP BY opp_id) f
+            JOIN d ON d.opp_id = f.opp_id WHERE least(f.t, d.c) IS DISTINCT FROM f.t)
+        SELECT e.opp_id, e.stage, coalesce(l.c, e.t) AS first_t
+        FROM e LEFT JOIN late l ON l.opp_id = e.opp_id AND l.stage = e.stage
         UNION ALL
         SELECT opp_id, stage, c FROM d WHERE opp_id NOT IN (SELECT opp_id FROM e)"""
     )
