@@ -335,18 +335,27 @@ def test_a_candidate_tested_on_the_whole_cycle_is_re_tested_from_its_entry_into_
         [("Discovery", _instant(o2)), ("Qualification", _instant(o2 + 5 * day)), ("Closed Won", _instant(o2 + 40 * day))],
         ("T2", _instant(o2 + 6 * day)),
     )  # fmt: skip
+    entry = {"opportunity_id": "B01", "stage": "Qualification", "entered_at": _instant(T0 + 3 * day)}
+    _assert_re_tested_into_a_stage_cohort(world, policy, "O2", entry, "35.000000")
+
+
+def _assert_re_tested_into_a_stage_cohort(
+    world: Tables, policy: Policy, deal: str, entry: dict[str, str], remaining: str
+) -> None:
+    """``deal``, tested on the whole cycle by the base run, is re-tested (and only it) once the
+    stage ``entry`` is recorded: into the stage cohort of one deal, ``remaining`` days left; the
+    incremental run's rows are the full run's."""
     ws = based_world(world, policy, "role_weighted")
     try:
         before, _ = run_rows(ws.con, 1)
-        assert next(r for r in before if r.opportunity_id == "O2").cohort == "cycle:1"
-        change(ws, {"stage_history": [
-            {"opportunity_id": "B01", "stage": "Qualification", "entered_at": _instant(T0 + 3 * day)}]})  # fmt: skip
+        assert next(r for r in before if r.opportunity_id == deal).cohort == "cycle:1"
+        change(ws, {"stage_history": [entry]})
         inc, full = incremental_and_full(ws, policy, "role_weighted")
         assert (inc.recomputed, inc.retested) == (1, 1)
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
         rows, _ = run_rows(ws.con, inc.record.run_id)
-        o2_row = next(r for r in rows if r.opportunity_id == "O2")
-        assert (o2_row.cohort, o2_row.remaining_days) == ("stage:1", "35.000000")
+        row = next(r for r in rows if r.opportunity_id == deal)
+        assert (row.cohort, row.remaining_days) == ("stage:1", remaining)
     finally:
         ws.close()
 
@@ -370,20 +379,8 @@ def test_a_candidate_without_stage_entries_is_re_tested_from_its_creation() -> N
         {"touch_id": "T3", "occurred_at": _instant(o3 + 2 * day), "account_id": "A31", "actor": "partner",
          "kind": "joint_call", "opportunity_id": "O3", "partner_id": "P1"}
     )  # fmt: skip
-    ws = based_world(world, policy, "role_weighted")
-    try:
-        before, _ = run_rows(ws.con, 1)
-        assert next(r for r in before if r.opportunity_id == "O3").cohort == "cycle:1"
-        change(ws, {"stage_history": [
-            {"opportunity_id": "B01", "stage": "Closed Won Special", "entered_at": _instant(T0 + 11 * day)}]})  # fmt: skip
-        inc, full = incremental_and_full(ws, policy, "role_weighted")
-        assert (inc.recomputed, inc.retested) == (1, 1)
-        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
-        rows, _ = run_rows(ws.con, inc.record.run_id)
-        o3_row = next(r for r in rows if r.opportunity_id == "O3")
-        assert (o3_row.cohort, o3_row.remaining_days) == ("stage:1", "30.000000")
-    finally:
-        ws.close()
+    entry = {"opportunity_id": "B01", "stage": "Closed Won Special", "entered_at": _instant(T0 + 11 * day)}
+    _assert_re_tested_into_a_stage_cohort(world, policy, "O3", entry, "30.000000")
 
 
 def test_closing_an_open_deal_moves_it_into_the_baseline() -> None:
