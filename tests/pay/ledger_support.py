@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from cosell.engine.sql import lit
 from cosell.pay.model import DealToPrice, Earning
 from cosell.pay.posting import FunctionPricer
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
 from cosell.store.versions import save_partial_run
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.workspace import Workspace, connect, open_workspace
 
 IMPORTED = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -48,6 +49,30 @@ class PayWorld:
             f"VALUES ({', '.join('?' for _ in cols)}, 'h', ?, ?)",
             [*values.values(), when, self._import],
         )
+
+    def save(self, path: str) -> None:
+        """Write every table of this world's workspace into a new database file at ``path``
+        (:meth:`copy_of` reads it back)."""
+        (database,) = self.ws.con.execute("SELECT current_database()").fetchall()[0]
+        self.ws.con.execute(f"ATTACH {lit(path)} AS _saved")
+        try:
+            self.ws.con.execute(f"COPY FROM DATABASE {database} TO _saved")
+        finally:
+            self.ws.con.execute("DETACH _saved")
+
+    def copy_of(self, path: str) -> PayWorld:
+        """A new world of its own in memory holding what :meth:`save` wrote to ``path``: the same
+        rows in the same order, and this world's policy and import count. Copying a prepared
+        world costs what opening an empty workspace does, where preparing it runs hundreds of
+        statements."""
+        con = connect(":memory:")
+        (database,) = con.execute("SELECT current_database()").fetchall()[0]
+        con.execute(f"ATTACH {lit(path)} AS _saved (READ_ONLY)")
+        try:
+            con.execute(f"COPY FROM DATABASE _saved TO {database}")
+        finally:
+            con.execute("DETACH _saved")
+        return PayWorld(Workspace(":memory:", con), self.policy, self._import)
 
     def partner(self, partner_id: str, partner_type: str = "referral", tier: str = "gold") -> None:
         self._insert(

@@ -12,6 +12,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,15 +115,27 @@ changes = st.lists(
 )
 
 
+@pytest.fixture(scope="module")
+def september(tmp_path_factory: pytest.TempPathFactory) -> tuple[PayWorld, str]:
+    """:func:`paid_september` made once for the module and saved to a file: each generated
+    example starts from its own copy of it (the same rows), not from making it again."""
+    world = paid_september()
+    path = str(tmp_path_factory.mktemp("september") / "paid.duckdb")
+    world.save(path)
+    world.ws.close()
+    return world, path
+
+
 @settings(max_examples=15, deadline=None)
 @given(changes)
 def test_the_cause_is_the_first_of_the_versions_that_decide_as_the_current_one(
-    versions: list[tuple[str, str]],
+    september: tuple[PayWorld, str], versions: list[tuple[str, str]]
 ) -> None:
     """Whatever versions follow the one paid on (version 1: direct), the adjustments name the version
     from which on every version decides as the current one, with its kind and source; none when the
     current one decides as version 1 did."""
-    w = paid_september()
+    made, path = september
+    w = made.copy_of(path)
     for n, (decision, kind) in enumerate(versions, start=2):
         source = f"finding:F-{n}" if kind == "fix" else f"dispute:D-{n}" if kind == "dispute" else ""
         w.attribute({"O1": DECISIONS[decision]}, kind=kind, reason=f"change {n}", source=source)

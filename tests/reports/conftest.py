@@ -112,10 +112,15 @@ class RenderedPdf:
 @pytest.fixture
 def rasterize_pdf(tmp_path: Path) -> Callable[[bytes], RenderedPdf]:
     """pdftoppm and pdftotext over a pdf: the page images and the text a reader would see."""
+    return rasterizer(tmp_path)
+
+
+def rasterizer(where: Path) -> Callable[[bytes], RenderedPdf]:
+    """:func:`rasterize_pdf`'s function, writing its files under ``where``."""
     pdftoppm, pdftotext = require_tool("pdftoppm"), require_tool("pdftotext")
 
     def rasterize(pdf: bytes) -> RenderedPdf:
-        folder = tmp_path / f"pdf-{len(list(tmp_path.glob('pdf-*')))}"
+        folder = where / f"pdf-{len(list(where.glob('pdf-*')))}"
         folder.mkdir()
         path = folder / "report.pdf"
         path.write_bytes(pdf)

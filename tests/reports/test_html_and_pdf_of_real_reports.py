@@ -24,7 +24,7 @@ from cosell.reports.render import render
 from cosell.store.attribution_store import save_run
 from cosell.store.workspace import open_workspace
 
-from .conftest import OpenedPage, RenderedPdf, assert_not_blank, require_tool
+from .conftest import OpenedPage, RenderedPdf, assert_not_blank, rasterizer, require_tool
 
 FOUR = ("sourced_pipeline", "influenced_win_rate", "cycle_reduction_days", "cost_per_partner_sourced_dollar")
 
@@ -47,6 +47,24 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Repo
         }
     finally:
         ws.close()
+
+
+@pytest.fixture(scope="module")
+def pdfs(
+    reports: dict[str, Report], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], tuple[bytes, RenderedPdf]]:
+    """A report's pdf and its pages (pdftoppm, pdftotext), made once for the module: the pdf tests
+    read the same pages (rendering and rasterizing a report costs about a second)."""
+    rasterize = rasterizer(tmp_path_factory.mktemp("pdfs"))
+    made: dict[str, tuple[bytes, RenderedPdf]] = {}
+
+    def pdf_of(key: str) -> tuple[bytes, RenderedPdf]:
+        if key not in made:
+            pdf = render(reports[key], "pdf")
+            made[key] = (pdf, rasterize(pdf))
+        return made[key]
+
+    return pdf_of
 
 
 def four_numbers(report: Report) -> list[str]:
@@ -95,13 +113,15 @@ def test_the_html_shows_the_charts_and_the_four_numbers(
 
 @pytest.mark.parametrize("key", ["cfo", "qbr"])
 def test_the_pdf_shows_the_charts_and_the_four_numbers(
-    key: str, reports: dict[str, Report], rasterize_pdf: Callable[[bytes], RenderedPdf], tmp_path: Path
+    key: str,
+    reports: dict[str, Report],
+    pdfs: Callable[[str], tuple[bytes, RenderedPdf]],
+    tmp_path: Path,
 ) -> None:
     import subprocess
 
     report = reports[key]
-    pdf = render(report, "pdf")
-    rendered = rasterize_pdf(pdf)
+    pdf, rendered = pdfs(key)
     assert rendered.pages
     for i, png in enumerate(rendered.pages, start=1):
         assert_not_blank(png, f"{key} page {i}")
@@ -118,10 +138,10 @@ def test_the_pdf_shows_the_charts_and_the_four_numbers(
 
 @pytest.mark.parametrize("key", ["cfo", "qbr"])
 def test_the_pdf_prints_the_four_numbers_on_page_1_and_the_period_on_every_page(
-    key: str, reports: dict[str, Report], rasterize_pdf: Callable[[bytes], RenderedPdf]
+    key: str, reports: dict[str, Report], pdfs: Callable[[str], tuple[bytes, RenderedPdf]]
 ) -> None:
     report = reports[key]
-    rendered = rasterize_pdf(render(report, "pdf"))
+    _, rendered = pdfs(key)
     first = " ".join(rendered.page_texts[0].split())
     for text in four_numbers(report):
         assert text in first, text

@@ -18,6 +18,7 @@ from cosell.engine.sql import in_list
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
 from cosell.store.schema import TABLES
+from cosell.store.tables import tables_present
 from cosell.store.workspace import as_of_views
 
 
@@ -74,10 +75,7 @@ def load_facts(
         cursor = con.execute(f"SELECT {_select_list(name)} FROM v_{name}")
         columns = [d[0] for d in cursor.description]
         tables[name] = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
-    ).fetchall()
-    if exists[0][0]:
+    if tables_present(con, ("attribution_overrides",)):
         cursor = con.execute(
             "SELECT override_id, opportunity_id, tier, partner_id, epoch_us(recorded_at) AS recorded_at, "
             "epoch_us(withdrawn_at) AS withdrawn_at FROM attribution_overrides"
@@ -155,10 +153,7 @@ def load_deal_facts(
     tables["deal_registrations"] = list(
         {str(r["registration_id"]): r for r in tables["deal_registrations"]}.values()
     )
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'attribution_overrides'"
-    ).fetchall()
-    if exists[0][0]:
+    if tables_present(con, ("attribution_overrides",)):
         cursor = con.execute(
             "SELECT override_id, opportunity_id, tier, partner_id, epoch_us(recorded_at) AS recorded_at, "
             f"epoch_us(withdrawn_at) AS withdrawn_at FROM attribution_overrides WHERE opportunity_id IN {ids}"

@@ -58,6 +58,8 @@ class Engine(Protocol):
     name: str
     dialect: Dialect
     read_only: bool
+    # Workspace tables this connection has seen committed (:func:`cosell.store.tables.tables_present`).
+    present_tables: set[str]
 
     @property
     def version(self) -> str:

@@ -235,6 +235,7 @@ class DuckDBEngine:
     _depth: int = field(default=0, init=False, repr=False)  # open transaction() blocks
     _after_transaction: list[str] = field(default_factory=list, init=False, repr=False)  # settings to restore
     _backend: Any = field(default=None, init=False, repr=False)
+    present_tables: set[str] = field(default_factory=set, init=False, repr=False)
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         try:

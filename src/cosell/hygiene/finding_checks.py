@@ -25,6 +25,7 @@ from cosell.hygiene.sql import ts as _ts
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
 from cosell.store.staging import staged_rows
+from cosell.store.tables import tables_present
 
 if TYPE_CHECKING:
     from cosell.hygiene.findings import Window
@@ -42,10 +43,7 @@ CONFIRMED = ("none", "sourced", "influenced", "accelerated")
 
 
 def table_exists(con: Engine, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    return tables_present(con, (name,))
 
 
 def version_filter(as_of: datetime | None) -> str:

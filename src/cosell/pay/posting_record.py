@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cosell.engine import Engine
+from cosell.store.tables import tables_present
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -46,10 +47,7 @@ def sql_in(column: str, values: Iterable[str]) -> str:
 
 
 def _has_table(con: Engine, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    return tables_present(con, (name,))
 
 
 def stage_causes(con: Engine) -> None:

@@ -33,6 +33,7 @@ from datetime import datetime
 
 from cosell.engine import Engine
 from cosell.engine.sql import ts
+from cosell.store.tables import tables_present
 
 # Changes that move deals the rules cannot find one by one (a rate re-bands every deal in its
 # period and currency; a contact re-assigns every touch that names it).
@@ -75,10 +76,7 @@ def _versions_of_changed(table: str, since: datetime, until: datetime | None) ->
 
 
 def _has_table(con: Engine, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    return tables_present(con, (name,))
 
 
 def changed_deals(

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from cosell.engine import Engine
 from cosell.instants import format_instant
-from cosell.store.tables import ensure_tables
+from cosell.store.tables import ensure_tables, tables_present
 
 DECLARATION_SOURCES = ("auto_tag", "prompt")
 SYSTEM_USER = "system"
@@ -126,10 +126,7 @@ def newest_declarations_sql(source: str, as_of: datetime | None) -> str:
 def has_prompt_declarations(con: Engine, as_of: datetime | None) -> bool:
     """Whether any answered prompt is known at ``as_of`` (False when the table does not exist)."""
     # Look the table up rather than catch the error: a failed query would abort an open transaction.
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'declarations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not tables_present(con, ("declarations",)):
         return False
     row = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM declarations WHERE source = 'prompt' "

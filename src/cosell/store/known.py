@@ -17,6 +17,7 @@ from cosell.engine import Engine
 from cosell.engine.sql import in_list, ts
 from cosell.errors import NotFound
 from cosell.instants import format_instant
+from cosell.store.tables import tables_present
 
 
 def earliest_import(con: Engine) -> datetime | None:
@@ -136,10 +137,7 @@ def changed_between(
     ).fetchone()
     if imports and imports[0]:
         return True
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'declarations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not tables_present(con, ("declarations",)):
         return False
     skip = f" AND opportunity_id NOT IN {in_list(except_deals)}" if except_deals else ""
     prompts = con.execute(

@@ -15,9 +15,26 @@ from cosell.engine import Engine
 
 def ensure_tables(con: Engine, tables: Sequence[str], step: Callable[[Engine], None]) -> None:
     """Run the schema ``step`` when any of ``tables`` is missing from the workspace."""
+    if not tables_present(con, tables):
+        step(con)
+
+
+def tables_present(con: Engine, tables: Sequence[str]) -> bool:
+    """Whether every one of ``tables`` exists in the workspace.
+
+    Asked of the catalog once per connection: tables found outside a transaction are committed,
+    and no cosell command drops a workspace table, so the answer is kept on the connection
+    (``Engine.present_tables``). A catalog query costs about 2 ms, and a command's entry points
+    each ask for their tables (a payout run asks for the ledger's a dozen times). Tables found
+    inside a transaction are not kept: they may be the transaction's own, gone if it rolls back."""
+    wanted = set(tables)
+    if wanted <= con.present_tables:
+        return True
     row = con.execute(
         "SELECT count(DISTINCT table_name) FROM information_schema.tables WHERE list_contains(?, table_name)",
-        [list(tables)],
+        [sorted(wanted)],
     ).fetchone()
-    if row is None or int(row[0]) < len(set(tables)):
-        step(con)
+    present = row is not None and int(row[0]) == len(wanted)
+    if present and not con.in_transaction:
+        con.present_tables.update(wanted)
+    return present

@@ -227,7 +227,9 @@ def open_workspace(
     read_only = read_only and not memory
     con = connect(resolved, read_only=read_only, on_wait=on_wait, scratch=scratch)
     try:
-        version = _stored_version(con, resolved)
+        # A new in-memory database is empty: asking it (a failed query, then the catalog) cost more
+        # than copying the schema into it.
+        version = None if memory else _stored_version(con, resolved)
         if memory and version is None:
             from cosell.store.template import copy_into  # (it imports this module)
 
