@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,9 +118,30 @@ class Figure:
     target: str
     met: bool | None  # None: no target, or not measured
 
-    def line(self) -> str:
-        verdict = {True: "met", False: "NOT MET", None: ""}[self.met]
-        return f"  {self.what:<44} {self.figure:>22}   target {self.target:<18} {verdict}"
+    def lines(self) -> list[str]:
+        """What was measured, then its figure beside its target and verdict: lines of at most 80
+        columns (a figure is never split)."""
+        indent = "  " + " " * (len(self.what) - len(self.what.lstrip()))
+        out = textwrap.wrap(self.what.strip(), WIDTH, initial_indent=indent, subsequent_indent=indent + "    ",
+                            break_long_words=False, break_on_hyphens=False)  # fmt: skip
+        if self.figure:
+            value = f"{indent}    {self.figure}"
+            if self.target:
+                value += f"; target {self.target}"
+            if self.met is not None:
+                value += ": met" if self.met else ": NOT MET"
+            out.append(value)
+        return out
+
+
+WIDTH = 80
+
+
+def command_lines(command: str, lead: str = "      reproduce: ") -> list[str]:
+    """``command`` as shell lines of at most 80 columns, continued with a backslash."""
+    words = textwrap.wrap(command, WIDTH - 2, initial_indent=lead, subsequent_indent=" " * (len(lead) - 6),
+                          break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    return [w + " \\" for w in words[:-1]] + words[-1:]
 
 
 def main() -> None:
@@ -288,9 +310,9 @@ def main() -> None:
     print(f"load average after: {_load()}")
     print(f"\nissue 13 speed targets at {args.deals:,} deals / {touches:,} touches:")
     for figure, command in figures:
-        print(figure.line())
+        print("\n".join(figure.lines()))
         if command:
-            print(f"      reproduce: {command}")
+            print("\n".join(command_lines(command)))
     print(
         json.dumps(
             {"deals": args.deals, "touches": touches, **{f.what: f.figure for f, _ in figures}}, indent=1
