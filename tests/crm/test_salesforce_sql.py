@@ -444,9 +444,41 @@ def test_the_translation_keeps_only_what_the_import_reads(tmp_path: Path) -> Non
         assert lookups <= left
         assert {t for t in left - lookups if not t.startswith("_cosell_sf_out_")} == set()
         assert "_cosell_sf_out_opportunities" in left
+        views = "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '_cosell_sf_%'"
+        assert not ws.con.execute(views).fetchall(), "the staged files' views are gone too"
         translated.drop()
         assert not ws.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '_cosell_sf_%'"
         ).fetchall()
     finally:
         ws.close()
+
+
+def test_the_staged_rows_are_numbered_alike_within_a_transaction(tmp_path: Path) -> None:
+    """A staged file's rows are numbered by its table's row ids, which start from a large base
+    while a transaction is open: translated within one, every canonical table's rows keep the
+    export rows they came from (``_row``, which warnings and tie-breaks read)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
+    m = load_mapping(tmp_path / "m.toml", "salesforce")
+    ws = new_workspace(str(tmp_path / "ws.duckdb"))
+    made: list[dict[str, list[tuple[object, ...]]]] = []
+    try:
+        for within in (False, True):
+            with ws.con.transaction() if within else contextlib.nullcontext():
+                translated = salesforce_sql.translate_in_engine(ws.con, Export(folder), m, Policy())
+                assert translated is not None
+                tables = [
+                    str(r[0])
+                    for r in ws.con.execute(
+                        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_cosell_sf_out_%'"
+                    ).fetchall()
+                ]
+                made.append(
+                    {t: ws.con.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+                )
+                translated.drop()
+    finally:
+        ws.close()
+    assert made[0] == made[1]
+    assert {row[1] for row in made[0]["_cosell_sf_out_opportunities"]} >= {2, 3}

@@ -16,12 +16,13 @@ itself: it answers None, and the reference runs, whenever
   looks for them before anything is imported, and the activity rows stop the import at one;
 - the engine cannot read a file as the reference reads it (its shape, an invalid byte).
 
-Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
-over the engine's reader, which keeps the file's order). The large activity files are never held
-as a table of their own: they are read into the touches table on every thread, in any order; a
-warning's first row is found from its touches' places in the files (:class:`_Activities`: a
-numbered scan of the ids, kept for the warned touches only), and the files are read again only when
-some rows were left out, to count them by reason.
+Row numbers are the reference's: a file's records in order from row 2 (a staged file's are its
+table's row ids, its records read on every thread in the file's order; an activity file's are
+``row_number() OVER ()`` over the engine's reader, which keeps the file's order). The large
+activity files are never held as a table of their own: they are read into the touches table on
+every thread, in any order; a warning's first row is found from its touches' places in the files
+(:class:`_Activities`: a numbered scan of the ids, kept for the warned touches only), and the
+files are read again only when some rows were left out, to count them by reason.
 """
 
 from __future__ import annotations
@@ -200,6 +201,7 @@ class EngineTranslation:
     _origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = field(default_factory=dict)
     _temp: list[str] = field(default_factory=list)
     _activities: _Activities | None = None
+    _views: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
@@ -239,6 +241,8 @@ class EngineTranslation:
     def drop(self) -> None:
         if self._activities is not None:
             self._activities.drop()
+        for name in reversed(self._views):
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in reversed(self._temp):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
         self.con.execute(f"DROP MACRO IF EXISTS {_P}t")
@@ -284,6 +288,7 @@ class _Build:
         self.con, self.export, self.mapping, self.policy = con, export, mapping, policy
         self.headers, self.header = headers, header
         self.temp: list[str] = []
+        self.views: list[str] = []  # the staged files, each a view of its table numbered
         self.files: dict[str, TableFile] = {}
         self.sources: dict[str, list[str]] = {}
         self.skipped: list[Skipped] = []
@@ -306,6 +311,7 @@ class _Build:
             self.origins,
             self.temp,
             self.activities,
+            self.views,
         )
 
     # -- reading ------------------------------------------------------------------------------
@@ -313,7 +319,7 @@ class _Build:
     def run(self) -> EngineTranslation:
         self._open()
         # The activity files' records are bounded in their bytes (Python, on one core) while the
-        # engine stages the other files (on the other: their rows are numbered in order).
+        # engine stages the other files.
         with ThreadPoolExecutor(max_workers=1) as pool:
             self.most = {
                 name: pool.submit(records_at_most, self._path(self.objects[name]))
@@ -342,6 +348,9 @@ class _Build:
         the canonical tables and the activities' lookups stay, and the import of the activities
         has the memory the rest held."""
         read = {f"{_P}{name}" for name in ("x_maps", "x_id_account", "x_id_what", "x_id_who")}
+        for name in reversed(self.views):
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        self.views.clear()
         for name in [t for t in self.temp if t not in read and not t.startswith(f"{_P}out_")]:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
             self.temp.remove(name)
@@ -378,10 +387,23 @@ class _Build:
         return csv_relation(TableFile(f.obj, self._path(f), "csv"), f.table.header)
 
     def _stage(self, name: str) -> None:
-        """Stage a file with its cells stripped once (each is read by several statements)."""
+        """Stage a file with its cells stripped once (each is read by several statements), as
+        the view ``name`` of its records with their row numbers ``_row`` (from 2).
+
+        The records are read on every thread into a fresh table in the file's order (as the
+        first import stages a file: :mod:`cosell.data.read`), whose ``rowid`` then counts them
+        from its first: numbering them with ``row_number() OVER ()`` as they are read runs on one
+        thread (docs/benchmarks.md)."""
         f = self.objects[name]
         cells = ", ".join(f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header)))
-        self._table(name, f"SELECT _row, {cells} FROM {self._read(f)}")
+        table = self._table(f"{name}_cells", f"SELECT {cells} FROM {self._reader(f)}")
+        # (0 once committed; a large base within an open transaction)
+        first = int(self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchall()[0][0])
+        view = _P + name
+        self.views.append(view)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid - {first} + 2 AS _row, * FROM {table}"
+        )
         self.stripped.add(name)
 
     def _table(self, name: str, select: str) -> str:
