@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cosell.crm import salesforce, salesforce_activity, values
 from cosell.crm.canonical import BESIDE, REQUIRED_TABLES, Skipped, Translation
@@ -48,7 +49,7 @@ from cosell.instants import ISO_PATTERN
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES_BY_NAME
-from cosell.store.staging import staged_rows
+from cosell.store.staging import staged_rows, text_table
 
 __all__ = ["EngineTranslation", "NotInEngine", "translate_in_engine"]
 
@@ -297,6 +298,7 @@ class _Build:
         self.activities = _Activities(con)
         self.stripped: set[str] = set()  # objects staged with their cells stripped
         self.most: dict[str, Future[int]] = {}  # each activity file's records at most
+        self.domains: Future[Any] | None = None  # each account website's domain (an Arrow table)
 
     def drop(self) -> None:
         self.result().drop()
@@ -318,20 +320,24 @@ class _Build:
 
     def run(self) -> EngineTranslation:
         self._open()
-        # The activity files' records are bounded in their bytes (Python, on one core) while the
-        # engine stages the other files.
+        # The mapping's value maps handed to the engine as Arrow, the activity files' records
+        # bounded in their bytes and the accounts' websites read as domains: Python, in a thread,
+        # while the engine stages the files.
         with ThreadPoolExecutor(max_workers=1) as pool:
+            maps = pool.submit(text_table, ("m", "k", "v"), self._maps())
             self.most = {
                 name: pool.submit(records_at_most, self._path(self.objects[name]))
                 for name in _STREAMED
                 if name in self.objects
             }
             self._macros()
-            self._maps()
             for name in _OBJECTS:
                 if name in self.objects and name not in _STREAMED:
                     with timed(f"salesforce stage {name}"):
                         self._stage(name)
+                if name == "Account":
+                    self.domains = pool.submit(_domains, self._websites())
+            self._arrow("x_maps", maps.result())
             steps = (
                 self._ids, self._accounts, self._users, self._partner_contacts, self._leads, self._opportunities,
                 self._stage_history, self._field_history, self._opportunity_partners, self._touches,
@@ -429,8 +435,9 @@ class _Build:
         )
         self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS {_checkbox(f'{_P}t(x)')}")
 
-    def _maps(self) -> None:
-        """The mapping's value maps as one table (``m``: which map, ``k``: the export's value)."""
+    def _maps(self) -> list[tuple[str, str, str]]:
+        """The mapping's value maps as the rows of one table (``m``: which map, ``k``: the
+        export's value, ``v``: the value it maps to)."""
         m = self.mapping
         rows: list[tuple[str, str, str]] = []
         maps: dict[str, Mapping[str, str]] = {name: m.value_map(name) for name in VALUE_MAPS}
@@ -442,12 +449,20 @@ class _Build:
         }
         for name, entries in maps.items():
             rows.extend((name, k, v) for k, v in entries.items())
-        self._rows("x_maps", ("m", "k", "v"), rows)
+        return rows
 
     def _rows(self, name: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
         """A table of text ``rows`` handed from Python (in one batch, not a statement per row)."""
         with staged_rows(self.con, _P + "arrow_in", columns, rows) as staged:
             return self._table(name, f"SELECT * FROM {staged}")
+
+    def _arrow(self, name: str, data: Any) -> str:
+        """A table of the Arrow table ``data`` (:func:`cosell.store.staging.text_table`)."""
+        self.con.register(_P + "arrow_in", data)
+        try:
+            return self._table(name, f"SELECT * FROM {_P}arrow_in")
+        finally:
+            self.con.unregister(_P + "arrow_in")
 
     # -- cells --------------------------------------------------------------------------------
 
@@ -707,10 +722,8 @@ class _Build:
         joined, bad_joined = self.when(a, m.partner_joined_column)
         self._refuse_if(f"{_P}Account", f"{keep} AND ({bad_partner} OR {bad_joined})")
         website = self.text(a, "Website")
-        sites = self.con.execute(
-            f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''"
-        ).fetchall()
-        domains = self._rows("x_domain", ("site", "domain"), [(s, domain_of(s)) for (s,) in sites])
+        assert self.domains is not None  # (read once the accounts were staged)
+        domains = self._arrow("x_domain", self.domains.result())
         rows = f"""SELECT s._row, {self.ref(a, "Id")} AS id, {self.text(a, "Name")} AS name,
             coalesce(d.domain, '') AS domain,
             {self.text(a, m.segment_column) if m.segment_column else "''"} AS segment,
@@ -732,6 +745,12 @@ class _Build:
             [(a.file, f"""SELECT _row, id AS account_id, name, domain, segment, industry, country, owner_id
                 FROM ({rows}) WHERE id NOT IN (SELECT id FROM {_P}x_partner) OR id IN (SELECT id FROM {_P}x_customer)""")],
         )  # fmt: skip
+
+    def _websites(self) -> list[str]:
+        """The accounts' websites, each once (their domains are read in Python)."""
+        website = self.text(self.objects["Account"], "Website")
+        sites = self.con.execute(f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''")
+        return [str(site) for (site,) in sites.fetchall()]
 
     def _users(self) -> None:
         u, m = self.objects["User"], self.mapping
@@ -1110,6 +1129,12 @@ class _Build:
             source = self.export.find(f"{table}.csv")
             if source is not None:
                 self.files[table] = TableFile(table, source.path, "csv")
+
+
+def _domains(websites: list[str]) -> Any:
+    """Each website (``site``) with its domain (``domain``: :func:`cosell.crm.org.domain_of`, as
+    the reference reads it), as an Arrow table for the engine."""
+    return text_table(("site", "domain"), [(site, domain_of(site)) for site in websites])
 
 
 def records_at_most(path: Path) -> int:
