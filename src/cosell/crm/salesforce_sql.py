@@ -399,10 +399,13 @@ class _Build:
         The records are read on every thread into a fresh table in the file's order (as the
         first import stages a file: :mod:`cosell.data.read`), whose ``rowid`` then counts them
         from its first: numbering them with ``row_number() OVER ()`` as they are read runs on one
-        thread (docs/benchmarks.md)."""
+        thread (docs/benchmarks.md). A field history's rows have their field's name ``_name`` too
+        (:meth:`_field_name`: read by every statement of theirs, not made a table of its own)."""
         f = self.objects[name]
-        cells = ", ".join(f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header)))
-        table = self._table(f"{name}_cells", f"SELECT {cells} FROM {self._reader(f)}")
+        cells = [f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header))]
+        if name == "OpportunityFieldHistory":
+            cells.append(f"{self._field_name(f)} AS _name")
+        table = self._table(f"{name}_cells", f"SELECT {', '.join(cells)} FROM {self._reader(f)}")
         # (0 once committed; a large base within an open transaction)
         first = int(self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchall()[0][0])
         view = _P + name
@@ -923,13 +926,7 @@ class _Build:
         f = self.objects.get("OpportunityFieldHistory")
         if f is None:
             return
-        table, m = f"{_P}OpportunityFieldHistory", self.mapping
-        fields = {column.lower(): name for name, column in m.fields.items()}
-        name = "CASE lower({t}) {w} END".format(
-            t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
-        ) if fields else "NULL"  # fmt: skip
-        self._table("x_fields", f"SELECT *, {name} AS _name FROM {table}")
-        table = f"{_P}x_fields"
+        table = f"{_P}OpportunityFieldHistory"  # (with each row's _name: _stage)
         self._skip(f, table, "_name IS NULL", "not one of the five declared fields")
         keep = self._deleted_skips(f, table, "_name IS NOT NULL")
         lookups = in_list(list(_LOOKUPS))
@@ -979,6 +976,14 @@ class _Build:
             [(f.file, f"SELECT * FROM {changes} WHERE NOT again")],
             stripped=("opportunity_id", "field", "changed_at", "changed_by"),
         )
+
+    def _field_name(self, f: ObjectFile) -> str:
+        """The declared field a field history row changed (``partner_source`` ...), else NULL."""
+        fields = {column.lower(): name for name, column in self.mapping.fields.items()}
+        name = "CASE lower({t}) {w} END".format(
+            t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
+        ) if fields else "NULL::VARCHAR"  # fmt: skip
+        return name
 
     def _opportunity_partners(self) -> None:
         rows = self._partner_link_rows()
