@@ -252,6 +252,37 @@ def test_field_changes_made_twice_translate_alike(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.parametrize(
+    ("created", "stage"),
+    [
+        ("2026-01-05T24:00:00Z", None),  # an instant the engine reads and Python does not
+        ("0000-01-05T10:00:00Z", None),
+        ("2026-13-45T10:00:00Z", None),  # ISO 8601 in shape, no instant
+        ("", "Unmapped Stage"),  # no instant (no entry), a stage the mapping does not have
+        ("2026-01-05T10:00:00Z", "Unmapped Stage"),
+    ],
+)
+def test_a_stage_entry_the_reference_refuses_is_left_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, created: str, stage: str | None
+) -> None:
+    """A stage history row the reference refuses (its instant or its stage) stops the engine's
+    translation before anything is imported: the reference runs and names it."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "OpportunityHistory.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    rows[1][header.index("CreatedDate")] = created
+    if stage is not None:
+        rows[1][header.index("StageName")] = stage
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [False]
+    assert engine == reference
+
+
+@pytest.mark.parametrize(
     "obj", ["Task", "Lead", "Opportunity", "OpportunityHistory", "OpportunityFieldHistory"]
 )
 def test_padded_cells_and_padded_mapped_values_translate_alike(
