@@ -890,19 +890,19 @@ class _Build:
         at = f"try_cast({text} AS TIMESTAMPTZ)"
         # An instant the engine reads and Python's datetime does not (hour 24, year 0) is refused.
         odd = f"regexp_matches({text}, '^0000|^.{{10}}[T ]24')"
-        # The rows without an instant are not entries: only their stage is checked here; an
-        # entry's instant and stage as it is read into the entries (each instant read once).
-        self._refuse_if(table, f"{keep} AND {text} = '' AND {bad_stage}", join)
+        self._refuse_if(
+            table,
+            f"{keep} AND ({bad_text} OR {bad_stage} OR ({text} <> '' AND ({at} IS NULL OR {odd})))",
+            join,
+        )
         # Each entry's place among its deal's (_nth), in the order the entries are read in.
         self._table(
             "x_entries",
             f"""SELECT *, stage IS NOT DISTINCT FROM lag(stage) OVER w AS again, row_number() OVER w AS _nth
             FROM (SELECT s._row, {self.ref(f, "OpportunityId")} AS opp, {self.text(f, "Id")} AS id, {stage} AS stage,
-                {text} AS entered_at, {at} AS _at, {bad_text} OR {bad_stage} OR {odd} AS _bad
-                FROM {table} s {join} WHERE {keep} AND {text} <> '')
+                {text} AS entered_at, {at} AS _at FROM {table} s {join} WHERE {keep} AND {text} <> '')
             WINDOW w AS (PARTITION BY opp ORDER BY _at, id, _row)""",
         )
-        self._refuse_if(f"{_P}x_entries", "_bad OR _at IS NULL")
         self._skip(
             f, f"{_P}x_entries", "again", "the deal was already in this stage (its entry is an earlier row)"
         )
