@@ -252,6 +252,37 @@ def test_field_changes_made_twice_translate_alike(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.parametrize(
+    ("created", "stage"),
+    [
+        ("2026-01-05T24:00:00Z", None),  # an instant the engine reads and Python does not
+        ("0000-01-05T10:00:00Z", None),
+        ("2026-13-45T10:00:00Z", None),  # ISO 8601 in shape, no instant
+        ("", "Unmapped Stage"),  # no instant (no entry), a stage the mapping does not have
+        ("2026-01-05T10:00:00Z", "Unmapped Stage"),
+    ],
+)
+def test_a_stage_entry_the_reference_refuses_is_left_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, created: str, stage: str | None
+) -> None:
+    """A stage history row the reference refuses (its instant or its stage) stops the engine's
+    translation before anything is imported: the reference runs and names it."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "OpportunityHistory.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    rows[1][header.index("CreatedDate")] = created
+    if stage is not None:
+        rows[1][header.index("StageName")] = stage
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [False]
+    assert engine == reference
+
+
+@pytest.mark.parametrize(
     "obj", ["Task", "Lead", "Opportunity", "OpportunityHistory", "OpportunityFieldHistory"]
 )
 def test_padded_cells_and_padded_mapped_values_translate_alike(
@@ -444,9 +475,41 @@ def test_the_translation_keeps_only_what_the_import_reads(tmp_path: Path) -> Non
         assert lookups <= left
         assert {t for t in left - lookups if not t.startswith("_cosell_sf_out_")} == set()
         assert "_cosell_sf_out_opportunities" in left
+        views = "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE '_cosell_sf_%'"
+        assert not ws.con.execute(views).fetchall(), "the staged files' views are gone too"
         translated.drop()
         assert not ws.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '_cosell_sf_%'"
         ).fetchall()
     finally:
         ws.close()
+
+
+def test_the_staged_rows_are_numbered_alike_within_a_transaction(tmp_path: Path) -> None:
+    """A staged file's rows are numbered by its table's row ids, which start from a large base
+    while a transaction is open: translated within one, every canonical table's rows keep the
+    export rows they came from (``_row``, which warnings and tie-breaks read)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
+    m = load_mapping(tmp_path / "m.toml", "salesforce")
+    ws = new_workspace(str(tmp_path / "ws.duckdb"))
+    made: list[dict[str, list[tuple[object, ...]]]] = []
+    try:
+        for within in (False, True):
+            with ws.con.transaction() if within else contextlib.nullcontext():
+                translated = salesforce_sql.translate_in_engine(ws.con, Export(folder), m, Policy())
+                assert translated is not None
+                tables = [
+                    str(r[0])
+                    for r in ws.con.execute(
+                        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_cosell_sf_out_%'"
+                    ).fetchall()
+                ]
+                made.append(
+                    {t: ws.con.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+                )
+                translated.drop()
+    finally:
+        ws.close()
+    assert made[0] == made[1]
+    assert {row[1] for row in made[0]["_cosell_sf_out_opportunities"]} >= {2, 3}

@@ -16,12 +16,13 @@ itself: it answers None, and the reference runs, whenever
   looks for them before anything is imported, and the activity rows stop the import at one;
 - the engine cannot read a file as the reference reads it (its shape, an invalid byte).
 
-Row numbers are the reference's: a file's records in order from row 2 (``row_number() OVER ()``
-over the engine's reader, which keeps the file's order). The large activity files are never held
-as a table of their own: they are read into the touches table on every thread, in any order; a
-warning's first row is found from its touches' places in the files (:class:`_Activities`: a
-numbered scan of the ids, kept for the warned touches only), and the files are read again only when
-some rows were left out, to count them by reason.
+Row numbers are the reference's: a file's records in order from row 2 (a staged file's are its
+table's row ids, its records read on every thread in the file's order; an activity file's are
+``row_number() OVER ()`` over the engine's reader, which keeps the file's order). The large
+activity files are never held as a table of their own: they are read into the touches table on
+every thread, in any order; a warning's first row is found from its touches' places in the files
+(:class:`_Activities`: a numbered scan of the ids, kept for the warned touches only), and the
+files are read again only when some rows were left out, to count them by reason.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cosell.crm import salesforce, salesforce_activity, values
 from cosell.crm.canonical import BESIDE, REQUIRED_TABLES, Skipped, Translation
@@ -47,7 +49,7 @@ from cosell.instants import ISO_PATTERN
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES_BY_NAME
-from cosell.store.staging import staged_rows
+from cosell.store.staging import staged_rows, text_table
 
 __all__ = ["EngineTranslation", "NotInEngine", "translate_in_engine"]
 
@@ -200,6 +202,7 @@ class EngineTranslation:
     _origins: dict[str, list[Callable[[int], tuple[str, int] | None]]] = field(default_factory=dict)
     _temp: list[str] = field(default_factory=list)
     _activities: _Activities | None = None
+    _views: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
@@ -239,6 +242,8 @@ class EngineTranslation:
     def drop(self) -> None:
         if self._activities is not None:
             self._activities.drop()
+        for name in reversed(self._views):
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in reversed(self._temp):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
         self.con.execute(f"DROP MACRO IF EXISTS {_P}t")
@@ -284,6 +289,7 @@ class _Build:
         self.con, self.export, self.mapping, self.policy = con, export, mapping, policy
         self.headers, self.header = headers, header
         self.temp: list[str] = []
+        self.views: list[str] = []  # the staged files, each a view of its table numbered
         self.files: dict[str, TableFile] = {}
         self.sources: dict[str, list[str]] = {}
         self.skipped: list[Skipped] = []
@@ -292,6 +298,7 @@ class _Build:
         self.activities = _Activities(con)
         self.stripped: set[str] = set()  # objects staged with their cells stripped
         self.most: dict[str, Future[int]] = {}  # each activity file's records at most
+        self.domains: Future[Any] | None = None  # each account website's domain (an Arrow table)
 
     def drop(self) -> None:
         self.result().drop()
@@ -306,26 +313,31 @@ class _Build:
             self.origins,
             self.temp,
             self.activities,
+            self.views,
         )
 
     # -- reading ------------------------------------------------------------------------------
 
     def run(self) -> EngineTranslation:
         self._open()
-        # The activity files' records are bounded in their bytes (Python, on one core) while the
-        # engine stages the other files (on the other: their rows are numbered in order).
+        # The mapping's value maps handed to the engine as Arrow, the activity files' records
+        # bounded in their bytes and the accounts' websites read as domains: Python, in a thread,
+        # while the engine stages the files.
         with ThreadPoolExecutor(max_workers=1) as pool:
+            maps = pool.submit(text_table, ("m", "k", "v"), self._maps())
             self.most = {
                 name: pool.submit(records_at_most, self._path(self.objects[name]))
                 for name in _STREAMED
                 if name in self.objects
             }
             self._macros()
-            self._maps()
             for name in _OBJECTS:
                 if name in self.objects and name not in _STREAMED:
                     with timed(f"salesforce stage {name}"):
                         self._stage(name)
+                if name == "Account":
+                    self.domains = pool.submit(_domains, self._websites())
+            self._arrow("x_maps", maps.result())
             steps = (
                 self._ids, self._accounts, self._users, self._partner_contacts, self._leads, self._opportunities,
                 self._stage_history, self._field_history, self._opportunity_partners, self._touches,
@@ -342,6 +354,9 @@ class _Build:
         the canonical tables and the activities' lookups stay, and the import of the activities
         has the memory the rest held."""
         read = {f"{_P}{name}" for name in ("x_maps", "x_id_account", "x_id_what", "x_id_who")}
+        for name in reversed(self.views):
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        self.views.clear()
         for name in [t for t in self.temp if t not in read and not t.startswith(f"{_P}out_")]:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
             self.temp.remove(name)
@@ -378,10 +393,26 @@ class _Build:
         return csv_relation(TableFile(f.obj, self._path(f), "csv"), f.table.header)
 
     def _stage(self, name: str) -> None:
-        """Stage a file with its cells stripped once (each is read by several statements)."""
+        """Stage a file with its cells stripped once (each is read by several statements), as
+        the view ``name`` of its records with their row numbers ``_row`` (from 2).
+
+        The records are read on every thread into a fresh table in the file's order (as the
+        first import stages a file: :mod:`cosell.data.read`), whose ``rowid`` then counts them
+        from its first: numbering them with ``row_number() OVER ()`` as they are read runs on one
+        thread (docs/benchmarks.md). A field history's rows have their field's name ``_name`` too
+        (:meth:`_field_name`: read by every statement of theirs, not made a table of its own)."""
         f = self.objects[name]
-        cells = ", ".join(f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header)))
-        self._table(name, f"SELECT _row, {cells} FROM {self._read(f)}")
+        cells = [f"{_P}t(c{i}) AS c{i}" for i in range(len(f.table.header))]
+        if name == "OpportunityFieldHistory":
+            cells.append(f"{self._field_name(f)} AS _name")
+        table = self._table(f"{name}_cells", f"SELECT {', '.join(cells)} FROM {self._reader(f)}")
+        # (0 once committed; a large base within an open transaction)
+        first = int(self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchall()[0][0])
+        view = _P + name
+        self.views.append(view)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid - {first} + 2 AS _row, * FROM {table}"
+        )
         self.stripped.add(name)
 
     def _table(self, name: str, select: str) -> str:
@@ -407,8 +438,9 @@ class _Build:
         )
         self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS {_checkbox(f'{_P}t(x)')}")
 
-    def _maps(self) -> None:
-        """The mapping's value maps as one table (``m``: which map, ``k``: the export's value)."""
+    def _maps(self) -> list[tuple[str, str, str]]:
+        """The mapping's value maps as the rows of one table (``m``: which map, ``k``: the
+        export's value, ``v``: the value it maps to)."""
         m = self.mapping
         rows: list[tuple[str, str, str]] = []
         maps: dict[str, Mapping[str, str]] = {name: m.value_map(name) for name in VALUE_MAPS}
@@ -420,12 +452,20 @@ class _Build:
         }
         for name, entries in maps.items():
             rows.extend((name, k, v) for k, v in entries.items())
-        self._rows("x_maps", ("m", "k", "v"), rows)
+        return rows
 
     def _rows(self, name: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
         """A table of text ``rows`` handed from Python (in one batch, not a statement per row)."""
         with staged_rows(self.con, _P + "arrow_in", columns, rows) as staged:
             return self._table(name, f"SELECT * FROM {staged}")
+
+    def _arrow(self, name: str, data: Any) -> str:
+        """A table of the Arrow table ``data`` (:func:`cosell.store.staging.text_table`)."""
+        self.con.register(_P + "arrow_in", data)
+        try:
+            return self._table(name, f"SELECT * FROM {_P}arrow_in")
+        finally:
+            self.con.unregister(_P + "arrow_in")
 
     # -- cells --------------------------------------------------------------------------------
 
@@ -685,10 +725,8 @@ class _Build:
         joined, bad_joined = self.when(a, m.partner_joined_column)
         self._refuse_if(f"{_P}Account", f"{keep} AND ({bad_partner} OR {bad_joined})")
         website = self.text(a, "Website")
-        sites = self.con.execute(
-            f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''"
-        ).fetchall()
-        domains = self._rows("x_domain", ("site", "domain"), [(s, domain_of(s)) for (s,) in sites])
+        assert self.domains is not None  # (read once the accounts were staged)
+        domains = self._arrow("x_domain", self.domains.result())
         rows = f"""SELECT s._row, {self.ref(a, "Id")} AS id, {self.text(a, "Name")} AS name,
             coalesce(d.domain, '') AS domain,
             {self.text(a, m.segment_column) if m.segment_column else "''"} AS segment,
@@ -710,6 +748,12 @@ class _Build:
             [(a.file, f"""SELECT _row, id AS account_id, name, domain, segment, industry, country, owner_id
                 FROM ({rows}) WHERE id NOT IN (SELECT id FROM {_P}x_partner) OR id IN (SELECT id FROM {_P}x_customer)""")],
         )  # fmt: skip
+
+    def _websites(self) -> list[str]:
+        """The accounts' websites, each once (their domains are read in Python)."""
+        website = self.text(self.objects["Account"], "Website")
+        sites = self.con.execute(f"SELECT DISTINCT {website} FROM {_P}Account WHERE {website} <> ''")
+        return [str(site) for (site,) in sites.fetchall()]
 
     def _users(self) -> None:
         u, m = self.objects["User"], self.mapping
@@ -882,13 +926,7 @@ class _Build:
         f = self.objects.get("OpportunityFieldHistory")
         if f is None:
             return
-        table, m = f"{_P}OpportunityFieldHistory", self.mapping
-        fields = {column.lower(): name for name, column in m.fields.items()}
-        name = "CASE lower({t}) {w} END".format(
-            t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
-        ) if fields else "NULL"  # fmt: skip
-        self._table("x_fields", f"SELECT *, {name} AS _name FROM {table}")
-        table = f"{_P}x_fields"
+        table = f"{_P}OpportunityFieldHistory"  # (with each row's _name: _stage)
         self._skip(f, table, "_name IS NULL", "not one of the five declared fields")
         keep = self._deleted_skips(f, table, "_name IS NOT NULL")
         lookups = in_list(list(_LOOKUPS))
@@ -938,6 +976,14 @@ class _Build:
             [(f.file, f"SELECT * FROM {changes} WHERE NOT again")],
             stripped=("opportunity_id", "field", "changed_at", "changed_by"),
         )
+
+    def _field_name(self, f: ObjectFile) -> str:
+        """The declared field a field history row changed (``partner_source`` ...), else NULL."""
+        fields = {column.lower(): name for name, column in self.mapping.fields.items()}
+        name = "CASE lower({t}) {w} END".format(
+            t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
+        ) if fields else "NULL::VARCHAR"  # fmt: skip
+        return name
 
     def _opportunity_partners(self) -> None:
         rows = self._partner_link_rows()
@@ -1088,6 +1134,12 @@ class _Build:
             source = self.export.find(f"{table}.csv")
             if source is not None:
                 self.files[table] = TableFile(table, source.path, "csv")
+
+
+def _domains(websites: list[str]) -> Any:
+    """Each website (``site``) with its domain (``domain``: :func:`cosell.crm.org.domain_of`, as
+    the reference reads it), as an Arrow table for the engine."""
+    return text_table(("site", "domain"), [(site, domain_of(site)) for site in websites])
 
 
 def records_at_most(path: Path) -> int:
