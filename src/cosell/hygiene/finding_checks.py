@@ -42,10 +42,6 @@ PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 CONFIRMED = ("none", "sourced", "influenced", "accelerated")
 
 
-def table_exists(con: Engine, name: str) -> bool:
-    return tables_present(con, (name,))
-
-
 def version_filter(as_of: datetime | None) -> str:
     if as_of is None:
         return "_valid_to IS NULL"
@@ -106,7 +102,7 @@ def deals(con: Engine, policy: Policy, as_of: datetime | None, declared: str) ->
     """``_rec_deals``: each won deal with its declared values, value at close and attribution."""
     confirmed = _in(CONFIRMED)
     declarations = "SELECT NULL::VARCHAR AS opportunity_id, NULL::TIMESTAMPTZ AS at WHERE FALSE"
-    if table_exists(con, "declarations"):
+    if tables_present(con, ("declarations",)):
         known = "TRUE" if as_of is None else f"recorded_at <= {_ts(as_of)}"
         declarations = f"SELECT opportunity_id, recorded_at AS at FROM declarations WHERE {known}"
     converted = converted_amounts_sql(

@@ -46,16 +46,12 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     return f"{column} IN {items}" if items else "FALSE"
 
 
-def _has_table(con: Engine, name: str) -> bool:
-    return tables_present(con, (name,))
-
-
 def stage_causes(con: Engine) -> None:
     """``_pay_causes``: per deal to price whose attribution changed what it earns, the version that
     changed it (``cause_run_id``), its kind and the fix or dispute that made it (``source``)."""
     changes = ""
     source = "''"
-    if _has_table(con, "attribution_changes"):  # a workspace where nothing was ever decided has none
+    if tables_present(con, ("attribution_changes",)):  # a workspace where nothing was ever decided has none
         source = "coalesce(ac.source, '')"
         changes = """
             LEFT JOIN (SELECT opportunity_id, run_id, string_agg(DISTINCT source, ', ' ORDER BY source) AS source

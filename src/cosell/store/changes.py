@@ -75,10 +75,6 @@ def _versions_of_changed(table: str, since: datetime, until: datetime | None) ->
     )
 
 
-def _has_table(con: Engine, name: str) -> bool:
-    return tables_present(con, (name,))
-
-
 def changed_deals(
     con: Engine,
     since: datetime,
@@ -126,7 +122,7 @@ def changed_deals(
         "SELECT opportunity_id FROM attribution_overrides WHERE "
         f"({_recorded(since, until, 'recorded_at')}) OR ({_recorded(since, until, 'withdrawn_at')})",
     ]
-    if _has_table(con, "declarations"):
+    if tables_present(con, ("declarations",)):
         own.append(
             f"SELECT opportunity_id FROM declarations WHERE source = 'prompt' AND "
             f"{_recorded(since, until, 'recorded_at')}"
