@@ -49,7 +49,7 @@ from cosell.instants import ISO_PATTERN
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES_BY_NAME
-from cosell.store.staging import staged_rows, text_table
+from cosell.store.staging import text_table
 
 __all__ = ["EngineTranslation", "NotInEngine", "translate_in_engine"]
 
@@ -456,8 +456,7 @@ class _Build:
 
     def _rows(self, name: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
         """A table of text ``rows`` handed from Python (in one batch, not a statement per row)."""
-        with staged_rows(self.con, _P + "arrow_in", columns, rows) as staged:
-            return self._table(name, f"SELECT * FROM {staged}")
+        return self._arrow(name, text_table(columns, rows))
 
     def _arrow(self, name: str, data: Any) -> str:
         """A table of the Arrow table ``data`` (:func:`cosell.store.staging.text_table`)."""
@@ -980,10 +979,9 @@ class _Build:
     def _field_name(self, f: ObjectFile) -> str:
         """The declared field a field history row changed (``partner_source`` ...), else NULL."""
         fields = {column.lower(): name for name, column in self.mapping.fields.items()}
-        name = "CASE lower({t}) {w} END".format(
+        return "CASE lower({t}) {w} END".format(
             t=self.text(f, "Field"), w=" ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in fields.items())
         ) if fields else "NULL::VARCHAR"  # fmt: skip
-        return name
 
     def _opportunity_partners(self) -> None:
         rows = self._partner_link_rows()
