@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +59,10 @@ def test_counts_and_medians_are_the_rule_written_out(
     assert list(zip(count.tolist(), twice.tolist(), strict=True)) == expected(base, queries, window)
 
 
-def test_levels_group_by_their_keys_and_null_matches_null() -> None:
+@pytest.mark.parametrize("threads", [0, 2])
+def test_levels_group_by_their_keys_and_null_matches_null(threads: int) -> None:
+    """The same figures whether the levels are computed in turn or in a pool's threads (the
+    incremental run's cohort step hands them to two)."""
     # Two baseline deals in segment ENT band 1 stage S (durations 10 and 20), one in ENT with no
     # band (30), one in SMB (40), all closed at time 100; the window is 10.
     base = pa.table(
@@ -78,7 +83,10 @@ def test_levels_group_by_their_keys_and_null_matches_null() -> None:
             "x": pa.array([100, 105, 111], pa.int64()),
         }
     )
-    stage = window_stats("stage", base, cand, STAGE_KEYS, 10).to_pylist()
+    with ThreadPoolExecutor(threads or 1) as executor:
+        pool = executor if threads else None
+        stage = window_stats("stage", base, cand, STAGE_KEYS, 10, pool).to_pylist()
+        cycle = window_stats("cycle", base, cand, CYCLE_KEYS, 11, pool).to_pylist()
     # O1: level 1 is ENT/1/S: 10 and 20 (median 15); level 2 ENT/S: 10, 20, 30; level 3 S: all four.
     assert stage[0] == {
         "opp_id": "O1",
@@ -93,7 +101,6 @@ def test_levels_group_by_their_keys_and_null_matches_null() -> None:
     assert (stage[1]["stage_n1"], stage[1]["stage_m1"]) == (1, 30.0)
     # O3's window [101, 111] holds no deal: count 0, no median.
     assert (stage[2]["stage_n3"], stage[2]["stage_m3"]) == (0, None)
-    cycle = window_stats("cycle", base, cand, CYCLE_KEYS, 11).to_pylist()
     # The whole-cycle level 3 has no key: every deal closed in [89, 100] for O1 (the stage T one too).
     assert (cycle[0]["cycle_n3"], cycle[0]["cycle_m3"]) == (5, 30.0)
     assert (cycle[0]["cycle_n1"], cycle[0]["cycle_m1"]) == (3, 20.0)

@@ -20,6 +20,8 @@ double for durations below 2^53 microseconds. The plan fetches the rows (``engin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,20 +59,53 @@ def compute_cohort_medians(context: RunContext) -> dict[str, pa.Table]:
 
 
 def window_stats(
-    kind: str, base: pa.Table, cand: pa.Table, levels: tuple[tuple[str, ...], ...], window_us: int
+    kind: str,
+    base: pa.Table,
+    cand: pa.Table,
+    levels: tuple[tuple[str, ...], ...],
+    window_us: int,
+    pool: Executor | None = None,
 ) -> pa.Table:
     """Per candidate (``cand``: opp_id, the key columns, x) and level: how many rows of ``base``
     (the key columns, x, dur) share its level's key (NULL matching NULL) with x in
-    ``[x - window_us, x]``, and the median of their durations (NULL when there are none)."""
+    ``[x - window_us, x]``, and the median of their durations (NULL when there are none).
+
+    With ``pool``, the levels are computed in its threads (numpy lets go of the GIL in its sorts
+    and passes), so that a caller with an idle core finishes sooner: the same figures."""
+    return window_stats_later(kind, base, cand, levels, window_us, pool)()
+
+
+def window_stats_later(
+    kind: str,
+    base: pa.Table,
+    cand: pa.Table,
+    levels: tuple[tuple[str, ...], ...],
+    window_us: int,
+    pool: Executor | None = None,
+) -> Callable[[], pa.Table]:
+    """:func:`window_stats`, its levels handed to ``pool`` (computed here without one) before it
+    returns: call the result for the table (it waits for them)."""
     # The durations as dense ranks (the order statistics are found among ranks) and the close
     # times as ranks among every instant a search needs: once for the three levels.
     durations, ranks = np.unique(_ints(base["dur"]), return_inverse=True)
     times = TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us)
     codes = {key: _key_codes(base, cand, key) for key in {key for keys in levels for key in keys}}
-    columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
-    for level, keys in zip(("1", "2", "3"), levels, strict=True):
+
+    def level_stats(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         g_base, g_cand = _group_codes(codes, keys, base.num_rows, cand.num_rows, times.span)
-        count, twice_median = range_medians(g_base, ranks, durations, g_cand, times)
+        return range_medians(g_base, ranks, durations, g_cand, times)
+
+    if pool is None:
+        done = [level_stats(keys) for keys in levels]
+        return lambda: _stats_table(kind, cand, done)
+    futures = [pool.submit(level_stats, keys) for keys in levels]
+    return lambda: _stats_table(kind, cand, [future.result() for future in futures])
+
+
+def _stats_table(kind: str, cand: pa.Table, levels: list[tuple[np.ndarray, np.ndarray]]) -> pa.Table:
+    """One kind's statistics table from each level's counts and twice medians."""
+    columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
+    for level, (count, twice_median) in zip(("1", "2", "3"), levels, strict=True):
         columns[f"{kind}_n{level}"] = _arrow(count, pa.int64())
         # Twice the median is an integer below 2^54: half of it is exact in a double.
         columns[f"{kind}_m{level}"] = _arrow(twice_median / 2.0, pa.float64(), missing=count == 0)
