@@ -21,9 +21,9 @@ double for durations below 2^53 microseconds. The plan fetches the rows (``engin
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +36,7 @@ STAGE_KEYS = (("segment", "band", "s"), ("segment", "s"), ("s",))
 CYCLE_KEYS = (("segment", "band"), ("segment",), ())
 STAGE_STATS = STEP_PREFIX + "acc_stage"
 CYCLE_STATS = STEP_PREFIX + "acc_cycle"
+T = TypeVar("T")
 
 
 def stats_columns(kind: str) -> dict[str, str]:
@@ -70,8 +71,9 @@ def window_stats(
     (the key columns, x, dur) share its level's key (NULL matching NULL) with x in
     ``[x - window_us, x]``, and the median of their durations (NULL when there are none).
 
-    With ``pool``, the levels are computed in its threads (numpy lets go of the GIL in its sorts
-    and passes), so that a caller with an idle core finishes sooner: the same figures."""
+    With ``pool``, the work is done in its threads (numpy and Arrow let go of the GIL in their
+    sorts, encodings and passes), so that a caller with an idle core finishes sooner: the same
+    figures."""
     return window_stats_later(kind, base, cand, levels, window_us, pool)()
 
 
@@ -83,23 +85,33 @@ def window_stats_later(
     window_us: int,
     pool: Executor | None = None,
 ) -> Callable[[], pa.Table]:
-    """:func:`window_stats`, its levels handed to ``pool`` (computed here without one) before it
-    returns: call the result for the table (it waits for them)."""
+    """:func:`window_stats`, its work handed to ``pool`` (done here without one) before it
+    returns: call the result for the table (it waits for the work). The durations' ranks, the
+    close times' ranks and each key's codes are computed side by side, then each level from them;
+    a level's task waits only for work handed over before it, so the pool cannot deadlock."""
+    run = pool.submit if pool is not None else _done
     # The durations as dense ranks (the order statistics are found among ranks) and the close
     # times as ranks among every instant a search needs: once for the three levels.
-    durations, ranks = np.unique(_ints(base["dur"]), return_inverse=True)
-    times = TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us)
-    codes = {key: _key_codes(base, cand, key) for key in {key for keys in levels for key in keys}}
+    ranked = run(lambda: np.unique(_ints(base["dur"]), return_inverse=True))
+    timed = run(lambda: TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us))
+    coded = {key: run(_key_codes, base, cand, key) for key in sorted({k for keys in levels for k in keys})}
 
     def level_stats(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        durations, ranks = ranked.result()
+        times = timed.result()
+        codes = {key: coded[key].result() for key in keys}
         g_base, g_cand = _group_codes(codes, keys, base.num_rows, cand.num_rows, times.span)
         return range_medians(g_base, ranks, durations, g_cand, times)
 
-    if pool is None:
-        done = [level_stats(keys) for keys in levels]
-        return lambda: _stats_table(kind, cand, done)
-    futures = [pool.submit(level_stats, keys) for keys in levels]
-    return lambda: _stats_table(kind, cand, [future.result() for future in futures])
+    found = [run(level_stats, keys) for keys in levels]
+    return lambda: _stats_table(kind, cand, [level.result() for level in found])
+
+
+def _done(work: Callable[..., T], *args: Any) -> Future[T]:
+    """``work(*args)`` done now, as a finished future (the path without a pool)."""
+    future: Future[T] = Future()
+    future.set_result(work(*args))
+    return future
 
 
 def _stats_table(kind: str, cand: pa.Table, levels: list[tuple[np.ndarray, np.ndarray]]) -> pa.Table:

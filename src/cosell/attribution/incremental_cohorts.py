@@ -88,8 +88,9 @@ class CleanCohorts:
         cand = _stack(fetched["median_cand"], self.candidates)
         stage_base = _stack(fetched["median_stage_base"], self.stage_base)
         cycle_base = _stack(fetched["median_cycle_base"], self.cycle_base)
-        # The six levels in two threads beside this one: the step is the longest branch of the
-        # plan (its acceleration step waits for it), and the plan's SQL beside it is short.
+        # The ranks, the key codes and the six levels in two threads: the step is the longest
+        # branch of the plan (its acceleration step waits for it), and the plan's SQL beside it
+        # is short, so a core would be idle.
         with ThreadPoolExecutor(2, thread_name_prefix="cosell-cohort") as pool:
             stage_later = window_stats_later("stage", stage_base, cand, STAGE_KEYS, window, pool)
             cycle_later = window_stats_later("cycle", cycle_base, cand, CYCLE_KEYS, window, pool)
