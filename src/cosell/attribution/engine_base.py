@@ -11,9 +11,10 @@ the step asks ``run.dialect``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ibis
@@ -74,17 +75,14 @@ class Runner:
     """
 
     def __init__(self, inputs: Iterable[tuple[str, str, str]], dialect: Dialect = DUCKDB) -> None:
-        from ibis.backends.sql import compilers
         from ibis.backends.sql.datatypes import DuckDBType
 
         self.dialect = dialect
-        self.compiler = getattr(compilers, dialect.ibis_compiler).compiler
         if dialect.ibis_compiler == "pyspark":
             _pyspark_options()
-        self._instants = {
-            EPOCH_US: _template(dialect.epoch_us, dialect.sqlglot_name),
-            FROM_EPOCH_US: _template(dialect.from_epoch_us, dialect.sqlglot_name),
-        }
+        self._target = Target(
+            dialect.ibis_compiler, dialect.sqlglot_name, dialect.epoch_us, dialect.from_epoch_us
+        )
         columns: dict[str, dict[str, dt.DataType]] = {}
         for table, column, type_ in inputs:
             columns.setdefault(table, {})[column] = DuckDBType.from_string(type_)
@@ -104,19 +102,8 @@ class Runner:
         return name in self.inputs
 
     def compile(self, expr: ir.Expr) -> str:
-        """The SQL of ``expr`` in the dialect, the instant functions written in."""
-        tree = self.compiler.to_sqlglot(expr.unbind()).transform(self._write_instants)
-        return str(tree.sql(dialect=self.compiler.dialect, pretty=False))
-
-    def _write_instants(self, node: Any) -> Any:
-        import sqlglot.expressions as sge
-
-        if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in self._instants:
-            return node
-        (arg,) = node.expressions
-        made = self._instants[str(node.name).lower()].copy()
-        made = made.transform(lambda n: arg.copy() if isinstance(n, sge.Column) and n.name == _ARG else n)
-        return made if isinstance(made, sge.Func) else sge.Paren(this=made)
+        """The SQL of ``expr`` in the dialect, the instant functions written in (:func:`compiled`)."""
+        return compiled(self._target, expr.op())
 
     def step(self, name: str, expr: ir.Table) -> ir.Table:
         """Record ``expr`` as the temp table of step ``name`` and return that table."""
@@ -169,7 +156,59 @@ class Runner:
         return table
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a statement's SQL depends on besides its Ibis expression: the Ibis compiler, the
+    sqlglot dialect it writes, and the dialect's SQL for the two instant functions."""
+
+    ibis_compiler: str
+    sqlglot_name: str
+    epoch_us: str
+    from_epoch_us: str
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(target: Target, node: Any) -> str:
+    """The SQL of the relation ``node`` (an Ibis operation) for ``target``, the instant functions
+    written in; remembered for the process.
+
+    A statement is a pure function of its expression, whose leaves are the input relations and
+    the earlier steps' tables with their names and schemas; Ibis compares expressions by
+    structure. The plans of one process share most of their statements (the six models' plans
+    for one dialect: 47 distinct statements of 238), so each is compiled once: compiling is most
+    of what building a plan costs (Ibis's rewriting, then sqlglot). An entry keeps its expression
+    alive (about 0.2 MB): the most recent 256 are kept."""
+    from ibis.backends.sql import compilers
+
+    compiler = getattr(compilers, target.ibis_compiler).compiler
+    instants = _instant_templates(target)
+    tree = compiler.to_sqlglot(node.to_expr())  # every table is unbound: nothing to unbind
+    # transform copies the tree (Ibis's tree shares nodes), so the generator need not copy it again.
+    tree = tree.transform(_write_instants, instants)
+    return str(tree.sql(dialect=compiler.dialect, pretty=False, copy=False))
+
+
+def _write_instants(node: Any, instants: dict[str, Any]) -> Any:
+    import sqlglot.expressions as sge
+
+    if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in instants:
+        return node
+    (arg,) = node.expressions
+    made = instants[str(node.name).lower()].copy()
+    made = made.transform(lambda n: arg.copy() if isinstance(n, sge.Column) and n.name == _ARG else n)
+    return made if isinstance(made, sge.Func) else sge.Paren(this=made)
+
+
 _ARG = "__cosell_arg__"
+
+
+@functools.cache
+def _instant_templates(target: Target) -> dict[str, Any]:
+    """The dialect's SQL for each instant function, as sqlglot trees (copied where used)."""
+    return {
+        EPOCH_US: _template(target.epoch_us, target.sqlglot_name),
+        FROM_EPOCH_US: _template(target.from_epoch_us, target.sqlglot_name),
+    }
 
 
 def _template(template: str, dialect: str) -> Any:
