@@ -25,6 +25,7 @@ from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_support import workspace_with
+from plan_support import BUILD, suite_plan
 
 # O1 is open: its close time X is the as-of instant, so its cycle days move with it, and P1's
 # touch (after O1's creation, before O2's close) is in O1's window only when the as-of instant is
@@ -72,15 +73,16 @@ def ws() -> Any:
 
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Counts the plans compiled; plans go to an empty folder and none is held in memory."""
+    """Counts the plans compiled; plans go to an empty folder and none is held in memory. A compile
+    gives the suite's plan of the same key (:func:`plan_support.suite_plan`): the cache under test
+    is this folder's, not the suite's."""
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     PLANS.clear()
     made: list[str] = []
-    real = engine_build.build_plan
 
     def counting(*args: Any, **kwargs: Any) -> Plan:
         made.append("built")
-        return real(*args, **kwargs)
+        return suite_plan(*args, **kwargs)
 
     monkeypatch.setattr(engine_build, "build_plan", counting)
     yield made
@@ -113,6 +115,12 @@ def test_a_cached_plan_gives_what_a_fresh_one_gives(
     cached = [rows(ws, when) for when in ("2026-04-01", "2026-09-01")]
     assert len(builds) == 1
     monkeypatch.setenv(CACHE_ENV, "off")
+
+    def fresh(*args: Any, **kwargs: Any) -> Plan:  # compiled here, not the suite's plan
+        builds.append("built")
+        return BUILD(*args, **kwargs)
+
+    monkeypatch.setattr(engine_build, "build_plan", fresh)
     for when, expected in zip(("2026-04-01", "2026-09-01"), cached, strict=True):
         PLANS.clear()
         assert rows(ws, when) == expected

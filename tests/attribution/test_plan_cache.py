@@ -25,6 +25,7 @@ from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_support import workspace_with
+from plan_support import suite_plan
 from test_engine_plan import TABLES
 
 AS_OF = parse_instant("2026-09-01")
@@ -39,15 +40,16 @@ def ws() -> Any:
 
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Counts the plans compiled; plans go to an empty folder and none is held in memory."""
+    """Counts the plans compiled; plans go to an empty folder and none is held in memory. A compile
+    gives the suite's plan of the same key (:func:`plan_support.suite_plan`): the cache under test
+    is this folder's, not the suite's."""
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     PLANS.clear()
     made: list[str] = []
-    real = engine_build.build_plan
 
     def counting(*args: Any, **kwargs: Any) -> Plan:
         made.append("built")
-        return real(*args, **kwargs)
+        return suite_plan(*args, **kwargs)
 
     monkeypatch.setattr(engine_build, "build_plan", counting)
     yield made
@@ -56,12 +58,13 @@ def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def good_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """The default plan's file (name and text), compiled once for the module into a folder of its own:
-    the damaged-file cases start from it instead of each compiling it again."""
+    """The default plan's file (name and text), written by a run into a folder of its own: the
+    damaged-file cases start from it."""
     folder = tmp_path_factory.mktemp("good-plan")
     workspace = workspace_with(TABLES)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_ENV, str(folder))
+        patch.setattr(engine_build, "build_plan", suite_plan)
         PLANS.clear()
         try:
             attribute(workspace.con, as_of=AS_OF)

@@ -3,20 +3,27 @@
 DuckDB computes the cohort medians in the client from the fetched baseline rows
 (``Dialect.client_median``); Spark computes them over a RANGE window; PostgreSQL per group, joined
 back, and it joins a deal's evidence tokens with an ordered string aggregate
-(``Dialect.windowed_median``, ``Dialect.struct_lists``). Those paths run here on DuckDB itself,
-through dialects that ask for them, and must give the same attribution and credits, row for row,
-as DuckDB's own path, on generated data with accelerated deals (cohort medians at every level) and
-on every credit model.
+(``Dialect.windowed_median``, ``Dialect.struct_lists``). Those paths run here on DuckDB itself
+and must give the same attribution and credits, row for row, as DuckDB's own path, on generated
+data with accelerated deals (cohort medians at every level) and on every credit model.
+
+DuckDB's own plan holds both of its ways to the medians behind a guard (``client_median``: the
+client's from ``client_median_min_rows`` candidates up, its windowed median, Spark's way, below):
+the client's and the windowed paths are that plan with the guard given either way, as the
+incremental run gives it; the grouped path is the plan of a dialect that asks for it.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cosell.attribution import engine
 from cosell.attribution.engine import attribute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
@@ -43,15 +50,40 @@ class _PortablePaths(Dialect):
     struct_lists = False
 
 
-class _WindowedMedian(Dialect):
-    """DuckDB's SQL, but the cohort medians over a RANGE window (as Spark computes them)."""
+@dataclass(frozen=True)
+class _Path:
+    """A way through the rules: the dialect's plan, with the guard ``client_median`` given
+    (True: the client's medians; False: the windowed median) or, when None, as the plan has it."""
 
-    name = "duckdb-windowed-median"
-    client_median = False
+    dialect: Dialect
+    client_median: bool | None = None
 
 
-PATHS = [_ClientMedian(), _WindowedMedian(), _PortablePaths()]
+# DuckDB's own plan (the one every DuckDB run reads) with its guard given either way, and the
+# grouped median with the ordered tokens (PostgreSQL's paths).
+PATHS = [_Path(DUCKDB, True), _Path(DUCKDB, False), _Path(_PortablePaths())]
 PATH_IDS = ["client", "windowed", "grouped"]
+
+
+def run_path(ws: Workspace, path: _Path, monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> Any:
+    """``attribute(ws.con, *args, **kwargs)`` through ``path``."""
+    if path.client_median is None:
+        monkeypatch.setattr(engine, "execute", _EXECUTE)
+    else:
+        given = path.client_median
+
+        def execute(con: Any, plan: Any, context: Any, *rest: Any, **named: Any) -> Any:
+            return _EXECUTE(con, plan, replace(context, guards={"client_median": given}), *rest, **named)
+
+        monkeypatch.setattr(engine, "execute", execute)
+    ws.con.dialect = path.dialect  # type: ignore[misc]
+    try:
+        return attribute(ws.con, *args, **kwargs)
+    finally:
+        ws.con.dialect = DUCKDB  # type: ignore[misc]
+
+
+_EXECUTE = engine.execute
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +98,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, 
 
 @pytest.mark.parametrize("model", ["role_weighted", "time_decay"])
 def test_grouped_median_and_ordered_tokens_give_the_same_rows(
-    demo: tuple[Workspace, object], model: str
+    demo: tuple[Workspace, object], model: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws, as_of = demo
     policy = Policy()
     results = []
-    try:
-        for dialect in PATHS:
-            ws.con.dialect = dialect  # type: ignore[misc]
-            run = attribute(ws.con, policy, as_of, model)  # type: ignore[arg-type]
-            results.append((run.rows(), run.credit_rows(), run.counts, run.evidence_rows()))
-    finally:
-        ws.con.dialect = DUCKDB  # type: ignore[misc]
+    for path in PATHS:
+        run = run_path(ws, path, monkeypatch, policy, as_of, model)
+        results.append((run.rows(), run.credit_rows(), run.counts, run.evidence_rows()))
     expected = results[0]
     assert results[1] == expected
     assert results[2] == expected
@@ -93,15 +121,15 @@ import golden  # noqa: E402
 
 
 @pytest.mark.parametrize("name", golden.case_names())
-def test_every_golden_case_through_the_portable_paths(name: str) -> None:
+def test_every_golden_case_through_the_portable_paths(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     case = golden.load_case(name)
     ws = golden.case_workspace(case)
     try:
         results = []
-        for dialect in PATHS:
-            ws.con.dialect = dialect  # type: ignore[misc]
+        for path in PATHS:
+            ws.con.dialect = path.dialect  # type: ignore[misc]
             as_of_views(ws.con, None)
-            run = attribute(ws.con, case.policy, case.as_of, case.model, make_views=False)
+            run = run_path(ws, path, monkeypatch, case.policy, case.as_of, case.model, make_views=False)
             results.append((run.rows(), run.credit_rows(), run.evidence_rows()))
     finally:
         ws.close()
@@ -149,16 +177,17 @@ EDGE = {
 }
 
 
-@pytest.mark.parametrize("dialect", PATHS, ids=PATH_IDS)
-def test_the_window_starts_exactly_baseline_window_days_before_close(dialect: Dialect) -> None:
+@pytest.mark.parametrize("path", PATHS, ids=PATH_IDS)
+def test_the_window_starts_exactly_baseline_window_days_before_close(
+    path: _Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "attribution"))
     from engine_support import workspace_with
 
     policy = Policy().with_values(acceleration__min_cohort_size=2)
     ws = workspace_with(EDGE)
-    ws.con.dialect = dialect  # type: ignore[misc]
     try:
-        run = attribute(ws.con, policy, parse_instant("2026-10-01"))
+        run = run_path(ws, path, monkeypatch, policy, parse_instant("2026-10-01"))
         o1 = next(r for r in run.rows() if r.opportunity_id == "O1")
     finally:
         ws.close()
