@@ -283,6 +283,42 @@ def test_a_stage_entry_the_reference_refuses_is_left_to_it(
 
 
 @pytest.mark.parametrize(
+    ("obj", "column"),
+    [
+        ("Lead", "CreatedDate"),
+        ("Lead", "ConvertedDate"),
+        ("Opportunity", "CreatedDate"),
+        ("Opportunity", "CloseDate"),
+        ("OpportunityFieldHistory", "CreatedDate"),
+        ("OpportunityPartner", "CreatedDate"),
+    ],
+)
+@pytest.mark.parametrize("bad", ["05/01/2026 10:00", "2026-05-01 at noon"])
+def test_a_date_the_translation_does_not_test_is_refused_by_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, obj: str, column: str, bad: str
+) -> None:
+    """A date that goes as it is into an instant column is not tested by the translation: the
+    first import refuses it by the same pattern, and the reference runs and names it (a deal's
+    dates also give the exchange rates' months: one that is not a month is left out there)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / f"{obj}.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    for row in rows:
+        row[header.index(column)] = bad
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [True], "the translation does not test these dates"
+    assert imported == [False], "the first import refuses them"
+    assert engine == reference
+    assert any(f"{obj}.csv" in str(p) and "ISO 8601" in str(p) for p in engine[0]), engine[0]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
     "obj", ["Task", "Lead", "Opportunity", "OpportunityHistory", "OpportunityFieldHistory"]
 )
 def test_padded_cells_and_padded_mapped_values_translate_alike(
