@@ -840,10 +840,10 @@ class _Build:
 
         currency = self.text(f, "CurrencyIsoCode")
         joins.append(f"LEFT JOIN {_P}x_maps cur ON cur.m = 'currencies' AND cur.k = {currency}")
-        source_lead = "''"
+        source_lead, source_join = "''", ""
         if "Lead" in self.objects:
             lead = self.objects["Lead"]
-            joins.append(
+            source_join = (
                 f"LEFT JOIN (SELECT {self.ref(lead, 'ConvertedOpportunityId')} AS opp, min({self.ref(lead, 'Id')}) AS lead "
                 f"FROM {_P}Lead WHERE NOT {self.flag(lead, 'IsDeleted')[0]} "
                 f"AND {self.ref(lead, 'ConvertedOpportunityId')} <> '' GROUP BY ALL) sl ON sl.opp = {self.ref(f, 'Id')}"
@@ -875,7 +875,8 @@ class _Build:
             columns["partner_activity_log"] = self.text(f, declared["partner_activity_log"])
         for name in TABLES_BY_NAME["opportunities"].column_names:
             columns.setdefault(name, "''")
-        body = f"FROM {_P}Opportunity s {' '.join(joins)} WHERE {keep}"
+        # (the refusal reads no source lead: their join, a group of every lead, is the output's)
+        body = f"FROM {_P}Opportunity s {' '.join(joins)} {source_join} WHERE {keep}"
         self._refuse_if(f"{_P}Opportunity", f"{keep} AND ({' OR '.join(refused)})", " ".join(joins))
         select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
         # The mapping's values (and its default currency) are trimmed by the import, as ever.
@@ -890,16 +891,12 @@ class _Build:
             return
         table = f"{_P}OpportunityHistory"
         keep = self._deleted_skips(f, table)
-        text, bad_text = self.when(f, "CreatedDate")
+        text = self.text(f, "CreatedDate")
         join, stage, bad_stage = self.value("stages", self.text(f, "StageName"), "st", keep=True)
         at = f"try_cast({text} AS TIMESTAMPTZ)"
-        # An instant the engine reads and Python's datetime does not (hour 24, year 0) is refused.
-        odd = f"regexp_matches({text}, '^0000|^.{{10}}[T ]24')"
-        self._refuse_if(
-            table,
-            f"{keep} AND ({bad_text} OR {bad_stage} OR ({text} <> '' AND ({at} IS NULL OR {odd})))",
-            join,
-        )
+        # Refused before the entries are ordered: a stage the mapping does not have, an instant
+        # the engine cannot read (no order).
+        self._refuse_if(table, f"{keep} AND ({bad_stage} OR ({text} <> '' AND {at} IS NULL))", join)
         # Each entry's place among its deal's (_nth), in the order the entries are read in.
         self._table(
             "x_entries",
@@ -908,6 +905,13 @@ class _Build:
                 {text} AS entered_at, {at} AS _at FROM {table} s {join} WHERE {keep} AND {text} <> '')
             WINDOW w AS (PARTITION BY opp ORDER BY _at, id, _row)""",
         )
+        # An instant that is not ISO 8601, or that the engine reads and Python's datetime does not
+        # (hour 24, year 0), is refused: here for an entry left out as a repeat; an entry kept
+        # goes into stage_history.entered_at as it is, where the first import refuses it by the
+        # same rules (no regular expression on every entry here).
+        iso = f"regexp_full_match(entered_at, {lit(ISO_PATTERN)})"
+        odd = "regexp_matches(entered_at, '^0000|^.{10}[T ]24')"
+        self._refuse_if(f"{_P}x_entries", f"again AND (NOT {iso} OR {odd})")
         self._skip(
             f, f"{_P}x_entries", "again", "the deal was already in this stage (its entry is an earlier row)"
         )
