@@ -252,34 +252,84 @@ def test_field_changes_made_twice_translate_alike(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.parametrize(
-    ("created", "stage"),
+    ("row", "created", "stage", "refused_by"),
     [
-        ("2026-01-05T24:00:00Z", None),  # an instant the engine reads and Python does not
-        ("0000-01-05T10:00:00Z", None),
-        ("2026-13-45T10:00:00Z", None),  # ISO 8601 in shape, no instant
-        ("", "Unmapped Stage"),  # no instant (no entry), a stage the mapping does not have
-        ("2026-01-05T10:00:00Z", "Unmapped Stage"),
+        # The deal's first Prospecting entry (kept): an instant the engine reads and Python does
+        # not goes into stage_history as it is, and the first import refuses it.
+        (1, "2026-01-05T24:00:00Z", None, "import"),
+        (1, "0000-01-05T10:00:00Z", None, "import"),
+        (1, "2026-01-20 10:00:00 UTC", None, "import"),  # not ISO 8601, an instant to the engine
+        (1, "2026-13-45T10:00:00Z", None, "translation"),  # ISO 8601 in shape, no instant
+        (1, "", "Unmapped Stage", "translation"),  # no instant (no entry), a stage not mapped
+        (1, "2026-01-05T10:00:00Z", "Unmapped Stage", "translation"),
+        # Its second Prospecting entry (left out as a repeat, so never seen by the import).
+        (2, "2026-01-24T24:00:00Z", None, "translation"),
+        (2, "2026-01-25T11:00:00.1234567Z", None, "translation"),
     ],
 )
 def test_a_stage_entry_the_reference_refuses_is_left_to_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, created: str, stage: str | None
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    row: int,
+    created: str,
+    stage: str | None,
+    refused_by: str,
 ) -> None:
-    """A stage history row the reference refuses (its instant or its stage) stops the engine's
-    translation before anything is imported: the reference runs and names it."""
+    """A stage history row the reference refuses (its instant or its stage) is refused by the
+    engine's translation or by the first import (an entry kept, its instant as it is): nothing
+    is imported, the reference runs and names it."""
     folder = write_org(tmp_path / "sf", "loader")
     path = folder / "OpportunityHistory.csv"
     records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     header, rows = records[0], records[1:]
-    rows[1][header.index("CreatedDate")] = created
+    rows[row][header.index("CreatedDate")] = created
     if stage is not None:
-        rows[1][header.index("StageName")] = stage
+        rows[row][header.index("StageName")] = stage
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([header, *rows])
     path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
     used = _used_engine(monkeypatch)
+    imported = _imported_in_one_pass(monkeypatch)
     engine, reference = _both(folder, mapping("loader"), tmp_path)
-    assert used == [False]
+    assert (used, imported) == (([True], [False]) if refused_by == "import" else ([False], []))
     assert engine == reference
+    assert isinstance(engine[0], list), "the reference names the problem"
+
+
+@pytest.mark.parametrize(
+    ("obj", "column"),
+    [
+        ("Lead", "CreatedDate"),
+        ("Lead", "ConvertedDate"),
+        ("Opportunity", "CreatedDate"),
+        ("Opportunity", "CloseDate"),
+        ("OpportunityFieldHistory", "CreatedDate"),
+        ("OpportunityPartner", "CreatedDate"),
+    ],
+)
+@pytest.mark.parametrize("bad", ["05/01/2026 10:00", "2026-05-01 at noon"])
+def test_a_date_the_translation_does_not_test_is_refused_by_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, obj: str, column: str, bad: str
+) -> None:
+    """A date that goes as it is into an instant column is not tested by the translation: the
+    first import refuses it by the same pattern, and the reference runs and names it (a deal's
+    dates also give the exchange rates' months: one that is not a month is left out there)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / f"{obj}.csv"
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    for row in rows:
+        row[header.index(column)] = bad
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [True], "the translation does not test these dates"
+    assert imported == [False], "the first import refuses them"
+    assert engine == reference
+    assert any(f"{obj}.csv" in str(p) and "ISO 8601" in str(p) for p in engine[0]), engine[0]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
