@@ -95,7 +95,9 @@ def test_kill_9_between_the_rows_and_the_intake_leaves_nothing_half_applied(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not trace.exists():  # the rows are written; the intake is about to start
+    # The rows are written and the intake is about to start once the trace holds its line: the
+    # file exists a moment before its line is flushed, and a kill in that moment left it empty.
+    while not (trace.exists() and trace.read_text()):
         assert child.poll() is None, "the import ended before it could be killed"
         assert time.monotonic() < deadline, "the import never reached its intake"
         time.sleep(0.05)
