@@ -84,8 +84,11 @@ _RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won"
 # files to those of a workspace that keeps every column.
 UNREAD_BY_ATTRIBUTION: dict[str, frozenset[str]] = {
     "accounts": frozenset({"name", "domain", "industry", "country"}),
-    "leads": frozenset({"company", "email"}),
+    "partner_accounts": frozenset({"domain"}),
+    "leads": frozenset({"company", "email", "converted_at"}),
+    "opportunities": frozenset({"opportunity_type"}),
     "field_history": frozenset({"old_value", "new_value"}),
+    "opportunity_partners": frozenset({"is_primary"}),
     "touches": frozenset({"notes"}),
 }
 
