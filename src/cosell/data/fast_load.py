@@ -17,7 +17,8 @@ which rows and why is the canonical import's to say). As soon as anything is wro
 duplicate, a dangling reference, or a warning whose text needs the raw cell), nothing is kept and
 ``None`` is returned: the caller runs the canonical import, which names every problem exactly as
 it always does. The result of a successful fast import is the same as the canonical unversioned
-import's: the same rows, counts and warnings (a test holds the two together).
+import's: the same rows, counts and warnings (a test holds the two together), but for the
+columns a workspace made only to be attributed does not keep (:data:`UNREAD_BY_ATTRIBUTION`).
 
 The first import into a new workspace (:func:`import_first`, what ``cosell import canonical`` tries
 first) is the same pass inside the import's transaction, with its intake; tests/data/
@@ -79,7 +80,7 @@ _RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won"
 # model) reads them, and none of the one pass's checks (keys, references, warnings, close times).
 # Their cells are checked as always (a bad one refuses the pass); a workspace made only to be
 # attributed (:func:`cosell.data.load.load_dataset` with ``attribution_only``) stores them as NULL,
-# which spares storing their text (a touch's notes are a tenth of the touches' cells).
+# which spares storing them (and trimming the cells no rule reads; measured in docs/benchmarks.md).
 # tests/data/test_import_unread.py holds the list to the plan's SQL and to the checks, and a run's
 # files to those of a workspace that keeps every column.
 UNREAD_BY_ATTRIBUTION: dict[str, frozenset[str]] = {
