@@ -17,7 +17,8 @@ which rows and why is the canonical import's to say). As soon as anything is wro
 duplicate, a dangling reference, or a warning whose text needs the raw cell), nothing is kept and
 ``None`` is returned: the caller runs the canonical import, which names every problem exactly as
 it always does. The result of a successful fast import is the same as the canonical unversioned
-import's: the same rows, counts and warnings (a test holds the two together).
+import's: the same rows, counts and warnings (a test holds the two together), but for the
+columns a workspace made only to be attributed does not keep (:data:`UNREAD_BY_ATTRIBUTION`).
 
 The first import into a new workspace (:func:`import_first`, what ``cosell import canonical`` tries
 first) is the same pass inside the import's transaction, with its intake; tests/data/
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,6 +76,22 @@ _STAGE_PREFIX = "_cosell_fast_"
 # A warning whose message quotes a raw cell that the typed table no longer holds as it was written
 # (a boolean flag written "yes" or "T"): the canonical import reports it.
 _RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won")}
+# The columns a ``--data`` run's attribution never reads: no statement of the engine's plan (any
+# model) reads them, and none of the one pass's checks (keys, references, warnings, close times).
+# Their cells are checked as always (a bad one refuses the pass); a workspace made only to be
+# attributed (:func:`cosell.data.load.load_dataset` with ``attribution_only``) stores them as NULL,
+# which spares storing them (and trimming the cells no rule reads; measured in docs/benchmarks.md).
+# tests/data/test_import_unread.py holds the list to the plan's SQL and to the checks, and a run's
+# files to those of a workspace that keeps every column.
+UNREAD_BY_ATTRIBUTION: dict[str, frozenset[str]] = {
+    "accounts": frozenset({"name", "domain", "industry", "country"}),
+    "partner_accounts": frozenset({"domain"}),
+    "leads": frozenset({"company", "email", "converted_at"}),
+    "opportunities": frozenset({"opportunity_type"}),
+    "field_history": frozenset({"old_value", "new_value"}),
+    "opportunity_partners": frozenset({"is_primary"}),
+    "touches": frozenset({"notes"}),
+}
 
 
 @dataclass
@@ -118,14 +135,19 @@ def import_fast(
     *,
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
+    unread: Mapping[str, frozenset[str]] | None = None,
 ) -> ImportReport | None:
     """Import ``files`` (by table name, from :func:`cosell.data.read.find_table_files`) into an
     empty ``workspace`` in one typed pass per file, in one transaction; None (and nothing kept)
-    when the canonical import must run instead. The caller holds the import's memory limit. Never
-    called inside another transaction (a failed pass rolls the transaction back)."""
+    when the canonical import must run instead. ``unread``: columns by table whose cells are
+    checked but stored as NULL (:data:`UNREAD_BY_ATTRIBUTION`). The caller holds the import's
+    memory limit. Never called inside another transaction (a failed pass rolls the transaction
+    back)."""
     if not _applies(workspace.con, files):
         return None
-    return _in_one_transaction(workspace, files, policy, at, on_file=on_file, by_user=by_user)
+    return _in_one_transaction(
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, unread=unread or {}
+    )
 
 
 def import_first(
@@ -169,6 +191,7 @@ def _in_one_transaction(
     source: str | None = None,
     problem_limit: int = 50,
     within: Callable[[datetime], None] | None = None,
+    unread: Mapping[str, frozenset[str]] | None = None,
 ) -> ImportReport | None:
     """The one pass, and what ``within(at)`` writes, as one transaction: a workspace file commits
     (and syncs its log) once, not after each of the pass's statements. None, and the transaction
@@ -179,7 +202,7 @@ def _in_one_transaction(
             try:
                 report = _one_pass(
                     workspace, files, policy, at, staged, on_file=on_file, by_user=by_user,
-                    source=source, problem_limit=problem_limit,
+                    source=source, problem_limit=problem_limit, unread=unread or {},
                 )  # fmt: skip
             except EngineError as exc:  # a bad row or file: roll back, then the canonical import
                 raise _Refused from exc
@@ -217,6 +240,7 @@ def _one_pass(
     by_user: str | None,
     source: str | None = None,
     problem_limit: int = 50,
+    unread: Mapping[str, frozenset[str]],
 ) -> ImportReport:
     """Load every file, check it and log the import; raise :class:`_Refused` (or the engine's
     error at a bad row) when the canonical import must run instead. ``staged`` is filled as it
@@ -226,7 +250,7 @@ def _one_pass(
     loaded: dict[str, Staged] = {}
     for name in sorted(files, key=table_order):
         with timed(f"import file {name}", _rows_of(loaded, name)):
-            loaded[name] = _load_file(con, files[name], policy, at, import_id)
+            loaded[name] = _load_file(con, files[name], policy, at, import_id, unread.get(name, frozenset()))
         if on_file is not None:
             on_file(files[name].name)
     names = sorted(loaded, key=table_order)
@@ -273,9 +297,11 @@ def _one_pass(
     )
 
 
-def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int) -> Staged:
+def _load_file(
+    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int, unread: frozenset[str]
+) -> Staged:
     """Convert one file into its table, refusing at its first bad row; return the file as staged
-    (its header, rows and table)."""
+    (its header, rows and table). The ``unread`` columns are checked and stored as NULL."""
     table = TABLES_BY_NAME[file.table]
     parquet = _STAGE_PREFIX + table.name
     if file.relation is not None:
@@ -308,6 +334,9 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
         select = (
             f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
         )
+    # An unread column is stored as NULL: DuckDB then neither trims nor stores its cells (the rules
+    # above still check them).
+    stored = ", ".join(f"NULL AS {c.name}" if c.name in unread else c.name for c in table.columns)
     try:
         # A fresh table's rowid is its row's place in the file (see _check_view), but for a file
         # with places: it is read on every thread, in any order, and its warnings' first rows
@@ -316,7 +345,7 @@ def _load_file(con: Engine, file: TableFile, policy: Policy, at: datetime, impor
         with settings(con, lookups) if file.places is not None else nullcontext():
             inserted = con.execute(
                 f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-                f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+                f"_import_id) SELECT {stored}, extra, _row_hash, ?, NULL, ? FROM ({select})",
                 [at, import_id],
             ).fetchall()
     finally:

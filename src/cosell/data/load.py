@@ -280,9 +280,12 @@ def load_dataset(
     *,
     on_file: Callable[[str], None] | None = None,
     now: datetime | None = None,
+    attribution_only: bool = False,
 ) -> Workspace:
     """A fresh temporary workspace holding the dataset in ``directory`` (for ``--data DIR`` runs),
-    imported at ``now`` (:func:`import_time`); closing it removes it.
+    imported at ``now`` (:func:`import_time`); closing it removes it. ``attribution_only``: the
+    workspace is made only to be attributed, and the columns the attribution never reads are
+    checked but not kept (:data:`cosell.data.fast_load.UNREAD_BY_ATTRIBUTION`).
 
     The dataset is read in one typed pass per file (:mod:`cosell.data.fast_load`); when that finds
     anything wrong, the unversioned canonical import runs instead and reports every problem as
@@ -290,7 +293,7 @@ def load_dataset(
     small dataset (:data:`SMALL_DATASET_BYTES`) keeps the engine's small-input settings (DuckDB: no
     optimizer, one thread) for its life.
     """
-    from cosell.data.fast_load import import_fast, temporary_workspace
+    from cosell.data.fast_load import UNREAD_BY_ATTRIBUTION, import_fast, temporary_workspace
 
     folder = Path(directory)
     policy = policy or Policy()
@@ -307,7 +310,8 @@ def load_dataset(
             # A small dataset is far below the import's memory limit: setting it (and back) is
             # three statements for nothing.
             with nullcontext() if small else import_memory(workspace.con):
-                report = import_fast(workspace, files, policy, at, on_file=on_file)
+                unread = UNREAD_BY_ATTRIBUTION if attribution_only else None
+                report = import_fast(workspace, files, policy, at, on_file=on_file, unread=unread)
         if report is None:
             import_canonical(workspace, folder, policy=policy, now=at, on_file=on_file, versioned=False)
     except BaseException:

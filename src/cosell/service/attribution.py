@@ -177,7 +177,9 @@ def attribute_files(
     files, _ = find_table_files(data)
     imported_at = import_time()
     with progress("importing", total=max(len(files), 1)) as advance, timed("data import"):
-        ws = load_dataset(data, policy, on_file=lambda _name: advance(1), now=imported_at)
+        ws = load_dataset(
+            data, policy, on_file=lambda _name: advance(1), now=imported_at, attribution_only=True
+        )
     try:
         # A fresh import is dated now: evaluate its current rows at the as-of instant. Only the
         # import wrote to the workspace: it holds no answered prompt to overlay.
