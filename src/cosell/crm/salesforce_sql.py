@@ -830,9 +830,6 @@ class _Build:
             refused.append(bad)
             return value
 
-        def when(name: str | None) -> str:
-            return self.instant(f, name)  # (the rows refused are the rows imported)
-
         def flag(name: str) -> str:
             value, bad = self.flag(f, name)
             refused.append(bad)
@@ -852,13 +849,13 @@ class _Build:
         columns = {
             "opportunity_id": self.ref(f, "Id"),
             "account_id": self.ref(f, "AccountId"),
-            "created_at": when("CreatedDate"),
+            "created_at": self.instant(f, "CreatedDate"),
             "amount": self.text(f, "Amount"),
             "currency": f"coalesce(nullif(CASE WHEN cur.k IS NOT NULL THEN cur.v ELSE {currency} END, ''), "
             f"{lit(m.default_currency)})",
             "stage": mapped("stages", self.text(f, "StageName"), "st", keep_value=True),
             "owner_id": self.ref(f, "OwnerId"),
-            "close_date": when("CloseDate"),
+            "close_date": self.instant(f, "CloseDate"),
             "is_closed": flag("IsClosed"),
             "is_won": flag("IsWon"),
             "opportunity_type": mapped("opportunity_types", self.text(f, "Type"), "ot"),
@@ -870,7 +867,7 @@ class _Build:
             if name in declared:
                 columns[name] = self.ref(f, declared[name])
         if "partner_engagement_date" in declared:
-            columns["partner_engagement_date"] = when(declared["partner_engagement_date"])
+            columns["partner_engagement_date"] = self.instant(f, declared["partner_engagement_date"])
         if "partner_activity_log" in declared:
             columns["partner_activity_log"] = self.text(f, declared["partner_activity_log"])
         for name in TABLES_BY_NAME["opportunities"].column_names:
