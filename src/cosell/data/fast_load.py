@@ -145,9 +145,7 @@ def import_fast(
     back)."""
     if not _applies(workspace.con, files):
         return None
-    return _in_one_transaction(
-        workspace, files, policy, at, on_file=on_file, by_user=by_user, unread=unread or {}
-    )
+    return _in_one_transaction(workspace, files, policy, at, on_file=on_file, by_user=by_user, unread=unread)
 
 
 def import_first(
