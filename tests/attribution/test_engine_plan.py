@@ -248,12 +248,14 @@ def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws
 
     full = attribute(ws.con, as_of=parse_instant("2026-09-01"))
     evidence, claims = full.evidence_rows()
-    assert evidence and {"cosell_evidence", "cosell_claims"} <= tables()
+    kept = {"cosell_evidence", "cosell_claims", "cosell_stage_entries"}
+    assert evidence and kept <= tables()
     decided = (full.counts, full.rows(), full.credit_rows())
     bare = attribute(ws.con, as_of=parse_instant("2026-09-01"), evidence=False)
     assert (bare.counts, bare.rows(), bare.credit_rows()) == decided
-    # Not made, and the earlier run's are gone: nothing reads them as this run's.
-    assert not {"cosell_evidence", "cosell_claims"} & tables()
+    # Not made (nor the stage entries stored beside them), and the earlier run's are gone: nothing
+    # reads them as this run's.
+    assert not kept & tables()
     assert attribute(ws.con, as_of=parse_instant("2026-09-01")).evidence_rows() == (evidence, claims)
 
 

@@ -153,6 +153,116 @@ def test_an_unchanged_baseline_deal_is_in_its_first_stage_from_its_creation() ->
         ws.close()
 
 
+def _kept_entries(ws: Workspace, run_id: int) -> dict[str, list[tuple[str, str]]]:
+    """The first stage entries run ``run_id`` kept, by deal: (stage, entered_at) in order."""
+    rows = ws.con.execute(
+        "SELECT opportunity_id, stage, strftime(entered_at, '%Y-%m-%dT%H:%M:%SZ') "
+        "FROM attribution_stage_entries WHERE run_id = ? ORDER BY ALL",
+        [run_id],
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for opp, stage, at in rows:
+        out.setdefault(str(opp), []).append((str(stage), str(at)))
+    return out
+
+
+def _b01_leaves_the_baseline(ws: Workspace) -> None:
+    _b01_leaves_the_baseline_at(ws, K1)
+
+
+def _b01_leaves_the_baseline_at(ws: Workspace, at: datetime) -> None:
+    """B01 gets a partner touch logged on it: it is no longer direct-only."""
+    change(ws, at=at, tables={"touches": [
+        {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * timedelta(days=1)), "account_id": "A1",
+         "actor": "partner", "kind": "joint_call", "opportunity_id": "B01", "partner_id": "P1"}]})  # fmt: skip
+
+
+def test_a_full_run_keeps_the_first_stage_entries_the_cohorts_read() -> None:
+    """Every stage of each baseline deal (B09's first stage from its creation, though its entry is
+    recorded later), the stage s of the candidate O1, and nothing of the lost deal L01."""
+    world = cohort_world()
+    day = timedelta(days=1)
+    for entry in world["stage_history"]:
+        if entry["opportunity_id"] == "B09" and entry["stage"] == "Discovery":
+            entry["entered_at"] = _instant(T0 + 14 * day)
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        kept = _kept_entries(ws, 1)
+        assert sorted(kept) == [f"B{i:02d}" for i in range(1, 13)] + ["O1"]
+        assert kept["B09"] == [("Closed Won", _instant(T0 + 38 * day)), ("Discovery", _instant(T0 + 9 * day))]
+        assert kept["O1"] == [("Discovery", _instant(T0 + 100 * day))]
+        assert ws.con.execute("SELECT stage_entries FROM attribution_runs WHERE run_id = 1").fetchone() == (
+            True,
+        )
+    finally:
+        ws.close()
+
+
+def test_an_incremental_run_reads_the_unchanged_deals_entries_as_the_base_run_kept_them() -> None:
+    """B10's kept entry into Discovery is moved twenty days later (10 days to close instead of
+    30): O1, re-tested once B01 leaves, reads it so (a median of 26 days, not 27). A base run that
+    kept no entries (as runs before they were kept) is read from the stage history instead: 27
+    days, as the full run."""
+    for kept in (True, False):
+        ws = based_world(cohort_world(), POLICY, "role_weighted")
+        try:
+            if kept:
+                ws.con.execute(
+                    "UPDATE attribution_stage_entries SET entered_at = entered_at + INTERVAL 20 DAY "
+                    "WHERE opportunity_id = 'B10' AND stage = 'Discovery'"
+                )
+            else:
+                ws.con.execute("DELETE FROM attribution_stage_entries")
+                ws.con.execute("UPDATE attribution_runs SET stage_entries = false")
+            _b01_leaves_the_baseline(ws)
+            inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+            assert (inc.recomputed, inc.retested) == (1, 1)
+            rows, _ = run_rows(ws.con, inc.record.run_id)
+            o1 = next(r for r in rows if r.opportunity_id == "O1")
+            assert (o1.cohort_size, o1.baseline_days) == ("11", "26.000000" if kept else "27.000000")
+            if not kept:
+                assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+            # The incremental run keeps the entries of the deals it computed again (B01, now a
+            # candidate itself: its stage s), not the re-tested O1's: it keeps the base run's.
+            assert _kept_entries(ws, inc.record.run_id) == {
+                "B01": [("Discovery", _instant(T0 + timedelta(days=1)))]
+            }
+        finally:
+            ws.close()
+
+
+def test_a_chain_reads_each_deal_s_entries_from_the_run_that_last_computed_it() -> None:
+    """B03 is created twenty days earlier (its first stage from then on: 43 days to close, not 23):
+    the first incremental run computes it again and keeps its new entries. B01 then leaves the
+    baseline: the second incremental run re-tests O1 with B03's entries from the first (a median
+    of 28 days; 27 with the full run's), as a full run does."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    day = timedelta(days=1)
+    try:
+        change(ws, {"opportunities": [
+            {"opportunity_id": "B03", "account_id": "A3", "created_at": _instant(T0 - 17 * day),
+             "amount": "5000", "stage": "Closed Won"}]})  # fmt: skip
+        at = AsOf(AS_OF, K1, True)
+        first = attribute_and_store(
+            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=K1, incremental=True
+        )
+        assert first.incremental and first.recomputed == 1
+        assert _kept_entries(ws, first.record.run_id)["B03"][1] == ("Discovery", _instant(T0 - 17 * day))
+        later = K1 + timedelta(hours=2)
+        _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))
+        at = AsOf(AS_OF, later, True)
+        second = attribute_and_store(
+            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later, incremental=True
+        )
+        assert second.incremental and (second.recomputed, second.retested) == (1, 1)
+        full = attribute_and_store(ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later)
+        assert_same_runs(ws, second.record.run_id, full.record.run_id)
+        rows, _ = run_rows(ws.con, second.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").baseline_days == "28.000000"
+    finally:
+        ws.close()
+
+
 def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
     """T9, a partner touch on account A1 (no deal logged), keeps B01 out of the baseline; moved to
     A20 it leaves A1: B01 (found through the touch's old version) joins O1's cohort again."""

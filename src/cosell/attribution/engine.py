@@ -31,6 +31,7 @@ from cosell.attribution.engine_plan import (
     CREDITS_TABLE,
     EVIDENCE_OUTPUT,
     PLANS,
+    STAGE_ENTRIES_OUTPUT,
     Params,
     Plan,
     RunContext,
@@ -97,6 +98,12 @@ class EngineRun:
         """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
         return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
 
+    @property
+    def stage_entries_sql(self) -> str:
+        """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds):
+        of every direct-only won deal, and of every candidate into its stage s."""
+        return f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
+
     def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
         """The evidence rows by deal, and the claims by deal, rule, partner and source."""
         e = self.con.execute(f"{self.evidence_sql} ORDER BY opportunity_id").fetchall()
@@ -142,7 +149,7 @@ def attribute(
     ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
     current rows evaluated at a past as-of time). With ``evidence=False`` the evidence and claims
     tables (``cosell_evidence``, ``cosell_claims``: what a stored run keeps beside its decisions)
-    are not made, for a caller that only writes the attribution and credits out; a stale one from
+    and the stage entries stored with them (``cosell_stage_entries``) are not made, for a caller that only writes the attribution and credits out; a stale one from
     an earlier run on the connection is dropped, so it is never read as this run's.
     """
     policy = policy or Policy()
@@ -164,7 +171,7 @@ def attribute(
         tuned = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
     tick = progress or (lambda: None)
     made: list[str] = []
-    skip = frozenset() if evidence else frozenset((EVIDENCE_OUTPUT, CLAIMS_OUTPUT))
+    skip = frozenset() if evidence else frozenset((EVIDENCE_OUTPUT, CLAIMS_OUTPUT, STAGE_ENTRIES_OUTPUT))
     with settings(con, tuned):
         try:
             drop(con, sorted(skip))

@@ -13,6 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Placeholders, Runner, instant, lit, union_all
+from cosell.attribution.engine_plan import STAGE_ENTRIES_OUTPUT
 
 LEVELS = (("1", ("segment", "band")), ("2", ("segment",)), ("3", ()))
 
@@ -99,6 +100,11 @@ def build_acceleration(
     )
     c = c.left_join(firsts, (c.opp_id == firsts.opp_id) & (c.s == firsts.stage)).drop("opp_id_right", "stage")
     c = run.step("acc_cand", c.drop("stage_at_e"))
+    # Kept for the store: the baseline deals' first entries (their rows in every stage cohort) and
+    # each candidate's into its stage s, which an incremental re-run reads for the deals that did
+    # not change (docs/incremental.md). The two sets are apart: a candidate is partner-engaged.
+    entries = firsts.semi_join(baseline.select("opp_id"), "opp_id").select("opp_id", "stage", "first_t")
+    run.output(STAGE_ENTRIES_OUTPUT, union_all([entries, c.select("opp_id", stage=c.s, first_t=c.first_t)]))
 
     b_stage = baseline.join(firsts, "opp_id")
     base_stage = b_stage.select(

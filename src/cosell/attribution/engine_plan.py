@@ -48,6 +48,10 @@ ATTRIBUTION_TABLE = "cosell_attribution"
 CREDITS_TABLE = "cosell_credits"
 EVIDENCE_OUTPUT = "cosell_evidence"
 CLAIMS_OUTPUT = "cosell_claims"
+# Each baseline deal's first entry into every stage it passed through, and each acceleration
+# candidate's into its stage s (opp_id, stage, first_t): stored with the run, so that an
+# incremental re-run reads the unchanged deals' entries instead of grouping their stage history.
+STAGE_ENTRIES_OUTPUT = "cosell_stage_entries"
 
 PLAN_FORMAT = 4
 STEP_PREFIX = "_cosell_eng_"

@@ -35,6 +35,7 @@ from cosell.attribution.engine_plan import (
     CLAIMS_OUTPUT,
     CREDITS_TABLE,
     EVIDENCE_OUTPUT,
+    STAGE_ENTRIES_OUTPUT,
     Params,
     Plan,
     RunContext,
@@ -64,7 +65,13 @@ from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceR
 from cosell.store.attribution_store import RunRecord
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
-from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, has_evidence
+from cosell.store.evidence_store import (
+    CLAIMS_TABLE,
+    EVIDENCE_TABLE,
+    STAGE_ENTRIES_TABLE,
+    has_evidence,
+    kept_stage_entries,
+)
 from cosell.store.versions import complete_run, latest_run_id
 from cosell.store.workspace import as_of_views
 
@@ -132,6 +139,11 @@ class Incremental:
     @property
     def claims_sql(self) -> str:
         return self._with_moved(CLAIMS_OUTPUT, CLAIMS_TABLE, ClaimRow.columns())
+
+    @property
+    def stage_entries_sql(self) -> str:
+        # The recomputed deals' entries only: a re-tested deal keeps the ones it has.
+        return f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
 
     def _with_moved(self, new: str, stored: str, columns: tuple[str, ...]) -> str:
         """The recomputed deals' new rows of ``new`` and the re-tested deals' stored rows of
@@ -244,7 +256,10 @@ def _run(
         f"UNION SELECT opp_id FROM {CLEAN_CAND} WHERE first_t IS NULL)"
     )
     with timed("incremental clean entries"):
-        _first_entries(con, clean)
+        if kept_stage_entries(con, chain):
+            _kept_first_entries(con, chain, clean)
+        else:  # a chain with a run from before the entries were kept
+            _first_entries(con, clean)
     with timed("incremental fetch clean"):
         cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.
@@ -300,6 +315,19 @@ def _clean_tables(con: Engine, chain: RunChain) -> None:
         # Its stored entry is its first into s, unless its cohort was the whole cycle (then it is C).
         f"CASE WHEN coalesce(e.cohort, '') NOT LIKE 'cycle%' THEN {us.format('e.stage_entered_at')} END AS first_t "
         f"FROM {stored} e WHERE {clean} AND e.stage IS NOT NULL AND e.closed_at IS NOT NULL"
+    )
+
+
+def _kept_first_entries(con: Engine, chain: RunChain, deals: str) -> None:
+    """:data:`FIRSTS` of the deals of ``deals`` (unchanged since the base run) as the chain kept
+    them: every stage of a baseline deal, the stage s of a candidate (the only one its test
+    reads), each from the run that last computed the deal
+    (:func:`cosell.store.evidence_store.save_stage_entries`): what :func:`_first_entries` groups
+    from their stage history, read instead of grouped."""
+    entered = con.dialect.epoch_us.format("entered_at")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FIRSTS} AS SELECT opportunity_id AS opp_id, stage, {entered} AS first_t "
+        f"FROM ({chain.held_rows(STAGE_ENTRIES_TABLE)}) WHERE opportunity_id IN (SELECT opportunity_id FROM {deals})"
     )
 
 

@@ -28,7 +28,7 @@ from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.chain import FULL, INCREMENTAL, chain_of
-from cosell.store.evidence_store import save_evidence_relations
+from cosell.store.evidence_store import save_evidence_relations, save_stage_entries
 from cosell.store.staging import column_ddl, typed_text
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
@@ -138,6 +138,12 @@ class RunResults(Protocol):
         """The sourcing claims (:meth:`cosell.results.ClaimRow.columns`, formatted text)."""
         ...
 
+    @property
+    def stage_entries_sql(self) -> str:
+        """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds:
+        :func:`cosell.store.evidence_store.save_stage_entries`)."""
+        ...
+
 
 def save_run(
     con: Engine,
@@ -167,7 +173,7 @@ def save_run(
         known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope, known_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "counts, kind, scope, known_at, stage_entries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
             [
                 run_id,
                 run_at,
@@ -194,6 +200,7 @@ def save_run(
             f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
         save_evidence_relations(con, run_id, run.evidence_sql, run.claims_sql)
+        save_stage_entries(con, run_id, run.stage_entries_sql)
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )

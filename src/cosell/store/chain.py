@@ -56,6 +56,21 @@ class RunChain:
             "AND n.opportunity_id = t.opportunity_id AND n.run_id > t.run_id)"
         )
 
+    def held_rows(self, table: str) -> str:
+        """A relation of ``table``'s rows (the stage entries) of the complete run: each deal's rows
+        from the newest run of the chain that holds rows of it in ``table`` itself. For a table a run
+        writes only for the deals it computed (a re-tested deal keeps its entries, so its newest
+        run holds none of them)."""
+        if len(self.runs) == 1:
+            return f"SELECT * FROM {table} WHERE run_id = {self.full}"
+        runs = ", ".join(str(r) for r in self.runs)
+        later = ", ".join(str(r) for r in self.runs[1:])
+        return (
+            f"SELECT * FROM {table} t WHERE t.run_id IN ({runs}) AND NOT EXISTS ("
+            f"SELECT 1 FROM {table} n WHERE n.run_id IN ({later}) "
+            "AND n.opportunity_id = t.opportunity_id AND n.run_id > t.run_id)"
+        )
+
 
 def chain_of(con: Engine, run_id: int) -> RunChain:
     """The chain a stored run reads as: for an incremental run, the full run before it and every

@@ -7,6 +7,12 @@
                            the acceleration test (stage s, S, remaining, cohort level, size, median)
     attribution_claims     per (run_id, opportunity_id, rule, partner_id, source): every sourcing
                            claim with its evidence time and the guard that blocked it
+    attribution_stage_entries  per (run_id, opportunity_id, stage): the first entry of each
+                           direct-only won deal into every stage it passed through (its rows in
+                           the stage cohorts), and of each acceleration candidate into its stage s,
+                           as the rules' stage timeline has them; kept by full and incremental
+                           runs (``attribution_runs.stage_entries``) for the incremental re-run,
+                           which reads the unchanged deals' entries from them (docs/incremental.md)
 
 A full run stores a row for every deal; an incremental or partial run for the deals it decides
 again (an incremental run's other deals keep their rows in an earlier run of its chain:
@@ -37,6 +43,7 @@ from cosell.store.staging import column_ddl, staged_rows, typed_text
 
 EVIDENCE_TABLE = "attribution_evidence"
 CLAIMS_TABLE = "attribution_claims"
+STAGE_ENTRIES_TABLE = "attribution_stage_entries"
 
 EVIDENCE_TYPES = {
     "created_at": "TIMESTAMPTZ",
@@ -74,6 +81,37 @@ def migration_evidence(con: Engine) -> None:
         f"{column_ddl(ClaimRow.columns(), CLAIM_TYPES, _REQUIRED)}, "
         "PRIMARY KEY (run_id, opportunity_id, rule, partner_id, source))"
     )
+
+
+def migration_stage_entries(con: Engine) -> None:
+    """Schema step: the first stage entries the cohorts read, kept with full and incremental runs,
+    and which runs kept them (the runs before this step did not)."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {STAGE_ENTRIES_TABLE} (run_id BIGINT NOT NULL, "
+        "opportunity_id VARCHAR NOT NULL, stage VARCHAR, entered_at TIMESTAMPTZ)"
+    )
+    con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS stage_entries BOOLEAN DEFAULT false")
+
+
+def save_stage_entries(con: Engine, run_id: int, entries_sql: str) -> None:
+    """Store a run's first stage entries from a relation of (opp_id, stage, first_t: epoch
+    microseconds), inside the caller's transaction (the caller records the run with
+    ``stage_entries`` true). No key: the rows are read by run, and an index would cost the full run
+    more than its one reader gains."""
+    entered = con.dialect.from_epoch_us.format("first_t")
+    con.execute(
+        f"INSERT INTO {STAGE_ENTRIES_TABLE} (run_id, opportunity_id, stage, entered_at) "
+        f"SELECT {run_id}, opp_id, stage, {entered} FROM ({entries_sql})"
+    )
+
+
+def kept_stage_entries(con: Engine, chain: RunChain) -> bool:
+    """Whether every run of ``chain`` kept its first stage entries (:func:`save_stage_entries`)."""
+    runs = ", ".join(str(r) for r in chain.runs)
+    row = con.execute(
+        f"SELECT count(*) FROM attribution_runs WHERE run_id IN ({runs}) AND coalesce(stage_entries, false)"
+    ).fetchone()
+    return row is not None and int(row[0]) == len(chain.runs)
 
 
 def save_evidence_relations(con: Engine, run_id: int, evidence_sql: str, claims_sql: str) -> None:

@@ -109,6 +109,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         "deal registrations: who changed each, when, why, and the conflicts found",
         _step("referrals", "migration_registration_events"),
     ),
+    (
+        13,
+        "the first stage entries the cohorts read, kept with full and incremental runs",
+        _step("evidence_store", "migration_stage_entries"),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
