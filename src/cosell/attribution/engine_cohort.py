@@ -100,11 +100,6 @@ def build_acceleration(
     )
     c = c.left_join(firsts, (c.opp_id == firsts.opp_id) & (c.s == firsts.stage)).drop("opp_id_right", "stage")
     c = run.step("acc_cand", c.drop("stage_at_e"))
-    # Kept for the store: the baseline deals' first entries (their rows in every stage cohort) and
-    # each candidate's into its stage s, which an incremental re-run reads for the deals that did
-    # not change (docs/incremental.md). The two sets are apart: a candidate is partner-engaged.
-    entries = firsts.semi_join(baseline.select("opp_id"), "opp_id").select("opp_id", "stage", "first_t")
-    run.output(STAGE_ENTRIES_OUTPUT, union_all([entries, c.select("opp_id", stage=c.s, first_t=c.first_t)]))
 
     b_stage = baseline.join(firsts, "opp_id")
     base_stage = b_stage.select(
@@ -132,6 +127,12 @@ def build_acceleration(
             _engine_medians(run, base_stage, base_cycle, c, p)
     else:
         stage_stats, cycle_stats = _engine_medians(run, base_stage, base_cycle, c, p)
+    # Kept for the store: the baseline deals' first entries (their rows in every stage cohort) and
+    # each candidate's into its stage s, which an incremental re-run reads for the deals that did
+    # not change (docs/incremental.md). The two sets are apart: a candidate is partner-engaged.
+    # Made after the medians' step: it reads none of their tables, so it runs beside the client's.
+    entries = firsts.semi_join(baseline.select("opp_id"), "opp_id").select("opp_id", "stage", "first_t")
+    run.output(STAGE_ENTRIES_OUTPUT, union_all([entries, c.select("opp_id", stage=c.s, first_t=c.first_t)]))
 
     j = c.join(stage_stats, "opp_id").join(cycle_stats, "opp_id")
     min_n = p.min_cohort_size
