@@ -130,7 +130,13 @@ def test_every_statement_of_the_plan_is_portable(target: str, model: str) -> Non
     # The whole engine: every step through to every output (the rows, and the evidence stored with them).
     assert len([op for op in plan.ops if op.kind == "step"]) >= 25
     outputs = [op.name for op in plan.ops if op.kind == "output"]
-    assert outputs == ["cosell_credits", "cosell_attribution", "cosell_evidence", "cosell_claims"]
+    assert outputs == [
+        "cosell_stage_entries",
+        "cosell_credits",
+        "cosell_attribution",
+        "cosell_evidence",
+        "cosell_claims",
+    ]
 
 
 def test_the_instants_are_the_dialects_integer_microseconds() -> None:
