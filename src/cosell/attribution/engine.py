@@ -149,8 +149,9 @@ def attribute(
     ``make_views=False`` the caller's ``v_<table>`` views are read as they are (for instance the
     current rows evaluated at a past as-of time). With ``evidence=False`` the evidence and claims
     tables (``cosell_evidence``, ``cosell_claims``: what a stored run keeps beside its decisions)
-    and the stage entries stored with them (``cosell_stage_entries``) are not made, for a caller that only writes the attribution and credits out; a stale one from
-    an earlier run on the connection is dropped, so it is never read as this run's.
+    and the stage entries stored with them (``cosell_stage_entries``) are not made, for a caller
+    that only writes the attribution and credits out; a stale one from an earlier run on the
+    connection is dropped, so it is never read as this run's.
     """
     policy = policy or Policy()
     model = check_model(model or policy.credit_model)
