@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,13 +75,43 @@ def copy_of_built(tmp_path_factory: pytest.TempPathFactory, name: str, build: Ca
     return copy
 
 
+# The session's small demo: its size, and the file in its folder that keeps what the command printed.
+SMALL_DEMO_SIZE = 200
+SMALL_DEMO_OUTPUT = "demo-output.txt"
+SMALL_DEMO_ENV = {"COLUMNS": "400"}
+
+
 def _build_small_demo(folder: Path) -> None:
     from typer.testing import CliRunner
 
     from cosell.cli.app import app
 
-    done = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--size", "200"])
+    # Wide enough for every path it prints in full (a test compares it with a build elsewhere).
+    done = CliRunner().invoke(
+        app, ["demo", "--dir", str(folder), "--size", str(SMALL_DEMO_SIZE)], env=SMALL_DEMO_ENV
+    )
     assert done.exit_code == 0, done.output
+    (folder / SMALL_DEMO_OUTPUT).write_text(done.output, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class BuiltDemo:
+    """A demo company built by `cosell demo --dir <folder> --size <size>`, and what it printed."""
+
+    folder: Path
+    size: int
+    env: dict[str, str]  # what the command's environment had, beside this process's
+    output: str
+
+
+@pytest.fixture(scope="session")
+def small_demo_built(tmp_path_factory: pytest.TempPathFactory) -> BuiltDemo:
+    """The session's small demo as built (shared by the workers): its folder is read-only (never
+    write to it nor open its workspace; :func:`small_demo` gives a copy of the workspace)."""
+    folder = built_once(tmp_path_factory, "small-demo", _build_small_demo)
+    return BuiltDemo(
+        folder, SMALL_DEMO_SIZE, SMALL_DEMO_ENV, (folder / SMALL_DEMO_OUTPUT).read_text(encoding="utf-8")
+    )
 
 
 @pytest.fixture(scope="session")

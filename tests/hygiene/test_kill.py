@@ -1,9 +1,10 @@
 """A crash part-way through accepting a batch of fixes leaves all or none of them applied.
 
 A child ``cosell findings accept --all-of-kind ...`` runs with the test hook of
-:mod:`cosell.hygiene.decisions` (``COSELL_FIX_PAUSE`` sleeps after each override it records,
-``COSELL_FIX_TRACE`` counts them in a file) and is killed with SIGKILL mid-batch. The workspace then
-holds none of the batch; the same command run to the end applies all of it.
+:mod:`cosell.hygiene.decisions` (``COSELL_FIX_PAUSE`` sleeps after the override that
+``COSELL_FIX_PAUSE_AT`` numbers, ``COSELL_FIX_TRACE`` counts them in a file) and is killed with
+SIGKILL there, mid-batch. The workspace then holds none of the batch; the same command run to the
+end applies all of it.
 """
 
 from __future__ import annotations
@@ -81,21 +82,27 @@ def test_killed_mid_batch_applies_nothing_and_a_full_run_applies_everything(
     assert before == {"finding_decisions": 0, "attribution_overrides": 0, "attribution_runs": 1,
                       "attribution_changes": 0}  # fmt: skip
     trace = tmp_path / "trace"
+    # The batch runs at full speed to its kill_after-th override and sleeps there (until killed):
+    # no fixed pause after every override to wait through.
     child = subprocess.Popen(
         [COSELL, *COMMAND, "-w", str(path)],
-        env=env(COSELL_FIX_PAUSE="0.5", COSELL_FIX_TRACE=str(trace)),
+        env=env(COSELL_FIX_PAUSE="300", COSELL_FIX_PAUSE_AT=str(kill_after), COSELL_FIX_TRACE=str(trace)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while not (trace.exists() and len(trace.read_text().splitlines()) >= kill_after):
-        assert child.poll() is None, "the batch ended before it could be killed"
-        assert time.monotonic() < deadline, "the batch never got going"
-        time.sleep(0.05)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    try:
+        deadline = time.monotonic() + 120
+        while not (trace.exists() and len(trace.read_text().splitlines()) >= kill_after):
+            assert child.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline, "the batch never got going"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
     assert child.returncode == -signal.SIGKILL
-    assert kill_after <= len(trace.read_text().splitlines()) <= DEALS  # it was killed inside the batch
+    assert len(trace.read_text().splitlines()) == kill_after  # killed inside the batch, where it paused
     assert counts(path) == before
 
     done = subprocess.run([COSELL, *COMMAND, "-w", str(path)], env=env(), capture_output=True, text=True)

@@ -44,9 +44,11 @@ from cosell.store.workspace import Workspace
 DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
 # Kinds whose fix is a correction in the CRM, never an override.
 CRM_ONLY_KINDS = ("account_mismatch", "prompt_expired")
-# Test hook for the kill test: seconds to sleep after each override of a batch, and a file to which
-# one line is appended per override, so a test can kill the process mid-batch.
+# Test hook for the kill test: seconds to sleep after each override of a batch (or only after the
+# override numbered by PAUSE_AT_ENV, counted from 1), and a file to which one line is appended per
+# override, so a test can kill the process mid-batch at a point of its choosing.
 PAUSE_ENV = "COSELL_FIX_PAUSE"
+PAUSE_AT_ENV = "COSELL_FIX_PAUSE_AT"
 TRACE_ENV = "COSELL_FIX_TRACE"
 
 
@@ -92,13 +94,15 @@ class OverrideRequest:
     source: str
 
 
-def _pause() -> None:
+def _pause(recorded: int) -> None:
+    """The test hook, after the batch's ``recorded``-th override."""
     seconds = os.environ.get(PAUSE_ENV)
     trace = os.environ.get(TRACE_ENV)
     if trace:
         with open(trace, "a", encoding="utf-8") as f:
             f.write("override\n")
-    if seconds:
+    at = os.environ.get(PAUSE_AT_ENV)
+    if seconds and (not at or int(at) == recorded):
         time.sleep(float(seconds))
 
 
@@ -128,11 +132,11 @@ def apply_overrides(
         ).fetchall()
     }
     overrides: dict[str, str] = {}
-    for r in requests:
+    for recorded, r in enumerate(requests, start=1):
         overrides[r.source] = record_override(
             con, r.opportunity_id, r.tier, r.partner_id, by_user, reason, source=r.source, recorded_at=at
         )
-        _pause()
+        _pause(recorded)
     by_model: dict[str, list[str]] = {}
     for opportunity_id in ids:
         model = previous[opportunity_id][1] if opportunity_id in previous else policy.credit_model
