@@ -147,7 +147,8 @@ def import_fast(
     when the canonical import must run instead. ``unread``: the workspace is made only to be
     attributed: each table's rows go into a lean table without the columns ``unread`` names (by
     table; checked all the same, :data:`UNREAD_BY_ATTRIBUTION`) nor the version columns, behind a
-    view of the table's name (:func:`_load_lean`). The caller holds the import's
+    view of the table's name (:func:`_load_lean`), and no warnings are collected (the report has
+    none: nothing shows a --data run's warnings). The caller holds the import's
     memory limit. Never called inside another transaction (a failed pass rolls the transaction
     back)."""
     if not _applies(workspace.con, files):
@@ -261,11 +262,15 @@ def _one_pass(
             on_file(files[name].name)
     names = sorted(loaded, key=table_order)
     create_result_tables(con)
+    # A lean import (a workspace made only to be attributed) collects no warnings: nothing shows
+    # them (a --data run writes its results only), and they read every row of the largest files.
+    warned = unread is None
     with timed("import duplicates"):
         duplicated = _may_have_duplicates(con, [loaded[name] for name in names])
         # A check view only for the tables the checks below read: those that may hold a duplicate
         # key, and those with warnings (each view is a statement to make and one to drop).
-        staged.update(_check_views(con, {n: loaded[n] for n in names if n in duplicated or has_warnings(n)}))
+        checked = {n: loaded[n] for n in names if n in duplicated or (warned and has_warnings(n))}
+        staged.update(_check_views(con, checked))
         for name in duplicated:
             check_duplicates(con, staged[name][0], staged[name][1], policy)
     with timed("import cross-checks"):
@@ -274,13 +279,13 @@ def _one_pass(
         ):
             raise _Refused
     for name in names:
-        if name in staged:
+        if warned and name in staged:
             with timed(f"import warnings {name}"):
                 collect_warnings(
                     con, staged[name][0], staged[name][1], policy, places=files[name].places, clean=True
                 )
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
-    if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
+    if warned and _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
     warnings, warning_total = _warnings(con, problem_limit)
     counts = tuple(
