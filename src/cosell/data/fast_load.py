@@ -386,11 +386,11 @@ def _load_lean(
     it was."""
     lean = LEAN_PREFIX + table.name
     kept = [c for c in table.columns if c.name not in unread]
-    con.execute(
+    made = con.execute(
         f"CREATE TABLE {lean} AS SELECT "
         + ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in kept)
         + f" FROM ({select})"
-    )
+    ).fetchall()
     shape = [
         c.name if c.name not in unread else f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in table.columns
     ]
@@ -403,7 +403,7 @@ def _load_lean(
     ]
     con.execute(f"DROP TABLE {table.name}")
     con.execute(f"CREATE VIEW {table.name} AS SELECT {', '.join(shape)} FROM {lean}")
-    return lean, _count(con, f"SELECT count(*) FROM {lean}")
+    return lean, int(made[0][0]) if made else 0
 
 
 def _check_views(con: Engine, loaded: dict[str, Staged]) -> dict[str, tuple[Staged, str]]:
