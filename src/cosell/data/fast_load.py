@@ -17,8 +17,10 @@ which rows and why is the canonical import's to say). As soon as anything is wro
 duplicate, a dangling reference, or a warning whose text needs the raw cell), nothing is kept and
 ``None`` is returned: the caller runs the canonical import, which names every problem exactly as
 it always does. The result of a successful fast import is the same as the canonical unversioned
-import's: the same rows, counts and warnings (a test holds the two together), but for the
-columns a workspace made only to be attributed does not keep (:data:`UNREAD_BY_ATTRIBUTION`).
+import's: the same rows, counts and warnings (a test holds the two together), but for what a
+workspace made only to be attributed does not keep: the columns nothing reads
+(:data:`UNREAD_BY_ATTRIBUTION`), the version columns (each table's rows are in a lean table behind
+a view of the table's name, :func:`_load_lean`) and the warnings.
 
 The first import into a new workspace (:func:`import_first`, what ``cosell import canonical`` tries
 first) is the same pass inside the import's transaction, with its intake; tests/data/
