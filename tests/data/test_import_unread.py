@@ -1,14 +1,18 @@
 """The columns a ``--data`` run's workspace does not keep (cosell.data.fast_load.UNREAD_BY_ATTRIBUTION):
 read by no statement of the attribution's plan and by no check of the one pass, checked as always,
-stored as NULL; a run's files are those of a workspace that keeps every column."""
+not stored (each table's rows are in a lean table behind a view of the table's name, which shows
+them as NULL); a run's files are those of a workspace that keeps every column."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+from import_fixtures import dataset
+from test_import_fast import AT, CHANGES, canonical, rows_of
 
 from cosell.attribution import credit
 from cosell.attribution.engine import attribute
@@ -16,9 +20,11 @@ from cosell.attribution.engine_build import build_plan
 from cosell.attribution.engine_export import write_results
 from cosell.attribution.engine_params import shape_of
 from cosell.attribution.engine_plan import PLANS, Params, input_columns, plan_key
+from cosell.data import fast_load
 from cosell.data.demo import generate_dataset
-from cosell.data.fast_load import UNREAD_BY_ATTRIBUTION
+from cosell.data.fast_load import LEAN_PREFIX, UNREAD_BY_ATTRIBUTION
 from cosell.data.load import import_time, load_dataset
+from cosell.data.read import find_table_files
 from cosell.data.validate import checked_columns
 from cosell.errors import ImportFailed
 from cosell.instants import parse_instant
@@ -107,3 +113,77 @@ def test_a_bad_cell_of_an_unread_column_still_stops_the_run(tmp_path: Path) -> N
     accounts.write_text("\n".join(lines) + "\n")
     with pytest.raises(ImportFailed, match=r"accounts\.csv row 2.*name"):
         load_dataset(folder, Policy(), now=import_time(AS_OF), attribution_only=True).close()
+
+
+def _kinds(con: Any) -> dict[str, str]:
+    """Each relation of the workspace's main schema and its kind (BASE TABLE or VIEW)."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
+@pytest.mark.parametrize("change", [None, *CHANGES])
+def test_a_lean_import_keeps_the_canonical_rows_but_the_unread_columns(
+    tmp_path: Path, change: str | None
+) -> None:
+    """Through each table's view, a lean import's rows are the canonical import's with the unread
+    columns and ``extra`` NULL, and its report has no warnings; a lean table holds only the columns
+    read. A refused pass leaves
+    every table as it was (a table, empty; no lean table) for the canonical import."""
+    folder = dataset(tmp_path, **(CHANGES[change]() if change else {}))
+    expected, expected_rows = canonical(folder)
+    ws = fast_load.temporary_workspace()
+    try:
+        files, problems = find_table_files(folder)
+        assert not problems
+        report = fast_load.import_fast(ws, files, Policy(), AT, by_user="t", unread=UNREAD_BY_ATTRIBUTION)
+        rows, kinds = rows_of(ws.con), _kinds(ws.con)
+        lean_columns = {
+            name: [str(r[0]) for r in ws.con.execute(f"DESCRIBE {name}").fetchall()]
+            for name in kinds
+            if name.startswith(LEAN_PREFIX)
+        }
+    finally:
+        ws.close()
+    if report is None:
+        assert all(not r for r in rows.values())
+        assert all(kinds[t.name] == "BASE TABLE" for t in TABLES) and not lean_columns
+        return
+    assert not isinstance(expected, str)
+    # A lean import collects no warnings (nothing shows them), where the canonical import has some.
+    assert report.warning_count == 0 and not report.warnings
+    assert report.tables == expected.tables  # each file's rows, counted as the lean tables were made
+    if change in (
+        "unknown touch kind (a warning)",
+        "flag disagreeing with the stage (a warning quoting the raw cell)",
+    ):
+        assert expected.warning_count > 0
+    for table in TABLES:
+        unread = UNREAD_BY_ATTRIBUTION.get(table.name, frozenset())
+        blank = [i for i, c in enumerate([*table.column_names, "extra"]) if c in unread or c == "extra"]
+        want = sorted(
+            tuple(None if i in blank else v for i, v in enumerate(row)) for row in expected_rows[table.name]
+        )
+        assert sorted(rows[table.name]) == want, table.name
+        if table.name in files:
+            assert kinds[table.name] == "VIEW", table.name
+            assert lean_columns[LEAN_PREFIX + table.name] == [
+                c for c in table.column_names if c not in unread
+            ]
+
+
+def test_a_lean_workspace_gives_the_plan_the_same_inputs(tmp_path: Path) -> None:
+    """The views over the lean tables have the columns and types of the tables': the same plan."""
+    folder = tmp_path / "demo"
+    generate_dataset(folder, size=80, seed=2)
+    inputs = []
+    for lean in (False, True):
+        ws = load_dataset(folder, Policy(), now=import_time(AS_OF), attribution_only=lean)
+        try:
+            as_of_views(ws.con, None, existing_at=AS_OF, prompts=False)
+            inputs.append(input_columns(ws.con))
+            assert (_kinds(ws.con)["touches"] == "VIEW") == lean
+        finally:
+            ws.close()
+    assert inputs[0] == inputs[1]

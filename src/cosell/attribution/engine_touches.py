@@ -54,7 +54,10 @@ def build_deals(run: Runner, p: Placeholders) -> ir.Table:
     # A deal without entries has no stage_history row: its ids are all the anti-join needs (a
     # projection of its own, so that the engine does not keep the entries as a shared subquery).
     recorded = sh.select(opp_id=nz(sh.opportunity_id))
-    entries = entries.distinct()
+    # No DISTINCT: (opportunity_id, stage, entered_at) is stage_history's key, and the rows known at
+    # any instant hold a key once (every import refuses a duplicate key; a changed row's versions
+    # never overlap), so each entry is there once already (grouping 4M entries cost a fifth of
+    # this step at 1M deals).
     entries = entries.join(base.select("opp_id", "c_us"), "opp_id")
     missing = base.anti_join(recorded, "opp_id").select(
         "opp_id", "stage", t=base.c_us, c_us=base.c_us, recorded=ibis.literal(False)

@@ -17,8 +17,10 @@ which rows and why is the canonical import's to say). As soon as anything is wro
 duplicate, a dangling reference, or a warning whose text needs the raw cell), nothing is kept and
 ``None`` is returned: the caller runs the canonical import, which names every problem exactly as
 it always does. The result of a successful fast import is the same as the canonical unversioned
-import's: the same rows, counts and warnings (a test holds the two together), but for the
-columns a workspace made only to be attributed does not keep (:data:`UNREAD_BY_ATTRIBUTION`).
+import's: the same rows, counts and warnings (a test holds the two together), but for what a
+workspace made only to be attributed does not keep: the columns nothing reads
+(:data:`UNREAD_BY_ATTRIBUTION`), the version columns (each table's rows are in a lean table behind
+a view of the table's name, :func:`_load_lean`) and the warnings.
 
 The first import into a new workspace (:func:`import_first`, what ``cosell import canonical`` tries
 first) is the same pass inside the import's transaction, with its intake; tests/data/
@@ -37,6 +39,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cosell.data.load import (
+    UNHASHED,
     ImportReport,
     TableCounts,
     _column_list,
@@ -65,22 +68,26 @@ from cosell.data.validate import (
     table_order,
 )
 from cosell.engine import Engine, EngineError, settings
-from cosell.engine.sql import in_list, lit
+from cosell.engine.sql import in_list, lit, ts
 from cosell.policy import Policy
 from cosell.profiling import timed
-from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME
+from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME, Table
 from cosell.store.template import new_workspace
 from cosell.store.workspace import Workspace
 
 _STAGE_PREFIX = "_cosell_fast_"
+# A lean table (:func:`_load_lean`): the columns of a table a workspace made only to be attributed
+# keeps, behind a view of the table's name.
+LEAN_PREFIX = "_cosell_lean_"
 # A warning whose message quotes a raw cell that the typed table no longer holds as it was written
 # (a boolean flag written "yes" or "T"): the canonical import reports it.
 _RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won")}
 # The columns a ``--data`` run's attribution never reads: no statement of the engine's plan (any
 # model) reads them, and none of the one pass's checks (keys, references, warnings, close times).
 # Their cells are checked as always (a bad one refuses the pass); a workspace made only to be
-# attributed (:func:`cosell.data.load.load_dataset` with ``attribution_only``) stores them as NULL,
-# which spares storing them (and trimming the cells no rule reads; measured in docs/benchmarks.md).
+# attributed (:func:`cosell.data.load.load_dataset` with ``attribution_only``) does not store them
+# (its tables are lean: :func:`_load_lean`; their view shows them as NULL), which spares trimming
+# and storing the cells no rule reads (measured in docs/benchmarks.md).
 # tests/data/test_import_unread.py holds the list to the plan's SQL and to the checks, and a run's
 # files to those of a workspace that keeps every column.
 UNREAD_BY_ATTRIBUTION: dict[str, frozenset[str]] = {
@@ -139,8 +146,11 @@ def import_fast(
 ) -> ImportReport | None:
     """Import ``files`` (by table name, from :func:`cosell.data.read.find_table_files`) into an
     empty ``workspace`` in one typed pass per file, in one transaction; None (and nothing kept)
-    when the canonical import must run instead. ``unread``: columns by table whose cells are
-    checked but stored as NULL (:data:`UNREAD_BY_ATTRIBUTION`). The caller holds the import's
+    when the canonical import must run instead. ``unread``: the workspace is made only to be
+    attributed: each table's rows go into a lean table without the columns ``unread`` names (by
+    table; checked all the same, :data:`UNREAD_BY_ATTRIBUTION`) nor the version columns, behind a
+    view of the table's name (:func:`_load_lean`), and no warnings are collected (the report has
+    none: nothing shows a --data run's warnings). The caller holds the import's
     memory limit. Never called inside another transaction (a failed pass rolls the transaction
     back)."""
     if not _applies(workspace.con, files):
@@ -200,7 +210,7 @@ def _in_one_transaction(
             try:
                 report = _one_pass(
                     workspace, files, policy, at, staged, on_file=on_file, by_user=by_user,
-                    source=source, problem_limit=problem_limit, unread=unread or {},
+                    source=source, problem_limit=problem_limit, unread=unread,
                 )  # fmt: skip
             except EngineError as exc:  # a bad row or file: roll back, then the canonical import
                 raise _Refused from exc
@@ -238,7 +248,7 @@ def _one_pass(
     by_user: str | None,
     source: str | None = None,
     problem_limit: int = 50,
-    unread: Mapping[str, frozenset[str]],
+    unread: Mapping[str, frozenset[str]] | None,
 ) -> ImportReport:
     """Load every file, check it and log the import; raise :class:`_Refused` (or the engine's
     error at a bad row) when the canonical import must run instead. ``staged`` is filled as it
@@ -248,16 +258,21 @@ def _one_pass(
     loaded: dict[str, Staged] = {}
     for name in sorted(files, key=table_order):
         with timed(f"import file {name}", _rows_of(loaded, name)):
-            loaded[name] = _load_file(con, files[name], policy, at, import_id, unread.get(name, frozenset()))
+            lean = None if unread is None else unread.get(name, frozenset())
+            loaded[name] = _load_file(con, files[name], policy, at, import_id, lean)
         if on_file is not None:
             on_file(files[name].name)
     names = sorted(loaded, key=table_order)
     create_result_tables(con)
+    # A lean import (a workspace made only to be attributed) collects no warnings: nothing shows
+    # them (a --data run writes its results only), and they read every row of the largest files.
+    warned = unread is None
     with timed("import duplicates"):
         duplicated = _may_have_duplicates(con, [loaded[name] for name in names])
         # A check view only for the tables the checks below read: those that may hold a duplicate
         # key, and those with warnings (each view is a statement to make and one to drop).
-        staged.update(_check_views(con, {n: loaded[n] for n in names if n in duplicated or has_warnings(n)}))
+        checked = {n: loaded[n] for n in names if n in duplicated or (warned and has_warnings(n))}
+        staged.update(_check_views(con, checked))
         for name in duplicated:
             check_duplicates(con, staged[name][0], staged[name][1], policy)
     with timed("import cross-checks"):
@@ -266,13 +281,13 @@ def _one_pass(
         ):
             raise _Refused
     for name in names:
-        if name in staged:
+        if warned and name in staged:
             with timed(f"import warnings {name}"):
                 collect_warnings(
                     con, staged[name][0], staged[name][1], policy, places=files[name].places, clean=True
                 )
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
-    if _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
+    if warned and _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
     warnings, warning_total = _warnings(con, problem_limit)
     counts = tuple(
@@ -296,10 +311,12 @@ def _one_pass(
 
 
 def _load_file(
-    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int, unread: frozenset[str]
+    con: Engine, file: TableFile, policy: Policy, at: datetime, import_id: int, lean: frozenset[str] | None
 ) -> Staged:
     """Convert one file into its table, refusing at its first bad row; return the file as staged
-    (its header, rows and table). The ``unread`` columns are checked and stored as NULL."""
+    (its header, rows and the table that holds them). ``lean``: the columns not stored (checked
+    all the same), in a lean table behind a view of the table's name (:func:`_load_lean`); None:
+    every column, in the table itself."""
     table = TABLES_BY_NAME[file.table]
     parquet = _STAGE_PREFIX + table.name
     if file.relation is not None:
@@ -332,24 +349,63 @@ def _load_file(
         select = (
             f"SELECT * FROM ({select}) WHERE CASE WHEN _bad THEN error('cosell: a bad row') ELSE true END"
         )
-    # An unread column is stored as NULL: DuckDB then neither trims nor stores its cells (the rules
-    # above still check them).
-    stored = ", ".join(f"NULL AS {c.name}" if c.name in unread else c.name for c in table.columns)
     try:
         # A fresh table's rowid is its row's place in the file (see _check_view), but for a file
         # with places: it is read on every thread, in any order, and its warnings' first rows
         # are found from its places (collect_warnings).
         lookups = dict(con.dialect.lookup_settings)
         with settings(con, lookups) if file.places is not None else nullcontext():
-            inserted = con.execute(
-                f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-                f"_import_id) SELECT {stored}, extra, _row_hash, ?, NULL, ? FROM ({select})",
-                [at, import_id],
-            ).fetchall()
+            if lean is not None:
+                stored_in, count = _load_lean(con, table, select, at, import_id, lean)
+            else:
+                stored_in, count = table.name, _insert(con, table, select, at, import_id)
     finally:
         if file.format == "parquet":  # a CSV file is read where it is: nothing was staged
             con.execute(f"DROP TABLE IF EXISTS {parquet}")
-    return Staged(table, file, table.name, header, offset, int(inserted[0][0]) if inserted else 0)
+    return Staged(table, file, stored_in, header, offset, count)
+
+
+def _insert(con: Engine, table: Table, select: str, at: datetime, import_id: int) -> int:
+    """Insert the converted rows of ``select`` into ``table`` as the first import's versions; how
+    many."""
+    inserted = con.execute(
+        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+        f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+        [at, import_id],
+    ).fetchall()
+    return int(inserted[0][0]) if inserted else 0
+
+
+def _load_lean(
+    con: Engine, table: Table, select: str, at: datetime, import_id: int, unread: frozenset[str]
+) -> tuple[str, int]:
+    """The converted rows of ``select`` into a table of only the columns read (:data:`LEAN_PREFIX`
+    and the table's name), and in the table's place a view of its whole shape over it: the unread
+    columns and ``extra`` NULL, the version columns those of the first import's rows. Return the
+    lean table's name and its rows. Every column DuckDB stores costs it time at every row, even
+    one holding NULL or one value (measured in docs/benchmarks.md), so the view's constant
+    columns are not stored. Inside the one pass's transaction: a refused pass leaves the table as
+    it was."""
+    lean = LEAN_PREFIX + table.name
+    kept = [c for c in table.columns if c.name not in unread]
+    made = con.execute(
+        f"CREATE TABLE {lean} AS SELECT "
+        + ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in kept)
+        + f" FROM ({select})"
+    ).fetchall()
+    shape = [
+        c.name if c.name not in unread else f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in table.columns
+    ]
+    shape += [
+        "CAST(NULL AS VARCHAR) AS extra",
+        f"CAST({lit(UNHASHED)} AS VARCHAR) AS _row_hash",
+        f"CAST({ts(at)} AS TIMESTAMPTZ) AS _valid_from",
+        "CAST(NULL AS TIMESTAMPTZ) AS _valid_to",
+        f"CAST({int(import_id)} AS BIGINT) AS _import_id",
+    ]
+    con.execute(f"DROP TABLE {table.name}")
+    con.execute(f"CREATE VIEW {table.name} AS SELECT {', '.join(shape)} FROM {lean}")
+    return lean, int(made[0][0]) if made else 0
 
 
 def _check_views(con: Engine, loaded: dict[str, Staged]) -> dict[str, tuple[Staged, str]]:
@@ -358,8 +414,7 @@ def _check_views(con: Engine, loaded: dict[str, Staged]) -> dict[str, tuple[Stag
     if not loaded:
         return {}
     firsts = con.execute(
-        "SELECT "
-        + ", ".join(f"(SELECT coalesce(min(rowid), 0) FROM {s.table.name})" for s in loaded.values())
+        "SELECT " + ", ".join(f"(SELECT coalesce(min(rowid), 0) FROM {s.relation})" for s in loaded.values())
     ).fetchall()[0]
     return {
         name: (staged, _check_view(con, staged, int(first)))
@@ -368,7 +423,8 @@ def _check_views(con: Engine, loaded: dict[str, Staged]) -> dict[str, tuple[Stag
 
 
 def _check_view(con: Engine, staged: Staged, first: int) -> str:
-    """The typed table in the shape of :func:`cosell.data.validate.normalized_view`: ``_row``,
+    """The typed table (the table, or its lean table: :func:`_load_lean`) in the shape of
+    :func:`cosell.data.validate.normalized_view`: ``_row``,
     ``c<i>`` per header column and ``n_<column>``, each the stored value as text. The checks that
     run over it read ids and text, which the table holds as the file's trimmed cells, and instants
     and flags only through :func:`cosell.data.validate.typed`, which gives back the stored value.
@@ -389,7 +445,7 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
     view = f"_cosell_{staged.table.name}_n"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT _rid - {first} + {staged.row_offset} AS _row, *, "
-        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.table.name})"
+        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.relation})"
     )
     return view
 
@@ -409,7 +465,7 @@ def _may_have_duplicates(con: Engine, tables: list[Staged]) -> list[str]:
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
         parts.append(
             f"SELECT {lit(staged.table.name)} AS name FROM (SELECT h = lag(h) OVER (ORDER BY h) AS again "
-            f"FROM (SELECT hash({', '.join(keys)}) AS h FROM {staged.table.name} WHERE {not_null})) "
+            f"FROM (SELECT hash({', '.join(keys)}) AS h FROM {staged.relation} WHERE {not_null})) "
             "WHERE again LIMIT 1"
         )
     found = {str(r[0]) for r in con.execute(" UNION ALL ".join(f"({p})" for p in parts)).fetchall()}

@@ -284,8 +284,10 @@ def load_dataset(
 ) -> Workspace:
     """A fresh temporary workspace holding the dataset in ``directory`` (for ``--data DIR`` runs),
     imported at ``now`` (:func:`import_time`); closing it removes it. ``attribution_only``: the
-    workspace is made only to be attributed, and the columns the attribution never reads are
-    checked but not kept (:data:`cosell.data.fast_load.UNREAD_BY_ATTRIBUTION`).
+    workspace is made only to be attributed: the columns the attribution never reads are
+    checked but not kept (:data:`cosell.data.fast_load.UNREAD_BY_ATTRIBUTION`), each table's
+    rows are in a lean table behind a view of the table's name (without the version columns),
+    and no warnings are collected (:func:`cosell.data.fast_load.import_fast`).
 
     The dataset is read in one typed pass per file (:mod:`cosell.data.fast_load`); when that finds
     anything wrong, the unversioned canonical import runs instead and reports every problem as
