@@ -402,6 +402,22 @@ def test_an_activity_cell_read_as_it_is_with_something_to_strip_is_read_again(
     assert engine[1]["touches"], "the tasks are touches"
 
 
+def test_an_activity_file_the_engine_cannot_read_is_left_to_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task with a cell too many, and a padded owner: the first import stops at the file, the
+    look for cells to strip cannot read it either, and the reference names the problem."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Task.csv"
+    _pad_column(path, "OwnerId")
+    path.write_bytes(path.read_bytes() + b"00TA00000000009,,,x,2026-02-12,Call,,,extra\n")
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert imported == [False]
+    assert not engine[1], "refused"
+    assert engine == reference
+
+
 def test_a_padded_partner_column_of_the_activities_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

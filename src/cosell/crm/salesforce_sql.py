@@ -846,7 +846,10 @@ class _Build:
         """:meth:`EngineTranslation.read_carefully`."""
         if self.careful or not self.as_read:
             return False
-        found = self.con.execute(" UNION ALL ".join(f"({q} LIMIT 1)" for q in self.as_read)).fetchall()
+        try:
+            found = self.con.execute(" UNION ALL ".join(f"({q} LIMIT 1)" for q in self.as_read)).fetchall()
+        except EngineError:  # (a file the engine cannot read: the reference names its problem)
+            return False
         if not found:
             return False
         self.careful = True
