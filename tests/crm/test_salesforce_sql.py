@@ -361,6 +361,98 @@ def test_padded_cells_and_padded_mapped_values_translate_alike(
     assert engine == reference
 
 
+def _pad_column(path: Path, column: str) -> None:
+    """Every cell of ``column`` (an empty one too) padded with what Python and the engine strip."""
+    records = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    header, rows = records[0], records[1:]
+    at = header.index(column)
+    for r in rows:
+        r[at] = f" \t{r[at]}\u00a0"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("column", "tries"),
+    [
+        ("Id", [True]),  # (always stripped)
+        ("Subject", [True]),
+        ("WhatId", [False, True]),  # found by no lookup as it is
+        ("WhoId", [False, True]),
+        ("AccountId", [False, True]),
+        ("ActivityDate", [False, True]),  # the import: not ISO 8601
+        ("Type", [False, True]),  # the import: no kind
+        ("OwnerId", [False, True]),  # the import: no such user
+    ],
+)
+def test_an_activity_cell_read_as_it_is_with_something_to_strip_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, tries: list[bool]
+) -> None:
+    """The touches read most activity cells as they are (nearly every export has nothing to
+    strip); one column padded in every row: the first import refuses the touches, or a lookup
+    stops it, and it is tried once more with every activity cell stripped, alike the reference."""
+    folder = write_org(tmp_path / "sf", "loader")
+    _pad_column(folder / "Task.csv", column)
+    used, imported = _used_engine(monkeypatch), _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert used == [True]
+    assert imported == tries
+    assert engine == reference
+    assert engine[1]["touches"], "the tasks are touches"
+
+
+def test_an_activity_file_the_engine_cannot_read_is_left_to_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task with a cell too many, and a padded owner: the first import stops at the file, the
+    look for cells to strip cannot read it either, and the reference names the problem."""
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Task.csv"
+    _pad_column(path, "OwnerId")
+    path.write_bytes(path.read_bytes() + b"00TA00000000009,,,x,2026-02-12,Call,,,extra\n")
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    assert imported == [False]
+    assert not engine[1], "refused"
+    assert engine == reference
+
+
+def test_a_padded_partner_column_of_the_activities_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's events name their partner in a column of their own (the mapping's
+    partner_column), read as it is: padded, the import finds no such partner and is tried again."""
+    export = tmp_path / "export"
+    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
+    assert written.exit_code == 0, written.output
+    text = (export / "salesforce-mapping.toml").read_text(encoding="utf-8")
+    assert 'partner_column = "Partner_Account__c"' in text
+    _pad_column(export / "Event.csv", "Partner_Account__c")
+    used, imported = _used_engine(monkeypatch), _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(export, text, tmp_path)
+    assert used == [True]
+    assert imported == [False, True]
+    assert engine == reference
+
+
+def test_a_kind_with_something_to_strip_matches_no_cell_read_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mapping's kind padded exactly as the cells are: a stripped cell is not that kind, so the
+    reference refuses them; the cells read as they are must not match it either."""
+    folder = write_org(tmp_path / "sf", "loader")
+    _pad_column(folder / "Task.csv", "Type")
+    text = mapping("loader").replace('"Call" = "outbound_call"', '" \tCall\u00a0" = "outbound_call"')
+    text = text.replace('"Joint Call" = "joint_call"', '" \tJoint Call\u00a0" = "joint_call"')
+    assert text.count("\u00a0") == 2
+    imported = _imported_in_one_pass(monkeypatch)
+    engine, reference = _both(folder, text, tmp_path)
+    assert imported == [False, False]
+    assert not engine[1], "refused"
+    assert engine == reference
+
+
 def test_tasks_and_events_translate_alike_in_the_files_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

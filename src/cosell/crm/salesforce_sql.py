@@ -187,6 +187,12 @@ class _Activities:
         if self._left_out_table is not None:
             self.con.execute(f"DROP TABLE IF EXISTS {self._left_out_table}")
 
+    def clear(self) -> None:
+        """Forget the activity files and what was counted of them (they are read again)."""
+        self.drop()
+        self.streams.clear()
+        self._tally = self._left_out_table = None
+
 
 @dataclass
 class EngineTranslation:
@@ -203,6 +209,16 @@ class EngineTranslation:
     _temp: list[str] = field(default_factory=list)
     _activities: _Activities | None = None
     _views: list[str] = field(default_factory=list)
+    _carefully: Callable[[], bool] | None = None
+
+    def read_carefully(self) -> bool:
+        """After a first import of this translation that did not apply: whether the touches read
+        some activity cell as it is that has something to strip (:meth:`_Build._touches`: the
+        import then refuses it); if so the touches are read again with every cell stripped, for
+        the import to be tried once more, and True. False when the import refused something
+        else (or was tried carefully already): the reference then runs."""
+        again, self._carefully = self._carefully, None
+        return again is not None and again()
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
@@ -249,6 +265,7 @@ class EngineTranslation:
         self.con.execute(f"DROP MACRO IF EXISTS {_P}t")
         self.con.execute(f"DROP MACRO IF EXISTS {_P}ref")
         self.con.execute(f"DROP MACRO IF EXISTS {_P}flag")
+        self.con.execute(f"DROP MACRO IF EXISTS {_P}plain")
 
 
 def translate_in_engine(
@@ -299,6 +316,8 @@ class _Build:
         self.stripped: set[str] = set()  # objects staged with their cells stripped
         self.most: dict[str, Future[int]] = {}  # each activity file's records at most
         self.domains: Future[Any] | None = None  # each account website's domain (an Arrow table)
+        self.careful = False  # every activity cell stripped, not read as it is (_touches)
+        self.as_read: list[str] = []  # per activity file, its rows with a cell read as it is to strip
 
     def drop(self) -> None:
         self.result().drop()
@@ -314,6 +333,7 @@ class _Build:
             self.temp,
             self.activities,
             self.views,
+            self._read_carefully,
         )
 
     # -- reading ------------------------------------------------------------------------------
@@ -437,6 +457,7 @@ class _Build:
             f"CASE WHEN x IS NULL OR x = '' THEN '' WHEN {plain} THEN {_lookup('x')} ELSE {_lookup(stripped)} END"
         )
         self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}flag(x) AS {_checkbox(f'{_P}t(x)')}")
+        self.con.execute(f"CREATE OR REPLACE TEMP MACRO {_P}plain(x) AS {plain}")
 
     def _maps(self) -> list[tuple[str, str, str]]:
         """The mapping's value maps as the rows of one table (``m``: which map, ``k``: the
@@ -446,6 +467,9 @@ class _Build:
         maps: dict[str, Mapping[str, str]] = {name: m.value_map(name) for name in VALUE_MAPS}
         maps |= {
             "kinds": m.kinds,
+            # (the kinds a cell read as it is may match: a key with something to strip matches
+            # no stripped cell)
+            "kinds_as_read": {k: v for k, v in m.kinds.items() if k == k.strip()},
             "currencies": m.currency_codes,
             "roles": m.user_roles,
             "types": m.partner_types,
@@ -818,6 +842,21 @@ class _Build:
             stripped=set(TABLES_BY_NAME["leads"].column_names) - {"source"},
         )  # fmt: skip
 
+    def _read_carefully(self) -> bool:
+        """:meth:`EngineTranslation.read_carefully`."""
+        if self.careful or not self.as_read:
+            return False
+        try:
+            found = self.con.execute(" UNION ALL ".join(f"({q} LIMIT 1)" for q in self.as_read)).fetchall()
+        except EngineError:  # (a file the engine cannot read: the reference names its problem)
+            return False
+        if not found:
+            return False
+        self.careful = True
+        self.activities.clear()
+        self._touches()
+        return True
+
     def _opportunities(self) -> None:
         f, m = self.objects["Opportunity"], self.mapping
         keep = self._deleted_skips(f, f"{_P}Opportunity")
@@ -1026,10 +1065,7 @@ class _Build:
             event = name == "Event"
             kind_column = m.kind_column or ("Type" if f.has("Type") else "TaskSubtype")
             names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
-            dates = [self.text(f, n) for n in (*names, "CreatedDate") if f.has(n)]
-            occurred = (
-                f"coalesce({', '.join(f'nullif({d}, {_EMPTY})' for d in dates)}, '')" if dates else _EMPTY
-            )
+            dated = [n for n in (*names, "CreatedDate") if f.has(n)]
             deleted, bad_deleted = self.flag(f, "IsDeleted")
             known = in_list(
                 sorted(self.policy.partner_kinds | self.policy.direct_kinds | self.policy.ignored_kinds)
@@ -1037,14 +1073,47 @@ class _Build:
             partner = "partner_raw" if m.partner_column else (
                 "CASE WHEN iw.partner THEN what WHEN ia.partner THEN account ELSE '' END"
             )  # fmt: skip
-
+            # Unless careful, the lookups' cells, the dates, the kind, the owner and the partner
+            # are read as they are (NULL when empty), not stripped: nearly every export has
+            # nothing to strip, and the test on every cell is most of what the translation adds
+            # to the touches (docs/benchmarks.md). Such a cell that has something to strip is
+            # never taken for another: a lookup's is found by no lookup (its ids are stripped)
+            # and stops the import here (``unread``); a date is not ISO 8601, a kind no kind, an
+            # owner no user and a partner no partner to the first import, which refuses it. The
+            # import is then tried again with every cell stripped (:meth:`_read_carefully`). The
+            # Id and the Subject, which nothing checks, are always stripped.
+            as_read = not self.careful
+            raw = {n: c for n in (*dated, "WhatId", "WhoId", "AccountId", kind_column, "OwnerId", m.partner_column)
+                   if n and (c := self.col(f, n))}  # fmt: skip
+            if as_read:
+                dates = [raw[n] for n in dated]
+                what, who, account = (raw.get(n, "NULL::VARCHAR") for n in ("WhatId", "WhoId", "AccountId"))
+                kind_text = f"coalesce({raw.get(kind_column, 'NULL')}, '')"
+                owner, partner_raw = (
+                    _lookup(raw[n]) if n in raw else _EMPTY for n in ("OwnerId", m.partner_column)
+                )
+                kinds = "kinds_as_read"
+                plain = " AND ".join(f"coalesce({_P}plain({c}), true)" for c in raw.values())
+                self.as_read.append(f"SELECT 1 FROM {self._reader(f)} WHERE NOT ({plain or 'true'})")
+            else:
+                dates = [f"nullif({self.text(f, n)}, {_EMPTY})" for n in dated]
+                what, who, account = (self.ref(f, n) for n in ("WhatId", "WhoId", "AccountId"))
+                kind_text, owner = self.text(f, kind_column), self.ref(f, "OwnerId")
+                partner_raw = self.ref(f, m.partner_column) if m.partner_column else _EMPTY
+                kinds = "kinds"
+            occurred = f"coalesce({', '.join(dates)}, '')" if dates else _EMPTY
             # Each cell is read once (an inner projection), then looked up.
-            cells = f"""{self.ref(f, "Id")} AS touch_id,
-                {self.ref(f, "WhatId")} AS what, {self.ref(f, "WhoId")} AS who,
-                {self.ref(f, "AccountId")} AS account, {self.text(f, kind_column)} AS kind_text,
-                {occurred} AS occurred, {deleted} AS deleted, {bad_deleted} AS bad_deleted,
-                {self.ref(f, "OwnerId")} AS owner, {self.text(f, "Subject")} AS subject,
-                {self.ref(f, m.partner_column) if m.partner_column else _EMPTY} AS partner_raw"""
+            cells = f"""{self.ref(f, "Id")} AS touch_id, {what} AS what, {who} AS who, {account} AS account,
+                {kind_text} AS kind_text, {occurred} AS occurred, {deleted} AS deleted, {bad_deleted} AS bad_deleted,
+                {owner} AS owner, {self.text(f, "Subject")} AS subject, {partner_raw} AS partner_raw"""
+            unread = "false"
+            if as_read:
+                missed = " OR ".join(
+                    f"({j}.id IS NULL AND {c} IS NOT NULL AND NOT {_P}plain({c}))"
+                    for j, c in (("ia", "account"), ("iw", "what"), ("ih", "who"))
+                )
+                # (a CASE: the cell is tested only where no lookup found it)
+                unread = f"CASE WHEN {missed} THEN true ELSE false END"
             kind = f"CASE WHEN km.k IS NOT NULL THEN km.v WHEN lower(kind_text) IN {known} THEN lower(kind_text) END"
             # Each lookup reads only the ids that can answer it (a smaller hash table); an empty
             # cell (most WhoId) is no key at all, never looked up (no id of theirs is empty).
@@ -1053,17 +1122,17 @@ class _Build:
                 WHEN ih.contact_ok IS NOT NULL THEN ih.contact_ok WHEN ih.lead_ok IS NOT NULL THEN ih.lead_ok
                 END AS customer,
                 {partner} AS partner, coalesce(ih.contact_partner, false) AS contact_partner,
-                coalesce(iw.deal, false) AS deal
+                coalesce(iw.deal, false) AS deal, {unread} AS unread
                 FROM (@CELLS@) b
                 LEFT JOIN {_P}x_id_account ia ON ia.id = nullif(account, '')
                 LEFT JOIN {_P}x_id_what iw ON iw.id = nullif(what, '')
                 LEFT JOIN {_P}x_id_who ih ON ih.id = nullif(who, '')
-                LEFT JOIN {_P}x_maps km ON km.m = 'kinds' AND km.k = kind_text"""
+                LEFT JOIN {_P}x_maps km ON km.m = '{kinds}' AND km.k = kind_text"""
             scan = looked_up.replace("@CELLS@", f"SELECT {cells} FROM {self._reader(f)}")
             numbered = looked_up.replace("@CELLS@", f"SELECT _row, {cells} FROM {self._read(f)}")
             bad_date = f"(occurred <> '' AND NOT regexp_full_match(occurred, {lit(ISO_PATTERN)}))"
             reason = (
-                f"CASE WHEN bad_deleted THEN '{_PROBLEM}' WHEN deleted THEN 'IsDeleted is set' "
+                f"CASE WHEN bad_deleted OR unread THEN '{_PROBLEM}' WHEN deleted THEN 'IsDeleted is set' "
                 "WHEN customer IS NULL THEN 'no customer account (WhatId, AccountId and WhoId name none in the export)' "
                 f"WHEN {bad_date} OR kind IS NULL THEN '{_PROBLEM}' END"
             )
@@ -1081,10 +1150,11 @@ class _Build:
             # that is not ISO 8601, or a kind neither mapped nor known (no kind), is refused by the
             # first import's own checks of occurred_at and kind (required): not looked for here.
             out = [f"nullif({e}, {_EMPTY})" for e in touch]
-            out[0] = f"CASE WHEN bad_deleted THEN error('cosell: a bad row') ELSE {out[0]} END"
+            stop = "bad_deleted" if unread == "false" else "bad_deleted OR unread"
+            out[0] = f"CASE WHEN {stop} THEN error('cosell: a bad row') ELSE {out[0]} END"
             relations.append(
                 f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(out))} "
-                f"FROM ({scan}) WHERE bad_deleted OR (NOT deleted AND customer IS NOT NULL)"
+                f"FROM ({scan}) WHERE {stop} OR (NOT deleted AND customer IS NOT NULL)"
             )
             # The ids alone through the numbering.
             ids = f"SELECT {self.ref(f, 'Id')} AS key, _row FROM {self._read(f, self.col(f, 'Id') or 'NULL')}"
@@ -1097,8 +1167,9 @@ class _Build:
         every = ", ".join(f"c{i}" for i in range(len(columns)))
         relation = f"(SELECT {every} FROM ({' UNION ALL '.join(f'({r})' for r in relations)}))"
         # Every cell is a stripped cell of the export, an id from the lookups (stripped cells of
-        # the staged files) or a constant: all but the kind, which may be the mapping's value,
-        # read as it is too when no kind the mapping gives has what the import's trim removes.
+        # the staged files), a constant, or a cell read as it is that the import refuses unless
+        # it has nothing to strip: all but the kind, which may be the mapping's value, read as
+        # it is too when no kind the mapping gives has what the import's trim removes.
         padded = self.con.execute(
             f"SELECT count(*) FROM {_P}x_maps WHERE m = 'kinds' AND v IS DISTINCT FROM trim(v)"
         ).fetchall()[0][0]

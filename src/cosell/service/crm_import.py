@@ -190,10 +190,16 @@ def _import_in_engine(
             intakes.append(run_intake(ws, policy, when))
 
         try:
-            report = import_first(
-                ws, translated.files, policy, at, on_file=on_file, source_name=f"salesforce {path.resolve()}",
-                within=within,
-            )  # fmt: skip
+            report = None
+            # Tried again only when the touches read a cell as it is that has something to strip
+            # (the import refuses it: :meth:`EngineTranslation.read_carefully`).
+            while report is None:
+                report = import_first(
+                    ws, translated.files, policy, at, on_file=on_file, source_name=f"salesforce {path.resolve()}",
+                    within=within,
+                )  # fmt: skip
+                if report is None and not translated.read_carefully():
+                    break
             # (placed before the translation's tables are dropped: they say where a row came from)
             return None if report is None else _as_exported(report, intakes[0], translated, mapping)
         except NotInEngine:  # (rolled back)
