@@ -133,16 +133,9 @@ def test_an_unchanged_baseline_deal_is_in_its_first_stage_from_its_creation() ->
     it counts from its creation (29 days to close, not 24). B01 leaves the baseline; O1 is
     re-tested against the other eleven, B09 among them as the base run stored it: a median of 27
     days (26 if B09 counted from the recorded entry)."""
-    world = cohort_world()
-    day = timedelta(days=1)
-    for entry in world["stage_history"]:
-        if entry["opportunity_id"] == "B09" and entry["stage"] == "Discovery":
-            entry["entered_at"] = _instant(T0 + 14 * day)
-    ws = based_world(world, POLICY, "role_weighted")
+    ws = based_world(_b09_entered_late(), POLICY, "role_weighted")
     try:
-        change(ws, {"touches": [
-            {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * day), "account_id": "A1",
-             "actor": "partner", "kind": "joint_call", "opportunity_id": "B01", "partner_id": "P1"}]})  # fmt: skip
+        _b01_leaves_the_baseline(ws)
         inc, full = incremental_and_full(ws, POLICY, "role_weighted")
         assert (inc.recomputed, inc.retested) == (1, 1)
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
@@ -151,6 +144,16 @@ def test_an_unchanged_baseline_deal_is_in_its_first_stage_from_its_creation() ->
         assert (o1.cohort_size, o1.baseline_days) == ("11", "27.000000")
     finally:
         ws.close()
+
+
+def _b09_entered_late() -> Tables:
+    """The cohort world with B09's entry into Discovery, its first stage, recorded five days after
+    its creation."""
+    world = cohort_world()
+    for entry in world["stage_history"]:
+        if entry["opportunity_id"] == "B09" and entry["stage"] == "Discovery":
+            entry["entered_at"] = _instant(T0 + 14 * timedelta(days=1))
+    return world
 
 
 def _kept_entries(ws: Workspace, run_id: int) -> dict[str, list[tuple[str, str]]]:
@@ -180,12 +183,8 @@ def _b01_leaves_the_baseline_at(ws: Workspace, at: datetime) -> None:
 def test_a_full_run_keeps_the_first_stage_entries_the_cohorts_read() -> None:
     """Every stage of each baseline deal (B09's first stage from its creation, though its entry is
     recorded later), the stage s of the candidate O1, and nothing of the lost deal L01."""
-    world = cohort_world()
     day = timedelta(days=1)
-    for entry in world["stage_history"]:
-        if entry["opportunity_id"] == "B09" and entry["stage"] == "Discovery":
-            entry["entered_at"] = _instant(T0 + 14 * day)
-    ws = based_world(world, POLICY, "role_weighted")
+    ws = based_world(_b09_entered_late(), POLICY, "role_weighted")
     try:
         kept = _kept_entries(ws, 1)
         assert sorted(kept) == [f"B{i:02d}" for i in range(1, 13)] + ["O1"]
@@ -259,6 +258,42 @@ def test_a_chain_reads_each_deal_s_entries_from_the_run_that_last_computed_it() 
         assert_same_runs(ws, second.record.run_id, full.record.run_id)
         rows, _ = run_rows(ws.con, second.record.run_id)
         assert next(r for r in rows if r.opportunity_id == "O1").baseline_days == "28.000000"
+    finally:
+        ws.close()
+
+
+def test_a_re_tested_deal_keeps_the_entries_of_the_run_that_last_computed_it() -> None:
+    """O1 is computed again by the first incremental run (its amount changes), which keeps its
+    entry into its stage s; the second only re-tests it (B01 leaves the baseline) and keeps no
+    entry of it, so the chain holds O1's in the first incremental run; the second reads as a full
+    run. (A re-tested candidate's entry is read from the chain only when its evidence has none.)"""
+    world = cohort_world()
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        o1 = next(o for o in world["opportunities"] if o["opportunity_id"] == "O1")
+        change(ws, {"opportunities": [{**o1, "amount": "5001"}]})
+        first = attribute_and_store(
+            ws,
+            POLICY,
+            AsOf(AS_OF, K1, True),
+            "role_weighted",
+            by_user="t",
+            reason="",
+            run_at=K1,
+            incremental=True,
+        )
+        assert first.incremental and first.recomputed == 1
+        assert _kept_entries(ws, first.record.run_id) == {"O1": [("Discovery", o1["created_at"])]}
+        later = K1 + timedelta(hours=2)
+        _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))
+        at = AsOf(AS_OF, later, True)
+        second = attribute_and_store(
+            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later, incremental=True
+        )
+        assert second.incremental and (second.recomputed, second.retested) == (1, 1)
+        assert "O1" not in _kept_entries(ws, second.record.run_id)
+        full = attribute_and_store(ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later)
+        assert_same_runs(ws, second.record.run_id, full.record.run_id)
     finally:
         ws.close()
 

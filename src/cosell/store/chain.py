@@ -44,6 +44,18 @@ class RunChain:
         """A relation of ``table``'s rows (attribution, credit, evidence or claims history) of the
         complete run: each deal's rows from the newest run of the chain that holds it, with every
         column of ``table`` (``run_id`` included: the run that decided the deal)."""
+        return self._newest(table, "attribution_history")
+
+    def held_rows(self, table: str) -> str:
+        """A relation of ``table``'s rows (the stage entries) of the complete run: each deal's rows
+        from the newest run of the chain that holds rows of it in ``table`` itself. For a table a run
+        writes only for the deals it computed (a re-tested deal keeps its entries, so its newest
+        run holds none of them)."""
+        return self._newest(table, table)
+
+    def _newest(self, table: str, holder: str) -> str:
+        """``table``'s rows of each deal from the newest run of the chain whose ``holder`` rows
+        name the deal."""
         if len(self.runs) == 1:
             return f"SELECT * FROM {table} WHERE run_id = {self.full}"
         runs = ", ".join(str(r) for r in self.runs)
@@ -52,22 +64,7 @@ class RunChain:
         later = ", ".join(str(r) for r in self.runs[1:])
         return (
             f"SELECT * FROM {table} t WHERE t.run_id IN ({runs}) AND NOT EXISTS ("
-            f"SELECT 1 FROM attribution_history n WHERE n.run_id IN ({later}) "
-            "AND n.opportunity_id = t.opportunity_id AND n.run_id > t.run_id)"
-        )
-
-    def held_rows(self, table: str) -> str:
-        """A relation of ``table``'s rows (the stage entries) of the complete run: each deal's rows
-        from the newest run of the chain that holds rows of it in ``table`` itself. For a table a run
-        writes only for the deals it computed (a re-tested deal keeps its entries, so its newest
-        run holds none of them)."""
-        if len(self.runs) == 1:
-            return f"SELECT * FROM {table} WHERE run_id = {self.full}"
-        runs = ", ".join(str(r) for r in self.runs)
-        later = ", ".join(str(r) for r in self.runs[1:])
-        return (
-            f"SELECT * FROM {table} t WHERE t.run_id IN ({runs}) AND NOT EXISTS ("
-            f"SELECT 1 FROM {table} n WHERE n.run_id IN ({later}) "
+            f"SELECT 1 FROM {holder} n WHERE n.run_id IN ({later}) "
             "AND n.opportunity_id = t.opportunity_id AND n.run_id > t.run_id)"
         )
 
