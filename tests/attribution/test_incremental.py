@@ -74,11 +74,16 @@ def change(ws: Workspace, tables: Tables, at: datetime = K1) -> None:
     _imported(ws, at)
 
 
+def incremental_at(ws: Workspace, policy: Policy, model: str, known: datetime) -> StoredRun:
+    """An incremental run as of AS_OF, with the data known at ``known`` and recorded then."""
+    at = AsOf(AS_OF, known, True)
+    return attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=known, incremental=True)
+
+
 def incremental_and_full(ws: Workspace, policy: Policy, model: str) -> tuple[StoredRun, StoredRun]:
     """An incremental run at K1, then a full one, both as of AS_OF."""
-    at = AsOf(AS_OF, K1, True)
-    inc = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=K1, incremental=True)
-    full = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=K1)
+    inc = incremental_at(ws, policy, model, K1)
+    full = attribute_and_store(ws, policy, AsOf(AS_OF, K1, True), model, by_user="t", reason="", run_at=K1)
     return inc, full
 
 
@@ -180,6 +185,21 @@ def _b01_leaves_the_baseline_at(ws: Workspace, at: datetime) -> None:
          "actor": "partner", "kind": "joint_call", "opportunity_id": "B01", "partner_id": "P1"}]})  # fmt: skip
 
 
+def _b01_leaves_then_runs_again(ws: Workspace) -> StoredRun:
+    """After a first incremental run at K1: B01 leaves the baseline an hour later, and a second
+    incremental run an hour after that recomputes B01 and re-tests O1, reading as the full run
+    stored after it. The second run."""
+    later = K1 + timedelta(hours=2)
+    _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))
+    second = incremental_at(ws, POLICY, "role_weighted", later)
+    assert second.incremental and (second.recomputed, second.retested) == (1, 1)
+    full = attribute_and_store(
+        ws, POLICY, AsOf(AS_OF, later, True), "role_weighted", by_user="t", reason="", run_at=later
+    )
+    assert_same_runs(ws, second.record.run_id, full.record.run_id)
+    return second
+
+
 def test_a_full_run_keeps_the_first_stage_entries_the_cohorts_read() -> None:
     """Every stage of each baseline deal (B09's first stage from its creation, though its entry is
     recorded later), the stage s of the candidate O1, and nothing of the lost deal L01."""
@@ -241,21 +261,10 @@ def test_a_chain_reads_each_deal_s_entries_from_the_run_that_last_computed_it() 
         change(ws, {"opportunities": [
             {"opportunity_id": "B03", "account_id": "A3", "created_at": _instant(T0 - 17 * day),
              "amount": "5000", "stage": "Closed Won"}]})  # fmt: skip
-        at = AsOf(AS_OF, K1, True)
-        first = attribute_and_store(
-            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=K1, incremental=True
-        )
+        first = incremental_at(ws, POLICY, "role_weighted", K1)
         assert first.incremental and first.recomputed == 1
         assert _kept_entries(ws, first.record.run_id)["B03"][1] == ("Discovery", _instant(T0 - 17 * day))
-        later = K1 + timedelta(hours=2)
-        _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))
-        at = AsOf(AS_OF, later, True)
-        second = attribute_and_store(
-            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later, incremental=True
-        )
-        assert second.incremental and (second.recomputed, second.retested) == (1, 1)
-        full = attribute_and_store(ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later)
-        assert_same_runs(ws, second.record.run_id, full.record.run_id)
+        second = _b01_leaves_then_runs_again(ws)
         rows, _ = run_rows(ws.con, second.record.run_id)
         assert next(r for r in rows if r.opportunity_id == "O1").baseline_days == "28.000000"
     finally:
@@ -272,28 +281,11 @@ def test_a_re_tested_deal_keeps_the_entries_of_the_run_that_last_computed_it() -
     try:
         o1 = next(o for o in world["opportunities"] if o["opportunity_id"] == "O1")
         change(ws, {"opportunities": [{**o1, "amount": "5001"}]})
-        first = attribute_and_store(
-            ws,
-            POLICY,
-            AsOf(AS_OF, K1, True),
-            "role_weighted",
-            by_user="t",
-            reason="",
-            run_at=K1,
-            incremental=True,
-        )
+        first = incremental_at(ws, POLICY, "role_weighted", K1)
         assert first.incremental and first.recomputed == 1
         assert _kept_entries(ws, first.record.run_id) == {"O1": [("Discovery", o1["created_at"])]}
-        later = K1 + timedelta(hours=2)
-        _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))
-        at = AsOf(AS_OF, later, True)
-        second = attribute_and_store(
-            ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later, incremental=True
-        )
-        assert second.incremental and (second.recomputed, second.retested) == (1, 1)
+        second = _b01_leaves_then_runs_again(ws)
         assert "O1" not in _kept_entries(ws, second.record.run_id)
-        full = attribute_and_store(ws, POLICY, at, "role_weighted", by_user="t", reason="", run_at=later)
-        assert_same_runs(ws, second.record.run_id, full.record.run_id)
     finally:
         ws.close()
 
@@ -719,18 +711,13 @@ def test_a_chain_of_incremental_runs_reads_as_a_full_run(
     ws = based_world(_priced(tables), policy, model)
     try:
         change(ws, data.draw(changes(tables)), at=K1)
-        at = AsOf(AS_OF, K1, True)
-        first = attribute_and_store(
-            ws, policy, at, model, by_user="t", reason="", run_at=K1, incremental=True
-        )
+        first = incremental_at(ws, policy, model, K1)
         later = K1 + timedelta(hours=2)
         change(ws, data.draw(changes(tables)), at=K1 + timedelta(hours=1))
-        at = AsOf(AS_OF, later, True)
-        second = attribute_and_store(
-            ws, policy, at, model, by_user="t", reason="", run_at=later, incremental=True
-        )
+        second = incremental_at(ws, policy, model, later)
         assert first.incremental and second.incremental, (first.full_because, second.full_because)
         chained = read_as_of(ws, AS_OF)
+        at = AsOf(AS_OF, later, True)
         full = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=later)
         assert_same_runs(ws, second.record.run_id, full.record.run_id)
         assert read_as_of(ws, AS_OF) == chained
