@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cosell import clock
 from cosell.cache_folder import CACHE_ENV
+from cosell.errors import CosellError
 from cosell.store import template
 from cosell.store import workspace as ws_module
 from cosell.store.workspace import SCHEMA_VERSION, Workspace, open_workspace
@@ -59,7 +61,7 @@ def schema(ws: Workspace) -> list[tuple[object, ...]]:
 
 
 def test_a_copy_of_the_template_is_a_migrated_workspace(tmp_path: Path, migrations: list[int]) -> None:
-    in_place = open_workspace(tmp_path / "in-place.duckdb")
+    in_place = open_workspace(tmp_path / "in-place.duckdb", from_template=False)
     copied = template.new_workspace(str(tmp_path / "copied.duckdb"))
     assert copied.schema_version == SCHEMA_VERSION
     assert schema(copied) == schema(in_place)
@@ -72,7 +74,7 @@ def test_a_copy_of_the_template_is_a_migrated_workspace(tmp_path: Path, migratio
 
 
 def test_a_new_memory_workspace_is_a_copy_of_the_template(tmp_path: Path, migrations: list[int]) -> None:
-    in_place = open_workspace(tmp_path / "in-place.duckdb")
+    in_place = open_workspace(tmp_path / "in-place.duckdb", from_template=False)
     assert migrations == [1]
     copies = [open_workspace(":memory:") for _ in range(2)]
     assert migrations == [1, 1]  # the template's migration; the copies need none
@@ -86,6 +88,74 @@ def test_a_new_memory_workspace_is_a_copy_of_the_template(tmp_path: Path, migrat
     assert copies[1].con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]  # each its own
     for ws in [in_place, *copies]:
         ws.close()
+
+
+def test_a_new_workspace_file_is_a_copy_of_the_template_its_steps_applied_now(
+    tmp_path: Path, migrations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-folder" / "w.duckdb"
+    with pytest.raises(CosellError, match=f"cannot open workspace {missing}: the folder .* does not exist"):
+        open_workspace(missing)  # named as without a template
+    assert migrations == []  # and none made for it
+    monkeypatch.setenv("COSELL_NOW", "2026-01-02T00:00:00Z")
+    in_place = open_workspace(tmp_path / "in-place.duckdb", from_template=False)
+    open_workspace(":memory:").close()  # the template, made now
+    monkeypatch.setenv("COSELL_NOW", "2026-03-04T05:06:07.000008Z")
+    copies = [open_workspace(tmp_path / f"copied-{n}.duckdb") for n in range(2)]
+    assert migrations == [1, 1]  # in place, then the template's; the copies need none
+    for copied in copies:
+        assert copied.schema_version == SCHEMA_VERSION
+        assert schema(copied) == schema(in_place)
+        # Recorded as a migration in place records its steps: when this workspace got them.
+        assert copied.con.execute("SELECT DISTINCT applied_at FROM schema_migrations").fetchall() == [
+            (clock.now(),)
+        ]
+        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
+    for ws in [in_place, *copies]:
+        ws.close()
+    reopened = open_workspace(tmp_path / "copied-0.duckdb", read_only=True)
+    assert reopened.con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]
+    reopened.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "copied-0.duckdb",
+        "copied-1.duckdb",
+        "in-place.duckdb",
+    ]  # no temporary copy left beside them
+
+
+def test_a_file_already_at_the_path_is_never_replaced_by_the_template(tmp_path: Path) -> None:
+    template.new_workspace(str(tmp_path / "w0.duckdb")).close()  # a template to place
+    taken = tmp_path / "taken.duckdb"
+    taken.write_bytes(b"another process's workspace")
+    assert template.created_from_template(str(taken)) is None
+    assert taken.read_bytes() == b"another process's workspace"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.duckdb", "w0.duckdb"]
+    with pytest.raises(CosellError, match="does not exist"):  # as without a template
+        open_workspace(tmp_path / "no-folder" / "w.duckdb")
+
+
+def test_a_new_workspace_file_from_a_template_the_engine_cannot_open_is_migrated(
+    tmp_path: Path, migrations: list[int]
+) -> None:
+    junk = b"not a database" * 100
+    folder = tmp_path / "cache" / template.TEMPLATE_FOLDER
+    folder.mkdir(parents=True)
+    (folder / f"{template.template_key()}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb").write_bytes(junk)
+    ws = open_workspace(tmp_path / "w.duckdb")
+    assert ws.schema_version == SCHEMA_VERSION
+    ws.close()
+    assert migrations == [1]  # in place
+    assert templates(tmp_path) == []
+
+
+def test_without_a_cache_folder_a_new_workspace_file_is_migrated(
+    tmp_path: Path, migrations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, "off")
+    open_workspace(tmp_path / "w.duckdb").close()
+    assert migrations == [1]
+    with pytest.raises(CosellError, match="does not exist"):
+        open_workspace(tmp_path / "no-folder" / "w.duckdb")
 
 
 def test_without_a_cache_folder_a_memory_workspace_is_migrated(

@@ -12,7 +12,10 @@ engine cannot open. Without a cache folder, or one that cannot be written, each 
 migrated in place as before.
 
 A new in-memory workspace (``:memory:``, what most tests open) is given the template's schema the
-same way: the template is attached read-only and copied into it (:func:`copy_into`).
+same way: the template is attached read-only and copied into it (:func:`copy_into`). A new
+workspace file (``cosell init``, the first import into a new ``-w`` path) is a copy of the file,
+linked into place only where no file is (:func:`created_from_template`): 20 to 30 ms against 90 for
+migrating it in place.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from cosell import clock
 from cosell.cache_folder import cache_folder, source_digest, write_then_rename
 from cosell.engine import Engine, EngineError, engine_version
 from cosell.engine.sql import lit
-from cosell.errors import CosellError
-from cosell.store.workspace import SCHEMA_VERSION, Workspace, open_workspace
+from cosell.errors import CosellError, WorkspaceBusy
+from cosell.store.workspace import SCHEMA_VERSION, OnWait, Workspace, open_workspace
 
 TEMPLATE_FOLDER = "workspaces"
 _ATTACHED = "_cosell_template"
@@ -64,6 +69,51 @@ def template_key() -> str:
     return hashlib.sha256(made_of.encode()).hexdigest()[:32]
 
 
+def created_from_template(
+    path: str, *, on_wait: OnWait | None = None, scratch: bool = False
+) -> Workspace | None:
+    """The new workspace at ``path`` (where no file is yet) made as a copy of the cached template
+    (made first when there is none) and opened, its schema steps recorded as applied now, as a
+    migration in place records them. None, and nothing left at ``path``, when there is no cache
+    folder or the copy cannot be placed or opened there: the caller migrates in place.
+
+    The copy is written under another name in the same folder and linked into place only if
+    ``path`` is still free, so a process that created the workspace meanwhile keeps its own file
+    (then this one is not placed and the caller opens that file, waiting for it as usual)."""
+    folder = cache_folder(TEMPLATE_FOLDER)
+    if folder is None:
+        return None
+    target = Path(path)
+    if not target.parent.is_dir():
+        return None  # the caller's opening says why
+    image = _template_image(folder)
+    temporary = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        temporary.write_bytes(image)
+        os.link(temporary, target)  # fails when a file is there: never replaces one
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    try:
+        opened = open_workspace(path, on_wait=on_wait, scratch=scratch, from_template=False)
+    except WorkspaceBusy:
+        raise  # another process opened the placed workspace first: a whole one, not ours to remove
+    except (EngineError, CosellError):
+        # A template the engine does not open as a workspace: forget it, migrate in place.
+        _remove(folder, image)
+        _remove_database(target)
+        return None
+    try:
+        # One statement: atomic without a transaction.
+        opened.con.execute("UPDATE schema_migrations SET applied_at = ?", [clock.now()])
+    except BaseException:
+        opened.close()
+        raise
+    return opened
+
+
 def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
     """Open a new workspace at ``path`` (a file that does not exist yet, in a folder of the
     caller's) with the current schema: a copy of the cached template, made first when there is
@@ -71,7 +121,7 @@ def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
     :func:`cosell.store.workspace.open_workspace`."""
     folder = cache_folder(TEMPLATE_FOLDER)
     if folder is None:
-        return open_workspace(path, scratch=scratch)
+        return open_workspace(path, scratch=scratch, from_template=False)
     image = _read_template(folder) or _make_template(folder, Path(path))
     try:
         Path(path).write_bytes(image)
@@ -80,7 +130,7 @@ def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
         # A template the engine does not open as a workspace: forget it, migrate in place.
         _remove(folder, image)
         _remove_database(Path(path))
-        return open_workspace(path, scratch=scratch)
+        return open_workspace(path, scratch=scratch, from_template=False)
 
 
 def copy_into(con: Engine) -> bool:
@@ -91,13 +141,7 @@ def copy_into(con: Engine) -> bool:
     folder = cache_folder(TEMPLATE_FOLDER)
     if folder is None:
         return False
-    image = _read_template(folder)
-    if image is None:
-        scratch = Path(tempfile.mkdtemp(prefix="cosell-template-"))
-        try:
-            image = _make_template(folder, scratch / "memory.duckdb")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    image = _template_image(folder)
     try:
         con.execute(f"ATTACH {lit(str(folder / _name(image)))} AS {_ATTACHED} (READ_ONLY)")
     except EngineError:  # not kept (a folder that cannot be written), or removed meanwhile
@@ -111,6 +155,18 @@ def copy_into(con: Engine) -> bool:
     finally:
         con.execute(f"DETACH {_ATTACHED}")
     return True
+
+
+def _template_image(folder: Path) -> bytes:
+    """The cached template's bytes, made first (in a scratch folder of its own) when there is none."""
+    image = _read_template(folder)
+    if image is None:
+        scratch = Path(tempfile.mkdtemp(prefix="cosell-template-"))
+        try:
+            image = _make_template(folder, scratch / "template.duckdb")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return image
 
 
 def _read_template(folder: Path) -> bytes | None:
@@ -136,7 +192,8 @@ def _make_template(folder: Path, beside: Path) -> bytes:
     keep a copy of it in ``folder`` (when it can be written) and return its bytes."""
     scratch = beside.with_name(f".template-{beside.name}")
     try:
-        open_workspace(str(scratch)).close()  # closing writes everything into the one file
+        # Migrated in place; closing writes everything into the one file.
+        open_workspace(str(scratch), from_template=False).close()
         image = scratch.read_bytes()
     finally:
         _remove_database(scratch)

@@ -215,10 +215,15 @@ def open_workspace(
     read_only: bool = False,
     on_wait: OnWait | None = None,
     scratch: bool = False,
+    from_template: bool = True,
 ) -> Workspace:
     """Open (and migrate) a workspace; with ``create=False`` a missing file is an error.
     ``scratch``: a workspace of this process's own, written once and thrown away (a ``--data``
     run's), see :func:`cosell.engine.open_engine`.
+
+    A new workspace file is a copy of the migrated template (:mod:`cosell.store.template`, a
+    fifth of the work of migrating it in place), its schema steps recorded as applied now;
+    ``from_template=False``, or no template to be had, migrates it in place.
 
     ``read_only=True`` is how readers open it: any number of them run at once, beside no writer
     (see :mod:`cosell.engine.duckdb_engine`). A reader that finds an older schema has it migrated first, in
@@ -230,6 +235,12 @@ def open_workspace(
     if not memory and not Path(resolved).exists() and (read_only or not create):
         raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
     read_only = read_only and not memory
+    if from_template and not memory and create and not read_only and not Path(resolved).exists():
+        from cosell.store.template import created_from_template  # (it imports this module)
+
+        made = created_from_template(resolved, on_wait=on_wait, scratch=scratch)
+        if made is not None:
+            return made
     con = connect(resolved, read_only=read_only, on_wait=on_wait, scratch=scratch)
     try:
         # A new in-memory database is empty: asking it (a failed query, then the catalog) cost more
