@@ -14,31 +14,57 @@ from cosell.store.tables import ensure_tables, tables_present
 from cosell.store.workspace import open_workspace
 
 
-def _catalog_queries(con: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement of ``con`` that reads the catalog, from now on."""
+def _statements(con: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement of ``con``, from now on."""
     asked: list[str] = []
     real = con.execute
 
     def spy(sql: str, params: Any = None) -> Any:
-        if "information_schema" in sql:
-            asked.append(sql)
+        asked.append(sql)
         return real(sql, params)
 
     monkeypatch.setattr(con, "execute", spy)
     return asked
 
 
+def _catalog(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if "information_schema" in sql]
+
+
 def test_committed_tables_are_asked_for_once_per_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     ws = open_workspace(":memory:")
     try:
-        asked = _catalog_queries(ws.con, monkeypatch)
+        asked = _statements(ws.con, monkeypatch)
         assert tables_present(ws.con, ("plan_versions", "imports"))
         assert tables_present(ws.con, ("imports",))
         assert tables_present(ws.con, ("plan_versions",))
-        assert len(asked) == 1
+        # Outside a transaction: one query of none of their rows, no catalog query.
+        assert asked == ['SELECT 1 FROM "imports", "plan_versions" LIMIT 0']
         assert not tables_present(ws.con, ("plan_versions", "no_such_table"))
         assert not tables_present(ws.con, ("no_such_table",))  # a missing table is asked again
-        assert len(asked) == 3
+        assert len(_catalog(asked)) == 2  # the query failed: the catalog says
+        assert len(asked) == 5
+        ws.con.execute("CREATE TEMP VIEW no_such_table AS SELECT 1 AS x")  # any relation read by name
+        assert tables_present(ws.con, ("plan_versions", "no_such_table"))
+        assert len(_catalog(asked)) == 2
+    finally:
+        ws.close()
+
+
+def test_in_a_transaction_the_catalog_is_asked_and_the_transaction_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ws = open_workspace(":memory:")
+    try:
+        asked = _statements(ws.con, monkeypatch)
+        with ws.transaction():
+            assert not tables_present(ws.con, ("imports", "no_such_table"))
+            assert tables_present(ws.con, ("imports",))
+            assert tables_present(ws.con, ("imports",))  # not kept: asked again
+            assert len(_catalog(asked)) == 3
+            assert all("LIMIT 0" not in sql for sql in asked)  # no query that could fail
+            ws.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # not aborted
+        assert ws.con.execute("SELECT count(*) FROM imports").fetchone() == (1,)
     finally:
         ws.close()
 
