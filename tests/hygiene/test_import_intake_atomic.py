@@ -21,6 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.hygiene.intake import import_with_intake
+from cosell.instants import parse_instant
+from cosell.policy import Policy
 from cosell.store.workspace import open_workspace
 
 COSELL = str(Path(sys.executable).with_name("cosell"))
@@ -115,3 +118,29 @@ def test_kill_9_between_the_rows_and_the_intake_leaves_nothing_half_applied(
     after = state(path)
     assert after["imports"] == 1 and after["opportunities"] == 9 and after["auto_tags"] == TAGS
     assert after["prompts"] > 0
+
+
+def test_the_intake_asks_no_catalog_inside_the_import_transaction(
+    intake_tables: dict[str, list[dict[str, str]]],
+    intake_write: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The intake's tables are known to exist before the import's transaction starts (a query of
+    none of their rows): its entry points inside it ask no catalog (8-12 ms each)."""
+    folder = intake_write(intake_tables)
+    ws = open_workspace(":memory:")
+    try:
+        asked: list[str] = []
+        real = ws.con.execute
+
+        def spy(sql: str, params: object = None) -> object:
+            if "information_schema" in sql:
+                asked.append(sql)
+            return real(sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ws.con, "execute", spy)
+        _, intake = import_with_intake(ws, folder, Policy(), now=parse_instant(NOW))
+        assert intake.tagged == TAGS and intake.prompted > 0
+        assert asked == []
+    finally:
+        ws.close()
