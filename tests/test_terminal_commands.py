@@ -67,6 +67,19 @@ def run(demo: Demo, width: int, *args: str) -> str:
     return result.stdout  # beside json, the which-instant line goes to stderr
 
 
+# Each command's json, once per demo: it does not depend on the terminal's width (a table is laid
+# out to it; json is not), so both widths' tables are checked against the same rows.
+_JSON: dict[tuple[Path, tuple[str, ...]], Any] = {}
+
+
+def as_json(demo: Demo, *args: str) -> Any:
+    """``args`` with ``--format json``, parsed; run once for the demo (at the widest width)."""
+    key = (demo.base, args)
+    if key not in _JSON:
+        _JSON[key] = json.loads(run(demo, WIDTHS[-1], *args, "--format", "json"))
+    return _JSON[key]
+
+
 def whole_on_a_line(value: str, text: str) -> bool:
     """The value on one line, not glued to a longer number or word on either side."""
     pattern = rf"(?<![\w.,-]){re.escape(value)}(?![\w.,])"
@@ -133,7 +146,7 @@ LISTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 @pytest.mark.parametrize("name", sorted(LISTINGS))
 def test_listings_keep_every_number_date_and_id_whole(demo: Demo, name: str, width: int) -> None:
     command, keys = LISTINGS[name]
-    rows = json.loads(run(demo, width, *command, "--format", "json"))
+    rows = as_json(demo, *command)
     assert rows, f"the demo has {name}"
     table = run(demo, width, *command)
     assert_fits(table, width)
@@ -147,7 +160,7 @@ FINDING_KEYS = ("finding_id", "kind", "declared_source", "declared_partner_id", 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_reconcile_and_findings_print_no_dash_table_and_keep_amounts_whole(demo: Demo, width: int) -> None:
     period = ("--period", "all", "--known-at", NOW, "--by", "test")
-    found = json.loads(run(demo, width, "reconcile", *period, "--format", "json"))
+    found = as_json(demo, "reconcile", *period)
     table = run(demo, width, "reconcile", *period)
     assert_fits(table, width)
     assert not re.search(r"-{10}", table)  # the old 225-character dash table
@@ -155,7 +168,7 @@ def test_reconcile_and_findings_print_no_dash_table_and_keep_amounts_whole(demo:
     for kind in found["by_kind"]:
         assert whole_on_a_line(f"{Decimal(kind['at_stake']):,}", table), kind
     assert whole_on_a_line(f"{Decimal(found['at_stake']):,}", table)
-    listed = json.loads(run(demo, width, "findings", "list", "--format", "json"))
+    listed = as_json(demo, "findings", "list")
     table = run(demo, width, "findings", "list")
     assert_fits(table, width)
     assert assert_rows_whole(listed, FINDING_KEYS, table) >= len(listed) * 6
@@ -207,7 +220,7 @@ def test_reports_and_statements_keep_every_figure_and_cell_whole(demo: Demo, nam
         command = (*command, demo.partner)
     elif name == "rep statement":
         command = (*command, demo.rep)
-    report = json.loads(run(demo, width, *command, "--format", "json"))
+    report = as_json(demo, *command)
     table = run(demo, width, *command)
     assert_fits(table, width)
     values = report_values(report, hidden_labels(table))
@@ -221,7 +234,7 @@ PROPOSED = Path(__file__).resolve().parents[1] / "docs" / "examples" / "proposed
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_simulate_keeps_every_amount_and_id_whole(demo: Demo, width: int) -> None:
-    what_if = json.loads(run(demo, width, "simulate", "--policy", str(PROPOSED), "--format", "json"))
+    what_if = as_json(demo, "simulate", "--policy", str(PROPOSED))
     assert what_if["deals"] and what_if["partner_pay"], "the proposal moves deals and pay in the demo"
     table = run(demo, width, "simulate", "--policy", str(PROPOSED))
     assert_fits(table, width)

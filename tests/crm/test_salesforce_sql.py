@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,6 +41,19 @@ runner = CliRunner()
 def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
     monkeypatch.setenv("COSELL_USER", "tester")
+
+
+@pytest.fixture(scope="module")
+def demo_60(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cosell demo --size 60 --crm salesforce` written once for the module: read-only, each test
+    edits its own copy (the export is the same files every time: a size and a seed)."""
+    export = tmp_path_factory.mktemp("sf-demo-60") / "export"
+    with pytest.MonkeyPatch.context() as patch:  # the environment each test has (_fixed_time)
+        patch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
+        patch.setenv("COSELL_USER", "tester")
+        written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
+    assert written.exit_code == 0, written.output
+    return export
 
 
 Outcome = tuple[object, dict[str, list[tuple[object, ...]]]]
@@ -419,13 +433,12 @@ def test_an_activity_file_the_engine_cannot_read_is_left_to_the_reference(
 
 
 def test_a_padded_partner_column_of_the_activities_is_read_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_60: Path
 ) -> None:
     """The demo's events name their partner in a column of their own (the mapping's
     partner_column), read as it is: padded, the import finds no such partner and is tried again."""
     export = tmp_path / "export"
-    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
-    assert written.exit_code == 0, written.output
+    shutil.copytree(demo_60, export)
     text = (export / "salesforce-mapping.toml").read_text(encoding="utf-8")
     assert 'partner_column = "Partner_Account__c"' in text
     _pad_column(export / "Event.csv", "Partner_Account__c")
@@ -454,12 +467,11 @@ def test_a_kind_with_something_to_strip_matches_no_cell_read_as_it_is(
 
 
 def test_tasks_and_events_translate_alike_in_the_files_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_60: Path
 ) -> None:
     """Touches from Task.csv and Event.csv, some left out, keep both files' rows in order."""
     export = tmp_path / "export"
-    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
-    assert written.exit_code == 0, written.output
+    shutil.copytree(demo_60, export)
     events = list(
         csv.reader(io.StringIO((export / "Event.csv").read_bytes().decode("utf-8-sig"), newline=""))
     )
@@ -509,14 +521,13 @@ def test_a_warning_on_a_deal_is_placed_at_its_export_row(tmp_path: Path) -> None
 
 
 def test_a_deleted_copy_of_a_warned_activity_does_not_move_its_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_60: Path
 ) -> None:
     """A deleted copy of an activity, with its Id, at the top of the file: the reference leaves it
     out, so the warning on that activity's kind still starts at the kept row (the touches' places
     come from the rows kept, not from every row with the id)."""
     export = tmp_path / "export"
-    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
-    assert written.exit_code == 0, written.output
+    shutil.copytree(demo_60, export)
     path = export / "Event.csv"
     events = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     header, rows = [*events[0], "IsDeleted"], [[*r, ""] for r in events[1:]]
@@ -565,12 +576,13 @@ def test_records_at_most_counts_the_line_ends_past_the_header(
     assert salesforce_sql.records_at_most(path) == records
 
 
-def test_an_activity_over_two_lines_translates_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_activity_over_two_lines_translates_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_60: Path
+) -> None:
     """A Subject with a line break, in a file of CRLF lines: the file holds fewer records than
     line ends, so its rows kept are counted rather than taken to be every record."""
     export = tmp_path / "export"
-    written = runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", "salesforce"])
-    assert written.exit_code == 0, written.output
+    shutil.copytree(demo_60, export)
     path = export / "Event.csv"
     events = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     subject = events[0].index("Subject")
