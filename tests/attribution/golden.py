@@ -250,6 +250,37 @@ def case_workspace(case: Case) -> Workspace:
     return _copy_of(_built_case(case))
 
 
+def built_workspace(key: str, build: Callable[[Workspace], None]) -> Workspace:
+    """A workspace of its own holding what ``build`` wrote into an empty one (rows, stored runs):
+    built once per test process for each ``key`` (which must name everything ``build`` depends
+    on), then copied for each caller, like :func:`case_workspace`. For the tests that start
+    from the same stored world and each change it their own way."""
+    path = _BUILT_WORLDS.get(key)
+    if path is None:
+        path = os.path.join(_built_cases(), f"world-{len(_BUILT_WORLDS)}.duckdb")
+        ws = open_workspace(path)
+        try:
+            build(ws)
+        except BaseException:
+            ws.close()
+            for partial in (path, path + ".wal"):
+                Path(partial).unlink(missing_ok=True)
+            raise
+        ws.close()  # closing writes everything into the one file
+        _BUILT_WORLDS[key] = path
+    return _copy_of(path)
+
+
+_BUILT_WORLDS: dict[str, str] = {}
+
+
+def workspace_copy(ws: Workspace) -> Workspace:
+    """A workspace of its own holding what the workspace file ``ws`` holds now (its tables and
+    stored runs; not the connection's temp tables and views), deleted when closed."""
+    ws.con.execute("CHECKPOINT")  # everything in the one file, which is then copied
+    return _copy_of(ws.path)
+
+
 def _copy_of(built: str) -> Workspace:
     fd, copy = tempfile.mkstemp(suffix=".duckdb", dir=_built_cases())
     os.close(fd)

@@ -3,6 +3,7 @@ candidate whose cohort baseline moved) stores exactly the rows a fresh full run 
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.versions import attribution_views
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_engine_parity import ACCOUNTS, AS_OF, KINDS, PARTNERS, STAGES, datasets, instants, policies
@@ -36,8 +37,16 @@ KEYS = {t.name: t.key for t in TABLES}
 
 
 def based_world(tables: Tables, policy: Policy, model: str) -> Workspace:
-    """A workspace holding ``tables`` (imported at AS_OF) and a full run as of AS_OF known then."""
-    ws = open_workspace(":memory:")
+    """A workspace of its own holding ``tables`` (imported at AS_OF) and a full run as of AS_OF
+    known then. The tests by hand start from a few such worlds, each changing it its own way: each
+    world is built once per test process and copied for each test (:func:`golden.built_workspace`)."""
+    key = json.dumps(["based", tables, policy.version, model], sort_keys=True)
+    return golden.built_workspace(key, lambda ws: _base(ws, tables, policy, model))
+
+
+def _base(ws: Workspace, tables: Tables, policy: Policy, model: str) -> Workspace:
+    """``ws`` (empty) given ``tables``, imported at AS_OF, and a full run as of AS_OF known then
+    (a world no other test starts from: a generated one, or one of a single test's own)."""
     golden.insert_tables(ws, tables)
     _imported(ws, AS_OF)
     save_run(ws.con, attribute(ws.con, policy, AS_OF, model, known_at=AS_OF), "tester", run_at=AS_OF)
@@ -298,7 +307,7 @@ def test_a_touch_moved_to_another_account_changes_the_deals_of_both() -> None:
         {"touch_id": "T9", "occurred_at": _instant(T0 + 3 * timedelta(days=1)), "account_id": "A1",
          "actor": "partner", "kind": "joint_call", "partner_id": "P1"}
     )  # fmt: skip
-    ws = based_world(world, POLICY, "role_weighted")
+    ws = _base(golden.empty_workspace(), world, POLICY, "role_weighted")
     try:
         moved = {**world["touches"][-1], "account_id": "A20"}
         change(ws, {"touches": [moved]})
@@ -429,7 +438,7 @@ def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
         world, "O3", "A31", _instant(o3), [("Discovery", _instant(o3)), ("Closed Won", _instant(o3 + 20 * day))],
         ("T3", _instant(o3 + 2 * day)),
     )  # fmt: skip
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, world)
     _imported(ws, AS_OF)
     record_override(ws.con, "O3", "accelerated", "P1", "t", "exec sponsor on file", recorded_at=AS_OF)
@@ -482,7 +491,7 @@ def _assert_re_tested_into_a_stage_cohort(
     """``deal``, tested on the whole cycle by the base run, is re-tested (and only it) once the
     stage ``entry`` is recorded: into the stage cohort of one deal, ``remaining`` days left; the
     incremental run's rows are the full run's."""
-    ws = based_world(world, policy, "role_weighted")
+    ws = _base(golden.empty_workspace(), world, policy, "role_weighted")
     try:
         before, _ = run_rows(ws.con, 1)
         assert next(r for r in before if r.opportunity_id == deal).cohort == "cycle:1"
@@ -685,20 +694,39 @@ def changes(draw: Any, tables: Tables) -> Tables:
     }
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
 def test_an_incremental_run_stores_what_a_full_run_stores(
     tables: Tables, policy: Policy, model: str, data: Any
 ) -> None:
-    ws = based_world(_priced(tables), policy, model)
+    """A generated world, its stored full run, a drawn change and an incremental run: it stores
+    what a full run then stores. Ten examples here, and ten more in the chain below, whose first
+    incremental run is held to the same (:func:`assert_stores_what_a_full_run_stores`)."""
+    ws = _base(golden.empty_workspace(), _priced(tables), policy, model)
     try:
         change(ws, data.draw(changes(tables)))
-        inc, full = incremental_and_full(ws, policy, model)
+        inc = incremental_at(ws, policy, model, K1)
         assert inc.incremental, inc.full_because
-        assert inc.counts == full.counts
-        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        assert_stores_what_a_full_run_stores(ws, policy, model, inc, K1, copy=False)
     finally:
         ws.close()
+
+
+def assert_stores_what_a_full_run_stores(
+    ws: Workspace, policy: Policy, model: str, inc: StoredRun, known: datetime, *, copy: bool
+) -> None:
+    """A full run as of AS_OF known at ``known`` (recorded then) stores what the incremental run
+    ``inc`` stored. ``copy``: the full run is made and stored in a copy of ``ws``, which stays as
+    it was (``inc`` its newest run, for the next incremental run to extend)."""
+    target = golden.workspace_copy(ws) if copy else ws
+    try:
+        at = AsOf(AS_OF, known, True)
+        full = attribute_and_store(target, policy, at, model, by_user="t", reason="", run_at=known)
+        assert inc.counts == full.counts
+        assert_same_runs(target, inc.record.run_id, full.record.run_id)
+    finally:
+        if copy:
+            target.close()
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -706,16 +734,19 @@ def test_an_incremental_run_stores_what_a_full_run_stores(
 def test_a_chain_of_incremental_runs_reads_as_a_full_run(
     tables: Tables, policy: Policy, model: str, data: Any
 ) -> None:
-    """Two changes, each followed by an incremental run on top of the last: the stored chain, and
+    """Two changes, each followed by an incremental run on top of the last: the first stores what
+    a full run then stores (the test above, on these ten examples too), and the stored chain, and
     what every reader sees as of T, are what a full run stores."""
-    ws = based_world(_priced(tables), policy, model)
+    ws = _base(golden.empty_workspace(), _priced(tables), policy, model)
     try:
         change(ws, data.draw(changes(tables)), at=K1)
         first = incremental_at(ws, policy, model, K1)
+        assert first.incremental, first.full_because
+        assert_stores_what_a_full_run_stores(ws, policy, model, first, K1, copy=True)
         later = K1 + timedelta(hours=2)
         change(ws, data.draw(changes(tables)), at=K1 + timedelta(hours=1))
         second = incremental_at(ws, policy, model, later)
-        assert first.incremental and second.incremental, (first.full_because, second.full_because)
+        assert second.incremental, second.full_because
         chained = read_as_of(ws, AS_OF)
         at = AsOf(AS_OF, later, True)
         full = attribute_and_store(ws, policy, at, model, by_user="t", reason="", run_at=later)

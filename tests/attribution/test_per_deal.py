@@ -23,7 +23,7 @@ from cosell.attribution.reference import decide_all
 from cosell.policy import Policy
 from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
-from cosell.store.workspace import Workspace, as_of_views, open_workspace
+from cosell.store.workspace import Workspace, as_of_views
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_engine_parity import AS_OF, datasets, policies
@@ -44,10 +44,23 @@ def _priced(tables: Tables) -> Tables:
 
 def stored_world(tables: Tables, policy: Policy, model: str) -> tuple[Workspace, int]:
     """A workspace holding ``tables`` and one full run as of AS_OF (known and recorded then)."""
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, tables)
     record = save_run(ws.con, attribute(ws.con, policy, AS_OF, model), "tester", run_at=AS_OF)
     return ws, record.run_id
+
+
+def stored_cohort_world() -> Workspace:
+    """:func:`stored_world` of the cohort world (its run is run 1): built once per test process
+    and copied for each test that starts from it (:func:`golden.built_workspace`)."""
+    return golden.built_workspace(
+        "per-deal cohort world", lambda ws: _stored(ws, cohort_world(), POLICY, "role_weighted")
+    )
+
+
+def _stored(ws: Workspace, tables: Tables, policy: Policy, model: str) -> None:
+    golden.insert_tables(ws, tables)
+    save_run(ws.con, attribute(ws.con, policy, AS_OF, model), "tester", run_at=AS_OF)
 
 
 @settings(max_examples=25, deadline=None)
@@ -137,7 +150,7 @@ POLICY = Policy()
 
 
 def test_the_cohort_world_is_what_its_docstring_says() -> None:
-    ws, _ = stored_world(cohort_world(), POLICY, "role_weighted")
+    ws = stored_cohort_world()
     try:
         data = explain_opportunity(ws.con, "O1", POLICY, AS_OF).to_json()
     finally:
@@ -153,7 +166,7 @@ def test_the_cohort_world_is_what_its_docstring_says() -> None:
 def test_explain_reads_no_other_deal() -> None:
     """Delete every row of every other deal (but the cohort's entries into O1's stage, which name
     its deals): explain is unchanged, while a whole-workspace explain changes (the rows mattered)."""
-    ws, _ = stored_world(cohort_world(), POLICY, "role_weighted")
+    ws = stored_cohort_world()
     try:
         before = explain_opportunity(ws.con, "O1", POLICY, AS_OF).to_json()
         ws.con.execute("DELETE FROM opportunities WHERE opportunity_id <> 'O1'")
@@ -179,7 +192,7 @@ def _import(ws: Workspace, at: datetime) -> None:
 
 
 def test_after_an_import_that_moves_the_cohort_it_falls_back_and_matches_a_new_full_run() -> None:
-    ws, _ = stored_world(cohort_world(), POLICY, "role_weighted")
+    ws = stored_cohort_world()
     later = AS_OF + DAY
     try:
         # A partner touch on B01 makes it partner-influenced: it leaves the baseline.
@@ -202,7 +215,7 @@ def test_after_an_import_that_moves_the_cohort_it_falls_back_and_matches_a_new_f
 
 
 def test_without_a_run_a_deal_not_tested_for_acceleration_needs_no_baseline() -> None:
-    ws = open_workspace(":memory:")
+    ws = golden.empty_workspace()
     golden.insert_tables(ws, cohort_world())
     try:
         _, (lost,) = decide_deals(ws.con, POLICY, ["L01"], AS_OF, "role_weighted", known_at=AS_OF)
@@ -226,7 +239,7 @@ def test_the_three_ways_to_redecide_store_the_same_versions(monkeypatch: pytest.
 
     found = []
     for way in ("per deal", "reference", "engine"):
-        ws, _ = stored_world(cohort_world(), POLICY, "role_weighted")
+        ws = stored_cohort_world()
         try:
             later = AS_OF + DAY
             record_override(

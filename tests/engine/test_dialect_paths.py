@@ -5,7 +5,9 @@ DuckDB computes the cohort medians in the client from the fetched baseline rows
 back, and it joins a deal's evidence tokens with an ordered string aggregate
 (``Dialect.windowed_median``, ``Dialect.struct_lists``). Those paths run here on DuckDB itself
 and must give the same attribution and credits, row for row, as DuckDB's own path, on generated
-data with accelerated deals (cohort medians at every level) and on every credit model.
+data with accelerated deals (cohort medians at every level) and on every credit model. On every
+golden case the paths run beside the golden parity (tests/attribution/test_engine_parity.py),
+on the workspace and the run of the case's own model that the parity has made already.
 
 DuckDB's own plan holds both of its ways to the medians behind a guard (``client_median``: the
 client's from ``client_median_min_rows`` candidates up, its windowed median, Spark's way, below):
@@ -17,20 +19,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from cosell.attribution import engine
 from cosell.attribution.engine import attribute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
 from cosell.engine import DUCKDB, Dialect
 from cosell.instants import parse_instant
 from cosell.policy import Policy
-from cosell.store.workspace import Workspace, as_of_views, open_workspace
+from cosell.store.workspace import Workspace, open_workspace
 
 
 class _ClientMedian(Dialect):
@@ -41,49 +40,11 @@ class _ClientMedian(Dialect):
     client_median_min_rows = 0
 
 
-class _PortablePaths(Dialect):
-    """DuckDB's SQL, but the paths an engine without a windowed median or struct lists takes."""
+sys.path.insert(0, str(Path(__file__).parents[1] / "attribution"))
+from engine_support import CLIENT, GROUPED, WINDOWED, RulePath, run_path, workspace_with  # noqa: E402
 
-    name = "duckdb-portable-paths"
-    windowed_median = False
-    client_median = False
-    struct_lists = False
-
-
-@dataclass(frozen=True)
-class _Path:
-    """A way through the rules: the dialect's plan, with the guard ``client_median`` given
-    (True: the client's medians; False: the windowed median) or, when None, as the plan has it."""
-
-    dialect: Dialect
-    client_median: bool | None = None
-
-
-# DuckDB's own plan (the one every DuckDB run reads) with its guard given either way, and the
-# grouped median with the ordered tokens (PostgreSQL's paths).
-PATHS = [_Path(DUCKDB, True), _Path(DUCKDB, False), _Path(_PortablePaths())]
-PATH_IDS = ["client", "windowed", "grouped"]
-
-
-def run_path(ws: Workspace, path: _Path, monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> Any:
-    """``attribute(ws.con, *args, **kwargs)`` through ``path``."""
-    if path.client_median is None:
-        monkeypatch.setattr(engine, "execute", _EXECUTE)
-    else:
-        given = path.client_median
-
-        def execute(con: Any, plan: Any, context: Any, *rest: Any, **named: Any) -> Any:
-            return _EXECUTE(con, plan, replace(context, guards={"client_median": given}), *rest, **named)
-
-        monkeypatch.setattr(engine, "execute", execute)
-    ws.con.dialect = path.dialect  # type: ignore[misc]
-    try:
-        return attribute(ws.con, *args, **kwargs)
-    finally:
-        ws.con.dialect = DUCKDB  # type: ignore[misc]
-
-
-_EXECUTE = engine.execute
+PATHS = [CLIENT, WINDOWED, GROUPED]
+PATH_IDS = [p.name for p in PATHS]
 
 
 @pytest.fixture(scope="module")
@@ -114,28 +75,6 @@ def test_grouped_median_and_ordered_tokens_give_the_same_rows(
     assert expected[2]["accelerated"] >= 10
     assert len({r.cohort for r in rows if r.cohort}) >= 3
     assert sum(1 for r in rows if len(r.evidence.split()) >= 3) >= 50
-
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "attribution"))
-import golden  # noqa: E402
-
-
-@pytest.mark.parametrize("name", golden.case_names())
-def test_every_golden_case_through_the_portable_paths(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    case = golden.load_case(name)
-    ws = golden.case_workspace(case)
-    try:
-        results = []
-        for path in PATHS:
-            ws.con.dialect = path.dialect  # type: ignore[misc]
-            as_of_views(ws.con, None)
-            run = run_path(ws, path, monkeypatch, case.policy, case.as_of, case.model, make_views=False)
-            results.append((run.rows(), run.credit_rows(), run.evidence_rows()))
-    finally:
-        ws.close()
-    assert results[1] == results[0]
-    assert results[2] == results[0]
-    assert results[0][0]
 
 
 def _won(opp: str, created: str, closed: str) -> dict[str, str]:
@@ -179,11 +118,8 @@ EDGE = {
 
 @pytest.mark.parametrize("path", PATHS, ids=PATH_IDS)
 def test_the_window_starts_exactly_baseline_window_days_before_close(
-    path: _Path, monkeypatch: pytest.MonkeyPatch
+    path: RulePath, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "attribution"))
-    from engine_support import workspace_with
-
     policy = Policy().with_values(acceleration__min_cohort_size=2)
     ws = workspace_with(EDGE)
     try:
