@@ -694,7 +694,7 @@ def changes(draw: Any, tables: Tables) -> Tables:
     }
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=datasets(), policy=policies(), model=st.sampled_from(MODELS), data=st.data())
 def test_an_incremental_run_stores_what_a_full_run_stores(
     tables: Tables, policy: Policy, model: str, data: Any
