@@ -32,7 +32,7 @@ from cosell.policy import Policy
 from cosell.service import crm_import
 from cosell.service.crm_import import CrmImport, import_crm
 from cosell.store.schema import TABLES
-from cosell.store.template import new_workspace
+from cosell.store.workspace import open_workspace
 
 runner = CliRunner()
 
@@ -64,7 +64,7 @@ def _import(folder: Path, mapping_path: Path, ws_path: Path, *, in_engine: bool)
 
     The workspace is new (a copy of the cached migrated template, as a ``--data`` run's is: the
     same empty tables as migrating it in place, for a tenth of the CPU)."""
-    ws = new_workspace(str(ws_path))
+    ws = open_workspace(str(ws_path))
     try:
         try:
             done = import_crm(
@@ -613,7 +613,7 @@ def test_the_translation_keeps_only_what_the_import_reads(tmp_path: Path) -> Non
     and the activities' lookups are what the first import reads (and the memory is theirs)."""
     folder = write_org(tmp_path / "sf", "loader")
     (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
-    ws = new_workspace(str(tmp_path / "ws.duckdb"))
+    ws = open_workspace(str(tmp_path / "ws.duckdb"))
     try:
         translated = salesforce_sql.translate_in_engine(
             ws.con, Export(folder), load_mapping(tmp_path / "m.toml", "salesforce"), Policy()
@@ -646,7 +646,7 @@ def test_the_staged_rows_are_numbered_alike_within_a_transaction(tmp_path: Path)
     folder = write_org(tmp_path / "sf", "loader")
     (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
     m = load_mapping(tmp_path / "m.toml", "salesforce")
-    ws = new_workspace(str(tmp_path / "ws.duckdb"))
+    ws = open_workspace(str(tmp_path / "ws.duckdb"))
     made: list[dict[str, list[tuple[object, ...]]]] = []
     try:
         for within in (False, True):

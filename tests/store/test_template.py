@@ -62,7 +62,7 @@ def schema(ws: Workspace) -> list[tuple[object, ...]]:
 
 def test_a_copy_of_the_template_is_a_migrated_workspace(tmp_path: Path, migrations: list[int]) -> None:
     in_place = open_workspace(tmp_path / "in-place.duckdb", from_template=False)
-    copied = template.new_workspace(str(tmp_path / "copied.duckdb"))
+    copied = open_workspace(str(tmp_path / "copied.duckdb"))
     assert copied.schema_version == SCHEMA_VERSION
     assert schema(copied) == schema(in_place)
     copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
@@ -124,7 +124,7 @@ def test_a_new_workspace_file_is_a_copy_of_the_template_its_steps_applied_now(
 
 
 def test_a_file_already_at_the_path_is_never_replaced_by_the_template(tmp_path: Path) -> None:
-    template.new_workspace(str(tmp_path / "w0.duckdb")).close()  # a template to place
+    open_workspace(str(tmp_path / "w0.duckdb")).close()  # a template to place
     taken = tmp_path / "taken.duckdb"
     taken.write_bytes(b"another process's workspace")
     assert template.created_from_template(str(taken)) is None
@@ -170,19 +170,19 @@ def test_without_a_cache_folder_a_memory_workspace_is_migrated(
 
 def test_the_template_is_made_once(tmp_path: Path, migrations: list[int]) -> None:
     for n in range(3):
-        template.new_workspace(str(tmp_path / f"w{n}.duckdb")).close()
+        open_workspace(str(tmp_path / f"w{n}.duckdb")).close()
     assert migrations == [1]  # the template's migration; the copies need none
     assert len(templates(tmp_path)) == 1
     assert not list(tmp_path.glob(".template-*"))  # the scratch file is removed
 
 
 def test_a_damaged_template_is_made_again(tmp_path: Path, migrations: list[int]) -> None:
-    template.new_workspace(str(tmp_path / "w0.duckdb")).close()
+    open_workspace(str(tmp_path / "w0.duckdb")).close()
     (kept,) = templates(tmp_path)
     data = bytearray(kept.read_bytes())
     data[len(data) // 2] ^= 0xFF
     kept.write_bytes(bytes(data))
-    ws = template.new_workspace(str(tmp_path / "w1.duckdb"))
+    ws = open_workspace(str(tmp_path / "w1.duckdb"))
     assert ws.schema_version == SCHEMA_VERSION
     ws.close()
     assert migrations == [1, 1]
@@ -196,7 +196,7 @@ def test_a_template_the_engine_cannot_open_is_dropped(tmp_path: Path, migrations
     folder = tmp_path / "cache" / template.TEMPLATE_FOLDER
     folder.mkdir(parents=True)
     (folder / f"{template.template_key()}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb").write_bytes(junk)
-    ws = template.new_workspace(str(tmp_path / "w.duckdb"))
+    ws = open_workspace(str(tmp_path / "w.duckdb"))
     assert ws.schema_version == SCHEMA_VERSION
     ws.close()
     assert migrations == [1]
@@ -207,13 +207,13 @@ def test_without_a_cache_folder_each_workspace_is_migrated(
     tmp_path: Path, migrations: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(CACHE_ENV, "off")
-    template.new_workspace(str(tmp_path / "w0.duckdb")).close()
-    template.new_workspace(str(tmp_path / "w1.duckdb")).close()
+    open_workspace(str(tmp_path / "w0.duckdb")).close()
+    open_workspace(str(tmp_path / "w1.duckdb")).close()
     assert migrations == [1, 1]
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv(CACHE_ENV, str(blocked))  # a cache folder that cannot be written: no error
-    ws = template.new_workspace(str(tmp_path / "w2.duckdb"))
+    ws = open_workspace(str(tmp_path / "w2.duckdb"))
     assert ws.schema_version == SCHEMA_VERSION
     ws.close()
     assert migrations == [1, 1, 1]

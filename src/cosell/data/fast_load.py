@@ -72,8 +72,7 @@ from cosell.engine.sql import in_list, lit, ts
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLE_NAMES, TABLES, TABLES_BY_NAME, Table
-from cosell.store.template import new_workspace
-from cosell.store.workspace import Workspace
+from cosell.store.workspace import Workspace, open_workspace
 
 _STAGE_PREFIX = "_cosell_fast_"
 # A lean table (:func:`_load_lean`): the columns of a table a workspace made only to be attributed
@@ -120,7 +119,7 @@ def temporary_workspace() -> TemporaryWorkspace:
     bulk: :func:`cosell.engine.open_engine`)."""
     folder = tempfile.mkdtemp(prefix="cosell-data-")
     try:
-        opened = new_workspace(str(Path(folder) / "workspace.duckdb"), scratch=True)
+        opened = open_workspace(str(Path(folder) / "workspace.duckdb"), scratch=True)  # from the template
         opened.con.execute("SET enable_progress_bar = false")
         # The file is removed at close: writing its last changes into it (a checkpoint) is wasted.
         opened.con.execute("PRAGMA disable_checkpoint_on_shutdown")

@@ -14,7 +14,8 @@ migrated in place as before.
 A new in-memory workspace (``:memory:``, what most tests open) is given the template's schema the
 same way: the template is attached read-only and copied into it (:func:`copy_into`). A new
 workspace file (``cosell init``, the first import into a new ``-w`` path) is a copy of the file,
-linked into place only where no file is (:func:`created_from_template`): 20 to 30 ms against 90 for
+linked into place only where no file is (:func:`created_from_template`, which
+:func:`cosell.store.workspace.open_workspace` calls for a new file): 20 to 30 ms against 90 for
 migrating it in place.
 """
 
@@ -112,25 +113,6 @@ def created_from_template(
         opened.close()
         raise
     return opened
-
-
-def new_workspace(path: str, *, scratch: bool = False) -> Workspace:
-    """Open a new workspace at ``path`` (a file that does not exist yet, in a folder of the
-    caller's) with the current schema: a copy of the cached template, made first when there is
-    none; migrated in place when there is no cache folder. ``scratch``: see
-    :func:`cosell.store.workspace.open_workspace`."""
-    folder = cache_folder(TEMPLATE_FOLDER)
-    if folder is None:
-        return open_workspace(path, scratch=scratch, from_template=False)
-    image = _read_template(folder) or _make_template(folder, Path(path))
-    try:
-        Path(path).write_bytes(image)
-        return open_workspace(path, scratch=scratch)
-    except (OSError, EngineError, CosellError):
-        # A template the engine does not open as a workspace: forget it, migrate in place.
-        _remove(folder, image)
-        _remove_database(Path(path))
-        return open_workspace(path, scratch=scratch, from_template=False)
 
 
 def copy_into(con: Engine) -> bool:
