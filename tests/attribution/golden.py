@@ -258,15 +258,7 @@ def built_workspace(key: str, build: Callable[[Workspace], None]) -> Workspace:
     path = _BUILT_WORLDS.get(key)
     if path is None:
         path = os.path.join(_built_cases(), f"world-{len(_BUILT_WORLDS)}.duckdb")
-        ws = open_workspace(path)
-        try:
-            build(ws)
-        except BaseException:
-            ws.close()
-            for partial in (path, path + ".wal"):
-                Path(partial).unlink(missing_ok=True)
-            raise
-        ws.close()  # closing writes everything into the one file
+        _build_file(path, build)
         _BUILT_WORLDS[key] = path
     return _copy_of(path)
 
@@ -355,14 +347,24 @@ def _built_in_session(case: Case, folder: Path) -> str:
 
 def _build_case(case: Case, path: str) -> None:
     """Import ``case`` into a new workspace file at ``path`` (nothing left there if it fails)."""
+
+    def build(ws: Workspace) -> None:
+        import_tables(ws, read_tables(case.path), case.policy)
+        if (case.path / "attribution_overrides.csv").exists():
+            insert_overrides(ws, read_csv(case.path / "attribution_overrides.csv"))
+
+    _build_file(path, build)
+
+
+def _build_file(path: str, build: Callable[[Workspace], None]) -> None:
+    """Run ``build`` on a new workspace file at ``path`` and close it (closing writes everything
+    into the one file); nothing left there if it fails."""
     for stale in (path, path + ".wal"):
         Path(stale).unlink(missing_ok=True)
     try:
         ws = open_workspace(path)
         try:
-            import_tables(ws, read_tables(case.path), case.policy)
-            if (case.path / "attribution_overrides.csv").exists():
-                insert_overrides(ws, read_csv(case.path / "attribution_overrides.csv"))
+            build(ws)
         finally:
             ws.close()
     except BaseException:
