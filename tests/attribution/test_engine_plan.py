@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cosell.attribution import engine_build, engine_plan
+from cosell.attribution import engine_build, engine_params, engine_plan
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_params import Shape, shape_of
 from cosell.attribution.engine_plan import PLANS, Plan
@@ -164,7 +164,7 @@ def test_a_plan_with_another_input_schema_is_not_reused(ws: Workspace, builds: l
 
 
 def test_the_key_is_the_shape_not_the_values() -> None:
-    p = engine_plan.Params.from_policy(Policy(), 1)
+    p = engine_params.Params.from_policy(Policy(), 1)
     shape = shape_of(p)
     columns = (("v_touches", "touch_id", "VARCHAR"),)
     key = engine_plan.plan_key(shape, "even", columns)
@@ -234,7 +234,7 @@ def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: boo
     )
     back = Plan.from_json(plan.to_json("k"), "k")
     assert back == plan
-    context = engine_plan.RunContext(Policy(), "role_weighted", engine_plan.Params.from_policy(Policy(), 0))
+    context = engine_plan.RunContext(Policy(), "role_weighted", engine_params.Params.from_policy(Policy(), 0))
     made = engine_plan.execute(ws.con, back, context, {})
     try:
         assert made == (["_t_yes", "_t_always"] if value else ["_t_no", "_t_always"])
@@ -260,7 +260,7 @@ def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws
 
 
 def _run_context() -> engine_plan.RunContext:
-    return engine_plan.RunContext(Policy(), "role_weighted", engine_plan.Params.from_policy(Policy(), 0))
+    return engine_plan.RunContext(Policy(), "role_weighted", engine_params.Params.from_policy(Policy(), 0))
 
 
 def test_a_python_step_runs_beside_the_sql_steps_that_do_not_read_its_tables(ws: Workspace) -> None:

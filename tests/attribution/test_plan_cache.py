@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cosell.attribution import engine_build, engine_plan
+from cosell.attribution import engine_build, engine_params, engine_plan
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_params import shape_of
 from cosell.attribution.engine_plan import PLANS, Plan, PlanCache
@@ -191,7 +191,7 @@ def test_the_key_covers_the_source_the_dialect_and_the_engine_version() -> None:
     }
     assert {"attribution/engine_build.py", "attribution/credit.py", "results.py", "engine/base.py"} <= names
     assert all(p.is_file() for p in engine_plan.code_files())
-    shape = shape_of(engine_plan.Params.from_policy(Policy(), 1))
+    shape = shape_of(engine_params.Params.from_policy(Policy(), 1))
     columns = (("v_touches", "touch_id", "VARCHAR"),)
     key = engine_plan.plan_key(shape, "even", columns, "duckdb", "2.0.0")
     assert key != engine_plan.plan_key(shape, "even", columns, "postgres", "2.0.0")

@@ -25,6 +25,7 @@ from cosell.attribution.engine_params import (
     AS_OF_PLACEHOLDER_US,
     INT,
     Filler,
+    Params,
     Shape,
     Slot,
     check_placeholders,
@@ -33,7 +34,7 @@ from cosell.attribution.engine_params import (
     unique_slots,
     values,
 )
-from cosell.attribution.engine_plan import PLANS, Params
+from cosell.attribution.engine_plan import PLANS
 from cosell.cache_folder import CACHE_ENV
 from cosell.engine import DUCKDB, POSTGRES, SPARK
 from cosell.policy import Policy

@@ -20,7 +20,8 @@ from import_fixtures import base_tables, csv_text, dataset, write_dataset
 
 from cosell.data import fast_load
 from cosell.data.demo import generate_dataset
-from cosell.data.load import ImportReport, import_canonical, import_time, load_dataset
+from cosell.data.import_report import ImportReport
+from cosell.data.load import import_canonical, import_time, load_dataset
 from cosell.data.read import find_table_files
 from cosell.errors import ImportFailed
 from cosell.policy import Policy

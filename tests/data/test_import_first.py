@@ -11,7 +11,7 @@ import pytest
 from import_fixtures import dataset
 from test_import_fast import CHANGES
 
-from cosell.data import fast_load, load, validate
+from cosell.data import fast_load, load, typed_rows, validate
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical, import_time
 from cosell.data.read import TableFile, csv_relation, find_table_files
@@ -43,7 +43,7 @@ def everything(con: Any) -> dict[str, list[tuple[Any, ...]]]:
 def _columns(name: str) -> str:
     if name not in TABLES_BY_NAME:
         return "*"
-    return f"* REPLACE ({load.stored_row_hash(TABLES_BY_NAME[name])} AS _row_hash)"
+    return f"* REPLACE ({typed_rows.stored_row_hash(TABLES_BY_NAME[name])} AS _row_hash)"
 
 
 def stored_hashes(path: Path, table: str) -> set[str]:
@@ -106,8 +106,8 @@ def test_a_first_import_is_the_canonical_import_in_one_pass(
     assert rows == expected_rows
     # The canonical import stored each row's md5; the one pass left it to be computed from the
     # stored values, and that gives the same hashes (compared above).
-    assert load.UNHASHED not in stored_hashes(tmp_path / "a.duckdb", "touches")
-    assert stored_hashes(tmp_path / "b.duckdb", "touches") == {load.UNHASHED}
+    assert typed_rows.UNHASHED not in stored_hashes(tmp_path / "a.duckdb", "touches")
+    assert stored_hashes(tmp_path / "b.duckdb", "touches") == {typed_rows.UNHASHED}
     assert rows["touches"] and all(len(str(r[-4])) == 32 for r in rows["touches"])
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from import_fixtures import base_tables, dataset
 
-from cosell.data.load import UNHASHED, import_canonical, load_dataset
+from cosell.data.load import import_canonical, load_dataset
+from cosell.data.typed_rows import UNHASHED
 from cosell.errors import ImportFailed
 from cosell.store.schema import TABLES
 from cosell.store.workspace import open_workspace

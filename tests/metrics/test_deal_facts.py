@@ -14,7 +14,8 @@ import pytest
 from metrics_support import AS_OF, Book, Deal, attribute, insert, t
 
 from cosell.attribution import engine
-from cosell.attribution.engine_plan import Params, RunContext, drop, execute
+from cosell.attribution.engine_params import Params
+from cosell.attribution.engine_plan import RunContext, drop, execute
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
 from cosell.errors import InputError

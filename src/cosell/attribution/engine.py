@@ -24,7 +24,7 @@ from typing import Any
 from cosell import clock
 from cosell.asof import knowledge
 from cosell.attribution import credit
-from cosell.attribution.engine_params import shape_of
+from cosell.attribution.engine_params import Params, shape_of
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
@@ -32,7 +32,6 @@ from cosell.attribution.engine_plan import (
     EVIDENCE_OUTPUT,
     PLANS,
     STAGE_ENTRIES_OUTPUT,
-    Params,
     Plan,
     RunContext,
     drop,

@@ -32,12 +32,11 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from cosell.engine import Dialect
-from cosell.instants import format_instant
+from cosell.instants import MICROS_PER_DAY, format_instant
+from cosell.policy import Policy
 
 if TYPE_CHECKING:  # pragma: no cover - the plan's builder imports Ibis, a cached run does not
     import ibis.expr.types as ir
-
-    from cosell.attribution.engine_plan import Params
 
 
 # The kinds of value: how a placeholder is compiled and how a value is written in.
@@ -133,6 +132,51 @@ def unique_slots(made: Iterable[Slot]) -> dict[str, Slot]:
 
 def _text_token(name: str) -> str:
     return f"'__cosell_param_{name}__'"
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything the rules read from the policy and the run, as integer microseconds."""
+
+    as_of_us: int
+    lookback_us: int
+    protection_us: int
+    baseline_us: int
+    min_cohort_size: int
+    min_pct: Any  # Decimal
+    min_days_us: int
+    requires_activity: bool
+    partner_kinds: tuple[str, ...]
+    direct_kinds: tuple[str, ...]
+    won_stages: tuple[str, ...]
+    lost_stages: tuple[str, ...]
+    band_edges: tuple[Any, ...]
+    workspace_currency: str
+    fiscal_start_month: int
+    policy_version: str
+    role_weights: tuple[tuple[str, int], ...] = ()  # by role, scaled to integers (integer_weights)
+
+    @classmethod
+    def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
+        return cls(
+            as_of_us=as_of_us,
+            lookback_us=policy.lookback_days * MICROS_PER_DAY,
+            protection_us=policy.protection_window_days * MICROS_PER_DAY,
+            baseline_us=policy.baseline_window_days * MICROS_PER_DAY,
+            min_cohort_size=policy.min_cohort_size,
+            min_pct=policy.acceleration_min_pct,
+            min_days_us=policy.acceleration_min_days * MICROS_PER_DAY,
+            requires_activity=policy.influence_requires_activity,
+            partner_kinds=tuple(sorted(policy.partner_kinds)),
+            direct_kinds=tuple(sorted(policy.direct_kinds)),
+            won_stages=tuple(sorted(policy.won_stages)),
+            lost_stages=tuple(sorted(policy.lost_stages)),
+            band_edges=policy.band_edges,
+            workspace_currency=policy.workspace_currency,
+            fiscal_start_month=policy.fiscal_year_start_month,
+            policy_version=policy.version,
+            role_weights=tuple(sorted(integer_weights(policy.role_weights).items())),
+        )
 
 
 def values(params: Params, known_us: int | None = None) -> dict[str, Any]:

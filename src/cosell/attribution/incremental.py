@@ -29,14 +29,13 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from cosell.attribution.engine_params import values
+from cosell.attribution.engine_params import Params, values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
     CREDITS_TABLE,
     EVIDENCE_OUTPUT,
     STAGE_ENTRIES_OUTPUT,
-    Params,
     Plan,
     RunContext,
     drop,

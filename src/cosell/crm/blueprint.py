@@ -1,26 +1,21 @@
 """The blueprint: everything an admin installs so a CRM holds the five declared fields, cosell's
 result fields and the stage gate (``cosell blueprint salesforce|hubspot``).
 
-A blueprint is a list of :class:`BlueprintFile` (a relative path and its bytes), built from
+A blueprint is a list of :class:`~cosell.crm.blueprint_file.BlueprintFile` (a relative path and its bytes), built from
 :mod:`cosell.crm.fields` and the policy's won stages: pure, no I/O, the same bytes on every machine.
 :func:`build_blueprint` picks the CRM; the service writes the files into a folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from cosell.crm.blueprint_file import BlueprintFile
+from cosell.crm.blueprint_hubspot import hubspot_blueprint
+from cosell.crm.blueprint_salesforce import salesforce_blueprint
 from cosell.crm.fields import check_crm
 from cosell.errors import UsageError
 from cosell.policy import Policy
 
-
-@dataclass(frozen=True)
-class BlueprintFile:
-    """One file of a blueprint: its path inside the output folder (``/``-separated) and its bytes."""
-
-    path: str
-    content: bytes
+__all__ = ["BlueprintFile", "build_blueprint", "won_stages"]
 
 
 def won_stages(policy: Policy) -> tuple[str, ...]:
@@ -40,11 +35,7 @@ def build_blueprint(crm: str, policy: Policy) -> list[BlueprintFile]:
     ['README.md', 'properties.json', 'property-group.json', 'stage-gate.json']
     """
     if check_crm(crm) == "salesforce":
-        from cosell.crm.blueprint_salesforce import salesforce_blueprint
-
         files = salesforce_blueprint(won_stages(policy))
     else:
-        from cosell.crm.blueprint_hubspot import hubspot_blueprint
-
         files = hubspot_blueprint(won_stages(policy))
     return sorted(files, key=lambda f: f.path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cosell.crm.blueprint import BlueprintFile
+from cosell.crm.blueprint_file import BlueprintFile
 from cosell.crm.blueprint_readme import hubspot_readme
 from cosell.crm.fields import (
     ALL_FIELDS,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from cosell.crm.blueprint import BlueprintFile
+from cosell.crm.blueprint_file import BlueprintFile
 from cosell.crm.blueprint_readme import salesforce_readme
 from cosell.crm.fields import (
     ALL_FIELDS,

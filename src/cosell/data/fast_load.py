@@ -38,15 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cosell.data.load import (
-    UNHASHED,
-    ImportReport,
-    TableCounts,
-    _column_list,
-    _typed_select,
-    _user,
-    _warnings,
-)
+from cosell.data.import_report import ImportReport, TableCounts, collected_warnings, import_user
 from cosell.data.read import (
     Staged,
     TableFile,
@@ -55,6 +47,7 @@ from cosell.data.read import (
     csv_relation,
     stage_file,
 )
+from cosell.data.typed_rows import UNHASHED, column_list, typed_select
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -174,7 +167,7 @@ def import_first(
     or translated ones: a CRM export translated by the engine), in one typed pass per file, as :func:`import_fast` does it, several times faster than staging
     every file as text first. The rows are versions as the canonical import writes them, their
     hashes computed from the stored values when a later import compares
-    (:func:`cosell.data.load.stored_row_hash`); the rows, the import log and what ``within(at)``
+    (:func:`cosell.data.typed_rows.stored_row_hash`); the rows, the import log and what ``within(at)``
     writes (the intake) are one transaction. None, and nothing applied, when the canonical import
     must run instead (a workspace with data, or any problem in the files: it names them). The
     caller holds the import's memory limit. Never called inside another transaction (a failed
@@ -288,7 +281,7 @@ def _one_pass(
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
     if warned and _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
-    warnings, warning_total = _warnings(con, problem_limit)
+    warnings, warning_total = collected_warnings(con, problem_limit)
     counts = tuple(
         TableCounts(name, loaded[name].file.name, loaded[name].rows, loaded[name].rows, 0, 0, 0)
         for name in names
@@ -297,7 +290,8 @@ def _one_pass(
     source = source or f"canonical {folder.resolve()}"
     summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?)", [import_id, at, source, by_user or _user(), summary]
+        "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
+        [import_id, at, source, by_user or import_user(), summary],
     )
     return ImportReport(
         import_id=import_id,
@@ -342,7 +336,7 @@ def _load_file(
     # once per row; in a filter it computes it at every use. Converting a bad row is harmless
     # (the conversions cannot fail) and the filter above stops the pass at it.
     also = None if bad is None else f"({bad}) AS _bad"
-    select = _typed_select(source, rows, policy, hashed=False, filtered=False, also=also)
+    select = typed_select(source, rows, policy, hashed=False, filtered=False, also=also)
     if bad is not None:
         # The pass stops at the first row that any cell or row rule rejects.
         select = (
@@ -368,8 +362,8 @@ def _insert(con: Engine, table: Table, select: str, at: datetime, import_id: int
     """Insert the converted rows of ``select`` into ``table`` as the first import's versions; how
     many."""
     inserted = con.execute(
-        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-        f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+        f"_import_id) SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
         [at, import_id],
     ).fetchall()
     return int(inserted[0][0]) if inserted else 0

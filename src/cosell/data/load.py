@@ -13,30 +13,36 @@ never deleted. The import time is ``now``, else ``$COSELL_NOW`` (ISO 8601), else
 
 ``versioned=False`` (used by :func:`load_dataset` for ``--data DIR`` runs into a throwaway
 workspace, when its fast pass gives up) validates exactly the same way but writes the accepted rows straight in,
-without hashing or comparing them: ``_row_hash`` is the placeholder :data:`UNHASHED`. It applies
+without hashing or comparing them: ``_row_hash`` is the placeholder :data:`~cosell.data.typed_rows.UNHASHED`. It applies
 only to tables that are still empty; a table that already has rows is versioned as usual.
 
-A row's hash is the md5 of its stored values as text (:func:`row_hash_sql`), so it need not be
-computed when the row is written: :data:`UNHASHED` stands for the hash of the stored values,
-computed when a later import compares (:func:`stored_row_hash`). The first import into a new
+A row's hash is the md5 of its stored values as text (:func:`cosell.data.typed_rows.row_hash_sql`), so it need not be
+computed when the row is written: :data:`~cosell.data.typed_rows.UNHASHED` stands for the hash of the stored values,
+computed when a later import compares (:func:`cosell.data.typed_rows.stored_row_hash`). The first import into a new
 workspace (:func:`cosell.data.fast_load.import_first`) leaves it so: hashing twenty million rows
 would double its cost, for a comparison only a later import makes.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cosell import clock
 from cosell.cells import safe_cell_sql, safe_text_sql
+from cosell.data.import_report import (
+    ImportReport,
+    TableCounts,
+    collected_warnings,
+    import_user,
+    table_order_sql,
+)
 from cosell.data.read import Staged, TableFile, find_table_files, stage_file
+from cosell.data.typed_rows import column_list, stored_row_hash, typed_select
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -48,7 +54,6 @@ from cosell.data.validate import (
     duplicated_files,
     normalized_view,
     table_order,
-    typed,
 )
 from cosell.engine import Engine, EngineIOError, apply_settings, settings
 from cosell.engine.sql import lit
@@ -76,62 +81,6 @@ SMALL_DATASET_BYTES = 4 * 2**20
 SMALL_WORKSPACE_ROWS = 100_000
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
-UNHASHED = "-"  # the _row_hash of a row written without it (never an md5 digest): stored_row_hash
-
-
-@dataclass(frozen=True)
-class TableCounts:
-    """What an import did to one table. ``replaced``: cost rows without cost_id closed by period."""
-
-    table: str
-    file: str
-    read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    replaced: int = 0
-
-
-@dataclass(frozen=True)
-class ImportWarning:
-    """``count`` rows of ``file`` share this warning; ``first_row`` is the first of them."""
-
-    file: str
-    column: str
-    value: str | None
-    reason: str
-    count: int
-    first_row: int
-
-    def __str__(self) -> str:
-        value = f'"{self.value}" ' if self.value is not None else ""
-        rows = f"{self.count:,} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
-        return f"{self.file} {rows}, {self.column}: {value}{self.reason}"
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """The outcome of one import; ``problems`` lists the first rejected rows' problems (rejects mode)."""
-
-    import_id: int
-    imported_at: datetime
-    source: str
-    tables: tuple[TableCounts, ...]
-    warnings: tuple[ImportWarning, ...]
-    warning_count: int
-    problems: tuple[Problem, ...] = ()
-    problem_count: int = 0
-    rejects_file: str | None = None
-
-    @property
-    def accepted(self) -> int:
-        """Rows read and not rejected (inserted, updated or unchanged)."""
-        return sum(t.read - t.rejected for t in self.tables)
-
-    @property
-    def rejected(self) -> int:
-        return sum(t.rejected for t in self.tables)
 
 
 def import_memory(con: Engine) -> AbstractContextManager[None]:
@@ -236,7 +185,7 @@ def import_canonical(
             shown = _problems(con, problem_limit)
             if problem_total and rejects is None:
                 raise ImportFailed(shown, problem_total, problem_total > problem_limit)
-            warnings, warning_total = _warnings(con, problem_limit)
+            warnings, warning_total = collected_warnings(con, problem_limit)
             if rejects is not None:
                 _write_rejects(con, staged, Path(rejects))
             last = con.execute("SELECT max(imported_at) FROM imports").fetchone()
@@ -254,7 +203,7 @@ def import_canonical(
                 summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
                 con.execute(
                     "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-                    [import_id, at, source, by_user or _user(), summary],
+                    [import_id, at, source, by_user or import_user(), summary],
                 )
                 if within is not None:
                     with timed("import intake"):
@@ -320,13 +269,6 @@ def load_dataset(
         workspace.close()
         raise
     return workspace
-
-
-def _user() -> str:
-    try:
-        return os.environ.get("COSELL_USER") or getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no user database in some containers
-        return "unknown"
 
 
 def _names(staged: dict[str, tuple[Staged, str]]) -> list[str]:
@@ -405,27 +347,12 @@ def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy
             collect_warnings(con, source, view, policy)
 
 
-def _order_by_table() -> str:
-    return "CASE tbl " + " ".join(f"WHEN {lit(t.name)} THEN {i}" for i, t in enumerate(TABLES)) + " END"
-
-
 def _problems(con: Engine, limit: int) -> list[Problem]:
     rows = con.execute(
         f"SELECT file, row, col, val, reason FROM {PROBLEMS} "
-        f"ORDER BY {_order_by_table()}, row, col_order, reason LIMIT {int(limit)}"
+        f"ORDER BY {table_order_sql()}, row, col_order, reason LIMIT {int(limit)}"
     ).fetchall()
     return [Problem(str(f), None if r is None else int(r), c, v, str(reason)) for f, r, c, v, reason in rows]
-
-
-def _warnings(con: Engine, limit: int) -> tuple[list[ImportWarning], int]:
-    total = _count(con, f"SELECT coalesce(sum(n), 0) FROM {WARNINGS}")
-    rows = con.execute(
-        f"SELECT file, col, val, reason, n, first_row FROM {WARNINGS} "
-        f"ORDER BY {_order_by_table()}, first_row, col, reason LIMIT {int(limit)}"
-    ).fetchall()
-    return [
-        ImportWarning(str(f), str(c), v, str(r), int(n), int(first)) for f, c, v, r, n, first in rows
-    ], total
 
 
 def _drop_staging(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
@@ -434,53 +361,6 @@ def _drop_staging(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
         con.execute(f"DROP TABLE IF EXISTS {source.relation}")
     con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
     con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
-
-
-def _typed_select(
-    source: Staged,
-    view: str,
-    policy: Policy,
-    *,
-    hashed: bool = True,
-    filtered: bool = True,
-    also: str | None = None,
-) -> str:
-    """The accepted rows of a staged file in the stored types, with ``extra`` and ``_row_hash``.
-
-    ``hashed=False``: ``_row_hash`` is :data:`UNHASHED`; ``filtered=False``: every staged row
-    (when the file has no problems); ``also``: one more column (``<sql> AS <name>``) computed in
-    the projection that converts the cells.
-    """
-    table = source.table
-    cols = [f"{typed(c, policy, table.name)} AS {c.name}" for c in table.columns]
-    unknown = source.unknown_columns
-    if unknown:
-        pairs = ", ".join(f"{lit(name)}, {col}" for name, col in unknown)
-        extra = f"CAST(json_object({pairs}) AS VARCHAR)"
-    else:
-        extra = "NULL::VARCHAR"
-    row_hash = row_hash_sql(table) if hashed else lit(UNHASHED)
-    rows = (
-        f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table.name)}))"
-        if filtered
-        else view
-    )
-    more = f", {also}" if also else ""
-    return f"SELECT *, {row_hash} AS _row_hash FROM (SELECT {', '.join(cols)}, {extra} AS extra{more} FROM {rows})"
-
-
-def row_hash_sql(table: Table) -> str:
-    """The md5 of a row's values in ``table``'s stored types, as text, and its ``extra``: over the
-    typed columns of an import's rows, or over a stored row (the same values, the same types)."""
-    values = [f"CAST({c.name} AS VARCHAR)" for c in table.columns] + ["extra"]
-    digest = " || '|' || ".join(f"coalesce(length({h}) || ':' || {h}, '-')" for h in values)
-    return f"md5({digest})"
-
-
-def stored_row_hash(table: Table) -> str:
-    """A stored row's hash: its ``_row_hash``, or computed from its values when it was written
-    without one (:data:`UNHASHED`)."""
-    return f"CASE WHEN _row_hash = {lit(UNHASHED)} THEN {row_hash_sql(table)} ELSE _row_hash END"
 
 
 def _apply(
@@ -498,17 +378,17 @@ def _apply(
     rejected = _count(con, f"SELECT count(DISTINCT row) FROM {PROBLEMS} WHERE tbl = {lit(table.name)}")
     accepted = source.rows - rejected
     if not versioned and not _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)"):
-        rows = _typed_select(source, view, policy, hashed=False, filtered=rejected > 0)
+        rows = typed_select(source, view, policy, hashed=False, filtered=rejected > 0)
         result = con.execute(
-            f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-            f"_import_id) SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({rows})",
+            f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
+            f"_import_id) SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({rows})",
             [at, import_id],
         ).fetchone()
         inserted = int(result[0]) if result else 0
         return TableCounts(
             table.name, source.file.name, source.rows, inserted, 0, accepted - inserted, rejected
         )
-    rows = _typed_select(source, view, policy, filtered=rejected > 0)
+    rows = typed_select(source, view, policy, filtered=rejected > 0)
     replaced = 0
     no_key_inserted = 0
     if table.name in _COST_TABLES:
@@ -541,10 +421,6 @@ def _timed_apply(
         return _apply(con, staged[0], staged[1], policy, import_id, at, versioned=versioned)
 
 
-def _column_list(table: Table) -> str:
-    return ", ".join(table.column_names)
-
-
 def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: datetime) -> int:
     """Insert the rows whose key has no current version with the same hash; return how many."""
     on = " AND ".join(f"n.{k} = c.{k}" for k in table.key)
@@ -556,7 +432,7 @@ def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: d
     empty = not _count(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
     compare = "" if empty else f" ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash"
     result = con.execute(
-        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
         f"SELECT {', '.join('n.' + c for c in table.column_names)}, n.extra, n._row_hash, ?, NULL, ? "
         f"FROM ({rows}) n{compare}",
         [at, import_id],
@@ -609,8 +485,8 @@ def _replace_costs_by_period(con: Engine, table: Table, import_id: int, at: date
         [at],
     ).fetchone()
     inserted = con.execute(
-        f"INSERT INTO {table.name} ({_column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
-        f"SELECT {_column_list(table)}, extra, _row_hash, ?, NULL, ? FROM _cosell_costs "
+        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+        f"SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM _cosell_costs "
         "WHERE cost_id IS NULL AND period IN (SELECT period FROM _cosell_periods)",
         [at, import_id],
     ).fetchone()

@@ -12,8 +12,8 @@ docs/hygiene-review.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from cosell.engine import Engine
 from cosell.fx import check_rates, converted_amounts_sql
@@ -27,9 +27,6 @@ from cosell.policy import Policy
 from cosell.store.staging import staged_rows
 from cosell.store.tables import tables_present
 
-if TYPE_CHECKING:
-    from cosell.hygiene.findings import Window
-
 # Kinds about the declared value now; any of them explains a declared/computed difference.
 EXPLAINING_KINDS = (
     "untagged_partner_involvement",
@@ -40,6 +37,17 @@ EXPLAINING_KINDS = (
 )
 PARTNER_TIERS = ("sourced", "accelerated", "influenced")
 CONFIRMED = ("none", "sourced", "influenced", "accelerated")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The deals to check: closed-won with ``start <= X < end`` (open ends when None) and X at or
+    before ``evaluated_at`` (the as-of instant T: a deal that closed after T was still open then)."""
+
+    label: str
+    start: datetime | None
+    end: datetime | None
+    evaluated_at: datetime
 
 
 def version_filter(as_of: datetime | None) -> str:

@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from cosell.engine import Engine, settings
 from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene import finding_checks as checks
 from cosell.hygiene.declared import declared_views
-from cosell.hygiene.finding_checks import PARTNER_TIERS, has_rule
+from cosell.hygiene.finding_checks import PARTNER_TIERS, Window, has_rule
 from cosell.hygiene.prompts import expired_prompts
 from cosell.hygiene.sql import evidence_item as _item
 from cosell.hygiene.sql import in_list as _in
@@ -94,17 +93,6 @@ FINDING_COLUMNS = (
     "evidence",
     "overridden",
 )
-
-
-@dataclass(frozen=True)
-class Window:
-    """The deals to check: closed-won with ``start <= X < end`` (open ends when None) and X at or
-    before ``evaluated_at`` (the as-of instant T: a deal that closed after T was still open then)."""
-
-    label: str
-    start: datetime | None
-    end: datetime | None
-    evaluated_at: datetime
 
 
 def finding_id(kind: str, opportunity_id: str) -> str:

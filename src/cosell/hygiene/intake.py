@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cosell.data.load import ImportReport, import_canonical
+from cosell.data.import_report import ImportReport
+from cosell.data.load import import_canonical
 from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.prompts import refresh_prompts
 from cosell.policy import Policy

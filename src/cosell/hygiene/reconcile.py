@@ -33,7 +33,8 @@ from cosell import clock
 from cosell.asof import evaluation, instants_line, knowledge
 from cosell.errors import UsageError
 from cosell.hygiene.decisions import AcceptResult, accept_suggested_fixes
-from cosell.hygiene.findings import Window, detect, drop_work_tables
+from cosell.hygiene.finding_checks import Window
+from cosell.hygiene.findings import detect, drop_work_tables
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant

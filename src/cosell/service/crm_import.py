@@ -22,7 +22,8 @@ from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
 from cosell.crm.salesforce_sql import NotInEngine, translate_in_engine
 from cosell.crm.sources import Export
 from cosell.data.fast_load import import_first, is_empty
-from cosell.data.load import ImportReport, ImportWarning, import_memory, import_time
+from cosell.data.import_report import ImportReport, ImportWarning
+from cosell.data.load import import_memory, import_time
 from cosell.errors import ImportFailed, Problem, UsageError
 from cosell.hygiene.intake import Intake, import_with_intake, run_intake
 from cosell.policy import Policy

@@ -24,7 +24,7 @@ from cosell import clock
 
 if TYPE_CHECKING:  # the steps import their capabilities when run: `cosell --help` stays quick
     from cosell.data.demo import DemoManifest
-    from cosell.data.load import ImportReport
+    from cosell.data.import_report import ImportReport
     from cosell.hygiene.intake import Intake
     from cosell.hygiene.reconcile import ReconcileResult
     from cosell.metrics.pipeline import TierPipeline

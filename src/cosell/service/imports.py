@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cosell.data.load import ImportReport
+from cosell.data.import_report import ImportReport
 from cosell.data.read import find_table_files
 from cosell.hygiene.intake import Intake, import_with_intake
 from cosell.outfiles import writable_file
