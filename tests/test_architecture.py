@@ -218,3 +218,48 @@ def test_the_service_layer_knows_no_command_line_and_no_terminal() -> None:
         if _inside(n, "cosell.service")
     }
     assert {n: found for n, found in bad.items() if found} == {}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import one another in a loop (the strongly connected components
+    of more than one module, each sorted), by Tarjan's algorithm."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_circles_are_found() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    """Not even inside one room, nor lazily: a shared name lives in a module both sides import (a
+    command group registered by name, ``importlib.import_module``, is not an import statement)."""
+    edges = {n: {t for t in imports_of(n) if t in MODULES} for n in MODULES}
+    assert circles(edges) == []

@@ -127,7 +127,7 @@ def test_a_file_already_at_the_path_is_never_replaced_by_the_template(tmp_path: 
     open_workspace(str(tmp_path / "w0.duckdb")).close()  # a template to place
     taken = tmp_path / "taken.duckdb"
     taken.write_bytes(b"another process's workspace")
-    assert template.created_from_template(str(taken)) is None
+    assert ws_module.created_from_template(str(taken)) is None
     assert taken.read_bytes() == b"another process's workspace"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.duckdb", "w0.duckdb"]
     with pytest.raises(CosellError, match="does not exist"):  # as without a template
@@ -140,7 +140,9 @@ def test_a_new_workspace_file_from_a_template_the_engine_cannot_open_is_migrated
     junk = b"not a database" * 100
     folder = tmp_path / "cache" / template.TEMPLATE_FOLDER
     folder.mkdir(parents=True)
-    (folder / f"{template.template_key()}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb").write_bytes(junk)
+    (
+        folder / f"{template.template_key(SCHEMA_VERSION)}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb"
+    ).write_bytes(junk)
     ws = open_workspace(tmp_path / "w.duckdb")
     assert ws.schema_version == SCHEMA_VERSION
     ws.close()
@@ -195,7 +197,9 @@ def test_a_template_the_engine_cannot_open_is_dropped(tmp_path: Path, migrations
     junk = b"not a database" * 100
     folder = tmp_path / "cache" / template.TEMPLATE_FOLDER
     folder.mkdir(parents=True)
-    (folder / f"{template.template_key()}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb").write_bytes(junk)
+    (
+        folder / f"{template.template_key(SCHEMA_VERSION)}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb"
+    ).write_bytes(junk)
     ws = open_workspace(str(tmp_path / "w.duckdb"))
     assert ws.schema_version == SCHEMA_VERSION
     ws.close()

@@ -82,7 +82,8 @@ def test_a_failing_migration_leaves_the_workspace_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pending steps apply together or not at all: a new workspace whose last step fails keeps
-    no table and no schema version, and opens fine once the step is fixed."""
+    no table and no schema version, and opens fine once the step is fixed. Made from the template,
+    the step fails while the template is made, and nothing is left at the path."""
 
     def broken(con: object) -> None:
         raise CosellError("the later step failed")
@@ -93,6 +94,9 @@ def test_a_failing_migration_leaves_the_workspace_as_it_was(
     monkeypatch.setattr(ws_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(CosellError, match="the later step failed"):
         open_workspace(path)
+    assert not path.exists()
+    with pytest.raises(CosellError, match="the later step failed"):
+        open_workspace(path, from_template=False)
     con = connect(str(path))
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
     assert con.execute(

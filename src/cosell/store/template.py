@@ -14,9 +14,10 @@ migrated in place as before.
 A new in-memory workspace (``:memory:``, what most tests open) is given the template's schema the
 same way: the template is attached read-only and copied into it (:func:`copy_into`). A new
 workspace file (``cosell init``, the first import into a new ``-w`` path) is a copy of the file,
-linked into place only where no file is (:func:`created_from_template`, which
+linked into place only where no file is (:func:`placed_copy`, which
 :func:`cosell.store.workspace.open_workspace` calls for a new file): 20 to 30 ms against 90 for
-migrating it in place.
+migrating it in place. The store gives each call its schema version and its own migration (this
+module knows nothing of a workspace but its file).
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from cosell import clock
 from cosell.cache_folder import cache_folder, source_digest, write_then_rename
 from cosell.engine import Engine, EngineError, engine_version
 from cosell.engine.sql import lit
-from cosell.errors import CosellError, WorkspaceBusy
-from cosell.store.workspace import SCHEMA_VERSION, OnWait, Workspace, open_workspace
 
 TEMPLATE_FOLDER = "workspaces"
 _ATTACHED = "_cosell_template"
@@ -62,21 +61,22 @@ def source_files() -> list[Path]:
     return files
 
 
+# Migrates a new, empty workspace file at the path given, in place (the store's own migration).
+MakeSchema = Callable[[str], None]
+
+
 @functools.cache
-def template_key() -> str:
+def template_key(schema_version: int) -> str:
     """The digest of what makes the template: the schema version, the source of
     :func:`source_files` and the engine's version (a file is read back by the version that wrote it)."""
-    made_of = f"{SCHEMA_VERSION}\0{engine_version()}\0{source_digest(source_files())}"
+    made_of = f"{schema_version}\0{engine_version()}\0{source_digest(source_files())}"
     return hashlib.sha256(made_of.encode()).hexdigest()[:32]
 
 
-def created_from_template(
-    path: str, *, on_wait: OnWait | None = None, scratch: bool = False
-) -> Workspace | None:
-    """The new workspace at ``path`` (where no file is yet) made as a copy of the cached template
-    (made first when there is none) and opened, its schema steps recorded as applied now, as a
-    migration in place records them. None, and nothing left at ``path``, when there is no cache
-    folder or the copy cannot be placed or opened there: the caller migrates in place.
+def placed_copy(path: str, schema_version: int, make: MakeSchema) -> bytes | None:
+    """Place a copy of the cached template (made first with ``make`` when there is none) at
+    ``path``, where no file is yet; return its bytes. None, and nothing left at ``path``, when
+    there is no cache folder or the copy cannot be placed there: the caller migrates in place.
 
     The copy is written under another name in the same folder and linked into place only if
     ``path`` is still free, so a process that created the workspace meanwhile keeps its own file
@@ -87,7 +87,7 @@ def created_from_template(
     target = Path(path)
     if not target.parent.is_dir():
         return None  # the caller's opening says why
-    image = _template_image(folder)
+    image = _template_image(folder, schema_version, make)
     temporary = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
     try:
         temporary.write_bytes(image)
@@ -97,25 +97,19 @@ def created_from_template(
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-    try:
-        opened = open_workspace(path, on_wait=on_wait, scratch=scratch, from_template=False)
-    except WorkspaceBusy:
-        raise  # another process opened the placed workspace first: a whole one, not ours to remove
-    except (EngineError, CosellError):
-        # A template the engine does not open as a workspace: forget it, migrate in place.
-        _remove(folder, image)
-        _remove_database(target)
-        return None
-    try:
-        # One statement: atomic without a transaction.
-        opened.con.execute("UPDATE schema_migrations SET applied_at = ?", [clock.now()])
-    except BaseException:
-        opened.close()
-        raise
-    return opened
+    return image
 
 
-def copy_into(con: Engine) -> bool:
+def discard(path: str, image: bytes, schema_version: int) -> None:
+    """Forget the cached template ``image`` and remove its copy placed at ``path`` (and its
+    write-ahead log): the engine did not open it as a workspace, so it is made again next time."""
+    folder = cache_folder(TEMPLATE_FOLDER)
+    if folder is not None:
+        _remove(folder, image, schema_version)
+    _remove_database(Path(path))
+
+
+def copy_into(con: Engine, schema_version: int, make: MakeSchema) -> bool:
     """Give the new, empty in-memory database of ``con`` the current schema: a copy of the cached
     template's (made first when there is none), read in place. About half the work of migrating
     it (every test that opens ``:memory:`` does). False, and the database left empty, when there
@@ -123,9 +117,9 @@ def copy_into(con: Engine) -> bool:
     folder = cache_folder(TEMPLATE_FOLDER)
     if folder is None:
         return False
-    image = _template_image(folder)
+    image = _template_image(folder, schema_version, make)
     try:
-        con.execute(f"ATTACH {lit(str(folder / _name(image)))} AS {_ATTACHED} (READ_ONLY)")
+        con.execute(f"ATTACH {lit(str(folder / _name(image, schema_version)))} AS {_ATTACHED} (READ_ONLY)")
     except EngineError:  # not kept (a folder that cannot be written), or removed meanwhile
         return False
     try:
@@ -139,23 +133,23 @@ def copy_into(con: Engine) -> bool:
     return True
 
 
-def _template_image(folder: Path) -> bytes:
+def _template_image(folder: Path, schema_version: int, make: MakeSchema) -> bytes:
     """The cached template's bytes, made first (in a scratch folder of its own) when there is none."""
-    image = _read_template(folder)
+    image = _read_template(folder, schema_version)
     if image is None:
         scratch = Path(tempfile.mkdtemp(prefix="cosell-template-"))
         try:
-            image = _make_template(folder, scratch / "template.duckdb")
+            image = _make_template(folder, scratch / "template.duckdb", schema_version, make)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return image
 
 
-def _read_template(folder: Path) -> bytes | None:
+def _read_template(folder: Path, schema_version: int) -> bytes | None:
     """The cached template's bytes; None when there is none or none whose content is whole (a
     damaged one is removed)."""
     try:
-        candidates = sorted(folder.glob(f"{template_key()}-*.duckdb"))
+        candidates = sorted(folder.glob(f"{template_key(schema_version)}-*.duckdb"))
     except OSError:
         return None
     for candidate in candidates:
@@ -163,33 +157,33 @@ def _read_template(folder: Path) -> bytes | None:
             image = candidate.read_bytes()
         except OSError:
             continue
-        if candidate.name == _name(image):
+        if candidate.name == _name(image, schema_version):
             return image
         candidate.unlink(missing_ok=True)  # damaged: made again
     return None
 
 
-def _make_template(folder: Path, beside: Path) -> bytes:
+def _make_template(folder: Path, beside: Path, schema_version: int, make: MakeSchema) -> bytes:
     """Migrate an empty workspace into a scratch file beside ``beside`` (in the caller's folder),
     keep a copy of it in ``folder`` (when it can be written) and return its bytes."""
     scratch = beside.with_name(f".template-{beside.name}")
     try:
         # Migrated in place; closing writes everything into the one file.
-        open_workspace(str(scratch), from_template=False).close()
+        make(str(scratch))
         image = scratch.read_bytes()
     finally:
         _remove_database(scratch)
-    write_then_rename(folder / _name(image), lambda temporary: temporary.write_bytes(image))
+    write_then_rename(folder / _name(image, schema_version), lambda temporary: temporary.write_bytes(image))
     return image
 
 
-def _name(image: bytes) -> str:
-    return f"{template_key()}-{hashlib.sha256(image).hexdigest()[:16]}.duckdb"
+def _name(image: bytes, schema_version: int) -> str:
+    return f"{template_key(schema_version)}-{hashlib.sha256(image).hexdigest()[:16]}.duckdb"
 
 
-def _remove(folder: Path, image: bytes) -> None:
+def _remove(folder: Path, image: bytes, schema_version: int) -> None:
     with contextlib.suppress(OSError):
-        (folder / _name(image)).unlink(missing_ok=True)
+        (folder / _name(image, schema_version)).unlink(missing_ok=True)
 
 
 def _remove_database(path: Path) -> None:

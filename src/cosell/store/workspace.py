@@ -23,8 +23,9 @@ from typing import Any
 
 from cosell import clock
 from cosell.engine import Engine, EngineError, open_engine
-from cosell.errors import CosellError
+from cosell.errors import CosellError, WorkspaceBusy
 from cosell.instants import format_instant
+from cosell.store import template
 from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.store.known import migration_known_at
 from cosell.store.schema import TABLES, Table
@@ -236,8 +237,6 @@ def open_workspace(
         raise CosellError(f"no workspace at {resolved}: run `cosell init` or `cosell import canonical DIR`")
     read_only = read_only and not memory
     if from_template and not memory and create and not read_only and not Path(resolved).exists():
-        from cosell.store.template import created_from_template  # (it imports this module)
-
         made = created_from_template(resolved, on_wait=on_wait, scratch=scratch)
         if made is not None:
             return made
@@ -247,9 +246,7 @@ def open_workspace(
         # than copying the schema into it.
         version = None if memory else _stored_version(con, resolved)
         if memory and version is None:
-            from cosell.store.template import copy_into  # (it imports this module)
-
-            version = SCHEMA_VERSION if copy_into(con) else None
+            version = SCHEMA_VERSION if template.copy_into(con, SCHEMA_VERSION, _migrated_in_place) else None
         if version is not None and version > SCHEMA_VERSION:
             raise CosellError(
                 f"workspace {resolved} has schema version {version}, newer than this cosell "
@@ -267,6 +264,38 @@ def open_workspace(
         con.close()
         raise
     return Workspace(resolved, con, read_only)
+
+
+def created_from_template(
+    path: str, *, on_wait: OnWait | None = None, scratch: bool = False
+) -> Workspace | None:
+    """The new workspace at ``path`` (where no file is yet) made as a copy of the cached template
+    (:mod:`cosell.store.template`) and opened, its schema steps recorded as applied now, as a
+    migration in place records them. None, and nothing left at ``path``, when there is no cache
+    folder or the copy cannot be placed or opened there: the caller migrates in place."""
+    image = template.placed_copy(path, SCHEMA_VERSION, _migrated_in_place)
+    if image is None:
+        return None
+    try:
+        opened = open_workspace(path, on_wait=on_wait, scratch=scratch, from_template=False)
+    except WorkspaceBusy:
+        raise  # another process opened the placed workspace first: a whole one, not ours to remove
+    except (EngineError, CosellError):
+        # A template the engine does not open as a workspace: forget it, migrate in place.
+        template.discard(path, image, SCHEMA_VERSION)
+        return None
+    try:
+        # One statement: atomic without a transaction.
+        opened.con.execute("UPDATE schema_migrations SET applied_at = ?", [clock.now()])
+    except BaseException:
+        opened.close()
+        raise
+    return opened
+
+
+def _migrated_in_place(path: str) -> None:
+    """Migrate the new, empty workspace file at ``path`` in place (the template is made so)."""
+    open_workspace(path, from_template=False).close()
 
 
 def as_of_views(
