@@ -32,6 +32,7 @@ from cosell.attribution.engine_plan import (
     EVIDENCE_OUTPUT,
     PLANS,
     STAGE_ENTRIES_OUTPUT,
+    STAGE_ENTRIES_SQL,
     Plan,
     RunContext,
     drop,
@@ -101,7 +102,7 @@ class EngineRun:
     def stage_entries_sql(self) -> str:
         """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds):
         of every direct-only won deal, and of every candidate into its stage s."""
-        return f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
+        return STAGE_ENTRIES_SQL
 
     def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
         """The evidence rows by deal, and the claims by deal, rule, partner and source."""

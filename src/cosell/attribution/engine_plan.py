@@ -51,6 +51,8 @@ CLAIMS_OUTPUT = "cosell_claims"
 # candidate's into its stage s (opp_id, stage, first_t): stored with the run, so that an
 # incremental re-run reads the unchanged deals' entries instead of grouping their stage history.
 STAGE_ENTRIES_OUTPUT = "cosell_stage_entries"
+# The entries as a run stores them (:func:`cosell.store.evidence_store.save_stage_entries`).
+STAGE_ENTRIES_SQL = f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
 
 PLAN_FORMAT = 4
 STEP_PREFIX = "_cosell_eng_"

@@ -35,7 +35,7 @@ from cosell.attribution.engine_plan import (
     CLAIMS_OUTPUT,
     CREDITS_TABLE,
     EVIDENCE_OUTPUT,
-    STAGE_ENTRIES_OUTPUT,
+    STAGE_ENTRIES_SQL,
     Plan,
     RunContext,
     drop,
@@ -142,7 +142,7 @@ class Incremental:
     @property
     def stage_entries_sql(self) -> str:
         # The recomputed deals' entries only: a re-tested deal keeps the ones it has.
-        return f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
+        return STAGE_ENTRIES_SQL
 
     def _with_moved(self, new: str, stored: str, columns: tuple[str, ...]) -> str:
         """The recomputed deals' new rows of ``new`` and the re-tested deals' stored rows of
