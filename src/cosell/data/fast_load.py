@@ -47,7 +47,7 @@ from cosell.data.read import (
     csv_relation,
     stage_file,
 )
-from cosell.data.typed_rows import UNHASHED, column_list, typed_select
+from cosell.data.typed_rows import UNHASHED, insert_versions_sql, typed_select
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -362,8 +362,7 @@ def _insert(con: Engine, table: Table, select: str, at: datetime, import_id: int
     """Insert the converted rows of ``select`` into ``table`` as the first import's versions; how
     many."""
     inserted = con.execute(
-        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-        f"_import_id) SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({select})",
+        insert_versions_sql(table, select),
         [at, import_id],
     ).fetchall()
     return int(inserted[0][0]) if inserted else 0

@@ -42,7 +42,7 @@ from cosell.data.import_report import (
     table_order_sql,
 )
 from cosell.data.read import Staged, TableFile, find_table_files, stage_file
-from cosell.data.typed_rows import column_list, stored_row_hash, typed_select
+from cosell.data.typed_rows import insert_versions_sql, stored_row_hash, typed_select
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
@@ -380,8 +380,7 @@ def _apply(
     if not versioned and not _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)"):
         rows = typed_select(source, view, policy, hashed=False, filtered=rejected > 0)
         result = con.execute(
-            f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, "
-            f"_import_id) SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM ({rows})",
+            insert_versions_sql(table, rows),
             [at, import_id],
         ).fetchone()
         inserted = int(result[0]) if result else 0
@@ -432,9 +431,7 @@ def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: d
     empty = not _count(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
     compare = "" if empty else f" ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash"
     result = con.execute(
-        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
-        f"SELECT {', '.join('n.' + c for c in table.column_names)}, n.extra, n._row_hash, ?, NULL, ? "
-        f"FROM ({rows}) n{compare}",
+        insert_versions_sql(table, f"SELECT n.* FROM ({rows}) n{compare}"),
         [at, import_id],
     ).fetchone()
     return int(result[0]) if result else 0
@@ -485,9 +482,10 @@ def _replace_costs_by_period(con: Engine, table: Table, import_id: int, at: date
         [at],
     ).fetchone()
     inserted = con.execute(
-        f"INSERT INTO {table.name} ({column_list(table)}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
-        f"SELECT {column_list(table)}, extra, _row_hash, ?, NULL, ? FROM _cosell_costs "
-        "WHERE cost_id IS NULL AND period IN (SELECT period FROM _cosell_periods)",
+        insert_versions_sql(
+            table,
+            "SELECT * FROM _cosell_costs WHERE cost_id IS NULL AND period IN (SELECT period FROM _cosell_periods)",
+        ),
         [at, import_id],
     ).fetchone()
     con.execute("DROP TABLE _cosell_periods")

@@ -64,6 +64,12 @@ def stored_row_hash(table: Table) -> str:
     return f"CASE WHEN _row_hash = {lit(UNHASHED)} THEN {row_hash_sql(table)} ELSE _row_hash END"
 
 
-def column_list(table: Table) -> str:
-    """``table``'s own columns, comma-separated (without ``extra`` and the version columns)."""
-    return ", ".join(table.column_names)
+def insert_versions_sql(table: Table, rows: str) -> str:
+    """The statement that inserts ``rows`` (a relation of ``table``'s columns, ``extra`` and
+    ``_row_hash``) into ``table`` as current versions; its parameters are the instant they are
+    valid from and the import's id."""
+    columns = ", ".join(table.column_names)
+    return (
+        f"INSERT INTO {table.name} ({columns}, extra, _row_hash, _valid_from, _valid_to, _import_id) "
+        f"SELECT {columns}, extra, _row_hash, ?, NULL, ? FROM ({rows})"
+    )
