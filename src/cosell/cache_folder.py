@@ -37,19 +37,24 @@ def cache_folder(kind: str) -> Path | None:
         return None
 
 
-def write_then_rename(path: Path, write: Callable[[Path], object]) -> bool:
+def write_then_rename(path: Path, write: Callable[[Path], object], *, replace: bool = True) -> bool:
     """Make ``path`` whole under another name in its folder (``write(temporary)`` creates the
     file), then rename it into place. False, and nothing left behind, when the folder cannot be
-    written (``write`` raises :class:`OSError` for its own failures to write)."""
+    written (``write`` raises :class:`OSError` for its own failures to write). ``replace=False``:
+    linked into place only where no file is yet (False when one is: it is kept, never replaced)."""
     temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(temporary)
-        os.replace(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails when a file is there
     except OSError:
         return False
     finally:
-        # Gone once renamed; else what a failed write left (if there is a folder to remove it from).
+        # Gone once renamed; once linked, its second name is removed here; else what a failed write
+        # left (if there is a folder to remove it from).
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
     return True

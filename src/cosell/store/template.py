@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -88,16 +87,8 @@ def placed_copy(path: str, schema_version: int, make: MakeSchema) -> bytes | Non
     if not target.parent.is_dir():
         return None  # the caller's opening says why
     image = _template_image(folder, schema_version, make)
-    temporary = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
-    try:
-        temporary.write_bytes(image)
-        os.link(temporary, target)  # fails when a file is there: never replaces one
-    except OSError:
-        return None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-    return image
+    placed = write_then_rename(target, lambda temporary: temporary.write_bytes(image), replace=False)
+    return image if placed else None
 
 
 def discard(path: str, image: bytes, schema_version: int) -> None:
