@@ -134,22 +134,6 @@ def test_a_file_already_at_the_path_is_never_replaced_by_the_template(tmp_path: 
         open_workspace(tmp_path / "no-folder" / "w.duckdb")
 
 
-def test_a_new_workspace_file_from_a_template_the_engine_cannot_open_is_migrated(
-    tmp_path: Path, migrations: list[int]
-) -> None:
-    junk = b"not a database" * 100
-    folder = tmp_path / "cache" / template.TEMPLATE_FOLDER
-    folder.mkdir(parents=True)
-    (
-        folder / f"{template.template_key(SCHEMA_VERSION)}-{hashlib.sha256(junk).hexdigest()[:16]}.duckdb"
-    ).write_bytes(junk)
-    ws = open_workspace(tmp_path / "w.duckdb")
-    assert ws.schema_version == SCHEMA_VERSION
-    ws.close()
-    assert migrations == [1]  # in place
-    assert templates(tmp_path) == []
-
-
 def test_without_a_cache_folder_a_new_workspace_file_is_migrated(
     tmp_path: Path, migrations: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
