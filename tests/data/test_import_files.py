@@ -70,6 +70,13 @@ def test_empty_file_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_a_blank_first_line_is_refused_as_no_header(tmp_path: Path) -> None:
+    # A file of blank lines has a header with no column: said so, not the engine's own error.
+    folder = dataset(tmp_path)
+    (folder / "touches.csv").write_bytes(b"\n\n")
+    assert fail(folder) == [Problem("touches.csv", 1, None, None, "is not a table: the header row is empty")]
+
+
 def test_header_only_is_an_empty_table(tmp_path: Path) -> None:
     folder = dataset(tmp_path, touches=None)
     (folder / "touches.csv").write_text("touch_id,occurred_at,account_id,actor,kind\n")

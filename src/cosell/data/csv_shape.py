@@ -66,6 +66,8 @@ def read_header(file: str, opener: Opener) -> tuple[str, ...] | Problem:
             return Problem(file, 1, None, None, f"is not a table: the header row cannot be read ({exc})")
         except UnicodeDecodeError:
             return Problem(file, 1, None, None, NOT_UTF8)
+    if not header:  # a blank first line: csv reads it as a record of no cells
+        return Problem(file, 1, None, None, "is not a table: the header row is empty")
     if len(header) > MAX_COLUMNS:
         return Problem(
             file,
