@@ -286,6 +286,18 @@ def test_windows_1252_read_as_utf8_names_the_line_and_the_byte(tmp_path: Path) -
     ]
 
 
+def test_a_bad_byte_after_a_byte_order_mark_is_the_byte_named(tmp_path: Path) -> None:
+    # Python's utf-8-sig decoder counts its error's place after the mark: 3 bytes early in the file.
+    folder = write_org(tmp_path / "sf", "report")
+    account = folder / "Account.csv"
+    account.write_bytes(b"\xef\xbb\xbf" + account.read_bytes())
+    problems = _fails(tmp_path, folder, mapping("report").replace('"cp1252"', '"utf-8"'))
+    assert problems == [
+        'Account.csv row 4: "0xE9" is not a utf-8 byte: set encoding = "cp1252" (Windows) or "latin-1" '
+        "for this file in the mapping"
+    ]
+
+
 def test_an_unmapped_picklist_value_is_named_with_its_rows(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     problems = _fails(tmp_path, folder, mapping("loader").replace('"Partner Sourced" = "sourced"\n', ""))

@@ -12,6 +12,7 @@ with a line break inside a quoted value is still one row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -116,8 +117,10 @@ def decode(name: str, data: bytes, encoding: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        byte = data[exc.start : exc.start + 1].hex().upper()
+        # utf-8-sig counts the error's place after the byte-order mark it dropped.
+        start = exc.start + (3 if codec == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, start) + 1
+        byte = data[start : start + 1].hex().upper()
         hint = (
             'set encoding = "cp1252" (Windows) or "latin-1" for this file in the mapping'
             if codec == "utf-8-sig"
