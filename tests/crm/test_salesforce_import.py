@@ -298,6 +298,23 @@ def test_a_bad_byte_after_a_byte_order_mark_is_the_byte_named(tmp_path: Path) ->
     ]
 
 
+def test_a_file_of_more_columns_than_the_limit_is_refused_at_its_header(tmp_path: Path) -> None:
+    # As a canonical file's (cosell.data.csv_shape.MAX_COLUMNS): planning a statement over tens of
+    # thousands of columns took the engine's translation minutes.
+    from cosell.data.csv_shape import MAX_COLUMNS
+
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Opportunity.csv"
+    header, *rows = path.read_text(encoding="utf-8-sig").splitlines()
+    extra = MAX_COLUMNS + 1 - len(header.split(","))
+    lines = [header + "".join(f",x{i}" for i in range(extra)), *(row + "," * extra for row in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert problems == [
+        f"Opportunity.csv row 1: the header has 2,001 columns: a file may have at most {MAX_COLUMNS:,}"
+    ]
+
+
 def test_an_unmapped_picklist_value_is_named_with_its_rows(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     problems = _fails(tmp_path, folder, mapping("loader").replace('"Partner Sourced" = "sourced"\n', ""))

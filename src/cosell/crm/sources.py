@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from cosell.data.csv_shape import MAX_COLUMNS
 from cosell.errors import ImportFailed, Problem, UsageError
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
@@ -152,6 +153,7 @@ def read_header(source: SourceFile, encoding: str) -> Table:
                 [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
             ) from None
     header = tuple(h.strip() for h in first)
+    _check_width(source.name, header)
     if not header or not all(header):
         raise ImportFailed([Problem(source.name, 1, None, None, "has a header column without a name")])
     return Table(source.name, header, [])
@@ -170,6 +172,7 @@ def parse_table(name: str, text: str) -> Table:
     if not records:
         raise ImportFailed([Problem(name, None, None, None, "is empty (no header row)")])
     header = tuple(h.strip() for h in records[0])
+    _check_width(name, header)
     problems = [
         Problem(name, 1, None, None, f"column {i} of the header has no name")
         for i, h in enumerate(header, start=1)
@@ -187,6 +190,14 @@ def parse_table(name: str, text: str) -> Table:
     for record in rows:
         record.append("")  # the empty cell of a column the file lacks (index: len(header))
     return Table(name, header, rows)
+
+
+def _check_width(name: str, header: tuple[str, ...]) -> None:
+    """A file may have at most as many columns as a canonical one (the engine plans a statement
+    over every column of a file it reads: tens of thousands take it minutes)."""
+    if len(header) > MAX_COLUMNS:
+        reason = f"the header has {len(header):,} columns: a file may have at most {MAX_COLUMNS:,}"
+        raise ImportFailed([Problem(name, 1, None, None, reason)])
 
 
 def beside_tables(export: Export, tables: tuple[str, ...]) -> dict[str, bytes]:
