@@ -15,7 +15,7 @@ from import_fixtures import base_tables, csv_text, dataset
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES
+from cosell.data.csv_shape import MAX_COLUMNS, MAX_NAME_CHARS, MAX_ROW_BYTES
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed, Problem
 from cosell.instants import OUT_OF_RANGE
@@ -135,6 +135,19 @@ def test_a_header_longer_than_the_sniffed_sample_is_read_whole(tmp_path: Path) -
     text = f"{header}\nA1{pad},Northwind,ENT,U1\nA2{pad},Contoso,SMB,U1\n"
     (folder / "accounts.csv").write_text(text)
     assert accounts(folder) == [("A1", "Northwind"), ("A2", "Contoso")]
+
+
+def test_a_column_name_longer_than_the_limit_is_refused_at_the_header(tmp_path: Path) -> None:
+    # An unknown column is kept in every row's extra under its name: a 1 MB name on a few thousand
+    # rows ran the engine out of memory (a traceback), where the name is the file's mistake.
+    folder = dataset(tmp_path)
+    header, first, second = _accounts_lines()
+    name = "x" * (MAX_NAME_CHARS + 1)
+    (folder / "accounts.csv").write_text(f"{header},{name}\n{first},\n{second},\n")
+    reason = (
+        f"column 5 of the header is 1,001 characters long: a column name may have at most {MAX_NAME_CHARS:,}"
+    )
+    assert fail(folder) == [Problem("accounts.csv", 1, None, None, reason)]
 
 
 def test_a_parquet_file_with_too_many_columns_is_refused(tmp_path: Path) -> None:

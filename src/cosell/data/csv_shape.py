@@ -16,6 +16,9 @@ The limits a CSV file must keep (documented in ``docs/data-guide.md``):
   deal. A refused row names the column of its largest cell.
 - :data:`MAX_COLUMNS`: at most 2,000 columns, above the per-object field limits of Salesforce
   (800 custom fields plus the standard ones) and HubSpot (1,000 custom properties plus defaults).
+- :data:`MAX_NAME_CHARS`: a column name of at most 1,000 characters (checked with the header, in
+  :mod:`cosell.data.read`, for Parquet too): an unknown column is kept in every row's ``extra``
+  under its name, so a name of a megabyte on a few thousand rows runs the engine out of memory.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cosell.errors import Problem
 
 MAX_ROW_BYTES = 2_000_000
 MAX_COLUMNS = 2_000
+MAX_NAME_CHARS = 1_000
 # Python's reader gives up on a single cell beyond this; below it the cell's column is named.
 _FIELD_LIMIT = 64 * MAX_ROW_BYTES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES
+from cosell.data.csv_shape import MAX_COLUMNS, MAX_NAME_CHARS, MAX_ROW_BYTES
 from cosell.data.validate import FALSE_WORDS, TRUE_WORDS
 from cosell.store.schema import DUCKDB_TYPES, TABLES, Column, Table
 
@@ -51,7 +51,7 @@ _RULES = """\
   the line ending): the largest text field of Salesforce holds 131,072 characters, HubSpot's
   65,536. A longer row is refused naming the row and the column of its largest cell. A file (CSV or
   Parquet) may have at most {columns:,} columns, above the field limits of a Salesforce or HubSpot
-  object.
+  object, each named in at most {name:,} characters.
 - Parquet: any column types; values are read as text and checked like CSV cells, except that money
   and rate columns stored as binary floating point (FLOAT, DOUBLE) are refused.
 - Missing optional columns are empty. Unknown columns are kept, as a JSON object in the `extra`
@@ -147,7 +147,7 @@ def render_guide() -> str:
         "`cosell import canonical DIR` reads these tables; `--data DIR` reads the same folder for a",
         "batch run. Column names are exact. This guide is generated from the schema code.",
         "",
-        _RULES.format(row=MAX_ROW_BYTES, columns=MAX_COLUMNS),
+        _RULES.format(row=MAX_ROW_BYTES, columns=MAX_COLUMNS, name=MAX_NAME_CHARS),
         "## Column kinds",
         "",
         "| kind | accepted text | stored as |",

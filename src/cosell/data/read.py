@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from cosell.data.csv_shape import MAX_COLUMNS, MAX_ROW_BYTES, NOT_UTF8, check_and_normalise, read_header
+from cosell.data.csv_shape import (
+    MAX_COLUMNS,
+    MAX_NAME_CHARS,
+    MAX_ROW_BYTES,
+    NOT_UTF8,
+    check_and_normalise,
+    read_header,
+)
 from cosell.engine import Engine, EngineError
 from cosell.errors import Problem
 from cosell.store.schema import TABLES_BY_NAME, Table
@@ -160,6 +167,12 @@ def _header_problems(file: TableFile, table: Table, header: tuple[str, ...]) -> 
     for i, name in enumerate(header, start=1):
         if not name.strip():
             problems.append(Problem(file.name, 1, None, None, f"column {i} of the header has no name"))
+        elif len(name) > MAX_NAME_CHARS:
+            reason = (
+                f"column {i} of the header is {len(name):,} characters long: "
+                f"a column name may have at most {MAX_NAME_CHARS:,}"
+            )
+            problems.append(Problem(file.name, 1, None, None, reason))
         elif name in seen:
             problems.append(Problem(file.name, 1, name, None, "the column appears twice in the header"))
         seen.add(name)
