@@ -152,6 +152,22 @@ def test_the_import_stores_it_and_a_bad_stage_date_is_located(tmp_path: Path) ->
     )
 
 
+def test_a_pipelines_file_without_its_stage_columns_is_refused_not_ignored(tmp_path: Path) -> None:
+    # Ignored, its stage ids ("closedwon") became the deals' stages, which the policy reads as open.
+    folder = write_portal(tmp_path / "hs")
+    pipelines = folder / "pipelines.csv"
+    pipelines.write_text(pipelines.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    with pytest.raises(ImportFailed) as caught:
+        _translate(folder)
+    problems = [str(p) for p in caught.value.problems]
+    for column in ("stage_id", "stage_label"):
+        missing = (
+            f"pipelines.csv, {column}: required column is missing (if the file calls it otherwise, name it "
+            "under [files.pipelines.columns] in the mapping)"
+        )
+        assert missing in problems, problems
+
+
 def test_map_init_drafts_a_hubspot_mapping_that_imports_the_export(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

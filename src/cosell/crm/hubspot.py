@@ -159,6 +159,8 @@ def _source_leads(export: Export) -> dict[str, str]:
 
 
 def _pipelines(f: ObjectFile, portal: Portal) -> None:
+    if not f.require("stage_id", "stage_label"):
+        return
     for _row, r in f.numbered():
         stage, label = f.text(r, "stage_id"), f.text(r, "stage_label")
         if stage and label:
