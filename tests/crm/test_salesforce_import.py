@@ -215,6 +215,28 @@ def test_a_zip_reads_like_its_folder(tmp_path: Path) -> None:
         assert _rows(got, table.name) == _rows(expected, table.name)
 
 
+@pytest.mark.parametrize("fault", ["damaged", "encrypted"])
+def test_a_zip_member_that_cannot_be_read_is_named(tmp_path: Path, fault: str) -> None:
+    folder = write_org(tmp_path / "sf", "loader")
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.write(folder / "Account.csv", "Account.csv")
+    data = bytearray(archive.read_bytes())
+    if fault == "damaged":
+        data[30 + len("Account.csv") + 5] ^= 0xFF  # a byte of its data: its CRC-32 no longer matches
+        reason = "cannot be read from the zip: Bad CRC-32 for file 'Account.csv'"
+    else:  # the flag of an encrypted member, in its local and its central header
+        data[6] |= 1
+        data[data.find(b"PK\x01\x02") + 8] |= 1
+        reason = (
+            "cannot be read from the zip: File 'Account.csv' is encrypted, password required for extraction"
+        )
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ImportFailed) as caught:
+        _translate(archive, "loader")
+    assert [str(p) for p in caught.value.problems] == [f"Account.csv: {reason}"]
+
+
 def test_the_import_stores_the_rows_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")

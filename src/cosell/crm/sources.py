@@ -16,7 +16,9 @@ import codecs
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -41,14 +43,24 @@ class SourceFile:
         if self.member is None:
             return self.path.open("rb")
         # The archive's file stays open until the member's stream is closed, then closes with it.
-        with zipfile.ZipFile(self.path) as archive:
+        with zipfile.ZipFile(self.path) as archive, self._unreadable():
             return archive.open(self.member)
 
     def read_bytes(self) -> bytes:
         if self.member is None:
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
+        with zipfile.ZipFile(self.path) as archive, self._unreadable():
             return archive.read(self.member)
+
+    @contextmanager
+    def _unreadable(self) -> Iterator[None]:
+        """A member the zip module cannot give (damaged, encrypted, an unknown compression) is a
+        problem of that file, not a traceback."""
+        try:
+            yield
+        except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError) as exc:
+            problem = Problem(self.name, None, None, None, f"cannot be read from the zip: {exc}")
+            raise ImportFailed([problem]) from None
 
 
 class Export:
