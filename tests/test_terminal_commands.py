@@ -153,6 +153,19 @@ def test_listings_keep_every_number_date_and_id_whole(demo: Demo, name: str, wid
     assert assert_rows_whole(rows, keys, table) >= len(rows)
 
 
+PARTY_KEYS = ("party_kind", "party_id", "balance", "recovered", "pay", "status")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_payout_run_keeps_every_party_id_and_amount_whole(demo: Demo, width: int) -> None:
+    shown = as_json(demo, "payouts", "show", "PR-000001")
+    assert shown["parties"], "the demo paid a run"
+    output = run(demo, width, "payouts", "show", "PR-000001")
+    table = output.split("\n", 1)[1]  # after the run's one-line summary (a message, whole in a pipe)
+    assert_fits(table, width)
+    assert assert_rows_whole(shown["parties"], PARTY_KEYS, table) >= len(shown["parties"])
+
+
 FINDING_KEYS = ("finding_id", "kind", "declared_source", "declared_partner_id", "computed_tier",
                 "computed_partner_id", "at_stake", "status")  # fmt: skip
 

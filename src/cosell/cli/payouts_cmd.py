@@ -25,6 +25,7 @@ from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import load_policy
+from cosell.terminal import TableColumn, print_table
 
 payouts_app = typer.Typer(
     help="Partner payouts and rep commission: post a period, payout runs, the ledger, statements.",
@@ -160,17 +161,16 @@ def _party_rows(parties: list[Any], names: dict[tuple[str, str], str], fmt: Form
 
 
 def _print_parties(rows: list[dict[str, Any]], title: str) -> None:
-    """The parties as a table; a blocked party stands out (bold red, status BLOCKED)."""
-    from rich.table import Table
-
-    table = Table(title=title, header_style="bold")
-    for column in _PARTY_COLUMNS:
-        table.add_column(column, justify="right" if column in ("balance", "recovered", "pay") else "left")
-    for row in rows:
-        blocked = row["status"] == "blocked"
-        cells = [str(row[c]) for c in _PARTY_COLUMNS[:-1]] + ["BLOCKED" if blocked else str(row["status"])]
-        table.add_row(*cells, style="bold red" if blocked else None)
-    console.print(table)
+    """The parties as a table fitted to the terminal (an id or an amount is never cut: the name
+    wraps, else each party is a block of lines); a blocked party stands out (bold red, status
+    BLOCKED)."""
+    blocked = [r["status"] == "blocked" for r in rows]
+    shown = [{**r, "status": "BLOCKED" if b else r["status"]} for r, b in zip(rows, blocked, strict=True)]
+    columns = [
+        TableColumn(c, justify="right" if c in ("balance", "recovered", "pay") else None)
+        for c in _PARTY_COLUMNS
+    ]
+    print_table(console, columns, shown, title=title, row_styles=["bold red" if b else "" for b in blocked])
 
 
 @payouts_app.command("show")
