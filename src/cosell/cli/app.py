@@ -189,7 +189,7 @@ class CosellGroup(TyperGroup):
             return super().invoke(ctx)
         except CosellError as exc:
             # The message is text, not markup: "[stages]" in it must print as written.
-            err_console.message(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            err_console.message(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         finally:
             # A --now pin lasts one command, also when parsing stopped after the option was read.

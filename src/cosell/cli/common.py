@@ -37,10 +37,13 @@ class TextConsole(Console):
     """rich's console, with :meth:`message` for a line that says what happened (as opposed to a
     table or a document, which are laid out to the console's width wherever they go). Text is
     printed as written: ``:smile:`` in a deal's or a partner's name stays those seven characters
-    (rich's default turns emoji codes into emoji, and loads their table to do it)."""
+    (rich's default turns emoji codes into emoji, and loads their table to do it), and ``[/x]`` in
+    a path, an id, a stage or a name stays those four (rich's default reads it as markup, and stops
+    with a traceback on a closing tag that matches nothing). A line styled on purpose passes
+    ``markup=True`` and escapes what it interpolates (:func:`rich.markup.escape`)."""
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**{"emoji": False, **options})
+        super().__init__(**{"emoji": False, "markup": False, **options})
 
     def message(self, *objects: Any, **options: Any) -> None:
         """Print a message: wrapped between words on a terminal (the terminal itself would cut a

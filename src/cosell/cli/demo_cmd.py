@@ -84,11 +84,13 @@ def print_demo_summary(manifest: DemoManifest) -> None:
     )
     console.print(
         f"Deals created {format_instant(manifest.span_start)[:10]} to {format_instant(manifest.span_end)[:10]}"
-        f" (exclusive); run reports as of [bold]{format_instant(manifest.as_of)}[/]."
+        f" (exclusive); run reports as of [bold]{format_instant(manifest.as_of)}[/].",
+        markup=True,
     )
     console.message(
         f"Files in [bold]{escape(str(manifest.out_dir))}[/] (size {manifest.size:,}, seed {manifest.seed});"
         " demo_truth.csv holds each deal's designed origin, demo_manifest.json this summary.",
+        markup=True,
     )
 
 
@@ -109,7 +111,9 @@ def run_demo(base: Path, size: int, seed: int) -> None:
         # The sample's rows are imported as known at its as-of instant, so every run is reproducible.
         with progress("importing", total=len(manifest.counts)) as advance:
             report, intake = demo.import_sample(ws, manifest, policy, on_file=lambda _f: advance(1))
-        console.message(f"imported {report.accepted:,} rows into [bold]{escape(str(workspace_file))}[/]")
+        console.message(
+            f"imported {report.accepted:,} rows into [bold]{escape(str(workspace_file))}[/]", markup=True
+        )
         _print_intake(intake)
         partner = demo.add_named_users(ws, manifest)
         if partner is not None:

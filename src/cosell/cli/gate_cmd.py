@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cosell.cli.common import (
     AsOfOption,
@@ -89,7 +90,7 @@ def check(
         typer.echo(json.dumps(out, indent=2))
     else:
         verdict = "[green]allowed[/]" if decision.allowed else "[bold red]refused[/]"
-        console.message(f"{verdict}: {decision.reason}", highlight=False)
+        console.message(f"{verdict}: {escape(decision.reason)}", markup=True, highlight=False)
     if not decision.allowed:
         raise typer.Exit(1)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cosell.cli.common import (
     Format,
@@ -147,11 +148,13 @@ def render_report(report: ImportReport, fmt: Format) -> None:
         return
     emit_rows(_count_rows(report), COUNT_COLUMNS, fmt, title=f"import {report.import_id}", optional=("file",))
     for w in report.warnings:
-        console.message(f"[yellow]warning:[/] {w}", highlight=False)
+        console.message(f"[yellow]warning:[/] {escape(str(w))}", markup=True, highlight=False)
     shown = sum(w.count for w in report.warnings)
     if report.warning_count > shown:
         console.print(
-            f"[yellow]... and {report.warning_count - shown:,} more warning row(s)[/]", highlight=False
+            f"[yellow]... and {report.warning_count - shown:,} more warning row(s)[/]",
+            markup=True,
+            highlight=False,
         )
     line = f"accepted {report.accepted:,} row(s), rejected {report.rejected:,}"
     if report.rejects_file is not None:

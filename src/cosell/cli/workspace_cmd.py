@@ -39,7 +39,8 @@ def init(workspace_path: WorkspaceOption = None) -> None:
 
     ready = init_workspace(workspace_path, on_wait=say_waiting)
     console.message(
-        f"workspace [bold]{escape(str(ready.path))}[/] ready (schema version {ready.schema_version})"
+        f"workspace [bold]{escape(str(ready.path))}[/] ready (schema version {ready.schema_version})",
+        markup=True,
     )
 
 
