@@ -149,6 +149,8 @@ def test_every_problem_is_listed_at_once() -> None:
         ),
         ("[credit.role_weights]\nsourcer = nan", "credit.role_weights.sourcer", "NaN is not a number"),
         ("x = 1" + "0" * 5000, "(file)", "not valid TOML: Exceeds the limit (4300 digits)"),
+        ("x = " + "[" * 5000 + "]" * 5000, "(file)", "not valid TOML: nested too deeply"),
+        ("x = " + "{a = " * 5000 + "1" + "}" * 5000, "(file)", "not valid TOML: nested too deeply"),
     ],
 )
 def test_numbers_are_bounded(toml: str, key: str, reason: str) -> None:

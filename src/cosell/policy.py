@@ -382,6 +382,8 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
         data = tomllib.loads(text, parse_float=Decimal)
     except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
         raise PolicyError("(file)", f"not valid TOML: {exc}", file) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise PolicyError("(file)", "not valid TOML: nested too deeply", file) from None
     return Policy(_validate(_flatten(data), file), file)
 
 

@@ -318,6 +318,8 @@ def test_effective_to_must_follow_effective_from() -> None:
 def test_not_toml_and_empty_plan() -> None:
     _, found = parse_plan_text("plan_id = ", "f.toml")
     assert len(found) == 1 and str(found[0]).startswith("f.toml: not valid TOML: ")
+    _, found = parse_plan_text("x = " + "[" * 5000 + "]" * 5000, "f.toml")  # a RecursionError in tomllib
+    assert [str(p) for p in found] == ["f.toml: not valid TOML: nested too deeply"]
     _, found = parse_plan_text(
         'plan_id = "p"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n', "f.toml"
     )

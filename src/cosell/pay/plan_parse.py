@@ -283,6 +283,9 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
         c.add(f"not valid TOML: {exc}")
         return None, c.problems
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        c.add("not valid TOML: nested too deeply")
+        return None, c.problems
     for key in data:
         if key not in _TOP_KEYS:
             c.add(_unknown_key(key, _TOP_KEYS))
