@@ -10,6 +10,9 @@
     ├── NotFound                     an id that does not exist
     ├── NotAllowed                   the user's role may not do this (HTTP 403 at the service)
     └── WorkspaceBusy                another process holds the workspace: names it (HTTP 503)
+
+cosell.engine.EngineIOError is a CosellError too (exit 1): a file the engine cannot read or write
+(a workspace cut short, a full disk) is met by users, unlike the engine's other errors (bugs).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from cosell.errors import CosellError
+
 Params = Sequence[object] | Mapping[str, object] | None
 
 
@@ -26,8 +28,11 @@ class EngineError(Exception):
     because a user should never meet one."""
 
 
-class EngineIOError(EngineError):
-    """The engine could not read or write a file or the disk (a full disk, a folder removed)."""
+class EngineIOError(EngineError, CosellError):
+    """The engine could not read or write a file or the disk (a workspace file cut short or
+    damaged, a full disk, a folder removed). Unlike the other engine errors this is no bug but
+    something a user meets, so it is a :class:`~cosell.errors.CosellError` too: the command line
+    says it, naming the file, instead of showing a traceback."""
 
 
 class ConstraintViolation(EngineError):
