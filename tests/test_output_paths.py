@@ -123,6 +123,25 @@ def test_another_duckdb_database_is_not_taken_for_a_workspace(tmp_path: Path) ->
     assert code == 1 and "is a DuckDB database but not a cosell workspace" in out
 
 
+def test_a_sqlite_database_is_refused_without_fetching_an_extension(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "crm.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE deals (id TEXT)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    # No extension folder to find the SQLite reader in, and none fetched: DuckDB tried to download
+    # one (a network request from an attribution tool) and failed with its own words.
+    home = tmp_path / "home"
+    for command in (["plans", "list"], ["init"], ["report", "cfo"]):
+        done = CliRunner().invoke(app, [*command, "-w", str(path)], env={"HOME": str(home)})
+        code, out = done.exit_code, " ".join(done.output.split())
+        assert (code, out) == (1, f"error: {path} is not a cosell workspace: it is a SQLite database")
+    assert path.read_bytes() == before and not home.exists()
+
+
 def test_a_workspace_in_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
     code, out = run("init", "-w", str(tmp_path / "nowhere" / "ws.duckdb"))
     assert code == 1 and f"the folder {tmp_path / 'nowhere'} does not exist" in out

@@ -56,6 +56,10 @@ _HOLDER_READS = "would be able to open this database in read-only mode"
 # the 1M demo (docs/benchmarks.md): one typed insert takes about a fifth less at 61,440 rows,
 # reading them back is no slower; 30,720 and 16,384 gain less.
 SCRATCH_ROW_GROUP_ROWS = 61_440
+# Every connection's settings: DuckDB never downloads an extension (a file it would read through
+# one, a SQLite database given as the workspace, is refused instead; cosell reaches no network).
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def _reason(exc: _duckdb.Error) -> str:
 
 def _refusal(path: str, exc: _duckdb.Error) -> CosellError:
     text = str(exc)
+    if _starts_with(path, SQLITE_MAGIC):  # DuckDB would open it through an extension it lacks
+        return CosellError(f"{path} is not a cosell workspace: it is a SQLite database")
     if "not a valid DuckDB database file" in text:
         return CosellError(f"{path} is not a cosell workspace: it is not a DuckDB database file")
     if "No such file or directory" in text:
@@ -128,6 +134,14 @@ def _refusal(path: str, exc: _duckdb.Error) -> CosellError:
     if "Permission denied" in text:
         return CosellError(f"cannot open workspace {path}: permission denied")
     return CosellError(f"cannot open workspace {path}: {_reason(exc)}")
+
+
+def _starts_with(path: str, magic: bytes) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(magic)) == magic
+    except OSError:
+        return False
 
 
 def _busy(path: str, holder: Holder, waited: float, read_only: bool) -> WorkspaceBusy:
@@ -154,7 +168,7 @@ def _connect(
     let go in time, UsageError for a folder, CosellError for any other reason DuckDB gives.
     """
     if path == ":memory:":
-        return _duckdb.connect(path)
+        return _duckdb.connect(path, config=CONFIG)
     if Path(path).is_dir():
         raise UsageError(
             f"workspace {path} is a folder: give a workspace file, e.g. {Path(path) / 'cosell.duckdb'}"
@@ -163,7 +177,7 @@ def _connect(
     started: float | None = None
     while True:
         try:
-            return _duckdb.connect(path, read_only=read_only)
+            return _duckdb.connect(path, read_only=read_only, config=CONFIG)
         except _duckdb.ConnectionException as exc:
             # This process already has the file open read-write (a test, a library user): DuckDB
             # allows one configuration per file and process, and read-write can read.
@@ -195,7 +209,7 @@ def _connect_scratch(path: str) -> _duckdb.DuckDBPyConnection:
     where DuckDB puts a file database's own (beside the file), not in the working directory.
     Nothing is synced to the disk (``fsync_mode``): the file outlives no crash of its process, and
     a commit's sync took 15 to 35 ms of a run over a hundred deals (a tenth of its import)."""
-    con = _duckdb.connect(":memory:")
+    con = _duckdb.connect(":memory:", config=CONFIG)
     try:
         con.execute("SET fsync_mode = 'NONE'")  # this database instance's only: the scratch file
         con.execute(f"SET temp_directory = {lit(path + '.tmp')}")
