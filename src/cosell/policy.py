@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +22,7 @@ from typing import Any
 
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
+from cosell.toml_text import NotToml, read_toml
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -379,11 +379,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
 def parse_policy(text: str, file: str | None = None) -> Policy:
     """Parse and validate policy TOML text (numbers with a fraction are read as exact Decimals)."""
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
-        raise PolicyError("(file)", f"not valid TOML: {exc}", file) from None
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise PolicyError("(file)", "not valid TOML: nested too deeply", file) from None
+        data = read_toml(text)
+    except NotToml as exc:
+        raise PolicyError("(file)", str(exc), file) from None
     return Policy(_validate(_flatten(data), file), file)
 
 

@@ -55,6 +55,11 @@ def test_a_mapping_for_the_other_crm_and_bad_toml_are_refused() -> None:
         parse_mapping('crm = "salesforce"\n', "hubspot", "m.toml")
     with pytest.raises(MappingInvalid, match=r"m.toml: not valid TOML: .*line 2"):
         parse_mapping('crm = "salesforce"\n[tiers\n', "salesforce", "m.toml")
+    # Deeper than the interpreter recurses, and an integer too long to convert: reasons, not tracebacks.
+    with pytest.raises(MappingInvalid, match=r"m\.toml: not valid TOML: nested too deeply"):
+        parse_mapping("x = " + "[" * 5000 + "]" * 5000, "salesforce", "m.toml")
+    with pytest.raises(MappingInvalid, match=r"m\.toml: not valid TOML: Exceeds the limit \(4300 digits\)"):
+        parse_mapping("x = 1" + "0" * 5000, "salesforce", "m.toml")
 
 
 def test_line_of_finds_quoted_keys_in_their_table() -> None:

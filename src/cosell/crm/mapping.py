@@ -26,7 +26,6 @@ Every problem is reported at once, each with its line in the file and its key.
 from __future__ import annotations
 
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from cosell.store.schema import (
     PARTNER_TYPES,
     USER_ROLES,
 )
+from cosell.toml_text import NotToml, read_toml
 
 CRMS = ("salesforce", "hubspot")
 STAGE_CLASSES = ("open", "won", "lost")
@@ -212,9 +212,9 @@ def default_mapping(crm: str) -> CrmMapping:
 def parse_mapping(text: str, crm: str, file: str = "mapping.toml") -> CrmMapping:
     """Validate mapping TOML text; every problem at once in :class:`MappingInvalid`."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingInvalid([f"{file}: not valid TOML: {exc}"]) from None
+        data = read_toml(text)
+    except NotToml as exc:
+        raise MappingInvalid([f"{file}: {exc}"]) from None
     checker = _Checker(text, file)
     result = checker.mapping(data, crm)
     if checker.problems:

@@ -8,7 +8,6 @@ reading the shipped example (:func:`example_plan_text`, what ``cosell plans init
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,6 +38,7 @@ from cosell.pay.plans import (
     RepCommission,
     Rule,
 )
+from cosell.toml_text import NotToml, read_toml
 
 _RULE_KEYS = (
     "id",
@@ -279,12 +279,9 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
 
     c = _Collector(file)
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
-        c.add(f"not valid TOML: {exc}")
-        return None, c.problems
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        c.add("not valid TOML: nested too deeply")
+        data = read_toml(text)
+    except NotToml as exc:
+        c.add(str(exc))
         return None, c.problems
     for key in data:
         if key not in _TOP_KEYS:

@@ -1,0 +1,26 @@
+"""TOML text read for the files people write (the policy, pay plans, CRM mappings): every way the
+text can fail to be TOML is one exception with a reason, never a traceback."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from typing import Any
+
+
+class NotToml(ValueError):
+    """The text is not TOML; ``str()`` is the reason, starting "not valid TOML"."""
+
+
+def read_toml(text: str) -> dict[str, Any]:
+    """Parse ``text``; numbers with a fraction are exact Decimals, never binary floats.
+
+    Raises :class:`NotToml` for a syntax error, an integer of more than 4,300 digits (Python's
+    limit on turning text into int) and nesting deeper than the interpreter's recursion limit
+    (tomllib recurses once per nested array or inline table)."""
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
+        raise NotToml(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise NotToml("not valid TOML: nested too deeply") from None
