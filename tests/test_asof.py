@@ -248,3 +248,83 @@ def test_as_of_defaults_to_known_at_which_defaults_to_now(monkeypatch: pytest.Mo
     assert AsOf.resolve(as_of=t).evaluated_at == t and AsOf.resolve(known_at=k).evaluated_at is None
     with pytest.raises(UsageError):
         AsOf.resolve(known_at=parse_instant("2026-12-03T09:00:01Z"))
+
+
+# ---- the supported years 1900 to 2999: the ends of the calendar are refused, the edges work ---------
+
+FIRST = "1900-01-01T00:00:00Z"
+LAST = "2999-12-31T23:59:59.999999Z"
+UNSUPPORTED = "is outside the years 1900 to 2999 (in UTC) that cosell supports"
+
+
+def refused(args: list[str], shown: str) -> None:
+    """Exit 2 with the option's or variable's name, the value and the range; no traceback."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    said = " ".join(result.output.replace("│", " ").split())  # a usage error's box wraps its text
+    assert f"{shown} {UNSUPPORTED}" in said
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01", "9999-12-01", "1899-12-31T23:59:59.999999Z", "3000-01-01"])
+def test_reconcile_and_reports_refuse_an_as_of_outside_the_supported_years(ws: str, instant: str) -> None:
+    refused(["reconcile", "-w", ws, "--as-of", instant], f"--as-of: '{instant}'")
+    refused(["report", "cfo", "-w", ws, "--as-of", instant], f"--as-of: '{instant}'")
+    refused(["report", "cfo", "-w", ws, "--known-at", instant], f"--known-at: '{instant}'")
+
+
+@pytest.mark.parametrize(
+    "command", [["report", "cfo"], ["report", "qbr"], ["report", "partners"], ["reconcile"]]
+)
+@pytest.mark.parametrize("instant", ["0001-03-01", "9999-12-01"])
+def test_cosell_now_outside_the_supported_years_is_refused(
+    ws: str, monkeypatch: pytest.MonkeyPatch, command: list[str], instant: str
+) -> None:
+    monkeypatch.setenv("COSELL_NOW", instant)
+    refused([*command, "-w", ws], f"COSELL_NOW: '{instant}'")
+
+
+def test_a_registration_outside_the_supported_years_is_refused(
+    ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submit = ["registrations", "submit", "--account", "A1", "--partner", "P1", "-w", ws]
+    refused([*submit, "--registered-at", "0001-01-01"], "--registered-at: '0001-01-01'")
+    refused([*submit, "--now", "9999-12-01"], "Invalid value for '--now': '9999-12-01'")
+    monkeypatch.setenv("COSELL_NOW", "9999-12-01")
+    refused(submit, "COSELL_NOW: '9999-12-01'")
+
+
+@pytest.mark.parametrize("period", ["0001-Q1", "9999-Q4", "9999-12", "1899-12", "3000-01"])
+def test_a_period_outside_the_supported_years_is_refused(ws: str, period: str) -> None:
+    invoke("attribute", "-w", ws)
+    refused(["report", "cfo", "-w", ws, "--period", period], f"--period: '{period}'")
+    refused(["reconcile", "-w", ws, "--period", period], f"--period: '{period}'")
+
+
+def test_the_first_and_last_supported_instants_run_reconcile_and_the_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deal created at the first supported instant, evaluated there; the clock at the last one."""
+    monkeypatch.setenv("COSELL_USER", "controller")
+    tables = history_tables()
+    tables["opportunities"].append(_opp("D-1900", FIRST, "Discovery", "1000.00"))
+    path = str(tmp_path / "edges.duckdb")
+    invoke("import", "canonical", str(write_dataset(tmp_path / "export", tables)), "-w", path, "--now", NOW)
+    monkeypatch.setenv("COSELL_NOW", LAST)
+    for as_of in (FIRST, LAST):
+        assert f"(as of {as_of}," in invoke("attribute", "-w", path, "--as-of", as_of)
+        invoke("explain", "D-1900", "-w", path, "--as-of", as_of)
+        invoke("reconcile", "-w", path, "--as-of", as_of)
+        invoke("reconcile", "-w", path, "--as-of", as_of, "--period", "all")
+        for report in ("cfo", "qbr", "partners"):
+            invoke("report", report, "-w", path, "--as-of", as_of)
+    for period in ("1900-01", "1900-Q1", "2999-12", "2999-Q4"):
+        invoke("report", "cfo", "-w", path, "--period", period)
+        invoke("reconcile", "-w", path, "--period", period)
+    invoke("reconcile", "-w", path)  # the clock at the last instant: last month 2999-11
+    for at in (FIRST, LAST):
+        submitted = invoke(
+            "registrations", "submit", "--account", "A1", "--partner", "P1", "-w", path, "--registered-at", at
+        )
+        assert "submitted" in submitted

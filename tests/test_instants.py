@@ -7,12 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cosell.instants import (
+    END_SUPPORTED,
+    FIRST_SUPPORTED,
     OUT_OF_RANGE,
+    UNSUPPORTED,
     epoch_micros,
     format_days,
     format_instant,
+    is_supported,
     micros,
     parse_instant,
+    parse_supported_instant,
     utc,
 )
 
@@ -85,3 +90,24 @@ def test_format_instant() -> None:
 def test_micros_orders_like_instants(a: datetime, b: datetime) -> None:
     assert (epoch_micros(a) < epoch_micros(b)) == (a < b)
     assert micros(b - a) == epoch_micros(b) - epoch_micros(a)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01", "1899-12-31T23:59:59.999999Z", "1900-01-01T00:30:00+01:00", "3000-01-01", "9999-12-31",
+     "2999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+14:00"],
+)  # fmt: skip
+def test_instants_outside_the_supported_years_are_refused(text: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_supported_instant(text)
+    assert str(refused.value) == f"'{text}' {UNSUPPORTED}"
+
+
+def test_the_edges_of_the_supported_years_are_instants() -> None:
+    assert parse_supported_instant("1900-01-01") == FIRST_SUPPORTED
+    assert parse_supported_instant("1899-12-31T19:00:00-05:00") == FIRST_SUPPORTED
+    last = parse_supported_instant("2999-12-31T23:59:59.999999Z")
+    assert last == END_SUPPORTED - timedelta(microseconds=1)
+    assert is_supported(last) and not is_supported(END_SUPPORTED)
+    with pytest.raises(ValueError, match="not an ISO 8601"):
+        parse_supported_instant("yesterday")

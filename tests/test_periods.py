@@ -47,3 +47,17 @@ def test_every_instant_is_in_its_quarter_and_labels_round_trip(instant: datetime
     assert parse_period(q.label, start) == q
     m = month(instant)
     assert m.contains(instant) and parse_period(m.label) == m
+
+
+@pytest.mark.parametrize("label", ["0001-01", "0001-Q1", "1899-12", "3000-01", "9999-12", "9999-Q4"])
+@pytest.mark.parametrize("start_month", [1, 2, 12])
+def test_labels_outside_the_supported_years_are_refused(label: str, start_month: int) -> None:
+    with pytest.raises(ValueError, match=f"'{label}' is outside the years 1900 to 2999"):
+        parse_period(label, start_month)
+
+
+@pytest.mark.parametrize("start_month", [1, 2, 12])
+def test_the_first_and_last_supported_labels_are_periods(start_month: int) -> None:
+    for label in ("1900-01", "1900-Q1", "2999-12", "2999-Q4"):
+        assert parse_period(label, start_month).label == label
+    assert parse_period("2999-12").end == datetime(3000, 1, 1, tzinfo=UTC)

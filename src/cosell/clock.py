@@ -2,7 +2,7 @@
 
 :func:`now` is, in this order: the instant given to it; the instant a command's ``--now`` option
 pinned (:func:`pin`, set by the shared option in :mod:`cosell.cli.common` for the duration of one
-command); ``$COSELL_NOW`` (ISO 8601); else the system's UTC time. Every recorded instant (an import,
+command); ``$COSELL_NOW`` (ISO 8601, in the supported years 1900 to 2999); else the system's UTC time. Every recorded instant (an import,
 an attribution version, a decision, a ledger entry) and every default as-of and known-at instant
 comes from it, so a test or a demo can pin time and get byte-identical output run after run.
 """
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from cosell.errors import UsageError
-from cosell.instants import parse_instant
+from cosell.instants import parse_supported_instant
 
 NOW_ENV = "COSELL_NOW"
 
@@ -35,7 +35,7 @@ def now(explicit: datetime | None = None) -> datetime:
     text = os.environ.get(NOW_ENV)
     if text:
         try:
-            return parse_instant(text)
+            return parse_supported_instant(text)
         except ValueError as exc:
             raise UsageError(f"{NOW_ENV}: {exc}") from None
     return datetime.now(UTC)

@@ -56,6 +56,43 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} {OUT_OF_RANGE}") from None
 
 
+# The instants cosell supports as an evaluation or event instant: the years 1900 to 2999 in UTC.
+# Every window the policy allows (at most policy.MAX_DAYS, a hundred years) and the quarters and
+# fiscal years a report steps back or forward stay inside Python's calendar (years 1 to 9999) from
+# any of them; a CRM date before 1900 or after 2999 is a typo (0025 for 2025) or a sentinel.
+FIRST_SUPPORTED = datetime(1900, 1, 1, tzinfo=UTC)
+END_SUPPORTED = datetime(3000, 1, 1, tzinfo=UTC)  # exclusive: the last is 2999-12-31T23:59:59.999999Z
+FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR = 1900, 2999
+UNSUPPORTED = "is outside the years 1900 to 2999 (in UTC) that cosell supports"
+
+
+def is_supported(instant: datetime) -> bool:
+    """Whether an aware instant falls in the supported years 1900 to 2999 (UTC)."""
+    return FIRST_SUPPORTED <= instant < END_SUPPORTED
+
+
+def parse_supported_instant(text: str) -> datetime:
+    """:func:`parse_instant`, and refuse (ValueError) an instant outside the supported years 1900
+    to 2999 in UTC: the reading of every instant given to a command (options, ``$COSELL_NOW``).
+
+    >>> parse_supported_instant("2999-12-31T23:59:59.999999Z").isoformat()
+    '2999-12-31T23:59:59.999999+00:00'
+    >>> parse_supported_instant("0001-01-01")
+    Traceback (most recent call last):
+    ...
+    ValueError: '0001-01-01' is outside the years 1900 to 2999 (in UTC) that cosell supports
+    """
+    try:
+        value = parse_instant(text)
+    except ValueError as exc:
+        if OUT_OF_RANGE not in str(exc):
+            raise
+        value = None
+    if value is None or not is_supported(value):
+        raise ValueError(f"{text!r} {UNSUPPORTED}")
+    return value
+
+
 def utc(value: datetime | date) -> datetime:
     """Normalise a datetime (aware) or a date (midnight) to an aware UTC datetime.
 

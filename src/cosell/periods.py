@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cosell.instants import FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR, UNSUPPORTED
+
 _MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 _QUARTER_RE = re.compile(r"^([0-9]{4})-Q([1-4])$")
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$"
@@ -67,7 +69,19 @@ def fiscal_quarter(instant: datetime, start_month: int = 1) -> Period:
 
 
 def parse_period(label: str, start_month: int = 1) -> Period:
-    """A period from its label; raise ValueError for anything else."""
+    """A period from its label; raise ValueError for anything else, and for a label whose year is
+    outside the supported years 1900 to 2999 (every instant cosell takes is in them).
+
+    >>> parse_period("2999-12").end.isoformat()
+    '3000-01-01T00:00:00+00:00'
+    >>> parse_period("9999-12")
+    Traceback (most recent call last):
+    ...
+    ValueError: '9999-12' is outside the years 1900 to 2999 (in UTC) that cosell supports
+    """
+    m = _MONTH_RE.match(label) or _QUARTER_RE.match(label)
+    if m and not FIRST_SUPPORTED_YEAR <= int(m.group(1)) <= LAST_SUPPORTED_YEAR:
+        raise ValueError(f"{label!r} {UNSUPPORTED}")
     m = _MONTH_RE.match(label)
     if m:
         return month(_midnight(int(m.group(1)), int(m.group(2))))

@@ -19,7 +19,7 @@ from cosell import clock
 from cosell.asof import AsOf
 from cosell.cells import write_csv
 from cosell.errors import UsageError
-from cosell.instants import parse_instant
+from cosell.instants import parse_supported_instant
 from cosell.service.progress import quiet
 from cosell.terminal import TableColumn, print_table, without_trailing_spaces
 
@@ -118,7 +118,7 @@ def _pin_now(ctx: typer.Context, value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        instant = parse_instant(value)
+        instant = parse_supported_instant(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     clock.pin(instant)
@@ -139,11 +139,12 @@ NowOption = Annotated[
 
 
 def parse_instant_option(text: str | None, option: str) -> datetime | None:
-    """An instant option's text (ISO 8601) to an instant; None stays None."""
+    """An instant option's text (ISO 8601) to an instant; None stays None. An instant outside the
+    supported years 1900 to 2999 (UTC) is a usage error naming the option."""
     if text is None:
         return None
     try:
-        return parse_instant(text)
+        return parse_supported_instant(text)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
 
