@@ -18,7 +18,7 @@ from cosell.cli.app import app
 from cosell.data.csv_shape import MAX_COLUMNS, MAX_NAME_CHARS, MAX_ROW_BYTES
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed, Problem
-from cosell.instants import OUT_OF_RANGE
+from cosell.instants import OUT_OF_RANGE, UNSUPPORTED
 from cosell.store.workspace import open_workspace
 
 runner = CliRunner()
@@ -162,7 +162,7 @@ def test_a_parquet_file_with_too_many_columns_is_refused(tmp_path: Path) -> None
     assert fail(folder) == [Problem("fx_rates.parquet", None, None, None, reason)]
 
 
-# ---- instants outside the years 1 to 9999 in UTC ----------------------------------------------------
+# ---- instants outside the years 1 to 9999 in UTC, and outside cosell's years 1900 to 2999 ----------
 
 
 def test_an_instant_before_year_1_in_utc_is_refused(tmp_path: Path) -> None:
@@ -175,9 +175,40 @@ def test_an_instant_before_year_1_in_utc_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_an_instant_outside_the_supported_years_is_refused(tmp_path: Path) -> None:
+    """A deal created in year 1 or closed in 9999 is refused at the import (it made explain and
+    registrations list fail with a traceback: a lookback or a protection window left the calendar)."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[0]["created_at"] = "0001-01-05"
+    opportunities[1]["created_at"] = "1899-12-31T23:59:59.999999Z"
+    opportunities[1]["close_date"] = "9999-12-30"
+    touches = [dict(r) for r in base_tables()["touches"]]
+    touches[0]["occurred_at"] = "2999-12-31T23:00:00-05:00"  # 3000-01-01T04:00Z
+    assert fail(dataset(tmp_path, opportunities=opportunities, touches=touches)) == [
+        Problem("opportunities.csv", 2, "created_at", "0001-01-05", UNSUPPORTED),
+        Problem("opportunities.csv", 3, "created_at", "1899-12-31T23:59:59.999999Z", UNSUPPORTED),
+        Problem("opportunities.csv", 3, "close_date", "9999-12-30", UNSUPPORTED),
+        Problem("touches.csv", 2, "occurred_at", "2999-12-31T23:00:00-05:00", UNSUPPORTED),
+    ]
+
+
+def test_a_period_outside_the_supported_years_is_refused(tmp_path: Path) -> None:
+    rates = [
+        {"currency": "EUR", "period": "0001-01", "rate": "1.1"},
+        {"currency": "EUR", "period": "9999-Q4", "rate": "1.1"},
+    ]
+    assert fail(dataset(tmp_path, fx_rates=rates)) == [
+        Problem("fx_rates.csv", 2, "period", "0001-01", UNSUPPORTED),
+        Problem("fx_rates.csv", 3, "period", "9999-Q4", UNSUPPORTED),
+    ]
+
+
 def test_9999_12_31_the_crm_never_keeps_working(tmp_path: Path) -> None:
+    """An end of protection may be any later instant of the calendar (a CRM's never); the first
+    and last supported instants import as they are."""
     rows = [dict(r) for r in base_tables()["touches"]]
-    rows[0]["occurred_at"] = "0001-01-01T00:00:00-01:00"
+    rows[0]["occurred_at"] = "1899-12-31T23:00:00-01:00"  # 1900-01-01T00:00:00Z
+    rows[1]["occurred_at"] = "2999-12-31T23:59:59.999999Z"
     registrations = [
         {
             "registration_id": "R1",
@@ -193,12 +224,34 @@ def test_9999_12_31_the_crm_never_keeps_working(tmp_path: Path) -> None:
     assert ws.con.execute("SELECT expires_at FROM cur_deal_registrations").fetchall() == [
         (datetime(9999, 12, 31, tzinfo=UTC),)
     ]
-    assert ws.con.execute("SELECT occurred_at FROM cur_touches WHERE touch_id = 'T1'").fetchall() == [
-        (datetime(1, 1, 1, 1, tzinfo=UTC),)
+    assert ws.con.execute("SELECT occurred_at FROM cur_touches ORDER BY touch_id").fetchall()[:2] == [
+        (datetime(1900, 1, 1, tzinfo=UTC),),
+        (datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),),
     ]
 
 
-@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00"])
+def test_a_registration_protected_until_9999_is_not_extended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COSELL_NOW", "2026-02-01")
+    registrations = [{"registration_id": "R1", "partner_id": "P1", "account_id": "A1",
+                      "registered_at": "2026-01-01", "status": "approved", "expires_at": "9999-12-31"}]  # fmt: skip
+    path = str(tmp_path / "w.duckdb")
+    users = [
+        *base_tables()["users"],
+        {"user_id": "OPS", "name": "Ops", "role": "partner_ops", "partner_id": ""},
+    ]
+    folder = dataset(tmp_path / "data", deal_registrations=registrations, users=users)
+    assert runner.invoke(app, ["import", "canonical", str(folder), "-w", path]).exit_code == 0
+    result = runner.invoke(app, ["registrations", "extend", "R1", "-w", path, "--by", "OPS", "--reason", "x"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "R1 is protected until 9999-12-31T00:00:00Z, after 2999: a protection that does not end" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00", "0001-01-05"])
 def test_as_of_and_cosell_now_outside_the_range_are_clear_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instant: str
 ) -> None:
@@ -208,14 +261,14 @@ def test_as_of_and_cosell_now_outside_the_range_are_clear_errors(
     )
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
-    assert f"--as-of: '{instant}' {OUT_OF_RANGE}" in result.output
+    assert f"--as-of: '{instant}' {UNSUPPORTED}" in result.output
     monkeypatch.setenv("COSELL_NOW", instant)
     result = runner.invoke(
         app, ["import", "canonical", str(folder), "--workspace", str(tmp_path / "w.duckdb")]
     )
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
-    assert f"COSELL_NOW: '{instant}' {OUT_OF_RANGE}" in result.output
+    assert f"COSELL_NOW: '{instant}' {UNSUPPORTED}" in result.output
 
 
 def test_plan_effective_dates_outside_the_range_are_listed(tmp_path: Path) -> None:

@@ -21,8 +21,10 @@ KIND_DOCS: dict[str, str] = {
     "enum": "exactly one of the listed values (lower case)",
     "instant": (
         "ISO 8601 date or timestamp: `2026-03-01`, `2026-03-01T09:30`, `2026-03-01 09:30:00.25+02:00`, "
-        "`...Z`; no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1 to "
-        "9999 (`9999-12-31` is fine; `0001-01-01T00:00:00+14:00`, a year-0 instant in UTC, is refused)"
+        "`...Z`; no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1900 "
+        "to 2999 that cosell supports (`1899-12-31T23:00:00-01:00` is fine; `0001-01-01` and "
+        "`9999-12-30` are refused), except `deal_registrations.expires_at`, which may be any later "
+        "date up to `9999-12-31` (a CRM's never: protection that does not end)"
     ),
     "money": (
         "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most 14 "
@@ -32,7 +34,7 @@ KIND_DOCS: dict[str, str] = {
     "rate": "a plain decimal, positive, at most 12 decimal places",
     "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",
     "bool": "/".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True)) + ", any case",
-    "period": "a quarter `2026-Q3` or a month `2026-08`",
+    "period": "a quarter `2026-Q3` or a month `2026-08`, of the years 1900 to 2999",
 }
 
 _RULES = """\
@@ -97,8 +99,9 @@ _RULES = """\
   periods alone.
 - The import time is the clock's: `cosell import canonical --now T`, else `COSELL_NOW` (ISO 8601)
   when set, else the system's; it may not be earlier than the last import. `COSELL_NOW`, every
-  `--as-of`, `--known-at` and `--now`, and a plan's effective dates follow the instant rule above:
-  in UTC, inside the years 1 to 9999. Every import is logged in the `imports` table.
+  `--as-of`, `--known-at`, `--now` and `--registered-at`, and every `--period` follow the instant
+  rule above: in UTC, inside the years 1900 to 2999 (see [as-of.md](as-of.md)); a plan's effective
+  dates only inside the years 1 to 9999. Every import is logged in the `imports` table.
 - Every row is known from its import time on, whatever its own dates say: historical data imported
   today is known today. Read it as it stood at an earlier instant with `--as-of T` (the evaluation
   instant), not `--known-at` (the knowledge instant): see [as-of.md](as-of.md).

@@ -20,11 +20,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from cosell.data.read import RowPlaces, Staged
 from cosell.engine import Engine
 from cosell.engine.sql import lit
-from cosell.instants import ISO_PATTERN, OUT_OF_RANGE
+from cosell.instants import (
+    END_SUPPORTED,
+    FIRST_SUPPORTED,
+    FIRST_SUPPORTED_YEAR,
+    ISO_PATTERN,
+    LAST_SUPPORTED_YEAR,
+    OUT_OF_RANGE,
+    UNSUPPORTED,
+)
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
 from cosell.policy import Policy
 from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column, Table
@@ -102,6 +111,11 @@ def typed(column: Column, policy: Policy, table: str) -> str:
     if column.kind == "currency" and TABLES_BY_NAME[table].money_currency_column == column.name:
         return f"coalesce({n}, {lit(policy.workspace_currency)})"
     return n
+
+
+def _timestamptz(instant: datetime) -> str:
+    """SQL literal of a UTC instant."""
+    return f"TIMESTAMPTZ '{instant:%Y-%m-%d %H:%M:%S}+00'"
 
 
 def _is_currency_code(sql: str) -> str:
@@ -190,6 +204,10 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
             f"{value} < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR {value} >= TIMESTAMPTZ '10000-01-01 00:00:00+00'",
             OUT_OF_RANGE,
         )
+        # cosell's own range (instants.FIRST_SUPPORTED to END_SUPPORTED): windows and periods
+        # computed from the instant stay in the calendar. An open end may be later ("never").
+        too_late = "" if column.open_end else f" OR {value} >= {_timestamptz(END_SUPPORTED)}"
+        add(f"{value} < {_timestamptz(FIRST_SUPPORTED)}{too_late}", UNSUPPORTED)
     elif kind == "money":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
         add(
@@ -228,6 +246,8 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
             f"NOT regexp_full_match({n}, {lit(PERIOD_PATTERN)})",
             "is not a period (a quarter like 2026-Q3 or a month like 2026-08)",
         )
+        year = f"TRY_CAST(substr({n}, 1, 4) AS INTEGER)"
+        add(f"{year} < {FIRST_SUPPORTED_YEAR} OR {year} > {LAST_SUPPORTED_YEAR}", UNSUPPORTED)
     return whens
 
 

@@ -36,7 +36,7 @@ from cosell import clock
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, is_supported
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, RegistrationRow, expiry_of
 from cosell.service.channel import (
@@ -344,6 +344,11 @@ def extend(
     if expiry <= clock.now():
         raise CosellError(
             f"{registration_id} expired at {format_instant(expiry)}: it can no longer be extended"
+        )
+    if not is_supported(expiry):  # an open end (9999-12-31, a CRM's never): nothing to extend
+        raise CosellError(
+            f"{registration_id} is protected until {format_instant(expiry)}, after 2999: a protection "
+            "that does not end cannot be extended"
         )
     done = [e for e in registration_events(con, registration_id) if e.action == "extended"]
     if done:

@@ -66,6 +66,9 @@ class Column:
     references: str | None = None  # "table.column" that must exist
     doc: str = ""
     example: str = ""
+    # An instant that ends a validity: beside the supported years 1900 to 2999 it may be any later
+    # instant of the calendar, up to 9999-12-31, a CRM's "never".
+    open_end: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -447,8 +450,10 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "expires_at",
                 "instant",
-                "End of protection; empty = registered_at + protection window.",
+                "End of protection; empty = registered_at + protection window; any date after 2999 "
+                "(`9999-12-31`, a CRM's never) is protection that does not end.",
                 "2026-04-05",
+                open_end=True,
             ),
         ),
         key=("registration_id",),
