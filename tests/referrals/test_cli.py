@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
@@ -102,3 +103,24 @@ def test_the_registration_commands(ref_ws: Workspace) -> None:
     assert code == 1 and "no registration REG-9" in out
     code, out = run("registrations", "list", "-w", path, "--status", "open")
     assert code == 2 and "--status must be one of pending, approved, rejected, expired" in out
+
+
+def test_a_referral_received_outside_the_supported_years_is_refused(
+    ref_ws: Workspace, tmp_path: Path
+) -> None:
+    path = str(ref_ws.path)
+    for received in ("0001-01-02", "9999-12-30"):
+        doc = tmp_path / "far.json"
+        doc.write_text(json.dumps({"source_ref": "far", "received_at": received}), encoding="utf-8")
+        code, out = run("referrals", "submit", str(doc), "-w", path, "--by", "u-ops")
+        assert code == 1, out
+        assert f'far.json, received_at: "{received}"' in out and "outside the years 1900 to 2999" in out
+
+
+def test_a_slack_ts_outside_the_supported_years_is_not_an_instant() -> None:
+    from cosell.referrals.slack_messages import ts_instant
+
+    assert ts_instant("32503679999.999999").isoformat() == "2999-12-31T23:59:59.999999+00:00"
+    for ts in ("32503680000", "253402300799.000000", "999999999999"):  # 3000, 9999-12-31, past 9999
+        with pytest.raises(ValueError, match="outside the years 1900 to 2999"):
+            ts_instant(ts)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from cosell.instants import is_supported
 from cosell.referrals.text_words import EMAIL_RE
 
 Address = tuple[str, str]  # (display name, address in lower case)
@@ -65,6 +66,7 @@ def received_at(message: Message) -> datetime | None:
     if when.tzinfo is None:  # "-0000" or no zone: RFC 5322 reads the time as UTC
         return when.replace(tzinfo=UTC)
     try:
-        return when.astimezone(UTC)
+        when = when.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+    return when if is_supported(when) else None  # outside 1900 to 2999: read as no date

@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 from cosell.errors import InputError, Problem
-from cosell.instants import parse_instant
+from cosell.instants import parse_supported_instant
 from cosell.referrals.parsed import Channel, FieldSource, ParsedReferral
 
 TOP_KEYS = ("source_ref", "channel", "received_at", "sender_emails", "sender_name", "partner_hint",
@@ -90,7 +90,7 @@ def parse_json_referral(data: bytes, name: str) -> ParsedReferral:
         raise _fail(name, "channel", channel, f"must be one of {', '.join(JSON_CHANNELS)}")
     received = _text(name, "received_at", doc.get("received_at"))
     try:
-        received_at = parse_instant(received) if received else None
+        received_at = parse_supported_instant(received) if received else None
     except ValueError as exc:
         raise _fail(name, "received_at", received, str(exc)) from None
     senders = doc.get("sender_emails") or []

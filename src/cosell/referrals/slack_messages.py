@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cosell.errors import InputError, Problem
+from cosell.instants import UNSUPPORTED, is_supported
 
 _TS_RE = re.compile(r"^(\d{1,12})(?:\.(\d{1,6}))?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,12 +29,19 @@ CONTENT_SUBTYPES = frozenset({None, "thread_broadcast", "bot_message"})
 def ts_instant(ts: str) -> datetime:
     """The UTC instant of a Slack ``ts`` (``"1700000000.000100"`` -> 2023-11-14 22:13:20.000100+00:00).
 
-    Raises ValueError for anything but digits, a dot and up to six digits."""
+    Raises ValueError for anything but digits, a dot and up to six digits, and for an instant
+    outside the supported years 1900 to 2999."""
     match = _TS_RE.match(ts)
     if match is None:
         raise ValueError(f'"{ts}" is not a Slack ts (seconds.microseconds)')
     micro = int((match.group(2) or "").ljust(6, "0"))
-    return _EPOCH + timedelta(seconds=int(match.group(1)), microseconds=micro)
+    try:
+        instant = _EPOCH + timedelta(seconds=int(match.group(1)), microseconds=micro)
+    except OverflowError:
+        instant = None
+    if instant is None or not is_supported(instant):
+        raise ValueError(f'"{ts}" {UNSUPPORTED}')
+    return instant
 
 
 @dataclass(frozen=True)
