@@ -117,6 +117,21 @@ def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path)
     assert got == 2 and "--reason" in out
 
 
+@pytest.mark.parametrize(
+    "user_id",
+    ["u\nnew", "u\tnew", "u\x00new", "u\x7fnew", "u" * 201],
+    ids=["newline", "tab", "nul", "del", "long"],
+)
+def test_a_user_id_is_one_printable_line_of_at_most_200_characters(ws: str, user_id: str) -> None:
+    # The first user may be added by anyone: nothing but the id stands in the way.
+    got, out = run("users", "set", user_id, "--role", "admin", "--reason", "first", "--by", "me", "-w", ws)
+    assert got == 2 and "is not a user id: at most 200 characters, none of them a line break" in out, out
+    assert listed(ws) == []
+    got, out = run("users", "set", "u" * 200, "--role", "admin", "--reason", "first", "--by", "me", "-w", ws)
+    assert got == 0, out
+    assert [u["user_id"] for u in listed(ws)] == ["u" * 200]
+
+
 def test_the_readmes_users_are_the_ones_the_demo_adds() -> None:
     """Every `--by USER` and `--rep USER` of the README is a user the demo workspace knows by name."""
     named = {u for u, _, _ in NAMED_USERS}

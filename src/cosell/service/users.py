@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import difflib
 import tempfile
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,9 @@ def users(ws: Workspace) -> list[DirectoryEntry]:
     """Every user: id, name, role, partner (for partner users), email, and who changed each last,
     when and how (an import, or ``cosell users set`` with its reason)."""
     return list_users(ws.con)
+
+
+MAX_USER_ID = 200
 
 
 def set_user(
@@ -45,6 +49,13 @@ def set_user(
     user_id = user_id.strip()
     if not user_id:
         raise UsageError("give the user's id")
+    # The id is who every recorded write names: one printable line, short enough to read there.
+    if any(unicodedata.category(c) == "Cc" for c in user_id) or len(user_id) > MAX_USER_ID:
+        shown = repr(user_id[:40]) + ("..." if len(user_id) > 40 else "")
+        raise UsageError(
+            f"{shown} is not a user id: at most {MAX_USER_ID} characters, none of them a line break, "
+            "a tab or another control character"
+        )
     if not reason.strip():
         raise UsageError("say why: --reason TEXT (recorded with the change)")
     current = {u.user_id: u for u in list_users(ws.con)}.get(user_id)
