@@ -92,7 +92,8 @@ def parse_json_referral(data: bytes, name: str) -> ParsedReferral:
     try:
         received_at = parse_supported_instant(received) if received else None
     except ValueError as exc:
-        raise _fail(name, "received_at", received, str(exc)) from None
+        # The problem shows the value beside the reason: the reason need not repeat it.
+        raise _fail(name, "received_at", received, str(exc).removeprefix(f"{received!r} ")) from None
     senders = doc.get("sender_emails") or []
     if isinstance(senders, str):
         senders = [senders]
