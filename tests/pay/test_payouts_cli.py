@@ -112,6 +112,12 @@ def test_bad_usage_is_exit_2(ws_path: str) -> None:
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
+    # A label that is no month says which option it came from, as the reports' --period does.
+    for command in (["post"], ["statement", "--partner", "P1"]):
+        result = runner.invoke(app, ["payouts", *command, "--period", "2026-13", "--workspace", ws_path])
+        assert result.exit_code == 2 and "error: --period: '2026-13' is not a period" in result.output, (
+            result.output
+        )
     missing = runner.invoke(app, ["payouts", "approve", "PR-000042", "--by", "F1", "--workspace", ws_path])
     assert missing.exit_code == 1 and "no payout run PR-000042" in missing.output
 

@@ -324,7 +324,7 @@ def pay_month(period: str, purpose: str) -> Period:
     try:
         target = parse_period(period)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--period: {exc}") from None
     if target.is_quarter:
         raise UsageError(f"{purpose}, not a quarter: {period}")
     return target

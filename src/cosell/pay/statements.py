@@ -62,7 +62,7 @@ def statement(con: Engine, party_kind: str, party_id: str, period: str, currency
     try:
         target = parse_period(period)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--period: {exc}") from None
     if target.is_quarter:
         raise UsageError(f"statements are monthly: {period} is a quarter")
     name = party_name(con, party_kind, party_id)
