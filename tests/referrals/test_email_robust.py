@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cosell.errors import InputError
+from cosell.referrals.email_headers import MAX_HEADER_CHARS
 from cosell.referrals.email_parse import MAX_BODY_LINES, MAX_EMAIL_BYTES, MAX_MESSAGES, parse_email
 
 
@@ -197,3 +198,31 @@ def test_only_the_first_body_lines_are_read() -> None:
     assert parse_email(raw, "long.eml").prospect_company is None
     raw = f"From: bob@acme.io\nSubject: x\n\n{filler[2:]}Meet Jane Doe from Globex.\n".encode()
     assert parse_email(raw, "long.eml").prospect_company == "Globex"
+
+
+def test_a_header_is_read_up_to_its_limit() -> None:
+    # Found by fuzzing: the standard library's header parser takes time and memory quadratic in a
+    # header's length (a Subject of 200,000 encoded words, 2.8 MB, took over 20 GB; a Cc of 50,000
+    # addresses 15 s), so only the first MAX_HEADER_CHARS of each header are read.
+    subject = b"=?utf-8?Q?a?= " * 5_000
+    cc = b", ".join(b"u%d@x.com" % i for i in range(5_000))
+    raw = b"From: bob@acme-partners.com\nSubject: " + subject + b"\nCc: " + cc + b"\n\nhi\n"
+    parsed = parse_email(raw, "h.eml")
+    assert parsed.notes.startswith("Subject: aaaa")
+    assert len(parsed.notes) <= len("Subject: ") + MAX_HEADER_CHARS
+    assert parsed.sender_emails[:2] == ("bob@acme-partners.com", "u0@x.com")
+    assert "u4999@x.com" not in parsed.sender_emails
+
+
+def test_the_limit_holds_for_a_header_repeated() -> None:
+    cc = b"".join(b"Cc: u%d@x.com\n" % i for i in range(5_000))
+    parsed = parse_email(b"From: bob@acme-partners.com\n" + cc + b"\nhi\n", "h.eml")
+    assert "u0@x.com" in parsed.sender_emails
+    assert "u4999@x.com" not in parsed.sender_emails
+
+
+@pytest.mark.parametrize("value", [b"(" * 5_000, b"g:" * 3_000, b"a@b.com, " + b"(" * 5_000])
+def test_an_address_header_the_lenient_parser_cannot_read_is_skipped(value: bytes) -> None:
+    # Found by fuzzing: nested comments or groups made the fallback parser raise RecursionError.
+    parsed = parse_email(b"From: bob@acme-partners.com\nTo: " + value + b"\n\nhi\n", "p.eml")
+    assert parsed.sender_emails[0] == "bob@acme-partners.com"

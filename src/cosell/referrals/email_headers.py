@@ -3,6 +3,10 @@
 Header values are read raw and parsed here, each on its own, so one malformed header (a broken
 encoded word, an address list the modern parser trips on) costs that header, not the email: the
 standard library's lenient ``getaddresses`` is the fallback for addresses, the raw text for text.
+
+Only the first :data:`MAX_HEADER_CHARS` of a header (all its occurrences together) are read: the
+standard library's parser takes time and memory quadratic in a header's length, and a crafted
+Subject of a few megabytes would otherwise take minutes and gigabytes.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from cosell.instants import is_supported
 from cosell.referrals.text_words import EMAIL_RE
 
 Address = tuple[str, str]  # (display name, address in lower case)
+# Characters read of one header, its repeats included: a Cc of hundreds of recipients fits.
+MAX_HEADER_CHARS = 16_384
 
 
 def _raw_header(message: Message, key: str) -> list[str]:
-    """The raw values of header ``key``, unparsed; the parsing below must survive any of them."""
+    """The raw values of header ``key``, unparsed, up to MAX_HEADER_CHARS in all (the last one
+    cut there); the parsing below must survive any of them."""
     values = []
+    room = MAX_HEADER_CHARS
     for header, value in message.raw_items():
-        if header.lower() == key:
-            values.append(str(value))
+        if header.lower() == key and room > 0:
+            values.append(str(value)[:room])
+            room -= len(values[-1])
     return values
 
 
@@ -47,7 +56,10 @@ def addresses(message: Message, key: str) -> list[Address]:
             header = message.policy.header_factory(key, value)  # type: ignore[attr-defined]
             pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
         except Exception:  # fall back to the lenient parser
-            pairs = getaddresses([value])
+            try:
+                pairs = getaddresses([value])
+            except RecursionError:  # comments or groups nested thousands deep: no address read
+                continue
         for person, address in pairs:
             match = EMAIL_RE.fullmatch(str(address).strip().strip("<>"))
             if match is not None:
