@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cosell.errors import InputError
+from cosell.referrals.email_body import parse_bytes
 from cosell.referrals.email_headers import MAX_HEADER_CHARS
 from cosell.referrals.email_parse import MAX_BODY_LINES, MAX_EMAIL_BYTES, MAX_MESSAGES, parse_email
 
@@ -226,3 +227,16 @@ def test_an_address_header_the_lenient_parser_cannot_read_is_skipped(value: byte
     # Found by fuzzing: nested comments or groups made the fallback parser raise RecursionError.
     parsed = parse_email(b"From: bob@acme-partners.com\nTo: " + value + b"\n\nhi\n", "p.eml")
     assert parsed.sender_emails[0] == "bob@acme-partners.com"
+
+
+def test_a_mime_header_is_read_up_to_the_limit_too() -> None:
+    # Found by fuzzing: a part's Content-Type and Content-Disposition go through the same quadratic
+    # parser when read (200 KB of parameters took 11 s), so they are cut at the limit as well.
+    raw = (
+        b"From: a@acme.io\nContent-Type: text/plain; charset=utf-8; "
+        + b"; ".join(b"a%d=b" % i for i in range(5_000))
+        + b"\n\nContact: Jane Doe <jane@globex.com>\n"
+    )
+    params = parse_bytes(raw)["content-type"].params
+    assert params["charset"] == "utf-8" and "a0" in params and "a4999" not in params
+    assert parse_email(raw, "c.eml").prospect_email == "jane@globex.com"
