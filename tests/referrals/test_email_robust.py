@@ -4,12 +4,14 @@ file and why; nothing else, ever, and the same bytes always give the same answer
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import Message
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cosell.errors import InputError
+from cosell.referrals import email_parse
 from cosell.referrals.email_body import parse_bytes
 from cosell.referrals.email_headers import MAX_HEADER_CHARS
 from cosell.referrals.email_parse import MAX_BODY_LINES, MAX_EMAIL_BYTES, MAX_MESSAGES, parse_email
@@ -240,3 +242,20 @@ def test_a_mime_header_is_read_up_to_the_limit_too() -> None:
     params = parse_bytes(raw)["content-type"].params
     assert params["charset"] == "utf-8" and "a0" in params and "a4999" not in params
     assert parse_email(raw, "c.eml").prospect_email == "jane@globex.com"
+
+
+def test_thousands_of_attached_messages_are_read_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by fuzzing: every attached message was read before the first MAX_MESSAGES were kept
+    # (200,000 tiny message/rfc822 parts, 15 MB, took 98 s); now reading stops at the limit.
+    part = b"--P\nContent-Type: message/rfc822\n\nFrom: a@b.com\n\nMeet Jane Doe from Globex.\n"
+    raw = b'From: bob@acme.io\nContent-Type: multipart/mixed; boundary="P"\n\n' + part * 1_000 + b"--P--\n"
+    read = []
+    real_body_lines = email_parse.body_lines
+
+    def counting(message: Message) -> list[str]:
+        read.append(message)
+        return real_body_lines(message)
+
+    monkeypatch.setattr(email_parse, "body_lines", counting)
+    assert parse_email(raw, "many.eml").prospect_company == "Globex"
+    assert len(read) <= MAX_MESSAGES

@@ -134,24 +134,27 @@ def _subparts(message: Message) -> list[Message]:
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 
-def attached_messages(message: Message, depth: int = 0) -> list[Message]:
+def attached_messages(message: Message, depth: int = 0, limit: int | None = None) -> list[Message]:
     """The messages attached to ``message`` (``message/rfc822`` parts, and ``.eml`` attachments sent
-    as application/octet-stream), in the order they appear; not those inside attached messages."""
+    as application/octet-stream), in the order they appear, the first ``limit`` when given; not
+    those inside attached messages."""
     found: list[Message] = []
     if depth > MAX_DEPTH or not message.is_multipart():
         return found
     for part in _subparts(message):
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
         kind = _content_type(part)
         if kind == "message/rfc822":
             inner = _subparts(part)
             found += inner[:1]
         elif part.is_multipart():
-            found += attached_messages(part, depth + 1)
+            found += attached_messages(part, depth + 1, None if limit is None else limit - len(found))
         elif _is_attachment(part) and _filename(part).lower().endswith(".eml"):
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes) and payload.strip():
                 found.append(parse_bytes(payload))
-    return found
+    return found if limit is None else found[:limit]
 
 
 def _filename(part: Message) -> str:

@@ -177,7 +177,10 @@ def _reads(
         people = recipients if part.kind == "body" else tuple(part.recipients)
         reads.append(_Read(where, label, text, first + 1, part.author, part.author_line, people))
     if depth < MAX_ATTACHED_DEPTH:
-        for number, attached in enumerate(attached_messages(message), start=1):
+        # Only as many as can still be read: a crafted email of thousands costs no more than this.
+        for number, attached in enumerate(attached_messages(message, limit=MAX_MESSAGES), start=1):
+            if len(reads) >= MAX_MESSAGES:
+                break
             inner_from = addresses(attached, "from")
             inner_to = addresses(attached, "to") + addresses(attached, "cc")
             reads += _reads(
