@@ -126,6 +126,19 @@ def test_a_slack_export_and_an_event_give_their_referrals(ref_ws: Workspace, tmp
     assert code == 1 and "bad.json: not JSON" in out
 
 
+@pytest.mark.parametrize(
+    "raw", [b"[" * 100_000 + b"]" * 100_000, b'{"event": ' * 50_000 + b"1" + b"}" * 50_000]
+)
+def test_an_event_nested_too_deeply_is_refused_naming_the_file(
+    ref_ws: Workspace, tmp_path: Path, raw: bytes
+) -> None:
+    # Found by fuzzing: the JSON reader's RecursionError on a 200 KB payload was a traceback.
+    event = tmp_path / "deep.json"
+    event.write_bytes(raw)
+    code, out = cli(closed(ref_ws), "referrals", "slack", str(event))
+    assert code == 1 and "deep.json: is nested too deeply to be a Slack event" in out, out
+
+
 def test_a_batch_is_stored_whole_or_not_at_all(ref_ws: Workspace) -> None:
     good = ParsedReferral(
         "email",

@@ -55,6 +55,10 @@ def slack_referrals(path: Path) -> list[ParsedReferral]:
             payload = json.loads(path.read_bytes())
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(Problem(path.name, None, None, None, f"not JSON: {exc}")) from None
+        except RecursionError:  # "[[[[...": deeper than Python's JSON reader goes, never an event
+            raise InputError(
+                Problem(path.name, None, None, None, "is nested too deeply to be a Slack event")
+            ) from None
         if not isinstance(payload, dict):
             raise InputError(Problem(path.name, None, None, None, "a Slack event is a JSON object"))
         found = parse_slack_event(payload)
