@@ -114,6 +114,14 @@ def test_an_unusable_event_is_refused_with_its_field() -> None:
     assert str(raised.value) == 'slack event, ts: "17:30" is not a Slack ts (seconds.microseconds)'
 
 
+@pytest.mark.parametrize("field", ["ts", "thread_ts", "edited"])
+def test_a_ts_past_the_year_9999_is_refused_with_its_field(field: str) -> None:
+    message = {"type": "message", "ts": "1780308000.000100", "text": "intro: Company: Globex"}
+    message[field] = {"ts": "999999999999"} if field == "edited" else "999999999999"
+    with pytest.raises(InputError, match="is outside the years 1900 to 2999"):
+        parse_slack_event({"type": "event_callback", "event": message})
+
+
 def test_an_app_mention_and_a_thread_broadcast_are_read_like_messages() -> None:
     text = "<@U0COSELL> referral:\nCompany: Wayne Enterprises\nContact: Bruce Wayne"
     mention = {"type": "app_mention", "user": "U1", "channel": "C7", "ts": "1772460000.000001", "text": text}
