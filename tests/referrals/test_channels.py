@@ -139,6 +139,32 @@ def test_an_event_nested_too_deeply_is_refused_naming_the_file(
     assert code == 1 and "deep.json: is nested too deeply to be a Slack event" in out, out
 
 
+@pytest.mark.parametrize("command", ["slack event", "slack export", "submit"])
+def test_json_with_an_unpaired_surrogate_is_refused_naming_the_file(
+    ref_ws: Workspace, tmp_path: Path, command: str
+) -> None:
+    # Found by fuzzing: "\\ud800" is valid JSON but no text; it reached the database, which refused
+    # it with a traceback. Nothing is stored.
+    text = '"Referral: Company: Glo\\ud800bex"'
+    if command == "slack export":
+        export = slack_export(tmp_path / "export")
+        day = export / "alpha-shared" / "2026-06-01.json"
+        day.write_text(day.read_text().replace('"lunch anyone?"', text))
+        args, name = ["slack", str(export)], "2026-06-01.json"
+    elif command == "slack event":
+        (tmp_path / "event.json").write_text(
+            '{"type": "message", "ts": "1780308000.0", "text": ' + text + "}"
+        )
+        args, name = ["slack", str(tmp_path / "event.json")], "event.json"
+    else:
+        (tmp_path / "r.json").write_text('{"source_ref": "x1", "prospect": {"company": ' + text + "}}")
+        args, name = ["submit", str(tmp_path / "r.json")], "r.json"
+    ws = closed(ref_ws)
+    code, out = cli(ws, "referrals", *args)
+    assert code == 1 and name in out and "unpaired surrogate" in out and "Traceback" not in out, out
+    assert cli(ws, "referrals", "list", "--format", "json")[1].strip() == "[]"
+
+
 def test_a_batch_is_stored_whole_or_not_at_all(ref_ws: Workspace) -> None:
     good = ParsedReferral(
         "email",

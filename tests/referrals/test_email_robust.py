@@ -182,6 +182,17 @@ def test_a_charset_that_names_no_text_encoding_falls_back(charset: str) -> None:
     assert parse_email(raw, "c.eml").prospect_name == "Renée Dupré"
 
 
+@pytest.mark.parametrize(
+    ("charset", "word"), [("utf-7", b"Glo+2AA-bex"), ("unicode_escape", b"Glo\\ud800bex")]
+)
+def test_a_charset_that_decodes_to_an_unpaired_surrogate_falls_back(charset: str, word: bytes) -> None:
+    # Found by fuzzing: utf-7 decoded "+2AA-" to a lone surrogate, which no database can store
+    # (the referral was refused with a traceback); such a decoding is not text, the next is tried.
+    raw = b"From: a@acme.io\nContent-Type: text/plain; charset=" + charset.encode() + b"\n\nCompany: " + word
+    company = parse_email(raw, "s.eml").prospect_company
+    assert company is not None and company.encode("utf-8") == word
+
+
 def test_a_thread_of_many_messages_is_read_up_to_the_limit() -> None:
     # Each message quotes an introduction of its own; only the first MAX_MESSAGES are read, so the
     # newest (message 1, in the body's own text) wins and a crafted thread costs a bounded time.

@@ -50,7 +50,9 @@ def decode_text(data: bytes, declared: str | None) -> str:
     tries += ["utf-8", "windows-1252"]
     for encoding in tries:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
+            text.encode("utf-8")  # an unpaired surrogate (utf-7 "+2AA-") is no text: try the next
+            return text
         except (LookupError, ValueError):  # bytes it cannot decode, or a codec that is not text (rot13)
             continue
     return data.decode("windows-1252", errors="replace")

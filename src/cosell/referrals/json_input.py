@@ -27,6 +27,7 @@ from typing import Any
 from cosell.errors import InputError, Problem
 from cosell.instants import parse_supported_instant
 from cosell.referrals.parsed import Channel, FieldSource, ParsedReferral
+from cosell.referrals.text_words import UNPAIRED_SURROGATE, has_unpaired_surrogate
 
 TOP_KEYS = ("source_ref", "channel", "received_at", "sender_emails", "sender_name", "partner_hint",
             "prospect", "notes")  # fmt: skip
@@ -65,7 +66,8 @@ def parse_json_referral(data: bytes, name: str) -> ParsedReferral:
     """The referral in ``data`` (JSON text of one object); ``name`` is the file or ``-`` for stdin,
     used in errors and in each field's source."""
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        doc = json.loads(text)
     except UnicodeDecodeError as exc:
         raise _fail(name, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
@@ -74,6 +76,8 @@ def parse_json_referral(data: bytes, name: str) -> ParsedReferral:
         ) from None
     if not isinstance(doc, dict):
         raise _fail(name, None, None, "must be one JSON object (a referral)")
+    if has_unpaired_surrogate(text, doc):
+        raise _fail(name, None, None, UNPAIRED_SURROGATE)
     for key in sorted(doc):
         if key not in TOP_KEYS:
             raise _fail(name, key, None, f"is not a referral field (fields: {', '.join(TOP_KEYS)})")

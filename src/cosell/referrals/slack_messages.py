@@ -16,6 +16,7 @@ from typing import Any
 
 from cosell.errors import InputError, Problem
 from cosell.instants import UNSUPPORTED, is_supported
+from cosell.referrals.text_words import UNPAIRED_SURROGATE, has_unpaired_surrogate
 
 _TS_RE = re.compile(r"^(\d{1,12})(?:\.(\d{1,6}))?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -90,7 +91,8 @@ def problem(file: str, reason: str, row: int | None = None, column: str | None =
 def load_json(data: bytes, file: str) -> Any:
     """The JSON in ``data``; an InputError naming the file, line and column when it is not JSON."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        loaded = json.loads(text)
     except UnicodeDecodeError as error:
         raise problem(file, f"is not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
@@ -99,6 +101,9 @@ def load_json(data: bytes, file: str) -> Any:
         ) from None
     except RecursionError:  # "[[[[...": nested deeper than Python's parser goes, never a Slack file
         raise problem(file, "is nested too deeply to be a Slack export file") from None
+    if has_unpaired_surrogate(text, loaded):
+        raise problem(file, UNPAIRED_SURROGATE)
+    return loaded
 
 
 def read_users(raw: Any, file: str) -> dict[str, SlackUser]:

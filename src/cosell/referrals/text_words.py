@@ -6,6 +6,7 @@ same words.
 
 from __future__ import annotations
 
+import json
 import re
 
 # An address as written in text: ASCII local part and host, a dot-separated host ending in letters.
@@ -17,6 +18,8 @@ EMAIL_RE = re.compile(
 _SLACK_LINK_RE = re.compile(r"<(?:mailto:|https?://)[^|<>\s]+\|([^<>]+)>")
 _SLACK_BARE_RE = re.compile(r"<(?:mailto:)([^|<>\s]+)>")
 _MAILTO_RE = re.compile(r"(?i)\bmailto:")
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+UNPAIRED_SURROGATE = "is not text: a \\u escape gives an unpaired surrogate (\\ud800 to \\udfff)"
 _BULLET_RE = re.compile(r"^(?:[>*\u2022\u00b7\u25aa\u25cf\-\u2013+]+|\d{1,2}[.)])(?:\s+|(?=[>]))")
 _EMPHASIS_RE = re.compile(r"\*\*|__|~~|`|(?<![\w*])[*_](?=\S)|(?<=\S)[*_](?![\w*])")
 
@@ -173,3 +176,19 @@ def split_contact(value: str) -> tuple[str | None, str | None]:
         return None, None
     title = parts[1] if len(parts) > 1 and looks_like_title(parts[1]) else None
     return name, title
+
+
+def has_unpaired_surrogate(json_text: str, loaded: object) -> bool:
+    """Whether the JSON ``json_text``, read as ``loaded``, holds a string with an unpaired surrogate:
+    ``"\\ud800"`` is valid JSON but no text, and no database stores it.
+
+    >>> has_unpaired_surrogate('"\\\\ud83d\\\\ude00"', "\\U0001f600"), has_unpaired_surrogate('"\\\\ud800"', "\\ud800")
+    (False, True)
+    """
+    if _SURROGATE_ESCAPE_RE.search(json_text) is None:
+        return False  # only an escape gives one: UTF-8 text never decodes to a surrogate
+    try:
+        json.dumps(loaded, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

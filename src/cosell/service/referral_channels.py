@@ -16,6 +16,7 @@ from cosell.errors import InputError, Problem
 from cosell.policy import Policy
 from cosell.referrals.identify import own_domains
 from cosell.referrals.parsed import ParsedReferral
+from cosell.referrals.text_words import UNPAIRED_SURROGATE, has_unpaired_surrogate
 from cosell.service.referrals import Submitted, submit_parsed
 from cosell.store.referral_reads import own_user_emails
 from cosell.store.workspace import Workspace
@@ -51,8 +52,9 @@ def slack_referrals(path: Path) -> list[ParsedReferral]:
     if path.is_file() and path.suffix.lower() == ".json":
         if path.stat().st_size > MAX_EVENT:
             raise InputError(Problem(path.name, None, None, None, f"larger than {MAX_EVENT:,} bytes"))
+        raw = path.read_bytes()
         try:
-            payload = json.loads(path.read_bytes())
+            payload = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(Problem(path.name, None, None, None, f"not JSON: {exc}")) from None
         except RecursionError:  # "[[[[...": deeper than Python's JSON reader goes, never an event
@@ -61,6 +63,8 @@ def slack_referrals(path: Path) -> list[ParsedReferral]:
             ) from None
         if not isinstance(payload, dict):
             raise InputError(Problem(path.name, None, None, None, "a Slack event is a JSON object"))
+        if has_unpaired_surrogate(raw.decode(json.detect_encoding(raw), "replace"), payload):
+            raise InputError(Problem(path.name, None, None, None, UNPAIRED_SURROGATE))
         found = parse_slack_event(payload)
         return [] if found is None else [found]
     return parse_slack_export(path)
