@@ -226,6 +226,9 @@ def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
         service.submit_json(ref_ws, b"{}", "r.json", "u-ops")
     with pytest.raises(InputError, match=r"r.json: is not JSON: Expecting value at line 1, column 1"):
         service.submit_json(ref_ws, b"nope", "r.json", "u-ops")
+    # Found by fuzzing: JSON nested deeper than Python's reader goes raised RecursionError.
+    with pytest.raises(InputError, match=r"r.json: is not JSON: nested too deeply"):
+        service.submit_json(ref_ws, b"[" * 100_000 + b"]" * 100_000, "r.json", "u-ops")
     assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
 
 

@@ -74,6 +74,8 @@ def parse_json_referral(data: bytes, name: str) -> ParsedReferral:
         raise _fail(
             name, None, None, f"is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:  # "[[[[...": deeper than Python's JSON reader goes, never a referral
+        raise _fail(name, None, None, "is not JSON: nested too deeply") from None
     if not isinstance(doc, dict):
         raise _fail(name, None, None, "must be one JSON object (a referral)")
     if has_unpaired_surrogate(text, doc):
