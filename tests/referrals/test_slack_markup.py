@@ -86,7 +86,7 @@ def test_ts_instant_is_exact(ts: str, instant: datetime) -> None:
 def test_ts_instant_refuses_what_is_not_a_ts(ts: str) -> None:
     # Found by fuzzing: a ts past the year 9999 raised OverflowError, shown as a traceback; it is
     # outside the supported years 1900 to 2999 (cosell.instants), like one past 2999.
-    with pytest.raises(ValueError, match="is not a Slack ts|is outside the years 1900 to 2999"):
+    with pytest.raises(ValueError, match=r"is not a Slack ts|is outside the years 1900 to 2999"):
         ts_instant(ts)
 
 
