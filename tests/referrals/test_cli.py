@@ -125,3 +125,17 @@ def test_a_slack_ts_outside_the_supported_years_is_not_an_instant() -> None:
     for ts in ("32503680000", "253402300799.000000", "999999999999"):  # 3000, 9999-12-31, past 9999
         with pytest.raises(ValueError, match="outside the years 1900 to 2999"):
             ts_instant(ts)
+
+
+def test_an_email_file_over_the_limit_is_refused_before_it_is_read(ref_ws: Workspace, tmp_path: Path) -> None:
+    from cosell.referrals.email_parse import MAX_EMAIL_BYTES
+
+    big = tmp_path / "big.eml"
+    with big.open("wb") as file:
+        file.truncate(MAX_EMAIL_BYTES + 1)  # sparse: no 25 MiB written
+    code, out = run("referrals", "email", str(big), "-w", str(ref_ws.path), "--by", "u-ops")
+    # An input error (exit 1) at the parser's own limit, as a message read some other way gets.
+    assert (code, " ".join(out.split())) == (
+        1,
+        "error: big.eml: is 26,214,401 bytes; an email is at most 26,214,400",
+    )

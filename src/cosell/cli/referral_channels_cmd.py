@@ -36,8 +36,7 @@ from cosell.cli.referrals_cmd import (
 )
 from cosell.errors import UsageError
 from cosell.policy import load_policy
-
-MAX_EMAIL = 25_000_000  # bytes: the largest message common mail servers accept
+from cosell.referrals.email_parse import check_size
 
 
 def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
@@ -61,8 +60,7 @@ def _read_emails(files: list[Path]) -> list[tuple[bytes, str]]:
     for path in files:
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
-        if path.stat().st_size > MAX_EMAIL:
-            raise UsageError(f"{path}: larger than {MAX_EMAIL:,} bytes")
+        check_size(path.name, path.stat().st_size)  # before reading it: the parser's own limit
         read.append((path.read_bytes(), path.name))
     return read
 

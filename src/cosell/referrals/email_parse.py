@@ -137,13 +137,19 @@ def _error(name: str, reason: str) -> InputError:
     return InputError(Problem(file=name, row=None, column=None, value=None, reason=reason))
 
 
+def check_size(name: str, size: int) -> None:
+    """Refuse an email of more than :data:`MAX_EMAIL_BYTES` (``size`` bytes, named ``name``), before
+    or after it is read."""
+    if size > MAX_EMAIL_BYTES:
+        raise _error(name, f"is {size:,} bytes; an email is at most {MAX_EMAIL_BYTES:,}")
+
+
 def _message(raw: bytes, name: str) -> Message:
     if not isinstance(raw, bytes | bytearray):
         raise _error(name, "is not the bytes of an email")
     if not raw.strip():
         raise _error(name, "is empty: an email needs headers (From, To, Subject, Date) and a body")
-    if len(raw) > MAX_EMAIL_BYTES:
-        raise _error(name, f"is {len(raw):,} bytes; an email is at most {MAX_EMAIL_BYTES:,}")
+    check_size(name, len(raw))
     try:
         message = parse_bytes(bytes(raw))
         present = {key.lower() for key, _value in message.raw_items()}
