@@ -39,6 +39,18 @@ def test_too_large_is_an_input_error() -> None:
         parse_email(b"From: a@b.com\n\n" + b"x" * (MAX_EMAIL_BYTES + 1 - 15), "big.eml")
 
 
+def test_parts_nested_too_deeply_are_an_input_error_in_words() -> None:
+    # Found by fuzzing: a multipart 1,000 deep was refused naming Python's RecursionError.
+    raw = b"From: a@b.com\nSubject: intro\n"
+    for depth in range(1000):
+        raw += f'Content-Type: multipart/mixed; boundary="b{depth}"\n\n--b{depth}\n'.encode()
+    raw += b"Content-Type: text/plain\n\nhi\n"
+    with pytest.raises(
+        InputError, match=r"deep\.eml: cannot be read as an email: its parts are nested too deeply"
+    ):
+        parse_email(raw, "deep.eml")
+
+
 def test_not_bytes_is_an_input_error() -> None:
     with pytest.raises(InputError, match="is not the bytes of an email"):
         parse_email("From: a@b.com\n\nhi", "text.eml")  # type: ignore[arg-type]

@@ -153,6 +153,8 @@ def _message(raw: bytes, name: str) -> Message:
     try:
         message = parse_bytes(bytes(raw))
         present = {key.lower() for key, _value in message.raw_items()}
+    except RecursionError:  # the stdlib parser recurses once per nested part
+        raise _error(name, "cannot be read as an email: its parts are nested too deeply") from None
     except Exception as exc:  # the stdlib parser's errors on broken input vary
         raise _error(name, f"cannot be read as an email ({type(exc).__name__})") from None
     if not present & set(_HEADERS_OF_AN_EMAIL):
