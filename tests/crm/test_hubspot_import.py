@@ -168,6 +168,23 @@ def test_a_pipelines_file_without_its_stage_columns_is_refused_not_ignored(tmp_p
         assert missing in problems, problems
 
 
+@pytest.mark.parametrize("name", ["deals.csv", "calls.csv"])
+def test_a_nul_byte_near_the_top_of_an_export_file_names_that_file_and_line(
+    tmp_path: Path, name: str
+) -> None:
+    # It was named as the canonical file cosell wrote from it (opportunities.csv, touches.csv).
+    folder = write_portal(tmp_path / "hs")
+    path = folder / name
+    lines = path.read_bytes().split(b"\n")
+    lines[1] = lines[1][:2] + b"\x00" + lines[1][2:]
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ImportFailed) as caught:
+        _translate(folder)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{name} row 2: is not a text table (it contains NUL bytes)"
+    ]
+
+
 def test_map_init_drafts_a_hubspot_mapping_that_imports_the_export(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -320,6 +320,47 @@ def test_a_bad_byte_after_a_byte_order_mark_is_the_byte_named(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("name", ["Opportunity.csv", "Task.csv"])
+def test_a_nul_byte_near_the_top_of_an_export_file_names_that_file_and_line(
+    tmp_path: Path, name: str
+) -> None:
+    # As the canonical import reads a file's first 4 KB: a NUL there is a binary file, not a table.
+    # The engine's path took it as a character and the import went through; the reference's named
+    # the canonical file cosell wrote from it (opportunities.csv), without a row.
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / name
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2][:3] + b"\x00" + lines[2][3:]
+    path.write_bytes(b"\n".join(lines))
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert problems == [f"{name} row 3: is not a text table (it contains NUL bytes)"]
+
+
+@pytest.mark.parametrize("in_engine", [True, False])
+def test_a_nul_byte_deep_in_an_export_file_is_text_as_in_a_canonical_file(
+    tmp_path: Path, in_engine: bool
+) -> None:
+    # Beyond the first 4 KB a NUL is a cell's character, as the canonical import takes it (which
+    # reads no more of a 2 GB file to look for one), by the engine and by the reference alike.
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Task.csv"
+    header, first, *rows = path.read_bytes().splitlines()
+    left_out = rows[-1]  # no customer account
+    padding = [left_out.replace(b"00TA00000000003", f"00TA{i:011d}".encode()) for i in range(100, 200)]
+    late = first.replace(b"00TA00000000001", b"00TA00000000099").replace(b"Joint discovery", b"Joint\x00call")
+    path.write_bytes(b"\n".join([header, first, *rows, *padding, late, b""]))
+    assert path.read_bytes().index(b"\x00") > 4096
+    (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
+    ws = open_workspace(str(tmp_path / "ws.duckdb"))
+    try:
+        done = import_crm(
+            ws, "salesforce", folder, Policy(), mapping_path=tmp_path / "m.toml", in_engine=in_engine
+        )
+        assert {t.table: t.inserted for t in done.report.tables}["touches"] == 3
+    finally:
+        ws.close()
+
+
 def test_a_file_of_more_columns_than_the_limit_is_refused_at_its_header(tmp_path: Path) -> None:
     # As a canonical file's (cosell.data.csv_shape.MAX_COLUMNS): planning a statement over tens of
     # thousands of columns took the engine's translation minutes.

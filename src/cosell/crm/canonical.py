@@ -116,6 +116,11 @@ class Translation:
         rows = self._tables.get(table)
         return rows.rows if rows else ()
 
+    @property
+    def translated_tables(self) -> frozenset[str]:
+        """The tables :meth:`write` writes from the export's own files (not those beside it)."""
+        return frozenset(t.name for t in TABLES if t.name not in self.beside)
+
     def write(self, folder: Path) -> None:
         """Write every table with rows, and the required ones even when empty, as canonical CSV."""
         for name, data in self.beside.items():

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from cosell.data.csv_shape import MAX_COLUMNS
+from cosell.data.csv_shape import HEAD_BYTES, MAX_COLUMNS, NOT_TEXT, not_text
 from cosell.errors import ImportFailed, Problem, UsageError
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
@@ -147,8 +147,9 @@ def decode(name: str, data: bytes, encoding: str) -> str:
 def read_table(source: SourceFile, encoding: str) -> Table:
     """Read ``source`` as CSV in ``encoding``; a record whose shape differs from the header's, an
     empty file or a header column without a name is a located error."""
-    text = decode(source.name, source.read_bytes(), encoding)
-    return parse_table(source.name, text)
+    data = source.read_bytes()
+    _check_text(source.name, data[:HEAD_BYTES])
+    return parse_table(source.name, decode(source.name, data, encoding))
 
 
 def read_header(source: SourceFile, encoding: str) -> Table:
@@ -157,6 +158,8 @@ def read_header(source: SourceFile, encoding: str) -> Table:
     if encoding not in ENCODINGS:
         raise UsageError(f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
     codec = "utf-8-sig" if encoding.startswith("utf-8") else encoding
+    with source.open() as raw:
+        _check_text(source.name, raw.read(HEAD_BYTES))
     with source.open() as raw, io.TextIOWrapper(raw, encoding=codec, newline="") as text:
         try:
             first = next(csv.reader(text, strict=True), [])
@@ -169,6 +172,16 @@ def read_header(source: SourceFile, encoding: str) -> Table:
     if not header or not all(header):
         raise ImportFailed([Problem(source.name, 1, None, None, "has a header column without a name")])
     return Table(source.name, header, [])
+
+
+def _check_text(name: str, head: bytes) -> None:
+    """Refuse a file whose first bytes show it is no text table, as the canonical import does
+    (:func:`cosell.data.csv_shape.not_text`); a binary file's first NUL is named by its line."""
+    reason = not_text(head)
+    if reason is None:
+        return
+    line = head.count(b"\n", 0, head.find(b"\x00")) + 1 if reason == NOT_TEXT else None
+    raise ImportFailed([Problem(name, line, None, None, reason)])
 
 
 def parse_table(name: str, text: str) -> Table:

@@ -39,6 +39,10 @@ MAX_NAME_CHARS = 1_000
 _FIELD_LIMIT = 64 * MAX_ROW_BYTES
 
 NOT_UTF8 = "is not UTF-8 encoded (for example latin-1 or Windows-1252): save it as UTF-8"
+NOT_TEXT = "is not a text table (it contains NUL bytes)"
+# A NUL in a file's first bytes is a binary file (or UTF-16); deeper, a cell's own character: a
+# file is not read whole to look for one (a canonical touches file can hold gigabytes).
+HEAD_BYTES = 4096
 
 Opener = Callable[[], io.BufferedIOBase]
 
@@ -57,6 +61,17 @@ def _records(raw: io.BufferedIOBase) -> Iterator[list[str]]:
     # A GzipFile is a BufferedIOBase that typeshed does not take for TextIOWrapper's buffer.
     text = io.TextIOWrapper(cast("IO[bytes]", raw), encoding="utf-8-sig", newline="")
     yield from csv.reader(text, strict=True)
+
+
+def not_text(head: bytes) -> str | None:
+    """Why a file whose first bytes are ``head`` is no UTF-8 text table (UTF-16 or UTF-32, or
+    binary: a NUL in its first :data:`HEAD_BYTES`), or None."""
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" not in head[:HEAD_BYTES]:
+        return None
+    if utf16 or head[:512].count(b"\x00") * 3 >= len(head[:512]):
+        return "is UTF-16 or UTF-32 encoded: save it as UTF-8"
+    return NOT_TEXT
 
 
 def read_header(file: str, opener: Opener) -> tuple[str, ...] | Problem:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +141,7 @@ def import_canonical(
     within: Callable[[datetime], None] | None = None,
     source: str | None = None,
     partial: bool = False,
+    translated: Collection[str] = (),
 ) -> ImportReport:
     """Import a folder of canonical files into ``workspace``, all or nothing.
 
@@ -154,7 +155,8 @@ def import_canonical(
     written: what it writes commits with the import or not at all (the intake of
     :func:`cosell.hygiene.intake.import_with_intake`). ``source`` replaces ``canonical <folder>``
     in the import log (``cosell users set`` records what and why there); ``partial=True`` does not
-    ask for the required tables (a directory change before any data is imported).
+    ask for the required tables (a directory change before any data is imported). ``translated``
+    names the tables whose files cosell wrote from a CRM export (:attr:`TableFile.translated`).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -163,7 +165,8 @@ def import_canonical(
     at = import_time(now)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
-    files, found = find_table_files(folder)  # listed once: the settings, the one pass, the staging
+    # listed once: the settings, the one pass, the staging
+    files, found = find_table_files(folder, translated)
     with import_settings(con, files):
         try:
             if rejects is None and versioned and not partial and files and not found:

@@ -19,6 +19,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,7 @@ from cosell.data.csv_shape import (
     MAX_ROW_BYTES,
     NOT_UTF8,
     check_and_normalise,
+    not_text,
     read_header,
 )
 from cosell.engine import Engine, EngineError
@@ -81,6 +83,9 @@ class TableFile:
     # Python's str.strip() removes, which includes all that the engine's trim() does) and never
     # empty (NULL instead): the first import reads them as they are, not trimmed again.
     stripped: frozenset[str] = frozenset()
+    # Written by cosell from a CRM export's files, each checked as text where it was read
+    # (:mod:`cosell.crm.sources`): a NUL in its first bytes is a cell's, not a binary file's.
+    translated: bool = False
 
     @property
     def name(self) -> str:
@@ -112,10 +117,13 @@ class Staged:
         return tuple(sorted((h, f"c{i}") for i, h in enumerate(self.header) if h not in known))
 
 
-def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Problem]]:
+def find_table_files(
+    directory: Path, translated: Collection[str] = ()
+) -> tuple[dict[str, TableFile], list[Problem]]:
     """The canonical table files in ``directory`` by table name; other files are ignored.
 
     A table present in two formats (``touches.csv`` and ``touches.parquet``) is a problem.
+    ``translated``: the tables whose files are a CRM export's translation (:attr:`TableFile.translated`).
     """
     found: dict[str, list[TableFile]] = {}
     for path in sorted(directory.iterdir()):
@@ -125,7 +133,7 @@ def find_table_files(directory: Path) -> tuple[dict[str, TableFile], list[Proble
             suffix = "." + fmt
             stem = path.name[: -len(suffix)]
             if path.name.endswith(suffix) and stem in TABLES_BY_NAME:
-                found.setdefault(stem, []).append(TableFile(stem, path, fmt))
+                found.setdefault(stem, []).append(TableFile(stem, path, fmt, translated=stem in translated))
                 break
     files: dict[str, TableFile] = {}
     problems: list[Problem] = []
@@ -200,13 +208,9 @@ def _sniff_csv(file: TableFile) -> tuple[str, ...] | Problem:
         return Problem(file.name, None, None, None, reason)
     if not head:
         return Problem(file.name, None, None, None, "empty file (0 bytes): expected a header row")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
-        encoding = "UTF-16 or UTF-32" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "binary"
-        if encoding == "binary" and _looks_utf16(head):
-            encoding = "UTF-16 or UTF-32"
-        if encoding == "binary":
-            return Problem(file.name, None, None, None, "is not a text table (it contains NUL bytes)")
-        return Problem(file.name, None, None, None, f"is {encoding} encoded: save it as UTF-8")
+    binary = None if file.translated else not_text(head)
+    if binary is not None:
+        return Problem(file.name, None, None, None, binary)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     try:
@@ -217,11 +221,6 @@ def _sniff_csv(file: TableFile) -> tuple[str, ...] | Problem:
             return Problem(file.name, line, None, None, NOT_UTF8)
     # The header is read whole, not from the sample: a wide export's header can be longer.
     return read_header(file.name, lambda: _open_bytes(file))
-
-
-def _looks_utf16(head: bytes) -> bool:
-    sample = head[:512]
-    return sample.count(b"\x00") * 3 >= len(sample)
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")

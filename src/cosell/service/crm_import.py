@@ -140,8 +140,9 @@ def import_crm(
         translation.write(Path(folder))
         try:
             report, intake = import_with_intake(
-                ws, Path(folder), policy, on_file=on_file, source=f"{crm} {path.resolve()}"
-            )
+                ws, Path(folder), policy, on_file=on_file, source=f"{crm} {path.resolve()}",
+                translated=translation.translated_tables,
+            )  # fmt: skip
         except ImportFailed as exc:
             located = [translation.locate(p) for p in exc.problems]
             raise ImportFailed(located, exc.total, exc.limit_hit) from None
