@@ -185,6 +185,23 @@ def test_a_nul_byte_near_the_top_of_an_export_file_names_that_file_and_line(
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "column"), [("calls.csv", "hs_timestamp"), ("deals.csv", "hs_v2_date_entered_closedwon")]
+)
+def test_a_column_read_twice_in_a_header_is_refused_as_in_a_canonical_file(
+    tmp_path: Path, name: str, column: str
+) -> None:
+    folder = write_portal(tmp_path / "hs")
+    path = folder / name
+    header, *rows = path.read_bytes().splitlines()
+    path.write_bytes(b"\n".join([header + f",{column}".encode(), *(r + b",2026-01-01" for r in rows), b""]))
+    with pytest.raises(ImportFailed) as caught:
+        _translate(folder)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{name} row 1, {column}: the column appears twice in the header"
+    ]
+
+
 def test_map_init_drafts_a_hubspot_mapping_that_imports_the_export(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -16,7 +16,8 @@ class ObjectFile:
     """The file of one CRM object (``Opportunity``, ``deals``) as the importer reads it.
 
     A column is found by the name the mapping gives it (``[files.X.columns]``), else by its API
-    name (exact, then ignoring case and spaces), else by one of its standard report labels.
+    name (exact, then ignoring case and spaces), else by one of its standard report labels. A
+    column read that the header has twice is a problem at row 1; one not read may be there twice.
     """
 
     def __init__(
@@ -41,17 +42,20 @@ class ObjectFile:
         """The position of the column read as ``name``, or None when the file has none."""
         if name in self._index:
             return self._index[name]
-        found: int | None
         if name in self.spec.columns:
-            found = self.table.index(self.spec.columns[name])
+            found = self.table.positions(self.spec.columns[name])
         else:
-            found = self.table.index(name)
+            found = self.table.positions(name)
             for label in self._labels.get(name, ()):
-                if found is not None:
+                if found:
                     break
-                found = self.table.index(label)
-        self._index[name] = found
-        return found
+                found = self.table.positions(label)
+        if len(found) > 1:
+            # Which one is meant is the person's to say, as in a canonical file's header.
+            twice = self.table.header[found[0]]
+            self.out.problem(self.file, 1, twice, None, "the column appears twice in the header")
+        self._index[name] = found[0] if found else None
+        return self._index[name]
 
     def position(self, name: str) -> int:
         """The position of the column read as ``name``; a column the file lacks reads the empty

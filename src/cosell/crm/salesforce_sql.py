@@ -318,6 +318,10 @@ class _Build:
         self.domains: Future[Any] | None = None  # each account website's domain (an Arrow table)
         self.careful = False  # every activity cell stripped, not read as it is (_touches)
         self.as_read: list[str] = []  # per activity file, its rows with a cell read as it is to strip
+        # What the steps' column lookups found wrong (a column read that a header has twice): the
+        # header-only translation finds it first; should a step read a column it does not, the
+        # reference still runs.
+        self.looked_up = Translation()
 
     def drop(self) -> None:
         self.result().drop()
@@ -366,6 +370,8 @@ class _Build:
             for step in steps:
                 with timed(f"salesforce {step.__name__.strip('_')}"):
                     step()
+        if self.looked_up.problems:
+            raise NotInEngine
         self._release()
         return self.result()
 
@@ -382,10 +388,14 @@ class _Build:
             self.temp.remove(name)
 
     def _open(self) -> None:
-        scratch = Translation()
         for name in _OBJECTS:
             f = open_object(
-                self.export, name, self.mapping, salesforce.LABELS.get(name, {}), scratch, read=self.header
+                self.export,
+                name,
+                self.mapping,
+                salesforce.LABELS.get(name, {}),
+                self.looked_up,
+                read=self.header,
             )
             if f is None:
                 continue

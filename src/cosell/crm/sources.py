@@ -105,13 +105,17 @@ class Table:
 
     def index(self, column: str) -> int | None:
         """The position of ``column`` in the header (exact, then ignoring case and spaces)."""
-        if column in self.header:
-            return self.header.index(column)
+        found = self.positions(column)
+        return found[0] if found else None
+
+    def positions(self, column: str) -> list[int]:
+        """Every position :meth:`index` could read ``column`` at: more than one when the header
+        has it twice (a person must say which)."""
+        exact = [i for i, name in enumerate(self.header) if name == column]
+        if exact:
+            return exact
         wanted = _loose(column)
-        for i, name in enumerate(self.header):
-            if _loose(name) == wanted:
-                return i
-        return None
+        return [i for i, name in enumerate(self.header) if _loose(name) == wanted]
 
     def numbered(self) -> Iterator[tuple[int, list[str]]]:
         """Each record with its spreadsheet row number (the first record is row 2)."""
