@@ -237,6 +237,32 @@ def test_a_zip_member_that_cannot_be_read_is_named(tmp_path: Path, fault: str) -
     assert [str(p) for p in caught.value.problems] == [f"Account.csv: {reason}"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("directory", "is a directory, not a file"),
+        ("loop", "is a link that leads back to itself, not to a file"),
+        ("broken", "is a link that leads nowhere (no file where it points)"),
+    ],
+)
+def test_an_export_file_that_is_no_file_is_refused_by_its_name(
+    tmp_path: Path, kind: str, reason: str
+) -> None:
+    # It was skipped: "Opportunity.csv: missing", or, for an optional object, nothing at all.
+    folder = write_org(tmp_path / "sf", "loader")
+    for name in ("Opportunity.csv", "Task.csv"):
+        path = folder / name
+        path.unlink()
+        if kind == "directory":
+            path.mkdir()
+        elif kind == "loop":
+            path.symlink_to(name)
+        else:
+            path.symlink_to(tmp_path / "gone.csv")
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert problems == [f"Opportunity.csv: {reason}", f"Task.csv: {reason}"]
+
+
 def test_the_import_stores_the_rows_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")

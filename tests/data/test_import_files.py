@@ -93,6 +93,35 @@ def test_binary_garbage_is_not_a_table(tmp_path: Path) -> None:
     ]
 
 
+def _not_a_file(path: Path, kind: str) -> None:
+    path.unlink()
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to(path.parent / "gone" / path.name)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("directory", "is a directory, not a file"),
+        ("loop", "is a link that leads back to itself, not to a file"),
+        ("broken", "is a link that leads nowhere (no file where it points)"),
+    ],
+)
+def test_a_table_name_that_is_no_file_is_refused(tmp_path: Path, kind: str, reason: str) -> None:
+    # It was skipped without a word: into a workspace that had the table, the import went through.
+    ws = open_workspace(":memory:")
+    folder = dataset(tmp_path)
+    import_canonical(ws, folder)
+    _not_a_file(folder / "opportunities.csv", kind)
+    with pytest.raises(ImportFailed) as failed:
+        import_canonical(ws, folder)
+    assert failed.value.problems == [Problem("opportunities.csv", None, None, None, reason)]
+
+
 def test_ragged_rows_are_not_a_table(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     text = csv_text("fx_rates", base_tables()["fx_rates"]) + "GBP,2026-01,1.27,extra\n"

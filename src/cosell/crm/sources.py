@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from cosell.data.csv_shape import HEAD_BYTES, MAX_COLUMNS, NOT_TEXT, not_text
+from cosell.data.read import not_a_file
 from cosell.errors import ImportFailed, Problem, UsageError
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
@@ -64,15 +65,25 @@ class SourceFile:
 
 
 class Export:
-    """The CSV files of an export folder or zip, by name (case-insensitive lookup)."""
+    """The CSV files of an export folder or zip, by name (case-insensitive lookup). A ``.csv``
+    name in a folder that is no file to read (a folder, a link to nothing) is refused."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         files: list[SourceFile] = []
         if path.is_dir():
+            problems = []
             for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() == ".csv":
-                    files.append(SourceFile(p.relative_to(path).as_posix(), p))
+                if p.suffix.lower() != ".csv":
+                    continue
+                name = p.relative_to(path).as_posix()
+                why = not_a_file(p)
+                if why is None:
+                    files.append(SourceFile(name, p))
+                else:
+                    problems.append(Problem(name, None, None, None, why))
+            if problems:
+                raise ImportFailed(problems)
         elif path.is_file() and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 for info in sorted(archive.infolist(), key=lambda i: i.filename):

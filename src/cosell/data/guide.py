@@ -41,7 +41,8 @@ _RULES = """\
 ## Files
 
 - A dataset is a folder with one file per table: `<table>.csv`, `<table>.csv.gz` or `<table>.parquet`.
-  Other files are ignored; the same table in two formats is an error.
+  Other files are ignored; the same table in two formats is an error, and so is a table's name that
+  is no file to read (a directory, a link that leads nowhere or back to itself).
 - `accounts`, `partners` and `opportunities` are required: a first import must bring them.
 - CSV: UTF-8 with or without a byte-order mark, comma separated, `"` quotes (a quote inside a quoted
   value is doubled), a header row with the exact column names. Another encoding (latin-1, UTF-16),

@@ -14,10 +14,12 @@ Parquet the 1-based record number. A staged table's ``rowid`` is its record inde
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -122,21 +124,26 @@ def find_table_files(
 ) -> tuple[dict[str, TableFile], list[Problem]]:
     """The canonical table files in ``directory`` by table name; other files are ignored.
 
-    A table present in two formats (``touches.csv`` and ``touches.parquet``) is a problem.
+    A table present in two formats (``touches.csv`` and ``touches.parquet``) is a problem, and
+    so is a path named like a table's file that is no file to read (:func:`not_a_file`).
     ``translated``: the tables whose files are a CRM export's translation (:attr:`TableFile.translated`).
     """
     found: dict[str, list[TableFile]] = {}
+    problems: list[Problem] = []
     for path in sorted(directory.iterdir()):
-        if not path.is_file():
-            continue
         for fmt in FORMATS:
             suffix = "." + fmt
             stem = path.name[: -len(suffix)]
             if path.name.endswith(suffix) and stem in TABLES_BY_NAME:
-                found.setdefault(stem, []).append(TableFile(stem, path, fmt, translated=stem in translated))
+                why = not_a_file(path)
+                if why is not None:
+                    problems.append(Problem(path.name, None, None, None, why))
+                else:
+                    found.setdefault(stem, []).append(
+                        TableFile(stem, path, fmt, translated=stem in translated)
+                    )
                 break
     files: dict[str, TableFile] = {}
-    problems: list[Problem] = []
     for table in TABLES_BY_NAME:
         candidates = found.get(table, [])
         if len(candidates) > 1:
@@ -147,6 +154,24 @@ def find_table_files(
         elif candidates:
             files[table] = candidates[0]
     return files, problems
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path``, named like a file to read, is none (a folder, a link to nothing, a pipe), or
+    None when it is a regular file (or a link to one)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a link that leads back to itself, not to a file"
+        if path.is_symlink():
+            return "is a link that leads nowhere (no file where it points)"
+        return f"cannot be read: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, a pipe or a socket)"
+    return None
 
 
 def stage_file(con: Engine, file: TableFile, relation: str) -> Staged | list[Problem]:
