@@ -27,12 +27,32 @@ class CosellError(Exception):
     exit_code = 1
 
 
+# A value longer than this is shown cut to its first SHOWN_CHARS characters, with its length: a
+# megabyte pasted into a cell is a megabyte of terminal otherwise, per problem.
+LONGEST_SHOWN = 100
+SHOWN_CHARS = 80
+
+
+def quoted(value: str) -> str:
+    """``value`` in double quotes as a message shows it; a long one cut, with its length.
+
+    >>> quoted("12,5OO")
+    '"12,5OO"'
+    >>> quoted("abc" + "x" * 1_048_573)[:6], quoted("x" * 1_048_576)[-25:]
+    ('"abcxx', '…" (1,048,576 characters)')
+    """
+    if len(value) <= LONGEST_SHOWN:
+        return f'"{value}"'
+    return f'"{value[:SHOWN_CHARS]}…" ({len(value):,} characters)'
+
+
 @dataclass(frozen=True)
 class Problem:
     """One bad cell (or row, or file) of an input file.
 
     ``row`` is the spreadsheet row number for CSV files (the header is row 1, so the first data
     row is row 2) and the 1-based record number for Parquet files; ``None`` for whole-file problems.
+    ``value`` is kept whole; its message shows a long one cut (:func:`quoted`).
     """
 
     file: str
@@ -48,7 +68,7 @@ class Problem:
         if self.column:
             where += f", {self.column}"
         if self.value is not None:
-            return f'{where}: "{self.value}" {self.reason}'
+            return f"{where}: {quoted(self.value)} {self.reason}"
         return f"{where}: {self.reason}"
 
 

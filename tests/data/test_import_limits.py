@@ -294,3 +294,19 @@ def test_plan_effective_dates_outside_the_range_are_listed(tmp_path: Path) -> No
     result = runner.invoke(app, ["plans", "check", str(plan)])
     assert result.exit_code == 0, result.output
     assert "until 9999-12-31T00:00:00Z" in result.stdout
+
+
+def test_a_long_bad_value_is_shown_cut_with_its_length(tmp_path: Path) -> None:
+    # A megabyte pasted into a cell was printed whole, a megabyte of terminal per problem.
+    deals = [dict(d) for d in base_tables()["opportunities"]]
+    deals[0]["amount"] = "9" * 40 + "x" * (1_048_576 - 40)
+    folder = dataset(tmp_path / "data", opportunities=deals)
+    result = runner.invoke(
+        app, ["import", "canonical", str(folder), "--workspace", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 1, result.output[:500]
+    shown = '"' + "9" * 40 + "x" * 40 + '…" (1,048,576 characters)'
+    assert f"opportunities.csv row 2, amount: {shown} is not a number" in result.stderr
+    assert len(result.stderr) < 1_000
+    # The problem keeps the value whole: only its message is cut.
+    assert len(fail(folder)[0].value or "") == 1_048_576

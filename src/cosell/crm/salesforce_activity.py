@@ -31,6 +31,7 @@ from cosell.crm import values
 from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile
+from cosell.errors import quoted
 from cosell.policy import Policy
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _kind(f: ObjectFile, r: list[str], row: int, mapping: CrmMapping, policy: Po
     if value.lower() in known:
         return value.lower()
     header = f.header(column) or column
-    shown = f'"{value}"' if value else '"" (an empty value)'
+    shown = quoted(value) if value else '"" (an empty value)'
     f.out.problem(
         f.file,
         row,

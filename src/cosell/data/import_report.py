@@ -14,7 +14,7 @@ from datetime import datetime
 from cosell.data.validate import WARNINGS
 from cosell.engine import Engine
 from cosell.engine.sql import lit
-from cosell.errors import Problem
+from cosell.errors import Problem, quoted
 from cosell.store.schema import TABLES
 
 
@@ -44,7 +44,7 @@ class ImportWarning:
     first_row: int
 
     def __str__(self) -> str:
-        value = f'"{self.value}" ' if self.value is not None else ""
+        value = f"{quoted(self.value)} " if self.value is not None else ""
         rows = f"{self.count:,} rows from row {self.first_row}" if self.count > 1 else f"row {self.first_row}"
         return f"{self.file} {rows}, {self.column}: {value}{self.reason}"
 
