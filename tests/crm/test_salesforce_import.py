@@ -263,6 +263,24 @@ def test_an_export_file_that_is_no_file_is_refused_by_its_name(
     assert problems == [f"Opportunity.csv: {reason}", f"Task.csv: {reason}"]
 
 
+def test_a_zip_member_damaged_in_its_first_block_is_named_when_its_header_is_read(tmp_path: Path) -> None:
+    # read_header (the engine's path reads headers only) read the member's stream outside the
+    # guard of open(): zlib's error reached the user.
+    from cosell.crm.sources import SourceFile, read_header
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Account.csv", "Id,Name\n" + "".join(f"A{i},N{i}\n" for i in range(2000)))
+    data = bytearray(archive.read_bytes())
+    data[30 + len("Account.csv")] = 0xFF  # the first deflate block's type: 11, which none is
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ImportFailed) as caught:
+        read_header(SourceFile("Account.csv", archive, "Account.csv"), "utf-8")
+    assert [str(p) for p in caught.value.problems] == [
+        "Account.csv: cannot be read from the zip: Error -3 while decompressing data: invalid block type"
+    ]
+
+
 def test_the_import_stores_the_rows_and_a_second_import_changes_nothing(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")

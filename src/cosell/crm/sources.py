@@ -39,13 +39,17 @@ class SourceFile:
     path: Path
     member: str | None = None  # the zip member, when ``path`` is a zip
 
-    def open(self) -> IO[bytes]:
-        """The file's bytes as a stream (a zip member's, read as it is inflated)."""
+    @contextmanager
+    def reading(self) -> Iterator[IO[bytes]]:
+        """The file's bytes as a stream while the block runs (a zip member's, inflated as it is
+        read: a damaged block is found by a read, so the reads are guarded too)."""
         if self.member is None:
-            return self.path.open("rb")
+            with self.path.open("rb") as raw:
+                yield raw
+            return
         # The archive's file stays open until the member's stream is closed, then closes with it.
-        with zipfile.ZipFile(self.path) as archive, self._unreadable():
-            return archive.open(self.member)
+        with self._unreadable(), zipfile.ZipFile(self.path) as archive, archive.open(self.member) as raw:
+            yield raw
 
     def read_bytes(self) -> bytes:
         if self.member is None:
@@ -173,15 +177,16 @@ def read_header(source: SourceFile, encoding: str) -> Table:
     if encoding not in ENCODINGS:
         raise UsageError(f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
     codec = "utf-8-sig" if encoding.startswith("utf-8") else encoding
-    with source.open() as raw:
+    with source.reading() as raw:
         _check_text(source.name, raw.read(HEAD_BYTES))
-    with source.open() as raw, io.TextIOWrapper(raw, encoding=codec, newline="") as text:
-        try:
-            first = next(csv.reader(text, strict=True), [])
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ImportFailed(
-                [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
-            ) from None
+        raw.seek(0)
+        with io.TextIOWrapper(raw, encoding=codec, newline="") as text:
+            try:
+                first = next(csv.reader(text, strict=True), [])
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise ImportFailed(
+                    [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
+                ) from None
     header = tuple(h.strip() for h in first)
     _check_width(source.name, header)
     if not header or not all(header):
