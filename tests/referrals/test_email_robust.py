@@ -15,6 +15,7 @@ from cosell.referrals import email_parse
 from cosell.referrals.email_body import parse_bytes
 from cosell.referrals.email_headers import MAX_HEADER_CHARS
 from cosell.referrals.email_parse import MAX_BODY_LINES, MAX_EMAIL_BYTES, MAX_MESSAGES, parse_email
+from cosell.referrals.parsed import MAX_FIELD_CHARS
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,20 @@ def test_what_is_not_an_email_is_an_input_error_naming_the_file(raw: bytes, reas
     assert str(caught.value).startswith("intro.eml: ")
     assert reason in str(caught.value)
     assert caught.value.problem.file == "intro.eml"
+
+
+def test_a_value_longer_than_a_field_is_no_prospect_field() -> None:
+    # Found by fuzzing: a 5 MB line after "Company:" was the company (15 MB of JSON, 6 s wrapping
+    # the follow-up); past MAX_FIELD_CHARS it is no name, and the rest is read as ever.
+    for length in (MAX_FIELD_CHARS, MAX_FIELD_CHARS + 1):
+        raw = (
+            b"From: a@partner.com\nSubject: intro\n\nCompany: "
+            + b"x" * length
+            + b"\nContact: Jo Smith <jo@acme.com>\n"
+        )
+        found = parse_email(raw, "long.eml")
+        assert found.prospect_company == ("x" * length if length == MAX_FIELD_CHARS else None)
+        assert (found.prospect_name, found.prospect_email) == ("Jo Smith", "jo@acme.com")
 
 
 def test_too_large_is_an_input_error() -> None:

@@ -26,14 +26,14 @@ from typing import Any
 
 from cosell.errors import InputError, Problem
 from cosell.instants import parse_supported_instant
-from cosell.referrals.parsed import Channel, FieldSource, ParsedReferral
+from cosell.referrals.parsed import MAX_FIELD_CHARS, Channel, FieldSource, ParsedReferral
 from cosell.referrals.text_words import UNPAIRED_SURROGATE, has_unpaired_surrogate
 
 TOP_KEYS = ("source_ref", "channel", "received_at", "sender_emails", "sender_name", "partner_hint",
             "prospect", "notes")  # fmt: skip
 PROSPECT_KEYS = ("company", "name", "email", "title", "domain")
 JSON_CHANNELS = ("api", "portal")
-MAX_TEXT = 2_000  # a field longer than this is not a name or an address
+MAX_TEXT = MAX_FIELD_CHARS
 EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 

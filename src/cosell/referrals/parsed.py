@@ -18,6 +18,8 @@ Channel = Literal["email", "slack", "api", "portal"]
 # The prospect fields a complete referral names; a referral missing any is ``needs_info``. The title is
 # kept when given but not required: most introductions leave it out, and a rep can act without it.
 PROSPECT_FIELDS = ("prospect_company", "prospect_name", "prospect_email")
+# A value longer than this is not a name, a company, a title or an address, however it was found.
+MAX_FIELD_CHARS = 2_000
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from typing import Protocol
 
 from cosell.accounts.domains import registrable_domain
 from cosell.referrals.free_mail import is_free_mail
-from cosell.referrals.parsed import FieldSource
+from cosell.referrals.parsed import MAX_FIELD_CHARS, FieldSource
 from cosell.referrals.prospect_labels import label_kind, labelled_fields
 from cosell.referrals.prospect_signature import signature_fields
 from cosell.referrals.text_words import (
@@ -148,7 +148,7 @@ def extract_prospect(
     found: dict[str, _Found] = {}
 
     def offer(name: str, rank: int, line: int, value: str | None, last: int | None = None) -> None:
-        if not value:
+        if not value or len(value) > MAX_FIELD_CHARS:  # a megabyte of text after a label is no name
             return
         current = found.get(name)
         if current is not None and (current.rank, current.line) <= (rank, line):
