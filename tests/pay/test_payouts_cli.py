@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,43 @@ def test_the_statement_command_shows_the_recovery_and_the_blocked_run(recovered_
         "payouts", "statement", "--partner", "P1", "--period", "2026-11", "--workspace", recovered_path
     )
     assert "Payouts blocked:" in table and "Negative closing balance:" in table
+
+
+def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_digits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KWD has three decimals: 12% of 10,000.125 KWD is 1,200.015, never shown as 1,200.02 (a mil
+    off); JPY has none."""
+    monkeypatch.setenv("COSELL_NOW", "2026-10-01T06:00:00Z")
+    for currency, amount, partner, rep in (
+        ("KWD", "10000.125", "1200.015", "600.008"),
+        ("JPY", "10005", "1201", "600"),
+    ):
+        path = str(tmp_path / f"{currency}.duckdb")
+        w = PayWorld(ws=open_workspace(path))
+        w.partner("P1", "referral", "gold")
+        w.user("U1")
+        w.user("F1", "finance")
+        w.deal("O1", amount, currency=currency)
+        w.fx(currency, "2026-09", "1")
+        w.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", amount)])})
+        w.ws.close()
+        policy = tmp_path / f"{currency}.toml"
+        policy.write_text(f'workspace_currency = "{currency}"\n', encoding="utf-8")
+        plan = tmp_path / f"{currency}-plan.toml"
+        plan.write_text(example_plan_text().replace('currency = "USD"', f'currency = "{currency}"'))
+        common = ("--workspace", path, "--policy", str(policy))
+        invoke("plans", "load", str(plan), *common, "--by", "F1")
+        posted = invoke("payouts", "post", "--period", "2026-09", *common, "--by", "F1")
+        assert f"{Decimal(partner):,}" in posted, posted
+        ledger = json.loads(invoke("payouts", "ledger", "--workspace", path, "--format", "json"))
+        assert [e["amount"] for e in ledger] == [partner, rep]
+        run = json.loads(invoke("payouts", "run", "--period", "2026-09", *common, "--by", "F1", "-f", "json"))
+        assert [(p["balance"], p["pay"]) for p in run] == [(partner, partner), (rep, rep)]
+        total = str(Decimal(partner) + Decimal(rep))
+        approved = invoke("payouts", "approve", "PR-000001", *common, "--by", "F1")
+        assert f"{Decimal(total):,} {currency}" in approved, approved
+        shown = json.loads(invoke("payouts", "show", "PR-000001", "--workspace", path, "-f", "json"))
+        assert (shown["total"], shown["recovered_total"]) == (total, str(Decimal(0).quantize(Decimal(rep))))
+        runs = json.loads(invoke("payouts", "list", "--workspace", path, "--format", "json"))
+        assert [r["total"] for r in runs] == [total]

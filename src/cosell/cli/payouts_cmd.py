@@ -24,6 +24,7 @@ from cosell.cli.report_cmd import FormatOption as ReportFormatOption
 from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.money import round_money
 from cosell.policy import load_policy
 from cosell.terminal import TableColumn, print_table
 
@@ -45,14 +46,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(payouts_app, name="payouts")
 
 
-def _money(value: Any) -> str:
-    return f"{value:,.2f}"
+def _money(value: Any, currency: str) -> str:
+    """Grouped digits, with the currency's minor unit (1,200.015 KWD, 1,200 JPY, 1,200.00 USD)."""
+    return f"{round_money(Decimal(value), currency):,}"
 
 
-def _amount(value: Any, fmt: Format) -> Any:
-    """Grouped digits for people (table); the exact number, two decimals, for machines (json, csv):
-    a number, so that a CSV writes a negative amount as a number, never as escaped text."""
-    return _money(value) if fmt is Format.table else Decimal(f"{value:.2f}")
+def _amount(value: Any, currency: str, fmt: Format) -> Any:
+    """Grouped digits for people (table); the exact number, in the currency's minor unit, for
+    machines (json, csv): a number, so that a CSV writes a negative amount as a number, never as
+    escaped text."""
+    return _money(value, currency) if fmt is Format.table else round_money(Decimal(value), currency)
 
 
 @payouts_app.command("post")
@@ -89,7 +92,7 @@ def post_command(
         ),
     )
     rows = [
-        {"kind": k, "entries": n, "amount": _money(result.amounts[k])}
+        {"kind": k, "entries": n, "amount": _money(result.amounts[k], policy.workspace_currency)}
         for k, n in sorted(result.counts.items())
     ]
     if result.unchanged_since is not None:
@@ -132,16 +135,16 @@ def run_command(
         workspace_path, lambda ws: propose(ws, policy, period, by_user=by or login_name(), reason=reason)
     )
     run, parties = proposed.run, proposed.parties
-    rows = _party_rows(parties, proposed.names, fmt)
+    rows = _party_rows(parties, proposed.names, run.currency, fmt)
     if fmt is not Format.table:
         emit_rows(rows, _PARTY_COLUMNS, fmt)
         return
     _print_parties(rows, f"Payout run {run.run_id}")
     recovered = sum((p.recovered for p in parties), Decimal(0))
     console.print(
-        f"run {run.run_id} proposed for {period}: pays {run.parties_paid:,} part(ies) {_money(run.total)} "
-        f"{run.currency}; {run.parties_blocked:,} blocked ({_money(run.blocked_total)} carried)"
-        + (f"; {_money(recovered)} recovered from carried balances" if recovered else "")
+        f"run {run.run_id} proposed for {period}: pays {run.parties_paid:,} part(ies) {_money(run.total, run.currency)} "
+        f"{run.currency}; {run.parties_blocked:,} blocked ({_money(run.blocked_total, run.currency)} carried)"
+        + (f"; {_money(recovered, run.currency)} recovered from carried balances" if recovered else "")
         + f". Approve: cosell payouts approve {run.run_id} --by FINANCE_USER",
         highlight=False,
     )
@@ -150,12 +153,14 @@ def run_command(
 _PARTY_COLUMNS = ("party_kind", "party_id", "name", "balance", "recovered", "pay", "status")
 
 
-def _party_rows(parties: list[Any], names: dict[tuple[str, str], str], fmt: Format) -> list[dict[str, Any]]:
+def _party_rows(
+    parties: list[Any], names: dict[tuple[str, str], str], currency: str, fmt: Format
+) -> list[dict[str, Any]]:
     """One row per party of a run: its balance, what it recovered of a carried balance, what it is paid."""
     return [
         {"party_kind": p.party_kind, "party_id": p.party_id, "name": names.get((p.party_kind, p.party_id), ""),
-         "balance": _amount(p.balance, fmt), "recovered": _amount(p.recovered, fmt), "pay": _amount(p.pay, fmt),
-         "status": p.status}
+         "balance": _amount(p.balance, currency, fmt), "recovered": _amount(p.recovered, currency, fmt),
+         "pay": _amount(p.pay, currency, fmt), "status": p.status}
         for p in parties
     ]  # fmt: skip
 
@@ -186,7 +191,7 @@ def show_command(
 
     found = in_workspace(workspace_path, lambda ws: payout_run(ws, run_id), read_only=True)
     run, parties = found.run, found.parties
-    rows = _party_rows(parties, found.names, fmt)
+    rows = _party_rows(parties, found.names, run.currency, fmt)
     blocked = [r for r in rows if r["status"] == "blocked"]
     recovered = sum((p.recovered for p in parties), Decimal(0))
     if fmt is Format.csv:
@@ -198,9 +203,10 @@ def show_command(
             "proposed_at": format_instant(run.proposed_at), "proposed_by": run.by_user,
             "approved_at": format_instant(run.approved_at) if run.approved_at else None,
             "approved_by": run.approved_by, "currency": run.currency,
-            "parties_paid": run.parties_paid, "total": _amount(run.total, fmt),
-            "parties_blocked": run.parties_blocked, "blocked_total": _amount(run.blocked_total, fmt),
-            "recovered_total": _amount(recovered, fmt), "parties": rows,
+            "parties_paid": run.parties_paid, "total": _amount(run.total, run.currency, fmt),
+            "parties_blocked": run.parties_blocked,
+            "blocked_total": _amount(run.blocked_total, run.currency, fmt),
+            "recovered_total": _amount(recovered, run.currency, fmt), "parties": rows,
             "blocked": [{k: r[k] for k in ("party_kind", "party_id", "name", "balance")} for r in blocked],
         }  # fmt: skip
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
@@ -214,9 +220,9 @@ def show_command(
         state = f"{proposed}, not approved yet"
     console.message(
         f"Payout run {run.run_id} for {run.period}: {state}. "
-        f"Pays {run.parties_paid:,} part(ies) {_money(run.total)} {run.currency}; "
-        f"{run.parties_blocked:,} blocked, {_money(run.blocked_total)} {run.currency} carried; "
-        f"{_money(recovered)} {run.currency} recovered from carried balances.",
+        f"Pays {run.parties_paid:,} part(ies) {_money(run.total, run.currency)} {run.currency}; "
+        f"{run.parties_blocked:,} blocked, {_money(run.blocked_total, run.currency)} {run.currency} carried; "
+        f"{_money(recovered, run.currency)} {run.currency} recovered from carried balances.",
         highlight=False,
     )
     _print_parties(rows, f"Payout run {run.run_id}")
@@ -252,7 +258,7 @@ def approve_command(
     finally:
         ws.close()
     console.print(
-        f"run {run.run_id} approved by {run.approved_by}: {payments:,} payment(s), {_money(run.total)} "
+        f"run {run.run_id} approved by {run.approved_by}: {payments:,} payment(s), {_money(run.total, run.currency)} "
         f"{run.currency}; periods up to {run.period} are closed",
         highlight=False,
     )
@@ -269,8 +275,9 @@ def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = For
             "run_id": r.run_id, "period": r.period, "status": r.status,
             "proposed_at": format_instant(r.proposed_at), "proposed_by": r.by_user,
             "approved_at": format_instant(r.approved_at) if r.approved_at else "", "approved_by": r.approved_by or "",
-            "parties_paid": r.parties_paid, "total": _amount(r.total, fmt), "parties_blocked": r.parties_blocked,
-            "blocked_total": _amount(r.blocked_total, fmt), "currency": r.currency,
+            "parties_paid": r.parties_paid, "total": _amount(r.total, r.currency, fmt),
+            "parties_blocked": r.parties_blocked, "blocked_total": _amount(r.blocked_total, r.currency, fmt),
+            "currency": r.currency,
         }
         for r in runs
     ]  # fmt: skip
@@ -334,7 +341,7 @@ def ledger_command(
         row = {c: getattr(e, c) for c in _LEDGER_COLUMNS}
         row["posted_at"] = format_instant(e.posted_at)
         row["recorded_at"] = format_instant(e.recorded_at)
-        row["amount"] = _amount(e.amount, fmt)
+        row["amount"] = _amount(e.amount, e.currency, fmt)
         rows.append(row)
     emit_rows(rows, _LEDGER_COLUMNS, fmt, title="Ledger", optional=_LEDGER_DETAIL)
 
