@@ -169,6 +169,20 @@ def test_decide_refusals_change_nothing(ws: Workspace) -> None:
     assert snapshot(ws) == before
 
 
+def test_a_dispute_dated_before_what_is_recorded_is_refused(ws: Workspace) -> None:
+    """Opening or deciding a dispute before the last recorded instant would rewrite what an earlier
+    reading printed (a dispute decided before it was opened, among others): refused."""
+    d = open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1", at=DECIDED)
+    before = snapshot(ws)
+    message = "2026-11-02T10:00:00Z is before the last recorded change .2026-11-03T09:00:00Z."
+    with pytest.raises(CosellError, match=message):
+        decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-OPS", reason="x", at=OPENED)
+    with pytest.raises(CosellError, match=message):
+        open_dispute(ws, "O-DMM", "U-AE", "why", at=OPENED)
+    assert snapshot(ws) == before
+    assert get_dispute(ws.con, d.dispute_id).status == "open"
+
+
 def test_a_deal_decided_by_a_reviewer_raises_no_new_finding(ws: Workspace) -> None:
     """O-ACC is declared and computed accelerated/P1. A dispute accepted as influenced makes the
     computed tier differ from the declared one; the reviewer decided it, so no finding appears."""

@@ -227,6 +227,22 @@ def test_a_decided_finding_cannot_be_decided_again(ws: Workspace) -> None:
     assert snapshot(ws) == before
 
 
+def test_a_decision_dated_before_what_is_recorded_is_refused(ws: Workspace) -> None:
+    """A decision dated before the last recorded instant (here the findings' detection) would
+    change what a reading at an earlier --known-at printed: refused, nothing written."""
+    accept_findings(ws, POLICY, ["OVC-O-OVC"], "U-OPS", "first", at=DECIDED)
+    before = snapshot(ws)
+    earlier = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # after the detection, before the decision
+    message = "2026-11-02T09:00:00Z is before the last recorded change .2026-11-03T09:00:00Z."
+    with pytest.raises(CosellError, match=message):
+        accept_findings(ws, POLICY, ["DBS-O-DBS"], "U-OPS", "backdated", at=earlier)
+    with pytest.raises(CosellError, match=message):
+        reject_findings(ws, ["DBS-O-DBS"], "U-OPS", "backdated", at=earlier)
+    assert snapshot(ws) == before
+    # The same instant as the last decision is fine (a batch is decided at one instant).
+    accept_findings(ws, POLICY, ["DBS-O-DBS"], "U-OPS", "same instant", at=DECIDED)
+
+
 def test_several_findings_of_one_deal_are_decided_together(ws: Workspace) -> None:
     before = snapshot(ws)
     # O-DBS-CLAIMS is over_credited and double_sourced; computed none, both fixes are CRM corrections.

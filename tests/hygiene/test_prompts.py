@@ -192,6 +192,16 @@ def test_without_a_users_table_anyone_may_answer(
     assert answer.prompt.answered_by == "someone"
 
 
+def test_an_answer_dated_before_what_is_recorded_is_refused(ws: Workspace) -> None:
+    """Answering with an instant before the last recorded one (another answer here) would change an
+    earlier reading, and would let an expired prompt be answered by dating the answer back."""
+    answer_prompt(ws, POLICY, "PRM-000001", tier="influenced", activity="call", now=at("2026-05-10"))
+    before = _counts(ws)
+    with pytest.raises(CosellError, match=r"before the last recorded change \(2026-05-10T00:00:00Z\)"):
+        answer_prompt(ws, POLICY, "PRM-000002", tier="influenced", activity="late", now=at("2026-05-03"))
+    assert _counts(ws) == before
+
+
 def test_unanswered_prompts_expire(ws: Workspace) -> None:
     answer_prompt(ws, POLICY, "PRM-000001", tier="influenced", activity="call", now=at("2026-05-03"))
     assert expired_prompts(ws.con, POLICY, at("2026-05-14")) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cosell import clock
 from cosell.attribution.engine import attribute
 from cosell.cli.app import app
 from cosell.data.load import import_canonical
@@ -63,7 +64,8 @@ def later_changes(path: Path) -> None:
     ws = open_workspace(path)
     import_canonical(ws, folder, policy=POLICY, now=LATER, by_user="test")
     save_run(ws.con, attribute(ws.con, POLICY, LATER, POLICY.credit_model), "test", "rerun", run_at=LATER)
-    reconcile(ws, POLICY, period="2026-10", by_user="U-OPS")
+    with clock.pinned(LATER):  # recorded before the decisions below (none may be dated before it)
+        reconcile(ws, POLICY, period="2026-10", by_user="U-OPS")
     accept_findings(ws, POLICY, ["DBS-O-DBS"], "U-OPS", "R1 first", at=parse_instant("2026-11-03"))
     accept_findings(
         ws,

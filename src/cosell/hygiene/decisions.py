@@ -36,7 +36,7 @@ from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.results import TIERS
 from cosell.store.attribution_store import RunRecord, record_override
-from cosell.store.review import ensure_review_schema, mark_change
+from cosell.store.review import check_not_backdated, ensure_review_schema, mark_change
 from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
@@ -273,6 +273,7 @@ def accept_findings(
             )
         fixes[opp] = (t, p)
     when = clock.now(at)
+    check_not_backdated(con, when, "the decision")
     requests = []
     seen: set[str] = set()
     for fid, opp, t, p in items:
@@ -316,6 +317,7 @@ def reject_findings(
     check_decider(con, by_user, "findings")
     items = _findings(con, finding_ids)
     when = clock.now(at)
+    check_not_backdated(con, when, "the decision")
     decisions = tuple(Decision(fid, "rejected", by_user, why, when, "", "", "", None) for fid, *_ in items)
     for decision in decisions:
         _insert(con, decision)

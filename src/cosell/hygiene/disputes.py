@@ -34,7 +34,7 @@ from cosell.hygiene.decisions import (
 )
 from cosell.instants import format_instant
 from cosell.policy import Policy
-from cosell.store.review import ensure_review_schema
+from cosell.store.review import check_not_backdated, ensure_review_schema
 from cosell.store.users import find_user
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
@@ -158,6 +158,7 @@ def open_dispute(
         [opportunity_id],
     ).fetchone()
     when = clock.now(at)
+    check_not_backdated(con, when, "the dispute")
     row = con.execute("SELECT count(*) + 1 FROM disputes").fetchone()
     assert row is not None
     dispute = Dispute(
@@ -280,6 +281,7 @@ def decide_dispute(
             f"{format_instant(dispute.decided_at)}"
         )
     when = clock.now(at)
+    check_not_backdated(con, when, "the decision")
     chosen_tier, chosen_partner = "", None
     if accept:
         chosen_tier = tier or dispute.claim_tier

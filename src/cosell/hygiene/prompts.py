@@ -34,6 +34,7 @@ from cosell.hygiene.declared import declared_sql
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
+from cosell.store.review import check_not_backdated
 from cosell.store.workspace import Workspace
 
 ANSWER_TIERS = ("influenced", "accelerated")
@@ -303,6 +304,7 @@ def answer_prompt(
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
+    check_not_backdated(con, at, "the answer")
     prompt = get_prompt(con, prompt_id, at)
     if prompt.status != "open":
         detail = {

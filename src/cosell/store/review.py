@@ -25,8 +25,10 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.engine.sql import lit as _lit
 from cosell.engine.sql import ts as _ts
+from cosell.errors import CosellError
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
+from cosell.store.intake import ensure_intake_schema
 from cosell.store.tables import ensure_tables
 
 DECISIONS = ("accepted", "rejected")
@@ -147,6 +149,42 @@ def ensure_review_schema(con: Engine) -> None:
         "attribution_changes",
     )
     ensure_tables(con, tables, migration_review)
+
+
+# The instants a reading at a knowledge instant K goes by (docs/as-of.md): imports, attribution
+# versions, overrides, declarations, prompts and their answers, reconciliations, findings, and the
+# decisions and disputes. A review write dated before the newest of them would change what a
+# reading at an earlier K already printed (a past report re-run would differ).
+RECORDED_INSTANTS = (
+    ("imports", "imported_at"),
+    ("attribution_runs", "run_at"),
+    ("attribution_overrides", "recorded_at"),
+    ("declarations", "recorded_at"),
+    ("prompts", "recorded_at"),
+    ("prompt_answers", "answered_at"),
+    ("reconciliations", "run_at"),
+    ("findings", "detected_at"),
+    ("finding_decisions", "decided_at"),
+    ("disputes", "opened_at"),
+    ("dispute_decisions", "decided_at"),
+)
+
+
+def check_not_backdated(con: Engine, at: datetime, what: str) -> None:
+    """Refuse to record ``what`` at ``at`` (a decision, a dispute, an answer) when something was
+    already recorded after it: the record would rewrite the past (SPEC section 4: any past report
+    can be re-run as of the date it was made). The same instant is fine (a batch shares one).
+    Like an import, which may not be dated before the last import."""
+    ensure_review_schema(con)
+    ensure_intake_schema(con)
+    newest = " UNION ALL ".join(f"SELECT max({c}) AS t FROM {t}" for t, c in RECORDED_INSTANTS)
+    row = con.execute(f"SELECT max(t) FROM ({newest})").fetchone()
+    if row and row[0] is not None and row[0] > at:
+        last = format_instant(row[0])
+        raise CosellError(
+            f"{what} at {format_instant(at)} is before the last recorded change ({last}): "
+            f"give --now {last} or later"
+        )
 
 
 def next_number(con: Engine, table: str, column: str) -> int:
