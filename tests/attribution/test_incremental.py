@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -588,6 +589,32 @@ def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
             ws, POLICY, other, "role_weighted", by_user="t", reason="", incremental=True
         )
         assert "another as-of instant" in again.full_because
+    finally:
+        ws.close()
+
+
+def test_an_import_at_the_base_run_s_own_instant_after_it_is_a_full_run() -> None:
+    """With a pinned clock an import can be recorded at the very instant the base run knew the data
+    at, after the run: known at that instant, yet not read by the run. The changes found after the
+    instant would leave it out (found by fuzzing: the credits stayed at the old amount)."""
+    world = cohort_world()
+    ws = based_world(world, POLICY, "role_weighted")
+    try:
+        deal = dict(world["opportunities"][0])
+        deal["amount"] = str(Decimal(deal["amount"]) * 3)
+        change(ws, {"opportunities": [deal]}, at=AS_OF)
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert not inc.incremental
+        assert inc.full_because == "an import was recorded at run 1's knowledge instant after the run"
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+        # The next run stands on the full one, which read it: incremental again.
+        change(
+            ws,
+            {"opportunities": [{**deal, "amount": world["opportunities"][0]["amount"]}]},
+            at=K1 + timedelta(hours=1),
+        )
+        later = incremental_at(ws, POLICY, "role_weighted", K1 + timedelta(hours=1))
+        assert later.incremental, later.full_because
     finally:
         ws.close()
 

@@ -61,7 +61,7 @@ from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
-from cosell.store.attribution_store import RunRecord
+from cosell.store.attribution_store import RunRecord, unread_imports_at
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
 from cosell.store.evidence_store import (
@@ -202,6 +202,10 @@ def _unsuitable(
     if latest_run_id(con) != latest_run_id(con, known_at):
         # The new run would sit on top of runs its knowledge instant does not know.
         return f"a run was recorded after run {base.run_id}, the newest known at the knowledge instant"
+    if unread_imports_at(con, base.run_id, base.known_at):
+        # Known at the base run's knowledge instant, yet not read by it (a pinned clock): the
+        # changes found after that instant would leave it out.
+        return f"an import was recorded at run {base.run_id}'s knowledge instant after the run"
     if base.as_of != as_of:
         return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
     if base.policy_version != policy.version:

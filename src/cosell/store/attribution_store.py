@@ -145,6 +145,27 @@ class RunResults(Protocol):
         ...
 
 
+def migration_run_last_import(con: Engine) -> None:
+    """Schema step 14: a stored run records the newest import it read (``last_import_id``). An
+    import recorded at the same instant as a run but after it (a pinned clock: ``--now``,
+    ``COSELL_NOW``) is known at the run's knowledge instant, yet the run did not read it; the
+    incremental re-run tells the two apart by this id. Runs stored before the step have none
+    (NULL: not known)."""
+    con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS last_import_id BIGINT")
+
+
+def unread_imports_at(con: Engine, run_id: int, at: datetime) -> int:
+    """How many imports recorded at the instant ``at`` the stored run ``run_id`` did not read:
+    those recorded after it at that instant (all of them for a run stored before schema step 14,
+    which did not record the last import it read)."""
+    row = con.execute(
+        "SELECT count(*) FROM imports WHERE imported_at = ? AND import_id > coalesce("
+        "(SELECT last_import_id FROM attribution_runs WHERE run_id = ?), -1)",
+        [at, run_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def save_run(
     con: Engine,
     run: RunResults,
@@ -173,7 +194,8 @@ def save_run(
         known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope, known_at, stage_entries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
+            "counts, kind, scope, known_at, stage_entries, last_import_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, (SELECT max(import_id) FROM imports))",
             [
                 run_id,
                 run_at,

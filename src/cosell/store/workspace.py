@@ -115,6 +115,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         "the first stage entries the cohorts read, kept with full and incremental runs",
         _step("evidence_store", "migration_stage_entries"),
     ),
+    (
+        14,
+        "attribution runs record the last import they read",
+        _step("attribution_store", "migration_run_last_import"),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
