@@ -81,6 +81,27 @@ def test_a_period_posts_every_won_deal_closed_before_it_ends_and_nothing_else() 
     assert rows(w)[-1] == ("O3", "U1", "rep_commission", "rep:none", D("150.00"))
 
 
+def test_a_period_before_the_latest_posted_one_is_refused_and_posts_nothing() -> None:
+    """Found by fuzzing: posting September after October took back October's deal ("closed after
+    P"), the next October posting earned it again, and a September run showed its partner blocked
+    at a negative balance owed nothing. A posting covers every deal closed before its period ends,
+    so the months are posted in order; an earlier month's change is adjusted in the next one."""
+    w = world()
+    w.deal("O1", "10000.00")  # closes in September
+    w.deal("O3", "3000.00", "2026-10-05T00:00:00Z")  # closes in October
+    w.attribute({"O1": ("none", []), "O3": ("none", [])})
+    post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE)
+    before = rows(w)
+    assert before == [
+        ("O1", "U1", "rep_commission", "rep:none", D("500.00")),
+        ("O3", "U1", "rep_commission", "rep:none", D("150.00")),
+    ]
+    with pytest.raises(CosellError, match="period 2026-10 is posted already: post 2026-10 or a later period"):
+        post_period(w.ws, w.policy, PRICER, "2026-09", "fin", OCT_CLOSE)
+    assert rows(w) == before
+    assert post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE).entries == 0
+
+
 def test_an_attribution_change_reverses_each_affected_entry_and_posts_the_new_one() -> None:
     w = world()
     w.deal("O1", "10000.00")

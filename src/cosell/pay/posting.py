@@ -55,6 +55,7 @@ from cosell.store.ledger import (
     closed_through,
     ensure_ledger_schema,
     last_entry_number,
+    latest_posted,
     next_posting_id,
     verify_ledger,
 )
@@ -203,6 +204,14 @@ def post_period(
     if closed is not None and period <= closed:
         raise CosellError(
             f"period {closed} is paid and closed (so is every earlier one): post into a later period"
+        )
+    latest = latest_posted(con)
+    if latest is not None and period < latest:
+        # A posting covers every deal closed before its period ends; an earlier one would take
+        # back, as "closed after P", what the later one earned, and the next would post it again.
+        raise CosellError(
+            f"period {latest} is posted already: post {latest} or a later period (a change to an "
+            "earlier month's deal is adjusted in the next posting)"
         )
     verify_ledger(con)
     inputs = _inputs_fingerprint(con, policy, plans, period, reprice)

@@ -277,6 +277,14 @@ def closed_through(con: Engine) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
+def latest_posted(con: Engine) -> str | None:
+    """The latest period entries were posted into (a posting or a re-pricing), or None."""
+    row = con.execute(
+        "SELECT max(period) FROM ledger_postings WHERE action IN ('post', 'reprice')"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def read_entries(con: Engine, where: str = "TRUE", params: list[Any] | None = None) -> list[Entry]:
     """Ledger entries matching ``where`` (SQL over ledger_entries' columns), in entry order."""
     ensure_ledger_schema(con)
