@@ -196,3 +196,18 @@ def test_a_deal_decided_by_a_reviewer_raises_no_new_finding(ws: Workspace) -> No
     after = reconcile(ws, POLICY, period="2026-10")
     assert not [f for f in after.findings if f.opportunity_id == "O-ACC"]
     assert after.new_findings == 0
+
+
+def test_a_partner_user_is_not_told_the_other_partner_credited(ws: Workspace) -> None:
+    """O-DBS is sourced by P1; P2 registered it too, so a P2 user may dispute it. What the dispute
+    shows that user names the tier disputed, not P1 (partners see only their own deals)."""
+    from cosell.service.disputes import open_on
+    from cosell.service.users import set_user
+
+    set_user(ws, "U-P2", by_user="U-ADMIN", reason="P2's portal user", role="partner", partner_id="P2")
+    d = open_on(ws, "O-DBS", by_user="U-P2", reason="we registered it", claim="sourced/P2")
+    assert (d.tier, d.partner_id, d.claim) == ("sourced", "", "sourced/P2")
+    # The dispute itself records the attribution disputed, whole, for the reviewer.
+    assert get_dispute(ws.con, d.dispute_id).partner_id == "P1"
+    # Anyone else opening one is told the partner.
+    assert open_on(ws, "O-DBS", by_user="U-AE", reason="check it", claim=None).partner_id == "P1"
