@@ -62,7 +62,7 @@ def test_nothing_is_paid_twice() -> None:
     run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
     other, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T01:00:00Z"))
     approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
-    with pytest.raises(CosellError, match="already approved"):
+    with pytest.raises(CosellError, match=r"already approved at 2026-10-03T00:00:00Z by F1$"):
         approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
     with pytest.raises(UsageError, match="superseded"):
         approve_run(w.ws, w.policy, other.run_id, "F1", at("2026-10-03T00:00:00Z"))

@@ -22,6 +22,7 @@ from typing import Any
 from cosell import clock
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.instants import format_instant
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.policy import Policy
 from cosell.store.ledger import (
@@ -163,7 +164,8 @@ def approve_run(
     when = clock.now(now)
     run = get_run(con, run_id)
     if run.status == "approved":
-        raise CosellError(f"run {run_id} was already approved at {run.approved_at} by {run.approved_by}")
+        when_approved = format_instant(run.approved_at) if run.approved_at else "an unrecorded instant"
+        raise CosellError(f"run {run_id} was already approved at {when_approved} by {run.approved_by}")
     check_approver(con, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
