@@ -5,10 +5,13 @@ per-record partial failures, the declared fields never touched, and the token ne
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cosell.crm.fields import declared_names
 from cosell.crm.http import RetryPolicy, UrllibTransport
@@ -124,6 +127,23 @@ def test_without_retry_after_the_wait_doubles_and_a_persistent_limit_stops_the_r
     assert sleeps == [1.0, 2.0, 4.0]  # 4 attempts, 3 waits, no jitter
     assert result.count("failed") == 150 and result.calls == 4
     assert {o.reason for o in result.outcomes} == {"not sent: still rate-limited after 4 attempts"}
+
+
+@pytest.mark.parametrize(
+    "header", ["nan", "NaN", "inf", "-3", "1e3", "2.5", "Wed, 21 Oct 2026 07:28:00 GMT", ""]
+)
+def test_a_retry_after_that_is_not_whole_seconds_waits_the_doubling_time(header: str) -> None:
+    fake = FakeSalesforce(sf_deals(2), rate_limit_next=2, retry_after=header)
+    sleeps = Sleeps()
+    result = SalesforceClient(SF, fake, sleeps).run([sf_record(r) for r in sorted(fake.deals)])
+    assert sleeps == [1.0, 2.0] and result.count("updated") == 2
+
+
+@given(st.text(max_size=12), st.integers(min_value=1, max_value=12))
+def test_every_wait_is_a_finite_number_of_seconds_within_the_cap(header: str, attempt: int) -> None:
+    policy = RetryPolicy()
+    wait = policy.wait(attempt, header)
+    assert 0.0 <= wait <= policy.max_wait_seconds and math.isfinite(wait)
 
 
 def test_a_limit_in_a_later_batch_keeps_what_was_done_and_fails_the_rest() -> None:

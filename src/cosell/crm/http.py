@@ -101,12 +101,14 @@ class RetryPolicy:
 
         >>> RetryPolicy().wait(1, None), RetryPolicy().wait(3, None), RetryPolicy().wait(1, "7")
         (1.0, 4.0, 7.0)
+        >>> RetryPolicy().wait(2, "nan"), RetryPolicy().wait(1, "99999"), RetryPolicy().wait(1, "-3")
+        (2.0, 60.0, 1.0)
         """
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_wait_seconds)
-            except ValueError:
-                pass  # an HTTP date: fall back to the doubling wait
+        seconds = (retry_after or "").strip()
+        # RFC 9110: delay-seconds is ASCII digits. Anything else (an HTTP date, which would need the
+        # wall clock, or "nan", "1e9", "-3") falls back to the doubling wait.
+        if seconds.isascii() and seconds.isdigit():
+            return min(float(seconds), self.max_wait_seconds)
         return float(min(self.first_wait_seconds * 2.0 ** (attempt - 1), self.max_wait_seconds))
 
 
