@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cosell.crm.fields import declared_names
-from cosell.crm.http import RetryPolicy, UrllibTransport
+from cosell.crm.http import HttpRequest, HttpResponse, RetryPolicy, UrllibTransport
 from cosell.crm.writeback import WritebackRecord
 from cosell.crm.writeback_api import Credentials, HubSpotClient, RecordOutcome, SalesforceClient
 from cosell.errors import CosellError
@@ -222,3 +223,81 @@ def test_an_unreachable_crm_is_a_clear_error() -> None:
         with pytest.raises(CosellError, match=rf"cannot reach 127.0.0.1:{port}") as caught:
             HubSpotClient(creds, UrllibTransport(timeout_seconds=5), Sleeps()).run([hs_record("1")])
     assert "t0ken" not in str(caught.value)
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["1", "S1", "99999999999999999999"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["id", "results", "errors", "properties", "context", "ids", "success", "message"]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+class Answers:
+    """A CRM that answers each call with the next of ``answers`` (status, JSON body), whatever it was asked."""
+
+    def __init__(self, answers: list[tuple[int, object]]) -> None:
+        self.answers = answers
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        status, body = self.answers.pop(0) if self.answers else (200, None)
+        return HttpResponse(status, {}, json.dumps(body).encode())
+
+
+SF_KIND = (SalesforceClient, SF, sf_record, "006000000000001")
+HS_KIND = (HubSpotClient, HS, hs_record, "1001")
+SF_SAME = {"Cosell_Tier__c": "sourced", "Cosell_Rules__c": "S1"}  # what sf_record writes, but the as-of
+
+
+@example(HS_KIND, [(200, {"results": 5}), (200, None)])
+@example(
+    HS_KIND, [(200, {"results": [{"id": "1001", "properties": [1]}]}), (207, {"errors": [{"context": 3}]})]
+)
+@example(HS_KIND, [(200, None), (207, {"results": {}, "errors": [{"context": {"ids": 5}}, "x"]})])
+@example(SF_KIND, [(200, [{**SF_SAME, "Cosell_Attribution_As_Of__c": "99999999999999999999"}]), (200, None)])
+@example(
+    SF_KIND, [(200, [{**SF_SAME, "Cosell_Attribution_As_Of__c": "9999-12-31T23:59:59-05:00"}]), (200, None)]
+)
+@example(SF_KIND, [(200, None), (200, [{"success": False, "errors": "x"}])])
+@given(
+    st.sampled_from([SF_KIND, HS_KIND]),
+    st.lists(st.tuples(st.sampled_from([200, 207, 400, 500]), JSON), min_size=2, max_size=2),
+)
+def test_any_answer_of_another_shape_fails_the_deal_in_words(client_kind: tuple, answers: list) -> None:  # type: ignore[type-arg]
+    """A proxy or an outage may answer anything: every deal still gets exactly one outcome, never a
+    traceback (a HubSpot answer whose "results" was a number had raised TypeError)."""
+    client, credentials, record, rid = client_kind
+    result = client(credentials, Answers(list(answers)), Sleeps()).run([record(rid)])
+    assert [o.record_id for o in result.outcomes] == [rid]
+    assert result.outcomes[0].status in ("updated", "unchanged", "failed")
+
+
+def test_a_crm_instant_without_an_offset_is_read_as_utc_on_any_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The comparison that decides what to send does not depend on this machine's time zone."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        same = {
+            "Cosell_Tier__c": "sourced",
+            "Cosell_Rules__c": "S1",
+            "Cosell_Attribution_As_Of__c": "2026-11-01T00:00:00",
+        }
+        result = SalesforceClient(SF, Answers([(200, [same])]), Sleeps()).run([sf_record("006000000000001")])
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert [o.status for o in result.outcomes] == ["unchanged"] and result.calls == 1

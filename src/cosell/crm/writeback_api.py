@@ -81,11 +81,13 @@ def _instant(text: str) -> datetime | None:
     text = text.strip()
     if not text:
         return None
-    if text.isdigit():
-        return _EPOCH + timedelta(milliseconds=int(text))
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+        if text.isascii() and text.isdigit():
+            return _EPOCH + timedelta(milliseconds=int(text))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # A value without an offset is read as UTC, never as this machine's zone.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):  # not an instant, or beyond year 9999: not the one wanted
         return None
 
 
@@ -189,6 +191,16 @@ class _Client:
         return [RecordOutcome(r.record_id, "failed", reason) for r in recs]
 
 
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list (an answer of another shape holds none): the CRM's answer is read
+    defensively, since a proxy or an outage can answer anything."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _message(body: Any) -> str:
     """The CRM's error text from a JSON error body (either CRM's shape)."""
     if isinstance(body, list) and body and isinstance(body[0], dict):
@@ -237,7 +249,7 @@ class SalesforceClient(_Client):
             elif answer.get("success"):
                 out.append(RecordOutcome(rec.record_id, "updated"))
             else:
-                errors = answer.get("errors") or [{}]
+                errors = _dicts(answer.get("errors")) or [{}]
                 reason = "; ".join(f"{e.get('statusCode', 'ERROR')}: {e.get('message', '')}" for e in errors)
                 out.append(RecordOutcome(rec.record_id, "failed", reason))
         return out
@@ -261,20 +273,20 @@ class HubSpotClient(_Client):
         return HttpRequest("POST", self._url("batch/read"), self._headers, body)
 
     def _current(self, batch: Sequence[WritebackRecord], body: Any) -> dict[str, dict[str, Any]]:
-        results = body.get("results", []) if isinstance(body, dict) else []
-        return {str(r.get("id")): dict(r.get("properties") or {}) for r in results if isinstance(r, dict)}
+        return {str(r.get("id")): _dict(r.get("properties")) for r in _dicts(_dict(body).get("results"))}
 
     def _update_request(self, batch: Sequence[WritebackRecord]) -> HttpRequest:
         body = {"inputs": [{"id": r.record_id, "properties": dict(r.values)} for r in batch]}
         return HttpRequest("POST", self._url("batch/update"), self._headers, body)
 
     def _update_outcomes(self, batch: Sequence[WritebackRecord], body: Any) -> list[RecordOutcome]:
-        body = body if isinstance(body, dict) else {}
-        updated = {str(r.get("id")) for r in body.get("results", []) if isinstance(r, dict)}
+        body = _dict(body)
+        updated = {str(r.get("id")) for r in _dicts(body.get("results"))}
         failed: dict[str, str] = {}
-        for error in body.get("errors", []) or []:
+        for error in _dicts(body.get("errors")):
             reason = f"{error.get('category', 'ERROR')}: {error.get('message', '')}"
-            for rid in (error.get("context") or {}).get("ids", []) or []:
+            ids = _dict(error.get("context")).get("ids")
+            for rid in ids if isinstance(ids, list) else []:
                 failed.setdefault(str(rid), reason)
         out = []
         for rec in batch:
