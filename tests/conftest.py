@@ -28,6 +28,10 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 BUILT_CASES_ENV = "COSELL_TEST_BUILT_CASES"
 
 os.environ.setdefault("COSELL_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cosell-tests-{os.getuid()}"))
+# A bug must fail a test as the exception it is (and a command run as a process must show its
+# traceback), not as the one line a user is shown (cosell.cli.app: exit 70). The test of that line
+# clears the variable for itself.
+os.environ["COSELL_DEBUG"] = "1"
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
@@ -59,3 +60,21 @@ def test_a_path_in_a_message_stays_whole_on_its_line_in_a_pipe(tmp_path: Path) -
     assert f"wrote {policy} (version {Policy().version})" in written.output.splitlines()
     checked = runner.invoke(app, ["policy", "check", str(policy)], env=env)
     assert f"{policy}: valid, version {Policy().version}" in checked.output.splitlines()
+
+
+def test_a_bug_is_said_in_one_line_with_exit_70_never_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("schema_version")
+
+    monkeypatch.setattr("cosell.service.workspace.init_workspace", broken)
+    args = ["init", "--workspace", str(tmp_path / "w.duckdb")]
+    result = runner.invoke(app, args, env={"COSELL_DEBUG": ""})
+    assert result.exit_code == 70 and isinstance(result.exception, SystemExit)
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: an internal error stopped the command (KeyError: 'schema_version').")
+    assert "COSELL_DEBUG=1" in said and "Traceback" not in result.output
+    # COSELL_DEBUG=1 lets the exception through, for whoever reports it.
+    debug = runner.invoke(app, args, env={"COSELL_DEBUG": "1"})
+    assert isinstance(debug.exception, KeyError)

@@ -13,12 +13,15 @@
 
 cosell.engine.EngineIOError is a CosellError too (exit 1): a file the engine cannot read or write
 (a workspace cut short, a full disk) is met by users, unlike the engine's other errors (bugs).
+Any other exception is a bug: the CLI says so in one line and exits INTERNAL_ERROR_EXIT (70).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+INTERNAL_ERROR_EXIT = 70  # sysexits' EX_SOFTWARE: a bug in cosell, not a refusal
 
 
 class CosellError(Exception):

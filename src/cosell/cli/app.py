@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 from typing import Any, Protocol
 
 import typer
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import TyperException
 
 from cosell import clock
 from cosell.cli.common import err_console, follow_terminal
-from cosell.errors import CosellError
+from cosell.errors import INTERNAL_ERROR_EXIT, SHOWN_CHARS, CosellError
 
 
 class _Command(Protocol):
@@ -191,6 +193,22 @@ class CosellGroup(TyperGroup):
             # The message is text, not markup: "[stages]" in it must print as written.
             err_console.message(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except (TyperException, typer.Exit, typer.Abort):
+            raise  # bad usage, an exit asked for, ^C: typer says these itself
+        except Exception as exc:
+            # A bug, not the user's input: no traceback reaches the user (the workspace's
+            # transaction has already rolled back what the command was recording); exit 70
+            # (EX_SOFTWARE) tells it apart from a refusal. COSELL_DEBUG=1 shows where.
+            if os.environ.get("COSELL_DEBUG", "") not in ("", "0"):
+                raise
+            err_console.message(
+                f"[bold red]error:[/] an internal error stopped the command "
+                f"({escape(type(exc).__name__)}: {escape(str(exc)[:SHOWN_CHARS])}). This is a bug in cosell, "
+                "not in your input: run the command again with COSELL_DEBUG=1 to see where, and report it.",
+                markup=True,
+                highlight=False,
+            )
+            raise typer.Exit(INTERNAL_ERROR_EXIT) from None
         finally:
             # A --now pin lasts one command, also when parsing stopped after the option was read.
             clock.pin(None)
