@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
 from cosell.pay.posting import post_period
@@ -64,11 +64,13 @@ def test_nothing_is_paid_twice() -> None:
     approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
     with pytest.raises(CosellError, match=r"already approved at 2026-10-03T00:00:00Z by F1$"):
         approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
-    with pytest.raises(UsageError, match="superseded"):
+    with pytest.raises(CosellError, match="superseded") as refused:
         approve_run(w.ws, w.policy, other.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    assert refused.value.exit_code == 1  # refused by what is recorded: not bad usage
     assert get_run(w.ws.con, other.run_id).status == "superseded"
-    with pytest.raises(UsageError, match="already paid"):
+    with pytest.raises(CosellError, match="already paid") as refused:
         propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-04T00:00:00Z"))
+    assert refused.value.exit_code == 1
     # October has nothing new: its run pays nobody.
     october, lines = propose_run(w.ws, w.policy, "2026-10", "ops", at("2026-11-01T00:00:00Z"))
     assert (lines, october.total) == ([], D(0))
@@ -100,8 +102,9 @@ def test_a_run_changed_under_it_is_not_approved() -> None:
     w.deal("O3", "2000.00")
     w.attribute({"O3": ("none", [])})
     post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-02T02:00:00Z"))
-    with pytest.raises(UsageError, match="propose a new run"):
+    with pytest.raises(CosellError, match="propose a new run") as refused:
         approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    assert refused.value.exit_code == 1
     fresh, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-03T01:00:00Z"))
     assert fresh.total == D("1100.00")
     approve_run(w.ws, w.policy, fresh.run_id, "F1", at("2026-10-03T02:00:00Z"))
@@ -109,8 +112,9 @@ def test_a_run_changed_under_it_is_not_approved() -> None:
 
 def test_a_run_pays_a_period_only_once_it_has_ended() -> None:
     w = world()
-    with pytest.raises(UsageError, match="has not ended"):
+    with pytest.raises(CosellError, match="has not ended at 2026-") as refused:
         propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-09-30T23:59:59Z"))
+    assert refused.value.exit_code == 1 and "at 2026-09-30T23:59:59Z:" in str(refused.value)
 
 
 def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_later_earnings() -> None:

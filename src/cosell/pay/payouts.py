@@ -21,7 +21,7 @@ from typing import Any
 
 from cosell import clock
 from cosell.engine import Engine
-from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound
 from cosell.instants import format_instant
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.policy import Policy
@@ -75,10 +75,10 @@ def propose_run(
     target = pay_month(period, "a payout run pays a month")
     ensure_ledger_schema(con)
     if when < target.end:
-        raise UsageError(f"period {period} has not ended at {when.isoformat()}: pay it once it has")
+        raise CosellError(f"period {period} has not ended at {format_instant(when)}: pay it once it has")
     closed = closed_through(con)
     if closed is not None and period <= closed:
-        raise UsageError(f"period {period} is already paid (periods up to {closed} are closed)")
+        raise CosellError(f"period {period} is already paid (periods up to {closed} are closed)")
     verify_ledger(con)
     lines = _lines(con, period)
     through = con.execute("SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [period]).fetchone()
@@ -169,13 +169,13 @@ def approve_run(
     check_approver(con, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
-        raise UsageError(f"run {run_id} is superseded: periods up to {closed} are already paid")
+        raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
     verify_ledger(con)
     newest = con.execute(
         "SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [run.period]
     ).fetchone()
     if newest is None or newest[0] != run.through_entry:
-        raise UsageError(
+        raise CosellError(
             f"the ledger changed since run {run_id} was proposed (entries posted into {run.period} or "
             "earlier): propose a new run"
         )
