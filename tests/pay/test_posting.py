@@ -273,7 +273,7 @@ def test_posting_is_refused_into_a_paid_period_a_future_one_or_a_quarter() -> No
     approve_run(w.ws, w.policy, run.run_id, "F1", SEP_CLOSE)
     with pytest.raises(CosellError, match="2026-09 is paid and closed"):
         post_period(w.ws, w.policy, PRICER, "2026-08", "fin", SEP_CLOSE)
-    with pytest.raises(CosellError, match="has not begun"):
+    with pytest.raises(CosellError, match="has not begun at 2026-10-01T09:00:00Z: "):
         post_period(w.ws, w.policy, PRICER, "2026-11", "fin", SEP_CLOSE)
     with pytest.raises(UsageError, match="quarter"):
         post_period(w.ws, w.policy, PRICER, "2026-Q4", "fin", OCT_CLOSE)

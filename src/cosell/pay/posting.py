@@ -38,6 +38,7 @@ from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene.sql import close_time_ctes
+from cosell.instants import format_instant
 from cosell.money import quantum
 from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
@@ -198,7 +199,7 @@ def post_period(
     when = clock.now(now)
     target = pay_month(period, "entries are posted into a month")
     if period > month_label(when):
-        raise CosellError(f"period {period} has not begun at {when.isoformat()}: cannot post into it")
+        raise CosellError(f"period {period} has not begun at {format_instant(when)}: cannot post into it")
     ensure_ledger_schema(con)
     closed = closed_through(con)
     if closed is not None and period <= closed:

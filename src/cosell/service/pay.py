@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cosell import clock
 from cosell.entries import Entry
-from cosell.errors import UsageError
+from cosell.errors import CosellError
 from cosell.pay.ledger import PAY_OPERATOR_ROLES
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
@@ -64,7 +64,7 @@ def post(
     with ws.transaction():
         plans = load_plan_set(ws.con)
         if not plans.versions:
-            raise UsageError("no compensation plan is loaded: cosell plans load FILE")
+            raise CosellError("no compensation plan is loaded: cosell plans load FILE")
         user = _operator(ws, by_user, "post pay periods")
         return post_period(
             ws, policy, PlanSetPricer(plans), period, user, clock.now(), reprice=reprice, recheck=recheck,
