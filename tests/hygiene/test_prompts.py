@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cosell.attribution.engine import attribute
 from cosell.attribution.reattribute import reattribute
 from cosell.cli.app import app
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.prompts import answer_prompt, expired_prompts, list_prompts, refresh_prompts
 from cosell.policy import Policy
@@ -146,9 +146,9 @@ def test_answering_twice_is_refused(ws: Workspace) -> None:
         ("sourced", "call", None, UsageError, "influenced or accelerated"),
         ("none", "call", None, UsageError, "influenced or accelerated"),
         ("influenced", "   ", None, UsageError, "activity"),
-        ("influenced", "call", "U2", CosellError, "U2 may not answer PRM-000001"),  # another rep
-        ("influenced", "call", "U8", CosellError, "U8 may not answer"),  # finance
-        ("influenced", "call", "U77", CosellError, "U77 is not a user"),
+        ("influenced", "call", "U2", NotAllowed, "U2 may not answer PRM-000001"),  # another rep
+        ("influenced", "call", "U8", NotAllowed, "U8 may not answer"),  # finance
+        ("influenced", "call", "U77", NotFound, "no user U77"),
     ],
 )
 def test_bad_answers_change_nothing(

@@ -29,12 +29,13 @@ from datetime import UTC, datetime
 from cosell import clock
 from cosell.engine import Engine
 from cosell.engine.sql import quoted
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.store.review import check_not_backdated
+from cosell.store.users import find_user
 from cosell.store.workspace import Workspace
 
 ANSWER_TIERS = ("influenced", "accelerated")
@@ -246,16 +247,12 @@ def expired_prompts(con: Engine, policy: Policy, as_of: datetime | None = None) 
 
 
 def _check_user(con: Engine, prompt: Prompt, by_user: str) -> None:
-    """The owning rep, or partner ops / admin, may answer; without a users table anyone may."""
-    users = con.execute(f"SELECT user_id, role FROM users WHERE {version_filter(None)}").fetchall()
-    if not users:
+    """The owning rep, or partner ops / admin, may answer; without a users table anyone may.
+    An unknown user is NotFound, another user NotAllowed (HTTP 404 and 403 at the service)."""
+    user = find_user(con, by_user)
+    if user is None or by_user == prompt.rep_id or user.role in ANSWER_ROLES:
         return
-    roles = {str(u): ("" if r is None else str(r)) for u, r in users}
-    if by_user not in roles:
-        raise CosellError(f"{by_user} is not a user of this workspace (see the users table)")
-    if by_user == prompt.rep_id or roles[by_user] in ANSWER_ROLES:
-        return
-    raise CosellError(
+    raise NotAllowed(
         f"{by_user} may not answer {prompt.prompt_id}: it is addressed to {prompt.rep_id or 'no rep'}; "
         f"only the owning rep or a user with role {', '.join(ANSWER_ROLES)} may answer it"
     )
