@@ -46,6 +46,7 @@ def test_version_ignores_layout_but_not_values() -> None:
         ("[amount_bands]\nedges = [100000, 25000]", "amount_bands.edges", "strictly increasing"),
         ("[stages]\nwon = ['Closed']\nlost = ['Closed']", "stages.won", "both won and lost"),
         ("[credit]\nposition_based_weights = [50, 50]", "credit.position_based_weights", "exactly three"),
+        ("[credit]\nposition_based_weights = [0, 0, 0]", "credit.position_based_weights", "not all be 0"),
         ("this is = = not toml", "(file)", "not valid TOML"),
     ],
 )

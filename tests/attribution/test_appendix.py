@@ -236,7 +236,7 @@ def policies(draw: st.DrawFn) -> Policy:
         "stages.won": stages[:split],
         "stages.lost": stages[split:],
         "credit.model": draw(st.sampled_from(CREDIT_MODELS)),
-        "credit.position_based_weights": draw(st.lists(amounts, min_size=3, max_size=3)),
+        "credit.position_based_weights": draw(st.lists(amounts, min_size=3, max_size=3).filter(any)),
         "credit.time_decay_half_life_days": draw(amounts.filter(lambda d: d > 0)),
         "hygiene.prompt_expiry_days": draw(days),
         "metrics.min_deals_for_confidence": draw(st.integers(0, 10**6)),

@@ -6,6 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from cosell.attribution.credit import (
     MODELS,
@@ -99,6 +101,38 @@ def test_half_life_comes_from_the_settings() -> None:
     pair = [CreditTouch("T1", X - 7 * DAY, "P1"), CreditTouch("T2", X, "P2")]
     split = compute_shares("time_decay", ROLES, pair, X, ModelSettings(half_life_days=Decimal(7)))
     assert split.shares["P1"] == Fraction(1, 3)
+
+
+def test_time_decay_with_every_weight_below_a_decimal_counts_ages_from_the_newest_touch() -> None:
+    # A half-life of under a tenth of a second: touches 99 and 100 days before close weigh
+    # 2^-99,000,000 and less (zero as a Decimal); seen from the newest touch, the shares are the same.
+    tiny = ModelSettings(half_life_days=Decimal("0.000001"))
+    pair = [CreditTouch("T1", X - 100 * DAY, "P1"), CreditTouch("T2", X - 99 * DAY, "P2")]
+    assert decay_weight(99 * DAY, tiny.half_life_days) == 0
+    split = compute_shares("time_decay", ROLES, pair, X, tiny)
+    assert split.shares == {"P1": 0, "P2": 1, "P3": 0}
+    tied = [CreditTouch("T1", X - 99 * DAY, "P1"), CreditTouch("T2", X - 99 * DAY, "P3")]
+    assert compute_shares("time_decay", ROLES, tied, X, tiny).shares == {
+        "P1": Fraction(1, 2),
+        "P2": 0,
+        "P3": Fraction(1, 2),
+    }
+
+
+@settings(deadline=2000, max_examples=30)
+@example(ages=[DAY, 2 * DAY], half_life=Decimal("0.000001"))  # 2^-1,000,000: a million-bit fraction
+@given(
+    ages=st.lists(st.integers(min_value=0, max_value=400 * DAY), min_size=1, max_size=5),
+    half_life=st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(1000), places=6),
+)
+def test_time_decay_shares_are_exact_and_quick_for_any_half_life(ages: list[int], half_life: Decimal) -> None:
+    touches = [CreditTouch(f"T{i}", X - age, ("P1", "P2", "P3")[i % 3]) for i, age in enumerate(ages)]
+    split = compute_shares("time_decay", ROLES, touches, X, ModelSettings(half_life_days=half_life))
+    assert sum(split.shares.values()) == 1
+    newest = max(t.occurred_at for t in touches)  # the newest touch never weighs less than an older one
+    best = {t.partner_id for t in touches if t.occurred_at == newest}
+    assert all(split.shares[p] >= split.shares[q] / len(touches) for p in best for q in split.shares)
+    assert all(s.denominator.bit_length() < 100_000 for s in split.shares.values())
 
 
 @pytest.mark.parametrize("model", ["first_touch", "last_touch", "position_based", "time_decay"])

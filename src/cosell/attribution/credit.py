@@ -31,6 +31,9 @@ DEFAULT_MODEL = "role_weighted"
 
 # time_decay's powers of two are computed in this context (SPEC: 28 significant digits).
 DECAY_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+# A touch this many half-lives older than the reference weighs 0: 2^-10000 is about 10^-3010, a share
+# no amount shows, and its exact fraction would cost seconds per deal (or underflow the Decimal to 0).
+MAX_HALF_LIVES = 10_000
 
 
 @dataclass(frozen=True)
@@ -141,10 +144,28 @@ def decay_weight(age_micros: int, half_life_days: Decimal) -> Decimal:
     >>> decay_weight(14 * 86_400_000_000, Decimal(14))
     Decimal('0.5')
     """
+    return DECAY_CONTEXT.power(Decimal(2), DECAY_CONTEXT.minus(_half_lives(age_micros, half_life_days)))
+
+
+def _half_lives(age_micros: int, half_life_days: Decimal) -> Decimal:
     ctx = DECAY_CONTEXT
-    age_days = ctx.divide(Decimal(age_micros), Decimal(MICROS_PER_DAY))
-    exponent = ctx.minus(ctx.divide(age_days, half_life_days))
-    return ctx.power(Decimal(2), exponent)
+    return ctx.divide(ctx.divide(Decimal(age_micros), Decimal(MICROS_PER_DAY)), half_life_days)
+
+
+def _decay_weights(
+    ordered: Sequence[CreditTouch], reference: int, half_life_days: Decimal
+) -> list[tuple[str, Fraction]]:
+    """Each touch's weight, its age counted back from ``reference``; a touch older than
+    :data:`MAX_HALF_LIVES` weighs 0 (its exact fraction would have thousands of digits)."""
+    return [
+        (
+            t.partner_id,
+            Fraction(0)
+            if _half_lives(reference - t.occurred_at, half_life_days) > MAX_HALF_LIVES
+            else Fraction(decay_weight(reference - t.occurred_at, half_life_days)),
+        )
+        for t in ordered
+    ]
 
 
 def _time_decay(
@@ -152,11 +173,14 @@ def _time_decay(
 ) -> dict[str, Fraction] | None:
     if not touches:
         return None
-    weights = [
-        (t.partner_id, Fraction(decay_weight(closed_at - t.occurred_at, settings.half_life_days)))
-        for t in _ordered(touches)
-    ]
+    ordered = _ordered(touches)
+    weights = _decay_weights(ordered, closed_at, settings.half_life_days)
     total = sum((w for _, w in weights), Fraction(0))
+    if total == 0:
+        # Every touch is older than MAX_HALF_LIVES (a half-life of minutes over touches of months):
+        # the same shares with the ages counted from the newest touch, which weighs 1.
+        weights = _decay_weights(ordered, ordered[-1].occurred_at, settings.half_life_days)
+        total = sum((w for _, w in weights), Fraction(0))
     return _per_touch(roles, [(p, w / total) for p, w in weights])
 
 
