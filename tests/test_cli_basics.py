@@ -78,3 +78,22 @@ def test_a_bug_is_said_in_one_line_with_exit_70_never_a_traceback(
     # COSELL_DEBUG=1 lets the exception through, for whoever reports it.
     debug = runner.invoke(app, args, env={"COSELL_DEBUG": "1"})
     assert isinstance(debug.exception, KeyError)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain", ""],
+        ["history", " "],
+        ["gate", "check", "", "--to", "Closed Won"],
+        ["accounts", "recommend", ""],
+        ["dispute", "open", "", "--by", "U1", "--reason", "r"],
+    ],
+)
+def test_an_empty_opportunity_id_is_bad_usage_before_the_workspace_is_read(
+    tmp_path: Path, args: list[str]
+) -> None:
+    result = runner.invoke(app, [*args, "--workspace", str(tmp_path / "none.duckdb")], env={"COLUMNS": "80"})
+    assert result.exit_code == 2, result.output
+    assert "give an id, not an empty text" in result.output
+    assert not (tmp_path / "none.duckdb").exists()

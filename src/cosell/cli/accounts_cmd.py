@@ -19,6 +19,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    opportunity_argument,
     parse_instant_option,
 )
 from cosell.instants import format_instant
@@ -222,7 +223,7 @@ def match_command(
 
 @accounts_app.command("recommend")
 def recommend_command(
-    opportunity_id: Annotated[str, typer.Argument(help="The open deal.", show_default=False)],
+    opportunity_id: Annotated[str, opportunity_argument("The open deal.")],
     top: Annotated[int, typer.Option("--top", min=1, help="How many partners to show.")] = 5,
     as_of: Annotated[
         str | None,

@@ -20,6 +20,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    opportunity_argument,
     parse_as_of,
     progress,
     reading,
@@ -169,7 +170,7 @@ def _print_counts(counts: dict[str, int]) -> None:
 
 
 def explain_command(
-    opportunity_id: Annotated[str, typer.Argument(help="The opportunity to explain.", show_default=False)],
+    opportunity_id: Annotated[str, opportunity_argument("The opportunity to explain.")],
     workspace_path: WorkspaceOption = None,
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,

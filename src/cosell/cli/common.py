@@ -113,6 +113,18 @@ KnownAtOption = Annotated[
 ]
 
 
+def _an_id(value: str) -> str:
+    """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
+    if not value.strip():
+        raise typer.BadParameter("give an id, not an empty text")
+    return value
+
+
+def opportunity_argument(help_text: str) -> Any:
+    """The OPPORTUNITY_ID argument of a command that acts on one deal (``help_text`` says which)."""
+    return typer.Argument(help=help_text, show_default=False, callback=_an_id)
+
+
 def _pin_now(ctx: typer.Context, value: str | None) -> str | None:
     """``--now``: pin :func:`cosell.clock.now` for this command, released when the command ends."""
     if value is None:

@@ -25,6 +25,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    opportunity_argument,
     print_instants,
     reading,
 )
@@ -63,7 +64,7 @@ def register(app: typer.Typer) -> None:
 
 @gate_app.command("check")
 def check(
-    opportunity_id: Annotated[str, typer.Argument(help="The opportunity to move.", show_default=False)],
+    opportunity_id: Annotated[str, opportunity_argument("The opportunity to move.")],
     to_stage: Annotated[str, typer.Option("--to", help="The stage it would move to.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,

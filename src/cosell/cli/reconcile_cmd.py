@@ -25,6 +25,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    opportunity_argument,
     reading,
 )
 from cosell.errors import UsageError
@@ -292,7 +293,7 @@ def findings_reject(
 
 @dispute_app.command("open")
 def dispute_open(
-    opportunity_id: Annotated[str, typer.Argument(help="The disputed opportunity.", show_default=False)],
+    opportunity_id: Annotated[str, opportunity_argument("The disputed opportunity.")],
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
     reason: ReasonOption = "",
@@ -379,7 +380,7 @@ def dispute_list(
 
 
 def history_command(
-    opportunity_id: Annotated[str, typer.Argument(help="The opportunity.", show_default=False)],
+    opportunity_id: Annotated[str, opportunity_argument("The opportunity.")],
     workspace_path: WorkspaceOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
