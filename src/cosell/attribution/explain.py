@@ -71,6 +71,12 @@ class ExplainReport:
         return {key: self.data[key] for key in JSON_KEYS}
 
 
+def _grouped(amount: Decimal) -> str:
+    """An amount in a sentence: its exact digits with thousands separators (``3,870.75``); the
+    JSON keeps :func:`format_amount`'s plain digits for machines."""
+    return format(amount, ",f")
+
+
 def _when(instant: int | None) -> str:
     return "" if instant is None else format_instant(from_epoch_micros(instant))
 
@@ -187,7 +193,7 @@ def explain(
     ``known_at``, the instant ``facts`` were known at, is said when given)."""
     names = _Names(facts)
     d = decision
-    money = f"{format_amount(d.amount)} {d.currency}"
+    money = f"{_grouped(d.amount)} {d.currency}"
     state = {
         "won": f"won on {_when(d.closed_at)}",
         "lost": f"lost on {_when(d.closed_at)}",
@@ -264,7 +270,7 @@ def explain(
         )
     if d.credits:
         parts = [
-            f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {format_amount(c.amount)} {d.currency}"
+            f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {_grouped(c.amount)} {d.currency}"
             for c in sorted(d.credits, key=lambda c: c.partner_id)
         ]
         fallback = (
