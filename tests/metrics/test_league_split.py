@@ -22,14 +22,15 @@ CON = duckdb.connect()
 
 @st.composite
 def deals(draw: st.DrawFn) -> tuple[Decimal, list[tuple[str, str, Decimal, Decimal]]]:
-    revenue = Decimal(draw(st.integers(-(10**12), 10**12))).scaleb(-2)
+    # Up to the largest amount an import accepts (14 digits before the point; docs/data-guide.md).
+    revenue = Decimal(draw(st.integers(-(10**16) + 1, 10**16 - 1))).scaleb(-2)
     partners = draw(
         st.lists(st.sampled_from([f"P{i}" for i in range(8)]), min_size=1, max_size=6, unique=True)
     )
     zero_amounts = draw(st.integers(0, 9)) == 0  # a deal whose credited amounts are all 0: by shares
     credits = []
     for p in partners:
-        amount = Decimal(0) if zero_amounts else Decimal(draw(st.integers(0, 10**9))).scaleb(-2)
+        amount = Decimal(0) if zero_amounts else Decimal(draw(st.integers(0, 10**16 - 1))).scaleb(-2)
         share = Decimal(draw(st.integers(1, 10**6))).scaleb(-6)
         credits.append((p, draw(st.sampled_from(ROLES)), share, amount))
     if not zero_amounts and all(c[3] == 0 for c in credits):
@@ -69,6 +70,22 @@ def test_split_matches_largest_remainder_and_adds_up(
     )
     assert got == expected(revenue, credits)
     assert sum(got.values()) == revenue
+
+
+def test_a_credit_of_fourteen_digits_splits_without_overflow() -> None:
+    # The credited amount is a DECIMAL(18,4): times 10,000 inside DECIMAL(18) it overflowed (a
+    # traceback for any deal of ten billion or more); the largest amount an import accepts splits.
+    source = (
+        "SELECT * FROM (VALUES ('O1', 'P1', 'sourcer', CAST(0.5 AS DECIMAL(7,6)), "
+        "CAST('49999999999999.99' AS DECIMAL(18,4)), CAST('99999999999999.99' AS DECIMAL(38,2))), "
+        "('O1', 'P2', 'influencer', CAST(0.5 AS DECIMAL(7,6)), CAST('50000000000000.00' AS DECIMAL(18,4)), "
+        "CAST('99999999999999.99' AS DECIMAL(38,2)))) "
+        "AS t(opportunity_id, partner_id, role, share, amount, revenue_ws)"
+    )
+    got = dict(
+        CON.execute(f"SELECT partner_id, credited_ws FROM ({split_revenue_sql(source, POLICY)})").fetchall()
+    )
+    assert got == {"P1": Decimal("49999999999999.99"), "P2": Decimal("50000000000000.00")}
 
 
 def test_ties_go_to_the_larger_role_weight_then_the_smaller_partner_id() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from decimal import Decimal as D
 
 import pytest
@@ -175,3 +176,24 @@ def test_dollar_signs_and_markup_in_names_are_plain_text() -> None:
     )
     svg = chart_svg(chart, "USD")
     assert "$1 deals" in svg and "A &amp; $B$" in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+def test_a_name_with_a_tab_or_line_break_is_one_line_of_words(horizontal: bool) -> None:
+    # A partner named "A\tB" drew a missing-glyph box and printed matplotlib's "Glyph 9 missing"
+    # warning into the terminal of `cosell report partners --format html|pdf`.
+    chart = Chart(
+        "league_top",
+        "L",
+        "stacked",
+        ("Tab\there", "Line\nbreak  and\r\nmore"),
+        (Series("Sourced", (D(1), D(2))),),
+        "money",
+        horizontal=horizontal,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = chart_figure(chart, "USD").axes[0]
+        chart_png(chart, "USD", dpi=40)
+    ticks = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
+    assert [t.get_text() for t in ticks] == ["Tab here", "Line break and more"]

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from cosell.policy import Policy
+from cosell.reports.partners import build_partners
 from cosell.reports.pdf import render_pdf
 from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
+from metrics.metrics_support import AS_OF, Book
 
 from .conftest import RenderedPdf, assert_not_blank, require_tool
 
@@ -98,3 +101,29 @@ def test_the_same_report_gives_the_same_bytes(sample_pdf: bytes, tmp_path: Path)
     )
     subprocess.run([sys.executable, "-c", code, str(out)], check=True, env={"PYTHONHASHSEED": "12345"})
     assert out.read_bytes() == sample_pdf
+
+
+def test_a_row_taller_than_a_page_runs_over_pages(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # A partner named in 300 characters without a space (the CRM allows it) wrapped in the league
+    # table's narrow name column to a row taller than the page: reportlab refused the whole pdf
+    # (LayoutError, a traceback from `cosell report partners --format pdf`); the row now splits
+    # over pages like a long table. And the columns, too wide for the page, were all scaled down,
+    # splitting the amounts ("999,999,999,999." over "99"): now only the text columns give way.
+    long_name = "Ω" * 100 + "😀" * 100 + "x" * 100
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-07-31", "999999999999.99", "sourced",
+             credits=(("P1", "sourcer", "1.000000", "999999999999.99"),))
+        .won("S2", "2026-07-01", "2026-08-31", "1000.00", "sourced",
+             credits=(("P2", "sourcer", "1.000000", "1000.00"),))
+        .rows("partners", {"partner_id": "P1", "name": long_name, "partner_type": "services"},
+              {"partner_id": "P2", "name": "Second Partner", "partner_type": "agency"})
+        .save()
+    )  # fmt: skip
+    rendered = rasterize_pdf(render_pdf(build_partners(ws.con, Policy(), None, AS_OF)))
+    flat = "".join(rendered.text.split())
+    assert "x" * 100 in flat and "SecondPartner" in flat  # the whole long row, and the row after it
+    assert rendered.text.count("999,999,999,999.99") == 2  # sourced and credited, each on one line
+    assert "Accelerate d" not in rendered.text  # a header word is not broken either

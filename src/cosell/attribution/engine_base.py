@@ -45,6 +45,25 @@ _from_epoch_us: Any = ibis.udf.scalar.builtin(
 )
 
 
+def _udf_int_div(a: Any, b: Any) -> Any:
+    """The integer quotient of two integers (``a // b``, each engine's own integer division)."""
+
+
+# Ibis writes ``a // b`` as FLOOR(a / b), a division in binary floating point: past 2**53 (a deal
+# of 90 trillion in cents, a credit split of 1.8 trillion at a role weight of 50) the quotient was
+# off, and an amount printed a unit wrong. The compiler writes this placeholder as the dialect's
+# integer division (DuckDB ``//``, PostgreSQL ``DIV``, Spark ``DIV``), exact for non-negative operands.
+INT_DIV = "cosell_int_div"
+_int_div: Any = ibis.udf.scalar.builtin(
+    _udf_int_div, name=INT_DIV, signature=((dt.int64, dt.int64), dt.int64)
+)
+
+
+def int_div(a: Any, b: Any) -> Any:
+    """``a // b`` for integers ``a >= 0`` and ``b > 0``, exact at any size (not through a double)."""
+    return _int_div(a, b)
+
+
 def us(col: Any) -> Any:
     """An instant column as exact integer epoch microseconds (NULL stays NULL)."""
     return _epoch_us(col)
@@ -191,6 +210,9 @@ def compiled(target: Target, node: Any) -> str:
 def _write_instants(node: Any, instants: dict[str, Any]) -> Any:
     import sqlglot.expressions as sge
 
+    if isinstance(node, sge.Anonymous) and str(node.name).lower() == INT_DIV:
+        a, b = node.expressions
+        return sge.Paren(this=sge.IntDiv(this=a, expression=b))
     if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in instants:
         return node
     (arg,) = node.expressions
@@ -242,7 +264,7 @@ def days_quotient(n: Any, denominator_us: int) -> Any:
     it three times (the statement's size is what the engine's binding costs, on every run)."""
     unit = denominator_us // 1_000_000  # microseconds (or halves) per millionth of a day
     mag = n.abs()
-    q = mag // unit
+    q = int_div(mag, unit)
     r = mag % unit
     up = (r * 2 > unit) | ((r * 2 == unit) & (q % 2 == 1))
     return ibis.ifelse(up, q + 1, q)
@@ -256,7 +278,7 @@ def days_text(n: Any, q: Any) -> Any:
 
 def millionths_text(q: Any) -> Any:
     """A count of millionths (``q`` >= 0) as a number with six decimals: 1500000 is ``1.500000``."""
-    return (q // 1_000_000).cast("string") + "." + six_digits(q % 1_000_000)
+    return int_div(q, 1_000_000).cast("string") + "." + six_digits(q % 1_000_000)
 
 
 def six_digits(n: Any) -> Any:

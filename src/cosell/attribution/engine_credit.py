@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Runner, millionths_text, union_all
+from cosell.attribution.engine_base import Runner, int_div, millionths_text, union_all
 from cosell.attribution.engine_evidence import Evidence
 from cosell.attribution.engine_output import minor_scale, share_millionths
 from cosell.money import MINOR_UNITS
@@ -123,7 +123,7 @@ def split(run: Runner, r: ir.Table) -> ir.Table:
     mag = r.total.abs()
     exact = mag * r.share_num
     den = ibis.ifelse(r.share_den == 0, 1, r.share_den)
-    r = r.mutate(floor=exact // den, rem=exact % den, den=den)
+    r = r.mutate(floor=int_div(exact, den), rem=exact % den, den=den)
     r = r.mutate(left=mag - r.floor.sum().over(ibis.window(group_by=r.opp_id)))
     pos = ibis.row_number().over(group_by=r.opp_id, order_by=[ibis.desc(r.rem), ibis.desc(r.w), r.partner])
     r = r.mutate(pos=pos)

@@ -17,6 +17,7 @@ from cosell.attribution.engine_base import (
     days_text,
     instant_fraction,
     instant_text,
+    int_div,
     lit,
     union_all,
 )
@@ -31,7 +32,7 @@ def share_millionths(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.IntegerVa
     it as a column of its own first, so that the text refers to it instead of repeating it seven
     times (the statement's size is what the engine's binding costs, on every run)."""
     scaled = num.cast("int64") * 1_000_000
-    q = scaled // den
+    q = int_div(scaled, den)
     r = scaled % den
     up = (r * 2 > den) | ((r * 2 == den) & (q % 2 == 1))
     return ibis.ifelse(up, q + 1, q)
@@ -43,7 +44,7 @@ def amount_text(units: ir.IntegerValue, mu: ir.IntegerValue, scale: ir.IntegerVa
     (written out in the text it was the statement's largest part, six times over); the
     fraction's digits are the last ``mu`` of ``mag % scale + scale``."""
     mag = units.abs()
-    whole = (mag // scale).cast("string")
+    whole = int_div(mag, scale).cast("string")
     frac = (mag % scale + scale).cast("string").right(mu.cast("int32"))
     # Each part written once: an ifelse around the whole text would repeat it in the statement.
     return ibis.ifelse(units < 0, "-", "") + whole + ibis.ifelse(mu == 0, "", "." + frac)

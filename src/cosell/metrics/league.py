@@ -63,7 +63,7 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
     weights = " ".join(f"WHEN {lit(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
     return f"""
         WITH c AS (
-            SELECT *, CAST(abs(amount) * 10000 AS HUGEINT) AS by_amount,
+            SELECT *, CAST(CAST(abs(amount) AS DECIMAL(38,4)) * 10000 AS HUGEINT) AS by_amount,
                 CAST(abs(share) * 1000000 AS HUGEINT) AS by_share,
                 CAST(revenue_ws * {10**digits} AS HUGEINT) AS revenue_minor
             FROM ({credits_sql})),

@@ -157,17 +157,25 @@ def _new_figure(chart: Chart, currency: str, size: tuple[float, float]) -> tuple
     return fig, ax
 
 
+def _one_line(text: str) -> str:
+    """A category name from the data (a partner's) as one line of words: a tab, a line break or
+    a run of spaces is one space (the font has no glyph for a tab: a box and a warning)."""
+    return " ".join(text.split())
+
+
 def _side_labels(ax: Axes, categories: Sequence[str]) -> None:
     """Categories down the side of a horizontal chart, the first at the top."""
     limit = HORIZONTAL_LABEL_CHARACTERS
-    labels = [c if len(c) <= limit else c[: limit - 1].rstrip() + "…" for c in categories]
+    names = [_one_line(c) for c in categories]
+    labels = [c if len(c) <= limit else c[: limit - 1].rstrip() + "…" for c in names]
     ax.set_yticks(list(range(len(categories))), labels)
     ax.set_ylim(len(categories) - 0.4, -0.6)  # inverted: the first category (the largest) on top
 
 
 def _category_axis(ax: Axes, categories: Sequence[str], width_inches: float) -> None:
     positions = list(range(len(categories)))
-    ax.set_xticks(positions, list(categories))
+    categories = [_one_line(c) for c in categories]
+    ax.set_xticks(positions, categories)
     # Slant the labels when they would touch: about 0.62 em a character, 10 pt text, and the
     # plot area is the figure less about 0.9 inch of y axis.
     needed = len(categories) * (max(map(len, categories), default=0) * 6.2 + 8)

@@ -89,6 +89,7 @@ def _cell_widths(cell: CellText, whole: bool) -> tuple[float, float]:
 
 
 _SHORT_LINE = 110.0  # points: a label and a whole value this wide stay on one line
+_NARROWEST_TEXT = 12.0  # points (two letters): the least a text column is squeezed to, numbers whole
 
 
 def _column_widths(
@@ -111,7 +112,14 @@ def _column_widths(
     if sum(natural) <= FRAME_WIDTH:
         return natural
     spare = FRAME_WIDTH - sum(least)
-    if spare <= 0:  # too wide to print whole: scale everything to the frame
+    if spare <= 0:
+        # Too wide to print whole (many columns, a word longer than its column): numbers, dates
+        # and ids keep their width, and the text columns share the room left, their words broken
+        # if need be; only when even that leaves them too little is everything scaled to the frame.
+        room = FRAME_WIDTH - sum(m for m, a in zip(least, aligns, strict=True) if a)
+        text = sum(m for m, a in zip(least, aligns, strict=True) if not a)
+        if text and room >= (_NARROWEST_TEXT + pad) * aligns.count(""):
+            return [m if a else m * room / text for m, a in zip(least, aligns, strict=True)]
         return [w * FRAME_WIDTH / sum(least) for w in least]
     # Every column gets its least width plus a share of the room left, in proportion to how much
     # more it would like (long text, headers that would rather not wrap).
@@ -139,7 +147,7 @@ def _table(table: ReportTable, currency: str) -> Table:
         [_cell(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
         for row in rows
     ]
-    grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
     grid.setStyle(
         TableStyle(
             [
