@@ -79,6 +79,35 @@ class _Measured:
     natural: int  # the width that puts every cell and the header on one line
 
 
+# What a terminal would obey instead of showing: C0 controls but the tab and the line break (ESC
+# starts the sequences that clear a screen, retitle a window or write to the clipboard; a carriage
+# return lets a name overwrite the amount before it), DEL, and the C1 controls (0x9B is an 8-bit
+# CSI). Each is shown as its Unicode control picture (␛, ␍), or as U+FFFD for C1, one cell wide.
+_CONTROL_PICTURES = (
+    {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
+    | {0x7F: 0x2421}
+    | {c: 0xFFFD for c in range(0x80, 0xA0)}
+)
+
+
+def visible(text: str) -> str:
+    """Text from data as people's output shows it: every control character a terminal would obey
+    replaced by a visible picture of it, one character for one (so styles' spans still fit).
+
+    >>> visible("Acme\x1b]0;pwned\x07 Corp\r")
+    'Acme␛]0;pwned␇ Corp␍'
+    """
+    return text.translate(_CONTROL_PICTURES)
+
+
+def _visible_cell(cell: Cell) -> Cell:
+    if isinstance(cell, Text):
+        shown = cell.copy()
+        shown.plain = visible(cell.plain)
+        return shown
+    return visible(cell) if isinstance(cell, str) else cell
+
+
 def without_trailing_spaces(text: str) -> str:
     """``text`` with no line ending in spaces: rich pads a table's last column and a wrapped line
     to the width, which is invisible on a terminal but noise in a file, a pipe or a forwarded
@@ -199,6 +228,8 @@ def print_table(
     ``label: value`` lines. ``row_styles`` gives a style per row (e.g. bold for a total row).
     """
     wanted = [TableColumn(c) if isinstance(c, str) else c for c in columns]
+    # Measured as shown: a control character from data takes the cell its picture takes.
+    rows = [{key: _visible_cell(cell) for key, cell in r.items()} for r in rows]
     measured = [_measure(c, tuple(plain(r.get(c.key)) for r in rows)) for c in wanted]
     measured = [m for m in measured if any(cell.strip() for cell in m.cells)]
     if title:

@@ -24,6 +24,7 @@ from cosell.cli.common import (
     parse_as_of,
     progress,
     reading,
+    say,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -194,4 +195,4 @@ def explain_command(
     if fmt is ExplainFormat.json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
-        typer.echo(report.text())
+        say(report.text())

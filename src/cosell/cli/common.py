@@ -21,7 +21,7 @@ from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_supported_instant
 from cosell.service.progress import quiet
-from cosell.terminal import TableColumn, print_table, without_trailing_spaces
+from cosell.terminal import TableColumn, print_table, visible, without_trailing_spaces
 
 if TYPE_CHECKING:
     from cosell.service.workspace import Holder, Workspace
@@ -52,8 +52,17 @@ class TextConsole(Console):
         self.print(*objects, soft_wrap=not self.is_terminal, **options)
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        text = super()._render_buffer(buffer)
+        # Text from data is shown, never obeyed (cosell.terminal.visible); rich's own control
+        # segments (a cursor move) are left as they are.
+        shown = (s if s.control else Segment(visible(s.text), s.style) for s in buffer)
+        text = super()._render_buffer(shown)
         return text if self.is_terminal else without_trailing_spaces(text)
+
+
+def say(text: str, *, nl: bool = True) -> None:
+    """Print a line or lines of text for people (not JSON or CSV, which are data): what came from
+    data is shown, never obeyed by the terminal (:func:`cosell.terminal.visible`)."""
+    typer.echo(visible(text), nl=nl)
 
 
 console = TextConsole()

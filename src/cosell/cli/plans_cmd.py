@@ -17,6 +17,7 @@ from cosell.cli.common import (
     err_console,
     in_workspace,
     login_name,
+    say,
     workspace,
 )
 from cosell.errors import UsageError
@@ -78,7 +79,7 @@ def plans_check(
     if checked.problems:
         _fail(checked.problems)
     for plan in checked.plans:
-        typer.echo(_summary(plan))
+        say(_summary(plan))
 
 
 @plans_app.command("load")
@@ -119,9 +120,9 @@ def plans_load(
     finally:
         ws.close()
     if result.outcome == "unchanged":
-        typer.echo(f"{plan.label} is already loaded with this text: nothing changed")
+        say(f"{plan.label} is already loaded with this text: nothing changed")
     else:
-        typer.echo(f"loaded {plan.label} from {path} by {user} ({format_instant(plan.effective_from)} on)")
+        say(f"loaded {plan.label} from {path} by {user} ({format_instant(plan.effective_from)} on)")
 
 
 @plans_app.command("list")
@@ -180,4 +181,4 @@ def plans_init(
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     write_file(path, example_plan_text().encode("utf-8"), "the plan file")
-    typer.echo(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")
+    say(f"wrote {path}: edit it, check it with `cosell plans check {path}`, then `cosell plans load`")

@@ -7,6 +7,7 @@ Thin: parse, call the use case (:mod:`cosell.service.reconcile`, :mod:`cosell.se
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from cosell.cli.common import (
     login_name,
     opportunity_argument,
     reading,
+    say,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -219,7 +221,7 @@ def findings_show(
         "evidence",
         *(f"  {item}" for item in f.evidence),
     ]
-    typer.echo("\n".join(lines))
+    say("\n".join(lines))
 
 
 @findings_app.command("accept")
@@ -265,8 +267,8 @@ def findings_accept(
         fix = (
             f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
         )
-        typer.echo(f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}")
-    typer.echo(f"{len(result.decisions):,} finding(s) accepted by {require_user(by_user)}")
+        say(f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}")
+    say(f"{len(result.decisions):,} finding(s) accepted by {require_user(by_user)}")
 
 
 @findings_app.command("reject")
@@ -288,7 +290,7 @@ def findings_reject(
         workspace_path,
         lambda ws: reject(ws, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind),
     )
-    typer.echo(f"{len(decisions):,} finding(s) rejected by {require_user(by_user)}")
+    say(f"{len(decisions):,} finding(s) rejected by {require_user(by_user)}")
 
 
 @dispute_app.command("open")
@@ -310,7 +312,7 @@ def dispute_open(
     d = in_workspace(
         workspace_path, lambda ws: open_on(ws, opportunity_id, by_user=by_user, reason=reason, claim=claim)
     )
-    typer.echo(
+    say(
         f"dispute {d.dispute_id} opened on {d.opportunity_id} (now {d.tier or 'not attributed'}"
         f"{'/' + d.partner_id if d.partner_id else ''}; claim {d.claim or 'none given'})"
     )
@@ -352,7 +354,7 @@ def dispute_decide(
         ),
     )
     extra = f": override {d.override_id}, run {d.new_run_id}" if d.override_id else ""
-    typer.echo(f"dispute {d.dispute_id} {d.status} by {d.decided_by}{extra}")
+    say(f"dispute {d.dispute_id} {d.status} by {d.decided_by}{extra}")
 
 
 @dispute_app.command("list")
@@ -392,17 +394,18 @@ def history_command(
         typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return
     if not entries:
-        typer.echo(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")
+        say(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")
         return
     lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
     for e in entries:
         lines.append("")
         lines.append(f"run {e.run_id} ({e.kind}, {e.scope}) at {format_instant(e.run_at)} by {e.by_user}")
-        lines.append(f"  why     {e.reason}" + (f" ({e.source})" if e.source else ""))
+        lines.append(f"  why     {e.reason or '(no reason given)'}" + (f" ({e.source})" if e.source else ""))
         known = "" if e.known_at is None else f", data known at {format_instant(e.known_at)}"
         lines.append(f"  policy  {e.policy_version}, model {e.model}, as of {format_instant(e.as_of)}{known}")
         partner = f" with {e.primary_partner_id}" if e.primary_partner_id else ""
         lines.append(f"  tier    {e.tier}{partner}; rules {e.rules or '(none)'}")
         for c in e.credits:
-            lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {c.amount} {c.currency}")
-    typer.echo("\n".join(lines))
+            amount = format(Decimal(str(c.amount)), ",f")  # exact digits, grouped for people
+            lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {amount} {c.currency}")
+    say("\n".join(lines))

@@ -28,6 +28,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    say,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -165,7 +166,7 @@ def print_referral(r: Any) -> None:
         lines += labelled(
             f"  v{h.version}", f"{h.action} by {h.by_user} at {format_instant(h.recorded_at)}{why}"
         )
-    typer.echo("\n".join(lines))
+    say("\n".join(lines))
 
 
 def _read_input(file: str) -> tuple[bytes, str]:

@@ -19,6 +19,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     parse_instant_option,
+    say,
 )
 from cosell.cli.referrals_cmd import (
     ByOption,
@@ -288,4 +289,4 @@ def show_command(
         lines += labelled(
             f"  {e.action}", f"by {e.by_user} at {format_instant(e.recorded_at)}{extra}: {e.reason}"
         )
-    typer.echo("\n".join(lines))
+    say("\n".join(lines))

@@ -16,6 +16,7 @@ from cosell.cli.common import (
     console,
     err_console,
     parse_as_of,
+    say,
     say_waiting,
 )
 from cosell.errors import PolicyError, UsageError
@@ -117,7 +118,7 @@ def policy_appendix(
     appendix = policy_appendix(load_policy(policy_path), parse_as_of(as_of))
     data = render_policy_appendix(appendix, fmt.value)
     if out is None and fmt is AppendixFormat.md:
-        typer.echo(data.decode("utf-8"), nl=False)
+        say(data.decode("utf-8"), nl=False)
         return
     path = out or Path(appendix_file_name(appendix, fmt.value))
     write_file(path, data)
