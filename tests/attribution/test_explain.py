@@ -69,6 +69,15 @@ def test_no_baseline_no_activity_override_and_direct_only() -> None:
     assert override.to_json()["computed_tier"] == "sourced"
 
 
+def test_a_sourced_override_names_its_partner_as_the_stored_row_does() -> None:
+    """O1's lead makes P1 its sourcer; the accepted override makes P2 the sourcer, as the stored row
+    and the JSON say: the first sentence names P2 too (found by fuzzing the re-decisions: it named
+    the rules' sourcer, P1, which holds an influencer's credit)."""
+    override = report("override_applied", "O1")
+    assert override.to_json()["primary_partner_id"] == "P2"
+    assert "is partner-sourced by Fabrikam Co-Sell (P2)." in override.text()
+
+
 def test_json_has_stable_keys_and_is_serialisable() -> None:
     data = report("acc_whole_cycle", "O1").to_json()
     assert tuple(data) == JSON_KEYS

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from cosell.asof import AsOf
 from cosell.attribution.engine import MODELS, attribute
+from cosell.attribution.explain import explain_opportunity
 from cosell.attribution.incremental import attribute_incremental, drop_results
+from cosell.attribution.per_deal import BaselineMoved, decide_deals
 from cosell.attribution.reattribute import store_new_version
 from cosell.policy import Policy
 from cosell.service.attribution import StoredRun, attribute_and_store
@@ -605,7 +607,10 @@ def test_an_import_at_the_base_run_s_own_instant_after_it_is_a_full_run() -> Non
         change(ws, {"opportunities": [deal]}, at=AS_OF)
         inc, full = incremental_and_full(ws, POLICY, "role_weighted")
         assert not inc.incremental
-        assert inc.full_because == "an import was recorded at run 1's knowledge instant after the run"
+        assert (
+            inc.full_because
+            == "an import dated at or before run 1's knowledge instant was recorded after the run"
+        )
         assert_same_runs(ws, inc.record.run_id, full.record.run_id)
         # The next run stands on the full one, which read it: incremental again.
         change(
@@ -615,6 +620,33 @@ def test_an_import_at_the_base_run_s_own_instant_after_it_is_a_full_run() -> Non
         )
         later = incremental_at(ws, POLICY, "role_weighted", K1 + timedelta(hours=1))
         assert later.incremental, later.full_because
+    finally:
+        ws.close()
+
+
+def test_an_import_dated_before_the_base_run_s_instant_after_it_is_a_full_run() -> None:
+    """A pinned clock can date an import before the newest run's knowledge instant while recording
+    it after the run (an import is only refused before the last import): the run did not read it,
+    and no change is found after its instant. The incremental run is a full one, and a re-decision
+    does not read the cohorts the run stored (found by fuzzing the re-decisions: both kept B01 in
+    O1's baseline, the run saying 0 deals changed)."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        incremental_at(ws, POLICY, "role_weighted", K1 + timedelta(hours=2))  # run 2, known then
+        _b01_leaves_the_baseline_at(ws, K1 + timedelta(hours=1))  # recorded after run 2, dated before
+        later = K1 + timedelta(hours=3)
+        with pytest.raises(BaselineMoved):
+            decide_deals(ws.con, POLICY, ["O1"], AS_OF, "role_weighted", known_at=later)
+        inc = incremental_at(ws, POLICY, "role_weighted", later)
+        assert not inc.incremental
+        assert (
+            inc.full_because
+            == "an import dated at or before run 2's knowledge instant was recorded after the run"
+        )
+        rows, _ = run_rows(ws.con, inc.record.run_id)
+        assert next(r for r in rows if r.opportunity_id == "O1").cohort_size == "11"
+        explained = explain_opportunity(ws.con, "O1", POLICY, AS_OF, known_at=later).to_json()
+        assert explained["acceleration"]["cohort_size"] == 11
     finally:
         ws.close()
 

@@ -130,6 +130,37 @@ def test_a_tag_is_a_new_version_but_not_s4_evidence(ws: Workspace) -> None:
     assert _o1(ws.con, "cosell_attribution")[:3] == ("sourced", "P1", "S1")
 
 
+def test_a_tag_keeps_each_deal_s_credit_model(
+    ws: Workspace, intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    """Attributed with the even model, O1 and O5 are tagged in a partial run of that model; O11,
+    imported since and never attributed, in one of the policy's (found by fuzzing the
+    re-decisions: every tag took the policy's model, role_weighted, changing how the credit of a
+    deal attributed evenly is split)."""
+    save_run(ws.con, attribute(ws.con, POLICY, MAY_1, "even"), "tester", "first", run_at=MAY_1)
+    intake_tables["leads"].append(
+        {"lead_id": "L11", "created_at": "2026-04-20", "source": "partner_referral", "partner_id": "P2"}
+    )
+    intake_tables["opportunities"].append(
+        {"opportunity_id": "O11", "account_id": "A1", "created_at": "2026-04-25", "amount": "500.00",
+         "currency": "USD", "stage": "Discovery", "source_lead_id": "L11"}
+    )  # fmt: skip
+    intake_import(ws, intake_tables, MAY_2)
+    result = apply_auto_tags(ws, POLICY, MAY_3)
+    assert [t.opportunity_id for t in result.tags] == ["O1", "O11", "O5"]
+    runs = {
+        r[0]: (r[1], sorted(o for o in ("O1", "O5", "O11") if deal_history(ws.con, o)[-1].run.run_id == r[0]))
+        for r in ws.con.execute(
+            "SELECT run_id, model FROM attribution_runs WHERE kind = 'auto_tag'"
+        ).fetchall()
+    }
+    assert sorted(runs.values()) == [("even", ["O1", "O5"]), ("role_weighted", ["O11"])]
+    assert result.run_ids == tuple(sorted(runs))
+    full = attribute(ws.con, POLICY, MAY_3, "even", known_at=MAY_3)
+    for o in ("O1", "O5"):
+        assert deal_history(ws.con, o)[-1].row == next(r for r in full.rows() if r.opportunity_id == o)
+
+
 def test_import_command_tags_and_a_reimport_adds_nothing(
     tmp_path: Path, intake_tables: Tables, intake_write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -121,6 +121,27 @@ def test_accepting_without_a_claim_needs_a_tier(ws: Workspace) -> None:
     assert tier_of(ws, "O-ACU")[:2] == ("accelerated", "P1")
 
 
+def test_a_partner_tier_naming_no_partner_on_a_deal_without_one_is_stored_as_a_full_run_gives_it(
+    ws: Workspace,
+) -> None:
+    """O-NONE has no partner anywhere: accepting a claim of influenced that names none stores the
+    tier with no partner and no credit, as the batch engine decides it (found by fuzzing the
+    re-decisions: the per-deal decision raised a traceback, min() of no credits)."""
+    from cosell.attribution.engine import attribute
+    from cosell.attribution.explain import explain_opportunity
+    from cosell.store.attribution_store import run_rows
+
+    d = open_dispute(ws, "O-NONE", "U-AE", "a partner helped", "influenced")
+    decided = decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-OPS", reason="yes", at=DECIDED)
+    assert decided.new_run_id is not None
+    rows, credits = run_rows(ws.con, decided.new_run_id)
+    full = attribute(ws.con, POLICY, DECIDED, "role_weighted", known_at=DECIDED)
+    assert rows == [r for r in full.rows() if r.opportunity_id == "O-NONE"]
+    assert (rows[0].tier, rows[0].primary_partner_id, rows[0].rules, credits) == ("influenced", "", "OVR", [])
+    explained = explain_opportunity(ws.con, "O-NONE", POLICY, DECIDED).text()
+    assert "is partner-influenced, with no partner to credit (the override names none)." in explained
+
+
 def _open(opp: str, by: str, reason: str = "why", claim: str | None = None) -> Callable[[Workspace], object]:
     return lambda ws: open_dispute(ws, opp, by, reason, claim)
 

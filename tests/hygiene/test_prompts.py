@@ -132,6 +132,22 @@ def test_answering_records_a_declaration_and_a_version_and_the_deal_becomes_infl
     assert engine is not None and tuple(engine) == rows[0].values()
 
 
+def test_an_answer_keeps_the_credit_model_the_deal_was_attributed_with(ws: Workspace) -> None:
+    """Attributed with the even model, O2's new version splits its credit evenly too: the row a
+    full run with that model makes at the answer (found by fuzzing the re-decisions: the answer
+    re-decided it with the policy's model, role_weighted, while every other deal stayed even)."""
+    save_run(ws.con, attribute(ws.con, POLICY, at("2026-05-02"), "even"), "tester", run_at=at("2026-05-02"))
+    answer = answer_prompt(
+        ws, POLICY, "PRM-000001", tier="influenced", activity="Joint call", now=at("2026-05-03")
+    )
+    (version,) = [v for v in deal_history(ws.con, "O2") if v.run.run_id == answer.run_id]
+    assert version.run.model == "even"
+    full = attribute(ws.con, POLICY, at("2026-05-03"), "even", known_at=at("2026-05-03"))
+    assert version.row == next(r for r in full.rows() if r.opportunity_id == "O2")
+    assert list(version.credits) == [c for c in full.credit_rows() if c.opportunity_id == "O2"]
+    assert {c.share for c in version.credits} == {"0.500000"}  # P2 and the reseller P3, even
+
+
 def test_answering_twice_is_refused(ws: Workspace) -> None:
     answer_prompt(ws, POLICY, "PRM-000001", tier="accelerated", activity="Exec call", now=at("2026-05-03"))
     before = _counts(ws)

@@ -89,7 +89,7 @@ def test_accepting_a_fix_whose_re_decision_fails_applies_nothing(
     october(ws)
     before = rows(ws, REVIEW_TABLES)
     # The override is recorded, then the deal's new attribution version fails.
-    monkeypatch.setattr("cosell.hygiene.decisions.store_new_version", fail)
+    monkeypatch.setattr("cosell.hygiene.decisions.store_new_versions", fail)
     with pytest.raises(Fault):
         reconcile.accept(ws, POLICY, ["OVC-O-OVC"], by_user="U-OPS", reason="the SDR called first")
     assert rows(ws, REVIEW_TABLES) == before
@@ -117,7 +117,7 @@ def test_deciding_a_dispute_whose_re_decision_fails_applies_nothing(
         ws, "O-DMM", by_user="U-AE", reason="the partner only joined a call", claim="none"
     )
     before = rows(ws, REVIEW_TABLES)
-    monkeypatch.setattr("cosell.hygiene.decisions.store_new_version", fail)
+    monkeypatch.setattr("cosell.hygiene.decisions.store_new_versions", fail)
     with pytest.raises(Fault):
         disputes.decide(
             ws, POLICY, opened.dispute_id, accept=True, by_user="U-OPS", reason="no intro on file"

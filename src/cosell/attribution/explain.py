@@ -200,12 +200,13 @@ def explain(
         "open": f"open as of {_when(d.as_of)}",
     }[d.status]
     head = f"Opportunity {d.opportunity_id} ({names.account(d.account_id)}, {money}, created {_when(d.created_at)}, {state})"
+    # The primary partner, not the rules' sourcer: an accepted override may name another sourcer.
     if d.tier == "sourced":
-        head += f" is partner-sourced by {names.partner(d.sourcer)}."
-    elif d.tier == "accelerated":
-        head += f" is partner-accelerated; the largest credit goes to {names.partner(d.primary_partner_id)}."
-    elif d.tier == "influenced":
-        head += f" is partner-influenced; the largest credit goes to {names.partner(d.primary_partner_id)}."
+        head += f" is partner-sourced by {names.partner(d.primary_partner_id)}."
+    elif d.tier in ("accelerated", "influenced") and not d.primary_partner_id:
+        head += f" is partner-{d.tier}, with no partner to credit (the override names none)."
+    elif d.tier in ("accelerated", "influenced"):
+        head += f" is partner-{d.tier}; the largest credit goes to {names.partner(d.primary_partner_id)}."
     elif d.direct_only:
         head += " is a direct-only deal: no partner evidence at all. It has no partner credit."
     else:

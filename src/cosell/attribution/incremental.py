@@ -203,9 +203,11 @@ def _unsuitable(
         # The new run would sit on top of runs its knowledge instant does not know.
         return f"a run was recorded after run {base.run_id}, the newest known at the knowledge instant"
     if unread_imports_at(con, base.run_id, base.known_at):
-        # Known at the base run's knowledge instant, yet not read by it (a pinned clock): the
-        # changes found after that instant would leave it out.
-        return f"an import was recorded at run {base.run_id}'s knowledge instant after the run"
+        # Known at the base run's knowledge instant, yet not read by it (a pinned clock, at that
+        # instant or before it): the changes found after that instant would leave it out.
+        return (
+            f"an import dated at or before run {base.run_id}'s knowledge instant was recorded after the run"
+        )
     if base.as_of != as_of:
         return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
     if base.policy_version != policy.version:

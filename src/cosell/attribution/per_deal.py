@@ -34,7 +34,7 @@ from cosell.attribution.timeline import amount_band
 from cosell.engine import Engine
 from cosell.instants import epoch_micros
 from cosell.policy import Policy
-from cosell.store.attribution_store import RunRecord
+from cosell.store.attribution_store import RunRecord, unread_imports_at
 from cosell.store.evidence_store import StoredBaseline, has_evidence, stored_baselines
 from cosell.store.known import changed_between
 from cosell.store.versions import complete_run
@@ -84,6 +84,10 @@ class StoredBaselines:
             mine = self.deals if len(self.deals) == 1 else ()
             if changed_between(self.con, run.known_at, self.known_at, except_deals=mine):
                 raise BaselineMoved(f"the data changed since run {run.run_id}")
+            if unread_imports_at(self.con, run.run_id, run.known_at):
+                # Dated at or before what the run knew (a pinned clock), recorded after it: the
+                # data changed, though no import is dated after the run's knowledge instant.
+                raise BaselineMoved(f"an import run {run.run_id} did not read is dated before it")
             self.run = run
             self._stored = stored_baselines(self.con, chain, self.deals)
         return self._stored

@@ -139,6 +139,52 @@ def redecide(
     return found.rows, found.credits
 
 
+def current_versions(
+    con: Engine, policy: Policy, opportunity_ids: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """Each deal's newest stored version, known now: the run that made it and its credit model (a
+    run stored without one: the policy's). A deal never attributed is left out. Rebuilds the
+    ``v_attribution`` views."""
+    from cosell.store.versions import attribution_views
+
+    attribution_views(con)
+    rows = con.execute(
+        "SELECT opportunity_id, run_id, model FROM v_attribution WHERE list_contains(?, opportunity_id)",
+        [sorted(set(opportunity_ids))],
+    ).fetchall()
+    return {str(r[0]): (int(r[1]), str(r[2] or policy.credit_model)) for r in rows}
+
+
+def store_new_versions(
+    con: Engine,
+    policy: Policy,
+    opportunity_ids: Iterable[str],
+    at: datetime,
+    *,
+    kind: str,
+    by_user: str,
+    reason: str,
+) -> list[tuple[RunRecord, tuple[str, ...]]]:
+    """:func:`store_new_version` keeping each deal's credit model: the model of its newest version
+    (:func:`current_versions`; a deal never attributed: the policy's), so that a fix, a dispute,
+    an auto-tag or an answer changes what it is about, never how the deal's credit is split, and
+    the version is the one the next run with that model stores. One partial run per model in use
+    (usually one), in model order, each with its deals."""
+    wanted = sorted(set(opportunity_ids))
+    models = current_versions(con, policy, wanted)
+    by_model: dict[str, list[str]] = {}
+    for opportunity_id in wanted:
+        model = models[opportunity_id][1] if opportunity_id in models else policy.credit_model
+        by_model.setdefault(model, []).append(opportunity_id)
+    return [
+        (
+            store_new_version(con, policy, deals, at, kind=kind, by_user=by_user, reason=reason, model=model),
+            tuple(deals),
+        )
+        for model, deals in sorted(by_model.items())
+    ]
+
+
 def store_new_version(
     con: Engine,
     policy: Policy,

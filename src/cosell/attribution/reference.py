@@ -537,7 +537,7 @@ def decide(
         final_sourcer = next((r.partner_id for r in roles if r.role == "sourcer"), "")
         if final_sourcer:
             primary = final_sourcer
-        else:
+        elif credits:  # none: an override to a partner tier, naming no partner, of a deal without one
             best = min(
                 credits,
                 key=lambda c: (-to_minor(c.amount, opp.currency), -c.weight, c.partner_id),

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from cosell import clock
 from cosell.hygiene.declared import declared_sql
 from cosell.policy import Policy
+from cosell.store.attribution_store import RunRecord
 from cosell.store.intake import (
     SYSTEM_USER,
     ensure_intake_schema,
@@ -52,10 +53,17 @@ class AutoTag:
 
 @dataclass(frozen=True)
 class AutoTagResult:
-    """What :func:`apply_auto_tags` did: the tags and the partial run that versioned them (if any)."""
+    """What :func:`apply_auto_tags` did: the tags and the partial runs that versioned them (none on
+    a workspace without attribution; one per credit model the tagged deals' versions use, usually
+    one)."""
 
     tags: tuple[AutoTag, ...]
-    run_id: int | None
+    run_ids: tuple[int, ...]
+
+    @property
+    def run_id(self) -> int | None:
+        """The first partial run that versioned the tags (None: none did)."""
+        return self.run_ids[0] if self.run_ids else None
 
 
 _WORK = "_cosell_autotag"
@@ -100,7 +108,7 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     ``now`` (default :func:`cosell.clock.now`) is the recorded time of the tags and of the partial
     attribution run. Idempotent: a second call finds nothing to tag and changes nothing.
     """
-    from cosell.attribution.reattribute import store_new_version
+    from cosell.attribution.reattribute import store_new_versions
 
     ensure_intake_schema(ws.con)
     at = clock.now(now)
@@ -124,13 +132,12 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_WORK}")
     if not found:
-        return AutoTagResult((), None)
+        return AutoTagResult((), ())
     tags = tuple(AutoTag(format_id("DEC", int(r[0])), r[1], r[2], r[3], r[4].astimezone(UTC)) for r in found)
-    run_id = None
+    runs: list[tuple[RunRecord, tuple[str, ...]]] = []
     if has_attribution(ws):
-        record = store_new_version(
+        runs = store_new_versions(
             con, policy, [t.opportunity_id for t in tags], at, kind="auto_tag", by_user=SYSTEM_USER,
             reason=f"auto-tag of {len(tags)} deal(s) created from a partner lead",
         )  # fmt: skip
-        run_id = record.run_id
-    return AutoTagResult(tags, run_id)
+    return AutoTagResult(tags, tuple(record.run_id for record, _ in runs))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cosell import clock
-from cosell.attribution.reattribute import store_new_version
+from cosell.attribution.reattribute import current_versions, store_new_versions
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotFound, UsageError
 from cosell.instants import format_instant
@@ -122,31 +122,17 @@ def apply_overrides(
     override id per request source, the new run id per deal, and the partial runs stored (one per
     credit model in use on the deals, usually one).
     """
-    attribution_views(con)
     ids = sorted({r.opportunity_id for r in requests})
-    previous = {
-        r[0]: (int(r[1]), r[2] or policy.credit_model)
-        for r in con.execute(
-            "SELECT opportunity_id, run_id, model FROM v_attribution WHERE list_contains(?, opportunity_id)",
-            [ids],
-        ).fetchall()
-    }
+    previous = current_versions(con, policy, ids)
     overrides: dict[str, str] = {}
     for recorded, r in enumerate(requests, start=1):
         overrides[r.source] = record_override(
             con, r.opportunity_id, r.tier, r.partner_id, by_user, reason, source=r.source, recorded_at=at
         )
         _pause(recorded)
-    by_model: dict[str, list[str]] = {}
-    for opportunity_id in ids:
-        model = previous[opportunity_id][1] if opportunity_id in previous else policy.credit_model
-        by_model.setdefault(model, []).append(opportunity_id)
     run_of: dict[str, int] = {}
     runs: list[RunRecord] = []
-    for model, deals in sorted(by_model.items()):
-        record = store_new_version(
-            con, policy, deals, at, kind=kind, by_user=by_user, reason=reason, model=model
-        )
+    for record, deals in store_new_versions(con, policy, ids, at, kind=kind, by_user=by_user, reason=reason):
         runs.append(record)
         run_of.update({d: record.run_id for d in deals})
     for r in requests:

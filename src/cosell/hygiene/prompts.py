@@ -290,7 +290,7 @@ def answer_prompt(
     later run (:func:`cosell.store.workspace.as_of_views`). When the workspace holds attribution,
     the deal is re-decided into a partial run of kind ``prompt``.
     """
-    from cosell.attribution.reattribute import store_new_version
+    from cosell.attribution.reattribute import store_new_versions
     from cosell.hygiene.autotag import has_attribution
 
     if tier not in ANSWER_TIERS:
@@ -325,7 +325,7 @@ def answer_prompt(
     )  # fmt: skip
     run_id = None
     if has_attribution(ws):
-        record = store_new_version(
+        ((record, _),) = store_new_versions(
             con, policy, [prompt.opportunity_id], at, kind="prompt", by_user=who,
             reason=f"prompt {prompt_id} answered: {tier} with partner {prompt.partner_id}",
         )  # fmt: skip

@@ -155,13 +155,15 @@ def migration_run_last_import(con: Engine) -> None:
 
 
 def unread_imports_at(con: Engine, run_id: int, at: datetime) -> int:
-    """How many imports recorded at the instant ``at`` the stored run ``run_id`` did not read:
-    those recorded after it at that instant (all of them for a run stored before schema step 14,
-    which did not record the last import it read)."""
+    """How many imports known at the instant ``at`` (the run's knowledge instant) the stored run
+    ``run_id`` did not read: those recorded after it (a later import id) yet dated at or before
+    ``at``, by a pinned clock (``--now``, ``COSELL_NOW``) at that very instant or before it. A run
+    stored before schema step 14 did not record the last import it read: every import at the
+    instant itself counts then (one dated before it cannot be told from one the run read)."""
     row = con.execute(
-        "SELECT count(*) FROM imports WHERE imported_at = ? AND import_id > coalesce("
-        "(SELECT last_import_id FROM attribution_runs WHERE run_id = ?), -1)",
-        [at, run_id],
+        "SELECT count(*) FROM imports, (SELECT last_import_id AS read FROM attribution_runs WHERE run_id = ?) "
+        "WHERE CASE WHEN read IS NULL THEN imported_at = ? ELSE imported_at <= ? AND import_id > read END",
+        [run_id, at, at],
     ).fetchone()
     return int(row[0]) if row else 0
 
