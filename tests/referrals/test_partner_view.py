@@ -167,3 +167,22 @@ def test_a_partner_user_submitting_sees_only_what_it_may(ref_ws: Workspace) -> N
         for who, error in (("u-fin", NotAllowed), ("u-nobody", NotFound)):
             with pytest.raises(error):
                 submit_parsed(ref_ws, _beta_referral("beta-1"), who)
+
+
+def test_a_partner_user_registers_now_not_earlier(ref_ws: Workspace) -> None:
+    """First in, first win: a partner user may not date its own registration back (before another
+    partner's, which its approver would then not see as a conflict); partner ops may, for a
+    registration received another way."""
+    earlier = datetime(2026, 5, 1, tzinfo=UTC)
+    with at("2026-06-02T09:00:00Z"):
+        with pytest.raises(
+            NotAllowed, match=r"registered now \(2026-06-02T09:00:00Z\), not at --registered-at"
+        ):
+            registrations.submit(
+                ref_ws, Policy(), partner_id=None, account_id="A4", by="u-p1", registered_at=earlier
+            )
+        assert registrations.registrations(ref_ws, Policy(), partner_id="P1") == []
+        by_ops = registrations.submit(
+            ref_ws, Policy(), partner_id="P1", account_id="A4", by="u-ops", registered_at=earlier
+        )
+    assert by_ops.row.registered_at == earlier

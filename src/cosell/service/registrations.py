@@ -259,6 +259,12 @@ def submit(
         raise NotFound(f"no account {account_id}")
     now = clock.now()
     at = now if registered_at is None else registered_at
+    if user is not None and user.role == "partner" and at != now:
+        # First in, first win: a partner dating its own registration back would come first.
+        raise NotAllowed(
+            f"{who} is a partner user: its registration is registered now ({format_instant(now)}), "
+            f"not at --registered-at {format_instant(at)}"
+        )
     if at > now:
         raise UsageError(
             f"--registered-at {format_instant(at)} is after now ({format_instant(now)}): first in, first win"
