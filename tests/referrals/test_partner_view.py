@@ -186,3 +186,20 @@ def test_a_partner_user_registers_now_not_earlier(ref_ws: Workspace) -> None:
             ref_ws, Policy(), partner_id="P1", account_id="A4", by="u-ops", registered_at=earlier
         )
     assert by_ops.row.registered_at == earlier
+
+
+def test_a_registration_links_only_a_deal_on_its_account(ref_ws: Workspace) -> None:
+    """A registration linked to a deal puts its partner on that deal, where a partner user may then
+    dispute it: a deal on another account, or no deal at all, is refused in the same words (naming
+    --opportunity, not an internal file), with nothing recorded."""
+    with at("2026-06-02T09:00:00Z"):
+        for deal in ("O1", "O-NONE"):
+            with pytest.raises(NotFound, match=f"^--opportunity {deal}: no deal on account A2 has that id$"):
+                registrations.submit(
+                    ref_ws, Policy(), partner_id=None, account_id="A2", by="u-p1", opportunity_id=deal
+                )
+        assert registrations.registrations(ref_ws, Policy(), partner_id="P1") == []
+        linked = registrations.submit(
+            ref_ws, Policy(), partner_id=None, account_id="A1", by="u-p1", opportunity_id="O1"
+        )
+    assert linked.row.opportunity_id == "O1"

@@ -257,6 +257,11 @@ def submit(
         raise NotFound(f"no partner {partner}")
     if not reads.account_exists(con, account_id):
         raise NotFound(f"no account {account_id}")
+    # The deal registered is one on the account: a registration linked to a deal puts its partner
+    # on that deal (a partner user may then dispute it). The same words whether the id is no deal
+    # or a deal on another account, so a partner user learns nothing of other accounts' deals.
+    if opportunity_id.strip() and not reads.opportunity_on_account(con, opportunity_id.strip(), account_id):
+        raise NotFound(f"--opportunity {opportunity_id.strip()}: no deal on account {account_id} has that id")
     now = clock.now()
     at = now if registered_at is None else registered_at
     if user is not None and user.role == "partner" and at != now:
