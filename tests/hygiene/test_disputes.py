@@ -147,9 +147,28 @@ def _open(opp: str, by: str, reason: str = "why", claim: str | None = None) -> C
 
 
 REFUSALS = [
-    ("partner not on the deal", _open("O-UPI", "U-P3"), NotAllowed, "P3, which does not appear on O-UPI"),
-    ("partner claims for another", _open("O-UPI", "U-P1", claim="sourced/P2"), NotAllowed, "own partner P1"),
-    ("account overlap is not appearing", _open("O-DMM", "U-P3"), NotAllowed, "does not appear on O-DMM"),
+    # To a partner user, a deal its partner is not on is one that does not exist: the same words
+    # as for a deal that does not exist at all, and no other id suggested (SPEC section 9).
+    ("partner not on the deal", _open("O-UPI", "U-P3"), NotFound, "^no opportunity O-UPI that P3 is on: "),
+    (
+        "partner on no such deal",
+        _open("O-UPX", "U-P3"),
+        NotFound,
+        r"^no opportunity O-UPX that P3 is on: [^(]*$",
+    ),
+    ("partner claims for another", _open("O-UPI", "U-P1", claim="sourced/P2"), NotAllowed, "own partner P1$"),
+    (
+        "partner claims for no such partner",
+        _open("O-UPI", "U-P1", claim="sourced/P"),
+        NotAllowed,
+        "own partner P1$",
+    ),
+    (
+        "account overlap is not appearing",
+        _open("O-DMM", "U-P3"),
+        NotFound,
+        "no opportunity O-DMM that P3 is on",
+    ),
     ("unknown user", _open("O-UPI", "U-NOBODY"), NotFound, "no user U-NOBODY"),
     ("empty reason", _open("O-UPI", "U-AE", reason=" "), UsageError, "non-empty --reason"),
     ("unknown deal", _open("O-UPX", "U-AE"), NotFound, r"no opportunity O-UPX \(did you mean O-UPI\?\)"),

@@ -121,7 +121,7 @@ def test_dispute_commands(ws: str) -> None:
                        "sourced/P1")  # fmt: skip
     assert code == 0 and "dispute D-000001 opened on O-UPI (now sourced/P1; claim sourced/P1)" in out
     code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-P3", "--reason", "ours")
-    assert code == 1 and "does not appear on O-UPI" in out
+    assert code == 1 and "no opportunity O-UPI that P3 is on" in out
     code, out = invoke(
         "dispute", "decide", "D-000001", "--reject", "-w", ws, "--by", "U-OPS", "--reason", "no"
     )

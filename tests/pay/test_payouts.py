@@ -86,6 +86,9 @@ def test_only_a_finance_user_approves() -> None:
         approve_run(w.ws, w.policy, run.run_id, "A1")
     with pytest.raises(NotAllowed, match="nobody is not a user"):
         approve_run(w.ws, w.policy, run.run_id, "nobody")
+    for empty in ("", "  "):  # --by "": say who, not "  is not a user"
+        with pytest.raises(UsageError, match=r"^say who approves: --by FINANCE_USER"):
+            approve_run(w.ws, w.policy, run.run_id, empty)
     assert get_run(w.ws.con, run.run_id).status == "proposed"
     assert read_entries(w.ws.con, "kind = 'payment'") == []
     without = world(users=False)

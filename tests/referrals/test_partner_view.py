@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.errors import NotAllowed, NotFound
 from cosell.policy import Policy
 from cosell.referrals.parsed import ParsedReferral
 from cosell.service import registrations
@@ -69,3 +71,135 @@ def test_a_partner_user_reads_only_its_own(ref_ws: Workspace) -> None:
     assert code == 1 and "no registration R1" in out
     code, out = read(path, "registrations", "show", rid, "--by", "u-ops")
     assert code == 0 and "P2" in out and "R1" in out
+
+
+def _beta_referral(ref: str, company: str = "Tailspin Toys", domain: str = "tailspin.com") -> ParsedReferral:
+    """A referral from P2 (Beta: beta.io) about an account of the world."""
+    return ParsedReferral(
+        "api",
+        ref,
+        datetime(2026, 6, 1, tzinfo=UTC),
+        ("bo@beta.io",),
+        prospect_company=company,
+        prospect_name="Dana",
+        prospect_email=f"dana@{domain}",
+    )
+
+
+def test_a_registration_shows_a_partner_user_no_other_partner_in_its_history(ref_ws: Workspace) -> None:
+    """The conflicts recorded with each change (``events`` in the JSON) are read like the current
+    ones: another partner's registration says when, never by whom or under which id."""
+    with at("2026-06-02T09:00:00Z"):
+        reg = registrations.submit(ref_ws, Policy(), partner_id=None, account_id="A4", by="u-p1")
+    path = Path(ref_ws.path)
+    ref_ws.close()
+    rid = reg.row.registration_id
+    for args in (("show", rid), ("list",)):
+        code, out = read(path, "registrations", *args, "--format", "json", "--by", "u-p1")
+        assert code == 0 and rid in out
+        assert "P2" not in out and "R1" not in out and "Beta" not in out
+        assert "another partner registered the account at 2026-05-15" in out
+    code, out = read(path, "registrations", "show", rid, "--format", "json", "--by", "u-ops")
+    assert code == 0 and json.loads(out)["events"][0]["conflicts"][0]["ref_id"] == "R1"
+
+
+def test_a_partner_user_is_told_nothing_of_another_partners_referral(ref_ws: Workspace) -> None:
+    """Another partner's referral or registration is, to a partner user, one that does not exist:
+    in show, answer, accept and reject, with no did-you-mean naming another partner's id, no word of
+    its status or partner, and nothing recorded."""
+    with at("2026-06-02T09:00:00Z"):
+        theirs = submit_parsed(ref_ws, _beta_referral("beta-1"), "u-ops").referral.current.referral_id
+        decided = submit_parsed(ref_ws, _beta_referral("beta-2", "Contoso", "contoso.com"), "u-ops")
+    path = Path(ref_ws.path)
+    ref_ws.close()
+    with at("2026-06-02T10:00:00Z"):
+        code, out = read(path, "referrals", "reject", decided.referral.current.referral_id, "--by", "u-ops",
+                         "--reason", "not a fit")  # fmt: skip
+    assert code == 0
+    before = path.read_bytes()
+    near = theirs[:-1]  # REF-00000: one digit short of theirs
+    for args in (
+        ("referrals", "show", theirs, "--by", "u-p1"),
+        ("referrals", "show", near, "--by", "u-p1"),
+        ("referrals", "answer", theirs, "--name", "Dana Diaz", "--by", "u-p1"),
+        ("referrals", "answer", near, "--name", "Dana Diaz", "--by", "u-p1"),
+        ("referrals", "answer", decided.referral.current.referral_id, "--name", "D", "--by", "u-p1"),
+        ("registrations", "show", "R", "--by", "u-p1"),
+    ):
+        code, out = read(path, *args)
+        assert code == 1, (args, out)
+        assert "P2" not in out and "did you mean" not in out and "rejected" not in out, (args, out)
+        assert out.startswith(("error: no referral", "error: no registration")), (args, out)
+    # accept and reject are not a partner user's to do: said whatever the referral.
+    for verb in ("accept", "reject"):
+        code, out = read(path, "referrals", verb, decided.referral.current.referral_id, "--by", "u-p1",
+                         "--reason", "x")  # fmt: skip
+        assert code == 1 and "u-p1 has the role partner" in out and "rejected by" not in out
+    assert path.read_bytes() == before
+    # Staff still get the did-you-mean over every referral.
+    code, out = read(path, "referrals", "show", near, "--by", "u-ops")
+    assert code == 1 and "did you mean REF-" in out
+
+
+def test_a_partner_user_submitting_sees_only_what_it_may(ref_ws: Workspace) -> None:
+    """A partner user's own new referral comes back with its conflicts as it may read them; the
+    message of another partner's referral sent again is refused, not shown; and a user who may
+    not submit is refused also when the message was submitted before."""
+    mine = ParsedReferral(
+        "api",
+        "alpha-9",
+        datetime(2026, 6, 1, tzinfo=UTC),
+        ("ann@alpha-partners.com",),
+        prospect_company="Tailspin Toys",
+        prospect_name="Dana",
+        prospect_email="dana@tailspin.com",
+    )
+    with at("2026-06-02T09:00:00Z"):
+        done = submit_parsed(ref_ws, mine, "u-p1")
+        assert [c.kind for c in done.referral.conflicts] == ["registration"]
+        assert done.referral.conflicts[0].ref_id == "" and "P2" not in done.referral.conflicts[0].detail
+        again = submit_parsed(ref_ws, mine, "u-p1")
+        assert not again.created and again.referral.conflicts == done.referral.conflicts
+        submit_parsed(ref_ws, _beta_referral("beta-1"), "u-ops")
+        with pytest.raises(NotAllowed) as refused:
+            submit_parsed(ref_ws, _beta_referral("beta-1"), "u-p1")
+        assert "P2" not in str(refused.value) and "REF-" not in str(refused.value)
+        for who, error in (("u-fin", NotAllowed), ("u-nobody", NotFound)):
+            with pytest.raises(error):
+                submit_parsed(ref_ws, _beta_referral("beta-1"), who)
+
+
+def test_a_partner_user_registers_now_not_earlier(ref_ws: Workspace) -> None:
+    """First in, first win: a partner user may not date its own registration back (before another
+    partner's, which its approver would then not see as a conflict); partner ops may, for a
+    registration received another way."""
+    earlier = datetime(2026, 5, 1, tzinfo=UTC)
+    with at("2026-06-02T09:00:00Z"):
+        with pytest.raises(
+            NotAllowed, match=r"registered now \(2026-06-02T09:00:00Z\), not at --registered-at"
+        ):
+            registrations.submit(
+                ref_ws, Policy(), partner_id=None, account_id="A4", by="u-p1", registered_at=earlier
+            )
+        assert registrations.registrations(ref_ws, Policy(), partner_id="P1") == []
+        by_ops = registrations.submit(
+            ref_ws, Policy(), partner_id="P1", account_id="A4", by="u-ops", registered_at=earlier
+        )
+    assert by_ops.row.registered_at == earlier
+
+
+def test_a_registration_links_only_a_deal_on_its_account(ref_ws: Workspace) -> None:
+    """A registration linked to a deal puts its partner on that deal, where a partner user may then
+    dispute it: a deal on another account, or no deal at all, is refused in the same words (naming
+    --opportunity, not an internal file), with nothing recorded."""
+    with at("2026-06-02T09:00:00Z"):
+        for deal in ("O1", "O-NONE"):
+            with pytest.raises(NotFound, match=f"^--opportunity {deal}: no deal on account A2 has that id$"):
+                registrations.submit(
+                    ref_ws, Policy(), partner_id=None, account_id="A2", by="u-p1", opportunity_id=deal
+                )
+        assert registrations.registrations(ref_ws, Policy(), partner_id="P1") == []
+        linked = registrations.submit(
+            ref_ws, Policy(), partner_id=None, account_id="A1", by="u-p1", opportunity_id="O1"
+        )
+    assert linked.row.opportunity_id == "O1"

@@ -140,3 +140,16 @@ def test_the_readmes_users_are_the_ones_the_demo_adds() -> None:
     ]
     used = {m for line in commands for m in re.findall(r"--by (\S+)", line)}
     assert used and used <= named, used - named
+
+
+def test_a_change_is_dated_by_now_like_every_other_write(ws: str) -> None:
+    """``users set --now T`` records the change at T (as ``$COSELL_NOW`` does), and like any import
+    it may not be dated before the last one."""
+    code, _ = run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "-w", ws,
+                  "--now", "2026-06-01T09:00:00Z")  # fmt: skip
+    assert code == 0
+    assert [u["changed_at"] for u in listed(ws)] == ["2026-06-01T09:00:00Z"]
+    code, out = run("users", "set", "u-ops", "--role", "partner_ops", "--reason", "ops", "--by", "u-admin",
+                    "-w", ws, "--now", "2026-05-31T00:00:00Z")  # fmt: skip
+    assert code == 1 and "before the last import (2026-06-01T09:00:00Z)" in out
+    assert [u["user_id"] for u in listed(ws)] == ["u-admin"]

@@ -9,6 +9,7 @@ import typer
 from cosell.cli.common import (
     Format,
     FormatOption,
+    NowOption,
     WorkspaceOption,
     console,
     emit_rows,
@@ -94,6 +95,7 @@ def set_command(
         ),
     ] = None,
     workspace_path: WorkspaceOption = None,
+    now: NowOption = None,
 ) -> None:
     """Add a user, or change some of a user's fields (the others are kept). The change is a new
     version of the user, recorded with who, when and why; only an admin may make it once the

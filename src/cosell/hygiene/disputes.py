@@ -139,19 +139,21 @@ def open_dispute(
     con = ws.con
     ensure_review_schema(con)
     why = check_reason(reason)
-    _opportunity(con, opportunity_id)
     user = find_user(con, by_user)
     tier, partner = parse_claim(claim)
-    if tier:
-        check_override(con, tier, partner)
     if user is not None and user.role == "partner":
+        # To a partner user, a deal its partner is not on is one that does not exist, and no
+        # other deal or partner id is suggested (SPEC section 9: existence must not leak).
         if not user.partner_id or not partner_appears(con, opportunity_id, user.partner_id):
-            raise NotAllowed(
-                f"{by_user} is a partner user of {user.partner_id or 'no partner'}, which does not appear on "
-                f"{opportunity_id}: a partner may dispute only deals its partner is on"
+            raise NotFound(
+                f"no opportunity {opportunity_id} that {user.partner_id or 'its partner'} is on: "
+                f"{by_user} is a partner user, and a partner may dispute only deals its partner is on"
             )
         if partner and partner != user.partner_id:
-            raise NotAllowed(f"{by_user} may claim only for its own partner {user.partner_id}, not {partner}")
+            raise NotAllowed(f"{by_user} may claim only for its own partner {user.partner_id}")
+    _opportunity(con, opportunity_id)
+    if tier:
+        check_override(con, tier, partner)
     attribution_views(con)
     current = con.execute(
         "SELECT run_id, tier, primary_partner_id FROM v_attribution WHERE opportunity_id = ?",

@@ -138,6 +138,8 @@ def _lines(con: Engine, period: str) -> list[PayoutLine]:
 
 def check_approver(con: Engine, user_id: str) -> None:
     """Only a current user with role finance approves a payout run (SPEC section 9)."""
+    if not user_id.strip():
+        raise UsageError("say who approves: --by FINANCE_USER (recorded with the approval)")
     known = con.execute("SELECT count(*) FROM cur_users").fetchone()
     if not known or not known[0]:
         raise NotAllowed(

@@ -110,15 +110,21 @@ class Submitted:
     created: bool
 
 
-def _view(con: Any, referral_id: str) -> Referral:
+def _view(con: Any, referral_id: str, scope: str | None = None) -> Referral:
+    """The referral with every version. To a partner user (``scope``: its partner) another
+    partner's referral is one that does not exist (a did-you-mean names only its own), and the
+    conflicts are as that user may read them (SPEC section 9)."""
     versions = referral_versions(con, referral_id)
-    if not versions:
-        known = referral_ids(con)
+    if not versions or scope not in (None, versions[-1].partner_id):
+        if scope is None:
+            known = referral_ids(con)
+        else:
+            known = [v.referral_id for v in current_referrals(con) if v.partner_id == scope]
         close = difflib.get_close_matches(referral_id, known, n=1)
         raise NotFound(f"no referral {referral_id}" + (f" (did you mean {close[0]}?)" if close else ""))
     v = versions[-1]
     sources = tuple(FieldSource(**s) for s in json.loads(v.sources_json))
-    return Referral(v, conflicts_from_json(v.conflicts_json), sources, tuple(versions))
+    return _seen(Referral(v, conflicts_from_json(v.conflicts_json), sources, tuple(versions)), scope)
 
 
 def _sources_json(sources: tuple[FieldSource, ...]) -> str:
@@ -132,11 +138,17 @@ def _require(by_user: str | None) -> str:
 
 
 def _check_partner_user(user: User | None, partner_id: str, what: str) -> None:
-    """A partner user acts only on its own partner's referrals (SPEC section 9)."""
+    """A partner user acts only on its own partner's referrals (SPEC section 9). The refusal does
+    not name the other partner: it may have been found from the message, not typed by the user."""
     if user is not None and user.role == "partner" and partner_id and partner_id != user.partner_id:
         raise NotAllowed(
-            f"{user.user_id} works for partner {user.partner_id}: it may not {what} of {partner_id}"
+            f"{user.user_id} works for partner {user.partner_id}: it may not {what} of another partner"
         )
+
+
+def _scope(user: User | None) -> str | None:
+    """The partner a user is limited to: a partner user's own (None for every other role)."""
+    return user.partner_id if user is not None and user.role == "partner" else None
 
 
 def _assessed(ws: Workspace, policy: Policy, v: ReferralVersion) -> ReferralVersion:
@@ -183,10 +195,15 @@ def submit_parsed(
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
+        user = check_role(con, who, SUBMIT_ROLES, "submit referrals")
         existing = referral_by_source(con, parsed.channel, parsed.source_ref)
         if existing is not None:
-            return Submitted(_view(con, existing), created=False)
-        user = check_role(con, who, SUBMIT_ROLES, "submit referrals")
+            if _scope(user) not in (None, _view(con, existing).current.partner_id):
+                raise NotAllowed(
+                    f"{who} works for partner {_scope(user)}: {parsed.channel} message {parsed.source_ref} "
+                    "was submitted before, and not as its partner's referral"
+                )
+            return Submitted(_view(con, existing, _scope(user)), created=False)
         partners = [PartnerRow(*r) for r in reads.partner_rows(con)]
         contacts = [ContactRow(*r) for r in reads.contact_rows(con)]
         own = own_domains(reads.own_user_emails(con))
@@ -219,7 +236,7 @@ def submit_parsed(
         )  # fmt: skip
         v = _assessed(ws, policy, v)
         insert_referral(con, v)
-        return Submitted(_view(con, v.referral_id), created=True)
+        return Submitted(_view(con, v.referral_id, _scope(user)), created=True)
 
 
 def submit_json(
@@ -238,7 +255,7 @@ def referrals(ws: Workspace, status: str | None = None, *, viewer: str | None = 
     ensure_referral_schema(ws.con)
     scope = partner_scope(ws.con, viewer)
     return [
-        _seen(_view(ws.con, v.referral_id), scope)
+        _view(ws.con, v.referral_id, scope)
         for v in current_referrals(ws.con, status)
         if scope in (None, v.partner_id)
     ]
@@ -248,19 +265,15 @@ def referral(ws: Workspace, referral_id: str, *, viewer: str | None = None) -> R
     """One referral with its history and which part of the message gave which field. Another
     partner's referral is, to a partner user (``viewer``), one that does not exist."""
     ensure_referral_schema(ws.con)
-    scope = partner_scope(ws.con, viewer)
-    found = _view(ws.con, referral_id)
-    if scope not in (None, found.current.partner_id):
-        raise NotFound(f"no referral {referral_id}")
-    return _seen(found, scope)
+    return _view(ws.con, referral_id, partner_scope(ws.con, viewer))
 
 
 def _seen(r: Referral, scope: str | None) -> Referral:
     return r if scope is None else replace(r, conflicts=seen_by(scope, r.conflicts))
 
 
-def _open_for_change(ws: Workspace, referral_id: str, what: str) -> ReferralVersion:
-    v = _view(ws.con, referral_id).current
+def _open_for_change(ws: Workspace, referral_id: str, what: str, scope: str | None = None) -> ReferralVersion:
+    v = _view(ws.con, referral_id, scope).current
     if v.status in ("accepted", "rejected"):
         done = f" as lead {v.lead_id}" if v.lead_id else ""
         raise CosellError(
@@ -299,9 +312,8 @@ def answer(
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
-        v = _open_for_change(ws, referral_id, "answered")
         user = check_role(con, who, SUBMIT_ROLES, "answer referrals")
-        _check_partner_user(user, v.partner_id, "answer referrals")
+        v = _open_for_change(ws, referral_id, "answered", _scope(user))
         now = clock.now()
         where = f"answered by {who} at {format_instant(now)}"
         sources = list(json.loads(v.sources_json))
@@ -313,14 +325,14 @@ def answer(
                       prospect_email=fields.get("prospect_email", v.prospect_email),
                       prospect_title=fields.get("prospect_title", v.prospect_title))  # fmt: skip
         if partner:
+            _check_partner_user(user, partner, "answer referrals")
             if not reads.partner_exists(con, partner):
                 raise NotFound(f"no partner {partner}")
-            _check_partner_user(user, partner, "answer referrals")
             new = replace(new, partner_id=partner, partner_contact_id="", partner_method="answered",
                           partner_evidence=f"partner {partner} {where}")  # fmt: skip
         new = _assessed(ws, policy, new)
         insert_referral(con, new)
-        return _view(con, referral_id)
+        return _view(con, referral_id, _scope(user))
 
 
 def accept(
@@ -339,8 +351,8 @@ def accept(
     who = _require(by)
     con = ws.con
     ensure_referral_schema(con)
-    v = _open_for_change(ws, referral_id, "accepted")
     check_role(con, who, DECIDER_ROLES, "accept referrals")
+    v = _open_for_change(ws, referral_id, "accepted")
     if v.status == "needs_info":
         options = " ".join(f"{ANSWER_OPTION[f]} ..." for f in v.missing)
         raise CosellError(
@@ -384,8 +396,8 @@ def reject(ws: Workspace, referral_id: str, *, by: str | None, reason: str) -> R
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
-        v = _open_for_change(ws, referral_id, "rejected")
         check_role(con, who, DECIDER_ROLES, "reject referrals")
+        v = _open_for_change(ws, referral_id, "rejected")
         insert_referral(con, replace(v, version=v.version + 1, action="rejected", recorded_at=clock.now(),
                                      by_user=who, reason=" ".join(reason.split()), status="rejected",
                                      follow_up=""))  # fmt: skip

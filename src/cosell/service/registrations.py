@@ -137,7 +137,15 @@ def registrations(
 
 
 def _seen(r: Registration, scope: str | None) -> Registration:
-    return r if scope is None else replace(r, conflicts=seen_by(scope, r.conflicts))
+    """The registration as ``scope``'s partner user may read it: its conflicts, and those recorded
+    with each change, without another partner's name or registration."""
+    if scope is None:
+        return r
+    events = tuple(
+        replace(e, conflicts_json=conflicts_json(seen_by(scope, conflicts_from_json(e.conflicts_json))))
+        for e in r.events
+    )
+    return replace(r, conflicts=seen_by(scope, r.conflicts), events=events)
 
 
 def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list[Registration]:
@@ -162,14 +170,13 @@ def registration(
     (``viewer``), one that does not exist."""
     ensure_referral_schema(ws.con)
     scope = partner_scope(ws.con, viewer)
-    found = _views(ws.con, policy, [_row(ws.con, registration_id)])[0]
-    if scope not in (None, found.row.partner_id):
-        raise NotFound(f"no registration {registration_id}")
-    return _seen(found, scope)
+    return _seen(_views(ws.con, policy, [_row(ws.con, registration_id, scope)])[0], scope)
 
 
-def _row(con: Engine, registration_id: str) -> RegistrationRow:
-    rows = {r.registration_id: r for r in registration_rows(con)}
+def _row(con: Engine, registration_id: str, scope: str | None = None) -> RegistrationRow:
+    """The registration's current row. To a partner user (``scope``: its partner) another
+    partner's is one that does not exist, and a did-you-mean names only its own."""
+    rows = {r.registration_id: r for r in registration_rows(con) if scope in (None, r.partner_id)}
     if registration_id not in rows:
         close = difflib.get_close_matches(registration_id, sorted(rows), n=1)
         raise NotFound(
@@ -250,8 +257,19 @@ def submit(
         raise NotFound(f"no partner {partner}")
     if not reads.account_exists(con, account_id):
         raise NotFound(f"no account {account_id}")
+    # The deal registered is one on the account: a registration linked to a deal puts its partner
+    # on that deal (a partner user may then dispute it). The same words whether the id is no deal
+    # or a deal on another account, so a partner user learns nothing of other accounts' deals.
+    if opportunity_id.strip() and not reads.opportunity_on_account(con, opportunity_id.strip(), account_id):
+        raise NotFound(f"--opportunity {opportunity_id.strip()}: no deal on account {account_id} has that id")
     now = clock.now()
     at = now if registered_at is None else registered_at
+    if user is not None and user.role == "partner" and at != now:
+        # First in, first win: a partner dating its own registration back would come first.
+        raise NotAllowed(
+            f"{who} is a partner user: its registration is registered now ({format_instant(now)}), "
+            f"not at --registered-at {format_instant(at)}"
+        )
     if at > now:
         raise UsageError(
             f"--registered-at {format_instant(at)} is after now ({format_instant(now)}): first in, first win"

@@ -58,6 +58,15 @@ def account_exists(con: Engine, account_id: str) -> bool:
     return bool(row and row[0])
 
 
+def opportunity_on_account(con: Engine, opportunity_id: str, account_id: str) -> bool:
+    """Whether ``opportunity_id`` is a current deal on ``account_id``."""
+    row = con.execute(
+        "SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ? AND account_id = ?",
+        [opportunity_id, account_id],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def partner_exists(con: Engine, partner_id: str) -> bool:
     row = con.execute("SELECT count(*) FROM cur_partners WHERE partner_id = ?", [partner_id]).fetchone()
     return bool(row and row[0])
