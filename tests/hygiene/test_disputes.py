@@ -170,7 +170,12 @@ REFUSALS = [
         "no opportunity O-DMM that P3 is on",
     ),
     ("unknown user", _open("O-UPI", "U-NOBODY"), NotFound, "no user U-NOBODY"),
-    ("empty reason", _open("O-UPI", "U-AE", reason=" "), UsageError, "non-empty --reason"),
+    (
+        "empty reason",
+        _open("O-UPI", "U-AE", reason=" "),
+        UsageError,
+        "a dispute records why: give a non-empty --reason",
+    ),
     ("unknown deal", _open("O-UPX", "U-AE"), NotFound, r"no opportunity O-UPX \(did you mean O-UPI\?\)"),
     ("bad claim tier", _open("O-UPI", "U-AE", claim="partnered/P1"), UsageError, "tier must be one of"),
     (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cosell.errors import CosellError, NotAllowed, NotFound
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
 from cosell.pay.posting import post_period

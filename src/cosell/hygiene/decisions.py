@@ -61,10 +61,10 @@ def check_decider(con: Engine, user_id: str, what: str) -> None:
     check_role(con, user_id, DECIDER_ROLES, f"decide {what}")
 
 
-def check_reason(reason: str) -> str:
-    """The reason, stripped; an empty one is refused (a decision records why)."""
+def check_reason(reason: str, what: str = "a decision") -> str:
+    """The reason, stripped; an empty one is refused (``what``, e.g. a dispute, records why)."""
     if not reason.strip():
-        raise UsageError("a decision records why: give a non-empty --reason")
+        raise UsageError(f"{what} records why: give a non-empty --reason")
     return reason.strip()
 
 

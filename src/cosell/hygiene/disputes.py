@@ -138,7 +138,7 @@ def open_dispute(
     """Open a dispute on a deal's current attribution (see the module docstring for who may)."""
     con = ws.con
     ensure_review_schema(con)
-    why = check_reason(reason)
+    why = check_reason(reason, "a dispute")
     user = find_user(con, by_user)
     tier, partner = parse_claim(claim)
     if user is not None and user.role == "partner":

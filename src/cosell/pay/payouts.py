@@ -21,7 +21,7 @@ from typing import Any
 
 from cosell import clock
 from cosell.engine import Engine
-from cosell.errors import CosellError, NotAllowed, NotFound
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.policy import Policy
