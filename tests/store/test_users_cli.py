@@ -153,3 +153,19 @@ def test_a_change_is_dated_by_now_like_every_other_write(ws: str) -> None:
                     "-w", ws, "--now", "2026-05-31T00:00:00Z")  # fmt: skip
     assert code == 1 and "before the last import (2026-06-01T09:00:00Z)" in out
     assert [u["user_id"] for u in listed(ws)] == ["u-admin"]
+
+
+def test_a_by_with_spaces_around_it_names_the_same_user(ws: str) -> None:
+    """ " u-admin " is u-admin, recorded as such, by every command that takes --by."""
+    assert (
+        run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", ws)[0]
+        == 0
+    )
+    code, out = run(
+        "users", "set", "u-ops", "--role", "partner_ops", "--reason", "ops", "--by", "  u-admin ", "-w", ws
+    )
+    assert (code, out) == (
+        0,
+        "user u-ops (no name): role partner_ops; recorded by u-admin at 2026-05-01T00:00:00Z",
+    )
+    assert [u["changed_by"] for u in listed(ws)] == ["setup", "u-admin"]

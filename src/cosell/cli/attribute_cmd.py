@@ -25,6 +25,7 @@ from cosell.cli.common import (
     progress,
     reading,
     say,
+    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -71,7 +72,13 @@ def attribute_command(
     now: NowOption = None,
     by_user: Annotated[
         str | None,
-        typer.Option("--by", envvar="COSELL_USER", help="Who runs it (recorded).", show_default=False),
+        typer.Option(
+            "--by",
+            envvar="COSELL_USER",
+            callback=stripped,
+            help="Who runs it (recorded).",
+            show_default=False,
+        ),
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the run).")] = "",
     data: Annotated[

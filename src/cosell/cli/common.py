@@ -122,6 +122,12 @@ KnownAtOption = Annotated[
 ]
 
 
+def stripped(value: str | None) -> str | None:
+    """A ``--by`` user id without the spaces around it (as the directory holds ids), so that
+    every command names and records the same user for " u-ops " as for "u-ops"."""
+    return None if value is None else value.strip()
+
+
 def _an_id(value: str) -> str:
     """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
     if not value.strip():

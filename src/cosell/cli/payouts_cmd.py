@@ -18,6 +18,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    stripped,
     workspace,
 )
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
@@ -35,7 +36,9 @@ payouts_app = typer.Typer(
 
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", envvar="COSELL_USER", help="Who does it (recorded).", show_default=False),
+    typer.Option(
+        "--by", envvar="COSELL_USER", callback=stripped, help="Who does it (recorded).", show_default=False
+    ),
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
@@ -240,7 +243,13 @@ def approve_command(
     run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
     by: Annotated[
         str,
-        typer.Option("--by", envvar="COSELL_USER", help="The approving finance user.", show_default=False),
+        typer.Option(
+            "--by",
+            envvar="COSELL_USER",
+            callback=stripped,
+            help="The approving finance user.",
+            show_default=False,
+        ),
     ],
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,

@@ -18,6 +18,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     say,
+    stripped,
     workspace,
 )
 from cosell.errors import UsageError
@@ -87,7 +88,13 @@ def plans_load(
     path: Annotated[Path, typer.Argument(help="The plan file to add as a new version.")],
     by: Annotated[
         str | None,
-        typer.Option("--by", envvar="COSELL_USER", help="Who loads it (recorded).", show_default=False),
+        typer.Option(
+            "--by",
+            envvar="COSELL_USER",
+            callback=stripped,
+            help="Who loads it (recorded).",
+            show_default=False,
+        ),
     ] = None,
     reprice: Annotated[
         bool,

@@ -24,6 +24,7 @@ from cosell.cli.common import (
     in_workspace,
     print_instants,
     reading,
+    stripped,
     workspace,
 )
 from cosell.instants import format_instant
@@ -146,6 +147,7 @@ def answer_command(
         typer.Option(
             "--by",
             envvar="COSELL_USER",
+            callback=stripped,
             help="Who answers (default: the prompt's rep). Must be that rep, or partner ops / admin.",
             show_default=False,
         ),

@@ -29,6 +29,7 @@ from cosell.cli.common import (
     opportunity_argument,
     reading,
     say,
+    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -43,11 +44,19 @@ class ShowFormat(StrEnum):
 
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", envvar="COSELL_USER", help="Who decides or opens (a user id).", show_default=False),
+    typer.Option(
+        "--by",
+        envvar="COSELL_USER",
+        callback=stripped,
+        help="Who decides or opens (a user id).",
+        show_default=False,
+    ),
 ]
 RunByOption = Annotated[
     str | None,
-    typer.Option("--by", envvar="COSELL_USER", help="Who runs it (recorded).", show_default=False),
+    typer.Option(
+        "--by", envvar="COSELL_USER", callback=stripped, help="Who runs it (recorded).", show_default=False
+    ),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded; may not be empty).")]
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]

@@ -29,6 +29,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     say,
+    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -48,7 +49,13 @@ class ShowFormat(StrEnum):
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", envvar="COSELL_USER", help="Who does it (a user id; recorded).", show_default=False),
+    typer.Option(
+        "--by",
+        envvar="COSELL_USER",
+        callback=stripped,
+        help="Who does it (a user id; recorded).",
+        show_default=False,
+    ),
 ]
 OverrideOption = Annotated[
     bool,
@@ -59,6 +66,7 @@ ViewerOption = Annotated[
     typer.Option(
         "--by",
         envvar="COSELL_USER",
+        callback=stripped,
         help="Who reads (a user id): a partner user sees only its own partner's.",
         show_default=False,
     ),

@@ -15,6 +15,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    stripped,
     workspace,
 )
 from cosell.instants import format_instant
@@ -90,6 +91,7 @@ def set_command(
         typer.Option(
             "--by",
             envvar="COSELL_USER",
+            callback=stripped,
             help="Who makes the change (an admin; recorded).",
             show_default=False,
         ),
