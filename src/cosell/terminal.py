@@ -91,7 +91,7 @@ _CONTROL_PICTURES = (
 
 
 def visible(text: str) -> str:
-    """Text from data as people's output shows it: every control character a terminal would obey
+    r"""Text from data as people's output shows it: every control character a terminal would obey
     replaced by a visible picture of it, one character for one (so styles' spans still fit).
 
     >>> visible("Acme\x1b]0;pwned\x07 Corp\r")
