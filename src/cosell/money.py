@@ -131,6 +131,14 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 
 
+def format_money(amount: Decimal, currency: str) -> str:
+    """``12,000.00 USD``: thousands separators, at least the currency's minor-unit digits (the
+    way people read an amount: sentences, statements, a deal's history)."""
+    if amount.as_tuple().exponent > -minor_unit(currency):  # type: ignore[operator]
+        amount = amount.quantize(quantum(currency))
+    return f"{amount:,f} {currency}"
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round once, half away from zero, to the currency's minor unit."""
     with localcontext(MONEY_CONTEXT):

@@ -31,6 +31,7 @@ from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
 from cosell.errors import NotFound
 from cosell.instants import MICROS_PER_DAY, format_days, format_instant
+from cosell.money import format_money
 from cosell.policy import Policy
 from cosell.results import format_rules
 from cosell.store.known import require_import, why_unknown
@@ -69,12 +70,6 @@ class ExplainReport:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict with the keys of :data:`JSON_KEYS`, in that order."""
         return {key: self.data[key] for key in JSON_KEYS}
-
-
-def _grouped(amount: Decimal) -> str:
-    """An amount in a sentence: its exact digits with thousands separators (``3,870.75``); the
-    JSON keeps :func:`format_amount`'s plain digits for machines."""
-    return format(amount, ",f")
 
 
 def _when(instant: int | None) -> str:
@@ -193,7 +188,7 @@ def explain(
     ``known_at``, the instant ``facts`` were known at, is said when given)."""
     names = _Names(facts)
     d = decision
-    money = f"{_grouped(d.amount)} {d.currency}"
+    money = format_money(d.amount, d.currency)  # the JSON keeps format_amount's plain digits
     state = {
         "won": f"won on {_when(d.closed_at)}",
         "lost": f"lost on {_when(d.closed_at)}",
@@ -271,7 +266,7 @@ def explain(
         )
     if d.credits:
         parts = [
-            f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {_grouped(c.amount)} {d.currency}"
+            f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {format_money(c.amount, d.currency)}"
             for c in sorted(d.credits, key=lambda c: c.partner_id)
         ]
         fallback = (

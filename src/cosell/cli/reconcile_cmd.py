@@ -33,6 +33,7 @@ from cosell.cli.common import (
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
+from cosell.money import format_money
 from cosell.policy import load_policy
 from cosell.terminal import print_table
 
@@ -415,6 +416,6 @@ def history_command(
         partner = f" with {e.primary_partner_id}" if e.primary_partner_id else ""
         lines.append(f"  tier    {e.tier}{partner}; rules {e.rules or '(none)'}")
         for c in e.credits:
-            amount = format(Decimal(str(c.amount)), ",f")  # exact digits, grouped for people
-            lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {amount} {c.currency}")
+            amount = format_money(Decimal(c.amount), c.currency)
+            lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {amount}")
     say("\n".join(lines))

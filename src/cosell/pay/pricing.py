@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Context, Decimal, localcontext
 
-from cosell.money import minor_unit, quantum, round_money
+from cosell.money import format_money, round_money
 from cosell.pay.model import DealToPrice, Earning, EarningKind, PartnerCredit
 from cosell.pay.plans import HUNDRED, Plan, PlanError, Rule
 
@@ -42,13 +42,6 @@ from cosell.pay.plans import HUNDRED, Plan, PlanError, Rule
 _EXACT = Context(prec=120)
 _ZERO = Decimal(0)
 _KIND_ORDER: dict[str, int] = {"partner_payout": 0, "bonus": 1, "rep_commission": 2}
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """``12,000.00 USD``: thousands separators, at least the currency's minor-unit digits."""
-    if amount.as_tuple().exponent > -minor_unit(currency):  # type: ignore[operator]
-        amount = amount.quantize(quantum(currency))
-    return f"{amount:,f} {currency}"
 
 
 def format_number(value: Decimal) -> str:
