@@ -17,7 +17,7 @@ transaction: the use case runs each in one (:mod:`cosell.service.disputes`).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,7 +135,8 @@ def open_dispute(
     *,
     at: datetime | None = None,
 ) -> Dispute:
-    """Open a dispute on a deal's current attribution (see the module docstring for who may)."""
+    """Open a dispute on a deal's current attribution (see the module docstring for who may). The
+    dispute returned to a partner user names no other partner (its ``partner_id`` is empty then)."""
     con = ws.con
     ensure_review_schema(con)
     why = check_reason(reason, "a dispute")
@@ -182,6 +183,10 @@ def open_dispute(
             dispute.run_id, dispute.tier or None, dispute.partner_id or None,
         ],
     )  # fmt: skip
+    if user is not None and user.role == "partner" and dispute.partner_id not in ("", user.partner_id):
+        # Stored whole for the reviewer; a partner user is told the tier disputed, never another
+        # partner's id (SPEC section 9).
+        return replace(dispute, partner_id="")
     return dispute
 
 

@@ -5,12 +5,9 @@ decision are stored together or not at all."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from cosell.hygiene.disputes import Dispute, decide_dispute, list_disputes, open_dispute
 from cosell.policy import Policy
 from cosell.service.reconcile import require_user
-from cosell.store.users import find_user
 from cosell.store.workspace import Workspace
 
 __all__ = ["Dispute", "decide", "disputes", "open_on"]
@@ -24,13 +21,7 @@ def open_on(
     (``TIER/PARTNER``, or none)."""
     who = require_user(by_user)
     with ws.transaction():
-        opened = open_dispute(ws, opportunity_id, who, reason, claim)
-    user = find_user(ws.con, who)
-    if user is not None and user.role == "partner" and opened.partner_id not in ("", user.partner_id):
-        # The dispute keeps the attribution disputed; a partner user is told the tier, never
-        # another partner's id (SPEC section 9).
-        return replace(opened, partner_id="")
-    return opened
+        return open_dispute(ws, opportunity_id, who, reason, claim)
 
 
 def decide(
