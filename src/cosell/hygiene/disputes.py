@@ -35,7 +35,7 @@ from cosell.hygiene.decisions import (
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.review import check_not_backdated, ensure_review_schema
-from cosell.store.users import find_user
+from cosell.store.users import find_user, partner_scope_of
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
 
@@ -183,7 +183,8 @@ def open_dispute(
             dispute.run_id, dispute.tier or None, dispute.partner_id or None,
         ],
     )  # fmt: skip
-    if user is not None and user.role == "partner" and dispute.partner_id not in ("", user.partner_id):
+    scope = partner_scope_of(user)
+    if scope is not None and dispute.partner_id not in ("", scope):
         # Stored whole for the reviewer; a partner user is told the tier disputed, never another
         # partner's id (SPEC section 9).
         return replace(dispute, partner_id="")

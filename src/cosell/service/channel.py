@@ -13,7 +13,7 @@ from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
 from cosell.store import referral_reads as reads
-from cosell.store.users import find_user
+from cosell.store.users import find_user, partner_scope_of
 
 # SPEC section 9: partner_ops are users with the role partner_ops or partner_manager; admins may do
 # what they may. A partner user submits (and answers) its own partner's referrals and registrations.
@@ -62,8 +62,7 @@ def partner_scope(con: Engine, viewer: str | None) -> str | None:
     every other role, and when no reader is named (the workspace's owner at a terminal)."""
     if viewer is None or not viewer.strip():
         return None
-    user = find_user(con, viewer.strip())
-    return user.partner_id if user is not None and user.role == "partner" else None
+    return partner_scope_of(find_user(con, viewer.strip()))
 
 
 def seen_by(partner_id: str | None, conflicts: tuple[Conflict, ...]) -> tuple[Conflict, ...]:

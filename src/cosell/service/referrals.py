@@ -63,7 +63,7 @@ from cosell.store.referrals import (
     referral_ids,
     referral_versions,
 )
-from cosell.store.users import User, check_role
+from cosell.store.users import User, check_role, partner_scope_of
 from cosell.store.workspace import Workspace
 
 __all__ = ["Referral", "Submitted", "accept", "answer", "referral", "referrals", "reject", "submit_json",
@@ -146,11 +146,6 @@ def _check_partner_user(user: User | None, partner_id: str, what: str) -> None:
         )
 
 
-def _scope(user: User | None) -> str | None:
-    """The partner a user is limited to: a partner user's own (None for every other role)."""
-    return user.partner_id if user is not None and user.role == "partner" else None
-
-
 def _assessed(ws: Workspace, policy: Policy, v: ReferralVersion) -> ReferralVersion:
     """``v`` with its account, conflicts, missing fields, status and follow-up message worked out
     from its partner and prospect fields and the workspace's rows now."""
@@ -196,14 +191,16 @@ def submit_parsed(
     ensure_referral_schema(con)
     with ws.transaction():
         user = check_role(con, who, SUBMIT_ROLES, "submit referrals")
+        scope = partner_scope_of(user)
         existing = referral_by_source(con, parsed.channel, parsed.source_ref)
         if existing is not None:
-            if _scope(user) not in (None, _view(con, existing).current.partner_id):
+            found = _view(con, existing)
+            if scope not in (None, found.current.partner_id):
                 raise NotAllowed(
-                    f"{who} works for partner {_scope(user)}: {parsed.channel} message {parsed.source_ref} "
+                    f"{who} works for partner {scope}: {parsed.channel} message {parsed.source_ref} "
                     "was submitted before, and not as its partner's referral"
                 )
-            return Submitted(_view(con, existing, _scope(user)), created=False)
+            return Submitted(_seen(found, scope), created=False)
         partners = [PartnerRow(*r) for r in reads.partner_rows(con)]
         contacts = [ContactRow(*r) for r in reads.contact_rows(con)]
         own = own_domains(reads.own_user_emails(con))
@@ -236,7 +233,7 @@ def submit_parsed(
         )  # fmt: skip
         v = _assessed(ws, policy, v)
         insert_referral(con, v)
-        return Submitted(_view(con, v.referral_id, _scope(user)), created=True)
+        return Submitted(_view(con, v.referral_id, scope), created=True)
 
 
 def submit_json(
@@ -313,7 +310,7 @@ def answer(
     ensure_referral_schema(con)
     with ws.transaction():
         user = check_role(con, who, SUBMIT_ROLES, "answer referrals")
-        v = _open_for_change(ws, referral_id, "answered", _scope(user))
+        v = _open_for_change(ws, referral_id, "answered", partner_scope_of(user))
         now = clock.now()
         where = f"answered by {who} at {format_instant(now)}"
         sources = list(json.loads(v.sources_json))
@@ -332,7 +329,7 @@ def answer(
                           partner_evidence=f"partner {partner} {where}")  # fmt: skip
         new = _assessed(ws, policy, new)
         insert_referral(con, new)
-        return _view(con, referral_id, _scope(user))
+        return _view(con, referral_id, partner_scope_of(user))
 
 
 def accept(

@@ -60,7 +60,7 @@ from cosell.store.referrals import (
     registration_events,
 )
 from cosell.store.schema import REGISTRATION_STATUSES
-from cosell.store.users import check_role
+from cosell.store.users import check_role, partner_scope_of
 from cosell.store.workspace import Workspace
 
 EXTENSION_DAYS = 30  # one extension, of this many days (issue 15)
@@ -246,9 +246,7 @@ def submit(
     con = ws.con
     ensure_referral_schema(con)
     user = check_role(con, who, SUBMIT_ROLES, "submit registrations")
-    partner = (partner_id or "").strip() or (
-        user.partner_id if user is not None and user.role == "partner" else ""
-    )
+    partner = (partner_id or "").strip() or partner_scope_of(user) or ""
     if not partner:
         raise UsageError("say which partner registers: --partner PARTNER_ID")
     if user is not None and user.role == "partner" and partner != user.partner_id:

@@ -27,6 +27,12 @@ class User:
     partner_id: str
 
 
+def partner_scope_of(user: User | None) -> str | None:
+    """The partner a user is limited to (SPEC section 9): a partner user's own partner; None for
+    every other role, and without a directory (nobody to limit)."""
+    return user.partner_id if user is not None and user.role == "partner" else None
+
+
 def find_user(con: Engine, user_id: str) -> User | None:
     """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
     if not user_id.strip():
