@@ -23,7 +23,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Runner, instant_fraction, instant_text
+from cosell.attribution.engine_base import Runner, instant_fraction, instant_text, int_div
 from cosell.attribution.engine_plan import CLAIMS_OUTPUT, EVIDENCE_OUTPUT
 from cosell.results import ClaimRow, EvidenceRow
 
@@ -31,7 +31,11 @@ from cosell.results import ClaimRow, EvidenceRow
 def half_micros_expr(doubled: ir.IntegerValue) -> ir.StringValue:
     """Half an integer of microseconds as exact text (:func:`cosell.results.half_micros_text`)."""
     mag = doubled.abs()
-    text = ibis.ifelse(doubled < 0, "-", "") + (mag // 2).cast("string") + ibis.ifelse(mag % 2 == 1, ".5", "")
+    text = (
+        ibis.ifelse(doubled < 0, "-", "")
+        + int_div(mag, 2).cast("string")
+        + ibis.ifelse(mag % 2 == 1, ".5", "")
+    )
     return ibis.ifelse(doubled.isnull(), ibis.null("string"), text)
 
 
