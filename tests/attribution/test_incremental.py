@@ -689,6 +689,48 @@ def test_only_the_newest_complete_run_is_extended() -> None:
         ws.close()
 
 
+def test_a_full_run_that_knew_less_is_not_extended_nor_read() -> None:
+    """A full run stored later with an earlier knowledge instant (``--known-at``, reproducing
+    what was known then) is neither the base an incremental run extends nor what readers read:
+    the complete run that knew most is."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        change(ws, {"accounts": [{"account_id": "A3", "name": "x", "segment": "SMB"}]}, at=K1)
+        known = attribute_and_store(
+            ws, POLICY, AsOf(AS_OF, K1, True), "role_weighted", by_user="t", reason="", run_at=K1
+        )
+        late = K1 + timedelta(hours=1)
+        again = attribute_and_store(
+            ws, POLICY, AsOf(AS_OF, AS_OF, True), "role_weighted", by_user="t", reason="", run_at=late
+        )
+        assert read_as_of(ws, AS_OF) == read_as_of_run(ws, known.record.run_id)
+        change(
+            ws,
+            {"accounts": [{"account_id": "A3", "name": "y", "segment": "MM"}]},
+            at=late + timedelta(hours=1),
+        )
+        inc = incremental_at(ws, POLICY, "role_weighted", late + timedelta(hours=1))
+        assert inc.incremental, inc.full_because
+        assert inc.base_run == known.record.run_id != again.record.run_id
+        full = attribute_and_store(
+            ws, POLICY, AsOf(AS_OF, late + timedelta(hours=1), True), "role_weighted", by_user="t", reason="",
+            run_at=late + timedelta(hours=1),
+        )  # fmt: skip
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+    finally:
+        ws.close()
+
+
+def read_as_of_run(ws: Workspace, run_id: int) -> list[tuple[Any, ...]]:
+    """What :func:`read_as_of` reads, from one stored full run alone."""
+    out = []
+    for table in ("attribution_history", "credit_history", "attribution_evidence", "attribution_claims"):
+        out += ws.con.execute(
+            f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id]
+        ).fetchall()
+    return out
+
+
 def test_the_views_are_whole_again_after_an_incremental_run() -> None:
     ws = based_world(cohort_world(), POLICY, "role_weighted")
     try:

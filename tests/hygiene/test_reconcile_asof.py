@@ -23,6 +23,7 @@ from cosell.hygiene.disputes import decide_dispute, open_dispute
 from cosell.instants import parse_instant
 from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
 from cosell.store.attribution_store import save_run
+from cosell.store.versions import latest_rows
 from cosell.store.workspace import open_workspace
 
 from .test_findings import AS_OF, POLICY, build_workspace, kinds_data
@@ -135,6 +136,44 @@ def test_attribute_as_of_stores_the_same_rows_after_later_changes(
     assert rows[0] == rows[1] and rows[2] == rows[3]
     assert len(rows[0]) == 28  # every deal of the dataset, as known at T (not O-NEW)
     ws.close()
+
+
+def test_a_run_known_at_an_earlier_instant_hides_no_later_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full run stored today with an earlier knowledge instant reproduces what was known then;
+    it knew less than the fixes and the dispute decided since, so the newest versions keep them
+    (it once became every reading's base, its run id being the newest)."""
+    path = tmp_path / "ws.duckdb"
+    monkeypatch.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
+    build_workspace(path, kinds_data()).close()
+    run("attribute", "-w", str(path), "--known-at", T)
+    monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
+    later_changes(path)
+
+    def newest() -> dict[str, tuple[str, str]]:
+        ws = open_workspace(path)
+        try:
+            return {r.opportunity_id: (r.tier, r.primary_partner_id) for r in latest_rows(ws.con)[1]}
+        finally:
+            ws.close()
+
+    current = newest()
+    assert current["O-UPI"] == ("sourced", "P2")  # the accepted fix
+    assert current["O-DMM"][0] == "influenced"  # the decided dispute
+    assert "O-NEW" in current  # imported and attributed later
+    monkeypatch.setenv("COSELL_NOW", "2026-11-05T01:00:00Z")
+    run("attribute", "-w", str(path), "--known-at", T)  # stored, as known at T
+    assert newest() == current
+    # History lists the run last recorded, and marks the fix as the current version.
+    versions = json.loads(run("history", "O-UPI", "-w", str(path), "--format", "json"))
+    assert [v["kind"] for v in versions if v["current"]] == ["fix"] and not versions[-1]["current"]
+    fix = next(v["run_id"] for v in versions if v["current"])
+    assert f"Run {fix} is the current version" in run("history", "O-UPI", "-w", str(path))
+    # Reading as known at T takes the run made today as of T: the same deals as then.
+    assert "O-NEW" not in run(
+        "reconcile", "-w", str(path), "--known-at", T, "--period", "all", "--format", "csv"
+    )
 
 
 def test_reconcile_known_at_before_any_run_is_refused(tmp_path: Path) -> None:

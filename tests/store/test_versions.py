@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from cosell.errors import NotFound, UsageError
 from cosell.results import AttributionRow, CreditRow
+from cosell.store import workspace as ws_module
+from cosell.store.chain import chain_of
 from cosell.store.versions import (
     attribution_views,
     base_run,
@@ -40,7 +43,9 @@ def test_partial_versions_supersede_per_deal_and_as_of_reads_the_past() -> None:
     first = _save(con, [_row("O1", "none"), _row("O2", "sourced", "P1")],
                   [CreditRow("O2", "P1", "sourcer", "1.000000", "100.00", "USD")], T0)  # fmt: skip
     # Pretend the first was a full run: later partial runs change one deal each.
-    con.execute("UPDATE attribution_runs SET scope = 'full' WHERE run_id = ?", [first.run_id])
+    con.execute(
+        "UPDATE attribution_runs SET scope = 'full', chain_full = run_id WHERE run_id = ?", [first.run_id]
+    )
     _save(
         con,
         [_row("O1", "influenced", "P2")],
@@ -65,7 +70,9 @@ def test_a_later_full_run_supersedes_earlier_partial_versions() -> None:
     _save(con, [_row("O1", "none")], [], T0)
     _save(con, [_row("O1", "influenced", "P2")], [], T1)
     full = _save(con, [_row("O2", "none")], [], T2)
-    con.execute("UPDATE attribution_runs SET scope = 'full' WHERE run_id = ?", [full.run_id])
+    con.execute(
+        "UPDATE attribution_runs SET scope = 'full', chain_full = run_id WHERE run_id = ?", [full.run_id]
+    )
     attribution_views(con)
     assert con.execute("SELECT opportunity_id FROM v_attribution").fetchall() == [("O2",)]
 
@@ -84,7 +91,8 @@ def _full(con, rows, when, as_of):  # type: ignore[no-untyped-def]
     """A full run evaluated as of ``as_of``, recorded at ``when``."""
     record = _save(con, rows, [], when)
     con.execute(
-        "UPDATE attribution_runs SET scope = 'full', as_of = ? WHERE run_id = ?", [as_of, record.run_id]
+        "UPDATE attribution_runs SET scope = 'full', chain_full = run_id, as_of = ? WHERE run_id = ?",
+        [as_of, record.run_id],
     )
     return record.run_id
 
@@ -117,3 +125,42 @@ def test_a_reading_as_of_t_takes_the_run_evaluated_then_and_the_partial_runs_aft
         require_attribution(con, datetime(2026, 9, 1, tzinfo=UTC), past)
     attribution_views(con, T2, datetime(2026, 6, 30, tzinfo=UTC))
     assert con.execute("SELECT count(*) FROM v_attribution").fetchone() == (0,)  # nothing, not everything
+
+
+def test_step_15_names_each_chain_s_full_run_as_the_runs_were_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before step 15 an incremental run extended the newest complete run by id: its chain starts
+    at the newest full run before it. The step records that, and readers keep reading it."""
+    path = tmp_path / "w.duckdb"
+    monkeypatch.setattr(ws_module, "MIGRATIONS", ws_module.MIGRATIONS[:-1])
+    monkeypatch.setattr(ws_module, "SCHEMA_VERSION", ws_module.MIGRATIONS[-1][0])
+    ws = open_workspace(path)
+    assert ws.schema_version == 14
+    scopes = ["full", "incremental", "partial", "full", "incremental", "incremental"]
+    for run_id, scope in enumerate(scopes, start=1):
+        at = datetime(2026, 10, run_id, tzinfo=UTC)
+        ws.con.execute(
+            "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
+            "counts, kind, scope, known_at) VALUES (?, ?, ?, 'p@x', 'm', 'u', 'r', '{}', 'batch', ?, ?)",
+            [run_id, at, T0, scope, at],
+        )
+        tier = "influenced" if run_id % 2 else "none"
+        ws.con.execute(
+            "INSERT INTO attribution_history (run_id, opportunity_id, tier, as_of, policy_version) "
+            "VALUES (?, 'O1', ?, ?, 'p@x')",
+            [run_id, tier, T0],
+        )
+    ws.close()
+    monkeypatch.undo()
+    ws = open_workspace(path)
+    chains = dict(ws.con.execute("SELECT run_id, chain_full FROM attribution_runs ORDER BY 1").fetchall())
+    assert chains == {1: 1, 2: 1, 3: None, 4: 4, 5: 4, 6: 4}
+    assert chain_of(ws.con, 6).runs == (4, 5, 6) and chain_of(ws.con, 2).runs == (1, 2)
+    assert latest_run_id(ws.con) == 6
+    assert base_run(ws.con) is not None and base_run(ws.con).run_id == 4  # type: ignore[union-attr]
+    assert latest_run_id(ws.con, datetime(2026, 10, 3, tzinfo=UTC)) == 3
+    for known, run_id, tier in ((None, 6, "none"), (datetime(2026, 10, 3, tzinfo=UTC), 3, "influenced")):
+        attribution_views(ws.con, known)
+        assert ws.con.execute("SELECT run_id, tier FROM v_attribution").fetchall() == [(run_id, tier)]
+    ws.close()

@@ -71,7 +71,7 @@ from cosell.store.evidence_store import (
     has_evidence,
     kept_stage_entries,
 )
-from cosell.store.versions import complete_run, latest_run_id
+from cosell.store.versions import complete_run, runs_recorded_after
 from cosell.store.workspace import as_of_views
 
 # The plan's inputs narrowed to some deals: each is a temp table of the name the plan reads.
@@ -199,7 +199,7 @@ def _unsuitable(
     if found is None:
         return "no full run known yet"
     base, chain = found
-    if latest_run_id(con) != latest_run_id(con, known_at):
+    if known_at is not None and runs_recorded_after(con, known_at):
         # The new run would sit on top of runs its knowledge instant does not know.
         return f"a run was recorded after run {base.run_id}, the newest known at the knowledge instant"
     if unread_imports_at(con, base.run_id, base.known_at):

@@ -409,13 +409,23 @@ def history_command(
     lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
     for e in entries:
         lines.append("")
-        lines.append(f"run {e.run_id} ({e.kind}, {e.scope}) at {format_instant(e.run_at)} by {e.by_user}")
+        current = ", current" if e.current else ""
+        lines.append(
+            f"run {e.run_id} ({e.kind}, {e.scope}{current}) at {format_instant(e.run_at)} by {e.by_user}"
+        )
         lines.append(f"  why     {e.reason or '(no reason given)'}" + (f" ({e.source})" if e.source else ""))
+        lines.append(f"  policy  {e.policy_version}, model {e.model}")
         known = "" if e.known_at is None else f", data known at {format_instant(e.known_at)}"
-        lines.append(f"  policy  {e.policy_version}, model {e.model}, as of {format_instant(e.as_of)}{known}")
+        lines.append(f"  as of   {format_instant(e.as_of)}{known}")
         partner = f" with {e.primary_partner_id}" if e.primary_partner_id else ""
         lines.append(f"  tier    {e.tier}{partner}; rules {e.rules or '(none)'}")
         for c in e.credits:
             amount = format_money(Decimal(c.amount), c.currency)
             lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {amount}")
+    current = [e.run_id for e in entries if e.current]
+    if current and current[0] != entries[-1].run_id:
+        lines += [
+            "",
+            f"Run {current[0]} is the current version: the runs after it knew less (docs/as-of.md).",
+        ]
     say("\n".join(lines))

@@ -3,7 +3,10 @@
 Every attribution change is a stored run (:mod:`cosell.store.versions`): a batch run, an accepted
 fix, a decided dispute, an auto-tag, an answered prompt. :func:`deal_versions` lists them oldest
 first with the tier, partner, rules and credits of each, and what caused a fix or a dispute
-(``finding:<id>`` / ``dispute:<id>``, from the pay-change markers). Nothing is ever overwritten.
+(``finding:<id>`` / ``dispute:<id>``, from the pay-change markers), and marks the current one: not
+always the last recorded, since versions are ordered by what their runs knew (a full run stored
+with an earlier ``--known-at`` knew less than a fix recorded before it). Nothing is ever
+overwritten.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from cosell.errors import NotFound
 from cosell.instants import format_instant
 from cosell.results import CreditRow
 from cosell.store.review import ensure_review_schema
-from cosell.store.versions import deal_history
+from cosell.store.versions import current_run_of, deal_history
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class HistoryEntry:
     credits: tuple[CreditRow, ...]
     source: str  # finding:<id> or dispute:<id> for a fix or a dispute, else ""
     known_at: datetime | None = None  # the knowledge instant the version was decided on
+    current: bool = False  # the version every reader reads now (docs/as-of.md)
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys; instants ISO 8601 UTC; credits as their output columns."""
@@ -54,6 +58,7 @@ class HistoryEntry:
             "policy_version": self.policy_version,
             "as_of": format_instant(self.as_of),
             "known_at": None if self.known_at is None else format_instant(self.known_at),
+            "current": self.current,
             "model": self.model,
             "tier": self.tier,
             "primary_partner_id": self.primary_partner_id,
@@ -96,6 +101,7 @@ def deal_versions(con: Engine, opportunity_id: str) -> list[HistoryEntry]:
             [opportunity_id],
         ).fetchall()
     }
+    current = current_run_of(con, opportunity_id)
     return [
         HistoryEntry(
             run_id=v.run.run_id,
@@ -113,6 +119,7 @@ def deal_versions(con: Engine, opportunity_id: str) -> list[HistoryEntry]:
             credits=v.credits,
             source=sources.get(v.run.run_id, ""),
             known_at=v.run.known_at,
+            current=v.run.run_id == current,
         )
         for v in versions
     ]

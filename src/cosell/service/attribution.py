@@ -131,7 +131,9 @@ def _attribute_incremental(
 
             require_deals(ws.con, at.as_of, at.known_at)  # says why there is nothing to store
         with timed("incremental store"), ws.transaction():
-            record = save_run(ws.con, result, by_user, reason, run_at=run_at, scope=INCREMENTAL)
+            record = save_run(
+                ws.con, result, by_user, reason, run_at=run_at, scope=INCREMENTAL, extends=result.base.run_id
+            )
     finally:
         drop_results(ws.con)
     return StoredRun(

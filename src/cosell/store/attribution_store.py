@@ -177,11 +177,15 @@ def save_run(
     kind: str = "batch",
     run_at: datetime | None = None,
     scope: str = FULL,
+    extends: int | None = None,
 ) -> RunRecord:
     """Store the engine's current results as a new full run (a new version of every deal, with
     the evidence each decision rests on: :mod:`cosell.store.evidence_store`), or with ``scope``
     ``incremental`` as an incremental run on top of the newest complete run (the deals it decided
     again; every other deal is read from that run: :mod:`cosell.store.chain`).
+
+    ``extends`` is the complete run an incremental run is stored on top of (the run its chain
+    continues: ``chain_full`` names the chain's full run).
 
     ``run_at`` (when the version becomes known) defaults to :func:`cosell.clock.now`. The run
     records the engine's as-of and known-at instants; a run over everything recorded
@@ -189,6 +193,8 @@ def save_run(
     """
     if scope not in (FULL, INCREMENTAL):
         raise UsageError(f"a stored run is full or incremental, not {scope!r}")
+    if (scope == INCREMENTAL) != (extends is not None):
+        raise UsageError("an incremental run, and only one, is stored on top of the run it extends")
     with con.transaction():  # joins the caller's (the use case's) transaction when there is one
         rows = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM attribution_runs").fetchall()
         run_id = int(rows[0][0])
@@ -196,8 +202,9 @@ def save_run(
         known_at = run_at if run.known_at is None else run.known_at
         con.execute(
             "INSERT INTO attribution_runs (run_id, run_at, as_of, policy_version, model, by_user, reason, "
-            "counts, kind, scope, known_at, stage_entries, last_import_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, (SELECT max(import_id) FROM imports))",
+            "counts, kind, scope, known_at, stage_entries, last_import_id, chain_full) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, (SELECT max(import_id) FROM imports), "
+            "coalesce((SELECT chain_full FROM attribution_runs WHERE run_id = ?), ?))",
             [
                 run_id,
                 run_at,
@@ -210,6 +217,8 @@ def save_run(
                 kind,
                 scope,
                 known_at,
+                extends,
+                run_id,
             ],
         )
         a_cols = ", ".join(AttributionRow.columns())

@@ -11,7 +11,9 @@ from the newest run of the chain that holds its attribution row.
 A run that re-tests a deal writes its attribution and evidence rows and copies its credits and
 claims (unchanged by a re-test), so that all four tables of a deal come from one run. Partial runs
 (fixes, disputes, auto-tags, prompts) are not part of a chain: the readers of the newest version
-(:mod:`cosell.store.versions`) put them on top of it.
+(:mod:`cosell.store.versions`) put them on top of it. Each full or incremental run records the
+full run its chain starts from (``attribution_runs.chain_full``): a full run stored later with an
+earlier knowledge instant (``--known-at``) starts a chain of its own and ends none.
 """
 
 from __future__ import annotations
@@ -70,18 +72,17 @@ class RunChain:
 
 
 def chain_of(con: Engine, run_id: int) -> RunChain:
-    """The chain a stored run reads as: for an incremental run, the full run before it and every
-    incremental run between; for a full or partial run, that run alone."""
-    row = con.execute("SELECT scope FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
+    """The chain a stored run reads as: for an incremental run, the full run its chain starts from
+    (``chain_full``) and every incremental run of that chain up to it; for a full or partial run,
+    that run alone."""
+    row = con.execute("SELECT scope, chain_full FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None or row[0] != INCREMENTAL:
         return RunChain((int(run_id),))
     rows = con.execute(
         f"""SELECT run_id FROM attribution_runs
-            WHERE run_id <= ? AND run_id >= (SELECT max(run_id) FROM attribution_runs
-                                             WHERE run_id < ? AND scope = '{FULL}')
-              AND scope IN ('{FULL}', '{INCREMENTAL}')
+            WHERE chain_full = ? AND run_id <= ? AND scope IN ('{FULL}', '{INCREMENTAL}')
             ORDER BY run_id""",
-        [run_id, run_id],
+        [row[1], run_id],
     ).fetchall()
     return RunChain(tuple(int(r[0]) for r in rows))
 

@@ -7,16 +7,21 @@ answered prompt. Every run records its kind, who, when (``run_at``), why and the
 Every run records three instants: when it was recorded (``run_at``), the instant its deals were
 evaluated at (``as_of``, T) and the data it read (``known_at``, K; :mod:`cosell.asof`).
 
-A deal's version *known at K* is its row in the newest run recorded at or before K, looking only at
-the *base* run, the newest full run recorded at or before K, and the incremental and partial runs
-recorded after it (a full run re-decides every deal, so it supersedes every earlier partial one;
-an incremental run stores only the deals it decided again: :mod:`cosell.store.chain`). A reader that asks
-for the attribution evaluated as of T (``--as-of T``) takes as base the newest full run known at K
-whose as-of is T instead, with the incremental runs on top of it and the partial runs after it
-(the fixes, disputes, auto-tags and answered prompts recorded since); when there is none, :func:`require_attribution` refuses with what
-is known. :func:`attribution_views` exposes exactly that as the temp views ``v_attribution`` and
-``v_credits``, which every reader of attribution (reconcile, metrics, reports, pay) uses, so the
-same ``--known-at`` reads the same versions after later changes.
+A deal's version *known at K* is its row in the run that *knew most* of those a reading reads:
+runs are ordered by their knowledge instant, then by id, not by when they were recorded. A reading
+known at K looks only at the runs recorded at or before K; it stands on the complete run (a full
+run, or an incremental run on top of one: :mod:`cosell.store.chain`) that knew most, reads that
+run's chain, and puts on top the partial runs that knew more than the chain's full run (a full run
+re-decides every deal, so it supersedes every partial run it knew of). So a full run stored today
+with an earlier knowledge instant (``--known-at``, to reproduce what was known then) does not hide
+a fix recorded after that instant, and is the base of no reading that knows a later full run. A
+reader that asks for the attribution evaluated as of T (``--as-of T``) stands on the complete run
+evaluated as of T that knew most instead, with the partial runs after its full run (the fixes,
+disputes, auto-tags and answered prompts recorded since); when there is none,
+:func:`require_attribution` refuses with what is known. :func:`attribution_views` exposes exactly
+that as the temp views ``v_attribution`` and ``v_credits``, which every reader of attribution
+(reconcile, metrics, reports, pay) uses, so the same ``--known-at`` reads the same versions after
+later changes.
 
 Nothing here updates or deletes a row: history is append-only.
 """
@@ -52,63 +57,69 @@ RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
 
 
 def migration_versions(con: Engine) -> None:
-    """Schema step: run kind and scope, and latest-version views that honour partial runs."""
+    """Schema step 3: run kind and scope (partial runs). The latest-version views it once made
+    are made by step 15 (:func:`migration_version_order`), which reads columns added after it."""
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'batch'")
     con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS scope VARCHAR DEFAULT 'full'")
+
+
+def migration_version_order(con: Engine) -> None:
+    """Schema step 15: each full or incremental run records the full run its chain starts from
+    (``chain_full``), and versions are ordered by what their runs knew (``known_at``, then
+    ``run_id``), not by when they were recorded.
+
+    A full run stored with ``--known-at`` before a fix, a decided dispute or an answered prompt
+    recorded earlier knew less than that change; ordered by run id it hid the change from every
+    later reading. Before this step an incremental run always extended the newest complete run
+    by id, so its chain starts at the newest full run before it."""
+    con.execute("ALTER TABLE attribution_runs ADD COLUMN IF NOT EXISTS chain_full BIGINT")
+    con.execute(f"UPDATE attribution_runs SET chain_full = run_id WHERE scope = '{FULL}'")
+    con.execute(
+        f"""UPDATE attribution_runs SET chain_full = (
+                SELECT max(f.run_id) FROM attribution_runs f
+                WHERE f.scope = '{FULL}' AND f.run_id < attribution_runs.run_id)
+            WHERE scope = '{INCREMENTAL}'"""
+    )
     con.execute(f"CREATE OR REPLACE VIEW attribution_latest AS {_versions_sql('attribution_history', None)}")
     con.execute(f"CREATE OR REPLACE VIEW credits_latest AS {_versions_sql('credit_history', None)}")
 
 
-def _known_runs(known_at: datetime | None) -> str:
-    if known_at is None:
-        return "SELECT run_id, scope, as_of FROM attribution_runs"
-    return f"SELECT run_id, scope, as_of FROM attribution_runs WHERE run_at <= {ts(known_at)}"
+def _reading_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
+    """``run_id, seq``: the runs a reading takes versions from, ``seq`` ranking them by what they
+    knew (``known_at``, then ``run_id``); a deal's version is its row in the run of greatest seq.
 
-
-def _base_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
-    """The id of the base full run: the newest known at ``known_at`` (as of ``evaluated_at`` when
-    given; NULL when there is none, so that nothing is read)."""
-    if evaluated_at is None:
-        return f"SELECT coalesce(max(run_id), 0) FROM ({_known_runs(known_at)}) WHERE scope = '{FULL}'"
-    return (
-        f"SELECT max(run_id) FROM ({_known_runs(known_at)}) "
-        f"WHERE scope = '{FULL}' AND as_of = {ts(evaluated_at)}"
-    )
-
-
-def _after_base(base: str, evaluated_at: datetime) -> str:
-    """The runs a reading as of ``evaluated_at`` takes versions from, given its ``base`` full run:
-    the base, the partial runs after it and the incremental runs on top of it (those after it
-    evaluated as of the same instant: an incremental run always extends the newest complete run)."""
-    return (
-        f"run_id = {base} OR (run_id > {base} AND (scope = '{PARTIAL}' "
-        f"OR (scope = '{INCREMENTAL}' AND as_of = {ts(evaluated_at)})))"
-    )
+    The reading stands on the *top* run: of the complete runs (full, or incremental on top of one)
+    recorded by ``known_at`` (evaluated as of ``evaluated_at`` when given), the one that knew most.
+    It reads the top run's chain and the partial runs that knew more than the chain's full run (a
+    full run re-decides every deal, so it supersedes every partial run it knew of). With no
+    complete run, a reading of the newest versions reads every partial run and one as of
+    ``evaluated_at`` reads nothing."""
+    every_partial = "a.root_known IS NULL OR " if evaluated_at is None else ""
+    return f"""
+        WITH {_top_ctes(known_at, evaluated_at)},
+        anchor AS (
+            SELECT t.run_id AS top_id, t.chain_full, r.known_at AS root_known
+            FROM (SELECT 1 AS one) o LEFT JOIN top t ON true LEFT JOIN known r ON r.run_id = t.chain_full),
+        reading AS (
+            SELECT k.run_id, k.known_at FROM known k, anchor a
+            WHERE (k.chain_full = a.chain_full AND k.run_id <= a.top_id)
+               OR (k.scope = '{PARTIAL}' AND ({every_partial}k.known_at > a.root_known
+                   OR (k.known_at = a.root_known AND k.run_id > a.chain_full))))
+        SELECT run_id, row_number() OVER (ORDER BY known_at, run_id) AS seq FROM reading"""
 
 
 def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetime | None = None) -> str:
-    """Rows of ``history`` (attribution_history or credit_history) in each deal's version known at
-    ``known_at``: the base full run (see :func:`_base_sql`) and the partial runs after it."""
-    if evaluated_at is None:
-        return f"""
-        WITH known AS ({_known_runs(known_at)}),
-        base AS (SELECT coalesce(max(run_id), 0) AS full_id FROM known WHERE scope = '{FULL}'),
-        pick AS (
-            SELECT h.opportunity_id, max(h.run_id) AS run_id
-            FROM attribution_history h JOIN known k ON h.run_id = k.run_id
-            WHERE h.run_id >= (SELECT full_id FROM base)
-            GROUP BY h.opportunity_id)
-        SELECT x.* FROM {history} x JOIN pick p ON x.opportunity_id = p.opportunity_id AND x.run_id = p.run_id
-    """
+    """Rows of ``history`` (attribution, credit, evidence or claims history) in each deal's
+    version of a reading (:func:`_reading_sql`): its rows in the run of the reading that knew
+    most among those holding its attribution row."""
     return f"""
-        WITH known AS ({_known_runs(known_at)}),
-        base AS ({_base_sql(known_at, evaluated_at)}),
-        read AS (SELECT run_id FROM known WHERE {_after_base("(SELECT * FROM base)", evaluated_at)}),
+        WITH ranked AS ({_reading_sql(known_at, evaluated_at)}),
         pick AS (
-            SELECT h.opportunity_id, max(h.run_id) AS run_id
-            FROM attribution_history h JOIN read k ON h.run_id = k.run_id
+            SELECT h.opportunity_id, max(r.seq) AS seq
+            FROM attribution_history h JOIN ranked r ON h.run_id = r.run_id
             GROUP BY h.opportunity_id)
-        SELECT x.* FROM {history} x JOIN pick p ON x.opportunity_id = p.opportunity_id AND x.run_id = p.run_id
+        SELECT x.* FROM {history} x JOIN ranked r ON x.run_id = r.run_id
+        JOIN pick p ON x.opportunity_id = p.opportunity_id AND r.seq = p.seq
     """
 
 
@@ -134,44 +145,73 @@ def attribution_views(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
 
 
+def _top_ctes(known_at: datetime | None, evaluated_at: datetime | None) -> str:
+    """The common table expressions ``known`` (the runs recorded by ``known_at``) and ``top`` (a
+    reading's top run, :func:`_reading_sql`: ``run_id, chain_full``, no row when none)."""
+    known = "" if known_at is None else f" WHERE run_at <= {ts(known_at)}"
+    evaluated = "" if evaluated_at is None else f" AND as_of = {ts(evaluated_at)}"
+    return f"""known AS (SELECT run_id, scope, as_of, known_at, chain_full FROM attribution_runs{known}),
+        top AS (
+            SELECT run_id, chain_full FROM known WHERE scope IN ('{FULL}', '{INCREMENTAL}'){evaluated}
+            ORDER BY known_at DESC, run_id DESC LIMIT 1)"""
+
+
+def _top_sql(known_at: datetime | None, evaluated_at: datetime | None) -> str:
+    """``run_id, chain_full`` of a reading's top run (:func:`_reading_sql`): no row when none."""
+    return f"WITH {_top_ctes(known_at, evaluated_at)} SELECT run_id, chain_full FROM top"
+
+
 def base_run(
     con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> RunRecord | None:
-    """The base full run of a reading (newest known at ``known_at``, as of ``evaluated_at`` when
-    given); None when there is none."""
-    row = con.execute(f"SELECT ({_base_sql(known_at, evaluated_at)})").fetchone()
-    if row is None or not row[0]:
-        return None
-    found = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs WHERE run_id = ?", [row[0]]).fetchone()
-    return None if found is None else _record(found)
+    """The full run a reading stands on (:func:`_reading_sql`: the full run of its top run's
+    chain); None when there is none."""
+    row = con.execute(_top_sql(known_at, evaluated_at)).fetchone()
+    return None if row is None else _run_record(con, int(row[1]))
 
 
 def complete_run(con: Engine, known_at: datetime | None = None) -> tuple[RunRecord, RunChain] | None:
-    """The newest complete run known at ``known_at`` (a full run or an incremental run on top of
-    one) and its chain; None when there is none."""
-    row = con.execute(
-        f"SELECT max(run_id) FROM ({_known_runs(known_at)}) WHERE scope IN ('{FULL}', '{INCREMENTAL}')"
-    ).fetchone()
-    if row is None or row[0] is None:
+    """The complete run (a full run or an incremental run on top of one) that knew most of those
+    recorded by ``known_at`` (:func:`_reading_sql`'s top run), and its chain; None when there is none."""
+    row = con.execute(_top_sql(known_at, None)).fetchone()
+    if row is None:
         return None
-    found = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs WHERE run_id = ?", [row[0]]).fetchone()
+    return _run_record(con, int(row[0])), chain_of(con, int(row[0]))
+
+
+def _run_record(con: Engine, run_id: int) -> RunRecord:
+    found = con.execute(f"SELECT {RUN_COLUMNS} FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert found is not None
-    return _record(found), chain_of(con, int(row[0]))
+    return _record(found)
 
 
 def latest_run_id(
     con: Engine, known_at: datetime | None = None, evaluated_at: datetime | None = None
 ) -> int | None:
-    """The newest run (full or partial) a reading takes versions from (see :func:`attribution_views`);
-    None when there is none."""
-    if evaluated_at is None:
-        row = con.execute(f"SELECT max(run_id) FROM ({_known_runs(known_at)})").fetchone()
-    else:
-        base = f"({_base_sql(known_at, evaluated_at)})"
-        row = con.execute(
-            f"SELECT max(run_id) FROM ({_known_runs(known_at)}) WHERE {_after_base(base, evaluated_at)}"
-        ).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    """The run of a reading that knew most (see :func:`attribution_views`); None when the reading
+    reads no run."""
+    row = con.execute(
+        f"SELECT run_id FROM ({_reading_sql(known_at, evaluated_at)}) ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def current_run_of(con: Engine, opportunity_id: str) -> int | None:
+    """The run holding the deal's newest version (what :func:`attribution_views` reads for it with
+    no instant); None when it has none."""
+    row = con.execute(
+        f"""WITH ranked AS ({_reading_sql(None, None)})
+            SELECT h.run_id FROM attribution_history h JOIN ranked r ON h.run_id = r.run_id
+            WHERE h.opportunity_id = ? ORDER BY r.seq DESC LIMIT 1""",
+        [opportunity_id],
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def runs_recorded_after(con: Engine, known_at: datetime) -> int:
+    """How many runs (of any scope) were recorded after ``known_at``."""
+    row = con.execute("SELECT count(*) FROM attribution_runs WHERE run_at > ?", [known_at]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: datetime | None = None) -> int:

@@ -120,6 +120,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         "attribution runs record the last import they read",
         _step("attribution_store", "migration_run_last_import"),
     ),
+    (
+        15,
+        "attribution versions ordered by what their runs knew; each run names its chain's full run",
+        _step("versions", "migration_version_order"),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
