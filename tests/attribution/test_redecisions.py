@@ -5,7 +5,8 @@ A hypothesis state machine starts from a generated world (imported, auto-tagged,
 attributed once as of AS_OF) and then, one step an hour later than the last, imports changes
 (some dated back to the last import, as a pinned clock may), accepts fixes, opens and decides
 disputes, answers influence prompts, withdraws overrides, and runs the attribution in full or
-incrementally, as of AS_OF or of the knowledge instant, known now or a little earlier. After each:
+incrementally, as of AS_OF or of the knowledge instant, known now or a little earlier, and store
+full runs as the numbers stood at an instant the newest run knew more than. After each:
 
 - a partial version (a fix, a dispute, an answer, the auto-tags of an import) holds, for its
   deals, the rows, credits, evidence and claims of a full engine run as of the decision, with
@@ -13,7 +14,8 @@ incrementally, as of AS_OF or of the knowledge instant, known now or a little ea
 - an incremental run stores what a full run then stores, and every reader of the newest version
   (as of T, and overall) reads the same after either;
 - every deal of a stored run is explained (as of T, known at K) with its stored tier, partner,
-  rules and credits.
+  rules and credits;
+- a full run that knew less than the newest complete run changes no reading of the newest version.
 
 tests/attribution/test_incremental.py holds the incremental run to the full one on single
 changes, and test_per_deal.py each deal alone; this test adds the decisions in between.
@@ -42,7 +44,7 @@ from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 from cosell.service.attribution import attribute_and_store
 from cosell.store.attribution_store import run_rows, save_run, withdraw_override
 from cosell.store.evidence_store import evidence_rows
-from cosell.store.versions import attribution_views
+from cosell.store.versions import attribution_views, complete_run
 from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -144,6 +146,28 @@ class Redecisions(RuleBasedStateMachine):
             run_at=at,
         )
         self._check_explained(done.record.run_id, known)
+
+    @rule(back=st.sampled_from([1, 2, 5]))
+    def reproduce_earlier(self, back: int) -> None:
+        """A full run stored now as the numbers stood at an instant before the newest complete run's
+        knowledge instant (``cosell attribute --known-at K``): it knew less, so no reading of the
+        newest version changes (it once became their base, hiding the fixes recorded after K)."""
+        found = complete_run(self.ws.con)
+        assert found is not None
+        known = max(AS_OF, found[0].known_at - back * HOUR)
+        if known >= found[0].known_at:
+            return  # the newest complete run knew nothing later than the first import
+        before = _newest(self.ws, None)
+        attribute_and_store(
+            self.ws,
+            self.policy,
+            AsOf(known, known, True),
+            self.model,
+            by_user="t",
+            reason="r",
+            run_at=self._tick(),
+        )
+        assert _newest(self.ws, None) == before
 
     @rule(earlier=st.sampled_from([0, 0, 0, 1]))
     def incremental_run(self, earlier: int) -> None:
