@@ -163,8 +163,13 @@ def test_a_run_known_at_an_earlier_instant_hides_no_later_change(
     assert current["O-DMM"][0] == "influenced"  # the decided dispute
     assert "O-NEW" in current  # imported and attributed later
     monkeypatch.setenv("COSELL_NOW", "2026-11-05T01:00:00Z")
-    run("attribute", "-w", str(path), "--known-at", T)  # stored, as known at T
+    told = run("attribute", "-w", str(path), "--known-at", T)  # stored, as known at T
     assert newest() == current
+    # The full run of later_changes, known at 2026-11-02, knew more: the run says so.
+    assert (
+        " knew less than run " in told
+        and "(data known at 2026-11-02T00:00:00Z): readers of the newest" in told
+    )
     # History lists the run last recorded, and marks the fix as the current version.
     versions = json.loads(run("history", "O-UPI", "-w", str(path), "--format", "json"))
     assert [v["kind"] for v in versions if v["current"]] == ["fix"] and not versions[-1]["current"]

@@ -168,6 +168,14 @@ def attribute_command(
         )
     elif incremental:
         console.message(f"full run: {stored.full_because}", highlight=False)
+    if stored.knew_more is not None:
+        top = stored.knew_more
+        console.message(
+            f"run {record.run_id} knew less than run {top.run_id} (data known at "
+            f"{format_instant(top.known_at)}): readers of the newest version keep reading run "
+            f"{top.run_id} and the changes recorded since (docs/as-of.md)",
+            highlight=False,
+        )
 
 
 def _print_counts(counts: dict[str, int]) -> None:

@@ -409,9 +409,9 @@ def history_command(
     lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
     for e in entries:
         lines.append("")
-        current = ", current" if e.current else ""
+        mark = ", current" if e.current else ""
         lines.append(
-            f"run {e.run_id} ({e.kind}, {e.scope}{current}) at {format_instant(e.run_at)} by {e.by_user}"
+            f"run {e.run_id} ({e.kind}, {e.scope}{mark}) at {format_instant(e.run_at)} by {e.by_user}"
         )
         lines.append(f"  why     {e.reason or '(no reason given)'}" + (f" ({e.source})" if e.source else ""))
         lines.append(f"  policy  {e.policy_version}, model {e.model}")
@@ -422,10 +422,10 @@ def history_command(
         for c in e.credits:
             amount = format_money(Decimal(c.amount), c.currency)
             lines.append(f"  credit  {c.partner_id} {c.role} {c.share} {amount}")
-    current = [e.run_id for e in entries if e.current]
-    if current and current[0] != entries[-1].run_id:
+    read_now = [e.run_id for e in entries if e.current]
+    if read_now and read_now[0] != entries[-1].run_id:
         lines += [
             "",
-            f"Run {current[0]} is the current version: the runs after it knew less (docs/as-of.md).",
+            f"Run {read_now[0]} is the current version: the runs after it knew less (docs/as-of.md).",
         ]
     say("\n".join(lines))

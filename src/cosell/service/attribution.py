@@ -56,6 +56,9 @@ class StoredRun:
     retested: int = 0  # incremental: unchanged candidates re-tested against a moved cohort
     full_because: str = ""  # incremental asked, but a full run was needed: why
     base_run: int = 0  # incremental: the run that holds every deal not decided again
+    # A full run that knew less than a complete run stored before it (``--known-at`` in the past):
+    # that run, which readers of the newest version keep reading (docs/as-of.md).
+    knew_more: RunRecord | None = None
 
 
 def attribute_and_store(
@@ -88,6 +91,7 @@ def attribute_and_store(
     from cosell.profiling import timed
     from cosell.store.attribution_store import save_run
     from cosell.store.known import require_deals, require_import
+    from cosell.store.versions import complete_run
 
     require_import(ws.con, at.known_at)
     full_because = ""
@@ -109,7 +113,9 @@ def attribute_and_store(
         from cosell.attribution.engine_export import write_results
 
         paths = write_results(ws.con, run, results_to, "csv")
-    return StoredRun(record, run.counts, paths, full_because=full_because)
+    top = complete_run(ws.con)
+    knew_more = top[0] if top is not None and top[0].run_id != record.run_id else None
+    return StoredRun(record, run.counts, paths, full_because=full_because, knew_more=knew_more)
 
 
 def _attribute_incremental(
