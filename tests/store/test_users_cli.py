@@ -169,3 +169,30 @@ def test_a_by_with_spaces_around_it_names_the_same_user(ws: str) -> None:
         "user u-ops (no name): role partner_ops; recorded by u-admin at 2026-05-01T00:00:00Z",
     )
     assert [u["changed_by"] for u in listed(ws)] == ["setup", "u-admin"]
+
+
+def test_users_list_is_the_listing_and_group_options_go_after_the_subcommand(
+    ws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cosell users list` lists as `cosell users` does. An option of the listing given before a
+    subcommand (`cosell users -w FILE set ...`) once ran the subcommand on ./cosell.duckdb: it is
+    refused, naming the option, and nothing is recorded; the workspace from the environment
+    still reaches the subcommand."""
+    assert (
+        run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "s", "-w", ws)[0] == 0
+    )
+    assert run("users", "list", "-w", ws, "-f", "json") == run("users", "-w", ws, "-f", "json")
+    code, out = run("users", "-w", ws, "set", "u-ae", "--role", "ae", "--reason", "x", "--by", "u-admin")
+    assert code == 2
+    assert "--workspace given before the subcommand would only apply to the listing" in out
+    assert "cosell users set" in out and not (tmp_path / "cosell.duckdb").exists()
+    assert [u["user_id"] for u in listed(ws)] == ["u-admin"]
+    code, out = run("prompts", "--status", "all", "-w", ws, "answer", "PR-1", "--tier", "influenced")
+    assert code == 2 and "--status, --workspace given before the subcommand" in out
+    done = runner.invoke(
+        app,
+        ["users", "set", "u-ae", "--role", "ae", "--reason", "x", "--by", "u-admin"],
+        env={"COSELL_NOW": "2026-05-01T00:00:00Z", "COSELL_WORKSPACE": ws, "COSELL_USER": ""},
+    )
+    assert done.exit_code == 0, done.output
+    assert [u["user_id"] for u in listed(ws)] == ["u-admin", "u-ae"]

@@ -122,6 +122,23 @@ KnownAtOption = Annotated[
 ]
 
 
+def options_before_subcommand(ctx: typer.Context) -> None:
+    """Refuse a listing group's own options given before one of its subcommands (``cosell users
+    -w FILE set ...``): the group reads them only when it lists, so the subcommand would run
+    without them (on ./cosell.duckdb), unseen. Values from the environment are not refused."""
+    if ctx.invoked_subcommand is None:
+        return
+    # Typer vendors click: its ParameterSource is told by name rather than imported from there.
+    given = sorted(n for n in ctx.params if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE")
+    if given:
+        flags = {p.name: max(p.opts, key=len) for p in ctx.command.params}
+        options = ", ".join(flags.get(name) or name for name in given)
+        raise typer.BadParameter(
+            f"{options} given before the subcommand would only apply to the listing: give the "
+            f"options after `cosell {ctx.info_name} {ctx.invoked_subcommand}`"
+        )
+
+
 def stripped(value: str | None) -> str | None:
     """A ``--by`` user id without the spaces around it (as the directory holds ids), so that
     every command names and records the same user for " u-ops " as for "u-ops"."""

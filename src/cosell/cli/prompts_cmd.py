@@ -22,6 +22,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    options_before_subcommand,
     print_instants,
     reading,
     stripped,
@@ -103,6 +104,7 @@ def list_command(
 
     With --as-of or --known-at it only reads: a prompt's status is taken at the earlier of the two
     instants (prompts, answers and expiries are events, recorded when they happen)."""
+    options_before_subcommand(ctx)
     if ctx.invoked_subcommand is not None:
         return
     from cosell.service.prompts import prompts

@@ -1,4 +1,4 @@
-"""``cosell users`` (list) and ``cosell users set USER``: the user directory that ``--by`` is checked against."""
+"""``cosell users`` / ``cosell users list`` and ``cosell users set USER``: the user directory that ``--by`` is checked against."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    options_before_subcommand,
     stripped,
     workspace,
 )
@@ -26,7 +27,7 @@ COLUMNS = ("user_id", "name", "role", "partner_id", "email", "changed_at", "chan
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``cosell users`` and ``cosell users set``."""
+    """Add ``cosell users``, ``cosell users list`` and ``cosell users set``."""
     app.add_typer(users_app, name="users")
 
 
@@ -44,13 +45,19 @@ def _row(u: Any) -> dict[str, Any]:
 
 
 @users_app.callback(invoke_without_command=True)
-def list_command(
+def users_command(
     ctx: typer.Context, workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table
 ) -> None:
+    """List the users (as `cosell users list` does)."""
+    options_before_subcommand(ctx)
+    if ctx.invoked_subcommand is None:
+        list_command(workspace_path, fmt)
+
+
+@users_app.command("list")
+def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """List the users: id, name, role, partner (for partner users), email, and who changed each last,
     when and how (an import or `cosell users set` with its reason)."""
-    if ctx.invoked_subcommand is not None:
-        return
     from cosell.service.users import users
 
     found = in_workspace(workspace_path, users, read_only=True)
