@@ -58,7 +58,8 @@ def check_rates(run: Runner, p: Placeholders, candidates: ir.Table, baseline: ir
 
     When several are missing, the error names the one the reference implementation meets first:
     the first candidate by opportunity_id that needs one, its own rate before its window's, the
-    window's earliest-closing deal first (ties by opportunity_id)."""
+    window's earliest-closing deal first (ties by opportunity_id), and names the deal whose band
+    needs it (:func:`cosell.attribution.timeline.amount_band` says the same)."""
     label = ("currency", "month_label", "quarter_label")
     own = candidates.filter(candidates.band.isnull())
     own = own.select(
@@ -68,9 +69,12 @@ def check_rates(run: Runner, p: Placeholders, candidates: ir.Table, baseline: ir
     c = candidates.select(c_opp="opp_id", c_x="x_us", c_segment="segment")
     used = b.join(c, (b.b_segment == c.c_segment) & (b.b_x >= c.c_x - p.baseline_us) & (b.b_x <= c.c_x))
     used = used.select(*label, "c_opp", seq=lit(1, "int64"), b_x=used.b_x, b_opp=used.b_opp)
-    # The sort and the limit of the check are one query, so the row named is the first in order.
+    # The sort and the limit of the check are one query, so the row named is the first in order;
+    # it names the deal whose band needs the rate (the baseline deal's own, or the candidate's).
     first = union_all([own, used]).order_by(["c_opp", "seq", "b_x", "b_opp"])
-    run.check(first, ("fx_rates", "rate", None, "no rate for {currency} in {month_label} or {quarter_label}"))
+    first = first.mutate(deal=ibis.coalesce(first.b_opp, first.c_opp))
+    reason = "no rate for {currency} in {month_label} or {quarter_label}: needed by deal {deal}'s amount band"
+    run.check(first, ("fx_rates", "rate", None, reason))
 
 
 def build_acceleration(

@@ -5,6 +5,7 @@ Small pure helpers shared by the reference rules and the cohort baselines.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -103,7 +104,15 @@ def rate_at(facts: Facts, currency: str, instant: int, fiscal_start_month: int =
 
 
 def amount_band(facts: Facts, policy: Policy, opp: Opportunity, closed_at: int) -> int:
-    """Index of the amount band of a deal, its amount converted exactly at its close-period rate."""
-    rate = rate_at(facts, opp.currency, closed_at, policy.fiscal_year_start_month)
+    """Index of the amount band of a deal, its amount converted exactly at its close-period rate.
+    A missing rate is an input error naming the deal that needs it."""
+    try:
+        rate = rate_at(facts, opp.currency, closed_at, policy.fiscal_year_start_month)
+    except InputError as missing:
+        problem = replace(
+            missing.problem,
+            reason=f"{missing.problem.reason}: needed by deal {opp.opportunity_id}'s amount band",
+        )
+        raise InputError(problem) from None
     converted = Fraction(opp.amount) * Fraction(rate)
     return sum(1 for edge in policy.band_edges if converted >= Fraction(edge))
