@@ -106,13 +106,13 @@ def test_a_partner_disputes_its_own_deal_and_is_rejected(ws: Workspace) -> None:
 def test_accepting_without_a_claim_needs_a_tier(ws: Workspace) -> None:
     d = open_dispute(ws, "O-ACU", "U-AE", "we were faster than that")
     with pytest.raises(UsageError, match="claims no attribution"):
-        decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-ADMIN", reason="yes")
+        decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-PM", reason="yes")
     decided = decide_dispute(
         ws,
         POLICY,
         d.dispute_id,
         accept=True,
-        by_user="U-ADMIN",
+        by_user="U-PM",
         reason="yes",
         tier="accelerated",
         partner_id="P1",
@@ -206,7 +206,13 @@ def test_refusals_change_nothing(
 def test_decide_refusals_change_nothing(ws: Workspace) -> None:
     d = open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1")
     before = snapshot(ws)
-    for by, reason, error in (("U-FIN", "x", NotAllowed), ("U-OPS", "", UsageError), ("U-X", "x", NotFound)):
+    refused = (
+        ("U-FIN", "x", NotAllowed),
+        ("U-ADMIN", "x", NotAllowed),
+        ("U-OPS", "", UsageError),
+        ("U-X", "x", NotFound),
+    )
+    for by, reason, error in refused:
         with pytest.raises(error):
             decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user=by, reason=reason)
     with pytest.raises(NotFound, match=r"did you mean D-000001\?"):

@@ -113,11 +113,11 @@ def test_accept_with_an_explicit_override(ws: Workspace) -> None:
 
 def test_a_crm_only_fix_records_the_decision_alone(ws: Workspace) -> None:
     before = snapshot(ws)
-    result = accept_suggested_fixes(ws, POLICY, ["MAC-O-MAC-EMPTY"], "U-ADMIN", "rep confirmed none")
+    result = accept_suggested_fixes(ws, POLICY, ["MAC-O-MAC-EMPTY"], "U-PM", "rep confirmed none")
     assert result.runs == () and result.overrides == ()
     after = snapshot(ws)
     assert after["finding_decisions"] == [
-        ("MAC-O-MAC-EMPTY", "accepted", "U-ADMIN", "rep confirmed none", DECIDED, None, None, None, None)
+        ("MAC-O-MAC-EMPTY", "accepted", "U-PM", "rep confirmed none", DECIDED, None, None, None, None)
     ]
     assert {t: rows for t, rows in after.items() if t != "finding_decisions"} == {
         t: rows for t, rows in before.items() if t != "finding_decisions"
@@ -167,7 +167,14 @@ def _accept(
 REFUSALS = [
     ("unknown user", _accept(["OVC-O-OVC"], by="U-NOBODY"), NotFound, "no user U-NOBODY"),
     ("a rep", _accept(["OVC-O-OVC"], by="U-AE"), NotAllowed, "U-AE has the role ae"),
-    ("finance", _accept(["OVC-O-OVC"], by="U-FIN"), NotAllowed, "only partner_ops, partner_manager, admin"),
+    (
+        "finance",
+        _accept(["OVC-O-OVC"], by="U-FIN"),
+        NotAllowed,
+        "only partner_ops, partner_manager users may",
+    ),
+    # SPEC section 9: only partner_ops decides reconciliation fixes; an admin manages users.
+    ("an admin", _accept(["OVC-O-OVC"], by="U-ADMIN"), NotAllowed, "U-ADMIN has the role admin"),
     (
         "a partner user",
         lambda ws: reject_findings(ws, ["OVC-O-OVC"], "U-P1", "no"),

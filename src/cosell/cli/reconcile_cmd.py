@@ -343,7 +343,7 @@ def dispute_decide(
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
-    """Decide a dispute (partner_ops, partner_manager or admin): accept records an override."""
+    """Decide a dispute (partner_ops or partner_manager): accept records an override."""
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.service.disputes import decide
 

@@ -6,7 +6,7 @@
     reject_findings(ws, ["DBS-006A000043"], by_user="u-ops", reason="second registration was void")
 
 A decision records who, when and why; a decided finding cannot be decided again. Only users with
-the role partner_ops, partner_manager or admin decide (when the workspace has a users table with
+the role partner_ops or partner_manager decide (when the workspace has a users table with
 rows; without one there is no directory to check against). A batch is decided in one transaction,
 the use case's (:mod:`cosell.service.reconcile`; these functions open none): a crash part-way
 leaves none of it applied.
@@ -41,7 +41,9 @@ from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
 
-DECIDER_ROLES = ("partner_ops", "partner_manager", "admin")
+# SPEC section 9: only partner_ops (users.role partner_manager or partner_ops) decides disputes and
+# reconciliation fixes; an admin manages users, and does not decide attribution.
+DECIDER_ROLES = ("partner_ops", "partner_manager")
 # Kinds whose fix is a correction in the CRM, never an override.
 CRM_ONLY_KINDS = ("account_mismatch", "prompt_expired")
 # Test hook for the kill test: seconds to sleep after each override of a batch (or only after the

@@ -36,7 +36,7 @@ def decide(
     partner_id: str | None = None,
 ) -> Dispute:
     """Accept (an override: the claim, or ``tier``/``partner_id``, and a new attribution version)
-    or reject an open dispute, once, as a partner_ops, partner_manager or admin user."""
+    or reject an open dispute, once, as a partner_ops or partner_manager user."""
     who = require_user(by_user)
     with ws.transaction():
         return decide_dispute(
