@@ -15,7 +15,8 @@ full runs as the numbers stood at an instant the newest run knew more than. Afte
   (as of T, and overall) reads the same after either;
 - every deal of a stored run is explained (as of T, known at K) with its stored tier, partner,
   rules and credits;
-- a full run that knew less than the newest complete run changes no reading of the newest version.
+- a full run that knew less than the newest complete run changes no reading of the newest version;
+- a deal's newest version never comes from an earlier run than it did before.
 
 tests/attribution/test_incremental.py holds the incremental run to the full one on single
 changes, and test_per_deal.py each deal alone; this test adds the decisions in between.
@@ -30,7 +31,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from cosell.asof import AsOf
 from cosell.attribution.engine import MODELS, attribute
@@ -101,6 +102,7 @@ class Redecisions(RuleBasedStateMachine):
             refresh_prompts(self.ws, policy, AS_OF)
         save_run(self.ws.con, attribute(self.ws.con, policy, AS_OF, model, known_at=AS_OF), "t", run_at=AS_OF)
         self.now, self.last_import, self.as_of = AS_OF + timedelta(days=1), AS_OF, AS_OF
+        self.seen: dict[str, int] = {}  # each deal's newest version's run, as last read
 
     def teardown(self) -> None:
         if hasattr(self, "ws"):
@@ -260,6 +262,17 @@ class Redecisions(RuleBasedStateMachine):
             )
 
     # --- the checks -------------------------------------------------------------------------
+
+    @invariant()
+    def versions_never_go_back(self) -> None:
+        """A deal's newest version is never taken from an earlier run than before (pay tells a new
+        version by a greater run id: pay/posting_record.py)."""
+        if not hasattr(self, "ws"):
+            return
+        attribution_views(self.ws.con)
+        now = dict(self.ws.con.execute("SELECT opportunity_id, run_id FROM v_attribution").fetchall())
+        assert all(now[deal] >= run_id for deal, run_id in self.seen.items()), (self.seen, now)
+        self.seen = now
 
     def _check_partial(self, run_id: int) -> None:
         """The partial run's versions are a full run's as of its instant, with its model."""
