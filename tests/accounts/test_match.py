@@ -14,6 +14,7 @@ from cosell.accounts.match import (
     OurAccount,
     PartnerAccount,
     match_accounts,
+    pair_decision,
     statuses_of,
 )
 
@@ -84,6 +85,14 @@ def test_below_the_threshold_with_the_same_words_is_for_review() -> None:
     ours = [OurAccount("A9", "Acme", None)]
     assert _only([_row("Amce")], ours) == ("A9", "fuzzy_name", 75.0, "below_threshold")
     assert REVIEW_FLOOR <= 75.0 < FUZZY_THRESHOLD
+
+
+@pytest.mark.parametrize("placeholder", ["-", "???", "…", "🚀", "* *"])
+def test_a_name_of_no_letter_or_digit_matches_no_name(placeholder: str) -> None:
+    ours = [*OURS, OurAccount("A9", "--", None), OurAccount("A8", "(none)", None)]
+    result = match_accounts(ours, [_row(placeholder)])
+    assert result.matches == () and result.review == () and result.unmatched == 1
+    assert pair_decision(placeholder, "--")[0] is None
 
 
 def test_nothing_near_is_unmatched() -> None:

@@ -11,7 +11,8 @@ Each partner row is matched to at most one of our accounts, by the first method 
 1. ``domain``: the registrable domains are equal (``www.acme.co.uk`` = ``acme.co.uk``;
    :func:`cosell.accounts.domains.registrable_domain`). Score 100.
 2. ``name``: the normalised names are equal (:func:`cosell.accounts.names.normalise_name`: legal
-   forms, case, punctuation, accents, "The", "&"). Score 100.
+   forms, case, punctuation, accents, "The", "&"). Score 100. A name with no letter or digit
+   ("-", "?", "n/a" is a name) matches no name.
 3. ``fuzzy_name``: the name similarity (:func:`cosell.accounts.names.similarity`, 0 to 100) is at
    least ``threshold`` (:data:`FUZZY_THRESHOLD`) and the names have the same words up to a typo
    in each (:func:`cosell.accounts.names.same_words`): "Nortwhind Bay Logistics" is Northwind Bay
@@ -164,7 +165,8 @@ def match_accounts(
     for i, side in enumerate(mine):
         if side.domain:
             by_domain[side.domain].append(i)
-        by_name[side.compact].append(i)
+        if side.compact:  # a name of no letter or digit ("-", "?") is no name: it matches none
+            by_name[side.compact].append(i)
 
     sides = [_prepare(r.name, r.domain, domains) for r in rows]
     candidates: list[list[AccountMatch]] = [[] for _ in rows]
@@ -246,6 +248,8 @@ def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) 
     True
     """
     a, b = _prepare(left, None), _prepare(right, None)
+    if not a.compact or not b.compact:
+        return None, 0.0  # no letter or digit: no name to compare
     if a.compact == b.compact:
         return "name", 100.0
     score = score_normalised(a.norm, b.norm)
