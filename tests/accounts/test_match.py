@@ -95,6 +95,15 @@ def test_a_name_of_no_letter_or_digit_matches_no_name(placeholder: str) -> None:
     assert pair_decision(placeholder, "--")[0] is None
 
 
+def test_a_free_mail_domain_is_no_company_s_domain() -> None:
+    ours = [*OURS, OurAccount("A7", "Bob's Plumbing", "gmail.com"), OurAccount("A8", "Acme", "acme.com")]
+    # another company at gmail.com is not Bob's Plumbing
+    assert match_accounts(ours, [_row("Alice Bakery", "gmail.com")]).unmatched == 1
+    # the name decides, and gmail.com casts no doubt on it
+    assert _only([_row("ACME Inc", "acme.sales@gmail.com")], ours) == ("A8", "name", 100.0, "")
+    assert _only([_row("Bobs Plumbing", "yahoo.co.uk")], ours) == ("A7", "name", 100.0, "")
+
+
 def test_nothing_near_is_unmatched() -> None:
     result = match_accounts(OURS, [_row("Umbrella Pharmaceuticals", "umbrella.com")])
     assert (result.matches, result.review, result.unmatched, result.partner_rows) == ((), (), 1, 1)
