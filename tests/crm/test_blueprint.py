@@ -114,6 +114,19 @@ def test_the_validation_rule_guards_the_policys_won_stages() -> None:
     assert len(rule.findtext(f"{NS}errorMessage") or "") <= 255
 
 
+def test_the_rules_description_fits_salesforces_255_characters_with_many_won_stages() -> None:
+    stages = [
+        f"Closed Won - {kind}" for kind in ("New Logo", "Expansion", "Renewal", "Partner", "Direct", "Upsell")
+    ]
+    many = files("salesforce", Policy().with_values(stages__won=[*stages, "Contract Signed", "Won (Verbal)"]))
+    path = f"force-app/main/default/objects/Opportunity/validationRules/{GATE_RULE}.validationRule-meta.xml"
+    description = ET.fromstring(many[path]).findtext(f"{NS}description") or ""
+    assert len(description) <= 255 and "(8 named in the formula)" in description
+    assert '(Closed Won, Won "Renewal")' in (
+        ET.fromstring(files("salesforce")[path]).findtext(f"{NS}description") or ""
+    )
+
+
 def test_a_policy_without_won_stages_is_refused() -> None:
     with pytest.raises(UsageError, match="maps no stage to won"):
         build_blueprint("salesforce", Policy().with_values(stages__won=[]))
