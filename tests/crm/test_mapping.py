@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,26 @@ def test_map_init_over_a_blueprint_orgs_export_drafts_a_mapping_that_imports_it_
     )
     assert drafted.rows("opportunities") == demo.rows("opportunities")
     assert any(row for row in demo.rows("opportunities") if "sourced" in row)
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_map_init_drafts_the_same_bytes_whatever_the_order_of_the_rows(tmp_path: Path, crm: str) -> None:
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", crm]).exit_code == 0
+    shuffled = tmp_path / "y"
+    shuffled.mkdir()
+    for i, source in enumerate(sorted(export.glob("*.csv"))):
+        head, *rows = source.read_bytes().splitlines(keepends=True)
+        rows = [r if r.endswith(b"\n") else r + b"\r\n" for r in rows]
+        random.Random(i).shuffle(rows)
+        (shuffled / source.name).write_bytes(head + b"".join(rows))
+    drafts = []
+    for folder in (export, shuffled):
+        target = tmp_path / f"{folder.name}.toml"
+        done = runner.invoke(app, ["crm", "map", "init", crm, str(folder), "--out", str(target)])
+        assert done.exit_code == 0, done.output
+        drafts.append((target.read_bytes(), done.stderr))
+    assert drafts[0] == drafts[1]
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])

@@ -118,7 +118,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
             won = probability is not None and r[probability].strip() in ("1", "1.0", "1.00")
             meanings[r[label].strip()] = ("won" if won else "lost") if is_closed else "open"
     for stage in dict.fromkeys(
-        [*meanings, *(s for s in _values(loaded, "deals", "dealstage") if s not in ids)]
+        [*sorted(meanings), *(s for s in _values(loaded, "deals", "dealstage") if s not in ids)]
     ):
         meaning = meanings.get(stage) or policy.stage_class(stage)
         why = "the pipeline says so" if stage in meanings else "the policy's reading"

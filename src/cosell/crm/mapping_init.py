@@ -17,7 +17,7 @@ from datetime import datetime
 from cosell.crm import values
 from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, is_result_field
 from cosell.crm.mapping import OBJECTS
-from cosell.crm.sources import Export, SourceFile, Table, decode, first_values, parse_table
+from cosell.crm.sources import Export, SourceFile, Table, decode, distinct_values, parse_table
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
 
@@ -151,9 +151,10 @@ def date_format(samples: Iterable[str]) -> tuple[str | None, list[str]]:
 
 
 def column_values(table: Table, column: int, limit: int = 2000) -> list[str]:
-    """Up to ``limit`` values of a column, spread over the file."""
-    step = max(1, len(table.rows) // limit)
-    return [r[column] for r in table.rows[::step]]
+    """Up to ``limit`` of a column's distinct values, spread over them in sorted order (the same
+    sample whatever the order of the rows)."""
+    found = sorted({r[column] for r in table.rows})
+    return found[:: max(1, len(found) // limit)]
 
 
 def find(table: Table, name: str, labels: Mapping[str, Sequence[str]]) -> int | None:
@@ -169,12 +170,12 @@ def shown_values(
     loaded: Mapping[str, Loaded], obj: str, column: str, labels: Mapping[str, Mapping[str, Sequence[str]]]
 ) -> list[str]:
     """The values the export shows in ``column`` of the object ``obj`` (found by its API name or
-    one of its ``labels``), in first-seen order; none when the file or the column is missing."""
+    one of its ``labels``), sorted; none when the file or the column is missing."""
     item = loaded.get(obj)
     if item is None:
         return []
     i = find(item.table, column, labels.get(obj, {}))
-    return [] if i is None else list(first_values(item.table, i))
+    return [] if i is None else list(distinct_values(item.table, i))
 
 
 def formats_section(
@@ -188,7 +189,7 @@ def formats_section(
             continue
         fmt, others = date_format(column_values(loaded.table, i))
         if fmt is None:
-            sample = first_values(loaded.table, i, 1)
+            sample = distinct_values(loaded.table, i, 1)
             if sample:
                 try:
                     values.instant(sample[0], None, None)
@@ -198,7 +199,7 @@ def formats_section(
                     )
                     lines.append(f'# {name} = "?"  # CHECK: no known format fits {q(sample[0])}')
             continue
-        example = first_values(loaded.table, i, 1)[0]
+        example = distinct_values(loaded.table, i, 1)[0]
         if others:
             note = f"{q(example)} also fits {', '.join(others)}: which does the export write?"
             lines.append(f"{q(name)} = {q(fmt)}  # CHECK: {note}")

@@ -290,13 +290,9 @@ def check_encoding_name(encoding: str, where: str) -> str | None:
     return f"{where}: {encoding!r} is not one of {', '.join(ENCODINGS)}"
 
 
-def first_values(table: Table, column: int, limit: int = 200) -> Sequence[str]:
-    """Distinct non-empty values of a column in first-seen order (for drafting a mapping)."""
-    seen: dict[str, None] = {}
-    for record in table.rows:
-        value = record[column].strip()
-        if value and value not in seen:
-            seen[value] = None
-            if len(seen) >= limit:
-                break
-    return list(seen)
+def distinct_values(table: Table, column: int, limit: int = 200) -> Sequence[str]:
+    """The first ``limit`` distinct non-empty values of a column, sorted (for drafting a mapping):
+    the same draft whatever the order of the export's rows."""
+    found = {record[column].strip() for record in table.rows}
+    found.discard("")
+    return sorted(found)[:limit]
