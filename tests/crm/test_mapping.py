@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,17 @@ def test_map_init_drafts_the_same_bytes_whatever_the_order_of_the_rows(tmp_path:
         assert done.exit_code == 0, done.output
         drafts.append((target.read_bytes(), done.stderr))
     assert drafts[0] == drafts[1]
+
+
+def test_a_drafted_value_with_control_characters_stays_one_toml_line_and_reads_back_as_it_is() -> None:
+    draft = Draft()
+    draft.add("[lead_sources]")
+    odd = ['Web\n[users.roles]\n"x" = "admin', "Partner\x7fReferral", 'Trade "Show" \\ x\x01\t']
+    for value in odd:
+        draft.entry(value, "inbound", f'read from the words of "{value}"', check=True, section="lead_sources")
+    text = draft.text()
+    assert len(text.splitlines()) == 1 + len(odd)
+    assert tomllib.loads(text) == {"lead_sources": dict.fromkeys(odd, "inbound")}
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])

@@ -10,6 +10,7 @@ guessed silently: the import reads exactly what the file says, and the person re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,9 @@ BLUEPRINT_TIERS = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what TOML allows in no string and no comment
+
+
 def q(text: str) -> str:
     """A TOML basic string."""
     return json.dumps(text, ensure_ascii=False)
@@ -79,7 +83,12 @@ class Draft:
             self.notes.append(f"[{section}] {q(key)} = {q(value)}: {comment}")
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        """The mapping, every control character from the export written as a ``\\uXXXX`` escape:
+        the same character in a quoted string, plain text in a comment (where a raw line break
+        would end the comment and a raw control character is not TOML)."""
+        return (
+            "\n".join(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", line) for line in self.lines) + "\n"
+        )
 
 
 @dataclass(frozen=True)
