@@ -197,6 +197,24 @@ def test_map_init_drafts_the_same_bytes_whatever_the_order_of_the_rows(tmp_path:
     assert drafts[0] == drafts[1]
 
 
+@pytest.mark.parametrize(
+    ("crm", "needed"), [("salesforce", ["Opportunity"]), ("hubspot", ["deals", "companies"])]
+)
+def test_map_init_says_which_file_the_import_needs_and_the_export_lacks(
+    tmp_path: Path, crm: str, needed: list[str]
+) -> None:
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "deal_data.csv").write_text("deal_id,deal_name\n1,x\n", encoding="utf-8")
+    done = runner.invoke(
+        app, ["crm", "map", "init", crm, str(tmp_path / "export"), "--out", str(tmp_path / "m.toml")]
+    )
+    assert done.exit_code == 0, done.output
+    for obj in needed:
+        assert f"CHECK no {obj}.csv in the export: name its file under [files.{obj}] path" in " ".join(
+            done.stdout.split()
+        )
+
+
 def test_a_drafted_value_with_control_characters_stays_one_toml_line_and_reads_back_as_it_is() -> None:
     draft = Draft()
     draft.add("[lead_sources]")

@@ -93,6 +93,9 @@ def draft(export: Export, policy: Policy) -> Draft:
         dates = list(DATES.get(item.obj, ()))
         dates += [h for h in item.table.header if _ENTERED.match(h)]
         file_section(out, item, encoding, dates, REQUIRED.get(item.obj, ()), LABELS.get(item.obj, {}))
+    for obj in ("deals", "companies"):  # the two files the import cannot do without
+        if obj not in loaded:
+            out.notes.append(f"no {obj}.csv in the export: name its file under [files.{obj}] path")
     return out
 
 
