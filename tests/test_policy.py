@@ -55,6 +55,12 @@ def test_version_ignores_layout_but_not_values() -> None:
         ),
         ('[stages]\nlost = ["Lost\\nagain"]', "stages.lost", "has a control character (U+000A)"),
         ('label = "fy27\\t"', "label", "has a control character (U+0009)"),
+        ('[stages]\nwon = ["Closed Won "]', "stages.won", "'Closed Won ' has a space at its start or end"),
+        (
+            "[touch_kinds]\npartner_engagement = ['\u00a0intro']",
+            "touch_kinds.partner_engagement",
+            "space at its start",
+        ),
     ],
 )
 def test_invalid_policy_names_the_key(toml: str, key: str, reason: str) -> None:

@@ -304,6 +304,12 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
             raise PolicyError(key, "must be a list of non-empty strings", file)
         for v in value:
             _check_text(key, v, file)
+            if v != v.strip():
+                # the data's cells are read trimmed: "Closed Won " would match no deal, and the
+                # stage gate would guard nothing
+                raise PolicyError(
+                    key, f"{v!r} has a space at its start or end (no value in the data has)", file
+                )
         return list(value)
     if kind == "decimal_list":
         if not isinstance(value, list):
