@@ -104,6 +104,12 @@ def test_a_free_mail_domain_is_no_company_s_domain() -> None:
     assert _only([_row("Bobs Plumbing", "yahoo.co.uk")], ours) == ("A7", "name", 100.0, "")
 
 
+def test_an_ip_address_matches_nothing_and_punycode_is_its_own_domain() -> None:
+    ours = [*OURS, OurAccount("A7", "Harbor Freight", "10.0.1.1"), OurAccount("A8", "Müller", "müller.de")]
+    assert match_accounts(ours, [_row("Zenith Labs", "192.168.1.1")]).unmatched == 1
+    assert _only([_row("Müller GmbH", "https://www.xn--mller-kva.de/")], ours) == ("A8", "domain", 100.0, "")
+
+
 def test_nothing_near_is_unmatched() -> None:
     result = match_accounts(OURS, [_row("Umbrella Pharmaceuticals", "umbrella.com")])
     assert (result.matches, result.review, result.unmatched, result.partner_rows) == ((), (), 1, 1)
