@@ -138,17 +138,19 @@ def _join_letters(tokens: list[str]) -> list[str]:
 def _strip_forms(tokens: list[str]) -> list[str]:
     """Drop legal forms (and a dangling "and" before one: "Smith & Co") from the end, then the
     forms written first from the start, never leaving the name empty."""
+    end = len(tokens)  # the name is tokens[:end]: cut once, however many forms go (no copy per form)
     changed = True
-    while changed and tokens:
+    while changed and end:
         changed = False
-        for form in _TRAILING.get(tokens[-1], ()):
+        for form in _TRAILING.get(tokens[end - 1], ()):
             n = len(form)
-            if len(tokens) > n and tuple(tokens[-n:]) == form:
-                tokens = tokens[:-n]
-                while len(tokens) > 1 and tokens[-1] == "and":
-                    tokens = tokens[:-1]
+            if end > n and tuple(tokens[end - n : end]) == form:
+                end -= n
+                while end > 1 and tokens[end - 1] == "and":
+                    end -= 1
                 changed = True
                 break
+    tokens = tokens[:end]
     for form in _LEADING.get(tokens[0], ()) if tokens else ():
         n = len(form)
         if len(tokens) > n and tuple(tokens[:n]) == form:
