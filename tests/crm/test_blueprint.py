@@ -127,6 +127,20 @@ def test_the_rules_description_fits_salesforces_255_characters_with_many_won_sta
     )
 
 
+def test_a_gate_formula_salesforce_would_not_take_is_refused_naming_stages_won() -> None:
+    fits = [f"Closed Won - Region {i:03d}" for i in range(60)]
+    formula = gate_formula(tuple(sorted(fits)))
+    assert len(formula) <= 3_900 and files("salesforce", Policy().with_values(stages__won=fits))
+    with pytest.raises(
+        UsageError, match=r"stages.won: the stage gate's formula for 120 won stages is 6,696 characters"
+    ):
+        build_blueprint(
+            "salesforce",
+            Policy().with_values(stages__won=[*fits, *(f"Won {i:03d} of the year" for i in range(60))]),
+        )
+    assert files("hubspot", Policy().with_values(stages__won=[*fits, *(f"Won {i:03d}" for i in range(60))]))
+
+
 def test_a_policy_without_won_stages_is_refused() -> None:
     with pytest.raises(UsageError, match="maps no stage to won"):
         build_blueprint("salesforce", Policy().with_values(stages__won=[]))

@@ -26,10 +26,12 @@ from cosell.crm.fields import (
     SALESFORCE_OBJECT,
     CrmField,
 )
+from cosell.errors import UsageError
 
 NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 SOURCE_ROOT = "force-app/main/default"
 GATE_RULE = "Cosell_Partner_Source_Before_Won"
+FORMULA_MAX = 3_900  # characters, Salesforce's limit on a formula (spaces and line breaks count)
 VALIDATION_DESCRIPTION_MAX = 255  # characters, Salesforce's limit on a validation rule's description
 # Who may do what with the fields: reps edit the declared ones and read cosell's; the integration
 # user that runs the write-back edits cosell's and reads the declared ones. New fields deployed by the
@@ -210,7 +212,14 @@ def sfdx_project() -> bytes:
 
 
 def salesforce_blueprint(stages: tuple[str, ...]) -> list[BlueprintFile]:
-    """Every file of the Salesforce blueprint, for the won ``stages``."""
+    """Every file of the Salesforce blueprint, for the won ``stages``. A gate formula longer than
+    Salesforce takes is a usage error: the rule would not deploy."""
+    formula = gate_formula(stages)
+    if len(formula) > FORMULA_MAX:
+        raise UsageError(
+            f"stages.won: the stage gate's formula for {len(stages):,} won stages is {len(formula):,} "
+            f"characters, and Salesforce takes {FORMULA_MAX:,} at most: map fewer stages to won"
+        )
     objects = f"{SOURCE_ROOT}/objects/{SALESFORCE_OBJECT}"
     files = [
         BlueprintFile("package.xml", package_xml()),
