@@ -215,6 +215,26 @@ def test_map_init_says_which_file_the_import_needs_and_the_export_lacks(
         )
 
 
+@pytest.mark.parametrize(("crm", "obj"), [("salesforce", "Opportunity"), ("hubspot", "deals")])
+def test_two_files_of_one_object_in_two_folders_are_named_not_called_missing(
+    tmp_path: Path, crm: str, obj: str
+) -> None:
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "20", "--crm", crm]).exit_code == 0
+    for folder in ("eu", "us"):
+        (export / folder).mkdir()
+        (export / folder / f"{obj}.csv").write_bytes((export / f"{obj}.csv").read_bytes())
+    (export / f"{obj}.csv").unlink()
+    both = f"2 files are called {obj}.csv (eu/{obj}.csv, us/{obj}.csv): name the one to read under [files.{obj}] path"
+    done = runner.invoke(app, ["crm", "map", "init", crm, str(export), "--out", str(tmp_path / "m.toml")])
+    assert done.exit_code == 0 and f"CHECK {both}" in " ".join(done.stdout.split())
+    mapping = str(export / f"{crm}-mapping.toml")
+    failed = runner.invoke(
+        app, ["import", crm, str(export), "--mapping", mapping, "-w", str(tmp_path / "w.duckdb")]
+    )
+    assert failed.exit_code == 1 and f"{obj}.csv: missing: {both}" in " ".join(failed.stderr.split())
+
+
 def test_a_drafted_value_with_control_characters_stays_one_toml_line_and_reads_back_as_it_is() -> None:
     draft = Draft()
     draft.add("[lead_sources]")

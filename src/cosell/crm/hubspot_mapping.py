@@ -17,6 +17,7 @@ from cosell.crm.mapping_init import (
     file_section,
     header,
     load_objects,
+    missing_note,
     q,
     shown_values,
     value_section,
@@ -95,7 +96,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         file_section(out, item, encoding, dates, REQUIRED.get(item.obj, ()), LABELS.get(item.obj, {}))
     for obj in ("deals", "companies"):  # the two files the import cannot do without
         if obj not in loaded:
-            out.notes.append(f"no {obj}.csv in the export: name its file under [files.{obj}] path")
+            out.notes.append(missing_note(export, obj))
     return out
 
 

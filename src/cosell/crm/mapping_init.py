@@ -253,6 +253,14 @@ def file_section(
         )
 
 
+def missing_note(export: Export, obj: str) -> str:
+    """The CHECK note for a file the import needs that the draft did not find."""
+    why = export.missing(obj)
+    if why.startswith("no "):
+        return f"no {obj}.csv in the export: name its file under [files.{obj}] path"
+    return why
+
+
 def export_encoding(draft: Draft, loaded: Sequence[Loaded]) -> str:
     """The encoding most files have (the rest get a per-file override)."""
     counts: dict[str, int] = {}

@@ -105,8 +105,23 @@ class Export:
         for f in self.files:
             if f.name.lower() == wanted:
                 return f
-        matches = [f for f in self.files if PurePosixPath(f.name).name.lower() == wanted]
+        matches = self._by_base_name(wanted)
         return matches[0] if len(matches) == 1 else None
+
+    def _by_base_name(self, wanted: str) -> list[SourceFile]:
+        return [f for f in self.files if PurePosixPath(f.name).name.lower() == wanted]
+
+    def missing(self, obj: str) -> str:
+        """Why the export has no file of ``obj`` that :meth:`find` returns: none is called
+        ``<obj>.csv``, or several are (in different folders) and the mapping must name one."""
+        name = f"{obj}.csv"
+        several = self._by_base_name(name.lower())
+        if len(several) > 1:
+            return (
+                f"{len(several)} files are called {name} ({', '.join(f.name for f in several)}): "
+                f"name the one to read under [files.{obj}] path"
+            )
+        return f"no {obj} file in {self.path}"
 
 
 @dataclass(frozen=True)
