@@ -48,6 +48,19 @@ def test_version_ignores_layout_but_not_values() -> None:
         ("[credit]\nposition_based_weights = [50, 50]", "credit.position_based_weights", "exactly three"),
         ("[credit]\nposition_based_weights = [0, 0, 0]", "credit.position_based_weights", "not all be 0"),
         ("this is = = not toml", "(file)", "not valid TOML"),
+        (
+            '[stages]\nwon = ["Closed Won", "Won\\u0001"]',
+            "stages.won",
+            "'Won\\x01' has a control character (U+0001)",
+        ),
+        ('[stages]\nlost = ["Lost\\nagain"]', "stages.lost", "has a control character (U+000A)"),
+        ('label = "fy27\\t"', "label", "has a control character (U+0009)"),
+        ('[stages]\nwon = ["Closed Won "]', "stages.won", "'Closed Won ' has a space at its start or end"),
+        (
+            "[touch_kinds]\npartner_engagement = ['\u00a0intro']",
+            "touch_kinds.partner_engagement",
+            "space at its start",
+        ),
     ],
 )
 def test_invalid_policy_names_the_key(toml: str, key: str, reason: str) -> None:

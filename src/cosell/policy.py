@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -258,6 +259,14 @@ def _as_decimal(key: str, value: Any, file: str | None) -> Decimal:
     return number
 
 
+def _check_text(key: str, value: str, file: str | None) -> None:
+    """A name in the policy (a stage, a kind, the label) is typed, never a control character: one
+    would reach the CRM blueprint's XML, which cannot hold it, and every table that prints it."""
+    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise PolicyError(key, f"{value!r} has a control character (U+{ord(bad):04X})", file)
+
+
 def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     key, kind = setting.key, setting.kind
     if kind in ("int", "month"):
@@ -282,6 +291,7 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     if kind in ("str", "currency", "choice"):
         if not isinstance(value, str) or not value:
             raise PolicyError(key, f"{value!r} is not a non-empty string", file)
+        _check_text(key, value, file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
         if kind == "choice" and value not in setting.choices:
@@ -292,6 +302,14 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     if kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise PolicyError(key, "must be a list of non-empty strings", file)
+        for v in value:
+            _check_text(key, v, file)
+            if v != v.strip():
+                # the data's cells are read trimmed: "Closed Won " would match no deal, and the
+                # stage gate would guard nothing
+                raise PolicyError(
+                    key, f"{v!r} has a space at its start or end (no value in the data has)", file
+                )
         return list(value)
     if kind == "decimal_list":
         if not isinstance(value, list):

@@ -21,6 +21,12 @@ from cosell.accounts.domains import host_of, registrable_domain
         ("", None),
         ("not a domain", None),
         ("localhost", None),
+        ("192.168.1.1", None),  # an IP address names no company (the list would read it as "1.1")
+        ("http://10.0.1.1:8080/crm", None),
+        ("xn--mller-kva.de", "müller.de"),  # punycode is the same domain as its letters
+        ("https://www.XN--MLLER-KVA.DE/", "müller.de"),
+        ("Müller.de", "müller.de"),
+        ("xn--zz.com", "xn--zz.com"),  # not valid punycode: as it is written
     ],
 )
 def test_registrable_domain(value: str, expected: str | None) -> None:

@@ -14,6 +14,7 @@ from cosell.accounts.match import (
     OurAccount,
     PartnerAccount,
     match_accounts,
+    pair_decision,
     statuses_of,
 )
 
@@ -84,6 +85,29 @@ def test_below_the_threshold_with_the_same_words_is_for_review() -> None:
     ours = [OurAccount("A9", "Acme", None)]
     assert _only([_row("Amce")], ours) == ("A9", "fuzzy_name", 75.0, "below_threshold")
     assert REVIEW_FLOOR <= 75.0 < FUZZY_THRESHOLD
+
+
+@pytest.mark.parametrize("placeholder", ["-", "???", "…", "🚀", "* *"])
+def test_a_name_of_no_letter_or_digit_matches_no_name(placeholder: str) -> None:
+    ours = [*OURS, OurAccount("A9", "--", None), OurAccount("A8", "(none)", None)]
+    result = match_accounts(ours, [_row(placeholder)])
+    assert result.matches == () and result.review == () and result.unmatched == 1
+    assert pair_decision(placeholder, "--")[0] is None
+
+
+def test_a_free_mail_domain_is_no_company_s_domain() -> None:
+    ours = [*OURS, OurAccount("A7", "Bob's Plumbing", "gmail.com"), OurAccount("A8", "Acme", "acme.com")]
+    # another company at gmail.com is not Bob's Plumbing
+    assert match_accounts(ours, [_row("Alice Bakery", "gmail.com")]).unmatched == 1
+    # the name decides, and gmail.com casts no doubt on it
+    assert _only([_row("ACME Inc", "acme.sales@gmail.com")], ours) == ("A8", "name", 100.0, "")
+    assert _only([_row("Bobs Plumbing", "yahoo.co.uk")], ours) == ("A7", "name", 100.0, "")
+
+
+def test_an_ip_address_matches_nothing_and_punycode_is_its_own_domain() -> None:
+    ours = [*OURS, OurAccount("A7", "Harbor Freight", "10.0.1.1"), OurAccount("A8", "Müller", "müller.de")]
+    assert match_accounts(ours, [_row("Zenith Labs", "192.168.1.1")]).unmatched == 1
+    assert _only([_row("Müller GmbH", "https://www.xn--mller-kva.de/")], ours) == ("A8", "domain", 100.0, "")
 
 
 def test_nothing_near_is_unmatched() -> None:

@@ -112,6 +112,13 @@ def test_bad_thresholds_are_bad_usage(ws: str) -> None:
     assert "--floor" in done.output
 
 
+def test_a_threshold_below_the_default_floor_alone_lowers_the_floor_with_it(ws: str) -> None:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--threshold", "60", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert (report["threshold"], report["floor"]) == (60.0, 60.0)
+
+
 def test_without_partner_lists_it_says_what_to_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

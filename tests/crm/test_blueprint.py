@@ -114,6 +114,33 @@ def test_the_validation_rule_guards_the_policys_won_stages() -> None:
     assert len(rule.findtext(f"{NS}errorMessage") or "") <= 255
 
 
+def test_the_rules_description_fits_salesforces_255_characters_with_many_won_stages() -> None:
+    stages = [
+        f"Closed Won - {kind}" for kind in ("New Logo", "Expansion", "Renewal", "Partner", "Direct", "Upsell")
+    ]
+    many = files("salesforce", Policy().with_values(stages__won=[*stages, "Contract Signed", "Won (Verbal)"]))
+    path = f"force-app/main/default/objects/Opportunity/validationRules/{GATE_RULE}.validationRule-meta.xml"
+    description = ET.fromstring(many[path]).findtext(f"{NS}description") or ""
+    assert len(description) <= 255 and "(8 named in the formula)" in description
+    assert '(Closed Won, Won "Renewal")' in (
+        ET.fromstring(files("salesforce")[path]).findtext(f"{NS}description") or ""
+    )
+
+
+def test_a_gate_formula_salesforce_would_not_take_is_refused_naming_stages_won() -> None:
+    fits = [f"Closed Won - Region {i:03d}" for i in range(60)]
+    formula = gate_formula(tuple(sorted(fits)))
+    assert len(formula) <= 3_900 and files("salesforce", Policy().with_values(stages__won=fits))
+    with pytest.raises(
+        UsageError, match=r"stages.won: the stage gate's formula for 120 won stages is 6,696 characters"
+    ):
+        build_blueprint(
+            "salesforce",
+            Policy().with_values(stages__won=[*fits, *(f"Won {i:03d} of the year" for i in range(60))]),
+        )
+    assert files("hubspot", Policy().with_values(stages__won=[*fits, *(f"Won {i:03d}" for i in range(60))]))
+
+
 def test_a_policy_without_won_stages_is_refused() -> None:
     with pytest.raises(UsageError, match="maps no stage to won"):
         build_blueprint("salesforce", Policy().with_values(stages__won=[]))

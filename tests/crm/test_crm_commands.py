@@ -74,6 +74,28 @@ def test_blueprint_refuses_an_unknown_crm_and_a_file_as_folder(tmp_path: Path) -
     assert code == 2 and "is a file, not a folder" in err
 
 
+@pytest.mark.parametrize(
+    ("crm", "in_the_way", "folder"),
+    [
+        ("hubspot", "stage-gate.json", True),
+        ("salesforce", "force-app/main/default/permissionsets/Cosell_Writeback.permissionset-meta.xml", True),
+        ("salesforce", "force-app/main/default/permissionsets", False),
+    ],
+)
+def test_a_refused_blueprint_leaves_no_file_of_it_behind(
+    tmp_path: Path, crm: str, in_the_way: str, folder: bool
+) -> None:
+    blocker = tmp_path / "bp" / in_the_way
+    blocker.parent.mkdir(parents=True)
+    blocker.mkdir() if folder else blocker.write_text("mine")
+    code, _, err = cosell("blueprint", crm, "--out", str(tmp_path / "bp"))
+    assert code == (2 if folder else 1)
+    assert str(blocker) in " ".join(err.split())
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()) == (
+        [] if folder else [blocker.relative_to(tmp_path)]
+    )
+
+
 def test_writeback_writes_every_deals_newest_version(company: Path, tmp_path: Path) -> None:
     ws = str(company / "cosell.duckdb")
     code, out, _ = cosell("writeback", "salesforce", "--out", str(tmp_path), "-w", ws)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -173,6 +175,75 @@ def test_map_init_over_a_blueprint_orgs_export_drafts_a_mapping_that_imports_it_
     )
     assert drafted.rows("opportunities") == demo.rows("opportunities")
     assert any(row for row in demo.rows("opportunities") if "sourced" in row)
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_map_init_drafts_the_same_bytes_whatever_the_order_of_the_rows(tmp_path: Path, crm: str) -> None:
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", crm]).exit_code == 0
+    shuffled = tmp_path / "y"
+    shuffled.mkdir()
+    for i, source in enumerate(sorted(export.glob("*.csv"))):
+        head, *rows = source.read_bytes().splitlines(keepends=True)
+        rows = [r if r.endswith(b"\n") else r + b"\r\n" for r in rows]
+        random.Random(i).shuffle(rows)
+        (shuffled / source.name).write_bytes(head + b"".join(rows))
+    drafts = []
+    for folder in (export, shuffled):
+        target = tmp_path / f"{folder.name}.toml"
+        done = runner.invoke(app, ["crm", "map", "init", crm, str(folder), "--out", str(target)])
+        assert done.exit_code == 0, done.output
+        drafts.append((target.read_bytes(), done.stderr))
+    assert drafts[0] == drafts[1]
+
+
+@pytest.mark.parametrize(
+    ("crm", "needed"), [("salesforce", ["Opportunity"]), ("hubspot", ["deals", "companies"])]
+)
+def test_map_init_says_which_file_the_import_needs_and_the_export_lacks(
+    tmp_path: Path, crm: str, needed: list[str]
+) -> None:
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "deal_data.csv").write_text("deal_id,deal_name\n1,x\n", encoding="utf-8")
+    done = runner.invoke(
+        app, ["crm", "map", "init", crm, str(tmp_path / "export"), "--out", str(tmp_path / "m.toml")]
+    )
+    assert done.exit_code == 0, done.output
+    for obj in needed:
+        assert f"CHECK no {obj}.csv in the export: name its file under [files.{obj}] path" in " ".join(
+            done.stdout.split()
+        )
+
+
+@pytest.mark.parametrize(("crm", "obj"), [("salesforce", "Opportunity"), ("hubspot", "deals")])
+def test_two_files_of_one_object_in_two_folders_are_named_not_called_missing(
+    tmp_path: Path, crm: str, obj: str
+) -> None:
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "20", "--crm", crm]).exit_code == 0
+    for folder in ("eu", "us"):
+        (export / folder).mkdir()
+        (export / folder / f"{obj}.csv").write_bytes((export / f"{obj}.csv").read_bytes())
+    (export / f"{obj}.csv").unlink()
+    both = f"2 files are called {obj}.csv (eu/{obj}.csv, us/{obj}.csv): name the one to read under [files.{obj}] path"
+    done = runner.invoke(app, ["crm", "map", "init", crm, str(export), "--out", str(tmp_path / "m.toml")])
+    assert done.exit_code == 0 and f"CHECK {both}" in " ".join(done.stdout.split())
+    mapping = str(export / f"{crm}-mapping.toml")
+    failed = runner.invoke(
+        app, ["import", crm, str(export), "--mapping", mapping, "-w", str(tmp_path / "w.duckdb")]
+    )
+    assert failed.exit_code == 1 and f"{obj}.csv: missing: {both}" in " ".join(failed.stderr.split())
+
+
+def test_a_drafted_value_with_control_characters_stays_one_toml_line_and_reads_back_as_it_is() -> None:
+    draft = Draft()
+    draft.add("[lead_sources]")
+    odd = ['Web\n[users.roles]\n"x" = "admin', "Partner\x7fReferral", 'Trade "Show" \\ x\x01\t']
+    for value in odd:
+        draft.entry(value, "inbound", f'read from the words of "{value}"', check=True, section="lead_sources")
+    text = draft.text()
+    assert len(text.splitlines()) == 1 + len(odd)
+    assert tomllib.loads(text) == {"lead_sources": dict.fromkeys(odd, "inbound")}
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])

@@ -8,6 +8,7 @@ with the pinned ``publicsuffixlist`` package, so the answer never depends on the
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
@@ -20,7 +21,8 @@ def _psl() -> PublicSuffixList:
 
 def host_of(value: str) -> str | None:
     """The host name in a domain, URL or email address, lower case, without ``www.``, a port, a path
-    or a trailing dot; None when there is none."""
+    or a trailing dot, an international name in its own letters (not punycode); None when there is
+    none (an IP address is none)."""
     text = value.strip().lower()
     if not text:
         return None
@@ -35,6 +37,13 @@ def host_of(value: str) -> str | None:
         text = text[4:]
     if "." not in text or any(c.isspace() for c in text):
         return None
+    if all(label.isdigit() for label in text.split(".")):
+        return None  # an IP address names a machine, not a company (192.168.1.1 is no "1.1")
+    if "xn--" in text:
+        # The punycode of an international domain is the same domain (xn--mller-kva.de = müller.de);
+        # a text that is not valid punycode is compared as it is written.
+        with suppress(UnicodeError):
+            text = text.encode("ascii").decode("idna").lower()
     return text
 
 

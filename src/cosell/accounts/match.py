@@ -9,9 +9,11 @@
 Each partner row is matched to at most one of our accounts, by the first method that finds one:
 
 1. ``domain``: the registrable domains are equal (``www.acme.co.uk`` = ``acme.co.uk``;
-   :func:`cosell.accounts.domains.registrable_domain`). Score 100.
+   :func:`cosell.accounts.domains.registrable_domain`). Score 100. A free-mail domain
+   (``gmail.com``: :mod:`cosell.accounts.free_mail`) names no company and is read as no domain.
 2. ``name``: the normalised names are equal (:func:`cosell.accounts.names.normalise_name`: legal
-   forms, case, punctuation, accents, "The", "&"). Score 100.
+   forms, case, punctuation, accents, "The", "&"). Score 100. A name with no letter or digit
+   ("-", "?", "n/a" is a name) matches no name.
 3. ``fuzzy_name``: the name similarity (:func:`cosell.accounts.names.similarity`, 0 to 100) is at
    least ``threshold`` (:data:`FUZZY_THRESHOLD`) and the names have the same words up to a typo
    in each (:func:`cosell.accounts.names.same_words`): "Nortwhind Bay Logistics" is Northwind Bay
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from cosell.accounts.domains import registrable_domain
+from cosell.accounts.free_mail import is_free_mail
 from cosell.accounts.names import name_tokens, same_words, score_normalised
 from cosell.accounts.near import near_candidates
 
@@ -123,14 +126,21 @@ def _prepare(name: str, domain: str | None, domains: dict[str, str | None] | Non
     found = None
     if domain:
         if domains is None:
-            found = registrable_domain(domain)
+            found = _company_domain(domain)
         elif domain in domains:
             found = domains[domain]
         else:
-            found = domains[domain] = registrable_domain(domain)
+            found = domains[domain] = _company_domain(domain)
     tokens = name_tokens(name)
     words = tuple(t for t in tokens if t != "and")
     return _Side(" ".join(tokens), "".join(tokens), words, found, found.split(".", 1)[0] if found else None)
+
+
+def _company_domain(domain: str) -> str | None:
+    """The registrable domain, unless it is a free-mail provider's: ``gmail.com`` names no company,
+    so it neither matches another account listed there nor casts doubt on a name."""
+    found = registrable_domain(domain)
+    return None if is_free_mail(found) else found
 
 
 def _rank(m: AccountMatch) -> tuple[float, int, float, str]:
@@ -164,7 +174,8 @@ def match_accounts(
     for i, side in enumerate(mine):
         if side.domain:
             by_domain[side.domain].append(i)
-        by_name[side.compact].append(i)
+        if side.compact:  # a name of no letter or digit ("-", "?") is no name: it matches none
+            by_name[side.compact].append(i)
 
     sides = [_prepare(r.name, r.domain, domains) for r in rows]
     candidates: list[list[AccountMatch]] = [[] for _ in rows]
@@ -246,6 +257,8 @@ def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) 
     True
     """
     a, b = _prepare(left, None), _prepare(right, None)
+    if not a.compact or not b.compact:
+        return None, 0.0  # no letter or digit: no name to compare
     if a.compact == b.compact:
         return "name", 100.0
     score = score_normalised(a.norm, b.norm)

@@ -7,7 +7,7 @@
     similarity("Northwind Logistics", "Nortwhind Logistics GmbH")   # 94.7 (0 to 100)
 
 Normalising removes what differs between two spellings of the same company and never tells
-companies apart: accents (``Société`` = ``Societe``), case, punctuation (``S.A.`` = ``SA``,
+companies apart (letters and digits of every script stay: ``Яндекс`` is ``яндекс``): accents (``Société`` = ``Societe``), case, punctuation (``S.A.`` = ``SA``,
 ``Coca-Cola`` = ``Coca Cola``), ``&`` / ``+`` / ``and``, a leading ``The``, the legal form at the end
 (or, for the forms written first, at the start: ``PT``, ``OOO``) in the many countries listed in
 :data:`LEGAL_FORMS`, and abbreviations that stand for one word only (``Mfg``, ``Intl``:
@@ -91,7 +91,9 @@ _FOLD = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d",
 _WEB_TAIL = re.compile(r"\.(com|net|org|io|co|ai)\b\.?")  # "Amazon.com" is Amazon
 _JOINED = str.maketrans("", "", ".'’`´")  # dots and apostrophes join: "S.A." -> "SA"
 _AND = str.maketrans({"&": " and ", "+": " and "})
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Anything but a letter or a digit, of any script: "Яндекс" and "阿里巴巴" are names too (an ASCII-only
+# class left them empty, and every such name matched every other by name).
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def _forms(forms: tuple[str, ...], at: int) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -136,17 +138,19 @@ def _join_letters(tokens: list[str]) -> list[str]:
 def _strip_forms(tokens: list[str]) -> list[str]:
     """Drop legal forms (and a dangling "and" before one: "Smith & Co") from the end, then the
     forms written first from the start, never leaving the name empty."""
+    end = len(tokens)  # the name is tokens[:end]: cut once, however many forms go (no copy per form)
     changed = True
-    while changed and tokens:
+    while changed and end:
         changed = False
-        for form in _TRAILING.get(tokens[-1], ()):
+        for form in _TRAILING.get(tokens[end - 1], ()):
             n = len(form)
-            if len(tokens) > n and tuple(tokens[-n:]) == form:
-                tokens = tokens[:-n]
-                while len(tokens) > 1 and tokens[-1] == "and":
-                    tokens = tokens[:-1]
+            if end > n and tuple(tokens[end - n : end]) == form:
+                end -= n
+                while end > 1 and tokens[end - 1] == "and":
+                    end -= 1
                 changed = True
                 break
+    tokens = tokens[:end]
     for form in _LEADING.get(tokens[0], ()) if tokens else ():
         n = len(form)
         if len(tokens) > n and tuple(tokens[:n]) == form:
@@ -177,6 +181,8 @@ def normalise_name(name: str) -> str:
     'muller and sohne'
     >>> normalise_name("Inc.")
     'inc'
+    >>> normalise_name("«Яндекс»"), normalise_name("阿里巴巴")
+    ('яндекс', '阿里巴巴')
     """
     return " ".join(name_tokens(name))
 

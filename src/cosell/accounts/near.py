@@ -10,8 +10,10 @@ letter. So the names worth comparing with a partner's name are ours that
 - for a one-word name, share its first three letters, its first and last three, or its first letter
   and the rest of its letters in any order (Nvidai / Nvidia).
 
-They are found through an index of words (which of our names contain a word) and of whole names,
-so a partner's name meets a few dozen of ours, not all of them: 100,000 accounts take seconds.
+They are found through an index of words (which of our names contain a word): a name one word away
+holds two of the partner name's first three words, so a partner's name meets a few dozen of ours,
+not all of them (100,000 accounts take seconds), and a name of thousands of words takes no longer
+than its length.
 A name with two misspelt words meets nothing and is not matched. Pure.
 """
 
@@ -47,10 +49,8 @@ def near_candidates(queries: Sequence[Words], ours: Sequence[Words]) -> list[lis
         return []
     vocabulary = {w for q in queries for w in q}
     postings: dict[str, list[int]] = defaultdict(list)
-    whole: dict[Words, list[int]] = defaultdict(list)
     single: dict[str, list[int]] = defaultdict(list)
     for i, words in enumerate(ours):
-        whole[words].append(i)
         for w in set(words) & vocabulary:
             postings[w].append(i)
         if len(words) == 1 and words[0]:
@@ -63,21 +63,30 @@ def near_candidates(queries: Sequence[Words], ours: Sequence[Words]) -> list[lis
         if n == 1 and q[0]:
             for key in _single_keys(q[0]):
                 hits.update(single.get(key, ()))
-        for i in range(n) if n >= 2 else ():
-            rest = q[:i] + q[i + 1 :]
-            for j in _within(postings, rest):
-                other = ours[j]
-                if (
-                    len(other) == n
-                    and other[:i] == q[:i]
-                    and other[i + 1 :] == q[i + 1 :]
-                    and other[i][:1] == q[i][:1]
-                ):
+            for j in _within(postings, q):  # ours has one word more
+                if _one_word_away(q, ours[j]):
                     hits.add(j)
-            hits.update(whole.get(rest, ()))  # ours has one word less
-        for j in _within(postings, q) if n else ():  # ours has one word more
-            other = ours[j]
-            if len(other) == n + 1 and any(other[:k] + other[k + 1 :] == q for k in range(n + 1)):
-                hits.add(j)
+        elif n >= 2:
+            # A name one word away shares every word of the query but one, so it holds the first two
+            # words, or the second and third, or the first and third: a few small lists to check,
+            # whatever the length of the name (checking each word's removal was quadratic in it).
+            groups = ((q[0],), (q[1],)) if n == 2 else ((q[0], q[1]), (q[1], q[2]), (q[0], q[2]))
+            for group in groups:
+                hits.update(j for j in _within(postings, group) if _one_word_away(q, ours[j]))
         found.append(sorted(hits))
     return found
+
+
+def _one_word_away(q: Words, other: Words) -> bool:
+    """``other`` is ``q`` with one word changed (keeping its first letter), one word less (for a
+    name of two words or more) or one word more; or ``q`` itself."""
+    n, m = len(q), len(other)
+    if m == n:
+        differ = [k for k in range(n) if q[k] != other[k]][:2]
+        return not differ or (len(differ) == 1 and other[differ[0]][:1] == q[differ[0]][:1])
+    if m == n + 1 or (m == n - 1 and n >= 2):
+        longer, shorter = (q, other) if n > m else (other, q)
+        # dropping the first word where they part is enough: if any one dropped word makes them equal, it does
+        k = next((k for k in range(len(shorter)) if longer[k] != shorter[k]), len(shorter))
+        return longer[k + 1 :] == shorter[k:]
+    return False

@@ -164,7 +164,7 @@ def match_command(
         float | None,
         typer.Option(
             "--floor",
-            help="Name score from which a candidate is listed for review. Default 70.",
+            help="Name score from which a candidate is listed for review. Default 70 (or --threshold, if lower).",
             show_default=False,
         ),
     ] = None,
@@ -197,7 +197,12 @@ def match_command(
             policy,
             known_at=parse_instant_option(known_at, "--known-at"),
             threshold=FUZZY_THRESHOLD if threshold is None else threshold,
-            floor=REVIEW_FLOOR if floor is None else floor,
+            # not given: 70, or a lower --threshold (--threshold 60 alone is no floor above it)
+            floor=floor
+            if floor is not None
+            else REVIEW_FLOOR
+            if threshold is None
+            else min(REVIEW_FLOOR, threshold),
         ),
         read_only=True,
     )

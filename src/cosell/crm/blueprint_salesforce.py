@@ -26,10 +26,13 @@ from cosell.crm.fields import (
     SALESFORCE_OBJECT,
     CrmField,
 )
+from cosell.errors import UsageError
 
 NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 SOURCE_ROOT = "force-app/main/default"
 GATE_RULE = "Cosell_Partner_Source_Before_Won"
+FORMULA_MAX = 3_900  # characters, Salesforce's limit on a formula (spaces and line breaks count)
+VALIDATION_DESCRIPTION_MAX = 255  # characters, Salesforce's limit on a validation rule's description
 # Who may do what with the fields: reps edit the declared ones and read cosell's; the integration
 # user that runs the write-back edits cosell's and reads the declared ones. New fields deployed by the
 # Metadata API are visible to nobody until a profile or a permission set grants them.
@@ -130,18 +133,29 @@ def gate_formula(stages: tuple[str, ...]) -> str:
     )
 
 
+def gate_description(stages: tuple[str, ...]) -> str:
+    """The rule's description, naming the won stages when they fit: Salesforce refuses a validation
+    rule whose description is over 255 characters (the formula names every stage anyway).
+
+    >>> gate_description(("Closed Won",))
+    "cosell's stage gate: a deal may not enter a won stage (Closed Won) until Partner Source is set. None is a valid answer."
+    """
+    tail = " until Partner Source is set. None is a valid answer."
+    text = "cosell's stage gate: a deal may not enter a won stage (" + ", ".join(stages) + ")" + tail
+    if len(text) <= VALIDATION_DESCRIPTION_MAX:
+        return text
+    return (
+        f"cosell's stage gate: a deal may not enter a won stage ({len(stages)} named in the formula)" + tail
+    )
+
+
 def validation_rule(stages: tuple[str, ...]) -> bytes:
     """The ``ValidationRule`` of the stage gate (SPEC section 4) for the policy's won ``stages``."""
     source = next(f for f in DECLARED_FIELDS if f.key == "partner_source").salesforce.api_name
     root = _root("ValidationRule")
     _sub(root, "fullName", GATE_RULE)
     _sub(root, "active", "true")
-    _sub(
-        root,
-        "description",
-        "cosell's stage gate: a deal may not enter a won stage (" + ", ".join(stages) + ") until "
-        "Partner Source is set. None is a valid answer.",
-    )
+    _sub(root, "description", gate_description(stages))
     _sub(root, "errorConditionFormula", gate_formula(stages))
     _sub(root, "errorDisplayField", source)
     _sub(
@@ -198,7 +212,14 @@ def sfdx_project() -> bytes:
 
 
 def salesforce_blueprint(stages: tuple[str, ...]) -> list[BlueprintFile]:
-    """Every file of the Salesforce blueprint, for the won ``stages``."""
+    """Every file of the Salesforce blueprint, for the won ``stages``. A gate formula longer than
+    Salesforce takes is a usage error: the rule would not deploy."""
+    formula = gate_formula(stages)
+    if len(formula) > FORMULA_MAX:
+        raise UsageError(
+            f"stages.won: the stage gate's formula for {len(stages):,} won stages is {len(formula):,} "
+            f"characters, and Salesforce takes {FORMULA_MAX:,} at most: map fewer stages to won"
+        )
     objects = f"{SOURCE_ROOT}/objects/{SALESFORCE_OBJECT}"
     files = [
         BlueprintFile("package.xml", package_xml()),

@@ -106,9 +106,9 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
         if warehouse:
             out.problems.extend(warehouse)
             return out
-        out.problem("deals.csv", None, None, None, f"missing: no deals file in {export.path}")
+        out.problem("deals.csv", None, None, None, "missing: " + export.missing("deals"))
     if companies is None:
-        out.problem("companies.csv", None, None, None, f"missing: no companies file in {export.path}")
+        out.problem("companies.csv", None, None, None, "missing: " + export.missing("companies"))
     pipelines = obj("pipelines")
     if pipelines is not None:
         _pipelines(pipelines, portal)

@@ -17,6 +17,7 @@ from cosell.crm.mapping_init import (
     file_section,
     header,
     load_objects,
+    missing_note,
     q,
     shown_values,
     value_section,
@@ -93,6 +94,9 @@ def draft(export: Export, policy: Policy) -> Draft:
         dates = list(DATES.get(item.obj, ()))
         dates += [h for h in item.table.header if _ENTERED.match(h)]
         file_section(out, item, encoding, dates, REQUIRED.get(item.obj, ()), LABELS.get(item.obj, {}))
+    for obj in ("deals", "companies"):  # the two files the import cannot do without
+        if obj not in loaded:
+            out.notes.append(missing_note(export, obj))
     return out
 
 
@@ -118,7 +122,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
             won = probability is not None and r[probability].strip() in ("1", "1.0", "1.00")
             meanings[r[label].strip()] = ("won" if won else "lost") if is_closed else "open"
     for stage in dict.fromkeys(
-        [*meanings, *(s for s in _values(loaded, "deals", "dealstage") if s not in ids)]
+        [*sorted(meanings), *(s for s in _values(loaded, "deals", "dealstage") if s not in ids)]
     ):
         meaning = meanings.get(stage) or policy.stage_class(stage)
         why = "the pipeline says so" if stage in meanings else "the policy's reading"

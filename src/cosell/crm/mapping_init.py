@@ -10,6 +10,7 @@ guessed silently: the import reads exactly what the file says, and the person re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from datetime import datetime
 from cosell.crm import values
 from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, is_result_field
 from cosell.crm.mapping import OBJECTS
-from cosell.crm.sources import Export, SourceFile, Table, decode, first_values, parse_table
+from cosell.crm.sources import Export, SourceFile, Table, decode, distinct_values, parse_table
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
 
@@ -57,6 +58,9 @@ BLUEPRINT_TIERS = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what TOML allows in no string and no comment
+
+
 def q(text: str) -> str:
     """A TOML basic string."""
     return json.dumps(text, ensure_ascii=False)
@@ -79,7 +83,12 @@ class Draft:
             self.notes.append(f"[{section}] {q(key)} = {q(value)}: {comment}")
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        """The mapping, every control character from the export written as a ``\\uXXXX`` escape:
+        the same character in a quoted string, plain text in a comment (where a raw line break
+        would end the comment and a raw control character is not TOML)."""
+        return (
+            "\n".join(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", line) for line in self.lines) + "\n"
+        )
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,10 @@ def date_format(samples: Iterable[str]) -> tuple[str | None, list[str]]:
 
 
 def column_values(table: Table, column: int, limit: int = 2000) -> list[str]:
-    """Up to ``limit`` values of a column, spread over the file."""
-    step = max(1, len(table.rows) // limit)
-    return [r[column] for r in table.rows[::step]]
+    """Up to ``limit`` of a column's distinct values, spread over them in sorted order (the same
+    sample whatever the order of the rows)."""
+    found = sorted({r[column] for r in table.rows})
+    return found[:: max(1, len(found) // limit)]
 
 
 def find(table: Table, name: str, labels: Mapping[str, Sequence[str]]) -> int | None:
@@ -169,12 +179,12 @@ def shown_values(
     loaded: Mapping[str, Loaded], obj: str, column: str, labels: Mapping[str, Mapping[str, Sequence[str]]]
 ) -> list[str]:
     """The values the export shows in ``column`` of the object ``obj`` (found by its API name or
-    one of its ``labels``), in first-seen order; none when the file or the column is missing."""
+    one of its ``labels``), sorted; none when the file or the column is missing."""
     item = loaded.get(obj)
     if item is None:
         return []
     i = find(item.table, column, labels.get(obj, {}))
-    return [] if i is None else list(first_values(item.table, i))
+    return [] if i is None else list(distinct_values(item.table, i))
 
 
 def formats_section(
@@ -188,7 +198,7 @@ def formats_section(
             continue
         fmt, others = date_format(column_values(loaded.table, i))
         if fmt is None:
-            sample = first_values(loaded.table, i, 1)
+            sample = distinct_values(loaded.table, i, 1)
             if sample:
                 try:
                     values.instant(sample[0], None, None)
@@ -198,7 +208,7 @@ def formats_section(
                     )
                     lines.append(f'# {name} = "?"  # CHECK: no known format fits {q(sample[0])}')
             continue
-        example = first_values(loaded.table, i, 1)[0]
+        example = distinct_values(loaded.table, i, 1)[0]
         if others:
             note = f"{q(example)} also fits {', '.join(others)}: which does the export write?"
             lines.append(f"{q(name)} = {q(fmt)}  # CHECK: {note}")
@@ -241,6 +251,14 @@ def file_section(
         draft.add(
             f"[files.{loaded.obj}.formats]  # strptime formats of its dates (default ISO 8601)", *formats
         )
+
+
+def missing_note(export: Export, obj: str) -> str:
+    """The CHECK note for a file the import needs that the draft did not find."""
+    why = export.missing(obj)
+    if why.startswith("no "):
+        return f"no {obj}.csv in the export: name its file under [files.{obj}] path"
+    return why
 
 
 def export_encoding(draft: Draft, loaded: Sequence[Loaded]) -> str:

@@ -120,9 +120,9 @@ def translate(
         if warehouse:
             out.problems.extend(warehouse)
             return out
-        out.problem("Opportunity.csv", None, None, None, f"missing: no Opportunity file in {export.path}")
+        out.problem("Opportunity.csv", None, None, None, "missing: " + export.missing("Opportunity"))
     if accounts is None:
-        out.problem("Account.csv", None, None, None, f"missing: no Account file in {export.path}")
+        out.problem("Account.csv", None, None, None, "missing: " + export.missing("Account"))
     if accounts is not None:
         _accounts(accounts, org, out)
     users = obj("User")

@@ -13,6 +13,7 @@ from cosell.crm.mapping_init import (
     file_section,
     header,
     load_objects,
+    missing_note,
     q,
     shown_values,
     value_section,
@@ -140,7 +141,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         labels = LABELS.get(item.obj, {})
         file_section(out, item, encoding, DATES.get(item.obj, ()), REQUIRED.get(item.obj, ()), labels)
     if not opportunity:
-        out.notes.append("no Opportunity.csv in the export: name its file under [files.Opportunity] path")
+        out.notes.append(missing_note(export, "Opportunity"))
     return out
 
 

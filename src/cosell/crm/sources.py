@@ -105,8 +105,23 @@ class Export:
         for f in self.files:
             if f.name.lower() == wanted:
                 return f
-        matches = [f for f in self.files if PurePosixPath(f.name).name.lower() == wanted]
+        matches = self._by_base_name(wanted)
         return matches[0] if len(matches) == 1 else None
+
+    def _by_base_name(self, wanted: str) -> list[SourceFile]:
+        return [f for f in self.files if PurePosixPath(f.name).name.lower() == wanted]
+
+    def missing(self, obj: str) -> str:
+        """Why the export has no file of ``obj`` that :meth:`find` returns: none is called
+        ``<obj>.csv``, or several are (in different folders) and the mapping must name one."""
+        name = f"{obj}.csv"
+        several = self._by_base_name(name.lower())
+        if len(several) > 1:
+            return (
+                f"{len(several)} files are called {name} ({', '.join(f.name for f in several)}): "
+                f"name the one to read under [files.{obj}] path"
+            )
+        return f"no {obj} file in {self.path}"
 
 
 @dataclass(frozen=True)
@@ -290,13 +305,9 @@ def check_encoding_name(encoding: str, where: str) -> str | None:
     return f"{where}: {encoding!r} is not one of {', '.join(ENCODINGS)}"
 
 
-def first_values(table: Table, column: int, limit: int = 200) -> Sequence[str]:
-    """Distinct non-empty values of a column in first-seen order (for drafting a mapping)."""
-    seen: dict[str, None] = {}
-    for record in table.rows:
-        value = record[column].strip()
-        if value and value not in seen:
-            seen[value] = None
-            if len(seen) >= limit:
-                break
-    return list(seen)
+def distinct_values(table: Table, column: int, limit: int = 200) -> Sequence[str]:
+    """The first ``limit`` distinct non-empty values of a column, sorted (for drafting a mapping):
+    the same draft whatever the order of the export's rows."""
+    found = {record[column].strip() for record in table.rows}
+    found.discard("")
+    return sorted(found)[:limit]

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from email.message import Message
 
 from cosell.accounts.domains import registrable_domain
+from cosell.accounts.free_mail import is_free_mail
 from cosell.errors import InputError, Problem
 from cosell.referrals.email_body import attached_messages, body_lines, parse_bytes
 from cosell.referrals.email_headers import Address, addresses, received_at, text_header
 from cosell.referrals.email_thread import split_thread
-from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 

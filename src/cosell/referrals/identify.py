@@ -26,8 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cosell.accounts.domains import registrable_domain
+from cosell.accounts.free_mail import is_free_mail
 from cosell.accounts.names import normalise_name
-from cosell.referrals.free_mail import is_free_mail
 from cosell.referrals.parsed import ParsedReferral
 
 

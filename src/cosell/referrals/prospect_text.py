@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cosell.accounts.domains import registrable_domain
-from cosell.referrals.free_mail import is_free_mail
+from cosell.accounts.free_mail import is_free_mail
 from cosell.referrals.parsed import MAX_FIELD_CHARS, FieldSource
 from cosell.referrals.prospect_labels import label_kind, labelled_fields
 from cosell.referrals.prospect_signature import signature_fields

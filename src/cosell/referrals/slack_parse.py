@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cosell.accounts.domains import registrable_domain
-from cosell.referrals.free_mail import is_free_mail
+from cosell.accounts.free_mail import is_free_mail
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 from cosell.referrals.slack_export import INDEX_FILES, read_export_files

@@ -2,7 +2,8 @@
 
 A prospect writing from ``jane@gmail.com`` gives an email but no company domain, and a partner's
 employee writing from a free-mail address cannot be identified by domain (SPEC section 7: free-mail
-domains never identify a partner). The list is fixed here, not fetched, so the answer never depends
+domains never identify a partner); nor does a company listed at ``gmail.com`` match, by domain, every
+other one listed there (:mod:`cosell.accounts.match`). The list is fixed here, not fetched, so the answer never depends
 on the network or the day; it names the providers seen in B2B introductions, and a domain missing
 from it only means a prospect domain is kept that a reviewer can clear.
 """
