@@ -10,7 +10,9 @@ full runs as the numbers stood at an instant the newest run knew more than. Afte
 
 - a partial version (a fix, a dispute, an answer, the auto-tags of an import) holds, for its
   deals, the rows, credits, evidence and claims of a full engine run as of the decision, with
-  the credit model of that version, and ``explain`` says the same tier and partner;
+  the credit model of that version, and ``explain`` says the same tier and partner; every reader
+  of the newest version reads it (an import dated back to before a run's knowledge instant
+  included), unless a partial run that knew more holds the deal;
 - an incremental run stores what a full run then stores, and every reader of the newest version
   (as of T, and overall) reads the same after either;
 - every deal of a stored run is explained (as of T, known at K) with its stored tier, partner,
@@ -271,6 +273,17 @@ class Redecisions(RuleBasedStateMachine):
         full = attribute(self.ws.con, self.policy, as_of, model, known_at=as_of)
         want = _of((full.rows(), full.credit_rows(), *full.evidence_rows()), deals)
         assert _of((*stored, *evidence_rows(self.ws.con, run_id)), deals) == want
+        # Every reader of the newest version reads it for its deals, unless a partial run that knew
+        # more holds them (an import dated back to before a fix): it is never hidden behind a
+        # complete run recorded before it, which never read its inputs.
+        attribution_views(self.ws.con)
+        read = self.ws.con.execute(
+            "SELECT v.run_id, r.scope, r.known_at > ? FROM v_attribution v "
+            "JOIN attribution_runs r ON r.run_id = v.run_id WHERE list_contains(?, v.opportunity_id)",
+            [as_of, deals],
+        ).fetchall()
+        assert len(read) == len(deals)
+        assert all(r[0] == run_id or (r[1] == "partial" and r[2]) for r in read), (run_id, read)
         for row in want[0]:
             explained = explain_opportunity(
                 self.ws.con, row.opportunity_id, self.policy, as_of, model, known_at=as_of
