@@ -3,7 +3,8 @@ reads as a full run over the same data and overrides.
 
 A hypothesis state machine starts from a generated world (imported, auto-tagged, prompted, and
 attributed once as of AS_OF) and then, one step an hour later than the last, imports changes
-(some dated back to the last import, as a pinned clock may), accepts fixes, opens and decides
+(some dated back to the last import, as a pinned clock may), accepts fixes (some at the very
+instant of the step before, a run's, as a pinned clock records them), opens and decides
 disputes, answers influence prompts, withdraws overrides, and runs the attribution in full or
 incrementally, as of AS_OF or of the knowledge instant, known now or a little earlier, and store
 full runs as the numbers stood at an instant the newest run knew more than. After each:
@@ -193,8 +194,14 @@ class Redecisions(RuleBasedStateMachine):
             full_ws.close()
         self._check_explained(inc.record.run_id, at_k.known_at)
 
-    @rule(data=st.data(), tier=st.sampled_from(TIERS), partner=st.sampled_from(["", *PARTNERS]))
-    def accept_fix(self, data: st.DataObject, tier: str, partner: str) -> None:
+    @rule(
+        data=st.data(),
+        tier=st.sampled_from(TIERS),
+        partner=st.sampled_from(["", *PARTNERS]),
+        same=st.sampled_from([False, False, True]),
+    )
+    def accept_fix(self, data: st.DataObject, tier: str, partner: str, same: bool) -> None:
+        """A fix, an hour later or (a pinned clock) at the instant of the last step, a run's too."""
         deals = self._existing()
         if not deals:
             return
@@ -204,8 +211,9 @@ class Redecisions(RuleBasedStateMachine):
         )
         with self.ws.transaction():
             _, run_of, _ = apply_overrides(
-                self.ws.con, self.policy, [request], kind="fix", by_user="u", reason="r", at=self._tick()
-            )
+                self.ws.con, self.policy, [request], kind="fix", by_user="u", reason="r",
+                at=self.now if same else self._tick(),
+            )  # fmt: skip
         self._check_partial(run_of[deal])
 
     @rule(

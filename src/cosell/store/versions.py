@@ -222,6 +222,19 @@ def runs_recorded_after(con: Engine, known_at: datetime) -> int:
     return int(row[0]) if row else 0
 
 
+def unread_partial_runs(con: Engine, run_id: int, at: datetime) -> int:
+    """How many partial runs (fixes, disputes, auto-tags, answers) known at the instant ``at`` (the
+    stored run's knowledge instant) the run ``run_id`` did not read: those recorded after it yet at
+    or before ``at``, by a pinned clock (``--now``, ``COSELL_NOW``) at that very instant. The change
+    each stands for (an override, a declaration) was made after the run, and the changes found
+    after ``at`` leave it out (the imports' twin: :func:`~cosell.store.attribution_store.unread_imports_at`)."""
+    row = con.execute(
+        f"SELECT count(*) FROM attribution_runs WHERE scope = '{PARTIAL}' AND run_id > ? AND known_at <= ?",
+        [run_id, at],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: datetime | None = None) -> int:
     """The newest run a reading takes versions from; :class:`NotFound` naming what is known instead
     when there is none: no run at all, none recorded by ``known_at`` (with the earliest), or none
