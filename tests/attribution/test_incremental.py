@@ -666,6 +666,23 @@ def test_a_fix_stored_since_the_base_run_is_followed_not_refused() -> None:
         ws.close()
 
 
+def test_a_fix_recorded_at_the_base_run_s_instant_after_it_needs_a_full_run() -> None:
+    """A pinned clock records a fix at the base run's knowledge instant after the run: its
+    override is no change after that instant, yet the run never read it. Extending the run would
+    store the deal as it stood before the fix (as of the chain, unlike a full run), so it is a full
+    run instead, saying why, and stores what a full run stores."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        record_override(ws.con, "B05", "influenced", "P1", "t", "joint call on file", recorded_at=AS_OF)
+        store_new_version(ws.con, POLICY, ["B05"], AS_OF, kind="fix", by_user="t", reason="joint call")
+        inc, full = incremental_and_full(ws, POLICY, "role_weighted")
+        assert not inc.incremental
+        assert inc.full_because == "a change was recorded at run 1's knowledge instant after the run"
+        assert_same_runs(ws, inc.record.run_id, full.record.run_id)
+    finally:
+        ws.close()
+
+
 def test_only_the_newest_complete_run_is_extended() -> None:
     """An incremental run known at an instant before the newest run was recorded would sit on top
     of runs it does not know: it is a full run instead, saying why."""

@@ -3,14 +3,17 @@ reads as a full run over the same data and overrides.
 
 A hypothesis state machine starts from a generated world (imported, auto-tagged, prompted, and
 attributed once as of AS_OF) and then, one step an hour later than the last, imports changes
-(some dated back to the last import, as a pinned clock may), accepts fixes, opens and decides
+(some dated back to the last import, as a pinned clock may), accepts fixes (some at the very
+instant of the step before, a run's, as a pinned clock records them), opens and decides
 disputes, answers influence prompts, withdraws overrides, and runs the attribution in full or
 incrementally, as of AS_OF or of the knowledge instant, known now or a little earlier, and store
 full runs as the numbers stood at an instant the newest run knew more than. After each:
 
 - a partial version (a fix, a dispute, an answer, the auto-tags of an import) holds, for its
   deals, the rows, credits, evidence and claims of a full engine run as of the decision, with
-  the credit model of that version, and ``explain`` says the same tier and partner;
+  the credit model of that version, and ``explain`` says the same tier and partner; every reader
+  of the newest version reads it (an import dated back to before a run's knowledge instant
+  included), unless a partial run that knew more holds the deal;
 - an incremental run stores what a full run then stores, and every reader of the newest version
   (as of T, and overall) reads the same after either;
 - every deal of a stored run is explained (as of T, known at K) with its stored tier, partner,
@@ -193,8 +196,14 @@ class Redecisions(RuleBasedStateMachine):
             full_ws.close()
         self._check_explained(inc.record.run_id, at_k.known_at)
 
-    @rule(data=st.data(), tier=st.sampled_from(TIERS), partner=st.sampled_from(["", *PARTNERS]))
-    def accept_fix(self, data: st.DataObject, tier: str, partner: str) -> None:
+    @rule(
+        data=st.data(),
+        tier=st.sampled_from(TIERS),
+        partner=st.sampled_from(["", *PARTNERS]),
+        same=st.sampled_from([False, False, True]),
+    )
+    def accept_fix(self, data: st.DataObject, tier: str, partner: str, same: bool) -> None:
+        """A fix, an hour later or (a pinned clock) at the instant of the last step, a run's too."""
         deals = self._existing()
         if not deals:
             return
@@ -204,8 +213,9 @@ class Redecisions(RuleBasedStateMachine):
         )
         with self.ws.transaction():
             _, run_of, _ = apply_overrides(
-                self.ws.con, self.policy, [request], kind="fix", by_user="u", reason="r", at=self._tick()
-            )
+                self.ws.con, self.policy, [request], kind="fix", by_user="u", reason="r",
+                at=self.now if same else self._tick(),
+            )  # fmt: skip
         self._check_partial(run_of[deal])
 
     @rule(
@@ -284,6 +294,17 @@ class Redecisions(RuleBasedStateMachine):
         full = attribute(self.ws.con, self.policy, as_of, model, known_at=as_of)
         want = _of((full.rows(), full.credit_rows(), *full.evidence_rows()), deals)
         assert _of((*stored, *evidence_rows(self.ws.con, run_id)), deals) == want
+        # Every reader of the newest version reads it for its deals, unless a partial run that knew
+        # more holds them (an import dated back to before a fix): it is never hidden behind a
+        # complete run recorded before it, which never read its inputs.
+        attribution_views(self.ws.con)
+        read = self.ws.con.execute(
+            "SELECT v.run_id, r.scope, r.known_at > ? FROM v_attribution v "
+            "JOIN attribution_runs r ON r.run_id = v.run_id WHERE list_contains(?, v.opportunity_id)",
+            [as_of, deals],
+        ).fetchall()
+        assert len(read) == len(deals)
+        assert all(r[0] == run_id or (r[1] == "partial" and r[2]) for r in read), (run_id, read)
         for row in want[0]:
             explained = explain_opportunity(
                 self.ws.con, row.opportunity_id, self.policy, as_of, model, known_at=as_of

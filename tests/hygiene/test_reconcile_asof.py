@@ -211,3 +211,47 @@ def test_reconcile_as_of_reads_the_run_evaluated_then_with_later_data(
     # with the partial runs (fixes, dispute) recorded after it, and today's rows (O-NEW).
     assert now["attribution_run_id"] > 1 and now["known_at"] == "2026-11-05T00:00:00Z"
     assert '"finding_id": "MAC-O-NEW"' in evaluated and '"finding_id": "MAC-O-NEW"' not in known
+
+
+def test_a_run_dated_before_the_last_recorded_change_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``attribute --now`` before a change already recorded would be read by every reading known
+    at an instant between (a past report re-run would name it and read its versions): it is refused
+    and stores nothing, as a decision dated back is; at the last change's instant it is stored."""
+    path = tmp_path / "ws.duckdb"
+    monkeypatch.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
+    build_workspace(path, kinds_data()).close()
+    run("attribute", "-w", str(path), "--known-at", T)
+    monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
+    later_changes(path)
+    past = [
+        "reconcile",
+        "-w",
+        str(path),
+        "--known-at",
+        "2026-11-03T00:00:00Z",
+        "--period",
+        "all",
+        "--format",
+        "json",
+    ]
+    before, runs = run(*past), _runs(path)
+    for extra in ([], ["--incremental", "--as-of", T]):
+        result = runner.invoke(app, ["attribute", "-w", str(path), "--now", "2026-11-02T12:00:00Z", *extra])
+        assert result.exit_code == 1, result.output
+        assert (
+            "the attribution run at 2026-11-02T12:00:00Z is before the last recorded change" in result.output
+        )
+    assert run(*past) == before and _runs(path) == runs
+    run("attribute", "-w", str(path))  # at the last change's instant (COSELL_NOW): stored
+    assert _runs(path) == runs + 1
+
+
+def _runs(path: Path) -> int:
+    ws = open_workspace(path)
+    try:
+        row = ws.con.execute("SELECT count(*) FROM attribution_runs").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        ws.close()

@@ -54,6 +54,7 @@ EARLY_T = "2026-05-01T00:00:00Z"  # some deals not created yet, some still open
 OVERRIDES_AT = ("2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")
 BETWEEN = "2027-02-01T00:00:00Z"  # knows the first override only
 WITHDRAWN_AT = "2027-04-01T00:00:00Z"
+STORED_AT = parse_instant("2027-05-01T00:00:00Z")  # the runs, after every change (none is dated back)
 PLAN_FROM = parse_instant("2020-01-01")
 
 settings_drawn = st.fixed_dictionaries(
@@ -213,7 +214,7 @@ def run_both(ws: Workspace, current: Policy, proposed: Policy, at: AsOf, pay: bo
     sides = []
     for policy in (current, proposed):
         done = attribute_and_store(
-            ws, policy, at, policy.credit_model, by_user="tester", reason="what-if check"
+            ws, policy, at, policy.credit_model, by_user="tester", reason="what-if check", run_at=STORED_AT
         )
         sides.append((*stored(ws, done.record.run_id), post(ws, policy) if pay else {}))
     return sides[0], sides[1]

@@ -14,6 +14,7 @@ from cosell.store.chain import chain_of
 from cosell.store.versions import (
     attribution_views,
     base_run,
+    current_run_of,
     deal_history,
     latest_run_id,
     require_attribution,
@@ -164,3 +165,28 @@ def test_step_15_names_each_chain_s_full_run_as_the_runs_were_made(
         attribution_views(ws.con, known)
         assert ws.con.execute("SELECT run_id, tier FROM v_attribution").fetchall() == [(run_id, tier)]
     ws.close()
+
+
+def test_a_partial_run_recorded_after_the_full_run_with_an_earlier_instant_is_read() -> None:
+    """An import dated back (a pinned clock) to before the newest full run's knowledge instant
+    auto-tags deals that run never read: its partial run is the deals' current version until a
+    complete run recorded after it re-decides them (ordered by what they knew alone, it was read by
+    no reader: a new deal had no version, pay never saw it)."""
+    ws = open_workspace(":memory:")
+    con = ws.con
+    full = _full(con, [_row("O1", "none"), _row("O2", "none")], T2, T2)
+    tagged = _save(con, [_row("O2", "sourced", "P1"), _row("O3", "sourced", "P1")], [], T1, "auto_tag")
+    attribution_views(con)
+    read = con.execute("SELECT opportunity_id, run_id, tier FROM v_attribution ORDER BY 1").fetchall()
+    assert read == [("O1", full, "none"), ("O2", tagged.run_id, "sourced"), ("O3", tagged.run_id, "sourced")]
+    assert latest_run_id(con) == tagged.run_id and current_run_of(con, "O3") == tagged.run_id
+    # A reading known before the full run was recorded reads the partial run alone.
+    attribution_views(con, T1)
+    assert con.execute("SELECT opportunity_id FROM v_attribution ORDER BY 1").fetchall() == [("O2",), ("O3",)]
+    # A full run recorded after it that knew its instant read its inputs: it supersedes it.
+    later = _full(
+        con, [_row("O1", "none"), _row("O2", "influenced", "P1")], datetime(2026, 10, 4, tzinfo=UTC), T2
+    )
+    attribution_views(con)
+    read = con.execute("SELECT opportunity_id, run_id, tier FROM v_attribution ORDER BY 1").fetchall()
+    assert read == [("O1", later, "none"), ("O2", later, "influenced")]

@@ -71,7 +71,7 @@ from cosell.store.evidence_store import (
     has_evidence,
     kept_stage_entries,
 )
-from cosell.store.versions import complete_run, runs_recorded_after
+from cosell.store.versions import complete_run, runs_recorded_after, unread_partial_runs
 from cosell.store.workspace import as_of_views
 
 # The plan's inputs narrowed to some deals: each is a temp table of the name the plan reads.
@@ -208,6 +208,10 @@ def _unsuitable(
         return (
             f"an import dated at or before run {base.run_id}'s knowledge instant was recorded after the run"
         )
+    if unread_partial_runs(con, base.run_id, base.known_at):
+        # A fix, a dispute, an auto-tag or an answer recorded at that instant after the run: its
+        # override or declaration is no change after the instant, yet the run never read it.
+        return f"a change was recorded at run {base.run_id}'s knowledge instant after the run"
     if base.as_of != as_of:
         return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
     if base.policy_version != policy.version:

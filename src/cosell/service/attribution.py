@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cosell import clock
 from cosell.asof import AsOf
 from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
 from cosell.errors import UsageError
@@ -81,19 +82,24 @@ def attribute_and_store(
     the stored run is the one a full run would store. When that cannot be done (another as-of
     instant, policy or model, a change it cannot follow), it is a full run and says why.
 
-    Refused (nothing stored) when nothing was imported by K, or when the run would hold no deal
-    (saying why). The run is computed first, on temp tables only; storing it is the transaction
-    (the run, every deal's version and credits, all or nothing). The workspace is held for writing
-    all along, so nothing changes between the two. ``run_at`` (default now) is when the versions
+    Refused (nothing stored) when nothing was imported by K, when the run would hold no deal
+    (saying why), or when ``run_at`` is before a change already recorded
+    (:func:`cosell.store.review.check_not_backdated`). The run is computed first, on temp tables
+    only; storing it is the transaction (the run, every deal's version and credits, all or
+    nothing). The workspace is held for writing all along, so nothing changes between the two. ``run_at`` (default now) is when the versions
     become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
     """
     from cosell.attribution.engine import attribute
     from cosell.profiling import timed
     from cosell.store.attribution_store import save_run
     from cosell.store.known import require_deals, require_import
+    from cosell.store.review import check_not_backdated
     from cosell.store.versions import complete_run
 
     require_import(ws.con, at.known_at)
+    # A run dated before a change already recorded would change what a reading at an earlier
+    # --known-at printed, as a decision dated back would (docs/as-of.md).
+    check_not_backdated(ws.con, clock.now(run_at), "the attribution run")
     full_because = ""
     if incremental:
         if results_to is not None:

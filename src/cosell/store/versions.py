@@ -91,7 +91,10 @@ def _reading_sql(known_at: datetime | None, evaluated_at: datetime | None) -> st
     The reading stands on the *top* run: of the complete runs (full, or incremental on top of one)
     recorded by ``known_at`` (evaluated as of ``evaluated_at`` when given), the one that knew most.
     It reads the top run's chain and the partial runs that knew more than the chain's full run (a
-    full run re-decides every deal, so it supersedes every partial run it knew of). With no
+    full run re-decides every deal, so it supersedes every partial run it knew of) or were recorded
+    after it: an import dated back by a pinned clock (``--now``) to before a run's knowledge
+    instant auto-tags deals that run never read, so a partial run ranks, by what it knew, above
+    every run of the chain recorded before it (as it did when runs were ordered by id). With no
     complete run, a reading of the newest versions reads every partial run and one as of
     ``evaluated_at`` reads nothing."""
     every_partial = "a.root_known IS NULL OR " if evaluated_at is None else ""
@@ -101,11 +104,16 @@ def _reading_sql(known_at: datetime | None, evaluated_at: datetime | None) -> st
             SELECT t.run_id AS top_id, t.chain_full, r.known_at AS root_known
             FROM (SELECT 1 AS one) o LEFT JOIN top t ON true LEFT JOIN known r ON r.run_id = t.chain_full),
         reading AS (
-            SELECT k.run_id, k.known_at FROM known k, anchor a
+            SELECT k.run_id, k.scope, k.known_at FROM known k, anchor a
             WHERE (k.chain_full = a.chain_full AND k.run_id <= a.top_id)
                OR (k.scope = '{PARTIAL}' AND ({every_partial}k.known_at > a.root_known
-                   OR (k.known_at = a.root_known AND k.run_id > a.chain_full))))
-        SELECT run_id, row_number() OVER (ORDER BY known_at, run_id) AS seq FROM reading"""
+                   OR k.run_id > a.chain_full))),
+        knew AS (
+            SELECT p.run_id, CASE WHEN p.scope <> '{PARTIAL}' THEN p.known_at
+                ELSE greatest(p.known_at, coalesce((SELECT max(c.known_at) FROM reading c
+                    WHERE c.scope <> '{PARTIAL}' AND c.run_id < p.run_id), p.known_at)) END AS knew
+            FROM reading p)
+        SELECT run_id, row_number() OVER (ORDER BY knew, run_id) AS seq FROM knew"""
 
 
 def _versions_sql(history: str, known_at: datetime | None, evaluated_at: datetime | None = None) -> str:
@@ -211,6 +219,19 @@ def current_run_of(con: Engine, opportunity_id: str) -> int | None:
 def runs_recorded_after(con: Engine, known_at: datetime) -> int:
     """How many runs (of any scope) were recorded after ``known_at``."""
     row = con.execute("SELECT count(*) FROM attribution_runs WHERE run_at > ?", [known_at]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def unread_partial_runs(con: Engine, run_id: int, at: datetime) -> int:
+    """How many partial runs (fixes, disputes, auto-tags, answers) known at the instant ``at`` (the
+    stored run's knowledge instant) the run ``run_id`` did not read: those recorded after it yet at
+    or before ``at``, by a pinned clock (``--now``, ``COSELL_NOW``) at that very instant. The change
+    each stands for (an override, a declaration) was made after the run, and the changes found
+    after ``at`` leave it out (the imports' twin: :func:`~cosell.store.attribution_store.unread_imports_at`)."""
+    row = con.execute(
+        f"SELECT count(*) FROM attribution_runs WHERE scope = '{PARTIAL}' AND run_id > ? AND known_at <= ?",
+        [run_id, at],
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
