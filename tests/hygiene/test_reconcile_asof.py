@@ -138,18 +138,25 @@ def test_attribute_as_of_stores_the_same_rows_after_later_changes(
     ws.close()
 
 
-def test_a_run_known_at_an_earlier_instant_hides_no_later_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A full run stored today with an earlier knowledge instant reproduces what was known then;
-    it knew less than the fixes and the dispute decided since, so the newest versions keep them
-    (it once became every reading's base, its run id being the newest)."""
+def attributed_then_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace attributed as known at T (at 06:00), then :func:`later_changes` (dated
+    2026-11-05, the clock left there)."""
     path = tmp_path / "ws.duckdb"
     monkeypatch.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
     build_workspace(path, kinds_data()).close()
     run("attribute", "-w", str(path), "--known-at", T)
     monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
     later_changes(path)
+    return path
+
+
+def test_a_run_known_at_an_earlier_instant_hides_no_later_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full run stored today with an earlier knowledge instant reproduces what was known then;
+    it knew less than the fixes and the dispute decided since, so the newest versions keep them
+    (it once became every reading's base, its run id being the newest)."""
+    path = attributed_then_changed(tmp_path, monkeypatch)
 
     def newest() -> dict[str, tuple[str, str]]:
         ws = open_workspace(path)
@@ -219,12 +226,7 @@ def test_a_run_dated_before_the_last_recorded_change_is_refused(
     """``attribute --now`` before a change already recorded would be read by every reading known
     at an instant between (a past report re-run would name it and read its versions): it is refused
     and stores nothing, as a decision dated back is; at the last change's instant it is stored."""
-    path = tmp_path / "ws.duckdb"
-    monkeypatch.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
-    build_workspace(path, kinds_data()).close()
-    run("attribute", "-w", str(path), "--known-at", T)
-    monkeypatch.setenv("COSELL_NOW", "2026-11-05T00:00:00Z")
-    later_changes(path)
+    path = attributed_then_changed(tmp_path, monkeypatch)
     past = [
         "reconcile",
         "-w",
