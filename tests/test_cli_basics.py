@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +81,26 @@ def test_a_bug_is_said_in_one_line_with_exit_70_never_a_traceback(
     # COSELL_DEBUG=1 lets the exception through, for whoever reports it.
     debug = runner.invoke(app, args, env={"COSELL_DEBUG": "1"})
     assert isinstance(debug.exception, KeyError)
+
+
+@pytest.mark.parametrize("args", [["policy", "appendix"], ["--help"]])
+def test_a_reader_that_stops_reading_is_no_bug(args: list[str]) -> None:
+    """`cosell ... | head`: the pipe closes before the output is written; the command exits 1
+    quietly, as click's commands do, and never says an internal error (it once exited 70 with one)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("cosell")), *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COSELL_DEBUG": ""},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
 
 
 @pytest.mark.parametrize(

@@ -195,6 +195,10 @@ class CosellGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise  # bad usage, an exit asked for, ^C: typer says these itself
+        except BrokenPipeError:
+            # Whoever read the output stopped reading (`cosell ... | head`): no bug, nothing to say.
+            # Typer's main exits 1 quietly on it, as click's commands do.
+            raise
         except Exception as exc:
             # A bug, not the user's input: no traceback reaches the user (the workspace's
             # transaction has already rolled back what the command was recording); exit 70
