@@ -16,6 +16,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
@@ -25,7 +26,6 @@ from cosell.cli.common import (
     progress,
     reading,
     say,
-    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -72,13 +72,7 @@ def attribute_command(
     now: NowOption = None,
     by_user: Annotated[
         str | None,
-        typer.Option(
-            "--by",
-            envvar="COSELL_USER",
-            callback=stripped,
-            help="Who runs it (recorded).",
-            show_default=False,
-        ),
+        by_option("Who runs it (recorded)."),
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the run).")] = "",
     data: Annotated[

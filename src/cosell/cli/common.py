@@ -145,6 +145,12 @@ def stripped(value: str | None) -> str | None:
     return None if value is None else value.strip()
 
 
+def by_option(help_text: str) -> Any:
+    """The ``--by USER`` option (``$COSELL_USER``) of a command that records, checks or scopes by
+    who runs it, the id read through :func:`stripped`; ``help_text`` says what that user does."""
+    return typer.Option("--by", envvar="COSELL_USER", callback=stripped, help=help_text, show_default=False)
+
+
 def _an_id(value: str) -> str:
     """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
     if not value.strip():

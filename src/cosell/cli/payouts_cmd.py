@@ -14,11 +14,11 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
     login_name,
-    stripped,
     workspace,
 )
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
@@ -36,9 +36,7 @@ payouts_app = typer.Typer(
 
 ByOption = Annotated[
     str | None,
-    typer.Option(
-        "--by", envvar="COSELL_USER", callback=stripped, help="Who does it (recorded).", show_default=False
-    ),
+    by_option("Who does it (recorded)."),
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
@@ -243,13 +241,7 @@ def approve_command(
     run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
     by: Annotated[
         str,
-        typer.Option(
-            "--by",
-            envvar="COSELL_USER",
-            callback=stripped,
-            help="The approving finance user.",
-            show_default=False,
-        ),
+        by_option("The approving finance user."),
     ],
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,

@@ -12,13 +12,13 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     err_console,
     in_workspace,
     login_name,
     say,
-    stripped,
     workspace,
 )
 from cosell.errors import UsageError
@@ -88,13 +88,7 @@ def plans_load(
     path: Annotated[Path, typer.Argument(help="The plan file to add as a new version.")],
     by: Annotated[
         str | None,
-        typer.Option(
-            "--by",
-            envvar="COSELL_USER",
-            callback=stripped,
-            help="Who loads it (recorded).",
-            show_default=False,
-        ),
+        by_option("Who loads it (recorded)."),
     ] = None,
     reprice: Annotated[
         bool,

@@ -19,13 +19,13 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
     options_before_subcommand,
     print_instants,
     reading,
-    stripped,
     workspace,
 )
 from cosell.instants import format_instant
@@ -146,13 +146,7 @@ def answer_command(
     ],
     by_user: Annotated[
         str | None,
-        typer.Option(
-            "--by",
-            envvar="COSELL_USER",
-            callback=stripped,
-            help="Who answers (default: the prompt's rep). Must be that rep, or partner ops / admin.",
-            show_default=False,
-        ),
+        by_option("Who answers (default: the prompt's rep). Must be that rep, or partner ops / admin."),
     ] = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,

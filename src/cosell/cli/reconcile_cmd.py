@@ -22,6 +22,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
@@ -29,7 +30,6 @@ from cosell.cli.common import (
     opportunity_argument,
     reading,
     say,
-    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -45,19 +45,11 @@ class ShowFormat(StrEnum):
 
 ByOption = Annotated[
     str | None,
-    typer.Option(
-        "--by",
-        envvar="COSELL_USER",
-        callback=stripped,
-        help="Who decides or opens (a user id).",
-        show_default=False,
-    ),
+    by_option("Who decides or opens (a user id)."),
 ]
 RunByOption = Annotated[
     str | None,
-    typer.Option(
-        "--by", envvar="COSELL_USER", callback=stripped, help="Who runs it (recorded).", show_default=False
-    ),
+    by_option("Who runs it (recorded)."),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded; may not be empty).")]
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]

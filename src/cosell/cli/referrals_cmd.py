@@ -24,12 +24,12 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
     login_name,
     say,
-    stripped,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -49,13 +49,7 @@ class ShowFormat(StrEnum):
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 ByOption = Annotated[
     str | None,
-    typer.Option(
-        "--by",
-        envvar="COSELL_USER",
-        callback=stripped,
-        help="Who does it (a user id; recorded).",
-        show_default=False,
-    ),
+    by_option("Who does it (a user id; recorded)."),
 ]
 OverrideOption = Annotated[
     bool,
@@ -63,13 +57,7 @@ OverrideOption = Annotated[
 ]
 ViewerOption = Annotated[
     str | None,
-    typer.Option(
-        "--by",
-        envvar="COSELL_USER",
-        callback=stripped,
-        help="Who reads (a user id): a partner user sees only its own partner's.",
-        show_default=False,
-    ),
+    by_option("Who reads (a user id): a partner user sees only its own partner's."),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
 IdArgument = Annotated[str, typer.Argument(help="The referral id (REF-000001).", show_default=False)]

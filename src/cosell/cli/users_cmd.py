@@ -11,12 +11,12 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     WorkspaceOption,
+    by_option,
     console,
     emit_rows,
     in_workspace,
     login_name,
     options_before_subcommand,
-    stripped,
     workspace,
 )
 from cosell.instants import format_instant
@@ -95,13 +95,7 @@ def set_command(
     ] = None,
     by: Annotated[
         str | None,
-        typer.Option(
-            "--by",
-            envvar="COSELL_USER",
-            callback=stripped,
-            help="Who makes the change (an admin; recorded).",
-            show_default=False,
-        ),
+        by_option("Who makes the change (an admin; recorded)."),
     ] = None,
     workspace_path: WorkspaceOption = None,
     now: NowOption = None,

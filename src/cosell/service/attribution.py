@@ -86,8 +86,9 @@ def attribute_and_store(
     (saying why), or when ``run_at`` is before a change already recorded
     (:func:`cosell.store.review.check_not_backdated`). The run is computed first, on temp tables
     only; storing it is the transaction (the run, every deal's version and credits, all or
-    nothing). The workspace is held for writing all along, so nothing changes between the two. ``run_at`` (default now) is when the versions
-    become known; ``results_to`` is a folder to write the run's attribution and credits to (CSV).
+    nothing). The workspace is held for writing all along, so nothing changes between the two.
+    ``run_at`` (default now) is when the versions become known; ``results_to`` is a folder to write
+    the run's attribution and credits to (CSV).
     """
     from cosell.attribution.engine import attribute
     from cosell.profiling import timed
