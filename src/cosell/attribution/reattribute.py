@@ -14,7 +14,7 @@ Either way the rows are exactly what a full run gives (tests/attribution/test_pe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -164,14 +164,16 @@ def store_new_versions(
     kind: str,
     by_user: str,
     reason: str,
+    current: Mapping[str, tuple[int, str]] | None = None,
 ) -> list[tuple[RunRecord, tuple[str, ...]]]:
     """:func:`store_new_version` keeping each deal's credit model: the model of its newest version
     (:func:`current_versions`; a deal never attributed: the policy's), so that a fix, a dispute,
     an auto-tag or an answer changes what it is about, never how the deal's credit is split, and
     the version is the one the next run with that model stores. One partial run per model in use
-    (usually one), in model order, each with its deals."""
+    (usually one), in model order, each with its deals. ``current`` is what
+    :func:`current_versions` says of the deals, when the caller has read it already."""
     wanted = sorted(set(opportunity_ids))
-    models = current_versions(con, policy, wanted)
+    models = current_versions(con, policy, wanted) if current is None else current
     by_model: dict[str, list[str]] = {}
     for opportunity_id in wanted:
         model = models[opportunity_id][1] if opportunity_id in models else policy.credit_model

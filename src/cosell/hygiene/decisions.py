@@ -134,7 +134,11 @@ def apply_overrides(
         _pause(recorded)
     run_of: dict[str, int] = {}
     runs: list[RunRecord] = []
-    for record, deals in store_new_versions(con, policy, ids, at, kind=kind, by_user=by_user, reason=reason):
+    # Recording overrides stores no version: the versions read above are still the current ones.
+    stored = store_new_versions(
+        con, policy, ids, at, kind=kind, by_user=by_user, reason=reason, current=previous
+    )
+    for record, deals in stored:
         runs.append(record)
         run_of.update({d: record.run_id for d in deals})
     for r in requests:
