@@ -255,10 +255,9 @@ def file_section(
 
 def missing_note(export: Export, obj: str) -> str:
     """The CHECK note for a file the import needs that the draft did not find."""
-    why = export.missing(obj)
-    if why.startswith("no "):
-        return f"no {obj}.csv in the export: name its file under [files.{obj}] path"
-    return why
+    if len(export.called(f"{obj}.csv")) > 1:
+        return export.missing(obj)  # names them, and asks for the one to read
+    return f"no {obj}.csv in the export: name its file under [files.{obj}] path"
 
 
 def export_encoding(draft: Draft, loaded: Sequence[Loaded]) -> str:

@@ -105,17 +105,19 @@ class Export:
         for f in self.files:
             if f.name.lower() == wanted:
                 return f
-        matches = self._by_base_name(wanted)
+        matches = self.called(wanted)
         return matches[0] if len(matches) == 1 else None
 
-    def _by_base_name(self, wanted: str) -> list[SourceFile]:
+    def called(self, base_name: str) -> list[SourceFile]:
+        """The files whose base name is ``base_name`` (any case), in whatever folder of the export."""
+        wanted = base_name.lower()
         return [f for f in self.files if PurePosixPath(f.name).name.lower() == wanted]
 
     def missing(self, obj: str) -> str:
         """Why the export has no file of ``obj`` that :meth:`find` returns: none is called
         ``<obj>.csv``, or several are (in different folders) and the mapping must name one."""
         name = f"{obj}.csv"
-        several = self._by_base_name(name.lower())
+        several = self.called(name)
         if len(several) > 1:
             return (
                 f"{len(several)} files are called {name} ({', '.join(f.name for f in several)}): "

@@ -28,11 +28,11 @@ class WrittenBlueprint:
 
 def write_blueprint(crm: str, policy: Policy, out: Path) -> WrittenBlueprint:
     """Write the blueprint of ``crm`` into the folder ``out`` (created; files of the same name are
-        replaced, others left alone). The files are built, and every place checked (a folder or a file in
-    the way), before the first is written: a refused blueprint leaves no file of it behind."""
+    replaced, others left alone). The files are built, and every place checked (a folder or a file
+    in the way), before the first is written: a refused blueprint leaves no file of it behind."""
     files = build_blueprint(check_crm(crm), policy)
     folder = output_folder(out)
-    for f in files:  # every place checked before the first file is written: none or all are
+    for f in files:
         path = folder / f.path
         if path.is_dir():
             raise UsageError(f"--out {folder}: {path} is a folder, where the blueprint writes its {f.path}")
