@@ -144,7 +144,11 @@ def decay_weight(age_micros: int, half_life_days: Decimal) -> Decimal:
     >>> decay_weight(14 * 86_400_000_000, Decimal(14))
     Decimal('0.5')
     """
-    return DECAY_CONTEXT.power(Decimal(2), DECAY_CONTEXT.minus(_half_lives(age_micros, half_life_days)))
+    return _power_of_half(_half_lives(age_micros, half_life_days))
+
+
+def _power_of_half(half_lives: Decimal) -> Decimal:
+    return DECAY_CONTEXT.power(Decimal(2), DECAY_CONTEXT.minus(half_lives))
 
 
 def _half_lives(age_micros: int, half_life_days: Decimal) -> Decimal:
@@ -157,15 +161,8 @@ def _decay_weights(
 ) -> list[tuple[str, Fraction]]:
     """Each touch's weight, its age counted back from ``reference``; a touch older than
     :data:`MAX_HALF_LIVES` weighs 0 (its exact fraction would have thousands of digits)."""
-    return [
-        (
-            t.partner_id,
-            Fraction(0)
-            if _half_lives(reference - t.occurred_at, half_life_days) > MAX_HALF_LIVES
-            else Fraction(decay_weight(reference - t.occurred_at, half_life_days)),
-        )
-        for t in ordered
-    ]
+    ages = [(t.partner_id, _half_lives(reference - t.occurred_at, half_life_days)) for t in ordered]
+    return [(p, Fraction(0) if h > MAX_HALF_LIVES else Fraction(_power_of_half(h))) for p, h in ages]
 
 
 def _time_decay(
