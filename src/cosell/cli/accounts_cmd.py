@@ -190,19 +190,17 @@ def match_command(
     from cosell.service.accounts import FUZZY_THRESHOLD, REVIEW_FLOOR, match_accounts_of
 
     policy = load_policy(policy_path)
+    threshold = FUZZY_THRESHOLD if threshold is None else threshold
+    # Not given: 70, or a lower --threshold (--threshold 60 alone is no floor above it).
+    floor = min(REVIEW_FLOOR, threshold) if floor is None else floor
     report = in_workspace(
         workspace_path,
         lambda ws: match_accounts_of(
             ws,
             policy,
             known_at=parse_instant_option(known_at, "--known-at"),
-            threshold=FUZZY_THRESHOLD if threshold is None else threshold,
-            # not given: 70, or a lower --threshold (--threshold 60 alone is no floor above it)
-            floor=floor
-            if floor is not None
-            else REVIEW_FLOOR
-            if threshold is None
-            else min(REVIEW_FLOOR, threshold),
+            threshold=threshold,
+            floor=floor,
         ),
         read_only=True,
     )
