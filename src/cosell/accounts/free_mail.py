@@ -10,6 +10,8 @@ from it only means a prospect domain is kept that a reviewer can clear.
 
 from __future__ import annotations
 
+from cosell.accounts.domains import registrable_domain
+
 FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     (
         "126.com", "139.com", "163.com", "188.com", "aim.com", "alice.it", "aol.co.uk", "aol.com", "aol.de",
@@ -34,3 +36,11 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
 def is_free_mail(domain: str | None) -> bool:
     """True when ``domain`` (already lower case, a registrable domain) is a free-mail provider."""
     return domain is not None and domain.lower() in FREE_MAIL_DOMAINS
+
+
+def company_domain(value: str) -> str | None:
+    """The registrable domain of a domain, URL or address, unless it is a free-mail provider's
+    (:func:`cosell.accounts.domains.registrable_domain`): ``jane@gmail.com`` names no company, so
+    it neither matches another account listed there nor identifies a prospect or a partner."""
+    found = registrable_domain(value)
+    return None if is_free_mail(found) else found

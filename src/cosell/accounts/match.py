@@ -45,8 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from cosell.accounts.domains import registrable_domain
-from cosell.accounts.free_mail import is_free_mail
+from cosell.accounts.free_mail import company_domain
 from cosell.accounts.names import name_tokens, same_words, score_normalised
 from cosell.accounts.near import near_candidates
 
@@ -126,21 +125,14 @@ def _prepare(name: str, domain: str | None, domains: dict[str, str | None] | Non
     found = None
     if domain:
         if domains is None:
-            found = _company_domain(domain)
+            found = company_domain(domain)
         elif domain in domains:
             found = domains[domain]
         else:
-            found = domains[domain] = _company_domain(domain)
+            found = domains[domain] = company_domain(domain)
     tokens = name_tokens(name)
     words = tuple(t for t in tokens if t != "and")
     return _Side(" ".join(tokens), "".join(tokens), words, found, found.split(".", 1)[0] if found else None)
-
-
-def _company_domain(domain: str) -> str | None:
-    """The registrable domain, unless it is a free-mail provider's: ``gmail.com`` names no company,
-    so it neither matches another account listed there nor casts doubt on a name."""
-    found = registrable_domain(domain)
-    return None if is_free_mail(found) else found
 
 
 def _rank(m: AccountMatch) -> tuple[float, int, float, str]:

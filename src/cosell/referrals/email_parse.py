@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from cosell.accounts.domains import registrable_domain
-from cosell.accounts.free_mail import is_free_mail
+from cosell.accounts.free_mail import company_domain
 from cosell.errors import InputError, Problem
 from cosell.referrals.email_body import attached_messages, body_lines, parse_bytes
 from cosell.referrals.email_headers import Address, addresses, received_at, text_header
@@ -216,8 +216,7 @@ def _exclusions(
     thread, and :func:`_author_email` takes that address when the name matches)."""
     exclude = [d.lower() for d in own_domains]
     for _person, address in outer_side:
-        domain = registrable_domain(address)
-        exclude.append(address if domain is None or is_free_mail(domain) else domain)
+        exclude.append(company_domain(address) or address)
     exclude += [address for _person, address in authors]
     return list(dict.fromkeys(exclude))  # once each, in order: a long thread repeats its people
 
@@ -244,8 +243,7 @@ def _address_fields(person: str, address: str, where: str) -> ProspectFields:
     """The name (two words or more), email and domain (not free mail) an address gives."""
     text = f"{person} <{address}>" if person else address
     name = person if len(person.split()) >= 2 else None
-    domain = registrable_domain(address)
-    domain = None if domain is None or is_free_mail(domain) else domain
+    domain = company_domain(address)
     given = {"name": name, "email": address, "domain": domain}
     sources = tuple(FieldSource(f"prospect_{f}", where, text) for f, v in given.items() if v)
     return ProspectFields(name=name, email=address, domain=domain, sources=sources)
@@ -306,8 +304,8 @@ _LEGAL_WORDS = frozenset({"inc", "corp", "corporation", "co", "ltd", "llc", "gmb
 def _company_domain(company: str, address: str) -> bool:
     """Whether the address's domain carries the company's name: its first distinctive word
     (``Globex`` of ``The Globex Corp``), or all its words run together (``wayneenterprises``)."""
-    domain = registrable_domain(address)
-    if domain is None or is_free_mail(domain):
+    domain = company_domain(address)
+    if domain is None:
         return False
     label = domain.split(".", 1)[0].replace("-", "")
     words = [w for w in re.findall(r"[^\W_]+", company.lower()) if w not in _LEGAL_WORDS]

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cosell.accounts.domains import registrable_domain
-from cosell.accounts.free_mail import is_free_mail
+from cosell.accounts.free_mail import company_domain, is_free_mail
 from cosell.accounts.names import normalise_name
 from cosell.referrals.parsed import ParsedReferral
 
@@ -78,8 +78,8 @@ def own_domains(user_emails: Iterable[str], extra: Iterable[str] = ()) -> frozen
     """The workspace's own registrable domains: those of its own users' addresses (users who are not
     partner users) and of ``extra`` domains, free-mail domains left out (a colleague's private
     address does not make gmail.com ours)."""
-    found = {registrable_domain(v) for v in (*user_emails, *extra)}
-    return frozenset(d for d in found if d is not None and not is_free_mail(d))
+    found = {company_domain(v) for v in (*user_emails, *extra)}
+    return frozenset(d for d in found if d is not None)
 
 
 def identify_partner(
@@ -150,10 +150,8 @@ def match_account(
     domain = registrable_domain(prospect_domain) if prospect_domain.strip() else None
     source = "prospect domain"
     if domain is None and prospect_email.strip():
-        domain = registrable_domain(prospect_email)
+        domain = company_domain(prospect_email)
         source = "prospect email"
-        if domain is not None and is_free_mail(domain):
-            domain = None
     ordered = sorted(accounts, key=lambda a: a.account_id)
     if domain is not None:
         same = [a.account_id for a in ordered if a.domain.strip() and registrable_domain(a.domain) == domain]

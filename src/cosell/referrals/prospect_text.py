@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cosell.accounts.domains import registrable_domain
-from cosell.accounts.free_mail import is_free_mail
+from cosell.accounts.free_mail import company_domain
 from cosell.referrals.parsed import MAX_FIELD_CHARS, FieldSource
 from cosell.referrals.prospect_labels import label_kind, labelled_fields
 from cosell.referrals.prospect_signature import signature_fields
@@ -165,8 +165,8 @@ def extract_prospect(
     name = found["name"].value if "name" in found else None
     _addresses(cleaned, skip, name, offer)
     if "domain" not in found and "email" in found:
-        domain = registrable_domain(found["email"].value)
-        if domain is not None and not is_free_mail(domain):
+        domain = company_domain(found["email"].value)
+        if domain is not None:
             email = found["email"]
             found["domain"] = replace(email, value=domain)
     values = {name: found[name].value if name in found else None for name in _FIELDS}

@@ -30,8 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosell.accounts.domains import registrable_domain
-from cosell.accounts.free_mail import is_free_mail
+from cosell.accounts.free_mail import company_domain
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.referrals.prospect_text import ProspectFields, extract_prospect
 from cosell.referrals.slack_export import INDEX_FILES, read_export_files
@@ -167,9 +166,8 @@ def _workspace_addresses(users: Mapping[str, SlackUser]) -> list[str]:
     found: set[str] = set()
     for user in users.values():
         if user.email:
-            domain = registrable_domain(user.email)
             # the domain covers its addresses; a free-mail address is excluded on its own
-            found.add(domain if domain and not is_free_mail(domain) else user.email)
+            found.add(company_domain(user.email) or user.email)
     return sorted(found)
 
 
