@@ -17,6 +17,7 @@ from cosell.accounts.match import (
     pair_decision,
     statuses_of,
 )
+from cosell.accounts.names import PLACEHOLDER_NAMES
 
 OURS = [
     OurAccount("A1", "Northwind Bay Logistics", "northwindbaylogistics.com"),
@@ -93,6 +94,37 @@ def test_a_name_of_no_letter_or_digit_matches_no_name(placeholder: str) -> None:
     result = match_accounts(ours, [_row(placeholder)])
     assert result.matches == () and result.review == () and result.unmatched == 1
     assert pair_decision(placeholder, "--")[0] is None
+
+
+def test_a_placeholder_name_matches_no_name_but_its_domain_still_counts() -> None:
+    ours = [
+        *OURS,
+        OurAccount("U1", "Unknown", None),
+        OurAccount("U2", "N/A", "initech.com"),
+        OurAccount("U3", "TBD Inc.", None),
+        OurAccount("U4", "IBM", None),
+    ]
+    rows = [
+        _row("unknown"),  # was a name match with U1 at 100
+        _row("[Not Provided]"),
+        _row("n.a."),  # was a name match with U2 ("N/A" and "n.a." are both "na")
+        _row("Test Account"),
+        _row("N/A", "initech.com"),  # a placeholder on a real shared domain: A6's and U2's
+        _row("I.B.M. Corp"),  # a real short name still matches
+        _row("Globex GmbH"),  # and so does any real name
+    ]
+    result = match_accounts(ours, rows)
+    got = sorted((m.partner_name, m.account_id, m.method, m.score, m.name_score) for m in result.matches)
+    assert got == [
+        ("Globex GmbH", "A4", "name", 100.0, 100.0),
+        ("I.B.M. Corp", "U4", "name", 100.0, 100.0),
+        # A6 and U2 are both on initech.com; no name is like no other (name_score 0, where "N/A"
+        # and "N/A" scored 100 and took U2), so the tie goes to the smaller id.
+        ("N/A", "A6", "domain", 100.0, 0.0),
+    ]
+    assert (result.review, result.unmatched) == ((), 4)
+    assert pair_decision("Unknown", "UNKNOWN") == (None, 0.0)
+    assert pair_decision("HP", "H.P. Inc") == ("name", 100.0)
 
 
 def test_a_free_mail_domain_is_no_company_s_domain() -> None:
@@ -213,3 +245,37 @@ def test_every_row_is_matched_reviewed_or_unmatched_once(name: str, domain: str 
     result = match_accounts(accounts, [PartnerAccount("P1", name, domain, "customer")])
     assert len(result.matches) + len(result.review) + result.unmatched == result.partner_rows == 1
     assert sum(result.by_method.values()) == len(result.matches)
+
+
+SEPARATORS = st.sampled_from([" ", "  ", "\t", " - ", "_", "/", ", ", " . ", "|"])
+EDGES = st.text(alphabet=" \t\n.,;:!?-_/*'\"()[]{}<>", max_size=4)
+
+
+@st.composite
+def placeholder_variants(draw: st.DrawFn) -> str:
+    """A placeholder as people type it: any case, any separators between its words, punctuation or
+    spaces around it, perhaps a legal form after it."""
+    words = draw(st.sampled_from(PLACEHOLDER_NAMES)).replace("/", " ").split()
+    text = words[0] + "".join(draw(SEPARATORS) + w for w in words[1:])
+    text = "".join(c.upper() if draw(st.booleans()) else c.lower() for c in text)
+    if any(c.isalpha() for c in text):  # "- Inc." is the name "Inc", not a placeholder
+        text += draw(st.sampled_from(["", " Inc.", ", LLC", " Ltd", " GmbH", " Co."]))
+    return draw(EDGES) + text + draw(EDGES)
+
+
+@given(
+    placeholder=placeholder_variants(),
+    other=st.one_of(placeholder_variants(), NAMES),
+    domains=st.tuples(DOMAINS, DOMAINS),
+    swap=st.booleans(),
+)
+def test_a_placeholder_never_matches_by_name(
+    placeholder: str, other: str, domains: tuple[str | None, str | None], swap: bool
+) -> None:
+    ours_name, their_name = (other, placeholder) if swap else (placeholder, other)
+    accounts = [OurAccount("A1", ours_name, domains[0]), OurAccount("A2", placeholder, None)]
+    result = match_accounts(accounts, [_row(their_name, domains[1])])
+    assert all(m.method == "domain" for m in result.matches), result
+    assert result.review == (), result
+    assert pair_decision(placeholder, other)[0] is None
+    assert pair_decision(other, placeholder)[0] is None

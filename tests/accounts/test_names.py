@@ -101,7 +101,10 @@ def test_same_words_needs_the_same_number_of_words() -> None:
     assert not same_words("acme logistics", "logistics acme")
 
 
-WORD = st.text(alphabet="bcdfghjkmnprstvwxz", min_size=3, max_size=9)
+# A placeholder ("tbd", "tbc" are drawable) is no name, and no name is like no other: not drawn.
+WORD = st.text(alphabet="bcdfghjkmnprstvwxz", min_size=3, max_size=9).filter(
+    lambda w: w not in ("tbd", "tbc")
+)
 FORMS = ("Inc.", ", Inc.", "Inc", "LLC", "L.L.C.", "Ltd", "Ltd.", "Limited", "PLC", "plc", "GmbH", "AG",
          "S.A.", "SA", "SAS", "SARL", "B.V.", "BV", "N.V.", "Pty Ltd", "Pty. Ltd.", "Co.", "Corp.",
          "Corporation", "KK", "Oy", "AB", "A/S", "S.p.A.", "S.r.l.", "LLP", "Co., Ltd.")  # fmt: skip

@@ -94,6 +94,9 @@ def test_the_prospect_company_is_normalised_as_overlap_matching_normalises_names
     assert match_account("", "", "Muller and Sohne", accounts).account_id == "A9"
     assert match_account("", "", "ACME", accounts).account_id == "A8"
     assert match_account("", "", "Acme Holdings", accounts).account_id == ""  # a distinguishing word
+    # A placeholder company is no name: it lands on no placeholder account.
+    placeholder = match_account("", "", "N/A", [*accounts, AccountRow("A1", "n.a.", "")])
+    assert (placeholder.account_id, placeholder.method) == ("", "none")
 
 
 ACCOUNTS = [

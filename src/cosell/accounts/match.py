@@ -13,7 +13,8 @@ Each partner row is matched to at most one of our accounts, by the first method 
    (``gmail.com``: :mod:`cosell.accounts.free_mail`) names no company and is read as no domain.
 2. ``name``: the normalised names are equal (:func:`cosell.accounts.names.normalise_name`: legal
    forms, case, punctuation, accents, "The", "&"). Score 100. A name with no letter or digit
-   ("-", "?", "n/a" is a name) matches no name.
+   ("-", "?") or a placeholder ("Unknown", "N/A", "TBD":
+   :data:`cosell.accounts.names.PLACEHOLDER_NAMES`) is no name: it matches no name, only a domain.
 3. ``fuzzy_name``: the name similarity (:func:`cosell.accounts.names.similarity`, 0 to 100) is at
    least ``threshold`` (:data:`FUZZY_THRESHOLD`) and the names have the same words up to a typo
    in each (:func:`cosell.accounts.names.same_words`): "Nortwhind Bay Logistics" is Northwind Bay
@@ -166,7 +167,7 @@ def match_accounts(
     for i, side in enumerate(mine):
         if side.domain:
             by_domain[side.domain].append(i)
-        if side.compact:  # a name of no letter or digit ("-", "?") is no name: it matches none
+        if side.compact:  # no letter or digit ("-", "?"), or a placeholder: no name, it matches none
             by_name[side.compact].append(i)
 
     sides = [_prepare(r.name, r.domain, domains) for r in rows]
@@ -213,7 +214,12 @@ def _candidate(
 ) -> AccountMatch | None:
     """The candidate, with the reason it cannot count; None when it is not worth a reviewer's time
     (another word and another domain: another company)."""
-    name_score = 100.0 if side.compact == mine.compact else score_normalised(side.norm, mine.norm)
+    if not side.compact or not mine.compact:
+        name_score = 0.0  # no name (a domain match): like no other name, as names.similarity says
+    elif side.compact == mine.compact:
+        name_score = 100.0
+    else:
+        name_score = score_normalised(side.norm, mine.norm)
     other_words = method == "fuzzy_name" and not same_words(side.norm, mine.norm)
     reason = ""
     if method != "domain" and _conflict(side, mine):
@@ -250,7 +256,7 @@ def pair_decision(left: str, right: str, *, threshold: float = FUZZY_THRESHOLD) 
     """
     a, b = _prepare(left, None), _prepare(right, None)
     if not a.compact or not b.compact:
-        return None, 0.0  # no letter or digit: no name to compare
+        return None, 0.0  # no letter or digit, or a placeholder: no name to compare
     if a.compact == b.compact:
         return "name", 100.0
     score = score_normalised(a.norm, b.norm)

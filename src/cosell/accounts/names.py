@@ -12,7 +12,9 @@ companies apart (letters and digits of every script stay: ``Яндекс`` is ``
 (or, for the forms written first, at the start: ``PT``, ``OOO``) in the many countries listed in
 :data:`LEGAL_FORMS`, and abbreviations that stand for one word only (``Mfg``, ``Intl``:
 :data:`ABBREVIATIONS`). Words that do tell companies apart stay: ``Group``, ``Holdings``,
-``International``, ``Bank``, a country. A name that is nothing but a legal form keeps it.
+``International``, ``Bank``, a country. A name that is nothing but a legal form keeps it. A
+placeholder (``Unknown``, ``N/A``, ``TBD``, ``[not provided]``: :data:`PLACEHOLDER_NAMES`) is no
+name: it normalises to nothing, as ``-`` and ``?`` do, and is like no other name.
 
 The score is rapidfuzz's ``fuzz.ratio`` (the normalised Indel similarity, 0 to 100) of the two
 normalised names; :func:`same_words` says whether two names differ only by a typo in some words.
@@ -84,6 +86,17 @@ ABBREVIATIONS: dict[str, str] = {
     "ctr": "center", "centre": "center", "univ": "university", "grp": "group", "labs": "laboratories",
     "lab": "laboratory", "sys": "systems", "dept": "department", "engg": "engineering",
 }  # fmt: skip
+
+# Names that say the company is not known, as CRM exports and partners' lists fill an empty field.
+# They tell no company apart, so two of them matching would be a false overlap that someone acts on:
+# a placeholder is no name (normalised to nothing, like "-" or "?"), and a row holding one matches
+# by its domain or not at all. Compared in the normalised form, so that case, punctuation, spacing
+# and a legal form ("N/A", "n.a.", "[Not provided]", "Unknown Inc.", "No Company") are caught. Kept
+# short and explicit: a real name, however short ("IBM", "3M", "HP"), never belongs here.
+PLACEHOLDER_NAMES: tuple[str, ...] = (
+    "Unknown", "N/A", "None", "Null", "TBD", "TBC", "Test", "Test Account", "No Company",
+    "No Name", "Not Provided", "Not Available", "Not Applicable", "-", "?",
+)  # fmt: skip
 
 # Letters that Unicode decomposition leaves alone (NFKD turns "é" into "e" + an accent, not these).
 _FOLD = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th",
@@ -158,9 +171,7 @@ def _strip_forms(tokens: list[str]) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=1 << 18)  # a partner list repeats our names: each is normalised once
-def name_tokens(name: str) -> tuple[str, ...]:
-    """The words of a company name once normalised (see :func:`normalise_name`)."""
+def _tokens(name: str) -> tuple[str, ...]:
     text = _WEB_TAIL.sub(" ", fold(name))
     text = text.translate(_JOINED).translate(_AND)
     tokens = [ABBREVIATIONS.get(t, t) for t in _join_letters(_NOT_WORD.sub(" ", text).split())]
@@ -169,6 +180,17 @@ def name_tokens(name: str) -> tuple[str, ...]:
     # A parenthesised legal form ("AB (publ)", "(Pty) Ltd") is a form like any other: the
     # parentheses went with the punctuation above.
     return tuple(_strip_forms(tokens))
+
+
+_PLACEHOLDERS = frozenset(_tokens(p) for p in PLACEHOLDER_NAMES)
+
+
+@lru_cache(maxsize=1 << 18)  # a partner list repeats our names: each is normalised once
+def name_tokens(name: str) -> tuple[str, ...]:
+    """The words of a company name once normalised (see :func:`normalise_name`); none for a
+    placeholder (:data:`PLACEHOLDER_NAMES`)."""
+    tokens = _tokens(name)
+    return () if tokens in _PLACEHOLDERS else tokens
 
 
 def normalise_name(name: str) -> str:
@@ -183,6 +205,11 @@ def normalise_name(name: str) -> str:
     'inc'
     >>> normalise_name("«Яндекс»"), normalise_name("阿里巴巴")
     ('яндекс', '阿里巴巴')
+
+    A placeholder (:data:`PLACEHOLDER_NAMES`) is no name:
+
+    >>> normalise_name("N/A"), normalise_name("[Unknown]"), normalise_name("IBM")
+    ('', '', 'ibm')
     """
     return " ".join(name_tokens(name))
 
@@ -194,14 +221,19 @@ def compact_name(name: str) -> str:
 
 def similarity(left: str, right: str) -> float:
     """How alike two company names are, 0 to 100 (100: the same normalised name), rounded to one
-    decimal so that the score a report prints is the score compared with the threshold.
+    decimal so that the score a report prints is the score compared with the threshold. No name
+    (no letter or digit, or a placeholder) is like no other: 0.
 
     >>> similarity("Acme Inc.", "ACME Corporation")
     100.0
     >>> similarity("General Electric", "General Mills") < 80
     True
+    >>> similarity("Unknown", "unknown"), similarity("-", "?")
+    (0.0, 0.0)
     """
     a, b = compact_name(left), compact_name(right)
+    if not a or not b:
+        return 0.0
     if a == b:
         return 100.0
     return score_normalised(normalise_name(left), normalise_name(right))

@@ -127,6 +127,7 @@ def attribute_command(
         console.message(files.at.line(), highlight=False)
         for path in files.paths:
             console.message(f"wrote {path}", highlight=False)
+        _print_notes(files.notes)
         return
 
     at = reading(as_of, known_at)
@@ -170,6 +171,12 @@ def attribute_command(
             f"{top.run_id} and the changes recorded since (docs/as-of.md)",
             highlight=False,
         )
+    _print_notes(stored.notes)
+
+
+def _print_notes(notes: tuple[str, ...]) -> None:
+    for note in notes:
+        console.message(f"warning: {note}", highlight=False)
 
 
 def _print_counts(counts: dict[str, int]) -> None:

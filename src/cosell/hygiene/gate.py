@@ -59,15 +59,57 @@ def _who(declared_by: str) -> str:
     return declared_by or "unknown"
 
 
-def known_stages(con: Engine, policy: Policy) -> frozenset[str]:
-    """Every stage name the workspace knows: the policy's won and lost stages, and every stage an
-    opportunity or a stage_history row has ever had (any version)."""
-    ensure_intake_schema(con)
+def workspace_stages(con: Engine) -> frozenset[str]:
+    """Every stage an opportunity or a stage_history row of the workspace has ever had (any version)."""
     rows = con.execute(
         "SELECT stage FROM opportunities WHERE stage IS NOT NULL "
         "UNION SELECT stage FROM stage_history WHERE stage IS NOT NULL"
     ).fetchall()
-    return frozenset(policy.won_stages | policy.lost_stages | {str(r[0]) for r in rows})
+    return frozenset(str(r[0]) for r in rows)
+
+
+def known_stages(con: Engine, policy: Policy) -> frozenset[str]:
+    """Every stage name the workspace knows: the policy's won and lost stages, and every stage an
+    opportunity or a stage_history row has ever had (any version)."""
+    ensure_intake_schema(con)
+    return policy.won_stages | policy.lost_stages | workspace_stages(con)
+
+
+def _loosely(stage: str) -> str:
+    """A stage name without its case and surrounding spaces: what a person reads as the same stage."""
+    return stage.strip().casefold()
+
+
+def _edges(stage: str) -> tuple[str, str]:
+    return stage[: len(stage) - len(stage.lstrip())], stage[len(stage.rstrip()) :]
+
+
+def stage_case_notes(policy: Policy, stages: Collection[str]) -> tuple[str, ...]:
+    """Where a stage the policy maps (``stages.won``, ``stages.lost``) and a stage of the workspace
+    (``stages``: :func:`workspace_stages`) differ only by case or surrounding spaces, a sentence
+    naming the key and both stages (by key, then stage). Stages are compared exactly (SPEC section
+    1), so the workspace's deals in such a stage are open and nothing else says why: this is a
+    diagnostic, the comparison stays exact. Pure.
+
+    >>> stage_case_notes(Policy(), {"Discovery", "closed won", "Closed Lost"})
+    ('stages.won: "Closed Won" is not a stage in the workspace; "closed won" is (it differs by case): its deals count as open',)
+    """
+    mapped = policy.won_stages | policy.lost_stages
+    unmapped: dict[str, list[str]] = {}
+    for stage in sorted(set(stages) - mapped):
+        unmapped.setdefault(_loosely(stage), []).append(stage)
+    notes = []
+    for key, named in (("stages.won", policy.won_stages), ("stages.lost", policy.lost_stages)):
+        for stage in sorted(named):
+            for other in unmapped.get(_loosely(stage), ()):
+                ways = [way for way, differ in (("case", stage.strip() != other.strip()),
+                        ("surrounding spaces", _edges(stage) != _edges(other))) if differ]  # fmt: skip
+                if stage in stages:
+                    found = f'"{stage}" is a stage in the workspace, and so is "{other}"'
+                else:
+                    found = f'"{stage}" is not a stage in the workspace; "{other}" is'
+                notes.append(f"{key}: {found} (it differs by {' and '.join(ways)}): its deals count as open")
+    return tuple(notes)
 
 
 def _unknown_stage(opp: str, stage: str, known: Collection[str]) -> GateDecision:

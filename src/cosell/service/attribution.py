@@ -8,7 +8,7 @@ at the knowledge instant K (docs/as-of.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ from cosell.store.workspace import Workspace
 
 if TYPE_CHECKING:  # explain, history and the stored runs load more: only what needs them loads them
     from cosell.attribution.explain import ExplainReport
+    from cosell.engine import Engine
     from cosell.hygiene.history import HistoryEntry
     from cosell.store.attribution_store import RunRecord
 
@@ -35,6 +36,7 @@ __all__ = [
     "choose_model",
     "deal_history",
     "explain_deal",
+    "stage_notes",
 ]
 
 ENGINE_STEPS = 7  # the steps of cosell.attribution.engine.attribute, for a progress bar
@@ -60,6 +62,16 @@ class StoredRun:
     # A full run that knew less than a complete run stored before it (``--known-at`` in the past):
     # that run, which readers of the newest version keep reading (docs/as-of.md).
     knew_more: RunRecord | None = None
+    notes: tuple[str, ...] = ()  # what the command should say about the data (:func:`stage_notes`)
+
+
+def stage_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
+    """The policy's won and lost stages that the workspace writes only in another case or with
+    other surrounding spaces (:func:`cosell.hygiene.gate.stage_case_notes`): its deals there count
+    as open, as stages are compared exactly, and a run would not say why."""
+    from cosell.hygiene.gate import stage_case_notes, workspace_stages
+
+    return stage_case_notes(policy, workspace_stages(con))
 
 
 def attribute_and_store(
@@ -80,7 +92,8 @@ def attribute_and_store(
     With ``incremental`` only what changed since the newest full run is decided again (the deals
     whose inputs changed and the candidates whose cohort baseline moved; docs/incremental.md):
     the stored run is the one a full run would store. When that cannot be done (another as-of
-    instant, policy or model, a change it cannot follow), it is a full run and says why.
+    instant, policy or model, a change it cannot follow), it is a full run and says why. Its
+    ``notes`` are :func:`stage_notes`.
 
     Refused (nothing stored) when nothing was imported by K, when the run would hold no deal
     (saying why), or when ``run_at`` is before a change already recorded
@@ -101,13 +114,14 @@ def attribute_and_store(
     # A run dated before a change already recorded would change what a reading at an earlier
     # --known-at printed, as a decision dated back would (docs/as-of.md).
     check_not_backdated(ws.con, clock.now(run_at), "the attribution run")
+    notes = stage_notes(ws.con, policy)
     full_because = ""
     if incremental:
         if results_to is not None:
             raise UsageError("an incremental run writes no result files: leave out results_to")
         done = _attribute_incremental(ws, policy, at, model, by_user=by_user, reason=reason, run_at=run_at)
         if not isinstance(done, str):
-            return done
+            return replace(done, notes=notes)
         full_because = done
     with progress("attributing", total=ENGINE_STEPS) as advance:
         run = attribute(ws.con, policy, at.as_of, model, known_at=at.known_at, progress=advance)
@@ -122,7 +136,7 @@ def attribute_and_store(
         paths = write_results(ws.con, run, results_to, "csv")
     top = complete_run(ws.con)
     knew_more = top[0] if top is not None and top[0].run_id != record.run_id else None
-    return StoredRun(record, run.counts, paths, full_because=full_because, knew_more=knew_more)
+    return StoredRun(record, run.counts, paths, full_because=full_because, knew_more=knew_more, notes=notes)
 
 
 def _attribute_incremental(
@@ -166,6 +180,7 @@ class AttributedFiles:
     counts: dict[str, int]
     at: AsOf
     paths: list[Path]
+    notes: tuple[str, ...] = ()  # :func:`stage_notes`
 
 
 def attribute_files(
@@ -179,7 +194,8 @@ def attribute_files(
 ) -> AttributedFiles:
     """Import the dataset folder ``data`` into a temporary workspace (removed afterwards), attribute
     it as of ``when`` (default: the import's instant) and write ``attribution.<fmt>`` and
-    ``credits.<fmt>`` (SPEC section 8's column order) into ``out``. Nothing is stored."""
+    ``credits.<fmt>`` (SPEC section 8's column order) into ``out``, with :func:`stage_notes`.
+    Nothing is stored."""
     from cosell.attribution.engine import attribute
     from cosell.attribution.engine_export import write_results
     from cosell.data.load import import_time, load_dataset
@@ -196,6 +212,7 @@ def attribute_files(
             data, policy, on_file=lambda _name: advance(1), now=imported_at, attribution_only=True
         )
     try:
+        notes = stage_notes(ws.con, policy)
         # A fresh import is dated now: evaluate its current rows at the as-of instant. Only the
         # import wrote to the workspace: it holds no answered prompt to overlay.
         at = AsOf.resolve(when, imported_at)
@@ -209,7 +226,7 @@ def attribute_files(
             paths = write_results(ws.con, run, out, fmt)
     finally:
         ws.close()
-    return AttributedFiles(run.counts, at, paths)
+    return AttributedFiles(run.counts, at, paths, notes)
 
 
 def explain_deal(ws: Workspace, opportunity_id: str, policy: Policy, at: AsOf, model: str) -> ExplainReport:
