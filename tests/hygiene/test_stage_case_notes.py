@@ -83,9 +83,11 @@ def _tables() -> dict[str, list[dict[str, str]]]:
 
 
 def _run(*args: str) -> str:
+    """The command's warnings (stderr); its other output names none."""
     done = CliRunner().invoke(app, list(args), env=ENV)
     assert done.exit_code == 0, done.output
-    return done.output
+    assert "warning:" not in done.stdout
+    return done.stderr
 
 
 def test_attribute_warns_of_a_won_stage_the_workspace_writes_in_another_case(
@@ -107,7 +109,7 @@ def test_attribute_warns_of_a_won_stage_the_workspace_writes_in_another_case(
     assert "warning:" not in _run("attribute", "-w", ws, "--policy", str(policy))
     # On an 80-column terminal the warning wraps between words, every line within 80.
     terminal = TextConsole(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
-    monkeypatch.setattr(attribute_cmd, "console", terminal)
+    monkeypatch.setattr(attribute_cmd, "err_console", terminal)
     _run("attribute", "-w", ws)
     shown = terminal.file.getvalue()  # type: ignore[attr-defined]
     lines = shown[shown.index("warning:") :].splitlines()[:2]

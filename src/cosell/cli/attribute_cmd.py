@@ -19,6 +19,7 @@ from cosell.cli.common import (
     by_option,
     console,
     emit_rows,
+    err_console,
     in_workspace,
     login_name,
     opportunity_argument,
@@ -175,8 +176,8 @@ def attribute_command(
 
 
 def _print_notes(notes: tuple[str, ...]) -> None:
-    for note in notes:
-        console.message(f"warning: {note}", highlight=False)
+    for note in notes:  # on stderr, as the import's warnings are
+        err_console.message(f"warning: {note}", highlight=False)
 
 
 def _print_counts(counts: dict[str, int]) -> None:
