@@ -22,6 +22,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     opportunity_argument,
+    output_option,
     parse_as_of,
     progress,
     reading,
@@ -87,9 +88,7 @@ def attribute_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Folder for attribution.<ext> and credits.<ext> (with --data).", show_default=False
-        ),
+        output_option("--out", help_text="Folder for attribution.<ext> and credits.<ext> (with --data)."),
     ] = None,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="File format with --out.")] = OutFormat.csv,
     incremental: Annotated[
