@@ -201,3 +201,33 @@ def test_demo_and_init_files_that_cannot_be_written(tmp_path: Path, blocker: Pat
             1,
             f"error: cannot write {blocker / 'x.toml'}: {blocker} is a file, not a folder",
         )
+
+
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "blank"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["blueprint", "--out", "{}", "salesforce"],
+        ["demo", "--out", "{}"],
+        ["demo", "--dir", "{}"],
+        ["report", "cfo", "--out", "{}", "--format", "html"],
+        ["attribute", "--out", "{}", "--data", "."],
+        ["simulate", "--out", "{}", "policy.toml"],
+        ["crm", "map", "init", "--out", "{}", "salesforce", "."],
+        ["writeback", "hubspot", "--out", "{}"],
+        ["policy", "appendix", "--out", "{}", "--format", "html"],
+        ["import", "canonical", "--rejects", "{}", "."],
+    ],
+    ids=lambda args: " ".join(a for a in args if a != "{}"),
+)
+def test_an_empty_output_place_is_bad_usage_and_writes_nothing(
+    args: list[str], blank: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out ""` (an unset shell variable) would be the current folder: refused, naming the option."""
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, [blank if a == "{}" else a for a in args])
+    assert done.exit_code == 2, done.output
+    option = args[args.index("{}") - 1]
+    said = " ".join(done.output.replace("│", " ").split())  # typer's box, wrapped at 80 columns
+    assert f"Invalid value for '{option}'" in said and "not an empty text" in said, done.output
+    assert list(tmp_path.iterdir()) == []

@@ -112,6 +112,25 @@ def test_bad_thresholds_are_bad_usage(ws: str) -> None:
     assert "--floor" in done.output
 
 
+@pytest.mark.parametrize(
+    "fmt", [[], ["--format", "table"], ["--format", "json"]], ids=["default", "table", "json"]
+)
+def test_a_list_without_csv_is_bad_usage_before_any_work(fmt: list[str], tmp_path: Path) -> None:
+    """--list chooses the list --format csv writes: with any other format it would be ignored unseen.
+    Said before the work: the workspace named does not even exist."""
+    missing = str(tmp_path / "none.duckdb")
+    done = runner.invoke(app, ["accounts", "match", "-w", missing, "--list", "review", *fmt])
+    assert done.exit_code == 2, done.output
+    assert "--list needs --format csv" in done.output
+    assert not Path(missing).exists()
+
+
+def test_csv_without_a_list_writes_the_matches(ws: str) -> None:
+    done = runner.invoke(app, ["accounts", "match", "-w", ws, "--format", "csv"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[0].startswith("partner_id,partner_name,partner_domain,status,account_id")
+
+
 def test_a_threshold_below_the_default_floor_alone_lowers_the_floor_with_it(ws: str) -> None:
     done = runner.invoke(app, ["accounts", "match", "-w", ws, "--threshold", "60", "--format", "json"])
     assert done.exit_code == 0, done.output

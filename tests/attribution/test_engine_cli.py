@@ -156,3 +156,12 @@ def test_attribute_on_workspace_stores_runs_and_explain_reads_it(tmp_path: Path)
 def test_attribute_without_workspace_fails(tmp_path: Path) -> None:
     result = runner.invoke(app, ["attribute", "-w", str(tmp_path / "missing.duckdb")])
     assert result.exit_code == 1
+
+
+def test_a_format_without_out_is_bad_usage(tmp_path: Path) -> None:
+    """--format is the file format of --out: on a workspace it would be ignored unseen."""
+    missing = str(tmp_path / "none.duckdb")
+    done = runner.invoke(app, ["attribute", "-w", missing, "--format", "json"])
+    assert done.exit_code == 2, done.output
+    assert "--format is the file format of --out" in done.output
+    assert not Path(missing).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -67,3 +68,34 @@ def test_hostile_text_is_shown_not_run(open_html: Callable[[str], OpenedPage], s
     assert opened.dialogs == []
     assert opened.page.locator("script").count() == 0
     assert opened.page.get_by_text(HOSTILE_TEXT, exact=True).count() == 1  # the table cell, verbatim
+
+
+# Each character of an element's text with where it is drawn, in the order of the DOM.
+_DRAWN_AT = """(el) => {
+  const drawn = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.data.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      drawn.push([node.data[i], range.getBoundingClientRect().x]);
+    }
+  }
+  return drawn;
+}"""
+
+
+def test_a_bidi_override_in_a_name_does_not_reorder_the_rest_of_the_line(
+    open_html: Callable[[str], OpenedPage],
+) -> None:
+    """A partner statement's title holds the partner's name; U+202E (right-to-left override) in it
+    must not make the footer's currency and signature read backwards: the title is isolated."""
+    title = "Partner statement: Evil\u202e Partner"
+    page = open_html(render_html(replace(sample_report(), title=title))).page
+    footer = page.locator("footer")
+    assert footer.locator("bdi").inner_text() == title
+    drawn = footer.evaluate(_DRAWN_AT)
+    after = [x for _, x in drawn[len(title) :]]
+    assert "".join(c for c, _ in drawn[len(title) :]) == " · USD · made by cosell"
+    assert after == sorted(after), drawn  # drawn left to right, as written

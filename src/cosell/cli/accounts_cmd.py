@@ -22,6 +22,7 @@ from cosell.cli.common import (
     opportunity_argument,
     parse_instant_option,
 )
+from cosell.errors import UsageError
 from cosell.instants import format_instant
 
 accounts_app = typer.Typer(
@@ -169,8 +170,11 @@ def match_command(
         ),
     ] = None,
     listing: Annotated[
-        Listing, typer.Option("--list", help="With --format csv: the list to write.")
-    ] = Listing.matches,
+        Listing | None,
+        typer.Option(
+            "--list", help="With --format csv: the list to write (default matches).", show_default=False
+        ),
+    ] = None,
     known_at: KnownAtOption = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
@@ -189,6 +193,8 @@ def match_command(
     from cosell.policy import load_policy
     from cosell.service.accounts import FUZZY_THRESHOLD, REVIEW_FLOOR, match_accounts_of
 
+    if listing is not None and fmt is not Format.csv:
+        raise UsageError("--list needs --format csv (a table and json show every list)")
     policy = load_policy(policy_path)
     threshold = FUZZY_THRESHOLD if threshold is None else threshold
     # Not given: 70, or a lower --threshold (--threshold 60 alone is no floor above it).
@@ -215,7 +221,7 @@ def match_command(
             Listing.open: (_open_rows(report), OPEN_COLUMNS),
             Listing.unattributed: (_win_rows(report), WIN_COLUMNS),
         }
-        rows, columns = listed[listing]
+        rows, columns = listed[listing or Listing.matches]
         emit_rows(rows, columns, fmt)
         return
     if report.match.partner_rows == 0:

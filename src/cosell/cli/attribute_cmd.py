@@ -23,6 +23,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     opportunity_argument,
+    output_option,
     parse_as_of,
     progress,
     reading,
@@ -88,11 +89,12 @@ def attribute_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Folder for attribution.<ext> and credits.<ext> (with --data).", show_default=False
-        ),
+        output_option("--out", help_text="Folder for attribution.<ext> and credits.<ext> (with --data)."),
     ] = None,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="File format with --out.")] = OutFormat.csv,
+    fmt: Annotated[
+        OutFormat | None,
+        typer.Option("--format", "-f", help="File format with --out (default csv).", show_default=False),
+    ] = None,
     incremental: Annotated[
         bool,
         typer.Option(
@@ -114,6 +116,10 @@ def attribute_command(
     from cosell.service.attribution import attribute_and_store, attribute_files, choose_model
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
+    if fmt is not None and out is None:
+        raise UsageError(
+            "--format is the file format of --out: cosell attribute --data DIR --out DIR --format FMT"
+        )
     policy = load_policy(policy_path)
     chosen = choose_model(policy, model)
     if data is not None or out is not None:
@@ -123,7 +129,9 @@ def attribute_command(
             raise UsageError("--known-at reads a workspace's history; --data DIR is read as it is now")
         if incremental:
             raise UsageError("--incremental re-runs a workspace's attribution; --data DIR has none")
-        files = attribute_files(data, out, policy, chosen, parse_as_of(as_of), fmt.value, progress)
+        files = attribute_files(
+            data, out, policy, chosen, parse_as_of(as_of), (fmt or OutFormat.csv).value, progress
+        )
         _print_counts(files.counts)
         console.message(files.at.line(), highlight=False)
         for path in files.paths:

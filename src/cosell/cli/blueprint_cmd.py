@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cosell.cli.common import PolicyOption, console
+from cosell.cli.common import PolicyOption, console, output_option
 from cosell.policy import load_policy
 
 
@@ -36,9 +36,7 @@ def register(app: typer.Typer) -> None:
 
 def blueprint(
     crm: Annotated[Crm, typer.Argument(help="The CRM: salesforce or hubspot.", show_default=False)],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder to write the blueprint into.", show_default=False)
-    ],
+    out: Annotated[Path, output_option("--out", "-o", help_text="Folder to write the blueprint into.")],
     policy_path: PolicyOption = None,
 ) -> None:
     """Write what installs the five partner fields, cosell's fields and the stage gate in a CRM.

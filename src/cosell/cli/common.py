@@ -163,6 +163,24 @@ def opportunity_argument(help_text: str) -> Any:
     return typer.Argument(help=help_text, show_default=False, callback=_an_id)
 
 
+def output_path(value: str | Path) -> Path:
+    """The folder or file an output option names, refused when empty or blank: the shell passes
+    ``--out ""`` (an unset variable) as an empty text, which as a path is the current folder, where
+    cosell would then write unasked (the blueprint its README.md). ``.`` names that folder on purpose."""
+    if not str(value).strip():
+        raise typer.BadParameter("give a folder or file name, not an empty text (. is the current folder)")
+    return Path(value)
+
+
+def output_option(*names: str, help_text: str, **options: Any) -> Any:
+    """An option naming a folder or a file a command writes (``--out``, ``--dir``, ``--rejects``),
+    read through :func:`output_path`; where it is checked further (a folder where a file must be, a
+    file in the way) is :mod:`cosell.outfiles`."""
+    return typer.Option(
+        *names, parser=output_path, metavar="<path>", help=help_text, **{"show_default": False, **options}
+    )
+
+
 def _pin_now(ctx: typer.Context, value: str | None) -> str | None:
     """``--now``: pin :func:`cosell.clock.now` for this command, released when the command ends."""
     if value is None:

@@ -16,6 +16,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     err_console,
+    output_option,
     progress,
 )
 from cosell.cli.import_cmd import import_app, print_intake, render_report, report_json
@@ -129,9 +130,7 @@ def map_init(
     path: ExportArgument,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Where to write the mapping (default ./<crm>-mapping.toml).", dir_okay=False
-        ),
+        output_option("--out", help_text="Where to write the mapping (default ./<crm>-mapping.toml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     policy_path: PolicyOption = None,

@@ -27,7 +27,7 @@ import typer
 from rich.markup import escape
 
 from cosell.asof import AsOf
-from cosell.cli.common import TextConsole, console, progress
+from cosell.cli.common import TextConsole, console, output_option, progress
 from cosell.instants import format_instant
 from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
@@ -289,14 +289,16 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: Annotated[
             Path | None,
-            typer.Option(
+            output_option(
                 "--out",
-                help="Only write the dataset (canonical CSV) to this folder, for --data DIR and benchmarks.",
-                show_default=False,
+                help_text="Only write the dataset (canonical CSV) to this folder, for --data DIR and benchmarks.",
             ),
         ] = None,
         base: Annotated[
-            Path, typer.Option("--dir", help="Folder for the whole sample company (without --out).")
+            Path,
+            output_option(
+                "--dir", help_text="Folder for the whole sample company (without --out).", show_default=True
+            ),
         ] = DEFAULT_DEMO_BASE,
         size: Annotated[int, typer.Option("--size", min=1, help="Number of opportunities.")] = 3000,
         seed: Annotated[

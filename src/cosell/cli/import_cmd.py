@@ -20,6 +20,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     err_console,
+    output_option,
     progress,
 )
 from cosell.instants import format_instant
@@ -54,11 +55,9 @@ def canonical(
     ],
     rejects: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             "--rejects",
-            help="Import the good rows and write each bad row, with its reasons, to this CSV file.",
-            dir_okay=False,
-            show_default=False,
+            help_text="Import the good rows and write each bad row, with its reasons, to this CSV file.",
         ),
     ] = None,
     workspace_path: WorkspaceOption = None,

@@ -23,6 +23,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     in_workspace,
+    output_option,
     reading,
 )
 from cosell.policy import load_policy
@@ -51,12 +52,11 @@ FormatOption = Annotated[
 ]
 OutOption = Annotated[
     Path | None,
-    typer.Option(
+    output_option(
         "--out",
         "-o",
-        help="Write to this file (default: stdout for json and csv; ./cosell-<report>-<period>.<ext> "
+        help_text="Write to this file (default: stdout for json and csv; ./cosell-<report>-<period>.<ext> "
         "for xlsx, html and pdf).",
-        show_default=False,
     ),
 ]
 PeriodOption = Annotated[

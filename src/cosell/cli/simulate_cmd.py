@@ -21,6 +21,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     err_console,
+    output_option,
     progress,
     reading,
 )
@@ -82,7 +83,7 @@ def simulate_command(
     ] = SimulateFormat.text,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write the output to this file instead.", show_default=False),
+        output_option("--out", "-o", help_text="Write the output to this file instead."),
     ] = None,
 ) -> None:
     """What a proposed policy would change, before anyone signs it: the workspace's history, as

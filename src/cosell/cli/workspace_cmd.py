@@ -15,6 +15,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     err_console,
+    output_option,
     parse_as_of,
     say,
     say_waiting,
@@ -90,12 +91,11 @@ def policy_appendix(
     policy_path: PolicyOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             "--out",
             "-o",
-            help="Write to this file (default: md to stdout; html and pdf to "
+            help_text="Write to this file (default: md to stdout; html and pdf to "
             "./cosell-rules-<label>-<date>.<ext>).",
-            show_default=False,
         ),
     ] = None,
     as_of: Annotated[

@@ -4,12 +4,21 @@ never the five declared fields, as the importer's file (``--out DIR``) or throug
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cosell.cli.blueprint_cmd import CRM_NAMES, Crm
-from cosell.cli.common import Format, FormatOption, WorkspaceOption, console, emit_rows, workspace
+from cosell.cli.common import (
+    Format,
+    FormatOption,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    output_option,
+    workspace,
+)
 from cosell.errors import UsageError
 
 # What to do with the file, and what must exist first: the fields it fills are the blueprint's.
@@ -33,8 +42,7 @@ def _source_line(source: Any) -> str:
 def writeback(
     crm: Annotated[Crm, typer.Argument(help="The CRM: salesforce or hubspot.", show_default=False)],
     out: Annotated[
-        str | None,
-        typer.Option("--out", "-o", help="Folder to write the importer's CSV into.", show_default=False),
+        Path | None, output_option("--out", "-o", help_text="Folder to write the importer's CSV into.")
     ] = None,
     api: Annotated[
         bool,
@@ -50,8 +58,6 @@ def writeback(
     HubSpot: an import CSV keyed by hs_object_id). --api sends only the deals whose values differ,
     in batches, retrying rate limits, and lists every deal the CRM refused (exit 1 if any).
     """
-    from pathlib import Path
-
     from cosell.service.crm_writeback import writeback_through_api, writeback_to_file
 
     if out is None and not api:
@@ -59,7 +65,7 @@ def writeback(
     name = CRM_NAMES[crm.value]
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        written = writeback_to_file(ws, crm.value, Path(out)) if out is not None else None
+        written = writeback_to_file(ws, crm.value, out) if out is not None else None
         sent = writeback_through_api(ws, crm.value) if api else None
     finally:
         ws.close()
