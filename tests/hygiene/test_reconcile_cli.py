@@ -107,6 +107,40 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
         (["findings", "show", "OVC-O-OV", "--by", "U-OPS"], 2, "No such option"),
         (["findings", "show", "OVC-O-OV"], 1, "no finding OVC-O-OV"),
         (["dispute", "decide", "D-1", "--by", "U-OPS", "--reason", "x"], 2, "--accept or --reject"),
+        # found by fuzzing dispute decide: both flags let the last one win silently
+        (
+            ["dispute", "decide", "D-1", "--accept", "--reject", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "not both",
+        ),
+        (
+            ["dispute", "decide", "D-1", "--reject", "--tier", "none", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "--reject takes neither",
+        ),
+        # found by fuzzing dispute open: an override to none with a partner was recorded as such
+        (
+            ["dispute", "open", "O-UPI", "--claim", "none/P1", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "an override to none names no partner, not P1",
+        ),
+        (
+            [
+                "findings",
+                "accept",
+                "OVC-O-OVC",
+                "--tier",
+                "none",
+                "--partner",
+                "P1",
+                "--by",
+                "U-OPS",
+                "--reason",
+                "x",
+            ],
+            2,
+            "an override to none names no partner",
+        ),
     ],
 )
 def test_errors_and_exit_codes(ws: str, args: list[str], code: int, message: str) -> None:
@@ -134,3 +168,17 @@ def test_dispute_commands(ws: str) -> None:
         "no",
         "P1",
     )
+
+
+def test_dispute_decided_with_both_flags_changes_nothing(ws: str) -> None:
+    """Found by fuzzing: ``--accept --reject`` recorded a rejection (the last flag won)."""
+    code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-OPS", "--reason", "ours", "--claim",
+                       "sourced/P1")  # fmt: skip
+    assert code == 0, out
+    for flags in (["--accept", "--reject"], ["--reject", "--accept"]):
+        code, out = invoke(
+            "dispute", "decide", "D-000001", *flags, "-w", ws, "--by", "U-OPS", "--reason", "x"
+        )
+        assert code == 2 and "say --accept or --reject, not both" in out
+    (d,) = json.loads(invoke("dispute", "list", "-w", ws, "--format", "json")[1])
+    assert (d["status"], d["decided_by"], d["override_id"]) == ("open", "", "")

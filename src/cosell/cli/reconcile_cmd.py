@@ -324,9 +324,9 @@ def dispute_open(
 def dispute_decide(
     dispute_id: Annotated[str, typer.Argument(help="The dispute id.", show_default=False)],
     accept: Annotated[
-        bool | None,
-        typer.Option("--accept/--reject", help="Accept (override) or reject.", show_default=False),
-    ] = None,
+        bool, typer.Option("--accept", help="Accept (an override).", show_default=False)
+    ] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject (no change).", show_default=False)] = False,
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
     reason: ReasonOption = "",
@@ -339,8 +339,13 @@ def dispute_decide(
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.service.disputes import decide
 
-    if accept is None:
-        raise UsageError("say --accept or --reject")
+    if accept == reject:
+        # Both given used to let the last flag win silently: a reviewer's decision is never guessed.
+        raise UsageError("say --accept or --reject" + (", not both" if accept else ""))
+    if reject and (tier is not None or partner is not None):
+        raise UsageError(
+            "--tier and --partner set the override of an accepted dispute: --reject takes neither"
+        )
     policy = load_policy(policy_path)
     d = in_workspace(
         workspace_path,

@@ -78,6 +78,12 @@ def check_override(con: Engine, tier: str, partner_id: str | None) -> None:
         raise UsageError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}{hint}")
     if tier == "sourced" and not partner_id:
         raise UsageError("an override to sourced names the sourcing partner: --partner P")
+    if tier == "none" and partner_id:
+        # A tier of none credits no partner: a partner with it would be a contradiction on record
+        # (explain read "sets the tier to none with P").
+        raise UsageError(
+            f"an override to none names no partner, not {partner_id}: drop --partner (or --claim none)"
+        )
     if partner_id:
         partners = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners").fetchall()]
         if partner_id not in partners:
