@@ -122,6 +122,18 @@ def test_writeback_needs_a_target_and_names_missing_credentials(company: Path, t
     assert code == 2 and "COSELL_SALESFORCE_INSTANCE_URL and COSELL_SALESFORCE_ACCESS_TOKEN" in err
 
 
+def test_writeback_to_a_file_and_the_api_without_credentials_writes_nothing(
+    company: Path, tmp_path: Path
+) -> None:
+    """Found by fuzzing writeback: the file was written, then the command failed (exit 2) on the
+    missing credentials without saying the file was there."""
+    out_dir = tmp_path / "out"
+    code, _, err = cosell("writeback", "salesforce", "--out", str(out_dir), "--api", "-w",
+                          str(company / "cosell.duckdb"))  # fmt: skip
+    assert code == 2 and "COSELL_SALESFORCE_INSTANCE_URL and COSELL_SALESFORCE_ACCESS_TOKEN" in err
+    assert not out_dir.exists()
+
+
 def test_credentials_are_checked_and_never_shown() -> None:
     env = {"COSELL_SALESFORCE_INSTANCE_URL": "http://example.com", "COSELL_SALESFORCE_ACCESS_TOKEN": "s3cret"}
     with pytest.raises(UsageError) as caught:

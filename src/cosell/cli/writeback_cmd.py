@@ -58,23 +58,28 @@ def writeback(
     HubSpot: an import CSV keyed by hs_object_id). --api sends only the deals whose values differ,
     in batches, retrying rate limits, and lists every deal the CRM refused (exit 1 if any).
     """
-    from cosell.service.crm_writeback import writeback_through_api, writeback_to_file
+    from cosell.service.crm_writeback import credentials_from, writeback_through_api, writeback_to_file
 
     if out is None and not api:
         raise UsageError("give --out DIR (the importer's file), --api (the REST API), or both")
+    if api:
+        # Refuse missing credentials before anything is written: with --out too, the file used to be
+        # written silently and the command then failed (exit 2) without saying so.
+        credentials_from(crm.value)
     name = CRM_NAMES[crm.value]
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
-        written = writeback_to_file(ws, crm.value, out) if out is not None else None
+        if out is not None:
+            written = writeback_to_file(ws, crm.value, out)
+            # Said before the API call, which may fail: the file is there either way.
+            console.message(
+                f"Wrote {written.source.deals:,} deals to {written.path}\n({_source_line(written.source)})",
+                highlight=False,
+            )
+            console.message(LOAD_HINT[crm.value], highlight=False)
         sent = writeback_through_api(ws, crm.value) if api else None
     finally:
         ws.close()
-    if written is not None:
-        console.message(
-            f"Wrote {written.source.deals:,} deals to {written.path}\n({_source_line(written.source)})",
-            highlight=False,
-        )
-        console.message(LOAD_HINT[crm.value], highlight=False)
     if sent is None:
         return
     source, result = sent
