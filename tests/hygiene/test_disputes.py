@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.decisions import AlreadyDecided
-from cosell.hygiene.disputes import decide_dispute, get_dispute, list_disputes, open_dispute
+from cosell.hygiene.disputes import decide_dispute, get_dispute, list_disputes, open_dispute, parse_claim
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, open_workspace
 
@@ -262,3 +264,19 @@ def test_a_partner_user_is_not_told_the_other_partner_credited(ws: Workspace) ->
     assert get_dispute(ws.con, d.dispute_id).partner_id == "P1"
     # Anyone else opening one is told the partner.
     assert open_on(ws, "O-DBS", by_user="U-AE", reason="check it", claim=None).partner_id == "P1"
+
+
+@given(st.text(alphabet=" /abcP7", max_size=12))
+def test_a_claim_that_names_a_partner_names_its_tier(text: str) -> None:
+    """Found by fuzzing ``dispute open --claim /P7``: a claim of a partner with no tier was stored,
+    and no decision could apply it. Such a claim is refused; any other parses to (tier, partner)
+    with a partner only beside a tier."""
+    tier_part, _, partner_part = text.strip().partition("/")
+    if partner_part.strip() and not tier_part.strip():
+        with pytest.raises(UsageError, match="names no tier"):
+            parse_claim(text)
+        return
+    tier, partner = parse_claim(text)
+    assert tier == tier_part.strip().lower()
+    assert partner == (partner_part.strip() or None)
+    assert partner is None or tier

@@ -118,6 +118,12 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
             2,
             "--reject takes neither",
         ),
+        # found by fuzzing dispute open: a claim of a partner with no tier was stored
+        (
+            ["dispute", "open", "O-UPI", "--claim", "/P1", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "names no tier",
+        ),
         # found by fuzzing dispute open: an override to none with a partner was recorded as such
         (
             ["dispute", "open", "O-UPI", "--claim", "none/P1", "--by", "U-OPS", "--reason", "x"],
