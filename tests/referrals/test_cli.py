@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.cli.referrals_cmd import labelled
 from cosell.store.workspace import Workspace
 
 ENV = {"COLUMNS": "80", "COSELL_NOW": "2026-06-02T09:00:00Z"}
@@ -139,3 +142,32 @@ def test_an_email_file_over_the_limit_is_refused_before_it_is_read(ref_ws: Works
         1,
         "error: big.eml: is 26,214,401 bytes; an email is at most 26,214,400",
     )
+
+
+def test_a_long_word_in_a_reason_folds_at_80_columns(ref_ws: Workspace) -> None:
+    """Found by fuzzing ``registrations reject --reason``: a reason holding a long URL printed
+    ``registrations show`` lines wider than 80 columns."""
+    path = ref_ws.path
+    ref_ws.close()
+    url = "https://crm.example.com/" + "x" * 120
+    assert (
+        run("registrations", "submit", "--account", "A4", "--partner", "P1", "-w", path, "--by", "u-ops")[0]
+        == 0
+    )
+    code, out = run(
+        "registrations", "reject", "REG-000001", "-w", path, "--by", "u-ops", "--reason", f"see {url}"
+    )
+    assert code == 0, out
+    code, out = run("registrations", "show", "REG-000001", "-w", path)
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    assert url in "".join(line.strip() for line in out.splitlines())
+
+
+@given(st.lists(st.text(alphabet="ab0-/", min_size=1, max_size=150), max_size=8))
+@example(["see", "https://crm.example.com/" + "x" * 100])
+def test_labelled_lines_fit_80_columns_and_keep_short_words_whole(words: list[str]) -> None:
+    lines = labelled("history", " ".join(words))
+    assert all(len(line) <= 80 for line in lines)
+    assert "".join(line[13:] for line in lines).replace(" ", "") == "".join(words)
+    shown = {w for line in lines for w in line[13:].split()}
+    assert all(w in shown for w in words if len(w) <= 80 - 13)

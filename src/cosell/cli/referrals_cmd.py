@@ -104,7 +104,8 @@ def list_row(r: Any) -> dict[str, Any]:
 
 def labelled(label: str, text: str) -> list[str]:
     """``label`` in a 13-character margin, ``text`` wrapped at 80 columns beside it."""
-    lines = textwrap.wrap(text, width=80 - 13, break_long_words=False, break_on_hyphens=False) or [""]
+    # A word wider than the line (a long URL in a reason) folds; a shorter one (an id) never splits.
+    lines = textwrap.wrap(text, width=80 - 13, break_long_words=True, break_on_hyphens=False) or [""]
     return [f"{label:<13}{lines[0]}", *(" " * 13 + line for line in lines[1:])]
 
 
