@@ -108,3 +108,23 @@ def test_a_known_deal_without_a_version(tmp_path: Path) -> None:
     ws.close()
     result = runner.invoke(app, ["history", "O-UPI", "-w", str(tmp_path / "ws.duckdb")])
     assert result.exit_code == 0 and "no attribution version yet" in result.output
+
+
+def test_a_long_reason_wraps_at_80_columns(tmp_path: Path) -> None:
+    """Found by fuzzing ``dispute decide --reason``: the history printed the reason on one line of
+    any width (a sentence, or a link to the evidence)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COSELL_NOW", "2026-11-01T06:00:00Z")
+        ws = build_workspace(tmp_path / "ws.duckdb", kinds_data())
+        d = open_dispute(ws, "O-OVC", "U-P1", "ours", "influenced/P1", at=parse_instant("2026-11-03"))
+        url = "https://crm.example.com/" + "x" * 90
+        reason = "the partner's introduction email predates our first contact, see " + url
+        decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-PM", reason=reason,
+                       at=parse_instant("2026-11-04"))  # fmt: skip
+        ws.close()
+    text = runner.invoke(app, ["history", "O-OVC", "-w", str(tmp_path / "ws.duckdb")], env={"COLUMNS": "80"})
+    assert text.exit_code == 0, text.output
+    assert max(len(line) for line in text.output.splitlines()) <= 80
+    assert "  why     the partner's introduction email predates" in text.output
+    shown = "".join(line.strip() for line in text.output.splitlines())
+    assert url + " (dispute:D-000001)" in shown

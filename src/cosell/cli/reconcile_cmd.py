@@ -394,6 +394,7 @@ def history_command(
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
+    from cosell.cli.referrals_cmd import labelled
     from cosell.service.attribution import deal_history
 
     entries = in_workspace(workspace_path, lambda ws: deal_history(ws, opportunity_id), read_only=True)
@@ -410,7 +411,9 @@ def history_command(
         lines.append(
             f"run {e.run_id} ({e.kind}, {e.scope}{mark}) at {format_instant(e.run_at)} by {e.by_user}"
         )
-        lines.append(f"  why     {e.reason or '(no reason given)'}" + (f" ({e.source})" if e.source else ""))
+        # A reviewer's reason is free text: wrapped at 80 columns like every other reason shown.
+        why = f"{e.reason or '(no reason given)'}" + (f" ({e.source})" if e.source else "")
+        lines += labelled("  why", why, margin=10)
         lines.append(f"  policy  {e.policy_version}, model {e.model}")
         known = "" if e.known_at is None else f", data known at {format_instant(e.known_at)}"
         lines.append(f"  as of   {format_instant(e.as_of)}{known}")

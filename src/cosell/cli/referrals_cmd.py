@@ -102,11 +102,11 @@ def list_row(r: Any) -> dict[str, Any]:
     }
 
 
-def labelled(label: str, text: str) -> list[str]:
-    """``label`` in a 13-character margin, ``text`` wrapped at 80 columns beside it."""
+def labelled(label: str, text: str, margin: int = 13) -> list[str]:
+    """``label`` in a ``margin``-character margin, ``text`` wrapped at 80 columns beside it."""
     # A word wider than the line (a long URL in a reason) folds; a shorter one (an id) never splits.
-    lines = textwrap.wrap(text, width=80 - 13, break_long_words=True, break_on_hyphens=False) or [""]
-    return [f"{label:<13}{lines[0]}", *(" " * 13 + line for line in lines[1:])]
+    lines = textwrap.wrap(text, width=80 - margin, break_long_words=True, break_on_hyphens=False) or [""]
+    return [f"{label:<{margin}}{lines[0]}", *(" " * margin + line for line in lines[1:])]
 
 
 def conflict_lines(conflicts: Sequence[Any], shown: int = CONFLICTS_SHOWN) -> list[str]:
