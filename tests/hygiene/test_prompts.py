@@ -165,6 +165,9 @@ def test_answering_twice_is_refused(ws: Workspace) -> None:
         ("influenced", "call", "U2", NotAllowed, "U2 may not answer PRM-000001"),  # another rep
         ("influenced", "call", "U8", NotAllowed, "U8 may not answer"),  # finance
         ("influenced", "call", "U77", NotFound, "no user U77"),
+        # found by fuzzing prompts answer --by "": recorded as answered by the prompt's rep
+        ("influenced", "call", "", UsageError, "say who answers"),
+        ("influenced", "call", "   ", UsageError, "say who answers"),
     ],
 )
 def test_bad_answers_change_nothing(

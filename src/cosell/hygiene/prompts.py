@@ -298,6 +298,9 @@ def answer_prompt(
     text = activity.strip()
     if not text:
         raise UsageError("the activity must say what the partner did (it is the logged activity)")
+    if by_user is not None and not by_user.strip():
+        # An empty --by (an unset shell variable) used to record the answer as the prompt's rep's.
+        raise UsageError("say who answers: --by USER, not an empty text (without --by: the prompt's rep)")
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
