@@ -203,3 +203,28 @@ def test_a_registration_links_only_a_deal_on_its_account(ref_ws: Workspace) -> N
             ref_ws, Policy(), partner_id=None, account_id="A1", by="u-p1", opportunity_id="O1"
         )
     assert linked.row.opportunity_id == "O1"
+
+
+def test_an_expiry_sweep_shows_a_partner_user_only_its_own_registration(ref_ws: Workspace) -> None:
+    """Found by fuzzing ``registrations expire``: the sweep logs up to three registration ids in one
+    change line, and a partner user's ``list``/``show`` printed another partner's id from it."""
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    with at("2026-06-02T09:00:00Z"):
+        mine = registrations.submit(ref_ws, Policy(), partner_id="P1", account_id="A2", by="u-ops",
+                                    registered_at=march)  # fmt: skip
+        other = registrations.submit(ref_ws, Policy(), partner_id="P2", account_id="A3", by="u-ops",
+                                     registered_at=march)  # fmt: skip
+    with at("2026-06-03T09:00:00Z"):
+        swept = registrations.expire(ref_ws, Policy(), by="u-ops", reason="weekly sweep")
+    assert {r.row.registration_id for r in swept} == {mine.row.registration_id, other.row.registration_id}
+    path = Path(ref_ws.path)
+    ref_ws.close()
+    own, others = mine.row.registration_id, other.row.registration_id
+    for args in (("show", own), ("show", own, "--format", "json"), ("list",), ("list", "--format", "json")):
+        code, out = read(path, "registrations", *args, "--by", "u-p1")
+        assert code == 0 and own in out, out
+        assert others not in out and "P2" not in out
+    code, out = read(path, "registrations", "show", own, "--format", "json", "--by", "u-p1")
+    assert json.loads(out)["change"] == f"cosell registrations expire {own}: weekly sweep"
+    code, out = read(path, "registrations", "show", own, "--format", "json", "--by", "u-ops")
+    assert json.loads(out)["change"] == f"cosell registrations expire {own}, {others}: weekly sweep"

@@ -145,7 +145,17 @@ def _seen(r: Registration, scope: str | None) -> Registration:
         replace(e, conflicts_json=conflicts_json(seen_by(scope, conflicts_from_json(e.conflicts_json))))
         for e in r.events
     )
-    return replace(r, conflicts=seen_by(scope, r.conflicts), events=events)
+    return replace(r, conflicts=seen_by(scope, r.conflicts), events=events, change=_own_change(r))
+
+
+def _own_change(r: Registration) -> str:
+    """The change line as a partner user may read it: ``expire`` logs up to three registration ids
+    in one line (``expire REG-1, REG-2: why``), other partners' among them; the partner's view
+    names its own registration only, with the reason recorded in its own event."""
+    if not r.change.startswith(f"{SOURCE} expire "):
+        return r.change
+    mine = [e for e in r.events if e.action == "expired" and e.recorded_at == r.changed_at]
+    return f"{SOURCE} expire {r.row.registration_id}" + (f": {mine[-1].reason}" if mine else "")
 
 
 def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list[Registration]:
