@@ -120,6 +120,32 @@ def test_a_run_pays_a_period_only_once_it_has_ended() -> None:
     assert refused.value.exit_code == 1 and "at 2026-09-30T23:59:59Z:" in str(refused.value)
 
 
+def test_no_pay_write_is_dated_before_the_ledgers_last_one() -> None:
+    """Found by fuzzing `payouts approve --now`: a run approved before it was proposed, its payments
+    dated before the postings they settle, rewrote the ledger's past. Each write is refused, naming
+    the last recorded instant, and records nothing; the same instant is fine."""
+    w = world()
+    w.deal("O3", "2000.00")
+    w.attribute({"O3": ("none", [])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-03T00:00:00Z"))
+    with pytest.raises(
+        CosellError, match=r"before the ledger's last recorded change \(2026-10-03T00:00:00Z\)"
+    ):
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-05T00:00:00Z"))
+    with pytest.raises(CosellError, match="give --now 2026-10-05T00:00:00Z or later") as refused:
+        approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-04T00:00:00Z"))
+    assert refused.value.exit_code == 1
+    assert get_run(w.ws.con, run.run_id).status == "proposed"
+    assert read_entries(w.ws.con, "kind = 'payment'") == []
+    w.deal("O4", "3000.00")
+    w.attribute({"O4": ("none", [])})
+    with pytest.raises(CosellError, match="posting 2026-10 at 2026-10-04T00:00:00Z is before"):
+        post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-10-04T00:00:00Z"))
+    approved, _ = approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-05T00:00:00Z"))
+    assert approved.approved_at == at("2026-10-05T00:00:00Z") >= approved.proposed_at
+
+
 def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_later_earnings() -> None:
     w = world()
     run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))

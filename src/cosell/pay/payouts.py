@@ -30,6 +30,7 @@ from cosell.store.ledger import (
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
     PAYOUT_RUNS,
+    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     insert_entries,
@@ -79,6 +80,7 @@ def propose_run(
     closed = closed_through(con)
     if closed is not None and period <= closed:
         raise CosellError(f"period {period} is already paid (periods up to {closed} are closed)")
+    check_ledger_not_backdated(con, when, f"a payout run for {period}")
     verify_ledger(con)
     lines = _lines(con, period)
     through = con.execute("SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [period]).fetchone()
@@ -172,6 +174,7 @@ def approve_run(
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
         raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
+    check_ledger_not_backdated(con, when, f"approving run {run_id}")
     verify_ledger(con)
     newest = con.execute(
         "SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [run.period]

@@ -53,6 +53,7 @@ from cosell.store.ledger import (
     LEDGER_ENTRIES,
     LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
+    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     last_entry_number,
@@ -238,6 +239,7 @@ def post_period(
     _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
     result = _summary(con, ctx, reprice)
     if result.posting_id is not None:
+        check_ledger_not_backdated(con, when, f"posting {period}")
         _write(
             con,
             ctx,
