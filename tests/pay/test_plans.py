@@ -263,6 +263,21 @@ def test_fees_follow_the_one_minor_unit_rule() -> None:
     ]
 
 
+def test_wrong_typed_values_are_shown_as_toml_not_python() -> None:
+    """Found by fuzzing plan files: `percent = true` was reported as "percent True" and
+    `effective_from = 12:00:00` as "datetime.time(12, 0)", Python's spelling, not the file's."""
+    assert problems('[[rules]]\nid = "r"\npercent = true\nflat = false\npriority = true\n') == [
+        'plans/2026.toml rule "r": percent true is not a number',
+        'plans/2026.toml rule "r": flat false is not a number',
+        'plans/2026.toml rule "r": priority true is not a whole number',
+    ]
+    plan_, found = parse_plan_text(text(start="12:00:00"), "f.toml")
+    assert plan_ is None
+    assert [str(p) for p in found] == [
+        "f.toml: effective_from 12:00:00 must be a date or an ISO 8601 instant"
+    ]
+
+
 def test_non_finite_and_huge_numbers() -> None:
     assert problems('[[rules]]\nid = "r"\npercent = nan\nflat = inf\n') == [
         'plans/2026.toml rule "r": percent NaN is not a number',

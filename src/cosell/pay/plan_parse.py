@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -96,10 +96,13 @@ def _plain(value: Decimal) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A value as the file wrote it: text quoted, numbers plain."""
+    """A value as the file wrote it: text quoted, numbers plain, ``true``/``false`` (never Python's
+    ``True`` or ``datetime.time(12, 0)``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, date):  # a TOML date or date-time, as the file wrote it
+    if isinstance(value, date | time):  # a TOML date, date-time or local time, as the file wrote it
         return value.isoformat()
     return repr(value)
 
