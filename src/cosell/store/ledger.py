@@ -283,6 +283,7 @@ def check_ledger_not_backdated(con: Engine, at: datetime, what: str) -> None:
     or an approval after it: a run approved before it was proposed, or entries dated before the
     postings they follow, would rewrite the ledger's past. The same instant is fine. Like
     :func:`cosell.store.review.check_not_backdated` for the review tables."""
+    ensure_ledger_schema(con)
     row = con.execute(
         "SELECT max(t) FROM (SELECT max(posted_at) AS t FROM ledger_postings "
         "UNION ALL SELECT max(proposed_at) FROM payout_runs)"
