@@ -11,7 +11,9 @@ import pytest
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
-from cosell.pay.posting import post_period
+from cosell.pay.plan_parse import parse_plan
+from cosell.pay.plan_versions import add_plan_version, load_plan_set
+from cosell.pay.posting import PlanSetPricer, post_period
 from cosell.store.ledger import closed_through, read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -174,3 +176,30 @@ def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_late
     post_period(w.ws, w.policy, PRICER, "2026-11", "fin", at("2026-11-20T00:00:00Z"))
     _, lines = propose_run(w.ws, w.policy, "2026-11", "ops", at("2026-12-01T00:00:00Z"))
     assert [(x.party_id, x.pay) for x in lines] == [("P1", D("300.00"))]
+
+
+def test_a_run_whose_amounts_do_not_fit_the_ledger_is_refused_by_name() -> None:
+    """Found by fuzzing plan amounts: two earnings at the largest flat fee a plan may give left a
+    partner's balance over 14 integer digits, and proposing the run stopped on an internal
+    DECIMAL(18,4) conversion error. It is refused naming the party and amount; nothing is
+    recorded."""
+    w = world()
+    text = (
+        'plan_id = "big"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
+        '[[rules]]\nid = "all"\nflat = 99999999999999.99\n'
+    )
+    add_plan_version(w.ws.con, parse_plan(text, "big.toml"), "fin", now=at("2026-10-01T00:00:00Z"),
+                     workspace_currency="USD")  # fmt: skip
+    w.deal("O3", "1.00")
+    w.deal("O4", "1.00")
+    w.attribute({
+        "O3": ("sourced", [("P1", "sourcer", "1.000000", "1.00")]),
+        "O4": ("sourced", [("P1", "sourcer", "1.000000", "1.00")]),
+    })  # fmt: skip
+    post_period(w.ws, w.policy, PlanSetPricer(load_plan_set(w.ws.con)), "2026-09", "fin",
+                at("2026-10-01T01:00:00Z"))  # fmt: skip
+    with pytest.raises(CosellError, match=r"^a payout run for 2026-09 cannot be recorded: partner P1 "
+                       r"[0-9]{15}\.[0-9]+ USD") as refused:  # fmt: skip
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    assert refused.value.exit_code == 1 and "the total paid" in str(refused.value)
+    assert list_runs(w.ws.con) == []
