@@ -14,6 +14,8 @@ from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plan_versions import add_plan_version, load_plan_set
 from cosell.pay.posting import PlanSetPricer, post_period
+from cosell.pay.statements import statement
+from cosell.policy import parse_policy
 from cosell.store.ledger import closed_through, read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -203,3 +205,26 @@ def test_a_run_whose_amounts_do_not_fit_the_ledger_is_refused_by_name() -> None:
         propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
     assert refused.value.exit_code == 1 and "the total paid" in str(refused.value)
     assert list_runs(w.ws.con) == []
+
+
+def test_the_ledger_is_read_and_written_only_in_its_own_currency() -> None:
+    """Found by fuzzing `payouts run --policy` with another workspace_currency: a run over a USD
+    ledger was recorded in EUR (USD balances labelled EUR, and approving would post EUR payments),
+    and a statement printed USD entries "in EUR". Posting, proposing, approving and statements
+    are refused naming both currencies; nothing is recorded."""
+    w = world()  # posted in USD
+    euro = parse_policy('workspace_currency = "EUR"\n')
+    wrong = r"^the ledger is in USD but the policy's workspace_currency is EUR"
+    with pytest.raises(CosellError, match=wrong):
+        propose_run(w.ws, euro, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    assert list_runs(w.ws.con) == []
+    with pytest.raises(CosellError, match=wrong):
+        post_period(w.ws, euro, PRICER, "2026-10", "fin", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(CosellError, match=wrong):
+        statement(w.ws.con, "partner", "P1", "2026-09", euro.workspace_currency)
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(CosellError, match=wrong) as refused:
+        approve_run(w.ws, euro, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    assert refused.value.exit_code == 1
+    assert read_entries(w.ws.con, "kind = 'payment'") == []
+    assert {e.currency for e in read_entries(w.ws.con)} == {"USD"}

@@ -31,6 +31,7 @@ from cosell.store.ledger import (
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
     PAYOUT_RUNS,
+    check_ledger_currency,
     check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
@@ -82,6 +83,7 @@ def propose_run(
     if closed is not None and period <= closed:
         raise CosellError(f"period {period} is already paid (periods up to {closed} are closed)")
     check_ledger_not_backdated(con, when, f"a payout run for {period}")
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     lines = _lines(con, period)
     _check_fits(lines, period, policy.workspace_currency)
@@ -192,6 +194,7 @@ def approve_run(
     if closed is not None and run.period <= closed:
         raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
     check_ledger_not_backdated(con, when, f"approving run {run_id}")
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     newest = con.execute(
         "SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [run.period]

@@ -53,6 +53,7 @@ from cosell.store.ledger import (
     LEDGER_ENTRIES,
     LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
+    check_ledger_currency,
     check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
@@ -215,6 +216,7 @@ def post_period(
             f"period {latest} is posted already: post {latest} or a later period (a change to an "
             "earlier month's deal is adjusted in the next posting)"
         )
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     inputs = _inputs_fingerprint(con, policy, plans, period, reprice)
     if not recheck:

@@ -296,6 +296,19 @@ def check_ledger_not_backdated(con: Engine, at: datetime, what: str) -> None:
         )
 
 
+def check_ledger_currency(con: Engine, currency: str) -> None:
+    """Refuse to read or write the ledger in ``currency`` (the policy's workspace currency) when its
+    entries are in another: a run or a statement would label one currency's amounts with another's
+    code, and a payment would be posted in it."""
+    ensure_ledger_schema(con)
+    row = con.execute("SELECT min(currency) FROM ledger_entries WHERE currency <> ?", [currency]).fetchone()
+    if row and row[0] is not None:
+        raise CosellError(
+            f"the ledger is in {row[0]} but the policy's workspace_currency is {currency}: give the "
+            "policy the workspace was posted with (--policy or $COSELL_POLICY)"
+        )
+
+
 def latest_posted(con: Engine) -> str | None:
     """The latest period entries were posted into (a posting or a re-pricing), or None."""
     row = con.execute(
