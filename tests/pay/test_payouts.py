@@ -11,7 +11,11 @@ import pytest
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
-from cosell.pay.posting import post_period
+from cosell.pay.plan_parse import parse_plan
+from cosell.pay.plan_versions import add_plan_version, load_plan_set
+from cosell.pay.posting import PlanSetPricer, post_period
+from cosell.pay.statements import statement
+from cosell.policy import parse_policy
 from cosell.store.ledger import closed_through, read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -120,6 +124,32 @@ def test_a_run_pays_a_period_only_once_it_has_ended() -> None:
     assert refused.value.exit_code == 1 and "at 2026-09-30T23:59:59Z:" in str(refused.value)
 
 
+def test_no_pay_write_is_dated_before_the_ledgers_last_one() -> None:
+    """Found by fuzzing `payouts approve --now`: a run approved before it was proposed, its payments
+    dated before the postings they settle, rewrote the ledger's past. Each write is refused, naming
+    the last recorded instant, and records nothing; the same instant is fine."""
+    w = world()
+    w.deal("O3", "2000.00")
+    w.attribute({"O3": ("none", [])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-03T00:00:00Z"))
+    with pytest.raises(
+        CosellError, match=r"before the ledger's last recorded change \(2026-10-03T00:00:00Z\)"
+    ):
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-05T00:00:00Z"))
+    with pytest.raises(CosellError, match="give --now 2026-10-05T00:00:00Z or later") as refused:
+        approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-04T00:00:00Z"))
+    assert refused.value.exit_code == 1
+    assert get_run(w.ws.con, run.run_id).status == "proposed"
+    assert read_entries(w.ws.con, "kind = 'payment'") == []
+    w.deal("O4", "3000.00")
+    w.attribute({"O4": ("none", [])})
+    with pytest.raises(CosellError, match="posting 2026-10 at 2026-10-04T00:00:00Z is before"):
+        post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-10-04T00:00:00Z"))
+    approved, _ = approve_run(w.ws, w.policy, run.run_id, "F1", at("2026-10-05T00:00:00Z"))
+    assert approved.approved_at == at("2026-10-05T00:00:00Z") >= approved.proposed_at
+
+
 def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_later_earnings() -> None:
     w = world()
     run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
@@ -148,3 +178,53 @@ def test_a_negative_balance_is_carried_blocks_payouts_and_is_recovered_from_late
     post_period(w.ws, w.policy, PRICER, "2026-11", "fin", at("2026-11-20T00:00:00Z"))
     _, lines = propose_run(w.ws, w.policy, "2026-11", "ops", at("2026-12-01T00:00:00Z"))
     assert [(x.party_id, x.pay) for x in lines] == [("P1", D("300.00"))]
+
+
+def test_a_run_whose_amounts_do_not_fit_the_ledger_is_refused_by_name() -> None:
+    """Found by fuzzing plan amounts: two earnings at the largest flat fee a plan may give left a
+    partner's balance over 14 integer digits, and proposing the run stopped on an internal
+    DECIMAL(18,4) conversion error. It is refused naming the party and amount; nothing is
+    recorded."""
+    w = world()
+    text = (
+        'plan_id = "big"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
+        '[[rules]]\nid = "all"\nflat = 99999999999999.99\n'
+    )
+    add_plan_version(w.ws.con, parse_plan(text, "big.toml"), "fin", now=at("2026-10-01T00:00:00Z"),
+                     workspace_currency="USD")  # fmt: skip
+    w.deal("O3", "1.00")
+    w.deal("O4", "1.00")
+    w.attribute({
+        "O3": ("sourced", [("P1", "sourcer", "1.000000", "1.00")]),
+        "O4": ("sourced", [("P1", "sourcer", "1.000000", "1.00")]),
+    })  # fmt: skip
+    post_period(w.ws, w.policy, PlanSetPricer(load_plan_set(w.ws.con)), "2026-09", "fin",
+                at("2026-10-01T01:00:00Z"))  # fmt: skip
+    with pytest.raises(CosellError, match=r"^a payout run for 2026-09 cannot be recorded: partner P1 "
+                       r"[0-9]{15}\.[0-9]+ USD") as refused:  # fmt: skip
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    assert refused.value.exit_code == 1 and "the total paid" in str(refused.value)
+    assert list_runs(w.ws.con) == []
+
+
+def test_the_ledger_is_read_and_written_only_in_its_own_currency() -> None:
+    """Found by fuzzing `payouts run --policy` with another workspace_currency: a run over a USD
+    ledger was recorded in EUR (USD balances labelled EUR, and approving would post EUR payments),
+    and a statement printed USD entries "in EUR". Posting, proposing, approving and statements
+    are refused naming both currencies; nothing is recorded."""
+    w = world()  # posted in USD
+    euro = parse_policy('workspace_currency = "EUR"\n')
+    wrong = r"^the ledger is in USD but the policy's workspace_currency is EUR"
+    with pytest.raises(CosellError, match=wrong):
+        propose_run(w.ws, euro, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    assert list_runs(w.ws.con) == []
+    with pytest.raises(CosellError, match=wrong):
+        post_period(w.ws, euro, PRICER, "2026-10", "fin", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(CosellError, match=wrong):
+        statement(w.ws.con, "partner", "P1", "2026-09", euro.workspace_currency)
+    run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    with pytest.raises(CosellError, match=wrong) as refused:
+        approve_run(w.ws, euro, run.run_id, "F1", at("2026-10-03T00:00:00Z"))
+    assert refused.value.exit_code == 1
+    assert read_entries(w.ws.con, "kind = 'payment'") == []
+    assert {e.currency for e in read_entries(w.ws.con)} == {"USD"}

@@ -281,3 +281,25 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         assert (shown["total"], shown["recovered_total"]) == (total, str(Decimal(0).quantize(Decimal(rep))))
         runs = json.loads(invoke("payouts", "list", "--workspace", path, "--format", "json"))
         assert [r["total"] for r in runs] == [total]
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2026-9", "--period: '2026-9' is not a period"),
+        ("Sept", "--period: 'Sept' is not a period"),
+        ("2026-Q3", "ledger entries are in months, not a quarter: 2026-Q3"),
+    ],
+)
+def test_ledger_refuses_a_period_that_is_not_a_month(ws_path: str, period: str, message: str) -> None:
+    """Found by fuzzing `payouts ledger --period`: a typo printed an empty ledger with exit 0, as
+    if the month had no entries; it is now a usage error naming the option (as post, run and
+    statement do)."""
+    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    assert json.loads(
+        invoke("payouts", "ledger", "--period", "2026-09", "--workspace", ws_path, "-f", "json")
+    )
+    result = runner.invoke(app, ["payouts", "ledger", "--period", period, "--workspace", ws_path])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -231,6 +231,26 @@ def test_other_rule_problems_are_named() -> None:
     ]
 
 
+@pytest.mark.parametrize("bad", ["\\n", "\\t", "\\u001b[2J", "\\u0000", "\\u007f"])
+def test_plan_and_rule_ids_have_no_control_characters(bad: str) -> None:
+    """Found by fuzzing plan files: a line break or an escape in a plan or rule id was loaded, then
+    split the load message and every ledger line and statement that names the plan version."""
+    found = problems(
+        f'[[rules]]\nid = "ok"\nflat = 1\n[[rules]]\nid = "r{bad}1"\nrole = "servicer"\nflat = 1\n'
+    )
+    shown = repr(f"r{bad}1".encode().decode("unicode_escape"))
+    assert found == [
+        f"plans/2026.toml: rule #2 id {shown} has a control character (a line break, a tab, ...)"
+    ]
+    plan_, found = parse_plan_text(text(plan_id=f"p{bad}2026"), "f.toml")
+    assert plan_ is None
+    shown = repr(f"p{bad}2026".encode().decode("unicode_escape"))
+    assert [str(p) for p in found] == [
+        f"f.toml: plan_id {shown} has a control character (a line break, a tab, ...)"
+    ]
+    assert plan(plan_id="p-ü 2026 ✓").plan_id == "p-ü 2026 ✓"  # any printable name is fine
+
+
 def test_fees_follow_the_one_minor_unit_rule() -> None:
     # money.fits_minor_unit, as for imported amounts: zeros past the minor unit are fine.
     jpy = text('[[rules]]\nid = "fee"\nflat = 5000.00\ncap = 9000.000\n').replace('"USD"', '"JPY"')
@@ -240,6 +260,21 @@ def test_fees_follow_the_one_minor_unit_rule() -> None:
     assert plan_ is None
     assert [str(p) for p in found] == [
         'plans/jpy.toml rule "fee": flat 5000.5 has non-zero digits beyond the 0 decimal places JPY allows'
+    ]
+
+
+def test_wrong_typed_values_are_shown_as_toml_not_python() -> None:
+    """Found by fuzzing plan files: `percent = true` was reported as "percent True" and
+    `effective_from = 12:00:00` as "datetime.time(12, 0)", Python's spelling, not the file's."""
+    assert problems('[[rules]]\nid = "r"\npercent = true\nflat = false\npriority = true\n') == [
+        'plans/2026.toml rule "r": percent true is not a number',
+        'plans/2026.toml rule "r": flat false is not a number',
+        'plans/2026.toml rule "r": priority true is not a whole number',
+    ]
+    plan_, found = parse_plan_text(text(start="12:00:00"), "f.toml")
+    assert plan_ is None
+    assert [str(p) for p in found] == [
+        "f.toml: effective_from 12:00:00 must be a date or an ISO 8601 instant"
     ]
 
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cosell.errors import CosellError
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plan_versions import add_plan_version, list_plan_versions, load_plan_set
 from cosell.pay.plans import Plan, PlanInvalid
+from cosell.store.ledger import LEDGER_POSTINGS, ensure_ledger_schema
 from cosell.store.workspace import Workspace, open_workspace
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -117,6 +119,28 @@ def test_taking_over_time_already_past_needs_reprice(ws: Workspace) -> None:
     assert add(ws, plan(2, "2026-04-01"), reprice=True) == "added"
     assert [r.repriced for r in list_plan_versions(ws.con)] == [False, True]
     assert load_plan_set(ws.con).in_force(datetime(2026, 4, 15, tzinfo=UTC)).label == "p@2"
+
+
+def test_a_load_dated_before_the_last_one_cannot_dodge_reprice(ws: Workspace) -> None:
+    """Found by fuzzing `plans load --now`: dated back to before p@2's start, a version taking
+    over time already past loaded as "future", with no --reprice and no repriced mark. A load
+    may not be dated before the last plan load, nor before the ledger's last write."""
+    add(ws, plan(1, "2026-01-01"))
+    with pytest.raises(CosellError, match="before the last plan version was loaded") as exc:
+        add(ws, plan(2, "2026-04-01"), now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert str(exc.value).endswith("give --now 2026-05-01T00:00:00Z or later")
+    assert exc.value.exit_code == 1
+    # A posting recorded after the loads: a load dated before it is refused too.
+    ensure_ledger_schema(ws.con)
+    ws.con.execute(
+        "CREATE TEMP TABLE _p AS SELECT 1::BIGINT AS posting_id, TIMESTAMPTZ '2026-06-01 00:00:00+00' AS posted_at, "
+        "'2026-05' AS period, 'post' AS action, 'ops' AS by_user, '' AS reason, '{}' AS summary"
+    )
+    LEDGER_POSTINGS.insert(ws.con, "_p")
+    with pytest.raises(CosellError, match="before the ledger's last recorded change"):
+        add(ws, plan(2, "2026-08-01"), now=datetime(2026, 5, 15, tzinfo=UTC))
+    assert ws.con.execute("SELECT count(*) FROM plan_versions").fetchone() == (1,)
+    assert add(ws, plan(2, "2026-08-01"), now=datetime(2026, 6, 1, tzinfo=UTC)) == "added"
 
 
 def test_a_first_version_may_start_in_the_past(ws: Workspace) -> None:

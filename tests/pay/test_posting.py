@@ -332,3 +332,33 @@ def test_losing_the_record_of_what_was_priced_costs_a_re_pricing_never_an_entry(
     again = post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
     assert (again.deals_priced, again.entries) == (2, 0)
     assert read_entries(w.ws.con) == before
+
+
+def test_an_earning_too_large_for_the_ledger_is_an_error_naming_deal_and_rule() -> None:
+    """Found by fuzzing plans: a plan that checks (percent 100 plus the largest flat fee, each
+    within bounds) priced an earning over 14 integer digits, and posting stopped on an internal
+    DECIMAL(18,4) conversion error. It is now refused naming the deal, party, rule and amount,
+    and nothing is posted; an earning at the bound posts."""
+    w = world()
+    text = (
+        'plan_id = "big"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
+        '[[rules]]\nid = "all"\npercent = 100\nflat = 99999999999999.99\n'
+    )
+    add_plan_version(w.ws.con, parse_plan(text, "big.toml"), "fin", now=at("2025-12-01T00:00:00Z"),
+                     workspace_currency="USD")  # fmt: skip
+    pricer = PlanSetPricer(load_plan_set(w.ws.con))
+    w.deal("O1", "0.00")
+    w.deal("O2", "0.01")
+    w.attribute({
+        "O1": ("sourced", [("P1", "sourcer", "1.000000", "0.00")]),
+        "O2": ("sourced", [("P1", "sourcer", "1.000000", "0.01")]),
+    })  # fmt: skip
+    with pytest.raises(CosellError, match=r"^pricing O2 gives partner P1 100000000000000.00 under rule all of "
+                       r"big@1: too large for the ledger \(at most 14 digits") as refused:  # fmt: skip
+        post_period(w.ws, w.policy, pricer, "2026-09", "fin", SEP_CLOSE)
+    assert refused.value.exit_code == 1
+    assert read_entries(w.ws.con) == []
+    w.deal("O2", "0.00")
+    w.attribute({"O2": ("sourced", [("P1", "sourcer", "1.000000", "0.00")])})
+    post_period(w.ws, w.policy, pricer, "2026-09", "fin", SEP_CLOSE)
+    assert max(e.amount for e in read_entries(w.ws.con)) == D("99999999999999.99")

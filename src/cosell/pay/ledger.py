@@ -42,6 +42,7 @@ from cosell.entries import (
     Party,
 )
 from cosell.errors import CosellError, UsageError
+from cosell.money import MONEY_INTEGER_DIGITS, fits_storage
 from cosell.pay.model import Earning
 from cosell.periods import Period, parse_period
 
@@ -107,13 +108,20 @@ def is_settled(entry: Entry, settled: Mapping[Party, str]) -> bool:
 
 
 def check_earnings(opportunity_id: str, earnings: Sequence[Earning]) -> None:
-    """Refuse earnings of another deal, of an unknown kind, or two on one line."""
+    """Refuse earnings of another deal, of an unknown kind, too large for the ledger, or two on one
+    line."""
     seen: set[LineKey] = set()
     for e in earnings:
         if e.opportunity_id != opportunity_id:
             raise PricingError(f"pricing {opportunity_id} returned an earning of {e.opportunity_id}")
         if e.kind not in EARNING_KINDS or e.party_kind not in PARTY_KINDS:
             raise PricingError(f"pricing {opportunity_id} returned kind {e.kind!r} for {e.party_kind!r}")
+        if not fits_storage(e.amount):
+            raise PricingError(
+                f"pricing {opportunity_id} gives {e.party_kind} {e.party_id} {e.amount} under "
+                f"rule {e.rule_id} of {e.plan_version}: too large for the ledger (at most "
+                f"{MONEY_INTEGER_DIGITS} digits before the decimal point); nothing was posted"
+            )
         key = line_of(e)
         if key in seen:
             raise PricingError(

@@ -23,6 +23,7 @@ from cosell import clock
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.instants import format_instant
+from cosell.money import MONEY_INTEGER_DIGITS, fits_storage
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.policy import Policy
 from cosell.store.ledger import (
@@ -30,6 +31,8 @@ from cosell.store.ledger import (
     PAYOUT_APPROVALS,
     PAYOUT_RUN_LINES,
     PAYOUT_RUNS,
+    check_ledger_currency,
+    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     insert_entries,
@@ -79,8 +82,11 @@ def propose_run(
     closed = closed_through(con)
     if closed is not None and period <= closed:
         raise CosellError(f"period {period} is already paid (periods up to {closed} are closed)")
+    check_ledger_not_backdated(con, when, f"a payout run for {period}")
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     lines = _lines(con, period)
+    _check_fits(lines, period, policy.workspace_currency)
     through = con.execute("SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [period]).fetchone()
     row = con.execute("SELECT count(*) + 1 FROM payout_runs").fetchone()
     assert row is not None and through is not None
@@ -117,6 +123,21 @@ def propose_run(
     con.execute("DROP TABLE _payout_run")
     con.execute("DROP TABLE _payout_lines")
     return run, lines
+
+
+def _check_fits(lines: list[PayoutLine], period: str, currency: str) -> None:
+    """A run records each party's balance and its totals as ledger amounts (DECIMAL(18,4)): one
+    that does not fit is refused by name, not left to the database's conversion error."""
+    paid = sum((x.pay for x in lines), Decimal(0))
+    blocked = sum((x.balance for x in lines if x.status == "blocked"), Decimal(0))
+    amounts = [(f"{x.party_kind} {x.party_id}", x.balance) for x in lines]
+    amounts += [("the total paid", paid), ("the total blocked", blocked)]
+    too_large = [f"{who} {amount} {currency}" for who, amount in amounts if not fits_storage(amount)]
+    if too_large:
+        raise CosellError(
+            f"a payout run for {period} cannot be recorded: {'; '.join(too_large)}: more than "
+            f"{MONEY_INTEGER_DIGITS} digits before the decimal point (what the ledger holds)"
+        )
 
 
 def _lines(con: Engine, period: str) -> list[PayoutLine]:
@@ -172,6 +193,8 @@ def approve_run(
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
         raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
+    check_ledger_not_backdated(con, when, f"approving run {run_id}")
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     newest = con.execute(
         "SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [run.period]

@@ -8,8 +8,9 @@ reading the shipped example (:func:`example_plan_text`, what ``cosell plans init
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -95,10 +96,13 @@ def _plain(value: Decimal) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A value as the file wrote it: text quoted, numbers plain."""
+    """A value as the file wrote it: text quoted, numbers plain, ``true``/``false`` (never Python's
+    ``True`` or ``datetime.time(12, 0)``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, date):  # a TOML date or date-time, as the file wrote it
+    if isinstance(value, date | time):  # a TOML date, date-time or local time, as the file wrote it
         return value.isoformat()
     return repr(value)
 
@@ -181,6 +185,12 @@ def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | No
     return number
 
 
+def _has_control_character(name: str) -> bool:
+    """A plan or rule id is a name recorded on every ledger entry and printed on every statement: one
+    printable line (like a policy name or a user id), never a control character."""
+    return any(unicodedata.category(ch) == "Cc" for ch in name)
+
+
 def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Rule | None:
     if not isinstance(raw, Mapping):
         c.add(f"rule #{index + 1} is not a table")
@@ -188,6 +198,9 @@ def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Ru
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
         c.add(f"rule #{index + 1} has no id (every rule needs a unique id)")
+        return None
+    if _has_control_character(rule_id):
+        c.add(f"rule #{index + 1} id {rule_id!r} has a control character (a line break, a tab, ...)")
         return None
     for key in raw:
         if key not in _RULE_KEYS:
@@ -289,6 +302,9 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     plan_id = data.get("plan_id")
     if not isinstance(plan_id, str) or not plan_id.strip() or "@" in plan_id:
         c.add("plan_id must be a non-empty name without '@'")
+        plan_id = ""
+    elif _has_control_character(plan_id):
+        c.add(f"plan_id {plan_id!r} has a control character (a line break, a tab, ...)")
         plan_id = ""
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:

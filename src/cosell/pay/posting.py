@@ -53,6 +53,8 @@ from cosell.store.ledger import (
     LEDGER_ENTRIES,
     LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
+    check_ledger_currency,
+    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     last_entry_number,
@@ -214,6 +216,7 @@ def post_period(
             f"period {latest} is posted already: post {latest} or a later period (a change to an "
             "earlier month's deal is adjusted in the next posting)"
         )
+    check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     inputs = _inputs_fingerprint(con, policy, plans, period, reprice)
     if not recheck:
@@ -238,6 +241,7 @@ def post_period(
     _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
     result = _summary(con, ctx, reprice)
     if result.posting_id is not None:
+        check_ledger_not_backdated(con, when, f"posting {period}")
         _write(
             con,
             ctx,

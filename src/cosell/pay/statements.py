@@ -27,7 +27,7 @@ from cosell.pay.ledger import StatementTotals, statement_totals
 from cosell.pay.payouts import PayoutRun, RunParty, party_runs, recovered_amount
 from cosell.periods import parse_period
 from cosell.report_model import Alert, Column, Figure, Report, Section, Table, Value, display
-from cosell.store.ledger import closed_through, read_entries
+from cosell.store.ledger import check_ledger_currency, closed_through, read_entries
 
 _KIND_WORDS = {
     "partner_payout": "payout",
@@ -65,6 +65,7 @@ def statement(con: Engine, party_kind: str, party_id: str, period: str, currency
         raise UsageError(f"--period: {exc}") from None
     if target.is_quarter:
         raise UsageError(f"statements are monthly: {period} is a quarter")
+    check_ledger_currency(con, currency)
     name = party_name(con, party_kind, party_id)
     entries = read_entries(
         con, "party_kind = ? AND party_id = ? AND period <= ?", [party_kind, party_id, period]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cosell import clock
 from cosell.entries import Entry
 from cosell.errors import CosellError
-from cosell.pay.ledger import PAY_OPERATOR_ROLES
+from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import party_names, statement
@@ -128,7 +128,8 @@ def ledger(
     if opportunity_id:
         where.append("opportunity_id = ?")
         params.append(opportunity_id)
-    if period:
+    if period is not None:
+        pay_month(period, "ledger entries are in months")  # a typo is an error, not an empty ledger
         where.append("period = ?")
         params.append(period)
     return read_entries(ws.con, " AND ".join(where), params)

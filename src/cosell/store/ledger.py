@@ -33,6 +33,7 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
+from cosell.instants import format_instant
 from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
@@ -275,6 +276,37 @@ def closed_through(con: Engine) -> str | None:
         "SELECT max(r.period) FROM payout_runs r JOIN payout_approvals a USING (run_id)"
     ).fetchone()
     return None if row is None or row[0] is None else str(row[0])
+
+
+def check_ledger_not_backdated(con: Engine, at: datetime, what: str) -> None:
+    """Refuse to record ``what`` at ``at`` when the ledger already recorded a posting, a payout run
+    or an approval after it: a run approved before it was proposed, or entries dated before the
+    postings they follow, would rewrite the ledger's past. The same instant is fine. Like
+    :func:`cosell.store.review.check_not_backdated` for the review tables."""
+    ensure_ledger_schema(con)
+    row = con.execute(
+        "SELECT max(t) FROM (SELECT max(posted_at) AS t FROM ledger_postings "
+        "UNION ALL SELECT max(proposed_at) FROM payout_runs)"
+    ).fetchone()
+    if row and row[0] is not None and row[0] > at:
+        last = format_instant(row[0])
+        raise CosellError(
+            f"{what} at {format_instant(at)} is before the ledger's last recorded change ({last}): "
+            f"give --now {last} or later"
+        )
+
+
+def check_ledger_currency(con: Engine, currency: str) -> None:
+    """Refuse to read or write the ledger in ``currency`` (the policy's workspace currency) when its
+    entries are in another: a run or a statement would label one currency's amounts with another's
+    code, and a payment would be posted in it."""
+    ensure_ledger_schema(con)
+    row = con.execute("SELECT min(currency) FROM ledger_entries WHERE currency <> ?", [currency]).fetchone()
+    if row and row[0] is not None:
+        raise CosellError(
+            f"the ledger is in {row[0]} but the policy's workspace_currency is {currency}: give the "
+            "policy the workspace was posted with (--policy or $COSELL_POLICY)"
+        )
 
 
 def latest_posted(con: Engine) -> str | None:
