@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from cosell.engine.sql import lit
 from cosell.pay.model import DealToPrice, Earning
+from cosell.pay.plan_parse import parse_plan
+from cosell.pay.plan_versions import add_plan_version
 from cosell.pay.posting import FunctionPricer
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
@@ -118,6 +120,14 @@ class PayWorld:
             },
             when,
         )  # fmt: skip
+
+    def plan(self, rules: str, now: str, plan_id: str = "big") -> None:
+        """Load version 1 of a USD plan effective 2026-01-01 whose TOML ``[[rules]]`` are ``rules``,
+        recorded by a finance user at ``now``."""
+        text = f'plan_id = "{plan_id}"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n{rules}'
+        add_plan_version(
+            self.ws.con, parse_plan(text, f"{plan_id}.toml"), "fin", now=at(now), workspace_currency="USD"
+        )
 
     def fx(self, currency: str, period: str, rate: str) -> None:
         self._insert("fx_rates", {"currency": currency, "period": period, "rate": Decimal(rate)})

@@ -11,8 +11,7 @@ import pytest
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
-from cosell.pay.plan_parse import parse_plan
-from cosell.pay.plan_versions import add_plan_version, load_plan_set
+from cosell.pay.plan_versions import load_plan_set
 from cosell.pay.posting import PlanSetPricer, post_period
 from cosell.pay.statements import statement
 from cosell.policy import parse_policy
@@ -186,12 +185,7 @@ def test_a_run_whose_amounts_do_not_fit_the_ledger_is_refused_by_name() -> None:
     DECIMAL(18,4) conversion error. It is refused naming the party and amount; nothing is
     recorded."""
     w = world()
-    text = (
-        'plan_id = "big"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
-        '[[rules]]\nid = "all"\nflat = 99999999999999.99\n'
-    )
-    add_plan_version(w.ws.con, parse_plan(text, "big.toml"), "fin", now=at("2026-10-01T00:00:00Z"),
-                     workspace_currency="USD")  # fmt: skip
+    w.plan('[[rules]]\nid = "all"\nflat = 99999999999999.99\n', "2026-10-01T00:00:00Z")
     w.deal("O3", "1.00")
     w.deal("O4", "1.00")
     w.attribute({

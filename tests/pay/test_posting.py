@@ -340,12 +340,7 @@ def test_an_earning_too_large_for_the_ledger_is_an_error_naming_deal_and_rule() 
     DECIMAL(18,4) conversion error. It is now refused naming the deal, party, rule and amount,
     and nothing is posted; an earning at the bound posts."""
     w = world()
-    text = (
-        'plan_id = "big"\nversion = 1\neffective_from = 2026-01-01\ncurrency = "USD"\n'
-        '[[rules]]\nid = "all"\npercent = 100\nflat = 99999999999999.99\n'
-    )
-    add_plan_version(w.ws.con, parse_plan(text, "big.toml"), "fin", now=at("2025-12-01T00:00:00Z"),
-                     workspace_currency="USD")  # fmt: skip
+    w.plan('[[rules]]\nid = "all"\npercent = 100\nflat = 99999999999999.99\n', "2025-12-01T00:00:00Z")
     pricer = PlanSetPricer(load_plan_set(w.ws.con))
     w.deal("O1", "0.00")
     w.deal("O2", "0.01")
