@@ -13,6 +13,7 @@ note (a figure with no deals says so; it is never 0).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,6 +29,9 @@ Value = Decimal | int | str | date | datetime | None
 # rule name, a plan version) is text that is never broken across lines, not even at its hyphens.
 Unit = Literal["money", "percent", "ratio", "days", "count", "text", "id"]
 Verdict = Literal["below", "within", "above"]
+
+
+_DEALS = re.compile(r"\bdeals\b")  # the word a count of one makes singular
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,20 @@ class Figure:
     band: Band | None = None
     verdict: Verdict | None = None
     beside: tuple[Figure, ...] = ()  # the figures shown next to it (direct rate, per-tier shares ...)
+
+    def deals_text(self) -> str:
+        """What the figure rests on, as people read it: "412 deals created", "1 won deal"; empty
+        when it does not say. The machine formats keep ``deals`` and ``deals_label`` apart.
+
+        >>> Figure("e", "Earnings", None, "money", 1, "won deals").deals_text()
+        '1 won deal'
+        """
+        if self.deals is None:
+            return ""
+        label = self.deals_label or "deals"
+        if self.deals == 1:
+            label = _DEALS.sub("deal", label)
+        return f"{self.deals:,} {label}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from cosell.report_model import Band, Figure, Report, Section, display
 from cosell.reports.html import (
     column_header,
     format_band,
-    format_deals,
     format_figure,
     format_value,
     render_html,
@@ -66,11 +65,20 @@ def test_bands_and_deal_counts_in_plain_words() -> None:
         "benchmark 22.5-40%"
     )
     assert format_band(Figure("k", "l", D("0.2"), "percent")) == ""
-    assert format_deals(Figure("k", "l", D(1), "count", deals=1)) == "1 deal"
-    assert format_deals(Figure("k", "l", D(1), "count", deals=1931, deals_label="deals created")) == (
+    assert Figure("k", "l", D(1), "count", deals=1).deals_text() == "1 deal"
+    assert Figure("k", "l", D(1), "count", deals=1931, deals_label="deals created").deals_text() == (
         "1,931 deals created"
     )
-    assert format_deals(Figure("k", "l", D(1), "count")) == ""
+    # One of them: the label's "deals" is singular ("1 deals" in a statement, before), and only that word.
+    assert Figure("k", "l", D(1), "count", deals=1, deals_label="sourced won deals").deals_text() == (
+        "1 sourced won deal"
+    )
+    assert Figure("k", "l", D(1), "count", deals=1, deals_label="won + lost").deals_text() == "1 won + lost"
+    assert (
+        Figure("k", "l", D(1), "count", deals=0, deals_label="deals created").deals_text()
+        == "0 deals created"
+    )
+    assert Figure("k", "l", D(1), "count").deals_text() == ""
 
 
 def test_a_figure_with_no_value_shows_its_note_never_a_zero() -> None:

@@ -54,14 +54,6 @@ def format_band(figure: Figure) -> str:
     return f"benchmark {text}" if text else ""
 
 
-def format_deals(figure: Figure) -> str:
-    """What a figure rests on: "412 deals created"; empty when the figure does not say."""
-    if figure.deals is None:
-        return ""
-    label = figure.deals_label or ("deal" if figure.deals == 1 else "deals")
-    return f"{figure.deals:,} {label}"
-
-
 @dataclass(frozen=True)
 class FigureText:
     """A figure as the text html and pdf print (one shape for both)."""
@@ -89,7 +81,7 @@ def format_figure(figure: Figure, currency: str) -> FigureText:
         label=figure.label,
         value=value,
         has_value=has_value,
-        deals=format_deals(figure),
+        deals=figure.deals_text(),
         band=format_band(figure),
         verdict=figure.verdict or "",
         note=note,

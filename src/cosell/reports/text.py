@@ -30,12 +30,6 @@ def benchmark_text(figure: Figure) -> str:
     return f"{figure.band.low}-{figure.band.high}"
 
 
-def deals_text(figure: Figure) -> str:
-    if figure.deals is None:
-        return ""
-    return f"{figure.deals:,} {figure.deals_label}".strip()
-
-
 def figure_rows(figures: tuple[Figure, ...]) -> list[tuple[Figure, int]]:
     """Every figure with its depth: a headline figure (0), then the figures beside it (1), ..."""
     out: list[tuple[Figure, int]] = []
@@ -102,7 +96,7 @@ def print_section(
                         style=("bold" if depth == 0 else "") + (" red" if alert else ""),
                     ),
                     "value": Text(value, style="bold red") if alert else value,
-                    "deals": deals_text(figure),
+                    "deals": figure.deals_text(),
                     "benchmark": benchmark_text(figure),
                     "verdict": figure.verdict or "",
                     "note": figure.note,
