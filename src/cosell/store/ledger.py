@@ -33,7 +33,7 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
-from cosell.instants import format_instant
+from cosell.store.recorded import newest_instant, refuse_backdated
 from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
@@ -284,16 +284,9 @@ def check_ledger_not_backdated(con: Engine, at: datetime, what: str) -> None:
     postings they follow, would rewrite the ledger's past. The same instant is fine. Like
     :func:`cosell.store.review.check_not_backdated` for the review tables."""
     ensure_ledger_schema(con)
-    row = con.execute(
-        "SELECT max(t) FROM (SELECT max(posted_at) AS t FROM ledger_postings "
-        "UNION ALL SELECT max(proposed_at) FROM payout_runs)"
-    ).fetchone()
-    if row and row[0] is not None and row[0] > at:
-        last = format_instant(row[0])
-        raise CosellError(
-            f"{what} at {format_instant(at)} is before the ledger's last recorded change ({last}): "
-            f"give --now {last} or later"
-        )
+    # An approval records a posting (its payments), so these two cover every ledger write.
+    last = newest_instant(con, (("ledger_postings", "posted_at"), ("payout_runs", "proposed_at")))
+    refuse_backdated(at, last, what, "the ledger's last recorded change")
 
 
 def check_ledger_currency(con: Engine, currency: str) -> None:

@@ -25,10 +25,10 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.engine.sql import lit as _lit
 from cosell.engine.sql import ts as _ts
-from cosell.errors import CosellError
 from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
 from cosell.store.intake import ensure_intake_schema
+from cosell.store.recorded import newest_instant, refuse_backdated
 from cosell.store.tables import ensure_tables
 
 DECISIONS = ("accepted", "rejected")
@@ -177,14 +177,7 @@ def check_not_backdated(con: Engine, at: datetime, what: str) -> None:
     Like an import, which may not be dated before the last import."""
     ensure_review_schema(con)
     ensure_intake_schema(con)
-    newest = " UNION ALL ".join(f"SELECT max({c}) AS t FROM {t}" for t, c in RECORDED_INSTANTS)
-    row = con.execute(f"SELECT max(t) FROM ({newest})").fetchone()
-    if row and row[0] is not None and row[0] > at:
-        last = format_instant(row[0])
-        raise CosellError(
-            f"{what} at {format_instant(at)} is before the last recorded change ({last}): "
-            f"give --now {last} or later"
-        )
+    refuse_backdated(at, newest_instant(con, RECORDED_INSTANTS), what, "the last recorded change")
 
 
 def next_number(con: Engine, table: str, column: str) -> int:
