@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from cosell.accounts.free_mail import company_domain
-from cosell.accounts.names import name_tokens, same_words, score_normalised
+from cosell.accounts.names import name_tokens, same_words, score_names, score_normalised
 from cosell.accounts.near import near_candidates
 
 # Chosen on the labelled pairs (tests/accounts/fixtures/name_pairs.csv; benchmarks/name_matching.py
@@ -214,12 +214,8 @@ def _candidate(
 ) -> AccountMatch | None:
     """The candidate, with the reason it cannot count; None when it is not worth a reviewer's time
     (another word and another domain: another company)."""
-    if not side.compact or not mine.compact:
-        name_score = 0.0  # no name (a domain match): like no other name, as names.similarity says
-    elif side.compact == mine.compact:
-        name_score = 100.0
-    else:
-        name_score = score_normalised(side.norm, mine.norm)
+    # No name on either side (a domain match) scores 0, as names.similarity says.
+    name_score = score_names((side.compact, side.norm), (mine.compact, mine.norm))
     other_words = method == "fuzzy_name" and not same_words(side.norm, mine.norm)
     reason = ""
     if method != "domain" and _conflict(side, mine):

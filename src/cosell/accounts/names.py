@@ -231,12 +231,20 @@ def similarity(left: str, right: str) -> float:
     >>> similarity("Unknown", "unknown"), similarity("-", "?")
     (0.0, 0.0)
     """
-    a, b = compact_name(left), compact_name(right)
-    if not a or not b:
+    return score_names(
+        (compact_name(left), normalise_name(left)), (compact_name(right), normalise_name(right))
+    )
+
+
+def score_names(left: tuple[str, str], right: tuple[str, str]) -> float:
+    """:func:`similarity` of two names already normalised, each given as (compact, normalised): 0
+    when either is no name, 100 when the compact forms are equal, else :func:`score_normalised`."""
+    (a_compact, a_norm), (b_compact, b_norm) = left, right
+    if not a_compact or not b_compact:
         return 0.0
-    if a == b:
+    if a_compact == b_compact:
         return 100.0
-    return score_normalised(normalise_name(left), normalise_name(right))
+    return score_normalised(a_norm, b_norm)
 
 
 def score_normalised(left: str, right: str) -> float:
