@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.cli.referrals_cmd import labelled
+from cosell.cli.common import labelled
 from cosell.store.workspace import Workspace
 
 ENV = {"COLUMNS": "80", "COSELL_NOW": "2026-06-02T09:00:00Z"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,6 +58,13 @@ class TextConsole(Console):
         shown = (s if s.control else Segment(visible(s.text), s.style) for s in buffer)
         text = super()._render_buffer(shown)
         return text if self.is_terminal else without_trailing_spaces(text)
+
+
+def labelled(label: str, text: str, margin: int = 13) -> list[str]:
+    """``label`` in a ``margin``-character margin, ``text`` wrapped at 80 columns beside it."""
+    # A word wider than the line (a long URL in a reason) folds; a shorter one (an id) never splits.
+    lines = textwrap.wrap(text, width=80 - margin, break_long_words=True, break_on_hyphens=False) or [""]
+    return [f"{label:<{margin}}{lines[0]}", *(" " * margin + line for line in lines[1:])]
 
 
 def say(text: str, *, nl: bool = True) -> None:

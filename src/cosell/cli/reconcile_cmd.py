@@ -394,7 +394,7 @@ def history_command(
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
-    from cosell.cli.referrals_cmd import labelled
+    from cosell.cli.common import labelled
     from cosell.service.attribution import deal_history
 
     entries = in_workspace(workspace_path, lambda ws: deal_history(ws, opportunity_id), read_only=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import textwrap
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +27,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    labelled,
     login_name,
     say,
 )
@@ -100,13 +100,6 @@ def list_row(r: Any) -> dict[str, Any]:
         "conflicts": len(r.conflicts),
         "missing": ", ".join(m.removeprefix("prospect_") for m in v.missing),
     }
-
-
-def labelled(label: str, text: str, margin: int = 13) -> list[str]:
-    """``label`` in a ``margin``-character margin, ``text`` wrapped at 80 columns beside it."""
-    # A word wider than the line (a long URL in a reason) folds; a shorter one (an id) never splits.
-    lines = textwrap.wrap(text, width=80 - margin, break_long_words=True, break_on_hyphens=False) or [""]
-    return [f"{label:<{margin}}{lines[0]}", *(" " * margin + line for line in lines[1:])]
 
 
 def conflict_lines(conflicts: Sequence[Any], shown: int = CONFLICTS_SHOWN) -> list[str]:

@@ -17,6 +17,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    labelled,
     login_name,
     parse_instant_option,
     say,
@@ -28,7 +29,6 @@ from cosell.cli.referrals_cmd import (
     ShowFormatOption,
     ViewerOption,
     conflict_lines,
-    labelled,
 )
 from cosell.instants import format_instant
 from cosell.policy import load_policy
