@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from cosell.data.load import import_canonical
 from cosell.policy import Policy
+from cosell.referrals.others import OtherPartners
 from cosell.referrals.parsed import ParsedReferral
 from cosell.service import registrations
 from cosell.service.referrals import referral, reject, submit_parsed
@@ -175,3 +176,16 @@ def test_no_other_partner_in_any_reason_a_partner_user_reads(ref_ws: Workspace, 
     seen = referral(ref_ws, rid, viewer="u-p1")
     _shows_no_other_partner(json.dumps(seen.to_json(), ensure_ascii=False))
     assert referral(ref_ws, rid, viewer="u-ops").history[-1].reason == " ".join(reason.split())
+
+
+def test_a_name_inside_the_readers_own_is_the_readers_own() -> None:
+    """Another partner named "Alpha" does not take the word from the reader's own "Alpha Partners";
+    a name shared in any case with the reader's partner is its own; ids are matched exactly, whole."""
+    others = OtherPartners.of(
+        "P1",
+        [("P1", "Alpha Partners"), ("P2", "Alpha"), ("P3", "ALPHA PARTNERS")],
+        [("R1", "P2"), ("R10", "P1")],
+    )
+    assert others.hide("alpha  partners, not Alpha (P2, R1); R10 P1 p2 P21") == (
+        "alpha  partners, not another partner (another partner, another registration); R10 P1 p2 P21"
+    )
