@@ -12,6 +12,7 @@ from cosell.errors import CosellError, UsageError
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
+from cosell.referrals.others import OtherPartners
 from cosell.store import referral_reads as reads
 from cosell.store.users import find_user, partner_scope_of
 
@@ -63,6 +64,18 @@ def partner_scope(con: Engine, viewer: str | None) -> str | None:
     if viewer is None or not viewer.strip():
         return None
     return partner_scope_of(find_user(con, viewer.strip()))
+
+
+def other_partners(con: Engine, scope: str | None) -> OtherPartners | None:
+    """What ``scope``'s partner user may not read in a reason written by someone else (SPEC section
+    9): every other partner's current name, its partner_id and its registrations' ids. None for a
+    reader limited to no partner (``scope`` None), who reads every reason whole."""
+    if scope is None:
+        return None
+    partners = [(partner_id, name) for partner_id, name, _ in reads.partner_rows(con)]
+    return OtherPartners.of(
+        scope, partners, [(r.registration_id, r.partner_id) for r in registration_rows(con)]
+    )
 
 
 def seen_by(partner_id: str | None, conflicts: tuple[Conflict, ...]) -> tuple[Conflict, ...]:

@@ -39,6 +39,7 @@ from cosell.referrals.identify import (
     without_inside_prospect,
 )
 from cosell.referrals.json_input import parse_json_referral
+from cosell.referrals.others import OtherPartners
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.service.channel import (
     DECIDER_ROLES,
@@ -47,6 +48,7 @@ from cosell.service.channel import (
     check_override,
     conflicts_from_json,
     conflicts_json,
+    other_partners,
     partner_scope,
     seen_by,
 )
@@ -110,10 +112,13 @@ class Submitted:
     created: bool
 
 
-def _view(con: Any, referral_id: str, scope: str | None = None) -> Referral:
+def _view(
+    con: Any, referral_id: str, scope: str | None = None, others: OtherPartners | None = None
+) -> Referral:
     """The referral with every version. To a partner user (``scope``: its partner) another
     partner's referral is one that does not exist (a did-you-mean names only its own), and the
-    conflicts are as that user may read them (SPEC section 9)."""
+    conflicts and reasons are as that user may read them (SPEC section 9; ``others``, when read
+    already for a list: :func:`cosell.service.channel.other_partners` of ``scope``)."""
     versions = referral_versions(con, referral_id)
     if not versions or scope not in (None, versions[-1].partner_id):
         if scope is None:
@@ -124,7 +129,8 @@ def _view(con: Any, referral_id: str, scope: str | None = None) -> Referral:
         raise NotFound(f"no referral {referral_id}" + (f" (did you mean {close[0]}?)" if close else ""))
     v = versions[-1]
     sources = tuple(FieldSource(**s) for s in json.loads(v.sources_json))
-    return _seen(Referral(v, conflicts_from_json(v.conflicts_json), sources, tuple(versions)), scope)
+    found = Referral(v, conflicts_from_json(v.conflicts_json), sources, tuple(versions))
+    return _seen(found, others if others is not None else other_partners(con, scope))
 
 
 def _sources_json(sources: tuple[FieldSource, ...]) -> str:
@@ -200,7 +206,7 @@ def submit_parsed(
                     f"{who} works for partner {scope}: {parsed.channel} message {parsed.source_ref} "
                     "was submitted before, and not as its partner's referral"
                 )
-            return Submitted(_seen(found, scope), created=False)
+            return Submitted(_seen(found, other_partners(con, scope)), created=False)
         partners = [PartnerRow(*r) for r in reads.partner_rows(con)]
         contacts = [ContactRow(*r) for r in reads.contact_rows(con)]
         own = own_domains(reads.own_user_emails(con))
@@ -251,8 +257,9 @@ def referrals(ws: Workspace, status: str | None = None, *, viewer: str | None = 
         raise UsageError(f"--status must be one of {', '.join(REFERRAL_STATUSES)}, not {status!r}")
     ensure_referral_schema(ws.con)
     scope = partner_scope(ws.con, viewer)
+    others = other_partners(ws.con, scope)
     return [
-        _view(ws.con, v.referral_id, scope)
+        _view(ws.con, v.referral_id, scope, others)
         for v in current_referrals(ws.con, status)
         if scope in (None, v.partner_id)
     ]
@@ -265,8 +272,23 @@ def referral(ws: Workspace, referral_id: str, *, viewer: str | None = None) -> R
     return _view(ws.con, referral_id, partner_scope(ws.con, viewer))
 
 
-def _seen(r: Referral, scope: str | None) -> Referral:
-    return r if scope is None else replace(r, conflicts=seen_by(scope, r.conflicts))
+def _seen(r: Referral, others: OtherPartners | None) -> Referral:
+    """The referral as a partner user (``others``: what it may not read; None: a reader who sees
+    all) may read it: its conflicts without another partner's registration, and the reasons of its
+    versions (written by partner_ops or an admin too: why it was rejected, why a conflict was
+    overridden) without another partner's name or ids."""
+    if others is None:
+        return r
+
+    def hidden(v: ReferralVersion) -> ReferralVersion:
+        return replace(v, reason=others.hide(v.reason), override_reason=others.hide(v.override_reason))
+
+    return replace(
+        r,
+        current=hidden(r.current),
+        conflicts=seen_by(others.partner_id, r.conflicts),
+        history=tuple(hidden(h) for h in r.history),
+    )
 
 
 def _open_for_change(ws: Workspace, referral_id: str, what: str, scope: str | None = None) -> ReferralVersion:

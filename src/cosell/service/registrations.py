@@ -39,6 +39,7 @@ from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.instants import format_instant, is_supported
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, RegistrationRow, expiry_of
+from cosell.referrals.others import OtherPartners
 from cosell.service.channel import (
     DECIDER_ROLES,
     SUBMIT_ROLES,
@@ -46,6 +47,7 @@ from cosell.service.channel import (
     check_override,
     conflicts_from_json,
     conflicts_json,
+    other_partners,
     partner_scope,
     registration_rows,
     seen_by,
@@ -65,6 +67,9 @@ from cosell.store.workspace import Workspace
 
 EXTENSION_DAYS = 30  # one extension, of this many days (issue 15)
 SOURCE = "cosell registrations"
+# A partner user's change line of a registration imported (canonical files, a CRM export): the
+# source line names the file read, an internal path (the words of ``show``'s other import lines).
+FROM_IMPORT = "from the CRM import"
 
 __all__ = ["EXTENSION_DAYS", "Registration", "approve", "expire", "extend", "registration", "registrations",
            "reject", "submit"]  # fmt: skip
@@ -133,29 +138,48 @@ def registrations(
         for r in registration_rows(ws.con)
         if status in (None, r.status) and partner_id in (None, r.partner_id) and scope in (None, r.partner_id)
     ]
-    return [_seen(r, scope) for r in _views(ws.con, policy, rows)]
+    others = other_partners(ws.con, scope)
+    return [_seen(r, others) for r in _views(ws.con, policy, rows)]
 
 
-def _seen(r: Registration, scope: str | None) -> Registration:
-    """The registration as ``scope``'s partner user may read it: its conflicts, and those recorded
-    with each change, without another partner's name or registration."""
-    if scope is None:
+def _seen(r: Registration, others: OtherPartners | None) -> Registration:
+    """The registration as a partner user (``others``: what it may not read; None: a reader who
+    sees all) may read it: its conflicts, and those recorded with each change, without another
+    partner's name or registration; the reasons and the change line as :func:`_own_change` says."""
+    if others is None:
         return r
+    scope = others.partner_id
     events = tuple(
-        replace(e, conflicts_json=conflicts_json(seen_by(scope, conflicts_from_json(e.conflicts_json))))
+        replace(
+            e,
+            reason=others.hide(e.reason),
+            conflicts_json=conflicts_json(seen_by(scope, conflicts_from_json(e.conflicts_json))),
+        )
         for e in r.events
     )
-    return replace(r, conflicts=seen_by(scope, r.conflicts), events=events, change=_own_change(r))
+    return replace(r, conflicts=seen_by(scope, r.conflicts), events=events, change=_own_change(r, others))
 
 
-def _own_change(r: Registration) -> str:
-    """The change line as a partner user may read it: ``expire`` logs up to three registration ids
-    in one line (``expire REG-1, REG-2: why``), other partners' among them; the partner's view
-    names its own registration only, with the reason recorded in its own event."""
-    if not r.change.startswith(f"{SOURCE} expire "):
-        return r.change
-    mine = [e for e in r.events if e.action == "expired" and e.recorded_at == r.changed_at]
-    return f"{SOURCE} expire {r.row.registration_id}" + (f": {mine[-1].reason}" if mine else "")
+def _own_change(r: Registration, others: OtherPartners) -> str:
+    """The change line as a partner user may read it (SPEC section 9).
+
+    - An import's source line names the file it read (``salesforce /home/ops/exports/...``), an
+      internal path: the partner reads :data:`FROM_IMPORT`.
+    - ``expire`` logs up to three registration ids in one line (``expire REG-1, REG-2: why``),
+      other partners' among them: the partner's view names its own registration only, with the
+      reason recorded in its own event.
+    - The reason, written by partner_ops or an admin, is the partner's to read (why it was
+      rejected), without another partner's name or ids in it (:meth:`OtherPartners.hide`).
+    """
+    if not r.change.startswith(f"{SOURCE} "):
+        return FROM_IMPORT
+    line = r.change
+    if line.startswith(f"{SOURCE} expire "):
+        mine = [e for e in r.events if e.action == "expired" and e.recorded_at == r.changed_at]
+        line = f"{SOURCE} expire {r.row.registration_id}" + (f": {mine[-1].reason}" if mine else "")
+    # The command and its ids come before the first ": " (an id has none), the free text after.
+    command, colon, why = line.partition(": ")
+    return command + colon + others.hide(why)
 
 
 def _views(con: Engine, policy: Policy, rows: Sequence[RegistrationRow]) -> list[Registration]:
@@ -180,7 +204,9 @@ def registration(
     (``viewer``), one that does not exist."""
     ensure_referral_schema(ws.con)
     scope = partner_scope(ws.con, viewer)
-    return _seen(_views(ws.con, policy, [_row(ws.con, registration_id, scope)])[0], scope)
+    return _seen(
+        _views(ws.con, policy, [_row(ws.con, registration_id, scope)])[0], other_partners(ws.con, scope)
+    )
 
 
 def _row(con: Engine, registration_id: str, scope: str | None = None) -> RegistrationRow:
