@@ -84,7 +84,7 @@ def test_a_partner_user_reads_why_its_registration_was_rejected_without_other_pa
     path = Path(ref_ws.path)
     ref_ws.close()
     hidden = (
-        "conflict with another partner' registration another registration (another partner) and another "
+        "conflict with another partner's registration another registration (another partner) and another "
         "partner's another registration (another partner); Alpha Partners (P1) keeps A2"
     )
     for args in (("show", rid), ("show", rid, "--format", "json"), ("list", "--format", "json")):

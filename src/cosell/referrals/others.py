@@ -9,7 +9,7 @@ registration id (exactly) in it is replaced; the reader's own are kept.
 
 >>> others = OtherPartners.of("P1", [("P1", "Alpha"), ("P7", "Apex Partners")], [("R-1", "P1"), ("R-17", "P7")])
 >>> others.hide("conflict with APEX partners' registration R-17 (P7), not with Alpha's R-1")
-"conflict with another partner' registration another registration (another partner), not with Alpha's R-1"
+"conflict with another partner's registration another registration (another partner), not with Alpha's R-1"
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ class OtherPartners:
         alternatives.sort(key=lambda a: (-len(a[0]), a[0]))
         pattern = None
         if alternatives:
-            pattern = re.compile(r"(?<!\w)(?:" + "|".join(a for _, a in alternatives) + r")(?!\w)")
+            # A plural name's possessive apostrophe ("Apex Partners' deal") goes with the name, so
+            # that its replacement reads "another partner's deal".
+            names_or_ids = "|".join(a for _, a in alternatives)
+            pattern = re.compile(r"(?<!\w)(?:" + names_or_ids + r")(?!\w)(?P<apostrophe>'(?!\w))?")
         return cls(partner_id, pattern, ids, own)
 
     def hide(self, text: str) -> str:
@@ -63,12 +66,17 @@ class OtherPartners:
             return text
 
         def replaced(match: re.Match[str]) -> str:
-            found = match.group(0)
+            apostrophe = match.group("apostrophe") or ""
+            found = match.group(0)[: len(match.group(0)) - len(apostrophe)]
             if found in self.ids:  # an id, matched exactly (case and all)
-                return self.ids[found] or found
+                other = self.ids[found]
             # A name, in any case. What is not known as the reader's own is hidden: a name another
             # partner shares with the reader's partner is its own to read.
-            return found if _key(found) in self.own_names else ANOTHER_PARTNER
+            else:
+                other = "" if _key(found) in self.own_names else ANOTHER_PARTNER
+            if not other:
+                return match.group(0)
+            return other + ("'s" if apostrophe else "")
 
         return self.pattern.sub(replaced, text)
 
