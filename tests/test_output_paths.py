@@ -351,3 +351,29 @@ def test_a_writeback_into_a_folder_is_not_written_through_a_link(
     code, out = run("writeback", "salesforce", "--out", str(shared), "-w", pay_path)
     assert_refused(link, planted, code, out)
     assert [p.name for p in shared.iterdir()] == [link.name]
+
+
+def test_attribute_results_are_not_written_through_a_link(tmp_path: Path, planted: Path) -> None:
+    shared = tmp_path / "results"
+    link = shared / "attribution.csv"
+    plant(link, planted)
+    data = Path(__file__).parent / "golden" / "three_partners"
+    code, out = run("attribute", "--data", str(data), "--out", str(shared))
+    assert_refused(link, planted, code, out)
+    assert [p.name for p in shared.iterdir()] == [link.name]
+
+
+def test_a_demo_table_writer_that_fails_places_nothing(tmp_path: Path, planted: Path) -> None:
+    from cosell.data.demo.csvout import TableWriter
+
+    with pytest.raises(RuntimeError), TableWriter(tmp_path, "users") as writer:
+        raise RuntimeError("a chunk that cannot be made")
+    TableWriter(tmp_path, "partners").discard()
+    assert list(tmp_path.iterdir()) == [planted.parent]
+    plant(tmp_path / "accounts.csv", planted)
+    with pytest.raises(CosellError, match="symbolic link"):
+        TableWriter(tmp_path, "accounts")
+    with TableWriter(tmp_path, "users") as writer:
+        assert writer.rows == 0
+    assert (tmp_path / "users.csv").read_text().startswith("user_id,")
+    assert planted.read_bytes() == b"export PATH=/usr/bin\n"
