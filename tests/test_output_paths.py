@@ -377,3 +377,11 @@ def test_a_demo_table_writer_that_fails_places_nothing(tmp_path: Path, planted: 
         assert writer.rows == 0
     assert (tmp_path / "users.csv").read_text().startswith("user_id,")
     assert planted.read_bytes() == b"export PATH=/usr/bin\n"
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+    write_file(path, b"new")
+    assert (path.read_bytes(), path.stat().st_mode & 0o777) == (b"new", 0o600)

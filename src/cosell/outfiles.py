@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
     try:
         yield temporary
         if replace:
+            _keep_mode(path, temporary)
             os.replace(temporary, path)
         else:
             os.link(temporary, path)  # fails when a file is there
@@ -90,6 +92,17 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
         # left (if there is a folder to remove it from).
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    """Give the new file the permissions of the file it replaces: a statement kept private (0600)
+    stays private when it is written again (a new file gets the umask's, as before)."""
+    try:
+        old = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(old.st_mode):
+        os.chmod(temporary, stat.S_IMODE(old.st_mode))
 
 
 def refuse_link(path: Path) -> None:
