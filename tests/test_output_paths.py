@@ -4,6 +4,7 @@ written is a clear error (naming the path and the reason), never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.outfiles import file_name, slug
+from cosell.errors import CosellError
+from cosell.outfiles import file_name, output_file, slug, write_file
 from cosell.pay.plan_parse import example_plan_text
 from cosell.store.workspace import open_workspace
 
@@ -231,3 +233,155 @@ def test_an_empty_output_place_is_bad_usage_and_writes_nothing(
     said = " ".join(done.output.replace("│", " ").split())  # typer's box, wrapped at 80 columns
     assert f"Invalid value for '{option}'" in said and "not an empty text" in said, done.output
     assert list(tmp_path.iterdir()) == []
+
+
+# Writing whole, and never through a symbolic link (cosell.outfiles).
+
+
+@pytest.fixture()
+def planted(tmp_path: Path) -> Path:
+    """A file outside the output folder that a planted link points at (someone's ``.bashrc``)."""
+    target = tmp_path / "home" / ".bashrc"
+    target.parent.mkdir()
+    target.write_bytes(b"export PATH=/usr/bin\n")
+    return target
+
+
+def plant(link: Path, target: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+
+
+def assert_refused(link: Path, target: Path, code: int, out: str) -> None:
+    assert (code, out) == (
+        1,
+        f"error: cannot write {link}: it is a symbolic link, and cosell does not write through links",
+    )
+    assert link.is_symlink() and link.readlink() == target  # the link and its target untouched
+    assert target.read_bytes() == b"export PATH=/usr/bin\n"
+
+
+def test_write_file_refuses_a_symbolic_link(tmp_path: Path, planted: Path) -> None:
+    link = tmp_path / "out" / "report.pdf"
+    plant(link, planted)
+    with pytest.raises(CosellError) as raised:
+        write_file(link, b"%PDF-1.4 report")
+    assert (
+        str(raised.value)
+        == f"cannot write {link}: it is a symbolic link, and cosell does not write through links"
+    )
+    assert link.readlink() == planted and planted.read_bytes() == b"export PATH=/usr/bin\n"
+    dangling = tmp_path / "out" / "dangling.pdf"
+    plant(dangling, tmp_path / "nowhere" / "x")
+    with pytest.raises(CosellError, match="symbolic link"):
+        write_file(dangling, b"%PDF")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_write_file_gives_the_same_bytes_and_replaces_the_file(tmp_path: Path, planted: Path) -> None:
+    """The file is replaced, not rewritten in place: a hard link planted at the name (another name
+    of someone's file) is replaced too, its other name keeps its bytes; no temporary file is left."""
+    path = tmp_path / "out" / "report.pdf"
+    path.parent.mkdir()
+    path.hardlink_to(planted)
+    write_file(path, b"%PDF-1.4 \x00\xff whole")
+    assert path.read_bytes() == b"%PDF-1.4 \x00\xff whole"
+    assert planted.read_bytes() == b"export PATH=/usr/bin\n"
+    write_file(path, b"again")
+    assert path.read_bytes() == b"again"
+    assert [p.name for p in path.parent.iterdir()] == ["report.pdf"]
+
+
+@pytest.mark.parametrize("before", [None, b"the old report"], ids=["new", "replaced"])
+def test_a_failed_write_leaves_no_partial_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: bytes | None
+) -> None:
+    """A disk that fills up once the file is written: the old file (or none) stays, nothing else."""
+    path = tmp_path / "report.pdf"
+    if before is not None:
+        path.write_bytes(before)
+
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(CosellError) as raised:
+        write_file(path, b"a new report that does not fit")
+    assert str(raised.value) == f"cannot write {path}: No space left on device"
+    assert [p.name for p in tmp_path.iterdir()] == ([] if before is None else ["report.pdf"])
+    assert before is None or path.read_bytes() == before
+
+
+def test_a_failed_streamed_write_leaves_no_partial_file(tmp_path: Path) -> None:
+    """A writer that fails part-way (an error while rows are written) places nothing."""
+    path = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError), output_file(path) as temporary, temporary.open("x") as f:
+        f.write("header\n")
+        raise RuntimeError("a row that cannot be written")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_out_that_is_a_symbolic_link_is_refused(pay_path: str, tmp_path: Path, planted: Path) -> None:
+    link = tmp_path / "shared" / "cfo.html"
+    plant(link, planted)
+    code, out = run("report", "cfo", "--period", "2026-Q3", "-w", pay_path, "-f", "html", "-o", str(link))
+    assert_refused(link, planted, code, out)
+
+
+def test_a_statement_named_from_data_is_not_written_through_a_link(
+    pay_path: str, tmp_path: Path, planted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    link = shared / "cosell-statement-escaped_P2-2026-09.pdf"
+    plant(link, planted)
+    monkeypatch.chdir(shared)
+    code, out = run(
+        "payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-w", pay_path, "-f", "pdf"
+    )
+    assert_refused(Path(link.name), planted, code, out.replace(f"{shared}/", ""))
+    assert [p.name for p in shared.iterdir()] == [link.name]
+
+
+def test_a_writeback_into_a_folder_is_not_written_through_a_link(
+    pay_path: str, tmp_path: Path, planted: Path
+) -> None:
+    shared = tmp_path / "shared"
+    link = shared / "cosell-writeback-salesforce-opportunity.csv"
+    plant(link, planted)
+    code, out = run("writeback", "salesforce", "--out", str(shared), "-w", pay_path)
+    assert_refused(link, planted, code, out)
+    assert [p.name for p in shared.iterdir()] == [link.name]
+
+
+def test_attribute_results_are_not_written_through_a_link(tmp_path: Path, planted: Path) -> None:
+    shared = tmp_path / "results"
+    link = shared / "attribution.csv"
+    plant(link, planted)
+    data = Path(__file__).parent / "golden" / "three_partners"
+    code, out = run("attribute", "--data", str(data), "--out", str(shared))
+    assert_refused(link, planted, code, out)
+    assert [p.name for p in shared.iterdir()] == [link.name]
+
+
+def test_a_demo_table_writer_that_fails_places_nothing(tmp_path: Path, planted: Path) -> None:
+    from cosell.data.demo.csvout import TableWriter
+
+    with pytest.raises(RuntimeError), TableWriter(tmp_path, "users") as writer:
+        raise RuntimeError("a chunk that cannot be made")
+    TableWriter(tmp_path, "partners").discard()
+    assert list(tmp_path.iterdir()) == [planted.parent]
+    plant(tmp_path / "accounts.csv", planted)
+    with pytest.raises(CosellError, match="symbolic link"):
+        TableWriter(tmp_path, "accounts")
+    with TableWriter(tmp_path, "users") as writer:
+        assert writer.rows == 0
+    assert (tmp_path / "users.csv").read_text().startswith("user_id,")
+    assert planted.read_bytes() == b"export PATH=/usr/bin\n"
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+    write_file(path, b"new")
+    assert (path.read_bytes(), path.stat().st_mode & 0o777) == (b"new", 0o600)

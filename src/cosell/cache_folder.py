@@ -10,11 +10,12 @@ written is no error (the caller goes on without the file). Deleting the folder i
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from cosell.outfiles import placed_whole
 
 CACHE_ENV = "COSELL_CACHE_DIR"
 
@@ -39,24 +40,16 @@ def cache_folder(kind: str) -> Path | None:
 
 def write_then_rename(path: Path, write: Callable[[Path], object], *, replace: bool = True) -> bool:
     """Make ``path`` whole under another name in its folder (``write(temporary)`` creates the
-    file), then rename it into place. False, and nothing left behind, when the folder cannot be
-    written (``write`` raises :class:`OSError` for its own failures to write). ``replace=False``:
-    linked into place only where no file is yet (False when one is: it is kept, never replaced)."""
-    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    file), then rename it into place (:func:`cosell.outfiles.placed_whole`). False, and nothing
+    left behind, when the folder cannot be written (``write`` raises :class:`OSError` for its own
+    failures to write). ``replace=False``: linked into place only where no file is yet (False when
+    one is: it is kept, never replaced)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write(temporary)
-        if replace:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails when a file is there
+        with placed_whole(path, replace=replace) as temporary:
+            write(temporary)
     except OSError:
         return False
-    finally:
-        # Gone once renamed; once linked, its second name is removed here; else what a failed write
-        # left (if there is a folder to remove it from).
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
     return True
 
 

@@ -6,11 +6,22 @@ Default names (``cosell-cfo-2026-Q3.pdf``, ``cosell-statement-P012-2026-10.pdf``
 :func:`write_file` and :func:`output_folder`: a folder where a file is expected is bad usage (exit 2);
 a path that cannot be written (no such folder, a file in the way, no permission, a full disk) is a
 :class:`~cosell.errors.CosellError` naming the path and the reason (exit 1), never a traceback.
+
+A file is made whole under a temporary name in its folder and renamed onto its path
+(:func:`placed_whole`), so a write that fails part-way (a full disk) leaves the old file, or none,
+and no temporary file. A path that is a symbolic link is refused (:func:`refuse_link`), the link and
+what it points to left untouched: a link planted in a shared ``--out`` folder at the name a
+statement will get (``cosell-statement-P012-2026-10.pdf -> ~/.bashrc``) must not make cosell
+overwrite a file outside the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from cosell.errors import CosellError, UsageError
@@ -52,25 +63,109 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or exc.__class__.__name__
 
 
-def write_file(path: Path, data: bytes, option: str = "--out") -> None:
-    """Write ``data`` to ``path`` (creating its folder); ``option`` names where the path came from."""
-    if path.is_dir():
-        raise UsageError(f"{option} {path} is a folder: give a file name")
-    _no_file_in_the_way(path)
+@contextlib.contextmanager
+def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder for the body to create the file at (open it with mode
+    ``"x"``/``"xb"``: a link planted at that name then fails instead of being followed); when the
+    body ends normally the file is renamed onto ``path``. ``replace=False``: linked into place only
+    where no file is yet (:class:`FileExistsError` when one is: it is kept). Whatever fails, in the
+    body or the rename, the temporary file is removed and the error raised: :class:`OSError` for a
+    failure to write. The rename replaces a link at ``path``, never writes through it.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with placed_whole(folder / "a.txt") as temporary:
+    ...     _ = temporary.write_bytes(b"whole")
+    >>> sorted(p.name for p in folder.iterdir()), (folder / "a.txt").read_bytes()
+    (['a.txt'], b'whole')
+    """
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        yield temporary
+        if replace:
+            _keep_mode(path, temporary)
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails when a file is there
+    finally:
+        # Gone once renamed; once linked, its second name is removed here; else what a failed write
+        # left (if there is a folder to remove it from).
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    """Give the new file the permissions of the file it replaces: a statement kept private (0600)
+    stays private when it is written again (a new file gets the umask's, as before)."""
+    try:
+        old = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(old.st_mode):
+        os.chmod(temporary, stat.S_IMODE(old.st_mode))
+
+
+def refuse_link(path: Path) -> None:
+    """Refuse a ``path`` that is a symbolic link (a dangling one too): cosell replaces files, it
+    does not write through links to places the user did not name."""
+    if path.is_symlink():
+        raise CosellError(
+            f"cannot write {path}: it is a symbolic link, and cosell does not write through links"
+        )
+
+
+@contextlib.contextmanager
+def output_file(path: Path, option: str = "--out") -> Iterator[Path]:
+    """Write a user-facing file whole: the checks of :func:`writable_file` (a link, a folder or a
+    file in the way), its folder created, then a temporary path for the body to create the file at
+    (mode ``"x"``), renamed onto ``path`` when the body ends; a failure to write is a
+    :class:`~cosell.errors.CosellError` naming ``path`` and the reason, and leaves nothing behind."""
+    writable_file(path, option, probe=False)
+    with _placed_output(path) as temporary:
+        yield temporary
+
+
+@contextlib.contextmanager
+def _placed_output(path: Path) -> Iterator[Path]:
+    try:
+        with placed_whole(path) as temporary:
+            yield temporary
     except OSError as exc:
         raise write_failed(path, _reason(exc)) from None
 
 
-def writable_file(path: Path, option: str) -> Path:
+def write_file(path: Path, data: bytes, option: str = "--out") -> None:
+    """Write ``data`` to ``path`` whole (creating its folder, see :func:`output_file`); ``option``
+    names where the path came from."""
+    writable_file(path, option, probe=False)
+    if path.exists() and not path.is_file():
+        # A device or a pipe (``--out /dev/stdout``): there is no file to replace, and renaming onto
+        # it would put a plain file where the device was.
+        try:
+            with path.open("wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise write_failed(path, _reason(exc)) from None
+        return
+    with _placed_output(path) as temporary, temporary.open("xb") as f:
+        f.write(data)
+
+
+def writable_file(path: Path, option: str, *, probe: bool = True) -> Path:
     """Check, before the work starts, that ``path`` names a file in a folder cosell can write into
-    (the folder is created); the file itself is written later."""
+    (the folder is created; ``probe``: and written into, once) and is no symbolic link; the file
+    itself is written later."""
+    refuse_link(path)  # first: a link to a folder is refused as a link
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder: give a file name")
     _no_file_in_the_way(path)
-    output_folder(path.parent, option)
+    if probe:
+        output_folder(path.parent, option)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_failed(path, _reason(exc)) from None
     return path
 
 
@@ -86,8 +181,10 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     _no_file_in_the_way(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".cosell-write-check"
-        probe.touch()
+        # A name of its own, created exclusively: a link planted at a fixed probe name would be
+        # followed (its target's time changed) before the probe is removed.
+        probe = path / f".cosell-write-check.{os.urandom(6).hex()}"
+        probe.touch(exist_ok=False)
         probe.unlink()
     except OSError as exc:
         raise CosellError(f"cannot write into {path}: {_reason(exc)}") from None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cosell.crm.canonical import BESIDE
 from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES
+from cosell.outfiles import output_file, write_file
 
 # The five declared fields under the names the blueprint installs (cosell.crm.fields, the one
 # definition), so the demo reads like the export of an org that ran `cosell blueprint`.
@@ -89,7 +90,10 @@ def flag(text: str) -> str:
 
 def _write(folder: Path, obj: str, header: list[str], rows: Iterable[list[str]]) -> None:
     """``<obj>.csv`` as Data Loader writes it (UTF-8 with a BOM), streamed row by row."""
-    with (folder / f"{obj}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+    with (
+        output_file(folder / f"{obj}.csv") as temporary,
+        temporary.open("x", encoding="utf-8-sig", newline="") as f,
+    ):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
@@ -244,9 +248,10 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
     _fx(canonical, out)
     for table in BESIDE:
         if (canonical / f"{table}.csv").exists():
-            shutil.copyfile(canonical / f"{table}.csv", out / f"{table}.csv")
+            with output_file(out / f"{table}.csv") as temporary:
+                shutil.copyfile(canonical / f"{table}.csv", temporary)
     mapping = out / "salesforce-mapping.toml"
-    mapping.write_text(_mapping(users, kinds), encoding="utf-8")
+    write_file(mapping, _mapping(users, kinds).encode("utf-8"))
     return mapping
 
 

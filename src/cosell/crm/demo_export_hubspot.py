@@ -15,6 +15,7 @@ from pathlib import Path
 from cosell.crm.canonical import BESIDE
 from cosell.crm.demo_export import PARTNER_TYPES, ROLES, TIERS, TYPES, label, read, tiers_table
 from cosell.crm.fields import DECLARED_FIELDS
+from cosell.outfiles import output_file, write_file
 from cosell.policy import Policy
 
 # The five declared deal properties under the names the blueprint installs (cosell.crm.fields).
@@ -33,7 +34,10 @@ def stage_id(stage: str) -> str:
 
 
 def _plain(folder: Path, name: str, header: list[str], rows: Iterable[list[str]]) -> None:
-    with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+    with (
+        output_file(folder / f"{name}.csv") as temporary,
+        temporary.open("x", encoding="utf-8", newline="") as f,
+    ):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
@@ -128,9 +132,10 @@ def write_hubspot(canonical: Path, out: Path) -> Path:
     )  # fmt: skip
     for table in (*BESIDE, "leads", "field_history", "fx_rates"):
         if (canonical / f"{table}.csv").exists():
-            shutil.copyfile(canonical / f"{table}.csv", out / f"{table}.csv")
+            with output_file(out / f"{table}.csv") as temporary:
+                shutil.copyfile(canonical / f"{table}.csv", temporary)
     mapping = out / "hubspot-mapping.toml"
-    mapping.write_text(_hubspot_mapping(users, kinds), encoding="utf-8")
+    write_file(mapping, _hubspot_mapping(users, kinds).encode("utf-8"))
     return mapping
 
 

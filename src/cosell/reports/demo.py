@@ -15,7 +15,7 @@ from rich.console import Console
 
 from cosell.asof import instants_line
 from cosell.data.demo import DemoManifest
-from cosell.outfiles import file_name
+from cosell.outfiles import file_name, write_file
 from cosell.policy import Policy
 from cosell.report_model import Report
 from cosell.reports.cfo import build_cfo
@@ -61,6 +61,6 @@ def _write(report: Report, out_dir: Path) -> list[Path]:
     paths = []
     for fmt in DEMO_FORMATS:
         path = out_dir / file_name(report.key, report.period, ext=fmt)
-        path.write_bytes(render(report, fmt))
+        write_file(path, render(report, fmt))
         paths.append(path)
     return paths

@@ -8,7 +8,7 @@ from cosell.crm import hubspot_mapping, salesforce_mapping
 from cosell.crm.mapping import CRMS, parse_mapping
 from cosell.crm.sources import Export
 from cosell.errors import UsageError
-from cosell.outfiles import writable_file
+from cosell.outfiles import writable_file, write_file
 from cosell.policy import Policy
 
 __all__ = ["draft_mapping"]
@@ -31,5 +31,5 @@ def draft_mapping(
     text = draft.text()
     parse_mapping(text, crm, str(target))
     writable_file(target, "--out")
-    target.write_text(text, encoding="utf-8")
+    write_file(target, text.encode("utf-8"))
     return text, draft.notes

@@ -9,6 +9,7 @@ missing values, double quotes only around text that needs them.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cosell.outfiles import output_file
 from cosell.store.schema import TABLES_BY_NAME
 
 _NEEDS_QUOTES = '[",\\r\\n]'
@@ -141,6 +143,10 @@ def _quoted(column: pa.Array) -> pa.Array:
 class TableWriter:
     """Writes one canonical table as CSV, chunk by chunk, in the schema's column order.
 
+    The file is written under a temporary name in the folder and renamed onto ``<table>.csv`` when
+    the writer closes (:func:`cosell.outfiles.output_file`); closed by an error (``__exit__`` with
+    one, or :meth:`discard`) it leaves nothing, and a link at the name is refused.
+
     >>> # with TableWriter(Path("out"), "touches") as w: w.write({"touch_id": ..., ...})
     """
 
@@ -154,7 +160,8 @@ class TableWriter:
         self.path = out_dir / f"{table}.csv"
         self.rows = 0
         self._text = {c.name for c in schema.columns if c.kind == "text"} if schema else set(self.columns)
-        self._file: BinaryIO = self.path.open("wb")
+        self._placing: AbstractContextManager[Path] = output_file(self.path)
+        self._file: BinaryIO = self._placing.__enter__().open("xb")
         self._file.write((",".join(self.columns) + "\n").encode("utf-8"))
 
     def write(self, columns: Mapping[str, pa.Array], safe: Collection[str] = ()) -> None:
@@ -178,7 +185,25 @@ class TableWriter:
         self.rows += rows
 
     def close(self) -> None:
-        self._file.close()
+        """Finish the file and put it in place (closing twice is no error)."""
+        self._end(None, None, None)
+
+    def discard(self) -> None:
+        """Remove what was written: a failed run leaves no partial file."""
+        failed = RuntimeError(f"{self.name}: discarded")
+        self._end(type(failed), failed, None)
+
+    def _end(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._file.closed:
+            return
+        try:
+            self._file.close()
+        except BaseException as exc:  # the last bytes could not be written: place nothing
+            self._placing.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._placing.__exit__(kind, value, tb)
 
     def __enter__(self) -> TableWriter:
         return self
@@ -186,4 +211,4 @@ class TableWriter:
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self._end(kind, value, tb)

@@ -22,6 +22,7 @@ from cosell.data.demo.plan import DIRECT, PLANT_KINDS, WON, build_plan
 from cosell.data.demo.touches import write_touches
 from cosell.data.demo.world import build_world
 from cosell.instants import format_instant
+from cosell.outfiles import write_file
 from cosell.store.schema import TABLE_NAMES
 
 CHUNK_SIZE = 20_000  # deals per chunk: part of the output's definition, do not change per run
@@ -112,9 +113,13 @@ def generate_dataset(
             write_deals(chunk, writers, source_lead)
             if progress is not None:
                 progress(last - first)
-    finally:
+    except BaseException:
+        # A run that failed part-way (a full disk, an interrupt) places none of these files.
         for writer in writers.values():
-            writer.close()
+            writer.discard()
+        raise
+    for writer in writers.values():
+        writer.close()
     counts.update({name: w.rows for name, w in writers.items() if name != TRUTH_FILE})
 
     planted = {
@@ -132,5 +137,5 @@ def generate_dataset(
         data_start=instant(DATA_START),
         as_of=instant(AS_OF),
     )
-    (out_dir / MANIFEST_FILE).write_text(manifest.to_json() + "\n", encoding="utf-8")
+    write_file(out_dir / MANIFEST_FILE, (manifest.to_json() + "\n").encode("utf-8"))
     return manifest

@@ -26,6 +26,8 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
 
+from cosell.outfiles import write_file
+
 INBOX = "inbox"
 SLACK_EXPORT = "slack-export"
 SLACK_CHANNEL = "partner-referrals"
@@ -206,9 +208,9 @@ def _slack_export(folder: Path, b: Contact, own: str, sent: datetime) -> None:
     day = folder / SLACK_CHANNEL
     day.mkdir(exist_ok=True)
     for name, data in (("users.json", users), ("channels.json", channels)):
-        (folder / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (day / f"{sent:%Y-%m-%d}.json").write_text(
-        json.dumps(messages, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        write_file(folder / name, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_file(
+        day / f"{sent:%Y-%m-%d}.json", (json.dumps(messages, indent=2, sort_keys=True) + "\n").encode("utf-8")
     )
 
 
@@ -229,7 +231,7 @@ def write_inbox(data_dir: Path, as_of: datetime) -> PlantedInbox:
         "03-no-contact.eml": _html_only(a, own, as_of - day),
     }
     for name, raw in files.items():
-        (inbox / name).write_bytes(raw)
+        write_file(inbox / name, raw)
     _slack_export(inbox / SLACK_EXPORT, b, own, as_of - day / 2)
     shows = (
         ("01-introduction.eml", f"{company[0]}: a new prospect from {a.partner_name}"),
