@@ -4,9 +4,10 @@ A name, a note or a reason comes from a CRM, a CSV or a form, and may hold chara
 terminal, a browser or a PDF viewer would act on instead of showing (an escape sequence, a carriage
 return, a bidi override that makes the amount beside a name read backwards) or would show as
 nothing (a zero-width space: "Ac\u200bme" passes for "Acme"). :func:`visible` replaces each with a
-visible picture, one character for one. The terminal's tables and messages apply it
-(:mod:`cosell.terminal`, :mod:`cosell.cli.common`); the data formats (json, csv, xlsx) keep the
-data as it is.
+visible picture, one character for one. Every view for people applies it, the same way: the
+terminal's tables and messages (:mod:`cosell.terminal`, :mod:`cosell.cli.common`), the html report
+(escaped by markupsafe after the mapping) and the pdf report, its charts included. The data formats
+(json, csv, xlsx) keep the data as it is.
 """
 
 from __future__ import annotations
