@@ -1,4 +1,4 @@
-"""Text from data as people see it: shown, never obeyed. One mapping for every view.
+r"""Text from data as people see it: shown, never obeyed. One mapping for every view.
 
 A name, a note or a reason comes from a CRM, a CSV or a form, and may hold characters that a
 terminal, a browser or a PDF viewer would act on instead of showing (an escape sequence, a carriage

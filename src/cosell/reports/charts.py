@@ -327,7 +327,7 @@ _DRAW: dict[str, Callable[[Axes, Chart], list[Any]]] = {
 
 
 def _shown(chart: Chart) -> Chart:
-    """The chart with its text shown, never obeyed: in the SVG a bidi override in a category would
+    r"""The chart with its text shown, never obeyed: in the SVG a bidi override in a category would
     reorder the labels after it, in the PNG a zero-width space draws nothing ("Ac\u200bme" as "Acme").
     Series and bands are matched by name, so both are mapped alike. A category is made one line
     first: a tab or a line break in a name is a space, not the picture of a control."""

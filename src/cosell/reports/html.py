@@ -1,4 +1,4 @@
-"""A report as one self-contained HTML file: inline CSS, charts as inline SVG, no external address.
+r"""A report as one self-contained HTML file: inline CSS, charts as inline SVG, no external address.
 
 The page shows the title and facts, then each section: its headline figures as cards (value, deal
 count, benchmark band and a coloured verdict, the figures beside it, the note), its table, its charts
