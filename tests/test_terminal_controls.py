@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.terminal import visible
+from cosell.shown import visible
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 from import_fixtures import base_tables, write_dataset
@@ -83,7 +83,7 @@ def test_visible_maps_one_character_to_one_and_leaves_text_alone() -> None:
     assert len(visible("".join(map(chr, range(0x100))))) == 0x100
 
 
-# Each class of character that acts instead of showing, or shows as nothing (terminal.visible).
+# Each class of character that acts instead of showing, or shows as nothing (cosell.shown.visible).
 BIDI_MARKS = "\u200e\u200f\u061c"  # LRM, RLM, ALM
 BIDI_EMBEDDINGS = "\u202a\u202b\u202c\u202d\u202e"  # LRE, RLE, PDF, LRO, RLO
 BIDI_ISOLATES = "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI

@@ -90,11 +90,12 @@ def test_a_bidi_override_in_a_name_does_not_reorder_the_rest_of_the_line(
     open_html: Callable[[str], OpenedPage],
 ) -> None:
     """A partner statement's title holds the partner's name; U+202E (right-to-left override) in it
-    must not make the footer's currency and signature read backwards: the title is isolated."""
+    must not make the footer's currency and signature read backwards: it is shown as U+FFFD (and
+    the title is isolated besides)."""
     title = "Partner statement: Evil\u202e Partner"
     page = open_html(render_html(replace(sample_report(), title=title))).page
     footer = page.locator("footer")
-    assert footer.locator("bdi").inner_text() == title
+    assert footer.locator("bdi").inner_text() == "Partner statement: Evil\ufffd Partner"
     drawn = footer.evaluate(_DRAWN_AT)
     after = [x for _, x in drawn[len(title) :]]
     assert "".join(c for c, _ in drawn[len(title) :]) == " · USD · made by cosell"

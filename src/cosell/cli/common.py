@@ -22,7 +22,8 @@ from cosell.cells import write_csv
 from cosell.errors import UsageError
 from cosell.instants import parse_supported_instant
 from cosell.service.progress import quiet
-from cosell.terminal import TableColumn, print_table, visible, without_trailing_spaces
+from cosell.shown import visible
+from cosell.terminal import TableColumn, print_table, without_trailing_spaces
 
 if TYPE_CHECKING:
     from cosell.service.workspace import Holder, Workspace
@@ -53,7 +54,7 @@ class TextConsole(Console):
         self.print(*objects, soft_wrap=not self.is_terminal, **options)
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        # Text from data is shown, never obeyed (cosell.terminal.visible); rich's own control
+        # Text from data is shown, never obeyed (cosell.shown.visible); rich's own control
         # segments (a cursor move) are left as they are.
         shown = (s if s.control else Segment(visible(s.text), s.style) for s in buffer)
         text = super()._render_buffer(shown)
@@ -69,7 +70,7 @@ def labelled(label: str, text: str, margin: int = 13) -> list[str]:
 
 def say(text: str, *, nl: bool = True) -> None:
     """Print a line or lines of text for people (not JSON or CSV, which are data): what came from
-    data is shown, never obeyed by the terminal (:func:`cosell.terminal.visible`)."""
+    data is shown, never obeyed by the terminal (:func:`cosell.shown.visible`)."""
     typer.echo(visible(text), nl=nl)
 
 

@@ -8,6 +8,8 @@ chart (sourced blue, accelerated green, influenced orange, none grey; direct dar
 Output is deterministic: the Agg backend, a fixed ``svg.hashsalt``, no creation date or software
 version in the files, so the same chart gives the same bytes. The chart's title is not drawn in the
 picture: html and pdf print it as text above it (searchable, and the same font as the page).
+Text from data in a chart (a partner's name as a category or a series) is shown, never obeyed
+(:func:`cosell.shown.visible`), as everywhere people read it.
 
 Example::
 
@@ -21,6 +23,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +37,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from cosell.report_model import Chart, Unit
+from cosell.shown import visible
 
 # Okabe-Ito colours (readable by colour-blind readers and in grey print), one per tier, everywhere.
 TIER_COLOURS: dict[str, str] = {
@@ -166,15 +170,13 @@ def _one_line(text: str) -> str:
 def _side_labels(ax: Axes, categories: Sequence[str]) -> None:
     """Categories down the side of a horizontal chart, the first at the top."""
     limit = HORIZONTAL_LABEL_CHARACTERS
-    names = [_one_line(c) for c in categories]
-    labels = [c if len(c) <= limit else c[: limit - 1].rstrip() + "…" for c in names]
+    labels = [c if len(c) <= limit else c[: limit - 1].rstrip() + "…" for c in categories]
     ax.set_yticks(list(range(len(categories))), labels)
     ax.set_ylim(len(categories) - 0.4, -0.6)  # inverted: the first category (the largest) on top
 
 
 def _category_axis(ax: Axes, categories: Sequence[str], width_inches: float) -> None:
     positions = list(range(len(categories)))
-    categories = [_one_line(c) for c in categories]
     ax.set_xticks(positions, categories)
     # Slant the labels when they would touch: about 0.62 em a character, 10 pt text, and the
     # plot area is the figure less about 0.9 inch of y axis.
@@ -324,8 +326,24 @@ _DRAW: dict[str, Callable[[Axes, Chart], list[Any]]] = {
 }
 
 
+def _shown(chart: Chart) -> Chart:
+    r"""The chart with its text shown, never obeyed: in the SVG a bidi override in a category would
+    reorder the labels after it, in the PNG a zero-width space draws nothing ("Ac\u200bme" as "Acme").
+    Series and bands are matched by name, so both are mapped alike. A category is made one line
+    first: a tab or a line break in a name is a space, not the picture of a control."""
+    return replace(
+        chart,
+        title=visible(chart.title),
+        categories=tuple(visible(_one_line(c)) for c in chart.categories),
+        series=tuple(replace(s, name=visible(s.name)) for s in chart.series),
+        bands=tuple((visible(name), band) for name, band in chart.bands),
+        y_label=visible(chart.y_label),
+    )
+
+
 def chart_figure(chart: Chart, currency: str, size: tuple[float, float] = FIGURE_SIZE) -> Figure:
     """The matplotlib figure of a chart (not yet saved); tests look at its artists."""
+    chart = _shown(chart)
     size = chart_size(chart, size)
     fig, ax = _new_figure(chart, currency, size)
     has_value = any(v is not None for s in chart.series for v in s.values)
@@ -374,7 +392,9 @@ def chart_svg(chart: Chart, currency: str) -> str:
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
     # Inline in html the parser knows the SVG and xlink namespaces: the page then names no address.
     text = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
-    text = text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{_attr(chart.title)}" ', 1)
+    text = text.replace(
+        "<svg ", f'<svg class="chart" role="img" aria-label="{_attr(visible(chart.title))}" ', 1
+    )
     return text.strip() + "\n"
 
 

@@ -1,9 +1,13 @@
-"""A report as one self-contained HTML file: inline CSS, charts as inline SVG, no external address.
+r"""A report as one self-contained HTML file: inline CSS, charts as inline SVG, no external address.
 
 The page shows the title and facts, then each section: its headline figures as cards (value, deal
 count, benchmark band and a coloured verdict, the figures beside it, the note), its table, its charts
-and its notes. Everything is escaped by Jinja2's autoescape; only the SVG that matplotlib wrote (which
-escapes its own text) is inserted as markup. The same report gives byte-identical html.
+and its notes. Text from data is shown, never obeyed (:func:`cosell.shown.visible`, as on the
+terminal: a bidi override in a partner's name would make the amounts beside it read backwards, a
+zero-width space would make "Ac\u200bme" pass for "Acme"), then escaped by markupsafe: Jinja2's
+autoescape in the template, :func:`text_markup` for the markup built here. Only the SVG that
+matplotlib wrote (which escapes its own text, mapped in :mod:`cosell.reports.charts`) is inserted as
+markup. The same report gives byte-identical html.
 
 Values are shown by :func:`cosell.report_model.display`, as in the table format; the figure text
 here (:func:`format_figure`) is what the pdf prints too, so every format shows the same text:
@@ -29,6 +33,7 @@ from cosell.report_model import Figure, Report, Section, Table, Unit, Value, dis
 from cosell.reports.cells import CellText, printed_cells
 from cosell.reports.charts import chart_svg
 from cosell.reports.text import benchmark_text
+from cosell.shown import visible
 
 VERDICT_COLOURS = {"below": "#b35c00", "within": "#1b7f3b", "above": "#1f5fa8"}
 
@@ -116,24 +121,40 @@ def table_cells(table: Table, currency: str) -> tuple[list[str], list[list[CellT
     return headers, rows, aligns
 
 
+def text_markup(text: str) -> Markup:
+    r"""Text from data as HTML: shown, never obeyed (:func:`cosell.shown.visible`), then escaped.
+
+    >>> text_markup("Ac\u200bme & Söhne \u202e<b>")
+    Markup('Ac\ufffdme &amp; Söhne \ufffd&lt;b&gt;')
+    """
+    return escape(visible(text))
+
+
+def _shown(value: Any) -> Any:
+    # Jinja's finalize: every text a template prints is shown, never obeyed, then autoescaped, so
+    # no {{ }} of the template can forget it. Markup built here (cells, matplotlib's SVG) passes as
+    # it is: its text was mapped where it was made, before it was escaped.
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def _whole(text: str) -> Markup:
-    return Markup('<span class="nw">') + escape(text) + Markup("</span>")
+    return Markup('<span class="nw">') + text_markup(text) + Markup("</span>")
 
 
 def _whole_words(text: str) -> Markup:
     """Text whose hyphenated words (an entry id, a rule name in a sentence) are kept on one line:
     browsers would break "LE-00000236" after its hyphen."""
-    return Markup(" ").join(_whole(w) if "-" in w else escape(w) for w in text.split(" "))
+    return Markup(" ").join(_whole(w) if "-" in w else text_markup(w) for w in text.split(" "))
 
 
 def cell_markup(cell: CellText, keep_words: bool = False) -> Markup:
     """A cell as escaped HTML: its value, then each value printed under it on a line of its own
     ("Closed: 2026-09-15"); a value that is not free text is kept on one line. ``keep_words`` (a
     table of ids): no word of free text is broken at its hyphens either."""
-    out = _whole_words(cell.text) if keep_words else escape(cell.text)
+    out = _whole_words(cell.text) if keep_words else text_markup(cell.text)
     for line in cell.lines:
-        value = _whole(line.text) if line.whole else escape(line.text)
-        out += Markup('<br><span class="sub">') + escape(line.label) + Markup(":</span> ") + value
+        value = _whole(line.text) if line.whole else text_markup(line.text)
+        out += Markup('<br><span class="sub">') + text_markup(line.label) + Markup(":</span> ") + value
     return out
 
 
@@ -146,6 +167,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
 
 

@@ -8,6 +8,9 @@ table under the row; fewer as cards two abreast with everything beside them (a r
 its table (split across pages with the header row repeated), its charts two abreast (matplotlib PNG
 at 200 dpi, printed at their drawn size so chart text is 10 pt) and its notes. No text is smaller than 9 pt.
 
+Text from data is shown, never obeyed (:func:`cosell.shown.visible`, as in the html and on the
+terminal: :func:`cosell.reports.pdf_figures.paragraph_markup` for paragraphs, the same mapping for
+the page header, the bookmarks and the document's properties; charts in :mod:`cosell.reports.charts`).
 Text is set in DejaVu Sans, taken from matplotlib's own files (so it is there wherever cosell is
 installed) and embedded as a subset: accented names print as given. Values are formatted by the
 same functions as the html (:mod:`cosell.reports.html`), so both print the same text. reportlab's
@@ -19,7 +22,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -57,13 +59,16 @@ from cosell.reports.pdf_figures import (
     RULE,
     figure_blocks,
     para,
+    paragraph_markup,
     register_fonts,
     styles,
 )
+from cosell.shown import visible
 
 
 def _text_width(text: str, font: str = FONT) -> float:
-    return float(pdfmetrics.stringWidth(text, font, 9))
+    # Measured as printed: a zero-width space from data takes the width of the U+FFFD it prints as.
+    return float(pdfmetrics.stringWidth(visible(text), font, 9))
 
 
 def _widest_word(text: str) -> float:
@@ -130,11 +135,13 @@ def _column_widths(
 
 def _cell(cell: CellText, style: str) -> Paragraph:
     """A table cell: its value, then each value printed under it on a line of its own."""
-    markup = escape(cell.text)
+    markup = paragraph_markup(cell.text)
     for line in cell.lines:
         # A whole value keeps its spaces unbreakable (reportlab breaks lines at spaces, never at a no-break space).
         text = line.text.replace(" ", "\u00a0") if line.whole else line.text
-        markup += f'<br/><font color="#5b5b60">{escape(line.label)}:</font> {escape(text)}'
+        markup += (
+            f'<br/><font color="#5b5b60">{paragraph_markup(line.label)}:</font> {paragraph_markup(text)}'
+        )
     return Paragraph(markup, styles()[style])
 
 
@@ -200,9 +207,9 @@ class _SectionTitle(Paragraph):  # type: ignore[misc]
     """A section title; the document makes it a bookmark."""
 
     def __init__(self, text: str, key: str) -> None:
-        super().__init__(escape(text), styles()["h2"])
+        super().__init__(paragraph_markup(text), styles()["h2"])
         self.bookmark_key = key
-        self.bookmark_text = text
+        self.bookmark_text = visible(text)  # the viewer's outline shows it as text too
 
 
 def _section(section: Section, currency: str, marked: frozenset[str] = frozenset()) -> list[Flowable]:
@@ -212,9 +219,9 @@ def _section(section: Section, currency: str, marked: frozenset[str] = frozenset
         blocks += [_table(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
     for number, text in section.clauses:
-        blocks.append(Paragraph(escape(text), styles()["clause"], bulletText=number))
+        blocks.append(Paragraph(paragraph_markup(text), styles()["clause"], bulletText=number))
     for note in section.notes:
-        blocks.append(Paragraph(escape(note), styles()["bullet"], bulletText="•"))
+        blocks.append(Paragraph(paragraph_markup(note), styles()["bullet"], bulletText="•"))
     # A title is never left alone at the foot of a page: it goes with the first block after it.
     return [KeepTogether([_SectionTitle(section.title, section.key), *blocks[:1]]), *blocks[1:]]
 
@@ -241,7 +248,9 @@ def _front(report: Report) -> list[Flowable]:
         story.append(facts)
     if report.coverage is not None and report.coverage.note:
         story.append(Spacer(1, 6))
-        story.append(Paragraph(f"<b>Note:</b> {escape(report.coverage.note)}", styles()["coverage"]))
+        story.append(
+            Paragraph(f"<b>Note:</b> {paragraph_markup(report.coverage.note)}", styles()["coverage"])
+        )
     for alert in report.raised:
         story.append(Spacer(1, 6))
         story.append(_alert(alert))
@@ -271,7 +280,7 @@ def running_header(report: Report) -> tuple[str, str]:
 
 def _alert(alert: Alert) -> Table:
     """A raised alert: its label in bold and its text, in a red-edged box the width of the page."""
-    text = f"<b>{escape(alert.label)}:</b> {escape(alert.text)}"
+    text = f"<b>{paragraph_markup(alert.label)}:</b> {paragraph_markup(alert.text)}"
     box = Table([[Paragraph(text, styles()["alert"])]], colWidths=[FRAME_WIDTH], hAlign="LEFT")
     box.setStyle(
         TableStyle(
@@ -289,7 +298,8 @@ def _alert(alert: Alert) -> Table:
 
 def _canvas_maker(report: Report) -> Callable[..., Canvas]:
     """A canvas that draws each page's header and footer once the page count is known."""
-    title, period = running_header(report)
+    # Drawn as strings, not paragraphs: shown here, as paragraph_markup shows the rest.
+    title, period = (visible(text) for text in running_header(report))
 
     class _PagedCanvas(Canvas):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -346,8 +356,9 @@ def render_pdf(report: Report) -> bytes:
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
-        title=report.title,
-        subject=report.subtitle,
+        # The viewer's window title and document properties show them as text for people too.
+        title=visible(report.title),
+        subject=visible(report.subtitle),
         author="cosell",
         creator="cosell",
         invariant=1,

@@ -24,6 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from cosell.reports.html import VERDICT_COLOURS, FigureText
+from cosell.shown import visible
 
 PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
 MARGIN_X = 14 * mm
@@ -114,30 +115,42 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def paragraph_markup(text: str) -> str:
+    r"""Report text as a reportlab Paragraph reads it (markup): shown, never obeyed
+    (:func:`cosell.shown.visible`, as in the html and on the terminal), then escaped. A pdf viewer
+    copying or searching the text applies a bidi override in it (U+202E would make the amounts
+    beside a name read backwards) and the font draws a zero-width space as nothing.
+
+    >>> paragraph_markup("Ac\u200bme & Söhne \u202e<b>")
+    'Ac\ufffdme &amp; Söhne \ufffd&lt;b&gt;'
+    """
+    return escape(visible(text))
+
+
 def para(text: str, style: str) -> Paragraph:
-    # Paragraph reads its text as markup: escape every piece of report text.
-    return Paragraph(escape(text), styles()[style])
+    """A paragraph of report text (:func:`paragraph_markup`) in one of :func:`styles`."""
+    return Paragraph(paragraph_markup(text), styles()[style])
 
 
 def _band_markup(f: FigureText) -> str:
     parts = []
     if f.band:
-        parts.append(f'<font color="#5b5b60">{escape(f.band)}</font>')
+        parts.append(f'<font color="#5b5b60">{paragraph_markup(f.band)}</font>')
     if f.verdict:
         colour = VERDICT_COLOURS.get(f.verdict, "#1d1d1f")
-        parts.append(f'<font name="{BOLD}" color="{colour}">{escape(f.verdict)}</font>')
+        parts.append(f'<font name="{BOLD}" color="{colour}">{paragraph_markup(f.verdict)}</font>')
     return " ".join(parts)
 
 
 def _beside_line(b: FigureText) -> Paragraph:
     """A figure shown beside another, on a card: label, value, deals, band and verdict, note."""
-    line = f"{escape(b.label)}: <b>{escape(b.value)}</b>"
+    line = f"{paragraph_markup(b.label)}: <b>{paragraph_markup(b.value)}</b>"
     if b.deals:
-        line += f' <font color="#5b5b60">({escape(b.deals)})</font>'
+        line += f' <font color="#5b5b60">({paragraph_markup(b.deals)})</font>'
     if b.band or b.verdict:
         line += "<br/>" + _band_markup(b)
     if b.note:
-        line += f'<br/><font color="{NOTE}">{escape(b.note)}</font>'
+        line += f'<br/><font color="{NOTE}">{paragraph_markup(b.note)}</font>'
     return Paragraph(line, styles()["beside"])
 
 
