@@ -38,6 +38,11 @@ ByOption = Annotated[
     str | None,
     by_option("Who does it (recorded)."),
 ]
+# A read's reader: SPEC section 9 (cosell.service.pay.reader_party); without it, the local operator.
+ReaderOption = Annotated[
+    str | None,
+    by_option("Who reads (a user id): a partner user sees only its own partner's pay, a rep its own."),
+]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
 
@@ -184,13 +189,14 @@ def show_command(
     run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     fmt: FormatOption = Format.table,
+    by: ReaderOption = None,
 ) -> None:
     """A payout run: its period and status, who proposed and approved it, each party with its balance,
     what its earnings recovered of a carried negative balance and what it is paid, and the blocked
     parties (a negative balance carried until recovered)."""
     from cosell.service.pay import payout_run
 
-    found = in_workspace(workspace_path, lambda ws: payout_run(ws, run_id), read_only=True)
+    found = in_workspace(workspace_path, lambda ws: payout_run(ws, run_id, viewer=by), read_only=True)
     run, parties = found.run, found.parties
     rows = _party_rows(parties, found.names, run.currency, fmt)
     blocked = [r for r in rows if r["status"] == "blocked"]
@@ -266,11 +272,13 @@ def approve_command(
 
 
 @payouts_app.command("list")
-def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
+def list_command(
+    workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table, by: ReaderOption = None
+) -> None:
     """Every payout run: period, status, what it pays and what is blocked."""
     from cosell.service.pay import payout_runs
 
-    runs = in_workspace(workspace_path, payout_runs, read_only=True)
+    runs = in_workspace(workspace_path, lambda ws: payout_runs(ws, viewer=by), read_only=True)
     rows = [
         {
             "run_id": r.run_id, "period": r.period, "status": r.status,
@@ -329,13 +337,17 @@ def ledger_command(
         str | None, typer.Option("--period", help="Only this month.", show_default=False)
     ] = None,
     fmt: FormatOption = Format.table,
+    by: ReaderOption = None,
 ) -> None:
-    """Ledger entries in order, filtered by party, deal or period."""
+    """Ledger entries in order, filtered by party, deal or period. A partner user or a rep (--by)
+    reads only its own party's entries."""
     from cosell.service.pay import ledger
 
     party = _party(partner, rep, required=False)
     entries = in_workspace(
-        workspace_path, lambda ws: ledger(ws, party=party, opportunity_id=deal, period=period), read_only=True
+        workspace_path,
+        lambda ws: ledger(ws, party=party, opportunity_id=deal, period=period, viewer=by),
+        read_only=True,
     )
     rows = []
     for e in entries:
@@ -356,15 +368,19 @@ def statement_command(
     rep: RepOption = None,
     fmt: ReportFormatOption = ReportFormat.table,
     out: OutOption = None,
+    by: ReaderOption = None,
 ) -> None:
     """A partner's or a rep's statement for PERIOD: opening balance, every entry (deal, rule, plan
     version, attribution version, reason), payments, closing balance. Written like a report: xlsx,
-    html and pdf go to --out, else ./cosell-statement-<party>-<period>.<ext>."""
+    html and pdf go to --out, else ./cosell-statement-<party>-<period>.<ext>. A partner user or a rep
+    (--by) reads only its own."""
     from cosell.service.pay import party_statement
 
     party_kind, party_id = _party(partner, rep, required=True) or ("", "")
     policy = load_policy(policy_path)
     report = in_workspace(
-        workspace_path, lambda ws: party_statement(ws, policy, party_kind, party_id, period), read_only=True
+        workspace_path,
+        lambda ws: party_statement(ws, policy, party_kind, party_id, period, viewer=by),
+        read_only=True,
     )
     emit(report, fmt, out, name=("statement", party_id, period))

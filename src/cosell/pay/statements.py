@@ -14,6 +14,7 @@ balance and a blocked payout are raised as alerts, which every format shows firs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -55,8 +56,26 @@ def party_names(con: Engine) -> dict[tuple[str, str], str]:
     return {(str(k), str(p)): str(n) for k, p, n in rows}
 
 
-def statement(con: Engine, party_kind: str, party_id: str, period: str, currency: str) -> Report:
-    """The statement of one partner or rep for one month."""
+def no_statement(party_kind: str, party_id: str) -> NotFound:
+    """The refusal of a statement of a party cosell knows nothing of: also what a reader limited to
+    its own party is told of anyone else's (SPEC section 9: existence must not leak), so the two
+    read the same."""
+    noun = "partner" if party_kind == "partner" else "user"
+    return NotFound(f"no {noun} {party_id} in this workspace and no ledger entries for it")
+
+
+def statement(
+    con: Engine,
+    party_kind: str,
+    party_id: str,
+    period: str,
+    currency: str,
+    *,
+    hide: Callable[[str], str] | None = None,
+) -> Report:
+    """The statement of one partner or rep for one month. ``hide`` rewrites the free text of each
+    entry (its basis and reason) for a reader who may not see all of it: a partner user, who never
+    reads another partner's name in a reason written by partner_ops."""
     if party_kind not in ("partner", "rep"):
         raise UsageError(f"a statement is for a partner or a rep, not {party_kind!r}")
     try:
@@ -71,8 +90,7 @@ def statement(con: Engine, party_kind: str, party_id: str, period: str, currency
         con, "party_kind = ? AND party_id = ? AND period <= ?", [party_kind, party_id, period]
     )
     if name is None and not entries:
-        noun = "partner" if party_kind == "partner" else "user"
-        raise NotFound(f"no {noun} {party_id} in this workspace and no ledger entries for it")
+        raise no_statement(party_kind, party_id)
     totals = statement_totals(entries, (party_kind, party_id), period)
     in_period = [e for e in entries if e.period == period]
     moves = [e for e in in_period if e.kind != PAYMENT]
@@ -106,7 +124,7 @@ def statement(con: Engine, party_kind: str, party_id: str, period: str, currency
         ),
         sections=(
             Section("summary", "Balance", figures=_figures(totals, moves, currency), notes=tuple(notes)),
-            Section("entries", "Entries of the period", table=_entry_table(con, moves, currency)),
+            Section("entries", "Entries of the period", table=_entry_table(con, moves, currency, hide)),
             Section("payments", "Payments", table=_payment_table(payments, blocked, currency)),
         ),
         alerts=_alerts(totals, blocked, noun, currency),
@@ -231,8 +249,11 @@ def _deals(con: Engine, entries: list[Entry], currency: str) -> dict[str, dict[s
     return out
 
 
-def _entry_table(con: Engine, entries: list[Entry], currency: str) -> Table:
+def _entry_table(
+    con: Engine, entries: list[Entry], currency: str, hide: Callable[[str], str] | None
+) -> Table:
     deals = _deals(con, entries, currency)
+    seen = hide or str
     rows: tuple[dict[str, Value], ...] = tuple(
         {
             "entry_id": e.entry_id,
@@ -246,8 +267,8 @@ def _entry_table(con: Engine, entries: list[Entry], currency: str) -> Table:
             "attribution_version": e.attribution_run_id,
             "amount": round_money(e.amount, currency),
             "reverses": e.reverses or "",
-            "basis": e.basis,
-            "reason": e.reason,
+            "basis": seen(e.basis),
+            "reason": seen(e.reason),
         }
         for e in entries
     )

@@ -10,19 +10,21 @@ approving needs a finance user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from cosell import clock
 from cosell.entries import Entry
-from cosell.errors import CosellError
+from cosell.errors import CosellError, NotAllowed, NotFound
 from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
-from cosell.pay.statements import party_names, statement
+from cosell.pay.statements import no_statement, party_names, statement
 from cosell.policy import Policy
 from cosell.report_model import Report
+from cosell.service.channel import other_partners
 from cosell.store.ledger import read_entries
-from cosell.store.users import check_role
+from cosell.store.users import check_role, find_user, party_scope_of
 from cosell.store.workspace import Workspace
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "payout_runs",
     "post",
     "propose",
+    "reader_party",
 ]
 
 
@@ -103,13 +106,48 @@ def approve(
         return approve_run(ws, policy, run_id, by_user, clock.now(), reason)
 
 
-def payout_runs(ws: Workspace) -> list[PayoutRun]:
-    """Every payout run: period, status, what it pays and what is blocked."""
+def reader_party(ws: Workspace, viewer: str | None) -> tuple[str, str] | None:
+    """The one pay party ``viewer`` may read (SPEC section 9): a partner user its partner, a rep
+    (ae, sdr) itself; None for finance, partner_ops and admin, and when no reader is named (the
+    workspace's owner at a terminal) or the workspace has no users. An unknown reader is refused
+    naming ``--by``: it would otherwise read as a party that has no entries."""
+    if viewer is None or not viewer.strip():
+        return None
+    try:
+        return party_scope_of(find_user(ws.con, viewer.strip()))
+    except NotFound as exc:
+        raise NotFound(f"--by: {exc}") from None
+
+
+def _hider(ws: Workspace, own: tuple[str, str] | None) -> Callable[[str], str] | None:
+    """What rewrites free text (a reason written by partner_ops, a basis) for a partner user:
+    every other partner's name and id hidden (:func:`cosell.service.channel.other_partners`)."""
+    others = other_partners(ws.con, own[1] if own is not None and own[0] == "partner" else None)
+    return None if others is None else others.hide
+
+
+def _reads_all(ws: Workspace, viewer: str | None, what: str) -> None:
+    """Refuse a reader limited to one party (a partner user, a rep) what shows every party's
+    amounts: a payout run's lines and totals. Its own payments are in its ledger and statement."""
+    own = reader_party(ws, viewer)
+    if own is not None:
+        raise NotAllowed(
+            f"{viewer} reads only its own pay ({own[0]} {own[1]}): {what} show every party's amounts "
+            "(see cosell payouts ledger and cosell payouts statement)"
+        )
+
+
+def payout_runs(ws: Workspace, *, viewer: str | None = None) -> list[PayoutRun]:
+    """Every payout run: period, status, what it pays and what is blocked. Refused to a reader
+    limited to its own party (``viewer``: a partner user or a rep)."""
+    _reads_all(ws, viewer, "payout runs")
     return list_runs(ws.con)
 
 
-def payout_run(ws: Workspace, run_id: str) -> RunParties:
-    """One payout run with its parties (an unknown id is a :class:`~cosell.errors.NotFound`)."""
+def payout_run(ws: Workspace, run_id: str, *, viewer: str | None = None) -> RunParties:
+    """One payout run with its parties (an unknown id is a :class:`~cosell.errors.NotFound`).
+    Refused to a reader limited to its own party (``viewer``: a partner user or a rep)."""
+    _reads_all(ws, viewer, "payout runs")
     return _with_parties(ws, get_run(ws.con, run_id))
 
 
@@ -119,8 +157,18 @@ def ledger(
     party: tuple[str, str] | None = None,
     opportunity_id: str | None = None,
     period: str | None = None,
+    viewer: str | None = None,
 ) -> list[Entry]:
-    """Ledger entries in order, of one party (``(party_kind, party_id)``), deal or period."""
+    """Ledger entries in order, of one party (``(party_kind, party_id)``), deal or period.
+
+    A partner user or a rep (``viewer``) reads only its own party's entries, with every other
+    partner's name and id hidden in their free text: asking for another party gives no entries,
+    as for a party that has none (whether it exists does not leak)."""
+    own = reader_party(ws, viewer)
+    if own is not None:
+        if party not in (None, own):
+            return []
+        party = own
     where, params = ["TRUE"], []
     if party is not None:
         where.append("party_kind = ? AND party_id = ?")
@@ -132,10 +180,23 @@ def ledger(
         pay_month(period, "ledger entries are in months")  # a typo is an error, not an empty ledger
         where.append("period = ?")
         params.append(period)
-    return read_entries(ws.con, " AND ".join(where), params)
+    entries = read_entries(ws.con, " AND ".join(where), params)
+    hide = _hider(ws, own)
+    if hide is None:
+        return entries
+    return [replace(e, basis=hide(e.basis), reason=hide(e.reason)) for e in entries]
 
 
-def party_statement(ws: Workspace, policy: Policy, party_kind: str, party_id: str, period: str) -> Report:
+def party_statement(
+    ws: Workspace, policy: Policy, party_kind: str, party_id: str, period: str, *, viewer: str | None = None
+) -> Report:
     """A partner's or a rep's statement for ``period``: opening balance, every entry, payments,
-    closing balance (a report: rendered like the others)."""
-    return statement(ws.con, party_kind, party_id, period, policy.workspace_currency)
+    closing balance (a report: rendered like the others).
+
+    A partner user or a rep (``viewer``) reads only its own: another party's statement is refused
+    exactly as one of a party cosell knows nothing of (SPEC section 9: a 404 where existence itself
+    must not leak)."""
+    own = reader_party(ws, viewer)
+    if own is not None and own != (party_kind, party_id):
+        raise no_statement(party_kind, party_id)
+    return statement(ws.con, party_kind, party_id, period, policy.workspace_currency, hide=_hider(ws, own))

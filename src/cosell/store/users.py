@@ -33,6 +33,22 @@ def partner_scope_of(user: User | None) -> str | None:
     return user.partner_id if user is not None and user.role == "partner" else None
 
 
+# SPEC section 9: a rep is a user with the role ae or sdr; it sees its own deals (and pay).
+REP_ROLES = ("ae", "sdr")
+
+
+def party_scope_of(user: User | None) -> tuple[str, str] | None:
+    """The one pay party (``(party_kind, party_id)``) a user reads (SPEC section 9): a partner
+    user its own partner (:func:`partner_scope_of`), a rep itself; None for finance, partner_ops
+    and admin, who read every party, and without a directory (nobody to limit)."""
+    partner = partner_scope_of(user)
+    if partner is not None:
+        return ("partner", partner)
+    if user is not None and user.role in REP_ROLES:
+        return ("rep", user.user_id)
+    return None
+
+
 def find_user(con: Engine, user_id: str) -> User | None:
     """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
     if not user_id.strip():
