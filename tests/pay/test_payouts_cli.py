@@ -258,6 +258,7 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         w.partner("P1", "referral", "gold")
         w.user("U1")
         w.user("F1", "finance")
+        w.user("ops", "partner_ops")  # proposes: who proposes a run does not approve it
         w.deal("O1", amount, currency=currency)
         w.fx(currency, "2026-09", "1")
         w.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", amount)])})
@@ -272,7 +273,9 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         assert f"{Decimal(partner):,}" in posted, posted
         ledger = json.loads(invoke("payouts", "ledger", "--workspace", path, "--format", "json"))
         assert [e["amount"] for e in ledger] == [partner, rep]
-        run = json.loads(invoke("payouts", "run", "--period", "2026-09", *common, "--by", "F1", "-f", "json"))
+        run = json.loads(
+            invoke("payouts", "run", "--period", "2026-09", *common, "--by", "ops", "-f", "json")
+        )
         assert [(p["balance"], p["pay"]) for p in run] == [(partner, partner), (rep, rep)]
         total = str(Decimal(partner) + Decimal(rep))
         approved = invoke("payouts", "approve", "PR-000001", *common, "--by", "F1")
@@ -303,3 +306,27 @@ def test_ledger_refuses_a_period_that_is_not_a_month(ws_path: str, period: str, 
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
+    ws = open_workspace(ws_path)  # a second finance user
+    try:
+        ws.con.execute(
+            "INSERT INTO users (user_id, name, role, _row_hash, _valid_from, _import_id) "
+            "VALUES ('F2', 'F2', 'finance', 'h', '2024-01-01T00:00:00Z', 99)"
+        )
+    finally:
+        ws.close()
+    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "F1")
+    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "F1")
+    ledger = invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json")
+    refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path])
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.output.split())
+    assert "run PR-000001 was proposed by F1" in said and "four eyes" in said
+    # Nothing recorded: no payment, the run still proposed.
+    assert invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json") == ledger
+    runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
+    assert [(r["status"], r["approved_by"]) for r in runs] == [("proposed", "")]
+    approved = invoke("payouts", "approve", "PR-000001", "--by", "F2", "--workspace", ws_path)
+    assert "run PR-000001 approved by F2: 2 payment(s)" in approved

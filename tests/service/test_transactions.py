@@ -132,6 +132,7 @@ def paid_world() -> PayWorld:
     w.partner("P1")
     w.user("U1")
     w.user("F1", "finance")
+    w.user("ops", "partner_ops")  # proposes the run: who proposes it does not approve it
     w.deal("O1", "10000.00")
     w.deal("O2", "5000.00")
     w.attribute({"O1": ("none", []), "O2": ("sourced", [("P1", "sourcer", "1.000000", "5000.00")])})
@@ -147,7 +148,7 @@ def test_approving_a_run_whose_approval_cannot_be_recorded_pays_nothing(
 ) -> None:
     w = paid_world()
     monkeypatch.setenv("COSELL_NOW", "2026-10-02T00:00:00Z")
-    proposed = pay.propose(w.ws, w.policy, "2026-09", by_user="F1", reason="September")
+    proposed = pay.propose(w.ws, w.policy, "2026-09", by_user="ops", reason="September")
     before = rows(w.ws, PAY_TABLES)
 
     class BrokenApprovals:

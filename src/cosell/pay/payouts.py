@@ -176,6 +176,17 @@ def check_approver(con: Engine, user_id: str) -> None:
         raise NotAllowed(f"only a finance user approves payout runs: {user_id} has role {row[0] or 'none'}")
 
 
+def check_four_eyes(run: PayoutRun, user_id: str) -> None:
+    """Who proposed a run does not approve it. SPEC sections 6 and 9 are silent (they name only the
+    approver's role); a controller's segregation of duties expects a second pair of eyes on money
+    leaving the company, so even a finance user who proposed a run leaves its approval to another."""
+    if run.by_user == user_id:
+        raise NotAllowed(
+            f"run {run.run_id} was proposed by {run.by_user}: the user who proposes a payout run does not "
+            "approve it (four eyes): another finance user approves it"
+        )
+
+
 def approve_run(
     ws: Workspace, policy: Policy, run_id: str, by_user: str, now: datetime | None = None, reason: str = ""
 ) -> tuple[PayoutRun, int]:
@@ -190,6 +201,7 @@ def approve_run(
         when_approved = format_instant(run.approved_at) if run.approved_at else "an unrecorded instant"
         raise CosellError(f"run {run_id} was already approved at {when_approved} by {run.approved_by}")
     check_approver(con, by_user)
+    check_four_eyes(run, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
         raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
