@@ -160,6 +160,24 @@ def by_option(help_text: str) -> Any:
     return typer.Option("--by", envvar="COSELL_USER", callback=stripped, help=help_text, show_default=False)
 
 
+def _a_reader(value: str | None) -> str | None:
+    """A reader's user id (:func:`reader_option`): refused when given empty or blank. The shell
+    passes ``--by "$PARTNER_USER"`` with the variable unset as an empty text, which would read as no
+    reader, the local operator who sees every partner's: a partner's view must not widen that way."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter(
+            "give the reader's user id, not an empty text (leave --by out to read it all)"
+        )
+    return stripped(value)
+
+
+def reader_option(help_text: str) -> Any:
+    """The ``--by USER`` option (``$COSELL_USER``) of a read scoped to who reads it (SPEC section 9:
+    a partner user sees only its own partner's), the id read through :func:`_a_reader`;
+    ``help_text`` says what that reader sees."""
+    return typer.Option("--by", envvar="COSELL_USER", callback=_a_reader, help=help_text, show_default=False)
+
+
 def _an_id(value: str) -> str:
     """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
     if not value.strip():

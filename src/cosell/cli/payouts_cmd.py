@@ -19,6 +19,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    reader_option,
     workspace,
 )
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
@@ -41,7 +42,7 @@ ByOption = Annotated[
 # A read's reader: SPEC section 9 (cosell.service.pay.reader_party); without it, the local operator.
 ReaderOption = Annotated[
     str | None,
-    by_option("Who reads (a user id): a partner user sees only its own partner's pay, a rep its own."),
+    reader_option("Who reads (a user id): a partner user sees only its own partner's pay, a rep its own."),
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]

@@ -29,6 +29,7 @@ from cosell.cli.common import (
     in_workspace,
     labelled,
     login_name,
+    reader_option,
     say,
 )
 from cosell.errors import UsageError
@@ -57,7 +58,7 @@ OverrideOption = Annotated[
 ]
 ViewerOption = Annotated[
     str | None,
-    by_option("Who reads (a user id): a partner user sees only its own partner's."),
+    reader_option("Who reads (a user id): a partner user sees only its own partner's."),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
 IdArgument = Annotated[str, typer.Argument(help="The referral id (REF-000001).", show_default=False)]
