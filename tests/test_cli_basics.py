@@ -120,3 +120,17 @@ def test_an_empty_opportunity_id_is_bad_usage_before_the_workspace_is_read(
     assert result.exit_code == 2, result.output
     assert "give an id, not an empty text" in result.output
     assert not (tmp_path / "none.duckdb").exists()
+
+
+@pytest.mark.parametrize("command", [["attribute"], ["payouts", "ledger"], ["report", "cfo"], ["init"]])
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_workspace_option_is_bad_usage(
+    command: list[str], empty: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-w "$WS"`` with the variable unset: bad usage naming the option, not a refusal of a
+    "workspace  is a folder" (the current folder) nor a workspace made there."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [*command, "-w", empty], env={"COLUMNS": "80"})
+    assert result.exit_code == 2, result.output
+    assert "--workspace" in result.output and "not an empty text" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []

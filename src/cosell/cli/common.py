@@ -94,12 +94,23 @@ class Format(StrEnum):
     csv = "csv"
 
 
+def _a_workspace(value: str | None) -> str | None:
+    """The workspace file, refused when given empty or blank (``-w "$WS"`` with the variable unset):
+    as a path it is the current folder, which cosell would name in a confusing refusal."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter(
+            "give a workspace file, not an empty text (leave -w out for ./cosell.duckdb)"
+        )
+    return value
+
+
 WorkspaceOption = Annotated[
     str | None,
     typer.Option(
         "--workspace",
         "-w",
         envvar="COSELL_WORKSPACE",
+        callback=_a_workspace,
         help="Workspace file (DuckDB), or :memory:. Default ./cosell.duckdb.",
         show_default=False,
     ),
