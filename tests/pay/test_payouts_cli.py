@@ -114,9 +114,10 @@ def test_bad_usage_is_exit_2(ws_path: str) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
     # A label that is no month says which option it came from, as the reports' --period does.
-    for command in (["post"], ["statement", "--partner", "P1"]):
+    # A statement covers a month or a quarter; postings a month only, which is what they say.
+    for command, said in ((["post"], "a month"), (["statement", "--partner", "P1"], "a period")):
         result = runner.invoke(app, ["payouts", *command, "--period", "2026-13", "--workspace", ws_path])
-        assert result.exit_code == 2 and "error: --period: '2026-13' is not a period" in result.output, (
+        assert result.exit_code == 2 and f"error: --period: '2026-13' is not {said}" in result.output, (
             result.output
         )
     missing = runner.invoke(app, ["payouts", "approve", "PR-000042", "--by", "F1", "--workspace", ws_path])
@@ -289,8 +290,14 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
 @pytest.mark.parametrize(
     ("period", "message"),
     [
-        ("2026-9", "--period: '2026-9' is not a period"),
-        ("Sept", "--period: 'Sept' is not a period"),
+        (
+            "2026-9",
+            "--period: '2026-9' is not a month (ledger entries are in months; a month is written 2026-08)",
+        ),
+        (
+            "Sept",
+            "--period: 'Sept' is not a month (ledger entries are in months; a month is written 2026-08)",
+        ),
         ("2026-Q3", "ledger entries are in months, not a quarter: 2026-Q3"),
     ],
 )

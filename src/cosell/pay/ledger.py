@@ -331,8 +331,11 @@ def pay_month(period: str, purpose: str) -> Period:
     ``purpose`` (what is done per month: "a payout run pays a month")."""
     try:
         target = parse_period(period)
-    except ValueError as exc:
-        raise UsageError(f"--period: {exc}") from None
+    except ValueError:
+        # parse_period's own message offers a quarter too, which pay refuses just below.
+        raise UsageError(
+            f"--period: {period!r} is not a month ({purpose}; a month is written 2026-08)"
+        ) from None
     if target.is_quarter:
         raise UsageError(f"{purpose}, not a quarter: {period}")
     return target
