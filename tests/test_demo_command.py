@@ -4,6 +4,7 @@ CFO and QBR files; the same size and seed give the same output and the same file
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -74,3 +75,16 @@ def test_demo_builds_the_sample_company_reproducibly(
     for name in written:
         assert (reports / name).read_bytes() == (two / "reports" / name).read_bytes(), name
     assert first_output.replace(str(one), "DIR") == second.output.replace(str(two), "DIR")
+
+
+def test_dir_and_out_together_are_bad_usage_and_make_nothing(tmp_path: Path) -> None:
+    """`--out` writes the dataset alone: a `--dir` given beside it was silently left unmade; now
+    the two together are bad usage, and neither folder is made."""
+    out, base = tmp_path / "data", tmp_path / "company"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--dir", str(base), "--size", "10"])
+    assert result.exit_code == 2, result.output
+    assert "--dir and --out: give one" in result.output
+    assert not out.exists() and not base.exists()
+    # --out alone still writes the dataset (the default --dir is no --dir given).
+    assert runner.invoke(app, ["demo", "--out", str(out), "--size", "10"]).exit_code == 0
+    assert (out / "opportunities.csv").is_file() and not base.exists()

@@ -142,14 +142,20 @@ KnownAtOption = Annotated[
 ]
 
 
+def given_on_command_line(ctx: typer.Context, name: str) -> bool:
+    """Whether the parameter ``name`` (its Python name) was typed on the command line, not taken
+    from its default or the environment."""
+    # Typer vendors click: its ParameterSource is told by name rather than imported from there.
+    return getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+
+
 def options_before_subcommand(ctx: typer.Context) -> None:
     """Refuse a listing group's own options given before one of its subcommands (``cosell users
     -w FILE set ...``): the group reads them only when it lists, so the subcommand would run
     without them (on ./cosell.duckdb), unseen. Values from the environment are not refused."""
     if ctx.invoked_subcommand is None:
         return
-    # Typer vendors click: its ParameterSource is told by name rather than imported from there.
-    given = sorted(n for n in ctx.params if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE")
+    given = sorted(n for n in ctx.params if given_on_command_line(ctx, n))
     if given:
         flags = {p.name: max(p.opts, key=len) for p in ctx.command.params}
         options = ", ".join(flags.get(name) or name for name in given)

@@ -27,7 +27,7 @@ import typer
 from rich.markup import escape
 
 from cosell.asof import AsOf
-from cosell.cli.common import TextConsole, console, output_option, progress
+from cosell.cli.common import TextConsole, console, given_on_command_line, output_option, progress
 from cosell.instants import format_instant
 from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
@@ -287,6 +287,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
+        ctx: typer.Context,
         out: Annotated[
             Path | None,
             output_option(
@@ -317,10 +318,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
+        from cosell.errors import UsageError
         from cosell.outfiles import output_folder
 
+        if out is not None and given_on_command_line(ctx, "base"):
+            # --out writes the dataset alone and would leave the --dir asked for unmade, unsaid.
+            raise UsageError(
+                "--dir and --out: give one (--out writes only the dataset, --dir the whole company)"
+            )
         if crm is not None:
-            from cosell.errors import UsageError
             from cosell.service.crm_demo import write_crm_export
 
             if out is None:
