@@ -23,7 +23,7 @@ from typing import Any
 
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
-from cosell.toml_text import NotToml, read_toml
+from cosell.toml_text import NotToml, read_toml, shown_value
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -271,7 +271,7 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     key, kind = setting.key, setting.kind
     if kind in ("int", "month"):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise PolicyError(key, f"{value!r} is not a whole number", file)
+            raise PolicyError(key, f"{shown_value(value)} is not a whole number", file)
         if value < 0:
             raise PolicyError(key, f"{value} must not be negative", file)
         if kind == "month" and not 1 <= value <= 12:
@@ -286,11 +286,11 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         return number
     if kind == "bool":
         if not isinstance(value, bool):
-            raise PolicyError(key, f"{value!r} is not true or false", file)
+            raise PolicyError(key, f"{shown_value(value)} is not true or false", file)
         return value
     if kind in ("str", "currency", "choice"):
         if not isinstance(value, str) or not value:
-            raise PolicyError(key, f"{value!r} is not a non-empty string", file)
+            raise PolicyError(key, f"{shown_value(value)} is not a non-empty string", file)
         _check_text(key, value, file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
