@@ -95,6 +95,23 @@ def test_a_wrong_value_is_shown_as_the_file_wrote_it(whole: str, number: Decimal
     assert str(info.value) == f"p.toml: policy key label: {number} is not a non-empty string"
 
 
+@given(kind=st.sampled_from(sorted(Policy().partner_kinds | Policy().direct_kinds)))
+def test_a_kind_moved_to_not_engagement_must_leave_its_engagement_list(kind: str) -> None:
+    """Listing a default engagement kind as not engagement alone would change nothing (the
+    engagement list wins): refused, naming the kind; taken out of its list too, it is ignored."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(f'[touch_kinds]\nnot_engagement = ["{kind}"]\n', "p.toml")
+    assert info.value.key == "touch_kinds.not_engagement"
+    assert f"{kind}: a kind cannot be both engagement and not engagement" in str(info.value)
+    side = "partner_engagement" if kind in Policy().partner_kinds else "direct_engagement"
+    kept = sorted(
+        (Policy().partner_kinds if side == "partner_engagement" else Policy().direct_kinds) - {kind}
+    )
+    listed = ", ".join(f'"{k}"' for k in kept)
+    policy = parse_policy(f'[touch_kinds]\n{side} = [{listed}]\nnot_engagement = ["{kind}"]\n', "p.toml")
+    assert kind in policy.ignored_kinds and kind not in policy.partner_kinds | policy.direct_kinds
+
+
 def test_stage_mapping_and_bands() -> None:
     policy = Policy()
     assert policy.stage_class("Closed Won") == "won"

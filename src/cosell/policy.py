@@ -327,13 +327,29 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
     ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
+    ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
 )  # fmt: skip
+
+
+def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
+    """A kind listed as not engagement while an engagement list (given, or the default) still holds
+    it: the engagement list would win, and a re-mapping written as ``not_engagement = ["mention"]``
+    would change nothing, silently."""
+    engagement = set(values["touch_kinds.partner_engagement"]) | set(values["touch_kinds.direct_engagement"])
+    both = sorted(engagement & set(values["touch_kinds.not_engagement"]))
+    if not both:
+        return None
+    return (
+        f"{', '.join(both)}: a kind cannot be both engagement and not engagement "
+        "(to re-map a kind, take it out of touch_kinds.partner_engagement or direct_engagement too)"
+    )
 
 
 # Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
 _CROSS_READS = {
     "stages.won": ("stages.lost",),
     "touch_kinds.direct_engagement": ("touch_kinds.partner_engagement",),
+    "touch_kinds.not_engagement": ("touch_kinds.partner_engagement", "touch_kinds.direct_engagement"),
 }
 
 
