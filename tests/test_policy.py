@@ -110,6 +110,9 @@ def test_a_kind_moved_to_not_engagement_must_leave_its_engagement_list(kind: str
     listed = ", ".join(f'"{k}"' for k in kept)
     policy = parse_policy(f'[touch_kinds]\n{side} = [{listed}]\nnot_engagement = ["{kind}"]\n', "p.toml")
     assert kind in policy.ignored_kinds and kind not in policy.partner_kinds | policy.direct_kinds
+    # The other way round, a default ignored kind listed as engagement is engagement.
+    moved = parse_policy(f'[touch_kinds]\n{side} = ["{kind}", "marketing_email_sent"]\n', "p.toml")
+    assert "marketing_email_sent" in moved.partner_kinds | moved.direct_kinds
 
 
 def test_stage_mapping_and_bands() -> None:

@@ -332,11 +332,13 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
 
 
 def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
-    """A kind listed as not engagement while an engagement list (given, or the default) still holds
+    """A kind added to not_engagement while an engagement list (given, or the default) still holds
     it: the engagement list would win, and a re-mapping written as ``not_engagement = ["mention"]``
-    would change nothing, silently."""
+    would change nothing, silently. (A default not-engagement kind listed as engagement is the
+    other re-mapping, and is what happens: the engagement list wins.)"""
     engagement = set(values["touch_kinds.partner_engagement"]) | set(values["touch_kinds.direct_engagement"])
-    both = sorted(engagement & set(values["touch_kinds.not_engagement"]))
+    added = set(values["touch_kinds.not_engagement"]) - set(NOT_ENGAGEMENT_KINDS)
+    both = sorted(engagement & added)
     if not both:
         return None
     return (
