@@ -4,6 +4,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
@@ -69,6 +71,48 @@ def test_invalid_policy_names_the_key(toml: str, key: str, reason: str) -> None:
     assert info.value.key == key
     assert reason in str(info.value)
     assert str(info.value).startswith("p.toml: ")
+
+
+@given(
+    whole=st.sampled_from(["windows.sourcing_lookback_days", "acceleration.min_cohort_size"]),
+    number=st.decimals(allow_nan=False, allow_infinity=False, places=3).filter(
+        lambda d: d != d.to_integral()
+    ),
+)
+def test_a_wrong_value_is_shown_as_the_file_wrote_it(whole: str, number: Decimal) -> None:
+    """The reason quotes the value as TOML text (30.5, true, 1979-05-27), never a Python repr
+    (Decimal('30.5'), True, datetime.date(1979, 5, 27)) a controller would not recognise."""
+    table, key = whole.split(".")
+    for written, shown in [(str(number), str(number)), ("true", "true"), ("1979-05-27", "1979-05-27")]:
+        with pytest.raises(PolicyError) as info:
+            parse_policy(f"[{table}]\n{key} = {written}\n", "p.toml")
+        assert str(info.value) == f"p.toml: policy key {whole}: {shown} is not a whole number"
+    with pytest.raises(PolicyError) as info:
+        parse_policy("[influence]\nrequires_activity = 1\n[windows]\n", "p.toml")
+    assert str(info.value) == "p.toml: policy key influence.requires_activity: 1 is not true or false"
+    with pytest.raises(PolicyError) as info:
+        parse_policy(f"label = {number}\n", "p.toml")
+    assert str(info.value) == f"p.toml: policy key label: {number} is not a non-empty string"
+
+
+@given(kind=st.sampled_from(sorted(Policy().partner_kinds | Policy().direct_kinds)))
+def test_a_kind_moved_to_not_engagement_must_leave_its_engagement_list(kind: str) -> None:
+    """Listing a default engagement kind as not engagement alone would change nothing (the
+    engagement list wins): refused, naming the kind; taken out of its list too, it is ignored."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(f'[touch_kinds]\nnot_engagement = ["{kind}"]\n', "p.toml")
+    assert info.value.key == "touch_kinds.not_engagement"
+    assert f"{kind}: a kind cannot be both engagement and not engagement" in str(info.value)
+    side = "partner_engagement" if kind in Policy().partner_kinds else "direct_engagement"
+    kept = sorted(
+        (Policy().partner_kinds if side == "partner_engagement" else Policy().direct_kinds) - {kind}
+    )
+    listed = ", ".join(f'"{k}"' for k in kept)
+    policy = parse_policy(f'[touch_kinds]\n{side} = [{listed}]\nnot_engagement = ["{kind}"]\n', "p.toml")
+    assert kind in policy.ignored_kinds and kind not in policy.partner_kinds | policy.direct_kinds
+    # The other way round, a default ignored kind listed as engagement is engagement.
+    moved = parse_policy(f'[touch_kinds]\n{side} = ["{kind}", "marketing_email_sent"]\n', "p.toml")
+    assert "marketing_email_sent" in moved.partner_kinds | moved.direct_kinds
 
 
 def test_stage_mapping_and_bands() -> None:

@@ -21,7 +21,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from cosell.errors import CosellError, UsageError
@@ -167,6 +167,33 @@ def writable_file(path: Path, option: str, *, probe: bool = True) -> Path:
         except OSError as exc:
             raise write_failed(path, _reason(exc)) from None
     return path
+
+
+def not_an_input(path: Path, option: str, inputs: Mapping[str, str | Path | None]) -> None:
+    """Refuse an output ``path`` that is one of the command's inputs (``inputs``: what each is, such
+    as ``"the workspace"`` or ``"the --policy file"``, to its path; None or ``:memory:``: none): the
+    output written there would replace what it was read from, a workspace by a text report.
+
+    >>> import tempfile
+    >>> policy = Path(tempfile.mkdtemp()) / "proposed.toml"
+    >>> _ = policy.write_text("label = 'x'")
+    >>> not_an_input(policy.parent / "." / "proposed.toml", "--out", {"the --policy file": policy})
+    Traceback (most recent call last):
+    cosell.errors.UsageError: --out .../proposed.toml is the --policy file: give another file name
+    """
+    for what, source in inputs.items():
+        if source is None or str(source) == ":memory:":
+            continue
+        if _same_file(path, Path(source)):
+            raise UsageError(f"{option} {path} is {what}: give another file name")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names (a relative path, a link, a hard link), or one path not yet made."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def write_failed(path: Path, reason: str) -> CosellError:

@@ -23,7 +23,7 @@ from typing import Any
 
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
-from cosell.toml_text import NotToml, read_toml
+from cosell.toml_text import NotToml, read_toml, shown_value
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -271,7 +271,7 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     key, kind = setting.key, setting.kind
     if kind in ("int", "month"):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise PolicyError(key, f"{value!r} is not a whole number", file)
+            raise PolicyError(key, f"{shown_value(value)} is not a whole number", file)
         if value < 0:
             raise PolicyError(key, f"{value} must not be negative", file)
         if kind == "month" and not 1 <= value <= 12:
@@ -286,11 +286,11 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         return number
     if kind == "bool":
         if not isinstance(value, bool):
-            raise PolicyError(key, f"{value!r} is not true or false", file)
+            raise PolicyError(key, f"{shown_value(value)} is not true or false", file)
         return value
     if kind in ("str", "currency", "choice"):
         if not isinstance(value, str) or not value:
-            raise PolicyError(key, f"{value!r} is not a non-empty string", file)
+            raise PolicyError(key, f"{shown_value(value)} is not a non-empty string", file)
         _check_text(key, value, file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
@@ -327,13 +327,31 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
     ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
+    ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
 )  # fmt: skip
+
+
+def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
+    """A kind added to not_engagement while an engagement list (given, or the default) still holds
+    it: the engagement list would win, and a re-mapping written as ``not_engagement = ["mention"]``
+    would change nothing, silently. (A default not-engagement kind listed as engagement is the
+    other re-mapping, and is what happens: the engagement list wins.)"""
+    engagement = set(values["touch_kinds.partner_engagement"]) | set(values["touch_kinds.direct_engagement"])
+    added = set(values["touch_kinds.not_engagement"]) - set(NOT_ENGAGEMENT_KINDS)
+    both = sorted(engagement & added)
+    if not both:
+        return None
+    return (
+        f"{', '.join(both)}: a kind cannot be both engagement and not engagement "
+        "(to re-map a kind, take it out of touch_kinds.partner_engagement or direct_engagement too)"
+    )
 
 
 # Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
 _CROSS_READS = {
     "stages.won": ("stages.lost",),
     "touch_kinds.direct_engagement": ("touch_kinds.partner_engagement",),
+    "touch_kinds.not_engagement": ("touch_kinds.partner_engagement", "touch_kinds.direct_engagement"),
 }
 
 

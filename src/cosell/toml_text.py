@@ -4,6 +4,7 @@ text can fail to be TOML is one exception with a reason, never a traceback."""
 from __future__ import annotations
 
 import tomllib
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -24,3 +25,20 @@ def read_toml(text: str) -> dict[str, Any]:
         raise NotToml(f"not valid TOML: {exc}") from None
     except RecursionError:
         raise NotToml("not valid TOML: nested too deeply") from None
+
+
+def shown_value(value: Any) -> str:
+    """A value read from TOML as the file wrote it, for an error message: text quoted, numbers
+    plain, ``true``/``false`` (never Python's ``True``, ``Decimal('30.5')`` or
+    ``datetime.time(12, 0)``).
+
+    >>> shown_value(Decimal("30.5")), shown_value(True), shown_value("30"), shown_value(time(12, 0))
+    ('30.5', 'true', "'30'", '12:00:00')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | time):  # a TOML date, date-time or local time, as the file wrote it
+        return value.isoformat()
+    return repr(value)

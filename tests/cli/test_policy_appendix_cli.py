@@ -63,3 +63,15 @@ def test_bad_usage_and_a_bad_policy_are_clear_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "appendix", "--policy", str(bad)])
     assert result.exit_code == 1
     assert "acceleration.min_pct" in result.output and "Traceback" not in result.output
+
+
+def test_the_appendix_is_never_written_over_its_policy_file(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    text = 'label = "fy27"\n[windows]\nsourcing_lookback_days = 90\n'
+    policy.write_text(text, encoding="utf-8")
+    for fmt, out in [("md", policy), ("html", tmp_path / "." / "p.toml")]:
+        args = ["policy", "appendix", "--policy", str(policy), "--format", fmt, "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "is the --policy file: give another file name" in result.output
+        assert policy.read_text(encoding="utf-8") == text

@@ -189,6 +189,44 @@ def test_it_refuses_with_the_file_line_and_reason_and_the_exit_codes(company: Pa
     assert code == 2 and "money in two currencies does not compare" in err
 
 
+def test_an_out_file_that_is_an_input_is_refused_and_left_as_it_was(company: Path, tmp_path: Path) -> None:
+    """--out naming the workspace or a policy file (by another spelling, a hard link) would
+    replace what the what-if reads with its report: a usage error, every input unchanged."""
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    for name in ("cosell.duckdb", "proposed.toml"):
+        (folder / name).write_bytes((company / name).read_bytes())
+    current = folder / "current.toml"
+    current.write_text('label = "fy26"\n', encoding="utf-8")
+    (folder / "link.duckdb").hardlink_to(folder / "cosell.duckdb")  # a symbolic link is refused as one
+    before = {p.name: p.read_bytes() for p in (folder / "cosell.duckdb", folder / "proposed.toml", current)}
+    for out, what in [
+        (folder / "cosell.duckdb", "the workspace"),
+        (folder / "sub" / ".." / "cosell.duckdb", "the workspace"),
+        (folder / "link.duckdb", "the workspace"),
+        (folder / "proposed.toml", "the --policy file"),
+        (current, "the --current-policy file"),
+    ]:
+        args = (
+            "--policy",
+            str(folder / "proposed.toml"),
+            "--current-policy",
+            str(current),
+            "--out",
+            str(out),
+        )
+        code, _, err = cosell(folder, *args)
+        assert code == 2 and f"is {what}: give another file name" in err, (out, err)
+        assert {
+            p.name: p.read_bytes() for p in (folder / "cosell.duckdb", folder / "proposed.toml", current)
+        } == before
+    code, _, err = cosell(
+        folder, "--policy", str(folder / "proposed.toml"), "--out", str(folder / "what-if.txt")
+    )
+    assert code == 0, err
+    assert (folder / "what-if.txt").read_text(encoding="utf-8").startswith("Policy what-if:")
+
+
 def test_a_current_policy_other_than_the_stored_runs_is_said(company: Path, tmp_path: Path) -> None:
     current = tmp_path / "current.toml"
     current.write_text('label = "fy27"\n', encoding="utf-8")

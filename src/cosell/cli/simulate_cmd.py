@@ -92,7 +92,7 @@ def simulate_command(
     tier, partners or credit would change is listed with the money it would move: pipeline and
     revenue by tier, and partner pay under the plan in force. Nothing is stored (docs/simulate.md)."""
     from cosell.cli.common import workspace
-    from cosell.outfiles import writable_file, write_file
+    from cosell.outfiles import not_an_input, writable_file, write_file
     from cosell.service.simulate import simulate
 
     proposed = load_policy(proposed_path)
@@ -102,6 +102,12 @@ def simulate_command(
         writable_file(out, "--out")  # before the work: a folder or a file in the way is said at once
     ws = workspace(workspace_path, create=False, read_only=True)
     try:
+        if out is not None:  # the report written over its workspace or a policy would destroy it
+            inputs: dict[str, str | Path | None] = {
+                "the workspace": ws.path,
+                "the --policy file": proposed_path,
+            }
+            not_an_input(out, "--out", inputs | {"the --current-policy file": current_path})
         with progress("simulating", total=3) as advance:
             result = simulate(
                 ws.con,

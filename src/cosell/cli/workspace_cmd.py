@@ -112,7 +112,7 @@ def policy_appendix(
     tie-breaks, the acceleration test, the credit model and weights, rounding, the policy
     version) as numbered sentences to attach to a partner agreement. Every number is the
     policy's; the appendix is dated by --as-of, else by today's date on cosell's clock."""
-    from cosell.outfiles import write_file
+    from cosell.outfiles import not_an_input, write_file
     from cosell.service.policy import appendix_file_name, policy_appendix, render_policy_appendix
 
     appendix = policy_appendix(load_policy(policy_path), parse_as_of(as_of))
@@ -121,5 +121,6 @@ def policy_appendix(
         say(data.decode("utf-8"), nl=False)
         return
     path = out or Path(appendix_file_name(appendix, fmt.value))
+    not_an_input(path, "--out", {"the --policy file": policy_path})
     write_file(path, data)
     console.message(f"wrote {path} (policy {appendix.version})", highlight=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -40,6 +40,7 @@ from cosell.pay.plans import (
     Rule,
 )
 from cosell.toml_text import NotToml, read_toml
+from cosell.toml_text import shown_value as _shown
 
 _RULE_KEYS = (
     "id",
@@ -93,18 +94,6 @@ def _plain(value: Decimal) -> str:
     if abs(value.adjusted()) > 24:  # never expand (or normalize) 1e999999999: it is shown as written
         return str(value)
     return format(value.normalize(), "f")
-
-
-def _shown(value: Any) -> str:
-    """A value as the file wrote it: text quoted, numbers plain, ``true``/``false`` (never Python's
-    ``True`` or ``datetime.time(12, 0)``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | time):  # a TOML date, date-time or local time, as the file wrote it
-        return value.isoformat()
-    return repr(value)
 
 
 def _instant(c: _Collector, name: str, value: Any) -> datetime | None:
