@@ -385,3 +385,26 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
     path.chmod(0o600)
     write_file(path, b"new")
     assert (path.read_bytes(), path.stat().st_mode & 0o777) == (b"new", 0o600)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "partners", "--period", "2026-Q3", "-f", "xlsx", "-w", "{ws}"],
+        ["payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-f", "pdf", "-w", "{ws}"],
+        ["policy", "appendix"],  # reads no workspace: still replaces none
+    ],
+    ids=["report", "statement", "appendix"],
+)
+def test_an_output_never_replaces_a_workspace(pay_path: str, tmp_path: Path, command: list[str]) -> None:
+    """`--out cosell.duckdb` (a slip of the keyboard, another spelling of the workspace's path, or
+    another workspace) replaced the workspace, every import, run and ledger entry in it, by the
+    report: refused as bad usage, the workspace byte for byte as it was."""
+    other = tmp_path / "other.duckdb"
+    open_workspace(str(other)).close()
+    for target in (pay_path, str(Path(pay_path).parent / "." / Path(pay_path).name), str(other)):
+        before = Path(target).read_bytes()
+        code, out = run(*(a.format(ws=pay_path) for a in command), "-o", target)
+        assert code == 2 and "is a cosell workspace (a DuckDB database)" in out, out
+        assert Path(target).read_bytes() == before
+    assert run("payouts", "ledger", "-w", pay_path)[0] == 0

@@ -151,6 +151,23 @@ def write_file(path: Path, data: bytes, option: str = "--out") -> None:
         f.write(data)
 
 
+# A DuckDB database file (a workspace) holds "DUCK" after its header's 8-byte checksum.
+_DATABASE_MAGIC, _DATABASE_MAGIC_AT = b"DUCK", 8
+
+
+def refuse_database(path: Path, option: str) -> None:
+    """Refuse an output ``path`` that is a DuckDB database: a workspace named by mistake
+    (``report cfo --out cosell.duckdb``) would be replaced, with every import, run and ledger entry
+    in it, by a report. Whichever workspace the command read, no output replaces one."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_DATABASE_MAGIC_AT + len(_DATABASE_MAGIC))
+    except OSError:  # no such file (or none readable): nothing there to lose
+        return
+    if head[_DATABASE_MAGIC_AT:] == _DATABASE_MAGIC:
+        raise UsageError(f"{option} {path} is a cosell workspace (a DuckDB database): give another file name")
+
+
 def writable_file(path: Path, option: str, *, probe: bool = True) -> Path:
     """Check, before the work starts, that ``path`` names a file in a folder cosell can write into
     (the folder is created; ``probe``: and written into, once) and is no symbolic link; the file
@@ -159,6 +176,8 @@ def writable_file(path: Path, option: str, *, probe: bool = True) -> Path:
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder: give a file name")
     _no_file_in_the_way(path)
+    if path.is_file():
+        refuse_database(path, option)
     if probe:
         output_folder(path.parent, option)
     else:
