@@ -200,10 +200,13 @@ def test_an_out_file_that_is_an_input_is_refused_and_left_as_it_was(company: Pat
     current.write_text('label = "fy26"\n', encoding="utf-8")
     (folder / "link.duckdb").hardlink_to(folder / "cosell.duckdb")  # a symbolic link is refused as one
     before = {p.name: p.read_bytes() for p in (folder / "cosell.duckdb", folder / "proposed.toml", current)}
+    # A workspace is refused as one whatever the command read (cosell.outfiles.refuse_database), or
+    # as this command's own where the path does not open as it is written (a missing "sub/..").
+    workspace = "a cosell workspace (a DuckDB database)"
     for out, what in [
-        (folder / "cosell.duckdb", "the workspace"),
+        (folder / "cosell.duckdb", workspace),
         (folder / "sub" / ".." / "cosell.duckdb", "the workspace"),
-        (folder / "link.duckdb", "the workspace"),
+        (folder / "link.duckdb", workspace),
         (folder / "proposed.toml", "the --policy file"),
         (current, "the --current-policy file"),
     ]:
@@ -265,3 +268,18 @@ def test_simulate_over_the_demo(small_demo: Path) -> None:
     assert {p["partner_id"]: Decimal(p["change"]) for p in data["partner_pay"]} == {
         k: v for k, v in per_partner.items() if v
     }
+
+
+def test_a_proposed_won_stage_in_another_case_is_noted(company: Path, tmp_path: Path) -> None:
+    """A proposed `won = ["closed won"]` against the workspace's "Closed Won" leaves those deals
+    open; the comparison lists them as changes of the policy, and the notes (text and json) say
+    that the stage differs only by case, naming the policy and the key."""
+    proposed = tmp_path / "cased.toml"
+    proposed.write_text('[stages]\nwon = ["closed won"]\n', encoding="utf-8")
+    said = 'The proposed policy\'s stages.won: "closed won" is not a stage in the workspace; "Closed Won" is'
+    code, out, _ = cosell(company, "--policy", str(proposed))
+    assert code == 0 and said in " ".join(out.split()), out
+    code, out, _ = cosell(company, "--policy", str(proposed), "-f", "json")
+    assert code == 0 and any(n.startswith(said) for n in json.loads(out)["notes"]), out
+    code, out, _ = cosell(company, "--policy", str(company / "proposed.toml"), "-f", "json")
+    assert code == 0 and not any("differs by case" in n for n in json.loads(out)["notes"]), out

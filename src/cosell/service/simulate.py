@@ -66,6 +66,8 @@ class Simulation:
     plans_known: bool  # any plan version was loaded by K
     partner_names: dict[str, str] = field(default_factory=dict)
     stored_run: tuple[int, str] | None = None  # the newest full run known, when another policy made it
+    # Stages a policy maps that the workspace writes in another case or spacing (:func:`_stage_notes`).
+    stage_notes: tuple[str, ...] = ()
 
     def header(self) -> str:
         """``current policy vN vs proposed policy vM, as of T``."""
@@ -87,6 +89,7 @@ class Simulation:
                 "current policy compared here: name the policy in force with --current-policy (or "
                 "$COSELL_POLICY)."
             )
+        notes += [f"{note}." for note in self.stage_notes]
         if not self.plans_known:
             notes.append("No compensation plan was loaded: pay is not computed (cosell plans load).")
         elif self.whatif.unpriced:
@@ -272,6 +275,21 @@ def simulate(
         stored_run=None
         if stored is None or stored.policy_version == current.version
         else (stored.run_id, stored.policy_version),
+        stage_notes=_stage_notes(con, current, proposed),
+    )
+
+
+def _stage_notes(con: Engine, current: Policy, proposed: Policy) -> tuple[str, ...]:
+    """Each policy's won and lost stages that the workspace writes only in another case or with
+    other spaces (:func:`cosell.service.attribution.stage_notes`), named by policy: a proposed
+    ``won = ["closed won"]`` leaves the "Closed Won" deals open, which the comparison would show as
+    a change of the policy, not of a spelling."""
+    from cosell.service.attribution import stage_notes
+
+    return tuple(
+        f"The {which} policy's {note}"
+        for which, policy in (("current", current), ("proposed", proposed))
+        for note in stage_notes(con, policy)
     )
 
 
