@@ -111,3 +111,17 @@ def test_the_edges_of_the_supported_years_are_instants() -> None:
     assert is_supported(last) and not is_supported(END_SUPPORTED)
     with pytest.raises(ValueError, match="not an ISO 8601"):
         parse_supported_instant("yesterday")
+
+
+@given(sign=st.sampled_from("+-"), hours=st.integers(0, 99), minutes=st.integers(0, 99))
+def test_an_offset_is_valid_only_up_to_23_59(sign: str, hours: int, minutes: int) -> None:
+    """An offset is hours 00 to 23 and minutes 00 to 59 (ISO 8601, RFC 3339); datetime took +00:60
+    as +01:00, which the import's reading refuses."""
+    text = f"2026-03-15T12:00:00{sign}{hours:02d}:{minutes:02d}"
+    if hours <= 23 and minutes <= 59:
+        shift = timedelta(hours=hours, minutes=minutes)
+        local = datetime(2026, 3, 15, 12, tzinfo=UTC)
+        assert parse_instant(text) == (local - shift if sign == "+" else local + shift)
+    else:
+        with pytest.raises(ValueError, match="is not a valid date or time"):
+            parse_instant(text)

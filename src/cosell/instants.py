@@ -21,6 +21,12 @@ ISO_PATTERN = (
 )
 _ISO_RE = re.compile(ISO_PATTERN)
 
+# A text ISO_PATTERN accepts whose offset is no offset: hours past 23 or minutes past 59 (+24:00,
+# +05:60, +99:99). Both Python's datetime (+00:60 as +01:00) and the engine's cast (+99:99 as four
+# days) would otherwise read some of them as a shifted time.
+BAD_OFFSET_PATTERN = r"^.*[T ].*[+-]([0-9]{2}:?[6-9][0-9]|(2[4-9]|[3-9][0-9])(:?[0-9]{2})?)$"
+_BAD_OFFSET_RE = re.compile(BAD_OFFSET_PATTERN)
+
 
 # Every stored instant is a UTC instant in years 1 to 9999 (what Python's datetime holds; DuckDB would
 # store an earlier one as a BC date). 9999-12-31, a common "never" in CRMs, is inside.
@@ -42,6 +48,8 @@ def parse_instant(text: str) -> datetime:
     s = text.strip()
     if not _ISO_RE.match(s):
         raise ValueError(f"{text!r} is not an ISO 8601 date or timestamp")
+    if _BAD_OFFSET_RE.match(s):
+        raise ValueError(f"{text!r} is not a valid date or time")
     if s[-1] in "Zz":
         s = s[:-1] + "+00:00"
     try:

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.data.read import Staged, TableFile
-from cosell.data.validate import _cell_bad, _cell_reason
+from cosell.data.validate import _cell_bad, _cell_reason, typed
+from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.schema import TABLES, Table
 
@@ -71,3 +72,34 @@ def test_a_cell_is_bad_exactly_when_it_has_a_reason(
                 column,
                 row[table.column_names.index(column)],
             )
+
+
+@settings(max_examples=200)
+@given(
+    sign=st.sampled_from("+-"),
+    hours=st.integers(0, 99),
+    minutes=st.integers(0, 99),
+    colon=st.booleans(),
+)
+def test_an_instant_cell_is_read_as_parse_instant_reads_it(
+    con: duckdb.DuckDBPyConnection, sign: str, hours: int, minutes: int, colon: bool
+) -> None:
+    """The import takes a timestamp's offset as the Python reading does: one past +23:59 (24:00,
+    05:60, 99:99) is not a valid time, and a valid one gives the same UTC instant (the engine's
+    cast read +99:99 as 4 days and 3 hours and stored the shifted time)."""
+    table = next(t for t in TABLES if t.name == "opportunities")
+    column = next(c for c in table.columns if c.name == "created_at")
+    staged, policy = _staged(table), Policy()
+    cell = f"2026-03-15T12:00:00{sign}{hours:02d}{':' if colon else ''}{minutes:02d}"
+    reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
+    found = con.execute(
+        f"SELECT {reason}, {value} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
+    ).fetchone()
+    assert found is not None
+    try:
+        expected = parse_instant(cell)
+    except ValueError:
+        assert found[0] == "is not a valid date or time", cell
+    else:
+        assert found[0] is None, cell
+        assert found[1] == expected, cell

@@ -53,6 +53,9 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("opportunities", "created_at", "01/20/2026", "is not an ISO 8601 date or timestamp"),
         ("opportunities", "created_at", "2026-02-30", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T24:00", "is not a valid date or time"),
+        ("opportunities", "created_at", "2026-02-03T10:00:00+24:00", "is not a valid date or time"),
+        ("opportunities", "created_at", "2026-02-03T10:00:00+99:99", "is not a valid date or time"),
+        ("opportunities", "created_at", "2026-02-03T10:00:00-0560", "is not a valid date or time"),
         ("opportunities", "is_won", "maybe", "is not true or false (true/false, t/f, yes/no, 1/0)"),
         (
             "opportunities",

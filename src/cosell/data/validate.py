@@ -26,6 +26,7 @@ from cosell.data.read import RowPlaces, Staged
 from cosell.engine import Engine
 from cosell.engine.sql import lit
 from cosell.instants import (
+    BAD_OFFSET_PATTERN,
     END_SUPPORTED,
     FIRST_SUPPORTED,
     FIRST_SUPPORTED_YEAR,
@@ -197,7 +198,10 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
     elif kind == "instant":
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
-        add(f"{value} IS NULL OR substr({n}, 12, 2) > '23'", "is not a valid date or time")
+        add(
+            f"{value} IS NULL OR substr({n}, 12, 2) > '23' OR regexp_full_match({n}, {lit(BAD_OFFSET_PATTERN)})",
+            "is not a valid date or time",
+        )
         # An offset can carry a valid local time outside the years 1 to 9999 in UTC:
         # 0001-01-01T00:00:00+14:00 would be stored as a BC date. 9999-12-31 stays valid.
         add(
