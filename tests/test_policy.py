@@ -49,6 +49,16 @@ def test_version_ignores_layout_but_not_values() -> None:
         ("[stages]\nwon = ['Closed']\nlost = ['Closed']", "stages.won", "both won and lost"),
         ("[credit]\nposition_based_weights = [50, 50]", "credit.position_based_weights", "exactly three"),
         ("[credit]\nposition_based_weights = [0, 0, 0]", "credit.position_based_weights", "not all be 0"),
+        (
+            "[credit]\nposition_based_weights = [60, -20, 60]",
+            "credit.position_based_weights",
+            "must not be negative",
+        ),
+        (
+            "[credit]\nposition_based_weights = [20, -40, 20]",
+            "credit.position_based_weights",
+            "must not be negative",
+        ),
         ("this is = = not toml", "(file)", "not valid TOML"),
         (
             '[stages]\nwon = ["Closed Won", "Won\\u0001"]',

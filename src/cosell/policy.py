@@ -323,6 +323,7 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("acceleration.min_cohort_size", lambda v: None if v["acceleration.min_cohort_size"] >= 1 else "must be at least 1"),
     ("amount_bands.edges", lambda v: None if list(v["amount_bands.edges"]) == sorted(set(v["amount_bands.edges"])) else "edges must be strictly increasing"),
     ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) == 3 else "needs exactly three weights: first, middle, last"),
+    ("credit.position_based_weights", lambda v: None if all(w >= 0 for w in v["credit.position_based_weights"]) else "a weight must not be negative (a share of a deal's credit is never below 0)"),
     ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),

@@ -20,7 +20,8 @@ from cosell.attribution.credit import (
     get_model,
     split_amount,
 )
-from cosell.errors import UsageError
+from cosell.errors import PolicyError, UsageError
+from cosell.policy import parse_policy
 
 DAY = 86_400_000_000
 ROLES = [
@@ -207,3 +208,26 @@ def test_unknown_model_suggests_the_closest_name() -> None:
         get_model("time_decy")
     with pytest.raises(UsageError, match="did you mean role_weighted"):
         get_model("role-weighted")
+
+
+@settings(max_examples=60)
+@given(
+    weights=st.lists(st.integers(-100, 100), min_size=3, max_size=3),
+    partners=st.lists(st.sampled_from(["P1", "P2", "P3"]), min_size=3, max_size=6),
+)
+def test_position_weights_a_policy_accepts_give_every_partner_a_share_from_0_to_1(
+    weights: list[int], partners: list[str]
+) -> None:
+    """A policy refuses a negative position weight: [60, -20, 60] gave a middle partner -1/5 of the
+    deal and another 6/5, and [20, -40, 20] divided by zero."""
+    toml = f"[credit]\nposition_based_weights = {weights}"
+    try:
+        policy = parse_policy(toml, "p.toml")
+    except PolicyError:
+        assert min(weights) < 0 or not any(weights)
+        return
+    touches = [CreditTouch(f"T{i}", (i + 1) * DAY, p) for i, p in enumerate(partners)]
+    model_settings = ModelSettings(policy.position_based_weights, policy.time_decay_half_life_days)
+    split = compute_shares("position_based", ROLES, touches, X, model_settings)
+    assert sum(split.shares.values()) == 1
+    assert all(0 <= share <= 1 for share in split.shares.values())
