@@ -244,11 +244,11 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _as_decimal(key: str, value: Any, file: str | None) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        raise PolicyError(key, f"{value!r} is not a number", file)
+        raise PolicyError(key, f"{shown_value(value)} is not a number", file)
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise PolicyError(key, f"{value!r} is not a number", file) from None
+        raise PolicyError(key, f"{shown_value(value)} is not a number", file) from None
     if not number.is_finite():
         raise PolicyError(key, f"{value} is not a number", file)
     # By the exponent, never by arithmetic: 1e999999999 must not overflow or expand.

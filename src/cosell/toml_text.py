@@ -34,6 +34,8 @@ def shown_value(value: Any) -> str:
 
     >>> shown_value(Decimal("30.5")), shown_value(True), shown_value("30"), shown_value(time(12, 0))
     ('30.5', 'true', "'30'", '12:00:00')
+    >>> shown_value([Decimal("0.2"), True]), shown_value({"a": Decimal("1")})
+    ('[0.2, true]', '{a = 1}')
     """
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -41,4 +43,8 @@ def shown_value(value: Any) -> str:
         return str(value)
     if isinstance(value, date | time):  # a TOML date, date-time or local time, as the file wrote it
         return value.isoformat()
+    if isinstance(value, list):  # an array, each value as written ("[0.2]", not "[Decimal('0.2')]")
+        return "[" + ", ".join(shown_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table
+        return "{" + ", ".join(f"{k} = {shown_value(v)}" for k, v in value.items()) + "}"
     return repr(value)
