@@ -75,6 +75,39 @@ def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> Us
     return user
 
 
+def current_admins(con: Engine) -> frozenset[str]:
+    """The ids of the current users with the role admin (who may change the directory)."""
+    marks = ", ".join("?" for _ in USER_ADMIN_ROLES)
+    rows = con.execute(
+        f"SELECT user_id FROM cur_users WHERE role IN ({marks})", list(USER_ADMIN_ROLES)
+    ).fetchall()
+    return frozenset(str(r[0]) for r in rows)
+
+
+def check_directory_change(
+    con: Engine, admins_before: frozenset[str], by_user: str, what: str | None
+) -> None:
+    """Refuse a change of the directory made in the current transaction (``what``: the file that
+    makes it, named in the message; None for ``cosell users set``) unless ``by_user`` was an admin
+    before it (:func:`current_admins`, read before the change: nobody makes itself admin in the
+    same change) and an admin remains after it (without one nobody could change the directory
+    again). A directory without an admin has nobody to check, as an empty one: nothing is refused."""
+    if not admins_before:
+        return
+    where = f"{what}: " if what else ""
+    admins = ", ".join(USER_ADMIN_ROLES)
+    if by_user not in admins_before:
+        raise NotAllowed(
+            f"{where}{by_user} adds or changes users but has no role {admins}: only {admins} users may "
+            "add or change users (say who does it: $COSELL_USER)"
+        )
+    if not current_admins(con):
+        raise NotAllowed(
+            f"{where}the change leaves no user with role {admins}: nobody could add or change users "
+            "again; make another user admin first"
+        )
+
+
 def first_user(con: Engine, role: str) -> str | None:
     """The smallest current user id with ``role``, or None (the demo and benchmarks act as it)."""
     row = con.execute("SELECT min(user_id) FROM cur_users WHERE role = ?", [role]).fetchone()
