@@ -28,9 +28,11 @@ class User:
 
 
 def partner_scope_of(user: User | None) -> str | None:
-    """The partner a user is limited to (SPEC section 9): a partner user's own partner; None for
-    every other role, and without a directory (nobody to limit)."""
-    return user.partner_id if user is not None and user.role == "partner" else None
+    """The partner a user is limited to (SPEC section 9): a partner user's own partner, as for any
+    user with a partner_id whatever its role (a CRM's partner user mapped to another role, or to
+    none, still works for its partner: :func:`cosell.store.referral_reads.own_user_emails` does
+    not count it as ours either); None for every other user, and without a directory."""
+    return user.partner_id if user is not None and user.partner_id else None
 
 
 # SPEC section 9: a rep is a user with the role ae or sdr; it sees its own deals (and pay).
