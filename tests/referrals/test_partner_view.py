@@ -241,7 +241,9 @@ def test_a_user_with_a_partner_id_reads_only_its_partners_whatever_its_role(
 
     folder = tmp_path / "users"
     folder.mkdir()
-    (folder / "users.csv").write_text(f"user_id,name,email,role,partner_id\nu-p1x,Pia,pia@alpha.io,{role},P1\n")
+    (folder / "users.csv").write_text(
+        f"user_id,name,email,role,partner_id\nu-p1x,Pia,pia@alpha.io,{role},P1\n"
+    )
     with at("2026-06-02T09:00:00Z"):
         import_canonical(ref_ws, folder, partial=True)
         theirs = submit_parsed(ref_ws, _beta_referral("beta-9"), "u-ops").referral.current.referral_id
