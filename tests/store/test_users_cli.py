@@ -108,7 +108,7 @@ def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path)
                                 "partner_ops, finance, admin, partner"),
         (["--role", "finanse"], 2, "error: --role 'finanse' is not a role (did you mean finance?)"),
         (["--role", "partner"], 2, "error: a partner user needs --partner PARTNER_ID"),
-        (["--role", "partner", "--partner", "P11"], 1, "error: no partner P11 (did you mean P1?)"),
+        (["--role", "partner", "--partner", "P11"], 1, "error: --partner: no partner P11 (did you mean P1?)"),
         ([], 2, "error: u-new is a new user: give --role"),
     ):  # fmt: skip
         got, out = run("users", "set", "u-new", *args, "--reason", "r", "--by", "U1", "-w", path)
