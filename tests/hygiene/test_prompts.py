@@ -192,6 +192,23 @@ def test_partner_ops_may_answer_for_a_rep_and_unknown_prompts_are_not_found(ws: 
         answer_prompt(ws, POLICY, "PRM-999999", tier="influenced", activity="x", now=at("2026-05-03"))
 
 
+def test_a_rep_now_a_partner_user_no_longer_answers_its_prompts(
+    ws: Workspace, intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    """PRM-000001 is addressed to rep U1; once U1 is a partner user (of P1: a rep who joined a
+    partner), it may not declare the deal's partner attribution (found by fuzzing users)."""
+    for user in intake_tables["users"]:
+        if user["user_id"] == "U1":
+            user.update(role="partner", partner_id="P1")
+    intake_import(ws, intake_tables, at("2026-05-02"))
+    before = _counts(ws)
+    with pytest.raises(NotAllowed, match=r"U1 \(a partner user of P1\) may not answer PRM-000001"):
+        answer_prompt(
+            ws, POLICY, "PRM-000001", tier="influenced", activity="x", by_user="U1", now=at("2026-05-03")
+        )
+    assert _counts(ws) == before
+
+
 def test_without_a_users_table_anyone_may_answer(
     intake_tables: Tables, intake_import: Callable[..., Path]
 ) -> None:

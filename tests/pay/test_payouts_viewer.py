@@ -155,3 +155,26 @@ def test_payout_runs_are_refused_to_a_party_reader_and_an_unknown_reader_names_b
         assert "reads only its own pay" in refused("payouts", *command, "--workspace", ws_path, "--by", "pu1")
         assert "3,060.00" in invoke("payouts", *command, "--workspace", ws_path, "--by", "F1")  # every party
     assert "--by: no user nobody" in refused("payouts", "ledger", "--workspace", ws_path, "--by", "nobody")
+
+
+def test_a_user_without_a_role_reads_no_pay(ws_path: str, tmp_path: Path) -> None:
+    """A user imported without a role is none of those who read every party's pay (finance,
+    partner_ops, partner_manager, admin): its ledger and statements are refused naming --by, not
+    every party's amounts."""
+    from cosell.data.load import import_canonical
+
+    folder = tmp_path / "users"
+    folder.mkdir()
+    (folder / "users.csv").write_text("user_id,name,email,role,partner_id\nnr,Nora,nora@ourco.com,,\n")
+    w = open_workspace(ws_path)
+    try:
+        import_canonical(w, folder, partial=True)
+    finally:
+        w.close()
+    message = (
+        "--by: nr has the role (none): only a partner user, a rep (ae, sdr) or a user with role finance, "
+        "partner_ops, partner_manager, admin reads pay"
+    )
+    assert message in refused("payouts", "ledger", "--workspace", ws_path, "--by", "nr")
+    assert message in refused(*statement(ws_path, "--partner", "P2", by="nr"))
+    assert message in refused("payouts", "list", "--workspace", ws_path, "--by", "nr")

@@ -228,3 +228,31 @@ def test_an_expiry_sweep_shows_a_partner_user_only_its_own_registration(ref_ws: 
     assert json.loads(out)["change"] == f"cosell registrations expire {own}: weekly sweep"
     code, out = read(path, "registrations", "show", own, "--format", "json", "--by", "u-ops")
     assert json.loads(out)["change"] == f"cosell registrations expire {own}, {others}: weekly sweep"
+
+
+@pytest.mark.parametrize("role", ["ae", ""], ids=["mapped-to-ae", "no-role"])
+def test_a_user_with_a_partner_id_reads_only_its_partners_whatever_its_role(
+    ref_ws: Workspace, tmp_path: Path, role: str
+) -> None:
+    """A CRM's partner user mapped to another role, or to none (a HubSpot owner with its partner
+    company, a Salesforce partner user whose profile maps to ae), works for its partner: it reads
+    only that partner's referrals and registrations, not every one as our own people do."""
+    from cosell.data.load import import_canonical
+
+    folder = tmp_path / "users"
+    folder.mkdir()
+    (folder / "users.csv").write_text(
+        f"user_id,name,email,role,partner_id\nu-p1x,Pia,pia@alpha.io,{role},P1\n"
+    )
+    with at("2026-06-02T09:00:00Z"):
+        import_canonical(ref_ws, folder, partial=True)
+        theirs = submit_parsed(ref_ws, _beta_referral("beta-9"), "u-ops").referral.current.referral_id
+        mine = registrations.submit(ref_ws, Policy(), partner_id="P1", account_id="A4", by="u-p1")
+    path = Path(ref_ws.path)
+    ref_ws.close()
+    code, out = read(path, "referrals", "list", "--format", "json", "--by", "u-p1x")
+    assert code == 0 and theirs not in out and json.loads(out) == []
+    code, out = read(path, "referrals", "show", theirs, "--by", "u-p1x")
+    assert code == 1 and f"no referral {theirs}" in out
+    code, out = read(path, "registrations", "list", "--format", "json", "--by", "u-p1x")
+    assert code == 0 and [r["registration_id"] for r in json.loads(out)] == [mine.row.registration_id]

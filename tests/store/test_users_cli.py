@@ -108,7 +108,7 @@ def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path)
                                 "partner_ops, finance, admin, partner"),
         (["--role", "finanse"], 2, "error: --role 'finanse' is not a role (did you mean finance?)"),
         (["--role", "partner"], 2, "error: a partner user needs --partner PARTNER_ID"),
-        (["--role", "partner", "--partner", "P11"], 1, "error: no partner P11 (did you mean P1?)"),
+        (["--role", "partner", "--partner", "P11"], 1, "error: --partner: no partner P11 (did you mean P1?)"),
         ([], 2, "error: u-new is a new user: give --role"),
     ):  # fmt: skip
         got, out = run("users", "set", "u-new", *args, "--reason", "r", "--by", "U1", "-w", path)
@@ -196,3 +196,87 @@ def test_users_list_is_the_listing_and_group_options_go_after_the_subcommand(
     )
     assert done.exit_code == 0, done.output
     assert [u["user_id"] for u in listed(ws)] == ["u-admin", "u-ae"]
+
+
+def users_csv(folder: Path, *rows: str) -> Path:
+    folder.mkdir()
+    (folder / "users.csv").write_text(
+        "user_id,name,email,role,partner_id\n" + "".join(r + "\n" for r in rows)
+    )
+    return folder
+
+
+def run_as(who: str, *args: str) -> tuple[int, str]:
+    done = runner.invoke(app, list(args), env={"COSELL_NOW": "2026-05-03T00:00:00Z", "COSELL_USER": who})
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    return done.exit_code, " ".join(done.output.split())
+
+
+@pytest.fixture()
+def data_ws(tmp_path: Path) -> str:
+    """A workspace with the base dataset's deals and partners, and no users."""
+    path = str(tmp_path / "data.duckdb")
+    assert run("import", "canonical", str(dataset(tmp_path / "in", users=None)), "-w", path)[0] == 0
+    return path
+
+
+def test_an_import_of_users_is_a_change_of_the_directory_only_an_admin_makes(
+    data_ws: str, tmp_path: Path
+) -> None:
+    """users.csv changes the directory as ``users set`` does: once it has an admin, only an admin
+    ($COSELL_USER, recorded) adds or changes users, checked against the directory before the import
+    (nobody promotes itself), and nothing of a refused import is applied."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    run("users", "set", "u-fin", "--role", "finance", "--reason", "fin", "--by", "u-admin", "-w", data_ws)
+    before = listed(data_ws)
+    promote = users_csv(tmp_path / "promote", "u-fin,Fay,fay@x.io,admin,", "u-new,New,new@x.io,finance,")
+    for who in ("u-fin", "someone"):
+        code, out = run_as(who, "import", "canonical", str(promote), "-w", data_ws)
+        assert (code, out) == (
+            1,
+            f"error: users.csv: {who} adds or changes users but has no role admin: only admin users may add "
+            "or change users (say who does it: $COSELL_USER)",
+        )
+        assert listed(data_ws) == before
+    code, out = run_as("u-admin", "import", "canonical", str(promote), "-w", data_ws)
+    assert code == 0, out
+    assert [(u["user_id"], u["role"], u["changed_by"]) for u in listed(data_ws)] == [
+        ("u-admin", "admin", "setup"),
+        ("u-fin", "admin", "u-admin"),
+        ("u-new", "finance", "u-admin"),
+    ]
+    # The same file again changes nothing: anyone may import it.
+    assert run_as("someone", "import", "canonical", str(promote), "-w", data_ws)[0] == 0
+
+
+def test_the_last_admin_is_not_demoted_by_users_set_or_an_import(data_ws: str, tmp_path: Path) -> None:
+    """Without an admin nobody could change the directory again: the change that would leave none
+    is refused, by ``users set`` or by users.csv, and nothing of it is applied."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    run("users", "set", "u-ops", "--role", "partner_ops", "--reason", "ops", "--by", "u-admin", "-w", data_ws)
+    before = listed(data_ws)
+    code, out = run(
+        "users", "set", "u-admin", "--role", "finance", "--reason", "r", "--by", "u-admin", "-w", data_ws
+    )
+    assert (code, out) == (
+        1,
+        "error: the change leaves no user with role admin: nobody could add or change users again; "
+        "make another user admin first",
+    )
+    demote = users_csv(tmp_path / "demote", "u-admin,Ada,ada@x.io,ae,", "u-ops,Olu,olu@x.io,partner_ops,")
+    code, out = run_as("u-admin", "import", "canonical", str(demote), "-w", data_ws)
+    assert (code, out) == (
+        1,
+        "error: users.csv: the change leaves no user with role admin: nobody could add or change users "
+        "again; make another user admin first",
+    )
+    assert listed(data_ws) == before
+    # With another admin first, the first may step down.
+    assert (
+        run("users", "set", "u-ops", "--role", "admin", "--reason", "r", "--by", "u-admin", "-w", data_ws)[0]
+        == 0
+    )
+    assert (
+        run("users", "set", "u-admin", "--role", "ae", "--reason", "r", "--by", "u-admin", "-w", data_ws)[0]
+        == 0
+    )

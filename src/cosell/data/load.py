@@ -63,6 +63,7 @@ from cosell.outfiles import output_file, writable_file, write_failed
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES, Table
+from cosell.store.users import SET_SOURCE, check_directory_change, current_admins
 from cosell.store.workspace import Workspace
 
 NOW_ENV = clock.NOW_ENV
@@ -196,17 +197,20 @@ def import_canonical(
                 raise CosellError(
                     f"import time {format_instant(at)} is before the last import ({format_instant(last[0])})"
                 )
+            who = by_user or import_user()
+            admins_before = current_admins(con) if "users" in staged else frozenset[str]()
             with workspace.transaction():
                 import_id = workspace.next_import_id()
                 counts = tuple(
                     _timed_apply(con, staged[name], policy, import_id, at, versioned=versioned)
                     for name in _names(staged)
                 )
+                _check_users_changed(con, counts, admins_before, who, source)
                 source = source or f"canonical {folder.resolve()}"
                 summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
                 con.execute(
                     "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-                    [import_id, at, source, by_user or import_user(), summary],
+                    [import_id, at, source, who, summary],
                 )
                 if within is not None:
                     with timed("import intake"):
@@ -224,6 +228,18 @@ def import_canonical(
         problem_count=problem_total,
         rejects_file=str(rejects) if rejects is not None else None,
     )
+
+
+def _check_users_changed(
+    con: Engine, counts: tuple[TableCounts, ...], admins_before: frozenset[str], who: str, source: str | None
+) -> None:
+    """Refuse (rolling the import back) users added or changed by someone other than an admin, or
+    a change that leaves no admin (:func:`cosell.store.users.check_directory_change`): an import of
+    users.csv changes the directory as ``cosell users set`` does, under the same rule."""
+    for count in counts:
+        if count.table == "users" and (count.inserted or count.updated):
+            by_set = source is not None and source.startswith(SET_SOURCE)
+            check_directory_change(con, admins_before, who, None if by_set else count.file)
 
 
 def load_dataset(

@@ -147,7 +147,7 @@ def open_dispute(
     why = check_reason(reason, "a dispute")
     user = find_user(con, by_user)
     tier, partner = parse_claim(claim)
-    if user is not None and user.role == "partner":
+    if user is not None and partner_scope_of(user) is not None:
         # To a partner user, a deal its partner is not on is one that does not exist, and no
         # other deal or partner id is suggested (SPEC section 9: existence must not leak).
         if not user.partner_id or not partner_appears(con, opportunity_id, user.partner_id):

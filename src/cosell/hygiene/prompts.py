@@ -35,7 +35,7 @@ from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
 from cosell.store.review import check_not_backdated
-from cosell.store.users import find_user
+from cosell.store.users import find_user, partner_scope_of
 from cosell.store.workspace import Workspace
 
 ANSWER_TIERS = ("influenced", "accelerated")
@@ -247,13 +247,18 @@ def expired_prompts(con: Engine, policy: Policy, as_of: datetime | None = None) 
 
 
 def _check_user(con: Engine, prompt: Prompt, by_user: str) -> None:
-    """The owning rep, or partner ops / admin, may answer; without a users table anyone may.
-    An unknown user is NotFound, another user NotAllowed (HTTP 404 and 403 at the service)."""
+    """The owning rep, or partner ops / admin, may answer (none of them a partner user); without a
+    users table anyone may. An unknown user is NotFound, another user NotAllowed (HTTP 404 and 403 at the service)."""
     user = find_user(con, by_user)
-    if user is None or by_user == prompt.rep_id or user.role in ANSWER_ROLES:
+    if user is None:
         return
+    partner = partner_scope_of(user)
+    # A partner user never declares a deal's partner attribution, even one whose rep it was.
+    if partner is None and (by_user == prompt.rep_id or user.role in ANSWER_ROLES):
+        return
+    said = f" (a partner user of {partner})" if partner is not None else ""
     raise NotAllowed(
-        f"{by_user} may not answer {prompt.prompt_id}: it is addressed to {prompt.rep_id or 'no rep'}; "
+        f"{by_user}{said} may not answer {prompt.prompt_id}: it is addressed to {prompt.rep_id or 'no rep'}; "
         f"only the owning rep or a user with role {', '.join(ANSWER_ROLES)} may answer it"
     )
 

@@ -110,13 +110,21 @@ def reader_party(ws: Workspace, viewer: str | None) -> tuple[str, str] | None:
     """The one pay party ``viewer`` may read (SPEC section 9): a partner user its partner, a rep
     (ae, sdr) itself; None for finance, partner_ops and admin, and when no reader is named (the
     workspace's owner at a terminal) or the workspace has no users. An unknown reader is refused
-    naming ``--by``: it would otherwise read as a party that has no entries."""
+    naming ``--by``: it would otherwise read as a party that has no entries. A reader with no role
+    of these (a user imported without one) reads nothing: not every party's pay."""
     if viewer is None or not viewer.strip():
         return None
     try:
-        return party_scope_of(find_user(ws.con, viewer.strip()))
+        user = find_user(ws.con, viewer.strip())
     except NotFound as exc:
         raise NotFound(f"--by: {exc}") from None
+    own = party_scope_of(user)
+    if own is None and user is not None and user.role not in PAY_OPERATOR_ROLES:
+        raise NotAllowed(
+            f"--by: {user.user_id} has the role {user.role or '(none)'}: only a partner user, a rep "
+            f"(ae, sdr) or a user with role {', '.join(PAY_OPERATOR_ROLES)} reads pay"
+        )
+    return own
 
 
 def _hider(ws: Workspace, own: tuple[str, str] | None) -> Callable[[str], str] | None:

@@ -146,7 +146,7 @@ def _require(by_user: str | None) -> str:
 def _check_partner_user(user: User | None, partner_id: str, what: str) -> None:
     """A partner user acts only on its own partner's referrals (SPEC section 9). The refusal does
     not name the other partner: it may have been found from the message, not typed by the user."""
-    if user is not None and user.role == "partner" and partner_id and partner_id != user.partner_id:
+    if user is not None and partner_id and partner_scope_of(user) not in (None, partner_id):
         raise NotAllowed(
             f"{user.user_id} works for partner {user.partner_id}: it may not {what} of another partner"
         )
@@ -217,7 +217,7 @@ def submit_parsed(
             match.method,
             match.explanation,
         )
-        if user is not None and user.role == "partner" and method == "none":
+        if user is not None and partner_scope_of(user) is not None and method == "none":
             partner, method, evidence = user.partner_id, "submitted_by", f"submitted by partner user {who}"
         _check_partner_user(user, partner, "submit referrals")
         theirs = {registrable_domain(p.domain) for p in partners if p.partner_id == partner}

@@ -285,7 +285,7 @@ def submit(
     partner = (partner_id or "").strip() or partner_scope_of(user) or ""
     if not partner:
         raise UsageError("say which partner registers: --partner PARTNER_ID")
-    if user is not None and user.role == "partner" and partner != user.partner_id:
+    if user is not None and partner_scope_of(user) not in (None, partner):
         raise NotAllowed(f"{who} works for partner {user.partner_id}: it may not register for {partner}")
     if not reads.partner_exists(con, partner):
         raise NotFound(f"no partner {partner}")
@@ -298,7 +298,7 @@ def submit(
         raise NotFound(f"--opportunity {opportunity_id.strip()}: no deal on account {account_id} has that id")
     now = clock.now()
     at = now if registered_at is None else registered_at
-    if user is not None and user.role == "partner" and at != now:
+    if partner_scope_of(user) is not None and at != now:
         # First in, first win: a partner dating its own registration back would come first.
         raise NotAllowed(
             f"{who} is a partner user: its registration is registered now ({format_instant(now)}), "

@@ -96,4 +96,6 @@ def _check_fields(con: Engine, fields: dict[str, str]) -> None:
         known = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners ORDER BY 1").fetchall()]
         if partner not in known:
             close = difflib.get_close_matches(partner, known, n=1)
-            raise NotFound(f"no partner {partner}" + (f" (did you mean {close[0]}?)" if close else ""))
+            raise NotFound(
+                f"--partner: no partner {partner}" + (f" (did you mean {close[0]}?)" if close else "")
+            )

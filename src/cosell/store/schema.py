@@ -206,7 +206,11 @@ TABLES: tuple[Table, ...] = (
             _c("partner_id", "id", "For partner users: their partner.", "", references="partners.partner_id"),
         ),
         key=("user_id",),
-        doc="Our people and partner users.",
+        doc=(
+            "Our people and partner users. Once the workspace has an admin, only an admin (named by "
+            "$COSELL_USER) imports users that add or change users, as `cosell users set` does; a change "
+            "that leaves no admin is refused."
+        ),
     ),
     Table(
         "leads",

@@ -28,9 +28,11 @@ class User:
 
 
 def partner_scope_of(user: User | None) -> str | None:
-    """The partner a user is limited to (SPEC section 9): a partner user's own partner; None for
-    every other role, and without a directory (nobody to limit)."""
-    return user.partner_id if user is not None and user.role == "partner" else None
+    """The partner a user is limited to (SPEC section 9): a partner user's own partner, as for any
+    user with a partner_id whatever its role (a CRM's partner user mapped to another role, or to
+    none, still works for its partner: :func:`cosell.store.referral_reads.own_user_emails` does
+    not count it as ours either); None for every other user, and without a directory."""
+    return user.partner_id if user is not None and user.partner_id else None
 
 
 # SPEC section 9: a rep is a user with the role ae or sdr; it sees its own deals (and pay).
@@ -73,6 +75,39 @@ def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> Us
             f"{user_id} has the role {user.role or '(none)'}: only {', '.join(roles)} users may {what}"
         )
     return user
+
+
+def current_admins(con: Engine) -> frozenset[str]:
+    """The ids of the current users with the role admin (who may change the directory)."""
+    marks = ", ".join("?" for _ in USER_ADMIN_ROLES)
+    rows = con.execute(
+        f"SELECT user_id FROM cur_users WHERE role IN ({marks})", list(USER_ADMIN_ROLES)
+    ).fetchall()
+    return frozenset(str(r[0]) for r in rows)
+
+
+def check_directory_change(
+    con: Engine, admins_before: frozenset[str], by_user: str, what: str | None
+) -> None:
+    """Refuse a change of the directory made in the current transaction (``what``: the file that
+    makes it, named in the message; None for ``cosell users set``) unless ``by_user`` was an admin
+    before it (:func:`current_admins`, read before the change: nobody makes itself admin in the
+    same change) and an admin remains after it (without one nobody could change the directory
+    again). A directory without an admin has nobody to check, as an empty one: nothing is refused."""
+    if not admins_before:
+        return
+    where = f"{what}: " if what else ""
+    admins = ", ".join(USER_ADMIN_ROLES)
+    if by_user not in admins_before:
+        raise NotAllowed(
+            f"{where}{by_user} adds or changes users but has no role {admins}: only {admins} users may "
+            "add or change users (say who does it: $COSELL_USER)"
+        )
+    if not current_admins(con):
+        raise NotAllowed(
+            f"{where}the change leaves no user with role {admins}: nobody could add or change users "
+            "again; make another user admin first"
+        )
 
 
 def first_user(con: Engine, role: str) -> str | None:
