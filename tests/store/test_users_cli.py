@@ -280,3 +280,31 @@ def test_the_last_admin_is_not_demoted_by_users_set_or_an_import(data_ws: str, t
         run("users", "set", "u-admin", "--role", "ae", "--reason", "r", "--by", "u-admin", "-w", data_ws)[0]
         == 0
     )
+
+
+def test_a_change_that_changes_nothing_records_nothing_and_says_who_did(ws: str) -> None:
+    """Found by fuzzing users: setting a user's fields to what they are printed "recorded by <the
+    caller> at <someone else's earlier instant>", although nothing was stored. Now it says it is
+    unchanged and names the change that made it so; no import or version is added."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", ws)
+    run("users", "set", "u-ae", "--role", "ae", "--name", "Al", "--reason", "hire", "--by", "u-admin", "-w", ws,
+        now="2026-05-02T00:00:00Z")  # fmt: skip
+    con = open_workspace(ws)
+    try:
+        before = con.con.execute("SELECT count(*) FROM imports").fetchone()
+    finally:
+        con.close()
+    code, out = run("users", "set", "u-ae", "--name", "Al", "--reason", "again", "--by", "u-admin", "-w", ws,
+                    now="2026-05-03T00:00:00Z")  # fmt: skip
+    assert (code, out) == (
+        0,
+        "user u-ae (Al): role ae; unchanged, nothing recorded; last changed by u-admin at 2026-05-02T00:00:00Z",
+    )
+    con = open_workspace(ws)
+    try:
+        assert con.con.execute("SELECT count(*) FROM imports").fetchone() == before
+    finally:
+        con.close()
+    code, out = run("users", "set", "u-ae", "--name", "Alan", "--reason", "typo", "--by", "u-admin", "-w", ws,
+                    now="2026-05-04T00:00:00Z")  # fmt: skip
+    assert out == "user u-ae (Alan): role ae; recorded by u-admin at 2026-05-04T00:00:00Z", out

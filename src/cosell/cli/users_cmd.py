@@ -108,14 +108,16 @@ def set_command(
     who = by or login_name()
     ws = workspace(workspace_path)
     try:
-        user = set_user(
+        done = set_user(
             ws, user_id, by_user=who, reason=reason, name=name, email=email, role=role, partner_id=partner
         )
     finally:
         ws.close()
+    user = done.user
     partner_text = f" of partner {user.partner_id}" if user.partner_id else ""
+    recorded = "recorded" if done.changed else "unchanged, nothing recorded; last changed"
     console.message(
         f"user {user.user_id} ({user.name or 'no name'}): role {user.role}{partner_text}; "
-        f"recorded by {who} at {format_instant(user.changed_at)}",
+        f"{recorded} by {user.changed_by} at {format_instant(user.changed_at)}",
         highlight=False,
     )

@@ -7,6 +7,7 @@ import csv
 import difflib
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,16 @@ def users(ws: Workspace) -> list[DirectoryEntry]:
 MAX_USER_ID = 200
 
 
+@dataclass(frozen=True)
+class UserSet:
+    """What ``cosell users set`` did: the user as the directory now holds it, and whether this call
+    recorded a new version (``changed`` False: every field was already as given; nothing recorded,
+    and :attr:`user` names the change that made it so)."""
+
+    user: DirectoryEntry
+    changed: bool
+
+
 def set_user(
     ws: Workspace,
     user_id: str,
@@ -38,8 +49,9 @@ def set_user(
     role: str | None = None,
     partner_id: str | None = None,
     now: datetime | None = None,
-) -> DirectoryEntry:
-    """Add a user, or change the given fields of one (the others are kept), as a new version.
+) -> UserSet:
+    """Add a user, or change the given fields of one (the others are kept), as a new version; a
+    change that changes nothing records nothing (:class:`UserSet`).
 
     The change is an import of one ``users`` row (validated, versioned and logged like any import:
     ``imports`` records when, ``by_user`` and ``cosell users set USER: reason``), so a later
@@ -70,6 +82,10 @@ def set_user(
     }
     _check_fields(ws.con, fields)  # bad usage first: it is the same whoever asks
     check_role(ws.con, by_user, USER_ADMIN_ROLES, "add or change users")
+    if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
+        # The import would store no new version either; saying "recorded by <by_user>" with the
+        # instant of someone else's earlier change would misstate who did what.
+        return UserSet(current, changed=False)
     with tempfile.TemporaryDirectory(prefix="cosell-users-") as folder:
         with (Path(folder) / "users.csv").open("w", newline="", encoding="utf-8") as f:
             # Canonical input, read back by the import: written as is (it is not an export).
@@ -80,7 +96,7 @@ def set_user(
             ws, folder, now=now, by_user=by_user, partial=True,
             source=f"{SET_SOURCE} {user_id}: {' '.join(reason.split())}",
         )  # fmt: skip
-    return {u.user_id: u for u in list_users(ws.con)}[user_id]
+    return UserSet({u.user_id: u for u in list_users(ws.con)}[user_id], changed=True)
 
 
 def _check_fields(con: Engine, fields: dict[str, str]) -> None:
