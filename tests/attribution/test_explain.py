@@ -112,3 +112,13 @@ def test_explain_opportunity_reads_a_workspace_and_suggests_a_close_id() -> None
             explain_opportunity(ws.con, "O10", case.policy)
     finally:
         ws.close()
+
+
+def test_the_lookback_sentence_says_which_evidence_it_bounds() -> None:
+    """SPEC section 2 bounds a partner lead (S1) and a touch (S3) by the lookback, not a
+    registration (S2) nor a declaration (S4), which count at their own dates. The sentence said
+    "Sourcing evidence counts inside the lookback", then showed a declaration dated before it."""
+    text = report("double_sourced", "O1").text()
+    assert "A partner lead or touch counts as sourcing evidence inside the lookback from" in text
+    assert "a registration or a declaration at its own date; the earliest unblocked claim wins." in text
+    assert "Sourcing evidence counts inside the lookback" not in text

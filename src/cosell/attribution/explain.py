@@ -210,7 +210,10 @@ def explain(
 
     if d.claims:
         sentences.append(
-            f"Sourcing evidence counts inside the lookback from {_when(d.lookback_start)} to creation; "
+            # SPEC section 2: only a partner lead (S1) and a touch (S3) must fall inside the lookback;
+            # a registration (S2) and a declaration (S4) count at their own dates.
+            f"A partner lead or touch counts as sourcing evidence inside the lookback from "
+            f"{_when(d.lookback_start)} to creation, a registration or a declaration at its own date; "
             "the earliest unblocked claim wins."
         )
         sentences += [_claim_sentence(c, names, d.sourcer) for c in d.claims]
