@@ -23,8 +23,13 @@ import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from cosell.engine.base import EngineIOError
 from cosell.errors import CosellError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cosell.engine import Engine
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_PART = 80
@@ -123,6 +128,18 @@ def output_file(path: Path, option: str = "--out") -> Iterator[Path]:
     writable_file(path, option, probe=False)
     with _placed_output(path) as temporary:
         yield temporary
+
+
+def copy_query(con: Engine, query: str, path: Path, options: str, option: str = "--out") -> None:
+    """Write the rows of ``query`` to ``path`` with the engine's ``COPY ... TO`` and its
+    ``options`` (the format), whole (:func:`output_file`): a failure of the engine to write (a
+    full disk, a folder removed meanwhile) is the error naming ``path``, and leaves nothing."""
+    with output_file(path, option) as temporary:
+        target = str(temporary).replace("'", "''")
+        try:
+            con.execute(f"COPY ({query}) TO '{target}' ({options})")
+        except EngineIOError as exc:
+            raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
 
 
 @contextlib.contextmanager

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cosell.cells import safe_cell_sql
-from cosell.engine import Engine, EngineIOError
+from cosell.engine import Engine
 from cosell.errors import UsageError
-from cosell.outfiles import output_file, output_folder, write_failed
+from cosell.outfiles import copy_query, output_folder
 from cosell.results import AttributionRow, CreditRow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,13 +70,7 @@ def write_results(con: Engine, run: EngineRun, out: Path, fmt: str = "csv") -> l
     for name, table, columns, order in jobs:
         cols = ", ".join(_csv_columns(con, table, columns) if fmt == "csv" else columns)
         path = out / f"{name}.{fmt}"
-        # Written whole under another name and renamed: a link at the name is refused, and a
-        # failed copy leaves the previous file (or none), never a partial one.
-        with output_file(path) as temporary:
-            target = str(temporary).replace("'", "''")
-            try:
-                con.execute(f"COPY (SELECT {cols} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
-            except EngineIOError as exc:  # a full disk, a folder removed meanwhile
-                raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
+        # Written whole: a failed copy leaves the previous file (or none), never a partial one.
+        copy_query(con, f"SELECT {cols} FROM {table} ORDER BY {order}", path, options)
         paths.append(path)
     return paths

@@ -55,11 +55,11 @@ from cosell.data.validate import (
     normalized_view,
     table_order,
 )
-from cosell.engine import Engine, EngineIOError, apply_settings, settings
+from cosell.engine import Engine, apply_settings, settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
-from cosell.outfiles import output_file, writable_file, write_failed
+from cosell.outfiles import copy_query, writable_file
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES, Table
@@ -552,9 +552,5 @@ def _write_rejects(con: Engine, staged: dict[str, tuple[Staged, str]], path: Pat
         query = (
             f"SELECT {names} FROM (SELECT {', '.join('NULL::VARCHAR AS ' + m for m in marks)}) WHERE false"
         )
-    with output_file(path, "--rejects") as temporary:  # whole, renamed into place; never via a link
-        target = str(temporary).replace("'", "''")
-        try:
-            con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',')")
-        except EngineIOError as exc:  # a full disk: nothing is imported (the import comes after)
-            raise write_failed(path, str(exc).removeprefix("IO Error: ")) from None
+    # A failure to write is an error before anything is imported (the import comes after).
+    copy_query(con, query, path, "FORMAT csv, HEADER true, DELIMITER ','", "--rejects")
