@@ -26,6 +26,7 @@ from cosell.cli.common import (
     console,
     emit_rows,
     in_workspace,
+    labelled,
     login_name,
     opportunity_argument,
     reading,
@@ -394,7 +395,6 @@ def history_command(
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
-    from cosell.cli.common import labelled
     from cosell.service.attribution import deal_history
 
     entries = in_workspace(workspace_path, lambda ws: deal_history(ws, opportunity_id), read_only=True)

@@ -106,8 +106,9 @@ def simulate_command(
             inputs: dict[str, str | Path | None] = {
                 "the workspace": ws.path,
                 "the --policy file": proposed_path,
+                "the --current-policy file": current_path,
             }
-            not_an_input(out, "--out", inputs | {"the --current-policy file": current_path})
+            not_an_input(out, "--out", inputs)
         with progress("simulating", total=3) as advance:
             result = simulate(
                 ws.con,
