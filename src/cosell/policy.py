@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +22,7 @@ from typing import Any
 
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
+from cosell.shown import control_character
 from cosell.toml_text import NotToml, read_toml, shown_value
 
 PARTNER_ENGAGEMENT_KINDS = (
@@ -262,7 +262,7 @@ def _as_decimal(key: str, value: Any, file: str | None) -> Decimal:
 def _check_text(key: str, value: str, file: str | None) -> None:
     """A name in the policy (a stage, a kind, the label) is typed, never a control character: one
     would reach the CRM blueprint's XML, which cannot hold it, and every table that prints it."""
-    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    bad = control_character(value)
     if bad is not None:
         raise PolicyError(key, f"{value!r} has a control character (U+{ord(bad):04X})", file)
 

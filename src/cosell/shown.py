@@ -12,6 +12,8 @@ terminal's tables and messages (:mod:`cosell.terminal`, :mod:`cosell.cli.common`
 
 from __future__ import annotations
 
+import unicodedata
+
 # What a terminal would obey instead of showing: C0 controls but the tab and the line break (ESC
 # starts the sequences that clear a screen, retitle a window or write to the clipboard; a carriage
 # return lets a name overwrite the amount before it), DEL, and the C1 controls (0x9B is an 8-bit
@@ -67,3 +69,15 @@ def visible(text: str) -> str:
     'Zoë S.A. שלום مرحبا 北京'
     """
     return text.translate(_PICTURES)
+
+
+def control_character(text: str) -> str | None:
+    r"""The first control character (Unicode category Cc: C0, DEL, C1; a line break and a tab too)
+    in ``text``, or None. A name or an id a person types (a policy's stage, a plan or rule id, a
+    user id) never holds one: it is recorded on every entry and printed on every line, where one
+    would break the line or be obeyed.
+
+    >>> control_character("Closed Won"), control_character("P1\nP2"), control_character("a\tb")
+    (None, '\n', '\t')
+    """
+    return next((c for c in text if unicodedata.category(c) == "Cc"), None)

@@ -8,7 +8,6 @@ reading the shipped example (:func:`example_plan_text`, what ``cosell plans init
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,6 +38,7 @@ from cosell.pay.plans import (
     RepCommission,
     Rule,
 )
+from cosell.shown import control_character
 from cosell.toml_text import NotToml, read_toml
 from cosell.toml_text import shown_value as _shown
 
@@ -174,12 +174,6 @@ def _percent(c: _Collector, rule_id: str, name: str, value: Any) -> Decimal | No
     return number
 
 
-def _has_control_character(name: str) -> bool:
-    """A plan or rule id is a name recorded on every ledger entry and printed on every statement: one
-    printable line (like a policy name or a user id), never a control character."""
-    return any(unicodedata.category(ch) == "Cc" for ch in name)
-
-
 def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Rule | None:
     if not isinstance(raw, Mapping):
         c.add(f"rule #{index + 1} is not a table")
@@ -188,7 +182,8 @@ def _parse_rule(c: _Collector, index: int, raw: Any, currency: str | None) -> Ru
     if not isinstance(rule_id, str) or not rule_id.strip():
         c.add(f"rule #{index + 1} has no id (every rule needs a unique id)")
         return None
-    if _has_control_character(rule_id):
+    # A plan or rule id is recorded on every ledger entry and printed on every statement.
+    if control_character(rule_id) is not None:
         c.add(f"rule #{index + 1} id {rule_id!r} has a control character (a line break, a tab, ...)")
         return None
     for key in raw:
@@ -292,7 +287,7 @@ def parse_plan_text(text: str, file: str = "<plan>") -> tuple[Plan | None, list[
     if not isinstance(plan_id, str) or not plan_id.strip() or "@" in plan_id:
         c.add("plan_id must be a non-empty name without '@'")
         plan_id = ""
-    elif _has_control_character(plan_id):
+    elif control_character(plan_id) is not None:
         c.add(f"plan_id {plan_id!r} has a control character (a line break, a tab, ...)")
         plan_id = ""
     version = data.get("version")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import difflib
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
+from cosell.shown import control_character
 from cosell.store.schema import USER_ROLES
 from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
 from cosell.store.workspace import Workspace
@@ -62,7 +62,7 @@ def set_user(
     if not user_id:
         raise UsageError("give the user's id")
     # The id is who every recorded write names: one printable line, short enough to read there.
-    if any(unicodedata.category(c) == "Cc" for c in user_id) or len(user_id) > MAX_USER_ID:
+    if control_character(user_id) is not None or len(user_id) > MAX_USER_ID:
         shown = repr(user_id[:40]) + ("..." if len(user_id) > 40 else "")
         raise UsageError(
             f"{shown} is not a user id: at most {MAX_USER_ID} characters, none of them a line break, "
