@@ -281,15 +281,16 @@ def simulate(
 
 def _stage_notes(con: Engine, current: Policy, proposed: Policy) -> tuple[str, ...]:
     """Each policy's won and lost stages that the workspace writes only in another case or with
-    other spaces (:func:`cosell.service.attribution.stage_notes`), named by policy: a proposed
+    other spaces (:func:`cosell.hygiene.gate.stage_case_notes`), named by policy: a proposed
     ``won = ["closed won"]`` leaves the "Closed Won" deals open, which the comparison would show as
     a change of the policy, not of a spelling."""
-    from cosell.service.attribution import stage_notes
+    from cosell.hygiene.gate import stage_case_notes, workspace_stages
 
+    stages = workspace_stages(con)  # read once for both policies
     return tuple(
         f"The {which} policy's {note}"
         for which, policy in (("current", current), ("proposed", proposed))
-        for note in stage_notes(con, policy)
+        for note in stage_case_notes(policy, stages)
     )
 
 
