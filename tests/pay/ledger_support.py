@@ -154,8 +154,13 @@ class PayWorld:
                     opp, tier, primary, "", "1.000000", "", "", "", "", "2026-11-01T00:00:00Z", "p@x"
                 )
             )
+            # Credits are in the deal's own currency, as attribution splits them.
+            found = self.ws.con.execute(
+                "SELECT currency FROM opportunities WHERE opportunity_id = ? AND _valid_to IS NULL", [opp]
+            ).fetchone()
+            currency = found[0] if found and found[0] else "USD"
             for partner, role, share, amount in deal_credits:
-                credits.append(CreditRow(opp, partner, role, share, amount, "USD"))
+                credits.append(CreditRow(opp, partner, role, share, amount, currency))
         record = save_partial_run(
             self.ws.con, rows, credits, kind=kind, by_user="tester", reason=reason, policy_version="p@x",
             model="role_weighted", as_of=run_at, run_at=run_at,

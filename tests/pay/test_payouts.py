@@ -222,3 +222,32 @@ def test_the_ledger_is_read_and_written_only_in_its_own_currency() -> None:
     assert refused.value.exit_code == 1
     assert read_entries(w.ws.con, "kind = 'payment'") == []
     assert {e.currency for e in read_entries(w.ws.con)} == {"USD"}
+
+
+def test_a_run_does_not_pay_an_earning_a_later_period_already_reversed() -> None:
+    """Found by fuzzing `payouts run`/`approve` after posting the next month: September's run paid
+    P1's 500.00 on O2 although October had already reversed it as *unpaid*, so a reversal stood
+    for money that had left (a clawback, SPEC section 6). The run is refused, at proposal and at
+    approval, naming both entries; a run for October pays September too, net of the reversal."""
+    w = world()
+    september, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
+    w.attribute({"O2": ("none", [])}, kind="dispute", reason="dispute D-1: no partner involvement")
+    post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-10-15T00:00:00Z"))
+    (rev,) = read_entries(w.ws.con, "kind = 'reversal'")
+    assert (rev.party_id, rev.amount, rev.period, rev.reverses) == (
+        "P1",
+        D("-500.00"),
+        "2026-10",
+        "LE-00000002",
+    )
+    refusal = f"would pay partner P1 for LE-00000002 \\(2026-09\\), which {rev.entry_id} in 2026-10 already"
+    with pytest.raises(CosellError, match=refusal) as refused:
+        approve_run(w.ws, w.policy, september.run_id, "F1", at("2026-10-16T00:00:00Z"))
+    assert refused.value.exit_code == 1
+    with pytest.raises(CosellError, match="pay 2026-10 instead"):
+        propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-16T00:00:00Z"))
+    assert read_entries(w.ws.con, "kind = 'payment'") == [] and len(list_runs(w.ws.con)) == 1
+    october, lines = propose_run(w.ws, w.policy, "2026-10", "ops", at("2026-11-01T00:00:00Z"))
+    assert [(x.party_id, x.pay, x.status) for x in lines] == [("U1", D("750.00"), "pay")]
+    approve_run(w.ws, w.policy, october.run_id, "F1", at("2026-11-01T01:00:00Z"))
+    assert balances(read_entries(w.ws.con)) == {("partner", "P1"): D(0), ("rep", "U1"): D(0)}

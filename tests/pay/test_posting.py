@@ -357,3 +357,37 @@ def test_an_earning_too_large_for_the_ledger_is_an_error_naming_deal_and_rule() 
     w.attribute({"O2": ("sourced", [("P1", "sourcer", "1.000000", "0.00")])})
     post_period(w.ws, w.policy, pricer, "2026-09", "fin", SEP_CLOSE)
     assert max(e.amount for e in read_entries(w.ws.con)) == D("99999999999999.99")
+
+
+def test_a_deal_changed_since_it_was_attributed_is_refused_until_it_is_attributed_again() -> None:
+    """Found by fuzzing `payouts post` after a CRM amount change without `cosell attribute`: the
+    rep was paid on the new amount while the partner kept earning on the old credited amount (and
+    a changed currency priced the old credits at the new currency's rate). Posting is refused
+    naming the deal and both amounts, and writes nothing; once attributed again, the changed amount
+    is adjusted (SPEC section 6)."""
+    w = world()
+    w.deal("O2", "5000.00")  # sourced by P1: 10% = 500.00; rep 2% = 100.00 less 500.00 -> 0
+    w.attribute({"O2": ("sourced", [("P1", "sourcer", "1.000000", "5000.00")])})
+    post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
+    counts = "SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM ledger_postings), " \
+        "(SELECT count(*) FROM ledger_priced)"  # fmt: skip
+    before = w.ws.con.execute(counts).fetchone()
+    w.deal("O2", "6000.00", when=at("2026-10-02T00:00:00Z"))
+    with pytest.raises(InputError, match=r'"O2" is won at 6,000\.00 USD but its attribution version 1 split '
+                       r"5,000\.00 USD between its partners") as refused:  # fmt: skip
+        post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE)
+    assert refused.value.exit_code == 1 and "cosell attribute" in str(refused.value)
+    assert w.ws.con.execute(counts).fetchone() == before
+    w.attribute({"O2": ("sourced", [("P1", "sourcer", "1.000000", "6000.00")])})
+    w.deal("O2", "6000.00", currency="EUR", when=at("2026-10-03T00:00:00Z"))
+    with pytest.raises(
+        InputError, match=r"won at 6,000\.00 EUR but its attribution version 2 split 6,000\.00 USD"
+    ):
+        post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE)
+    w.deal("O2", "6000.00", when=at("2026-10-04T00:00:00Z"))
+    post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE)
+    assert rows(w) == [
+        ("O2", "P1", "partner_payout", "sourcer-pct", D("500.00")),
+        ("O2", "P1", "reversal", "sourcer-pct", D("-500.00")),
+        ("O2", "P1", "partner_payout", "sourcer-pct", D("600.00")),
+    ]

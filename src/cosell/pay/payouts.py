@@ -87,6 +87,7 @@ def propose_run(
     verify_ledger(con)
     lines = _lines(con, period)
     _check_fits(lines, period, policy.workspace_currency)
+    _check_not_reversed_later(con, period, lines)
     through = con.execute("SELECT max(entry_id) FROM ledger_entries WHERE period <= ?", [period]).fetchone()
     row = con.execute("SELECT count(*) + 1 FROM payout_runs").fetchone()
     assert row is not None and through is not None
@@ -137,6 +138,29 @@ def _check_fits(lines: list[PayoutLine], period: str, currency: str) -> None:
         raise CosellError(
             f"a payout run for {period} cannot be recorded: {'; '.join(too_large)}: more than "
             f"{MONEY_INTEGER_DIGITS} digits before the decimal point (what the ledger holds)"
+        )
+
+
+def _check_not_reversed_later(con: Engine, period: str, lines: list[PayoutLine]) -> None:
+    """Refuse to pay a party for ``period`` when a later period already reversed, as unpaid, one of
+    its earnings of ``period`` or earlier: the run would pay what was taken back, and that
+    reversal would then stand for a clawback of paid money (SPEC section 6). A run for the later
+    period pays every earlier one too, with the reversal netted."""
+    paid = {(x.party_kind, x.party_id) for x in lines if x.status == "pay"}
+    rows = con.execute(
+        """SELECT r.entry_id, r.period, r.party_kind, r.party_id, e.entry_id, e.period
+           FROM ledger_entries r JOIN ledger_entries e ON e.entry_id = r.reverses
+           WHERE r.kind = 'reversal' AND r.period > ? AND e.period <= ? ORDER BY r.entry_id""",
+        [period, period],
+    ).fetchall()
+    found = [r for r in rows if (r[2], r[3]) in paid]
+    if found:
+        entry, later, kind, party, earning, earned = found[0]
+        latest = max(r[1] for r in found)
+        raise CosellError(
+            f"a payout run for {period} would pay {kind} {party} for {earning} ({earned}), which {entry} "
+            f"in {later} already reversed as unpaid: pay {latest} instead (a run for it pays every "
+            "earlier period too, net of the reversal)"
         )
 
 
@@ -217,6 +241,7 @@ def approve_run(
             "earlier): propose a new run"
         )
     lines = run_lines(con, run_id)
+    _check_not_reversed_later(con, run.period, lines)
     posting_id = next_posting_id(con)
     ctx = PostingContext(posting_id, when, run.period, policy.workspace_currency, by_user)
     payments = payment_entries(last_entry_number(con), lines, run_id, ctx)

@@ -39,7 +39,7 @@ from cosell.errors import CosellError, InputError, Problem
 from cosell.fx import check_rates, converted_amounts_sql
 from cosell.hygiene.sql import close_time_ctes
 from cosell.instants import format_instant
-from cosell.money import quantum
+from cosell.money import format_money, quantum, round_money
 from cosell.pay.ledger import PostingContext, check_earnings, entry_id, pay_month, period_end
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.plans import PlanSet
@@ -378,6 +378,7 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
                 AND (pa._valid_to IS NULL OR pa._valid_to > d.closed_at)
            LEFT JOIN v_partners pc ON pc.partner_id = c.partner_id"""
     )
+    _check_credits_current(con)
     # The digest covers every input of pricing that can change an amount: the same digest means the
     # same amounts. The attribution version itself is left out: a new version that decides the same
     # tier and credits (a batch re-run) changes no amount, so it posts nothing and needs no pricing.
@@ -395,6 +396,33 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
                       coalesce(s.credits, ''))) AS input_digest
            FROM _pay_rates d LEFT JOIN sig s ON s.opportunity_id = d.opportunity_id"""
     )
+
+
+def _check_credits_current(con: Engine) -> None:
+    """Refuse a deal whose attribution split another amount or currency than the deal has now (its
+    amount changed in the CRM since it was attributed): its partners would be paid on the old
+    credited amounts while its rep is paid on the new amount (SPEC section 6: the ledger follows a
+    changed amount). Attributing again splits the current amount."""
+    stale = con.execute(
+        """SELECT d.opportunity_id, d.amount, d.currency, d.attribution_run_id, sum(c.amount),
+                  min(c.currency)
+           FROM _pay_rates d JOIN v_credits c ON c.opportunity_id = d.opportunity_id
+           GROUP BY ALL HAVING sum(c.amount) <> d.amount OR bool_or(c.currency <> d.currency)
+           ORDER BY 1 LIMIT 1"""
+    ).fetchone()
+    if stale is not None:
+        opp, amount, currency, run_id, credited, credit_currency = stale
+        raise InputError(
+            Problem(
+                "opportunities",
+                None,
+                "amount",
+                str(opp),
+                f"is won at {format_money(round_money(amount, currency), currency)} but its attribution version "
+                f"{run_id} split {format_money(round_money(credited, credit_currency), credit_currency)} between its partners (the deal changed since "
+                "it was attributed): run `cosell attribute` before posting; nothing was posted",
+            )
+        )
 
 
 def _stage_scope(con: Engine, recheck: bool) -> None:
