@@ -79,9 +79,15 @@ def check_format(fmt: str) -> str | None:
         return "has no % directive (a strptime format like %m/%d/%Y)"
     sample = datetime(2026, 11, 23, 20, 55, 7)
     try:
-        datetime.strptime(sample.strftime(fmt), fmt)
+        parsed = datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError as exc:
         return f"is not a usable strptime format ({exc})"
+    # strptime fills what a format lacks (the year 1900, the first day, midnight): such a format
+    # would read every date of its column as some other date, silently.
+    if parsed.date() != sample.date():
+        return "does not read a whole date (a year, a month and a day, like %m/%d/%Y)"
+    if has_time(fmt) and (parsed.hour, parsed.minute) != (sample.hour, sample.minute):
+        return "does not read back the hour and minute of a time (%H:%M, or %I:%M with %p)"
     return None
 
 
