@@ -156,7 +156,8 @@ def test_a_pipelines_file_without_its_stage_columns_is_refused_not_ignored(tmp_p
     # Ignored, its stage ids ("closedwon") became the deals' stages, which the policy reads as open.
     folder = write_portal(tmp_path / "hs")
     pipelines = folder / "pipelines.csv"
-    pipelines.write_text(pipelines.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    text = pipelines.read_text(encoding="utf-8").replace("stage_id,stage_label", "Stage,Label", 1)
+    pipelines.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFailed) as caught:
         _translate(folder)
     problems = [str(p) for p in caught.value.problems]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -456,6 +458,37 @@ def test_a_file_of_more_columns_than_the_limit_is_refused_at_its_header(tmp_path
     assert problems == [
         f"Opportunity.csv row 1: the header has 2,001 columns: a file may have at most {MAX_COLUMNS:,}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "separator", "first_line", "reason"),
+    [
+        ("Opportunity.csv", ";", "", 'is separated by ";", not by commas'),
+        (
+            "Task.csv",
+            "\t",
+            "",
+            "is separated by a tab, not by commas",
+        ),  # an activity file: read by the engine
+        ("Opportunity.csv", ",", "sep=,", 'starts with a spreadsheet\'s "sep=" line'),
+        ("Opportunity.csv", ";", "sep=;", 'starts with a spreadsheet\'s "sep=" line'),
+    ],
+)
+def test_a_file_not_separated_by_commas_is_refused_at_its_header_saying_so(
+    tmp_path: Path, name: str, separator: str, first_line: str, reason: str
+) -> None:
+    # Found by fuzzing import salesforce: a file saved in a European locale (";") was refused row
+    # by row as "has 2 values, the header has 1" (up to 50 lines), never saying why.
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / name
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    buffer = io.StringIO()
+    if first_line:
+        buffer.write(first_line + "\r\n")
+    csv.writer(buffer, delimiter=separator, lineterminator="\r\n").writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert len(problems) == 1 and problems[0].startswith(f"{name} row 1: {reason}")
 
 
 def test_an_unmapped_picklist_value_is_named_with_its_rows(tmp_path: Path) -> None:
