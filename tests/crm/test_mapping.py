@@ -176,6 +176,32 @@ def test_map_init_drafts_a_mapping_that_imports_the_export(tmp_path: Path) -> No
     assert again.exit_code == 2 and "exists" in again.output
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, 'Opportunity.csv row 1: is separated by ";", not by commas'),
+        (b"", "Opportunity.csv: is empty (no header row)"),
+        (b"Id,Name\n006A,x,y\n", "Opportunity.csv row 2: has 3 values, the header has 2"),
+    ],
+)
+def test_map_init_says_why_an_export_file_it_cannot_read_was_not_drafted(
+    tmp_path: Path, content: bytes | None, reason: str
+) -> None:
+    # Found by fuzzing map init: an Opportunity.csv saved with ";" was reported as
+    # "no Opportunity.csv in the export: name its file under [files.Opportunity] path".
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Opportunity.csv"
+    if content is None:
+        content = path.read_bytes().replace(b",", b";")
+    path.write_bytes(content)
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "Opportunity.csv" in line]
+    assert len(notes) == 1 and notes[0].startswith(f"CHECK {reason}"), result.output
+    assert notes[0].endswith("fix the file, then draft the mapping again")
+
+
 def test_map_init_writes_the_excel_formats_it_can_read_and_flags_the_ambiguous(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "report")
     target = tmp_path / "m.toml"
