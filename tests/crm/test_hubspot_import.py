@@ -156,7 +156,8 @@ def test_a_pipelines_file_without_its_stage_columns_is_refused_not_ignored(tmp_p
     # Ignored, its stage ids ("closedwon") became the deals' stages, which the policy reads as open.
     folder = write_portal(tmp_path / "hs")
     pipelines = folder / "pipelines.csv"
-    pipelines.write_text(pipelines.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    text = pipelines.read_text(encoding="utf-8").replace("stage_id,stage_label", "Stage,Label", 1)
+    pipelines.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFailed) as caught:
         _translate(folder)
     problems = [str(p) for p in caught.value.problems]
@@ -223,3 +224,28 @@ def test_map_init_drafts_a_hubspot_mapping_that_imports_the_export(tmp_path: Pat
     )
     # The draft reads "Partner Joint Call" as a joint call and "Discovery Call" as an outbound call.
     assert done.exit_code == 0, done.output
+
+
+@pytest.mark.parametrize("order", [("5001", "5002"), ("5002", "5001")])
+def test_a_record_associated_with_its_customer_and_its_partner_reads_the_same_in_either_order(
+    tmp_path: Path, order: tuple[str, str]
+) -> None:
+    # Found by fuzzing import hubspot: an activity whose Associated Company IDs listed the customer
+    # and the partner was a direct touch (customer first) or left out (partner first), and a deal
+    # whose cell listed the partner first was put on the partner's company.
+    folder = write_portal(tmp_path / "hs")
+    cell = ";".join(order)
+    deals = (
+        (folder / "deals.csv")
+        .read_text(encoding="utf-8")
+        .replace(",existingbusiness,5001,", f",existingbusiness,{cell},")
+    )
+    (folder / "deals.csv").write_text(deals, encoding="utf-8")
+    with open(folder / "meetings.csv", "w", encoding="utf-8", newline="") as f:
+        f.write("hs_object_id,hs_timestamp,hubspot_owner_id,hs_activity_type,Associated Company IDs\n")
+        f.write(f'8101,2026-02-04T16:00:00Z,101,Partner Joint Call,"{cell}"\n')
+    t = _translate(folder)
+    [deal] = [r for r in _rows(t, "opportunities") if r["opportunity_id"] == "9001"]
+    assert deal["account_id"] == "5001"
+    [touch] = [r for r in _rows(t, "touches") if r["touch_id"] == "8101"]
+    assert (touch["account_id"], touch["actor"], touch.get("partner_id")) == ("5001", "partner", "5002")

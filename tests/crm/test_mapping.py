@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 import tomllib
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from crm_fixtures import mapping, write_org
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
@@ -15,6 +18,7 @@ from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, result_na
 from cosell.crm.mapping import MappingInvalid, line_of, parse_mapping
 from cosell.crm.mapping_init import Draft, date_format, fields_section
 from cosell.crm.values import BadValue, boolean, instant, lookup
+from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.service.crm_import import translate
 
@@ -88,6 +92,43 @@ def test_values_are_read_strictly() -> None:
         instant("02/23/26", "%d/%m/%y", None)
 
 
+@pytest.mark.parametrize(
+    ("fmt", "reason"),
+    [
+        ("%m/%d", "does not read a whole date"),  # every date would be in 1900
+        ("%d.%m.", "does not read a whole date"),
+        ("%Y-%m", "does not read a whole date"),  # every date the 1st of its month
+        ("%m/%d/%Y %I:%M", "does not read back the hour and minute"),  # 8 PM read as 8 AM
+        ("%m/%d/%Y %H", "does not read back the hour and minute"),
+    ],
+)
+def test_a_date_format_that_loses_part_of_a_date_is_refused_at_its_line(fmt: str, reason: str) -> None:
+    # Found by fuzzing the import: CloseDate = "%m/%d" was accepted and every close date was read
+    # as a day of 1900, silently.
+    text = f'crm = "salesforce"\n[files.Opportunity.formats]\nCloseDate = "{fmt}"\n'
+    with pytest.raises(MappingInvalid) as caught:
+        parse_mapping(text, "salesforce", "m.toml")
+    [problem] = caught.value.problems
+    assert problem.startswith(f'm.toml line 3, files.Opportunity.formats.CloseDate: "{fmt}" {reason}')
+
+
+@given(
+    date_part=st.sampled_from(["%m/%d/%Y", "%d/%m/%y", "%Y-%m-%d", "%d %b %Y", "%b %d, %Y", "%Y%m%d"]),
+    time_part=st.sampled_from(["", " %H:%M", " %I:%M %p", " %H:%M:%S", "T%H:%M:%S.%f"]),
+    day=st.dates(min_value=date(1970, 1, 1), max_value=date(2068, 12, 31)),
+)
+def test_a_whole_date_format_is_accepted_and_reads_its_dates_back(
+    date_part: str, time_part: str, day: date
+) -> None:
+    fmt = date_part + time_part
+    parse_mapping(f'crm = "salesforce"\n[files.Opportunity.formats]\nCloseDate = "{fmt}"\n', "salesforce")
+    at = datetime(day.year, day.month, day.day, 20, 55, 7, tzinfo=UTC)
+    read = instant(at.strftime(fmt), fmt, None)
+    assert read.startswith(day.isoformat())
+    if time_part:
+        assert parse_instant(read).replace(second=0, microsecond=0) == at.replace(second=0)
+
+
 def test_a_naive_report_time_is_read_in_the_mappings_zone_and_a_date_is_never_shifted(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "report")
     text = mapping("report").replace(
@@ -133,6 +174,32 @@ def test_map_init_drafts_a_mapping_that_imports_the_export(tmp_path: Path) -> No
     assert done.exit_code == 0, done.output
     again = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, 'Opportunity.csv row 1: is separated by ";", not by commas'),
+        (b"", "Opportunity.csv: is empty (no header row)"),
+        (b"Id,Name\n006A,x,y\n", "Opportunity.csv row 2: has 3 values, the header has 2"),
+    ],
+)
+def test_map_init_says_why_an_export_file_it_cannot_read_was_not_drafted(
+    tmp_path: Path, content: bytes | None, reason: str
+) -> None:
+    # Found by fuzzing map init: an Opportunity.csv saved with ";" was reported as
+    # "no Opportunity.csv in the export: name its file under [files.Opportunity] path".
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / "Opportunity.csv"
+    if content is None:
+        content = path.read_bytes().replace(b",", b";")
+    path.write_bytes(content)
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", "salesforce", str(folder), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "Opportunity.csv" in line]
+    assert len(notes) == 1 and notes[0].startswith(f"CHECK {reason}"), result.output
+    assert notes[0].endswith("fix the file, then draft the mapping again")
 
 
 def test_map_init_writes_the_excel_formats_it_can_read_and_flags_the_ambiguous(tmp_path: Path) -> None:

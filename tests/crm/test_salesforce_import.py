@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -458,6 +460,37 @@ def test_a_file_of_more_columns_than_the_limit_is_refused_at_its_header(tmp_path
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "separator", "first_line", "reason"),
+    [
+        ("Opportunity.csv", ";", "", 'is separated by ";", not by commas'),
+        (
+            "Task.csv",
+            "\t",
+            "",
+            "is separated by a tab, not by commas",
+        ),  # an activity file: read by the engine
+        ("Opportunity.csv", ",", "sep=,", 'starts with a spreadsheet\'s "sep=" line'),
+        ("Opportunity.csv", ";", "sep=;", 'starts with a spreadsheet\'s "sep=" line'),
+    ],
+)
+def test_a_file_not_separated_by_commas_is_refused_at_its_header_saying_so(
+    tmp_path: Path, name: str, separator: str, first_line: str, reason: str
+) -> None:
+    # Found by fuzzing import salesforce: a file saved in a European locale (";") was refused row
+    # by row as "has 2 values, the header has 1" (up to 50 lines), never saying why.
+    folder = write_org(tmp_path / "sf", "loader")
+    path = folder / name
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    buffer = io.StringIO()
+    if first_line:
+        buffer.write(first_line + "\r\n")
+    csv.writer(buffer, delimiter=separator, lineterminator="\r\n").writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    problems = _fails(tmp_path, folder, mapping("loader"))
+    assert len(problems) == 1 and problems[0].startswith(f"{name} row 1: {reason}")
+
+
 def test_an_unmapped_picklist_value_is_named_with_its_rows(tmp_path: Path) -> None:
     folder = write_org(tmp_path / "sf", "loader")
     problems = _fails(tmp_path, folder, mapping("loader").replace('"Partner Sourced" = "sourced"\n', ""))
@@ -591,3 +624,32 @@ def test_without_a_mapping_the_blueprints_fields_are_read_where_the_export_has_t
     [deal] = _rows(t, "opportunities")
     got = tuple(deal.get(k, "")[:10] for k in ("partner_source", "partner_id", "partner_engagement_date"))
     assert got == (("sourced", "001P", "2026-01-02") if with_fields else ("", "", ""))
+
+
+def test_a_reimport_writing_the_same_records_ids_in_18_characters_is_refused_not_doubled(
+    tmp_path: Path,
+) -> None:
+    # Found by fuzzing a re-import: a report export (15-character ids) then a Data Loader export of
+    # the same org (18) held every deal and account twice, pipeline counted twice, silently.
+    folder = write_org(tmp_path / "sf", "loader")
+    (tmp_path / "m.toml").write_text(mapping("loader"), encoding="utf-8")
+    (tmp_path / "m18.toml").write_text(
+        mapping("loader").replace('crm = "salesforce"', 'crm = "salesforce"\nids = "18"', 1), encoding="utf-8"
+    )
+    ws = open_workspace(str(tmp_path / "ws.duckdb"))
+    try:
+        import_crm(ws, "salesforce", folder, Policy(), mapping_path=tmp_path / "m.toml")
+        count = "SELECT count(DISTINCT opportunity_id), count(*) FROM opportunities"
+        before = ws.con.execute(count).fetchone()
+        with pytest.raises(ImportFailed) as caught:
+            import_crm(ws, "salesforce", folder, Policy(), mapping_path=tmp_path / "m18.toml")
+        assert ws.con.execute(count).fetchone() == before
+    finally:
+        ws.close()
+    problems = [str(p) for p in caught.value.problems]
+    assert problems[0] == (
+        'Opportunity.csv row 2, Id: "006A00000000001IAA" is the record the workspace holds as '
+        '"006A00000000001" (Salesforce writes an id in 15 characters in reports, 18 in Data Loader): '
+        "import exports that write ids as the first one did"
+    )
+    assert any(p.startswith("Account.csv row 2, Id:") for p in problems), problems

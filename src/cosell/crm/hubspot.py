@@ -298,7 +298,12 @@ def _deals(
     stage_columns = _stage_columns(f, portal)
     for row, r in f.numbered():
         deal = f.text(r, "hs_object_id")
-        company = first_id(f.text(r, "company")) or associations.first(("deal", deal), "company")
+        # The companies flagged or typed as partners are all known here (a deal's own partner is
+        # named below, row by row, so it cannot decide another row's account).
+        companies = hubspot_activity.association_ids(f.text(r, "company"))
+        company = hubspot_activity.customer_first(companies, org.flagged_partners) or associations.first(
+            ("deal", deal), "company"
+        )
         stage_id = f.text(r, "dealstage")
         stage = value_of(
             mapping, "stages", portal.stage_labels.get(stage_id, stage_id), f, row, "dealstage", keep=True

@@ -53,6 +53,25 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
+def association_ids(value: str) -> list[str]:
+    """The ids of a HubSpot association cell, in the cell's order (``123;456`` lists several).
+
+    >>> association_ids(" 123; 456 ;")
+    ['123', '456']
+    """
+    return [ident.strip() for ident in value.split(";") if ident.strip()]
+
+
+def customer_first(ids: list[str], partners: set[str] | frozenset[str]) -> str:
+    """The first of ``ids`` that is no partner, else the first (a record associated with its
+    customer and its partner lists both, in no set order); "" for none.
+
+    >>> customer_first(["9", "5"], {"9"}), customer_first(["9"], {"9"}), customer_first([], set())
+    ('5', '9', '')
+    """
+    return next((i for i in ids if i not in partners), ids[0] if ids else "")
+
+
 def _kind_type(name: str) -> str:
     low = name.strip().lower()
     return _TYPES.get(low, "engagement")
@@ -174,7 +193,8 @@ def touches(
         touch = f.text(r, "hs_object_id")
         record = ("engagement", touch)
         deal = f.text(r, "deal").split(";")[0].strip() or associations.first(record, "deal")
-        company = f.text(r, "company").split(";")[0].strip() or associations.first(record, "company")
+        companies = association_ids(f.text(r, "company")) or [associations.first(record, "company")]
+        company = customer_first(companies, partners)
         contact = f.text(r, "contact").split(";")[0].strip() or associations.first(record, "contact")
         candidates = [company, org.opportunity_account.get(deal, ""), org.contacts.get(contact, "")]
         customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
@@ -182,7 +202,7 @@ def touches(
             out.skip(f.file, row, "no customer company (no deal, company or contact of the export)")
             continue
         partner = f.text(r, mapping.partner_column) if mapping.partner_column else ""
-        partner = partner or (company if company in partners else "")
+        partner = partner or next((c for c in companies if c in partners), "")
         # A contact of a partner names the partner; the touch keeps only the contact, as the
         # canonical rule derives its partner from it (SPEC section 1).
         partner_contact = contact if org.contacts.get(contact, "") in partners else ""

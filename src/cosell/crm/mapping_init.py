@@ -125,15 +125,19 @@ def load_objects(export: Export, crm: str, names: dict[str, Sequence[str]] | Non
             source = export.find(name)
             if source is None:
                 continue
-            data = source.read_bytes()
-            encoding, _certain = detect_encoding(data)
             try:
-                table = parse_table(source.name, decode(source.name, data, encoding))
+                encoding, table = _read(source)
             except ImportFailed:
-                continue
+                continue  # missing_note says why
             found.append(Loaded(obj, source, encoding, table))
             break
     return found
+
+
+def _read(source: SourceFile) -> tuple[str, Table]:
+    data = source.read_bytes()
+    encoding, _certain = detect_encoding(data)
+    return encoding, parse_table(source.name, decode(source.name, data, encoding))
 
 
 def date_format(samples: Iterable[str]) -> tuple[str | None, list[str]]:
@@ -257,6 +261,13 @@ def missing_note(export: Export, obj: str) -> str:
     """The CHECK note for a file the import needs that the draft did not find."""
     if len(export.called(f"{obj}.csv")) > 1:
         return export.missing(obj)  # names them, and asks for the one to read
+    source = export.find(f"{obj}.csv")
+    if source is not None:  # there, but not readable as a table: say why, not that it is missing
+        try:
+            _read(source)
+        except ImportFailed as exc:
+            more = f" (and {exc.total - 1:,} more problems)" if exc.total > 1 else ""
+            return f"{exc.problems[0]}{more}: fix the file, then draft the mapping again"
     return f"no {obj}.csv in the export: name its file under [files.{obj}] path"
 
 

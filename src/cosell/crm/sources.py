@@ -13,6 +13,7 @@ with a line break inside a quoted value is still one row.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import zipfile
@@ -204,6 +205,7 @@ def read_header(source: SourceFile, encoding: str) -> Table:
                 raise ImportFailed(
                     [Problem(source.name, 1, None, None, f"has no readable header ({exc})")]
                 ) from None
+    _check_delimiter(source.name, first)
     header = tuple(h.strip() for h in first)
     _check_width(source.name, header)
     if not header or not all(header):
@@ -225,6 +227,10 @@ def parse_table(name: str, text: str) -> Table:
     """Parse CSV ``text`` (any line endings) into a :class:`Table`; see :func:`read_table`."""
     previous = csv.field_size_limit(_FIELD_LIMIT)
     try:
+        # The header first: a file separated otherwise may fail as CSV further on (a quoted cell
+        # followed by ";"), and its separator is the reason to give.
+        with contextlib.suppress(csv.Error):
+            _check_delimiter(name, next(csv.reader(io.StringIO(text, newline=""), strict=True), []))
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
         raise ImportFailed([Problem(name, None, None, None, f"is not a readable CSV file ({exc})")]) from None
@@ -252,6 +258,21 @@ def parse_table(name: str, text: str) -> Table:
     for record in rows:
         record.append("")  # the empty cell of a column the file lacks (index: len(header))
     return Table(name, header, rows)
+
+
+def _check_delimiter(name: str, first: list[str]) -> None:
+    """Refuse a file that is not comma-separated at its header, saying so: a spreadsheet saved in a
+    European locale separates by ``;``, a "text" export by tabs, and Excel may write a ``sep=;``
+    line first. Read as commas, each row would be "N values, the header has 1", which hides why."""
+    joined = ",".join(first)
+    if joined.lower().startswith("sep=") and len(joined) <= 5:
+        reason = 'starts with a spreadsheet\'s "sep=" line: delete that line, and save the file as comma-separated CSV'
+    elif len(first) == 1 and (separator := next((c for c in ";\t|" if c in first[0]), None)):
+        shown = "a tab" if separator == "\t" else f'"{separator}"'
+        reason = f"is separated by {shown}, not by commas: save it as comma-separated CSV"
+    else:
+        return
+    raise ImportFailed([Problem(name, 1, None, None, reason)])
 
 
 def _check_width(name: str, header: tuple[str, ...]) -> None:

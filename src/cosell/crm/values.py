@@ -58,6 +58,23 @@ def id18(value: str) -> str:
     return value + suffix
 
 
+def other_form(value: str, known: set[str]) -> str | None:
+    """The id of ``known`` that is ``value`` written in the other length (15 or 18 characters), if
+    any: one Salesforce record, exported once by a report and once by Data Loader.
+
+    >>> other_form("001Ec00000FzlUdIAJ", {"001Ec00000FzlUd"}), other_form("001Ec00000FzlUd", {"001Ec00000FzlUdIAJ"})
+    ('001Ec00000FzlUd', '001Ec00000FzlUdIAJ')
+    >>> other_form("001Ec00000FzlUd", {"001Ec00000FzlUd"}) is None
+    True
+    """
+    if len(value) == 15:
+        candidate = id18(value)
+        return candidate if candidate != value and candidate in known else None
+    if len(value) == 18 and id18(value[:15]) == value and value[:15] in known:
+        return value[:15]
+    return None
+
+
 def boolean(value: str) -> bool:
     """A CRM checkbox: ``1``/blank (Data Loader), ``TRUE``/``FALSE`` (Excel), ``true``/``false``."""
     text = value.strip().lower()
@@ -79,9 +96,15 @@ def check_format(fmt: str) -> str | None:
         return "has no % directive (a strptime format like %m/%d/%Y)"
     sample = datetime(2026, 11, 23, 20, 55, 7)
     try:
-        datetime.strptime(sample.strftime(fmt), fmt)
+        parsed = datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError as exc:
         return f"is not a usable strptime format ({exc})"
+    # strptime fills what a format lacks (the year 1900, the first day, midnight): such a format
+    # would read every date of its column as some other date, silently.
+    if parsed.date() != sample.date():
+        return "does not read a whole date (a year, a month and a day, like %m/%d/%Y)"
+    if has_time(fmt) and (parsed.hour, parsed.minute) != (sample.hour, sample.minute):
+        return "does not read back the hour and minute of a time (%H:%M, or %I:%M with %p)"
     return None
 
 

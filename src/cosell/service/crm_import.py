@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cosell.crm import hubspot, salesforce
+from cosell.crm import values as values_module
 from cosell.crm.canonical import Skipped, Translation
 from cosell.crm.mapping import CRMS, CrmMapping, default_mapping, load_mapping
 from cosell.crm.salesforce_sql import NotInEngine, translate_in_engine
@@ -136,6 +137,8 @@ def import_crm(
         if done is not None:
             return done
     translation = translate(crm, path, mapping, policy)
+    if crm == "salesforce":
+        _refuse_ids_in_another_form(ws, translation)
     with tempfile.TemporaryDirectory(prefix="cosell-crm-") as folder:
         translation.write(Path(folder))
         try:
@@ -147,6 +150,28 @@ def import_crm(
             located = [translation.locate(p) for p in exc.problems]
             raise ImportFailed(located, exc.total, exc.limit_hit) from None
     return _as_exported(report, intake, translation, mapping)
+
+
+def _refuse_ids_in_another_form(ws: Workspace, translation: Translation) -> None:
+    """Refuse deals and accounts the workspace holds under the other length of their Salesforce id
+    (a report's 15 characters, Data Loader's 18): keyed apart, each would be there twice, its
+    pipeline counted twice, silently."""
+    problems = []
+    for table, key in (("opportunities", "opportunity_id"), ("accounts", "account_id")):
+        known = {r[0] for r in ws.con.execute(f"SELECT DISTINCT {key} FROM {table}").fetchall()}
+        if not known:
+            continue
+        for row, values in enumerate(translation.rows(table), start=2):
+            other = values_module.other_form(values[0], known)
+            if other is not None:
+                reason = (
+                    f'is the record the workspace holds as "{other}" (Salesforce writes an id in 15 '
+                    "characters in reports, 18 in Data Loader): import exports that write ids as the "
+                    "first one did"
+                )
+                problems.append(translation.locate(Problem(f"{table}.csv", row, key, values[0], reason)))
+    if problems:
+        raise ImportFailed(problems[:50], len(problems))
 
 
 class _Origins(Protocol):
