@@ -11,7 +11,7 @@ from cosell.policy import Policy
 from cosell.report_model import Report, Section
 from cosell.reports.qbr import build_qbr
 from cosell.store.workspace import Workspace
-from metrics.metrics_support import AS_OF, quarter_book, t
+from metrics.metrics_support import AS_OF, Book, quarter_book, t
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,27 @@ def test_a_month_is_not_a_quarter(ws: Workspace) -> None:
         build_qbr(ws.con, Policy(), "2026-08", AS_OF)
     with pytest.raises(UsageError, match="--quarter: 'Q3' is not a period"):
         build_qbr(ws.con, Policy(), "Q3", AS_OF)
+
+
+def test_a_rise_from_a_negative_prior_quarter_is_a_positive_change() -> None:
+    # A credit (a -1,000.00 deal) was the prior quarter's whole pipeline and revenue; 500.00 this
+    # quarter is a rise of 1,500.00, which the QBR printed as a change of -150% (the change over the
+    # negative prior). Now it is over the size of the prior: +150% (found by fuzzing reports).
+    ws = (
+        Book()
+        .won("C1", "2026-05-04", "2026-05-20", "-1000.00")
+        .won("D1", "2026-07-06", "2026-07-20", "500.00")
+        .save()
+    )
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    for key in ("pipeline", "revenue"):
+        table = section(report, key).table
+        assert table is not None
+        rows = {r["tier"]: r for r in table.rows}
+        for tier in ("None", "Total"):
+            assert (rows[tier]["prior_amount"], rows[tier]["amount"]) == (
+                Decimal("-1000.00"),
+                Decimal("500.00"),
+            )
+            assert rows[tier]["change"] == Decimal("1500.00")
+            assert rows[tier]["change_pct"] == Decimal("1.500000"), (key, tier)

@@ -115,7 +115,7 @@ def _tiers(kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: Perio
                 "prior_amount": before.amount,
                 "change": this.amount - before.amount,
                 "change_pct": (
-                    rounded(divide(this.amount - before.amount, before.amount), "percent", "")
+                    rounded(divide(this.amount - before.amount, abs(before.amount)), "percent", "")
                     if before.amount
                     else None
                 ),
