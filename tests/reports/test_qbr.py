@@ -145,3 +145,20 @@ def test_a_rise_from_a_negative_prior_quarter_is_a_positive_change() -> None:
             )
             assert rows[tier]["change"] == Decimal("1500.00")
             assert rows[tier]["change_pct"] == Decimal("1.500000"), (key, tier)
+
+
+def test_a_program_cost_recorded_as_zero_is_not_called_unrecorded() -> None:
+    # Cost rows of 0.00 for the quarter: the economics showed "Fully-loaded program cost 0.00" and
+    # the investment ask said "no program costs recorded for 2026-Q3" beside it (found by fuzzing reports).
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-07-31", "1000.00", "sourced")
+        .rows("program_costs", {"cost_id": "C1", "period": "2026-Q3", "category": "headcount", "amount": "0"})
+        .save()
+    )
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    cost = next(f for f in section(report, "economics").figures[0].beside if f.key == "program_cost")
+    assert cost.value == Decimal("0.00")
+    ask = {f.key: f for f in section(report, "investment").figures}
+    assert ask["added_program_spend"].value is None
+    assert ask["added_program_spend"].note == "the program cost of 2026-Q3 is 0: 10% of it adds nothing"

@@ -253,7 +253,9 @@ def _investment(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker, share: Decima
     if c.program is None or c.program == 0 or partner.deals == 0 or partner.amount == 0:
         why = (
             f"no program costs recorded for {fm.period}"
-            if not c.program
+            if c.program is None
+            else f"the program cost of {fm.period} is 0: {pct} of it adds nothing"
+            if c.program == 0
             else f"no partner-attributed revenue won in {fm.period}"
         )
         figures: tuple[Figure, ...] = (
