@@ -61,3 +61,18 @@ def test_fiscal_quarter_sql_matches_the_python_calendar(instant: str, start: int
     expression = fiscal_quarter_sql(f"TIMESTAMPTZ '{instant}'", start)
     assert con.execute(f"SELECT {expression}").fetchall()[0][0] == label
     assert fiscal_quarter(parse_instant(instant), start).label == label
+
+
+def test_the_largest_amount_at_the_largest_rate_import_accepts_converts_exactly() -> None:
+    # The import bounds a rate to 8 integer digits (cosell.data.validate.RATE_INTEGER_DIGITS) so
+    # that the exact product of the largest amount (14 integer digits) fits; with 26 it overflowed.
+    from cosell.data.validate import RATE_INTEGER_DIGITS
+    from cosell.money import MONEY_INTEGER_DIGITS
+
+    amount = "9" * MONEY_INTEGER_DIGITS + ".9999"
+    rate = "9" * RATE_INTEGER_DIGITS + ".999999999999"
+    con = _con([("KWD", "2026-08", rate)], [("big", amount, "KWD", "2026-08-15T00:00:00Z")])
+    sql = converted_amounts_sql("SELECT * FROM deals", "created_at", Policy())
+    got = con.execute(f"SELECT amount_ws FROM ({sql})").fetchone()
+    exact = (Decimal(amount) * Decimal(rate)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    assert got == (exact,)

@@ -310,3 +310,23 @@ def test_a_long_bad_value_is_shown_cut_with_its_length(tmp_path: Path) -> None:
     assert len(result.stderr) < 1_000
     # The problem keeps the value whole: only its message is cut.
     assert len(fail(folder)[0].value or "") == 1_048_576
+
+
+def test_a_rate_too_large_to_convert_a_deal_is_refused_at_import(tmp_path: Path) -> None:
+    # A KWD rate of 99,999,999,999,999 imported, and then every attribution run and report
+    # stopped with "an internal error ... Overflow in multiplication of DECIMAL(38)": a 14-digit
+    # amount times it does not fit the exact product (22 integer digits). Now the import names it
+    # (found by fuzzing reports).
+    rates = [
+        {"currency": "KWD", "period": "2026-08", "rate": "99999999.999999999999"},
+        {"currency": "KWD", "period": "2026-09", "rate": "100000000"},
+    ]
+    assert fail(dataset(tmp_path, fx_rates=rates)) == [
+        Problem(
+            "fx_rates.csv",
+            3,
+            "rate",
+            "100000000",
+            "is too large (more than 8 digits before the decimal point)",
+        )
+    ]

@@ -116,6 +116,20 @@ def test_the_four_numbers_by_hand(ws: Workspace) -> None:
     assert (saving.value, saving.verdict, saving.deals) == (Decimal("0.817945"), "above", 6)  # type: ignore[attr-defined]
 
 
+def test_a_figure_over_both_groups_says_what_its_count_adds_up(ws: Workspace) -> None:
+    # The cycle reduction and the saving rest on 4 partner-attributed and 2 direct-only won deals;
+    # they read "6 partner-attributed won 4 + direct-only won 2", as if 6 were partner deals
+    # (found by fuzzing reports).
+    f = figures_for(ws, "2026-Q3")
+    for key in ("cycle_reduction_days", "cycle_reduction_pct", "cost_saving"):
+        figure = f[key]
+        partner, direct = f["cycle_partner_days"].deals, f["cycle_direct_days"].deals  # type: ignore[attr-defined]
+        assert figure.deals == partner + direct  # type: ignore[attr-defined]
+        assert figure.deals_text() == (  # type: ignore[attr-defined]
+            f"{partner + direct} won deals: partner-attributed {partner} + direct-only {direct}"
+        )
+
+
 def test_every_figure_with_few_deals_carries_a_confidence_note(ws: Workspace) -> None:
     f = figures_for(ws, "2026-Q3")
     for key in ("sourced_pipeline_share", "influenced_win_rate", "cycle_reduction_pct", "cost_saving"):

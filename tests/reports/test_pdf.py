@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cosell.policy import Policy
+from cosell.reports.cfo import build_cfo
 from cosell.reports.partners import build_partners
 from cosell.reports.pdf import render_pdf
 from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
@@ -127,3 +128,27 @@ def test_a_row_taller_than_a_page_runs_over_pages(
     assert "x" * 100 in flat and "SecondPartner" in flat  # the whole long row, and the row after it
     assert rendered.text.count("999,999,999,999.99") == 2  # sourced and credited, each on one line
     assert "Accelerate d" not in rendered.text  # a header word is not broken either
+
+
+def test_a_trillion_dollar_quarter_keeps_its_numbers_and_quarters_whole(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # A sourced deal of 123,456,789,012.34 USD printed its headline card value as "123,456,792,912.8"
+    # over "2 USD", and squeezed the trend table's Quarter column until "2027-Q3" read "202 / 7-Q / 3"
+    # (the numbers' header words, "partner-sourced", left it no room). Now the card's value is set
+    # smaller to fit and the headers' words give way before a value does (found by fuzzing reports).
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-07-31", "123456789012.34", "sourced")
+        .won("D1", "2026-07-02", "2026-08-31", "1000.00")
+        .save()
+    )
+    rendered = rasterize_pdf(render_pdf(build_cfo(ws.con, Policy(), "2026-Q3", AS_OF)))
+    lines = [line for page in rendered.page_texts for line in page.splitlines()]
+    cut = [line for line in lines if "123,456,789,012." in line and "123,456,789,012.34" not in line]
+    assert not cut
+    assert sum("123,456,789,012.34" in line for line in lines) >= 3  # the card, the trend, pipeline
+    trend = [line.split()[0] for line in lines if line.split() and line.split()[0].startswith("20")]
+    for quarter in ("2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"):
+        assert quarter in trend, quarter
+    assert not [w for w in trend if re.fullmatch(r"20\d", w)]  # no quarter broken after its century

@@ -11,7 +11,7 @@ from cosell.policy import Policy
 from cosell.report_model import Report, Section
 from cosell.reports.qbr import build_qbr
 from cosell.store.workspace import Workspace
-from metrics.metrics_support import AS_OF, quarter_book, t
+from metrics.metrics_support import AS_OF, Book, quarter_book, t
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,44 @@ def test_a_month_is_not_a_quarter(ws: Workspace) -> None:
         build_qbr(ws.con, Policy(), "2026-08", AS_OF)
     with pytest.raises(UsageError, match="--quarter: 'Q3' is not a period"):
         build_qbr(ws.con, Policy(), "Q3", AS_OF)
+
+
+def test_a_rise_from_a_negative_prior_quarter_is_a_positive_change() -> None:
+    # A credit (a -1,000.00 deal) was the prior quarter's whole pipeline and revenue; 500.00 this
+    # quarter is a rise of 1,500.00, which the QBR printed as a change of -150% (the change over the
+    # negative prior). Now it is over the size of the prior: +150% (found by fuzzing reports).
+    ws = (
+        Book()
+        .won("C1", "2026-05-04", "2026-05-20", "-1000.00")
+        .won("D1", "2026-07-06", "2026-07-20", "500.00")
+        .save()
+    )
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    for key in ("pipeline", "revenue"):
+        table = section(report, key).table
+        assert table is not None
+        rows = {r["tier"]: r for r in table.rows}
+        for tier in ("None", "Total"):
+            assert (rows[tier]["prior_amount"], rows[tier]["amount"]) == (
+                Decimal("-1000.00"),
+                Decimal("500.00"),
+            )
+            assert rows[tier]["change"] == Decimal("1500.00")
+            assert rows[tier]["change_pct"] == Decimal("1.500000"), (key, tier)
+
+
+def test_a_program_cost_recorded_as_zero_is_not_called_unrecorded() -> None:
+    # Cost rows of 0.00 for the quarter: the economics showed "Fully-loaded program cost 0.00" and
+    # the investment ask said "no program costs recorded for 2026-Q3" beside it (found by fuzzing reports).
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-07-31", "1000.00", "sourced")
+        .rows("program_costs", {"cost_id": "C1", "period": "2026-Q3", "category": "headcount", "amount": "0"})
+        .save()
+    )
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    cost = next(f for f in section(report, "economics").figures[0].beside if f.key == "program_cost")
+    assert cost.value == Decimal("0.00")
+    ask = {f.key: f for f in section(report, "investment").figures}
+    assert ask["added_program_spend"].value is None
+    assert ask["added_program_spend"].note == "the program cost of 2026-Q3 is 0: 10% of it adds nothing"

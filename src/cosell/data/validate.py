@@ -44,7 +44,10 @@ WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
-RATE_INTEGER_DIGITS = 26  # DECIMAL(38,12)
+# A rate times an amount of 14 integer digits must fit the product cosell.fx.convert_sql computes
+# (DECIMAL(38,16): 22 integer digits); a rate of 26 digits stopped every report and attribution run
+# with an internal overflow. No currency is worth 100 million units of another.
+RATE_INTEGER_DIGITS = 22 - MONEY_INTEGER_DIGITS
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
 _WARNING_GROUPS = "_cosell_import_warning_groups"
@@ -234,7 +237,10 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
         )
     elif kind == "rate":
         add(f"NOT regexp_full_match({n}, {lit(DECIMAL_PATTERN)})", "is not a number")
-        add(f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}", "is too large")
+        add(
+            f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}",
+            f"is too large (more than {RATE_INTEGER_DIGITS} digits before the decimal point)",
+        )
         add(
             f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}",
             f"has more than {RATE_FRACTION_DIGITS} decimal places",

@@ -207,11 +207,21 @@ def win_rate(n: PeriodNumbers, fm: FigureMaker) -> Figure:
     return replace(headline, beside=(shares[0], direct, *shares[1:]))
 
 
+def _two_groups(partner: int, direct: int) -> str:
+    """What a figure over both groups rests on, after their sum: "7 won deals: partner-attributed 4
+    + direct-only 3" (it read "7 partner-attributed won 4 + direct-only won 3", as if 7 were partner deals).
+
+    >>> _two_groups(4, 3)
+    'won deals: partner-attributed 4 + direct-only 3'
+    """
+    return f"won deals: partner-attributed {partner} + direct-only {direct}"
+
+
 def cycle_reduction(n: PeriodNumbers, fm: FigureMaker) -> Figure:
     """Median created-to-close days, direct-only won minus partner-attributed won, and in percent."""
     partner, direct = n.partner_cycle, n.direct_cycle
     both = partner.deals + direct.deals
-    label = f"partner-attributed won {partner.deals} + direct-only won {direct.deals}"
+    label = _two_groups(partner.deals, direct.deals)
     groups = (partner.deals, direct.deals)
     partner_fig = _median_figure(
         "cycle_partner_days", "Median cycle, partner-attributed won deals", partner, fm
@@ -308,7 +318,7 @@ def costs(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker) -> Figure:
         "direct-only deals won",
         fm,
     )
-    label = f"partner-attributed won {partner.deals} + direct-only won {direct.deals}"
+    label = _two_groups(partner.deals, direct.deals)
     both = partner.deals + direct.deals
     if per_partner is None or per_direct is None:
         why = per_partner_fig.note if per_partner is None else per_direct_fig.note

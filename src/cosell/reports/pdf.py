@@ -105,6 +105,7 @@ def _column_widths(
     pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
     natural = []
     least = []
+    unbroken = []  # the least with every value and word of data whole, header words broken if need be
     for i, header in enumerate(headers):
         widths = [_cell_widths(row[i], bool(aligns[i])) for row in rows]
         widest = max((n for n, _ in widths), default=0.0)
@@ -114,9 +115,17 @@ def _column_widths(
         least.append(
             (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + pad
         )
+        unbroken.append((needed if aligns[i] else max(needed, word, 48.0)) + pad)
     if sum(natural) <= FRAME_WIDTH:
         return natural
     spare = FRAME_WIDTH - sum(least)
+    if spare <= 0 and sum(unbroken) < FRAME_WIDTH:
+        # The headers' long words ("partner-sourced") are what does not fit: a header word breaks
+        # before a value does (a quarter "2027-Q3" in a text column printed as "202 / 7-Q / 3"). The
+        # room left goes to the headers, in proportion to how much of their longest word is missing.
+        short = [max(m - u, 0.0) for m, u in zip(least, unbroken, strict=True)]
+        room = (FRAME_WIDTH - sum(unbroken)) / (sum(short) or 1.0)
+        return [u + s * room for u, s in zip(unbroken, short, strict=True)]
     if spare <= 0:
         # Too wide to print whole (many columns, a word longer than its column): numbers, dates
         # and ids keep their width, and the text columns share the room left, their words broken

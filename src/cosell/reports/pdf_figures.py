@@ -154,13 +154,29 @@ def _beside_line(b: FigureText) -> Paragraph:
     return Paragraph(line, styles()["beside"])
 
 
+def _value_para(text: str, style: str, width: float) -> Paragraph:
+    """A card's value in its large type, smaller (never under 9 pt) when its longest word would not
+    fit the card: a number is never split ("123,456,792,912.8" over "2 USD")."""
+    s = styles()[style]
+    widest = max(
+        (pdfmetrics.stringWidth(visible(w), s.fontName, s.fontSize) for w in text.split()), default=0.0
+    )
+    if widest <= width:
+        return para(text, style)
+    size = max(9.0, s.fontSize * width / widest)
+    smaller = ParagraphStyle(
+        f"{style}_fitted", parent=s, fontSize=size, leading=size * s.leading / s.fontSize
+    )
+    return Paragraph(paragraph_markup(text), smaller)
+
+
 def _card(f: FigureText, width: float, beside: int | None = None, alert: bool = False) -> Table:
     """A figure's card; ``beside`` limits how many of its beside figures it shows (all: None); a
     raised alert about the figure (``alert``) gives it a red frame on a light red card."""
     s = styles()
     shown = f.beside if beside is None else f.beside[:beside]
     value = "alert_value" if alert else "value" if f.has_value else "missing"
-    rows: list[Any] = [para(f.label, "label"), para(f.value, value)]
+    rows: list[Any] = [para(f.label, "label"), _value_para(f.value, value, width - 16)]
     if f.deals:
         rows.append(para(f.deals, "small"))
     if f.band or f.verdict:

@@ -115,7 +115,7 @@ def _tiers(kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: Perio
                 "prior_amount": before.amount,
                 "change": this.amount - before.amount,
                 "change_pct": (
-                    rounded(divide(this.amount - before.amount, before.amount), "percent", "")
+                    rounded(divide(this.amount - before.amount, abs(before.amount)), "percent", "")
                     if before.amount
                     else None
                 ),
@@ -253,7 +253,9 @@ def _investment(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker, share: Decima
     if c.program is None or c.program == 0 or partner.deals == 0 or partner.amount == 0:
         why = (
             f"no program costs recorded for {fm.period}"
-            if not c.program
+            if c.program is None
+            else f"the program cost of {fm.period} is 0: {pct} of it adds nothing"
+            if c.program == 0
             else f"no partner-attributed revenue won in {fm.period}"
         )
         figures: tuple[Figure, ...] = (
