@@ -54,6 +54,31 @@ def test_latin1_late_in_a_large_file_is_refused(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(("separator", "said"), [(";", '";"'), ("\t", "a tab"), ("|", '"|"')])
+def test_a_file_separated_otherwise_is_refused_at_its_header_saying_so(
+    tmp_path: Path, separator: str, said: str
+) -> None:
+    """A spreadsheet saved in a European locale writes ";" between cells: its header is one column,
+    so the import named every required column missing without saying why."""
+    folder = dataset(tmp_path)
+    text = csv_text("accounts", base_tables()["accounts"])
+    (folder / "accounts.csv").write_text(text.replace(",", separator), encoding="utf-8")
+    reason = f"is separated by {said}, not by commas: save it as comma-separated CSV"
+    assert fail(folder) == [Problem("accounts.csv", 1, None, None, reason)]
+
+
+def test_a_file_starting_with_a_spreadsheet_sep_line_is_refused_saying_so(tmp_path: Path) -> None:
+    folder = dataset(tmp_path)
+    text = csv_text("accounts", base_tables()["accounts"])
+    (folder / "accounts.csv").write_text("sep=,\n" + text, encoding="utf-8")
+    [problem] = fail(folder)
+    assert (problem.file, problem.row, problem.reason[:39]) == (
+        "accounts.csv",
+        1,
+        'starts with a spreadsheet\'s "sep=" line',
+    )
+
+
 def test_utf16_is_refused(tmp_path: Path) -> None:
     folder = dataset(tmp_path)
     (folder / "partners.csv").write_bytes(csv_text("partners", base_tables()["partners"]).encode("utf-16"))

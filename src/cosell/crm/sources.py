@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from cosell.data.csv_shape import HEAD_BYTES, MAX_COLUMNS, NOT_TEXT, not_text
+from cosell.data.csv_shape import HEAD_BYTES, MAX_COLUMNS, NOT_TEXT, not_text, separator_reason
 from cosell.data.read import not_a_file
 from cosell.errors import ImportFailed, Problem, UsageError
 
@@ -261,18 +261,10 @@ def parse_table(name: str, text: str) -> Table:
 
 
 def _check_delimiter(name: str, first: list[str]) -> None:
-    """Refuse a file that is not comma-separated at its header, saying so: a spreadsheet saved in a
-    European locale separates by ``;``, a "text" export by tabs, and Excel may write a ``sep=;``
-    line first. Read as commas, each row would be "N values, the header has 1", which hides why."""
-    joined = ",".join(first)
-    if joined.lower().startswith("sep=") and len(joined) <= 5:
-        reason = 'starts with a spreadsheet\'s "sep=" line: delete that line, and save the file as comma-separated CSV'
-    elif len(first) == 1 and (separator := next((c for c in ";\t|" if c in first[0]), None)):
-        shown = "a tab" if separator == "\t" else f'"{separator}"'
-        reason = f"is separated by {shown}, not by commas: save it as comma-separated CSV"
-    else:
-        return
-    raise ImportFailed([Problem(name, 1, None, None, reason)])
+    """Refuse a file that is not comma-separated at its header, saying so."""
+    reason = separator_reason(first)
+    if reason is not None:
+        raise ImportFailed([Problem(name, 1, None, None, reason)])
 
 
 def _check_width(name: str, header: tuple[str, ...]) -> None:

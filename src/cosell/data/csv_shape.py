@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, cast
@@ -74,6 +74,26 @@ def not_text(head: bytes) -> str | None:
     return NOT_TEXT
 
 
+def separator_reason(header: Sequence[str]) -> str | None:
+    """Why a file whose header row reads as ``header`` is not comma-separated, or None: a
+    spreadsheet saved in a European locale separates by ``;``, a "text" export by tabs, and Excel
+    may write a ``sep=;`` line first. Read as commas, each row would be "N values, the header has
+    1", or a required column missing, which hides why.
+
+    >>> separator_reason(["id;name"])
+    'is separated by ";", not by commas: save it as comma-separated CSV'
+    >>> separator_reason(["id", "a;b"]) is None
+    True
+    """
+    joined = ",".join(header)
+    if joined.lower().startswith("sep=") and len(joined) <= 5:
+        return 'starts with a spreadsheet\'s "sep=" line: delete that line, and save the file as comma-separated CSV'
+    if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
+        shown = "a tab" if separator == "\t" else f'"{separator}"'
+        return f"is separated by {shown}, not by commas: save it as comma-separated CSV"
+    return None
+
+
 def read_header(file: str, opener: Opener) -> tuple[str, ...] | Problem:
     """The header row, read whole however long it is (within the limits)."""
     with _field_limit(_FIELD_LIMIT), opener() as raw:
@@ -87,6 +107,9 @@ def read_header(file: str, opener: Opener) -> tuple[str, ...] | Problem:
             return Problem(file, 1, None, None, NOT_UTF8)
     if not header:  # a blank first line: csv reads it as a record of no cells
         return Problem(file, 1, None, None, "is not a table: the header row is empty")
+    separated = separator_reason(header)
+    if separated is not None:
+        return Problem(file, 1, None, None, separated)
     if len(header) > MAX_COLUMNS:
         return Problem(
             file,
