@@ -70,6 +70,21 @@ def test_warnings_are_printed(tmp_path: Path) -> None:
     )
 
 
+def test_a_rate_of_the_workspace_currency_is_a_warning(tmp_path: Path) -> None:
+    """The workspace currency's rate is always 1: a row giving it another is accepted, never read,
+    and said so (a wrong FX file should not pass unnoticed)."""
+    rates = [
+        {"currency": "EUR", "period": "2026-04", "rate": "1.1"},
+        {"currency": "USD", "period": "2026-04", "rate": "2"},
+    ]
+    folder = dataset(tmp_path / "in", fx_rates=rates)
+    result = runner.invoke(app, ["import", "canonical", str(folder), "-w", ":memory:"])
+    assert result.exit_code == 0, result.output
+    said = 'fx_rates.csv row 3, currency: "USD" is the workspace currency: its rate is always 1, so this row is not read'
+    assert said in " ".join(result.output.split()), result.output
+    assert "EUR" not in result.output
+
+
 def test_failed_import_exits_1_and_lists_problems_on_stderr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

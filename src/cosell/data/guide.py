@@ -49,7 +49,9 @@ _RULES = """\
   an empty (0-byte) file or rows with more or fewer cells than the header are refused, naming the
   file and row (trailing empty cells beyond the header are ignored). A header-only file is a table
   with no rows. Line endings may be CRLF, LF or CR, mixed in one file (a value's own line breaks
-  inside quotes are kept as written).
+  inside quotes are kept as written). A file separated by `;`, tabs or `|` (a spreadsheet saved
+  in a European locale), or starting with a spreadsheet's `sep=` line, is refused at row 1 saying
+  so: save it as comma-separated CSV.
 - Limits: a CSV row may hold at most {row:,} bytes as written (cells, quotes and separators, not
   the line ending): the largest text field of Salesforce holds 131,072 characters, HubSpot's
   65,536. A longer row is refused naming the row and the column of its largest cell. A file (CSV or

@@ -683,6 +683,15 @@ def collect_warnings(
                     f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
                 )
             )
+    if name == "fx_rates":
+        ws = policy.workspace_currency
+        checks.append(
+            (
+                "currency",
+                f"n_currency = {lit(ws)}",
+                "is the workspace currency: its rate is always 1, so this row is not read",
+            )
+        )
     if not checks:
         return
     grouped = ", ".join(f"n_{c}" for c in _WARNING_COLUMNS[name])
@@ -772,7 +781,11 @@ def _first_places(con: Engine, places: RowPlaces, columns: Sequence[str]) -> Non
 
 
 # The columns the warnings of each table read (and group by).
-_WARNING_COLUMNS = {"touches": ("actor", "kind"), "opportunities": ("stage", "is_closed", "is_won")}
+_WARNING_COLUMNS = {
+    "touches": ("actor", "kind"),
+    "opportunities": ("stage", "is_closed", "is_won"),
+    "fx_rates": ("currency",),
+}
 
 
 def table_order(name: str) -> int:

@@ -503,7 +503,13 @@ TABLES: tuple[Table, ...] = (
     Table(
         "fx_rates",
         (
-            _c("currency", "currency", "The foreign currency.", "EUR", required=True),
+            _c(
+                "currency",
+                "currency",
+                "The foreign currency (the workspace currency's rate is always 1: a row of it is a warning).",
+                "EUR",
+                required=True,
+            ),
             _c("period", "period", "A month (preferred) or a quarter.", "2026-08", required=True),
             _c("rate", "rate", "Units of workspace currency per unit of currency.", "1.0875", required=True),
         ),
