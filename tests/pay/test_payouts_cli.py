@@ -299,6 +299,8 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
             "--period: 'Sept' is not a month (ledger entries are in months; a month is written 2026-08)",
         ),
         ("2026-Q3", "ledger entries are in months, not a quarter: 2026-Q3"),
+        # A month, of a year cosell does not take: said so, not "not a month".
+        ("9999-12", "--period: '9999-12' is outside the years 1900 to 2999 (in UTC) that cosell supports"),
     ],
 )
 def test_ledger_refuses_a_period_that_is_not_a_month(ws_path: str, period: str, message: str) -> None:

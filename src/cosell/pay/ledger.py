@@ -42,6 +42,7 @@ from cosell.entries import (
     Party,
 )
 from cosell.errors import CosellError, UsageError
+from cosell.instants import UNSUPPORTED
 from cosell.money import MONEY_INTEGER_DIGITS, fits_storage
 from cosell.pay.model import Earning
 from cosell.periods import Period, parse_period
@@ -331,7 +332,9 @@ def pay_month(period: str, purpose: str) -> Period:
     ``purpose`` (what is done per month: "a payout run pays a month")."""
     try:
         target = parse_period(period)
-    except ValueError:
+    except ValueError as exc:
+        if UNSUPPORTED in str(exc):  # a month, of a year cosell does not take
+            raise UsageError(f"--period: {exc}") from None
         # parse_period's own message offers a quarter too, which pay refuses just below.
         raise UsageError(
             f"--period: {period!r} is not a month ({purpose}; a month is written 2026-08)"
