@@ -219,9 +219,18 @@ def explain(
         sentences += [_claim_sentence(c, names, d.sourcer) for c in d.claims]
     if "DOUBLE_SOURCED" in d.rules:
         others = sorted({c.partner_id for c in d.claims if not c.blocked and c.partner_id != d.sourcer})
+        # SPEC section 3: a losing claimant keeps a declared co_seller, reseller or servicer role;
+        # only otherwise is it an influencer. Its role is the one it is credited with.
+        roles = {c.partner_id: c.role for c in d.credits}
+        takes = [
+            f"{names.partner(p)} takes the {roles[p]} role"
+            if p in roles
+            else f"{names.partner(p)} does not source it"
+            for p in others
+        ]
         sentences.append(
             f"Several partners qualified to source (double sourced): {names.partner(d.sourcer)} was "
-            f"first; {', '.join(names.partner(p) for p in others)} become influencers [DOUBLE_SOURCED]."
+            f"first; {'; '.join(takes)} [DOUBLE_SOURCED]."
         )
     if d.engagement_at is not None:
         who = next((t.partner_id for t in d.engagement_touches if t.touch_id == d.engagement_touch), "")
