@@ -188,3 +188,18 @@ def test_double_sourced_names_the_role_each_losing_claimant_takes() -> None:
         "[DOUBLE_SOURCED]." in text
     )
     assert "become influencers" not in text
+
+
+def test_every_credited_partner_is_given_a_reason() -> None:
+    # three_partners: P3 is credited as servicer for a touch after close, and the sentences never
+    # named P3; the CFO saw a credit with no evidence (found by fuzzing explain with several
+    # partners on one deal). Every credited partner is named before the credit line.
+    text = report("three_partners", "O1").text()
+    credits_at = text.index("Credit by the")
+    for partner in ("(P1)", "(P2)", "(P3)"):
+        assert partner in text[:credits_at], partner
+    assert "servicer on a partner-attributed deal" in text
+    # position_based: the touches of partners other than the first engager's are named.
+    touches = report("credit_position_based", "O1")
+    for credit in touches.data["credits"]:
+        assert f"({credit['partner_id']})" in touches.text()[: touches.text().index("Credit by the")]
