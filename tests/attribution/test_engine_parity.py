@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,6 +111,35 @@ def test_golden_case_parity(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
             assert (run.rows(), run.credit_rows(), run.evidence_rows()) == own, path.name
     finally:
         ws.close()
+
+
+def test_role_weights_of_any_size_split_as_the_reference() -> None:
+    """Role weights of thousands, or with two decimals (scaled to integers by 100), split like
+    50/15/30: 5000.25, 1500 and 3000 of 10,000.00 are 526328.25, 157890.58 and 315781.16 cents,
+    floors 526328 + 157890 + 315781, the left cent to P2 (.58). The engine wrote a small integer
+    weight in as a 32-bit literal and its share in millionths (500025 x 1,000,000) overflowed."""
+    case = golden.load_case("credit_role_weighted")
+    policy = case.policy.with_values(
+        credit__role_weights__sourcer=Decimal("5000.25"),
+        credit__role_weights__influencer=Decimal(1500),
+        credit__role_weights__co_seller=Decimal(3000),
+    )
+    ws = golden.case_workspace(case)
+    try:
+        as_of_views(ws.con, None)
+        facts = load_facts(ws.con, policy, make_views=False)
+        reference = attribute_reference(facts, policy, case.as_of, case.model)
+        rows, credits = run_engine(ws.con, policy, case.as_of, case.model)
+    finally:
+        ws.close()
+    assert_same(reference, (rows, credits))
+    assert [
+        (c.partner_id, c.role, c.share, c.amount) for c in sorted(credits, key=lambda c: c.partner_id)
+    ] == [
+        ("P1", "sourcer", "0.526328", "5263.28"),
+        ("P2", "influencer", "0.157891", "1578.91"),
+        ("P3", "co_seller", "0.315781", "3157.81"),
+    ]
 
 
 def engine_models(case_model: str, references: dict[str, Result], turn: int) -> list[str]:
@@ -306,6 +336,7 @@ def policies(draw: Any) -> Policy:
         influence__requires_activity=draw(st.booleans()),
         windows__sourcing_lookback_days=draw(st.sampled_from([30, 180])),
         windows__baseline_window_days=draw(st.sampled_from([60, 365])),
+        credit__role_weights__sourcer=draw(st.sampled_from([Decimal(50), Decimal("5000.25")])),
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cosell.attribution.explain import JSON_KEYS, ExplainReport, explain
 from cosell.attribution.reference import decide
+from cosell.policy import Policy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from golden import case_workspace, facts_of, load_case
+from golden import case_workspace, empty_workspace, facts_of, insert_tables, load_case
 
 
 def report(case_name: str, opportunity_id: str) -> ExplainReport:
@@ -122,3 +124,82 @@ def test_the_lookback_sentence_says_which_evidence_it_bounds() -> None:
     assert "A partner lead or touch counts as sourcing evidence inside the lookback from" in text
     assert "a registration or a declaration at its own date; the earliest unblocked claim wins." in text
     assert "Sourcing evidence counts inside the lookback" not in text
+
+
+def test_double_sourced_names_the_role_each_losing_claimant_takes() -> None:
+    # P1's lead (Feb 1) wins; P2 declared sourcer (Feb 10) loses but is also declared co_seller,
+    # a role SPEC section 3 keeps: the sentence said "P2 become influencers" beside a credit line
+    # giving P2 co_seller (found by fuzzing explain with several partners on one deal).
+    tables = {
+        "accounts": [{"account_id": "A1", "name": "Acme"}],
+        "partners": [
+            {"partner_id": "P1", "name": "One", "partner_type": "referral"},
+            {"partner_id": "P2", "name": "Two", "partner_type": "co_sell"},
+            {"partner_id": "P3", "name": "Three", "partner_type": "services"},
+        ],
+        "opportunities": [
+            {
+                "opportunity_id": "O1",
+                "account_id": "A1",
+                "created_at": "2026-03-01T00:00:00Z",
+                "amount": "100.00",
+                "currency": "USD",
+                "stage": "Closed Won",
+                "close_date": "2026-05-01T00:00:00Z",
+            }
+        ],
+        "leads": [
+            {
+                "lead_id": "L1",
+                "created_at": "2026-02-01T00:00:00Z",
+                "partner_id": "P1",
+                "converted_opportunity_id": "O1",
+            }
+        ],
+        "opportunity_partners": [
+            {"opportunity_id": "O1", "partner_id": "P2", "role": role, "added_at": "2026-02-10T00:00:00Z"}
+            for role in ("sourcer", "co_seller")
+        ]
+        + [
+            {
+                "opportunity_id": "O1",
+                "partner_id": "P3",
+                "role": "sourcer",
+                "added_at": "2026-02-11T00:00:00Z",
+            }
+        ],
+    }
+    policy = Policy()
+    ws = empty_workspace()
+    try:
+        insert_tables(ws, tables)
+        facts = facts_of(ws, policy)
+    finally:
+        ws.close()
+    decision = decide("O1", facts, policy, datetime(2026, 10, 1, tzinfo=UTC), "role_weighted")
+    assert {c.partner_id: c.role for c in decision.credits} == {
+        "P1": "sourcer",
+        "P2": "co_seller",
+        "P3": "influencer",
+    }
+    text = explain(decision, facts).text()
+    assert (
+        "One (P1) was first; Two (P2) takes the co_seller role; Three (P3) takes the influencer role "
+        "[DOUBLE_SOURCED]." in text
+    )
+    assert "become influencers" not in text
+
+
+def test_every_credited_partner_is_given_a_reason() -> None:
+    # three_partners: P3 is credited as servicer for a touch after close, and the sentences never
+    # named P3; the CFO saw a credit with no evidence (found by fuzzing explain with several
+    # partners on one deal). Every credited partner is named before the credit line.
+    text = report("three_partners", "O1").text()
+    credits_at = text.index("Credit by the")
+    for partner in ("(P1)", "(P2)", "(P3)"):
+        assert partner in text[:credits_at], partner
+    assert "servicer on a partner-attributed deal" in text
+    # position_based: the touches of partners other than the first engager's are named.
+    touches = report("credit_position_based", "O1")
+    for credit in touches.data["credits"]:
+        assert f"({credit['partner_id']})" in touches.text()[: touches.text().index("Credit by the")]

@@ -226,10 +226,25 @@ def test_a_negative_value_cannot_start_a_comment() -> None:
     params = Params.from_policy(Policy(), 0)
     run = values(params) | {"lookback_us": -5}
     filled = Filler(shape, run, DUCKDB).fill(f"SELECT 3 -{token} AS x")
-    assert filled == "SELECT 3 -(-5) AS x"
+    assert filled == "SELECT 3 -CAST(-5 AS BIGINT) AS x"
     ws = open_workspace(":memory:")
     try:
         assert ws.con.execute(filled).fetchall() == [(8,)]
+    finally:
+        ws.close()
+
+
+def test_a_small_value_keeps_its_placeholders_64_bit_type() -> None:
+    # The plan compiled a 16-digit placeholder, a BIGINT to the engine, and left out the rules'
+    # casts to int64; the bare value 5025 is a 32-bit INTEGER, and a role weight of 50.25 (scaled
+    # to 5025) times a share's 1,000,000 overflowed (found by fuzzing the credit split's weights).
+    shape = Shape(0, ("sourcer",))
+    token = slots(shape)["weight_sourcer"].token
+    run = values(Params.from_policy(Policy(), 0)) | {"weight_sourcer": 5025}
+    filled = Filler(shape, run, DUCKDB).fill(f"SELECT {token} * 1000000 AS x")
+    ws = open_workspace(":memory:")
+    try:
+        assert ws.con.execute(filled).fetchall() == [(5_025_000_000,)]
     finally:
         ws.close()
 

@@ -9,7 +9,7 @@ each statement, so a value that looks like a placeholder is never replaced again
 plan's key is its :class:`Shape`: how many band edges there are (one comparison each) and which
 roles are weighted.
 
-Each value is written in exactly as it is (nothing goes through a float): integers as integers
+Each value is written in exactly as it is (nothing goes through a float): integers as 64-bit integers
 (day windows as integer microseconds; the minimum percent as the integer numerator and denominator
 of the share of the baseline a deal must stay under), a boolean as 0 or 1, a text as the dialect's
 string literal, a set of texts as the items of an ``IN`` list, a decimal as the text a cast reads.
@@ -251,8 +251,10 @@ def _written(kind: str, value: Any, dialect: Dialect) -> str:
     if kind == INT:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"an integer placeholder takes an integer, not {value!r}")
-        # In parentheses when negative: "x - -1" is fine, "x--1" would start a comment.
-        return str(value) if value >= 0 else f"({value})"
+        # As the 64-bit integer its placeholder compiled to: a bare small literal is a 32-bit
+        # INTEGER to the engine, and a rule multiplying it (a role weight of 5025 by a share's
+        # 1,000,000) would overflow. The cast also keeps "x - -1" from becoming "x--1" (a comment).
+        return f"CAST({value} AS BIGINT)"
     if kind == TEXT:
         return dialect.string_literal(str(value))
     if kind == TEXTS:

@@ -105,6 +105,37 @@ def _evidence_phrase(claim: Claim) -> str:
     return f"declaration as sourcer in the CRM partner fields (engagement date {at})"
 
 
+def _unexplained_credit_sentences(d: Decision, names: _Names) -> list[str]:
+    """Why each credited partner no other sentence names is on the deal (SPEC section 3): its
+    partner-engagement touches before close, its touches after close only (a servicer), or its
+    name on the deal (the CRM partner_id, a declared role) on a deal attributed by other evidence."""
+    named = {d.sourcer, *(c.partner_id for c in d.claims), *(lead.partner_id for lead in d.partner_leads)}
+    named |= {role.partner_id for role in d.declared} | set(d.marketplace_partners)
+    named |= {t.partner_id for t in d.engagement_touches if t.touch_id == d.engagement_touch}
+    if d.override is not None:
+        named.add(d.override.partner_id)
+    sentences = []
+    for credit in sorted(d.credits, key=lambda c: c.partner_id):
+        if credit.partner_id in named:
+            continue
+        mine = [t for t in d.engagement_touches if t.partner_id == credit.partner_id]
+        before = [t.touch_id for t in mine if t.occurred_at <= d.closed_at]
+        after = [t.touch_id for t in mine if t.occurred_at > d.closed_at]
+        who = names.partner(credit.partner_id)
+        if before:
+            why = f"engaged with the deal before close ({_touches(before)})"
+        elif after:
+            why = f"engaged with the deal only after close ({_touches(after)})"
+        else:
+            why = "is named on the deal (its CRM partner or partner list) with no evidence of its own"
+        sentences.append(f"{who} {why}: {credit.role} on a partner-attributed deal.")
+    return sentences
+
+
+def _touches(ids: list[str]) -> str:
+    return ("touch " if len(ids) == 1 else "touches ") + ", ".join(ids)
+
+
 def _claim_sentence(claim: Claim, names: _Names, sourcer: str) -> str:
     who = names.partner(claim.partner_id)
     base = f"{who}: {_evidence_phrase(claim)} ({claim.rule}, {_RULE_WORDS[claim.rule]})"
@@ -219,9 +250,18 @@ def explain(
         sentences += [_claim_sentence(c, names, d.sourcer) for c in d.claims]
     if "DOUBLE_SOURCED" in d.rules:
         others = sorted({c.partner_id for c in d.claims if not c.blocked and c.partner_id != d.sourcer})
+        # SPEC section 3: a losing claimant keeps a declared co_seller, reseller or servicer role;
+        # only otherwise is it an influencer. Its role is the one it is credited with.
+        roles = {c.partner_id: c.role for c in d.credits}
+        takes = [
+            f"{names.partner(p)} takes the {roles[p]} role"
+            if p in roles
+            else f"{names.partner(p)} does not source it"
+            for p in others
+        ]
         sentences.append(
             f"Several partners qualified to source (double sourced): {names.partner(d.sourcer)} was "
-            f"first; {', '.join(names.partner(p) for p in others)} become influencers [DOUBLE_SOURCED]."
+            f"first; {'; '.join(takes)} [DOUBLE_SOURCED]."
         )
     if d.engagement_at is not None:
         who = next((t.partner_id for t in d.engagement_touches if t.touch_id == d.engagement_touch), "")
@@ -257,6 +297,7 @@ def explain(
             f"{names.partner(partner_id)} is the reseller (marketplace or paper); routing the purchase "
             "is not evidence of any tier [MARKETPLACE_NOT_SOURCE]."
         )
+    sentences += _unexplained_credit_sentences(d, names)
     if d.acceleration is not None:
         sentences += _acceleration_sentences(d.acceleration)
 
