@@ -147,6 +147,12 @@ class Policy:
         return frozenset(self.values["touch_kinds.not_engagement"])
 
     @property
+    def known_kinds(self) -> frozenset[str]:
+        """Every touch kind the policy names (engagement or not): any other is unknown, and the
+        rules ignore it."""
+        return self.partner_kinds | self.direct_kinds | self.ignored_kinds
+
+    @property
     def band_edges(self) -> tuple[Decimal, ...]:
         return tuple(self.values["amount_bands.edges"])
 

@@ -70,6 +70,23 @@ def test_warnings_are_printed(tmp_path: Path) -> None:
     )
 
 
+def test_attribute_data_warns_of_unknown_touch_kinds_as_the_import_does(tmp_path: Path) -> None:
+    """`attribute --data` imports without collecting warnings (its speed): the touches of a kind the
+    policy does not name were ignored by the rules without a word. It names each kind with its rows,
+    on stderr, in the import's words."""
+    touches = [dict(r) for r in base_tables()["touches"]]
+    touches[0]["kind"] = "smoke_signal"
+    folder = dataset(tmp_path / "in", touches=touches)
+    imported = runner.invoke(app, ["import", "canonical", str(folder), "-w", ":memory:"])
+    reason = '"smoke_signal" is an unknown touch kind: the rules ignore it'
+    assert f"touches.csv row 2, kind: {reason}" in imported.output
+    done = runner.invoke(app, ["attribute", "--data", str(folder), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert "warning:" not in done.stdout
+    assert done.stderr.splitlines().count(f"warning: touches.csv 1 row(s), kind: {reason}") == 1
+    assert done.stderr.count("warning:") == 1  # the policy's own kinds are not named
+
+
 def test_a_rate_of_the_workspace_currency_is_a_warning(tmp_path: Path) -> None:
     """The workspace currency's rate is always 1: a row giving it another is accepted, never read,
     and said so (a wrong FX file should not pass unnoticed)."""

@@ -209,11 +209,7 @@ def touches(
         value = f.text(r, kind_column) if kind_column else default_kind
         kind = mapping.kinds.get(value)
         if kind is None:
-            kind = (
-                value.lower()
-                if value.lower() in policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
-                else ""
-            )
+            kind = value.lower() if value.lower() in policy.known_kinds else ""
         if not kind:
             out.problem(
                 f.file,

@@ -45,8 +45,7 @@ def _kind(f: ObjectFile, r: list[str], row: int, mapping: CrmMapping, policy: Po
     value = f.text(r, column)
     if value in mapping.kinds:
         return mapping.kinds[value]
-    known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
-    if value.lower() in known:
+    if value.lower() in policy.known_kinds:
         return value.lower()
     header = f.header(column) or column
     shown = quoted(value) if value else '"" (an empty value)'

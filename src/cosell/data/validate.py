@@ -42,6 +42,7 @@ from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column, Table
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
+UNKNOWN_KIND = "is an unknown touch kind: the rules ignore it"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
 # A rate times an amount of 14 integer digits must fit the product cosell.fx.convert_sql computes
@@ -643,14 +644,7 @@ def collect_warnings(
     name = staged.table.name
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
     if name == "touches":
-        known = policy.partner_kinds | policy.direct_kinds | policy.ignored_kinds
-        checks.append(
-            (
-                "kind",
-                f"n_kind NOT IN {in_list(sorted(known))}",
-                "is an unknown touch kind: the rules ignore it",
-            )
-        )
+        checks.append(("kind", f"n_kind NOT IN {in_list(sorted(policy.known_kinds))}", UNKNOWN_KIND))
         if policy.direct_kinds:
             checks.append(
                 (

@@ -74,6 +74,20 @@ def stage_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
     return stage_case_notes(policy, workspace_stages(con))
 
 
+def kind_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
+    """The touch kinds of the workspace the policy does not name, each with its rows, as the
+    import's warnings say them (:data:`cosell.data.validate.UNKNOWN_KIND`): ``attribute --data``
+    imports without collecting warnings, and the rules ignore those touches."""
+    from cosell.data.validate import UNKNOWN_KIND
+    from cosell.engine.sql import in_list
+
+    rows = con.execute(
+        f"SELECT kind, count(*) FROM touches WHERE kind NOT IN {in_list(sorted(policy.known_kinds))} "
+        "GROUP BY kind ORDER BY kind"
+    ).fetchall()
+    return tuple(f'touches.csv {int(n):,} row(s), kind: "{kind}" {UNKNOWN_KIND}' for kind, n in rows)
+
+
 def attribute_and_store(
     ws: Workspace,
     policy: Policy,
@@ -212,7 +226,7 @@ def attribute_files(
             data, policy, on_file=lambda _name: advance(1), now=imported_at, attribution_only=True
         )
     try:
-        notes = stage_notes(ws.con, policy)
+        notes = stage_notes(ws.con, policy) + kind_notes(ws.con, policy)
         # A fresh import is dated now: evaluate its current rows at the as-of instant. Only the
         # import wrote to the workspace: it holds no answered prompt to overlay.
         at = AsOf.resolve(when, imported_at)
