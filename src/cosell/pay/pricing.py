@@ -13,8 +13,9 @@ once); with ``partner_pay = "out_of_rep"`` the deal's partner earnings (payouts 
 taken out of it, never below zero.
 
 Earnings of zero are left out: the ledger reads a missing earning as zero (and reverses what it
-holds). Nothing is ever negative: a negative credited or deal amount (a credit note) pays nothing
-beyond a rule's flat fee.
+holds). Nothing is ever negative: a negative credited or deal amount (a credit note) pays no
+percent and no rep commission; a rule's flat fee still pays, and its minimum still applies (the
+rule matched: docs/pay-plans.md).
 
 >>> from cosell.pay.plan_parse import example_plan
 >>> from cosell.pay.model import DealToPrice, PartnerCredit
