@@ -142,6 +142,21 @@ def test_nothing_known_at_the_instant_asked_is_refused_with_the_earliest_import(
     assert result.exit_code == 1 and f"the earliest import was recorded at {IMPORTED}" in result.output
 
 
+@pytest.mark.parametrize("command", [["gate", "audit"], ["prompts"]])
+def test_gate_audit_and_prompts_before_the_first_import_are_refused_not_empty(
+    ws: str, command: list[str]
+) -> None:
+    """Both read the data known at K: before the first import nothing was known, which is no "0
+    violation(s)" or "0 prompt(s)" (exit 0) (found by fuzzing as-of, branch asof37)."""
+    result = runner.invoke(app, [*command, "-w", ws, "--known-at", "2026-11-30T23:59:59.999999Z"])
+    assert result.exit_code == 1, result.output
+    assert (
+        "nothing was known at 2026-11-30T23:59:59.999999Z: the earliest import was recorded at "
+        f"{IMPORTED} (give --known-at {IMPORTED} or later)"
+    ) in result.output
+    assert runner.invoke(app, [*command, "-w", ws, "--known-at", IMPORTED]).exit_code == 0
+
+
 def test_no_deal_existed_at_the_as_of_instant_is_refused_not_stored(ws: str) -> None:
     result = runner.invoke(app, ["attribute", "-w", ws, "--as-of", "2025-06-30"])
     assert result.exit_code == 1

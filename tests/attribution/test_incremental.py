@@ -595,6 +595,28 @@ def test_what_it_cannot_follow_is_a_full_run_that_says_why() -> None:
         ws.close()
 
 
+def test_a_full_run_because_of_an_incremental_base_names_it_as_incremental() -> None:
+    """The base of a re-run may be an incremental run: the reason names it as `cosell history`
+    lists it (incremental, on its full run), not as "the newest full run" (found by fuzzing
+    as-of, branch asof37)."""
+    ws = based_world(cohort_world(), POLICY, "role_weighted")
+    try:
+        inc = incremental_at(ws, POLICY, "role_weighted", K1)
+        assert inc.incremental, inc.full_because
+        later = K1 + timedelta(hours=1)
+        other = AsOf(AS_OF + timedelta(hours=1), later, True)
+        again = attribute_and_store(
+            ws, POLICY, other, "role_weighted", by_user="t", reason="", run_at=later, incremental=True
+        )
+        run = inc.record.run_id
+        assert again.full_because == (
+            f"the newest complete run, run {run} (incremental, on full run 1), "
+            "was evaluated at another as-of instant"
+        )
+    finally:
+        ws.close()
+
+
 def test_an_import_at_the_base_run_s_own_instant_after_it_is_a_full_run() -> None:
     """With a pinned clock an import can be recorded at the very instant the base run knew the data
     at, after the run: known at that instant, yet not read by the run. The changes found after the

@@ -213,16 +213,24 @@ def _unsuitable(
         # override or declaration is no change after the instant, yet the run never read it.
         return f"a change was recorded at run {base.run_id}'s knowledge instant after the run"
     if base.as_of != as_of:
-        return f"the newest full run, run {base.run_id}, was evaluated at another as-of instant"
+        return f"{_newest_complete(chain)} was evaluated at another as-of instant"
     if base.policy_version != policy.version:
-        return f"the newest full run, run {base.run_id}, was made under another policy"
+        return f"{_newest_complete(chain)} was made under another policy"
     if base.model != model:
-        return f"the newest full run, run {base.run_id}, used another credit model"
+        return f"{_newest_complete(chain)} used another credit model"
     if not con.dialect.client_median:
         return "this engine computes cohort medians in SQL"
     if not has_evidence(con, chain.full):
         return f"the newest full run, run {chain.full}, stored no evidence"
     return ""
+
+
+def _newest_complete(chain: RunChain) -> str:
+    """The base run as ``cosell history`` lists it: a full run, or an incremental run on top of one
+    (its chain's full run named too)."""
+    if chain.newest == chain.full:
+        return f"the newest full run, run {chain.full},"
+    return f"the newest complete run, run {chain.newest} (incremental, on full run {chain.full}),"
 
 
 def _run(

@@ -27,6 +27,7 @@ from cosell.hygiene.sql import in_list as _in
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, version_filter
+from cosell.store.known import require_import
 from cosell.store.schema import PARTNER_SOURCES
 from cosell.store.versions import attribution_views
 
@@ -244,7 +245,11 @@ def gate_audit(
     old value); a deal without partner_source changes in field_history is judged by its current CRM
     value. A declaration recorded at or before the entry (an auto-tag or an answered prompt)
     confirms it too.
+
+    A knowledge instant before the first import is refused (:func:`require_import`), not read as
+    no violation.
     """
+    require_import(con, as_of)
     ensure_intake_schema(con)
     attribution_views(con, as_of)
     won, lost = policy.won_stages, policy.lost_stages

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cosell.asof import AsOf
 from cosell.hygiene.prompts import Answer, Prompt, answer_prompt, list_prompts, refresh_prompts
 from cosell.policy import Policy
+from cosell.store.known import require_import
 from cosell.store.workspace import Workspace
 
 __all__ = ["Answer", "Prompt", "answer", "prompts"]
@@ -29,6 +30,9 @@ def prompts(
     if issue:
         with ws.transaction():
             refresh_prompts(ws, policy)
+    else:
+        # Prompts are issued by imports: before the first one nothing was known, not "no prompt".
+        require_import(ws.con, at.known_at)
     return list_prompts(ws.con, min(at.as_of, at.known_at), rep=rep, status=status)
 
 
