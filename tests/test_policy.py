@@ -10,7 +10,17 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.errors import PolicyError
-from cosell.policy import CREDIT_MODELS, SETTINGS, Policy, PolicyInvalid, parse_policy, render_policy_toml
+from cosell.policy import (
+    CREDIT_MODELS,
+    MAX_ROLE_WEIGHT_UNITS,
+    ROLES,
+    SETTINGS,
+    Policy,
+    PolicyInvalid,
+    integer_role_weights,
+    parse_policy,
+    render_policy_toml,
+)
 
 
 def test_rendered_defaults_round_trip_to_the_same_version() -> None:
@@ -73,6 +83,16 @@ def test_version_ignores_layout_but_not_values() -> None:
             "must not be negative",
         ),
         ("this is = = not toml", "(file)", "not valid TOML"),
+        (
+            "[credit.role_weights]\nsourcer = 0.5\nservicer = 999999999999",
+            "credit.role_weights",
+            "would reach 9,999,999,999,990, above 1,000,000",
+        ),
+        (
+            "[credit.role_weights]\nsourcer = 0.000000000001",
+            "credit.role_weights",
+            "use fewer decimal places",
+        ),
         (
             '[stages]\nwon = ["Closed Won", "Won\\u0001"]',
             "stages.won",
@@ -265,3 +285,29 @@ def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "valid, version default@" in result.stdout
+
+
+@given(
+    weights=st.fixed_dictionaries(
+        {role: st.decimals(min_value=0, max_value=10**12 - 1, places=12) for role in ROLES}
+    )
+)
+def test_accepted_role_weights_are_bounded_whole_numbers_with_the_same_ratios(
+    weights: dict[str, Decimal],
+) -> None:
+    """The batch engine multiplies a deal's amount in minor units by a role weight as a whole
+    number, in 64-bit integers: a policy whose weights, scaled to whole numbers with the same
+    ratios, exceed the bound is refused naming credit.role_weights (it checked, then every
+    attribution run stopped with an internal overflow error); an accepted one keeps its ratios."""
+    text = "[credit.role_weights]\n" + "".join(f"{role} = {w}\n" for role, w in weights.items())
+    try:
+        policy = parse_policy(text, "p.toml")
+    except PolicyError as exc:
+        assert exc.key == "credit.role_weights"
+        assert max(integer_role_weights(weights).values()) > MAX_ROLE_WEIGHT_UNITS
+        return
+    scaled = integer_role_weights(policy.role_weights)
+    assert max(scaled.values()) <= MAX_ROLE_WEIGHT_UNITS
+    for a in ROLES:
+        for b in ROLES:
+            assert scaled[a] * policy.role_weights[b] == scaled[b] * policy.role_weights[a]

@@ -46,6 +46,10 @@ MAX_DAYS = 36_500  # a hundred years
 MAX_COUNT = 1_000_000_000
 MAX_DECIMAL = Decimal(10) ** 12
 DECIMAL_PLACES = 12
+# The role weights are used as whole numbers with the same ratios (integer_role_weights): the batch
+# engine multiplies a deal's amount in minor units by one in 64-bit integers, so the largest is
+# bounded (a weight of 999999999999 beside one of 0.5 would overflow on every partner deal).
+MAX_ROLE_WEIGHT_UNITS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,28 @@ class Policy:
         return Policy(_validate(merged, None), self.source)
 
 
+def integer_role_weights(weights: Mapping[str, Decimal]) -> dict[str, int]:
+    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5).
+
+    >>> integer_role_weights({"sourcer": Decimal("0.5"), "influencer": Decimal("0.15")})
+    {'sourcer': 50, 'influencer': 15}
+    """
+    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
+    scale = Decimal(10) ** max(int(exponent), 0)
+    return {role: int(w * scale) for role, w in weights.items()}
+
+
+def _role_weights_bounded(values: Mapping[str, Any]) -> str | None:
+    weights = {role: values[f"credit.role_weights.{role}"] for role in ROLES}
+    largest = max(integer_role_weights(weights).values())
+    if largest <= MAX_ROLE_WEIGHT_UNITS:
+        return None
+    return (
+        f"as whole numbers with the same ratios the weights would reach {largest:,}, above "
+        f"{MAX_ROLE_WEIGHT_UNITS:,}: use fewer decimal places or smaller numbers (only the ratios count)"
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -326,6 +352,7 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("credit.position_based_weights", lambda v: None if all(w >= 0 for w in v["credit.position_based_weights"]) else "a weight must not be negative (a share of a deal's credit is never below 0)"),
     ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
+    ("credit.role_weights", _role_weights_bounded),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
     ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
     ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
@@ -350,6 +377,7 @@ def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
 
 # Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
 _CROSS_READS = {
+    "credit.role_weights": tuple(f"credit.role_weights.{role}" for role in ROLES),
     "stages.won": ("stages.lost",),
     "touch_kinds.direct_engagement": ("touch_kinds.partner_engagement",),
     "touch_kinds.not_engagement": ("touch_kinds.partner_engagement", "touch_kinds.direct_engagement"),
