@@ -83,6 +83,12 @@ def test_version_ignores_layout_but_not_values() -> None:
             "must not be negative",
         ),
         ("this is = = not toml", "(file)", "not valid TOML"),
+        ("[stages]\nwon = []", "stages.won", "needs at least one stage"),
+        (
+            "[touch_kinds]\npartner_engagement = []",
+            "touch_kinds.partner_engagement",
+            "needs at least one kind",
+        ),
         (
             "[credit.role_weights]\nsourcer = 0.5\nservicer = 999999999999",
             "credit.role_weights",

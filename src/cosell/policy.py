@@ -353,6 +353,8 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
     ("credit.role_weights", _role_weights_bounded),
+    ("stages.won", lambda v: None if v["stages.won"] else "needs at least one stage: with none, no deal is ever won (no acceleration, no revenue, no pay) and the stage gate guards nothing"),
+    ("touch_kinds.partner_engagement", lambda v: None if v["touch_kinds.partner_engagement"] else "needs at least one kind: with none, no touch is ever partner engagement and no deal is sourced by a touch, accelerated or influenced by one"),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
     ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
     ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
