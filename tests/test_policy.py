@@ -119,7 +119,7 @@ def test_invalid_policy_names_the_key(toml: str, key: str, reason: str) -> None:
         parse_policy(toml, "p.toml")
     assert info.value.key == key
     assert reason in str(info.value)
-    assert str(info.value).startswith("p.toml: ")
+    assert str(info.value).startswith(("p.toml: ", f"p.toml line {info.value.line}: policy key {key}: "))
 
 
 @given(
@@ -135,13 +135,13 @@ def test_a_wrong_value_is_shown_as_the_file_wrote_it(whole: str, number: Decimal
     for written, shown in [(str(number), str(number)), ("true", "true"), ("1979-05-27", "1979-05-27")]:
         with pytest.raises(PolicyError) as info:
             parse_policy(f"[{table}]\n{key} = {written}\n", "p.toml")
-        assert str(info.value) == f"p.toml: policy key {whole}: {shown} is not a whole number"
+        assert str(info.value) == f"p.toml line 2: policy key {whole}: {shown} is not a whole number"
     with pytest.raises(PolicyError) as info:
         parse_policy("[influence]\nrequires_activity = 1\n[windows]\n", "p.toml")
-    assert str(info.value) == "p.toml: policy key influence.requires_activity: 1 is not true or false"
+    assert str(info.value) == "p.toml line 2: policy key influence.requires_activity: 1 is not true or false"
     with pytest.raises(PolicyError) as info:
         parse_policy(f"label = {number}\n", "p.toml")
-    assert str(info.value) == f"p.toml: policy key label: {number} is not a non-empty string"
+    assert str(info.value) == f"p.toml line 1: policy key label: {number} is not a non-empty string"
 
 
 @given(kind=st.sampled_from(sorted(Policy().partner_kinds | Policy().direct_kinds)))
@@ -190,7 +190,7 @@ def test_credit_model_must_be_a_registered_model() -> None:
         parse_policy('[credit]\nmodel = "linear"\n', "p.toml")
     assert info.value.key == "credit.model"
     assert str(info.value) == (
-        "p.toml: policy key credit.model: 'linear' is not one of: role_weighted, even, first_touch, "
+        "p.toml line 2: policy key credit.model: 'linear' is not one of: role_weighted, even, first_touch, "
         "last_touch, position_based, time_decay"
     )
     with pytest.raises(PolicyError, match=r"'time_decy' is not one of: .* \(did you mean time_decay\?\)$"):
@@ -217,7 +217,7 @@ def test_every_problem_is_listed_at_once() -> None:
     ]
     assert info.value.key == "workspace_currency"  # a PolicyError about the first problem
     assert str(info.value).splitlines()[1] == (
-        "p.toml: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS)
+        "p.toml line 3: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS)
     )
 
 
@@ -276,8 +276,8 @@ def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     assert isinstance(result.exception, SystemExit)
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{path}: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
-        f"{path}: policy key windows.sourcing_lookback_days: -1 must not be negative",
+        f"{path} line 2: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
+        f"{path} line 4: policy key windows.sourcing_lookback_days: -1 must not be negative",
         "2 problem(s)",
     ]
     path.write_bytes(bytes(range(256)))
@@ -317,3 +317,32 @@ def test_accepted_role_weights_are_bounded_whole_numbers_with_the_same_ratios(
     for a in ROLES:
         for b in ROLES:
             assert scaled[a] * policy.role_weights[b] == scaled[b] * policy.role_weights[a]
+
+
+def test_a_problem_names_the_line_that_sets_its_key() -> None:
+    """Finance reads a long policy file: each problem names the line of its key, else of the table
+    that holds it (an inline table, a cross check over a whole table); a key the file does not set
+    (a default in a cross check) has none."""
+    text = (
+        "# fy27\nlabel = 'x'\n\n[credit]\nmodel = 'linear'\nrole_weights = { sourcer = -1 }\n"
+        "  [ windows ]  # days\n  sourcing_lookback_days = -1\n[stages]\nlost = ['Closed Won']\n"
+    )
+    with pytest.raises(PolicyInvalid) as info:
+        parse_policy(text, "p.toml")
+    assert [(p.key, p.line) for p in info.value.problems] == [
+        ("credit.model", 5),
+        ("credit.role_weights.sourcer", 6),
+        ("windows.sourcing_lookback_days", 8),
+        ("stages.won", 9),
+    ]
+    assert (
+        str(info.value)
+        .splitlines()[2]
+        .startswith("p.toml line 8: policy key windows.sourcing_lookback_days: ")
+    )
+    with pytest.raises(PolicyError) as bound:
+        parse_policy("label = 'x'\n[credit.role_weights]\nservicer = 999999999999\ninfluencer = 0.5\n")
+    assert (bound.value.key, bound.value.line) == ("credit.role_weights", 2)
+    with pytest.raises(PolicyError) as one:
+        parse_policy("credit.model = 'x'\n")
+    assert one.value.line == 1 and str(one.value).startswith("line 1: policy key credit.model: ")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -386,8 +387,54 @@ _CROSS_READS = {
 }
 
 
-def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
-    """Every setting checked; every problem found is reported at once (like ``plans check``)."""
+_TABLE_LINE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_.\- ]+?)\s*=")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    r"""The line (from 1) that sets each dotted key, or opens each table, of TOML ``text``: bare keys
+    only (a quoted key has no line, nor has a key a multi-line value sets); for error messages.
+
+    >>> key_lines('label = "x"\n[credit.role_weights]\nsourcer = 5\n[windows]\nbaseline_window_days=1')
+    {'label': 1, 'credit.role_weights': 2, 'credit.role_weights.sourcer': 3, 'windows': 4, 'windows.baseline_window_days': 5}
+    """
+    lines: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _TABLE_LINE.match(line):
+            table = ".".join(part.strip() for part in header.group(1).split("."))
+            lines.setdefault(table, number)
+        elif key := _KEY_LINE.match(line):
+            dotted = ".".join(part.strip() for part in key.group(1).split("."))
+            lines.setdefault(f"{table}.{dotted}" if table else dotted, number)
+    return lines
+
+
+def _line_of(key: str, lines: Mapping[str, int]) -> int | None:
+    """The line of ``key``, else of the nearest table or inline table that holds it."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return None
+
+
+def _validate(
+    flat: Mapping[str, Any], file: str | None, lines: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Every setting checked; every problem found is reported at once (like ``plans check``), each
+    with the line that sets its key when ``lines`` (:func:`key_lines`) knows it."""
+    values, problems = _validated(flat, file)
+    if lines:
+        problems = [PolicyError(p.key, p.reason, p.file, _line_of(p.key, lines)) for p in problems]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise PolicyInvalid(problems)
+    return values
+
+
+def _validated(flat: Mapping[str, Any], file: str | None) -> tuple[dict[str, Any], list[PolicyError]]:
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
     problems: list[PolicyError] = []
     wrong: set[str] = set()
@@ -409,11 +456,7 @@ def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
         problem = check(values)
         if problem:
             problems.append(PolicyError(key, problem, file))
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise PolicyInvalid(problems)
-    return values
+    return values, problems
 
 
 class PolicyInvalid(PolicyError):
@@ -426,7 +469,7 @@ class PolicyInvalid(PolicyError):
     def __init__(self, problems: Sequence[PolicyError]) -> None:
         self.problems = list(problems)
         first = self.problems[0]
-        super().__init__(first.key, first.reason, first.file)
+        super().__init__(first.key, first.reason, first.file, first.line)
         self.args = ("\n".join(str(p) for p in self.problems),)
 
 
@@ -450,7 +493,7 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
         data = read_toml(text)
     except NotToml as exc:
         raise PolicyError("(file)", str(exc), file) from None
-    return Policy(_validate(_flatten(data), file), file)
+    return Policy(_validate(_flatten(data), file, key_lines(text)), file)
 
 
 def _toml_value(value: Any) -> str:
