@@ -84,6 +84,7 @@ def test_version_ignores_layout_but_not_values() -> None:
         ),
         ("this is = = not toml", "(file)", "not valid TOML"),
         ("[stages]\nwon = []", "stages.won", "needs at least one stage"),
+        (f'label = "{"x" * 243}"', "label", "is 243 characters long (at most 242)"),
         (
             "[touch_kinds]\npartner_engagement = []",
             "touch_kinds.partner_engagement",

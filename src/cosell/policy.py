@@ -51,13 +51,18 @@ DECIMAL_PLACES = 12
 # engine multiplies a deal's amount in minor units by one in 64-bit integers, so the largest is
 # bounded (a weight of 999999999999 beside one of 0.5 would overflow on every partner deal).
 MAX_ROLE_WEIGHT_UNITS = 1_000_000
+# The version, <label>@<12 hex digits>, is written back to the CRM in a 255-character text field
+# (cosell.crm.fields; a test keeps the two in step): a longer label would check, then make every
+# write-back of every run under it fail.
+MAX_LABEL_CHARS = 255 - len("@") - 12
 
 
 @dataclass(frozen=True)
 class Setting:
     """One policy key: dotted name, default value, kind of value, and the help shown everywhere.
 
-    ``choices`` lists the accepted values of a ``choice`` setting; ``maximum`` bounds an ``int``.
+    ``choices`` lists the accepted values of a ``choice`` setting; ``maximum`` bounds an ``int``,
+    and the length of a ``str``.
     """
 
     key: str
@@ -69,7 +74,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result."),
+    Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result.", maximum=MAX_LABEL_CHARS),
     Setting("workspace_currency", "USD", "currency", "ISO 4217 currency that reports and costs are in."),
     Setting("fiscal_year_start_month", 1, "month", "First month of the fiscal year (1 = January). A fiscal year is named by the calendar year it ends in."),
     Setting("windows.sourcing_lookback_days", 180, "int", "Days before creation in which partner evidence may source a deal (and direct touches block it).", maximum=MAX_DAYS),
@@ -319,6 +324,8 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         if not isinstance(value, str) or not value:
             raise PolicyError(key, f"{shown_value(value)} is not a non-empty string", file)
         _check_text(key, value, file)
+        if kind == "str" and len(value) > setting.maximum:
+            raise PolicyError(key, f"is {len(value):,} characters long (at most {setting.maximum:,})", file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
         if kind == "choice" and value not in setting.choices:
