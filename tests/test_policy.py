@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,12 +13,14 @@ from cosell.cli.app import app
 from cosell.errors import PolicyError
 from cosell.policy import (
     CREDIT_MODELS,
+    MAX_POLICY_BYTES,
     MAX_ROLE_WEIGHT_UNITS,
     ROLES,
     SETTINGS,
     Policy,
     PolicyInvalid,
     integer_role_weights,
+    load_policy,
     parse_policy,
     render_policy_toml,
 )
@@ -347,3 +350,28 @@ def test_a_problem_names_the_line_that_sets_its_key() -> None:
     with pytest.raises(PolicyError) as one:
         parse_policy("credit.model = 'x'\n")
     assert one.value.line == 1 and str(one.value).startswith("line 1: policy key credit.model: ")
+
+
+def test_a_policy_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(
+    tmp_path: Path,
+) -> None:
+    """/dev/zero given as the policy (or a symlink to it) was read until memory ran out (exit 70,
+    an internal error), and a named pipe waited for a writer forever: each is refused by name."""
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "policy.toml"
+    link.symlink_to("/dev/zero")
+    for path in (Path("/dev/zero"), link, fifo):
+        with pytest.raises(PolicyError) as info:
+            load_policy(path)
+        assert (info.value.key, info.value.reason) == (
+            "(file)",
+            "is not a regular file (a policy is a TOML text file)",
+        )
+        assert str(info.value).startswith(f"{path}: ")
+    large = tmp_path / "large.toml"
+    large.write_bytes(b'label = "x"\n' + b"#" * MAX_POLICY_BYTES + b"\n")
+    with pytest.raises(PolicyError, match=f"is larger than {MAX_POLICY_BYTES:,} bytes"):
+        load_policy(large)
+    large.write_bytes(b'label = "x"\n' + b"#" * (MAX_POLICY_BYTES - 20) + b"\n")
+    assert load_policy(large).version.startswith("x@")

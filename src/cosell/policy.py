@@ -14,7 +14,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,6 +57,8 @@ MAX_ROLE_WEIGHT_UNITS = 1_000_000
 # (cosell.crm.fields; a test keeps the two in step): a longer label would check, then make every
 # write-back of every run under it fail.
 MAX_LABEL_CHARS = 255 - len("@") - 12
+# A policy is a page of settings; the bound is generous for comments.
+MAX_POLICY_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -486,9 +490,22 @@ def load_policy(path: str | Path | None = None) -> Policy:
         return Policy()
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        # A device or a pipe given as the policy (/dev/zero, a FIFO) would be read forever, or wait
+        # for a writer: only a regular file (a folder gets the reason its read gives) is read, and
+        # at most MAX_POLICY_BYTES of it.
+        kind = os.stat(path).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            raise PolicyError("(file)", "is not a regular file (a policy is a TOML text file)", file)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError("(file)", f"cannot read: {exc.strerror}", file) from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            "(file)", f"is larger than {MAX_POLICY_BYTES:,} bytes (a policy is a short text file)", file
+        )
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError("(file)", "is not a text file (a policy is TOML text in UTF-8)", file) from None
     return parse_policy(text, file)
