@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,19 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.errors import PolicyError
-from cosell.policy import CREDIT_MODELS, SETTINGS, Policy, PolicyInvalid, parse_policy, render_policy_toml
+from cosell.policy import (
+    CREDIT_MODELS,
+    MAX_POLICY_BYTES,
+    MAX_ROLE_WEIGHT_UNITS,
+    ROLES,
+    SETTINGS,
+    Policy,
+    PolicyInvalid,
+    integer_role_weights,
+    load_policy,
+    parse_policy,
+    render_policy_toml,
+)
 
 
 def test_rendered_defaults_round_trip_to_the_same_version() -> None:
@@ -73,6 +86,23 @@ def test_version_ignores_layout_but_not_values() -> None:
             "must not be negative",
         ),
         ("this is = = not toml", "(file)", "not valid TOML"),
+        ("[stages]\nwon = []", "stages.won", "needs at least one stage"),
+        (f'label = "{"x" * 243}"', "label", "is 243 characters long (at most 242)"),
+        (
+            "[touch_kinds]\npartner_engagement = []",
+            "touch_kinds.partner_engagement",
+            "needs at least one kind",
+        ),
+        (
+            "[credit.role_weights]\nsourcer = 0.5\nservicer = 999999999999",
+            "credit.role_weights",
+            "would reach 9,999,999,999,990, above 1,000,000",
+        ),
+        (
+            "[credit.role_weights]\nsourcer = 0.000000000001",
+            "credit.role_weights",
+            "use fewer decimal places",
+        ),
         (
             '[stages]\nwon = ["Closed Won", "Won\\u0001"]',
             "stages.won",
@@ -93,7 +123,7 @@ def test_invalid_policy_names_the_key(toml: str, key: str, reason: str) -> None:
         parse_policy(toml, "p.toml")
     assert info.value.key == key
     assert reason in str(info.value)
-    assert str(info.value).startswith("p.toml: ")
+    assert str(info.value).startswith(("p.toml: ", f"p.toml line {info.value.line}: policy key {key}: "))
 
 
 @given(
@@ -109,13 +139,13 @@ def test_a_wrong_value_is_shown_as_the_file_wrote_it(whole: str, number: Decimal
     for written, shown in [(str(number), str(number)), ("true", "true"), ("1979-05-27", "1979-05-27")]:
         with pytest.raises(PolicyError) as info:
             parse_policy(f"[{table}]\n{key} = {written}\n", "p.toml")
-        assert str(info.value) == f"p.toml: policy key {whole}: {shown} is not a whole number"
+        assert str(info.value) == f"p.toml line 2: policy key {whole}: {shown} is not a whole number"
     with pytest.raises(PolicyError) as info:
         parse_policy("[influence]\nrequires_activity = 1\n[windows]\n", "p.toml")
-    assert str(info.value) == "p.toml: policy key influence.requires_activity: 1 is not true or false"
+    assert str(info.value) == "p.toml line 2: policy key influence.requires_activity: 1 is not true or false"
     with pytest.raises(PolicyError) as info:
         parse_policy(f"label = {number}\n", "p.toml")
-    assert str(info.value) == f"p.toml: policy key label: {number} is not a non-empty string"
+    assert str(info.value) == f"p.toml line 1: policy key label: {number} is not a non-empty string"
 
 
 @given(kind=st.sampled_from(sorted(Policy().partner_kinds | Policy().direct_kinds)))
@@ -164,7 +194,7 @@ def test_credit_model_must_be_a_registered_model() -> None:
         parse_policy('[credit]\nmodel = "linear"\n', "p.toml")
     assert info.value.key == "credit.model"
     assert str(info.value) == (
-        "p.toml: policy key credit.model: 'linear' is not one of: role_weighted, even, first_touch, "
+        "p.toml line 2: policy key credit.model: 'linear' is not one of: role_weighted, even, first_touch, "
         "last_touch, position_based, time_decay"
     )
     with pytest.raises(PolicyError, match=r"'time_decy' is not one of: .* \(did you mean time_decay\?\)$"):
@@ -191,7 +221,7 @@ def test_every_problem_is_listed_at_once() -> None:
     ]
     assert info.value.key == "workspace_currency"  # a PolicyError about the first problem
     assert str(info.value).splitlines()[1] == (
-        "p.toml: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS)
+        "p.toml line 3: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS)
     )
 
 
@@ -250,8 +280,8 @@ def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     assert isinstance(result.exception, SystemExit)
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{path}: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
-        f"{path}: policy key windows.sourcing_lookback_days: -1 must not be negative",
+        f"{path} line 2: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
+        f"{path} line 4: policy key windows.sourcing_lookback_days: -1 must not be negative",
         "2 problem(s)",
     ]
     path.write_bytes(bytes(range(256)))
@@ -265,3 +295,83 @@ def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "valid, version default@" in result.stdout
+
+
+@given(
+    weights=st.fixed_dictionaries(
+        {role: st.decimals(min_value=0, max_value=10**12 - 1, places=12) for role in ROLES}
+    )
+)
+def test_accepted_role_weights_are_bounded_whole_numbers_with_the_same_ratios(
+    weights: dict[str, Decimal],
+) -> None:
+    """The batch engine multiplies a deal's amount in minor units by a role weight as a whole
+    number, in 64-bit integers: a policy whose weights, scaled to whole numbers with the same
+    ratios, exceed the bound is refused naming credit.role_weights (it checked, then every
+    attribution run stopped with an internal overflow error); an accepted one keeps its ratios."""
+    text = "[credit.role_weights]\n" + "".join(f"{role} = {w}\n" for role, w in weights.items())
+    try:
+        policy = parse_policy(text, "p.toml")
+    except PolicyError as exc:
+        assert exc.key == "credit.role_weights"
+        assert max(integer_role_weights(weights).values()) > MAX_ROLE_WEIGHT_UNITS
+        return
+    scaled = integer_role_weights(policy.role_weights)
+    assert max(scaled.values()) <= MAX_ROLE_WEIGHT_UNITS
+    for a in ROLES:
+        for b in ROLES:
+            assert scaled[a] * policy.role_weights[b] == scaled[b] * policy.role_weights[a]
+
+
+def test_a_problem_names_the_line_that_sets_its_key() -> None:
+    """Finance reads a long policy file: each problem names the line of its key, else of the table
+    that holds it (an inline table, a cross check over a whole table); a key the file does not set
+    (a default in a cross check) has none."""
+    text = (
+        "# fy27\nlabel = 'x'\n\n[credit]\nmodel = 'linear'\nrole_weights = { sourcer = -1 }\n"
+        "  [ windows ]  # days\n  sourcing_lookback_days = -1\n[stages]\nlost = ['Closed Won']\n"
+    )
+    with pytest.raises(PolicyInvalid) as info:
+        parse_policy(text, "p.toml")
+    assert [(p.key, p.line) for p in info.value.problems] == [
+        ("credit.model", 5),
+        ("credit.role_weights.sourcer", 6),
+        ("windows.sourcing_lookback_days", 8),
+        ("stages.won", 9),
+    ]
+    assert (
+        str(info.value)
+        .splitlines()[2]
+        .startswith("p.toml line 8: policy key windows.sourcing_lookback_days: ")
+    )
+    with pytest.raises(PolicyError) as bound:
+        parse_policy("label = 'x'\n[credit.role_weights]\nservicer = 999999999999\ninfluencer = 0.5\n")
+    assert (bound.value.key, bound.value.line) == ("credit.role_weights", 2)
+    with pytest.raises(PolicyError) as one:
+        parse_policy("credit.model = 'x'\n")
+    assert one.value.line == 1 and str(one.value).startswith("line 1: policy key credit.model: ")
+
+
+def test_a_policy_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(
+    tmp_path: Path,
+) -> None:
+    """/dev/zero given as the policy (or a symlink to it) was read until memory ran out (exit 70,
+    an internal error), and a named pipe waited for a writer forever: each is refused by name."""
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "policy.toml"
+    link.symlink_to("/dev/zero")
+    for path in (Path("/dev/zero"), link, fifo):
+        with pytest.raises(PolicyError) as info:
+            load_policy(path)
+        assert (info.value.key, info.value.reason) == (
+            "(file)",
+            "is not a regular file (a policy is a TOML text file)",
+        )
+        assert str(info.value).startswith(f"{path}: ")
+    large = tmp_path / "large.toml"
+    large.write_bytes(b'label = "x"\n' + b"#" * MAX_POLICY_BYTES + b"\n")
+    with pytest.raises(PolicyError, match=f"is larger than {MAX_POLICY_BYTES:,} bytes"):
+        load_policy(large)
+    large.write_bytes(b'label = "x"\n' + b"#" * (MAX_POLICY_BYTES - 20) + b"\n")
+    assert load_policy(large).version.startswith("x@")

@@ -101,13 +101,16 @@ class ImportFailed(CosellError):
 
 
 class PolicyError(CosellError):
-    """The policy file is invalid. ``key`` is the dotted path of the offending key."""
+    """The policy file is invalid. ``key`` is the dotted path of the offending key; ``line`` the
+    line of the file that sets it, when known."""
 
-    def __init__(self, key: str, reason: str, file: str | None = None) -> None:
+    def __init__(self, key: str, reason: str, file: str | None = None, line: int | None = None) -> None:
         self.key = key
         self.reason = reason
         self.file = file
-        prefix = f"{file}: " if file else ""
+        self.line = line
+        where = " ".join(part for part in (file, f"line {line}" if line else None) if part)
+        prefix = f"{where}: " if where else ""
         super().__init__(f"{prefix}policy key {key}: {reason}")
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,13 +49,24 @@ MAX_DAYS = 36_500  # a hundred years
 MAX_COUNT = 1_000_000_000
 MAX_DECIMAL = Decimal(10) ** 12
 DECIMAL_PLACES = 12
+# The role weights are used as whole numbers with the same ratios (integer_role_weights): the batch
+# engine multiplies a deal's amount in minor units by one in 64-bit integers, so the largest is
+# bounded (a weight of 999999999999 beside one of 0.5 would overflow on every partner deal).
+MAX_ROLE_WEIGHT_UNITS = 1_000_000
+# The version, <label>@<12 hex digits>, is written back to the CRM in a 255-character text field
+# (cosell.crm.fields; a test keeps the two in step): a longer label would check, then make every
+# write-back of every run under it fail.
+MAX_LABEL_CHARS = 255 - len("@") - 12
+# A policy is a page of settings; the bound is generous for comments.
+MAX_POLICY_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Setting:
     """One policy key: dotted name, default value, kind of value, and the help shown everywhere.
 
-    ``choices`` lists the accepted values of a ``choice`` setting; ``maximum`` bounds an ``int``.
+    ``choices`` lists the accepted values of a ``choice`` setting; ``maximum`` bounds an ``int``,
+    and the length of a ``str``.
     """
 
     key: str
@@ -64,7 +78,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result."),
+    Setting("label", "default", "str", "Human name of this policy; part of the version recorded with every result.", maximum=MAX_LABEL_CHARS),
     Setting("workspace_currency", "USD", "currency", "ISO 4217 currency that reports and costs are in."),
     Setting("fiscal_year_start_month", 1, "month", "First month of the fiscal year (1 = January). A fiscal year is named by the calendar year it ends in."),
     Setting("windows.sourcing_lookback_days", 180, "int", "Days before creation in which partner evidence may source a deal (and direct touches block it).", maximum=MAX_DAYS),
@@ -229,6 +243,28 @@ class Policy:
         return Policy(_validate(merged, None), self.source)
 
 
+def integer_role_weights(weights: Mapping[str, Decimal]) -> dict[str, int]:
+    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5).
+
+    >>> integer_role_weights({"sourcer": Decimal("0.5"), "influencer": Decimal("0.15")})
+    {'sourcer': 50, 'influencer': 15}
+    """
+    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
+    scale = Decimal(10) ** max(int(exponent), 0)
+    return {role: int(w * scale) for role, w in weights.items()}
+
+
+def _role_weights_bounded(values: Mapping[str, Any]) -> str | None:
+    weights = {role: values[f"credit.role_weights.{role}"] for role in ROLES}
+    largest = max(integer_role_weights(weights).values())
+    if largest <= MAX_ROLE_WEIGHT_UNITS:
+        return None
+    return (
+        f"as whole numbers with the same ratios the weights would reach {largest:,}, above "
+        f"{MAX_ROLE_WEIGHT_UNITS:,}: use fewer decimal places or smaller numbers (only the ratios count)"
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -298,6 +334,8 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         if not isinstance(value, str) or not value:
             raise PolicyError(key, f"{shown_value(value)} is not a non-empty string", file)
         _check_text(key, value, file)
+        if kind == "str" and len(value) > setting.maximum:
+            raise PolicyError(key, f"is {len(value):,} characters long (at most {setting.maximum:,})", file)
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
         if kind == "choice" and value not in setting.choices:
@@ -332,6 +370,9 @@ _CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = 
     ("credit.position_based_weights", lambda v: None if all(w >= 0 for w in v["credit.position_based_weights"]) else "a weight must not be negative (a share of a deal's credit is never below 0)"),
     ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
     ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
+    ("credit.role_weights", _role_weights_bounded),
+    ("stages.won", lambda v: None if v["stages.won"] else "needs at least one stage: with none, no deal is ever won (no acceleration, no revenue, no pay) and the stage gate guards nothing"),
+    ("touch_kinds.partner_engagement", lambda v: None if v["touch_kinds.partner_engagement"] else "needs at least one kind: with none, no touch is ever partner engagement and no deal is sourced by a touch, accelerated or influenced by one"),
     ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
     ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
     ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
@@ -356,14 +397,61 @@ def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
 
 # Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
 _CROSS_READS = {
+    "credit.role_weights": tuple(f"credit.role_weights.{role}" for role in ROLES),
     "stages.won": ("stages.lost",),
     "touch_kinds.direct_engagement": ("touch_kinds.partner_engagement",),
     "touch_kinds.not_engagement": ("touch_kinds.partner_engagement", "touch_kinds.direct_engagement"),
 }
 
 
-def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
-    """Every setting checked; every problem found is reported at once (like ``plans check``)."""
+_TABLE_LINE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_.\- ]+?)\s*=")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    r"""The line (from 1) that sets each dotted key, or opens each table, of TOML ``text``: bare keys
+    only (a quoted key has no line, nor has a key a multi-line value sets); for error messages.
+
+    >>> key_lines('label = "x"\n[credit.role_weights]\nsourcer = 5\n[windows]\nbaseline_window_days=1')
+    {'label': 1, 'credit.role_weights': 2, 'credit.role_weights.sourcer': 3, 'windows': 4, 'windows.baseline_window_days': 5}
+    """
+    lines: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _TABLE_LINE.match(line):
+            table = ".".join(part.strip() for part in header.group(1).split("."))
+            lines.setdefault(table, number)
+        elif key := _KEY_LINE.match(line):
+            dotted = ".".join(part.strip() for part in key.group(1).split("."))
+            lines.setdefault(f"{table}.{dotted}" if table else dotted, number)
+    return lines
+
+
+def _line_of(key: str, lines: Mapping[str, int]) -> int | None:
+    """The line of ``key``, else of the nearest table or inline table that holds it."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return None
+
+
+def _validate(
+    flat: Mapping[str, Any], file: str | None, lines: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Every setting checked; every problem found is reported at once (like ``plans check``), each
+    with the line that sets its key when ``lines`` (:func:`key_lines`) knows it."""
+    values, problems = _validated(flat, file)
+    if lines:
+        problems = [PolicyError(p.key, p.reason, p.file, _line_of(p.key, lines)) for p in problems]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise PolicyInvalid(problems)
+    return values
+
+
+def _validated(flat: Mapping[str, Any], file: str | None) -> tuple[dict[str, Any], list[PolicyError]]:
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
     problems: list[PolicyError] = []
     wrong: set[str] = set()
@@ -385,11 +473,7 @@ def _validate(flat: Mapping[str, Any], file: str | None) -> dict[str, Any]:
         problem = check(values)
         if problem:
             problems.append(PolicyError(key, problem, file))
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise PolicyInvalid(problems)
-    return values
+    return values, problems
 
 
 class PolicyInvalid(PolicyError):
@@ -402,7 +486,7 @@ class PolicyInvalid(PolicyError):
     def __init__(self, problems: Sequence[PolicyError]) -> None:
         self.problems = list(problems)
         first = self.problems[0]
-        super().__init__(first.key, first.reason, first.file)
+        super().__init__(first.key, first.reason, first.file, first.line)
         self.args = ("\n".join(str(p) for p in self.problems),)
 
 
@@ -412,9 +496,22 @@ def load_policy(path: str | Path | None = None) -> Policy:
         return Policy()
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        # A device or a pipe given as the policy (/dev/zero, a FIFO) would be read forever, or wait
+        # for a writer: only a regular file (a folder gets the reason its read gives) is read, and
+        # at most MAX_POLICY_BYTES of it.
+        kind = os.stat(path).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            raise PolicyError("(file)", "is not a regular file (a policy is a TOML text file)", file)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError("(file)", f"cannot read: {exc.strerror}", file) from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            "(file)", f"is larger than {MAX_POLICY_BYTES:,} bytes (a policy is a short text file)", file
+        )
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError("(file)", "is not a text file (a policy is TOML text in UTF-8)", file) from None
     return parse_policy(text, file)
@@ -426,7 +523,7 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
         data = read_toml(text)
     except NotToml as exc:
         raise PolicyError("(file)", str(exc), file) from None
-    return Policy(_validate(_flatten(data), file), file)
+    return Policy(_validate(_flatten(data), file, key_lines(text)), file)
 
 
 def _toml_value(value: Any) -> str:

@@ -212,11 +212,12 @@ amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, a
 
 @st.composite
 def policies(draw: st.DrawFn) -> Policy:
-    kinds = draw(st.lists(identifiers, min_size=0, max_size=9, unique=True))
-    cut1, cut2 = sorted(draw(st.lists(st.integers(0, len(kinds)), min_size=2, max_size=2)))
+    # A policy lists at least one partner engagement kind and one won stage.
+    kinds = draw(st.lists(identifiers, min_size=1, max_size=9, unique=True))
+    cut1, cut2 = sorted(draw(st.lists(st.integers(1, len(kinds)), min_size=2, max_size=2)))
     stages = draw(st.lists(st.text(alphabet="ABCDEF wxyz-", min_size=1, max_size=15).map(str.strip).filter(bool),
-                           min_size=0, max_size=4, unique=True))  # fmt: skip
-    split = draw(st.integers(0, len(stages)))
+                           min_size=1, max_size=4, unique=True))  # fmt: skip
+    split = draw(st.integers(1, len(stages)))
     days = st.integers(0, 36_500)
     values: dict[str, Any] = {
         "label": draw(st.text(alphabet="abcxyz0-9", min_size=1, max_size=10)),
@@ -242,7 +243,8 @@ def policies(draw: st.DrawFn) -> Policy:
         "metrics.min_deals_for_confidence": draw(st.integers(0, 10**6)),
     }
     for role in ("sourcer", "co_seller", "reseller", "influencer", "servicer"):
-        values[f"credit.role_weights.{role}"] = draw(amounts)
+        # within the policy's bound: as whole numbers (cents here) at most 1,000,000
+        values[f"credit.role_weights.{role}"] = draw(st.decimals(min_value=0, max_value=10_000, places=2))
     return Policy().with_values(**{k.replace(".", "__"): v for k, v in values.items()})
 
 

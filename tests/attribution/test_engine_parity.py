@@ -113,6 +113,26 @@ def test_golden_case_parity(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         ws.close()
 
 
+def test_role_weights_at_the_policy_bound_split_as_the_reference() -> None:
+    """The largest role weights a policy accepts (1,000,000 beside 0.000001 would be refused; 1,000,000
+    beside 1 is the bound) run on the batch engine, without an overflow, as the reference splits."""
+    case = golden.load_case("credit_role_weighted")
+    policy = case.policy.with_values(
+        credit__role_weights__sourcer=Decimal(1_000_000),
+        credit__role_weights__influencer=Decimal(1),
+        credit__role_weights__co_seller=Decimal(999_999),
+    )
+    ws = golden.case_workspace(case)
+    try:
+        as_of_views(ws.con, None)
+        facts = load_facts(ws.con, policy, make_views=False)
+        reference = attribute_reference(facts, policy, case.as_of, case.model)
+        rows, credits = run_engine(ws.con, policy, case.as_of, case.model)
+    finally:
+        ws.close()
+    assert_same(reference, (rows, credits))
+
+
 def test_role_weights_of_any_size_split_as_the_reference() -> None:
     """Role weights of thousands, or with two decimals (scaled to integers by 100), split like
     50/15/30: 5000.25, 1500 and 3000 of 10,000.00 are 526328.25, 157890.58 and 315781.16 cents,

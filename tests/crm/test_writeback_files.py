@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cosell.crm.fields import declared_names, result_names
 from cosell.crm.writeback import evidence_summary, record, records, writeback_csv, writeback_header
-from cosell.errors import CosellError
+from cosell.errors import CosellError, PolicyError
+from cosell.policy import MAX_LABEL_CHARS, parse_policy
 from cosell.results import AttributionRow
 
 SOURCED = AttributionRow(
@@ -91,3 +92,23 @@ def test_the_write_back_never_names_a_declared_field(
     assert names == list(result_names(crm))
     assert not set(names) & declared_names(crm)
     assert not set(writeback_header(crm)) & declared_names(crm)
+
+
+@example(label="x" * (MAX_LABEL_CHARS + 1))
+@example(label="\u8ca1" * MAX_LABEL_CHARS)
+@given(
+    label=st.integers(1, MAX_LABEL_CHARS + 20).flatmap(
+        lambda n: st.text(st.characters(categories=["L", "N"]), min_size=n, max_size=n)
+    )
+)
+def test_every_accepted_policy_label_fits_the_policy_version_field(label: str) -> None:
+    """A policy is run before it is written back: a label the policy accepts gives a version its CRM
+    field holds, in both CRMs (a 5,000-character label checked, then every write-back failed)."""
+    try:
+        version = parse_policy(f'label = "{label}"\n', "p.toml").version
+    except PolicyError as exc:
+        assert len(label) > MAX_LABEL_CHARS and exc.key == "label" and "characters long" in exc.reason
+        return
+    for crm in ("salesforce", "hubspot"):
+        values = dict(record(replace(SOURCED, policy_version=version), crm).values)
+        assert version in values.values()

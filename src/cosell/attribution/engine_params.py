@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from cosell.engine import Dialect
 from cosell.instants import MICROS_PER_DAY, format_instant
-from cosell.policy import Policy
+from cosell.policy import Policy, integer_role_weights
 
 if TYPE_CHECKING:  # pragma: no cover - the plan's builder imports Ibis, a cached run does not
     import ibis.expr.types as ir
@@ -154,7 +154,7 @@ class Params:
     workspace_currency: str
     fiscal_start_month: int
     policy_version: str
-    role_weights: tuple[tuple[str, int], ...] = ()  # by role, scaled to integers (integer_weights)
+    role_weights: tuple[tuple[str, int], ...] = ()  # by role, scaled to integers (integer_role_weights)
 
     @classmethod
     def from_policy(cls, policy: Policy, as_of_us: int) -> Params:
@@ -175,7 +175,7 @@ class Params:
             workspace_currency=policy.workspace_currency,
             fiscal_start_month=policy.fiscal_year_start_month,
             policy_version=policy.version,
-            role_weights=tuple(sorted(integer_weights(policy.role_weights).items())),
+            role_weights=tuple(sorted(integer_role_weights(policy.role_weights).items())),
         )
 
 
@@ -212,13 +212,6 @@ def values(params: Params, known_us: int | None = None) -> dict[str, Any]:
 def shape_of(params: Params) -> Shape:
     """The shape of the plan that serves ``params``."""
     return Shape.of(params.band_edges, (role for role, _ in params.role_weights))
-
-
-def integer_weights(weights: Mapping[str, Decimal]) -> dict[str, int]:
-    """Role weights scaled to integers with the same ratios (50, 15 stay 50, 15; 0.5 becomes 5)."""
-    exponent = max((-w.normalize().as_tuple().exponent for w in weights.values()), default=0)  # type: ignore[operator]
-    scale = Decimal(10) ** max(int(exponent), 0)
-    return {role: int(w * scale) for role, w in weights.items()}
 
 
 class Filler:
