@@ -103,6 +103,24 @@ def test_a_reader_that_stops_reading_is_no_bug(args: list[str]) -> None:
     assert (done.returncode, done.stderr) == (1, "")
 
 
+@pytest.mark.parametrize("args", [["policy", "appendix"], ["--help"], ["users", "--help"]])
+def test_output_to_a_full_disk_is_a_failure_said_not_a_bug(args: list[str]) -> None:
+    """`cosell ... > /dev/full`: the output cannot be written. That is the machine's doing: exit 1
+    with one line saying what could not be written and why, never exit 70 calling it a bug in
+    cosell, nor a traceback for the help (found by fuzzing the CLI's outputs)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("cosell")), *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COSELL_DEBUG": ""},
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "error: cannot write the command's output: No space left on device\n"
+
+
 @pytest.mark.parametrize(
     "args",
     [
