@@ -129,6 +129,17 @@ def test_output_to_a_full_disk_is_a_failure_said_not_a_bug(args: list[str]) -> N
         ["gate", "check", "", "--to", "Closed Won"],
         ["accounts", "recommend", ""],
         ["dispute", "open", "", "--by", "U1", "--reason", "r"],
+        # Every other command on one record, too (found by fuzzing the CLI: they said "no finding"
+        # or "no payout run : see ..." of nothing, naming no argument, with exit 1).
+        ["findings", "show", ""],
+        ["dispute", "decide", " ", "--accept", "--by", "U1", "--reason", "r"],
+        ["prompts", "answer", "", "--tier", "influenced", "--activity", "joint call"],
+        ["payouts", "show", ""],
+        ["payouts", "approve", "", "--by", "U1"],
+        ["referrals", "show", ""],
+        ["referrals", "accept", "", "--by", "U1", "--reason", "r"],
+        ["registrations", "show", " "],
+        ["registrations", "approve", "", "--by", "U1", "--reason", "r"],
     ],
 )
 def test_an_empty_opportunity_id_is_bad_usage_before_the_workspace_is_read(

@@ -202,9 +202,16 @@ def _an_id(value: str) -> str:
     return value
 
 
+def id_argument(help_text: str) -> Any:
+    """The id argument of a command that acts on one record (a deal, a finding, a dispute, a
+    prompt, a payout run, a referral, a registration; ``help_text`` says which): an empty id is
+    bad usage naming the argument, not a refusal saying "no finding" of nothing."""
+    return typer.Argument(help=help_text, show_default=False, callback=_an_id)
+
+
 def opportunity_argument(help_text: str) -> Any:
     """The OPPORTUNITY_ID argument of a command that acts on one deal (``help_text`` says which)."""
-    return typer.Argument(help=help_text, show_default=False, callback=_an_id)
+    return id_argument(help_text)
 
 
 def output_path(value: str | Path) -> Path:

@@ -17,6 +17,7 @@ from cosell.cli.common import (
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     login_name,
     reader_option,
@@ -187,7 +188,7 @@ def _print_parties(rows: list[dict[str, Any]], title: str) -> None:
 
 @payouts_app.command("show")
 def show_command(
-    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    run_id: Annotated[str, id_argument("The payout run, e.g. PR-000001.")],
     workspace_path: WorkspaceOption = None,
     fmt: FormatOption = Format.table,
     by: ReaderOption = None,
@@ -245,7 +246,7 @@ def show_command(
 
 @payouts_app.command("approve")
 def approve_command(
-    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    run_id: Annotated[str, id_argument("The payout run, e.g. PR-000001.")],
     by: Annotated[
         str,
         by_option("The approving finance user."),

@@ -22,6 +22,7 @@ from cosell.cli.common import (
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     options_before_subcommand,
     print_instants,
@@ -138,7 +139,7 @@ def list_command(
 
 @prompts_app.command("answer")
 def answer_command(
-    prompt_id: Annotated[str, typer.Argument(help="The prompt to answer (PRM-...).", show_default=False)],
+    prompt_id: Annotated[str, id_argument("The prompt to answer (PRM-...).")],
     tier: Annotated[Tier, typer.Option("--tier", help="How the partner helped.", show_default=False)],
     activity: Annotated[
         str,

@@ -25,6 +25,7 @@ from cosell.cli.common import (
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     labelled,
     login_name,
@@ -200,7 +201,7 @@ def findings_list(
 
 @findings_app.command("show")
 def findings_show(
-    finding_id: Annotated[str, typer.Argument(help="The finding id.", show_default=False)],
+    finding_id: Annotated[str, id_argument("The finding id.")],
     workspace_path: WorkspaceOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
@@ -323,7 +324,7 @@ def dispute_open(
 
 @dispute_app.command("decide")
 def dispute_decide(
-    dispute_id: Annotated[str, typer.Argument(help="The dispute id.", show_default=False)],
+    dispute_id: Annotated[str, id_argument("The dispute id.")],
     accept: Annotated[
         bool, typer.Option("--accept", help="Accept (an override).", show_default=False)
     ] = False,

@@ -16,6 +16,7 @@ from cosell.cli.common import (
     WorkspaceOption,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     labelled,
     login_name,
@@ -36,7 +37,7 @@ from cosell.policy import load_policy
 registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
 )
-IdArgument = Annotated[str, typer.Argument(help="The registration id.", show_default=False)]
+IdArgument = Annotated[str, id_argument("The registration id.")]
 ReasonRequired = Annotated[
     str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
 ]
