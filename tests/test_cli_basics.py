@@ -163,3 +163,27 @@ def test_an_empty_workspace_option_is_bad_usage(
     assert result.exit_code == 2, result.output
     assert "--workspace" in result.output and "not an empty text" in " ".join(result.output.split())
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["payouts", "ledger", "--partner", ""], "--partner"),
+        (["payouts", "ledger", "--rep", " "], "--rep"),
+        (["payouts", "ledger", "--deal", ""], "--deal"),
+        (["prompts", "--rep", ""], "--rep"),
+        (["findings", "list", "--kind", ""], "--kind"),
+        (["registrations", "submit", "--account", "", "--by", "U1", "--reason", "r"], "--account"),
+    ],
+)
+def test_an_empty_filter_or_id_option_is_bad_usage_naming_it(
+    tmp_path: Path, args: list[str], option: str
+) -> None:
+    """`--partner "$P"` with the variable unset: bad usage naming the option, before the workspace
+    is read. It used to filter nothing (every party's ledger entries, every rep's prompts), or say
+    "no account" of nothing (found by fuzzing the CLI's options)."""
+    workspace = tmp_path / "none.duckdb"
+    result = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': give a value, not an empty text" in result.output
+    assert not workspace.exists()

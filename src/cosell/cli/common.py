@@ -202,6 +202,15 @@ def _an_id(value: str) -> str:
     return value
 
 
+def a_value(value: str | None) -> str | None:
+    """A filter or id option's value (``--partner``, ``--rep``, ``--deal``, ``--kind``,
+    ``--account``), refused when given empty or blank: ``--partner "$P"`` with the variable unset
+    would otherwise filter nothing and list every party's entries, unsaid."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("give a value, not an empty text")
+    return value
+
+
 def id_argument(help_text: str) -> Any:
     """The id argument of a command that acts on one record (a deal, a finding, a dispute, a
     prompt, a payout run, a referral, a registration; ``help_text`` says which): an empty id is

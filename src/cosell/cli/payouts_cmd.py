@@ -14,6 +14,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
@@ -311,8 +312,12 @@ def _party(partner: str | None, rep: str | None, required: bool) -> tuple[str, s
     return None
 
 
-PartnerOption = Annotated[str | None, typer.Option("--partner", help="A partner id.", show_default=False)]
-RepOption = Annotated[str | None, typer.Option("--rep", help="A rep's user id.", show_default=False)]
+PartnerOption = Annotated[
+    str | None, typer.Option("--partner", help="A partner id.", show_default=False, callback=a_value)
+]
+RepOption = Annotated[
+    str | None, typer.Option("--rep", help="A rep's user id.", show_default=False, callback=a_value)
+]
 
 _LEDGER_COLUMNS = (
     "entry_id", "posted_at", "recorded_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
@@ -334,7 +339,9 @@ def ledger_command(
     workspace_path: WorkspaceOption = None,
     partner: PartnerOption = None,
     rep: RepOption = None,
-    deal: Annotated[str | None, typer.Option("--deal", help="An opportunity id.", show_default=False)] = None,
+    deal: Annotated[
+        str | None, typer.Option("--deal", help="An opportunity id.", show_default=False, callback=a_value)
+    ] = None,
     period: Annotated[
         str | None, typer.Option("--period", help="Only this month.", show_default=False)
     ] = None,

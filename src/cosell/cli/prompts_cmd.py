@@ -19,6 +19,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
@@ -91,7 +92,8 @@ def _row(p: Any) -> dict[str, Any]:
 def list_command(
     ctx: typer.Context,
     rep: Annotated[
-        str | None, typer.Option("--rep", help="Only this rep's prompts.", show_default=False)
+        str | None,
+        typer.Option("--rep", help="Only this rep's prompts.", show_default=False, callback=a_value),
     ] = None,
     status: Annotated[StatusFilter, typer.Option("--status", help="Which prompts.")] = StatusFilter.open,
     as_of: AsOfOption = None,

@@ -22,6 +22,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
@@ -182,7 +183,9 @@ def findings_list(
     status: Annotated[
         str | None, typer.Option("--status", help="open, accepted or rejected.", show_default=False)
     ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.", show_default=False)] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind.", show_default=False, callback=a_value)
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every recorded finding with its status now."""

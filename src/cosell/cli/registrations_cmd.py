@@ -14,6 +14,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     console,
     emit_rows,
     id_argument,
@@ -78,7 +79,9 @@ def _say(r: Any, what: str) -> None:
 
 @registrations_app.command("submit")
 def submit_command(
-    account: Annotated[str, typer.Option("--account", help="The account registered.", show_default=False)],
+    account: Annotated[
+        str, typer.Option("--account", help="The account registered.", show_default=False, callback=a_value)
+    ],
     partner: Annotated[
         str | None,
         typer.Option(
