@@ -187,3 +187,21 @@ def test_an_empty_filter_or_id_option_is_bad_usage_naming_it(
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{option}': give a value, not an empty text" in result.output
     assert not workspace.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["policy", "appendix", "--format", "html", "--out"],
+        ["policy", "init"],
+        ["demo", "--size", "5", "--out"],
+    ],
+)
+def test_a_file_name_too_long_is_a_failure_naming_it_not_a_bug(tmp_path: Path, args: list[str]) -> None:
+    """An output name longer than the file system allows (255 bytes): exit 1 naming the file and
+    the reason, never exit 70 calling it a bug in cosell (found by fuzzing the CLI's options)."""
+    name = tmp_path / ("a" * 300 + ".csv")
+    result = runner.invoke(app, [*args, str(name)], env={"COSELL_DEBUG": ""})
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "internal error" not in said and "File name too long" in said and "aaaa" in said

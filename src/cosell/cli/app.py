@@ -211,9 +211,9 @@ class CosellGroup(TyperGroup):
             clock.pin(None)
 
 
-# Errors of a write that the machine causes, never cosell: a full disk, a quota, a file too large,
-# a device that fails.
-OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+# Errors of a write that the machine or the name given causes, never cosell: a full disk, a quota,
+# a file too large, a device that fails, a file name longer than the file system allows.
+OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.ENAMETOOLONG})
 
 
 def _output_failed(exc: OSError) -> NoReturn:
