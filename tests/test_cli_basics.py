@@ -103,6 +103,24 @@ def test_a_reader_that_stops_reading_is_no_bug(args: list[str]) -> None:
     assert (done.returncode, done.stderr) == (1, "")
 
 
+@pytest.mark.parametrize("args", [["policy", "appendix"], ["--help"], ["users", "--help"]])
+def test_output_to_a_full_disk_is_a_failure_said_not_a_bug(args: list[str]) -> None:
+    """`cosell ... > /dev/full`: the output cannot be written. That is the machine's doing: exit 1
+    with one line saying what could not be written and why, never exit 70 calling it a bug in
+    cosell, nor a traceback for the help (found by fuzzing the CLI's outputs)."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("cosell")), *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COSELL_DEBUG": ""},
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "error: cannot write the command's output: No space left on device\n"
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -111,6 +129,17 @@ def test_a_reader_that_stops_reading_is_no_bug(args: list[str]) -> None:
         ["gate", "check", "", "--to", "Closed Won"],
         ["accounts", "recommend", ""],
         ["dispute", "open", "", "--by", "U1", "--reason", "r"],
+        # Every other command on one record, too (found by fuzzing the CLI: they said "no finding"
+        # or "no payout run : see ..." of nothing, naming no argument, with exit 1).
+        ["findings", "show", ""],
+        ["dispute", "decide", " ", "--accept", "--by", "U1", "--reason", "r"],
+        ["prompts", "answer", "", "--tier", "influenced", "--activity", "joint call"],
+        ["payouts", "show", ""],
+        ["payouts", "approve", "", "--by", "U1"],
+        ["referrals", "show", ""],
+        ["referrals", "accept", "", "--by", "U1", "--reason", "r"],
+        ["registrations", "show", " "],
+        ["registrations", "approve", "", "--by", "U1", "--reason", "r"],
     ],
 )
 def test_an_empty_opportunity_id_is_bad_usage_before_the_workspace_is_read(
@@ -134,3 +163,45 @@ def test_an_empty_workspace_option_is_bad_usage(
     assert result.exit_code == 2, result.output
     assert "--workspace" in result.output and "not an empty text" in " ".join(result.output.split())
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["payouts", "ledger", "--partner", ""], "--partner"),
+        (["payouts", "ledger", "--rep", " "], "--rep"),
+        (["payouts", "ledger", "--deal", ""], "--deal"),
+        (["prompts", "--rep", ""], "--rep"),
+        (["findings", "list", "--kind", ""], "--kind"),
+        (["registrations", "submit", "--account", "", "--by", "U1", "--reason", "r"], "--account"),
+    ],
+)
+def test_an_empty_filter_or_id_option_is_bad_usage_naming_it(
+    tmp_path: Path, args: list[str], option: str
+) -> None:
+    """`--partner "$P"` with the variable unset: bad usage naming the option, before the workspace
+    is read. It used to filter nothing (every party's ledger entries, every rep's prompts), or say
+    "no account" of nothing (found by fuzzing the CLI's options)."""
+    workspace = tmp_path / "none.duckdb"
+    result = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': give a value, not an empty text" in result.output
+    assert not workspace.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["policy", "appendix", "--format", "html", "--out"],
+        ["policy", "init"],
+        ["demo", "--size", "5", "--out"],
+    ],
+)
+def test_a_file_name_too_long_is_a_failure_naming_it_not_a_bug(tmp_path: Path, args: list[str]) -> None:
+    """An output name longer than the file system allows (255 bytes): exit 1 naming the file and
+    the reason, never exit 70 calling it a bug in cosell (found by fuzzing the CLI's options)."""
+    name = tmp_path / ("a" * 300 + ".csv")
+    result = runner.invoke(app, [*args, str(name)], env={"COSELL_DEBUG": ""})
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "internal error" not in said and "File name too long" in said and "aaaa" in said

@@ -88,3 +88,31 @@ def test_dir_and_out_together_are_bad_usage_and_make_nothing(tmp_path: Path) -> 
     # --out alone still writes the dataset (the default --dir is no --dir given).
     assert runner.invoke(app, ["demo", "--out", str(out), "--size", "10"]).exit_code == 0
     assert (out / "opportunities.csv").is_file() and not base.exists()
+
+
+@pytest.mark.parametrize("size", [10**10, 10**23])
+def test_a_size_beyond_the_ids_is_bad_usage_naming_the_option(tmp_path: Path, size: int) -> None:
+    """Opportunity ids carry ten digits: a larger --size is refused as bad usage (exit 2) before
+    anything is written, not an internal error (found by fuzzing the CLI's options)."""
+    out = tmp_path / "data"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--size", str(size)])
+    assert result.exit_code == 2, result.output
+    assert f"--size {size:,}" in result.output and "internal error" not in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_size_that_does_not_fit_in_memory_is_refused_naming_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory running out while the deals are planned is the size's doing: exit 1 naming --size,
+    not exit 70 (an allocation of tens of GiB fails the same way at --size 4294967296)."""
+    from cosell.data.demo import generate
+
+    def out_of_memory(*args: object) -> None:
+        raise MemoryError("Unable to allocate 35.2 GiB")
+
+    monkeypatch.setattr(generate, "build_plan", out_of_memory)
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "data"), "--size", "4294967296"])
+    assert result.exit_code == 1, result.output
+    assert "--size 4,294,967,296: not enough memory" in result.output
+    assert "internal error" not in result.output

@@ -179,12 +179,19 @@ REFUSALS = [
         "a dispute records why: give a non-empty --reason",
     ),
     ("unknown deal", _open("O-UPX", "U-AE"), NotFound, r"no opportunity O-UPX \(did you mean O-UPI\?\)"),
-    ("bad claim tier", _open("O-UPI", "U-AE", claim="partnered/P1"), UsageError, "tier must be one of"),
+    # The claim's errors name --claim, the option a dispute's tier comes from (found by fuzzing
+    # the CLI's options: they named no option, and --partner, which `dispute open` does not have).
+    (
+        "bad claim tier",
+        _open("O-UPI", "U-AE", claim="partnered/P1"),
+        UsageError,
+        "^--claim: tier must be one of",
+    ),
     (
         "sourced claim without partner",
         _open("O-UPI", "U-AE", claim="sourced"),
         UsageError,
-        "sourcing partner",
+        "sourcing partner: --claim sourced/P$",
     ),
     (
         "unknown dispute",

@@ -197,7 +197,7 @@ REFUSALS = [
         UsageError,
         "one finding at a time",
     ),
-    ("unknown tier", _accept(["OVC-O-OVC"], tier="partnered"), UsageError, "tier must be one of"),
+    ("unknown tier", _accept(["OVC-O-OVC"], tier="partnered"), UsageError, "^--tier: tier must be one of"),
     (
         "sourced without partner",
         _accept(["OVC-O-OVC"], tier="sourced"),

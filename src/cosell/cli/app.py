@@ -8,11 +8,12 @@ exactly one place.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import inspect
 import os
 import re
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.markup import escape
@@ -199,23 +200,47 @@ class CosellGroup(TyperGroup):
             # Whoever read the output stopped reading (`cosell ... | head`): no bug, nothing to say.
             # Typer's main exits 1 quietly on it, as click's commands do.
             raise
+        except OSError as exc:
+            if exc.errno not in OUTPUT_FAILURES:
+                _internal_error(exc)
+            _output_failed(exc)
         except Exception as exc:
-            # A bug, not the user's input: no traceback reaches the user (the workspace's
-            # transaction has already rolled back what the command was recording); exit 70
-            # (EX_SOFTWARE) tells it apart from a refusal. COSELL_DEBUG=1 shows where.
-            if os.environ.get("COSELL_DEBUG", "") not in ("", "0"):
-                raise
-            err_console.message(
-                f"[bold red]error:[/] an internal error stopped the command "
-                f"({escape(type(exc).__name__)}: {escape(str(exc)[:SHOWN_CHARS])}). This is a bug in cosell, "
-                "not in your input: run the command again with COSELL_DEBUG=1 to see where, and report it.",
-                markup=True,
-                highlight=False,
-            )
-            raise typer.Exit(INTERNAL_ERROR_EXIT) from None
+            _internal_error(exc)
         finally:
             # A --now pin lasts one command, also when parsing stopped after the option was read.
             clock.pin(None)
+
+
+# Errors of a write that the machine or the name given causes, never cosell: a full disk, a quota,
+# a file too large, a device that fails, a file name longer than the file system allows.
+OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.ENAMETOOLONG})
+
+
+def _output_failed(exc: OSError) -> NoReturn:
+    """Say what could not be written and why, and exit 1: the output went to a full disk or a
+    failing device (`cosell users > /dev/full`), the machine's doing, not a bug in cosell; what was
+    recorded is recorded, what was said was not."""
+    where = exc.filename or "the command's output"
+    err_console.message(f"error: cannot write {where}: {exc.strerror}", highlight=False)
+    raise SystemExit(1)
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """Say that a bug stopped the command, in one line, and exit INTERNAL_ERROR_EXIT (70).
+
+    A bug, not the user's input: no traceback reaches the user (the workspace's transaction has
+    already rolled back what the command was recording); exit 70 (EX_SOFTWARE) tells it apart from
+    a refusal. COSELL_DEBUG=1 shows where (called while ``exc`` is handled, it is raised again)."""
+    if os.environ.get("COSELL_DEBUG", "") not in ("", "0"):
+        raise exc
+    err_console.message(
+        f"[bold red]error:[/] an internal error stopped the command "
+        f"({escape(type(exc).__name__)}: {escape(str(exc)[:SHOWN_CHARS])}). This is a bug in cosell, "
+        "not in your input: run the command again with COSELL_DEBUG=1 to see where, and report it.",
+        markup=True,
+        highlight=False,
+    )
+    raise typer.Exit(INTERNAL_ERROR_EXIT) from None
 
 
 app = typer.Typer(
@@ -237,4 +262,10 @@ def _root() -> None:
 
 def main() -> None:
     """Entry point of the console script (exit 0 ok, 1 failed, 2 bad usage)."""
-    app()
+    try:
+        app()
+    except OSError as exc:
+        # The help, printed while the options are read, is written before any command runs.
+        if exc.errno not in OUTPUT_FAILURES:
+            raise
+        _output_failed(exc)

@@ -202,9 +202,25 @@ def _an_id(value: str) -> str:
     return value
 
 
+def a_value(value: str | None) -> str | None:
+    """A filter or id option's value (``--partner``, ``--rep``, ``--deal``, ``--kind``,
+    ``--account``), refused when given empty or blank: ``--partner "$P"`` with the variable unset
+    would otherwise filter nothing and list every party's entries, unsaid."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("give a value, not an empty text")
+    return value
+
+
+def id_argument(help_text: str) -> Any:
+    """The id argument of a command that acts on one record (a deal, a finding, a dispute, a
+    prompt, a payout run, a referral, a registration; ``help_text`` says which): an empty id is
+    bad usage naming the argument, not a refusal saying "no finding" of nothing."""
+    return typer.Argument(help=help_text, show_default=False, callback=_an_id)
+
+
 def opportunity_argument(help_text: str) -> Any:
     """The OPPORTUNITY_ID argument of a command that acts on one deal (``help_text`` says which)."""
-    return typer.Argument(help=help_text, show_default=False, callback=_an_id)
+    return id_argument(help_text)
 
 
 def output_path(value: str | Path) -> Path:

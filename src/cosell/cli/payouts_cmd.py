@@ -14,9 +14,11 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     login_name,
     reader_option,
@@ -187,7 +189,7 @@ def _print_parties(rows: list[dict[str, Any]], title: str) -> None:
 
 @payouts_app.command("show")
 def show_command(
-    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    run_id: Annotated[str, id_argument("The payout run, e.g. PR-000001.")],
     workspace_path: WorkspaceOption = None,
     fmt: FormatOption = Format.table,
     by: ReaderOption = None,
@@ -245,7 +247,7 @@ def show_command(
 
 @payouts_app.command("approve")
 def approve_command(
-    run_id: Annotated[str, typer.Argument(help="The payout run, e.g. PR-000001.", show_default=False)],
+    run_id: Annotated[str, id_argument("The payout run, e.g. PR-000001.")],
     by: Annotated[
         str,
         by_option("The approving finance user."),
@@ -310,8 +312,12 @@ def _party(partner: str | None, rep: str | None, required: bool) -> tuple[str, s
     return None
 
 
-PartnerOption = Annotated[str | None, typer.Option("--partner", help="A partner id.", show_default=False)]
-RepOption = Annotated[str | None, typer.Option("--rep", help="A rep's user id.", show_default=False)]
+PartnerOption = Annotated[
+    str | None, typer.Option("--partner", help="A partner id.", show_default=False, callback=a_value)
+]
+RepOption = Annotated[
+    str | None, typer.Option("--rep", help="A rep's user id.", show_default=False, callback=a_value)
+]
 
 _LEDGER_COLUMNS = (
     "entry_id", "posted_at", "recorded_at", "period", "party_kind", "party_id", "opportunity_id", "kind", "rule_id",
@@ -333,7 +339,9 @@ def ledger_command(
     workspace_path: WorkspaceOption = None,
     partner: PartnerOption = None,
     rep: RepOption = None,
-    deal: Annotated[str | None, typer.Option("--deal", help="An opportunity id.", show_default=False)] = None,
+    deal: Annotated[
+        str | None, typer.Option("--deal", help="An opportunity id.", show_default=False, callback=a_value)
+    ] = None,
     period: Annotated[
         str | None, typer.Option("--period", help="Only this month.", show_default=False)
     ] = None,

@@ -19,9 +19,11 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     options_before_subcommand,
     print_instants,
@@ -90,7 +92,8 @@ def _row(p: Any) -> dict[str, Any]:
 def list_command(
     ctx: typer.Context,
     rep: Annotated[
-        str | None, typer.Option("--rep", help="Only this rep's prompts.", show_default=False)
+        str | None,
+        typer.Option("--rep", help="Only this rep's prompts.", show_default=False, callback=a_value),
     ] = None,
     status: Annotated[StatusFilter, typer.Option("--status", help="Which prompts.")] = StatusFilter.open,
     as_of: AsOfOption = None,
@@ -138,7 +141,7 @@ def list_command(
 
 @prompts_app.command("answer")
 def answer_command(
-    prompt_id: Annotated[str, typer.Argument(help="The prompt to answer (PRM-...).", show_default=False)],
+    prompt_id: Annotated[str, id_argument("The prompt to answer (PRM-...).")],
     tier: Annotated[Tier, typer.Option("--tier", help="How the partner helped.", show_default=False)],
     activity: Annotated[
         str,

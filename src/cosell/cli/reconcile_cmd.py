@@ -22,9 +22,11 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     labelled,
     login_name,
@@ -181,7 +183,9 @@ def findings_list(
     status: Annotated[
         str | None, typer.Option("--status", help="open, accepted or rejected.", show_default=False)
     ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.", show_default=False)] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind.", show_default=False, callback=a_value)
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every recorded finding with its status now."""
@@ -200,7 +204,7 @@ def findings_list(
 
 @findings_app.command("show")
 def findings_show(
-    finding_id: Annotated[str, typer.Argument(help="The finding id.", show_default=False)],
+    finding_id: Annotated[str, id_argument("The finding id.")],
     workspace_path: WorkspaceOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
@@ -323,7 +327,7 @@ def dispute_open(
 
 @dispute_app.command("decide")
 def dispute_decide(
-    dispute_id: Annotated[str, typer.Argument(help="The dispute id.", show_default=False)],
+    dispute_id: Annotated[str, id_argument("The dispute id.")],
     accept: Annotated[
         bool, typer.Option("--accept", help="Accept (an override).", show_default=False)
     ] = False,

@@ -26,6 +26,7 @@ from cosell.cli.common import (
     by_option,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     labelled,
     login_name,
@@ -61,7 +62,7 @@ ViewerOption = Annotated[
     reader_option("Who reads (a user id): a partner user sees only its own partner's."),
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
-IdArgument = Annotated[str, typer.Argument(help="The referral id (REF-000001).", show_default=False)]
+IdArgument = Annotated[str, id_argument("The referral id (REF-000001).")]
 LIST_COLUMNS = (
     "referral_id",
     "status",

@@ -14,8 +14,10 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_value,
     console,
     emit_rows,
+    id_argument,
     in_workspace,
     labelled,
     login_name,
@@ -36,7 +38,7 @@ from cosell.policy import load_policy
 registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
 )
-IdArgument = Annotated[str, typer.Argument(help="The registration id.", show_default=False)]
+IdArgument = Annotated[str, id_argument("The registration id.")]
 ReasonRequired = Annotated[
     str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
 ]
@@ -77,7 +79,9 @@ def _say(r: Any, what: str) -> None:
 
 @registrations_app.command("submit")
 def submit_command(
-    account: Annotated[str, typer.Option("--account", help="The account registered.", show_default=False)],
+    account: Annotated[
+        str, typer.Option("--account", help="The account registered.", show_default=False, callback=a_value)
+    ],
     partner: Annotated[
         str | None,
         typer.Option(

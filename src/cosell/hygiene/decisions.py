@@ -70,14 +70,18 @@ def check_reason(reason: str, what: str = "a decision") -> str:
     return reason.strip()
 
 
-def check_override(con: Engine, tier: str, partner_id: str | None) -> None:
-    """Refuse an override that cannot be applied: an unknown tier or partner, sourced without one."""
+def check_override(con: Engine, tier: str, partner_id: str | None, *, claim: bool = False) -> None:
+    """Refuse an override that cannot be applied: an unknown tier or partner, sourced without one.
+    The message names the option the tier came from: ``--tier`` (and ``--partner``), or ``--claim
+    TIER/PARTNER`` when ``claim`` (a dispute being opened)."""
     if tier not in TIERS:
         close = difflib.get_close_matches(tier, TIERS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise UsageError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}{hint}")
+        option = "--claim" if claim else "--tier"
+        raise UsageError(f"{option}: tier must be one of {', '.join(TIERS)}, not {tier!r}{hint}")
     if tier == "sourced" and not partner_id:
-        raise UsageError("an override to sourced names the sourcing partner: --partner P")
+        give = "--claim sourced/P" if claim else "--partner P"
+        raise UsageError(f"an override to sourced names the sourcing partner: {give}")
     if tier == "none" and partner_id:
         # A tier of none credits no partner: a partner with it would be a contradiction on record
         # (explain read "sets the tier to none with P").

@@ -159,7 +159,7 @@ def open_dispute(
             raise NotAllowed(f"{by_user} may claim only for its own partner {user.partner_id}")
     _opportunity(con, opportunity_id)
     if tier:
-        check_override(con, tier, partner)
+        check_override(con, tier, partner, claim=True)
     attribution_views(con)
     current = con.execute(
         "SELECT run_id, tier, primary_partner_id FROM v_attribution WHERE opportunity_id = ?",

@@ -66,10 +66,21 @@ DEMO_REVIEWER_ROLE = "partner_ops"
 def generate(
     out_dir: Path, size: int, seed: int, progress: Callable[[int], None] | None = None
 ) -> DemoManifest:
-    """Write the demo dataset (canonical CSV) into ``out_dir``; ``progress(n)`` counts the deals."""
-    from cosell.data.demo import generate_dataset
+    """Write the demo dataset (canonical CSV) into ``out_dir``; ``progress(n)`` counts the deals.
 
-    return generate_dataset(out_dir, size=size, seed=seed, progress=progress)
+    A size beyond what the ids can number is bad usage, and one that does not fit in memory a
+    refusal, each naming ``--size``: the user chose it, it is no bug in cosell."""
+    from cosell.data.demo.generate import MAX_SIZE, generate_dataset
+    from cosell.errors import CosellError, UsageError
+
+    if size > MAX_SIZE:
+        raise UsageError(f"--size {size:,}: at most {MAX_SIZE:,} opportunities (their ids have ten digits)")
+    try:
+        return generate_dataset(out_dir, size=size, seed=seed, progress=progress)
+    except MemoryError:
+        raise CosellError(
+            f"--size {size:,}: not enough memory to generate that many opportunities; give a smaller size"
+        ) from None
 
 
 def fresh_workspace(path: Path) -> Workspace:

@@ -35,6 +35,8 @@ CHUNKED_TABLES = (
     "field_history",
     "opportunity_partners",
 )
+# The most opportunities a dataset can hold: their ids carry ten digits (006Dm0000000042).
+MAX_SIZE = 9_999_999_999
 TRUTH_FILE = "demo_truth"
 MANIFEST_FILE = "demo_manifest.json"
 
@@ -86,8 +88,8 @@ def generate_dataset(
     files. ``progress`` is called with the number of opportunities finished at each step.
     Memory stays bounded: deals are written in chunks of 20,000.
     """
-    if size < 1:
-        raise ValueError("size must be at least 1")
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be from 1 to {MAX_SIZE:,}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = build_world(out_dir, size, seed)
