@@ -188,3 +188,25 @@ def test_dispute_decided_with_both_flags_changes_nothing(ws: str) -> None:
         assert code == 2 and "say --accept or --reject, not both" in out
     (d,) = json.loads(invoke("dispute", "list", "-w", ws, "--format", "json")[1])
     assert (d["status"], d["decided_by"], d["override_id"]) == ("open", "", "")
+
+
+def test_reconcile_by_a_user_the_directory_does_not_hold_is_refused(ws: str) -> None:
+    """The reconciliation records who ran it: a --by the workspace's users do not hold (a typo) is
+    refused naming it, and nothing is recorded; a directory user is recorded."""
+    import duckdb
+
+    def recorded() -> list[tuple[str, int]]:
+        con = duckdb.connect(ws, read_only=True)
+        try:
+            rows = con.execute("SELECT by_user, count(*) FROM reconciliations GROUP BY 1 ORDER BY 1")
+            return [(str(r[0]), int(r[1])) for r in rows.fetchall()]
+        finally:
+            con.close()
+
+    before = recorded()
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--by", "U-OSP")
+    assert code == 1 and "no user U-OSP (did you mean U-OPS?)" in out, out
+    assert recorded() == before
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--by", "U-OPS")
+    assert code == 0, out
+    assert recorded() == sorted([*before, ("U-OPS", 1)])
