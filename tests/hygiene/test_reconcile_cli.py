@@ -210,3 +210,33 @@ def test_reconcile_by_a_user_the_directory_does_not_hold_is_refused(ws: str) -> 
     code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--by", "U-OPS")
     assert code == 0, out
     assert recorded() == sorted([*before, ("U-OPS", 1)])
+
+
+def test_dispute_list_says_when_and_why_a_dispute_was_decided(ws: str) -> None:
+    """Found by fuzzing the audit trail: the table named who decided a dispute but not when nor why
+    (json had both); a rejection makes no attribution version, so nothing else showed them."""
+    code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-P1", "--reason", "ours")
+    assert code == 0, out
+    code, out = invoke("dispute", "decide", "D-000001", "--reject", "-w", ws, "--by", "U-OPS", "--reason",
+                       "the intro came after our demo", "--now", "2026-11-03T09:30:00Z")  # fmt: skip
+    assert code == 0, out
+    code, out = invoke("dispute", "list", "-w", ws)
+    assert code == 0, out
+    assert "2026-11-03T09:30:00Z" in out and "the intro came after our demo" in " ".join(out.split())
+    keys = list(json.loads(invoke("dispute", "list", "-w", ws, "--format", "json")[1])[0])
+    assert keys[-6:] == ["decided_by", "decided_at", "decision_reason", "disputed_run_id", "override_id",
+                         "new_run_id"]  # fmt: skip
+
+
+def test_findings_show_wraps_the_reviewers_reason_at_80_columns(ws: str) -> None:
+    """Found by fuzzing the audit trail: a long reason (here 4 KB) was printed as one line of
+    thousands of characters, and the suggested fix past 80 columns; both wrap now, words whole."""
+    assert invoke("reconcile", "-w", ws, "--as-of", T)[0] == 0
+    reason = " ".join(f"step{i}" for i in range(700))
+    code, out = invoke("findings", "accept", "OVC-O-OVC", "-w", ws, "--by", "U-OPS", "--reason", reason)
+    assert code == 0, out
+    code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws)
+    assert code == 0, out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    status = out[out.index("status       accepted by U-OPS at ") : out.index("evidence")]
+    assert status.split()[6:] == reason.split()
