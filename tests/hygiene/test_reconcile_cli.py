@@ -188,3 +188,55 @@ def test_dispute_decided_with_both_flags_changes_nothing(ws: str) -> None:
         assert code == 2 and "say --accept or --reject, not both" in out
     (d,) = json.loads(invoke("dispute", "list", "-w", ws, "--format", "json")[1])
     assert (d["status"], d["decided_by"], d["override_id"]) == ("open", "", "")
+
+
+def test_reconcile_by_a_user_the_directory_does_not_hold_is_refused(ws: str) -> None:
+    """The reconciliation records who ran it: a --by the workspace's users do not hold (a typo) is
+    refused naming it, and nothing is recorded; a directory user is recorded."""
+    import duckdb
+
+    def recorded() -> list[tuple[str, int]]:
+        con = duckdb.connect(ws, read_only=True)
+        try:
+            rows = con.execute("SELECT by_user, count(*) FROM reconciliations GROUP BY 1 ORDER BY 1")
+            return [(str(r[0]), int(r[1])) for r in rows.fetchall()]
+        finally:
+            con.close()
+
+    before = recorded()
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--by", "U-OSP")
+    assert code == 1 and "no user U-OSP (did you mean U-OPS?)" in out, out
+    assert recorded() == before
+    code, out = invoke("reconcile", "-w", ws, "--as-of", T, "--by", "U-OPS")
+    assert code == 0, out
+    assert recorded() == sorted([*before, ("U-OPS", 1)])
+
+
+def test_dispute_list_says_when_and_why_a_dispute_was_decided(ws: str) -> None:
+    """Found by fuzzing the audit trail: the table named who decided a dispute but not when nor why
+    (json had both); a rejection makes no attribution version, so nothing else showed them."""
+    code, out = invoke("dispute", "open", "O-UPI", "-w", ws, "--by", "U-P1", "--reason", "ours")
+    assert code == 0, out
+    code, out = invoke("dispute", "decide", "D-000001", "--reject", "-w", ws, "--by", "U-OPS", "--reason",
+                       "the intro came after our demo", "--now", "2026-11-03T09:30:00Z")  # fmt: skip
+    assert code == 0, out
+    code, out = invoke("dispute", "list", "-w", ws)
+    assert code == 0, out
+    assert "2026-11-03T09:30:00Z" in out and "the intro came after our demo" in " ".join(out.split())
+    keys = list(json.loads(invoke("dispute", "list", "-w", ws, "--format", "json")[1])[0])
+    assert keys[-6:] == ["decided_by", "decided_at", "decision_reason", "disputed_run_id", "override_id",
+                         "new_run_id"]  # fmt: skip
+
+
+def test_findings_show_wraps_the_reviewers_reason_at_80_columns(ws: str) -> None:
+    """Found by fuzzing the audit trail: a long reason (here 4 KB) was printed as one line of
+    thousands of characters, and the suggested fix past 80 columns; both wrap now, words whole."""
+    assert invoke("reconcile", "-w", ws, "--as-of", T)[0] == 0
+    reason = " ".join(f"step{i}" for i in range(700))
+    code, out = invoke("findings", "accept", "OVC-O-OVC", "-w", ws, "--by", "U-OPS", "--reason", reason)
+    assert code == 0, out
+    code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws)
+    assert code == 0, out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    status = out[out.index("status       accepted by U-OPS at ") : out.index("evidence")]
+    assert status.split()[6:] == reason.split()

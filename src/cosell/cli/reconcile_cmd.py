@@ -67,12 +67,13 @@ FINDING_COLUMNS = (
     "suggested_fix",
 )
 
+# The table says who decided a dispute, when and why (a rejection makes no attribution version, so
+# `cosell history` does not show it).
 DISPUTE_COLUMNS = ("dispute_id", "opportunity_id", "opened_by", "opened_at", "reason", "claim_tier",
-                   "claim_partner_id", "disputed_tier", "disputed_partner_id", "status", "decided_by")  # fmt: skip
+                   "claim_partner_id", "disputed_tier", "disputed_partner_id", "status", "decided_by",
+                   "decided_at", "decision_reason")  # fmt: skip
 DISPUTE_KEYS = (
     *DISPUTE_COLUMNS,
-    "decided_at",
-    "decision_reason",
     "disputed_run_id",
     "override_id",
     "new_run_id",
@@ -150,12 +151,14 @@ def reconcile_command(
     attribution evaluated as of T (stored by `cosell attribute --as-of T`). See docs/as-of.md."""
     from cosell.hygiene.reconcile import print_summary
     from cosell.service.reconcile import reconcile_period
+    from cosell.service.users import run_by
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
     result = in_workspace(
-        workspace_path, lambda ws: reconcile_period(ws, policy, period, at, by_user=by_user or login_name())
+        workspace_path,
+        lambda ws: reconcile_period(ws, policy, period, at, by_user=run_by(ws, by_user, login_name())),
     )
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
@@ -221,10 +224,14 @@ def findings_show(
         f"declared     {f.declared}",
         f"computed     {f.computed} (attribution run {f.run_id})",
         f"at stake     {f.at_stake} {f.at_stake_currency} (deal amount {f.amount} {f.currency})",
-        f"suggested    {f.suggested_fix}",
+        # The fix and the reviewer's reason are free text: wrapped at 80 columns like every reason shown.
+        *labelled("suggested", f.suggested_fix),
         f"detected     {_when(f.detected_at)}",
-        f"status       {f.status}"
-        + (f" by {f.decided_by} at {_when(f.decided_at)}: {f.decision_reason}" if f.decided_by else ""),
+        *labelled(
+            "status",
+            f.status
+            + (f" by {f.decided_by} at {_when(f.decided_at)}: {f.decision_reason}" if f.decided_by else ""),
+        ),
         "evidence",
         *(f"  {item}" for item in f.evidence),
     ]

@@ -29,6 +29,7 @@ from cosell.instants import format_instant
 from cosell.money import minor_unit, round_money
 from cosell.store.intake import ensure_intake_schema
 from cosell.store.recorded import newest_instant, refuse_backdated
+from cosell.store.referrals import ensure_referral_schema
 from cosell.store.tables import ensure_tables
 
 DECISIONS = ("accepted", "rejected")
@@ -167,6 +168,8 @@ RECORDED_INSTANTS = (
     ("finding_decisions", "decided_at"),
     ("disputes", "opened_at"),
     ("dispute_decisions", "decided_at"),
+    ("referrals", "recorded_at"),
+    ("registration_events", "recorded_at"),
 )
 
 
@@ -177,6 +180,7 @@ def check_not_backdated(con: Engine, at: datetime, what: str) -> None:
     Like an import, which may not be dated before the last import."""
     ensure_review_schema(con)
     ensure_intake_schema(con)
+    ensure_referral_schema(con)
     refuse_backdated(at, newest_instant(con, RECORDED_INSTANTS), what, "the last recorded change")
 
 
