@@ -23,6 +23,7 @@ from typing import Any
 from cosell import clock
 from cosell.accounts.domains import registrable_domain
 from cosell.data.load import import_canonical
+from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.intake import run_intake
 from cosell.instants import format_instant, utc
@@ -65,6 +66,7 @@ from cosell.store.referrals import (
     referral_ids,
     referral_versions,
 )
+from cosell.store.review import check_not_backdated
 from cosell.store.users import User, check_role, partner_scope_of
 from cosell.store.workspace import Workspace
 
@@ -135,6 +137,13 @@ def _view(
 
 def _sources_json(sources: tuple[FieldSource, ...]) -> str:
     return json.dumps([{"field": s.field, "where": s.where, "text": s.text} for s in sources], sort_keys=True)
+
+
+def _append(con: Engine, v: ReferralVersion) -> None:
+    """Append the version ``v``, refused when something was already recorded after its instant
+    (a pinned clock): a referral's history must not hold a rejection dated before its submission."""
+    check_not_backdated(con, v.recorded_at, f"{v.referral_id} {v.action}")
+    insert_referral(con, v)
 
 
 def _require(by_user: str | None) -> str:
@@ -238,7 +247,7 @@ def submit_parsed(
             override_reason="", lead_id="", notes=parsed.notes, sources_json=_sources_json(parsed.sources),
         )  # fmt: skip
         v = _assessed(ws, policy, v)
-        insert_referral(con, v)
+        _append(con, v)
         return Submitted(_view(con, v.referral_id, scope), created=True)
 
 
@@ -350,7 +359,7 @@ def answer(
             new = replace(new, partner_id=partner, partner_contact_id="", partner_method="answered",
                           partner_evidence=f"partner {partner} {where}")  # fmt: skip
         new = _assessed(ws, policy, new)
-        insert_referral(con, new)
+        _append(con, new)
         return _view(con, referral_id, partner_scope_of(user))
 
 
@@ -391,7 +400,7 @@ def accept(
 
     def within(at: datetime) -> None:
         run_intake(ws, policy, at)
-        insert_referral(con, replace(
+        _append(con, replace(
             v, version=v.version + 1, action="accepted", recorded_at=at, by_user=who, reason=why,
             status="accepted", lead_id=referral_id, conflicts_json=conflicts_json(conflicts),
             override_reason=why if override_conflict else "", follow_up="",
@@ -417,7 +426,7 @@ def reject(ws: Workspace, referral_id: str, *, by: str | None, reason: str) -> R
     with ws.transaction():
         check_role(con, who, DECIDER_ROLES, "reject referrals")
         v = _open_for_change(ws, referral_id, "rejected")
-        insert_referral(con, replace(v, version=v.version + 1, action="rejected", recorded_at=clock.now(),
+        _append(con, replace(v, version=v.version + 1, action="rejected", recorded_at=clock.now(),
                                      by_user=who, reason=" ".join(reason.split()), status="rejected",
                                      follow_up=""))  # fmt: skip
         return _view(con, referral_id)

@@ -146,12 +146,9 @@ def next_id(con: Engine, table: str, column: str, prefix: str) -> str:
 
 
 def insert_referral(con: Engine, v: ReferralVersion) -> None:
-    """Append one version (never replaces one: the key (referral_id, version) is unique). Refused
-    when something was already recorded after its instant (:func:`cosell.store.review.check_not_backdated`):
-    a referral's history must not hold a rejection dated before its submission."""
-    from cosell.store.review import check_not_backdated  # the review store reads this one's tables
-
-    check_not_backdated(con, v.recorded_at, f"{v.referral_id} {v.action}")
+    """Append one version (never replaces one: the key (referral_id, version) is unique). The
+    service checks first that nothing was recorded after its instant
+    (:func:`cosell.service.referrals`'s ``_append``)."""
     values: list[Any] = []
     for name in COLUMNS:
         value = getattr(v, name)
