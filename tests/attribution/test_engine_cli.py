@@ -165,30 +165,3 @@ def test_a_format_without_out_is_bad_usage(tmp_path: Path) -> None:
     assert done.exit_code == 2, done.output
     assert "--format is the file format of --out" in done.output
     assert not Path(missing).exists()
-
-
-def test_attribute_by_a_user_the_directory_does_not_hold_is_refused(tmp_path: Path) -> None:
-    """A run names who ran it: where the workspace has users, --by ($COSELL_USER) must be one of
-    them; a typo or a blank is refused and no run is stored (it was recorded as given)."""
-    ws = _workspace(tmp_path)
-    added = runner.invoke(
-        app,
-        ["users", "set", "u-ops", "-w", ws, "--role", "partner_ops", "--by", "setup", "--reason", "first"],
-    )
-    assert added.exit_code == 0, added.output
-    from cosell.store.attribution_store import list_runs
-    from cosell.store.workspace import open_workspace
-
-    for by, code, said in (("u-opps", 1, "no user u-opps (did you mean u-ops?)"), ("   ", 2, "say who")):
-        refused = runner.invoke(app, ["attribute", "-w", ws, "--as-of", AS_OF, "--by", by, "--reason", "x"])
-        assert refused.exit_code == code, refused.output
-        assert said in refused.output
-    ran = runner.invoke(
-        app, ["attribute", "-w", ws, "--as-of", AS_OF, "--by", "u-ops", "--reason", "month end"]
-    )
-    assert ran.exit_code == 0, ran.output
-    opened = open_workspace(ws)
-    try:
-        assert [(r.run_id, r.by_user) for r in list_runs(opened.con)] == [(1, "u-ops")]
-    finally:
-        opened.close()

@@ -114,7 +114,6 @@ def attribute_command(
     to DIR in SPEC section 8's column order.
     """
     from cosell.service.attribution import attribute_and_store, attribute_files, choose_model
-    from cosell.service.users import run_by
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     if fmt is not None and out is None:
@@ -148,7 +147,7 @@ def attribute_command(
             policy,
             at,
             chosen,
-            by_user=run_by(ws, by_user, login_name()),
+            by_user=by_user or login_name(),
             reason=reason,
             progress=progress,
             incremental=incremental,

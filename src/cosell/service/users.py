@@ -15,7 +15,7 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.shown import control_character
 from cosell.store.schema import USER_ROLES
-from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, find_user, list_users
+from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
 from cosell.store.workspace import Workspace
 
 
@@ -26,17 +26,6 @@ def users(ws: Workspace) -> list[DirectoryEntry]:
 
 
 MAX_USER_ID = 200
-
-
-def run_by(ws: Workspace, named: str | None, login: str) -> str:
-    """Who a run that any user may make is recorded as (``cosell attribute``, ``cosell reconcile``):
-    the user ``--by`` (or ``$COSELL_USER``) names, which must be one of the workspace's users when it
-    has any (an unknown or blank one is refused, naming it, before anything is recorded: a typo would
-    otherwise stand in the history as who ran it); else ``login``, the login name, recorded as it is."""
-    if named is None:
-        return login
-    find_user(ws.con, named)
-    return named
 
 
 @dataclass(frozen=True)
