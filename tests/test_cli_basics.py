@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -90,17 +91,23 @@ def test_a_reader_that_stops_reading_is_no_bug(args: list[str]) -> None:
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first line
     try:
-        done = subprocess.run(
-            [str(Path(sys.executable).with_name("cosell")), *args],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "COSELL_DEBUG": ""},
-            check=False,
-        )
+        done = _cosell_into(write, args)
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (1, "")
+
+
+def _cosell_into(stdout: Any, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """The console script run with its output into ``stdout`` (a file or descriptor), its
+    errors captured, as a user runs it (no COSELL_DEBUG)."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cosell")), *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COSELL_DEBUG": ""},
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("args", [["policy", "appendix"], ["--help"], ["users", "--help"]])
@@ -109,14 +116,7 @@ def test_output_to_a_full_disk_is_a_failure_said_not_a_bug(args: list[str]) -> N
     with one line saying what could not be written and why, never exit 70 calling it a bug in
     cosell, nor a traceback for the help (found by fuzzing the CLI's outputs)."""
     with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [str(Path(sys.executable).with_name("cosell")), *args],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "COSELL_DEBUG": ""},
-            check=False,
-        )
+        done = _cosell_into(full, args)
     assert done.returncode == 1, done.stderr
     assert done.stderr == "error: cannot write the command's output: No space left on device\n"
 

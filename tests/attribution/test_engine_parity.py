@@ -113,15 +113,11 @@ def test_golden_case_parity(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         ws.close()
 
 
-def test_role_weights_at_the_policy_bound_split_as_the_reference() -> None:
-    """The largest role weights a policy accepts (1,000,000 beside 0.000001 would be refused; 1,000,000
-    beside 1 is the bound) run on the batch engine, without an overflow, as the reference splits."""
+def _weighted_as_the_reference(**weights: Decimal) -> list[CreditRow]:
+    """Golden case ``credit_role_weighted`` under ``weights`` (role -> weight): the batch engine's
+    rows and credits, asserted equal to the reference's; returns the engine's credits."""
     case = golden.load_case("credit_role_weighted")
-    policy = case.policy.with_values(
-        credit__role_weights__sourcer=Decimal(1_000_000),
-        credit__role_weights__influencer=Decimal(1),
-        credit__role_weights__co_seller=Decimal(999_999),
-    )
+    policy = case.policy.with_values(**{f"credit__role_weights__{role}": w for role, w in weights.items()})
     ws = golden.case_workspace(case)
     try:
         as_of_views(ws.con, None)
@@ -131,6 +127,13 @@ def test_role_weights_at_the_policy_bound_split_as_the_reference() -> None:
     finally:
         ws.close()
     assert_same(reference, (rows, credits))
+    return credits
+
+
+def test_role_weights_at_the_policy_bound_split_as_the_reference() -> None:
+    """The largest role weights a policy accepts (1,000,000 beside 0.000001 would be refused; 1,000,000
+    beside 1 is the bound) run on the batch engine, without an overflow, as the reference splits."""
+    _weighted_as_the_reference(sourcer=Decimal(1_000_000), influencer=Decimal(1), co_seller=Decimal(999_999))
 
 
 def test_role_weights_of_any_size_split_as_the_reference() -> None:
@@ -138,21 +141,9 @@ def test_role_weights_of_any_size_split_as_the_reference() -> None:
     50/15/30: 5000.25, 1500 and 3000 of 10,000.00 are 526328.25, 157890.58 and 315781.16 cents,
     floors 526328 + 157890 + 315781, the left cent to P2 (.58). The engine wrote a small integer
     weight in as a 32-bit literal and its share in millionths (500025 x 1,000,000) overflowed."""
-    case = golden.load_case("credit_role_weighted")
-    policy = case.policy.with_values(
-        credit__role_weights__sourcer=Decimal("5000.25"),
-        credit__role_weights__influencer=Decimal(1500),
-        credit__role_weights__co_seller=Decimal(3000),
+    credits = _weighted_as_the_reference(
+        sourcer=Decimal("5000.25"), influencer=Decimal(1500), co_seller=Decimal(3000)
     )
-    ws = golden.case_workspace(case)
-    try:
-        as_of_views(ws.con, None)
-        facts = load_facts(ws.con, policy, make_views=False)
-        reference = attribute_reference(facts, policy, case.as_of, case.model)
-        rows, credits = run_engine(ws.con, policy, case.as_of, case.model)
-    finally:
-        ws.close()
-    assert_same(reference, (rows, credits))
     assert [
         (c.partner_id, c.role, c.share, c.amount) for c in sorted(credits, key=lambda c: c.partner_id)
     ] == [
