@@ -94,13 +94,18 @@ class Format(StrEnum):
     csv = "csv"
 
 
+def _refuse_blank(value: str | None, what: str, hint: str = "") -> None:
+    """Refuse a value given empty or blank as bad usage: "give ``what``, not an empty text" and the
+    ``hint``. The shell passes an unset variable (``--by "$USER_ID"``) as an empty text, which
+    options and arguments would otherwise read as no value, the current folder or every party."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter(f"give {what}, not an empty text{f' ({hint})' if hint else ''}")
+
+
 def _a_workspace(value: str | None) -> str | None:
     """The workspace file, refused when given empty or blank (``-w "$WS"`` with the variable unset):
     as a path it is the current folder, which cosell would name in a confusing refusal."""
-    if value is not None and not value.strip():
-        raise typer.BadParameter(
-            "give a workspace file, not an empty text (leave -w out for ./cosell.duckdb)"
-        )
+    _refuse_blank(value, "a workspace file", "leave -w out for ./cosell.duckdb")
     return value
 
 
@@ -181,10 +186,7 @@ def _a_reader(value: str | None) -> str | None:
     """A reader's user id (:func:`reader_option`): refused when given empty or blank. The shell
     passes ``--by "$PARTNER_USER"`` with the variable unset as an empty text, which would read as no
     reader, the local operator who sees every partner's: a partner's view must not widen that way."""
-    if value is not None and not value.strip():
-        raise typer.BadParameter(
-            "give the reader's user id, not an empty text (leave --by out to read it all)"
-        )
+    _refuse_blank(value, "the reader's user id", "leave --by out to read it all")
     return stripped(value)
 
 
@@ -197,8 +199,7 @@ def reader_option(help_text: str) -> Any:
 
 def _an_id(value: str) -> str:
     """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
-    if not value.strip():
-        raise typer.BadParameter("give an id, not an empty text")
+    _refuse_blank(value, "an id")
     return value
 
 
@@ -206,8 +207,7 @@ def a_value(value: str | None) -> str | None:
     """A filter or id option's value (``--partner``, ``--rep``, ``--deal``, ``--kind``,
     ``--account``), refused when given empty or blank: ``--partner "$P"`` with the variable unset
     would otherwise filter nothing and list every party's entries, unsaid."""
-    if value is not None and not value.strip():
-        raise typer.BadParameter("give a value, not an empty text")
+    _refuse_blank(value, "a value")
     return value
 
 
@@ -227,8 +227,7 @@ def output_path(value: str | Path) -> Path:
     """The folder or file an output option names, refused when empty or blank: the shell passes
     ``--out ""`` (an unset variable) as an empty text, which as a path is the current folder, where
     cosell would then write unasked (the blueprint its README.md). ``.`` names that folder on purpose."""
-    if not str(value).strip():
-        raise typer.BadParameter("give a folder or file name, not an empty text (. is the current folder)")
+    _refuse_blank(str(value), "a folder or file name", ". is the current folder")
     return Path(value)
 
 
