@@ -86,11 +86,6 @@ class Portal:
     owners: dict[str, str] = field(default_factory=dict)
 
 
-def first_id(value: str) -> str:
-    """The first id of a HubSpot association cell (``123;456`` lists several)."""
-    return value.split(";", 1)[0].strip()
-
-
 def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translation:
     """Translate a HubSpot export into canonical rows (problems and skips recorded in it)."""
     out = Translation()
@@ -120,7 +115,7 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
     contacts = obj("contacts")
     if contacts is not None:
         for _row, r in contacts.numbered():
-            company = first_id(contacts.text(r, "company"))
+            company = hubspot_activity.first_id(contacts.text(r, "company"))
             if company:
                 org.contacts[contacts.text(r, "hs_object_id")] = company
     associations = hubspot_activity.read_associations(obj("associations"))

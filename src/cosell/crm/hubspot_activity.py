@@ -53,6 +53,11 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
+def first_id(value: str) -> str:
+    """The first id of a HubSpot association cell (``123;456`` lists several)."""
+    return value.split(";", 1)[0].strip()
+
+
 def association_ids(value: str) -> list[str]:
     """The ids of a HubSpot association cell, in the cell's order (``123;456`` lists several).
 
@@ -192,10 +197,10 @@ def touches(
     for row, r in f.numbered():
         touch = f.text(r, "hs_object_id")
         record = ("engagement", touch)
-        deal = f.text(r, "deal").split(";")[0].strip() or associations.first(record, "deal")
+        deal = first_id(f.text(r, "deal")) or associations.first(record, "deal")
         companies = association_ids(f.text(r, "company")) or [associations.first(record, "company")]
         company = customer_first(companies, partners)
-        contact = f.text(r, "contact").split(";")[0].strip() or associations.first(record, "contact")
+        contact = first_id(f.text(r, "contact")) or associations.first(record, "contact")
         candidates = [company, org.opportunity_account.get(deal, ""), org.contacts.get(contact, "")]
         customer = next((a for a in candidates if a in org.accounts and a not in partners), "")
         if not customer:
