@@ -362,23 +362,6 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
     raise AssertionError(kind)  # pragma: no cover
 
 
-_CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = (
-    ("acceleration.min_pct", lambda v: None if v["acceleration.min_pct"] < 1 else "must be below 1"),
-    ("acceleration.min_cohort_size", lambda v: None if v["acceleration.min_cohort_size"] >= 1 else "must be at least 1"),
-    ("amount_bands.edges", lambda v: None if list(v["amount_bands.edges"]) == sorted(set(v["amount_bands.edges"])) else "edges must be strictly increasing"),
-    ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) == 3 else "needs exactly three weights: first, middle, last"),
-    ("credit.position_based_weights", lambda v: None if all(w >= 0 for w in v["credit.position_based_weights"]) else "a weight must not be negative (a share of a deal's credit is never below 0)"),
-    ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
-    ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
-    ("credit.role_weights", _role_weights_bounded),
-    ("stages.won", lambda v: None if v["stages.won"] else "needs at least one stage: with none, no deal is ever won (no acceleration, no revenue, no pay) and the stage gate guards nothing"),
-    ("touch_kinds.partner_engagement", lambda v: None if v["touch_kinds.partner_engagement"] else "needs at least one kind: with none, no touch is ever partner engagement and no deal is sourced by a touch, accelerated or influenced by one"),
-    ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
-    ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
-    ("touch_kinds.not_engagement", lambda v: _engagement_also_ignored(v)),
-)  # fmt: skip
-
-
 def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
     """A kind added to not_engagement while an engagement list (given, or the default) still holds
     it: the engagement list would win, and a re-mapping written as ``not_engagement = ["mention"]``
@@ -393,6 +376,23 @@ def _engagement_also_ignored(values: Mapping[str, Any]) -> str | None:
         f"{', '.join(both)}: a kind cannot be both engagement and not engagement "
         "(to re-map a kind, take it out of touch_kinds.partner_engagement or direct_engagement too)"
     )
+
+
+_CROSS_CHECKS: tuple[tuple[str, Callable[[dict[str, Any]], str | None]], ...] = (
+    ("acceleration.min_pct", lambda v: None if v["acceleration.min_pct"] < 1 else "must be below 1"),
+    ("acceleration.min_cohort_size", lambda v: None if v["acceleration.min_cohort_size"] >= 1 else "must be at least 1"),
+    ("amount_bands.edges", lambda v: None if list(v["amount_bands.edges"]) == sorted(set(v["amount_bands.edges"])) else "edges must be strictly increasing"),
+    ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) == 3 else "needs exactly three weights: first, middle, last"),
+    ("credit.position_based_weights", lambda v: None if all(w >= 0 for w in v["credit.position_based_weights"]) else "a weight must not be negative (a share of a deal's credit is never below 0)"),
+    ("credit.position_based_weights", lambda v: None if len(v["credit.position_based_weights"]) != 3 or any(v["credit.position_based_weights"]) else "the three weights must not all be 0 (a deal with three touches or more would have nothing to share)"),
+    ("credit.time_decay_half_life_days", lambda v: None if v["credit.time_decay_half_life_days"] > 0 else "must be positive"),
+    ("credit.role_weights", _role_weights_bounded),
+    ("stages.won", lambda v: None if v["stages.won"] else "needs at least one stage: with none, no deal is ever won (no acceleration, no revenue, no pay) and the stage gate guards nothing"),
+    ("touch_kinds.partner_engagement", lambda v: None if v["touch_kinds.partner_engagement"] else "needs at least one kind: with none, no touch is ever partner engagement and no deal is sourced by a touch, accelerated or influenced by one"),
+    ("stages.won", lambda v: None if not set(v["stages.won"]) & set(v["stages.lost"]) else "a stage cannot be both won and lost"),
+    ("touch_kinds.direct_engagement", lambda v: None if not set(v["touch_kinds.partner_engagement"]) & set(v["touch_kinds.direct_engagement"]) else "a kind cannot be both partner and direct engagement"),
+    ("touch_kinds.not_engagement", _engagement_also_ignored),
+)  # fmt: skip
 
 
 # Keys a cross check reads besides its own: it is skipped when one of them is already wrong.
