@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import tomllib
 from datetime import UTC, date, datetime
@@ -15,12 +16,13 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, result_names
-from cosell.crm.mapping import MappingInvalid, line_of, parse_mapping
+from cosell.crm.mapping import MappingInvalid, line_of, load_mapping, parse_mapping
 from cosell.crm.mapping_init import Draft, date_format, fields_section
 from cosell.crm.values import BadValue, boolean, instant, lookup
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.service.crm_import import translate
+from cosell.toml_text import MAX_TOML_FILE_BYTES
 
 runner = CliRunner()
 
@@ -54,6 +56,30 @@ def test_every_problem_is_named_at_its_line_and_key() -> None:
         "OpportunityHistory, OpportunityFieldHistory, OpportunityPartner, Partner, Account, Contact, Lead, "
         "Task, Event, User, CurrencyType, DatedConversionRate)",
     ]
+
+
+def test_a_mapping_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(
+    tmp_path: Path,
+) -> None:
+    """``import salesforce --mapping /dev/zero`` read the device until memory ran out, and a named
+    pipe waited for a writer forever: a mapping is read as the policy is (one shared reader)."""
+    large = tmp_path / "large.toml"
+    large.write_bytes(b'crm = "salesforce"\n' + b"#" * MAX_TOML_FILE_BYTES)
+    with pytest.raises(MappingInvalid) as caught:
+        load_mapping(large, "salesforce")
+    assert caught.value.problems == [
+        f"{large}: is larger than {MAX_TOML_FILE_BYTES:,} bytes (a mapping is a short text file)"
+    ]
+    fifo = tmp_path / "mapping.fifo"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        with pytest.raises(MappingInvalid) as caught:
+            load_mapping(path, "hubspot")
+        assert caught.value.problems == [f"{path}: is not a regular file (a mapping is a TOML text file)"]
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(256)))
+    with pytest.raises(MappingInvalid, match="is not a text file \\(a mapping is TOML text in UTF-8\\)"):
+        load_mapping(binary, "salesforce")
 
 
 def test_a_mapping_for_the_other_crm_and_bad_toml_are_refused() -> None:
