@@ -205,3 +205,13 @@ def test_a_file_name_too_long_is_a_failure_naming_it_not_a_bug(tmp_path: Path, a
     assert result.exit_code == 1, result.output
     said = " ".join(result.output.split())
     assert "internal error" not in said and "File name too long" in said and "aaaa" in said
+
+
+def test_version_prints_the_installed_packages_version() -> None:
+    """``cosell --version`` did not exist (exit 2, "No such option"): it prints the installed
+    distribution's version, exit 0, before any command or workspace is looked at."""
+    from importlib import metadata
+
+    done = _cosell_into(subprocess.PIPE, ["--version"])
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"cosell {metadata.version('cosell')}\n", "")
+    assert runner.invoke(app, ["--version", "no-such-command"]).output == done.stdout

@@ -116,3 +116,32 @@ def test_a_size_that_does_not_fit_in_memory_is_refused_naming_the_option(
     assert result.exit_code == 1, result.output
     assert "--size 4,294,967,296: not enough memory" in result.output
     assert "internal error" not in result.output
+
+
+def test_a_demo_that_fails_part_way_leaves_nothing_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo that failed after its dataset and workspace were written left them half-built (a
+    workspace with an import and no attribution): what it made is removed and said, and what was
+    there before it started is left and named."""
+    from cosell.errors import CosellError
+    from cosell.service import demo
+
+    def fails(*args: object) -> None:
+        raise CosellError("the disk is full")
+
+    monkeypatch.setattr(demo, "add_named_users", fails)
+    base = tmp_path / "company"
+    result = runner.invoke(app, ["demo", "--dir", str(base), "--size", "30"])
+    assert result.exit_code == 1, result.output
+    assert f"removed what it had made ({base})" in result.stderr
+    assert "the disk is full" in result.stderr and not base.exists()
+    # A folder that was there keeps what it held; only what the demo made goes.
+    base.mkdir()
+    (base / "notes.txt").write_text("mine", encoding="utf-8")
+    (base / "reports").mkdir()
+    result = runner.invoke(app, ["demo", "--dir", str(base), "--size", "30"])
+    assert result.exit_code == 1, result.output
+    assert f"removed what it had made ({base / 'data'}, {base / 'cosell.duckdb'})" in result.stderr
+    assert f"left {base / 'reports'} (there before it started" in result.stderr
+    assert sorted(p.name for p in base.iterdir()) == ["notes.txt", "reports"]

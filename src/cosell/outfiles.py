@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -252,3 +253,31 @@ def output_folder(path: Path, option: str = "--out") -> Path:
     except OSError as exc:
         raise CosellError(f"cannot write into {path}: {_reason(exc)}") from None
     return path
+
+
+@contextlib.contextmanager
+def removed_on_failure(
+    folder: Path, parts: Sequence[str], said: Callable[[list[Path], list[Path]], None]
+) -> Iterator[None]:
+    """A command that builds ``parts`` (files or folders) in ``folder`` in several steps: when it
+    fails (an error, Ctrl-C), what it made is removed (``folder`` itself when it did not exist
+    before; else each part that did not), and ``said(removed, kept)`` is called with the paths
+    removed and the parts found there before (left in place: they are not its to delete, though it
+    may have rewritten them), before the failure goes on."""
+    paths = [folder / part for part in parts]
+    folder_before = os.path.lexists(folder)
+    before = {path: os.path.lexists(path) for path in paths}
+    try:
+        yield
+    except BaseException:
+        made = [p for p in paths if not before[p]] if folder_before else [folder]
+        removed: list[Path] = []
+        for path in (p for p in made if os.path.lexists(p)):
+            with contextlib.suppress(OSError):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                elif os.path.lexists(path):
+                    path.unlink()
+                removed.append(path)
+        said(removed, [p for p in paths if before[p] and os.path.lexists(p)])
+        raise

@@ -14,9 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,7 +24,14 @@ from typing import Any
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
 from cosell.shown import control_character
-from cosell.toml_text import NotToml, read_toml, shown_value
+from cosell.toml_text import (
+    MAX_TOML_FILE_BYTES,
+    NotToml,
+    UnreadableFile,
+    read_toml,
+    read_toml_file,
+    shown_value,
+)
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -57,8 +62,8 @@ MAX_ROLE_WEIGHT_UNITS = 1_000_000
 # (cosell.crm.fields; a test keeps the two in step): a longer label would check, then make every
 # write-back of every run under it fail.
 MAX_LABEL_CHARS = 255 - len("@") - 12
-# A policy is a page of settings; the bound is generous for comments.
-MAX_POLICY_BYTES = 16 * 1024 * 1024
+# A policy is a page of settings; the bound (that of every TOML file people write) is generous for comments.
+MAX_POLICY_BYTES = MAX_TOML_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -496,24 +501,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
         return Policy()
     file = str(path)
     try:
-        # A device or a pipe given as the policy (/dev/zero, a FIFO) would be read forever, or wait
-        # for a writer: only a regular file (a folder gets the reason its read gives) is read, and
-        # at most MAX_POLICY_BYTES of it.
-        kind = os.stat(path).st_mode
-        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
-            raise PolicyError("(file)", "is not a regular file (a policy is a TOML text file)", file)
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError("(file)", f"cannot read: {exc.strerror}", file) from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyError(
-            "(file)", f"is larger than {MAX_POLICY_BYTES:,} bytes (a policy is a short text file)", file
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PolicyError("(file)", "is not a text file (a policy is TOML text in UTF-8)", file) from None
+        text = read_toml_file(path, "a policy")
+    except UnreadableFile as exc:
+        raise PolicyError("(file)", str(exc), file) from None
     return parse_policy(text, file)
 
 

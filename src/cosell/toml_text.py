@@ -1,16 +1,51 @@
 """TOML text read for the files people write (the policy, pay plans, CRM mappings): every way the
-text can fail to be TOML is one exception with a reason, never a traceback."""
+file can fail to be read, and the text to be TOML, is one exception with a reason, never a
+traceback (nor a read that never ends)."""
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from datetime import date, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+# A policy, a plan or a mapping is a short text file: anything larger is not one.
+MAX_TOML_FILE_BYTES = 16 * 1024 * 1024
 
 
 class NotToml(ValueError):
     """The text is not TOML; ``str()`` is the reason, starting "not valid TOML"."""
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a short UTF-8 text; ``str()`` is the reason."""
+
+
+def read_toml_file(path: str | Path, what: str) -> str:
+    """The UTF-8 text (a byte-order mark dropped) of the file at ``path``, ``what`` naming what it
+    should be ("a policy", "a plan", "a mapping") in the reasons of :class:`UnreadableFile`.
+
+    A device or a pipe (/dev/zero, a FIFO) would be read forever, or wait for a writer: only a
+    regular file (a folder gets the reason its read gives) is read, and at most
+    ``MAX_TOML_FILE_BYTES`` of it.
+    """
+    try:
+        kind = os.stat(path).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            raise UnreadableFile(f"is not a regular file ({what} is a TOML text file)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TOML_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror}") from None
+    if len(data) > MAX_TOML_FILE_BYTES:
+        raise UnreadableFile(f"is larger than {MAX_TOML_FILE_BYTES:,} bytes ({what} is a short text file)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"is not a text file ({what} is TOML text in UTF-8)") from None
 
 
 def read_toml(text: str) -> dict[str, Any]:

@@ -113,12 +113,19 @@ def test_golden_case_parity(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         ws.close()
 
 
-def _weighted_as_the_reference(**weights: Decimal) -> list[CreditRow]:
-    """Golden case ``credit_role_weighted`` under ``weights`` (role -> weight): the batch engine's
-    rows and credits, asserted equal to the reference's; returns the engine's credits."""
+def _weighted_as_the_reference(deal: dict[str, str] | None = None, **weights: Decimal) -> list[CreditRow]:
+    """Golden case ``credit_role_weighted`` under ``weights`` (role -> weight), its deal's cells
+    changed by ``deal`` (imported through the canonical importer): the batch engine's rows and
+    credits, asserted equal to the reference's; returns the engine's credits."""
     case = golden.load_case("credit_role_weighted")
     policy = case.policy.with_values(**{f"credit__role_weights__{role}": w for role, w in weights.items()})
-    ws = golden.case_workspace(case)
+    if deal is None:
+        ws = golden.case_workspace(case)
+    else:
+        tables = golden.read_tables(case.path)
+        (opportunity,) = tables["opportunities"]
+        opportunity.update(deal)
+        ws = golden.workspace_with(tables, policy)
     try:
         as_of_views(ws.con, None)
         facts = load_facts(ws.con, policy, make_views=False)
@@ -151,6 +158,23 @@ def test_role_weights_of_any_size_split_as_the_reference() -> None:
         ("P2", "influencer", "0.157891", "1578.91"),
         ("P3", "co_seller", "0.315781", "3157.81"),
     ]
+
+
+@pytest.mark.parametrize("amount", ["99999999999999.9999", "-99999999999999.9999", "12345678901234.5678"])
+def test_an_amount_at_the_import_limit_in_a_four_decimal_currency_splits_as_the_reference(
+    amount: str,
+) -> None:
+    """CLF has 4 decimals: the largest amount the import takes is 999,999,999,999,999,999 units,
+    which fits 64 bits, but times a role weight (50, or 1,000,000 at the policy's bound) it does
+    not: the engine stopped with an INT64 overflow (exit 70). The split is now exact, as the
+    reference's Decimal split, to the last unit, and its parts add up to the amount."""
+    for weights in (
+        {},
+        {"sourcer": Decimal(1_000_000), "influencer": Decimal(1), "co_seller": Decimal(999_999)},
+    ):
+        credits = _weighted_as_the_reference({"amount": amount, "currency": "CLF"}, **weights)
+        assert len(credits) == 3 and {c.currency for c in credits} == {"CLF"}
+        assert sum(Decimal(c.amount) for c in credits) == Decimal(amount)
 
 
 def engine_models(case_model: str, references: dict[str, Result], turn: int) -> list[str]:

@@ -203,3 +203,18 @@ def test_writeback_without_an_attribution_run_says_what_to_do(tmp_path: Path) ->
     )
     assert code == 1 and "no attribution run yet: run `cosell attribute`" in err
     assert not (tmp_path / "o" / "cosell-writeback-hubspot-deals.csv").exists()
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_a_refused_mapping_makes_no_workspace(tmp_path: Path, crm: str) -> None:
+    """The mapping was read after the workspace was opened: a mapping refused (not TOML, a device)
+    left a new empty cosell.duckdb behind a failed import. It is read first now."""
+    export = tmp_path / "export"
+    export.mkdir()
+    bad = tmp_path / "m.toml"
+    bad.write_text("x = [", encoding="utf-8")
+    ws = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(app, ["import", crm, str(export), "--mapping", str(bad), "-w", str(ws)])
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: not valid TOML" in result.output
+    assert not ws.exists()

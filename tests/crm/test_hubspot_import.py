@@ -152,6 +152,24 @@ def test_the_import_stores_it_and_a_bad_stage_date_is_located(tmp_path: Path) ->
     )
 
 
+def test_a_stage_date_in_epoch_milliseconds_is_refused_with_what_it_is(tmp_path: Path) -> None:
+    """A HubSpot date written as epoch milliseconds (as the API writes them) was refused as "not an
+    ISO 8601 date" with a hint to name its format in the mapping, which no format can do."""
+    folder = write_portal(tmp_path / "hs")
+    deals = folder / "deals.csv"
+    deals.write_text(
+        deals.read_text(encoding="utf-8").replace("2026-03-01T14:15:00.000Z", "1772374500000"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as caught:
+        _translate(folder)
+    assert [str(p) for p in caught.value.problems] == [
+        'deals.csv row 2, hs_v2_date_entered_contractsent: "1772374500000" looks like epoch milliseconds '
+        "(2026-03-01T14:15:00Z), which cosell does not read as a date: export the column as dates, or "
+        "convert it to ISO 8601 (e.g. 2026-03-01T14:15:00Z) before the import"
+    ]
+
+
 def test_a_pipelines_file_without_its_stage_columns_is_refused_not_ignored(tmp_path: Path) -> None:
     # Ignored, its stage ids ("closedwon") became the deals' stages, which the policy reads as open.
     folder = write_portal(tmp_path / "hs")

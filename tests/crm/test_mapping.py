@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import tomllib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,13 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.crm.fields import DECLARED_FIELDS, PARTNER_SOURCE_CHOICES, result_names
-from cosell.crm.mapping import MappingInvalid, line_of, parse_mapping
+from cosell.crm.mapping import MappingInvalid, line_of, load_mapping, parse_mapping
 from cosell.crm.mapping_init import Draft, date_format, fields_section
-from cosell.crm.values import BadValue, boolean, instant, lookup
-from cosell.instants import parse_instant
+from cosell.crm.values import BadValue, EpochMilliseconds, boolean, instant, lookup
+from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.service.crm_import import translate
+from cosell.toml_text import MAX_TOML_FILE_BYTES
 
 runner = CliRunner()
 
@@ -54,6 +56,30 @@ def test_every_problem_is_named_at_its_line_and_key() -> None:
         "OpportunityHistory, OpportunityFieldHistory, OpportunityPartner, Partner, Account, Contact, Lead, "
         "Task, Event, User, CurrencyType, DatedConversionRate)",
     ]
+
+
+def test_a_mapping_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(
+    tmp_path: Path,
+) -> None:
+    """``import salesforce --mapping /dev/zero`` read the device until memory ran out, and a named
+    pipe waited for a writer forever: a mapping is read as the policy is (one shared reader)."""
+    large = tmp_path / "large.toml"
+    large.write_bytes(b'crm = "salesforce"\n' + b"#" * MAX_TOML_FILE_BYTES)
+    with pytest.raises(MappingInvalid) as caught:
+        load_mapping(large, "salesforce")
+    assert caught.value.problems == [
+        f"{large}: is larger than {MAX_TOML_FILE_BYTES:,} bytes (a mapping is a short text file)"
+    ]
+    fifo = tmp_path / "mapping.fifo"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        with pytest.raises(MappingInvalid) as caught:
+            load_mapping(path, "hubspot")
+        assert caught.value.problems == [f"{path}: is not a regular file (a mapping is a TOML text file)"]
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(256)))
+    with pytest.raises(MappingInvalid, match="is not a text file \\(a mapping is TOML text in UTF-8\\)"):
+        load_mapping(binary, "salesforce")
 
 
 def test_a_mapping_for_the_other_crm_and_bad_toml_are_refused() -> None:
@@ -127,6 +153,23 @@ def test_a_whole_date_format_is_accepted_and_reads_its_dates_back(
     assert read.startswith(day.isoformat())
     if time_part:
         assert parse_instant(read).replace(second=0, microsecond=0) == at.replace(second=0)
+
+
+@given(
+    at=st.datetimes(min_value=datetime(1973, 3, 4), max_value=datetime(2286, 11, 20), timezones=st.just(UTC)),
+    fmt=st.sampled_from([None, "%m/%d/%Y", "%Y-%m-%d %H:%M"]),
+)
+def test_a_date_given_as_epoch_milliseconds_is_refused_as_such(at: datetime, fmt: str | None) -> None:
+    """HubSpot's API and some exports write dates as epoch milliseconds; the refusal said only
+    "is not an ISO 8601 date" and suggested a format in the mapping, which no format can read:
+    it now says the cell looks like epoch milliseconds, the instant it would be, and what to do."""
+    at = at.replace(microsecond=at.microsecond // 1000 * 1000)
+    millis = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    with pytest.raises(EpochMilliseconds) as caught:
+        instant(f" {millis} ", fmt, None)
+    reason = str(caught.value)
+    assert reason.startswith(f"looks like epoch milliseconds ({format_instant(at)}), ")
+    assert "convert it to ISO 8601" in reason
 
 
 def test_a_naive_report_time_is_read_in_the_mappings_zone_and_a_date_is_never_shifted(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
+from cosell.cli.common import MAX_REASON_CHARS
 
 from .test_findings import build_workspace, kinds_data
 
@@ -208,9 +209,12 @@ def test_dispute_list_says_when_and_why_a_dispute_was_decided(ws: str) -> None:
 
 def test_findings_show_wraps_the_reviewers_reason_at_80_columns(ws: str) -> None:
     """Found by fuzzing the audit trail: a long reason (here 4 KB) was printed as one line of
-    thousands of characters, and the suggested fix past 80 columns; both wrap now, words whole."""
+    thousands of characters, and the suggested fix past 80 columns; both wrap now, words whole.
+    A reason is now at most 2,000 characters (cosell.cli.common.MAX_REASON_CHARS): this one is
+    1,889, still 24 lines."""
     assert invoke("reconcile", "-w", ws, "--as-of", T)[0] == 0
-    reason = " ".join(f"step{i}" for i in range(700))
+    reason = " ".join(f"step{i}" for i in range(250))
+    assert len(reason) <= MAX_REASON_CHARS
     code, out = invoke("findings", "accept", "OVC-O-OVC", "-w", ws, "--by", "U-OPS", "--reason", reason)
     assert code == 0, out
     code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws)

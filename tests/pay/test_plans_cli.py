@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.store.workspace import open_workspace
+from cosell.toml_text import MAX_TOML_FILE_BYTES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PayWorld
@@ -217,6 +219,25 @@ def test_a_binary_plan_file_is_refused_with_a_message(tmp_path: Path) -> None:
     expected = [f"{plan}: is not a text file (a plan is TOML text in UTF-8)", "1 problem(s)"]
     assert _invoke_refused(["plans", "check", str(plan)]) == expected
     assert _invoke_refused(["plans", "load", str(plan), "-w", str(tmp_path / "w.duckdb")]) == expected
+
+
+def test_a_plan_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """``plans check /dev/zero`` read the device until memory ran out, and a named pipe waited for a
+    writer forever: a plan is read as the policy is (one shared reader), only from a regular file
+    of at most MAX_TOML_FILE_BYTES, else refused by name (exit 1, nothing loaded)."""
+    large = tmp_path / "large.toml"
+    large.write_bytes(b"#" * (MAX_TOML_FILE_BYTES + 1))
+    expected = [f"{large}: is larger than {MAX_TOML_FILE_BYTES:,} bytes (a plan is a short text file)"]
+    assert _invoke_refused(["plans", "check", str(large)]) == [*expected, "1 problem(s)"]
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "plan.toml"
+    link.symlink_to("/dev/zero")
+    for path in (Path("/dev/zero"), link, fifo):
+        expected = [f"{path}: is not a regular file (a plan is a TOML text file)", "1 problem(s)"]
+        assert _invoke_refused(["plans", "check", str(path)]) == expected
+        assert _invoke_refused(["plans", "load", str(path), "-w", str(tmp_path / "w.duckdb")]) == expected
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 The rules are built once as Ibis expressions and compiled into a plan of SQL steps
 (:mod:`cosell.attribution.engine_plan` runs it); this module is the one place that knows how a
 step is compiled and named (a temp table the later steps read) and which functions the rules need
-beyond Ibis's portable set (exact epoch microseconds: two placeholder functions that the compiler
-replaces by the engine's own SQL, from its :class:`cosell.engine.Dialect`). Everything else in
+beyond Ibis's portable set (exact epoch microseconds, exact integer division and a 128-bit integer:
+placeholder functions that the compiler replaces by the engine's own SQL, from its
+:class:`cosell.engine.Dialect`). Everything else in
 ``engine_*`` is backend-neutral Ibis; where engines differ (a windowed median, lists of structs)
 the step asks ``run.dialect``.
 """
@@ -43,6 +44,24 @@ _epoch_us: Any = ibis.udf.scalar.builtin(_udf_epoch_us, name=EPOCH_US, signature
 _from_epoch_us: Any = ibis.udf.scalar.builtin(
     _udf_from_epoch_us, name=FROM_EPOCH_US, signature=((dt.int64,), _UTC)
 )
+
+
+def _udf_wide(a: Any) -> Any:
+    """An integer as an exact integer of 128 bits (``Dialect.wide_integer``)."""
+
+
+# A product of two 64-bit integers can need 128 bits: an amount near the import's limit in a
+# 4-decimal currency (CLF 99,999,999,999,999.9999 is 999,999,999,999,999,999 units) times a role
+# weight of 50 overflowed BIGINT. Ibis has no 128-bit integer type: it sees an int64, and the
+# compiler writes the dialect's cast (DuckDB HUGEINT, NUMERIC(38, 0) or DECIMAL(38, 0) elsewhere);
+# whatever is computed from it is cast back to int64 where it fits again.
+WIDE = "cosell_wide"
+_wide: Any = ibis.udf.scalar.builtin(_udf_wide, name=WIDE, signature=((dt.int64,), dt.int64))
+
+
+def wide(a: Any) -> Any:
+    """``a`` as a 128-bit integer in the engine's SQL (products past 64 bits stay exact)."""
+    return _wide(a)
 
 
 def _udf_int_div(a: Any, b: Any) -> Any:
@@ -100,7 +119,11 @@ class Runner:
         if dialect.ibis_compiler == "pyspark":
             _pyspark_options()
         self._target = Target(
-            dialect.ibis_compiler, dialect.sqlglot_name, dialect.epoch_us, dialect.from_epoch_us
+            dialect.ibis_compiler,
+            dialect.sqlglot_name,
+            dialect.epoch_us,
+            dialect.from_epoch_us,
+            dialect.wide_integer,
         )
         columns: dict[str, dict[str, dt.DataType]] = {}
         for table, column, type_ in inputs:
@@ -184,6 +207,7 @@ class Target:
     sqlglot_name: str
     epoch_us: str
     from_epoch_us: str
+    wide_integer: str
 
 
 @functools.lru_cache(maxsize=256)
@@ -211,11 +235,12 @@ def _write_instants(node: Any, instants: dict[str, Any]) -> Any:
     import sqlglot.expressions as sge
 
     if isinstance(node, sge.Anonymous) and str(node.name).lower() == INT_DIV:
-        a, b = node.expressions
+        # sqlglot does not visit a replaced node's children: the operands are written here.
+        a, b = (x.transform(_write_instants, instants) for x in node.expressions)
         return sge.Paren(this=sge.IntDiv(this=a, expression=b))
     if not isinstance(node, sge.Anonymous) or str(node.name).lower() not in instants:
         return node
-    (arg,) = node.expressions
+    arg = node.expressions[0].transform(_write_instants, instants)
     made = instants[str(node.name).lower()].copy()
     made = made.transform(lambda n: arg.copy() if isinstance(n, sge.Column) and n.name == _ARG else n)
     return made if isinstance(made, sge.Func) else sge.Paren(this=made)
@@ -230,6 +255,7 @@ def _instant_templates(target: Target) -> dict[str, Any]:
     return {
         EPOCH_US: _template(target.epoch_us, target.sqlglot_name),
         FROM_EPOCH_US: _template(target.from_epoch_us, target.sqlglot_name),
+        WIDE: _template(target.wide_integer, target.sqlglot_name),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cosell.attribution.engine_base import Runner, int_div, millionths_text, union_all
+from cosell.attribution.engine_base import Runner, int_div, millionths_text, union_all, wide
 from cosell.attribution.engine_evidence import Evidence
 from cosell.attribution.engine_output import minor_scale, share_millionths
 from cosell.money import MINOR_UNITS
@@ -111,8 +111,9 @@ def build_credits(run: Runner, roles: ir.Table, deals: ir.Table, model: str) -> 
 def split(run: Runner, r: ir.Table) -> ir.Table:
     """Largest-remainder split of each deal's amount by ``share_num`` (integers per partner).
 
-    Minor units times a share numerator stay far inside 64-bit integers for any CRM amount
-    (DECIMAL(18,4) times a role weight); DuckDB raises on overflow rather than wrapping.
+    An amount in minor units fits 64 bits (DECIMAL(18,4): below 10**18), but times a share
+    numerator (a role weight, up to 1,000,000) it need not: the product, its quotient and its
+    remainder are 128-bit integers (:func:`wide`), and each part is cast back to 64 bits.
     """
     by_deal = ibis.window(group_by=r.opp_id)
     r = r.mutate(share_den=r.share_num.sum().over(by_deal))
@@ -121,7 +122,7 @@ def split(run: Runner, r: ir.Table) -> ir.Table:
     rounded = ibis.cases(*((r.mu == k, r.amount.round(k)) for k in range(5)), else_=r.amount.round(0))
     r = r.mutate(total=(rounded.cast("decimal(38,4)") * scale).cast("int64"))
     mag = r.total.abs()
-    exact = mag * r.share_num
+    exact = wide(mag) * r.share_num
     den = ibis.ifelse(r.share_den == 0, 1, r.share_den)
     r = r.mutate(floor=int_div(exact, den), rem=exact % den, den=den)
     r = r.mutate(left=mag - r.floor.sum().over(ibis.window(group_by=r.opp_id)))

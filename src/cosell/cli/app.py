@@ -254,8 +254,28 @@ app = typer.Typer(
 )
 
 
+def _print_version(given: bool) -> None:
+    """``cosell --version``: the installed package's version (the source's when not installed), exit 0."""
+    if not given:
+        return
+    from cosell import __version__
+    from cosell.attribution.engine_plan import installed_versions
+
+    installed = installed_versions(("cosell",))["cosell"]
+    typer.echo(f"cosell {__version__ if installed == '?' else installed}")
+    raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print cosell's version and exit.",
+    ),
+) -> None:
     # A callback makes typer build the root as a group with no command registered up front.
     pass
 

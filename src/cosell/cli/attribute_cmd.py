@@ -27,6 +27,7 @@ from cosell.cli.common import (
     parse_as_of,
     progress,
     reading,
+    reason_option,
     say,
 )
 from cosell.errors import UsageError
@@ -76,7 +77,7 @@ def attribute_command(
         str | None,
         by_option("Who runs it (recorded)."),
     ] = None,
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the run).")] = "",
+    reason: Annotated[str, reason_option("Why (recorded with the run).")] = "",
     data: Annotated[
         Path | None,
         typer.Option(

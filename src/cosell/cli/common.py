@@ -102,6 +102,30 @@ def _refuse_blank(value: str | None, what: str, hint: str = "") -> None:
         raise typer.BadParameter(f"give {what}, not an empty text{f' ({hint})' if hint else ''}")
 
 
+# A reason is a sentence or two a controller reads in the history; a longer account belongs in a
+# document the reason can name (docs/hygiene-review.md, "Reasons").
+MAX_REASON_CHARS = 2_000
+
+
+def _a_reason(value: str | None) -> str | None:
+    """A ``--reason``: the blanks around it dropped, so a blank one is no reason (none is stored;
+    a command that needs one refuses it as it refuses none), and at most MAX_REASON_CHARS long."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) > MAX_REASON_CHARS:
+        raise typer.BadParameter(
+            f"a reason is at most {MAX_REASON_CHARS:,} characters, this one has {len(text):,} "
+            "(say why in a sentence or two; name a document for the rest)"
+        )
+    return text
+
+
+def reason_option(help_text: str) -> Any:
+    """The ``--reason`` option of a command that records why (read through :func:`_a_reason`)."""
+    return typer.Option("--reason", callback=_a_reason, help=help_text, show_default=False)
+
+
 def _a_workspace(value: str | None) -> str | None:
     """The workspace file, refused when given empty or blank (``-w "$WS"`` with the variable unset):
     as a path it is the current folder, which cosell would name in a confusing refusal."""

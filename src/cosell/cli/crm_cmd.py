@@ -62,13 +62,15 @@ def _import(
     fmt: Format,
 ) -> None:
     from cosell.cli.common import workspace
-    from cosell.service.crm_import import import_crm
+    from cosell.service.crm_import import import_crm, mapping_for
 
     policy = load_policy(policy_path)
+    # The mapping is read before the workspace is opened: a refused mapping makes no workspace file.
+    read = mapping_for(crm, mapping)
     ws = workspace(workspace_path)
     try:
         with progress(f"importing {crm}") as advance:
-            result = import_crm(ws, crm, path, policy, mapping_path=mapping, on_file=lambda _n: advance(1))
+            result = import_crm(ws, crm, path, policy, mapping=read, on_file=lambda _n: advance(1))
     finally:
         ws.close()
     _render(result, fmt)

@@ -27,7 +27,14 @@ import typer
 from rich.markup import escape
 
 from cosell.asof import AsOf
-from cosell.cli.common import TextConsole, console, given_on_command_line, output_option, progress
+from cosell.cli.common import (
+    TextConsole,
+    console,
+    err_console,
+    given_on_command_line,
+    output_option,
+    progress,
+)
 from cosell.instants import format_instant
 from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
@@ -152,6 +159,26 @@ def run_demo(base: Path, size: int, seed: int) -> None:
         f"{format_instant(manifest.as_of)}",
         highlight=False,
     )
+
+
+# What ``run_demo(base, ...)`` makes in ``base``: the dataset, the workspace (with its write-ahead
+# log) and the reports.
+DEMO_PARTS = ("data", "cosell.duckdb", "cosell.duckdb.wal", "reports")
+
+
+def _say_what_was_left(removed: list[Path], kept: list[Path]) -> None:
+    """A failed demo says what it removed of what it had made, and what it left that was there before."""
+    if removed:
+        err_console.message(
+            f"the demo stopped: removed what it had made ({', '.join(map(str, removed))})", highlight=False
+        )
+    if kept:
+        names = ", ".join(map(str, kept))
+        err_console.message(
+            f"the demo stopped: left {names} (there before it started, possibly part-rewritten): "
+            "run cosell demo again, or remove them",
+            highlight=False,
+        )
 
 
 def _print_intake(intake: Intake) -> None:
@@ -319,7 +346,7 @@ def register(app: typer.Typer) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
         from cosell.errors import UsageError
-        from cosell.outfiles import output_folder
+        from cosell.outfiles import output_folder, removed_on_failure
 
         if out is not None and given_on_command_line(ctx, "base"):
             # --out writes the dataset alone and would leave the --dir asked for unmade, unsaid.
@@ -349,4 +376,5 @@ def register(app: typer.Typer) -> None:
         elif out is not None:
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
-            run_demo(output_folder(base, "--dir"), size, seed)
+            with removed_on_failure(base, DEMO_PARTS, _say_what_was_left):
+                run_demo(output_folder(base, "--dir"), size, seed)

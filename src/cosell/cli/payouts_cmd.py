@@ -22,6 +22,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     reader_option,
+    reason_option,
     workspace,
 )
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
@@ -47,7 +48,7 @@ ReaderOption = Annotated[
     reader_option("Who reads (a user id): a partner user sees only its own partner's pay, a rep its own."),
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
+ReasonOption = Annotated[str, reason_option("Why (recorded).")]
 
 
 def register(app: typer.Typer) -> None:

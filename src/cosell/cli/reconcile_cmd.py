@@ -32,6 +32,7 @@ from cosell.cli.common import (
     login_name,
     opportunity_argument,
     reading,
+    reason_option,
     say,
 )
 from cosell.errors import UsageError
@@ -54,7 +55,7 @@ RunByOption = Annotated[
     str | None,
     by_option("Who runs it (recorded)."),
 ]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded; may not be empty).")]
+ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 FINDING_COLUMNS = (
     "finding_id",

@@ -31,6 +31,7 @@ from cosell.cli.common import (
     labelled,
     login_name,
     reader_option,
+    reason_option,
     say,
 )
 from cosell.errors import UsageError
@@ -61,7 +62,7 @@ ViewerOption = Annotated[
     str | None,
     reader_option("Who reads (a user id): a partner user sees only its own partner's."),
 ]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
+ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 IdArgument = Annotated[str, id_argument("The referral id (REF-000001).")]
 LIST_COLUMNS = (
     "referral_id",
@@ -335,9 +336,7 @@ def accept_command(
 @referrals_app.command("reject")
 def reject_command(
     referral_id: IdArgument,
-    reason: Annotated[
-        str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
-    ],
+    reason: Annotated[str, reason_option("Why (recorded; may not be empty).")],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     now: NowOption = None,

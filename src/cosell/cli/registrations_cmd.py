@@ -22,6 +22,7 @@ from cosell.cli.common import (
     labelled,
     login_name,
     parse_instant_option,
+    reason_option,
     say,
 )
 from cosell.cli.referrals_cmd import (
@@ -39,10 +40,8 @@ registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
 )
 IdArgument = Annotated[str, id_argument("The registration id.")]
-ReasonRequired = Annotated[
-    str, typer.Option("--reason", help="Why (recorded; may not be empty).", show_default=False)
-]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the change).")]
+ReasonRequired = Annotated[str, reason_option("Why (recorded; may not be empty).")]
+ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 LIST_COLUMNS = ("registration_id", "partner_id", "account_id", "status", "registered", "until", "conflicts")
 
 

@@ -17,6 +17,7 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     options_before_subcommand,
+    reason_option,
     workspace,
 )
 from cosell.instants import format_instant
@@ -76,9 +77,7 @@ def set_command(
     user_id: Annotated[
         str, typer.Argument(help="The user's id (as --by will name them).", show_default=False)
     ],
-    reason: Annotated[
-        str, typer.Option("--reason", help="Why (recorded with the change).", show_default=False)
-    ],
+    reason: Annotated[str, reason_option("Why (recorded with the change).")],
     role: Annotated[
         str | None,
         typer.Option(

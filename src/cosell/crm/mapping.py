@@ -45,7 +45,7 @@ from cosell.store.schema import (
     PARTNER_TYPES,
     USER_ROLES,
 )
-from cosell.toml_text import NotToml, read_toml
+from cosell.toml_text import NotToml, UnreadableFile, read_toml, read_toml_file
 
 CRMS = ("salesforce", "hubspot")
 STAGE_CLASSES = ("open", "won", "lost")
@@ -194,11 +194,9 @@ def load_mapping(path: str | Path, crm: str) -> CrmMapping:
     """Read and validate the mapping file at ``path`` for ``crm`` (salesforce or hubspot)."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MappingInvalid([f"{file}: cannot read the mapping ({exc.strerror})"]) from None
-    except UnicodeDecodeError:
-        raise MappingInvalid([f"{file}: is not UTF-8 text (a mapping is a TOML file)"]) from None
+        text = read_toml_file(path, "a mapping")
+    except UnreadableFile as exc:
+        raise MappingInvalid([f"{file}: {exc}"]) from None
     return parse_mapping(text, crm, file)
 
 

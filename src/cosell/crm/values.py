@@ -5,18 +5,22 @@ A date or time is read as ISO 8601 unless the mapping names the column's format
 never a guess: ``02/03/24`` could be 3 February or 2 March, and only the person who knows the
 export can say. A naive date-time is a wall time in the mapping's ``timezone`` (report exports
 write the running user's local time); a date stays a date (midnight UTC, SPEC section 1), so a
-Salesforce ``ActivityDate`` is never shifted by a time zone.
+Salesforce ``ActivityDate`` is never shifted by a time zone. A cell of 12 or 13 digits (epoch
+milliseconds, as HubSpot's API and some exports write dates) is refused with a reason that says so.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cosell.instants import ISO_PATTERN, format_instant
 
 _ISO = re.compile(ISO_PATTERN)
+# Epoch milliseconds from 1973-03-03 (10**11) to 2286 (13 digits): no date format reads 12 or 13
+# bare digits (%Y%m%d%H%M is 12, but never a bare count from 1970), so the cell is named for what it is.
+_EPOCH_MILLISECONDS = re.compile(r"[0-9]{12,13}")
 # Salesforce writes an empty lookup as the all-zero id in some exports (15 or 18 characters).
 EMPTY_IDS = frozenset({"000000000000000", "000000000000000AAA"})
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
@@ -120,16 +124,35 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     if fmt is None:
         if _ISO.match(text):
             return text
-        raise BadValue("is not an ISO 8601 date or timestamp")
+        raise _epoch_milliseconds(text) or BadValue("is not an ISO 8601 date or timestamp")
     try:
         parsed = datetime.strptime(text, fmt)
     except ValueError:
-        raise BadValue(f"does not match the mapping's format {fmt}") from None
+        raise _epoch_milliseconds(text) or BadValue(f"does not match the mapping's format {fmt}") from None
     if not has_time(fmt):
         return parsed.date().isoformat()
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone or UTC)
     return format_instant(parsed.astimezone(UTC))
+
+
+class EpochMilliseconds(BadValue):
+    """A date cell written as epoch milliseconds: no mapping format reads it (the reason says what to do)."""
+
+
+def _epoch_milliseconds(text: str) -> EpochMilliseconds | None:
+    """The refusal of a cell that looks like epoch milliseconds, naming the instant it would be.
+
+    >>> str(_epoch_milliseconds("1772374500000")).split(":")[0]
+    'looks like epoch milliseconds (2026-03-01T14'
+    """
+    if not _EPOCH_MILLISECONDS.fullmatch(text):
+        return None
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(text))
+    return EpochMilliseconds(
+        f"looks like epoch milliseconds ({format_instant(at)}), which cosell does not read as a date: "
+        "export the column as dates, or convert it to ISO 8601 (e.g. 2026-03-01T14:15:00Z) before the import"
+    )
 
 
 def parse_iso(text: str) -> datetime:

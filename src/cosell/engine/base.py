@@ -128,6 +128,9 @@ class Dialect:
     - ``epoch_us`` and ``from_epoch_us`` are SQL templates (``{}`` is the argument) that turn an
       instant into integer microseconds since the epoch and back: instants are compared as
       integers, never as floating-point days;
+    - ``wide_integer`` is the SQL template of a cast to an exact integer of at least 128 bits (38
+      digits), for a product past 64 bits: a credit split multiplies an amount in minor units
+      (up to about 10**18 in a 4-decimal currency) by a role weight;
     - ``windowed_median``: whether a median can be computed over a RANGE window (DuckDB and Spark
       can; PostgreSQL has the median only as an ordered-set aggregate, so the cohort step computes
       it per group and joins it back);
@@ -158,6 +161,7 @@ class Dialect:
     ibis_compiler = "duckdb"
     epoch_us = "epoch_us({})"
     from_epoch_us = "make_timestamptz({})"
+    wide_integer = "CAST({} AS HUGEINT)"
     windowed_median = True
     client_median = True
     client_median_min_rows = 2_000
@@ -197,6 +201,7 @@ class PostgresDialect(Dialect):
     ibis_compiler = "postgres"
     epoch_us = "CAST(EXTRACT(EPOCH FROM {}) * 1000000 AS BIGINT)"
     from_epoch_us = "TO_TIMESTAMP(0) + {} * INTERVAL '1 microsecond'"
+    wide_integer = "CAST({} AS NUMERIC(38, 0))"
     windowed_median = False
     client_median = False
     struct_lists = False
@@ -216,6 +221,7 @@ class SparkDialect(Dialect):
     ibis_compiler = "pyspark"
     epoch_us = "unix_micros({})"
     from_epoch_us = "timestamp_micros({})"
+    wide_integer = "CAST({} AS DECIMAL(38, 0))"
     windowed_median = True
     client_median = False
     struct_lists = True

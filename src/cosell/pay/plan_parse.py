@@ -39,7 +39,7 @@ from cosell.pay.plans import (
     Rule,
 )
 from cosell.shown import control_character
-from cosell.toml_text import NotToml, read_toml
+from cosell.toml_text import NotToml, UnreadableFile, read_toml, read_toml_file
 from cosell.toml_text import shown_value as _shown
 
 _RULE_KEYS = (
@@ -366,13 +366,12 @@ def read_plan_file(path: str | Path) -> Plan:
 
 
 def read_plan_text(path: str | Path) -> str | PlanProblem:
-    """A plan file's text, or the problem reading it (unreadable, or not UTF-8 text)."""
+    """A plan file's text, or the problem reading it (unreadable, not a regular file, too large,
+    or not UTF-8 text)."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return PlanProblem(str(path), f"cannot read: {exc.strerror}")
-    except UnicodeDecodeError:
-        return PlanProblem(str(path), "is not a text file (a plan is TOML text in UTF-8)")
+        return read_toml_file(path, "a plan")
+    except UnreadableFile as exc:
+        return PlanProblem(str(path), str(exc))
 
 
 def example_plan_text() -> str:

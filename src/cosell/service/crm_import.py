@@ -121,6 +121,7 @@ def import_crm(
     policy: Policy,
     *,
     mapping_path: Path | None = None,
+    mapping: CrmMapping | None = None,
     on_file: Callable[[str], None] | None = None,
     in_engine: bool = True,
 ) -> CrmImport:
@@ -129,9 +130,11 @@ def import_crm(
     Raises :class:`ImportFailed` naming the export's files, rows and columns; then nothing is
     applied. Dated by the import like ``cosell import canonical``. A Salesforce export's first
     import is translated by the engine when it can be (``in_engine=False``: never, the reference
-    translation in Python, which the tests compare it with).
+    translation in Python, which the tests compare it with). ``mapping``: the mapping already read
+    (:func:`mapping_for`), else it is read from ``mapping_path``.
     """
-    mapping = mapping_for(crm, mapping_path)
+    if mapping is None:
+        mapping = mapping_for(crm, mapping_path)
     if crm == "salesforce" and in_engine:
         done = _import_in_engine(ws, path, mapping, policy, on_file)
         if done is not None:
