@@ -32,6 +32,12 @@ os.environ.setdefault("COSELL_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"co
 # traceback), not as the one line a user is shown (cosell.cli.app: exit 70). The test of that line
 # clears the variable for itself.
 os.environ["COSELL_DEBUG"] = "1"
+# This machine (and so CI on it) sets PYTHONDONTWRITEBYTECODE=1: every `cosell` process a test
+# starts (the lazy-command and start-up checks, the readers, the locks, the kills, the pdf
+# listings) would compile the package's modules from source again. The processes this session
+# starts write their bytecode beside the sources once (`__pycache__`, ignored by git), and read it
+# after; what a process does and prints is the same either way.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:

@@ -105,6 +105,30 @@ def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContext
     return settings(con, values)
 
 
+def export_import_settings(con: Engine, folder: Path) -> AbstractContextManager[None]:
+    """Within: the settings of a CRM export's first import into an empty workspace, translated by
+    the engine: the import's memory limit, and when the export's files hold at most
+    :data:`SMALL_DATASET_BYTES` the engine's small-input settings (DuckDB: no optimizer, one
+    thread), as :func:`import_settings` gives a small dataset's files (the translation's tables are
+    relations, not files of a size). Its statements, like a small import's, cost more to plan than
+    to run. Then the previous settings again."""
+    values = _memory_limit()
+    if con.dialect.small_input_settings and folder.is_dir() and _bytes_at_most(folder, SMALL_DATASET_BYTES):
+        values.update(con.dialect.small_input_settings)
+    return settings(con, values)
+
+
+def _bytes_at_most(folder: Path, limit: int) -> bool:
+    """Whether the files under ``folder`` hold at most ``limit`` bytes (counted no further)."""
+    total = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            total += path.stat().st_size
+            if total > limit:
+                return False
+    return True
+
+
 def is_small(files: dict[str, TableFile]) -> bool:
     """Whether the files hold a small dataset (:data:`SMALL_DATASET_BYTES`): files on disk only."""
     return all(f.relation is None for f in files.values()) and (

@@ -24,7 +24,7 @@ from cosell.crm.salesforce_sql import NotInEngine, translate_in_engine
 from cosell.crm.sources import Export
 from cosell.data.fast_load import import_first, is_empty
 from cosell.data.import_report import ImportReport, ImportWarning
-from cosell.data.load import import_memory, import_time
+from cosell.data.load import export_import_settings, import_time
 from cosell.errors import ImportFailed, Problem, UsageError
 from cosell.hygiene.intake import Intake, import_with_intake, run_intake
 from cosell.policy import Policy
@@ -209,7 +209,7 @@ def _import_in_engine(
     if not is_empty(ws.con):
         return None
     at = import_time()
-    with import_memory(ws.con):
+    with export_import_settings(ws.con, path):
         translated = translate_in_engine(ws.con, Export(path), mapping, policy)
         if translated is None:
             return None
