@@ -56,7 +56,6 @@ from cosell.attribution.incremental_cohorts import (
     retest,
 )
 from cosell.engine import Engine
-from cosell.engine.sql import lit
 from cosell.errors import InputError
 from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
@@ -80,11 +79,8 @@ NARROWED = {
     "opportunities": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
     "accounts": "account_id IN (SELECT account_id FROM {accounts})",
     "stage_history": "opportunity_id IN (SELECT opportunity_id FROM {deals})",
-    # Only the kinds the plan reads (its engagement kinds: a third of the touches are not), found by
-    # a join on a small relation: an IN list of literals would be tested against every row.
-    "touches": "kind IN (SELECT k FROM (VALUES {kinds}) AS kinds(k)) "
-    "AND (account_id IN (SELECT account_id FROM {accounts}) "
-    "OR opportunity_id IN (SELECT opportunity_id FROM {deals}))",
+    "touches": "account_id IN (SELECT account_id FROM {accounts}) "
+    "OR opportunity_id IN (SELECT opportunity_id FROM {deals})",
     "leads": "converted_opportunity_id IN (SELECT opportunity_id FROM {deals}) "
     "OR lead_id IN (SELECT source_lead_id FROM v_opportunities)",
     # A registration logged on one of the deals, or logged on none whose deal is one of them: the
@@ -285,7 +281,7 @@ def _run(
         cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.
     with timed("incremental narrow changed"):
-        _narrow(con, DIRTY_DEALS, tuple(NARROWED), plan, policy.partner_kinds | policy.direct_kinds)
+        _narrow(con, DIRTY_DEALS, tuple(NARROWED), plan)
     # Its cohort step replaces the client's medians, so that branch runs whatever the size.
     replaced = replace(context, guards={"client_median": True})
     made = execute(con, plan, replaced, {**_PYTHON_STEPS, "cohort_medians": cohorts.step})
@@ -382,7 +378,7 @@ def _first_entries(con: Engine, deals: str) -> None:
     )
 
 
-def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan, kinds: frozenset[str]) -> None:
+def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan) -> None:
     """The plan's inputs ``tables`` as the rows of ``deals`` (a relation of opportunity_id) and
     their accounts: temp tables named as the plan's input views (same columns and types, so the
     same cached plan), read once each instead of filtering the whole tables at every step. A
@@ -402,7 +398,6 @@ def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan, kinds:
             full=FULL,
             created_us=us.format("o.created_at"),
             registered_us=us.format("r.registered_at"),
-            kinds=", ".join(f"({lit(kind)})" for kind in sorted(kinds)) or "('')",
         )
         con.execute(
             f"CREATE TEMP TABLE v_{table} AS SELECT {_read_columns(con, f'{FULL}{table}', plan)} "
