@@ -145,3 +145,19 @@ def test_a_demo_that_fails_part_way_leaves_nothing_it_made(
     assert f"removed what it had made ({base / 'data'}, {base / 'cosell.duckdb'})" in result.stderr
     assert f"left {base / 'reports'} (there before it started" in result.stderr
     assert sorted(p.name for p in base.iterdir()) == ["notes.txt", "reports"]
+
+
+@pytest.mark.parametrize("folder", ["data", "reports"])
+def test_a_file_where_a_demo_folder_goes_is_refused_first_naming_dir(tmp_path: Path, folder: str) -> None:
+    """A file named ``reports`` in the --dir stopped the demo after its dataset, import and run,
+    saying "--out .../reports is a file" (an option the user never gave): it is refused before
+    anything is written, naming --dir, and the file is left as it was."""
+    base = tmp_path / "company"
+    base.mkdir()
+    (base / folder).write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, ["demo", "--dir", str(base), "--size", "30"])
+    assert result.exit_code == 2, result.output
+    assert f"--dir {base / folder} is a file, not a folder" in result.output
+    assert "--out" not in result.output
+    assert sorted(p.name for p in base.iterdir()) == [folder]
+    assert (base / folder).read_text(encoding="utf-8") == "mine"

@@ -238,10 +238,16 @@ def write_failed(path: Path, reason: str) -> CosellError:
     return CosellError(f"cannot write {path}: {reason}")
 
 
-def output_folder(path: Path, option: str = "--out") -> Path:
-    """Make sure ``path`` is a folder cosell can write into (creating it); return it."""
+def not_a_file(path: Path, option: str = "--out") -> None:
+    """Refuse ``path`` (given by ``option``, or inside the folder it names) as a folder to write
+    into when a file holds its name."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {path} is a file, not a folder")
+
+
+def output_folder(path: Path, option: str = "--out") -> Path:
+    """Make sure ``path`` is a folder cosell can write into (creating it); return it."""
+    not_a_file(path, option)
     _no_file_in_the_way(path)
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,12 @@ def print_demo_summary(manifest: DemoManifest) -> None:
     )
 
 
+# What ``run_demo(base, ...)`` makes in ``base``: the dataset, the workspace (with its write-ahead
+# log) and the reports.
+DEMO_FOLDERS = ("data", "reports")
+DEMO_PARTS = (*DEMO_FOLDERS, "cosell.duckdb", "cosell.duckdb.wal")
+
+
 def run_demo(base: Path, size: int, seed: int) -> None:
     """Generate, import, attribute and report the sample company under ``base``."""
     from cosell.policy import Policy
@@ -159,11 +165,6 @@ def run_demo(base: Path, size: int, seed: int) -> None:
         f"{format_instant(manifest.as_of)}",
         highlight=False,
     )
-
-
-# What ``run_demo(base, ...)`` makes in ``base``: the dataset, the workspace (with its write-ahead
-# log) and the reports.
-DEMO_PARTS = ("data", "cosell.duckdb", "cosell.duckdb.wal", "reports")
 
 
 def _say_what_was_left(removed: list[Path], kept: list[Path]) -> None:
@@ -346,7 +347,7 @@ def register(app: typer.Typer) -> None:
         """Build a realistic sample company: dataset, workspace, attribution, explanations, reconciliation,
         pay and the CFO and QBR reports."""
         from cosell.errors import UsageError
-        from cosell.outfiles import output_folder, removed_on_failure
+        from cosell.outfiles import not_a_file, output_folder, removed_on_failure
 
         if out is not None and given_on_command_line(ctx, "base"):
             # --out writes the dataset alone and would leave the --dir asked for unmade, unsaid.
@@ -376,5 +377,9 @@ def register(app: typer.Typer) -> None:
         elif out is not None:
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
+            # A file where the dataset or the reports go would stop the demo after its longest
+            # steps, naming an option the user never gave: refused first, as part of --dir.
+            for part in DEMO_FOLDERS:
+                not_a_file(base / part, "--dir")
             with removed_on_failure(base, DEMO_PARTS, _say_what_was_left):
                 run_demo(output_folder(base, "--dir"), size, seed)
