@@ -208,6 +208,11 @@ def test_unknown_model_suggests_the_closest_name() -> None:
         get_model("time_decy")
     with pytest.raises(UsageError, match="did you mean role_weighted"):
         get_model("role-weighted")
+    # Capitals: "EVEN" had no suggestion at all (difflib compares case-sensitively).
+    with pytest.raises(UsageError, match="did you mean even"):
+        get_model("EVEN")
+    with pytest.raises(UsageError, match="did you mean first_touch"):
+        get_model("First_Touch")
 
 
 @settings(max_examples=60)

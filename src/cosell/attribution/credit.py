@@ -197,7 +197,8 @@ def get_model(name: str) -> ModelFunction:
     try:
         return MODELS[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(MODELS), n=1, cutoff=0.4)
+        # Names are lower case: a name in capitals ("EVEN") is compared as written in lower case.
+        close = difflib.get_close_matches(name.lower(), list(MODELS), n=1, cutoff=0.4)
         hint = f" (did you mean {close[0]}?)" if close else ""
         known = ", ".join(MODELS)
         raise UsageError(f"unknown credit model {name!r}{hint}; known models: {known}") from None
