@@ -58,7 +58,12 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
     The parts are in proportion to the credited amounts (which add up exactly to the deal amount;
     SPEC section 3), or to the shares when those amounts are all 0. A part is first floored; the
     units left go one each to the largest remainders, ties to the larger role weight of the policy,
-    then the smaller partner_id (the tie rule of the credit split). All in integers: exact."""
+    then the smaller partner_id (the tie rule of the credit split). All in integers: exact.
+
+    ``R * w // W`` is computed as ``(R // W) * w + (R % W) * w // W`` (and the remainder as
+    ``(R % W) * w % W``): the revenue in minor units R reaches 10^26 (a 14-digit amount at an 8-digit
+    rate, in a four-decimal currency) and a weight w 10^18, a product past HUGEINT, while
+    ``(R % W) * w`` stays below W^2 (the weights add up to W, at most the deal amount's 10^18)."""
     digits = minor_unit(policy.workspace_currency)
     weights = " ".join(f"WHEN {lit(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
     return f"""
@@ -71,18 +76,20 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
             SELECT *, CASE WHEN sum(by_amount) OVER (PARTITION BY opportunity_id) > 0 THEN by_amount
                 ELSE by_share END AS weight
             FROM c),
+        t AS (
+            SELECT *, nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0) AS total FROM w),
+        q AS (
+            SELECT *, abs(revenue_minor) // total AS whole, abs(revenue_minor) % total AS rest FROM t),
         f AS (
-            SELECT *, abs(revenue_minor) * weight // nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
-                    AS floor_minor,
-                abs(revenue_minor) * weight % nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
-                    AS remainder
-            FROM w),
+            SELECT *, whole * weight + rest * weight // total AS floor_minor, rest * weight % total AS remainder
+            FROM q),
         r AS (
             SELECT *, abs(revenue_minor) - sum(floor_minor) OVER (PARTITION BY opportunity_id) AS left_over,
                 row_number() OVER (PARTITION BY opportunity_id
                     ORDER BY remainder DESC, CASE role {weights} ELSE 0 END DESC, partner_id) AS place
             FROM f)
-        SELECT * EXCLUDE (by_amount, by_share, revenue_minor, weight, floor_minor, remainder, left_over, place),
+        SELECT * EXCLUDE (by_amount, by_share, revenue_minor, weight, total, whole, rest, floor_minor, remainder,
+            left_over, place),
             CAST(sign(revenue_minor) * (floor_minor + CASE WHEN place <= left_over THEN 1 ELSE 0 END)
                 AS DECIMAL(38,0)) * CAST('{quantum(policy.workspace_currency)}' AS DECIMAL(38,{digits}))
                 AS credited_ws
