@@ -5,14 +5,14 @@ largest amounts at the largest FX rate an import accepts."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 
 import duckdb
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosell.metrics.league import split_revenue_sql
+from cosell.metrics.league import PartnerLine, credited_total, split_revenue_sql
 from cosell.money import largest_remainder
 from cosell.policy import Policy
 
@@ -125,3 +125,18 @@ def test_ties_go_to_the_larger_role_weight_then_the_smaller_partner_id() -> None
         CON.execute(f"SELECT partner_id, credited_ws FROM ({split_revenue_sql(source, POLICY)})").fetchall()
     )
     assert got == {"P3": Decimal("0.34"), "P1": Decimal("0.33"), "P2": Decimal("0.33")}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(9 * 10**27, 10**28 - 1)] * 3), min_size=1, max_size=40))
+def test_credited_revenue_adds_up_exactly_past_28_digits(tiers: list[tuple[int, int, int]]) -> None:
+    """A partner's credited revenue (sourced + accelerated + influenced) and all partners' total,
+    each tier up to 10^24 (a hundred deals of 10^22) in a four-decimal currency: Python's default
+    context (28 digits) rounded them (found by fuzzing huge amounts and rates through report partners)."""
+    lines = [
+        PartnerLine(f"P{i}", "", "co_sell", "", *(Decimal(u).scaleb(-4) for u in units), 1, 0, None)
+        for i, units in enumerate(tiers)
+    ]
+    wide = Context(prec=80)
+    assert [line.credited for line in lines] == [Decimal(sum(u)).scaleb(-4, wide) for u in tiers]
+    assert credited_total(lines) == Decimal(sum(sum(u) for u in tiers)).scaleb(-4, wide)

@@ -13,13 +13,14 @@ exact median created-to-close time of its won deals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from cosell.engine.sql import lit
 from cosell.instants import MICROS_PER_DAY
 from cosell.metrics.deals import DealFacts, check_rates, month_indexes
-from cosell.money import minor_unit, quantum
+from cosell.money import MONEY_CONTEXT, minor_unit, quantum
 from cosell.periods import Period
 from cosell.policy import Policy
 
@@ -39,13 +40,21 @@ class PartnerLine:
 
     @property
     def credited(self) -> Decimal:
-        return self.sourced + self.accelerated + self.influenced
+        with localcontext(MONEY_CONTEXT):  # each tier can hold 26 digits and more: never rounded
+            return self.sourced + self.accelerated + self.influenced
 
     @property
     def median_days(self) -> Decimal | None:
         if self.twice_median_us is None:
             return None
         return Decimal(self.twice_median_us) / Decimal(2 * MICROS_PER_DAY)
+
+
+def credited_total(lines: Iterable[PartnerLine]) -> Decimal:
+    """The credited revenue of all partners' lines, exact (a sum of 10^22 deals in four decimals
+    passes the 28 digits of Python's default decimal context)."""
+    with localcontext(MONEY_CONTEXT):
+        return sum((line.credited for line in lines), Decimal(0))
 
 
 def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
