@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import sys
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -116,7 +117,32 @@ def test_xlsx_text_cells_are_never_formulas() -> None:
     put_xlsx(sheet["A1"], EVIL)
     put_xlsx(sheet["A2"], Decimal("-12.50"))
     assert (sheet["A1"].value, sheet["A1"].data_type, sheet["A1"].quotePrefix) == (EVIL, "s", True)
-    assert (sheet["A2"].value, sheet["A2"].data_type) == (Decimal("-12.50"), "n")
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ("-12.50", "n")  # a number cell, exact digits
+
+
+@settings(max_examples=60, deadline=None)
+@example(Decimal("99999999999999.99"))
+@example(Decimal("10892000002447833.83"))
+@given(
+    st.decimals(
+        min_value=Decimal("-9999999999999999999999.9999"),
+        max_value=Decimal("9999999999999999999999.9999"),
+        places=4,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
+def test_xlsx_numbers_keep_their_exact_digits(amount: Decimal) -> None:
+    """A money cell is written with its exact digits in plain notation, never through a float:
+    99999999999999.99 stayed 99999999999999.98 and a sum of huge amounts 1.089200000244783e+16
+    (found by fuzzing huge amounts through the QBR's xlsx)."""
+    wb = openpyxl.Workbook()
+    put_xlsx(wb.active["A1"], amount)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert re.findall(r'<c r="A1" t="n"><v>([^<]*)</v>', xml) == [format(amount, "f")]
 
 
 def test_xlsx_titles_and_headers_hold_text_not_formulas(tmp_path: Path) -> None:

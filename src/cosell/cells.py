@@ -75,7 +75,11 @@ def write_csv(rows: Iterable[Sequence[object]]) -> str:
 
 def put_xlsx(cell: Any, value: object) -> None:
     """Set an openpyxl cell: text is always a text cell (never a formula), with Excel's quote
-    prefix when it starts like a formula; anything else is stored as given (numbers, dates)."""
+    prefix when it starts like a formula; anything else is stored as given (numbers, dates).
+
+    A ``Decimal`` is a number cell holding its exact digits in plain notation: openpyxl would
+    write it through a float (``%.16g``), so 99999999999999.99 became 99999999999999.98 and a
+    larger sum 1.089200000244783e+16."""
     if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
@@ -83,6 +87,8 @@ def put_xlsx(cell: Any, value: object) -> None:
             cell.quotePrefix = True
         return
     cell.value = value
+    if isinstance(value, Decimal) and value.is_finite():
+        cell._value = format(value, "f")  # written as is; data_type stays "n"
 
 
 def safe_text_sql(expr: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from cosell.attribution.whatif import DealChange, Decision, Money, change_kinds, compare
 from cosell.results import AttributionRow, CreditRow
@@ -91,3 +91,21 @@ def test_credit_moved_converts_at_the_pipeline_rate_rounded_once() -> None:
     now = decision("O1", "influenced", "P2", ("P2", "influencer", "1.000000", "1000.005"), outcome="open")
     moved = change(was, now, Money(D("1100.01"), D("1.1")), Money(D("1100.01"), D("1.1")))
     assert moved.credit_moved_ws == D("1100.01")  # 1,000.005 x 1.1 = 1,100.0055, rounded half away once
+
+
+def test_money_moved_by_tier_adds_up_exactly_past_28_digits() -> None:
+    """A thousand deals of 10^22 CLF each (a 14-digit amount at an 8-digit rate, four decimals)
+    moving from none to sourced: the tiers' totals have 29 digits, and Python's default context
+    (28) rounded their last ten-thousandth away (found by fuzzing huge amounts through simulate)."""
+    rate = D("99999999.123456789012")
+    changes = []
+    for i in range(1000):
+        amount = D("9999999912345677601200.0114") + D(i).scaleb(-4)
+        was = decision(f"O{i:04d}", "none")
+        now = decision(f"O{i:04d}", "sourced", "P1", ("P1", "sourcer", "1.000000", "1.00"))
+        changes.append(change(was, now, Money(amount, rate, amount), Money(amount, rate, amount)))
+    result = compare(changes, "CLF")
+    exact = D(1000 * 99999999123456776012000114 + sum(range(1000))).scaleb(-4, Context(prec=60))
+    assert str(exact) == "9999999912345677601200061.3500"
+    assert result.pipeline_moved["sourced"] == exact
+    assert result.revenue_moved["none"] == -exact

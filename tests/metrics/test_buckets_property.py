@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from metrics_support import AS_OF, Book, reset
 
 from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import check_rates
-from cosell.metrics.numbers import period_numbers
+from cosell.metrics.numbers import Bucket, PeriodNumbers, period_numbers
 from cosell.money import minor_unit, round_money
 from cosell.periods import fiscal_quarter, month, rate_periods
 from cosell.policy import Policy
@@ -111,3 +111,16 @@ def test_tiers_add_up_to_the_total_to_the_cent(case: tuple[Book, int, list[Expec
             assert sum(b.deals for b in got.values()) == len(deals)
         assert n.created_in().amount == sum((e.pipeline for e in created), Decimal(0))
         assert n.won_in().amount == sum((e.revenue or Decimal(0) for e in won), Decimal(0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(9 * 10**27, 10**28 - 1), min_size=len(TIERS), max_size=len(TIERS)))
+def test_the_total_of_huge_tiers_is_exact(units: list[int]) -> None:
+    """Tiers of 10^24 (a hundred deals of a 14-digit amount at an 8-digit rate) in a four-decimal
+    workspace currency: their total has 29 digits, and Python's default context (28) rounded the
+    CFO report's all-pipeline and all-revenue numbers (found by fuzzing huge amounts through it)."""
+    buckets = {tier: Bucket(1, Decimal(u).scaleb(-4)) for tier, u in zip(TIERS, units, strict=True)}
+    numbers = PeriodNumbers(month(START), created=buckets, won=buckets)
+    exact = Decimal(sum(units)).scaleb(-4, Context(prec=80))
+    assert numbers.created_in() == Bucket(len(TIERS), exact)
+    assert numbers.won_in() == Bucket(len(TIERS), exact)

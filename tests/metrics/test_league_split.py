@@ -1,17 +1,18 @@
 """Property: the league splits each won deal's converted revenue between its credit rows by the
 largest-remainder method (cosell.money.largest_remainder, in plain Python here), so the parts add up
-to the deal's revenue exactly, whatever the credited amounts, shares, roles and sign."""
+to the deal's revenue exactly, whatever the credited amounts, shares, roles and sign, up to the
+largest amounts at the largest FX rate an import accepts."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 
 import duckdb
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosell.metrics.league import split_revenue_sql
+from cosell.metrics.league import PartnerLine, credited_total, split_revenue_sql
 from cosell.money import largest_remainder
 from cosell.policy import Policy
 
@@ -22,15 +23,17 @@ CON = duckdb.connect()
 
 @st.composite
 def deals(draw: st.DrawFn) -> tuple[Decimal, list[tuple[str, str, Decimal, Decimal]]]:
-    # Up to the largest amount an import accepts (14 digits before the point; docs/data-guide.md).
-    revenue = Decimal(draw(st.integers(-(10**16) + 1, 10**16 - 1))).scaleb(-2)
+    # Credited amounts up to the largest an import accepts (DECIMAL(18,4): 14 digits before the point;
+    # docs/data-guide.md); the revenue is converted to the workspace currency, at a rate of up to 8
+    # integer digits: up to 22 digits before the point.
+    revenue = Decimal(draw(st.integers(-(10**24) + 1, 10**24 - 1))).scaleb(-2)
     partners = draw(
         st.lists(st.sampled_from([f"P{i}" for i in range(8)]), min_size=1, max_size=6, unique=True)
     )
     zero_amounts = draw(st.integers(0, 9)) == 0  # a deal whose credited amounts are all 0: by shares
     credits = []
     for p in partners:
-        amount = Decimal(0) if zero_amounts else Decimal(draw(st.integers(0, 10**16 - 1))).scaleb(-2)
+        amount = Decimal(0) if zero_amounts else Decimal(draw(st.integers(0, 10**18 - 1))).scaleb(-4)
         share = Decimal(draw(st.integers(1, 10**6))).scaleb(-6)
         credits.append((p, draw(st.sampled_from(ROLES)), share, amount))
     if not zero_amounts and all(c[3] == 0 for c in credits):
@@ -88,6 +91,28 @@ def test_a_credit_of_fourteen_digits_splits_without_overflow() -> None:
     assert got == {"P1": Decimal("49999999999999.99"), "P2": Decimal("50000000000000.00")}
 
 
+def test_the_largest_revenue_at_the_largest_rate_splits_without_overflow() -> None:
+    # 99,999,999,999,999.9999 CLF at 99,999,999.999999999999 USD per CLF is 10^22 USD of revenue,
+    # 10^24 cents; times a credited amount's weight (10^18 ten-thousandths) it overflowed HUGEINT:
+    # report partners exited 70 (found by fuzzing huge amounts and rates through the league).
+    revenue = "9999999999999999999900.01"
+    source = (
+        "SELECT * FROM (VALUES "
+        f"('O1', 'P1', 'sourcer', CAST(0.25 AS DECIMAL(7,6)), CAST('24999999999999.9999' AS DECIMAL(18,4)), "
+        f"CAST('{revenue}' AS DECIMAL(38,2))), "
+        f"('O1', 'P2', 'influencer', CAST(0.75 AS DECIMAL(7,6)), CAST('75000000000000.0000' AS DECIMAL(18,4)), "
+        f"CAST('{revenue}' AS DECIMAL(38,2)))) "
+        "AS t(opportunity_id, partner_id, role, share, amount, revenue_ws)"
+    )
+    got = dict(
+        CON.execute(f"SELECT partner_id, credited_ws FROM ({split_revenue_sql(source, POLICY)})").fetchall()
+    )
+    credits = [("P1", "sourcer", Decimal("0.25"), Decimal("24999999999999.9999")),
+               ("P2", "influencer", Decimal("0.75"), Decimal("75000000000000.0000"))]  # fmt: skip
+    assert got == expected(Decimal(revenue), credits)
+    assert sum(got.values()) == Decimal(revenue)
+
+
 def test_ties_go_to_the_larger_role_weight_then_the_smaller_partner_id() -> None:
     # 1.00 of revenue over three equal credits: 0.34 to one, 0.33 to two; the extra cent goes to
     # the sourcer (weight 50) before the influencers, and between equals to the smaller id.
@@ -100,3 +125,18 @@ def test_ties_go_to_the_larger_role_weight_then_the_smaller_partner_id() -> None
         CON.execute(f"SELECT partner_id, credited_ws FROM ({split_revenue_sql(source, POLICY)})").fetchall()
     )
     assert got == {"P3": Decimal("0.34"), "P1": Decimal("0.33"), "P2": Decimal("0.33")}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(9 * 10**27, 10**28 - 1)] * 3), min_size=1, max_size=40))
+def test_credited_revenue_adds_up_exactly_past_28_digits(tiers: list[tuple[int, int, int]]) -> None:
+    """A partner's credited revenue (sourced + accelerated + influenced) and all partners' total,
+    each tier up to 10^24 (a hundred deals of 10^22) in a four-decimal currency: Python's default
+    context (28 digits) rounded them (found by fuzzing huge amounts and rates through report partners)."""
+    lines = [
+        PartnerLine(f"P{i}", "", "co_sell", "", *(Decimal(u).scaleb(-4) for u in units), 1, 0, None)
+        for i, units in enumerate(tiers)
+    ]
+    wide = Context(prec=80)
+    assert [line.credited for line in lines] == [Decimal(sum(u)).scaleb(-4, wide) for u in tiers]
+    assert credited_total(lines) == Decimal(sum(sum(u) for u in tiers)).scaleb(-4, wide)

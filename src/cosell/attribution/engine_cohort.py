@@ -44,7 +44,9 @@ def with_band(run: Runner, p: Placeholders, deals: ir.Table) -> ir.Table:
         d.currency == p.workspace_currency, lit(1, "decimal(38,12)"), ibis.coalesce(d.m_rate, d.q_rate)
     )
     d = d.mutate(rate=rate)
-    converted = d.amount.cast("decimal(38,12)") * d.rate
+    # DECIMAL(18,4) x DECIMAL(38,12) is an exact DECIMAL(38,16): a 14-digit amount at an 8-digit
+    # rate fits (as cosell.fx.convert_sql); two DECIMAL(38,12) would overflow past 14 digits.
+    converted = d.amount.cast("decimal(18,4)") * d.rate
     band = lit(0, "int64")
     for edge in p.band_edges:
         band = band + ibis.ifelse(converted >= edge, 1, 0)

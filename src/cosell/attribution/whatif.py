@@ -109,7 +109,8 @@ def _moved(deltas: Iterable[Decimal], start: Decimal = _ZERO) -> Decimal:
     """What changes hands: the larger of the total gained and the total lost (``start`` when
     nothing moves, so that it keeps the currency's digits)."""
     values = list(deltas)
-    return max(sum((d for d in values if d > 0), start), sum((-d for d in values if d < 0), start))
+    with localcontext(_EXACT):
+        return max(sum((d for d in values if d > 0), start), sum((-d for d in values if d < 0), start))
 
 
 def _delta(current: Mapping[str, Decimal], proposed: Mapping[str, Decimal]) -> dict[str, Decimal]:
@@ -213,11 +214,13 @@ class WhatIf:
 
     @property
     def partner_pay_change(self) -> Decimal:
-        return sum((p.change for p in self.partner_pay), zero(self.currency))
+        with localcontext(_EXACT):
+            return sum((p.change for p in self.partner_pay), zero(self.currency))
 
     @property
     def rep_pay_change(self) -> Decimal:
-        return sum((p.change for p in self.rep_pay), zero(self.currency))
+        with localcontext(_EXACT):
+            return sum((p.change for p in self.rep_pay), zero(self.currency))
 
 
 def zero(currency: str) -> Decimal:
@@ -231,11 +234,12 @@ def _party_totals(
     current: dict[str, Decimal] = {}
     proposed: dict[str, Decimal] = {}
     nothing = zero(currency)
-    for was, now in pairs:
-        for party, amount in was.items():
-            current[party] = current.get(party, nothing) + amount
-        for party, amount in now.items():
-            proposed[party] = proposed.get(party, nothing) + amount
+    with localcontext(_EXACT):
+        for was, now in pairs:
+            for party, amount in was.items():
+                current[party] = current.get(party, nothing) + amount
+            for party, amount in now.items():
+                proposed[party] = proposed.get(party, nothing) + amount
     totals = [
         PartyTotal(p, current.get(p, nothing), proposed.get(p, nothing)) for p in set(current) | set(proposed)
     ]
@@ -255,11 +259,12 @@ def compare(changes: Iterable[DealChange], currency: str) -> WhatIf:
     by_kind = {kind: sum(1 for c in kept if kind in c.kinds) for kind in KINDS}
     pipeline = {tier: zero(currency) for tier in TIERS}
     revenue = {tier: zero(currency) for tier in TIERS}
-    for c in kept:
-        for tier, amount in c.pipeline_moved.items():
-            pipeline[tier] += amount
-        for tier, amount in c.revenue_moved.items():
-            revenue[tier] += amount
+    with localcontext(_EXACT):  # totals past 28 digits (10^22 a deal, in four decimals) stay exact
+        for c in kept:
+            for tier, amount in c.pipeline_moved.items():
+                pipeline[tier] += amount
+            for tier, amount in c.revenue_moved.items():
+                revenue[tier] += amount
     unpriced = sorted(
         c.opportunity_id for c in kept if not (c.current_money.priced and c.proposed_money.priced)
     )

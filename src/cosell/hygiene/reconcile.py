@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from rich.console import Console
@@ -38,7 +38,7 @@ from cosell.hygiene.findings import detect, drop_work_tables
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import format_instant
-from cosell.money import minor_unit
+from cosell.money import MONEY_CONTEXT, minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
 from cosell.store.known import require_import
@@ -249,13 +249,15 @@ def _result(
 ) -> ReconcileResult:
     zero = Decimal(0).scaleb(-minor_unit(policy.workspace_currency))
     by_kind = []
-    for kind in KINDS:
-        mine = [f for f in findings if f.kind == kind]
-        if not mine:
-            continue
-        stakes = _stake_per_deal(mine, zero)
-        by_kind.append(KindSummary(kind, len(mine), len(stakes), sum(stakes.values(), zero)))
-    every = _stake_per_deal(findings, zero)
+    with localcontext(MONEY_CONTEXT):  # past 28 digits: 10^22 a deal, in four decimals, many deals
+        for kind in KINDS:
+            mine = [f for f in findings if f.kind == kind]
+            if not mine:
+                continue
+            stakes = _stake_per_deal(mine, zero)
+            by_kind.append(KindSummary(kind, len(mine), len(stakes), sum(stakes.values(), zero)))
+        every = _stake_per_deal(findings, zero)
+        at_stake = sum(every.values(), zero)
     return ReconcileResult(
         period=window.label,
         start=window.start,
@@ -268,7 +270,7 @@ def _result(
         currency=policy.workspace_currency,
         findings=tuple(findings),
         by_kind=tuple(by_kind),
-        at_stake=sum(every.values(), zero),
+        at_stake=at_stake,
         new_findings=new,
     )
 

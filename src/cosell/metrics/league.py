@@ -13,13 +13,14 @@ exact median created-to-close time of its won deals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from cosell.engine.sql import lit
 from cosell.instants import MICROS_PER_DAY
 from cosell.metrics.deals import DealFacts, check_rates, month_indexes
-from cosell.money import minor_unit, quantum
+from cosell.money import MONEY_CONTEXT, minor_unit, quantum
 from cosell.periods import Period
 from cosell.policy import Policy
 
@@ -39,13 +40,21 @@ class PartnerLine:
 
     @property
     def credited(self) -> Decimal:
-        return self.sourced + self.accelerated + self.influenced
+        with localcontext(MONEY_CONTEXT):  # each tier can hold 26 digits and more: never rounded
+            return self.sourced + self.accelerated + self.influenced
 
     @property
     def median_days(self) -> Decimal | None:
         if self.twice_median_us is None:
             return None
         return Decimal(self.twice_median_us) / Decimal(2 * MICROS_PER_DAY)
+
+
+def credited_total(lines: Iterable[PartnerLine]) -> Decimal:
+    """The credited revenue of all partners' lines, exact (a sum of 10^22 deals in four decimals
+    passes the 28 digits of Python's default decimal context)."""
+    with localcontext(MONEY_CONTEXT):
+        return sum((line.credited for line in lines), Decimal(0))
 
 
 def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
@@ -58,7 +67,12 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
     The parts are in proportion to the credited amounts (which add up exactly to the deal amount;
     SPEC section 3), or to the shares when those amounts are all 0. A part is first floored; the
     units left go one each to the largest remainders, ties to the larger role weight of the policy,
-    then the smaller partner_id (the tie rule of the credit split). All in integers: exact."""
+    then the smaller partner_id (the tie rule of the credit split). All in integers: exact.
+
+    ``R * w // W`` is computed as ``(R // W) * w + (R % W) * w // W`` (and the remainder as
+    ``(R % W) * w % W``): the revenue in minor units R reaches 10^26 (a 14-digit amount at an 8-digit
+    rate, in a four-decimal currency) and a weight w 10^18, a product past HUGEINT, while
+    ``(R % W) * w`` stays below W^2 (the weights add up to W, at most the deal amount's 10^18)."""
     digits = minor_unit(policy.workspace_currency)
     weights = " ".join(f"WHEN {lit(r)} THEN {w}" for r, w in sorted(policy.role_weights.items()))
     return f"""
@@ -71,18 +85,20 @@ def split_revenue_sql(credits_sql: str, policy: Policy) -> str:
             SELECT *, CASE WHEN sum(by_amount) OVER (PARTITION BY opportunity_id) > 0 THEN by_amount
                 ELSE by_share END AS weight
             FROM c),
+        t AS (
+            SELECT *, nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0) AS total FROM w),
+        q AS (
+            SELECT *, abs(revenue_minor) // total AS whole, abs(revenue_minor) % total AS rest FROM t),
         f AS (
-            SELECT *, abs(revenue_minor) * weight // nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
-                    AS floor_minor,
-                abs(revenue_minor) * weight % nullif(sum(weight) OVER (PARTITION BY opportunity_id), 0)
-                    AS remainder
-            FROM w),
+            SELECT *, whole * weight + rest * weight // total AS floor_minor, rest * weight % total AS remainder
+            FROM q),
         r AS (
             SELECT *, abs(revenue_minor) - sum(floor_minor) OVER (PARTITION BY opportunity_id) AS left_over,
                 row_number() OVER (PARTITION BY opportunity_id
                     ORDER BY remainder DESC, CASE role {weights} ELSE 0 END DESC, partner_id) AS place
             FROM f)
-        SELECT * EXCLUDE (by_amount, by_share, revenue_minor, weight, floor_minor, remainder, left_over, place),
+        SELECT * EXCLUDE (by_amount, by_share, revenue_minor, weight, total, whole, rest, floor_minor, remainder,
+            left_over, place),
             CAST(sign(revenue_minor) * (floor_minor + CASE WHEN place <= left_over THEN 1 ELSE 0 END)
                 AS DECIMAL(38,0)) * CAST('{quantum(policy.workspace_currency)}' AS DECIMAL(38,{digits}))
                 AS credited_ws

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from cosell.instants import MICROS_PER_DAY
 from cosell.metrics.deals import DealFacts, periods_sql
+from cosell.money import MONEY_CONTEXT
 from cosell.periods import Period
 from cosell.results import TIERS
 
@@ -68,10 +69,13 @@ class PeriodNumbers:
 
 
 def _add(buckets: Iterable[Bucket]) -> Bucket:
+    """The buckets together, the amounts exactly: a tier's total can pass the 28 digits of Python's
+    default decimal context (deals of 10^22, a 14-digit amount at an 8-digit rate, in four decimals)."""
     deals, amount = 0, ZERO
-    for b in buckets:
-        deals += b.deals
-        amount += b.amount
+    with localcontext(MONEY_CONTEXT):
+        for b in buckets:
+            deals += b.deals
+            amount += b.amount
     return Bucket(deals, amount)
 
 

@@ -15,7 +15,7 @@ from cosell.engine import Engine
 from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import divide, rounded
-from cosell.metrics.league import league
+from cosell.metrics.league import credited_total, league
 from cosell.policy import Policy
 from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value
 
@@ -91,7 +91,7 @@ def build_partners(
         unit="money",
         horizontal=True,  # partner names down the side, each bar readable
     )
-    total = sum((line.credited for line in lines), Decimal(0))
+    total = credited_total(lines)
     summary = (
         Figure(
             key="partners_credited",

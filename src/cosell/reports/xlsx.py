@@ -79,10 +79,7 @@ def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str
         target.value = value
         target.number_format = "yyyy-mm-dd"
         return
-    if unit == "count":
-        target.value = int(value)
-    else:
-        target.value = Decimal(value)
+    put_xlsx(target, int(value) if unit == "count" else Decimal(value))
     target.number_format = number_format(unit, currency)
 
 
