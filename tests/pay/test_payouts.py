@@ -195,7 +195,7 @@ def test_a_run_whose_amounts_do_not_fit_the_ledger_is_refused_by_name() -> None:
     post_period(w.ws, w.policy, PlanSetPricer(load_plan_set(w.ws.con)), "2026-09", "fin",
                 at("2026-10-01T01:00:00Z"))  # fmt: skip
     with pytest.raises(CosellError, match=r"^a payout run for 2026-09 cannot be recorded: partner P1 "
-                       r"[0-9]{15}\.[0-9]+ USD") as refused:  # fmt: skip
+                       r"[0-9]{3}(,[0-9]{3}){4}\.[0-9]{2} USD") as refused:  # fmt: skip
         propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
     assert refused.value.exit_code == 1 and "the total paid" in str(refused.value)
     assert list_runs(w.ws.con) == []

@@ -348,7 +348,7 @@ def test_an_earning_too_large_for_the_ledger_is_an_error_naming_deal_and_rule() 
         "O1": ("sourced", [("P1", "sourcer", "1.000000", "0.00")]),
         "O2": ("sourced", [("P1", "sourcer", "1.000000", "0.01")]),
     })  # fmt: skip
-    with pytest.raises(CosellError, match=r"^pricing O2 gives partner P1 100000000000000.00 under rule all of "
+    with pytest.raises(CosellError, match=r"^pricing O2 gives partner P1 100,000,000,000,000\.00 under rule all of "
                        r"big@1: too large for the ledger \(at most 14 digits") as refused:  # fmt: skip
         post_period(w.ws, w.policy, pricer, "2026-09", "fin", SEP_CLOSE)
     assert refused.value.exit_code == 1

@@ -119,7 +119,7 @@ def check_earnings(opportunity_id: str, earnings: Sequence[Earning]) -> None:
             raise PricingError(f"pricing {opportunity_id} returned kind {e.kind!r} for {e.party_kind!r}")
         if not fits_storage(e.amount):
             raise PricingError(
-                f"pricing {opportunity_id} gives {e.party_kind} {e.party_id} {e.amount} under "
+                f"pricing {opportunity_id} gives {e.party_kind} {e.party_id} {e.amount:,f} under "
                 f"rule {e.rule_id} of {e.plan_version}: too large for the ledger (at most "
                 f"{MONEY_INTEGER_DIGITS} digits before the decimal point); nothing was posted"
             )

@@ -23,7 +23,7 @@ from cosell import clock
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.instants import format_instant
-from cosell.money import MONEY_INTEGER_DIGITS, fits_storage
+from cosell.money import MONEY_INTEGER_DIGITS, fits_storage, format_money, round_money
 from cosell.pay.ledger import PayoutLine, PostingContext, pay_month, payment_entries
 from cosell.policy import Policy
 from cosell.store.ledger import (
@@ -133,7 +133,12 @@ def _check_fits(lines: list[PayoutLine], period: str, currency: str) -> None:
     blocked = sum((x.balance for x in lines if x.status == "blocked"), Decimal(0))
     amounts = [(f"{x.party_kind} {x.party_id}", x.balance) for x in lines]
     amounts += [("the total paid", paid), ("the total blocked", blocked)]
-    too_large = [f"{who} {amount} {currency}" for who, amount in amounts if not fits_storage(amount)]
+    # Ledger amounts are sums of earnings rounded to the minor unit: shown as a statement shows them.
+    too_large = [
+        f"{who} {format_money(round_money(amount, currency), currency)}"
+        for who, amount in amounts
+        if not fits_storage(amount)
+    ]
     if too_large:
         raise CosellError(
             f"a payout run for {period} cannot be recorded: {'; '.join(too_large)}: more than "
