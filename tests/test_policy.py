@@ -13,7 +13,6 @@ from cosell.cli.app import app
 from cosell.errors import PolicyError
 from cosell.policy import (
     CREDIT_MODELS,
-    MAX_POLICY_BYTES,
     MAX_ROLE_WEIGHT_UNITS,
     ROLES,
     SETTINGS,
@@ -24,6 +23,7 @@ from cosell.policy import (
     parse_policy,
     render_policy_toml,
 )
+from cosell.toml_text import MAX_TOML_FILE_BYTES
 
 
 def test_rendered_defaults_round_trip_to_the_same_version() -> None:
@@ -370,8 +370,8 @@ def test_a_policy_that_is_not_a_regular_file_or_too_large_is_refused_without_rea
         )
         assert str(info.value).startswith(f"{path}: ")
     large = tmp_path / "large.toml"
-    large.write_bytes(b'label = "x"\n' + b"#" * MAX_POLICY_BYTES + b"\n")
-    with pytest.raises(PolicyError, match=f"is larger than {MAX_POLICY_BYTES:,} bytes"):
+    large.write_bytes(b'label = "x"\n' + b"#" * MAX_TOML_FILE_BYTES + b"\n")
+    with pytest.raises(PolicyError, match=f"is larger than {MAX_TOML_FILE_BYTES:,} bytes"):
         load_policy(large)
-    large.write_bytes(b'label = "x"\n' + b"#" * (MAX_POLICY_BYTES - 20) + b"\n")
+    large.write_bytes(b'label = "x"\n' + b"#" * (MAX_TOML_FILE_BYTES - 20) + b"\n")
     assert load_policy(large).version.startswith("x@")

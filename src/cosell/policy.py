@@ -24,14 +24,7 @@ from typing import Any
 from cosell.errors import PolicyError
 from cosell.money import is_currency, significant_fraction_digits
 from cosell.shown import control_character
-from cosell.toml_text import (
-    MAX_TOML_FILE_BYTES,
-    NotToml,
-    UnreadableFile,
-    read_toml,
-    read_toml_file,
-    shown_value,
-)
+from cosell.toml_text import NotToml, UnreadableFile, read_toml, read_toml_file, shown_value
 
 PARTNER_ENGAGEMENT_KINDS = (
     "referral", "intro", "joint_call", "joint_presentation", "reference", "procurement_assist",
@@ -62,8 +55,6 @@ MAX_ROLE_WEIGHT_UNITS = 1_000_000
 # (cosell.crm.fields; a test keeps the two in step): a longer label would check, then make every
 # write-back of every run under it fail.
 MAX_LABEL_CHARS = 255 - len("@") - 12
-# A policy is a page of settings; the bound (that of every TOML file people write) is generous for comments.
-MAX_POLICY_BYTES = MAX_TOML_FILE_BYTES
 
 
 @dataclass(frozen=True)
