@@ -307,3 +307,33 @@ def test_import_counts_are_a_table_at_80_columns_with_grouped_counts(demo: Demo,
     row = next(line for line in result.output.splitlines() if line.startswith("touches "))
     assert row.split() == ["touches", f"{touches:,}", f"{touches:,}", "0", "0", "0", "0"]
     assert hidden_labels(result.output) == {"file"}
+
+
+def test_explain_wraps_its_sentences_between_words_on_a_terminal_and_keeps_them_whole_in_a_pipe(
+    demo: Demo,
+) -> None:
+    from cosell.cli import attribute_cmd
+    from cosell.cli.common import TextConsole
+
+    rows = (demo.base / "data" / "opportunities.csv").read_text(encoding="utf-8").splitlines()[1:]
+    deals = [row.split(",", 1)[0] for row in rows]
+    longest = ("", "")
+    for deal in deals[:60]:
+        piped = run(demo, 80, "explain", deal)
+        widest = max(piped.splitlines(), key=len)
+        if len(widest) > len(longest[1]):
+            longest = (deal, widest)
+    deal, widest = longest
+    assert len(widest) > 120, "a sentence longer than a terminal's line, whole on one line in a pipe"
+    screen = io.StringIO()
+    terminal = TextConsole(file=screen, force_terminal=True, width=80, color_system=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attribute_cmd, "console", terminal)
+        shown = run(demo, 80, "explain", deal)
+    assert shown == "", "on a terminal every sentence goes through the console"
+    text = screen.getvalue()
+    assert_fits(text, 80)
+    # The same words in the same order, each whole on one line: wrapped between words, never inside one.
+    assert text.split() == run(demo, 80, "explain", deal).split()
+    for word in widest.split():
+        assert whole_on_a_line(word, text), word

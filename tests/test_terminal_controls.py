@@ -146,3 +146,24 @@ def test_a_bidi_override_in_a_partner_name_does_not_reach_the_table(tmp_path: Pa
     as_json = runner.invoke(app, [*args, "--format", "json"], env=ENV)
     assert as_json.exit_code == 0, as_json.output
     assert name in json.dumps(json.loads(as_json.output), ensure_ascii=False)
+
+
+def test_explain_on_a_terminal_shows_the_controls_too(workspace: str) -> None:
+    # On a terminal the sentences go through rich (wrapped between words), which would drop a bell
+    # and read a carriage return as a line break before they could be shown.
+    import io
+
+    from cosell.cli import attribute_cmd
+    from cosell.cli.common import TextConsole
+
+    screen = io.StringIO()
+    terminal = TextConsole(file=screen, force_terminal=True, width=80, color_system=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attribute_cmd, "console", terminal)
+        done = runner.invoke(app, ["explain", "O1", "-w", workspace], env=ENV)
+    assert done.exit_code == 0, done.output
+    shown = screen.getvalue()
+    assert not any(c in shown for c in "\x07\r\x9b"), repr(shown)
+    assert "\x1b]" not in shown and "\x1b[2J" not in shown, repr(shown)
+    assert "␛]0;pwned␇␛[2J" in "".join(shown.split()) and "North␍wind" in shown, shown
+    assert max(len(line) for line in shown.splitlines()) <= 80

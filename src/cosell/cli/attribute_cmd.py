@@ -28,7 +28,6 @@ from cosell.cli.common import (
     progress,
     reading,
     reason_option,
-    say,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -221,4 +220,7 @@ def explain_command(
     if fmt is ExplainFormat.json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
-        say(report.text())
+        # Sentences, wrapped between words on a terminal (its edge would cut an amount or an id in
+        # two), whole on one line in a pipe or a file, for whoever searches them there.
+        for line in report.text().split("\n"):  # not splitlines: a carriage return is data here
+            console.message(line, highlight=False)

@@ -50,8 +50,11 @@ class TextConsole(Console):
     def message(self, *objects: Any, **options: Any) -> None:
         """Print a message: wrapped between words on a terminal (the terminal itself would cut a
         number or a name in two at its edge), whole on one line in a pipe or a file, for whoever
-        reads or searches it there."""
-        self.print(*objects, soft_wrap=not self.is_terminal, **options)
+        reads or searches it there. Text from data is made visible first (:func:`visible`): rich
+        would drop a bell and read a carriage return as a line break before :meth:`_render_buffer`
+        saw them."""
+        shown = (visible(o) if isinstance(o, str) else o for o in objects)
+        self.print(*shown, soft_wrap=not self.is_terminal, **options)
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         # Text from data is shown, never obeyed (cosell.shown.visible); rich's own control
