@@ -337,3 +337,16 @@ def test_explain_wraps_its_sentences_between_words_on_a_terminal_and_keeps_them_
     assert text.split() == run(demo, 80, "explain", deal).split()
     for word in widest.split():
         assert whole_on_a_line(word, text), word
+
+
+@pytest.mark.parametrize("report", ["cfo", "qbr", "partners"])
+def test_a_quarter_written_with_a_small_q_is_that_quarter(demo: Demo, report: str) -> None:
+    # Periods are written 2026-Q3 in the data and the output; a person types 2026-q3 as often.
+    quarter = re.search(r"\b(\d{4}-Q[1-4])\b", run(demo, 80, "report", "cfo"))
+    assert quarter, "the CFO dashboard names its quarter"
+    label, option = quarter[1], "--quarter" if report == "qbr" else "--period"
+    assert run(demo, 80, "report", report, option, label.lower()) == run(
+        demo, 80, "report", report, option, label
+    )
+    blank = CliRunner().invoke(app, ["report", report, option, " ", "--workspace", demo.workspace])
+    assert blank.exit_code == 2 and "give a period, not an empty text" in " ".join(blank.output.split())

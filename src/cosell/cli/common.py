@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -236,6 +237,19 @@ def a_value(value: str | None) -> str | None:
     would otherwise filter nothing and list every party's entries, unsaid."""
     _refuse_blank(value, "a value")
     return value
+
+
+def a_period(value: str | None) -> str | None:
+    """A ``--period`` as the data writes periods: a fiscal quarter's Q in capitals (``2026-q3`` is
+    2026-Q3, as ``all`` is read in any case); anything else as given, for the period parser to
+    accept or refuse with its reason. Blank is refused, as :func:`a_value` refuses it."""
+    _refuse_blank(value, "a period")
+    if value is not None and _LOWER_QUARTER.fullmatch(value.strip()):
+        return value.strip().upper()
+    return value
+
+
+_LOWER_QUARTER = re.compile(r"[0-9]{4}-q[1-4]")
 
 
 def id_argument(help_text: str) -> Any:

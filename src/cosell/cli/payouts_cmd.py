@@ -14,6 +14,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     WorkspaceOption,
+    a_period,
     a_value,
     by_option,
     console,
@@ -47,7 +48,9 @@ ReaderOption = Annotated[
     str | None,
     reader_option("Who reads (a user id): a partner user sees only its own partner's pay, a rep its own."),
 ]
-PeriodOption = Annotated[str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False)]
+PeriodOption = Annotated[
+    str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False, callback=a_period)
+]
 ReasonOption = Annotated[str, reason_option("Why (recorded).")]
 
 
@@ -344,7 +347,7 @@ def ledger_command(
         str | None, typer.Option("--deal", help="An opportunity id.", show_default=False, callback=a_value)
     ] = None,
     period: Annotated[
-        str | None, typer.Option("--period", help="Only this month.", show_default=False)
+        str | None, typer.Option("--period", help="Only this month.", show_default=False, callback=a_period)
     ] = None,
     fmt: FormatOption = Format.table,
     by: ReaderOption = None,

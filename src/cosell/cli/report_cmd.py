@@ -21,6 +21,7 @@ from cosell.cli.common import (
     KnownAtOption,
     PolicyOption,
     WorkspaceOption,
+    a_period,
     console,
     in_workspace,
     output_option,
@@ -67,6 +68,7 @@ PeriodOption = Annotated[
         help="A fiscal quarter (2026-Q3) or a month (2026-08). Default: the last complete fiscal "
         "quarter before the as-of instant.",
         show_default=False,
+        callback=a_period,
     ),
 ]
 report_app = typer.Typer(
@@ -151,6 +153,7 @@ def qbr_command(
             "-q",
             help="A fiscal quarter like 2026-Q3. Default: the last complete one before the as-of instant.",
             show_default=False,
+            callback=a_period,
         ),
     ] = None,
     as_of: AsOfOption = None,

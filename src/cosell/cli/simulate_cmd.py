@@ -19,6 +19,7 @@ from cosell.cli.common import (
     KnownAtOption,
     TextConsole,
     WorkspaceOption,
+    a_period,
     console,
     err_console,
     output_option,
@@ -73,6 +74,7 @@ def simulate_command(
             help="Only the deals that close in this month (2026-10) or fiscal quarter (2026-Q3). "
             "Default: all, every deal.",
             show_default=False,
+            callback=a_period,
         ),
     ] = None,
     as_of: AsOfOption = None,
