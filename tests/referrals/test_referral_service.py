@@ -232,6 +232,27 @@ def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
     assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
 
 
+def test_a_referral_received_after_now_is_refused_not_checked_at_a_future_instant(
+    ref_ws: Workspace,
+) -> None:
+    # Found by fuzzing referrals submit: received_at a year ahead put the direct touch T1 on
+    # Fabrikam outside a lookback that ended next year, so the referral was "open", not a conflict.
+    doc = json.loads(referral_json("ahead", company="Fabrikam", name="Fay Doe", email="fay@fabrikam.com"))
+    doc["received_at"] = "2027-06-01T00:00:00Z"
+    with at("2026-06-02T09:00:00Z"), pytest.raises(UsageError) as refused:
+        service.submit_json(ref_ws, json.dumps(doc).encode(), "r.json", "u-ops")
+    assert str(refused.value) == (
+        "api referral ahead: received_at 2027-06-01T00:00:00Z is after now (2026-06-02T09:00:00Z): "
+        "a referral is received before it is recorded"
+    )
+    assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
+    doc["received_at"] = "2026-06-02T09:00:00Z"  # at now itself: received, then recorded
+    with at("2026-06-02T09:00:00Z"):
+        r = service.submit_json(ref_ws, json.dumps(doc).encode(), "r.json", "u-ops").referral
+    assert r.current.status == "conflict"
+    assert [(c.kind, c.ref_id) for c in r.conflicts] == [("direct_touch", "T1")]
+
+
 def test_accept_matches_the_account_again_and_sees_a_deal_imported_since(
     ref_ws: Workspace, tmp_path: Path
 ) -> None:

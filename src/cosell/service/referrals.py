@@ -202,6 +202,14 @@ def submit_parsed(
         received = None if parsed.received_at is None else utc(parsed.received_at)
     except ValueError as exc:
         raise UsageError(f"{parsed.source_ref}: received_at: {exc}") from None
+    if received is not None and received > clock.now():
+        # First in, first win: a referral received after it was recorded would be checked for
+        # channel conflicts at an instant no one has seen yet (a direct touch of today falls out
+        # of a lookback that ends next year) and its lead would be created in the future.
+        raise UsageError(
+            f"{parsed.channel} referral {parsed.source_ref}: received_at {format_instant(received)} is after now "
+            f"({format_instant(clock.now())}): a referral is received before it is recorded"
+        )
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
