@@ -216,6 +216,29 @@ def test_an_unknown_partner_is_missing_and_can_be_answered(ref_ws: Workspace) ->
     assert (done.status, done.partner_id, done.partner_method) == ("open", "P2", "answered")
 
 
+@pytest.mark.parametrize(
+    ("email", "refusal"),
+    [("rita@ourco.com", "is on our own domain ourco.com"),
+     ("sue@sales.alpha-partners.com", "is on partner P1's own domain alpha-partners.com"),
+     ("jo doe@contoso.com", "is not an email address"),
+     ("jo@contoso.com, al@contoso.com", "is not an email address")],
+)  # fmt: skip
+def test_an_answered_email_is_an_address_outside_us_and_the_partner(
+    ref_ws: Workspace, email: str, refusal: str
+) -> None:
+    # Found by fuzzing referrals answer: --email rita@ourco.com (our own colleague) or two
+    # addresses in one made the referral "open", where the same address in a message is dropped.
+    with at("2026-06-02T09:00:00Z"):
+        r = service.submit_json(ref_ws, referral_json(company="Contoso", name="Jo Doe"), "r.json", "u-ops")
+    assert r.referral.current.missing == ("prospect_email",)
+    with at("2026-06-02T10:00:00Z"), pytest.raises(UsageError, match=refusal):
+        service.answer(ref_ws, "REF-000001", by="u-ops", email=email)
+    assert count(ref_ws, "SELECT count(*) FROM referrals") == 1  # no new version
+    with at("2026-06-02T10:00:00Z"):
+        done = service.answer(ref_ws, "REF-000001", by="u-ops", email="jo@contoso.com").current
+    assert (done.status, done.prospect_email) == ("open", "jo@contoso.com")
+
+
 def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
     bad = {"source_ref": "a", "prospect": {"email": "bob@"}}
     with pytest.raises(InputError, match=r'r.json, prospect.email: "bob@" is not an email address'):

@@ -39,7 +39,7 @@ from cosell.referrals.identify import (
     own_domains,
     without_inside_prospect,
 )
-from cosell.referrals.json_input import parse_json_referral
+from cosell.referrals.json_input import EMAIL, parse_json_referral
 from cosell.referrals.others import OtherPartners
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.service.channel import (
@@ -343,7 +343,7 @@ def answer(
         raise UsageError("give what is missing: " + ", ".join(ANSWER_OPTION.values()))
     if "prospect_email" in fields:
         address = fields["prospect_email"] = fields["prospect_email"].lower()
-        if "@" not in address or "." not in address.rsplit("@", 1)[1]:
+        if not EMAIL.fullmatch(address):
             raise UsageError(f"--email {address!r} is not an email address")
     con = ws.con
     ensure_referral_schema(con)
@@ -366,9 +366,31 @@ def answer(
                 raise NotFound(f"no partner {partner}")
             new = replace(new, partner_id=partner, partner_contact_id="", partner_method="answered",
                           partner_evidence=f"partner {partner} {where}")  # fmt: skip
+        if "prospect_email" in fields:
+            _check_outside(con, new.partner_id, fields["prospect_email"])
         new = _assessed(ws, policy, new)
         _append(con, new)
         return _view(con, referral_id, partner_scope_of(user))
+
+
+def _check_outside(con: Engine, partner_id: str, address: str) -> None:
+    """Refuse an answered prospect email on our own domain or the referring partner's: the person a
+    partner introduces works neither for us nor for that partner (what a parser read there is
+    dropped, :func:`~cosell.referrals.identify.without_inside_prospect`; a person typing it is told)."""
+    domain = registrable_domain(address)
+    if domain in own_domains(reads.own_user_emails(con)):
+        whose = "our own domain"
+    elif domain and any(
+        p.partner_id == partner_id and registrable_domain(p.domain) == domain
+        for p in (PartnerRow(*r) for r in reads.partner_rows(con))
+    ):
+        whose = f"partner {partner_id}'s own domain"
+    else:
+        return
+    raise UsageError(
+        f"--email {address!r} is on {whose} {domain}: the person a partner introduces works neither "
+        "for us nor for that partner"
+    )
 
 
 def accept(
