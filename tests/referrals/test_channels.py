@@ -23,13 +23,14 @@ from cosell.store.workspace import Workspace
 from .world import at
 
 
-def eml(path: Path, body: str, *, message_id: str, html: bool = False) -> Path:
+def eml(path: Path, body: str, *, message_id: str | None, html: bool = False) -> Path:
     msg = EmailMessage(policy=SMTP)
     msg["From"] = "Ann Alpha <ann@alpha-partners.com>"
     msg["To"] = "partners@ourco.com"
     msg["Subject"] = "Fwd: an introduction"
     msg["Date"] = "Mon, 01 Jun 2026 10:00:00 +0000"
-    msg["Message-ID"] = f"<{message_id}@alpha-partners.com>"
+    if message_id is not None:
+        msg["Message-ID"] = f"<{message_id}@alpha-partners.com>"
     msg.set_content(body, subtype="html" if html else "plain")
     path.write_bytes(msg.as_bytes())
     return path
@@ -72,6 +73,38 @@ def test_emails_are_stored_with_their_status_and_again_change_nothing(
     assert json.loads(out)[2]["missing"] == ["prospect_name", "prospect_email"]
     again_code, again = cli(ws, "referrals", "email", *map(str, files), "--format", "json")
     assert again_code == 0 and [c for *_, c in statuses(again)] == [False, False, False]
+
+
+def test_two_emails_without_a_message_id_saved_under_one_name_are_two_referrals(
+    ref_ws: Workspace, tmp_path: Path
+) -> None:
+    # Found by fuzzing referrals email: without a Message-ID the file name alone was the reference,
+    # so a second introduction saved as message.eml (Outlook's name for every message) was reported
+    # "already submitted" and never stored.
+    (tmp_path / "monday").mkdir()
+    (tmp_path / "friday").mkdir()
+    monday = eml(
+        tmp_path / "monday" / "message.eml",
+        "Company: Contoso\nContact: Dana Diaz\nEmail: dana@contoso.com\n",
+        message_id=None,
+    )
+    friday = eml(
+        tmp_path / "friday" / "message.eml",
+        "Company: Northwind Traders\nContact: Lee Li\nEmail: lee@northwind.com\n",
+        message_id=None,
+    )
+    ws = closed(ref_ws)
+    code, out = cli(ws, "referrals", "email", str(monday), str(friday), "--format", "json")
+    assert code == 0, out
+    assert statuses(out) == [
+        ("open", "A2", "dana@contoso.com", True),
+        ("conflict", "A1", "lee@northwind.com", True),
+    ]
+    refs = [r["source_ref"] for r in json.loads(out)]
+    assert len(set(refs)) == 2 and all(r.startswith("message.eml sha256:") for r in refs)
+    # The same files again are the same referrals: nothing new is recorded.
+    again_code, again = cli(ws, "referrals", "email", str(monday), str(friday), "--format", "json")
+    assert again_code == 0 and [c for *_, c in statuses(again)] == [False, False]
 
 
 def test_the_email_summary_fits_80_columns(ref_ws: Workspace, tmp_path: Path) -> None:

@@ -241,8 +241,9 @@ def test_nothing_usable() -> None:
     assert _prospect(parsed) == (None, None, None, None, None)
     assert parsed.sources == ()
     assert parsed.missing() == ("prospect_company", "prospect_name", "prospect_email")
-    # No Message-ID and no Date: the file name is the reference and the time is unknown.
-    assert parsed.source_ref == "nothing_usable.eml"
+    # No Message-ID and no Date: the file name and a digest of its bytes are the reference, and
+    # the time is unknown.
+    assert parsed.source_ref.startswith("nothing_usable.eml sha256:")
     assert parsed.received_at is None
     assert parsed.sender_emails == ("bob@acme-partners.com", "rita@ourco.com")
 

@@ -35,8 +35,7 @@ FACTS: list[tuple[str, str, object]] = [
     ("standard_replies/gmail.eml", "sender_emails", ("xxx@gmail.com", "bob@example.com")),
     ("standard_replies/gmail.eml", "sender_name", "Megan One"),
     ("standard_replies/gmail.eml", "received_at", datetime(2012, 4, 2, 16, 21, 52, tzinfo=UTC)),
-    # No Message-ID and no Date: the file name is the reference, the time unknown.
-    ("standard_replies/outlook.eml", "source_ref", "outlook.eml"),
+    # No Message-ID and no Date: the time unknown (the reference: test_email_parse).
     ("standard_replies/outlook.eml", "received_at", None),
 ]  # fmt: skip
 

@@ -216,6 +216,29 @@ def test_an_unknown_partner_is_missing_and_can_be_answered(ref_ws: Workspace) ->
     assert (done.status, done.partner_id, done.partner_method) == ("open", "P2", "answered")
 
 
+@pytest.mark.parametrize(
+    ("email", "refusal"),
+    [("rita@ourco.com", "is on our own domain ourco.com"),
+     ("sue@sales.alpha-partners.com", "is on partner P1's own domain alpha-partners.com"),
+     ("jo doe@contoso.com", "is not an email address"),
+     ("jo@contoso.com, al@contoso.com", "is not an email address")],
+)  # fmt: skip
+def test_an_answered_email_is_an_address_outside_us_and_the_partner(
+    ref_ws: Workspace, email: str, refusal: str
+) -> None:
+    # Found by fuzzing referrals answer: --email rita@ourco.com (our own colleague) or two
+    # addresses in one made the referral "open", where the same address in a message is dropped.
+    with at("2026-06-02T09:00:00Z"):
+        r = service.submit_json(ref_ws, referral_json(company="Contoso", name="Jo Doe"), "r.json", "u-ops")
+    assert r.referral.current.missing == ("prospect_email",)
+    with at("2026-06-02T10:00:00Z"), pytest.raises(UsageError, match=refusal):
+        service.answer(ref_ws, "REF-000001", by="u-ops", email=email)
+    assert count(ref_ws, "SELECT count(*) FROM referrals") == 1  # no new version
+    with at("2026-06-02T10:00:00Z"):
+        done = service.answer(ref_ws, "REF-000001", by="u-ops", email="jo@contoso.com").current
+    assert (done.status, done.prospect_email) == ("open", "jo@contoso.com")
+
+
 def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
     bad = {"source_ref": "a", "prospect": {"email": "bob@"}}
     with pytest.raises(InputError, match=r'r.json, prospect.email: "bob@" is not an email address'):
@@ -230,6 +253,27 @@ def test_json_errors_name_the_field(ref_ws: Workspace) -> None:
     with pytest.raises(InputError, match=r"r.json: is not JSON: nested too deeply"):
         service.submit_json(ref_ws, b"[" * 100_000 + b"]" * 100_000, "r.json", "u-ops")
     assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
+
+
+def test_a_referral_received_after_now_is_refused_not_checked_at_a_future_instant(
+    ref_ws: Workspace,
+) -> None:
+    # Found by fuzzing referrals submit: received_at a year ahead put the direct touch T1 on
+    # Fabrikam outside a lookback that ended next year, so the referral was "open", not a conflict.
+    doc = json.loads(referral_json("ahead", company="Fabrikam", name="Fay Doe", email="fay@fabrikam.com"))
+    doc["received_at"] = "2027-06-01T00:00:00Z"
+    with at("2026-06-02T09:00:00Z"), pytest.raises(UsageError) as refused:
+        service.submit_json(ref_ws, json.dumps(doc).encode(), "r.json", "u-ops")
+    assert str(refused.value) == (
+        "api referral ahead: received_at 2027-06-01T00:00:00Z is after now (2026-06-02T09:00:00Z): "
+        "a referral is received before it is recorded"
+    )
+    assert count(ref_ws, "SELECT count(*) FROM referrals") == 0
+    doc["received_at"] = "2026-06-02T09:00:00Z"  # at now itself: received, then recorded
+    with at("2026-06-02T09:00:00Z"):
+        r = service.submit_json(ref_ws, json.dumps(doc).encode(), "r.json", "u-ops").referral
+    assert r.current.status == "conflict"
+    assert [(c.kind, c.ref_id) for c in r.conflicts] == [("direct_touch", "T1")]
 
 
 def test_accept_matches_the_account_again_and_sees_a_deal_imported_since(

@@ -3,7 +3,8 @@
 Pure: bytes in, a value out; no file, network or clock is touched. What is read from where, and in
 what order, is in docs/referrals-email.md; in short:
 
-- ``source_ref``: the Message-ID, else the caller's name for the input (the file name);
+- ``source_ref``: the Message-ID, else the caller's name for the input (the file name) with a digest
+  of the bytes (:func:`source_ref_without_message_id`);
   ``received_at``: the Date header in UTC (a date without a zone, or ``-0000``, is read as UTC), None
   when absent or unreadable;
 - the body: :mod:`cosell.referrals.email_body` picks the text a reader sees and the attached
@@ -23,6 +24,7 @@ nothing else is raised, whatever the bytes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -63,10 +65,22 @@ class _Read:
     recipients: tuple[Address, ...]
 
 
+def source_ref_without_message_id(raw: bytes, name: str) -> str:
+    """The reference of an email without a Message-ID: its file name and the first 16 hex digits of
+    the SHA-256 of its bytes. The name alone would make two different messages saved under the same
+    name (``message.eml``, as Outlook saves every one) one referral, the second never stored; the
+    digest keeps the same bytes the same referral.
+
+    >>> source_ref_without_message_id(b"From: a@b.com", "intro.eml")
+    'intro.eml sha256:5cc89c2acce3283f'
+    """
+    return f"{name} sha256:{hashlib.sha256(raw).hexdigest()[:16]}"
+
+
 def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> ParsedReferral:
     """The referral in the email ``raw`` (the bytes of an .eml file, or what an inbound-mail webhook
-    posts); ``name`` names the input in errors and is the ``source_ref`` when there is no
-    Message-ID. ``own_domains`` (the workspace's own domains, when the caller knows them) are never
+    posts); ``name`` names the input in errors and, with a digest of ``raw``, is the ``source_ref``
+    when there is no Message-ID. ``own_domains`` (the workspace's own domains, when the caller knows them) are never
     read as the prospect's and are left out of ``sender_emails``.
 
     Raises :class:`~cosell.errors.InputError` (file ``name``) when ``raw`` is empty, too large or has
@@ -103,7 +117,7 @@ def parse_email(raw: bytes, name: str, *, own_domains: Collection[str] = ()) -> 
             names.setdefault(address, person)  # the name the most telling mention gives
     return ParsedReferral(
         channel="email",
-        source_ref=text_header(message, "message-id") or name,
+        source_ref=text_header(message, "message-id") or source_ref_without_message_id(raw, name),
         received_at=received_at(message),
         sender_emails=senders,
         sender_name=names.get(senders[0]) if senders else None,

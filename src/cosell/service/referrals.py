@@ -39,7 +39,7 @@ from cosell.referrals.identify import (
     own_domains,
     without_inside_prospect,
 )
-from cosell.referrals.json_input import parse_json_referral
+from cosell.referrals.json_input import EMAIL, parse_json_referral
 from cosell.referrals.others import OtherPartners
 from cosell.referrals.parsed import FieldSource, ParsedReferral
 from cosell.service.channel import (
@@ -202,6 +202,14 @@ def submit_parsed(
         received = None if parsed.received_at is None else utc(parsed.received_at)
     except ValueError as exc:
         raise UsageError(f"{parsed.source_ref}: received_at: {exc}") from None
+    if received is not None and received > clock.now():
+        # First in, first win: a referral received after it was recorded would be checked for
+        # channel conflicts at an instant no one has seen yet (a direct touch of today falls out
+        # of a lookback that ends next year) and its lead would be created in the future.
+        raise UsageError(
+            f"{parsed.channel} referral {parsed.source_ref}: received_at {format_instant(received)} is after now "
+            f"({format_instant(clock.now())}): a referral is received before it is recorded"
+        )
     con = ws.con
     ensure_referral_schema(con)
     with ws.transaction():
@@ -335,7 +343,7 @@ def answer(
         raise UsageError("give what is missing: " + ", ".join(ANSWER_OPTION.values()))
     if "prospect_email" in fields:
         address = fields["prospect_email"] = fields["prospect_email"].lower()
-        if "@" not in address or "." not in address.rsplit("@", 1)[1]:
+        if not EMAIL.fullmatch(address):
             raise UsageError(f"--email {address!r} is not an email address")
     con = ws.con
     ensure_referral_schema(con)
@@ -358,9 +366,31 @@ def answer(
                 raise NotFound(f"no partner {partner}")
             new = replace(new, partner_id=partner, partner_contact_id="", partner_method="answered",
                           partner_evidence=f"partner {partner} {where}")  # fmt: skip
+        if "prospect_email" in fields:
+            _check_outside(con, new.partner_id, fields["prospect_email"])
         new = _assessed(ws, policy, new)
         _append(con, new)
         return _view(con, referral_id, partner_scope_of(user))
+
+
+def _check_outside(con: Engine, partner_id: str, address: str) -> None:
+    """Refuse an answered prospect email on our own domain or the referring partner's: the person a
+    partner introduces works neither for us nor for that partner (what a parser read there is
+    dropped, :func:`~cosell.referrals.identify.without_inside_prospect`; a person typing it is told)."""
+    domain = registrable_domain(address)
+    if domain in own_domains(reads.own_user_emails(con)):
+        whose = "our own domain"
+    elif domain and any(
+        p.partner_id == partner_id and registrable_domain(p.domain) == domain
+        for p in (PartnerRow(*r) for r in reads.partner_rows(con))
+    ):
+        whose = f"partner {partner_id}'s own domain"
+    else:
+        return
+    raise UsageError(
+        f"--email {address!r} is on {whose} {domain}: the person a partner introduces works neither "
+        "for us nor for that partner"
+    )
 
 
 def accept(
