@@ -214,6 +214,25 @@ def test_a_batch_is_stored_whole_or_not_at_all(ref_ws: Workspace) -> None:
     assert ref_ws.con.execute("SELECT count(*) FROM referrals").fetchone() == (0,)
 
 
+def test_a_message_dated_after_now_is_received_when_recorded_not_lost(ref_ws: Workspace) -> None:
+    # A sender's clock may run ahead of ours: the message's date is not used (received when it was
+    # recorded, never earlier), where a referral that states its own received_at is refused.
+    ahead = ParsedReferral(
+        "email",
+        "<ahead@x>",
+        datetime(2026, 6, 2, 9, 5, tzinfo=UTC),  # five minutes ahead of the clock below
+        ("ann@alpha-partners.com",),
+        prospect_company="Contoso",
+        prospect_name="Dana",
+        prospect_email="dana@contoso.com",
+    )
+    with at("2026-06-02T09:00:00Z"):
+        [done] = submit_all(ref_ws, [ahead], "u-ops")
+    v = done.referral.current
+    assert done.created and v.received_at == datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+    assert v.received_at_given is False and v.recorded_at == v.received_at
+
+
 @pytest.mark.parametrize(
     ("email", "domain", "kept"),
     [

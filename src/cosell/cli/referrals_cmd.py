@@ -127,7 +127,7 @@ def print_referral(r: Any) -> None:
         p for p in (v.prospect_name, f"<{v.prospect_email}>" if v.prospect_email else "", v.prospect_title,
                     v.prospect_company) if p
     )  # fmt: skip
-    given = "" if v.received_at_given else " (no date in the message: when it was submitted)"
+    given = "" if v.received_at_given else " (no usable date in the message: when it was submitted)"
     lines = [
         *labelled("referral", f"{v.referral_id}: {v.status} (version {v.version})"),
         *labelled(

@@ -185,6 +185,10 @@ def _assessed(ws: Workspace, policy: Policy, v: ReferralVersion) -> ReferralVers
                    status=status_of(missing, conflicts), follow_up=message)  # fmt: skip
 
 
+# The channels whose referrals are messages dated by their sender (the rest state received_at).
+MESSAGE_CHANNELS = frozenset({"email", "slack"})
+
+
 def submit_parsed(
     ws: Workspace, parsed: ParsedReferral, by: str | None, reason: str = "", *, policy: Policy | None = None
 ) -> Submitted:
@@ -202,6 +206,11 @@ def submit_parsed(
         received = None if parsed.received_at is None else utc(parsed.received_at)
     except ValueError as exc:
         raise UsageError(f"{parsed.source_ref}: received_at: {exc}") from None
+    if received is not None and received > clock.now() and parsed.channel in MESSAGE_CHANNELS:
+        # A message's own date is written by the sender's clock, which may run ahead of ours: read
+        # as a date that is not there (received when recorded, never earlier), not a refusal that
+        # would lose the referral.
+        received = None
     if received is not None and received > clock.now():
         # First in, first win: a referral received after it was recorded would be checked for
         # channel conflicts at an instant no one has seen yet (a direct touch of today falls out
