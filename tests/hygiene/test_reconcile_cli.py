@@ -125,6 +125,12 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
             2,
             "names no tier",
         ),
+        # found by fuzzing dispute open: a claim of "/" opened a dispute claiming nothing
+        (
+            ["dispute", "open", "O-UPI", "--claim", "/", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "names no tier",
+        ),
         # found by fuzzing findings list: a misspelt kind listed no finding, exit 0
         (["findings", "list", "--kind", "over_credit"], 2, "--kind must be one of"),
         (["findings", "list", "--kind", "over_credit", "-f", "json"], 2, "--kind must be one of"),
