@@ -197,3 +197,24 @@ def test_many_tags_are_decided_by_one_engine_run_with_the_same_rows(
         )
     assert versions[0] == versions[1]
     assert [row.tier for row, _ in versions[0]] == ["sourced", "sourced"]
+
+
+def test_a_lead_created_after_the_deal_is_not_its_origin(
+    intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    """Found by fuzzing lead dates: a partner lead converted into an existing opportunity (created
+    after it) tagged the deal sourced by the system, though the rules give it no sourcing claim
+    (S1 needs the lead inside the lookback before creation): the system declared what the rules
+    contradict and let the deal through the stage gate unconfirmed. A lead at the very instant of
+    creation is still the deal's origin."""
+    for row in intake_tables["leads"]:
+        if row["lead_id"] == "L1":
+            row.update(created_at="2026-01-10T00:00:00.000001Z")  # O1 was created on 2026-01-10
+        if row["lead_id"] == "L5":
+            row.update(created_at="2026-02-01")  # O5 was created on 2026-02-01: the same instant
+    workspace = open_workspace(":memory:")
+    intake_import(workspace, intake_tables, MAY_1)
+    assert [(t.opportunity_id, t.lead_id) for t in apply_auto_tags(workspace, POLICY, MAY_1).tags] == [
+        ("O5", "L5")
+    ]
+    assert declared_of(workspace.con, "O1").partner_source == ""

@@ -276,10 +276,11 @@ def test_a_partner_user_is_not_told_the_other_partner_credited(ws: Workspace) ->
 @given(st.text(alphabet=" /abcP7", max_size=12))
 def test_a_claim_that_names_a_partner_names_its_tier(text: str) -> None:
     """Found by fuzzing ``dispute open --claim /P7``: a claim of a partner with no tier was stored,
-    and no decision could apply it. Such a claim is refused; any other parses to (tier, partner)
-    with a partner only beside a tier."""
+    and no decision could apply it; so was ``--claim /``, a dispute claiming nothing. A claim given
+    without a tier is refused; a blank one is no claim; any other parses to (tier, partner) with a
+    partner only beside a tier."""
     tier_part, _, partner_part = text.strip().partition("/")
-    if partner_part.strip() and not tier_part.strip():
+    if text.strip() and not tier_part.strip():
         with pytest.raises(UsageError, match="names no tier"):
             parse_claim(text)
         return

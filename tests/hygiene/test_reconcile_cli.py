@@ -125,6 +125,15 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
             2,
             "names no tier",
         ),
+        # found by fuzzing dispute open: a claim of "/" opened a dispute claiming nothing
+        (
+            ["dispute", "open", "O-UPI", "--claim", "/", "--by", "U-OPS", "--reason", "x"],
+            2,
+            "names no tier",
+        ),
+        # found by fuzzing findings list: a misspelt kind listed no finding, exit 0
+        (["findings", "list", "--kind", "over_credit"], 2, "--kind must be one of"),
+        (["findings", "list", "--kind", "over_credit", "-f", "json"], 2, "--kind must be one of"),
         # found by fuzzing dispute open: an override to none with a partner was recorded as such
         (
             ["dispute", "open", "O-UPI", "--claim", "none/P1", "--by", "U-OPS", "--reason", "x"],

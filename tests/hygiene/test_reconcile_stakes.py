@@ -49,3 +49,24 @@ def test_a_thousand_stakes_of_ten_to_the_22() -> None:
     findings = [finding(i, "overlap_unattributed", stake) for i in range(1000)]
     result = _result(Window("2026-Q3", None, None, AT), 1, 1000, 0, CLF, findings, 0)
     assert str(result.at_stake) == "9999999912345677601200011.4000"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=30),
+    st.lists(st.booleans(), min_size=30, max_size=30),
+)
+def test_a_credit_notes_negative_stake_counts(cents: list[int], zero_too: list[bool]) -> None:
+    """A credit note booked as a won deal has a negative stake; the totals add it like its row says
+    (the per-deal maximum used to start from 0, so a negative stake vanished from every total and
+    a kind's total was not the sum of its rows; found by fuzzing negative amounts through
+    reconcile). A zero-stake finding on the same deal (account_mismatch) hides nothing."""
+    usd = Policy()
+    stakes = [Decimal(c).scaleb(-2) for c in cents]
+    findings = [finding(i, "untagged_partner_involvement", s) for i, s in enumerate(stakes)]
+    findings += [finding(i, "account_mismatch", Decimal("0.00")) for i in range(len(stakes)) if zero_too[i]]
+    result = _result(Window("2026-Q3", None, None, AT), 1, len(stakes), 0, usd, findings, 0)
+    exact = sum(stakes, Decimal("0.00"))
+    assert result.at_stake == exact
+    assert result.by_kind[0].kind == "untagged_partner_involvement"
+    assert result.by_kind[0].at_stake == exact

@@ -7,7 +7,9 @@ satisfies the stage gate but is not a rep's confirmation. SPEC section 2: it is 
 
 A deal is tagged when all of these hold on the current rows:
 
-- it has a partner lead: its ``source_lead_id`` lead, else a lead whose ``converted_opportunity_id``
+- it has a partner lead created at or before the deal (a lead converted into an existing
+  opportunity is not its origin, and sources nothing in the rules): its ``source_lead_id`` lead,
+  else a lead whose ``converted_opportunity_id``
   is the deal (the earliest created, then the smaller lead_id), with a ``partner_id``: the same
   definition of a partner lead as the rules' (SPEC section 2), so that cosell never declares a
   partner lead the rules do not see. A ``partner_referral`` lead without partner_id (even with a
@@ -72,18 +74,22 @@ _WORK = "_cosell_autotag"
 def _candidates_sql() -> str:
     current = version_filter(None)
     return f"""
-        WITH o AS (SELECT opportunity_id, source_lead_id FROM opportunities WHERE {current}),
+        WITH o AS (SELECT opportunity_id, source_lead_id, created_at FROM opportunities WHERE {current}),
         l AS (
             SELECT lead_id, created_at, converted_opportunity_id, nullif(trim(partner_id), '') AS partner
             FROM leads WHERE {current}),
         cand AS (
-            SELECT o.opportunity_id, l.lead_id, l.partner, l.created_at, 0 AS pref
+            SELECT o.opportunity_id, l.lead_id, l.partner, l.created_at, 0 AS pref,
+                o.created_at AS deal_created_at
             FROM o JOIN l ON l.lead_id = o.source_lead_id
             UNION ALL
-            SELECT o.opportunity_id, l.lead_id, l.partner, l.created_at, 1 AS pref
+            SELECT o.opportunity_id, l.lead_id, l.partner, l.created_at, 1 AS pref,
+                o.created_at AS deal_created_at
             FROM o JOIN l ON l.converted_opportunity_id = o.opportunity_id),
         pick AS (
-            SELECT * FROM cand WHERE partner IS NOT NULL
+            -- A lead created after the deal (converted into an existing opportunity) is not the
+            -- deal's origin: it sources nothing in the rules (S1), so the system declares nothing.
+            SELECT * FROM cand WHERE partner IS NOT NULL AND created_at <= deal_created_at
             QUALIFY row_number() OVER (
                 PARTITION BY opportunity_id ORDER BY pref, created_at, lead_id) = 1)
         SELECT pick.opportunity_id, pick.lead_id, pick.partner, pick.created_at

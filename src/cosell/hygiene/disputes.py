@@ -94,8 +94,9 @@ def parse_claim(text: str | None) -> tuple[str, str | None]:
     if text is None or not text.strip():
         return "", None
     tier, _, partner = text.strip().partition("/")
-    if partner.strip() and not tier.strip():
-        # "/P7" used to open a dispute that claims a partner with no tier, which no decision applies.
+    if not tier.strip():
+        # "/P7" used to open a dispute that claims a partner with no tier, which no decision applies;
+        # "/" opened one that claims nothing, as if --claim had not been given.
         raise UsageError(
             f"--claim {text.strip()!r} names no tier: give TIER/PARTNER (sourced/P7, influenced/P2)"
         )

@@ -276,11 +276,12 @@ def _result(
 
 
 def _stake_per_deal(findings: list[Finding], zero: Decimal) -> dict[str, Decimal]:
-    """Each deal's money at stake once: the largest stake among its findings (a finding whose fix
-    would move nothing, at stake 0, does not hide another finding's stake on the same deal)."""
+    """Each deal's money at stake once: the largest stake among its findings by size (a finding
+    whose fix would move nothing, at stake 0, does not hide another finding's stake on the same
+    deal; a credit note's negative stake is kept, so a kind's total is the sum of its rows)."""
     stakes: dict[str, Decimal] = {}
     for f in findings:
-        stakes[f.opportunity_id] = max(stakes.get(f.opportunity_id, zero), f.at_stake or zero)
+        stakes[f.opportunity_id] = max(stakes.get(f.opportunity_id, zero), f.at_stake or zero, key=abs)
     return stakes
 
 

@@ -92,9 +92,17 @@ def check_status(status: str | None) -> None:
         raise UsageError(f"--status must be open, accepted or rejected, not {status!r}")
 
 
+def check_kind(kind: str | None, option: str = "--kind") -> None:
+    """Refuse a finding kind that is none of the kinds reconciliation finds (a misspelt kind would
+    otherwise select nothing, and read as no finding)."""
+    if kind is not None and kind not in KIND_CODES:
+        raise UsageError(f"{option} must be one of {', '.join(KIND_CODES)}, not {kind!r}")
+
+
 def findings(ws: Workspace, *, status: str | None = None, kind: str | None = None) -> list[Finding]:
     """Every recorded finding (of one ``status`` and ``kind`` when given) with its status now."""
     check_status(status)
+    check_kind(kind)
     ensure_review_schema(ws.con)
     where, params = ["TRUE"], []
     if kind is not None:
@@ -128,8 +136,7 @@ def _ids(ws: Workspace, ids: Sequence[str] | None, kind: str | None) -> list[str
     """The findings named, and every open finding of ``kind`` when given."""
     chosen = list(ids or [])
     if kind is not None:
-        if kind not in KIND_CODES:
-            raise UsageError(f"--all-of-kind must be one of {', '.join(KIND_CODES)}, not {kind!r}")
+        check_kind(kind, "--all-of-kind")
         chosen += open_findings_of_kind(ws.con, kind)
         if not chosen:
             raise CosellError(f"no open finding of kind {kind}")
