@@ -162,6 +162,8 @@ def test_answering_twice_is_refused(ws: Workspace) -> None:
         ("sourced", "call", None, UsageError, "influenced or accelerated"),
         ("none", "call", None, UsageError, "influenced or accelerated"),
         ("influenced", "   ", None, UsageError, "activity"),
+        # an activity of a novel's length was stored and printed: read like a reason, as long as one
+        ("influenced", "x" * 2_001, None, UsageError, "at most 2,000 characters, this one has 2,001"),
         ("influenced", "call", "U2", NotAllowed, "U2 may not answer PRM-000001"),  # another rep
         ("influenced", "call", "U8", NotAllowed, "U8 may not answer"),  # finance
         ("influenced", "call", "U77", NotFound, "no user U77"),

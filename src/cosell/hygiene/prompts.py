@@ -45,6 +45,10 @@ TRIGGER_ROLES = ("co_seller", "influencer", "servicer")
 ANSWER_ROLES = ("partner_manager", "partner_ops", "admin")
 _WORK = "_cosell_new_prompts"
 
+# The logged activity is read like a reason (a sentence or two, docs/hygiene-review.md "Reasons"):
+# as long as a reason may be.
+MAX_ACTIVITY_CHARS = 2_000
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -303,6 +307,11 @@ def answer_prompt(
     text = activity.strip()
     if not text:
         raise UsageError("the activity must say what the partner did (it is the logged activity)")
+    if len(text) > MAX_ACTIVITY_CHARS:
+        raise UsageError(
+            f"the activity is at most {MAX_ACTIVITY_CHARS:,} characters, this one has {len(text):,} "
+            "(say what the partner did in a sentence or two; name a document for the rest)"
+        )
     if by_user is not None and not by_user.strip():
         # An empty --by (an unset shell variable) used to record the answer as the prompt's rep's.
         raise UsageError("say who answers: --by USER, not an empty text (without --by: the prompt's rep)")
