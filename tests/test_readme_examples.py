@@ -50,7 +50,7 @@ def test_the_readme_lists_the_examples() -> None:
     assert len(commands) >= 35
     # Every command group the README documents is exercised.
     for group in ("import", "attribute", "explain", "users", "gate", "prompts", "reconcile", "findings",
-                  "dispute", "history", "plans", "payouts", "report", "simulate", "demo", "policy",
+                  "dispute", "overrides", "history", "plans", "payouts", "report", "simulate", "demo", "policy",
                   "referrals", "registrations"):  # fmt: skip
         assert any(c.split()[1] == group for c in commands), group
 

@@ -113,15 +113,15 @@ def test_overrides_apply_as_of_when_known_and_until_withdrawn(ws: Workspace) -> 
     )
     later = AS_OF + timedelta(days=2)
     assert next(r for r in attribute(ws.con, as_of=later).rows() if r.opportunity_id == "O2").tier == "none"
-    withdraw_override(ws.con, oid, at=AS_OF + timedelta(days=3))
+    withdraw_override(ws.con, oid, at=AS_OF + timedelta(days=3), by_user="u-ops", reason="void")
     after = AS_OF + timedelta(days=4)
     assert (
         next(r for r in attribute(ws.con, as_of=after).rows() if r.opportunity_id == "O2").tier == "sourced"
     )
     with pytest.raises(UsageError):
-        withdraw_override(ws.con, oid)
+        withdraw_override(ws.con, oid, by_user="u-ops", reason="again")
     with pytest.raises(NotFound):
-        withdraw_override(ws.con, "OVR-999999")
+        withdraw_override(ws.con, "OVR-999999", by_user="u-ops", reason="none")
 
 
 def test_override_and_model_validation(ws: Workspace) -> None:

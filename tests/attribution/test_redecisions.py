@@ -268,7 +268,11 @@ class Redecisions(RuleBasedStateMachine):
         ).fetchall()
         if active:
             withdraw_override(
-                self.ws.con, data.draw(st.sampled_from([r[0] for r in active])), at=self._tick()
+                self.ws.con,
+                data.draw(st.sampled_from([r[0] for r in active])),
+                at=self._tick(),
+                by_user="u-ops",
+                reason="void",
             )
 
     # --- the checks -------------------------------------------------------------------------

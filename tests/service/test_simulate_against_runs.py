@@ -141,7 +141,7 @@ def company(data: Dataset, history: list[tuple[int, str, str, bool]]) -> Workspa
             recorded_at=parse_instant(OVERRIDES_AT[n]),
         )
         if withdrawn:
-            withdraw_override(ws.con, made, parse_instant(WITHDRAWN_AT))
+            withdraw_override(ws.con, made, parse_instant(WITHDRAWN_AT), by_user="u-ops", reason="void")
     return ws
 
 

@@ -120,6 +120,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     ),
     "findings": ("reconcile_cmd", "Reconciliation findings: list, show, accept, reject."),
     "dispute": ("reconcile_cmd", "Disputes of a deal's attribution: open, decide, list."),
+    "overrides": ("reconcile_cmd", "Overrides of accepted fixes and disputes: list them, withdraw one."),
     "report": (
         "report_cmd",
         "Reports: the CFO dashboard, the quarterly business review, the partner league table.",

@@ -83,13 +83,21 @@ DISPUTE_KEYS = (
 
 findings_app = typer.Typer(help="Reconciliation findings: list, show, accept, reject.", no_args_is_help=True)
 dispute_app = typer.Typer(help="Disputes of a deal's attribution: open, decide, list.", no_args_is_help=True)
+overrides_app = typer.Typer(
+    help="Overrides of accepted fixes and disputes: list them, withdraw one.", no_args_is_help=True
+)
+# Who recorded each override and why is in `cosell history` (its run); the table names who withdrew one.
+OVERRIDE_COLUMNS = ("override_id", "opportunity_id", "tier", "partner_id", "status", "recorded_at",
+                    "source", "withdrawn_at", "withdrawn_by", "withdrawn_reason")  # fmt: skip
+OVERRIDE_KEYS = (*OVERRIDE_COLUMNS[:6], "by_user", "reason", *OVERRIDE_COLUMNS[6:])
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``reconcile``, ``findings``, ``dispute`` and ``history``."""
+    """Add ``reconcile``, ``findings``, ``dispute``, ``overrides`` and ``history``."""
     app.command("reconcile")(reconcile_command)
     app.add_typer(findings_app, name="findings")
     app.add_typer(dispute_app, name="dispute")
+    app.add_typer(overrides_app, name="overrides")
     app.command("history")(history_command)
 
 
@@ -375,6 +383,55 @@ def dispute_decide(
     )
     extra = f": override {d.override_id}, run {d.new_run_id}" if d.override_id else ""
     say(f"dispute {d.dispute_id} {d.status} by {d.decided_by}{extra}")
+
+
+@overrides_app.command("list")
+def overrides_list(
+    workspace_path: WorkspaceOption = None,
+    opportunity_id: Annotated[
+        str | None,
+        typer.Option("--opportunity", help="One deal's overrides.", show_default=False, callback=a_value),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every override, in the order recorded: in force (every later run applies it) or withdrawn
+    (who, when, why)."""
+    from cosell.service.reconcile import overrides
+
+    found = in_workspace(workspace_path, lambda ws: overrides(ws, opportunity_id), read_only=True)
+    rows = [o.to_json() for o in found]
+    emit_rows(
+        rows,
+        OVERRIDE_COLUMNS if fmt is Format.table else OVERRIDE_KEYS,
+        fmt,
+        title=f"Overrides ({len(rows):,})",
+        optional=("recorded_at", "source", "withdrawn_at", "withdrawn_reason"),
+    )
+
+
+@overrides_app.command("withdraw")
+def overrides_withdraw(
+    override_id: Annotated[str, id_argument("The override to withdraw (OVR-...).")],
+    workspace_path: WorkspaceOption = None,
+    by_user: ByOption = None,
+    reason: ReasonOption = "",
+    policy_path: PolicyOption = None,
+    now: NowOption = None,
+) -> None:
+    """Withdraw an override (partner_ops or partner_manager): its deal is decided again without it,
+    a new attribution version, and payouts adjust at the next posting."""
+    del now  # --now pinned the clock (cosell.cli.common.NowOption)
+    from cosell.service.reconcile import withdraw
+
+    policy = load_policy(policy_path)
+    done = in_workspace(
+        workspace_path, lambda ws: withdraw(ws, policy, override_id, by_user=by_user, reason=reason)
+    )
+    o = done.override
+    say(
+        f"override {o.override_id} withdrawn by {o.withdrawn_by}: {o.opportunity_id} decided again "
+        f"without it, run {done.run_id}"
+    )
 
 
 @dispute_app.command("list")

@@ -35,7 +35,7 @@ from cosell.errors import CosellError, NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.results import TIERS
-from cosell.store.attribution_store import RunRecord, record_override
+from cosell.store.attribution_store import Override, RunRecord, overrides, record_override, withdraw_override
 from cosell.store.review import check_not_backdated, ensure_review_schema, mark_change
 from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
@@ -158,6 +158,49 @@ def apply_overrides(
             r.source, by_user, at,
         )  # fmt: skip
     return overrides, run_of, runs
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawn override and the deal's attribution version made without it."""
+
+    override: Override
+    run_id: int
+
+
+def withdraw(
+    con: Engine, policy: Policy, override_id: str, *, by_user: str, reason: str, at: datetime | None = None
+) -> Withdrawal:
+    """Withdraw an override (SPEC section 4: every later run applies it "until it is withdrawn"),
+    as a partner_ops or partner_manager user, for a reason: its deal is decided again without it
+    (a partial run of kind ``withdrawal``) and the change is marked for payouts, as accepting it
+    was. Opens no transaction: the use case's (:func:`cosell.service.reconcile.withdraw`)."""
+    ensure_review_schema(con)
+    why = check_reason(reason, "a withdrawal")
+    check_decider(con, by_user, "overrides")
+    known = {o.override_id: o for o in overrides(con)}
+    if override_id not in known:
+        close = difflib.get_close_matches(override_id, list(known), n=1)
+        raise NotFound(f"no override {override_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+    done = known[override_id]
+    if done.withdrawn_at is not None:
+        by = f" by {done.withdrawn_by}" if done.withdrawn_by else ""
+        raise AlreadyDecided(
+            f"override {override_id} was already withdrawn{by} at {format_instant(done.withdrawn_at)}"
+        )
+    when = clock.now(at)
+    check_not_backdated(con, when, "the withdrawal")
+    deal = known[override_id].opportunity_id
+    previous = current_versions(con, policy, [deal])
+    withdrawn = withdraw_override(con, override_id, when, by_user=by_user, reason=why)
+    ((record, _),) = store_new_versions(
+        con, policy, [deal], when, kind="withdrawal", by_user=by_user, reason=why, current=previous
+    )
+    before = previous.get(deal)
+    mark_change(
+        con, deal, record.run_id, before[0] if before else None, f"withdrawal:{override_id}", by_user, when
+    )
+    return Withdrawal(withdrawn, record.run_id)
 
 
 @dataclass(frozen=True)

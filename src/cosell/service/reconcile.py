@@ -17,13 +17,17 @@ from cosell.errors import CosellError, NotFound, UsageError
 from cosell.hygiene.decisions import (
     AcceptResult,
     Decision,
+    Withdrawal,
     accept_findings,
     open_findings_of_kind,
     reject_findings,
 )
+from cosell.hygiene.decisions import withdraw as withdraw_override
 from cosell.hygiene.findings import KIND_CODES
 from cosell.hygiene.reconcile import ReconcileResult, reconcile
 from cosell.policy import Policy
+from cosell.store.attribution_store import Override
+from cosell.store.attribution_store import overrides as read_overrides
 from cosell.store.review import DECISIONS, Finding, ensure_review_schema, read_findings
 from cosell.store.workspace import Workspace
 
@@ -31,15 +35,19 @@ __all__ = [
     "AcceptResult",
     "Decision",
     "Finding",
+    "Override",
     "ReconcileResult",
+    "Withdrawal",
     "accept",
     "check_status",
     "finding",
     "findings",
+    "overrides",
     "reconcile_known",
     "reconcile_period",
     "reject",
     "require_user",
+    "withdraw",
 ]
 
 
@@ -177,3 +185,18 @@ def reject(
     with ws.transaction():
         ids = _ids(ws, finding_ids, all_of_kind)
         return reject_findings(ws, ids, require_user(by_user), reason)
+
+
+def withdraw(
+    ws: Workspace, policy: Policy, override_id: str, *, by_user: str | None, reason: str
+) -> Withdrawal:
+    """Withdraw an override (an accepted fix or dispute) as ``by_user`` (partner_ops or
+    partner_manager), why ``reason``: the withdrawal, the deal's new attribution version without it
+    and the pay-change marker, in one transaction."""
+    with ws.transaction():
+        return withdraw_override(ws.con, policy, override_id, by_user=require_user(by_user), reason=reason)
+
+
+def overrides(ws: Workspace, opportunity_id: str | None = None) -> list[Override]:
+    """Every override (of one deal), in the order recorded, in force or withdrawn (who, when, why)."""
+    return read_overrides(ws.con, opportunity_id)

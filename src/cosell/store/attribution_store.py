@@ -7,6 +7,7 @@
     attribution_history    every run's attribution rows, keyed by (run_id, opportunity_id)
     credit_history         every run's credit rows, keyed by (run_id, opportunity_id, partner_id)
     attribution_overrides  accepted fixes and disputes: (opportunity, tier, partner), withdrawable
+    override_withdrawals   who withdrew an override, when and why (one row each, never changed)
     attribution_latest, credits_latest   views of the newest run
 
 History is append-only: a run inserts new versions (a full run of every deal, an incremental run
@@ -325,16 +326,93 @@ def record_override(
     return override_id
 
 
-def withdraw_override(con: Engine, override_id: str, at: datetime | None = None) -> None:
-    """Withdraw an override: runs as of ``at`` or later no longer apply it (it stays on record)."""
+def migration_override_withdrawals(con: Engine) -> None:
+    """Schema step 16: who withdrew each override, when and why (``override_withdrawals``: one row
+    per withdrawn override, never changed). ``attribution_overrides.withdrawn_at`` stays the
+    instant every run reads (a run known before it still applies the override); a withdrawal sets
+    it once, from empty, beside its row here."""
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS override_withdrawals (
+            override_id VARCHAR PRIMARY KEY, withdrawn_at TIMESTAMPTZ NOT NULL, by_user VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL)"""
+    )
+
+
+@dataclass(frozen=True)
+class Override:
+    """An override as recorded, and its withdrawal when it was withdrawn (``withdrawn_by`` empty
+    for one withdrawn before who and why were recorded)."""
+
+    override_id: str
+    opportunity_id: str
+    tier: str
+    partner_id: str
+    recorded_at: datetime
+    by_user: str
+    reason: str
+    source: str
+    withdrawn_at: datetime | None
+    withdrawn_by: str
+    withdrawn_reason: str
+
+    @property
+    def status(self) -> str:
+        return "in force" if self.withdrawn_at is None else "withdrawn"
+
+    def to_json(self) -> dict[str, Any]:
+        """The override's stable JSON keys (``cosell overrides list --format json``)."""
+        return {
+            "override_id": self.override_id,
+            "opportunity_id": self.opportunity_id,
+            "tier": self.tier,
+            "partner_id": self.partner_id,
+            "status": self.status,
+            "recorded_at": format_instant(self.recorded_at),
+            "by_user": self.by_user,
+            "reason": self.reason,
+            "source": self.source,
+            "withdrawn_at": format_instant(self.withdrawn_at) if self.withdrawn_at else "",
+            "withdrawn_by": self.withdrawn_by,
+            "withdrawn_reason": self.withdrawn_reason,
+        }
+
+
+def overrides(con: Engine, opportunity_id: str | None = None) -> list[Override]:
+    """Every override (of one deal when given), in the order they were recorded, with who
+    withdrew it, when and why."""
+    where = "WHERE o.opportunity_id = ?" if opportunity_id is not None else ""
     rows = con.execute(
-        "SELECT withdrawn_at FROM attribution_overrides WHERE override_id = ?", [override_id]
+        "SELECT o.override_id, o.opportunity_id, o.tier, coalesce(o.partner_id, ''), o.recorded_at, "
+        "o.by_user, o.reason, o.source, o.withdrawn_at, coalesce(w.by_user, ''), coalesce(w.reason, '') "
+        "FROM attribution_overrides o LEFT JOIN override_withdrawals w USING (override_id) "
+        f"{where} ORDER BY o.recorded_at, o.override_id",
+        [opportunity_id] if opportunity_id is not None else None,
     ).fetchall()
-    if not rows:
+    return [Override(*r) for r in rows]
+
+
+def withdraw_override(
+    con: Engine, override_id: str, at: datetime | None = None, *, by_user: str, reason: str
+) -> Override:
+    """Withdraw an override as ``by_user``, for ``reason``: runs known at ``at`` or later no longer
+    apply it; it stays on record, and so does who withdrew it, when and why. Opens no transaction:
+    the caller stores the deal's new version with it (:func:`cosell.hygiene.decisions.withdraw`)."""
+    found = [o for o in overrides(con) if o.override_id == override_id]
+    if not found:
         raise NotFound(f"no override {override_id}")
-    if rows[0][0] is not None:
-        raise UsageError(f"override {override_id} was already withdrawn at {format_instant(rows[0][0])}")
+    if found[0].withdrawn_at is not None:
+        by = f" by {found[0].withdrawn_by}" if found[0].withdrawn_by else ""
+        raise UsageError(
+            f"override {override_id} was already withdrawn{by} at {format_instant(found[0].withdrawn_at)}"
+        )
+    if not reason.strip():
+        raise UsageError("a withdrawal records why: give a reason")
     when = clock.now(at)
     con.execute(
-        "UPDATE attribution_overrides SET withdrawn_at = ? WHERE override_id = ?", [when, override_id]
+        "UPDATE attribution_overrides SET withdrawn_at = ? WHERE override_id = ? AND withdrawn_at IS NULL",
+        [when, override_id],
     )
+    con.execute(
+        "INSERT INTO override_withdrawals VALUES (?, ?, ?, ?)", [override_id, when, by_user, reason.strip()]
+    )
+    return next(o for o in overrides(con, found[0].opportunity_id) if o.override_id == override_id)

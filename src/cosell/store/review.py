@@ -160,6 +160,7 @@ RECORDED_INSTANTS = (
     ("imports", "imported_at"),
     ("attribution_runs", "run_at"),
     ("attribution_overrides", "recorded_at"),
+    ("attribution_overrides", "withdrawn_at"),
     ("declarations", "recorded_at"),
     ("prompts", "recorded_at"),
     ("prompt_answers", "answered_at"),

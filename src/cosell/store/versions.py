@@ -53,7 +53,7 @@ from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evide
 from cosell.store.staging import staged_rows, typed_text
 
 # Kinds of attribution change (attribution_runs.kind).
-RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override")
+RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override", "withdrawal")
 
 
 def migration_versions(con: Engine) -> None:

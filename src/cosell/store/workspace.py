@@ -125,6 +125,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         "attribution versions ordered by what their runs knew; each run names its chain's full run",
         _step("versions", "migration_version_order"),
     ),
+    (
+        16,
+        "overrides: who withdrew each, when and why",
+        _step("attribution_store", "migration_override_withdrawals"),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
