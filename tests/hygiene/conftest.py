@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import csv
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from cosell.data.load import import_canonical
 from cosell.policy import Policy
 from cosell.store.schema import TABLES_BY_NAME
-from cosell.store.workspace import Workspace
+from cosell.store.workspace import Workspace, open_workspace
 
 IntakeRows = dict[str, list[dict[str, str]]]
 
@@ -253,3 +254,14 @@ def intake_import(
         return folder
 
     return load
+
+
+@pytest.fixture()
+def ws(built: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A copy of the test module's ``built`` workspace, open for the test (a module with another
+    way to its workspace defines its own ``ws``)."""
+    copied = tmp_path / "ws.duckdb"
+    shutil.copyfile(built, copied)
+    workspace = open_workspace(copied)
+    yield workspace
+    workspace.close()

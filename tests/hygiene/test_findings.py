@@ -7,9 +7,7 @@ The other test modules of this package build their workspaces with :func:`build_
 
 from __future__ import annotations
 
-import shutil
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -212,15 +210,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("kinds") / "ws.duckdb"
     build_workspace(path, kinds_data()).close()
     return path
-
-
-@pytest.fixture()
-def ws(built: Path, tmp_path: Path) -> Iterator[Workspace]:
-    copy = tmp_path / "ws.duckdb"
-    shutil.copyfile(built, copy)
-    workspace = open_workspace(copy)
-    yield workspace
-    workspace.close()
 
 
 @pytest.fixture()

@@ -5,8 +5,6 @@ record, runs known before it still applying it, and refusals that change nothing
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from cosell.hygiene.disputes import decide_dispute, open_dispute
 from cosell.store.attribution_store import overrides
 from cosell.store.review import ensure_review_schema
 from cosell.store.versions import attribution_views
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.workspace import Workspace
 
 from .test_findings import POLICY, build_workspace, kinds_data
 
@@ -42,15 +40,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     decide_dispute(ws, POLICY, "D-000001", accept=True, by_user="U-OPS", reason="call notes", at=DECIDED)
     ws.close()
     return path
-
-
-@pytest.fixture()
-def ws(built: Path, tmp_path: Path) -> Iterator[Workspace]:
-    copy = tmp_path / "ws.duckdb"
-    shutil.copyfile(built, copy)
-    workspace = open_workspace(copy)
-    yield workspace
-    workspace.close()
 
 
 def current(ws: Workspace, opp: str) -> tuple[Any, ...]:
