@@ -148,7 +148,7 @@ def test_a_partner_user_submitting_sees_only_what_it_may(ref_ws: Workspace) -> N
     mine = ParsedReferral(
         "api",
         "alpha-9",
-        datetime(2026, 6, 1, tzinfo=UTC),
+        None,  # received when submitted: a partner user states no other instant
         ("ann@alpha-partners.com",),
         prospect_company="Tailspin Toys",
         prospect_name="Dana",
@@ -167,6 +167,33 @@ def test_a_partner_user_submitting_sees_only_what_it_may(ref_ws: Workspace) -> N
         for who, error in (("u-fin", NotAllowed), ("u-nobody", NotFound)):
             with pytest.raises(error):
                 submit_parsed(ref_ws, _beta_referral("beta-1"), who)
+
+
+def test_a_partner_user_refers_now_not_earlier(ref_ws: Workspace) -> None:
+    """First in, first win: a partner user may not date its own referral back (before a deal the
+    direct team opened, before another partner's registration); a message's date, which the
+    partner writes too, is read as when it was submitted. Partner ops may date one, for a
+    referral received another way."""
+
+    def referral(channel: str, ref: str, received: datetime | None) -> ParsedReferral:
+        return ParsedReferral(channel, ref, received, ("ann@alpha-partners.com",),
+                              prospect_company="Tailspin Toys", prospect_name="Dana",
+                              prospect_email="dana@tailspin.com")  # fmt: skip
+
+    earlier, now = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 2, 9, tzinfo=UTC)
+    with at("2026-06-02T09:00:00Z"):
+        for channel in ("api", "portal"):
+            with pytest.raises(
+                NotAllowed, match=r"received now \(2026-06-02T09:00:00Z\), not at received_at"
+            ):
+                submit_parsed(ref_ws, referral(channel, f"{channel}-1", earlier), "u-p1")
+        assert ref_ws.con.execute("SELECT count(*) FROM referrals").fetchone() == (0,)
+        stated = submit_parsed(ref_ws, referral("api", "api-2", now), "u-p1").referral.current
+        mailed = submit_parsed(ref_ws, referral("email", "<m@x>", earlier), "u-p1").referral.current
+        ops = submit_parsed(ref_ws, referral("api", "api-3", earlier), "u-ops").referral.current
+    assert (stated.received_at, stated.received_at_given) == (now, True)
+    assert (mailed.received_at, mailed.received_at_given) == (now, False)
+    assert (ops.received_at, ops.received_at_given) == (earlier, True)
 
 
 def test_a_partner_user_registers_now_not_earlier(ref_ws: Workspace) -> None:

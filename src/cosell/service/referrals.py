@@ -233,6 +233,17 @@ def submit_parsed(
                     "was submitted before, and not as its partner's referral"
                 )
             return Submitted(_seen(found, other_partners(con, scope)), created=False)
+        if scope is not None and received is not None:
+            # First in, first win: a partner dating its own referral back (before a deal the direct
+            # team opened, before another partner's registration) would come first. A message's
+            # date is the partner's to write too: it is dated when it was submitted.
+            if parsed.channel in MESSAGE_CHANNELS:
+                received = None
+            elif received != clock.now():
+                raise NotAllowed(
+                    f"{who} is a partner user: its referral is received now "
+                    f"({format_instant(clock.now())}), not at received_at {format_instant(received)}"
+                )
         partners = [PartnerRow(*r) for r in reads.partner_rows(con)]
         contacts = [ContactRow(*r) for r in reads.contact_rows(con)]
         own = own_domains(reads.own_user_emails(con))
