@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import tomllib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from cosell.crm.values import BadValue, EpochMilliseconds, boolean, instant, loo
 from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.service.crm_import import translate
+from cosell.store.schema import TABLES_BY_NAME
 from cosell.toml_text import MAX_TOML_FILE_BYTES
 
 runner = CliRunner()
@@ -285,6 +287,42 @@ def test_map_init_over_a_blueprint_orgs_export_drafts_a_mapping_that_imports_it_
     )
     assert drafted.rows("opportunities") == demo.rows("opportunities")
     assert any(row for row in demo.rows("opportunities") if "sourced" in row)
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_map_init_over_the_demo_export_reads_its_touches_as_the_demos_own_mapping_does(
+    tmp_path: Path, crm: str
+) -> None:
+    # Found by checking docs/crm-import.md ("`cosell crm map init` over it drafts a mapping that
+    # imports it as is"): the draft read "Event Speaking" as no kind, "Inbound Call" as
+    # outbound_call and "Marketing Email Sent" as direct engagement, and left the activities' partner
+    # column commented out, so every partner touch became a direct one (the demo's 482 sourced deals
+    # became 66). A value naming a kind of the policy word for word is that kind, and a partner
+    # column of the activity files is proposed (marked CHECK).
+    export = tmp_path / "x"
+    assert runner.invoke(app, ["demo", "--out", str(export), "--size", "60", "--crm", crm]).exit_code == 0
+    target = tmp_path / "m.toml"
+    result = runner.invoke(app, ["crm", "map", "init", crm, str(export), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    drafted = translate(crm, export, parse_mapping(target.read_text("utf-8"), crm), Policy())
+    demo = translate(
+        crm, export, parse_mapping((export / f"{crm}-mapping.toml").read_text("utf-8"), crm), Policy()
+    )
+    kind = TABLES_BY_NAME["touches"].column_names.index("kind")
+    policy = Policy()
+
+    def read(rows: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        # A kind the policy does not name is ignored by the rules like internal_note: compare what
+        # the rules see (the demo's own mapping keeps such a value under its own name).
+        return [
+            (*r[:kind], r[kind] if r[kind] in policy.known_kinds else "internal_note", *r[kind + 1 :])
+            for r in rows
+        ]
+
+    touches = read(demo.rows("touches"))
+    assert any("partner" in row for row in touches) and any("direct" in row for row in touches)
+    assert read(drafted.rows("touches")) == touches
+    assert "CHECK [activities] partner_column" in result.output
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])

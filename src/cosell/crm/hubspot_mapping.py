@@ -11,7 +11,6 @@ from cosell.crm.mapping_init import (
     BLUEPRINT_TIERS,
     Draft,
     Loaded,
-    classify,
     export_encoding,
     fields_section,
     file_section,
@@ -22,7 +21,7 @@ from cosell.crm.mapping_init import (
     shown_values,
     value_section,
 )
-from cosell.crm.salesforce_mapping import KIND_RULES, ROLE_RULES, TIER_RULES, TYPE_RULES
+from cosell.crm.salesforce_mapping import ROLE_RULES, TIER_RULES, TYPE_RULES, draft_kind, partner_column
 from cosell.crm.sources import Export
 from cosell.policy import Policy
 
@@ -89,7 +88,7 @@ def draft(export: Export, policy: Policy) -> Draft:
     out.add(
         "", "[users.roles]  # an owner id or email -> ae, sdr, partner_manager, partner_ops, finance, admin"
     )
-    _activities(out, loaded)
+    _activities(out, loaded, policy)
     for item in items:
         dates = list(DATES.get(item.obj, ()))
         dates += [h for h in item.table.header if _ENTERED.match(h)]
@@ -133,7 +132,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
         out.entry(stage, meaning, why, check=disagree, section="stages")
 
 
-def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
+def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
     column = None
     kinds: list[str] = []
     for name in ACTIVITY_FILES:
@@ -150,8 +149,9 @@ def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
     out.add("", "[activities]  # calls, meetings, emails, notes, tasks -> touches")
     if column:
         out.add(f"kind_column = {q(column)}  # the property whose value is the kind of touch")
+    first = next((loaded[name] for name in ACTIVITY_FILES if name in loaded), None)
+    partner_column(out, first.obj if first else "engagements", first.table.header if first else ())
     out.add("[activities.kinds]  # value -> a touch kind of the policy")
     for value in dict.fromkeys(kinds):
-        kind = classify(value, KIND_RULES)
-        note = f'read from the words of "{value}"' if kind else "no obvious kind: ignored by the rules"
-        out.entry(value, kind or "internal_note", note, check=True, section="activities.kinds")
+        kind, why = draft_kind(value, policy)
+        out.entry(value, kind, why, check=True, section="activities.kinds")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from cosell.crm import values
 from cosell.crm.mapping_init import (
     BLUEPRINT_TIERS,
@@ -72,6 +75,8 @@ ROLE_RULES = (
     (("co-sell", "cosell", "alliance", "technology", "isv"), "co_seller"),
 )
 KIND_RULES = (
+    (("marketing", "newsletter"), "marketing_email_sent"),
+    (("inbound",), "inbound_call"),
     (("intro",), "intro"),
     (("referr",), "referral"),
     (("joint",), "joint_call"),
@@ -80,6 +85,32 @@ KIND_RULES = (
     (("email", "e-mail"), "outbound_email_reply"),
     (("meeting",), "outbound_call"),
 )
+
+
+def draft_kind(value: str, policy: Policy) -> tuple[str, str]:
+    """The touch kind a draft proposes for an activity type, and why: the policy's kind the value
+    names word for word (``"Event Speaking"`` is ``event_speaking``), else one read from its words
+    (``KIND_RULES``), else ``internal_note`` (ignored by the rules)."""
+    named = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+    if named in policy.known_kinds:
+        return named, f'the policy\'s kind "{named}"'
+    kind = classify(value, KIND_RULES)
+    if kind:
+        return kind, f'read from the words of "{value}"'
+    return "internal_note", "no obvious kind: ignored by the rules"
+
+
+def partner_column(out: Draft, obj: str, headers: Sequence[str]) -> None:
+    """``partner_column``: a column of the activities whose name says partner, marked CHECK (without
+    it every activity is a direct touch unless its contact is a partner's), else commented out."""
+    found = next((h for h in headers if "partner" in h.lower()), None)
+    if found is None:
+        out.add(
+            '# partner_column = "Partner_Account__c"  # a lookup naming the partner of an activity, if any'
+        )
+        return
+    out.add(f"partner_column = {q(found)}  # CHECK: a partner column of {obj}: the partner of an activity")
+    out.notes.append(f"[activities] partner_column = {q(found)}: a partner column of {obj}")
 
 
 def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
@@ -136,7 +167,7 @@ def draft(export: Export, policy: Policy) -> Draft:
         'default_role = ""  # role of a user not in [users.roles] (empty: none; partner users get partner)',
         "[users.roles]  # a user Id -> ae, sdr, partner_manager, partner_ops, finance, admin, partner",
     )
-    _activities(out, loaded)
+    _activities(out, loaded, policy)
     for item in items:
         labels = LABELS.get(item.obj, {})
         file_section(out, item, encoding, DATES.get(item.obj, ()), REQUIRED.get(item.obj, ()), labels)
@@ -177,7 +208,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
         out.entry(stage, meaning, why, check=disagree, section="stages")
 
 
-def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
+def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
     task = loaded.get("Task") or loaded.get("Event")
     column = None
     if task is not None:
@@ -192,21 +223,15 @@ def _activities(out: Draft, loaded: dict[str, Loaded]) -> None:
     out.add("", "[activities]  # Task and Event -> touches")
     if column:
         out.add(f"kind_column = {q(column)}  # the column whose value is the kind of touch")
+    partner_column(out, task.obj if task else "Task", task.table.header if task else ())
     out.add(
-        '# partner_column = "Partner_Account__c"  # a lookup naming the partner of an activity, if any',
         "[activities.kinds]  # value -> a touch kind of the policy (partner engagement: referral, intro,",
         "# joint_call, ...; direct: outbound_call, demo_request, ...; ignored: internal_note)",
     )
     kinds = _values(loaded, "Task", column or "Type") + _values(loaded, "Event", column or "Type")
     for value in dict.fromkeys(kinds):
-        kind = classify(value, KIND_RULES)
-        out.entry(
-            value,
-            kind or "internal_note",
-            f'read from the words of "{value}"' if kind else "no obvious kind: ignored by the rules",
-            check=True,
-            section="activities.kinds",
-        )
+        kind, why = draft_kind(value, policy)
+        out.entry(value, kind, why, check=True, section="activities.kinds")
     if (
         task is not None
         and column
