@@ -323,6 +323,14 @@ def test_map_init_over_the_demo_export_reads_its_touches_as_the_demos_own_mappin
     assert any("partner" in row for row in touches) and any("direct" in row for row in touches)
     assert read(drafted.rows("touches")) == touches
     assert "CHECK [activities] partner_column" in result.output
+    # The accounts' segments too (without them every account is the empty segment, and a cohort
+    # compares deals across segments): the segment column is proposed, marked CHECK.
+    names = TABLES_BY_NAME["accounts"].column_names
+    account, segment = names.index("account_id"), names.index("segment")
+    ours = {row[account]: row[segment] for row in demo.rows("accounts")}
+    drafted_segments = {row[account]: row[segment] for row in drafted.rows("accounts")}
+    assert len(set(ours.values())) > 1 and {a: drafted_segments.get(a) for a in ours} == ours
+    assert "CHECK [accounts] segment_column" in result.output
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])

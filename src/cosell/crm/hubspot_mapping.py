@@ -21,7 +21,14 @@ from cosell.crm.mapping_init import (
     shown_values,
     value_section,
 )
-from cosell.crm.salesforce_mapping import ROLE_RULES, TIER_RULES, TYPE_RULES, draft_kind, partner_column
+from cosell.crm.salesforce_mapping import (
+    ROLE_RULES,
+    TIER_RULES,
+    TYPE_RULES,
+    draft_kind,
+    partner_column,
+    segment_column,
+)
 from cosell.crm.sources import Export
 from cosell.policy import Policy
 
@@ -53,6 +60,8 @@ def draft(export: Export, policy: Policy) -> Draft:
     out.add("", "[fields]  # the five declared fields: their deal property names")
     partnerish = [h for h in headers if "partner" in h.lower() and not _ENTERED.match(h)]
     chosen = fields_section(out, "hubspot", "deals", headers, partnerish)
+    companies = loaded.get("companies")
+    segment_column(out, "companies", companies.table.header if companies else ())
     tiers = _values(loaded, "deals", chosen["partner_source"]) if "partner_source" in chosen else []
     value_section(
         out,

@@ -113,6 +113,19 @@ def partner_column(out: Draft, obj: str, headers: Sequence[str]) -> None:
     out.notes.append(f"[activities] partner_column = {q(found)}: a partner column of {obj}")
 
 
+def segment_column(out: Draft, obj: str, headers: Sequence[str]) -> None:
+    """``[accounts] segment_column``: a column of the accounts whose name says segment, marked CHECK
+    (without it every account has the empty segment, and the cohorts compare deals across
+    segments), else commented out."""
+    out.add("", "[accounts]")
+    found = next((h for h in headers if "segment" in h.lower()), None)
+    if found is None:
+        out.add('# segment_column = "Segment__c"  # the column of an account\'s segment, if any')
+        return
+    out.add(f"segment_column = {q(found)}  # CHECK: a segment column of {obj}: the cohorts' segment")
+    out.notes.append(f"[accounts] segment_column = {q(found)}: a segment column of {obj}")
+
+
 def _values(loaded: dict[str, Loaded], obj: str, column: str) -> list[str]:
     return shown_values(loaded, obj, column, LABELS)
 
@@ -129,6 +142,8 @@ def draft(export: Export, policy: Policy) -> Draft:
     out.add("", "[fields]  # the five declared fields: their API names on Opportunity")
     partnerish = [h for h in headers if "partner" in h.lower() and h != "PartnerAccountId"]
     chosen = fields_section(out, "salesforce", "Opportunity", headers, partnerish)
+    account = loaded.get("Account")
+    segment_column(out, "Account", account.table.header if account else ())
     tier_values = _values(loaded, "Opportunity", chosen.get("partner_source", "")) if chosen else []
     value_section(
         out,
