@@ -195,3 +195,20 @@ def test_the_commands_list_and_withdraw_at_80_columns(ws: Workspace) -> None:
     }  # fmt: skip
     code, history = cosell("history", "O-DMM")
     assert "run 3 (withdrawal, partial, current) at 2026-11-04T09:00:00Z by U-OPS" in history, history
+
+
+def test_an_override_a_newer_one_replaces_is_listed_superseded_not_in_force(ws: Workspace) -> None:
+    """A run applies a deal's newest override not withdrawn: an older one is not "in force" (two
+    contradicting overrides of one deal were both listed so); withdrawing the newer one brings it
+    back, and the list says so as the deal's version does."""
+    later = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    open_dispute(ws, "O-DMM", "U-AE", "the partner was never on it", "none", at=later)
+    decide_dispute(ws, POLICY, "D-000002", accept=True, by_user="U-OPS", reason="no partner", at=later)
+    assert current(ws, "O-DMM")[:3] == ("none", "", "S3 OVR")
+    listed = {o.override_id: (o.status, o.superseded_by) for o in overrides(ws.con, "O-DMM")}
+    assert listed == {"OVR-000001": ("superseded", "OVR-000002"), "OVR-000002": ("in force", "")}
+    assert [o.status for o in overrides(ws.con)] == ["superseded", "in force"]
+    withdraw(ws.con, POLICY, "OVR-000002", by_user="U-OPS", reason="void", at=WITHDRAWN)
+    assert current(ws, "O-DMM")[:3] == ("influenced", "P1", "S3 OVR")
+    listed = {o.override_id: (o.status, o.superseded_by) for o in overrides(ws.con, "O-DMM")}
+    assert listed == {"OVR-000001": ("in force", ""), "OVR-000002": ("withdrawn", "")}

@@ -394,8 +394,8 @@ def overrides_list(
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Every override, in the order recorded: in force (every later run applies it) or withdrawn
-    (who, when, why)."""
+    """Every override, in the order recorded: in force (every later run applies it), superseded (a
+    newer override of its deal applies instead) or withdrawn (who, when, why)."""
     from cosell.service.reconcile import overrides
 
     found = in_workspace(workspace_path, lambda ws: overrides(ws, opportunity_id), read_only=True)

@@ -198,5 +198,6 @@ def withdraw(
 
 
 def overrides(ws: Workspace, opportunity_id: str | None = None) -> list[Override]:
-    """Every override (of one deal), in the order recorded, in force or withdrawn (who, when, why)."""
+    """Every override (of one deal), in the order recorded, in force, superseded or withdrawn (who,
+    when, why)."""
     return read_overrides(ws.con, opportunity_id)

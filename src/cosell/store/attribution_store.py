@@ -18,7 +18,7 @@ earlier one, so any past report can be re-read as it was made.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -341,7 +341,9 @@ def migration_override_withdrawals(con: Engine) -> None:
 @dataclass(frozen=True)
 class Override:
     """An override as recorded, and its withdrawal when it was withdrawn (``withdrawn_by`` empty
-    for one withdrawn before who and why were recorded)."""
+    for one withdrawn before who and why were recorded). ``superseded_by`` names the deal's newer
+    override that runs apply instead (a run applies a deal's newest override not withdrawn), empty
+    when this one applies or was withdrawn."""
 
     override_id: str
     opportunity_id: str
@@ -354,10 +356,14 @@ class Override:
     withdrawn_at: datetime | None
     withdrawn_by: str
     withdrawn_reason: str
+    superseded_by: str = ""
 
     @property
     def status(self) -> str:
-        return "in force" if self.withdrawn_at is None else "withdrawn"
+        """``withdrawn``, ``superseded`` (not withdrawn, but a newer one applies) or ``in force``."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "superseded" if self.superseded_by else "in force"
 
     def to_json(self) -> dict[str, Any]:
         """The override's stable JSON keys (``cosell overrides list --format json``)."""
@@ -388,7 +394,16 @@ def overrides(con: Engine, opportunity_id: str | None = None) -> list[Override]:
         f"{where} ORDER BY o.recorded_at, o.override_id",
         [opportunity_id] if opportunity_id is not None else None,
     ).fetchall()
-    return [Override(*r) for r in rows]
+    found = [Override(*r) for r in rows]
+    # The rows are in the order runs rank them (recorded_at, override_id): the last one not
+    # withdrawn is the one every run applies to its deal; the others are superseded by it.
+    applied = {o.opportunity_id: o.override_id for o in found if o.withdrawn_at is None}
+    return [
+        replace(o, superseded_by=applied[o.opportunity_id])
+        if o.withdrawn_at is None and applied[o.opportunity_id] != o.override_id
+        else o
+        for o in found
+    ]
 
 
 def withdraw_override(
