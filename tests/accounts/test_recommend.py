@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -120,3 +121,25 @@ def test_the_ranking_follows_its_rule_and_not_the_row_order(
     assert keys == sorted(keys)
     in_window = {p for p, d in touches if 120 <= d <= 300}
     assert {r.partner_id for r in ranked} == set(registered) | in_window | set(listed)
+
+
+def test_a_partner_touch_of_a_direct_kind_counts_as_its_engagement(tmp_path: Path) -> None:
+    # SPEC section 1: a partner touch of a direct kind is partner engagement; recommend counted only
+    # the partner list's kinds, so P2's demo_request on A1 gave it no touch (found by fuzzing
+    # accounts recommend with touch kinds).
+    from overlap_world import TABLES
+
+    tables = {**TABLES, "touches": [*TABLES["touches"], {
+        "touch_id": "T7", "occurred_at": "2026-05-01", "account_id": "A1", "actor": "partner",
+        "kind": "demo_request", "partner_id": "P2"}]}  # fmt: skip
+    path = str(tmp_path / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    assert (
+        runner.invoke(
+            app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    p2 = next(p for p in _ranked(path, "O2", "2026-06-01") if p["partner_id"] == "P2")
+    assert (p2["touches"], p2["last_touch_at"]) == (1, "2026-05-01T00:00:00Z")
