@@ -55,8 +55,10 @@ def read_history(con: Engine, policy: Policy, *, attributed: bool) -> History:
         ).fetchall()
     ]
     window = timedelta(days=policy.protection_window_days)
+    # An empty status is no status: not pending, so no open registration (docs/rules.md: it is not
+    # approved and does not count; channel conflicts and `registrations list` read it as empty too).
     registrations = [
-        RegistrationFact(str(r), str(p), str(a), at, str(status or "pending"), expires or at + window)
+        RegistrationFact(str(r), str(p), str(a), at, str(status or ""), expires or at + window)
         for r, p, a, at, status, expires in con.execute(
             """SELECT registration_id, partner_id, account_id, registered_at, status, expires_at
             FROM v_deal_registrations ORDER BY registration_id"""
