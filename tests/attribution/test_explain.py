@@ -262,3 +262,58 @@ def test_registrations_at_the_same_instant_say_the_tie_break_not_came_first() ->
     )
     assert "One (P1) won the tie;" in text
     assert "was first" not in text
+
+
+def test_a_blocked_registration_says_it_counts_as_partner_engagement() -> None:
+    # SPEC section 2: a registration of O that sources nothing (blocked by the direct-first guard)
+    # still counts as its partner's engagement for influence. explain said the claim was blocked and
+    # then credited the partner as influencer with no sentence saying why, as it does for a partner
+    # lead (found by fuzzing explain with a registration after a direct touch).
+    tables = {
+        "accounts": [{"account_id": "A1", "name": "Acme"}],
+        "partners": [{"partner_id": "P1", "name": "One", "partner_type": "referral"}],
+        "opportunities": [
+            {
+                "opportunity_id": "O1",
+                "account_id": "A1",
+                "created_at": "2026-03-01T00:00:00Z",
+                "amount": "100.00",
+                "currency": "USD",
+                "stage": "Discovery",
+            }
+        ],
+        "touches": [
+            {
+                "touch_id": "T1",
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "account_id": "A1",
+                "actor": "direct",
+                "kind": "outbound_call",
+            }
+        ],
+        "deal_registrations": [
+            {
+                "registration_id": "R1",
+                "partner_id": "P1",
+                "account_id": "A1",
+                "registered_at": "2026-02-01T00:00:00Z",
+                "status": "approved",
+                "approved_at": "2026-02-02T00:00:00Z",
+            }
+        ],
+    }
+    policy = Policy()
+    ws = empty_workspace()
+    try:
+        insert_tables(ws, tables)
+        facts = facts_of(ws, policy)
+    finally:
+        ws.close()
+    decision = decide("O1", facts, policy, datetime(2026, 4, 1, tzinfo=UTC), "role_weighted")
+    assert (decision.tier, decision.sourcer) == ("influenced", "")
+    text = explain(decision, facts).text()
+    assert "[DIRECT_FIRST]" in text
+    assert (
+        "One (P1) registered the deal (R1, 2026-02-01T00:00:00Z); it sources nothing but counts as "
+        "partner engagement." in text
+    )

@@ -287,6 +287,14 @@ def explain(
                 f"{names.partner(lead.partner_id)} referred partner lead {lead.lead_id} "
                 f"(created {_when(lead.created_at)}); it sources nothing but counts as partner engagement."
             )
+    for reg in d.registrations:
+        # SPEC section 2: a registration of O that sources nothing (blocked) still counts as its
+        # partner's engagement for influence, as a partner lead does.
+        if not any(c.evidence == f"registration:{reg.registration_id}" and not c.blocked for c in d.claims):
+            sentences.append(
+                f"{names.partner(reg.partner_id)} registered the deal ({reg.registration_id}, "
+                f"{_when(reg.registered_at)}); it sources nothing but counts as partner engagement."
+            )
     for role in d.declared:
         what = role.source.replace("opportunity_partners:", "declared ").replace(
             "crm:", "CRM partner_source "
