@@ -27,6 +27,16 @@ from cosell.accounts.domains import host_of, registrable_domain
         ("https://www.XN--MLLER-KVA.DE/", "müller.de"),
         ("Müller.de", "müller.de"),
         ("xn--zz.com", "xn--zz.com"),  # not valid punycode: as it is written
+        # Found by fuzzing accounts match: an "@" in a URL's query or fragment was read as an email
+        # address's, so acme.com's site matched evil.com; a decomposed (NFD) or full-width name and
+        # ideographic full stops were another domain than the same name written plainly.
+        ("https://acme.com/contact?ref=bob@evil.com", "acme.com"),
+        ("https://www.acme.com#team@evil.com", "acme.com"),
+        ("https://bob@acme.com/x", "acme.com"),
+        ("bob@acme.com?subject=hi", "acme.com"),
+        ("mu\u0308ller.de", "müller.de"),
+        ("\uff41\uff43\uff4d\uff45.com", "acme.com"),
+        ("acme\u3002co\uff0euk", "acme.co.uk"),
     ],
 )
 def test_registrable_domain(value: str, expected: str | None) -> None:

@@ -154,3 +154,26 @@ def test_without_partner_lists_it_says_what_to_import(
     assert done.exit_code == 0, done.output
     assert "No partner account lists: import partner_accounts.csv" in " ".join(done.stdout.split())
     assert _json(path)["partner_rows"] == 0
+
+
+def test_a_partner_touch_of_a_direct_kind_is_partner_engagement(tmp_path: Path) -> None:
+    # SPEC section 1: a partner touch with a kind of the direct list is engagement of its actor's
+    # side (the import warns "counted as partner engagement", and the rules and reconciliation
+    # count it); the unattributed-wins list read only the partner list, so P1's outbound_call on A3
+    # was left out of O4's touches (found by fuzzing accounts match with touch kinds).
+    from overlap_world import TABLES
+
+    tables = {**TABLES, "touches": [*TABLES["touches"], {
+        "touch_id": "T6", "occurred_at": "2025-03-01", "account_id": "A3", "actor": "partner",
+        "kind": "outbound_call", "partner_id": "P1"}]}  # fmt: skip
+    path = str(tmp_path / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    done = runner.invoke(
+        app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
+    )
+    assert done.exit_code == 0, done.output
+    assert "counted as partner engagement" in done.output
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    [win] = _json(path)["unattributed_wins"]
+    assert (win["opportunity_id"], win["touches"], win["last_touch_at"]) == ("O4", 3, "2025-03-01T00:00:00Z")
+    assert win["evidence"].endswith("touch:T1/P2@2025-01-01T00:00:00Z touch:T6/P1@2025-03-01T00:00:00Z")

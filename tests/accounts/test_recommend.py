@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -120,3 +121,49 @@ def test_the_ranking_follows_its_rule_and_not_the_row_order(
     assert keys == sorted(keys)
     in_window = {p for p, d in touches if 120 <= d <= 300}
     assert {r.partner_id for r in ranked} == set(registered) | in_window | set(listed)
+
+
+def test_a_partner_touch_of_a_direct_kind_counts_as_its_engagement(tmp_path: Path) -> None:
+    # SPEC section 1: a partner touch of a direct kind is partner engagement; recommend counted only
+    # the partner list's kinds, so P2's demo_request on A1 gave it no touch (found by fuzzing
+    # accounts recommend with touch kinds).
+    from overlap_world import TABLES
+
+    tables = {**TABLES, "touches": [*TABLES["touches"], {
+        "touch_id": "T7", "occurred_at": "2026-05-01", "account_id": "A1", "actor": "partner",
+        "kind": "demo_request", "partner_id": "P2"}]}  # fmt: skip
+    path = str(tmp_path / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    assert (
+        runner.invoke(
+            app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    p2 = next(p for p in _ranked(path, "O2", "2026-06-01") if p["partner_id"] == "P2")
+    assert (p2["touches"], p2["last_touch_at"]) == (1, "2026-05-01T00:00:00Z")
+
+
+def test_a_registration_with_an_empty_status_is_no_open_registration(tmp_path: Path) -> None:
+    # A CRM registration with no status is not approved and does not count (docs/rules.md), it
+    # protects nothing in channel conflicts and `registrations list` shows its status empty; recommend
+    # read it as pending and ranked its partner first, "registered the account (R2, pending,
+    # protected until ...)" (found by fuzzing accounts recommend with imported registrations).
+    from overlap_world import TABLES
+
+    tables = {**TABLES, "deal_registrations": [*TABLES["deal_registrations"], {
+        "registration_id": "R2", "partner_id": "P2", "account_id": "A1", "registered_at": "2026-05-01",
+        "status": ""}]}  # fmt: skip
+    path = str(tmp_path / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    assert (
+        runner.invoke(
+            app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    ranked = _ranked(path, "O2", "2026-06-01")
+    assert all(p["registration_id"] is None for p in ranked)
+    assert "P2" not in [p["partner_id"] for p in ranked]  # nothing else puts P2 on A1

@@ -203,3 +203,117 @@ def test_every_credited_partner_is_given_a_reason() -> None:
     touches = report("credit_position_based", "O1")
     for credit in touches.data["credits"]:
         assert f"({credit['partner_id']})" in touches.text()[: touches.text().index("Credit by the")]
+
+
+def test_registrations_at_the_same_instant_say_the_tie_break_not_came_first() -> None:
+    # Two partners' approved registrations of A1 at the same instant both source O1 (SPEC
+    # section 2: ties go to S2, then S1, S3, S4, then the smaller partner_id): the loser's sentence
+    # said "a claim of another partner came first" and the winner "was first", though neither was
+    # (found by fuzzing registrations with exact ties).
+    regs = [
+        {
+            "registration_id": f"R{i}",
+            "partner_id": partner,
+            "account_id": "A1",
+            "registered_at": "2026-02-01T00:00:00Z",
+            "status": "approved",
+            "approved_at": "2026-02-02T00:00:00Z",
+        }
+        for i, partner in ((1, "P2"), (2, "P1"), (3, "P3"))
+    ]
+    # P3's registration is a day later: that one did come second.
+    regs[2]["registered_at"] = "2026-02-02T00:00:00Z"
+    tables = {
+        "accounts": [{"account_id": "A1", "name": "Acme"}],
+        "partners": [
+            {"partner_id": p, "name": name, "partner_type": "referral"}
+            for p, name in (("P1", "One"), ("P2", "Two"), ("P3", "Three"))
+        ],
+        "opportunities": [
+            {
+                "opportunity_id": "O1",
+                "account_id": "A1",
+                "created_at": "2026-03-01T00:00:00Z",
+                "amount": "100.00",
+                "currency": "USD",
+                "stage": "Discovery",
+            }
+        ],
+        "deal_registrations": regs,
+    }
+    policy = Policy()
+    ws = empty_workspace()
+    try:
+        insert_tables(ws, tables)
+        facts = facts_of(ws, policy)
+    finally:
+        ws.close()
+    decision = decide("O1", facts, policy, datetime(2026, 4, 1, tzinfo=UTC), "role_weighted")
+    assert decision.sourcer == "P1"
+    text = explain(decision, facts).text()
+    assert (
+        "Two (P2): deal registration R1 submitted 2026-02-01T00:00:00Z (S2, a deal registration) also "
+        "qualifies, at the same instant as the winning claim: a tie goes to S2, then S1, S3, S4, then "
+        "the smaller partner_id." in text
+    )
+    assert (
+        "Three (P3): deal registration R3 submitted 2026-02-02T00:00:00Z (S2, a deal registration) also "
+        "qualifies, but a claim of another partner came first." in text
+    )
+    assert "One (P1) won the tie;" in text
+    assert "was first" not in text
+
+
+def test_a_blocked_registration_says_it_counts_as_partner_engagement() -> None:
+    # SPEC section 2: a registration of O that sources nothing (blocked by the direct-first guard)
+    # still counts as its partner's engagement for influence. explain said the claim was blocked and
+    # then credited the partner as influencer with no sentence saying why, as it does for a partner
+    # lead (found by fuzzing explain with a registration after a direct touch).
+    tables = {
+        "accounts": [{"account_id": "A1", "name": "Acme"}],
+        "partners": [{"partner_id": "P1", "name": "One", "partner_type": "referral"}],
+        "opportunities": [
+            {
+                "opportunity_id": "O1",
+                "account_id": "A1",
+                "created_at": "2026-03-01T00:00:00Z",
+                "amount": "100.00",
+                "currency": "USD",
+                "stage": "Discovery",
+            }
+        ],
+        "touches": [
+            {
+                "touch_id": "T1",
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "account_id": "A1",
+                "actor": "direct",
+                "kind": "outbound_call",
+            }
+        ],
+        "deal_registrations": [
+            {
+                "registration_id": "R1",
+                "partner_id": "P1",
+                "account_id": "A1",
+                "registered_at": "2026-02-01T00:00:00Z",
+                "status": "approved",
+                "approved_at": "2026-02-02T00:00:00Z",
+            }
+        ],
+    }
+    policy = Policy()
+    ws = empty_workspace()
+    try:
+        insert_tables(ws, tables)
+        facts = facts_of(ws, policy)
+    finally:
+        ws.close()
+    decision = decide("O1", facts, policy, datetime(2026, 4, 1, tzinfo=UTC), "role_weighted")
+    assert (decision.tier, decision.sourcer) == ("influenced", "")
+    text = explain(decision, facts).text()
+    assert "[DIRECT_FIRST]" in text
+    assert (
+        "One (P1) registered the deal (R1, 2026-02-01T00:00:00Z); it sources nothing but counts as "
+        "partner engagement." in text
+    )

@@ -204,3 +204,44 @@ def test_nothing_is_half_applied_when_a_change_fails(
         "(SELECT count(*) FROM registration_events)"
     ).fetchone()
     assert counts == (1, 1, 0)  # the CRM's R1 and the fixture's import, nothing of the failed submit
+
+
+def test_a_registration_change_is_not_dated_before_a_change_already_recorded(ref_ws: Workspace) -> None:
+    # An attribution run recorded at 2026-07-01 read no registration of A3; a registration then
+    # submitted with the clock at 2026-06-10 was stored as known from 2026-06-10, so re-reading
+    # "as known at 2026-07-01" showed a registration that run never saw (found by fuzzing
+    # registrations with --now). The same for every registration change, each naming --now.
+    from cosell.asof import AsOf
+    from cosell.service.attribution import attribute_and_store
+
+    with at("2026-06-02T09:00:00Z"):
+        service.submit(ref_ws, POLICY, partner_id="P1", account_id="A2", by="u-ops")
+        service.submit(
+            ref_ws, POLICY, partner_id="P1", account_id="A3", by="u-ops",
+            registered_at=datetime(2026, 3, 1, tzinfo=UTC),
+        )  # fmt: skip
+    run_at = datetime(2026, 7, 1, tzinfo=UTC)
+    when = AsOf(as_of=run_at, known_at=run_at)
+    attribute_and_store(ref_ws, POLICY, when, "role_weighted", by_user="u-ops", reason="q2", run_at=run_at)
+    before = ref_ws.con.execute(
+        "SELECT (SELECT count(*) FROM deal_registrations), (SELECT count(*) FROM imports), "
+        "(SELECT count(*) FROM registration_events)"
+    ).fetchone()
+    late = r"at 2026-06-10T00:00:00Z is before the last recorded change \(2026-07-01T00:00:00Z\): give --now"
+    with at("2026-06-10T00:00:00Z"):
+        with pytest.raises(CosellError, match="the submission of REG-000003 " + late):
+            service.submit(ref_ws, POLICY, partner_id="P2", account_id="A3", by="u-ops")
+        with pytest.raises(CosellError, match="the approval of REG-000001 " + late):
+            service.approve(ref_ws, POLICY, "REG-000001", by="u-ops")
+        with pytest.raises(CosellError, match="the rejection of REG-000001 " + late):
+            service.reject(ref_ws, POLICY, "REG-000001", by="u-ops", reason="no")
+        with pytest.raises(CosellError, match="the extension of R1 " + late):
+            service.extend(ref_ws, POLICY, "R1", by="u-ops", reason="legal")
+        # REG-000002, pending since 2026-03-01, lapsed at 2026-05-30: due for the sweep.
+        with pytest.raises(CosellError, match="the expiry sweep " + late):
+            service.expire(ref_ws, POLICY, by="u-ops")
+    after = ref_ws.con.execute(
+        "SELECT (SELECT count(*) FROM deal_registrations), (SELECT count(*) FROM imports), "
+        "(SELECT count(*) FROM registration_events)"
+    ).fetchone()
+    assert after == before

@@ -8,6 +8,7 @@ with the pinned ``publicsuffixlist`` package, so the answer never depends on the
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import suppress
 from functools import lru_cache
 
@@ -23,14 +24,19 @@ def host_of(value: str) -> str | None:
     """The host name in a domain, URL or email address, lower case, without ``www.``, a port, a path
     or a trailing dot, an international name in its own letters (not punycode); None when there is
     none (an IP address is none)."""
-    text = value.strip().lower()
+    # NFKC: a decomposed ``mu\u0308ller.de`` (macOS, some exports) and a full-width ``ａｃｍｅ.com``
+    # are the same names as ``müller.de`` and ``acme.com``; the ideographic full stops separate
+    # labels, as IDNA reads them.
+    text = unicodedata.normalize("NFKC", value).strip().lower().replace("\u3002", ".")
     if not text:
         return None
-    if "@" in text:
-        text = text.rsplit("@", 1)[1]
     if "://" in text:
         text = text.split("://", 1)[1]
+    # The host ends at the path, query or fragment; an ``@`` there (``?ref=bob@evil.com``) is not
+    # the host's, only one before it (an email address, ``user@`` in a URL) is.
     text = text.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "@" in text:
+        text = text.rsplit("@", 1)[1]
     text = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
     text = text.strip(".<> \t")
     if text.startswith("www."):

@@ -49,14 +49,16 @@ def read_history(con: Engine, policy: Policy, *, attributed: bool) -> History:
         for t, a, p, at in con.execute(
             f"""SELECT t.touch_id, t.account_id, coalesce(t.partner_id, c.partner_id), t.occurred_at
             FROM v_touches t LEFT JOIN v_partner_contacts c ON c.contact_id = t.partner_contact_id
-            WHERE t.actor = 'partner' AND t.kind IN {in_list(sorted(policy.partner_kinds))}
+            WHERE t.actor = 'partner' AND t.kind IN {in_list(sorted(policy.partner_kinds | policy.direct_kinds))}
                 AND t.account_id IS NOT NULL AND coalesce(t.partner_id, c.partner_id) IS NOT NULL
             ORDER BY t.occurred_at, t.touch_id"""
         ).fetchall()
     ]
     window = timedelta(days=policy.protection_window_days)
+    # An empty status is no status: not pending, so no open registration (docs/rules.md: it is not
+    # approved and does not count; channel conflicts and `registrations list` read it as empty too).
     registrations = [
-        RegistrationFact(str(r), str(p), str(a), at, str(status or "pending"), expires or at + window)
+        RegistrationFact(str(r), str(p), str(a), at, str(status or ""), expires or at + window)
         for r, p, a, at, status, expires in con.execute(
             """SELECT registration_id, partner_id, account_id, registered_at, status, expires_at
             FROM v_deal_registrations ORDER BY registration_id"""

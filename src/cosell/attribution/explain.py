@@ -136,7 +136,7 @@ def _touches(ids: list[str]) -> str:
     return ("touch " if len(ids) == 1 else "touches ") + ", ".join(ids)
 
 
-def _claim_sentence(claim: Claim, names: _Names, sourcer: str) -> str:
+def _claim_sentence(claim: Claim, names: _Names, sourcer: str, winner: Claim | None) -> str:
     who = names.partner(claim.partner_id)
     base = f"{who}: {_evidence_phrase(claim)} ({claim.rule}, {_RULE_WORDS[claim.rule]})"
     if claim.blocked_by == "DIRECT_FIRST":
@@ -151,7 +151,14 @@ def _claim_sentence(claim: Claim, names: _Names, sourcer: str) -> str:
         )
     if claim.partner_id == sourcer:
         return f"{base} qualifies to source the deal."
+    if winner is not None and winner.at == claim.at:
+        # SPEC section 2: claims at the same instant are ordered S2, S1, S3, S4, then partner_id;
+        # neither came first, so the sentence says which tie-break decided.
+        return f"{base} also qualifies, at the same instant as the winning claim: {_TIE_WORDS}."
     return f"{base} also qualifies, but a claim of another partner came first."
+
+
+_TIE_WORDS = "a tie goes to S2, then S1, S3, S4, then the smaller partner_id"
 
 
 def _exact_days(duration2: int) -> str:
@@ -239,6 +246,7 @@ def explain(
         head += " has no partner attribution and no partner credit."
     sentences = [head]
 
+    winner = next((c for c in d.claims if not c.blocked), None)
     if d.claims:
         sentences.append(
             # SPEC section 2: only a partner lead (S1) and a touch (S3) must fall inside the lookback;
@@ -247,7 +255,7 @@ def explain(
             f"{_when(d.lookback_start)} to creation, a registration or a declaration at its own date; "
             "the earliest unblocked claim wins."
         )
-        sentences += [_claim_sentence(c, names, d.sourcer) for c in d.claims]
+        sentences += [_claim_sentence(c, names, d.sourcer, winner) for c in d.claims]
     if "DOUBLE_SOURCED" in d.rules:
         others = sorted({c.partner_id for c in d.claims if not c.blocked and c.partner_id != d.sourcer})
         # SPEC section 3: a losing claimant keeps a declared co_seller, reseller or servicer role;
@@ -259,9 +267,13 @@ def explain(
             else f"{names.partner(p)} does not source it"
             for p in others
         ]
+        tied = winner is not None and any(
+            not c.blocked and c.partner_id != d.sourcer and c.at == winner.at for c in d.claims
+        )
+        first = "won the tie" if tied else "was first"
         sentences.append(
-            f"Several partners qualified to source (double sourced): {names.partner(d.sourcer)} was "
-            f"first; {'; '.join(takes)} [DOUBLE_SOURCED]."
+            f"Several partners qualified to source (double sourced): {names.partner(d.sourcer)} "
+            f"{first}; {'; '.join(takes)} [DOUBLE_SOURCED]."
         )
     if d.engagement_at is not None:
         who = next((t.partner_id for t in d.engagement_touches if t.touch_id == d.engagement_touch), "")
@@ -274,6 +286,14 @@ def explain(
             sentences.append(
                 f"{names.partner(lead.partner_id)} referred partner lead {lead.lead_id} "
                 f"(created {_when(lead.created_at)}); it sources nothing but counts as partner engagement."
+            )
+    for reg in d.registrations:
+        # SPEC section 2: a registration of O that sources nothing (blocked) still counts as its
+        # partner's engagement for influence, as a partner lead does.
+        if not any(c.evidence == f"registration:{reg.registration_id}" and not c.blocked for c in d.claims):
+            sentences.append(
+                f"{names.partner(reg.partner_id)} registered the deal ({reg.registration_id}, "
+                f"{_when(reg.registered_at)}); it sources nothing but counts as partner engagement."
             )
     for role in d.declared:
         what = role.source.replace("opportunity_partners:", "declared ").replace(

@@ -16,8 +16,8 @@ accounts a partner lists is not decided here: the caller passes the matches of
 to our accounts in one place only.
 
 The rule: a won deal whose computed tier is ``none``, on an account at least one partner lists
-(any status), with at least one partner-engagement touch (``actor = 'partner'``, a kind of the
-policy's ``partner_kinds``; a touch with only a partner contact takes that contact's partner) on its
+(any status), with at least one partner-engagement touch (``actor = 'partner'``, an engagement kind of
+either of the policy's lists, SPEC section 1; a touch with only a partner contact takes that contact's partner) on its
 account or logged on the deal itself, at or before its close X. A touch after the win cannot have
 contributed to it; the earlier ones are those the rules did not associate with the deal (older than
 the lookback, or logged on another deal of the account), which is what a reviewer wants to see.
@@ -42,7 +42,9 @@ def unattributed_touches_sql(won: str, pairs: str, policy: Policy) -> str:
     those deals' accounts or logged on those deals are read, each by an equality join, so a month of
     a million-deal workspace stays fast.
     """
-    kinds = in_list(sorted(policy.partner_kinds))
+    # SPEC section 1: a partner touch of a direct kind is engagement of its actor's side (the import
+    # says "counted as partner engagement"), as the rules and reconciliation count it.
+    kinds = in_list(sorted(policy.partner_kinds | policy.direct_kinds))
     return f"""
         WITH uw AS (
             SELECT opportunity_id, account_id, closed_at FROM {won}

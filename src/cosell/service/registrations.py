@@ -61,6 +61,7 @@ from cosell.store.referrals import (
     next_id,
     registration_events,
 )
+from cosell.store.review import check_not_backdated
 from cosell.store.schema import REGISTRATION_STATUSES
 from cosell.store.users import check_role, partner_scope_of
 from cosell.store.workspace import Workspace
@@ -228,9 +229,13 @@ def _write(
     by: str,
     source: str,
     event: Callable[[RegistrationRow, datetime], RegistrationEvent],
+    what: str,
 ) -> None:
     """Write new versions of ``rows`` (an import of them, logged with ``source``) and one event
-    each, in the import's one transaction."""
+    each, in the import's one transaction. Refused when something (an attribution run, a decision,
+    another change) was already recorded after now: the change would rewrite what a reading at an
+    earlier --known-at showed."""
+    check_not_backdated(ws.con, clock.now(), what)
     columns = ("registration_id", "partner_id", "account_id", "registered_at", "status", "approved_at",
                "opportunity_id", "expires_at")  # fmt: skip
 
@@ -327,6 +332,7 @@ def submit(
         who,
         f"{SOURCE} submit {reg_id}: {why}",
         _event(con, "submitted", who, why, conflicts),
+        f"the submission of {reg_id}",
     )
     return registration(ws, policy, reg_id)
 
@@ -369,7 +375,8 @@ def approve(
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "approved", now,
                           r.opportunity_id, expiry)  # fmt: skip
     _write(ws, policy, [new], who, f"{SOURCE} approve {registration_id}: {why}",
-           _event(con, "approved", who, why, conflicts, overridden=override_conflict))  # fmt: skip
+           _event(con, "approved", who, why, conflicts, overridden=override_conflict),
+           f"the approval of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
 
 
@@ -381,9 +388,8 @@ def reject(
     why = _why(reason, "")
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "rejected", None,
                           r.opportunity_id, r.expires_at)  # fmt: skip
-    _write(
-        ws, policy, [new], who, f"{SOURCE} reject {registration_id}: {why}", _event(con, "rejected", who, why)
-    )
+    _write(ws, policy, [new], who, f"{SOURCE} reject {registration_id}: {why}", _event(con, "rejected", who, why),
+           f"the rejection of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
 
 
@@ -409,9 +415,8 @@ def extend(
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, r.status, r.approved_at,
                           r.opportunity_id, expiry + timedelta(days=EXTENSION_DAYS))  # fmt: skip
     why = _why(reason, "")
-    _write(
-        ws, policy, [new], who, f"{SOURCE} extend {registration_id}: {why}", _event(con, "extended", who, why)
-    )
+    _write(ws, policy, [new], who, f"{SOURCE} extend {registration_id}: {why}", _event(con, "extended", who, why),
+           f"the extension of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
 
 
@@ -436,5 +441,6 @@ def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -
         return []
     why = _why(reason, f"protection ended by {format_instant(now)}")
     ids = ", ".join(r.registration_id for r in due) if len(due) <= 3 else f"{len(due):,} registrations"
-    _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", _event(con, "expired", who, why))
+    _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", _event(con, "expired", who, why),
+           "the expiry sweep")  # fmt: skip
     return _views(con, policy, [_row(con, r.registration_id) for r in due])
