@@ -18,6 +18,7 @@ overwrite a file outside the folder.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_PART = 80
+_DIGEST = 12  # hex digits of the SHA-256 that tells apart ids cleaned alike
+_HASHED = re.compile(r"-[0-9a-f]{12}$")
 
 
 def slug(text: str) -> str:
@@ -41,11 +44,22 @@ def slug(text: str) -> str:
     each run of anything else (``/``, ``\\``, spaces, control characters) becomes ``_``, and leading
     or trailing ``.``, ``_``, ``-`` are dropped (no hidden file, no ``..``, nothing read as an option).
 
+    A ``text`` that had to change (or is too long, or ends like such a suffix) gets ``-`` and 12
+    hex digits of its SHA-256: two ids that read the same once cleaned (``P/4`` and ``P_4``, ``-12``
+    and ``12``, two long ids alike in their first 80 characters) never share a file name, and the
+    second statement written never silently replaces the first. A plain id is kept as it is.
+
     >>> slug("../../escaped/P2"), slug("P012"), slug("Müller & Söhne"), slug("..")
-    ('escaped_P2', 'P012', 'M_ller_S_hne', 'x')
+    ('escaped_P2-3af4be4c1e69', 'P012', 'M_ller_S_hne-6d9a29bd7737', 'x-5ec1f7e700f3')
+    >>> slug("P/4") != slug("P_4"), slug("-12") != slug("12")
+    (True, True)
     """
-    cleaned = _UNSAFE.sub("_", text).strip("._-")[:_MAX_PART].strip("._-")
-    return cleaned or "x"
+    cleaned = _UNSAFE.sub("_", text).strip("._-")
+    if text and cleaned == text and len(text) <= _MAX_PART and not _HASHED.search(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST]
+    kept = cleaned[: _MAX_PART - _DIGEST - 1].strip("._-") or "x"
+    return f"{kept}-{digest}"
 
 
 def file_name(*parts: str, ext: str) -> str:
@@ -53,7 +67,7 @@ def file_name(*parts: str, ext: str) -> str:
     in the current folder (never a path).
 
     >>> file_name("cosell", "statement", "../../escaped/P2", "2026-10", ext="pdf")
-    'cosell-statement-escaped_P2-2026-10.pdf'
+    'cosell-statement-escaped_P2-3af4be4c1e69-2026-10.pdf'
     """
     return "-".join(slug(p) for p in parts) + "." + slug(ext)
 
