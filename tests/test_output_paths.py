@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,20 @@ def test_write_file_gives_the_same_bytes_and_replaces_the_file(tmp_path: Path, p
     write_file(path, b"again")
     assert path.read_bytes() == b"again"
     assert [p.name for p in path.parent.iterdir()] == ["report.pdf"]
+
+
+@given(st.integers(min_value=1, max_value=250), st.sampled_from(["r", "é", "名"]))
+def test_a_long_file_name_the_system_takes_is_written(length: int, char: str) -> None:
+    """Any name that fits a file name (255 bytes) is written, whatever room the temporary name
+    needs: a 250-character --out name was refused with "File name too long"."""
+    with tempfile.TemporaryDirectory() as folder:
+        name = (char * length)[: 250 // len(char.encode())] + ".pdf"
+        path = Path(folder) / name
+        write_file(path, b"whole")
+        with output_file(path) as temporary, temporary.open("xb") as f:
+            f.write(b"again")
+        assert [p.name for p in Path(folder).iterdir()] == [name]
+        assert path.read_bytes() == b"again"
 
 
 @pytest.mark.parametrize("before", [None, b"the old report"], ids=["new", "replaced"])

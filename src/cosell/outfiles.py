@@ -99,7 +99,7 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
     >>> sorted(p.name for p in folder.iterdir()), (folder / "a.txt").read_bytes()
     (['a.txt'], b'whole')
     """
-    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    temporary = path.with_name(_temporary_name(path.name))
     try:
         yield temporary
         if replace:
@@ -112,6 +112,24 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
         # left (if there is a folder to remove it from).
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+
+
+# The longest file name most file systems take, in bytes (NAME_MAX).
+_NAME_MAX = 255
+
+
+def _temporary_name(name: str) -> str:
+    """``.<name>.<random>.tmp``, the name cut short where it would make the temporary name longer
+    than a file name may be: a ``--out`` name of 250 characters is a file name the system takes, and
+    its temporary one must be too.
+
+    >>> len(_temporary_name("r" * 250)), _temporary_name("r.pdf")[:7], _temporary_name("r.pdf")[-4:]
+    (255, '.r.pdf.', '.tmp')
+    """
+    random = os.urandom(6).hex()
+    room = _NAME_MAX - len(f"..{random}.tmp")
+    kept = os.fsencode(name)[:room].decode(errors="ignore") if len(os.fsencode(name)) > room else name
+    return f".{kept}.{random}.tmp"
 
 
 def _keep_mode(path: Path, temporary: Path) -> None:
