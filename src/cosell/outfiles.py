@@ -205,16 +205,21 @@ def write_file(path: Path, data: bytes, option: str = "--out") -> None:
 _DATABASE_MAGIC, _DATABASE_MAGIC_AT = b"DUCK", 8
 
 
-def refuse_database(path: Path, option: str) -> None:
-    """Refuse an output ``path`` that is a DuckDB database: a workspace named by mistake
-    (``report cfo --out cosell.duckdb``) would be replaced, with every import, run and ledger entry
-    in it, by a report. Whichever workspace the command read, no output replaces one."""
+def is_database(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (False when there is none, or none readable)."""
     try:
         with path.open("rb") as file:
             head = file.read(_DATABASE_MAGIC_AT + len(_DATABASE_MAGIC))
     except OSError:  # no such file (or none readable): nothing there to lose
-        return
-    if head[_DATABASE_MAGIC_AT:] == _DATABASE_MAGIC:
+        return False
+    return head[_DATABASE_MAGIC_AT:] == _DATABASE_MAGIC
+
+
+def refuse_database(path: Path, option: str) -> None:
+    """Refuse an output ``path`` that is a DuckDB database: a workspace named by mistake
+    (``report cfo --out cosell.duckdb``) would be replaced, with every import, run and ledger entry
+    in it, by a report. Whichever workspace the command read, no output replaces one."""
+    if is_database(path):
         raise UsageError(f"{option} {path} is a cosell workspace (a DuckDB database): give another file name")
 
 
