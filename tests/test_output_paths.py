@@ -292,6 +292,35 @@ def test_an_empty_output_place_is_bad_usage_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("folder", ["new/", "new/.", "new/sub/..", "new//"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "cfo", "--out", "{}", "--format", "pdf"],
+        ["payouts", "statement", "--partner", "P1", "--period", "2026-09", "-f", "html", "--out", "{}"],
+        ["simulate", "--out", "{}", "--policy", "policy.toml"],
+        ["crm", "map", "init", "--out", "{}", "salesforce", "."],
+        ["policy", "appendix", "--out", "{}", "--format", "html"],
+        ["import", "canonical", "--rejects", "{}", "."],
+    ],
+    ids=lambda args: " ".join(a for a in args if a != "{}"),
+)
+def test_a_file_option_that_names_a_folder_is_bad_usage_and_writes_nothing(
+    args: list[str], folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out reports/` means a folder, but as a path it is `reports`: a PDF named `reports` was
+    written there (exit 0). A file option whose last part is no file name is refused, naming it."""
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, [folder if a == "{}" else a for a in args])
+    assert done.exit_code == 2, done.output
+    option = args[args.index("{}") - 1]
+    said = " ".join(done.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in said and f"{folder} names a folder: give a file name" in said, (
+        said
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 # Writing whole, and never through a symbolic link (cosell.outfiles).
 
 

@@ -58,6 +58,7 @@ def canonical(
         output_option(
             "--rejects",
             help_text="Import the good rows and write each bad row, with its reasons, to this CSV file.",
+            file=True,
         ),
     ] = None,
     workspace_path: WorkspaceOption = None,
