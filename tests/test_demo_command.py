@@ -161,3 +161,54 @@ def test_a_file_where_a_demo_folder_goes_is_refused_first_naming_dir(tmp_path: P
     assert "--out" not in result.output
     assert sorted(p.name for p in base.iterdir()) == [folder]
     assert (base / folder).read_text(encoding="utf-8") == "mine"
+
+
+def test_a_real_workspace_in_the_dir_is_refused_and_kept(small_demo: Path, tmp_path: Path) -> None:
+    """`cosell demo --dir .` beside the team's ./cosell.duckdb deleted it (its imports, runs and
+    ledger) and put the sample company in its place, silently: it is refused first, and kept."""
+    base = tmp_path / "work"
+    base.mkdir()
+    workspace = base / "cosell.duckdb"
+    done = runner.invoke(
+        app,
+        ["import", "canonical", str(small_demo.parent / "data"), "-w", str(workspace)],
+        env={"COSELL_USER": "005Dm0000000001"},
+    )
+    assert done.exit_code == 0, done.output
+    before = workspace.read_bytes()
+    result = runner.invoke(app, ["demo", "--dir", str(base), "--size", "30"])
+    assert result.exit_code == 2, result.output
+    assert f"--dir {base} holds {workspace}, which cosell demo did not make" in result.output
+    assert sorted(p.name for p in base.iterdir()) == ["cosell.duckdb"]
+    assert workspace.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"", b"my notes"], ids=["empty", "not-a-database"])
+def test_any_other_file_at_the_demos_workspace_name_is_refused(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "cosell.duckdb").write_bytes(content)
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path), "--size", "30"])
+    assert result.exit_code == 2, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cosell.duckdb"]
+    assert (tmp_path / "cosell.duckdb").read_bytes() == content
+
+
+def test_a_real_dataset_is_not_replaced_by_the_demos(tmp_path: Path) -> None:
+    for command in (["--dir", str(tmp_path)], ["--out", str(tmp_path / "data")]):
+        (tmp_path / "data").mkdir(exist_ok=True)
+        (tmp_path / "data" / "partners.csv").write_text("partner_id,name\nP1,Ours\n", encoding="utf-8")
+        result = runner.invoke(app, ["demo", *command, "--size", "30"])
+        assert result.exit_code == 2, result.output
+        assert "cosell demo did not" in result.output
+        assert [p.name for p in (tmp_path / "data").iterdir()] == ["partners.csv"]
+        assert (tmp_path / "data" / "partners.csv").read_text(
+            encoding="utf-8"
+        ) == "partner_id,name\nP1,Ours\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_folder_the_demo_made_is_its_own_to_replace(small_demo: Path) -> None:
+    """Running the demo again over its own folder replaces its own workspace and dataset, as before."""
+    from cosell.service.demo import not_a_demo_dataset, not_the_demos
+
+    assert not_the_demos(small_demo.parent) == []
+    assert not not_a_demo_dataset(small_demo.parent / "data")

@@ -27,6 +27,7 @@ from cosell.cli.app import app
 from cosell.pay.plan_parse import example_plan_text
 from cosell.report_model import Column, Report, Section, Table
 from cosell.reports.render import render
+from cosell.shown import visible
 from cosell.store.review import Finding
 from cosell.store.workspace import open_workspace
 
@@ -118,6 +119,41 @@ def test_xlsx_text_cells_are_never_formulas() -> None:
     put_xlsx(sheet["A2"], Decimal("-12.50"))
     assert (sheet["A1"].value, sheet["A1"].data_type, sheet["A1"].quotePrefix) == (EVIL, "s", True)
     assert (sheet["A2"].value, sheet["A2"].data_type) == ("-12.50", "n")  # a number cell, exact digits
+
+
+# A carriage return is left out: XML reads it back as a line break (a matter of its own).
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\r"),
+        max_size=30,
+    )
+)
+def test_any_text_makes_a_workbook_that_opens(text: str) -> None:
+    """A partner name with a bell or an ESC (from a CRM) stopped every xlsx export with an internal
+    error (openpyxl: "cannot be used in worksheets"): a character XML cannot hold is written as its
+    control picture, as every view shows it; the rest is kept as it is, and the escaping holds."""
+    wb = openpyxl.Workbook()
+    put_xlsx(wb.active["A1"], "=" + text)
+    put_xlsx(wb.active["A2"], text)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    sheet = openpyxl.load_workbook(buffer).active
+    shown = "".join(visible(c) if ord(c) < 0x20 and c not in "\t\n\r" else c for c in text)
+    assert (sheet["A1"].value, sheet["A1"].data_type, sheet["A1"].quotePrefix) == ("=" + shown, "s", True)
+    assert sheet["A2"].value == (shown or None)
+
+
+def test_a_partner_name_with_control_characters_exports_to_xlsx(tmp_path: Path) -> None:
+    report = Report(
+        key="r", title="Bell\x07 Co\x1b[31m", subtitle="s", currency="USD", facts=(),
+        sections=(Section(key="s", title="t", table=Table((Column("name", "Name"),), ({"name": "P\x01X"},))),),
+    )  # fmt: skip
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(render(report, "xlsx"))
+    values = {
+        c.value for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row
+    }
+    assert {"Bell\u2407 Co\u241b[31m", "P\u2401X"} <= values
 
 
 @settings(max_examples=60, deadline=None)

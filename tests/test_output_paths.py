@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from ledger_support import PayWorld
 
 runner = CliRunner()
 TRAVERSAL = "../../escaped/P2"
+STATEMENT = file_name("cosell", "statement", TRAVERSAL, "2026-09", ext="pdf")
 
 
 @given(st.text())
@@ -39,6 +41,60 @@ def test_a_default_file_name_stays_in_the_current_folder(parts: list[str], ext: 
     name = file_name(*parts, ext=ext)
     assert Path(name).name == name and name.endswith("." + ext)
     assert (Path("/work") / name).resolve().parent == Path("/work")
+
+
+@given(st.text(), st.text())
+def test_two_texts_never_share_a_slug(a: str, b: str) -> None:
+    """Ids that read alike once cleaned (P/4 and P_4) would name the same file: the second
+    statement would silently replace the first."""
+    assert (slug(a) == slug(b)) == (a == b)
+
+
+def test_alike_ids_slug_apart() -> None:
+    alike = ["P/4", "P_4", "P 4", "-12", "12", "12.", "a" * 81, "a" * 82, "..", "", "x", "x-0123456789ab"]
+    assert len({slug(t) for t in alike}) == len(alike)
+    assert slug("P012") == "P012" and slug("2026-Q3") == "2026-Q3"
+
+
+def test_statements_of_partners_whose_ids_read_alike_are_two_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COSELL_NOW", "2026-10-01T06:00:00Z")
+    monkeypatch.setenv("COSELL_USER", "ops")
+    path = str(tmp_path / "ws.duckdb")
+    w = PayWorld(ws=open_workspace(path))
+    parties = {"P/4": ("O1", "10000.00"), "P_4": ("O2", "20000.00")}
+    for party, (deal, amount) in parties.items():
+        w.partner(party)
+        w.deal(deal, amount)
+    w.user("U1")
+    w.user("ops", "partner_ops")
+    w.attribute(
+        {
+            deal: ("sourced", [(party, "sourcer", "1.000000", amount)])
+            for party, (deal, amount) in parties.items()
+        }
+    )
+    w.ws.close()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(example_plan_text())
+    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
+        done = runner.invoke(app, [*args, "--workspace", path])
+        assert done.exit_code == 0, done.output
+    work = tmp_path / "out"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for party in parties:
+        done = runner.invoke(
+            app, ["payouts", "statement", "--partner", party, "--period", "2026-09", "-w", path, "-f", "html"]
+        )
+        assert done.exit_code == 0, done.output
+    written = sorted(work.iterdir())
+    assert len(written) == 2
+    for party, (deal, _) in parties.items():
+        assert [p for p in written if deal in p.read_text()] == [
+            work / file_name("cosell", "statement", party, "2026-09", ext="html")
+        ]
 
 
 @pytest.fixture()
@@ -73,10 +129,11 @@ def test_a_statements_default_name_is_a_slug_of_the_party(
         ["payouts", "statement", "--partner", TRAVERSAL, "--period", "2026-09", "-w", pay_path, "-f", "pdf"],
     )
     assert done.exit_code == 0, done.output
-    assert "wrote cosell-statement-escaped_P2-2026-09.pdf" in done.output
-    assert [p.name for p in work.iterdir()] == ["cosell-statement-escaped_P2-2026-09.pdf"]
+    assert STATEMENT.startswith("cosell-statement-escaped_P2-") and STATEMENT.endswith("-2026-09.pdf")
+    assert f"wrote {STATEMENT}" in done.output
+    assert [p.name for p in work.iterdir()] == [STATEMENT]
     assert not (tmp_path / "escaped").exists()
-    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == ["cosell-statement-escaped_P2-2026-09.pdf"]
+    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == [STATEMENT]
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -235,6 +292,35 @@ def test_an_empty_output_place_is_bad_usage_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("folder", ["new/", "new/.", "new/sub/..", "new//"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "cfo", "--out", "{}", "--format", "pdf"],
+        ["payouts", "statement", "--partner", "P1", "--period", "2026-09", "-f", "html", "--out", "{}"],
+        ["simulate", "--out", "{}", "--policy", "policy.toml"],
+        ["crm", "map", "init", "--out", "{}", "salesforce", "."],
+        ["policy", "appendix", "--out", "{}", "--format", "html"],
+        ["import", "canonical", "--rejects", "{}", "."],
+    ],
+    ids=lambda args: " ".join(a for a in args if a != "{}"),
+)
+def test_a_file_option_that_names_a_folder_is_bad_usage_and_writes_nothing(
+    args: list[str], folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out reports/` means a folder, but as a path it is `reports`: a PDF named `reports` was
+    written there (exit 0). A file option whose last part is no file name is refused, naming it."""
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, [folder if a == "{}" else a for a in args])
+    assert done.exit_code == 2, done.output
+    option = args[args.index("{}") - 1]
+    said = " ".join(done.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in said and f"{folder} names a folder: give a file name" in said, (
+        said
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 # Writing whole, and never through a symbolic link (cosell.outfiles).
 
 
@@ -292,6 +378,20 @@ def test_write_file_gives_the_same_bytes_and_replaces_the_file(tmp_path: Path, p
     assert [p.name for p in path.parent.iterdir()] == ["report.pdf"]
 
 
+@given(st.integers(min_value=1, max_value=250), st.sampled_from(["r", "é", "名"]))
+def test_a_long_file_name_the_system_takes_is_written(length: int, char: str) -> None:
+    """Any name that fits a file name (255 bytes) is written, whatever room the temporary name
+    needs: a 250-character --out name was refused with "File name too long"."""
+    with tempfile.TemporaryDirectory() as folder:
+        name = (char * length)[: 250 // len(char.encode())] + ".pdf"
+        path = Path(folder) / name
+        write_file(path, b"whole")
+        with output_file(path) as temporary, temporary.open("xb") as f:
+            f.write(b"again")
+        assert [p.name for p in Path(folder).iterdir()] == [name]
+        assert path.read_bytes() == b"again"
+
+
 @pytest.mark.parametrize("before", [None, b"the old report"], ids=["new", "replaced"])
 def test_a_failed_write_leaves_no_partial_and_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: bytes | None
@@ -332,7 +432,7 @@ def test_a_statement_named_from_data_is_not_written_through_a_link(
     pay_path: str, tmp_path: Path, planted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shared = tmp_path / "shared"
-    link = shared / "cosell-statement-escaped_P2-2026-09.pdf"
+    link = shared / STATEMENT
     plant(link, planted)
     monkeypatch.chdir(shared)
     code, out = run(

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from cosell.instants import format_instant
+from cosell.shown import visible
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain decimal number as text (what a money or rate column holds when it is valid).
@@ -75,13 +76,19 @@ def write_csv(rows: Iterable[Sequence[object]]) -> str:
 
 def put_xlsx(cell: Any, value: object) -> None:
     """Set an openpyxl cell: text is always a text cell (never a formula), with Excel's quote
-    prefix when it starts like a formula; anything else is stored as given (numbers, dates).
+    prefix when it starts like a formula, a control character XML cannot hold shown as its
+    picture; anything else is stored as given (numbers, dates).
 
     A ``Decimal`` is a number cell holding its exact digits in plain notation: openpyxl would
     write it through a float (``%.16g``), so 99999999999999.99 became 99999999999999.98 and a
     larger sum 1.089200000244783e+16."""
     if isinstance(value, str):
-        cell.value = value
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # only when a workbook is written
+
+        # A control character XML 1.0 cannot hold (a bell, an ESC in a partner name from a CRM)
+        # made openpyxl refuse the whole workbook: it is written as its control picture (␇, ␛),
+        # as every view shows it (cosell.shown); every other character is kept as it is.
+        cell.value = ILLEGAL_CHARACTERS_RE.sub(lambda m: visible(m.group()), value)
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
         if value.startswith(FORMULA_STARTS):
             cell.quotePrefix = True

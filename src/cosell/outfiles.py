@@ -18,6 +18,7 @@ overwrite a file outside the folder.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_PART = 80
+_DIGEST = 12  # hex digits of the SHA-256 that tells apart ids cleaned alike
+_HASHED = re.compile(r"-[0-9a-f]{12}$")
 
 
 def slug(text: str) -> str:
@@ -41,11 +44,22 @@ def slug(text: str) -> str:
     each run of anything else (``/``, ``\\``, spaces, control characters) becomes ``_``, and leading
     or trailing ``.``, ``_``, ``-`` are dropped (no hidden file, no ``..``, nothing read as an option).
 
+    A ``text`` that had to change (or is too long, or ends like such a suffix) gets ``-`` and 12
+    hex digits of its SHA-256: two ids that read the same once cleaned (``P/4`` and ``P_4``, ``-12``
+    and ``12``, two long ids alike in their first 80 characters) never share a file name, and the
+    second statement written never silently replaces the first. A plain id is kept as it is.
+
     >>> slug("../../escaped/P2"), slug("P012"), slug("Müller & Söhne"), slug("..")
-    ('escaped_P2', 'P012', 'M_ller_S_hne', 'x')
+    ('escaped_P2-3af4be4c1e69', 'P012', 'M_ller_S_hne-6d9a29bd7737', 'x-5ec1f7e700f3')
+    >>> slug("P/4") != slug("P_4"), slug("-12") != slug("12")
+    (True, True)
     """
-    cleaned = _UNSAFE.sub("_", text).strip("._-")[:_MAX_PART].strip("._-")
-    return cleaned or "x"
+    cleaned = _UNSAFE.sub("_", text).strip("._-")
+    if text and cleaned == text and len(text) <= _MAX_PART and not _HASHED.search(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST]
+    kept = cleaned[: _MAX_PART - _DIGEST - 1].strip("._-") or "x"
+    return f"{kept}-{digest}"
 
 
 def file_name(*parts: str, ext: str) -> str:
@@ -53,7 +67,7 @@ def file_name(*parts: str, ext: str) -> str:
     in the current folder (never a path).
 
     >>> file_name("cosell", "statement", "../../escaped/P2", "2026-10", ext="pdf")
-    'cosell-statement-escaped_P2-2026-10.pdf'
+    'cosell-statement-escaped_P2-3af4be4c1e69-2026-10.pdf'
     """
     return "-".join(slug(p) for p in parts) + "." + slug(ext)
 
@@ -85,7 +99,7 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
     >>> sorted(p.name for p in folder.iterdir()), (folder / "a.txt").read_bytes()
     (['a.txt'], b'whole')
     """
-    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    temporary = path.with_name(_temporary_name(path.name))
     try:
         yield temporary
         if replace:
@@ -98,6 +112,24 @@ def placed_whole(path: Path, *, replace: bool = True) -> Iterator[Path]:
         # left (if there is a folder to remove it from).
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+
+
+# The longest file name most file systems take, in bytes (NAME_MAX).
+_NAME_MAX = 255
+
+
+def _temporary_name(name: str) -> str:
+    """``.<name>.<random>.tmp``, the name cut short where it would make the temporary name longer
+    than a file name may be: a ``--out`` name of 250 characters is a file name the system takes, and
+    its temporary one must be too.
+
+    >>> len(_temporary_name("r" * 250)), _temporary_name("r.pdf")[:7], _temporary_name("r.pdf")[-4:]
+    (255, '.r.pdf.', '.tmp')
+    """
+    random = os.urandom(6).hex()
+    room = _NAME_MAX - len(f"..{random}.tmp")
+    kept = os.fsencode(name)[:room].decode(errors="ignore") if len(os.fsencode(name)) > room else name
+    return f".{kept}.{random}.tmp"
 
 
 def _keep_mode(path: Path, temporary: Path) -> None:
@@ -173,16 +205,21 @@ def write_file(path: Path, data: bytes, option: str = "--out") -> None:
 _DATABASE_MAGIC, _DATABASE_MAGIC_AT = b"DUCK", 8
 
 
-def refuse_database(path: Path, option: str) -> None:
-    """Refuse an output ``path`` that is a DuckDB database: a workspace named by mistake
-    (``report cfo --out cosell.duckdb``) would be replaced, with every import, run and ledger entry
-    in it, by a report. Whichever workspace the command read, no output replaces one."""
+def is_database(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (False when there is none, or none readable)."""
     try:
         with path.open("rb") as file:
             head = file.read(_DATABASE_MAGIC_AT + len(_DATABASE_MAGIC))
     except OSError:  # no such file (or none readable): nothing there to lose
-        return
-    if head[_DATABASE_MAGIC_AT:] == _DATABASE_MAGIC:
+        return False
+    return head[_DATABASE_MAGIC_AT:] == _DATABASE_MAGIC
+
+
+def refuse_database(path: Path, option: str) -> None:
+    """Refuse an output ``path`` that is a DuckDB database: a workspace named by mistake
+    (``report cfo --out cosell.duckdb``) would be replaced, with every import, run and ledger entry
+    in it, by a report. Whichever workspace the command read, no output replaces one."""
+    if is_database(path):
         raise UsageError(f"{option} {path} is a cosell workspace (a DuckDB database): give another file name")
 
 

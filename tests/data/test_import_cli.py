@@ -134,6 +134,39 @@ def test_rejects_option(tmp_path: Path) -> None:
     assert rejects.read_text().count("\n") == 2
 
 
+@pytest.mark.parametrize("name", ["opportunities.csv", "./accounts.csv", "policy.toml"])
+def test_rejects_into_an_input_is_refused_and_the_input_kept(tmp_path: Path, name: str) -> None:
+    """``--rejects in/opportunities.csv`` replaced the CRM export the rows were read from with the
+    rejected rows (exit 0): an input of the import (a table file, the --policy file) is refused
+    first, bad usage naming the option and what the file is, and nothing is imported."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    folder = dataset(tmp_path / "in", opportunities=opportunities)
+    policy = folder / "policy.toml"
+    policy.write_text('label = "ours"\n', encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    ws = tmp_path / "ws.duckdb"
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "canonical",
+            str(folder),
+            "-w",
+            str(ws),
+            "--policy",
+            str(policy),
+            "--rejects",
+            f"{folder}/{name}",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"--rejects {folder / name}" in said and "give another file name" in said
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert not ws.exists()
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "canonical", str(tmp_path / "nope")])
     assert result.exit_code == 2

@@ -197,3 +197,16 @@ def test_a_name_with_a_tab_or_line_break_is_one_line_of_words(horizontal: bool) 
         chart_png(chart, "USD", dpi=40)
     ticks = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
     assert [t.get_text() for t in ticks] == ["Tab here", "Line break and more"]
+
+
+@pytest.mark.parametrize("name", ["北京 Partners", "Bell\u2407 Co\u241b[31m"])
+def test_a_name_the_font_cannot_draw_prints_no_warning(name: str) -> None:
+    """A partner named in a script the chart font lacks, or with an ESC (shown as ␛), printed
+    matplotlib's "UserWarning: Glyph 9243 missing from font(s)" with cosell's source line into the
+    terminal of `cosell report partners --format html|pdf`."""
+    chart = Chart("league_top", "L", "stacked", (name, "B"), (Series("Sourced", (D(1), D(2))),), "money")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = chart_svg(chart, "USD")
+        chart_png(chart, "USD", dpi=40)
+    assert "<svg" in svg

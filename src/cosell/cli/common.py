@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -272,12 +273,23 @@ def output_path(value: str | Path) -> Path:
     return Path(value)
 
 
-def output_option(*names: str, help_text: str, **options: Any) -> Any:
+def output_file_path(value: str | Path) -> Path:
+    """The file an output option names (:func:`output_path`), refused when its last part is no
+    file name (it ends with a path separator, ``.`` or ``..``): ``--out reports/`` means a folder,
+    and as a path it is ``reports``, where a file would be written instead (a PDF named ``reports``)."""
+    text = str(value)
+    if text.strip() and os.path.basename(text) in ("", ".", ".."):
+        raise typer.BadParameter(f"{text} names a folder: give a file name")
+    return output_path(value)
+
+
+def output_option(*names: str, help_text: str, file: bool = False, **options: Any) -> Any:
     """An option naming a folder or a file a command writes (``--out``, ``--dir``, ``--rejects``),
-    read through :func:`output_path`; where it is checked further (a folder where a file must be, a
-    file in the way) is :mod:`cosell.outfiles`."""
+    read through :func:`output_path` (``file``: a file, :func:`output_file_path`); where it is
+    checked further (a folder where a file must be, a file in the way) is :mod:`cosell.outfiles`."""
+    parser = output_file_path if file else output_path
     return typer.Option(
-        *names, parser=output_path, metavar="<path>", help=help_text, **{"show_default": False, **options}
+        *names, parser=parser, metavar="<path>", help=help_text, **{"show_default": False, **options}
     )
 
 

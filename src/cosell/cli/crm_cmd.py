@@ -132,7 +132,9 @@ def map_init(
     path: ExportArgument,
     out: Annotated[
         Path | None,
-        output_option("--out", help_text="Where to write the mapping (default ./<crm>-mapping.toml)."),
+        output_option(
+            "--out", help_text="Where to write the mapping (default ./<crm>-mapping.toml).", file=True
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     policy_path: PolicyOption = None,

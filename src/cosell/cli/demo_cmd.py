@@ -375,11 +375,27 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         elif out is not None:
+            from cosell.service.demo import not_a_demo_dataset
+
+            if not_a_demo_dataset(out):
+                raise UsageError(
+                    f"--out {out} holds files but no demo_manifest.json: a dataset cosell demo did not "
+                    "make, whose files it would replace; give another folder"
+                )
             print_demo_summary(write_demo_dataset(output_folder(out, "--out"), size, seed))
         else:
             # A file where the dataset or the reports go would stop the demo after its longest
             # steps, naming an option the user never gave: refused first, as part of --dir.
             for part in DEMO_FOLDERS:
                 not_a_file(base / part, "--dir")
+            from cosell.service.demo import not_the_demos
+
+            # A real workspace (or dataset) in the folder would be replaced, its history lost.
+            foreign = not_the_demos(base)
+            if foreign:
+                raise UsageError(
+                    f"--dir {base} holds {' and '.join(map(str, foreign))}, which cosell demo did not "
+                    "make and would replace: give another folder"
+                )
             with removed_on_failure(base, DEMO_PARTS, _say_what_was_left):
                 run_demo(output_folder(base, "--dir"), size, seed)

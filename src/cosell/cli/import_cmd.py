@@ -58,6 +58,7 @@ def canonical(
         output_option(
             "--rejects",
             help_text="Import the good rows and write each bad row, with its reasons, to this CSV file.",
+            file=True,
         ),
     ] = None,
     workspace_path: WorkspaceOption = None,
@@ -79,7 +80,7 @@ def canonical(
 
     policy = load_policy(policy_path)
     if rejects is not None:
-        check_rejects_file(rejects)  # said before the import's work, not after it
+        check_rejects_file(rejects, directory, policy_path)  # said before the import's work, not after it
     files = table_count(directory)
     ws = workspace(workspace_path)
     try:

@@ -58,6 +58,7 @@ OutOption = Annotated[
         "-o",
         help_text="Write to this file (default: stdout for json and csv; ./cosell-<report>-<period>.<ext> "
         "for xlsx, html and pdf).",
+        file=True,
     ),
 ]
 PeriodOption = Annotated[

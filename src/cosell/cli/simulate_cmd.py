@@ -85,7 +85,7 @@ def simulate_command(
     ] = SimulateFormat.text,
     out: Annotated[
         Path | None,
-        output_option("--out", "-o", help_text="Write the output to this file instead."),
+        output_option("--out", "-o", help_text="Write the output to this file instead.", file=True),
     ] = None,
 ) -> None:
     """What a proposed policy would change, before anyone signs it: the workspace's history, as

@@ -96,6 +96,7 @@ def policy_appendix(
             "-o",
             help_text="Write to this file (default: md to stdout; html and pdf to "
             "./cosell-rules-<label>-<date>.<ext>).",
+            file=True,
         ),
     ] = None,
     as_of: Annotated[

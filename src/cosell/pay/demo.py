@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from rich.console import Console
 
-from cosell.data.demo import DemoManifest
+from cosell.data.demo import DEMO_USER, DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan
 from cosell.pay.plan_versions import add_plan_version, load_plan_set
@@ -26,8 +26,6 @@ from cosell.policy import Policy
 from cosell.store.users import first_user
 from cosell.store.workspace import Workspace
 from cosell.terminal import TableColumn, print_table
-
-DEMO_USER = "demo"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -362,7 +363,12 @@ def _save(chart: Chart, currency: str, fmt: str, size: tuple[float, float], **op
     buffer = io.BytesIO()
     with matplotlib.rc_context(_RC):
         fig = chart_figure(chart, currency, size)
-        fig.savefig(buffer, format=fmt, **options)
+        with warnings.catch_warnings():
+            # A name in a script the font lacks (北京, a control picture ␛ shown for an ESC) is drawn
+            # as boxes; matplotlib's "Glyph ... missing from font" warning, printed with its source
+            # line into the terminal of `cosell report ... --format html|pdf`, is no message for a user.
+            warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
+            fig.savefig(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 

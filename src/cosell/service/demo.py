@@ -15,6 +15,7 @@ is one transaction.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,8 @@ __all__ = [
     "fresh_workspace",
     "generate",
     "import_sample",
+    "not_a_demo_dataset",
+    "not_the_demos",
     "pay",
     "pipeline",
     "review",
@@ -83,6 +86,45 @@ def generate(
         ) from None
 
 
+def not_the_demos(base: Path) -> list[Path]:
+    """What in ``base`` an earlier demo did not make, and the demo would replace: a
+    ``cosell.duckdb`` that is not a workspace whose first import was the demo's (a real one, with
+    its imports, runs and ledger, or any other file), a ``data`` folder without the demo's manifest
+    (a real dataset). A demo run again over its own folder replaces its own files, as before."""
+    found = []
+    workspace = base / "cosell.duckdb"
+    if os.path.lexists(workspace) and not _made_by_demo(workspace):
+        found.append(workspace)
+    if not_a_demo_dataset(base / "data"):
+        found.append(base / "data")
+    return found
+
+
+def not_a_demo_dataset(folder: Path) -> bool:
+    """Whether ``folder`` holds files but not the demo's manifest: a real dataset the demo's
+    files (``opportunities.csv`` ...) would replace."""
+    return folder.is_dir() and any(folder.iterdir()) and not (folder / "demo_manifest.json").is_file()
+
+
+def _made_by_demo(path: Path) -> bool:
+    from cosell.data.demo import DEMO_USER
+    from cosell.errors import CosellError
+    from cosell.outfiles import is_database
+    from cosell.store.workspace import open_workspace
+
+    if path.is_symlink() or not is_database(path):
+        return False
+    try:
+        ws = open_workspace(path, read_only=True, create=False)
+    except CosellError:
+        return False
+    try:
+        row = ws.con.execute("SELECT by_user FROM imports ORDER BY import_id LIMIT 1").fetchone()
+    finally:
+        ws.close()
+    return row is not None and row[0] == DEMO_USER
+
+
 def fresh_workspace(path: Path) -> Workspace:
     """A new workspace at ``path``, replacing any earlier one, so the demo is the same every time."""
     from cosell.store.workspace import open_workspace
@@ -97,10 +139,11 @@ def import_sample(
 ) -> tuple[ImportReport, Intake]:
     """Import the sample with its intake, as known at its as-of instant (so every run is
     reproducible), in the import's one transaction."""
+    from cosell.data.demo import DEMO_USER
     from cosell.hygiene.intake import import_with_intake
 
     return import_with_intake(
-        ws, manifest.out_dir, policy, now=manifest.as_of, on_file=on_file, by_user="demo"
+        ws, manifest.out_dir, policy, now=manifest.as_of, on_file=on_file, by_user=DEMO_USER
     )
 
 

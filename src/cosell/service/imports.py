@@ -15,7 +15,7 @@ from pathlib import Path
 from cosell.data.import_report import ImportReport
 from cosell.data.read import find_table_files
 from cosell.hygiene.intake import Intake, import_with_intake
-from cosell.outfiles import writable_file
+from cosell.outfiles import not_an_input, writable_file
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace
 
@@ -28,9 +28,16 @@ def table_count(directory: Path) -> int:
     return len(files)
 
 
-def check_rejects_file(rejects: Path) -> None:
-    """Refuse a ``--rejects`` file that cannot be written, before the import's work, not after it."""
+def check_rejects_file(rejects: Path, directory: Path, policy_path: Path | None = None) -> None:
+    """Refuse a ``--rejects`` file that cannot be written, before the import's work, not after it;
+    and one that is an input of the import (a table file of ``directory``, the ``--policy`` file):
+    the rejected rows would replace the export they were read from."""
     writable_file(rejects, "--rejects")
+    inputs: dict[str, Path | None] = {"the --policy file": policy_path}
+    if directory.is_dir():
+        files, _ = find_table_files(directory)
+        inputs.update({f"the {table} table being imported": f.path for table, f in files.items()})
+    not_an_input(rejects, "--rejects", inputs)
 
 
 def import_folder(

@@ -19,4 +19,17 @@ from cosell.data.demo.clock import AS_OF, SPAN_END, SPAN_START
 from cosell.data.demo.generate import DemoManifest, generate_dataset
 from cosell.data.demo.plan import ORIGINS, PLANT_KINDS
 
-__all__ = ["AS_OF", "ORIGINS", "PLANT_KINDS", "SPAN_END", "SPAN_START", "DemoManifest", "generate_dataset"]
+__all__ = [
+    "AS_OF",
+    "DEMO_USER",
+    "ORIGINS",
+    "PLANT_KINDS",
+    "SPAN_END",
+    "SPAN_START",
+    "DemoManifest",
+    "generate_dataset",
+]
+
+# Who the demo's own writes (its import of the sample, its plan, postings and payout runs) are
+# recorded as made by: how a workspace an earlier demo made is told apart from a real one.
+DEMO_USER = "demo"
