@@ -39,6 +39,18 @@ def _ranked(ws: str, opp: str, as_of: str) -> list[dict]:
     return json.loads(done.stdout)["partners"]
 
 
+def imported_and_attributed(tmp_path: Path, tables: dict[str, list[dict[str, str]]]) -> str:
+    """A workspace with ``tables`` imported and attributed at 2026-06-01, through the CLI."""
+    path = str(tmp_path / "ws.duckdb")
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
+    done = runner.invoke(
+        app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
+    )
+    assert done.exit_code == 0, done.output
+    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    return path
+
+
 def test_an_open_registration_ranks_first(ws: str) -> None:
     # O3 on A2 (segment MM): P2 registered A2 (R1, approved, 90 days from 2026-04-20); P1 lists A2 as
     # its customer and won O1 in MM (created 2026-01-10, closed 2026-03-01: 50 days).
@@ -132,15 +144,7 @@ def test_a_partner_touch_of_a_direct_kind_counts_as_its_engagement(tmp_path: Pat
     tables = {**TABLES, "touches": [*TABLES["touches"], {
         "touch_id": "T7", "occurred_at": "2026-05-01", "account_id": "A1", "actor": "partner",
         "kind": "demo_request", "partner_id": "P2"}]}  # fmt: skip
-    path = str(tmp_path / "ws.duckdb")
-    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
-    assert (
-        runner.invoke(
-            app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
-        ).exit_code
-        == 0
-    )
-    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    path = imported_and_attributed(tmp_path, tables)
     p2 = next(p for p in _ranked(path, "O2", "2026-06-01") if p["partner_id"] == "P2")
     assert (p2["touches"], p2["last_touch_at"]) == (1, "2026-05-01T00:00:00Z")
 
@@ -155,15 +159,7 @@ def test_a_registration_with_an_empty_status_is_no_open_registration(tmp_path: P
     tables = {**TABLES, "deal_registrations": [*TABLES["deal_registrations"], {
         "registration_id": "R2", "partner_id": "P2", "account_id": "A1", "registered_at": "2026-05-01",
         "status": ""}]}  # fmt: skip
-    path = str(tmp_path / "ws.duckdb")
-    env = {"COSELL_NOW": "2026-06-01T00:00:00Z"}
-    assert (
-        runner.invoke(
-            app, ["import", "canonical", str(write(tmp_path / "data", tables)), "-w", path], env=env
-        ).exit_code
-        == 0
-    )
-    assert runner.invoke(app, ["attribute", "-w", path, "--reason", "test"], env=env).exit_code == 0
+    path = imported_and_attributed(tmp_path, tables)
     ranked = _ranked(path, "O2", "2026-06-01")
     assert all(p["registration_id"] is None for p in ranked)
     assert "P2" not in [p["partner_id"] for p in ranked]  # nothing else puts P2 on A1

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cosell.attribution.explain import JSON_KEYS, ExplainReport, explain
 from cosell.attribution.reference import decide
@@ -23,6 +24,19 @@ def report(case_name: str, opportunity_id: str) -> ExplainReport:
     finally:
         ws.close()
     return explain(decide(opportunity_id, facts, case.policy, case.as_of, case.model), facts)
+
+
+def decided_o1(tables: dict[str, list[dict[str, str]]], as_of: datetime) -> tuple[Any, Any]:
+    """Deal O1 of ``tables`` (in a new in-memory workspace) decided as of ``as_of`` by the reference
+    rules under the default policy, role-weighted, with the facts it was decided from."""
+    policy = Policy()
+    ws = empty_workspace()
+    try:
+        insert_tables(ws, tables)
+        facts = facts_of(ws, policy)
+    finally:
+        ws.close()
+    return decide("O1", facts, policy, as_of, "role_weighted"), facts
 
 
 def test_sourced_names_partner_evidence_dates_credit_policy_and_as_of() -> None:
@@ -169,14 +183,7 @@ def test_double_sourced_names_the_role_each_losing_claimant_takes() -> None:
             }
         ],
     }
-    policy = Policy()
-    ws = empty_workspace()
-    try:
-        insert_tables(ws, tables)
-        facts = facts_of(ws, policy)
-    finally:
-        ws.close()
-    decision = decide("O1", facts, policy, datetime(2026, 10, 1, tzinfo=UTC), "role_weighted")
+    decision, facts = decided_o1(tables, datetime(2026, 10, 1, tzinfo=UTC))
     assert {c.partner_id: c.role for c in decision.credits} == {
         "P1": "sourcer",
         "P2": "co_seller",
@@ -241,14 +248,7 @@ def test_registrations_at_the_same_instant_say_the_tie_break_not_came_first() ->
         ],
         "deal_registrations": regs,
     }
-    policy = Policy()
-    ws = empty_workspace()
-    try:
-        insert_tables(ws, tables)
-        facts = facts_of(ws, policy)
-    finally:
-        ws.close()
-    decision = decide("O1", facts, policy, datetime(2026, 4, 1, tzinfo=UTC), "role_weighted")
+    decision, facts = decided_o1(tables, datetime(2026, 4, 1, tzinfo=UTC))
     assert decision.sourcer == "P1"
     text = explain(decision, facts).text()
     assert (
@@ -302,14 +302,7 @@ def test_a_blocked_registration_says_it_counts_as_partner_engagement() -> None:
             }
         ],
     }
-    policy = Policy()
-    ws = empty_workspace()
-    try:
-        insert_tables(ws, tables)
-        facts = facts_of(ws, policy)
-    finally:
-        ws.close()
-    decision = decide("O1", facts, policy, datetime(2026, 4, 1, tzinfo=UTC), "role_weighted")
+    decision, facts = decided_o1(tables, datetime(2026, 4, 1, tzinfo=UTC))
     assert (decision.tier, decision.sourcer) == ("influenced", "")
     text = explain(decision, facts).text()
     assert "[DIRECT_FIRST]" in text
