@@ -50,6 +50,15 @@ def test_two_texts_never_share_a_slug(a: str, b: str) -> None:
     assert (slug(a) == slug(b)) == (a == b)
 
 
+def post_september(tmp_path: Path, path: str) -> None:
+    """Load the example plan into the workspace at ``path`` and post 2026-09, as its users would."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(example_plan_text())
+    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
+        done = runner.invoke(app, [*args, "--workspace", path])
+        assert done.exit_code == 0, done.output
+
+
 def test_alike_ids_slug_apart() -> None:
     alike = ["P/4", "P_4", "P 4", "-12", "12", "12.", "a" * 81, "a" * 82, "..", "", "x", "x-0123456789ab"]
     assert len({slug(t) for t in alike}) == len(alike)
@@ -76,11 +85,7 @@ def test_statements_of_partners_whose_ids_read_alike_are_two_files(
         }
     )
     w.ws.close()
-    plan = tmp_path / "plan.toml"
-    plan.write_text(example_plan_text())
-    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
-        done = runner.invoke(app, [*args, "--workspace", path])
-        assert done.exit_code == 0, done.output
+    post_september(tmp_path, path)
     work = tmp_path / "out"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -110,11 +115,7 @@ def pay_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.deal("O1", "10000.00")
     w.attribute({"O1": ("sourced", [(TRAVERSAL, "sourcer", "1.000000", "10000.00")])})
     w.ws.close()
-    plan = tmp_path / "plan.toml"
-    plan.write_text(example_plan_text())
-    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
-        done = runner.invoke(app, [*args, "--workspace", path])
-        assert done.exit_code == 0, done.output
+    post_september(tmp_path, path)
     return path
 
 
@@ -262,6 +263,15 @@ def test_demo_and_init_files_that_cannot_be_written(tmp_path: Path, blocker: Pat
         )
 
 
+# Options that name one file, whatever the command does with it: each test below gives them a
+# place it must refuse.
+FILE_OPTIONS = (
+    ["crm", "map", "init", "--out", "{}", "salesforce", "."],
+    ["policy", "appendix", "--out", "{}", "--format", "html"],
+    ["import", "canonical", "--rejects", "{}", "."],
+)
+
+
 @pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "blank"])
 @pytest.mark.parametrize(
     "args",
@@ -272,10 +282,8 @@ def test_demo_and_init_files_that_cannot_be_written(tmp_path: Path, blocker: Pat
         ["report", "cfo", "--out", "{}", "--format", "html"],
         ["attribute", "--out", "{}", "--data", "."],
         ["simulate", "--out", "{}", "policy.toml"],
-        ["crm", "map", "init", "--out", "{}", "salesforce", "."],
         ["writeback", "hubspot", "--out", "{}"],
-        ["policy", "appendix", "--out", "{}", "--format", "html"],
-        ["import", "canonical", "--rejects", "{}", "."],
+        *FILE_OPTIONS,
     ],
     ids=lambda args: " ".join(a for a in args if a != "{}"),
 )
@@ -299,9 +307,7 @@ def test_an_empty_output_place_is_bad_usage_and_writes_nothing(
         ["report", "cfo", "--out", "{}", "--format", "pdf"],
         ["payouts", "statement", "--partner", "P1", "--period", "2026-09", "-f", "html", "--out", "{}"],
         ["simulate", "--out", "{}", "--policy", "policy.toml"],
-        ["crm", "map", "init", "--out", "{}", "salesforce", "."],
-        ["policy", "appendix", "--out", "{}", "--format", "html"],
-        ["import", "canonical", "--rejects", "{}", "."],
+        *FILE_OPTIONS,
     ],
     ids=lambda args: " ".join(a for a in args if a != "{}"),
 )

@@ -26,6 +26,17 @@ def report(case_name: str, opportunity_id: str) -> ExplainReport:
     return explain(decide(opportunity_id, facts, case.policy, case.as_of, case.model), facts)
 
 
+# An open deal on account A1, created 2026-03-01, of the hand-made workspaces below.
+OPEN_O1 = {
+    "opportunity_id": "O1",
+    "account_id": "A1",
+    "created_at": "2026-03-01T00:00:00Z",
+    "amount": "100.00",
+    "currency": "USD",
+    "stage": "Discovery",
+}
+
+
 def decided_o1(tables: dict[str, list[dict[str, str]]], as_of: datetime) -> tuple[Any, Any]:
     """Deal O1 of ``tables`` (in a new in-memory workspace) decided as of ``as_of`` by the reference
     rules under the default policy, role-weighted, with the facts it was decided from."""
@@ -236,16 +247,7 @@ def test_registrations_at_the_same_instant_say_the_tie_break_not_came_first() ->
             {"partner_id": p, "name": name, "partner_type": "referral"}
             for p, name in (("P1", "One"), ("P2", "Two"), ("P3", "Three"))
         ],
-        "opportunities": [
-            {
-                "opportunity_id": "O1",
-                "account_id": "A1",
-                "created_at": "2026-03-01T00:00:00Z",
-                "amount": "100.00",
-                "currency": "USD",
-                "stage": "Discovery",
-            }
-        ],
+        "opportunities": [OPEN_O1],
         "deal_registrations": regs,
     }
     decision, facts = decided_o1(tables, datetime(2026, 4, 1, tzinfo=UTC))
@@ -272,16 +274,7 @@ def test_a_blocked_registration_says_it_counts_as_partner_engagement() -> None:
     tables = {
         "accounts": [{"account_id": "A1", "name": "Acme"}],
         "partners": [{"partner_id": "P1", "name": "One", "partner_type": "referral"}],
-        "opportunities": [
-            {
-                "opportunity_id": "O1",
-                "account_id": "A1",
-                "created_at": "2026-03-01T00:00:00Z",
-                "amount": "100.00",
-                "currency": "USD",
-                "stage": "Discovery",
-            }
-        ],
+        "opportunities": [OPEN_O1],
         "touches": [
             {
                 "touch_id": "T1",
