@@ -35,7 +35,13 @@ from cosell.errors import CosellError, NotFound, UsageError
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.results import TIERS
-from cosell.store.attribution_store import Override, RunRecord, overrides, record_override, withdraw_override
+from cosell.store.attribution_store import (
+    Override,
+    RunRecord,
+    find_override,
+    record_override,
+    withdraw_override,
+)
 from cosell.store.review import check_not_backdated, ensure_review_schema, mark_change
 from cosell.store.users import check_role
 from cosell.store.versions import attribution_views
@@ -178,19 +184,12 @@ def withdraw(
     ensure_review_schema(con)
     why = check_reason(reason, "a withdrawal")
     check_decider(con, by_user, "overrides")
-    known = {o.override_id: o for o in overrides(con)}
-    if override_id not in known:
-        close = difflib.get_close_matches(override_id, list(known), n=1)
-        raise NotFound(f"no override {override_id}" + (f" (did you mean {close[0]}?)" if close else ""))
-    done = known[override_id]
-    if done.withdrawn_at is not None:
-        by = f" by {done.withdrawn_by}" if done.withdrawn_by else ""
-        raise AlreadyDecided(
-            f"override {override_id} was already withdrawn{by} at {format_instant(done.withdrawn_at)}"
-        )
+    found = find_override(con, override_id)
+    if found.withdrawn_at is not None:
+        raise AlreadyDecided(found.already_withdrawn())
     when = clock.now(at)
     check_not_backdated(con, when, "the withdrawal")
-    deal = known[override_id].opportunity_id
+    deal = found.opportunity_id
     previous = current_versions(con, policy, [deal])
     withdrawn = withdraw_override(con, override_id, when, by_user=by_user, reason=why)
     ((record, _),) = store_new_versions(

@@ -17,6 +17,7 @@ earlier one, so any past report can be re-read as it was made.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -358,6 +359,12 @@ class Override:
     withdrawn_reason: str
     superseded_by: str = ""
 
+    def already_withdrawn(self) -> str:
+        """What a second withdrawal of this (withdrawn) override is told."""
+        assert self.withdrawn_at is not None
+        by = f" by {self.withdrawn_by}" if self.withdrawn_by else ""
+        return f"override {self.override_id} was already withdrawn{by} at {format_instant(self.withdrawn_at)}"
+
     @property
     def status(self) -> str:
         """``withdrawn``, ``superseded`` (not withdrawn, but a newer one applies) or ``in force``."""
@@ -412,14 +419,9 @@ def withdraw_override(
     """Withdraw an override as ``by_user``, for ``reason``: runs known at ``at`` or later no longer
     apply it; it stays on record, and so does who withdrew it, when and why. Opens no transaction:
     the caller stores the deal's new version with it (:func:`cosell.hygiene.decisions.withdraw`)."""
-    found = [o for o in overrides(con) if o.override_id == override_id]
-    if not found:
-        raise NotFound(f"no override {override_id}")
-    if found[0].withdrawn_at is not None:
-        by = f" by {found[0].withdrawn_by}" if found[0].withdrawn_by else ""
-        raise UsageError(
-            f"override {override_id} was already withdrawn{by} at {format_instant(found[0].withdrawn_at)}"
-        )
+    found = find_override(con, override_id)
+    if found.withdrawn_at is not None:
+        raise UsageError(found.already_withdrawn())
     if not reason.strip():
         raise UsageError("a withdrawal records why: give a reason")
     when = clock.now(at)
@@ -430,4 +432,14 @@ def withdraw_override(
     con.execute(
         "INSERT INTO override_withdrawals VALUES (?, ?, ?, ?)", [override_id, when, by_user, reason.strip()]
     )
-    return next(o for o in overrides(con, found[0].opportunity_id) if o.override_id == override_id)
+    return next(o for o in overrides(con, found.opportunity_id) if o.override_id == override_id)
+
+
+def find_override(con: Engine, override_id: str) -> Override:
+    """The override ``override_id`` as :func:`overrides` lists it; NotFound (with a close id, when
+    there is one) for an unknown id."""
+    known = {o.override_id: o for o in overrides(con)}
+    if override_id not in known:
+        close = difflib.get_close_matches(override_id, list(known), n=1)
+        raise NotFound(f"no override {override_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return known[override_id]
