@@ -157,10 +157,16 @@ class Policy:
         return frozenset(self.values["touch_kinds.not_engagement"])
 
     @property
+    def engagement_kinds(self) -> frozenset[str]:
+        """The touch kinds that are engagement, of either list: SPEC section 1, a touch's side is
+        its actor's, so a partner's touch of a direct kind is partner engagement too."""
+        return self.partner_kinds | self.direct_kinds
+
+    @property
     def known_kinds(self) -> frozenset[str]:
         """Every touch kind the policy names (engagement or not): any other is unknown, and the
         rules ignore it."""
-        return self.partner_kinds | self.direct_kinds | self.ignored_kinds
+        return self.engagement_kinds | self.ignored_kinds
 
     @property
     def band_edges(self) -> tuple[Decimal, ...]:

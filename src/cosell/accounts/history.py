@@ -49,7 +49,7 @@ def read_history(con: Engine, policy: Policy, *, attributed: bool) -> History:
         for t, a, p, at in con.execute(
             f"""SELECT t.touch_id, t.account_id, coalesce(t.partner_id, c.partner_id), t.occurred_at
             FROM v_touches t LEFT JOIN v_partner_contacts c ON c.contact_id = t.partner_contact_id
-            WHERE t.actor = 'partner' AND t.kind IN {in_list(sorted(policy.partner_kinds | policy.direct_kinds))}
+            WHERE t.actor = 'partner' AND t.kind IN {in_list(sorted(policy.engagement_kinds))}
                 AND t.account_id IS NOT NULL AND coalesce(t.partner_id, c.partner_id) IS NOT NULL
             ORDER BY t.occurred_at, t.touch_id"""
         ).fetchall()

@@ -1077,9 +1077,7 @@ class _Build:
             names = ("ActivityDateTime", "StartDateTime", "ActivityDate") if event else ("ActivityDate",)
             dated = [n for n in (*names, "CreatedDate") if f.has(n)]
             deleted, bad_deleted = self.flag(f, "IsDeleted")
-            known = in_list(
-                sorted(self.policy.partner_kinds | self.policy.direct_kinds | self.policy.ignored_kinds)
-            )
+            known = in_list(sorted(self.policy.known_kinds))
             partner = "partner_raw" if m.partner_column else (
                 "CASE WHEN iw.partner THEN what WHEN ia.partner THEN account ELSE '' END"
             )  # fmt: skip

@@ -193,7 +193,7 @@ def activity(con: Engine, policy: Policy) -> None:
     """``_rec_ptouch``: partner-engagement touches associated with each deal at or before X.
     ``_rec_direct``: the direct-engagement touch a direct-first guard of the deal's version points
     at (the earliest on its account, or logged on it, inside the sourcing lookback)."""
-    kinds = _in(policy.partner_kinds | policy.direct_kinds)
+    kinds = _in(policy.engagement_kinds)
     lookback = policy.lookback_days * MICROS_PER_DAY
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rec_ptouch AS

@@ -42,9 +42,7 @@ def unattributed_touches_sql(won: str, pairs: str, policy: Policy) -> str:
     those deals' accounts or logged on those deals are read, each by an equality join, so a month of
     a million-deal workspace stays fast.
     """
-    # SPEC section 1: a partner touch of a direct kind is engagement of its actor's side (the import
-    # says "counted as partner engagement"), as the rules and reconciliation count it.
-    kinds = in_list(sorted(policy.partner_kinds | policy.direct_kinds))
+    kinds = in_list(sorted(policy.engagement_kinds))  # a partner's touch of a direct kind too
     return f"""
         WITH uw AS (
             SELECT opportunity_id, account_id, closed_at FROM {won}

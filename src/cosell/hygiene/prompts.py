@@ -75,7 +75,7 @@ class Prompt:
 def _triggers_sql(policy: Policy, now: datetime) -> str:
     current = version_filter(None)
     won_or_lost = policy.won_stages | policy.lost_stages
-    engagement = policy.partner_kinds | policy.direct_kinds  # a partner actor's engagement either way
+    engagement = policy.engagement_kinds  # a partner actor's engagement either way
     t = format_instant(now)
     return f"""
         WITH o AS (
