@@ -234,7 +234,7 @@ def test_a_dispute_dated_before_what_is_recorded_is_refused(ws: Workspace) -> No
     reading printed (a dispute decided before it was opened, among others): refused."""
     d = open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1", at=DECIDED)
     before = snapshot(ws)
-    message = "2026-11-02T10:00:00Z is before the last recorded change .2026-11-03T09:00:00Z."
+    message = "2026-11-02T10:00:00Z is before the last recorded change, a dispute at 2026-11-03T09:00:00Z:"
     with pytest.raises(CosellError, match=message):
         decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-OPS", reason="x", at=OPENED)
     with pytest.raises(CosellError, match=message):
