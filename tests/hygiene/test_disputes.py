@@ -234,7 +234,7 @@ def test_a_dispute_dated_before_what_is_recorded_is_refused(ws: Workspace) -> No
     reading printed (a dispute decided before it was opened, among others): refused."""
     d = open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1", at=DECIDED)
     before = snapshot(ws)
-    message = "2026-11-02T10:00:00Z is before the last recorded change .2026-11-03T09:00:00Z."
+    message = "2026-11-02T10:00:00Z is before the last recorded change, a dispute at 2026-11-03T09:00:00Z:"
     with pytest.raises(CosellError, match=message):
         decide_dispute(ws, POLICY, d.dispute_id, accept=True, by_user="U-OPS", reason="x", at=OPENED)
     with pytest.raises(CosellError, match=message):
@@ -288,3 +288,21 @@ def test_a_claim_that_names_a_partner_names_its_tier(text: str) -> None:
     assert tier == tier_part.strip().lower()
     assert partner == (partner_part.strip() or None)
     assert partner is None or tier
+
+
+def test_listing_an_unknown_deals_disputes_or_overrides_is_refused(ws: Workspace) -> None:
+    """Found by fuzzing `dispute list --opportunity` and `overrides list --opportunity`: a deal the
+    workspace does not hold (a typo) listed no rows with exit 0, as if it had none. Both now say
+    "no opportunity X (did you mean ...?)" and exit 1, as `history` and `dispute open` do; a known
+    deal with none still lists none, and a deal's disputes of another status are no error."""
+    from cosell.service.disputes import disputes
+    from cosell.service.reconcile import overrides
+
+    for listing in (lambda o: disputes(ws, opportunity_id=o), lambda o: overrides(ws, o)):
+        with pytest.raises(NotFound, match=r"^no opportunity O-UPX \(did you mean O-UPI\?\)$") as refused:
+            listing("O-UPX")
+        assert refused.value.exit_code == 1
+        assert listing("O-UPI") == []
+    open_dispute(ws, "O-UPI", "U-AE", "why", "influenced/P1", at=DECIDED)
+    assert [d.opportunity_id for d in disputes(ws, opportunity_id="O-UPI")] == ["O-UPI"]
+    assert disputes(ws, status="rejected", opportunity_id="O-UPI") == []

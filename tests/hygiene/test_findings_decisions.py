@@ -240,7 +240,9 @@ def test_a_decision_dated_before_what_is_recorded_is_refused(ws: Workspace) -> N
     accept_findings(ws, POLICY, ["OVC-O-OVC"], "U-OPS", "first", at=DECIDED)
     before = snapshot(ws)
     earlier = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # after the detection, before the decision
-    message = "2026-11-02T09:00:00Z is before the last recorded change .2026-11-03T09:00:00Z."
+    message = (
+        "2026-11-02T09:00:00Z is before the last recorded change, a finding decision at 2026-11-03T09:00:00Z:"
+    )
     with pytest.raises(CosellError, match=message):
         accept_findings(ws, POLICY, ["DBS-O-DBS"], "U-OPS", "backdated", at=earlier)
     with pytest.raises(CosellError, match=message):

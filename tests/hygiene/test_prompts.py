@@ -235,7 +235,9 @@ def test_an_answer_dated_before_what_is_recorded_is_refused(ws: Workspace) -> No
     earlier reading, and would let an expired prompt be answered by dating the answer back."""
     answer_prompt(ws, POLICY, "PRM-000001", tier="influenced", activity="call", now=at("2026-05-10"))
     before = _counts(ws)
-    with pytest.raises(CosellError, match=r"before the last recorded change \(2026-05-10T00:00:00Z\)"):
+    with pytest.raises(
+        CosellError, match=r"before the last recorded change, a prompt answer at 2026-05-10T00:00:00Z:"
+    ):
         answer_prompt(ws, POLICY, "PRM-000002", tier="influenced", activity="late", now=at("2026-05-03"))
     assert _counts(ws) == before
 

@@ -132,7 +132,7 @@ def test_no_pay_write_is_dated_before_the_ledgers_last_one() -> None:
     w.attribute({"O3": ("none", [])})
     post_period(w.ws, w.policy, PRICER, "2026-09", "fin", at("2026-10-03T00:00:00Z"))
     with pytest.raises(
-        CosellError, match=r"before the ledger's last recorded change \(2026-10-03T00:00:00Z\)"
+        CosellError, match="before the last recorded change, a ledger posting at 2026-10-03T00:00:00Z:"
     ):
         propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-02T00:00:00Z"))
     run, _ = propose_run(w.ws, w.policy, "2026-09", "ops", at("2026-10-05T00:00:00Z"))

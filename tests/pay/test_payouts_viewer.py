@@ -154,7 +154,9 @@ def test_payout_runs_are_refused_to_a_party_reader_and_an_unknown_reader_names_b
     for command in (["list"], ["show", "PR-000001"]):
         assert "reads only its own pay" in refused("payouts", *command, "--workspace", ws_path, "--by", "pu1")
         assert "3,060.00" in invoke("payouts", *command, "--workspace", ws_path, "--by", "F1")  # every party
-    assert "--by: no user nobody" in refused("payouts", "ledger", "--workspace", ws_path, "--by", "nobody")
+    assert "--by (or $COSELL_USER): no user nobody" in refused(
+        "payouts", "ledger", "--workspace", ws_path, "--by", "nobody"
+    )
 
 
 def test_a_user_without_a_role_reads_no_pay(ws_path: str, tmp_path: Path) -> None:

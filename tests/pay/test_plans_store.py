@@ -126,7 +126,9 @@ def test_a_load_dated_before_the_last_one_cannot_dodge_reprice(ws: Workspace) ->
     over time already past loaded as "future", with no --reprice and no repriced mark. A load
     may not be dated before the last plan load, nor before the ledger's last write."""
     add(ws, plan(1, "2026-01-01"))
-    with pytest.raises(CosellError, match="before the last plan version was loaded") as exc:
+    with pytest.raises(
+        CosellError, match="before the last recorded change, a plan version load at 2026-05-01T00:00:00Z:"
+    ) as exc:
         add(ws, plan(2, "2026-04-01"), now=datetime(2026, 3, 1, tzinfo=UTC))
     assert str(exc.value).endswith("give --now 2026-05-01T00:00:00Z or later")
     assert exc.value.exit_code == 1
@@ -137,7 +139,9 @@ def test_a_load_dated_before_the_last_one_cannot_dodge_reprice(ws: Workspace) ->
         "'2026-05' AS period, 'post' AS action, 'ops' AS by_user, '' AS reason, '{}' AS summary"
     )
     LEDGER_POSTINGS.insert(ws.con, "_p")
-    with pytest.raises(CosellError, match="before the ledger's last recorded change"):
+    with pytest.raises(
+        CosellError, match="before the last recorded change, a ledger posting at 2026-06-01T00:00:00Z:"
+    ):
         add(ws, plan(2, "2026-08-01"), now=datetime(2026, 5, 15, tzinfo=UTC))
     assert ws.con.execute("SELECT count(*) FROM plan_versions").fetchone() == (1,)
     assert add(ws, plan(2, "2026-08-01"), now=datetime(2026, 6, 1, tzinfo=UTC)) == "added"

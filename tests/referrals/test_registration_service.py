@@ -227,7 +227,7 @@ def test_a_registration_change_is_not_dated_before_a_change_already_recorded(ref
         "SELECT (SELECT count(*) FROM deal_registrations), (SELECT count(*) FROM imports), "
         "(SELECT count(*) FROM registration_events)"
     ).fetchone()
-    late = r"at 2026-06-10T00:00:00Z is before the last recorded change \(2026-07-01T00:00:00Z\): give --now"
+    late = "at 2026-06-10T00:00:00Z is before the last recorded change, an attribution run at 2026-07-01T00:00:00Z: give --now"
     with at("2026-06-10T00:00:00Z"):
         with pytest.raises(CosellError, match="the submission of REG-000003 " + late):
             service.submit(ref_ws, POLICY, partner_id="P2", account_id="A3", by="u-ops")

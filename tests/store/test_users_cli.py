@@ -60,7 +60,7 @@ def test_the_first_user_of_an_empty_directory_then_only_admins(ws: str) -> None:
         "error: u-ops has the role partner_ops: only admin users may add or change users",
     )
     code, out = run("users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-nobody", "-w", ws)
-    assert (code, out) == (1, "error: no user u-nobody")
+    assert (code, out) == (1, "error: --by (or $COSELL_USER): no user u-nobody")
     assert [(u["user_id"], u["role"], u["changed_at"], u["changed_by"], u["source"]) for u in listed(ws)] == [
         ("u-admin", "admin", "2026-05-01T00:00:00Z", "setup", "cosell users set u-admin: first admin"),
         ("u-ops", "partner_ops", "2026-05-02T00:00:00Z", "u-admin", "cosell users set u-ops: ops"),
@@ -308,3 +308,36 @@ def test_a_change_that_changes_nothing_records_nothing_and_says_who_did(ws: str)
     code, out = run("users", "set", "u-ae", "--name", "Alan", "--reason", "typo", "--by", "u-admin", "-w", ws,
                     now="2026-05-04T00:00:00Z")  # fmt: skip
     assert out == "user u-ae (Alan): role ae; recorded by u-admin at 2026-05-04T00:00:00Z", out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("findings", "accept", "F-1", "--reason", "x"),
+        ("overrides", "withdraw", "OVR-000001", "--reason", "x"),
+        ("payouts", "run", "--period", "2026-03"),
+        ("payouts", "ledger"),
+        ("referrals", "list"),
+    ],
+)
+def test_an_unknown_user_names_the_option_to_fix(ws: str, command: tuple[str, ...]) -> None:
+    """Found by fuzzing --by: an unknown user was refused as "no user u-admn", not saying it is
+    --by (or $COSELL_USER) that names it. Every command that checks who runs it says so, with the
+    did-you-mean, in the one place that looks the user up (cosell.store.users.find_user)."""
+    run(
+        "users",
+        "set",
+        "u-admin",
+        "--role",
+        "admin",
+        "--name",
+        "A",
+        "--reason",
+        "first",
+        "--by",
+        "setup",
+        "-w",
+        ws,
+    )
+    code, out = run(*command, "--by", "u-admn", "-w", ws)
+    assert (code, out) == (1, "error: --by (or $COSELL_USER): no user u-admn (did you mean u-admin?)")

@@ -34,6 +34,7 @@ from cosell.hygiene.decisions import (
 )
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.store.known import require_opportunity
 from cosell.store.review import check_not_backdated, ensure_review_schema
 from cosell.store.users import find_user, partner_scope_of
 from cosell.store.versions import attribution_views
@@ -103,16 +104,6 @@ def parse_claim(text: str | None) -> tuple[str, str | None]:
     return tier.strip().lower(), partner.strip() or None
 
 
-def _opportunity(con: Engine, opportunity_id: str) -> None:
-    found = con.execute("SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ?", [opportunity_id])
-    row = found.fetchone()
-    if row and row[0]:
-        return
-    every = [r[0] for r in con.execute("SELECT opportunity_id FROM cur_opportunities").fetchall()]
-    close = difflib.get_close_matches(opportunity_id, every, n=1)
-    raise NotFound(f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else ""))
-
-
 def partner_appears(con: Engine, opportunity_id: str, partner_id: str) -> bool:
     """Whether the partner is on the deal: credited in its current version, its CRM partner, in
     opportunity_partners, a registration or a touch linked to the deal, or a lead of it."""
@@ -158,7 +149,7 @@ def open_dispute(
             )
         if partner and partner != user.partner_id:
             raise NotAllowed(f"{by_user} may claim only for its own partner {user.partner_id}")
-    _opportunity(con, opportunity_id)
+    require_opportunity(con, opportunity_id)
     if tier:
         check_override(con, tier, partner, claim=True)
     attribution_views(con)

@@ -11,15 +11,14 @@ overwritten.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cosell.engine import Engine
-from cosell.errors import NotFound
 from cosell.instants import format_instant
 from cosell.results import CreditRow
+from cosell.store.known import require_opportunity
 from cosell.store.review import ensure_review_schema
 from cosell.store.versions import current_run_of, deal_history
 
@@ -85,13 +84,7 @@ def deal_versions(con: Engine, opportunity_id: str) -> list[HistoryEntry]:
     ensure_review_schema(con)
     versions = deal_history(con, opportunity_id)
     if not versions:
-        row = con.execute("SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ?", [opportunity_id])
-        found = row.fetchone()
-        if not (found and found[0]):
-            every = [r[0] for r in con.execute("SELECT opportunity_id FROM cur_opportunities").fetchall()]
-            close = difflib.get_close_matches(opportunity_id, every, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise NotFound(f"no opportunity {opportunity_id}{hint}")
+        require_opportunity(con, opportunity_id)
         return []
     sources = {
         int(r[0]): str(r[1])

@@ -45,16 +45,18 @@ class DemoPay:
 
 def demo_instants(as_of: datetime) -> dict[str, datetime]:
     """The fixed instants of the pay step, from the dataset's as-of instant: the *next* period is
-    the month that ends at as-of (2026-10 for 2026-11-01T00:00Z), the *paid* period the one before."""
+    the month that ends at as-of (2026-10 for 2026-11-01T00:00Z), the *paid* period the one before.
+    Every write is dated after what the demo recorded before it (the import at as-of, the
+    reconciliation 30 minutes later; nothing is recorded dated before something already recorded),
+    and the paid period is paid before the fixes are accepted an hour after as-of."""
     next_month = month(as_of - timedelta(microseconds=1))
     paid_month = month(next_month.start - timedelta(microseconds=1))
-    start = next_month.start
     return {
-        "plan_loaded": paid_month.start,
-        "paid_posted": start + timedelta(hours=6),
-        "paid_proposed": start + timedelta(hours=7),
-        "paid_approved": start + timedelta(hours=8),
-        "next_posted": as_of + timedelta(hours=6),
+        "plan_loaded": as_of + timedelta(minutes=40),
+        "paid_posted": as_of + timedelta(minutes=45),
+        "paid_proposed": as_of + timedelta(minutes=50),
+        "paid_approved": as_of + timedelta(minutes=55),
+        "next_posted": as_of + timedelta(hours=3, minutes=30),  # after the dispute, before the intake (4 h)
         "paid_period_start": paid_month.start,
         "next_period_start": next_month.start,
     }

@@ -32,7 +32,6 @@ from cosell.store.ledger import (
     PAYOUT_RUN_LINES,
     PAYOUT_RUNS,
     check_ledger_currency,
-    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     insert_entries,
@@ -41,6 +40,7 @@ from cosell.store.ledger import (
     stage_rows,
     verify_ledger,
 )
+from cosell.store.review import check_not_backdated
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -82,7 +82,7 @@ def propose_run(
     closed = closed_through(con)
     if closed is not None and period <= closed:
         raise CosellError(f"period {period} is already paid (periods up to {closed} are closed)")
-    check_ledger_not_backdated(con, when, f"a payout run for {period}")
+    check_not_backdated(con, when, f"a payout run for {period}")
     check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     lines = _lines(con, period)
@@ -234,7 +234,7 @@ def approve_run(
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
         raise CosellError(f"run {run_id} is superseded: periods up to {closed} are already paid")
-    check_ledger_not_backdated(con, when, f"approving run {run_id}")
+    check_not_backdated(con, when, f"approving run {run_id}")
     check_ledger_currency(con, policy.workspace_currency)
     verify_ledger(con)
     newest = con.execute(

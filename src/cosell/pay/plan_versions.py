@@ -25,9 +25,8 @@ from cosell.errors import CosellError
 from cosell.pay.plan_check import check_addition, latest
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plans import Plan, PlanInvalid, PlanProblem, PlanSet
-from cosell.store.ledger import check_ledger_not_backdated
 from cosell.store.plans import insert_plan_version, stored_plan_texts
-from cosell.store.recorded import refuse_backdated
+from cosell.store.review import check_not_backdated
 
 __all__ = [
     "AddResult",
@@ -131,9 +130,7 @@ def add_plan_version(
             )
     # Dated before what is already recorded, a version could dodge --reprice (it would start
     # "in the future") and the plan set as known at an instant would change after the fact.
-    last_load = max((loaded_at for _, (loaded_at, _, _) in stored), default=None)
-    refuse_backdated(now, last_load, f"loading {plan.label}", "the last plan version was loaded")
-    check_ledger_not_backdated(con, now, f"loading {plan.label}")
+    check_not_backdated(con, now, f"loading {plan.label}")
     problems = check_addition(existing, plan, now=now, reprice=reprice)
     if problems:
         raise PlanInvalid(problems)

@@ -54,7 +54,6 @@ from cosell.store.ledger import (
     LEDGER_POSTED_DEALS,
     LEDGER_POSTINGS,
     check_ledger_currency,
-    check_ledger_not_backdated,
     closed_through,
     ensure_ledger_schema,
     last_entry_number,
@@ -62,6 +61,7 @@ from cosell.store.ledger import (
     next_posting_id,
     verify_ledger,
 )
+from cosell.store.review import check_not_backdated
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace, as_of_views
 
@@ -241,7 +241,7 @@ def post_period(
     _stage_changes(con, ctx, last_entry_number(con), reason, policy.won_stages)
     result = _summary(con, ctx, reprice)
     if result.posting_id is not None:
-        check_ledger_not_backdated(con, when, f"posting {period}")
+        check_not_backdated(con, when, f"posting {period}")
         _write(
             con,
             ctx,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from cosell.hygiene.disputes import Dispute, decide_dispute, list_disputes, open_dispute
 from cosell.policy import Policy
 from cosell.service.reconcile import require_user
+from cosell.store.known import require_opportunity
 from cosell.store.workspace import Workspace
 
 __all__ = ["Dispute", "decide", "disputes", "open_on"]
@@ -52,5 +53,10 @@ def decide(
 
 
 def disputes(ws: Workspace, *, status: str | None = None, opportunity_id: str | None = None) -> list[Dispute]:
-    """The disputes (of one status, of one deal) with their decision, by id."""
-    return list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
+    """The disputes (of one status, of one deal) with their decision, by id. A deal with no dispute
+    at all that the workspace does not hold is refused ("no opportunity X (did you mean ...?)"),
+    not listed as having none."""
+    found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
+    if opportunity_id is not None and not found and not list_disputes(ws.con, opportunity_id=opportunity_id):
+        require_opportunity(ws.con, opportunity_id)
+    return found

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from cosell import clock
 from cosell.entries import Entry
-from cosell.errors import CosellError, NotAllowed, NotFound
+from cosell.errors import CosellError, NotAllowed
 from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
@@ -114,10 +114,7 @@ def reader_party(ws: Workspace, viewer: str | None) -> tuple[str, str] | None:
     of these (a user imported without one) reads nothing: not every party's pay."""
     if viewer is None or not viewer.strip():
         return None
-    try:
-        user = find_user(ws.con, viewer.strip())
-    except NotFound as exc:
-        raise NotFound(f"--by: {exc}") from None
+    user = find_user(ws.con, viewer.strip())
     own = party_scope_of(user)
     if own is None and user is not None and user.role not in PAY_OPERATOR_ROLES:
         raise NotAllowed(

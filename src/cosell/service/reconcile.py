@@ -28,6 +28,7 @@ from cosell.hygiene.reconcile import ReconcileResult, reconcile
 from cosell.policy import Policy
 from cosell.store.attribution_store import Override
 from cosell.store.attribution_store import overrides as read_overrides
+from cosell.store.known import require_opportunity
 from cosell.store.review import DECISIONS, Finding, ensure_review_schema, read_findings
 from cosell.store.workspace import Workspace
 
@@ -199,5 +200,9 @@ def withdraw(
 
 def overrides(ws: Workspace, opportunity_id: str | None = None) -> list[Override]:
     """Every override (of one deal), in the order recorded, in force, superseded or withdrawn (who,
-    when, why)."""
-    return read_overrides(ws.con, opportunity_id)
+    when, why). A deal with none that the workspace does not hold is refused ("no opportunity
+    X (did you mean ...?)"), not listed as having none."""
+    found = read_overrides(ws.con, opportunity_id)
+    if opportunity_id is not None and not found:
+        require_opportunity(ws.con, opportunity_id)
+    return found

@@ -99,6 +99,19 @@ def why_unknown(
     return f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
+def require_opportunity(con: Engine, opportunity_id: str) -> None:
+    """Refuse ``opportunity_id`` when the workspace holds no such deal now: NotFound "no
+    opportunity X", with the closest id ("did you mean O-1?"), as every command says it of an id."""
+    row = con.execute(
+        "SELECT count(*) FROM cur_opportunities WHERE opportunity_id = ?", [opportunity_id]
+    ).fetchone()
+    if row and row[0]:
+        return
+    every = [r[0] for r in con.execute("SELECT opportunity_id FROM cur_opportunities").fetchall()]
+    close = difflib.get_close_matches(opportunity_id, every, n=1)
+    raise NotFound(f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+
+
 def migration_known_at(con: Engine) -> None:
     """Schema step 8: attribution runs and reconciliations record the knowledge instant K
     (``known_at``) beside their evaluation instant T (``as_of``).
@@ -116,7 +129,14 @@ def migration_known_at(con: Engine) -> None:
     con.execute("UPDATE reconciliations SET known_at = least(as_of, run_at) WHERE known_at IS NULL")
 
 
-__all__ = ["earliest_import", "migration_known_at", "require_deals", "require_import", "why_unknown"]
+__all__ = [
+    "earliest_import",
+    "migration_known_at",
+    "require_deals",
+    "require_import",
+    "require_opportunity",
+    "why_unknown",
+]
 
 
 def changed_between(

@@ -33,7 +33,6 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.entries import ENTRY_KINDS, PARTY_KINDS, Entry
 from cosell.errors import CosellError
-from cosell.store.recorded import newest_instant, refuse_backdated
 from cosell.store.tables import ensure_tables
 
 MONEY = "DECIMAL(18,4)"
@@ -276,17 +275,6 @@ def closed_through(con: Engine) -> str | None:
         "SELECT max(r.period) FROM payout_runs r JOIN payout_approvals a USING (run_id)"
     ).fetchone()
     return None if row is None or row[0] is None else str(row[0])
-
-
-def check_ledger_not_backdated(con: Engine, at: datetime, what: str) -> None:
-    """Refuse to record ``what`` at ``at`` when the ledger already recorded a posting, a payout run
-    or an approval after it: a run approved before it was proposed, or entries dated before the
-    postings they follow, would rewrite the ledger's past. The same instant is fine. Like
-    :func:`cosell.store.review.check_not_backdated` for the review tables."""
-    ensure_ledger_schema(con)
-    # An approval records a posting (its payments), so these two cover every ledger write.
-    last = newest_instant(con, (("ledger_postings", "posted_at"), ("payout_runs", "proposed_at")))
-    refuse_backdated(at, last, what, "the ledger's last recorded change")
 
 
 def check_ledger_currency(con: Engine, currency: str) -> None:

@@ -152,37 +152,46 @@ def ensure_review_schema(con: Engine) -> None:
     ensure_tables(con, tables, migration_review)
 
 
-# The instants a reading at a knowledge instant K goes by (docs/as-of.md): imports, attribution
-# versions, overrides, declarations, prompts and their answers, reconciliations, findings, and the
-# decisions and disputes. A review write dated before the newest of them would change what a
-# reading at an earlier K already printed (a past report re-run would differ).
+# Everything a workspace records, with its instant and what a row of it is: the instants a reading
+# at a knowledge instant K goes by (docs/as-of.md: imports, attribution versions, overrides,
+# declarations, prompts and their answers, reconciliations, findings, decisions and disputes,
+# referrals and registrations) and the pay ledger's (postings, payout runs and approvals, plan
+# loads). One rule for every write, review and pay alike: nothing may be recorded dated before
+# something already recorded, or a reading at an earlier K (a past report, a statement) re-run
+# would differ. On a tie the first listed is named: the act (an approval, a decision, an answer)
+# before what it records at the same instant (a posting, an attribution run, a declaration).
 RECORDED_INSTANTS = (
-    ("imports", "imported_at"),
-    ("attribution_runs", "run_at"),
-    ("attribution_overrides", "recorded_at"),
-    ("attribution_overrides", "withdrawn_at"),
-    ("declarations", "recorded_at"),
-    ("prompts", "recorded_at"),
-    ("prompt_answers", "answered_at"),
-    ("reconciliations", "run_at"),
-    ("findings", "detected_at"),
-    ("finding_decisions", "decided_at"),
-    ("disputes", "opened_at"),
-    ("dispute_decisions", "decided_at"),
-    ("referrals", "recorded_at"),
-    ("registration_events", "recorded_at"),
+    ("payout_approvals", "approved_at", "a payout approval"),
+    ("finding_decisions", "decided_at", "a finding decision"),
+    ("dispute_decisions", "decided_at", "a dispute decision"),
+    ("prompt_answers", "answered_at", "a prompt answer"),
+    ("attribution_overrides", "withdrawn_at", "an override withdrawal"),
+    ("attribution_overrides", "recorded_at", "an override"),
+    ("disputes", "opened_at", "a dispute"),
+    ("declarations", "recorded_at", "a declaration"),
+    ("referrals", "recorded_at", "a referral"),
+    ("registration_events", "recorded_at", "a registration event"),
+    ("prompts", "recorded_at", "a prompt"),
+    ("reconciliations", "run_at", "a reconciliation"),
+    ("findings", "detected_at", "a finding"),
+    ("payout_runs", "proposed_at", "a payout run"),
+    ("ledger_postings", "posted_at", "a ledger posting"),
+    ("plan_versions", "loaded_at", "a plan version load"),
+    ("attribution_runs", "run_at", "an attribution run"),
+    ("imports", "imported_at", "an import"),
 )
 
 
 def check_not_backdated(con: Engine, at: datetime, what: str) -> None:
-    """Refuse to record ``what`` at ``at`` (a decision, a dispute, an answer) when something was
-    already recorded after it: the record would rewrite the past (SPEC section 4: any past report
-    can be re-run as of the date it was made). The same instant is fine (a batch shares one).
-    Like an import, which may not be dated before the last import."""
+    """Refuse to record ``what`` at ``at`` (a decision, a dispute, an answer, a posting, a payout
+    run or approval, a plan load) when something in ``RECORDED_INSTANTS`` was already recorded
+    after it, naming what and when: the record would rewrite the past (SPEC section 4: any past
+    report can be re-run as of the date it was made). The same instant is fine (a batch shares
+    one). Like an import, which may not be dated before the last import."""
     ensure_review_schema(con)
     ensure_intake_schema(con)
     ensure_referral_schema(con)
-    refuse_backdated(at, newest_instant(con, RECORDED_INSTANTS), what, "the last recorded change")
+    refuse_backdated(at, newest_instant(con, RECORDED_INSTANTS), what)
 
 
 def next_number(con: Engine, table: str, column: str) -> int:

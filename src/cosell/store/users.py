@@ -52,7 +52,8 @@ def party_scope_of(user: User | None) -> tuple[str, str] | None:
 
 
 def find_user(con: Engine, user_id: str) -> User | None:
-    """The user, or None when the workspace has no users at all; raise NotFound for an unknown one."""
+    """The user ``user_id`` (who runs a command: ``--by`` or ``$COSELL_USER``), or None when the
+    workspace has no users at all; raise NotFound for an unknown one, naming the option to fix."""
     if not user_id.strip():
         raise UsageError("say who does it: --by USER")
     rows = con.execute("SELECT user_id, role, partner_id FROM cur_users").fetchall()
@@ -62,7 +63,7 @@ def find_user(con: Engine, user_id: str) -> User | None:
     if user_id not in users:
         close = difflib.get_close_matches(user_id, list(users), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise NotFound(f"no user {user_id}{hint}")
+        raise NotFound(f"--by (or $COSELL_USER): no user {user_id}{hint}")
     return users[user_id]
 
 
