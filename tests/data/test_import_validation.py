@@ -56,6 +56,13 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("opportunities", "created_at", "2026-02-03T10:00:00+24:00", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T10:00:00+99:99", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T10:00:00-0560", "is not a valid date or time"),
+        (
+            "opportunities",
+            "created_at",
+            "2026-02-03T10:00:00.123456789Z",
+            "has a fraction of a second finer than a microsecond (a non-zero digit past the sixth): "
+            "cosell keeps instants to the microsecond and cannot keep this one exactly",
+        ),
         ("opportunities", "is_won", "maybe", "is not true or false (true/false, t/f, yes/no, 1/0)"),
         (
             "opportunities",
@@ -290,3 +297,19 @@ def test_problems_of_several_files_in_table_order(tmp_path: Path) -> None:
         Problem("accounts.csv", 3, "name", None, "a value is required"),
         Problem("touches.csv", 2, "actor", "robot", "is not one of: partner, direct"),
     ]
+
+
+def test_nanoseconds_that_are_a_microsecond_instant_are_read_exactly(tmp_path: Path) -> None:
+    """A warehouse export (Snowflake TIMESTAMP_NTZ(9), BigQuery, Spark) writes nine fraction digits;
+    zeros past the sixth keep the instant exact, so it is read as that microsecond instant."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[0]["created_at"] = "2026-01-20 10:00:00.123456000"
+    opportunities[1]["created_at"] = "2026-02-01T09:30:00.000000000Z"
+    dataset(tmp_path, opportunities=opportunities)
+    ws = open_workspace(":memory:")
+    import_canonical(ws, tmp_path)
+    created = dict(ws.con.execute("SELECT opportunity_id, created_at FROM opportunities").fetchall())
+    assert created == {
+        "O1": parse_instant("2026-01-20T10:00:00.123456Z"),
+        "O2": parse_instant("2026-02-01T09:30:00Z"),
+    }

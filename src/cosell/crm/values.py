@@ -15,9 +15,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cosell.instants import ISO_PATTERN, format_instant
+from cosell.instants import ISO_PATTERN, SUB_MICROSECOND, SUB_MICROSECOND_PATTERN, format_instant
 
 _ISO = re.compile(ISO_PATTERN)
+_SUB_MICROSECOND = re.compile(SUB_MICROSECOND_PATTERN)
 # Epoch milliseconds from 1973-03-03 (10**11) to 2286 (13 digits): no date format reads 12 or 13
 # bare digits (%Y%m%d%H%M is 12, but never a bare count from 1970), so the cell is named for what it is.
 _EPOCH_MILLISECONDS = re.compile(r"[0-9]{12,13}")
@@ -124,6 +125,8 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     if fmt is None:
         if _ISO.match(text):
             return text
+        if _SUB_MICROSECOND.match(text):
+            raise NoFormatReads(SUB_MICROSECOND)  # strptime's %f reads six digits at most
         raise _epoch_milliseconds(text) or BadValue("is not an ISO 8601 date or timestamp")
     try:
         parsed = datetime.strptime(text, fmt)
@@ -136,7 +139,11 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     return format_instant(parsed.astimezone(UTC))
 
 
-class EpochMilliseconds(BadValue):
+class NoFormatReads(BadValue):
+    """A date cell that no mapping format would read either (so the refusal suggests none)."""
+
+
+class EpochMilliseconds(NoFormatReads):
     """A date cell written as epoch milliseconds: no mapping format reads it (the reason says what to do)."""
 
 

@@ -24,7 +24,13 @@ KIND_DOCS: dict[str, str] = {
         "`...Z`; no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1900 "
         "to 2999 that cosell supports (`1899-12-31T23:00:00-01:00` is fine; `0001-01-01` and "
         "`9999-12-30` are refused), except `deal_registrations.expires_at`, which may be any later "
-        "date up to `9999-12-31` (a CRM's never: protection that does not end)"
+        "date up to `9999-12-31` (a CRM's never: protection that does not end). cosell keeps instants "
+        "to the microsecond: a fraction of more than six digits, as warehouses write nanoseconds "
+        "(Snowflake `TIMESTAMP_NTZ(9)`, BigQuery, Spark: `2026-03-01 10:00:00.123000000`, "
+        "`2026-03-01T10:00:00.000000000Z`), is read when its digits past the sixth are all zeros (it "
+        "is exactly that microsecond instant) and refused when one is not (`...00.123456789Z`: the "
+        "instant cannot be kept exactly; it is never truncated or rounded), here, in the Salesforce "
+        "and HubSpot imports and in `--now`, `--as-of`, `--known-at` and `COSELL_NOW`"
     ),
     "money": (
         "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most 14 "

@@ -33,6 +33,8 @@ from cosell.instants import (
     ISO_PATTERN,
     LAST_SUPPORTED_YEAR,
     OUT_OF_RANGE,
+    SUB_MICROSECOND,
+    SUB_MICROSECOND_PATTERN,
     UNSUPPORTED,
 )
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
@@ -200,6 +202,7 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
     if kind == "enum":
         add(f"{n} NOT IN {in_list(column.values)}", f"is not one of: {', '.join(column.values)}")
     elif kind == "instant":
+        add(f"regexp_full_match({n}, {lit(SUB_MICROSECOND_PATTERN)})", SUB_MICROSECOND)
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
         add(
