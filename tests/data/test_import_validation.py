@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from import_fixtures import base_tables, dataset
+from import_fixtures import base_tables, dataset, write_dataset
 
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
@@ -313,3 +313,55 @@ def test_nanoseconds_that_are_a_microsecond_instant_are_read_exactly(tmp_path: P
         "O1": parse_instant("2026-01-20T10:00:00.123456Z"),
         "O2": parse_instant("2026-02-01T09:30:00Z"),
     }
+
+
+def _registration(**cells: str) -> dict[str, str]:
+    base = {"registration_id": "R1", "partner_id": "P1", "account_id": "A1", "registered_at": "2026-01-05",
+            "status": "approved", "approved_at": "", "opportunity_id": "O1", "expires_at": ""}  # fmt: skip
+    return base | cells
+
+
+def test_a_registration_that_ends_before_it_was_made_or_names_another_accounts_deal_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    """SPEC section 2 reads a registration as written: one whose expires_at is before its
+    registered_at protects no deal, and one whose opportunity_id is a deal of another account is
+    that deal's registration. Both were imported without a word; a CRM typo is no reason to refuse
+    the import, so each is kept and named in the import's warnings."""
+    registrations = [
+        _registration(registration_id="R1", expires_at="2026-01-01T00:00:00Z"),
+        _registration(registration_id="R2", opportunity_id="O2"),
+        _registration(registration_id="R3", expires_at="2026-12-31", opportunity_id=""),
+        _registration(registration_id="R4", account_id="A2", opportunity_id="O2", expires_at="2026-01-05"),
+    ]
+    dataset(tmp_path, deal_registrations=registrations)
+    ws = open_workspace(":memory:")
+    report = import_canonical(ws, tmp_path)
+    assert [str(w) for w in report.warnings] == [
+        'deal_registrations.csv row 2, expires_at: "2026-01-01T00:00:00Z" is before the registration\'s '
+        "registered_at: it ended before it was made, so the rules count it for no deal",
+        'deal_registrations.csv row 3, opportunity_id: "O2" is a deal of account A2, not of the '
+        "registration's account A1: the rules read it as written (a registration of that deal)",
+    ]
+    stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations ORDER BY 1").fetchall()
+    assert stored == [("R1",), ("R2",), ("R3",), ("R4",)]
+
+
+def test_a_registration_of_a_deal_already_in_the_workspace_is_checked_against_its_account(
+    tmp_path: Path,
+) -> None:
+    """The deal's account is the one the workspace will hold: a later import of registrations
+    alone reads the stored deals, and a deal this import moves to another account counts as moved."""
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path / "first"), now=IMPORTED)
+    only = write_dataset(tmp_path / "second", {"deal_registrations": [_registration(opportunity_id="O2")]})
+    report = import_canonical(ws, only, now=IMPORTED)
+    assert [(w.column, w.value, w.first_row) for w in report.warnings] == [("opportunity_id", "O2", 2)]
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["account_id"] = "A1"
+    moved = dataset(
+        tmp_path / "third",
+        opportunities=opportunities,
+        deal_registrations=[_registration(opportunity_id="O2")],
+    )
+    assert import_canonical(ws, moved, now=IMPORTED).warnings == ()

@@ -107,7 +107,7 @@ def typed(column: Column, policy: Policy, table: str) -> str:
     """SQL turning the normalized text ``n_<column>`` into the column's stored type (NULL if invalid)."""
     n = f"n_{column.name}"
     if column.kind == "instant":
-        return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
+        return typed_instant(n)
     if column.kind in ("money", "rate"):
         return f"TRY_CAST({n} AS {column.sql_type})"
     if column.kind == "bool":
@@ -118,6 +118,11 @@ def typed(column: Column, policy: Policy, table: str) -> str:
     if column.kind == "currency" and TABLES_BY_NAME[table].money_currency_column == column.name:
         return f"coalesce({n}, {lit(policy.workspace_currency)})"
     return n
+
+
+def typed_instant(n: str) -> str:
+    """SQL: the instant of the normalized text ``n`` (NULL if invalid), as :func:`typed` reads it."""
+    return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
 
 
 def _timestamptz(instant: datetime) -> str:
@@ -622,6 +627,20 @@ def checked_columns(table: Table) -> frozenset[str]:
     return frozenset(table.key) | frozenset(_WARNING_COLUMNS.get(table.name, ()))
 
 
+def opportunity_accounts(con: Engine, staged: Mapping[str, tuple[Staged, str]]) -> str:
+    """Each deal's account (``o``, ``a``) as the workspace will hold them once this import is
+    applied: this import's accepted deals, and the workspace's current deals it leaves as they are."""
+    current = "SELECT opportunity_id AS o, account_id AS a FROM cur_opportunities"
+    if "opportunities" not in staged:
+        return current
+    view = _accepted_now(con, staged["opportunities"][1], "opportunities")
+    return (
+        f"SELECT n_opportunity_id AS o, n_account_id AS a FROM {view} UNION ALL "
+        f"SELECT o, a FROM ({current}) "
+        f"WHERE o NOT IN (SELECT n_opportunity_id FROM {view} WHERE n_opportunity_id IS NOT NULL)"
+    )
+
+
 def has_warnings(table: str) -> bool:
     """Whether :func:`collect_warnings` may find anything in ``table`` (else it reads nothing)."""
     return table in _WARNING_COLUMNS
@@ -635,6 +654,7 @@ def collect_warnings(
     *,
     places: RowPlaces | None = None,
     clean: bool = False,
+    opportunity_accounts: str | None = None,
 ) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
@@ -643,6 +663,8 @@ def collect_warnings(
     statement. ``places``: the table's rows went in in any order, so a warning's first row is not
     the least ``_row`` but the row of the least place among its rows (read for the warned rows
     only). ``clean``: no row of ``view`` has a problem (the problems table is not read).
+    ``opportunity_accounts``: a query of each deal's account (columns ``o``, ``a``) as the workspace
+    will hold them after this import, for a registration's deal of another account.
     """
     name = staged.table.name
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
@@ -678,6 +700,28 @@ def collect_warnings(
                     f"{value} IS NOT NULL AND {value} <> ({mapped})",
                     f"'disagrees with the stage mapping (stage \"' || n_stage || '\" is ' || "
                     f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
+                )
+            )
+    if name == "deal_registrations":
+        # Kept as the rules read them (SPEC section 2), with a word: a CRM typo is no reason to
+        # refuse the import, nor to be applied without one.
+        registered, expires = typed_instant("n_registered_at"), typed_instant("n_expires_at")
+        checks.append(
+            (
+                "expires_at",
+                f"{expires} < {registered}",
+                "is before the registration's registered_at: it ended before it was made, so the rules "
+                "count it for no deal",
+            )
+        )
+        if opportunity_accounts is not None:
+            account = f"(SELECT a FROM ({opportunity_accounts}) WHERE o = n_opportunity_id)"
+            checks.append(
+                (
+                    "opportunity_id",
+                    f"{account} <> n_account_id",
+                    f"'is a deal of account ' || {account} || ', not of the registration''s account ' || "
+                    "n_account_id || ': the rules read it as written (a registration of that deal)'",
                 )
             )
     if name == "fx_rates":
@@ -782,6 +826,7 @@ _WARNING_COLUMNS = {
     "touches": ("actor", "kind"),
     "opportunities": ("stage", "is_closed", "is_won"),
     "fx_rates": ("currency",),
+    "deal_registrations": ("registration_id", "account_id", "opportunity_id", "registered_at", "expires_at"),
 }
 
 
