@@ -135,7 +135,16 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     if not has_time(fmt):
         return parsed.date().isoformat()
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone or UTC)
+        local = parsed.replace(tzinfo=zone or UTC)
+        # A wall time the zone's clocks skipped (02:30 on a spring-forward night) names no instant:
+        # datetime would read it as an hour later or earlier, silently. No export of real times
+        # writes one; the mapping's timezone is likely not the export's.
+        if local.astimezone(UTC).astimezone(local.tzinfo).replace(tzinfo=None) != parsed:
+            raise BadValue(
+                f"is not a time that exists in {local.tzinfo} (its clocks skipped it): check the "
+                "mapping's timezone against the export's"
+            )
+        parsed = local
     return format_instant(parsed.astimezone(UTC))
 
 
