@@ -324,7 +324,7 @@ def _registration(**cells: str) -> dict[str, str]:
 def test_a_registration_that_ends_before_it_was_made_or_names_another_accounts_deal_is_a_warning(
     tmp_path: Path,
 ) -> None:
-    """SPEC section 2 reads a registration as written: one whose expires_at is before its
+    """SPEC section 2 reads a registration as written: one whose expires_at is not after its
     registered_at protects no deal, and one whose opportunity_id is a deal of another account is
     that deal's registration. Both were imported without a word; a CRM typo is no reason to refuse
     the import, so each is kept and named in the import's warnings."""
@@ -333,18 +333,21 @@ def test_a_registration_that_ends_before_it_was_made_or_names_another_accounts_d
         _registration(registration_id="R2", opportunity_id="O2"),
         _registration(registration_id="R3", expires_at="2026-12-31", opportunity_id=""),
         _registration(registration_id="R4", account_id="A2", opportunity_id="O2", expires_at="2026-01-05"),
+        _registration(registration_id="R5", expires_at="2026-01-05T00:00:00.000001Z"),
     ]
     dataset(tmp_path, deal_registrations=registrations)
     ws = open_workspace(":memory:")
     report = import_canonical(ws, tmp_path)
     assert [str(w) for w in report.warnings] == [
-        'deal_registrations.csv row 2, expires_at: "2026-01-01T00:00:00Z" is before the registration\'s '
-        "registered_at: it ended before it was made, so the rules count it for no deal",
+        'deal_registrations.csv row 2, expires_at: "2026-01-01T00:00:00Z" is not after the registration\'s '
+        "registered_at: it ended no later than it was made, so the rules count it for no deal",
         'deal_registrations.csv row 3, opportunity_id: "O2" is a deal of account A2, not of the '
         "registration's account A1: the rules read it as written (a registration of that deal)",
+        'deal_registrations.csv row 5, expires_at: "2026-01-05" is not after the registration\'s '
+        "registered_at: it ended no later than it was made, so the rules count it for no deal",
     ]
     stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations ORDER BY 1").fetchall()
-    assert stored == [("R1",), ("R2",), ("R3",), ("R4",)]
+    assert stored == [("R1",), ("R2",), ("R3",), ("R4",), ("R5",)]
 
 
 def test_a_registration_of_a_deal_already_in_the_workspace_is_checked_against_its_account(

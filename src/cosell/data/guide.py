@@ -90,8 +90,8 @@ _RULES = """\
 - Warnings never stop an import: unknown touch kinds, a touch of one side with a kind of the other
   side, `is_closed` / `is_won` disagreeing with the stage mapping, an fx_rates row of the workspace
   currency (its rate is always 1), and a deal registration that the CRM wrote inconsistently: its
-  `expires_at` before its `registered_at` (it ended before it was made, so the rules count it for
-  no deal), or its `opportunity_id` a deal of another account than its `account_id` (the rules read
+  `expires_at` not after its `registered_at` (it ended no later than it was made, so the rules
+  count it for no deal), or its `opportunity_id` a deal of another account than its `account_id` (the rules read
   it as written: a registration of that deal; the deal's account is the one the workspace holds
   once the import is applied). Such a registration is kept as written, never corrected or
   refused: the warning names its file, row, column and value so that the CRM can be fixed. They

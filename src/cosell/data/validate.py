@@ -709,9 +709,9 @@ def collect_warnings(
         checks.append(
             (
                 "expires_at",
-                f"{expires} < {registered}",
-                "is before the registration's registered_at: it ended before it was made, so the rules "
-                "count it for no deal",
+                f"{expires} <= {registered}",
+                "is not after the registration's registered_at: it ended no later than it was made, so "
+                "the rules count it for no deal",
             )
         )
         if opportunity_accounts is not None:
