@@ -80,8 +80,10 @@ _RULES = """\
   joined with `; `). A row that refers to a rejected row is rejected too, unless the workspace
   already has the row it refers to. Problems with a whole file (encoding, missing required column)
   cannot be quarantined and always stop the import.
-  FILE may not be one of the import's inputs (a table file of the folder, the `--policy` file):
-  that is bad usage (exit 2), said before anything is imported, and the input is left as it was.
+  FILE may not be one of the import's inputs (a table file of the folder, the `--policy` file),
+  nor a file of the folder named like a table's (`leads.csv`: the folder's next import would read
+  the rejected rows as its leads): that is bad usage (exit 2), said before anything is imported,
+  and the input is left as it was.
 - Duplicate keys inside a file are problems on every row of that key; each names another of them.
 - References are checked against the workspace's current rows plus this import's rows. References
   to `users.user_id` are checked only when there are users (workspace or import).
