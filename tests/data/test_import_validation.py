@@ -368,3 +368,23 @@ def test_a_registration_of_a_deal_already_in_the_workspace_is_checked_against_it
         deal_registrations=[_registration(opportunity_id="O2")],
     )
     assert import_canonical(ws, moved, now=IMPORTED).warnings == ()
+
+
+def test_registration_warnings_with_rejects_read_the_accepted_deals(tmp_path: Path) -> None:
+    """With --rejects, a registration of a rejected deal is rejected with it (no warning), and one
+    of an accepted deal of another account is warned about once."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    registrations = [
+        _registration(registration_id="R1", account_id="A2", opportunity_id="O1"),
+        _registration(registration_id="R2", opportunity_id="O2"),
+    ]
+    dataset(tmp_path / "in", opportunities=opportunities, deal_registrations=registrations)
+    ws = open_workspace(":memory:")
+    report = import_canonical(ws, tmp_path / "in", rejects=tmp_path / "rejects.csv")
+    assert [(w.file, w.first_row, w.column, w.value) for w in report.warnings] == [
+        ("deal_registrations.csv", 2, "opportunity_id", "O1")
+    ]
+    assert "of account A1, not of the registration's account A2" in str(report.warnings[0])
+    stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations").fetchall()
+    assert stored == [("R1",)]

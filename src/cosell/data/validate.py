@@ -715,7 +715,7 @@ def collect_warnings(
             )
         )
         if opportunity_accounts is not None:
-            account = f"(SELECT a FROM ({opportunity_accounts}) WHERE o = n_opportunity_id)"
+            account = f"(SELECT min(a) FROM ({opportunity_accounts}) WHERE o = n_opportunity_id)"
             checks.append(
                 (
                     "opportunity_id",
