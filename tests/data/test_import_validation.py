@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,7 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("fx_rates", "rate", "0", "must be positive"),
         ("fx_rates", "rate", "-1.2", "must be positive"),
         ("fx_rates", "rate", "1,08", "is not a number"),
+        ("fx_rates", "rate", "1.0875000000001", "has non-zero digits beyond 12 decimal places"),
         ("fx_rates", "currency", "XYZ", "is not an ISO 4217 currency code"),
     ],
 )
@@ -388,3 +390,15 @@ def test_registration_warnings_with_rejects_read_the_accepted_deals(tmp_path: Pa
     assert "of account A1, not of the registration's account A2" in str(report.warnings[0])
     stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations").fetchall()
     assert stored == [("R1",)]
+
+
+@pytest.mark.parametrize("rate", ["1.087500000000000000", "1.0875000000000", "1.000000000001000000"])
+def test_a_rate_with_zeros_past_the_twelfth_decimal_is_that_rate(tmp_path: Path, rate: str) -> None:
+    """A warehouse's NUMBER(38,18) rate column writes 1.087500000000000000: it was refused as
+    "has more than 12 decimal places", though the zeros change nothing (as past a currency's minor
+    unit); it is read as the exact rate."""
+    dataset(tmp_path, fx_rates=[{"currency": "EUR", "period": "2026-01", "rate": rate}])
+    ws = open_workspace(":memory:")
+    import_canonical(ws, tmp_path)
+    stored = ws.con.execute("SELECT rate FROM fx_rates").fetchall()
+    assert stored == [(Decimal(rate),)]

@@ -37,7 +37,10 @@ KIND_DOCS: dict[str, str] = {
         "digits before the point; digits past the currency's minor unit (2 for USD, 0 for JPY, 3 for "
         "KWD) must be zeros: JPY `573600.00` is 573600 yen, JPY `573600.50` is refused"
     ),
-    "rate": "a plain decimal, positive, at most 8 digits before the point and 12 decimal places",
+    "rate": (
+        "a plain decimal, positive, at most 8 digits before the point and 12 decimal places (more "
+        "only when the digits past the twelfth are zeros, as a warehouse's NUMBER(38,18) writes them)"
+    ),
     "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",
     "bool": "/".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True)) + ", any case",
     "period": "a quarter `2026-Q3` or a month `2026-08`, of the years 1900 to 2999",

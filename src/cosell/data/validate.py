@@ -148,10 +148,6 @@ def _integer_digits(n: str) -> str:
     return f"length(ltrim(split_part(ltrim({n}, '+-'), '.', 1), '0'))"
 
 
-def _fraction_digits(n: str) -> str:
-    return f"length(split_part({n}, '.', 2))"
-
-
 def significant_fraction_digits_sql(n: str) -> str:
     """SQL of :func:`cosell.money.significant_fraction_digits` for a plain decimal text ``n``."""
     return f"length(rtrim(split_part({n}, '.', 2), '0'))"
@@ -250,9 +246,11 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
             f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}",
             f"is too large (more than {RATE_INTEGER_DIGITS} digits before the decimal point)",
         )
+        # Zeros past the twelfth decimal are the same rate (a warehouse's NUMBER(38,18) column
+        # writes 1.087500000000000000), as zeros past a currency's minor unit are the same amount.
         add(
-            f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}",
-            f"has more than {RATE_FRACTION_DIGITS} decimal places",
+            f"{significant_fraction_digits_sql(n)} > {RATE_FRACTION_DIGITS}",
+            f"has non-zero digits beyond {RATE_FRACTION_DIGITS} decimal places",
         )
         add(f"TRY_CAST({n} AS DECIMAL(38,12)) <= 0", "must be positive")
     elif kind == "currency":
