@@ -10,6 +10,7 @@ from cosell.instants import (
     END_SUPPORTED,
     FIRST_SUPPORTED,
     OUT_OF_RANGE,
+    SUB_MICROSECOND,
     UNSUPPORTED,
     epoch_micros,
     format_days,
@@ -125,3 +126,27 @@ def test_an_offset_is_valid_only_up_to_23_59(sign: str, hours: int, minutes: int
     else:
         with pytest.raises(ValueError, match="is not a valid date or time"):
             parse_instant(text)
+
+
+@given(
+    micro=st.integers(0, 999_999),
+    extra=st.text(alphabet="0123456789", min_size=1, max_size=6),
+    suffix=st.sampled_from(["", "Z", "z", "+02:00", "-0530"]),
+    separator=st.sampled_from("T "),
+)
+def test_fraction_digits_past_the_sixth_are_read_only_when_they_are_zeros(
+    micro: int, extra: str, suffix: str, separator: str
+) -> None:
+    """Warehouses write nanoseconds (``.123000000``): zeros past the sixth digit are exactly a
+    microsecond instant and read as it; a non-zero digit there is refused (never truncated)."""
+    text = f"2026-03-01{separator}10:00:00.{micro:06d}{extra}{suffix}"
+    exact = parse_instant(f"2026-03-01T10:00:00.{micro:06d}{suffix}")
+    if set(extra) == {"0"}:
+        assert parse_instant(text) == exact
+        assert parse_supported_instant(text) == exact
+    else:
+        with pytest.raises(ValueError) as refused:
+            parse_instant(text)
+        assert str(refused.value) == f"{text!r} {SUB_MICROSECOND}"
+        with pytest.raises(ValueError, match="finer than a microsecond"):
+            parse_supported_instant(text)

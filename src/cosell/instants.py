@@ -13,13 +13,31 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 MICROS_PER_DAY = 86_400_000_000
 
-# ISO 8601 as CRMs export it: a date, or a date and time with optional fraction and offset.
-# Accepts "2026-03-01", "2026-03-01T09:30", "2026-03-01 09:30:00.25+02:00", "...Z".
+# ISO 8601 as CRMs and warehouses export it: a date, or a date and time with optional fraction and
+# offset. Accepts "2026-03-01", "2026-03-01T09:30", "2026-03-01 09:30:00.25+02:00", "...Z", and a
+# fraction of more than six digits whose digits past the sixth are zeros (Snowflake's
+# TIMESTAMP_NTZ(9), BigQuery and Spark write "2026-03-01 10:00:00.123000000"): it is exactly a
+# microsecond instant, which is what cosell stores.
 ISO_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 _ISO_RE = re.compile(ISO_PATTERN)
+
+# A timestamp ISO_PATTERN would accept but for a non-zero digit past the microsecond
+# ("...10:00:00.123456789Z"): cosell compares instants exactly and cannot keep this one, so it is
+# refused with its own reason (never truncated or rounded to a neighbouring microsecond).
+SUB_MICROSECOND_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[0-9]*[1-9][0-9]*"
+    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
+_SUB_MICROSECOND_RE = re.compile(SUB_MICROSECOND_PATTERN)
+SUB_MICROSECOND = (
+    "has a fraction of a second finer than a microsecond (a non-zero digit past the sixth): "
+    "cosell keeps instants to the microsecond and cannot keep this one exactly"
+)
+# The zeros past the sixth digit of a fraction, dropped before reading the instant.
+_EXTRA_ZEROS_RE = re.compile(r"(\.[0-9]{6})0+")
 
 # A text ISO_PATTERN accepts whose offset is no offset: hours past 23 or minutes past 59 (+24:00,
 # +05:60, +99:99). Both Python's datetime (+00:60 as +01:00) and the engine's cast (+99:99 as four
@@ -44,10 +62,22 @@ def parse_instant(text: str) -> datetime:
     Traceback (most recent call last):
     ...
     ValueError: '0001-01-01T00:00:00+14:00' is outside the years 1 to 9999 once converted to UTC
+
+    Nanoseconds as warehouses write them are read when they are exactly a microsecond instant:
+
+    >>> parse_instant("2026-03-01 10:00:00.123000000").isoformat()
+    '2026-03-01T10:00:00.123000+00:00'
+    >>> parse_instant("2026-03-01T10:00:00.123456789Z")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: '2026-03-01T10:00:00.123456789Z' has a fraction of a second finer than a microsecond...
     """
     s = text.strip()
+    if _SUB_MICROSECOND_RE.match(s):
+        raise ValueError(f"{text!r} {SUB_MICROSECOND}")
     if not _ISO_RE.match(s):
         raise ValueError(f"{text!r} is not an ISO 8601 date or timestamp")
+    s = _EXTRA_ZEROS_RE.sub(r"\1", s)
     if _BAD_OFFSET_RE.match(s):
         raise ValueError(f"{text!r} is not a valid date or time")
     if s[-1] in "Zz":

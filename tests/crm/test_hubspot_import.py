@@ -267,3 +267,35 @@ def test_a_record_associated_with_its_customer_and_its_partner_reads_the_same_in
     assert deal["account_id"] == "5001"
     [touch] = [r for r in _rows(t, "touches") if r["touch_id"] == "8101"]
     assert (touch["account_id"], touch["actor"], touch.get("partner_id")) == ("5001", "partner", "5002")
+
+
+@pytest.mark.parametrize(
+    ("written", "refused"),
+    [("2026-03-01T14:15:00.000000000Z", False), ("2026-03-01T14:15:00.000000001Z", True)],
+)
+def test_a_stage_date_with_nanoseconds_is_read_only_when_exact(
+    tmp_path: Path, written: str, refused: bool
+) -> None:
+    """Nine fraction digits, as a warehouse copy of the portal writes them, were refused as "not an
+    ISO 8601 date": zeros past the sixth digit are the same instant; a non-zero one is refused with
+    its reason (never truncated)."""
+    folder = write_portal(tmp_path / "hs")
+    deals = folder / "deals.csv"
+    deals.write_text(
+        deals.read_text(encoding="utf-8").replace("2026-03-01T14:15:00.000Z", written), encoding="utf-8"
+    )
+    if refused:
+        with pytest.raises(ImportFailed) as caught:
+            _translate(folder)
+        assert [str(p) for p in caught.value.problems] == [
+            f'deals.csv row 2, hs_v2_date_entered_contractsent: "{written}" has a fraction of a second '
+            "finer than a microsecond (a non-zero digit past the sixth): cosell keeps instants to the "
+            "microsecond and cannot keep this one exactly"
+        ]
+        return
+    entries = _rows(_translate(folder), "stage_history")
+    assert {
+        "opportunity_id": "9001",
+        "stage": "Contract Sent",
+        "entered_at": "2026-03-01T14:15:00Z",
+    } in entries

@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from crm_fixtures import mapping, write_org
@@ -434,3 +435,51 @@ def test_an_import_without_a_mapping_that_fails_says_how_to_draft_one(tmp_path: 
         f"init salesforce {export} --out salesforce-mapping.toml`, read it, and import with --mapping "
         "salesforce-mapping.toml nothing from this import was applied" in out
     )
+
+
+@given(
+    zone=st.sampled_from(["America/New_York", "Europe/Paris", "Australia/Sydney", "Asia/Kolkata", "UTC"]),
+    # the 2026 clock changes of these zones, and a day without any
+    day=st.sampled_from(
+        [
+            date(2026, 3, 8),
+            date(2026, 11, 1),
+            date(2026, 3, 29),
+            date(2026, 10, 25),
+            date(2026, 4, 5),
+            date(2026, 10, 4),
+            date(2026, 6, 15),
+        ]
+    ),
+    hour=st.integers(0, 4),
+    minute=st.integers(0, 59),
+)
+def test_a_wall_time_the_zones_clocks_skipped_is_refused_and_any_other_is_read_in_the_zone(
+    zone: str, day: date, hour: int, minute: int
+) -> None:
+    """A naive report time is read in the mapping's zone; one that does not exist there (02:30 on
+    a spring-forward night) was read an hour off, silently: it is now refused, naming the zone."""
+    wall = datetime(day.year, day.month, day.day, hour, minute)
+    tz = ZoneInfo(zone)
+    fmt = "%m/%d/%Y %H:%M"
+    local = wall.replace(tzinfo=tz)
+    # PEP 495: in a gap the earlier offset (fold 0) is less than the later one (fold 1); in an
+    # overlap (a fall-back hour, which exists twice) it is greater.
+    before, after = local.utcoffset(), wall.replace(tzinfo=tz, fold=1).utcoffset()
+    assert before is not None and after is not None
+    if before >= after:
+        assert parse_instant(instant(wall.strftime(fmt), fmt, tz)) == local.astimezone(UTC)
+    else:
+        with pytest.raises(BadValue, match=f"is not a time that exists in {zone}"):
+            instant(wall.strftime(fmt), fmt, tz)
+
+
+def test_the_skipped_hour_of_a_spring_forward_night_is_refused() -> None:
+    tz = ZoneInfo("America/New_York")
+    with pytest.raises(BadValue) as refused:
+        instant("03/08/26 02:30 AM", "%m/%d/%y %I:%M %p", tz)
+    assert str(refused.value) == (
+        "is not a time that exists in America/New_York (its clocks skipped it): check the mapping's "
+        "timezone against the export's"
+    )
+    assert instant("03/08/26 03:30 AM", "%m/%d/%y %I:%M %p", tz) == "2026-03-08T07:30:00Z"

@@ -653,3 +653,25 @@ def test_a_reimport_writing_the_same_records_ids_in_18_characters_is_refused_not
         "import exports that write ids as the first one did"
     )
     assert any(p.startswith("Account.csv row 2, Id:") for p in problems), problems
+
+
+@pytest.mark.parametrize("nanos", ["000000", "000001"])
+def test_a_history_entry_with_nanoseconds_is_read_only_when_exact(tmp_path: Path, nanos: str) -> None:
+    """A Salesforce copy in a warehouse writes nine fraction digits: zeros past the sixth are the
+    same instant (they were refused as "not an ISO 8601 date"); a non-zero one is refused with its
+    reason, never truncated."""
+    folder = write_org(tmp_path / "sf", "loader")
+    history = folder / "OpportunityHistory.csv"
+    written = f"2026-01-20T10:00:00.000{nanos}+0000"
+    text = history.read_text(encoding="utf-8-sig").replace("2026-01-20T10:00:00.000+0000", written)
+    history.write_text(text, encoding="utf-8")
+    if nanos.strip("0"):
+        problems = _fails(tmp_path, folder, mapping("loader"))
+        assert problems == [
+            f'OpportunityHistory.csv row 3, CreatedDate: "{written}" has a fraction of a second finer than a '
+            "microsecond (a non-zero digit past the sixth): cosell keeps instants to the microsecond and "
+            "cannot keep this one exactly"
+        ]
+        return
+    entries = _rows(_translate(folder, "loader"), "stage_history", normalise=True)
+    assert {"opportunity_id": WON, "stage": "Prospecting", "entered_at": "2026-01-20T10:00:00Z"} in entries

@@ -103,3 +103,37 @@ def test_an_instant_cell_is_read_as_parse_instant_reads_it(
     else:
         assert found[0] is None, cell
         assert found[1] == expected, cell
+
+
+@settings(max_examples=200)
+@given(
+    micro=st.integers(0, 999_999),
+    extra=st.text(alphabet="0123456789", max_size=6),
+    zone=st.sampled_from(["", "Z", "z", "+02:00", "-0530"]),
+)
+def test_a_fraction_past_the_microsecond_is_read_as_parse_instant_reads_it(
+    con: duckdb.DuckDBPyConnection, micro: int, extra: str, zone: str
+) -> None:
+    """Nine fraction digits (Snowflake TIMESTAMP_NTZ(9), BigQuery, Spark): the import reads zeros
+    past the sixth digit as the exact microsecond instant, and refuses a non-zero one with the
+    reason parse_instant gives (the engine's cast would truncate it to a neighbouring instant)."""
+    table = next(t for t in TABLES if t.name == "opportunities")
+    column = next(c for c in table.columns if c.name == "created_at")
+    staged, policy = _staged(table), Policy()
+    cell = f"2026-03-15 12:00:00.{micro:06d}{extra}{zone}"
+    reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
+    bad = _cell_bad(column, staged, policy)
+    found = con.execute(
+        f"SELECT {reason}, {value}, {bad} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
+    ).fetchone()
+    assert found is not None
+    try:
+        expected = parse_instant(cell)
+    except ValueError as exc:
+        assert extra.strip("0"), cell
+        assert found[0] == str(exc).removeprefix(f"{cell!r} "), cell
+        assert found[2] is True, cell
+    else:
+        assert not extra.strip("0"), cell
+        assert found[0] is None and not found[2], cell
+        assert found[1] == expected, cell

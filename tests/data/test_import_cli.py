@@ -173,3 +173,28 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "canonical", str(tmp_path), "--format", "xml"])
     assert result.exit_code == 2
     assert runner.invoke(app, ["import", "canonical", "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["leads.csv", "field_history.csv.gz", "fx_rates.parquet"])
+def test_rejects_named_like_a_table_of_the_folder_is_refused(tmp_path: Path, name: str) -> None:
+    """``--rejects in/leads.csv`` (a table the folder does not have) wrote the rejected rows where
+    the folder's next import read them as its leads, and failed on them ("leads.csv, lead_id:
+    required column is missing"): it is refused before anything is imported, saying why."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    folder = dataset(tmp_path / "in", opportunities=opportunities)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    ws = tmp_path / "ws.duckdb"
+    result = runner.invoke(
+        app, ["import", "canonical", str(folder), "-w", str(ws), "--rejects", str(folder / name)]
+    )
+    assert result.exit_code == 2, result.output
+    table = name.split(".")[0]
+    said = " ".join(result.output.split())
+    assert f"is named like the {table} table of {folder}" in said and "give another file name" in said
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert not ws.exists()
+    elsewhere = runner.invoke(
+        app, ["import", "canonical", str(folder), "-w", str(ws), "--rejects", str(tmp_path / name)]
+    )
+    assert elsewhere.exit_code == 0, elsewhere.output

@@ -170,6 +170,32 @@ CHANGES: dict[str, Callable[[], dict[str, Any]]] = {
         "opportunities", 1, "is_won", "yes"
     ),
     "unknown touch kind (a warning)": lambda: with_cell("touches", 1, "kind", "carrier_pigeon"),
+    "a registration that expires before it was made (a warning quoting the raw cell)": lambda: {
+        "deal_registrations": [
+            {
+                "registration_id": "R1",
+                "partner_id": "P1",
+                "account_id": "A1",
+                "registered_at": "2026-01-05",
+                "status": "approved",
+                "opportunity_id": "O1",
+                "expires_at": "2026-01-01",
+            },
+        ]
+    },
+    "a registration linked to a deal of another account (a warning)": lambda: {
+        "deal_registrations": [
+            {
+                "registration_id": "R1",
+                "partner_id": "P1",
+                "account_id": "A1",
+                "registered_at": "2026-01-05",
+                "status": "approved",
+                "opportunity_id": "O2",
+                "expires_at": "",
+            },
+        ]
+    },
     "unknown columns (kept as extra)": lambda: {
         "accounts": [dict(r, region="EU", **{"odd name": "x"}) for r in base_tables()["accounts"]]
     },
@@ -197,6 +223,8 @@ def test_each_kind_of_input_gives_the_canonical_outcome(tmp_path: Path, change: 
         ("a dangling reference to a user", False),
         ("closed deal without close time", False),
         ("unknown touch kind (a warning)", True),
+        ("a registration that expires before it was made (a warning quoting the raw cell)", False),
+        ("a registration linked to a deal of another account (a warning)", True),
         ("no users file (references to users are not checked)", True),
         ("a closed deal whose close time is its stage_history entry", True),
     ],

@@ -279,3 +279,34 @@ def test_no_table_files(tmp_path: Path) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         import_canonical(open_workspace(":memory:"), tmp_path / "missing")
+
+
+def test_a_parquet_nanosecond_timestamp_is_read_when_it_is_a_microsecond_instant(tmp_path: Path) -> None:
+    """A warehouse's Parquet export stores TIMESTAMP_NS (Snowflake, Spark): read as text it has nine
+    fraction digits, which were refused as not ISO 8601. A microsecond instant is read exactly; a
+    nanosecond one is refused by its record, never truncated."""
+    folder = dataset(tmp_path)
+    rows = base_tables()["stage_history"]
+    con = duckdb.connect()
+    history = folder / "stage_history.parquet"
+
+    def write(entered: list[str]) -> None:
+        values = ", ".join(
+            f"('{r['opportunity_id']}', '{r['stage']}', TIMESTAMP_NS '{at}')"
+            for r, at in zip(rows, entered, strict=True)
+        )
+        con.execute(
+            f"COPY (SELECT * FROM (VALUES {values}) t(opportunity_id, stage, entered_at)) "
+            f"TO '{history}' (FORMAT parquet)"
+        )
+
+    (folder / "stage_history.csv").unlink()
+    write(["2026-01-20 10:00:00.123456", "2026-04-30 10:00:00"])
+    ws = open_workspace(":memory:")
+    import_canonical(ws, folder)
+    entered = ws.con.execute("SELECT entered_at FROM stage_history ORDER BY entered_at").fetchall()
+    assert [str(e) for (e,) in entered] == ["2026-01-20 10:00:00.123456+00:00", "2026-04-30 10:00:00+00:00"]
+    write(["2026-01-20 10:00:00.123456789", "2026-04-30 10:00:00"])
+    [problem] = fail(folder)
+    assert (problem.file, problem.row, problem.column) == ("stage_history.parquet", 1, "entered_at")
+    assert problem.reason.startswith("has a fraction of a second finer than a microsecond")

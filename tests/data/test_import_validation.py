@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from import_fixtures import base_tables, dataset
+from import_fixtures import base_tables, dataset, write_dataset
 
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
@@ -56,6 +57,13 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("opportunities", "created_at", "2026-02-03T10:00:00+24:00", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T10:00:00+99:99", "is not a valid date or time"),
         ("opportunities", "created_at", "2026-02-03T10:00:00-0560", "is not a valid date or time"),
+        (
+            "opportunities",
+            "created_at",
+            "2026-02-03T10:00:00.123456789Z",
+            "has a fraction of a second finer than a microsecond (a non-zero digit past the sixth): "
+            "cosell keeps instants to the microsecond and cannot keep this one exactly",
+        ),
         ("opportunities", "is_won", "maybe", "is not true or false (true/false, t/f, yes/no, 1/0)"),
         (
             "opportunities",
@@ -79,6 +87,7 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("fx_rates", "rate", "0", "must be positive"),
         ("fx_rates", "rate", "-1.2", "must be positive"),
         ("fx_rates", "rate", "1,08", "is not a number"),
+        ("fx_rates", "rate", "1.0875000000001", "has non-zero digits beyond 12 decimal places"),
         ("fx_rates", "currency", "XYZ", "is not an ISO 4217 currency code"),
     ],
 )
@@ -290,3 +299,106 @@ def test_problems_of_several_files_in_table_order(tmp_path: Path) -> None:
         Problem("accounts.csv", 3, "name", None, "a value is required"),
         Problem("touches.csv", 2, "actor", "robot", "is not one of: partner, direct"),
     ]
+
+
+def test_nanoseconds_that_are_a_microsecond_instant_are_read_exactly(tmp_path: Path) -> None:
+    """A warehouse export (Snowflake TIMESTAMP_NTZ(9), BigQuery, Spark) writes nine fraction digits;
+    zeros past the sixth keep the instant exact, so it is read as that microsecond instant."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[0]["created_at"] = "2026-01-20 10:00:00.123456000"
+    opportunities[1]["created_at"] = "2026-02-01T09:30:00.000000000Z"
+    dataset(tmp_path, opportunities=opportunities)
+    ws = open_workspace(":memory:")
+    import_canonical(ws, tmp_path)
+    created = dict(ws.con.execute("SELECT opportunity_id, created_at FROM opportunities").fetchall())
+    assert created == {
+        "O1": parse_instant("2026-01-20T10:00:00.123456Z"),
+        "O2": parse_instant("2026-02-01T09:30:00Z"),
+    }
+
+
+def _registration(**cells: str) -> dict[str, str]:
+    base = {"registration_id": "R1", "partner_id": "P1", "account_id": "A1", "registered_at": "2026-01-05",
+            "status": "approved", "approved_at": "", "opportunity_id": "O1", "expires_at": ""}  # fmt: skip
+    return base | cells
+
+
+def test_a_registration_that_ends_before_it_was_made_or_names_another_accounts_deal_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    """SPEC section 2 reads a registration as written: one whose expires_at is not after its
+    registered_at protects no deal, and one whose opportunity_id is a deal of another account is
+    that deal's registration. Both were imported without a word; a CRM typo is no reason to refuse
+    the import, so each is kept and named in the import's warnings."""
+    registrations = [
+        _registration(registration_id="R1", expires_at="2026-01-01T00:00:00Z"),
+        _registration(registration_id="R2", opportunity_id="O2"),
+        _registration(registration_id="R3", expires_at="2026-12-31", opportunity_id=""),
+        _registration(registration_id="R4", account_id="A2", opportunity_id="O2", expires_at="2026-01-05"),
+        _registration(registration_id="R5", expires_at="2026-01-05T00:00:00.000001Z"),
+    ]
+    dataset(tmp_path, deal_registrations=registrations)
+    ws = open_workspace(":memory:")
+    report = import_canonical(ws, tmp_path)
+    assert [str(w) for w in report.warnings] == [
+        'deal_registrations.csv row 2, expires_at: "2026-01-01T00:00:00Z" is not after the registration\'s '
+        "registered_at: it ended no later than it was made, so the rules count it for no deal",
+        'deal_registrations.csv row 3, opportunity_id: "O2" is a deal of account A2, not of the '
+        "registration's account A1: the rules read it as written (a registration of that deal)",
+        'deal_registrations.csv row 5, expires_at: "2026-01-05" is not after the registration\'s '
+        "registered_at: it ended no later than it was made, so the rules count it for no deal",
+    ]
+    stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations ORDER BY 1").fetchall()
+    assert stored == [("R1",), ("R2",), ("R3",), ("R4",), ("R5",)]
+
+
+def test_a_registration_of_a_deal_already_in_the_workspace_is_checked_against_its_account(
+    tmp_path: Path,
+) -> None:
+    """The deal's account is the one the workspace will hold: a later import of registrations
+    alone reads the stored deals, and a deal this import moves to another account counts as moved."""
+    ws = open_workspace(":memory:")
+    import_canonical(ws, dataset(tmp_path / "first"), now=IMPORTED)
+    only = write_dataset(tmp_path / "second", {"deal_registrations": [_registration(opportunity_id="O2")]})
+    report = import_canonical(ws, only, now=IMPORTED)
+    assert [(w.column, w.value, w.first_row) for w in report.warnings] == [("opportunity_id", "O2", 2)]
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["account_id"] = "A1"
+    moved = dataset(
+        tmp_path / "third",
+        opportunities=opportunities,
+        deal_registrations=[_registration(opportunity_id="O2")],
+    )
+    assert import_canonical(ws, moved, now=IMPORTED).warnings == ()
+
+
+def test_registration_warnings_with_rejects_read_the_accepted_deals(tmp_path: Path) -> None:
+    """With --rejects, a registration of a rejected deal is rejected with it (no warning), and one
+    of an accepted deal of another account is warned about once."""
+    opportunities = [dict(r) for r in base_tables()["opportunities"]]
+    opportunities[1]["amount"] = "12,5OO"
+    registrations = [
+        _registration(registration_id="R1", account_id="A2", opportunity_id="O1"),
+        _registration(registration_id="R2", opportunity_id="O2"),
+    ]
+    dataset(tmp_path / "in", opportunities=opportunities, deal_registrations=registrations)
+    ws = open_workspace(":memory:")
+    report = import_canonical(ws, tmp_path / "in", rejects=tmp_path / "rejects.csv")
+    assert [(w.file, w.first_row, w.column, w.value) for w in report.warnings] == [
+        ("deal_registrations.csv", 2, "opportunity_id", "O1")
+    ]
+    assert "of account A1, not of the registration's account A2" in str(report.warnings[0])
+    stored = ws.con.execute("SELECT registration_id FROM cur_deal_registrations").fetchall()
+    assert stored == [("R1",)]
+
+
+@pytest.mark.parametrize("rate", ["1.087500000000000000", "1.0875000000000", "1.000000000001000000"])
+def test_a_rate_with_zeros_past_the_twelfth_decimal_is_that_rate(tmp_path: Path, rate: str) -> None:
+    """A warehouse's NUMBER(38,18) rate column writes 1.087500000000000000: it was refused as
+    "has more than 12 decimal places", though the zeros change nothing (as past a currency's minor
+    unit); it is read as the exact rate."""
+    dataset(tmp_path, fx_rates=[{"currency": "EUR", "period": "2026-01", "rate": rate}])
+    ws = open_workspace(":memory:")
+    import_canonical(ws, tmp_path)
+    stored = ws.con.execute("SELECT rate FROM fx_rates").fetchall()
+    assert stored == [(Decimal(rate),)]

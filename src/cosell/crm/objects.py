@@ -123,7 +123,7 @@ class ObjectFile:
         except values.BadValue as exc:
             hint = (
                 ""
-                if fmt or isinstance(exc, values.EpochMilliseconds)  # no format reads epoch numbers
+                if fmt or isinstance(exc, values.NoFormatReads)  # epoch numbers, nanoseconds
                 else f': name its format in the mapping, e.g. [files.{self.obj}.formats] {name} = "%m/%d/%Y"'
             )
             self.out.problem(self.file, row, self.table.header[i], record[i].strip(), str(exc) + hint)

@@ -15,9 +15,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cosell.instants import ISO_PATTERN, format_instant
+from cosell.instants import ISO_PATTERN, SUB_MICROSECOND, SUB_MICROSECOND_PATTERN, format_instant
 
 _ISO = re.compile(ISO_PATTERN)
+_SUB_MICROSECOND = re.compile(SUB_MICROSECOND_PATTERN)
 # Epoch milliseconds from 1973-03-03 (10**11) to 2286 (13 digits): no date format reads 12 or 13
 # bare digits (%Y%m%d%H%M is 12, but never a bare count from 1970), so the cell is named for what it is.
 _EPOCH_MILLISECONDS = re.compile(r"[0-9]{12,13}")
@@ -124,6 +125,8 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     if fmt is None:
         if _ISO.match(text):
             return text
+        if _SUB_MICROSECOND.match(text):
+            raise NoFormatReads(SUB_MICROSECOND)  # strptime's %f reads six digits at most
         raise _epoch_milliseconds(text) or BadValue("is not an ISO 8601 date or timestamp")
     try:
         parsed = datetime.strptime(text, fmt)
@@ -132,11 +135,24 @@ def instant(value: str, fmt: str | None, zone: ZoneInfo | None) -> str:
     if not has_time(fmt):
         return parsed.date().isoformat()
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone or UTC)
+        local = parsed.replace(tzinfo=zone or UTC)
+        # A wall time the zone's clocks skipped (02:30 on a spring-forward night) names no instant:
+        # datetime would read it as an hour later or earlier, silently. No export of real times
+        # writes one; the mapping's timezone is likely not the export's.
+        if local.astimezone(UTC).astimezone(local.tzinfo).replace(tzinfo=None) != parsed:
+            raise BadValue(
+                f"is not a time that exists in {local.tzinfo} (its clocks skipped it): check the "
+                "mapping's timezone against the export's"
+            )
+        parsed = local
     return format_instant(parsed.astimezone(UTC))
 
 
-class EpochMilliseconds(BadValue):
+class NoFormatReads(BadValue):
+    """A date cell that no mapping format would read either (so the refusal suggests none)."""
+
+
+class EpochMilliseconds(NoFormatReads):
     """A date cell written as epoch milliseconds: no mapping format reads it (the reason says what to do)."""
 
 

@@ -72,8 +72,13 @@ _STAGE_PREFIX = "_cosell_fast_"
 # keeps, behind a view of the table's name.
 LEAN_PREFIX = "_cosell_lean_"
 # A warning whose message quotes a raw cell that the typed table no longer holds as it was written
-# (a boolean flag written "yes" or "T"): the canonical import reports it.
-_RAW_TEXT_WARNINGS = {("opportunities", "is_closed"), ("opportunities", "is_won")}
+# (a boolean flag written "yes" or "T", an instant written "2026-01-01"): the canonical import
+# reports it.
+_RAW_TEXT_WARNINGS = {
+    ("opportunities", "is_closed"),
+    ("opportunities", "is_won"),
+    ("deal_registrations", "expires_at"),
+}
 # The columns a ``--data`` run's attribution never reads: no statement of the engine's plan (any
 # model) reads them, and none of the one pass's checks (keys, references, warnings, close times).
 # Their cells are checked as always (a bad one refuses the pass); a workspace made only to be
@@ -276,7 +281,14 @@ def _one_pass(
         if warned and name in staged:
             with timed(f"import warnings {name}"):
                 collect_warnings(
-                    con, staged[name][0], staged[name][1], policy, places=files[name].places, clean=True
+                    con,
+                    staged[name][0],
+                    staged[name][1],
+                    policy,
+                    places=files[name].places,
+                    clean=True,
+                    # the workspace was empty: its deals are this import's, as loaded
+                    opportunity_accounts="SELECT opportunity_id AS o, account_id AS a FROM opportunities",
                 )
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
     if warned and _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):

@@ -24,14 +24,23 @@ KIND_DOCS: dict[str, str] = {
         "`...Z`; no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1900 "
         "to 2999 that cosell supports (`1899-12-31T23:00:00-01:00` is fine; `0001-01-01` and "
         "`9999-12-30` are refused), except `deal_registrations.expires_at`, which may be any later "
-        "date up to `9999-12-31` (a CRM's never: protection that does not end)"
+        "date up to `9999-12-31` (a CRM's never: protection that does not end). cosell keeps instants "
+        "to the microsecond: a fraction of more than six digits, as warehouses write nanoseconds "
+        "(Snowflake `TIMESTAMP_NTZ(9)`, BigQuery, Spark: `2026-03-01 10:00:00.123000000`, "
+        "`2026-03-01T10:00:00.000000000Z`), is read when its digits past the sixth are all zeros (it "
+        "is exactly that microsecond instant) and refused when one is not (`...00.123456789Z`: the "
+        "instant cannot be kept exactly; it is never truncated or rounded), here, in the Salesforce "
+        "and HubSpot imports and in `--now`, `--as-of`, `--known-at` and `COSELL_NOW`"
     ),
     "money": (
         "a plain decimal (`48000.00`, `-12.5`; no thousands separators, no exponent) with at most 14 "
         "digits before the point; digits past the currency's minor unit (2 for USD, 0 for JPY, 3 for "
         "KWD) must be zeros: JPY `573600.00` is 573600 yen, JPY `573600.50` is refused"
     ),
-    "rate": "a plain decimal, positive, at most 8 digits before the point and 12 decimal places",
+    "rate": (
+        "a plain decimal, positive, at most 8 digits before the point and 12 decimal places (more "
+        "only when the digits past the twelfth are zeros, as a warehouse's NUMBER(38,18) writes them)"
+    ),
     "currency": "an ISO 4217 code in upper case (`USD`, `EUR`, `JPY`)",
     "bool": "/".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True)) + ", any case",
     "period": "a quarter `2026-Q3` or a month `2026-08`, of the years 1900 to 2999",
@@ -74,8 +83,10 @@ _RULES = """\
   joined with `; `). A row that refers to a rejected row is rejected too, unless the workspace
   already has the row it refers to. Problems with a whole file (encoding, missing required column)
   cannot be quarantined and always stop the import.
-  FILE may not be one of the import's inputs (a table file of the folder, the `--policy` file):
-  that is bad usage (exit 2), said before anything is imported, and the input is left as it was.
+  FILE may not be one of the import's inputs (a table file of the folder, the `--policy` file),
+  nor a file of the folder named like a table's (`leads.csv`: the folder's next import would read
+  the rejected rows as its leads): that is bad usage (exit 2), said before anything is imported,
+  and the input is left as it was.
 - Duplicate keys inside a file are problems on every row of that key; each names another of them.
 - References are checked against the workspace's current rows plus this import's rows. References
   to `users.user_id` are checked only when there are users (workspace or import).
@@ -83,8 +94,14 @@ _RULES = """\
   that stage.
 - Warnings never stop an import: unknown touch kinds, a touch of one side with a kind of the other
   side, `is_closed` / `is_won` disagreeing with the stage mapping, an fx_rates row of the workspace
-  currency (its rate is always 1). They are counted per value. `cosell attribute --data DIR`
-  collects no warnings (its speed) but names the unknown touch kinds, with their rows.
+  currency (its rate is always 1), and a deal registration that the CRM wrote inconsistently: its
+  `expires_at` not after its `registered_at` (it ended no later than it was made, so the rules
+  count it for no deal), or its `opportunity_id` a deal of another account than its `account_id` (the rules read
+  it as written: a registration of that deal; the deal's account is the one the workspace holds
+  once the import is applied). Such a registration is kept as written, never corrected or
+  refused: the warning names its file, row, column and value so that the CRM can be fixed. They
+  are counted per value. `cosell attribute --data DIR` collects no warnings (its speed) but names
+  the unknown touch kinds, with their rows.
 
 ## Versions
 

@@ -53,6 +53,7 @@ from cosell.data.validate import (
     create_result_tables,
     duplicated_files,
     normalized_view,
+    opportunity_accounts,
     table_order,
 )
 from cosell.engine import Engine, apply_settings, settings
@@ -387,7 +388,8 @@ def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy
     for name in _names(staged):
         source, view = staged[name]
         with timed(f"import warnings {name}"):
-            collect_warnings(con, source, view, policy)
+            deals = opportunity_accounts(con, staged) if name == "deal_registrations" else None
+            collect_warnings(con, source, view, policy, opportunity_accounts=deals)
 
 
 def _problems(con: Engine, limit: int) -> list[Problem]:

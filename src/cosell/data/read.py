@@ -131,18 +131,14 @@ def find_table_files(
     found: dict[str, list[TableFile]] = {}
     problems: list[Problem] = []
     for path in sorted(directory.iterdir()):
-        for fmt in FORMATS:
-            suffix = "." + fmt
-            stem = path.name[: -len(suffix)]
-            if path.name.endswith(suffix) and stem in TABLES_BY_NAME:
-                why = not_a_file(path)
-                if why is not None:
-                    problems.append(Problem(path.name, None, None, None, why))
-                else:
-                    found.setdefault(stem, []).append(
-                        TableFile(stem, path, fmt, translated=stem in translated)
-                    )
-                break
+        named = table_file_name(path.name)
+        if named is not None:
+            stem, fmt = named
+            why = not_a_file(path)
+            if why is not None:
+                problems.append(Problem(path.name, None, None, None, why))
+            else:
+                found.setdefault(stem, []).append(TableFile(stem, path, fmt, translated=stem in translated))
     files: dict[str, TableFile] = {}
     for table in TABLES_BY_NAME:
         candidates = found.get(table, [])
@@ -154,6 +150,20 @@ def find_table_files(
         elif candidates:
             files[table] = candidates[0]
     return files, problems
+
+
+def table_file_name(name: str) -> tuple[str, str] | None:
+    """The table and format a file of this name is read as by an import of its folder, if any.
+
+    >>> table_file_name("touches.csv.gz"), table_file_name("touches.xlsx")
+    (('touches', 'csv.gz'), None)
+    """
+    for fmt in FORMATS:
+        suffix = "." + fmt
+        stem = name[: -len(suffix)]
+        if name.endswith(suffix) and stem in TABLES_BY_NAME:
+            return stem, fmt
+    return None
 
 
 def not_a_file(path: Path) -> str | None:

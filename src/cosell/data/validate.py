@@ -33,6 +33,8 @@ from cosell.instants import (
     ISO_PATTERN,
     LAST_SUPPORTED_YEAR,
     OUT_OF_RANGE,
+    SUB_MICROSECOND,
+    SUB_MICROSECOND_PATTERN,
     UNSUPPORTED,
 )
 from cosell.money import DECIMAL_PATTERN, MINOR_UNITS, MONEY_INTEGER_DIGITS, beyond_minor_unit_reason
@@ -105,7 +107,7 @@ def typed(column: Column, policy: Policy, table: str) -> str:
     """SQL turning the normalized text ``n_<column>`` into the column's stored type (NULL if invalid)."""
     n = f"n_{column.name}"
     if column.kind == "instant":
-        return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
+        return typed_instant(n)
     if column.kind in ("money", "rate"):
         return f"TRY_CAST({n} AS {column.sql_type})"
     if column.kind == "bool":
@@ -116,6 +118,11 @@ def typed(column: Column, policy: Policy, table: str) -> str:
     if column.kind == "currency" and TABLES_BY_NAME[table].money_currency_column == column.name:
         return f"coalesce({n}, {lit(policy.workspace_currency)})"
     return n
+
+
+def typed_instant(n: str) -> str:
+    """SQL: the instant of the normalized text ``n`` (NULL if invalid), as :func:`typed` reads it."""
+    return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
 
 
 def _timestamptz(instant: datetime) -> str:
@@ -139,10 +146,6 @@ def _minor_digits(currency_sql: str) -> str:
 
 def _integer_digits(n: str) -> str:
     return f"length(ltrim(split_part(ltrim({n}, '+-'), '.', 1), '0'))"
-
-
-def _fraction_digits(n: str) -> str:
-    return f"length(split_part({n}, '.', 2))"
 
 
 def significant_fraction_digits_sql(n: str) -> str:
@@ -200,6 +203,7 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
     if kind == "enum":
         add(f"{n} NOT IN {in_list(column.values)}", f"is not one of: {', '.join(column.values)}")
     elif kind == "instant":
+        add(f"regexp_full_match({n}, {lit(SUB_MICROSECOND_PATTERN)})", SUB_MICROSECOND)
         add(f"NOT regexp_full_match({n}, {lit(ISO_PATTERN)})", "is not an ISO 8601 date or timestamp")
         value = typed(column, policy, staged.table.name)
         add(
@@ -242,9 +246,11 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
             f"{_integer_digits(n)} > {RATE_INTEGER_DIGITS}",
             f"is too large (more than {RATE_INTEGER_DIGITS} digits before the decimal point)",
         )
+        # Zeros past the twelfth decimal are the same rate (a warehouse's NUMBER(38,18) column
+        # writes 1.087500000000000000), as zeros past a currency's minor unit are the same amount.
         add(
-            f"{_fraction_digits(n)} > {RATE_FRACTION_DIGITS}",
-            f"has more than {RATE_FRACTION_DIGITS} decimal places",
+            f"{significant_fraction_digits_sql(n)} > {RATE_FRACTION_DIGITS}",
+            f"has non-zero digits beyond {RATE_FRACTION_DIGITS} decimal places",
         )
         add(f"TRY_CAST({n} AS DECIMAL(38,12)) <= 0", "must be positive")
     elif kind == "currency":
@@ -619,6 +625,20 @@ def checked_columns(table: Table) -> frozenset[str]:
     return frozenset(table.key) | frozenset(_WARNING_COLUMNS.get(table.name, ()))
 
 
+def opportunity_accounts(con: Engine, staged: Mapping[str, tuple[Staged, str]]) -> str:
+    """Each deal's account (``o``, ``a``) as the workspace will hold them once this import is
+    applied: this import's accepted deals, and the workspace's current deals it leaves as they are."""
+    current = "SELECT opportunity_id AS o, account_id AS a FROM cur_opportunities"
+    if "opportunities" not in staged:
+        return current
+    view = _accepted_now(con, staged["opportunities"][1], "opportunities")
+    return (
+        f"SELECT n_opportunity_id AS o, n_account_id AS a FROM {view} UNION ALL "
+        f"SELECT o, a FROM ({current}) "
+        f"WHERE o NOT IN (SELECT n_opportunity_id FROM {view} WHERE n_opportunity_id IS NOT NULL)"
+    )
+
+
 def has_warnings(table: str) -> bool:
     """Whether :func:`collect_warnings` may find anything in ``table`` (else it reads nothing)."""
     return table in _WARNING_COLUMNS
@@ -632,6 +652,7 @@ def collect_warnings(
     *,
     places: RowPlaces | None = None,
     clean: bool = False,
+    opportunity_accounts: str | None = None,
 ) -> None:
     """Warnings over the accepted rows, grouped by column, value and reason.
 
@@ -640,6 +661,8 @@ def collect_warnings(
     statement. ``places``: the table's rows went in in any order, so a warning's first row is not
     the least ``_row`` but the row of the least place among its rows (read for the warned rows
     only). ``clean``: no row of ``view`` has a problem (the problems table is not read).
+    ``opportunity_accounts``: a query of each deal's account (columns ``o``, ``a``) as the workspace
+    will hold them after this import, for a registration's deal of another account.
     """
     name = staged.table.name
     checks: list[tuple[str, str, str]] = []  # column, condition, reason
@@ -675,6 +698,28 @@ def collect_warnings(
                     f"{value} IS NOT NULL AND {value} <> ({mapped})",
                     f"'disagrees with the stage mapping (stage \"' || n_stage || '\" is ' || "
                     f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
+                )
+            )
+    if name == "deal_registrations":
+        # Kept as the rules read them (SPEC section 2), with a word: a CRM typo is no reason to
+        # refuse the import, nor to be applied without one.
+        registered, expires = typed_instant("n_registered_at"), typed_instant("n_expires_at")
+        checks.append(
+            (
+                "expires_at",
+                f"{expires} <= {registered}",
+                "is not after the registration's registered_at: it ended no later than it was made, so "
+                "the rules count it for no deal",
+            )
+        )
+        if opportunity_accounts is not None:
+            account = f"(SELECT min(a) FROM ({opportunity_accounts}) WHERE o = n_opportunity_id)"
+            checks.append(
+                (
+                    "opportunity_id",
+                    f"{account} <> n_account_id",
+                    f"'is a deal of account ' || {account} || ', not of the registration''s account ' || "
+                    "n_account_id || ': the rules read it as written (a registration of that deal)'",
                 )
             )
     if name == "fx_rates":
@@ -779,6 +824,7 @@ _WARNING_COLUMNS = {
     "touches": ("actor", "kind"),
     "opportunities": ("stage", "is_closed", "is_won"),
     "fx_rates": ("currency",),
+    "deal_registrations": ("registration_id", "account_id", "opportunity_id", "registered_at", "expires_at"),
 }
 
 

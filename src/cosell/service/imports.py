@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cosell.data.import_report import ImportReport
-from cosell.data.read import find_table_files
+from cosell.data.read import find_table_files, table_file_name
+from cosell.errors import UsageError
 from cosell.hygiene.intake import Intake, import_with_intake
 from cosell.outfiles import not_an_input, writable_file
 from cosell.policy import Policy
@@ -30,14 +31,23 @@ def table_count(directory: Path) -> int:
 
 def check_rejects_file(rejects: Path, directory: Path, policy_path: Path | None = None) -> None:
     """Refuse a ``--rejects`` file that cannot be written, before the import's work, not after it;
-    and one that is an input of the import (a table file of ``directory``, the ``--policy`` file):
-    the rejected rows would replace the export they were read from."""
+    one that is an input of the import (a table file of ``directory``, the ``--policy`` file): the
+    rejected rows would replace the export they were read from; and one in ``directory`` named like
+    a table's file: the folder's next import would read it as that table."""
     writable_file(rejects, "--rejects")
     inputs: dict[str, Path | None] = {"the --policy file": policy_path}
     if directory.is_dir():
         files, _ = find_table_files(directory)
         inputs.update({f"the {table} table being imported": f.path for table, f in files.items()})
     not_an_input(rejects, "--rejects", inputs)
+    # Not yet a table file, but named like one in the folder: the next import of the folder would
+    # read the rejected rows as that table.
+    named = table_file_name(rejects.name)
+    if named is not None and rejects.parent.resolve() == directory.resolve():
+        raise UsageError(
+            f"--rejects {rejects} is named like the {named[0]} table of {directory}: the next import "
+            "of the folder would read the rejected rows as that table; give another file name"
+        )
 
 
 def import_folder(
