@@ -150,3 +150,21 @@ def test_fraction_digits_past_the_sixth_are_read_only_when_they_are_zeros(
         assert str(refused.value) == f"{text!r} {SUB_MICROSECOND}"
         with pytest.raises(ValueError, match="finer than a microsecond"):
             parse_supported_instant(text)
+
+
+@given(
+    instant=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30)),
+    separator=st.sampled_from("T "),
+    seconds=st.sampled_from(["", ":00", ":00.5", ":00.123456", ":00.123000000"]),
+)
+def test_bigquery_s_utc_suffix_is_z_and_no_other_zone_name_is_read(
+    instant: datetime, separator: str, seconds: str
+) -> None:
+    """BigQuery writes a TIMESTAMP as "2026-03-01 10:00:00.123456 UTC": the same instant as with Z.
+    Another spelling of a zone name (utc, two spaces, UTC+1, a region) is not ISO 8601 and is
+    refused, never guessed."""
+    text = f"{instant:%Y-%m-%d}{separator}{instant:%H:%M}{seconds}"
+    assert parse_instant(f"{text} UTC") == parse_instant(f"{text}Z")
+    for other in (" utc", "  UTC", " UTC+1", " GMT", " Europe/Paris"):
+        with pytest.raises(ValueError, match="is not an ISO 8601 date or timestamp"):
+            parse_instant(text + other)

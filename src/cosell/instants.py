@@ -17,10 +17,11 @@ MICROS_PER_DAY = 86_400_000_000
 # offset. Accepts "2026-03-01", "2026-03-01T09:30", "2026-03-01 09:30:00.25+02:00", "...Z", and a
 # fraction of more than six digits whose digits past the sixth are zeros (Snowflake's
 # TIMESTAMP_NTZ(9), BigQuery and Spark write "2026-03-01 10:00:00.123000000"): it is exactly a
-# microsecond instant, which is what cosell stores.
+# microsecond instant, which is what cosell stores. A time may end in " UTC" for Z, as BigQuery
+# writes a TIMESTAMP ("2026-03-01 10:00:00.123456 UTC"); no other zone name is read.
 ISO_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?(Z|z| UTC|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 _ISO_RE = re.compile(ISO_PATTERN)
 
@@ -29,7 +30,7 @@ _ISO_RE = re.compile(ISO_PATTERN)
 # refused with its own reason (never truncated or rounded to a neighbouring microsecond).
 SUB_MICROSECOND_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[0-9]*[1-9][0-9]*"
-    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+    r"(Z|z| UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 )
 _SUB_MICROSECOND_RE = re.compile(SUB_MICROSECOND_PATTERN)
 SUB_MICROSECOND = (
@@ -71,6 +72,11 @@ def parse_instant(text: str) -> datetime:
     Traceback (most recent call last):
     ...
     ValueError: '2026-03-01T10:00:00.123456789Z' has a fraction of a second finer than a microsecond...
+
+    BigQuery's " UTC" reads as Z:
+
+    >>> parse_instant("2026-03-01 10:00:00.5 UTC").isoformat()
+    '2026-03-01T10:00:00.500000+00:00'
     """
     s = text.strip()
     if _SUB_MICROSECOND_RE.match(s):
@@ -82,6 +88,8 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} is not a valid date or time")
     if s[-1] in "Zz":
         s = s[:-1] + "+00:00"
+    elif s.endswith(" UTC"):
+        s = s[:-4] + "+00:00"
     try:
         value = datetime.fromisoformat(s)
     except ValueError:

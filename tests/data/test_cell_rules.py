@@ -109,14 +109,15 @@ def test_an_instant_cell_is_read_as_parse_instant_reads_it(
 @given(
     micro=st.integers(0, 999_999),
     extra=st.text(alphabet="0123456789", max_size=6),
-    zone=st.sampled_from(["", "Z", "z", "+02:00", "-0530"]),
+    zone=st.sampled_from(["", "Z", "z", " UTC", "+02:00", "-0530"]),
 )
 def test_a_fraction_past_the_microsecond_is_read_as_parse_instant_reads_it(
     con: duckdb.DuckDBPyConnection, micro: int, extra: str, zone: str
 ) -> None:
     """Nine fraction digits (Snowflake TIMESTAMP_NTZ(9), BigQuery, Spark): the import reads zeros
     past the sixth digit as the exact microsecond instant, and refuses a non-zero one with the
-    reason parse_instant gives (the engine's cast would truncate it to a neighbouring instant)."""
+    reason parse_instant gives (the engine's cast would truncate it to a neighbouring instant).
+    BigQuery's " UTC" for Z is read alike."""
     table = next(t for t in TABLES if t.name == "opportunities")
     column = next(c for c in table.columns if c.name == "created_at")
     staged, policy = _staged(table), Policy()
