@@ -165,3 +165,18 @@ def test_the_commands_console_ends_no_line_with_spaces_in_a_file_or_a_pipe() -> 
     # The same table from rich's own console keeps its padding: what the line above removes.
     plain = printed(60, columns, rows)
     assert [line for line in plain.splitlines() if line.endswith(" ")]
+
+
+def test_a_header_keeps_a_period_or_a_date_whole() -> None:
+    # The QBR's revenue table headed a column "Deals won 2026-Q2" and, in a workspace currency of
+    # three decimals (KWD, wider amounts), printed it as "2026-" over "Q2": the header broke after
+    # the period's hyphen like after a word's. A period or a date is now one piece of a header
+    # (found by fuzzing the QBR in KWD).
+    columns = [TableColumn(f"c{i}", label) for i, label in
+               enumerate(("Deals won 2026-Q2", "Revenue 2026-08", "Since 2026-07-01", "Partner-sourced"))]  # fmt: skip
+    rows = [{f"c{i}": "12" for i in range(4)}]
+    for width in (40, 44):
+        text = printed(width, columns, rows)
+        for piece in ("2026-Q2", "2026-08", "2026-07-01"):
+            assert whole_on_a_line(piece, text), text
+        assert any(line.split()[-1:] == ["Partner-"] for line in lines_of(text)), text  # words still break

@@ -45,8 +45,9 @@ LONGEST_WORD = 30  # a longer word in text may fold: it would force a table into
 # A number as the commands print it: 1,234.50, -63,922.60, 15.4%, 0.2312, 12,345.00 USD, 49.2 days.
 NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+%?( [A-Z]{3}| days)?")
 # A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
-# for people, and a narrow column of numbers should not be widened by one long header word.
-_HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
+# for people, and a narrow column of numbers should not be widened by one long header word. A
+# period or a date in a header ("Deals won 2026-Q2", "2026-08", "2026-07-01") stays whole.
+_HEADER_PIECES = re.compile(r"\d{4}-(?:Q\d|\d\d)(?:-\d\d)?(?![\w-])|[^\s-]*-+|[^\s-]+")
 _TRAILING_SPACES = re.compile(r" +(?=\n)")
 
 
