@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -89,6 +90,28 @@ def test_incentives_come_from_partner_ledger_entries_when_program_costs_have_non
     # A quarter with no program cost row still gets the ledger's payouts as its (only) cost.
     q4 = period_costs(m.facts, m.period("2026-Q4"))
     assert (q4.program, q4.ledger_entries) == (Decimal("999.00"), 1)
+
+
+def test_ledger_incentives_posted_after_the_as_of_instant_are_not_yet_a_cost() -> None:
+    # A report standing at T (--as-of) before K (--known-at) counted every entry known at K and
+    # dated in the period, also those posted after T: as of 2026-08-15, the payout posted on
+    # 2026-09-30 for a deal still open on 2026-08-15 was a Q3 cost while the deal's revenue was not
+    # yet revenue. An entry counts from its posted_at on (found by fuzzing the QBR with --as-of).
+    ws = Book().deal("Z1", "2020-01-01", "1.00").program_cost("2026-Q3", "headcount", "1000").save()
+    ledger(
+        ws,
+        ("2026-07-31T23:59:59.999999Z", "2026-10-01T00:00:00Z", "partner", "partner_payout", "120.00"),
+        ("2026-08-15T00:00:00Z", "2026-08-15T00:00:00Z", "partner", "bonus", "5.00"),  # at T: counts
+        ("2026-09-30T23:59:59.999999Z", "2026-10-01T00:00:00Z", "partner", "partner_payout", "888.00"),
+    )
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    assert period_costs(m.facts, m.period("2026-Q3")).incentives_from_ledger == Decimal("1013.00")
+    at_t = replace(m.facts, as_of=t("2026-08-15"))  # evaluated as of T with everything known at K
+    q3 = period_costs(at_t, m.period("2026-Q3"))
+    assert (q3.incentives_from_ledger, q3.ledger_entries, q3.program) == (
+        Decimal("125.00"), 2, Decimal("1125.00"))  # fmt: skip
+    september = period_costs(at_t, m.period("2026-09"))
+    assert (september.program, september.ledger_entries) == (None, 0)
 
 
 def test_new_partner_leads_count_leads_with_a_partner_created_in_the_period() -> None:
