@@ -215,6 +215,41 @@ def test_engagement_frequency_is_partner_touches_per_active_partner_per_month() 
     assert partner_engagement(m.facts, m.period("2026-Q1")).per_partner_per_month is None
 
 
+def test_leads_and_touches_after_the_as_of_instant_are_not_counted_yet() -> None:
+    # The QBR as of T (mid-quarter, --as-of) counted the quarter's partner leads and touches made
+    # after T, which the same report leaves out for deals: as of 2026-08-15 a lead of 2026-09-01
+    # was a "new partner-sourced lead" of Q3. Leads and touches now count up to T, T included
+    # (found by fuzzing the QBR with --as-of).
+    ws = (
+        Book()
+        .deal("Z1", "2020-01-01", "1.00")
+        .rows(
+            "leads",
+            {"lead_id": "L1", "created_at": t("2026-07-01"), "partner_id": "P1"},
+            {"lead_id": "L2", "created_at": t("2026-08-15"), "partner_id": "P2"},
+            {"lead_id": "L3", "created_at": t("2026-09-01"), "partner_id": "P2"},
+        )
+        .rows(
+            "touches",
+            *(
+                {"touch_id": tid, "occurred_at": t(at), "account_id": "A1", "actor": "partner",
+                 "kind": "intro", "partner_id": partner}
+                for tid, at, partner in (("T1", "2026-07-02", "P1"), ("T2", "2026-08-15", "P1"),
+                                         ("T3", "2026-08-15T00:00:00.000001Z", "P2"))
+            ),
+        )
+        .save()
+    )  # fmt: skip
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    q3 = m.period("2026-Q3")
+    assert new_partner_leads(m.facts, q3) == 3
+    assert (partner_engagement(m.facts, q3).touches, partner_engagement(m.facts, q3).partners) == (3, 2)
+    at_t = replace(m.facts, as_of=t("2026-08-15"))  # evaluated as of T with everything known at K
+    assert new_partner_leads(at_t, q3) == 2
+    e = partner_engagement(at_t, q3)
+    assert (e.touches, e.partners) == (2, 1)
+
+
 def test_league_credits_in_workspace_currency_by_tier_with_win_rate_and_cycle() -> None:
     ws = (
         Book()
