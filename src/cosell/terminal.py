@@ -262,12 +262,24 @@ def print_blocks(
     wanted = [TableColumn(c) if isinstance(c, str) else c for c in columns]
     labels = {c.key: f"{c.header}:" for c in wanted}
     label_width = max(cell_len(label) for label in labels.values())
+    # A number too wide to print whole beside the labels goes under its label, indented, in every
+    # block: folded beside it, "99,999,999,999,999.99" read "99,999,999,999,9" over "99.99".
+    room = console.width - label_width - 1
+    under = any(
+        is_number(text) and cell_len(text) > room
+        for r in rows
+        for c in wanted
+        if (text := plain(r.get(c.key)).strip())
+    )
     for i, r in enumerate(rows):
         if i:
             console.print()
         grid = Table.grid(padding=(0, 1, 0, 0))
-        grid.add_column(width=label_width, no_wrap=True, style="dim")
-        grid.add_column(overflow="fold")
+        if under:
+            grid.add_column(overflow="fold")
+        else:
+            grid.add_column(width=label_width, no_wrap=True, style="dim")
+            grid.add_column(overflow="fold")
         style = row_styles[i] if row_styles else None
         for c in wanted:
             value = _renderable(r.get(c.key))
@@ -276,7 +288,11 @@ def print_blocks(
                 value = value[len(value.plain) - len(value.plain.lstrip()) :]  # a copy, never the caller's
                 if not grid.row_count:
                     value.stylize("bold")  # where a block starts, for the eye running down a long list
-                grid.add_row(labels[c.key], value, style=style)
+                if under:
+                    grid.add_row(Text(labels[c.key], style="dim"), style=style)
+                    grid.add_row(Padding(value, (0, 0, 0, 2)), style=style)
+                else:
+                    grid.add_row(labels[c.key], value, style=style)
         console.print(grid)
 
 
