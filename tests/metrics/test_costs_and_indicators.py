@@ -14,6 +14,7 @@ from cosell.metrics.costs import period_costs
 from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_engagement
 from cosell.metrics.league import league
 from cosell.policy import Policy
+from cosell.reports.qbr import build_qbr
 from cosell.store.ledger import LEDGER_ENTRIES
 from cosell.store.workspace import Workspace
 
@@ -288,3 +289,25 @@ def test_league_names_a_missing_close_month_rate() -> None:
         InputError, match=r"no rate for EUR in 2026-08 or 2026-Q3: needed by 1 deal\(s\) won then"
     ):
         league(m.facts, m.period("2026-Q3"))
+
+
+def test_a_single_touch_partner_and_ledger_entry_are_said_in_the_singular() -> None:
+    # The QBR said "1 partner-engagement touches by 1 active partners over 3 months" and
+    # "incentives are the 1 partner payout ledger entries posted in 2026-Q3" (found by fuzzing the
+    # QBR with one partner touch and one payout).
+    ws = (
+        Book()
+        .won("W1", "2026-07-01", "2026-07-31", "1000", "sourced")
+        .program_cost("2026-Q3", "headcount", "100")
+        .rows("touches", {"touch_id": "T1", "occurred_at": t("2026-08-01"), "account_id": "A1",
+                          "actor": "partner", "kind": "intro", "partner_id": "P1"})
+        .save()
+    )  # fmt: skip
+    ledger(ws, ("2026-08-31T00:00:00Z", "2026-08-31T00:00:00Z", "partner", "partner_payout", "50.00"))
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    notes = [f.note for s in report.sections for f in s.figures] + [
+        n for s in report.sections for n in s.notes
+    ]
+    text = " ".join(n for n in notes if n)
+    assert "1 partner-engagement touch by 1 active partner over 3 months" in text, text
+    assert "the 1 partner payout ledger entry posted in 2026-Q3" in text, text

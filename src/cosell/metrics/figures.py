@@ -372,7 +372,8 @@ def costs(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker) -> Figure:
 def ledger_note(c: PeriodCosts) -> str:
     """What the report says when the ledger supplied the incentives."""
     return (
-        f"incentives are the {c.ledger_entries} partner payout ledger entries posted in "
+        f"incentives are the {c.ledger_entries} partner payout ledger "
+        f"{'entry' if c.ledger_entries == 1 else 'entries'} posted in "
         f"{c.period.label} (program_costs has no incentives row for it)"
     )
 

@@ -230,8 +230,9 @@ def _leading(m: Metrics, q: Period, prior: Period, n: PeriodNumbers, fm: FigureM
         value=rounded(frequency, "ratio", fm.currency),
         unit="ratio",
         note=(
-            f"{engagement.touches:,} partner-engagement touches by {engagement.partners:,} active partners "
-            f"over {engagement.months} months"
+            f"{engagement.touches:,} partner-engagement touch{'' if engagement.touches == 1 else 'es'} by "
+            f"{engagement.partners:,} active partner{'' if engagement.partners == 1 else 's'} "
+            f"over {engagement.months} month{'' if engagement.months == 1 else 's'}"
             if frequency is not None
             else f"no partner-engagement touches in {q.label}"
         ),
