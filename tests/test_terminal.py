@@ -165,3 +165,37 @@ def test_the_commands_console_ends_no_line_with_spaces_in_a_file_or_a_pipe() -> 
     # The same table from rich's own console keeps its padding: what the line above removes.
     plain = printed(60, columns, rows)
     assert [line for line in plain.splitlines() if line.endswith(" ")]
+
+
+def test_a_header_keeps_a_period_or_a_date_whole() -> None:
+    # The QBR's revenue table headed a column "Deals won 2026-Q2" and, in a workspace currency of
+    # three decimals (KWD, wider amounts), printed it as "2026-" over "Q2": the header broke after
+    # the period's hyphen like after a word's. A period or a date is now one piece of a header
+    # (found by fuzzing the QBR in KWD).
+    columns = [TableColumn(f"c{i}", label) for i, label in
+               enumerate(("Deals won 2026-Q2", "Revenue 2026-08", "Since 2026-07-01", "Partner-sourced"))]  # fmt: skip
+    rows = [{f"c{i}": "12" for i in range(4)}]
+    for width in (40, 44):
+        text = printed(width, columns, rows)
+        for piece in ("2026-Q2", "2026-08", "2026-07-01"):
+            assert whole_on_a_line(piece, text), text
+        assert any(line.split()[-1:] == ["Partner-"] for line in lines_of(text)), text  # words still break
+
+
+def test_a_number_too_wide_beside_the_labels_of_a_block_goes_whole_under_its_label() -> None:
+    # At 40 columns the QBR's by-tier table is printed as blocks, and its label "Pipeline 2026-Q2
+    # (USD):" left 16 columns beside it: the largest amount an import accepts folded into
+    # "99,999,999,999,9" over "99.99". Such a number now goes under its label, whole (found by
+    # fuzzing the QBR at 40 columns).
+    columns = [TableColumn("tier", "Tier"), TableColumn("amount", "Pipeline 2026-Q2 (USD)")]
+    rows = [{"tier": "Sourced", "amount": "99,999,999,999,999.99"}, {"tier": "None", "amount": "-1.00"}]
+    out = Console(file=io.StringIO(), width=40, color_system=None)
+    print_blocks(out, columns, rows)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert whole_on_a_line("99,999,999,999,999.99", text), text
+    assert whole_on_a_line("-1.00", text) and whole_on_a_line("Sourced", text), text
+    assert max(len(line) for line in lines_of(text)) <= 40
+    # Beside the labels when it fits: the blocks keep their aligned label: value lines.
+    narrow = Console(file=io.StringIO(), width=60, color_system=None)
+    print_blocks(narrow, columns, rows)
+    assert "Pipeline 2026-Q2 (USD): 99,999,999,999,999.99" in narrow.file.getvalue()  # type: ignore[attr-defined]

@@ -252,4 +252,15 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
 
 def _q(value: Decimal, digits: int) -> Decimal:
     """Half away from zero to ``digits`` places (display only: values are already rounded once)."""
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return half_away(value, Decimal(1).scaleb(-digits))
+
+
+def half_away(value: Decimal, step: Decimal) -> Decimal:
+    """``value`` rounded half away from zero to the places of ``step``; a value that rounds to zero
+    is zero, never a signed zero (``-0.0000``, ``-0.0%``), whatever the sign it had.
+
+    >>> half_away(Decimal("-0.00004"), Decimal("0.0001")), half_away(Decimal("-0.03125"), Decimal("0.0001"))
+    (Decimal('0.0000'), Decimal('-0.0313'))
+    """
+    q = value.quantize(step, rounding=ROUND_HALF_UP)
+    return q.copy_abs() if q.is_zero() else q

@@ -45,8 +45,9 @@ LONGEST_WORD = 30  # a longer word in text may fold: it would force a table into
 # A number as the commands print it: 1,234.50, -63,922.60, 15.4%, 0.2312, 12,345.00 USD, 49.2 days.
 NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+%?( [A-Z]{3}| days)?")
 # A header breaks between words and after a hyphen ("Partner-" / "sourced"): headers are words
-# for people, and a narrow column of numbers should not be widened by one long header word.
-_HEADER_PIECES = re.compile(r"[^\s-]*-+|[^\s-]+")
+# for people, and a narrow column of numbers should not be widened by one long header word. A
+# period or a date in a header ("Deals won 2026-Q2", "2026-08", "2026-07-01") stays whole.
+_HEADER_PIECES = re.compile(r"\d{4}-(?:Q\d|\d\d)(?:-\d\d)?(?![\w-])|[^\s-]*-+|[^\s-]+")
 _TRAILING_SPACES = re.compile(r" +(?=\n)")
 
 
@@ -261,12 +262,24 @@ def print_blocks(
     wanted = [TableColumn(c) if isinstance(c, str) else c for c in columns]
     labels = {c.key: f"{c.header}:" for c in wanted}
     label_width = max(cell_len(label) for label in labels.values())
+    # A number too wide to print whole beside the labels goes under its label, indented, in every
+    # block: folded beside it, "99,999,999,999,999.99" read "99,999,999,999,9" over "99.99".
+    room = console.width - label_width - 1
+    under = any(
+        is_number(text) and cell_len(text) > room
+        for r in rows
+        for c in wanted
+        if (text := plain(r.get(c.key)).strip())
+    )
     for i, r in enumerate(rows):
         if i:
             console.print()
         grid = Table.grid(padding=(0, 1, 0, 0))
-        grid.add_column(width=label_width, no_wrap=True, style="dim")
-        grid.add_column(overflow="fold")
+        if under:
+            grid.add_column(overflow="fold")
+        else:
+            grid.add_column(width=label_width, no_wrap=True, style="dim")
+            grid.add_column(overflow="fold")
         style = row_styles[i] if row_styles else None
         for c in wanted:
             value = _renderable(r.get(c.key))
@@ -275,7 +288,11 @@ def print_blocks(
                 value = value[len(value.plain) - len(value.plain.lstrip()) :]  # a copy, never the caller's
                 if not grid.row_count:
                     value.stylize("bold")  # where a block starts, for the eye running down a long list
-                grid.add_row(labels[c.key], value, style=style)
+                if under:
+                    grid.add_row(Text(labels[c.key], style="dim"), style=style)
+                    grid.add_row(Padding(value, (0, 0, 0, 2)), style=style)
+                else:
+                    grid.add_row(labels[c.key], value, style=style)
         console.print(grid)
 
 

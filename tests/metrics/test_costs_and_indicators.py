@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from cosell.metrics.costs import period_costs
 from cosell.metrics.indicators import ae_adoption, new_partner_leads, partner_engagement
 from cosell.metrics.league import league
 from cosell.policy import Policy
+from cosell.reports.qbr import build_qbr
 from cosell.store.ledger import LEDGER_ENTRIES
 from cosell.store.workspace import Workspace
 
@@ -89,6 +91,28 @@ def test_incentives_come_from_partner_ledger_entries_when_program_costs_have_non
     # A quarter with no program cost row still gets the ledger's payouts as its (only) cost.
     q4 = period_costs(m.facts, m.period("2026-Q4"))
     assert (q4.program, q4.ledger_entries) == (Decimal("999.00"), 1)
+
+
+def test_ledger_incentives_posted_after_the_as_of_instant_are_not_yet_a_cost() -> None:
+    # A report standing at T (--as-of) before K (--known-at) counted every entry known at K and
+    # dated in the period, also those posted after T: as of 2026-08-15, the payout posted on
+    # 2026-09-30 for a deal still open on 2026-08-15 was a Q3 cost while the deal's revenue was not
+    # yet revenue. An entry counts from its posted_at on (found by fuzzing the QBR with --as-of).
+    ws = Book().deal("Z1", "2020-01-01", "1.00").program_cost("2026-Q3", "headcount", "1000").save()
+    ledger(
+        ws,
+        ("2026-07-31T23:59:59.999999Z", "2026-10-01T00:00:00Z", "partner", "partner_payout", "120.00"),
+        ("2026-08-15T00:00:00Z", "2026-08-15T00:00:00Z", "partner", "bonus", "5.00"),  # at T: counts
+        ("2026-09-30T23:59:59.999999Z", "2026-10-01T00:00:00Z", "partner", "partner_payout", "888.00"),
+    )
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    assert period_costs(m.facts, m.period("2026-Q3")).incentives_from_ledger == Decimal("1013.00")
+    at_t = replace(m.facts, as_of=t("2026-08-15"))  # evaluated as of T with everything known at K
+    q3 = period_costs(at_t, m.period("2026-Q3"))
+    assert (q3.incentives_from_ledger, q3.ledger_entries, q3.program) == (
+        Decimal("125.00"), 2, Decimal("1125.00"))  # fmt: skip
+    september = period_costs(at_t, m.period("2026-09"))
+    assert (september.program, september.ledger_entries) == (None, 0)
 
 
 def test_new_partner_leads_count_leads_with_a_partner_created_in_the_period() -> None:
@@ -192,6 +216,41 @@ def test_engagement_frequency_is_partner_touches_per_active_partner_per_month() 
     assert partner_engagement(m.facts, m.period("2026-Q1")).per_partner_per_month is None
 
 
+def test_leads_and_touches_after_the_as_of_instant_are_not_counted_yet() -> None:
+    # The QBR as of T (mid-quarter, --as-of) counted the quarter's partner leads and touches made
+    # after T, which the same report leaves out for deals: as of 2026-08-15 a lead of 2026-09-01
+    # was a "new partner-sourced lead" of Q3. Leads and touches now count up to T, T included
+    # (found by fuzzing the QBR with --as-of).
+    ws = (
+        Book()
+        .deal("Z1", "2020-01-01", "1.00")
+        .rows(
+            "leads",
+            {"lead_id": "L1", "created_at": t("2026-07-01"), "partner_id": "P1"},
+            {"lead_id": "L2", "created_at": t("2026-08-15"), "partner_id": "P2"},
+            {"lead_id": "L3", "created_at": t("2026-09-01"), "partner_id": "P2"},
+        )
+        .rows(
+            "touches",
+            *(
+                {"touch_id": tid, "occurred_at": t(at), "account_id": "A1", "actor": "partner",
+                 "kind": "intro", "partner_id": partner}
+                for tid, at, partner in (("T1", "2026-07-02", "P1"), ("T2", "2026-08-15", "P1"),
+                                         ("T3", "2026-08-15T00:00:00.000001Z", "P2"))
+            ),
+        )
+        .save()
+    )  # fmt: skip
+    m = open_metrics(ws.con, Policy(), AS_OF)
+    q3 = m.period("2026-Q3")
+    assert new_partner_leads(m.facts, q3) == 3
+    assert (partner_engagement(m.facts, q3).touches, partner_engagement(m.facts, q3).partners) == (3, 2)
+    at_t = replace(m.facts, as_of=t("2026-08-15"))  # evaluated as of T with everything known at K
+    assert new_partner_leads(at_t, q3) == 2
+    e = partner_engagement(at_t, q3)
+    assert (e.touches, e.partners) == (2, 1)
+
+
 def test_league_credits_in_workspace_currency_by_tier_with_win_rate_and_cycle() -> None:
     ws = (
         Book()
@@ -230,3 +289,25 @@ def test_league_names_a_missing_close_month_rate() -> None:
         InputError, match=r"no rate for EUR in 2026-08 or 2026-Q3: needed by 1 deal\(s\) won then"
     ):
         league(m.facts, m.period("2026-Q3"))
+
+
+def test_a_single_touch_partner_and_ledger_entry_are_said_in_the_singular() -> None:
+    # The QBR said "1 partner-engagement touches by 1 active partners over 3 months" and
+    # "incentives are the 1 partner payout ledger entries posted in 2026-Q3" (found by fuzzing the
+    # QBR with one partner touch and one payout).
+    ws = (
+        Book()
+        .won("W1", "2026-07-01", "2026-07-31", "1000", "sourced")
+        .program_cost("2026-Q3", "headcount", "100")
+        .rows("touches", {"touch_id": "T1", "occurred_at": t("2026-08-01"), "account_id": "A1",
+                          "actor": "partner", "kind": "intro", "partner_id": "P1"})
+        .save()
+    )  # fmt: skip
+    ledger(ws, ("2026-08-31T00:00:00Z", "2026-08-31T00:00:00Z", "partner", "partner_payout", "50.00"))
+    report = build_qbr(ws.con, Policy(), "2026-Q3", AS_OF)
+    notes = [f.note for s in report.sections for f in s.figures] + [
+        n for s in report.sections for n in s.notes
+    ]
+    text = " ".join(n for n in notes if n)
+    assert "1 partner-engagement touch by 1 active partner over 3 months" in text, text
+    assert "the 1 partner payout ledger entry posted in 2026-Q3" in text, text

@@ -32,16 +32,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from metrics_support import AS_OF, Book, quarter_book
 
 from cosell.errors import InputError
 from cosell.metrics.context import open_metrics
 from cosell.metrics.costs import period_costs
 from cosell.metrics.deals import check_rates
-from cosell.metrics.figures import FigureMaker, flatten, headline
+from cosell.metrics.figures import FigureMaker, flatten, headline, rounded
 from cosell.metrics.numbers import Bucket, period_numbers
-from cosell.money import round_money
+from cosell.money import quantum, round_money
 from cosell.policy import Policy
+from cosell.report_model import Unit, display
 from cosell.store.workspace import Workspace
 
 
@@ -238,3 +241,27 @@ def test_large_amounts_at_large_rates_convert_exactly() -> None:
     m = open_metrics(ws.con, Policy(), AS_OF)
     n = period_numbers(m.facts, [m.period("2026-08")])["2026-08"]
     assert n.created["sourced"].amount == round_money(amount * rate, "USD")
+
+
+@given(
+    st.decimals(min_value=-1000, max_value=1000, places=9, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["money", "percent", "ratio", "days"]),
+    st.sampled_from(["USD", "JPY", "KWD"]),
+)
+def test_a_value_that_rounds_to_zero_is_shown_as_zero_never_as_a_signed_zero(
+    value: Decimal, unit: Unit, currency: str
+) -> None:
+    # A direct cost of -1.00 over 1,999,968.00 of direct revenue printed its cost per dollar as
+    # "-0.0000" (json and table), and a tiny negative share as "-0.0%": quantizing a small negative
+    # value keeps its sign. Rounding is still half away from zero, once (found by fuzzing the CFO
+    # dashboard with a negative cost).
+    shown = rounded(value, unit, currency)
+    assert shown is not None
+    step = {"money": quantum(currency), "percent": Decimal("0.000001"), "ratio": Decimal("0.0001"),
+            "days": Decimal("0.000001")}[unit]  # fmt: skip
+    exact = abs(value) / step
+    whole = int(exact) + (1 if exact - int(exact) >= Decimal("0.5") else 0)
+    assert shown == (whole * step if value >= 0 else -whole * step)
+    for text in (str(shown), display(shown, unit, currency)):  # the json value, the table's
+        if not any(c in "123456789" for c in text):
+            assert not text.startswith("-"), text

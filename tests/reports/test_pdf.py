@@ -152,3 +152,23 @@ def test_a_trillion_dollar_quarter_keeps_its_numbers_and_quarters_whole(
     for quarter in ("2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"):
         assert quarter in trend, quarter
     assert not [w for w in trend if re.fullmatch(r"20\d", w)]  # no quarter broken after its century
+
+
+def test_the_figures_beside_the_four_numbers_keep_their_values_whole(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # The table of figures beside the dashboard's four numbers gave its Value column a fixed 14% of
+    # the page: a deal of the largest amount an import accepts (14 digits) made "All pipeline
+    # created" print as "100,000,000,000,999." over "99 USD". Now the column is as wide as its
+    # widest value (found by fuzzing the CFO dashboard).
+    ws = (
+        Book()
+        .won("S1", "2026-07-01", "2026-07-31", "99999999999999.99", "sourced")
+        .won("D1", "2026-07-02", "2026-08-31", "1000.00")
+        .save()
+    )
+    rendered = rasterize_pdf(render_pdf(build_cfo(ws.con, Policy(), "2026-Q3", AS_OF)))
+    lines = [line for page in rendered.page_texts for line in page.splitlines()]
+    total = "100,000,000,000,999.99"
+    assert sum(total in line for line in lines) >= 3  # beside the sourced pipeline, in the trend, by tier
+    assert not [line for line in lines if "100,000,000,000," in line and total not in line]

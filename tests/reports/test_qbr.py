@@ -9,6 +9,7 @@ import pytest
 from cosell.errors import UsageError
 from cosell.policy import Policy
 from cosell.report_model import Report, Section
+from cosell.reports.cfo import build_cfo
 from cosell.reports.qbr import build_qbr
 from cosell.store.workspace import Workspace
 from metrics.metrics_support import AS_OF, Book, quarter_book, t
@@ -162,3 +163,28 @@ def test_a_program_cost_recorded_as_zero_is_not_called_unrecorded() -> None:
     ask = {f.key: f for f in section(report, "investment").figures}
     assert ask["added_program_spend"].value is None
     assert ask["added_program_spend"].note == "the program cost of 2026-Q3 is 0: 10% of it adds nothing"
+
+
+def test_the_conversion_note_names_the_minor_unit_of_the_workspace_currency() -> None:
+    # The by-tier sections said every amount was "rounded to the cent" also in a JPY workspace
+    # (rounded to the yen) and a KWD one (to 0.001 dinar). The note now names the currency's own
+    # minor unit (found by fuzzing the QBR in JPY and KWD).
+    ws = (
+        Book()
+        .won("W1", "2026-07-01", "2026-07-31", "1000", "sourced", currency="JPY")
+        .fx("JPY", "2026-Q3", "0.0067")
+        .save()
+    )
+    notes = {}
+    for currency, unit in (("USD", "the cent"), ("JPY", "the whole JPY"), ("KWD", "the 0.001 KWD")):
+        policy = Policy().with_values(workspace_currency=currency)
+        for report in (
+            build_qbr(ws.con, policy, "2026-Q3", AS_OF),
+            build_cfo(ws.con, policy, "2026-Q3", AS_OF),
+        ):
+            sections = {s.key: s for s in report.sections}
+            for key in ("pipeline", "revenue"):
+                (note,) = sections[key].notes
+                assert f"rounded to {unit}" in note, note
+                notes[currency] = note
+    assert "cent" not in notes["JPY"] + notes["KWD"]

@@ -4,8 +4,8 @@ A quarter's costs are the cost rows of the quarter itself and of its three month
 its own month's rows only. The fully-loaded program cost is the sum of ``program_costs``; when no
 ``incentives`` row covers the period and the pay ledger has partner entries posted in it, those
 entries are the incentives (and the report says so). Ledger entries are read only when the
-``ledger_entries`` table exists, only as written by the as-of instant (``recorded_at``), dated in
-the period (``posted_at``), for partners, and without payments (the cash movement of a payout run
+``ledger_entries`` table exists, only as written by the knowledge instant (``recorded_at``), dated
+in the period (``posted_at``) and at or before the as-of instant, for partners, and without payments (the cash movement of a payout run
 settles an earning already counted; counting it again would double it): partner payouts and
 bonuses, less their reversals and clawbacks.
 
@@ -98,10 +98,12 @@ def _ledger_incentives(facts: DealFacts, period: Period) -> tuple[Decimal | None
     known = (
         "" if facts.known_at is None else f"AND {written} <= TIMESTAMPTZ '{format_instant(facts.known_at)}'"
     )
+    # In effect at the as-of instant: an entry posted after it (a payout of a deal that was still
+    # open then) is no more a cost of the period as of T than that deal's revenue is revenue.
     row = con.execute(
         f"SELECT sum(amount), count(*) FROM {LEDGER_TABLE} WHERE party_kind = 'partner' "
-        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? {known}",
-        [period.start, period.end],
+        f"AND kind NOT IN ({cash}) AND posted_at >= ? AND posted_at < ? AND posted_at <= ? {known}",
+        [period.start, period.end, facts.as_of],
     ).fetchone()
     if row is None or not row[1]:
         return None, 0

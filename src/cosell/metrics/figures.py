@@ -16,13 +16,13 @@ Each builder takes the exact numbers of :mod:`cosell.metrics.numbers` (and costs
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 
 from cosell.metrics.benchmarks import BANDS, verdict
 from cosell.metrics.costs import PeriodCosts
 from cosell.metrics.numbers import Bucket, Median, PeriodNumbers
 from cosell.money import quantum
-from cosell.report_model import Figure, Unit
+from cosell.report_model import Figure, Unit, half_away
 
 PERCENT = Decimal("0.000001")
 RATIO = Decimal("0.0001")
@@ -49,9 +49,9 @@ def rounded(value: Decimal | None, unit: Unit, currency: str) -> Decimal | None:
     if value is None:
         return None
     if unit == "money":
-        return value.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+        return half_away(value, quantum(currency))
     step = {"percent": PERCENT, "ratio": RATIO, "days": DAYS}.get(unit)
-    return value.quantize(step, rounding=ROUND_HALF_UP) if step is not None else value
+    return half_away(value, step) if step is not None else value
 
 
 class FigureMaker:
@@ -372,7 +372,8 @@ def costs(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker) -> Figure:
 def ledger_note(c: PeriodCosts) -> str:
     """What the report says when the ledger supplied the incentives."""
     return (
-        f"incentives are the {c.ledger_entries} partner payout ledger entries posted in "
+        f"incentives are the {c.ledger_entries} partner payout ledger "
+        f"{'entry' if c.ledger_entries == 1 else 'entries'} posted in "
         f"{c.period.label} (program_costs has no incentives row for it)"
     )
 

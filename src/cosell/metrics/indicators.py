@@ -2,6 +2,8 @@
 
 - **New partner-sourced leads**: leads created in the period with a partner_id (a partner lead,
   SPEC section 2).
+- As every figure, both counts stand at the as-of instant T: a lead created or a touch made after
+  T is not counted yet, as a deal created after it is left out.
 - **AE adoption rate**: among deals closed (won or lost) in the period, the share whose
   partner_source in force at close was confirmed by a person before close: the deal's latest
   field_history change of partner_source at or before X has a value and was made by a user whose
@@ -48,11 +50,11 @@ class Engagement:
 
 
 def new_partner_leads(facts: DealFacts, period: Period) -> int:
-    """Leads created in the period that name a partner."""
+    """Leads created in the period, by the as-of instant, that name a partner."""
     row = facts.con.execute(
         "SELECT count(*) FROM v_leads WHERE partner_id IS NOT NULL AND partner_id <> '' "
-        "AND created_at >= ? AND created_at < ?",
-        [period.start, period.end],
+        "AND created_at >= ? AND created_at < ? AND created_at <= ?",
+        [period.start, period.end, facts.as_of],
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -84,17 +86,17 @@ def ae_adoption(facts: DealFacts, period: Period) -> Adoption:
 
 
 def partner_engagement(facts: DealFacts, period: Period) -> Engagement:
-    """Partner-engagement touches in the period and the partners that made them."""
+    """Partner-engagement touches in the period, by the as-of instant, and the partners that made them."""
     kinds = ", ".join(lit(k) for k in sorted(facts.policy.partner_kinds)) or "NULL"
     row = facts.con.execute(
         f"""
         SELECT count(*), count(DISTINCT coalesce(nullif(t.partner_id, ''), pc.partner_id))
         FROM v_touches t LEFT JOIN v_partner_contacts pc ON pc.contact_id = t.partner_contact_id
         WHERE t.actor = 'partner' AND t.kind IN ({kinds})
-            AND t.occurred_at >= ? AND t.occurred_at < ?
+            AND t.occurred_at >= ? AND t.occurred_at < ? AND t.occurred_at <= ?
             AND coalesce(nullif(t.partner_id, ''), pc.partner_id) IS NOT NULL
         """,
-        [period.start, period.end],
+        [period.start, period.end, facts.as_of],
     ).fetchone()
     assert row is not None
     return Engagement(touches=int(row[0]), partners=int(row[1]), months=len(month_indexes(period)))

@@ -27,6 +27,7 @@ from cosell.metrics.costs import PeriodCosts, period_costs
 from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import TIER_LABELS, FigureMaker, flatten, headline, ledger_note
 from cosell.metrics.numbers import PeriodNumbers, period_numbers
+from cosell.money import minor_unit
 from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.report_model import (
@@ -95,8 +96,8 @@ def build_cfo(
         sections=(
             headline_section(figures[chosen.label], costs[chosen.label]),
             trend_section(trend, figures, m.currency, m.coverage(trend[-1]) if trend[-1] != chosen else None),
-            tier_section("pipeline", by_tier, numbers),
-            tier_section("revenue", by_tier, numbers),
+            tier_section("pipeline", by_tier, numbers, m.currency),
+            tier_section("revenue", by_tier, numbers, m.currency),
             cycle_section(trend, figures),
         ),
     )
@@ -167,7 +168,7 @@ def trend_section(
     )
 
 
-def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumbers]) -> Section:
+def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumbers], currency: str) -> Section:
     """Pipeline created (``kind`` pipeline) or closed-won revenue (revenue) by tier per period of
     ``trend`` (all quarters, or all months: the first column is ``quarter`` or ``month``)."""
     created = kind == "pipeline"
@@ -205,16 +206,29 @@ def tier_section(kind: str, trend: list[Period], numbers: dict[str, PeriodNumber
         title=title,
         table=Table(columns, tuple(rows)),
         charts=(chart,),
-        notes=(conversion_note(created),),
+        notes=(conversion_note(created, currency),),
     )
 
 
-def conversion_note(created: bool) -> str:
-    """How a by-tier section's amounts were converted (pipeline at creation, revenue at close)."""
+def conversion_note(created: bool, currency: str) -> str:
+    """How a by-tier section's amounts were converted (pipeline at creation, revenue at close), and
+    rounded: to the cent, or to the currency's own minor unit (a yen, a fils of 0.001 dinar).
+
+    >>> "rounded to the whole JPY (its minor unit);" in conversion_note(False, "JPY")
+    True
+    """
     basis = "creation" if created else "close"
+    digits = minor_unit(currency)
+    unit = (
+        "cent"
+        if digits == 2
+        else f"whole {currency}"
+        if digits == 0
+        else f"0.{'0' * (digits - 1)}1 {currency}"
+    )
     return (
         f"Each deal's amount is converted once at the rate of its {basis} month (else quarter) and "
-        "rounded to the cent; the tiers add up to the total exactly."
+        f"rounded to the {unit}{'' if digits == 2 else ' (its minor unit)'}; the tiers add up to the total exactly."
     )
 
 

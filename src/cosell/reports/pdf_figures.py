@@ -262,8 +262,7 @@ def _details(figures: list[FigureText]) -> list[Flowable]:
             )
     if not body:
         return []
-    widths = [FRAME_WIDTH * w for w in (0.34, 0.14, 0.16, 0.14, 0.22)]
-    grid = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    grid = Table([head, *body], colWidths=_details_widths(figures), repeatRows=1, hAlign="LEFT")
     commands: list[Any] = [
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
@@ -277,6 +276,28 @@ def _details(figures: list[FigureText]) -> list[Flowable]:
         commands += [("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), CARD)]
     grid.setStyle(TableStyle(commands))
     return [Spacer(1, 2), grid, Spacer(1, 6)]
+
+
+def _details_widths(figures: list[FigureText]) -> list[float]:
+    """The beside table's columns: a value is never split ("99,999,999,999,999." over "99 USD"),
+    so the Value column is as wide as its widest number, the room taken from Figure and Note."""
+    widths = [FRAME_WIDTH * w for w in (0.34, 0.14, 0.16, 0.14, 0.22)]
+    s = styles()["cell_num"]
+    widest = max(
+        (
+            pdfmetrics.stringWidth(visible(word), s.fontName, s.fontSize)
+            for f in figures
+            for b in f.beside
+            if b.has_value
+            for word in b.value.split()
+        ),
+        default=0.0,
+    )
+    extra = max(widest + 10 - widths[1], 0.0)  # the cell's 4 + 4 points of padding, and rounding
+    widths[1] += extra
+    widths[0] -= extra * 0.34 / 0.56
+    widths[4] -= extra * 0.22 / 0.56
+    return widths
 
 
 def figure_blocks(figures: list[FigureText], marked: frozenset[str] = frozenset()) -> list[Flowable]:

@@ -69,8 +69,8 @@ def build_qbr(
         facts=m.facts_rows(q),
         sections=(
             headline_section(headline(n, c, fm), c),
-            _tiers("pipeline", q, prior, n, n_prior),
-            _tiers("revenue", q, prior, n, n_prior),
+            _tiers("pipeline", q, prior, n, n_prior, m.currency),
+            _tiers("revenue", q, prior, n, n_prior, m.currency),
             _economics(n, c, fm),
             _leading(m, q, prior, n, fm),
             _investment(n, c, fm, added_spend_share),
@@ -78,7 +78,9 @@ def build_qbr(
     )
 
 
-def _tiers(kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: PeriodNumbers) -> Section:
+def _tiers(
+    kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: PeriodNumbers, currency: str
+) -> Section:
     created = kind == "pipeline"
     count = "Deals created" if created else "Deals won"
     money = "Pipeline" if created else "Revenue"
@@ -138,7 +140,7 @@ def _tiers(kind: str, q: Period, prior: Period, n: PeriodNumbers, n_prior: Perio
         title=title,
         table=Table(columns, tuple(rows)),
         charts=(chart,),
-        notes=(conversion_note(created),),
+        notes=(conversion_note(created, currency),),
     )
 
 
@@ -228,8 +230,9 @@ def _leading(m: Metrics, q: Period, prior: Period, n: PeriodNumbers, fm: FigureM
         value=rounded(frequency, "ratio", fm.currency),
         unit="ratio",
         note=(
-            f"{engagement.touches:,} partner-engagement touches by {engagement.partners:,} active partners "
-            f"over {engagement.months} months"
+            f"{engagement.touches:,} partner-engagement touch{'' if engagement.touches == 1 else 'es'} by "
+            f"{engagement.partners:,} active partner{'' if engagement.partners == 1 else 's'} "
+            f"over {engagement.months} month{'' if engagement.months == 1 else 's'}"
             if frequency is not None
             else f"no partner-engagement touches in {q.label}"
         ),
