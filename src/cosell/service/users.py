@@ -15,7 +15,7 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.shown import control_character
 from cosell.store.schema import USER_ROLES
-from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
+from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, find_user, list_users
 from cosell.store.workspace import Workspace
 
 
@@ -23,6 +23,17 @@ def users(ws: Workspace) -> list[DirectoryEntry]:
     """Every user: id, name, role, partner (for partner users), email, and who changed each last,
     when and how (an import, or ``cosell users set`` with its reason)."""
     return list_users(ws.con)
+
+
+def runner(ws: Workspace, by_user: str | None, login: str) -> str:
+    """Who runs a command any user may run (``cosell attribute``, ``cosell reconcile``), as recorded:
+    a named ``--by`` user checked against the directory like every ``--by`` (an unknown one is
+    refused naming ``--by``, a blank one is bad usage: :func:`cosell.store.users.find_user`), else
+    ``login``, the login name, recorded unchecked."""
+    if by_user is None:
+        return login
+    find_user(ws.con, by_user)
+    return by_user
 
 
 MAX_USER_ID = 200
