@@ -108,7 +108,6 @@ def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path)
                                 "partner_ops, finance, admin, partner"),
         (["--role", "finanse"], 2, "error: --role 'finanse' is not a role (did you mean finance?)"),
         (["--role", "partner"], 2, "error: a partner user needs --partner PARTNER_ID"),
-        (["--role", "partner", "--partner", "P11"], 1, "error: --partner: no partner P11 (did you mean P1?)"),
         ([], 2, "error: u-new is a new user: give --role"),
     ):  # fmt: skip
         got, out = run("users", "set", "u-new", *args, "--reason", "r", "--by", "U1", "-w", path)
@@ -341,3 +340,20 @@ def test_an_unknown_user_names_the_option_to_fix(ws: str, command: tuple[str, ..
     )
     code, out = run(*command, "--by", "u-admn", "-w", ws)
     assert (code, out) == (1, "error: --by (or $COSELL_USER): no user u-admn (did you mean u-admin?)")
+
+
+def test_an_unknown_partner_is_named_with_a_suggestion_only_to_an_admin(data_ws: str) -> None:
+    """Which partners exist, and their ids, are not for a user who may not change the directory: a
+    partner user probing ``--partner`` is refused for its role, never told the closest partner id."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    run("users", "set", "u-p", "--role", "partner", "--partner", "P2", "--reason", "p", "--by", "u-admin",
+        "-w", data_ws)  # fmt: skip
+    before = listed(data_ws)
+    for partner in ("P11", "P1", "P404"):
+        code, out = run("users", "set", "u-new", "--role", "partner", "--partner", partner, "--reason", "r",
+                        "--by", "u-p", "-w", data_ws)  # fmt: skip
+        assert (code, out) == (1, "error: u-p has the role partner: only admin users may add or change users")
+    code, out = run("users", "set", "u-new", "--role", "partner", "--partner", "P11", "--reason", "r",
+                    "--by", "u-admin", "-w", data_ws)  # fmt: skip
+    assert (code, out) == (1, "error: --partner: no partner P11 (did you mean P1?)")
+    assert listed(data_ws) == before
