@@ -357,3 +357,54 @@ def test_an_unknown_partner_is_named_with_a_suggestion_only_to_an_admin(data_ws:
                     "--by", "u-admin", "-w", data_ws)  # fmt: skip
     assert (code, out) == (1, "error: --partner: no partner P11 (did you mean P1?)")
     assert listed(data_ws) == before
+
+
+def test_a_user_who_works_for_a_partner_does_nothing_that_acts_on_every_partner(data_ws: str) -> None:
+    """A user with a partner_id reads only its partner's, whatever its role (a CRM's partner user
+    mapped to partner_manager, say); so it may not decide, approve, pay or manage users either: the
+    answer would name other partners' ids and amounts. Without a partner_id the role decides."""
+    from cosell.errors import NotAllowed
+    from cosell.hygiene.decisions import DECIDER_ROLES
+    from cosell.pay.ledger import PAY_OPERATOR_ROLES
+    from cosell.service.channel import SUBMIT_ROLES
+    from cosell.store.schema import USER_ROLES
+    from cosell.store.users import USER_ADMIN_ROLES, check_role
+
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    users = []  # (user_id, role, works for a partner)
+    for role in USER_ROLES:
+        for partner in ("", "P1"):
+            if role == "partner" and not partner:
+                continue
+            user_id = f"u-{role}-{partner or 'ours'}"
+            code, out = run("users", "set", user_id, "--role", role, "--partner", partner, "--reason", "r",
+                            "--by", "u-admin", "-w", data_ws)  # fmt: skip
+            assert code == 0, out
+            users.append((user_id, role, bool(partner)))
+    w = open_workspace(data_ws)
+    try:
+        for roles in (DECIDER_ROLES, PAY_OPERATOR_ROLES, USER_ADMIN_ROLES, ("finance",), SUBMIT_ROLES):
+            for user_id, role, for_partner in users:
+                may = role in roles and (not for_partner or "partner" in roles)
+                try:
+                    check_role(w.con, user_id, roles, "act")
+                    allowed = True
+                except NotAllowed as e:
+                    allowed = False
+                    if role in roles:
+                        assert str(e).startswith(
+                            f"{user_id} works for partner P1: a partner user may not act"
+                        )
+                assert allowed == may, (roles, user_id)
+    finally:
+        w.close()
+    before = listed(data_ws)
+    code, out = run(
+        "users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-admin-P1", "-w", data_ws
+    )
+    assert (code, out) == (
+        1,
+        "error: u-admin-P1 works for partner P1: a partner user may not add or change users, whatever its "
+        "role (admin); only admin users who work for no partner may",
+    )
+    assert listed(data_ws) == before

@@ -41,6 +41,7 @@ from cosell.store.ledger import (
     verify_ledger,
 )
 from cosell.store.review import check_not_backdated
+from cosell.store.users import check_role
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -203,6 +204,7 @@ def check_approver(con: Engine, user_id: str) -> None:
         )
     if row[0] != APPROVER_ROLE:
         raise NotAllowed(f"only a finance user approves payout runs: {user_id} has role {row[0] or 'none'}")
+    check_role(con, user_id, (APPROVER_ROLE,), "approve payout runs")  # nor one who works for a partner
 
 
 def check_four_eyes(run: PayoutRun, user_id: str) -> None:

@@ -69,11 +69,21 @@ def find_user(con: Engine, user_id: str) -> User | None:
 
 def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> User | None:
     """The user when their role is one of ``roles`` (None without a directory); else NotAllowed
-    naming the roles that may ``what`` (a phrase: "decide findings", "load plans")."""
+    naming the roles that may ``what`` (a phrase: "decide findings", "load plans").
+
+    A user who works for a partner (:func:`partner_scope_of`: a partner_id, whatever its role) is a
+    partner user: it reads only its partner's, so it may not do what acts on every partner's (decide,
+    approve, pay, manage users), which ``roles`` without ``partner`` stand for; its answer would name
+    other partners' ids and amounts (SPEC section 9)."""
     user = find_user(con, user_id)
     if user is not None and user.role not in roles:
         raise NotAllowed(
             f"{user_id} has the role {user.role or '(none)'}: only {', '.join(roles)} users may {what}"
+        )
+    if user is not None and "partner" not in roles and partner_scope_of(user) is not None:
+        raise NotAllowed(
+            f"{user_id} works for partner {user.partner_id}: a partner user may not {what}, whatever "
+            f"its role ({user.role}); only {', '.join(roles)} users who work for no partner may"
         )
     return user
 
