@@ -259,15 +259,15 @@ def test_the_last_admin_is_not_demoted_by_users_set_or_an_import(data_ws: str, t
     )
     assert (code, out) == (
         1,
-        "error: the change leaves no user with role admin: nobody could add or change users again; "
-        "make another user admin first",
+        "error: the change leaves no user with role admin (who works for no partner): nobody could add or "
+        "change users again; make another user admin first",
     )
     demote = users_csv(tmp_path / "demote", "u-admin,Ada,ada@x.io,ae,", "u-ops,Olu,olu@x.io,partner_ops,")
     code, out = run_as("u-admin", "import", "canonical", str(demote), "-w", data_ws)
     assert (code, out) == (
         1,
-        "error: users.csv: the change leaves no user with role admin: nobody could add or change users "
-        "again; make another user admin first",
+        "error: users.csv: the change leaves no user with role admin (who works for no partner): nobody "
+        "could add or change users again; make another user admin first",
     )
     assert listed(data_ws) == before
     # With another admin first, the first may step down.
@@ -408,3 +408,26 @@ def test_a_user_who_works_for_a_partner_does_nothing_that_acts_on_every_partner(
         "role (admin); only admin users who work for no partner may",
     )
     assert listed(data_ws) == before
+
+
+def test_an_admin_who_works_for_a_partner_changes_no_users_by_an_import(data_ws: str, tmp_path: Path) -> None:
+    """users.csv is refused from an admin with a partner_id as ``users set`` is (a partner user
+    whatever its role), and the last admin who works for no partner is not given a partner."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    code, out = run("users", "set", "u-padmin", "--role", "admin", "--partner", "P1", "--reason", "r", "--by",
+                    "u-admin", "-w", data_ws)  # fmt: skip
+    assert code == 0, out
+    before = listed(data_ws)
+    add = users_csv(tmp_path / "add", "u-new,New,new@x.io,finance,")
+    code, out = run_as("u-padmin", "import", "canonical", str(add), "-w", data_ws)
+    assert (code, out) == (
+        1,
+        "error: users.csv: u-padmin works for partner P1: a partner user may not add or change users, "
+        "whatever its role; only admin users who work for no partner may",
+    )
+    code, out = run(
+        "users", "set", "u-admin", "--partner", "P1", "--reason", "r", "--by", "u-admin", "-w", data_ws
+    )
+    assert code == 1 and "leaves no user with role admin (who works for no partner)" in out
+    assert listed(data_ws) == before
+    assert run_as("u-admin", "import", "canonical", str(add), "-w", data_ws)[0] == 0

@@ -89,10 +89,12 @@ def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> Us
 
 
 def current_admins(con: Engine) -> frozenset[str]:
-    """The ids of the current users with the role admin (who may change the directory)."""
+    """The ids of the current users with the role admin who work for no partner (who may change
+    the directory: a user with a partner_id is a partner user whatever its role, :func:`check_role`)."""
     marks = ", ".join("?" for _ in USER_ADMIN_ROLES)
     rows = con.execute(
-        f"SELECT user_id FROM cur_users WHERE role IN ({marks})", list(USER_ADMIN_ROLES)
+        f"SELECT user_id FROM cur_users WHERE role IN ({marks}) AND coalesce(partner_id, '') = ''",
+        list(USER_ADMIN_ROLES),
     ).fetchall()
     return frozenset(str(r[0]) for r in rows)
 
@@ -110,14 +112,20 @@ def check_directory_change(
     where = f"{what}: " if what else ""
     admins = ", ".join(USER_ADMIN_ROLES)
     if by_user not in admins_before:
+        row = con.execute("SELECT partner_id FROM cur_users WHERE user_id = ?", [by_user]).fetchone()
+        if row is not None and row[0]:
+            raise NotAllowed(
+                f"{where}{by_user} works for partner {row[0]}: a partner user may not add or change users, "
+                f"whatever its role; only {admins} users who work for no partner may"
+            )
         raise NotAllowed(
             f"{where}{by_user} adds or changes users but has no role {admins}: only {admins} users may "
             "add or change users (say who does it: $COSELL_USER)"
         )
     if not current_admins(con):
         raise NotAllowed(
-            f"{where}the change leaves no user with role {admins}: nobody could add or change users "
-            "again; make another user admin first"
+            f"{where}the change leaves no user with role {admins} (who works for no partner): nobody "
+            "could add or change users again; make another user admin first"
         )
 
 
