@@ -227,11 +227,12 @@ def approve_run(
     """
     con = ws.con
     when = clock.now(now)
+    # Who first: a run's existence, status and approver are no answer for a partner user or a rep.
+    check_approver(con, by_user)
     run = get_run(con, run_id)
     if run.status == "approved":
         when_approved = format_instant(run.approved_at) if run.approved_at else "an unrecorded instant"
         raise CosellError(f"run {run_id} was already approved at {when_approved} by {run.approved_by}")
-    check_approver(con, by_user)
     check_four_eyes(run, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:
