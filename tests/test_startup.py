@@ -41,7 +41,7 @@ def run(tmp_path: Path, *args: str) -> tuple[str, set[str]]:
     env = {
         **os.environ,
         "COSELL_NOW": NOW,
-        "COSELL_USER": "controller",
+        "COSELL_USER": "U1",  # a user of the fixture's directory: an unknown --by is refused
         "COSELL_CACHE_DIR": str(tmp_path / "plans"),
     }
     done = subprocess.run(

@@ -172,7 +172,7 @@ FINDING_KEYS = ("finding_id", "kind", "declared_source", "declared_partner_id", 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_reconcile_and_findings_print_no_dash_table_and_keep_amounts_whole(demo: Demo, width: int) -> None:
-    period = ("--period", "all", "--known-at", NOW, "--by", "test")
+    period = ("--period", "all", "--known-at", NOW, "--by", "u-ops")  # a user of the demo's directory
     found = as_json(demo, "reconcile", *period)
     table = run(demo, width, "reconcile", *period)
     assert_fits(table, width)

@@ -314,3 +314,29 @@ def test_prompt_commands(
     assert [line.split(",")[:2] for line in listed.stdout.splitlines()[1:]] == [
         ["PRM-000001", "open"], ["PRM-000002", "open"], ["PRM-000003", "answered"],
     ]  # fmt: skip
+
+
+def test_a_partner_user_learns_nothing_of_a_prompt_from_its_refusal(
+    ws: Workspace, intake_tables: Tables, intake_import: Callable[..., Path]
+) -> None:
+    """A partner user answers no prompt; its refusal is the same for an answered prompt, an open
+    one and one that does not exist: no rep, no status, no one who answered (found by fuzzing
+    prompts answer as a partner user)."""
+    for user in intake_tables["users"]:
+        if user["user_id"] == "U2":
+            user.update(role="partner", partner_id="P1")
+    intake_import(ws, intake_tables, at("2026-05-02"))
+    answer_prompt(ws, POLICY, "PRM-000001", tier="influenced", activity="call", now=at("2026-05-03"))
+    before = _counts(ws)
+    said = []
+    for prompt_id in ("PRM-000001", "PRM-000002", "PRM-999999"):
+        with pytest.raises(NotAllowed) as refused:
+            answer_prompt(
+                ws, POLICY, prompt_id, tier="influenced", activity="x", by_user="U2", now=at("2026-05-04")
+            )
+        said.append(str(refused.value).replace(prompt_id, "PRM-?"))
+    assert said == [said[0]] * 3
+    assert said[0].startswith(
+        "U2 (a partner user of P1) may not answer PRM-?: a partner user answers no prompt"
+    )
+    assert _counts(ws) == before

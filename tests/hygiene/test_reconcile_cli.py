@@ -231,3 +231,33 @@ def test_findings_show_wraps_the_reviewers_reason_at_80_columns(ws: str) -> None
     assert max(len(line) for line in out.splitlines()) <= 80
     status = out[out.index("status       accepted by U-OPS at ") : out.index("evidence")]
     assert status.split()[6:] == reason.split()
+
+
+def _recorded(path: str) -> list[tuple[str, str]]:
+    import duckdb
+
+    con = duckdb.connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT 'run', by_user FROM attribution_runs UNION ALL SELECT 'reconciliation', by_user "
+            "FROM reconciliations ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+@pytest.mark.parametrize("command", [["reconcile", "--as-of", T], ["attribute", "--as-of", T]])
+def test_reconcile_and_attribute_refuse_a_by_user_the_directory_does_not_hold(
+    ws: str, command: list[str]
+) -> None:
+    before = _recorded(ws)
+    code, out = invoke(*command, "-w", ws, "--by", "U-NOBODY")
+    assert code == 1 and "--by (or $COSELL_USER): no user U-NOBODY" in out
+    code, out = invoke(*command, "-w", ws, "--by", " ")
+    assert code == 2 and "--by USER" in out
+    assert _recorded(ws) == before  # refused before anything was recorded
+    code, out = invoke(*command, "-w", ws, "--by", "U-OPS")
+    assert code == 0, out
+    kind = "run" if command[0] == "attribute" else "reconciliation"
+    assert sorted(_recorded(ws)) == sorted([*before, (kind, "U-OPS")])  # the named user, recorded

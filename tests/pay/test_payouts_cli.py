@@ -339,3 +339,18 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
     assert [(r["status"], r["approved_by"]) for r in runs] == [("proposed", "")]
     approved = invoke("payouts", "approve", "PR-000001", "--by", "F2", "--workspace", ws_path)
     assert "run PR-000001 approved by F2: 2 payment(s)" in approved
+
+
+def test_a_user_who_may_not_approve_learns_nothing_of_the_run(ws_path: str) -> None:
+    """A rep (or a partner user) asking to approve a run is refused for its role before the run is
+    read: the same answer for an approved run, a proposed one and one that does not exist, never
+    the run's status or who approved it (found by fuzzing payouts approve as a rep)."""
+    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    invoke("payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path)
+    said = []
+    for run_id in ("PR-000001", "PR-999999"):
+        refused = runner.invoke(app, ["payouts", "approve", run_id, "--by", "U1", "--workspace", ws_path])
+        assert refused.exit_code == 1
+        said.append(refused.output)
+    assert said == ["error: only a finance user approves payout runs: U1 has role ae\n"] * 2

@@ -108,7 +108,6 @@ def test_bad_values_are_refused_with_the_option_and_a_suggestion(tmp_path: Path)
                                 "partner_ops, finance, admin, partner"),
         (["--role", "finanse"], 2, "error: --role 'finanse' is not a role (did you mean finance?)"),
         (["--role", "partner"], 2, "error: a partner user needs --partner PARTNER_ID"),
-        (["--role", "partner", "--partner", "P11"], 1, "error: --partner: no partner P11 (did you mean P1?)"),
         ([], 2, "error: u-new is a new user: give --role"),
     ):  # fmt: skip
         got, out = run("users", "set", "u-new", *args, "--reason", "r", "--by", "U1", "-w", path)
@@ -260,15 +259,15 @@ def test_the_last_admin_is_not_demoted_by_users_set_or_an_import(data_ws: str, t
     )
     assert (code, out) == (
         1,
-        "error: the change leaves no user with role admin: nobody could add or change users again; "
-        "make another user admin first",
+        "error: the change leaves no user with role admin (who works for no partner): nobody could add or "
+        "change users again; make another user admin first",
     )
     demote = users_csv(tmp_path / "demote", "u-admin,Ada,ada@x.io,ae,", "u-ops,Olu,olu@x.io,partner_ops,")
     code, out = run_as("u-admin", "import", "canonical", str(demote), "-w", data_ws)
     assert (code, out) == (
         1,
-        "error: users.csv: the change leaves no user with role admin: nobody could add or change users "
-        "again; make another user admin first",
+        "error: users.csv: the change leaves no user with role admin (who works for no partner): nobody "
+        "could add or change users again; make another user admin first",
     )
     assert listed(data_ws) == before
     # With another admin first, the first may step down.
@@ -341,3 +340,94 @@ def test_an_unknown_user_names_the_option_to_fix(ws: str, command: tuple[str, ..
     )
     code, out = run(*command, "--by", "u-admn", "-w", ws)
     assert (code, out) == (1, "error: --by (or $COSELL_USER): no user u-admn (did you mean u-admin?)")
+
+
+def test_an_unknown_partner_is_named_with_a_suggestion_only_to_an_admin(data_ws: str) -> None:
+    """Which partners exist, and their ids, are not for a user who may not change the directory: a
+    partner user probing ``--partner`` is refused for its role, never told the closest partner id."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    run("users", "set", "u-p", "--role", "partner", "--partner", "P2", "--reason", "p", "--by", "u-admin",
+        "-w", data_ws)  # fmt: skip
+    before = listed(data_ws)
+    for partner in ("P11", "P1", "P404"):
+        code, out = run("users", "set", "u-new", "--role", "partner", "--partner", partner, "--reason", "r",
+                        "--by", "u-p", "-w", data_ws)  # fmt: skip
+        assert (code, out) == (1, "error: u-p has the role partner: only admin users may add or change users")
+    code, out = run("users", "set", "u-new", "--role", "partner", "--partner", "P11", "--reason", "r",
+                    "--by", "u-admin", "-w", data_ws)  # fmt: skip
+    assert (code, out) == (1, "error: --partner: no partner P11 (did you mean P1?)")
+    assert listed(data_ws) == before
+
+
+def test_a_user_who_works_for_a_partner_does_nothing_that_acts_on_every_partner(data_ws: str) -> None:
+    """A user with a partner_id reads only its partner's, whatever its role (a CRM's partner user
+    mapped to partner_manager, say); so it may not decide, approve, pay or manage users either: the
+    answer would name other partners' ids and amounts. Without a partner_id the role decides."""
+    from cosell.errors import NotAllowed
+    from cosell.hygiene.decisions import DECIDER_ROLES
+    from cosell.pay.ledger import PAY_OPERATOR_ROLES
+    from cosell.service.channel import SUBMIT_ROLES
+    from cosell.store.schema import USER_ROLES
+    from cosell.store.users import USER_ADMIN_ROLES, check_role
+
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    users = []  # (user_id, role, works for a partner)
+    for role in USER_ROLES:
+        for partner in ("", "P1"):
+            if role == "partner" and not partner:
+                continue
+            user_id = f"u-{role}-{partner or 'ours'}"
+            code, out = run("users", "set", user_id, "--role", role, "--partner", partner, "--reason", "r",
+                            "--by", "u-admin", "-w", data_ws)  # fmt: skip
+            assert code == 0, out
+            users.append((user_id, role, bool(partner)))
+    w = open_workspace(data_ws)
+    try:
+        for roles in (DECIDER_ROLES, PAY_OPERATOR_ROLES, USER_ADMIN_ROLES, ("finance",), SUBMIT_ROLES):
+            for user_id, role, for_partner in users:
+                may = role in roles and (not for_partner or "partner" in roles)
+                try:
+                    check_role(w.con, user_id, roles, "act")
+                    allowed = True
+                except NotAllowed as e:
+                    allowed = False
+                    if role in roles:
+                        assert str(e).startswith(
+                            f"{user_id} works for partner P1: a partner user may not act"
+                        )
+                assert allowed == may, (roles, user_id)
+    finally:
+        w.close()
+    before = listed(data_ws)
+    code, out = run(
+        "users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-admin-P1", "-w", data_ws
+    )
+    assert (code, out) == (
+        1,
+        "error: u-admin-P1 works for partner P1: a partner user may not add or change users, whatever its "
+        "role (admin); only admin users who work for no partner may",
+    )
+    assert listed(data_ws) == before
+
+
+def test_an_admin_who_works_for_a_partner_changes_no_users_by_an_import(data_ws: str, tmp_path: Path) -> None:
+    """users.csv is refused from an admin with a partner_id as ``users set`` is (a partner user
+    whatever its role), and the last admin who works for no partner is not given a partner."""
+    run("users", "set", "u-admin", "--role", "admin", "--reason", "first", "--by", "setup", "-w", data_ws)
+    code, out = run("users", "set", "u-padmin", "--role", "admin", "--partner", "P1", "--reason", "r", "--by",
+                    "u-admin", "-w", data_ws)  # fmt: skip
+    assert code == 0, out
+    before = listed(data_ws)
+    add = users_csv(tmp_path / "add", "u-new,New,new@x.io,finance,")
+    code, out = run_as("u-padmin", "import", "canonical", str(add), "-w", data_ws)
+    assert (code, out) == (
+        1,
+        "error: users.csv: u-padmin works for partner P1: a partner user may not add or change users, "
+        "whatever its role; only admin users who work for no partner may",
+    )
+    code, out = run(
+        "users", "set", "u-admin", "--partner", "P1", "--reason", "r", "--by", "u-admin", "-w", data_ws
+    )
+    assert code == 1 and "leaves no user with role admin (who works for no partner)" in out
+    assert listed(data_ws) == before
+    assert run_as("u-admin", "import", "canonical", str(add), "-w", data_ws)[0] == 0

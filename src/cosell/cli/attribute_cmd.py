@@ -114,6 +114,7 @@ def attribute_command(
     to DIR in SPEC section 8's column order.
     """
     from cosell.service.attribution import attribute_and_store, attribute_files, choose_model
+    from cosell.service.users import runner
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     if fmt is not None and out is None:
@@ -147,7 +148,7 @@ def attribute_command(
             policy,
             at,
             chosen,
-            by_user=by_user or login_name(),
+            by_user=runner(ws, by_user, login_name()),
             reason=reason,
             progress=progress,
             incremental=incremental,

@@ -162,12 +162,14 @@ def reconcile_command(
     attribution evaluated as of T (stored by `cosell attribute --as-of T`). See docs/as-of.md."""
     from cosell.hygiene.reconcile import print_summary
     from cosell.service.reconcile import reconcile_period
+    from cosell.service.users import runner
 
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     policy = load_policy(policy_path)
     at = reading(as_of, known_at)
     result = in_workspace(
-        workspace_path, lambda ws: reconcile_period(ws, policy, period, at, by_user=by_user or login_name())
+        workspace_path,
+        lambda ws: reconcile_period(ws, policy, period, at, by_user=runner(ws, by_user, login_name())),
     )
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))

@@ -250,6 +250,19 @@ def expired_prompts(con: Engine, policy: Policy, as_of: datetime | None = None) 
     return sorted(found, key=lambda p: (p.expires_at, len(p.prompt_id), p.prompt_id))
 
 
+def _refuse_partner_user(con: Engine, prompt_id: str, by_user: str) -> None:
+    """A partner user answers no prompt (:func:`_check_user`): refused before the prompt is read, so
+    the refusal tells it nothing of the prompt (whether it exists, its rep, its status, who answered
+    it): SPEC section 9, existence must not leak."""
+    user = find_user(con, by_user)
+    partner = partner_scope_of(user)
+    if partner is not None:
+        raise NotAllowed(
+            f"{by_user} (a partner user of {partner}) may not answer {prompt_id}: a partner user answers "
+            f"no prompt; only the owning rep or a user with role {', '.join(ANSWER_ROLES)} may"
+        )
+
+
 def _check_user(con: Engine, prompt: Prompt, by_user: str) -> None:
     """The owning rep, or partner ops / admin, may answer (none of them a partner user); without a
     users table anyone may. An unknown user is NotFound, another user NotAllowed (HTTP 404 and 403 at the service)."""
@@ -318,6 +331,8 @@ def answer_prompt(
     ensure_intake_schema(ws.con)
     at = clock.now(now)
     con = ws.con
+    if by_user is not None:
+        _refuse_partner_user(con, prompt_id, by_user)  # before it learns whether the prompt exists
     check_not_backdated(con, at, "the answer")
     prompt = get_prompt(con, prompt_id, at)
     if prompt.status != "open":

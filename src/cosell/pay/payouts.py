@@ -41,6 +41,7 @@ from cosell.store.ledger import (
     verify_ledger,
 )
 from cosell.store.review import check_not_backdated
+from cosell.store.users import check_role
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -203,6 +204,7 @@ def check_approver(con: Engine, user_id: str) -> None:
         )
     if row[0] != APPROVER_ROLE:
         raise NotAllowed(f"only a finance user approves payout runs: {user_id} has role {row[0] or 'none'}")
+    check_role(con, user_id, (APPROVER_ROLE,), "approve payout runs")  # nor one who works for a partner
 
 
 def check_four_eyes(run: PayoutRun, user_id: str) -> None:
@@ -225,11 +227,12 @@ def approve_run(
     """
     con = ws.con
     when = clock.now(now)
+    # Who first: a run's existence, status and approver are no answer for a partner user or a rep.
+    check_approver(con, by_user)
     run = get_run(con, run_id)
     if run.status == "approved":
         when_approved = format_instant(run.approved_at) if run.approved_at else "an unrecorded instant"
         raise CosellError(f"run {run_id} was already approved at {when_approved} by {run.approved_by}")
-    check_approver(con, by_user)
     check_four_eyes(run, by_user)
     closed = closed_through(con)
     if closed is not None and run.period <= closed:

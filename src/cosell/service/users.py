@@ -15,7 +15,7 @@ from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError
 from cosell.shown import control_character
 from cosell.store.schema import USER_ROLES
-from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, list_users
+from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, find_user, list_users
 from cosell.store.workspace import Workspace
 
 
@@ -23,6 +23,17 @@ def users(ws: Workspace) -> list[DirectoryEntry]:
     """Every user: id, name, role, partner (for partner users), email, and who changed each last,
     when and how (an import, or ``cosell users set`` with its reason)."""
     return list_users(ws.con)
+
+
+def runner(ws: Workspace, by_user: str | None, login: str) -> str:
+    """Who runs a command any user may run (``cosell attribute``, ``cosell reconcile``), as recorded:
+    a named ``--by`` user checked against the directory like every ``--by`` (an unknown one is
+    refused naming ``--by``, a blank one is bad usage: :func:`cosell.store.users.find_user`), else
+    ``login``, the login name, recorded unchecked."""
+    if by_user is None:
+        return login
+    find_user(ws.con, by_user)
+    return by_user
 
 
 MAX_USER_ID = 200
@@ -80,8 +91,9 @@ def set_user(
         "role": role if role is not None else (current.role if current else ""),
         "partner_id": partner_id if partner_id is not None else (current.partner_id if current else ""),
     }
-    _check_fields(ws.con, fields)  # bad usage first: it is the same whoever asks
+    _check_fields(fields)  # bad usage first: it is the same whoever asks
     check_role(ws.con, by_user, USER_ADMIN_ROLES, "add or change users")
+    _check_partner(ws.con, fields["partner_id"])  # a lookup: only for whom may see every partner
     if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
         # The import would store no new version either; saying "recorded by <by_user>" with the
         # instant of someone else's earlier change would misstate who did what.
@@ -99,7 +111,7 @@ def set_user(
     return UserSet({u.user_id: u for u in list_users(ws.con)}[user_id], changed=True)
 
 
-def _check_fields(con: Engine, fields: dict[str, str]) -> None:
+def _check_fields(fields: dict[str, str]) -> None:
     """Refuse, with the option's name and the closest valid value, what the import would refuse."""
     role, partner = fields["role"], fields["partner_id"]
     if role not in USER_ROLES:
@@ -108,6 +120,12 @@ def _check_fields(con: Engine, fields: dict[str, str]) -> None:
         raise UsageError(f"--role {role!r} is not a role{hint}: one of {', '.join(USER_ROLES)}")
     if role == "partner" and not partner:
         raise UsageError("a partner user needs --partner PARTNER_ID (the partner they work for)")
+
+
+def _check_partner(con: Engine, partner: str) -> None:
+    """Refuse an unknown ``--partner``, naming the closest partner id. Only for an admin (checked
+    first): to anyone else the answer and its suggestion would tell which partners exist (SPEC
+    section 9: a partner user never sees another partner's id)."""
     if partner:
         known = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners ORDER BY 1").fetchall()]
         if partner not in known:

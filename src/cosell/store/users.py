@@ -69,20 +69,32 @@ def find_user(con: Engine, user_id: str) -> User | None:
 
 def check_role(con: Engine, user_id: str, roles: Sequence[str], what: str) -> User | None:
     """The user when their role is one of ``roles`` (None without a directory); else NotAllowed
-    naming the roles that may ``what`` (a phrase: "decide findings", "load plans")."""
+    naming the roles that may ``what`` (a phrase: "decide findings", "load plans").
+
+    A user who works for a partner (:func:`partner_scope_of`: a partner_id, whatever its role) is a
+    partner user: it reads only its partner's, so it may not do what acts on every partner's (decide,
+    approve, pay, manage users), which ``roles`` without ``partner`` stand for; its answer would name
+    other partners' ids and amounts (SPEC section 9)."""
     user = find_user(con, user_id)
     if user is not None and user.role not in roles:
         raise NotAllowed(
             f"{user_id} has the role {user.role or '(none)'}: only {', '.join(roles)} users may {what}"
         )
+    if user is not None and "partner" not in roles and partner_scope_of(user) is not None:
+        raise NotAllowed(
+            f"{user_id} works for partner {user.partner_id}: a partner user may not {what}, whatever "
+            f"its role ({user.role}); only {', '.join(roles)} users who work for no partner may"
+        )
     return user
 
 
 def current_admins(con: Engine) -> frozenset[str]:
-    """The ids of the current users with the role admin (who may change the directory)."""
+    """The ids of the current users with the role admin who work for no partner (who may change
+    the directory: a user with a partner_id is a partner user whatever its role, :func:`check_role`)."""
     marks = ", ".join("?" for _ in USER_ADMIN_ROLES)
     rows = con.execute(
-        f"SELECT user_id FROM cur_users WHERE role IN ({marks})", list(USER_ADMIN_ROLES)
+        f"SELECT user_id FROM cur_users WHERE role IN ({marks}) AND coalesce(partner_id, '') = ''",
+        list(USER_ADMIN_ROLES),
     ).fetchall()
     return frozenset(str(r[0]) for r in rows)
 
@@ -100,14 +112,20 @@ def check_directory_change(
     where = f"{what}: " if what else ""
     admins = ", ".join(USER_ADMIN_ROLES)
     if by_user not in admins_before:
+        row = con.execute("SELECT partner_id FROM cur_users WHERE user_id = ?", [by_user]).fetchone()
+        if row is not None and row[0]:
+            raise NotAllowed(
+                f"{where}{by_user} works for partner {row[0]}: a partner user may not add or change users, "
+                f"whatever its role; only {admins} users who work for no partner may"
+            )
         raise NotAllowed(
             f"{where}{by_user} adds or changes users but has no role {admins}: only {admins} users may "
             "add or change users (say who does it: $COSELL_USER)"
         )
     if not current_admins(con):
         raise NotAllowed(
-            f"{where}the change leaves no user with role {admins}: nobody could add or change users "
-            "again; make another user admin first"
+            f"{where}the change leaves no user with role {admins} (who works for no partner): nobody "
+            "could add or change users again; make another user admin first"
         )
 
 
