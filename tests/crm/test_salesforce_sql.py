@@ -272,7 +272,8 @@ def test_field_changes_made_twice_translate_alike(tmp_path: Path, monkeypatch: p
         # not goes into stage_history as it is, and the first import refuses it.
         (1, "2026-01-05T24:00:00Z", None, "import"),
         (1, "0000-01-05T10:00:00Z", None, "import"),
-        (1, "2026-01-20 10:00:00 UTC", None, "import"),  # not ISO 8601, an instant to the engine
+        # Not ISO 8601 (a zone name: only BigQuery's " UTC" is read), an instant to the engine.
+        (1, "2026-01-20 10:00:00 Europe/Paris", None, "import"),
         (1, "2026-13-45T10:00:00Z", None, "translation"),  # ISO 8601 in shape, no instant
         (1, "", "Unmapped Stage", "translation"),  # no instant (no entry), a stage not mapped
         (1, "2026-01-05T10:00:00Z", "Unmapped Stage", "translation"),
