@@ -264,6 +264,63 @@ def test_a_new_plan_version_reprices_closed_deals_only_when_asked() -> None:
     assert post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE).entries == 0
 
 
+def test_a_deal_closed_again_is_priced_by_the_plan_in_force_at_its_new_close() -> None:
+    # Found by fuzzing pay: a deal first posted under plan@1, reopened and won again once plan@2 was
+    # in force, stayed on plan@1 (while its FX rate followed the new close). SPEC 6: the plan
+    # version is the one in force at the deal's close time; the rep stays the first entry's.
+    w = world()
+    w.deal("O1", "10000.00", "2026-09-15T12:00:00Z")
+    w.attribute({"O1": ("sourced", [("P1", "sourcer", "1.000000", "10000.00")])})
+    both = FunctionPricer(simple_price, (("plan@1", datetime(1970, 1, 1, tzinfo=UTC)),
+                                         ("plan@2", at("2026-10-01T00:00:00Z"))))  # fmt: skip
+    post_period(w.ws, w.policy, both, "2026-09", "fin", SEP_CLOSE)
+    w.deal("O1", "10000.00", "2026-10-20T12:00:00Z", owner="U2", when=at("2026-10-21T00:00:00Z"))
+    w.attribute(
+        {"O1": ("sourced", [("P1", "sourcer", "1.000000", "10000.00")])}, run_at=at("2026-10-21T00:00:00Z")
+    )
+    post_period(w.ws, w.policy, both, "2026-10", "fin", OCT_CLOSE)
+    new = read_entries(w.ws.con, "period = '2026-10'")
+    assert [(e.party_id, e.kind, e.plan_version, e.amount) for e in new] == [
+        ("P1", "reversal", "plan@1", D("-1000.00")),
+        ("P1", "partner_payout", "plan@2", D("1200.00")),
+    ]
+    terms = w.ws.con.execute(
+        "SELECT seq, rep_id, plan_version, reason FROM ledger_deal_terms ORDER BY seq"
+    ).fetchall()
+    assert terms == [(1, "U1", "plan@1", "first entry"), (2, "U1", "plan@2", "closed again")]
+    # Pinned again at the new close: nothing more to post, and a pricer offering plan@1 only keeps plan@2.
+    assert post_period(w.ws, w.policy, both, "2026-10", "fin", OCT_CLOSE).entries == 0
+    assert post_period(w.ws, w.policy, PRICER, "2026-10", "fin", OCT_CLOSE, recheck=True).entries == 0
+
+
+def test_a_what_if_prices_a_deal_closed_again_by_the_plan_in_force_at_its_new_close() -> None:
+    # The what-if pricing (simulate) reads the same pinned terms as posting: a deal closed again once
+    # plan v2 was in force is priced by v2 (found by fuzzing pay, with the fix to posting above).
+    from cosell.pay.hypothetical import ToPrice, price_decisions
+    from cosell.results import CreditRow
+
+    w = world()
+    v1 = example_plan()
+    text2 = v1.text.replace("version = 1", "version = 2").replace("effective_from = 2026-01-01",
+                                                                   "effective_from = 2026-10-01")  # fmt: skip
+    add_plan_version(w.ws.con, v1, "fin", now=at("2025-12-01T00:00:00Z"), workspace_currency="USD")
+    add_plan_version(w.ws.con, parse_plan(text2.replace("direct = 10", "direct = 9"), "v2.toml"), "fin",
+                     now=at("2026-09-01T00:00:00Z"), workspace_currency="USD")  # fmt: skip
+    plans = load_plan_set(w.ws.con)
+    w.deal("O1", "1000.00", "2026-09-15T12:00:00Z")
+    w.attribute({"O1": ("none", [])})
+    post_period(w.ws, w.policy, PlanSetPricer(plans), "2026-09", "fin", SEP_CLOSE)
+
+    def priced(closed: str) -> list[tuple[str, str, Decimal]]:
+        decision = ToPrice("O1", True, at(closed), "new_business", "none", D("1000.00"), "USD", D(1), "U2",
+                           tuple[CreditRow, ...]())  # fmt: skip
+        (result,) = price_decisions(w.ws.con, plans, "USD", [decision])
+        return [(e.party_id, e.plan_version, e.amount) for e in result.earnings]
+
+    assert priced("2026-09-15T12:00:00Z") == [("U1", "partners-2026@1", D("100.00"))]
+    assert priced("2026-10-20T12:00:00Z") == [("U1", "partners-2026@2", D("90.00"))]
+
+
 def test_posting_is_refused_into_a_paid_period_a_future_one_or_a_quarter() -> None:
     w = world()
     w.deal("O1", "10000.00")

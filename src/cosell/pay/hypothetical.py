@@ -3,10 +3,11 @@ way or another, priced as posting prices it, with nothing written to the ledger.
 
 A policy what-if (:mod:`cosell.service.simulate`) asks what each party would earn on a deal under
 the current and under a proposed decision. Each is priced the way :func:`cosell.pay.posting.post_period`
-prices a won deal: the plan version pinned by the deal's first ledger entry, else the version in
-force at its close time X (:class:`cosell.pay.posting.PlanSetPricer` over the plan versions known
-at the knowledge instant); the rep pinned then, else the deal's owner; each partner's type and
-program tier at X where recorded, else its current ones; the credited amounts in the deal currency
+prices a won deal: the plan version pinned by the deal's first ledger entry (unless the deal has
+closed again at another instant since), else the version in force at its close time X
+(:class:`cosell.pay.posting.PlanSetPricer` over the plan versions known at the knowledge
+instant); the rep pinned then, else the deal's owner; each partner's type and program tier at X
+where recorded, else its current ones; the credited amounts in the deal currency
 converted at the close month's rate, each earning rounded once (:func:`cosell.pay.pricing.price_deal`).
 Only won deals earn.
 """
@@ -89,7 +90,8 @@ def price_decisions(
         assert d.closed_at is not None and d.close_rate is not None
         pinned = terms.get(d.opportunity_id)
         plan = plans.find(d.closed_at)
-        version = pinned.plan_version if pinned else (plan.label if plan else None)
+        pinned_plan = pinned.plan_for(d.closed_at) if pinned else None
+        version = pinned_plan or (plan.label if plan else None)
         if version is None:
             out.append(Priced((), None, False))
             continue

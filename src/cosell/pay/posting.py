@@ -341,20 +341,32 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
             "INSERT INTO _pay_schedule VALUES (?, ?, ?)",
             [[s.plan_version, s.starts, s.ends or _FAR_FUTURE] for s in spans],
         )
+    # The close time the pinned plan version was chosen for: the deal as its terms' posting
+    # recorded it (none for a terms row whose posting wrote no entry of the deal).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _pay_terms AS
-           SELECT opportunity_id, arg_max(rep_id, seq) AS rep_id, arg_max(plan_version, seq) AS plan_version,
-                  max(seq) AS seq
-           FROM ledger_deal_terms GROUP BY 1"""
+           SELECT t.*, p.closed_at AS pinned_closed_at
+           FROM (SELECT opportunity_id, arg_max(rep_id, seq) AS rep_id,
+                        arg_max(plan_version, seq) AS plan_version, arg_max(posting_id, seq) AS posting_id,
+                        max(seq) AS seq
+                 FROM ledger_deal_terms GROUP BY 1) t
+           LEFT JOIN ledger_posted_deals p ON p.posting_id = t.posting_id
+                AND p.opportunity_id = t.opportunity_id"""
     )
+    # A deal that closed again at another instant (reopened and won again) is priced by the version
+    # in force at its new close (SPEC section 6), as its FX rate is; its rep stays pinned.
+    moved = "t.pinned_closed_at IS NOT NULL AND t.pinned_closed_at <> c.closed_at"
     plan = (
-        "coalesce(s.plan_version, t.plan_version)" if reprice else "coalesce(t.plan_version, s.plan_version)"
+        "coalesce(s.plan_version, t.plan_version)"
+        if reprice
+        else f"CASE WHEN {moved} THEN s.plan_version ELSE coalesce(t.plan_version, s.plan_version) END"
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _pay_candidates AS
             SELECT c.*, strftime(c.closed_at, '%Y-%m') AS close_period, a.run_id AS attribution_run_id,
                    a.tier, coalesce(t.rep_id, c.owner_id) AS rep_id, {plan} AS plan_version,
-                   t.seq AS terms_seq, t.plan_version AS pinned_plan
+                   t.seq AS terms_seq, t.plan_version AS pinned_plan,
+                   coalesce({moved}, FALSE) AS close_moved
             FROM _pay_closed c
             LEFT JOIN v_attribution a ON a.opportunity_id = c.opportunity_id
             LEFT JOIN _pay_terms t ON t.opportunity_id = c.opportunity_id
@@ -390,7 +402,7 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
                FROM _pay_credits GROUP BY 1)
            SELECT d.opportunity_id, d.closed_at, d.close_period, d.opportunity_type, d.tier,
                   d.attribution_run_id, d.amount, d.currency, d.rate AS fx_rate, d.rep_id, d.plan_version,
-                  d.terms_seq, d.pinned_plan,
+                  d.terms_seq, d.pinned_plan, d.close_moved,
                   md5(concat_ws('|', d.opportunity_id, epoch_us(d.closed_at), d.opportunity_type, d.tier,
                       d.amount, d.currency, d.rate, d.rep_id, d.plan_version,
                       coalesce(s.credits, ''))) AS input_digest
@@ -631,12 +643,15 @@ def _summary(con: Engine, ctx: PostingContext, reprice: bool) -> PostingResult:
 
 
 def _new_terms_sql(reprice: bool) -> str:
-    """Deals getting a (new) terms row: a first entry, or a re-price onto another plan version."""
+    """Deals getting a (new) terms row: a first entry, a re-price onto another plan version, or a
+    deal that closed again at another instant (its pinned close time moves with it)."""
     moved = "OR (d.terms_seq IS NOT NULL AND d.pinned_plan <> d.plan_version)" if reprice else ""
     return f"""SELECT d.opportunity_id, coalesce(d.terms_seq, 0) + 1 AS seq, d.rep_id, d.plan_version,
-                      CASE WHEN d.terms_seq IS NULL THEN 'first entry' ELSE 'reprice' END AS reason
+                      CASE WHEN d.terms_seq IS NULL THEN 'first entry'
+                           WHEN d.close_moved THEN 'closed again' ELSE 'reprice' END AS reason
                FROM _pay_to_price d
                WHERE (d.terms_seq IS NULL AND d.opportunity_id IN (SELECT opportunity_id FROM _pay_new))
+                  OR (d.close_moved AND d.plan_version IS NOT NULL)
                   {moved}"""
 
 

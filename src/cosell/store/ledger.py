@@ -344,6 +344,14 @@ class DealTerms:
 
     rep_id: str
     plan_version: str
+    # The close time the plan version was pinned for (None when its posting recorded none): a deal
+    # that closed again at another instant is priced by the version in force at its new close.
+    closed_at: datetime | None = None
+
+    def plan_for(self, closed_at: datetime) -> str | None:
+        """The pinned plan version, or None when the deal has closed again at another instant."""
+        moved = self.closed_at is not None and self.closed_at != closed_at
+        return None if moved else self.plan_version
 
 
 def pinned_deal_terms(con: Engine, ids: list[str], known_at: datetime | None = None) -> dict[str, DealTerms]:
@@ -354,13 +362,20 @@ def pinned_deal_terms(con: Engine, ids: list[str], known_at: datetime | None = N
     ensure_ledger_schema(con)
     known = "TRUE" if known_at is None else "p.posted_at <= $k"
     rows = con.execute(
-        f"""SELECT t.opportunity_id, arg_max(t.rep_id, t.seq), arg_max(t.plan_version, t.seq)
-            FROM ledger_deal_terms t JOIN ledger_postings p ON p.posting_id = t.posting_id
-            WHERE {known} AND t.opportunity_id IN (SELECT unnest($ids::VARCHAR[]))
-            GROUP BY 1 ORDER BY 1""",
+        f"""SELECT n.*, d.closed_at FROM (
+                SELECT t.opportunity_id, arg_max(t.rep_id, t.seq) AS rep_id,
+                       arg_max(t.plan_version, t.seq) AS plan_version, arg_max(t.posting_id, t.seq) AS posting_id
+                FROM ledger_deal_terms t JOIN ledger_postings p ON p.posting_id = t.posting_id
+                WHERE {known} AND t.opportunity_id IN (SELECT unnest($ids::VARCHAR[]))
+                GROUP BY 1) n
+            LEFT JOIN ledger_posted_deals d ON d.posting_id = n.posting_id AND d.opportunity_id = n.opportunity_id
+            ORDER BY 1""",
         {"ids": sorted(set(ids))} | ({} if known_at is None else {"k": known_at}),
     ).fetchall()
-    return {str(o): DealTerms(str(rep), str(plan)) for o, rep, plan in rows}
+    return {
+        str(o): DealTerms(str(rep), str(plan), None if closed is None else closed.astimezone(UTC))
+        for o, rep, plan, _posting, closed in rows
+    }
 
 
 def insert_entries(con: Engine, entries: list[Entry]) -> int:
