@@ -150,7 +150,18 @@ def test_a_rep_reads_its_own_lines_and_finance_all(ws_path: str) -> None:
 
 
 def test_payout_runs_are_refused_to_a_party_reader_and_an_unknown_reader_names_by(ws_path: str) -> None:
-    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    invoke(
+        "payouts",
+        "run",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
     for command in (["list"], ["show", "PR-000001"]):
         assert "reads only its own pay" in refused("payouts", *command, "--workspace", ws_path, "--by", "pu1")
         assert "3,060.00" in invoke("payouts", *command, "--workspace", ws_path, "--by", "F1")  # every party

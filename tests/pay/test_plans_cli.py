@@ -280,6 +280,9 @@ def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path)
 def test_posting_before_any_plan_is_loaded_is_refused_not_bad_usage(tmp_path: Path) -> None:
     path = str(tmp_path / "ws.duckdb")
     assert runner.invoke(app, ["init", "-w", path]).exit_code == 0
-    result = runner.invoke(app, ["payouts", "post", "--period", "2026-04", "-w", path, "--by", "fin"])
+    result = runner.invoke(
+        app,
+        ["payouts", "post", "--reason", "monthly close", "--period", "2026-04", "-w", path, "--by", "fin"],
+    )
     assert result.exit_code == 1, result.output
     assert "no compensation plan is loaded: cosell plans load FILE" in result.output

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from cosell import clock
 from cosell.entries import Entry
 from cosell.errors import CosellError, NotAllowed
+from cosell.hygiene.decisions import check_reason
 from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
@@ -64,6 +65,7 @@ def post(
     in one transaction. Again with nothing changed, it posts nothing. Needs a loaded plan."""
     from cosell.pay.plan_versions import load_plan_set
 
+    why = check_reason(reason, "a posting")
     with ws.transaction():
         plans = load_plan_set(ws.con)
         if not plans.versions:
@@ -71,7 +73,7 @@ def post(
         user = _operator(ws, by_user, "post pay periods")
         return post_period(
             ws, policy, PlanSetPricer(plans), period, user, clock.now(), reprice=reprice, recheck=recheck,
-            reason=reason,
+            reason=why,
         )  # fmt: skip
 
 
@@ -91,9 +93,10 @@ def _with_parties(ws: Workspace, run: PayoutRun) -> RunParties:
 def propose(ws: Workspace, policy: Policy, period: str, *, by_user: str, reason: str = "") -> RunParties:
     """Propose a payout run for ``period`` in one transaction: each party's positive balance of the
     periods up to it is paid, a negative one blocked (carried until recovered)."""
+    why = check_reason(reason, "a payout run")
     with ws.transaction():
         user = _operator(ws, by_user, "propose payout runs")
-        run, _ = propose_run(ws, policy, period, user, clock.now(), reason)
+        run, _ = propose_run(ws, policy, period, user, clock.now(), why)
         return _with_parties(ws, run)
 
 
@@ -102,8 +105,9 @@ def approve(
 ) -> tuple[PayoutRun, int]:
     """Approve a proposed run as a finance user in one transaction: its payments are posted and its
     period and every earlier one are closed. Returns the run as approved and the payments posted."""
+    why = check_reason(reason, "an approval")
     with ws.transaction():
-        return approve_run(ws, policy, run_id, by_user, clock.now(), reason)
+        return approve_run(ws, policy, run_id, by_user, clock.now(), why)
 
 
 def reader_party(ws: Workspace, viewer: str | None) -> tuple[str, str] | None:
