@@ -216,7 +216,9 @@ def pay_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    loaded = runner.invoke(app, ["plans", "load", str(plan), "--workspace", path])
+    loaded = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(plan), "--workspace", path]
+    )
     assert loaded.exit_code == 0, loaded.output
     return path
 

@@ -55,7 +55,7 @@ def post_september(tmp_path: Path, path: str) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
     for args in (
-        ["plans", "load", str(plan)],
+        ["plans", "load", "--reason", "new plan year", str(plan)],
         ["payouts", "post", "--reason", "monthly close", "--period", "2026-09"],
     ):
         done = runner.invoke(app, [*args, "--workspace", path])

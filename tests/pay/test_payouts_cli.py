@@ -39,7 +39,9 @@ def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    result = runner.invoke(app, ["plans", "load", str(plan), "--workspace", path, "--by", "ops"])
+    result = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(plan), "--workspace", path, "--by", "ops"]
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -335,7 +337,7 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         plan = tmp_path / f"{currency}-plan.toml"
         plan.write_text(example_plan_text().replace('currency = "USD"', f'currency = "{currency}"'))
         common = ("--workspace", path, "--policy", str(policy))
-        invoke("plans", "load", str(plan), *common, "--by", "F1")
+        invoke("plans", "load", "--reason", "new plan year", str(plan), *common, "--by", "F1")
         posted = invoke(
             "payouts", "post", "--reason", "monthly close", "--period", "2026-09", *common, "--by", "F1"
         )

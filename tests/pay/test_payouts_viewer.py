@@ -51,7 +51,7 @@ def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    invoke("plans", "load", str(plan), "--workspace", path, "--by", "ops")
+    invoke("plans", "load", "--reason", "new plan year", str(plan), "--workspace", path, "--by", "ops")
     # The posting's reason names the other partner: a partner user must not read it in its lines.
     invoke(
         "payouts",

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from cosell import clock
 from cosell.entries import Entry
 from cosell.errors import CosellError, NotAllowed
-from cosell.hygiene.decisions import check_reason
 from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
 from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
@@ -63,6 +62,7 @@ def post(
     """Post into ``period`` (a month) the earnings, reversals and clawbacks that bring the ledger to
     what the current attribution and plans say for every won deal closed before the period ends,
     in one transaction. Again with nothing changed, it posts nothing. Needs a loaded plan."""
+    from cosell.hygiene.decisions import check_reason  # lazy: the readers of pay never need it
     from cosell.pay.plan_versions import load_plan_set
 
     why = check_reason(reason, "a posting")
@@ -93,6 +93,8 @@ def _with_parties(ws: Workspace, run: PayoutRun) -> RunParties:
 def propose(ws: Workspace, policy: Policy, period: str, *, by_user: str, reason: str = "") -> RunParties:
     """Propose a payout run for ``period`` in one transaction: each party's positive balance of the
     periods up to it is paid, a negative one blocked (carried until recovered)."""
+    from cosell.hygiene.decisions import check_reason
+
     why = check_reason(reason, "a payout run")
     with ws.transaction():
         user = _operator(ws, by_user, "propose payout runs")
@@ -105,6 +107,8 @@ def approve(
 ) -> tuple[PayoutRun, int]:
     """Approve a proposed run as a finance user in one transaction: its payments are posted and its
     period and every earlier one are closed. Returns the run as approved and the payments posted."""
+    from cosell.hygiene.decisions import check_reason
+
     why = check_reason(reason, "an approval")
     with ws.transaction():
         return approve_run(ws, policy, run_id, by_user, clock.now(), why)
