@@ -104,9 +104,9 @@ def main() -> None:
     as_of = as_of_of(args.size, args.seed)
     env = {**os.environ, "COSELL_NOW": as_of, "COSELL_USER": operator}
     ws = ["--workspace", str(work)]
-    run_child([str(COSELL), "plans", "load", str(plan), *ws], env=env)
+    run_child([str(COSELL), "plans", "load", str(plan), "--reason", "benchmark", *ws], env=env)
 
-    post = [str(COSELL), "payouts", "post", "--period", PERIOD, *ws]
+    post = [str(COSELL), "payouts", "post", "--period", PERIOD, "--reason", "benchmark", *ws]
     first_s, first_rss = run_child(post, env=env)
     entries, deals, parties, total = _counts(work)
     again_s, again_rss = run_child(post, env=env)
@@ -115,7 +115,8 @@ def main() -> None:
     fix_s, fix_rss = run_child(post, env=env)
     entries_fix = _counts(work)[0]
     run_s, run_rss = run_child(
-        [str(COSELL), "payouts", "run", "--period", PERIOD, "--format", "csv", *ws], env=env
+        [str(COSELL), "payouts", "run", "--period", PERIOD, "--reason", "benchmark", "--format", "csv", *ws],
+        env=env,
     )
 
     gib = 1 << 30

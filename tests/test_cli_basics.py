@@ -135,7 +135,7 @@ def test_output_to_a_full_disk_is_a_failure_said_not_a_bug(args: list[str]) -> N
         ["dispute", "decide", " ", "--accept", "--by", "U1", "--reason", "r"],
         ["prompts", "answer", "", "--tier", "influenced", "--activity", "joint call"],
         ["payouts", "show", ""],
-        ["payouts", "approve", "", "--by", "U1"],
+        ["payouts", "approve", "--reason", "monthly close", "", "--by", "U1"],
         ["referrals", "show", ""],
         ["referrals", "accept", "", "--by", "U1", "--reason", "r"],
         ["registrations", "show", " "],

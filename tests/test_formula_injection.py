@@ -216,7 +216,9 @@ def pay_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    loaded = runner.invoke(app, ["plans", "load", str(plan), "--workspace", path])
+    loaded = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(plan), "--workspace", path]
+    )
     assert loaded.exit_code == 0, loaded.output
     return path
 
@@ -228,12 +230,25 @@ def invoke(*args: str) -> str:
 
 
 def test_ledger_and_payout_run_csv_escape_text_and_keep_negative_amounts(pay_path: str) -> None:
-    invoke("payouts", "post", "--period", "2026-09", "-w", pay_path)
-    run = read_csv(invoke("payouts", "run", "--period", "2026-09", "-w", pay_path, "--format", "csv"))
+    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "-w", pay_path)
+    run = read_csv(
+        invoke(
+            "payouts",
+            "run",
+            "--reason",
+            "monthly close",
+            "--period",
+            "2026-09",
+            "-w",
+            pay_path,
+            "--format",
+            "csv",
+        )
+    )
     assert [(r["party_id"], r["balance"], r["pay"]) for r in run if r["party_kind"] == "partner"] == [
         ("'-12", "600.00", "600.00"), ("'" + EVIL, "1200.00", "1200.00"),
     ]  # fmt: skip
-    invoke("payouts", "approve", "PR-000001", "--by", "F1", "-w", pay_path)
+    invoke("payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F1", "-w", pay_path)
     text = invoke("payouts", "ledger", "-w", pay_path, "--format", "csv")
     ledger = read_csv(text)
     partner = [(r["party_id"], r["kind"], r["amount"]) for r in ledger if r["party_kind"] == "partner"]

@@ -54,7 +54,10 @@ def post_september(tmp_path: Path, path: str) -> None:
     """Load the example plan into the workspace at ``path`` and post 2026-09, as its users would."""
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    for args in (["plans", "load", str(plan)], ["payouts", "post", "--period", "2026-09"]):
+    for args in (
+        ["plans", "load", "--reason", "new plan year", str(plan)],
+        ["payouts", "post", "--reason", "monthly close", "--period", "2026-09"],
+    ):
         done = runner.invoke(app, [*args, "--workspace", path])
         assert done.exit_code == 0, done.output
 

@@ -136,7 +136,8 @@ def test_attribute_on_workspace_stores_runs_and_explain_reads_it(tmp_path: Path)
         runs = list_runs(opened.con)
         assert [(r.run_id, r.model, r.by_user, r.reason) for r in runs] == [
             (1, "role_weighted", "tester", "month end"),
-            (2, "even", "tester", ""),
+            # No --reason: the run records what was run as its why, never an empty one.
+            (2, "even", "tester", f"cosell attribute --as-of {AS_OF} --known-at {AS_OF} --model even"),
         ]
         rows1, credits1 = run_rows(opened.con, 1)
         rows2, _ = run_rows(opened.con, 2)

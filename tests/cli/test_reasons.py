@@ -1,5 +1,5 @@
 """``--reason``: a reason is what a controller reads in the history of a write. Blank is no reason
-(a command that needs one refuses it; an optional one records none, as when not given), and it
+(a command that needs one refuses it; a batch write records what was run, as when not given), and it
 is at most MAX_REASON_CHARS long (a 10 MB reason was stored and printed)."""
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ def test_a_required_reason_blank_or_too_long_is_refused_and_nothing_is_recorded(
 
 
 @pytest.mark.parametrize("blank", ["", "   ", " \t "])
-def test_a_blank_optional_reason_records_none_and_a_long_one_is_refused(tmp_path: Path, blank: str) -> None:
+def test_a_blank_optional_reason_records_what_was_run_and_a_long_one_is_refused(
+    tmp_path: Path, blank: str
+) -> None:
+    """Found by fuzzing ``attribute`` without ``--reason``: the run was stored with an empty why.
+    Without one (or with a blank one) the run now records what was run as its why."""
     workspace = tmp_path / "w.duckdb"
     ws = str(workspace)
     assert invoke("import", "canonical", str(GOLDEN), "-w", ws)[0] == 0
@@ -60,4 +64,6 @@ def test_a_blank_optional_reason_records_none_and_a_long_one_is_refused(tmp_path
     assert invoke("attribute", "-w", ws, "--reason", blank)[0] == 0
     assert invoke("attribute", "-w", ws, "--reason", "  month-end run  ")[0] == 0
     reasons = rows(workspace, "SELECT reason FROM attribution_runs ORDER BY run_id")
-    assert reasons == [("",), ("",), ("month-end run",)]
+    ran = "cosell attribute --as-of 2026-10-01T00:00:00Z --known-at 2026-10-01T00:00:00Z --model "
+    assert [str(r[0]).startswith(ran) for r in reasons] == [True, True, False], reasons
+    assert reasons[0] == reasons[1] and reasons[2] == ("month-end run",)

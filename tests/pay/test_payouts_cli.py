@@ -39,7 +39,9 @@ def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    result = runner.invoke(app, ["plans", "load", str(plan), "--workspace", path, "--by", "ops"])
+    result = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(plan), "--workspace", path, "--by", "ops"]
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -51,9 +53,31 @@ def invoke(*args: str) -> str:
 
 
 def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
-    out = invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    out = invoke(
+        "payouts",
+        "post",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
     assert "3 entries posted (posting 1)" in out
-    again = invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    again = invoke(
+        "payouts",
+        "post",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
     assert "0 entries posted (nothing to post)" in again
     ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))
     assert [(e["entry_id"], e["party_id"], e["rule_id"], e["amount"]) for e in ledger] == [
@@ -67,7 +91,18 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
     )
     assert ledger[0]["by_user"] == "ops"
     run = invoke(
-        "payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops", "--format", "csv"
+        "payouts",
+        "run",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+        "--format",
+        "csv",
     )
     # Plain amounts for machines (as payouts list and ledger), names, and what was recovered.
     assert list(csv.DictReader(io.StringIO(run))) == [
@@ -76,9 +111,24 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         {"party_kind": "rep", "party_id": "U1", "name": "U1", "balance": "900.00", "recovered": "0.00",
          "pay": "900.00", "status": "pay"},
     ]  # fmt: skip
-    refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "U1", "--workspace", ws_path])
+    refused = runner.invoke(
+        app,
+        [
+            "payouts",
+            "approve",
+            "--reason",
+            "monthly close",
+            "PR-000001",
+            "--by",
+            "U1",
+            "--workspace",
+            ws_path,
+        ],
+    )
     assert refused.exit_code == 1 and "only a finance user approves" in refused.output
-    approved = invoke("payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path)
+    approved = invoke(
+        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F1", "--workspace", ws_path
+    )
     assert "run PR-000001 approved by F1: 2 payment(s), 2,100.00 USD" in approved
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["run_id"], r["status"], r["approved_by"], r["total"]) for r in runs] == [
@@ -89,14 +139,16 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
     assert [(e["kind"], e["amount"]) for e in rep] == [
         ("rep_commission", "600.00"), ("rep_commission", "300.00"), ("payment", "-900.00"),
     ]  # fmt: skip
-    closed = runner.invoke(app, ["payouts", "post", "--period", "2026-09", "--workspace", ws_path])
+    closed = runner.invoke(
+        app, ["payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path]
+    )
     assert closed.exit_code == 1 and "paid and closed" in closed.output
 
 
 def test_bad_usage_is_exit_2(ws_path: str) -> None:
     for args in (
-        ["payouts", "post", "--period", "2026-Q3", "--workspace", ws_path],
-        ["payouts", "post", "--period", "September", "--workspace", ws_path],
+        ["payouts", "post", "--reason", "monthly close", "--period", "2026-Q3", "--workspace", ws_path],
+        ["payouts", "post", "--reason", "monthly close", "--period", "September", "--workspace", ws_path],
         ["payouts", "statement", "--period", "2026-09", "--workspace", ws_path],
         [
             "payouts",
@@ -115,17 +167,33 @@ def test_bad_usage_is_exit_2(ws_path: str) -> None:
         assert result.exit_code == 2, (args, result.output)
     # A label that is no month says which option it came from, as the reports' --period does.
     # A statement covers a month or a quarter; postings a month only, which is what they say.
-    for command, said in ((["post"], "a month"), (["statement", "--partner", "P1"], "a period")):
+    for command, said in (
+        (["post", "--reason", "monthly close"], "a month"),
+        (["statement", "--partner", "P1"], "a period"),
+    ):
         result = runner.invoke(app, ["payouts", *command, "--period", "2026-13", "--workspace", ws_path])
         assert result.exit_code == 2 and f"error: --period: '2026-13' is not {said}" in result.output, (
             result.output
         )
-    missing = runner.invoke(app, ["payouts", "approve", "PR-000042", "--by", "F1", "--workspace", ws_path])
+    missing = runner.invoke(
+        app,
+        [
+            "payouts",
+            "approve",
+            "--reason",
+            "monthly close",
+            "PR-000042",
+            "--by",
+            "F1",
+            "--workspace",
+            ws_path,
+        ],
+    )
     assert missing.exit_code == 1 and "no payout run PR-000042" in missing.output
 
 
 def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
-    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
     table = invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path)
     assert "Partner statement: P1 (P1)" in table and "1,200.00" in table
     doc = json.loads(
@@ -158,7 +226,7 @@ def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
 def test_a_statement_file_without_out_is_named_after_the_party_and_period(
     ws_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
     monkeypatch.chdir(tmp_path)
     said = invoke(
         "payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "pdf"
@@ -171,7 +239,7 @@ def test_a_statement_file_without_out_is_named_after_the_party_and_period(
 
 
 def test_a_rep_may_not_post_or_propose_and_an_unknown_user_is_named(ws_path: str) -> None:
-    for args in (["payouts", "post"], ["payouts", "run"]):
+    for args in (["payouts", "post", "--reason", "close"], ["payouts", "run", "--reason", "close"]):
         rep = runner.invoke(app, [*args, "--period", "2026-09", "--workspace", ws_path, "--by", "U1"])
         assert rep.exit_code == 1 and "U1 has the role ae" in rep.output, rep.output
         unknown = runner.invoke(app, [*args, "--period", "2026-09", "--workspace", ws_path, "--by", "F2"])
@@ -269,17 +337,33 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         plan = tmp_path / f"{currency}-plan.toml"
         plan.write_text(example_plan_text().replace('currency = "USD"', f'currency = "{currency}"'))
         common = ("--workspace", path, "--policy", str(policy))
-        invoke("plans", "load", str(plan), *common, "--by", "F1")
-        posted = invoke("payouts", "post", "--period", "2026-09", *common, "--by", "F1")
+        invoke("plans", "load", "--reason", "new plan year", str(plan), *common, "--by", "F1")
+        posted = invoke(
+            "payouts", "post", "--reason", "monthly close", "--period", "2026-09", *common, "--by", "F1"
+        )
         assert f"{Decimal(partner):,}" in posted, posted
         ledger = json.loads(invoke("payouts", "ledger", "--workspace", path, "--format", "json"))
         assert [e["amount"] for e in ledger] == [partner, rep]
         run = json.loads(
-            invoke("payouts", "run", "--period", "2026-09", *common, "--by", "ops", "-f", "json")
+            invoke(
+                "payouts",
+                "run",
+                "--reason",
+                "monthly close",
+                "--period",
+                "2026-09",
+                *common,
+                "--by",
+                "ops",
+                "-f",
+                "json",
+            )
         )
         assert [(p["balance"], p["pay"]) for p in run] == [(partner, partner), (rep, rep)]
         total = str(Decimal(partner) + Decimal(rep))
-        approved = invoke("payouts", "approve", "PR-000001", *common, "--by", "F1")
+        approved = invoke(
+            "payouts", "approve", "--reason", "monthly close", "PR-000001", *common, "--by", "F1"
+        )
         assert f"{Decimal(total):,} {currency}" in approved, approved
         shown = json.loads(invoke("payouts", "show", "PR-000001", "--workspace", path, "-f", "json"))
         assert (shown["total"], shown["recovered_total"]) == (total, str(Decimal(0).quantize(Decimal(rep))))
@@ -307,7 +391,7 @@ def test_ledger_refuses_a_period_that_is_not_a_month(ws_path: str, period: str, 
     """Found by fuzzing `payouts ledger --period`: a typo printed an empty ledger with exit 0, as
     if the month had no entries; it is now a usage error naming the option (as post, run and
     statement do)."""
-    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path)
+    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
     assert json.loads(
         invoke("payouts", "ledger", "--period", "2026-09", "--workspace", ws_path, "-f", "json")
     )
@@ -326,10 +410,45 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
         )
     finally:
         ws.close()
-    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "F1")
-    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "F1")
+    invoke(
+        "payouts",
+        "post",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "F1",
+    )
+    invoke(
+        "payouts",
+        "run",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "F1",
+    )
     ledger = invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json")
-    refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path])
+    refused = runner.invoke(
+        app,
+        [
+            "payouts",
+            "approve",
+            "--reason",
+            "monthly close",
+            "PR-000001",
+            "--by",
+            "F1",
+            "--workspace",
+            ws_path,
+        ],
+    )
     assert refused.exit_code == 1, refused.output
     said = " ".join(refused.output.split())
     assert "run PR-000001 was proposed by F1" in said and "four eyes" in said
@@ -337,7 +456,9 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
     assert invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json") == ledger
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["status"], r["approved_by"]) for r in runs] == [("proposed", "")]
-    approved = invoke("payouts", "approve", "PR-000001", "--by", "F2", "--workspace", ws_path)
+    approved = invoke(
+        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F2", "--workspace", ws_path
+    )
     assert "run PR-000001 approved by F2: 2 payment(s)" in approved
 
 
@@ -345,12 +466,71 @@ def test_a_user_who_may_not_approve_learns_nothing_of_the_run(ws_path: str) -> N
     """A rep (or a partner user) asking to approve a run is refused for its role before the run is
     read: the same answer for an approved run, a proposed one and one that does not exist, never
     the run's status or who approved it (found by fuzzing payouts approve as a rep)."""
-    invoke("payouts", "post", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
-    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
-    invoke("payouts", "approve", "PR-000001", "--by", "F1", "--workspace", ws_path)
+    invoke(
+        "payouts",
+        "post",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
+    invoke(
+        "payouts",
+        "run",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
+    invoke(
+        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F1", "--workspace", ws_path
+    )
     said = []
     for run_id in ("PR-000001", "PR-999999"):
-        refused = runner.invoke(app, ["payouts", "approve", run_id, "--by", "U1", "--workspace", ws_path])
+        refused = runner.invoke(
+            app,
+            ["payouts", "approve", "--reason", "monthly close", run_id, "--by", "U1", "--workspace", ws_path],
+        )
         assert refused.exit_code == 1
         said.append(refused.output)
     assert said == ["error: only a finance user approves payout runs: U1 has role ae\n"] * 2
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_moving_money_records_why_or_is_refused(ws_path: str, blank: str | None) -> None:
+    """Found by fuzzing ``payouts post/run/approve`` without ``--reason``: a posting, a run and an
+    approval were recorded with an empty why (SPEC section 9). Each now refuses a missing or blank
+    ``--reason`` as bad usage (exit 2, naming the option) and records nothing."""
+    why = [] if blank is None else ["--reason", blank]
+    common = ["--workspace", ws_path]
+    for args in (
+        ["post", "--period", "2026-09", "--by", "ops"],
+        ["run", "--period", "2026-09", "--by", "ops"],
+    ):
+        refused = runner.invoke(app, ["payouts", *args, *why, *common])
+        assert refused.exit_code == 2 and "--reason" in refused.output, refused.output
+    assert json.loads(invoke("payouts", "ledger", *common, "--format", "json")) == []
+    assert json.loads(invoke("payouts", "list", *common, "--format", "json")) == []
+    invoke("payouts", "post", "--period", "2026-09", "--by", "ops", "--reason", "September close", *common)
+    invoke("payouts", "run", "--period", "2026-09", "--by", "ops", "--reason", "September close", *common)
+    refused = runner.invoke(app, ["payouts", "approve", "PR-000001", "--by", "F1", *why, *common])
+    assert refused.exit_code == 2 and "--reason" in refused.output, refused.output
+    shown = json.loads(invoke("payouts", "show", "PR-000001", *common, "--format", "json"))
+    assert shown["status"] == "proposed" and shown["reason"] == "September close"
+    entries = json.loads(invoke("payouts", "ledger", *common, "--format", "json"))
+    assert entries and all("September close" in e["reason"] for e in entries)
+    invoke("payouts", "approve", "PR-000001", "--by", "F1", "--reason", "checked against the GL", *common)
+    table = invoke("payouts", "show", "PR-000001", *common)
+    assert '("checked against the GL")' in table and '("September close")' in table, table
+    listed = json.loads(invoke("payouts", "list", *common, "--format", "json"))
+    assert [(r["reason"], r["approval_reason"]) for r in listed] == [
+        ("September close", "checked against the GL")
+    ]

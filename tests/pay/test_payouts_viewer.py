@@ -51,7 +51,7 @@ def ws_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     w.ws.close()
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan_text())
-    invoke("plans", "load", str(plan), "--workspace", path, "--by", "ops")
+    invoke("plans", "load", "--reason", "new plan year", str(plan), "--workspace", path, "--by", "ops")
     # The posting's reason names the other partner: a partner user must not read it in its lines.
     invoke(
         "payouts",
@@ -150,7 +150,18 @@ def test_a_rep_reads_its_own_lines_and_finance_all(ws_path: str) -> None:
 
 
 def test_payout_runs_are_refused_to_a_party_reader_and_an_unknown_reader_names_by(ws_path: str) -> None:
-    invoke("payouts", "run", "--period", "2026-09", "--workspace", ws_path, "--by", "ops")
+    invoke(
+        "payouts",
+        "run",
+        "--reason",
+        "monthly close",
+        "--period",
+        "2026-09",
+        "--workspace",
+        ws_path,
+        "--by",
+        "ops",
+    )
     for command in (["list"], ["show", "PR-000001"]):
         assert "reads only its own pay" in refused("payouts", *command, "--workspace", ws_path, "--by", "pu1")
         assert "3,060.00" in invoke("payouts", *command, "--workspace", ws_path, "--by", "F1")  # every party

@@ -104,16 +104,20 @@ def test_check_refuses_a_plan_not_in_the_workspace_currency(tmp_path: Path) -> N
 def test_load_and_list(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws.duckdb")
     v1 = write(tmp_path / "v1.toml", 1, "2026-01-01")
-    result = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "alice"])
+    result = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(v1), "-w", ws, "--by", "alice"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == f"loaded p@1 from {v1} by alice (2026-01-01T00:00:00Z on)\n"
-    same = runner.invoke(app, ["plans", "load", str(v1), "-w", ws])
+    same = runner.invoke(app, ["plans", "load", "--reason", "new plan year", str(v1), "-w", ws])
     assert same.stdout == "p@1 is already loaded with this text: nothing changed\n"
     v2 = write(tmp_path / "v2.toml", 2, "2026-04-01", percent="12")
-    refused = runner.invoke(app, ["plans", "load", str(v2), "-w", ws])
+    refused = runner.invoke(app, ["plans", "load", "--reason", "new plan year", str(v2), "-w", ws])
     assert refused.exit_code == 1
     assert "pass --reprice to do that on purpose" in refused.stderr
-    repriced = runner.invoke(app, ["plans", "load", str(v2), "-w", ws, "--reprice"])
+    repriced = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(v2), "-w", ws, "--reprice"]
+    )
     assert repriced.exit_code == 0, repriced.output
     listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "json"])
     assert listed.exit_code == 0, listed.output
@@ -129,12 +133,12 @@ def test_load_a_bad_file_adds_nothing(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws.duckdb")
     assert runner.invoke(app, ["init", "-w", ws]).exit_code == 0
     bad = write(tmp_path / "bad.toml", 1, "2026-01-01", percent="-3")
-    result = runner.invoke(app, ["plans", "load", str(bad), "-w", ws])
+    result = runner.invoke(app, ["plans", "load", "--reason", "new plan year", str(bad), "-w", ws])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == f'{bad} rule "cosell-20": percent -3 is negative'
     listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "csv"])
     assert listed.stdout.splitlines() == [
-        "plan_version,effective_from,effective_to,in_force_until,rules,repriced,loaded_at,by_user,file,digest"
+        "plan_version,effective_from,effective_to,in_force_until,rules,repriced,loaded_at,by_user,reason,file,digest"
     ]
 
 
@@ -145,16 +149,22 @@ def test_where_the_workspace_has_users_only_finance_partner_ops_or_admin_load_pl
     world.user("U-FIN", "finance")
     world.ws.close()
     v1 = write(tmp_path / "v1.toml", 1, "2026-01-01")
-    rep = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-AE"])
+    rep = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(v1), "-w", ws, "--by", "U-AE"]
+    )
     assert rep.exit_code == 1
     assert (
         "U-AE has the role ae: only finance, partner_ops, partner_manager, admin users may load" in rep.output
     )
-    unknown = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-FN"])
+    unknown = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(v1), "-w", ws, "--by", "U-FN"]
+    )
     assert unknown.exit_code == 1 and "no user U-FN (did you mean U-FIN?)" in unknown.output
     listed = runner.invoke(app, ["plans", "list", "-w", ws, "--format", "json"])
     assert json.loads(listed.stdout) == []  # nothing was added by the refused loads
-    ok = runner.invoke(app, ["plans", "load", str(v1), "-w", ws, "--by", "U-FIN"])
+    ok = runner.invoke(
+        app, ["plans", "load", "--reason", "new plan year", str(v1), "-w", ws, "--by", "U-FIN"]
+    )
     assert ok.exit_code == 0, ok.output
     assert "loaded p@1" in ok.stdout and "by U-FIN" in ok.stdout
 
@@ -205,7 +215,7 @@ def test_check_and_load_refuse_out_of_bounds_numbers(
     )
     for command in (
         ["plans", "check", str(plan)],
-        ["plans", "load", str(plan), "-w", str(tmp_path / "w.duckdb")],
+        ["plans", "load", "--reason", "new plan year", str(plan), "-w", str(tmp_path / "w.duckdb")],
     ):
         lines = _invoke_refused(command)
         assert lines[0].startswith(f"{plan}{'' if message.startswith('rule') else ':'} {message}"), lines
@@ -218,7 +228,12 @@ def test_a_binary_plan_file_is_refused_with_a_message(tmp_path: Path) -> None:
     plan.write_bytes(bytes(range(256)) * 4)
     expected = [f"{plan}: is not a text file (a plan is TOML text in UTF-8)", "1 problem(s)"]
     assert _invoke_refused(["plans", "check", str(plan)]) == expected
-    assert _invoke_refused(["plans", "load", str(plan), "-w", str(tmp_path / "w.duckdb")]) == expected
+    assert (
+        _invoke_refused(
+            ["plans", "load", "--reason", "new plan year", str(plan), "-w", str(tmp_path / "w.duckdb")]
+        )
+        == expected
+    )
 
 
 def test_a_plan_that_is_not_a_regular_file_or_too_large_is_refused_without_reading_it(tmp_path: Path) -> None:
@@ -236,7 +251,12 @@ def test_a_plan_that_is_not_a_regular_file_or_too_large_is_refused_without_readi
     for path in (Path("/dev/zero"), link, fifo):
         expected = [f"{path}: is not a regular file (a plan is a TOML text file)", "1 problem(s)"]
         assert _invoke_refused(["plans", "check", str(path)]) == expected
-        assert _invoke_refused(["plans", "load", str(path), "-w", str(tmp_path / "w.duckdb")]) == expected
+        assert (
+            _invoke_refused(
+                ["plans", "load", "--reason", "new plan year", str(path), "-w", str(tmp_path / "w.duckdb")]
+            )
+            == expected
+        )
     assert not (tmp_path / "w.duckdb").exists()
 
 
@@ -280,6 +300,58 @@ def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path)
 def test_posting_before_any_plan_is_loaded_is_refused_not_bad_usage(tmp_path: Path) -> None:
     path = str(tmp_path / "ws.duckdb")
     assert runner.invoke(app, ["init", "-w", path]).exit_code == 0
-    result = runner.invoke(app, ["payouts", "post", "--period", "2026-04", "-w", path, "--by", "fin"])
+    result = runner.invoke(
+        app,
+        ["payouts", "post", "--reason", "monthly close", "--period", "2026-04", "-w", path, "--by", "fin"],
+    )
     assert result.exit_code == 1, result.output
     assert "no compensation plan is loaded: cosell plans load FILE" in result.output
+
+
+@pytest.mark.parametrize("why", [[], ["--reason", ""], ["--reason", " \t"]])
+def test_a_plan_load_records_why_or_is_refused(tmp_path: Path, why: list[str]) -> None:
+    """Found by fuzzing ``plans load`` without ``--reason``: a plan version (what every payout is
+    priced from) was recorded with who and when but no why (SPEC section 9). A missing or blank
+    ``--reason`` is now bad usage (exit 2, naming the option) and nothing is loaded; given, it is
+    stored with the version and shown by ``plans list``."""
+    path = str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["init", "-w", path]).exit_code == 0
+    plan = write(tmp_path / "p.toml", 1, "2026-06-01")
+    refused = runner.invoke(app, ["plans", "load", str(plan), "-w", path, *why])
+    assert refused.exit_code == 2 and "--reason" in refused.output, refused.output
+    assert json.loads(runner.invoke(app, ["plans", "list", "-w", path, "-f", "json"]).output) == []
+    done = runner.invoke(app, ["plans", "load", str(plan), "-w", path, "--reason", "FY27 plan signed off"])
+    assert done.exit_code == 0, done.output
+    listed = json.loads(runner.invoke(app, ["plans", "list", "-w", path, "-f", "json"]).output)
+    assert [(r["by_user"], r["reason"]) for r in listed] == [("tester", "FY27 plan signed off")]
+
+
+def test_a_workspace_from_before_plan_reasons_is_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema step 17 adds plan_versions.reason to an existing workspace: a version loaded before
+    it reads back with no reason, and a new one is loaded with its reason."""
+    from cosell.store import workspace as ws_module
+
+    path = tmp_path / "old.duckdb"
+    with monkeypatch.context() as old:
+        old.setattr(ws_module, "MIGRATIONS", ws_module.MIGRATIONS[:16])
+        old.setattr(ws_module, "SCHEMA_VERSION", 16)
+        ws = open_workspace(path)
+        columns = {r[0] for r in ws.con.execute("DESCRIBE plan_versions").fetchall()}
+        assert "reason" not in columns and ws.schema_version == 16
+        first = write(tmp_path / "p1.toml", 1, "2026-06-01").read_text()
+        ws.con.execute(
+            "INSERT INTO plan_versions VALUES (1, 'p', 1, '2026-06-01', NULL, 'USD', ?, ?, 'p1.toml', "
+            "'2026-04-01', 'old-user', false)",
+            [first, __import__("hashlib").sha256(first.encode()).hexdigest()],
+        )
+        ws.close()
+    plan = write(tmp_path / "p2.toml", 2, "2026-09-01")
+    done = runner.invoke(app, ["plans", "load", str(plan), "-w", str(path), "--reason", "Q3 uplift"])
+    assert done.exit_code == 0, done.output
+    listed = json.loads(runner.invoke(app, ["plans", "list", "-w", str(path), "-f", "json"]).output)
+    assert [(r["by_user"], r["reason"]) for r in listed] == [("old-user", ""), ("tester", "Q3 uplift")]
+    upgraded = open_workspace(path)
+    assert upgraded.schema_version == ws_module.SCHEMA_VERSION == 17
+    upgraded.close()

@@ -171,3 +171,25 @@ def test_labelled_lines_fit_80_columns_and_keep_short_words_whole(words: list[st
     assert "".join(line[13:] for line in lines).replace(" ", "") == "".join(words)
     shown = {w for line in lines for w in line[13:].split()}
     assert all(w in shown for w in words if len(w) <= 80 - 13)
+
+
+@pytest.mark.parametrize("why", [[], ["--reason", ""], ["--reason", "  "]])
+def test_an_expiry_sweep_records_why_or_is_refused(
+    ref_ws: Workspace, why: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzzing ``registrations expire`` without ``--reason``: the sweep expired the CRM's
+    R1 with a made-up why ("protection ended by ..."), not the person's. A missing or blank
+    ``--reason`` is now bad usage (exit 2, naming the option) and nothing expires; given, it is the
+    why recorded and shown."""
+    monkeypatch.setitem(ENV, "COSELL_NOW", "2026-09-01T00:00:00Z")  # R1's protection ended 2026-08-13
+    path = ref_ws.path
+    ref_ws.close()
+    code, out = run("registrations", "expire", "-w", path, "--by", "u-ops", *why)
+    assert code == 2 and "--reason" in out, out
+    code, out = run("registrations", "show", "R1", "-w", path, "--format", "json")
+    assert code == 0 and json.loads(out)["status"] == "approved", out
+    code, out = run("registrations", "expire", "-w", path, "--by", "u-ops", "--reason", "weekly sweep")
+    assert code == 0 and "R1" in out, out
+    code, out = run("registrations", "show", "R1", "-w", path, "--format", "json")
+    shown = json.loads(out)
+    assert shown["status"] == "expired" and shown["events"][-1]["reason"] == "weekly sweep", shown

@@ -59,15 +59,21 @@ def test_submit_approve_extend_expire(ref_ws: Workspace) -> None:
     # A microsecond before the end nothing is due; at the end both REG-000001 and the CRM's R1
     # (approved 2026-05-15, no expires_at: +90 days = 2026-08-13) are.
     with at("2026-09-30T08:59:59.999999Z"):
-        assert [x.row.registration_id for x in service.expire(ref_ws, POLICY, by="u-ops")] == ["R1"]
+        assert [
+            x.row.registration_id for x in service.expire(ref_ws, POLICY, by="u-ops", reason="sweep")
+        ] == ["R1"]
     r1 = service.registration(ref_ws, POLICY, "R1")
     assert (r1.row.status, format_instant(r1.row.expires_at or r1.row.registered_at)) == (
         "expired",
         "2026-08-13T00:00:00Z",
     )
     with at("2026-09-30T09:00:00Z"):
-        assert [x.row.registration_id for x in service.expire(ref_ws, POLICY, by="u-ops")] == ["REG-000001"]
-        assert service.expire(ref_ws, POLICY, by="u-ops") == []  # nothing more: nothing recorded
+        assert [
+            x.row.registration_id for x in service.expire(ref_ws, POLICY, by="u-ops", reason="sweep")
+        ] == ["REG-000001"]
+        assert (
+            service.expire(ref_ws, POLICY, by="u-ops", reason="sweep") == []
+        )  # nothing more: nothing recorded
     done = service.registration(ref_ws, POLICY, "REG-000001")
     assert [e.action for e in done.events] == ["submitted", "approved", "extended", "expired"]
     assert done.row.status == "expired"
@@ -183,7 +189,9 @@ def test_a_pending_registration_that_lapses_never_becomes_evidence(ref_ws: Works
     with at("2026-06-02T09:00:00Z"):
         late = service.submit(ref_ws, POLICY, partner_id="P2", account_id="A3", by="u-ops",
                               registered_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
-        expired = {r.row.registration_id: r.row for r in service.expire(ref_ws, POLICY, by="u-ops")}
+        expired = {
+            r.row.registration_id: r.row for r in service.expire(ref_ws, POLICY, by="u-ops", reason="sweep")
+        }
     # Never approved: its expires_at is its registered_at, so SPEC's "expired with expires_at after
     # C" holds for no deal created at or after it registered.
     row = expired[late.row.registration_id]
@@ -239,7 +247,7 @@ def test_a_registration_change_is_not_dated_before_a_change_already_recorded(ref
             service.extend(ref_ws, POLICY, "R1", by="u-ops", reason="legal")
         # REG-000002, pending since 2026-03-01, lapsed at 2026-05-30: due for the sweep.
         with pytest.raises(CosellError, match="the expiry sweep " + late):
-            service.expire(ref_ws, POLICY, by="u-ops")
+            service.expire(ref_ws, POLICY, by="u-ops", reason="sweep")
     after = ref_ws.con.execute(
         "SELECT (SELECT count(*) FROM deal_registrations), (SELECT count(*) FROM imports), "
         "(SELECT count(*) FROM registration_events)"

@@ -314,7 +314,7 @@ def test_a_change_that_changes_nothing_records_nothing_and_says_who_did(ws: str)
     [
         ("findings", "accept", "F-1", "--reason", "x"),
         ("overrides", "withdraw", "OVR-000001", "--reason", "x"),
-        ("payouts", "run", "--period", "2026-03"),
+        ("payouts", "run", "--reason", "monthly close", "--period", "2026-03"),
         ("payouts", "ledger"),
         ("referrals", "list"),
     ],

@@ -51,7 +51,7 @@ ReaderOption = Annotated[
 PeriodOption = Annotated[
     str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False, callback=a_period)
 ]
-ReasonOption = Annotated[str, reason_option("Why (recorded).")]
+ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -74,10 +74,10 @@ def _amount(value: Any, currency: str, fmt: Format) -> Any:
 @payouts_app.command("post")
 def post_command(
     period: PeriodOption,
+    reason: ReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
     reprice: Annotated[
         bool,
         typer.Option(
@@ -132,10 +132,10 @@ def post_command(
 @payouts_app.command("run")
 def run_command(
     period: PeriodOption,
+    reason: ReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
     now: NowOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -161,6 +161,11 @@ def run_command(
         + f". Approve: cosell payouts approve {run.run_id} --by FINANCE_USER",
         highlight=False,
     )
+
+
+def _why(reason: str | None) -> str:
+    """A recorded reason as it follows who did what (none recorded before reasons were required)."""
+    return f' ("{reason}")' if reason else ""
 
 
 _PARTY_COLUMNS = ("party_kind", "party_id", "name", "balance", "recovered", "pay", "status")
@@ -216,7 +221,8 @@ def show_command(
             "run_id": run.run_id, "period": run.period, "status": run.status,
             "proposed_at": format_instant(run.proposed_at), "proposed_by": run.by_user,
             "approved_at": format_instant(run.approved_at) if run.approved_at else None,
-            "approved_by": run.approved_by, "currency": run.currency,
+            "approved_by": run.approved_by, "reason": run.reason, "approval_reason": run.approval_reason,
+            "currency": run.currency,
             "parties_paid": run.parties_paid, "total": _amount(run.total, run.currency, fmt),
             "parties_blocked": run.parties_blocked,
             "blocked_total": _amount(run.blocked_total, run.currency, fmt),
@@ -225,9 +231,12 @@ def show_command(
         }  # fmt: skip
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
-    proposed = f"proposed {format_instant(run.proposed_at)} by {run.by_user}"
+    proposed = f"proposed {format_instant(run.proposed_at)} by {run.by_user}" + _why(run.reason)
     if run.approved_at is not None:
-        state = f"approved {format_instant(run.approved_at)} by {run.approved_by} ({proposed})"
+        state = (
+            f"approved {format_instant(run.approved_at)} by {run.approved_by}{_why(run.approval_reason)} "
+            f"({proposed})"
+        )
     elif run.status == "superseded":
         state = f"superseded: its period was paid by another run ({proposed})"
     else:
@@ -256,9 +265,9 @@ def approve_command(
         str,
         by_option("The approving finance user."),
     ],
+    reason: ReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
-    reason: ReasonOption = "",
     now: NowOption = None,
 ) -> None:
     """Approve a proposed payout run (a user with role finance only): posts its payments and closes
@@ -291,6 +300,7 @@ def list_command(
             "run_id": r.run_id, "period": r.period, "status": r.status,
             "proposed_at": format_instant(r.proposed_at), "proposed_by": r.by_user,
             "approved_at": format_instant(r.approved_at) if r.approved_at else "", "approved_by": r.approved_by or "",
+            "reason": r.reason, "approval_reason": r.approval_reason or "",
             "parties_paid": r.parties_paid, "total": _amount(r.total, r.currency, fmt),
             "parties_blocked": r.parties_blocked, "blocked_total": _amount(r.blocked_total, r.currency, fmt),
             "currency": r.currency,
@@ -299,9 +309,15 @@ def list_command(
     ]  # fmt: skip
     columns = (
         "run_id", "period", "status", "proposed_at", "proposed_by", "approved_at", "approved_by",
-        "parties_paid", "total", "parties_blocked", "blocked_total", "currency",
+        "parties_paid", "total", "parties_blocked", "blocked_total", "currency", "reason", "approval_reason",
     )  # fmt: skip
-    emit_rows(rows, columns, fmt, title="Payout runs", optional=("proposed_at", "proposed_by", "approved_by"))
+    emit_rows(
+        rows,
+        columns,
+        fmt,
+        title="Payout runs",
+        optional=("proposed_at", "proposed_by", "approved_by", "reason", "approval_reason"),
+    )
 
 
 def _party(partner: str | None, rep: str | None, required: bool) -> tuple[str, str] | None:

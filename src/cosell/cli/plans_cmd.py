@@ -18,6 +18,7 @@ from cosell.cli.common import (
     err_console,
     in_workspace,
     login_name,
+    reason_option,
     say,
     workspace,
 )
@@ -86,6 +87,7 @@ def plans_check(
 @plans_app.command("load")
 def plans_load(
     path: Annotated[Path, typer.Argument(help="The plan file to add as a new version.")],
+    reason: Annotated[str, reason_option("Why this version is loaded (recorded; may not be empty).")],
     by: Annotated[
         str | None,
         by_option("Who loads it (recorded)."),
@@ -114,7 +116,7 @@ def plans_load(
     user = by or login_name()
     ws = workspace(workspace_path)
     try:
-        result = load_plan(ws, plan, by_user=user, currency=currency, reprice=reprice)
+        result = load_plan(ws, plan, by_user=user, currency=currency, reason=reason, reprice=reprice)
     except PlanInvalid as exc:
         _fail(exc.problems)
         return
@@ -142,6 +144,7 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
             "repriced": "yes" if r.repriced else "no",
             "loaded_at": format_instant(r.loaded_at),
             "by_user": r.by_user,
+            "reason": r.reason,
             "file": r.file,
             "digest": r.digest[:12],
         }
@@ -156,6 +159,7 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
         "repriced",
         "loaded_at",
         "by_user",
+        "reason",
         "file",
         "digest",
     ]
@@ -167,7 +171,7 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
         columns,
         fmt,
         title="compensation plan versions",
-        optional=("loaded_at", "by_user", "file", "digest"),
+        optional=("loaded_at", "by_user", "reason", "file", "digest"),
     )
 
 

@@ -202,9 +202,9 @@ def extend_command(
 
 @registrations_app.command("expire")
 def expire_command(
+    reason: ReasonRequired,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:

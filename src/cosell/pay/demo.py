@@ -109,7 +109,14 @@ def demo_pay(
     paid = month(t["paid_period_start"]).label
     nxt = month(t["next_period_start"]).label
     currency = policy.workspace_currency
-    add_plan_version(ws.con, example_plan(), DEMO_USER, now=t["plan_loaded"], workspace_currency=currency)
+    add_plan_version(
+        ws.con,
+        example_plan(),
+        DEMO_USER,
+        now=t["plan_loaded"],
+        workspace_currency=currency,
+        reason="cosell demo",
+    )
     pricer = PlanSetPricer(load_plan_set(ws.con))
     console.rule(f"Partner pay: post {paid}, pay it, accept the fixes, post {nxt}")
     first = post_period(ws, policy, pricer, paid, DEMO_USER, t["paid_posted"])

@@ -65,6 +65,7 @@ class PayoutRun:
     status: str  # proposed, approved, superseded (its period was paid by another run)
     approved_at: datetime | None = None
     approved_by: str | None = None
+    approval_reason: str | None = None  # why it was approved (payout_approvals.reason)
 
 
 def propose_run(
@@ -275,7 +276,7 @@ def approve_run(
 
 _RUN_SELECT = """
     SELECT r.run_id, r.period, r.proposed_at, r.by_user, r.through_entry, r.parties_paid, r.total,
-           r.parties_blocked, r.blocked_total, r.currency, r.reason, a.approved_at, a.by_user
+           r.parties_blocked, r.blocked_total, r.currency, r.reason, a.approved_at, a.by_user, a.reason
     FROM payout_runs r LEFT JOIN payout_approvals a ON a.run_id = r.run_id"""
 
 
@@ -292,6 +293,7 @@ def _run(row: tuple[Any, ...], closed: str | None) -> PayoutRun:
         parties_paid=int(row[5]), total=Decimal(row[6]), parties_blocked=int(row[7]),
         blocked_total=Decimal(row[8]), currency=row[9], reason=row[10], status=status,
         approved_at=None if approved_at is None else clock.now(approved_at), approved_by=row[12],
+        approval_reason=row[13],
     )  # fmt: skip
 
 

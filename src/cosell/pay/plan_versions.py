@@ -53,6 +53,7 @@ class PlanVersionRow:
     by_user: str
     repriced: bool
     rules: int
+    reason: str = ""  # why it was loaded (empty for one loaded before reasons were recorded)
 
     @property
     def label(self) -> str:
@@ -67,13 +68,13 @@ class AddResult:
     plan: Plan
 
 
-def _stored_plans(con: Engine) -> list[tuple[Plan, tuple[datetime, str, bool]]]:
+def _stored_plans(con: Engine) -> list[tuple[Plan, tuple[datetime, str, bool, str]]]:
     out = []
     for stored in stored_plan_texts(con):
         plan = parse_plan(stored.text, stored.file)
         if plan.digest != stored.digest:
             raise CosellError(f"plan version {plan.label}: stored text does not match its digest")
-        out.append((plan, (stored.loaded_at, stored.by_user, stored.repriced)))
+        out.append((plan, (stored.loaded_at, stored.by_user, stored.repriced, stored.reason)))
     return out
 
 
@@ -83,7 +84,7 @@ def load_plan_set(con: Engine, known_at: datetime | None = None) -> PlanSet:
     return PlanSet(
         tuple(
             plan
-            for plan, (loaded_at, _, _) in _stored_plans(con)
+            for plan, (loaded_at, _, _, _) in _stored_plans(con)
             if known_at is None or loaded_at <= known_at
         )
     )
@@ -97,12 +98,14 @@ def add_plan_version(
     now: datetime,
     workspace_currency: str,
     reprice: bool = False,
+    reason: str = "",
 ) -> AddResult:
     """Add one version (no transaction of its own: the caller groups it); refuse with every problem.
 
     The same text loaded again is ``unchanged``. A version whose label is taken by different text,
     that starts before one already loaded, leaves a gap or overlap, or takes over time before
-    ``now`` without ``reprice`` raises :class:`PlanInvalid`.
+    ``now`` without ``reprice`` raises :class:`PlanInvalid`. ``reason`` is stored as why it was
+    loaded (the command requires one: :func:`cosell.service.plans.load_plan`).
     """
     file = plan.file or plan.label
     if plan.currency != workspace_currency:
@@ -138,6 +141,7 @@ def add_plan_version(
         con, plan_id=plan.plan_id, version=plan.version, effective_from=plan.effective_from,
         effective_to=plan.effective_to, currency=plan.currency, text=plan.text, digest=plan.digest,
         file=file, loaded_at=now, by_user=by_user, repriced=_takes_over_past(existing, plan, now),
+        reason=reason,
     )  # fmt: skip
     return AddResult("added", plan)
 
@@ -154,7 +158,7 @@ def list_plan_versions(con: Engine) -> list[PlanVersionRow]:
     order = sorted(range(len(stored)), key=lambda i: (stored[i][0].effective_from, i))
     rows = []
     for position, i in enumerate(order):
-        plan, (loaded_at, by_user, repriced) = stored[i]
+        plan, (loaded_at, by_user, repriced, reason) = stored[i]
         until = plan.effective_to
         if position + 1 < len(order):
             nxt = stored[order[position + 1]][0].effective_from
@@ -172,6 +176,7 @@ def list_plan_versions(con: Engine) -> list[PlanVersionRow]:
                 by_user=by_user,
                 repriced=repriced,
                 rules=len(plan.rules),
+                reason=reason,
             )
         )
     return rows

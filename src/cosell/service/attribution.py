@@ -65,6 +65,26 @@ class StoredRun:
     notes: tuple[str, ...] = ()  # what the command should say about the data (:func:`stage_notes`)
 
 
+def run_reason(reason: str, at: AsOf, model: str, *, incremental: bool = False) -> str:
+    """Why a run is stored: the reason given, else what was run (``cosell attribute --as-of T
+    --known-at K --model M``), never an empty why (SPEC section 9: every write records why).
+
+    >>> from cosell.instants import parse_instant
+    >>> t = parse_instant("2026-09-30")
+    >>> run_reason("", AsOf(t, t), "even")
+    'cosell attribute --as-of 2026-09-30T00:00:00Z --known-at 2026-09-30T00:00:00Z --model even'
+    >>> run_reason("  Q3 close ", AsOf(t, t), "even")
+    'Q3 close'
+    """
+    from cosell.instants import format_instant
+
+    given = reason.strip()
+    if given:
+        return given
+    ran = f"cosell attribute --as-of {format_instant(at.as_of)} --known-at {format_instant(at.known_at)}"
+    return ran + f" --model {model}" + (" --incremental" if incremental else "")
+
+
 def stage_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
     """The policy's won and lost stages that the workspace writes only in another case or with
     other surrounding spaces (:func:`cosell.hygiene.gate.stage_case_notes`): its deals there count
@@ -125,6 +145,7 @@ def attribute_and_store(
     from cosell.store.versions import complete_run
 
     require_import(ws.con, at.known_at)
+    reason = run_reason(reason, at, model, incremental=incremental)
     # A run dated before a change already recorded would change what a reading at an earlier
     # --known-at printed, as a decision dated back would (docs/as-of.md).
     check_not_backdated(ws.con, clock.now(run_at), "the attribution run")

@@ -62,8 +62,10 @@ def post(
     """Post into ``period`` (a month) the earnings, reversals and clawbacks that bring the ledger to
     what the current attribution and plans say for every won deal closed before the period ends,
     in one transaction. Again with nothing changed, it posts nothing. Needs a loaded plan."""
+    from cosell.hygiene.decisions import check_reason  # lazy: the readers of pay never need it
     from cosell.pay.plan_versions import load_plan_set
 
+    why = check_reason(reason, "a posting")
     with ws.transaction():
         plans = load_plan_set(ws.con)
         if not plans.versions:
@@ -71,7 +73,7 @@ def post(
         user = _operator(ws, by_user, "post pay periods")
         return post_period(
             ws, policy, PlanSetPricer(plans), period, user, clock.now(), reprice=reprice, recheck=recheck,
-            reason=reason,
+            reason=why,
         )  # fmt: skip
 
 
@@ -91,9 +93,12 @@ def _with_parties(ws: Workspace, run: PayoutRun) -> RunParties:
 def propose(ws: Workspace, policy: Policy, period: str, *, by_user: str, reason: str = "") -> RunParties:
     """Propose a payout run for ``period`` in one transaction: each party's positive balance of the
     periods up to it is paid, a negative one blocked (carried until recovered)."""
+    from cosell.hygiene.decisions import check_reason
+
+    why = check_reason(reason, "a payout run")
     with ws.transaction():
         user = _operator(ws, by_user, "propose payout runs")
-        run, _ = propose_run(ws, policy, period, user, clock.now(), reason)
+        run, _ = propose_run(ws, policy, period, user, clock.now(), why)
         return _with_parties(ws, run)
 
 
@@ -102,8 +107,11 @@ def approve(
 ) -> tuple[PayoutRun, int]:
     """Approve a proposed run as a finance user in one transaction: its payments are posted and its
     period and every earlier one are closed. Returns the run as approved and the payments posted."""
+    from cosell.hygiene.decisions import check_reason
+
+    why = check_reason(reason, "an approval")
     with ws.transaction():
-        return approve_run(ws, policy, run_id, by_user, clock.now(), reason)
+        return approve_run(ws, policy, run_id, by_user, clock.now(), why)
 
 
 def reader_party(ws: Workspace, viewer: str | None) -> tuple[str, str] | None:

@@ -86,15 +86,20 @@ def read_plan(path: Path, currency: str) -> tuple[Plan | None, list[PlanProblem]
     return _read(_plan_files(path)[0], currency)
 
 
-def load_plan(ws: Workspace, plan: Plan, *, by_user: str, currency: str, reprice: bool = False) -> AddResult:
-    """Add ``plan`` as a new version, recorded at now by ``by_user`` (a pay operator), in one
-    transaction; the same text again changes nothing. Raises :class:`PlanInvalid` (its problems
+def load_plan(
+    ws: Workspace, plan: Plan, *, by_user: str, currency: str, reason: str, reprice: bool = False
+) -> AddResult:
+    """Add ``plan`` as a new version, recorded at now by ``by_user`` (a pay operator) for ``reason``
+    (required: a blank one is a UsageError), in one transaction; the same text again changes nothing. Raises :class:`PlanInvalid` (its problems
     listed) when the version does not fit the workspace's timeline, or takes over time already past
     without ``reprice``."""
+    from cosell.hygiene.decisions import check_reason  # lazy: `plans check` never needs it
+
+    why = check_reason(reason, "a plan load")
     with ws.transaction() as con:
         check_role(con, by_user, PAY_OPERATOR_ROLES, "load compensation plans")
         return add_plan_version(
-            con, plan, by_user, now=clock.now(), workspace_currency=currency, reprice=reprice
+            con, plan, by_user, now=clock.now(), workspace_currency=currency, reprice=reprice, reason=why
         )
 
 

@@ -422,8 +422,9 @@ def extend(
 
 def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -> list[Registration]:
     """Expire every pending or approved registration whose protection ended at or before now; each
-    gets its expires_at written down. Returns them (none: nothing is recorded)."""
-    who = _require(by)
+    gets its expires_at written down, with who expired it, when and why (``reason``, required).
+    Returns them (none: nothing is recorded)."""
+    who = _require(by, reason)
     con = ws.con
     ensure_referral_schema(con)
     check_role(con, who, DECIDER_ROLES, "expire registrations")
@@ -439,7 +440,7 @@ def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -
     ]  # fmt: skip
     if not due:
         return []
-    why = _why(reason, f"protection ended by {format_instant(now)}")
+    why = _why(reason, "")
     ids = ", ".join(r.registration_id for r in due) if len(due) <= 3 else f"{len(due):,} registrations"
     _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", _event(con, "expired", who, why),
            "the expiry sweep")  # fmt: skip

@@ -130,6 +130,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         "overrides: who withdrew each, when and why",
         _step("attribution_store", "migration_override_withdrawals"),
     ),
+    (17, "plan versions: why each was loaded", _step("plans", "migration_plan_reasons")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
