@@ -52,32 +52,30 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+def payouts(
+    action: str, workspace: str, *args: str, period: str | None = None, by: str | None = "ops"
+) -> str:
+    """``cosell payouts ACTION --reason "monthly close" [--period P] --workspace W [--by USER] ARGS``
+    (each money move says why), its output; the command must succeed."""
+    period_args = ("--period", period) if period is not None else ()
+    by_args = ("--by", by) if by is not None else ()
+    return invoke(
+        "payouts",
+        action,
+        "--reason",
+        "monthly close",
+        *period_args,
+        "--workspace",
+        workspace,
+        *by_args,
+        *args,
+    )
+
+
 def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
-    out = invoke(
-        "payouts",
-        "post",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-    )
+    out = payouts("post", ws_path, period="2026-09")
     assert "3 entries posted (posting 1)" in out
-    again = invoke(
-        "payouts",
-        "post",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-    )
+    again = payouts("post", ws_path, period="2026-09")
     assert "0 entries posted (nothing to post)" in again
     ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))
     assert [(e["entry_id"], e["party_id"], e["rule_id"], e["amount"]) for e in ledger] == [
@@ -90,20 +88,7 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         "2026-10-01T06:00:00Z",
     )
     assert ledger[0]["by_user"] == "ops"
-    run = invoke(
-        "payouts",
-        "run",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-        "--format",
-        "csv",
-    )
+    run = payouts("run", ws_path, "--format", "csv", period="2026-09")
     # Plain amounts for machines (as payouts list and ledger), names, and what was recovered.
     assert list(csv.DictReader(io.StringIO(run))) == [
         {"party_kind": "partner", "party_id": "P1", "name": "P1", "balance": "1200.00", "recovered": "0.00",
@@ -126,9 +111,7 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         ],
     )
     assert refused.exit_code == 1 and "only a finance user approves" in refused.output
-    approved = invoke(
-        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F1", "--workspace", ws_path
-    )
+    approved = payouts("approve", ws_path, "PR-000001", by="F1")
     assert "run PR-000001 approved by F1: 2 payment(s), 2,100.00 USD" in approved
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["run_id"], r["status"], r["approved_by"], r["total"]) for r in runs] == [
@@ -193,7 +176,7 @@ def test_bad_usage_is_exit_2(ws_path: str) -> None:
 
 
 def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
-    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
+    payouts("post", ws_path, period="2026-09", by=None)
     table = invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path)
     assert "Partner statement: P1 (P1)" in table and "1,200.00" in table
     doc = json.loads(
@@ -226,7 +209,7 @@ def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
 def test_a_statement_file_without_out_is_named_after_the_party_and_period(
     ws_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
+    payouts("post", ws_path, period="2026-09", by=None)
     monkeypatch.chdir(tmp_path)
     said = invoke(
         "payouts", "statement", "--rep", "U1", "--period", "2026-09", "--workspace", ws_path, "-f", "pdf"
@@ -391,7 +374,7 @@ def test_ledger_refuses_a_period_that_is_not_a_month(ws_path: str, period: str, 
     """Found by fuzzing `payouts ledger --period`: a typo printed an empty ledger with exit 0, as
     if the month had no entries; it is now a usage error naming the option (as post, run and
     statement do)."""
-    invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "--workspace", ws_path)
+    payouts("post", ws_path, period="2026-09", by=None)
     assert json.loads(
         invoke("payouts", "ledger", "--period", "2026-09", "--workspace", ws_path, "-f", "json")
     )
@@ -410,30 +393,8 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
         )
     finally:
         ws.close()
-    invoke(
-        "payouts",
-        "post",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "F1",
-    )
-    invoke(
-        "payouts",
-        "run",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "F1",
-    )
+    payouts("post", ws_path, period="2026-09", by="F1")
+    payouts("run", ws_path, period="2026-09", by="F1")
     ledger = invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json")
     refused = runner.invoke(
         app,
@@ -456,9 +417,7 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
     assert invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json") == ledger
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["status"], r["approved_by"]) for r in runs] == [("proposed", "")]
-    approved = invoke(
-        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F2", "--workspace", ws_path
-    )
+    approved = payouts("approve", ws_path, "PR-000001", by="F2")
     assert "run PR-000001 approved by F2: 2 payment(s)" in approved
 
 
@@ -466,33 +425,9 @@ def test_a_user_who_may_not_approve_learns_nothing_of_the_run(ws_path: str) -> N
     """A rep (or a partner user) asking to approve a run is refused for its role before the run is
     read: the same answer for an approved run, a proposed one and one that does not exist, never
     the run's status or who approved it (found by fuzzing payouts approve as a rep)."""
-    invoke(
-        "payouts",
-        "post",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-    )
-    invoke(
-        "payouts",
-        "run",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-    )
-    invoke(
-        "payouts", "approve", "--reason", "monthly close", "PR-000001", "--by", "F1", "--workspace", ws_path
-    )
+    payouts("post", ws_path, period="2026-09")
+    payouts("run", ws_path, period="2026-09")
+    payouts("approve", ws_path, "PR-000001", by="F1")
     said = []
     for run_id in ("PR-000001", "PR-999999"):
         refused = runner.invoke(
