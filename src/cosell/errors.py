@@ -18,7 +18,8 @@ Any other exception is a bug: the CLI says so in one line and exits INTERNAL_ERR
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 INTERNAL_ERROR_EXIT = 70  # sysexits' EX_SOFTWARE: a bug in cosell, not a refusal
@@ -47,6 +48,22 @@ def quoted(value: str) -> str:
     if len(value) <= LONGEST_SHOWN:
         return f'"{value}"'
     return f'"{value[:SHOWN_CHARS]}…" ({len(value):,} characters)'
+
+
+def did_you_mean(value: str, choices: Iterable[str], *, cutoff: float = 0.6, quote: bool = False) -> str:
+    """The hint an error gives after an unknown ``value``: the closest of ``choices``
+    (:func:`difflib.get_close_matches`, ``cutoff`` as there) as " (did you mean X?)", ``repr``'d when
+    ``quote``; empty when none is close. One wording for every command.
+
+    >>> did_you_mean("O-10", ["O-1", "P-7"]), did_you_mean("zzz", ["O-1"])
+    (' (did you mean O-1?)', '')
+    >>> did_you_mean("Closed Wn", ["Closed Won"], quote=True)
+    " (did you mean 'Closed Won'?)"
+    """
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}?)" if quote else f" (did you mean {close[0]}?)"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ change it but any value does. Every result records it.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -21,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cosell.errors import PolicyError
+from cosell.errors import PolicyError, did_you_mean
 from cosell.money import is_currency, significant_fraction_digits
 from cosell.shown import control_character
 from cosell.toml_text import NotToml, UnreadableFile, read_toml, read_toml_file, shown_value
@@ -341,8 +340,7 @@ def _check_value(setting: Setting, value: Any, file: str | None) -> Any:
         if kind == "currency" and not is_currency(value):
             raise PolicyError(key, f"{value!r} is not an ISO 4217 currency code", file)
         if kind == "choice" and value not in setting.choices:
-            close = difflib.get_close_matches(value, setting.choices, n=1, cutoff=0.4)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            hint = did_you_mean(value, setting.choices, cutoff=0.4)
             raise PolicyError(key, f"{value!r} is not one of: {', '.join(setting.choices)}{hint}", file)
         return value
     if kind == "str_list":
@@ -460,8 +458,7 @@ def _validated(flat: Mapping[str, Any], file: str | None) -> tuple[dict[str, Any
     for key, value in flat.items():
         setting = _BY_KEY.get(key)
         if setting is None:
-            close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            hint = did_you_mean(key, list(_BY_KEY))
             problems.append(PolicyError(key, f"unknown key{hint}", file))
             continue
         try:

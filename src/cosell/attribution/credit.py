@@ -17,13 +17,12 @@ Pure functions, no I/O: the reference implementation and the batch engine both c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 
-from cosell.errors import UsageError
+from cosell.errors import UsageError, did_you_mean
 from cosell.instants import MICROS_PER_DAY
 from cosell.money import from_minor, largest_remainder, round_money, to_minor
 
@@ -198,8 +197,7 @@ def get_model(name: str) -> ModelFunction:
         return MODELS[name]
     except KeyError:
         # Names are lower case: a name in capitals ("EVEN") is compared as written in lower case.
-        close = difflib.get_close_matches(name.lower(), list(MODELS), n=1, cutoff=0.4)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(name.lower(), list(MODELS), cutoff=0.4)
         known = ", ".join(MODELS)
         raise UsageError(f"unknown credit model {name!r}{hint}; known models: {known}") from None
 

@@ -21,7 +21,6 @@ decision alone.
 
 from __future__ import annotations
 
-import difflib
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -31,7 +30,7 @@ from datetime import datetime
 from cosell import clock
 from cosell.attribution.reattribute import current_versions, store_new_versions
 from cosell.engine import Engine
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotFound, UsageError, did_you_mean
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.results import TIERS
@@ -81,8 +80,7 @@ def check_override(con: Engine, tier: str, partner_id: str | None, *, claim: boo
     The message names the option the tier came from: ``--tier`` (and ``--partner``), or ``--claim
     TIER/PARTNER`` when ``claim`` (a dispute being opened)."""
     if tier not in TIERS:
-        close = difflib.get_close_matches(tier, TIERS, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(tier, TIERS)
         option = "--claim" if claim else "--tier"
         raise UsageError(f"{option}: tier must be one of {', '.join(TIERS)}, not {tier!r}{hint}")
     if tier == "sourced" and not partner_id:
@@ -97,8 +95,7 @@ def check_override(con: Engine, tier: str, partner_id: str | None, *, claim: boo
     if partner_id:
         partners = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners").fetchall()]
         if partner_id not in partners:
-            close = difflib.get_close_matches(partner_id, partners, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            hint = did_you_mean(partner_id, partners)
             raise NotFound(f"no partner {partner_id}{hint}")
 
 
@@ -257,8 +254,7 @@ def _findings(con: Engine, ids: Iterable[str]) -> list[tuple[str, str, str, str 
     missing = [i for i in wanted if i not in found]
     if missing:
         every = [r[0] for r in con.execute("SELECT finding_id FROM findings").fetchall()]
-        close = difflib.get_close_matches(missing[0], every, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(missing[0], every)
         raise NotFound(
             f"no finding {missing[0]}{hint}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
         )

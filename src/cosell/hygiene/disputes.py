@@ -16,14 +16,13 @@ transaction: the use case runs each in one (:mod:`cosell.service.disputes`).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from cosell import clock
 from cosell.engine import Engine
-from cosell.errors import NotAllowed, NotFound, UsageError
+from cosell.errors import NotAllowed, NotFound, UsageError, did_you_mean
 from cosell.hygiene.decisions import (
     AlreadyDecided,
     OverrideRequest,
@@ -256,8 +255,7 @@ def get_dispute(con: Engine, dispute_id: str) -> Dispute:
     ).fetchall()
     if not rows:
         every = [r[0] for r in con.execute("SELECT dispute_id FROM disputes").fetchall()]
-        close = difflib.get_close_matches(dispute_id, every, n=1)
-        raise NotFound(f"no dispute {dispute_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+        raise NotFound(f"no dispute {dispute_id}" + did_you_mean(dispute_id, every))
     return _dispute(rows[0])
 
 

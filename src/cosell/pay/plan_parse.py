@@ -7,7 +7,6 @@ reading the shipped example (:func:`example_plan_text`, what ``cosell plans init
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cosell.errors import did_you_mean
 from cosell.instants import OUT_OF_RANGE, format_instant, parse_instant, utc
 from cosell.money import (
     MONEY_INTEGER_DIGITS,
@@ -78,8 +78,7 @@ class _Collector:
 
 
 def _unknown_key(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    return f"unknown key {key!r}" + did_you_mean(key, list(known), quote=True)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -123,8 +122,7 @@ def _match_values(
     if allowed is not None:
         for item in items:
             if item not in allowed:
-                close = difflib.get_close_matches(item, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(item, allowed, quote=True)
                 c.add(f"{name} {item!r} is not one of {', '.join(allowed)}{hint}", rule_id)
         if name == "tier" and "none" in items:
             c.add("tier 'none' deals have no partner credits, so this can never pay", rule_id)

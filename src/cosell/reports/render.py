@@ -11,10 +11,9 @@ UsageError that suggests the closest name.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
-from cosell.errors import UsageError
+from cosell.errors import UsageError, did_you_mean
 from cosell.report_model import Report
 
 FORMATS = ("table", "json", "csv", "xlsx", "html", "pdf")
@@ -73,8 +72,7 @@ def check_format(fmt: str) -> str:
     """The format name if known; else a UsageError naming the closest one."""
     if fmt in _RENDERERS:
         return fmt
-    close = difflib.get_close_matches(fmt, FORMATS, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+    hint = did_you_mean(fmt, FORMATS)
     raise UsageError(f"unknown report format {fmt!r}{hint}: one of {', '.join(FORMATS)}")
 
 

@@ -5,7 +5,6 @@ accounts recommend``). Both read; nothing is recorded.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from cosell.accounts.history import read_history
 from cosell.accounts.match import FUZZY_THRESHOLD, REVIEW_FLOOR
 from cosell.accounts.overlap import OverlapReport, account_overlap, overlap_pairs
 from cosell.accounts.recommend import Recommendation, recommend
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotFound, UsageError, did_you_mean
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.known import require_import
@@ -139,8 +138,7 @@ def recommend_partners(
     history = read_history(con, policy, attributed=run_id is not None)
     deal = history.by_id.get(opportunity_id)
     if deal is None:
-        close = difflib.get_close_matches(opportunity_id, list(history.by_id), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(opportunity_id, list(history.by_id))
         raise NotFound(f"no opportunity {opportunity_id!r}{hint}")
     at = clock.now(as_of)
     if deal.created_at > at:

@@ -8,12 +8,11 @@ middle (a re-decision that fails after the override was recorded) leaves nothing
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from datetime import datetime
 
 from cosell.asof import AsOf, knowledge
-from cosell.errors import CosellError, NotFound, UsageError
+from cosell.errors import CosellError, NotFound, UsageError, did_you_mean
 from cosell.hygiene.decisions import (
     AcceptResult,
     Decision,
@@ -136,8 +135,7 @@ def finding(ws: Workspace, finding_id: str) -> Finding:
     )  # fmt: skip
     if not found:
         every = [r[0] for r in ws.con.execute("SELECT finding_id FROM findings").fetchall()]
-        close = difflib.get_close_matches(finding_id, every, n=1)
-        raise NotFound(f"no finding {finding_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+        raise NotFound(f"no finding {finding_id}" + did_you_mean(finding_id, every))
     return found[0]
 
 

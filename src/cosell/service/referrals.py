@@ -12,7 +12,6 @@ transaction: all of it, or none. See docs/referrals.md.
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 import tempfile
 from dataclasses import dataclass, replace
@@ -24,7 +23,7 @@ from cosell import clock
 from cosell.accounts.domains import registrable_domain
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
-from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError, did_you_mean
 from cosell.hygiene.intake import run_intake
 from cosell.instants import format_instant, utc
 from cosell.policy import Policy
@@ -127,8 +126,7 @@ def _view(
             known = referral_ids(con)
         else:
             known = [v.referral_id for v in current_referrals(con) if v.partner_id == scope]
-        close = difflib.get_close_matches(referral_id, known, n=1)
-        raise NotFound(f"no referral {referral_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+        raise NotFound(f"no referral {referral_id}" + did_you_mean(referral_id, known))
     v = versions[-1]
     sources = tuple(FieldSource(**s) for s in json.loads(v.sources_json))
     found = Referral(v, conflicts_from_json(v.conflicts_json), sources, tuple(versions))

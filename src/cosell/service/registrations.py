@@ -24,7 +24,6 @@ then and whether one was overridden, both in the import's one transaction.
 from __future__ import annotations
 
 import csv
-import difflib
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +34,7 @@ from typing import Any
 from cosell import clock
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
-from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
+from cosell.errors import CosellError, NotAllowed, NotFound, UsageError, did_you_mean
 from cosell.instants import format_instant, is_supported
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, RegistrationRow, expiry_of
@@ -215,10 +214,7 @@ def _row(con: Engine, registration_id: str, scope: str | None = None) -> Registr
     partner's is one that does not exist, and a did-you-mean names only its own."""
     rows = {r.registration_id: r for r in registration_rows(con) if scope in (None, r.partner_id)}
     if registration_id not in rows:
-        close = difflib.get_close_matches(registration_id, sorted(rows), n=1)
-        raise NotFound(
-            f"no registration {registration_id}" + (f" (did you mean {close[0]}?)" if close else "")
-        )
+        raise NotFound(f"no registration {registration_id}" + did_you_mean(registration_id, sorted(rows)))
     return rows[registration_id]
 
 

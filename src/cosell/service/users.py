@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
-from cosell.errors import NotFound, UsageError
+from cosell.errors import NotFound, UsageError, did_you_mean
 from cosell.shown import control_character
 from cosell.store.schema import USER_ROLES
 from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, check_role, find_user, list_users
@@ -115,8 +114,7 @@ def _check_fields(fields: dict[str, str]) -> None:
     """Refuse, with the option's name and the closest valid value, what the import would refuse."""
     role, partner = fields["role"], fields["partner_id"]
     if role not in USER_ROLES:
-        close = difflib.get_close_matches(role, USER_ROLES, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(role, USER_ROLES)
         raise UsageError(f"--role {role!r} is not a role{hint}: one of {', '.join(USER_ROLES)}")
     if role == "partner" and not partner:
         raise UsageError("a partner user needs --partner PARTNER_ID (the partner they work for)")
@@ -129,7 +127,4 @@ def _check_partner(con: Engine, partner: str) -> None:
     if partner:
         known = [r[0] for r in con.execute("SELECT partner_id FROM cur_partners ORDER BY 1").fetchall()]
         if partner not in known:
-            close = difflib.get_close_matches(partner, known, n=1)
-            raise NotFound(
-                f"--partner: no partner {partner}" + (f" (did you mean {close[0]}?)" if close else "")
-            )
+            raise NotFound(f"--partner: no partner {partner}" + did_you_mean(partner, known))

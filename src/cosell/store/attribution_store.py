@@ -17,7 +17,6 @@ earlier one, so any past report can be re-read as it was made.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from typing import Any, Protocol
 
 from cosell import clock
 from cosell.engine import Engine
-from cosell.errors import NotFound, UsageError
+from cosell.errors import NotFound, UsageError, did_you_mean
 from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
@@ -440,6 +439,5 @@ def find_override(con: Engine, override_id: str) -> Override:
     there is one) for an unknown id."""
     known = {o.override_id: o for o in overrides(con)}
     if override_id not in known:
-        close = difflib.get_close_matches(override_id, list(known), n=1)
-        raise NotFound(f"no override {override_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+        raise NotFound(f"no override {override_id}" + did_you_mean(override_id, list(known)))
     return known[override_id]

@@ -9,13 +9,12 @@ import, the earliest deal) and exits 1. Readers of stored attribution check the 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cosell.engine import Engine
 from cosell.engine.sql import in_list, ts
-from cosell.errors import NotFound
+from cosell.errors import NotFound, did_you_mean
 from cosell.instants import format_instant
 from cosell.store.tables import tables_present
 
@@ -95,8 +94,7 @@ def why_unknown(
             f"opportunity {opportunity_id} was first imported at {when}, after the --known-at instant "
             f"{format_instant(known_at)} (give --known-at {when} or later)"
         )
-    close = difflib.get_close_matches(opportunity_id, known_ids, n=1)
-    return f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else "")
+    return f"no opportunity {opportunity_id}" + did_you_mean(opportunity_id, known_ids)
 
 
 def require_opportunity(con: Engine, opportunity_id: str) -> None:
@@ -108,8 +106,7 @@ def require_opportunity(con: Engine, opportunity_id: str) -> None:
     if row and row[0]:
         return
     every = [r[0] for r in con.execute("SELECT opportunity_id FROM cur_opportunities").fetchall()]
-    close = difflib.get_close_matches(opportunity_id, every, n=1)
-    raise NotFound(f"no opportunity {opportunity_id}" + (f" (did you mean {close[0]}?)" if close else ""))
+    raise NotFound(f"no opportunity {opportunity_id}" + did_you_mean(opportunity_id, every))
 
 
 def migration_known_at(con: Engine) -> None:

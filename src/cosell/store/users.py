@@ -9,13 +9,12 @@ who changed the directory, when and why; :func:`list_users` shows it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cosell.engine import Engine
-from cosell.errors import NotAllowed, NotFound, UsageError
+from cosell.errors import NotAllowed, NotFound, UsageError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,7 @@ def find_user(con: Engine, user_id: str) -> User | None:
         return None
     users = {r[0]: User(r[0], r[1] or "", r[2] or "") for r in rows}
     if user_id not in users:
-        close = difflib.get_close_matches(user_id, list(users), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(user_id, list(users))
         raise NotFound(f"--by (or $COSELL_USER): no user {user_id}{hint}")
     return users[user_id]
 
