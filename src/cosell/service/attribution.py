@@ -17,6 +17,7 @@ from cosell import clock
 from cosell.asof import AsOf
 from cosell.attribution.credit import check_model  # not the engine's: explain never loads Ibis
 from cosell.errors import UsageError
+from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.service.progress import Progress, quiet
 from cosell.store.workspace import Workspace
@@ -76,8 +77,6 @@ def run_reason(reason: str, at: AsOf, model: str, *, incremental: bool = False) 
     >>> run_reason("  Q3 close ", AsOf(t, t), "even")
     'Q3 close'
     """
-    from cosell.instants import format_instant
-
     given = reason.strip()
     if given:
         return given
