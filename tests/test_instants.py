@@ -168,3 +168,22 @@ def test_bigquery_s_utc_suffix_is_z_and_no_other_zone_name_is_read(
     for other in (" utc", "  UTC", " UTC+1", " GMT", " Europe/Paris"):
         with pytest.raises(ValueError, match="is not an ISO 8601 date or timestamp"):
             parse_instant(text + other)
+
+
+@given(
+    instant=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30)),
+    separator=st.sampled_from("T "),
+    seconds=st.sampled_from(["", ":00", ":00.000", ":00.123456", ":00.123000000"]),
+    offset=st.sampled_from(["-0800", "+05:30", "+01", "-00:00", "+1400"]),
+)
+def test_snowflake_s_space_before_the_offset_is_read_as_the_offset(
+    instant: datetime, separator: str, seconds: str, offset: str
+) -> None:
+    """Snowflake writes a TIMESTAMP_TZ as "2026-03-01 10:00:00.000 -0800" by default: the same
+    instant as with the offset written against the time. Two spaces, a space before Z, or a space
+    before an offset with no time are not ISO 8601 and are refused."""
+    text = f"{instant:%Y-%m-%d}{separator}{instant:%H:%M}{seconds}"
+    assert parse_instant(f"{text} {offset}") == parse_instant(f"{text}{offset}")
+    for other in (f"{text}  {offset}", f"{text} Z", f"{instant:%Y-%m-%d} {offset}"):
+        with pytest.raises(ValueError, match="is not an ISO 8601 date or timestamp"):
+            parse_instant(other)

@@ -18,10 +18,12 @@ MICROS_PER_DAY = 86_400_000_000
 # fraction of more than six digits whose digits past the sixth are zeros (Snowflake's
 # TIMESTAMP_NTZ(9), BigQuery and Spark write "2026-03-01 10:00:00.123000000"): it is exactly a
 # microsecond instant, which is what cosell stores. A time may end in " UTC" for Z, as BigQuery
-# writes a TIMESTAMP ("2026-03-01 10:00:00.123456 UTC"); no other zone name is read.
+# writes a TIMESTAMP ("2026-03-01 10:00:00.123456 UTC"); no other zone name is read. A numeric
+# offset may follow the time after one space, as Snowflake writes a TIMESTAMP_TZ by default
+# ("2026-03-01 10:00:00.000 -0800").
 ISO_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?(Z|z| UTC|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?(Z|z| UTC| ?[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 _ISO_RE = re.compile(ISO_PATTERN)
 
@@ -30,7 +32,7 @@ _ISO_RE = re.compile(ISO_PATTERN)
 # refused with its own reason (never truncated or rounded to a neighbouring microsecond).
 SUB_MICROSECOND_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[0-9]*[1-9][0-9]*"
-    r"(Z|z| UTC|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+    r"(Z|z| UTC| ?[+-][0-9]{2}(:?[0-9]{2})?)?$"
 )
 _SUB_MICROSECOND_RE = re.compile(SUB_MICROSECOND_PATTERN)
 SUB_MICROSECOND = (
@@ -39,6 +41,10 @@ SUB_MICROSECOND = (
 )
 # The zeros past the sixth digit of a fraction, dropped before reading the instant.
 _EXTRA_ZEROS_RE = re.compile(r"(\.[0-9]{6})0+")
+# The space before a numeric offset (Snowflake's "... -0800"), dropped before reading the instant:
+# neither Python's datetime nor the engine's cast reads it. Replace its match by group 1.
+SPACED_OFFSET_PATTERN = r" ([+-][0-9]{2}(:?[0-9]{2})?)$"
+_SPACED_OFFSET_RE = re.compile(SPACED_OFFSET_PATTERN)
 
 # A text ISO_PATTERN accepts whose offset is no offset: hours past 23 or minutes past 59 (+24:00,
 # +05:60, +99:99). Both Python's datetime (+00:60 as +01:00) and the engine's cast (+99:99 as four
@@ -73,17 +79,19 @@ def parse_instant(text: str) -> datetime:
     ...
     ValueError: '2026-03-01T10:00:00.123456789Z' has a fraction of a second finer than a microsecond...
 
-    BigQuery's " UTC" reads as Z:
+    BigQuery's " UTC" reads as Z, and Snowflake's space before an offset is read past:
 
     >>> parse_instant("2026-03-01 10:00:00.5 UTC").isoformat()
     '2026-03-01T10:00:00.500000+00:00'
+    >>> parse_instant("2026-03-01 10:00:00.000 -0800").isoformat()
+    '2026-03-01T18:00:00+00:00'
     """
     s = text.strip()
     if _SUB_MICROSECOND_RE.match(s):
         raise ValueError(f"{text!r} {SUB_MICROSECOND}")
     if not _ISO_RE.match(s):
         raise ValueError(f"{text!r} is not an ISO 8601 date or timestamp")
-    s = _EXTRA_ZEROS_RE.sub(r"\1", s)
+    s = _SPACED_OFFSET_RE.sub(r"\1", _EXTRA_ZEROS_RE.sub(r"\1", s))
     if _BAD_OFFSET_RE.match(s):
         raise ValueError(f"{text!r} is not a valid date or time")
     if s[-1] in "Zz":

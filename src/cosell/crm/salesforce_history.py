@@ -10,7 +10,7 @@ it again: that is a second entry, as it is in the CRM.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cosell.crm import values
@@ -18,6 +18,7 @@ from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
 from cosell.crm.objects import ObjectFile
 from cosell.crm.stages import value_of
+from cosell.instants import parse_instant
 from cosell.policy import Policy
 
 if TYPE_CHECKING:
@@ -27,11 +28,11 @@ _LOOKUPS = ("partner_id", "partner_contact_id")
 
 
 def _instant(text: str) -> datetime | None:
+    """The instant an entry is ordered by, as every reader of ISO text reads it (None: unreadable)."""
     try:
-        value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+        return parse_instant(text)
     except ValueError:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def stage_history(f: ObjectFile | None, mapping: CrmMapping, policy: Policy, out: Translation) -> None:

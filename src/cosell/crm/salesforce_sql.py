@@ -42,6 +42,7 @@ from cosell.crm.objects import ObjectFile, open_object
 from cosell.crm.org import Org, domain_of
 from cosell.crm.sources import Export, SourceFile, Table, read_header
 from cosell.data.read import TableFile, csv_relation
+from cosell.data.validate import typed_instant
 from cosell.engine import Engine, EngineError
 from cosell.engine.sql import in_list, lit
 from cosell.errors import CosellError
@@ -939,7 +940,7 @@ class _Build:
         keep = self._deleted_skips(f, table)
         text = self.text(f, "CreatedDate")
         join, stage, bad_stage = self.value("stages", self.text(f, "StageName"), "st", keep=True)
-        at = f"try_cast({text} AS TIMESTAMPTZ)"
+        at = typed_instant(text)
         # Refused before the entries are ordered: a stage the mapping does not have, an instant
         # the engine cannot read (no order).
         self._refuse_if(table, f"{keep} AND ({bad_stage} OR ({text} <> '' AND {at} IS NULL))", join)

@@ -22,7 +22,7 @@ KIND_DOCS: dict[str, str] = {
     "instant": (
         "ISO 8601 date or timestamp: `2026-03-01`, `2026-03-01T09:30`, `2026-03-01 09:30:00.25+02:00`, "
         "`...Z` (or ` UTC`, as BigQuery writes a TIMESTAMP: `2026-03-01 09:30:00.25 UTC`; no other "
-        "zone name is read); no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1900 "
+        "zone name is read; an offset may follow the time after one space, as Snowflake writes a TIMESTAMP_TZ: `2026-03-01 09:30:00.000 -0800`); no offset means UTC, a date is midnight UTC; in UTC it must fall in the years 1900 "
         "to 2999 that cosell supports (`1899-12-31T23:00:00-01:00` is fine; `0001-01-01` and "
         "`9999-12-30` are refused), except `deal_registrations.expires_at`, which may be any later "
         "date up to `9999-12-31` (a CRM's never: protection that does not end). cosell keeps instants "

@@ -33,6 +33,7 @@ from cosell.instants import (
     ISO_PATTERN,
     LAST_SUPPORTED_YEAR,
     OUT_OF_RANGE,
+    SPACED_OFFSET_PATTERN,
     SUB_MICROSECOND,
     SUB_MICROSECOND_PATTERN,
     UNSUPPORTED,
@@ -121,8 +122,17 @@ def typed(column: Column, policy: Policy, table: str) -> str:
 
 
 def typed_instant(n: str) -> str:
-    """SQL: the instant of the normalized text ``n`` (NULL if invalid), as :func:`typed` reads it."""
-    return f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' ELSE {n} END AS TIMESTAMPTZ)"
+    """SQL: the instant of the normalized text ``n`` (NULL if invalid), as :func:`typed` reads it and
+    as :func:`cosell.instants.parse_instant` reads it: the engine's cast reads neither a lower-case
+    ``z`` nor a space before a numeric offset (Snowflake's ``... -0800``). The ``LIKE`` tests keep
+    the regular expression off the cells that have no such space (measured on 5M instants: the
+    cast alone 0.14-0.23 s, with them 0.17-0.28 s)."""
+    spaced = f"{n} LIKE '% +%' OR {n} LIKE '% -%'"
+    unspaced = f"regexp_replace({n}, {lit(SPACED_OFFSET_PATTERN)}, '\\1')"
+    return (
+        f"TRY_CAST(CASE WHEN {n} LIKE '%z' THEN {n}[:-2] || 'Z' WHEN {spaced} THEN {unspaced} "
+        f"ELSE {n} END AS TIMESTAMPTZ)"
+    )
 
 
 def _timestamptz(instant: datetime) -> str:
