@@ -200,6 +200,10 @@ CHANGES: dict[str, Callable[[], dict[str, Any]]] = {
         "accounts": [dict(r, region="EU", **{"odd name": "x"}) for r in base_tables()["accounts"]]
     },
     "cells with spaces and an empty currency": lambda: with_cell("opportunities", 0, "currency", "  "),
+    "a warehouse dump's NULL in a typed cell (refused) and in free text (kept)": lambda: {
+        **with_cell("opportunities", 1, "amount", "\\N"),
+        **with_cell("accounts", 0, "segment", "\\N"),
+    },
     "no users file (references to users are not checked)": lambda: {"users": None},
     "a dangling reference to a user": lambda: with_cell("accounts", 1, "owner_id", "U9"),
     "a closed deal whose close time is its stage_history entry": lambda: with_cell(

@@ -10,6 +10,7 @@ from import_fixtures import base_tables, dataset, write_dataset
 
 from cosell.attribution.engine import attribute
 from cosell.data.load import import_canonical
+from cosell.data.validate import NULL_MARKER
 from cosell.errors import ImportFailed, Problem
 from cosell.instants import parse_instant
 from cosell.policy import Policy
@@ -89,11 +90,27 @@ def with_cell(table: str, index: int, column: str, value: str) -> dict[str, obje
         ("fx_rates", "rate", "1,08", "is not a number"),
         ("fx_rates", "rate", "1.0875000000001", "has non-zero digits beyond 12 decimal places"),
         ("fx_rates", "currency", "XYZ", "is not an ISO 4217 currency code"),
+        # How MySQL and Hive dumps write NULL: said so, not "is not a number".
+        ("opportunities", "amount", "\\N", NULL_MARKER),
+        ("opportunities", "created_at", "NULL", NULL_MARKER),
+        ("opportunities", "partner_source", "null", NULL_MARKER),
+        ("opportunities", "is_won", "\\N", NULL_MARKER),
+        ("opportunities", "currency", "NULL", NULL_MARKER),
+        ("program_costs", "period", "\\N", NULL_MARKER),
+        ("fx_rates", "rate", "NULL", NULL_MARKER),
     ],
 )
 def test_bad_cell(tmp_path: Path, table: str, column: str, value: str, reason: str) -> None:
     found = problems(tmp_path, **with_cell(table, 0, column, value))
     assert found == [Problem(f"{table}.csv", 2, column, value, reason)]
+
+
+def test_a_null_marker_in_free_text_is_kept_as_written(tmp_path: Path) -> None:
+    """A company may be called "Null": a free-text cell is kept as written, a typed one refused."""
+    dataset(tmp_path, **with_cell("accounts", 0, "name", "NULL"))
+    ws = open_workspace(":memory:")
+    import_canonical(ws, tmp_path)
+    assert ws.con.execute("SELECT name FROM accounts WHERE account_id = 'A1'").fetchone() == ("NULL",)
 
 
 def test_problem_message_reads_like_the_spec(tmp_path: Path) -> None:

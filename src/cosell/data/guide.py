@@ -17,7 +17,7 @@ GUIDE_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-guide.md"
 
 KIND_DOCS: dict[str, str] = {
     "id": "any non-empty text; surrounding spaces are removed",
-    "text": "any text; surrounding spaces are removed, empty is no value",
+    "text": "any text; surrounding spaces are removed, empty is no value (a dump's NULL marker, `\\N` or `NULL`, is kept as written here and refused in every typed column: export NULL as an empty cell)",
     "enum": "exactly one of the listed values (lower case)",
     "instant": (
         "ISO 8601 date or timestamp: `2026-03-01`, `2026-03-01T09:30`, `2026-03-01 09:30:00.25+02:00`, "

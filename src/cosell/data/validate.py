@@ -80,6 +80,14 @@ def create_result_tables(con: Engine) -> None:
     )
 
 
+# How databases write NULL into a text dump (MySQL's and Hive's \N, a literal NULL): a typed
+# cell holding one is refused with a reason that says so. A free-text cell keeps it as written
+# (a company may be called "Null"), so an export must write NULL as an empty cell (docs/data-guide.md).
+NULL_MARKERS = ("\\N", "NULL", "null")
+NULL_MARKED_KINDS = frozenset({"enum", "instant", "money", "rate", "currency", "bool", "period"})
+NULL_MARKER = "is how a database writes NULL, not a value: export NULL as an empty cell"
+
+
 def normalized_view(con: Engine, staged: Staged) -> str:
     """Create ``<relation>_n``: ``_row``, the raw ``c*`` columns and ``n_<column>`` trimmed (or NULL)."""
     parts = [f"rowid + {staged.row_offset} AS _row", "*", *normalized_columns(staged)]
@@ -210,6 +218,10 @@ def _cell_whens(column: Column, staged: Staged, policy: Policy) -> list[tuple[st
         whens.append((condition, lit(reason)))
 
     kind = column.kind
+    if kind in NULL_MARKED_KINDS:
+        # Checked first, so that a warehouse dump's NULL gets this reason rather than "is not a
+        # number": the user's fix is in the export's settings, not in the cell.
+        add(f"{n} IN {in_list(NULL_MARKERS)}", NULL_MARKER)
     if kind == "enum":
         add(f"{n} NOT IN {in_list(column.values)}", f"is not one of: {', '.join(column.values)}")
     elif kind == "instant":
