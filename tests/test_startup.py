@@ -102,3 +102,18 @@ def test_explain_loads_neither_ibis_nor_arrow(tmp_path: Path, workspace: str) ->
     out, modules = run(tmp_path, "explain", "O1", "-w", workspace)
     assert "O1" in out
     assert packages(modules) == {"_duckdb"}
+
+
+def test_the_pay_readers_load_no_arrow(tmp_path: Path) -> None:
+    """Listing payout runs and reading the ledger price nothing: posting's Arrow table (and NumPy
+    with it, half a second of a process) is imported where posting makes it."""
+    tables = base_tables()
+    tables["users"] = [
+        *tables["users"],
+        {"user_id": "F1", "name": "Fin", "role": "finance", "partner_id": ""},
+    ]
+    path = str(tmp_path / "ws.duckdb")
+    run(tmp_path, "import", "canonical", str(write_dataset(tmp_path / "export", tables)), "-w", path)
+    for args in (("payouts", "list"), ("payouts", "ledger")):
+        out, modules = run(tmp_path, *args, "-w", path, "--by", "F1")
+        assert packages(modules) == {"_duckdb"}, (args, out)

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from cosell import clock
 from cosell.engine import Engine
@@ -477,18 +478,19 @@ def _fetch_to_price(con: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any,
     return deals, credits
 
 
-_DESIRED_SCHEMA = pa.schema(
-    [
-        ("opportunity_id", pa.string()),
-        ("party_kind", pa.string()),
-        ("party_id", pa.string()),
-        ("kind", pa.string()),
-        ("rule_id", pa.string()),
-        ("plan_version", pa.string()),
-        ("attribution_run_id", pa.int64()),
-        ("amount", pa.string()),  # exact decimal text, cast to DECIMAL in SQL (faster than Decimal objects)
-        ("basis", pa.string()),
-    ]
+# The desired earnings' columns and their Arrow types. Arrow is imported where the table is made:
+# importing it (and NumPy with it) costs half a second, which the pay commands that only read the
+# ledger (payouts list and show, statements) would pay for nothing (tests/test_startup.py).
+_DESIRED_COLUMNS = (
+    ("opportunity_id", "string"),
+    ("party_kind", "string"),
+    ("party_id", "string"),
+    ("kind", "string"),
+    ("rule_id", "string"),
+    ("plan_version", "string"),
+    ("attribution_run_id", "int64"),
+    ("amount", "string"),  # exact decimal text, cast to DECIMAL in SQL (faster than Decimal objects)
+    ("basis", "string"),
 )
 
 
@@ -496,7 +498,9 @@ def _price(
     plans: Pricer, workspace_currency: str, deals: list[tuple[Any, ...]], credits: list[tuple[Any, ...]]
 ) -> pa.Table:
     """Price each deal (pure, per deal) into one Arrow table of desired earnings."""
-    columns: list[list[Any]] = [[] for _ in _DESIRED_SCHEMA]
+    import pyarrow as pa
+
+    columns: list[list[Any]] = [[] for _ in _DESIRED_COLUMNS]
     quanta: dict[str, Decimal] = {}
     ci = 0
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
@@ -536,9 +540,9 @@ def _price(
                 strict=True,
             ):  # fmt: skip
                 column.append(value)
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in _DESIRED_COLUMNS])
     return pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _DESIRED_SCHEMA, strict=True)],
-        schema=_DESIRED_SCHEMA,
+        [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
     )
 
 
