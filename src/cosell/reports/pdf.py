@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -46,8 +45,6 @@ from cosell.reports.html import format_figure, table_cells
 from cosell.reports.pdf_figures import (
     ALERT,
     ALERT_FILL,
-    BOLD,
-    FONT,
     FRAME_PADDING,
     FRAME_WIDTH,
     HEADER_FILL,
@@ -60,15 +57,15 @@ from cosell.reports.pdf_figures import (
     figure_blocks,
     para,
     paragraph_markup,
-    register_fonts,
     styles,
 )
+from cosell.reports.typefaces import BOLD, FONT, draw_text, register_fonts, text_width
 from cosell.shown import visible
 
 
 def _text_width(text: str, font: str = FONT) -> float:
     # Measured as printed: a zero-width space from data takes the width of the U+FFFD it prints as.
-    return float(pdfmetrics.stringWidth(visible(text), font, 9))
+    return text_width(text, font, 9)
 
 
 def _widest_word(text: str) -> float:
@@ -331,15 +328,15 @@ def _canvas_maker(report: Report) -> Callable[..., Canvas]:
             width, height = PAGE_SIZE
             left, right = MARGIN_X + FRAME_PADDING, width - MARGIN_X - FRAME_PADDING
             self.saveState()
-            self.setFont(FONT, 9)
             self.setFillColor(MUTED)
-            self.drawString(left, height - 13 * mm, title)
+            draw_text(self, left, height - 13 * mm, title, FONT, 9)  # a statement's title names its partner
             if period:
-                self.drawRightString(right, height - 13 * mm, period)
+                draw_text(self, right, height - 13 * mm, period, FONT, 9, right=True)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
             self.line(left, height - 15 * mm, right, height - 15 * mm)
             self.line(left, 12 * mm, right, 12 * mm)
+            self.setFont(FONT, 9)
             self.drawString(left, 8 * mm, f"cosell · {report.currency}")
             self.drawRightString(right, 8 * mm, f"page {self._pageNumber} of {total}")
             self.restoreState()
