@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from cosell.policy import Policy
+from cosell.report_model import Column
+from cosell.report_model import Table as ReportTable
 from cosell.reports.cfo import build_cfo
 from cosell.reports.partners import build_partners
 from cosell.reports.pdf import render_pdf
@@ -226,3 +229,41 @@ def test_a_cjk_name_in_the_title_prints_in_every_page_header(
     assert len(rendered.page_texts) >= 2
     for page in rendered.page_texts:
         assert "Partner statement: 株式会社ソニー (P1)" in page.splitlines()[0]
+
+
+def test_25_digit_amounts_print_whole_on_cards_beside_them_and_in_a_wide_table(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # A 25-digit amount (38 characters with separators and currency) was split over two lines on a
+    # headline card a quarter of the page wide ("1,234,567,890,123,456,789,012" over ",345.67 USD"),
+    # and a table of four such amounts was scaled to the page, each split after its 18th digit.
+    # Now the cards stand fewer to a row and the table prints as two grids, the row's key repeated.
+    big = Decimal("1234567890123456789012345.67")
+    whole = "1,234,567,890,123,456,789,012,345.67"
+    report = sample_report()
+    headline, *middle, partners = report.sections
+    first, *others = headline.figures
+    first = replace(first, value=big, beside=(replace(first.beside[0], key="all", unit="money", value=big),))
+    assert partners.table is not None
+    columns = (
+        *partners.table.columns,
+        Column("credited", "Credited", "money"),
+        Column("accelerated", "Accelerated", "money"),
+    )
+    rows = tuple(
+        {**row, "sourced": big, "influenced": big, "credited": big, "accelerated": big}
+        for row in partners.table.rows
+    )
+    report = replace(
+        report,
+        sections=(
+            replace(headline, figures=(first, *others)),
+            *middle,
+            replace(partners, table=ReportTable(columns=columns, rows=rows)),
+        ),
+    )
+    lines = [line for page in rasterize_pdf(render_pdf(report)).page_texts for line in page.splitlines()]
+    assert not [line for line in lines if ("1,234," in line or "345.67" in line) and whole not in line]
+    # the card, the figure beside it (on the card and in the table under the row), 3 rows x 4 amounts
+    assert sum(line.count(whole) for line in lines) == 1 + 2 + 12
+    assert sum("Northwind" in line for line in lines) == 2  # each grid names the row

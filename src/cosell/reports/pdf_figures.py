@@ -192,6 +192,23 @@ def _card(f: FigureText, width: float, beside: int | None = None, alert: bool = 
     return card
 
 
+_GAP = 10.0  # points between two cards of a row
+
+
+def _fitting(figures: list[FigureText], per_row: int, beside: int | None) -> int:
+    """``per_row``, or fewer cards a row (half as many, down to one) when a value shown on a card
+    would not fit it whole in 9 pt, the least its large type is set smaller to: a 25-digit amount
+    (38 characters with its separators and currency) was split over two lines on a card a quarter
+    of the page wide."""
+    while per_row > 1:
+        room = (FRAME_WIDTH - _GAP * (per_row - 1)) / per_row - 16  # the card's 8 + 8 points of padding
+        shown = [f.value for f in figures] + [b.value for f in figures for b in f.beside[:beside]]
+        if all(text_width(word, BOLD, 9) <= room for value in shown for word in value.split()):
+            break
+        per_row //= 2
+    return per_row
+
+
 def _cards(
     figures: list[FigureText],
     per_row: int = 2,
@@ -199,7 +216,8 @@ def _cards(
     marked: frozenset[str] = frozenset(),
 ) -> list[Flowable]:
     """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
-    gap = 10.0
+    per_row = _fitting(figures, per_row, beside)
+    gap = _GAP
     width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
     cards: list[Any] = [_card(f, width, beside, f.key in marked) for f in figures]
     cards += [""] * (-len(cards) % per_row)
