@@ -250,6 +250,19 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
     return str(value)
 
 
+def counted(n: int, noun: str) -> str:
+    """A count with its noun, singular for one, thousands separated.
+
+    >>> counted(1, "partner"), counted(1_250, "entry"), counted(2, "direct touch")
+    ('1 partner', '1,250 entries', '2 direct touches')
+    """
+    if n == 1:
+        return f"{n:,} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return f"{n:,} {noun[:-1]}ies"
+    return f"{n:,} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
+
+
 # The places a number of each unit is printed to: a percent, kept as a fraction, to 3 (0.153 is
 # 15.3%), a ratio to 4, days to 1; money to its currency's minor unit.
 PRINTED_PLACES: dict[Unit, int] = {"percent": 3, "ratio": 4, "days": 1}
