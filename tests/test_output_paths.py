@@ -8,13 +8,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cosell.cli.app import app
+from cosell.cli.app import COMMAND_MODULES, app, load_commands
+from cosell.cli.common import output_file_path, output_path
 from cosell.errors import CosellError
 from cosell.outfiles import file_name, output_file, slug, write_file
 from cosell.pay.plan_parse import example_plan_text
@@ -517,3 +519,51 @@ def test_an_output_never_replaces_a_workspace(pay_path: str, tmp_path: Path, com
         assert code == 2 and "is a cosell workspace (a DuckDB database)" in out, out
         assert Path(target).read_bytes() == before
     assert run("payouts", "ledger", "-w", pay_path)[0] == 0
+
+
+def _output_options() -> list[tuple[list[str], str]]:
+    """Every (command path, option name) whose option names a place cosell writes: found in the
+    app itself, so a command added later is checked too."""
+    found: list[tuple[list[str], str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        if hasattr(command, "commands"):  # a group
+            for name, sub in sorted(command.commands.items()):
+                walk(sub, [*path, name])
+            return
+        for param in command.params:
+            if getattr(param.type, "func", None) in (output_path, output_file_path):
+                found.append((path, max(param.opts, key=len)))
+
+    for name, (module, _) in sorted(COMMAND_MODULES.items()):
+        walk(load_commands(module)[name], [name])
+    return found
+
+
+OUTPUT_OPTIONS = _output_options()
+
+
+def test_every_output_option_is_found() -> None:
+    assert len(OUTPUT_OPTIONS) >= 11  # the eleven of the tests above, and any added since
+    assert (["report", "cfo"], "--out") in OUTPUT_OPTIONS and (
+        ["import", "canonical"],
+        "--rejects",
+    ) in OUTPUT_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("path", "option"), OUTPUT_OPTIONS, ids=lambda v: " ".join(v) if isinstance(v, list) else v
+)
+def test_a_dash_is_not_a_file_named_dash(
+    path: list[str], option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out -` (standard output, by custom) wrote a file named `-` in the current folder and said
+    so only as "wrote -": refused as bad usage naming the option, nothing written; ./- still names
+    such a file on purpose."""
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, [*path, option, "-"])
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in said and "not standard output" in said, said
+    assert list(tmp_path.iterdir()) == []
+    assert output_path("./-") == Path("-")

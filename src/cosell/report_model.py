@@ -240,14 +240,45 @@ def display(value: Value, unit: Unit, currency: str, *, bare: bool = False) -> s
         text = f"{_q(number, digits):,.{digits}f}"
         return text if bare else f"{text} {currency}"
     if unit == "percent":
-        return f"{_q(number * 100, 1):.1f}%"
+        return f"{as_printed(number, unit, currency) * 100:.1f}%"
     if unit == "ratio":
-        return f"{_q(number, 4):.4f}"
+        return f"{as_printed(number, unit, currency):.4f}"
     if unit == "days":
-        return f"{_q(number, 1):.1f}" + ("" if bare else " days")
+        return f"{as_printed(number, unit, currency):.1f}" + ("" if bare else " days")
     if unit == "count":
         return f"{int(number):,}"
     return str(value)
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun, singular for one, thousands separated.
+
+    >>> counted(1, "partner"), counted(1_250, "entry"), counted(2, "direct touch")
+    ('1 partner', '1,250 entries', '2 direct touches')
+    """
+    if n == 1:
+        return f"{n:,} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return f"{n:,} {noun[:-1]}ies"
+    return f"{n:,} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
+
+
+# The places a number of each unit is printed to: a percent, kept as a fraction, to 3 (0.153 is
+# 15.3%), a ratio to 4, days to 1; money to its currency's minor unit.
+PRINTED_PLACES: dict[Unit, int] = {"percent": 3, "ratio": 4, "days": 1}
+
+
+def as_printed(number: Decimal, unit: Unit, currency: str) -> Decimal:
+    """``number`` as :func:`display` prints it, half away from zero: what a reader can check a
+    verdict against (0.149999 prints 15.0%, and is within a 15-25% benchmark).
+
+    >>> as_printed(Decimal("0.149999"), "percent", "USD"), as_printed(Decimal("18.25"), "days", "USD")
+    (Decimal('0.150'), Decimal('18.3'))
+    """
+    if unit == "money":
+        return _q(number, minor_unit(currency))
+    places = PRINTED_PLACES.get(unit)
+    return number if places is None else _q(number, places)
 
 
 def _q(value: Decimal, digits: int) -> Decimal:

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from metrics_support import AS_OF, Book, quarter_book
 
 from cosell.errors import InputError
+from cosell.metrics.benchmarks import BANDS
 from cosell.metrics.context import open_metrics
 from cosell.metrics.costs import period_costs
 from cosell.metrics.deals import check_rates
@@ -265,3 +266,31 @@ def test_a_value_that_rounds_to_zero_is_shown_as_zero_never_as_a_signed_zero(
     for text in (str(shown), display(shown, unit, currency)):  # the json value, the table's
         if not any(c in "123456789" for c in text):
             assert not text.startswith("-"), text
+
+
+def test_a_verdict_agrees_with_the_value_printed_beside_it() -> None:
+    # A sourced share of 0.149999 printed "15.0%" beside "below the 15-25% benchmark": the verdict
+    # compared the 6-decimal value, the page shows one decimal. It now judges what is printed.
+    fm = FigureMaker("USD", 1, "2026-Q3")
+    share = fm.make("sourced_pipeline_share", "Share", Decimal("0.149999"), "percent", 10, "deals created")
+    assert (display(share.value, "percent", "USD"), share.verdict) == ("15.0%", "within")
+    assert share.value == Decimal("0.149999")  # json keeps the exact value
+    low = fm.make("sourced_pipeline_share", "Share", Decimal("0.14949"), "percent", 10, "deals created")
+    assert (display(low.value, "percent", "USD"), low.verdict) == ("14.9%", "below")
+    high = fm.make("cost_saving", "Saving", Decimal("0.600499"), "percent", 10, "won deals")
+    assert (display(high.value, "percent", "USD"), high.verdict) == ("60.0%", "within")
+
+
+_EDGES = sorted({edge for band in BANDS.values() for edge in (band.low, band.high)})
+_NEAR_EDGES = st.one_of(
+    st.decimals(min_value=-1, max_value=2, places=6),
+    st.tuples(st.sampled_from(_EDGES), st.integers(-1000, 1000)).map(lambda p: p[0] + Decimal(p[1]) / 10**6),
+)
+
+
+@given(st.sampled_from(sorted(BANDS)), _NEAR_EDGES)
+def test_every_verdict_is_the_verdict_of_the_printed_value(key: str, value: Decimal) -> None:
+    figure = FigureMaker("USD", 1, "2026-Q3").make(key, "Figure", value, "percent", 10, "deals")
+    printed = Decimal(display(figure.value, "percent", "USD").removesuffix("%")) / 100
+    band = BANDS[key]
+    assert figure.verdict == ("below" if printed < band.low else "above" if printed > band.high else "within")

@@ -75,6 +75,7 @@ def payouts(
 def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
     out = payouts("post", ws_path, period="2026-09")
     assert "3 entries posted (posting 1)" in out
+    assert "won deal(s)" not in out  # counted in words a controller forwards: "2 won deals", "1 won deal"
     again = payouts("post", ws_path, period="2026-09")
     assert "0 entries posted (nothing to post)" in again
     ledger = json.loads(invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json"))

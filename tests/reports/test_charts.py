@@ -210,3 +210,14 @@ def test_a_name_the_font_cannot_draw_prints_no_warning(name: str) -> None:
         svg = chart_svg(chart, "USD")
         chart_png(chart, "USD", dpi=40)
     assert "<svg" in svg
+
+
+def test_a_cjk_name_is_drawn_not_boxed() -> None:
+    # The chart font, DejaVu Sans, has no CJK glyph: 北京 and 東京 were drawn as the same two
+    # boxes, so two partners' bars carried identical labels. The CJK font now draws them.
+    def png(name: str) -> bytes:
+        chart = Chart("league_top", "L", "stacked", (name,), (Series("Sourced", (D(1),)),), "money")
+        return chart_png(chart, "USD", dpi=60)
+
+    assert png("北京 Partners") != png("東京 Partners")
+    assert png("삼성") != png("현대")

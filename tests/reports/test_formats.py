@@ -187,7 +187,7 @@ def test_xlsx_cells_are_typed_and_text_never_runs_as_a_formula(tmp_path: Path) -
     rows = {figures.cell(row=r, column=1).value: r for r in range(1, figures.max_row + 1)}
     share = rows["Share"]
     value = figures.cell(row=share, column=4)
-    assert (value.value, value.number_format) == (pytest.approx(0.153846), "0.00%")
+    assert (value.value, value.number_format) == (pytest.approx(0.153846), "0.0%")
     assert figures.cell(row=share, column=5).value == 13
     amount = figures.cell(row=rows["    Amount"], column=4)
     assert (amount.value, amount.number_format) == (pytest.approx(-1234.5), '#,##0.00 "USD"')
@@ -197,7 +197,7 @@ def test_xlsx_cells_are_typed_and_text_never_runs_as_a_formula(tmp_path: Path) -
     assert cells[0].value == '=HYPERLINK("http://evil","x")'
     assert (cells[0].data_type, cells[0].quotePrefix) == ("s", True)
     assert (cells[1].value, cells[1].number_format) == (pytest.approx(1234567.89), '#,##0.00 "USD"')
-    assert (cells[2].value, cells[2].number_format) == (pytest.approx(0.25), "0.00%")
+    assert (cells[2].value, cells[2].number_format) == (pytest.approx(0.25), "0.0%")
     assert (cells[3].value, cells[3].number_format) == (pytest.approx(0.1821), "0.0000")
     assert cells[5].value == 7 and isinstance(cells[5].value, int)
     assert cells[6].value == datetime(2026, 9, 30) and cells[6].number_format == "yyyy-mm-dd"

@@ -87,3 +87,22 @@ def test_league_total_is_the_cfo_partner_revenue_to_the_cent() -> None:
     q3 = next(r for r in revenue.table.rows if r["quarter"] == "2026-Q3")
     partner_revenue = sum((q3[t] for t in ("sourced", "accelerated", "influenced")), Decimal(0))
     assert total == partner_revenue == Decimal("11125.00")
+
+
+def test_a_league_of_one_partner_says_partner_in_the_singular() -> None:
+    # The chart of a league of one partner was titled "Credited closed-won revenue, top 1 partners".
+    ws = (
+        Book()
+        .won(
+            "S1",
+            "2026-07-01",
+            "2026-07-31",
+            "1000.00",
+            "sourced",
+            credits=(("P1", "sourcer", "1.000000", "1000.00"),),
+        )
+        .save()
+    )
+    report = build_partners(ws.con, Policy(), "2026-Q3", AS_OF)
+    titles = [chart.title for section in report.sections for chart in section.charts]
+    assert titles == ["Credited closed-won revenue, top 1 partner"]

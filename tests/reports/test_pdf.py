@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from cosell.policy import Policy
+from cosell.report_model import Column
+from cosell.report_model import Table as ReportTable
 from cosell.reports.cfo import build_cfo
 from cosell.reports.partners import build_partners
 from cosell.reports.pdf import render_pdf
@@ -172,3 +177,93 @@ def test_the_figures_beside_the_four_numbers_keep_their_values_whole(
     total = "100,000,000,000,999.99"
     assert sum(total in line for line in lines) >= 3  # beside the sourced pipeline, in the trend, by tier
     assert not [line for line in lines if "100,000,000,000," in line and total not in line]
+
+
+CJK_PARTNERS = {"P1": "株式会社ソニー", "P2": "Acme 北京 Partners", "P3": "삼성전자 Korea"}
+
+
+def test_names_in_chinese_japanese_and_korean_print_as_written(
+    rasterize_pdf: Callable[[bytes], RenderedPdf], tmp_path: Path
+) -> None:
+    # DejaVu Sans has no CJK glyph: a partner named 株式会社ソニー printed as nothing in the league
+    # table (pdftotext read "P1  services") and as boxes in its chart. Such runs are now set in the
+    # WenQuanYi Micro Hei shipped with cosell, embedded as a subset, Latin beside them in DejaVu.
+    book = Book()
+    for n, partner in enumerate(CJK_PARTNERS, start=1):
+        amount = f"{n}000.00"
+        book = book.won(f"S{n}", "2026-07-01", "2026-07-31", amount, "sourced",
+                        credits=((partner, "sourcer", "1.000000", amount),))  # fmt: skip
+    ws = book.rows(
+        "partners",
+        *({"partner_id": p, "name": name, "partner_type": "agency"} for p, name in CJK_PARTNERS.items()),
+    ).save()
+    report = build_partners(ws.con, Policy(), None, AS_OF)
+    pdf = render_pdf(report)
+    rendered = rasterize_pdf(pdf)
+    flat = "".join(rendered.text.split())
+    for name in CJK_PARTNERS.values():
+        assert "".join(name.split()) in flat, name
+    fonts = _tool_output("pdffonts", pdf, tmp_path)
+    cjk = [line.split() for line in fonts.splitlines() if "WenQuanYiMicroHei" in line]
+    assert cjk and cjk[0][-5:-3] == ["yes", "yes"]  # embedded, as a subset: no font of the reader's
+    # The same bytes again, and in a fresh process (the CJK font read anew, another hash seed).
+    assert render_pdf(report) == pdf
+    pickled, out = tmp_path / "report.pickle", tmp_path / "again.pdf"
+    pickled.write_bytes(pickle.dumps(report))
+    code = (
+        "import pickle, sys; from cosell.reports.pdf import render_pdf; "
+        "open(sys.argv[2], 'wb').write(render_pdf(pickle.load(open(sys.argv[1], 'rb'))))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(pickled), str(out)], check=True, env={"PYTHONHASHSEED": "7"}
+    )
+    assert out.read_bytes() == pdf
+
+
+def test_a_cjk_name_in_the_title_prints_in_every_page_header(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # A partner statement's title names its partner; the running header was drawn in DejaVu alone.
+    report = replace(sample_report(partner_rows=60), title="Partner statement: 株式会社ソニー (P1)")
+    rendered = rasterize_pdf(render_pdf(report))
+    assert len(rendered.page_texts) >= 2
+    for page in rendered.page_texts:
+        assert "Partner statement: 株式会社ソニー (P1)" in page.splitlines()[0]
+
+
+def test_25_digit_amounts_print_whole_on_cards_beside_them_and_in_a_wide_table(
+    rasterize_pdf: Callable[[bytes], RenderedPdf],
+) -> None:
+    # A 25-digit amount (38 characters with separators and currency) was split over two lines on a
+    # headline card a quarter of the page wide ("1,234,567,890,123,456,789,012" over ",345.67 USD"),
+    # and a table of four such amounts was scaled to the page, each split after its 18th digit.
+    # Now the cards stand fewer to a row and the table prints as two grids, the row's key repeated.
+    big = Decimal("1234567890123456789012345.67")
+    whole = "1,234,567,890,123,456,789,012,345.67"
+    report = sample_report()
+    headline, *middle, partners = report.sections
+    first, *others = headline.figures
+    first = replace(first, value=big, beside=(replace(first.beside[0], key="all", unit="money", value=big),))
+    assert partners.table is not None
+    columns = (
+        *partners.table.columns,
+        Column("credited", "Credited", "money"),
+        Column("accelerated", "Accelerated", "money"),
+    )
+    rows = tuple(
+        {**row, "sourced": big, "influenced": big, "credited": big, "accelerated": big}
+        for row in partners.table.rows
+    )
+    report = replace(
+        report,
+        sections=(
+            replace(headline, figures=(first, *others)),
+            *middle,
+            replace(partners, table=ReportTable(columns=columns, rows=rows)),
+        ),
+    )
+    lines = [line for page in rasterize_pdf(render_pdf(report)).page_texts for line in page.splitlines()]
+    assert not [line for line in lines if ("1,234," in line or "345.67" in line) and whole not in line]
+    # the card, the figure beside it (on the card and in the table under the row), 3 rows x 4 amounts
+    assert sum(line.count(whole) for line in lines) == 1 + 2 + 12
+    assert sum("Northwind" in line for line in lines) == 2  # each grid names the row

@@ -111,7 +111,9 @@ MIXED = st.lists(st.one_of(st.sampled_from(sorted(CONTROLLED)), st.characters())
 def test_html_and_pdf_text_keeps_one_character_for_one_and_no_control(text: str) -> None:
     from cosell.reports.pdf_figures import paragraph_markup
 
-    for shown in (html.unescape(cell_markup(CellText(text))), unescape(paragraph_markup(text))):
+    # The pdf's markup may set a run in the CJK font: its tags are markup, every "<" of data is "&lt;".
+    pdf_text = unescape(re.sub(r"</?font[^>]*>", "", paragraph_markup(text)))
+    for shown in (html.unescape(cell_markup(CellText(text))), pdf_text):
         assert len(shown) == len(text)
         assert not CONTROLLED & set(shown)
         assert all(s == t for s, t in zip(shown, text, strict=True) if t not in CONTROLLED)

@@ -268,8 +268,18 @@ def opportunity_argument(help_text: str) -> Any:
 def output_path(value: str | Path) -> Path:
     """The folder or file an output option names, refused when empty or blank: the shell passes
     ``--out ""`` (an unset variable) as an empty text, which as a path is the current folder, where
-    cosell would then write unasked (the blueprint its README.md). ``.`` names that folder on purpose."""
+    cosell would then write unasked (the blueprint its README.md). ``.`` names that folder on purpose.
+
+    ``-`` is refused too: by custom it means standard output, yet as a path it is a file or folder
+    named ``-`` in the current folder, which cosell would write without a word to the terminal.
+    A command prints to standard output when the option is left out (json and csv reports, the
+    simulation, the appendix); ``./-`` names such a file on purpose."""
     _refuse_blank(str(value), "a folder or file name", ". is the current folder")
+    if str(value) == "-":
+        raise typer.BadParameter(
+            "- would name a file or folder '-', not standard output: leave the option out where the "
+            "command prints (json and csv reports do), or give ./- for that name"
+        )
     return Path(value)
 
 

@@ -32,6 +32,7 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.policy import load_policy
+from cosell.report_model import counted
 from cosell.terminal import TableColumn, print_table
 
 payouts_app = typer.Typer(
@@ -116,8 +117,9 @@ def post_command(
         return
     emit_rows(rows, ("kind", "entries", "amount"), Format.table, title=f"Posted into {period}")
     console.print(
-        f"{result.deals_eligible:,} won deal(s) closed before the period ends; {result.deals_priced:,} priced "
-        f"(inputs changed), {result.deals_reversed:,} no longer qualifying; {result.entries:,} entries posted"
+        f"{counted(result.deals_eligible, 'won deal')} closed before the period ends; "
+        f"{result.deals_priced:,} priced (inputs changed), {result.deals_reversed:,} no longer qualifying; "
+        f"{counted(result.entries, 'entry')} posted"
         + (f" (posting {result.posting_id})" if result.posting_id is not None else " (nothing to post)"),
         highlight=False,
     )

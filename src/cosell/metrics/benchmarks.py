@@ -3,8 +3,9 @@
 SPEC section 5 quotes the ranges partner programs are usually measured against: partner-sourced
 pipeline 15-25% of all pipeline created, partner-influenced share of closed-won revenue 20-35%,
 partner deals closing 25-40% faster than direct ones, and partner revenue costing 40-60% less per
-dollar than direct revenue. A verdict compares the value shown (rounded as printed) with the range,
-ends included: ``below``, ``within`` or ``above``.
+dollar than direct revenue. A verdict compares the value as printed (a percent to one decimal,
+:func:`cosell.report_model.as_printed`; the figure builder rounds it) with the range, ends
+included: ``below``, ``within`` or ``above``.
 
 >>> verdict(Decimal("0.18"), BANDS["sourced_pipeline_share"])
 'within'

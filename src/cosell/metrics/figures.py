@@ -10,7 +10,7 @@ Each builder takes the exact numbers of :mod:`cosell.metrics.numbers` (and costs
 - values are rounded once for display, half away from zero: money to the workspace currency's
   minor unit, percents (fractions) to 6 decimals (0.123457 is 12.3457%), ratios to 4 decimals,
   days to 6 decimals; the saving is computed from the unrounded ratios, and verdicts compare the
-  rounded value with the band.
+  value as printed (a percent to one decimal: :func:`cosell.report_model.as_printed`) with the band.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cosell.metrics.benchmarks import BANDS, verdict
 from cosell.metrics.costs import PeriodCosts
 from cosell.metrics.numbers import Bucket, Median, PeriodNumbers
 from cosell.money import quantum
-from cosell.report_model import Figure, Unit, half_away
+from cosell.report_model import Figure, Unit, as_printed, half_away
 
 PERCENT = Decimal("0.000001")
 RATIO = Decimal("0.0001")
@@ -91,7 +91,9 @@ class FigureMaker:
             deals_label=deals_label,
             note="; ".join(notes),
             band=band,
-            verdict=verdict(shown, band),
+            # Judged as printed: 0.149999 shows "15.0%", so a "below 15%" beside it would be a
+            # verdict the reader cannot reproduce from the page (docs/metrics.md).
+            verdict=verdict(None if shown is None else as_printed(shown, unit, self.currency), band),
             beside=beside,
         )
 

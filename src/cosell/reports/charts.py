@@ -38,6 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from cosell.report_model import Chart, Unit
+from cosell.reports.typefaces import CHART_FONTS, register_chart_fonts
 from cosell.shown import visible
 
 # Okabe-Ito colours (readable by colour-blind readers and in grey print), one per tier, everywhere.
@@ -59,7 +60,7 @@ _RC: dict[Any, Any] = {
     "svg.fonttype": "none",  # text stays text in the SVG: searchable, crisp, small
     "svg.id": None,
     "text.parse_math": False,  # a "$" in a partner's name is a dollar sign, not TeX
-    "font.family": "DejaVu Sans",
+    "font.family": CHART_FONTS,  # DejaVu, and the CJK font for the glyphs it lacks (a partner's name)
     "font.size": 10,
     "axes.titlesize": 10,
     "axes.spines.top": False,
@@ -361,10 +362,11 @@ def chart_figure(chart: Chart, currency: str, size: tuple[float, float] = FIGURE
 
 def _save(chart: Chart, currency: str, fmt: str, size: tuple[float, float], **options: Any) -> bytes:
     buffer = io.BytesIO()
+    register_chart_fonts()
     with matplotlib.rc_context(_RC):
         fig = chart_figure(chart, currency, size)
         with warnings.catch_warnings():
-            # A name in a script the font lacks (北京, a control picture ␛ shown for an ESC) is drawn
+            # A name in a script neither font has (an emoji, a control picture ␛ shown for an ESC) is drawn
             # as boxes; matplotlib's "Glyph ... missing from font" warning, printed with its source
             # line into the terminal of `cosell report ... --format html|pdf`, is no message for a user.
             warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)

@@ -17,7 +17,7 @@ from cosell.metrics.deals import check_rates
 from cosell.metrics.figures import divide, rounded
 from cosell.metrics.league import credited_total, league
 from cosell.policy import Policy
-from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value
+from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value, counted
 
 CHART_TOP = 10
 
@@ -80,7 +80,7 @@ def build_partners(
     top = lines[:CHART_TOP]
     chart = Chart(
         key="league_top",
-        title=f"Credited closed-won revenue, top {len(top)} partners",
+        title=f"Credited closed-won revenue, top {counted(len(top), 'partner')}",
         kind="stacked",
         categories=tuple(line.name or line.partner_id for line in top),
         series=(

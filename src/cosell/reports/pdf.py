@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -46,8 +45,6 @@ from cosell.reports.html import format_figure, table_cells
 from cosell.reports.pdf_figures import (
     ALERT,
     ALERT_FILL,
-    BOLD,
-    FONT,
     FRAME_PADDING,
     FRAME_WIDTH,
     HEADER_FILL,
@@ -60,15 +57,15 @@ from cosell.reports.pdf_figures import (
     figure_blocks,
     para,
     paragraph_markup,
-    register_fonts,
     styles,
 )
+from cosell.reports.typefaces import BOLD, FONT, draw_text, register_fonts, text_width
 from cosell.shown import visible
 
 
 def _text_width(text: str, font: str = FONT) -> float:
     # Measured as printed: a zero-width space from data takes the width of the U+FFFD it prints as.
-    return float(pdfmetrics.stringWidth(visible(text), font, 9))
+    return text_width(text, font, 9)
 
 
 def _widest_word(text: str) -> float:
@@ -94,18 +91,19 @@ def _cell_widths(cell: CellText, whole: bool) -> tuple[float, float]:
 
 
 _SHORT_LINE = 110.0  # points: a label and a whole value this wide stay on one line
+_PAD = 14.0  # points: a cell's 4 + 4 points of padding, and room for the widths' rounding
 _NARROWEST_TEXT = 12.0  # points (two letters): the least a text column is squeezed to, numbers whole
 
 
-def _column_widths(
-    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool = False
-) -> list[float]:
-    """Numbers, dates and ids on one line at their widest, headers wrapped at words, text wrapped
-    at spaces (``keep_words``, a table of ids: with no word broken either)."""
-    pad = 14.0  # the cell's 4 + 4 points of padding, and room for the widths' rounding
+def _width_bounds(
+    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool
+) -> tuple[list[float], list[float], list[float]]:
+    """Each column's natural width, its least (headers' words whole too) and its least with every
+    value and word of data whole, header words broken if need be."""
+    pad = _PAD
     natural = []
     least = []
-    unbroken = []  # the least with every value and word of data whole, header words broken if need be
+    unbroken = []
     for i, header in enumerate(headers):
         widths = [_cell_widths(row[i], bool(aligns[i])) for row in rows]
         widest = max((n for n, _ in widths), default=0.0)
@@ -116,6 +114,15 @@ def _column_widths(
             (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + pad
         )
         unbroken.append((needed if aligns[i] else max(needed, word, 48.0)) + pad)
+    return natural, least, unbroken
+
+
+def _column_widths(
+    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool = False
+) -> list[float]:
+    """Numbers, dates and ids on one line at their widest, headers wrapped at words, text wrapped
+    at spaces (``keep_words``, a table of ids: with no word broken either)."""
+    natural, least, unbroken = _width_bounds(headers, rows, aligns, keep_words)
     if sum(natural) <= FRAME_WIDTH:
         return natural
     spare = FRAME_WIDTH - sum(least)
@@ -132,7 +139,7 @@ def _column_widths(
         # if need be; only when even that leaves them too little is everything scaled to the frame.
         room = FRAME_WIDTH - sum(m for m, a in zip(least, aligns, strict=True) if a)
         text = sum(m for m, a in zip(least, aligns, strict=True) if not a)
-        if text and room >= (_NARROWEST_TEXT + pad) * aligns.count(""):
+        if text and room >= (_NARROWEST_TEXT + _PAD) * aligns.count(""):
             return [m if a else m * room / text for m, a in zip(least, aligns, strict=True)]
         return [w * FRAME_WIDTH / sum(least) for w in least]
     # Every column gets its least width plus a share of the room left, in proportion to how much
@@ -154,10 +161,58 @@ def _cell(cell: CellText, style: str) -> Paragraph:
     return Paragraph(markup, styles()[style])
 
 
-def _table(table: ReportTable, currency: str) -> Table:
-    """A section's table: the header row repeats on every page the table runs over."""
+def _column_groups(
+    headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool
+) -> list[list[int]]:
+    """The columns of each grid a table prints as: all of them when its values fit the page whole;
+    else the row's key (a leading rank and the first column that is no number: the id or name)
+    and as many further columns as fit, then the key again with the next ones, and so on. Four
+    amounts of 25 digits did not fit beside each other: every column was scaled to the page and
+    each amount split over two lines ("1,234,567,890,123,456," over "789,012,345.67")."""
+    _, _, whole = _width_bounds(headers, rows, aligns, keep_words)
+    every = list(range(len(headers)))
+    if sum(whole) <= FRAME_WIDTH:
+        return [every]
+    key = [0]
+    while aligns[key[-1]] == "num" and len(key) < len(headers) - 1:
+        key.append(len(key))
+    room = FRAME_WIDTH - sum(whole[i] for i in key)
+    groups: list[list[int]] = [[]]
+    for i in every[len(key) :]:
+        if groups[-1] and sum(whole[j] for j in groups[-1]) + whole[i] > room:
+            groups.append([])
+        groups[-1].append(i)
+    if len(groups) == 1 or any(sum(whole[j] for j in g) > room for g in groups):
+        return [every]  # a column wider than the page beside the key: scaled as before
+    return [key + g for g in groups]
+
+
+def _tables(table: ReportTable, currency: str) -> list[Flowable]:
+    """A section's table, as one grid or, when its values cannot all print whole side by side, as
+    several (:func:`_column_groups`), each repeating the row's key."""
     headers, rows, aligns = table_cells(table, currency)
-    widths = _column_widths(headers, rows, aligns, any(c.unit == "id" for c in table.columns))
+    keep_words = any(c.unit == "id" for c in table.columns)
+    out: list[Flowable] = []
+    for n, columns in enumerate(_column_groups(headers, rows, aligns, keep_words)):
+        if n:
+            out += [
+                Spacer(1, 6),
+                para("Continued: the same rows, with the columns that did not fit beside", "small"),
+            ]
+        out.append(
+            _table(
+                [headers[i] for i in columns],
+                [[row[i] for i in columns] for row in rows],
+                [aligns[i] for i in columns],
+                keep_words,
+            )
+        )
+    return out
+
+
+def _table(headers: list[str], rows: list[list[CellText]], aligns: list[str], keep_words: bool) -> Table:
+    """A grid of a section's table: the header row repeats on every page the table runs over."""
+    widths = _column_widths(headers, rows, aligns, keep_words)
     head = [para(h, "head_num" if a == "num" else "head") for h, a in zip(headers, aligns, strict=True)]
     body = [
         [_cell(c, "cell_num" if a == "num" else "cell") for c, a in zip(row, aligns, strict=True)]
@@ -225,7 +280,7 @@ def _section(section: Section, currency: str, marked: frozenset[str] = frozenset
     blocks: list[Flowable] = []
     blocks += figure_blocks([format_figure(f, currency) for f in section.figures], marked)
     if section.table is not None:
-        blocks += [_table(section.table, currency), Spacer(1, 6)]
+        blocks += [*_tables(section.table, currency), Spacer(1, 6)]
     blocks += _charts(section.charts, currency)
     for number, text in section.clauses:
         blocks.append(Paragraph(paragraph_markup(text), styles()["clause"], bulletText=number))
@@ -331,15 +386,15 @@ def _canvas_maker(report: Report) -> Callable[..., Canvas]:
             width, height = PAGE_SIZE
             left, right = MARGIN_X + FRAME_PADDING, width - MARGIN_X - FRAME_PADDING
             self.saveState()
-            self.setFont(FONT, 9)
             self.setFillColor(MUTED)
-            self.drawString(left, height - 13 * mm, title)
+            draw_text(self, left, height - 13 * mm, title, FONT, 9)  # a statement's title names its partner
             if period:
-                self.drawRightString(right, height - 13 * mm, period)
+                draw_text(self, right, height - 13 * mm, period, FONT, 9, right=True)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.6)
             self.line(left, height - 15 * mm, right, height - 15 * mm)
             self.line(left, 12 * mm, right, 12 * mm)
+            self.setFont(FONT, 9)
             self.drawString(left, 8 * mm, f"cosell · {report.currency}")
             self.drawRightString(right, 8 * mm, f"page {self._pageNumber} of {total}")
             self.restoreState()

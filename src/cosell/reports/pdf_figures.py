@@ -9,22 +9,17 @@ a dashboard's four numbers, one row of cards with the table of the figures besid
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from cosell.reports.html import VERDICT_COLOURS, FigureText
-from cosell.shown import visible
+from cosell.reports.typefaces import BOLD, FONT, markup, register_fonts, text_width
 
 PAGE_SIZE = landscape(A4)  # a dashboard and a QBR read like slides; wide league tables fit
 MARGIN_X = 14 * mm
@@ -40,16 +35,6 @@ HEADER_FILL = colors.HexColor("#eceef2")
 NOTE = "#7a4b00"
 ALERT = colors.HexColor("#b3261e")
 ALERT_FILL = colors.HexColor("#fdecea")
-FONT, BOLD = "CosellSans", "CosellSans-Bold"
-
-
-@functools.cache
-def register_fonts() -> None:
-    # DejaVu ships with matplotlib (a dependency already): no system font needed, any machine.
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
 @functools.cache
@@ -119,12 +104,16 @@ def paragraph_markup(text: str) -> str:
     r"""Report text as a reportlab Paragraph reads it (markup): shown, never obeyed
     (:func:`cosell.shown.visible`, as in the html and on the terminal), then escaped. A pdf viewer
     copying or searching the text applies a bidi override in it (U+202E would make the amounts
-    beside a name read backwards) and the font draws a zero-width space as nothing.
+    beside a name read backwards) and the font draws a zero-width space as nothing. A run of
+    characters DejaVu lacks (a name in Chinese, Japanese or Korean) is set in the CJK font
+    (:func:`cosell.reports.typefaces.markup`).
 
     >>> paragraph_markup("Ac\u200bme & Söhne \u202e<b>")
     'Ac\ufffdme &amp; Söhne \ufffd&lt;b&gt;'
+    >>> paragraph_markup("Sony 株式会社")
+    'Sony <font name="CosellCJK">株式会社</font>'
     """
-    return escape(visible(text))
+    return markup(text)
 
 
 def para(text: str, style: str) -> Paragraph:
@@ -158,9 +147,7 @@ def _value_para(text: str, style: str, width: float) -> Paragraph:
     """A card's value in its large type, smaller (never under 9 pt) when its longest word would not
     fit the card: a number is never split ("123,456,792,912.8" over "2 USD")."""
     s = styles()[style]
-    widest = max(
-        (pdfmetrics.stringWidth(visible(w), s.fontName, s.fontSize) for w in text.split()), default=0.0
-    )
+    widest = max((text_width(w, s.fontName, s.fontSize) for w in text.split()), default=0.0)
     if widest <= width:
         return para(text, style)
     size = max(9.0, s.fontSize * width / widest)
@@ -205,6 +192,23 @@ def _card(f: FigureText, width: float, beside: int | None = None, alert: bool = 
     return card
 
 
+_GAP = 10.0  # points between two cards of a row
+
+
+def _fitting(figures: list[FigureText], per_row: int, beside: int | None) -> int:
+    """``per_row``, or fewer cards a row (half as many, down to one) when a value shown on a card
+    would not fit it whole in 9 pt, the least its large type is set smaller to: a 25-digit amount
+    (38 characters with its separators and currency) was split over two lines on a card a quarter
+    of the page wide."""
+    while per_row > 1:
+        room = (FRAME_WIDTH - _GAP * (per_row - 1)) / per_row - 16  # the card's 8 + 8 points of padding
+        shown = [f.value for f in figures] + [b.value for f in figures for b in f.beside[:beside]]
+        if all(text_width(word, BOLD, 9) <= room for value in shown for word in value.split()):
+            break
+        per_row //= 2
+    return per_row
+
+
 def _cards(
     figures: list[FigureText],
     per_row: int = 2,
@@ -212,7 +216,8 @@ def _cards(
     marked: frozenset[str] = frozenset(),
 ) -> list[Flowable]:
     """Cards in rows; each row its own flowable, so the rows of a long section can go on new pages."""
-    gap = 10.0
+    per_row = _fitting(figures, per_row, beside)
+    gap = _GAP
     width = (FRAME_WIDTH - gap * (per_row - 1)) / per_row
     cards: list[Any] = [_card(f, width, beside, f.key in marked) for f in figures]
     cards += [""] * (-len(cards) % per_row)
@@ -285,7 +290,7 @@ def _details_widths(figures: list[FigureText]) -> list[float]:
     s = styles()["cell_num"]
     widest = max(
         (
-            pdfmetrics.stringWidth(visible(word), s.fontName, s.fontSize)
+            text_width(word, s.fontName, s.fontSize)
             for f in figures
             for b in f.beside
             if b.has_value

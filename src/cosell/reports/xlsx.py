@@ -60,7 +60,9 @@ def number_format(unit: Unit, currency: str) -> str:
     if unit == "money":
         digits = minor_unit(currency)
         return f'#,##0{"." + "0" * digits if digits else ""} "{currency}"'
-    return {"percent": "0.00%", "ratio": "0.0000", "days": "0.0", "count": "#,##0"}.get(unit, "General")
+    # Printed as every other format prints it (one decimal of a percent): a verdict beside it is
+    # judged on what shows (docs/metrics.md); the cell keeps the exact value.
+    return {"percent": "0.0%", "ratio": "0.0000", "days": "0.0", "count": "#,##0"}.get(unit, "General")
 
 
 def _put(ws: Any, row: int, column: int, value: Value, unit: Unit, currency: str) -> None:

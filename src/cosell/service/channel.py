@@ -13,6 +13,7 @@ from cosell.instants import format_instant, parse_instant
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, DealRow, RegistrationRow, TouchRow, channel_conflicts
 from cosell.referrals.others import OtherPartners
+from cosell.report_model import counted
 from cosell.store import referral_reads as reads
 from cosell.store.users import find_user, partner_scope_of
 
@@ -100,7 +101,7 @@ def check_override(
     the newest: the whole list, hundreds of touches on a busy account, is in ``show``."""
     if conflicts and not override:
         kinds = sorted({c.kind for c in conflicts})
-        counts = ", ".join(_counted(sum(c.kind == k for c in conflicts), KIND_WORDS.get(k, k)) for k in kinds)
+        counts = ", ".join(counted(sum(c.kind == k for c in conflicts), KIND_WORDS.get(k, k)) for k in kinds)
         newest = max(conflicts, key=lambda c: (c.at, c.ref_id))
         raise CosellError(
             f"{claim} is a channel conflict ({counts}; the newest: {newest.detail}): {verb} it only with "
@@ -114,8 +115,3 @@ def check_override(
 
 # A conflict's kind as a refusal counts it ("2 open deals, 97 direct touches").
 KIND_WORDS = {"open_opportunity": "open deal", "direct_touch": "direct touch", "registration": "registration"}
-
-
-def _counted(n: int, noun: str) -> str:
-    plural = noun + ("es" if noun.endswith("ch") else "s")
-    return f"{n:,} {noun if n == 1 else plural}"
