@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cosell.instants import FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR, UNSUPPORTED
 
@@ -33,6 +33,17 @@ class Period:
 
     def contains(self, instant: datetime) -> bool:
         return self.start <= instant < self.end
+
+    @property
+    def days(self) -> str:
+        """Its first and last days, as finance writes a period (both included).
+
+        >>> parse_period("2026-09").days
+        '2026-09-01 to 2026-09-30'
+        """
+        return (
+            f"{self.start.date().isoformat()} to {(self.end - timedelta(microseconds=1)).date().isoformat()}"
+        )
 
 
 def _add_months(year: int, month: int, n: int) -> tuple[int, int]:

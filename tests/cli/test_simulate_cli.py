@@ -122,6 +122,14 @@ def test_the_text_fits_80_columns_with_the_header_the_totals_and_the_deals(compa
     assert deals["D2"] == "D2 credit sourced 1,442.31 -72.11 P1"
 
 
+def test_one_deal_is_counted_in_the_singular(company: Path) -> None:
+    """May 2026 has one closed deal: "1 deal evaluated" (it said "1 deals"), beside April's two."""
+    for period, count in (("2026-04", "2 deals"), ("2026-05", "1 deal")):
+        code, out, _ = cosell(company, "--policy", str(company / "proposed.toml"), "-p", period)
+        assert code == 0
+        assert f"{count} evaluated (closing in {period})" in " ".join(out.split())
+
+
 def test_a_period_out_file_and_csv(company: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "what-if.csv"
     code, out, _ = cosell(

@@ -180,6 +180,8 @@ def test_statement_in_every_format(ws_path: str, tmp_path: Path) -> None:
     payouts("post", ws_path, period="2026-09", by=None)
     table = invoke("payouts", "statement", "--partner", "P1", "--period", "2026-09", "--workspace", ws_path)
     assert "Partner statement: P1 (P1)" in table and "1,200.00" in table
+    # The period's first and last days, as the reports write a period (it said "to 2026-10-01, exclusive").
+    assert "Period 2026-09 (2026-09-01 to 2026-09-30), in USD" in table
     doc = json.loads(
         invoke(
             "payouts",

@@ -11,6 +11,7 @@ import typer
 
 from cosell.cli.common import PolicyOption, console, output_option
 from cosell.policy import load_policy
+from cosell.report_model import counted
 
 
 class Crm(StrEnum):
@@ -51,7 +52,9 @@ def blueprint(
 
     done = write_blueprint(crm.value, load_policy(policy_path), out)
     name = CRM_NAMES[done.crm]
-    console.message(f"Wrote the {name} blueprint ({len(done.files)} files) to {done.folder}", highlight=False)
+    console.message(
+        f"Wrote the {name} blueprint ({counted(len(done.files), 'file')}) to {done.folder}", highlight=False
+    )
     stages = ", ".join(f'"{s}"' for s in done.won_stages)
     console.message(
         f"Stage gate: a deal enters {stages} only with Partner Source set\n(the policy's stages.won)",

@@ -28,6 +28,7 @@ from cosell.cli.common import (
 )
 from cosell.instants import format_instant
 from cosell.policy import load_policy
+from cosell.report_model import counted
 from cosell.results import TIERS, CreditRow
 from cosell.terminal import TableColumn, print_table
 
@@ -162,7 +163,7 @@ def print_text(result: Simulation, at: AsOf, out: Console) -> None:
     scope = "all periods" if result.period is None else f"closing in {result.period.label}"
     kinds = ", ".join(f"{kind} {n:,}" for kind, n in w.by_kind.items() if n or kind != "outcome")
     out.print(
-        f"{result.deals_evaluated:,} deals evaluated ({scope}); {len(w.changes):,} would change"
+        f"{counted(result.deals_evaluated, 'deal')} evaluated ({scope}); {len(w.changes):,} would change"
         + (f": {kinds}." if w.changes else "."),
         highlight=False,
     )

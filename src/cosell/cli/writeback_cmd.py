@@ -20,6 +20,7 @@ from cosell.cli.common import (
     workspace,
 )
 from cosell.errors import UsageError
+from cosell.report_model import counted
 
 # What to do with the file, and what must exist first: the fields it fills are the blueprint's.
 LOAD_HINT = {
@@ -73,7 +74,7 @@ def writeback(
             written = writeback_to_file(ws, crm.value, out)
             # Said before the API call, which may fail: the file is there either way.
             console.message(
-                f"Wrote {written.source.deals:,} deals to {written.path}\n({_source_line(written.source)})",
+                f"Wrote {counted(written.source.deals, 'deal')} to {written.path}\n({_source_line(written.source)})",
                 highlight=False,
             )
             console.message(LOAD_HINT[crm.value], highlight=False)

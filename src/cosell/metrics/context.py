@@ -92,7 +92,6 @@ class Metrics:
     def facts_rows(self, period: Period) -> tuple[tuple[str, str], ...]:
         """The facts every report prints: period, as-of, currency, calendar, policy, attribution."""
         f = self.facts
-        last_day = (period.end - _TICK).date().isoformat()
         as_of = self.as_of_text
         deals = f"{f.deals:,} attributed"
         if f.unattributed:
@@ -104,7 +103,7 @@ class Metrics:
             else f"versions known at the as-of instant (newest run {f.run_id}"
         )
         return (
-            ("Period", f"{period.label} ({period.start.date().isoformat()} to {last_day})"),
+            ("Period", f"{period.label} ({period.days})"),
             ("As of", as_of),
             ("Data known at", self.known_at_text),
             ("Currency", self.currency),

@@ -23,6 +23,7 @@ from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
 from cosell.pay.statements import statement
 from cosell.periods import month
 from cosell.policy import Policy
+from cosell.report_model import counted
 from cosell.store.users import first_user
 from cosell.store.workspace import Workspace
 from cosell.terminal import TableColumn, print_table
@@ -200,7 +201,7 @@ def _print_adjustments(console: Console, ws: Workspace, period: str, currency: s
              "amount": f"{amount:,.2f}", "reason": reason}
             for entry, deal, party_kind, party, kind, amount, reason in rows[:limit]
         ],
-        title=f"Adjustments posted into {period} ({len(rows):,} entries)",
+        title=f"Adjustments posted into {period} ({counted(len(rows), 'entry')})",
     )  # fmt: skip
     if len(rows) > limit:
         console.print(
@@ -260,5 +261,7 @@ def _print_posting(console: Console, result: PostingResult, currency: str) -> No
             f"{result.no_plan:,} closed when no plan was in force (before its effective date): not priced"
         )
     if result.deals_reversed:
-        notes.append(f"{result.deals_reversed:,} deals no longer qualify: their earnings reversed")
+        notes.append(
+            f"{counted(result.deals_reversed, 'deal')} no longer {'qualifies' if result.deals_reversed == 1 else 'qualify'}: {'its' if result.deals_reversed == 1 else 'their'} earnings reversed"
+        )
     console.print("; ".join(notes) + ".", highlight=False)

@@ -22,7 +22,6 @@ from typing import Any
 from cosell.engine import Engine
 from cosell.entries import PAYMENT, Entry
 from cosell.errors import NotFound, UsageError
-from cosell.instants import format_instant
 from cosell.money import round_money
 from cosell.pay.ledger import StatementTotals, statement_totals
 from cosell.pay.payouts import PayoutRun, RunParty, party_runs, recovered_amount
@@ -112,8 +111,7 @@ def statement(
     return Report(
         key="statement",
         title=f"{noun.capitalize()} statement: {who}",
-        subtitle=f"Period {period} ({format_instant(target.start)[:10]} to {format_instant(target.end)[:10]}, "
-        f"exclusive), in {currency}",
+        subtitle=f"Period {period} ({target.days}), in {currency}",
         currency=currency,
         facts=(
             ("party", f"{party_kind} {party_id}"),
