@@ -671,6 +671,24 @@ def test_the_staged_rows_are_numbered_alike_within_a_transaction(tmp_path: Path)
     assert {row[1] for row in made[0]["_cosell_sf_out_opportunities"]} >= {2, 3}
 
 
+def _respelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str
+) -> tuple[list[bool], Outcome, Outcome, Outcome]:
+    """The loader export with every date-time's ".000+0000" written as ``written``, translated by
+    the engine and by the reference, and the export as it was, imported: (whether the engine
+    translated it, the engine's outcome, the reference's, the plain export's)."""
+    folder = write_org(tmp_path / "sf", "loader")
+    for path in folder.glob("*.csv"):
+        text = path.read_bytes().decode("utf-8-sig")
+        path.write_bytes(b"\xef\xbb\xbf" + text.replace(".000+0000", written).encode("utf-8"))
+    used = _used_engine(monkeypatch)
+    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    plain = _import(
+        write_org(tmp_path / "plain", "loader"), tmp_path / "m.toml", tmp_path / "p.duckdb", in_engine=True
+    )
+    return used, engine, reference, plain
+
+
 @pytest.mark.parametrize("zone", [" +0000", " +00:00", " UTC", "z"])
 def test_warehouse_spellings_of_utc_translate_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str
@@ -679,16 +697,8 @@ def test_warehouse_spellings_of_utc_translate_alike(
     the offset, BigQuery's " UTC", a lower-case z): the engine's translation and the reference read
     them as the same instants as the export's own "+0000", stage entries included (the engine
     ordered them by its cast alone, which reads neither the space nor the z)."""
-    folder = write_org(tmp_path / "sf", "loader")
-    for path in folder.glob("*.csv"):
-        text = path.read_bytes().decode("utf-8-sig")
-        path.write_bytes(b"\xef\xbb\xbf" + text.replace(".000+0000", f".000{zone}").encode("utf-8"))
-    used = _used_engine(monkeypatch)
-    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    used, engine, reference, plain = _respelled(tmp_path, monkeypatch, f".000{zone}")
     assert engine == reference
-    plain = _import(
-        write_org(tmp_path / "plain", "loader"), tmp_path / "m.toml", tmp_path / "p.duckdb", in_engine=True
-    )
     assert used[0] is True
     assert engine[1] == plain[1], "the same rows as the export written with +0000"
 
@@ -700,16 +710,8 @@ def test_nanosecond_instants_translate_alike(
     """Every date-time of the export written with nine fraction digits (a warehouse copy): the
     engine's translation and the reference read zeros past the sixth as the same instant and refuse
     a non-zero one alike (with the same problems, never truncated)."""
-    folder = write_org(tmp_path / "sf", "loader")
-    for path in folder.glob("*.csv"):
-        text = path.read_bytes().decode("utf-8-sig")
-        path.write_bytes(b"\xef\xbb\xbf" + text.replace(".000+0000", f".000{nanos}+0000").encode("utf-8"))
-    used = _used_engine(monkeypatch)
-    engine, reference = _both(folder, mapping("loader"), tmp_path)
+    used, engine, reference, plain = _respelled(tmp_path, monkeypatch, f".000{nanos}+0000")
     assert engine == reference
-    plain = _import(
-        write_org(tmp_path / "plain", "loader"), tmp_path / "m.toml", tmp_path / "p.duckdb", in_engine=True
-    )
     if nanos.strip("0"):
         problems = engine[0]
         assert isinstance(problems, list) and problems
