@@ -1,0 +1,152 @@
+"""Who may read what (SPEC section 9) through the readers' ``--by USER`` (default ``$COSELL_USER``):
+a partner user reads only the deals its partner is on and never another partner's name, id or
+amounts; a rep reads its own deals and prompts; finance (and partner_ops, admin) and a reader with
+no name read everything; the program-wide reports are refused to partner users and reps.
+
+Every case runs over the session's small demo (read only), whose users include partner users of
+each partner, reps, finance and partner_ops; the ids and names are read from it, not written here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cosell.cli.app import app
+from cosell.store.workspace import open_workspace
+
+runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who reads the small demo, and what each may or may not see."""
+
+    workspace: Path
+    partner_user: str  # works for ``partner_id``: the partner with the largest credit in 2026-Q3
+    partner_id: str
+    partner_name: str
+    other_id: str  # the partner ranked second in 2026-Q3: the partner user must never see it
+    other_name: str
+    rep: str  # an ae who owns deals
+    finance: str
+
+
+def _money_forms(amount: Decimal) -> list[str]:
+    """An amount as each format writes it: 12,345.67 (table, html) and 12345.67 (json, csv)."""
+    return [f"{amount:,.2f}", f"{amount:.2f}"]
+
+
+@pytest.fixture(scope="module")
+def cast(small_demo: Path) -> Cast:
+    league = json.loads(read(small_demo, "report", "partners", "--period", "2026-Q3", "--format", "json"))
+    rows = league["sections"]["league"]["table"]["rows"]
+    first, second = rows[0], rows[1]
+    ws = open_workspace(small_demo, read_only=True, create=False)
+    try:
+        users = ws.con.execute("SELECT user_id, role, partner_id FROM cur_users ORDER BY user_id").fetchall()
+    finally:
+        ws.close()
+    partner_user = next(u for u, _, p in users if p == first["partner_id"])
+    rep = next(u for u, role, p in users if role == "ae" and not p)
+    finance = next(u for u, role, p in users if role == "finance" and not p)
+    return Cast(
+        small_demo, partner_user, first["partner_id"], first["partner"], second["partner_id"],
+        second["partner"], rep, finance,
+    )  # fmt: skip
+
+
+def read(workspace: Path, *args: str) -> str:
+    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "80"})
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def refused(workspace: Path, *args: str) -> str:
+    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "80"})
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    assert done.exit_code == 1, done.output
+    return " ".join(done.output.split())
+
+
+def formats_of(workspace: Path, tmp_path: Path, *args: str) -> Iterator[tuple[str, str]]:
+    """The report ``args`` in every format, as text: table, json, csv, html from the terminal or
+    the file; xlsx as its cells; pdf through pdftotext."""
+    for fmt in ("table", "json", "csv"):
+        yield fmt, read(workspace, *args, "--format", fmt)
+    for fmt in ("html", "xlsx", "pdf"):
+        out = tmp_path / f"report.{fmt}"
+        read(workspace, *args, "--format", fmt, "--out", str(out))
+        if fmt == "html":
+            yield fmt, out.read_text(encoding="utf-8")
+        elif fmt == "xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(out)
+            cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c]
+            yield fmt, "\n".join(cells)
+        else:
+            done = subprocess.run(
+                ["pdftotext", "-raw", str(out), "-"], check=True, capture_output=True, text=True
+            )
+            yield fmt, done.stdout
+
+
+# --- the program-wide reports -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("report", ["cfo", "qbr"])
+def test_the_program_reports_are_refused_to_a_partner_user_and_a_rep(cast: Cast, report: str) -> None:
+    everything = read(cast.workspace, "report", report, "--format", "json")
+    for who, what in ((cast.partner_user, "partner user"), (cast.rep, "rep")):
+        out = refused(cast.workspace, "report", report, "--format", "json", "--by", who)
+        assert f"{who} is a {what}" in out and "finance, partner_ops and admin" in out, out
+        assert "{" not in out and cast.other_name not in out, out
+    # Finance reads the same report as the operator with no name.
+    by_finance = read(cast.workspace, "report", report, "--format", "json", "--by", cast.finance)
+    assert _without_instants(by_finance) == _without_instants(everything)
+
+
+def _without_instants(text: str) -> str:
+    """A report's JSON without the "(now)" instants that differ between two runs a second apart."""
+    import re
+
+    return re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(Z| UTC)", "T", text)
+
+
+def test_the_league_table_shows_a_partner_user_its_own_row_only(cast: Cast, tmp_path: Path) -> None:
+    args = ("report", "partners", "--period", "2026-Q3")
+    league = json.loads(read(cast.workspace, *args, "--format", "json"))["sections"]["league"]
+    second = league["table"]["rows"][1]
+    assert second["partner_id"] == cast.other_id
+    other_amounts = _money_forms(Decimal(second["credited_revenue"]))
+    total = league["figures"]["credited_revenue"]["value"]
+    for fmt, shown in formats_of(cast.workspace, tmp_path, *args, "--by", cast.partner_user):
+        text = " ".join(shown.split())  # a pdf table cell wraps a name between its words
+        assert cast.partner_id in text and cast.partner_name in text, fmt
+        for hidden in (cast.other_name, cast.other_id, *other_amounts, *_money_forms(Decimal(total))):
+            assert hidden not in text, (fmt, hidden)
+    shown = json.loads(read(cast.workspace, *args, "--format", "json", "--by", cast.partner_user))
+    assert [r["partner_id"] for r in shown["sections"]["league"]["table"]["rows"]] == [cast.partner_id]
+    # Finance and the operator with no name read every row.
+    for by in ((), ("--by", cast.finance)):
+        every = json.loads(read(cast.workspace, *args, "--format", "json", *by))["sections"]["league"]
+        assert len(every["table"]["rows"]) == len(league["table"]["rows"]) > 1
+
+
+def test_the_league_table_is_refused_to_a_rep(cast: Cast) -> None:
+    out = refused(cast.workspace, "report", "partners", "--by", cast.rep)
+    assert f"{cast.rep} is a rep" in out and cast.other_name not in out, out
+
+
+def test_an_unknown_reader_is_refused_naming_by(cast: Cast) -> None:
+    for args in (("report", "cfo"), ("report", "partners")):
+        out = refused(cast.workspace, *args, "--by", cast.partner_user + "x")
+        assert f"--by (or $COSELL_USER): no user {cast.partner_user}x" in out, out
