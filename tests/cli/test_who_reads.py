@@ -23,6 +23,8 @@ from cosell.cli.app import app
 from cosell.store.workspace import open_workspace
 
 runner = CliRunner()
+# The demo's data ends in 2026-10; every run reads it at the same instant, so two runs compare.
+ENV = {"COLUMNS": "80", "COSELL_NOW": "2026-11-15T00:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,13 @@ def cast(small_demo: Path) -> Cast:
 
 
 def read(workspace: Path, *args: str) -> str:
-    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "80"})
+    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env=ENV)
     assert done.exit_code == 0, done.output
     return done.output
 
 
 def refused(workspace: Path, *args: str) -> str:
-    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env={"COLUMNS": "80"})
+    done = runner.invoke(app, [*args, "--workspace", str(workspace)], env=ENV)
     assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
     assert done.exit_code == 1, done.output
     return " ".join(done.output.split())
@@ -150,3 +152,62 @@ def test_an_unknown_reader_is_refused_naming_by(cast: Cast) -> None:
     for args in (("report", "cfo"), ("report", "partners")):
         out = refused(cast.workspace, *args, "--by", cast.partner_user + "x")
         assert f"--by (or $COSELL_USER): no user {cast.partner_user}x" in out, out
+
+
+# --- the program-wide readers: gate audit, account overlap, simulate ------------------------------
+
+EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "docs" / "examples" / "proposed-policy.toml"
+PROGRAM_READS = {
+    "gate audit": ("gate", "audit", "--format", "json"),
+    "account overlap": ("accounts", "match", "--format", "json"),
+    "simulation": ("simulate", "--policy", str(EXAMPLE_POLICY), "--format", "json"),
+}
+
+
+@pytest.mark.parametrize("what", list(PROGRAM_READS))
+def test_a_program_wide_read_is_refused_to_a_partner_user_and_a_rep(cast: Cast, what: str) -> None:
+    args = PROGRAM_READS[what]
+    everything = read(cast.workspace, *args)
+    assert cast.other_id in everything or "006Dm" in everything  # it shows deals or partners
+    for who, role in ((cast.partner_user, "partner user"), (cast.rep, "rep")):
+        out = refused(cast.workspace, *args, "--by", who)
+        assert f"{who} is a {role}" in out and "only finance, partner_ops and admin" in out, out
+        assert "006Dm" not in out and cast.other_id not in out and cast.other_name not in out, out
+    assert read(cast.workspace, *args, "--by", cast.finance) == everything
+    out = refused(cast.workspace, *args, "--by", "nobody-here")
+    assert "--by (or $COSELL_USER): no user nobody-here" in out, out
+
+
+def _open_deals(cast: Cast) -> tuple[str, str]:
+    """An open deal of ``cast.rep`` and an open deal of another rep."""
+    ws = open_workspace(cast.workspace, read_only=True, create=False)
+    try:
+        rows = ws.con.execute(
+            "SELECT opportunity_id, owner_id FROM cur_opportunities WHERE NOT is_closed ORDER BY 1"
+        ).fetchall()
+    finally:
+        ws.close()
+    own = next(o for o, owner in rows if owner == cast.rep)
+    theirs = next(o for o, owner in rows if owner != cast.rep)
+    return own, theirs
+
+
+def test_a_rep_ranks_partners_for_its_own_deals_only(cast: Cast) -> None:
+    own, theirs = _open_deals(cast)
+    for fmt in ("table", "json", "csv"):
+        mine = read(cast.workspace, "accounts", "recommend", own, "--format", fmt, "--by", cast.rep)
+        assert mine == read(cast.workspace, "accounts", "recommend", own, "--format", fmt)
+        # Another rep's deal is one that does not exist, with no id suggested.
+        out = refused(cast.workspace, "accounts", "recommend", theirs, "--format", fmt, "--by", cast.rep)
+        assert out == f"error: no opportunity {theirs}", out
+        assert out == refused(
+            cast.workspace, "accounts", "recommend", "006Dm0000009999", "--by", cast.rep
+        ).replace("006Dm0000009999", theirs)
+        # Finance ranks for any deal.
+        assert read(cast.workspace, "accounts", "recommend", theirs, "--format", fmt, "--by", cast.finance)
+
+
+def test_a_partner_user_may_not_rank_partners(cast: Cast) -> None:
+    own, _ = _open_deals(cast)
+    out = refused(cast.workspace, "accounts", "recommend", own, "--by", cast.partner_user)
+    assert f"{cast.partner_user} is a partner user" in out and own not in out, out
