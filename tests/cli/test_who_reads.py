@@ -68,7 +68,7 @@ def cast(small_demo: Path) -> Cast:
 def read(workspace: Path, *args: str) -> str:
     done = runner.invoke(app, [*args, "--workspace", str(workspace)], env=ENV)
     assert done.exit_code == 0, done.output
-    return done.output
+    return done.stdout  # json and csv stay machine-readable: the instants are said on stderr
 
 
 def refused(workspace: Path, *args: str) -> str:
@@ -211,3 +211,30 @@ def test_a_partner_user_may_not_rank_partners(cast: Cast) -> None:
     own, _ = _open_deals(cast)
     out = refused(cast.workspace, "accounts", "recommend", own, "--by", cast.partner_user)
     assert f"{cast.partner_user} is a partner user" in out and own not in out, out
+
+
+# --- prompts --------------------------------------------------------------------------------------
+
+PROMPTS = ("prompts", "--status", "all", "--as-of", "2026-11-01T00:00:00Z")  # read only: nothing issued
+
+
+def test_a_rep_reads_its_own_prompts_only(cast: Cast) -> None:
+    every = json.loads(read(cast.workspace, *PROMPTS, "--format", "json"))
+    others = {p["rep_id"] for p in every} - {cast.rep}
+    assert others and any(p["rep_id"] == cast.rep for p in every)
+    mine = json.loads(read(cast.workspace, *PROMPTS, "--format", "json", "--by", cast.rep))
+    assert mine == [p for p in every if p["rep_id"] == cast.rep]
+    for fmt in ("table", "csv"):
+        text = read(cast.workspace, *PROMPTS, "--format", fmt, "--by", cast.rep)
+        assert cast.rep in text and not any(rep in text for rep in others), fmt
+    # Another rep's prompts: none, as for a rep who has none.
+    other = sorted(others)[0]
+    assert (
+        json.loads(read(cast.workspace, *PROMPTS, "--format", "json", "--rep", other, "--by", cast.rep)) == []
+    )
+    assert json.loads(read(cast.workspace, *PROMPTS, "--format", "json", "--by", cast.finance)) == every
+
+
+def test_the_prompt_inbox_is_refused_to_a_partner_user(cast: Cast) -> None:
+    out = refused(cast.workspace, *PROMPTS, "--by", cast.partner_user)
+    assert f"{cast.partner_user} is a partner user" in out and "PRM-" not in out, out
