@@ -238,3 +238,113 @@ def test_a_rep_reads_its_own_prompts_only(cast: Cast) -> None:
 def test_the_prompt_inbox_is_refused_to_a_partner_user(cast: Cast) -> None:
     out = refused(cast.workspace, *PROMPTS, "--by", cast.partner_user)
     assert f"{cast.partner_user} is a partner user" in out and "PRM-" not in out, out
+
+
+# --- explain --------------------------------------------------------------------------------------
+
+EXPLAIN = ("--known-at", "2026-11-01T00:00:00Z")
+
+
+@dataclass(frozen=True)
+class SharedDeal:
+    """A deal credited to several partners, read by a user of one of them."""
+
+    opportunity_id: str
+    owner: str
+    partner_user: str
+    partner_id: str
+    partner_name: str
+    others: dict[str, tuple[str, Decimal]]  # partner_id -> (name, credited amount)
+    not_on: str  # a deal whose rows never name the reader's partner
+
+
+@pytest.fixture(scope="module")
+def shared(cast: Cast) -> SharedDeal:
+    ws = open_workspace(cast.workspace, read_only=True, create=False)
+    try:
+        con = ws.con
+        deal, partner_id = con.execute(
+            "SELECT c.opportunity_id, min(c.partner_id) FROM credits_latest c "
+            "WHERE c.partner_id IN (SELECT partner_id FROM cur_users WHERE partner_id IS NOT NULL) "
+            "GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        credits = con.execute(
+            "SELECT c.partner_id, p.name, c.amount FROM credits_latest c JOIN cur_partners p USING (partner_id) "
+            "WHERE c.opportunity_id = ? ORDER BY 1",
+            [deal],
+        ).fetchall()
+        names = {p: name for p, name, _ in credits}
+        owner = con.execute(
+            "SELECT owner_id FROM cur_opportunities WHERE opportunity_id = ?", [deal]
+        ).fetchone()[0]
+        user = con.execute(
+            "SELECT min(user_id) FROM cur_users WHERE partner_id = ? AND role = 'partner'", [partner_id]
+        ).fetchone()[0]
+        mentions = " UNION ".join(
+            f"SELECT opportunity_id FROM {t} WHERE partner_id = $p AND opportunity_id IS NOT NULL"
+            for t in (
+                "credits_latest",
+                "cur_opportunities",
+                "cur_opportunity_partners",
+                "cur_deal_registrations",
+                "cur_touches",
+            )
+        )
+        not_on = con.execute(
+            f"SELECT min(opportunity_id) FROM credits_latest WHERE opportunity_id NOT IN ({mentions}) "
+            "AND opportunity_id NOT IN (SELECT converted_opportunity_id FROM cur_leads WHERE partner_id = $p "
+            "AND converted_opportunity_id IS NOT NULL)",
+            {"p": partner_id},
+        ).fetchone()[0]
+    finally:
+        ws.close()
+    others = {p: (name, Decimal(amount)) for p, name, amount in credits if p != partner_id}
+    return SharedDeal(deal, owner, user, partner_id, names[partner_id], others, not_on)
+
+
+def test_a_partner_user_reads_its_own_credit_and_no_other_partner_in_an_explanation(
+    cast: Cast, shared: SharedDeal
+) -> None:
+    deal = shared.opportunity_id
+    everything = read(cast.workspace, "explain", deal, *EXPLAIN)
+    for other, (name, amount) in shared.others.items():
+        assert other in everything and name in everything and f"{amount:,.2f}" in everything
+    for fmt in ("table", "json"):
+        text = read(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt, "--by", shared.partner_user)
+        assert shared.partner_id in text and shared.partner_name in text, fmt
+        for other, (name, amount) in shared.others.items():
+            for hidden in (other, name, *_money_forms(amount)):
+                assert hidden not in text, (fmt, hidden)
+    data = json.loads(
+        read(cast.workspace, "explain", deal, *EXPLAIN, "--format", "json", "--by", shared.partner_user)
+    )
+    assert [c["partner_id"] for c in data["credits"]] == [shared.partner_id]
+    assert "other partners' credits are not shown" in data["sentences"][-3]
+
+
+def test_a_deal_the_partner_is_not_on_is_one_that_does_not_exist(cast: Cast, shared: SharedDeal) -> None:
+    for fmt in ("table", "json"):
+        out = refused(
+            cast.workspace, "explain", shared.not_on, *EXPLAIN, "--format", fmt, "--by", shared.partner_user
+        )
+        assert out == f"error: no opportunity {shared.not_on}", out
+        missing = refused(cast.workspace, "explain", "006Dm0000009999", *EXPLAIN, "--by", shared.partner_user)
+        assert missing == "error: no opportunity 006Dm0000009999", missing
+
+
+def test_a_rep_explains_its_own_deals_and_finance_every_deal(cast: Cast, shared: SharedDeal) -> None:
+    deal = shared.opportunity_id
+    for fmt in ("table", "json"):
+        everything = read(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt)
+        assert (
+            read(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt, "--by", shared.owner)
+            == everything
+        )
+        assert (
+            read(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt, "--by", cast.finance)
+            == everything
+        )
+        other_rep = cast.rep if cast.rep != shared.owner else None
+        assert other_rep is not None
+        out = refused(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt, "--by", other_rep)
+        assert out == f"error: no opportunity {deal}", out
