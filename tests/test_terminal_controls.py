@@ -23,6 +23,8 @@ from import_fixtures import base_tables, write_dataset
 HOSTILE = "Alpha\x1b]0;pwned\x07\x1b[2J\x9b31m\rEvil"
 runner = CliRunner()
 ENV = {"COSELL_NOW": "2026-11-02T09:00:00Z", "COLUMNS": "80", "COSELL_USER": "U1"}
+# The reads are the local operator's (no user named): U1 is a rep, who may not read the league table.
+READ_ENV: dict[str, str | None] = {**ENV, "COSELL_USER": None}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_no_control_character_from_data_reaches_the_terminal(
     workspace: str, args: list[str], table: bool
 ) -> None:
-    done = runner.invoke(app, [*args, "-w", workspace], env=ENV)
+    done = runner.invoke(app, [*args, "-w", workspace], env=READ_ENV)
     assert done.exit_code == 0, done.output
     shown = done.output
     assert not any(c in shown for c in "\x1b\x07\r\x9b"), repr(shown)
@@ -138,12 +140,12 @@ def test_a_bidi_override_in_a_partner_name_does_not_reach_the_table(tmp_path: Pa
         done = runner.invoke(app, [*args, "-w", path], env=ENV)
         assert done.exit_code == 0, done.output
     args = ["report", "partners", "--period", "2026-Q2", "-w", path]
-    done = runner.invoke(app, args, env={**ENV, "COLUMNS": "160"})
+    done = runner.invoke(app, args, env={**READ_ENV, "COLUMNS": "160"})
     assert done.exit_code == 0, done.output
     assert not set(done.output) & set(REPLACED), repr(done.output)
     line = next(line for line in done.output.splitlines() if "Evil" in line)
     assert "Evil\ufffd Partner\ufffd" in line and "48,000.00" in line, line
-    as_json = runner.invoke(app, [*args, "--format", "json"], env=ENV)
+    as_json = runner.invoke(app, [*args, "--format", "json"], env=READ_ENV)
     assert as_json.exit_code == 0, as_json.output
     assert name in json.dumps(json.loads(as_json.output), ensure_ascii=False)
 

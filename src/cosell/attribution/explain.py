@@ -26,7 +26,7 @@ from cosell.attribution.credit import format_amount, format_share
 from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.per_deal import BaselineMoved, decide_deals
-from cosell.attribution.reference import Acceleration, Claim, Decision, decide
+from cosell.attribution.reference import Acceleration, Claim, Credit, Decision, decide
 from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
 from cosell.errors import NotFound
@@ -220,10 +220,18 @@ def _acceleration_sentences(acc: Acceleration) -> list[str]:
 
 
 def explain(
-    decision: Decision, facts: Facts | None = None, known_at: datetime | None = None
+    decision: Decision,
+    facts: Facts | None = None,
+    known_at: datetime | None = None,
+    *,
+    credited_to: str | None = None,
 ) -> ExplainReport:
     """Sentences and data explaining ``decision`` (``facts`` gives partner and account names;
-    ``known_at``, the instant ``facts`` were known at, is said when given)."""
+    ``known_at``, the instant ``facts`` were known at, is said when given).
+
+    With ``credited_to`` (the partner whose user reads it, SPEC section 9) the credits list that
+    partner's credit only, and says that the others are not shown: another partner's amount is
+    not the reader's to read."""
     names = _Names(facts)
     d = decision
     money = format_money(d.amount, d.currency)  # the JSON keeps format_amount's plain digits
@@ -331,8 +339,10 @@ def explain(
     if d.credits:
         parts = [
             f"{names.partner(c.partner_id)} {c.role} {format_share(c.share)} = {format_money(c.amount, d.currency)}"
-            for c in sorted(d.credits, key=lambda c: c.partner_id)
+            for c in _shown_credits(d, credited_to)
         ]
+        if len(parts) < len(d.credits):
+            parts.append("other partners' credits are not shown")
         fallback = (
             " (no partner touch before close, so the touch model fell back to role_weighted "
             "[TOUCH_MODEL_FALLBACK])"
@@ -348,10 +358,23 @@ def explain(
             f"Read from the data known at {format_instant(known_at)}: rows imported, overrides and "
             "declarations recorded at or before it."
         )
-    return ExplainReport(d.opportunity_id, tuple(sentences), _data(d, tuple(sentences), known_at))
+    return ExplainReport(
+        d.opportunity_id, tuple(sentences), _data(d, tuple(sentences), known_at, credited_to)
+    )
 
 
-def _data(d: Decision, sentences: tuple[str, ...], known_at: datetime | None) -> dict[str, Any]:
+def _shown_credits(d: Decision, credited_to: str | None) -> list[Credit]:
+    """The deal's credits by partner_id: every one, or only ``credited_to``'s when given."""
+    return [
+        c
+        for c in sorted(d.credits, key=lambda c: c.partner_id)
+        if credited_to is None or c.partner_id == credited_to
+    ]
+
+
+def _data(
+    d: Decision, sentences: tuple[str, ...], known_at: datetime | None, credited_to: str | None = None
+) -> dict[str, Any]:
     acc = d.acceleration
     acceleration: dict[str, Any] | None = None
     if acc is not None:
@@ -414,7 +437,7 @@ def _data(d: Decision, sentences: tuple[str, ...], known_at: datetime | None) ->
                 "amount": format_amount(c.amount),
                 "currency": d.currency,
             }
-            for c in sorted(d.credits, key=lambda c: c.partner_id)
+            for c in _shown_credits(d, credited_to)
         ],
         "evidence": list(d.evidence),
         "direct_only": d.direct_only,
@@ -441,6 +464,7 @@ def explain_opportunity(
     model: str = "role_weighted",
     *,
     known_at: datetime | None = None,
+    credited_to: str | None = None,
 ) -> ExplainReport:
     """Decide and explain one deal of a workspace as of ``as_of`` (T, default
     :func:`cosell.clock.now`) on the rows known at ``known_at`` (K, default ``as_of`` when given,
@@ -466,7 +490,7 @@ def explain_opportunity(
     if not decisions:
         ids = [str(r[0]) for r in con.execute("SELECT opportunity_id FROM v_opportunities").fetchall()]
         raise NotFound(why_unknown(con, opportunity_id, when, known, ids))
-    return explain(decisions[0], facts, known_at)
+    return explain(decisions[0], facts, known_at, credited_to=credited_to)
 
 
 def explanation_json(report: ExplainReport) -> dict[str, Any]:

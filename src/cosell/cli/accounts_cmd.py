@@ -15,12 +15,14 @@ from cosell.cli.common import (
     FormatOption,
     KnownAtOption,
     PolicyOption,
+    ProgramReaderOption,
     WorkspaceOption,
     console,
     emit_rows,
     in_workspace,
     opportunity_argument,
     parse_instant_option,
+    reader_option,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant
@@ -179,6 +181,7 @@ def match_command(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
+    by: ProgramReaderOption = None,
 ) -> None:
     """Match the partners' own account lists (partner_accounts) to our accounts: by registrable
     domain, then normalised name (legal forms, case, punctuation, accents, "The"), then fuzzy name
@@ -207,6 +210,7 @@ def match_command(
             known_at=parse_instant_option(known_at, "--known-at"),
             threshold=threshold,
             floor=floor,
+            viewer=by,
         ),
         read_only=True,
     )
@@ -246,6 +250,12 @@ def recommend_command(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
+    by: Annotated[
+        str | None,
+        reader_option(
+            "Who reads (a user id): a rep ranks for its own deals only; a partner user is refused."
+        ),
+    ] = None,
 ) -> None:
     """Rank the partners to bring into an open deal, each with the reasons a rep can act on: an open
     registration of the account, its engagement touches on the account in the lookback, its
@@ -264,6 +274,7 @@ def recommend_command(
             opportunity_id,
             as_of=parse_instant_option(as_of, "--as-of"),
             known_at=parse_instant_option(known_at, "--known-at"),
+            viewer=by,
         ),
         read_only=True,
     )

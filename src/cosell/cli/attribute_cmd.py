@@ -11,6 +11,7 @@ import typer
 
 from cosell.cli.common import (
     AsOfOption,
+    DealReaderOption,
     Format,
     KnownAtOption,
     NowOption,
@@ -206,6 +207,7 @@ def explain_command(
     fmt: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.table,
+    by: DealReaderOption = None,
 ) -> None:
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
     what evidence with dates, which guard blocked which claim, the cohort and its median. The deal
@@ -216,7 +218,9 @@ def explain_command(
     chosen = choose_model(policy, model)
     at = reading(as_of, known_at)
     report = in_workspace(
-        workspace_path, lambda ws: explain_deal(ws, opportunity_id, policy, at, chosen), read_only=True
+        workspace_path,
+        lambda ws: explain_deal(ws, opportunity_id, policy, at, chosen, viewer=by),
+        read_only=True,
     )
     if fmt is ExplainFormat.json:
         typer.echo(json.dumps(report.to_json(), indent=2))

@@ -226,6 +226,26 @@ def reader_option(help_text: str) -> Any:
     return typer.Option("--by", envvar="COSELL_USER", callback=_a_reader, help=help_text, show_default=False)
 
 
+# The reader of a read scoped by who reads it (cosell.service.readers: SPEC section 9), by what it
+# shows: a partner's referrals and registrations, deals, or every partner's (refused to the limited).
+ViewerOption = Annotated[
+    str | None,
+    reader_option("Who reads (a user id): a partner user sees only its own partner's."),
+]
+DealReaderOption = Annotated[
+    str | None,
+    reader_option(
+        "Who reads (a user id): a partner user sees only the deals its partner is on, a rep its own."
+    ),
+]
+ProgramReaderOption = Annotated[
+    str | None,
+    reader_option(
+        "Who reads (a user id): it covers every partner's deals, so a partner user or a rep is refused."
+    ),
+]
+
+
 def _an_id(value: str) -> str:
     """An id argument: refused when empty or blank (it would name no record; said as bad usage)."""
     _refuse_blank(value, "an id")

@@ -21,6 +21,7 @@ from cosell.cli.common import (
     FormatOption,
     KnownAtOption,
     PolicyOption,
+    ProgramReaderOption,
     WorkspaceOption,
     console,
     emit_rows,
@@ -118,6 +119,7 @@ def audit(
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,
     fmt: FormatOption = Format.table,
+    by: ProgramReaderOption = None,
 ) -> None:
     """Every won deal that entered its won stage while partner_source was not confirmed, with when.
 
@@ -129,7 +131,7 @@ def audit(
 
     at = reading(as_of, known_at)
     policy = load_policy(policy_path)
-    found = in_workspace(workspace_path, lambda ws: audit_gate(ws, policy, at), read_only=True)
+    found = in_workspace(workspace_path, lambda ws: audit_gate(ws, policy, at, viewer=by), read_only=True)
     rows = [_audit_row(v) for v in found]
     emit_rows(
         rows, AUDIT_COLUMNS, fmt, title="Won deals that passed the stage gate unconfirmed",

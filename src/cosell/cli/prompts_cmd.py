@@ -27,6 +27,7 @@ from cosell.cli.common import (
     in_workspace,
     options_before_subcommand,
     print_instants,
+    reader_option,
     reading,
     workspace,
 )
@@ -102,6 +103,10 @@ def list_command(
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     fmt: FormatOption = Format.table,
+    by: Annotated[
+        str | None,
+        reader_option("Who reads (a user id): a rep sees only its own prompts; a partner user is refused."),
+    ] = None,
 ) -> None:
     """List influence prompts (default: the open ones), after issuing any the data calls for.
 
@@ -126,6 +131,7 @@ def list_command(
             issue=present,
             rep=rep,
             status=None if status is StatusFilter.all else status.value,
+            viewer=by,
         )
     finally:
         ws.close()

@@ -22,6 +22,7 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    ViewerOption,
     WorkspaceOption,
     by_option,
     console,
@@ -30,7 +31,6 @@ from cosell.cli.common import (
     in_workspace,
     labelled,
     login_name,
-    reader_option,
     reason_option,
     say,
 )
@@ -57,10 +57,6 @@ ByOption = Annotated[
 OverrideOption = Annotated[
     bool,
     typer.Option("--override-conflict", help="Go ahead although it is a channel conflict (needs --reason)."),
-]
-ViewerOption = Annotated[
-    str | None,
-    reader_option("Who reads (a user id): a partner user sees only its own partner's."),
 ]
 ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 IdArgument = Annotated[str, id_argument("The referral id (REF-000001).")]

@@ -13,6 +13,7 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    ViewerOption,
     WorkspaceOption,
     a_value,
     console,
@@ -30,7 +31,6 @@ from cosell.cli.referrals_cmd import (
     OverrideOption,
     ShowFormat,
     ShowFormatOption,
-    ViewerOption,
     conflict_lines,
 )
 from cosell.instants import format_instant

@@ -20,11 +20,13 @@ from cosell.cli.common import (
     AsOfOption,
     KnownAtOption,
     PolicyOption,
+    ProgramReaderOption,
     WorkspaceOption,
     a_period,
     console,
     in_workspace,
     output_option,
+    reader_option,
     reading,
 )
 from cosell.policy import load_policy
@@ -93,6 +95,7 @@ def _run(
     out: Path | None,
     workspace_path: str | None,
     policy_path: Path | None,
+    by: str | None,
 ) -> None:
     from cosell.service.reports import build_report
 
@@ -102,7 +105,7 @@ def _run(
     given = as_of is not None or known_at is not None
     report = in_workspace(
         workspace_path,
-        lambda ws: build_report(ws, name, policy, period, at if given else None),
+        lambda ws: build_report(ws, name, policy, period, at if given else None, viewer=by),
         read_only=True,
     )
     emit(report, fmt, out)
@@ -138,11 +141,12 @@ def cfo_command(
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    by: ProgramReaderOption = None,
 ) -> None:
     """The CFO dashboard: partner-sourced pipeline, partner-influenced win rate, cycle reduction
     and cost per partner dollar, each with its deal count and its benchmark verdict, and their
     trend over eight quarters."""
-    _run("cfo", period, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("cfo", period, as_of, known_at, fmt, out, workspace_path, policy_path, by)
 
 
 @report_app.command("qbr")
@@ -163,10 +167,11 @@ def qbr_command(
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    by: ProgramReaderOption = None,
 ) -> None:
     """The quarterly business review: pipeline and revenue by tier against the prior quarter,
     program economics, leading indicators and an investment ask with its assumption."""
-    _run("qbr", quarter, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("qbr", quarter, as_of, known_at, fmt, out, workspace_path, policy_path, by)
 
 
 @report_app.command("partners")
@@ -178,7 +183,13 @@ def partners_command(
     out: OutOption = None,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
+    by: Annotated[
+        str | None,
+        reader_option(
+            "Who reads (a user id): a partner user sees only its own partner's row; a rep is refused."
+        ),
+    ] = None,
 ) -> None:
     """The partner league table: each partner's credited sourced, accelerated and influenced
     revenue, win rate, median cycle and credited deals in the period."""
-    _run("partners", period, as_of, known_at, fmt, out, workspace_path, policy_path)
+    _run("partners", period, as_of, known_at, fmt, out, workspace_path, policy_path, by)

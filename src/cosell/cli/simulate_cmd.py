@@ -17,6 +17,7 @@ from cosell.cells import write_csv
 from cosell.cli.common import (
     AsOfOption,
     KnownAtOption,
+    ProgramReaderOption,
     TextConsole,
     WorkspaceOption,
     a_period,
@@ -88,6 +89,7 @@ def simulate_command(
         Path | None,
         output_option("--out", "-o", help_text="Write the output to this file instead.", file=True),
     ] = None,
+    by: ProgramReaderOption = None,
 ) -> None:
     """What a proposed policy would change, before anyone signs it: the workspace's history, as
     known at --known-at and evaluated as of --as-of, is attributed under the current policy and
@@ -121,6 +123,7 @@ def simulate_command(
                 as_of=at.as_of,
                 known_at=at.known_at,
                 progress=advance,
+                viewer=by,
             )
     finally:
         ws.close()

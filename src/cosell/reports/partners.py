@@ -29,10 +29,15 @@ def build_partners(
     as_of: datetime | None = None,
     *,
     known_at: datetime | None = None,
+    partner_id: str | None = None,
 ) -> Report:
     """The league table for ``period`` (a quarter or a month; default the last complete fiscal
     quarter before the as-of instant), evaluated as of ``as_of`` with the data known at ``known_at``
-    (:func:`cosell.metrics.context.open_metrics`)."""
+    (:func:`cosell.metrics.context.open_metrics`).
+
+    With ``partner_id`` (a partner user reads it, SPEC section 9), only that partner's row, with
+    its rank among all, and its own total: no other partner's name or amount, nor the program's
+    total or how many partners were credited."""
     m = open_metrics(con, policy, as_of, known_at)
     p = m.period(period)
     check_rates(m.facts, [p])
@@ -54,8 +59,12 @@ def build_partners(
         Column("median_cycle_days", "Median cycle (days)", "days"),
         Column("credited_deals", "Credited deals", "count"),
     )
+    ranked = list(enumerate(lines, start=1))
+    if partner_id is not None:
+        ranked = [(rank, line) for rank, line in ranked if line.partner_id == partner_id]
+        lines = [line for _, line in ranked]
     rows: list[dict[str, Value]] = []
-    for rank, line in enumerate(lines, start=1):
+    for rank, line in ranked:
         closed = line.won + line.lost
         rows.append(
             {
@@ -92,7 +101,7 @@ def build_partners(
         horizontal=True,  # partner names down the side, each bar readable
     )
     total = credited_total(lines)
-    summary = (
+    summary: tuple[Figure, ...] = (
         Figure(
             key="partners_credited",
             label="Partners credited on deals closed in the period",
@@ -107,6 +116,16 @@ def build_partners(
             note="" if lines else f"no partner credits on deals closed in {p.label}",
         ),
     )
+    if partner_id is not None:
+        summary = (
+            Figure(
+                key="credited_revenue",
+                label="Credited closed-won revenue, this partner",
+                value=rounded(total, "money", currency),
+                unit="money",
+                note="" if lines else f"no credits of this partner on deals closed in {p.label}",
+            ),
+        )
     return Report(
         key="partners",
         title=f"Partner league table, {p.label}",

@@ -47,15 +47,22 @@ def match_accounts_of(
     known_at: datetime | None = None,
     threshold: float = FUZZY_THRESHOLD,
     floor: float = REVIEW_FLOOR,
+    viewer: str | None = None,
 ) -> OverlapReport:
     """Match every partner's account list to our accounts as known at ``known_at`` (None: everything
     recorded), and build the overlap matrix and the two lists (:mod:`cosell.accounts.overlap`).
 
     The won deals without partner attribution are read from the newest attribution run known at
     ``known_at``; with no run, ``run_id`` is None and that list is empty.
+
+    Every partner's list and every deal at an overlap account: refused to a partner user and a
+    rep (``viewer``, SPEC section 9).
     """
+    from cosell.service.readers import reader, refuse_limited
+
     check_thresholds(threshold, floor)
     con = ws.con
+    refuse_limited(reader(con, viewer), "the account overlap")
     require_import(con, known_at)
     as_of_views(con, known_at)
     run_id = latest_run_id(con, known_at)
@@ -125,11 +132,23 @@ def recommend_partners(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    viewer: str | None = None,
 ) -> RecommendResult:
     """Rank the partners to bring into the open deal ``opportunity_id`` as of ``as_of`` (T; default
     now), reading the data known at ``known_at`` (:mod:`cosell.accounts.recommend`). Refuses a deal
-    that does not exist, did not exist yet at T, or was closed by T."""
+    that does not exist, did not exist yet at T, or was closed by T.
+
+    ``viewer`` is who reads (SPEC section 9): a rep ranks partners for its own deals (another
+    rep's is "no opportunity X", as a missing one); a partner user is refused, since the ranking
+    names every partner with its record."""
+    from cosell.service.readers import no_opportunity, reader, refuse_limited, sees_deal
+
     con = ws.con
+    who = reader(con, viewer)
+    if who.partner_id is not None:
+        refuse_limited(who, "the partner ranking of a deal")
+    if not sees_deal(con, who, opportunity_id):
+        raise no_opportunity(opportunity_id)
     require_import(con, known_at)
     as_of_views(con, known_at)
     run_id = latest_run_id(con, known_at)

@@ -263,13 +263,66 @@ def attribute_files(
     return AttributedFiles(run.counts, at, paths, notes)
 
 
-def explain_deal(ws: Workspace, opportunity_id: str, policy: Policy, at: AsOf, model: str) -> ExplainReport:
+def explain_deal(
+    ws: Workspace, opportunity_id: str, policy: Policy, at: AsOf, model: str, *, viewer: str | None = None
+) -> ExplainReport:
     """Decide and explain one deal as of T from the data known at K: which partner, what evidence
     with dates, which guard blocked which claim, the cohort and its median. A deal not known at K,
-    or created after T, is a :class:`~cosell.errors.NotFound` that says which."""
-    from cosell.attribution.explain import explain_opportunity
+    or created after T, is a :class:`~cosell.errors.NotFound` that says which.
 
-    return explain_opportunity(ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at)
+    ``viewer`` is who reads (SPEC section 9, :mod:`cosell.service.readers`): a rep reads the deals
+    it owns, a partner user the deals its partner is on, with its own credit only and every other
+    partner's name and id hidden (as "another partner"), and no cohort deal ids; a deal they may
+    not read is "no opportunity X", exactly as one that does not exist."""
+    from cosell.attribution.explain import explain_opportunity
+    from cosell.errors import CosellError
+    from cosell.service.readers import no_opportunity, reader, sees_deal
+
+    who = reader(ws.con, viewer)
+    if who.reads_all:
+        return explain_opportunity(ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at)
+    try:
+        report = explain_opportunity(
+            ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at, credited_to=who.partner_id
+        )
+    except CosellError:
+        # Why the deal cannot be explained (created after T, not known at K) is for a reader who
+        # may read it; to another, it does not exist.
+        if not sees_deal(ws.con, who, opportunity_id):
+            raise no_opportunity(opportunity_id) from None
+        raise
+    credited = frozenset(str(c["partner_id"]) for c in report.data["credits"])
+    if not sees_deal(ws.con, who, opportunity_id, credited):
+        raise no_opportunity(opportunity_id)
+    if who.partner_id is None:
+        return report
+    return _seen_by_partner(ws, report, who.partner_id)
+
+
+def _seen_by_partner(ws: Workspace, report: ExplainReport, partner_id: str) -> ExplainReport:
+    """``report`` as ``partner_id``'s user reads it: every other partner's name and id hidden in
+    its sentences and data (:func:`cosell.service.channel.other_partners`), the cohort's deal ids
+    left out (other deals, not the reader's)."""
+    from cosell.attribution.explain import ExplainReport
+    from cosell.service.channel import other_partners
+
+    others = other_partners(ws.con, partner_id)
+    assert others is not None
+
+    def hidden(value: object) -> object:
+        if isinstance(value, str):
+            return others.hide(value)
+        if isinstance(value, list):
+            return [hidden(v) for v in value]
+        if isinstance(value, dict):
+            return {k: hidden(v) for k, v in value.items()}
+        return value
+
+    data = dict(report.data)
+    if data.get("acceleration"):
+        data["acceleration"] = {**data["acceleration"], "cohort_deal_ids": []}
+    data = {k: hidden(v) for k, v in data.items()}
+    return ExplainReport(report.opportunity_id, tuple(others.hide(s) for s in report.sentences), data)
 
 
 def deal_history(ws: Workspace, opportunity_id: str) -> list[HistoryEntry]:

@@ -49,7 +49,11 @@ def check_gate(ws: Workspace, opportunity_id: str, to_stage: str, policy: Policy
     )
 
 
-def audit_gate(ws: Workspace, policy: Policy, at: AsOf) -> list[GateViolation]:
+def audit_gate(ws: Workspace, policy: Policy, at: AsOf, *, viewer: str | None = None) -> list[GateViolation]:
     """Every won deal that entered its won stage while partner_source was not confirmed, oldest entry
-    first: read from the data known at K, leaving out the deals that entered their won stage after T."""
+    first: read from the data known at K, leaving out the deals that entered their won stage after T.
+    Every rep's deals and amounts: refused to a partner user and a rep (``viewer``, SPEC section 9)."""
+    from cosell.service.readers import reader, refuse_limited
+
+    refuse_limited(reader(ws.con, viewer), "the gate audit")
     return gate_audit(ws.con, policy, at.known_at, evaluated_at=at.as_of)

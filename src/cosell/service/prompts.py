@@ -20,13 +20,27 @@ def prompts(
     issue: bool,
     rep: str | None = None,
     status: str | None = "open",
+    viewer: str | None = None,
 ) -> list[Prompt]:
     """The prompts (of one ``rep``, of one ``status``; None: every status) as of the earlier of the
     two instants (prompts, answers and expiries are events, recorded when they happen).
 
     With ``issue`` (the present view: the workspace open for writing) the prompts the data calls
     for by now are issued first, in one transaction (idempotent: one prompt per deal and partner).
+
+    ``viewer`` is who reads (SPEC section 9): a rep reads its own prompts (asking for another
+    rep's gives none, as for a rep who has none); a partner user is refused, before anything is
+    issued: the prompts are the reps' inbox, about every partner's deals.
     """
+    from cosell.service.readers import reader, refuse_limited
+
+    who = reader(ws.con, viewer)
+    if who.partner_id is not None:
+        refuse_limited(who, "the reps' prompt inbox")
+    if who.rep_id is not None:
+        if rep not in (None, who.rep_id):
+            return []
+        rep = who.rep_id
     if issue:
         with ws.transaction():
             refresh_prompts(ws, policy)

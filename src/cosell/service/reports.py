@@ -36,18 +36,41 @@ def _builder(name: str) -> Callable[..., Report]:
     raise UsageError(f"unknown report {name!r}: one of {', '.join(REPORTS)}")
 
 
-def build_report(ws: Workspace, name: str, policy: Policy, period: str | None, at: AsOf | None) -> Report:
+def build_report(
+    ws: Workspace,
+    name: str,
+    policy: Policy,
+    period: str | None,
+    at: AsOf | None,
+    *,
+    viewer: str | None = None,
+) -> Report:
     """The report ``name`` (:data:`REPORTS`) for ``period`` (default: the last complete fiscal
     quarter before the as-of instant).
 
     With ``at``, the data and attribution versions known at K, evaluated as of T (the run
     evaluated then when T was asked for), so the same ``at`` gives the same report after later
     changes; without it, everything recorded so far, as of now (the report says "(now)").
+
+    ``viewer`` is who reads (SPEC section 9, :mod:`cosell.service.readers`): the CFO dashboard and
+    the QBR cover the whole program and are refused to a partner user and a rep; the league
+    table shows a partner user its own partner's row only, and is refused to a rep.
     """
+    from cosell.service.readers import reader, refuse_limited
+
     build = _builder(name)
+    who = reader(ws.con, viewer)
+    own = who.partner_id if name == "partners" else None
+    if own is None:
+        refuse_limited(who, REPORT_NAMES[name])
+    scope = {} if own is None else {"partner_id": own}
     if at is None:
-        return build(ws.con, policy, period, None, known_at=None)
-    return build(ws.con, policy, period, at.evaluated_at, known_at=at.known_at)
+        return build(ws.con, policy, period, None, known_at=None, **scope)
+    return build(ws.con, policy, period, at.evaluated_at, known_at=at.known_at, **scope)
+
+
+# What a refusal calls each report.
+REPORT_NAMES = {"cfo": "the CFO dashboard", "qbr": "the QBR", "partners": "the partner league table"}
 
 
 def render_report(report: Report, fmt: str) -> bytes:

@@ -203,6 +203,7 @@ def simulate(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
     progress: Callable[[], None] | None = None,
+    viewer: str | None = None,
 ) -> Simulation:
     """Run the history known at ``known_at`` (K; default ``as_of``, else everything recorded),
     evaluated as of ``as_of`` (T; default now), under ``current`` (default: the default policy) and
@@ -211,7 +212,13 @@ def simulate(
     The proposed policy must keep the workspace currency (money in two currencies does not
     compare); the period is read in the current policy's fiscal calendar. Raises
     :class:`~cosell.errors.NotFound` when nothing was known at K or no deal existed at T.
+
+    It moves every partner's credit and pay: refused to a partner user and a rep (``viewer``,
+    SPEC section 9), before any work.
     """
+    from cosell.service.readers import reader, refuse_limited
+
+    refuse_limited(reader(con, viewer), "a simulation")
     current = current or Policy()
     if proposed.workspace_currency != current.workspace_currency:
         raise UsageError(
