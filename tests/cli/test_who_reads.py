@@ -10,9 +10,10 @@ each partner, reps, finance and partner_ops; the ids and names are read from it,
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -348,3 +349,93 @@ def test_a_rep_explains_its_own_deals_and_finance_every_deal(cast: Cast, shared:
         assert other_rep is not None
         out = refused(cast.workspace, "explain", deal, *EXPLAIN, "--format", fmt, "--by", other_rep)
         assert out == f"error: no opportunity {deal}", out
+
+
+# --- history, overrides, disputes, findings -------------------------------------------------------
+
+
+def test_a_partner_user_reads_a_deal_s_history_with_its_own_credit_only(
+    cast: Cast, shared: SharedDeal
+) -> None:
+    deal = shared.opportunity_id
+    everything = read(cast.workspace, "history", deal)
+    for other, (_name, amount) in shared.others.items():
+        assert other in everything and f"{amount:,.2f}" in everything
+    for fmt in ("table", "json"):
+        text = read(cast.workspace, "history", deal, "--format", fmt, "--by", shared.partner_user)
+        assert shared.partner_id in text, fmt
+        for other, (name, amount) in shared.others.items():
+            for hidden in (other, name, *_money_forms(amount)):
+                assert hidden not in text, (fmt, hidden)
+    versions = json.loads(
+        read(cast.workspace, "history", deal, "--format", "json", "--by", shared.partner_user)
+    )
+    assert {c["partner_id"] for v in versions for c in v["credits"]} == {shared.partner_id}
+    # A deal the partner is not on reads as one that does not exist; its owner and finance read it whole.
+    assert refused(cast.workspace, "history", shared.not_on, "--by", shared.partner_user) == (
+        f"error: no opportunity {shared.not_on}"
+    )
+    assert read(cast.workspace, "history", deal, "--by", shared.owner) == everything
+    assert read(cast.workspace, "history", deal, "--by", cast.finance) == everything
+    other_rep = cast.rep if cast.rep != shared.owner else None
+    assert other_rep is not None
+    assert refused(cast.workspace, "history", deal, "--by", other_rep) == f"error: no opportunity {deal}"
+
+
+@pytest.fixture(scope="module")
+def disputed(cast: Cast, shared: SharedDeal, tmp_path_factory: pytest.TempPathFactory) -> Cast:
+    """The demo with one more dispute: the owner of a deal the partner user's partner is not on
+    claims it for another partner."""
+    copy = tmp_path_factory.mktemp("disputed") / "cosell.duckdb"
+    shutil.copyfile(cast.workspace, copy)
+    ws = open_workspace(copy, read_only=True, create=False)
+    try:
+        owner = ws.con.execute(
+            "SELECT owner_id FROM cur_opportunities WHERE opportunity_id = ?", [shared.not_on]
+        ).fetchone()[0]
+    finally:
+        ws.close()
+    done = runner.invoke(
+        app,
+        ["dispute", "open", shared.not_on, "--workspace", str(copy), "--by", owner, "--reason", "ours",
+         "--claim", f"sourced/{cast.other_id}", "--now", "2026-11-14T00:00:00Z"],
+        env=ENV,
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    return replace(cast, workspace=copy)
+
+
+@pytest.mark.parametrize("listing", [("overrides", "list"), ("dispute", "list")])
+def test_a_partner_user_lists_the_overrides_and_disputes_of_its_partner_s_deals(
+    disputed: Cast, listing: tuple[str, str]
+) -> None:
+    """Every override and dispute is listed to finance; a partner user's list holds those of the
+    deals its partner is on, and names no other partner."""
+    cast = disputed
+    everything = json.loads(read(cast.workspace, *listing, "--format", "json"))
+    assert everything, listing  # the demo records both
+    assert json.loads(read(cast.workspace, *listing, "--format", "json", "--by", cast.finance)) == everything
+    ws = open_workspace(cast.workspace, read_only=True, create=False)
+    try:
+        from cosell.service.readers import reader, sees_deal
+
+        who = reader(ws.con, cast.partner_user)
+        on = {r["opportunity_id"] for r in everything if sees_deal(ws.con, who, r["opportunity_id"])}
+        names = dict(ws.con.execute("SELECT partner_id, name FROM cur_partners").fetchall())
+    finally:
+        ws.close()
+    assert on != {r["opportunity_id"] for r in everything}, "another partner's deal is left out"
+    for fmt in ("json", "table", "csv"):
+        text = read(cast.workspace, *listing, "--format", fmt, "--by", cast.partner_user)
+        for other, name in names.items():
+            if other != cast.partner_id:
+                assert other not in text and name not in text, (fmt, other)
+    seen = json.loads(read(cast.workspace, *listing, "--format", "json", "--by", cast.partner_user))
+    assert {r["opportunity_id"] for r in seen} == on
+
+
+def test_the_findings_are_refused_to_a_partner_user_and_a_rep(cast: Cast) -> None:
+    assert json.loads(read(cast.workspace, "findings", "list", "--format", "json", "--by", cast.finance))
+    for user in (cast.partner_user, cast.rep):
+        out = refused(cast.workspace, "findings", "list", "--by", user)
+        assert "only finance, partner_ops and admin users read it" in out and "UPI-" not in out, out

@@ -21,6 +21,7 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    ViewerOption,
     WorkspaceOption,
     a_period,
     a_value,
@@ -201,12 +202,15 @@ def findings_list(
         str | None, typer.Option("--kind", help="Only this kind.", show_default=False, callback=a_value)
     ] = None,
     fmt: FormatOption = Format.table,
+    by: ViewerOption = None,
 ) -> None:
     """Every recorded finding with its status now."""
     from cosell.service.reconcile import check_status, findings
 
     check_status(status)
-    found = in_workspace(workspace_path, lambda ws: findings(ws, status=status, kind=kind), read_only=True)
+    found = in_workspace(
+        workspace_path, lambda ws: findings(ws, status=status, kind=kind, viewer=by), read_only=True
+    )
     if fmt is Format.json:
         typer.echo(json.dumps([f.to_json() for f in found], indent=2))
     elif fmt is Format.csv:
@@ -395,12 +399,13 @@ def overrides_list(
         typer.Option("--opportunity", help="One deal's overrides.", show_default=False, callback=a_value),
     ] = None,
     fmt: FormatOption = Format.table,
+    by: ViewerOption = None,
 ) -> None:
     """Every override, in the order recorded: in force (every later run applies it), superseded (a
     newer override of its deal applies instead) or withdrawn (who, when, why)."""
     from cosell.service.reconcile import overrides
 
-    found = in_workspace(workspace_path, lambda ws: overrides(ws, opportunity_id), read_only=True)
+    found = in_workspace(workspace_path, lambda ws: overrides(ws, opportunity_id, viewer=by), read_only=True)
     rows = [o.to_json() for o in found]
     emit_rows(
         rows,
@@ -442,12 +447,15 @@ def dispute_list(
     status: Annotated[str | None, typer.Option("--status", help="open, accepted or rejected.")] = None,
     opportunity_id: Annotated[str | None, typer.Option("--opportunity", help="One deal's disputes.")] = None,
     fmt: FormatOption = Format.table,
+    by: ViewerOption = None,
 ) -> None:
     """Disputes with their status."""
     from cosell.service.disputes import disputes
 
     found = in_workspace(
-        workspace_path, lambda ws: disputes(ws, status=status, opportunity_id=opportunity_id), read_only=True
+        workspace_path,
+        lambda ws: disputes(ws, status=status, opportunity_id=opportunity_id, viewer=by),
+        read_only=True,
     )
     rows = [d.to_json() for d in found]
     columns = DISPUTE_COLUMNS if fmt is Format.table else DISPUTE_KEYS
@@ -464,11 +472,14 @@ def history_command(
     opportunity_id: Annotated[str, opportunity_argument("The opportunity.")],
     workspace_path: WorkspaceOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
+    by: ViewerOption = None,
 ) -> None:
     """Every version of a deal's attribution: run, kind, who, when, why, policy, tier, partner, rules, credits."""
     from cosell.service.attribution import deal_history
 
-    entries = in_workspace(workspace_path, lambda ws: deal_history(ws, opportunity_id), read_only=True)
+    entries = in_workspace(
+        workspace_path, lambda ws: deal_history(ws, opportunity_id, viewer=by), read_only=True
+    )
     if fmt is ShowFormat.json:
         typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return

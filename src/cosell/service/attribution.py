@@ -325,9 +325,38 @@ def _seen_by_partner(ws: Workspace, report: ExplainReport, partner_id: str) -> E
     return ExplainReport(report.opportunity_id, tuple(others.hide(s) for s in report.sentences), data)
 
 
-def deal_history(ws: Workspace, opportunity_id: str) -> list[HistoryEntry]:
+def deal_history(ws: Workspace, opportunity_id: str, *, viewer: str | None = None) -> list[HistoryEntry]:
     """Every version of a deal's attribution, oldest first: run, kind, who, when, why, policy, tier,
-    partner, rules and credits (empty before the first run)."""
-    from cosell.hygiene.history import deal_versions
+    partner, rules and credits (empty before the first run).
 
-    return deal_versions(ws.con, opportunity_id)
+    ``viewer`` is who reads (SPEC section 9, :mod:`cosell.service.readers`), as for
+    :func:`explain_deal`: a rep reads the deals it owns; a partner user the deals its partner is on
+    (or was credited on in any version), each version with its own credit only and every other
+    partner's name and id hidden (as "another partner") in the primary partner, the why and the
+    source; a deal they may not read is "no opportunity X", exactly as one that does not exist."""
+    from dataclasses import replace
+
+    from cosell.hygiene.history import deal_versions
+    from cosell.service.channel import other_partners
+    from cosell.service.readers import no_opportunity, reader, sees_deal
+
+    who = reader(ws.con, viewer)
+    entries = deal_versions(ws.con, opportunity_id)
+    if who.reads_all:
+        return entries
+    credited = frozenset(c.partner_id for e in entries for c in e.credits)
+    if not sees_deal(ws.con, who, opportunity_id, credited):
+        raise no_opportunity(opportunity_id)
+    others = other_partners(ws.con, who.partner_id)
+    if others is None:  # a rep: its own deal, whole
+        return entries
+    return [
+        replace(
+            e,
+            credits=tuple(c for c in e.credits if c.partner_id == who.partner_id),
+            primary_partner_id=others.hide(e.primary_partner_id),
+            reason=others.hide(e.reason),
+            source=others.hide(e.source),
+        )
+        for e in entries
+    ]

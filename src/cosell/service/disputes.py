@@ -52,11 +52,22 @@ def decide(
         )
 
 
-def disputes(ws: Workspace, *, status: str | None = None, opportunity_id: str | None = None) -> list[Dispute]:
+def disputes(
+    ws: Workspace, *, status: str | None = None, opportunity_id: str | None = None, viewer: str | None = None
+) -> list[Dispute]:
     """The disputes (of one status, of one deal) with their decision, by id. A deal with no dispute
     at all that the workspace does not hold is refused ("no opportunity X (did you mean ...?)"),
-    not listed as having none."""
+    not listed as having none. ``viewer`` is who reads (:func:`cosell.service.readers.seen_rows`):
+    a rep the disputes of its own deals, a partner user those of its partner's deals, every other
+    partner's name and id hidden."""
+    from cosell.service.readers import reader, require_seen, seen_rows
+
+    who = reader(ws.con, viewer)
+    require_seen(ws.con, who, opportunity_id)
     found = list_disputes(ws.con, status=status, opportunity_id=opportunity_id)
+    if not who.reads_all:
+        texts = ("reason", "claim_partner_id", "partner_id", "decision_reason")
+        return seen_rows(ws.con, who, found, lambda d: d.opportunity_id, texts)
     if opportunity_id is not None and not found and not list_disputes(ws.con, opportunity_id=opportunity_id):
         require_opportunity(ws.con, opportunity_id)
     return found

@@ -17,13 +17,27 @@ The table of which command follows which rule is in docs/hygiene-review.md ("Who
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from cosell.engine import Engine
 from cosell.errors import NotAllowed, NotFound
 from cosell.store.users import REP_ROLES, find_user, partner_scope_of
 
-__all__ = ["EVERYONE", "READ_ALL_ROLES", "Reader", "no_opportunity", "reader", "refuse_limited", "sees_deal"]
+__all__ = [
+    "EVERYONE",
+    "READ_ALL_ROLES",
+    "Reader",
+    "no_opportunity",
+    "reader",
+    "refuse_limited",
+    "require_seen",
+    "seen_rows",
+    "sees_deal",
+]
+
+T = TypeVar("T")
 
 # SPEC section 9: finance, partner_ops (partner_ops or partner_manager) and admin see all.
 READ_ALL_ROLES = ("finance", "partner_ops", "partner_manager", "admin")
@@ -112,3 +126,36 @@ def no_opportunity(opportunity_id: str) -> NotFound:
     exist (SPEC section 9: existence itself must not leak; no "did you mean", whose candidates
     would be other deals' ids)."""
     return NotFound(f"no opportunity {opportunity_id}")
+
+
+def require_seen(con: Engine, who: Reader, opportunity_id: str | None) -> None:
+    """Refuse a limited reader's ``--opportunity X`` for a deal it may not read (or that does not
+    exist), as "no opportunity X" (:func:`no_opportunity`), before anything is listed of it."""
+    if opportunity_id is not None and not sees_deal(con, who, opportunity_id):
+        raise no_opportunity(opportunity_id)
+
+
+def seen_rows(
+    con: Engine, who: Reader, rows: Sequence[T], deal_of: Callable[[T], str], texts: Sequence[str]
+) -> list[T]:
+    """The ``rows`` (dataclasses, each about the deal ``deal_of(row)``) that ``who`` may read: all
+    for a reader who reads all; a rep's own deals'; a partner user's partner's deals', each of its
+    fields named in ``texts`` (ids, reasons) with every other partner's name and id hidden
+    (:func:`cosell.service.channel.other_partners`), as the explanation hides them."""
+    from cosell.service.channel import other_partners
+
+    if who.reads_all:
+        return list(rows)
+    seen: dict[str, bool] = {}
+    kept = []
+    for row in rows:
+        deal = deal_of(row)
+        if deal not in seen:
+            seen[deal] = sees_deal(con, who, deal)
+        if seen[deal]:
+            kept.append(row)
+    others = other_partners(con, who.partner_id)
+    if others is None:  # a rep: its own deals, whole
+        return kept
+    hidden: list[Any] = [replace(row, **{f: others.hide(getattr(row, f)) for f in texts}) for row in kept]  # type: ignore[type-var]
+    return hidden

@@ -107,8 +107,15 @@ def check_kind(kind: str | None, option: str = "--kind") -> None:
         raise UsageError(f"{option} must be one of {', '.join(KIND_CODES)}, not {kind!r}")
 
 
-def findings(ws: Workspace, *, status: str | None = None, kind: str | None = None) -> list[Finding]:
-    """Every recorded finding (of one ``status`` and ``kind`` when given) with its status now."""
+def findings(
+    ws: Workspace, *, status: str | None = None, kind: str | None = None, viewer: str | None = None
+) -> list[Finding]:
+    """Every recorded finding (of one ``status`` and ``kind`` when given) with its status now.
+    ``viewer`` is who reads: the findings are the reconciliation's work queue over every partner's
+    deals, refused to a partner user and a rep (:func:`cosell.service.readers.refuse_limited`)."""
+    from cosell.service.readers import reader, refuse_limited
+
+    refuse_limited(reader(ws.con, viewer), "the findings list (the reconciliation's work queue)")
     check_status(status)
     check_kind(kind)
     ensure_review_schema(ws.con)
@@ -196,11 +203,22 @@ def withdraw(
         return withdraw_override(ws.con, policy, override_id, by_user=require_user(by_user), reason=reason)
 
 
-def overrides(ws: Workspace, opportunity_id: str | None = None) -> list[Override]:
+def overrides(
+    ws: Workspace, opportunity_id: str | None = None, *, viewer: str | None = None
+) -> list[Override]:
     """Every override (of one deal), in the order recorded, in force, superseded or withdrawn (who,
     when, why). A deal with none that the workspace does not hold is refused ("no opportunity
-    X (did you mean ...?)"), not listed as having none."""
+    X (did you mean ...?)"), not listed as having none. ``viewer`` is who reads
+    (:func:`cosell.service.readers.seen_rows`): a rep the overrides of its own deals, a partner
+    user those of its partner's deals, every other partner's name and id hidden."""
+    from cosell.service.readers import reader, require_seen, seen_rows
+
+    who = reader(ws.con, viewer)
+    require_seen(ws.con, who, opportunity_id)
     found = read_overrides(ws.con, opportunity_id)
+    if not who.reads_all:
+        texts = ("partner_id", "reason", "source", "withdrawn_reason")
+        return seen_rows(ws.con, who, found, lambda o: o.opportunity_id, texts)
     if opportunity_id is not None and not found:
         require_opportunity(ws.con, opportunity_id)
     return found
