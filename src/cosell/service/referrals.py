@@ -460,7 +460,7 @@ def accept(
             writer.writerow(list(lead))
             writer.writerow(list(lead.values()))
         import_canonical(ws, folder, policy=policy, by_user=who, partial=True, within=within,
-                         source=f"cosell referrals accept {referral_id}: {why}")  # fmt: skip
+                         source=f"cosell referrals accept {referral_id}", reason=why)  # fmt: skip
     return _view(con, referral_id)
 
 
