@@ -1,5 +1,5 @@
 """Every write records why (SPEC section 9): an import (``cosell import canonical``, ``users set``)
-records the ``--reason`` given, else the command that was run; never an empty
+and a reconciliation record the ``--reason`` given, else the command that was run; never an empty
 why. Schema step 18 adds the column to a workspace made before it: its older rows read back with an
 empty reason, shown as such."""
 
@@ -56,6 +56,33 @@ def test_an_import_records_the_reason_given_and_a_rejects_file_in_its_command(tm
     assert rows(tmp_path / "w.duckdb", "SELECT import_id, reason FROM imports ORDER BY import_id") == [
         (1, "Q3 close"),
         (2, f"cosell import canonical {GOLDEN.resolve()} --rejects {rejects.resolve()}"),
+    ]
+
+
+def test_a_reconciliation_records_the_reason_given_else_the_command(tmp_path: Path) -> None:
+    """Found auditing the writes: a reconciliation (the findings it records) had no why."""
+    workspace = tmp_path / "w.duckdb"
+    ws = str(workspace)
+    assert invoke("import", "canonical", str(GOLDEN), "-w", ws)[0] == 0
+    assert invoke("attribute", "-w", ws)[0] == 0
+    assert invoke("attribute", "-w", ws, "--as-of", "2026-09-30")[0] == 0
+    code, out = invoke("reconcile", "-w", ws, "--by", "tester")
+    assert code == 0, out
+    assert (
+        invoke("reconcile", "-w", ws, "--period", "2026-Q3", "--as-of", "2026-09-30", "--reason", " ")[0] == 0
+    )
+    assert invoke("reconcile", "-w", ws, "--period", "all", "--reason", "  before the QBR ")[0] == 0
+    assert rows(
+        workspace, "SELECT by_user, period, reason FROM reconciliations ORDER BY reconciliation_id"
+    ) == [
+        # The default window (the last complete month) is named; --as-of only when asked for.
+        ("tester", "2026-09", f"cosell reconcile --period 2026-09 --known-at {NOW}"),
+        (
+            "tester",
+            "2026-Q3",
+            f"cosell reconcile --period 2026-Q3 --as-of 2026-09-30T00:00:00Z --known-at {NOW}",
+        ),
+        ("tester", "all", "before the QBR"),
     ]
 
 
