@@ -58,7 +58,8 @@ def _base(ws: Workspace, tables: Tables, policy: Policy, model: str) -> Workspac
 
 def _imported(ws: Workspace, at: datetime) -> None:
     ws.con.execute(
-        "INSERT INTO imports VALUES ((SELECT coalesce(max(import_id), 0) + 1 FROM imports), ?, 'test', 'test', '')",
+        "INSERT INTO imports VALUES ((SELECT coalesce(max(import_id), 0) + 1 FROM imports), ?, 'test', 'test', '', "
+        "'test')",
         [at],
     )
 

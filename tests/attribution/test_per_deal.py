@@ -186,7 +186,8 @@ def test_explain_reads_no_other_deal() -> None:
 def _import(ws: Workspace, at: datetime) -> None:
     """Record an import at ``at`` (what the real importer does beside the rows it writes)."""
     ws.con.execute(
-        "INSERT INTO imports VALUES ((SELECT coalesce(max(import_id), 0) + 1 FROM imports), ?, 'test', 'test', '')",
+        "INSERT INTO imports VALUES ((SELECT coalesce(max(import_id), 0) + 1 FROM imports), ?, 'test', 'test', '', "
+        "'test')",
         [at],
     )
 

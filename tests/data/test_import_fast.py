@@ -71,8 +71,9 @@ def canonical(folder: Path) -> Outcome:
     there, (report, rows) = _CANONICAL[key]
     if there == here or isinstance(report, str):
         return report, rows
-    # Imported from another folder: the source names this one.
-    return dataclasses.replace(report, source=report.source.replace(there, here)), rows
+    # Imported from another folder: the source and the reason (the command run) name this one.
+    named = {"source": report.source.replace(there, here), "reason": report.reason.replace(there, here)}
+    return dataclasses.replace(report, **named), rows
 
 
 def _canonical(folder: Path) -> Outcome:

@@ -269,3 +269,44 @@ def test_the_demo_plants_an_inbox_and_shows_each_outcome(small_demo: Path) -> No
     ]
     shown = CliRunner().invoke(app, ["registrations", "show", "REG-000002", "--workspace", str(small_demo)])
     assert shown.exit_code == 0 and "registered the account in" in shown.output, shown.output
+
+
+def test_a_referral_read_from_a_file_records_the_reason_given_else_the_command(
+    ref_ws: Workspace, tmp_path: Path
+) -> None:
+    """Found auditing the writes: a referral submitted from an email, a Slack export or a JSON file
+    without --reason, and a needs_info answer, were stored with an empty why. Each now records the
+    command run on its file (the file's name: a partner user reads its referral's history)."""
+    ws = closed(ref_ws)
+    files = [
+        eml(tmp_path / "a.eml", "Company: Contoso\nContact: Dana Diaz\nEmail: dana@contoso.com\n", message_id="a"),
+        eml(tmp_path / "b.eml", "<p>Company: Globex</p>", message_id="b", html=True),
+    ]  # fmt: skip
+    code, out = cli(ws, "referrals", "email", *map(str, files), "--format", "json")
+    assert code == 0, out
+    code, out = cli(ws, "referrals", "slack", str(slack_export(tmp_path / "export")), "--reason", "  ")
+    assert code == 0, out
+    doc = {
+        "source_ref": "crm-1",
+        "prospect": {"company": "Initech", "name": "Ian Ito", "email": "ian@initech.io"},
+    }
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    assert cli(ws, "referrals", "submit", str(tmp_path / "r.json"), "--reason", " from the portal ")[0] == 0
+    code, out = cli(
+        ws, "referrals", "answer", "REF-000002", "--name", "Gil Globex", "--email", "gil@globex.com"
+    )
+    assert code == 0, out
+    code, out = cli(ws, "referrals", "list", "--format", "json")
+    history = {r["referral_id"]: [(h["action"], h["reason"]) for h in r["history"]] for r in json.loads(out)}
+    assert history == {
+        "REF-000001": [("submitted", "cosell referrals email a.eml")],
+        "REF-000002": [
+            ("submitted", "cosell referrals email b.eml"),
+            ("answered", "cosell referrals answer REF-000002"),
+        ],
+        "REF-000003": [("submitted", "cosell referrals slack export")],
+        "REF-000004": [("submitted", "from the portal")],
+    }
+    code, out = cli(ws, "referrals", "show", "REF-000001")
+    shown = " ".join(out.split())  # the history line wraps at 80 columns
+    assert code == 0 and "by u-ops at 2026-06-02T09:00:00Z: cosell referrals email a.eml" in shown, out

@@ -86,9 +86,9 @@ def test_needs_info_then_answer_then_accept_makes_a_partner_lead_that_sources_a_
         "2026-06-01T10:00:00Z", "Contoso", "dana@contoso.com", "A2", "partner_referral", "P1", "C1",
     )  # fmt: skip
     logged = ref_ws.con.execute(
-        "SELECT by_user, source FROM imports ORDER BY import_id DESC LIMIT 1"
+        "SELECT by_user, source, reason FROM imports ORDER BY import_id DESC LIMIT 1"
     ).fetchone()
-    assert logged == ("u-ops", "cosell referrals accept REF-000001: good intro")
+    assert logged == ("u-ops", "cosell referrals accept REF-000001", "good intro")
     assert [h.action for h in accepted.history] == ["submitted", "answered", "accepted"]
 
     # The CRM converts the lead: a deal on A2 created inside the lookback names it. S1 sources it.

@@ -23,10 +23,13 @@ from .world import at, write_tables
 POLICY = Policy()
 
 
-def last_import(ws: Workspace) -> tuple[str, str]:
-    row = ws.con.execute("SELECT by_user, source FROM imports ORDER BY import_id DESC LIMIT 1").fetchone()
+def last_import(ws: Workspace) -> tuple[str, str, str]:
+    """Who, what and why the newest import recorded (a registration change is an import)."""
+    row = ws.con.execute(
+        "SELECT by_user, source, reason FROM imports ORDER BY import_id DESC LIMIT 1"
+    ).fetchone()
     assert row is not None
-    return (str(row[0]), str(row[1]))
+    return (str(row[0]), str(row[1]), str(row[2]))
 
 
 def test_submit_approve_extend_expire(ref_ws: Workspace) -> None:
@@ -38,7 +41,9 @@ def test_submit_approve_extend_expire(ref_ws: Workspace) -> None:
         "REG-000001", "pending", "2026-06-02T09:00:00Z",
     )  # fmt: skip
     assert r.conflicts == () and [e.action for e in r.events] == ["submitted"]
-    assert last_import(ref_ws) == ("u-ops", "cosell registrations submit REG-000001: email from Ann")
+    assert last_import(ref_ws) == (
+        "u-ops", "cosell registrations submit REG-000001: email from Ann", "email from Ann"
+    )  # fmt: skip
 
     with at("2026-06-03T10:00:00Z"):
         r = service.approve(ref_ws, POLICY, "REG-000001", by="u-ops", reason="checked")
@@ -49,6 +54,7 @@ def test_submit_approve_extend_expire(ref_ws: Workspace) -> None:
     # The protection runs from registration: 2026-06-02T09:00 + 90 days.
     assert format_instant(r.row.expires_at or r.row.registered_at) == "2026-08-31T09:00:00Z"
     assert (r.changed_by, r.change) == ("u-ops", "cosell registrations approve REG-000001: checked")
+    assert last_import(ref_ws)[2] == "checked"
 
     with at("2026-08-01T00:00:00Z"):
         r = service.extend(ref_ws, POLICY, "REG-000001", by="u-ops", reason="deal in legal")

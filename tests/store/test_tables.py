@@ -63,7 +63,7 @@ def test_in_a_transaction_the_catalog_is_asked_and_the_transaction_goes_on(
             assert tables_present(ws.con, ("imports",))  # not kept: asked again
             assert len(_catalog(asked)) == 3
             assert all("LIMIT 0" not in sql for sql in asked)  # no query that could fail
-            ws.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # not aborted
+            ws.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'test')")  # not aborted
         assert ws.con.execute("SELECT count(*) FROM imports").fetchone() == (1,)
     finally:
         ws.close()

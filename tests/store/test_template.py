@@ -65,7 +65,7 @@ def test_a_copy_of_the_template_is_a_migrated_workspace(tmp_path: Path, migratio
     copied = open_workspace(str(tmp_path / "copied.duckdb"))
     assert copied.schema_version == SCHEMA_VERSION
     assert schema(copied) == schema(in_place)
-    copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
+    copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'why')")  # writable
     in_place.close()
     copied.close()
     assert [p.name for p in (tmp_path / "cache" / template.TEMPLATE_FOLDER).iterdir()] == [
@@ -84,7 +84,7 @@ def test_a_new_memory_workspace_is_a_copy_of_the_template(tmp_path: Path, migrat
         assert copied.con.execute(
             "SELECT count(*) FROM duckdb_databases() WHERE NOT internal"
         ).fetchall() == [(1,)]
-        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
+        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'why')")  # writable
     assert copies[1].con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]  # each its own
     for ws in [in_place, *copies]:
         ws.close()
@@ -110,7 +110,7 @@ def test_a_new_workspace_file_is_a_copy_of_the_template_its_steps_applied_now(
         assert copied.con.execute("SELECT DISTINCT applied_at FROM schema_migrations").fetchall() == [
             (clock.now(),)
         ]
-        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]')")  # it is writable
+        copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'why')")  # writable
     for ws in [in_place, *copies]:
         ws.close()
     reopened = open_workspace(tmp_path / "copied-0.duckdb", read_only=True)

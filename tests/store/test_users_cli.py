@@ -61,9 +61,12 @@ def test_the_first_user_of_an_empty_directory_then_only_admins(ws: str) -> None:
     )
     code, out = run("users", "set", "u-x", "--role", "ae", "--reason", "x", "--by", "u-nobody", "-w", ws)
     assert (code, out) == (1, "error: --by (or $COSELL_USER): no user u-nobody")
-    assert [(u["user_id"], u["role"], u["changed_at"], u["changed_by"], u["source"]) for u in listed(ws)] == [
-        ("u-admin", "admin", "2026-05-01T00:00:00Z", "setup", "cosell users set u-admin: first admin"),
-        ("u-ops", "partner_ops", "2026-05-02T00:00:00Z", "u-admin", "cosell users set u-ops: ops"),
+    assert [
+        (u["user_id"], u["role"], u["changed_at"], u["changed_by"], u["source"], u["reason"])
+        for u in listed(ws)
+    ] == [
+        ("u-admin", "admin", "2026-05-01T00:00:00Z", "setup", "cosell users set u-admin", "first admin"),
+        ("u-ops", "partner_ops", "2026-05-02T00:00:00Z", "u-admin", "cosell users set u-ops", "ops"),
     ]
 
 
@@ -87,8 +90,8 @@ def test_a_change_keeps_the_other_fields_and_the_old_version(ws: str) -> None:
                   "-w", ws, now="2026-06-01T00:00:00Z")  # fmt: skip
     assert code == 0
     (user,) = listed(ws)
-    assert (user["name"], user["email"], user["role"], user["source"]) == (
-        "Ada Lovelace", "ada@x.io", "admin", "cosell users set u-admin: full name")  # fmt: skip
+    assert (user["name"], user["email"], user["role"], user["source"], user["reason"]) == (
+        "Ada Lovelace", "ada@x.io", "admin", "cosell users set u-admin", "full name")  # fmt: skip
     w = open_workspace(ws)
     try:
         as_of_views(w.con, parse_instant("2026-05-15T00:00:00Z"))

@@ -161,7 +161,7 @@ def test_a_read_only_workspace_refuses_writes(path: Path) -> None:
     try:
         assert ws.read_only
         with pytest.raises(ReadOnlyViolation, match="read-only"):
-            ws.con.execute("INSERT INTO imports VALUES (1, now(), 'x', 'y', 'z')")
+            ws.con.execute("INSERT INTO imports VALUES (1, now(), 'x', 'y', 'z', 'w')")
     finally:
         ws.close()
 

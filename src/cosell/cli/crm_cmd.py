@@ -19,7 +19,7 @@ from cosell.cli.common import (
     output_option,
     progress,
 )
-from cosell.cli.import_cmd import import_app, print_intake, render_report, report_json
+from cosell.cli.import_cmd import ImportReasonOption, import_app, print_intake, render_report, report_json
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def _import(
     workspace_path: str | None,
     policy_path: Path | None,
     fmt: Format,
+    reason: str,
 ) -> None:
     from cosell.cli.common import workspace
     from cosell.service.crm_import import import_crm, mapping_for
@@ -70,7 +71,9 @@ def _import(
     ws = workspace(workspace_path)
     try:
         with progress(f"importing {crm}") as advance:
-            result = import_crm(ws, crm, path, policy, mapping=read, on_file=lambda _n: advance(1))
+            result = import_crm(
+                ws, crm, path, policy, mapping=read, on_file=lambda _n: advance(1), reason=reason
+            )
     finally:
         ws.close()
     _render(result, fmt)
@@ -101,13 +104,14 @@ def salesforce(
     policy_path: PolicyOption = None,
     now: NowOption = None,
     fmt: FormatOption = Format.table,
+    reason: ImportReasonOption = "",
 ) -> None:
     """Import a Salesforce export (weekly Data Export zip, Data Loader or report CSVs) through a
     mapping file, all or nothing, like ``import canonical``. Problems name the export's own file,
     row and column (exit 1; nothing is applied). See docs/crm-import.md.
     """
     del now
-    _import("salesforce", path, mapping, workspace_path, policy_path, fmt)
+    _import("salesforce", path, mapping, workspace_path, policy_path, fmt, reason)
 
 
 @import_app.command("hubspot")
@@ -118,12 +122,13 @@ def hubspot(
     policy_path: PolicyOption = None,
     now: NowOption = None,
     fmt: FormatOption = Format.table,
+    reason: ImportReasonOption = "",
 ) -> None:
     """Import a HubSpot export (deals, companies, activities, associations, owners, pipelines)
     through a mapping file, all or nothing. See docs/crm-import.md.
     """
     del now
-    _import("hubspot", path, mapping, workspace_path, policy_path, fmt)
+    _import("hubspot", path, mapping, workspace_path, policy_path, fmt, reason)
 
 
 @map_app.command("init")

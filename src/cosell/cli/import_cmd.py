@@ -22,6 +22,7 @@ from cosell.cli.common import (
     err_console,
     output_option,
     progress,
+    reason_option,
 )
 from cosell.instants import format_instant
 from cosell.policy import load_policy
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)
 
 COUNT_COLUMNS = ("table", "file", "read", "inserted", "updated", "unchanged", "rejected", "replaced")
+# An import is a batch command: it is its own why (cosell.reasons.given_or_ran).
+ImportReasonOption = Annotated[
+    str, reason_option("Why (recorded with the import; default: the command run).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -65,14 +70,16 @@ def canonical(
     policy_path: PolicyOption = None,
     now: NowOption = None,
     fmt: FormatOption = Format.table,
+    reason: ImportReasonOption = "",
 ) -> None:
     """Validate a folder of canonical tables and apply it in one transaction (all or nothing),
     with the auto-tags and influence prompts it calls for.
 
     Re-importing the same data changes nothing; a changed row becomes a new version and the old one
     is kept. Every row is dated by the import: it is known from the import's instant on (--now,
-    $COSELL_NOW or the clock; never before the last import), whatever its own dates say. Exit code 1
-    when the data has problems (listed on stderr; nothing is applied).
+    $COSELL_NOW or the clock; never before the last import), whatever its own dates say. The import
+    is recorded with who ran it ($COSELL_USER, else the login name) and why (--reason, else the
+    command). Exit code 1 when the data has problems (listed on stderr; nothing is applied).
     """
     del now  # --now pinned the clock (cosell.cli.common.NowOption)
     from cosell.cli.common import workspace
@@ -86,7 +93,7 @@ def canonical(
     try:
         with progress("importing", total=max(files, 1)) as advance:
             report, intake = import_folder(
-                ws, directory, policy, rejects=rejects, on_file=lambda _name: advance(1)
+                ws, directory, policy, rejects=rejects, reason=reason, on_file=lambda _name: advance(1)
             )
     finally:
         ws.close()
@@ -117,6 +124,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
         "import_id": report.import_id,
         "imported_at": format_instant(report.imported_at),
         "source": report.source,
+        "reason": report.reason,
         "tables": _count_rows(report),
         "accepted": report.accepted,
         "rejected": report.rejected,

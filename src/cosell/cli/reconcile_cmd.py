@@ -58,6 +58,8 @@ RunByOption = Annotated[
     by_option("Who runs it (recorded)."),
 ]
 ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
+# A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
+RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
 ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 FINDING_COLUMNS = (
     "finding_id",
@@ -153,10 +155,13 @@ def reconcile_command(
     fmt: FormatOption = Format.table,
     policy_path: PolicyOption = None,
     by_user: RunByOption = None,
+    reason: RunReasonOption = "",
 ) -> None:
     """Cross-check the period's closed-won deals against the computed attribution, partner activity,
     registrations and account overlap; list every finding with evidence, declared and computed
     values, the money at stake and a suggested fix. New findings are recorded (never twice).
+
+    The reconciliation is recorded with who ran it (--by), when and why (--reason, else the command).
 
     --known-at K reads the rows, attribution versions, declarations and decisions recorded by K (the
     same output after any later change); --as-of T checks the deals closed by T against the
@@ -170,7 +175,9 @@ def reconcile_command(
     at = reading(as_of, known_at)
     result = in_workspace(
         workspace_path,
-        lambda ws: reconcile_period(ws, policy, period, at, by_user=runner(ws, by_user, login_name())),
+        lambda ws: reconcile_period(
+            ws, policy, period, at, by_user=runner(ws, by_user, login_name()), reason=reason
+        ),
     )
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))

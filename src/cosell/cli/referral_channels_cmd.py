@@ -107,7 +107,7 @@ def slack_command(
     """Submit every referral in a Slack export of partner channels (threads, edits and form posts
     read; chatter and joins ignored) or in one event payload. All of them or none are stored; the
     same export again records nothing new."""
-    from cosell.service.referral_channels import slack_referrals, submit_all
+    from cosell.service.referral_channels import slack_referrals, submit_slack
 
     del now  # --now pinned the clock
     if not export.exists():
@@ -115,6 +115,7 @@ def slack_command(
     parsed = slack_referrals(export)
     policy = load_policy(policy_path)
     done = in_workspace(
-        workspace_path, lambda ws: submit_all(ws, parsed, by or login_name(), reason, policy=policy)
+        workspace_path,
+        lambda ws: submit_slack(ws, parsed, export.name, by or login_name(), reason, policy=policy),
     )
     _report(done, export.name, fmt)

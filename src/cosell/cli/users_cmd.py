@@ -24,7 +24,7 @@ from cosell.instants import format_instant
 
 users_app = typer.Typer(help="The user directory: who may do what (--by is checked against it).")
 
-COLUMNS = ("user_id", "name", "role", "partner_id", "email", "changed_at", "changed_by", "source")
+COLUMNS = ("user_id", "name", "role", "partner_id", "email", "changed_at", "changed_by", "source", "reason")
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +42,7 @@ def _row(u: Any) -> dict[str, Any]:
         "changed_at": format_instant(u.changed_at),
         "changed_by": u.changed_by,
         "source": u.source,
+        "reason": u.reason,
     }
 
 
@@ -58,7 +59,7 @@ def users_command(
 @users_app.command("list")
 def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
     """List the users: id, name, role, partner (for partner users), email, and who changed each last,
-    when and how (an import or `cosell users set` with its reason)."""
+    when, how (an import or `cosell users set`) and why."""
     from cosell.service.users import users
 
     found = in_workspace(workspace_path, users, read_only=True)

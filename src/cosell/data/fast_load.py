@@ -38,7 +38,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cosell.data.import_report import ImportReport, TableCounts, collected_warnings, import_user
+from cosell.data.import_report import (
+    ImportReport,
+    TableCounts,
+    collected_warnings,
+    import_reason,
+    import_user,
+)
 from cosell.data.read import (
     Staged,
     TableFile,
@@ -164,6 +170,7 @@ def import_first(
     on_file: Callable[[str], None] | None = None,
     by_user: str | None = None,
     source_name: str | None = None,
+    reason: str | None = None,
     problem_limit: int = 50,
     within: Callable[[datetime], None] | None = None,
 ) -> ImportReport | None:
@@ -173,14 +180,15 @@ def import_first(
     every file as text first. The rows are versions as the canonical import writes them, their
     hashes computed from the stored values when a later import compares
     (:func:`cosell.data.typed_rows.stored_row_hash`); the rows, the import log and what ``within(at)``
-    writes (the intake) are one transaction. None, and nothing applied, when the canonical import
+    writes (the intake) are one transaction, logged with ``reason``, else what was run
+    (:func:`cosell.data.import_report.import_reason`). None, and nothing applied, when the canonical import
     must run instead (a workspace with data, or any problem in the files: it names them). The
     caller holds the import's memory limit. Never called inside another transaction (a failed
     pass rolls the transaction back)."""
     if not _applies(workspace.con, files):
         return None
     return _in_one_transaction(
-        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source_name,
+        workspace, files, policy, at, on_file=on_file, by_user=by_user, source=source_name, reason=reason,
         problem_limit=problem_limit, within=within,
     )  # fmt: skip
 
@@ -193,6 +201,7 @@ def _in_one_transaction(
     *,
     on_file: Callable[[str], None] | None,
     by_user: str | None,
+    reason: str | None = None,
     source: str | None = None,
     problem_limit: int = 50,
     within: Callable[[datetime], None] | None = None,
@@ -207,7 +216,7 @@ def _in_one_transaction(
             try:
                 report = _one_pass(
                     workspace, files, policy, at, staged, on_file=on_file, by_user=by_user,
-                    source=source, problem_limit=problem_limit, unread=unread,
+                    source=source, reason=reason, problem_limit=problem_limit, unread=unread,
                 )  # fmt: skip
             except EngineError as exc:  # a bad row or file: roll back, then the canonical import
                 raise _Refused from exc
@@ -243,6 +252,7 @@ def _one_pass(
     *,
     on_file: Callable[[str], None] | None,
     by_user: str | None,
+    reason: str | None,
     source: str | None = None,
     problem_limit: int = 50,
     unread: Mapping[str, frozenset[str]] | None,
@@ -299,16 +309,18 @@ def _one_pass(
         for name in names
     )
     folder = next(iter(files.values())).path.parent
+    why = import_reason(reason, source, folder)
     source = source or f"canonical {folder.resolve()}"
     summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-        [import_id, at, source, by_user or import_user(), summary],
+        "INSERT INTO imports (import_id, imported_at, source, by_user, summary, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        [import_id, at, source, by_user or import_user(), summary, why],
     )
     return ImportReport(
         import_id=import_id,
         imported_at=at,
         source=source,
+        reason=why,
         tables=counts,
         warnings=tuple(warnings),
         warning_count=warning_total,

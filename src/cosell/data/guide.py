@@ -126,7 +126,9 @@ _RULES = """\
   when set, else the system's; it may not be earlier than the last import. `COSELL_NOW`, every
   `--as-of`, `--known-at`, `--now` and `--registered-at`, and every `--period` follow the instant
   rule above: in UTC, inside the years 1900 to 2999 (see [as-of.md](as-of.md)); a plan's effective
-  dates only inside the years 1 to 9999. Every import is logged in the `imports` table.
+  dates only inside the years 1 to 9999. Every import is logged in the `imports` table with who
+  ran it (`$COSELL_USER`, else the login name), when and why: `--reason TEXT`, else the command
+  that was run (`cosell import canonical DIR`, with `--rejects FILE` when given).
 - Every row is known from its import time on, whatever its own dates say: historical data imported
   today is known today. Read it as it stood at an earlier instant with `--as-of T` (the evaluation
   instant), not `--known-at` (the knowledge instant): see [as-of.md](as-of.md).

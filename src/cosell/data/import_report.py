@@ -10,11 +10,13 @@ import getpass
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cosell.data.validate import WARNINGS
 from cosell.engine import Engine
 from cosell.engine.sql import lit
 from cosell.errors import Problem, quoted
+from cosell.reasons import given_or_ran
 from cosell.store.schema import TABLES
 
 
@@ -62,6 +64,7 @@ class ImportReport:
     problems: tuple[Problem, ...] = ()
     problem_count: int = 0
     rejects_file: str | None = None
+    reason: str = ""  # why it was recorded: the reason given, else what was run
 
     @property
     def accepted(self) -> int:
@@ -71,6 +74,21 @@ class ImportReport:
     @property
     def rejected(self) -> int:
         return sum(t.rejected for t in self.tables)
+
+
+def import_reason(
+    reason: str | None,
+    source: str | None,
+    folder: Path,
+    rejects: str | os.PathLike[str] | None = None,
+) -> str:
+    """Why an import is recorded (:func:`cosell.reasons.given_or_ran`): the reason given, else what
+    was run: ``source`` when the caller names it (``salesforce PATH``; a CRM import and ``users
+    set`` give their own reason), else ``cosell import canonical FOLDER [--rejects FILE]``."""
+    ran = f"cosell import canonical {folder.resolve()}"
+    if rejects is not None:
+        ran += f" --rejects {Path(rejects).resolve()}"
+    return given_or_ran(reason, source or ran)
 
 
 def import_user() -> str:

@@ -38,6 +38,7 @@ from cosell.data.import_report import (
     ImportReport,
     TableCounts,
     collected_warnings,
+    import_reason,
     import_user,
     table_order_sql,
 )
@@ -166,6 +167,7 @@ def import_canonical(
     versioned: bool = True,
     within: Callable[[datetime], None] | None = None,
     source: str | None = None,
+    reason: str | None = None,
     partial: bool = False,
     translated: Collection[str] = (),
 ) -> ImportReport:
@@ -180,7 +182,9 @@ def import_canonical(
     with the import instant inside the import's transaction, after the rows and the import log are
     written: what it writes commits with the import or not at all (the intake of
     :func:`cosell.hygiene.intake.import_with_intake`). ``source`` replaces ``canonical <folder>``
-    in the import log (``cosell users set`` records what and why there); ``partial=True`` does not
+    in the import log (``cosell users set USER``); ``reason`` is why the import is recorded
+    (:func:`cosell.data.import_report.import_reason`: without one, ``source`` when given, else
+    ``cosell import canonical <folder>``). ``partial=True`` does not
     ask for the required tables (a directory change before any data is imported). ``translated``
     names the tables whose files cosell wrote from a CRM export (:attr:`TableFile.translated`).
     """
@@ -189,6 +193,7 @@ def import_canonical(
         raise UsageError(f"{folder} is not a directory")
     policy = policy or Policy()
     at = import_time(now)
+    why = import_reason(reason, source, folder, rejects)
     con = workspace.con
     staged: dict[str, tuple[Staged, str]] = {}
     # listed once: the settings, the one pass, the staging
@@ -200,7 +205,7 @@ def import_canonical(
 
                 first = import_first(
                     workspace, files, policy, at, on_file=on_file, by_user=by_user, source_name=source,
-                    problem_limit=problem_limit, within=within,
+                    reason=why, problem_limit=problem_limit, within=within,
                 )  # fmt: skip
                 if first is not None:
                     return first
@@ -234,8 +239,9 @@ def import_canonical(
                 source = source or f"canonical {folder.resolve()}"
                 summary = json.dumps([c.__dict__ for c in counts], sort_keys=True)
                 con.execute(
-                    "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-                    [import_id, at, source, who, summary],
+                    "INSERT INTO imports (import_id, imported_at, source, by_user, summary, reason) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [import_id, at, source, who, summary, why],
                 )
                 if within is not None:
                     with timed("import intake"):
@@ -246,6 +252,7 @@ def import_canonical(
         import_id=import_id,
         imported_at=at,
         source=source,
+        reason=why,
         tables=counts,
         warnings=tuple(warnings),
         warning_count=warning_total,

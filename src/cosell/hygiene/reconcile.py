@@ -41,6 +41,7 @@ from cosell.instants import format_instant
 from cosell.money import MONEY_CONTEXT, minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
+from cosell.reasons import given_or_ran
 from cosell.store.known import require_import
 from cosell.store.review import (
     KINDS,
@@ -74,6 +75,7 @@ __all__ = [
     "accept_suggested_fixes",
     "demo_known_at",
     "demo_reconcile",
+    "ran_reconcile",
     "reconcile",
     "resolve_window",
 ]
@@ -154,6 +156,23 @@ def resolve_window(period: str | None, evaluated_at: datetime, policy: Policy) -
     return Window(chosen.label, chosen.start, chosen.end, evaluated_at)
 
 
+def ran_reconcile(window: Window, as_of: datetime | None, known_at: datetime | None) -> str:
+    """What a reconciliation ran, as its why when given no reason: ``cosell reconcile --period P``
+    (the window checked, a default one named), ``--as-of T`` when T was asked for (it decides which
+    attribution is read) and ``--known-at K`` when K bounds what is read (the command line always
+    gives one).
+
+    >>> from cosell.instants import parse_instant
+    >>> t = parse_instant("2026-10-01")
+    >>> ran_reconcile(Window("2026-09", None, None, t), None, t)
+    'cosell reconcile --period 2026-09 --known-at 2026-10-01T00:00:00Z'
+    """
+    ran = f"cosell reconcile --period {window.label}"
+    if as_of is not None:
+        ran += f" --as-of {format_instant(as_of)}"
+    return ran if known_at is None else f"{ran} --known-at {format_instant(known_at)}"
+
+
 def reconcile(
     ws: Workspace,
     policy: Policy,
@@ -163,9 +182,11 @@ def reconcile(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
     by_user: str = "unknown",
+    reason: str = "",
 ) -> ReconcileResult:
     """Reconcile the period's closed-won deals evaluated as of ``as_of`` (T) with the data known at
-    ``known_at`` (K), and store new findings (:mod:`cosell.asof`).
+    ``known_at`` (K), and store new findings (:mod:`cosell.asof`), recorded with ``by_user`` and
+    ``reason``, else what was run (:func:`ran_reconcile`).
 
     K (default ``as_of``, else everything recorded) bounds the rows, attribution versions,
     declarations and decisions read, so the same call with the same K returns the same result after
@@ -183,6 +204,7 @@ def reconcile(
     ensure_review_schema(con)
     evaluated_at = clock.now(as_of if as_of is not None else known_at)
     window = resolve_window(period, evaluated_at, policy)
+    why = given_or_ran(reason, ran_reconcile(window, as_of, known_at))
     evaluated = evaluation(as_of, known_at)
     known_at = knowledge(as_of, known_at)
     if known_at is not None:
@@ -213,8 +235,8 @@ def reconcile(
     )
     con.execute(
         "INSERT INTO reconciliations (reconciliation_id, run_at, by_user, as_of, period, period_start, "
-        "period_end, attribution_run_id, deals, findings, new_findings, known_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "period_end, attribution_run_id, deals, findings, new_findings, known_at, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             reconciliation_id,
             now,
@@ -228,6 +250,7 @@ def reconcile(
             len(shown),
             int(new[0]) if new else 0,
             now if known_at is None else known_at,
+            why,
         ],
     )
     row = con.execute("SELECT count(*) FILTER (WHERE run_id IS NULL) FROM _rec_deals").fetchone()
@@ -367,7 +390,15 @@ def demo_reconcile(
     Prints which instant is which, the count by kind and the money at stake.
     """
     known_at = demo_known_at(ws, manifest)
-    result = reconcile(ws, policy, overlap=overlap, period=ALL_PERIODS, known_at=known_at, by_user="demo")
+    result = reconcile(
+        ws,
+        policy,
+        overlap=overlap,
+        period=ALL_PERIODS,
+        known_at=known_at,
+        by_user="demo",
+        reason="cosell demo",
+    )
     console.print(instants_line(result.as_of, result.known_at), highlight=False)
     print_summary(console, result)
     print_planted(console, result, manifest.planted)

@@ -19,6 +19,7 @@ from cosell.attribution.credit import check_model  # not the engine's: explain n
 from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import Policy
+from cosell.reasons import given_or_ran
 from cosell.service.progress import Progress, quiet
 from cosell.store.workspace import Workspace
 
@@ -68,7 +69,7 @@ class StoredRun:
 
 def run_reason(reason: str, at: AsOf, model: str, *, incremental: bool = False) -> str:
     """Why a run is stored: the reason given, else what was run (``cosell attribute --as-of T
-    --known-at K --model M``), never an empty why (SPEC section 9: every write records why).
+    --known-at K --model M``), never an empty why (:func:`cosell.reasons.given_or_ran`).
 
     >>> from cosell.instants import parse_instant
     >>> t = parse_instant("2026-09-30")
@@ -77,11 +78,8 @@ def run_reason(reason: str, at: AsOf, model: str, *, incremental: bool = False) 
     >>> run_reason("  Q3 close ", AsOf(t, t), "even")
     'Q3 close'
     """
-    given = reason.strip()
-    if given:
-        return given
     ran = f"cosell attribute --as-of {format_instant(at.as_of)} --known-at {format_instant(at.known_at)}"
-    return ran + f" --model {model}" + (" --incremental" if incremental else "")
+    return given_or_ran(reason, ran + f" --model {model}" + (" --incremental" if incremental else ""))
 
 
 def stage_notes(con: Engine, policy: Policy) -> tuple[str, ...]:

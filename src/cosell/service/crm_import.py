@@ -28,6 +28,7 @@ from cosell.data.load import export_import_settings, import_time
 from cosell.errors import ImportFailed, Problem, UsageError
 from cosell.hygiene.intake import Intake, import_with_intake, run_intake
 from cosell.policy import Policy
+from cosell.reasons import given_or_ran
 from cosell.store.workspace import Workspace
 
 __all__ = ["CrmImport", "import_crm", "mapping_for", "translate"]
@@ -124,19 +125,22 @@ def import_crm(
     mapping: CrmMapping | None = None,
     on_file: Callable[[str], None] | None = None,
     in_engine: bool = True,
+    reason: str = "",
 ) -> CrmImport:
     """Import the export at ``path`` (a folder or a zip) through the mapping, all or nothing.
 
     Raises :class:`ImportFailed` naming the export's files, rows and columns; then nothing is
-    applied. Dated by the import like ``cosell import canonical``. A Salesforce export's first
+    applied. Dated by the import like ``cosell import canonical``, and recorded with ``reason``,
+    else what was run (``cosell import salesforce PATH``: :func:`cosell.reasons.given_or_ran`). A Salesforce export's first
     import is translated by the engine when it can be (``in_engine=False``: never, the reference
     translation in Python, which the tests compare it with). ``mapping``: the mapping already read
     (:func:`mapping_for`), else it is read from ``mapping_path``.
     """
     if mapping is None:
         mapping = mapping_for(crm, mapping_path)
+    why = given_or_ran(reason, f"cosell import {crm} {path.resolve()}")
     if crm == "salesforce" and in_engine:
-        done = _import_in_engine(ws, path, mapping, policy, on_file)
+        done = _import_in_engine(ws, path, mapping, policy, on_file, why)
         if done is not None:
             return done
     translation = translate(crm, path, mapping, policy)
@@ -146,7 +150,7 @@ def import_crm(
         translation.write(Path(folder))
         try:
             report, intake = import_with_intake(
-                ws, Path(folder), policy, on_file=on_file, source=f"{crm} {path.resolve()}",
+                ws, Path(folder), policy, on_file=on_file, source=f"{crm} {path.resolve()}", reason=why,
                 translated=translation.translated_tables,
             )  # fmt: skip
         except ImportFailed as exc:
@@ -200,7 +204,12 @@ def _as_exported(report: ImportReport, intake: Intake, origins: _Origins, mappin
 
 
 def _import_in_engine(
-    ws: Workspace, path: Path, mapping: CrmMapping, policy: Policy, on_file: Callable[[str], None] | None
+    ws: Workspace,
+    path: Path,
+    mapping: CrmMapping,
+    policy: Policy,
+    on_file: Callable[[str], None] | None,
+    reason: str,
 ) -> CrmImport | None:
     """The first import of a Salesforce export into an empty workspace, translated by the engine
     (:mod:`cosell.crm.salesforce_sql`) and imported in one typed pass per table with its intake,
@@ -226,7 +235,7 @@ def _import_in_engine(
             while report is None:
                 report = import_first(
                     ws, translated.files, policy, at, on_file=on_file, source_name=f"salesforce {path.resolve()}",
-                    within=within,
+                    reason=reason, within=within,
                 )  # fmt: skip
                 if report is None and not translated.read_carefully():
                     break

@@ -143,7 +143,13 @@ def import_sample(
     from cosell.hygiene.intake import import_with_intake
 
     return import_with_intake(
-        ws, manifest.out_dir, policy, now=manifest.as_of, on_file=on_file, by_user=DEMO_USER
+        ws,
+        manifest.out_dir,
+        policy,
+        now=manifest.as_of,
+        on_file=on_file,
+        by_user=DEMO_USER,
+        reason="cosell demo",
     )
 
 

@@ -56,13 +56,16 @@ def import_folder(
     policy: Policy,
     *,
     rejects: Path | None = None,
+    reason: str = "",
     on_file: Callable[[str], None] | None = None,
 ) -> tuple[ImportReport, Intake]:
     """Validate ``directory`` and apply it with its auto-tags and influence prompts, all or nothing.
 
-    Dated by the import (:func:`cosell.clock.now`, never before the last import). With ``rejects``
+    Dated by the import (:func:`cosell.clock.now`, never before the last import), recorded with
+    ``reason``, else what was run (``cosell import canonical DIR [--rejects FILE]``:
+    :func:`cosell.reasons.given_or_ran`). With ``rejects``
     the good rows are imported and each bad row is written there with its reasons; without it,
     any problem raises :class:`~cosell.data.load.ImportFailed` and nothing is applied.
     ``on_file(name)`` is told of each file once it is staged.
     """
-    return import_with_intake(ws, directory, policy, rejects=rejects, on_file=on_file)
+    return import_with_intake(ws, directory, policy, rejects=rejects, reason=reason, on_file=on_file)

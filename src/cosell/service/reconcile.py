@@ -59,8 +59,10 @@ def reconcile_known(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
     by_user: str = "unknown",
+    reason: str = "",
 ) -> ReconcileResult:
-    """Reconcile the period (:func:`cosell.hygiene.reconcile.reconcile`, the same instants) with
+    """Reconcile the period (:func:`cosell.hygiene.reconcile.reconcile`, the same instants and
+    reason) with
     the account overlap as known at the knowledge instant K: the partners' lists matched to our
     accounts by the overlap matcher, the matches ``cosell accounts match`` counts. One matching of
     partner lists to accounts, not a second one inside reconciliation. Opens no transaction."""
@@ -69,22 +71,25 @@ def reconcile_known(
 
     overlap = overlap_known_at(ws, knowledge(as_of, known_at))
     return reconcile(
-        ws, policy, overlap=overlap, period=period, as_of=as_of, known_at=known_at, by_user=by_user
-    )
+        ws, policy, overlap=overlap, period=period, as_of=as_of, known_at=known_at, by_user=by_user,
+        reason=reason,
+    )  # fmt: skip
 
 
 def reconcile_period(
-    ws: Workspace, policy: Policy, period: str | None, at: AsOf, *, by_user: str
+    ws: Workspace, policy: Policy, period: str | None, at: AsOf, *, by_user: str, reason: str = ""
 ) -> ReconcileResult:
     """Cross-check the period's closed-won deals (default: the last complete month) against the
-    computed attribution and record the new findings (never twice), in one transaction.
+    computed attribution and record the new findings (never twice), in one transaction, with who
+    ran it and why (``reason``, else ``cosell reconcile --period P [--as-of T] --known-at K``).
 
     Reads the data known at K; with T asked for, checks the deals closed by T against the attribution
     evaluated as of T (docs/as-of.md)."""
     with ws.transaction():
         return reconcile_known(
-            ws, policy, period=period, as_of=at.evaluated_at, known_at=at.known_at, by_user=by_user
-        )
+            ws, policy, period=period, as_of=at.evaluated_at, known_at=at.known_at, by_user=by_user,
+            reason=reason,
+        )  # fmt: skip
 
 
 def require_user(by_user: str | None) -> str:

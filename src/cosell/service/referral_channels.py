@@ -4,6 +4,9 @@ Each reads the files with the channel's pure parser (:mod:`cosell.referrals.emai
 :mod:`cosell.referrals.slack_parse`) and submits every referral found
 (:func:`cosell.service.referrals.submit_parsed`) in one transaction: a batch of emails or a Slack
 export is stored whole or not at all, and submitting the same files again records nothing new.
+Each referral is recorded with the reason given, else what was run on its file (``cosell referrals
+email NAME.eml``, ``cosell referrals slack NAME``: :func:`cosell.reasons.given_or_ran`); the file's
+name, not its folder, which a partner user reading its referral's history need not learn.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from cosell.errors import InputError, Problem
 from cosell.policy import Policy
+from cosell.reasons import given_or_ran
 from cosell.referrals.identify import own_domains
 from cosell.referrals.parsed import ParsedReferral
 from cosell.referrals.text_words import UNPAIRED_SURROGATE, has_unpaired_surrogate
@@ -21,7 +25,7 @@ from cosell.service.referrals import Submitted, submit_parsed
 from cosell.store.referral_reads import own_user_emails
 from cosell.store.workspace import Workspace
 
-__all__ = ["slack_referrals", "submit_all", "submit_emails"]
+__all__ = ["slack_referrals", "submit_all", "submit_emails", "submit_slack"]
 
 MAX_EVENT = 1_000_000  # bytes: a Slack event payload is a few kilobytes
 
@@ -36,12 +40,29 @@ def submit_emails(
 ) -> list[Submitted]:
     """Read the referral in each raw email (bytes, file name), our own domains told to the parser
     (never the prospect's, never a sender that identifies a partner), and submit them all in one
-    transaction."""
+    transaction, each with ``reason``, else ``cosell referrals email NAME``."""
     from cosell.referrals.email_parse import parse_email
 
     own = own_domains(own_user_emails(ws.con))
     parsed = [parse_email(raw, name, own_domains=own) for raw, name in messages]
-    return submit_all(ws, parsed, by, reason, policy=policy)
+    whys = [given_or_ran(reason, f"cosell referrals email {name}") for _, name in messages]
+    with ws.transaction():
+        return [submit_parsed(ws, p, by, why, policy=policy) for p, why in zip(parsed, whys, strict=True)]
+
+
+def submit_slack(
+    ws: Workspace,
+    parsed: Sequence[ParsedReferral],
+    name: str,
+    by: str | None,
+    reason: str = "",
+    *,
+    policy: Policy | None = None,
+) -> list[Submitted]:
+    """Submit the referrals read from the Slack export or event file ``name``
+    (:func:`slack_referrals`) in one transaction, each with ``reason``, else ``cosell referrals
+    slack NAME``."""
+    return submit_all(ws, parsed, by, given_or_ran(reason, f"cosell referrals slack {name}"), policy=policy)
 
 
 def slack_referrals(path: Path) -> list[ParsedReferral]:

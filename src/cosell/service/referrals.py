@@ -27,6 +27,7 @@ from cosell.errors import CosellError, NotAllowed, NotFound, UsageError, did_you
 from cosell.hygiene.intake import run_intake
 from cosell.instants import format_instant, utc
 from cosell.policy import Policy
+from cosell.reasons import given_or_ran
 from cosell.referrals.assess import ANSWER_OPTION, follow_up_message, missing_fields, status_of
 from cosell.referrals.conflicts import Conflict
 from cosell.referrals.identify import (
@@ -281,8 +282,9 @@ def submit_json(
     ws: Workspace, data: bytes, name: str, by: str | None, reason: str = "", *, policy: Policy | None = None
 ) -> Submitted:
     """Validate a JSON referral (:mod:`cosell.referrals.json_input`; errors name the field) and
-    submit it (:func:`submit_parsed`)."""
-    return submit_parsed(ws, parse_json_referral(data, name), by, reason, policy=policy)
+    submit it (:func:`submit_parsed`) with ``reason``, else ``cosell referrals submit NAME``."""
+    why = given_or_ran(reason, f"cosell referrals submit {name}")
+    return submit_parsed(ws, parse_json_referral(data, name), by, why, policy=policy)
 
 
 def referrals(ws: Workspace, status: str | None = None, *, viewer: str | None = None) -> list[Referral]:
@@ -350,7 +352,8 @@ def answer(
     policy: Policy | None = None,
 ) -> Referral:
     """Fill (or correct) fields of a referral not yet decided: a new version, with the account,
-    conflicts and status worked out again (complete: open or conflict)."""
+    conflicts and status worked out again (complete: open or conflict), recorded with ``reason``,
+    else ``cosell referrals answer REFERRAL_ID``."""
     who = _require(by)
     policy = policy or Policy()
     offered = {"prospect_company": company, "prospect_name": name, "prospect_email": email,
@@ -373,7 +376,8 @@ def answer(
         sources = list(json.loads(v.sources_json))
         sources += [{"field": key, "where": where, "text": value} for key, value in fields.items()]
         new = replace(v, version=v.version + 1, action="answered", recorded_at=now, by_user=who,
-                      reason=" ".join(reason.split()), sources_json=json.dumps(sources, sort_keys=True),
+                      reason=" ".join(given_or_ran(reason, f"cosell referrals answer {referral_id}").split()),
+                      sources_json=json.dumps(sources, sort_keys=True),
                       prospect_company=fields.get("prospect_company", v.prospect_company),
                       prospect_name=fields.get("prospect_name", v.prospect_name),
                       prospect_email=fields.get("prospect_email", v.prospect_email),
@@ -460,7 +464,7 @@ def accept(
             writer.writerow(list(lead))
             writer.writerow(list(lead.values()))
         import_canonical(ws, folder, policy=policy, by_user=who, partial=True, within=within,
-                         source=f"cosell referrals accept {referral_id}: {why}")  # fmt: skip
+                         source=f"cosell referrals accept {referral_id}", reason=why)  # fmt: skip
     return _view(con, referral_id)
 
 

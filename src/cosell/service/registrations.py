@@ -224,11 +224,12 @@ def _write(
     rows: Sequence[RegistrationRow],
     by: str,
     source: str,
+    why: str,
     event: Callable[[RegistrationRow, datetime], RegistrationEvent],
     what: str,
 ) -> None:
-    """Write new versions of ``rows`` (an import of them, logged with ``source``) and one event
-    each, in the import's one transaction. Refused when something (an attribution run, a decision,
+    """Write new versions of ``rows`` (an import of them, logged with ``source`` and ``why``) and
+    one event each, in the import's one transaction. Refused when something (an attribution run, a decision,
     another change) was already recorded after now: the change would rewrite what a reading at an
     earlier --known-at showed."""
     check_not_backdated(ws.con, clock.now(), what)
@@ -246,7 +247,9 @@ def _write(
             for r in rows:
                 values = [getattr(r, c) for c in columns]
                 writer.writerow([format_instant(v) if isinstance(v, datetime) else (v or "") for v in values])
-        import_canonical(ws, folder, policy=policy, by_user=by, partial=True, within=within, source=source)
+        import_canonical(
+            ws, folder, policy=policy, by_user=by, partial=True, within=within, source=source, reason=why
+        )
 
 
 def _event(con: Engine, action: str, by: str, reason: str, conflicts: tuple[Conflict, ...] = (),
@@ -327,6 +330,7 @@ def submit(
         [row],
         who,
         f"{SOURCE} submit {reg_id}: {why}",
+        why,
         _event(con, "submitted", who, why, conflicts),
         f"the submission of {reg_id}",
     )
@@ -370,7 +374,7 @@ def approve(
     why = _why(reason, "approved")
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "approved", now,
                           r.opportunity_id, expiry)  # fmt: skip
-    _write(ws, policy, [new], who, f"{SOURCE} approve {registration_id}: {why}",
+    _write(ws, policy, [new], who, f"{SOURCE} approve {registration_id}: {why}", why,
            _event(con, "approved", who, why, conflicts, overridden=override_conflict),
            f"the approval of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
@@ -384,8 +388,8 @@ def reject(
     why = _why(reason, "")
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, "rejected", None,
                           r.opportunity_id, r.expires_at)  # fmt: skip
-    _write(ws, policy, [new], who, f"{SOURCE} reject {registration_id}: {why}", _event(con, "rejected", who, why),
-           f"the rejection of {registration_id}")  # fmt: skip
+    _write(ws, policy, [new], who, f"{SOURCE} reject {registration_id}: {why}", why,
+           _event(con, "rejected", who, why), f"the rejection of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
 
 
@@ -411,8 +415,8 @@ def extend(
     new = RegistrationRow(r.registration_id, r.partner_id, r.account_id, r.registered_at, r.status, r.approved_at,
                           r.opportunity_id, expiry + timedelta(days=EXTENSION_DAYS))  # fmt: skip
     why = _why(reason, "")
-    _write(ws, policy, [new], who, f"{SOURCE} extend {registration_id}: {why}", _event(con, "extended", who, why),
-           f"the extension of {registration_id}")  # fmt: skip
+    _write(ws, policy, [new], who, f"{SOURCE} extend {registration_id}: {why}", why,
+           _event(con, "extended", who, why), f"the extension of {registration_id}")  # fmt: skip
     return registration(ws, policy, registration_id)
 
 
@@ -438,6 +442,6 @@ def expire(ws: Workspace, policy: Policy, *, by: str | None, reason: str = "") -
         return []
     why = _why(reason, "")
     ids = ", ".join(r.registration_id for r in due) if len(due) <= 3 else f"{len(due):,} registrations"
-    _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", _event(con, "expired", who, why),
+    _write(ws, policy, due, who, f"{SOURCE} expire {ids}: {why}", why, _event(con, "expired", who, why),
            "the expiry sweep")  # fmt: skip
     return _views(con, policy, [_row(con, r.registration_id) for r in due])

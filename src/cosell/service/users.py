@@ -20,7 +20,7 @@ from cosell.store.workspace import Workspace
 
 def users(ws: Workspace) -> list[DirectoryEntry]:
     """Every user: id, name, role, partner (for partner users), email, and who changed each last,
-    when and how (an import, or ``cosell users set`` with its reason)."""
+    when, how (an import, or ``cosell users set``) and why."""
     return list_users(ws.con)
 
 
@@ -64,7 +64,7 @@ def set_user(
     change that changes nothing records nothing (:class:`UserSet`).
 
     The change is an import of one ``users`` row (validated, versioned and logged like any import:
-    ``imports`` records when, ``by_user`` and ``cosell users set USER: reason``), so a later
+    ``imports`` records when, ``by_user``, ``cosell users set USER`` and the reason), so a later
     ``--as-of`` sees the directory as it was. Where the workspace has users, ``by_user`` must be an
     admin; the first user of an empty directory may be added by anyone (there is nobody to check).
     """
@@ -104,8 +104,8 @@ def set_user(
             writer.writerow(list(fields))
             writer.writerow(list(fields.values()))
         import_canonical(
-            ws, folder, now=now, by_user=by_user, partial=True,
-            source=f"{SET_SOURCE} {user_id}: {' '.join(reason.split())}",
+            ws, folder, now=now, by_user=by_user, partial=True, source=f"{SET_SOURCE} {user_id}",
+            reason=" ".join(reason.split()),
         )  # fmt: skip
     return UserSet({u.user_id: u for u in list_users(ws.con)}[user_id], changed=True)
 

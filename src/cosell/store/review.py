@@ -2,7 +2,7 @@
 
 ::
 
-    reconciliations      one row per `cosell reconcile`: who, when, the period, the as-of instant
+    reconciliations      one row per `cosell reconcile`: who, when, why, the period, the as-of instant
     findings             append-only: a finding as first detected, keyed by a stable id (kind + deal)
     finding_decisions    at most one decision per finding: accepted or rejected, who, when, why
     disputes             append-only: a dispute opened on a deal's attribution
@@ -139,6 +139,13 @@ def migration_review(con: Engine) -> None:
     )
 
 
+def migration_reconciliation_reasons(con: Engine) -> None:
+    """Schema step 18 (with the imports'): why each reconciliation was run
+    (``reconciliations.reason``; empty for one recorded before the reason was). Idempotent."""
+    migration_review(con)  # idempotent: the reconciliations table exists from step 5 on
+    con.execute("ALTER TABLE reconciliations ADD COLUMN IF NOT EXISTS reason VARCHAR DEFAULT ''")
+
+
 def ensure_review_schema(con: Engine) -> None:
     """Create the review tables when a workspace lacks them (cheap and idempotent)."""
     tables = (
@@ -149,7 +156,7 @@ def ensure_review_schema(con: Engine) -> None:
         "dispute_decisions",
         "attribution_changes",
     )
-    ensure_tables(con, tables, migration_review)
+    ensure_tables(con, tables, migration_reconciliation_reasons)
 
 
 # Everything a workspace records, with its instant and what a row of it is: the instants a reading

@@ -144,7 +144,10 @@ class DirectoryEntry:
     partner_id: str
     changed_at: datetime
     changed_by: str
-    source: str  # the import (``canonical <folder>``) or ``cosell users set ...: <why>``
+    source: str  # the import (``canonical <folder>``) or ``cosell users set USER``
+    # Why: the reason given, else the command run; empty for a change recorded before schema step 18
+    # (whose ``cosell users set USER: <why>`` source says it).
+    reason: str = ""
 
 
 # Who may change the directory (SPEC section 9: admins manage users).
@@ -156,10 +159,12 @@ def list_users(con: Engine) -> list[DirectoryEntry]:
     """Every current user, by user_id, with the import or change that wrote the current version."""
     rows = con.execute(
         "SELECT u.user_id, u.name, u.email, u.role, u.partner_id, u._valid_from, coalesce(i.by_user, ''), "
-        "coalesce(i.source, '') FROM users u LEFT JOIN imports i ON i.import_id = u._import_id "
-        "WHERE u._valid_to IS NULL ORDER BY u.user_id"
+        "coalesce(i.source, ''), coalesce(i.reason, '') FROM users u "
+        "LEFT JOIN imports i ON i.import_id = u._import_id WHERE u._valid_to IS NULL ORDER BY u.user_id"
     ).fetchall()
     return [
-        DirectoryEntry(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5].astimezone(UTC), r[6], r[7])
+        DirectoryEntry(
+            r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5].astimezone(UTC), r[6], r[7], r[8]
+        )
         for r in rows
     ]

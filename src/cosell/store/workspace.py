@@ -71,6 +71,19 @@ def _migration_1(con: Engine) -> None:
     )
 
 
+def migration_import_reasons(con: Engine) -> None:
+    """Why each import was recorded (``imports.reason``; empty for one recorded before the reason
+    was). Idempotent."""
+    con.execute("ALTER TABLE imports ADD COLUMN IF NOT EXISTS reason VARCHAR DEFAULT ''")
+
+
+def _migration_reasons(con: Engine) -> None:
+    """Schema step 18: why each import and each reconciliation was recorded (a ``reason`` column
+    each; older rows read back with an empty one)."""
+    migration_import_reasons(con)
+    _step("review", "migration_reconciliation_reasons")(con)
+
+
 def _step(module: str, name: str) -> Callable[[Engine], None]:
     """The migration step ``name`` of the store module ``module``, imported when it runs: a
     workspace is migrated once, and most commands open one that is (or copy the migrated
@@ -131,6 +144,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
         _step("attribution_store", "migration_override_withdrawals"),
     ),
     (17, "plan versions: why each was loaded", _step("plans", "migration_plan_reasons")),
+    (18, "imports and reconciliations: why each was recorded", _migration_reasons),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
