@@ -434,8 +434,13 @@ def test_a_partner_user_lists_the_overrides_and_disputes_of_its_partner_s_deals(
     assert {r["opportunity_id"] for r in seen} == on
 
 
-def test_the_findings_are_refused_to_a_partner_user_and_a_rep(cast: Cast) -> None:
-    assert json.loads(read(cast.workspace, "findings", "list", "--format", "json", "--by", cast.finance))
+@pytest.mark.parametrize(("listing", "leak"), [(("findings", "list"), "UPI-"), (("users", "list"), "@")])
+def test_the_findings_and_the_user_directory_are_refused_to_a_partner_user_and_a_rep(
+    cast: Cast, listing: tuple[str, str], leak: str
+) -> None:
+    """The reconciliation's work queue and the directory (every partner's users and their emails)
+    are read by finance, partner_ops and admin only."""
+    assert json.loads(read(cast.workspace, *listing, "--format", "json", "--by", cast.finance))
     for user in (cast.partner_user, cast.rep):
-        out = refused(cast.workspace, "findings", "list", "--by", user)
-        assert "only finance, partner_ops and admin users read it" in out and "UPI-" not in out, out
+        out = refused(cast.workspace, *listing, "--by", user)
+        assert "only finance, partner_ops and admin users read it" in out and leak not in out, out

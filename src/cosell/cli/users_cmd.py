@@ -10,6 +10,7 @@ from cosell.cli.common import (
     Format,
     FormatOption,
     NowOption,
+    ViewerOption,
     WorkspaceOption,
     by_option,
     console,
@@ -57,12 +58,14 @@ def users_command(
 
 
 @users_app.command("list")
-def list_command(workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table) -> None:
+def list_command(
+    workspace_path: WorkspaceOption = None, fmt: FormatOption = Format.table, by: ViewerOption = None
+) -> None:
     """List the users: id, name, role, partner (for partner users), email, and who changed each last,
     when, how (an import or `cosell users set`) and why."""
     from cosell.service.users import users
 
-    found = in_workspace(workspace_path, users, read_only=True)
+    found = in_workspace(workspace_path, lambda ws: users(ws, viewer=by), read_only=True)
     if not found and fmt is Format.table:
         console.message(
             "no users: import users.csv with your data, or add one: cosell users set USER_ID --role admin "

@@ -18,9 +18,14 @@ from cosell.store.users import SET_SOURCE, USER_ADMIN_ROLES, DirectoryEntry, che
 from cosell.store.workspace import Workspace
 
 
-def users(ws: Workspace) -> list[DirectoryEntry]:
+def users(ws: Workspace, *, viewer: str | None = None) -> list[DirectoryEntry]:
     """Every user: id, name, role, partner (for partner users), email, and who changed each last,
-    when, how (an import, or ``cosell users set``) and why."""
+    when, how (an import, or ``cosell users set``) and why. ``viewer`` is who reads: the directory
+    names every partner's users and their emails, so it is refused to a partner user and a rep
+    (:func:`cosell.service.readers.refuse_limited`)."""
+    from cosell.service.readers import reader, refuse_limited
+
+    refuse_limited(reader(ws.con, viewer), "the user directory")
     return list_users(ws.con)
 
 
