@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.store.workspace import open_workspace
+from stored_rows import stored_rows as rows
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parents[1] / "golden" / "credit_role_weighted"
@@ -25,14 +26,6 @@ def invoke(*args: str, columns: int = 80) -> tuple[int, str]:
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
-
-
-def rows(workspace: Path, query: str) -> list[tuple[object, ...]]:
-    ws = open_workspace(str(workspace))
-    try:
-        return ws.con.execute(query).fetchall()
-    finally:
-        ws.close()
 
 
 @pytest.mark.parametrize("blank", [None, "", "  \t "])

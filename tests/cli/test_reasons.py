@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cosell.cli.app import app
 from cosell.cli.common import MAX_REASON_CHARS
-from cosell.store.workspace import open_workspace
+from stored_rows import stored_rows as rows
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parents[1] / "golden" / "credit_role_weighted"
@@ -21,14 +21,6 @@ def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env={"COLUMNS": "80", "COSELL_NOW": "2026-10-01T00:00:00Z"})
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, " ".join(result.output.split())
-
-
-def rows(workspace: Path, query: str) -> list[tuple[object, ...]]:
-    ws = open_workspace(str(workspace))
-    try:
-        return ws.con.execute(query).fetchall()
-    finally:
-        ws.close()
 
 
 def test_a_required_reason_blank_or_too_long_is_refused_and_nothing_is_recorded(tmp_path: Path) -> None:

@@ -100,32 +100,28 @@ def build_partners(
         unit="money",
         horizontal=True,  # partner names down the side, each bar readable
     )
-    total = credited_total(lines)
-    summary: tuple[Figure, ...] = (
-        Figure(
+    whose, none = (
+        ("this partner", "no credits of this partner")
+        if partner_id
+        else ("all partners", "no partner credits")
+    )
+    credited = Figure(
+        key="credited_revenue",
+        label=f"Credited closed-won revenue, {whose}",
+        value=rounded(credited_total(lines), "money", currency),
+        unit="money",
+        note="" if lines else f"{none} on deals closed in {p.label}",
+    )
+    # A partner user's league holds its own row: how many partners are credited is not its to read.
+    summary: tuple[Figure, ...] = (credited,)
+    if partner_id is None:
+        count = Figure(
             key="partners_credited",
             label="Partners credited on deals closed in the period",
             value=Decimal(len(lines)),
             unit="count",
-        ),
-        Figure(
-            key="credited_revenue",
-            label="Credited closed-won revenue, all partners",
-            value=rounded(total, "money", currency),
-            unit="money",
-            note="" if lines else f"no partner credits on deals closed in {p.label}",
-        ),
-    )
-    if partner_id is not None:
-        summary = (
-            Figure(
-                key="credited_revenue",
-                label="Credited closed-won revenue, this partner",
-                value=rounded(total, "money", currency),
-                unit="money",
-                note="" if lines else f"no credits of this partner on deals closed in {p.label}",
-            ),
         )
+        summary = (count, credited)
     return Report(
         key="partners",
         title=f"Partner league table, {p.label}",
