@@ -189,3 +189,12 @@ def test_a_name_inside_the_readers_own_is_the_readers_own() -> None:
     assert others.hide("alpha  partners, not Alpha (P2, R1); R10 P1 p2 P21") == (
         "alpha  partners, not another partner (another partner, another registration); R10 P1 p2 P21"
     )
+
+
+def test_a_hidden_name_and_its_id_read_as_one_other_partner() -> None:
+    """cosell writes a partner as "Name (id)": hidden, that is one other partner, not "another
+    partner (another partner)" (a partner user's explanation read so)."""
+    others = OtherPartners.of("P1", [("P1", "Alpha Partners"), ("P2", "Beta Labs")], [])
+    assert others.hide("Beta Labs (P2): touch T9 qualifies; Alpha Partners (P1) sourced it.") == (
+        "another partner: touch T9 qualifies; Alpha Partners (P1) sourced it."
+    )

@@ -78,7 +78,11 @@ class OtherPartners:
                 return match.group(0)
             return other + ("'s" if apostrophe else "")
 
-        return self.pattern.sub(replaced, text)
+        # A name followed by its id, as cosell writes a partner ("Acme (P7)"), is one partner.
+        return self.pattern.sub(replaced, text).replace(_BOTH_HIDDEN, ANOTHER_PARTNER)
+
+
+_BOTH_HIDDEN = f"{ANOTHER_PARTNER} ({ANOTHER_PARTNER})"
 
 
 def _key(name: str) -> str:
