@@ -22,7 +22,7 @@ from cosell.metrics.benchmarks import BANDS, verdict
 from cosell.metrics.costs import PeriodCosts
 from cosell.metrics.numbers import Bucket, Median, PeriodNumbers
 from cosell.money import quantum
-from cosell.report_model import Figure, Unit, as_printed, half_away
+from cosell.report_model import Figure, Unit, as_printed, counted, half_away
 
 PERCENT = Decimal("0.000001")
 RATIO = Decimal("0.0001")
@@ -374,8 +374,7 @@ def costs(n: PeriodNumbers, c: PeriodCosts, fm: FigureMaker) -> Figure:
 def ledger_note(c: PeriodCosts) -> str:
     """What the report says when the ledger supplied the incentives."""
     return (
-        f"incentives are the {c.ledger_entries} partner payout ledger "
-        f"{'entry' if c.ledger_entries == 1 else 'entries'} posted in "
+        f"incentives are the {counted(c.ledger_entries, 'partner payout ledger entry')} posted in "
         f"{c.period.label} (program_costs has no incentives row for it)"
     )
 
