@@ -46,8 +46,7 @@ def submit_emails(
     own = own_domains(own_user_emails(ws.con))
     parsed = [parse_email(raw, name, own_domains=own) for raw, name in messages]
     whys = [given_or_ran(reason, f"cosell referrals email {name}") for _, name in messages]
-    with ws.transaction():
-        return [submit_parsed(ws, p, by, why, policy=policy) for p, why in zip(parsed, whys, strict=True)]
+    return _submit_each(ws, list(zip(parsed, whys, strict=True)), by, policy)
 
 
 def submit_slack(
@@ -100,5 +99,12 @@ def submit_all(
     policy: Policy | None = None,
 ) -> list[Submitted]:
     """Submit every referral of one batch of files, all in one transaction."""
+    return _submit_each(ws, [(p, reason) for p in parsed], by, policy)
+
+
+def _submit_each(
+    ws: Workspace, referrals: Sequence[tuple[ParsedReferral, str]], by: str | None, policy: Policy | None
+) -> list[Submitted]:
+    """Submit each referral with its own why, all in one transaction."""
     with ws.transaction():
-        return [submit_parsed(ws, p, by, reason, policy=policy) for p in parsed]
+        return [submit_parsed(ws, p, by, why, policy=policy) for p, why in referrals]
