@@ -335,8 +335,7 @@ def deal_history(ws: Workspace, opportunity_id: str, *, viewer: str | None = Non
     from dataclasses import replace
 
     from cosell.hygiene.history import deal_versions
-    from cosell.service.channel import other_partners
-    from cosell.service.readers import no_opportunity, reader, sees_deal
+    from cosell.service.readers import hidden_from, no_opportunity, reader, sees_deal
 
     who = reader(ws.con, viewer)
     entries = deal_versions(ws.con, opportunity_id)
@@ -345,16 +344,7 @@ def deal_history(ws: Workspace, opportunity_id: str, *, viewer: str | None = Non
     credited = frozenset(c.partner_id for e in entries for c in e.credits)
     if not sees_deal(ws.con, who, opportunity_id, credited):
         raise no_opportunity(opportunity_id)
-    others = other_partners(ws.con, who.partner_id)
-    if others is None:  # a rep: its own deal, whole
+    if who.partner_id is None:  # a rep: its own deal, whole
         return entries
-    return [
-        replace(
-            e,
-            credits=tuple(c for c in e.credits if c.partner_id == who.partner_id),
-            primary_partner_id=others.hide(e.primary_partner_id),
-            reason=others.hide(e.reason),
-            source=others.hide(e.source),
-        )
-        for e in entries
-    ]
+    own = [replace(e, credits=tuple(c for c in e.credits if c.partner_id == who.partner_id)) for e in entries]
+    return hidden_from(ws.con, who, own, ("primary_partner_id", "reason", "source"))

@@ -29,6 +29,7 @@ __all__ = [
     "EVERYONE",
     "READ_ALL_ROLES",
     "Reader",
+    "hidden_from",
     "no_opportunity",
     "reader",
     "refuse_limited",
@@ -140,10 +141,7 @@ def seen_rows(
 ) -> list[T]:
     """The ``rows`` (dataclasses, each about the deal ``deal_of(row)``) that ``who`` may read: all
     for a reader who reads all; a rep's own deals'; a partner user's partner's deals', each of its
-    fields named in ``texts`` (ids, reasons) with every other partner's name and id hidden
-    (:func:`cosell.service.channel.other_partners`), as the explanation hides them."""
-    from cosell.service.channel import other_partners
-
+    fields named in ``texts`` with every other partner's name and id hidden (:func:`hidden_from`)."""
     if who.reads_all:
         return list(rows)
     seen: dict[str, bool] = {}
@@ -154,8 +152,18 @@ def seen_rows(
             seen[deal] = sees_deal(con, who, deal)
         if seen[deal]:
             kept.append(row)
+    return hidden_from(con, who, kept, texts)
+
+
+def hidden_from(con: Engine, who: Reader, rows: Sequence[T], texts: Sequence[str]) -> list[T]:
+    """The ``rows`` (dataclasses) as ``who`` reads them: for a partner user, each field named in
+    ``texts`` (ids, reasons) with every other partner's name and id hidden
+    (:func:`cosell.service.channel.other_partners`), as the explanation hides them; for any other
+    reader, as they are."""
+    from cosell.service.channel import other_partners
+
     others = other_partners(con, who.partner_id)
-    if others is None:  # a rep: its own deals, whole
-        return kept
-    hidden: list[Any] = [replace(row, **{f: others.hide(getattr(row, f)) for f in texts}) for row in kept]  # type: ignore[type-var]
+    if others is None:
+        return list(rows)
+    hidden: list[Any] = [replace(row, **{f: others.hide(getattr(row, f)) for f in texts}) for row in rows]  # type: ignore[type-var]
     return hidden
