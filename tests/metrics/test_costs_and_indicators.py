@@ -182,17 +182,19 @@ def test_ae_adoption_without_field_history_is_not_measurable() -> None:
     assert ae_adoption(m.facts, m.period("2026-Q3")).measurable is False
 
 
-def test_engagement_frequency_is_partner_touches_per_active_partner_per_month() -> None:
-    def touch(tid: str, at: str, **kw: object) -> dict[str, object]:
-        return {
-            "touch_id": tid,
-            "occurred_at": t(at),
-            "account_id": "A1",
-            "actor": "partner",
-            "kind": "intro",
-            **kw,
-        }
+def touch(tid: str, at: str, **kw: object) -> dict[str, object]:
+    """A partner intro on account A1 at ``at``, with the cells of ``kw``."""
+    return {
+        "touch_id": tid,
+        "occurred_at": t(at),
+        "account_id": "A1",
+        "actor": "partner",
+        "kind": "intro",
+        **kw,
+    }
 
+
+def test_engagement_frequency_is_partner_touches_per_active_partner_per_month() -> None:
     ws = (
         Book()
         .deal("Z1", "2020-01-01", "1.00")
@@ -232,15 +234,12 @@ def test_leads_and_touches_after_the_as_of_instant_are_not_counted_yet() -> None
         )
         .rows(
             "touches",
-            *(
-                {"touch_id": tid, "occurred_at": t(at), "account_id": "A1", "actor": "partner",
-                 "kind": "intro", "partner_id": partner}
-                for tid, at, partner in (("T1", "2026-07-02", "P1"), ("T2", "2026-08-15", "P1"),
-                                         ("T3", "2026-08-15T00:00:00.000001Z", "P2"))
-            ),
+            touch("T1", "2026-07-02", partner_id="P1"),
+            touch("T2", "2026-08-15", partner_id="P1"),
+            touch("T3", "2026-08-15T00:00:00.000001Z", partner_id="P2"),
         )
         .save()
-    )  # fmt: skip
+    )
     m = open_metrics(ws.con, Policy(), AS_OF)
     q3 = m.period("2026-Q3")
     assert new_partner_leads(m.facts, q3) == 3
