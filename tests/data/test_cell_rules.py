@@ -6,6 +6,7 @@ when the other gives a reason, for every column of every table, on cells made to
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -34,6 +35,21 @@ cells = st.one_of(st.none(), st.sampled_from(CELLS), st.text(max_size=12))
 def _staged(table: Table) -> Staged:
     header = tuple(table.column_names)
     return Staged(table, TableFile(table.name, Path(f"{table.name}.csv"), "csv"), "t", header, 2, 0)
+
+
+def _created_at_read(con: duckdb.DuckDBPyConnection, cell: str) -> tuple[Any, ...]:
+    """How the import reads ``cell`` as a deal's created_at: (its reason, the instant it stores,
+    whether the bad-row condition holds)."""
+    table = next(t for t in TABLES if t.name == "opportunities")
+    column = next(c for c in table.columns if c.name == "created_at")
+    staged, policy = _staged(table), Policy()
+    reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
+    bad = _cell_bad(column, staged, policy)
+    found = con.execute(
+        f"SELECT {reason}, {value}, {bad} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
+    ).fetchone()
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +105,8 @@ def test_an_instant_cell_is_read_as_parse_instant_reads_it(
     05:60, 99:99) is not a valid time, and a valid one gives the same UTC instant (the engine's
     cast read +99:99 as 4 days and 3 hours and stored the shifted time). Snowflake's space before
     the offset (``... -0800``) is read alike; the engine's cast alone does not read it."""
-    table = next(t for t in TABLES if t.name == "opportunities")
-    column = next(c for c in table.columns if c.name == "created_at")
-    staged, policy = _staged(table), Policy()
     cell = f"2026-03-15 12:00:00.000{space}{sign}{hours:02d}{':' if colon else ''}{minutes:02d}"
-    reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
-    found = con.execute(
-        f"SELECT {reason}, {value} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
-    ).fetchone()
-    assert found is not None
+    found = _created_at_read(con, cell)
     try:
         expected = parse_instant(cell)
     except ValueError:
@@ -120,16 +129,8 @@ def test_a_fraction_past_the_microsecond_is_read_as_parse_instant_reads_it(
     past the sixth digit as the exact microsecond instant, and refuses a non-zero one with the
     reason parse_instant gives (the engine's cast would truncate it to a neighbouring instant).
     BigQuery's " UTC" for Z, and Snowflake's space before an offset, are read alike."""
-    table = next(t for t in TABLES if t.name == "opportunities")
-    column = next(c for c in table.columns if c.name == "created_at")
-    staged, policy = _staged(table), Policy()
     cell = f"2026-03-15 12:00:00.{micro:06d}{extra}{zone}"
-    reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
-    bad = _cell_bad(column, staged, policy)
-    found = con.execute(
-        f"SELECT {reason}, {value}, {bad} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
-    ).fetchone()
-    assert found is not None
+    found = _created_at_read(con, cell)
     try:
         expected = parse_instant(cell)
     except ValueError as exc:
