@@ -145,6 +145,12 @@ def test_a_generated_dataset_with_warnings(tmp_path: Path) -> None:
     assert report is not None and report.warning_count > 0
 
 
+def _registration(**cells: str) -> dict[str, str]:
+    """P1's approved registration R1 of account A1, made 2026-01-05, with ``cells``."""
+    row = {"registration_id": "R1", "partner_id": "P1", "account_id": "A1", "registered_at": "2026-01-05"}
+    return {**row, "status": "approved", **cells}
+
+
 CHANGES: dict[str, Callable[[], dict[str, Any]]] = {
     "bad money": lambda: with_cell("opportunities", 0, "amount", "12,5OO"),
     "bad instant": lambda: with_cell("opportunities", 1, "created_at", "2026-02-30"),
@@ -172,30 +178,10 @@ CHANGES: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "unknown touch kind (a warning)": lambda: with_cell("touches", 1, "kind", "carrier_pigeon"),
     "a registration that expires before it was made (a warning quoting the raw cell)": lambda: {
-        "deal_registrations": [
-            {
-                "registration_id": "R1",
-                "partner_id": "P1",
-                "account_id": "A1",
-                "registered_at": "2026-01-05",
-                "status": "approved",
-                "opportunity_id": "O1",
-                "expires_at": "2026-01-01",
-            },
-        ]
+        "deal_registrations": [_registration(opportunity_id="O1", expires_at="2026-01-01")]
     },
     "a registration linked to a deal of another account (a warning)": lambda: {
-        "deal_registrations": [
-            {
-                "registration_id": "R1",
-                "partner_id": "P1",
-                "account_id": "A1",
-                "registered_at": "2026-01-05",
-                "status": "approved",
-                "opportunity_id": "O2",
-                "expires_at": "",
-            },
-        ]
+        "deal_registrations": [_registration(opportunity_id="O2", expires_at="")]
     },
     "unknown columns (kept as extra)": lambda: {
         "accounts": [dict(r, region="EU", **{"odd name": "x"}) for r in base_tables()["accounts"]]
