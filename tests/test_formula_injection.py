@@ -30,6 +30,7 @@ from cosell.reports.render import render
 from cosell.shown import visible
 from cosell.store.review import Finding
 from cosell.store.workspace import open_workspace
+from payouts_args import payouts_args
 
 sys.path.insert(0, str(Path(__file__).parent / "pay"))
 sys.path.insert(0, str(Path(__file__).parent / "data"))
@@ -231,20 +232,7 @@ def invoke(*args: str) -> str:
 
 def test_ledger_and_payout_run_csv_escape_text_and_keep_negative_amounts(pay_path: str) -> None:
     invoke("payouts", "post", "--reason", "monthly close", "--period", "2026-09", "-w", pay_path)
-    run = read_csv(
-        invoke(
-            "payouts",
-            "run",
-            "--reason",
-            "monthly close",
-            "--period",
-            "2026-09",
-            "-w",
-            pay_path,
-            "--format",
-            "csv",
-        )
-    )
+    run = read_csv(invoke(*payouts_args("run", pay_path, "--format", "csv", period="2026-09")))
     assert [(r["party_id"], r["balance"], r["pay"]) for r in run if r["party_kind"] == "partner"] == [
         ("'-12", "600.00", "600.00"), ("'" + EVIL, "1200.00", "1200.00"),
     ]  # fmt: skip

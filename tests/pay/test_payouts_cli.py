@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cosell.cli.app import app
 from cosell.pay.plan_parse import example_plan_text
 from cosell.store.workspace import open_workspace
+from payouts_args import payouts_args
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PayWorld
@@ -53,23 +54,18 @@ def invoke(*args: str) -> str:
 
 
 def payouts(
-    action: str, workspace: str, *args: str, period: str | None = None, by: str | None = "ops"
+    action: str,
+    workspace: str,
+    *args: str,
+    period: str | None = None,
+    by: str | None = "ops",
+    exit_code: int = 0,
 ) -> str:
     """``cosell payouts ACTION --reason "monthly close" [--period P] --workspace W [--by USER] ARGS``
-    (each money move says why), its output; the command must succeed."""
-    period_args = ("--period", period) if period is not None else ()
-    by_args = ("--by", by) if by is not None else ()
-    return invoke(
-        "payouts",
-        action,
-        "--reason",
-        "monthly close",
-        *period_args,
-        "--workspace",
-        workspace,
-        *by_args,
-        *args,
-    )
+    (each money move says why, :func:`payouts_args`): its output, the command ending with ``exit_code``."""
+    result = runner.invoke(app, payouts_args(action, workspace, *args, period=period, by=by))
+    assert result.exit_code == exit_code, result.output
+    return result.output
 
 
 def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
@@ -97,21 +93,8 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
         {"party_kind": "rep", "party_id": "U1", "name": "U1", "balance": "900.00", "recovered": "0.00",
          "pay": "900.00", "status": "pay"},
     ]  # fmt: skip
-    refused = runner.invoke(
-        app,
-        [
-            "payouts",
-            "approve",
-            "--reason",
-            "monthly close",
-            "PR-000001",
-            "--by",
-            "U1",
-            "--workspace",
-            ws_path,
-        ],
-    )
-    assert refused.exit_code == 1 and "only a finance user approves" in refused.output
+    refused = payouts("approve", ws_path, "PR-000001", by="U1", exit_code=1)
+    assert "only a finance user approves" in refused
     approved = payouts("approve", ws_path, "PR-000001", by="F1")
     assert "run PR-000001 approved by F1: 2 payment(s), 2,100.00 USD" in approved
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
@@ -330,21 +313,7 @@ def test_amounts_keep_the_minor_unit_of_a_workspace_currency_that_is_not_two_dig
         assert f"{Decimal(partner):,}" in posted, posted
         ledger = json.loads(invoke("payouts", "ledger", "--workspace", path, "--format", "json"))
         assert [e["amount"] for e in ledger] == [partner, rep]
-        run = json.loads(
-            invoke(
-                "payouts",
-                "run",
-                "--reason",
-                "monthly close",
-                "--period",
-                "2026-09",
-                *common,
-                "--by",
-                "ops",
-                "-f",
-                "json",
-            )
-        )
+        run = json.loads(payouts("run", path, "--policy", str(policy), "-f", "json", period="2026-09"))
         assert [(p["balance"], p["pay"]) for p in run] == [(partner, partner), (rep, rep)]
         total = str(Decimal(partner) + Decimal(rep))
         approved = invoke(
@@ -399,22 +368,8 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
     payouts("post", ws_path, period="2026-09", by="F1")
     payouts("run", ws_path, period="2026-09", by="F1")
     ledger = invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json")
-    refused = runner.invoke(
-        app,
-        [
-            "payouts",
-            "approve",
-            "--reason",
-            "monthly close",
-            "PR-000001",
-            "--by",
-            "F1",
-            "--workspace",
-            ws_path,
-        ],
-    )
-    assert refused.exit_code == 1, refused.output
-    said = " ".join(refused.output.split())
+    refused = payouts("approve", ws_path, "PR-000001", by="F1", exit_code=1)
+    said = " ".join(refused.split())
     assert "run PR-000001 was proposed by F1" in said and "four eyes" in said
     # Nothing recorded: no payment, the run still proposed.
     assert invoke("payouts", "ledger", "--workspace", ws_path, "--format", "json") == ledger

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cosell.cli.app import app
 from cosell.pay.plan_parse import example_plan_text
 from cosell.store.workspace import open_workspace
+from payouts_args import payouts_args
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_support import PayWorld
@@ -150,18 +151,7 @@ def test_a_rep_reads_its_own_lines_and_finance_all(ws_path: str) -> None:
 
 
 def test_payout_runs_are_refused_to_a_party_reader_and_an_unknown_reader_names_by(ws_path: str) -> None:
-    invoke(
-        "payouts",
-        "run",
-        "--reason",
-        "monthly close",
-        "--period",
-        "2026-09",
-        "--workspace",
-        ws_path,
-        "--by",
-        "ops",
-    )
+    invoke(*payouts_args("run", ws_path, period="2026-09", by="ops"))
     for command in (["list"], ["show", "PR-000001"]):
         assert "reads only its own pay" in refused("payouts", *command, "--workspace", ws_path, "--by", "pu1")
         assert "3,060.00" in invoke("payouts", *command, "--workspace", ws_path, "--by", "F1")  # every party
