@@ -25,7 +25,7 @@ from cosell.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_support import workspace_with
-from plan_support import BUILD, suite_plan
+from plan_support import BUILD
 
 # O1 is open: its close time X is the as-of instant, so its cycle days move with it, and P1's
 # touch (after O1's creation, before O2's close) is in O1's window only when the as-of instant is
@@ -69,24 +69,6 @@ def ws() -> Any:
     workspace = workspace_with(TABLES)
     yield workspace
     workspace.close()
-
-
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Counts the plans compiled; plans go to an empty folder and none is held in memory. A compile
-    gives the suite's plan of the same key (:func:`plan_support.suite_plan`): the cache under test
-    is this folder's, not the suite's."""
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    PLANS.clear()
-    made: list[str] = []
-
-    def counting(*args: Any, **kwargs: Any) -> Plan:
-        made.append("built")
-        return suite_plan(*args, **kwargs)
-
-    monkeypatch.setattr(engine_build, "build_plan", counting)
-    yield made
-    PLANS.clear()
 
 
 def rows(ws: Workspace, as_of: str, policy: Policy | None = None, model: str | None = None) -> Any:

@@ -16,7 +16,7 @@ import pytest
 from cosell.attribution import engine_build, engine_params, engine_plan
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_params import shape_of
-from cosell.attribution.engine_plan import PLANS, Plan, PlanCache
+from cosell.attribution.engine_plan import PLANS, PlanCache
 from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
 from cosell.policy import Policy
@@ -36,24 +36,6 @@ def ws() -> Any:
     workspace = workspace_with(TABLES)
     yield workspace
     workspace.close()
-
-
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Counts the plans compiled; plans go to an empty folder and none is held in memory. A compile
-    gives the suite's plan of the same key (:func:`plan_support.suite_plan`): the cache under test
-    is this folder's, not the suite's."""
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    PLANS.clear()
-    made: list[str] = []
-
-    def counting(*args: Any, **kwargs: Any) -> Plan:
-        made.append("built")
-        return suite_plan(*args, **kwargs)
-
-    monkeypatch.setattr(engine_build, "build_plan", counting)
-    yield made
-    PLANS.clear()
 
 
 @pytest.fixture(scope="module")
