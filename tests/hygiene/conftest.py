@@ -6,12 +6,14 @@ import copy
 import csv
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cosell.data.load import import_canonical
+from cosell.hygiene.autotag import apply_auto_tags
+from cosell.hygiene.prompts import refresh_prompts
 from cosell.policy import Policy
 from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.workspace import Workspace, open_workspace
@@ -254,6 +256,28 @@ def intake_import(
         return folder
 
     return load
+
+
+# The day the intake tests import their dataset.
+INTAKE_DAY = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def intake_ws(
+    intake_tables: IntakeRows, intake_import: Callable[[Workspace, IntakeRows, datetime], Path]
+) -> Workspace:
+    """The intake tables imported on :data:`INTAKE_DAY` into a new in-memory workspace."""
+    workspace = open_workspace(":memory:")
+    intake_import(workspace, intake_tables, INTAKE_DAY)
+    return workspace
+
+
+@pytest.fixture
+def intake_prompted_ws(intake_ws: Workspace) -> Workspace:
+    """:func:`intake_ws` after that day's auto-tags and influence prompts."""
+    apply_auto_tags(intake_ws, Policy(), INTAKE_DAY)
+    refresh_prompts(intake_ws, Policy(), INTAKE_DAY)
+    return intake_ws
 
 
 @pytest.fixture()

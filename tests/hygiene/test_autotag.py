@@ -26,10 +26,8 @@ Tables = dict[str, list[dict[str, str]]]
 
 
 @pytest.fixture
-def ws(intake_tables: Tables, intake_import: Callable[..., Path]) -> Workspace:
-    workspace = open_workspace(":memory:")
-    intake_import(workspace, intake_tables, MAY_1)
-    return workspace
+def ws(intake_ws: Workspace) -> Workspace:
+    return intake_ws
 
 
 def _declarations(ws: Workspace) -> list[tuple[object, ...]]:

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from cosell.errors import NotFound
-from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.declared import declared_of, declared_views
-from cosell.hygiene.prompts import answer_prompt, refresh_prompts
+from cosell.hygiene.prompts import answer_prompt
 from cosell.policy import Policy
 from cosell.store.workspace import Workspace, as_of_views, open_workspace
 
@@ -24,12 +23,8 @@ def at(day: str) -> datetime:
 
 
 @pytest.fixture
-def ws(intake_tables: Tables, intake_import: Callable[..., Path]) -> Workspace:
-    workspace = open_workspace(":memory:")
-    intake_import(workspace, intake_tables, at("2026-05-01"))
-    apply_auto_tags(workspace, POLICY, at("2026-05-01"))
-    refresh_prompts(workspace, POLICY, at("2026-05-01"))
-    return workspace
+def ws(intake_prompted_ws: Workspace) -> Workspace:
+    return intake_prompted_ws
 
 
 def _o2(ws: Workspace, as_of: datetime | None) -> tuple[object, ...]:

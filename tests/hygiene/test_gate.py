@@ -15,7 +15,7 @@ from cosell.errors import NotFound, UsageError
 from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.gate import DealState, GateIndex, check_move
 from cosell.policy import Policy
-from cosell.store.workspace import Workspace, open_workspace
+from cosell.store.workspace import Workspace
 
 MAY_1 = datetime(2026, 5, 1, tzinfo=UTC)
 POLICY = Policy()
@@ -79,10 +79,8 @@ def test_an_unknown_stage_is_refused_with_the_closest_name() -> None:
 
 
 @pytest.fixture
-def ws(intake_tables: dict[str, list[dict[str, str]]], intake_import: Callable[..., Path]) -> Workspace:
-    workspace = open_workspace(":memory:")
-    intake_import(workspace, intake_tables, MAY_1)
-    return workspace
+def ws(intake_ws: Workspace) -> Workspace:
+    return intake_ws
 
 
 def test_the_index_answers_from_the_declared_values(ws: Workspace) -> None:

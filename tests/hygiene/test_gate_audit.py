@@ -25,10 +25,8 @@ def at(day: str) -> datetime:
 
 
 @pytest.fixture
-def ws(intake_tables: Tables, intake_import: Callable[..., Path]) -> Workspace:
-    workspace = open_workspace(":memory:")
-    intake_import(workspace, intake_tables, at("2026-05-01"))
-    return workspace
+def ws(intake_ws: Workspace) -> Workspace:
+    return intake_ws
 
 
 def test_violations_with_field_history_and_without(ws: Workspace) -> None:

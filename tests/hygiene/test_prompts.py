@@ -13,7 +13,6 @@ from cosell.attribution.engine import attribute
 from cosell.attribution.reattribute import reattribute
 from cosell.cli.app import app
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
-from cosell.hygiene.autotag import apply_auto_tags
 from cosell.hygiene.prompts import answer_prompt, expired_prompts, list_prompts, refresh_prompts
 from cosell.policy import Policy
 from cosell.store.attribution_store import save_run
@@ -29,12 +28,8 @@ def at(day: str) -> datetime:
 
 
 @pytest.fixture
-def ws(intake_tables: Tables, intake_import: Callable[..., Path]) -> Workspace:
-    workspace = open_workspace(":memory:")
-    intake_import(workspace, intake_tables, at("2026-05-01"))
-    apply_auto_tags(workspace, POLICY, at("2026-05-01"))
-    refresh_prompts(workspace, POLICY, at("2026-05-01"))
-    return workspace
+def ws(intake_prompted_ws: Workspace) -> Workspace:
+    return intake_prompted_ws
 
 
 def _counts(ws: Workspace) -> tuple[int, ...]:
