@@ -69,6 +69,16 @@ class CreditRow(_Row):
     amount: str  # in the deal currency, with its minor-unit digits
     currency: str
 
+    def to_json(self) -> dict[str, str]:
+        """The credit as JSON inside its deal's object (which holds the opportunity_id)."""
+        return {
+            "partner_id": self.partner_id,
+            "role": self.role,
+            "share": self.share,
+            "amount": self.amount,
+            "currency": self.currency,
+        }
+
 
 @dataclass(frozen=True)
 class EvidenceRow(_Row):

@@ -88,11 +88,14 @@ def flag(text: str) -> str:
     return "1" if text.strip().lower() in ("true", "1", "t", "yes") else ""
 
 
-def _write(folder: Path, obj: str, header: list[str], rows: Iterable[list[str]]) -> None:
-    """``<obj>.csv`` as Data Loader writes it (UTF-8 with a BOM), streamed row by row."""
+def write_csv(
+    folder: Path, obj: str, header: list[str], rows: Iterable[list[str]], encoding: str = "utf-8-sig"
+) -> None:
+    """``<obj>.csv`` streamed row by row, in ``encoding``: by default as Data Loader writes it
+    (UTF-8 with a BOM)."""
     with (
         output_file(folder / f"{obj}.csv") as temporary,
-        temporary.open("x", encoding="utf-8-sig", newline="") as f,
+        temporary.open("x", encoding=encoding, newline="") as f,
     ):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
@@ -104,7 +107,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
     mapping file written beside it."""
     out.mkdir(parents=True, exist_ok=True)
     partners = list(read(canonical, "partners"))
-    _write(
+    write_csv(
         out,
         "Account",
         [
@@ -153,7 +156,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for p in partners
         ],
     )
-    _write(
+    write_csv(
         out,
         "Contact",
         ["Id", "AccountId", "Name", "Email"],
@@ -163,7 +166,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
         ],
     )
     users = list(read(canonical, "users"))
-    _write(
+    write_csv(
         out,
         "User",
         ["Id", "Name", "Email", "UserType", "AccountId"],
@@ -178,7 +181,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for u in users
         ],
     )
-    _write(
+    write_csv(
         out,
         "Lead",
         ["Id", "CreatedDate", "Company", "Email", "LeadSource", "PartnerAccountId", "Partner_Contact__c", "IsConverted",
@@ -190,7 +193,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for d in read(canonical, "leads")
         ],
     )  # fmt: skip
-    _write(
+    write_csv(
         out,
         "Opportunity",
         ["Id", "AccountId", "StageName", "Amount", "CurrencyIsoCode", "CloseDate", "CreatedDate", "IsClosed", "IsWon",
@@ -203,7 +206,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for o in read(canonical, "opportunities")
         ],
     )  # fmt: skip
-    _write(
+    write_csv(
         out,
         "OpportunityHistory",
         ["Id", "OpportunityId", "StageName", "CreatedDate"],
@@ -212,7 +215,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for i, h in enumerate(read(canonical, "stage_history"), start=1)
         ],
     )
-    _write(
+    write_csv(
         out,
         "OpportunityFieldHistory",
         ["Id", "OpportunityId", "Field", "DataType", "OldValue", "NewValue", "CreatedDate", "CreatedById"],
@@ -222,7 +225,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             for i, h in enumerate(read(canonical, "field_history"), start=1)
         ],
     )  # fmt: skip
-    _write(
+    write_csv(
         out,
         "OpportunityPartner",
         ["Id", "OpportunityId", "AccountToId", "Role", "IsPrimary", "CreatedDate"],
@@ -239,7 +242,7 @@ def write_salesforce(canonical: Path, out: Path) -> Path:
             yield [t["touch_id"], t["opportunity_id"] or t["account_id"], t["partner_contact_id"], t["account_id"],
                    sf_instant(t["occurred_at"]), label(t["kind"]), t["user_id"], t["notes"], t["partner_id"]]  # fmt: skip
 
-    _write(
+    write_csv(
         out,
         "Event",
         ["Id", "WhatId", "WhoId", "AccountId", "ActivityDateTime", "Type", "OwnerId", "Subject", "Partner_Account__c"],
@@ -271,7 +274,7 @@ def _fx(canonical: Path, out: Path) -> None:
     currencies = sorted({r["currency"] for r in rates})
     if not currencies:
         return
-    _write(
+    write_csv(
         out,
         "CurrencyType",
         ["IsoCode", "ConversionRate", "IsCorporate"],
@@ -284,7 +287,7 @@ def _fx(canonical: Path, out: Path) -> None:
             year, month = int(r["period"][:4]), int(r["period"][5:])
             after = f"{year + month // 12:04d}-{month % 12 + 1:02d}-01"
             rows.append([r["currency"], str(Decimal(1) / Decimal(r["rate"])), f"{r['period']}-01", after])
-    _write(out, "DatedConversionRate", ["IsoCode", "ConversionRate", "StartDate", "NextStartDate"], rows)
+    write_csv(out, "DatedConversionRate", ["IsoCode", "ConversionRate", "StartDate", "NextStartDate"], rows)
 
 
 def tiers_table() -> list[str]:

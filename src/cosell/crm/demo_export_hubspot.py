@@ -6,14 +6,13 @@ See :mod:`cosell.crm.demo_export` for the Salesforce one and what travels beside
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cosell.crm.canonical import BESIDE
-from cosell.crm.demo_export import PARTNER_TYPES, ROLES, TIERS, TYPES, label, read, tiers_table
+from cosell.crm.demo_export import PARTNER_TYPES, ROLES, TIERS, TYPES, label, read, tiers_table, write_csv
 from cosell.crm.fields import DECLARED_FIELDS
 from cosell.outfiles import output_file, write_file
 from cosell.policy import Policy
@@ -34,13 +33,8 @@ def stage_id(stage: str) -> str:
 
 
 def _plain(folder: Path, name: str, header: list[str], rows: Iterable[list[str]]) -> None:
-    with (
-        output_file(folder / f"{name}.csv") as temporary,
-        temporary.open("x", encoding="utf-8", newline="") as f,
-    ):
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    """``<name>.csv`` as HubSpot writes it: UTF-8 without a BOM."""
+    write_csv(folder, name, header, rows, encoding="utf-8")
 
 
 def write_hubspot(canonical: Path, out: Path) -> Path:

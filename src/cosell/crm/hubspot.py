@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from cosell.crm import hubspot_activity
 from cosell.crm.canonical import BESIDE, Translation
 from cosell.crm.mapping import CrmMapping
-from cosell.crm.objects import ObjectFile, open_object
+from cosell.crm.objects import ObjectFile, missing_objects, open_object
 from cosell.crm.org import Org, domain_of, emit_accounts, stub_users
-from cosell.crm.sources import Export, beside_tables, warehouse_tables
+from cosell.crm.sources import Export, beside_tables
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
 
@@ -96,14 +96,8 @@ def translate(export: Export, mapping: CrmMapping, policy: Policy) -> Translatio
         return open_object(export, name, mapping, LABELS.get(name, {}), out)
 
     deals, companies = obj("deals"), obj("companies")
-    if deals is None:
-        warehouse = warehouse_tables(export)
-        if warehouse:
-            out.problems.extend(warehouse)
-            return out
-        out.problem("deals.csv", None, None, None, "missing: " + export.missing("deals"))
-    if companies is None:
-        out.problem("companies.csv", None, None, None, "missing: " + export.missing("companies"))
+    if missing_objects(export, out, (("deals", deals), ("companies", companies))):
+        return out
     pipelines = obj("pipelines")
     if pipelines is not None:
         _pipelines(pipelines, portal)

@@ -25,9 +25,10 @@ from cosell.crm.salesforce_mapping import (
     ROLE_RULES,
     TIER_RULES,
     TYPE_RULES,
-    draft_kind,
+    kind_entries,
     partner_column,
     segment_column,
+    stage_entry,
 )
 from cosell.crm.sources import Export
 from cosell.policy import Policy
@@ -134,11 +135,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
     ):
         meaning = meanings.get(stage) or policy.stage_class(stage)
         why = "the pipeline says so" if stage in meanings else "the policy's reading"
-        disagree = policy.stage_class(stage) != meaning
-        if disagree:
-            key = "stages.won" if meaning == "won" else "stages.lost"
-            why += f"; the policy says {policy.stage_class(stage)}: add {q(stage)} to {key} in the policy"
-        out.entry(stage, meaning, why, check=disagree, section="stages")
+        stage_entry(out, policy, stage, meaning, why)
 
 
 def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
@@ -161,6 +158,4 @@ def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
     first = next((loaded[name] for name in ACTIVITY_FILES if name in loaded), None)
     partner_column(out, first.obj if first else "engagements", first.table.header if first else ())
     out.add("[activities.kinds]  # value -> a touch kind of the policy")
-    for value in dict.fromkeys(kinds):
-        kind, why = draft_kind(value, policy)
-        out.entry(value, kind, why, check=True, section="activities.kinds")
+    kind_entries(out, kinds, policy)

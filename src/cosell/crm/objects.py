@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from cosell.crm import values
 from cosell.crm.canonical import Translation
 from cosell.crm.mapping import CrmMapping
-from cosell.crm.sources import Export, SourceFile, Table, read_table
+from cosell.crm.sources import Export, SourceFile, Table, read_table, warehouse_tables
 
 
 class ObjectFile:
@@ -163,3 +163,21 @@ def open_object(
         return None
     table = read(source, spec.encoding or mapping.encoding)
     return ObjectFile(obj, table, mapping, labels, out)
+
+
+def missing_objects(
+    export: Export, out: Translation, required: Sequence[tuple[str, ObjectFile | None]]
+) -> bool:
+    """Record a problem for each required object (name, its file or None) the export lacks; the
+    first is the one nothing can be read without. True when that one is missing because the folder
+    holds a warehouse connector's tables instead: their problems are recorded and there is
+    nothing more to read."""
+    if required[0][1] is None:
+        warehouse = warehouse_tables(export)
+        if warehouse:
+            out.problems.extend(warehouse)
+            return True
+    for obj, found in required:
+        if found is None:
+            out.problem(f"{obj}.csv", None, None, None, "missing: " + export.missing(obj))
+    return False

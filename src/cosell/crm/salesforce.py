@@ -25,9 +25,9 @@ from collections.abc import Callable
 
 from cosell.crm.canonical import BESIDE, Translation
 from cosell.crm.mapping import CrmMapping
-from cosell.crm.objects import ObjectFile, open_object
+from cosell.crm.objects import ObjectFile, missing_objects, open_object
 from cosell.crm.org import Org, domain_of, emit_accounts, stub_users
-from cosell.crm.sources import Export, SourceFile, Table, beside_tables, read_table, warehouse_tables
+from cosell.crm.sources import Export, SourceFile, Table, beside_tables, read_table
 from cosell.crm.stages import check_stages, value_of
 from cosell.policy import Policy
 
@@ -115,14 +115,8 @@ def translate(
         return open_object(export, name, mapping, LABELS.get(name, {}), out, read=read)
 
     accounts, opportunities = obj("Account"), obj("Opportunity")
-    if opportunities is None:
-        warehouse = warehouse_tables(export)
-        if warehouse:
-            out.problems.extend(warehouse)
-            return out
-        out.problem("Opportunity.csv", None, None, None, "missing: " + export.missing("Opportunity"))
-    if accounts is None:
-        out.problem("Account.csv", None, None, None, "missing: " + export.missing("Account"))
+    if missing_objects(export, out, (("Opportunity", opportunities), ("Account", accounts))):
+        return out
     if accounts is not None:
         _accounts(accounts, org, out)
     users = obj("User")

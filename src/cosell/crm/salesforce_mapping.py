@@ -100,6 +100,24 @@ def draft_kind(value: str, policy: Policy) -> tuple[str, str]:
     return "internal_note", "no obvious kind: ignored by the rules"
 
 
+def kind_entries(out: Draft, values: Sequence[str], policy: Policy) -> None:
+    """``[activities.kinds]`` entries: each activity value once, with its :func:`draft_kind`, marked
+    CHECK (a guess from words until someone confirms it)."""
+    for value in dict.fromkeys(values):
+        kind, why = draft_kind(value, policy)
+        out.entry(value, kind, why, check=True, section="activities.kinds")
+
+
+def stage_entry(out: Draft, policy: Policy, stage: str, meaning: str, why: str) -> None:
+    """A ``[stages]`` entry: the stage's meaning read from the export, marked CHECK with the fix to
+    make when the policy's stages.won / stages.lost read it otherwise (the rules read the policy)."""
+    disagree = policy.stage_class(stage) != meaning
+    if disagree:
+        key = "stages.won" if meaning == "won" else "stages.lost"
+        why += f"; the policy says {policy.stage_class(stage)}: add {q(stage)} to {key} in the policy"
+    out.entry(stage, meaning, why, check=disagree, section="stages")
+
+
 def partner_column(out: Draft, obj: str, headers: Sequence[str]) -> None:
     """``partner_column``: a column of the activities whose name says partner, marked CHECK (without
     it every activity is a direct touch unless its contact is a partner's), else commented out."""
@@ -216,11 +234,7 @@ def _stages(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
         else:
             meaning = policy.stage_class(stage)
             why = "the policy's reading (the deals do not say)"
-        disagree = policy.stage_class(stage) != meaning
-        if disagree:
-            key = "stages.won" if meaning == "won" else "stages.lost"
-            why += f"; the policy says {policy.stage_class(stage)}: add {q(stage)} to {key} in the policy"
-        out.entry(stage, meaning, why, check=disagree, section="stages")
+        stage_entry(out, policy, stage, meaning, why)
 
 
 def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
@@ -244,9 +258,7 @@ def _activities(out: Draft, loaded: dict[str, Loaded], policy: Policy) -> None:
         "# joint_call, ...; direct: outbound_call, demo_request, ...; ignored: internal_note)",
     )
     kinds = _values(loaded, "Task", column or "Type") + _values(loaded, "Event", column or "Type")
-    for value in dict.fromkeys(kinds):
-        kind, why = draft_kind(value, policy)
-        out.entry(value, kind, why, check=True, section="activities.kinds")
+    kind_entries(out, kinds, policy)
     if (
         task is not None
         and column

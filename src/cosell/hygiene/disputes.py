@@ -31,6 +31,7 @@ from cosell.hygiene.decisions import (
     check_override,
     check_reason,
 )
+from cosell.hygiene.sql import equal_filters
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.known import require_opportunity
@@ -230,18 +231,14 @@ def list_disputes(
     if status is not None and status not in STATUSES:
         raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     known = "TRUE" if as_of is None else f"decided_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
-    where, params = ["TRUE"], []
+    where, params = equal_filters(
+        ("d.opportunity_id", opportunity_id), ("coalesce(x.decision, 'open')", status)
+    )
     if as_of is not None:
-        where.append(f"d.opened_at <= TIMESTAMPTZ '{format_instant(as_of)}'")
-    if opportunity_id is not None:
-        where.append("d.opportunity_id = ?")
-        params.append(opportunity_id)
-    if status is not None:
-        where.append("coalesce(x.decision, 'open') = ?")
-        params.append(status)
+        where += f" AND d.opened_at <= TIMESTAMPTZ '{format_instant(as_of)}'"
     rows = con.execute(
         _SELECT.format(decided=f"SELECT * FROM dispute_decisions WHERE {known}")
-        + f" WHERE {' AND '.join(where)} ORDER BY d.dispute_id",
+        + f" WHERE {where} ORDER BY d.dispute_id",
         params,
     ).fetchall()
     return [_dispute(r) for r in rows]

@@ -62,16 +62,7 @@ class HistoryEntry:
             "tier": self.tier,
             "primary_partner_id": self.primary_partner_id,
             "rules": self.rules,
-            "credits": [
-                {
-                    "partner_id": c.partner_id,
-                    "role": c.role,
-                    "share": c.share,
-                    "amount": c.amount,
-                    "currency": c.currency,
-                }
-                for c in self.credits
-            ],
+            "credits": [c.to_json() for c in self.credits],
         }
 
 

@@ -31,6 +31,7 @@ from cosell.engine import Engine
 from cosell.engine.sql import quoted
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.hygiene.declared import declared_sql
+from cosell.hygiene.sql import equal_filters
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.store.intake import ensure_intake_schema, format_id, next_number, version_filter
@@ -213,16 +214,9 @@ def list_prompts(
         raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     ensure_intake_schema(con)
     at = clock.now(as_of)
-    where, params = ["TRUE"], []
-    if rep is not None:
-        where.append("rep_id = ?")
-        params.append(rep)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
+    where, params = equal_filters(("rep_id", rep), ("status", status))
     rows = con.execute(
-        f"SELECT * FROM ({_status_sql(at)}) WHERE {' AND '.join(where)} "
-        "ORDER BY length(prompt_id), prompt_id",
+        f"SELECT * FROM ({_status_sql(at)}) WHERE {where} ORDER BY length(prompt_id), prompt_id",
         params,
     ).fetchall()
     return [_prompt(r) for r in rows]

@@ -42,7 +42,6 @@ from cosell.money import MONEY_CONTEXT, minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
 from cosell.reasons import given_or_ran
-from cosell.store.known import require_import
 from cosell.store.review import (
     KINDS,
     Finding,
@@ -50,8 +49,8 @@ from cosell.store.review import (
     next_number,
     read_findings,
 )
-from cosell.store.versions import attribution_views, latest_run_id, require_attribution
-from cosell.store.workspace import Workspace, as_of_views
+from cosell.store.versions import latest_run_id, read_attribution_as_of
+from cosell.store.workspace import Workspace
 from cosell.terminal import print_table
 
 ALL_PERIODS = "all"
@@ -207,11 +206,7 @@ def reconcile(
     why = given_or_ran(reason, ran_reconcile(window, as_of, known_at))
     evaluated = evaluation(as_of, known_at)
     known_at = knowledge(as_of, known_at)
-    if known_at is not None:
-        require_import(con, known_at)
-    run_id = require_attribution(con, known_at, evaluated)
-    as_of_views(con, known_at, existing_at=evaluated_at)
-    attribution_views(con, known_at, evaluated)
+    run_id = read_attribution_as_of(con, known_at, evaluated, evaluated_at)
     deals = detect(con, policy, window, known_at, overlap)
     known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from cosell.engine import sql
 from cosell.engine.sql import in_list, lit, ts
 
-__all__ = ["close_time_ctes", "evidence_item", "in_list", "instant_text", "lit", "ts"]
+__all__ = ["close_time_ctes", "equal_filters", "evidence_item", "in_list", "instant_text", "lit", "ts"]
 
 
 def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> str:
@@ -34,6 +34,17 @@ def close_time_ctes(won: frozenset[str], lost: frozenset[str], column: str) -> s
         w AS (
             SELECT o.*, coalesce(x.t, o.close_date) AS {column}
             FROM o LEFT JOIN x ON x.opportunity_id = o.opportunity_id)"""
+
+
+def equal_filters(*filters: tuple[str, str | None]) -> tuple[str, list[str]]:
+    """The WHERE condition of a listing's optional filters, and its parameters: ``expression = ?``
+    for each (expression, value) given a value (None: that filter is off), ``TRUE`` with none.
+
+    >>> equal_filters(("f.kind", "missing_partner"), ("status", None))
+    ('TRUE AND f.kind = ?', ['missing_partner'])
+    """
+    given = [(expression, value) for expression, value in filters if value is not None]
+    return " AND ".join(["TRUE", *(f"{e} = ?" for e, _ in given)]), [v for _, v in given]
 
 
 def instant_text(expr: str) -> str:

@@ -19,7 +19,7 @@ from cosell.instants import display_instant
 from cosell.metrics.deals import DealFacts, build_deal_facts
 from cosell.periods import Period, fiscal_quarter, month, parse_period
 from cosell.policy import Policy
-from cosell.report_model import Coverage
+from cosell.report_model import Coverage, Report, Section
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -114,6 +114,22 @@ class Metrics:
                 f"{read}, made {display_instant(f.run_at)}; policy {', '.join(f.attribution_policies) or '-'})",
             ),
             ("Deals", deals),
+        )
+
+    def report(
+        self, key: str, title: str, subtitle: str, period: Period, sections: tuple[Section, ...]
+    ) -> Report:
+        """A report on ``period`` with what every report of this context states beside its sections:
+        the currency, the as-of instant, the period's coverage and :meth:`facts_rows`."""
+        return Report(
+            key=key,
+            title=title,
+            subtitle=subtitle,
+            currency=self.currency,
+            as_of=self.facts.as_of,
+            coverage=self.coverage(period),
+            facts=self.facts_rows(period),
+            sections=sections,
         )
 
     def coverage(self, period: Period) -> Coverage:

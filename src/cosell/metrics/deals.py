@@ -50,9 +50,7 @@ from cosell.hygiene.sql import close_time_ctes
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
-from cosell.store.known import require_import
-from cosell.store.versions import attribution_views, require_attribution
-from cosell.store.workspace import as_of_views
+from cosell.store.versions import read_attribution_as_of
 
 DEALS_TABLE = "_cosell_metrics_deals"
 RATES_TABLE = "_cosell_metrics_rates"
@@ -132,11 +130,7 @@ def build_deal_facts(
     given = as_of if as_of_given else None
     evaluated = evaluation(given, known_at)
     known_at = knowledge(given, known_at)
-    if known_at is not None:
-        require_import(con, known_at)
-    run_id = require_attribution(con, known_at, evaluated)
-    as_of_views(con, known_at, existing_at=as_of)
-    attribution_views(con, known_at, evaluated)
+    run_id = read_attribution_as_of(con, known_at, evaluated, as_of)
     run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert run_row is not None
     ws = policy.workspace_currency

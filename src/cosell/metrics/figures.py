@@ -231,39 +231,26 @@ def cycle_reduction(n: PeriodNumbers, fm: FigureMaker) -> Figure:
     direct_fig = _median_figure("cycle_direct_days", "Median cycle, direct-only won deals", direct, fm)
     missing = _missing_groups(partner, direct, fm.period)
     p_days, d_days = partner.days, direct.days
-    if p_days is None or d_days is None:
-        pct = fm.make(
-            "cycle_reduction_pct",
-            "Partner deals faster, % of the direct median",
-            None,
-            "percent",
-            both,
-            label,
-            missing,
-        )
-        days = None
-    else:
+    days: Decimal | None = None
+    faster: Decimal | None = None
+    faster_note = missing
+    if p_days is not None and d_days is not None:
         days = d_days - p_days
         if d_days == 0:
-            pct = fm.make(
-                "cycle_reduction_pct",
-                "Partner deals faster, % of the direct median",
-                None,
-                "percent",
-                both,
-                label,
-                "the direct-only median cycle is 0 days",
-            )
+            faster_note = "the direct-only median cycle is 0 days"
         else:
-            pct = fm.make(
-                "cycle_reduction_pct",
-                "Partner deals faster, % of the direct median",
-                divide(days, d_days),
-                "percent",
-                both,
-                label,
-                groups=groups,
-            )
+            faster, faster_note = divide(days, d_days), ""
+    # groups only count when there is a value (FigureMaker.make): passing them always is the same.
+    pct = fm.make(
+        "cycle_reduction_pct",
+        "Partner deals faster, % of the direct median",
+        faster,
+        "percent",
+        both,
+        label,
+        faster_note,
+        groups=groups,
+    )
     return fm.make(
         "cycle_reduction_days",
         "Cycle reduction (direct median minus partner median)",

@@ -85,15 +85,12 @@ def build_cfo(
     numbers = period_numbers(m.facts, periods)
     costs = {p.label: period_costs(m.facts, p) for p in periods}
     figures = {p.label: headline(numbers[p.label], costs[p.label], maker(m, p)) for p in periods}
-    return Report(
-        key="cfo",
-        title="CFO dashboard: what the partner program returns",
-        subtitle=f"{chosen.label}, as of {m.as_of_text}",
-        currency=m.currency,
-        as_of=m.facts.as_of,
-        coverage=m.coverage(chosen),
-        facts=m.facts_rows(chosen),
-        sections=(
+    return m.report(
+        "cfo",
+        "CFO dashboard: what the partner program returns",
+        f"{chosen.label}, as of {m.as_of_text}",
+        chosen,
+        (
             headline_section(figures[chosen.label], costs[chosen.label]),
             trend_section(trend, figures, m.currency, m.coverage(trend[-1]) if trend[-1] != chosen else None),
             tier_section("pipeline", by_tier, numbers, m.currency),

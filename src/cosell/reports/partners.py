@@ -122,15 +122,12 @@ def build_partners(
             unit="count",
         )
         summary = (count, credited)
-    return Report(
-        key="partners",
-        title=f"Partner league table, {p.label}",
-        subtitle=f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
-        currency=currency,
-        as_of=m.facts.as_of,
-        coverage=m.coverage(p),
-        facts=m.facts_rows(p),
-        sections=(
+    return m.report(
+        "partners",
+        f"Partner league table, {p.label}",
+        f"Credited revenue, win rate and cycle per partner, as of {m.as_of_text}",
+        p,
+        (
             Section(
                 key="league",
                 title="Partners by credited closed-won revenue",

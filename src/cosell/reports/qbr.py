@@ -32,7 +32,7 @@ from cosell.metrics.numbers import Bucket, PeriodNumbers, period_numbers
 from cosell.periods import Period
 from cosell.policy import Policy
 from cosell.report_model import Chart, Column, Figure, Report, Section, Series, Table, Value, display
-from cosell.reports.cfo import conversion_note, headline_section
+from cosell.reports.cfo import conversion_note, headline_section, maker
 from cosell.results import TIERS
 
 # The investment ask's assumption: an added program spend of this share of the quarter's cost.
@@ -58,16 +58,13 @@ def build_qbr(
     numbers = period_numbers(m.facts, [q, prior])
     n, n_prior = numbers[q.label], numbers[prior.label]
     c = period_costs(m.facts, q)
-    fm = FigureMaker(m.currency, policy.min_deals_for_confidence, q.label)
-    return Report(
-        key="qbr",
-        title=f"Partner program quarterly business review, {q.label}",
-        subtitle=f"{q.label} against {prior.label}, as of {m.as_of_text}",
-        currency=m.currency,
-        as_of=m.facts.as_of,
-        coverage=m.coverage(q),
-        facts=m.facts_rows(q),
-        sections=(
+    fm = maker(m, q)
+    return m.report(
+        "qbr",
+        f"Partner program quarterly business review, {q.label}",
+        f"{q.label} against {prior.label}, as of {m.as_of_text}",
+        q,
+        (
             headline_section(headline(n, c, fm), c),
             _tiers("pipeline", q, prior, n, n_prior, m.currency),
             _tiers("revenue", q, prior, n, n_prior, m.currency),

@@ -24,6 +24,7 @@ from cosell.hygiene.decisions import (
 from cosell.hygiene.decisions import withdraw as withdraw_override
 from cosell.hygiene.findings import KIND_CODES
 from cosell.hygiene.reconcile import ReconcileResult, reconcile
+from cosell.hygiene.sql import equal_filters
 from cosell.policy import Policy
 from cosell.store.attribution_store import Override
 from cosell.store.attribution_store import overrides as read_overrides
@@ -124,16 +125,10 @@ def findings(
     check_status(status)
     check_kind(kind)
     ensure_review_schema(ws.con)
-    where, params = ["TRUE"], []
-    if kind is not None:
-        where.append("f.kind = ?")
-        params.append(kind)
-    if status is not None:
-        where.append("coalesce(d.decision, 'open') = ?")
-        params.append(status)
+    where, params = equal_filters(("f.kind", kind), ("coalesce(d.decision, 'open')", status))
     return read_findings(
         ws.con, "findings f", stake_currency="f.at_stake_currency", detected_at="f.detected_at",
-        where=" AND ".join(where), params=params,
+        where=where, params=params,
     )  # fmt: skip
 
 

@@ -147,16 +147,7 @@ def _side_json(d: Decision, m: Money) -> dict[str, Any]:
         "tier": d.tier,
         "primary_partner_id": d.primary_partner_id,
         "rules": d.row.rules,
-        "credits": [
-            {
-                "partner_id": c.partner_id,
-                "role": c.role,
-                "share": c.share,
-                "amount": c.amount,
-                "currency": c.currency,
-            }
-            for c in d.credits
-        ],
+        "credits": [c.to_json() for c in d.credits],
         "outcome": d.outcome,
         "closed_at": None if d.closed_at is None else format_instant(d.closed_at),
         "pipeline": str(m.pipeline),

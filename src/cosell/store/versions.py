@@ -50,7 +50,9 @@ from cosell.store.attribution_store import (
 )
 from cosell.store.chain import FULL, INCREMENTAL, PARTIAL, RunChain, chain_of
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
+from cosell.store.known import require_import
 from cosell.store.staging import staged_rows, typed_text
+from cosell.store.workspace import as_of_views
 
 # Kinds of attribution change (attribution_runs.kind).
 RUN_KINDS = ("batch", "fix", "dispute", "auto_tag", "prompt", "override", "withdrawal")
@@ -264,6 +266,21 @@ def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: da
         f"no attribution evaluated as of {format_instant(evaluated_at)} is known {when} ({instead}): "
         f"run `cosell attribute{at}` first, or leave out --as-of to read the newest version known"
     )
+
+
+def read_attribution_as_of(
+    con: Engine, known_at: datetime | None, evaluated_at: datetime | None, existing_at: datetime
+) -> int:
+    """Build the views of the data known at ``known_at`` (the deals existing at ``existing_at``)
+    and of the attribution evaluated as of ``evaluated_at`` (None: each deal's newest version
+    known, :mod:`cosell.asof`); return the run they read. Raises :class:`NotFound` when nothing was
+    imported by ``known_at`` or no such attribution is known (:func:`require_attribution`)."""
+    if known_at is not None:
+        require_import(con, known_at)
+    run_id = require_attribution(con, known_at, evaluated_at)
+    as_of_views(con, known_at, existing_at=existing_at)
+    attribution_views(con, known_at, evaluated_at)
+    return run_id
 
 
 def save_partial_run(
