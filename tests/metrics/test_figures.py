@@ -294,3 +294,26 @@ def test_every_verdict_is_the_verdict_of_the_printed_value(key: str, value: Deci
     printed = Decimal(display(figure.value, "percent", "USD").removesuffix("%")) / 100
     band = BANDS[key]
     assert figure.verdict == ("below" if printed < band.low else "above" if printed > band.high else "within")
+
+
+def test_no_percent_is_made_against_a_direct_median_of_zero_days() -> None:
+    # Partner won in 30 days (median 30); the direct-only deal closed the instant it was created
+    # (median 0): the reduction is 0 - 30 = -30 days, and a percent of 0 days is no number.
+    ws = (
+        Book()
+        .won(
+            "S1",
+            "2026-07-01",
+            "2026-07-31",
+            "1000.00",
+            "sourced",
+            credits=(("P1", "sourcer", "1.000000", "1000.00"),),
+        )
+        .won("N1", "2026-08-01", "2026-08-01", "500.00")
+        .save()
+    )
+    f = figures_for(ws, "2026-Q3")
+    assert f["cycle_direct_days"].value == Decimal("0.000000")  # type: ignore[attr-defined]
+    assert f["cycle_reduction_days"].value == Decimal("-30.000000")  # type: ignore[attr-defined]
+    pct = f["cycle_reduction_pct"]
+    assert (pct.value, pct.note) == (None, "the direct-only median cycle is 0 days")  # type: ignore[attr-defined]
