@@ -150,6 +150,16 @@ WorkspaceOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+class ShowFormat(StrEnum):
+    """Output formats of a command that shows one record (or one batch) as lines to read: no csv."""
+
+    table = "table"
+    json = "json"
+
+
+ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 PolicyOption = Annotated[
     Path | None,
     typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),

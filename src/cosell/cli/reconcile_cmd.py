@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +20,8 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     a_period,
@@ -43,12 +44,6 @@ from cosell.money import format_money
 from cosell.policy import load_policy
 from cosell.terminal import print_table
 
-
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 ByOption = Annotated[
     str | None,
     by_option("Who decides or opens (a user id)."),
@@ -60,7 +55,6 @@ RunByOption = Annotated[
 ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 # A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
 RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
-ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 FINDING_COLUMNS = (
     "finding_id",
     "kind",

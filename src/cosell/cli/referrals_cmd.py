@@ -11,7 +11,6 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,8 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     by_option,
@@ -44,12 +45,6 @@ referrals_app = typer.Typer(
 )
 
 
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 ByOption = Annotated[
     str | None,
     by_option("Who does it (a user id; recorded)."),

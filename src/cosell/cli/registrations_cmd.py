@@ -13,6 +13,8 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     a_value,
@@ -29,8 +31,6 @@ from cosell.cli.common import (
 from cosell.cli.referrals_cmd import (
     ByOption,
     OverrideOption,
-    ShowFormat,
-    ShowFormatOption,
     conflict_lines,
 )
 from cosell.instants import format_instant
