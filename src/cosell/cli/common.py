@@ -131,6 +131,12 @@ def reason_option(help_text: str) -> Any:
     return typer.Option("--reason", callback=_a_reason, help=help_text, show_default=False)
 
 
+# The --reason of a command that refuses to act without one (a decision, a rejection, a posting).
+RequiredReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
+# The --reason of a change that is recorded with it, given or not.
+ChangeReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
+
+
 def _a_workspace(value: str | None) -> str | None:
     """The workspace file, refused when given empty or blank (``-w "$WS"`` with the variable unset):
     as a path it is the current folder, which cosell would name in a confusing refusal."""

@@ -20,6 +20,7 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
     ShowFormat,
     ShowFormatOption,
     ViewerOption,
@@ -52,7 +53,6 @@ RunByOption = Annotated[
     str | None,
     by_option("Who runs it (recorded)."),
 ]
-ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 # A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
 RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
 FINDING_COLUMNS = (
@@ -262,7 +262,7 @@ def findings_accept(
         str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
     ] = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     tier: Annotated[
         str | None,
         typer.Option("--tier", help="Override tier instead of the suggested fix.", show_default=False),
@@ -309,7 +309,7 @@ def findings_reject(
         str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
     ] = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     now: NowOption = None,
 ) -> None:
     """Reject findings (the reviewer disagrees); the attribution does not change."""
@@ -328,7 +328,7 @@ def dispute_open(
     opportunity_id: Annotated[str, opportunity_argument("The disputed opportunity.")],
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     claim: Annotated[
         str | None,
         typer.Option("--claim", help="The attribution claimed: TIER/PARTNER (or none).", show_default=False),
@@ -357,7 +357,7 @@ def dispute_decide(
     reject: Annotated[bool, typer.Option("--reject", help="Reject (no change).", show_default=False)] = False,
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     tier: Annotated[str | None, typer.Option("--tier", help="Override tier (default: the claim).")] = None,
     partner: Annotated[str | None, typer.Option("--partner", help="Override partner.")] = None,
     policy_path: PolicyOption = None,
@@ -422,7 +422,7 @@ def overrides_withdraw(
     override_id: Annotated[str, id_argument("The override to withdraw (OVR-...).")],
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:

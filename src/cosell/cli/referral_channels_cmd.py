@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     NowOption,
     PolicyOption,
@@ -29,7 +30,6 @@ from cosell.cli.referrals_cmd import (
     LIST_COLUMNS,
     LIST_OPTIONAL,
     ByOption,
-    ReasonOption,
     list_row,
     print_referral,
     referrals_app,
@@ -70,7 +70,7 @@ def email_command(
     files: Annotated[list[Path], typer.Argument(help="One or more .eml files.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,
@@ -99,7 +99,7 @@ def slack_command(
     ],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,

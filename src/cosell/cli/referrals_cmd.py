@@ -17,10 +17,12 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     FormatOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
     ShowFormat,
     ShowFormatOption,
     ViewerOption,
@@ -32,7 +34,6 @@ from cosell.cli.common import (
     in_workspace,
     labelled,
     login_name,
-    reason_option,
     say,
 )
 from cosell.errors import UsageError
@@ -53,7 +54,6 @@ OverrideOption = Annotated[
     bool,
     typer.Option("--override-conflict", help="Go ahead although it is a channel conflict (needs --reason)."),
 ]
-ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 IdArgument = Annotated[str, id_argument("The referral id (REF-000001).")]
 LIST_COLUMNS = (
     "referral_id",
@@ -171,7 +171,7 @@ def submit_command(
     ],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,
@@ -263,7 +263,7 @@ def answer_command(
     ] = None,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -299,7 +299,7 @@ def accept_command(
     override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -327,7 +327,7 @@ def accept_command(
 @referrals_app.command("reject")
 def reject_command(
     referral_id: IdArgument,
-    reason: Annotated[str, reason_option("Why (recorded; may not be empty).")],
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     now: NowOption = None,

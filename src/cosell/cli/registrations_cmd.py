@@ -9,10 +9,12 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     FormatOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
     ShowFormat,
     ShowFormatOption,
     ViewerOption,
@@ -25,7 +27,6 @@ from cosell.cli.common import (
     labelled,
     login_name,
     parse_instant_option,
-    reason_option,
     say,
 )
 from cosell.cli.referrals_cmd import (
@@ -40,8 +41,6 @@ registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
 )
 IdArgument = Annotated[str, id_argument("The registration id.")]
-ReasonRequired = Annotated[str, reason_option("Why (recorded; may not be empty).")]
-ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 LIST_COLUMNS = ("registration_id", "partner_id", "account_id", "status", "registered", "until", "conflicts")
 
 
@@ -100,7 +99,7 @@ def submit_command(
     ] = None,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -133,7 +132,7 @@ def approve_command(
     override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -159,7 +158,7 @@ def approve_command(
 @registrations_app.command("reject")
 def reject_command(
     registration_id: IdArgument,
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
@@ -181,7 +180,7 @@ def reject_command(
 @registrations_app.command("extend")
 def extend_command(
     registration_id: IdArgument,
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
@@ -202,7 +201,7 @@ def extend_command(
 
 @registrations_app.command("expire")
 def expire_command(
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
