@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from cosell.cli.common import (
     opportunity_argument,
     output_option,
     parse_as_of,
+    print_json,
     progress,
     reading,
     reason_option,
@@ -223,7 +223,7 @@ def explain_command(
         read_only=True,
     )
     if fmt is ExplainFormat.json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+        print_json(report.to_json())
     else:
         # Sentences, wrapped between words on a terminal (its edge would cut an amount or an id in
         # two), whole on one line in a pipe or a file, for whoever searches them there.

@@ -432,6 +432,11 @@ def in_workspace(path: str | None, use: Callable[[Workspace], T], *, read_only: 
         ws.close()
 
 
+def print_json(data: Any) -> None:
+    """Print ``data`` as every ``--format json`` prints it: indented by two, on stdout."""
+    typer.echo(json.dumps(data, indent=2))
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -465,7 +470,7 @@ def emit_rows(
         return
     keys = list(columns)
     if fmt is Format.json:
-        typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in keys} for r in rows], indent=2))
+        print_json([{c: _jsonable(r.get(c)) for c in keys} for r in rows])
         return
     if fmt is Format.csv:
         # Typed cells: numbers stay numbers, text is escaped against formula injection (SPEC 9).

@@ -8,7 +8,6 @@ name. An unknown opportunity is an error (exit 1, message on stderr).
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -28,6 +27,7 @@ from cosell.cli.common import (
     in_workspace,
     opportunity_argument,
     print_instants,
+    print_json,
     reading,
 )
 from cosell.instants import format_instant
@@ -89,7 +89,7 @@ def check(
             "allowed": decision.allowed,
             "reason": decision.reason,
         }
-        typer.echo(json.dumps(out, indent=2))
+        print_json(out)
     else:
         verdict = "[green]allowed[/]" if decision.allowed else "[bold red]refused[/]"
         console.message(f"{verdict}: {escape(decision.reason)}", markup=True, highlight=False)

@@ -6,7 +6,6 @@ Thin: parse, call the use case (:mod:`cosell.service.reconcile`, :mod:`cosell.se
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -35,6 +34,7 @@ from cosell.cli.common import (
     labelled,
     login_name,
     opportunity_argument,
+    print_json,
     reading,
     reason_option,
     say,
@@ -174,7 +174,7 @@ def reconcile_command(
         ),
     )
     if fmt is Format.json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        print_json(result.to_json())
         return
     if fmt is Format.csv:
         _findings_csv(result.findings)
@@ -213,7 +213,7 @@ def findings_list(
         workspace_path, lambda ws: findings(ws, status=status, kind=kind, viewer=by), read_only=True
     )
     if fmt is Format.json:
-        typer.echo(json.dumps([f.to_json() for f in found], indent=2))
+        print_json([f.to_json() for f in found])
     elif fmt is Format.csv:
         _findings_csv(found)
     else:
@@ -232,7 +232,7 @@ def findings_show(
 
     f = in_workspace(workspace_path, lambda ws: finding(ws, finding_id), read_only=True)
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(f.to_json(), indent=2))
+        print_json(f.to_json())
         return
     lines = [
         f"finding      {f.finding_id} ({f.kind})",
@@ -482,7 +482,7 @@ def history_command(
         workspace_path, lambda ws: deal_history(ws, opportunity_id, viewer=by), read_only=True
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        print_json([e.to_json() for e in entries])
         return
     if not entries:
         say(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")

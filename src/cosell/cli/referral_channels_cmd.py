@@ -7,7 +7,6 @@ stored: one referral in full (as ``referrals show``), several as a list.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     login_name,
+    print_json,
 )
 from cosell.cli.referrals_cmd import (
     LIST_COLUMNS,
@@ -41,7 +41,7 @@ from cosell.referrals.email_parse import check_size
 
 def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps([{"created": d.created, **d.referral.to_json()} for d in done], indent=2))
+        print_json([{"created": d.created, **d.referral.to_json()} for d in done])
         return
     new = sum(d.created for d in done)
     console.message(

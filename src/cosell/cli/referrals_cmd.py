@@ -8,7 +8,6 @@ group when it is registered.
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from cosell.cli.common import (
     in_workspace,
     labelled,
     login_name,
+    print_json,
     say,
 )
 from cosell.errors import UsageError
@@ -190,7 +190,7 @@ def submit_command(
         workspace_path, lambda ws: submit_json(ws, data, name, by or login_name(), reason, policy=policy)
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps({"created": done.created, **done.referral.to_json()}, indent=2))
+        print_json({"created": done.created, **done.referral.to_json()})
         return
     v = done.referral.current
     said = "submitted" if done.created else "already submitted (nothing new recorded)"
@@ -216,7 +216,7 @@ def list_command(
 
     found = in_workspace(workspace_path, lambda ws: referrals(ws, status, viewer=by), read_only=True)
     if fmt is Format.json:
-        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        print_json([r.to_json() for r in found])
         return
     emit_rows([list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
               optional=LIST_OPTIONAL)  # fmt: skip
@@ -235,7 +235,7 @@ def show_command(
 
     found = in_workspace(workspace_path, lambda ws: referral(ws, referral_id, viewer=by), read_only=True)
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(found.to_json(), indent=2))
+        print_json(found.to_json())
         return
     print_referral(found)
 

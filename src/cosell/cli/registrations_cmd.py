@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -27,6 +26,7 @@ from cosell.cli.common import (
     labelled,
     login_name,
     parse_instant_option,
+    print_json,
     say,
 )
 from cosell.cli.referrals_cmd import (
@@ -243,7 +243,7 @@ def list_command(
         read_only=True,
     )
     if fmt is Format.json:
-        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        print_json([r.to_json() for r in found])
         return
     emit_rows([_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Registrations ({len(found):,})",
               optional=("until", "registered"))  # fmt: skip
@@ -266,7 +266,7 @@ def show_command(
         read_only=True,
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(r.to_json(), indent=2))
+        print_json(r.to_json())
         return
     row = r.row
     approved = f", approved {format_instant(row.approved_at)}" if row.approved_at else ""
