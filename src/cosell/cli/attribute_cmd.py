@@ -15,6 +15,8 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    ShowFormat,
+    ShowFormatOption,
     WorkspaceOption,
     by_option,
     console,
@@ -40,11 +42,6 @@ class OutFormat(StrEnum):
 
     csv = "csv"
     parquet = "parquet"
-    json = "json"
-
-
-class ExplainFormat(StrEnum):
-    table = "table"
     json = "json"
 
 
@@ -204,9 +201,7 @@ def explain_command(
     known_at: KnownAtOption = None,
     model: ModelOption = None,
     policy_path: PolicyOption = None,
-    fmt: Annotated[
-        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ExplainFormat.table,
+    fmt: ShowFormatOption = ShowFormat.table,
     by: DealReaderOption = None,
 ) -> None:
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
@@ -222,7 +217,7 @@ def explain_command(
         lambda ws: explain_deal(ws, opportunity_id, policy, at, chosen, viewer=by),
         read_only=True,
     )
-    if fmt is ExplainFormat.json:
+    if fmt is ShowFormat.json:
         print_json(report.to_json())
     else:
         # Sentences, wrapped between words on a terminal (its edge would cut an amount or an id in

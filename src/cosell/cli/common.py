@@ -159,7 +159,8 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 
 
 class ShowFormat(StrEnum):
-    """Output formats of a command that shows one record (or one batch) as lines to read: no csv."""
+    """Output formats of a command that prints one record or one answer as lines to read (a
+    referral, a finding, a deal's explanation, a gate decision): no csv."""
 
     table = "table"
     json = "json"
