@@ -55,6 +55,11 @@ RunByOption = Annotated[
 ]
 # A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
 RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
+# The findings a decision applies to (``findings accept`` and ``findings reject``): named, or by kind.
+FindingIdsArgument = Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)]
+AllOfKindOption = Annotated[
+    str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
+]
 FINDING_COLUMNS = (
     "finding_id",
     "kind",
@@ -256,11 +261,9 @@ def findings_show(
 
 @findings_app.command("accept")
 def findings_accept(
-    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    finding_ids: FindingIdsArgument = None,
     workspace_path: WorkspaceOption = None,
-    all_of_kind: Annotated[
-        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
-    ] = None,
+    all_of_kind: AllOfKindOption = None,
     by_user: ByOption = None,
     reason: RequiredReasonOption = "",
     tier: Annotated[
@@ -303,11 +306,9 @@ def findings_accept(
 
 @findings_app.command("reject")
 def findings_reject(
-    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    finding_ids: FindingIdsArgument = None,
     workspace_path: WorkspaceOption = None,
-    all_of_kind: Annotated[
-        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
-    ] = None,
+    all_of_kind: AllOfKindOption = None,
     by_user: ByOption = None,
     reason: RequiredReasonOption = "",
     now: NowOption = None,
