@@ -15,10 +15,10 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    RunByOption,
     ShowFormat,
     ShowFormatOption,
     WorkspaceOption,
-    by_option,
     console,
     emit_rows,
     err_console,
@@ -70,10 +70,7 @@ def attribute_command(
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,
     now: NowOption = None,
-    by_user: Annotated[
-        str | None,
-        by_option("Who runs it (recorded)."),
-    ] = None,
+    by_user: RunByOption = None,
     reason: Annotated[str, reason_option("Why (recorded with the run).")] = "",
     data: Annotated[
         Path | None,

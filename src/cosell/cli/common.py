@@ -228,6 +228,10 @@ def by_option(help_text: str) -> Any:
     return typer.Option("--by", envvar="COSELL_USER", callback=stripped, help=help_text, show_default=False)
 
 
+# The --by of a batch run (an attribution, a reconciliation): recorded with the run.
+RunByOption = Annotated[str | None, by_option("Who runs it (recorded).")]
+
+
 def _a_reader(value: str | None) -> str | None:
     """A reader's user id (:func:`reader_option`): refused when given empty or blank. The shell
     passes ``--by "$PARTNER_USER"`` with the variable unset as an empty text, which would read as no

@@ -20,6 +20,7 @@ from cosell.cli.common import (
     NowOption,
     PolicyOption,
     RequiredReasonOption,
+    RunByOption,
     ShowFormat,
     ShowFormatOption,
     ViewerOption,
@@ -48,10 +49,6 @@ from cosell.terminal import print_table
 ByOption = Annotated[
     str | None,
     by_option("Who decides or opens (a user id)."),
-]
-RunByOption = Annotated[
-    str | None,
-    by_option("Who runs it (recorded)."),
 ]
 # A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
 RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
