@@ -3,7 +3,6 @@ recommend OPP`` (the partners to bring into an open deal)."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from enum import StrEnum
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ from cosell.cli.common import (
     in_workspace,
     opportunity_argument,
     parse_instant_option,
+    print_json,
     reader_option,
 )
 from cosell.errors import UsageError
@@ -215,7 +215,7 @@ def match_command(
         read_only=True,
     )
     if fmt is Format.json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+        print_json(report.to_json())
         return
     if fmt is Format.csv:
         listed = {
@@ -282,7 +282,7 @@ def recommend_command(
     if fmt is Format.json:
         data = result.to_json()
         data["partners"] = data["partners"][:top]
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
         return
     if fmt is Format.csv:
         rows = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +15,10 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    RunByOption,
+    ShowFormat,
+    ShowFormatOption,
     WorkspaceOption,
-    by_option,
     console,
     emit_rows,
     err_console,
@@ -26,6 +27,7 @@ from cosell.cli.common import (
     opportunity_argument,
     output_option,
     parse_as_of,
+    print_json,
     progress,
     reading,
     reason_option,
@@ -40,11 +42,6 @@ class OutFormat(StrEnum):
 
     csv = "csv"
     parquet = "parquet"
-    json = "json"
-
-
-class ExplainFormat(StrEnum):
-    table = "table"
     json = "json"
 
 
@@ -73,10 +70,7 @@ def attribute_command(
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,
     now: NowOption = None,
-    by_user: Annotated[
-        str | None,
-        by_option("Who runs it (recorded)."),
-    ] = None,
+    by_user: RunByOption = None,
     reason: Annotated[str, reason_option("Why (recorded with the run).")] = "",
     data: Annotated[
         Path | None,
@@ -204,9 +198,7 @@ def explain_command(
     known_at: KnownAtOption = None,
     model: ModelOption = None,
     policy_path: PolicyOption = None,
-    fmt: Annotated[
-        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ExplainFormat.table,
+    fmt: ShowFormatOption = ShowFormat.table,
     by: DealReaderOption = None,
 ) -> None:
     """Explain one opportunity's attribution as sentences a CFO can read (or JSON): which partner,
@@ -222,8 +214,8 @@ def explain_command(
         lambda ws: explain_deal(ws, opportunity_id, policy, at, chosen, viewer=by),
         read_only=True,
     )
-    if fmt is ExplainFormat.json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+    if fmt is ShowFormat.json:
+        print_json(report.to_json())
     else:
         # Sentences, wrapped between words on a terminal (its edge would cut an amount or an id in
         # two), whole on one line in a pipe or a file, for whoever searches them there.

@@ -131,6 +131,12 @@ def reason_option(help_text: str) -> Any:
     return typer.Option("--reason", callback=_a_reason, help=help_text, show_default=False)
 
 
+# The --reason of a command that refuses to act without one (a decision, a rejection, a posting).
+RequiredReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
+# The --reason of a change that is recorded with it, given or not.
+ChangeReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
+
+
 def _a_workspace(value: str | None) -> str | None:
     """The workspace file, refused when given empty or blank (``-w "$WS"`` with the variable unset):
     as a path it is the current folder, which cosell would name in a confusing refusal."""
@@ -150,6 +156,17 @@ WorkspaceOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+class ShowFormat(StrEnum):
+    """Output formats of a command that prints one record or one answer as lines to read (a
+    referral, a finding, a deal's explanation, a gate decision): no csv."""
+
+    table = "table"
+    json = "json"
+
+
+ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 PolicyOption = Annotated[
     Path | None,
     typer.Option("--policy", envvar="COSELL_POLICY", help="Policy file (TOML).", show_default=False),
@@ -209,6 +226,10 @@ def by_option(help_text: str) -> Any:
     """The ``--by USER`` option (``$COSELL_USER``) of a command that records, checks or scopes by
     who runs it, the id read through :func:`stripped`; ``help_text`` says what that user does."""
     return typer.Option("--by", envvar="COSELL_USER", callback=stripped, help=help_text, show_default=False)
+
+
+# The --by of a batch run (an attribution, a reconciliation): recorded with the run.
+RunByOption = Annotated[str | None, by_option("Who runs it (recorded).")]
 
 
 def _a_reader(value: str | None) -> str | None:
@@ -416,6 +437,11 @@ def in_workspace(path: str | None, use: Callable[[Workspace], T], *, read_only: 
         ws.close()
 
 
+def print_json(data: Any) -> None:
+    """Print ``data`` as every ``--format json`` prints it: indented by two, on stdout."""
+    typer.echo(json.dumps(data, indent=2))
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -449,7 +475,7 @@ def emit_rows(
         return
     keys = list(columns)
     if fmt is Format.json:
-        typer.echo(json.dumps([{c: _jsonable(r.get(c)) for c in keys} for r in rows], indent=2))
+        print_json([{c: _jsonable(r.get(c)) for c in keys} for r in rows])
         return
     if fmt is Format.csv:
         # Typed cells: numbers stay numbers, text is escaped against formula injection (SPEC 9).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +16,7 @@ from cosell.cli.common import (
     console,
     err_console,
     output_option,
+    print_json,
     progress,
 )
 from cosell.cli.import_cmd import ImportReasonOption, import_app, print_intake, render_report, report_json
@@ -87,7 +87,7 @@ def _render(result: CrmImport, fmt: Format) -> None:
             for s in result.skipped
         ]
         data["auto_tagged"], data["prompted"] = result.intake.tagged, result.intake.prompted
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
         return
     render_report(result.report, fmt)
     out = console if fmt is Format.table else err_console

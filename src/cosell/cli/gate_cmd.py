@@ -8,8 +8,6 @@ name. An unknown opportunity is an error (exit 1, message on stderr).
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -22,12 +20,15 @@ from cosell.cli.common import (
     KnownAtOption,
     PolicyOption,
     ProgramReaderOption,
+    ShowFormat,
+    ShowFormatOption,
     WorkspaceOption,
     console,
     emit_rows,
     in_workspace,
     opportunity_argument,
     print_instants,
+    print_json,
     reading,
 )
 from cosell.instants import format_instant
@@ -53,11 +54,6 @@ AUDIT_COLUMNS = (
 )
 
 
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``cosell gate`` and its subcommands."""
     app.add_typer(gate_app, name="gate")
@@ -69,7 +65,7 @@ def check(
     to_stage: Annotated[str, typer.Option("--to", help="The stage it would move to.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,
+    fmt: ShowFormatOption = ShowFormat.table,
 ) -> None:
     """May this opportunity move to this stage? Exit 0 allowed, 1 refused; the reason is printed."""
     from cosell.service.gate import check_gate
@@ -78,7 +74,7 @@ def check(
     decision = in_workspace(
         workspace_path, lambda ws: check_gate(ws, opportunity_id, to_stage, policy), read_only=True
     )
-    if fmt is CheckFormat.json:
+    if fmt is ShowFormat.json:
         out = {
             "opportunity_id": decision.opportunity_id,
             "stage": decision.stage,
@@ -89,7 +85,7 @@ def check(
             "allowed": decision.allowed,
             "reason": decision.reason,
         }
-        typer.echo(json.dumps(out, indent=2))
+        print_json(out)
     else:
         verdict = "[green]allowed[/]" if decision.allowed else "[bold red]refused[/]"
         console.message(f"{verdict}: {escape(decision.reason)}", markup=True, highlight=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +20,7 @@ from cosell.cli.common import (
     emit_rows,
     err_console,
     output_option,
+    print_json,
     progress,
     reason_option,
 )
@@ -147,7 +147,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
 def render_report(report: ImportReport, fmt: Format) -> None:
     """The import's counts and warnings as a table (or CSV, or JSON)."""
     if fmt is Format.json:
-        typer.echo(json.dumps(report_json(report), indent=2))
+        print_json(report_json(report))
         return
     if fmt is Format.csv:
         emit_rows(_count_rows(report), COUNT_COLUMNS, fmt)

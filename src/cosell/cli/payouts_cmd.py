@@ -13,6 +13,7 @@ from cosell.cli.common import (
     FormatOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
     WorkspaceOption,
     a_period,
     a_value,
@@ -23,7 +24,6 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     reader_option,
-    reason_option,
     workspace,
 )
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
@@ -52,7 +52,6 @@ ReaderOption = Annotated[
 PeriodOption = Annotated[
     str, typer.Option("--period", help="A month, e.g. 2026-10.", show_default=False, callback=a_period)
 ]
-ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,7 +74,7 @@ def _amount(value: Any, currency: str, fmt: Format) -> Any:
 @payouts_app.command("post")
 def post_command(
     period: PeriodOption,
-    reason: ReasonOption,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     by: ByOption = None,
@@ -134,7 +133,7 @@ def post_command(
 @payouts_app.command("run")
 def run_command(
     period: PeriodOption,
-    reason: ReasonOption,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     by: ByOption = None,
@@ -267,7 +266,7 @@ def approve_command(
         str,
         by_option("The approving finance user."),
     ],
-    reason: ReasonOption,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     policy_path: PolicyOption = None,
     now: NowOption = None,

@@ -6,9 +6,7 @@ Thin: parse, call the use case (:mod:`cosell.service.reconcile`, :mod:`cosell.se
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +19,10 @@ from cosell.cli.common import (
     KnownAtOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
+    RunByOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     a_period,
@@ -33,6 +35,7 @@ from cosell.cli.common import (
     labelled,
     login_name,
     opportunity_argument,
+    print_json,
     reading,
     reason_option,
     say,
@@ -43,24 +46,17 @@ from cosell.money import format_money
 from cosell.policy import load_policy
 from cosell.terminal import print_table
 
-
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 ByOption = Annotated[
     str | None,
     by_option("Who decides or opens (a user id)."),
 ]
-RunByOption = Annotated[
-    str | None,
-    by_option("Who runs it (recorded)."),
-]
-ReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
 # A reconciliation is a batch command: it is its own why (cosell.reasons.given_or_ran).
 RunReasonOption = Annotated[str, reason_option("Why (recorded; default: the command run).")]
-ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
+# The findings a decision applies to (``findings accept`` and ``findings reject``): named, or by kind.
+FindingIdsArgument = Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)]
+AllOfKindOption = Annotated[
+    str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
+]
 FINDING_COLUMNS = (
     "finding_id",
     "kind",
@@ -180,7 +176,7 @@ def reconcile_command(
         ),
     )
     if fmt is Format.json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        print_json(result.to_json())
         return
     if fmt is Format.csv:
         _findings_csv(result.findings)
@@ -219,7 +215,7 @@ def findings_list(
         workspace_path, lambda ws: findings(ws, status=status, kind=kind, viewer=by), read_only=True
     )
     if fmt is Format.json:
-        typer.echo(json.dumps([f.to_json() for f in found], indent=2))
+        print_json([f.to_json() for f in found])
     elif fmt is Format.csv:
         _findings_csv(found)
     else:
@@ -238,7 +234,7 @@ def findings_show(
 
     f = in_workspace(workspace_path, lambda ws: finding(ws, finding_id), read_only=True)
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(f.to_json(), indent=2))
+        print_json(f.to_json())
         return
     lines = [
         f"finding      {f.finding_id} ({f.kind})",
@@ -262,13 +258,11 @@ def findings_show(
 
 @findings_app.command("accept")
 def findings_accept(
-    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    finding_ids: FindingIdsArgument = None,
     workspace_path: WorkspaceOption = None,
-    all_of_kind: Annotated[
-        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
-    ] = None,
+    all_of_kind: AllOfKindOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     tier: Annotated[
         str | None,
         typer.Option("--tier", help="Override tier instead of the suggested fix.", show_default=False),
@@ -309,13 +303,11 @@ def findings_accept(
 
 @findings_app.command("reject")
 def findings_reject(
-    finding_ids: Annotated[list[str] | None, typer.Argument(help="Finding ids.", show_default=False)] = None,
+    finding_ids: FindingIdsArgument = None,
     workspace_path: WorkspaceOption = None,
-    all_of_kind: Annotated[
-        str | None, typer.Option("--all-of-kind", help="Every open finding of this kind.", show_default=False)
-    ] = None,
+    all_of_kind: AllOfKindOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     now: NowOption = None,
 ) -> None:
     """Reject findings (the reviewer disagrees); the attribution does not change."""
@@ -334,7 +326,7 @@ def dispute_open(
     opportunity_id: Annotated[str, opportunity_argument("The disputed opportunity.")],
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     claim: Annotated[
         str | None,
         typer.Option("--claim", help="The attribution claimed: TIER/PARTNER (or none).", show_default=False),
@@ -363,7 +355,7 @@ def dispute_decide(
     reject: Annotated[bool, typer.Option("--reject", help="Reject (no change).", show_default=False)] = False,
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     tier: Annotated[str | None, typer.Option("--tier", help="Override tier (default: the claim).")] = None,
     partner: Annotated[str | None, typer.Option("--partner", help="Override partner.")] = None,
     policy_path: PolicyOption = None,
@@ -428,7 +420,7 @@ def overrides_withdraw(
     override_id: Annotated[str, id_argument("The override to withdraw (OVR-...).")],
     workspace_path: WorkspaceOption = None,
     by_user: ByOption = None,
-    reason: ReasonOption = "",
+    reason: RequiredReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -488,7 +480,7 @@ def history_command(
         workspace_path, lambda ws: deal_history(ws, opportunity_id, viewer=by), read_only=True
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        print_json([e.to_json() for e in entries])
         return
     if not entries:
         say(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")

@@ -7,29 +7,29 @@ stored: one referral in full (as ``referrals show``), several as a list.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     NowOption,
     PolicyOption,
+    ShowFormat,
+    ShowFormatOption,
     WorkspaceOption,
     console,
     emit_rows,
     in_workspace,
     login_name,
+    print_json,
 )
 from cosell.cli.referrals_cmd import (
     LIST_COLUMNS,
     LIST_OPTIONAL,
     ByOption,
-    ReasonOption,
-    ShowFormat,
-    ShowFormatOption,
     list_row,
     print_referral,
     referrals_app,
@@ -41,7 +41,7 @@ from cosell.referrals.email_parse import check_size
 
 def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps([{"created": d.created, **d.referral.to_json()} for d in done], indent=2))
+        print_json([{"created": d.created, **d.referral.to_json()} for d in done])
         return
     new = sum(d.created for d in done)
     console.message(
@@ -70,7 +70,7 @@ def email_command(
     files: Annotated[list[Path], typer.Argument(help="One or more .eml files.", show_default=False)],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,
@@ -99,7 +99,7 @@ def slack_command(
     ],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,

@@ -8,20 +8,22 @@ group when it is registered.
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     FormatOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     by_option,
@@ -31,7 +33,7 @@ from cosell.cli.common import (
     in_workspace,
     labelled,
     login_name,
-    reason_option,
+    print_json,
     say,
 )
 from cosell.errors import UsageError
@@ -44,12 +46,6 @@ referrals_app = typer.Typer(
 )
 
 
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-ShowFormatOption = Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")]
 ByOption = Annotated[
     str | None,
     by_option("Who does it (a user id; recorded)."),
@@ -58,7 +54,6 @@ OverrideOption = Annotated[
     bool,
     typer.Option("--override-conflict", help="Go ahead although it is a channel conflict (needs --reason)."),
 ]
-ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 IdArgument = Annotated[str, id_argument("The referral id (REF-000001).")]
 LIST_COLUMNS = (
     "referral_id",
@@ -176,7 +171,7 @@ def submit_command(
     ],
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     fmt: ShowFormatOption = ShowFormat.table,
     now: NowOption = None,
@@ -195,7 +190,7 @@ def submit_command(
         workspace_path, lambda ws: submit_json(ws, data, name, by or login_name(), reason, policy=policy)
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps({"created": done.created, **done.referral.to_json()}, indent=2))
+        print_json({"created": done.created, **done.referral.to_json()})
         return
     v = done.referral.current
     said = "submitted" if done.created else "already submitted (nothing new recorded)"
@@ -221,7 +216,7 @@ def list_command(
 
     found = in_workspace(workspace_path, lambda ws: referrals(ws, status, viewer=by), read_only=True)
     if fmt is Format.json:
-        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        print_json([r.to_json() for r in found])
         return
     emit_rows([list_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Referrals ({len(found):,})",
               optional=LIST_OPTIONAL)  # fmt: skip
@@ -240,7 +235,7 @@ def show_command(
 
     found = in_workspace(workspace_path, lambda ws: referral(ws, referral_id, viewer=by), read_only=True)
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(found.to_json(), indent=2))
+        print_json(found.to_json())
         return
     print_referral(found)
 
@@ -268,7 +263,7 @@ def answer_command(
     ] = None,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -304,7 +299,7 @@ def accept_command(
     override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -332,7 +327,7 @@ def accept_command(
 @referrals_app.command("reject")
 def reject_command(
     referral_id: IdArgument,
-    reason: Annotated[str, reason_option("Why (recorded; may not be empty).")],
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     now: NowOption = None,

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     FormatOption,
     NowOption,
     PolicyOption,
+    RequiredReasonOption,
+    ShowFormat,
+    ShowFormatOption,
     ViewerOption,
     WorkspaceOption,
     a_value,
@@ -23,14 +26,12 @@ from cosell.cli.common import (
     labelled,
     login_name,
     parse_instant_option,
-    reason_option,
+    print_json,
     say,
 )
 from cosell.cli.referrals_cmd import (
     ByOption,
     OverrideOption,
-    ShowFormat,
-    ShowFormatOption,
     conflict_lines,
 )
 from cosell.instants import format_instant
@@ -40,8 +41,6 @@ registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
 )
 IdArgument = Annotated[str, id_argument("The registration id.")]
-ReasonRequired = Annotated[str, reason_option("Why (recorded; may not be empty).")]
-ReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 LIST_COLUMNS = ("registration_id", "partner_id", "account_id", "status", "registered", "until", "conflicts")
 
 
@@ -100,7 +99,7 @@ def submit_command(
     ] = None,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -133,7 +132,7 @@ def approve_command(
     override_conflict: OverrideOption = False,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
-    reason: ReasonOption = "",
+    reason: ChangeReasonOption = "",
     policy_path: PolicyOption = None,
     now: NowOption = None,
 ) -> None:
@@ -159,7 +158,7 @@ def approve_command(
 @registrations_app.command("reject")
 def reject_command(
     registration_id: IdArgument,
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
@@ -181,7 +180,7 @@ def reject_command(
 @registrations_app.command("extend")
 def extend_command(
     registration_id: IdArgument,
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
@@ -202,7 +201,7 @@ def extend_command(
 
 @registrations_app.command("expire")
 def expire_command(
-    reason: ReasonRequired,
+    reason: RequiredReasonOption,
     workspace_path: WorkspaceOption = None,
     by: ByOption = None,
     policy_path: PolicyOption = None,
@@ -244,7 +243,7 @@ def list_command(
         read_only=True,
     )
     if fmt is Format.json:
-        typer.echo(json.dumps([r.to_json() for r in found], indent=2))
+        print_json([r.to_json() for r in found])
         return
     emit_rows([_row(r) for r in found], LIST_COLUMNS, fmt, title=f"Registrations ({len(found):,})",
               optional=("until", "registered"))  # fmt: skip
@@ -267,7 +266,7 @@ def show_command(
         read_only=True,
     )
     if fmt is ShowFormat.json:
-        typer.echo(json.dumps(r.to_json(), indent=2))
+        print_json(r.to_json())
         return
     row = r.row
     approved = f", approved {format_instant(row.approved_at)}" if row.approved_at else ""

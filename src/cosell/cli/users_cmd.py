@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cosell.cli.common import (
+    ChangeReasonOption,
     Format,
     FormatOption,
     NowOption,
@@ -18,7 +19,6 @@ from cosell.cli.common import (
     in_workspace,
     login_name,
     options_before_subcommand,
-    reason_option,
     workspace,
 )
 from cosell.instants import format_instant
@@ -81,7 +81,7 @@ def set_command(
     user_id: Annotated[
         str, typer.Argument(help="The user's id (as --by will name them).", show_default=False)
     ],
-    reason: Annotated[str, reason_option("Why (recorded with the change).")],
+    reason: ChangeReasonOption,
     role: Annotated[
         str | None,
         typer.Option(
