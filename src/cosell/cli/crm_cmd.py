@@ -1,4 +1,5 @@
-"""``cosell import salesforce|hubspot PATH`` and ``cosell crm map init``: CRM exports in."""
+"""``cosell import salesforce|hubspot PATH`` (attached to ``cosell import`` by import_cmd) and ``cosell
+crm map init``: CRM exports in."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from cosell.cli.common import (
     print_json,
     progress,
 )
-from cosell.cli.import_cmd import ImportReasonOption, import_app, print_intake, render_report, report_json
+from cosell.cli.import_output import ImportReasonOption, print_intake, render_report, report_json
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:
@@ -96,7 +97,6 @@ def _render(result: CrmImport, fmt: Format) -> None:
     print_intake(result.report, result.intake, out)
 
 
-@import_app.command("salesforce")
 def salesforce(
     path: ExportArgument,
     mapping: MappingOption = None,
@@ -114,7 +114,6 @@ def salesforce(
     _import("salesforce", path, mapping, workspace_path, policy_path, fmt, reason)
 
 
-@import_app.command("hubspot")
 def hubspot(
     path: ExportArgument,
     mapping: MappingOption = None,
