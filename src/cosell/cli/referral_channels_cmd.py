@@ -26,14 +26,7 @@ from cosell.cli.common import (
     login_name,
     print_json,
 )
-from cosell.cli.referrals_cmd import (
-    LIST_COLUMNS,
-    LIST_OPTIONAL,
-    ByOption,
-    list_row,
-    print_referral,
-    referrals_app,
-)
+from cosell.cli.referral_output import LIST_COLUMNS, LIST_OPTIONAL, ByOption, list_row, print_referral
 from cosell.errors import UsageError
 from cosell.policy import load_policy
 from cosell.referrals.email_parse import check_size
@@ -65,7 +58,6 @@ def _read_emails(files: list[Path]) -> list[tuple[bytes, str]]:
     return read
 
 
-@referrals_app.command("email")
 def email_command(
     files: Annotated[list[Path], typer.Argument(help="One or more .eml files.", show_default=False)],
     workspace_path: WorkspaceOption = None,
@@ -89,7 +81,6 @@ def email_command(
     _report(done, ", ".join(p.name for p in files), fmt)
 
 
-@referrals_app.command("slack")
 def slack_command(
     export: Annotated[
         Path,
