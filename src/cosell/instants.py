@@ -192,6 +192,16 @@ def format_instant(instant: datetime) -> str:
     return text + "Z"
 
 
+def format_optional(instant: datetime | None) -> str:
+    """:func:`format_instant`, or an empty text where there is no instant (a cell left empty)."""
+    return "" if instant is None else format_instant(instant)
+
+
+def json_instant(instant: datetime | None) -> str | None:
+    """:func:`format_instant` for a JSON document: ``null`` where there is no instant."""
+    return None if instant is None else format_instant(instant)
+
+
 def display_instant(instant: datetime) -> str:
     """An instant as a person reads it in a report: UTC, to the second (a fraction of a second is
     dropped, never rounded up into the next second). Machines get :func:`format_instant`.

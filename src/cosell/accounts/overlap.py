@@ -41,7 +41,7 @@ from cosell.accounts.match import (
 )
 from cosell.engine import Engine
 from cosell.hygiene.overlap_wins import unattributed_touches_sql
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.metrics.deals import close_times_sql, stage_class_sql
 from cosell.money import round_money
 from cosell.policy import Policy
@@ -99,7 +99,7 @@ class OverlapReport:
         """Stable keys (docs/accounts.md); money as decimal strings, instants ISO 8601 UTC."""
         m = self.match
         return {
-            "known_at": None if self.known_at is None else format_instant(self.known_at),
+            "known_at": json_instant(self.known_at),
             "partner_rows": m.partner_rows,
             "matched": len(m.matches),
             "by_method": dict(m.by_method),
@@ -160,7 +160,7 @@ def _win_json(w: UnattributedWin) -> dict[str, Any]:
         "account_name": w.account_name,
         "amount": str(w.amount),
         "currency": w.currency,
-        "closed_at": None if w.closed_at is None else format_instant(w.closed_at),
+        "closed_at": json_instant(w.closed_at),
         "overlap_partners": list(w.overlap_partners),
         "touch_partners": list(w.touch_partners),
         "touches": w.touches,

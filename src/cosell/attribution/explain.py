@@ -30,7 +30,7 @@ from cosell.attribution.reference import Acceleration, Claim, Credit, Decision, 
 from cosell.attribution.timeline import from_epoch_micros
 from cosell.engine import Engine
 from cosell.errors import NotFound
-from cosell.instants import MICROS_PER_DAY, format_days, format_instant
+from cosell.instants import MICROS_PER_DAY, format_days, format_instant, json_instant
 from cosell.money import format_money
 from cosell.policy import Policy
 from cosell.results import format_rules
@@ -404,7 +404,7 @@ def _data(
         "created_at": _when(d.created_at),
         "closed_at": _when(d.closed_at) if d.status != "open" else None,
         "as_of": _when(d.as_of),
-        "known_at": None if known_at is None else format_instant(known_at),
+        "known_at": json_instant(known_at),
         "policy_version": d.policy_version,
         "model": d.model,
         "amount": format_amount(d.amount),

@@ -25,7 +25,7 @@ from cosell.cli.common import (
     reader_option,
 )
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 
 accounts_app = typer.Typer(
     help="Account overlap with the partners' own account lists, and the partner to bring into a deal.",
@@ -89,7 +89,7 @@ def _win_rows(report: Any) -> list[dict[str, Any]]:
     return [
         {
             **{c: getattr(w, c) for c in WIN_COLUMNS},
-            "closed_at": "" if w.closed_at is None else format_instant(w.closed_at),
+            "closed_at": format_optional(w.closed_at),
             "overlap_partners": " ".join(w.overlap_partners),
             "touch_partners": " ".join(w.touch_partners),
             "last_touch_at": format_instant(w.last_touch_at),

@@ -31,7 +31,7 @@ from cosell.cli.common import (
     print_json,
     reading,
 )
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.money import round_money
 from cosell.policy import load_policy
 
@@ -100,7 +100,7 @@ def _audit_row(v: Any) -> dict[str, Any]:
         "stage": v.stage,
         "entered_won_at": format_instant(v.entered_won_at),
         "partner_source_at_entry": v.partner_source_at_entry,
-        "confirmed_at": format_instant(v.confirmed_at) if v.confirmed_at else "",
+        "confirmed_at": format_optional(v.confirmed_at),
         "confirmed_by": v.confirmed_by,
         "partner_source_now": v.partner_source_now,
         "amount": round_money(v.amount, v.currency),  # a number: grouped in a table, never escaped in CSV

@@ -29,7 +29,7 @@ from cosell.cli.common import (
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
 from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.money import round_money
 from cosell.policy import load_policy
 from cosell.report_model import counted
@@ -300,7 +300,7 @@ def list_command(
         {
             "run_id": r.run_id, "period": r.period, "status": r.status,
             "proposed_at": format_instant(r.proposed_at), "proposed_by": r.by_user,
-            "approved_at": format_instant(r.approved_at) if r.approved_at else "", "approved_by": r.approved_by or "",
+            "approved_at": format_optional(r.approved_at), "approved_by": r.approved_by or "",
             "reason": r.reason, "approval_reason": r.approval_reason or "",
             "parties_paid": r.parties_paid, "total": _amount(r.total, r.currency, fmt),
             "parties_blocked": r.parties_blocked, "blocked_total": _amount(r.blocked_total, r.currency, fmt),

@@ -23,7 +23,7 @@ from cosell.cli.common import (
     workspace,
 )
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.outfiles import write_file
 from cosell.policy import load_policy
 
@@ -138,8 +138,8 @@ def plans_list(workspace_path: WorkspaceOption = None, fmt: FormatOption = Forma
         {
             "plan_version": r.label,
             "effective_from": format_instant(r.effective_from),
-            "effective_to": format_instant(r.effective_to) if r.effective_to else "",
-            "in_force_until": format_instant(r.in_force_until) if r.in_force_until else "",
+            "effective_to": format_optional(r.effective_to),
+            "in_force_until": format_optional(r.in_force_until),
             "rules": r.rules,
             "repriced": "yes" if r.repriced else "no",
             "loaded_at": format_instant(r.loaded_at),

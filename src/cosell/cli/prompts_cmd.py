@@ -31,7 +31,7 @@ from cosell.cli.common import (
     reading,
     workspace,
 )
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.policy import load_policy
 
 prompts_app = typer.Typer(
@@ -85,7 +85,7 @@ def _row(p: Any) -> dict[str, Any]:
         "expires_at": format_instant(p.expires_at),
         "answer_tier": p.answer_tier,
         "answered_by": p.answered_by,
-        "answered_at": format_instant(p.answered_at) if p.answered_at else "",
+        "answered_at": format_optional(p.answered_at),
     }
 
 

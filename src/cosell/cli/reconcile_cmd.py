@@ -41,7 +41,7 @@ from cosell.cli.common import (
     say,
 )
 from cosell.errors import UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.money import format_money
 from cosell.policy import load_policy
 from cosell.terminal import print_table
@@ -100,17 +100,13 @@ def register(app: typer.Typer) -> None:
     app.command("history")(history_command)
 
 
-def _when(value: Any) -> str:
-    return "" if value is None else format_instant(value)
-
-
 def _finding_rows(findings: Any) -> list[dict[str, Any]]:
     return [
         {
             "finding_id": f.finding_id,
             "kind": f.kind,
             "opportunity_id": f.opportunity_id,
-            "closed": _when(f.closed_at)[:10],
+            "closed": format_optional(f.closed_at)[:10],
             "declared": f.declared,
             "computed": f.computed,
             "at_stake": "" if f.at_stake is None else f"{f.at_stake:,} {f.at_stake_currency}",
@@ -238,17 +234,21 @@ def findings_show(
         return
     lines = [
         f"finding      {f.finding_id} ({f.kind})",
-        f"opportunity  {f.opportunity_id}, closed {_when(f.closed_at)}",
+        f"opportunity  {f.opportunity_id}, closed {format_optional(f.closed_at)}",
         f"declared     {f.declared}",
         f"computed     {f.computed} (attribution run {f.run_id})",
         f"at stake     {f.at_stake} {f.at_stake_currency} (deal amount {f.amount} {f.currency})",
         # The fix and the reviewer's reason are free text: wrapped at 80 columns like every reason shown.
         *labelled("suggested", f.suggested_fix),
-        f"detected     {_when(f.detected_at)}",
+        f"detected     {format_optional(f.detected_at)}",
         *labelled(
             "status",
             f.status
-            + (f" by {f.decided_by} at {_when(f.decided_at)}: {f.decision_reason}" if f.decided_by else ""),
+            + (
+                f" by {f.decided_by} at {format_optional(f.decided_at)}: {f.decision_reason}"
+                if f.decided_by
+                else ""
+            ),
         ),
         "evidence",
         *(f"  {item}" for item in f.evidence),

@@ -27,7 +27,7 @@ from cosell.cli.common import (
     progress,
     reading,
 )
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.policy import load_policy
 from cosell.report_model import counted
 from cosell.results import TIERS, CreditRow
@@ -282,7 +282,7 @@ def csv_rows(result: Simulation) -> list[list[object]]:
                 *(c.pipeline_moved.get(t, nothing) for t in TIERS), *(c.revenue_moved.get(t, nothing) for t in TIERS),
                 sum(pay.values(), nothing), _changes_text(pay), sum(rep.values(), nothing), _changes_text(rep),
                 result.current.version, result.proposed.version, format_instant(result.as_of),
-                None if result.known_at is None else format_instant(result.known_at),
+                json_instant(result.known_at),
                 None if result.period is None else result.period.label,
             ]
         )  # fmt: skip

@@ -32,7 +32,7 @@ from cosell.hygiene.decisions import (
     check_reason,
 )
 from cosell.hygiene.sql import equal_filters
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.policy import Policy
 from cosell.store.known import require_opportunity
 from cosell.store.review import check_not_backdated, ensure_review_schema
@@ -83,7 +83,7 @@ class Dispute:
             "disputed_partner_id": self.partner_id,
             "status": self.status,
             "decided_by": self.decided_by,
-            "decided_at": "" if self.decided_at is None else format_instant(self.decided_at),
+            "decided_at": format_optional(self.decided_at),
             "decision_reason": self.decision_reason,
             "override_id": self.override_id,
             "new_run_id": self.new_run_id,

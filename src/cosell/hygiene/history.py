@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cosell.engine import Engine
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.results import CreditRow
 from cosell.store.known import require_opportunity
 from cosell.store.review import ensure_review_schema
@@ -56,7 +56,7 @@ class HistoryEntry:
             "source": self.source,
             "policy_version": self.policy_version,
             "as_of": format_instant(self.as_of),
-            "known_at": None if self.known_at is None else format_instant(self.known_at),
+            "known_at": json_instant(self.known_at),
             "current": self.current,
             "model": self.model,
             "tier": self.tier,

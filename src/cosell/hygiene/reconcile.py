@@ -37,7 +37,7 @@ from cosell.hygiene.finding_checks import Window
 from cosell.hygiene.findings import detect, drop_work_tables
 from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional, json_instant
 from cosell.money import MONEY_CONTEXT, minor_unit
 from cosell.periods import month, parse_period
 from cosell.policy import Policy
@@ -121,10 +121,10 @@ class ReconcileResult:
         """Stable keys (docs/hygiene-review.md); money as decimal strings, instants ISO 8601 UTC."""
         return {
             "period": self.period,
-            "start": "" if self.start is None else format_instant(self.start),
-            "end": "" if self.end is None else format_instant(self.end),
+            "start": format_optional(self.start),
+            "end": format_optional(self.end),
             "as_of": format_instant(self.as_of),
-            "known_at": None if self.known_at is None else format_instant(self.known_at),
+            "known_at": json_instant(self.known_at),
             "attribution_run_id": self.attribution_run_id,
             "deals_checked": self.deals_checked,
             "unattributed_deals": self.unattributed,

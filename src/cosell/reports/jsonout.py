@@ -29,7 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.money import minor_unit
 from cosell.report_model import (
     Band,
@@ -143,7 +143,7 @@ def _coverage(c: Coverage | None) -> dict[str, Any] | None:
         "start": format_instant(c.start),
         "end": format_instant(c.end),
         "ended": c.ended,
-        "data_until": None if c.data_until is None else format_instant(c.data_until),
+        "data_until": json_instant(c.data_until),
         "complete": c.complete,
         "note": c.note,
     }
@@ -157,7 +157,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "title": report.title,
         "subtitle": report.subtitle,
         "currency": report.currency,
-        "as_of": None if report.as_of is None else format_instant(report.as_of),
+        "as_of": json_instant(report.as_of),
         "coverage": _coverage(report.coverage),
         "facts": [{"label": label, "value": value} for label, value in report.facts],
     }

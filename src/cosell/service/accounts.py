@@ -15,7 +15,7 @@ from cosell.accounts.match import FUZZY_THRESHOLD, REVIEW_FLOOR
 from cosell.accounts.overlap import OverlapReport, account_overlap, overlap_pairs
 from cosell.accounts.recommend import Recommendation, recommend
 from cosell.errors import CosellError, NotFound, UsageError, did_you_mean
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.policy import Policy
 from cosell.store.known import require_import
 from cosell.store.versions import attribution_views, latest_run_id
@@ -112,7 +112,7 @@ class RecommendResult:
                     "partner_name": r.partner_name,
                     "registration_id": r.registration.registration_id if r.registration else None,
                     "touches": r.touches,
-                    "last_touch_at": None if r.last_touch_at is None else format_instant(r.last_touch_at),
+                    "last_touch_at": json_instant(r.last_touch_at),
                     "overlap_status": r.overlap_status or None,
                     "segment_won": r.segment_won,
                     "segment_closed": r.segment_closed,

@@ -35,7 +35,7 @@ from cosell import clock
 from cosell.data.load import import_canonical
 from cosell.engine import Engine
 from cosell.errors import CosellError, NotAllowed, NotFound, UsageError, did_you_mean
-from cosell.instants import format_instant, is_supported
+from cosell.instants import format_instant, format_optional, is_supported
 from cosell.policy import Policy
 from cosell.referrals.conflicts import Conflict, RegistrationRow, expiry_of
 from cosell.referrals.others import OtherPartners
@@ -95,8 +95,8 @@ class Registration:
         return {
             "registration_id": r.registration_id, "partner_id": r.partner_id, "account_id": r.account_id,
             "registered_at": format_instant(r.registered_at), "status": r.status,
-            "approved_at": _when(r.approved_at), "opportunity_id": r.opportunity_id,
-            "expires_at": _when(r.expires_at), "protected_until": format_instant(self.expiry),
+            "approved_at": format_optional(r.approved_at), "opportunity_id": r.opportunity_id,
+            "expires_at": format_optional(r.expires_at), "protected_until": format_instant(self.expiry),
             "checked": self.checked, "conflicts": [c.to_json() for c in self.conflicts],
             "changed_at": format_instant(self.changed_at), "changed_by": self.changed_by, "change": self.change,
             "events": [{"action": e.action, "by": e.by_user, "at": format_instant(e.recorded_at),
@@ -104,10 +104,6 @@ class Registration:
                         "conflicts": [c.to_json() for c in conflicts_from_json(e.conflicts_json)]}
                        for e in self.events],
         }  # fmt: skip
-
-
-def _when(value: datetime | None) -> str:
-    return "" if value is None else format_instant(value)
 
 
 def _require(by: str | None, reason: str | None = None) -> str:

@@ -24,7 +24,7 @@ from cosell.attribution.whatif import DealChange, Decision, Money, WhatIf, chang
 from cosell.attribution.whatif_runs import differing_deals, fetch_rows, keep_run
 from cosell.engine import Engine
 from cosell.errors import CosellError, UsageError
-from cosell.instants import format_instant
+from cosell.instants import format_instant, json_instant
 from cosell.metrics.deal_money import DealMoney, check_rates, closed_in, deal_money, outcome_changes
 from cosell.pay.hypothetical import Priced, ToPrice, partner_names, price_decisions
 from cosell.pay.plan_versions import load_plan_set
@@ -106,7 +106,7 @@ class Simulation:
             "current_policy": {"version": self.current.version, "file": self.current.file},
             "proposed_policy": {"version": self.proposed.version, "file": self.proposed.file},
             "as_of": format_instant(self.as_of),
-            "known_at": None if self.known_at is None else format_instant(self.known_at),
+            "known_at": json_instant(self.known_at),
             "period": None if self.period is None else self.period.label,
             "currency": self.currency,
             "deals_evaluated": self.deals_evaluated,
@@ -149,7 +149,7 @@ def _side_json(d: Decision, m: Money) -> dict[str, Any]:
         "rules": d.row.rules,
         "credits": [c.to_json() for c in d.credits],
         "outcome": d.outcome,
-        "closed_at": None if d.closed_at is None else format_instant(d.closed_at),
+        "closed_at": json_instant(d.closed_at),
         "pipeline": str(m.pipeline),
         "revenue": None if m.revenue is None else str(m.revenue),
         "partner_pay": {p: str(a) for p, a in sorted(m.partner_pay.items())},

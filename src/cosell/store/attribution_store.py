@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from cosell import clock
 from cosell.engine import Engine
 from cosell.errors import NotFound, UsageError, did_you_mean
-from cosell.instants import format_instant
+from cosell.instants import format_instant, format_optional
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.chain import FULL, INCREMENTAL, chain_of
@@ -383,7 +383,7 @@ class Override:
             "by_user": self.by_user,
             "reason": self.reason,
             "source": self.source,
-            "withdrawn_at": format_instant(self.withdrawn_at) if self.withdrawn_at else "",
+            "withdrawn_at": format_optional(self.withdrawn_at),
             "withdrawn_by": self.withdrawn_by,
             "withdrawn_reason": self.withdrawn_reason,
         }
