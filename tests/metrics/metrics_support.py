@@ -208,6 +208,18 @@ def _default_rules(tier: str) -> str:
     return {"sourced": "S3", "accelerated": "ACC", "influenced": "INF"}.get(tier, "")
 
 
+def one_sourced_win() -> Book:
+    """A book of one deal: S1, 1,000.00 USD sourced by P1 alone, won on 2026-07-31 after 30 days."""
+    return Book().won(
+        "S1",
+        "2026-07-01",
+        "2026-07-31",
+        "1000.00",
+        "sourced",
+        credits=(("P1", "sourcer", "1.000000", "1000.00"),),
+    )
+
+
 def quarter_book() -> Book:
     """The hand-computed book of tests/metrics/test_figures.py (its docstring lists every deal)."""
     b = Book()

@@ -34,7 +34,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from metrics_support import AS_OF, Book, quarter_book
+from metrics_support import AS_OF, Book, one_sourced_win, quarter_book
 
 from cosell.errors import InputError
 from cosell.metrics.benchmarks import BANDS
@@ -299,19 +299,7 @@ def test_every_verdict_is_the_verdict_of_the_printed_value(key: str, value: Deci
 def test_no_percent_is_made_against_a_direct_median_of_zero_days() -> None:
     # Partner won in 30 days (median 30); the direct-only deal closed the instant it was created
     # (median 0): the reduction is 0 - 30 = -30 days, and a percent of 0 days is no number.
-    ws = (
-        Book()
-        .won(
-            "S1",
-            "2026-07-01",
-            "2026-07-31",
-            "1000.00",
-            "sourced",
-            credits=(("P1", "sourcer", "1.000000", "1000.00"),),
-        )
-        .won("N1", "2026-08-01", "2026-08-01", "500.00")
-        .save()
-    )
+    ws = one_sourced_win().won("N1", "2026-08-01", "2026-08-01", "500.00").save()
     f = figures_for(ws, "2026-Q3")
     assert f["cycle_direct_days"].value == Decimal("0.000000")  # type: ignore[attr-defined]
     assert f["cycle_reduction_days"].value == Decimal("-30.000000")  # type: ignore[attr-defined]

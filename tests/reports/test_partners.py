@@ -7,7 +7,7 @@ from decimal import Decimal
 from cosell.policy import Policy
 from cosell.reports.cfo import build_cfo
 from cosell.reports.partners import build_partners
-from metrics.metrics_support import AS_OF, Book
+from metrics.metrics_support import AS_OF, Book, one_sourced_win
 
 
 def test_league_rows_by_hand() -> None:
@@ -91,18 +91,7 @@ def test_league_total_is_the_cfo_partner_revenue_to_the_cent() -> None:
 
 def test_a_league_of_one_partner_says_partner_in_the_singular() -> None:
     # The chart of a league of one partner was titled "Credited closed-won revenue, top 1 partners".
-    ws = (
-        Book()
-        .won(
-            "S1",
-            "2026-07-01",
-            "2026-07-31",
-            "1000.00",
-            "sourced",
-            credits=(("P1", "sourcer", "1.000000", "1000.00"),),
-        )
-        .save()
-    )
+    ws = one_sourced_win().save()
     report = build_partners(ws.con, Policy(), "2026-Q3", AS_OF)
     titles = [chart.title for section in report.sections for chart in section.charts]
     assert titles == ["Credited closed-won revenue, top 1 partner"]
