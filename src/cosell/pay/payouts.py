@@ -41,7 +41,7 @@ from cosell.store.ledger import (
     verify_ledger,
 )
 from cosell.store.review import check_not_backdated
-from cosell.store.users import check_role
+from cosell.store.users import check_role, find_user
 from cosell.store.workspace import Workspace
 
 APPROVER_ROLE = "finance"
@@ -189,22 +189,26 @@ def _lines(con: Engine, period: str) -> list[PayoutLine]:
 
 
 def check_approver(con: Engine, user_id: str) -> None:
-    """Only a current user with role finance approves a payout run (SPEC section 9)."""
+    """Only a current user with role finance approves a payout run (SPEC section 9). Unlike a
+    command that any user may run without a directory (:func:`check_role`), an approval needs one:
+    money leaves the company only on a known finance user's word."""
     if not user_id.strip():
         raise UsageError("say who approves: --by FINANCE_USER (recorded with the approval)")
-    known = con.execute("SELECT count(*) FROM cur_users").fetchone()
-    if not known or not known[0]:
+    try:
+        user = find_user(con, user_id)
+    except NotFound:
+        raise NotAllowed(
+            f"{user_id} is not a user of this workspace: only a finance user approves payout runs"
+        ) from None
+    if user is None:
         raise NotAllowed(
             "the workspace has no users, so nobody can be checked as a finance user: import users "
             "(with role finance for the approvers) before approving payout runs"
         )
-    row = con.execute("SELECT role FROM cur_users WHERE user_id = ?", [user_id]).fetchone()
-    if row is None:
+    if user.role != APPROVER_ROLE:
         raise NotAllowed(
-            f"{user_id} is not a user of this workspace: only a finance user approves payout runs"
+            f"only a finance user approves payout runs: {user_id} has role {user.role or 'none'}"
         )
-    if row[0] != APPROVER_ROLE:
-        raise NotAllowed(f"only a finance user approves payout runs: {user_id} has role {row[0] or 'none'}")
     check_role(con, user_id, (APPROVER_ROLE,), "approve payout runs")  # nor one who works for a partner
 
 
