@@ -58,7 +58,8 @@ def test_a_command_loads_its_own_module_only(tmp_path: Path) -> None:
 
 
 def test_a_group_loads_its_module_and_what_joins_it(tmp_path: Path) -> None:
-    # referrals' channel commands (email, slack) join its group from their own module.
+    # referrals' channel commands (email, slack) are defined in their own module and attached to
+    # the group by the group's module.
     out, modules = run(tmp_path, "referrals", "--help")
     assert "email" in out and "slack" in out
     assert command_modules(modules) == {"referrals_cmd", "referral_channels_cmd"}
@@ -124,8 +125,8 @@ print(json.dumps([alone, together]))
 
 
 def test_a_command_loaded_alone_has_every_subcommand() -> None:
-    # A module may add commands to another's group (crm_cmd: import salesforce|hubspot): the
-    # group's module must load it, or the commands would be missing when the group runs alone.
+    # A group may hold commands defined in another module (import salesforce|hubspot in crm_cmd):
+    # the group's module attaches them, or they would be missing when the group runs alone.
     done = subprocess.run([sys.executable, "-c", WALK], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     alone, together = json.loads(done.stdout)

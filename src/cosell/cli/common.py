@@ -133,7 +133,7 @@ def reason_option(help_text: str) -> Any:
 
 # The --reason of a command that refuses to act without one (a decision, a rejection, a posting).
 RequiredReasonOption = Annotated[str, reason_option("Why (recorded; may not be empty).")]
-# The --reason of a change that is recorded with it, given or not.
+# The --reason of a change, recorded with it.
 ChangeReasonOption = Annotated[str, reason_option("Why (recorded with the change).")]
 
 
@@ -159,8 +159,8 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 
 
 class ShowFormat(StrEnum):
-    """Output formats of a command that prints one record or one answer as lines to read (a
-    referral, a finding, a deal's explanation, a gate decision): no csv."""
+    """Output formats of a command that prints lines to read rather than rows (a referral, a
+    finding, a deal's explanation or history, a gate decision): table or json, no csv."""
 
     table = "table"
     json = "json"
@@ -438,7 +438,8 @@ def in_workspace(path: str | None, use: Callable[[Workspace], T], *, read_only: 
 
 
 def print_json(data: Any) -> None:
-    """Print ``data`` as every ``--format json`` prints it: indented by two, on stdout."""
+    """Print ``data`` as ``--format json`` prints it: indented by two, ASCII, on stdout (``payouts
+    show`` alone writes its text as it is)."""
     typer.echo(json.dumps(data, indent=2))
 
 

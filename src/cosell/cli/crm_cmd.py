@@ -20,7 +20,7 @@ from cosell.cli.common import (
     print_json,
     progress,
 )
-from cosell.cli.import_output import ImportReasonOption, print_intake, render_report, report_json
+from cosell.cli.import_common import ImportReasonOption, print_intake, render_report, report_json
 from cosell.policy import load_policy
 
 if TYPE_CHECKING:

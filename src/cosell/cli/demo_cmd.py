@@ -210,7 +210,7 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
     """Referrals from the demo's inbox, the one accepted, a conflict, a follow-up and a registration
     that collides with another partner's (:mod:`cosell.service.demo_intake`)."""
     from cosell.cli.common import Format, emit_rows
-    from cosell.cli.referral_output import conflict_lines, list_row
+    from cosell.cli.referral_common import conflict_lines, list_row
     from cosell.service.demo_intake import intake
 
     with _step("reading the partner inbox: emails and a Slack export"):

@@ -19,7 +19,7 @@ from cosell.cli.common import (
     output_option,
     progress,
 )
-from cosell.cli.import_output import ImportReasonOption, print_intake, render_report
+from cosell.cli.import_common import ImportReasonOption, print_intake, render_report
 from cosell.policy import load_policy
 
 import_app = typer.Typer(help="Import data into the workspace.", no_args_is_help=True)

@@ -29,7 +29,7 @@ from cosell.cli.common import (
 from cosell.cli.report_cmd import FormatOption as ReportFormatOption
 from cosell.cli.report_cmd import OutOption, ReportFormat, emit
 from cosell.errors import UsageError
-from cosell.instants import format_instant, format_optional
+from cosell.instants import format_instant, format_optional, json_instant
 from cosell.money import round_money
 from cosell.policy import load_policy
 from cosell.report_model import counted
@@ -221,7 +221,7 @@ def show_command(
         data = {
             "run_id": run.run_id, "period": run.period, "status": run.status,
             "proposed_at": format_instant(run.proposed_at), "proposed_by": run.by_user,
-            "approved_at": format_instant(run.approved_at) if run.approved_at else None,
+            "approved_at": json_instant(run.approved_at),
             "approved_by": run.approved_by, "reason": run.reason, "approval_reason": run.approval_reason,
             "currency": run.currency,
             "parties_paid": run.parties_paid, "total": _amount(run.total, run.currency, fmt),

@@ -26,7 +26,7 @@ from cosell.cli.common import (
     login_name,
     print_json,
 )
-from cosell.cli.referral_output import LIST_COLUMNS, LIST_OPTIONAL, ByOption, list_row, print_referral
+from cosell.cli.referral_common import LIST_COLUMNS, LIST_OPTIONAL, ByOption, list_row, print_referral
 from cosell.errors import UsageError
 from cosell.policy import load_policy
 from cosell.referrals.email_parse import check_size

@@ -32,7 +32,7 @@ from cosell.cli.common import (
     login_name,
     print_json,
 )
-from cosell.cli.referral_output import (
+from cosell.cli.referral_common import (
     LIST_COLUMNS,
     LIST_OPTIONAL,
     ByOption,

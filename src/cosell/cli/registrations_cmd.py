@@ -29,7 +29,7 @@ from cosell.cli.common import (
     print_json,
     say,
 )
-from cosell.cli.referral_output import ByOption, OverrideOption, conflict_lines
+from cosell.cli.referral_common import ByOption, OverrideOption, conflict_lines
 from cosell.instants import format_instant
 from cosell.policy import load_policy
 

@@ -49,7 +49,7 @@ from cosell.store.review import (
     next_number,
     read_findings,
 )
-from cosell.store.versions import latest_run_id, read_attribution_as_of
+from cosell.store.versions import latest_run_id, open_attribution_views
 from cosell.store.workspace import Workspace
 from cosell.terminal import print_table
 
@@ -206,7 +206,7 @@ def reconcile(
     why = given_or_ran(reason, ran_reconcile(window, as_of, known_at))
     evaluated = evaluation(as_of, known_at)
     known_at = knowledge(as_of, known_at)
-    run_id = read_attribution_as_of(con, known_at, evaluated, evaluated_at)
+    run_id = open_attribution_views(con, known_at, evaluated, existing_at=evaluated_at)
     deals = detect(con, policy, window, known_at, overlap)
     known = "TRUE" if known_at is None else f"k.detected_at <= {_ts(known_at)}"
     now = clock.now()

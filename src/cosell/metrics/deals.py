@@ -50,7 +50,7 @@ from cosell.hygiene.sql import close_time_ctes
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
-from cosell.store.versions import read_attribution_as_of
+from cosell.store.versions import open_attribution_views
 
 DEALS_TABLE = "_cosell_metrics_deals"
 RATES_TABLE = "_cosell_metrics_rates"
@@ -130,7 +130,7 @@ def build_deal_facts(
     given = as_of if as_of_given else None
     evaluated = evaluation(given, known_at)
     known_at = knowledge(given, known_at)
-    run_id = read_attribution_as_of(con, known_at, evaluated, as_of)
+    run_id = open_attribution_views(con, known_at, evaluated, existing_at=as_of)
     run_row = con.execute("SELECT run_at FROM attribution_runs WHERE run_id = ?", [run_id]).fetchone()
     assert run_row is not None
     ws = policy.workspace_currency

@@ -268,12 +268,12 @@ def require_attribution(con: Engine, known_at: datetime | None, evaluated_at: da
     )
 
 
-def read_attribution_as_of(
-    con: Engine, known_at: datetime | None, evaluated_at: datetime | None, existing_at: datetime
+def open_attribution_views(
+    con: Engine, known_at: datetime | None, evaluated_at: datetime | None, *, existing_at: datetime
 ) -> int:
     """Build the views of the data known at ``known_at`` (the deals existing at ``existing_at``)
     and of the attribution evaluated as of ``evaluated_at`` (None: each deal's newest version
-    known, :mod:`cosell.asof`); return the run they read. Raises :class:`NotFound` when nothing was
+    known, :mod:`cosell.asof`); return the run the attribution views read. Raises :class:`NotFound` when nothing was
     imported by ``known_at`` or no such attribution is known (:func:`require_attribution`)."""
     if known_at is not None:
         require_import(con, known_at)

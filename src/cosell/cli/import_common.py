@@ -1,5 +1,5 @@
-"""What an import prints: its counts, its warnings and what its intake did, for ``cosell import
-canonical`` and ``cosell import salesforce|hubspot`` alike."""
+"""What every ``cosell import`` command shares (``canonical`` and ``salesforce|hubspot`` alike): its
+``--reason``, and what it prints: its counts, its warnings and what its intake did."""
 
 from __future__ import annotations
 
