@@ -83,7 +83,7 @@ def test_attribute_data_warns_of_unknown_touch_kinds_as_the_import_does(tmp_path
     done = runner.invoke(app, ["attribute", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert done.exit_code == 0, done.output
     assert "warning:" not in done.stdout
-    assert done.stderr.splitlines().count(f"warning: touches.csv 1 row(s), kind: {reason}") == 1
+    assert done.stderr.splitlines().count(f"warning: touches.csv 1 row, kind: {reason}") == 1
     assert done.stderr.count("warning:") == 1  # the policy's own kinds are not named
 
 
