@@ -147,7 +147,7 @@ def test_gate_audit_and_prompts_before_the_first_import_are_refused_not_empty(
     ws: str, command: list[str]
 ) -> None:
     """Both read the data known at K: before the first import nothing was known, which is no "0
-    violation(s)" or "0 prompt(s)" (exit 0) (found by fuzzing as-of, branch asof37)."""
+    violations" or "0 prompts" (exit 0) (found by fuzzing as-of, branch asof37)."""
     result = runner.invoke(app, [*command, "-w", ws, "--known-at", "2026-11-30T23:59:59.999999Z"])
     assert result.exit_code == 1, result.output
     assert (

@@ -36,7 +36,7 @@ def test_demo_builds_the_sample_company_reproducibly(
         "cosell explain",
         "Where everything is",
         "auto-tagged",
-        "influence prompt(s)",
+        "influence prompts",
         "added users u-admin, u-ops, u-manager, u-finance, u-partner",
         "Reconciliation all: findings by kind",
         "of revenue at stake",

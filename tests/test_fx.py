@@ -40,7 +40,7 @@ def test_month_rate_then_quarter_rate_then_rounded_half_away() -> None:
 def test_a_missing_rate_names_currency_and_period_never_one() -> None:
     con = _con([("EUR", "2026-08", "1.1")], [("a", "100", "GBP", "2026-08-02T00:00:00Z")])
     sql = converted_amounts_sql("SELECT * FROM deals", "created_at", Policy())
-    with pytest.raises(MissingRate, match=r"no rate for GBP in 2026-Q3 \(nor its month\)"):
+    with pytest.raises(MissingRate, match=r"no rate for GBP in 2026-Q3 \(nor its month\): needed by 1 deal$"):
         check_rates(con, sql)
 
 

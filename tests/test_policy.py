@@ -282,14 +282,14 @@ def test_policy_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{path} line 2: policy key credit.model: 'linear' is not one of: " + ", ".join(CREDIT_MODELS),
         f"{path} line 4: policy key windows.sourcing_lookback_days: -1 must not be negative",
-        "2 problem(s)",
+        "2 problems",
     ]
     path.write_bytes(bytes(range(256)))
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.stderr.splitlines() == [
         f"{path}: policy key (file): is not a text file (a policy is TOML text in UTF-8)",
-        "1 problem(s)",
+        "1 problem",
     ]
     path.write_text('[credit]\nmodel = "even"\n', encoding="utf-8")
     result = runner.invoke(app, ["policy", "check", str(path)])

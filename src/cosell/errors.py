@@ -22,6 +22,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from cosell.report_model import counted
+
 INTERNAL_ERROR_EXIT = 70  # sysexits' EX_SOFTWARE: a bug in cosell, not a refusal
 
 
@@ -112,7 +114,7 @@ class ImportFailed(CosellError):
         lines = [str(p) for p in self.problems]
         more = self.total - len(self.problems)
         if more > 0:
-            lines.append(f"... and {more} more problem(s)")
+            lines.append(f"... and {counted(more, 'more problem')}")
         lines.append("nothing from this import was applied")
         super().__init__("\n".join(lines))
 

@@ -13,6 +13,7 @@ from cosell.engine import Engine
 from cosell.errors import CosellError
 from cosell.money import minor_unit
 from cosell.policy import Policy
+from cosell.report_model import counted
 
 
 class MissingRate(CosellError):
@@ -62,7 +63,7 @@ def check_rates(con: Engine, converted_sql: str) -> None:
     if missing:
         currency, period, deals = missing[0]
         raise MissingRate(
-            f"fx_rates has no rate for {currency} in {period} (nor its month): needed by {deals} deal(s)"
+            f"fx_rates has no rate for {currency} in {period} (nor its month): needed by {counted(deals, 'deal')}"
         )
 
 

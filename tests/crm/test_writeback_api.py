@@ -192,7 +192,7 @@ def test_a_refused_token_stops_with_a_message_that_never_shows_it() -> None:
     fake = FakeHubSpot(hs_deals(2), token="another")
     with pytest.raises(CosellError) as caught:
         HubSpotClient(HS, fake, Sleeps()).run([hs_record(r) for r in sorted(fake.deals)])
-    assert "HTTP 401" in str(caught.value) and "0 deal(s) were updated" in str(caught.value)
+    assert "HTTP 401" in str(caught.value) and "after 0 deals were updated" in str(caught.value)
     assert "t0ken-SECRET" not in str(caught.value) and "t0ken" not in repr(HS)
 
 

@@ -28,7 +28,7 @@ def test_import_prints_counts(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "canonical", str(folder), "--workspace", ws])
     assert result.exit_code == 0, result.output
     assert "import 1" in result.output
-    assert "accepted 16 row(s), rejected 0" in result.output
+    assert "accepted 16 rows, rejected 0" in result.output
 
 
 def test_counts_have_thousands_separators(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_counts_have_thousands_separators(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws.duckdb")
     result = runner.invoke(app, ["import", "canonical", str(tmp_path / "in"), "--workspace", ws])
     assert result.exit_code == 0, result.output
-    assert re.search(r"accepted \d{1,3}(,\d{3})+ row\(s\), rejected 0", result.output), result.output
+    assert re.search(r"accepted \d{1,3}(,\d{3})+ rows, rejected 0", result.output), result.output
 
 
 def test_json_and_csv_formats(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_attribute_data_warns_of_unknown_touch_kinds_as_the_import_does(tmp_path
     done = runner.invoke(app, ["attribute", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert done.exit_code == 0, done.output
     assert "warning:" not in done.stdout
-    assert done.stderr.splitlines().count(f"warning: touches.csv 1 row(s), kind: {reason}") == 1
+    assert done.stderr.splitlines().count(f"warning: touches.csv 1 row, kind: {reason}") == 1
     assert done.stderr.count("warning:") == 1  # the policy's own kinds are not named
 
 
@@ -128,7 +128,7 @@ def test_rejects_option(tmp_path: Path) -> None:
         app, ["import", "canonical", str(folder), "-w", ":memory:", "--rejects", str(rejects)]
     )
     assert result.exit_code == 0, result.output
-    assert f"accepted 15 row(s), rejected 1; rejected rows written to {rejects}" in " ".join(
+    assert f"accepted 15 rows, rejected 1; rejected rows written to {rejects}" in " ".join(
         result.output.split()
     )
     assert rejects.read_text().count("\n") == 2
@@ -198,3 +198,40 @@ def test_rejects_named_like_a_table_of_the_folder_is_refused(tmp_path: Path, nam
         app, ["import", "canonical", str(folder), "-w", str(ws), "--rejects", str(tmp_path / name)]
     )
     assert elsewhere.exit_code == 0, elsewhere.output
+
+
+@pytest.mark.parametrize(
+    ("accepted", "tagged", "prompted", "more", "said"),
+    [
+        (1, 1, 1, 1, ("accepted 1 row,", "auto-tagged 1 deal created", "issued 1 influence prompt\n",
+                      "... and 1 more warning row\n")),
+        (1_202, 2, 1_000, 3, ("accepted 1,202 rows,", "auto-tagged 2 deals created",
+                              "issued 1,000 influence prompts\n", "... and 3 more warning rows\n")),
+    ],
+)  # fmt: skip
+def test_import_counts_read_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+    accepted: int,
+    tagged: int,
+    prompted: int,
+    more: int,
+    said: tuple[str, ...],
+) -> None:
+    """One row, one deal, one prompt in the singular, others in the plural: words a controller
+    forwards, never "row(s)" (cosell.report_model.counted)."""
+    import io
+    from datetime import UTC, datetime
+
+    from cosell.cli import import_common
+    from cosell.cli.common import Format, TextConsole
+    from cosell.data.import_report import ImportReport, TableCounts
+    from cosell.hygiene.intake import Intake
+
+    out = io.StringIO()
+    monkeypatch.setattr(import_common, "console", TextConsole(file=out, width=80))
+    counts = TableCounts("deals", "deals.csv", accepted, accepted, 0, 0, 0)
+    report = ImportReport(1, datetime(2026, 5, 1, tzinfo=UTC), "in", (counts,), (), more)
+    import_common.render_report(report, Format.table)
+    import_common.print_intake(report, Intake(tagged, prompted), import_common.console)
+    text = out.getvalue()
+    assert all(s in text for s in said) and "(s)" not in text, text

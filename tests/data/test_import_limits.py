@@ -284,7 +284,7 @@ def test_plan_effective_dates_outside_the_range_are_listed(tmp_path: Path) -> No
     assert result.stderr.splitlines() == [
         f"{plan}: effective_from 0001-01-01T00:00:00+14:00 {OUT_OF_RANGE}",
         f"{plan}: effective_to '9999-12-31T23:00:00-05:00' {OUT_OF_RANGE}",
-        "2 problem(s)",
+        "2 problems",
     ]
     plan.write_text(
         plan.read_text()

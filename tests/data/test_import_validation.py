@@ -307,7 +307,17 @@ def test_every_problem_is_counted_and_the_first_fifty_listed(tmp_path: Path) -> 
     assert failed.value.total == 120
     assert failed.value.limit_hit
     assert [p.row for p in failed.value.problems] == list(range(2, 52))
-    assert "... and 70 more problem(s)" in str(failed.value)
+    assert "... and 70 more problems" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("total", "said"), [(2, "... and 1 more problem\n"), (1_002, "... and 1,001 more problems\n")]
+)
+def test_the_problems_left_unlisted_are_counted_in_words(total: int, said: str) -> None:
+    """One more problem in the singular, more in the plural, thousands separated: the message is
+    forwarded as it is (cosell.report_model.counted)."""
+    shown = [Problem("touches.csv", 2, "occurred_at", "yesterday", "is not an instant")]
+    assert said in str(ImportFailed(shown, total=total))
 
 
 def test_problems_of_several_files_in_table_order(tmp_path: Path) -> None:

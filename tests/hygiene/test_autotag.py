@@ -115,7 +115,7 @@ def test_a_tag_is_a_new_version_but_not_s4_evidence(ws: Workspace) -> None:
     assert [(v.run.run_id, v.kind, v.scope, v.run.by_user) for v in versions] == [
         (1, "batch", "full", "tester"), (2, "auto_tag", "partial", "system"),
     ]  # fmt: skip
-    assert versions[1].run.reason == "auto-tag of 2 deal(s) created from a partner lead"
+    assert versions[1].run.reason == "auto-tag of 2 deals created from a partner lead"
     attribution_views(ws.con)
     tagged = _o1(ws.con, "v_attribution")
     assert tagged == untagged  # the tier comes from S1 with the lead, never S4
@@ -168,12 +168,12 @@ def test_import_command_tags_and_a_reimport_adds_nothing(
     monkeypatch.setenv("COSELL_NOW", "2026-05-01T00:00:00Z")
     first = runner.invoke(app, ["import", "canonical", str(folder), "-w", path])
     assert first.exit_code == 0, first.output
-    assert "auto-tagged 2 deal(s) created from a partner lead; issued 3 influence prompt(s)" in " ".join(
+    assert "auto-tagged 2 deals created from a partner lead; issued 3 influence prompts" in " ".join(
         first.output.split()
     )
     monkeypatch.setenv("COSELL_NOW", "2026-05-02T00:00:00Z")
     second = runner.invoke(app, ["import", "canonical", str(folder), "-w", path])
-    assert "auto-tagged 0 deal(s) created from a partner lead; issued 0 influence prompt(s)" in " ".join(
+    assert "auto-tagged 0 deals created from a partner lead; issued 0 influence prompts" in " ".join(
         second.output.split()
     )
 

@@ -134,6 +134,6 @@ def test_gate_audit_command(
         "O6,U1,Closed Won,2026-03-20T00:00:00Z,,,,,1000.00,USD",
     ]
     table = runner.invoke(app, ["gate", "audit", "-w", path])
-    assert "3 violation(s)" in table.output
+    assert "3 violations" in table.output
     bad = runner.invoke(app, ["gate", "audit", "-w", path, "--as-of", "yesterday"])
     assert bad.exit_code == 2

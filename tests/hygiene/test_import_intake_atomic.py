@@ -114,7 +114,7 @@ def test_kill_9_between_the_rows_and_the_intake_leaves_nothing_half_applied(
         [COSELL, "import", "canonical", str(folder), "-w", str(path)], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert f"auto-tagged {TAGS} deal(s)" in done.stdout
+    assert f"auto-tagged {TAGS} deals" in done.stdout
     after = state(path)
     assert after["imports"] == 1 and after["opportunities"] == 9 and after["auto_tags"] == TAGS
     assert after["prompts"] > 0

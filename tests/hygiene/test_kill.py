@@ -107,7 +107,7 @@ def test_killed_mid_batch_applies_nothing_and_a_full_run_applies_everything(
 
     done = subprocess.run([COSELL, *COMMAND, "-w", str(path)], env=env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert f"{DEALS} finding(s) accepted by U-OPS" in done.stdout
+    assert f"{DEALS} findings accepted by U-OPS" in done.stdout
     assert counts(path) == {"finding_decisions": DEALS, "attribution_overrides": DEALS, "attribution_runs": 2,
                             "attribution_changes": DEALS}  # fmt: skip
     ws = open_workspace(path)

@@ -79,11 +79,12 @@ def test_findings_list_show_accept_reject(ws: str) -> None:
     code, out = invoke("findings", "accept", "OVC-O-OVC", "-w", ws, "--by", "U-OPS", "--reason", "SDR first")
     assert code == 0, out
     assert "OVC-O-OVC accepted: override OVR-000001 (accelerated/P1), run 2" in out
+    assert "1 finding accepted by U-OPS" in out  # one, in the singular: the words a reviewer forwards
     code, out = invoke("findings", "reject", "--all-of-kind", "double_sourced", "-w", ws, "--by", "U-PM",
                        "--reason", "known")  # fmt: skip
-    assert code == 0 and "2 finding(s) rejected by U-PM" in out
+    assert code == 0 and "2 findings rejected by U-PM" in out
     code, out = invoke("findings", "list", "-w", ws, "--status", "rejected")
-    assert re.search(r"DBS-O-DBS(?![\w-])", out) and "2 finding(s)" in out  # not only -CLAIMS
+    assert re.search(r"DBS-O-DBS(?![\w-])", out) and "2 findings" in out  # not only -CLAIMS
     code, out = invoke("findings", "show", "OVC-O-OVC", "-w", ws, "--format", "json")
     assert json.loads(out)["status"] == "accepted" and json.loads(out)["decided_by"] == "U-OPS"
 

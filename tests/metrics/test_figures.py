@@ -198,7 +198,7 @@ def test_a_missing_rate_is_an_input_error_naming_currency_and_period() -> None:
     m = open_metrics(ws.con, Policy(), AS_OF)
     with pytest.raises(
         InputError,
-        match=r"fx_rates, rate: no rate for GBP in 2026-08 or 2026-Q3: needed by 1 deal\(s\) created then",
+        match=r"fx_rates, rate: no rate for GBP in 2026-08 or 2026-Q3: needed by 1 deal created then",
     ):
         check_rates(m.facts, [m.period("2026-Q3")])
     check_rates(m.facts, [m.period("2026-Q2")])  # a period that does not need the rate is fine

@@ -64,7 +64,7 @@ def test_a_ledger_row_without_its_seal_is_reported() -> None:
     w = _world()
     verify_ledger(w.ws.con)
     w.ws.con.execute("DELETE FROM ledger_entries_seal WHERE entry_id = 'LE-00000001'")
-    with pytest.raises(LedgerDamaged, match="no seal"):
+    with pytest.raises(LedgerDamaged, match=r"^1 row of ledger_entries has no seal"):
         verify_ledger(w.ws.con)
     with pytest.raises(LedgerDamaged):
         post_period(w.ws, w.policy, PRICER, "2026-10", "fin", at("2026-11-01T00:00:00Z"))

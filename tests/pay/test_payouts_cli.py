@@ -96,7 +96,7 @@ def test_post_run_approve_list_and_ledger(ws_path: str) -> None:
     refused = payouts("approve", ws_path, "PR-000001", by="U1", exit_code=1)
     assert "only a finance user approves" in refused
     approved = payouts("approve", ws_path, "PR-000001", by="F1")
-    assert "run PR-000001 approved by F1: 2 payment(s), 2,100.00 USD" in approved
+    assert "run PR-000001 approved by F1: 2 payments, 2,100.00 USD" in approved
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["run_id"], r["status"], r["approved_by"], r["total"]) for r in runs] == [
         ("PR-000001", "approved", "F1", "2100.00")
@@ -376,7 +376,7 @@ def test_who_proposed_a_run_does_not_approve_it(ws_path: str) -> None:
     runs = json.loads(invoke("payouts", "list", "--workspace", ws_path, "--format", "json"))
     assert [(r["status"], r["approved_by"]) for r in runs] == [("proposed", "")]
     approved = payouts("approve", ws_path, "PR-000001", by="F2")
-    assert "run PR-000001 approved by F2: 2 payment(s)" in approved
+    assert "run PR-000001 approved by F2: 2 payments" in approved
 
 
 def test_a_user_who_may_not_approve_learns_nothing_of_the_run(ws_path: str) -> None:

@@ -47,7 +47,7 @@ def test_init_writes_the_example_that_checks_clean(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plans", "check", str(target)])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{target}: partners-2026@1, in force from 2026-01-01T00:00:00Z until superseded, 7 rule(s), "
+        f"{target}: partners-2026@1, in force from 2026-01-01T00:00:00Z until superseded, 7 rules, "
         "rep commission on top: ok\n"
     )
     again = runner.invoke(app, ["plans", "init", str(target)])
@@ -71,7 +71,7 @@ def test_check_lists_every_problem_naming_the_rule_and_exits_1(tmp_path: Path) -
         f'{bad} rule "cosell-20": percent 120 is over 100',
         f'{bad} rules "a" and "b": overlapping rules with no precedence: both match tier sourced, role sourcer '
         "(give one a higher priority, or make one more specific)",
-        "2 problem(s)",
+        "2 problems",
     ]
 
 
@@ -219,14 +219,14 @@ def test_check_and_load_refuse_out_of_bounds_numbers(
     ):
         lines = _invoke_refused(command)
         assert lines[0].startswith(f"{plan}{'' if message.startswith('rule') else ':'} {message}"), lines
-        assert lines[-1] == "1 problem(s)"
+        assert lines[-1] == "1 problem"
     assert not (tmp_path / "w.duckdb").exists()  # refused before the workspace was opened
 
 
 def test_a_binary_plan_file_is_refused_with_a_message(tmp_path: Path) -> None:
     plan = tmp_path / "p.toml"
     plan.write_bytes(bytes(range(256)) * 4)
-    expected = [f"{plan}: is not a text file (a plan is TOML text in UTF-8)", "1 problem(s)"]
+    expected = [f"{plan}: is not a text file (a plan is TOML text in UTF-8)", "1 problem"]
     assert _invoke_refused(["plans", "check", str(plan)]) == expected
     assert (
         _invoke_refused(
@@ -243,13 +243,13 @@ def test_a_plan_that_is_not_a_regular_file_or_too_large_is_refused_without_readi
     large = tmp_path / "large.toml"
     large.write_bytes(b"#" * (MAX_TOML_FILE_BYTES + 1))
     expected = [f"{large}: is larger than {MAX_TOML_FILE_BYTES:,} bytes (a plan is a short text file)"]
-    assert _invoke_refused(["plans", "check", str(large)]) == [*expected, "1 problem(s)"]
+    assert _invoke_refused(["plans", "check", str(large)]) == [*expected, "1 problem"]
     fifo = tmp_path / "plan.fifo"
     os.mkfifo(fifo)
     link = tmp_path / "plan.toml"
     link.symlink_to("/dev/zero")
     for path in (Path("/dev/zero"), link, fifo):
-        expected = [f"{path}: is not a regular file (a plan is a TOML text file)", "1 problem(s)"]
+        expected = [f"{path}: is not a regular file (a plan is a TOML text file)", "1 problem"]
         assert _invoke_refused(["plans", "check", str(path)]) == expected
         assert (
             _invoke_refused(

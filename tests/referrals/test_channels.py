@@ -113,7 +113,7 @@ def test_the_email_summary_fits_80_columns(ref_ws: Workspace, tmp_path: Path) ->
     )
     code, out = cli(closed(ref_ws), "referrals", "email", str(one))
     assert code == 0, out
-    assert out.splitlines()[0] == "1 referral(s) found in a.eml: 1 new, 0 already submitted"
+    assert out.splitlines()[0] == "1 referral found in a.eml: 1 new, 0 already submitted"
     assert "REF-000001: open (version 1)" in out
     assert max(len(line) for line in out.splitlines()) <= 80
 
@@ -152,7 +152,7 @@ def test_a_slack_export_and_an_event_give_their_referrals(ref_ws: Workspace, tmp
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"type": "url_verification", "challenge": "x"}))
     code, out = cli(ws, "referrals", "slack", str(event))
-    assert code == 0 and out.startswith("0 referral(s) found in event.json"), out
+    assert code == 0 and out.startswith("0 referrals found in event.json"), out
     bad = tmp_path / "bad.json"
     bad.write_text("[1")
     code, out = cli(ws, "referrals", "slack", str(bad))

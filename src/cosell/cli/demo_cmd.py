@@ -36,6 +36,7 @@ from cosell.cli.common import (
     progress,
 )
 from cosell.instants import format_instant
+from cosell.report_model import counted
 from cosell.service.demo import NAMED_USERS
 from cosell.terminal import print_table
 
@@ -185,8 +186,9 @@ def _say_what_was_left(removed: list[Path], kept: list[Path]) -> None:
 def _print_intake(intake: Intake) -> None:
     """What the import's hygiene intake did (it ran in the import's transaction, dated like it)."""
     console.print(
-        f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead (who = system, why = the lead id); "
-        f"issued {intake.prompted:,} influence prompt(s) to the owning reps (cosell prompts)",
+        f"auto-tagged {counted(intake.tagged, 'deal')} created from a partner lead "
+        "(who = system, why = the lead id); "
+        f"issued {counted(intake.prompted, 'influence prompt')} to the owning reps (cosell prompts)",
         highlight=False,
     )
 
@@ -240,7 +242,7 @@ def _intake_tour(ws: Workspace, policy: Policy, manifest: DemoManifest) -> None:
         row = done.registration.row
         console.print(
             f"{row.registration_id} ({row.status}): {row.partner_id} registers {row.account_id}; "
-            f"{len(done.registration.conflicts):,} conflict(s):",
+            f"{counted(len(done.registration.conflicts), 'conflict')}:",
             highlight=False,
         )
         console.print("\n".join(conflict_lines(done.registration.conflicts, shown=1)), highlight=False)

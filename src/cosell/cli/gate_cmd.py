@@ -34,6 +34,7 @@ from cosell.cli.common import (
 from cosell.instants import format_instant, format_optional
 from cosell.money import round_money
 from cosell.policy import load_policy
+from cosell.report_model import counted
 
 gate_app = typer.Typer(
     help="The stage gate: a deal may not enter a won stage unless partner_source is confirmed.",
@@ -134,5 +135,5 @@ def audit(
         optional=("owner_id", "stage", "confirmed_by"),
     )  # fmt: skip
     if fmt is Format.table:
-        console.print(f"{len(rows)} violation(s)", highlight=False)
+        console.print(counted(len(rows), "violation"), highlight=False)
     print_instants(at, fmt)

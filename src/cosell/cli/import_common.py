@@ -17,6 +17,7 @@ from cosell.cli.common import (
     reason_option,
 )
 from cosell.instants import format_instant
+from cosell.report_model import counted
 
 if TYPE_CHECKING:
     from cosell.service.imports import ImportReport, Intake
@@ -32,8 +33,8 @@ def print_intake(report: ImportReport, intake: Intake, out: TextConsole) -> None
     """What the import's intake did and when its rows became known (after the counts table; on
     stderr when stdout carries csv). ``import salesforce|hubspot`` print the same."""
     for line in (
-        f"auto-tagged {intake.tagged:,} deal(s) created from a partner lead; "
-        f"issued {intake.prompted:,} influence prompt(s)",
+        f"auto-tagged {counted(intake.tagged, 'deal')} created from a partner lead; "
+        f"issued {counted(intake.prompted, 'influence prompt')}",
         f"imported at {format_instant(report.imported_at)}: these rows are known from then on "
         "(any --known-at at or after it reads them)",
     ):
@@ -86,11 +87,11 @@ def render_report(report: ImportReport, fmt: Format) -> None:
     shown = sum(w.count for w in report.warnings)
     if report.warning_count > shown:
         console.print(
-            f"[yellow]... and {report.warning_count - shown:,} more warning row(s)[/]",
+            f"[yellow]... and {counted(report.warning_count - shown, 'more warning row')}[/]",
             markup=True,
             highlight=False,
         )
-    line = f"accepted {report.accepted:,} row(s), rejected {report.rejected:,}"
+    line = f"accepted {counted(report.accepted, 'row')}, rejected {report.rejected:,}"
     if report.rejects_file is not None:
         line += f"; rejected rows written to {report.rejects_file}"
     console.message(line, highlight=False)

@@ -123,11 +123,12 @@ def post_command(
         highlight=False,
     )
     for count, words in (
-        (result.unattributed, "won deal(s) without an attribution version were not priced"),
-        (result.no_plan, "won deal(s) closed when no plan was in force were not priced"),
+        (result.unattributed, "without an attribution version"),
+        (result.no_plan, "closed when no plan was in force"),
     ):
         if count:
-            console.print(f"note: {count:,} {words}", highlight=False)
+            verb = "was" if count == 1 else "were"
+            console.print(f"note: {counted(count, 'won deal')} {words} {verb} not priced", highlight=False)
 
 
 @payouts_app.command("run")
@@ -282,7 +283,7 @@ def approve_command(
     finally:
         ws.close()
     console.print(
-        f"run {run.run_id} approved by {run.approved_by}: {payments:,} payment(s), {_money(run.total, run.currency)} "
+        f"run {run.run_id} approved by {run.approved_by}: {counted(payments, 'payment')}, {_money(run.total, run.currency)} "
         f"{run.currency}; periods up to {run.period} are closed",
         highlight=False,
     )

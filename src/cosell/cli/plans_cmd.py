@@ -26,6 +26,7 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant, format_optional
 from cosell.outfiles import write_file
 from cosell.policy import load_policy
+from cosell.report_model import counted
 
 if TYPE_CHECKING:
     from cosell.service.plans import Plan, PlanProblem
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
 def _fail(problems: list[PlanProblem]) -> None:
     for problem in problems:
         err_console.message(str(problem), markup=False, highlight=False)
-    err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
+    err_console.print(counted(len(problems), "problem"), markup=False, highlight=False)
     raise typer.Exit(1)
 
 
@@ -61,7 +62,7 @@ def _summary(plan: Plan) -> str:
     rep_words = "no rep commission" if rep is None else f"rep commission {rep.partner_pay.replace('_', ' ')}"
     return (
         f"{plan.file}: {plan.label}, in force from {format_instant(plan.effective_from)} until {until}, "
-        f"{len(plan.rules)} rule(s), {rep_words}: ok"
+        f"{counted(len(plan.rules), 'rule')}, {rep_words}: ok"
     )
 
 

@@ -33,6 +33,7 @@ from cosell.cli.common import (
 )
 from cosell.instants import format_instant, format_optional
 from cosell.policy import load_policy
+from cosell.report_model import counted
 
 prompts_app = typer.Typer(
     help="Influence prompts: a partner joined a deal; its rep declares influenced or accelerated."
@@ -141,7 +142,7 @@ def list_command(
         optional=("trigger_ref", "created_at", "answered_by", "answered_at"),
     )  # fmt: skip
     if fmt is Format.table:
-        console.print(f"{len(rows):,} prompt(s)", highlight=False)
+        console.print(counted(len(rows), "prompt"), highlight=False)
     print_instants(at, fmt)
 
 

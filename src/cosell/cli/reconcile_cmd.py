@@ -44,6 +44,7 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant, format_optional
 from cosell.money import format_money
 from cosell.policy import load_policy
+from cosell.report_model import counted
 from cosell.terminal import print_table
 
 ByOption = Annotated[
@@ -216,7 +217,7 @@ def findings_list(
         _findings_csv(found)
     else:
         print_table(console, FINDING_COLUMNS, _finding_rows(found))
-        console.print(f"{len(found):,} finding(s)", highlight=False)
+        console.print(counted(len(found), "finding"), highlight=False)
 
 
 @findings_app.command("show")
@@ -298,7 +299,7 @@ def findings_accept(
             f"override {d.override_id} ({d.tier}{'/' + d.partner_id if d.partner_id else ''}), run {d.run_id}"
         )
         say(f"{d.finding_id} accepted: {fix if d.override_id else 'decision recorded (CRM fix)'}")
-    say(f"{len(result.decisions):,} finding(s) accepted by {require_user(by_user)}")
+    say(f"{counted(len(result.decisions), 'finding')} accepted by {require_user(by_user)}")
 
 
 @findings_app.command("reject")
@@ -318,7 +319,7 @@ def findings_reject(
         workspace_path,
         lambda ws: reject(ws, finding_ids, by_user=by_user, reason=reason, all_of_kind=all_of_kind),
     )
-    say(f"{len(decisions):,} finding(s) rejected by {require_user(by_user)}")
+    say(f"{counted(len(decisions), 'finding')} rejected by {require_user(by_user)}")
 
 
 @dispute_app.command("open")
@@ -485,7 +486,7 @@ def history_command(
     if not entries:
         say(f"{opportunity_id} has no attribution version yet: run `cosell attribute`")
         return
-    lines = [f"Attribution history of {opportunity_id}: {len(entries)} version(s), oldest first"]
+    lines = [f"Attribution history of {opportunity_id}: {counted(len(entries), 'version')}, oldest first"]
     for e in entries:
         lines.append("")
         mark = ", current" if e.current else ""

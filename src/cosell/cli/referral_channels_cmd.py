@@ -30,6 +30,7 @@ from cosell.cli.referral_common import LIST_COLUMNS, LIST_OPTIONAL, ByOption, li
 from cosell.errors import UsageError
 from cosell.policy import load_policy
 from cosell.referrals.email_parse import check_size
+from cosell.report_model import counted
 
 
 def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
@@ -38,7 +39,7 @@ def _report(done: list[Any], source: str, fmt: ShowFormat) -> None:
         return
     new = sum(d.created for d in done)
     console.message(
-        f"{len(done):,} referral(s) found in {source}: {new:,} new, {len(done) - new:,} already submitted",
+        f"{counted(len(done), 'referral')} found in {source}: {new:,} new, {len(done) - new:,} already submitted",
         highlight=False,
     )
     if len(done) == 1:

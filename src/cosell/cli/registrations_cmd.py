@@ -32,6 +32,7 @@ from cosell.cli.common import (
 from cosell.cli.referral_common import ByOption, OverrideOption, conflict_lines
 from cosell.instants import format_instant
 from cosell.policy import load_policy
+from cosell.report_model import counted
 
 registrations_app = typer.Typer(
     help="Deal registrations: submit, approve or reject, extend once, expire, list.", no_args_is_help=True
@@ -61,7 +62,7 @@ def _say(r: Any, what: str) -> None:
     row = r.row
     until = "" if row.status == "rejected" else f", protected until {format_instant(r.expiry)}"
     flagged = (
-        f"; {len(r.conflicts)} channel conflict(s): see cosell registrations show {row.registration_id}"
+        f"; {counted(len(r.conflicts), 'channel conflict')}: see cosell registrations show {row.registration_id}"
         if r.conflicts
         else ""
     )
@@ -212,7 +213,7 @@ def expire_command(
     )
     for r in done:
         _say(r, "expired")
-    console.print(f"{len(done):,} registration(s) expired", highlight=False)
+    console.print(f"{counted(len(done), 'registration')} expired", highlight=False)
 
 
 @registrations_app.command("list")

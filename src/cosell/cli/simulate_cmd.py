@@ -221,7 +221,7 @@ def _print_pay(result: Simulation, out: Console) -> None:
     if w.rep_pay:
         out.print(
             f"Rep commission on the changed deals: {signed(w.rep_pay_change)} {result.currency} over "
-            f"{len(w.rep_pay):,} rep(s) (--format json lists them).",
+            f"{counted(len(w.rep_pay), 'rep')} (--format json lists them).",
             highlight=False,
         )
 

@@ -23,6 +23,7 @@ from cosell.cli.common import (
 from cosell.errors import PolicyError, UsageError
 from cosell.outfiles import write_file
 from cosell.policy import PolicyInvalid, load_policy, render_policy_toml
+from cosell.report_model import counted
 
 policy_app = typer.Typer(
     help="Write and check the attribution policy file; print its rules as a partner-agreement appendix.",
@@ -69,7 +70,7 @@ def policy_check(path: Annotated[Path, typer.Argument(help="The policy file to v
         problems = exc.problems if isinstance(exc, PolicyInvalid) else [exc]
         for problem in problems:
             err_console.message(str(problem), markup=False, highlight=False)
-        err_console.print(f"{len(problems)} problem(s)", markup=False, highlight=False)
+        err_console.print(counted(len(problems), "problem"), markup=False, highlight=False)
         raise typer.Exit(1) from None
     console.message(f"{path}: valid, version {policy.version}", markup=False, highlight=False)
 

@@ -39,6 +39,7 @@ from cosell.crm.http import (
 )
 from cosell.crm.writeback import WritebackRecord
 from cosell.errors import CosellError
+from cosell.report_model import counted
 
 SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
@@ -148,7 +149,8 @@ class _Client:
         response = send_with_retry(self._transport, request, self._sleep, self._policy, self._log)
         if response.status == 401:
             raise CosellError(
-                f"{self.crm} refused the access token (HTTP 401) after {done} deal(s) were updated: "
+                f"{self.crm} refused the access token (HTTP 401) after {counted(done, 'deal')} "
+                f"{'was' if done == 1 else 'were'} updated: "
                 "get a new token and run the write-back again (it sends only what still differs)"
             )
         return response

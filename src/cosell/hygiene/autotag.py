@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from cosell import clock
 from cosell.hygiene.declared import declared_sql
 from cosell.policy import Policy
+from cosell.report_model import counted
 from cosell.store.attribution_store import RunRecord
 from cosell.store.intake import (
     SYSTEM_USER,
@@ -144,6 +145,6 @@ def apply_auto_tags(ws: Workspace, policy: Policy, now: datetime | None = None) 
     if has_attribution(ws):
         runs = store_new_versions(
             con, policy, [t.opportunity_id for t in tags], at, kind="auto_tag", by_user=SYSTEM_USER,
-            reason=f"auto-tag of {len(tags)} deal(s) created from a partner lead",
+            reason=f"auto-tag of {counted(len(tags), 'deal')} created from a partner lead",
         )  # fmt: skip
     return AutoTagResult(tags, tuple(record.run_id for record, _ in runs))

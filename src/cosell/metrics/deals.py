@@ -50,6 +50,7 @@ from cosell.hygiene.sql import close_time_ctes
 from cosell.money import minor_unit
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
+from cosell.report_model import counted
 from cosell.store.versions import open_attribution_views
 
 DEALS_TABLE = "_cosell_metrics_deals"
@@ -299,6 +300,6 @@ def check_rates(facts: DealFacts, periods: list[Period]) -> None:
                 None,
                 "rate",
                 None,
-                f"no rate for {currency} in {month} or {quarter}: needed by {n} deal(s) {kind} then",
+                f"no rate for {currency} in {month} or {quarter}: needed by {counted(n, 'deal')} {kind} then",
             )
         )

@@ -20,6 +20,7 @@ from cosell.errors import UsageError
 from cosell.instants import format_instant
 from cosell.policy import Policy
 from cosell.reasons import given_or_ran
+from cosell.report_model import counted
 from cosell.service.progress import Progress, quiet
 from cosell.store.workspace import Workspace
 
@@ -102,7 +103,7 @@ def kind_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
         f"SELECT kind, count(*) FROM touches WHERE kind NOT IN {in_list(sorted(policy.known_kinds))} "
         "GROUP BY kind ORDER BY kind"
     ).fetchall()
-    return tuple(f'touches.csv {int(n):,} row(s), kind: "{kind}" {UNKNOWN_KIND}' for kind, n in rows)
+    return tuple(f'touches.csv {counted(int(n), "row")}, kind: "{kind}" {UNKNOWN_KIND}' for kind, n in rows)
 
 
 def attribute_and_store(

@@ -30,6 +30,7 @@ from cosell.pay.hypothetical import Priced, ToPrice, partner_names, price_decisi
 from cosell.pay.plan_versions import load_plan_set
 from cosell.periods import Period, parse_period
 from cosell.policy import Policy
+from cosell.report_model import counted
 from cosell.results import AttributionRow, CreditRow
 from cosell.store.known import require_deals, require_import
 from cosell.store.versions import base_run
@@ -93,9 +94,11 @@ class Simulation:
         if not self.plans_known:
             notes.append("No compensation plan was loaded: pay is not computed (cosell plans load).")
         elif self.whatif.unpriced:
+            n = len(self.whatif.unpriced)
+            has, its = ("has", "its") if n == 1 else ("have", "their")
             notes.append(
-                f"{len(self.whatif.unpriced):,} changed won deal(s) have no plan in force at their close: "
-                "their pay is not counted."
+                f"{counted(n, 'changed won deal')} {has} no plan in force at {its} close: "
+                f"{its} pay is not counted."
             )
         return notes
 

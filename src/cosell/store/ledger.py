@@ -411,7 +411,12 @@ def verify_ledger(con: Engine) -> None:
             f"SELECT count(*) FROM {table.name} t WHERE NOT EXISTS (SELECT 1 FROM {table.seal} s WHERE {key})"
         ).fetchone()
         if row and row[0]:
-            raise LedgerDamaged(f"{row[0]} row(s) of {table.name} have no seal: the table was tampered with")
+            rows = (
+                f"{row[0]:,} row of {table.name} has"
+                if row[0] == 1
+                else f"{row[0]:,} rows of {table.name} have"
+            )
+            raise LedgerDamaged(f"{rows} no seal: the table was tampered with")
     row = con.execute(
         "SELECT count(*), coalesce(max(CAST(substr(entry_id, 4) AS BIGINT)), 0) FROM ledger_entries"
     ).fetchone()
