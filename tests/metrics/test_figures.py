@@ -101,6 +101,10 @@ def test_the_four_numbers_by_hand(ws: Workspace) -> None:
         Decimal("0.022658"),
         Decimal("0.219817"),
     ]
+    assert [f[f"revenue_share_{t}"].label for t in ("sourced", "none")] == [  # type: ignore[attr-defined]
+        "Sourced share of closed-won revenue",
+        "Share of closed-won revenue with no partner tier (none)",  # not "None share of ..."
+    ]
     # Partner won 30, 30, 40, 61 days: median 35; direct-only won 30 and 70: median 50 (N3 is not
     # direct-only: its CRM fields name a partner).
     assert f["cycle_partner_days"].value == Decimal("35.000000")  # type: ignore[attr-defined]

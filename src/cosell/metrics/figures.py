@@ -174,10 +174,16 @@ def revenue_shares(n: PeriodNumbers, fm: FigureMaker) -> tuple[Figure, ...]:
         )
     ]
     for tier in ("sourced", "accelerated", "influenced", "none"):
+        # "None share of closed-won revenue" read as a share of nothing: the tier is named instead.
+        label = (
+            "Share of closed-won revenue with no partner tier (none)"
+            if tier == "none"
+            else f"{TIER_LABELS[tier]} share of closed-won revenue"
+        )
         out.append(
             fm.share(
                 f"revenue_share_{tier}",
-                f"{TIER_LABELS[tier]} share of closed-won revenue",
+                label,
                 n.won.get(tier, Bucket()).amount,
                 total,
                 "won deals",
