@@ -448,3 +448,23 @@ def test_a_deal_changed_since_it_was_attributed_is_refused_until_it_is_attribute
         ("O2", "P1", "reversal", "sourcer-pct", D("-500.00")),
         ("O2", "P1", "partner_payout", "sourcer-pct", D("600.00")),
     ]
+
+
+def test_a_won_deal_without_a_close_time_is_refused_by_name_and_posts_nothing() -> None:
+    # Pay reads the close period from X; a won deal with no close_date and no stage entry has none.
+    w = world()
+    w.deal("O1", "10000.00")
+    w._insert(
+        "opportunities",
+        {"opportunity_id": "O2", "account_id": "A1", "created_at": at("2026-01-05T00:00:00Z"),
+         "amount": D("500.00"), "currency": "USD", "stage": "Closed Won", "owner_id": "U1",
+         "close_date": None, "opportunity_type": "new_business"},
+    )  # fmt: skip
+    w.attribute({"O1": ("none", []), "O2": ("none", [])})
+    with pytest.raises(InputError) as refused:
+        post_period(w.ws, w.policy, PRICER, "2026-09", "fin", SEP_CLOSE)
+    assert str(refused.value.problem) == (
+        'opportunities, close_date: "O2" is closed but has no close time (no stage_history entry into '
+        "its stage, no close_date)"
+    )
+    assert read_entries(w.ws.con) == []

@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cosell.attribution.engine_base import Placeholders, Runner, nz, union_all, us
+from cosell.attribution.timeline import NO_CLOSE_TIME
 
 
 def stage_class(stage: ir.StringValue, p: Placeholders) -> ir.StringValue:
@@ -101,7 +102,7 @@ def build_deals(run: Runner, p: Placeholders) -> ir.Table:
             "opportunities",
             "close_date",
             "{opp_id}",
-            "is closed but has no close time (no stage_history entry into its stage, no close_date)",
+            NO_CLOSE_TIME,
         ),
     )
     return deals

@@ -16,6 +16,9 @@ from cosell.periods import rate_periods
 from cosell.policy import Policy
 
 MICROS_PER_SECOND = 1_000_000
+# Why a closed deal cannot be decided, priced or counted: its close time X cannot be found. The
+# engine, the metrics and pay refuse it in these words (the reference names the stage, below).
+NO_CLOSE_TIME = "is closed but has no close time (no stage_history entry into its stage, no close_date)"
 
 
 def stage_timeline(opp: Opportunity, history: tuple[StageEntry, ...]) -> tuple[StageEntry, ...]:

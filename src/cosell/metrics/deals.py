@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cosell.asof import evaluation, knowledge
+from cosell.attribution.timeline import NO_CLOSE_TIME
 from cosell.engine import Engine
 from cosell.engine.sql import in_list, lit
 from cosell.engine.sql import ts as lit_instant
@@ -200,7 +201,7 @@ def build_deal_facts(
                     None,
                     "close_date",
                     str(bad[0][0]),
-                    "is closed but has no close time (no stage_history entry into its stage, no close_date)",
+                    NO_CLOSE_TIME,
                 )
             )
         pairs = (

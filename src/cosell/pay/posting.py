@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from cosell import clock
+from cosell.attribution.timeline import NO_CLOSE_TIME
 from cosell.engine import Engine
 from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
@@ -329,7 +330,7 @@ def _stage_deals(con: Engine, policy: Policy, plans: Pricer, period_end: datetim
                 None,
                 "close_date",
                 str(bad[0]),
-                "is won but has no close time (no stage_history entry into its stage, no close_date)",
+                NO_CLOSE_TIME,
             )
         )
     spans = plans.schedule()
