@@ -114,7 +114,7 @@ def test_the_text_fits_80_columns_with_the_header_the_totals_and_the_deals(compa
     assert "4 deals evaluated (all periods); 3 would change: tier 2, partner 2, credit 3." in text
     assert "sourced -45,500.00 -40,000.00" in text and "none +45,500.00 +40,000.00" in text
     assert "P1 Partner One 4,769.23 625.00 -4,144.23" in text
-    assert "P2 Partner Two 115.38 187.50 +72.12" in text and "total -4,072.11" in text
+    assert "P2 Partner Two 115.38 187.50 +72.12" in text and "total 4,884.61 812.50 -4,072.11" in text
     assert "Rep commission on the changed deals: +2,000.00 USD over 1 rep" in text
     deals = {line.split()[0]: " ".join(line.split()) for line in lines if line[:2] in ("D1", "D2", "D4")}
     assert list(deals) == ["D1", "D4", "D2"]  # largest money moved first

@@ -198,6 +198,8 @@ def print_text(result: Simulation, at: AsOf, out: Console) -> None:
 
 
 def _print_pay(result: Simulation, out: Console) -> None:
+    from cosell.attribution.whatif import zero
+
     w = result.whatif
     plans = ", ".join(result.plan_versions) or "no plan"
     if w.partner_pay:
@@ -207,7 +209,13 @@ def _print_pay(result: Simulation, out: Console) -> None:
              "proposed": money(p.proposed), "change": signed(p.change)}
             for p in w.partner_pay
         ]  # fmt: skip
-        rows.append({"partner": "total", "change": signed(w.partner_pay_change)})
+        # The total row totals every money column: a blank under current and proposed left the
+        # reader to add them up before the change could be checked against them.
+        rows.append(
+            {"partner": "total", "current": money(sum((p.current for p in w.partner_pay), zero(result.currency))),
+             "proposed": money(sum((p.proposed for p in w.partner_pay), zero(result.currency))),
+             "change": signed(w.partner_pay_change)}
+        )  # fmt: skip
         print_table(
             out,
             ["partner", TableColumn("name", optional=True), "current", "proposed", "change"],
