@@ -94,7 +94,13 @@ def test_the_table_fits_80_columns_and_csv_lists(ws: str) -> None:
     assert table.exit_code == 0, table.output
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
     text = " ".join(table.stdout.split())
-    assert "6 partner account rows: 4 matched to 4 of our accounts (domain 2, name 1, fuzzy_name 1)" in text
+    # The methods and our statuses in words, as the matrix's column headers are: no snake_case ids.
+    assert (
+        "6 partner account rows: 4 matched to 4 of our accounts (domain 2, normalised name 1, fuzzy name 1)"
+        in text
+    )
+    assert "open_opportunity" not in table.stdout
+    assert any(line.split()[:3] == ["open", "opportunity", "1"] for line in table.stdout.splitlines())
     csv_out = runner.invoke(app, ["accounts", "match", "-w", ws, "--format", "csv", "--list", "open"])
     assert csv_out.stdout.splitlines()[0].startswith("opportunity_id,account_id,account_name,partner_id")
     assert len(csv_out.stdout.splitlines()) == 3

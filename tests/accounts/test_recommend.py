@@ -66,9 +66,10 @@ def test_an_open_registration_ranks_first(ws: str) -> None:
     p1 = ranked[1]
     assert (p1["overlap_status"], p1["segment_won"], p1["segment_closed"], p1["win_rate"], p1["median_cycle_days"]) == (
         "customer", 1, 1, "1.000", "50.0")  # fmt: skip
+    # One closed deal is "1 closed attributed deal", not "deals".
     assert p1["reasons"] == [
         "lists the account as its customer",
-        "in segment MM: 1 won of 1 closed attributed deals (win rate 100.0%), median cycle 50.0 days",
+        "in segment MM: 1 won of 1 closed attributed deal (win rate 100.0%), median cycle 50.0 days",
     ]
 
 

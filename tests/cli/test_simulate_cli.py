@@ -114,7 +114,7 @@ def test_the_text_fits_80_columns_with_the_header_the_totals_and_the_deals(compa
     assert "4 deals evaluated (all periods); 3 would change: tier 2, partner 2, credit 3." in text
     assert "sourced -45,500.00 -40,000.00" in text and "none +45,500.00 +40,000.00" in text
     assert "P1 Partner One 4,769.23 625.00 -4,144.23" in text
-    assert "P2 Partner Two 115.38 187.50 +72.12" in text and "total -4,072.11" in text
+    assert "P2 Partner Two 115.38 187.50 +72.12" in text and "total 4,884.61 812.50 -4,072.11" in text
     assert "Rep commission on the changed deals: +2,000.00 USD over 1 rep" in text
     deals = {line.split()[0]: " ".join(line.split()) for line in lines if line[:2] in ("D1", "D2", "D4")}
     assert list(deals) == ["D1", "D4", "D2"]  # largest money moved first
@@ -158,6 +158,28 @@ def test_a_period_out_file_and_csv(company: Path, tmp_path: Path) -> None:
         company, "--policy", str(company / "proposed.toml"), "--out", str(text_file), columns=200
     )
     assert code == 0 and max(len(line) for line in text_file.read_text().splitlines()) <= 80
+
+
+def test_a_deal_no_plan_prices_says_no_plan_not_zero(tmp_path: Path) -> None:
+    """The same company with no plan loaded: the changed won deals are not priced. Their partner
+    pay read "0.00" in the table and the csv, which a controller reads as "checked, no change";
+    the table says "no plan" and the csv leaves the pay cells empty."""
+    ws = small_world(tmp_path / "cosell.duckdb", plan=False)
+    try:
+        save_run(ws.con, attribute(ws.con, Policy(), T, known_at=T), "tester", run_at=T)
+    finally:
+        ws.close()
+    (tmp_path / "proposed.toml").write_text(PROPOSED, encoding="utf-8")
+    code, out, _ = cosell(tmp_path, "--policy", str(tmp_path / "proposed.toml"))
+    assert code == 0
+    lines = {line.split()[0]: " ".join(line.split()) for line in out.splitlines() if line[:2] in ("D1", "D2")}
+    assert lines["D2"] == "D2 credit sourced 1,442.31 no plan P1"
+    assert "no plan" in lines["D1"] and "0.00" not in lines["D1"].replace("40,000.00", "")
+    code, out, _ = cosell(tmp_path, "--policy", str(tmp_path / "proposed.toml"), "-f", "csv")
+    assert code == 0
+    rows = {r["opportunity_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    pay = ("partner_pay_change", "partner_pay_changes", "rep_pay_change", "rep_pay_changes")
+    assert [rows["D2"][k] for k in pay] == ["", "", "", ""]
 
 
 def test_csv_escapes_text_that_starts_like_a_formula_and_keeps_numbers_numbers() -> None:

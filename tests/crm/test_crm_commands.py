@@ -120,6 +120,11 @@ def test_writeback_needs_a_target_and_names_missing_credentials(company: Path, t
     assert code == 2 and "give --out DIR" in err
     code, _, err = cosell("writeback", "salesforce", "--api", "-w", ws)
     assert code == 2 and "COSELL_SALESFORCE_INSTANCE_URL and COSELL_SALESFORCE_ACCESS_TOKEN" in err
+    # --format formats only the list of refused deals (--api): with --out alone "-f json" printed
+    # the same text lines, which a script then failed to parse. Bad usage now, and nothing written.
+    code, _, err = cosell("writeback", "hubspot", "--out", str(tmp_path / "wb"), "-f", "json", "-w", ws)
+    assert code == 2 and "--format json formats the list of deals the CRM refused" in " ".join(err.split())
+    assert not (tmp_path / "wb").exists()
 
 
 def test_writeback_to_a_file_and_the_api_without_credentials_writes_nothing(

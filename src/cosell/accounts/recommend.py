@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from cosell.instants import format_instant
+from cosell.report_model import counted
 
 OVERLAP_RANK = {"customer": 0, "open_opportunity": 1, "prospect": 2}
 
@@ -190,7 +191,7 @@ def _candidate(
     segment = deal.segment or "(no segment)"
     if closed:
         reasons.append(
-            f"in segment {segment}: {len(won):,} won of {len(closed):,} closed attributed deals "
+            f"in segment {segment}: {len(won):,} won of {counted(len(closed), 'closed attributed deal')} "
             f"(win rate {rate:.1%})" + (f", median cycle {cycle} days" if cycle is not None else "")
         )
     return Recommendation(

@@ -52,6 +52,9 @@ OPEN_COLUMNS = ("opportunity_id", "account_id", "account_name", "partner_id", "p
 WIN_COLUMNS = ("opportunity_id", "account_id", "account_name", "amount", "currency", "closed_at",
                "overlap_partners", "touch_partners", "touches", "last_touch_at", "evidence")  # fmt: skip
 STATUSES = ("customer", "open_opportunity", "prospect")
+# The table is read by partner ops, not parsed: the methods and statuses in words, as the column
+# headers already are ("open opportunity"); json and csv keep the ids.
+METHOD_WORDS = {"domain": "domain", "name": "normalised name", "fuzzy_name": "fuzzy name"}
 
 
 def register(app: typer.Typer) -> None:
@@ -112,7 +115,7 @@ def print_summary(report: Any) -> None:
     """What matched how, the threshold, and the overlap matrix (``cosell accounts match``, and the
     demo's overlap step)."""
     m = report.match
-    methods = ", ".join(f"{k} {v:,}" for k, v in m.by_method.items())
+    methods = ", ".join(f"{METHOD_WORDS.get(k, k)} {v:,}" for k, v in m.by_method.items())
     _say(
         f"{m.partner_rows:,} partner account rows: {len(m.matches):,} matched to {report.overlap_accounts:,} "
         f"of our accounts ({methods}); {len(m.review):,} for review; {m.unmatched:,} not ours."
@@ -122,7 +125,7 @@ def print_summary(report: Any) -> None:
         f"candidates from {m.floor:g} are listed for review, never counted."
     )
     emit_rows(
-        _matrix_rows(report),
+        [{**row, "ours": row["ours"].replace("_", " ")} for row in _matrix_rows(report)],
         ("ours", *STATUSES, "total"),
         Format.table,
         title="Overlap: our status (rows) x the partner's (columns), partner-account pairs",

@@ -189,7 +189,7 @@ def print_text(result: Simulation, at: AsOf, out: Console) -> None:
             TableColumn("change"),
             TableColumn("tier"),
             TableColumn("money_moved", "money moved"),
-            TableColumn("partner_pay", "partner pay"),
+            TableColumn("partner_pay", "partner pay", justify="right"),  # numbers, or "no plan"
             TableColumn("primary_partner", "primary partner", optional=True),
         ],
         [_deal_row(c) for c in w.changes],
@@ -198,6 +198,8 @@ def print_text(result: Simulation, at: AsOf, out: Console) -> None:
 
 
 def _print_pay(result: Simulation, out: Console) -> None:
+    from cosell.attribution.whatif import zero
+
     w = result.whatif
     plans = ", ".join(result.plan_versions) or "no plan"
     if w.partner_pay:
@@ -207,7 +209,13 @@ def _print_pay(result: Simulation, out: Console) -> None:
              "proposed": money(p.proposed), "change": signed(p.change)}
             for p in w.partner_pay
         ]  # fmt: skip
-        rows.append({"partner": "total", "change": signed(w.partner_pay_change)})
+        # The total row totals every money column: a blank under current and proposed left the
+        # reader to add them up before the change could be checked against them.
+        rows.append(
+            {"partner": "total", "current": money(sum((p.current for p in w.partner_pay), zero(result.currency))),
+             "proposed": money(sum((p.proposed for p in w.partner_pay), zero(result.currency))),
+             "change": signed(w.partner_pay_change)}
+        )  # fmt: skip
         print_table(
             out,
             ["partner", TableColumn("name", optional=True), "current", "proposed", "change"],
@@ -226,6 +234,12 @@ def _print_pay(result: Simulation, out: Console) -> None:
         )
 
 
+def priced(c: DealChange) -> bool:
+    """Whether both decisions of the deal were priced (a plan in force at its close, or not won):
+    the deals the summary counts as "no plan in force at their close" are the others."""
+    return c.current_money.priced and c.proposed_money.priced
+
+
 def _deal_row(c: DealChange) -> dict[str, str]:
     def arrow(was: str, now: str) -> str:
         return was if was == now else f"{was or '(none)'} → {now or '(none)'}"
@@ -237,7 +251,10 @@ def _deal_row(c: DealChange) -> dict[str, str]:
         "change": " ".join(c.kinds),
         "tier": arrow(c.current.tier, c.proposed.tier),
         "money_moved": money(c.money_moved),
-        "partner_pay": signed(sum(c.partner_pay_change.values(), zero(c.currency))),
+        # A deal no plan prices has no pay to change: "0.00" would read as "checked, unchanged".
+        "partner_pay": signed(sum(c.partner_pay_change.values(), zero(c.currency)))
+        if priced(c)
+        else "no plan",
         "primary_partner": arrow(c.current.primary_partner_id, c.proposed.primary_partner_id),
     }
 
@@ -280,7 +297,9 @@ def csv_rows(result: Simulation) -> list[list[object]]:
                 _credits_text(c.current.credits), _credits_text(c.proposed.credits), c.credit_moved, c.deal_currency,
                 c.current.outcome, c.proposed.outcome, c.current.closed_at, c.proposed.closed_at,
                 *(c.pipeline_moved.get(t, nothing) for t in TIERS), *(c.revenue_moved.get(t, nothing) for t in TIERS),
-                sum(pay.values(), nothing), _changes_text(pay), sum(rep.values(), nothing), _changes_text(rep),
+                # Empty, not 0.00, when no plan priced the deal: a sum over the column stays true.
+                *((sum(pay.values(), nothing), _changes_text(pay), sum(rep.values(), nothing), _changes_text(rep))
+                  if priced(c) else (None, "", None, "")),
                 result.current.version, result.proposed.version, format_instant(result.as_of),
                 json_instant(result.known_at),
                 None if result.period is None else result.period.label,

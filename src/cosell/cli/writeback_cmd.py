@@ -12,7 +12,6 @@ import typer
 from cosell.cli.blueprint_cmd import CRM_NAMES, Crm
 from cosell.cli.common import (
     Format,
-    FormatOption,
     WorkspaceOption,
     console,
     emit_rows,
@@ -50,7 +49,14 @@ def writeback(
         typer.Option("--api", help="Send it through the CRM's REST API (credentials in the environment)."),
     ] = False,
     workspace_path: WorkspaceOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Format of the list of deals the CRM refused (with --api); --out always writes the importer's CSV.",
+        ),
+    ] = Format.table,
 ) -> None:
     """Write the newest attribution back into cosell's own CRM fields (tier, primary partner, rules,
     evidence, explanation, as-of, policy version); never into the five declared fields.
@@ -63,6 +69,13 @@ def writeback(
 
     if out is None and not api:
         raise UsageError("give --out DIR (the importer's file), --api (the REST API), or both")
+    if fmt is not Format.table and not api:
+        # Without --api there is no list to format: "-f json" used to print the same lines as
+        # without it, and a script waiting for json read text.
+        raise UsageError(
+            f"--format {fmt.value} formats the list of deals the CRM refused, which only --api makes; "
+            "--out always writes the importer's CSV"
+        )
     if api:
         # Refuse missing credentials before anything is written: with --out too, the file used to be
         # written silently and the command then failed (exit 2) without saying so.
