@@ -278,18 +278,18 @@ def explain_deal(
     from cosell.service.readers import no_opportunity, reader, sees_deal
 
     who = reader(ws.con, viewer)
-    if who.reads_all:
-        return explain_opportunity(ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at)
     try:
         report = explain_opportunity(
             ws.con, opportunity_id, policy, at.as_of, model, known_at=at.known_at, credited_to=who.partner_id
         )
     except CosellError:
         # Why the deal cannot be explained (created after T, not known at K) is for a reader who
-        # may read it; to another, it does not exist.
+        # may read it (every deal, for a reader who reads all); to another, it does not exist.
         if not sees_deal(ws.con, who, opportunity_id):
             raise no_opportunity(opportunity_id) from None
         raise
+    if who.reads_all:
+        return report
     credited = frozenset(str(c["partner_id"]) for c in report.data["credits"])
     if not sees_deal(ws.con, who, opportunity_id, credited):
         raise no_opportunity(opportunity_id)
