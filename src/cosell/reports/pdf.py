@@ -100,7 +100,6 @@ def _width_bounds(
 ) -> tuple[list[float], list[float], list[float]]:
     """Each column's natural width, its least (headers' words whole too) and its least with every
     value and word of data whole, header words broken if need be."""
-    pad = _PAD
     natural = []
     least = []
     unbroken = []
@@ -109,11 +108,11 @@ def _width_bounds(
         widest = max((n for n, _ in widths), default=0.0)
         needed = max((m for _, m in widths), default=0.0)
         word = max((_text_width(w, BOLD) for w in header.split()), default=0.0)
-        natural.append(max(widest, _text_width(header, BOLD)) + pad)
+        natural.append(max(widest, _text_width(header, BOLD)) + _PAD)
         least.append(
-            (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + pad
+            (max(needed, word) if aligns[i] else max(needed if keep_words else 0.0, word, 48.0)) + _PAD
         )
-        unbroken.append((needed if aligns[i] else max(needed, word, 48.0)) + pad)
+        unbroken.append((needed if aligns[i] else max(needed, word, 48.0)) + _PAD)
     return natural, least, unbroken
 
 

@@ -200,10 +200,11 @@ def _fitting(figures: list[FigureText], per_row: int, beside: int | None) -> int
     would not fit it whole in 9 pt, the least its large type is set smaller to: a 25-digit amount
     (38 characters with its separators and currency) was split over two lines on a card a quarter
     of the page wide."""
+    shown = [f.value for f in figures] + [b.value for f in figures for b in f.beside[:beside]]
+    widest = max((text_width(word, BOLD, 9) for value in shown for word in value.split()), default=0.0)
     while per_row > 1:
         room = (FRAME_WIDTH - _GAP * (per_row - 1)) / per_row - 16  # the card's 8 + 8 points of padding
-        shown = [f.value for f in figures] + [b.value for f in figures for b in f.beside[:beside]]
-        if all(text_width(word, BOLD, 9) <= room for value in shown for word in value.split()):
+        if widest <= room:
             break
         per_row //= 2
     return per_row
