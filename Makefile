@@ -33,9 +33,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The test processes run on jemalloc where the system has it (scripts/jemalloc.sh says why).
 unit: $(STAMP)
 	bash scripts/test-deps.sh
-	$(BIN)/pytest -n 2 --dist worksteal -q
+	LD_PRELOAD="$$(bash scripts/jemalloc.sh)$${LD_PRELOAD:+ $$LD_PRELOAD}" $(BIN)/pytest -n 2 --dist worksteal -q
 
 # Every CRM importer over the real exports of ../shared/samples (or $COSELL_SAMPLES; a clone made
 # elsewhere on the team's machine finds them at /work/shared/samples): each imports or fails with
