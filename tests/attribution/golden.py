@@ -15,7 +15,6 @@ file, and each test reads a copy of it (:func:`case_workspace`); the generated w
 from __future__ import annotations
 
 import atexit
-import contextlib
 import csv
 import functools
 import hashlib
@@ -35,7 +34,7 @@ from cosell.attribution.facts import Facts
 from cosell.attribution.facts_read import load_facts
 from cosell.attribution.reference import attribute_reference, decide_all
 from cosell.data.load import import_canonical
-from cosell.engine import Engine, EngineError
+from cosell.engine import Engine
 from cosell.instants import format_instant, parse_instant
 from cosell.money import parse_decimal
 from cosell.policy import Policy, load_policy
@@ -287,9 +286,7 @@ class _CopiedWorkspace(Workspace):
     def close(self) -> None:
         # Thrown away: what it wrote need not be checkpointed into the file first (a file's close
         # otherwise does, a fifth of a generated example's CPU).
-        with contextlib.suppress(EngineError):  # closed already
-            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
-        super().close()
+        self.con.close(keep=False)
         for path in (self.path, self.path + ".wal"):
             Path(path).unlink(missing_ok=True)
 

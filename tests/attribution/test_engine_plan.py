@@ -226,7 +226,12 @@ def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: boo
 
 def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws: Workspace) -> None:
     def tables() -> set[str]:
-        return {str(r[0]) for r in ws.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {
+            str(r[0])
+            for r in ws.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name IN (current_database(), 'temp')"
+            ).fetchall()
+        }
 
     full = attribute(ws.con, as_of=parse_instant("2026-09-01"))
     evidence, claims = full.evidence_rows()
@@ -317,7 +322,12 @@ def test_nothing_runs_ahead_past_a_check_or_what_it_depends_on() -> None:
 
 def test_a_failing_python_step_fails_the_run_and_leaves_no_table(ws: Workspace) -> None:
     def tables() -> set[str]:
-        return {str(r[0]) for r in ws.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {
+            str(r[0])
+            for r in ws.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name IN (current_database(), 'temp')"
+            ).fetchall()
+        }
 
     def step(context: engine_plan.RunContext) -> dict[str, Any]:
         raise ValueError("the step failed")

@@ -61,7 +61,7 @@ def test_a_stored_run_keeps_the_engine_evidence_typed_and_reads_it_back_the_same
         types = dict(
             ws.con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_name = 'attribution_evidence'"
+                "WHERE table_name = 'attribution_evidence' AND table_catalog = current_database()"
             ).fetchall()
         )
         assert (types["closed_at"], types["baseline_us"], types["direct_only"]) == (

@@ -66,7 +66,8 @@ def snapshot(path: Path) -> tuple[bytes, dict[str, int], list[tuple[object, ...]
     ws = open_workspace(str(path), read_only=True)
     try:
         names = [r[0] for r in ws.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1"
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_catalog = current_database() ORDER BY 1"
         ).fetchall()]  # fmt: skip
         counts = {n: int(ws.con.execute(f'SELECT count(*) FROM "{n}"').fetchall()[0][0]) for n in names}
         runs = ws.con.execute(

@@ -26,7 +26,6 @@ from cosell.crm import salesforce_sql
 from cosell.crm.mapping import load_mapping
 from cosell.crm.salesforce_sql import SPACES
 from cosell.crm.sources import Export
-from cosell.engine import EngineError
 from cosell.errors import ImportFailed
 from cosell.policy import Policy
 from cosell.service import crm_import
@@ -79,9 +78,7 @@ def _import(folder: Path, mapping_path: Path, ws_path: Path, *, in_engine: bool)
         return _report(done), tables
     finally:
         # Read and thrown away: what the import wrote need not be checkpointed into the file.
-        with contextlib.suppress(EngineError):
-            ws.con.execute("PRAGMA disable_checkpoint_on_shutdown")
-        ws.close()
+        ws.con.close(keep=False)
 
 
 def _report(done: CrmImport) -> object:
@@ -658,7 +655,8 @@ def test_the_staged_rows_are_numbered_alike_within_a_transaction(tmp_path: Path)
                 tables = [
                     str(r[0])
                     for r in ws.con.execute(
-                        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_cosell_sf_out_%'"
+                        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_cosell_sf_out_%' "
+                        "AND database_name IN (current_database(), 'temp')"
                     ).fetchall()
                 ]
                 made.append(

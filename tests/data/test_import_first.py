@@ -31,7 +31,7 @@ def everything(con: Any) -> dict[str, list[tuple[Any, ...]]]:
     names = [
         str(r[0])
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database() "
             "AND table_name <> 'schema_migrations' ORDER BY table_name"
         ).fetchall()
     ]

@@ -118,7 +118,8 @@ def test_a_bad_cell_of_an_unread_column_still_stops_the_run(tmp_path: Path) -> N
 def _kinds(con: Any) -> dict[str, str]:
     """Each relation of the workspace's main schema and its kind (BASE TABLE or VIEW)."""
     rows = con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database()"
     ).fetchall()
     return {str(name): str(kind) for name, kind in rows}
 

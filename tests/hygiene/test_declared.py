@@ -38,7 +38,10 @@ def _o2(ws: Workspace, as_of: datetime | None) -> tuple[object, ...]:
 
 
 def _view_sql(ws: Workspace) -> str:
-    row = ws.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'v_opportunities'").fetchone()
+    row = ws.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'v_opportunities' "
+        "AND database_name IN (current_database(), 'temp')"
+    ).fetchone()
     assert row is not None
     return str(row[0])
 

@@ -55,7 +55,8 @@ def counts(ws: Workspace) -> dict[str, int]:
     present = {
         str(r[0])
         for r in ws.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE list_contains(?, table_name)",
+            "SELECT table_name FROM information_schema.tables WHERE list_contains(?, table_name) "
+            "AND table_catalog = current_database()",
             [list(WRITTEN)],
         ).fetchall()
     }

@@ -149,7 +149,7 @@ def contents(ws: Workspace) -> dict[str, str]:
     """Every table's rows, as a digest of their sorted text."""
     tables = ws.con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-        "AND table_schema = 'main' ORDER BY 1"
+        "AND table_schema = 'main' AND table_catalog = current_database() ORDER BY 1"
     ).fetchall()
     out = {}
     for (name,) in tables:

@@ -45,14 +45,18 @@ def schema(ws: Workspace) -> list[tuple[object, ...]]:
     """Every table's and view's columns with their types, and every index and view definition."""
     columns = ws.con.execute(
         "SELECT table_name, ordinal_position, column_name, data_type, is_nullable, column_default "
-        "FROM information_schema.columns ORDER BY ALL"
+        "FROM information_schema.columns WHERE table_catalog = current_database() ORDER BY ALL"
     ).fetchall()
     views = ws.con.execute(
-        "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY ALL"
+        "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND database_name = current_database() "
+        "ORDER BY ALL"
     ).fetchall()
-    indexes = ws.con.execute("SELECT table_name, sql FROM duckdb_indexes() ORDER BY ALL").fetchall()
+    indexes = ws.con.execute(
+        "SELECT table_name, sql FROM duckdb_indexes() WHERE database_name = current_database() ORDER BY ALL"
+    ).fetchall()
     constraints = ws.con.execute(
-        "SELECT table_name, constraint_type, constraint_text FROM duckdb_constraints() ORDER BY ALL"
+        "SELECT table_name, constraint_type, constraint_text FROM duckdb_constraints() "
+        "WHERE database_name = current_database() ORDER BY ALL"
     ).fetchall()
     versions = ws.con.execute(
         "SELECT version, description FROM schema_migrations ORDER BY version"
@@ -81,9 +85,8 @@ def test_a_new_memory_workspace_is_a_copy_of_the_template(tmp_path: Path, migrat
     for copied in copies:
         assert copied.schema_version == SCHEMA_VERSION
         assert schema(copied) == schema(in_place)
-        assert copied.con.execute(
-            "SELECT count(*) FROM duckdb_databases() WHERE NOT internal"
-        ).fetchall() == [(1,)]
+        attached = copied.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+        assert (template._ATTACHED,) not in attached  # the template is let go once copied
         copied.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'why')")  # writable
     assert copies[1].con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]  # each its own
     for ws in [in_place, *copies]:

@@ -16,7 +16,8 @@ def test_new_workspace_has_every_table_with_decimal_money_and_utc_instants(tmp_p
     for table in TABLES:
         types = dict(
             ws.con.execute(
-                f"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table.name}'"
+                "SELECT column_name, data_type FROM information_schema.columns "
+                f"WHERE table_name = '{table.name}' AND table_catalog = current_database()"
             ).fetchall()
         )
         for column in table.columns:
@@ -100,7 +101,8 @@ def test_a_failing_migration_leaves_the_workspace_as_it_was(
     con = connect(str(path))
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
     assert con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'accounts'"
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = 'accounts' AND table_catalog = current_database()"
     ).fetchone() == (0,)
     con.close()
     monkeypatch.setattr(ws_module, "MIGRATIONS", newer[:-1])

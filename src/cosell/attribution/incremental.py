@@ -410,7 +410,7 @@ def _read_columns(con: Engine, relation: str, plan: Plan) -> str:
     named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(op.sql for op in plan.ops)))
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position",
+        f"AND {con.dialect.own_relations} ORDER BY ordinal_position",
         [relation],
     ).fetchall()
     return ", ".join(f'"{c}"' if c in named else f'CAST(NULL AS {t}) AS "{c}"' for c, t in rows)
@@ -419,7 +419,8 @@ def _read_columns(con: Engine, relation: str, plan: Plan) -> str:
 def _drop_relation(con: Engine, name: str) -> None:
     """Drop the view or table ``name`` (either may hold the name; dropping the wrong kind fails)."""
     rows = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        f"SELECT table_type FROM information_schema.tables WHERE table_name = ? AND {con.dialect.own_relations}",
+        [name],
     ).fetchall()
     for (kind,) in rows:
         con.execute(f"DROP {'VIEW' if str(kind).upper() == 'VIEW' else 'TABLE'} IF EXISTS {name}")

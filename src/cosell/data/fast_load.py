@@ -112,7 +112,7 @@ class TemporaryWorkspace(Workspace):
 
     def close(self) -> None:
         try:
-            super().close()
+            self.con.close(keep=False)  # the file is removed next: its last changes are not written
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -125,8 +125,6 @@ def temporary_workspace() -> TemporaryWorkspace:
     try:
         opened = open_workspace(str(Path(folder) / "workspace.duckdb"), scratch=True)  # from the template
         opened.con.execute("SET enable_progress_bar = false")
-        # The file is removed at close: writing its last changes into it (a checkpoint) is wasted.
-        opened.con.execute("PRAGMA disable_checkpoint_on_shutdown")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -114,7 +114,10 @@ class Engine(Protocol):
         """The Ibis backend over this engine's connection (the rules' relational expressions)."""
         ...
 
-    def close(self) -> None: ...
+    def close(self, *, keep: bool = True) -> None:
+        """Let go of the database; ``keep=False`` when it is thrown away next (nothing it changed
+        need be kept: an engine may skip writing its last changes)."""
+        ...
 
 
 class Dialect:
@@ -151,6 +154,10 @@ class Dialect:
       a large file, read on every thread in any order: DuckDB may otherwise build its hash tables
       on the file's side (3 GiB for the two million activities of a 100,000-deal export, against
       under 1 GiB with the lookups as the build side);
+    - ``own_relations``: the condition that keeps, of the standard ``information_schema``, the
+      relations of this connection's own database and session (DuckDB lists every database
+      attached to its instance, and cosell attaches each workspace a process opens to one
+      instance: :mod:`cosell.engine.duckdb_engine`);
     - :meth:`temp_table`: the statements that materialise a query as a session table;
     - :meth:`string_literal`: a text as a string literal (a compiled plan's values are written in
       as text: :mod:`cosell.attribution.engine_params`).
@@ -168,6 +175,7 @@ class Dialect:
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = (("enable_optimizer", "false"), ("threads", "1"))
     lookup_settings: tuple[tuple[str, str], ...] = (("disabled_optimizers", "build_side_probe_side"),)
+    own_relations = "table_catalog IN (current_database(), 'temp')"
 
     def translate(self, sql: str) -> str:
         """A statement in cosell's dialect (DuckDB's) as this engine runs it."""
@@ -207,6 +215,7 @@ class PostgresDialect(Dialect):
     struct_lists = False
     small_input_settings: tuple[tuple[str, str], ...] = ()
     lookup_settings: tuple[tuple[str, str], ...] = ()
+    own_relations = "table_catalog = current_database()"
 
     def temp_table(self, name: str, select: str) -> list[str]:
         return [f'DROP TABLE IF EXISTS "{name}"', f'CREATE TEMP TABLE "{name}" AS {select}']
@@ -280,7 +289,8 @@ def catalog_columns(con: Engine, relations: Sequence[str]) -> list[tuple[str, st
     names = ", ".join(con.dialect.string_literal(name) for name in relations)
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        f"WHERE table_name IN ({names}) ORDER BY table_name, ordinal_position, column_name"
+        f"WHERE table_name IN ({names}) AND {con.dialect.own_relations} "
+        "ORDER BY table_name, ordinal_position, column_name"
     ).fetchall()
     return [(str(t), str(c), str(d)) for t, c, d in rows]
 

@@ -86,7 +86,8 @@ def _ledger_incentives(facts: DealFacts, period: Period) -> tuple[Decimal | None
     columns = {
         str(r[0])
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [LEDGER_TABLE]
+            f"SELECT column_name FROM information_schema.columns WHERE table_name = ? AND {con.dialect.own_relations}",
+            [LEDGER_TABLE],
         ).fetchall()
     }
     if not _LEDGER_COLUMNS.issubset(columns):

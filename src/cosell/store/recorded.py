@@ -26,7 +26,8 @@ def newest_instant(con: Engine, instants: Sequence[tuple[str, str, str]]) -> tup
     present = {
         str(r[0])
         for r in con.execute(
-            "SELECT DISTINCT table_name FROM information_schema.tables WHERE list_contains(?, table_name)",
+            "SELECT DISTINCT table_name FROM information_schema.tables "
+            f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
             [names],
         ).fetchall()
     }

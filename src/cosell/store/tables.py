@@ -39,7 +39,8 @@ def tables_present(con: Engine, tables: Sequence[str]) -> bool:
         con.present_tables.update(wanted)
         return True
     row = con.execute(
-        "SELECT count(DISTINCT table_name) FROM information_schema.tables WHERE list_contains(?, table_name)",
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+        f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
         [sorted(wanted)],
     ).fetchone()
     present = row is not None and int(row[0]) == len(wanted)

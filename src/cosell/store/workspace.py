@@ -230,7 +230,9 @@ def _stored_version(con: Engine, path: str) -> int | None:
         # A workspace answers this one cheap query; the catalog is read only when it fails.
         newest = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     except EngineError:  # no schema_migrations: a new database, or not a workspace
-        row = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        row = con.execute(
+            f"SELECT count(*) FROM information_schema.tables WHERE {con.dialect.own_relations}"
+        ).fetchone()
         if row and row[0]:
             raise CosellError(
                 f"{path} is a DuckDB database but not a cosell workspace (it has tables and no schema_migrations)"
