@@ -203,6 +203,8 @@ class _Host:
                 alias = f"_cosell_{next(self._names)}"
                 mode = " (READ_ONLY)" if read_only and path != ":memory:" else ""
                 host.execute(f"ATTACH {lit(path)} AS {alias}{mode}")
+                if path != ":memory:":
+                    self._spill_beside(key)
                 found = _Attached(alias, read_only)
                 key = alias if path == ":memory:" else key
                 self._attached[key] = found
@@ -215,6 +217,14 @@ class _Host:
             self.release(key, con, _Lease())
             raise
         return con, key
+
+    def _spill_beside(self, path: str) -> None:
+        """Spill to the folder DuckDB gives a database file of its own (``<file>.tmp``), not to
+        the in-memory instance's default (``.tmp`` in the working directory). The folder is the
+        instance's, and fixed once something has spilled: until then it follows the newest file
+        attached, so a command's spills go beside its workspace."""
+        with contextlib.suppress(_duckdb.NotImplementedException):  # already used: it stays
+            self._instance().execute(f"SET temp_directory = {lit(path + '.tmp')}")
 
     def release(self, key: str, con: _duckdb.DuckDBPyConnection, lease: _Lease) -> None:
         """Close ``con``; detach its database when no other engine uses it, writing its last
