@@ -13,6 +13,7 @@ import gc
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,33 @@ def test_in_memory_engines_are_each_their_own_database() -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_threads_open_and_close_workspaces_side_by_side(tmp_path: Path) -> None:
+    """A service opens workspaces on several threads at once: each sees its own rows, and every
+    file is let go at the end."""
+    shared = tmp_path / "shared.duckdb"
+    made = open_engine(str(shared))
+    made.execute("CREATE TABLE t AS SELECT * FROM range(7)")
+    made.close()
+
+    def work(n: int) -> list[int]:
+        seen = []
+        for i in range(15):
+            own = open_engine(str(tmp_path / f"own-{n}.duckdb"))
+            reader = open_engine(str(shared), read_only=True)
+            try:
+                own.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+                own.execute("INSERT INTO t VALUES (?)", [n * 100 + i])
+                seen.append(int(own.execute("SELECT count(*) FROM t").fetchall()[0][0]))
+                seen.append(int(reader.execute("SELECT count(*) FROM t").fetchall()[0][0]))
+            finally:
+                own.close()
+                reader.close()
+        return seen
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(work, range(4)))
+    assert results == [[v for i in range(1, 16) for v in (i, 7)]] * 4
+    assert taken_by_another_process(shared) == "7"
+    assert [taken_by_another_process(tmp_path / f"own-{n}.duckdb") for n in range(4)] == ["15"] * 4

@@ -180,7 +180,9 @@ class _Host:
         self._con: _duckdb.DuckDBPyConnection | None = None
         self._attached: dict[str, _Attached] = {}
         self._names = itertools.count(1)
-        self._lock = threading.Lock()
+        # Re-entrant: an engine dropped unclosed is released by its finalizer, which the garbage
+        # collector may run in the middle of an attach or a release on the same thread.
+        self._lock = threading.RLock()
 
     def _instance(self) -> _duckdb.DuckDBPyConnection:
         if self._con is None:
