@@ -238,9 +238,12 @@ class _Host:
             if found.users == 0:
                 del self._attached[key]
                 host = self._instance()
-                # Set for each detach: the setting is the instance's, shared by every file.
-                host.execute(f"SET checkpoint_on_detach = '{'ENABLED' if lease.keep else 'DISABLED'}'")
-                host.execute(f"DETACH {found.alias}")
+                try:
+                    # Set for each detach: the setting is the instance's, shared by every file.
+                    host.execute(f"SET checkpoint_on_detach = '{'ENABLED' if lease.keep else 'DISABLED'}'")
+                    host.execute(f"DETACH {found.alias}")
+                except _duckdb.Error as exc:  # the checkpoint could not write (a full disk): said, not raw
+                    raise _translate(exc) from exc
 
 
 @dataclass
