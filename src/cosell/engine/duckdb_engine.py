@@ -193,22 +193,22 @@ class _Host:
         """A new connection whose default database is the file ``path`` (``:memory:``: a new,
         empty in-memory database), and the key that :meth:`release` takes. Raises DuckDB's error
         when the file cannot be attached (held by another process, not a database, missing)."""
-        key = path if path == ":memory:" else os.path.realpath(path)
+        memory = path == ":memory:"  # a new database each time, never shared
+        key = path if memory else os.path.realpath(path)
         with self._lock:
             host = self._instance()
-            found = None if path == ":memory:" else self._attached.get(key)
+            found = None if memory else self._attached.get(key)
             if found is not None and found.read_only and not read_only:
                 raise CosellError(
                     f"cannot open workspace {path} to write: this process has it open read-only"
                 )
             if found is None:
                 alias = f"_cosell_{next(self._names)}"
-                mode = " (READ_ONLY)" if read_only and path != ":memory:" else ""
-                host.execute(f"ATTACH {lit(path)} AS {alias}{mode}")
-                if path != ":memory:":
+                host.execute(f"ATTACH {lit(path)} AS {alias}{' (READ_ONLY)' if read_only else ''}")
+                if not memory:
                     self._spill_beside(key)
                 found = _Attached(alias, read_only)
-                key = alias if path == ":memory:" else key
+                key = alias if memory else key
                 self._attached[key] = found
             else:
                 found.users += 1  # read-write serves a reader too, as DuckDB's own instances did
@@ -216,7 +216,7 @@ class _Host:
         try:
             con.execute(f"USE {found.alias}")
         except BaseException:
-            self.release(key, con, _Lease())
+            self.release(key, con)
             raise
         return con, key
 
@@ -228,9 +228,9 @@ class _Host:
         with contextlib.suppress(_duckdb.NotImplementedException):  # already used: it stays
             self._instance().execute(f"SET temp_directory = {lit(path + '.tmp')}")
 
-    def release(self, key: str, con: _duckdb.DuckDBPyConnection, lease: _Lease) -> None:
+    def release(self, key: str, con: _duckdb.DuckDBPyConnection, *, keep: bool = True) -> None:
         """Close ``con``; detach its database when no other engine uses it, writing its last
-        changes into the file first unless ``lease.keep`` is False (a file about to be deleted)."""
+        changes into the file first unless ``keep`` is False (a file about to be deleted)."""
         con.close()  # rolls back a transaction it left open
         with self._lock:
             found = self._attached[key]
@@ -240,17 +240,10 @@ class _Host:
                 host = self._instance()
                 try:
                     # Set for each detach: the setting is the instance's, shared by every file.
-                    host.execute(f"SET checkpoint_on_detach = '{'ENABLED' if lease.keep else 'DISABLED'}'")
+                    host.execute(f"SET checkpoint_on_detach = '{'ENABLED' if keep else 'DISABLED'}'")
                     host.execute(f"DETACH {found.alias}")
                 except _duckdb.Error as exc:  # the checkpoint could not write (a full disk): said, not raw
                     raise _translate(exc) from exc
-
-
-@dataclass
-class _Lease:
-    """What :meth:`DuckDBEngine.close` tells :meth:`_Host.release`."""
-
-    keep: bool = True
 
 
 _HOST = _Host()
@@ -349,8 +342,8 @@ class DuckDBEngine:
     present_tables: set[str] = field(default_factory=set, init=False, repr=False)
     # Detaches a host-attached database (:class:`_Host`) on close, or when the engine is collected
     # unclosed (so a forgotten engine still lets go of its file, as a forgotten instance did).
-    _release: Callable[[], object] | None = field(default=None, init=False, repr=False)
-    _lease: _Lease = field(default_factory=_Lease, init=False, repr=False)
+    _release: weakref.finalize[..., DuckDBEngine] | None = field(default=None, init=False, repr=False)
+    _key: str = field(default="", init=False, repr=False)  # the host's key for its database
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         try:
@@ -453,8 +446,8 @@ class DuckDBEngine:
         ``keep=False``: the file is thrown away next, so its last changes are not written into it
         (DuckDB's checkpoint, a fifth of a small test's time)."""
         if self._release is not None:
-            self._lease.keep = keep
-            self._release()
+            if self._release.detach() is not None:  # not released already (closed, or collected)
+                _HOST.release(self._key, self.con, keep=keep)
             return
         if not keep:
             with contextlib.suppress(_duckdb.ConnectionException):  # closed already
@@ -480,7 +473,8 @@ def open_duckdb(
         con, key = _connect(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
     engine = DuckDBEngine(con, read_only=read_only and path != ":memory:")
     if key is not None:
-        engine._release = weakref.finalize(engine, _HOST.release, key, con, engine._lease)
+        engine._key = key
+        engine._release = weakref.finalize(engine, _HOST.release, key, con)
     con.execute("SET TimeZone = 'UTC'")
     return engine
 
