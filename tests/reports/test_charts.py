@@ -20,6 +20,7 @@ from cosell.reports.charts import (
     chart_svg,
     series_colour,
 )
+from cosell.reports.charts import _drawn as drawn
 
 from .conftest import assert_not_blank
 
@@ -148,6 +149,7 @@ def test_svg_is_inline_ready_and_identical_run_to_run() -> None:
         "pipeline by/tier", "P", "stacked", QUARTERS, (Series("Sourced", (D(1), D(2), D(3))),), "money"
     )
     svg = chart_svg(chart, "USD")
+    drawn.cache_clear()  # drawn again, not the drawing kept
     assert svg == chart_svg(chart, "USD")
     assert svg.startswith("<svg ") and svg.rstrip().endswith("</svg>")
     assert "<?xml" not in svg and "DOCTYPE" not in svg and "metadata" not in svg and "http" not in svg
@@ -160,9 +162,25 @@ def test_svg_is_inline_ready_and_identical_run_to_run() -> None:
 def test_png_is_drawn_and_identical_run_to_run() -> None:
     chart = Chart("c", "C", "bar", QUARTERS, (Series("Influenced", (D(1), D(2), D(3))),), "count")
     png = chart_png(chart, "USD", dpi=60)
+    drawn.cache_clear()  # drawn again, not the drawing kept
     assert png == chart_png(chart, "USD", dpi=60)
     assert png.startswith(b"\x89PNG") and b"Software" not in png
     assert_not_blank(png, "the chart")
+
+
+def test_a_chart_drawn_again_is_the_drawing_kept_unless_written_otherwise() -> None:
+    """A chart is drawn once per process (the last 64 are kept): the same chart again costs
+    nothing; one of equal values written otherwise (1.0 and 1.00) is drawn on its own."""
+    drawn.cache_clear()
+    one = Chart("k", "K", "bar", QUARTERS, (Series("Sourced", (D("1.0"), D(2), D(3))),), "money")
+    other = Chart("k", "K", "bar", QUARTERS, (Series("Sourced", (D("1.00"), D(2), D(3))),), "money")
+    first = chart_png(one, "USD", dpi=40)
+    assert chart_png(one, "USD", dpi=40) == first
+    assert (drawn.cache_info().hits, drawn.cache_info().misses) == (1, 1)
+    assert chart_png(other, "USD", dpi=40) == first  # drawn from the same floats: the same picture
+    assert chart_png(one, "USD", dpi=41) != first
+    assert chart_svg(one, "EUR") != chart_svg(one, "USD")
+    assert (drawn.cache_info().hits, drawn.cache_info().misses) == (1, 5)
 
 
 def test_dollar_signs_and_markup_in_names_are_plain_text() -> None:
@@ -205,6 +223,7 @@ def test_a_name_the_font_cannot_draw_prints_no_warning(name: str) -> None:
     matplotlib's "UserWarning: Glyph 9243 missing from font(s)" with cosell's source line into the
     terminal of `cosell report partners --format html|pdf`."""
     chart = Chart("league_top", "L", "stacked", (name, "B"), (Series("Sourced", (D(1), D(2))),), "money")
+    drawn.cache_clear()  # drawn here, where the warning would show
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         svg = chart_svg(chart, "USD")

@@ -17,6 +17,7 @@ from cosell.policy import Policy
 from cosell.report_model import Column
 from cosell.report_model import Table as ReportTable
 from cosell.reports.cfo import build_cfo
+from cosell.reports.charts import _drawn
 from cosell.reports.partners import build_partners
 from cosell.reports.pdf import render_pdf
 from cosell.reports.samples import CHART_TITLES, HEADLINE_TEXTS, HOSTILE_TEXT, sample_report
@@ -98,6 +99,7 @@ def test_a_long_table_runs_over_pages_with_its_header_repeated(
 
 
 def test_the_same_report_gives_the_same_bytes(sample_pdf: bytes, tmp_path: Path) -> None:
+    _drawn.cache_clear()  # its charts drawn again, not the drawings kept
     assert render_pdf(sample_report()) == sample_pdf
     # and in a fresh process (another hash seed, fonts registered anew)
     out = tmp_path / "again.pdf"

@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -361,6 +362,25 @@ def chart_figure(chart: Chart, currency: str, size: tuple[float, float] = FIGURE
 
 
 def _save(chart: Chart, currency: str, fmt: str, size: tuple[float, float], **options: Any) -> bytes:
+    # The key is the chart's text (repr), not its value: 1.0 and 1.00 are equal Decimals.
+    metadata = tuple(sorted(options.pop("metadata", {}).items()))
+    return _drawn(repr(chart), chart, currency, fmt, size, metadata, tuple(sorted(options.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(
+    shown: str,
+    chart: Chart,
+    currency: str,
+    fmt: str,
+    size: tuple[float, float],
+    metadata: tuple[tuple[str, Any], ...],
+    options: tuple[tuple[str, Any], ...],
+) -> bytes:
+    """The chart drawn and saved (``shown``: its repr, which makes charts of equal values written
+    differently two keys). The same chart gives the same bytes (the module's docstring), and a
+    chart costs a tenth of a second to draw, so the charts drawn last are kept: a report drawn
+    again (its html and its pdf, a page served again, the reports of one period) draws each once."""
     buffer = io.BytesIO()
     register_chart_fonts()
     with matplotlib.rc_context(_RC):
@@ -370,7 +390,7 @@ def _save(chart: Chart, currency: str, fmt: str, size: tuple[float, float], **op
             # as boxes; matplotlib's "Glyph ... missing from font" warning, printed with its source
             # line into the terminal of `cosell report ... --format html|pdf`, is no message for a user.
             warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
-            fig.savefig(buffer, format=fmt, **options)
+            fig.savefig(buffer, format=fmt, metadata=dict(metadata), **dict(options))
     return buffer.getvalue()
 
 
