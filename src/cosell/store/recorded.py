@@ -22,15 +22,23 @@ def newest_instant(con: Engine, instants: Sequence[tuple[str, str, str]]) -> tup
     """The latest instant recorded in any of ``instants`` (table, column, what a row of it is: "a
     ledger posting") with what was recorded then, or None when all are empty. Tables the workspace
     lacks (a capability never used) hold nothing. On a tie the first of ``instants`` is named."""
-    names = sorted({table for table, _, _ in instants})
-    present = {
-        str(r[0])
-        for r in con.execute(
-            "SELECT DISTINCT table_name FROM information_schema.tables "
-            f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
-            [names],
-        ).fetchall()
-    }
+    # Tables the connection already found are not asked of the catalog again (no cosell command
+    # drops a workspace table: :func:`cosell.store.tables.tables_present`); every write asks this.
+    known = con.present_tables
+    unknown = sorted({table for table, _, _ in instants} - known)
+    found: set[str] = set()
+    if unknown:
+        found = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT table_name FROM information_schema.tables "
+                f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
+                [unknown],
+            ).fetchall()
+        }
+        if not con.in_transaction:  # committed: kept (found inside one, they may be its own)
+            known.update(found)
+    present = known | found
     newest = " UNION ALL ".join(
         f"SELECT max({column}) AS t, {i} AS i FROM {table}"
         for i, (table, column, _) in enumerate(instants)
