@@ -68,21 +68,23 @@ def test_threads_run_the_same_text_side_by_side() -> None:
     assert query in _PARSED._parsed
 
 
-def test_the_cache_keeps_the_texts_used_last() -> None:
+def test_the_cache_keeps_the_texts_used_last_within_its_size() -> None:
     cache = _ParsedStatements()
+    cache.TEXT_BYTES = 1000
     con = open_engine(":memory:")
     try:
-        texts = [f"SELECT {i} AS n" for i in range(cache.LIMIT + 2)]
-        for text in texts:
+        texts = [f"SELECT {i:08d} AS n" for i in range(60)]  # 20 characters each
+        for text in texts[:50]:
             cache.statement(con.con, text)
-        cache.statement(con.con, texts[2])  # used again: kept
-        cache.statement(con.con, "SELECT 'new'")
-        kept = list(cache._parsed)
-        assert len(kept) == cache.LIMIT
-        assert texts[0] not in kept and texts[1] not in kept and texts[3] not in kept
-        assert kept[-2:] == [texts[2], "SELECT 'new'"]
+        assert list(cache._parsed) == texts[:50]  # 1,000 characters: all kept
+        cache.statement(con.con, texts[0])  # used again: kept
+        cache.statement(con.con, texts[50])  # one more: the oldest goes
+        assert list(cache._parsed) == [*texts[2:50], texts[0], texts[50]]
+        assert cache._bytes == sum(len(t) for t in cache._parsed) <= cache.TEXT_BYTES
+        cache.statement(con.con, "SELECT '" + "x" * 2000 + "'")  # larger than it all: not kept
+        assert not cache._parsed and cache._bytes == 0
         # What it keeps runs as the text does.
-        assert con.con.execute(cache.statement(con.con, texts[2])).fetchall() == [(2,)]
+        assert con.con.execute(cache.statement(con.con, texts[7])).fetchall() == [(7,)]
         assert cache.statement(con.con, "SELECT 1; SELECT 2") == "SELECT 1; SELECT 2"
     finally:
         con.close()
