@@ -380,7 +380,7 @@ def _drawn(
     """The chart drawn and saved (``shown``: its repr, which makes charts of equal values written
     differently two keys). The same chart gives the same bytes (the module's docstring), and a
     chart costs a tenth of a second to draw, so the charts drawn last are kept: a report drawn
-    again (its html and its pdf, a page served again, the reports of one period) draws each once."""
+    again in the same format by the same process (a page served again) draws none of them anew."""
     buffer = io.BytesIO()
     register_chart_fonts()
     with matplotlib.rc_context(_RC):
