@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosell.data.read import Staged, TableFile
-from cosell.data.validate import _cell_bad, _cell_reason, typed
+from cosell.data.validate import _cell_bad, _cell_reason, typed, with_instants
 from cosell.instants import parse_instant
 from cosell.policy import Policy
 from cosell.store.schema import TABLES, Table
@@ -45,9 +45,9 @@ def _created_at_read(con: duckdb.DuckDBPyConnection, cell: str) -> tuple[Any, ..
     staged, policy = _staged(table), Policy()
     reason, value = _cell_reason(column, staged, policy), typed(column, policy, table.name)
     bad = _cell_bad(column, staged, policy)
-    found = con.execute(
-        f"SELECT {reason}, {value}, {bad} FROM (VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", [cell]
-    ).fetchone()
+    # Over the relation as the import makes it: the instant read once (with_instants).
+    rows = with_instants(table, "(VALUES (CAST($1 AS VARCHAR))) t(n_created_at)", ["created_at"])
+    found = con.execute(f"SELECT {reason}, {value}, {bad} FROM ({rows})", [cell]).fetchone()
     assert found is not None
     return found
 
@@ -78,8 +78,9 @@ def test_a_cell_is_bad_exactly_when_it_has_a_reason(
     )
     names = ", ".join(f"n_{c.name}" for c in table.columns)
     checks = ", ".join(f"({reason}) IS NOT NULL, coalesce(({bad}), false)" for _, reason, bad in rules)
+    relation = with_instants(table, f"(VALUES {values}) t({names})")
     found = con.execute(
-        f"SELECT {checks} FROM (VALUES {values}) t({names})", [cell for row in rows for cell in row]
+        f"SELECT {checks} FROM ({relation})", [cell for row in rows for cell in row]
     ).fetchall()
     for row, results in zip(rows, found, strict=True):
         for i, (column, _, _) in enumerate(rules):

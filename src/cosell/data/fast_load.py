@@ -65,6 +65,7 @@ from cosell.data.validate import (
     has_warnings,
     normalized_columns,
     table_order,
+    with_instants,
 )
 from cosell.engine import Engine, EngineError, settings
 from cosell.engine.sql import in_list, lit, ts
@@ -352,7 +353,8 @@ def _load_file(
         relation = csv_relation(file, header)
     source = Staged(table, file, relation, header, offset, 0)
     bad = bad_row_condition(source, policy)
-    rows = f"(SELECT *, {', '.join(normalized_columns(source))} FROM {relation})"
+    normalized = f"(SELECT *, {', '.join(normalized_columns(source))} FROM {relation})"
+    rows = f"({with_instants(table, normalized)})"
     # The rules are evaluated in the projection that converts the cells, not in a filter below it:
     # there DuckDB computes what both use (an instant's cast, which the rules use three times)
     # once per row; in a filter it computes it at every use. Converting a bad row is harmless
@@ -457,10 +459,11 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
         if column.name in checked
     ]
     view = f"_cosell_{staged.table.name}_n"
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT _rid - {first} + {staged.row_offset} AS _row, *, "
-        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.relation})"
+    rows = (
+        f"(SELECT _rid - {first} + {staged.row_offset} AS _row, *, "
+        f"{', '.join(normalized)} FROM (SELECT rowid AS _rid, {raw} FROM {staged.relation}))"
     )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {with_instants(staged.table, rows, checked)}")
     return view
 
 
