@@ -14,6 +14,7 @@ from datetime import datetime
 from cosell.engine import Engine
 from cosell.errors import CosellError
 from cosell.instants import format_instant
+from cosell.store.tables import tables_found
 
 __all__ = ["newest_instant", "refuse_backdated"]
 
@@ -22,23 +23,8 @@ def newest_instant(con: Engine, instants: Sequence[tuple[str, str, str]]) -> tup
     """The latest instant recorded in any of ``instants`` (table, column, what a row of it is: "a
     ledger posting") with what was recorded then, or None when all are empty. Tables the workspace
     lacks (a capability never used) hold nothing. On a tie the first of ``instants`` is named."""
-    # Tables the connection already found are not asked of the catalog again (no cosell command
-    # drops a workspace table: :func:`cosell.store.tables.tables_present`); every write asks this.
-    known = con.present_tables
-    unknown = sorted({table for table, _, _ in instants} - known)
-    found: set[str] = set()
-    if unknown:
-        found = {
-            str(r[0])
-            for r in con.execute(
-                "SELECT DISTINCT table_name FROM information_schema.tables "
-                f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
-                [unknown],
-            ).fetchall()
-        }
-        if not con.in_transaction:  # committed: kept (found inside one, they may be its own)
-            known.update(found)
-    present = known | found
+    # Asked of the catalog only for tables the connection has not found yet: every write asks this.
+    present = tables_found(con, {table for table, _, _ in instants})
     newest = " UNION ALL ".join(
         f"SELECT max({column}) AS t, {i} AS i FROM {table}"
         for i, (table, column, _) in enumerate(instants)

@@ -8,7 +8,7 @@ only when one of its tables is really missing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from cosell.engine import Engine, EngineError
 
@@ -38,15 +38,28 @@ def tables_present(con: Engine, tables: Sequence[str]) -> bool:
     if not con.in_transaction and _read_as_relations(con, sorted(wanted)):
         con.present_tables.update(wanted)
         return True
-    row = con.execute(
-        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
-        f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
-        [sorted(wanted)],
-    ).fetchone()
-    present = row is not None and int(row[0]) == len(wanted)
-    if present and not con.in_transaction:
-        con.present_tables.update(wanted)
-    return present
+    return tables_found(con, wanted) == wanted
+
+
+def tables_found(con: Engine, tables: Collection[str]) -> set[str]:
+    """Which of ``tables`` exist in the workspace: the catalog is asked only for those the
+    connection has not found before, and what it finds outside a transaction is kept on the
+    connection (:func:`tables_present` says why)."""
+    wanted = set(tables)
+    unknown = sorted(wanted - con.present_tables)
+    found: set[str] = set()
+    if unknown:
+        found = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT table_name FROM information_schema.tables "
+                f"WHERE list_contains(?, table_name) AND {con.dialect.own_relations}",
+                [unknown],
+            ).fetchall()
+        }
+        if not con.in_transaction:  # committed: kept (found inside one, they may be its own)
+            con.present_tables.update(found)
+    return wanted & (con.present_tables | found)
 
 
 def _read_as_relations(con: Engine, tables: Sequence[str]) -> bool:
