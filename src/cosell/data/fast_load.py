@@ -357,8 +357,9 @@ def _load_file(
     rows = f"({with_instants(table, normalized)})"
     # The rules are evaluated in the projection that converts the cells, not in a filter below it:
     # there DuckDB computes what both use once per row; in a filter it computes it at every use.
-    # (An instant's cast, which the rules use four times, is read once below them: t_<column>.) Converting a bad row is harmless
-    # (the conversions cannot fail) and the filter above stops the pass at it.
+    # (An instant's cast, which the rules use four times, is read once below them: t_<column>.)
+    # Converting a bad row is harmless (the conversions cannot fail) and the filter above stops
+    # the pass at it.
     also = None if bad is None else f"({bad}) AS _bad"
     select = typed_select(source, rows, policy, hashed=False, filtered=False, also=also)
     if bad is not None:
