@@ -341,16 +341,15 @@ class _ParsedStatements:
                 self._parsed.move_to_end(sql)
                 return found
         parsed = con.extract_statements(sql)
-        if len(parsed) != 1:
-            return sql
+        kept = parsed[0] if len(parsed) == 1 else sql  # several statements: kept as text, not split again
         with self._lock:
             if sql not in self._parsed:  # (another thread may have kept it meanwhile)
                 self._bytes += len(sql)
-            self._parsed[sql] = parsed[0]
+            self._parsed[sql] = kept
             while self._bytes > self.TEXT_BYTES:
                 oldest, _ = self._parsed.popitem(last=False)
                 self._bytes -= len(oldest)
-        return parsed[0]
+        return kept
 
 
 _PARSED = _ParsedStatements()
