@@ -1,6 +1,7 @@
 """The entry points' schema check (cosell.store.tables): a missing table is made, the catalog is
-asked once per connection for tables it has seen committed, and never remembers a table that a
-rolled-back transaction made."""
+asked once per connection for tables it has seen committed (inside a transaction, once for the
+transaction, then once it commits), and never remembers a table that a rolled-back transaction
+made or found."""
 
 from __future__ import annotations
 
@@ -59,12 +60,32 @@ def test_in_a_transaction_the_catalog_is_asked_and_the_transaction_goes_on(
         asked = _statements(ws.con, monkeypatch)
         with ws.transaction():
             assert not tables_present(ws.con, ("imports", "no_such_table"))
-            assert tables_present(ws.con, ("imports",))
-            assert tables_present(ws.con, ("imports",))  # not kept: asked again
-            assert len(_catalog(asked)) == 3
+            assert tables_present(ws.con, ("imports",))  # found above: kept for the transaction
+            assert not tables_present(ws.con, ("no_such_table",))  # a missing table is asked again
+            assert len(_catalog(asked)) == 2
             assert all("LIMIT 0" not in sql for sql in asked)  # no query that could fail
             ws.con.execute("INSERT INTO imports VALUES (1, now(), 'test', 'me', '[]', 'test')")  # not aborted
         assert ws.con.execute("SELECT count(*) FROM imports").fetchone() == (1,)
+        # Committed: kept on the connection, nothing asked again.
+        before = len(asked)
+        assert tables_present(ws.con, ("imports",))
+        assert len(asked) == before
+    finally:
+        ws.close()
+
+
+def test_a_table_found_in_a_rolled_back_transaction_is_asked_for_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ws = open_workspace(":memory:")
+    try:
+        asked = _statements(ws.con, monkeypatch)
+        with pytest.raises(RuntimeError), ws.transaction():
+            assert tables_present(ws.con, ("imports",))
+            raise RuntimeError("rolled back")
+        with ws.transaction():
+            assert tables_present(ws.con, ("imports",))
+        assert len(_catalog(asked)) == 2
     finally:
         ws.close()
 

@@ -63,8 +63,10 @@ class Engine(Protocol):
     name: str
     dialect: Dialect
     read_only: bool
-    # Workspace tables this connection has seen committed (:func:`cosell.store.tables.tables_present`).
+    # Workspace tables this connection has seen committed (:func:`cosell.store.tables.tables_present`),
+    # and those it found inside the open transaction: kept as committed when that commits.
     present_tables: set[str]
+    found_in_transaction: set[str]
 
     @property
     def version(self) -> str:

@@ -384,6 +384,7 @@ class DuckDBEngine:
     _after_transaction: list[str] = field(default_factory=list, init=False, repr=False)  # settings to restore
     _backend: Any = field(default=None, init=False, repr=False)
     present_tables: set[str] = field(default_factory=set, init=False, repr=False)
+    found_in_transaction: set[str] = field(default_factory=set, init=False, repr=False)
     # Detaches a host-attached database (:class:`_Host`) on close, or when the engine is collected
     # unclosed (so a forgotten engine still lets go of its file, as a forgotten instance did).
     _release: weakref.finalize[..., DuckDBEngine] | None = field(default=None, init=False, repr=False)
@@ -452,12 +453,16 @@ class DuckDBEngine:
             yield
         except BaseException:
             self._depth = 0
+            self.found_in_transaction.clear()
             self.execute("ROLLBACK")
             restore, self._after_transaction = self._after_transaction, []
             self._settings(restore)
             raise
         self._depth = 0
         self.execute("COMMIT")
+        # What the transaction found is committed now, its own tables too.
+        self.present_tables |= self.found_in_transaction
+        self.found_in_transaction.clear()
         restore, self._after_transaction = self._after_transaction, []
         self._settings(restore)
 

@@ -26,14 +26,15 @@ def tables_present(con: Engine, tables: Sequence[str]) -> bool:
     and no cosell command drops a workspace table, so the answer is kept on the connection
     (``Engine.present_tables``). A catalog query costs about 2 ms, and a command's entry points
     each ask for their tables (a payout run asks for the ledger's a dozen times). Tables found
-    inside a transaction are not kept: they may be the transaction's own, gone if it rolls back.
+    inside a transaction may be the transaction's own, gone if it rolls back: they are kept for
+    the transaction (``Engine.found_in_transaction``), and on the connection once it commits.
 
     Outside a transaction, a query of none of their rows is asked first (under a millisecond, where
     a connection's first catalog query takes 8 to 12: the catalog describes every table); only
     when it fails (a table missing) does the catalog say. Inside one, a failed statement would
     abort the transaction, so the catalog is asked."""
     wanted = set(tables)
-    if wanted <= con.present_tables:
+    if wanted <= con.present_tables | con.found_in_transaction:
         return True
     if not con.in_transaction and _read_as_relations(con, sorted(wanted)):
         con.present_tables.update(wanted)
@@ -43,10 +44,10 @@ def tables_present(con: Engine, tables: Sequence[str]) -> bool:
 
 def tables_found(con: Engine, tables: Collection[str]) -> set[str]:
     """Which of ``tables`` exist in the workspace: the catalog is asked only for those the
-    connection has not found before, and what it finds outside a transaction is kept on the
-    connection (:func:`tables_present` says why)."""
+    connection has not found before, and what it finds is kept on the connection, from the
+    commit of the transaction it was found in (:func:`tables_present` says why)."""
     wanted = set(tables)
-    unknown = sorted(wanted - con.present_tables)
+    unknown = sorted(wanted - con.present_tables - con.found_in_transaction)
     found: set[str] = set()
     if unknown:
         found = {
@@ -57,9 +58,11 @@ def tables_found(con: Engine, tables: Collection[str]) -> set[str]:
                 [unknown],
             ).fetchall()
         }
-        if not con.in_transaction:  # committed: kept (found inside one, they may be its own)
+        if con.in_transaction:  # they may be its own: kept once it commits
+            con.found_in_transaction.update(found)
+        else:
             con.present_tables.update(found)
-    return wanted & (con.present_tables | found)
+    return wanted & (con.present_tables | con.found_in_transaction | found)
 
 
 def _read_as_relations(con: Engine, tables: Sequence[str]) -> bool:
