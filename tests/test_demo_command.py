@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
+import cosell.store.size as size_module
 from cosell.cli.app import app
 
 if TYPE_CHECKING:
@@ -19,11 +20,13 @@ runner = CliRunner()
 
 
 def test_demo_builds_the_sample_company_reproducibly(
-    small_demo_built: BuiltDemo, tmp_path_factory: pytest.TempPathFactory
+    small_demo_built: BuiltDemo, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first build is the session's small demo (tests/conftest.py: this command, through the
     same app, what it printed kept), read in place; the second is this test's own, in a folder
-    whose path is as long as the first's (the output centres its titles, paths in them)."""
+    whose path is as long as the first's (the output centres its titles, paths in them). The first
+    ran its small workspace on one thread (cosell.store.size); the second runs it as a large one,
+    on every thread, its imports with the optimizer: the same bytes."""
     one, first_output = small_demo_built.folder, small_demo_built.output
     base = tmp_path_factory.getbasetemp()
     room = len(str(one)) - len(str(base)) - 1
@@ -56,6 +59,7 @@ def test_demo_builds_the_sample_company_reproducibly(
     header = (reports / "attribution.csv").read_text().splitlines()[0]
     assert header.startswith("opportunity_id,tier,primary_partner_id,engagement_at,cycle_days,baseline_days")
     assert (one / "cosell.duckdb").exists()
+    monkeypatch.setattr(size_module, "SMALL_WORKSPACE_ROWS", -1)
     second = runner.invoke(
         app,
         ["demo", "--dir", str(two), "--size", str(small_demo_built.size)],

@@ -166,10 +166,13 @@ def attribute(
     # Like the import, the engine works under a memory limit and lets DuckDB spill beyond it, so a
     # 1M-deal run stays under 4 GiB (SPEC section 10). A small run is far below it: setting it and
     # back took 5 ms of a run over a hundred deals (DuckDB resizes its buffer pool each time).
+    # A large run in a workspace that is small by its rows (cosell.store.size) has every thread.
+    tuned: dict[str, str | None]
     if _deals(con) <= SMALL_RUN_DEALS:
         tuned = dict(con.dialect.small_input_settings)
     else:
         tuned = {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
+        tuned.update(con.dialect.large_input_settings)
     tick = progress or (lambda: None)
     made: list[str] = []
     skip = frozenset() if evidence else frozenset((EVIDENCE_OUTPUT, CLAIMS_OUTPUT, STAGE_ENTRIES_OUTPUT))

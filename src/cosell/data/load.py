@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Collection
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -65,6 +65,7 @@ from cosell.outfiles import copy_query, writable_file
 from cosell.policy import Policy
 from cosell.profiling import timed
 from cosell.store.schema import TABLES, Table
+from cosell.store.size import fit_to_size, small_workspace
 from cosell.store.users import SET_SOURCE, check_directory_change, current_admins
 from cosell.store.workspace import Workspace
 
@@ -77,47 +78,49 @@ DEFAULT_PROBLEM_LIMIT = 50
 # plan than to run. About a thousand demo deals, the size up to which the engine's run is tuned
 # alike (cosell.attribution.engine.SMALL_RUN_DEALS).
 SMALL_DATASET_BYTES = 4 * 2**20
-# A workspace holding at most this many rows of touches and opportunities (every version; its
-# largest tables) takes a small dataset's import under the same small-input settings: its
-# statements too cost more to plan than to run (a hundred-deal workspace holds about 2,000 such
-# rows, a thousand-deal one 20,000).
-SMALL_WORKSPACE_ROWS = 100_000
 _STAGE_PREFIX = "_cosell_stage_"
 _COST_TABLES = ("program_costs", "direct_costs")
 
 
 def import_memory(con: Engine) -> AbstractContextManager[None]:
-    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``), then the previous one again
-    (DuckDB spills to disk beyond it)."""
-    return settings(con, _memory_limit())
+    """Within: the settings of a large dataset's import, as :func:`import_settings` gives them;
+    then the workspace's own again, for its new size."""
+    return _import_settings(con, small=False)
 
 
-def _memory_limit() -> dict[str, str]:
+def _memory_limit() -> dict[str, str | None]:
     return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT}
 
 
 def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContextManager[None]:
-    """Within: the import's memory limit, as :func:`import_memory`; and when ``files`` are a small
-    dataset (:data:`SMALL_DATASET_BYTES`) going into a small workspace
-    (:data:`SMALL_WORKSPACE_ROWS`), the engine's small-input settings (DuckDB: no optimizer, one
-    thread), as a ``--data`` run of a small dataset has them. Then the previous settings again."""
-    values = _memory_limit()
-    if con.dialect.small_input_settings and is_small(files) and _small_workspace(con):
-        values.update(con.dialect.small_input_settings)
-    return settings(con, values)
+    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``: DuckDB spills to disk beyond
+    it); when ``files`` are a small dataset (:data:`SMALL_DATASET_BYTES`) going into a small
+    workspace (:data:`cosell.store.size.SMALL_WORKSPACE_ROWS`), the engine's small-input settings
+    (DuckDB: no optimizer, one thread), as a ``--data`` run of a small dataset has them; else its
+    large-input settings (DuckDB: a thread per core, also in a workspace that was small). Then the
+    previous settings again, and the workspace's own for its new size (:func:`fit_to_size`)."""
+    small = bool(con.dialect.small_input_settings) and is_small(files) and small_workspace(con)
+    return _import_settings(con, small=small)
 
 
 def export_import_settings(con: Engine, folder: Path) -> AbstractContextManager[None]:
     """Within: the settings of a CRM export's first import into an empty workspace, translated by
-    the engine: the import's memory limit, and when the export's files hold at most
-    :data:`SMALL_DATASET_BYTES` the engine's small-input settings (DuckDB: no optimizer, one
-    thread), as :func:`import_settings` gives a small dataset's files (the translation's tables are
-    relations, not files of a size). Its statements, like a small import's, cost more to plan than
-    to run. Then the previous settings again."""
+    the engine, as :func:`import_settings` gives a dataset's files: small when the export's files
+    hold at most :data:`SMALL_DATASET_BYTES` (the translation's tables are relations, not files of
+    a size). Its statements, like a small import's, cost more to plan than to run. Then the
+    previous settings again, and the workspace's own for its new size."""
+    small = bool(con.dialect.small_input_settings) and folder.is_dir()
+    return _import_settings(con, small=small and _bytes_at_most(folder, SMALL_DATASET_BYTES))
+
+
+@contextmanager
+def _import_settings(con: Engine, *, small: bool) -> Iterator[None]:
     values = _memory_limit()
-    if con.dialect.small_input_settings and folder.is_dir() and _bytes_at_most(folder, SMALL_DATASET_BYTES):
-        values.update(con.dialect.small_input_settings)
-    return settings(con, values)
+    values.update(con.dialect.small_input_settings if small else con.dialect.large_input_settings)
+    with settings(con, values):
+        yield
+    # An import that made a small workspace large leaves it with the engine's defaults.
+    fit_to_size(con)
 
 
 def _bytes_at_most(folder: Path, limit: int) -> bool:
@@ -136,17 +139,6 @@ def is_small(files: dict[str, TableFile]) -> bool:
     return all(f.relation is None for f in files.values()) and (
         sum(f.path.stat().st_size for f in files.values()) <= SMALL_DATASET_BYTES
     )
-
-
-def _small_workspace(con: Engine) -> bool:
-    """Whether the workspace holds at most :data:`SMALL_WORKSPACE_ROWS` rows of touches and
-    opportunities, its largest tables (every version; counted no further)."""
-    limit = SMALL_WORKSPACE_ROWS + 1
-    rows = " + ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT {limit}))"
-        for name in ("touches", "opportunities")
-    )
-    return _count(con, f"SELECT {rows}") <= SMALL_WORKSPACE_ROWS
 
 
 def import_time(now: datetime | None = None) -> datetime:

@@ -23,6 +23,7 @@ from cosell.engine.base import (
     Params,
     ReadOnlyViolation,
     apply_settings,
+    fit_settings,
     rows_as_dicts,
     settings,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ReadOnlyViolation",
     "apply_settings",
     "engine_version",
+    "fit_settings",
     "memory_engine",
     "open_engine",
     "rows_as_dicts",

@@ -152,6 +152,13 @@ class Dialect:
       input, where planning each statement costs more than running it: DuckDB then plans without
       its optimizer and runs on one thread (about a third less CPU for each statement of a
       hundred-deal run; from ten thousand deals the optimizer's plans win);
+    - ``small_workspace_settings``: the settings of a connection to a small workspace
+      (:mod:`cosell.store.size`), whatever it runs: DuckDB runs on one thread, where handing a
+      small statement's work to its worker threads costs more than it saves (a fifth of the CPU
+      of the hygiene tests, a sixth less wall time on two cores);
+    - ``large_input_settings``: what undoes them for a large input on such a connection (a large
+      dataset imported, a run over many deals): DuckDB's threads back to its default, one per
+      core (a value of None is the engine's default: ``RESET``);
     - ``lookup_settings``: the session settings for a query that joins small lookups to each row of
       a large file, read on every thread in any order: DuckDB may otherwise build its hash tables
       on the file's side (3 GiB for the two million activities of a 100,000-deal export, against
@@ -176,6 +183,8 @@ class Dialect:
     client_median_min_rows = 2_000
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = (("enable_optimizer", "false"), ("threads", "1"))
+    small_workspace_settings: tuple[tuple[str, str], ...] = (("threads", "1"),)
+    large_input_settings: tuple[tuple[str, str | None], ...] = (("threads", None),)
     lookup_settings: tuple[tuple[str, str], ...] = (("disabled_optimizers", "build_side_probe_side"),)
     own_relations = "table_catalog IN (current_database(), 'temp')"
 
@@ -216,6 +225,8 @@ class PostgresDialect(Dialect):
     client_median = False
     struct_lists = False
     small_input_settings: tuple[tuple[str, str], ...] = ()
+    small_workspace_settings: tuple[tuple[str, str], ...] = ()
+    large_input_settings: tuple[tuple[str, str | None], ...] = ()
     lookup_settings: tuple[tuple[str, str], ...] = ()
     own_relations = "table_catalog = current_database()"
 
@@ -237,6 +248,8 @@ class SparkDialect(Dialect):
     client_median = False
     struct_lists = True
     small_input_settings: tuple[tuple[str, str], ...] = ()
+    small_workspace_settings: tuple[tuple[str, str], ...] = ()
+    large_input_settings: tuple[tuple[str, str | None], ...] = ()
     lookup_settings: tuple[tuple[str, str], ...] = ()
 
     def temp_table(self, name: str, select: str) -> list[str]:
@@ -254,17 +267,18 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (DUCKDB, POSTGRES, SPARK)}
 
 
 @contextmanager
-def settings(con: Engine, values: Mapping[str, str]) -> Iterator[None]:
-    """Run the block under the session settings ``values`` (name to value), then put back the
-    values they had (also when the block fails)."""
-    if not values:
+def settings(con: Engine, values: Mapping[str, str | None]) -> Iterator[None]:
+    """Run the block under the session settings ``values`` (name to value; None: the engine's
+    default), then put back the values they had (also when the block fails). A setting that
+    already has its value is left alone: setting DuckDB's threads, even to what they are, starts
+    or stops its worker threads (about 2 ms)."""
+    before = _current(con, values)
+    changed = {name: value for name, value in values.items() if not _same(before[name], value)}
+    if not changed:
         yield
         return
-    names = list(values)
-    # One statement reads every setting's value before: each statement costs a few tenths of a ms.
-    before = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchall()[0]
-    apply_settings(con, values)
-    again = {name: str(value) for name, value in zip(names, before, strict=True)}
+    apply_settings(con, changed)
+    again: dict[str, str | None] = {name: before[name] for name in changed}
     try:
         yield
     except BaseException:
@@ -276,13 +290,38 @@ def settings(con: Engine, values: Mapping[str, str]) -> Iterator[None]:
     apply_settings(con, again)
 
 
-def apply_settings(con: Engine, values: Mapping[str, str]) -> None:
-    """Set the session settings ``values`` (name to value) for the rest of the session."""
+def fit_settings(con: Engine, values: Mapping[str, str | None]) -> None:
+    """Set, for the rest of the session, those of the settings ``values`` (as :func:`settings`
+    takes them) that do not have their value already."""
+    before = _current(con, values)
+    apply_settings(con, {name: value for name, value in values.items() if not _same(before[name], value)})
+
+
+def apply_settings(con: Engine, values: Mapping[str, str | None]) -> None:
+    """Set the session settings ``values`` (name to value; None: the engine's default) for the
+    rest of the session."""
     for name, value in values.items():
         con.execute(_set(con, name, value))
 
 
-def _set(con: Engine, name: str, value: str) -> str:
+def _current(con: Engine, values: Mapping[str, str | None]) -> dict[str, str]:
+    """The settings' values now, as text, read in one statement (each costs a few tenths of a ms)."""
+    if not values:
+        return {}
+    names = list(values)
+    row = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchall()[0]
+    return {name: str(value) for name, value in zip(names, row, strict=True)}
+
+
+def _same(current: str, wanted: str | None) -> bool:
+    """Whether a setting that reads ``current`` already has the value ``wanted``. The default
+    (None) is never taken as had, since it is not read; booleans read ``true`` or ``True`` alike."""
+    return wanted is not None and current.lower() == wanted.lower()
+
+
+def _set(con: Engine, name: str, value: str | None) -> str:
+    if value is None:
+        return f"RESET {name}"
     return f"SET {name} = {con.dialect.string_literal(value)}"
 
 

@@ -29,6 +29,7 @@ from cosell.store import template
 from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
 from cosell.store.known import migration_known_at
 from cosell.store.schema import TABLES, Table
+from cosell.store.size import fit_to_size
 
 OnWait = Callable[[Any, float], None]  # told who holds a busy workspace and how long to wait
 
@@ -292,6 +293,7 @@ def open_workspace(
             con = connect(resolved, read_only=True, on_wait=on_wait)
         elif not read_only and (version or 0) < SCHEMA_VERSION:
             migrate(con)
+        fit_to_size(con)
     except BaseException:
         con.close()
         raise
