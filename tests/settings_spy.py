@@ -21,3 +21,19 @@ def recorded_settings(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[dict
 
     monkeypatch.setattr(module, "settings", record)
     return asked
+
+
+def threads_of(con: Any) -> int:
+    """The DuckDB threads a connection runs on now (its instance's)."""
+    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+
+def default_threads() -> int:
+    """DuckDB's own default number of threads, read from an instance of its own."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return threads_of(con)
+    finally:
+        con.close()

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from import_fixtures import content_checksum, dataset
 
@@ -18,7 +17,7 @@ import cosell.store.size as size_module
 from cosell.data.load import import_canonical
 from cosell.errors import ImportFailed
 from cosell.store.workspace import open_workspace
-from settings_spy import recorded_settings
+from settings_spy import default_threads, recorded_settings
 
 FIRST, SECOND = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
 READ = "SELECT current_setting('enable_optimizer'), current_setting('threads')"
@@ -42,15 +41,6 @@ def _imported(folder: Path, *, twice: bool = False, after: tuple[str, str] | Non
     read = [tuple(str(v) for v in row) for row in ws.con.execute(READ).fetchall()]
     assert read == ([after] if after else [tuple(str(v) for v in row) for row in before])  # put back
     return content_checksum(ws.con), ws.con.execute("SELECT count(*) FROM imports").fetchall()
-
-
-def _default_threads() -> int:
-    """DuckDB's own default, from an instance of its own."""
-    con = duckdb.connect()
-    try:
-        return int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
-    finally:
-        con.close()
 
 
 def test_a_small_dataset_into_a_small_workspace(tmp_path: Path, asked: list[dict[str, str]]) -> None:
@@ -79,7 +69,7 @@ def test_a_large_workspace_has_the_memory_limit_and_every_thread(
     asked.clear()
     monkeypatch.setattr(size_module, "SMALL_WORKSPACE_ROWS", 3)  # the first import leaves 2 deals, 2 touches
     # The first import makes the workspace large: it is left on every thread, as it then reads.
-    assert _imported(folder, twice=True, after=("True", str(_default_threads()))) == small
+    assert _imported(folder, twice=True, after=("True", str(default_threads()))) == small
     assert [(a.get("enable_optimizer"), a.get("threads", "")) for a in asked] == [
         ("false", "1"),
         (None, None),

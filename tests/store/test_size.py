@@ -1,38 +1,24 @@
 """A small workspace runs on one thread, a large one on every thread (cosell.store.size): as the
-workspace is opened, after an import that makes it large, and for a large input on a small one.
-That the results are the same either way is tests/test_demo_command.py's (the demo built both
-ways gives the same bytes)."""
+workspace is opened, and after an import that makes it large. What a large input asks for on a
+small workspace is tests/data/test_import_settings.py's (a dataset) and tests/attribution/
+test_small_input.py's (a run); that the results are the same either way is tests/
+test_demo_command.py's (the demo built both ways gives the same bytes)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 import cosell.store.size as size_module
 from cosell.data.load import import_canonical
-from cosell.engine import Engine
 from cosell.store.workspace import open_workspace
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
 from import_fixtures import dataset
 
-
-def _threads(con: Engine) -> int:
-    row = con.execute("SELECT current_setting('threads')").fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _default_threads() -> int:
-    """DuckDB's own default, from an instance of its own."""
-    con = duckdb.connect()
-    try:
-        return int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
-    finally:
-        con.close()
+from settings_spy import default_threads, threads_of
 
 
 def test_a_small_workspace_opens_on_one_thread_and_a_large_one_on_every_thread(
@@ -45,14 +31,14 @@ def test_a_small_workspace_opens_on_one_thread_and_a_large_one_on_every_thread(
     ws = open_workspace(path, read_only=True)
     try:
         assert size_module.small_workspace(ws.con)
-        assert _threads(ws.con) == 1
+        assert threads_of(ws.con) == 1
     finally:
         ws.close()
     monkeypatch.setattr(size_module, "SMALL_WORKSPACE_ROWS", 3)  # it holds 2 deals and 2 touches
     ws = open_workspace(path, read_only=True)
     try:
         assert not size_module.small_workspace(ws.con)
-        assert _threads(ws.con) == _default_threads()
+        assert threads_of(ws.con) == default_threads()
     finally:
         ws.close()
 
@@ -63,9 +49,9 @@ def test_an_import_that_makes_a_workspace_large_leaves_it_on_every_thread(
     monkeypatch.setattr(size_module, "SMALL_WORKSPACE_ROWS", 3)
     ws = open_workspace(":memory:")
     try:
-        assert _threads(ws.con) == 1  # empty: small
+        assert threads_of(ws.con) == 1  # empty: small
         import_canonical(ws, dataset(tmp_path / "d"), by_user="t")
-        assert _threads(ws.con) == _default_threads()
+        assert threads_of(ws.con) == default_threads()
     finally:
         ws.close()
 
@@ -73,9 +59,9 @@ def test_an_import_that_makes_a_workspace_large_leaves_it_on_every_thread(
 def test_a_failed_import_leaves_the_workspace_as_it_was(tmp_path: Path) -> None:
     ws = open_workspace(":memory:")
     try:
-        before = _threads(ws.con)
+        before = threads_of(ws.con)
         with pytest.raises(Exception, match="account_id"):
             import_canonical(ws, dataset(tmp_path / "d", accounts=[{"account_id": "", "name": "No id"}]))
-        assert _threads(ws.con) == before == 1
+        assert threads_of(ws.con) == before == 1
     finally:
         ws.close()
