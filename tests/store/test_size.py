@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import cosell.data.load as load_module
 import cosell.store.size as size_module
 from cosell.data.load import import_canonical
 from cosell.store.workspace import open_workspace
@@ -47,10 +48,15 @@ def test_an_import_that_makes_a_workspace_large_leaves_it_on_every_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(size_module, "SMALL_WORKSPACE_ROWS", 3)
+    folder = dataset(tmp_path / "d")  # 2 deals and 2 touches
     ws = open_workspace(":memory:")
     try:
         assert threads_of(ws.con) == 1  # empty: small
-        import_canonical(ws, dataset(tmp_path / "d"), by_user="t")
+        # A small dataset's import leaves the workspace as it was: the next opening fits it.
+        import_canonical(ws, folder, by_user="t")
+        assert threads_of(ws.con) == 1
+        monkeypatch.setattr(load_module, "SMALL_DATASET_BYTES", 0)  # read as a large dataset
+        import_canonical(ws, folder, by_user="t")
         assert threads_of(ws.con) == default_threads()
     finally:
         ws.close()

@@ -93,12 +93,13 @@ def _memory_limit() -> dict[str, str | None]:
 
 
 def import_settings(con: Engine, files: dict[str, TableFile]) -> AbstractContextManager[None]:
-    """Within: the import's memory limit (``$COSELL_IMPORT_MEMORY``: DuckDB spills to disk beyond
-    it); when ``files`` are a small dataset (:data:`SMALL_DATASET_BYTES`) going into a small
+    """Within: when ``files`` are a small dataset (:data:`SMALL_DATASET_BYTES`) going into a small
     workspace (:data:`cosell.store.size.SMALL_WORKSPACE_ROWS`), the engine's small-input settings
-    (DuckDB: no optimizer, one thread), as a ``--data`` run of a small dataset has them; else its
-    large-input settings (DuckDB: a thread per core, also in a workspace that was small). Then the
-    previous settings again, and the workspace's own for its new size (:func:`fit_to_size`)."""
+    (DuckDB: no optimizer, one thread), as a ``--data`` run of a small dataset has them; else the
+    import's memory limit (``$COSELL_IMPORT_MEMORY``: DuckDB spills to disk beyond it) and the
+    engine's large-input settings (DuckDB: a thread per core, also in a workspace that was small).
+    Then the previous settings again, and after a large dataset the workspace's own for its new
+    size (:func:`fit_to_size`)."""
     small = bool(con.dialect.small_input_settings) and is_small(files) and small_workspace(con)
     return _import_settings(con, small=small)
 
@@ -115,8 +116,15 @@ def export_import_settings(con: Engine, folder: Path) -> AbstractContextManager[
 
 @contextmanager
 def _import_settings(con: Engine, *, small: bool) -> Iterator[None]:
+    if small:
+        # Far below the memory limit: setting it and back would be two statements of 1.4 ms (DuckDB
+        # resizes its buffer pool). The workspace grows by a small dataset at most: the next
+        # opening fits it (cosell.store.size), as the size check costs what the import saves.
+        with settings(con, dict(con.dialect.small_input_settings)):
+            yield
+        return
     values = _memory_limit()
-    values.update(con.dialect.small_input_settings if small else con.dialect.large_input_settings)
+    values.update(con.dialect.large_input_settings)
     with settings(con, values):
         yield
     # An import that made a small workspace large leaves it with the engine's defaults.
