@@ -5,7 +5,7 @@ under the engine's small-workspace settings (DuckDB: one thread), whatever the c
 input on it (a large dataset imported, a run over many deals) asks for the engine's defaults back
 for its own statements (:attr:`cosell.engine.Dialect.large_input_settings`), and an import that
 makes the workspace large leaves it with them (:func:`fit_to_size`, called when a workspace is
-opened and after each import).
+opened and after a large dataset's import).
 
 DuckDB's threads are its instance's, and every workspace a process opens is attached to one
 instance (:mod:`cosell.engine.duckdb_engine`): they follow the workspace opened or imported last.
