@@ -48,7 +48,6 @@ def tables_found(con: Engine, tables: Collection[str]) -> set[str]:
     commit of the transaction it was found in (:func:`tables_present` says why)."""
     wanted = set(tables)
     unknown = sorted(wanted - con.present_tables - con.found_in_transaction)
-    found: set[str] = set()
     if unknown:
         found = {
             str(r[0])
@@ -62,7 +61,7 @@ def tables_found(con: Engine, tables: Collection[str]) -> set[str]:
             con.found_in_transaction.update(found)
         else:
             con.present_tables.update(found)
-    return wanted & (con.present_tables | con.found_in_transaction | found)
+    return wanted & (con.present_tables | con.found_in_transaction)
 
 
 def _read_as_relations(con: Engine, tables: Sequence[str]) -> bool:
