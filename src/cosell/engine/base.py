@@ -272,8 +272,7 @@ def settings(con: Engine, values: Mapping[str, str | None]) -> Iterator[None]:
     default), then put back the values they had (also when the block fails). A setting that
     already has its value is left alone: setting DuckDB's threads, even to what they are, starts
     or stops its worker threads (about 2 ms)."""
-    before = _current(con, values)
-    changed = {name: value for name, value in values.items() if not _same(before[name], value)}
+    before, changed = _unmet(con, values)
     if not changed:
         yield
         return
@@ -293,8 +292,7 @@ def settings(con: Engine, values: Mapping[str, str | None]) -> Iterator[None]:
 def fit_settings(con: Engine, values: Mapping[str, str | None]) -> None:
     """Set, for the rest of the session, those of the settings ``values`` (as :func:`settings`
     takes them) that do not have their value already."""
-    before = _current(con, values)
-    apply_settings(con, {name: value for name, value in values.items() if not _same(before[name], value)})
+    apply_settings(con, _unmet(con, values)[1])
 
 
 def apply_settings(con: Engine, values: Mapping[str, str | None]) -> None:
@@ -304,13 +302,15 @@ def apply_settings(con: Engine, values: Mapping[str, str | None]) -> None:
         con.execute(_set(con, name, value))
 
 
-def _current(con: Engine, values: Mapping[str, str | None]) -> dict[str, str]:
-    """The settings' values now, as text, read in one statement (each costs a few tenths of a ms)."""
+def _unmet(con: Engine, values: Mapping[str, str | None]) -> tuple[dict[str, str], dict[str, str | None]]:
+    """The settings' values now, as text, read in one statement (each costs a few tenths of a ms),
+    and those of ``values`` they do not have already."""
     if not values:
-        return {}
+        return {}, {}
     names = list(values)
     row = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchall()[0]
-    return {name: str(value) for name, value in zip(names, row, strict=True)}
+    before = {name: str(value) for name, value in zip(names, row, strict=True)}
+    return before, {name: value for name, value in values.items() if not _same(before[name], value)}
 
 
 def _same(current: str, wanted: str | None) -> bool:
