@@ -109,7 +109,7 @@ def export_import_settings(con: Engine, folder: Path) -> AbstractContextManager[
     the engine, as :func:`import_settings` gives a dataset's files: small when the export's files
     hold at most :data:`SMALL_DATASET_BYTES` (the translation's tables are relations, not files of
     a size). Its statements, like a small import's, cost more to plan than to run. Then the
-    previous settings again, and the workspace's own for its new size."""
+    previous settings again, and after a large export the workspace's own for its new size."""
     small = bool(con.dialect.small_input_settings) and folder.is_dir()
     return _import_settings(con, small=small and _bytes_at_most(folder, SMALL_DATASET_BYTES))
 
