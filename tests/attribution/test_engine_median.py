@@ -19,8 +19,8 @@ from cosell.attribution.engine_median import (
     STAGE_KEYS,
     TimeRanks,
     _group_codes,
+    cohort_stats,
     range_medians,
-    window_stats,
 )
 
 GROUPS = st.integers(0, 3)
@@ -59,51 +59,136 @@ def test_counts_and_medians_are_the_rule_written_out(
     assert list(zip(count.tolist(), twice.tolist(), strict=True)) == expected(base, queries, window)
 
 
+def _table(rows: list[dict[str, object]], columns: dict[str, pa.DataType]) -> pa.Table:
+    return pa.table({c: pa.array([r[c] for r in rows], t) for c, t in columns.items()})
+
+
+STAGE_COLUMNS = {
+    "segment": pa.string(),
+    "band": pa.int64(),
+    "s": pa.string(),
+    "x": pa.int64(),
+    "dur": pa.int64(),
+}
+CYCLE_COLUMNS = {"segment": pa.string(), "band": pa.int64(), "x": pa.int64(), "dur": pa.int64()}
+CAND_COLUMNS = {
+    "opp_id": pa.string(),
+    "segment": pa.string(),
+    "band": pa.int64(),
+    "s": pa.string(),
+    "x": pa.int64(),
+}
+LEVELS = [("stage", keys) for keys in STAGE_KEYS] + [("cycle", keys) for keys in CYCLE_KEYS]
+
+
 @pytest.mark.parametrize("threads", [0, 2])
 def test_levels_group_by_their_keys_and_null_matches_null(threads: int) -> None:
-    """The same figures whether the levels are computed in turn or in a pool's threads (the
-    incremental run's cohort step hands them to two)."""
-    # Two baseline deals in segment ENT band 1 stage S (durations 10 and 20), one in ENT with no
-    # band (30), one in SMB (40), all closed at time 100; the window is 10.
-    base = pa.table(
-        {
-            "segment": ["ENT", "ENT", "ENT", "SMB", "ENT"],
-            "band": pa.array([1, 1, None, 1, 1], pa.int64()),
-            "s": ["S", "S", "S", "S", "T"],
-            "x": pa.array([100, 100, 100, 100, 89], pa.int64()),
-            "dur": pa.array([10, 20, 30, 40, 1000], pa.int64()),
-        }
-    )
-    cand = pa.table(
-        {
-            "opp_id": ["O1", "O2", "O3"],
-            "segment": ["ENT", "ENT", "ENT"],
-            "band": pa.array([1, None, 1], pa.int64()),
-            "s": ["S", "S", "S"],
-            "x": pa.array([100, 105, 111], pa.int64()),
-        }
+    """Each level is measured for the candidates no narrower level served, its median only for
+    those it serves; the same figures whether the ranks and codes are made in turn or in a pool's
+    threads (the incremental run's cohort step hands them to two)."""
+    # Stage rows: ENT band 1 stage S (durations 10 and 20), ENT with no band (30), SMB (40), all
+    # closed at time 100; an ENT band 1 deal in stage T (1000) closed at 89. The whole-cycle rows
+    # are the same deals. The window is 10, a level needs 3 deals.
+    rows: list[dict[str, object]] = [
+        {"segment": "ENT", "band": 1, "s": "S", "x": 100, "dur": 10},
+        {"segment": "ENT", "band": 1, "s": "S", "x": 100, "dur": 20},
+        {"segment": "ENT", "band": None, "s": "S", "x": 100, "dur": 30},
+        {"segment": "SMB", "band": 1, "s": "S", "x": 100, "dur": 40},
+        {"segment": "ENT", "band": 1, "s": "T", "x": 89, "dur": 1000},
+    ]
+    cand = _table(
+        [
+            {"opp_id": "O1", "segment": "ENT", "band": 1, "s": "S", "x": 100},
+            {"opp_id": "O2", "segment": "SMB", "band": None, "s": "S", "x": 105},
+            {"opp_id": "O3", "segment": "ENT", "band": 1, "s": "T", "x": 99},
+            {"opp_id": "O4", "segment": "ENT", "band": 1, "s": "S", "x": 111},
+        ],
+        CAND_COLUMNS,
     )
     with ThreadPoolExecutor(threads or 1) as executor:
         pool = executor if threads else None
-        stage = window_stats("stage", base, cand, STAGE_KEYS, 10, pool).to_pylist()
-        cycle = window_stats("cycle", base, cand, CYCLE_KEYS, 11, pool).to_pylist()
-    # O1: level 1 is ENT/1/S: 10 and 20 (median 15); level 2 ENT/S: 10, 20, 30; level 3 S: all four.
-    assert stage[0] == {
+        stage, cycle = cohort_stats(
+            _table(rows, STAGE_COLUMNS), _table(rows, CYCLE_COLUMNS), cand, 10, 3, pool
+        )
+    st_rows, cy_rows = stage.to_pylist(), cycle.to_pylist()
+    # O1: level 1 (ENT/1/S) has 10 and 20, too few; level 2 (ENT/S) 10, 20, 30 (NULL band
+    # included): served, median 20. Nothing after it is measured.
+    assert st_rows[0] == {
         "opp_id": "O1",
         "stage_n1": 2,
-        "stage_m1": 15.0,
+        "stage_m1": None,
         "stage_n2": 3,
         "stage_m2": 20.0,
-        "stage_n3": 4,
-        "stage_m3": 25.0,
+        "stage_n3": None,
+        "stage_m3": None,
     }
-    # O2 has no band: its level 1 is the band-less ENT deal only (NULL matches NULL).
-    assert (stage[1]["stage_n1"], stage[1]["stage_m1"]) == (1, 30.0)
-    # O3's window [101, 111] holds no deal: count 0, no median.
-    assert (stage[2]["stage_n3"], stage[2]["stage_m3"]) == (0, None)
-    # The whole-cycle level 3 has no key: every deal closed in [89, 100] for O1 (the stage T one too).
-    assert (cycle[0]["cycle_n3"], cycle[0]["cycle_m3"]) == (5, 30.0)
-    assert (cycle[0]["cycle_n1"], cycle[0]["cycle_m1"]) == (3, 20.0)
+    assert all(cy_rows[0][c] is None for c in cy_rows[0] if c != "opp_id")
+    # O2 has no band: level 1 is SMB with NULL band (none), level 2 SMB/S (one), level 3 S in [95,
+    # 105] (four: 10, 20, 30, 40, median 25).
+    assert [st_rows[1][f"stage_n{lvl}"] for lvl in "123"] == [0, 1, 4]
+    assert st_rows[1]["stage_m3"] == 25.0
+    # O3 (stage T, window [89, 99]): one stage row at every level; the whole cycle of ENT/1 in
+    # [89, 99] holds one, ENT one, every deal one: no baseline at all.
+    assert [st_rows[2][f"stage_n{lvl}"] for lvl in "123"] == [1, 1, 1]
+    assert [cy_rows[2][f"cycle_n{lvl}"] for lvl in "123"] == [1, 1, 1]
+    assert all(cy_rows[2][f"cycle_m{lvl}"] is None for lvl in "123")
+    # O4's window [101, 111] holds no deal: every level counted, none served.
+    assert [st_rows[3][f"stage_n{lvl}"] for lvl in "123"] == [0, 0, 0]
+    assert [cy_rows[3][f"cycle_n{lvl}"] for lvl in "123"] == [0, 0, 0]
+
+
+SEGMENTS = st.sampled_from(["ENT", "SMB", None])
+BANDS = st.sampled_from([0, 1, None])
+STAGES = st.sampled_from(["S", "T", None])
+StageRow = tuple[str | None, int | None, str | None, int, int]  # segment, band, s, x, dur
+CycleRow = tuple[str | None, int | None, int, int]  # segment, band, x, dur
+Candidate = tuple[str | None, int | None, str | None, int]  # segment, band, s, x
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stage_rows=st.lists(st.tuples(SEGMENTS, BANDS, STAGES, TIMES, DURATIONS), max_size=40),
+    cycle_rows=st.lists(st.tuples(SEGMENTS, BANDS, TIMES, DURATIONS), max_size=20),
+    cands=st.lists(st.tuples(SEGMENTS, BANDS, STAGES, TIMES), max_size=12),
+    window=st.integers(0, 40),
+    minimum=st.integers(1, 4),
+)
+def test_the_cohort_each_candidate_gets_is_the_rule_written_out(
+    stage_rows: list[StageRow],
+    cycle_rows: list[CycleRow],
+    cands: list[Candidate],
+    window: int,
+    minimum: int,
+) -> None:
+    """Per candidate: every level up to the narrowest with at least ``minimum`` deals is counted
+    as the rule counts it, that level's median is the rule's, and nothing after it is measured."""
+    stage = _table([dict(zip(STAGE_COLUMNS, r, strict=True)) for r in stage_rows], STAGE_COLUMNS)
+    cycle = _table([dict(zip(CYCLE_COLUMNS, r, strict=True)) for r in cycle_rows], CYCLE_COLUMNS)
+    cand = _table(
+        [dict(zip(CAND_COLUMNS, (f"O{i}", *c), strict=True)) for i, c in enumerate(cands)], CAND_COLUMNS
+    )
+    stage_stats, cycle_stats = cohort_stats(stage, cycle, cand, window, minimum)
+    found = {"stage": stage_stats.to_pylist(), "cycle": cycle_stats.to_pylist()}
+    index = {"segment": 0, "band": 1, "s": 2}
+    for i, (segment, band, s, x) in enumerate(cands):
+        mine: dict[str, object] = {"segment": segment, "band": band, "s": s}
+        served = False
+        for (kind, keys), level in zip(LEVELS, "123123", strict=True):
+            row = found[kind][i]
+            n, m = row[f"{kind}_n{level}"], row[f"{kind}_m{level}"]
+            if served:
+                assert (n, m) == (None, None)
+                continue
+            pool: list[StageRow] = (
+                stage_rows if kind == "stage" else [(g, b, None, t, d) for g, b, t, d in cycle_rows]
+            )
+            inside = sorted(
+                r[4] for r in pool if all(r[index[k]] == mine[k] for k in keys) and x - window <= r[3] <= x
+            )
+            assert n == len(inside)
+            served = n >= minimum
+            twice = inside[(n - 1) // 2] + inside[n // 2] if served else None
+            assert (None if m is None else round(m * 2)) == twice
 
 
 @settings(max_examples=200, deadline=None)
@@ -141,7 +226,7 @@ def test_the_cohort_step_does_not_import_pandas() -> None:
     script = """
 import sys
 import pyarrow as pa, pyarrow.json as pj
-from cosell.attribution.engine_median import CYCLE_KEYS, STAGE_KEYS, window_stats
+from cosell.attribution.engine_median import cohort_stats
 
 def table(text, schema):
     return pj.read_json(pa.BufferReader(text.encode()), parse_options=pj.ParseOptions(explicit_schema=schema))
@@ -156,10 +241,11 @@ cand = table(
     '{"opp_id": "O2", "segment": "ENT", "band": 1, "s": "S", "x": 300}',
     pa.schema([("opp_id", pa.string()), ("segment", pa.string()), ("band", pa.int64()), ("s", pa.string()), ("x", pa.int64())]),
 )
-stage = window_stats("stage", base, cand, STAGE_KEYS, 10)
-cycle = window_stats("cycle", base, cand.slice(0, 0), CYCLE_KEYS, 10)
-print(stage.num_rows, stage.column("stage_n3").null_count, stage.column("stage_m3").null_count, cycle.num_rows)
+cycle_base = base.select(["segment", "band", "x", "dur"])
+stage, cycle = cohort_stats(base, cycle_base, cand, 10, 1)
+empty = cohort_stats(base, cycle_base, cand.slice(0, 0), 10, 1)[1]
+print(stage.num_rows, stage.column("stage_n1").to_pylist(), stage.column("stage_m1").null_count, empty.num_rows)
 print("pandas" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["2", "0", "1", "0", "False"]
+    assert done.stdout.split() == ["2", "[1,", "0]", "1", "0", "False"]

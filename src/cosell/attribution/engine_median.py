@@ -1,11 +1,13 @@
 """Batch engine: the cohort baselines' counts and medians, computed in the client.
 
-For each acceleration candidate and each cohort level, the rule needs the count and the median of
-the durations of the direct-only won deals of the level's key (segment, band, stage) that closed in
-``[X - window, X]`` (docs/rules.md, Acceleration). An engine's windowed median evaluates the frame of
-every row of the partition, the baseline deals' own rows included (about ten times the candidates),
-and a RANGE frame is costly to bound: at a million deals that is most of the engine's time. Here the
-same numbers come from one range query per candidate, all candidates at once:
+For each acceleration candidate, the rule needs the count of the direct-only won deals of a cohort
+level's key (segment, band, stage) that closed in ``[X - window, X]``, level after level until one
+has enough, and the median of that level's durations (docs/rules.md, Acceleration). An engine's
+windowed median evaluates the frame of every row of the partition, the baseline deals' own rows
+included (about ten times the candidates), and a RANGE frame is costly to bound: at a million deals
+that is most of the engine's time. Here the same numbers come from one range query per candidate
+and level, all candidates at once, and only as far as the rule reads (:func:`cohort_stats`: at a
+million deals all but a few hundred candidates are served by their first level):
 
 - the baseline rows sorted by (level key, close time) put each candidate's window in one
   contiguous run ``[lo, hi)`` of that order, found by two binary searches (``hi - lo`` is the count);
@@ -51,60 +53,51 @@ def stats_columns(kind: str) -> dict[str, str]:
 def compute_cohort_medians(context: RunContext) -> dict[str, pa.Table]:
     """The plan's ``cohort_medians`` step: the stage and whole-cycle statistics of every candidate."""
     fetched = context.fetched
-    window = context.params.baseline_us
-    cand = fetched["median_cand"]
-    return {
-        STAGE_STATS: window_stats("stage", fetched["median_stage_base"], cand, STAGE_KEYS, window),
-        CYCLE_STATS: window_stats("cycle", fetched["median_cycle_base"], cand, CYCLE_KEYS, window),
-    }
+    stage, cycle = cohort_stats(
+        fetched["median_stage_base"],
+        fetched["median_cycle_base"],
+        fetched["median_cand"],
+        context.params.baseline_us,
+        context.params.min_cohort_size,
+    )
+    return {STAGE_STATS: stage, CYCLE_STATS: cycle}
 
 
-def window_stats(
-    kind: str,
-    base: pa.Table,
+def cohort_stats(
+    stage_base: pa.Table,
+    cycle_base: pa.Table,
     cand: pa.Table,
-    levels: tuple[tuple[str, ...], ...],
     window_us: int,
+    minimum: int,
     pool: Executor | None = None,
-) -> pa.Table:
-    """Per candidate (``cand``: opp_id, the key columns, x) and level: how many rows of ``base``
-    (the key columns, x, dur) share its level's key (NULL matching NULL) with x in
-    ``[x - window_us, x]``, and the median of their durations (NULL when there are none).
+) -> tuple[pa.Table, pa.Table]:
+    """Per candidate (``cand``: opp_id, segment, band, s, x), the stage and the whole-cycle
+    statistics tables: per level, how many baseline rows (``stage_base``: segment, band, s, x, dur;
+    ``cycle_base``: segment, band, x, dur) share its level's key (NULL matching NULL) with x in
+    ``[x - window_us, x]``, and the median of their durations.
 
-    With ``pool``, the work is done in its threads (numpy and Arrow let go of the GIL in their
-    sorts, encodings and passes), so that a caller with an idle core finishes sooner: the same
-    figures."""
-    return window_stats_later(kind, base, cand, levels, window_us, pool)()
+    Measured as far as the rule reads them, in its order (docs/rules.md, Acceleration: stage levels
+    1 to 3, then whole-cycle levels 1 to 3; the narrowest with at least ``minimum`` deals is the
+    cohort): a level's count is measured for the candidates no earlier level served, NULL for the
+    others; its median only for those it serves, NULL otherwise. Nearly every candidate is served
+    by its first level, so the other five measure a few candidates, over the baseline rows of
+    their keys alone.
 
-
-def window_stats_later(
-    kind: str,
-    base: pa.Table,
-    cand: pa.Table,
-    levels: tuple[tuple[str, ...], ...],
-    window_us: int,
-    pool: Executor | None = None,
-) -> Callable[[], pa.Table]:
-    """:func:`window_stats`, its work handed to ``pool`` (done here without one) before it
-    returns: call the result for the table (it waits for the work). The durations' ranks, the
-    close times' ranks and each key's codes are computed side by side, then each level from them;
-    a level's task waits only for work handed over before it, so the pool cannot deadlock."""
+    With ``pool``, the ranks and the key codes of both kinds are made in its threads (numpy and
+    Arrow let go of the GIL in their sorts and encodings): the same figures."""
     run = pool.submit if pool is not None else _done
-    # The durations as dense ranks (the order statistics are found among ranks) and the close
-    # times as ranks among every instant a search needs: once for the three levels.
-    ranked = run(lambda: np.unique(_ints(base["dur"]), return_inverse=True))
-    timed = run(lambda: TimeRanks.of(_ints(base["x"]), _ints(cand["x"]), window_us))
-    coded = {key: run(_key_codes, base, cand, key) for key in sorted({k for keys in levels for k in keys})}
-
-    def level_stats(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        durations, ranks = ranked.result()
-        times = timed.result()
-        codes = {key: coded[key].result() for key in keys}
-        g_base, g_cand = _group_codes(codes, keys, base.num_rows, cand.num_rows, times.span)
-        return range_medians(g_base, ranks, durations, g_cand, times)
-
-    found = [run(level_stats, keys) for keys in levels]
-    return lambda: _stats_table(kind, cand, [level.result() for level in found])
+    kinds = (("stage", stage_base, STAGE_KEYS), ("cycle", cycle_base, CYCLE_KEYS))
+    prepared = [(kind, _Prepared.later(base, cand, keys, window_us, run), keys) for kind, base, keys in kinds]
+    unserved = np.ones(cand.num_rows, bool)
+    tables = []
+    for kind, later, levels in prepared:
+        ready = later()
+        measured = []
+        for keys in levels:
+            measured.append(ready.level(keys, unserved, minimum))
+            unserved &= ~measured[-1].served
+        tables.append(_stats_table(kind, cand, measured))
+    return tables[0], tables[1]
 
 
 def _done(work: Callable[..., T], *args: Any) -> Future[T]:
@@ -114,13 +107,100 @@ def _done(work: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
-def _stats_table(kind: str, cand: pa.Table, levels: list[tuple[np.ndarray, np.ndarray]]) -> pa.Table:
+@dataclass(frozen=True)
+class _Prepared:
+    """One kind's base rows and the candidates, ready for its levels: the durations in order
+    (``durations``) and each base row's place in it (``ranks``), the close times' ranks
+    (``times``), each key column's codes over the base rows and the candidates together."""
+
+    durations: np.ndarray
+    ranks: np.ndarray
+    times: TimeRanks
+    codes: dict[str, tuple[np.ndarray, int]]
+    n_base: int
+    n_cand: int
+
+    @classmethod
+    def later(
+        cls,
+        base: pa.Table,
+        cand: pa.Table,
+        levels: tuple[tuple[str, ...], ...],
+        window_us: int,
+        run: Callable[..., Future[Any]],
+    ) -> Callable[[], _Prepared]:
+        """Hand the work to ``run`` (a pool's ``submit``, or done now); call the result to wait."""
+        ranked = run(_duration_ranks, _ints(base["dur"]))
+        timed = run(TimeRanks.of, _ints(base["x"]), _ints(cand["x"]), window_us)
+        coded = {
+            key: run(_key_codes, base, cand, key) for key in sorted({k for keys in levels for k in keys})
+        }
+
+        def ready() -> _Prepared:
+            durations, ranks = ranked.result()
+            codes = {key: future.result() for key, future in coded.items()}
+            return cls(durations, ranks, timed.result(), codes, base.num_rows, cand.num_rows)
+
+        return ready
+
+    def level(self, keys: tuple[str, ...], asked: np.ndarray, minimum: int) -> _Level:
+        """The level of ``keys`` for the candidates ``asked`` (a mask): their counts, and twice the
+        median of those it serves (a count of at least ``minimum``)."""
+        level = _Level(
+            np.zeros(self.n_cand, np.int64),
+            asked.copy(),
+            np.zeros(self.n_cand, np.int64),
+            np.zeros(self.n_cand, bool),
+        )
+        queries = np.flatnonzero(asked)
+        if len(queries) == 0:
+            return level
+        g_base, g_cand = _group_codes(
+            {key: self.codes[key] for key in keys}, keys, self.n_base, self.n_cand, self.times.span
+        )
+        g_query = g_cand[queries]
+        # Only the rows of the asked candidates' groups can fall in their windows.
+        wanted = np.zeros(int(max(g_base.max(initial=0), g_query.max())) + 1, bool)
+        wanted[g_query] = True
+        rows = wanted[g_base]
+        if rows.all():
+            times, ranks, g_rows = self.times.subset(None, queries), self.ranks, g_base
+        else:
+            times, ranks, g_rows = self.times.subset(rows, queries), self.ranks[rows], g_base[rows]
+        count, twice = range_medians(g_rows, ranks, self.durations, g_query, times, minimum)
+        level.count[queries] = count
+        level.twice[queries] = twice
+        level.served[queries] = count >= minimum
+        return level
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One level's figures per candidate: ``count`` where ``counted``, ``twice`` the median where
+    ``served`` (NULL elsewhere in the statistics table)."""
+
+    count: np.ndarray
+    counted: np.ndarray
+    twice: np.ndarray
+    served: np.ndarray
+
+
+def _duration_ranks(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The durations in ascending order, and each row's place in that order (equal durations take
+    any of their places: a k-th smallest is the same value whichever)."""
+    order = np.argsort(durations)
+    ranks = np.empty(len(durations), np.int64)
+    ranks[order] = np.arange(len(durations), dtype=np.int64)
+    return durations[order], ranks
+
+
+def _stats_table(kind: str, cand: pa.Table, levels: list[_Level]) -> pa.Table:
     """One kind's statistics table from each level's counts and twice medians."""
     columns: dict[str, Any] = {"opp_id": cand["opp_id"]}
-    for level, (count, twice_median) in zip(("1", "2", "3"), levels, strict=True):
-        columns[f"{kind}_n{level}"] = _arrow(count, pa.int64())
+    for name, level in zip(("1", "2", "3"), levels, strict=True):
+        columns[f"{kind}_n{name}"] = _arrow(level.count, pa.int64(), missing=~level.counted)
         # Twice the median is an integer below 2^54: half of it is exact in a double.
-        columns[f"{kind}_m{level}"] = _arrow(twice_median / 2.0, pa.float64(), missing=count == 0)
+        columns[f"{kind}_m{name}"] = _arrow(level.twice / 2.0, pa.float64(), missing=~level.served)
     types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
     schema = pa.schema([(name, types[t]) for name, t in stats_columns(kind).items()])
     return pa.table(columns, schema=schema)
@@ -161,13 +241,30 @@ class TimeRanks:
             order[order < n_base],
         )
 
+    def subset(self, rows: np.ndarray | None, queries: np.ndarray) -> TimeRanks:
+        """The ranks of the base rows ``rows`` (a mask; None: every row) and of the queries
+        ``queries`` (their indices), in the same ranks: a level's search over part of the rows."""
+        start, end = self.start[queries], self.end[queries]
+        if rows is None:
+            return TimeRanks(self.base, start, end, self.span, self.base_order)
+        place = np.cumsum(rows) - 1
+        return TimeRanks(
+            self.base[rows], start, end, self.span, place[self.base_order[rows[self.base_order]]]
+        )
+
 
 def range_medians(
-    g_base: np.ndarray, ranks: np.ndarray, durations: np.ndarray, g_query: np.ndarray, times: TimeRanks
+    g_base: np.ndarray,
+    ranks: np.ndarray,
+    durations: np.ndarray,
+    g_query: np.ndarray,
+    times: TimeRanks,
+    minimum: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each query (group, window): the number of base rows of its group closed inside its
-    window and twice their median duration (the sum of the two middle ones; 0 when there are
-    none). A base row's duration is ``durations[ranks[i]]`` (``durations`` ascending)."""
+    window and twice their median duration (the sum of the two middle ones), for the queries with
+    at least ``minimum`` rows (0 for the others). A base row's duration is ``durations[ranks[i]]``
+    (``durations`` ascending)."""
     queries = len(g_query)
     if queries == 0 or len(ranks) == 0:
         return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
@@ -184,7 +281,7 @@ def range_medians(
     hi = np.searchsorted(key_base, g_query * span + times.end, "right")
     count = hi - lo
     twice = np.zeros(queries, np.int64)
-    some = count > 0
+    some = count >= max(minimum, 1)
     if some.any():
         lo_s, hi_s, n_s = lo[some], hi[some], count[some]
         # The lower and the upper middle of each window (the same one for an odd count).

@@ -27,13 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cosell.attribution.engine_median import (
-    CYCLE_KEYS,
-    CYCLE_STATS,
-    STAGE_KEYS,
-    STAGE_STATS,
-    window_stats_later,
-)
+from cosell.attribution.engine_median import CYCLE_STATS, STAGE_STATS, cohort_stats
 from cosell.attribution.engine_plan import RunContext
 from cosell.engine import Engine
 from cosell.engine.sql import days_text, half_micros_text, instant_text
@@ -84,17 +78,16 @@ class CleanCohorts:
         if fetched["median_cycle_base"]["band"].null_count:
             # A recomputed baseline deal without a rate: the full run says whether a cohort needs it.
             raise NeedsFullRun("a changed baseline deal has no FX rate for its amount band")
-        window = context.params.baseline_us
         cand = _stack(fetched["median_cand"], self.candidates)
         stage_base = _stack(fetched["median_stage_base"], self.stage_base)
         cycle_base = _stack(fetched["median_cycle_base"], self.cycle_base)
-        # The ranks, the key codes and the six levels in two threads: the step is the longest
-        # branch of the plan (its acceleration step waits for it), and the plan's SQL beside it
-        # is short, so a core would be idle.
+        # The ranks and the key codes in two threads: the step is the longest branch of the plan
+        # (its acceleration step waits for it), and the plan's SQL beside it is short, so a core
+        # would be idle.
         with ThreadPoolExecutor(2, thread_name_prefix="cosell-cohort") as pool:
-            stage_later = window_stats_later("stage", stage_base, cand, STAGE_KEYS, window, pool)
-            cycle_later = window_stats_later("cycle", cycle_base, cand, CYCLE_KEYS, window, pool)
-            stage, cycle = stage_later(), cycle_later()
+            stage, cycle = cohort_stats(
+                stage_base, cycle_base, cand, context.params.baseline_us, context.params.min_cohort_size, pool
+            )
         n = fetched["median_cand"].num_rows
         self.found = {"stage": stage.slice(n), "cycle": cycle.slice(n)}
         return {STAGE_STATS: stage.slice(0, n), CYCLE_STATS: cycle.slice(0, n)}
