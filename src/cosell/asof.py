@@ -74,6 +74,10 @@ class AsOf:
             f"{format_instant(self.known_at)} (--known-at)."
         )
 
+    def known_line(self) -> str:
+        """The line of a command that has no as-of instant (``--known-at`` only): what it read."""
+        return f"Read with the data known at {format_instant(self.known_at)} (--known-at)."
+
 
 def knowledge(as_of: datetime | None, known_at: datetime | None) -> datetime | None:
     """The knowledge instant of a call of the library: ``known_at``; else ``as_of`` (an instant

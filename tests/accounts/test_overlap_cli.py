@@ -183,3 +183,16 @@ def test_a_partner_touch_of_a_direct_kind_is_partner_engagement(tmp_path: Path) 
     [win] = _json(path)["unattributed_wins"]
     assert (win["opportunity_id"], win["touches"], win["last_touch_at"]) == ("O4", 3, "2025-03-01T00:00:00Z")
     assert win["evidence"].endswith("touch:T1/P2@2025-01-01T00:00:00Z touch:T6/P1@2025-03-01T00:00:00Z")
+
+
+def test_it_says_what_it_read_and_json_names_the_instant(ws: str) -> None:
+    """No --known-at: the data known now (the pinned clock), said under the table and in the json;
+    with --known-at, that instant."""
+    table = runner.invoke(app, ["accounts", "match", "-w", ws], env={"COLUMNS": "80"})
+    assert table.stdout.splitlines()[-1] == "Read with the data known at 2026-06-01T00:00:00Z (--known-at)."
+    assert _json(ws)["known_at"] == "2026-06-01T00:00:00Z"
+    args = ["accounts", "match", "-w", ws, "--format", "json", "--known-at", "2026-06-15"]
+    earlier = runner.invoke(app, args, env={"COSELL_NOW": "2026-07-01T00:00:00Z"})
+    assert earlier.exit_code == 0, earlier.output
+    assert json.loads(earlier.stdout)["known_at"] == "2026-06-15T00:00:00Z"
+    assert "Read with the data known at 2026-06-15T00:00:00Z (--known-at)." in earlier.stderr

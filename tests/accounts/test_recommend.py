@@ -92,6 +92,25 @@ def test_closed_unknown_and_not_yet_created_deals_are_refused(ws: str) -> None:
     assert early.exit_code == 1 and "was created at 2026-04-01T00:00:00Z" in early.output
 
 
+def test_it_says_which_instant_is_which(ws: str) -> None:
+    """The line every reading command prints: under the ranking, on stderr beside json (which
+    names both instants)."""
+    env = {"COSELL_NOW": "2026-06-01T00:00:00Z", "COLUMNS": "80"}
+    args = ["accounts", "recommend", "O3", "-w", ws]
+    line = "Evaluated as of 2026-05-01T00:00:00Z (--as-of), with the data known at 2026-06-01T00:00:00Z (--known-at)."
+    table = runner.invoke(app, [*args, "--as-of", "2026-05-01"], env=env)
+    assert table.exit_code == 0, table.output
+    assert " ".join(table.stdout.splitlines()[-2:]) == line
+    done = runner.invoke(app, [*args, "--as-of", "2026-05-01", "--format", "json"], env=env)
+    assert (json.loads(done.stdout)["as_of"], json.loads(done.stdout)["known_at"]) == (
+        "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z")  # fmt: skip
+    assert " ".join(done.stderr.split()) == line
+    # Neither given: both are now.
+    now = runner.invoke(app, [*args, "--format", "json"], env=env)
+    assert (json.loads(now.stdout)["as_of"], json.loads(now.stdout)["known_at"]) == (
+        "2026-06-01T00:00:00Z", "2026-06-01T00:00:00Z")  # fmt: skip
+
+
 def test_the_table_at_80_columns(ws: str) -> None:
     done = runner.invoke(
         app, ["accounts", "recommend", "O3", "-w", ws, "--as-of", "2026-06-01"], env={"COLUMNS": "80"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,12 +20,17 @@ from cosell.cli.common import (
     emit_rows,
     in_workspace,
     opportunity_argument,
-    parse_instant_option,
+    print_instants,
     print_json,
     reader_option,
+    reading,
 )
 from cosell.errors import UsageError
 from cosell.instants import format_instant, format_optional
+
+if TYPE_CHECKING:
+    from cosell.accounts.recommend import Recommendation
+    from cosell.service.accounts import RecommendResult
 
 accounts_app = typer.Typer(
     help="Account overlap with the partners' own account lists, and the partner to bring into a deal.",
@@ -205,12 +210,13 @@ def match_command(
     threshold = FUZZY_THRESHOLD if threshold is None else threshold
     # Not given: 70, or a lower --threshold (--threshold 60 alone is no floor above it).
     floor = min(REVIEW_FLOOR, threshold) if floor is None else floor
+    at = reading(None, known_at)
     report = in_workspace(
         workspace_path,
         lambda ws: match_accounts_of(
             ws,
             policy,
-            known_at=parse_instant_option(known_at, "--known-at"),
+            known_at=at.known_at,
             threshold=threshold,
             floor=floor,
             viewer=by,
@@ -219,8 +225,7 @@ def match_command(
     )
     if fmt is Format.json:
         print_json(report.to_json())
-        return
-    if fmt is Format.csv:
+    elif fmt is Format.csv:
         listed = {
             Listing.matches: (_match_rows(report.match.matches), MATCH_COLUMNS),
             Listing.review: (_match_rows(report.match.review), MATCH_COLUMNS),
@@ -230,11 +235,11 @@ def match_command(
         }
         rows, columns = listed[listing or Listing.matches]
         emit_rows(rows, columns, fmt)
-        return
-    if report.match.partner_rows == 0:
+    elif report.match.partner_rows == 0:
         _say("No partner account lists: import partner_accounts.csv (partner_id, name, domain, status).")
-        return
-    _print_tables(report)
+    else:
+        _print_tables(report)
+    print_instants(at, fmt, known_only=True)
 
 
 @accounts_app.command("recommend")
@@ -245,7 +250,8 @@ def recommend_command(
         str | None,
         typer.Option(
             "--as-of",
-            help="Rank with what was known at this instant (ISO 8601). Default: now.",
+            help="Rank as of this instant (ISO 8601): the deal open then, the touches and wins "
+            "before it. Default: the --known-at instant.",
             show_default=False,
         ),
     ] = None,
@@ -269,15 +275,11 @@ def recommend_command(
     from cosell.service.accounts import recommend_partners
 
     policy = load_policy(policy_path)
+    at = reading(as_of, known_at)
     result = in_workspace(
         workspace_path,
         lambda ws: recommend_partners(
-            ws,
-            policy,
-            opportunity_id,
-            as_of=parse_instant_option(as_of, "--as-of"),
-            known_at=parse_instant_option(known_at, "--known-at"),
-            viewer=by,
+            ws, policy, opportunity_id, as_of=at.as_of, known_at=at.known_at, viewer=by
         ),
         read_only=True,
     )
@@ -286,8 +288,7 @@ def recommend_command(
         data = result.to_json()
         data["partners"] = data["partners"][:top]
         print_json(data)
-        return
-    if fmt is Format.csv:
+    elif fmt is Format.csv:
         rows = [
             {
                 "rank": r.rank,
@@ -298,7 +299,12 @@ def recommend_command(
             for r in shown
         ]
         emit_rows(rows, ("rank", "partner_id", "partner_name", "reasons"), fmt)
-        return
+    else:
+        _print_ranking(result, shown)
+    print_instants(at, fmt)
+
+
+def _print_ranking(result: RecommendResult, shown: tuple[Recommendation, ...]) -> None:
     segment = result.segment or "(no segment)"
     _say(
         f"Partners for {result.opportunity_id} at {result.account_name or result.account_id} "

@@ -390,10 +390,12 @@ def reading(as_of: str | None, known_at: str | None) -> AsOf:
     return AsOf.resolve(parse_as_of(as_of), parse_instant_option(known_at, "--known-at"))
 
 
-def print_instants(at: AsOf, fmt: Format = Format.table) -> None:
-    """Say which instant is which: on stdout beside a table, on stderr beside json or csv (which
-    stay machine-readable)."""
-    (console if fmt is Format.table else err_console).print(at.line(), highlight=False)
+def print_instants(at: AsOf, fmt: Format = Format.table, *, known_only: bool = False) -> None:
+    """Say which instant is which (``known_only``: the knowledge instant of a command without
+    ``--as-of``): on stdout beside a table, on stderr beside json or csv (which stay
+    machine-readable)."""
+    line = at.known_line() if known_only else at.line()
+    (console if fmt is Format.table else err_console).print(line, highlight=False)
 
 
 def login_name() -> str:

@@ -93,6 +93,7 @@ class RecommendResult:
     account_name: str
     segment: str
     as_of: datetime
+    known_at: datetime | None  # the knowledge instant read; None: everything recorded
     run_id: int | None
     recommendations: tuple[Recommendation, ...]
 
@@ -104,6 +105,7 @@ class RecommendResult:
             "account_name": self.account_name,
             "segment": self.segment,
             "as_of": format_instant(self.as_of),
+            "known_at": json_instant(self.known_at),
             "attribution_run_id": self.run_id,
             "partners": [
                 {
@@ -176,5 +178,12 @@ def recommend_partners(
     )
     ranked = recommend(history, opportunity_id, at, lookback_days=policy.lookback_days)
     return RecommendResult(
-        opportunity_id, deal.account_id, str(names.get(deal.account_id, "")), deal.segment, at, run_id, ranked
+        opportunity_id,
+        deal.account_id,
+        str(names.get(deal.account_id, "")),
+        deal.segment,
+        at,
+        known_at,
+        run_id,
+        ranked,
     )
