@@ -24,6 +24,7 @@ from cosell.policy import Policy
 from cosell.service.attribution import StoredRun, attribute_and_store
 from cosell.store.attribution_store import record_override, run_rows, save_run
 from cosell.store.evidence_store import evidence_rows
+from cosell.store.retests import RETESTS_TABLE, STORED
 from cosell.store.schema import TABLES, TABLES_BY_NAME
 from cosell.store.versions import attribution_views
 from cosell.store.workspace import Workspace
@@ -467,6 +468,29 @@ def test_a_re_test_writes_what_the_engine_writes_to_the_microsecond() -> None:
         assert evidence["O3"].computed_tier == "influenced"
         assert evidence["O2"].stage_entered_at.endswith(".001234Z")
         assert evidence["O1"].baseline_us.endswith(".5")
+        # Stored: B06's whole rows, and each re-test as the change of its acceleration columns over
+        # run 1's rows; the history relations read them as whole rows of run 2.
+        run, base = inc.record.run_id, 1
+        whole = ws.con.execute(
+            f"SELECT DISTINCT opportunity_id FROM {STORED['attribution_evidence']} WHERE run_id = ?", [run]
+        ).fetchall()
+        assert whole == [("B06",)]
+        retests = ws.con.execute(
+            f"SELECT opportunity_id, from_run, tier FROM {RETESTS_TABLE} WHERE run_id = ? ORDER BY 1", [run]
+        ).fetchall()
+        assert retests == [
+            ("O1", base, "accelerated"),
+            ("O2", base, "influenced"),
+            ("O3", base, "accelerated"),
+        ]
+        for table in ("credit_history", "attribution_claims"):  # O1 to O3 have credits, no claims
+            again = f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? AND opportunity_id LIKE 'O%' ORDER BY ALL"
+            assert ws.con.execute(again, [run]).fetchall() == ws.con.execute(again, [base]).fetchall()
+            assert ws.con.execute(
+                f"SELECT count(*) FROM {STORED[table]} WHERE run_id = ?", [run]
+            ).fetchone() == (0,)
+        credits = ws.con.execute("SELECT count(*) FROM credit_history WHERE run_id = ?", [run]).fetchone()
+        assert credits is not None and credits[0] >= 3
     finally:
         ws.close()
 

@@ -83,7 +83,7 @@ def snapshot(path: Path) -> tuple[bytes, dict[str, int], list[tuple[object, ...]
 
 def test_it_prints_the_hand_computed_what_if_and_stores_nothing(company: Path) -> None:
     before = snapshot(company / "cosell.duckdb")
-    assert before[1]["attribution_history"] == 4 and before[1]["plan_versions"] == 1
+    assert before[1]["attribution_history_rows"] == 4 and before[1]["plan_versions"] == 1
     code, out, err = cosell(company, "--policy", str(company / "proposed.toml"), "--format", "json")
     assert code == 0, err
     assert snapshot(company / "cosell.duckdb") == before

@@ -15,6 +15,7 @@ import pytest
 from cosell.hygiene.gate import gate_audit
 from cosell.hygiene.reconcile import ReconcileResult
 from cosell.service.reconcile import reconcile_known as reconcile  # with the account overlap matched
+from cosell.store.retests import STORED
 from cosell.store.workspace import Workspace, open_workspace
 
 from .test_findings import AS_OF, POLICY, build_workspace, find, kinds_data
@@ -53,8 +54,8 @@ def test_the_stored_x_and_guard_touch_decide_the_findings(changed: Workspace) ->
 
 
 def test_a_deal_without_stored_evidence_is_read_from_the_data(ws: Workspace) -> None:
-    ws.con.execute("DELETE FROM attribution_evidence WHERE opportunity_id = 'O-OVC'")
-    ws.con.execute("DELETE FROM attribution_claims WHERE opportunity_id = 'O-OVC'")
+    ws.con.execute(f"DELETE FROM {STORED['attribution_evidence']} WHERE opportunity_id = 'O-OVC'")
+    ws.con.execute(f"DELETE FROM {STORED['attribution_claims']} WHERE opportunity_id = 'O-OVC'")
     ws.con.execute("UPDATE touches SET occurred_at = occurred_at + INTERVAL 1 HOUR WHERE touch_id = 'T-D6'")
     result = reconcile(ws, POLICY, period="2026-10", as_of=AS_OF, by_user="U-OPS")
     f = find(result, "over_credited", "O-OVC")
@@ -70,5 +71,5 @@ def test_the_gate_audit_reads_the_stored_entry_into_the_won_stage(ws: Workspace)
     assert entered() == "2026-10-15T10:00:00+00:00"
     ws.con.execute("UPDATE stage_history SET entered_at = entered_at - INTERVAL 40 DAY")
     assert entered() == "2026-10-15T10:00:00+00:00"  # X as the run decided it
-    ws.con.execute("DELETE FROM attribution_evidence WHERE opportunity_id = 'O-MAC-EMPTY'")
+    ws.con.execute(f"DELETE FROM {STORED['attribution_evidence']} WHERE opportunity_id = 'O-MAC-EMPTY'")
     assert entered() == "2026-09-05T10:00:00+00:00"  # no stored evidence: from the data

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from cosell.instants import format_instant, parse_instant
 from cosell.results import AttributionRow, CreditRow
+from cosell.store.retests import STORED
 from cosell.store.schema import TABLES_BY_NAME
 from cosell.store.versions import save_partial_run
 from cosell.store.workspace import Workspace, open_workspace
@@ -78,7 +79,7 @@ def reset(ws: Workspace) -> Workspace:
     """Empty every canonical table and the attribution history (to reuse one workspace)."""
     for table in TABLES_BY_NAME:
         ws.con.execute(f"DELETE FROM {table}")
-    for table in ("credit_history", "attribution_history", "attribution_runs"):
+    for table in (STORED["credit_history"], STORED["attribution_history"], "attribution_runs"):
         ws.con.execute(f"DELETE FROM {table}")
     return ws
 

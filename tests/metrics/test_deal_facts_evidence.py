@@ -17,6 +17,7 @@ from cosell.metrics.context import open_metrics
 from cosell.metrics.deals import DEALS_TABLE
 from cosell.policy import Policy
 from cosell.store.attribution_store import save_run
+from cosell.store.retests import STORED
 from cosell.store.workspace import Workspace, open_workspace
 
 COLUMNS = "opportunity_id, closed_at, won, lost, direct_only, cycle_us, closed_mi, revenue_ws"
@@ -48,7 +49,7 @@ def test_x_is_the_stored_one_not_derived_again(demo: Workspace) -> None:
 
 def test_versions_without_evidence_are_read_from_the_data_to_the_same_table(demo: Workspace) -> None:
     with_evidence = deal_table(demo)
-    demo.con.execute("DELETE FROM attribution_evidence")
-    demo.con.execute("DELETE FROM attribution_claims")
+    demo.con.execute(f"DELETE FROM {STORED['attribution_evidence']}")
+    demo.con.execute(f"DELETE FROM {STORED['attribution_claims']}")
     assert deal_table(demo) == with_evidence
     assert sum(1 for r in with_evidence if r[4]) > 20  # many direct-only deals compared

@@ -104,6 +104,11 @@ class EngineRun:
         of every direct-only won deal, and of every candidate into its stage s."""
         return STAGE_ENTRIES_SQL
 
+    @property
+    def retests_sql(self) -> str:
+        """None: a full run decides every deal whole (an incremental run re-tests some)."""
+        return ""
+
     def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
         """The evidence rows by deal, and the claims by deal, rule, partner and source."""
         e = self.con.execute(f"{self.evidence_sql} ORDER BY opportunity_id").fetchall()

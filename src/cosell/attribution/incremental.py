@@ -14,9 +14,10 @@ policy version and credit model, and stored its evidence. Then:
    (:mod:`cosell.attribution.incremental_cohorts`);
 3. every unchanged acceleration candidate is measured again the same way, and re-tested when its
    cohort moved;
-4. the run is stored as an incremental run on top of the base: the rows of the recomputed and
-   re-tested deals only (a re-tested deal's credits and claims copied unchanged); every other
-   deal is read from the base's chain, so the stored run reads as the full run would.
+4. the run is stored as an incremental run on top of the base: the rows of the recomputed deals,
+   and each re-tested deal as the change of its acceleration columns (:mod:`cosell.store.retests`:
+   it reads as its whole rows written again); every other deal is read from the base's chain, so
+   the stored run reads as the full run would.
 
 Whatever the path cannot follow (no such base run, FX rates or partner contacts changed, a
 changed deal that is bad input) makes it a full run, and
@@ -46,8 +47,7 @@ from cosell.attribution.incremental_cohorts import (
     CLEAN_CAND,
     FIRSTS,
     MOVED,
-    MOVED_EVIDENCE,
-    MOVED_ROWS,
+    RETEST_ROWS,
     STORED_ROWS,
     TESTS,
     CleanCohorts,
@@ -65,12 +65,12 @@ from cosell.store.attribution_store import RunRecord, unread_imports_at
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
 from cosell.store.evidence_store import (
-    CLAIMS_TABLE,
     EVIDENCE_TABLE,
     STAGE_ENTRIES_TABLE,
     has_evidence,
     kept_stage_entries,
 )
+from cosell.store.retests import STORED
 from cosell.store.versions import complete_run, runs_recorded_after, unread_partial_runs
 from cosell.store.workspace import as_of_views
 
@@ -98,8 +98,7 @@ NARROWED = {
 FULL = "vfull_"  # the prefix of the whole inputs' views while the narrowed ones are in place
 NARROWED_ACCOUNTS = "_cosell_incr_accounts"
 REDECIDED = "_cosell_incr_redecided"
-_COLUMNS = ", ".join(AttributionRow.columns())
-_NEW_ROWS = f"SELECT {_COLUMNS} FROM {ATTRIBUTION_TABLE} UNION ALL SELECT {_COLUMNS} FROM {MOVED_ROWS}"
+_NEW_TIERS = f"SELECT tier FROM {ATTRIBUTION_TABLE} UNION ALL SELECT tier FROM {RETEST_ROWS}"
 
 
 @dataclass
@@ -124,37 +123,29 @@ class Incremental:
 
     @property
     def attribution_sql(self) -> str:
-        return _NEW_ROWS
+        return f"SELECT {', '.join(AttributionRow.columns())} FROM {ATTRIBUTION_TABLE}"
 
     @property
     def credits_sql(self) -> str:
-        return self._with_moved(CREDITS_TABLE, "credit_history", CreditRow.columns())
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {CREDITS_TABLE}"
 
     @property
     def evidence_sql(self) -> str:
-        cols = ", ".join(EvidenceRow.columns())
-        return f"SELECT {cols} FROM {EVIDENCE_OUTPUT} UNION ALL SELECT {cols} FROM {MOVED_EVIDENCE}"
+        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
 
     @property
     def claims_sql(self) -> str:
-        return self._with_moved(CLAIMS_OUTPUT, CLAIMS_TABLE, ClaimRow.columns())
+        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
 
     @property
     def stage_entries_sql(self) -> str:
         # The recomputed deals' entries only: a re-tested deal keeps the ones it has.
         return STAGE_ENTRIES_SQL
 
-    def _with_moved(self, new: str, stored: str, columns: tuple[str, ...]) -> str:
-        """The recomputed deals' new rows of ``new`` and the re-tested deals' stored rows of
-        ``stored`` (a re-test leaves credits and claims as they were), as text: the new run holds
-        all four tables of every deal it decided again (:mod:`cosell.store.chain`)."""
-        assert self.chain is not None
-        names = ", ".join(columns)
-        text = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '') AS {c}" for c in columns)
-        return (
-            f"SELECT {names} FROM {new} UNION ALL SELECT {text} FROM ({self.chain.rows(stored)}) "
-            f"WHERE opportunity_id IN (SELECT opp_id FROM {MOVED})"
-        )
+    @property
+    def retests_sql(self) -> str:
+        # The re-tested deals, as the change of their acceleration columns (cosell.store.retests).
+        return f"SELECT * FROM {RETEST_ROWS}"
 
 
 def attribute_incremental(
@@ -289,7 +280,12 @@ def _run(
     with timed("incremental moved"):
         result.retested = find_moved(con, cohorts.found, policy.min_cohort_size)
     with timed("incremental retest"):
-        retest(con, chain.rows("attribution_history"), chain.rows(EVIDENCE_TABLE), values(context.params))
+        retest(
+            con,
+            chain.rows("attribution_history"),
+            chain.held_rows(STORED["attribution_history"]),
+            values(context.params),
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
             f"UNION SELECT opp_id FROM {MOVED}"
@@ -435,7 +431,7 @@ def _restore_views(con: Engine, known_at: datetime | None, as_of: datetime) -> N
 def _counts(con: Engine, chain: RunChain) -> dict[str, int]:
     """The run's deals by tier: the new rows and the chain's rows of every other deal."""
     rows = con.execute(
-        f"SELECT tier, count(*) FROM (SELECT tier FROM ({_NEW_ROWS}) "
+        f"SELECT tier, count(*) FROM (SELECT tier FROM ({_NEW_TIERS}) "
         f"UNION ALL SELECT tier FROM ({chain.rows('attribution_history')}) "
         f"WHERE opportunity_id NOT IN (SELECT opportunity_id FROM {REDECIDED})) GROUP BY tier"
     ).fetchall()
@@ -452,7 +448,7 @@ def _count(con: Engine, sql: str) -> int:
 
 def drop_results(con: Engine) -> None:
     """Drop what an incremental run left on the connection (after storing it)."""
-    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED, TESTS, STORED_ROWS, MOVED_ROWS, MOVED_EVIDENCE]
+    made = [CLEAN_BASE, CLEAN_CAND, FIRSTS, MOVED, TESTS, STORED_ROWS, RETEST_ROWS]
     drop(con, [*made, REDECIDED, DIRTY_DEALS, NARROWED_ACCOUNTS, DIRTY_ACCOUNTS])
 
 

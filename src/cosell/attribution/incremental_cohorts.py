@@ -31,7 +31,8 @@ from cosell.attribution.engine_median import CYCLE_STATS, STAGE_STATS, cohort_st
 from cosell.attribution.engine_plan import RunContext
 from cosell.engine import Engine
 from cosell.engine.sql import days_text, half_micros_text, instant_text
-from cosell.results import AttributionRow, EvidenceRow, format_rules
+from cosell.results import format_rules
+from cosell.store.retests import RETESTED
 from cosell.store.staging import staged_rows
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
@@ -103,11 +104,10 @@ def _stack(recomputed: pa.Table, clean: pa.Table) -> pa.Table:
 # no baseline), and what the test reads, x, c and first_t (the first entry into the stored stage s).
 MOVED = "_cosell_incr_moved"
 # Their re-tests (:func:`retest`): the tier and the acceleration figures, as integers and flags;
-# their stored attribution rows; and their new attribution and evidence rows, as text.
+# their stored attribution rows; and what the store keeps of each re-test, as text.
 TESTS = "_cosell_incr_tests"
 STORED_ROWS = "_cosell_incr_stored_rows"
-MOVED_ROWS = "_cosell_incr_moved_rows"
-MOVED_EVIDENCE = "_cosell_incr_moved_evidence"
+RETEST_ROWS = "_cosell_incr_retests"
 _FOUND = "_cosell_incr_found_"
 
 
@@ -155,26 +155,6 @@ def find_moved(con: Engine, found: dict[str, pa.Table], minimum: int) -> int:
     return int(row[0])
 
 
-# The columns a re-test writes: of the attribution row, and of the evidence row.
-ROW_COLUMNS = (
-    "tier",
-    "baseline_days",
-    "cycle_reduction_days",
-    "rules",
-    "remaining_days",
-    "cohort",
-    "cohort_size",
-)
-EVIDENCE_COLUMNS = (
-    "computed_tier",
-    "stage_entered_at",
-    "remaining_us",
-    "cohort",
-    "cohort_size",
-    "baseline_us",
-)
-
-
 # The rule ids of each distinct stored set and outcome (:func:`retest`), as staged text.
 RULE_COLUMNS = ("old", "fired", "no_baseline", "whole", "rules", "overridden")
 
@@ -193,14 +173,15 @@ def _rules(stored: str, fired: bool, no_baseline: bool, whole: bool) -> str:
     return format_rules(rules)
 
 
-def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str, Any]) -> None:
+def retest(con: Engine, stored_rows: str, whole_rows: str, params: dict[str, Any]) -> None:
     """The :data:`MOVED` candidates tested again against their moved cohort (docs/rules.md,
-    Acceleration), set at a time: their stored rows (``stored_rows``, ``stored_evidence``: the
-    complete run's attribution and evidence rows) as text, with :data:`ROW_COLUMNS` and
-    :data:`EVIDENCE_COLUMNS` written again as the engine writes them, kept as :data:`MOVED_ROWS`
-    and :data:`MOVED_EVIDENCE`. Only the tier, the acceleration figures and the rule ids can move
+    Acceleration), set at a time, kept as :data:`RETEST_ROWS` for the store
+    (:mod:`cosell.store.retests`): each deal, ``from_run`` (the run of ``whole_rows``, the chain's
+    newest whole rows of the deal) and :data:`~cosell.store.retests.RETESTED` written again as the
+    engine writes them, as text. Only the tier, the acceleration figures and the rule ids can move
     (a candidate is partner-engaged: accelerated or influenced, with the same credits; an override
-    keeps its tier). ``params`` are the plan's values
+    keeps its tier), from the deal's current rule ids and tier (``stored_rows``: the complete
+    run's attribution rows). ``params`` are the plan's values
     (:func:`cosell.attribution.engine_params.values`)."""
     keep_n, keep_d = int(params["keep_numerator"]), int(params["keep_denominator"])
     twice_min = int(params["twice_min_days_us"])
@@ -216,7 +197,11 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
                            cohort IS NULL AS no_baseline FROM {MOVED}))"""
     )
     moved = f"opportunity_id IN (SELECT opp_id FROM {MOVED})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STORED_ROWS} AS SELECT * FROM ({stored_rows}) WHERE {moved}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STORED_ROWS} AS SELECT a.opportunity_id, a.tier, a.rules, w.run_id AS from_run "
+        f"FROM (SELECT opportunity_id, tier, rules FROM ({stored_rows}) WHERE {moved}) a "
+        f"JOIN (SELECT opportunity_id, run_id FROM ({whole_rows}) WHERE {moved}) w ON w.opportunity_id = a.opportunity_id"
+    )
     # The rule ids: each distinct stored set with each outcome, written by the rules' own order.
     pairs = con.execute(
         f"SELECT DISTINCT coalesce(CAST(a.rules AS VARCHAR), ''), t.fired, t.no_baseline, t.whole "
@@ -239,7 +224,12 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
         "remaining_days": f"CASE WHEN {has} THEN {days_text('t.remaining', 1)} ELSE '' END",
         "cohort": "coalesce(t.cohort, '')",
         "cohort_size": "coalesce(CAST(t.cohort_size AS VARCHAR), '')",
+        "computed_tier": computed,
+        "stage_entered_at": instant_text(con.dialect.from_epoch_us.format("t.entered"), "t.entered"),
+        "remaining_us": "CAST(t.remaining AS VARCHAR)",
+        "baseline_us": f"CASE WHEN {has} THEN {half_micros_text('t.m2')} ELSE '' END",
     }
+    columns = ", ".join(f"{written[c]} AS {c}" for c in RETESTED)
     # Staged as text (Arrow's arrays from Python lists would import pandas), typed as read.
     with staged_rows(con, "_cosell_incr_rules", RULE_COLUMNS, rules) as staged:
         typed = (
@@ -247,36 +237,14 @@ def retest(con: Engine, stored_rows: str, stored_evidence: str, params: dict[str
             f"CAST(whole AS BOOLEAN) AS whole, rules, CAST(overridden AS BOOLEAN) AS overridden FROM {staged}"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {MOVED_ROWS} AS "
-            f"SELECT {_columns(AttributionRow.columns(), written)} FROM {STORED_ROWS} a "
+            f"CREATE OR REPLACE TEMP TABLE {RETEST_ROWS} AS "
+            f"SELECT a.opportunity_id, a.from_run, {columns} FROM {STORED_ROWS} a "
             f"JOIN {TESTS} t ON t.opp_id = a.opportunity_id "
             f"JOIN ({typed}) r ON r.old = coalesce(CAST(a.rules AS VARCHAR), '') "
-            "AND r.fired = t.fired AND r.no_baseline = t.no_baseline AND r.whole = t.whole "
-            "ORDER BY a.opportunity_id"
+            "AND r.fired = t.fired AND r.no_baseline = t.no_baseline AND r.whole = t.whole"
         )
-    entered = instant_text(con.dialect.from_epoch_us.format("t.entered"), "t.entered")
-    half = half_micros_text("t.m2")
-    evidence_written = {
-        "computed_tier": computed,
-        "stage_entered_at": entered,
-        "remaining_us": "CAST(t.remaining AS VARCHAR)",
-        "cohort": written["cohort"],
-        "cohort_size": written["cohort_size"],
-        "baseline_us": f"CASE WHEN {has} THEN {half} ELSE '' END",
-    }
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MOVED_EVIDENCE} AS "
-        f"SELECT {_columns(EvidenceRow.columns(), evidence_written)} FROM ({stored_evidence}) a "
-        f"JOIN {TESTS} t ON t.opp_id = a.opportunity_id ORDER BY a.opportunity_id"
-    )
     counts = con.execute(
-        f"SELECT (SELECT count(*) FROM {MOVED}), (SELECT count(*) FROM {MOVED_ROWS}), "
-        f"(SELECT count(*) FROM {MOVED_EVIDENCE})"
+        f"SELECT (SELECT count(*) FROM {MOVED}), (SELECT count(*) FROM {RETEST_ROWS})"
     ).fetchone()
     if counts is None or len(set(counts)) != 1:
         raise NeedsFullRun("the base run's rows of a re-tested deal are missing")
-
-
-def _columns(columns: tuple[str, ...], written: dict[str, str]) -> str:
-    """The stored row's columns as text, those of ``written`` replaced by their expressions."""
-    return ", ".join(f"{written.get(c, f'CAST(a.{c} AS VARCHAR)')} AS {c}" for c in columns)

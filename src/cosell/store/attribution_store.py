@@ -29,7 +29,8 @@ from cosell.instants import format_instant, format_optional
 from cosell.money import round_money
 from cosell.results import TIERS, AttributionRow, CreditRow
 from cosell.store.chain import FULL, INCREMENTAL, chain_of
-from cosell.store.evidence_store import save_evidence_relations, save_stage_entries
+from cosell.store.evidence_store import EVIDENCE_TYPES, save_evidence_relations, save_stage_entries
+from cosell.store.retests import STORED, save_retests
 from cosell.store.staging import column_ddl, typed_text
 
 # Stored types of the result columns: money DECIMAL, instants TIMESTAMPTZ, days exact DECIMAL.
@@ -140,6 +141,12 @@ class RunResults(Protocol):
         ...
 
     @property
+    def retests_sql(self) -> str:
+        """The re-tested deals (an incremental run's; empty text: none): opportunity_id, from_run
+        and :data:`cosell.store.retests.RETESTED`, formatted text (:mod:`cosell.store.retests`)."""
+        ...
+
+    @property
     def stage_entries_sql(self) -> str:
         """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds:
         :func:`cosell.store.evidence_store.save_stage_entries`)."""
@@ -227,14 +234,17 @@ def save_run(
         a_typed = typed_text(AttributionRow.columns(), ATTRIBUTION_TYPES)
         c_typed = typed_text(CreditRow.columns(), CREDIT_TYPES)
         con.execute(
-            f"INSERT INTO attribution_history (run_id, {a_cols}) "
+            f"INSERT INTO {STORED['attribution_history']} (run_id, {a_cols}) "
             f"SELECT {run_id}, {a_typed} FROM ({run.attribution_sql})"
         )
         con.execute(
-            f"INSERT INTO credit_history (run_id, {c_cols}) SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
+            f"INSERT INTO {STORED['credit_history']} (run_id, {c_cols}) "
+            f"SELECT {run_id}, {c_typed} FROM ({run.credits_sql})"
         )
         save_evidence_relations(con, run_id, run.evidence_sql, run.claims_sql)
         save_stage_entries(con, run_id, run.stage_entries_sql)
+        if run.retests_sql:
+            save_retests(con, run_id, run.retests_sql, {**ATTRIBUTION_TYPES, **EVIDENCE_TYPES})
     return RunRecord(
         run_id, run_at, run.as_of, run.policy_version, run.model, by_user, reason, run.counts, known_at
     )

@@ -8,8 +8,9 @@ copy of the workspace. Together, the full run and the incremental runs after it 
 as of the same instant) make a :class:`RunChain`, read as one complete run: each deal's rows come
 from the newest run of the chain that holds its attribution row.
 
-A run that re-tests a deal writes its attribution and evidence rows and copies its credits and
-claims (unchanged by a re-test), so that all four tables of a deal come from one run. Partial runs
+A run that re-tests a deal stores the change of its acceleration columns
+(:mod:`cosell.store.retests`), which every history relation reads as the deal's four tables
+written again under that run, so that all four tables of a deal come from one run. Partial runs
 (fixes, disputes, auto-tags, prompts) are not part of a chain: the readers of the newest version
 (:mod:`cosell.store.versions`) put them on top of it. Each full or incremental run records the
 full run its chain starts from (``attribution_runs.chain_full``): a full run stored later with an

@@ -39,6 +39,7 @@ from cosell.engine import Engine
 from cosell.instants import format_instant
 from cosell.results import ClaimRow, EvidenceRow
 from cosell.store.chain import RunChain, chain_of
+from cosell.store.retests import STORED
 from cosell.store.staging import column_ddl, staged_rows, typed_text
 
 EVIDENCE_TABLE = "attribution_evidence"
@@ -119,11 +120,11 @@ def save_evidence_relations(con: Engine, run_id: int, evidence_sql: str, claims_
     :class:`ClaimRow` columns), inside the caller's transaction."""
     e_cols, c_cols = EvidenceRow.columns(), ClaimRow.columns()
     con.execute(
-        f"INSERT INTO {EVIDENCE_TABLE} (run_id, {', '.join(e_cols)}) "
+        f"INSERT INTO {STORED[EVIDENCE_TABLE]} (run_id, {', '.join(e_cols)}) "
         f"SELECT {run_id}, {typed_text(e_cols, EVIDENCE_TYPES)} FROM ({evidence_sql})"
     )
     con.execute(
-        f"INSERT INTO {CLAIMS_TABLE} (run_id, {', '.join(c_cols)}) "
+        f"INSERT INTO {STORED[CLAIMS_TABLE]} (run_id, {', '.join(c_cols)}) "
         f"SELECT {run_id}, {typed_text(c_cols, CLAIM_TYPES)} FROM ({claims_sql})"
     )
 
@@ -140,7 +141,7 @@ def save_evidence_rows(
             continue
         with staged_rows(con, "_cosell_evidence_rows", columns, rows) as staged:
             con.execute(
-                f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
+                f"INSERT INTO {STORED[table]} (run_id, {', '.join(columns)}) "
                 f"SELECT {run_id}, {typed_text(columns, types)} FROM {staged}"
             )
 

@@ -51,6 +51,7 @@ from cosell.store.attribution_store import (
 from cosell.store.chain import FULL, INCREMENTAL, PARTIAL, RunChain, chain_of
 from cosell.store.evidence_store import CLAIMS_TABLE, EVIDENCE_TABLE, save_evidence_rows
 from cosell.store.known import require_import
+from cosell.store.retests import STORED
 from cosell.store.staging import staged_rows, typed_text
 from cosell.store.workspace import as_of_views
 
@@ -360,7 +361,7 @@ def _insert(
     """Insert formatted rows in one statement (a row-at-a-time insert costs seconds per thousand)."""
     with staged_rows(con, "_cosell_partial_rows", columns, values) as staged:
         con.execute(
-            f"INSERT INTO {table} (run_id, {', '.join(columns)}) "
+            f"INSERT INTO {STORED[table]} (run_id, {', '.join(columns)}) "
             f"SELECT {run_id}, {typed_text(columns, types)} FROM {staged}"
         )
 

@@ -146,6 +146,11 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Engine], None]], ...] = (
     ),
     (17, "plan versions: why each was loaded", _step("plans", "migration_plan_reasons")),
     (18, "imports and reconciliations: why each was recorded", _migration_reasons),
+    (
+        19,
+        "re-tested deals stored as the change of their acceleration columns; the history as views",
+        _step("retests", "migration_retests"),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
