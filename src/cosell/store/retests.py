@@ -18,7 +18,9 @@ rows had been written again (as they were before this step: schema version 19)::
 
 Writers write the ``_rows`` tables (:data:`STORED`) and ``attribution_retests``; nothing updates or
 deletes a row. A re-test never stacks on another: its ``from_run`` is the newest run of the chain
-that holds the deal's whole rows, and it writes every column a re-test can change.
+that holds the deal's whole rows, and it writes every column a re-test can change. The views list
+their tables' columns: a later schema step that adds a column to a ``_rows`` table calls
+:func:`history_views` again.
 """
 
 from __future__ import annotations
