@@ -106,7 +106,7 @@ class EngineRun:
 
     @property
     def retests_sql(self) -> str:
-        """None: a full run decides every deal whole (an incremental run re-tests some)."""
+        """Empty: a full run decides every deal whole (an incremental run re-tests some)."""
         return ""
 
     def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:

@@ -9,7 +9,7 @@ and the columns the re-test writes (:data:`ATTRIBUTION_RETESTED`, :data:`EVIDENC
 
 The four history relations every reader knows are views over the stored rows (``<name>_rows``)
 and the re-tests, so that a re-tested deal reads, under the re-testing run, exactly as if its whole
-rows had been written again (as they were before this step: schema version 19)::
+rows had been written again (as an incremental run wrote them before schema step 19)::
 
     attribution_history    attribution_history_rows, and each re-test over its from_run's row
     credit_history         credit_history_rows, and each re-tested deal's credits of its from_run
