@@ -32,8 +32,8 @@ from cosell.attribution.engine_plan import (
     EVIDENCE_OUTPUT,
     PLANS,
     STAGE_ENTRIES_OUTPUT,
-    STAGE_ENTRIES_SQL,
     Plan,
+    PlanOutputs,
     RunContext,
     drop,
     execute,
@@ -66,7 +66,7 @@ def check_model(name: str) -> str:
 
 
 @dataclass
-class EngineRun:
+class EngineRun(PlanOutputs):
     """One run's results, held as tables on the connection until the next run replaces them."""
 
     con: Engine
@@ -77,37 +77,6 @@ class EngineRun:
     known_at: datetime | None = None  # the knowledge instant read; None: everything recorded
     attribution_table: str = ATTRIBUTION_TABLE
     credits_table: str = CREDITS_TABLE
-
-    @property
-    def attribution_sql(self) -> str:
-        """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
-        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
-
-    @property
-    def credits_sql(self) -> str:
-        """The credit rows as a relation."""
-        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
-
-    @property
-    def evidence_sql(self) -> str:
-        """What each decision rests on, one row per deal (:class:`~cosell.results.EvidenceRow`)."""
-        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
-
-    @property
-    def claims_sql(self) -> str:
-        """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
-        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
-
-    @property
-    def stage_entries_sql(self) -> str:
-        """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds):
-        of every direct-only won deal, and of every candidate into its stage s."""
-        return STAGE_ENTRIES_SQL
-
-    @property
-    def retests_sql(self) -> str:
-        """Empty: a full run decides every deal whole (an incremental run re-tests some)."""
-        return ""
 
     def evidence_rows(self) -> tuple[list[EvidenceRow], list[ClaimRow]]:
         """The evidence rows by deal, and the claims by deal, rule, partner and source."""

@@ -40,6 +40,7 @@ from cosell.engine import Engine
 from cosell.errors import InputError, Problem
 from cosell.policy import Policy
 from cosell.profiling import enabled, timed
+from cosell.results import AttributionRow, ClaimRow, CreditRow, EvidenceRow
 
 # The temp tables a run leaves for its caller: the attribution and credit rows, and the evidence
 # stored with them (docs/evidence.md).
@@ -53,6 +54,49 @@ CLAIMS_OUTPUT = "cosell_claims"
 STAGE_ENTRIES_OUTPUT = "cosell_stage_entries"
 # The entries as a run stores them (:func:`cosell.store.evidence_store.save_stage_entries`).
 STAGE_ENTRIES_SQL = f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
+
+
+class PlanOutputs:
+    """A run's output tables as the relations the store keeps of it
+    (:class:`cosell.store.attribution_store.RunResults`): the plan's tables, which a full run and
+    an incremental run (the deals it decided again) both leave on the connection."""
+
+    attribution_table = ATTRIBUTION_TABLE
+    credits_table = CREDITS_TABLE
+
+    @property
+    def attribution_sql(self) -> str:
+        """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
+        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
+
+    @property
+    def credits_sql(self) -> str:
+        """The credit rows as a relation."""
+        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+
+    @property
+    def evidence_sql(self) -> str:
+        """What each decision rests on, one row per deal (:class:`~cosell.results.EvidenceRow`)."""
+        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
+
+    @property
+    def claims_sql(self) -> str:
+        """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
+        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+
+    @property
+    def stage_entries_sql(self) -> str:
+        """The first stage entries the cohorts read (opp_id, stage, first_t in epoch microseconds):
+        of every direct-only won deal, and of every candidate into its stage s (an incremental
+        run: of the deals it computed; a re-tested deal keeps the ones it has)."""
+        return STAGE_ENTRIES_SQL
+
+    @property
+    def retests_sql(self) -> str:
+        """The re-tested deals (:mod:`cosell.store.retests`); empty: none (a full run decides
+        every deal whole)."""
+        return ""
+
 
 PLAN_FORMAT = 4
 STEP_PREFIX = "_cosell_eng_"

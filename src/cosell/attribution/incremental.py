@@ -33,11 +33,8 @@ from datetime import datetime
 from cosell.attribution.engine_params import Params, values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
-    CLAIMS_OUTPUT,
-    CREDITS_TABLE,
-    EVIDENCE_OUTPUT,
-    STAGE_ENTRIES_SQL,
     Plan,
+    PlanOutputs,
     RunContext,
     drop,
     execute,
@@ -60,7 +57,7 @@ from cosell.errors import InputError
 from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
 from cosell.profiling import timed
-from cosell.results import TIERS, AttributionRow, ClaimRow, CreditRow, EvidenceRow
+from cosell.results import TIERS
 from cosell.store.attribution_store import RunRecord, unread_imports_at
 from cosell.store.chain import RunChain
 from cosell.store.changes import DIRTY_ACCOUNTS, DIRTY_DEALS, changed_deals
@@ -102,7 +99,7 @@ _NEW_TIERS = f"SELECT tier FROM {ATTRIBUTION_TABLE} UNION ALL SELECT tier FROM {
 
 
 @dataclass
-class Incremental:
+class Incremental(PlanOutputs):
     """An incremental re-run's results, held as tables on the connection for
     :func:`cosell.store.attribution_store.save_run` (the recomputed and re-tested deals; the rest
     is read from :attr:`chain`, whose newest run is :attr:`base`), or the reason it must be a full
@@ -120,27 +117,6 @@ class Incremental:
     recomputed: int = 0  # deals whose inputs changed (with their accounts' deals)
     retested: int = 0  # unchanged candidates re-tested against a moved cohort
     deals: int = 0  # deals in the run
-
-    @property
-    def attribution_sql(self) -> str:
-        return f"SELECT {', '.join(AttributionRow.columns())} FROM {ATTRIBUTION_TABLE}"
-
-    @property
-    def credits_sql(self) -> str:
-        return f"SELECT {', '.join(CreditRow.columns())} FROM {CREDITS_TABLE}"
-
-    @property
-    def evidence_sql(self) -> str:
-        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
-
-    @property
-    def claims_sql(self) -> str:
-        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
-
-    @property
-    def stage_entries_sql(self) -> str:
-        # The recomputed deals' entries only: a re-tested deal keeps the ones it has.
-        return STAGE_ENTRIES_SQL
 
     @property
     def retests_sql(self) -> str:
