@@ -380,12 +380,8 @@ def _narrow(con: Engine, deals: str, tables: tuple[str, ...], plan: Plan) -> Non
 def _read_columns(con: Engine, relation: str, plan: Plan) -> str:
     """The columns of ``relation``, each NULL of its type when no statement of ``plan`` names it."""
     named = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(op.sql for op in plan.ops)))
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        f"AND {con.dialect.own_relations} ORDER BY ordinal_position",
-        [relation],
-    ).fetchall()
-    return ", ".join(f'"{c}"' if c in named else f'CAST(NULL AS {t}) AS "{c}"' for c, t in rows)
+    columns = con.columns([relation])
+    return ", ".join(f'"{c}"' if c in named else f'CAST(NULL AS {t}) AS "{c}"' for _, c, t in columns)
 
 
 def _drop_relation(con: Engine, name: str) -> None:

@@ -81,7 +81,7 @@ def migration_retests(con: Engine) -> None:
 def history_views(con: Engine) -> None:
     """(Re)create the four history views from their tables' columns, in the tables' order."""
     for view, table in STORED.items():
-        names = _columns(con, table)
+        names = [column for _, column, _ in con.columns([table])]
         overlaid = set(_OVERLAID[view])
         over = ", ".join(
             "r.run_id" if c == "run_id" else f"r.{c}" if c in overlaid else f"s.{c}" for c in names
@@ -104,20 +104,7 @@ def save_retests(con: Engine, run_id: int, retests_sql: str, types: dict[str, st
     )
 
 
-def _columns(con: Engine, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-        f"AND {con.dialect.own_relations} ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def _column_types(con: Engine) -> dict[str, str]:
     """The stored type of each re-tested column, as its history table has it."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name IN (?, ?) "
-        f"AND {con.dialect.own_relations}",
-        [STORED["attribution_history"], STORED["attribution_evidence"]],
-    ).fetchall()
-    return {str(c): str(t) for c, t in rows if c in RETESTED}
+    found = con.columns([STORED["attribution_history"], STORED["attribution_evidence"]])
+    return {column: kind for _, column, kind in found if column in RETESTED}
