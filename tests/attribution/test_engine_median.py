@@ -19,6 +19,7 @@ from cosell.attribution.engine_median import (
     STAGE_KEYS,
     TimeRanks,
     _group_codes,
+    _middles,
     cohort_stats,
     range_medians,
 )
@@ -57,6 +58,39 @@ def test_counts_and_medians_are_the_rule_written_out(
     times = TimeRanks.of(x_base, x_query, window)
     count, twice = range_medians(g_base, ranks, durations, g_query, times)
     assert list(zip(count.tolist(), twice.tolist(), strict=True)) == expected(base, queries, window)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ranks=st.lists(st.integers(0, 7), min_size=1, max_size=40),
+    spans=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.integers(0, 11)), max_size=10),
+    threads=st.booleans(),
+)
+def test_the_middles_are_the_kth_of_each_range_whatever_rows_are_left_out_or_split(
+    ranks: list[int], spans: list[tuple[int, int, int]], threads: bool
+) -> None:
+    """Rows no range holds are left out, and the rows are cut in two where no range crosses (at
+    any size here): each answer is still the k-th smallest of its own range."""
+    n = len(ranks)
+    ranges = [(min(lo, n - 1), min(lo + width, n), k) for lo, width, k in spans]
+    ranges = [(lo, hi, k % (hi - lo)) for lo, hi, k in ranges]
+    lo = np.array([r[0] for r in ranges], np.int64)
+    hi = np.array([r[1] for r in ranges], np.int64)
+    k = np.array([r[2] for r in ranges], np.int64)
+    with ThreadPoolExecutor(2) as pool:
+        found = _middles(np.array(ranks, np.int64), 8, lo, hi, k, pool.submit if threads else None, 0)
+    assert found.tolist() == [sorted(ranks[a:b])[c] for a, b, c in ranges]
+
+
+def test_two_groups_of_windows_are_searched_apart_by_hand() -> None:
+    """Rows 0-3 hold two windows, rows 6-10 two more, rows 4-5 none: the search is cut at row 5,
+    each part in a thread, and each window's k-th smallest is its own."""
+    ranks = np.array([5, 1, 4, 7, 7, 0, 2, 6, 3, 1, 5], np.int64)
+    lo, hi = np.array([0, 1, 6, 7]), np.array([3, 4, 9, 11])
+    # sorted: [1 4 5], [1 4 7], [2 3 6], [1 3 5 6]
+    k = np.array([1, 0, 2, 3])
+    with ThreadPoolExecutor(2) as pool:
+        assert _middles(ranks, 8, lo, hi, k, pool.submit, 0).tolist() == [4, 1, 6, 6]
 
 
 def _table(rows: list[dict[str, object]], columns: dict[str, pa.DataType]) -> pa.Table:

@@ -39,6 +39,8 @@ CYCLE_KEYS = (("segment", "band"), ("segment",), ())
 STAGE_STATS = STEP_PREFIX + "acc_stage"
 CYCLE_STATS = STEP_PREFIX + "acc_cycle"
 T = TypeVar("T")
+# Below this many rows one search is quicker than two threads' hand-over.
+SPLIT_ROWS = 2**16
 
 
 def stats_columns(kind: str) -> dict[str, str]:
@@ -94,7 +96,7 @@ def cohort_stats(
         ready = later()
         measured = []
         for keys in levels:
-            measured.append(ready.level(keys, unserved, minimum))
+            measured.append(ready.level(keys, unserved, minimum, run))
             unserved &= ~measured[-1].served
         tables.append(_stats_table(kind, cand, measured))
     return tables[0], tables[1]
@@ -143,9 +145,16 @@ class _Prepared:
 
         return ready
 
-    def level(self, keys: tuple[str, ...], asked: np.ndarray, minimum: int) -> _Level:
+    def level(
+        self,
+        keys: tuple[str, ...],
+        asked: np.ndarray,
+        minimum: int,
+        run: Callable[..., Future[Any]] | None = None,
+    ) -> _Level:
         """The level of ``keys`` for the candidates ``asked`` (a mask): their counts, and twice the
-        median of those it serves (a count of at least ``minimum``)."""
+        median of those it serves (a count of at least ``minimum``); ``run`` as for
+        :func:`range_medians`."""
         level = _Level(
             np.zeros(self.n_cand, np.int64),
             asked.copy(),
@@ -167,7 +176,7 @@ class _Prepared:
             times, ranks, g_rows = self.times.subset(None, queries), self.ranks, g_base
         else:
             times, ranks, g_rows = self.times.subset(rows, queries), self.ranks[rows], g_base[rows]
-        count, twice = range_medians(g_rows, ranks, self.durations, g_query, times, minimum)
+        count, twice = range_medians(g_rows, ranks, self.durations, g_query, times, minimum, run)
         level.count[queries] = count
         level.twice[queries] = twice
         level.served[queries] = count >= minimum
@@ -260,11 +269,13 @@ def range_medians(
     g_query: np.ndarray,
     times: TimeRanks,
     minimum: int = 1,
+    run: Callable[..., Future[Any]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each query (group, window): the number of base rows of its group closed inside its
     window and twice their median duration (the sum of the two middle ones), for the queries with
     at least ``minimum`` rows (0 for the others). A base row's duration is ``durations[ranks[i]]``
-    (``durations`` ascending)."""
+    (``durations`` ascending). With ``run`` (a pool's ``submit``), the middles are found in two
+    parts of the rows at once, split where no window crosses (:func:`_middles`)."""
     queries = len(g_query)
     if queries == 0 or len(ranks) == 0:
         return np.zeros(queries, np.int64), np.zeros(queries, np.int64)
@@ -285,16 +296,65 @@ def range_medians(
     if some.any():
         lo_s, hi_s, n_s = lo[some], hi[some], count[some]
         # The lower and the upper middle of each window (the same one for an odd count).
-        middle = kth_in_ranges(
+        middle = _middles(
             ranks[order],
             len(durations),
             np.concatenate((lo_s, lo_s)),
             np.concatenate((hi_s, hi_s)),
             np.concatenate(((n_s - 1) // 2, n_s // 2)),
+            run,
         )
         values = durations[middle]
         twice[some] = values[: len(n_s)] + values[len(n_s) :]
     return count.astype(np.int64), twice
+
+
+def _middles(
+    ranks: np.ndarray,
+    distinct: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    k: np.ndarray,
+    run: Callable[..., Future[Any]] | None,
+    split_rows: int = SPLIT_ROWS,
+) -> np.ndarray:
+    """:func:`kth_in_ranges` over only the rows some range holds, and with ``run`` in two parts
+    (from ``split_rows`` rows on).
+
+    A level after the first asks for a few hundred windows, over the rows of whole groups: the
+    rows no window holds are left out first (the wavelet's passes cost by the row). With ``run``,
+    the rows are cut in two at the place nearest their middle that no range crosses (ranges lie
+    inside one group, so a group's end always is one), and each part is searched in a thread of
+    its own: numpy lets go of the interpreter in its passes."""
+    n = len(ranks)
+    # ends[p]: how many ranges start at p minus how many end there; its running sum counts the
+    # ranges holding each row.
+    ends = np.zeros(n + 1, np.int64)
+    np.add.at(ends, lo, 1)
+    np.add.at(ends, hi, -1)
+    held = np.cumsum(ends[:n]) > 0
+    kept = int(np.count_nonzero(held))
+    if kept < n - n // 4:
+        before = np.zeros(n + 1, np.int64)
+        np.cumsum(held, out=before[1:])
+        ranks, lo, hi, n = ranks[held], before[lo], before[hi], kept
+    if run is None or len(k) < 2 or n < split_rows:
+        return kth_in_ranges(ranks, distinct, lo, hi, k)
+    # crossing[p]: the ranges with lo < p < hi.
+    crossing = np.zeros(n + 1, np.int64)
+    np.add.at(crossing, lo + 1, 1)
+    np.add.at(crossing, hi, -1)
+    free = np.flatnonzero(np.cumsum(crossing) == 0)
+    cut = int(free[np.abs(free - n // 2).argmin()])
+    first = hi <= cut
+    if first.all() or not first.any():
+        return kth_in_ranges(ranks, distinct, lo, hi, k)
+    second = ~first
+    one = run(kth_in_ranges, ranks[:cut], distinct, lo[first], hi[first], k[first])
+    two = run(kth_in_ranges, ranks[cut:], distinct, lo[second] - cut, hi[second] - cut, k[second])
+    found = np.empty(len(k), np.int64)
+    found[first], found[second] = one.result(), two.result()
+    return found
 
 
 def kth_in_ranges(
