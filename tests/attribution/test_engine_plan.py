@@ -191,8 +191,12 @@ def test_cosell_profile_logs_each_operation_with_its_rows(
     monkeypatch.setenv("COSELL_PROFILE", str(log))
     rows(ws, "2026-09-01")
     lines = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
-    by_name = {name: (seconds, count) for name, seconds, count, _ in lines}
-    assert all(float(seconds) >= 0 and float(cpu) >= 0 for _, seconds, _, cpu in lines)
+    by_name = {name: (seconds, count) for name, seconds, count, _, _ in lines}
+    assert all(float(seconds) >= 0 and float(cpu) >= 0 for _, seconds, _, cpu, _ in lines)
+    # Each step's start, on the process's time line: the plan's steps (run in order here) start
+    # one after another.
+    starts = [float(line[4]) for line in lines]
+    assert starts == sorted(starts) and starts[0] >= 0
     # Every step and output of the plan is there, with the rows it made: two deals.
     assert by_name["engine step deals"][1] == "2"
     assert by_name["engine output cosell_attribution"][1] == "2"
