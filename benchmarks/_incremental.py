@@ -10,6 +10,10 @@ On a workspace holding the demo dataset (imported once, then copied for each mea
 3. ``cosell attribute --as-of T --incremental``, timed;
 4. ``cosell attribute --as-of T``, the full run it replaces, timed; the two stored runs are compared
    row by row (attribution, credits, evidence, claims).
+
+Steps 3 and 4 run three times, each pair on a fresh copy of the changed workspace (a run stores
+itself, so a second re-run on the same copy would find nothing changed), and the best of each is
+reported, as every other figure of the benchmark is (issue 13: best of three).
 """
 
 from __future__ import annotations
@@ -105,8 +109,10 @@ class Measured:
     """The incremental re-run beside the full run it replaces."""
 
     base_full: float
-    incremental: float
-    full: float
+    incremental: float  # the best of the re-runs
+    full: float  # the best of the full runs
+    incremental_all: tuple[float, ...]
+    full_all: tuple[float, ...]
     summary: str  # the incremental run's own line (deals recomputed, re-tested, unchanged)
     differ: int  # stored rows that differ between the incremental and the full run
     rows: str  # rows compared, per table
@@ -128,8 +134,9 @@ def imported_workspace(data: Path, work: Path, as_of: str, deals: int) -> Path:
     return target
 
 
-def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str]) -> Measured:
-    """Base full run, 1% change, the incremental re-run and the full run, on a copy of the workspace."""
+def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str], repeat: int = 3) -> Measured:
+    """Base full run, 1% change, then ``repeat`` times the incremental re-run and the full run,
+    each pair on a copy of the changed workspace; the first pair's stored rows compared."""
     pristine = imported_workspace(data, work, as_of, deals)
     changes = change_dataset(data, work / f"incr-changes-{deals}", as_of)
     later = (datetime.fromisoformat(as_of.replace("Z", "+00:00")) + timedelta(days=1)).astimezone(UTC)
@@ -143,27 +150,45 @@ def measure(data: Path, work: Path, as_of: str, deals: int, env: dict[str, str])
             [str(COSELL), "import", "canonical", str(changes), "--workspace", str(ws)],
             env={**env, "COSELL_NOW": k1},
         )
-        start = time.perf_counter()
-        done = subprocess.run(
-            [*attribute, "--incremental"],
-            env={**env, "COSELL_NOW": k1},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        incremental = time.perf_counter() - start
-        # The command's own line (the terminal wraps it at 80 columns): what was recomputed, or why not.
-        said = " ".join(done.stdout.split())
-        found = re.search(r"(incremental: .*?holds them|full run: .*)$", said)
-        summary = found.group(1) if found else ""
-        full, _ = run_child(attribute, env={**env, "COSELL_NOW": k1})
-        compared = subprocess.run(
-            [str(Path(COSELL).with_name("python")), "-c", _COMPARE_CHILD, str(ws), "2", "3"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
+        changed = Path(tmp) / "changed.duckdb"
+        ws.rename(changed)
+        incrementals: list[float] = []
+        fulls: list[float] = []
+        summary, compared = "", []
+        for attempt in range(repeat):
+            shutil.copyfile(changed, ws)
+            # The copy's gigabyte (and the last full run's writes) written out first, so that the
+            # kernel's write-back does not run inside the timed command: measured, it made one
+            # re-run of two 0.6 s slower.
+            os.sync()
+            start = time.perf_counter()
+            done = subprocess.run(
+                [*attribute, "--incremental"],
+                env={**env, "COSELL_NOW": k1},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            incrementals.append(time.perf_counter() - start)
+            os.sync()
+            full, _ = run_child(attribute, env={**env, "COSELL_NOW": k1})
+            fulls.append(full)
+            if attempt == 0:
+                # The command's own line (the terminal wraps it at 80 columns): what was
+                # recomputed, or why not.
+                said = " ".join(done.stdout.split())
+                found = re.search(r"(incremental: .*?holds them|full run: .*)$", said)
+                summary = found.group(1) if found else ""
+                compared = subprocess.run(
+                    [str(Path(COSELL).with_name("python")), "-c", _COMPARE_CHILD, str(ws), "2", "3"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.splitlines()
+            ws.unlink()
     counts = [line.split() for line in compared if len(line.split()) in (2, 3)]
     differ = int(next(c[1] for c in counts if c[0] == "differ"))
     rows = ", ".join(f"{c[0]} {int(c[1]):,}" for c in counts if c[0] != "differ")
-    return Measured(base_full, incremental, full, summary, differ, rows)
+    return Measured(
+        base_full, min(incrementals), min(fulls), tuple(incrementals), tuple(fulls), summary, differ, rows
+    )
