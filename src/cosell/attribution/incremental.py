@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from cosell.attribution.engine_median import warm_up
 from cosell.attribution.engine_params import Params, values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
@@ -244,6 +245,7 @@ def _run(
             _kept_first_entries(con, chain, clean)
         else:  # a chain with a run from before the entries were kept
             _first_entries(con, clean)
+    warm_up()  # beside the narrowing below
     with timed("incremental fetch clean"):
         cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.
