@@ -41,8 +41,7 @@ def timed(what: str, rows: Callable[[], int | None] | None = None) -> Iterator[N
     try:
         with open(path, "a", encoding="utf-8") as log:
             log.write(
-                f"{what}\t{seconds:.3f}\t{'' if count is None else count}\t{cpu:.3f}"
-                f"\t{start - _LOADED:.3f}\n"
+                f"{what}\t{seconds:.3f}\t{'' if count is None else count}\t{cpu:.3f}\t{start - _LOADED:.3f}\n"
             )
     except OSError:  # a profile that cannot be written never fails the run
         pass
