@@ -24,6 +24,7 @@ from cosell.hygiene.sql import lit as _lit
 from cosell.hygiene.sql import ts as _ts
 from cosell.instants import MICROS_PER_DAY
 from cosell.policy import Policy
+from cosell.store.intake import version_filter
 from cosell.store.staging import staged_rows
 from cosell.store.tables import tables_present
 
@@ -48,13 +49,6 @@ class Window:
     start: datetime | None
     end: datetime | None
     evaluated_at: datetime
-
-
-def version_filter(as_of: datetime | None) -> str:
-    if as_of is None:
-        return "_valid_to IS NULL"
-    t = _ts(as_of)
-    return f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
 
 
 def won_deals(con: Engine, policy: Policy, window: Window) -> None:

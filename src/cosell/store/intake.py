@@ -103,7 +103,9 @@ def _known(as_of: datetime | None, column: str) -> str:
 
 
 def version_filter(as_of: datetime | None, alias: str = "") -> str:
-    """WHERE condition selecting the row versions of a versioned table known at ``as_of``."""
+    """WHERE condition selecting the row versions of a versioned table known at ``as_of`` (None:
+    the current ones). Every reader of versioned rows as known at an instant writes it so: the
+    as-of views, the findings, the gate and the intake."""
     a = f"{alias}." if alias else ""
     if as_of is None:
         return f"{a}_valid_to IS NULL"

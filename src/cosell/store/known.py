@@ -16,6 +16,7 @@ from cosell.engine import Engine
 from cosell.engine.sql import in_list, ts
 from cosell.errors import NotFound, did_you_mean
 from cosell.instants import format_instant
+from cosell.store.intake import version_filter
 from cosell.store.tables import tables_present
 
 
@@ -48,10 +49,7 @@ def require_deals(con: Engine, as_of: datetime, known_at: datetime | None) -> No
     row = con.execute("SELECT count(*) FROM v_opportunities").fetchone()
     if row is not None and int(row[0]) > 0:
         return
-    known = "_valid_to IS NULL"
-    if known_at is not None:
-        t = ts(known_at)
-        known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
+    known = version_filter(known_at)
     first = con.execute(f"SELECT min(created_at) FROM opportunities WHERE {known}").fetchone()
     when = "now" if known_at is None else f"at {format_instant(known_at)}"
     if first is None or first[0] is None:
@@ -72,10 +70,7 @@ def why_unknown(
 ) -> str:
     """Why a deal is not among those known at ``known_at`` that existed at ``as_of``: created after
     T, first imported after K, or never in the workspace (with the closest of ``known_ids``)."""
-    known = "_valid_to IS NULL"
-    if known_at is not None:
-        t = ts(known_at)
-        known = f"_valid_from <= {t} AND (_valid_to IS NULL OR _valid_to > {t})"
+    known = version_filter(known_at)
     row = con.execute(
         f"SELECT min(_valid_from), min(created_at) FILTER (WHERE {known}) FROM opportunities "
         "WHERE opportunity_id = ?",

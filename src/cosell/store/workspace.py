@@ -26,7 +26,12 @@ from cosell.engine import Engine, EngineError, open_engine
 from cosell.errors import CosellError, WorkspaceBusy
 from cosell.instants import format_instant
 from cosell.store import template
-from cosell.store.intake import has_prompt_declarations, migration_intake, overlaid_opportunities_sql
+from cosell.store.intake import (
+    has_prompt_declarations,
+    migration_intake,
+    overlaid_opportunities_sql,
+    version_filter,
+)
 from cosell.store.known import migration_known_at
 from cosell.store.schema import TABLES, Table
 from cosell.store.size import fit_to_size
@@ -366,14 +371,7 @@ def as_of_views(
                 f"FROM ({overlaid_opportunities_sql(table.column_names, known_at)}) WHERE TRUE{existing}"
             )
             continue
-        if known_at is None:
-            where = "_valid_to IS NULL"
-        else:
-            t = format_instant(known_at)
-            where = (
-                f"_valid_from <= TIMESTAMPTZ '{t}' AND (_valid_to IS NULL OR _valid_to > TIMESTAMPTZ '{t}')"
-            )
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {prefix}{table.name} AS SELECT {names}, extra "
-            f"FROM {table.name} WHERE {where}{existing}"
+            f"FROM {table.name} WHERE {version_filter(known_at)}{existing}"
         )
