@@ -283,3 +283,18 @@ print("pandas" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["2", "[1,", "0]", "1", "0", "False"]
+
+
+def test_the_incremental_run_imports_numpy_and_arrow_beside_its_statements() -> None:
+    # Importing the incremental run brings neither library: it imports them in a thread while its
+    # first statements run (cosell.imports), and its cohort step finds them imported.
+    script = """
+import sys
+import cosell.attribution.incremental
+print(*(name in sys.modules for name in ("numpy", "pyarrow")))
+from cosell.imports import import_beside
+import_beside("numpy", "pyarrow", "pyarrow.compute").join()
+print(*(name in sys.modules for name in ("numpy", "pyarrow", "pyarrow.compute")))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "True", "True", "True"]

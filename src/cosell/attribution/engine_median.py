@@ -22,8 +22,6 @@ double for durations below 2^53 microseconds. The plan fetches the rows (``engin
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -52,19 +50,6 @@ def stats_columns(kind: str) -> dict[str, str]:
         columns[f"{kind}_n{level}"] = "int64"
         columns[f"{kind}_m{level}"] = "float64"
     return columns
-
-
-def warm_up() -> threading.Thread:
-    """Import, in a thread of its own, what the step imports on first use: Arrow's compute
-    functions (its casts and encodings; about 40 ms of imports). Started before work that leaves
-    the interpreter (the incremental run's narrowing, DuckDB's for a second), the imports are done
-    when the step starts instead of inside it, on the run's longest path. Same results either
-    way: a module is imported once, and whoever needs it first waits for it."""
-    thread = threading.Thread(
-        target=importlib.import_module, args=("pyarrow.compute",), name="cosell-warm-up", daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def compute_cohort_medians(context: RunContext) -> dict[str, pa.Table]:

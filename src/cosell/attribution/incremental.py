@@ -30,7 +30,6 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from cosell.attribution.engine_median import warm_up
 from cosell.attribution.engine_params import Params, values
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
@@ -55,6 +54,7 @@ from cosell.attribution.incremental_cohorts import (
 )
 from cosell.engine import Engine
 from cosell.errors import InputError
+from cosell.imports import import_beside
 from cosell.instants import MICROS_PER_DAY, epoch_micros
 from cosell.policy import Policy
 from cosell.profiling import timed
@@ -132,6 +132,9 @@ def attribute_incremental(
     inputs changed since the base run and the candidates whose cohort moved. The result either
     holds the run (store it with ``save_run(..., scope="incremental")``) or says why a full run is
     needed (``full_because``; nothing is left on the connection then)."""
+    # The cohort step's libraries (and Arrow's compute functions, which its first cast would
+    # import inside it), imported while the statements below run.
+    import_beside("numpy", "pyarrow", "pyarrow.compute")
     result = Incremental(con, as_of, known_at, policy.version, model)
     found = complete_run(con, known_at)
     why = _unsuitable(con, found, policy, as_of, model, known_at)
@@ -245,7 +248,6 @@ def _run(
             _kept_first_entries(con, chain, clean)
         else:  # a chain with a run from before the entries were kept
             _first_entries(con, clean)
-    warm_up()  # beside the narrowing below
     with timed("incremental fetch clean"):
         cohorts = CleanCohorts.fetch(con)
     # The changed deals, with every baseline deal in their cohorts.

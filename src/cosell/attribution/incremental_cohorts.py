@@ -23,17 +23,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from cosell.attribution.engine_median import CYCLE_STATS, STAGE_STATS, cohort_stats
 from cosell.attribution.engine_plan import RunContext
 from cosell.engine import Engine
 from cosell.engine.sql import days_text, half_micros_text, instant_text
 from cosell.results import format_rules
 from cosell.store.retests import RETESTED
 from cosell.store.staging import staged_rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# numpy and Arrow (engine_median's) are imported where the cohort step first needs them, not with
+# this module: the incremental run imports them beside its first statements (cosell.imports).
 
 # Temp tables of the unchanged deals (built by the caller from the base run's evidence):
 CLEAN_BASE = "_cosell_incr_clean_base"  # opp_id, segment, band, x, c: direct-only won deals
@@ -75,6 +78,8 @@ class CleanCohorts:
         """The plan's ``cohort_medians`` step over every deal: the recomputed deals' rows and
         candidates (fetched by the plan) with the unchanged ones'. Returns the plan's candidates'
         statistics; keeps the unchanged candidates' in :attr:`found`."""
+        from cosell.attribution.engine_median import CYCLE_STATS, STAGE_STATS, cohort_stats
+
         fetched = context.fetched
         if fetched["median_cycle_base"]["band"].null_count:
             # A recomputed baseline deal without a rate: the full run says whether a cohort needs it.
@@ -96,6 +101,8 @@ class CleanCohorts:
 
 def _stack(recomputed: pa.Table, clean: pa.Table) -> pa.Table:
     """The recomputed rows, then the unchanged ones in the same columns and types."""
+    import pyarrow as pa
+
     clean = clean.select(recomputed.column_names).cast(recomputed.schema)
     return pa.concat_tables([recomputed, clean])
 
