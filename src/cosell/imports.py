@@ -15,7 +15,8 @@ import threading
 
 def import_beside(*modules: str) -> threading.Thread:
     """Start importing ``modules`` (third-party libraries, which import nothing of cosell's) in a
-    daemon thread; return it (joining it is never needed)."""
+    thread; return it. Join it before the command ends: Python stops a thread still importing at
+    exit, and a module left half imported would hold its lock."""
 
     def load() -> None:
         for name in modules:

@@ -133,8 +133,18 @@ def attribute_incremental(
     holds the run (store it with ``save_run(..., scope="incremental")``) or says why a full run is
     needed (``full_because``; nothing is left on the connection then)."""
     # The cohort step's libraries (and Arrow's compute functions, which its first cast would
-    # import inside it), imported while the statements below run.
-    import_beside("numpy", "pyarrow", "pyarrow.compute")
+    # import inside it), imported while the run's statements run; waited for before returning,
+    # so that no import is still under way when the command ends.
+    importing = import_beside("numpy", "pyarrow", "pyarrow.compute")
+    try:
+        return _attempt(con, policy, as_of, model, known_at)
+    finally:
+        importing.join()
+
+
+def _attempt(
+    con: Engine, policy: Policy, as_of: datetime, model: str, known_at: datetime | None
+) -> Incremental:
     result = Incremental(con, as_of, known_at, policy.version, model)
     found = complete_run(con, known_at)
     why = _unsuitable(con, found, policy, as_of, model, known_at)
