@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ OVERRIDES_AT = ("2027-01-01T00:00:00Z", "2027-03-01T00:00:00Z")
 BETWEEN = "2027-02-01T00:00:00Z"  # knows the first override only
 WITHDRAWN_AT = "2027-04-01T00:00:00Z"
 STORED_AT = parse_instant("2027-05-01T00:00:00Z")  # the runs, after every change (none is dated back)
+POSTED_AT = parse_instant("2027-06-02T00:00:00Z")  # the first posting; the second run and posting after it
 PLAN_FROM = parse_instant("2020-01-01")
 
 settings_drawn = st.fixed_dictionaries(
@@ -198,11 +199,12 @@ def ledger(ws: Workspace) -> dict[tuple[str, str, str], Decimal]:
     return {(str(o), str(k), str(p)): D(a) for o, k, p, a in rows}
 
 
-def post(ws: Workspace, policy: Policy) -> dict[tuple[str, str, str], Decimal]:
-    """What the ledger holds per deal and party once ``payouts post`` has read the newest run."""
+def post(ws: Workspace, policy: Policy, at: datetime) -> dict[tuple[str, str, str], Decimal]:
+    """What the ledger holds per deal and party once ``payouts post`` at ``at`` has read the newest
+    run."""
     with ws.transaction():
         plans = PlanSetPricer(load_plan_set(ws.con))
-        post_period(ws, policy, plans, "2027-06", "fin", parse_instant("2027-06-02"), recheck=True)
+        post_period(ws, policy, plans, "2027-06", "fin", at, recheck=True)
     return ledger(ws)
 
 
@@ -210,13 +212,17 @@ Side = tuple[Stored, dict[str, tuple[str, datetime | None]], dict[tuple[str, str
 
 
 def run_both(ws: Workspace, current: Policy, proposed: Policy, at: AsOf, pay: bool) -> tuple[Side, Side]:
-    """Each policy's run stored (the current one first), with the ledger after posting it when ``pay``."""
+    """Each policy's run stored (the current one first), with the ledger after posting it when
+    ``pay``. Each run is recorded after the posting before it: a run dated before a recorded
+    posting is refused (``check_not_backdated``)."""
     sides = []
-    for policy in (current, proposed):
+    for n, policy in enumerate((current, proposed)):
+        run_at = STORED_AT if n == 0 or not pay else POSTED_AT + timedelta(days=1)
         done = attribute_and_store(
-            ws, policy, at, policy.credit_model, by_user="tester", reason="what-if check", run_at=STORED_AT
+            ws, policy, at, policy.credit_model, by_user="tester", reason="what-if check", run_at=run_at
         )
-        sides.append((*stored(ws, done.record.run_id), post(ws, policy) if pay else {}))
+        posted = post(ws, policy, POSTED_AT + timedelta(days=2 * n)) if pay else {}
+        sides.append((*stored(ws, done.record.run_id), posted))
     return sides[0], sides[1]
 
 
