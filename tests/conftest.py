@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, settings
 
 from build_once import build_once
 
-# CI runs more examples than a developer's quick loop; both are deterministic per test.
+# CI runs more examples than a developer's quick loop, the same ones at every run (derandomized);
+# a developer's run draws new ones each time, so it can find a case CI never draws (session 48's
+# fix of the simulate-against-runs property was found so), and replays the failures it saved.
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
