@@ -39,16 +39,17 @@ from cosell.store.tables import tables_present
 # period and currency; a contact re-assigns every touch that names it).
 UNSUPPORTED = ("fx_rates", "partner_contacts")
 DIRTY_DEALS = "_cosell_changed_deals"
-# The tables whose rows name the deals and accounts they bear on.
-TABLES = (
-    "opportunities",
-    "stage_history",
-    "touches",
-    "leads",
-    "deal_registrations",
-    "opportunity_partners",
-    "accounts",
-)
+# The tables whose rows name the deals and accounts they bear on, each with the columns the deals
+# are found from: a changed version's other columns are never read, so they are not copied.
+TABLES = {
+    "opportunities": ("opportunity_id", "account_id", "created_at", "_valid_from"),
+    "stage_history": ("opportunity_id",),
+    "touches": ("opportunity_id", "account_id", "occurred_at"),
+    "leads": ("lead_id", "converted_opportunity_id"),
+    "deal_registrations": ("opportunity_id", "account_id"),
+    "opportunity_partners": ("opportunity_id",),
+    "accounts": ("account_id",),
+}
 DIRTY_ACCOUNTS = "_cosell_changed_accounts"
 
 
@@ -71,7 +72,8 @@ def _versions_of_changed(table: str, since: datetime, until: datetime | None) ->
     known at ``since`` of the same keys: a new version closes the current one at its own instant).
     Both are found by their instants alone, without reading the keys of the whole table."""
     return (
-        f"SELECT * FROM {table} WHERE ({_recorded(since, until)}) OR ({_recorded(since, until, '_valid_to')})"
+        f"SELECT {', '.join(TABLES[table])} FROM {table} "
+        f"WHERE ({_recorded(since, until)}) OR ({_recorded(since, until, '_valid_to')})"
     )
 
 
