@@ -56,10 +56,9 @@ STAGE_ENTRIES_OUTPUT = "cosell_stage_entries"
 STAGE_ENTRIES_SQL = f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
 
 
-class PlanOutputs:
-    """A run's output tables as the relations the store keeps of it
-    (:class:`cosell.store.attribution_store.RunResults`): the plan's tables, which a full run and
-    an incremental run (the deals it decided again) both leave on the connection."""
+class RunRelations:
+    """A run's attribution and credit rows as relations, read from the tables named by
+    ``attribution_table`` and ``credits_table`` (the plan's, or copies a what-if keeps)."""
 
     attribution_table = ATTRIBUTION_TABLE
     credits_table = CREDITS_TABLE
@@ -73,6 +72,12 @@ class PlanOutputs:
     def credits_sql(self) -> str:
         """The credit rows as a relation."""
         return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+
+
+class PlanOutputs(RunRelations):
+    """A run's output tables as the relations the store keeps of it
+    (:class:`cosell.store.attribution_store.RunResults`): the plan's tables, which a full run and
+    an incremental run (the deals it decided again) both leave on the connection."""
 
     @property
     def evidence_sql(self) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cosell.attribution.engine_plan import RunRelations
 from cosell.engine import Engine
 from cosell.results import AttributionRow, CreditRow
 
@@ -40,19 +41,13 @@ class RunRows(Protocol):
 
 
 @dataclass(frozen=True)
-class KeptRun:
+class KeptRun(RunRelations):
     """A run's results copied under names of their own, read as relations."""
 
     con: Engine
     policy_version: str
-
-    @property
-    def attribution_sql(self) -> str:
-        return f"SELECT {', '.join(AttributionRow.columns())} FROM {KEPT_ATTRIBUTION}"
-
-    @property
-    def credits_sql(self) -> str:
-        return f"SELECT {', '.join(CreditRow.columns())} FROM {KEPT_CREDITS}"
+    attribution_table = KEPT_ATTRIBUTION
+    credits_table = KEPT_CREDITS
 
     def drop(self) -> None:
         """Drop the copies (temporary tables; closing the connection drops them too)."""
