@@ -28,7 +28,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +56,11 @@ STAGE_ENTRIES_OUTPUT = "cosell_stage_entries"
 STAGE_ENTRIES_SQL = f"SELECT opp_id, stage, first_t FROM {STAGE_ENTRIES_OUTPUT}"
 
 
+def select_columns(columns: Iterable[str], table: str) -> str:
+    """``columns`` of ``table``, in their order: a result row's relation as the store keeps it."""
+    return f"SELECT {', '.join(columns)} FROM {table}"
+
+
 class RunRelations:
     """A run's attribution and credit rows as relations, read from the tables named by
     ``attribution_table`` and ``credits_table`` (the plan's, or copies a what-if keeps)."""
@@ -66,12 +71,12 @@ class RunRelations:
     @property
     def attribution_sql(self) -> str:
         """The attribution rows as a relation (for :func:`cosell.store.attribution_store.save_run`)."""
-        return f"SELECT {', '.join(AttributionRow.columns())} FROM {self.attribution_table}"
+        return select_columns(AttributionRow.columns(), self.attribution_table)
 
     @property
     def credits_sql(self) -> str:
         """The credit rows as a relation."""
-        return f"SELECT {', '.join(CreditRow.columns())} FROM {self.credits_table}"
+        return select_columns(CreditRow.columns(), self.credits_table)
 
 
 class PlanOutputs(RunRelations):
@@ -82,12 +87,12 @@ class PlanOutputs(RunRelations):
     @property
     def evidence_sql(self) -> str:
         """What each decision rests on, one row per deal (:class:`~cosell.results.EvidenceRow`)."""
-        return f"SELECT {', '.join(EvidenceRow.columns())} FROM {EVIDENCE_OUTPUT}"
+        return select_columns(EvidenceRow.columns(), EVIDENCE_OUTPUT)
 
     @property
     def claims_sql(self) -> str:
         """Every sourcing claim with its guard (:class:`~cosell.results.ClaimRow`)."""
-        return f"SELECT {', '.join(ClaimRow.columns())} FROM {CLAIMS_OUTPUT}"
+        return select_columns(ClaimRow.columns(), CLAIMS_OUTPUT)
 
     @property
     def stage_entries_sql(self) -> str:
