@@ -11,7 +11,7 @@ import pytest
 from import_fixtures import dataset
 from test_import_fast import CHANGES
 
-from cosell.data import fast_load, load, typed_rows, validate
+from cosell.data import fast_load, import_warnings, load, typed_rows
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical, import_time
 from cosell.data.read import TableFile, csv_relation, find_table_files
@@ -185,14 +185,14 @@ def _csv(path: Path) -> TableFile:
     return TableFile("touches", path, "csv")
 
 
-@pytest.mark.parametrize("first_records", [validate.FIRST_RECORDS, 1, 4])
+@pytest.mark.parametrize("first_records", [import_warnings.FIRST_RECORDS, 1, 4])
 def test_a_file_read_in_any_order_places_its_warnings_first_rows_as_its_file_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_records: int
 ) -> None:
     """A translated file read on every thread comes in in any order: here the touches backwards.
     Its warnings' first rows are found from its rows' places, and are the file's own; its first
     records are read first, more and more of them until every warned kind has one (or all)."""
-    monkeypatch.setattr(validate, "FIRST_RECORDS", first_records)
+    monkeypatch.setattr(import_warnings, "FIRST_RECORDS", first_records)
     folder = tmp_path / "data"
     generate_dataset(folder, size=150, seed=3)
     path = folder / "touches.csv"

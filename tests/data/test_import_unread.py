@@ -23,9 +23,9 @@ from cosell.attribution.engine_plan import PLANS, input_columns, plan_key
 from cosell.data import fast_load
 from cosell.data.demo import generate_dataset
 from cosell.data.fast_load import LEAN_PREFIX, UNREAD_BY_ATTRIBUTION
+from cosell.data.import_warnings import checked_columns
 from cosell.data.load import import_time, load_dataset
 from cosell.data.read import find_table_files
-from cosell.data.validate import checked_columns
 from cosell.errors import ImportFailed
 from cosell.instants import parse_instant
 from cosell.policy import Policy

@@ -45,6 +45,7 @@ from cosell.data.import_report import (
     import_reason,
     import_user,
 )
+from cosell.data.import_warnings import checked_columns, collect_warnings, has_warnings
 from cosell.data.read import (
     Staged,
     TableFile,
@@ -59,10 +60,7 @@ from cosell.data.validate import (
     WARNINGS,
     bad_row_condition,
     check_duplicates,
-    checked_columns,
-    collect_warnings,
     create_result_tables,
-    has_warnings,
     normalized_columns,
     table_order,
     with_instants,
@@ -449,8 +447,8 @@ def _check_view(con: Engine, staged: Staged, first: int) -> str:
     once committed and from a large base while the first import's transaction is open: the row's
     record index is its ``rowid`` less the table's ``first``. Not so for a file with places (read
     in any order): there ``_row`` is only a row's number for the checks that refuse the pass, and
-    its warnings' first rows come from its places (:func:`cosell.data.validate.collect_warnings`).
-    Only the columns those checks read are in it (:func:`cosell.data.validate.checked_columns`):
+    its warnings' first rows come from its places (:func:`cosell.data.import_warnings.collect_warnings`).
+    Only the columns those checks read are in it (:func:`cosell.data.import_warnings.checked_columns`):
     a small import plans without the optimizer, which would otherwise leave the others out."""
     checked = checked_columns(staged.table)
     raw = ", ".join(f"CAST({h} AS VARCHAR) AS c{i}" for i, h in enumerate(staged.header) if h in checked)
@@ -491,7 +489,7 @@ def _may_have_duplicates(con: Engine, tables: list[Staged]) -> list[str]:
 
 
 def _cross_problem(con: Engine, staged: dict[str, Staged], policy: Policy) -> bool:
-    """Whether :func:`cosell.data.validate.check_cross` would find any problem in this import
+    """Whether :func:`cosell.data.cross_checks.check_cross` would find any problem in this import
     (without cascade, into an empty workspace): a reference to a key no file holds, or a closed
     deal with neither a close_date nor a stage_history entry into its stage. The same rules over
     the typed tables, which hold each cell as its check view's ``n_<column>`` (trimmed text, NULL

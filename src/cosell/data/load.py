@@ -34,6 +34,7 @@ from pathlib import Path
 
 from cosell import clock
 from cosell.cells import safe_cell_sql, safe_text_sql
+from cosell.data.cross_checks import check_cross, opportunity_accounts
 from cosell.data.import_report import (
     ImportReport,
     TableCounts,
@@ -42,19 +43,17 @@ from cosell.data.import_report import (
     import_user,
     table_order_sql,
 )
+from cosell.data.import_warnings import collect_warnings
 from cosell.data.read import Staged, TableFile, find_table_files, stage_file
 from cosell.data.typed_rows import insert_versions_sql, stored_row_hash, typed_select
 from cosell.data.validate import (
     PROBLEMS,
     WARNINGS,
     check_cells,
-    check_cross,
     check_duplicates,
-    collect_warnings,
     create_result_tables,
     duplicated_files,
     normalized_view,
-    opportunity_accounts,
     table_order,
 )
 from cosell.engine import Engine, apply_settings, settings

@@ -9,22 +9,24 @@ of twenty million rows is checked in a few vectorised passes, never row by row i
    user needs a partner);
 2. duplicate keys inside a file (each duplicate names the other row);
 3. cross-file checks against what the workspace already has plus what this import brings:
-   references, and a closed deal's close time (a stage_history entry into its stage, or a close_date).
+   references, and a closed deal's close time (:mod:`cosell.data.cross_checks`).
 
 Warnings (unknown touch kinds, CRM flags that disagree with the stage mapping, a touch of one side
-with the other side's kind) never stop an import; they are counted per distinct value.
+with the other side's kind) never stop an import; they are counted per distinct value
+(:mod:`cosell.data.import_warnings`). This module holds the tables both write to, the normalized
+view they read and the typed value of a cell.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cosell.data.read import RowPlaces, Staged
+from cosell.data.read import Staged
 from cosell.engine import Engine
-from cosell.engine.sql import lit
+from cosell.engine.sql import in_list, lit
 from cosell.instants import (
     BAD_OFFSET_PATTERN,
     END_SUPPORTED,
@@ -45,7 +47,6 @@ from cosell.store.schema import TABLE_NAMES, TABLES_BY_NAME, Column, Table
 PROBLEMS = "_cosell_import_problems"
 WARNINGS = "_cosell_import_warnings"
 PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
-UNKNOWN_KIND = "is an unknown touch kind: the rules ignore it"
 TRUE_WORDS = ("true", "t", "yes", "1")
 FALSE_WORDS = ("false", "f", "no", "0")
 # A rate times an amount of 14 integer digits must fit the product cosell.fx.convert_sql computes
@@ -54,19 +55,7 @@ FALSE_WORDS = ("false", "f", "no", "0")
 RATE_INTEGER_DIGITS = 22 - MONEY_INTEGER_DIGITS
 RATE_FRACTION_DIGITS = 12
 _DUPLICATES = "_cosell_import_duplicates"
-_WARNING_GROUPS = "_cosell_import_warning_groups"
-_WARNED = "_cosell_import_warned"
-_FIRSTS = "_cosell_import_warned_firsts"
-_PRESENT = "_cosell_import_present"
 _CURRENCY_CODES = lit("[" + ", ".join(MINOR_UNITS) + "]")  # every code is three letters
-# How many of a file's first records are read for its warnings' first places, at first (then
-# sixteen times more, until every warned group has one): a warned value's first row is usually
-# near the top of the file.
-FIRST_RECORDS = 1 << 16
-
-
-def in_list(values: Iterable[str]) -> str:
-    return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
 def create_result_tables(con: Engine) -> None:
@@ -419,7 +408,7 @@ def check_duplicates(con: Engine, staged: Staged, view: str, policy: Policy) -> 
         f"CREATE OR REPLACE TEMP TABLE {_DUPLICATES} AS "
         f"SELECT {names}, min(_row) AS first_row FROM {k} GROUP BY {names} HAVING count(*) > 1"
     )
-    if _count(con, f"SELECT count(*) FROM {_DUPLICATES}"):
+    if count_of(con, f"SELECT count(*) FROM {_DUPLICATES}"):
         con.execute(
             f"""INSERT INTO {PROBLEMS}
         WITH k AS {k},
@@ -439,433 +428,17 @@ def _accepted(view: str, table: str) -> str:
     return f"(SELECT * FROM {view} WHERE _row NOT IN (SELECT row FROM {PROBLEMS} WHERE tbl = {lit(table)}))"
 
 
-def _accepted_now(con: Engine, view: str, table: str) -> str:
+def accepted_now(con: Engine, view: str, table: str) -> str:
     """The accepted rows of ``view`` as the problems stand now: the view itself when it has none."""
-    if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
+    if count_of(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
         return _accepted(view, table)
     return view
 
 
-def check_cross(
-    con: Engine,
-    staged: Mapping[str, tuple[Staged, str]],
-    policy: Policy,
-    *,
-    cascade: bool,
-    changed: set[str] | None = None,
-) -> set[str]:
-    """References and closed deals, against the workspace's current rows plus this import's rows.
-
-    With ``cascade`` (the rejects mode) the targets are only this import's accepted rows, and a
-    row that refers to a rejected row is rejected too; call again with the tables returned (those
-    that gained problems) until it returns an empty set. Without it every staged row counts as
-    present, so a bad row is reported once, not again by every row that refers to it.
-    """
-    before = _problem_counts(con)
-    users_present = "users" in staged or _count(con, "SELECT count(*) FROM cur_users") > 0
-    # Without cascade, the keys present of each referenced column are the same for every file
-    # that refers to it: a table of them is made once (at its first use), not planned again in
-    # each reference (a staged file's view is costly to plan).
-    made: dict[str, str] | None = None if cascade else {}
-    try:
-        _check_files(
-            con, staged, policy, cascade=cascade, changed=changed, users_present=users_present, made=made
-        )
-    finally:
-        for table in (made or {}).values():
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    after = _problem_counts(con)
-    return {t for t, n in after.items() if n != before.get(t, 0)}
-
-
-def _check_files(
-    con: Engine,
-    staged: Mapping[str, tuple[Staged, str]],
-    policy: Policy,
-    *,
-    cascade: bool,
-    changed: set[str] | None,
-    users_present: bool,
-    made: dict[str, str] | None,
-) -> None:
-    """The checks of :func:`check_cross`, file by file; ``made``: the tables of present keys
-    (:func:`_present_keys`), without cascade."""
-    for name in TABLE_NAMES:
-        if name not in staged:
-            continue
-        source, view = staged[name]
-        references: list[tuple[int, Column, str, str]] = []
-        for order, column in enumerate(source.table.columns):
-            if not column.references or source.column(column.name) is None:
-                continue
-            target, target_column = column.references.split(".")
-            if target == "users" and not users_present:
-                continue
-            if changed is not None and target not in changed:
-                continue
-            references.append((order, column, target, target_column))
-        if made is not None and len(references) > 1:
-            _check_references(con, source, view, references, staged, made)
-        else:
-            for order, column, target, target_column in references:
-                _check_reference(
-                    con, source, view, order, column, target, target_column, staged, cascade, made
-                )
-        if name == "opportunities" and (changed is None or "stage_history" in changed):
-            _check_closed(con, source, view, policy, staged, cascade)
-
-
-def _present_keys(
-    con: Engine,
-    target: str,
-    target_column: str,
-    staged: Mapping[str, tuple[Staged, str]],
-    made: dict[str, str],
-) -> str:
-    """The temporary table of the keys ``target.target_column`` that are present, the workspace's
-    current rows' and every staged row's (without NULL: it never equals a key), made at the
-    first call for them."""
-    key = f"{target}.{target_column}"
-    if key not in made:
-        table = f"{_PRESENT}_{len(made)}"
-        present = [f"SELECT {target_column} AS k FROM cur_{target}"]
-        if target in staged:
-            present.append(f"SELECT n_{target_column} FROM {staged[target][1]}")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT k FROM ({' UNION '.join(present)}) WHERE k IS NOT NULL"
-        )
-        made[key] = table
-    return made[key]
-
-
-def _count(con: Engine, sql: str) -> int:
+def count_of(con: Engine, sql: str) -> int:
+    """The one number ``sql`` selects (0 when it selects no row)."""
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
-
-
-def _problem_counts(con: Engine) -> dict[str, int]:
-    return {
-        str(t): int(n)
-        for t, n in con.execute(f"SELECT tbl, count(*) FROM {PROBLEMS} GROUP BY tbl").fetchall()
-    }
-
-
-def _check_reference(
-    con: Engine,
-    source: Staged,
-    view: str,
-    order: int,
-    column: Column,
-    target: str,
-    target_column: str,
-    staged: Mapping[str, tuple[Staged, str]],
-    cascade: bool,
-    made: dict[str, str] | None = None,
-) -> None:
-    present = [f"SELECT {target_column} AS k FROM cur_{target}"]
-    rejected = "SELECT NULL::VARCHAR AS k, NULL::BIGINT AS row WHERE false"
-    if made is not None:  # without cascade: the keys present, as a table
-        present = [f"SELECT k FROM {_present_keys(con, target, target_column, staged, made)}"]
-    elif target in staged:
-        _, target_view = staged[target]
-        rows = _accepted_now(con, target_view, target) if cascade else target_view
-        present.append(f"SELECT n_{target_column} FROM {rows}")
-        if cascade:
-            rejected = (
-                f"SELECT n_{target_column} AS k, min(_row) AS row FROM {target_view} WHERE _row IN "
-                f"(SELECT row FROM {PROBLEMS} WHERE tbl = {lit(target)}) GROUP BY 1"
-            )
-    target_file = staged[target][0].file.name if target in staged else target
-    rows = _accepted_now(con, view, source.table.name) if cascade else view
-    n = f"n_{column.name}"
-    con.execute(
-        f"""INSERT INTO {PROBLEMS}
-        WITH present AS ({" UNION ".join(present)}), rejected AS ({rejected})
-        SELECT {lit(source.table.name)}, {lit(source.file.name)}, s._row, {order}, {lit(column.name)},
-            s.{source.column(column.name)},
-            CASE WHEN rejected.row IS NULL THEN {lit(f"is not in {target}.{target_column}")}
-                 ELSE {lit(f"refers to a rejected row ({target_file} row ")} || rejected.row || ')' END
-        FROM (SELECT * FROM {rows} WHERE {n} IS NOT NULL) s
-        ANTI JOIN present ON s.{n} = present.k
-        LEFT JOIN rejected ON s.{n} = rejected.k"""
-    )
-
-
-def _check_references(
-    con: Engine,
-    source: Staged,
-    view: str,
-    references: Sequence[tuple[int, Column, str, str]],
-    staged: Mapping[str, tuple[Staged, str]],
-    made: dict[str, str],
-) -> None:
-    """Several references of one file in one scan (without cascade: every staged row is present).
-
-    Gives the same problems as :func:`_check_reference` column by column, which would read a file
-    of twenty million touches five times.
-    """
-    ctes: list[str] = []
-    marks: list[str] = []
-    entries: list[str] = []
-    for i, (order, column, target, target_column) in enumerate(references):
-        # NOT IN is never true against a NULL: the keys only.
-        ctes.append(f"p{i} AS (SELECT k FROM {_present_keys(con, target, target_column, staged, made)})")
-        n = f"n_{column.name}"
-        marks.append(
-            f"s.{source.column(column.name)} AS v{i}, ({n} IS NOT NULL AND {n} NOT IN (SELECT k FROM p{i})) AS m{i}"
-        )
-        reason = lit(f"is not in {target}.{target_column}")
-        entries.append(
-            f"{{'o': {order}, 'c': {lit(column.name)}, 'v': v{i}, 'r': CASE WHEN m{i} THEN {reason} END}}"
-        )
-    missing = " OR ".join(f"m{i}" for i in range(len(references)))
-    con.execute(
-        f"""INSERT INTO {PROBLEMS}
-        WITH {", ".join(ctes)}
-        SELECT {lit(source.table.name)}, {lit(source.file.name)}, _row, p.o, p.c, p.v, p.r
-        FROM (SELECT _row, unnest([{", ".join(entries)}]) AS p
-              FROM (SELECT * FROM (SELECT s._row, {", ".join(marks)} FROM {view} s) WHERE {missing}))
-        WHERE p.r IS NOT NULL"""
-    )
-
-
-def _check_closed(
-    con: Engine,
-    source: Staged,
-    view: str,
-    policy: Policy,
-    staged: Mapping[str, tuple[Staged, str]],
-    cascade: bool,
-) -> None:
-    closed = sorted(policy.won_stages | policy.lost_stages)
-    if not closed:
-        return
-    history = ["SELECT opportunity_id AS o, stage AS s FROM cur_stage_history"]
-    if "stage_history" in staged:
-        _, hview = staged["stage_history"]
-        rows = _accepted_now(con, hview, "stage_history") if cascade else hview
-        history.append(f"SELECT n_opportunity_id, n_stage FROM {rows}")
-    rows = _accepted_now(con, view, "opportunities") if cascade else view
-    order = source.table.column_names.index("close_date")
-    con.execute(
-        f"""INSERT INTO {PROBLEMS}
-        WITH h AS ({" UNION ".join(history)})
-        SELECT 'opportunities', {lit(source.file.name)}, s._row, {order}, 'close_date', NULL,
-            'the deal is closed (stage "' || s.n_stage || '") but has neither a close_date nor a '
-            || 'stage_history entry into that stage'
-        FROM (SELECT * FROM {rows} WHERE n_stage IN {in_list(closed)} AND n_close_date IS NULL) s
-        ANTI JOIN h ON s.n_opportunity_id = h.o AND s.n_stage = h.s"""
-    )
-
-
-def checked_columns(table: Table) -> frozenset[str]:
-    """The columns whose ``n_<column>`` :func:`check_duplicates` and :func:`collect_warnings`
-    read (with ``_row``): a view for them needs no other."""
-    return frozenset(table.key) | frozenset(_WARNING_COLUMNS.get(table.name, ()))
-
-
-def opportunity_accounts(con: Engine, staged: Mapping[str, tuple[Staged, str]]) -> str:
-    """Each deal's account (``o``, ``a``) as the workspace will hold them once this import is
-    applied: this import's accepted deals, and the workspace's current deals it leaves as they are."""
-    current = "SELECT opportunity_id AS o, account_id AS a FROM cur_opportunities"
-    if "opportunities" not in staged:
-        return current
-    view = _accepted_now(con, staged["opportunities"][1], "opportunities")
-    return (
-        f"SELECT n_opportunity_id AS o, n_account_id AS a FROM {view} UNION ALL "
-        f"SELECT o, a FROM ({current}) "
-        f"WHERE o NOT IN (SELECT n_opportunity_id FROM {view} WHERE n_opportunity_id IS NOT NULL)"
-    )
-
-
-def has_warnings(table: str) -> bool:
-    """Whether :func:`collect_warnings` may find anything in ``table`` (else it reads nothing)."""
-    return table in _WARNING_COLUMNS
-
-
-def collect_warnings(
-    con: Engine,
-    staged: Staged,
-    view: str,
-    policy: Policy,
-    *,
-    places: RowPlaces | None = None,
-    clean: bool = False,
-    opportunity_accounts: str | None = None,
-) -> None:
-    """Warnings over the accepted rows, grouped by column, value and reason.
-
-    The checks read only a few columns of few distinct values: one pass counts the rows of each
-    combination (with the first row), and each check then reads those groups, all in one
-    statement. ``places``: the table's rows went in in any order, so a warning's first row is not
-    the least ``_row`` but the row of the least place among its rows (read for the warned rows
-    only). ``clean``: no row of ``view`` has a problem (the problems table is not read).
-    ``opportunity_accounts``: a query of each deal's account (columns ``o``, ``a``) as the workspace
-    will hold them after this import, for a registration's deal of another account.
-    """
-    name = staged.table.name
-    checks: list[tuple[str, str, str]] = []  # column, condition, reason
-    if name == "touches":
-        checks.append(("kind", f"n_kind NOT IN {in_list(sorted(policy.known_kinds))}", UNKNOWN_KIND))
-        if policy.direct_kinds:
-            checks.append(
-                (
-                    "kind",
-                    f"n_actor = 'partner' AND n_kind IN {in_list(sorted(policy.direct_kinds))}",
-                    "is a direct kind on a partner touch: counted as partner engagement",
-                )
-            )
-        if policy.partner_kinds:
-            checks.append(
-                (
-                    "kind",
-                    f"n_actor = 'direct' AND n_kind IN {in_list(sorted(policy.partner_kinds))}",
-                    "is a partner kind on a direct touch: counted as direct engagement",
-                )
-            )
-    if name == "opportunities":
-        won, lost = sorted(policy.won_stages), sorted(policy.lost_stages)
-        is_won = f"n_stage IN {in_list(won)}" if won else "false"
-        is_closed = f"n_stage IN {in_list(won + lost)}" if won + lost else "false"
-        for flag, mapped in (("is_closed", is_closed), ("is_won", is_won)):
-            if staged.column(flag) is None:
-                continue
-            value = typed(staged.table.column(flag), policy, name)
-            checks.append(
-                (
-                    flag,
-                    f"{value} IS NOT NULL AND {value} <> ({mapped})",
-                    f"'disagrees with the stage mapping (stage \"' || n_stage || '\" is ' || "
-                    f"CASE WHEN {is_won} THEN 'won' WHEN {is_closed} THEN 'lost' ELSE 'open' END || ')'",
-                )
-            )
-    if name == "deal_registrations":
-        # Kept as the rules read them (SPEC section 2), with a word: a CRM typo is no reason to
-        # refuse the import, nor to be applied without one.
-        registered, expires = typed_instant("n_registered_at"), typed_instant("n_expires_at")
-        checks.append(
-            (
-                "expires_at",
-                f"{expires} <= {registered}",
-                "is not after the registration's registered_at: it ended no later than it was made, so "
-                "the rules count it for no deal",
-            )
-        )
-        if opportunity_accounts is not None:
-            account = f"(SELECT min(a) FROM ({opportunity_accounts}) WHERE o = n_opportunity_id)"
-            checks.append(
-                (
-                    "opportunity_id",
-                    f"{account} <> n_account_id",
-                    f"'is a deal of account ' || {account} || ', not of the registration''s account ' || "
-                    "n_account_id || ': the rules read it as written (a registration of that deal)'",
-                )
-            )
-    if name == "fx_rates":
-        ws = policy.workspace_currency
-        checks.append(
-            (
-                "currency",
-                f"n_currency = {lit(ws)}",
-                "is the workspace currency: its rate is always 1, so this row is not read",
-            )
-        )
-    if not checks:
-        return
-    grouped = ", ".join(f"n_{c}" for c in _WARNING_COLUMNS[name])
-    accepted = view if clean else _accepted_now(con, view, name)
-    if places is None:
-        # The groups are counted once (a materialized CTE), however many checks read them.
-        groups = (
-            f"WITH {_WARNING_GROUPS} AS MATERIALIZED (SELECT {grouped}, count(*) AS n, "
-            f"min(_row) AS first_row FROM {accepted} GROUP BY {grouped}) "
-        )
-    else:
-        groups = ""
-        # The groups first; then the warned rows' keys: the rows of the warned groups (the checks
-        # read the grouped columns only: they are tested on the few groups, and the rows found by
-        # a semi-join on the warned ones, not tested one by one); then their places: the places
-        # of the sources' first records are read, and kept only for a warned key (a filter by a
-        # small hash table, not a join built on every row's place), more records each time until
-        # every warned group has its least place (:func:`_first_places`).
-        (key,) = staged.table.key
-        warned = " OR ".join(f"({condition})" for _, condition, _ in checks)
-        columns = _WARNING_COLUMNS[name]
-        same = " AND ".join(f"g.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT {grouped}, count(*) AS n "
-            f"FROM {accepted} GROUP BY {grouped}"
-        )
-        of_group = " AND ".join(f"a.n_{c} IS NOT DISTINCT FROM w.n_{c}" for c in columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WARNED} AS SELECT {', '.join(f'a.n_{c}' for c in columns)}, "
-            f"a.n_{key} AS key FROM {accepted} a "
-            f"SEMI JOIN (SELECT * FROM {_WARNING_GROUPS} WHERE {warned}) w ON {of_group}"
-        )
-        _first_places(con, places, columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_WARNING_GROUPS} AS SELECT g.*, f.first_row "
-            f"FROM {_WARNING_GROUPS} g LEFT JOIN {_FIRSTS} f ON {same}"
-        )
-        con.execute(f"DROP TABLE {_WARNED}")
-        con.execute(f"DROP TABLE {_FIRSTS}")
-    parts = []
-    for column, condition, reason in checks:
-        reason_sql = reason if reason.startswith("'") else lit(reason)
-        parts.append(
-            f"SELECT {lit(name)}, {lit(staged.file.name)}, {lit(column)}, n_{column}, {reason_sql} AS reason, "
-            f"sum(n), min(first_row) FROM {_WARNING_GROUPS} WHERE {condition} GROUP BY n_{column}, reason"
-        )
-    con.execute(f"INSERT INTO {WARNINGS} {groups}{' UNION ALL '.join(parts)}")
-    if places is not None:
-        con.execute(f"DROP TABLE {_WARNING_GROUPS}")
-        # The first places, as rows (one statement: a row may equal a place).
-        found = con.execute(f"SELECT DISTINCT first_row FROM {WARNINGS} WHERE tbl = {lit(name)}").fetchall()
-        if found:
-            pairs = ", ".join(f"({int(p)}, {places.row(int(p))})" for (p,) in found)
-            con.execute(
-                f"UPDATE {WARNINGS} SET first_row = m.row FROM (VALUES {pairs}) m(place, row) "
-                f"WHERE tbl = {lit(name)} AND first_row = m.place"
-            )
-
-
-def _first_places(con: Engine, places: RowPlaces, columns: Sequence[str]) -> None:
-    """Table ``_FIRSTS``: each group of the warned rows (``n_<column>`` of ``columns``) and its
-    least place (``first_row``). The sources' first :data:`FIRST_RECORDS` records are read, then
-    sixteen times more each time (all of them once that would read half), until every group has
-    found a row there: the least place among the first records is the least of all, as every
-    later record has a greater place."""
-    grouped = ", ".join(f"n_{c}" for c in columns)
-    same = " AND ".join(f"x.n_{c} IS NOT DISTINCT FROM f.n_{c}" for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_FIRSTS} AS SELECT DISTINCT {grouped}, NULL::BIGINT AS first_row "
-        f"FROM {_WARNED}"
-    )
-    first: int | None = FIRST_RECORDS
-    while _count(con, f"SELECT count(*) FROM {_FIRSTS} WHERE first_row IS NULL"):
-        if first is not None and first * 2 > places.size:
-            first = None
-        found = (
-            f"SELECT {', '.join(f'w.n_{c}' for c in columns)}, min(p.place) AS place FROM {_WARNED} w "
-            f"JOIN (SELECT * FROM ({places.relation(first)}) WHERE key IN (SELECT key FROM {_WARNED})) p "
-            f"ON p.key = w.key GROUP BY ALL"
-        )
-        con.execute(
-            f"UPDATE {_FIRSTS} f SET first_row = x.place FROM ({found}) x WHERE f.first_row IS NULL AND {same}"
-        )
-        if first is None:
-            break
-        first *= 16
-
-
-# The columns the warnings of each table read (and group by).
-_WARNING_COLUMNS = {
-    "touches": ("actor", "kind"),
-    "opportunities": ("stage", "is_closed", "is_won"),
-    "fx_rates": ("currency",),
-    "deal_registrations": ("registration_id", "account_id", "opportunity_id", "registered_at", "expires_at"),
-}
 
 
 def table_order(name: str) -> int:

@@ -94,9 +94,9 @@ def stage_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
 
 def kind_notes(con: Engine, policy: Policy) -> tuple[str, ...]:
     """The touch kinds of the workspace the policy does not name, each with its rows, as the
-    import's warnings say them (:data:`cosell.data.validate.UNKNOWN_KIND`): ``attribute --data``
+    import's warnings say them (:data:`cosell.data.import_warnings.UNKNOWN_KIND`): ``attribute --data``
     imports without collecting warnings, and the rules ignore those touches."""
-    from cosell.data.validate import UNKNOWN_KIND
+    from cosell.data.import_warnings import UNKNOWN_KIND
     from cosell.engine.sql import in_list
 
     rows = con.execute(
