@@ -98,6 +98,7 @@ PURE_CORE = (
     "cosell.pay.plan_check",
     "cosell.pay.plan_parse",
     "cosell.pay.pricing",
+    "cosell.pay.pricers",
     "cosell.pay.ledger",
 )
 # What a pure module may never reach, even through another module.

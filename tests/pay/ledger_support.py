@@ -15,7 +15,7 @@ from cosell.engine.sql import lit
 from cosell.pay.model import DealToPrice, Earning
 from cosell.pay.plan_parse import parse_plan
 from cosell.pay.plan_versions import add_plan_version
-from cosell.pay.posting import FunctionPricer
+from cosell.pay.pricers import FunctionPricer
 from cosell.policy import Policy
 from cosell.results import AttributionRow, CreditRow
 from cosell.store.versions import save_partial_run

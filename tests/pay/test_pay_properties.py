@@ -35,7 +35,8 @@ from cosell.pay.ledger import (
 )
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.payouts import approve_run, propose_run
-from cosell.pay.posting import FunctionPricer, post_period
+from cosell.pay.posting import post_period
+from cosell.pay.pricers import FunctionPricer
 from cosell.pay.statements import statement
 from cosell.store.ledger import read_entries
 

@@ -12,7 +12,8 @@ from cosell.errors import CosellError, NotAllowed, NotFound, UsageError
 from cosell.pay.ledger import balances
 from cosell.pay.payouts import approve_run, get_run, list_runs, propose_run, run_lines
 from cosell.pay.plan_versions import load_plan_set
-from cosell.pay.posting import PlanSetPricer, post_period
+from cosell.pay.posting import post_period
+from cosell.pay.pricers import PlanSetPricer
 from cosell.pay.statements import statement
 from cosell.policy import parse_policy
 from cosell.store.ledger import closed_through, read_entries

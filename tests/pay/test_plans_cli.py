@@ -266,7 +266,8 @@ def test_the_largest_flat_fee_a_plan_accepts_posts_to_the_ledger(tmp_path: Path)
 
     from cosell.pay.plan_parse import parse_plan
     from cosell.pay.plan_versions import add_plan_version, load_plan_set
-    from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.pay.posting import post_period
+    from cosell.pay.pricers import PlanSetPricer
     from cosell.store.ledger import read_entries
 
     largest = "99999999999999.99"

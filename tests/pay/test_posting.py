@@ -16,7 +16,8 @@ from cosell.pay.ledger import balances, earned_by_deal
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan, parse_plan
 from cosell.pay.plan_versions import add_plan_version, load_plan_set
-from cosell.pay.posting import FunctionPricer, PlanSetPricer, post_period
+from cosell.pay.posting import post_period
+from cosell.pay.pricers import FunctionPricer, PlanSetPricer
 from cosell.store.ledger import read_entries
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -193,7 +193,8 @@ def test_pay_is_priced_with_the_rep_and_plan_the_ledger_pinned_at_the_first_entr
     (the rep when its first entry was posted, SPEC section 6), so the what-if moves R1's commission."""
     from cosell.attribution.engine import attribute
     from cosell.pay.plan_versions import load_plan_set
-    from cosell.pay.posting import PlanSetPricer, post_period
+    from cosell.pay.posting import post_period
+    from cosell.pay.pricers import PlanSetPricer
     from cosell.store.attribution_store import save_run
 
     ws = small_world()

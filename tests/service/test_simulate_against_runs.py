@@ -34,7 +34,8 @@ from cosell.errors import CosellError
 from cosell.instants import parse_instant
 from cosell.pay.plan_parse import example_plan_text, parse_plan
 from cosell.pay.plan_versions import add_plan_version, load_plan_set
-from cosell.pay.posting import PlanSetPricer, post_period
+from cosell.pay.posting import post_period
+from cosell.pay.pricers import PlanSetPricer
 from cosell.policy import Policy
 from cosell.results import TIERS
 from cosell.service.attribution import attribute_and_store

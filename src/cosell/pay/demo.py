@@ -19,7 +19,8 @@ from cosell.data.demo import DEMO_USER, DemoManifest
 from cosell.pay.payouts import approve_run, propose_run
 from cosell.pay.plan_parse import example_plan
 from cosell.pay.plan_versions import add_plan_version, load_plan_set
-from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
+from cosell.pay.posting import PostingResult, post_period
+from cosell.pay.pricers import PlanSetPricer
 from cosell.pay.statements import statement
 from cosell.periods import month
 from cosell.policy import Policy

@@ -5,7 +5,7 @@ A policy what-if (:mod:`cosell.service.simulate`) asks what each party would ear
 the current and under a proposed decision. Each is priced the way :func:`cosell.pay.posting.post_period`
 prices a won deal: the plan version pinned by the deal's first ledger entry (unless the deal has
 closed again at another instant since), else the version in force at its close time X
-(:class:`cosell.pay.posting.PlanSetPricer` over the plan versions known at the knowledge
+(:class:`cosell.pay.pricers.PlanSetPricer` over the plan versions known at the knowledge
 instant); the rep pinned then, else the deal's owner; each partner's type and program tier at X
 where recorded, else its current ones; the credited amounts in the deal currency
 converted at the close month's rate, each earning rounded once (:func:`cosell.pay.pricing.price_deal`).
@@ -23,7 +23,7 @@ from cosell.engine import Engine
 from cosell.money import quantum
 from cosell.pay.model import DealToPrice, Earning, PartnerCredit
 from cosell.pay.plans import PlanSet
-from cosell.pay.posting import PlanSetPricer
+from cosell.pay.pricers import PlanSetPricer
 from cosell.periods import month_label
 from cosell.results import CreditRow
 from cosell.store.ledger import pinned_deal_terms

@@ -18,7 +18,8 @@ from cosell.entries import Entry
 from cosell.errors import CosellError, NotAllowed
 from cosell.pay.ledger import PAY_OPERATOR_ROLES, pay_month
 from cosell.pay.payouts import PayoutRun, RunParty, approve_run, get_run, list_runs, propose_run, run_parties
-from cosell.pay.posting import PlanSetPricer, PostingResult, post_period
+from cosell.pay.posting import PostingResult, post_period
+from cosell.pay.pricers import PlanSetPricer
 from cosell.pay.statements import no_statement, party_names, statement
 from cosell.policy import Policy
 from cosell.report_model import Report
