@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from cosell.attribution import engine_build
-from cosell.attribution.engine_plan import PLANS, Plan
+from cosell.attribution.engine_plan import Plan
+from cosell.attribution.engine_plan_cache import PLANS
 from cosell.cache_folder import CACHE_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from cosell.attribution import engine_build
 from cosell.attribution.engine_params import Shape
-from cosell.attribution.engine_plan import Plan, PlanCache, plan_key
+from cosell.attribution.engine_plan import Plan
+from cosell.attribution.engine_plan_cache import PlanCache, plan_key
 from cosell.cache_folder import cache_folder
 from cosell.engine import DUCKDB, Dialect, engine_version
 

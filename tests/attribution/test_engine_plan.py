@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from cosell.attribution import engine_build, engine_params, engine_plan
+from cosell.attribution import engine_build, engine_execute, engine_params, engine_plan, engine_plan_cache
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_params import Shape, shape_of
-from cosell.attribution.engine_plan import PLANS, Plan
+from cosell.attribution.engine_plan import Plan
+from cosell.attribution.engine_plan_cache import PLANS
 from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
 from cosell.policy import Policy
@@ -149,13 +150,13 @@ def test_the_key_is_the_shape_not_the_values() -> None:
     p = engine_params.Params.from_policy(Policy(), 1)
     shape = shape_of(p)
     columns = (("v_touches", "touch_id", "VARCHAR"),)
-    key = engine_plan.plan_key(shape, "even", columns)
+    key = engine_plan_cache.plan_key(shape, "even", columns)
     weights = tuple((role, w + 1) for role, w in p.role_weights)
     assert shape_of(replace(p, as_of_us=2, lookback_us=3, won_stages=("Won",), role_weights=weights)) == shape
-    assert key != engine_plan.plan_key(Shape(shape.bands + 1, shape.roles), "even", columns)
-    assert key != engine_plan.plan_key(Shape(shape.bands, shape.roles[:-1]), "even", columns)
-    assert key != engine_plan.plan_key(shape, "role_weighted", columns)
-    assert key != engine_plan.plan_key(shape, "even", (*columns, ("v_x", "y", "INT")))
+    assert key != engine_plan_cache.plan_key(Shape(shape.bands + 1, shape.roles), "even", columns)
+    assert key != engine_plan_cache.plan_key(Shape(shape.bands, shape.roles[:-1]), "even", columns)
+    assert key != engine_plan_cache.plan_key(shape, "role_weighted", columns)
+    assert key != engine_plan_cache.plan_key(shape, "even", (*columns, ("v_x", "y", "INT")))
 
 
 def test_a_run_with_a_cached_plan_does_not_load_ibis(tmp_path: Path) -> None:
@@ -201,7 +202,7 @@ def test_cosell_profile_logs_each_operation_with_its_rows(
     assert by_name["engine step deals"][1] == "2"
     assert by_name["engine output cosell_attribution"][1] == "2"
     assert by_name["engine check check"][1] == ""
-    ops = engine_plan.PLANS._plans.popitem()[1].ops
+    ops = engine_plan_cache.PLANS._plans.popitem()[1].ops
     # Guards are not timed; with two deals, the client's cohort medians are not run.
     ran = [op for op in ops if op.kind not in ("tick", "guard") and op.when != "client_median"]
     assert len(lines) == len(ran)
@@ -221,11 +222,11 @@ def test_a_guard_runs_the_operations_of_its_value_only(ws: Workspace, value: boo
     back = Plan.from_json(plan.to_json("k"), "k")
     assert back == plan
     context = engine_plan.RunContext(Policy(), "role_weighted", engine_params.Params.from_policy(Policy(), 0))
-    made = engine_plan.execute(ws.con, back, context, {})
+    made = engine_execute.execute(ws.con, back, context, {})
     try:
         assert made == (["_t_yes", "_t_always"] if value else ["_t_no", "_t_always"])
     finally:
-        engine_plan.drop(ws.con, made)
+        engine_execute.drop(ws.con, made)
 
 
 def test_a_run_without_evidence_decides_the_same_and_leaves_no_evidence_table(ws: Workspace) -> None:
@@ -283,13 +284,13 @@ def test_a_python_step_runs_beside_the_sql_steps_that_do_not_read_its_tables(ws:
             engine_plan.Op("step", "_t_after", 'SELECT sum(x) AS s FROM "_t_free"'),
         )
     )
-    made = engine_plan.execute(ws.con, plan, _run_context(), {"_t_step": step})
+    made = engine_execute.execute(ws.con, plan, _run_context(), {"_t_step": step})
     try:
         assert sorted(made) == ["_t_a", "_t_after", "_t_free", "_t_py", "_t_reads"]
         assert ws.con.execute('SELECT saw, n FROM "_t_reads"').fetchall() == [(True, 2)]
         assert ws.con.execute('SELECT s FROM "_t_after"').fetchall() == [(3,)]
     finally:
-        engine_plan.drop(ws.con, made)
+        engine_execute.drop(ws.con, made)
 
 
 def test_nothing_runs_ahead_past_a_check_or_what_it_depends_on() -> None:
@@ -310,7 +311,7 @@ def test_nothing_runs_ahead_past_a_check_or_what_it_depends_on() -> None:
         op("step", "_t_past_the_check", "SELECT 5 AS x"),
     )
     runs = lambda o: o.when == ""  # noqa: E731 - the guard "big" was true
-    chosen = [ops[j].name for j in engine_plan._ahead(ops, 1, set(), ("_t_py",), runs)]
+    chosen = [ops[j].name for j in engine_execute._ahead(ops, 1, set(), ("_t_py",), runs)]
     assert chosen == [
         "_t_free",
         "_t_free_after",
@@ -321,7 +322,7 @@ def test_nothing_runs_ahead_past_a_check_or_what_it_depends_on() -> None:
     # A step that makes a table a waiting step reads stays behind it.
     reader = op("step", "_t_reader", 'SELECT * FROM "_t_later"')
     later = op("step", "_t_later", "SELECT 1 AS x")
-    assert engine_plan._ahead((ops[0], reader, later), 1, set(), ("_t_py",), runs) == []
+    assert engine_execute._ahead((ops[0], reader, later), 1, set(), ("_t_py",), runs) == []
 
 
 def test_a_failing_python_step_fails_the_run_and_leaves_no_table(ws: Workspace) -> None:
@@ -346,5 +347,5 @@ def test_a_failing_python_step_fails_the_run_and_leaves_no_table(ws: Workspace) 
         )
     )
     with pytest.raises(ValueError, match="the step failed"):
-        engine_plan.execute(ws.con, plan, _run_context(), {"_t_step": step})
+        engine_execute.execute(ws.con, plan, _run_context(), {"_t_step": step})
     assert tables() == before

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from cosell.attribution import engine_build, engine_params, engine_plan
+from cosell.attribution import engine_build, engine_params, engine_plan, engine_plan_cache
 from cosell.attribution.engine import attribute
 from cosell.attribution.engine_params import shape_of
-from cosell.attribution.engine_plan import PLANS, PlanCache
+from cosell.attribution.engine_plan_cache import PLANS, PlanCache
 from cosell.cache_folder import CACHE_ENV
 from cosell.instants import parse_instant
 from cosell.policy import Policy
@@ -169,24 +169,25 @@ def test_one_plan_reads_the_overrides_at_the_knowledge_instant(ws: Workspace, bu
 
 def test_the_key_covers_the_source_the_dialect_and_the_engine_version() -> None:
     names = {
-        p.relative_to(Path(engine_plan.__file__).parents[1]).as_posix() for p in engine_plan.code_files()
+        p.relative_to(Path(engine_plan.__file__).parents[1]).as_posix()
+        for p in engine_plan_cache.code_files()
     }
     assert {"attribution/engine_build.py", "attribution/credit.py", "results.py", "engine/base.py"} <= names
-    assert all(p.is_file() for p in engine_plan.code_files())
+    assert all(p.is_file() for p in engine_plan_cache.code_files())
     shape = shape_of(engine_params.Params.from_policy(Policy(), 1))
     columns = (("v_touches", "touch_id", "VARCHAR"),)
-    key = engine_plan.plan_key(shape, "even", columns, "duckdb", "2.0.0")
-    assert key != engine_plan.plan_key(shape, "even", columns, "postgres", "2.0.0")
-    assert key != engine_plan.plan_key(shape, "even", columns, "duckdb", "2.0.1")
-    assert key != engine_plan.plan_key(shape, "even", (("v_touches", "touch_id", "BIGINT"),))
+    key = engine_plan_cache.plan_key(shape, "even", columns, "duckdb", "2.0.0")
+    assert key != engine_plan_cache.plan_key(shape, "even", columns, "postgres", "2.0.0")
+    assert key != engine_plan_cache.plan_key(shape, "even", columns, "duckdb", "2.0.1")
+    assert key != engine_plan_cache.plan_key(shape, "even", (("v_touches", "touch_id", "BIGINT"),))
 
 
 def test_the_compilers_versions_are_the_installed_ones() -> None:
     from importlib import metadata
 
     names = ("cosell", "ibis-framework", "sqlglot", "duckdb", "Typer", "typing_extensions")
-    assert engine_plan.installed_versions(names) == {n: metadata.version(n) for n in names}
-    assert engine_plan.installed_versions(("no-such-distribution",)) == {"no-such-distribution": "?"}
+    assert engine_plan_cache.installed_versions(names) == {n: metadata.version(n) for n in names}
+    assert engine_plan_cache.installed_versions(("no-such-distribution",)) == {"no-such-distribution": "?"}
 
 
 def test_a_version_is_the_first_dist_info_on_the_path_its_name_normalised(
@@ -198,5 +199,5 @@ def test_a_version_is_the_first_dist_info_on_the_path_its_name_normalised(
     (second / "other_pkg-2.0.dist-info").mkdir(parents=True)
     (first / "other_pkg-2.0.egg-info").mkdir()  # not a dist-info folder
     monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second)])
-    found = engine_plan.installed_versions(("fancy-pkg", "Other.Pkg"))
+    found = engine_plan_cache.installed_versions(("fancy-pkg", "Other.Pkg"))
     assert found == {"fancy-pkg": "1.2.3", "Other.Pkg": "2.0"}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlglot
 
-from cosell.attribution import engine_build, engine_cohort, engine_plan
+from cosell.attribution import engine_build, engine_cohort, engine_plan, engine_plan_cache
 from cosell.attribution.engine import compiled_plan
 from cosell.attribution.engine_params import (
     AS_OF_PLACEHOLDER_US,
@@ -34,7 +34,7 @@ from cosell.attribution.engine_params import (
     unique_slots,
     values,
 )
-from cosell.attribution.engine_plan import PLANS
+from cosell.attribution.engine_plan_cache import PLANS
 from cosell.cache_folder import CACHE_ENV
 from cosell.engine import DUCKDB, POSTGRES, SPARK
 from cosell.policy import Policy
@@ -125,7 +125,7 @@ def test_a_fresh_compile_for_another_policy_is_the_same_plan(builds: Counter[tup
             windows__sourcing_lookback_days=3, acceleration__min_pct=D("0.5"), stages__won=["Won"]
         )
         assert compiled_plan(ws.con, other, "role_weighted") is shared
-        columns = engine_plan.input_columns(ws.con)
+        columns = engine_plan_cache.input_columns(ws.con)
     finally:
         ws.close()
     # Both compiled here: the shared plan may have been compiled by another process of the suite,
@@ -143,7 +143,7 @@ def test_another_number_of_band_edges_is_another_plan() -> None:
         for edges in ([D(1), D(2)], [D(1), D(2), D(3)])
     )
     assert (two.bands, three.bands) == (2, 3)
-    assert engine_plan.plan_key(two, "even", ()) != engine_plan.plan_key(three, "even", ())
+    assert engine_plan_cache.plan_key(two, "even", ()) != engine_plan_cache.plan_key(three, "even", ())
 
 
 def test_two_placeholders_with_one_token_are_a_collision() -> None:
@@ -261,6 +261,6 @@ def _fresh_inputs() -> tuple[tuple[str, str, str], ...]:
     ws = open_workspace(":memory:")
     try:
         as_of_views(ws.con, None)
-        return engine_plan.input_columns(ws.con)
+        return engine_plan_cache.input_columns(ws.con)
     finally:
         ws.close()

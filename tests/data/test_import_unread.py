@@ -19,7 +19,7 @@ from cosell.attribution.engine import attribute
 from cosell.attribution.engine_build import build_plan
 from cosell.attribution.engine_export import write_results
 from cosell.attribution.engine_params import Params, shape_of
-from cosell.attribution.engine_plan import PLANS, input_columns, plan_key
+from cosell.attribution.engine_plan_cache import PLANS, input_columns, plan_key
 from cosell.data import fast_load
 from cosell.data.demo import generate_dataset
 from cosell.data.fast_load import LEAN_PREFIX, UNREAD_BY_ATTRIBUTION

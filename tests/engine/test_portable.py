@@ -19,7 +19,8 @@ import sqlglot.expressions as sge
 from cosell.attribution import credit
 from cosell.attribution.engine_build import build_plan
 from cosell.attribution.engine_params import Params, shape_of
-from cosell.attribution.engine_plan import PLANS, Plan, input_columns, plan_key
+from cosell.attribution.engine_plan import Plan
+from cosell.attribution.engine_plan_cache import PLANS, input_columns, plan_key
 from cosell.engine import POSTGRES, SPARK, Dialect
 from cosell.engine.base import PostgresDialect
 from cosell.policy import Policy

@@ -14,8 +14,9 @@ import pytest
 from metrics_support import AS_OF, Book, Deal, attribute, insert, t
 
 from cosell.attribution import engine
+from cosell.attribution.engine_execute import drop, execute
 from cosell.attribution.engine_params import Params
-from cosell.attribution.engine_plan import RunContext, drop, execute
+from cosell.attribution.engine_plan import RunContext
 from cosell.data.demo import generate_dataset
 from cosell.data.load import import_canonical
 from cosell.errors import InputError

@@ -1,7 +1,7 @@
 """The batch attribution engine: SPEC sections 2 and 3 for every deal at once.
 
 The rules are relational steps compiled once into a plan of SQL statements
-(:mod:`cosell.attribution.engine_build`, cached by :mod:`cosell.attribution.engine_plan`) and
+(:mod:`cosell.attribution.engine_build`, cached by :mod:`cosell.attribution.engine_plan_cache`) and
 executed where the workspace lives (DuckDB by default), over the ``v_<table>`` views of what was
 known at the knowledge instant, evaluated at the as-of instant (:mod:`cosell.asof`). The result is
 two tables of formatted strings, the same rows :mod:`cosell.attribution.reference` produces one
@@ -24,22 +24,19 @@ from typing import Any
 from cosell import clock
 from cosell.asof import knowledge
 from cosell.attribution import credit
+from cosell.attribution.engine_execute import drop, execute
 from cosell.attribution.engine_params import Params, shape_of
 from cosell.attribution.engine_plan import (
     ATTRIBUTION_TABLE,
     CLAIMS_OUTPUT,
     CREDITS_TABLE,
     EVIDENCE_OUTPUT,
-    PLANS,
     STAGE_ENTRIES_OUTPUT,
     Plan,
     PlanOutputs,
     RunContext,
-    drop,
-    execute,
-    input_columns,
-    plan_key,
 )
+from cosell.attribution.engine_plan_cache import PLANS, input_columns, plan_key
 from cosell.engine import Engine, settings
 from cosell.instants import epoch_micros, parse_instant
 from cosell.policy import Policy

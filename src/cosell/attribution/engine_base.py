@@ -1,7 +1,7 @@
 """The batch engine's small dialect layer: the few backend functions and the way steps are compiled.
 
 The rules are built once as Ibis expressions and compiled into a plan of SQL steps
-(:mod:`cosell.attribution.engine_plan` runs it); this module is the one place that knows how a
+(:mod:`cosell.attribution.engine_execute` runs it); this module is the one place that knows how a
 step is compiled and named (a temp table the later steps read) and which functions the rules need
 beyond Ibis's portable set (exact epoch microseconds, exact integer division and a 128-bit integer:
 placeholder functions that the compiler replaces by the engine's own SQL, from its
@@ -108,7 +108,7 @@ class Runner:
     once and recorded; the steps after it read it as a table of that name.
 
     ``inputs`` holds the columns and types of the relations the rules read, as the reference
-    dialect names the types (see :func:`cosell.attribution.engine_plan.input_columns`);
+    dialect names the types (see :func:`cosell.attribution.engine_plan_cache.input_columns`);
     ``dialect`` is the engine's (:class:`cosell.engine.Dialect`).
     """
 

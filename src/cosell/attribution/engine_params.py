@@ -1,6 +1,6 @@
 """The run's values in a compiled plan: placeholders, written in when the plan runs.
 
-Compiling the rules costs about two seconds (:mod:`cosell.attribution.engine_plan`); a plan is
+Compiling the rules costs about two seconds (:mod:`cosell.attribution.engine_plan_cache`); a plan is
 therefore compiled once per *shape* of the rules, not per policy. Every value the rules read from
 the policy and the run (the as-of and knowledge instants, the windows, thresholds, kinds, stages,
 band edges, role weights, the workspace currency and the policy version) is compiled as a

@@ -30,15 +30,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from cosell.attribution.engine_execute import drop, execute
 from cosell.attribution.engine_params import Params, values
-from cosell.attribution.engine_plan import (
-    ATTRIBUTION_TABLE,
-    Plan,
-    PlanOutputs,
-    RunContext,
-    drop,
-    execute,
-)
+from cosell.attribution.engine_plan import ATTRIBUTION_TABLE, Plan, PlanOutputs, RunContext
 from cosell.attribution.incremental_cohorts import (
     CLEAN_BASE,
     CLEAN_CAND,

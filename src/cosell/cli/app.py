@@ -270,7 +270,7 @@ def _print_version(given: bool) -> None:
     if not given:
         return
     from cosell import __version__
-    from cosell.attribution.engine_plan import installed_versions
+    from cosell.attribution.engine_plan_cache import installed_versions
 
     installed = installed_versions(("cosell",))["cosell"]
     typer.echo(f"cosell {__version__ if installed == '?' else installed}")
