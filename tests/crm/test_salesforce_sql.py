@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cosell.cli.app import app
-from cosell.crm import salesforce_sql
+from cosell.crm import activity_files, salesforce_sql
 from cosell.crm.mapping import load_mapping
 from cosell.crm.salesforce_sql import SPACES
 from cosell.crm.sources import Export
@@ -569,10 +569,10 @@ def test_a_deleted_copy_of_a_warned_activity_does_not_move_its_warning(
 def test_records_at_most_counts_the_line_ends_past_the_header(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, records: int
 ) -> None:
-    monkeypatch.setattr(salesforce_sql, "_CHUNK", 3)  # a CRLF across two chunks counts once
+    monkeypatch.setattr(activity_files, "_CHUNK", 3)  # a CRLF across two chunks counts once
     path = tmp_path / "Event.csv"
     path.write_bytes(text)
-    assert salesforce_sql.records_at_most(path) == records
+    assert activity_files.records_at_most(path) == records
 
 
 def test_an_activity_over_two_lines_translates_alike(
@@ -591,13 +591,13 @@ def test_an_activity_over_two_lines_translates_alike(
     path.write_text(out.getvalue(), encoding="utf-8", newline="")
     used = _used_engine(monkeypatch)
     counted: list[str] = []
-    real = salesforce_sql._Activities._left_out
+    real = activity_files.Activities._left_out
 
-    def left_out(self: salesforce_sql._Activities, stream: object, skipped: object) -> object:
+    def left_out(self: activity_files.Activities, stream: object, skipped: object) -> object:
         counted.append(stream.file)  # type: ignore[attr-defined]
         return real(self, stream, skipped)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(salesforce_sql._Activities, "_left_out", left_out)
+    monkeypatch.setattr(activity_files.Activities, "_left_out", left_out)
     engine, reference = _both(
         export, (export / "salesforce-mapping.toml").read_text(encoding="utf-8"), tmp_path
     )
