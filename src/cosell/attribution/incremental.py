@@ -46,7 +46,7 @@ from cosell.attribution.incremental_cohorts import (
     find_moved,
     retest,
 )
-from cosell.engine import Engine
+from cosell.engine import Engine, count_of
 from cosell.errors import InputError
 from cosell.imports import import_beside
 from cosell.instants import MICROS_PER_DAY, epoch_micros
@@ -232,7 +232,7 @@ def _run(
         raise NeedsFullRun(f"{' and '.join(changes.unsupported)} changed")
     with timed("incremental clean tables"):
         _clean_tables(con, chain)
-    if _count(con, f"SELECT count(*) FROM {CLEAN_BASE} WHERE band IS NULL"):
+    if count_of(con, f"SELECT count(*) FROM {CLEAN_BASE} WHERE band IS NULL"):
         raise NeedsFullRun("a baseline deal has no FX rate for its amount band")
     plan = compiled_plan(con, policy, model)
     context = RunContext(
@@ -274,7 +274,7 @@ def _run(
             f"CREATE OR REPLACE TEMP TABLE {REDECIDED} AS SELECT opportunity_id FROM {DIRTY_DEALS} "
             f"UNION SELECT opp_id FROM {MOVED}"
         )
-    result.recomputed = _count(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
+    result.recomputed = count_of(con, f"SELECT count(*) FROM {ATTRIBUTION_TABLE}")
     with timed("incremental counts"):
         result.counts = _counts(con, chain)
     result.deals = sum(result.counts.values())
@@ -419,11 +419,6 @@ def _counts(con: Engine, chain: RunChain) -> dict[str, int]:
     for tier, n in rows:
         counts[str(tier)] = int(n)
     return counts
-
-
-def _count(con: Engine, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def drop_results(con: Engine) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cosell.data.read import Staged
-from cosell.data.validate import PROBLEMS, accepted_now, count_of
-from cosell.engine import Engine
+from cosell.data.validate import PROBLEMS, accepted_now
+from cosell.engine import Engine, count_of
 from cosell.engine.sql import in_list, lit
 from cosell.policy import Policy
 from cosell.store.schema import TABLE_NAMES, Column

@@ -65,7 +65,7 @@ from cosell.data.validate import (
     table_order,
     with_instants,
 )
-from cosell.engine import Engine, EngineError, settings
+from cosell.engine import Engine, EngineError, count_of, settings
 from cosell.engine.sql import in_list, lit, ts
 from cosell.policy import Policy
 from cosell.profiling import timed
@@ -237,7 +237,7 @@ def is_empty(con: Engine) -> bool:
     """Whether the workspace has had no import and holds no row (the one pass imports only there)."""
     # One statement, not one per table: is there any import or any row at all?
     has_rows = " UNION ALL ".join(f"(SELECT 1 FROM {t.name} LIMIT 1)" for t in TABLES)
-    return not _count(con, f"SELECT count(*) FROM ((SELECT 1 FROM imports LIMIT 1) UNION ALL {has_rows})")
+    return not count_of(con, f"SELECT count(*) FROM ((SELECT 1 FROM imports LIMIT 1) UNION ALL {has_rows})")
 
 
 def _one_pass(
@@ -280,7 +280,7 @@ def _one_pass(
         for name in duplicated:
             check_duplicates(con, staged[name][0], staged[name][1], policy)
     with timed("import cross-checks"):
-        if (duplicated and _count(con, f"SELECT count(*) FROM {PROBLEMS}")) or _cross_problem(
+        if (duplicated and count_of(con, f"SELECT count(*) FROM {PROBLEMS}")) or _cross_problem(
             con, loaded, policy
         ):
             raise _Refused
@@ -298,7 +298,7 @@ def _one_pass(
                     opportunity_accounts="SELECT opportunity_id AS o, account_id AS a FROM opportunities",
                 )
     raw = " OR ".join(f"(tbl = {lit(t)} AND col = {lit(c)})" for t, c in sorted(_RAW_TEXT_WARNINGS))
-    if warned and _count(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
+    if warned and count_of(con, f"SELECT count(*) FROM {WARNINGS} WHERE {raw}"):
         raise _Refused
     warnings, warning_total = collected_warnings(con, problem_limit)
     counts = tuple(
@@ -524,7 +524,7 @@ def _cross_problem(con: Engine, staged: dict[str, Staged], policy: Policy) -> bo
             "ON s.opportunity_id = h.opportunity_id AND s.stage = h.stage "
             f"WHERE s.stage IN {in_list(closed)} AND s.close_date IS NULL"
         )
-    return bool(found) and bool(_count(con, f"SELECT count(*) FROM ({' UNION ALL '.join(found)} LIMIT 1)"))
+    return bool(found) and bool(count_of(con, f"SELECT count(*) FROM ({' UNION ALL '.join(found)} LIMIT 1)"))
 
 
 def _rows_of(loaded: dict[str, Staged], name: str) -> Callable[[], int | None]:
@@ -537,8 +537,3 @@ def _drop_checks(con: Engine, staged: dict[str, tuple[Staged, str]]) -> None:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
     con.execute(f"DROP TABLE IF EXISTS {WARNINGS}")
-
-
-def _count(con: Engine, sql: str) -> int:
-    row = con.execute(sql).fetchall()
-    return int(row[0][0]) if row else 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cosell.data.read import RowPlaces, Staged
-from cosell.data.validate import WARNINGS, accepted_now, count_of, typed, typed_instant
-from cosell.engine import Engine
+from cosell.data.validate import WARNINGS, accepted_now, typed, typed_instant
+from cosell.engine import Engine, count_of
 from cosell.engine.sql import in_list, lit
 from cosell.policy import Policy
 from cosell.store.schema import Table

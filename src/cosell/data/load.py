@@ -56,7 +56,7 @@ from cosell.data.validate import (
     normalized_view,
     table_order,
 )
-from cosell.engine import Engine, apply_settings, settings
+from cosell.engine import Engine, apply_settings, count_of, settings
 from cosell.engine.sql import lit
 from cosell.errors import CosellError, ImportFailed, Problem, UsageError
 from cosell.instants import format_instant
@@ -214,7 +214,7 @@ def import_canonical(
                 raise ImportFailed(problems[:problem_limit], len(problems), len(problems) > problem_limit)
             with timed("import validate"):
                 _validate(con, staged, policy, cascade=rejects is not None)
-            problem_total = _count(con, f"SELECT count(*) FROM {PROBLEMS}")
+            problem_total = count_of(con, f"SELECT count(*) FROM {PROBLEMS}")
             shown = _problems(con, problem_limit)
             if problem_total and rejects is None:
                 raise ImportFailed(shown, problem_total, problem_total > problem_limit)
@@ -325,11 +325,6 @@ def _names(staged: dict[str, tuple[Staged, str]]) -> list[str]:
     return sorted(staged, key=table_order)
 
 
-def _count(con: Engine, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _stage_all(
     con: Engine,
     folder: Path,
@@ -350,7 +345,7 @@ def _stage_all(
             not partial
             and not table.optional
             and table.name not in files
-            and not _count(con, f"SELECT count(*) FROM cur_{table.name}")
+            and not count_of(con, f"SELECT count(*) FROM cur_{table.name}")
         ):
             problems.append(
                 Problem(
@@ -389,7 +384,7 @@ def _validate(con: Engine, staged: dict[str, tuple[Staged, str]], policy: Policy
             changed = check_cross(con, staged, policy, cascade=cascade, changed=changed)
         if not cascade or not changed:
             break
-    if not cascade and _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} LIMIT 1)"):
+    if not cascade and count_of(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} LIMIT 1)"):
         return  # the import fails: its warnings would never be shown
     for name in _names(staged):
         source, view = staged[name]
@@ -426,9 +421,9 @@ def _apply(
 ) -> TableCounts:
     """Write one staged file's accepted rows as new versions; close the versions they replace."""
     table = source.table
-    rejected = _count(con, f"SELECT count(DISTINCT row) FROM {PROBLEMS} WHERE tbl = {lit(table.name)}")
+    rejected = count_of(con, f"SELECT count(DISTINCT row) FROM {PROBLEMS} WHERE tbl = {lit(table.name)}")
     accepted = source.rows - rejected
-    if not versioned and not _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)"):
+    if not versioned and not count_of(con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)"):
         rows = typed_select(source, view, policy, hashed=False, filtered=rejected > 0)
         result = con.execute(
             insert_versions_sql(table, rows),
@@ -479,7 +474,7 @@ def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: d
         "WHERE _valid_to IS NULL"
     )
     # A first import of a table has nothing to compare with: skip the join (the largest cost).
-    empty = not _count(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
+    empty = not count_of(con, f"SELECT count(*) FROM ({current} LIMIT 1)")
     compare = "" if empty else f" ANTI JOIN ({current}) c ON {on} AND n._row_hash = c._row_hash"
     result = con.execute(
         insert_versions_sql(table, f"SELECT n.* FROM ({rows}) n{compare}"),
@@ -490,7 +485,7 @@ def _insert_versions(con: Engine, table: Table, rows: str, import_id: int, at: d
 
 def _close_replaced(con: Engine, table: Table, import_id: int, at: datetime) -> int:
     """Close the older current versions of the keys this import wrote; return how many."""
-    if not _count(
+    if not count_of(
         con, f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE _import_id <> {int(import_id)} LIMIT 1)"
     ):
         return 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cosell.data.read import Staged
-from cosell.engine import Engine
+from cosell.engine import Engine, count_of
 from cosell.engine.sql import in_list, lit
 from cosell.instants import (
     BAD_OFFSET_PATTERN,
@@ -433,12 +433,6 @@ def accepted_now(con: Engine, view: str, table: str) -> str:
     if count_of(con, f"SELECT count(*) FROM (SELECT 1 FROM {PROBLEMS} WHERE tbl = {lit(table)} LIMIT 1)"):
         return _accepted(view, table)
     return view
-
-
-def count_of(con: Engine, sql: str) -> int:
-    """The one number ``sql`` selects (0 when it selects no row)."""
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
 
 
 def table_order(name: str) -> int:

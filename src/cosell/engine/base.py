@@ -336,6 +336,12 @@ def catalog_columns(con: Engine, relations: Sequence[str]) -> list[tuple[str, st
     return [(str(t), str(c), str(d)) for t, c, d in rows]
 
 
+def count_of(con: Engine, sql: str) -> int:
+    """The one number ``sql`` selects (a count): 0 when it selects no row, or NULL."""
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def rows_as_dicts(cursor: Cursor) -> Iterator[dict[str, Any]]:
     """The rows of a cursor as dicts keyed by column name."""
     names = [d[0] for d in cursor.description]

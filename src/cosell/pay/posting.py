@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 from cosell import clock
 from cosell.attribution.timeline import NO_CLOSE_TIME
-from cosell.engine import Engine
+from cosell.engine import Engine, count_of
 from cosell.entries import EARNING_KINDS
 from cosell.errors import CosellError, InputError, Problem
 from cosell.fx import check_rates, converted_amounts_sql
@@ -544,7 +544,7 @@ def _summary(con: Engine, ctx: PostingContext, reprice: bool) -> PostingResult:
     assert stats is not None
     eligible, priced, reversed_deals, unattributed, no_plan = (int(v) for v in stats)
     terms = _new_terms_count(con, reprice)
-    cached = _count(con, f"SELECT count(*) FROM ({_CACHE_SQL})")
+    cached = count_of(con, f"SELECT count(*) FROM ({_CACHE_SQL})")
     anything = bool(counts) or terms > 0 or cached > 0
     return PostingResult(
         ctx.posting_id if anything else None,
@@ -574,12 +574,7 @@ def _new_terms_sql(reprice: bool) -> str:
 
 
 def _new_terms_count(con: Engine, reprice: bool) -> int:
-    return _count(con, f"SELECT count(*) FROM ({_new_terms_sql(reprice)})")
-
-
-def _count(con: Engine, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    return count_of(con, f"SELECT count(*) FROM ({_new_terms_sql(reprice)})")
 
 
 # What each deal was priced from, recorded only when it differs from the last record.
